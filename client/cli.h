@@ -1,0 +1,58 @@
+/* cli.h - what every sondeo command shares: the command table, options, opening the store, messages.
+ *
+ * Commands are `int cmd_NAME(struct cli *cli, int argc, char **argv)`, one per file, listed in main.c. They
+ * return an exit status: 0 done, 1 failed (a message was printed and nothing was changed), 2 usage error. Only
+ * commands print; modules below them report through err buffers. */
+#ifndef SONDEO_CLI_H
+#define SONDEO_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "store.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	char *store_dir;       /* --store, else the default; owned */
+	const char *lang;      /* --lang, else LANG, else "en" */
+	const char *cmd;       /* the command being run */
+	const char *usage;     /* its usage text, for --help and errors */
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+	const char *usage;     /* lines after "usage: sondeo " */
+};
+
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_forms(struct cli *cli, int argc, char **argv);
+int cmd_form(struct cli *cli, int argc, char **argv);
+int cmd_new(struct cli *cli, int argc, char **argv);
+int cmd_edit(struct cli *cli, int argc, char **argv);
+int cmd_delete(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+
+/* Prints "sondeo: <message>" to stderr. Returns EXIT_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "sondeo COMMAND: <message>" and the command's usage to stderr. Returns EXIT_USAGE. */
+int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses options with getopt_long. Returns the option character, -1 at the end, or, after handling --help
+ * (usage to stdout) or a bad option (usage to stderr), 'h' or '?': the caller returns cli_opt_exit(). */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts, const struct option *longopts);
+int cli_opt_exit(int c);
+/* Opens the store, printing why it cannot. NULL on failure. */
+struct store *cli_open_store(struct cli *cli);
+/* 1 if standard input and output are both terminals (interactive use). */
+int cli_interactive(void);
+/* The first 8 characters of a record id, as shown in tables. */
+const char *cli_short_id(const char *id);
+/* A JSON answer as people read it: strings bare, arrays joined by spaces, numbers as numbers. Caller frees. */
+char *cli_value_text(const char *json_text);
+
+#endif

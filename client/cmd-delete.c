@@ -1,0 +1,34 @@
+/* cmd-delete.c - sondeo delete: delete a record (an op, so the deletion syncs and has history). */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_delete(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { 0, 0, 0, 0 } };
+	struct store_record rec;
+	struct store *s;
+	char err[512];
+	int c, r = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1)
+		return cli_opt_exit(c);
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, optind < argc ? "expected one record id" : "which record? give its id");
+	if (!(s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+	} else if (rec.deleted) {
+		cli_error("record %s is already deleted", cli_short_id(rec.id));
+	} else if (store_begin(s, err, sizeof(err)) < 0 || store_delete(s, &rec, err, sizeof(err)) < 0 ||
+		   store_commit(s, err, sizeof(err)) < 0) {
+		store_rollback(s);
+		cli_error("%s: nothing was changed", err);
+	} else {
+		printf("deleted %s%s\n", rec.id, rec.draft ? " (a draft: removed from this device)" : "");
+		r = EXIT_OK;
+	}
+	store_close(s);
+	return r;
+}

@@ -1,0 +1,126 @@
+/* cmd-edit.c - sondeo edit: change answers of a record, or resume a draft. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "entry.h"
+#include "prompt.h"
+#include "util.h"
+
+/* Writes the answers that differ from the store's, and clears those that are gone. */
+static int apply(struct store *s, struct store_record *rec, const struct form *f, json_t *now, int finalize,
+		 int *changed, char *err, size_t errlen)
+{
+	json_t *before = store_answers(s, rec->id, err, errlen);
+	size_t i;
+	int r = -1;
+
+	if (!before)
+		return -1;
+	for (i = 0; i < form_count(f); i++) {
+		const char *name = form_question(f, i)->name;
+		json_t *v = json_object_get(now, name);
+		int c;
+
+		if (!v && !json_object_get(before, name))
+			continue;
+		c = store_set(s, rec, name, v, err, errlen);
+		if (c < 0)
+			goto out;
+		*changed += c;
+	}
+	if (finalize && rec->draft && store_finalize(s, rec, f, err, errlen) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(before);
+	return r;
+}
+
+int cmd_edit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, 's' }, { "finalize", no_argument, NULL, 'F' }, { 0, 0, 0, 0 }
+	};
+	char **sets = xcalloc((size_t)argc, sizeof(*sets)), err[512];
+	struct store_record rec;
+	struct store *s = NULL;
+	struct form *f = NULL;
+	struct entry e = { NULL, NULL, "" };
+	json_t *answers = NULL;
+	size_t nsets = 0;
+	int c, finalize = 0, errors, changed = 0, r = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, "s:", opts)) != -1) {
+		if (c == 's')
+			sets[nsets++] = optarg;
+		else if (c == 'F')
+			finalize = 1;
+		else {
+			free(sets);
+			return cli_opt_exit(c);
+		}
+	}
+	if (optind + 1 != argc) {
+		free(sets);
+		return cli_usage_error(cli, optind < argc ? "expected one record id" : "which record? give its id");
+	}
+	if (!(s = cli_open_store(cli)))
+		goto out;
+	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (rec.deleted) {
+		cli_error("record %s is deleted", cli_short_id(rec.id));
+		goto out;
+	}
+	/* Edits follow the newest version of the form the device has. */
+	if (!(f = store_form_get(s, rec.form, NULL, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	strlcpy_s(rec.form_version, form_version(f), sizeof(rec.form_version));
+
+	if (!nsets && !finalize) {
+		if (!cli_interactive()) {
+			cli_error("nothing to change: give --set NAME=VALUE (or --finalize), or run on a terminal");
+			goto out;
+		}
+		r = prompt_fill(s, f, &rec, 0, cli->lang) < 0 ? EXIT_FAIL : EXIT_OK;
+		goto out;
+	}
+	if (!(answers = store_answers(s, rec.id, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	entry_init(&e, answers, cli_short_id(rec.id));
+	errors = entry_apply_sets(f, &e, sets, nsets);
+	entry_prune(f, e.answers);
+	errors += entry_check(f, &e, cli->lang, rec.draft && !finalize);
+	if (errors) {
+		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
+		goto out;
+	}
+	if (store_begin(s, err, sizeof(err)) < 0 ||
+	    apply(s, &rec, f, e.answers, finalize, &changed, err, sizeof(err)) < 0 ||
+	    store_commit(s, err, sizeof(err)) < 0) {
+		store_rollback(s);
+		cli_error("%s: nothing was changed", err);
+		goto out;
+	}
+	if (finalize && rec.draft)
+		printf("finalized %s (%d change%s)\n", rec.id, changed, changed == 1 ? "" : "s");
+	else
+		printf("%s %s: %d change%s\n", changed ? "updated" : "unchanged", rec.id, changed, changed == 1 ? "" : "s");
+	r = EXIT_OK;
+out:
+	json_decref(e.answers);
+	json_decref(e.bad);
+	json_decref(answers);
+	form_free(f);
+	store_close(s);
+	free(sets);
+	return r;
+}

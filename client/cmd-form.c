@@ -1,0 +1,166 @@
+/* cmd-form.c - sondeo forms, sondeo form show|import: the forms this device can fill. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "db.h"
+#include "util.h"
+
+int cmd_forms(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
+	sqlite3_stmt *st;
+	struct store *s;
+	json_t *list = NULL;
+	char err[512];
+	int c, json = 0, rc;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c == 'j')
+			json = 1;
+		else
+			return cli_opt_exit(c);
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (!(s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	/* One line per form at its newest version, with how many records use the form. */
+	st = db_prepare(store_db(s),
+			"SELECT f.id, f.version, f.json, (SELECT COUNT(*) FROM records r WHERE r.form = f.id"
+			" AND NOT r.deleted) FROM forms f WHERE f.installed = (SELECT max(installed) FROM forms g"
+			" WHERE g.id = f.id) ORDER BY f.id", err, sizeof(err));
+	if (!st) {
+		store_close(s);
+		return cli_error("%s", err);
+	}
+	if (json)
+		list = json_array();
+	else
+		printf("%-20s %-10s %8s  %s\n", "FORM", "VERSION", "RECORDS", "TITLE");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *def = db_text(st, 2);
+		struct form *f = form_load(def, strlen(def), err, sizeof(err));
+		const char *title = f ? form_title(f, cli->lang) : "(damaged definition)";
+
+		if (json)
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "id", db_text(st, 0), "version",
+							      db_text(st, 1), "title", title,
+							      "records", sqlite3_column_int64(st, 3)));
+		else
+			printf("%-20s %-10s %8lld  %s\n", db_text(st, 0), db_text(st, 1),
+			       (long long)sqlite3_column_int64(st, 3), title);
+		form_free(f);
+	}
+	sqlite3_finalize(st);
+	if (json) {
+		char *t = json_dumps(list, JSON_INDENT(2));
+
+		puts(t);
+		free(t);
+		json_decref(list);
+	}
+	store_close(s);
+	return rc == SQLITE_DONE ? EXIT_OK : cli_error("cannot read the forms");
+}
+
+static int form_show(struct cli *cli, struct store *s, const char *id, const char *version, int json)
+{
+	char err[512];
+	struct form *f = store_form_get(s, id, version, err, sizeof(err));
+	size_t i, k;
+
+	if (!f)
+		return cli_error("%s", err);
+	if (json) {
+		char *t = json_dumps(form_json(f), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		puts(t);
+		free(t);
+		form_free(f);
+		return EXIT_OK;
+	}
+	printf("%s (%s version %s)\n\n", form_title(f, cli->lang), form_id(f), form_version(f));
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		const char *hint = form_text(f, q->hint, cli->lang);
+
+		printf("%2zu. %s%s  [%s %s]\n", i + 1, form_text(f, q->label, cli->lang), q->required ? " *" : "",
+		       q->name, form_type_name(q->type));
+		if (hint)
+			printf("      %s\n", hint);
+		if (q->relevant_src)
+			printf("      asked when: %s\n", q->relevant_src);
+		if (q->constraint_src)
+			printf("      rule: %s\n", q->constraint_src);
+		if (q->default_src)
+			printf("      default: %s\n", q->default_src);
+		for (k = 0; k < q->nchoices; k++)
+			printf("      %2zu) %-28s %s\n", k + 1, q->choices[k].name,
+			       form_text(f, q->choices[k].label, cli->lang));
+	}
+	form_free(f);
+	return EXIT_OK;
+}
+
+static int form_import(struct store *s, const char *path)
+{
+	struct buf b = BUF_INIT((size_t)16 << 20);
+	char err[600], msg[700];
+	struct form *f;
+	int r = EXIT_FAIL;
+
+	if (buf_read_file(&b, path) < 0) {
+		cli_error("cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!(f = form_load(b.data, b.len, err, sizeof(err)))) {
+		cli_error("%s: %s", path, err);
+		goto out;
+	}
+	if (store_begin(s, err, sizeof(err)) < 0 || store_form_put(s, b.data, b.len, err, sizeof(err)) < 0 ||
+	    store_commit(s, err, sizeof(err)) < 0) {
+		store_rollback(s);
+		snprintf(msg, sizeof(msg), "%s: %s", path, err);
+		cli_error("%s", msg);
+	} else {
+		printf("installed form %s version %s (%zu questions)\n", form_id(f), form_version(f), form_count(f));
+		r = EXIT_OK;
+	}
+	form_free(f);
+out:
+	buf_release(&b);
+	return r;
+}
+
+int cmd_form(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' }, { "version", required_argument, NULL, 'v' }, { 0, 0, 0, 0 }
+	};
+	const char *version = NULL;
+	struct store *s;
+	int c, json = 0, r;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c == 'j')
+			json = 1;
+		else if (c == 'v')
+			version = optarg;
+		else
+			return cli_opt_exit(c);
+	}
+	if (optind + 2 != argc || (strcmp(argv[optind], "show") && strcmp(argv[optind], "import")))
+		return cli_usage_error(cli, "expected 'show ID' or 'import FILE'");
+	if (!(s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	if (!strcmp(argv[optind], "show"))
+		r = form_show(cli, s, argv[optind + 1], version, json);
+	else
+		r = form_import(s, argv[optind + 1]);
+	store_close(s);
+	return r;
+}

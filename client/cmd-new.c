@@ -1,0 +1,133 @@
+/* cmd-new.c - sondeo new: fill a new record interactively, from --set, or in bulk from a file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "entry.h"
+#include "prompt.h"
+#include "util.h"
+
+/* Saves every entry in one transaction: all records or none. */
+static int save_all(struct store *s, const struct form *f, struct entry *e, size_t n, int draft)
+{
+	struct store_record *recs = xcalloc(n ? n : 1, sizeof(*recs));
+	char err[512];
+	size_t i, k;
+	int r = EXIT_FAIL;
+
+	if (store_begin(s, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (store_create(s, f, draft, &recs[i], err, sizeof(err)) < 0)
+			goto fail;
+		/* Form order, so the record's history reads like the form. */
+		for (k = 0; k < form_count(f); k++) {
+			const char *name = form_question(f, k)->name;
+			json_t *v = json_object_get(e[i].answers, name);
+
+			if (v && store_set(s, &recs[i], name, v, err, sizeof(err)) < 0)
+				goto fail;
+		}
+	}
+	if (store_commit(s, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		puts(recs[i].id);
+	if (cli_interactive() || n > 1)
+		fprintf(stderr, "saved %zu %s record%s\n", n, draft ? "draft" : "final", n == 1 ? "" : "s");
+	r = EXIT_OK;
+	goto out;
+fail:
+	store_rollback(s);
+	cli_error("%s: nothing was saved", err);
+out:
+	free(recs);
+	return r;
+}
+
+int cmd_new(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, 's' }, { "from", required_argument, NULL, 'f' },
+		{ "draft", no_argument, NULL, 'd' }, { 0, 0, 0, 0 }
+	};
+	char **sets = xcalloc((size_t)argc, sizeof(*sets)), err[512];
+	const char *form_name = "partnership", *from = NULL;
+	struct entry *entries = NULL;
+	struct store *s = NULL;
+	struct form *f = NULL;
+	size_t nsets = 0, n = 0, i;
+	int c, draft = 0, errors = 0, r = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, "s:f:d", opts)) != -1) {
+		if (c == 's')
+			sets[nsets++] = optarg;
+		else if (c == 'f')
+			from = optarg;
+		else if (c == 'd')
+			draft = 1;
+		else {
+			free(sets);
+			return cli_opt_exit(c);
+		}
+	}
+	if (optind < argc)
+		form_name = argv[optind++];
+	if (optind < argc) {
+		free(sets);
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	}
+	if (!(s = cli_open_store(cli)))
+		goto out;
+	if (!(f = store_form_get(s, form_name, NULL, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+
+	if (!from && !nsets && cli_interactive()) {
+		struct store_record rec;
+		int pr = prompt_fill(s, f, &rec, 1, cli->lang);
+
+		r = pr < 0 ? EXIT_FAIL : EXIT_OK;
+		goto out;
+	}
+	if (from || !nsets) {
+		/* Without a terminal and without --set, records come from standard input. */
+		int e = entry_load(f, from ? from : "-", &entries, &n);
+
+		if (e < 0)
+			goto out;
+		errors += e;
+		if (!errors && n == 0) {
+			cli_error("%s: no records in the file", from ? from : "standard input");
+			goto out;
+		}
+	} else {
+		entries = xcalloc(1, sizeof(*entries));
+		entry_init(&entries[0], NULL, "--set");
+		n = 1;
+	}
+	/* --set applies to every record, over what the file says. */
+	for (i = 0; i < n && nsets; i++)
+		errors += entry_apply_sets(f, &entries[i], sets, nsets);
+	for (i = 0; i < n; i++) {
+		entry_defaults(f, entries[i].answers);
+		errors += entry_check(f, &entries[i], cli->lang, draft);
+	}
+	if (errors) {
+		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
+		goto out;
+	}
+	r = save_all(s, f, entries, n, draft);
+out:
+	entry_free(entries, n);
+	form_free(f);
+	store_close(s);
+	free(sets);
+	return r;
+}

@@ -1,0 +1,238 @@
+/* cmd-show.c - sondeo show: one record's answers with their labels, its conflicts, and its history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "db.h"
+#include "hlc.h"
+#include "util.h"
+
+/* The answer as a person reads it: choice labels for select questions, with their names. Caller frees. */
+static char *answer_text(const struct form *f, const struct form_question *q, const char *value, const char *lang)
+{
+	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
+	struct buf out = BUF_INIT((size_t)1 << 20);
+	size_t i, k, n;
+
+	if (!v || !q || !q->nchoices) {
+		json_decref(v);
+		return cli_value_text(value);
+	}
+	n = json_is_array(v) ? json_array_size(v) : 1;
+	for (k = 0; k < n; k++) {
+		const json_t *e = json_is_array(v) ? json_array_get(v, k) : v;
+		const char *name = json_string_value(e), *label = NULL;
+
+		if (!name)
+			continue;
+		for (i = 0; i < q->nchoices; i++)
+			if (!strcmp(q->choices[i].name, name))
+				label = form_text(f, q->choices[i].label, lang);
+		buf_printf(&out, "%s%s", out.len ? "; " : "", label ? label : name);
+		if (label)
+			buf_printf(&out, " (%s)", name);
+	}
+	json_decref(v);
+	return buf_detach(&out, NULL);
+}
+
+struct heads_ctx {
+	const struct form *f;
+	const struct form_question *q;
+	const char *lang;
+	json_t *list;       /* for --json */
+};
+
+static void print_head(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
+{
+	struct heads_ctx *h = ctx;
+	char when[32];
+
+	time_fmt(HLC_MS(hlc), when, sizeof(when));
+	if (h->list) {
+		json_array_append_new(h->list, json_pack("{s:o, s:s, s:I, s:s}", "value",
+							 json_loads(value, JSON_DECODE_ANY, NULL), "device", id->device,
+							 "seq", (json_int_t)id->seq, "time", when));
+	} else {
+		char *t = answer_text(h->f, h->q, value, h->lang);
+
+		printf("        - %s   (device %.8s, %s)\n", t, id->device, when);
+		free(t);
+	}
+}
+
+static int show_history(struct store *s, const struct store_record *rec, const struct form *f, json_t *out,
+			const char *lang)
+{
+	sqlite3_stmt *st;
+	char err[512];
+	int rc;
+
+	if (rec->draft) {
+		if (!out)
+			printf("\nHistory: none yet; a draft's answers become history when it is finalized.\n");
+		return 0;
+	}
+	/* The old value of an op is the value of the ops it replaced: its base. */
+	st = db_prepare(store_db(s),
+			"SELECT o.hlc, o.device, o.seq, o.field, o.value,"
+			" (SELECT json_group_array(json(p.value)) FROM op_base b JOIN ops p"
+			"  ON p.device = b.device AND p.seq = b.seq WHERE b.op = o.id)"
+			" FROM ops o WHERE o.record = ?1 ORDER BY o.hlc, o.device, o.seq", err, sizeof(err));
+	if (!st)
+		return cli_error("%s", err);
+	db_bind_text(st, 1, rec->id);
+	if (!out)
+		printf("\nHistory:\n");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 3);
+		const struct form_question *q = form_find(f, field);
+		json_t *old = json_loads(db_text(st, 5), 0, NULL);
+		char when[32];
+
+		time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 0)), when, sizeof(when));
+		if (out) {
+			json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o}", "time", when, "device",
+							     db_text(st, 1), "seq", sqlite3_column_int64(st, 2), "field",
+							     field, "old", old ? old : json_array(), "new",
+							     json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL)));
+			continue;
+		}
+		{
+			char *nv = answer_text(f, q, db_text(st, 4), lang);
+			size_t i;
+
+			printf("  %s  device %.8s #%-5lld %-22s ", when, db_text(st, 1),
+			       (long long)sqlite3_column_int64(st, 2), field);
+			if (!old || json_array_size(old) == 0)
+				printf("(none)");
+			for (i = 0; old && i < json_array_size(old); i++) {
+				char *ov = json_dumps(json_array_get(old, i), JSON_ENCODE_ANY);
+				char *ot = answer_text(f, q, ov ? ov : "null", lang);
+
+				printf("%s%s", i ? " | " : "", *ot ? ot : "(empty)");
+				free(ot);
+				free(ov);
+			}
+			printf(" -> %s\n", *nv ? nv : "(cleared)");
+			free(nv);
+			json_decref(old);
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cli_error("cannot read the history");
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "history", no_argument, NULL, 'H' }, { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 }
+	};
+	struct store_record rec;
+	struct store *s;
+	struct form *f = NULL;
+	json_t *answers = NULL, *out = NULL;
+	char err[512], created[32], updated[32];
+	int c, history = 0, json = 0, r = EXIT_FAIL;
+	size_t i;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c == 'H')
+			history = 1;
+		else if (c == 'j')
+			json = 1;
+		else
+			return cli_opt_exit(c);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, optind < argc ? "expected one record id" : "which record? give its id");
+	if (!(s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0 ||
+	    !(f = store_form_get(s, rec.form, rec.form_version, err, sizeof(err))) ||
+	    !(answers = store_answers(s, rec.id, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	time_fmt(HLC_MS(rec.created), created, sizeof(created));
+	time_fmt(HLC_MS(rec.updated), updated, sizeof(updated));
+	if (json) {
+		json_t *conf = json_object(), *ans = json_object();
+
+		out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", rec.id, "form", rec.form, "form_version",
+				rec.form_version, "status", rec.draft ? "draft" : "final", "deleted", rec.deleted,
+				"created", created, "updated", updated);
+		for (i = 0; i < form_count(f); i++) {
+			const struct form_question *q = form_question(f, i);
+			json_t *v = json_object_get(answers, q->name);
+
+			if (v)
+				json_object_set(ans, q->name, v);
+			if (rec.conflicts) {
+				struct heads_ctx h = { f, q, cli->lang, json_array() };
+
+				if (merge_heads(store_merge(s), rec.id, q->name, print_head, &h, err, sizeof(err)) > 1)
+					json_object_set(conf, q->name, h.list);
+				json_decref(h.list);
+			}
+		}
+		json_object_set_new(out, "answers", ans);
+		json_object_set_new(out, "conflicts", conf);
+		if (history) {
+			json_t *hist = json_array();
+
+			show_history(s, &rec, f, hist, cli->lang);
+			json_object_set_new(out, "history", hist);
+		}
+		{
+			char *t = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+			puts(t);
+			free(t);
+		}
+		r = EXIT_OK;
+		goto out;
+	}
+
+	printf("Record %s\n", rec.id);
+	printf("Form:    %s (%s version %s)\n", form_title(f, cli->lang), rec.form, rec.form_version);
+	printf("State:   %s%s%s\n", rec.draft ? "draft (stays on this device until finalized)" : "final",
+	       rec.deleted ? ", deleted" : "", rec.conflicts ? ", in conflict" : "");
+	printf("Created: %s   Updated: %s\n\n", created, updated);
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		json_t *v = json_object_get(answers, q->name);
+		char *vt = NULL, *t;
+
+		if (q->type == FT_NOTE)
+			continue;
+		if (v) {
+			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			t = answer_text(f, q, vt, cli->lang);
+		} else {
+			t = xstrdup("-");
+		}
+		printf("  %-40s %s\n", form_text(f, q->label, cli->lang), t);
+		free(t);
+		free(vt);
+		if (rec.conflicts) {
+			struct heads_ctx h = { f, q, cli->lang, NULL };
+
+			if (merge_heads(store_merge(s), rec.id, q->name, NULL, NULL, err, sizeof(err)) > 1) {
+				printf("      CONFLICT: changed on several devices without seeing each other:\n");
+				merge_heads(store_merge(s), rec.id, q->name, print_head, &h, err, sizeof(err));
+			}
+		}
+	}
+	if (history && show_history(s, &rec, f, NULL, cli->lang) != 0)
+		goto out;
+	r = EXIT_OK;
+out:
+	json_decref(out);
+	json_decref(answers);
+	form_free(f);
+	store_close(s);
+	return r;
+}

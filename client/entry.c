@@ -1,0 +1,404 @@
+/* entry.c - answers from the command line and from files, checked before anything is saved. */
+#include "entry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "util.h"
+
+/* Prints one problem; value may be NULL. */
+static void report(const char *where, const char *question, const json_t *value, const char *msg)
+{
+	char *v = value ? json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+	if (v && strlen(v) > 80)
+		memcpy(v + 74, "...", 4);
+	if (question && v)
+		fprintf(stderr, "%s: %s %s: %s\n", where, question, v, msg);
+	else if (question)
+		fprintf(stderr, "%s: %s: %s\n", where, question, msg);
+	else
+		fprintf(stderr, "%s: %s\n", where, msg);
+	free(v);
+}
+
+void entry_init(struct entry *e, json_t *answers, const char *where)
+{
+	e->answers = answers ? json_incref(answers) : json_object();
+	e->bad = json_object();
+	strlcpy_s(e->where, where, sizeof(e->where));
+}
+
+/* Parses text for question name and stores it in e (or removes the answer when text is blank). */
+static int set_text(const struct form *f, struct entry *e, const char *name, const char *text)
+{
+	const char *where = e->where;
+	const struct form_question *q = form_find(f, name);
+	json_t *v = NULL, *shown;
+	char err[512];
+
+	if (!q) {
+		fprintf(stderr, "%s: unknown question '%s' in form '%s'\n", where, name, form_id(f));
+		return 1;
+	}
+	if (q->type == FT_NOTE) {
+		fprintf(stderr, "%s: %s is a note and takes no answer\n", where, name);
+		return 1;
+	}
+	if (form_parse_answer(f, q, text, 0, &v, err, sizeof(err)) < 0) {
+		shown = json_string(text);
+		report(where, name, shown, err);
+		json_decref(shown);
+		json_object_set_new(e->bad, name, json_true());
+		return 1;
+	}
+	if (v)
+		json_object_set_new(e->answers, name, v);
+	else
+		json_object_del(e->answers, name);
+	return 0;
+}
+
+int entry_apply_sets(const struct form *f, struct entry *e, char **sets, size_t nsets)
+{
+	size_t i;
+	int errors = 0;
+
+	for (i = 0; i < nsets; i++) {
+		char *eq = strchr(sets[i], '='), *name;
+
+		if (!eq || eq == sets[i]) {
+			fprintf(stderr, "--set '%s': expected NAME=VALUE\n", sets[i]);
+			errors++;
+			continue;
+		}
+		name = xstrndup(sets[i], (size_t)(eq - sets[i]));
+		errors += set_text(f, e, name, eq + 1);
+		free(name);
+	}
+	return errors;
+}
+
+void entry_free(struct entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_decref(e[i].answers);
+		json_decref(e[i].bad);
+	}
+	free(e);
+}
+
+static size_t line_at(const char *data, size_t off)
+{
+	size_t line = 1, i;
+
+	for (i = 0; i < off; i++)
+		line += data[i] == '\n';
+	return line;
+}
+
+static struct entry *add_entry(struct entry **v, size_t *n, const char *path, size_t line)
+{
+	char where[300];
+	struct entry *e;
+
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	e = &(*v)[(*n)++];
+	snprintf(where, sizeof(where), "%s:%zu", path, line);
+	entry_init(e, NULL, where);
+	return e;
+}
+
+static int load_csv(const struct form *f, const char *path, const char *data, size_t len, struct entry **v,
+		    size_t *n)
+{
+	struct csv_reader *r = csv_open(data, len);
+	char **fields, **header = NULL, err[512];
+	size_t nf, nh = 0, i, j;
+	int errors = 0, rc;
+
+	rc = csv_next(r, &fields, &nf, err, sizeof(err));
+	if (rc <= 0) {
+		fprintf(stderr, "%s: %s\n", path, rc < 0 ? err : "empty file: expected a header row of question names");
+		csv_free(r);
+		return 1;
+	}
+	header = xcalloc(nf, sizeof(*header));
+	nh = nf;
+	for (i = 0; i < nf; i++) {
+		header[i] = xstrdup(fields[i]);
+		for (j = 0; j < i; j++) {
+			if (!strcmp(header[i], header[j])) {
+				fprintf(stderr, "%s:1: column '%s' appears twice (columns %zu and %zu)\n", path,
+					header[i], j + 1, i + 1);
+				errors++;
+			}
+		}
+		if (header[i][0] != '_' && !form_find(f, header[i])) {
+			fprintf(stderr, "%s:1: column %zu: unknown question '%s' in form '%s'\n", path, i + 1,
+				header[i], form_id(f));
+			errors++;
+		}
+	}
+	while (!errors && (rc = csv_next(r, &fields, &nf, err, sizeof(err))) > 0) {
+		struct entry *e = add_entry(v, n, path, csv_line(r));
+
+		if (nf != nh) {
+			fprintf(stderr, "%s: has %zu fields, the header has %zu\n", e->where, nf, nh);
+			errors++;
+			continue;
+		}
+		for (i = 0; i < nf; i++) {
+			if (header[i][0] == '_' || !fields[i][0])
+				continue;
+			errors += set_text(f, e, header[i], fields[i]);
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		errors++;
+	}
+	for (i = 0; i < nh; i++)
+		free(header[i]);
+	free(header);
+	csv_free(r);
+	return errors;
+}
+
+/* Start offsets of the top-level elements of a JSON array, so errors can name their lines. Assumes the text
+ * already parsed as JSON. */
+static size_t *element_offsets(const char *data, size_t len, size_t count)
+{
+	size_t *offs = xcalloc(count ? count : 1, sizeof(*offs));
+	size_t i, k = 0;
+	int depth = 0, in_str = 0, want = 0;
+
+	for (i = 0; i < len && k < count; i++) {
+		char c = data[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (depth == 1 && want && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			offs[k++] = i;
+			want = 0;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '[' || c == '{')
+			want = (++depth == 1);
+		else if (c == ']' || c == '}')
+			depth--;
+		else if (c == ',' && depth == 1)
+			want = 1;
+	}
+	return offs;
+}
+
+static int load_object(const struct form *f, json_t *obj, struct entry *e)
+{
+	const char *key;
+	json_t *val, *v;
+	char err[512];
+	int errors = 0;
+
+	json_object_foreach(obj, key, val) {
+		const struct form_question *q;
+
+		if (key[0] == '_')
+			continue;
+		q = form_find(f, key);
+		if (!q) {
+			fprintf(stderr, "%s: unknown question '%s' in form '%s'\n", e->where, key, form_id(f));
+			errors++;
+			continue;
+		}
+		if (q->type == FT_NOTE) {
+			fprintf(stderr, "%s: %s is a note and takes no answer\n", e->where, key);
+			errors++;
+			continue;
+		}
+		if (form_coerce_answer(f, q, val, &v, err, sizeof(err)) < 0) {
+			report(e->where, key, val, err);
+			json_object_set_new(e->bad, key, json_true());
+			errors++;
+			continue;
+		}
+		if (v)
+			json_object_set_new(e->answers, key, v);
+	}
+	return errors;
+}
+
+static int load_json(const struct form *f, const char *path, const char *data, size_t len, struct entry **v,
+		     size_t *n)
+{
+	json_error_t je;
+	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+	size_t *offs, i;
+	int errors = 0;
+
+	if (!root) {
+		fprintf(stderr, "%s:%d:%d: %s\n", path, je.line, je.column, je.text);
+		return 1;
+	}
+	if (json_is_object(root)) {
+		errors = load_object(f, root, add_entry(v, n, path, line_at(data, strspn(data, " \t\r\n"))));
+	} else if (json_is_array(root)) {
+		offs = element_offsets(data, len, json_array_size(root));
+		for (i = 0; i < json_array_size(root); i++) {
+			struct entry *e = add_entry(v, n, path, line_at(data, offs[i]));
+			json_t *el = json_array_get(root, i);
+
+			if (!json_is_object(el)) {
+				fprintf(stderr, "%s: record %zu is not a JSON object\n", e->where, i + 1);
+				errors++;
+				continue;
+			}
+			errors += load_object(f, el, e);
+		}
+		free(offs);
+	} else {
+		fprintf(stderr, "%s: expected a JSON object or an array of objects\n", path);
+		errors = 1;
+	}
+	json_decref(root);
+	return errors;
+}
+
+int entry_load(const struct form *f, const char *path, struct entry **out, size_t *n)
+{
+	struct buf b = BUF_INIT(ENTRY_MAX_FILE);
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	size_t bad, bom;
+	int errors;
+	char first;
+
+	*out = NULL;
+	*n = 0;
+	if (buf_read_file(&b, path) < 0) {
+		if (errno == EFBIG)
+			fprintf(stderr, "sondeo: '%s' is larger than %zu MiB\n", name, ENTRY_MAX_FILE >> 20);
+		else
+			fprintf(stderr, "sondeo: cannot read '%s': %s\n", name, strerror(errno));
+		buf_release(&b);
+		return -1;
+	}
+	if (!utf8_valid(b.data, b.len, &bad)) {
+		fprintf(stderr, "%s:%zu: %s (byte %zu)\n", name, line_at(b.data, bad),
+			b.data[bad] ? "text is not valid UTF-8" : "contains a NUL byte", bad + 1);
+		buf_release(&b);
+		return 1;
+	}
+	/* A byte order mark, as spreadsheets write, is on line 1 and changes no line numbers. */
+	bom = b.len >= 3 && !memcmp(b.data, "\xef\xbb\xbf", 3) ? 3 : 0;
+	first = b.data[bom + strspn(b.data + bom, " \t\r\n")];
+	if (first == '{' || first == '[')
+		errors = load_json(f, name, b.data + bom, b.len - bom, out, n);
+	else
+		errors = load_csv(f, name, b.data, b.len, out, n);
+	buf_release(&b);
+	if (errors) {
+		entry_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return errors;
+}
+
+void entry_defaults(const struct form *f, json_t *answers)
+{
+	size_t i;
+
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		json_t *d;
+
+		if (!q->def || json_object_get(answers, q->name) || form_relevant(f, q, answers, NULL, 0) != 1)
+			continue;
+		d = form_default(f, q, answers);
+		if (d)
+			json_object_set_new(answers, q->name, d);
+	}
+}
+
+int entry_prune(const struct form *f, json_t *answers)
+{
+	int pruned = 0, again = 1;
+	size_t i;
+
+	/* Clearing one answer can make another question irrelevant: repeat until nothing changes. */
+	while (again) {
+		again = 0;
+		for (i = 0; i < form_count(f); i++) {
+			const struct form_question *q = form_question(f, i);
+
+			if (json_object_get(answers, q->name) && form_relevant(f, q, answers, NULL, 0) == 0) {
+				fprintf(stderr, "cleared %s: no longer asked\n", q->name);
+				json_object_del(answers, q->name);
+				pruned++;
+				again = 1;
+			}
+		}
+	}
+	return pruned;
+}
+
+struct check_ctx {
+	const struct entry *e;
+	int errors;
+};
+
+static void on_error(void *ctx, const char *question, const char *message)
+{
+	struct check_ctx *c = ctx;
+
+	/* A value that could not be read was reported already; "required" for it would only confuse. */
+	if (question && json_object_get(c->e->bad, question))
+		return;
+	report(c->e->where, question, question ? json_object_get(c->e->answers, question) : NULL, message);
+	c->errors++;
+}
+
+int entry_check(const struct form *f, const struct entry *e, const char *lang, int draft)
+{
+	struct check_ctx c = { e, 0 };
+	const char *key;
+	json_t *val;
+	char err[512];
+
+	if (!draft) {
+		form_check(f, e->answers, lang, on_error, &c);
+		return c.errors;
+	}
+	/* A draft may leave questions unanswered; what it does answer must still be right. */
+	json_object_foreach(e->answers, key, val) {
+		const struct form_question *q = form_find(f, key);
+		int rel;
+
+		if (key[0] == '_')
+			continue;
+		if (!q) {
+			on_error(&c, key, "unknown question");
+			continue;
+		}
+		rel = form_relevant(f, q, e->answers, err, sizeof(err));
+		if (rel < 0)
+			on_error(&c, key, err);
+		else if (rel == 0)
+			on_error(&c, key, "is not asked given the other answers (relevant is false)");
+		else if (form_check_answer(f, q, val, e->answers, lang, err, sizeof(err)) < 0)
+			on_error(&c, key, err);
+	}
+	return c.errors;
+}

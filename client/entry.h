@@ -1,0 +1,42 @@
+/* entry.h - answers that arrive from the command line or from files, checked before anything is saved.
+ *
+ * Every problem is printed to stderr as "WHERE: QUESTION 'VALUE': message", where WHERE names the source
+ * (--set, or FILE:LINE), and counted; callers save nothing when the count is not zero. */
+#ifndef SONDEO_ENTRY_H
+#define SONDEO_ENTRY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "form.h"
+
+#define ENTRY_MAX_FILE ((size_t)256 << 20)   /* bytes in one --from file */
+
+/* One record's worth of input. */
+struct entry {
+	json_t *answers;    /* question name -> value; owned */
+	json_t *bad;        /* names whose value could not be read (already reported); owned */
+	char where[300];    /* "--set", "people.csv:4", "people.json:12" */
+};
+
+/* Sets up e with answers (a new reference is taken; NULL for none) and where. */
+void entry_init(struct entry *e, json_t *answers, const char *where);
+/* Applies NAME=VALUE strings to e (an empty VALUE clears the answer). Returns the number of errors. */
+int entry_apply_sets(const struct form *f, struct entry *e, char **sets, size_t nsets);
+/* Reads records from path ("-" for standard input): CSV with a header row of question names, a JSON object,
+ * or a JSON array of objects (told apart by the first character). Columns and keys starting with '_' are
+ * metadata (as in Sondeo's own exports) and skipped. On success *out is an array of *n entries the caller
+ * releases with entry_free(); returns the number of errors (entries are not returned when there are any),
+ * or -1 if the file could not be read at all (the message is printed). */
+int entry_load(const struct form *f, const char *path, struct entry **out, size_t *n);
+/* Releases n entries and the array. */
+void entry_free(struct entry *e, size_t n);
+/* Fills in the default of every relevant, unanswered question (new records only). */
+void entry_defaults(const struct form *f, json_t *answers);
+/* Removes answers to questions that are no longer relevant, printing each to stderr. Returns how many. */
+int entry_prune(const struct form *f, json_t *answers);
+/* Checks e's answers against the form (relevance, constraints, and required unless draft), printing every
+ * problem except for the questions already reported as unreadable. Returns the number of problems. */
+int entry_check(const struct form *f, const struct entry *e, const char *lang, int draft);
+
+#endif

@@ -1,0 +1,381 @@
+/* prompt.c - filling a record at the terminal, one question at a time. */
+#include "prompt.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "util.h"
+
+struct session {
+	struct store *s;
+	const struct form *f;
+	struct store_record *rec;
+	int created;          /* the record exists in the store */
+	const char *lang;
+	json_t *answers;      /* what is saved, kept in step with the store */
+	char *line;
+	size_t linecap;
+};
+
+/* Ctrl-C: every confirmed answer is already committed, so say how to resume and leave at once. */
+static char interrupt_msg[160];
+
+static void on_interrupt(int sig)
+{
+	ssize_t r;
+
+	(void)sig;
+	r = write(STDERR_FILENO, interrupt_msg, strlen(interrupt_msg));
+	(void)r;
+	_exit(130);
+}
+
+static void set_interrupt_message(const struct session *ss)
+{
+	if (ss->created)
+		snprintf(interrupt_msg, sizeof(interrupt_msg),
+			 "\ninterrupted: answers so far are saved; resume with: sondeo edit %s\n", cli_short_id(ss->rec->id));
+	else
+		snprintf(interrupt_msg, sizeof(interrupt_msg), "\ninterrupted: nothing was saved\n");
+}
+
+/* Reads one line without its newline. NULL at end of input. */
+static const char *read_line(struct session *ss)
+{
+	ssize_t n;
+
+	fflush(stdout);
+	n = getline(&ss->line, &ss->linecap, stdin);
+	if (n < 0)
+		return NULL;
+	while (n > 0 && (ss->line[n - 1] == '\n' || ss->line[n - 1] == '\r'))
+		ss->line[--n] = '\0';
+	return ss->line;
+}
+
+static const char *text(const struct session *ss, const json_t *t)
+{
+	const char *s = form_text(ss->f, t, ss->lang);
+
+	return s ? s : "";
+}
+
+/* Saves one answer (NULL clears) in its own transaction, creating the record first if needed. */
+static int save(struct session *ss, const struct form_question *q, json_t *value)
+{
+	char err[512];
+	int r;
+
+	if (store_begin(ss->s, err, sizeof(err)) < 0)
+		return cli_error("%s", err);
+	if (!ss->created && store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0)
+		goto fail;
+	if (store_set(ss->s, ss->rec, q->name, value, err, sizeof(err)) < 0)
+		goto fail;
+	if (store_commit(ss->s, err, sizeof(err)) < 0)
+		goto fail_committed;
+	if (!ss->created) {
+		ss->created = 1;
+		set_interrupt_message(ss);
+	}
+	if (value)
+		json_object_set(ss->answers, q->name, value);
+	else
+		json_object_del(ss->answers, q->name);
+	return 0;
+fail:
+	store_rollback(ss->s);
+fail_committed:
+	r = cli_error("%s", err);
+	(void)r;
+	return -1;
+}
+
+static void show_value(const json_t *v)
+{
+	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	char *shown = cli_value_text(t ? t : "null");
+
+	fputs(shown, stdout);
+	free(shown);
+	free(t);
+}
+
+static void show_question(struct session *ss, const struct form_question *q, size_t num, size_t total,
+			  const json_t *current, const json_t *def)
+{
+	const char *hint = text(ss, q->hint);
+	size_t i;
+
+	printf("\n[%zu/%zu] %s%s\n", num, total, text(ss, q->label), q->required ? " *" : "");
+	if (*hint)
+		printf("      %s\n", hint);
+	for (i = 0; i < q->nchoices; i++)
+		printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
+	if (q->type == FT_SELECT_MULTIPLE)
+		printf("      (one or more: numbers or names, separated by spaces)\n");
+	else if (q->type == FT_DATE)
+		printf("      (a date: YYYY-MM-DD)\n");
+	else if (q->type == FT_GEOPOINT)
+		printf("      (latitude and longitude in decimal degrees: \"-1.2921 36.8219\")\n");
+	if (current) {
+		printf("      [now: ");
+		show_value(current);
+		printf("]  Enter keeps it\n");
+	} else if (def) {
+		printf("      [");
+		show_value(def);
+		printf("]  Enter takes it\n");
+	}
+}
+
+static void show_help(struct session *ss, const struct form_question *q)
+{
+	const char *hint = text(ss, q->hint), *cmsg = text(ss, q->constraint_message);
+
+	printf("\n  %s\n", text(ss, q->label));
+	if (*hint)
+		printf("  %s\n", hint);
+	printf("  Type: %s%s\n", form_type_name(q->type), q->required ? ", required" : ", optional");
+	if (*cmsg)
+		printf("  Rule: %s\n", cmsg);
+	printf("  Enter  keep the answer shown in [ ], or skip an optional question\n"
+	       "  -      go back to the previous question\n"
+	       "  !      clear this answer\n"
+	       "  ?      this help\n"
+	       "  Ctrl-D stop here and keep the record as a draft\n");
+}
+
+static void summary(struct session *ss)
+{
+	size_t i;
+
+	printf("\nSummary of %s:\n", cli_short_id(ss->rec->id));
+	for (i = 0; i < form_count(ss->f); i++) {
+		const struct form_question *q = form_question(ss->f, i);
+		json_t *v = json_object_get(ss->answers, q->name);
+
+		if (!v)
+			continue;
+		printf("  %2zu. %s: ", i + 1, text(ss, q->label));
+		show_value(v);
+		putchar('\n');
+	}
+}
+
+static void print_problem(void *ctx, const char *question, const char *message)
+{
+	struct session *ss = ctx;
+	const struct form_question *q = question ? form_find(ss->f, question) : NULL;
+
+	printf("  - %s: %s\n", q ? text(ss, q->label) : question ? question : "record", message);
+}
+
+/* Asks question i. Returns 1 to go forward, -1 to go back, 0 at end of input, -2 on a store error. */
+static int ask(struct session *ss, size_t i)
+{
+	const struct form_question *q = form_question(ss->f, i);
+	json_t *def = NULL;
+	char err[512];
+	int r = 1;
+
+	if (!json_object_get(ss->answers, q->name))
+		def = form_default(ss->f, q, ss->answers);
+	show_question(ss, q, i + 1, form_count(ss->f), json_object_get(ss->answers, q->name), def);
+	for (;;) {
+		const json_t *cur = json_object_get(ss->answers, q->name);
+		const char *in;
+		json_t *v = NULL;
+
+		fputs("> ", stdout);
+		if (!(in = read_line(ss))) {
+			r = 0;
+			break;
+		}
+		if (!strcmp(in, "-")) {
+			r = -1;
+			break;
+		}
+		if (!strcmp(in, "?")) {
+			show_help(ss, q);
+			continue;
+		}
+		if (!strcmp(in, "!")) {
+			if (q->required) {
+				printf("  %s\n", "This question is required: it cannot be left empty.");
+				continue;
+			}
+			r = save(ss, q, NULL) < 0 ? -2 : 1;
+			break;
+		}
+		if (in[strspn(in, " \t")] == '\0') {
+			if (cur)
+				break;                       /* keep */
+			if (def)
+				v = json_incref(def);        /* take the default */
+		} else if (form_parse_answer(ss->f, q, in, FORM_PARSE_NUMBERS, &v, err, sizeof(err)) < 0) {
+			printf("  %s\n", err);
+			continue;
+		}
+		if (form_check_answer(ss->f, q, v, ss->answers, ss->lang, err, sizeof(err)) < 0) {
+			printf("  %s\n", err);
+			json_decref(v);
+			continue;
+		}
+		if (v || cur)
+			r = save(ss, q, v) < 0 ? -2 : 1;
+		json_decref(v);
+		break;
+	}
+	json_decref(def);
+	return r;
+}
+
+/* The question named or numbered by in, or (size_t)-1. */
+static size_t pick_question(struct session *ss, const char *in)
+{
+	char *end;
+	unsigned long n = strtoul(in, &end, 10);
+	size_t i;
+
+	if (*in && !*end && n >= 1 && n <= form_count(ss->f))
+		return n - 1;
+	for (i = 0; i < form_count(ss->f); i++)
+		if (!strcmp(form_question(ss->f, i)->name, in))
+			return i;
+	return (size_t)-1;
+}
+
+/* Walks the questions from start. Returns 1 when past the last, 0 at end of input, -2 on error. */
+static int walk(struct session *ss, size_t start)
+{
+	size_t *trail = xcalloc(form_count(ss->f) + 1, sizeof(*trail)), depth = 0, i = start;
+	int r = 1;
+
+	while (i < form_count(ss->f)) {
+		const struct form_question *q = form_question(ss->f, i);
+		int rel = form_relevant(ss->f, q, ss->answers, NULL, 0);
+
+		if (q->type == FT_NOTE) {
+			if (rel == 1)
+				printf("\n%s\n", text(ss, q->label));
+			i++;
+			continue;
+		}
+		if (rel != 1) {
+			/* Not asked: an answer left from before no longer applies. */
+			if (json_object_get(ss->answers, q->name) && save(ss, q, NULL) < 0) {
+				r = -2;
+				break;
+			}
+			i++;
+			continue;
+		}
+		r = ask(ss, i);
+		if (r == 1) {
+			trail[depth++] = i++;
+		} else if (r == -1) {
+			if (depth == 0)
+				printf("  (this is the first question)\n");
+			else
+				i = trail[--depth];
+		} else {
+			break;
+		}
+	}
+	free(trail);
+	return r;
+}
+
+int prompt_fill(struct store *s, const struct form *f, struct store_record *rec, int is_new, const char *lang)
+{
+	struct session ss = { s, f, rec, !is_new, lang, NULL, NULL, 0 };
+	struct sigaction sa;
+	char err[512];
+	int r, result = 0;
+
+	ss.answers = is_new ? json_object() : store_answers(s, rec->id, err, sizeof(err));
+	if (!ss.answers) {
+		cli_error("%s", err);
+		return -1;
+	}
+	set_interrupt_message(&ss);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+
+	printf("%s %s (%s version %s)%s%s\n", is_new ? "New record:" : "Editing", form_title(f, lang), form_id(f),
+	       form_version(f), is_new ? "" : "  id ", is_new ? "" : rec->id);
+	printf("Each answer is saved as you go. Enter skips or keeps, - goes back, ? helps, Ctrl-D stops.\n");
+
+	r = walk(&ss, 0);
+	while (r == 1) {
+		int errors;
+		const char *in;
+
+		if (!ss.created) {
+			printf("\nNo answers given: nothing was saved.\n");
+			break;
+		}
+		summary(&ss);
+		errors = form_check(f, ss.answers, lang, print_problem, &ss);
+		if (!rec->draft) {
+			printf("\nSaved. Record %s\n", rec->id);
+			break;
+		}
+		if (errors)
+			printf("\n%d answer%s still missing or not valid: the record stays a draft until they are fixed.\n",
+			       errors, errors == 1 ? " is" : "s are");
+		printf("\n[f]inalize, [d]raft (keep for later), or a question number to change: ");
+		if (!(in = read_line(&ss))) {
+			r = 0;
+			break;
+		}
+		if ((!strcmp(in, "f") || !strcmp(in, "F") || !*in) && !errors) {
+			if (store_begin(s, err, sizeof(err)) < 0 || store_finalize(s, rec, f, err, sizeof(err)) < 0 ||
+			    store_commit(s, err, sizeof(err)) < 0) {
+				store_rollback(s);
+				cli_error("%s", err);
+				result = -1;
+				break;
+			}
+			rec->draft = 0;
+			printf("Finalized record %s\n", rec->id);
+			break;
+		}
+		if (!strcmp(in, "d") || !strcmp(in, "D")) {
+			printf("Kept as a draft. Resume with: sondeo edit %s\n", cli_short_id(rec->id));
+			break;
+		}
+		{
+			size_t at = pick_question(&ss, in);
+
+			if (at == (size_t)-1) {
+				if (*in && strcmp(in, "f") && strcmp(in, "F"))
+					printf("  '%s' is not a question number.\n", in);
+				/* Go through the questions again from the first that needs work. */
+				r = walk(&ss, 0);
+			} else {
+				r = walk(&ss, at);
+			}
+		}
+	}
+	if (r == 0) {
+		if (ss.created)
+			printf("\nStopped. Answers so far are saved as a draft: sondeo edit %s\n", cli_short_id(rec->id));
+		else
+			printf("\nStopped: nothing was saved.\n");
+		result = 1;
+	} else if (r == -2) {
+		result = -1;
+	}
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	json_decref(ss.answers);
+	free(ss.line);
+	return result;
+}

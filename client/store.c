@@ -1,0 +1,662 @@
+/* store.c - the device's local store. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "db.h"
+#include "hlc.h"
+#include "keys.h"
+#include "util.h"
+
+#define STORE_SCHEMA 1
+
+extern const unsigned char form_partnership_json[];
+extern const size_t form_partnership_json_len;
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS forms("
+	" id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL, installed INTEGER NOT NULL,"
+	" PRIMARY KEY(id, version));";
+
+enum {
+	S_GET_META, S_SET_META, S_FORM_GET, S_FORM_LATEST, S_FORM_PUT, S_FIND, S_RECORD_NEW, S_FIELD_GET,
+	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+	[S_GET_META] = "SELECT value FROM meta WHERE key = ?1",
+	[S_SET_META] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
+	[S_FORM_LATEST] = "SELECT json FROM forms WHERE id = ?1 ORDER BY installed DESC, rowid DESC LIMIT 1",
+	[S_FORM_PUT] = "INSERT INTO forms(id, version, json, installed) VALUES(?1, ?2, ?3, ?4)",
+	[S_FIND] = "SELECT id, form, form_version, draft, deleted, conflicts, created, updated FROM records"
+		   " WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT 2",
+	[S_RECORD_NEW] = "INSERT INTO records(id, form, form_version, created, updated, draft)"
+			 " VALUES(?1, ?2, ?3, ?4, ?4, ?5)",
+	[S_FIELD_GET] = "SELECT value, conflict FROM fields WHERE record = ?1 AND field = ?2",
+	[S_DRAFT_SET] = "INSERT INTO fields(record, field, value, hlc, device) VALUES(?1, ?2, ?3, ?4, ?5)"
+			" ON CONFLICT(record, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc",
+	[S_DRAFT_CLEAR] = "DELETE FROM fields WHERE record = ?1 AND field = ?2",
+	[S_TOUCH] = "UPDATE records SET updated = max(updated, ?2) WHERE id = ?1",
+	[S_FINAL] = "UPDATE records SET draft = 0 WHERE id = ?1",
+	[S_DROP_FIELDS] = "DELETE FROM fields WHERE record = ?1",
+	[S_DROP_RECORD] = "DELETE FROM records WHERE id = ?1 AND draft",
+	[S_ANSWERS] = "SELECT field, value FROM fields WHERE record = ?1",
+};
+
+struct store {
+	char *dir;
+	sqlite3 *db;
+	struct merge *merge;
+	char device[KEYS_ID_STRLEN + 1];
+	char *name;
+	uint64_t next_seq;   /* loaded by store_begin, saved by store_commit */
+	uint64_t last_hlc;
+	sqlite3_stmt *st[S_COUNT];
+};
+
+char *store_default_dir(void)
+{
+	const char *e = getenv("SONDEO_HOME");
+	struct buf b = BUF_INIT(4096);
+
+	if (e && *e)
+		return xstrdup(e);
+	e = getenv("XDG_DATA_HOME");
+	if (e && *e)
+		buf_printf(&b, "%s/sondeo", e);
+	else
+		buf_printf(&b, "%s/.local/share/sondeo", getenv("HOME") ? getenv("HOME") : ".");
+	return buf_detach(&b, NULL);
+}
+
+static char *path_in(const char *dir, const char *file)
+{
+	struct buf b = BUF_INIT(8192);
+
+	if (buf_printf(&b, "%s/%s", dir, file) < 0)
+		return xstrdup(file);
+	return buf_detach(&b, NULL);
+}
+
+/* mkdir -p with mode 0700 for the parts it creates. */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+	char *p = xstrdup(dir), *q;
+	int r = 0;
+
+	for (q = p + 1; ; q++) {
+		if (*q == '/' || *q == '\0') {
+			char c = *q;
+
+			*q = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+				r = errf(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
+				break;
+			}
+			*q = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return r;
+}
+
+static int meta_get(struct store *s, const char *key, char *out, size_t n)
+{
+	sqlite3_stmt *st = s->st[S_GET_META];
+	int found;
+
+	db_bind_text(st, 1, key);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(out, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found ? 0 : -1;
+}
+
+static int meta_set(struct store *s, const char *key, const char *value, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SET_META];
+
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	return db_step_done(st, err, errlen);
+}
+
+static int meta_set_u64(struct store *s, const char *key, uint64_t v, char *err, size_t errlen)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	return meta_set(s, key, num, err, errlen);
+}
+
+static uint64_t meta_u64(struct store *s, const char *key)
+{
+	char num[32];
+
+	return meta_get(s, key, num, sizeof(num)) == 0 ? strtoull(num, NULL, 10) : 0;
+}
+
+/* Opens the database and prepares everything; the schema must exist unless creating. */
+static struct store *open_db(const char *dir, int create, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char *path = path_in(dir, "store.db");
+	int i;
+
+	s->dir = xstrdup(dir);
+	s->db = db_open(path, create ? DB_CREATE : 0, err, errlen);
+	free(path);
+	if (!s->db)
+		goto fail;
+	if (create && (merge_schema(s->db, err, errlen) < 0 || db_exec(s->db, schema, err, errlen) < 0))
+		goto fail;
+	for (i = 0; i < S_COUNT; i++)
+		if (!(s->st[i] = db_prepare(s->db, sql[i], err, errlen)))
+			goto fail;
+	if (!(s->merge = merge_open(s->db, err, errlen)))
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+int store_init(const char *dir, const char *name, char device_id[KEYS_ID_STRLEN + 1], char *err, size_t errlen)
+{
+	char *db_path = path_in(dir, "store.db"), *sk = path_in(dir, "device.key"), *pk = path_in(dir, "device.pub");
+	unsigned char pub[KEYS_PK_BYTES];
+	struct store *s = NULL;
+	struct stat st;
+	mode_t old_mask;
+	int r = -1;
+
+	if (stat(db_path, &st) == 0 || stat(sk, &st) == 0) {
+		errf(err, errlen, "a store already exists in '%s'; nothing was changed", dir);
+		goto out;
+	}
+	if (make_dirs(dir, err, errlen) < 0)
+		goto out;
+	/* The store holds survey answers: keep every file private to the user. */
+	old_mask = umask(077);
+	if (keys_generate(sk, pk, err, errlen) < 0) {
+		umask(old_mask);
+		goto out;
+	}
+	s = open_db(dir, 1, err, errlen);
+	umask(old_mask);
+	if (!s || keys_load_public(pk, pub, err, errlen) < 0)
+		goto undo;
+	keys_id(pub, device_id);
+	if (db_begin(s->db, err, errlen) < 0)
+		goto undo;
+	if (meta_set_u64(s, "schema", STORE_SCHEMA, err, errlen) < 0 ||
+	    meta_set(s, "device", device_id, err, errlen) < 0 || meta_set(s, "name", name ? name : "", err, errlen) < 0 ||
+	    meta_set_u64(s, "next_seq", 1, err, errlen) < 0 || meta_set_u64(s, "hlc", 0, err, errlen) < 0 ||
+	    meta_set_u64(s, "created", now_ms(), err, errlen) < 0 ||
+	    store_form_put(s, (const char *)form_partnership_json, form_partnership_json_len, err, errlen) < 0 ||
+	    db_commit(s->db, err, errlen) < 0) {
+		db_rollback(s->db);
+		goto undo;
+	}
+	r = 0;
+	goto out;
+undo:
+	/* Remove only what this call created. */
+	store_close(s);
+	s = NULL;
+	unlink(db_path);
+	{
+		char *w = path_in(dir, "store.db-wal"), *m = path_in(dir, "store.db-shm");
+		unlink(w);
+		unlink(m);
+		free(w);
+		free(m);
+	}
+	unlink(sk);
+	unlink(pk);
+out:
+	store_close(s);
+	free(db_path);
+	free(sk);
+	free(pk);
+	return r;
+}
+
+struct store *store_open(const char *dir, char *err, size_t errlen)
+{
+	char *path = path_in(dir, "store.db");
+	struct stat st;
+	struct store *s;
+	char buf[256];
+
+	if (stat(path, &st) < 0) {
+		errf(err, errlen, "no Sondeo store in '%s' (run 'sondeo init' first)", dir);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	s = open_db(dir, 0, err, errlen);
+	if (!s)
+		return NULL;
+	if (meta_get(s, "device", s->device, sizeof(s->device)) < 0) {
+		errf(err, errlen, "'%s' is not a Sondeo store", dir);
+		store_close(s);
+		return NULL;
+	}
+	s->name = xstrdup(meta_get(s, "name", buf, sizeof(buf)) == 0 ? buf : "");
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	merge_free(s->merge);
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db)
+		db_close(s->db);
+	free(s->dir);
+	free(s->name);
+	free(s);
+}
+
+sqlite3 *store_db(struct store *s) { return s->db; }
+const char *store_dir(const struct store *s) { return s->dir; }
+const char *store_device(const struct store *s) { return s->device; }
+const char *store_name(struct store *s) { return s->name; }
+struct merge *store_merge(struct store *s) { return s->merge; }
+
+int store_begin(struct store *s, char *err, size_t errlen)
+{
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	/* Read under the write lock, so two processes never hand out the same seq. */
+	s->next_seq = meta_u64(s, "next_seq");
+	s->last_hlc = meta_u64(s, "hlc");
+	return 0;
+}
+
+int store_commit(struct store *s, char *err, size_t errlen)
+{
+	if (meta_set_u64(s, "next_seq", s->next_seq, err, errlen) < 0 ||
+	    meta_set_u64(s, "hlc", s->last_hlc, err, errlen) < 0) {
+		db_rollback(s->db);
+		return -1;
+	}
+	return db_commit(s->db, err, errlen);
+}
+
+void store_rollback(struct store *s)
+{
+	db_rollback(s->db);
+}
+
+static uint64_t next_hlc(struct store *s)
+{
+	s->last_hlc = hlc_next(s->last_hlc, now_ms());
+	return s->last_hlc;
+}
+
+/* A form id becomes part of a view name, so it must be a plain identifier. */
+static int plain_name(const char *s)
+{
+	size_t i;
+
+	if (!*s || strlen(s) > MERGE_MAX_NAME)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' ||
+		      (i && ((s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))))
+			return 0;
+	return 1;
+}
+
+/* (Re)creates the view form_<id>: one row per record, one column per question, readable in the sqlite3 shell. */
+static int make_view(struct store *s, const struct form *f, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	size_t i;
+	int r;
+
+	buf_printf(&b, "DROP VIEW IF EXISTS \"form_%s\"; CREATE VIEW \"form_%s\" AS SELECT r.id AS id,"
+		   " CASE WHEN r.draft THEN 'draft' ELSE 'final' END AS status, r.deleted AS deleted,"
+		   " r.conflicts AS conflicts, r.form_version AS form_version,"
+		   " datetime(r.created >> 16, 'unixepoch', 'subsec') AS created,"
+		   " datetime(r.updated >> 16, 'unixepoch', 'subsec') AS updated",
+		   form_id(f), form_id(f));
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+
+		if (q->type == FT_NOTE)
+			continue;
+		buf_printf(&b, ", (SELECT CASE json_type(v.value) WHEN 'array' THEN"
+			   " (SELECT group_concat(j.value, ' ') FROM json_each(v.value) j)"
+			   " ELSE json_extract(v.value, '$') END FROM fields v"
+			   " WHERE v.record = r.id AND v.field = '%s') AS \"%s\"", q->name, q->name);
+	}
+	r = buf_printf(&b, " FROM records r WHERE r.form = '%s';", form_id(f));
+	if (r < 0)
+		r = errf(err, errlen, "form '%s' is too large for its view", form_id(f));
+	else
+		r = db_exec(s->db, b.data, err, errlen);
+	buf_release(&b);
+	return r;
+}
+
+int store_form_put(struct store *s, const char *json, size_t len, char *err, size_t errlen)
+{
+	char msg[512];
+	struct form *f = form_load(json, len, msg, sizeof(msg));
+	sqlite3_stmt *st;
+	char *canon = NULL;
+	int r = -1, rc;
+
+	if (!f)
+		return errf(err, errlen, "%s", msg);
+	if (!plain_name(form_id(f)) || !*form_version(f) || strlen(form_version(f)) > MERGE_MAX_NAME) {
+		errf(err, errlen, "form id '%s' or version '%s' is not valid (letters, digits, _ . -; at most %d)",
+		     form_id(f), form_version(f), MERGE_MAX_NAME);
+		goto out;
+	}
+	canon = json_dumps(form_json(f), JSON_COMPACT | JSON_SORT_KEYS);
+	st = s->st[S_FORM_GET];
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, form_version(f));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = strcmp(db_text(st, 0), canon) == 0;
+
+		sqlite3_reset(st);
+		if (same)
+			r = 0;
+		else
+			errf(err, errlen, "form '%s' version '%s' is already installed with a different definition;"
+			     " give the new definition a new version", form_id(f), form_version(f));
+		goto out;
+	}
+	sqlite3_reset(st);
+	st = s->st[S_FORM_PUT];
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, form_version(f));
+	db_bind_text(st, 3, canon);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
+	r = make_view(s, f, err, errlen);
+out:
+	free(canon);
+	form_free(f);
+	return r;
+}
+
+struct form *store_form_get(struct store *s, const char *id, const char *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[version ? S_FORM_GET : S_FORM_LATEST];
+	struct form *f = NULL;
+	const char *json;
+	int rc;
+
+	db_bind_text(st, 1, id);
+	if (version)
+		db_bind_text(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		json = db_text(st, 0);
+		f = form_load(json, strlen(json), err, errlen);
+	} else if (rc == SQLITE_DONE) {
+		if (version)
+			errf(err, errlen, "form '%s' version '%s' is not installed", id, version);
+		else
+			errf(err, errlen, "unknown form '%s' (see 'sondeo forms')", id);
+	} else {
+		db_error(s->db, rc, err, errlen);
+	}
+	sqlite3_reset(st);
+	return f;
+}
+
+static void record_from_row(sqlite3_stmt *st, struct store_record *rec)
+{
+	strlcpy_s(rec->id, db_text(st, 0), sizeof(rec->id));
+	strlcpy_s(rec->form, db_text(st, 1), sizeof(rec->form));
+	strlcpy_s(rec->form_version, db_text(st, 2), sizeof(rec->form_version));
+	rec->draft = sqlite3_column_int(st, 3);
+	rec->deleted = sqlite3_column_int(st, 4);
+	rec->conflicts = sqlite3_column_int(st, 5);
+	rec->created = (uint64_t)sqlite3_column_int64(st, 6);
+	rec->updated = (uint64_t)sqlite3_column_int64(st, 7);
+}
+
+int store_find(struct store *s, const char *prefix, struct store_record *rec, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_FIND];
+	char low[UUID_STRLEN + 1];
+	size_t i, n = strlen(prefix);
+	int rows = 0, rc;
+
+	if (n == 0 || n > UUID_STRLEN)
+		return errf(err, errlen, "'%s' is not a record id", prefix);
+	for (i = 0; i <= n; i++) {
+		char c = prefix[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (c && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'))
+			return errf(err, errlen, "'%s' is not a record id", prefix);
+		low[i] = c;
+	}
+	db_bind_text(st, 1, low);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (rows++ == 0)
+			record_from_row(st, rec);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s->db, rc, err, errlen);
+	if (rows == 0)
+		return errf(err, errlen, "no record '%s'", prefix);
+	if (rows > 1)
+		return errf(err, errlen, "'%s' matches several records; give more of the id", prefix);
+	return 0;
+}
+
+int store_create(struct store *s, const struct form *f, int draft, struct store_record *rec, char *err,
+		 size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_RECORD_NEW];
+
+	memset(rec, 0, sizeof(*rec));
+	uuid_new(rec->id);
+	strlcpy_s(rec->form, form_id(f), sizeof(rec->form));
+	strlcpy_s(rec->form_version, form_version(f), sizeof(rec->form_version));
+	rec->draft = draft;
+	rec->created = rec->updated = next_hlc(s);
+	db_bind_text(st, 1, rec->id);
+	db_bind_text(st, 2, rec->form);
+	db_bind_text(st, 3, rec->form_version);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)rec->created);
+	sqlite3_bind_int(st, 5, draft);
+	return db_step_done(st, err, errlen);
+}
+
+/* Collects the heads of a field as an op's base. */
+static void add_base(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
+{
+	struct op *op = ctx;
+
+	(void)hlc;
+	(void)value;
+	if (op->nbase < MERGE_MAX_BASE)
+		op->base[op->nbase++] = *id;
+}
+
+/* Writes one op by this device, setting field to the canonical JSON text value. */
+static int write_op(struct store *s, const struct store_record *rec, const char *field, const char *value,
+		    int with_base, char *err, size_t errlen)
+{
+	struct op op;
+
+	memset(&op, 0, sizeof(op));
+	strlcpy_s(op.device, s->device, sizeof(op.device));
+	op.seq = s->next_seq++;
+	op.hlc = next_hlc(s);
+	strlcpy_s(op.record, rec->id, sizeof(op.record));
+	op.form = rec->form;
+	op.form_version = rec->form_version;
+	op.field = field;
+	op.value = value;
+	if (with_base && merge_heads(s->merge, rec->id, field, add_base, &op, err, errlen) < 0)
+		return -1;
+	return merge_apply(s->merge, &op, err, errlen) == MERGE_NEW ? 0 : -1;
+}
+
+int store_set(struct store *s, const struct store_record *rec, const char *field, const json_t *value,
+	      char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_FIELD_GET];
+	char *text = value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
+	int rc, unchanged, r = -1;
+
+	if (value && !text)
+		return errf(err, errlen, "cannot encode the answer to '%s'", field);
+	db_bind_text(st, 1, rec->id);
+	db_bind_text(st, 2, field);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *cur = db_text(st, 0);
+
+		/* The same value again, or clearing a cleared field, is not a change; unless the field is in
+		 * conflict, where writing it is what resolves the conflict. */
+		unchanged = !sqlite3_column_int(st, 1) &&
+			    (text ? strcmp(cur, text) == 0 : strcmp(cur, "null") == 0);
+	} else {
+		unchanged = !text;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	if (unchanged) {
+		r = 0;
+		goto out;
+	}
+	if (rec->draft) {
+		uint64_t h = next_hlc(s);
+
+		st = s->st[text ? S_DRAFT_SET : S_DRAFT_CLEAR];
+		db_bind_text(st, 1, rec->id);
+		db_bind_text(st, 2, field);
+		if (text) {
+			db_bind_text(st, 3, text);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)h);
+			db_bind_text(st, 5, s->device);
+		}
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+		st = s->st[S_TOUCH];
+		db_bind_text(st, 1, rec->id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)h);
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+	} else if (write_op(s, rec, field, text ? text : "null", 1, err, errlen) < 0) {
+		goto out;
+	}
+	r = 1;
+out:
+	free(text);
+	return r;
+}
+
+int store_finalize(struct store *s, const struct store_record *rec, const struct form *f, char *err,
+		   size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_FIELD_GET];
+	size_t i;
+
+	if (!rec->draft)
+		return 0;
+	for (i = 0; i < form_count(f); i++) {
+		const char *name = form_question(f, i)->name;
+		char *value;
+		int rc;
+
+		db_bind_text(st, 1, rec->id);
+		db_bind_text(st, 2, name);
+		rc = sqlite3_step(st);
+		value = rc == SQLITE_ROW ? xstrdup(db_text(st, 0)) : NULL;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_error(s->db, rc, err, errlen);
+		if (value) {
+			/* The draft's answers are the record's first values: nothing came before them. */
+			rc = write_op(s, rec, name, value, 0, err, errlen);
+			free(value);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	st = s->st[S_FINAL];
+	db_bind_text(st, 1, rec->id);
+	return db_step_done(st, err, errlen);
+}
+
+int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	if (!rec->draft) {
+		json_t *t = json_true();
+		int r = store_set(s, rec, "_deleted", t, err, errlen);
+
+		json_decref(t);
+		return r < 0 ? -1 : 0;
+	}
+	/* A draft never left this device: removing it leaves nothing behind anywhere. */
+	st = s->st[S_DROP_FIELDS];
+	db_bind_text(st, 1, rec->id);
+	if (db_step_done(st, err, errlen) < 0)
+		return -1;
+	st = s->st[S_DROP_RECORD];
+	db_bind_text(st, 1, rec->id);
+	return db_step_done(st, err, errlen);
+}
+
+json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_ANSWERS];
+	json_t *obj = json_object();
+	int rc;
+
+	db_bind_text(st, 1, record);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL);
+
+		if (v && !json_is_null(v))
+			json_object_set_new(obj, db_text(st, 0), v);
+		else
+			json_decref(v);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}

@@ -1,0 +1,74 @@
+/* store.h - the device's local store: one SQLite file and the device key pair in one directory.
+ *
+ * Every change to a finalized record is an op (merge.h), written in the same transaction as the value the
+ * user sees, so what was confirmed is exactly what will sync. Drafts keep their answers without ops: they
+ * never leave the device, and their answers become ops when they are finalized. Writes happen between
+ * store_begin() and store_commit(); on any error the caller calls store_rollback() and nothing was saved. */
+#ifndef SONDEO_STORE_H
+#define SONDEO_STORE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "form.h"
+#include "merge.h"
+#include "uuid.h"
+
+struct store;
+
+struct store_record {
+	char id[UUID_STRLEN + 1];
+	char form[MERGE_MAX_NAME + 1];
+	char form_version[MERGE_MAX_NAME + 1];
+	int draft, deleted, conflicts;
+	uint64_t created, updated;     /* HLC stamps */
+};
+
+/* The store directory: $SONDEO_HOME, else $XDG_DATA_HOME/sondeo, else ~/.local/share/sondeo. Caller frees. */
+char *store_default_dir(void);
+/* Creates a store in dir (made mode 0700 if missing) with a new key pair and the built-in forms. Refuses if a
+ * store or key is already there, destroying nothing. Writes the new device id into device_id. */
+int store_init(const char *dir, const char *name, char device_id[KEYS_ID_STRLEN + 1], char *err, size_t errlen);
+/* Opens the store in dir. Caller closes with store_close(). */
+struct store *store_open(const char *dir, char *err, size_t errlen);
+void store_close(struct store *s);
+
+sqlite3 *store_db(struct store *s);
+const char *store_dir(const struct store *s);
+const char *store_device(const struct store *s);
+/* The device name given at init ("" if none). Borrowed. */
+const char *store_name(struct store *s);
+struct merge *store_merge(struct store *s);
+
+int store_begin(struct store *s, char *err, size_t errlen);
+int store_commit(struct store *s, char *err, size_t errlen);
+void store_rollback(struct store *s);
+
+/* Installs a form definition (validated by form_load). Installing the same id and version again with the same
+ * definition is a no-op; with a different definition it is refused. Refreshes the form's SQL view. Inside a
+ * transaction. */
+int store_form_put(struct store *s, const char *json, size_t len, char *err, size_t errlen);
+/* Loads form id at version (NULL: the latest installed). Caller frees with form_free(). */
+struct form *store_form_get(struct store *s, const char *id, const char *version, char *err, size_t errlen);
+
+/* Finds the record whose id starts with prefix (any unambiguous prefix). */
+int store_find(struct store *s, const char *prefix, struct store_record *rec, char *err, size_t errlen);
+/* Creates an empty record of form f, as a draft or final; writes its id into rec. Inside a transaction. */
+int store_create(struct store *s, const struct form *f, int draft, struct store_record *rec, char *err,
+		 size_t errlen);
+/* Sets field of record to value (NULL clears it). On a final record this writes an op whose base is the
+ * field's current heads; nothing is written if the value is unchanged and not in conflict. Returns 1 if
+ * something changed, 0 if not, -1 on error. Inside a transaction. */
+int store_set(struct store *s, const struct store_record *rec, const char *field, const json_t *value,
+	      char *err, size_t errlen);
+/* Turns a draft into a final record: one op per answer, in form order. Inside a transaction. */
+int store_finalize(struct store *s, const struct store_record *rec, const struct form *f, char *err,
+		   size_t errlen);
+/* Deletes a record: a draft is removed outright; a final record gets a `_deleted` op. Inside a transaction. */
+int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen);
+/* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
+json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,138 @@
+/* db.c - SQLite helpers shared by the client and the server. */
+#include "db.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "util.h"
+
+int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
+{
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return errf(err, errlen, "the store is busy: another program is writing to it (try again)");
+	case SQLITE_READONLY:
+		return errf(err, errlen, "the store is read-only: nothing was saved");
+	case SQLITE_FULL:
+		return errf(err, errlen, "the disk is full: nothing was saved");
+	case SQLITE_IOERR:
+		if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || errno == ENOSPC)
+			return errf(err, errlen, "cannot write the store (%s): nothing was saved", msg);
+		return errf(err, errlen, "input/output error on the store: %s", msg);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return errf(err, errlen, "the store is damaged or not a Sondeo store: %s", msg);
+	case SQLITE_CANTOPEN:
+		return errf(err, errlen, "cannot open the store: %s", msg);
+	default:
+		return errf(err, errlen, "store error: %s", msg);
+	}
+}
+
+sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int rc;
+
+	oflags |= (flags & DB_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & DB_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		errf(err, errlen, "cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, DB_BUSY_MS);
+	sqlite3_extended_result_codes(db, 1);
+	if (!(flags & DB_READONLY)) {
+		/* journal_mode answers with a row; a read-only file makes it fail, which we report plainly. */
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			db_error(db, rc, err, errlen);
+			sqlite3_close(db);
+			return NULL;
+		}
+	}
+	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;", err,
+		    errlen) < 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void db_close(sqlite3 *db)
+{
+	sqlite3_close_v2(db);
+}
+
+int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_error(db, rc, err, errlen);
+}
+
+sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		db_error(db, rc, err, errlen);
+		return NULL;
+	}
+	return st;
+}
+
+int db_begin(sqlite3 *db, char *err, size_t errlen)
+{
+	return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
+}
+
+int db_commit(sqlite3 *db, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	db_error(db, rc, err, errlen);
+	db_rollback(db);
+	return -1;
+}
+
+void db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+int db_step_done(sqlite3_stmt *st, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	db_error(sqlite3_db_handle(st), rc, err, errlen);
+	sqlite3_reset(st);
+	return -1;
+}
+
+const char *db_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? (const char *)s : "";
+}

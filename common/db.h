@@ -1,0 +1,39 @@
+/* db.h - SQLite helpers shared by the client and the server: opening a store durably, statements, errors.
+ *
+ * Every store runs in WAL mode with synchronous=FULL, so a committed transaction survives kill -9 and power
+ * loss, and waits a few seconds for another process's lock before saying the store is busy. SQL goes only
+ * through prepared statements with bound values. Errors are 0 / -1 with a message in err; the message says
+ * what a person can do ("the disk is full: nothing was saved"). */
+#ifndef SONDEO_DB_H
+#define SONDEO_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#define DB_BUSY_MS 5000
+
+enum { DB_CREATE = 1, DB_READONLY = 2 };
+
+/* Opens (or with DB_CREATE creates) the database at path. Returns NULL with err on failure. */
+sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen);
+void db_close(sqlite3 *db);
+/* Runs SQL without parameters (schema, pragmas). */
+int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Prepares sql; NULL with err on failure. */
+sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* BEGIN IMMEDIATE (takes the write lock now, waiting up to DB_BUSY_MS), COMMIT, ROLLBACK. */
+int db_begin(sqlite3 *db, char *err, size_t errlen);
+int db_commit(sqlite3 *db, char *err, size_t errlen);
+void db_rollback(sqlite3 *db);
+/* Puts a message for SQLite result code rc (from db) in err, translated for people where it matters: busy,
+ * read-only, full disk, corrupt. Returns -1. */
+int db_error(sqlite3 *db, int rc, char *err, size_t errlen);
+
+/* Binds text (NULL binds SQL NULL). Statement helpers return the SQLite code. */
+int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Steps a statement that returns no row and resets it; 0 or -1 with err. */
+int db_step_done(sqlite3_stmt *st, char *err, size_t errlen);
+/* Column text, never NULL ("" for SQL NULL). */
+const char *db_text(sqlite3_stmt *st, int i);
+
+#endif

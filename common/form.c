@@ -1,0 +1,1095 @@
+/* form.c - survey forms: loading and validating the JSON definition, reading and checking answers. */
+#include "form.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "util.h"
+
+#include "banned.h"
+
+#define FORM_MAX_NAME 64
+
+struct qdata {
+	struct form_question q;   /* first, so the public view is the start of the private one */
+	struct expr *relevant, *constraint, *def;
+	struct form_choice *choices;
+};
+
+struct form {
+	json_t *root;
+	const char *id, *version, *default_language;
+	const json_t *title;
+	struct qdata *qs;
+	size_t nq;
+	json_t *index;            /* question name -> its position, for lookups by name */
+};
+
+static const char *const type_names[] = {
+	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
+	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
+};
+#define NTYPES (sizeof type_names / sizeof type_names[0])
+
+const char *form_type_name(enum form_type t)
+{
+	return (unsigned)t < NTYPES ? type_names[t] : "unknown";
+}
+
+static int is_select(enum form_type t)
+{
+	return t == FT_SELECT_ONE || t == FT_SELECT_MULTIPLE;
+}
+
+/* --- loading --- */
+
+/* "question 'name'" once the name is known, "question N" before. */
+static void qlabel(char *out, size_t n, size_t i, const char *name)
+{
+	if (name)
+		snprintf(out, n, "question '%s'", name);
+	else
+		snprintf(out, n, "question %zu", i + 1);
+}
+
+__attribute__((format(printf, 4, 5)))
+static int qerr(char *err, size_t errlen, const char *who, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return errf(err, errlen, "%s: %s", who, msg);
+}
+
+/* Question names: a letter, then letters, digits, '_', '.' or '-' (names starting with '_' are the store's).
+ * Choice names may also start with a digit, since numeric codes are common. Returns a reason, or NULL. */
+static const char *bad_name(const char *s, int choice)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0)
+		return "is empty";
+	if (n > FORM_MAX_NAME)
+		return "is longer than 64 characters";
+	if (s[0] == '_' && !choice)
+		return "starts with '_', which is reserved for the store's own fields";
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
+
+		if (i == 0 && !alpha && !(choice && digit))
+			return choice ? "must start with a letter or a digit" : "must start with a letter";
+		if (!alpha && !digit && c != '_' && c != '.' && c != '-')
+			return "may hold only letters, digits, '_', '.' and '-'";
+	}
+	return NULL;
+}
+
+/* TEXT: a string, or a non-empty object of language code -> string. */
+static int check_text(const json_t *t, const char *who, const char *key, char *err, size_t errlen)
+{
+	const char *lang;
+	const json_t *v;
+
+	if (json_is_string(t))
+		return 0;
+	if (!json_is_object(t))
+		return qerr(err, errlen, who, "%s must be a string or an object of language -> string", key);
+	if (json_object_size(t) == 0)
+		return qerr(err, errlen, who, "%s has no text in any language", key);
+	json_object_foreach((json_t *)t, lang, v) {
+		if (!lang[0])
+			return qerr(err, errlen, who, "%s: empty language code", key);
+		if (!json_is_string(v))
+			return qerr(err, errlen, who, "%s: the '%s' text is not a string", key, lang);
+	}
+	return 0;
+}
+
+static int only_keys(const json_t *obj, const char *const *keys, const char *who, char *err, size_t errlen)
+{
+	const char *k;
+	const json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		size_t i;
+
+		for (i = 0; keys[i] && strcmp(keys[i], k); i++)
+			;
+		if (!keys[i])
+			return qerr(err, errlen, who, "unknown key '%s'", k);
+	}
+	return 0;
+}
+
+static const char *const form_keys[] = { "id", "version", "title", "default_language", "questions", NULL };
+static const char *const question_keys[] = {
+	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
+	"constraint_message", "default", "choices", NULL
+};
+static const char *const choice_keys[] = { "name", "label", NULL };
+
+static int load_choices(struct qdata *qd, const json_t *jq, const char *who, char *err, size_t errlen)
+{
+	const json_t *list = json_object_get(jq, "choices"), *jc;
+	size_t i, j;
+
+	if (!is_select(qd->q.type)) {
+		if (list)
+			return qerr(err, errlen, who, "choices are only for select_one and select_multiple questions");
+		return 0;
+	}
+	if (!list)
+		return qerr(err, errlen, who, "a %s question needs choices", form_type_name(qd->q.type));
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return qerr(err, errlen, who, "choices must be a non-empty array");
+	qd->choices = xcalloc(json_array_size(list), sizeof *qd->choices);
+	json_array_foreach(list, i, jc) {
+		const json_t *name = json_object_get(jc, "name");
+		const char *why;
+		char cwho[160];
+
+		if (!json_is_object(jc))
+			return qerr(err, errlen, who, "choice %zu is not an object", i + 1);
+		if (!json_is_string(name))
+			return qerr(err, errlen, who, "choice %zu: missing name", i + 1);
+		if ((why = bad_name(json_string_value(name), 1)))
+			return qerr(err, errlen, who, "choice name '%s' %s", json_string_value(name), why);
+		snprintf(cwho, sizeof cwho, "%s: choice '%s'", who, json_string_value(name));
+		if (only_keys(jc, choice_keys, cwho, err, errlen) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(qd->choices[j].name, json_string_value(name)))
+				return qerr(err, errlen, who, "choice '%s' appears twice", json_string_value(name));
+		if (!json_object_get(jc, "label"))
+			return qerr(err, errlen, cwho, "missing label");
+		if (check_text(json_object_get(jc, "label"), cwho, "label", err, errlen) < 0)
+			return -1;
+		qd->choices[i].name = json_string_value(name);
+		qd->choices[i].label = json_object_get(jc, "label");
+		qd->q.nchoices++;
+	}
+	qd->q.choices = qd->choices;
+	return 0;
+}
+
+static int load_expr(const json_t *jq, const char *key, const char **src, struct expr **e, const char *who,
+		     char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(jq, key);
+	char msg[512];
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return qerr(err, errlen, who, "%s must be an expression in a string", key);
+	*src = json_string_value(v);
+	*e = expr_parse(*src, msg, sizeof msg);
+	if (!*e)
+		return qerr(err, errlen, who, "%s: %s", key, msg);
+	return 0;
+}
+
+static int load_question(struct form *f, size_t i, const json_t *jq, char *err, size_t errlen)
+{
+	struct qdata *qd = &f->qs[i];
+	struct form_question *q = &qd->q;
+	const json_t *name = json_object_get(jq, "name"), *type, *req;
+	const char *why;
+	char who[128];
+	size_t t;
+	static const char *const texts[] = { "label", "hint", "required_message", "constraint_message" };
+
+	qlabel(who, sizeof who, i, NULL);
+	if (!json_is_object(jq))
+		return qerr(err, errlen, who, "not a JSON object");
+	if (!name)
+		return qerr(err, errlen, who, "missing name");
+	if (!json_is_string(name))
+		return qerr(err, errlen, who, "name must be a string");
+	if ((why = bad_name(json_string_value(name), 0)))
+		return qerr(err, errlen, who, "name '%s' %s", json_string_value(name), why);
+	q->name = json_string_value(name);
+	qlabel(who, sizeof who, i, q->name);
+	if (json_object_get(f->index, q->name))
+		return qerr(err, errlen, who, "the name appears twice (questions %d and %zu)",
+			    (int)json_integer_value(json_object_get(f->index, q->name)) + 1, i + 1);
+	json_object_set_new(f->index, q->name, json_integer((json_int_t)i));
+	if (only_keys(jq, question_keys, who, err, errlen) < 0)
+		return -1;
+
+	type = json_object_get(jq, "type");
+	if (!type)
+		return qerr(err, errlen, who, "missing type");
+	if (!json_is_string(type))
+		return qerr(err, errlen, who, "type must be a string");
+	for (t = 0; t < NTYPES && strcmp(type_names[t], json_string_value(type)); t++)
+		;
+	if (t == NTYPES)
+		return qerr(err, errlen, who, "unknown type '%s' (use text, integer, decimal, select_one, "
+			    "select_multiple, date, geopoint or note)", json_string_value(type));
+	q->type = (enum form_type)t;
+
+	if (!json_object_get(jq, "label"))
+		return qerr(err, errlen, who, "missing label");
+	for (t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+		const json_t *v = json_object_get(jq, texts[t]);
+
+		if (v && check_text(v, who, texts[t], err, errlen) < 0)
+			return -1;
+	}
+	q->label = json_object_get(jq, "label");
+	q->hint = json_object_get(jq, "hint");
+	q->required_message = json_object_get(jq, "required_message");
+	q->constraint_message = json_object_get(jq, "constraint_message");
+
+	req = json_object_get(jq, "required");
+	if (req && !json_is_boolean(req))
+		return qerr(err, errlen, who, "required must be true or false");
+	q->required = json_is_true(req);
+
+	if (load_expr(jq, "relevant", &q->relevant_src, &qd->relevant, who, err, errlen) < 0 ||
+	    load_expr(jq, "constraint", &q->constraint_src, &qd->constraint, who, err, errlen) < 0 ||
+	    load_expr(jq, "default", &q->default_src, &qd->def, who, err, errlen) < 0)
+		return -1;
+	q->relevant = qd->relevant;
+	q->constraint = qd->constraint;
+	q->def = qd->def;
+
+	if (q->type == FT_NOTE) {
+		/* a note is shown, never answered */
+		if (q->required)
+			return qerr(err, errlen, who, "a note cannot be required");
+		if (q->constraint)
+			return qerr(err, errlen, who, "a note cannot have a constraint");
+		if (q->def)
+			return qerr(err, errlen, who, "a note cannot have a default");
+	}
+	return load_choices(qd, jq, who, err, errlen);
+}
+
+struct refcheck {
+	const struct form *f;
+	const char *bad;
+};
+
+static int ref_known(void *ctx, const char *name)
+{
+	struct refcheck *rc = ctx;
+
+	if (json_object_get(rc->f->index, name))
+		return 0;
+	rc->bad = name;
+	return 1;
+}
+
+/* Every ${name} must be a question of the form; done once all names are known, since references may point
+ * forward. */
+static int check_refs(const struct form *f, char *err, size_t errlen)
+{
+	size_t i, k;
+
+	for (i = 0; i < f->nq; i++) {
+		const struct form_question *q = &f->qs[i].q;
+		const struct expr *ex[3] = { q->relevant, q->constraint, q->def };
+		static const char *const what[3] = { "relevant", "constraint", "default" };
+
+		for (k = 0; k < 3; k++) {
+			struct refcheck rc = { f, NULL };
+
+			if (ex[k] && expr_refs(ex[k], ref_known, &rc))
+				return errf(err, errlen, "question '%s': %s names unknown question '%s'", q->name,
+					    what[k], rc.bad);
+		}
+	}
+	return 0;
+}
+
+static int load_form(struct form *f, char *err, size_t errlen)
+{
+	const json_t *root = f->root, *id, *version, *lang, *qs, *jq;
+	const char *why;
+	size_t i;
+
+	if (!json_is_object(root))
+		return errf(err, errlen, "a form must be a JSON object");
+	if (only_keys(root, form_keys, "form", err, errlen) < 0)
+		return -1;
+	id = json_object_get(root, "id");
+	if (!json_is_string(id))
+		return errf(err, errlen, "form: missing id");
+	if ((why = bad_name(json_string_value(id), 0)))
+		return errf(err, errlen, "form: id '%s' %s", json_string_value(id), why);
+	f->id = json_string_value(id);
+	version = json_object_get(root, "version");
+	if (!json_is_string(version) || !json_string_length(version))
+		return errf(err, errlen, "form '%s': missing version (a string such as \"1\")", f->id);
+	f->version = json_string_value(version);
+	lang = json_object_get(root, "default_language");
+	if (lang && (!json_is_string(lang) || !json_string_length(lang)))
+		return errf(err, errlen, "form '%s': default_language must be a language code", f->id);
+	f->default_language = lang ? json_string_value(lang) : "en";
+	f->title = json_object_get(root, "title");
+	if (f->title && check_text(f->title, "form", "title", err, errlen) < 0)
+		return -1;
+	qs = json_object_get(root, "questions");
+	if (!json_is_array(qs) || json_array_size(qs) == 0)
+		return errf(err, errlen, "form '%s': questions must be a non-empty array", f->id);
+	f->qs = xcalloc(json_array_size(qs), sizeof *f->qs);
+	json_array_foreach(qs, i, jq) {
+		f->nq = i + 1;   /* so form_free releases what this question compiled, even on error */
+		if (load_question(f, i, jq, err, errlen) < 0)
+			return -1;
+	}
+	return check_refs(f, err, errlen);
+}
+
+struct form *form_load(const char *json, size_t len, char *err, size_t errlen)
+{
+	struct form *f;
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!root) {
+		errf(err, errlen, "not valid JSON: line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->root = root;
+	f->index = json_object();
+	if (!f->index || load_form(f, err, errlen) < 0) {
+		form_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void form_free(struct form *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nq; i++) {
+		expr_free(f->qs[i].relevant);
+		expr_free(f->qs[i].constraint);
+		expr_free(f->qs[i].def);
+		free(f->qs[i].choices);
+	}
+	free(f->qs);
+	json_decref(f->index);
+	json_decref(f->root);
+	free(f);
+}
+
+const char *form_id(const struct form *f)
+{
+	return f->id;
+}
+
+const char *form_version(const struct form *f)
+{
+	return f->version;
+}
+
+const json_t *form_json(const struct form *f)
+{
+	return f->root;
+}
+
+size_t form_count(const struct form *f)
+{
+	return f->nq;
+}
+
+const struct form_question *form_question(const struct form *f, size_t i)
+{
+	return i < f->nq ? &f->qs[i].q : NULL;
+}
+
+const struct form_question *form_find(const struct form *f, const char *name)
+{
+	const json_t *at = name ? json_object_get(f->index, name) : NULL;
+
+	return at ? &f->qs[json_integer_value(at)].q : NULL;
+}
+
+const char *form_text(const struct form *f, const json_t *t, const char *lang)
+{
+	const char *try[4] = { lang, NULL, f ? f->default_language : NULL, "en" };
+	char two[3];
+	const char *k;
+	const json_t *v;
+	size_t i;
+
+	if (!t)
+		return NULL;
+	if (json_is_string(t))
+		return json_string_value(t);
+	if (!json_is_object(t))
+		return NULL;
+	if (lang && strlen(lang) > 2) {
+		memcpy(two, lang, 2);
+		two[2] = '\0';
+		try[1] = two;
+	}
+	for (i = 0; i < 4; i++)
+		if (try[i] && json_is_string(v = json_object_get(t, try[i])))
+			return json_string_value(v);
+	json_object_foreach((json_t *)t, k, v)
+		if (json_is_string(v))
+			return json_string_value(v);
+	return NULL;
+}
+
+const char *form_title(const struct form *f, const char *lang)
+{
+	const char *t = form_text(f, f->title, lang);
+
+	return t ? t : f->id;
+}
+
+/* --- answers --- */
+
+/* Puts s, shortened to about 40 bytes on a character boundary and with control characters as '?', into out:
+ * messages quote what the person typed without flooding or garbling a terminal. */
+static const char *quote(const char *s, size_t len, char *out, size_t n)
+{
+	size_t i, at = 0, max = n > 4 ? n - 4 : 0;
+
+	if (max > 40)
+		max = 40;
+	for (i = 0; i < len && at < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[at++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (i < len) {
+		while (at && ((unsigned char)out[at - 1] & 0xc0) == 0x80)
+			at--;
+		if (at && ((unsigned char)out[at - 1] & 0xc0) == 0xc0)
+			at--;
+		memcpy(out + at, "...", 3);
+		at += 3;
+	}
+	if (n)
+		out[at < n ? at : n - 1] = '\0';
+	return out;
+}
+
+/* strtod follows LC_NUMERIC, which a client showing French may have set; answers always use '.'. s holds only
+ * digits, signs, 'e' and at most one '.'. */
+static double c_strtod(const char *s, size_t len)
+{
+	const char *dp = localeconv()->decimal_point;
+	size_t dl = strlen(dp), i, at = 0;
+	char *tmp = xmalloc(len * (dl + 1) + 1);
+	double d;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			memcpy(tmp + at, dp, dl);
+			at += dl;
+		} else {
+			tmp[at++] = s[i];
+		}
+	}
+	tmp[at] = '\0';
+	d = strtod(tmp, NULL);
+	free(tmp);
+	return d;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* A whole number: optional sign and digits only, within int64. 0 ok, -1 not a number, -2 out of range. */
+static int parse_int(const char *s, size_t len, json_int_t *out)
+{
+	size_t i = 0;
+	int neg = 0;
+	uint64_t v = 0, lim;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i == len)
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
+			return -2;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)v) : (json_int_t)v;
+	return 0;
+}
+
+/* A decimal number: sign, digits with an optional '.' fraction, optional exponent; no hex, inf or nan. 0 ok,
+ * -1 not a number, -2 out of range. */
+static int parse_dec(const char *s, size_t len, double *out)
+{
+	size_t i = 0;
+	int digits = 0;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	for (; i < len && is_digit(s[i]); i++)
+		digits++;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && is_digit(s[i]); i++)
+			digits++;
+	if (!digits)
+		return -1;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e = ++i;
+
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			e = ++i;
+		for (; i < len && is_digit(s[i]); i++)
+			;
+		if (i == e)
+			return -1;
+	}
+	if (i != len)
+		return -1;
+	*out = c_strtod(s, len);
+	return isfinite(*out) ? 0 : -2;
+}
+
+static int valid_date(const char *s, size_t len)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, i, leap;
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !is_digit(s[i]))
+			return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+/* "lat lon [alt [acc]]", separated by blanks or commas (as copied from a map), kept as typed but joined by
+ * single spaces. */
+static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, size_t errlen)
+{
+	static const char *const what[] = { "latitude", "longitude", "altitude", "accuracy" };
+	const char *tok[4];
+	size_t tlen[4], n = 0, i = 0, k, at = 0;
+	double v[4];
+	char q[64], *joined;
+
+	while (i < len) {
+		size_t start;
+
+		while (i < len && (is_blank(s[i]) || s[i] == ','))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && !is_blank(s[i]) && s[i] != ',')
+			i++;
+		if (n == 4)
+			return errf(err, errlen, "'%s' is not a location (give latitude and longitude, and optionally "
+				    "altitude and accuracy)", quote(s, len, q, sizeof q));
+		tok[n] = s + start;
+		tlen[n++] = i - start;
+	}
+	if (n < 2)
+		return errf(err, errlen, "'%s' is not a location (give latitude and longitude in decimal degrees, "
+			    "e.g. -1.2921 36.8219)", quote(s, len, q, sizeof q));
+	for (k = 0; k < n; k++)
+		if (parse_dec(tok[k], tlen[k], &v[k]) < 0)
+			return errf(err, errlen, "'%s' is not a location: the %s '%s' is not a number",
+				    quote(s, len, q, sizeof q), what[k], quote(tok[k], tlen[k], q + 48, 16));
+	if (v[0] < -90 || v[0] > 90)
+		return errf(err, errlen, "latitude %.*s is out of range (-90 to 90)", (int)tlen[0], tok[0]);
+	if (v[1] < -180 || v[1] > 180)
+		return errf(err, errlen, "longitude %.*s is out of range (-180 to 180)", (int)tlen[1], tok[1]);
+	if (n == 4 && v[3] < 0)
+		return errf(err, errlen, "accuracy %.*s cannot be negative", (int)tlen[3], tok[3]);
+	joined = xmalloc(len + 1);
+	for (k = 0; k < n; k++) {
+		if (k)
+			joined[at++] = ' ';
+		memcpy(joined + at, tok[k], tlen[k]);
+		at += tlen[k];
+	}
+	joined[at] = '\0';
+	*out = json_string(joined);
+	free(joined);
+	return 0;
+}
+
+/* The choice a word names: its name exactly, else with FORM_PARSE_NUMBERS its 1-based number, else its name
+ * in another case if only one choice matches that way. Returns the index, -1 if none, -2 for a number out of
+ * range. */
+static long find_choice(const struct form_question *q, const char *w, size_t len, int flags)
+{
+	size_t i;
+	int all_digits = len > 0;
+	long found = -1;
+
+	for (i = 0; i < q->nchoices; i++)
+		if (strlen(q->choices[i].name) == len && !memcmp(q->choices[i].name, w, len))
+			return (long)i;
+	for (i = 0; i < len; i++)
+		all_digits &= is_digit(w[i]);
+	if ((flags & FORM_PARSE_NUMBERS) && all_digits) {
+		size_t num = 0;
+
+		for (i = 0; i < len && num <= q->nchoices; i++)
+			num = num * 10 + (size_t)(w[i] - '0');
+		return num >= 1 && num <= q->nchoices ? (long)num - 1 : -2;
+	}
+	for (i = 0; i < q->nchoices; i++)
+		if (strlen(q->choices[i].name) == len && !strncasecmp(q->choices[i].name, w, len)) {
+			if (found >= 0)
+				return -1;
+			found = (long)i;
+		}
+	return found;
+}
+
+static int not_a_choice(const struct form_question *q, const char *w, size_t len, long why, char *err,
+			size_t errlen)
+{
+	struct buf b = BUF_INIT(1024);
+	char qv[64];
+	size_t i;
+	int rc;
+
+	if (why == -2)
+		return errf(err, errlen, "'%s' is not a choice (choose a number from 1 to %zu)",
+			    quote(w, len, qv, sizeof qv), q->nchoices);
+	for (i = 0; i < q->nchoices; i++)
+		if (buf_printf(&b, "%s%s", i ? ", " : "", q->choices[i].name) < 0)
+			break;
+	rc = errf(err, errlen, "'%s' is not a choice (choose from: %s%s)", quote(w, len, qv, sizeof qv), b.data,
+		  i < q->nchoices ? ", ..." : "");
+	buf_release(&b);
+	return rc;
+}
+
+/* Reads select_multiple words, separated by blanks or commas, into an array of names in the order given and
+ * without repeats. An empty list gives *out = NULL. */
+static int parse_multi(const struct form_question *q, const char *s, size_t len, int flags, json_t **out,
+		       char *err, size_t errlen)
+{
+	char *seen = xcalloc(q->nchoices ? q->nchoices : 1, 1);
+	json_t *arr = json_array();
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start;
+		long c;
+
+		while (i < len && (is_blank(s[i]) || s[i] == ','))
+			i++;
+		if (i == len)
+			break;
+		start = i;
+		while (i < len && !is_blank(s[i]) && s[i] != ',')
+			i++;
+		c = find_choice(q, s + start, i - start, flags);
+		if (c < 0) {
+			free(seen);
+			json_decref(arr);
+			return not_a_choice(q, s + start, i - start, c, err, errlen);
+		}
+		if (!seen[c]) {
+			seen[c] = 1;
+			json_array_append_new(arr, json_string(q->choices[c].name));
+		}
+	}
+	free(seen);
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		arr = NULL;
+	}
+	*out = arr;
+	return 0;
+}
+
+/* form_parse_answer on text of known length, which may come from JSON and so hold NUL bytes. */
+static int parse_text(const struct form_question *q, const char *text, size_t len, int flags, json_t **out,
+		      char *err, size_t errlen)
+{
+	const char *s = text;
+	size_t n = len, bad;
+	char qv[64];
+	long c;
+
+	*out = NULL;
+	if (len > FORM_MAX_ANSWER)
+		return errf(err, errlen, "'%s' is longer than %d bytes", quote(text, len, qv, sizeof qv),
+			    FORM_MAX_ANSWER);
+	if (!utf8_valid(text, len, &bad)) {
+		if (text[bad] == '\0')
+			return errf(err, errlen, "'%s' contains a NUL byte", quote(text, bad, qv, sizeof qv));
+		return errf(err, errlen, "the answer is not valid UTF-8 (at byte %zu)", bad + 1);
+	}
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	{
+		size_t i;
+
+		for (i = 0; i < n && is_blank(s[i]); i++)
+			;
+		if (i == n)
+			return 0;
+	}
+	if (q->type == FT_TEXT) {
+		*out = json_stringn(s, n);
+		return 0;
+	}
+	/* other types ignore surrounding blanks */
+	while (is_blank(*s)) {
+		s++;
+		n--;
+	}
+	while (is_blank(s[n - 1]))
+		n--;
+	quote(s, n, qv, sizeof qv);
+	switch (q->type) {
+	case FT_INTEGER: {
+		json_int_t v;
+		int rc = parse_int(s, n, &v);
+
+		if (rc == -2)
+			return errf(err, errlen, "'%s' is too large for a whole number", qv);
+		if (rc < 0)
+			return errf(err, errlen, "'%s' is not a whole number", qv);
+		*out = json_integer(v);
+		return 0;
+	}
+	case FT_DECIMAL: {
+		double d;
+		int rc = parse_dec(s, n, &d);
+
+		if (rc == -2)
+			return errf(err, errlen, "'%s' is too large a number", qv);
+		if (rc < 0 && memchr(s, ',', n) && !memchr(s, '.', n))
+			return errf(err, errlen, "'%s' is not a number (write decimals with a point, as in 3.5)", qv);
+		if (rc < 0)
+			return errf(err, errlen, "'%s' is not a number", qv);
+		*out = json_real(d);
+		return 0;
+	}
+	case FT_DATE:
+		if (!valid_date(s, n)) {
+			if (n == 10 && s[4] == '-' && s[7] == '-')
+				return errf(err, errlen, "'%s' is not a real date", qv);
+			return errf(err, errlen, "'%s' is not a date (write it as YYYY-MM-DD)", qv);
+		}
+		*out = json_stringn(s, n);
+		return 0;
+	case FT_GEOPOINT:
+		return parse_geopoint(s, n, out, err, errlen);
+	case FT_SELECT_ONE:
+		c = find_choice(q, s, n, flags);
+		if (c < 0)
+			return not_a_choice(q, s, n, c, err, errlen);
+		*out = json_string(q->choices[c].name);
+		return 0;
+	case FT_SELECT_MULTIPLE:
+		return parse_multi(q, s, n, flags, out, err, errlen);
+	case FT_NOTE:
+		return errf(err, errlen, "'%s' cannot be given: this question is a note and takes no answer", qv);
+	default:
+		return errf(err, errlen, "unknown question type");
+	}
+}
+
+int form_parse_answer(const struct form *f, const struct form_question *q, const char *text, int flags,
+		      json_t **out, char *err, size_t errlen)
+{
+	(void)f;
+	*out = NULL;
+	if (!text)
+		return 0;
+	return parse_text(q, text, strlen(text), flags, out, err, errlen);
+}
+
+static const char *kind_wanted(enum form_type t)
+{
+	switch (t) {
+	case FT_INTEGER: return "a whole number";
+	case FT_DECIMAL: return "a number";
+	case FT_SELECT_ONE: return "a choice";
+	case FT_SELECT_MULTIPLE: return "a list of choices";
+	case FT_DATE: return "a date";
+	case FT_GEOPOINT: return "a location";
+	case FT_NOTE: return "an answer (this question is a note)";
+	default: return "text";
+	}
+}
+
+static int wrong_kind(const struct form_question *q, const json_t *in, char *err, size_t errlen)
+{
+	char *dump = json_dumps(in, JSON_ENCODE_ANY | JSON_COMPACT);
+	char qv[64];
+	int rc = errf(err, errlen, "'%s' is not %s", dump ? quote(dump, strlen(dump), qv, sizeof qv) : "?",
+		      kind_wanted(q->type));
+
+	free(dump);
+	return rc;
+}
+
+int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
+		       char *err, size_t errlen)
+{
+	(void)f;
+	*out = NULL;
+	if (!in || json_is_null(in))
+		return 0;
+	if (json_is_string(in))
+		return parse_text(q, json_string_value(in), json_string_length(in), 0, out, err, errlen);
+	if (q->type == FT_INTEGER && json_is_integer(in)) {
+		*out = json_integer(json_integer_value(in));
+		return 0;
+	}
+	if (q->type == FT_INTEGER && json_is_real(in)) {
+		double d = json_real_value(in);
+
+		/* spreadsheets and some JSON writers turn 3 into 3.0 */
+		if (d == trunc(d) && fabs(d) < 9007199254740992.0) {
+			*out = json_integer((json_int_t)d);
+			return 0;
+		}
+		return errf(err, errlen, "'%.17g' is not a whole number", d);
+	}
+	if (q->type == FT_DECIMAL && json_is_number(in)) {
+		*out = json_real(json_number_value(in));
+		return 0;
+	}
+	if (q->type == FT_SELECT_MULTIPLE && json_is_array(in)) {
+		char *seen = xcalloc(q->nchoices ? q->nchoices : 1, 1);
+		json_t *arr = json_array();
+		const json_t *x;
+		size_t i;
+
+		json_array_foreach(in, i, x) {
+			long c = json_is_string(x) ?
+				 find_choice(q, json_string_value(x), json_string_length(x), 0) : -1;
+
+			if (c < 0) {
+				free(seen);
+				json_decref(arr);
+				if (!json_is_string(x))
+					return wrong_kind(q, in, err, errlen);
+				return not_a_choice(q, json_string_value(x), json_string_length(x), c, err, errlen);
+			}
+			if (!seen[c]) {
+				seen[c] = 1;
+				json_array_append_new(arr, json_string(q->choices[c].name));
+			}
+		}
+		free(seen);
+		if (json_array_size(arr) == 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+		*out = arr;
+		return 0;
+	}
+	return wrong_kind(q, in, err, errlen);
+}
+
+/* Unanswered: absent, null, "" or [] (as a cleared select_multiple). */
+static int unanswered(const json_t *v)
+{
+	return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0) ||
+	       (json_is_array(v) && json_array_size(v) == 0);
+}
+
+int form_relevant(const struct form *f, const struct form_question *q, const json_t *answers, char *err,
+		  size_t errlen)
+{
+	char msg[256];
+	int b;
+
+	(void)f;
+	if (!q->relevant)
+		return 1;
+	if (expr_eval_bool(q->relevant, answers, json_is_object(answers) ? json_object_get(answers, q->name) : NULL,
+			   &b, msg, sizeof msg) < 0)
+		return errf(err, errlen, "relevant: %s", msg);
+	return b;
+}
+
+int form_check_answer(const struct form *f, const struct form_question *q, const json_t *value,
+		      const json_t *answers, const char *lang, char *err, size_t errlen)
+{
+	json_t *with = NULL;
+	const json_t *cur = json_is_object(answers) ? json_object_get(answers, q->name) : NULL;
+	char msg[256];
+	const char *m;
+	int ok, rc;
+
+	if (unanswered(value)) {
+		if (!q->required)
+			return 0;
+		m = form_text(f, q->required_message, lang);
+		return errf(err, errlen, "%s", m ? m : "is required");
+	}
+	if (!q->constraint)
+		return 0;
+	/* ${name} in the constraint must see the value being checked, not an older one */
+	if (cur != value && !(cur && json_equal(cur, value))) {
+		with = json_is_object(answers) ? json_copy((json_t *)answers) : json_object();
+		json_object_set(with, q->name, (json_t *)value);
+	}
+	rc = expr_eval_bool(q->constraint, with ? with : answers, value, &ok, msg, sizeof msg);
+	json_decref(with);
+	if (rc < 0)
+		return errf(err, errlen, "constraint: %s", msg);
+	if (ok)
+		return 0;
+	m = form_text(f, q->constraint_message, lang);
+	if (m)
+		return errf(err, errlen, "%s", m);
+	return errf(err, errlen, "does not satisfy: %s", q->constraint_src);
+}
+
+json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers)
+{
+	json_t *v = NULL, *out = NULL;
+	char err[256];
+
+	if (!q->def || expr_eval(q->def, answers, NULL, &v, err, sizeof err) < 0)
+		return NULL;
+	if (json_is_number(v) && (q->type == FT_INTEGER || q->type == FT_DECIMAL)) {
+		form_coerce_answer(f, q, v, &out, err, sizeof err);
+	} else if (json_is_string(v)) {
+		form_coerce_answer(f, q, v, &out, err, sizeof err);
+	} else {
+		/* the XPath string of a number or boolean, e.g. for a text question */
+		char *s = json_is_boolean(v) ? xstrdup(json_is_true(v) ? "true" : "false") :
+			  json_dumps(v, JSON_ENCODE_ANY);
+
+		if (s)
+			form_parse_answer(f, q, s, 0, &out, err, sizeof err);
+		free(s);
+	}
+	json_decref(v);
+	return out;
+}
+
+/* Whether a stored value has exactly its question's JSON type, choices and format. */
+static int check_stored(const struct form *f, const struct form_question *q, const json_t *v, char *err,
+			size_t errlen)
+{
+	json_t *norm = NULL;
+	char qv[64];
+	int rc;
+
+	switch (q->type) {
+	case FT_INTEGER:
+		if (json_is_string(v))
+			return errf(err, errlen, "'%s' is text, not a whole number",
+				    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+		if (!json_is_integer(v))
+			return wrong_kind(q, v, err, errlen);
+		return 0;
+	case FT_DECIMAL:
+		if (json_is_string(v))
+			return errf(err, errlen, "'%s' is text, not a number",
+				    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+		if (!json_is_number(v))
+			return wrong_kind(q, v, err, errlen);
+		return 0;
+	case FT_SELECT_MULTIPLE:
+		if (!json_is_array(v))
+			return wrong_kind(q, v, err, errlen);
+		break;
+	case FT_NOTE:
+		return errf(err, errlen, "is a note and takes no answer");
+	default:
+		if (!json_is_string(v))
+			return wrong_kind(q, v, err, errlen);
+		break;
+	}
+	rc = form_coerce_answer(f, q, v, &norm, err, errlen);
+	json_decref(norm);
+	return rc;
+}
+
+int form_check(const struct form *f, const json_t *answers, const char *lang, form_error_fn fn, void *ctx)
+{
+	char err[1024];
+	const char *key;
+	const json_t *v;
+	size_t i;
+	int n = 0;
+
+	if (!json_is_object(answers)) {
+		fn(ctx, "", "the record is not a JSON object");
+		return 1;
+	}
+	for (i = 0; i < f->nq; i++) {
+		const struct form_question *q = &f->qs[i].q;
+		int rel;
+
+		v = json_object_get(answers, q->name);
+		rel = form_relevant(f, q, answers, err, sizeof err);
+		if (rel < 0) {
+			fn(ctx, q->name, err);
+			n++;
+			continue;
+		}
+		if (unanswered(v)) {
+			if (rel && form_check_answer(f, q, NULL, answers, lang, err, sizeof err) < 0) {
+				fn(ctx, q->name, err);
+				n++;
+			}
+			continue;
+		}
+		if (q->type != FT_NOTE && !rel) {
+			snprintf(err, sizeof err, "is answered but does not apply here (relevant: %s)",
+				 q->relevant_src);
+			fn(ctx, q->name, err);
+			n++;
+			continue;
+		}
+		if (check_stored(f, q, v, err, sizeof err) < 0 ||
+		    form_check_answer(f, q, v, answers, lang, err, sizeof err) < 0) {
+			fn(ctx, q->name, err);
+			n++;
+		}
+	}
+	json_object_foreach((json_t *)answers, key, v) {
+		if (key[0] == '_' || json_object_get(f->index, key))
+			continue;
+		snprintf(err, sizeof err, "is not a question of form '%s'", f->id);
+		fn(ctx, key, err);
+		n++;
+	}
+	return n;
+}

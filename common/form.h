@@ -1,0 +1,106 @@
+/* form.h - survey forms in XLSForm terms, loaded from their JSON definition.
+ *
+ * A form is JSON (see docs/forms.md):
+ *   { "id": "partnership", "version": "1", "title": TEXT, "default_language": "en",
+ *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false,
+ *                      "required_message": TEXT, "relevant": EXPR, "constraint": EXPR,
+ *                      "constraint_message": TEXT, "default": EXPR,
+ *                      "choices": [ { "name", "label": TEXT } ] } ] }
+ * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
+ * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note.
+ *
+ * Answers are JSON: text, select_one and date ("YYYY-MM-DD") as strings, integer and decimal as numbers,
+ * select_multiple as an array of choice names, geopoint as the string "lat lon" (optionally "lat lon alt acc").
+ * A record's answers are a JSON object of question name -> value; names starting with '_' are the store's own
+ * pseudo-fields and the form ignores them. */
+#ifndef SONDEO_FORM_H
+#define SONDEO_FORM_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "expr.h"
+
+#define FORM_MAX_ANSWER 65536   /* bytes in one text answer */
+
+enum form_type {
+	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE
+};
+
+struct form_choice {
+	const char *name;
+	const json_t *label;          /* TEXT */
+};
+
+/* Read-only views into the form; they live as long as the form. */
+struct form_question {
+	const char *name;
+	enum form_type type;
+	const json_t *label, *hint, *required_message, *constraint_message;   /* TEXT or NULL */
+	int required;
+	const char *relevant_src, *constraint_src, *default_src;             /* NULL when absent */
+	const struct expr *relevant, *constraint, *def;                       /* compiled, NULL when absent */
+	const struct form_choice *choices;
+	size_t nchoices;
+};
+
+struct form;
+
+/* Parses and validates a form definition: every name unique and a valid identifier, known types, choices on
+ * select questions only and with unique names, every expression compiles and names only questions of this
+ * form. Returns NULL on error with a message naming the question and the problem in err. Caller frees with
+ * form_free(). */
+struct form *form_load(const char *json, size_t len, char *err, size_t errlen);
+void form_free(struct form *f);
+
+const char *form_id(const struct form *f);
+const char *form_version(const struct form *f);
+/* The definition as loaded (borrowed). */
+const json_t *form_json(const struct form *f);
+size_t form_count(const struct form *f);
+const struct form_question *form_question(const struct form *f, size_t i);
+/* The question called name, or NULL. */
+const struct form_question *form_find(const struct form *f, const char *name);
+const char *form_type_name(enum form_type t);
+
+/* The text of t in lang: exact code ("fr"), then its first two letters ("fr_FR.UTF-8" -> "fr"), then the
+ * form's default language, then English, then any. NULL if t is NULL. */
+const char *form_text(const struct form *f, const json_t *t, const char *lang);
+/* The form's title in lang (its id if it has none). */
+const char *form_title(const struct form *f, const char *lang);
+
+/* How form_parse_answer reads text. */
+enum { FORM_PARSE_NUMBERS = 1 };  /* choices may also be given by 1-based number, as typed at a prompt */
+
+/* Converts text typed by a person (or read from CSV) into the answer for q. Empty or all-blank text gives
+ * *out = NULL (no answer). select_multiple takes names (or numbers with FORM_PARSE_NUMBERS) separated by
+ * spaces or commas. Checks type, choices, UTF-8, NUL and size, but not required/relevant/constraint.
+ * Returns 0 and a new reference in *out, or -1 with a message such as "'abc' is not a whole number" in err. */
+int form_parse_answer(const struct form *f, const struct form_question *q, const char *text, int flags,
+		      json_t **out, char *err, size_t errlen);
+/* The same for a value from a JSON file: a JSON value of the question's type (a number for integer/decimal, an
+ * array or space-separated string for select_multiple; a string is also accepted for numbers); null means no
+ * answer. */
+int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
+		       char *err, size_t errlen);
+
+/* 1 if q is relevant given the answers (a question without `relevant` always is), 0 if not, -1 with err on an
+ * evaluation error. */
+int form_relevant(const struct form *f, const struct form_question *q, const json_t *answers, char *err,
+		  size_t errlen);
+/* Checks value (NULL for no answer) for q against required and constraint, given the other answers. Returns 0
+ * if acceptable, else -1 with the message to show (the form's constraint or required message in lang when it
+ * has one, else a plain one) in err. */
+int form_check_answer(const struct form *f, const struct form_question *q, const json_t *value,
+		      const json_t *answers, const char *lang, char *err, size_t errlen);
+/* The default for q (NULL if none), a new reference. */
+json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers);
+
+/* Checks a whole record: every key names a question (or starts with '_'), every value has the right type and
+ * choice, no answer to a question that is not relevant or is a note, every relevant required question
+ * answered, every constraint holds. Calls fn(ctx, question, message) once per error, in form order, and
+ * returns the number of errors (0: valid). */
+typedef void (*form_error_fn)(void *ctx, const char *question, const char *message);
+int form_check(const struct form *f, const json_t *answers, const char *lang, form_error_fn fn, void *ctx);
+
+#endif

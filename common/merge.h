@@ -1,0 +1,70 @@
+/* merge.h - the op log and the heads rule, the same on every device and server.
+ *
+ * An op sets one field of one record to one JSON value. It is identified by (device, seq) and names as its
+ * base the ops whose value its author saw. For each (record, field) the heads are the ops of that record and
+ * field that no other op of that record and field names in its base. One head is the value; several heads
+ * with different values are a conflict, shown by the head with the highest (hlc, device) and kept until an op
+ * names them all. The heads depend only on the set of ops applied, never on their order or on duplicates.
+ *
+ * Tables (created by merge_schema, inside the caller's database):
+ *   ops(id, device, seq, hlc, record, form, form_version, field, value)   one row per op, value as JSON text
+ *   op_base(op, device, seq)                                           the base of each op
+ *   heads(record, field, op)                                           the current heads
+ *   fields(record, field, value, hlc, device, conflict)                the value shown for each field
+ *   records(id, form, form_version, created, updated, deleted, conflicts, draft)
+ * `fields` and `records` are derived from the ops (except draft answers on a device, which have no ops yet). */
+#ifndef SONDEO_MERGE_H
+#define SONDEO_MERGE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "uuid.h"
+
+#define MERGE_MAX_BASE 64      /* heads one op may name */
+#define MERGE_MAX_NAME 64      /* bytes in a form id, version or field name */
+
+struct op_ref {
+	char device[KEYS_ID_STRLEN + 1];
+	uint64_t seq;
+};
+
+/* One op. The strings are borrowed from the caller for the duration of a call. */
+struct op {
+	char device[KEYS_ID_STRLEN + 1];
+	uint64_t seq;
+	uint64_t hlc;
+	char record[UUID_STRLEN + 1];
+	const char *form;
+	const char *form_version;
+	const char *field;
+	const char *value;             /* canonical JSON text; "null" clears the field */
+	size_t nbase;
+	struct op_ref base[MERGE_MAX_BASE];
+};
+
+enum merge_result {
+	MERGE_ERROR = -1,        /* a store error; err says what */
+	MERGE_NEW = 0,           /* applied */
+	MERGE_DUPLICATE = 1,     /* already held, identical: nothing changed */
+	MERGE_EQUIVOCATION = 2   /* the same (device, seq) is held with different content: refused */
+};
+
+struct merge;
+
+/* Creates the merge tables if they do not exist. */
+int merge_schema(sqlite3 *db, char *err, size_t errlen);
+/* Prepares the statements the merge needs over db (which must outlive it). Caller frees with merge_free(). */
+struct merge *merge_open(sqlite3 *db, char *err, size_t errlen);
+void merge_free(struct merge *m);
+/* Applies one op inside the caller's transaction: stores it and updates heads, fields and records. */
+enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen);
+/* Calls fn for each head of (record, field), in display order (highest (hlc, device) first). Returns the
+ * number of heads, or -1 with err. */
+typedef void (*merge_head_fn)(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value);
+int merge_heads(struct merge *m, const char *record, const char *field, merge_head_fn fn, void *ctx,
+		char *err, size_t errlen);
+
+#endif

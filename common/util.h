@@ -1,0 +1,37 @@
+/* util.h - small helpers every module uses: checked allocation, UTF-8 checks, time. */
+#ifndef SONDEO_UTIL_H
+#define SONDEO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation that aborts with a message on out of memory: for the command-line tools only; server request
+ * paths use buf and check their allocations. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Copies src into dst of size n, always NUL-terminating; returns strlen(src) (truncated if >= n). */
+size_t strlcpy_s(char *dst, const char *src, size_t n);
+/* printf into a fixed error buffer; a NULL or zero-sized buffer is ignored. Returns -1 for `return errf(...)`. */
+int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* 1 if s[0..len) is valid UTF-8 with no NUL byte and no overlong forms or surrogates; else 0, with the byte
+ * offset of the first bad byte in *bad when bad is not NULL. */
+int utf8_valid(const char *s, size_t len, size_t *bad);
+/* Number of code points in a valid UTF-8 string. */
+size_t utf8_len(const char *s);
+
+/* Wall clock in milliseconds since the epoch. */
+uint64_t now_ms(void);
+/* Formats an epoch-milliseconds time as "YYYY-MM-DD HH:MM" in local time into out (at least 17 bytes). */
+void time_fmt(uint64_t ms, char *out, size_t n);
+/* Today's local date as "YYYY-MM-DD" (out at least 11 bytes). SONDEO_TODAY=YYYY-MM-DD overrides, for tests. */
+void today_str(char *out, size_t n);
+
+/* Lowercase hex of len bytes into out (2*len+1 bytes). */
+void hex_encode(char *out, const unsigned char *in, size_t len);
+
+#endif

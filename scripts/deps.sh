@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages the build and the tests need are installed.
+# As root it installs what is missing through apt-get; otherwise it prints the exact line to run and fails.
+set -u
+need="build-essential pkg-config libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3"
+for extra in "$@"; do need="$need $extra"; done
+missing=""
+for p in $need; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "installing missing packages:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $missing >&2 && exit 0
+	echo "apt-get could not install:$missing" >&2
+	exit 1
+fi
+echo "missing Debian packages:$missing" >&2
+echo "run as root:  apt-get install -y$missing" >&2
+exit 1

@@ -1,0 +1,221 @@
+# lib.sh - what the CLI test scripts share: one test at a time, checks that explain their failures, a fresh store.
+#
+#	. "$TOP/tests/cli/lib.sh"
+#	t "init writes a private key"          starts a test (and ends the one before)
+#	new_store                              SONDEO_HOME = a fresh empty directory under $TMPDIR, exported
+#	run "$SONDEO" init                     never aborts the script: sets OUT, ERR (text) and RC; OUT_FILE and
+#	                                       ERR_FILE keep the exact bytes; stdin is passed through (run cmd <file)
+#	run_pty "$SONDEO" new <<'EOF'          the same through a terminal: ptyrun reads its script from stdin
+#	check_rc 0 / check_out_has TEXT / check_out_lacks TEXT / check_err_has TEXT / check_err_lacks TEXT
+#	check_eq ACTUAL EXPECTED [WHAT] / check_file_mode FILE 600 / check_file_exists F / check_file_absent F
+#	fail "reason" / ok (ends the test now) / skip "reason" / at_exit "cleanup command" / done_testing
+#
+# A test passes when none of its checks failed. "ok NAME" / "not ok NAME" lines are what tests/run.sh counts; a
+# failed check prints "#   " lines with the reason, the last command, its exit status and the tails of its
+# output. Texts are matched literally (no patterns). Checks always return 0, so `set -e` scripts go on after a
+# failure and report it. Register cleanup with at_exit rather than `trap ... EXIT`, which lib.sh needs: it
+# reports a script that stops before done_testing as a failure.
+
+_t_name=""
+_t_active=0
+_t_fails=0
+_t_passed=0
+_t_failed=0
+_t_cmd=""
+_t_serial=0
+_t_shown=-1
+_t_cleanup=""
+_t_done=0
+OUT=""
+ERR=""
+RC=""
+_t_dir=$(mktemp -d "${TMPDIR:-/tmp}/cli-lib.XXXXXX") || exit 1
+OUT_FILE=$_t_dir/stdout
+ERR_FILE=$_t_dir/stderr
+: >"$OUT_FILE"
+: >"$ERR_FILE"
+
+# Prints the result of the running test, if any.
+_t_end() {
+	[ "$_t_active" = 1 ] || return 0
+	_t_active=0
+	if [ "$_t_fails" -eq 0 ]; then
+		echo "ok $_t_name"
+		_t_passed=$((_t_passed + 1))
+	else
+		echo "not ok $_t_name"
+		_t_failed=$((_t_failed + 1))
+	fi
+}
+
+t() {
+	_t_end
+	_t_name=$1
+	_t_active=1
+	_t_fails=0
+	_t_cmd=""
+	OUT=""
+	ERR=""
+	RC=""
+}
+
+ok() {
+	_t_end
+}
+
+skip() {
+	[ "$_t_active" = 1 ] || t "(skipped outside a test)"
+	_t_active=0
+	echo "ok $_t_name # SKIP ${1:-}"
+	_t_passed=$((_t_passed + 1))
+}
+
+# Prints the last lines of a file as diagnostics.
+_t_tail() {
+	if [ -s "$2" ]; then
+		echo "#   $1 (last 20 lines):"
+		tail -n 20 "$2" | sed 's/^/#     /'
+		# A last line without a newline would run into the next diagnostic.
+		[ -z "$(tail -c 1 "$2")" ] || echo
+	else
+		echo "#   $1: (empty)"
+	fi
+}
+
+fail() {
+	[ "$_t_active" = 1 ] || t "(outside any test)"
+	_t_fails=$((_t_fails + 1))
+	echo "#   $_t_name: $1"
+	# The command behind the failure, once per command.
+	if [ -n "$_t_cmd" ] && [ "$_t_shown" != "$_t_serial" ]; then
+		_t_shown=$_t_serial
+		echo "#   command: $_t_cmd"
+		echo "#   exit status: $RC"
+		_t_tail stdout "$OUT_FILE"
+		_t_tail stderr "$ERR_FILE"
+	fi
+	return 0
+}
+
+# Quotes one argument for display, as it could be typed again.
+_t_quote() {
+	case $1 in
+	'' | *[!A-Za-z0-9_./=:,+@%-]*) printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")" ;;
+	*) printf '%s' "$1" ;;
+	esac
+}
+
+run() {
+	_t_cmd=""
+	for _t_a in "$@"; do
+		_t_cmd="$_t_cmd${_t_cmd:+ }$(_t_quote "$_t_a")"
+	done
+	_t_serial=$((_t_serial + 1))
+	if "$@" >"$OUT_FILE" 2>"$ERR_FILE"; then RC=0; else RC=$?; fi
+	OUT=$(cat "$OUT_FILE")
+	ERR=$(cat "$ERR_FILE")
+	# Sanitizer reports fail the test even when the exit status was the one expected.
+	if grep -Eq '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|: runtime error: |^SUMMARY: [A-Za-z]+Sanitizer' \
+		"$ERR_FILE"; then
+		fail "sanitizer report on stderr"
+	fi
+	return 0
+}
+
+run_pty() {
+	if [ -z "${PTYRUN:-}" ] || [ ! -x "$PTYRUN" ]; then
+		fail "PTYRUN does not name the ptyrun program (tests/run.sh sets it)"
+		return 0
+	fi
+	run "$PTYRUN" - -- "$@"
+}
+
+check_rc() {
+	[ "$RC" = "$1" ] || fail "exit status $RC, expected $1"
+	return 0
+}
+
+check_out_has() {
+	case $OUT in *"$1"*) ;; *) fail "stdout lacks '$1'" ;; esac
+	return 0
+}
+
+check_out_lacks() {
+	case $OUT in *"$1"*) fail "stdout has '$1'" ;; esac
+	return 0
+}
+
+check_err_has() {
+	case $ERR in *"$1"*) ;; *) fail "stderr lacks '$1'" ;; esac
+	return 0
+}
+
+check_err_lacks() {
+	case $ERR in *"$1"*) fail "stderr has '$1'" ;; esac
+	return 0
+}
+
+check_eq() {
+	[ "$1" = "$2" ] || fail "${3:-value} is '$1', expected '$2'"
+	return 0
+}
+
+check_file_exists() {
+	[ -e "$1" ] || fail "'$1' does not exist"
+	return 0
+}
+
+check_file_absent() {
+	[ ! -e "$1" ] && [ ! -L "$1" ] || fail "'$1' exists"
+	return 0
+}
+
+# check_file_mode FILE 600 : the permission bits, in octal (0600 and 600 are the same).
+check_file_mode() {
+	if [ ! -e "$1" ]; then
+		fail "'$1' does not exist"
+		return 0
+	fi
+	_t_m=$(stat -c %a "$1")
+	_t_w=$(printf '%s' "$2" | sed 's/^0*//')
+	[ "$_t_m" = "${_t_w:-0}" ] || fail "'$1' has mode $_t_m, expected $2"
+	return 0
+}
+
+new_store() {
+	SONDEO_HOME=$(mktemp -d "${TMPDIR:-/tmp}/store.XXXXXX") || fail "cannot make a store directory"
+	export SONDEO_HOME
+}
+
+# at_exit CMD : runs CMD (with eval) when the script ends, however it ends; the last registered runs first.
+at_exit() {
+	_t_cleanup="$1
+$_t_cleanup"
+}
+
+done_testing() {
+	_t_end
+	_t_done=1
+	echo "# $_t_passed passed, $_t_failed failed"
+	[ "$_t_failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+_t_exit() {
+	_t_rc=$?
+	set +e
+	if [ "$_t_done" != 1 ]; then
+		[ "$_t_active" = 1 ] || t "${0##*/} runs to done_testing"
+		fail "the script stopped (status $_t_rc) before done_testing"
+		_t_end
+		_t_rc=1
+	fi
+	eval "$_t_cleanup"
+	rm -rf "$_t_dir"
+	exit "$_t_rc"
+}
+
+trap _t_exit EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM

@@ -1,0 +1,99 @@
+#!/bin/sh
+# run.sh BUILD_DIR - runs every unit test (BUILD_DIR/tests/test_*) and every CLI script (tests/cli/*.sh),
+# counts their "ok" / "not ok" lines and ends with exactly one line "N passed, N failed" (exit 1 if any failed).
+#
+# A test program or script that exits non-zero without a "not ok" line, prints no result at all, times out or
+# dies by a signal counts as one more failure under its own name: a crash must never look like a pass.
+# TEST_TIMEOUT (seconds, default 300) bounds each program and script.
+set -u
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+	echo "usage: sh tests/run.sh BUILD_DIR" >&2
+	exit 2
+fi
+TOP=$(cd "$(dirname "$0")/.." && pwd) || exit 2
+BUILD=$(cd "$1" && pwd) || exit 2
+limit=${TEST_TIMEOUT:-300}
+
+# Sanitizer reports must fail the process that made them; exitcode 99 tells them apart from a test's own 1.
+ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcode=99"
+UBSAN_OPTIONS="halt_on_error=1:abort_on_error=0:print_stacktrace=1:exitcode=99"
+LSAN_OPTIONS="exitcode=99"
+SONDEO="$BUILD/sondeo"
+PTYRUN="$BUILD/tests/ptyrun"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO PTYRUN TOP
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
+pid=""
+trap 'rm -rf "$work"' EXIT
+trap 'stop; exit 130' INT TERM HUP
+: >"$work/failed"
+passed=0
+failed=0
+
+# timeout leads a process group of its own: ending the group also ends servers a script left behind.
+stop() {
+	[ -n "$pid" ] && kill -s TERM -- "-$pid" 2>/dev/null
+	pid=""
+}
+
+# run_one NAME CMD... : runs one test program or script, shows its output and counts its results.
+run_one() {
+	name=$1
+	shift
+	echo "== $name"
+	tmp=$(mktemp -d "$work/tmp.XXXXXX")
+	# Output goes to a file rather than a pipe, so a leftover background process cannot hold us up.
+	(cd "$TOP" && TMPDIR=$tmp exec timeout -k 10 "$limit" "$@") </dev/null >"$work/out" 2>&1 &
+	pid=$!
+	wait "$pid"
+	rc=$?
+	stop
+	cat "$work/out"
+	chmod -R u+rwx "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+	ok=$(grep -Ec '^ok( |$)' "$work/out")
+	bad=$(grep -Ec '^not ok( |$)' "$work/out")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	awk -v n="$name" '/^not ok( |$)/ { sub(/^not ok */, ""); print n ": " $0 }' "$work/out" >>"$work/failed"
+	why=""
+	if [ "$rc" -eq 124 ]; then
+		why="timed out after ${limit}s"
+	elif [ "$rc" -eq 99 ]; then
+		why="sanitizer error (exit status 99)"
+	elif [ "$rc" -gt 128 ]; then
+		why="killed by signal $((rc - 128))"
+	elif [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		why="exit status $rc without a failed test"
+	elif [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+		why="no test results"
+	fi
+	if [ -n "$why" ]; then
+		echo "not ok $name: $why"
+		echo "$name: $why" >>"$work/failed"
+		failed=$((failed + 1))
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	run_one "${t#"$BUILD"/}" "$t"
+done
+for s in "$TOP"/tests/cli/*.sh; do
+	[ -f "$s" ] || continue
+	# lib.sh is the library the scripts source, not a test.
+	[ "${s##*/}" = lib.sh ] && continue
+	run_one "${s#"$TOP"/}" sh "$s"
+done
+
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "no tests found under $BUILD/tests or $TOP/tests/cli" >>"$work/failed"
+	failed=1
+fi
+if [ "$failed" -gt 0 ]; then
+	echo "failed:"
+	sed 's/^/  /' "$work/failed"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

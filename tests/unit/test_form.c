@@ -1,0 +1,754 @@
+/* test_form.c - unit tests for forms (common/form.c) and the built-in partnership form. */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "form.h"
+#include "test.h"
+
+#include "banned.h"
+
+extern const unsigned char form_partnership_json[];
+extern const size_t form_partnership_json_len;
+
+static struct form *builtin(void)
+{
+	char err[512] = "";
+	struct form *f = form_load((const char *)form_partnership_json, form_partnership_json_len, err, sizeof err);
+
+	if (!f)
+		fprintf(stdout, "#   built-in form refused: %s\n", err);
+	return f;
+}
+
+static struct form *load_str(const char *json, char *err, size_t errlen)
+{
+	return form_load(json, strlen(json), err, errlen);
+}
+
+static const struct {
+	const char *name, *type;
+	int required;
+	const char *choices;   /* space-separated, in order */
+} expected[] = {
+	{ "partner_name", "text", 1, "" },
+	{ "stakeholder_type", "select_one", 1,
+	  "national_government local_government ministry civil_society private_sector migrant_organization "
+	  "diaspora_organization academia media international_organization un_agency employer_recruiter "
+	  "finance_sector local_community other" },
+	{ "stakeholder_type_other", "text", 1, "" },
+	{ "country", "text", 1, "" },
+	{ "level", "select_multiple", 1, "local national bilateral regional interregional global" },
+	{ "thematic_areas", "select_multiple", 1,
+	  "human_rights vulnerable_migrants sustainable_development shared_responsibility data_collection "
+	  "migration_governance" },
+	{ "policy_areas", "select_multiple", 0,
+	  "human_rights humanitarian education health employment security environment development" },
+	{ "platforms", "select_multiple", 0, "idm gfmd rcp gmg global_compact other" },
+	{ "partnership_model", "text", 0, "" },
+	{ "achievements", "text", 0, "" },
+	{ "challenges", "text", 0, "" },
+	{ "good_practices", "text", 0, "" },
+	{ "replicable", "select_one", 0, "yes partly no" },
+	{ "scale_up_potential", "integer", 0, "" },
+	{ "contact_name", "text", 0, "" },
+	{ "contact_email", "text", 0, "" },
+	{ "interview_date", "date", 1, "" },
+	{ "location", "geopoint", 0, "" },
+	{ "notes", "text", 0, "" },
+};
+#define NEXPECTED (sizeof expected / sizeof expected[0])
+
+static void test_builtin_questions(void)
+{
+	struct form *f = builtin();
+	size_t i, j;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_STR(form_id(f), "partnership");
+	CHECK_STR(form_version(f), "1");
+	CHECK_INT(form_count(f), NEXPECTED);
+	for (i = 0; i < NEXPECTED && i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		char names[1024] = "";
+		size_t at = 0;
+
+		CHECK_STR(q->name, expected[i].name);
+		CHECK_STR(form_type_name(q->type), expected[i].type);
+		CHECK_INT(q->required, expected[i].required);
+		for (j = 0; j < q->nchoices && at < sizeof names; j++)
+			at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", j ? " " : "", q->choices[j].name);
+		CHECK_STR(names, expected[i].choices);
+		CHECK(form_find(f, expected[i].name) == q);
+	}
+	CHECK(form_question(f, form_count(f)) == NULL);
+	CHECK(form_find(f, "nope") == NULL);
+	CHECK_STR(form_find(f, "stakeholder_type_other")->relevant_src, "${stakeholder_type} = 'other'");
+	CHECK_STR(form_find(f, "country")->constraint_src, "regex(., '^[A-Z]{3}$')");
+	CHECK_STR(form_find(f, "scale_up_potential")->constraint_src, ". >= 1 and . <= 5");
+	CHECK_STR(form_find(f, "scale_up_potential")->relevant_src, "${replicable} != 'no'");
+	CHECK_STR(form_find(f, "interview_date")->default_src, "today()");
+	CHECK_STR(form_find(f, "interview_date")->constraint_src, ". <= today()");
+	CHECK(form_find(f, "contact_email")->constraint != NULL);
+	form_free(f);
+}
+
+/* t has non-empty en, fr and es texts, which differ between English and French (so none is a copy). */
+static int three_languages(const json_t *t, int may_match)
+{
+	const char *en = json_string_value(json_object_get(t, "en"));
+	const char *fr = json_string_value(json_object_get(t, "fr"));
+	const char *es = json_string_value(json_object_get(t, "es"));
+
+	return en && fr && es && *en && *fr && *es && (may_match || strcmp(en, fr));
+}
+
+static void test_builtin_languages(void)
+{
+	struct form *f = builtin();
+	size_t i, j;
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK(three_languages(json_object_get(form_json(f), "title"), 0));
+	CHECK_STR(form_title(f, "fr"), "Partenariats inclusifs et novateurs en matière de migration");
+	CHECK_STR(form_title(f, "es_MX.UTF-8"), "Alianzas inclusivas e innovadoras en materia de migración");
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+
+		if (!three_languages(q->label, 0) || !three_languages(q->hint, 0))
+			fprintf(stdout, "#   question '%s'\n", q->name);
+		CHECK(three_languages(q->label, 0));
+		CHECK(three_languages(q->hint, 0));
+		if (q->constraint)
+			CHECK(three_languages(q->constraint_message, 0));
+		/* short words such as "Local" and "No" are the same in two languages */
+		for (j = 0; j < q->nchoices; j++)
+			CHECK(three_languages(q->choices[j].label, 1));
+	}
+	CHECK_STR(form_text(f, form_find(f, "country")->label, "fr"), "Pays");
+	CHECK_STR(form_text(f, form_find(f, "country")->label, "es"), "País");
+	CHECK_STR(form_text(f, form_find(f, "replicable")->choices[0].label, "es"), "Sí");
+	form_free(f);
+}
+
+static void test_text(void)
+{
+	struct form *f = load_str("{\"id\":\"t\",\"version\":\"1\",\"default_language\":\"fr\","
+				   "\"questions\":[{\"name\":\"a\",\"type\":\"note\",\"label\":\"x\"}]}", NULL, 0);
+	json_t *t = json_pack("{s:s,s:s,s:s}", "sw", "Habari", "fr", "Bonjour", "en", "Hello");
+	json_t *only = json_pack("{s:s}", "sw", "Habari");
+	json_t *s = json_string("plain");
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_STR(form_text(f, t, "sw"), "Habari");
+	CHECK_STR(form_text(f, t, "en_GB.UTF-8"), "Hello");
+	CHECK_STR(form_text(f, t, "de"), "Bonjour");         /* the form's default language */
+	CHECK_STR(form_text(f, t, NULL), "Bonjour");
+	CHECK_STR(form_text(f, only, "fr"), "Habari");       /* any, as a last resort */
+	CHECK_STR(form_text(f, s, "fr"), "plain");
+	CHECK(form_text(f, NULL, "fr") == NULL);
+	CHECK_STR(form_title(f, "fr"), "t");                  /* no title: the id */
+	json_decref(t);
+	json_decref(only);
+	json_decref(s);
+	form_free(f);
+	/* without a default language, English comes before any other */
+	f = load_str("{\"id\":\"t\",\"version\":\"1\",\"title\":{\"sw\":\"Fomu\",\"en\":\"Form\"},"
+		      "\"questions\":[{\"name\":\"a\",\"type\":\"note\",\"label\":\"x\"}]}", NULL, 0);
+	CHECK(f != NULL);
+	if (f)
+		CHECK_STR(form_title(f, "de"), "Form");
+	form_free(f);
+}
+
+/* Loads a form whose questions array is qs and returns the error ("(loaded)" if it loaded). */
+static const char *load_error(const char *qs)
+{
+	static char err[512];
+	char json[4096];
+	struct form *f;
+
+	snprintf(json, sizeof json, "{\"id\": \"t\", \"version\": \"1\", \"questions\": [%s]}", qs);
+	err[0] = '\0';
+	f = form_load(json, strlen(json), err, sizeof err);
+	if (f) {
+		form_free(f);
+		return "(loaded)";
+	}
+	return err;
+}
+
+#define YN "\"choices\": [{\"name\": \"yes\", \"label\": \"Yes\"}, {\"name\": \"no\", \"label\": \"No\"}]"
+
+static void test_load_refusals(void)
+{
+	char err[256];
+
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"}"), "(loaded)");
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"},"
+			     "{\"name\": \"a\", \"type\": \"integer\", \"label\": \"B\"}"),
+		  "question 'a': the name appears twice (questions 1 and 2)");
+	CHECK_STR(load_error("{\"name\": \"level\", \"type\": \"select_one\", \"label\": \"L\", \"choices\": ["
+			     "{\"name\": \"local\", \"label\": \"Local\"}, {\"name\": \"local\", \"label\": \"L\"}]}"),
+		  "question 'level': choice 'local' appears twice");
+	CHECK(!strncmp(load_error("{\"name\": \"x\", \"type\": \"texte\", \"label\": \"X\"}"),
+		       "question 'x': unknown type 'texte'", 33));
+	CHECK_STR(load_error("{\"name\": \"x\", \"type\": \"text\", \"label\": \"X\", \"relevant\": \"1 = (2\"}"),
+		  "question 'x': relevant: at column 7: expected ')'");
+	/* the rest of the message is the C library's regerror() text */
+	CHECK(!strncmp(load_error("{\"name\": \"x\", \"type\": \"text\", \"label\": \"X\", "
+				  "\"constraint\": \"regex(., '[')\"}"),
+		       "question 'x': constraint: at column 10: bad regular expression '[': ", 67));
+	CHECK_STR(load_error("{\"name\": \"x\", \"type\": \"text\", \"label\": \"X\"},"
+			     "{\"name\": \"y\", \"type\": \"text\", \"label\": \"Y\", \"constraint\": \". != ${zz}\"}"),
+		  "question 'y': constraint names unknown question 'zz'");
+	CHECK_STR(load_error("{\"name\": \"y\", \"type\": \"text\", \"label\": \"Y\", \"relevant\": \"${z} = 1\"},"
+			     "{\"name\": \"z\", \"type\": \"integer\", \"label\": \"Z\", \"default\": \"${y} + ${q}\"}"),
+		  "question 'z': default names unknown question 'q'");
+	CHECK_STR(load_error("{\"name\": \"t\", \"type\": \"text\", \"label\": \"T\", " YN "}"),
+		  "question 't': choices are only for select_one and select_multiple questions");
+	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_multiple\", \"label\": \"S\"}"),
+		  "question 's': a select_multiple question needs choices");
+	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": []}"),
+		  "question 's': choices must be a non-empty array");
+	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": ["
+			     "{\"name\": \"a b\", \"label\": \"A\"}]}"),
+		  "question 's': choice name 'a b' may hold only letters, digits, '_', '.' and '-'");
+	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": ["
+			     "{\"name\": \"a\"}]}"),
+		  "question 's': choice 'a': missing label");
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"}, {\"type\": \"text\"}"),
+		  "question 2: missing name");
+	CHECK_STR(load_error("{\"name\": \"_a\", \"type\": \"text\", \"label\": \"A\"}"),
+		  "question 1: name '_a' starts with '_', which is reserved for the store's own fields");
+	CHECK_STR(load_error("{\"name\": \"2a\", \"type\": \"text\", \"label\": \"A\"}"),
+		  "question 1: name '2a' must start with a letter");
+	CHECK_STR(load_error("{\"name\": \"a\", \"label\": \"A\"}"), "question 'a': missing type");
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\"}"), "question 'a': missing label");
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": {\"fr\": 3}}"),
+		  "question 'a': label: the 'fr' text is not a string");
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\", \"relevent\": \"1\"}"),
+		  "question 'a': unknown key 'relevent'");
+	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\", \"required\": \"yes\"}"),
+		  "question 'a': required must be true or false");
+	CHECK_STR(load_error("{\"name\": \"n\", \"type\": \"note\", \"label\": \"N\", \"required\": true}"),
+		  "question 'n': a note cannot be required");
+	CHECK_STR(load_error("3"), "question 1: not a JSON object");
+	CHECK_STR(load_error(""), "form 't': questions must be a non-empty array");
+	/* a 65-character name is one too many */
+	CHECK_STR(load_error("{\"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
+			     "\"type\": \"text\", \"label\": \"A\"}"),
+		  "question 1: name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is longer than 64 "
+		  "characters");
+	/* jansson refuses a repeated key before any question is read: the message gives its line and key */
+	CHECK(strstr(load_error("{\"name\": \"a\", \"type\": \"text\",\n \"type\": \"integer\", \"label\": \"A\"}"),
+		     "duplicate object key") != NULL);
+	CHECK(!strncmp(load_error("{\"name\": \"a\", \"type\": \"text\",\n \"type\": \"integer\", \"label\": \"A\"}"),
+		       "not valid JSON: line 2, ", 24));
+	CHECK(load_str("{\"id\": ", err, sizeof err) == NULL);
+	CHECK(!strncmp(err, "not valid JSON: line 1, column 7: ", 34));
+	CHECK(load_str("[]", err, sizeof err) == NULL);
+	CHECK_STR(err, "a form must be a JSON object");
+	CHECK(load_str("{\"version\": \"1\", \"questions\": []}", err, sizeof err) == NULL);
+	CHECK_STR(err, "form: missing id");
+	CHECK(load_str("{\"id\": \"x\", \"questions\": []}", err, sizeof err) == NULL);
+	CHECK_STR(err, "form 'x': missing version (a string such as \"1\")");
+	CHECK(load_str("{\"id\": \"x\", \"version\": \"1\", \"questons\": []}", err, sizeof err) == NULL);
+	CHECK_STR(err, "form: unknown key 'questons'");
+}
+
+/* The answer parsed from text, as compact JSON, or "ERR: message". */
+static const char *parse(const struct form *f, const char *qname, const char *text, int flags)
+{
+	static char out[512];
+	char err[256] = "";
+	json_t *v = NULL;
+
+	if (form_parse_answer(f, form_find(f, qname), text, flags, &v, err, sizeof err) < 0) {
+		snprintf(out, sizeof out, "ERR: %s", err);
+		CHECK(v == NULL);
+	} else if (!v) {
+		snprintf(out, sizeof out, "(none)");
+	} else {
+		char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		snprintf(out, sizeof out, "%s", d);
+		free(d);
+	}
+	json_decref(v);
+	return out;
+}
+
+static void test_parse_text(void)
+{
+	struct form *f = builtin();
+	char *big;
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(parse(f, "notes", "  two  spaces  ", 0), "\"  two  spaces  \"");
+	CHECK_STR(parse(f, "notes", "line\r\n", 0), "\"line\"");
+	CHECK_STR(parse(f, "notes", "a\nb\n", 0), "\"a\\nb\"");
+	CHECK_STR(parse(f, "notes", "Zoë", 0), "\"Zoë\"");
+	CHECK_STR(parse(f, "notes", "", 0), "(none)");
+	CHECK_STR(parse(f, "notes", " \t \r\n", 0), "(none)");
+	CHECK_STR(parse(f, "notes", NULL, 0), "(none)");
+	CHECK_STR(parse(f, "notes", "bad \xff byte", 0), "ERR: the answer is not valid UTF-8 (at byte 5)");
+	big = malloc(FORM_MAX_ANSWER + 2);
+	memset(big, 'x', FORM_MAX_ANSWER + 1);
+	big[FORM_MAX_ANSWER] = '\0';
+	CHECK(parse(f, "notes", big, 0)[0] == '"');
+	big[FORM_MAX_ANSWER] = 'x';
+	big[FORM_MAX_ANSWER + 1] = '\0';
+	CHECK_STR(parse(f, "notes", big, 0),
+		  "ERR: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is longer than 65536 bytes");
+	free(big);
+	form_free(f);
+}
+
+static void test_parse_numbers(void)
+{
+	struct form *f = builtin();
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(parse(f, "scale_up_potential", "3", 0), "3");
+	CHECK_STR(parse(f, "scale_up_potential", " -12 ", 0), "-12");
+	CHECK_STR(parse(f, "scale_up_potential", "+7", 0), "7");
+	CHECK_STR(parse(f, "scale_up_potential", "007", 0), "7");
+	CHECK_STR(parse(f, "scale_up_potential", "9223372036854775807", 0), "9223372036854775807");
+	CHECK_STR(parse(f, "scale_up_potential", "-9223372036854775808", 0), "-9223372036854775808");
+	CHECK_STR(parse(f, "scale_up_potential", "9223372036854775808", 0),
+		  "ERR: '9223372036854775808' is too large for a whole number");
+	CHECK_STR(parse(f, "scale_up_potential", "1.0", 0), "ERR: '1.0' is not a whole number");
+	CHECK_STR(parse(f, "scale_up_potential", "abc", 0), "ERR: 'abc' is not a whole number");
+	CHECK_STR(parse(f, "scale_up_potential", "1e3", 0), "ERR: '1e3' is not a whole number");
+	CHECK_STR(parse(f, "scale_up_potential", "-", 0), "ERR: '-' is not a whole number");
+	CHECK_STR(parse(f, "scale_up_potential", "1 2", 0), "ERR: '1 2' is not a whole number");
+	CHECK_STR(parse(f, "scale_up_potential", "  ", 0), "(none)");
+	form_free(f);
+
+	f = load_str("{\"id\":\"d\",\"version\":\"1\",\"questions\":[{\"name\":\"d\",\"type\":\"decimal\","
+		      "\"label\":\"D\"},{\"name\":\"n\",\"type\":\"note\",\"label\":\"N\"}]}", NULL, 0);
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_STR(parse(f, "d", "2.5", 0), "2.5");
+	CHECK_STR(parse(f, "d", "-.5", 0), "-0.5");
+	CHECK_STR(parse(f, "d", "3", 0), "3.0");
+	CHECK_STR(parse(f, "d", "1e3", 0), "1000.0");
+	CHECK_STR(parse(f, "d", "3,5", 0), "ERR: '3,5' is not a number (write decimals with a point, as in 3.5)");
+	CHECK_STR(parse(f, "d", "nan", 0), "ERR: 'nan' is not a number");
+	CHECK_STR(parse(f, "d", "inf", 0), "ERR: 'inf' is not a number");
+	CHECK_STR(parse(f, "d", "0x10", 0), "ERR: '0x10' is not a number");
+	CHECK_STR(parse(f, "d", "1e999", 0), "ERR: '1e999' is too large a number");
+	CHECK_STR(parse(f, "d", "1e", 0), "ERR: '1e' is not a number");
+	CHECK_STR(parse(f, "n", "hello", 0), "ERR: 'hello' cannot be given: this question is a note and takes no answer");
+	CHECK_STR(parse(f, "n", "", 0), "(none)");
+	form_free(f);
+}
+
+static void test_parse_date_geopoint(void)
+{
+	struct form *f = builtin();
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(parse(f, "interview_date", "2018-04-26", 0), "\"2018-04-26\"");
+	CHECK_STR(parse(f, "interview_date", " 2024-02-29 ", 0), "\"2024-02-29\"");
+	CHECK_STR(parse(f, "interview_date", "2023-02-29", 0), "ERR: '2023-02-29' is not a real date");
+	CHECK_STR(parse(f, "interview_date", "1900-02-29", 0), "ERR: '1900-02-29' is not a real date");
+	CHECK_STR(parse(f, "interview_date", "2000-02-29", 0), "\"2000-02-29\"");
+	CHECK_STR(parse(f, "interview_date", "2018-04-31", 0), "ERR: '2018-04-31' is not a real date");
+	CHECK_STR(parse(f, "interview_date", "2018-13-01", 0), "ERR: '2018-13-01' is not a real date");
+	CHECK_STR(parse(f, "interview_date", "2018-00-10", 0), "ERR: '2018-00-10' is not a real date");
+	CHECK_STR(parse(f, "interview_date", "26/04/2018", 0), "ERR: '26/04/2018' is not a date (write it as YYYY-MM-DD)");
+	CHECK_STR(parse(f, "interview_date", "2018-4-26", 0), "ERR: '2018-4-26' is not a date (write it as YYYY-MM-DD)");
+
+	CHECK_STR(parse(f, "location", "-1.2921 36.8219", 0), "\"-1.2921 36.8219\"");
+	CHECK_STR(parse(f, "location", " -1.2921,  36.8219 ", 0), "\"-1.2921 36.8219\"");
+	CHECK_STR(parse(f, "location", "14.69 -17.44 22 5", 0), "\"14.69 -17.44 22 5\"");
+	CHECK_STR(parse(f, "location", "90 180", 0), "\"90 180\"");
+	CHECK_STR(parse(f, "location", "-90 -180", 0), "\"-90 -180\"");
+	CHECK_STR(parse(f, "location", "95 10", 0), "ERR: latitude 95 is out of range (-90 to 90)");
+	CHECK_STR(parse(f, "location", "10 -180.5", 0), "ERR: longitude -180.5 is out of range (-180 to 180)");
+	CHECK_STR(parse(f, "location", "10 10 0 -3", 0), "ERR: accuracy -3 cannot be negative");
+	CHECK_STR(parse(f, "location", "10", 0),
+		  "ERR: '10' is not a location (give latitude and longitude in decimal degrees, e.g. -1.2921 36.8219)");
+	CHECK_STR(parse(f, "location", "1 2 3 4 5", 0),
+		  "ERR: '1 2 3 4 5' is not a location (give latitude and longitude, and optionally altitude and "
+		  "accuracy)");
+	CHECK_STR(parse(f, "location", "1 north", 0), "ERR: '1 north' is not a location: the longitude 'north' is "
+		  "not a number");
+	form_free(f);
+}
+
+static void test_parse_select(void)
+{
+	struct form *f = builtin();
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(parse(f, "replicable", "partly", 0), "\"partly\"");
+	CHECK_STR(parse(f, "replicable", " no ", 0), "\"no\"");
+	CHECK_STR(parse(f, "replicable", "Yes", 0), "\"yes\"");
+	CHECK_STR(parse(f, "replicable", "blue", 0), "ERR: 'blue' is not a choice (choose from: yes, partly, no)");
+	CHECK_STR(parse(f, "replicable", "2", 0), "ERR: '2' is not a choice (choose from: yes, partly, no)");
+	CHECK_STR(parse(f, "replicable", "2", FORM_PARSE_NUMBERS), "\"partly\"");
+	CHECK_STR(parse(f, "replicable", "3", FORM_PARSE_NUMBERS), "\"no\"");
+	CHECK_STR(parse(f, "replicable", "0", FORM_PARSE_NUMBERS), "ERR: '0' is not a choice (choose a number from 1 to 3)");
+	CHECK_STR(parse(f, "replicable", "4", FORM_PARSE_NUMBERS), "ERR: '4' is not a choice (choose a number from 1 to 3)");
+	CHECK_STR(parse(f, "replicable", "99999999999999999999999", FORM_PARSE_NUMBERS),
+		  "ERR: '99999999999999999999999' is not a choice (choose a number from 1 to 3)");
+	CHECK_STR(parse(f, "replicable", "yes no", 0), "ERR: 'yes no' is not a choice (choose from: yes, partly, no)");
+	CHECK_STR(parse(f, "replicable", "", 0), "(none)");
+
+	CHECK_STR(parse(f, "level", "regional global", 0), "[\"regional\",\"global\"]");
+	CHECK_STR(parse(f, "level", "global, local,national", 0), "[\"global\",\"local\",\"national\"]");
+	CHECK_STR(parse(f, "level", "local global local", 0), "[\"local\",\"global\"]");
+	CHECK_STR(parse(f, "level", "6 1 2", FORM_PARSE_NUMBERS), "[\"global\",\"local\",\"national\"]");
+	CHECK_STR(parse(f, "level", "1 local", FORM_PARSE_NUMBERS), "[\"local\"]");
+	CHECK_STR(parse(f, "level", "1 7", FORM_PARSE_NUMBERS), "ERR: '7' is not a choice (choose a number from 1 to 6)");
+	CHECK_STR(parse(f, "level", "local town", 0), "ERR: 'town' is not a choice (choose from: local, national, "
+		  "bilateral, regional, interregional, global)");
+	CHECK_STR(parse(f, "level", " , ,", 0), "(none)");
+	form_free(f);
+}
+
+static const char *coerce(const struct form *f, const char *qname, const char *json)
+{
+	static char out[512];
+	char err[256] = "";
+	json_t *in = json_loads(json, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL), *v = NULL;
+
+	if (form_coerce_answer(f, form_find(f, qname), in, &v, err, sizeof err) < 0) {
+		snprintf(out, sizeof out, "ERR: %s", err);
+	} else if (!v) {
+		snprintf(out, sizeof out, "(none)");
+	} else {
+		char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		snprintf(out, sizeof out, "%s", d);
+		free(d);
+	}
+	json_decref(v);
+	json_decref(in);
+	return out;
+}
+
+static void test_coerce(void)
+{
+	struct form *f = builtin();
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(coerce(f, "scale_up_potential", "4"), "4");
+	CHECK_STR(coerce(f, "scale_up_potential", "4.0"), "4");
+	CHECK_STR(coerce(f, "scale_up_potential", "4.5"), "ERR: '4.5' is not a whole number");
+	CHECK_STR(coerce(f, "scale_up_potential", "\"12\""), "12");
+	CHECK_STR(coerce(f, "scale_up_potential", "\"x\""), "ERR: 'x' is not a whole number");
+	CHECK_STR(coerce(f, "scale_up_potential", "true"), "ERR: 'true' is not a whole number");
+	CHECK_STR(coerce(f, "scale_up_potential", "null"), "(none)");
+	CHECK_STR(coerce(f, "level", "[\"global\", \"local\", \"global\"]"), "[\"global\",\"local\"]");
+	CHECK_STR(coerce(f, "level", "\"local regional\""), "[\"local\",\"regional\"]");
+	CHECK_STR(coerce(f, "level", "[]"), "(none)");
+	CHECK_STR(coerce(f, "level", "[\"2\"]"), "ERR: '2' is not a choice (choose from: local, national, bilateral, "
+		  "regional, interregional, global)");
+	CHECK_STR(coerce(f, "level", "[1]"), "ERR: '[1]' is not a list of choices");
+	CHECK_STR(coerce(f, "replicable", "[\"yes\"]"), "ERR: '[\"yes\"]' is not a choice");
+	CHECK_STR(coerce(f, "notes", "\"a\\u0000b\""), "ERR: 'a' contains a NUL byte");
+	CHECK_STR(coerce(f, "notes", "42"), "ERR: '42' is not text");
+	CHECK_STR(coerce(f, "interview_date", "\"2018-02-30\""), "ERR: '2018-02-30' is not a real date");
+	CHECK_STR(coerce(f, "location", "\"10 20\""), "\"10 20\"");
+	form_free(f);
+}
+
+struct errors {
+	int n;
+	char list[16][512];
+};
+
+static void collect(void *ctx, const char *question, const char *message)
+{
+	struct errors *e = ctx;
+
+	if (e->n < 16)
+		snprintf(e->list[e->n], sizeof e->list[0], "%s: %s", question, message);
+	e->n++;
+}
+
+static json_t *valid_record(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:[s,s], s:[s], s:s, s:s, s:i, s:s, s:s, s:s, s:b}",
+			 "partner_name", "Asociación de Migrantes del Sur",
+			 "stakeholder_type", "migrant_organization",
+			 "country", "MEX",
+			 "level", "local", "regional",
+			 "thematic_areas", "human_rights",
+			 "replicable", "partly",
+			 "achievements", "Legal clinics in three cities",
+			 "scale_up_potential", 4,
+			 "contact_email", "ana@example.org",
+			 "interview_date", "2018-04-26",
+			 "location", "19.4326 -99.1332",
+			 "_deleted", 0);
+}
+
+static int check(const struct form *f, const json_t *rec, const char *lang, struct errors *e)
+{
+	memset(e, 0, sizeof *e);
+	return form_check(f, rec, lang, collect, e);
+}
+
+static void test_check_valid(void)
+{
+	struct form *f = builtin();
+	json_t *rec = valid_record();
+	struct errors e;
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	setenv("SONDEO_TODAY", "2018-06-01", 1);
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	CHECK_INT(e.n, 0);
+	if (e.n)
+		fprintf(stdout, "#   first error: %s\n", e.list[0]);
+	/* an empty string, empty array and null are all unanswered */
+	json_object_set_new(rec, "notes", json_string(""));
+	json_object_set_new(rec, "platforms", json_array());
+	json_object_set_new(rec, "contact_name", json_null());
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	json_decref(rec);
+	unsetenv("SONDEO_TODAY");
+	form_free(f);
+}
+
+static void test_check_many(void)
+{
+	struct form *f = builtin();
+	json_t *rec;
+	struct errors e;
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	setenv("SONDEO_TODAY", "2018-06-01", 1);
+	rec = json_pack("{s:s, s:s, s:[s], s:s, s:i, s:s, s:s, s:s, s:b}",
+			"stakeholder_type", "ngo",
+			"country", "Kenya",
+			"level", "planetary",
+			"thematic_areas", "human_rights",     /* a string where an array belongs */
+			"scale_up_potential", 9,
+			"contact_email", "not an address",
+			"interview_date", "2018-06-02",
+			"colour", "blue",
+			"_deleted", 1);
+	CHECK_INT(check(f, rec, "en", &e), 9);
+	CHECK_STR(e.list[0], "partner_name: is required");
+	CHECK_STR(e.list[1], "stakeholder_type: 'ngo' is not a choice (choose from: national_government, "
+		  "local_government, ministry, civil_society, private_sector, migrant_organization, diaspora_organization, "
+		  "academia, media, international_organization, un_agency, employer_recruiter, finance_sector, "
+		  "local_community, other)");
+	CHECK_STR(e.list[2], "country: Use the three-letter country code in capital letters, e.g. KEN");
+	CHECK_STR(e.list[3], "level: 'planetary' is not a choice (choose from: local, national, bilateral, regional, "
+		  "interregional, global)");
+	CHECK_STR(e.list[4], "thematic_areas: '\"human_rights\"' is not a list of choices");
+	CHECK_STR(e.list[5], "scale_up_potential: Enter a whole number from 1 to 5");
+	CHECK_STR(e.list[6], "contact_email: Enter a valid e-mail address, e.g. name@example.org");
+	CHECK_STR(e.list[7], "interview_date: The date cannot be in the future");
+	CHECK_STR(e.list[8], "colour: is not a question of form 'partnership'");
+	json_decref(rec);
+	/* not a record at all */
+	rec = json_array();
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], ": the record is not a JSON object");
+	json_decref(rec);
+	unsetenv("SONDEO_TODAY");
+	form_free(f);
+}
+
+static void test_check_relevant(void)
+{
+	struct form *f = builtin();
+	json_t *rec = valid_record();
+	struct errors e;
+	char err[256];
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	setenv("SONDEO_TODAY", "2018-06-01", 1);
+	/* other: the description becomes relevant and required */
+	json_object_set_new(rec, "stakeholder_type", json_string("other"));
+	CHECK_INT(form_relevant(f, form_find(f, "stakeholder_type_other"), rec, err, sizeof err), 1);
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], "stakeholder_type_other: is required");
+	json_object_set_new(rec, "stakeholder_type_other", json_string("Trade union"));
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	/* back to a listed type: the description must go */
+	json_object_set_new(rec, "stakeholder_type", json_string("academia"));
+	CHECK_INT(form_relevant(f, form_find(f, "stakeholder_type_other"), rec, err, sizeof err), 0);
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], "stakeholder_type_other: is answered but does not apply here "
+		  "(relevant: ${stakeholder_type} = 'other')");
+	json_object_del(rec, "stakeholder_type_other");
+	/* not replicable: no scale-up rating */
+	json_object_set_new(rec, "replicable", json_string("no"));
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], "scale_up_potential: is answered but does not apply here (relevant: ${replicable} != 'no')");
+	json_object_del(rec, "scale_up_potential");
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	CHECK_INT(form_relevant(f, form_find(f, "partner_name"), rec, err, sizeof err), 1);
+	json_decref(rec);
+	unsetenv("SONDEO_TODAY");
+	form_free(f);
+}
+
+static void test_check_languages(void)
+{
+	struct form *f = builtin();
+	json_t *rec = valid_record();
+	struct errors e;
+	char err[256];
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	setenv("SONDEO_TODAY", "2018-06-01", 1);
+	json_object_set_new(rec, "country", json_string("ken"));
+	json_object_set_new(rec, "scale_up_potential", json_integer(0));
+	json_object_set_new(rec, "interview_date", json_string("2019-01-01"));
+	CHECK_INT(check(f, rec, "fr", &e), 3);
+	CHECK_STR(e.list[0], "country: Utilisez le code de pays à trois lettres en majuscules, par exemple KEN");
+	CHECK_STR(e.list[1], "scale_up_potential: Saisissez un nombre entier de 1 à 5");
+	CHECK_STR(e.list[2], "interview_date: La date ne peut pas être dans le futur");
+	CHECK_INT(check(f, rec, "es_ES.UTF-8", &e), 3);
+	CHECK_STR(e.list[0], "country: Use el código de país de tres letras en mayúsculas, por ejemplo KEN");
+	CHECK_STR(e.list[2], "interview_date: La fecha no puede estar en el futuro");
+	/* the same date is fine once that day has come */
+	setenv("SONDEO_TODAY", "2019-01-01", 1);
+	CHECK_INT(check(f, rec, "en", &e), 2);
+	json_decref(rec);
+
+	/* form_check_answer on its own; a form without messages gives plain ones */
+	rec = valid_record();
+	{
+		json_t *v = json_integer(6);
+
+		CHECK_INT(form_check_answer(f, form_find(f, "scale_up_potential"), v, rec, "en", err, sizeof err), -1);
+		CHECK_STR(err, "Enter a whole number from 1 to 5");
+		json_decref(v);
+		v = json_integer(5);
+		CHECK_INT(form_check_answer(f, form_find(f, "scale_up_potential"), v, rec, "en", err, sizeof err), 0);
+		json_decref(v);
+		CHECK_INT(form_check_answer(f, form_find(f, "partner_name"), NULL, rec, "en", err, sizeof err), -1);
+		CHECK_STR(err, "is required");
+		CHECK_INT(form_check_answer(f, form_find(f, "notes"), NULL, rec, "en", err, sizeof err), 0);
+	}
+	json_decref(rec);
+	form_free(f);
+
+	f = load_str("{\"id\":\"m\",\"version\":\"1\",\"questions\":[{\"name\":\"a\",\"type\":\"integer\","
+		      "\"label\":\"A\",\"required\":true,\"required_message\":{\"en\":\"Say it\",\"fr\":\"Dites-le\"},"
+		      "\"constraint\":\". > ${b}\"},{\"name\":\"b\",\"type\":\"integer\",\"label\":\"B\"}]}", err, sizeof err);
+	CHECK(f != NULL);
+	if (f) {
+		json_t *ans = json_pack("{s:i,s:i}", "a", 1, "b", 2), *v = json_integer(3);
+
+		CHECK_INT(form_check_answer(f, form_find(f, "a"), NULL, ans, "fr", err, sizeof err), -1);
+		CHECK_STR(err, "Dites-le");
+		CHECK_INT(form_check_answer(f, form_find(f, "a"), json_object_get(ans, "a"), ans, "en", err,
+					    sizeof err), -1);
+		CHECK_STR(err, "does not satisfy: . > ${b}");
+		CHECK_INT(form_check_answer(f, form_find(f, "a"), v, ans, "en", err, sizeof err), 0);
+		json_decref(v);
+		json_decref(ans);
+	}
+	form_free(f);
+	unsetenv("SONDEO_TODAY");
+}
+
+static void test_defaults(void)
+{
+	struct form *f = builtin();
+	json_t *v;
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	setenv("SONDEO_TODAY", "2018-04-26", 1);
+	v = form_default(f, form_find(f, "interview_date"), NULL);
+	CHECK(json_is_string(v));
+	CHECK_STR(json_string_value(v), "2018-04-26");
+	json_decref(v);
+	CHECK(form_default(f, form_find(f, "partner_name"), NULL) == NULL);
+	unsetenv("SONDEO_TODAY");
+	form_free(f);
+
+	f = load_str("{\"id\":\"d\",\"version\":\"1\",\"questions\":["
+		      "{\"name\":\"n\",\"type\":\"integer\",\"label\":\"N\",\"default\":\"${m} * 2\"},"
+		      "{\"name\":\"m\",\"type\":\"integer\",\"label\":\"M\"},"
+		      "{\"name\":\"t\",\"type\":\"text\",\"label\":\"T\",\"default\":\"1 div 4\"},"
+		      "{\"name\":\"s\",\"type\":\"select_one\",\"label\":\"S\",\"default\":\"'b'\","
+		      "\"choices\":[{\"name\":\"a\",\"label\":\"A\"},{\"name\":\"b\",\"label\":\"B\"}]},"
+		      "{\"name\":\"bad\",\"type\":\"select_one\",\"label\":\"S\",\"default\":\"'zz'\","
+		      "\"choices\":[{\"name\":\"a\",\"label\":\"A\"}]}]}", NULL, 0);
+	CHECK(f != NULL);
+	if (f) {
+		json_t *ans = json_pack("{s:i}", "m", 21);
+
+		v = form_default(f, form_find(f, "n"), ans);
+		CHECK(json_is_integer(v) && json_integer_value(v) == 42);
+		json_decref(v);
+		v = form_default(f, form_find(f, "t"), ans);
+		CHECK(json_is_string(v) && !strcmp(json_string_value(v), "0.25"));
+		json_decref(v);
+		v = form_default(f, form_find(f, "s"), ans);
+		CHECK(json_is_string(v) && !strcmp(json_string_value(v), "b"));
+		json_decref(v);
+		CHECK(form_default(f, form_find(f, "bad"), ans) == NULL);
+		json_decref(ans);
+	}
+	form_free(f);
+}
+
+int main(void)
+{
+	RUN(test_builtin_questions);
+	RUN(test_builtin_languages);
+	RUN(test_text);
+	RUN(test_load_refusals);
+	RUN(test_parse_text);
+	RUN(test_parse_numbers);
+	RUN(test_parse_date_geopoint);
+	RUN(test_parse_select);
+	RUN(test_coerce);
+	RUN(test_check_valid);
+	RUN(test_check_many);
+	RUN(test_check_relevant);
+	RUN(test_check_languages);
+	RUN(test_defaults);
+	return test_done();
+}
