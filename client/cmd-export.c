@@ -156,7 +156,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	/* One row per final record, with its answers gathered by SQLite as one JSON object. */
 	st = db_prepare(store_db(s),
 			"SELECT r.id, r.form_version, r.created, r.updated, r.conflicts,"
-			" (SELECT json_group_object(v.field, json(v.value)) FROM fields v WHERE v.record = r.id"
+			" (SELECT json_group_object(v.field, json(v.value)) FROM fields v WHERE v.rid = r.rid"
 			"  AND v.field NOT LIKE '\\_%' ESCAPE '\\')"
 			" FROM records r WHERE r.form = ?1 AND NOT r.draft AND NOT r.deleted ORDER BY r.created, r.id",
 			err, sizeof(err));

@@ -141,7 +141,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			goto out;
 	}
 
-	buf_adds(&sql, "SELECT r.id, r.form, r.draft, r.deleted, r.conflicts, r.updated FROM records r WHERE 1");
+	buf_adds(&sql, "SELECT r.id, r.form, r.draft, r.deleted, r.conflicts, r.updated, r.rid FROM records r WHERE 1");
 	if (form)
 		buf_adds(&sql, " AND r.form = ?1");
 	if (!deleted)
@@ -151,17 +151,17 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	if (conflicts)
 		buf_adds(&sql, " AND r.conflicts > 0");
 	if (search)
-		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM fields t WHERE t.record = r.id AND t.field NOT LIKE '\\_%' ESCAPE '\\'"
+		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM fields t WHERE t.rid = r.rid AND t.field NOT LIKE '\\_%' ESCAPE '\\'"
 			 " AND json_type(t.value) IN ('text', 'array') AND t.value LIKE ?2 ESCAPE '\\')");
 	/* A select_multiple answer matches when the value is one of its choices. */
 	for (i = 0; i < nwhere; i++)
-		buf_printf(&sql, " AND EXISTS (SELECT 1 FROM fields w WHERE w.record = r.id AND w.field = ?%d AND"
+		buf_printf(&sql, " AND EXISTS (SELECT 1 FROM fields w WHERE w.rid = r.rid AND w.field = ?%d AND"
 			   " (CAST(json_extract(w.value, '$') AS TEXT) = ?%d OR (json_type(w.value) = 'array' AND"
 			   " EXISTS (SELECT 1 FROM json_each(w.value) e WHERE e.value = ?%d))))",
 			   10 + 2 * i, 11 + 2 * i, 11 + 2 * i);
 	buf_adds(&sql, " ORDER BY r.updated DESC, r.id");
 	if (!(st = db_prepare(store_db(s), sql.data, err, sizeof(err))) ||
-	    !(val = db_prepare(store_db(s), "SELECT value FROM fields WHERE record = ?1 AND field = ?2", err,
+	    !(val = db_prepare(store_db(s), "SELECT value FROM fields WHERE rid = ?1 AND field = ?2", err,
 			       sizeof(err)))) {
 		cli_error("%s", err);
 		goto out;
@@ -208,7 +208,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			for (i = 0; i < 3; i++) {
 				if (!cols.names[i])
 					continue;
-				db_bind_text(val, 1, id);
+				sqlite3_bind_int64(val, 1, sqlite3_column_int64(st, 6));
 				db_bind_text(val, 2, cols.names[i]);
 				if (sqlite3_step(val) == SQLITE_ROW)
 					json_object_set_new(o, cols.names[i], json_loads(db_text(val, 0), JSON_DECODE_ANY, NULL));
@@ -222,7 +222,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			char *t = NULL;
 
 			if (cols.names[i]) {
-				db_bind_text(val, 1, id);
+				sqlite3_bind_int64(val, 1, sqlite3_column_int64(st, 6));
 				db_bind_text(val, 2, cols.names[i]);
 				if (sqlite3_step(val) == SQLITE_ROW)
 					t = cli_value_text(db_text(val, 0));

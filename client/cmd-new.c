@@ -13,7 +13,7 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 {
 	struct store_record *recs = xcalloc(n ? n : 1, sizeof(*recs));
 	char err[512];
-	size_t i, k;
+	size_t i;
 	int r = EXIT_FAIL;
 
 	if (store_begin(s, err, sizeof(err)) < 0) {
@@ -21,16 +21,8 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (store_create(s, f, draft, &recs[i], err, sizeof(err)) < 0)
+		if (store_add(s, f, e[i].answers, draft, &recs[i], err, sizeof(err)) < 0)
 			goto fail;
-		/* Form order, so the record's history reads like the form. */
-		for (k = 0; k < form_count(f); k++) {
-			const char *name = form_question(f, k)->name;
-			json_t *v = json_object_get(e[i].answers, name);
-
-			if (v && store_set(s, &recs[i], name, v, err, sizeof(err)) < 0)
-				goto fail;
-		}
 	}
 	if (store_commit(s, err, sizeof(err)) < 0) {
 		cli_error("%s", err);

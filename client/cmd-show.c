@@ -77,13 +77,14 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 	}
 	/* The old value of an op is the value of the ops it replaced: its base. */
 	st = db_prepare(store_db(s),
-			"SELECT o.hlc, o.device, o.seq, o.field, o.value,"
+			"SELECT o.hlc, d.id, o.seq, o.field, o.value,"
 			" (SELECT json_group_array(json(p.value)) FROM op_base b JOIN ops p"
-			"  ON p.device = b.device AND p.seq = b.seq WHERE b.op = o.id)"
-			" FROM ops o WHERE o.record = ?1 ORDER BY o.hlc, o.device, o.seq", err, sizeof(err));
+			"  ON p.did = b.did AND p.seq = b.seq WHERE b.op = o.id)"
+			" FROM ops o JOIN devices d ON d.did = o.did WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
+			err, sizeof(err));
 	if (!st)
 		return cli_error("%s", err);
-	db_bind_text(st, 1, rec->id);
+	sqlite3_bind_int64(st, 1, rec->rid);
 	if (!out)
 		printf("\nHistory:\n");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -46,7 +46,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	conflicts = count(db, "SELECT COUNT(*) FROM records WHERE conflicts > 0 AND NOT deleted", NULL);
 	/* Everything this device wrote past what the server acknowledged; nothing is acknowledged before
 	 * the first sync. */
-	pending = count(db, "SELECT COUNT(*) FROM ops WHERE device = ?1 AND seq >"
+	pending = count(db, "SELECT COUNT(*) FROM ops WHERE did = (SELECT did FROM devices WHERE id = ?1) AND seq >"
 		       " coalesce((SELECT value FROM meta WHERE key = 'acked_seq'), 0)", store_device(s));
 	if (json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "device", store_device(s),

@@ -27,7 +27,7 @@ static const char schema[] =
 
 enum {
 	S_GET_META, S_SET_META, S_FORM_GET, S_FORM_LATEST, S_FORM_PUT, S_FIND, S_RECORD_NEW, S_FIELD_GET,
-	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_COUNT
+	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_DEVICE_NEW, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -37,19 +37,22 @@ static const char *const sql[S_COUNT] = {
 	[S_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
 	[S_FORM_LATEST] = "SELECT json FROM forms WHERE id = ?1 ORDER BY installed DESC, rowid DESC LIMIT 1",
 	[S_FORM_PUT] = "INSERT INTO forms(id, version, json, installed) VALUES(?1, ?2, ?3, ?4)",
-	[S_FIND] = "SELECT id, form, form_version, draft, deleted, conflicts, created, updated FROM records"
+	[S_FIND] = "SELECT id, form, form_version, draft, deleted, conflicts, created, updated, rid FROM records"
 		   " WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT 2",
 	[S_RECORD_NEW] = "INSERT INTO records(id, form, form_version, created, updated, draft)"
 			 " VALUES(?1, ?2, ?3, ?4, ?4, ?5)",
-	[S_FIELD_GET] = "SELECT value, conflict FROM fields WHERE record = ?1 AND field = ?2",
-	[S_DRAFT_SET] = "INSERT INTO fields(record, field, value, hlc, device) VALUES(?1, ?2, ?3, ?4, ?5)"
-			" ON CONFLICT(record, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc",
-	[S_DRAFT_CLEAR] = "DELETE FROM fields WHERE record = ?1 AND field = ?2",
-	[S_TOUCH] = "UPDATE records SET updated = max(updated, ?2) WHERE id = ?1",
-	[S_FINAL] = "UPDATE records SET draft = 0 WHERE id = ?1",
-	[S_DROP_FIELDS] = "DELETE FROM fields WHERE record = ?1",
-	[S_DROP_RECORD] = "DELETE FROM records WHERE id = ?1 AND draft",
-	[S_ANSWERS] = "SELECT field, value FROM fields WHERE record = ?1",
+	[S_DEVICE_NEW] = "INSERT OR IGNORE INTO devices(id) VALUES(?1)",
+	[S_FIELD_GET] = "SELECT value, conflict FROM fields WHERE rid = ?1 AND field = ?2",
+	/* Draft answers are fields without ops, marked as this device's. */
+	[S_DRAFT_SET] = "INSERT INTO fields(rid, field, value, hlc, did)"
+			" VALUES(?1, ?2, ?3, ?4, (SELECT did FROM devices WHERE id = ?5))"
+			" ON CONFLICT(rid, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc",
+	[S_DRAFT_CLEAR] = "DELETE FROM fields WHERE rid = ?1 AND field = ?2",
+	[S_TOUCH] = "UPDATE records SET updated = max(updated, ?2) WHERE rid = ?1",
+	[S_FINAL] = "UPDATE records SET draft = 0 WHERE rid = ?1",
+	[S_DROP_FIELDS] = "DELETE FROM fields WHERE rid = ?1",
+	[S_DROP_RECORD] = "DELETE FROM records WHERE rid = ?1 AND draft",
+	[S_ANSWERS] = "SELECT f.field, f.value FROM records r JOIN fields f ON f.rid = r.rid WHERE r.id = ?1",
 };
 
 struct store {
@@ -201,7 +204,9 @@ int store_init(const char *dir, const char *name, char device_id[KEYS_ID_STRLEN 
 	keys_id(pub, device_id);
 	if (db_begin(s->db, err, errlen) < 0)
 		goto undo;
-	if (meta_set_u64(s, "schema", STORE_SCHEMA, err, errlen) < 0 ||
+	db_bind_text(s->st[S_DEVICE_NEW], 1, device_id);
+	if (db_step_done(s->st[S_DEVICE_NEW], err, errlen) < 0 ||
+	    meta_set_u64(s, "schema", STORE_SCHEMA, err, errlen) < 0 ||
 	    meta_set(s, "device", device_id, err, errlen) < 0 || meta_set(s, "name", name ? name : "", err, errlen) < 0 ||
 	    meta_set_u64(s, "next_seq", 1, err, errlen) < 0 || meta_set_u64(s, "hlc", 0, err, errlen) < 0 ||
 	    meta_set_u64(s, "created", now_ms(), err, errlen) < 0 ||
@@ -347,7 +352,7 @@ static int make_view(struct store *s, const struct form *f, char *err, size_t er
 		buf_printf(&b, ", (SELECT CASE json_type(v.value) WHEN 'array' THEN"
 			   " (SELECT group_concat(j.value, ' ') FROM json_each(v.value) j)"
 			   " ELSE json_extract(v.value, '$') END FROM fields v"
-			   " WHERE v.record = r.id AND v.field = '%s') AS \"%s\"", q->name, q->name);
+			   " WHERE v.rid = r.rid AND v.field = '%s') AS \"%s\"", q->name, q->name);
 	}
 	r = buf_printf(&b, " FROM records r WHERE r.form = '%s';", form_id(f));
 	if (r < 0)
@@ -440,6 +445,7 @@ static void record_from_row(sqlite3_stmt *st, struct store_record *rec)
 	rec->conflicts = sqlite3_column_int(st, 5);
 	rec->created = (uint64_t)sqlite3_column_int64(st, 6);
 	rec->updated = (uint64_t)sqlite3_column_int64(st, 7);
+	rec->rid = sqlite3_column_int64(st, 8);
 }
 
 int store_find(struct store *s, const char *prefix, struct store_record *rec, char *err, size_t errlen)
@@ -491,7 +497,10 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
 	db_bind_text(st, 3, rec->form_version);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)rec->created);
 	sqlite3_bind_int(st, 5, draft);
-	return db_step_done(st, err, errlen);
+	if (db_step_done(st, err, errlen) < 0)
+		return -1;
+	rec->rid = sqlite3_last_insert_rowid(s->db);
+	return 0;
 }
 
 /* Collects the heads of a field as an op's base. */
@@ -505,24 +514,71 @@ static void add_base(void *ctx, const struct op_ref *id, uint64_t hlc, const cha
 		op->base[op->nbase++] = *id;
 }
 
-/* Writes one op by this device, setting field to the canonical JSON text value. */
-static int write_op(struct store *s, const struct store_record *rec, const char *field, const char *value,
-		    int with_base, char *err, size_t errlen)
+/* Makes op this device's next op, setting field of rec to value (canonical JSON text, borrowed). */
+static void op_init(struct store *s, struct op *op, const struct store_record *rec, const char *field,
+		    const char *value)
 {
-	struct op op;
+	op->nbase = 0;
+	strlcpy_s(op->device, s->device, sizeof(op->device));
+	op->seq = s->next_seq++;
+	op->hlc = next_hlc(s);
+	strlcpy_s(op->record, rec->id, sizeof(op->record));
+	op->form = rec->form;
+	op->form_version = rec->form_version;
+	op->field = field;
+	op->value = value;
+}
 
-	memset(&op, 0, sizeof(op));
-	strlcpy_s(op.device, s->device, sizeof(op.device));
-	op.seq = s->next_seq++;
-	op.hlc = next_hlc(s);
-	strlcpy_s(op.record, rec->id, sizeof(op.record));
-	op.form = rec->form;
-	op.form_version = rec->form_version;
-	op.field = field;
-	op.value = value;
-	if (with_base && merge_heads(s->merge, rec->id, field, add_base, &op, err, errlen) < 0)
-		return -1;
-	return merge_apply(s->merge, &op, err, errlen) == MERGE_NEW ? 0 : -1;
+/* Writes the first values of a record that has none yet: one op per answer, nothing before them. */
+static int write_first(struct store *s, const struct store_record *rec, const struct form *f, char **values,
+		       char *err, size_t errlen)
+{
+	struct op *ops = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*ops));
+	size_t i, n = 0;
+	int r;
+
+	for (i = 0; i < form_count(f); i++)
+		if (values[i])
+			op_init(s, &ops[n++], rec, form_question(f, i)->name, values[i]);
+	r = merge_apply_local(s->merge, ops, n, err, errlen) == MERGE_NEW ? 0 : -1;
+	free(ops);
+	return r;
+}
+
+int store_add(struct store *s, const struct form *f, const json_t *answers, int draft, struct store_record *rec,
+	      char *err, size_t errlen)
+{
+	char **values = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*values));
+	size_t i;
+	int r = -1;
+
+	if (store_create(s, f, draft, rec, err, errlen) < 0)
+		goto out;
+	for (i = 0; i < form_count(f); i++) {
+		const json_t *v = json_object_get(answers, form_question(f, i)->name);
+
+		if (v && !json_is_null(v) &&
+		    !(values[i] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS))) {
+			errf(err, errlen, "cannot encode the answer to '%s'", form_question(f, i)->name);
+			goto out;
+		}
+	}
+	if (!draft) {
+		r = write_first(s, rec, f, values, err, errlen);
+		goto out;
+	}
+	for (i = 0; i < form_count(f); i++) {
+		json_t *v = json_object_get(answers, form_question(f, i)->name);
+
+		if (v && store_set(s, rec, form_question(f, i)->name, v, err, errlen) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	for (i = 0; i < form_count(f); i++)
+		free(values[i]);
+	free(values);
+	return r;
 }
 
 int store_set(struct store *s, const struct store_record *rec, const char *field, const json_t *value,
@@ -534,7 +590,7 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 
 	if (value && !text)
 		return errf(err, errlen, "cannot encode the answer to '%s'", field);
-	db_bind_text(st, 1, rec->id);
+	sqlite3_bind_int64(st, 1, rec->rid);
 	db_bind_text(st, 2, field);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -560,7 +616,7 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 		uint64_t h = next_hlc(s);
 
 		st = s->st[text ? S_DRAFT_SET : S_DRAFT_CLEAR];
-		db_bind_text(st, 1, rec->id);
+		sqlite3_bind_int64(st, 1, rec->rid);
 		db_bind_text(st, 2, field);
 		if (text) {
 			db_bind_text(st, 3, text);
@@ -570,12 +626,19 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 		st = s->st[S_TOUCH];
-		db_bind_text(st, 1, rec->id);
+		sqlite3_bind_int64(st, 1, rec->rid);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)h);
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
-	} else if (write_op(s, rec, field, text ? text : "null", 1, err, errlen) < 0) {
-		goto out;
+	} else {
+		struct op op;
+
+		/* The base is what the field shows now, every head of it: the edit replaces them all, which is
+		 * also how a conflict is resolved. */
+		op_init(s, &op, rec, field, text ? text : "null");
+		if (merge_heads(s->merge, rec->id, field, add_base, &op, err, errlen) < 0 ||
+		    merge_apply_local(s->merge, &op, 1, err, errlen) != MERGE_NEW)
+			goto out;
 	}
 	r = 1;
 out:
@@ -587,33 +650,37 @@ int store_finalize(struct store *s, const struct store_record *rec, const struct
 		   size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_FIELD_GET];
+	char **values = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*values));
 	size_t i;
+	int r = -1, rc;
 
-	if (!rec->draft)
+	if (!rec->draft) {
+		free(values);
 		return 0;
+	}
 	for (i = 0; i < form_count(f); i++) {
-		const char *name = form_question(f, i)->name;
-		char *value;
-		int rc;
-
-		db_bind_text(st, 1, rec->id);
-		db_bind_text(st, 2, name);
+		sqlite3_bind_int64(st, 1, rec->rid);
+		db_bind_text(st, 2, form_question(f, i)->name);
 		rc = sqlite3_step(st);
-		value = rc == SQLITE_ROW ? xstrdup(db_text(st, 0)) : NULL;
+		if (rc == SQLITE_ROW)
+			values[i] = xstrdup(db_text(st, 0));
 		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return db_error(s->db, rc, err, errlen);
-		if (value) {
-			/* The draft's answers are the record's first values: nothing came before them. */
-			rc = write_op(s, rec, name, value, 0, err, errlen);
-			free(value);
-			if (rc < 0)
-				return -1;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_error(s->db, rc, err, errlen);
+			goto out;
 		}
 	}
+	/* The draft's answers are the record's first values: nothing came before them. */
+	if (write_first(s, rec, f, values, err, errlen) < 0)
+		goto out;
 	st = s->st[S_FINAL];
-	db_bind_text(st, 1, rec->id);
-	return db_step_done(st, err, errlen);
+	sqlite3_bind_int64(st, 1, rec->rid);
+	r = db_step_done(st, err, errlen);
+out:
+	for (i = 0; i < form_count(f); i++)
+		free(values[i]);
+	free(values);
+	return r;
 }
 
 int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen)
@@ -629,11 +696,11 @@ int store_delete(struct store *s, const struct store_record *rec, char *err, siz
 	}
 	/* A draft never left this device: removing it leaves nothing behind anywhere. */
 	st = s->st[S_DROP_FIELDS];
-	db_bind_text(st, 1, rec->id);
+	sqlite3_bind_int64(st, 1, rec->rid);
 	if (db_step_done(st, err, errlen) < 0)
 		return -1;
 	st = s->st[S_DROP_RECORD];
-	db_bind_text(st, 1, rec->id);
+	sqlite3_bind_int64(st, 1, rec->rid);
 	return db_step_done(st, err, errlen);
 }
 

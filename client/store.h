@@ -24,6 +24,7 @@ struct store_record {
 	char form_version[MERGE_MAX_NAME + 1];
 	int draft, deleted, conflicts;
 	uint64_t created, updated;     /* HLC stamps */
+	sqlite3_int64 rid;             /* the record's key inside the store */
 };
 
 /* The store directory: $SONDEO_HOME, else $XDG_DATA_HOME/sondeo, else ~/.local/share/sondeo. Caller frees. */
@@ -58,6 +59,10 @@ int store_find(struct store *s, const char *prefix, struct store_record *rec, ch
 /* Creates an empty record of form f, as a draft or final; writes its id into rec. Inside a transaction. */
 int store_create(struct store *s, const struct form *f, int draft, struct store_record *rec, char *err,
 		 size_t errlen);
+/* Creates a record of form f with the given answers (a JSON object, written in form order), as a draft or
+ * final, in one go; writes its id into rec. Inside a transaction. */
+int store_add(struct store *s, const struct form *f, const json_t *answers, int draft, struct store_record *rec,
+	      char *err, size_t errlen);
 /* Sets field of record to value (NULL clears it). On a final record this writes an op whose base is the
  * field's current heads; nothing is written if the value is unchanged and not in conflict. Returns 1 if
  * something changed, 0 if not, -1 on error. Inside a transaction. */

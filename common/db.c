@@ -58,7 +58,8 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 			return NULL;
 		}
 	}
-	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;", err,
+	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
+		    " PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;", err,
 		    errlen) < 0) {
 		sqlite3_close(db);
 		return NULL;

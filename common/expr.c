@@ -60,6 +60,7 @@ struct node {
 	size_t nargs;
 	struct node **args;   /* operands or arguments, in source order; owned */
 	int depth;            /* of the subtree */
+	regex_t *re;          /* regex() with a literal pattern: compiled once, at parse time; owned */
 };
 
 struct expr {
@@ -296,6 +297,10 @@ static void node_free(struct node *nd)
 		node_free(nd->args[i]);
 	free(nd->args);
 	free(nd->str);
+	if (nd->re) {
+		regfree(nd->re);
+		free(nd->re);
+	}
 	free(nd);
 }
 
@@ -378,25 +383,29 @@ static void check_arity(struct parser *p, const struct node *call, size_t off)
 	else if (max == MANY)
 		perr(p, off, "%s() takes at least %d argument%s, not %zu", name, min, min == 1 ? "" : "s", n);
 	else
-		perr(p, off, "%s() takes %d to %d arguments, not %zu", name, min, max, n);
+		perr(p, off, "%s() takes %d or %d arguments, not %zu", name, min, max, n);
 }
 
-/* A pattern written as a literal is checked now, so that a form with a bad regex() is refused when loaded. */
-static void check_regex_literal(struct parser *p, const struct node *pattern, size_t off)
+/* A pattern written as a literal is compiled now: a form with a bad regex() is refused when loaded, and a
+ * constraint checked on every record does not compile its pattern each time. */
+static void check_regex_literal(struct parser *p, struct node *call, size_t off)
 {
-	regex_t re;
+	const struct node *pattern = call->args[1];
+	regex_t *re;
 	char msg[128];
 	int rc;
 
 	if (pattern->kind != N_STR)
 		return;
-	rc = regcomp(&re, pattern->str, REG_EXTENDED | REG_NOSUB);
+	re = xmalloc(sizeof(*re));
+	rc = regcomp(re, pattern->str, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
-		regerror(rc, &re, msg, sizeof msg);
+		regerror(rc, re, msg, sizeof msg);
 		perr(p, off, "bad regular expression '%s': %s", pattern->str, msg);
+		free(re);
 		return;
 	}
-	regfree(&re);
+	call->re = re;
 }
 
 static struct node *parse_call(struct parser *p)
@@ -450,7 +459,7 @@ static struct node *parse_call(struct parser *p)
 	}
 	check_arity(p, nd, name_off);
 	if (!p->failed && fn == F_REGEX)
-		check_regex_literal(p, nd->args[1], arg_off[1]);
+		check_regex_literal(p, nd, arg_off[1]);
 	if (p->failed) {
 		node_free(nd);
 		return NULL;
@@ -1008,6 +1017,11 @@ static int eval_call(const struct node *nd, struct ctx *c, struct val *out)
 
 		if (eval_str(nd, 0, c, &s) < 0)
 			return -1;
+		if (nd->re) {
+			*out = vbool(regexec(nd->re, s, 0, NULL, 0) == 0);
+			free(s);
+			return 0;
+		}
 		if (eval_str(nd, 1, c, &t) < 0) {
 			free(s);
 			return -1;

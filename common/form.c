@@ -647,6 +647,16 @@ static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, si
 	return 0;
 }
 
+static long find_exact(const struct form_question *q, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < q->nchoices; i++)
+		if (!strcmp(q->choices[i].name, name))
+			return (long)i;
+	return -1;
+}
+
 /* The choice a word names: its name exactly, else with FORM_PARSE_NUMBERS its 1-based number, else its name
  * in another case if only one choice matches that way. Returns the index, -1 if none, -2 for a number out of
  * range. */
@@ -742,7 +752,7 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 		      char *err, size_t errlen)
 {
 	const char *s = text;
-	size_t n = len, bad;
+	size_t n = len, bad, i;
 	char qv[64];
 	long c;
 
@@ -757,14 +767,10 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 	}
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
-	{
-		size_t i;
-
-		for (i = 0; i < n && is_blank(s[i]); i++)
-			;
-		if (i == n)
-			return 0;
-	}
+	for (i = 0; i < n && is_blank(s[i]); i++)
+		;
+	if (i == n)
+		return 0;
 	if (q->type == FT_TEXT) {
 		*out = json_stringn(s, n);
 		return 0;
@@ -1036,9 +1042,34 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 			return wrong_kind(q, v, err, errlen);
 		break;
 	}
-	rc = form_coerce_answer(f, q, v, &norm, err, errlen);
+	if (form_coerce_answer(f, q, v, &norm, err, errlen) < 0)
+		return -1;
+	/* coercion forgives what a person types ("Yes", " 2018-04-26", "1, 2"); a stored value must be exact */
+	rc = json_equal(norm, (json_t *)v) ? 0 : -1;
 	json_decref(norm);
-	return rc;
+	if (rc == 0)
+		return 0;
+	if (q->type == FT_SELECT_ONE)
+		return not_a_choice(q, json_string_value(v), json_string_length(v), -1, err, errlen);
+	if (q->type == FT_SELECT_MULTIPLE) {
+		const json_t *x, *y;
+		size_t i, j;
+
+		json_array_foreach(v, i, x) {
+			if (find_exact(q, json_string_value(x)) < 0)
+				return not_a_choice(q, json_string_value(x), json_string_length(x), -1, err, errlen);
+			json_array_foreach(v, j, y)
+				if (j < i && json_equal((json_t *)x, (json_t *)y))
+					return errf(err, errlen, "'%s' is chosen twice", json_string_value(x));
+		}
+	}
+	if (q->type == FT_DATE)
+		return errf(err, errlen, "'%s' is not written as YYYY-MM-DD",
+			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	if (q->type == FT_GEOPOINT)
+		return errf(err, errlen, "'%s' is not written as 'latitude longitude [altitude accuracy]'",
+			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	return 0;
 }
 
 int form_check(const struct form *f, const json_t *answers, const char *lang, form_error_fn fn, void *ctx)

@@ -7,72 +7,83 @@
 #include "db.h"
 #include "util.h"
 
+/* Devices and records are named by integer keys inside the store: a record's 36-character id and a
+ * device's 32-character id would otherwise be repeated in every op, head, field and index entry. */
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS ops("
-	" id INTEGER PRIMARY KEY, device TEXT NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL,"
-	" record TEXT NOT NULL, form TEXT NOT NULL, form_version TEXT NOT NULL, field TEXT NOT NULL,"
-	" value TEXT NOT NULL, UNIQUE(device, seq));"
-	"CREATE INDEX IF NOT EXISTS ops_record ON ops(record, field);"
-	"CREATE TABLE IF NOT EXISTS op_base("
-	" op INTEGER NOT NULL REFERENCES ops(id), device TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" PRIMARY KEY(op, device, seq)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS op_base_ref ON op_base(device, seq);"
-	"CREATE TABLE IF NOT EXISTS heads("
-	" record TEXT NOT NULL, field TEXT NOT NULL, op INTEGER NOT NULL,"
-	" PRIMARY KEY(record, field, op)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS devices(did INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS records("
-	" id TEXT PRIMARY KEY, form TEXT NOT NULL, form_version TEXT NOT NULL,"
+	" rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, form TEXT NOT NULL, form_version TEXT NOT NULL,"
 	" created INTEGER NOT NULL, updated INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
 	" conflicts INTEGER NOT NULL DEFAULT 0, draft INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS records_form ON records(form, updated);"
+	"CREATE TABLE IF NOT EXISTS ops("
+	" id INTEGER PRIMARY KEY, did INTEGER NOT NULL REFERENCES devices(did), seq INTEGER NOT NULL,"
+	" hlc INTEGER NOT NULL, rid INTEGER NOT NULL REFERENCES records(rid), form_version TEXT NOT NULL,"
+	" field TEXT NOT NULL, value TEXT NOT NULL, UNIQUE(did, seq));"
+	"CREATE INDEX IF NOT EXISTS ops_record ON ops(rid);"
+	"CREATE TABLE IF NOT EXISTS op_base("
+	" op INTEGER NOT NULL REFERENCES ops(id), did INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" PRIMARY KEY(op, did, seq)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS op_base_ref ON op_base(did, seq);"
+	"CREATE TABLE IF NOT EXISTS heads("
+	" rid INTEGER NOT NULL, field TEXT NOT NULL, op INTEGER NOT NULL,"
+	" PRIMARY KEY(rid, field, op)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS fields("
-	" record TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,"
-	" device TEXT NOT NULL, conflict INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY(record, field)) WITHOUT ROWID;";
+	" rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,"
+	" did INTEGER NOT NULL, conflict INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(rid, field)) WITHOUT ROWID;";
 
 enum {
-	S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE, S_DROP_HEAD, S_NAMED, S_ADD_HEAD, S_TOP, S_DROP_FIELD,
-	S_SET_FIELD, S_RECORD_FORM, S_SET_RECORD, S_SUMMARY, S_HEADS, S_COUNT
+	S_DEVICE, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE, S_DROP_HEAD, S_NAMED, S_ADD_HEAD,
+	S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS, S_DROP_HEADS, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
-	[S_FIND] = "SELECT id, hlc, record, form, form_version, field, value FROM ops WHERE device = ?1 AND seq = ?2",
-	[S_FIND_BASE] = "SELECT device, seq FROM op_base WHERE op = ?1 ORDER BY device, seq",
-	[S_INSERT] = "INSERT INTO ops(device, seq, hlc, record, form, form_version, field, value)"
-		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[S_INSERT_BASE] = "INSERT OR IGNORE INTO op_base(op, device, seq) VALUES(?1, ?2, ?3)",
-	[S_DROP_HEAD] = "DELETE FROM heads WHERE record = ?1 AND field = ?2 AND op ="
-			" (SELECT id FROM ops WHERE device = ?3 AND seq = ?4 AND record = ?1 AND field = ?2)",
-	[S_NAMED] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
-		    " WHERE b.device = ?1 AND b.seq = ?2 AND o.record = ?3 AND o.field = ?4 LIMIT 1",
-	[S_ADD_HEAD] = "INSERT OR IGNORE INTO heads(record, field, op) VALUES(?1, ?2, ?3)",
-	[S_TOP] = "SELECT o.value, o.hlc, o.device,"
-		  " (SELECT COUNT(DISTINCT o2.value) FROM heads h2 JOIN ops o2 ON o2.id = h2.op"
-		  "  WHERE h2.record = ?1 AND h2.field = ?2)"
-		  " FROM heads h JOIN ops o ON o.id = h.op WHERE h.record = ?1 AND h.field = ?2"
-		  " ORDER BY o.hlc DESC, o.device DESC LIMIT 1",
-	[S_DROP_FIELD] = "DELETE FROM fields WHERE record = ?1 AND field = ?2",
-	[S_SET_FIELD] = "INSERT INTO fields(record, field, value, hlc, device, conflict) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-			" ON CONFLICT(record, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,"
-			" device = excluded.device, conflict = excluded.conflict",
-	[S_RECORD_FORM] = "SELECT form FROM records WHERE id = ?1",
+	/* DO UPDATE rather than DO NOTHING, so that RETURNING answers for an existing row too. */
+	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) ON CONFLICT(id) DO UPDATE SET id = excluded.id RETURNING did",
 	/* The record's form version is the one of its latest op, whatever order ops arrive in. */
-	[S_SET_RECORD] = "INSERT INTO records(id, form, form_version, created, updated) VALUES(?1, ?2, ?3, ?4, ?4)"
-			 " ON CONFLICT(id) DO UPDATE SET created = min(created, excluded.created),"
-			 " updated = max(updated, excluded.updated),"
-			 " form_version = CASE WHEN excluded.updated >= updated THEN excluded.form_version"
-			 " ELSE form_version END",
+	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated) VALUES(?1, ?2, ?3, ?4, ?4)"
+		     " ON CONFLICT(id) DO UPDATE SET created = min(created, excluded.created),"
+		     " updated = max(updated, excluded.updated),"
+		     " form_version = CASE WHEN excluded.updated >= updated THEN excluded.form_version"
+		     " ELSE form_version END"
+		     " RETURNING rid, form",
+	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, o.value FROM ops o"
+		   " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq = ?2",
+	[S_FIND_BASE] = "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did WHERE b.op = ?1"
+			" ORDER BY d.id, b.seq",
+	[S_INSERT] = "INSERT INTO ops(did, seq, hlc, rid, form_version, field, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_INSERT_BASE] = "INSERT OR IGNORE INTO op_base(op, did, seq) VALUES(?1, ?2, ?3)",
+	[S_DROP_HEAD] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2 AND op ="
+			" (SELECT id FROM ops WHERE did = ?3 AND seq = ?4 AND rid = ?1 AND field = ?2)",
+	[S_NAMED] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
+		    " WHERE b.did = ?1 AND b.seq = ?2 AND o.rid = ?3 AND o.field = ?4 LIMIT 1",
+	[S_ADD_HEAD] = "INSERT OR IGNORE INTO heads(rid, field, op) VALUES(?1, ?2, ?3)",
+	[S_TOP] = "SELECT o.value, o.hlc, o.did,"
+		  " (SELECT COUNT(DISTINCT o2.value) FROM heads h2 JOIN ops o2 ON o2.id = h2.op"
+		  "  WHERE h2.rid = ?1 AND h2.field = ?2)"
+		  " FROM heads h JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
+		  " WHERE h.rid = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC LIMIT 1",
+	[S_DROP_FIELD] = "DELETE FROM fields WHERE rid = ?1 AND field = ?2",
+	[S_SET_FIELD] = "INSERT INTO fields(rid, field, value, hlc, did, conflict) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+			" ON CONFLICT(rid, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,"
+			" did = excluded.did, conflict = excluded.conflict",
 	[S_SUMMARY] = "UPDATE records SET"
-		      " conflicts = (SELECT COUNT(*) FROM fields WHERE record = ?1 AND conflict),"
-		      " deleted = coalesce((SELECT value = 'true' FROM fields WHERE record = ?1 AND field = '_deleted'), 0)"
-		      " WHERE id = ?1",
-	[S_HEADS] = "SELECT o.device, o.seq, o.hlc, o.value FROM heads h JOIN ops o ON o.id = h.op"
-		    " WHERE h.record = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, o.device DESC",
+		      " conflicts = (SELECT COUNT(*) FROM fields WHERE rid = ?1 AND conflict),"
+		      " deleted = coalesce((SELECT value = 'true' FROM fields WHERE rid = ?1 AND field = '_deleted'), 0)"
+		      " WHERE rid = ?1",
+	[S_HEADS] = "SELECT d.id, o.seq, o.hlc, o.value FROM records r JOIN heads h ON h.rid = r.rid"
+		    " JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
+		    " WHERE r.id = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC",
+	[S_DROP_HEADS] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2",
 };
 
 struct merge {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
+	/* The last device looked up: ops come in runs from one device. */
+	char last_device[KEYS_ID_STRLEN + 1];
+	sqlite3_int64 last_did;
 };
 
 int merge_schema(sqlite3 *db, char *err, size_t errlen)
@@ -134,6 +145,51 @@ static size_t sorted_base(const struct op *op, struct op_ref *out)
 	return n;
 }
 
+/* The integer key of a device, added if new. -1 on error. */
+static sqlite3_int64 device_key(struct merge *m, const char *device, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_DEVICE];
+	int rc;
+
+	if (m->last_did && !strcmp(m->last_device, device))
+		return m->last_did;
+	db_bind_text(s, 1, device);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		db_error(m->db, rc, err, errlen);
+		sqlite3_reset(s);
+		return -1;
+	}
+	m->last_did = sqlite3_column_int64(s, 0);
+	strlcpy_s(m->last_device, device, sizeof(m->last_device));
+	sqlite3_reset(s);
+	return m->last_did;
+}
+
+/* The integer key of op's record, creating or updating its row (dates, form version) for op. A record keeps
+ * the form it was created with: an op naming another form is refused. -1 on error. */
+static sqlite3_int64 record_key(struct merge *m, const struct op *op, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_RECORD];
+	sqlite3_int64 rid = -1;
+	int rc;
+
+	db_bind_text(s, 1, op->record);
+	db_bind_text(s, 2, op->form);
+	db_bind_text(s, 3, op->form_version);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)op->hlc);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW)
+		db_error(m->db, rc, err, errlen);
+	else if (strcmp(db_text(s, 1), op->form))
+		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
+		     (unsigned long long)op->seq, op->form, op->record, db_text(s, 1));
+	else
+		rid = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rid;
+}
+
 static int same_text(sqlite3_stmt *st, int col, const char *s)
 {
 	return strcmp(db_text(st, col), s) == 0;
@@ -165,21 +221,21 @@ static int same_op(struct merge *m, sqlite3_int64 id, const struct op *op, const
 }
 
 /* Recomputes the shown value of (record, field) from its heads. */
-static int refresh_field(struct merge *m, const struct op *op, char *err, size_t errlen)
+static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
 {
 	sqlite3_stmt *t = m->st[S_TOP], *s;
 	int rc;
 
-	db_bind_text(t, 1, op->record);
-	db_bind_text(t, 2, op->field);
+	sqlite3_bind_int64(t, 1, rid);
+	db_bind_text(t, 2, field);
 	rc = sqlite3_step(t);
 	if (rc == SQLITE_ROW) {
 		s = m->st[S_SET_FIELD];
-		db_bind_text(s, 1, op->record);
-		db_bind_text(s, 2, op->field);
+		sqlite3_bind_int64(s, 1, rid);
+		db_bind_text(s, 2, field);
 		db_bind_text(s, 3, db_text(t, 0));
 		sqlite3_bind_int64(s, 4, sqlite3_column_int64(t, 1));
-		db_bind_text(s, 5, db_text(t, 2));
+		sqlite3_bind_int64(s, 5, sqlite3_column_int64(t, 2));
 		sqlite3_bind_int(s, 6, sqlite3_column_int(t, 3) > 1);
 		sqlite3_reset(t);
 		return db_step_done(s, err, errlen);
@@ -189,16 +245,73 @@ static int refresh_field(struct merge *m, const struct op *op, char *err, size_t
 		return db_error(m->db, rc, err, errlen);
 	/* No head at all: only ops that name each other in a cycle, which no honest device makes. */
 	s = m->st[S_DROP_FIELD];
-	db_bind_text(s, 1, op->record);
-	db_bind_text(s, 2, op->field);
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
 	return db_step_done(s, err, errlen);
+}
+
+/* Stores op (of device did and record rid) and its base rows; returns the new row id, or -1. */
+static sqlite3_int64 insert_op(struct merge *m, const struct op *op, sqlite3_int64 did, sqlite3_int64 rid,
+			       const struct op_ref *base, size_t nbase, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_INSERT];
+	sqlite3_int64 id, bdid;
+	size_t i;
+
+	sqlite3_bind_int64(s, 1, did);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)op->hlc);
+	sqlite3_bind_int64(s, 4, rid);
+	db_bind_text(s, 5, op->form_version);
+	db_bind_text(s, 6, op->field);
+	db_bind_text(s, 7, op->value);
+	if (db_step_done(s, err, errlen) < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(m->db);
+	for (i = 0; i < nbase; i++) {
+		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
+			return -1;
+		s = m->st[S_INSERT_BASE];
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, bdid);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)base[i].seq);
+		if (db_step_done(s, err, errlen) < 0)
+			return -1;
+	}
+	return id;
+}
+
+/* Recounts the record's conflicts and its deleted flag. */
+static int summarise(struct merge *m, sqlite3_int64 rid, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_SUMMARY];
+
+	sqlite3_bind_int64(s, 1, rid);
+	return db_step_done(s, err, errlen);
+}
+
+/* Checks what every op must satisfy before it is stored. */
+static int check_op(const struct op *op, const struct op_ref *base, size_t nbase, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (op->nbase > MERGE_MAX_BASE)
+		return errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
+			    (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
+	if (op->seq == 0 || op->seq > INT64_MAX)
+		return errf(err, errlen, "op %s: seq %llu is out of range", op->device, (unsigned long long)op->seq);
+	for (i = 0; i < nbase; i++)
+		if (base[i].seq == op->seq && strcmp(base[i].device, op->device) == 0)
+			return errf(err, errlen, "op %s:%llu names itself as its base", op->device,
+				    (unsigned long long)op->seq);
+	return 0;
 }
 
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
+	sqlite3_int64 id, did, rid, bdid;
 	sqlite3_stmt *s;
-	sqlite3_int64 id;
 	size_t nbase, i;
 	int rc, named;
 
@@ -208,17 +321,12 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		return MERGE_ERROR;
 	}
 	nbase = sorted_base(op, base);
-	for (i = 0; i < nbase; i++) {
-		if (base[i].seq == op->seq && strcmp(base[i].device, op->device) == 0) {
-			errf(err, errlen, "op %s:%llu names itself as its base", op->device,
-			     (unsigned long long)op->seq);
-			return MERGE_ERROR;
-		}
-	}
+	if (check_op(op, base, nbase, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0)
+		return MERGE_ERROR;
 
 	/* Already held? Identical is a harmless repeat; different is equivocation. */
 	s = m->st[S_FIND];
-	db_bind_text(s, 1, op->device);
+	sqlite3_bind_int64(s, 1, did);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -239,42 +347,17 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		return MERGE_ERROR;
 	}
 
-	/* A record keeps the form it was created with. */
-	s = m->st[S_RECORD_FORM];
-	db_bind_text(s, 1, op->record);
-	if (sqlite3_step(s) == SQLITE_ROW && strcmp(db_text(s, 0), op->form)) {
-		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
-		     (unsigned long long)op->seq, op->form, op->record, db_text(s, 0));
-		sqlite3_reset(s);
+	if ((rid = record_key(m, op, err, errlen)) < 0 ||
+	    (id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
 		return MERGE_ERROR;
-	}
-	sqlite3_reset(s);
-
-	s = m->st[S_INSERT];
-	db_bind_text(s, 1, op->device);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)op->hlc);
-	db_bind_text(s, 4, op->record);
-	db_bind_text(s, 5, op->form);
-	db_bind_text(s, 6, op->form_version);
-	db_bind_text(s, 7, op->field);
-	db_bind_text(s, 8, op->value);
-	if (db_step_done(s, err, errlen) < 0)
-		return MERGE_ERROR;
-	id = sqlite3_last_insert_rowid(m->db);
-
+	/* What this op saw is no longer a head. */
 	for (i = 0; i < nbase; i++) {
-		s = m->st[S_INSERT_BASE];
-		sqlite3_bind_int64(s, 1, id);
-		db_bind_text(s, 2, base[i].device);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)base[i].seq);
-		if (db_step_done(s, err, errlen) < 0)
+		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
 			return MERGE_ERROR;
-		/* What this op saw is no longer a head. */
 		s = m->st[S_DROP_HEAD];
-		db_bind_text(s, 1, op->record);
+		sqlite3_bind_int64(s, 1, rid);
 		db_bind_text(s, 2, op->field);
-		db_bind_text(s, 3, base[i].device);
+		sqlite3_bind_int64(s, 3, bdid);
 		sqlite3_bind_int64(s, 4, (sqlite3_int64)base[i].seq);
 		if (db_step_done(s, err, errlen) < 0)
 			return MERGE_ERROR;
@@ -282,9 +365,9 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 
 	/* This op is a head unless an op that arrived earlier already names it. */
 	s = m->st[S_NAMED];
-	db_bind_text(s, 1, op->device);
+	sqlite3_bind_int64(s, 1, did);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
-	db_bind_text(s, 3, op->record);
+	sqlite3_bind_int64(s, 3, rid);
 	db_bind_text(s, 4, op->field);
 	rc = sqlite3_step(s);
 	named = rc == SQLITE_ROW;
@@ -295,25 +378,65 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	}
 	if (!named) {
 		s = m->st[S_ADD_HEAD];
-		db_bind_text(s, 1, op->record);
+		sqlite3_bind_int64(s, 1, rid);
 		db_bind_text(s, 2, op->field);
 		sqlite3_bind_int64(s, 3, id);
 		if (db_step_done(s, err, errlen) < 0)
 			return MERGE_ERROR;
 	}
+	if (refresh_field(m, rid, op->field, err, errlen) < 0 || summarise(m, rid, err, errlen) < 0)
+		return MERGE_ERROR;
+	return MERGE_NEW;
+}
 
-	if (refresh_field(m, op, err, errlen) < 0)
+enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_t n, char *err, size_t errlen)
+{
+	struct op_ref base[MERGE_MAX_BASE];
+	sqlite3_int64 id, did, rid;
+	const struct op *op;
+	sqlite3_stmt *s;
+	size_t nbase, i;
+
+	if (n == 0)
+		return MERGE_NEW;
+	/* Ops are stamped in order: the first creates the record if needed, the last moves its dates on. */
+	if ((rid = record_key(m, &ops[0], err, errlen)) < 0 ||
+	    (n > 1 && record_key(m, &ops[n - 1], err, errlen) < 0))
 		return MERGE_ERROR;
-	s = m->st[S_SET_RECORD];
-	db_bind_text(s, 1, op->record);
-	db_bind_text(s, 2, op->form);
-	db_bind_text(s, 3, op->form_version);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)op->hlc);
-	if (db_step_done(s, err, errlen) < 0)
-		return MERGE_ERROR;
-	s = m->st[S_SUMMARY];
-	db_bind_text(s, 1, op->record);
-	if (db_step_done(s, err, errlen) < 0)
+	for (i = 0; i < n; i++) {
+		op = &ops[i];
+		if (op->nbase > MERGE_MAX_BASE) {
+			errf(err, errlen, "op names %zu base ops (at most %d)", op->nbase, MERGE_MAX_BASE);
+			return MERGE_ERROR;
+		}
+		nbase = sorted_base(op, base);
+		if (check_op(op, base, nbase, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0)
+			return MERGE_ERROR;
+		if ((id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
+			return MERGE_ERROR;
+		/* The base is every head, so the op is now the only one. */
+		s = m->st[S_DROP_HEADS];
+		sqlite3_bind_int64(s, 1, rid);
+		db_bind_text(s, 2, op->field);
+		if (nbase && db_step_done(s, err, errlen) < 0)
+			return MERGE_ERROR;
+		s = m->st[S_ADD_HEAD];
+		sqlite3_bind_int64(s, 1, rid);
+		db_bind_text(s, 2, op->field);
+		sqlite3_bind_int64(s, 3, id);
+		if (db_step_done(s, err, errlen) < 0)
+			return MERGE_ERROR;
+		s = m->st[S_SET_FIELD];
+		sqlite3_bind_int64(s, 1, rid);
+		db_bind_text(s, 2, op->field);
+		db_bind_text(s, 3, op->value);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)op->hlc);
+		sqlite3_bind_int64(s, 5, did);
+		sqlite3_bind_int(s, 6, 0);
+		if (db_step_done(s, err, errlen) < 0)
+			return MERGE_ERROR;
+	}
+	if (summarise(m, rid, err, errlen) < 0)
 		return MERGE_ERROR;
 	return MERGE_NEW;
 }

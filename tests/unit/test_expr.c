@@ -252,8 +252,11 @@ static void test_syntax_errors(void)
 		  "at column 8: unexpected word 'yes' (quote text, as in 'yes'; write a question as ${yes})");
 	CHECK_STR(parse_error("selected(${a})"), "at column 1: selected() takes 2 arguments, not 1");
 	CHECK_STR(parse_error("1 = today(1)"), "at column 5: today() takes 0 arguments, not 1");
-	CHECK_STR(parse_error("string-length(1, 2)"), "at column 1: string-length() takes 0 to 1 arguments, not 2");
+	CHECK_STR(parse_error("string-length(1, 2)"), "at column 1: string-length() takes 0 or 1 arguments, not 2");
 	CHECK_STR(parse_error("if(1, 2 3)"), "at column 9: expected ',' or ')'");
+	CHECK_STR(parse_error("concat('a',)"), "at column 12: expected a value");
+	CHECK_STR(parse_error("if(1, 2, 3, 4)"), "at column 1: if() takes 3 arguments, not 4");
+	CHECK_STR(parse_error("regex(.)"), "at column 1: regex() takes 2 arguments, not 1");
 	CHECK_STR(parse_error("and 1"), "at column 1: expected a value before 'and'");
 	CHECK_STR(parse_error(""), "empty expression");
 	CHECK_STR(parse_error("   "), "empty expression");

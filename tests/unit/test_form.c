@@ -586,6 +586,36 @@ static void test_check_many(void)
 	form_free(f);
 }
 
+static void test_check_exact(void)
+{
+	struct form *f = builtin();
+	json_t *rec = valid_record();
+	struct errors e;
+
+	if (!f) {
+		CHECK(f != NULL);
+		return;
+	}
+	setenv("SONDEO_TODAY", "2018-06-01", 1);
+	/* what a prompt forgives, a stored record may not hold */
+	json_object_set_new(rec, "replicable", json_string("Yes"));
+	json_object_set_new(rec, "level", json_pack("[s,s]", "local", "local"));
+	json_object_set_new(rec, "interview_date", json_string(" 2018-04-26"));
+	json_object_set_new(rec, "scale_up_potential", json_string("5"));
+	json_object_set_new(rec, "location", json_string("1,2"));
+	json_object_set_new(rec, "notes", json_integer(3));
+	CHECK_INT(check(f, rec, "en", &e), 6);
+	CHECK_STR(e.list[0], "level: 'local' is chosen twice");
+	CHECK_STR(e.list[1], "replicable: 'Yes' is not a choice (choose from: yes, partly, no)");
+	CHECK_STR(e.list[2], "scale_up_potential: '5' is text, not a whole number");
+	CHECK_STR(e.list[3], "interview_date: ' 2018-04-26' is not written as YYYY-MM-DD");
+	CHECK_STR(e.list[4], "location: '1,2' is not written as 'latitude longitude [altitude accuracy]'");
+	CHECK_STR(e.list[5], "notes: '3' is not text");
+	json_decref(rec);
+	unsetenv("SONDEO_TODAY");
+	form_free(f);
+}
+
 static void test_check_relevant(void)
 {
 	struct form *f = builtin();
@@ -747,6 +777,7 @@ int main(void)
 	RUN(test_coerce);
 	RUN(test_check_valid);
 	RUN(test_check_many);
+	RUN(test_check_exact);
 	RUN(test_check_relevant);
 	RUN(test_check_languages);
 	RUN(test_defaults);
