@@ -76,6 +76,11 @@ test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build
 	@sh tests/run.sh build/test
 
+# The merge convergence property over many more seeds than make test runs.
+soak: deps
+	@$(MAKE) --no-print-directory MODE=test $(B:release=test)/tests/test_merge
+	SONDEO_SOAK_SEEDS=$${SEEDS:-20000} build/test/tests/test_merge
+
 demo: all
 	@sh scripts/demo.sh bin/sondeo
 

@@ -123,3 +123,32 @@ char *cli_value_text(const char *json_text)
 	json_decref(v);
 	return buf_detach(&b, NULL);
 }
+
+/* The answer as a person reads it: choice labels for select questions, with their names. Caller frees. */
+char *cli_answer_text(const struct form *f, const struct form_question *q, const char *value, const char *lang)
+{
+	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
+	struct buf out = BUF_INIT((size_t)1 << 20);
+	size_t i, k, n;
+
+	if (!v || !q || !q->nchoices) {
+		json_decref(v);
+		return cli_value_text(value);
+	}
+	n = json_is_array(v) ? json_array_size(v) : 1;
+	for (k = 0; k < n; k++) {
+		const json_t *e = json_is_array(v) ? json_array_get(v, k) : v;
+		const char *name = json_string_value(e), *label = NULL;
+
+		if (!name)
+			continue;
+		for (i = 0; i < q->nchoices; i++)
+			if (!strcmp(q->choices[i].name, name))
+				label = form_text(f, q->choices[i].label, lang);
+		buf_printf(&out, "%s%s", out.len ? "; " : "", label ? label : name);
+		if (label)
+			buf_printf(&out, " (%s)", name);
+	}
+	json_decref(v);
+	return buf_detach(&out, NULL);
+}

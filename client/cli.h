@@ -55,4 +55,8 @@ const char *cli_short_id(const char *id);
 /* A JSON answer as people read it: strings bare, arrays joined by spaces, numbers as numbers. Caller frees. */
 char *cli_value_text(const char *json_text);
 
+/* An answer (JSON text) as people read it, with choice labels in lang followed by their names for select
+ * questions (q may be NULL). Caller frees. */
+char *cli_answer_text(const struct form *f, const struct form_question *q, const char *value, const char *lang);
+
 #endif

@@ -3,40 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
 #include "db.h"
 #include "hlc.h"
 #include "util.h"
-
-/* The answer as a person reads it: choice labels for select questions, with their names. Caller frees. */
-static char *answer_text(const struct form *f, const struct form_question *q, const char *value, const char *lang)
-{
-	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
-	struct buf out = BUF_INIT((size_t)1 << 20);
-	size_t i, k, n;
-
-	if (!v || !q || !q->nchoices) {
-		json_decref(v);
-		return cli_value_text(value);
-	}
-	n = json_is_array(v) ? json_array_size(v) : 1;
-	for (k = 0; k < n; k++) {
-		const json_t *e = json_is_array(v) ? json_array_get(v, k) : v;
-		const char *name = json_string_value(e), *label = NULL;
-
-		if (!name)
-			continue;
-		for (i = 0; i < q->nchoices; i++)
-			if (!strcmp(q->choices[i].name, name))
-				label = form_text(f, q->choices[i].label, lang);
-		buf_printf(&out, "%s%s", out.len ? "; " : "", label ? label : name);
-		if (label)
-			buf_printf(&out, " (%s)", name);
-	}
-	json_decref(v);
-	return buf_detach(&out, NULL);
-}
 
 struct heads_ctx {
 	const struct form *f;
@@ -56,7 +26,7 @@ static void print_head(void *ctx, const struct op_ref *id, uint64_t hlc, const c
 							 json_loads(value, JSON_DECODE_ANY, NULL), "device", id->device,
 							 "seq", (json_int_t)id->seq, "time", when));
 	} else {
-		char *t = answer_text(h->f, h->q, value, h->lang);
+		char *t = cli_answer_text(h->f, h->q, value, h->lang);
 
 		printf("        - %s   (device %.8s, %s)\n", t, id->device, when);
 		free(t);
@@ -102,7 +72,7 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 			continue;
 		}
 		{
-			char *nv = answer_text(f, q, db_text(st, 4), lang);
+			char *nv = cli_answer_text(f, q, db_text(st, 4), lang);
 			size_t i;
 
 			printf("  %s  device %.8s #%-5lld %-22s ", when, db_text(st, 1),
@@ -111,7 +81,7 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 				printf("(none)");
 			for (i = 0; old && i < json_array_size(old); i++) {
 				char *ov = json_dumps(json_array_get(old, i), JSON_ENCODE_ANY);
-				char *ot = answer_text(f, q, ov ? ov : "null", lang);
+				char *ot = cli_answer_text(f, q, ov ? ov : "null", lang);
 
 				printf("%s%s", i ? " | " : "", *ot ? ot : "(empty)");
 				free(ot);
@@ -207,15 +177,24 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		json_t *v = json_object_get(answers, q->name);
 		char *vt = NULL, *t;
 
-		if (q->type == FT_NOTE)
+		if (q->type == FT_NOTE || (!v && form_relevant(f, q, answers, NULL, 0) == 0))
 			continue;
 		if (v) {
 			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			t = answer_text(f, q, vt, cli->lang);
+			t = cli_answer_text(f, q, vt, cli->lang);
 		} else {
 			t = xstrdup("-");
 		}
-		printf("  %-40s %s\n", form_text(f, q->label, cli->lang), t);
+		{
+			const char *label = form_text(f, q->label, cli->lang);
+			size_t w = utf8_len(label);
+
+			/* Labels are sentences in some languages: a long one gets its own line. */
+			if (w > 40)
+				printf("  %s\n  %-40s %s\n", label, "", t);
+			else
+				printf("  %s%*s %s\n", label, (int)(40 - w), "", t);
+		}
 		free(t);
 		free(vt);
 		if (rec.conflicts) {

@@ -95,10 +95,10 @@ fail_committed:
 	return -1;
 }
 
-static void show_value(const json_t *v)
+static void show_value(const struct session *ss, const struct form_question *q, const json_t *v)
 {
 	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	char *shown = cli_value_text(t ? t : "null");
+	char *shown = cli_answer_text(ss->f, q, t ? t : "null", ss->lang);
 
 	fputs(shown, stdout);
 	free(shown);
@@ -124,11 +124,11 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		printf("      (latitude and longitude in decimal degrees: \"-1.2921 36.8219\")\n");
 	if (current) {
 		printf("      [now: ");
-		show_value(current);
+		show_value(ss, q, current);
 		printf("]  Enter keeps it\n");
 	} else if (def) {
 		printf("      [");
-		show_value(def);
+		show_value(ss, q, def);
 		printf("]  Enter takes it\n");
 	}
 }
@@ -162,7 +162,7 @@ static void summary(struct session *ss)
 		if (!v)
 			continue;
 		printf("  %2zu. %s: ", i + 1, text(ss, q->label));
-		show_value(v);
+		show_value(ss, q, v);
 		putchar('\n');
 	}
 }
