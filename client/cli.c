@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "util.h"
+#include "banned.h"
 
 int cli_error(const char *fmt, ...)
 {

@@ -7,6 +7,7 @@
 #include "entry.h"
 #include "prompt.h"
 #include "util.h"
+#include "banned.h"
 
 /* Writes the answers that differ from the store's, and clears those that are gone. */
 static int apply(struct store *s, struct store_record *rec, const struct form *f, json_t *now, int finalize,

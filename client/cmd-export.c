@@ -12,6 +12,7 @@
 #include "db.h"
 #include "hlc.h"
 #include "util.h"
+#include "banned.h"
 
 enum format { F_CSV, F_JSON, F_GEOJSON };
 

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "db.h"
 #include "util.h"
+#include "banned.h"
 
 int cmd_forms(struct cli *cli, int argc, char **argv)
 {

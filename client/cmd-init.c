@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "banned.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "hlc.h"
 #include "util.h"
+#include "banned.h"
 
 #define MAX_WHERE 32
 

@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "entry.h"
 #include "prompt.h"
 #include "util.h"
+#include "banned.h"
 
 /* Saves every entry in one transaction: all records or none. */
 static int save_all(struct store *s, const struct form *f, struct entry *e, size_t n, int draft)
@@ -90,7 +92,11 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	}
 	if (from || !nsets) {
 		/* Without a terminal and without --set, records come from standard input. */
-		int e = entry_load(f, from ? from : "-", &entries, &n);
+		int e;
+
+		if (!from && isatty(STDIN_FILENO))
+			fprintf(stderr, "reading records (CSV or JSON) from standard input; end with Ctrl-D\n");
+		e = entry_load(f, from ? from : "-", &entries, &n);
 
 		if (e < 0)
 			goto out;

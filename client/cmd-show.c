@@ -7,6 +7,7 @@
 #include "db.h"
 #include "hlc.h"
 #include "util.h"
+#include "banned.h"
 
 struct heads_ctx {
 	const struct form *f;

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "banned.h"
 
 static long long count(sqlite3 *db, const char *sql, const char *device)
 {

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "csv.h"
 #include "util.h"
+#include "banned.h"
 
 /* Prints one problem; value may be NULL. */
 static void report(const char *where, const char *question, const json_t *value, const char *msg)

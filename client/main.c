@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "util.h"
+#include "banned.h"
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, "create this device's store and key pair", "init [--name NAME]" },

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "util.h"
+#include "banned.h"
 
 struct session {
 	struct store *s;

@@ -13,6 +13,7 @@
 #include "hlc.h"
 #include "keys.h"
 #include "util.h"
+#include "banned.h"
 
 #define STORE_SCHEMA 1
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "banned.h"
 
 int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
 {

@@ -81,29 +81,6 @@ struct parser {
 	size_t errlen;
 };
 
-/* strtod and printf follow LC_NUMERIC, which a client showing French may have set: the expression language
- * always uses '.', so convert through the locale's decimal point. s holds only digits, signs and at most one '.'. */
-static double c_strtod(const char *s, size_t len)
-{
-	const char *dp = localeconv()->decimal_point;
-	size_t dl = strlen(dp), i, at = 0;
-	char *tmp = xmalloc(len * (dl + 1) + 1);
-	double d;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			memcpy(tmp + at, dp, dl);
-			at += dl;
-		} else {
-			tmp[at++] = s[i];
-		}
-	}
-	tmp[at] = '\0';
-	d = strtod(tmp, NULL);
-	free(tmp);
-	return d;
-}
-
 /* Replaces the locale's decimal point in a formatted number by '.'. */
 static void c_point(char *out)
 {
@@ -181,7 +158,7 @@ static void lex(struct parser *p)
 		if (j < n && s[j] == '.')
 			for (j++; j < n && is_digit(s[j]); j++)
 				;
-		p->num = c_strtod(s + i, j - i);
+		p->num = strtod_c(s + i, j - i);
 		p->tok = T_NUM;
 		p->next = j;
 		return;
@@ -758,7 +735,7 @@ static void fmt_num(double d, char *out, size_t n)
 	else {
 		snprintf(out, n, "%.15g", d);
 		c_point(out);
-		if (c_strtod(out, strlen(out)) != d) {
+		if (strtod_c(out, strlen(out)) != d) {
 			snprintf(out, n, "%.17g", d);
 			c_point(out);
 		}
@@ -786,7 +763,7 @@ static double str_num(const char *s)
 		p++;
 	if (!digits || *p)
 		return NAN;
-	return c_strtod(start, (size_t)(end - start));
+	return strtod_c(start, (size_t)(end - start));
 }
 
 static double to_num(const struct val *v)

@@ -488,29 +488,6 @@ static const char *quote(const char *s, size_t len, char *out, size_t n)
 	return out;
 }
 
-/* strtod follows LC_NUMERIC, which a client showing French may have set; answers always use '.'. s holds only
- * digits, signs, 'e' and at most one '.'. */
-static double c_strtod(const char *s, size_t len)
-{
-	const char *dp = localeconv()->decimal_point;
-	size_t dl = strlen(dp), i, at = 0;
-	char *tmp = xmalloc(len * (dl + 1) + 1);
-	double d;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			memcpy(tmp + at, dp, dl);
-			at += dl;
-		} else {
-			tmp[at++] = s[i];
-		}
-	}
-	tmp[at] = '\0';
-	d = strtod(tmp, NULL);
-	free(tmp);
-	return d;
-}
-
 static int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -572,7 +549,7 @@ static int parse_dec(const char *s, size_t len, double *out)
 	}
 	if (i != len)
 		return -1;
-	*out = c_strtod(s, len);
+	*out = strtod_c(s, len);
 	return isfinite(*out) ? 0 : -2;
 }
 

@@ -1,5 +1,6 @@
 /* hlc.c - hybrid logical clock stamps. */
 #include "hlc.h"
+#include "banned.h"
 
 uint64_t hlc_next(uint64_t last, uint64_t wall_ms)
 {

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "util.h"
+#include "banned.h"
 
 #define SECRET_HEADER "sondeo ed25519 secret key v1\n"
 #define PUBLIC_HEADER "sondeo ed25519 public key v1\n"

@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "util.h"
+#include "banned.h"
 
 /* Devices and records are named by integer keys inside the store: a record's 36-character id and a
  * device's 32-character id would otherwise be repeated in every op, head, field and index entry. */

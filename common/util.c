@@ -1,11 +1,13 @@
 /* util.c - small helpers every module uses. */
 #include "util.h"
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "banned.h"
 
 static void oom(void)
 {
@@ -171,4 +173,25 @@ void hex_encode(char *out, const unsigned char *in, size_t len)
 		out[2 * i + 1] = hex[in[i] & 15];
 	}
 	out[2 * len] = '\0';
+}
+
+double strtod_c(const char *s, size_t len)
+{
+	const char *dp = localeconv()->decimal_point;
+	size_t dl = strlen(dp), i, at = 0;
+	char *tmp = xmalloc(len * (dl + 1) + 1);
+	double d;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			memcpy(tmp + at, dp, dl);
+			at += dl;
+		} else {
+			tmp[at++] = s[i];
+		}
+	}
+	tmp[at] = '\0';
+	d = strtod(tmp, NULL);
+	free(tmp);
+	return d;
 }

@@ -31,6 +31,10 @@ void time_fmt(uint64_t ms, char *out, size_t n);
 /* Today's local date as "YYYY-MM-DD" (out at least 11 bytes). SONDEO_TODAY=YYYY-MM-DD overrides, for tests. */
 void today_str(char *out, size_t n);
 
+/* strtod of s[0..len) with '.' as the decimal point whatever LC_NUMERIC says: answers and expressions always
+ * use '.'. s holds a plain number (digits, signs, 'e', at most one '.'). */
+double strtod_c(const char *s, size_t len);
+
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(char *out, const unsigned char *in, size_t len);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "banned.h"
 
 void uuid_new(char out[UUID_STRLEN + 1])
 {

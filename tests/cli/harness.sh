@@ -400,7 +400,8 @@ check_rc 1
 check_err_has "expected it to die by a signal"
 
 t "ptyrun: Ctrl-C and signals"
-run_pty sh -c 'echo ready; sleep 30' <<'EOF'
+# Started with SIGINT ignored, as background jobs are: the program must still get a terminal's defaults.
+run sh -c 'trap "" INT; exec "$PTYRUN" - -- sh -c "echo ready; sleep 30"' <<'EOF'
 expect ready
 sendraw \x03
 exit signal
