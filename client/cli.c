@@ -97,31 +97,74 @@ const char *cli_short_id(const char *id)
 	return s;
 }
 
-char *cli_value_text(const char *json_text)
+/* Appends the JSON string literal at s (just past its opening quote) without its escapes; returns the
+ * position after the closing quote, or NULL if it is not a plain string (the caller falls back to jansson). */
+static const char *plain_string(const char *s, struct buf *out)
 {
-	json_t *v = json_loads(json_text, JSON_DECODE_ANY, NULL);
-	struct buf b = BUF_INIT((size_t)1 << 24);
-	size_t i;
+	const char *q = s;
 
-	if (!v)
-		return xstrdup(json_text);
+	while (*q && *q != '"' && *q != '\\')
+		q++;
+	if (*q != '"')
+		return NULL;
+	buf_add(out, s, (size_t)(q - s));
+	return q + 1;
+}
+
+void cli_plain_text(const char *json_text, struct buf *out)
+{
+	const char *p = json_text;
+	size_t mark = out->len;
+	json_t *v;
+
+	/* Stored answers are canonical JSON; most are strings, numbers or arrays of choice names without escapes,
+	 * which need no parser. */
+	if (*p == '"') {
+		if ((p = plain_string(p + 1, out)) && !*p)
+			return;
+	} else if (*p == '[') {
+		for (p++; *p == '"';) {
+			if (out->len > mark)
+				buf_addc(out, ' ');
+			if (!(p = plain_string(p + 1, out)))
+				break;
+			if (*p == ',')
+				p++;
+		}
+		if (p && p[0] == ']' && !p[1])
+			return;
+	} else if (strcmp(p, "null")) {
+		buf_adds(out, p);
+		return;
+	} else {
+		return;
+	}
+	out->len = mark;
+	out->data[mark] = '\0';
+	v = json_loads(json_text, JSON_DECODE_ANY, NULL);
 	if (json_is_string(v)) {
-		buf_adds(&b, json_string_value(v));
+		buf_add(out, json_string_value(v), json_string_length(v));
 	} else if (json_is_array(v)) {
+		size_t i;
+
 		for (i = 0; i < json_array_size(v); i++) {
 			json_t *e = json_array_get(v, i);
 
 			if (i)
-				buf_addc(&b, ' ');
-			buf_adds(&b, json_is_string(e) ? json_string_value(e) : "?");
+				buf_addc(out, ' ');
+			buf_adds(out, json_is_string(e) ? json_string_value(e) : "?");
 		}
-	} else if (!json_is_null(v)) {
-		char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-
-		buf_adds(&b, t ? t : "");
-		free(t);
+	} else {
+		buf_adds(out, json_text);
 	}
 	json_decref(v);
+}
+
+char *cli_value_text(const char *json_text)
+{
+	struct buf b = BUF_INIT((size_t)1 << 24);
+
+	cli_plain_text(json_text, &b);
 	return buf_detach(&b, NULL);
 }
 

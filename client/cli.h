@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "store.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -52,7 +53,9 @@ struct store *cli_open_store(struct cli *cli);
 int cli_interactive(void);
 /* The first 8 characters of a record id, as shown in tables. */
 const char *cli_short_id(const char *id);
-/* A JSON answer as people read it: strings bare, arrays joined by spaces, numbers as numbers. Caller frees. */
+/* A JSON answer as people and spreadsheets read it: strings bare, arrays joined by spaces, numbers as they
+ * are, null as nothing. cli_plain_text appends it to out; cli_value_text returns it (caller frees). */
+void cli_plain_text(const char *json_text, struct buf *out);
 char *cli_value_text(const char *json_text);
 
 /* An answer (JSON text) as people read it, with choice labels in lang followed by their names for select

@@ -75,37 +75,108 @@ static int sink_close(struct sink *k, int ok)
 }
 
 static const char *const meta_cols[] = { "_form_version", "_status", "_created", "_updated", "_conflicts" };
+#define NMETA (sizeof(meta_cols) / sizeof(meta_cols[0]))
 
-static void csv_header(FILE *fp, const struct form *f)
+static void csv_header(struct buf *b, const struct form *f)
 {
-	struct buf b = BUF_INIT((size_t)1 << 20);
 	size_t i;
 
-	csv_write_field(&b, "_id");
+	csv_write_field(b, "_id");
 	for (i = 0; i < form_count(f); i++) {
 		if (form_question(f, i)->type == FT_NOTE)
 			continue;
-		buf_addc(&b, ',');
-		csv_write_field(&b, form_question(f, i)->name);
+		buf_addc(b, ',');
+		csv_write_field(b, form_question(f, i)->name);
 	}
-	for (i = 0; i < sizeof(meta_cols) / sizeof(meta_cols[0]); i++) {
-		buf_addc(&b, ',');
-		csv_write_field(&b, meta_cols[i]);
+	for (i = 0; i < NMETA; i++) {
+		buf_addc(b, ',');
+		csv_write_field(b, meta_cols[i]);
 	}
-	buf_adds(&b, "\r\n");
-	fwrite(b.data, 1, b.len, fp);
-	buf_release(&b);
+	buf_adds(b, "\r\n");
 }
 
-/* "lat lon ..." -> a GeoJSON point [lon, lat]; NULL if it does not parse. */
-static json_t *point(const json_t *v)
-{
-	const char *s = json_string_value(v);
-	double lat, lon;
+/* One record being gathered from its rows: per question, the answer as JSON and as the text a spreadsheet
+ * shows (empty: no answer). The buffers are reused from record to record. */
+struct row {
+	char id[UUID_STRLEN + 1];
+	char meta[NMETA][40];
+	struct buf *json, *text;   /* one per question */
+};
 
-	if (!s || sscanf(s, "%lf %lf", &lat, &lon) != 2)
-		return NULL;
-	return json_pack("{s:s, s:[f, f]}", "type", "Point", "coordinates", lon, lat);
+static void row_put(struct row *r, const struct form *f, sqlite3_stmt *st)
+{
+	const char *field = db_text(st, 6);
+	size_t i;
+
+	for (i = 0; i < form_count(f); i++) {
+		if (strcmp(form_question(f, i)->name, field))
+			continue;
+		buf_adds(&r->json[i], db_text(st, 7));
+		cli_plain_text(db_text(st, 7), &r->text[i]);
+		return;
+	}
+}
+
+static void row_csv(struct buf *b, const struct row *r, const struct form *f)
+{
+	size_t i;
+
+	csv_write_field(b, r->id);
+	for (i = 0; i < form_count(f); i++) {
+		if (form_question(f, i)->type == FT_NOTE)
+			continue;
+		buf_addc(b, ',');
+		csv_write_field(b, r->text[i].data);
+	}
+	for (i = 0; i < NMETA; i++) {
+		buf_addc(b, ',');
+		csv_write_field(b, r->meta[i]);
+	}
+	buf_adds(b, "\r\n");
+}
+
+/* The record as one JSON object: the stored JSON values are written as they are, never re-parsed. Ids,
+ * question names, versions and dates are plain characters that need no escaping. */
+static void row_json(struct buf *b, const struct row *r, const struct form *f)
+{
+	size_t i;
+
+	buf_printf(b, "{\"_id\":\"%s\"", r->id);
+	for (i = 0; i < form_count(f); i++)
+		if (r->json[i].len && strcmp(r->json[i].data, "null"))
+			buf_printf(b, ",\"%s\":%s", form_question(f, i)->name, r->json[i].data);
+	for (i = 0; i < NMETA; i++)
+		buf_printf(b, i + 1 < NMETA ? ",\"%s\":\"%s\"" : ",\"%s\":%s", meta_cols[i], r->meta[i]);
+	buf_addc(b, '}');
+}
+
+/* The record as a GeoJSON feature placed at its first geopoint answer; 0 (nothing written) if it has none. */
+static int row_feature(struct buf *b, const struct row *r, const struct form *f)
+{
+	double lat, lon;
+	size_t i;
+
+	for (i = 0; i < form_count(f); i++) {
+		const char *t = r->text[i].data;
+		char *end;
+
+		if (form_question(f, i)->type != FT_GEOPOINT || !r->text[i].len)
+			continue;
+		lat = strtod(t, &end);
+		if (end == t)
+			continue;
+		t = end;
+		lon = strtod(t, &end);
+		if (end == t)
+			continue;
+		/* GeoJSON puts longitude first. */
+		buf_printf(b, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.10g,%.10g]},"
+			   "\"properties\":", lon, lat);
+		row_json(b, r, f);
+		buf_addc(b, '}');
+		return 1;
+	}
+	return 0;
 }
 
 int cmd_export(struct cli *cli, int argc, char **argv)
@@ -121,9 +192,11 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	struct sink sink = { NULL, NULL, NULL };
 	enum format format;
 	struct buf row = BUF_INIT((size_t)64 << 20);
+	struct row rec = { "", { "" }, NULL, NULL };
+	sqlite3_int64 cur = 0;
 	char err[512];
 	long n = 0;
-	int c, rc, ok = 0, opened = 0;
+	int c, rc, ok = 0, opened = 0, have = 0;
 	size_t i;
 
 	while ((c = cli_getopt(cli, argc, argv, "o:", opts)) != -1) {
@@ -154,12 +227,11 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
-	/* One row per final record, with its answers gathered by SQLite as one JSON object. */
+	/* One row per answer, records in the order they reached this device, each record's rows together. */
 	st = db_prepare(store_db(s),
-			"SELECT r.id, r.form_version, r.created, r.updated, r.conflicts,"
-			" (SELECT json_group_object(v.field, json(v.value)) FROM fields v WHERE v.rid = r.rid"
-			"  AND v.field NOT LIKE '\\_%' ESCAPE '\\')"
-			" FROM records r WHERE r.form = ?1 AND NOT r.draft AND NOT r.deleted ORDER BY r.created, r.id",
+			"SELECT r.rid, r.id, r.form_version, r.created, r.updated, r.conflicts, f.field, f.value"
+			" FROM records r LEFT JOIN fields f ON f.rid = r.rid AND f.field NOT LIKE '\\_%' ESCAPE '\\'"
+			" WHERE r.form = ?1 AND NOT r.draft AND NOT r.deleted ORDER BY r.rid",
 			err, sizeof(err));
 	if (!st) {
 		cli_error("%s", err);
@@ -169,85 +241,71 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	if (sink_open(&sink, path) < 0)
 		goto out;
 	opened = 1;
+	rec.json = xcalloc(form_count(f) + 1, sizeof(*rec.json));
+	rec.text = xcalloc(form_count(f) + 1, sizeof(*rec.text));
+	for (i = 0; i < form_count(f); i++) {
+		buf_init(&rec.json[i], (size_t)FORM_MAX_ANSWER * 8);
+		buf_init(&rec.text[i], (size_t)FORM_MAX_ANSWER * 8);
+	}
 	if (format == F_CSV)
-		csv_header(sink.fp, f);
+		csv_header(&row, f);
 	else
-		fputs(format == F_JSON ? "[" : "{\"type\":\"FeatureCollection\",\"features\":[", sink.fp);
+		buf_adds(&row, format == F_JSON ? "[" : "{\"type\":\"FeatureCollection\",\"features\":[");
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *answers = json_loads(db_text(st, 5), 0, NULL);
-		char created[32], updated[32], conf[16];
-		const char *meta_vals[5];
+	for (;;) {
+		sqlite3_int64 rid;
 
-		if (!answers)
-			answers = json_object();
-		time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 2)), created, sizeof(created));
-		time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 3)), updated, sizeof(updated));
-		snprintf(conf, sizeof(conf), "%d", sqlite3_column_int(st, 4));
-		meta_vals[0] = db_text(st, 1);
-		meta_vals[1] = "final";
-		meta_vals[2] = created;
-		meta_vals[3] = updated;
-		meta_vals[4] = conf;
-		buf_reset(&row);
-		if (format == F_CSV) {
-			csv_write_field(&row, db_text(st, 0));
-			for (i = 0; i < form_count(f); i++) {
-				const struct form_question *q = form_question(f, i);
-				json_t *v = json_object_get(answers, q->name);
-				char *t = NULL, *text = NULL;
+		rc = sqlite3_step(st);
+		rid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		/* A new record begins, or the end: write the one gathered so far. */
+		if (have && (rc != SQLITE_ROW || rid != cur)) {
+			if (format == F_CSV) {
+				row_csv(&row, &rec, f);
+				n++;
+			} else if (format == F_JSON) {
+				buf_adds(&row, n ? ",\n" : "\n");
+				row_json(&row, &rec, f);
+				n++;
+			} else {
+				size_t mark = row.len;
 
-				if (q->type == FT_NOTE)
-					continue;
-				buf_addc(&row, ',');
-				if (v) {
-					t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-					text = cli_value_text(t);
-					csv_write_field(&row, text);
-				}
-				free(t);
-				free(text);
+				buf_adds(&row, n ? ",\n" : "\n");
+				if (row_feature(&row, &rec, f))
+					n++;
+				else
+					row.data[row.len = mark] = '\0';
 			}
-			for (i = 0; i < 5; i++) {
-				buf_addc(&row, ',');
-				csv_write_field(&row, meta_vals[i]);
-			}
-			buf_adds(&row, "\r\n");
-		} else {
-			json_t *o = json_pack("{s:s}", "_id", db_text(st, 0)), *geo = NULL;
-			char *t;
-
-			for (i = 0; i < form_count(f); i++) {
-				json_t *v = json_object_get(answers, form_question(f, i)->name);
-
-				if (v)
-					json_object_set(o, form_question(f, i)->name, v);
-			}
-			for (i = 0; i < 5; i++)
-				json_object_set_new(o, meta_cols[i], json_string(meta_vals[i]));
-			if (format == F_GEOJSON) {
-				/* The first geopoint answered is the feature's place. */
-				for (i = 0; i < form_count(f) && !geo; i++)
-					if (form_question(f, i)->type == FT_GEOPOINT)
-						geo = point(json_object_get(answers, form_question(f, i)->name));
-				if (!geo) {
-					json_decref(o);
-					json_decref(answers);
-					continue;
-				}
-				o = json_pack("{s:s, s:o, s:o}", "type", "Feature", "geometry", geo, "properties", o);
-			}
-			t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			buf_printf(&row, "%s\n%s", n ? "," : "", t ? t : "null");
-			free(t);
-			json_decref(o);
+			have = 0;
 		}
-		json_decref(answers);
-		if (fwrite(row.data, 1, row.len, sink.fp) != row.len) {
-			cli_error("cannot write the export: %s", strerror(errno));
-			goto out;
+		if (row.len > 65536 || rc != SQLITE_ROW) {
+			if (fwrite(row.data, 1, row.len, sink.fp) != row.len) {
+				cli_error("cannot write the export: %s", strerror(errno));
+				goto out;
+			}
+			buf_reset(&row);
 		}
-		n++;
+		if (rc != SQLITE_ROW)
+			break;
+		if (!have) {
+			char when[32];
+
+			cur = rid;
+			have = 1;
+			strlcpy_s(rec.id, db_text(st, 1), sizeof(rec.id));
+			strlcpy_s(rec.meta[0], db_text(st, 2), sizeof(rec.meta[0]));
+			strlcpy_s(rec.meta[1], "final", sizeof(rec.meta[1]));
+			time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 3)), when, sizeof(when));
+			strlcpy_s(rec.meta[2], when, sizeof(rec.meta[2]));
+			time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 4)), when, sizeof(when));
+			strlcpy_s(rec.meta[3], when, sizeof(rec.meta[3]));
+			snprintf(rec.meta[4], sizeof(rec.meta[4]), "%d", sqlite3_column_int(st, 5));
+			for (i = 0; i < form_count(f); i++) {
+				buf_reset(&rec.json[i]);
+				buf_reset(&rec.text[i]);
+			}
+		}
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+			row_put(&rec, f, st);
 	}
 	if (rc != SQLITE_DONE) {
 		db_error(store_db(s), rc, err, sizeof(err));
@@ -262,6 +320,12 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 out:
 	if (opened && sink_close(&sink, ok) < 0)
 		ok = 0;
+	for (i = 0; rec.json && i < form_count(f); i++) {
+		buf_release(&rec.json[i]);
+		buf_release(&rec.text[i]);
+	}
+	free(rec.json);
+	free(rec.text);
 	buf_release(&row);
 	sqlite3_finalize(st);
 	form_free(f);
