@@ -49,8 +49,8 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	struct store *s = NULL;
 	struct form *f = NULL;
 	struct entry e = { NULL, NULL, "" };
-	json_t *answers = NULL;
-	size_t nsets = 0;
+	json_t *answers = NULL, *cleared = json_array();
+	size_t nsets = 0, i;
 	int c, finalize = 0, errors, changed = 0, r = EXIT_FAIL;
 
 	while ((c = cli_getopt(cli, argc, argv, "s:", opts)) != -1) {
@@ -98,7 +98,10 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	}
 	entry_init(&e, answers, cli_short_id(rec.id));
 	errors = entry_apply_sets(f, &e, sets, nsets);
-	entry_prune(f, e.answers);
+	entry_prune(f, e.answers, cleared);
+	/* Finalizing fills in what a person at the prompt would have been offered, such as today's date. */
+	if (finalize && rec.draft)
+		entry_defaults(f, e.answers);
 	errors += entry_check(f, &e, cli->lang, rec.draft && !finalize);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
@@ -111,6 +114,8 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 		cli_error("%s: nothing was changed", err);
 		goto out;
 	}
+	for (i = 0; i < json_array_size(cleared); i++)
+		printf("cleared %s: no longer asked\n", json_string_value(json_array_get(cleared, i)));
 	if (finalize && rec.draft)
 		printf("finalized %s (%d change%s)\n", rec.id, changed, changed == 1 ? "" : "s");
 	else
@@ -120,6 +125,7 @@ out:
 	json_decref(e.answers);
 	json_decref(e.bad);
 	json_decref(answers);
+	json_decref(cleared);
 	form_free(f);
 	store_close(s);
 	free(sets);

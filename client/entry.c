@@ -333,7 +333,7 @@ void entry_defaults(const struct form *f, json_t *answers)
 	}
 }
 
-int entry_prune(const struct form *f, json_t *answers)
+int entry_prune(const struct form *f, json_t *answers, json_t *cleared)
 {
 	int pruned = 0, again = 1;
 	size_t i;
@@ -345,8 +345,8 @@ int entry_prune(const struct form *f, json_t *answers)
 			const struct form_question *q = form_question(f, i);
 
 			if (json_object_get(answers, q->name) && form_relevant(f, q, answers, NULL, 0) == 0) {
-				fprintf(stderr, "cleared %s: no longer asked\n", q->name);
 				json_object_del(answers, q->name);
+				json_array_append_new(cleared, json_string(q->name));
 				pruned++;
 				again = 1;
 			}

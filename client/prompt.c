@@ -18,6 +18,7 @@ struct session {
 	int created;          /* the record exists in the store */
 	const char *lang;
 	json_t *answers;      /* what is saved, kept in step with the store */
+	size_t first_problem; /* the first question form_check complained about */
 	char *line;
 	size_t linecap;
 };
@@ -37,9 +38,13 @@ static void on_interrupt(int sig)
 
 static void set_interrupt_message(const struct session *ss)
 {
-	if (ss->created)
+	if (ss->created && ss->rec->draft)
 		snprintf(interrupt_msg, sizeof(interrupt_msg),
-			 "\ninterrupted: answers so far are saved; resume with: sondeo edit %s\n", cli_short_id(ss->rec->id));
+			 "\ninterrupted: answers so far are saved as a draft; resume with: sondeo edit %s\n",
+			 cli_short_id(ss->rec->id));
+	else if (ss->created)
+		snprintf(interrupt_msg, sizeof(interrupt_msg),
+			 "\ninterrupted: changes so far are saved; review with: sondeo edit %s\n", cli_short_id(ss->rec->id));
 	else
 		snprintf(interrupt_msg, sizeof(interrupt_msg), "\ninterrupted: nothing was saved\n");
 }
@@ -51,7 +56,8 @@ static const char *read_line(struct session *ss)
 
 	fflush(stdout);
 	n = getline(&ss->line, &ss->linecap, stdin);
-	if (n < 0)
+	/* A line cut short by end of input was never confirmed with Enter: it is not an answer. */
+	if (n <= 0 || ss->line[n - 1] != '\n')
 		return NULL;
 	while (n > 0 && (ss->line[n - 1] == '\n' || ss->line[n - 1] == '\r'))
 		ss->line[--n] = '\0';
@@ -172,6 +178,11 @@ static void print_problem(void *ctx, const char *question, const char *message)
 {
 	struct session *ss = ctx;
 	const struct form_question *q = question ? form_find(ss->f, question) : NULL;
+	size_t i;
+
+	for (i = 0; q && i < form_count(ss->f) && i < ss->first_problem; i++)
+		if (form_question(ss->f, i) == q)
+			ss->first_problem = i;
 
 	printf("  - %s: %s\n", q ? text(ss, q->label) : question ? question : "record", message);
 }
@@ -207,7 +218,7 @@ static int ask(struct session *ss, size_t i)
 		}
 		if (!strcmp(in, "!")) {
 			if (q->required) {
-				printf("  %s\n", "This question is required: it cannot be left empty.");
+				printf("  %s\n", "An answer is required here: it cannot be cleared.");
 				continue;
 			}
 			r = save(ss, q, NULL) < 0 ? -2 : 1;
@@ -220,6 +231,12 @@ static int ask(struct session *ss, size_t i)
 				v = json_incref(def);        /* take the default */
 		} else if (form_parse_answer(ss->f, q, in, FORM_PARSE_NUMBERS, &v, err, sizeof(err)) < 0) {
 			printf("  %s\n", err);
+			continue;
+		}
+		if (!v && q->required) {
+			const char *m = text(ss, q->required_message);
+
+			printf("  %s\n", *m ? m : "An answer is required here (? for help).");
 			continue;
 		}
 		if (form_check_answer(ss->f, q, v, ss->answers, ss->lang, err, sizeof(err)) < 0) {
@@ -254,8 +271,17 @@ static size_t pick_question(struct session *ss, const char *in)
 /* Walks the questions from start. Returns 1 when past the last, 0 at end of input, -2 on error. */
 static int walk(struct session *ss, size_t start)
 {
-	size_t *trail = xcalloc(form_count(ss->f) + 1, sizeof(*trail)), depth = 0, i = start;
+	size_t *trail = xcalloc(form_count(ss->f) + 1, sizeof(*trail)), depth = 0, i;
 	int r = 1;
+
+	/* Starting part-way (a jump from the summary), `-` still goes back through the questions before. */
+	for (i = 0; i < start; i++) {
+		const struct form_question *q = form_question(ss->f, i);
+
+		if (q->type != FT_NOTE && form_relevant(ss->f, q, ss->answers, NULL, 0) == 1)
+			trail[depth++] = i;
+	}
+	i = start;
 
 	while (i < form_count(ss->f)) {
 		const struct form_question *q = form_question(ss->f, i);
@@ -294,7 +320,7 @@ static int walk(struct session *ss, size_t start)
 
 int prompt_fill(struct store *s, const struct form *f, struct store_record *rec, int is_new, const char *lang)
 {
-	struct session ss = { s, f, rec, !is_new, lang, NULL, NULL, 0 };
+	struct session ss = { .s = s, .f = f, .rec = rec, .created = !is_new, .lang = lang };
 	struct sigaction sa;
 	char err[512];
 	int r, result = 0;
@@ -317,26 +343,42 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 	while (r == 1) {
 		int errors;
 		const char *in;
+		size_t at;
 
 		if (!ss.created) {
 			printf("\nNo answers given: nothing was saved.\n");
 			break;
 		}
 		summary(&ss);
+		ss.first_problem = (size_t)-1;
 		errors = form_check(f, ss.answers, lang, print_problem, &ss);
 		if (!rec->draft) {
-			printf("\nSaved. Record %s\n", rec->id);
+			if (errors)
+				printf("\nSaved, but %d answer%s missing or not valid (above): sondeo edit %s\n", errors,
+				       errors == 1 ? " is" : "s are", cli_short_id(rec->id));
+			else
+				printf("\nSaved. Record %s\n", rec->id);
 			break;
 		}
 		if (errors)
-			printf("\n%d answer%s still missing or not valid: the record stays a draft until they are fixed.\n",
-			       errors, errors == 1 ? " is" : "s are");
-		printf("\n[f]inalize, [d]raft (keep for later), or a question number to change: ");
+			printf("\n%d answer%s missing or not valid: the record stays a draft until %s fixed.\n", errors,
+			       errors == 1 ? " is" : "s are", errors == 1 ? "it is" : "they are");
+		printf("\n%s[d]raft to keep it for later, or a question number to change: ",
+		       errors ? "Enter to fix, " : "[f]inalize (Enter), ");
 		if (!(in = read_line(&ss))) {
 			r = 0;
 			break;
 		}
-		if ((!strcmp(in, "f") || !strcmp(in, "F") || !*in) && !errors) {
+		if (!strcmp(in, "d") || !strcmp(in, "D")) {
+			printf("Kept as a draft. Resume with: sondeo edit %s\n", cli_short_id(rec->id));
+			break;
+		}
+		if (!*in || !strcmp(in, "f") || !strcmp(in, "F")) {
+			if (errors) {
+				/* Straight to the first answer that needs work. */
+				r = walk(&ss, ss.first_problem == (size_t)-1 ? 0 : ss.first_problem);
+				continue;
+			}
 			if (store_begin(s, err, sizeof(err)) < 0 || store_finalize(s, rec, f, err, sizeof(err)) < 0 ||
 			    store_commit(s, err, sizeof(err)) < 0) {
 				store_rollback(s);
@@ -348,28 +390,26 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 			printf("Finalized record %s\n", rec->id);
 			break;
 		}
-		if (!strcmp(in, "d") || !strcmp(in, "D")) {
-			printf("Kept as a draft. Resume with: sondeo edit %s\n", cli_short_id(rec->id));
-			break;
+		at = pick_question(&ss, in);
+		if (at == (size_t)-1) {
+			printf("  '%s' is not a question number.\n", in);
+			continue;
 		}
-		{
-			size_t at = pick_question(&ss, in);
-
-			if (at == (size_t)-1) {
-				if (*in && strcmp(in, "f") && strcmp(in, "F"))
-					printf("  '%s' is not a question number.\n", in);
-				/* Go through the questions again from the first that needs work. */
-				r = walk(&ss, 0);
-			} else {
-				r = walk(&ss, at);
-			}
-		}
+		r = walk(&ss, at);
 	}
 	if (r == 0) {
-		if (ss.created)
-			printf("\nStopped. Answers so far are saved as a draft: sondeo edit %s\n", cli_short_id(rec->id));
-		else
+		if (!ss.created) {
 			printf("\nStopped: nothing was saved.\n");
+		} else if (rec->draft) {
+			printf("\nStopped. Answers so far are saved as a draft: sondeo edit %s\n", cli_short_id(rec->id));
+		} else {
+			/* A final record's changes are ops the moment they are confirmed; say what is left to do. */
+			ss.first_problem = (size_t)-1;
+			printf("\nStopped. Changes so far are saved.\n");
+			if (form_check(f, ss.answers, lang, print_problem, &ss))
+				printf("The record now misses answers (above): finish with sondeo edit %s\n",
+				       cli_short_id(rec->id));
+		}
 		result = 1;
 	} else if (r == -2) {
 		result = -1;

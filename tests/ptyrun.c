@@ -99,12 +99,14 @@ static void feed(const char *b, size_t n)
 	}
 }
 
-/* Waits up to ms for output, then reads all there is. At EOF (EIO once the child's side is closed) only sleeps. */
+/* Waits up to ms for output, then reads what there is (a bounded amount, so that a program that never stops
+ * writing cannot keep us from checking the time). At EOF (EIO once the child's side is closed) only sleeps. */
 static void pump(long ms)
 {
 	struct pollfd p = { .fd = master, .events = POLLIN };
 	char b[4096];
 	ssize_t n;
+	int reads = 0;
 
 	if (ms < 0)
 		ms = 0;
@@ -115,7 +117,7 @@ static void pump(long ms)
 	}
 	if (poll(&p, 1, (int)ms) <= 0)
 		return;
-	for (;;) {
+	while (reads++ < 16) {
 		n = read(master, b, sizeof(b));
 		if (n > 0)
 			feed(b, (size_t)n);
@@ -170,7 +172,9 @@ static int fail(const struct step *s, const char *fmt, ...)
 		else
 			fputc(c, stderr);
 	}
-	fputs(tail_len && tail[tail_len - 1] == '\n' ? "--- end of output ---\n" : "\n--- end of output ---\n", stderr);
+	if (tail_len && tail[tail_len - 1] != '\n')
+		fputc('\n', stderr);
+	fputs("--- end of output ---\n", stderr);
 	return -1;
 }
 

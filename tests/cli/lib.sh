@@ -2,10 +2,12 @@
 #
 #	. "$TOP/tests/cli/lib.sh"
 #	t "init writes a private key"          starts a test (and ends the one before)
-#	new_store                              SONDEO_HOME = a fresh empty directory under $TMPDIR, exported
+#	new_store                              SONDEO_HOME = a fresh empty directory under $TMPDIR, exported, removed
+#	                                       when the script ends
 #	run "$SONDEO" init                     never aborts the script: sets OUT, ERR (text) and RC; OUT_FILE and
 #	                                       ERR_FILE keep the exact bytes; stdin is passed through (run cmd <file)
-#	run_pty "$SONDEO" new <<'EOF'          the same through a terminal: ptyrun reads its script from stdin
+#	run_pty "$SONDEO" new <<'EOF'          the same through a terminal: ptyrun reads its script from stdin, OUT
+#	                                       is the whole screen transcript (with what the terminal echoed)
 #	check_rc 0 / check_out_has TEXT / check_out_lacks TEXT / check_err_has TEXT / check_err_lacks TEXT
 #	check_eq ACTUAL EXPECTED [WHAT] / check_file_mode FILE 600 / check_file_exists F / check_file_absent F
 #	fail "reason" / ok (ends the test now) / skip "reason" / at_exit "cleanup command" / done_testing
@@ -40,10 +42,10 @@ _t_end() {
 	[ "$_t_active" = 1 ] || return 0
 	_t_active=0
 	if [ "$_t_fails" -eq 0 ]; then
-		echo "ok $_t_name"
+		printf 'ok %s\n' "$_t_name"
 		_t_passed=$((_t_passed + 1))
 	else
-		echo "not ok $_t_name"
+		printf 'not ok %s\n' "$_t_name"
 		_t_failed=$((_t_failed + 1))
 	fi
 }
@@ -66,31 +68,32 @@ ok() {
 skip() {
 	[ "$_t_active" = 1 ] || t "(skipped outside a test)"
 	_t_active=0
-	echo "ok $_t_name # SKIP ${1:-}"
+	printf 'ok %s # SKIP %s\n' "$_t_name" "${1:-}"
 	_t_passed=$((_t_passed + 1))
 }
 
 # Prints the last lines of a file as diagnostics.
 _t_tail() {
 	if [ -s "$2" ]; then
-		echo "#   $1 (last 20 lines):"
+		printf '#   %s (last 20 lines):\n' "$1"
 		tail -n 20 "$2" | sed 's/^/#     /'
 		# A last line without a newline would run into the next diagnostic.
 		[ -z "$(tail -c 1 "$2")" ] || echo
 	else
-		echo "#   $1: (empty)"
+		printf '#   %s: (empty)\n' "$1"
 	fi
 }
 
 fail() {
 	[ "$_t_active" = 1 ] || t "(outside any test)"
 	_t_fails=$((_t_fails + 1))
-	echo "#   $_t_name: $1"
+	# Every line of a message is a "#" line: a value's second line must never read as a result.
+	printf '%s: %s\n' "$_t_name" "$1" | sed 's/^/#   /'
 	# The command behind the failure, once per command.
 	if [ -n "$_t_cmd" ] && [ "$_t_shown" != "$_t_serial" ]; then
 		_t_shown=$_t_serial
-		echo "#   command: $_t_cmd"
-		echo "#   exit status: $RC"
+		printf 'command: %s\n' "$_t_cmd" | sed 's/^/#   /'
+		printf '#   exit status: %s\n' "$RC"
 		_t_tail stdout "$OUT_FILE"
 		_t_tail stderr "$ERR_FILE"
 	fi
@@ -114,10 +117,11 @@ run() {
 	if "$@" >"$OUT_FILE" 2>"$ERR_FILE"; then RC=0; else RC=$?; fi
 	OUT=$(cat "$OUT_FILE")
 	ERR=$(cat "$ERR_FILE")
-	# Sanitizer reports fail the test even when the exit status was the one expected.
-	if grep -Eq '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|: runtime error: |^SUMMARY: [A-Za-z]+Sanitizer' \
-		"$ERR_FILE"; then
-		fail "sanitizer report on stderr"
+	# Sanitizer reports fail the test even when the exit status was the one expected. Both streams are read:
+	# through ptyrun the program's stderr is the terminal, which ptyrun -v copies to stdout.
+	if grep -Eq '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ #]+:[0-9]+:[0-9]+: runtime error: ' \
+		"$OUT_FILE" "$ERR_FILE"; then
+		fail "sanitizer report in the output"
 	fi
 	return 0
 }
@@ -127,7 +131,7 @@ run_pty() {
 		fail "PTYRUN does not name the ptyrun program (tests/run.sh sets it)"
 		return 0
 	fi
-	run "$PTYRUN" - -- "$@"
+	run "$PTYRUN" -v - -- "$@"
 }
 
 check_rc() {
@@ -182,8 +186,9 @@ check_file_mode() {
 	return 0
 }
 
+# new_store : a fresh empty SONDEO_HOME, inside lib.sh's own directory so that it goes when the script ends.
 new_store() {
-	SONDEO_HOME=$(mktemp -d "${TMPDIR:-/tmp}/store.XXXXXX") || fail "cannot make a store directory"
+	SONDEO_HOME=$(mktemp -d "$_t_dir/store.XXXXXX") || fail "cannot make a store directory"
 	export SONDEO_HOME
 }
 
@@ -211,6 +216,7 @@ _t_exit() {
 		_t_rc=1
 	fi
 	eval "$_t_cleanup"
+	chmod -R u+rwx "$_t_dir" 2>/dev/null
 	rm -rf "$_t_dir"
 	exit "$_t_rc"
 }
