@@ -30,6 +30,7 @@ trap 'stop; exit 130' INT TERM HUP
 : >"$work/failed"
 passed=0
 failed=0
+skipped=0
 
 # timeout leads a process group of its own: ending the group also ends servers a script left behind.
 stop() {
@@ -54,6 +55,10 @@ run_one() {
 	rm -rf "$tmp"
 	ok=$(grep -Ec '^ok( |$)' "$work/out")
 	bad=$(grep -Ec '^not ok( |$)' "$work/out")
+	# A skipped test proved nothing: it is counted apart, never as passed.
+	skip=$(grep -Ec '^ok .*# SKIP' "$work/out")
+	skipped=$((skipped + skip))
+	ok=$((ok - skip))
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 	awk -v n="$name" '/^not ok( |$)/ { sub(/^not ok */, ""); print n ": " $0 }' "$work/out" >>"$work/failed"
@@ -66,7 +71,7 @@ run_one() {
 		why="killed by signal $((rc - 128))"
 	elif [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
 		why="exit status $rc without a failed test"
-	elif [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+	elif [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$skip" -eq 0 ]; then
 		why="no test results"
 	fi
 	if [ -n "$why" ]; then
@@ -95,5 +100,9 @@ if [ "$failed" -gt 0 ]; then
 	echo "failed:"
 	sed 's/^/  /' "$work/failed"
 fi
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -1,0 +1,391 @@
+/* test_db.c - the SQLite helpers: durable opening (WAL, synchronous FULL), messages people can act on (busy,
+ * read-only, full, damaged), statements and their helpers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "test.h"
+
+#define BUSY_MSG "the store is busy: another program is writing to it (try again)"
+#define READONLY_MSG "the store is read-only: nothing was saved"
+
+static char dir[512];
+
+static void die(const char *what, const char *err)
+{
+	printf("not ok setup: %s: %s\n", what, err);
+	exit(1);
+}
+
+/* path of name inside the test's temporary directory, in one of a ring of static buffers. */
+static const char *in_dir(const char *name)
+{
+	static char ring[4][600];
+	static int next;
+	char *p = ring[next++ % 4];
+
+	snprintf(p, sizeof(ring[0]), "%s/%s", dir, name);
+	return p;
+}
+
+/* Removes a store and its WAL files. */
+static void remove_store(const char *name)
+{
+	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+	char p[700];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", in_dir(name), ext[i]);
+		remove(p);
+	}
+}
+
+/* The first column of the first row of sql, as text ("" for none). */
+static const char *one(sqlite3 *db, const char *sql)
+{
+	static char out[4][256];
+	static int next;
+	char *o = out[next++ % 4], err[256];
+	sqlite3_stmt *st = db_prepare(db, sql, err, sizeof(err));
+
+	if (!st)
+		die(sql, err);
+	o[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(o, sizeof(out[0]), "%s", db_text(st, 0));
+	sqlite3_finalize(st);
+	return o;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_open_durable(void)
+{
+	char err[256] = "";
+	sqlite3 *db = db_open(in_dir("a.db"), DB_CREATE, err, sizeof(err));
+
+	CHECK(db != NULL);
+	CHECK_STR(err, "");
+	if (!db)
+		return;
+	CHECK_STR(one(db, "PRAGMA journal_mode"), "wal");
+	CHECK_STR(one(db, "PRAGMA synchronous"), "2");
+	CHECK_STR(one(db, "PRAGMA foreign_keys"), "1");
+	CHECK_STR(one(db, "PRAGMA busy_timeout"), "5000");
+	CHECK_INT(db_exec(db, "CREATE TABLE t(a)", err, sizeof(err)), 0);
+	db_close(db);
+	/* Opening it again, without DB_CREATE, keeps WAL and sets synchronous again (it is per connection). */
+	db = db_open(in_dir("a.db"), 0, err, sizeof(err));
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_STR(one(db, "PRAGMA journal_mode"), "wal");
+	CHECK_STR(one(db, "PRAGMA synchronous"), "2");
+	CHECK_STR(one(db, "SELECT count(*) FROM sqlite_master WHERE name = 't'"), "1");
+	db_close(db);
+	/* Read-only connections get synchronous FULL too. */
+	db = db_open(in_dir("a.db"), DB_READONLY, err, sizeof(err));
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_STR(one(db, "PRAGMA journal_mode"), "wal");
+	CHECK_STR(one(db, "PRAGMA synchronous"), "2");
+	db_close(db);
+	remove_store("a.db");
+}
+
+static void test_open_missing(void)
+{
+	char err[256] = "", want[800];
+
+	CHECK(db_open(in_dir("none.db"), 0, err, sizeof(err)) == NULL);
+	snprintf(want, sizeof(want), "cannot open '%s': unable to open database file", in_dir("none.db"));
+	CHECK_STR(err, want);
+	err[0] = '\0';
+	CHECK(db_open(in_dir("none.db"), DB_READONLY, err, sizeof(err)) == NULL);
+	CHECK_STR(err, want);
+	CHECK(access(in_dir("none.db"), F_OK) < 0);
+}
+
+static void test_open_not_a_database(void)
+{
+	char err[256] = "", junk[4096];
+	FILE *f = fopen(in_dir("junk.db"), "wb");
+
+	if (!f)
+		die("fopen", strerror(errno));
+	memset(junk, 'x', sizeof(junk));
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+	CHECK(db_open(in_dir("junk.db"), 0, err, sizeof(err)) == NULL);
+	CHECK_STR(err, "the store is damaged or not a Sondeo store: file is not a database");
+	remove_store("junk.db");
+}
+
+/* A second connection cannot take the write lock while the first holds it: after its busy timeout it says
+ * the store is busy, and succeeds once the first lets go. */
+static void test_busy(void)
+{
+	char err[256] = "";
+	sqlite3 *a = db_open(in_dir("busy.db"), DB_CREATE, err, sizeof(err));
+	sqlite3 *b = a ? db_open(in_dir("busy.db"), 0, err, sizeof(err)) : NULL;
+	double t;
+
+	if (!a || !b)
+		die("db_open", err);
+	CHECK_INT(db_exec(a, "CREATE TABLE t(a)", err, sizeof(err)), 0);
+	sqlite3_busy_timeout(b, 100);
+	CHECK_INT(db_begin(a, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(a, "INSERT INTO t VALUES(1)", err, sizeof(err)), 0);
+	t = now_s();
+	err[0] = '\0';
+	CHECK_INT(db_begin(b, err, sizeof(err)), -1);
+	t = now_s() - t;
+	CHECK_STR(err, BUSY_MSG);
+	CHECK(t >= 0.09);
+	CHECK(t < 3.0);
+	CHECK_INT(sqlite3_get_autocommit(b), 1);
+	/* A write without a transaction is refused the same way; reading still works (WAL). */
+	err[0] = '\0';
+	CHECK_INT(db_exec(b, "INSERT INTO t VALUES(2)", err, sizeof(err)), -1);
+	CHECK_STR(err, BUSY_MSG);
+	CHECK_STR(one(b, "SELECT count(*) FROM t"), "0");
+	CHECK_INT(db_commit(a, err, sizeof(err)), 0);
+	CHECK_INT(db_begin(b, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(b, "INSERT INTO t VALUES(3)", err, sizeof(err)), 0);
+	CHECK_INT(db_commit(b, err, sizeof(err)), 0);
+	CHECK_STR(one(a, "SELECT group_concat(a) FROM t"), "1,3");
+	db_close(b);
+	db_close(a);
+	remove_store("busy.db");
+}
+
+/* Makes a store with one table and one row, closed. */
+static void make_store(const char *name)
+{
+	char err[256];
+	sqlite3 *db = db_open(in_dir(name), DB_CREATE, err, sizeof(err));
+
+	if (!db || db_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES('x')", err, sizeof(err)) < 0)
+		die("make_store", err);
+	db_close(db);
+}
+
+static void test_readonly_flag(void)
+{
+	char err[256] = "";
+	sqlite3 *db;
+
+	make_store("ro.db");
+	db = db_open(in_dir("ro.db"), DB_READONLY, err, sizeof(err));
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_STR(one(db, "SELECT a FROM t"), "x");
+	CHECK_INT(db_exec(db, "INSERT INTO t VALUES('y')", err, sizeof(err)), -1);
+	CHECK_STR(err, READONLY_MSG);
+	/* BEGIN IMMEDIATE is allowed on a read-only connection; the write inside it is not. */
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	err[0] = '\0';
+	CHECK_INT(db_exec(db, "UPDATE t SET a = 'z'", err, sizeof(err)), -1);
+	CHECK_STR(err, READONLY_MSG);
+	db_rollback(db);
+	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_STR(one(db, "SELECT group_concat(a) FROM t"), "x");
+	db_close(db);
+	remove_store("ro.db");
+}
+
+/* A store file without write permission opens (SQLite falls back to reading) and the first write says it is
+ * read-only. Root ignores file permissions, so this test only runs for other users. */
+static void test_readonly_file(void)
+{
+	char err[256] = "";
+	sqlite3 *db;
+
+	if (geteuid() == 0) {
+		printf("# test_readonly_file: skipped when running as root (permissions do not apply)\n");
+		return;
+	}
+	make_store("perm.db");
+	if (chmod(in_dir("perm.db"), 0444) < 0)
+		die("chmod", strerror(errno));
+	db = db_open(in_dir("perm.db"), 0, err, sizeof(err));
+	CHECK(db != NULL);
+	CHECK_STR(err, "");
+	if (db) {
+		CHECK_STR(one(db, "SELECT a FROM t"), "x");
+		CHECK_INT(db_exec(db, "INSERT INTO t VALUES('y')", err, sizeof(err)), -1);
+		CHECK_STR(err, READONLY_MSG);
+		CHECK_STR(one(db, "SELECT count(*) FROM t"), "1");
+		db_close(db);
+	}
+	remove_store("perm.db");
+}
+
+static void test_step_done(void)
+{
+	char err[256] = "";
+	sqlite3 *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
+	sqlite3_stmt *st;
+
+	if (!db || db_exec(db, "CREATE TABLE t(a UNIQUE)", err, sizeof(err)) < 0)
+		die("db_open", err);
+	st = db_prepare(db, "INSERT INTO t VALUES(?1)", err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_INT(db_bind_text(st, 1, "x"), SQLITE_OK);
+	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
+	/* Reset by db_step_done: it runs again with the same binding, and fails on the constraint. */
+	CHECK_INT(db_step_done(st, err, sizeof(err)), -1);
+	CHECK_STR(err, "store error: UNIQUE constraint failed: t.a");
+	/* ... and is reset after the failure too. */
+	CHECK_INT(db_bind_text(st, 1, "y"), SQLITE_OK);
+	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
+	/* NULL binds SQL NULL. */
+	CHECK_INT(db_bind_text(st, 1, NULL), SQLITE_OK);
+	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
+	sqlite3_finalize(st);
+	CHECK_STR(one(db, "SELECT count(*) FROM t WHERE a IS NULL"), "1");
+	CHECK_STR(one(db, "SELECT group_concat(a) FROM t"), "x,y");
+	/* A statement that returns rows counts as done and is reset. */
+	st = db_prepare(db, "SELECT a FROM t", err, sizeof(err));
+	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
+	CHECK_INT(sqlite3_stmt_busy(st), 0);
+	sqlite3_finalize(st);
+	db_close(db);
+}
+
+static void test_text(void)
+{
+	char err[256] = "";
+	sqlite3 *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
+	sqlite3_stmt *st = db ? db_prepare(db, "SELECT NULL, 'abc', 5, ''", err, sizeof(err)) : NULL;
+
+	if (!st)
+		die("db_prepare", err);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK(db_text(st, 0) != NULL);
+	CHECK_STR(db_text(st, 0), "");
+	CHECK_STR(db_text(st, 1), "abc");
+	CHECK_STR(db_text(st, 2), "5");
+	CHECK_STR(db_text(st, 3), "");
+	sqlite3_finalize(st);
+	db_close(db);
+}
+
+static void test_error_messages(void)
+{
+	char err[256];
+
+#define MSG(rc, want) do { \
+	err[0] = '\0'; \
+	errno = 0; \
+	CHECK_INT(db_error(NULL, (rc), err, sizeof(err)), -1); \
+	CHECK_STR(err, want); \
+} while (0)
+	MSG(SQLITE_BUSY, BUSY_MSG);
+	MSG(SQLITE_BUSY_SNAPSHOT, BUSY_MSG);
+	MSG(SQLITE_LOCKED, BUSY_MSG);
+	MSG(SQLITE_READONLY, READONLY_MSG);
+	MSG(SQLITE_READONLY_DBMOVED, READONLY_MSG);
+	MSG(SQLITE_FULL, "the disk is full: nothing was saved");
+	MSG(SQLITE_CORRUPT, "the store is damaged or not a Sondeo store: database disk image is malformed");
+	MSG(SQLITE_NOTADB, "the store is damaged or not a Sondeo store: file is not a database");
+	MSG(SQLITE_CANTOPEN, "cannot open the store: unable to open database file");
+	MSG(SQLITE_IOERR, "input/output error on the store: disk I/O error");
+	MSG(SQLITE_IOERR_WRITE, "cannot write the store (disk I/O error): nothing was saved");
+	MSG(SQLITE_IOERR_FSYNC, "cannot write the store (disk I/O error): nothing was saved");
+	MSG(SQLITE_MISUSE, "store error: bad parameter or other API misuse");
+	/* An I/O error while the disk is full is a failed write. */
+	err[0] = '\0';
+	errno = ENOSPC;
+	CHECK_INT(db_error(NULL, SQLITE_IOERR_SHORT_READ, err, sizeof(err)), -1);
+	CHECK_STR(err, "cannot write the store (disk I/O error): nothing was saved");
+#undef MSG
+	/* No buffer: still -1, nothing written. */
+	CHECK_INT(db_error(NULL, SQLITE_FULL, NULL, 0), -1);
+	/* A small buffer is cut, not overrun. */
+	memset(err, '#', sizeof(err));
+	CHECK_INT(db_error(NULL, SQLITE_FULL, err, 9), -1);
+	CHECK_STR(err, "the disk");
+	CHECK_INT(err[9], '#');
+}
+
+static void test_exec_prepare_commit(void)
+{
+	char err[256] = "";
+	sqlite3 *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
+
+	if (!db)
+		die("db_open", err);
+	CHECK_INT(db_exec(db, "BOGUS", err, sizeof(err)), -1);
+	CHECK_STR(err, "store error: near \"BOGUS\": syntax error");
+	err[0] = '\0';
+	CHECK(db_prepare(db, "SELECT * FROM nowhere", err, sizeof(err)) == NULL);
+	CHECK_STR(err, "store error: no such table: nowhere");
+	/* Commit without a transaction fails; rollback without one does nothing. */
+	err[0] = '\0';
+	CHECK_INT(db_commit(db, err, sizeof(err)), -1);
+	CHECK_STR(err, "store error: cannot commit - no transaction is active");
+	db_rollback(db);
+	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	/* Rollback undoes; a transaction can follow. */
+	CHECK_INT(db_exec(db, "CREATE TABLE t(a)", err, sizeof(err)), 0);
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(db, "INSERT INTO t VALUES(1)", err, sizeof(err)), 0);
+	db_rollback(db);
+	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_STR(one(db, "SELECT count(*) FROM t"), "0");
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(db, "INSERT INTO t VALUES(2)", err, sizeof(err)), 0);
+	CHECK_INT(db_commit(db, err, sizeof(err)), 0);
+	CHECK_STR(one(db, "SELECT group_concat(a) FROM t"), "2");
+	/* A failed commit (a deferred foreign key broken) rolls back and leaves no transaction open. */
+	CHECK_INT(db_exec(db, "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+			  " CREATE TABLE c(p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)", err, sizeof(err)), 0);
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(db, "INSERT INTO c VALUES(7)", err, sizeof(err)), 0);
+	CHECK_INT(db_commit(db, err, sizeof(err)), -1);
+	CHECK_STR(err, "store error: FOREIGN KEY constraint failed");
+	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_STR(one(db, "SELECT count(*) FROM c"), "0");
+	db_close(db);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/sondeo-test-db.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		die("mkdtemp", strerror(errno));
+	RUN(test_open_durable);
+	RUN(test_open_missing);
+	RUN(test_open_not_a_database);
+	RUN(test_busy);
+	RUN(test_readonly_flag);
+	RUN(test_readonly_file);
+	RUN(test_step_done);
+	RUN(test_text);
+	RUN(test_error_messages);
+	RUN(test_exec_prepare_commit);
+	if (rmdir(dir) < 0) {
+		printf("not ok cleanup: cannot remove '%s': %s\n", dir, strerror(errno));
+		return 1;
+	}
+	return test_done();
+}
