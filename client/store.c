@@ -40,8 +40,8 @@ static const char *const sql[S_COUNT] = {
 	[S_FORM_PUT] = "INSERT INTO forms(id, version, json, installed) VALUES(?1, ?2, ?3, ?4)",
 	[S_FIND] = "SELECT id, form, form_version, draft, deleted, conflicts, created, updated, rid FROM records"
 		   " WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT 2",
-	[S_RECORD_NEW] = "INSERT INTO records(id, form, form_version, created, updated, draft)"
-			 " VALUES(?1, ?2, ?3, ?4, ?4, ?5)",
+	[S_RECORD_NEW] = "INSERT INTO records(id, form, form_version, created, updated, draft, updated_by)"
+			 " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6)",
 	[S_DEVICE_NEW] = "INSERT OR IGNORE INTO devices(id) VALUES(?1)",
 	[S_FIELD_GET] = "SELECT value, conflict FROM fields WHERE rid = ?1 AND field = ?2",
 	/* Draft answers are fields without ops, marked as this device's. */
@@ -498,6 +498,7 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
 	db_bind_text(st, 3, rec->form_version);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)rec->created);
 	sqlite3_bind_int(st, 5, draft);
+	db_bind_text(st, 6, s->device);
 	if (db_step_done(st, err, errlen) < 0)
 		return -1;
 	rec->rid = sqlite3_last_insert_rowid(s->db);

@@ -14,8 +14,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS devices(did INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS records("
 	" rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, form TEXT NOT NULL, form_version TEXT NOT NULL,"
-	" created INTEGER NOT NULL, updated INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
-	" conflicts INTEGER NOT NULL DEFAULT 0, draft INTEGER NOT NULL DEFAULT 0);"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL, updated_by TEXT NOT NULL DEFAULT '',"
+	" deleted INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0, draft INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS records_form ON records(form, updated);"
 	"CREATE TABLE IF NOT EXISTS ops("
 	" id INTEGER PRIMARY KEY, did INTEGER NOT NULL REFERENCES devices(did), seq INTEGER NOT NULL,"
@@ -35,20 +35,25 @@ static const char schema[] =
 	" PRIMARY KEY(rid, field)) WITHOUT ROWID;";
 
 enum {
-	S_DEVICE, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE, S_DROP_HEAD, S_NAMED, S_ADD_HEAD,
+	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE, S_DROP_HEAD, S_NAMED, S_ADD_HEAD,
 	S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS, S_DROP_HEADS, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
-	/* DO UPDATE rather than DO NOTHING, so that RETURNING answers for an existing row too. */
-	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) ON CONFLICT(id) DO UPDATE SET id = excluded.id RETURNING did",
-	/* The record's form version is the one of its latest op, whatever order ops arrive in. */
-	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated) VALUES(?1, ?2, ?3, ?4, ?4)"
+	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1)",
+	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
+	[S_RECORD_FORM] = "SELECT form FROM records WHERE id = ?1",
+	/* The record's form version is the one of its latest op by (hlc, device), as for shown values, so that it
+	 * does not depend on the order ops arrive in, even when two ops carry the same stamp. */
+	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated, updated_by)"
+		     " VALUES(?1, ?2, ?3, ?4, ?4, ?5)"
 		     " ON CONFLICT(id) DO UPDATE SET created = min(created, excluded.created),"
-		     " updated = max(updated, excluded.updated),"
-		     " form_version = CASE WHEN excluded.updated >= updated THEN excluded.form_version"
-		     " ELSE form_version END"
-		     " RETURNING rid, form",
+		     " form_version = CASE WHEN excluded.updated > updated OR (excluded.updated = updated AND"
+		     "  excluded.updated_by > updated_by) THEN excluded.form_version ELSE form_version END,"
+		     " updated_by = CASE WHEN excluded.updated > updated OR (excluded.updated = updated AND"
+		     "  excluded.updated_by > updated_by) THEN excluded.updated_by ELSE updated_by END,"
+		     " updated = max(updated, excluded.updated)"
+		     " RETURNING rid",
 	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, o.value FROM ops o"
 		   " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq = ?2",
 	[S_FIND_BASE] = "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did WHERE b.op = ?1"
@@ -82,10 +87,19 @@ static const char *const sql[S_COUNT] = {
 struct merge {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
-	/* The last device looked up: ops come in runs from one device. */
+	/* The last device looked up: ops come in runs from one device. A rollback may undo the row it names, so
+	 * the connection's rollback hook forgets it. */
 	char last_device[KEYS_ID_STRLEN + 1];
 	sqlite3_int64 last_did;
 };
+
+static void forget_device(void *ctx)
+{
+	struct merge *m = ctx;
+
+	m->last_did = 0;
+	m->last_device[0] = '\0';
+}
 
 int merge_schema(sqlite3 *db, char *err, size_t errlen)
 {
@@ -102,6 +116,7 @@ struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 		return NULL;
 	}
 	m->db = db;
+	sqlite3_rollback_hook(db, forget_device, m);
 	for (i = 0; i < S_COUNT; i++) {
 		m->st[i] = db_prepare(db, sql[i], err, errlen);
 		if (!m->st[i]) {
@@ -118,6 +133,7 @@ void merge_free(struct merge *m)
 
 	if (!m)
 		return;
+	sqlite3_rollback_hook(m->db, NULL, NULL);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(m->st[i]);
 	free(m);
@@ -146,29 +162,64 @@ static size_t sorted_base(const struct op *op, struct op_ref *out)
 	return n;
 }
 
-/* The integer key of a device, added if new. -1 on error. */
-static sqlite3_int64 device_key(struct merge *m, const char *device, char *err, size_t errlen)
+/* The integer key of a device already known, 0 if it is not, -1 on error. Adds nothing. */
+static sqlite3_int64 device_find(struct merge *m, const char *device, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_DEVICE];
+	sqlite3_stmt *s = m->st[S_DEVICE_FIND];
+	sqlite3_int64 did = 0;
 	int rc;
 
 	if (m->last_did && !strcmp(m->last_device, device))
 		return m->last_did;
 	db_bind_text(s, 1, device);
 	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		db_error(m->db, rc, err, errlen);
-		sqlite3_reset(s);
-		return -1;
-	}
-	m->last_did = sqlite3_column_int64(s, 0);
-	strlcpy_s(m->last_device, device, sizeof(m->last_device));
+	if (rc == SQLITE_ROW)
+		did = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		did = db_error(m->db, rc, err, errlen);
 	sqlite3_reset(s);
+	if (did > 0) {
+		m->last_did = did;
+		strlcpy_s(m->last_device, device, sizeof(m->last_device));
+	}
+	return did;
+}
+
+/* The integer key of a device, added if new. -1 on error. */
+static sqlite3_int64 device_key(struct merge *m, const char *device, char *err, size_t errlen)
+{
+	sqlite3_int64 did = device_find(m, device, err, errlen);
+	sqlite3_stmt *s = m->st[S_DEVICE];
+
+	if (did)
+		return did;
+	db_bind_text(s, 1, device);
+	if (db_step_done(s, err, errlen) < 0)
+		return -1;
+	m->last_did = sqlite3_last_insert_rowid(m->db);
+	strlcpy_s(m->last_device, device, sizeof(m->last_device));
 	return m->last_did;
 }
 
-/* The integer key of op's record, creating or updating its row (dates, form version) for op. A record keeps
- * the form it was created with: an op naming another form is refused. -1 on error. */
+/* Refuses an op that names another form than its record's, before anything is changed. */
+static int check_form(struct merge *m, const struct op *op, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_RECORD_FORM];
+	int rc, r = 0;
+
+	db_bind_text(s, 1, op->record);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && strcmp(db_text(s, 0), op->form))
+		r = errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
+			 (unsigned long long)op->seq, op->form, op->record, db_text(s, 0));
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(m->db, rc, err, errlen);
+	sqlite3_reset(s);
+	return r;
+}
+
+/* The integer key of op's record, creating or updating its row (dates, form version) for op, which
+ * check_form has accepted. -1 on error. */
 static sqlite3_int64 record_key(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = m->st[S_RECORD];
@@ -179,12 +230,10 @@ static sqlite3_int64 record_key(struct merge *m, const struct op *op, char *err,
 	db_bind_text(s, 2, op->form);
 	db_bind_text(s, 3, op->form_version);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)op->hlc);
+	db_bind_text(s, 5, op->device);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW)
 		db_error(m->db, rc, err, errlen);
-	else if (strcmp(db_text(s, 1), op->form))
-		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
-		     (unsigned long long)op->seq, op->form, op->record, db_text(s, 1));
 	else
 		rid = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -308,6 +357,24 @@ static int check_op(const struct op *op, const struct op_ref *base, size_t nbase
 	return 0;
 }
 
+/* 1 if an op of (rid, field) already names (did, seq) in its base, 0 if not, -1 on error. */
+static int named_before(struct merge *m, sqlite3_int64 did, uint64_t seq, sqlite3_int64 rid, const char *field,
+			char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_NAMED];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, did);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int64(s, 3, rid);
+	db_bind_text(s, 4, field);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(m->db, rc, err, errlen);
+	return rc == SQLITE_ROW;
+}
+
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
@@ -322,10 +389,11 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		return MERGE_ERROR;
 	}
 	nbase = sorted_base(op, base);
-	if (check_op(op, base, nbase, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0)
+	if (check_op(op, base, nbase, err, errlen) < 0 || (did = device_find(m, op->device, err, errlen)) < 0)
 		return MERGE_ERROR;
 
-	/* Already held? Identical is a harmless repeat; different is equivocation. */
+	/* Already held? Identical is a harmless repeat; different is equivocation. An unknown device has sent
+	 * nothing yet. */
 	s = m->st[S_FIND];
 	sqlite3_bind_int64(s, 1, did);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
@@ -348,7 +416,9 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		return MERGE_ERROR;
 	}
 
-	if ((rid = record_key(m, op, err, errlen)) < 0 ||
+	/* Refused ops change nothing: check before the first write. */
+	if (check_form(m, op, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0 ||
+	    (rid = record_key(m, op, err, errlen)) < 0 ||
 	    (id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
 		return MERGE_ERROR;
 	/* What this op saw is no longer a head. */
@@ -365,18 +435,8 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	}
 
 	/* This op is a head unless an op that arrived earlier already names it. */
-	s = m->st[S_NAMED];
-	sqlite3_bind_int64(s, 1, did);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
-	sqlite3_bind_int64(s, 3, rid);
-	db_bind_text(s, 4, op->field);
-	rc = sqlite3_step(s);
-	named = rc == SQLITE_ROW;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_error(m->db, rc, err, errlen);
+	if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
 		return MERGE_ERROR;
-	}
 	if (!named) {
 		s = m->st[S_ADD_HEAD];
 		sqlite3_bind_int64(s, 1, rid);
@@ -397,22 +457,35 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 	const struct op *op;
 	sqlite3_stmt *s;
 	size_t nbase, i;
+	int named;
 
 	if (n == 0)
 		return MERGE_NEW;
+	for (i = 0; i < n; i++) {
+		if (ops[i].nbase > MERGE_MAX_BASE) {
+			errf(err, errlen, "op names %zu base ops (at most %d)", ops[i].nbase, MERGE_MAX_BASE);
+			return MERGE_ERROR;
+		}
+		nbase = sorted_base(&ops[i], base);
+		if (check_op(&ops[i], base, nbase, err, errlen) < 0)
+			return MERGE_ERROR;
+	}
 	/* Ops are stamped in order: the first creates the record if needed, the last moves its dates on. */
-	if ((rid = record_key(m, &ops[0], err, errlen)) < 0 ||
+	if (check_form(m, &ops[0], err, errlen) < 0 || (did = device_key(m, ops[0].device, err, errlen)) < 0 ||
+	    (rid = record_key(m, &ops[0], err, errlen)) < 0 ||
 	    (n > 1 && record_key(m, &ops[n - 1], err, errlen) < 0))
 		return MERGE_ERROR;
 	for (i = 0; i < n; i++) {
 		op = &ops[i];
-		if (op->nbase > MERGE_MAX_BASE) {
-			errf(err, errlen, "op names %zu base ops (at most %d)", op->nbase, MERGE_MAX_BASE);
-			return MERGE_ERROR;
-		}
 		nbase = sorted_base(op, base);
-		if (check_op(op, base, nbase, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0)
+		/* Only a misbehaving device names an op before it is made; then the general rule decides. */
+		if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
 			return MERGE_ERROR;
+		if (named) {
+			if (merge_apply(m, op, err, errlen) != MERGE_NEW)
+				return MERGE_ERROR;
+			continue;
+		}
 		if ((id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
 			return MERGE_ERROR;
 		/* The base is every head, so the op is now the only one. */
