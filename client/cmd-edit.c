@@ -48,8 +48,8 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	struct store_record rec;
 	struct store *s = NULL;
 	struct form *f = NULL;
-	struct entry e = { NULL, NULL, "" };
-	json_t *answers = NULL, *cleared = json_array();
+	struct entry e = { NULL, NULL, 0, "" };
+	json_t *answers = NULL, *cleared = NULL;
 	size_t nsets = 0, i;
 	int c, finalize = 0, errors, changed = 0, r = EXIT_FAIL;
 
@@ -98,6 +98,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	}
 	entry_init(&e, answers, cli_short_id(rec.id));
 	errors = entry_apply_sets(f, &e, sets, nsets);
+	cleared = json_array();
 	entry_prune(f, e.answers, cleared);
 	/* Finalizing fills in what a person at the prompt would have been offered, such as today's date. */
 	if (finalize && rec.draft)

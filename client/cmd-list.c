@@ -153,7 +153,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		buf_adds(&sql, " AND r.conflicts > 0");
 	if (search)
 		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM fields t WHERE t.rid = r.rid AND t.field NOT LIKE '\\_%' ESCAPE '\\'"
-			 " AND json_type(t.value) IN ('text', 'array') AND t.value LIKE ?2 ESCAPE '\\')");
+			 " AND (CASE json_type(t.value) WHEN 'text' THEN json_extract(t.value, '$') WHEN 'array' THEN t.value END)"
+			 " LIKE ?2 ESCAPE '\\')");
 	/* A select_multiple answer matches when the value is one of its choices. */
 	for (i = 0; i < nwhere; i++)
 		buf_printf(&sql, " AND EXISTS (SELECT 1 FROM fields w WHERE w.rid = r.rid AND w.field = ?%d AND"

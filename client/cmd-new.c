@@ -19,7 +19,7 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 	int r = EXIT_FAIL;
 
 	if (store_begin(s, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
+		cli_error("%s: nothing was saved", err);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -27,7 +27,7 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 			goto fail;
 	}
 	if (store_commit(s, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
+		cli_error("%s: nothing was saved", err);
 		goto out;
 	}
 	for (i = 0; i < n; i++)

@@ -31,6 +31,7 @@ void entry_init(struct entry *e, json_t *answers, const char *where)
 {
 	e->answers = answers ? json_incref(answers) : json_object();
 	e->bad = json_object();
+	e->unreadable = 0;
 	strlcpy_s(e->where, where, sizeof(e->where));
 }
 
@@ -109,7 +110,9 @@ static struct entry *add_entry(struct entry **v, size_t *n, const char *path, si
 	char where[300];
 	struct entry *e;
 
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	/* Double as it fills: a bulk file holds tens of thousands of records. */
+	if ((*n & (*n - 1)) == 0 || *n < 16)
+		*v = xrealloc(*v, (*n < 16 ? 16 : *n * 2) * sizeof(**v));
 	e = &(*v)[(*n)++];
 	snprintf(where, sizeof(where), "%s:%zu", path, line);
 	entry_init(e, NULL, where);
@@ -122,7 +125,7 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 	struct csv_reader *r = csv_open(data, len);
 	char **fields, **header = NULL, err[512];
 	size_t nf, nh = 0, i, j;
-	int errors = 0, rc;
+	int errors = 0, errors_in_header, rc;
 
 	rc = csv_next(r, &fields, &nf, err, sizeof(err));
 	if (rc <= 0) {
@@ -147,11 +150,14 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 			errors++;
 		}
 	}
-	while (!errors && (rc = csv_next(r, &fields, &nf, err, sizeof(err))) > 0) {
+	/* Header problems make the rows meaningless; row problems are all reported. */
+	errors_in_header = errors;
+	while (!errors_in_header && (rc = csv_next(r, &fields, &nf, err, sizeof(err))) > 0) {
 		struct entry *e = add_entry(v, n, path, csv_line(r));
 
 		if (nf != nh) {
 			fprintf(stderr, "%s: has %zu fields, the header has %zu\n", e->where, nf, nh);
+			e->unreadable = 1;
 			errors++;
 			continue;
 		}
@@ -263,6 +269,7 @@ static int load_json(const struct form *f, const char *path, const char *data, s
 
 			if (!json_is_object(el)) {
 				fprintf(stderr, "%s: record %zu is not a JSON object\n", e->where, i + 1);
+				e->unreadable = 1;
 				errors++;
 				continue;
 			}
@@ -309,11 +316,6 @@ int entry_load(const struct form *f, const char *path, struct entry **out, size_
 	else
 		errors = load_csv(f, name, b.data, b.len, out, n);
 	buf_release(&b);
-	if (errors) {
-		entry_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
 	return errors;
 }
 
@@ -378,6 +380,8 @@ int entry_check(const struct form *f, const struct entry *e, const char *lang, i
 	json_t *val;
 	char err[512];
 
+	if (e->unreadable)
+		return 0;
 	if (!draft) {
 		form_check(f, e->answers, lang, on_error, &c);
 		return c.errors;

@@ -16,6 +16,7 @@
 struct entry {
 	json_t *answers;    /* question name -> value; owned */
 	json_t *bad;        /* names whose value could not be read (already reported); owned */
+	int unreadable;     /* the whole row or object could not be read (already reported) */
 	char where[300];    /* "--set", "people.csv:4", "people.json:12" */
 };
 
@@ -25,9 +26,10 @@ void entry_init(struct entry *e, json_t *answers, const char *where);
 int entry_apply_sets(const struct form *f, struct entry *e, char **sets, size_t nsets);
 /* Reads records from path ("-" for standard input): CSV with a header row of question names, a JSON object,
  * or a JSON array of objects (told apart by the first character). Columns and keys starting with '_' are
- * metadata (as in Sondeo's own exports) and skipped. On success *out is an array of *n entries the caller
- * releases with entry_free(); returns the number of errors (entries are not returned when there are any),
- * or -1 if the file could not be read at all (the message is printed). */
+ * metadata (as in Sondeo's own exports) and skipped. *out is an array of the *n entries read, even when
+ * some values could not be read (they are in each entry's bad set), so that every record can still be
+ * checked; the caller releases it with entry_free(). Returns the number of errors printed, or -1 if the
+ * file could not be read at all. */
 int entry_load(const struct form *f, const char *path, struct entry **out, size_t *n);
 /* Releases n entries and the array. */
 void entry_free(struct entry *e, size_t n);

@@ -75,10 +75,9 @@ static const char *text(const struct session *ss, const json_t *t)
 static int save(struct session *ss, const struct form_question *q, json_t *value)
 {
 	char err[512];
-	int r;
 
 	if (store_begin(ss->s, err, sizeof(err)) < 0)
-		return cli_error("%s", err);
+		return cli_error("%s: this answer was not saved", err);
 	if (!ss->created && store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0)
 		goto fail;
 	if (store_set(ss->s, ss->rec, q->name, value, err, sizeof(err)) < 0)
@@ -97,8 +96,7 @@ static int save(struct session *ss, const struct form_question *q, json_t *value
 fail:
 	store_rollback(ss->s);
 fail_committed:
-	r = cli_error("%s", err);
-	(void)r;
+	cli_error("%s: this answer was not saved", err);
 	return -1;
 }
 

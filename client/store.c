@@ -64,6 +64,8 @@ struct store {
 	char *name;
 	uint64_t next_seq;   /* loaded by store_begin, saved by store_commit */
 	uint64_t last_hlc;
+	struct op *ops;      /* room for one record's first ops, reused: an op carries its whole base */
+	size_t ops_cap;
 	sqlite3_stmt *st[S_COUNT];
 };
 
@@ -276,6 +278,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	if (s->db)
 		db_close(s->db);
+	free(s->ops);
 	free(s->dir);
 	free(s->name);
 	free(s);
@@ -505,6 +508,63 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
 	return 0;
 }
 
+/* Appends s as a JSON string literal, escaped as jansson escapes it. */
+static void json_string_lit(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)c);
+		} else if (c < 0x20) {
+			const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" :
+					  c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+
+			if (esc) {
+				buf_adds(b, esc);
+			} else {
+				buf_adds(b, "\\u00");
+				buf_addc(b, hex[c >> 4]);
+				buf_addc(b, hex[c & 15]);
+			}
+		} else {
+			buf_addc(b, (char)c);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+/* The canonical JSON text of an answer (caller frees), NULL if it cannot be encoded. Strings and arrays of
+ * strings, nearly every answer, are written here; numbers go through jansson for its number format. */
+static char *value_json(const json_t *v)
+{
+	struct buf b = BUF_INIT((size_t)FORM_MAX_ANSWER * 8);
+	size_t i;
+
+	if (json_is_string(v)) {
+		json_string_lit(&b, json_string_value(v));
+	} else if (json_is_array(v)) {
+		buf_addc(&b, '[');
+		for (i = 0; i < json_array_size(v); i++) {
+			if (!json_is_string(json_array_get(v, i))) {
+				buf_release(&b);
+				return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+			}
+			if (i)
+				buf_addc(&b, ',');
+			json_string_lit(&b, json_string_value(json_array_get(v, i)));
+		}
+		buf_addc(&b, ']');
+	} else {
+		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	}
+	return buf_detach(&b, NULL);
+}
+
 /* Collects the heads of a field as an op's base. */
 static void add_base(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
 {
@@ -535,16 +595,16 @@ static void op_init(struct store *s, struct op *op, const struct store_record *r
 static int write_first(struct store *s, const struct store_record *rec, const struct form *f, char **values,
 		       char *err, size_t errlen)
 {
-	struct op *ops = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*ops));
 	size_t i, n = 0;
-	int r;
 
+	if (s->ops_cap < form_count(f)) {
+		s->ops_cap = form_count(f);
+		s->ops = xrealloc(s->ops, s->ops_cap * sizeof(*s->ops));
+	}
 	for (i = 0; i < form_count(f); i++)
 		if (values[i])
-			op_init(s, &ops[n++], rec, form_question(f, i)->name, values[i]);
-	r = merge_apply_local(s->merge, ops, n, err, errlen) == MERGE_NEW ? 0 : -1;
-	free(ops);
-	return r;
+			op_init(s, &s->ops[n++], rec, form_question(f, i)->name, values[i]);
+	return merge_apply_local(s->merge, s->ops, n, err, errlen) == MERGE_NEW ? 0 : -1;
 }
 
 int store_add(struct store *s, const struct form *f, const json_t *answers, int draft, struct store_record *rec,
@@ -560,7 +620,7 @@ int store_add(struct store *s, const struct form *f, const json_t *answers, int 
 		const json_t *v = json_object_get(answers, form_question(f, i)->name);
 
 		if (v && !json_is_null(v) &&
-		    !(values[i] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS))) {
+		    !(values[i] = value_json(v))) {
 			errf(err, errlen, "cannot encode the answer to '%s'", form_question(f, i)->name);
 			goto out;
 		}
@@ -587,7 +647,7 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 	      char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_FIELD_GET];
-	char *text = value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS) : NULL;
+	char *text = value ? value_json(value) : NULL;
 	int rc, unchanged, r = -1;
 
 	if (value && !text)

@@ -2,7 +2,9 @@
 #include "db.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "banned.h"
@@ -16,12 +18,14 @@ int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
 	case SQLITE_LOCKED:
 		return errf(err, errlen, "the store is busy: another program is writing to it (try again)");
 	case SQLITE_READONLY:
-		return errf(err, errlen, "the store is read-only: nothing was saved");
+		return errf(err, errlen, "the store is read-only");
 	case SQLITE_FULL:
-		return errf(err, errlen, "the disk is full: nothing was saved");
+		return errf(err, errlen, "the disk is full");
 	case SQLITE_IOERR:
+		if (db && sqlite3_system_errno(db) == ENOSPC)
+			return errf(err, errlen, "the disk is full");
 		if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || errno == ENOSPC)
-			return errf(err, errlen, "cannot write the store (%s): nothing was saved", msg);
+			return errf(err, errlen, "cannot write the store (%s)", msg);
 		return errf(err, errlen, "input/output error on the store: %s", msg);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
@@ -31,6 +35,53 @@ int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
 	default:
 		return errf(err, errlen, "store error: %s", msg);
 	}
+}
+
+/* 1 if the database file or its directory cannot be written at all (a read-only mount or file), as opposed
+ * to a full disk or a lock. */
+static int read_only_place(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (access(path, W_OK) < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
+		return 1;
+	if (!slash)
+		return access(".", W_OK) < 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) + (slash == path), path);
+	return access(dir, W_OK) < 0 && (errno == EROFS || errno == EACCES || errno == EPERM);
+}
+
+/* Opens path read-only as an immutable file: no locks, no WAL files. NULL if even that fails. */
+static sqlite3 *open_immutable(const char *path)
+{
+	static const char keep[] = "-._~/";
+	sqlite3 *db = NULL;
+	char *uri;
+	size_t i, n = 0;
+
+	/* A URI: every byte that is not plainly safe is percent-encoded. */
+	uri = sqlite3_malloc64(strlen(path) * 3 + 32);
+	if (!uri)
+		return NULL;
+	n += (size_t)snprintf(uri, 8, "file:");
+	for (i = 0; path[i]; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(keep, c))
+			uri[n++] = (char)c;
+		else
+			n += (size_t)snprintf(uri + n, 4, "%%%02X", c);
+	}
+	snprintf(uri + n, 16, "?immutable=1");
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
+			    SQLITE_OPEN_EXRESCODE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL;
+	}
+	sqlite3_free(uri);
+	return db;
 }
 
 sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
@@ -43,6 +94,27 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 	if (flags & DB_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db, oflags, NULL);
+	if (rc == SQLITE_OK && !(flags & DB_READONLY)) {
+		/* journal_mode answers with a row; it fails where the WAL's files cannot be made. */
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc != SQLITE_OK && read_only_place(path)) {
+			/* On read-only media a WAL database cannot make its shared-memory file; nobody can write
+			 * there either, so it is opened as immutable and can still be read. Writes then fail as
+			 * read-only. */
+			sqlite3 *ro = open_immutable(path);
+
+			if (ro) {
+				sqlite3_close(db);
+				db = ro;
+				rc = SQLITE_OK;
+			}
+		}
+		if (rc != SQLITE_OK) {
+			db_error(db, rc, err, errlen);
+			sqlite3_close(db);
+			return NULL;
+		}
+	}
 	if (rc != SQLITE_OK) {
 		errf(err, errlen, "cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
@@ -50,15 +122,6 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(db, DB_BUSY_MS);
 	sqlite3_extended_result_codes(db, 1);
-	if (!(flags & DB_READONLY)) {
-		/* journal_mode answers with a row; a read-only file makes it fail, which we report plainly. */
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-		if (rc != SQLITE_OK) {
-			db_error(db, rc, err, errlen);
-			sqlite3_close(db);
-			return NULL;
-		}
-	}
 	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
 		    " PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;", err,
 		    errlen) < 0) {
@@ -116,7 +179,7 @@ void db_rollback(sqlite3 *db)
 
 int db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
 int db_step_done(sqlite3_stmt *st, char *err, size_t errlen)

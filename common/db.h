@@ -29,7 +29,8 @@ void db_rollback(sqlite3 *db);
  * read-only, full disk, corrupt. Returns -1. */
 int db_error(sqlite3 *db, int rc, char *err, size_t errlen);
 
-/* Binds text (NULL binds SQL NULL). Statement helpers return the SQLite code. */
+/* Binds text (NULL binds SQL NULL) without copying it: s must stay valid until the statement has been
+ * stepped, and every parameter is bound again before each step. Returns the SQLite code. */
 int db_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Steps a statement that returns no row and resets it; 0 or -1 with err. */
 int db_step_done(sqlite3_stmt *st, char *err, size_t errlen);

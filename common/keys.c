@@ -106,8 +106,10 @@ static int read_key_file(const char *path, const char *header, unsigned char *ou
 		errf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
+	/* The key and one final newline, nothing else. */
 	if (b.len < hl || memcmp(b.data, header, hl) ||
-	    sodium_hex2bin(out, len, b.data + hl, b.len - hl, "\n", &got, &end) < 0 || got != len) {
+	    sodium_hex2bin(out, len, b.data + hl, b.len - hl, NULL, &got, &end) < 0 || got != len ||
+	    strcmp(end, "\n")) {
 		errf(err, errlen, "'%s' is not a Sondeo key file", path);
 		goto out;
 	}
@@ -136,7 +138,31 @@ struct keys *keys_load(const char *secret_path, char *err, size_t errlen)
 		keys_free(k);
 		return NULL;
 	}
-	crypto_sign_ed25519_sk_to_pk(k->pk, k->sk);
+	/* The secret key file holds the seed and the public key: a damaged file would sign with a key that no
+	 * longer matches its own public key. Rebuild the pair from the seed and compare. */
+	{
+		unsigned char seed[crypto_sign_SEEDBYTES], pk[KEYS_PK_BYTES];
+		unsigned char *sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+		int same;
+
+		crypto_sign_ed25519_sk_to_seed(seed, k->sk);
+		if (!sk) {
+			sodium_memzero(seed, sizeof(seed));
+			keys_free(k);
+			errf(err, errlen, "out of memory for a secret key");
+			return NULL;
+		}
+		crypto_sign_seed_keypair(pk, sk, seed);
+		same = sodium_memcmp(sk, k->sk, crypto_sign_SECRETKEYBYTES) == 0;
+		sodium_memzero(seed, sizeof(seed));
+		sodium_free(sk);
+		if (!same) {
+			keys_free(k);
+			errf(err, errlen, "'%s' is damaged: its secret and public halves do not match", secret_path);
+			return NULL;
+		}
+		memcpy(k->pk, pk, sizeof(pk));
+	}
 	return k;
 }
 

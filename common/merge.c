@@ -9,7 +9,9 @@
 #include "banned.h"
 
 /* Devices and records are named by integer keys inside the store: a record's 36-character id and a
- * device's 32-character id would otherwise be repeated in every op, head, field and index entry. */
+ * device's 32-character id would otherwise be repeated in every op, head, field and index entry. The keys
+ * are kept consistent by this file alone, the only writer of these tables, so no foreign-key checks are
+ * declared: they would double the cost of storing an op. */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS devices(did INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS records("
@@ -18,12 +20,12 @@ static const char schema[] =
 	" deleted INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0, draft INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS records_form ON records(form, updated);"
 	"CREATE TABLE IF NOT EXISTS ops("
-	" id INTEGER PRIMARY KEY, did INTEGER NOT NULL REFERENCES devices(did), seq INTEGER NOT NULL,"
-	" hlc INTEGER NOT NULL, rid INTEGER NOT NULL REFERENCES records(rid), form_version TEXT NOT NULL,"
+	" id INTEGER PRIMARY KEY, did INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" hlc INTEGER NOT NULL, rid INTEGER NOT NULL, form_version TEXT NOT NULL,"
 	" field TEXT NOT NULL, value TEXT NOT NULL, UNIQUE(did, seq));"
 	"CREATE INDEX IF NOT EXISTS ops_record ON ops(rid);"
 	"CREATE TABLE IF NOT EXISTS op_base("
-	" op INTEGER NOT NULL REFERENCES ops(id), did INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" op INTEGER NOT NULL, did INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" PRIMARY KEY(op, did, seq)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS op_base_ref ON op_base(did, seq);"
 	"CREATE TABLE IF NOT EXISTS heads("
@@ -35,8 +37,9 @@ static const char schema[] =
 	" PRIMARY KEY(rid, field)) WITHOUT ROWID;";
 
 enum {
-	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE, S_DROP_HEAD, S_NAMED, S_ADD_HEAD,
-	S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS, S_DROP_HEADS, S_COUNT
+	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE,
+	S_DROP_HEAD, S_NAMED, S_NAMED_ANY, S_ADD_HEAD, S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS,
+	S_DROP_HEADS, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -46,7 +49,7 @@ static const char *const sql[S_COUNT] = {
 	/* The record's form version is the one of its latest op by (hlc, device), as for shown values, so that it
 	 * does not depend on the order ops arrive in, even when two ops carry the same stamp. */
 	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated, updated_by)"
-		     " VALUES(?1, ?2, ?3, ?4, ?4, ?5)"
+		     " VALUES(?1, ?2, ?3, ?4, ?6, ?5)"
 		     " ON CONFLICT(id) DO UPDATE SET created = min(created, excluded.created),"
 		     " form_version = CASE WHEN excluded.updated > updated OR (excluded.updated = updated AND"
 		     "  excluded.updated_by > updated_by) THEN excluded.form_version ELSE form_version END,"
@@ -62,6 +65,8 @@ static const char *const sql[S_COUNT] = {
 	[S_INSERT_BASE] = "INSERT OR IGNORE INTO op_base(op, did, seq) VALUES(?1, ?2, ?3)",
 	[S_DROP_HEAD] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2 AND op ="
 			" (SELECT id FROM ops WHERE did = ?3 AND seq = ?4 AND rid = ?1 AND field = ?2)",
+	[S_NAMED_ANY] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
+			" WHERE b.did = ?1 AND b.seq BETWEEN ?2 AND ?3 AND o.rid = ?4 LIMIT 1",
 	[S_NAMED] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
 		    " WHERE b.did = ?1 AND b.seq = ?2 AND o.rid = ?3 AND o.field = ?4 LIMIT 1",
 	[S_ADD_HEAD] = "INSERT OR IGNORE INTO heads(rid, field, op) VALUES(?1, ?2, ?3)",
@@ -218,19 +223,22 @@ static int check_form(struct merge *m, const struct op *op, char *err, size_t er
 	return r;
 }
 
-/* The integer key of op's record, creating or updating its row (dates, form version) for op, which
- * check_form has accepted. -1 on error. */
-static sqlite3_int64 record_key(struct merge *m, const struct op *op, char *err, size_t errlen)
+/* The integer key of the record of ops first..last (one op, or a run from one device stamped in order),
+ * creating or updating its row: created from the first, form version and updated from the last. check_form
+ * has accepted them. -1 on error. */
+static sqlite3_int64 record_key(struct merge *m, const struct op *first, const struct op *last, char *err,
+				size_t errlen)
 {
 	sqlite3_stmt *s = m->st[S_RECORD];
 	sqlite3_int64 rid = -1;
 	int rc;
 
-	db_bind_text(s, 1, op->record);
-	db_bind_text(s, 2, op->form);
-	db_bind_text(s, 3, op->form_version);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)op->hlc);
-	db_bind_text(s, 5, op->device);
+	db_bind_text(s, 1, first->record);
+	db_bind_text(s, 2, first->form);
+	db_bind_text(s, 3, last->form_version);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)first->hlc);
+	db_bind_text(s, 5, last->device);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)last->hlc);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW)
 		db_error(m->db, rc, err, errlen);
@@ -287,8 +295,10 @@ static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, 
 		sqlite3_bind_int64(s, 4, sqlite3_column_int64(t, 1));
 		sqlite3_bind_int64(s, 5, sqlite3_column_int64(t, 2));
 		sqlite3_bind_int(s, 6, sqlite3_column_int(t, 3) > 1);
+		/* The value is bound without a copy: write before t lets go of it. */
+		rc = db_step_done(s, err, errlen);
 		sqlite3_reset(t);
-		return db_step_done(s, err, errlen);
+		return rc;
 	}
 	sqlite3_reset(t);
 	if (rc != SQLITE_DONE)
@@ -418,7 +428,7 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 
 	/* Refused ops change nothing: check before the first write. */
 	if (check_form(m, op, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0 ||
-	    (rid = record_key(m, op, err, errlen)) < 0 ||
+	    (rid = record_key(m, op, op, err, errlen)) < 0 ||
 	    (id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
 		return MERGE_ERROR;
 	/* What this op saw is no longer a head. */
@@ -456,8 +466,9 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 	sqlite3_int64 id, did, rid;
 	const struct op *op;
 	sqlite3_stmt *s;
+	uint64_t lo = 0, hi = 0;
 	size_t nbase, i;
-	int named;
+	int named, any_named, rc;
 
 	if (n == 0)
 		return MERGE_NEW;
@@ -469,17 +480,37 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 		nbase = sorted_base(&ops[i], base);
 		if (check_op(&ops[i], base, nbase, err, errlen) < 0)
 			return MERGE_ERROR;
+		if (strcmp(ops[i].device, ops[0].device) || strcmp(ops[i].record, ops[0].record)) {
+			errf(err, errlen, "a local run of ops must be one device's, on one record");
+			return MERGE_ERROR;
+		}
+		lo = i == 0 || ops[i].seq < lo ? ops[i].seq : lo;
+		hi = i == 0 || ops[i].seq > hi ? ops[i].seq : hi;
 	}
 	/* Ops are stamped in order: the first creates the record if needed, the last moves its dates on. */
 	if (check_form(m, &ops[0], err, errlen) < 0 || (did = device_key(m, ops[0].device, err, errlen)) < 0 ||
-	    (rid = record_key(m, &ops[0], err, errlen)) < 0 ||
-	    (n > 1 && record_key(m, &ops[n - 1], err, errlen) < 0))
+	    (rid = record_key(m, &ops[0], &ops[n - 1], err, errlen)) < 0)
 		return MERGE_ERROR;
+	/* Only a misbehaving device names an op before it is made; then the general rule decides for that op.
+	 * One look for the whole run, since it is almost never so. */
+	s = m->st[S_NAMED_ANY];
+	sqlite3_bind_int64(s, 1, did);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)lo);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)hi);
+	sqlite3_bind_int64(s, 4, rid);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(m->db, rc, err, errlen);
+		return MERGE_ERROR;
+	}
+	any_named = rc == SQLITE_ROW;
 	for (i = 0; i < n; i++) {
 		op = &ops[i];
 		nbase = sorted_base(op, base);
-		/* Only a misbehaving device names an op before it is made; then the general rule decides. */
-		if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
+		if (!any_named)
+			named = 0;
+		else if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
 			return MERGE_ERROR;
 		if (named) {
 			if (merge_apply(m, op, err, errlen) != MERGE_NEW)

@@ -155,7 +155,7 @@ void today_str(char *out, size_t n)
 	time_t t = time(NULL);
 	struct tm tm;
 
-	if (o && strlen(o) == 10) {
+	if (o && strlen(o) == 10 && o[4] == '-' && o[7] == '-' && strspn(o, "0123456789-") == 10) {
 		strlcpy_s(out, o, n);
 		return;
 	}

@@ -25,6 +25,8 @@ export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO PTYRUN TOP
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""
+token=""
+runs=0
 trap 'rm -rf "$work"' EXIT
 trap 'stop; exit 130' INT TERM HUP
 : >"$work/failed"
@@ -32,10 +34,16 @@ passed=0
 failed=0
 skipped=0
 
-# timeout leads a process group of its own: ending the group also ends servers a script left behind.
+# timeout leads a process group of its own: ending the group also ends servers a script left behind. Some leave
+# the group (setsid, ptyrun's terminal session); they still carry the test's token in their environment, so
+# they are found in /proc and killed too, before they can write into the next test's output or directory.
 stop() {
 	[ -n "$pid" ] && kill -s TERM -- "-$pid" 2>/dev/null
 	pid=""
+	[ -n "$token" ] || return 0
+	left=$(grep -lzxF "SONDEO_TEST_RUN=$token" /proc/[0-9]*/environ 2>/dev/null | sed 's|^/proc/||; s|/environ$||')
+	[ -z "$left" ] || kill -s KILL $left 2>/dev/null   # unquoted: one pid per word
+	token=""
 }
 
 # run_one NAME CMD... : runs one test program or script, shows its output and counts its results.
@@ -43,25 +51,43 @@ run_one() {
 	name=$1
 	shift
 	echo "== $name"
+	runs=$((runs + 1))
+	token="$$-$runs"
 	tmp=$(mktemp -d "$work/tmp.XXXXXX")
-	# Output goes to a file rather than a pipe, so a leftover background process cannot hold us up.
-	(cd "$TOP" && TMPDIR=$tmp exec timeout -k 10 "$limit" "$@") </dev/null >"$work/out" 2>&1 &
+	out=$work/out.$runs
+	# Output goes to a file of its own rather than a pipe, so a leftover process can neither hold us up nor
+	# write into another test's output.
+	(cd "$TOP" && SONDEO_TEST_RUN=$token TMPDIR=$tmp exec timeout -k 10 "$limit" "$@") </dev/null >"$out" 2>&1 &
 	pid=$!
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	rc=$?
+	left=""
 	stop
-	cat "$work/out"
+	size=$(wc -c <"$out")
+	if [ "$size" -gt 4000000 ]; then
+		echo "# $name wrote $size bytes: showing its result and diagnostic lines, then its last 20000 bytes"
+		grep -aE '^(ok|not ok|#)' "$out" | head -n 5000 | cut -c 1-2000
+		echo "# ..."
+		tail -c 20000 "$out"
+		echo
+	else
+		cat "$out"
+	fi
+	[ -z "$left" ] || echo "# $name left processes running, now killed:" $left
 	chmod -R u+rwx "$tmp" 2>/dev/null
 	rm -rf "$tmp"
-	ok=$(grep -Ec '^ok( |$)' "$work/out")
-	bad=$(grep -Ec '^not ok( |$)' "$work/out")
+	ok=$(grep -aEc '^ok( |$)' "$out")
+	bad=$(grep -aEc '^not ok( |$)' "$out")
 	# A skipped test proved nothing: it is counted apart, never as passed.
-	skip=$(grep -Ec '^ok .*# SKIP' "$work/out")
+	skip=$(grep -aEc '^ok .*# SKIP' "$out")
 	skipped=$((skipped + skip))
 	ok=$((ok - skip))
 	passed=$((passed + ok))
 	failed=$((failed + bad))
-	awk -v n="$name" '/^not ok( |$)/ { sub(/^not ok */, ""); print n ": " $0 }' "$work/out" >>"$work/failed"
+	grep -aE '^not ok( |$)' "$out" | while IFS= read -r line; do
+		printf '%s: %s\n' "$name" "${line#not ok }"
+	done >>"$work/failed"
+	rm -f "$out"
 	why=""
 	if [ "$rc" -eq 124 ]; then
 		why="timed out after ${limit}s"

@@ -433,8 +433,8 @@ t "edit clears stakeholder_type_other when the type is no longer other"
 vid=$(id_of "Village Savings and Remittance Group")
 run "$SONDEO" edit "$vid" --set stakeholder_type=civil_society
 check_rc 0
-check_eq "$OUT" "updated $vid: 2 changes"
-check_err_has "cleared stakeholder_type_other: no longer asked"
+check_eq "$OUT" "cleared stakeholder_type_other: no longer asked
+updated $vid: 2 changes"
 check_eq "$(q "SELECT stakeholder_type, stakeholder_type_other IS NULL FROM form_partnership WHERE id = '$vid'")" \
 	"civil_society|1" "type and other type"
 run "$SONDEO" show "$vid" --history
@@ -515,6 +515,10 @@ qid=$OUT
 run "$SONDEO" list --search 'Centro "Casa'
 check_out_has "$(printf '%.8s' "$qid")"
 run "$SONDEO" list --search 'C:\docs'
+check_out_has "$(printf '%.8s' "$qid")"
+run "$SONDEO" list --search "$(printf '2026\nnext')"
+check_out_has "$(printf '%.8s' "$qid")"
+run "$SONDEO" list --search 'Casa del Migrante'
 check_out_has "$(printf '%.8s' "$qid")"
 "$SONDEO" delete "$qid" >/dev/null
 
@@ -760,6 +764,16 @@ check_err_has "usage: sondeo list [--form F]"
 run "$SONDEO" --frobnicate status
 check_rc 2
 check_err_has "sondeo: unknown option '--frobnicate'"
+for c in init forms form new edit delete list show export status; do
+	run "$SONDEO" "$c" --frobnicate
+	check_rc 2
+	check_eq "$OUT" "" "stdout of $c --frobnicate"
+	check_err_has "sondeo $c: unknown option '--frobnicate'"
+	check_err_has "usage: sondeo $c"
+	run "$SONDEO" "$c" extra arguments here
+	check_rc 2
+	check_err_has "usage: sondeo $c"
+done
 run "$SONDEO" new -x
 check_rc 2
 check_err_has "sondeo new: unknown option '-x'"

@@ -276,6 +276,17 @@ case $ASAN_OPTIONS in *detect_leaks=1*halt_on_error* | *halt_on_error=1*detect_l
 case $UBSAN_OPTIONS in *print_stacktrace=1*) echo "ok ubsan" ;; *) echo "not ok ubsan" ;; esac
 read -r x && echo "not ok stdin was not empty" || echo "ok stdin empty"
 EOF
+unit test_big <<'EOF'
+echo "ok before"; head -c 5000000 /dev/zero | tr '\0' x; echo; echo "ok after"
+EOF
+# A process that leaves the process group, as setsid and ptyrun's terminal session do, and would write into
+# the next tests' output and directory if it lived on.
+cat >"$fake/tests/cli/leak.sh" <<'EOF'
+setsid sh -c ': >"$1/started"; sleep 0.5; while :; do echo LEAKED; : >"$1/leaked"; sleep 0.05; done' sh "$TOP" &
+# Once it has written "started" it runs in a session of its own.
+while [ ! -f "$TOP/started" ]; do sleep 0.01; done
+echo "ok leak"
+EOF
 cat >"$fake/tests/cli/leftover.sh" <<'EOF'
 sleep 1000 &
 echo $! >"$TOP/leftover.pid"
@@ -285,7 +296,14 @@ EOF
 t "run.sh: counts, extra failures, and the last line"
 run sh "$fake/tests/run.sh" "$fake/build"
 check_rc 1
-check_eq "$(printf '%s\n' "$OUT" | tail -n 1)" "14 passed, 5 failed" "last line"
+check_eq "$(printf '%s\n' "$OUT" | tail -n 1)" "17 passed, 5 failed" "last line"
+check_out_has "# tests/test_big wrote 50000"
+check_out_has "bytes: showing its result and diagnostic lines"
+[ "${#OUT}" -lt 100000 ] || fail "the 5 MB output was shown whole (${#OUT} bytes)"
+check_out_has "# tests/cli/leak.sh left processes running, now killed:"
+sleep 1
+check_out_lacks "LEAKED"
+check_file_absent "$fake/leaked"
 check_out_has "== tests/test_bad"
 check_out_has "#   why"
 check_out_has "not ok tests/test_crash: killed by signal 11"
@@ -320,7 +338,7 @@ if [ -n "$pid" ] && alive "$pid"; then
 fi
 
 t "run.sh: all passing exits 0"
-rm -f "$fake"/build/tests/test_* "$fake/tests/cli/leftover.sh"
+rm -f "$fake"/build/tests/test_* "$fake/tests/cli/leftover.sh" "$fake/tests/cli/leak.sh"
 unit test_good <<'EOF'
 echo "ok one"; echo "ok two"
 EOF

@@ -12,7 +12,7 @@
 #include "test.h"
 
 #define BUSY_MSG "the store is busy: another program is writing to it (try again)"
-#define READONLY_MSG "the store is read-only: nothing was saved"
+#define READONLY_MSG "the store is read-only"
 
 static char dir[512];
 
@@ -302,19 +302,19 @@ static void test_error_messages(void)
 	MSG(SQLITE_LOCKED, BUSY_MSG);
 	MSG(SQLITE_READONLY, READONLY_MSG);
 	MSG(SQLITE_READONLY_DBMOVED, READONLY_MSG);
-	MSG(SQLITE_FULL, "the disk is full: nothing was saved");
+	MSG(SQLITE_FULL, "the disk is full");
 	MSG(SQLITE_CORRUPT, "the store is damaged or not a Sondeo store: database disk image is malformed");
 	MSG(SQLITE_NOTADB, "the store is damaged or not a Sondeo store: file is not a database");
 	MSG(SQLITE_CANTOPEN, "cannot open the store: unable to open database file");
 	MSG(SQLITE_IOERR, "input/output error on the store: disk I/O error");
-	MSG(SQLITE_IOERR_WRITE, "cannot write the store (disk I/O error): nothing was saved");
-	MSG(SQLITE_IOERR_FSYNC, "cannot write the store (disk I/O error): nothing was saved");
+	MSG(SQLITE_IOERR_WRITE, "cannot write the store (disk I/O error)");
+	MSG(SQLITE_IOERR_FSYNC, "cannot write the store (disk I/O error)");
 	MSG(SQLITE_MISUSE, "store error: bad parameter or other API misuse");
 	/* An I/O error while the disk is full is a failed write. */
 	err[0] = '\0';
 	errno = ENOSPC;
 	CHECK_INT(db_error(NULL, SQLITE_IOERR_SHORT_READ, err, sizeof(err)), -1);
-	CHECK_STR(err, "cannot write the store (disk I/O error): nothing was saved");
+	CHECK_STR(err, "cannot write the store (disk I/O error)");
 #undef MSG
 	/* No buffer: still -1, nothing written. */
 	CHECK_INT(db_error(NULL, SQLITE_FULL, NULL, 0), -1);
