@@ -97,18 +97,93 @@ const char *cli_short_id(const char *id)
 	return s;
 }
 
-/* Appends the JSON string literal at s (just past its opening quote) without its escapes; returns the
- * position after the closing quote, or NULL if it is not a plain string (the caller falls back to jansson). */
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void add_utf8(struct buf *out, unsigned cp)
+{
+	char u[4];
+
+	if (cp < 0x80) {
+		buf_addc(out, (char)cp);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
+		buf_add(out, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		buf_add(out, u, 3);
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f));
+		buf_add(out, u, 4);
+	}
+}
+
+/* Appends the JSON string literal at s (just past its opening quote) with its escapes undone; returns the
+ * position after the closing quote, or NULL if it is malformed (the caller falls back to jansson). */
 static const char *plain_string(const char *s, struct buf *out)
 {
 	const char *q = s;
+	unsigned cp, lo;
 
-	while (*q && *q != '"' && *q != '\\')
-		q++;
-	if (*q != '"')
-		return NULL;
-	buf_add(out, s, (size_t)(q - s));
-	return q + 1;
+	for (;;) {
+		while (*q && *q != '"' && *q != '\\')
+			q++;
+		buf_add(out, s, (size_t)(q - s));
+		if (*q == '"')
+			return q + 1;
+		if (*q != '\\')
+			return NULL;
+		switch (q[1]) {
+		case '"': case '\\': case '/': buf_addc(out, q[1]); break;
+		case 'n': buf_addc(out, '\n'); break;
+		case 't': buf_addc(out, '\t'); break;
+		case 'r': buf_addc(out, '\r'); break;
+		case 'b': buf_addc(out, '\b'); break;
+		case 'f': buf_addc(out, '\f'); break;
+		case 'u':
+			if (hex4(q + 2, &cp) < 0)
+				return NULL;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				/* A surrogate pair encodes one code point beyond the first plane. */
+				if (q[6] != '\\' || q[7] != 'u' || hex4(q + 8, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+					return NULL;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				q += 6;
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				return NULL;
+			}
+			if (cp == 0)
+				return NULL;
+			add_utf8(out, cp);
+			q += 4;
+			break;
+		default:
+			return NULL;
+		}
+		q += 2;
+		s = q;
+	}
 }
 
 void cli_plain_text(const char *json_text, struct buf *out)
@@ -117,8 +192,8 @@ void cli_plain_text(const char *json_text, struct buf *out)
 	size_t mark = out->len;
 	json_t *v;
 
-	/* Stored answers are canonical JSON; most are strings, numbers or arrays of choice names without escapes,
-	 * which need no parser. */
+	/* Stored answers are canonical JSON: strings, numbers, or arrays of choice names, read here without a
+	 * parser; anything else goes to jansson. */
 	if (*p == '"') {
 		if ((p = plain_string(p + 1, out)) && !*p)
 			return;

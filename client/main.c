@@ -38,6 +38,18 @@ static void usage(FILE *out)
 	      "else $XDG_DATA_HOME/sondeo, else ~/.local/share/sondeo.\n", out);
 }
 
+/* "FR", "fr-FR" or "fr_FR" -> "fr": forms name their languages by lowercase code. */
+static const char *lang_code(const char *l)
+{
+	static char code[16];
+	size_t i;
+
+	for (i = 0; l[i] && l[i] != '_' && l[i] != '-' && l[i] != '.' && i + 1 < sizeof(code); i++)
+		code[i] = (char)(l[i] >= 'A' && l[i] <= 'Z' ? l[i] - 'A' + 'a' : l[i]);
+	code[i] = '\0';
+	return i ? code : "en";
+}
+
 /* LANG=fr_FR.UTF-8 -> "fr"; C or POSIX -> "en". */
 static const char *lang_from_env(void)
 {
@@ -75,7 +87,12 @@ int main(int argc, char **argv)
 	while (a < argc && argv[a][0] == '-') {
 		const char *o = argv[a];
 
-		if ((!strcmp(o, "--store") || !strcmp(o, "--lang")) && a + 1 < argc) {
+		if ((!strcmp(o, "--store") || !strcmp(o, "--lang")) && a + 1 >= argc) {
+			fprintf(stderr, "sondeo: option '%s' needs a value\n", o);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(o, "--store") || !strcmp(o, "--lang")) {
 			if (o[2] == 's')
 				store = argv[a + 1];
 			else
@@ -127,6 +144,7 @@ int main(int argc, char **argv)
 		cli.store_dir = store ? xstrdup(store) : store_default_dir();
 		if (!cli.lang)
 			cli.lang = lang_from_env();
+		cli.lang = lang_code(cli.lang);
 		cli.cmd = commands[i].name;
 		cli.usage = commands[i].usage;
 		r = commands[i].fn(&cli, argc - a, argv + a);

@@ -154,6 +154,23 @@ static uint64_t meta_u64(struct store *s, const char *key)
 	return meta_get(s, key, num, sizeof(num)) == 0 ? strtoull(num, NULL, 10) : 0;
 }
 
+/* Refuses a store made by another version of sondeo, before anything is prepared against its tables. */
+static int check_schema(sqlite3 *db, const char *dir, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", NULL, 0);
+	long long v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (v < 0)
+		return errf(err, errlen, "'%s' is not a Sondeo store", dir);
+	if (v != STORE_SCHEMA)
+		return errf(err, errlen, "the store in '%s' has layout %lld; this sondeo reads layout %d", dir, v,
+			    STORE_SCHEMA);
+	return 0;
+}
+
 /* Opens the database and prepares everything; the schema must exist unless creating. */
 static struct store *open_db(const char *dir, int create, char *err, size_t errlen)
 {
@@ -167,6 +184,8 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 	if (!s->db)
 		goto fail;
 	if (create && (merge_schema(s->db, err, errlen) < 0 || db_exec(s->db, schema, err, errlen) < 0))
+		goto fail;
+	if (!create && check_schema(s->db, dir, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < S_COUNT; i++)
 		if (!(s->st[i] = db_prepare(s->db, sql[i], err, errlen)))
