@@ -11,7 +11,7 @@ MODE ?= release
 B := build/$(MODE)
 
 PKGS := sqlite3 libsodium jansson zlib
-WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2 -Wno-format-nonliteral
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iclient -I$(B)/gen
 
 ifeq ($(MODE),test)
@@ -78,7 +78,7 @@ test: deps
 
 # The merge convergence property over many more seeds than make test runs.
 soak: deps
-	@$(MAKE) --no-print-directory MODE=test $(B:release=test)/tests/test_merge
+	@$(MAKE) --no-print-directory MODE=test build/test/tests/test_merge
 	SONDEO_SOAK_SEEDS=$${SEEDS:-20000} build/test/tests/test_merge
 
 demo: all

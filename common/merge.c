@@ -341,6 +341,17 @@ static sqlite3_int64 insert_op(struct merge *m, const struct op *op, sqlite3_int
 	return id;
 }
 
+static int add_head(struct merge *m, sqlite3_int64 rid, const char *field, sqlite3_int64 op, char *err,
+		    size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_ADD_HEAD];
+
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	sqlite3_bind_int64(s, 3, op);
+	return db_step_done(s, err, errlen);
+}
+
 /* Recounts the record's conflicts and its deleted flag. */
 static int summarise(struct merge *m, sqlite3_int64 rid, char *err, size_t errlen)
 {
@@ -447,14 +458,8 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	/* This op is a head unless an op that arrived earlier already names it. */
 	if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
 		return MERGE_ERROR;
-	if (!named) {
-		s = m->st[S_ADD_HEAD];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, op->field);
-		sqlite3_bind_int64(s, 3, id);
-		if (db_step_done(s, err, errlen) < 0)
-			return MERGE_ERROR;
-	}
+	if (!named && add_head(m, rid, op->field, id, err, errlen) < 0)
+		return MERGE_ERROR;
 	if (refresh_field(m, rid, op->field, err, errlen) < 0 || summarise(m, rid, err, errlen) < 0)
 		return MERGE_ERROR;
 	return MERGE_NEW;
@@ -525,11 +530,7 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 		db_bind_text(s, 2, op->field);
 		if (nbase && db_step_done(s, err, errlen) < 0)
 			return MERGE_ERROR;
-		s = m->st[S_ADD_HEAD];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, op->field);
-		sqlite3_bind_int64(s, 3, id);
-		if (db_step_done(s, err, errlen) < 0)
+		if (add_head(m, rid, op->field, id, err, errlen) < 0)
 			return MERGE_ERROR;
 		s = m->st[S_SET_FIELD];
 		sqlite3_bind_int64(s, 1, rid);

@@ -210,31 +210,6 @@ static void test_readonly_flag(void)
 
 /* A store file without write permission opens (SQLite falls back to reading) and the first write says it is
  * read-only. Root ignores file permissions, so this test only runs for other users. */
-static void test_readonly_file(void)
-{
-	char err[256] = "";
-	sqlite3 *db;
-
-	if (geteuid() == 0) {
-		printf("# test_readonly_file: skipped when running as root (permissions do not apply)\n");
-		return;
-	}
-	make_store("perm.db");
-	if (chmod(in_dir("perm.db"), 0444) < 0)
-		die("chmod", strerror(errno));
-	db = db_open(in_dir("perm.db"), 0, err, sizeof(err));
-	CHECK(db != NULL);
-	CHECK_STR(err, "");
-	if (db) {
-		CHECK_STR(one(db, "SELECT a FROM t"), "x");
-		CHECK_INT(db_exec(db, "INSERT INTO t VALUES('y')", err, sizeof(err)), -1);
-		CHECK_STR(err, READONLY_MSG);
-		CHECK_STR(one(db, "SELECT count(*) FROM t"), "1");
-		db_close(db);
-	}
-	remove_store("perm.db");
-}
-
 static void test_step_done(void)
 {
 	char err[256] = "";
@@ -378,7 +353,6 @@ int main(void)
 	RUN(test_open_not_a_database);
 	RUN(test_busy);
 	RUN(test_readonly_flag);
-	RUN(test_readonly_file);
 	RUN(test_step_done);
 	RUN(test_text);
 	RUN(test_error_messages);
