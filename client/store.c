@@ -535,7 +535,15 @@ static void json_string_lit(struct buf *b, const char *s)
 	buf_addc(b, '"');
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f"
+				     "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
 
+		/* Most text needs no escape: copy it in runs. */
+		if (run) {
+			buf_add(b, s, run);
+			s += run - 1;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			buf_addc(b, '\\');
 			buf_addc(b, (char)c);

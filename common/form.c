@@ -749,7 +749,8 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 	if (i == n)
 		return 0;
 	if (q->type == FT_TEXT) {
-		*out = json_stringn(s, n);
+		/* Checked as UTF-8 above: no need for jansson to check it again. */
+		*out = json_stringn_nocheck(s, n);
 		return 0;
 	}
 	/* other types ignore surrounding blanks */
