@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "db.h"
 #include "hlc.h"
+#include "jsonc.h"
 #include "keys.h"
 #include "util.h"
 #include "banned.h"
@@ -527,71 +528,6 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
 	return 0;
 }
 
-/* Appends s as a JSON string literal, escaped as jansson escapes it. */
-static void json_string_lit(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		size_t run = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f"
-				     "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
-
-		/* Most text needs no escape: copy it in runs. */
-		if (run) {
-			buf_add(b, s, run);
-			s += run - 1;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
-		} else if (c < 0x20) {
-			const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" :
-					  c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
-
-			if (esc) {
-				buf_adds(b, esc);
-			} else {
-				buf_adds(b, "\\u00");
-				buf_addc(b, hex[c >> 4]);
-				buf_addc(b, hex[c & 15]);
-			}
-		} else {
-			buf_addc(b, (char)c);
-		}
-	}
-	buf_addc(b, '"');
-}
-
-/* The canonical JSON text of an answer (caller frees), NULL if it cannot be encoded. Strings and arrays of
- * strings, nearly every answer, are written here; numbers go through jansson for its number format. */
-static char *value_json(const json_t *v)
-{
-	struct buf b = BUF_INIT((size_t)FORM_MAX_ANSWER * 8);
-	size_t i;
-
-	if (json_is_string(v)) {
-		json_string_lit(&b, json_string_value(v));
-	} else if (json_is_array(v)) {
-		buf_addc(&b, '[');
-		for (i = 0; i < json_array_size(v); i++) {
-			if (!json_is_string(json_array_get(v, i))) {
-				buf_release(&b);
-				return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-			}
-			if (i)
-				buf_addc(&b, ',');
-			json_string_lit(&b, json_string_value(json_array_get(v, i)));
-		}
-		buf_addc(&b, ']');
-	} else {
-		return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-	}
-	return buf_detach(&b, NULL);
-}
-
 /* Collects the heads of a field as an op's base. */
 static void add_base(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
 {
@@ -647,7 +583,7 @@ int store_add(struct store *s, const struct form *f, const json_t *answers, int 
 		const json_t *v = json_object_get(answers, form_question(f, i)->name);
 
 		if (v && !json_is_null(v) &&
-		    !(values[i] = value_json(v))) {
+		    !(values[i] = jsonc_dumps(v))) {
 			errf(err, errlen, "cannot encode the answer to '%s'", form_question(f, i)->name);
 			goto out;
 		}
@@ -674,7 +610,7 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 	      char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_FIELD_GET];
-	char *text = value ? value_json(value) : NULL;
+	char *text = value ? jsonc_dumps(value) : NULL;
 	int rc, unchanged, r = -1;
 
 	if (value && !text)

@@ -1,0 +1,19 @@
+/* jsonc.h - canonical JSON text for answer values, the same bytes on every device and server.
+ *
+ * Compact, no spaces; strings with only '"', '\\' and control characters escaped (\n \t \r \b \f, others
+ * \u00XX), UTF-8 kept as it is; integers in decimal; reals as jansson writes them with 17 significant digits;
+ * objects with their keys sorted. Two replicas holding the same value hold the same text, so an op can be
+ * compared byte for byte. */
+#ifndef SONDEO_JSONC_H
+#define SONDEO_JSONC_H
+
+#include <jansson.h>
+
+#include "buf.h"
+
+/* Appends the canonical text of v to b. 0, or -1 if it does not fit b's cap or v cannot be encoded. */
+int jsonc_append(struct buf *b, const json_t *v);
+/* The canonical text of v, a new string the caller frees; NULL on failure. */
+char *jsonc_dumps(const json_t *v);
+
+#endif
