@@ -12,7 +12,7 @@ B := build/$(MODE)
 
 PKGS := sqlite3 libsodium jansson zlib
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
-BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iclient -I$(B)/gen
+BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iproto -Iclient -I$(B)/gen
 
 ifeq ($(MODE),test)
   OPT := -O1 -Werror -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -25,7 +25,7 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lutil -lm $(LDLIBS)
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FORMS := forms/partnership.json
