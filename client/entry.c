@@ -256,7 +256,9 @@ static int load_json(const struct form *f, const char *path, const char *data, s
 	int errors = 0;
 
 	if (!root) {
-		fprintf(stderr, "%s:%d:%d: %s\n", path, je.line, je.column, je.text);
+		/* jansson names its own flag here; people need to know what is in their file. */
+		fprintf(stderr, "%s:%d:%d: %s\n", path, je.line, je.column,
+			strstr(je.text, "JSON_ALLOW_NUL") ? "a NUL character (\\u0000) is not allowed in text" : je.text);
 		return 1;
 	}
 	if (json_is_object(root)) {
