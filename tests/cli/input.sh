@@ -243,7 +243,7 @@ run "$SONDEO" new --from nul.json
 refused "nul.json:1: contains a NUL byte (byte 20)"
 printf '{"partner_name": "A\\u0000B"}\n' >nulescape.json
 run "$SONDEO" new --from nulescape.json
-refused "nulescape.json:1:"
+refused "nulescape.json:1:27: a NUL character (\\u0000) is not allowed in text"
 
 t "an answer longer than 64 KiB, in --set, CSV and JSON"
 long=$(head -c 65537 /dev/zero | tr '\0' x)
