@@ -1,8 +1,9 @@
 # Sondeo - offline-first field surveys.
-#   make            build bin/sondeo
+#   make            build bin/sondeo and bin/sondeod
 #   make test       build with -Werror and sanitizers, run every test, end with "N passed, N failed"
 #   make demo       the offline story on the built-in form, in a temporary store
 #   make bench      benchmarks, with this machine's own baseline beside them
+#   make fuzz       the change-set fuzz target under clang's libFuzzer for FUZZ_SECONDS (default 60)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 
 PREFIX ?= /usr/local
@@ -22,24 +23,28 @@ else
   LDOPT :=
 endif
 
-CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lutil -lm $(LDLIBS)
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) -lutil -lm $(LDLIBS)
+# sondeod needs no terminal (-lutil) but serves HTTP with worker threads.
+SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) -lpthread -lm $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)
+SERVER_SRC := $(wildcard server/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FORMS := forms/partnership.json
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o
+SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN := $(B)/tests/ptyrun
 
-.PHONY: all deps test demo bench install clean check-build soak
+.PHONY: all deps test demo bench install clean check-build soak fuzz
 .SUFFIXES:
 
 all: deps
-	@$(MAKE) --no-print-directory MODE=release bin/sondeo
+	@$(MAKE) --no-print-directory MODE=release bin/sondeo bin/sondeod
 
 deps:
 	@sh scripts/deps.sh
@@ -50,6 +55,13 @@ bin/sondeo: $(B)/sondeo
 
 $(B)/sondeo: $(CLIENT_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDOPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+bin/sondeod: $(B)/sondeod
+	@mkdir -p bin
+	cp $< $@
+
+$(B)/sondeod: $(SERVER_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDOPT) $(LDFLAGS) -o $@ $^ $(SERVER_LDLIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,11 +78,22 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
+# The server store's tests link the store itself; its header lives in server/.
+$(B)/tests/test_sstore: $(B)/server/sstore.o
+$(B)/tests/test_sstore: CFLAGS_ALL += -Iserver
+
 $(B)/tests/ptyrun: tests/ptyrun.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS) -lutil
 
-check-build: $(B)/sondeo $(UNIT_BIN) $(TOOL_BIN)
+# The fuzz target replayed over its corpus by a plain main(), so that it builds and runs without libFuzzer
+# (tests/cli/fuzz-replay.sh).
+$(B)/tests/fuzz_changeset_replay: tests/fuzz/fuzz_changeset.c tests/fuzz/replay.c $(COMMON_OBJ) \
+		$(B)/gen/builtin_forms.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
+check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build
@@ -81,6 +104,25 @@ soak: deps
 	@$(MAKE) --no-print-directory MODE=test build/test/tests/test_merge
 	SONDEO_SOAK_SEEDS=$${SEEDS:-20000} build/test/tests/test_merge
 
+# Fuzzing with clang's libFuzzer, ASan and UBSan. The seeds are copied into build/fuzz/corpus/changeset, which
+# keeps what the fuzzer finds between runs; crashes are written to build/fuzz/ (copy the small ones into the
+# seed corpus once fixed, and tests/cli/fuzz-replay.sh replays them for ever).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= /usr/bin/clang
+FUZZ_FLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Icommon -Iproto \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+build/fuzz/fuzz_changeset: tests/fuzz/fuzz_changeset.c $(COMMON_SRC) $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_changeset.c \
+		$(COMMON_SRC) $(LDLIBS_ALL)
+
+fuzz: build/fuzz/fuzz_changeset
+	@mkdir -p build/fuzz/corpus/changeset
+	cp tests/fuzz/corpus/changeset/* build/fuzz/corpus/changeset/
+	build/fuzz/fuzz_changeset -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-dict=tests/fuzz/changeset.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus/changeset
+
 demo: all
 	@sh scripts/demo.sh bin/sondeo
 
@@ -88,9 +130,11 @@ bench: all
 	@sh bench/run.sh bin/sondeo
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 bin/sondeo $(DESTDIR)$(PREFIX)/bin/sondeo
+	install -m 0755 bin/sondeod $(DESTDIR)$(PREFIX)/bin/sondeod
 	install -m 0644 docs/sondeo.1 $(DESTDIR)$(PREFIX)/share/man/man1/sondeo.1
+	install -m 0644 docs/sondeod.8 $(DESTDIR)$(PREFIX)/share/man/man8/sondeod.8
 
 clean:
 	rm -rf build bin

@@ -1,7 +1,8 @@
 /* cli.h - what every sondeo command shares: the command table, options, opening the store, messages.
  *
  * Commands are `int cmd_NAME(struct cli *cli, int argc, char **argv)`, one per file, listed in main.c. They
- * return an exit status: 0 done, 1 failed (a message was printed and nothing was changed), 2 usage error. Only
+ * return an exit status: 0 done, 1 failed (a message was printed and nothing was changed), 2 usage error,
+ * 3 the server could not be reached. Only
  * commands print; modules below them report through err buffers. */
 #ifndef SONDEO_CLI_H
 #define SONDEO_CLI_H
@@ -12,7 +13,7 @@
 #include "buf.h"
 #include "store.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
 struct cli {
 	char *store_dir;       /* --store, else the default; owned */
@@ -29,6 +30,7 @@ struct cmd {
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_enrol(struct cli *cli, int argc, char **argv);
 int cmd_forms(struct cli *cli, int argc, char **argv);
 int cmd_form(struct cli *cli, int argc, char **argv);
 int cmd_new(struct cli *cli, int argc, char **argv);

@@ -8,11 +8,14 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "net.h"
 #include "util.h"
 #include "banned.h"
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, "create this device's store and key pair", "init [--name NAME]" },
+	{ "enrol", cmd_enrol, "register this device with a server and get its forms",
+	  "enrol URL CODE [--cacert FILE] [--verbose]" },
 	{ "forms", cmd_forms, "list the installed forms", "forms [--json]" },
 	{ "form", cmd_form, "show or import a form", "form show ID [--version V] [--json]\n"
 	  "       sondeo form import FILE.json" },
@@ -79,8 +82,8 @@ int main(int argc, char **argv)
 	/* One thread, one connection: SQLite's allocation statistics and mutexes are pure cost here. */
 	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	if (sodium_init() < 0) {
-		fputs("sondeo: cannot initialise libsodium\n", stderr);
+	if (sodium_init() < 0 || net_init() < 0) {
+		fputs("sondeo: cannot initialise libsodium or libcurl\n", stderr);
 		return EXIT_FAIL;
 	}
 	/* Global options come before the command. */

@@ -65,6 +65,7 @@ struct store {
 	char *name;
 	uint64_t next_seq;   /* loaded by store_begin, saved by store_commit */
 	uint64_t last_hlc;
+	struct keys *keys;   /* loaded on first use */
 	struct op *ops;      /* room for one record's first ops, reused: an op carries its whole base */
 	size_t ops_cap;
 	sqlite3_stmt *st[S_COUNT];
@@ -298,6 +299,7 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->st[i]);
 	if (s->db)
 		db_close(s->db);
+	keys_free(s->keys);
 	free(s->ops);
 	free(s->dir);
 	free(s->name);
@@ -309,6 +311,28 @@ const char *store_dir(const struct store *s) { return s->dir; }
 const char *store_device(const struct store *s) { return s->device; }
 const char *store_name(struct store *s) { return s->name; }
 struct merge *store_merge(struct store *s) { return s->merge; }
+
+const struct keys *store_keys(struct store *s, char *err, size_t errlen)
+{
+	char *path;
+
+	if (s->keys)
+		return s->keys;
+	path = path_in(s->dir, "device.key");
+	s->keys = keys_load(path, err, errlen);
+	free(path);
+	return s->keys;
+}
+
+int store_meta_get(struct store *s, const char *key, char *out, size_t n)
+{
+	return meta_get(s, key, out, n);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value, char *err, size_t errlen)
+{
+	return meta_set(s, key, value, err, errlen);
+}
 
 int store_begin(struct store *s, char *err, size_t errlen)
 {

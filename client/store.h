@@ -43,6 +43,13 @@ const char *store_device(const struct store *s);
 const char *store_name(struct store *s);
 struct merge *store_merge(struct store *s);
 
+/* The device's key pair, loaded on first use and wiped at close. NULL with err if it cannot be read. */
+const struct keys *store_keys(struct store *s, char *err, size_t errlen);
+/* Settings kept in the store (the server's address and key after enrolment...). store_meta_get copies the
+ * value into out and returns 0, or -1 if there is none; store_meta_set belongs in a transaction. */
+int store_meta_get(struct store *s, const char *key, char *out, size_t n);
+int store_meta_set(struct store *s, const char *key, const char *value, char *err, size_t errlen);
+
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_commit(struct store *s, char *err, size_t errlen);
 void store_rollback(struct store *s);

@@ -49,7 +49,8 @@ int buf_grow(struct buf *b, size_t extra)
 	n = b->alloc ? b->alloc : 64;
 	while (n < want)
 		n = n > SIZE_MAX / 2 ? want : n * 2;
-	if (n > b->max + 1)
+	/* max + 1 wraps for a buffer without a real cap. */
+	if (b->max < SIZE_MAX && n > b->max + 1)
 		n = b->max + 1;
 	p = realloc(b->alloc ? b->data : NULL, n);
 	if (!p)

@@ -20,8 +20,9 @@ ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcode=99"
 UBSAN_OPTIONS="halt_on_error=1:abort_on_error=0:print_stacktrace=1:exitcode=99"
 LSAN_OPTIONS="exitcode=99"
 SONDEO="$BUILD/sondeo"
+SONDEOD="$BUILD/sondeod"
 PTYRUN="$BUILD/tests/ptyrun"
-export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO PTYRUN TOP
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO SONDEOD PTYRUN TOP
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""

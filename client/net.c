@@ -1,0 +1,123 @@
+/* net.c - the client's HTTP exchanges, through libcurl. */
+#include "net.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "util.h"
+#include "banned.h"
+
+int net_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct net_response *rs = ctx;
+
+	/* Returning less than given makes libcurl stop with CURLE_WRITE_ERROR: the cap was reached. */
+	return buf_add(&rs->body, data, size * n) < 0 ? 0 : size * n;
+}
+
+/* Keeps the two headers the protocol reads. */
+static size_t on_header(char *line, size_t size, size_t n, void *ctx)
+{
+	struct net_response *rs = ctx;
+	size_t len = size * n;
+	char *dst = NULL;
+	size_t cap = 0, skip = 0;
+
+	if (len > 15 && !strncasecmp(line, "Sondeo-Time:", 12))
+		dst = rs->time, cap = sizeof(rs->time), skip = 12;
+	else if (len > 20 && !strncasecmp(line, "Sondeo-Signature:", 17))
+		dst = rs->signature, cap = sizeof(rs->signature), skip = 17;
+	if (dst) {
+		size_t i = skip, k = 0;
+
+		while (i < len && line[i] == ' ')
+			i++;
+		while (i < len && line[i] != '\r' && line[i] != '\n' && k + 1 < cap)
+			dst[k++] = line[i++];
+		dst[k] = '\0';
+	}
+	return len;
+}
+
+enum net_status net_send(const struct net_request *rq, struct net_response *rs, char *err, size_t errlen)
+{
+	struct curl_slist *hdrs = NULL;
+	char ctype[128], errbuf[CURL_ERROR_SIZE] = "";
+	enum net_status st = NET_OK;
+	CURLcode rc;
+	CURL *c;
+	int i;
+
+	rs->status = 0;
+	rs->time[0] = rs->signature[0] = '\0';
+	buf_init(&rs->body, NET_MAX_RESPONSE);
+	c = curl_easy_init();
+	if (!c)
+		return errf(err, errlen, "cannot start libcurl"), NET_FAILED;
+	curl_easy_setopt(c, CURLOPT_URL, rq->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, rq->timeout_s ? rq->timeout_s : 60L);
+	/* A link that stalls below 100 bytes a second for 30 seconds is a dead link. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 100L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "sondeo/0.1");
+	if (rq->cacert)
+		curl_easy_setopt(c, CURLOPT_CAINFO, rq->cacert);
+	if (rq->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	}
+	if (rq->content_type) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", rq->content_type);
+		hdrs = curl_slist_append(hdrs, ctype);
+	}
+	/* No "Expect: 100-continue" round trip: change sets are small and links are slow. */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	for (i = 0; i < NET_MAX_HEADERS && rq->headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, rq->headers[i]);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	switch (rc) {
+	case CURLE_OK:
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY: case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		st = NET_UNREACHABLE;
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CONNECT_ERROR: case CURLE_SSL_CACERT_BADFILE:
+		st = NET_TLS;
+		break;
+	case CURLE_WRITE_ERROR:
+		st = NET_TOO_LARGE;
+		break;
+	default:
+		st = NET_FAILED;
+	}
+	if (st != NET_OK)
+		errf(err, errlen, "%s: %s", rq->url, *errbuf ? errbuf : curl_easy_strerror(rc));
+	if (rq->verbose)
+		fprintf(stderr, "> %s %s (%zu bytes) -> %ld (%zu bytes)%s%s\n", rq->method, rq->url, rq->body_len,
+			rs->status, rs->body.len, st == NET_OK ? "" : ": ", st == NET_OK ? "" : err);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return st;
+}

@@ -1,0 +1,48 @@
+/* net.h - the client's HTTP exchanges with a server, through libcurl.
+ *
+ * One request at a time, with a connect timeout and a low-speed timeout (so a dead link fails in seconds,
+ * not minutes), the proxy settings of the environment (libcurl's own http_proxy/https_proxy handling), an
+ * optional CA file for servers with their own certificate, and a response body capped in a buf. */
+#ifndef SONDEO_NET_H
+#define SONDEO_NET_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define NET_MAX_RESPONSE ((size_t)64 << 20)
+#define NET_MAX_HEADERS 8
+
+enum net_status {
+	NET_OK = 0,          /* an HTTP answer arrived (any status) */
+	NET_UNREACHABLE,     /* no connection: no network, DNS failure, refused, timed out */
+	NET_TLS,             /* the server's certificate could not be verified */
+	NET_TOO_LARGE,       /* the answer was larger than the cap */
+	NET_FAILED           /* anything else; err says what */
+};
+
+struct net_request {
+	const char *method;                /* "GET", "POST" */
+	const char *url;
+	const void *body;                  /* NULL for none */
+	size_t body_len;
+	const char *content_type;
+	const char *headers[NET_MAX_HEADERS];   /* "Name: value", NULL-terminated */
+	const char *cacert;                /* PEM file, or NULL for the system's */
+	long timeout_s;                    /* whole request; 0: 60 s */
+	int verbose;                       /* print the request and status on stderr */
+};
+
+struct net_response {
+	long status;
+	struct buf body;                   /* capped at NET_MAX_RESPONSE */
+	char time[32];                     /* the Sondeo-Time header, "" if none */
+	char signature[160];               /* the Sondeo-Signature header, "" if none */
+};
+
+/* Initialises libcurl once per process. */
+int net_init(void);
+/* Sends rq and fills rs (whose body the caller releases with buf_release). */
+enum net_status net_send(const struct net_request *rq, struct net_response *rs, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,124 @@
+/* remote.c - signed requests from this device to its server. */
+#include "remote.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "util.h"
+#include "banned.h"
+
+int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen)
+{
+	char pkhex[2 * KEYS_PK_BYTES + 8], off[32];
+
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->verbose = verbose;
+	if (store_meta_get(s, "server_url", r->url, sizeof(r->url)) < 0 ||
+	    store_meta_get(s, "server_key", pkhex, sizeof(pkhex)) < 0 ||
+	    auth_hex_decode(pkhex, r->server_pk, sizeof(r->server_pk)) < 0)
+		return errf(err, errlen, "this device is not enrolled: run sondeo enrol URL CODE");
+	if (store_meta_get(s, "server_cacert", r->cacert, sizeof(r->cacert)) < 0)
+		r->cacert[0] = '\0';
+	if (store_meta_get(s, "clock_offset_ms", off, sizeof(off)) == 0)
+		r->offset_ms = strtoll(off, NULL, 10);
+	return 0;
+}
+
+void remote_error_text(const struct net_response *rs, char *out, size_t n)
+{
+	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
+	const char *m = json_string_value(json_object_get(j, "message"));
+
+	if (m)
+		snprintf(out, n, "%s", m);
+	else
+		snprintf(out, n, "the server answered HTTP %ld", rs->status);
+	json_decref(j);
+}
+
+static int is_clock_skew(const struct net_response *rs)
+{
+	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	int skew = rs->status == 401 && e && !strcmp(e, "clock_skew") && rs->time[0];
+
+	json_decref(j);
+	return skew;
+}
+
+static enum net_status send_signed(struct remote *r, const struct keys *k, const char *method, const char *path,
+				   const void *body, size_t body_len, const char *content_type,
+				   char nonce[AUTH_NONCE_HEXLEN + 1], struct net_response *rs, char *err, size_t errlen)
+{
+	char url[2048], h_dev[64], h_time[64], h_nonce[64], h_sig[160], sig[AUTH_SIG_HEXLEN + 1];
+	char id[KEYS_ID_STRLEN + 1];
+	struct net_request rq;
+	uint64_t t = (uint64_t)((long long)now_ms() + r->offset_ms);
+
+	auth_new_nonce(nonce);
+	if (auth_sign_request(k, method, path, body, body_len, t, nonce, sig, err, errlen) < 0)
+		return NET_FAILED;
+	keys_id(keys_public(k), id);
+	snprintf(url, sizeof(url), "%s%s", r->url, path);
+	snprintf(h_dev, sizeof(h_dev), "Sondeo-Device: %s", id);
+	snprintf(h_time, sizeof(h_time), "Sondeo-Time: %llu", (unsigned long long)t);
+	snprintf(h_nonce, sizeof(h_nonce), "Sondeo-Nonce: %s", nonce);
+	snprintf(h_sig, sizeof(h_sig), "Sondeo-Signature: %s", sig);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.url = url;
+	rq.body = body;
+	rq.body_len = body_len;
+	rq.content_type = content_type;
+	rq.headers[0] = h_dev;
+	rq.headers[1] = h_time;
+	rq.headers[2] = h_nonce;
+	rq.headers[3] = h_sig;
+	rq.cacert = r->cacert[0] ? r->cacert : NULL;
+	rq.verbose = r->verbose;
+	return net_send(&rq, rs, err, errlen);
+}
+
+enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
+			    size_t body_len, const char *content_type, int want_signed, struct net_response *rs,
+			    char *err, size_t errlen)
+{
+	const struct keys *k = store_keys(r->s, err, errlen);
+	char nonce[AUTH_NONCE_HEXLEN + 1];
+	enum net_status st;
+
+	if (!k)
+		return NET_FAILED;
+	st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
+	if (st == NET_OK && is_clock_skew(rs)) {
+		/* This device's clock is wrong: adopt the server's time, remember the offset, try once more. */
+		uint64_t server_time;
+		char off[32], e2[256];
+
+		if (auth_time_parse(rs->time, &server_time) == 0) {
+			r->offset_ms = (long long)server_time - (long long)now_ms();
+			snprintf(off, sizeof(off), "%lld", r->offset_ms);
+			if (store_begin(r->s, e2, sizeof(e2)) == 0 &&
+			    (store_meta_set(r->s, "clock_offset_ms", off, e2, sizeof(e2)) < 0 ||
+			     store_commit(r->s, e2, sizeof(e2)) < 0))
+				store_rollback(r->s);
+			if (r->verbose)
+				fprintf(stderr, "> the device's clock is %lld s off the server's: corrected\n",
+					r->offset_ms / 1000);
+			buf_release(&rs->body);
+			st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
+		}
+	}
+	if (st == NET_OK && want_signed && rs->status == 200 &&
+	    auth_verify_response(r->server_pk, nonce, rs->body.data, rs->body.len, rs->signature) < 0) {
+		errf(err, errlen, "the answer from %s is not signed by the server this device enrolled with", r->url);
+		return NET_FAILED;
+	}
+	return st;
+}

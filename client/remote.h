@@ -1,0 +1,31 @@
+/* remote.h - signed requests from this device to the server it is enrolled with (PROTOCOL.md, "Signed
+ * requests" and "Signed responses").
+ *
+ * The server's address, its pinned key and the CA file come from the store. A request refused for clock skew
+ * is retried once with the offset the server's time shows, and the offset is remembered. */
+#ifndef SONDEO_REMOTE_H
+#define SONDEO_REMOTE_H
+
+#include "net.h"
+#include "store.h"
+
+struct remote {
+	struct store *s;
+	char url[1024];              /* the server's base URL, no trailing slash */
+	unsigned char server_pk[KEYS_PK_BYTES];
+	char cacert[1024];           /* "" for the system's */
+	long long offset_ms;         /* added to our clock to match the server's */
+	int verbose;
+};
+
+/* Loads the enrolment from the store. -1 with err if the device is not enrolled. */
+int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen);
+/* Sends a signed request for path ("/v1/..."); on a 200 whose response must be signed (want_signed), checks
+ * the signature with the pinned key. Returns the net status; an unverifiable answer is NET_FAILED with err. */
+enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
+			    size_t body_len, const char *content_type, int want_signed, struct net_response *rs,
+			    char *err, size_t errlen);
+/* The error message of a JSON error body ({"error": ..., "message": ...}), or a short description. */
+void remote_error_text(const struct net_response *rs, char *out, size_t n);
+
+#endif

@@ -1,0 +1,42 @@
+/* api-forms.c - GET /v1/forms: the published forms, each at its newest version, signed for the device. */
+#include <sodium.h>
+#include <string.h>
+
+#include "auth.h"
+#include "srv.h"
+#include "banned.h"
+
+static void add_form(void *ctx, const char *id, const char *version, const char *json)
+{
+	json_t *forms = ctx, *def = json_loads(json, 0, NULL);
+
+	(void)id;
+	(void)version;
+	if (def)
+		json_array_append_new(forms, def);
+}
+
+void api_forms(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_device d;
+	char err[512], sig[AUTH_SIG_HEXLEN + 1];
+	json_t *forms;
+
+	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
+		return;
+	forms = json_array();
+	if (sstore_form_list(s, add_form, forms, err, sizeof(err)) < 0) {
+		json_decref(forms);
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return;
+	}
+	http_reply_json(rs, 200, json_pack("{s:o}", "forms", forms));
+	/* Signed over the exact bytes sent, bound to the request's nonce. */
+	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig,
+			       err, sizeof(err)) < 0) {
+		http_reply_error(rs, 500, "internal", "%s", err);
+		return;
+	}
+	http_add_header(rs, "Sondeo-Signature", sig);
+}

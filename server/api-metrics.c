@@ -1,0 +1,33 @@
+/* api-metrics.c - GET /metrics: counters in the Prometheus text format. */
+#include <stdio.h>
+
+#include "srv.h"
+#include "banned.h"
+
+void api_metrics(struct http_request *rq, struct http_response *rs)
+{
+	struct srv *srv = rq->app;
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_stats st;
+	char err[256];
+
+	if (!s)
+		return;
+	if (sstore_stats(s, &st, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return;
+	}
+	rs->status = 200;
+	rs->type = "text/plain; version=0.0.4";
+	http_metrics(srv->http, &rs->body);
+	buf_printf(&rs->body,
+		   "# HELP sondeod_ops_merged_total Ops held, from every device.\n"
+		   "# TYPE sondeod_ops_merged_total counter\nsondeod_ops_merged_total %llu\n"
+		   "# HELP sondeod_conflicts_open Records with a field in conflict.\n"
+		   "# TYPE sondeod_conflicts_open gauge\nsondeod_conflicts_open %llu\n"
+		   "# HELP sondeod_devices Enrolled devices, and those revoked.\n"
+		   "# TYPE sondeod_devices gauge\nsondeod_devices{state=\"active\"} %llu\n"
+		   "sondeod_devices{state=\"revoked\"} %llu\n",
+		   (unsigned long long)st.ops, (unsigned long long)st.conflicts,
+		   (unsigned long long)st.devices_active, (unsigned long long)st.devices_revoked);
+}

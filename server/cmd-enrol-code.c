@@ -1,0 +1,93 @@
+/* cmd-enrol-code.c - sondeod enrol-code: make a one-time code that enrols devices in a region. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "util.h"
+#include "banned.h"
+
+#define MAX_USES 100000
+#define MAX_EXPIRY_MS (365ULL * 24 * 3600 * 1000)
+
+/* "30m", "12h", "7d" -> milliseconds; 0 if not a duration of 1 minute to 365 days. */
+static uint64_t parse_duration(const char *s)
+{
+	uint64_t n = 0, unit;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		n = n * 10 + (uint64_t)(s[i] - '0');
+		if (n > 365ULL * 24 * 60)
+			return 0;
+	}
+	if (i == 0 || !s[i] || s[i + 1])
+		return 0;
+	switch (s[i]) {
+	case 'm': unit = 60ULL * 1000; break;
+	case 'h': unit = 3600ULL * 1000; break;
+	case 'd': unit = 24ULL * 3600 * 1000; break;
+	default: return 0;
+	}
+	n *= unit;
+	return n > MAX_EXPIRY_MS ? 0 : n;
+}
+
+static int valid_region(const char *r)
+{
+	size_t n = strlen(r);
+
+	return n > 0 && n <= SSTORE_MAX_NAME &&
+	       strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+int cmd_enrol_code(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "region", required_argument, NULL, 'r' }, { "uses", required_argument, NULL, 'u' },
+		{ "expires", required_argument, NULL, 'e' }, { 0, 0, 0, 0 }
+	};
+	const char *region = "default", *expires = "7d";
+	char code[32], err[512];
+	unsigned long uses = 1;
+	uint64_t ttl, at;
+	struct sstore *s;
+	char *end;
+	int c;
+
+	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
+		if (c == 'r') {
+			region = optarg;
+		} else if (c == 'e') {
+			expires = optarg;
+		} else if (c == 'u') {
+			if (optarg[0] < '0' || optarg[0] > '9' || strlen(optarg) > 6 ||
+			    (uses = strtoul(optarg, &end, 10), *end) || uses < 1 || uses > MAX_USES)
+				return cli_usage_error(cli, "--uses '%s': give a whole number from 1 to %d", optarg,
+						       MAX_USES);
+		} else {
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (!valid_region(region))
+		return cli_usage_error(cli, "--region '%s': give 1 to %d letters, digits, '_', '.' or '-'", region,
+				       SSTORE_MAX_NAME);
+	if (!(ttl = parse_duration(expires)))
+		return cli_usage_error(cli, "--expires '%s': give a duration such as 30m, 12h or 7d (at most 365d)",
+				       expires);
+	if (!(s = cli_open(cli)))
+		return EXIT_FAIL;
+	at = now_ms() + ttl;
+	if (sstore_code_new(s, region, (unsigned)uses, at, code, sizeof(code), err, sizeof(err)) < 0) {
+		sstore_close(s);
+		return cli_error("%s", err);
+	}
+	sstore_close(s);
+	printf("%s\nregion:  %s\nuses:    %lu\nexpires: %s (in %s)\n", code, region, uses, cli_time(at), expires);
+	fflush(stdout);
+	sodium_memzero(code, sizeof(code));
+	return EXIT_OK;
+}

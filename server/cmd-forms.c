@@ -1,0 +1,96 @@
+/* cmd-forms.c - sondeod forms publish|list: the forms devices receive when they sync. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "form.h"
+#include "banned.h"
+
+#define MAX_FORM_FILE ((size_t)16 << 20)
+
+static int publish(struct cli *cli, const char *path)
+{
+	struct buf b = BUF_INIT(MAX_FORM_FILE);
+	char err[512];
+	struct form *f = NULL;
+	struct sstore *s = NULL;
+	int r = EXIT_FAIL;
+
+	/* The file is checked before the store is opened: a bad form is reported the same way everywhere. */
+	if (buf_read_file(&b, path) < 0) {
+		if (errno == EFBIG)
+			cli_error("cannot read '%s': larger than %zu MiB", path, MAX_FORM_FILE >> 20);
+		else
+			cli_error("cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!(f = form_load(b.data, b.len, err, sizeof(err)))) {
+		cli_error("%s: %s", path, err);
+		goto out;
+	}
+	if (!(s = cli_open(cli)))
+		goto out;
+	if (sstore_form_publish(s, b.data, b.len, err, sizeof(err)) < 0) {
+		cli_error("%s: %s", path, err);
+		goto out;
+	}
+	printf("published form %s version %s (%zu questions)\n", form_id(f), form_version(f), form_count(f));
+	r = EXIT_OK;
+out:
+	sstore_close(s);
+	form_free(f);
+	buf_release(&b);
+	return r;
+}
+
+struct listing {
+	int rows;
+};
+
+static void list_one(void *ctx, const char *id, const char *version, const char *json)
+{
+	struct listing *l = ctx;
+	struct form *f = form_load(json, strlen(json), NULL, 0);
+
+	if (!l->rows++)
+		printf("%-20s %-10s %9s  %s\n", "FORM", "VERSION", "QUESTIONS", "TITLE");
+	if (f)
+		printf("%-20s %-10s %9zu  %s\n", id, version, form_count(f), form_title(f, "en"));
+	else
+		printf("%-20s %-10s %9s  %s\n", id, version, "?", "(damaged definition)");
+	form_free(f);
+}
+
+int cmd_forms(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { 0, 0, 0, 0 } };
+	struct listing l = { 0 };
+	struct sstore *s;
+	char err[512];
+	int c, r;
+
+	if ((c = cli_getopt(cli, argc, argv, opts)) != -1)
+		return EXIT_USAGE;
+	if (optind < argc && !strcmp(argv[optind], "publish")) {
+		if (optind + 2 != argc)
+			return cli_usage_error(cli, "publish takes one FILE.json");
+		return publish(cli, argv[optind + 1]);
+	}
+	if (optind >= argc)
+		return cli_usage_error(cli, "expected 'publish FILE.json' or 'list'");
+	if (strcmp(argv[optind], "list"))
+		return cli_usage_error(cli, "expected 'publish FILE.json' or 'list', not '%s'", argv[optind]);
+	if (optind + 1 < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (!(s = cli_open(cli)))
+		return EXIT_FAIL;
+	r = sstore_form_list(s, list_one, &l, err, sizeof(err));
+	sstore_close(s);
+	if (r < 0)
+		return cli_error("%s", err);
+	if (!l.rows)
+		puts("no forms published");
+	return EXIT_OK;
+}

@@ -1,0 +1,40 @@
+/* cmd-init.c - sondeod init: create the data directory, the server's key pair and the admin account. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "banned.h"
+
+int cmd_init(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { 0, 0, 0, 0 } };
+	char password[32], err[512], fp[KEYS_ID_STRLEN + 1], where[PATH_MAX];
+	struct sstore *s;
+	int c, r = EXIT_OK;
+
+	if ((c = cli_getopt(cli, argc, argv, opts)) != -1)
+		return EXIT_USAGE;
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (sstore_init(cli->data_dir, password, sizeof(password), err, sizeof(err)) < 0)
+		return cli_error("%s", err);
+	if (!realpath(cli->data_dir, where))
+		snprintf(where, sizeof(where), "%s", cli->data_dir);
+	printf("created sondeod data in %s\n", where);
+	/* The fingerprint is read back through the store, as every later command will see the key. */
+	if ((s = cli_open(cli))) {
+		keys_id(keys_public(sstore_keys(s)), fp);
+		printf("server key fingerprint: %s\n", fp);
+		sstore_close(s);
+	} else {
+		r = EXIT_FAIL;
+	}
+	/* Printed even if the key could not be read back: it is the only copy. */
+	printf("admin user: admin\nadmin password (shown once, change it at first login): %s\n", password);
+	fflush(stdout);
+	sodium_memzero(password, sizeof(password));
+	return r;
+}

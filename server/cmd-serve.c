@@ -1,0 +1,101 @@
+/* cmd-serve.c - sondeod serve: answer devices over HTTP (or HTTPS) until SIGINT or SIGTERM. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "srv.h"
+#include "util.h"
+#include "banned.h"
+
+/* The endpoints; each lives in its own api-*.c. Bodies are capped per endpoint. */
+static const struct http_route routes[] = {
+	{ "GET", "/healthz", api_health, 0 },
+	{ "GET", "/metrics", api_metrics, 0 },
+	{ "POST", "/v1/enrol", api_enrol, 4096 },
+	{ "GET", "/v1/forms", api_forms, 0 },
+};
+
+static int read_pem(const char *path, struct buf *b, const char *what)
+{
+	if (buf_read_file(b, path) == 0)
+		return 0;
+	cli_error("cannot read the TLS %s '%s': %s", what, path, strerror(errno));
+	return -1;
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' }, { "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' }, { "threads", required_argument, NULL, 't' },
+		{ 0, 0, 0, 0 }
+	};
+	struct http_limits lim = { 4, 30, 1000, 16, 128 * 1024 };
+	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL;
+	struct buf certb = BUF_INIT(1 << 20), keyb = BUF_INIT(1 << 20);
+	struct srv srv = { NULL, NULL };
+	struct sstore *probe;
+	char err[512], fp[KEYS_ID_STRLEN + 1];
+	sigset_t stop;
+	int c, sig, r = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
+		if (c == 'l')
+			listen = optarg;
+		else if (c == 'c')
+			cert = optarg;
+		else if (c == 'k')
+			key = optarg;
+		else if (c == 't' && atoi(optarg) >= 1 && atoi(optarg) <= 64)
+			lim.threads = (unsigned)atoi(optarg);
+		else if (c == 't')
+			return cli_usage_error(cli, "--threads takes a number from 1 to 64");
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (!cert != !key)
+		return cli_usage_error(cli, "--tls-cert and --tls-key go together");
+	/* Open the store once before listening, so a wrong --data is said now and not on the first request. */
+	if (!(probe = cli_open(cli)))
+		return EXIT_FAIL;
+	keys_id(keys_public(sstore_keys(probe)), fp);
+	sstore_close(probe);
+	if (cert && (read_pem(cert, &certb, "certificate") < 0 || read_pem(key, &keyb, "key") < 0))
+		goto out;
+
+	/* The workers must not take the stop signals: the main thread waits for them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srv.data_dir = cli->data_dir;
+	srv.http = http_start(listen, routes, sizeof(routes) / sizeof(routes[0]), &lim, &srv,
+			      cert ? certb.data : NULL, key ? keyb.data : NULL, err, sizeof(err));
+	/* The TLS key is in libmicrohttpd's hands now: no copy of it stays here. */
+	sodium_memzero(keyb.data, keyb.len);
+	if (!srv.http) {
+		cli_error("%s", err);
+		goto out;
+	}
+	fprintf(stderr, "sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n", cert ? "https" : "http",
+		listen, cli->data_dir, fp);
+	sigwait(&stop, &sig);
+	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
+	http_stop(srv.http);
+	fprintf(stderr, "sondeod: stopped\n");
+	r = EXIT_OK;
+out:
+	buf_release(&certb);
+	buf_release(&keyb);
+	return r;
+}

@@ -1,0 +1,375 @@
+/* http.c - sondeod's HTTP layer over libmicrohttpd. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "util.h"
+#include "banned.h"
+
+#define RESPONSE_MAX ((size_t)64 << 20)
+#define STATUS_SLOTS 600
+
+struct http_server {
+	struct MHD_Daemon *d;
+	const struct http_route *routes;
+	size_t nroutes;
+	void *app;
+	/* Counters shared by the worker threads, updated atomically. */
+	uint64_t by_status[STATUS_SLOTS];
+	uint64_t bytes_in, bytes_out;
+};
+
+/* What libmicrohttpd keeps for us between the calls that make up one request. */
+struct exchange {
+	struct http_server *h;
+	const struct http_route *route;
+	struct http_request rq;
+	struct buf pq;               /* path and query */
+	unsigned refused;            /* a status decided before the body was read, or 0 */
+	char refused_code[32];
+	uint64_t start_ms;
+	unsigned status;
+	size_t bytes_in, bytes_out;
+};
+
+static void count(uint64_t *c, uint64_t n)
+{
+	__atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+void http_add_header(struct http_response *rs, const char *name, const char *value)
+{
+	if (rs->nheaders == HTTP_MAX_HEADERS)
+		return;
+	rs->hname[rs->nheaders] = name;
+	strlcpy_s(rs->hvalue[rs->nheaders], value, sizeof(rs->hvalue[0]));
+	rs->nheaders++;
+}
+
+void http_reply_text(struct http_response *rs, unsigned status, const char *type, const char *text)
+{
+	rs->status = status;
+	rs->type = type;
+	buf_reset(&rs->body);
+	buf_adds(&rs->body, text);
+}
+
+void http_reply_json(struct http_response *rs, unsigned status, json_t *body)
+{
+	char *t = json_dumps(body, JSON_COMPACT);
+
+	rs->status = status;
+	rs->type = "application/json";
+	buf_reset(&rs->body);
+	if (t) {
+		buf_adds(&rs->body, t);
+		buf_addc(&rs->body, '\n');
+	}
+	free(t);
+	json_decref(body);
+}
+
+void http_reply_error(struct http_response *rs, unsigned status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_reply_json(rs, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+const char *http_header(const struct http_request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->mhd, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->mhd, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* Rebuilds "path?a=1&b=2" in the order the client sent the parameters, for request signatures. */
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct buf *b = cls;
+
+	(void)kind;
+	buf_addc(b, strchr(b->data, '?') ? '&' : '?');
+	buf_adds(b, key);
+	if (value) {
+		buf_addc(b, '=');
+		buf_adds(b, value);
+	}
+	return MHD_YES;
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (!sa || getnameinfo(sa, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0)
+		strlcpy_s(out, "-", n);
+}
+
+static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *c, struct http_response *rs)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ok;
+	int i;
+
+	r = MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type ? rs->type : "text/plain");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (i = 0; i < rs->nheaders; i++)
+		MHD_add_response_header(r, rs->hname[i], rs->hvalue[i]);
+	ok = MHD_queue_response(c, rs->status, r);
+	MHD_destroy_response(r);
+	x->status = rs->status;
+	x->bytes_out = rs->body.len;
+	return ok;
+}
+
+static enum MHD_Result refuse_now(struct exchange *x, struct MHD_Connection *c, unsigned status, const char *code,
+				  const char *msg)
+{
+	struct http_response rs;
+	enum MHD_Result ok;
+
+	memset(&rs, 0, sizeof(rs));
+	buf_init(&rs.body, RESPONSE_MAX);
+	http_reply_error(&rs, status, code, "%s", msg);
+	ok = send_response(x, c, &rs);
+	buf_release(&rs.body);
+	x->refused = status;
+	return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct http_server *h = cls;
+	struct exchange *x = *con_cls;
+	struct http_response rs;
+	enum MHD_Result ok;
+	size_t i;
+
+	(void)version;
+	if (!x) {
+		const char *cl;
+		int path_known = 0;
+
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return MHD_NO;
+		*con_cls = x;
+		x->h = h;
+		x->start_ms = now_ms();
+		x->rq.method = method;
+		x->rq.mhd = c;
+		x->rq.app = h->app;
+		client_ip(c, x->rq.ip, sizeof(x->rq.ip));
+		buf_init(&x->pq, 8192);
+		buf_adds(&x->pq, url);
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &x->pq);
+		x->rq.path = url;
+		x->rq.path_and_query = x->pq.data;
+		for (i = 0; i < h->nroutes && !x->route; i++) {
+			if (strcmp(h->routes[i].path, url))
+				continue;
+			path_known = 1;
+			if (!strcmp(h->routes[i].method, method))
+				x->route = &h->routes[i];
+		}
+		if (!x->route)
+			return path_known ? refuse_now(x, c, 405, "method_not_allowed", "this method is not served here")
+					  : refuse_now(x, c, 404, "not_found", "no such endpoint");
+		/* The body's size is decided from the header, before any of it is read. */
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > x->route->max_body) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "the body may be at most %zu bytes", x->route->max_body);
+			return refuse_now(x, c, 413, "too_large", msg);
+		}
+		buf_init(&x->rq.body, x->route->max_body);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		x->bytes_in += *upload_data_size;
+		/* A body sent without a length still cannot grow past the cap. */
+		if (!x->refused && buf_add(&x->rq.body, upload_data, *upload_data_size) < 0)
+			x->refused = 413;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (x->refused == 413 && !x->status)
+		return refuse_now(x, c, 413, "too_large", "the body is larger than this endpoint takes");
+	if (x->refused)
+		return MHD_YES;
+	memset(&rs, 0, sizeof(rs));
+	buf_init(&rs.body, RESPONSE_MAX);
+	rs.status = 500;
+	x->route->fn(&x->rq, &rs);
+	ok = send_response(x, c, &rs);
+	buf_release(&rs.body);
+	return ok;
+}
+
+/* One log line per request, and the counters, when libmicrohttpd is done with it. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+	struct exchange *x = *con_cls;
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	(void)c;
+	if (!x)
+		return;
+	t = (time_t)(x->start_ms / 1000);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s %s %s %s %u in=%zu out=%zu %llums%s\n", when, x->rq.ip, x->rq.method ? x->rq.method : "-",
+		x->pq.data, x->status, x->bytes_in, x->bytes_out, (unsigned long long)(now_ms() - x->start_ms),
+		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+		toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " (timed out)" : " (connection closed)");
+	if (x->status < STATUS_SLOTS)
+		count(&h->by_status[x->status], 1);
+	count(&h->bytes_in, x->bytes_in);
+	count(&h->bytes_out, x->bytes_out);
+	buf_release(&x->rq.body);
+	buf_release(&x->pq);
+	free(x);
+	*con_cls = NULL;
+}
+
+/* "host:port", "[v6]:port" or ":port". */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6, char *err, size_t errlen)
+{
+	const char *colon = strrchr(listen, ':');
+	char host[128];
+	unsigned long port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon)
+		return errf(err, errlen, "--listen '%s': expected HOST:PORT", listen);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || !colon[1] || port == 0 || port > 65535)
+		return errf(err, errlen, "--listen '%s': bad port", listen);
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		host[strlen(host) - 1] = '\0';
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			return errf(err, errlen, "--listen '%s': bad IPv6 address", listen);
+		*v6 = 1;
+		return 0;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		if (!host[0])
+			a->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return errf(err, errlen, "--listen '%s': bad IPv4 address (use [addr] for IPv6)", listen);
+		*v6 = 0;
+		return 0;
+	}
+}
+
+struct http_server *http_start(const char *listen, const struct http_route *routes, size_t nroutes,
+			       const struct http_limits *lim, void *app, const char *cert_pem, const char *key_pem,
+			       char *err, size_t errlen)
+{
+	struct http_server *h;
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	int v6 = 0;
+
+	if (parse_listen(listen, &ss, &v6, err, errlen) < 0)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->routes = routes;
+	h->nroutes = nroutes;
+	h->app = app;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	if (cert_pem)
+		flags |= MHD_USE_TLS;
+	/* The options array ends at the first MHD_OPTION_END: TLS options go last and only with TLS. */
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
+				MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout_s,
+				MHD_OPTION_CONNECTION_LIMIT, lim->connections,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_ip,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->conn_memory,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+				MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				MHD_OPTION_END);
+	if (!h->d) {
+		errf(err, errlen, "cannot listen on %s%s (address in use, or no permission?)", listen,
+		     cert_pem ? " with TLS" : "");
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void http_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	/* Stop taking connections first; MHD_stop_daemon then lets the workers finish what they are doing. */
+	MHD_quiesce_daemon(h->d);
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+void http_metrics(struct http_server *h, struct buf *b)
+{
+	unsigned s;
+
+	buf_adds(b, "# HELP sondeod_http_requests_total Requests answered, by status.\n"
+		    "# TYPE sondeod_http_requests_total counter\n");
+	for (s = 100; s < STATUS_SLOTS; s++) {
+		uint64_t n = __atomic_load_n(&h->by_status[s], __ATOMIC_RELAXED);
+
+		if (n)
+			buf_printf(b, "sondeod_http_requests_total{status=\"%u\"} %llu\n", s, (unsigned long long)n);
+	}
+	buf_printf(b, "# HELP sondeod_http_bytes_in_total Request body bytes received.\n"
+		   "# TYPE sondeod_http_bytes_in_total counter\nsondeod_http_bytes_in_total %llu\n"
+		   "# HELP sondeod_http_bytes_out_total Response body bytes sent.\n"
+		   "# TYPE sondeod_http_bytes_out_total counter\nsondeod_http_bytes_out_total %llu\n",
+		   (unsigned long long)__atomic_load_n(&h->bytes_in, __ATOMIC_RELAXED),
+		   (unsigned long long)__atomic_load_n(&h->bytes_out, __ATOMIC_RELAXED));
+}

@@ -1,0 +1,80 @@
+/* http.h - sondeod's HTTP layer over libmicrohttpd: limits, request bodies, routing, replies, logging.
+ *
+ * Handlers see a whole request (its body already read into a capped buffer) and fill in a response; they
+ * never touch libmicrohttpd. A body larger than its route allows is refused with 413 from the
+ * Content-Length header, before a byte of it is read. Each request is logged in one line on stderr when it
+ * ends. Handlers run on the server's worker threads, several at once. */
+#ifndef SONDEO_HTTP_H
+#define SONDEO_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct http_limits {
+	unsigned threads;           /* worker threads */
+	unsigned timeout_s;         /* idle connection timeout: a client trickling bytes is dropped */
+	unsigned connections;       /* connections at once, all clients */
+	unsigned per_ip;            /* connections at once from one address */
+	size_t conn_memory;         /* libmicrohttpd's memory per connection (headers, buffers) */
+};
+
+struct http_request {
+	const char *method;
+	const char *path;           /* without the query */
+	const char *path_and_query; /* as the client sent it, for request signatures */
+	char ip[64];
+	struct buf body;
+	void *app;                  /* the server's context, given to http_start */
+	void *mhd;                  /* the libmicrohttpd connection; for http.c only */
+};
+
+#define HTTP_MAX_HEADERS 4
+
+struct http_response {
+	unsigned status;
+	const char *type;           /* Content-Type; static string */
+	struct buf body;            /* capped at 64 MiB */
+	const char *hname[HTTP_MAX_HEADERS];
+	char hvalue[HTTP_MAX_HEADERS][160];
+	int nheaders;
+};
+
+typedef void (*http_fn)(struct http_request *rq, struct http_response *rs);
+
+struct http_route {
+	const char *method;
+	const char *path;
+	http_fn fn;
+	size_t max_body;            /* 0: the request must have no body */
+};
+
+struct http_server;
+
+/* Listens on listen ("127.0.0.1:8420", "[::1]:8420", ":8420" for every address) and serves routes until
+ * http_stop. With cert and key (PEM text), serves HTTPS only. Returns NULL with err on failure. */
+struct http_server *http_start(const char *listen, const struct http_route *routes, size_t nroutes,
+			       const struct http_limits *limits, void *app, const char *cert_pem, const char *key_pem,
+			       char *err, size_t errlen);
+/* Stops accepting connections, lets requests being handled finish, and frees everything. */
+void http_stop(struct http_server *h);
+
+/* A request header or query parameter, NULL if absent. */
+const char *http_header(const struct http_request *rq, const char *name);
+const char *http_query(const struct http_request *rq, const char *key);
+
+/* Sets a response: JSON (takes the reference), text, or the protocol's error body
+ * {"error": code, "message": ...}. */
+void http_reply_json(struct http_response *rs, unsigned status, json_t *body);
+void http_reply_text(struct http_response *rs, unsigned status, const char *type, const char *text);
+void http_reply_error(struct http_response *rs, unsigned status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Adds a response header (name static; value copied, at most 159 bytes). */
+void http_add_header(struct http_response *rs, const char *name, const char *value);
+
+/* Appends Prometheus-format counters of requests by status and of bytes in and out to b. */
+void http_metrics(struct http_server *h, struct buf *b);
+
+#endif

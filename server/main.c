@@ -1,0 +1,126 @@
+/* main.c - sondeod, the server: the command table of its admin commands. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static const struct cmd commands[] = {
+	{ "init", cmd_init, "create the data directory, the server key pair and the admin account",
+	  "init --data DIR",
+	  "Creates DIR (mode 0700) with the server's database and key pair (server.key, mode 0600, and\n"
+	  "server.pub), publishes the built-in partnership form and makes the account 'admin' with a random\n"
+	  "password, printed once. Refuses a directory that is not empty, changing nothing.\n" },
+	{ "enrol-code", cmd_enrol_code, "make a one-time code that enrols devices in a region",
+	  "enrol-code --data DIR [--region NAME] [--uses N] [--expires DURATION]",
+	  "  --region NAME      the region the devices join (default: default; letters, digits, _ . -)\n"
+	  "  --uses N           how many devices the code enrols (default: 1)\n"
+	  "  --expires DURATION how long the code is valid: 30m, 12h, 7d (default: 7d; at most 365d)\n" },
+	{ "devices", cmd_devices, "list the enrolled devices, or revoke one",
+	  "devices --data DIR [--json]\n       sondeod devices --data DIR --revoke ID",
+	  "  --json             the list as a JSON array\n"
+	  "  --revoke ID        refuse the device's requests from now on (ID: any unambiguous prefix)\n" },
+	{ "forms", cmd_forms, "publish a form, or list the published forms",
+	  "forms --data DIR publish FILE.json\n       sondeod forms --data DIR list",
+	  "  publish FILE.json  check the form definition and publish it (a new version needs a new\n"
+	  "                     version string; the same definition again changes nothing)\n"
+	  "  list               the published forms, each at its newest version\n" },
+	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
+	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N]",
+	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
+	  "                      [::1]:8420 for IPv6)\n"
+	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
+	  "  --tls-key FILE      PEM private key of the certificate\n"
+	  "  --threads N         worker threads (default 4)\n"
+	  "Logs one line per request on stderr. SIGINT or SIGTERM stop it after the requests in progress.\n"
+	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms (see proto/PROTOCOL.md).\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: sondeod COMMAND --data DIR [ARGS]\n\ncommands:\n", out);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n'sondeod COMMAND --help' shows a command's options. Every command needs --data DIR, the\n"
+	      "server's data directory (before or after the command).\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { NULL, NULL, NULL };
+	const char *name;
+	size_t i;
+	int a, k, r;
+
+	setlocale(LC_CTYPE, "");
+	if (sodium_init() < 0) {
+		fputs("sondeod: cannot initialise libsodium\n", stderr);
+		return EXIT_FAIL;
+	}
+	/* --data may also come before the command, as the global options of sondeo do. */
+	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[a], "--version")) {
+			puts("sondeod 0.1");
+			return EXIT_OK;
+		} else if (!strcmp(argv[a], "--data") && a + 1 < argc && argv[a + 1][0]) {
+			cli.data_dir = argv[++a];
+		} else if (!strncmp(argv[a], "--data=", 7) && argv[a][7]) {
+			cli.data_dir = argv[a] + 7;
+		} else if (!strcmp(argv[a], "--data") || !strncmp(argv[a], "--data=", 7)) {
+			fputs("sondeod: --data needs a directory\n", stderr);
+			usage(stderr);
+			return EXIT_USAGE;
+		} else {
+			fprintf(stderr, "sondeod: unknown option '%s'\n", argv[a]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (a >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	name = argv[a];
+	if (!strcmp(name, "help")) {
+		if (a + 1 >= argc) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		argv[a] = argv[a + 1];
+		argv[a + 1] = (char *)"--help";
+		name = argv[a];
+	}
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		/* --help anywhere before "--" shows the command's usage, whatever else is on the line. */
+		for (k = a + 1; k < argc && strcmp(argv[k], "--"); k++) {
+			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+				printf("usage: sondeod %s\n\n%s", commands[i].usage, commands[i].help);
+				return EXIT_OK;
+			}
+		}
+		cli.cmd = commands[i].name;
+		cli.usage = commands[i].usage;
+		r = commands[i].fn(&cli, argc - a, argv + a);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			perror("sondeod: cannot write output");
+			return EXIT_FAIL;
+		}
+		return r;
+	}
+	fprintf(stderr, "sondeod: unknown command '%s'\n", name);
+	usage(stderr);
+	return EXIT_USAGE;
+}

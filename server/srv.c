@@ -1,0 +1,96 @@
+/* srv.c - what sondeod's endpoints share: per-thread stores and signed-request checks. */
+#include "srv.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "util.h"
+#include "banned.h"
+
+/* SQLite connections are not shared between threads: each worker opens its own on first use. */
+static pthread_key_t store_key;
+static pthread_once_t store_once = PTHREAD_ONCE_INIT;
+
+static void close_store(void *p)
+{
+	sstore_close(p);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&store_key, close_store);
+}
+
+struct sstore *srv_store(struct http_request *rq, struct http_response *rs)
+{
+	struct srv *srv = rq->app;
+	struct sstore *s;
+	char err[512];
+
+	pthread_once(&store_once, make_key);
+	s = pthread_getspecific(store_key);
+	if (s)
+		return s;
+	s = sstore_open(srv->data_dir, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "sondeod: %s\n", err);
+		http_reply_error(rs, 503, "unavailable", "the server cannot open its store");
+		return NULL;
+	}
+	pthread_setspecific(store_key, s);
+	return s;
+}
+
+int srv_authenticate(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_device *d)
+{
+	const char *dev = http_header(rq, "Sondeo-Device"), *ts = http_header(rq, "Sondeo-Time");
+	const char *nonce = http_header(rq, "Sondeo-Nonce"), *sig = http_header(rq, "Sondeo-Signature");
+	char err[512], now_s[24];
+	uint64_t t, now = now_ms();
+	int found, fresh;
+
+	if (!dev || !ts || !nonce || !sig) {
+		http_reply_error(rs, 401, "unsigned", "this request must be signed (Sondeo-Device, Sondeo-Time, "
+				 "Sondeo-Nonce, Sondeo-Signature)");
+		return -1;
+	}
+	found = sstore_device_find(s, dev, d, err, sizeof(err));
+	if (found < 0) {
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return -1;
+	}
+	if (!found) {
+		http_reply_error(rs, 401, "unknown_device", "device %.40s is not enrolled here", dev);
+		return -1;
+	}
+	if (d->revoked_ms) {
+		http_reply_error(rs, 403, "revoked", "device %s has been revoked", d->id);
+		return -1;
+	}
+	if (auth_time_parse(ts, &t) < 0 || (t > now ? t - now : now - t) > SRV_MAX_SKEW_MS) {
+		/* The client reads our time from this header, corrects its offset and tries again. */
+		snprintf(now_s, sizeof(now_s), "%llu", (unsigned long long)now);
+		http_add_header(rs, "Sondeo-Time", now_s);
+		http_reply_error(rs, 401, "clock_skew", "the request's time is more than %d minutes from the server's",
+				 SRV_MAX_SKEW_MS / 60000);
+		return -1;
+	}
+	if (auth_verify_request(d->pk, rq->method, rq->path_and_query, rq->body.data, rq->body.len, t, nonce,
+				sig) < 0) {
+		http_reply_error(rs, 401, "bad_request_signature", "the request's signature does not verify");
+		return -1;
+	}
+	/* Only a verified request may use up a nonce, so nobody can burn another device's nonces. */
+	fresh = sstore_nonce_use(s, d->id, nonce, now, err, sizeof(err));
+	if (fresh < 0) {
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return -1;
+	}
+	if (!fresh) {
+		http_reply_error(rs, 401, "replay", "this request was already received");
+		return -1;
+	}
+	return 0;
+}

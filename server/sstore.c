@@ -1,0 +1,811 @@
+/* sstore.c - the server's store on SQLite: devices, enrolment codes, forms, users and the merge tables. */
+#include "sstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "db.h"
+#include "form.h"
+#include "util.h"
+#include "banned.h"
+
+#define SSTORE_KIND "sondeod"
+#define SSTORE_SCHEMA 1
+
+#define DB_FILE "server.db"
+#define SECRET_FILE "server.key"
+#define PUBLIC_FILE "server.pub"
+
+/* Generated passwords use the 30 symbols below: upper-case letters and digits without 0 and O, 1, I and L
+ * (which people misread and mistype) and U. Enrolment codes are the protocol's (proto/auth.h): Crockford's
+ * base32, whose readers take O for 0 and I and L for 1, made and keyed by auth.c so that server and device
+ * cannot disagree. */
+static const char alphabet[] = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
+#define ALPHABET_LEN (sizeof(alphabet) - 1)
+
+#define CODE_LEN AUTH_CODE_LEN
+#define CODE_ID_LEN AUTH_CODE_ID_LEN
+#define CODE_SHOWN_LEN AUTH_CODE_SHOWN_LEN
+#define CODE_DRAWS 1000                              /* redraws on a code id collision before giving up */
+#define MAC_KEY_BYTES 32
+#define PASSWORD_LEN 20
+#define ADMIN_USER "admin"
+
+extern const unsigned char form_partnership_json[];
+extern const size_t form_partnership_json_len;
+
+static const char schema[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	/* merge.c owns a table called devices (did, id) for the ids ops name; these are the enrolled ones. */
+	"CREATE TABLE enrolled_devices("
+	" id TEXT PRIMARY KEY, pk BLOB NOT NULL UNIQUE, name TEXT NOT NULL, region TEXT NOT NULL,"
+	" enrolled INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0,"
+	" next_seq INTEGER NOT NULL DEFAULT 1, equivocations INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE codes("
+	" code_id TEXT PRIMARY KEY, mac_key BLOB NOT NULL, region TEXT NOT NULL, uses_left INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE nonces(device TEXT NOT NULL, nonce TEXT NOT NULL, seen INTEGER NOT NULL,"
+	" PRIMARY KEY(device, nonce)) WITHOUT ROWID;"
+	"CREATE INDEX nonces_seen ON nonces(seen);"
+	"CREATE TABLE changesets(id INTEGER PRIMARY KEY, device TEXT NOT NULL, first_seq INTEGER NOT NULL,"
+	" last_seq INTEGER NOT NULL, received INTEGER NOT NULL, bytes BLOB NOT NULL);"
+	"CREATE INDEX changesets_device ON changesets(device, first_seq);"
+	"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
+	" published INTEGER NOT NULL, PRIMARY KEY(id, version));"
+	"CREATE TABLE users(name TEXT PRIMARY KEY,"
+	" role TEXT NOT NULL CHECK(role IN ('viewer', 'reviewer', 'admin')), pwhash TEXT NOT NULL,"
+	" must_change INTEGER NOT NULL DEFAULT 1, disabled INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);";
+
+#define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations"
+
+enum {
+	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
+	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
+	S_COUNT
+};
+
+static const char *const sql[S_COUNT] = {
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_CODE_HAS] = "SELECT 1 FROM codes WHERE code_id = ?1",
+	[S_CODE_PUT] = "INSERT INTO codes(code_id, mac_key, region, uses_left, expires, created)"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_CODE_GET] = "SELECT mac_key, region, uses_left, expires FROM codes WHERE code_id = ?1",
+	[S_CODE_USE] = "UPDATE codes SET uses_left = uses_left - 1 WHERE code_id = ?1 AND uses_left > 0",
+	[S_DEV_GET] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices WHERE id = ?1",
+	[S_DEV_PUT] = "INSERT INTO enrolled_devices(id, pk, name, region, enrolled) VALUES(?1, ?2, ?3, ?4, ?5)",
+	/* rowid is the order of enrolment even when the clock went back between two. */
+	[S_DEV_LIST] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices ORDER BY rowid",
+	[S_DEV_REVOKE] = "UPDATE enrolled_devices SET revoked = ?2 WHERE id = ?1 AND revoked = 0",
+	[S_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
+	[S_FORM_PUT] = "INSERT INTO forms(id, version, json, published) VALUES(?1, ?2, ?3, ?4)",
+	/* A form's newest version is the one published last (rowid, not the clock). */
+	[S_FORM_LIST] = "SELECT f.id, f.version, f.json FROM forms f WHERE f.rowid ="
+			" (SELECT g.rowid FROM forms g WHERE g.id = f.id ORDER BY g.rowid DESC LIMIT 1)"
+			" ORDER BY f.id",
+	/* A nonce is new if this insert adds a row; old ones are purged well after requests stop being valid. */
+	[S_NONCE_PUT] = "INSERT OR IGNORE INTO nonces(device, nonce, seen) VALUES(?1, ?2, ?3)",
+	[S_NONCE_PURGE] = "DELETE FROM nonces WHERE seen < ?1",
+	[S_SEEN] = "UPDATE enrolled_devices SET last_seen = max(last_seen, ?2) WHERE id = ?1",
+	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted),"
+		    " (SELECT count(*) FROM enrolled_devices WHERE revoked = 0),"
+		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0)",
+	[S_USER_PUT] = "INSERT INTO users(name, role, pwhash, must_change, disabled, created)"
+		       " VALUES(?1, ?2, ?3, 1, 0, ?4)",
+};
+
+struct sstore {
+	char *dir;
+	sqlite3 *db;
+	struct keys *keys;
+	sqlite3_stmt *st[S_COUNT];
+};
+
+/* dir/file into out; -1 with err if it does not fit. */
+static int path_in(char *out, size_t n, const char *dir, const char *file, char *err, size_t errlen)
+{
+	int w = snprintf(out, n, "%s/%s", dir, file);
+
+	if (w < 0 || (size_t)w >= n)
+		return errf(err, errlen, "the data directory path '%s' is too long", dir);
+	return 0;
+}
+
+/* mkdir -p, mode 0700 for the parts it creates. */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	size_t i;
+
+	if (strlcpy_s(p, dir, sizeof(p)) >= sizeof(p))
+		return errf(err, errlen, "the data directory path '%s' is too long", dir);
+	for (i = 1;; i++) {
+		if (p[i] == '/' || p[i] == '\0') {
+			char c = p[i];
+
+			p[i] = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST)
+				return errf(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
+			p[i] = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* 1 if dir has no entries, 0 if it has, -1 with errno if it cannot be read. */
+static int dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+static int valid_region(const char *r)
+{
+	size_t i, n = strlen(r);
+
+	if (n == 0 || n > SSTORE_MAX_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z') || (r[i] >= '0' && r[i] <= '9') ||
+		      r[i] == '_' || r[i] == '.' || r[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* A device names itself: any UTF-8 up to SSTORE_MAX_NAME bytes, but no control characters, which would reach
+ * an admin's terminal through `sondeod devices`. */
+static int valid_device_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n > SSTORE_MAX_NAME || !utf8_valid(s, n, NULL))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Form ids and versions travel in URLs and name views on devices: plain names only. An id starts with a
+ * letter or '_', as on the device; a version may start with a digit ("1", "2026.1"). */
+static int plain_name(const char *s, int is_id)
+{
+	size_t i;
+
+	if (!*s || strlen(s) > MERGE_MAX_NAME)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' ||
+		      ((i || !is_id) && ((s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))))
+			return 0;
+	return 1;
+}
+
+static void draw(char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = alphabet[randombytes_uniform((uint32_t)ALPHABET_LEN)];
+	out[n] = '\0';
+}
+
+static int meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_META_SET];
+
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	return db_step_done(st, err, errlen);
+}
+
+/* Refuses a database that is not sondeod's, or of another layout, before anything is prepared against it. */
+static int check_schema(sqlite3 *db, const char *dir, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT (SELECT value FROM meta WHERE key = 'kind'),"
+				      " (SELECT value FROM meta WHERE key = 'schema')", NULL, 0);
+	char kind[16] = "";
+	long long v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		strlcpy_s(kind, db_text(st, 0), sizeof(kind));
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			v = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (strcmp(kind, SSTORE_KIND) || v < 0)
+		return errf(err, errlen, "'%s' does not hold sondeod data", dir);
+	if (v != SSTORE_SCHEMA)
+		return errf(err, errlen, "the data in '%s' has layout %lld; this sondeod reads layout %d", dir, v,
+			    SSTORE_SCHEMA);
+	return 0;
+}
+
+/* Opens (or with create, creates) the database and prepares every statement; no keys. */
+static struct sstore *open_db(const char *dir, int create, char *err, size_t errlen)
+{
+	struct sstore *s = calloc(1, sizeof(*s));
+	char path[PATH_MAX];
+	int i;
+
+	if (!s || !(s->dir = strdup(dir))) {
+		free(s);
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (path_in(path, sizeof(path), dir, DB_FILE, err, errlen) < 0)
+		goto fail;
+	if (!(s->db = db_open(path, create ? DB_CREATE : 0, err, errlen)))
+		goto fail;
+	if (create && (db_exec(s->db, schema, err, errlen) < 0 || merge_schema(s->db, err, errlen) < 0))
+		goto fail;
+	if (!create && check_schema(s->db, dir, err, errlen) < 0)
+		goto fail;
+	for (i = 0; i < S_COUNT; i++)
+		if (!(s->st[i] = db_prepare(s->db, sql[i], err, errlen)))
+			goto fail;
+	return s;
+fail:
+	sstore_close(s);
+	return NULL;
+}
+
+void sstore_close(struct sstore *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db)
+		db_close(s->db);
+	keys_free(s->keys);
+	free(s->dir);
+	free(s);
+}
+
+const struct keys *sstore_keys(const struct sstore *s)
+{
+	return s->keys;
+}
+
+/* Stores a form definition inside the caller's transaction: validated, compared in canonical form (keys
+ * sorted, compact) so that the same definition written differently is the same form. */
+static int form_put(struct sstore *s, const char *json, size_t len, char *err, size_t errlen)
+{
+	char msg[512];
+	struct form *f = form_load(json, len, msg, sizeof(msg));
+	sqlite3_stmt *st;
+	char *canon = NULL;
+	int r = -1, rc;
+
+	if (!f)
+		return errf(err, errlen, "%s", msg);
+	if (!plain_name(form_id(f), 1)) {
+		errf(err, errlen, "form id '%s' is not valid: a letter or _, then letters, digits, _ . - (at most %d)",
+		     form_id(f), MERGE_MAX_NAME);
+		goto out;
+	}
+	if (!plain_name(form_version(f), 0)) {
+		errf(err, errlen, "form '%s': version '%s' is not valid: letters, digits, _ . - (at most %d)",
+		     form_id(f), form_version(f), MERGE_MAX_NAME);
+		goto out;
+	}
+	if (!(canon = json_dumps(form_json(f), JSON_COMPACT | JSON_SORT_KEYS))) {
+		errf(err, errlen, "out of memory for form '%s'", form_id(f));
+		goto out;
+	}
+	st = s->st[S_FORM_GET];
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, form_version(f));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = strcmp(db_text(st, 0), canon) == 0;
+
+		sqlite3_reset(st);
+		if (same)
+			r = 0;
+		else
+			errf(err, errlen, "form '%s' version '%s' is already published with a different definition;"
+			     " give the new definition a new version", form_id(f), form_version(f));
+		goto out;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	st = s->st[S_FORM_PUT];
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, form_version(f));
+	db_bind_text(st, 3, canon);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+	r = db_step_done(st, err, errlen);
+out:
+	free(canon);
+	form_free(f);
+	return r;
+}
+
+/* Removes what a failed sstore_init made, and only that. */
+static void undo_init(const char *dir, int made_dir, int old_mode)
+{
+	static const char *const files[] = {
+		DB_FILE, DB_FILE "-wal", DB_FILE "-shm", DB_FILE "-journal", SECRET_FILE, PUBLIC_FILE
+	};
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (path_in(path, sizeof(path), dir, files[i], NULL, 0) == 0)
+			unlink(path);
+	if (made_dir)
+		rmdir(dir);
+	else if (old_mode >= 0)
+		chmod(dir, (mode_t)old_mode);
+}
+
+int sstore_init(const char *dir, char *password, size_t passlen, char *err, size_t errlen)
+{
+	char db_path[PATH_MAX], sk[PATH_MAX], pk[PATH_MAX], now[24];
+	char hash[crypto_pwhash_STRBYTES];
+	struct sstore *s = NULL;
+	struct stat st;
+	mode_t old_mask;
+	int made_dir = 0, old_mode = -1, keys_made = 0;
+
+	if (passlen < 24)
+		return errf(err, errlen, "internal error: password buffer of %zu bytes (needs 24)", passlen);
+	password[0] = '\0';
+	if (!*dir)
+		return errf(err, errlen, "the data directory name is empty");
+	if (path_in(db_path, sizeof(db_path), dir, DB_FILE, err, errlen) < 0 ||
+	    path_in(sk, sizeof(sk), dir, SECRET_FILE, err, errlen) < 0 ||
+	    path_in(pk, sizeof(pk), dir, PUBLIC_FILE, err, errlen) < 0)
+		return -1;
+	if (stat(dir, &st) == 0) {
+		int e;
+
+		if (!S_ISDIR(st.st_mode))
+			return errf(err, errlen, "'%s' exists and is not a directory; nothing was changed", dir);
+		if (access(db_path, F_OK) == 0 || access(sk, F_OK) == 0)
+			return errf(err, errlen, "sondeod data already exists in '%s'; nothing was changed", dir);
+		if ((e = dir_empty(dir)) < 0)
+			return errf(err, errlen, "cannot read directory '%s': %s", dir, strerror(errno));
+		if (!e)
+			return errf(err, errlen, "'%s' is not empty; give a new or empty directory (nothing was"
+				    " changed)", dir);
+		/* The data directory holds the server's secret key and every survey answer: private to its user. */
+		old_mode = (int)(st.st_mode & 07777);
+		if (chmod(dir, 0700) < 0)
+			return errf(err, errlen, "cannot make '%s' private (mode 0700): %s", dir, strerror(errno));
+	} else if (errno != ENOENT) {
+		return errf(err, errlen, "cannot use '%s': %s", dir, strerror(errno));
+	} else {
+		if (make_dirs(dir, err, errlen) < 0)
+			return -1;
+		made_dir = 1;
+	}
+
+	/* The password is made and hashed before the transaction, which then stays short. */
+	draw(password, PASSWORD_LEN);
+	if (crypto_pwhash_str(hash, password, PASSWORD_LEN, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		errf(err, errlen, "out of memory while hashing the admin password");
+		goto undo;
+	}
+	/* umask is the process's: init runs from the command line, before any thread exists. */
+	old_mask = umask(077);
+	if (keys_generate(sk, pk, err, errlen) == 0) {
+		keys_made = 1;
+		s = open_db(dir, 1, err, errlen);
+	}
+	umask(old_mask);
+	if (!s)
+		goto undo;
+	snprintf(now, sizeof(now), "%llu", (unsigned long long)now_ms());
+	if (db_begin(s->db, err, errlen) < 0)
+		goto undo;
+	if (meta_set(s, "kind", SSTORE_KIND, err, errlen) < 0 || meta_set(s, "schema", "1", err, errlen) < 0 ||
+	    meta_set(s, "created", now, err, errlen) < 0)
+		goto rollback;
+	db_bind_text(s->st[S_USER_PUT], 1, ADMIN_USER);
+	db_bind_text(s->st[S_USER_PUT], 2, "admin");
+	db_bind_text(s->st[S_USER_PUT], 3, hash);
+	sqlite3_bind_int64(s->st[S_USER_PUT], 4, (sqlite3_int64)now_ms());
+	if (db_step_done(s->st[S_USER_PUT], err, errlen) < 0 ||
+	    form_put(s, (const char *)form_partnership_json, form_partnership_json_len, err, errlen) < 0 ||
+	    db_commit(s->db, err, errlen) < 0)
+		goto rollback;
+	sstore_close(s);
+	return 0;
+rollback:
+	db_rollback(s->db);
+undo:
+	sstore_close(s);
+	sodium_memzero(password, passlen);
+	/* keys_generate refuses existing files: if it failed, whatever is there is someone else's. */
+	if (keys_made)
+		undo_init(dir, made_dir, old_mode);
+	else if (made_dir)
+		rmdir(dir);
+	else
+		chmod(dir, (mode_t)old_mode);
+	return -1;
+}
+
+struct sstore *sstore_open(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct sstore *s;
+
+	if (path_in(path, sizeof(path), dir, DB_FILE, err, errlen) < 0)
+		return NULL;
+	if (access(path, F_OK) < 0) {
+		errf(err, errlen, "no sondeod data in '%s' (run 'sondeod init --data %s' first)", dir, dir);
+		return NULL;
+	}
+	if (!(s = open_db(dir, 0, err, errlen)))
+		return NULL;
+	if (path_in(path, sizeof(path), dir, SECRET_FILE, err, errlen) < 0 ||
+	    !(s->keys = keys_load(path, err, errlen))) {
+		sstore_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_t expires_ms, char *code,
+		    size_t codelen, char *err, size_t errlen)
+{
+	char raw[CODE_LEN + 1], id[CODE_ID_LEN + 1];
+	unsigned char key[MAC_KEY_BYTES];
+	sqlite3_stmt *st;
+	int tries, rc, r = -1;
+
+	if (!valid_region(region))
+		return errf(err, errlen, "region '%s' is not valid: 1 to %d letters, digits, '_', '.' or '-'", region,
+			    SSTORE_MAX_NAME);
+	if (uses == 0)
+		return errf(err, errlen, "an enrolment code needs at least one use");
+	if (expires_ms > INT64_MAX)
+		return errf(err, errlen, "expiry time out of range");
+	if (codelen < CODE_SHOWN_LEN + 1)
+		return errf(err, errlen, "internal error: code buffer of %zu bytes (needs %d)", codelen,
+			    CODE_SHOWN_LEN + 1);
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	/* Under the write lock, so that two admins never make codes with the same id. */
+	st = s->st[S_CODE_HAS];
+	for (tries = 0;; tries++) {
+		if (tries == CODE_DRAWS) {
+			errf(err, errlen, "no free enrolment code id found after %d draws", CODE_DRAWS);
+			goto out;
+		}
+		auth_code_new(raw);
+		auth_code_id(raw, id);
+		db_bind_text(st, 1, id);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			db_error(s->db, rc, err, errlen);
+			goto out;
+		}
+	}
+	auth_code_key(raw, key);
+	st = s->st[S_CODE_PUT];
+	db_bind_text(st, 1, id);
+	sqlite3_bind_blob(st, 2, key, sizeof(key), SQLITE_STATIC);
+	db_bind_text(st, 3, region);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)uses);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)expires_ms);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now_ms());
+	rc = db_step_done(st, err, errlen);
+	/* The statement must not keep a pointer to the key past this call. */
+	sqlite3_clear_bindings(st);
+	if (rc < 0 || db_commit(s->db, err, errlen) < 0)
+		goto out;
+	auth_code_format(raw, code);
+	r = 0;
+out:
+	if (r < 0)
+		db_rollback(s->db);
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
+{
+	const void *pk = sqlite3_column_blob(st, 1);
+	uint64_t next;
+
+	memset(d, 0, sizeof(*d));
+	strlcpy_s(d->id, db_text(st, 0), sizeof(d->id));
+	if (pk && sqlite3_column_bytes(st, 1) == KEYS_PK_BYTES)
+		memcpy(d->pk, pk, KEYS_PK_BYTES);
+	strlcpy_s(d->name, db_text(st, 2), sizeof(d->name));
+	strlcpy_s(d->region, db_text(st, 3), sizeof(d->region));
+	d->enrolled_ms = (uint64_t)sqlite3_column_int64(st, 4);
+	d->last_seen_ms = (uint64_t)sqlite3_column_int64(st, 5);
+	d->revoked_ms = (uint64_t)sqlite3_column_int64(st, 6);
+	next = (uint64_t)sqlite3_column_int64(st, 7);
+	d->next_seq = next;
+	/* A device's change sets are accepted only without gaps from seq 1, so it has sent exactly next_seq - 1
+	 * ops: no count over millions of op rows needed. */
+	d->ops = next > 0 ? next - 1 : 0;
+	d->equivocations = (uint64_t)sqlite3_column_int64(st, 8);
+}
+
+/* 1 and d filled if the device is enrolled, 0 if not, -1 with err. */
+static int device_get(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DEV_GET];
+	int rc;
+
+	db_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		device_from_row(st, d);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
+		 char *err, size_t errlen)
+{
+	unsigned char key[MAC_KEY_BYTES];
+	char id[CODE_ID_LEN + 1], region[SSTORE_MAX_NAME + 1], dev[KEYS_ID_STRLEN + 1];
+	sqlite3_stmt *st;
+	int64_t uses = 0, expires = 0;
+	size_t i;
+	int rc, known, r = -1;
+
+	/* Normalized as the device normalizes the whole code: upper case, and only the code's symbols. */
+	for (i = 0; code_id[i] && i < CODE_ID_LEN; i++) {
+		char c = code_id[i];
+
+		id[i] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+		if (!strchr(AUTH_CODE_ALPHABET, id[i]))
+			break;
+	}
+	id[i] = '\0';
+	if (i != CODE_ID_LEN || code_id[i])
+		return errf(err, errlen, "unknown or used enrolment code");
+	if (!valid_device_name(name))
+		return errf(err, errlen, "the device name is not valid: at most %d bytes of UTF-8 text without"
+			    " control characters", SSTORE_MAX_NAME);
+	if (crypto_core_ed25519_is_valid_point(pk) != 1)
+		return errf(err, errlen, "the device's public key is not a valid Ed25519 key");
+	keys_id(pk, dev);
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	st = s->st[S_CODE_GET];
+	db_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) == MAC_KEY_BYTES)
+			memcpy(key, sqlite3_column_blob(st, 0), MAC_KEY_BYTES);
+		else
+			rc = SQLITE_CORRUPT;
+		strlcpy_s(region, db_text(st, 1), sizeof(region));
+		uses = sqlite3_column_int64(st, 2);
+		expires = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		errf(err, errlen, "unknown or used enrolment code");
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. */
+	if (check(ctx, key) != 0) {
+		errf(err, errlen, "bad enrolment MAC");
+		goto out;
+	}
+	if ((known = device_get(s, dev, d, err, errlen)) < 0)
+		goto out;
+	if (known) {
+		/* A retry after a lost answer: the same device, the code not used again, even if it has no use
+		 * left now. A revoked key stays revoked: a new code must not bring it back. */
+		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
+			errf(err, errlen, "device id %s is taken by another key", dev);
+			goto out;
+		}
+		if (d->revoked_ms) {
+			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
+			goto out;
+		}
+		db_rollback(s->db);
+		r = 0;
+		goto out;
+	}
+	if (expires && (uint64_t)expires <= now_ms()) {
+		errf(err, errlen, "enrolment code expired");
+		goto out;
+	}
+	if (uses <= 0) {
+		errf(err, errlen, "unknown or used enrolment code");
+		goto out;
+	}
+	st = s->st[S_DEV_PUT];
+	db_bind_text(st, 1, dev);
+	sqlite3_bind_blob(st, 2, pk, KEYS_PK_BYTES, SQLITE_STATIC);
+	db_bind_text(st, 3, name);
+	db_bind_text(st, 4, region);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
+	db_bind_text(s->st[S_CODE_USE], 1, id);
+	if (db_step_done(s->st[S_CODE_USE], err, errlen) < 0)
+		goto out;
+	if (sqlite3_changes(s->db) != 1) {
+		errf(err, errlen, "unknown or used enrolment code");
+		goto out;
+	}
+	/* d is read back from the row, so it is what every later call will see. */
+	if ((known = device_get(s, dev, d, err, errlen)) <= 0) {
+		if (known == 0)
+			errf(err, errlen, "device %s vanished while being enrolled", dev);
+		goto out;
+	}
+	if (db_commit(s->db, err, errlen) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0)
+		db_rollback(s->db);
+	sqlite3_clear_bindings(s->st[S_DEV_PUT]);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+int sstore_form_publish(struct sstore *s, const char *json, size_t len, char *err, size_t errlen)
+{
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	if (form_put(s, json, len, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
+		db_rollback(s->db);
+		return -1;
+	}
+	return 0;
+}
+
+int sstore_form_list(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
+						  const char *json), void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_FORM_LIST];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, db_text(st, 0), db_text(st, 1), db_text(st, 2));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen)
+{
+	return device_get(s, id, d, err, errlen);
+}
+
+int sstore_device_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore_device *d), void *ctx,
+		       char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_DEV_LIST];
+	struct sstore_device d;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		device_from_row(st, &d);
+		fn(ctx, &d);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t errlen)
+{
+	struct sstore_device d;
+	sqlite3_stmt *st = s->st[S_DEV_REVOKE];
+	int known, changed;
+
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	db_bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms());
+	if (db_step_done(st, err, errlen) < 0)
+		goto fail;
+	changed = sqlite3_changes(s->db);
+	if (!changed) {
+		if ((known = device_get(s, id, &d, err, errlen)) < 0)
+			goto fail;
+		if (!known) {
+			errf(err, errlen, "no device '%s'", id);
+			goto fail;
+		}
+	}
+	if (db_commit(s->db, err, errlen) < 0)
+		return -1;
+	return changed ? 1 : 0;
+fail:
+	db_rollback(s->db);
+	return -1;
+}
+
+int sstore_nonce_use(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int fresh;
+
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	st = s->st[S_NONCE_PURGE];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - SSTORE_NONCE_KEEP_MS));
+	if (db_step_done(st, err, errlen) < 0)
+		goto fail;
+	st = s->st[S_NONCE_PUT];
+	db_bind_text(st, 1, device);
+	db_bind_text(st, 2, nonce);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	if (db_step_done(st, err, errlen) < 0)
+		goto fail;
+	fresh = sqlite3_changes(s->db) == 1;
+	/* A verified request is the device's sign of life. */
+	st = s->st[S_SEEN];
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (db_step_done(st, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
+		goto fail;
+	return fresh;
+fail:
+	db_rollback(s->db);
+	return -1;
+}
+
+int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_STATS];
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		out->ops = (uint64_t)sqlite3_column_int64(st, 0);
+		out->conflicts = (uint64_t)sqlite3_column_int64(st, 1);
+		out->devices_active = (uint64_t)sqlite3_column_int64(st, 2);
+		out->devices_revoked = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}

@@ -1,0 +1,85 @@
+/* sstore.h - the server's store: devices, enrolment codes, nonces, change sets as received, and the same
+ * merge tables as every replica (common/merge.h), in one SQLite database in the data directory.
+ *
+ * Everything a request needs goes through this interface, so that a PostgreSQL implementation can take its
+ * place without touching the HTTP code. Functions return 0 on success and -1 with a message in err unless
+ * said otherwise. A handle is used by one thread at a time; the server opens one per worker. */
+#ifndef SONDEO_SSTORE_H
+#define SONDEO_SSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "merge.h"
+
+#define SSTORE_MAX_NAME 64     /* bytes in a device name or region */
+
+struct sstore;
+
+struct sstore_device {
+	char id[KEYS_ID_STRLEN + 1];
+	unsigned char pk[KEYS_PK_BYTES];
+	char name[SSTORE_MAX_NAME + 1];
+	char region[SSTORE_MAX_NAME + 1];
+	uint64_t enrolled_ms, last_seen_ms;   /* 0: never seen */
+	uint64_t revoked_ms;                  /* 0: not revoked */
+	uint64_t ops;                         /* ops received from it */
+	uint64_t next_seq;                    /* the seq its next change set must start at */
+	uint64_t equivocations;               /* refused (device, seq) with different content */
+};
+
+/* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
+ * the first admin account named admin with a new random password written into password (at least 24
+ * bytes). Refuses if anything is already there, destroying nothing. */
+int sstore_init(const char *dir, char *password, size_t passlen, char *err, size_t errlen);
+/* Opens the data directory. Caller closes with sstore_close(). */
+struct sstore *sstore_open(const char *dir, char *err, size_t errlen);
+void sstore_close(struct sstore *s);
+/* The server's key pair (loaded once at open; wiped at close). */
+const struct keys *sstore_keys(const struct sstore *s);
+
+/* Enrolment codes. sstore_code_new makes a code for region with uses and an expiry (epoch ms; 0: never) and
+ * writes it (as shown to people, e.g. "K7QF-2MZX-9RTA-LB4E-WCJ8") into code. */
+int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_t expires_ms, char *code,
+		    size_t codelen, char *err, size_t errlen);
+
+/* Enrols a device with the code whose first five characters are code_id: the code must exist, be unexpired
+ * and have a use left. check(ctx, mac_key) is called with the code's MAC key (32 bytes) and returns 0 if the
+ * request's MAC verifies with it. Then, in one transaction, the device (pk, name) is stored in the code's
+ * region and the code loses a use; d is filled. Enrolling the same key again with a valid MAC answers the
+ * same device without using the code again. Returns 0, or -1 with err ("unknown or used enrolment code",
+ * "enrolment code expired", "bad enrolment MAC", store errors). */
+int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
+		 char *err, size_t errlen);
+
+/* Forms: publishes a form definition (validated by form_load); the same id and version again with the same
+ * definition is a no-op, with another definition it is refused. Calls fn for each published form at its
+ * newest version. */
+int sstore_form_publish(struct sstore *s, const char *json, size_t len, char *err, size_t errlen);
+int sstore_form_list(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
+						  const char *json), void *ctx, char *err, size_t errlen);
+
+/* Records that device used nonce at now (epoch ms), forgetting nonces older than SSTORE_NONCE_KEEP_MS, and
+ * notes the device as seen. 1 if the nonce is new, 0 if it was already used (a replay), -1 on error. */
+#define SSTORE_NONCE_KEEP_MS ((uint64_t)15 * 60 * 1000)
+int sstore_nonce_use(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err,
+		     size_t errlen);
+
+struct sstore_stats {
+	uint64_t ops, conflicts, devices_active, devices_revoked;
+};
+/* Figures for /metrics: ops held, records with a conflict, devices. */
+int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen);
+
+/* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
+int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen);
+/* Calls fn for every device, in enrolment order. */
+int sstore_device_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore_device *d), void *ctx,
+		       char *err, size_t errlen);
+/* Revokes a device from now on. 1 if it was revoked by this call, 0 if it already was, -1 on error (an
+ * unknown id is an error). */
+int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t errlen);
+
+#endif
