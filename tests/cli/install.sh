@@ -10,6 +10,8 @@ check_rc 0
 check_file_exists "$dest/opt/sondeo/bin/sondeo"
 check_file_exists "$dest/opt/sondeo/share/man/man1/sondeo.1"
 check_file_mode "$dest/opt/sondeo/bin/sondeo" 755
+check_file_mode "$dest/opt/sondeo/bin/sondeod" 755
+check_file_mode "$dest/opt/sondeo/share/man/man8/sondeod.8" 644
 check_file_mode "$dest/opt/sondeo/share/man/man1/sondeo.1" 644
 check_file_absent "$dest/usr/local/bin/sondeo"
 

@@ -1,0 +1,170 @@
+#!/bin/sh
+# enrol.sh - a real sondeod on loopback: serving, enrolment with one-time codes, signed form downloads, limits.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+
+# Starts sondeod serve on a free loopback port; sets URL and PID.
+start_server() {
+	tries=0
+	while [ $tries -lt 20 ]; do
+		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+		: >"$log"
+		"$SONDEOD" serve --data "$hq" --listen "127.0.0.1:$port" 2>"$log" &
+		PID=$!
+		i=0
+		while [ $i -lt 50 ]; do
+			grep -q "serving" "$log" && break
+			kill -0 "$PID" 2>/dev/null || break
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if grep -q "serving" "$log"; then
+			URL=http://127.0.0.1:$port
+			at_exit "kill $PID 2>/dev/null"
+			return 0
+		fi
+		kill "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+t "sondeod serve starts and answers /healthz"
+run "$SONDEOD" init --data "$hq"
+check_rc 0
+fp=$(sed -n 's/^server key fingerprint: //p' "$OUT_FILE")
+start_server || fail "sondeod did not start: $(cat "$log")"
+run curl -sS "$URL/healthz"
+check_rc 0
+check_eq "$OUT" "ok" "healthz"
+check_err_lacks "error"
+
+t "a device enrols with a code, pins the server's key and receives the forms"
+code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
+new_store
+"$SONDEO" init --name tablet-1 >/dev/null
+run "$SONDEO" enrol "$URL" "$code"
+check_rc 0
+check_out_has "in region east"
+check_out_has "server key fingerprint: $fp"
+check_out_has "forms: 1 received"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'region'")" east "stored region"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'server_key'")" \
+	"$(sed -n 2p "$hq/server.pub")" "pinned server key"
+run "$SONDEOD" devices --data "$hq" --json
+check_out_has '"name": "tablet-1"'
+check_out_has '"region": "east"'
+dev1=$SONDEO_HOME
+
+t "enrolling again with the same code is answered the same, without using the code again"
+run "$SONDEO" enrol "$URL" "$code"
+check_rc 0
+check_out_has "in region east"
+check_eq "$("$SONDEOD" devices --data "$hq" --json | grep -c '"id"')" 1 "devices"
+
+t "a used code, an unknown code and a malformed code are refused, and nothing is stored"
+new_store
+"$SONDEO" init --name tablet-2 >/dev/null
+before=$(sqlite3 "$SONDEO_HOME/store.db" .dump)
+run "$SONDEO" enrol "$URL" "$code"
+check_rc 1
+check_err_has "enrolment refused:"
+run "$SONDEO" enrol "$URL" "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ"
+check_rc 1
+check_err_has "enrolment refused:"
+run "$SONDEO" enrol "$URL" "not-a-code"
+check_rc 1
+check_err_has "the enrolment code:"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" .dump)" "$before" "the device's store"
+check_eq "$("$SONDEOD" devices --data "$hq" --json | grep -c '"id"')" 1 "devices"
+
+t "a code's letters may be typed in lower case, with spaces, and with O for 0 and I or L for 1"
+code2=$("$SONDEOD" enrol-code --data "$hq" --region west | head -n 1)
+typed=$(printf '%s' "$code2" | tr 'A-Z-' 'a-z ' | sed 's/0/o/g; s/1/l/g')
+run "$SONDEO" enrol "$URL" "$typed"
+check_rc 0
+check_out_has "in region west"
+
+t "a server that cannot be reached: exit 3, nothing stored"
+new_store
+"$SONDEO" init >/dev/null
+before=$(sqlite3 "$SONDEO_HOME/store.db" .dump)
+code3=$("$SONDEOD" enrol-code --data "$hq" | head -n 1)
+run "$SONDEO" enrol "http://127.0.0.1:9" "$code3"
+check_rc 3
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" .dump)" "$before" "the device's store"
+
+t "a revoked device cannot enrol again"
+SONDEO_HOME=$dev1
+export SONDEO_HOME
+dev1_id=$(sqlite3 "$dev1/store.db" "SELECT value FROM meta WHERE key = 'device'")
+run "$SONDEOD" devices --data "$hq" --revoke "$dev1_id"
+check_rc 0
+run "$SONDEO" enrol "$URL" "$code"
+check_rc 1
+check_err_has "revoked"
+
+t "HTTP limits and errors: 404, 405, 413 before reading, 401 for an unsigned request"
+run curl -sS -o /dev/null -w '%{http_code}' "$URL/nowhere"
+check_eq "$OUT" 404 "unknown path"
+run curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/enrol"
+check_eq "$OUT" 405 "wrong method"
+head -c 10000 /dev/zero | tr '\0' x >"$TMPDIR/big"
+run curl -sS -w '\n%{http_code}' -H 'Content-Type: application/json' --data-binary @"$TMPDIR/big" "$URL/v1/enrol"
+check_out_has '"error":"too_large"'
+check_out_has "413"
+run curl -sS -w '\n%{http_code}' "$URL/v1/forms"
+check_out_has '"error":"unsigned"'
+check_out_has "401"
+run curl -sS -w '\n%{http_code}' -H 'Content-Type: application/json' --data '{"code": 1}' "$URL/v1/enrol"
+check_out_has '"error":"bad_request"'
+check_out_has "400"
+
+t "/metrics counts requests by status and devices"
+run curl -sS "$URL/metrics"
+check_rc 0
+check_out_has 'sondeod_http_requests_total{status="200"}'
+check_out_has 'sondeod_http_requests_total{status="413"} 1'
+check_out_has 'sondeod_devices{state="active"} 1'
+check_out_has 'sondeod_devices{state="revoked"} 1'
+
+t "HTTPS with a certificate the test makes: enrols with --cacert, refuses without it"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMPDIR/key.pem" \
+	-out "$TMPDIR/cert.pem" -days 2 -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null ||
+	fail "openssl could not make a certificate"
+tlslog=$TMPDIR/tls.log
+tport=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+"$SONDEOD" serve --data "$hq" --listen "127.0.0.1:$tport" --tls-cert "$TMPDIR/cert.pem" --tls-key "$TMPDIR/key.pem" \
+	2>"$tlslog" &
+TPID=$!
+at_exit "kill $TPID 2>/dev/null"
+i=0
+while [ $i -lt 50 ] && ! grep -q serving "$tlslog"; do sleep 0.1; i=$((i + 1)); done
+check_eq "$(grep -c "serving https://127.0.0.1:$tport" "$tlslog")" 1 "sondeod serving HTTPS"
+code4=$("$SONDEOD" enrol-code --data "$hq" --region south | head -n 1)
+new_store
+"$SONDEO" init >/dev/null
+run "$SONDEO" enrol "https://127.0.0.1:$tport" "$code4"
+check_rc 1
+check_err_has "certificate"
+run "$SONDEO" enrol "https://127.0.0.1:$tport" "$code4" --cacert "$TMPDIR/cert.pem"
+check_rc 0
+check_out_has "in region south"
+check_out_has "forms: 1 received"
+kill "$TPID"
+
+t "one log line per request, and SIGTERM stops the server cleanly"
+for line in 'GET /healthz 200' 'GET /nowhere 404' 'DELETE /v1/enrol 405' 'POST /v1/enrol 413' \
+	'POST /v1/enrol 400' 'GET /v1/forms 401' 'GET /v1/forms 200'; do
+	grep -q "$line" "$log" || fail "no log line '$line'"
+done
+kill -TERM "$PID"
+wait "$PID"
+check_eq "$?" 0 "sondeod's exit status"
+grep -q "sondeod: stopped" "$log" || fail "sondeod did not say it stopped: $(tail -n 3 "$log")"
+
+done_testing
