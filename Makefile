@@ -79,8 +79,8 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
 # The server store's tests link the store itself; its header lives in server/.
-$(B)/tests/test_sstore: $(B)/server/sstore.o
-$(B)/tests/test_sstore: CFLAGS_ALL += -Iserver
+$(B)/tests/test_sstore $(B)/tests/test_ingest: $(B)/server/sstore.o
+$(B)/tests/test_sstore $(B)/tests/test_ingest: CFLAGS_ALL += -Iserver
 
 $(B)/tests/ptyrun: tests/ptyrun.c
 	@mkdir -p $(dir $@)

@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "jsonc.h"
 #include "form.h"
 #include "util.h"
 #include "banned.h"
@@ -71,7 +72,7 @@ static const char schema[] =
 enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
 	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
-	S_COUNT
+	S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -101,6 +102,10 @@ static const char *const sql[S_COUNT] = {
 	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked = 0),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0)",
+	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
+	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
+	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_EQUIVOCATED] = "UPDATE enrolled_devices SET equivocations = equivocations + 1 WHERE id = ?1",
 	[S_USER_PUT] = "INSERT INTO users(name, role, pwhash, must_change, disabled, created)"
 		       " VALUES(?1, ?2, ?3, 1, 0, ?4)",
 };
@@ -109,6 +114,7 @@ struct sstore {
 	char *dir;
 	sqlite3 *db;
 	struct keys *keys;
+	struct merge *merge;
 	sqlite3_stmt *st[S_COUNT];
 };
 
@@ -268,6 +274,8 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	for (i = 0; i < S_COUNT; i++)
 		if (!(s->st[i] = db_prepare(s->db, sql[i], err, errlen)))
 			goto fail;
+	if (!(s->merge = merge_open(s->db, err, errlen)))
+		goto fail;
 	return s;
 fail:
 	sstore_close(s);
@@ -280,6 +288,7 @@ void sstore_close(struct sstore *s)
 
 	if (!s)
 		return;
+	merge_free(s->merge);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db)
@@ -808,4 +817,175 @@ int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t e
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+/* The published forms an ingest has needed so far, loaded once each. */
+struct form_cache {
+	struct form *f[16];
+	size_t n;
+};
+
+static const struct form *cached_form(struct sstore *s, struct form_cache *c, const char *id, const char *version)
+{
+	sqlite3_stmt *st = s->st[S_FORM_GET];
+	struct form *f = NULL;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(form_id(c->f[i]), id) && !strcmp(form_version(c->f[i]), version))
+			return c->f[i];
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, version);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		f = form_load(db_text(st, 0), strlen(db_text(st, 0)), NULL, 0);
+	sqlite3_reset(st);
+	if (f && c->n < sizeof(c->f) / sizeof(c->f[0]))
+		c->f[c->n++] = f;
+	else if (f) {
+		/* A change set naming more than 16 form versions: check without caching the rest. */
+		form_free(c->f[0]);
+		c->f[0] = f;
+	}
+	return f;
+}
+
+/* Checks one op against the form version it names: the question exists and the value is exactly of its type
+ * (as the device's own checks would have made it), or it is one of the store's pseudo-fields. */
+static int check_op_form(struct sstore *s, struct form_cache *c, const struct op *op, size_t i, char *err,
+			 size_t errlen)
+{
+	const struct form *f = cached_form(s, c, op->form, op->form_version);
+	const struct form_question *q;
+	json_t *v, *coerced = NULL;
+	char msg[256], *canon = NULL;
+	int ok;
+
+	if (!f)
+		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' is not published here", i + 1,
+			    (unsigned long long)op->seq, op->form, op->form_version);
+	v = json_loads(op->value, JSON_DECODE_ANY, NULL);
+	if (!strcmp(op->field, "_deleted")) {
+		ok = json_is_boolean(v);
+	} else if (!strcmp(op->field, "_review")) {
+		ok = json_is_object(v) || json_is_null(v);
+	} else if (!(q = form_find(f, op->field))) {
+		json_decref(v);
+		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' has no question '%s'", i + 1,
+			    (unsigned long long)op->seq, op->form, op->form_version, op->field);
+	} else if (json_is_null(v)) {
+		ok = 1;
+	} else {
+		ok = form_coerce_answer(f, q, v, &coerced, msg, sizeof(msg)) == 0 && coerced &&
+		     (canon = jsonc_dumps(coerced)) && !strcmp(canon, op->value);
+	}
+	json_decref(v);
+	json_decref(coerced);
+	free(canon);
+	if (!ok)
+		return errf(err, errlen, "op %zu (seq %llu): %s is not a valid value for '%s'", i + 1,
+			    (unsigned long long)op->seq, op->value, op->field);
+	return 0;
+}
+
+static void count_equivocation(struct sstore *s, const char *device)
+{
+	sqlite3_stmt *st = s->st[S_EQUIVOCATED];
+
+	if (db_begin(s->db, NULL, 0) < 0)
+		return;
+	db_bind_text(st, 1, device);
+	if (db_step_done(st, NULL, 0) < 0 || db_commit(s->db, NULL, 0) < 0)
+		db_rollback(s->db);
+}
+
+enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_device *d, const unsigned char *bytes,
+					size_t len, const struct cs_header *h, const struct cs_ops *ops,
+					struct sstore_ingest *out, char *err, size_t errlen)
+{
+	struct form_cache cache = { { NULL }, 0 };
+	enum sstore_ingest_status r = SI_ERROR;
+	sqlite3_stmt *st;
+	uint64_t next;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(h->device, d->id)) {
+		errf(err, errlen, "the change set is signed by %s, not by %s", h->device, d->id);
+		return SI_BAD_OP;
+	}
+	if (db_begin(s->db, err, errlen) < 0)
+		return SI_ERROR;
+	/* Read under the write lock: two uploads of one device cannot both pass the gap check. */
+	st = s->st[S_NEXT_SEQ];
+	db_bind_text(st, 1, d->id);
+	rc = sqlite3_step(st);
+	next = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			errf(err, errlen, "device %s is not enrolled", d->id);
+		else
+			db_error(s->db, rc, err, errlen);
+		goto fail;
+	}
+	if (h->first > next) {
+		out->expected_seq = next;
+		out->next_seq = next;
+		errf(err, errlen, "the change set starts at seq %llu; the next expected from this device is %llu",
+		     (unsigned long long)h->first, (unsigned long long)next);
+		r = SI_GAP;
+		goto fail;
+	}
+	for (i = 0; i < ops->n; i++) {
+		if (check_op_form(s, &cache, &ops->ops[i], i, err, errlen) < 0) {
+			r = SI_BAD_OP;
+			goto fail;
+		}
+	}
+	for (i = 0; i < ops->n; i++) {
+		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
+
+		if (m == MERGE_NEW) {
+			out->accepted++;
+		} else if (m == MERGE_DUPLICATE) {
+			out->duplicates++;
+		} else if (m == MERGE_EQUIVOCATION) {
+			db_rollback(s->db);
+			count_equivocation(s, d->id);
+			r = SI_EQUIVOCATION;
+			goto done;
+		} else {
+			goto fail;
+		}
+	}
+	out->next_seq = h->last + 1 > next ? h->last + 1 : next;
+	st = s->st[S_SET_NEXT];
+	db_bind_text(st, 1, d->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)out->next_seq);
+	if (db_step_done(st, err, errlen) < 0)
+		goto fail;
+	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. */
+	if (out->accepted) {
+		st = s->st[S_CS_PUT];
+		db_bind_text(st, 1, d->id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+		sqlite3_bind_blob(st, 5, bytes, (int)len, SQLITE_STATIC);
+		rc = db_step_done(st, err, errlen);
+		sqlite3_clear_bindings(st);
+		if (rc < 0)
+			goto fail;
+	}
+	if (db_commit(s->db, err, errlen) < 0)
+		goto done;
+	r = SI_OK;
+	goto done;
+fail:
+	db_rollback(s->db);
+done:
+	for (i = 0; i < cache.n; i++)
+		form_free(cache.f[i]);
+	return r;
 }

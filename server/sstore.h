@@ -12,6 +12,7 @@
 
 #include "keys.h"
 #include "merge.h"
+#include "changeset.h"
 
 #define SSTORE_MAX_NAME 64     /* bytes in a device name or region */
 
@@ -72,6 +73,32 @@ struct sstore_stats {
 };
 /* Figures for /metrics: ops held, records with a conflict, devices. */
 int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen);
+
+/* What sstore_ingest did with a change set. */
+enum sstore_ingest_status {
+	SI_OK = 0,            /* applied (some or all ops may have been held already) */
+	SI_GAP,               /* it starts after the seq the device must send next: expected_seq says which */
+	SI_EQUIVOCATION,      /* an op the server holds, with different content: refused, counted on the device */
+	SI_BAD_OP,            /* an op names an unpublished form, an unknown question, or a value of the wrong type */
+	SI_ERROR              /* a store error */
+};
+
+struct sstore_ingest {
+	uint64_t accepted;     /* ops new to the server */
+	uint64_t duplicates;   /* ops it held already */
+	uint64_t next_seq;     /* the seq the device must send next, after this change set */
+	uint64_t expected_seq; /* with SI_GAP */
+};
+
+/* Applies a change set of device d that the caller has verified (cs_verify) and decoded (cs_decode) from
+ * bytes[0..len), all in one transaction: the ops are checked against the published form versions, merged with
+ * the rule every replica uses, and the change set is kept as received (for relaying byte for byte). A change
+ * set that starts past the device's next seq is refused as a gap; one that overlaps what was received is
+ * applied again harmlessly. On anything but SI_OK nothing is changed (except the equivocation count), and err
+ * says what. */
+enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_device *d, const unsigned char *bytes,
+					size_t len, const struct cs_header *h, const struct cs_ops *ops,
+					struct sstore_ingest *out, char *err, size_t errlen);
 
 /* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
 int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen);
