@@ -93,7 +93,12 @@ $(B)/tests/fuzz_changeset_replay: tests/fuzz/fuzz_changeset.c tests/fuzz/replay.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
-check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay
+# A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
+$(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
+check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build

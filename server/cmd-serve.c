@@ -20,6 +20,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/metrics", api_metrics, 0 },
 	{ "POST", "/v1/enrol", api_enrol, 4096 },
 	{ "GET", "/v1/forms", api_forms, 0 },
+	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
 };
 
 static int read_pem(const char *path, struct buf *b, const char *what)

@@ -6,32 +6,7 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 
-# Starts sondeod serve on a free loopback port; sets URL and PID.
-start_server() {
-	tries=0
-	while [ $tries -lt 20 ]; do
-		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-		: >"$log"
-		"$SONDEOD" serve --data "$hq" --listen "127.0.0.1:$port" 2>"$log" &
-		PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			grep -q "serving" "$log" && break
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-			i=$((i + 1))
-		done
-		if grep -q "serving" "$log"; then
-			URL=http://127.0.0.1:$port
-			at_exit "kill $PID 2>/dev/null"
-			return 0
-		fi
-		kill "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-		tries=$((tries + 1))
-	done
-	return 1
-}
+. "$TOP/tests/cli/server.inc"
 
 t "sondeod serve starts and answers /healthz"
 run "$SONDEOD" init --data "$hq"

@@ -1,0 +1,67 @@
+/* api-changesets.c - POST /v1/changesets: a device uploads one change set (PROTOCOL.md, "Reading a change
+ * set"). The request is signed by the device; the change set is checked in the spec's order (header, signer,
+ * signature, bounded inflate, strict parse) and taken in by sstore_ingest in one transaction. */
+#include <stdio.h>
+
+#include <sodium.h>
+
+#include "srv.h"
+#include "banned.h"
+
+static unsigned status_of(enum cs_status st)
+{
+	return st == CS_TOO_LARGE ? 413 : st == CS_NO_MEMORY ? 503 : 400;
+}
+
+void api_changesets(struct http_request *rq, struct http_response *rs)
+{
+	const unsigned char *data = (const unsigned char *)rq->body.data;
+	struct sstore *s = srv_store(rq, rs);
+	struct cs_ops ops = { NULL, 0, NULL };
+	struct sstore_device d;
+	struct sstore_ingest in;
+	struct cs_header h;
+	enum cs_status st;
+	char err[512];
+
+	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
+		return;
+	if ((st = cs_parse_header(data, rq->body.len, &h, err, sizeof(err))) != CS_OK) {
+		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
+		return;
+	}
+	/* A device sends only its own ops: the change set's signer is the key that signed the request. */
+	if (sodium_memcmp(h.signer, d.pk, KEYS_PK_BYTES) != 0) {
+		http_reply_error(rs, 403, "signer_mismatch", "the change set is signed by device %s, not by %s", h.device,
+				 d.id);
+		return;
+	}
+	if (cs_verify(data, rq->body.len, &h) != CS_OK) {
+		http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), "the change set's signature does not verify");
+		return;
+	}
+	if ((st = cs_decode(data, rq->body.len, &h, &ops, err, sizeof(err))) != CS_OK) {
+		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
+		return;
+	}
+	switch (sstore_ingest(s, &d, data, rq->body.len, &h, &ops, &in, err, sizeof(err))) {
+	case SI_OK:
+		http_reply_json(rs, 200, json_pack("{s:I, s:I, s:I}", "accepted", (json_int_t)in.accepted, "duplicates",
+						   (json_int_t)in.duplicates, "next_seq", (json_int_t)in.next_seq));
+		break;
+	case SI_GAP:
+		http_reply_json(rs, 409, json_pack("{s:s, s:s, s:I}", "error", "gap", "message", err, "expected_seq",
+						   (json_int_t)in.expected_seq));
+		break;
+	case SI_EQUIVOCATION:
+		fprintf(stderr, "sondeod: equivocation by device %s: %s\n", d.id, err);
+		http_reply_error(rs, 409, "equivocation", "%s", err);
+		break;
+	case SI_BAD_OP:
+		http_reply_error(rs, 400, "bad_op", "%s", err);
+		break;
+	default:
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+	}
+	cs_ops_release(&ops);
+}

@@ -1,0 +1,101 @@
+#!/bin/sh
+# upload.sh - POST /v1/changesets against a real sondeod: a device's change sets are taken in once, and every
+# kind of bad upload is refused with its code and changes nothing.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+CSPUSH=$(dirname "$SONDEO")/tests/cspush
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
+
+ops() {
+	sqlite3 "$hq/server.db" "SELECT count(*) FROM ops"
+}
+
+"$SONDEOD" init --data "$hq" >/dev/null
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
+new_store
+"$SONDEO" init --name uploader >/dev/null
+"$SONDEO" enrol "$URL" "$code" >/dev/null
+key=$SONDEO_HOME/device.key
+rec=$(cat /proc/sys/kernel/random/uuid)
+
+t "a change set is taken in: accepted, and the next seq the server expects"
+run "$CSPUSH" "$URL" "$key" 1 "$rec" 'partner_name="Radio Frontera"' 'stakeholder_type="media"' 'country="GTM"'
+check_rc 0
+check_out_has "200"
+check_out_has '"accepted":3'
+check_out_has '"next_seq":4'
+check_eq "$(ops)" 3 "ops held"
+
+t "the same change set again: success, nothing changes"
+run "$CSPUSH" "$URL" "$key" 1 "$rec" 'partner_name="Radio Frontera"' 'stakeholder_type="media"' 'country="GTM"'
+check_out_has "200"
+check_out_has '"accepted":0'
+check_eq "$(ops)" 3 "ops held"
+
+t "a gap in seqs: 409 with the seq expected"
+run "$CSPUSH" "$URL" "$key" 9 "$rec" 'notes="later"'
+check_out_has "409"
+check_out_has '"error":"gap"'
+check_out_has '"expected_seq":4'
+check_eq "$(ops)" 3 "ops held"
+
+t "the same seq with other content: 409 equivocation, logged and counted"
+run "$CSPUSH" "$URL" "$key" 1 "$rec" 'partner_name="Someone else"'
+check_out_has "409"
+check_out_has '"error":"equivocation"'
+check_eq "$(ops)" 3 "ops held"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT equivocations FROM enrolled_devices")" 1 "equivocations"
+grep -q "equivocation by device" "$log" || fail "the equivocation is not in the log"
+
+t "a tampered byte in the body or the signature: refused, nothing changes"
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="tampered"' --flip 100
+check_out_has "400"
+check_out_has '"error":"bad_signature"'
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="tampered"' --flip 2
+check_out_has '"error":"bad_magic"'
+check_eq "$(ops)" 3 "ops held"
+
+t "a question the form does not have, or a value of the wrong type: 400 bad_op"
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'budget=5'
+check_out_has '"error":"bad_op"'
+check_out_has "has no question 'budget'"
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'scale_up_potential="five"'
+check_out_has '"error":"bad_op"'
+check_eq "$(ops)" 3 "ops held"
+
+t "a clock an hour off: 401 clock_skew with the server's time"
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="late"' --skew-ms 3600000
+check_out_has "401"
+check_out_has '"error":"clock_skew"'
+
+t "a replayed request: 401 replay"
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="once"' --print-nonce
+check_out_has "200"
+nonce=$(head -n 1 "$OUT_FILE")
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="once"' --nonce "$nonce"
+check_out_has "401"
+check_out_has '"error":"replay"'
+check_eq "$(ops)" 4 "ops held"
+
+t "a key that is not enrolled: 401; a revoked device: 403"
+other=$TMPDIR/other
+mkdir -p "$other"
+SONDEO_HOME=$other "$SONDEO" init >/dev/null
+run "$CSPUSH" "$URL" "$other/device.key" 1 "$rec" 'notes="stranger"'
+check_out_has "401"
+check_out_has '"error":"unknown_device"'
+"$SONDEOD" devices --data "$hq" --revoke "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'device'")" >/dev/null
+run "$CSPUSH" "$URL" "$key" 5 "$rec" 'notes="after revocation"'
+check_out_has "403"
+check_out_has '"error":"revoked"'
+check_eq "$(ops)" 4 "ops held"
+
+t "/metrics counts the ops held"
+run curl -sS "$URL/metrics"
+check_out_has "sondeod_ops_merged_total 4"
+
+done_testing

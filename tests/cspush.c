@@ -1,0 +1,130 @@
+/* cspush.c - a test tool: uploads a change set to sondeod's POST /v1/changesets exactly as a device would,
+ * or with one thing wrong, so that the end-to-end tests can check each refusal.
+ *
+ *   cspush URL KEYFILE FIRST RECORD FIELD=JSON... [options]
+ *     --skew-ms N       sign the request with our clock moved by N ms
+ *     --nonce HEX       use this nonce (to replay one)
+ *     --flip N          flip the bits of byte N of the change set after signing it
+ *     --print-nonce     print the nonce used on a line of its own first
+ * The same arguments give the same ops (their stamps are fixed), so a resend is a resend.
+ * Prints the HTTP status on the first line and the body after it; exits 0 if an answer came, 1 otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "changeset.h"
+#include "hlc.h"
+#include "util.h"
+
+static size_t keep(char *d, size_t size, size_t n, void *ctx)
+{
+	return buf_add(ctx, d, size * n) < 0 ? 0 : size * n;
+}
+
+int main(int argc, char **argv)
+{
+	struct buf cs = BUF_INIT((size_t)32 << 20), answer = BUF_INIT((size_t)1 << 20);
+	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[4][200];
+	long long skew = 0, flip = -1;
+	int i, nops = 0, print_nonce = 0;
+	struct op ops[64];
+	struct curl_slist *hdrs = NULL;
+	struct keys *k;
+	uint64_t first, t;
+	long status = 0;
+	CURL *c;
+
+	if (argc < 6 || sodium_init() < 0) {
+		fprintf(stderr, "usage: cspush URL KEYFILE FIRST RECORD FIELD=JSON... [--skew-ms N] [--nonce HEX] "
+			"[--flip N] [--print-nonce]\n");
+		return 2;
+	}
+	if (!(k = keys_load(argv[2], err, sizeof(err)))) {
+		fprintf(stderr, "cspush: %s\n", err);
+		return 2;
+	}
+	first = strtoull(argv[3], NULL, 10);
+	nonce[0] = '\0';
+	for (i = 5; i < argc; i++) {
+		if (!strcmp(argv[i], "--skew-ms") && i + 1 < argc) {
+			skew = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--nonce") && i + 1 < argc) {
+			strlcpy_s(nonce, argv[++i], sizeof(nonce));
+		} else if (!strcmp(argv[i], "--flip") && i + 1 < argc) {
+			flip = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--print-nonce")) {
+			print_nonce = 1;
+		} else if (strchr(argv[i], '=') && nops < 64) {
+			struct op *o = &ops[nops];
+			char *eq = strchr(argv[i], '=');
+
+			memset(o, 0, sizeof(*o));
+			*eq = '\0';
+			keys_id(keys_public(k), o->device);
+			o->seq = first + (uint64_t)nops;
+			/* Fixed stamps, so that sending the same arguments again sends the same ops. */
+			o->hlc = HLC_MAKE(1800000000000ULL + o->seq, 0);
+			strlcpy_s(o->record, argv[4], sizeof(o->record));
+			o->form = "partnership";
+			o->form_version = "1";
+			o->field = argv[i];
+			o->value = eq + 1;
+			nops++;
+		}
+	}
+	if (cs_encode(k, ops, (size_t)nops, &cs, err, sizeof(err)) != CS_OK) {
+		fprintf(stderr, "cspush: %s\n", err);
+		return 2;
+	}
+	if (flip >= 0 && (size_t)flip < cs.len)
+		cs.data[flip] ^= (char)0xff;
+	if (!nonce[0])
+		auth_new_nonce(nonce);
+	if (print_nonce)
+		printf("%s\n", nonce);
+	t = (uint64_t)((long long)now_ms() + skew);
+	if (auth_sign_request(k, "POST", "/v1/changesets", cs.data, cs.len, t, nonce, sig, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cspush: %s\n", err);
+		return 2;
+	}
+	snprintf(url, sizeof(url), "%s/v1/changesets", argv[1]);
+	{
+		char id[KEYS_ID_STRLEN + 1];
+
+		keys_id(keys_public(k), id);
+		snprintf(h[0], sizeof(h[0]), "Sondeo-Device: %s", id);
+	}
+	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
+	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
+	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", sig);
+	for (i = 0; i < 4; i++)
+		hdrs = curl_slist_append(hdrs, h[i]);
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, cs.data);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)cs.len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	if (curl_easy_perform(c) != CURLE_OK) {
+		fprintf(stderr, "cspush: no answer from %s\n", url);
+		return 1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	printf("%ld\n%s", status, answer.data);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	curl_global_cleanup();
+	keys_free(k);
+	buf_release(&cs);
+	buf_release(&answer);
+	return 0;
+}
