@@ -17,38 +17,6 @@
 #include "util.h"
 #include "banned.h"
 
-/* Installs every form of a signed /v1/forms answer, in one transaction. Returns how many, or -1. */
-static int install_forms(struct store *s, const struct net_response *rs, char *err, size_t errlen)
-{
-	json_t *j = json_loadb(rs->body.data, rs->body.len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *forms = json_object_get(j, "forms");
-	size_t i;
-	int n = -1;
-
-	if (!json_is_array(forms)) {
-		errf(err, errlen, "the server's list of forms is not valid");
-		goto out;
-	}
-	if (store_begin(s, err, errlen) < 0)
-		goto out;
-	for (i = 0; i < json_array_size(forms); i++) {
-		char *def = json_dumps(json_array_get(forms, i), JSON_COMPACT);
-		int r = def ? store_form_put(s, def, strlen(def), err, errlen) : -1;
-
-		free(def);
-		if (r < 0) {
-			store_rollback(s);
-			goto out;
-		}
-	}
-	if (store_commit(s, err, errlen) < 0)
-		goto out;
-	n = (int)json_array_size(forms);
-out:
-	json_decref(j);
-	return n;
-}
-
 int cmd_enrol(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -168,16 +136,10 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	printf("enrolled with %s as device %s in region %s\nserver key fingerprint: %s\n", url, my_id, region, fp);
 
 	/* The forms come signed by the key just pinned. */
-	buf_release(&rs.body);
 	st = NET_FAILED;
 	nforms = -1;
-	if (remote_open(&r, s, verbose, err, sizeof(err)) == 0 &&
-	    (st = remote_call(&r, "GET", "/v1/forms", NULL, 0, NULL, 1, &rs, err, sizeof(err))) == NET_OK) {
-		if (rs.status == 200)
-			nforms = install_forms(s, &rs, err, sizeof(err));
-		else
-			remote_error_text(&rs, err, sizeof(err));
-	}
+	if (remote_open(&r, s, verbose, err, sizeof(err)) == 0)
+		nforms = remote_forms(&r, &st, err, sizeof(err));
 	if (nforms < 0) {
 		cli_error("enrolled, but the forms could not be downloaded (%s); run the same sondeo enrol again", err);
 		ret = st == NET_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_FAIL;

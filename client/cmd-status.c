@@ -65,7 +65,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		printf("store:       %s\n", store_dir(s));
 		printf("records:     %lld final, %lld draft, %lld deleted\n", records, drafts, deleted);
 		if (conflicts > 0)
-			printf("conflicts:   %lld records\n", conflicts);
+			printf("conflicts:   %lld record%s\n", conflicts, conflicts == 1 ? "" : "s");
 		printf("not synced:  %lld changes\n", pending);
 	}
 	store_close(s);

@@ -122,3 +122,51 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	}
 	return st;
 }
+
+/* Installs every form of a signed /v1/forms answer, in one transaction. Returns how many, or -1. */
+static int install_forms(struct store *s, const struct net_response *rs, char *err, size_t errlen)
+{
+	json_t *j = json_loadb(rs->body.data, rs->body.len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *forms = json_object_get(j, "forms");
+	size_t i;
+	int n = -1;
+
+	if (!json_is_array(forms)) {
+		errf(err, errlen, "the server's list of forms is not valid");
+		goto out;
+	}
+	if (store_begin(s, err, errlen) < 0)
+		goto out;
+	for (i = 0; i < json_array_size(forms); i++) {
+		char *def = json_dumps(json_array_get(forms, i), JSON_COMPACT);
+		int r = def ? store_form_put(s, def, strlen(def), err, errlen) : -1;
+
+		free(def);
+		if (r < 0) {
+			store_rollback(s);
+			goto out;
+		}
+	}
+	if (store_commit(s, err, errlen) < 0)
+		goto out;
+	n = (int)json_array_size(forms);
+out:
+	json_decref(j);
+	return n;
+}
+
+int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen)
+{
+	struct net_response rs = { 0, BUF_INIT(1), "", "" };
+	int n = -1;
+
+	*st = remote_call(r, "GET", "/v1/forms", NULL, 0, NULL, 1, &rs, err, errlen);
+	if (*st == NET_OK) {
+		if (rs.status == 200)
+			n = install_forms(r->s, &rs, err, errlen);
+		else
+			remote_error_text(&rs, err, errlen);
+	}
+	buf_release(&rs.body);
+	return n;
+}

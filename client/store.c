@@ -334,6 +334,12 @@ int store_meta_set(struct store *s, const char *key, const char *value, char *er
 	return meta_set(s, key, value, err, errlen);
 }
 
+void store_observe(struct store *s, uint64_t hlc)
+{
+	if (hlc > s->last_hlc)
+		s->last_hlc = hlc_observe(s->last_hlc, hlc, now_ms());
+}
+
 int store_begin(struct store *s, char *err, size_t errlen)
 {
 	if (db_begin(s->db, err, errlen) < 0)

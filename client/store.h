@@ -50,6 +50,10 @@ const struct keys *store_keys(struct store *s, char *err, size_t errlen);
 int store_meta_get(struct store *s, const char *key, char *out, size_t n);
 int store_meta_set(struct store *s, const char *key, const char *value, char *err, size_t errlen);
 
+/* Moves this device's clock past a stamp seen on another's op, inside a transaction, so that its next edits
+ * come after everything it has seen whatever its wall clock says. */
+void store_observe(struct store *s, uint64_t hlc);
+
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_commit(struct store *s, char *err, size_t errlen);
 void store_rollback(struct store *s);

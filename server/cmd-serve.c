@@ -21,6 +21,7 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/enrol", api_enrol, 4096 },
 	{ "GET", "/v1/forms", api_forms, 0 },
 	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
+	{ "GET", "/v1/pull", api_pull, 0 },
 };
 
 static int read_pem(const char *path, struct buf *b, const char *what)

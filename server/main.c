@@ -37,8 +37,8 @@ static const struct cmd commands[] = {
 	  "  --tls-key FILE      PEM private key of the certificate\n"
 	  "  --threads N         worker threads (default 4)\n"
 	  "Logs one line per request on stderr. SIGINT or SIGTERM stop it after the requests in progress.\n"
-	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms, POST /v1/changesets\n"
-	  "(see proto/PROTOCOL.md).\n" },
+	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms, POST /v1/changesets,\n"
+	  "GET /v1/pull (see proto/PROTOCOL.md).\n" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -27,5 +27,6 @@ void api_metrics(struct http_request *rq, struct http_response *rs);
 void api_enrol(struct http_request *rq, struct http_response *rs);
 void api_forms(struct http_request *rq, struct http_response *rs);
 void api_changesets(struct http_request *rq, struct http_response *rs);
+void api_pull(struct http_request *rq, struct http_response *rs);
 
 #endif

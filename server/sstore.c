@@ -61,6 +61,9 @@ static const char schema[] =
 	"CREATE TABLE changesets(id INTEGER PRIMARY KEY, device TEXT NOT NULL, first_seq INTEGER NOT NULL,"
 	" last_seq INTEGER NOT NULL, received INTEGER NOT NULL, bytes BLOB NOT NULL);"
 	"CREATE INDEX changesets_device ON changesets(device, first_seq);"
+	/* The region a record belongs to: that of the device that first sent it. Devices pull their region. */
+	"CREATE TABLE record_regions(rid INTEGER PRIMARY KEY, region TEXT NOT NULL);"
+	"CREATE INDEX record_regions_region ON record_regions(region);"
 	"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
 	" published INTEGER NOT NULL, PRIMARY KEY(id, version));"
 	"CREATE TABLE users(name TEXT PRIMARY KEY,"
@@ -72,7 +75,7 @@ static const char schema[] =
 enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
 	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
-	S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_COUNT
+	S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -105,6 +108,14 @@ static const char *const sql[S_COUNT] = {
 	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
 	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
 	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region) SELECT rid, ?2 FROM records WHERE id = ?1",
+	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
+		   " (SELECT json_group_array(json_array(bd.id, b.seq)) FROM op_base b JOIN devices bd ON bd.did = b.did"
+		   "  WHERE b.op = o.id)"
+		   " FROM ops o JOIN record_regions rr ON rr.rid = o.rid JOIN records r ON r.rid = o.rid"
+		   " JOIN devices d ON d.did = o.did"
+		   " WHERE o.id > ?1 AND rr.region = ?2 AND d.id != ?3 ORDER BY o.id LIMIT ?4",
+	[S_MAX_OP] = "SELECT coalesce(max(id), 0) FROM ops",
 	[S_EQUIVOCATED] = "UPDATE enrolled_devices SET equivocations = equivocations + 1 WHERE id = ?1",
 	[S_USER_PUT] = "INSERT INTO users(name, role, pwhash, must_change, disabled, created)"
 		       " VALUES(?1, ?2, ?3, 1, 0, ?4)",
@@ -959,6 +970,16 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 			goto fail;
 		}
 	}
+	/* A record's region is that of the device that first sent it. */
+	for (i = 0; i < ops->n; i++) {
+		if (i && !strcmp(ops->ops[i].record, ops->ops[i - 1].record))
+			continue;
+		st = s->st[S_REGION_PUT];
+		db_bind_text(st, 1, ops->ops[i].record);
+		db_bind_text(st, 2, d->region);
+		if (db_step_done(st, err, errlen) < 0)
+			goto fail;
+	}
 	out->next_seq = h->last + 1 > next ? h->last + 1 : next;
 	st = s->st[S_SET_NEXT];
 	db_bind_text(st, 1, d->id);
@@ -988,4 +1009,59 @@ done:
 	for (i = 0; i < cache.n; i++)
 		form_free(cache.f[i]);
 	return r;
+}
+
+int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
+		void (*fn)(void *ctx, const struct op *op), void *ctx, uint64_t *next, int *more, char *err,
+		size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_PULL];
+	unsigned rows = 0;
+	uint64_t last = after;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	db_bind_text(st, 2, region);
+	db_bind_text(st, 3, skip_device);
+	sqlite3_bind_int64(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct op op;
+		json_t *base = json_loads(db_text(st, 9), 0, NULL);
+		size_t i;
+
+		memset(&op, 0, sizeof(op));
+		last = (uint64_t)sqlite3_column_int64(st, 0);
+		strlcpy_s(op.device, db_text(st, 1), sizeof(op.device));
+		op.seq = (uint64_t)sqlite3_column_int64(st, 2);
+		op.hlc = (uint64_t)sqlite3_column_int64(st, 3);
+		strlcpy_s(op.record, db_text(st, 4), sizeof(op.record));
+		op.form = db_text(st, 5);
+		op.form_version = db_text(st, 6);
+		op.field = db_text(st, 7);
+		op.value = db_text(st, 8);
+		for (i = 0; i < json_array_size(base) && i < MERGE_MAX_BASE; i++) {
+			json_t *ref = json_array_get(base, i);
+
+			strlcpy_s(op.base[i].device, json_string_value(json_array_get(ref, 0)) ?
+				  json_string_value(json_array_get(ref, 0)) : "", sizeof(op.base[i].device));
+			op.base[i].seq = (uint64_t)json_integer_value(json_array_get(ref, 1));
+			op.nbase++;
+		}
+		json_decref(base);
+		fn(ctx, &op);
+		rows++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s->db, rc, err, errlen);
+	*more = rows == limit;
+	if (rows == 0) {
+		/* Nothing for this region after the cursor: move it to the end, so the next pull starts there. */
+		st = s->st[S_MAX_OP];
+		if (sqlite3_step(st) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) > last)
+			last = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	*next = last;
+	return 0;
 }

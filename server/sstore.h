@@ -100,6 +100,13 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 					size_t len, const struct cs_header *h, const struct cs_ops *ops,
 					struct sstore_ingest *out, char *err, size_t errlen);
 
+/* Calls fn for each op of the records of region held after position after (a cursor: positions grow as ops
+ * arrive), oldest first, at most limit, leaving out skip_device's own ops. The op's strings live only during
+ * the call. *next gets the cursor to ask from next time and *more whether there may be more now. */
+int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
+		void (*fn)(void *ctx, const struct op *op), void *ctx, uint64_t *next, int *more, char *err,
+		size_t errlen);
+
 /* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
 int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen);
 /* Calls fn for every device, in enrolment order. */

@@ -1,0 +1,67 @@
+/* cmd-resolve.c - sondeo resolve ID FIELD VALUE: settle a conflict on one field with the value given.
+ *
+ * The new op names every head of the field as its base, so once it has synced every replica holds one value
+ * again; the competing values stay in the history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+#include "banned.h"
+
+int cmd_resolve(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { 0, 0, 0, 0 } };
+	const struct form_question *q;
+	struct store_record rec;
+	struct store *s;
+	struct form *f = NULL;
+	json_t *value = NULL;
+	char err[512];
+	int c, heads, r = EXIT_FAIL;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1)
+		return cli_opt_exit(c);
+	if (optind + 3 != argc)
+		return cli_usage_error(cli, "expected a record id, a question name and the value to keep");
+	if (!(s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0 ||
+	    !(f = store_form_get(s, rec.form, NULL, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (!(q = form_find(f, argv[optind + 1]))) {
+		cli_error("form '%s' has no question '%s'", rec.form, argv[optind + 1]);
+		goto out;
+	}
+	heads = merge_heads(store_merge(s), rec.id, q->name, NULL, NULL, err, sizeof(err));
+	if (heads < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (heads < 2) {
+		cli_error("%s of record %s is not in conflict: change it with sondeo edit", q->name, cli_short_id(rec.id));
+		goto out;
+	}
+	if (form_parse_answer(f, q, argv[optind + 2], 0, &value, err, sizeof(err)) < 0) {
+		cli_error("%s: %s", q->name, err);
+		goto out;
+	}
+	strlcpy_s(rec.form_version, form_version(f), sizeof(rec.form_version));
+	if (store_begin(s, err, sizeof(err)) < 0 || store_set(s, &rec, q->name, value, err, sizeof(err)) < 0 ||
+	    store_commit(s, err, sizeof(err)) < 0) {
+		store_rollback(s);
+		cli_error("%s: nothing was changed", err);
+		goto out;
+	}
+	printf("resolved %s of %s: %d values replaced by one; it reaches the others at the next sync\n", q->name,
+	       rec.id, heads);
+	r = EXIT_OK;
+out:
+	json_decref(value);
+	form_free(f);
+	store_close(s);
+	return r;
+}

@@ -1,0 +1,354 @@
+/* cmd-sync.c - sondeo sync: send this device's final changes to its server, receive its region's changes,
+ * merge them with the rule every replica uses, and refresh the forms.
+ *
+ * Uploads go in change sets of consecutive seqs; the store's acked_seq moves only when the server says it
+ * holds them, so an interrupted sync resends from there and nothing is lost or sent twice for good. Downloads
+ * are signed by the server's pinned key and merged with their cursor in one transaction. Drafts have no ops,
+ * so they never leave the device. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "changeset.h"
+#include "cli.h"
+#include "db.h"
+#include "jsonc.h"
+#include "remote.h"
+#include "util.h"
+#include "banned.h"
+
+#define PUSH_OPS 2000        /* ops in one change set */
+#define PULL_OPS 1000        /* ops asked for at once */
+
+struct sync {
+	struct store *s;
+	struct remote r;
+	char device[KEYS_ID_STRLEN + 1];
+	unsigned long long pushed, received;
+	enum net_status st;      /* of the last exchange */
+	char err[1024];
+};
+
+static uint64_t meta_u64(struct store *s, const char *key)
+{
+	char v[32];
+
+	return store_meta_get(s, key, v, sizeof(v)) == 0 ? strtoull(v, NULL, 10) : 0;
+}
+
+static int save_u64(struct store *s, const char *key, uint64_t v, char *err, size_t errlen)
+{
+	char t[32];
+
+	snprintf(t, sizeof(t), "%llu", (unsigned long long)v);
+	if (store_begin(s, err, errlen) < 0)
+		return -1;
+	if (store_meta_set(s, key, t, err, errlen) < 0 || store_commit(s, err, errlen) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+static long long count(struct store *s, const char *sql, const char *arg, uint64_t n)
+{
+	sqlite3_stmt *st = db_prepare(store_db(s), sql, NULL, 0);
+	long long v = 0;
+
+	/* Statements without parameters simply ignore these. */
+	if (arg)
+		db_bind_text(st, 1, arg);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Reads up to PUSH_OPS of this device's ops after seq into ops, with their strings in text (freed by the
+ * caller). Returns how many, or -1. */
+static int load_ops(struct sync *y, uint64_t after, struct op *ops, char **text)
+{
+	sqlite3_stmt *q = db_prepare(store_db(y->s),
+				     "SELECT o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value, o.id"
+				     " FROM ops o JOIN records r ON r.rid = o.rid"
+				     " WHERE o.did = (SELECT did FROM devices WHERE id = ?1) AND o.seq > ?2"
+				     " ORDER BY o.seq LIMIT ?3", y->err, sizeof(y->err));
+	sqlite3_stmt *b = db_prepare(store_db(y->s), "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did"
+				     " WHERE b.op = ?1", y->err, sizeof(y->err));
+	int n = 0, k;
+
+	if (!q || !b) {
+		sqlite3_finalize(q);
+		sqlite3_finalize(b);
+		return -1;
+	}
+	db_bind_text(q, 1, y->device);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)after);
+	sqlite3_bind_int(q, 3, PUSH_OPS);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct op *o = &ops[n];
+
+		memset(o, 0, sizeof(*o));
+		strlcpy_s(o->device, y->device, sizeof(o->device));
+		o->seq = (uint64_t)sqlite3_column_int64(q, 0);
+		o->hlc = (uint64_t)sqlite3_column_int64(q, 1);
+		strlcpy_s(o->record, db_text(q, 2), sizeof(o->record));
+		for (k = 0; k < 4; k++)
+			text[4 * n + k] = xstrdup(db_text(q, 3 + k));
+		o->form = text[4 * n];
+		o->form_version = text[4 * n + 1];
+		o->field = text[4 * n + 2];
+		o->value = text[4 * n + 3];
+		sqlite3_bind_int64(b, 1, sqlite3_column_int64(q, 7));
+		while (sqlite3_step(b) == SQLITE_ROW && o->nbase < MERGE_MAX_BASE) {
+			strlcpy_s(o->base[o->nbase].device, db_text(b, 0), sizeof(o->base[0].device));
+			o->base[o->nbase++].seq = (uint64_t)sqlite3_column_int64(b, 1);
+		}
+		sqlite3_reset(b);
+		n++;
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(b);
+	return n;
+}
+
+/* Sends every final op the server does not hold yet. 0, or -1 with y->err. */
+static int push(struct sync *y)
+{
+	struct op *ops = xcalloc(PUSH_OPS, sizeof(*ops));
+	char **text = xcalloc(4 * PUSH_OPS, sizeof(*text));
+	const struct keys *k = store_keys(y->s, y->err, sizeof(y->err));
+	int n, i, gaps = 0, r = -1;
+
+	while (k) {
+		uint64_t acked = meta_u64(y->s, "acked_seq");
+		struct net_response rs = { 0, BUF_INIT(1), "", "" };
+		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
+		json_t *j;
+
+		if ((n = load_ops(y, acked, ops, text)) <= 0) {
+			r = n == 0 ? 0 : -1;
+			break;
+		}
+		if (cs_encode(k, ops, (size_t)n, &cs, y->err, sizeof(y->err)) != CS_OK) {
+			buf_release(&cs);
+			break;
+		}
+		for (i = 0; i < 4 * n; i++) {
+			free(text[i]);
+			text[i] = NULL;
+		}
+		y->st = remote_call(&y->r, "POST", "/v1/changesets", cs.data, cs.len, "application/octet-stream", 0,
+				    &rs, y->err, sizeof(y->err));
+		buf_release(&cs);
+		if (y->st != NET_OK) {
+			buf_release(&rs.body);
+			break;
+		}
+		j = json_loadb(rs.body.data, rs.body.len, 0, NULL);
+		if (rs.status == 200 || (rs.status == 409 && json_integer_value(json_object_get(j, "expected_seq")) > 0)) {
+			/* The server says which seq it needs next: what is before it is safe there. */
+			uint64_t next = (uint64_t)json_integer_value(json_object_get(j, rs.status == 200 ? "next_seq" :
+										  "expected_seq"));
+
+			if (rs.status == 200)
+				y->pushed += (unsigned long long)json_integer_value(json_object_get(j, "accepted"));
+			else if (++gaps > 3) {
+				snprintf(y->err, sizeof(y->err), "the server keeps asking for seq %llu",
+					 (unsigned long long)next);
+				json_decref(j);
+				buf_release(&rs.body);
+				break;
+			}
+			json_decref(j);
+			buf_release(&rs.body);
+			if (next == 0 || save_u64(y->s, "acked_seq", next - 1, y->err, sizeof(y->err)) < 0)
+				break;
+			continue;
+		}
+		remote_error_text(&rs, y->err, sizeof(y->err));
+		json_decref(j);
+		buf_release(&rs.body);
+		break;
+	}
+	for (i = 0; i < 4 * PUSH_OPS; i++)
+		free(text[i]);
+	free(text);
+	free(ops);
+	return r;
+}
+
+static int hex32(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && i < KEYS_ID_STRLEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s && strlen(s) == KEYS_ID_STRLEN;
+}
+
+static int short_name(const char *s)
+{
+	return s && *s && strlen(s) <= MERGE_MAX_NAME;
+}
+
+/* Reads one op of a pull answer into o (strings pointing into j and *canon, which the caller frees). */
+static int read_op(json_t *j, struct op *o, char **canon)
+{
+	json_t *base = json_object_get(j, "base");
+	const char *dev = json_string_value(json_object_get(j, "device"));
+	const char *rec = json_string_value(json_object_get(j, "record"));
+	json_int_t seq = json_integer_value(json_object_get(j, "seq"));
+	json_int_t hlc = json_integer_value(json_object_get(j, "hlc"));
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->form = json_string_value(json_object_get(j, "form"));
+	o->form_version = json_string_value(json_object_get(j, "version"));
+	o->field = json_string_value(json_object_get(j, "field"));
+	if (!hex32(dev) || !rec || !uuid_valid(rec) || seq < 1 || hlc < 0 || !short_name(o->form) ||
+	    !short_name(o->form_version) || !short_name(o->field) || !json_is_array(base) ||
+	    json_array_size(base) > MERGE_MAX_BASE || !json_object_get(j, "value") ||
+	    !(*canon = jsonc_dumps(json_object_get(j, "value"))))
+		return -1;
+	strlcpy_s(o->device, dev, sizeof(o->device));
+	strlcpy_s(o->record, rec, sizeof(o->record));
+	o->seq = (uint64_t)seq;
+	o->hlc = (uint64_t)hlc;
+	o->value = *canon;
+	for (i = 0; i < json_array_size(base); i++) {
+		json_t *ref = json_array_get(base, i);
+		const char *bd = json_string_value(json_array_get(ref, 0));
+		json_int_t bs = json_integer_value(json_array_get(ref, 1));
+
+		if (!hex32(bd) || bs < 1)
+			return -1;
+		strlcpy_s(o->base[i].device, bd, sizeof(o->base[i].device));
+		o->base[i].seq = (uint64_t)bs;
+	}
+	o->nbase = json_array_size(base);
+	return 0;
+}
+
+/* Receives and merges everything new for this device's region. 0, or -1 with y->err. */
+static int pull(struct sync *y)
+{
+	struct op *o = xcalloc(1, sizeof(*o));
+	int r = -1;
+
+	for (;;) {
+		struct net_response rs = { 0, BUF_INIT(1), "", "" };
+		char path[96], next_s[32];
+		json_t *j, *ops;
+		size_t i;
+		int more, failed = 0;
+
+		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d",
+			 (unsigned long long)meta_u64(y->s, "pull_cursor"), PULL_OPS);
+		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, 1, &rs, y->err, sizeof(y->err));
+		if (y->st != NET_OK || rs.status != 200) {
+			if (y->st == NET_OK)
+				remote_error_text(&rs, y->err, sizeof(y->err));
+			buf_release(&rs.body);
+			break;
+		}
+		j = json_loadb(rs.body.data, rs.body.len, JSON_REJECT_DUPLICATES, NULL);
+		buf_release(&rs.body);
+		ops = json_object_get(j, "ops");
+		more = json_is_true(json_object_get(j, "more"));
+		snprintf(next_s, sizeof(next_s), "%lld", (long long)json_integer_value(json_object_get(j, "next")));
+		if (!json_is_array(ops) || store_begin(y->s, y->err, sizeof(y->err)) < 0) {
+			if (!json_is_array(ops))
+				snprintf(y->err, sizeof(y->err), "the server's answer to a pull is not valid");
+			json_decref(j);
+			break;
+		}
+		for (i = 0; i < json_array_size(ops) && !failed; i++) {
+			char *canon = NULL;
+			enum merge_result m;
+
+			if (read_op(json_array_get(ops, i), o, &canon) < 0) {
+				snprintf(y->err, sizeof(y->err), "op %zu of the server's answer is not valid", i + 1);
+				failed = 1;
+			} else if ((m = merge_apply(store_merge(y->s), o, y->err, sizeof(y->err))) == MERGE_ERROR ||
+				   m == MERGE_EQUIVOCATION) {
+				failed = 1;
+			} else {
+				store_observe(y->s, o->hlc);
+				y->received += m == MERGE_NEW;
+			}
+			free(canon);
+		}
+		/* The ops and the cursor past them are saved together, or neither is. */
+		if (failed || store_meta_set(y->s, "pull_cursor", next_s, y->err, sizeof(y->err)) < 0 ||
+		    store_commit(y->s, y->err, sizeof(y->err)) < 0) {
+			store_rollback(y->s);
+			json_decref(j);
+			break;
+		}
+		json_decref(j);
+		if (!more) {
+			r = 0;
+			break;
+		}
+	}
+	free(o);
+	return r;
+}
+
+int cmd_sync(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 } };
+	static const char pending_sql[] = "SELECT count(*) FROM ops WHERE did = (SELECT did FROM devices WHERE id = ?1)"
+					  " AND seq > ?2";
+	static const char conflicts_sql[] = "SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted";
+	struct sync y;
+	long long before, after;
+	int c, verbose = 0, r = EXIT_FAIL, nforms = 0;
+
+	while ((c = cli_getopt(cli, argc, argv, "v", opts)) != -1) {
+		if (c == 'v')
+			verbose = 1;
+		else
+			return cli_opt_exit(c);
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	memset(&y, 0, sizeof(y));
+	if (!(y.s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	strlcpy_s(y.device, store_device(y.s), sizeof(y.device));
+	if (remote_open(&y.r, y.s, verbose, y.err, sizeof(y.err)) < 0) {
+		cli_error("%s", y.err);
+		goto out;
+	}
+	before = count(y.s, conflicts_sql, NULL, 0);
+	if (push(&y) < 0 || pull(&y) < 0 || (nforms = remote_forms(&y.r, &y.st, y.err, sizeof(y.err))) < 0) {
+		long long pending = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
+
+		if (y.st == NET_UNREACHABLE) {
+			fprintf(stderr, "sondeo: server unreachable; %lld change%s kept for the next sync (%s)\n", pending,
+				pending == 1 ? "" : "s", y.err);
+			r = EXIT_UNREACHABLE;
+		} else {
+			cli_error("sync with %s stopped: %s; %lld change%s kept for the next sync", y.r.url, y.err, pending,
+				  pending == 1 ? "" : "s");
+		}
+		goto out;
+	}
+	after = count(y.s, conflicts_sql, NULL, 0);
+	printf("synced with %s: %llu change%s sent, %llu received", y.r.url, y.pushed, y.pushed == 1 ? "" : "s",
+	       y.received);
+	if (after > before)
+		printf(", %lld new record%s in conflict (sondeo list --conflicts)", after - before,
+		       after - before == 1 ? "" : "s");
+	printf("\n");
+	(void)nforms;
+	r = EXIT_OK;
+out:
+	store_close(y.s);
+	return r;
+}

@@ -1,0 +1,71 @@
+/* api-pull.c - GET /v1/pull?after=CURSOR&limit=N: the ops of the device's region that reached the server
+ * after the cursor, oldest first, signed with the server's key and bound to the request's nonce. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "srv.h"
+#include "banned.h"
+
+#define PULL_DEFAULT 1000
+#define PULL_MAX 2000
+
+static void add_op(void *ctx, const struct op *op)
+{
+	json_t *list = ctx, *base = json_array(), *value = json_loads(op->value, JSON_DECODE_ANY, NULL);
+	size_t i;
+
+	for (i = 0; i < op->nbase; i++)
+		json_array_append_new(base, json_pack("[s, I]", op->base[i].device, (json_int_t)op->base[i].seq));
+	json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "device", op->device,
+					      "seq", (json_int_t)op->seq, "hlc", (json_int_t)op->hlc, "record",
+					      op->record, "form", op->form, "version", op->form_version, "field",
+					      op->field, "value", value ? value : json_null(), "base", base));
+}
+
+/* A decimal query parameter, or def when absent; -1 when malformed. */
+static long long param(const char *v, long long def)
+{
+	char *end;
+	long long n;
+
+	if (!v)
+		return def;
+	n = strtoll(v, &end, 10);
+	return *v && !*end && n >= 0 ? n : -1;
+}
+
+void api_pull(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	long long after, limit;
+	struct sstore_device d;
+	char err[512], sig[AUTH_SIG_HEXLEN + 1];
+	uint64_t next;
+	json_t *ops;
+	int more;
+
+	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
+		return;
+	after = param(http_query(rq, "after"), 0);
+	limit = param(http_query(rq, "limit"), PULL_DEFAULT);
+	if (after < 0 || limit < 1 || limit > PULL_MAX) {
+		http_reply_error(rs, 400, "bad_request", "after is a cursor (a whole number) and limit is 1 to %d",
+				 PULL_MAX);
+		return;
+	}
+	ops = json_array();
+	if (sstore_pull(s, d.region, d.id, (uint64_t)after, (unsigned)limit, add_op, ops, &next, &more, err,
+			sizeof(err)) < 0) {
+		json_decref(ops);
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return;
+	}
+	http_reply_json(rs, 200, json_pack("{s:o, s:I, s:b}", "ops", ops, "next", (json_int_t)next, "more", more));
+	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig,
+			       err, sizeof(err)) < 0) {
+		http_reply_error(rs, 500, "internal", "%s", err);
+		return;
+	}
+	http_add_header(rs, "Sondeo-Signature", sig);
+}

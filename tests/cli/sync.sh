@@ -1,0 +1,124 @@
+#!/bin/sh
+# sync.sh - sondeo sync against a real sondeod: changes go up once, come down to the devices of the same
+# region only, concurrent edits become a conflict on every device, a resolution converges them all, drafts
+# never leave, and a server out of reach keeps everything for the next sync.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
+
+# dev NAME ARGS... : runs sondeo on device NAME's store.
+dev() {
+	name=$1
+	shift
+	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
+}
+
+"$SONDEOD" init --data "$hq" >/dev/null
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+east=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
+west=$("$SONDEOD" enrol-code --data "$hq" --region west | head -n 1)
+for d in a b c; do
+	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" init --name "$d" >/dev/null
+done
+SONDEO_HOME=$TMPDIR/dev-a "$SONDEO" enrol "$URL" "$east" >/dev/null
+SONDEO_HOME=$TMPDIR/dev-b "$SONDEO" enrol "$URL" "$east" >/dev/null
+SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" enrol "$URL" "$west" >/dev/null
+
+t "a device's records go up once, and reach the other device of its region only"
+dev a new --from "$TOP/forms/samples/partnerships.csv"
+check_rc 0
+head -n 1 "$OUT_FILE" >"$TMPDIR/rec"
+rec=$(cat "$TMPDIR/rec")
+dev a new --draft --set partner_name="Kept on the laptop"
+dev a sync
+check_rc 0
+check_out_has "136 changes sent, 0 received"
+dev a sync
+check_out_has "0 changes sent, 0 received"
+dev b sync
+check_rc 0
+check_out_has "0 changes sent, 136 received"
+dev b list
+check_out_has "Ministry of Labour and Soci"
+check_out_lacks "Kept on the laptop"
+dev c sync
+check_out_has "0 changes sent, 0 received"
+check_eq "$(sqlite3 "$TMPDIR/dev-c/store.db" "SELECT count(*) FROM records")" 0 "records on the west device"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE draft")" 0 "drafts on the server"
+
+t "the same answer changed on two devices: a conflict on both, with both values"
+dev a edit "$rec" --set country=UGA
+dev b edit "$rec" --set country=TZA
+dev a sync
+dev b sync
+check_out_has "1 new record in conflict"
+dev a sync
+check_out_has "1 new record in conflict"
+for d in a b; do
+	dev "$d" list --conflicts
+	check_out_has "conflict"
+	dev "$d" show "$rec"
+	check_out_has "UGA"
+	check_out_has "TZA"
+	check_out_has "CONFLICT"
+done
+
+t "one device resolves it, and after syncing every device holds one value and the same history"
+dev b resolve "$rec" country KEN
+check_rc 0
+check_out_has "2 values replaced by one"
+dev b sync
+dev a sync
+for d in a b; do
+	dev "$d" list --conflicts
+	check_out_lacks "$(printf %.8s "$rec")"
+	dev "$d" show "$rec" --json
+	check_out_has '"country": "KEN"'
+done
+check_eq "$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT group_concat(value, ' ') FROM (SELECT o.value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$rec' AND o.field = 'country' ORDER BY o.value)")" \
+	"$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT group_concat(value, ' ') FROM (SELECT o.value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$rec' AND o.field = 'country' ORDER BY o.value)")" \
+	"the country's history on both devices"
+dev a resolve "$rec" country KEN
+check_rc 1
+check_err_has "not in conflict"
+
+t "a server out of reach: exit 3, every change kept, and the next sync sends them"
+dev a edit "$rec" --set notes="Written offline"
+kill "$PID"
+wait "$PID" 2>/dev/null
+dev a sync
+check_rc 3
+check_err_has "server unreachable; 1 change kept for the next sync"
+start_server || fail "sondeod did not start again"
+SONDEO_HOME=$TMPDIR/dev-a "$SONDEO" status | grep -q "not synced:  1 change" || fail "status does not count the change"
+# The device remembers the old address; the restarted server listens elsewhere.
+sqlite3 "$TMPDIR/dev-a/store.db" "UPDATE meta SET value = '$URL' WHERE key = 'server_url'"
+sqlite3 "$TMPDIR/dev-b/store.db" "UPDATE meta SET value = '$URL' WHERE key = 'server_url'"
+dev a sync
+check_rc 0
+check_out_has "1 change sent"
+dev b sync
+check_out_has "1 received"
+dev b show "$rec"
+check_out_has "Written offline"
+
+t "an interrupted sync resumes: what the server acknowledged is not sent again"
+# The server already holds the device's ops: forget the acknowledgement and sync; the server answers them as
+# held, and nothing is duplicated.
+sqlite3 "$TMPDIR/dev-a/store.db" "UPDATE meta SET value = '0' WHERE key = 'acked_seq'"
+before=$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")
+dev a sync
+check_rc 0
+check_out_has "0 changes sent"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" "$before" "ops on the server"
+
+t "a device that is not enrolled is told so"
+SONDEO_HOME=$TMPDIR/dev-z "$SONDEO" init >/dev/null
+dev z sync
+check_rc 1
+check_err_has "not enrolled"
+
+done_testing
