@@ -115,6 +115,18 @@ check_rc 0
 check_out_has "0 changes sent"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" "$before" "ops on the server"
 
+t "a device clock an hour off: the server says its time, the device corrects itself and syncs"
+sqlite3 "$TMPDIR/dev-b/store.db" "INSERT INTO meta(key, value) VALUES('clock_offset_ms', '-3600000')
+	ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+dev b edit "$rec" --set notes="Clock fixed"
+dev b sync --verbose
+check_rc 0
+check_out_has "1 change sent"
+check_err_has "clock is"
+off=$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT value FROM meta WHERE key = 'clock_offset_ms'")
+[ "${off#-}" -lt 60000 ] || fail "the offset was not corrected: $off"
+grep -q "clock_skew\|401" "$log" || fail "the server did not refuse the first try: $(tail -n 3 "$log")"
+
 t "a device that is not enrolled is told so"
 SONDEO_HOME=$TMPDIR/dev-z "$SONDEO" init >/dev/null
 dev z sync
