@@ -9,6 +9,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 MODE ?= release
+DEMO_EXIT ?= 0
 B := build/$(MODE)
 
 PKGS := sqlite3 libsodium jansson zlib
@@ -128,8 +129,9 @@ fuzz: build/fuzz/fuzz_changeset
 	build/fuzz/fuzz_changeset -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-dict=tests/fuzz/changeset.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus/changeset
 
+# The whole story on loopback; DEMO_EXIT=1 ends it instead of leaving the server running.
 demo: all
-	@sh scripts/demo.sh bin/sondeo
+	@DEMO_EXIT=$(DEMO_EXIT) sh scripts/demo.sh bin/sondeo bin/sondeod
 
 bench: all
 	@sh bench/run.sh bin/sondeo

@@ -1,12 +1,18 @@
 #!/bin/sh
-# demo.sh SONDEO - the offline part of Sondeo's story on the built-in form, in a temporary store:
+# demo.sh SONDEO SONDEOD - Sondeo's story on the built-in form, in a temporary directory:
 # a field worker's laptop with no network creates records from the bundled sample data, lists, shows, edits,
-# deletes and exports them. Each step prints the command it runs and what it answered.
+# deletes and exports them; then headquarters starts sondeod on loopback, three laptops in two regions enrol,
+# sync, change the same answer of the same record, see the conflict, resolve it, and all converge.
+# Each step prints the command it runs and what it answered. The server then keeps running until Ctrl-C,
+# unless DEMO_EXIT=1.
 set -eu
 sondeo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+sondeod=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+server=""
+trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; fi; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 export SONDEO_HOME="$work/store"
 
 # The commands are echoed on descriptor 3, the terminal, even when their output is captured.
@@ -71,4 +77,90 @@ step "Readable without Sondeo: the store is SQLite, with a view per form"
 echo "$ sqlite3 \$SONDEO_HOME/store.db 'SELECT partner_name, country, level FROM form_partnership LIMIT 3'"
 sqlite3 "$SONDEO_HOME/store.db" 'SELECT partner_name, country, level FROM form_partnership WHERE NOT deleted LIMIT 3'
 
-printf '\nDone: the demo store in %s has been removed.\n' "$work"
+# --- The whole story: headquarters, three laptops in two regions -----------------------------------------------
+
+# on NAME ARGS... : runs sondeo on laptop NAME, echoing the command.
+on() {
+	name=$1
+	shift
+	printf '[%s] ' "$name" >&3
+	SONDEO_HOME="$work/$name" run "$@"
+}
+
+step "Headquarters sets up sondeod and starts it on loopback"
+printf '$ sondeod init --data hq\n' >&3
+"$sondeod" init --data "$work/hq"
+port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+"$sondeod" serve --data "$work/hq" --listen "127.0.0.1:$port" 2>"$work/server.log" &
+server=$!
+i=0
+while [ $i -lt 50 ] && ! grep -q serving "$work/server.log"; do sleep 0.1; i=$((i + 1)); done
+url=http://127.0.0.1:$port
+echo "sondeod is serving $url"
+
+step "Enrolment codes: two laptops in the east region, one in the west"
+east=$("$sondeod" enrol-code --data "$work/hq" --region east --uses 2 | head -n 1)
+west=$("$sondeod" enrol-code --data "$work/hq" --region west | head -n 1)
+echo "east: $east (2 uses)   west: $west"
+for name in amina bruno chen; do
+	SONDEO_HOME="$work/$name" "$sondeo" init --name "$name" >/dev/null
+done
+on amina enrol "$url" "$east"
+on bruno enrol "$url" "$east"
+on chen enrol "$url" "$west"
+
+step "Each fills surveys offline from the sample data"
+sed -n '1p;2,4p' "$top/forms/samples/partnerships.csv" >"$work/amina.csv"
+sed -n '1p;5,6p' "$top/forms/samples/partnerships.csv" >"$work/bruno.csv"
+sed -n '1p;7,9p' "$top/forms/samples/partnerships.csv" >"$work/chen.csv"
+for name in amina bruno chen; do
+	on "$name" new --from "$work/$name.csv" >/dev/null
+	echo "$name: $(SONDEO_HOME="$work/$name" "$sondeo" status | sed -n 's/^records: *//p')"
+done
+
+step "Everyone syncs when a network appears"
+on amina sync
+on bruno sync
+on chen sync
+on amina sync
+echo "the east laptops now hold $(sqlite3 "$work/amina/store.db" "SELECT count(*) FROM records") records each; the west one $(sqlite3 "$work/chen/store.db" "SELECT count(*) FROM records")"
+
+step "Amina and Bruno both correct the same answer, without seeing each other's change"
+rec=$(SONDEO_HOME="$work/amina" "$sondeo" list --json | sed -n 's/.*"id": "\([0-9a-f-]*\)".*/\1/p' | tail -n 1)
+short=$(printf %.8s "$rec")
+on amina edit "$short" --set scale_up_potential=5
+on bruno edit "$short" --set scale_up_potential=2
+on amina sync
+on bruno sync
+on amina sync
+
+step "The conflict shows at headquarters and on both laptops: both values are kept"
+printf '$ curl %s/metrics | grep conflicts\n' "$url" >&3
+curl -s "$url/metrics" | grep '^sondeod_conflicts_open'
+on amina list --conflicts
+on bruno show "$short" | grep -A4 "scaled up"
+
+step "Bruno resolves it after a phone call; everyone syncs and converges"
+on bruno resolve "$short" scale_up_potential 4
+on bruno sync
+on amina sync
+a=$(SONDEO_HOME="$work/amina" "$sondeo" show "$short" --json | grep '"scale_up_potential"')
+b=$(SONDEO_HOME="$work/bruno" "$sondeo" show "$short" --json | grep '"scale_up_potential"')
+echo "amina:$a"
+echo "bruno:$b"
+curl -s "$url/metrics" | grep '^sondeod_conflicts_open'
+if [ "$a" = "$b" ]; then
+	echo "converged: every replica holds the same value and the same history"
+else
+	echo "NOT converged" >&2
+	exit 1
+fi
+
+printf '\nSummary: 3 laptops in 2 regions, %s ops at headquarters, 1 conflict raised and resolved, all converged.\n' \
+	"$(curl -s "$url/metrics" | sed -n 's/^sondeod_ops_merged_total //p')"
+if [ "${DEMO_EXIT:-0}" = 1 ]; then
+	printf 'Done: the demo directory %s has been removed.\n' "$work"
+	exit 0
+fi
+printf '\nsondeod keeps serving %s (data in %s); Ctrl-C stops it and removes everything.\n' "$url" "$work"
+wait "$server"
