@@ -5,6 +5,7 @@
  *     --skew-ms N       sign the request with our clock moved by N ms
  *     --nonce HEX       use this nonce (to replay one)
  *     --flip N          flip the bits of byte N of the change set after signing it
+ *     --cut N           send the change set without its last N bytes
  *     --print-nonce     print the nonce used on a line of its own first
  * The same arguments give the same ops (their stamps are fixed), so a resend is a resend.
  * Prints the HTTP status on the first line and the body after it; exits 0 if an answer came, 1 otherwise. */
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
 {
 	struct buf cs = BUF_INIT((size_t)32 << 20), answer = BUF_INIT((size_t)1 << 20);
 	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[4][200];
-	long long skew = 0, flip = -1;
+	long long skew = 0, flip = -1, cut = 0;
 	int i, nops = 0, print_nonce = 0;
 	struct op ops[64];
 	struct curl_slist *hdrs = NULL;
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
 			strlcpy_s(nonce, argv[++i], sizeof(nonce));
 		} else if (!strcmp(argv[i], "--flip") && i + 1 < argc) {
 			flip = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--cut") && i + 1 < argc) {
+			cut = strtoll(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--print-nonce")) {
 			print_nonce = 1;
 		} else if (strchr(argv[i], '=') && nops < 64) {
@@ -82,6 +85,8 @@ int main(int argc, char **argv)
 	}
 	if (flip >= 0 && (size_t)flip < cs.len)
 		cs.data[flip] ^= (char)0xff;
+	if (cut > 0 && (size_t)cut <= cs.len)
+		cs.len -= (size_t)cut;
 	if (!nonce[0])
 		auth_new_nonce(nonce);
 	if (print_nonce)

@@ -96,7 +96,9 @@ start_server || fail "sondeod did not start again"
 SONDEO_HOME=$TMPDIR/dev-a "$SONDEO" status | grep -q "not synced:  1 change" || fail "status does not count the change"
 # The device remembers the old address; the restarted server listens elsewhere.
 sqlite3 "$TMPDIR/dev-a/store.db" "UPDATE meta SET value = '$URL' WHERE key = 'server_url'"
-sqlite3 "$TMPDIR/dev-b/store.db" "UPDATE meta SET value = '$URL' WHERE key = 'server_url'"
+for d in b c; do
+	sqlite3 "$TMPDIR/dev-$d/store.db" "UPDATE meta SET value = '$URL' WHERE key = 'server_url'"
+done
 dev a sync
 check_rc 0
 check_out_has "1 change sent"
@@ -126,6 +128,22 @@ check_err_has "clock is"
 off=$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT value FROM meta WHERE key = 'clock_offset_ms'")
 [ "${off#-}" -lt 60000 ] || fail "the offset was not corrected: $off"
 grep -q "clock_skew\|401" "$log" || fail "the server did not refuse the first try: $(tail -n 3 "$log")"
+
+t "a form published at headquarters reaches the devices at their next sync"
+cat >"$TMPDIR/visit.json" <<'JSON'
+{"id": "visit", "version": "1", "title": {"en": "Site visit"},
+ "questions": [{"name": "place", "type": "text", "label": {"en": "Place"}, "required": true}]}
+JSON
+run "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit.json"
+check_rc 0
+dev c forms
+check_out_lacks "visit"
+dev c sync
+check_rc 0
+dev c forms
+check_out_has "visit"
+dev c new visit --set place=Kisumu
+check_rc 0
 
 t "a device that is not enrolled is told so"
 SONDEO_HOME=$TMPDIR/dev-z "$SONDEO" init >/dev/null

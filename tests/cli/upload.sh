@@ -57,6 +57,10 @@ check_out_has "400"
 check_out_has '"error":"bad_signature"'
 run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="tampered"' --flip 2
 check_out_has '"error":"bad_magic"'
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="v2"' --flip 4
+check_out_has '"error":"unsupported_version"'
+run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="cut"' --cut 10
+check_out_has '"error":"truncated"'
 check_eq "$(ops)" 3 "ops held"
 
 t "a question the form does not have, or a value of the wrong type: 400 bad_op"
