@@ -1,0 +1,90 @@
+#!/bin/sh
+# sync-faults.sh - kill -9 in the middle of syncing: of sondeod during 50 concurrent uploads, and of sondeo
+# during a long upload. After a restart and another sync, every op is held exactly once and the stores pass
+# PRAGMA integrity_check.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
+N=50
+
+server_ops() {
+	sqlite3 "$hq/server.db" "SELECT count(*) FROM ops"
+}
+
+# The ops all devices made: what the server must end up holding.
+device_ops() {
+	total=0
+	for d in "$TMPDIR"/dev-*; do
+		total=$((total + $(sqlite3 "$d/store.db" "SELECT count(*) FROM ops o JOIN devices v ON v.did = o.did
+			JOIN meta m ON m.key = 'device' AND m.value = v.id")))
+	done
+	echo "$total"
+}
+
+point_all_at() {
+	for d in "$TMPDIR"/dev-*; do
+		sqlite3 "$d/store.db" "UPDATE meta SET value = '$1' WHERE key = 'server_url'"
+	done
+}
+
+"$SONDEOD" init --data "$hq" >/dev/null
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses $((N + 1)) | head -n 1)
+i=1
+while [ $i -le $N ]; do
+	SONDEO_HOME=$TMPDIR/dev-$i "$SONDEO" init >/dev/null
+	SONDEO_HOME=$TMPDIR/dev-$i "$SONDEO" enrol "$URL" "$code" >/dev/null
+	SONDEO_HOME=$TMPDIR/dev-$i "$SONDEO" new --set partner_name="Partner $i" --set stakeholder_type=media \
+		--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null 2>&1
+	i=$((i + 1))
+done
+
+t "kill -9 of sondeod during $N concurrent uploads, restart, sync again: every op held exactly once"
+i=1
+while [ $i -le $N ]; do
+	SONDEO_HOME=$TMPDIR/dev-$i "$SONDEO" sync >/dev/null 2>&1 &
+	i=$((i + 1))
+done
+sleep 0.$(od -An -N1 -tu1 /dev/urandom | tr -d ' ' | cut -c1)
+kill -9 "$PID"
+wait 2>/dev/null
+check_eq "$(sqlite3 "$hq/server.db" "PRAGMA integrity_check")" ok "integrity_check after kill -9"
+held=$(server_ops)
+start_server || fail "sondeod did not start again: $(cat "$log")"
+point_all_at "$URL"
+i=1
+while [ $i -le $N ]; do
+	SONDEO_HOME=$TMPDIR/dev-$i "$SONDEO" sync >/dev/null 2>"$TMPDIR/sync-$i.err" || fail "sync $i: $(cat "$TMPDIR/sync-$i.err")"
+	i=$((i + 1))
+done
+check_eq "$(server_ops)" "$(device_ops)" "ops held (had $held when killed)"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1)")" 0 "ops held twice"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT sum(equivocations) FROM enrolled_devices")" 0 "equivocations"
+check_eq "$(sqlite3 "$hq/server.db" "PRAGMA integrity_check")" ok "integrity_check"
+
+t "kill -9 of sondeo during a long upload: the next sync completes, nothing lost or duplicated"
+big=$TMPDIR/big.csv
+head -n 1 "$TOP/forms/samples/partnerships.csv" >"$big"
+k=0
+while [ $k -lt 125 ]; do
+	tail -n +2 "$TOP/forms/samples/partnerships.csv" >>"$big"
+	k=$((k + 1))
+done
+SONDEO_HOME=$TMPDIR/dev-1 "$SONDEO" new --from "$big" >/dev/null 2>&1
+SONDEO_HOME=$TMPDIR/dev-1 "$SONDEO" sync >/dev/null 2>&1 &
+spid=$!
+sleep 0.5
+kill -9 "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+check_eq "$(sqlite3 "$TMPDIR/dev-1/store.db" "PRAGMA integrity_check")" ok "the device's store"
+run env SONDEO_HOME="$TMPDIR/dev-1" "$SONDEO" sync
+check_rc 0
+check_eq "$(server_ops)" "$(device_ops)" "ops held"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1)")" 0 "ops held twice"
+last=$(sqlite3 "$TMPDIR/dev-1/store.db" "SELECT max(seq) FROM ops o JOIN devices v ON v.did = o.did JOIN meta m ON m.key = 'device' AND m.value = v.id")
+check_eq "$(sqlite3 "$TMPDIR/dev-1/store.db" "SELECT value FROM meta WHERE key = 'acked_seq'")" "$last" "acknowledged seq"
+
+done_testing
