@@ -99,7 +99,13 @@ $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
-check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush
+# A proxy that cuts connections after N bytes, for the tests of interrupted transfers.
+$(B)/tests/cutproxy: tests/cutproxy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
+
+check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush \
+	$(B)/tests/cutproxy
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build

@@ -98,7 +98,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	st = net_send(&rq, &rs, err, sizeof(err));
 	if (st != NET_OK) {
 		cli_error("%s", err);
-		ret = st == NET_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_FAIL;
+		ret = st == NET_UNREACHABLE || st == NET_CUT ? EXIT_UNREACHABLE : EXIT_FAIL;
 		goto out;
 	}
 	if (rs.status != 200) {

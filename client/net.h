@@ -16,6 +16,7 @@
 enum net_status {
 	NET_OK = 0,          /* an HTTP answer arrived (any status) */
 	NET_UNREACHABLE,     /* no connection: no network, DNS failure, refused, timed out */
+	NET_CUT,             /* connected, then cut before the answer was complete */
 	NET_TLS,             /* the server's certificate could not be verified */
 	NET_TOO_LARGE,       /* the answer was larger than the cap */
 	NET_FAILED           /* anything else; err says what */

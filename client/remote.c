@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -11,6 +12,8 @@
 #include "auth.h"
 #include "util.h"
 #include "banned.h"
+
+#define REMOTE_TRIES 3
 
 int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen)
 {
@@ -92,10 +95,22 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	const struct keys *k = store_keys(r->s, err, errlen);
 	char nonce[AUTH_NONCE_HEXLEN + 1];
 	enum net_status st;
+	int tries;
 
 	if (!k)
 		return NET_FAILED;
 	st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
+	/* A link that drops mid-transfer often comes back: try again after 1 s, then 2 s. Every request here can be
+	 * repeated safely (an upload the server took is answered as held), and each try is signed afresh. */
+	for (tries = 1; st == NET_CUT && tries < REMOTE_TRIES; tries++) {
+		if (r->verbose)
+			fprintf(stderr, "> the connection was cut (%s); trying again in %d s\n", err, tries);
+		sleep((unsigned)tries);
+		buf_release(&rs->body);
+		st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
+	}
+	if (st == NET_CUT)
+		st = NET_UNREACHABLE;
 	if (st == NET_OK && is_clock_skew(rs)) {
 		/* This device's clock is wrong: adopt the server's time, remember the offset, try once more. */
 		uint64_t server_time;

@@ -1,0 +1,61 @@
+#!/bin/sh
+# sync-cut.sh - connections cut mid-upload and mid-download by a proxy (tests/cutproxy.c): sondeo sync tries
+# again by itself and completes, with every op held once on both sides.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+CUTPROXY=$(dirname "$SONDEO")/tests/cutproxy
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
+
+# proxy CUT_BYTES CUT_CONNECTIONS : starts a proxy to the server; sets PURL.
+proxy() {
+	pport=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+	"$CUTPROXY" "$pport" "${URL##*:}" "$1" "$2" >"$TMPDIR/proxy.out" 2>&1 &
+	ppid_=$!
+	at_exit "kill $ppid_ 2>/dev/null"
+	i=0
+	while [ $i -lt 50 ] && ! grep -q ready "$TMPDIR/proxy.out"; do sleep 0.1; i=$((i + 1)); done
+	PURL=http://127.0.0.1:$pport
+}
+
+"$SONDEOD" init --data "$hq" >/dev/null
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
+for d in a b; do
+	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" init >/dev/null
+	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" enrol "$URL" "$code" >/dev/null
+done
+
+t "an upload cut twice mid-way: sync tries again and completes"
+SONDEO_HOME=$TMPDIR/dev-a "$SONDEO" new --from "$TOP/forms/samples/partnerships.csv" >/dev/null
+proxy 1500 2
+sqlite3 "$TMPDIR/dev-a/store.db" "UPDATE meta SET value = '$PURL' WHERE key = 'server_url'"
+run env SONDEO_HOME="$TMPDIR/dev-a" "$SONDEO" sync --verbose
+check_rc 0
+check_out_has "136 changes sent"
+check_err_has "the connection was cut"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" 136 "ops held"
+kill "$ppid_"
+
+t "a download cut twice mid-way: sync tries again and receives everything once"
+proxy 2500 2
+sqlite3 "$TMPDIR/dev-b/store.db" "UPDATE meta SET value = '$PURL' WHERE key = 'server_url'"
+run env SONDEO_HOME="$TMPDIR/dev-b" "$SONDEO" sync --verbose
+check_rc 0
+check_out_has "136 received"
+check_err_has "the connection was cut"
+check_eq "$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT count(*) FROM ops")" 136 "ops on the other device"
+kill "$ppid_"
+
+t "a link that keeps dropping: exit 3 after three tries, everything kept"
+proxy 300 100
+sqlite3 "$TMPDIR/dev-b/store.db" "UPDATE meta SET value = '$PURL' WHERE key = 'server_url'"
+SONDEO_HOME=$TMPDIR/dev-b "$SONDEO" new --set partner_name="Offline partner" --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+run env SONDEO_HOME="$TMPDIR/dev-b" "$SONDEO" sync
+check_rc 3
+check_err_has "server unreachable; 6 changes kept for the next sync"
+
+done_testing
