@@ -104,8 +104,13 @@ $(B)/tests/cutproxy: tests/cutproxy.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
+# A client that trickles header bytes, for the test of the connection timeout.
+$(B)/tests/slowloris: tests/slowloris.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
+
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush \
-	$(B)/tests/cutproxy
+	$(B)/tests/cutproxy $(B)/tests/slowloris
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build

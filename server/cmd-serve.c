@@ -37,7 +37,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' }, { "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' }, { "threads", required_argument, NULL, 't' },
-		{ 0, 0, 0, 0 }
+		{ "timeout", required_argument, NULL, 'T' }, { 0, 0, 0, 0 }
 	};
 	struct http_limits lim = { 4, 30, 1000, 16, 128 * 1024 };
 	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL;
@@ -59,6 +59,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			lim.threads = (unsigned)atoi(optarg);
 		else if (c == 't')
 			return cli_usage_error(cli, "--threads takes a number from 1 to 64");
+		else if (c == 'T' && atoi(optarg) >= 1 && atoi(optarg) <= 3600)
+			lim.timeout_s = (unsigned)atoi(optarg);
+		else if (c == 'T')
+			return cli_usage_error(cli, "--timeout takes a number of seconds from 1 to 3600");
 		else
 			return EXIT_USAGE;
 	}

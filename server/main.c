@@ -30,12 +30,13 @@ static const struct cmd commands[] = {
 	  "                     version string; the same definition again changes nothing)\n"
 	  "  list               the published forms, each at its newest version\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
-	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N]",
+	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
 	  "  --tls-key FILE      PEM private key of the certificate\n"
 	  "  --threads N         worker threads (default 4)\n"
+	  "  --timeout S         drop a connection idle for S seconds (default 30; a client trickling bytes)\n"
 	  "Logs one line per request on stderr. SIGINT or SIGTERM stop it after the requests in progress.\n"
 	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms, POST /v1/changesets,\n"
 	  "GET /v1/pull (see proto/PROTOCOL.md).\n" },
