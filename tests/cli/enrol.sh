@@ -130,6 +130,11 @@ run "$SONDEO" enrol "https://127.0.0.1:$tport" "$code4" --cacert "$TMPDIR/cert.p
 check_rc 0
 check_out_has "in region south"
 check_out_has "forms: 1 received"
+"$SONDEO" new --set partner_name="Over TLS" --set stakeholder_type=media --set country=KEN --set level=local \
+	--set thematic_areas=human_rights >/dev/null
+run "$SONDEO" sync
+check_rc 0
+check_out_has "6 changes sent"
 kill "$TPID"
 
 t "one log line per request, and SIGTERM stops the server cleanly"

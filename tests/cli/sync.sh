@@ -145,6 +145,17 @@ check_out_has "visit"
 dev c new visit --set place=Kisumu
 check_rc 0
 
+t "the server says it misses changes the device thought sent (a gap): the device resends from there"
+dev a new --set partner_name="Gap partner" --set stakeholder_type=media --set country=KEN --set level=local \
+	--set thematic_areas=human_rights
+last=$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT max(seq) FROM ops o JOIN devices v ON v.did = o.did JOIN meta m ON m.key = 'device' AND m.value = v.id")
+sqlite3 "$TMPDIR/dev-a/store.db" "UPDATE meta SET value = '$((last - 3))' WHERE key = 'acked_seq'"
+dev a sync
+check_rc 0
+check_out_has "6 changes sent"
+check_eq "$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT value FROM meta WHERE key = 'acked_seq'")" "$last" "acknowledged seq"
+grep -q "POST /v1/changesets 409" "$log" || fail "the server did not answer a gap"
+
 t "a device that is not enrolled is told so"
 SONDEO_HOME=$TMPDIR/dev-z "$SONDEO" init >/dev/null
 dev z sync
