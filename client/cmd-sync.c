@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "changeset.h"
@@ -26,6 +27,8 @@ struct sync {
 	struct remote r;
 	char device[KEYS_ID_STRLEN + 1];
 	unsigned long long pushed, received;
+	long long to_push;       /* for the progress line; 0: none shown */
+	int tty;                 /* stderr is a terminal: show progress */
 	enum net_status st;      /* of the last exchange */
 	char err[1024];
 };
@@ -153,9 +156,11 @@ static int push(struct sync *y)
 			uint64_t next = (uint64_t)json_integer_value(json_object_get(j, rs.status == 200 ? "next_seq" :
 										  "expected_seq"));
 
-			if (rs.status == 200)
+			if (rs.status == 200) {
 				y->pushed += (unsigned long long)json_integer_value(json_object_get(j, "accepted"));
-			else if (++gaps > 3) {
+				if (y->tty && y->to_push > PUSH_OPS)
+					fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
+			} else if (++gaps > 3) {
 				snprintf(y->err, sizeof(y->err), "the server keeps asking for seq %llu",
 					 (unsigned long long)next);
 				json_decref(j);
@@ -290,6 +295,8 @@ static int pull(struct sync *y)
 			break;
 		}
 		json_decref(j);
+		if (y->tty && (more || y->received > PULL_OPS))
+			fprintf(stderr, "\rreceiving changes: %llu", y->received);
 		if (!more) {
 			r = 0;
 			break;
@@ -326,6 +333,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	before = count(y.s, conflicts_sql, NULL, 0);
+	/* A progress line on a terminal, for transfers that take more than one exchange. */
+	y.tty = isatty(STDERR_FILENO);
+	y.to_push = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
 	if (push(&y) < 0 || pull(&y) < 0 || (nforms = remote_forms(&y.r, &y.st, y.err, sizeof(y.err))) < 0) {
 		long long pending = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
 
@@ -339,6 +349,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		}
 		goto out;
 	}
+	if (y.tty && (y.to_push > PUSH_OPS || y.received > PULL_OPS))
+		fputc('\n', stderr);
 	after = count(y.s, conflicts_sql, NULL, 0);
 	printf("synced with %s: %llu change%s sent, %llu received", y.r.url, y.pushed, y.pushed == 1 ? "" : "s",
 	       y.received);

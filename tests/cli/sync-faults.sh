@@ -31,7 +31,18 @@ point_all_at() {
 }
 
 "$SONDEOD" init --data "$hq" >/dev/null
-start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; t "a long sync on a terminal shows its progress"
+SONDEO_HOME=$TMPDIR/dev-2 "$SONDEO" new --from "$big" >/dev/null 2>&1
+SONDEO_HOME=$TMPDIR/dev-2
+export SONDEO_HOME
+run "$PTYRUN" -t 120 - -- "$SONDEO" sync <<'SCRIPT'
+expect sending changes: 2000 of 
+expect synced with
+exit 0
+SCRIPT
+check_rc 0
+
+done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses $((N + 1)) | head -n 1)
 i=1
 while [ $i -le $N ]; do
@@ -86,5 +97,16 @@ check_eq "$(server_ops)" "$(device_ops)" "ops held"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1)")" 0 "ops held twice"
 last=$(sqlite3 "$TMPDIR/dev-1/store.db" "SELECT max(seq) FROM ops o JOIN devices v ON v.did = o.did JOIN meta m ON m.key = 'device' AND m.value = v.id")
 check_eq "$(sqlite3 "$TMPDIR/dev-1/store.db" "SELECT value FROM meta WHERE key = 'acked_seq'")" "$last" "acknowledged seq"
+
+t "a long sync on a terminal shows its progress"
+SONDEO_HOME=$TMPDIR/dev-2 "$SONDEO" new --from "$big" >/dev/null 2>&1
+SONDEO_HOME=$TMPDIR/dev-2
+export SONDEO_HOME
+run "$PTYRUN" -t 120 - -- "$SONDEO" sync <<'SCRIPT'
+expect sending changes: 2000 of 
+expect synced with
+exit 0
+SCRIPT
+check_rc 0
 
 done_testing
