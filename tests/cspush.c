@@ -7,6 +7,10 @@
  *     --flip N          flip the bits of byte N of the change set after signing it
  *     --cut N           send the change set without its last N bytes
  *     --print-nonce     print the nonce used on a line of its own first
+ *     --cs-key FILE     sign the change set with this key instead (the request stays signed with KEYFILE)
+ *     --body FILE       instead of ops, deflate FILE as the body (any bytes) and sign the envelope around it,
+ *                       with first = FIRST, last = FIRST + OPS - 1 (--ops, default 1) and raw length --raw
+ *                       (default the file's size): for bodies the encoder would never make
  * The same arguments give the same ops (their stamps are fixed), so a resend is a resend.
  * Prints the HTTP status on the first line and the body after it; exits 0 if an answer came, 1 otherwise. */
 #include <stdio.h>
@@ -15,6 +19,7 @@
 
 #include <curl/curl.h>
 #include <sodium.h>
+#include <zlib.h>
 
 #include "auth.h"
 #include "changeset.h"
@@ -28,9 +33,11 @@ static size_t keep(char *d, size_t size, size_t n, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct buf cs = BUF_INIT((size_t)32 << 20), answer = BUF_INIT((size_t)1 << 20);
+	struct buf cs = BUF_INIT((size_t)160 << 20), answer = BUF_INIT((size_t)1 << 20);
 	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[4][200];
-	long long skew = 0, flip = -1, cut = 0;
+	long long skew = 0, flip = -1, cut = 0, nbody_ops = 1, raw_claim = -1;
+	const char *body_file = NULL;
+	struct keys *csk = NULL;
 	int i, nops = 0, print_nonce = 0;
 	struct op ops[64];
 	struct curl_slist *hdrs = NULL;
@@ -59,6 +66,17 @@ int main(int argc, char **argv)
 			flip = strtoll(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--cut") && i + 1 < argc) {
 			cut = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--cs-key") && i + 1 < argc) {
+			if (!(csk = keys_load(argv[++i], err, sizeof(err)))) {
+				fprintf(stderr, "cspush: %s\n", err);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--body") && i + 1 < argc) {
+			body_file = argv[++i];
+		} else if (!strcmp(argv[i], "--ops") && i + 1 < argc) {
+			nbody_ops = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--raw") && i + 1 < argc) {
+			raw_claim = strtoll(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--print-nonce")) {
 			print_nonce = 1;
 		} else if (strchr(argv[i], '=') && nops < 64) {
@@ -67,7 +85,7 @@ int main(int argc, char **argv)
 
 			memset(o, 0, sizeof(*o));
 			*eq = '\0';
-			keys_id(keys_public(k), o->device);
+			keys_id(keys_public(csk ? csk : k), o->device);
 			o->seq = first + (uint64_t)nops;
 			/* Fixed stamps, so that sending the same arguments again sends the same ops. */
 			o->hlc = HLC_MAKE(1800000000000ULL + o->seq, 0);
@@ -79,7 +97,38 @@ int main(int argc, char **argv)
 			nops++;
 		}
 	}
-	if (cs_encode(k, ops, (size_t)nops, &cs, err, sizeof(err)) != CS_OK) {
+	if (body_file) {
+		struct buf raw = BUF_INIT((size_t)1 << 31);
+		unsigned char sigb[64];
+		uLongf zl;
+		uint64_t hv[3];
+		int j;
+
+		if (buf_read_file(&raw, body_file) < 0) {
+			fprintf(stderr, "cspush: cannot read %s\n", body_file);
+			return 2;
+		}
+		zl = compressBound(raw.len);
+		buf_grow(&cs, CS_HEADER_BYTES + zl + 64);
+		memcpy(cs.data, "SNDC\1\0\0\0", 8);
+		memcpy(cs.data + 8, keys_public(k), 32);
+		hv[0] = first;
+		hv[1] = first + (uint64_t)nbody_ops - 1;
+		hv[2] = HLC_MAKE(1800000000000ULL, 0);
+		for (j = 0; j < 24; j++)
+			cs.data[40 + j] = (char)(hv[j / 8] >> (56 - 8 * (j % 8)));
+		compress2((Bytef *)cs.data + CS_HEADER_BYTES, &zl, (const Bytef *)raw.data, raw.len, 9);
+		for (j = 0; j < 4; j++) {
+			uint32_t rl = raw_claim >= 0 ? (uint32_t)raw_claim : (uint32_t)raw.len;
+
+			cs.data[64 + j] = (char)((uint32_t)zl >> (24 - 8 * j));
+			cs.data[68 + j] = (char)(rl >> (24 - 8 * j));
+		}
+		keys_sign(k, cs.data, CS_HEADER_BYTES + zl, sigb);
+		memcpy(cs.data + CS_HEADER_BYTES + zl, sigb, 64);
+		cs.len = CS_HEADER_BYTES + zl + 64;
+		buf_release(&raw);
+	} else if (cs_encode(csk ? csk : k, ops, (size_t)nops, &cs, err, sizeof(err)) != CS_OK) {
 		fprintf(stderr, "cspush: %s\n", err);
 		return 2;
 	}

@@ -57,6 +57,16 @@ check_err_has "the enrolment code:"
 check_eq "$(sqlite3 "$SONDEO_HOME/store.db" .dump)" "$before" "the device's store"
 check_eq "$("$SONDEOD" devices --data "$hq" --json | grep -c '"id"')" 1 "devices"
 
+t "an expired code is refused, and nothing is stored"
+codex=$("$SONDEOD" enrol-code --data "$hq" --expires 1m | head -n 1)
+# A minute is the shortest expiry; move this one's into the past rather than wait.
+sqlite3 "$hq/server.db" "UPDATE codes SET expires = 1 WHERE code_id = '$(printf %s "$codex" | tr -d - | cut -c1-5)'"
+before=$(sqlite3 "$SONDEO_HOME/store.db" .dump)
+run "$SONDEO" enrol "$URL" "$codex"
+check_rc 1
+check_err_has "expired"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" .dump)" "$before" "the device's store"
+
 t "a code's letters may be typed in lower case, with spaces, and with O for 0 and I or L for 1"
 code2=$("$SONDEOD" enrol-code --data "$hq" --region west | head -n 1)
 typed=$(printf '%s' "$code2" | tr 'A-Z-' 'a-z ' | sed 's/0/o/g; s/1/l/g')

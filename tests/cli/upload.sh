@@ -49,6 +49,10 @@ check_out_has "409"
 check_out_has '"error":"equivocation"'
 check_eq "$(ops)" 3 "ops held"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT equivocations FROM enrolled_devices")" 1 "equivocations"
+run "$SONDEOD" devices --data "$hq"
+check_out_has "  1"
+run "$SONDEOD" devices --data "$hq" --json
+check_out_has '"equivocations": 1'
 grep -q "equivocation by device" "$log" || fail "the equivocation is not in the log"
 
 t "a tampered byte in the body or the signature: refused, nothing changes"
@@ -84,6 +88,61 @@ run "$CSPUSH" "$URL" "$key" 4 "$rec" 'notes="once"' --nonce "$nonce"
 check_out_has "401"
 check_out_has '"error":"replay"'
 check_eq "$(ops)" 4 "ops held"
+
+t "bad bodies inside validly signed change sets: refused with their code, the server's data unchanged"
+dump() {
+	sqlite3 "$hq/server.db" ".dump ops op_base heads fields records changesets"
+}
+before=$(dump)
+printf '[{"seq":5,"hlc":1,"record":"%s","form":"partnership"' "$rec" >"$TMPDIR/broken.json"
+run "$CSPUSH" "$URL" "$key" 5 "$rec" --body "$TMPDIR/broken.json"
+check_out_has '"error":"bad_json"'
+printf '[{"seq":5,"seq":5,"hlc":1,"record":"%s","form":"partnership","version":"1","field":"notes","value":"x","base":[]}]' \
+	"$rec" >"$TMPDIR/dup.json"
+run "$CSPUSH" "$URL" "$key" 5 "$rec" --body "$TMPDIR/dup.json"
+check_out_has '"error":"bad_json"'
+check_out_has "duplicate"
+{
+	printf '[{"seq":5,"hlc":1,"record":"%s","form":"partnership","version":"1","field":"notes","value":"' "$rec"
+	head -c 60000 /dev/urandom | base64 -w 0 | head -c 70000
+	printf '","base":[]}]'
+} >"$TMPDIR/long.json"
+run "$CSPUSH" "$URL" "$key" 5 "$rec" --body "$TMPDIR/long.json"
+check_out_has "400"
+check_out_has '"error":"bad_op"'
+check_out_has "over the limit of 65536"
+check_eq "$(dump)" "$before" "the server's data after refusals"
+
+t "an inflate bomb is refused without the server's memory growing by 32 MiB"
+head -c $((64 * 1024 * 1024)) /dev/zero >"$TMPDIR/zeros"
+rss_before=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$PID/status")
+run "$CSPUSH" "$URL" "$key" 5 "$rec" --body "$TMPDIR/zeros" --raw 1048576
+check_out_has "400"
+check_out_has '"error":"bad_body"'
+run "$CSPUSH" "$URL" "$key" 5 "$rec" --body "$TMPDIR/zeros"
+check_out_has '"error":"too_large"'
+rss_after=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$PID/status")
+[ $((rss_after - rss_before)) -lt 32768 ] || fail "the server's RSS grew by $((rss_after - rss_before)) kB"
+rm -f "$TMPDIR/zeros"
+check_eq "$(dump)" "$before" "the server's data after the bomb"
+
+t "a change set over the size limit is refused with 413 before its body is read"
+head -c 5000000 /dev/zero >"$TMPDIR/huge"
+run curl -sS -w '\n%{http_code}' -H 'Content-Type: application/octet-stream' --data-binary @"$TMPDIR/huge" \
+	"$URL/v1/changesets"
+check_out_has '"error":"too_large"'
+check_out_has "413"
+rm -f "$TMPDIR/huge"
+check_eq "$(dump)" "$before" "the server's data"
+
+t "ops claiming another device: the change set's signer must be the requesting device"
+other2=$TMPDIR/other2
+mkdir -p "$other2"
+SONDEO_HOME=$other2 "$SONDEO" init >/dev/null
+run "$CSPUSH" "$URL" "$key" 1 "$rec" --cs-key "$other2/device.key" 'notes="not mine"'
+check_out_has "403"
+check_out_has '"error":"signer_mismatch"'
+check_eq "$(dump)" "$before" "the server's data"
 
 t "a key that is not enrolled: 401; a revoked device: 403"
 other=$TMPDIR/other
