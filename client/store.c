@@ -178,7 +178,6 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	char *path = path_in(dir, "store.db");
-	int i;
 
 	s->dir = xstrdup(dir);
 	s->db = db_open(path, create ? DB_CREATE : 0, err, errlen);
@@ -189,9 +188,8 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 		goto fail;
 	if (!create && check_schema(s->db, dir, err, errlen) < 0)
 		goto fail;
-	for (i = 0; i < S_COUNT; i++)
-		if (!(s->st[i] = db_prepare(s->db, sql[i], err, errlen)))
-			goto fail;
+	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0)
+		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
 	return s;
@@ -290,13 +288,11 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
 
 void store_close(struct store *s)
 {
-	int i;
 
 	if (!s)
 		return;
 	merge_free(s->merge);
-	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
+	db_finalize_all(s->st, S_COUNT);
 	if (s->db)
 		db_close(s->db);
 	keys_free(s->keys);

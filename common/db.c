@@ -155,6 +155,29 @@ sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return st;
 }
 
+int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!(st[i] = db_prepare(db, sql[i], err, errlen))) {
+			db_finalize_all(st, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void db_finalize_all(sqlite3_stmt **st, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
+	}
+}
+
 int db_begin(sqlite3 *db, char *err, size_t errlen)
 {
 	return db_exec(db, "BEGIN IMMEDIATE", err, errlen);

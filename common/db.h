@@ -21,6 +21,11 @@ void db_close(sqlite3 *db);
 int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* Prepares sql; NULL with err on failure. */
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Prepares sql[0..n) into st[0..n) (each module keeps its statements in such a table). On failure, finalizes
+ * what it prepared, leaves st all NULL and returns -1 with err. */
+int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n, char *err, size_t errlen);
+/* Finalizes st[0..n); NULL entries are fine. */
+void db_finalize_all(sqlite3_stmt **st, int n);
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to DB_BUSY_MS), COMMIT, ROLLBACK. */
 int db_begin(sqlite3 *db, char *err, size_t errlen);
 int db_commit(sqlite3 *db, char *err, size_t errlen);

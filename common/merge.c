@@ -114,7 +114,6 @@ int merge_schema(sqlite3 *db, char *err, size_t errlen)
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 {
 	struct merge *m = calloc(1, sizeof(*m));
-	int i;
 
 	if (!m) {
 		errf(err, errlen, "out of memory");
@@ -122,25 +121,20 @@ struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 	}
 	m->db = db;
 	sqlite3_rollback_hook(db, forget_device, m);
-	for (i = 0; i < S_COUNT; i++) {
-		m->st[i] = db_prepare(db, sql[i], err, errlen);
-		if (!m->st[i]) {
-			merge_free(m);
-			return NULL;
-		}
+	if (db_prepare_all(db, sql, m->st, S_COUNT, err, errlen) < 0) {
+		merge_free(m);
+		return NULL;
 	}
 	return m;
 }
 
 void merge_free(struct merge *m)
 {
-	int i;
 
 	if (!m)
 		return;
 	sqlite3_rollback_hook(m->db, NULL, NULL);
-	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(m->st[i]);
+	db_finalize_all(m->st, S_COUNT);
 	free(m);
 }
 

@@ -267,7 +267,6 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 {
 	struct sstore *s = calloc(1, sizeof(*s));
 	char path[PATH_MAX];
-	int i;
 
 	if (!s || !(s->dir = strdup(dir))) {
 		free(s);
@@ -282,9 +281,8 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 		goto fail;
 	if (!create && check_schema(s->db, dir, err, errlen) < 0)
 		goto fail;
-	for (i = 0; i < S_COUNT; i++)
-		if (!(s->st[i] = db_prepare(s->db, sql[i], err, errlen)))
-			goto fail;
+	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0)
+		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
 	return s;
@@ -295,13 +293,11 @@ fail:
 
 void sstore_close(struct sstore *s)
 {
-	int i;
 
 	if (!s)
 		return;
 	merge_free(s->merge);
-	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
+	db_finalize_all(s->st, S_COUNT);
 	if (s->db)
 		db_close(s->db);
 	keys_free(s->keys);
