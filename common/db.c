@@ -160,6 +160,10 @@ int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n
 	int i;
 
 	for (i = 0; i < n; i++) {
+		if (!sql[i]) {
+			st[i] = NULL;
+			continue;
+		}
 		if (!(st[i] = db_prepare(db, sql[i], err, errlen))) {
 			db_finalize_all(st, i);
 			return -1;

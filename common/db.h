@@ -21,7 +21,8 @@ void db_close(sqlite3 *db);
 int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* Prepares sql; NULL with err on failure. */
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
-/* Prepares sql[0..n) into st[0..n) (each module keeps its statements in such a table). On failure, finalizes
+/* Prepares sql[0..n) into st[0..n) (each module keeps its statements in such a table; a NULL entry of sql is
+ * left NULL in st, so a table may be sized with room to spare). On failure, finalizes
  * what it prepared, leaves st all NULL and returns -1 with err. */
 int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n, char *err, size_t errlen);
 /* Finalizes st[0..n); NULL entries are fine. */

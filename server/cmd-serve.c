@@ -42,7 +42,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct http_limits lim = { 4, 30, 1000, 16, 128 * 1024 };
 	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL;
 	struct buf certb = BUF_INIT(1 << 20), keyb = BUF_INIT(1 << 20);
-	struct srv srv = { NULL, NULL };
+	struct srv srv = { NULL, NULL, 0 };
 	struct sstore *probe;
 	char err[512], fp[KEYS_ID_STRLEN + 1];
 	sigset_t stop;
@@ -85,6 +85,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	srv.data_dir = cli->data_dir;
+	srv.tls = cert != NULL;
 	srv.http = http_start(listen, routes, sizeof(routes) / sizeof(routes[0]), &lim, &srv,
 			      cert ? certb.data : NULL, key ? keyb.data : NULL, err, sizeof(err));
 	/* The TLS key is in libmicrohttpd's hands now: no copy of it stays here. */

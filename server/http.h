@@ -31,7 +31,7 @@ struct http_request {
 	void *mhd;                  /* the libmicrohttpd connection; for http.c only */
 };
 
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 8
 
 struct http_response {
 	unsigned status;

@@ -94,3 +94,10 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 	}
 	return 0;
 }
+
+int srv_tls(const struct http_request *rq)
+{
+	const struct srv *srv = rq->app;
+
+	return srv->tls;
+}

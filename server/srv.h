@@ -11,6 +11,7 @@
 struct srv {
 	const char *data_dir;
 	struct http_server *http;   /* for /metrics */
+	int tls;                    /* serving HTTPS: session cookies are Secure */
 };
 
 /* This worker thread's store, opened on first use and kept for the thread's life; NULL with a 503 set in
@@ -21,6 +22,19 @@ struct sstore *srv_store(struct http_request *rq, struct http_response *rs);
  * enrolled and not revoked, the time is close to ours, the nonce is new, the signature verifies over the
  * method, path and query, and body. Returns 0 and fills d, or -1 with the error response set in rs. */
 int srv_authenticate(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_device *d);
+
+/* The roles of the review page, in order: each may do what the ones before it may. */
+enum srv_role { ROLE_VIEWER = 1, ROLE_REVIEWER = 2, ROLE_ADMIN = 3 };
+/* The role named r ("viewer"...), or 0. */
+enum srv_role srv_role_of(const char *r);
+/* Checks a review-page request (docs/review-api.md): a live session from the sondeo_session cookie, the
+ * X-CSRF-Token header on POST, no password change pending (unless allow_must_change), and a role of at least
+ * need. Returns 0 with sess filled, or -1 with the error response set in rs (401 login_required, 403 csrf,
+ * 403 password_change_required, 403 forbidden). token, when not NULL, gets the session's token. */
+int srv_session(struct http_request *rq, struct http_response *rs, struct sstore *s, enum srv_role need,
+		int allow_must_change, struct sstore_session *sess, char token[SSTORE_TOKEN_HEXLEN + 1]);
+/* The cookie attributes for this server: "; Secure" is added when it serves HTTPS. */
+int srv_tls(const struct http_request *rq);
 
 void api_health(struct http_request *rq, struct http_response *rs);
 void api_metrics(struct http_request *rq, struct http_response *rs);

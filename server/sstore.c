@@ -15,13 +15,14 @@
 
 #include "auth.h"
 #include "db.h"
+#include "sstore-int.h"
 #include "jsonc.h"
 #include "form.h"
 #include "util.h"
 #include "banned.h"
 
 #define SSTORE_KIND "sondeod"
-#define SSTORE_SCHEMA 1
+#define SSTORE_SCHEMA 2
 
 #define DB_FILE "server.db"
 #define SECRET_FILE "server.key"
@@ -69,6 +70,29 @@ static const char schema[] =
 	"CREATE TABLE users(name TEXT PRIMARY KEY,"
 	" role TEXT NOT NULL CHECK(role IN ('viewer', 'reviewer', 'admin')), pwhash TEXT NOT NULL,"
 	" must_change INTEGER NOT NULL DEFAULT 1, disabled INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);";
+
+/* Layout 2 adds what the review page needs (docs/review-api.md); a layout 1 directory is brought up to it when
+ * opened, in one transaction. */
+static const char schema_v2[] =
+	/* The review summary of each record, kept by sstore-review.c from the record's fields. */
+	"ALTER TABLE record_regions ADD COLUMN review TEXT NOT NULL DEFAULT 'pending';"
+	"ALTER TABLE record_regions ADD COLUMN namekey TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE record_regions ADD COLUMN dupkey TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';"
+	"CREATE INDEX fields_by_field ON fields(field, value);"
+	"CREATE VIRTUAL TABLE records_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
+	/* Web sessions: only a hash of the token is kept. */
+	"CREATE TABLE sessions(token BLOB PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX sessions_user ON sessions(user);"
+	"CREATE TABLE login_failures(key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user TEXT NOT NULL, ip TEXT NOT NULL,"
+	" action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);"
+	/* The reviewer behind each op this server made with its own key (ops.id -> user). */
+	"CREATE TABLE op_authors(op INTEGER PRIMARY KEY, user TEXT NOT NULL);"
+	/* Pairs of records a reviewer said are not duplicates (a < b). */
+	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;";
 
 #define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations"
 
@@ -121,13 +145,7 @@ static const char *const sql[S_COUNT] = {
 		       " VALUES(?1, ?2, ?3, 1, 0, ?4)",
 };
 
-struct sstore {
-	char *dir;
-	sqlite3 *db;
-	struct keys *keys;
-	struct merge *merge;
-	sqlite3_stmt *st[S_COUNT];
-};
+_Static_assert(S_COUNT <= SSTORE_CORE_STMTS, "raise SSTORE_CORE_STMTS in sstore-int.h");
 
 /* dir/file into out; -1 with err if it does not fit. */
 static int path_in(char *out, size_t n, const char *dir, const char *file, char *err, size_t errlen)
@@ -256,9 +274,44 @@ static int check_schema(sqlite3 *db, const char *dir, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (strcmp(kind, SSTORE_KIND) || v < 0)
 		return errf(err, errlen, "'%s' does not hold sondeod data", dir);
-	if (v != SSTORE_SCHEMA)
+	if (v != SSTORE_SCHEMA && v != 1)
 		return errf(err, errlen, "the data in '%s' has layout %lld; this sondeod reads layout %d", dir, v,
 			    SSTORE_SCHEMA);
+	return 0;
+}
+
+/* Brings a layout 1 database up to layout 2, in one transaction; the review summary and search index of the
+ * records already held are built by sstore_review_reindex. */
+static int upgrade(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
+	int v = 0;
+
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v == SSTORE_SCHEMA)
+		return 0;
+	if (db_begin(db, err, errlen) < 0)
+		return -1;
+	/* Another process may have upgraded it while we waited for the lock. */
+	st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v == SSTORE_SCHEMA) {
+		db_rollback(db);
+		return 0;
+	}
+	if (db_exec(db, schema_v2, err, errlen) < 0 ||
+	    db_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema';"
+		    "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')", err, errlen) < 0 ||
+	    db_commit(db, err, errlen) < 0) {
+		db_rollback(db);
+		return -1;
+	}
 	return 0;
 }
 
@@ -277,11 +330,14 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 		goto fail;
 	if (!(s->db = db_open(path, create ? DB_CREATE : 0, err, errlen)))
 		goto fail;
-	if (create && (db_exec(s->db, schema, err, errlen) < 0 || merge_schema(s->db, err, errlen) < 0))
+	if (create && (db_exec(s->db, schema, err, errlen) < 0 || merge_schema(s->db, err, errlen) < 0 ||
+		       db_exec(s->db, schema_v2, err, errlen) < 0))
 		goto fail;
-	if (!create && check_schema(s->db, dir, err, errlen) < 0)
+	if (!create && (check_schema(s->db, dir, err, errlen) < 0 || upgrade(s->db, err, errlen) < 0))
 		goto fail;
-	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0)
+	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_review_sql, s->rst, SSTORE_REVIEW_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
@@ -298,6 +354,8 @@ void sstore_close(struct sstore *s)
 		return;
 	merge_free(s->merge);
 	db_finalize_all(s->st, S_COUNT);
+	db_finalize_all(s->ust, SSTORE_USERS_STMTS);
+	db_finalize_all(s->rst, SSTORE_REVIEW_STMTS);
 	if (s->db)
 		db_close(s->db);
 	keys_free(s->keys);
@@ -447,7 +505,7 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)now_ms());
 	if (db_begin(s->db, err, errlen) < 0)
 		goto undo;
-	if (meta_set(s, "kind", SSTORE_KIND, err, errlen) < 0 || meta_set(s, "schema", "1", err, errlen) < 0 ||
+	if (meta_set(s, "kind", SSTORE_KIND, err, errlen) < 0 || meta_set(s, "schema", "2", err, errlen) < 0 ||
 	    meta_set(s, "created", now, err, errlen) < 0)
 		goto rollback;
 	db_bind_text(s->st[S_USER_PUT], 1, ADMIN_USER);
