@@ -10,7 +10,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MODE ?= release
 DEMO_EXIT ?= 0
-B := build/$(MODE)
+# BUILD_DIR lets several builds (one per person or tool working in the tree) live side by side.
+BUILD_DIR ?= build/$(MODE)
+B := $(BUILD_DIR)
 
 PKGS := sqlite3 libsodium jansson zlib
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
