@@ -1,18 +1,30 @@
 #!/bin/sh
-# run.sh BUILD_DIR - runs every unit test (BUILD_DIR/tests/test_*) and every CLI script (tests/cli/*.sh),
+# run.sh BUILD_DIR [NAME...] - runs every unit test (BUILD_DIR/tests/test_*) and every CLI script (tests/cli/*.sh),
 # counts their "ok" / "not ok" lines and ends with exactly one line "N passed, N failed" (exit 1 if any failed).
 #
 # A test program or script that exits non-zero without a "not ok" line, prints no result at all, times out or
 # dies by a signal counts as one more failure under its own name: a crash must never look like a pass.
-# TEST_TIMEOUT (seconds, default 300) bounds each program and script.
+# TEST_TIMEOUT (seconds, default 300) bounds each program and script. With NAMEs, runs only the tests whose
+# file name contains one of them (sh tests/run.sh build/test users test_sstore).
 set -u
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-	echo "usage: sh tests/run.sh BUILD_DIR" >&2
+if [ $# -lt 1 ] || [ ! -d "$1" ]; then
+	echo "usage: sh tests/run.sh BUILD_DIR [NAME...]" >&2
 	exit 2
 fi
 TOP=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 BUILD=$(cd "$1" && pwd) || exit 2
+shift
+only="$*"
+
+# wanted NAME: 0 if NAME is to be run (no NAMEs given, or NAME contains one of them).
+wanted() {
+	[ -z "$only" ] && return 0
+	for w in $only; do
+		case "$1" in *"$w"*) return 0 ;; esac
+	done
+	return 1
+}
 limit=${TEST_TIMEOUT:-300}
 
 # Sanitizer reports must fail the process that made them; exitcode 99 tells them apart from a test's own 1.
@@ -110,12 +122,14 @@ run_one() {
 
 for t in "$BUILD"/tests/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
+	wanted "${t##*/}" || continue
 	run_one "${t#"$BUILD"/}" "$t"
 done
 for s in "$TOP"/tests/cli/*.sh; do
 	[ -f "$s" ] || continue
 	# lib.sh is the library the scripts source, not a test.
 	[ "${s##*/}" = lib.sh ] && continue
+	wanted "${s##*/}" || continue
 	run_one "${s#"$TOP"/}" sh "$s"
 done
 
