@@ -39,7 +39,7 @@ FORMS := forms/partnership.json
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o
-SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o
+SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o $(B)/gen/web_assets.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN := $(B)/tests/ptyrun
 
@@ -75,6 +75,16 @@ $(B)/gen/builtin_forms.c: $(FORMS) scripts/embed.sh
 	sh scripts/embed.sh $@ form_partnership_json=forms/partnership.json
 
 $(B)/gen/builtin_forms.o: $(B)/gen/builtin_forms.c
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# The review page (web/), embedded into sondeod only; server/api-static.c serves each file under its own path.
+WEB_ASSETS := web/index.html web/app.css web/app.js web/pages.js web/charts.js web/qr.js web/favicon.svg
+
+$(B)/gen/web_assets.c: $(WEB_ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ $(foreach f,$(WEB_ASSETS),web_$(subst .,_,$(notdir $(f)))=$(f))
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o

@@ -22,6 +22,15 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/forms", api_forms, 0 },
 	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
 	{ "GET", "/v1/pull", api_pull, 0 },
+	/* The review page (web/). */
+	{ "GET", "/", api_static, 0 },
+	{ "GET", "/index.html", api_static, 0 },
+	{ "GET", "/app.css", api_static, 0 },
+	{ "GET", "/app.js", api_static, 0 },
+	{ "GET", "/pages.js", api_static, 0 },
+	{ "GET", "/charts.js", api_static, 0 },
+	{ "GET", "/qr.js", api_static, 0 },
+	{ "GET", "/favicon.svg", api_static, 0 },
 };
 
 static int read_pem(const char *path, struct buf *b, const char *what)

@@ -42,5 +42,7 @@ void api_enrol(struct http_request *rq, struct http_response *rs);
 void api_forms(struct http_request *rq, struct http_response *rs);
 void api_changesets(struct http_request *rq, struct http_response *rs);
 void api_pull(struct http_request *rq, struct http_response *rs);
+/* GET / and the review page's files (api-static.c). */
+void api_static(struct http_request *rq, struct http_response *rs);
 
 #endif

@@ -1,0 +1,1 @@
+/* charts.js - being written */

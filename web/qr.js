@@ -1,0 +1,1 @@
+/* qr.js - being written */
