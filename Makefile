@@ -94,7 +94,7 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 # The server store's tests link the store itself; its header lives in server/.
 $(B)/tests/test_sstore $(B)/tests/test_ingest: $(B)/server/sstore.o
 $(B)/tests/test_sstore $(B)/tests/test_ingest: CFLAGS_ALL += -Iserver
-
+$(B)/tests/test_sstore $(B)/tests/test_ingest: $(B)/server/sstore.o $(B)/server/sstore-users.o $(B)/server/sstore-review.o
 $(B)/tests/ptyrun: tests/ptyrun.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS) -lutil

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -56,8 +57,50 @@ void http_add_header(struct http_response *rs, const char *name, const char *val
 	rs->nheaders++;
 }
 
+static void drop_file(struct http_response *rs);
+
+void http_reply_file(struct http_response *rs, unsigned status, const char *type, int fd, uint64_t size)
+{
+	drop_file(rs);
+	rs->status = status;
+	rs->type = type;
+	buf_reset(&rs->body);
+	rs->file_fd = fd;
+	rs->file_size = size;
+}
+
+struct query_each {
+	int (*fn)(void *ctx, const char *key, const char *value);
+	void *ctx;
+};
+
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_each *q = cls;
+
+	(void)kind;
+	return q->fn(q->ctx, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const char *key, const char *value),
+		     void *ctx)
+{
+	struct query_each q = { fn, ctx };
+
+	MHD_get_connection_values(rq->mhd, MHD_GET_ARGUMENT_KIND, each_arg, &q);
+}
+
+/* A body set after a file replaces it. */
+static void drop_file(struct http_response *rs)
+{
+	if (rs->file_fd >= 0)
+		close(rs->file_fd);
+	rs->file_fd = -1;
+}
+
 void http_reply_text(struct http_response *rs, unsigned status, const char *type, const char *text)
 {
+	drop_file(rs);
 	rs->status = status;
 	rs->type = type;
 	buf_reset(&rs->body);
@@ -68,6 +111,7 @@ void http_reply_json(struct http_response *rs, unsigned status, json_t *body)
 {
 	char *t = json_dumps(body, JSON_COMPACT);
 
+	drop_file(rs);
 	rs->status = status;
 	rs->type = "application/json";
 	buf_reset(&rs->body);
@@ -131,7 +175,17 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 	enum MHD_Result ok;
 	int i;
 
-	r = MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
+	if (rs->file_fd >= 0) {
+		/* libmicrohttpd owns the descriptor from here, and closes it when the response is done. */
+		r = MHD_create_response_from_fd64(rs->file_size, rs->file_fd);
+		if (!r)
+			close(rs->file_fd);
+		rs->file_fd = -1;
+		x->bytes_out = rs->file_size;
+	} else {
+		r = MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
+		x->bytes_out = rs->body.len;
+	}
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type ? rs->type : "text/plain");
@@ -141,7 +195,6 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 	ok = MHD_queue_response(c, rs->status, r);
 	MHD_destroy_response(r);
 	x->status = rs->status;
-	x->bytes_out = rs->body.len;
 	return ok;
 }
 
@@ -152,6 +205,7 @@ static enum MHD_Result refuse_now(struct exchange *x, struct MHD_Connection *c, 
 	enum MHD_Result ok;
 
 	memset(&rs, 0, sizeof(rs));
+	rs.file_fd = -1;
 	buf_init(&rs.body, RESPONSE_MAX);
 	http_reply_error(&rs, status, code, "%s", msg);
 	ok = send_response(x, c, &rs);
@@ -224,6 +278,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (x->refused)
 		return MHD_YES;
 	memset(&rs, 0, sizeof(rs));
+	rs.file_fd = -1;
 	buf_init(&rs.body, RESPONSE_MAX);
 	rs.status = 500;
 	x->route->fn(&x->rq, &rs);

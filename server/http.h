@@ -37,6 +37,8 @@ struct http_response {
 	unsigned status;
 	const char *type;           /* Content-Type; static string */
 	struct buf body;            /* capped at 64 MiB */
+	int file_fd;                /* with http_reply_file: the body is this file, streamed; -1 otherwise */
+	uint64_t file_size;
 	const char *hname[HTTP_MAX_HEADERS];
 	char hvalue[HTTP_MAX_HEADERS][160];
 	int nheaders;
@@ -71,6 +73,13 @@ void http_reply_json(struct http_response *rs, unsigned status, json_t *body);
 void http_reply_text(struct http_response *rs, unsigned status, const char *type, const char *text);
 void http_reply_error(struct http_response *rs, unsigned status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Sets the body to the whole file open on fd (size bytes), sent in pieces as the client takes them: large
+ * answers (exports) never sit in memory. Takes ownership of fd, even on a later error. */
+void http_reply_file(struct http_response *rs, unsigned status, const char *type, int fd, uint64_t size);
+/* Calls fn(ctx, key, value) for each query parameter in the order sent (value "" when absent); a non-zero
+ * return stops. */
+void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const char *key, const char *value),
+		     void *ctx);
 /* Adds a response header (name static; value copied, at most 159 bytes). */
 void http_add_header(struct http_response *rs, const char *name, const char *value);
 

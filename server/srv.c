@@ -101,3 +101,46 @@ int srv_tls(const struct http_request *rq)
 
 	return srv->tls;
 }
+
+json_t *srv_json_body(struct http_request *rq, struct http_response *rs)
+{
+	json_error_t je;
+	json_t *body = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &je);
+
+	if (body && json_is_object(body))
+		return body;
+	http_reply_error(rs, 400, "bad_json", "the body is not a JSON object%s%s", body ? "" : ": ", body ? "" : je.text);
+	json_decref(body);
+	return NULL;
+}
+
+struct filter_ctx {
+	struct sstore_filter *f;
+	char err[512];
+	int failed;
+};
+
+static int filter_param(void *ctx, const char *key, const char *value)
+{
+	struct filter_ctx *c = ctx;
+
+	if (sstore_filter_set(c->f, key, value, c->err, sizeof(c->err)) < 0) {
+		c->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_filter *f)
+{
+	struct filter_ctx c;
+
+	memset(f, 0, sizeof(*f));
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	http_query_each(rq, filter_param, &c);
+	if (!c.failed && sstore_filter_resolve(s, f, c.err, sizeof(c.err)) == 0)
+		return 0;
+	http_reply_error(rs, 400, "bad_filter", "%s", c.err);
+	return -1;
+}

@@ -36,6 +36,12 @@ int srv_session(struct http_request *rq, struct http_response *rs, struct sstore
 /* The cookie attributes for this server: "; Secure" is added when it serves HTTPS. */
 int srv_tls(const struct http_request *rq);
 
+/* The request's body as a JSON object (duplicate keys refused): a new reference, or NULL with 400 bad_json set. */
+json_t *srv_json_body(struct http_request *rq, struct http_response *rs);
+/* Reads the selection filters of docs/review-api.md from the query (other parameters are left alone) and
+ * resolves them against the published forms: 0, or -1 with 400 bad_filter (or 503) set in rs. */
+int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_filter *f);
+
 void api_health(struct http_request *rq, struct http_response *rs);
 void api_metrics(struct http_request *rq, struct http_response *rs);
 void api_enrol(struct http_request *rq, struct http_response *rs);

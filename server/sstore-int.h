@@ -27,4 +27,10 @@ struct sstore {
 	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
 };
 
+/* sstore-review.c: recomputes a record's review summary (and with text its search document) from its fields,
+ * inside the caller's transaction; sstore.c calls it for every record a change set touches. */
+int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen);
+/* Builds every record's summary and search document after an upgrade from layout 1 (meta 'reindex'). */
+int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
+
 #endif

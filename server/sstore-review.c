@@ -1,6 +1,1326 @@
-/* sstore-review.c - what the review page reads, and the server's own signed ops (sstore.h). */
+/* sstore-review.c - what the review page reads (selections, dashboard, a record with its history, possible
+ * duplicates), the review summary and search index kept beside each record, and the ops the server makes with
+ * its own key on behalf of reviewers (sstore.h, docs/review-api.md). */
 #include "sstore.h"
 #include "sstore-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "db.h"
+#include "form.h"
+#include "hlc.h"
+#include "jsonc.h"
+#include "util.h"
 #include "banned.h"
 
-const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = { NULL };
+#define CHUNK_OPS 2000             /* ops in one of the server's own change sets */
+#define SQL_MAX 16384              /* a selection's SQL text */
+#define COUNTRY_TOP 30             /* answers charted for a country question */
+#define NAME_FIELD "partner_name"  /* the answer possible duplicates are matched on, with COUNTRY_FIELD */
+#define COUNTRY_FIELD "country"
+
+enum {
+	R_FIELDS, R_SUMMARY, R_FTS_DEL, R_FTS_PUT, R_RID, R_ALL_RIDS, R_META_GET, R_META_SET, R_META_DEL,
+	R_FORM_NEWEST, R_FORM_GET, R_FORM_TOP, R_FORM_VERSIONS, R_FIND, R_CS_PUT, R_AUTHOR, R_REGIONS, R_DEVNAMES,
+	R_CS_OF, R_HISTORY, R_DEVICES_IN, R_DISMISS, R_DUPS, R_DISMISSED, R_FIELD_ROWS, R_ROW, R_OWN_ID, R_COUNT
+};
+
+const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
+	[R_FIELDS] = "SELECT field, value FROM fields WHERE rid = ?1",
+	[R_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4 WHERE rid = ?1",
+	[R_FTS_DEL] = "DELETE FROM records_fts WHERE rowid = ?1",
+	[R_FTS_PUT] = "INSERT INTO records_fts(rowid, body) VALUES(?1, ?2)",
+	[R_RID] = "SELECT rid FROM records WHERE id = ?1",
+	[R_ALL_RIDS] = "SELECT rid FROM record_regions ORDER BY rid",
+	[R_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[R_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[R_META_DEL] = "DELETE FROM meta WHERE key = ?1",
+	[R_FORM_NEWEST] = "SELECT json FROM forms WHERE id = ?1 ORDER BY rowid DESC LIMIT 1",
+	[R_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
+	/* The form with the most records, else the first published. */
+	[R_FORM_TOP] = "SELECT f.id FROM forms f LEFT JOIN (SELECT form, count(*) AS n FROM records WHERE draft = 0"
+		       " GROUP BY form) c ON c.form = f.id GROUP BY f.id ORDER BY max(coalesce(c.n, 0)) DESC,"
+		       " min(f.rowid) LIMIT 1",
+	[R_FORM_VERSIONS] = "SELECT id, version, json FROM forms ORDER BY rowid",
+	/* A record by full id or prefix: '~' sorts after every character of an id. */
+	[R_FIND] = "SELECT r.id, r.form, r.form_version, r.rid FROM records r JOIN record_regions rr ON rr.rid = r.rid"
+		   " WHERE r.id >= ?1 AND r.id <= ?1 || '~' AND r.draft = 0 ORDER BY r.id LIMIT 2",
+	[R_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[R_AUTHOR] = "INSERT OR REPLACE INTO op_authors(op, user) SELECT o.id, ?3 FROM ops o JOIN devices d"
+		     " ON d.did = o.did WHERE d.id = ?1 AND o.seq = ?2",
+	[R_REGIONS] = "SELECT region FROM record_regions UNION SELECT region FROM enrolled_devices ORDER BY 1",
+	[R_DEVNAMES] = "SELECT id, name, pk FROM enrolled_devices",
+	[R_CS_OF] = "SELECT id, bytes FROM changesets WHERE device = ?1 AND first_seq <= ?2 AND last_seq >= ?2"
+		    " ORDER BY id LIMIT 1",
+	/* Every op of a record, oldest first, with the values of the ops it replaced and who made it. */
+	[R_HISTORY] = "SELECT d.id, o.seq, o.hlc, o.field, o.value, oa.user,"
+		      " (SELECT json_group_array(json(bo.value)) FROM op_base b JOIN ops bo ON bo.did = b.did"
+		      "  AND bo.seq = b.seq WHERE b.op = o.id)"
+		      " FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
+		      " WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
+	[R_DEVICES_IN] = "SELECT count(*) FROM enrolled_devices WHERE revoked = 0 AND (?1 = '' OR region = ?1)",
+	[R_DISMISS] = "INSERT OR IGNORE INTO dup_dismissed(a, b) VALUES(?1, ?2)",
+	/* Groups of live records of a form sharing a duplicate key. */
+	[R_DUPS] = "SELECT rr.dupkey, r.id, r.rid, rr.region, r.created, rr.review FROM record_regions rr"
+		   " JOIN records r ON r.rid = rr.rid WHERE rr.dupkey != '' AND r.form = ?1 AND NOT r.deleted"
+		   " AND r.draft = 0 AND rr.dupkey IN (SELECT x.dupkey FROM record_regions x JOIN records y"
+		   "  ON y.rid = x.rid WHERE x.dupkey != '' AND y.form = ?1 AND NOT y.deleted AND y.draft = 0"
+		   "  GROUP BY x.dupkey HAVING count(*) > 1)"
+		   " ORDER BY rr.dupkey, r.created, r.id",
+	[R_DISMISSED] = "SELECT 1 FROM dup_dismissed WHERE a = ?1 AND b = ?2",
+	[R_FIELD_ROWS] = "SELECT field, value, conflict FROM fields WHERE rid = ?1 ORDER BY field",
+	[R_ROW] = "SELECT r.created, r.updated, r.deleted, r.conflicts, rr.region FROM records r"
+		  " JOIN record_regions rr ON rr.rid = r.rid WHERE r.rid = ?1",
+	[R_OWN_ID] = "SELECT o.id FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = ?1 AND o.seq = ?2",
+};
+
+_Static_assert(R_COUNT <= SSTORE_REVIEW_STMTS, "raise SSTORE_REVIEW_STMTS in sstore-int.h");
+
+static const char *const review_states[] = { "pending", "approved", "has_issues", "rejected" };
+
+/* --- Small helpers --------------------------------------------------------------------------------------- */
+
+static int valid_state(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(review_states) / sizeof(review_states[0]); i++)
+		if (!strcmp(s, review_states[i]))
+			return 1;
+	return 0;
+}
+
+/* Folds the accented Latin letters of U+00C0..U+017F that names use onto their base letter. */
+static char fold_latin(unsigned cp)
+{
+	static const char latin1[] = "aaaaaaaceeeeiiiidnooooo*ouuuuyts"   /* U+00C0..U+00DF */
+				     "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  /* U+00E0..U+00FF */
+	static const char ext_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjjjkkklllllllllln"
+				    "nnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";  /* U+0100..U+017F */
+
+	if (cp >= 0xc0 && cp <= 0xff)
+		return latin1[cp - 0xc0];
+	if (cp >= 0x100 && cp <= 0x17f)
+		return ext_a[cp - 0x100];
+	return 0;
+}
+
+/* A name as duplicates are matched on: lower case, Latin accents removed, anything but letters and digits a
+ * single space, trimmed. "  Ministère du  Travail (MoL)" -> "ministere du travail mol". Other scripts are kept
+ * as they are. */
+static void normalise(const char *in, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	int space = 0;
+
+	buf_reset(out);
+	while (*p) {
+		char c = 0;
+		size_t n = 1;
+
+		if (*p < 0x80) {
+			c = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+				c = ' ';
+		} else if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
+			n = 2;
+			c = fold_latin(((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f));
+			if (c == '*' || c == '/')
+				c = ' ';
+		} else {
+			n = (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 1;
+		}
+		if (c == ' ') {
+			space = out->len > 0;
+		} else {
+			if (space)
+				buf_addc(out, ' ');
+			space = 0;
+			if (c)
+				buf_addc(out, c);
+			else
+				buf_add(out, p, strnlen((const char *)p, n));
+		}
+		p += strnlen((const char *)p, n);
+	}
+}
+
+static int meta_get(struct sstore *s, const char *key, char *out, size_t n)
+{
+	sqlite3_stmt *st = s->rst[R_META_GET];
+	int found;
+
+	db_bind_text(st, 1, key);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(out, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found ? 0 : -1;
+}
+
+static int meta_put(struct sstore *s, const char *key, const char *value, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_META_SET];
+
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	return db_step_done(st, err, errlen);
+}
+
+/* The form id at version (NULL: its newest), loaded; NULL with err. Caller frees with form_free. */
+static struct form *load_form(struct sstore *s, const char *id, const char *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[version ? R_FORM_GET : R_FORM_NEWEST];
+	struct form *f = NULL;
+
+	db_bind_text(st, 1, id);
+	if (version)
+		db_bind_text(st, 2, version);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		f = form_load(db_text(st, 0), strlen(db_text(st, 0)), err, errlen);
+	else
+		errf(err, errlen, "no published form '%s'%s%s", id, version ? " version " : "", version ? version : "");
+	sqlite3_reset(st);
+	return f;
+}
+
+/* --- The review summary and search index of a record ------------------------------------------------- */
+
+/* Recomputes the summary row of record rid from its fields: its review state, its partner-name key and
+ * duplicate key, and (with text) its full-text document: every text answer, one after the other. */
+static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
+{
+	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), country = BUF_INIT(256), key = BUF_INIT(8192);
+	char review[16] = "pending";
+	sqlite3_stmt *st = s->rst[R_FIELDS];
+	int rc, r = -1;
+
+	sqlite3_bind_int64(st, 1, rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 0), *value = db_text(st, 1);
+		json_t *v;
+
+		if (!strcmp(field, "_review")) {
+			const char *state;
+
+			v = json_loads(value, JSON_DECODE_ANY, NULL);
+			state = json_string_value(json_object_get(v, "status"));
+			if (state && valid_state(state))
+				strlcpy_s(review, state, sizeof(review));
+			json_decref(v);
+			continue;
+		}
+		if (field[0] == '_' || value[0] != '"')
+			continue;
+		v = json_loads(value, JSON_DECODE_ANY, NULL);
+		if (json_is_string(v)) {
+			if (!strcmp(field, NAME_FIELD))
+				normalise(json_string_value(v), &name);
+			else if (!strcmp(field, COUNTRY_FIELD))
+				normalise(json_string_value(v), &country);
+			if (text) {
+				if (body.len)
+					buf_addc(&body, '\n');
+				buf_add(&body, json_string_value(v), json_string_length(v));
+			}
+		}
+		json_decref(v);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	if (name.len)
+		buf_printf(&key, "%s|%s", name.data, country.data);
+	st = s->rst[R_SUMMARY];
+	sqlite3_bind_int64(st, 1, rid);
+	db_bind_text(st, 2, review);
+	db_bind_text(st, 3, name.data);
+	db_bind_text(st, 4, key.data);
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
+	if (text) {
+		st = s->rst[R_FTS_DEL];
+		sqlite3_bind_int64(st, 1, rid);
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+		st = s->rst[R_FTS_PUT];
+		sqlite3_bind_int64(st, 1, rid);
+		db_bind_text(st, 2, body.data);
+		if (body.len && db_step_done(st, err, errlen) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	buf_release(&body);
+	buf_release(&name);
+	buf_release(&country);
+	buf_release(&key);
+	return r;
+}
+
+int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_RID];
+	sqlite3_int64 rid = 0;
+	int rc;
+
+	db_bind_text(st, 1, record);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return refresh_rid(s, rid, text, err, errlen);
+}
+
+int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_ALL_RIDS];
+	sqlite3_int64 *rids = NULL;
+	size_t n = 0, cap = 0, i;
+	char flag[8];
+	int rc;
+
+	if (meta_get(s, "reindex", flag, sizeof(flag)) < 0)
+		return 0;
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	/* Another worker may have done it while we waited for the lock. */
+	if (meta_get(s, "reindex", flag, sizeof(flag)) < 0) {
+		db_rollback(s->db);
+		return 0;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			sqlite3_int64 *more = realloc(rids, (cap = cap ? cap * 2 : 1024) * sizeof(*rids));
+
+			if (!more) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			rids = more;
+		}
+		rids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		if (refresh_rid(s, rids[i], 1, err, errlen) < 0)
+			goto fail;
+	db_bind_text(s->rst[R_META_DEL], 1, "reindex");
+	if (db_step_done(s->rst[R_META_DEL], err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
+		goto fail;
+	free(rids);
+	return 0;
+fail:
+	db_rollback(s->db);
+	free(rids);
+	return -1;
+}
+
+/* --- Selections -------------------------------------------------------------------------------------- */
+
+/* "YYYY-MM-DD" as epoch ms at 00:00 UTC; -1 if malformed. */
+static int64_t parse_day(const char *v)
+{
+	int y, m, d, n = 0;
+	int64_t days;
+
+	if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
+	    d < 1 || d > 31 || y < 1970 || y > 9999)
+		return -1;
+	/* Days from the civil date (Howard Hinnant's algorithm), so no time zone enters. */
+	y -= m <= 2;
+	days = (int64_t)(y / 400) * 146097 + (int64_t)((y % 400) * 365 + (y % 400) / 4 - (y % 400) / 100) +
+	       ((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1) - 719468;
+	return days * 86400000;
+}
+
+static int copy_value(char *dst, size_t n, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) >= n)
+		return errf(err, errlen, "filter '%s': the value is too long", key);
+	strlcpy_s(dst, v, n);
+	return 0;
+}
+
+int sstore_filter_set(struct sstore_filter *f, const char *key, const char *value, char *err, size_t errlen)
+{
+	int64_t day;
+
+	if (!strcmp(key, "form"))
+		return copy_value(f->form, sizeof(f->form), key, value, err, errlen);
+	if (!strcmp(key, "region"))
+		return copy_value(f->region, sizeof(f->region), key, value, err, errlen);
+	if (!strcmp(key, "review")) {
+		if (*value && !valid_state(value))
+			return errf(err, errlen, "filter 'review': '%.40s' is not pending, approved, has_issues or"
+				    " rejected", value);
+		return copy_value(f->review, sizeof(f->review), key, value, err, errlen);
+	}
+	if (!strcmp(key, "from") || !strcmp(key, "to")) {
+		if (!*value) {
+			*(key[0] == 'f' ? &f->from_ms : &f->to_ms) = 0;
+			return 0;
+		}
+		if ((day = parse_day(value)) < 0)
+			return errf(err, errlen, "filter '%s': '%.40s' is not a day as YYYY-MM-DD", key, value);
+		/* "to" names the last day included. */
+		if (key[0] == 'f')
+			f->from_ms = (uint64_t)day;
+		else
+			f->to_ms = (uint64_t)day + 86400000;
+		return 0;
+	}
+	if (!strcmp(key, "q"))
+		return copy_value(f->q, sizeof(f->q), key, value, err, errlen);
+	if (!strcmp(key, "conflicts") || !strcmp(key, "deleted")) {
+		if (strcmp(value, "0") && strcmp(value, "1") && *value)
+			return errf(err, errlen, "filter '%s': '%.40s' is not 0 or 1", key, value);
+		*(key[0] == 'c' ? &f->conflicts : &f->deleted) = value[0] == '1';
+		return 0;
+	}
+	if (!strncmp(key, "f.", 2)) {
+		size_t i = f->nsel;
+
+		if (!*value)
+			return 0;
+		if (i == SSTORE_MAX_SELECT)
+			return errf(err, errlen, "at most %d question filters", SSTORE_MAX_SELECT);
+		if (copy_value(f->sel[i].question, sizeof(f->sel[i].question), key, key + 2, err, errlen) < 0 ||
+		    copy_value(f->sel[i].choice, sizeof(f->sel[i].choice), key, value, err, errlen) < 0)
+			return -1;
+		f->nsel++;
+		return 0;
+	}
+	return 1;
+}
+
+int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen)
+{
+	struct form *form;
+	sqlite3_stmt *st;
+	size_t i, k;
+	int r = 0;
+
+	if (!f->form[0]) {
+		st = s->rst[R_FORM_TOP];
+		if (sqlite3_step(st) == SQLITE_ROW)
+			strlcpy_s(f->form, db_text(st, 0), sizeof(f->form));
+		sqlite3_reset(st);
+		if (!f->form[0])
+			return errf(err, errlen, "no form is published");
+	}
+	if (!(form = load_form(s, f->form, NULL, NULL, 0)))
+		return errf(err, errlen, "filter 'form': no published form '%.64s'", f->form);
+	for (i = 0; i < f->nsel && r == 0; i++) {
+		const struct form_question *q = form_find(form, f->sel[i].question);
+
+		if (!q || (q->type != FT_SELECT_ONE && q->type != FT_SELECT_MULTIPLE)) {
+			r = errf(err, errlen, "filter 'f.%s': form '%s' has no select question '%s'", f->sel[i].question,
+				 f->form, f->sel[i].question);
+			break;
+		}
+		f->sel[i].multiple = q->type == FT_SELECT_MULTIPLE;
+		for (k = 0; k < q->nchoices && strcmp(q->choices[k].name, f->sel[i].choice); k++)
+			;
+		if (k == q->nchoices)
+			r = errf(err, errlen, "filter 'f.%s': '%s' is not one of its choices", f->sel[i].question,
+				 f->sel[i].choice);
+	}
+	form_free(form);
+	return r;
+}
+
+/* Appends the FROM and WHERE of a selection to sql, with named parameters that bind_filter binds. */
+static void where_sql(struct buf *sql, const struct sstore_filter *f)
+{
+	size_t i;
+
+	buf_adds(sql, " FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.form = :form AND r.draft = 0");
+	if (!f->deleted)
+		buf_adds(sql, " AND NOT r.deleted");
+	if (f->region[0])
+		buf_adds(sql, " AND rr.region = :region");
+	if (f->review[0])
+		buf_adds(sql, " AND rr.review = :review");
+	if (f->from_ms)
+		buf_adds(sql, " AND r.created >= :from");
+	if (f->to_ms)
+		buf_adds(sql, " AND r.created < :to");
+	if (f->conflicts)
+		buf_adds(sql, " AND r.conflicts > 0");
+	if (f->q[0])
+		buf_adds(sql, " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH :q)");
+	for (i = 0; i < f->nsel; i++) {
+		if (f->sel[i].multiple)
+			buf_printf(sql, " AND EXISTS (SELECT 1 FROM fields s%zu, json_each(s%zu.value) j%zu"
+				   " WHERE s%zu.rid = r.rid AND s%zu.field = :sq%zu AND j%zu.value = :sv%zu)",
+				   i, i, i, i, i, i, i, i);
+		else
+			buf_printf(sql, " AND EXISTS (SELECT 1 FROM fields s%zu WHERE s%zu.rid = r.rid"
+				   " AND s%zu.field = :sq%zu AND s%zu.value = :sv%zu)", i, i, i, i, i, i);
+	}
+}
+
+static void bind_named(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f)
+{
+	char name[32], quoted[MERGE_MAX_NAME + 3];
+	size_t i;
+
+	bind_named(st, ":form", f->form);
+	bind_named(st, ":region", f->region);
+	bind_named(st, ":review", f->review);
+	bind_named_int(st, ":from", (int64_t)HLC_MAKE(f->from_ms, 0));
+	bind_named_int(st, ":to", (int64_t)HLC_MAKE(f->to_ms, 0));
+	bind_named(st, ":q", f->q);
+	for (i = 0; i < f->nsel; i++) {
+		snprintf(name, sizeof(name), ":sq%zu", i);
+		bind_named(st, name, f->sel[i].question);
+		snprintf(name, sizeof(name), ":sv%zu", i);
+		/* A select_one answer is stored as its canonical JSON text; json_each gives a multiple's bare names. */
+		if (f->sel[i].multiple) {
+			bind_named(st, name, f->sel[i].choice);
+		} else {
+			snprintf(quoted, sizeof(quoted), "\"%s\"", f->sel[i].choice);
+			bind_named(st, name, quoted);
+		}
+	}
+}
+
+/* Prepares a statement over a selection; a full-text query SQLite cannot parse is the caller's bad filter. */
+static sqlite3_stmt *prepare_sel(struct sstore *s, const struct buf *sql, const struct sstore_filter *f, char *err,
+				 size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sql->len >= SQL_MAX - 1) {
+		errf(err, errlen, "the selection is too complex");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(s->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
+		errf(err, errlen, "cannot select records: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	bind_filter(st, f);
+	return st;
+}
+
+/* A step error on a selection: a broken full-text query is the request's fault (400), anything else ours. */
+static int step_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	if (f->q[0] && (rc == SQLITE_ERROR))
+		return errf(err, errlen, "filter 'q': '%.80s' is not a search SQLite understands (%s)", f->q,
+			    sqlite3_errmsg(s->db));
+	return db_error(s->db, rc, err, errlen);
+}
+
+/* Fills the answers and review of r from the record's fields (rid). */
+static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review, char *err,
+			size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_FIELDS];
+	int rc;
+
+	json_object_clear(answers);
+	*review = NULL;
+	sqlite3_bind_int64(st, 1, rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 0);
+		json_t *v;
+
+		if (field[0] == '_' && strcmp(field, "_review"))
+			continue;
+		v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL);
+		if (!v || json_is_null(v)) {
+			json_decref(v);
+			continue;
+		}
+		if (field[0] == '_')
+			*review = v;
+		else
+			json_object_set_new(answers, field, v);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct sstore_page *p,
+		  sstore_record_fn fn, void *ctx, uint64_t *total, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(SQL_MAX);
+	sqlite3_stmt *st;
+	json_t *answers = json_object();
+	int rc, r = -1, stop = 0;
+
+	if (total) {
+		buf_adds(&sql, "SELECT count(*)");
+		where_sql(&sql, f);
+		if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+			goto out;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*total = (uint64_t)sqlite3_column_int64(st, 0);
+		else
+			step_error(s, rc, f, err, errlen);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			goto out;
+	}
+	buf_reset(&sql);
+	buf_adds(&sql, "SELECT r.rid, r.id, r.form, r.form_version, rr.region, rr.review, r.created, r.updated,"
+		 " r.conflicts, r.deleted");
+	where_sql(&sql, f);
+	switch (p->sort) {
+	case SORT_CREATED: buf_adds(&sql, " ORDER BY r.created"); break;
+	case SORT_REGION: buf_adds(&sql, " ORDER BY rr.region"); break;
+	case SORT_REVIEW: buf_adds(&sql, " ORDER BY rr.review"); break;
+	case SORT_QUESTION:
+		/* json_extract gives numbers as numbers, so 9 sorts before 10; unanswered sorts first. */
+		buf_adds(&sql, " ORDER BY (SELECT json_extract(o.value, '$') FROM fields o WHERE o.rid = r.rid"
+			 " AND o.field = :sortq)");
+		break;
+	default: buf_adds(&sql, " ORDER BY r.updated");
+	}
+	buf_adds(&sql, p->desc ? " DESC, r.id DESC" : ", r.id");
+	if (p->limit)
+		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
+	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+		goto out;
+	bind_named(st, ":sortq", p->question);
+	bind_named_int(st, ":limit", p->limit);
+	bind_named_int(st, ":offset", (int64_t)p->offset);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sstore_record rec;
+		json_t *review = NULL;
+
+		memset(&rec, 0, sizeof(rec));
+		strlcpy_s(rec.id, db_text(st, 1), sizeof(rec.id));
+		rec.form = db_text(st, 2);
+		rec.version = db_text(st, 3);
+		rec.region = db_text(st, 4);
+		rec.review = db_text(st, 5);
+		rec.created_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 6));
+		rec.updated_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 7));
+		rec.conflicts = sqlite3_column_int(st, 8);
+		rec.deleted = sqlite3_column_int(st, 9);
+		if (load_answers(s, sqlite3_column_int64(st, 0), answers, &review, err, errlen) < 0) {
+			sqlite3_finalize(st);
+			goto out;
+		}
+		rec.review_comment = json_string_value(json_object_get(review, "comment"));
+		if (!rec.review_comment)
+			rec.review_comment = "";
+		rec.answers = answers;
+		stop = fn(ctx, &rec);
+		json_decref(review);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		step_error(s, rc, f, err, errlen);
+		sqlite3_finalize(st);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	r = 0;
+out:
+	json_decref(answers);
+	buf_release(&sql);
+	return r;
+}
+
+/* --- Dashboard ---------------------------------------------------------------------------------------- */
+
+/* Counts the answers of field over the selection, most frequent first (at most top; 0: all): into counts
+ * (value -> count) when it is not NULL, else appended to list as {"value", "count"} in that order. */
+static int chart_counts(struct sstore *s, const struct sstore_filter *f, const char *field, int multiple,
+			unsigned top, json_t *counts, json_t *list, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(SQL_MAX);
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, multiple ? "SELECT j.value, count(*) AS n FROM fields c, json_each(c.value) j"
+				: "SELECT json_extract(c.value, '$'), count(*) AS n FROM fields c");
+	buf_adds(&sql, " WHERE c.field = :chart AND c.rid IN (SELECT r.rid");
+	where_sql(&sql, f);
+	buf_adds(&sql, ") GROUP BY 1 ORDER BY n DESC, 1");
+	if (top)
+		buf_printf(&sql, " LIMIT %u", top);
+	if (!(st = prepare_sel(s, &sql, f, err, errlen))) {
+		buf_release(&sql);
+		return -1;
+	}
+	bind_named(st, ":chart", field);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+			continue;
+		if (counts)
+			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+		else
+			json_array_append_new(list, json_pack("{s:s, s:I}", "value", db_text(st, 0), "count",
+							      (json_int_t)sqlite3_column_int64(st, 1)));
+	}
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return rc == SQLITE_DONE ? 0 : step_error(s, rc, f, err, errlen);
+}
+
+json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(SQL_MAX);
+	struct form *form = load_form(s, f->form, NULL, err, errlen);
+	json_t *out = NULL, *charts, *weeks, *totals;
+	sqlite3_stmt *st;
+	size_t i, k;
+	int rc;
+
+	if (!form)
+		return NULL;
+	/* The totals in one pass over the selection. */
+	buf_adds(&sql, "SELECT count(*), count(DISTINCT nullif(rr.namekey, '')), count(DISTINCT rr.region),"
+		 " coalesce(sum(r.conflicts > 0), 0), coalesce(sum(rr.review = 'pending'), 0)");
+	where_sql(&sql, f);
+	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		step_error(s, rc, f, err, errlen);
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	totals = json_pack("{s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)sqlite3_column_int64(st, 0),
+			   "partners", (json_int_t)sqlite3_column_int64(st, 1), "regions",
+			   (json_int_t)sqlite3_column_int64(st, 2), "conflicts", (json_int_t)sqlite3_column_int64(st, 3),
+			   "pending", (json_int_t)sqlite3_column_int64(st, 4));
+	sqlite3_finalize(st);
+	st = s->rst[R_DEVICES_IN];
+	db_bind_text(st, 1, f->region);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	out = json_pack("{s:s, s:o}", "form", f->form, "totals", totals);
+	charts = json_array();
+	json_object_set_new(out, "charts", charts);
+	for (i = 0; i < form_count(form); i++) {
+		const struct form_question *q = form_question(form, i);
+		int sel = q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE;
+		json_t *counts, *list, *n;
+
+		if (!sel && (q->type != FT_TEXT || strcmp(q->name, COUNTRY_FIELD)))
+			continue;
+		counts = sel ? json_object() : NULL;
+		list = json_array();
+		if (chart_counts(s, f, q->name, q->type == FT_SELECT_MULTIPLE, sel ? 0 : COUNTRY_TOP, counts, list,
+				 err, errlen) < 0) {
+			json_decref(counts);
+			json_decref(list);
+			goto fail;
+		}
+		if (sel) {
+			/* Every choice in form order, chosen or not. */
+			for (k = 0; k < q->nchoices; k++) {
+				n = json_object_get(counts, q->choices[k].name);
+				json_array_append_new(list, json_pack("{s:s, s:I}", "value", q->choices[k].name, "count",
+								      (json_int_t)(n ? json_integer_value(n) : 0)));
+			}
+		}
+		json_array_append_new(charts, json_pack("{s:s, s:s, s:o}", "question", q->name, "type",
+							form_type_name(q->type), "counts", list));
+		json_decref(counts);
+	}
+	/* Records per week of creation, keyed by the week's Monday. */
+	buf_reset(&sql);
+	buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w, count(*)");
+	where_sql(&sql, f);
+	buf_adds(&sql, " GROUP BY w ORDER BY w");
+	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+		goto fail;
+	weeks = json_array();
+	json_object_set_new(out, "weeks", weeks);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
+						       (json_int_t)sqlite3_column_int64(st, 1)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		step_error(s, rc, f, err, errlen);
+		goto fail;
+	}
+	buf_release(&sql);
+	form_free(form);
+	return out;
+fail:
+	json_decref(out);
+	buf_release(&sql);
+	form_free(form);
+	return NULL;
+}
+
+/* --- One record --------------------------------------------------------------------------------------- */
+
+int sstore_record_find(struct sstore *s, const char *id, char full[UUID_STRLEN + 1], char *form, char *version,
+		       size_t n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_FIND];
+	int rows = 0, rc;
+
+	if (strlen(id) < 8 || strlen(id) > UUID_STRLEN) {
+		errf(err, errlen, "'%.40s' is not a record id (give at least its first 8 characters)", id);
+		return 0;
+	}
+	db_bind_text(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* The range also takes ids that merely sort between: keep true prefixes only. */
+		if (strncmp(db_text(st, 0), id, strlen(id)))
+			continue;
+		if (rows++ == 0) {
+			strlcpy_s(full, db_text(st, 0), UUID_STRLEN + 1);
+			if (form)
+				strlcpy_s(form, db_text(st, 1), n);
+			if (version)
+				strlcpy_s(version, db_text(st, 2), n);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s->db, rc, err, errlen);
+	if (rows == 1)
+		return 1;
+	if (rows == 0)
+		errf(err, errlen, "no record '%s'", id);
+	else
+		errf(err, errlen, "'%s' names more than one record: give more of its id", id);
+	return 0;
+}
+
+/* Verifies change sets at most once per request: the id of each one checked, and its verdict. */
+struct verdicts {
+	sqlite3_int64 id[64];
+	int ok[64];
+	size_t n;
+};
+
+/* 1 if the change set that brought (device, seq) verifies against the device's key (pk), 0 if not or if it is
+ * not held. */
+static int op_verified(struct sstore *s, struct verdicts *v, const char *device, uint64_t seq,
+		       const unsigned char *pk)
+{
+	sqlite3_stmt *st = s->rst[R_CS_OF];
+	struct cs_header h;
+	sqlite3_int64 id;
+	size_t i;
+	int ok = 0;
+
+	if (!pk)
+		return 0;
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	id = sqlite3_column_int64(st, 0);
+	for (i = 0; i < v->n; i++)
+		if (v->id[i] == id) {
+			sqlite3_reset(st);
+			return v->ok[i];
+		}
+	{
+		const unsigned char *bytes = sqlite3_column_blob(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		ok = bytes && cs_parse_header(bytes, len, &h, NULL, 0) == CS_OK &&
+		     sodium_memcmp(h.signer, pk, KEYS_PK_BYTES) == 0 && cs_verify(bytes, len, &h) == CS_OK &&
+		     h.first <= seq && seq <= h.last;
+	}
+	sqlite3_reset(st);
+	if (v->n < sizeof(v->id) / sizeof(v->id[0])) {
+		v->id[v->n] = id;
+		v->ok[v->n++] = ok;
+	}
+	return ok;
+}
+
+/* Device id -> {"name", "pk"} for every enrolled device and this server. */
+static json_t *device_names(struct sstore *s, char own[KEYS_ID_STRLEN + 1])
+{
+	sqlite3_stmt *st = s->rst[R_DEVNAMES];
+	json_t *names = json_object();
+	char hex[2 * KEYS_PK_BYTES + 1];
+
+	keys_id(keys_public(s->keys), own);
+	hex_encode(hex, keys_public(s->keys), KEYS_PK_BYTES);
+	json_object_set_new(names, own, json_pack("{s:s, s:s}", "name", "server", "pk", hex));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 2) != KEYS_PK_BYTES)
+			continue;
+		hex_encode(hex, sqlite3_column_blob(st, 2), KEYS_PK_BYTES);
+		json_object_set_new(names, db_text(st, 0), json_pack("{s:s, s:s}", "name", db_text(st, 1), "pk", hex));
+	}
+	sqlite3_reset(st);
+	return names;
+}
+
+struct heads_ctx {
+	json_t *list, *names;
+};
+
+static void add_head_json(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
+{
+	struct heads_ctx *c = ctx;
+	json_t *dev = json_object_get(c->names, id->device), *v = json_loads(value, JSON_DECODE_ANY, NULL);
+
+	json_array_append_new(c->list, json_pack("{s:s, s:s?, s:n, s:I, s:I, s:o}", "device", id->device, "device_name",
+						 json_string_value(json_object_get(dev, "name")), "by", "seq",
+						 (json_int_t)id->seq, "at", (json_int_t)HLC_MS(hlc), "value",
+						 v ? v : json_null()));
+}
+
+json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, char *err, size_t errlen)
+{
+	char full[UUID_STRLEN + 1], form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1], own[KEYS_ID_STRLEN + 1];
+	struct verdicts *verdicts = NULL;
+	json_t *out = NULL, *names, *fields, *history, *review = NULL;
+	sqlite3_stmt *st;
+	sqlite3_int64 rid;
+	int found, rc;
+
+	*status = 500;
+	found = sstore_record_find(s, id, full, form, version, sizeof(form), err, errlen);
+	if (found <= 0) {
+		if (found == 0)
+			*status = strstr(err, "more than one") ? 400 : 404;
+		return NULL;
+	}
+	st = s->rst[R_FIND];
+	db_bind_text(st, 1, full);
+	rc = sqlite3_step(st);
+	rid = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		db_error(s->db, rc, err, errlen);
+		return NULL;
+	}
+	if (!(verdicts = calloc(1, sizeof(*verdicts)))) {
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	names = device_names(s, own);
+	out = json_object();
+	/* Its fields, with every head of those in conflict. */
+	fields = json_array();
+	st = s->rst[R_FIELD_ROWS];
+	sqlite3_bind_int64(st, 1, rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 0);
+		json_t *v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL), *heads = json_array();
+		int conflict = sqlite3_column_int(st, 2);
+
+		if (!strcmp(field, "_review")) {
+			json_decref(review);
+			review = json_incref(v);
+		}
+		if (conflict) {
+			struct heads_ctx hc = { heads, names };
+
+			/* merge_heads uses the merge's own statements, not this one: safe while st is stepping. */
+			merge_heads(s->merge, full, field, add_head_json, &hc, NULL, 0);
+		}
+		json_array_append_new(fields, json_pack("{s:s, s:o, s:b, s:o}", "name", field, "value",
+							v ? v : json_null(), "conflict", conflict, "heads", heads));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		json_decref(fields);
+		goto fail;
+	}
+	json_object_set_new(out, "fields", fields);
+	/* The history, each op checked against the change set it came in. */
+	history = json_array();
+	json_object_set_new(out, "history", history);
+	st = s->rst[R_HISTORY];
+	sqlite3_bind_int64(st, 1, rid);
+	{
+		json_t *last_review_op = NULL;
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *dev = db_text(st, 0), *by = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL :
+								db_text(st, 5);
+			uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1), hlc = (uint64_t)sqlite3_column_int64(st, 2);
+			json_t *d = json_object_get(names, dev), *nv = json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL);
+			json_t *old = json_loads(db_text(st, 6), 0, NULL), *entry;
+			unsigned char pk[KEYS_PK_BYTES];
+			const char *pkhex = json_string_value(json_object_get(d, "pk"));
+			int have_pk = pkhex && sodium_hex2bin(pk, sizeof(pk), pkhex, strlen(pkhex), NULL, NULL, NULL) == 0;
+
+			entry = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s, s:o, s:o, s:b}", "device", dev, "device_name",
+					  json_string_value(json_object_get(d, "name")), "by", by, "seq", (json_int_t)seq,
+					  "at", (json_int_t)HLC_MS(hlc), "field", db_text(st, 3), "old",
+					  old ? old : json_array(), "new", nv ? nv : json_null(), "verified",
+					  op_verified(s, verdicts, dev, seq, have_pk ? pk : NULL));
+			if (!strcmp(db_text(st, 3), "_review"))
+				last_review_op = entry;
+			json_array_append_new(history, entry);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_error(s->db, rc, err, errlen);
+			goto fail;
+		}
+		/* The review shown is the field's value; who made it and when come from the op that set it last. */
+		if (json_is_object(review)) {
+			json_object_set_new(out, "review", json_pack("{s:O, s:O, s:O, s:O}", "status",
+								     json_object_get(review, "status"), "comment",
+								     json_object_get(review, "comment") ?
+								     json_object_get(review, "comment") : json_string(""),
+								     "by", last_review_op ? json_object_get(last_review_op, "by") :
+								     json_null(), "at", last_review_op ?
+								     json_object_get(last_review_op, "at") : json_null()));
+		} else {
+			json_object_set_new(out, "review", json_null());
+		}
+	}
+	json_decref(review);
+	review = NULL;
+	/* The record's own row. */
+	{
+		sqlite3_stmt *r = s->rst[R_ROW];
+
+		sqlite3_bind_int64(r, 1, rid);
+		if (sqlite3_step(r) == SQLITE_ROW) {
+			json_object_set_new(out, "id", json_string(full));
+			json_object_set_new(out, "form", json_string(form));
+			json_object_set_new(out, "version", json_string(version));
+			json_object_set_new(out, "region", json_string(db_text(r, 4)));
+			json_object_set_new(out, "created", json_integer((json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(r, 0))));
+			json_object_set_new(out, "updated", json_integer((json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(r, 1))));
+			json_object_set_new(out, "deleted", json_boolean(sqlite3_column_int(r, 2)));
+			json_object_set_new(out, "conflicts", json_integer(sqlite3_column_int(r, 3)));
+		}
+		sqlite3_reset(r);
+	}
+	json_decref(names);
+	free(verdicts);
+	*status = 200;
+	return out;
+fail:
+	json_decref(review);
+	json_decref(names);
+	json_decref(out);
+	free(verdicts);
+	return NULL;
+}
+
+/* --- Possible duplicates ------------------------------------------------------------------------------ */
+
+/* 1 if every pair of the group's records was dismissed. */
+static int group_dismissed(struct sstore *s, json_t *records)
+{
+	sqlite3_stmt *st = s->rst[R_DISMISSED];
+	size_t i, k;
+
+	for (i = 0; i < json_array_size(records); i++)
+		for (k = i + 1; k < json_array_size(records); k++) {
+			const char *a = json_string_value(json_object_get(json_array_get(records, i), "id"));
+			const char *b = json_string_value(json_object_get(json_array_get(records, k), "id"));
+			int found;
+
+			db_bind_text(st, 1, strcmp(a, b) < 0 ? a : b);
+			db_bind_text(st, 2, strcmp(a, b) < 0 ? b : a);
+			found = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_reset(st);
+			if (!found)
+				return 0;
+		}
+	return 1;
+}
+
+/* Closes the group being built into groups, unless a reviewer dismissed it already. */
+static void close_group(struct sstore *s, json_t *groups, json_t **group)
+{
+	if (*group && !group_dismissed(s, json_object_get(*group, "records")))
+		json_array_append(groups, *group);
+	json_decref(*group);
+	*group = NULL;
+}
+
+json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_DUPS], *fst = s->rst[R_FIELDS];
+	json_t *groups = json_array(), *group = NULL;
+	char key[8192] = "";
+	int rc;
+
+	db_bind_text(st, 1, form);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = db_text(st, 0);
+		json_t *name = NULL, *country = NULL;
+		int frc;
+
+		if (!group || strcmp(k, key)) {
+			close_group(s, groups, &group);
+			strlcpy_s(key, k, sizeof(key));
+			group = json_pack("{s:s, s:s, s:s, s:[]}", "key", k, "name", "", "country", "", "records");
+		}
+		/* The names as typed, from the record's answers. */
+		sqlite3_bind_int64(fst, 1, sqlite3_column_int64(st, 2));
+		while ((frc = sqlite3_step(fst)) == SQLITE_ROW) {
+			if (!strcmp(db_text(fst, 0), NAME_FIELD))
+				name = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
+			else if (!strcmp(db_text(fst, 0), COUNTRY_FIELD))
+				country = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
+		}
+		sqlite3_reset(fst);
+		if (json_array_size(json_object_get(group, "records")) == 0) {
+			json_object_set(group, "name", json_is_string(name) ? name : json_string(""));
+			if (json_is_string(country))
+				json_object_set(group, "country", country);
+		}
+		json_array_append_new(json_object_get(group, "records"),
+				      json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", db_text(st, 1), "name",
+						json_is_string(name) ? json_string_value(name) : "", "region",
+						db_text(st, 3), "created",
+						(json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(st, 4)), "review",
+						db_text(st, 5)));
+		json_decref(name);
+		json_decref(country);
+	}
+	sqlite3_reset(st);
+	close_group(s, groups, &group);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		json_decref(groups);
+		return NULL;
+	}
+	return json_pack("{s:o}", "groups", groups);
+}
+
+int sstore_duplicates_dismiss(struct sstore *s, const char *const *records, size_t n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_DISMISS];
+	size_t i, k;
+
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < n; k++) {
+			if (strcmp(records[i], records[k]) >= 0)
+				continue;
+			db_bind_text(st, 1, records[i]);
+			db_bind_text(st, 2, records[k]);
+			if (db_step_done(st, err, errlen) < 0) {
+				db_rollback(s->db);
+				return -1;
+			}
+		}
+	return db_commit(s->db, err, errlen);
+}
+
+/* --- The catalog -------------------------------------------------------------------------------------- */
+
+json_t *sstore_regions(struct sstore *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_REGIONS];
+	json_t *list = json_array();
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, json_string(db_text(st, 0)));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+int sstore_form_versions(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
+						      const char *json), void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->rst[R_FORM_VERSIONS];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, db_text(st, 0), db_text(st, 1), db_text(st, 2));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+/* --- The server's own ops ----------------------------------------------------------------------------- */
+
+/* One op being made, with the strings it points to. */
+struct own_op {
+	struct op op;
+	char form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1];
+	uint64_t top_hlc;      /* the highest stamp among the heads it replaces */
+};
+
+static void collect_head(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
+{
+	struct own_op *o = ctx;
+
+	(void)value;
+	if (o->op.nbase < MERGE_MAX_BASE)
+		o->op.base[o->op.nbase++] = *id;
+	if (hlc > o->top_hlc)
+		o->top_hlc = hlc;
+}
+
+/* Signs ops[0..n) as one change set, keeps it, merges each op and names its author; inside a transaction. */
+static int own_flush(struct sstore *s, const char *own, const char *user, struct own_op *ops, size_t n, char *err,
+		     size_t errlen)
+{
+	struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
+	struct op *plain = malloc(n * sizeof(*plain));
+	sqlite3_stmt *st;
+	size_t i;
+	int r = -1;
+
+	if (!plain)
+		return errf(err, errlen, "out of memory");
+	for (i = 0; i < n; i++)
+		plain[i] = ops[i].op;
+	if (cs_encode(s->keys, plain, n, &cs, err, errlen) != CS_OK)
+		goto out;
+	st = s->rst[R_CS_PUT];
+	db_bind_text(st, 1, own);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)plain[0].seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)plain[n - 1].seq);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+	sqlite3_bind_blob(st, 5, cs.data, (int)cs.len, SQLITE_STATIC);
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (merge_apply(s->merge, &plain[i], err, errlen) != MERGE_NEW) {
+			if (!err || !*err)
+				errf(err, errlen, "the server's op %llu was already held", (unsigned long long)plain[i].seq);
+			goto out;
+		}
+		st = s->rst[R_AUTHOR];
+		db_bind_text(st, 1, own);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)plain[i].seq);
+		db_bind_text(st, 3, user);
+		if (db_step_done(st, err, errlen) < 0 ||
+		    sstore_review_refresh(s, plain[i].record, strcmp(plain[i].field, "_review") != 0, err, errlen) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	sqlite3_clear_bindings(s->rst[R_CS_PUT]);
+	buf_release(&cs);
+	free(plain);
+	return r;
+}
+
+int sstore_change(struct sstore *s, const char *user, const struct sstore_change *c, size_t n, char *err,
+		  size_t errlen)
+{
+	struct own_op *ops = NULL;
+	char own[KEYS_ID_STRLEN + 1], text[32];
+	uint64_t seq = 0, hlc = 0;
+	size_t i, k = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (!(ops = calloc(n < CHUNK_OPS ? n : CHUNK_OPS, sizeof(*ops))))
+		return errf(err, errlen, "out of memory");
+	keys_id(keys_public(s->keys), own);
+	if (db_begin(s->db, err, errlen) < 0) {
+		free(ops);
+		return -1;
+	}
+	/* The server's own counter and clock, read under the write lock. */
+	if (meta_get(s, "own_seq", text, sizeof(text)) == 0)
+		seq = strtoull(text, NULL, 10);
+	if (meta_get(s, "own_hlc", text, sizeof(text)) == 0)
+		hlc = strtoull(text, NULL, 10);
+	for (i = 0; i < n; i++) {
+		struct own_op *o;
+
+		if (k == CHUNK_OPS) {
+			if (own_flush(s, own, user, ops, k, err, errlen) < 0)
+				goto fail;
+			k = 0;
+		}
+		o = &ops[k];
+		memset(o, 0, sizeof(*o));
+		st = s->rst[R_FIND];
+		db_bind_text(st, 1, c[i].record);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && !strcmp(db_text(st, 0), c[i].record)) {
+			strlcpy_s(o->form, db_text(st, 1), sizeof(o->form));
+			strlcpy_s(o->version, db_text(st, 2), sizeof(o->version));
+		}
+		sqlite3_reset(st);
+		if (!o->form[0]) {
+			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+				errf(err, errlen, "no record '%s'", c[i].record);
+			else
+				db_error(s->db, rc, err, errlen);
+			goto fail;
+		}
+		strlcpy_s(o->op.device, own, sizeof(o->op.device));
+		strlcpy_s(o->op.record, c[i].record, sizeof(o->op.record));
+		o->op.form = o->form;
+		o->op.form_version = o->version;
+		o->op.field = c[i].field;
+		o->op.value = c[i].value;
+		/* Its base is every head of the field as it stands. */
+		if (merge_heads(s->merge, c[i].record, c[i].field, collect_head, o, err, errlen) < 0)
+			goto fail;
+		o->op.seq = ++seq;
+		hlc = hlc_observe(hlc, o->top_hlc, now_ms());
+		o->op.hlc = hlc;
+		k++;
+		/* The next change of the same field must see this one as its head: merge this one first. */
+		if (i + 1 < n && !strcmp(c[i + 1].record, c[i].record) && !strcmp(c[i + 1].field, c[i].field)) {
+			if (own_flush(s, own, user, ops, k, err, errlen) < 0)
+				goto fail;
+			k = 0;
+		}
+	}
+	if (k && own_flush(s, own, user, ops, k, err, errlen) < 0)
+		goto fail;
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)seq);
+	if (meta_put(s, "own_seq", text, err, errlen) < 0)
+		goto fail;
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)hlc);
+	if (meta_put(s, "own_hlc", text, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
+		goto fail;
+	free(ops);
+	return 0;
+fail:
+	db_rollback(s->db);
+	free(ops);
+	return -1;
+}

@@ -547,7 +547,7 @@ struct sstore *sstore_open(const char *dir, char *err, size_t errlen)
 	if (!(s = open_db(dir, 0, err, errlen)))
 		return NULL;
 	if (path_in(path, sizeof(path), dir, SECRET_FILE, err, errlen) < 0 ||
-	    !(s->keys = keys_load(path, err, errlen))) {
+	    !(s->keys = keys_load(path, err, errlen)) || sstore_review_reindex(s, err, errlen) < 0) {
 		sstore_close(s);
 		return NULL;
 	}
@@ -1031,7 +1031,7 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 		st = s->st[S_REGION_PUT];
 		db_bind_text(st, 1, ops->ops[i].record);
 		db_bind_text(st, 2, d->region);
-		if (db_step_done(st, err, errlen) < 0)
+		if (db_step_done(st, err, errlen) < 0 || sstore_review_refresh(s, ops->ops[i].record, 1, err, errlen) < 0)
 			goto fail;
 	}
 	out->next_seq = h->last + 1 > next ? h->last + 1 : next;

@@ -1090,13 +1090,51 @@ static void test_schema(void)
 
 	CHECK(s != NULL);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "1");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "2");
 	CHECK(q_int(dir, "SELECT value FROM meta WHERE key = 'created'", NULL) > 1700000000000LL);
 	/* The merge tables and every table of the server's own. */
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('devices',"
 			" 'records', 'ops', 'op_base', 'heads', 'fields', 'enrolled_devices', 'codes', 'nonces',"
-			" 'changesets', 'forms', 'users', 'meta')", NULL), 13);
+			" 'changesets', 'forms', 'users', 'meta', 'sessions', 'login_failures', 'audit', 'op_authors',"
+			" 'dup_dismissed', 'records_fts')", NULL), 19);
 	CHECK_STR(q_text(dir, "PRAGMA journal_mode", NULL, v, sizeof(v)), "wal");
+}
+
+/* A data directory of layout 1 (as sondeod 0.1 made it) is brought up to layout 2 when opened, and what it
+ * held is indexed for the review page. */
+static void test_upgrade_from_layout_1(void)
+{
+	const char *dir;
+	struct sstore *s = fresh("upgrade", &dir);
+	char v[64], err[512] = "";
+	sqlite3 *db;
+
+	CHECK(s != NULL);
+	sstore_close(s);
+	db = raw_open(dir);
+	CHECK(db != NULL);
+	CHECK_INT(sqlite3_exec(db, "DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
+			       " DROP TABLE op_authors; DROP TABLE dup_dismissed; DROP TABLE records_fts;"
+			       " DROP INDEX record_regions_dupkey; DROP INDEX fields_by_field;"
+			       " ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
+			       " ALTER TABLE record_regions DROP COLUMN dupkey;"
+			       " UPDATE meta SET value = '1' WHERE key = 'schema';"
+			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
+			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"
+			       " INSERT INTO record_regions(rid, region) VALUES(1, 'north');"
+			       " INSERT INTO fields(rid, field, value, hlc, did) VALUES(1, 'partner_name',"
+			       "  '\"Radio Frontera\"', 1, 1);", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = sstore_open(dir, err, sizeof(err));
+	CHECK(s != NULL);
+	if (!s)
+		printf("#   %s\n", err);
+	sstore_close(s);
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "2");
+	CHECK_INT(q_int(dir, "SELECT count(*) FROM meta WHERE key = 'reindex'", NULL), 0);
+	CHECK_STR(q_text(dir, "SELECT namekey FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "radio frontera");
+	CHECK_STR(q_text(dir, "SELECT review FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "pending");
+	CHECK_INT(q_int(dir, "SELECT rowid FROM records_fts WHERE records_fts MATCH 'frontera'", NULL), 1);
 }
 
 int main(void)
@@ -1114,6 +1152,7 @@ int main(void)
 	RUN(test_admin_password);
 	RUN(test_open_refusals);
 	RUN(test_schema);
+	RUN(test_upgrade_from_layout_1);
 	RUN(test_code_format);
 	RUN(test_code_refusals);
 	RUN(test_codes_unique_and_spread);
