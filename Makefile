@@ -29,7 +29,9 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) -lutil -lm $(LDLIBS)
 # sondeod needs no terminal (-lutil) but serves HTTP with worker threads.
-SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) -lpthread -lm $(LDLIBS)
+# libxlsxwriter writes the server's XLSX exports (server/export.c).
+XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
+SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)
@@ -95,6 +97,11 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 $(B)/tests/test_sstore $(B)/tests/test_ingest: $(B)/server/sstore.o
 $(B)/tests/test_sstore $(B)/tests/test_ingest: CFLAGS_ALL += -Iserver
 $(B)/tests/test_sstore $(B)/tests/test_ingest: $(B)/server/sstore.o $(B)/server/sstore-users.o $(B)/server/sstore-review.o
+# The export writer's tests link the writer and libxlsxwriter.
+$(B)/tests/test_export: $(B)/server/export.o
+$(B)/tests/test_export: CFLAGS_ALL += -Iserver
+$(B)/tests/test_export: LDLIBS_ALL += $(XLSX_LIBS)
+
 $(B)/tests/ptyrun: tests/ptyrun.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS) -lutil

@@ -1,0 +1,79 @@
+/* export.h - the server's exports of a form's records as CSV, XLSX, JSON or GeoJSON, written record by record.
+ *
+ * The caller pushes records one at a time (export_add), in the order it wants them, and nothing of a record
+ * is kept once it is written, so memory stays flat whatever the number of records (XLSX rows go through
+ * libxlsxwriter's constant_memory mode, into temporary files beside the export).
+ *
+ * Columns, as `sondeo export` has them (client/cmd-export.c): `_id`, one per question of the form (notes
+ * left out) in form order, then `_form_version`, `_status` ("final", or "deleted"), `_created`, `_updated`
+ * (ISO 8601 UTC, "2026-10-03T14:20:05Z"), `_conflicts`, `_region`, `_review`, `_review_comment`.
+ * Answers are written as people and spreadsheets read them: strings bare, numbers as their canonical JSON
+ * text (common/jsonc.h), select_multiple as its choice names separated by spaces. With choice_columns, each
+ * select_multiple question is followed by one column per choice, named QUESTION/CHOICE, holding 1 or 0 (empty
+ * when the question has no answer).
+ *
+ * - CSV: RFC 4180, UTF-8 without a byte order mark, CRLF line ends, a header row of names. A text cell that
+ *   starts with = + - @, a tab or a CR gets a leading apostrophe, so that a spreadsheet does not run it as a
+ *   formula (numbers, and geopoints made only of numbers, are left as they are).
+ * - XLSX: sheet "data" with a bold, frozen header row of question labels in opts->lang (the underscore columns
+ *   keep their names; choice columns are "QUESTION LABEL/CHOICE LABEL") and an autofilter; integer and
+ *   decimal answers and the 0/1 choice columns as numbers, date answers as dates (yyyy-mm-dd), `_created` and
+ *   `_updated` as date-times (UTC), everything else as string cells (never formulas; a string over Excel's
+ *   32,767 characters is cut there). Sheet "choices": question, choice and its label in every language of the
+ *   form (label::en, label::fr...). Sheet "questions": name, type and label in every language.
+ * - JSON: an array of objects, one per record, with the answers as native JSON values (unanswered questions
+ *   left out) and the underscore members (`_conflicts` a number, the others strings).
+ * - GeoJSON: a FeatureCollection with one Point feature per record whose first answered geopoint question
+ *   holds "lat lon [alt acc]" within range; coordinates [lon, lat]; properties as in JSON. Records without a
+ *   location are left out.
+ */
+#ifndef SONDEO_EXPORT_H
+#define SONDEO_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "form.h"
+
+enum export_format { EXPORT_CSV, EXPORT_XLSX, EXPORT_JSON, EXPORT_GEOJSON };
+
+/* "csv", "xlsx", "json" or "geojson" -> the format; -1 if unknown (or NULL). */
+int export_format_parse(const char *name);
+/* The HTTP Content-Type of the format ("text/csv; charset=utf-8", ...). A static string. */
+const char *export_content_type(enum export_format f);
+/* The file name extension, without the dot ("csv", "xlsx", "json", "geojson"). A static string. */
+const char *export_extension(enum export_format f);
+
+struct export_opts {
+	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (CSV and XLSX) */
+	const char *lang;     /* labels in XLSX headers (NULL or "": "en"); see form_text() */
+};
+
+/* One record, borrowed for the length of the export_add call. */
+struct export_record {
+	const char *id, *version, *region, *review, *review_comment;   /* review: pending|approved|has_issues|
+									* rejected; region, review and
+									* review_comment may be NULL or "" */
+	uint64_t created_ms, updated_ms;   /* epoch ms */
+	int conflicts, deleted;
+	const json_t *answers;             /* object: question name -> JSON value (NULL: no answers); members
+					    * that are not questions of the form, notes, and nulls are ignored */
+};
+
+struct export;
+
+/* Creates path (O_EXCL, mode 0600: an existing file is refused and left alone) and writes the header for
+ * form f, which must outlive the export. o may be NULL (no choice columns, English). Returns the export, to
+ * be finished or abandoned with export_close(), or NULL with a message in err (nothing left behind). */
+struct export *export_open(const char *path, enum export_format fmt, const struct form *f,
+			   const struct export_opts *o, char *err, size_t errlen);
+/* Writes one record. Returns 0, or -1 with a message in err (a write error such as a full disk, a record too
+ * large, more rows than XLSX holds); after a failure the export can only be closed, and closing it fails. */
+int export_add(struct export *x, const struct export_record *r, char *err, size_t errlen);
+/* Finishes the file (ok) or abandons it (!ok: the file is removed), and frees x in every case. Returns 0, or
+ * -1 with a message in err (e.g. disk full, or an earlier export_add failed; the file is then removed). */
+int export_close(struct export *x, int ok, char *err, size_t errlen);
+
+#endif
