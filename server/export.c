@@ -68,7 +68,7 @@ struct export {
 	struct buf out;            /* CSV or JSON waiting to be written */
 	struct buf scratch;        /* one cell's text */
 	struct buf guarded;        /* one cell's text with the formula guard */
-	char when[32];             /* one cell's time */
+	char when[32];             /* one cell's time or count */
 	uint64_t n;                /* records (or features) written */
 	/* XLSX */
 	char *tmpdir;
