@@ -33,6 +33,7 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_forms(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_users(struct cli *cli, int argc, char **argv);
 
 /* Prints "sondeod: <message>" to stderr. Returns EXIT_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

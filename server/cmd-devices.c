@@ -105,6 +105,13 @@ static int revoke(struct cli *cli, struct sstore *s, const struct devices *all, 
 	else
 		printf("revoked device %s (%s, region %s)\n", hit->id,
 		       *hit->name ? hit->name : "no name", hit->region);
+	if (r > 0) {
+		char detail[2 * SSTORE_MAX_NAME + 16];
+
+		snprintf(detail, sizeof(detail), "%s, region %s", *hit->name ? hit->name : "no name", hit->region);
+		if (sstore_audit(s, SSTORE_CLI_USER, "", "revoke", hit->id, detail, err, sizeof(err)) < 0)
+			fprintf(stderr, "sondeod: warning: revoked, but the audit log could not be written: %s\n", err);
+	}
 	return EXIT_OK;
 }
 

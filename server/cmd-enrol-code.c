@@ -49,7 +49,7 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 		{ "expires", required_argument, NULL, 'e' }, { 0, 0, 0, 0 }
 	};
 	const char *region = "default", *expires = "7d";
-	char code[32], err[512];
+	char code[32], err[512], detail[96];
 	unsigned long uses = 1;
 	uint64_t ttl, at;
 	struct sstore *s;
@@ -85,6 +85,10 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 		sstore_close(s);
 		return cli_error("%s", err);
 	}
+	/* The code itself stays out of the log: it is a secret until used. */
+	snprintf(detail, sizeof(detail), "%lu use%s, expires %s", uses, uses == 1 ? "" : "s", cli_iso_time(at));
+	if (sstore_audit(s, SSTORE_CLI_USER, "", "code", region, detail, err, sizeof(err)) < 0)
+		fprintf(stderr, "sondeod: warning: code made, but the audit log could not be written: %s\n", err);
 	sstore_close(s);
 	printf("%s\nregion:  %s\nuses:    %lu\nexpires: %s (in %s)\n", code, region, uses, cli_time(at), expires);
 	fflush(stdout);

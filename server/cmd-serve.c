@@ -22,6 +22,16 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/forms", api_forms, 0 },
 	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
 	{ "GET", "/v1/pull", api_pull, 0 },
+	/* Accounts and sessions of the review page (docs/review-api.md). */
+	{ "POST", "/v1/login", api_login, 4096 },
+	{ "GET", "/v1/session", api_session, 0 },
+	{ "POST", "/v1/logout", api_logout, 4096 },
+	{ "POST", "/v1/password", api_password, 4096 },
+	{ "GET", "/v1/users", api_users, 0 },
+	{ "POST", "/v1/users", api_users_add, 4096 },
+	{ "POST", "/v1/users/disable", api_users_disable, 4096 },
+	{ "POST", "/v1/users/enable", api_users_enable, 4096 },
+	{ "GET", "/v1/audit", api_audit, 0 },
 	/* The review page (web/). */
 	{ "GET", "/", api_static, 0 },
 	{ "GET", "/index.html", api_static, 0 },

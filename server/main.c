@@ -29,6 +29,24 @@ static const struct cmd commands[] = {
 	  "  publish FILE.json  check the form definition and publish it (a new version needs a new\n"
 	  "                     version string; the same definition again changes nothing)\n"
 	  "  list               the published forms, each at its newest version\n" },
+	{ "users", cmd_users, "manage the accounts of the review page",
+	  "users --data DIR add NAME --role viewer|reviewer|admin [--password-file FILE]\n"
+	  "       sondeod users --data DIR list [--json]\n"
+	  "       sondeod users --data DIR disable NAME\n"
+	  "       sondeod users --data DIR enable NAME\n"
+	  "       sondeod users --data DIR passwd NAME [--password-file FILE]",
+	  "  add NAME           a new account (NAME: 1 to 64 letters, digits, _ . - @); it must choose a\n"
+	  "                     new password at its first login\n"
+	  "  --role ROLE        viewer (reads), reviewer (also reviews, resolves, exports) or admin (also\n"
+	  "                     manages devices and accounts, reads the audit log)\n"
+	  "  list               every account with its role and state; --json as a JSON array\n"
+	  "  disable NAME       refuse the account's logins and end its sessions; enable NAME undoes it\n"
+	  "  passwd NAME        set a new password, which must be changed at the next login; ends the\n"
+	  "                     account's sessions\n"
+	  "  --password-file FILE  the password is the first line of FILE. Without it the password is\n"
+	  "                     asked twice on the terminal (not shown), or read as one line from standard\n"
+	  "                     input when that is not a terminal. A password has 10 to 256 bytes.\n"
+	  "Each change is written to the audit log as done by \"(command line)\".\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"

@@ -48,6 +48,17 @@ void api_enrol(struct http_request *rq, struct http_response *rs);
 void api_forms(struct http_request *rq, struct http_response *rs);
 void api_changesets(struct http_request *rq, struct http_response *rs);
 void api_pull(struct http_request *rq, struct http_response *rs);
+/* Accounts and sessions of the review page (api-login.c, api-session.c, api-logout.c, api-password.c,
+ * api-users.c, api-audit.c). */
+void api_login(struct http_request *rq, struct http_response *rs);
+void api_session(struct http_request *rq, struct http_response *rs);
+void api_logout(struct http_request *rq, struct http_response *rs);
+void api_password(struct http_request *rq, struct http_response *rs);
+void api_users(struct http_request *rq, struct http_response *rs);
+void api_users_add(struct http_request *rq, struct http_response *rs);
+void api_users_disable(struct http_request *rq, struct http_response *rs);
+void api_users_enable(struct http_request *rq, struct http_response *rs);
+void api_audit(struct http_request *rq, struct http_response *rs);
 /* GET / and the review page's files (api-static.c). */
 void api_static(struct http_request *rq, struct http_response *rs);
 

@@ -1,0 +1,77 @@
+/* api-login.c - POST /v1/login: a person logs in to the review page with a name and password and gets a session
+ * cookie (docs/review-api.md, "Accounts, sessions and roles"). */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "srv.h"
+#include "util.h"
+#include "banned.h"
+
+/* Wipes a JSON string's bytes in place: jansson frees without wiping. */
+static void wipe_string(json_t *v)
+{
+	if (json_is_string(v))
+		sodium_memzero((char *)json_string_value(v), json_string_length(v));
+}
+
+void api_login(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	char token[SSTORE_TOKEN_HEXLEN + 1], cookie[160], err[512], retry[16];
+	json_t *body = NULL, *user, *pass = NULL;
+	unsigned retry_s = 0;
+
+	token[0] = '\0';
+	if (!s)
+		goto wipe;
+	body = srv_json_body(rq, rs);
+	/* The body holds the password: nothing of it stays once read. */
+	sodium_memzero(rq->body.data, rq->body.len);
+	if (!body)
+		goto out;
+	user = json_object_get(body, "user");
+	pass = json_object_get(body, "password");
+	if (!json_is_object(body) || !json_is_string(user) || !json_is_string(pass) || json_object_size(body) != 2) {
+		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: user, password");
+		goto out;
+	}
+	if (strlen(json_string_value(pass)) != json_string_length(pass) ||
+	    strlen(json_string_value(user)) != json_string_length(user)) {
+		http_reply_error(rs, 400, "bad_request", "the user name or password holds a NUL character");
+		goto out;
+	}
+	switch (sstore_login(s, json_string_value(user), json_string_value(pass), rq->ip, now_ms(), token, &sess,
+			     &retry_s, err, sizeof(err))) {
+	case SL_OK:
+		snprintf(cookie, sizeof(cookie), "sondeo_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu%s",
+			 token, (unsigned long long)(SSTORE_SESSION_MAX_MS / 1000), srv_tls(rq) ? "; Secure" : "");
+		http_add_header(rs, "Set-Cookie", cookie);
+		http_add_header(rs, "Cache-Control", "no-store");
+		http_reply_json(rs, 200, json_pack("{s:s, s:s, s:s, s:b}", "user", sess.user, "role", sess.role,
+						   "csrf", sess.csrf, "must_change", sess.must_change));
+		break;
+	case SL_WAIT:
+		snprintf(retry, sizeof(retry), "%u", retry_s);
+		http_add_header(rs, "Retry-After", retry);
+		http_reply_error(rs, 429, "too_many_attempts", "too many failed logins: try again in %u s", retry_s);
+		break;
+	case SL_BAD:
+		http_reply_error(rs, 401, "bad_login", "unknown user, wrong password or disabled account");
+		break;
+	default:
+		fprintf(stderr, "sondeod: login: %s\n", err);
+		http_reply_error(rs, 503, "unavailable", "the server cannot log anyone in now");
+		break;
+	}
+out:
+	wipe_string(pass);
+	json_decref(body);
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_memzero(&sess, sizeof(sess));
+wipe:
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(rq->body.data, rq->body.len);
+}

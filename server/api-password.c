@@ -1,0 +1,79 @@
+/* api-password.c - POST /v1/password: a person changes their own password; their other sessions end
+ * (docs/review-api.md). A new account, or one whose password an admin set, must come here first. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "srv.h"
+#include "banned.h"
+
+static void wipe_string(json_t *v)
+{
+	if (json_is_string(v))
+		sodium_memzero((char *)json_string_value(v), json_string_length(v));
+}
+
+void api_password(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	char token[SSTORE_TOKEN_HEXLEN + 1], err[512];
+	json_t *body = NULL, *old = NULL, *neu = NULL;
+	size_t n;
+	int ok;
+
+	token[0] = '\0';
+	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 1, &sess, token) < 0)
+		goto out;
+	body = srv_json_body(rq, rs);
+	sodium_memzero(rq->body.data, rq->body.len);
+	if (!body)
+		goto out;
+	old = json_object_get(body, "old");
+	neu = json_object_get(body, "new");
+	if (!json_is_object(body) || !json_is_string(old) || !json_is_string(neu) || json_object_size(body) != 2) {
+		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: old, new");
+		goto out;
+	}
+	n = json_string_length(neu);
+	if (strlen(json_string_value(neu)) != n || n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX) {
+		http_reply_error(rs, 400, "bad_password", "a password has %d to %d bytes, without NUL characters",
+				 SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+		goto out;
+	}
+	ok = strlen(json_string_value(old)) == json_string_length(old) ?
+	     sstore_user_check(s, sess.user, json_string_value(old), err, sizeof(err)) : 0;
+	if (ok < 0) {
+		fprintf(stderr, "sondeod: password: %s\n", err);
+		http_reply_error(rs, 503, "unavailable", "the server cannot check passwords now");
+		goto out;
+	}
+	if (!ok) {
+		if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "refused: the current password was wrong",
+				 err, sizeof(err)) < 0)
+			fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
+		http_reply_error(rs, 403, "bad_login", "the current password is wrong");
+		goto out;
+	}
+	if (!strcmp(json_string_value(old), json_string_value(neu))) {
+		http_reply_error(rs, 400, "bad_password", "the new password must differ from the current one");
+		goto out;
+	}
+	if (sstore_user_passwd(s, sess.user, json_string_value(neu), 0, token, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sondeod: password of %s: %s\n", sess.user, err);
+		http_reply_error(rs, 503, "unavailable", "the server cannot change the password now");
+		goto out;
+	}
+	if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "", err, sizeof(err)) < 0)
+		fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
+	http_add_header(rs, "Cache-Control", "no-store");
+	http_reply_json(rs, 200, json_pack("{s:s, s:s, s:s, s:b}", "user", sess.user, "role", sess.role, "csrf",
+					   sess.csrf, "must_change", 0));
+out:
+	wipe_string(old);
+	wipe_string(neu);
+	json_decref(body);
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(rq->body.data, rq->body.len);
+}

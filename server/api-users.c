@@ -1,0 +1,185 @@
+/* api-users.c - the accounts of the review page, for admins (docs/review-api.md, "Administration"):
+ * GET /v1/users, POST /v1/users (a new account), POST /v1/users/disable and POST /v1/users/enable. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "srv.h"
+#include "banned.h"
+
+static json_t *user_json(const struct sstore_user *u)
+{
+	return json_pack("{s:s, s:s, s:b, s:b, s:I}", "name", u->name, "role", u->role, "disabled", u->disabled,
+			 "must_change", u->must_change, "created", (json_int_t)u->created_ms);
+}
+
+static void add_user(void *ctx, const struct sstore_user *u)
+{
+	json_array_append_new(ctx, user_json(u));
+}
+
+static void wipe_string(json_t *v)
+{
+	if (json_is_string(v))
+		sodium_memzero((char *)json_string_value(v), json_string_length(v));
+}
+
+/* A member that is a string without NUL characters, or NULL. */
+static const char *text(json_t *o, const char *name)
+{
+	json_t *v = json_object_get(o, name);
+
+	return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v) ? json_string_value(v)
+											 : NULL;
+}
+
+/* Answers with the account name as it is now (after a change). */
+static void reply_user(struct http_response *rs, struct sstore *s, const char *name)
+{
+	struct sstore_user u;
+	char err[512];
+	int found = sstore_user_get(s, name, &u, err, sizeof(err));
+
+	if (found > 0)
+		http_reply_json(rs, 200, user_json(&u));
+	else
+		http_reply_error(rs, 503, "unavailable", "the account cannot be read back now");
+}
+
+void api_users(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	char err[512];
+	json_t *list;
+
+	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
+		return;
+	list = json_array();
+	if (sstore_user_list(s, add_user, list, err, sizeof(err)) < 0) {
+		json_decref(list);
+		fprintf(stderr, "sondeod: users: %s\n", err);
+		http_reply_error(rs, 503, "unavailable", "the accounts cannot be read now");
+		return;
+	}
+	http_reply_json(rs, 200, json_pack("{s:o}", "users", list));
+}
+
+void api_users_add(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	struct sstore_user u;
+	const char *name, *role, *password;
+	char err[512], detail[64];
+	json_t *body = NULL;
+	size_t n;
+	int known;
+
+	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
+		goto out;
+	body = srv_json_body(rq, rs);
+	sodium_memzero(rq->body.data, rq->body.len);
+	if (!body)
+		goto out;
+	name = text(body, "name");
+	role = text(body, "role");
+	password = text(body, "password");
+	if (!json_is_object(body) || !name || !role || !json_is_string(json_object_get(body, "password")) ||
+	    json_object_size(body) != 3) {
+		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: name, role, password");
+		goto out;
+	}
+	if (!sstore_user_name_valid(name)) {
+		http_reply_error(rs, 400, "bad_name", "a user name has 1 to %d letters, digits, '_', '.', '-' or '@',"
+				 " and does not start with '-'", SSTORE_MAX_NAME);
+		goto out;
+	}
+	if (!srv_role_of(role)) {
+		http_reply_error(rs, 400, "bad_role", "the role is viewer, reviewer or admin");
+		goto out;
+	}
+	n = password ? strlen(password) : 0;
+	if (!password || n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX) {
+		http_reply_error(rs, 400, "bad_password", "a password has %d to %d bytes, without NUL characters",
+				 SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+		goto out;
+	}
+	if (sstore_user_add(s, name, role, password, 1, err, sizeof(err)) < 0) {
+		known = sstore_user_get(s, name, &u, NULL, 0);
+		if (known > 0) {
+			http_reply_error(rs, 409, "user_exists", "there is already an account named '%s'", name);
+		} else {
+			fprintf(stderr, "sondeod: adding user %s: %s\n", name, err);
+			http_reply_error(rs, 503, "unavailable", "the account cannot be added now");
+		}
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "role %s", role);
+	if (sstore_audit(s, sess.user, rq->ip, "user_add", name, detail, err, sizeof(err)) < 0)
+		fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
+	reply_user(rs, s, name);
+out:
+	wipe_string(json_object_get(body, "password"));
+	json_decref(body);
+	sodium_memzero(rq->body.data, rq->body.len);
+}
+
+static void set_disabled(struct http_request *rq, struct http_response *rs, int disabled)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	struct sstore_user u;
+	const char *name;
+	char err[512];
+	json_t *body = NULL;
+	int found, r;
+
+	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
+		return;
+	if (!(body = srv_json_body(rq, rs)))
+		return;
+	name = text(body, "name");
+	if (!json_is_object(body) || !name || json_object_size(body) != 1) {
+		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: name");
+		goto out;
+	}
+	found = sstore_user_name_valid(name) ? sstore_user_get(s, name, &u, err, sizeof(err)) : 0;
+	if (found < 0) {
+		fprintf(stderr, "sondeod: users: %s\n", err);
+		http_reply_error(rs, 503, "unavailable", "the accounts cannot be read now");
+		goto out;
+	}
+	if (!found) {
+		http_reply_error(rs, 404, "no_user", "there is no account with this name");
+		goto out;
+	}
+	/* Locking oneself out would leave the page to the command line. */
+	if (disabled && !strcmp(name, sess.user)) {
+		http_reply_error(rs, 400, "own_account", "an admin cannot disable their own account");
+		goto out;
+	}
+	r = sstore_user_set_disabled(s, name, disabled, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "sondeod: users: %s\n", err);
+		http_reply_error(rs, 503, "unavailable", "the account cannot be changed now");
+		goto out;
+	}
+	if (r > 0 && sstore_audit(s, sess.user, rq->ip, disabled ? "user_disable" : "user_enable", name, "", err,
+				  sizeof(err)) < 0)
+		fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
+	reply_user(rs, s, name);
+out:
+	json_decref(body);
+}
+
+void api_users_disable(struct http_request *rq, struct http_response *rs)
+{
+	set_disabled(rq, rs, 1);
+}
+
+void api_users_enable(struct http_request *rq, struct http_response *rs)
+{
+	set_disabled(rq, rs, 0);
+}

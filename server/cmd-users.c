@@ -1,0 +1,395 @@
+/* cmd-users.c - sondeod users: the accounts of the review page (add, list, disable, enable, passwd).
+ *
+ * A password comes from --password-file (its first line), else from the terminal (asked twice, not echoed),
+ * else from the first line of standard input. It is never an argument, which other users could read in ps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "util.h"
+#include "banned.h"
+
+#define PW_BUF (SSTORE_PASSWORD_MAX + 2)   /* room to tell a password one byte too long */
+
+/* The terminal while its echo is off, to be put back however the command ends. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_raw;
+
+static void tty_restore(void)
+{
+	if (tty_raw) {
+		tcsetattr(tty_fd, TCSADRAIN, &tty_saved);
+		tty_raw = 0;
+	}
+}
+
+static void on_signal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Reads one line from fd into pw without its end of line ("\n" or "\r\n"), a byte at a time so that nothing
+ * after it is taken from a shared input and no stdio buffer keeps a copy. 1 read, 0 nothing before the end of
+ * input, -1 with errno (EFBIG: longer than SSTORE_PASSWORD_MAX; EINVAL: a NUL byte). */
+static int read_line(int fd, char pw[PW_BUF], size_t *len)
+{
+	size_t n = 0;
+	ssize_t got;
+	char c;
+	int any = 0;
+
+	for (;;) {
+		got = read(fd, &c, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0 || c == '\n')
+			break;
+		any = 1;
+		if (c == '\0') {
+			errno = EINVAL;
+			return -1;
+		}
+		if (n == PW_BUF - 1) {
+			errno = EFBIG;
+			return -1;
+		}
+		pw[n++] = c;
+	}
+	c = 0;
+	if (n && pw[n - 1] == '\r')
+		n--;
+	pw[n] = '\0';
+	*len = n;
+	return any || got == 1 ? 1 : 0;
+}
+
+static int length_ok(size_t n, const char *from)
+{
+	if (n >= SSTORE_PASSWORD_MIN && n <= SSTORE_PASSWORD_MAX)
+		return 1;
+	cli_error("the password %s has %zu bytes; a password has %d to %d bytes (nothing was changed)", from, n,
+		  SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+	return 0;
+}
+
+static int read_error(const char *from)
+{
+	if (errno == EFBIG)
+		return cli_error("the password %s is longer than %d bytes (nothing was changed)", from,
+				 SSTORE_PASSWORD_MAX);
+	if (errno == EINVAL)
+		return cli_error("the password %s holds a NUL byte (nothing was changed)", from);
+	return cli_error("cannot read the password %s: %s", from, strerror(errno));
+}
+
+static int from_file(const char *path, char pw[PW_BUF])
+{
+	char from[600];
+	size_t n = 0;
+	int fd, r;
+
+	snprintf(from, sizeof(from), "in '%s'", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return cli_error("cannot open the password file '%s': %s", path, strerror(errno));
+	r = read_line(fd, pw, &n);
+	close(fd);
+	if (r < 0)
+		return read_error(from);
+	if (r == 0 || n == 0)
+		return cli_error("the password file '%s' is empty (nothing was changed)", path);
+	return length_ok(n, from) ? EXIT_OK : EXIT_FAIL;
+}
+
+/* Asks on the terminal without echo; 1 read, 0 at end of input, -1 with errno. */
+static int ask(const char *prompt, char pw[PW_BUF], size_t *n)
+{
+	struct sigaction sa;
+	struct termios quiet;
+	int r;
+
+	if (tcgetattr(tty_fd, &tty_saved) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	quiet = tty_saved;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	/* Echo goes off before the prompt shows, so that nothing typed after seeing it is echoed or lost. */
+	tty_raw = 1;
+	if (tcsetattr(tty_fd, TCSADRAIN, &quiet) < 0) {
+		tty_raw = 0;
+		return -1;
+	}
+	if (write(tty_fd, prompt, strlen(prompt)) < 0) {
+		tty_restore();
+		return -1;
+	}
+	r = read_line(tty_fd, pw, n);
+	tty_restore();
+	if (r == 0 && write(tty_fd, "\n", 1) < 0)
+		return -1;
+	return r;
+}
+
+static int from_terminal(const char *name, char pw[PW_BUF])
+{
+	char again[PW_BUF], prompt[128];
+	size_t n = 0, m = 0;
+	int r, same;
+
+	if ((tty_fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return cli_error("cannot open the terminal to ask for the password: %s", strerror(errno));
+	snprintf(prompt, sizeof(prompt), "New password for %s: ", name);
+	r = ask(prompt, pw, &n);
+	if (r > 0 && n && length_ok(n, "typed"))
+		r = ask("Type it again: ", again, &m);
+	else if (r > 0)
+		r = n ? -2 : 0;
+	close(tty_fd);
+	tty_fd = -1;
+	same = r > 0 && n == m && sodium_memcmp(pw, again, n) == 0;
+	sodium_memzero(again, sizeof(again));
+	if (r == -2)
+		return EXIT_FAIL;
+	if (r < 0)
+		return read_error("typed");
+	if (r == 0)
+		return cli_error("no password typed (nothing was changed)");
+	if (!same)
+		return cli_error("the two passwords typed differ (nothing was changed)");
+	return EXIT_OK;
+}
+
+static int from_stdin(char pw[PW_BUF])
+{
+	size_t n = 0;
+	int r = read_line(STDIN_FILENO, pw, &n);
+
+	if (r < 0)
+		return read_error("on standard input");
+	if (r == 0 || n == 0)
+		return cli_error("no password on standard input (give one line, or --password-file FILE)");
+	return length_ok(n, "on standard input") ? EXIT_OK : EXIT_FAIL;
+}
+
+/* The new password of name into pw, from file, the terminal or standard input. EXIT_OK or EXIT_FAIL (said). */
+static int get_password(const char *name, const char *file, char pw[PW_BUF])
+{
+	if (file)
+		return from_file(file, pw);
+	if (isatty(STDIN_FILENO))
+		return from_terminal(name, pw);
+	return from_stdin(pw);
+}
+
+/* --- list ------------------------------------------------------------------------------------------------- */
+
+static void add_json(void *ctx, const struct sstore_user *u)
+{
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:b, s:b, s:s}", "name", u->name, "role", u->role,
+					     "disabled", u->disabled, "must_change", u->must_change, "created",
+					     cli_iso_time(u->created_ms)));
+}
+
+static void print_row(void *ctx, const struct sstore_user *u)
+{
+	(void)ctx;
+	printf("%-24s %-9s %-9s %-12s %s\n", u->name, u->role, u->disabled ? "disabled" : "active",
+	       u->must_change ? "must change" : "set", cli_time(u->created_ms));
+}
+
+static int list(struct sstore *s, int json)
+{
+	char err[512], *text;
+	json_t *all;
+
+	if (!json) {
+		printf("%-24s %-9s %-9s %-12s %s\n", "NAME", "ROLE", "STATE", "PASSWORD", "CREATED");
+		if (sstore_user_list(s, print_row, NULL, err, sizeof(err)) < 0)
+			return cli_error("%s", err);
+		return EXIT_OK;
+	}
+	all = json_array();
+	if (sstore_user_list(s, add_json, all, err, sizeof(err)) < 0) {
+		json_decref(all);
+		return cli_error("%s", err);
+	}
+	text = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(all);
+	if (!text)
+		return cli_error("out of memory");
+	puts(text);
+	free(text);
+	return EXIT_OK;
+}
+
+/* --- the changes ------------------------------------------------------------------------------------------ */
+
+static void audit(struct sstore *s, const char *action, const char *name, const char *detail)
+{
+	char err[512];
+
+	if (sstore_audit(s, SSTORE_CLI_USER, "", action, name, detail, err, sizeof(err)) < 0)
+		fprintf(stderr, "sondeod: warning: done, but the audit log could not be written: %s\n", err);
+}
+
+/* 1 and u filled if name is an account, else 0 with the reason printed. */
+static int known_user(struct cli *cli, struct sstore *s, const char *name, struct sstore_user *u)
+{
+	char err[512];
+	int found = sstore_user_get(s, name, u, err, sizeof(err));
+
+	if (found < 0)
+		cli_error("%s", err);
+	else if (!found)
+		cli_error("there is no account named '%s' (see 'sondeod users --data %s list')", name, cli->data_dir);
+	return found > 0;
+}
+
+static int add(struct sstore *s, const char *name, const char *role, const char *file)
+{
+	char pw[PW_BUF], err[512], detail[32];
+	struct sstore_user u;
+	int found, r;
+
+	found = sstore_user_get(s, name, &u, err, sizeof(err));
+	if (found < 0)
+		return cli_error("%s", err);
+	if (found)
+		return cli_error("there is already an account named '%s' (nothing was changed)", name);
+	if ((r = get_password(name, file, pw)) != EXIT_OK)
+		goto out;
+	if (sstore_user_add(s, name, role, pw, 1, err, sizeof(err)) < 0) {
+		r = cli_error("%s (nothing was changed)", err);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "role %s", role);
+	audit(s, "user_add", name, detail);
+	printf("added %s (%s); they choose a new password at their first login\n", name, role);
+out:
+	sodium_memzero(pw, sizeof(pw));
+	return r;
+}
+
+static int passwd(struct cli *cli, struct sstore *s, const char *name, const char *file)
+{
+	char pw[PW_BUF], err[512];
+	struct sstore_user u;
+	int r;
+
+	if (!known_user(cli, s, name, &u))
+		return EXIT_FAIL;
+	if ((r = get_password(name, file, pw)) != EXIT_OK)
+		goto out;
+	if (sstore_user_passwd(s, name, pw, 1, NULL, err, sizeof(err)) < 0) {
+		r = cli_error("%s (nothing was changed)", err);
+		goto out;
+	}
+	audit(s, "user_passwd", name, "");
+	printf("set a new password for %s; their sessions have ended and they choose a new password at their next"
+	       " login\n", name);
+out:
+	sodium_memzero(pw, sizeof(pw));
+	return r;
+}
+
+static int set_disabled(struct cli *cli, struct sstore *s, const char *name, int disabled)
+{
+	struct sstore_user u;
+	char err[512];
+	int r;
+
+	if (!known_user(cli, s, name, &u))
+		return EXIT_FAIL;
+	r = sstore_user_set_disabled(s, name, disabled, err, sizeof(err));
+	if (r < 0)
+		return cli_error("%s", err);
+	if (r == 0) {
+		printf("%s was already %s\n", name, disabled ? "disabled" : "enabled");
+		return EXIT_OK;
+	}
+	audit(s, disabled ? "user_disable" : "user_enable", name, "");
+	if (disabled)
+		printf("disabled %s; their sessions have ended\n", name);
+	else
+		printf("enabled %s\n", name);
+	return EXIT_OK;
+}
+
+int cmd_users(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' }, { "password-file", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 }
+	};
+	const char *role = NULL, *file = NULL, *sub, *name = NULL;
+	struct sstore *s;
+	int c, json = 0, r;
+
+	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
+		if (c == 'r')
+			role = optarg;
+		else if (c == 'p')
+			file = optarg;
+		else if (c == 'j')
+			json = 1;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind >= argc)
+		return cli_usage_error(cli, "say what to do: add, list, disable, enable or passwd");
+	sub = argv[optind++];
+	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "disable") && strcmp(sub, "enable") &&
+	    strcmp(sub, "passwd"))
+		return cli_usage_error(cli, "unknown action '%s' (add, list, disable, enable or passwd)", sub);
+	if (strcmp(sub, "list")) {
+		if (optind >= argc)
+			return cli_usage_error(cli, "%s needs a user name", sub);
+		name = argv[optind++];
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (role && strcmp(sub, "add"))
+		return cli_usage_error(cli, "--role goes with add only");
+	if (file && strcmp(sub, "add") && strcmp(sub, "passwd"))
+		return cli_usage_error(cli, "--password-file goes with add and passwd only");
+	if (json && strcmp(sub, "list"))
+		return cli_usage_error(cli, "--json goes with list only");
+	if (!strcmp(sub, "add") && !role)
+		return cli_usage_error(cli, "add needs --role viewer, reviewer or admin");
+	if (role && strcmp(role, "viewer") && strcmp(role, "reviewer") && strcmp(role, "admin"))
+		return cli_usage_error(cli, "--role '%s': the role is viewer, reviewer or admin", role);
+	if (name && !sstore_user_name_valid(name))
+		return cli_error("'%s' is not a valid user name: 1 to %d letters, digits, '_', '.', '-' or '@', not"
+				 " starting with '-' (nothing was changed)", name, SSTORE_MAX_NAME);
+	if (!(s = cli_open(cli)))
+		return EXIT_FAIL;
+	if (!strcmp(sub, "list"))
+		r = list(s, json);
+	else if (!strcmp(sub, "add"))
+		r = add(s, name, role, file);
+	else if (!strcmp(sub, "passwd"))
+		r = passwd(cli, s, name, file);
+	else
+		r = set_disabled(cli, s, name, !strcmp(sub, "disable"));
+	sstore_close(s);
+	return r;
+}
