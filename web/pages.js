@@ -1,1 +1,947 @@
-/* pages.js - being written */
+/* pages.js - the review page's pages: dashboard, records, a record, possible duplicates, and for admins
+ * devices (with enrolment codes and their QR code), users and the audit log. Each page's render(route, serial)
+ * returns a promise of its content; app.js puts it in place unless the user has moved on. */
+(function () {
+	"use strict";
+
+	var S = window.Sondeo, el = S.el;
+
+	/* --- Shared pieces --------------------------------------------------------------------------------- */
+
+	/* params with key set to value (removed when empty); the page number goes back to 1 unless it is the key. */
+	function withParam(params, key, value) {
+		var p = new URLSearchParams(params.toString());
+		if (value === "" || value === null || value === undefined)
+			p.delete(key);
+		else
+			p.set(key, value);
+		if (key !== "page")
+			p.delete("page");
+		return p;
+	}
+
+	function formOptions(current) {
+		var ids = S.formIds(), opts = [];
+		if (current && ids.indexOf(current) < 0)
+			ids.push(current);
+		ids.forEach(function (id) {
+			opts.push([id, S.formTitle(id)]);
+		});
+		return opts;
+	}
+
+	function regionOptions(current) {
+		var regions = (S.state.catalog && S.state.catalog.regions) || [], opts = [["", "All regions"]];
+		regions.forEach(function (r) {
+			opts.push([r, r]);
+		});
+		if (current && regions.indexOf(current) < 0)
+			opts.push([current, current]);
+		return opts;
+	}
+
+	/* The filters every selection has: form, region, dates, review status. Changing one reloads the page with
+	 * it in the hash. */
+	function filterBar(route, formId) {
+		var p = route.params, bar = el("form", { class: "filters", "aria-label": "Filters", on: { submit: function (e) {
+			e.preventDefault();
+		} } });
+		function control(key, node) {
+			node.addEventListener("change", function () {
+				S.go(route.page, withParam(p, key, node.value));
+			});
+			return node;
+		}
+		bar.appendChild(S.field("Form", control("form", S.select(formOptions(formId), formId, { id: "filter-form" }))));
+		bar.appendChild(S.field("Region", control("region", S.select(regionOptions(p.get("region")), p.get("region"),
+			{ id: "filter-region" }))));
+		bar.appendChild(S.field("Created from", control("from", el("input", { type: "date", id: "filter-from",
+			value: p.get("from") || "" }))));
+		bar.appendChild(S.field("to", control("to", el("input", { type: "date", id: "filter-to",
+			value: p.get("to") || "" }))));
+		bar.appendChild(S.field("Review", control("review", S.select([["", "Any review status"]].concat(S.REVIEW),
+			p.get("review"), { id: "filter-review" }))));
+		if (S.pickFilters(p, ["region", "from", "to", "review", "q", "conflicts", "deleted"], true).toString())
+			bar.appendChild(el("div", { class: "field field-button" }, el("button", { type: "button", class: "link",
+				id: "filter-clear", on: { click: function () {
+					S.go(route.page, S.pickFilters(p, ["form"]));
+				} } }, "Clear filters")));
+		return bar;
+	}
+
+	function pageHeader(title, sub) {
+		return el("div", { class: "page-head" }, el("h1", null, title), sub ? el("p", { class: "sub" }, sub) : null);
+	}
+
+	/* The form a page works on: the one in the hash, else the only one published, else the server's choice (the
+	 * form with the most records, which the dashboard names). */
+	function chosenForm(route) {
+		var f = route.params.get("form"), ids = S.formIds();
+		if (f)
+			return Promise.resolve(f);
+		if (ids.length === 1)
+			return Promise.resolve(ids[0]);
+		return S.api("GET", "/v1/dashboard", S.pickFilters(route.params, ["region"])).then(function (d) {
+			return d.form;
+		}, function () {
+			return ids[0] || "";
+		});
+	}
+
+	/* Prev / next and where we are: "Showing 51–100 of 1,234". */
+	function pager(route, total, page, perPage, sizes) {
+		var pages = Math.max(1, Math.ceil(total / perPage)), first = total ? (page - 1) * perPage + 1 : 0,
+			last = Math.min(total, page * perPage), nav = el("nav", { class: "pager", "aria-label": "Pages" });
+		nav.appendChild(el("span", { class: "range", "aria-live": "polite" }, "Showing " + S.num(first) + "–" +
+			S.num(last) + " of " + S.num(total)));
+		nav.appendChild(el("button", { type: "button", class: "secondary", id: "page-prev", disabled: page <= 1,
+			on: { click: function () { S.go(route.page, withParam(route.params, "page", String(page - 1)), route.arg); } } },
+			"‹ Previous"));
+		nav.appendChild(el("span", { class: "pageno" }, "Page " + S.num(page) + " of " + S.num(pages)));
+		nav.appendChild(el("button", { type: "button", class: "secondary", id: "page-next", disabled: page >= pages,
+			on: { click: function () { S.go(route.page, withParam(route.params, "page", String(page + 1)), route.arg); } } },
+			"Next ›"));
+		if (sizes) {
+			var sel = S.select(sizes.map(function (n) { return [String(n), n + " a page"]; }), String(perPage),
+				{ id: "per-page", on: { change: function () {
+					S.go(route.page, withParam(route.params, "per_page", sel.value), route.arg);
+				} } });
+			nav.appendChild(el("label", { class: "sr-only", for: "per-page" }, "Rows a page"));
+			nav.appendChild(sel);
+		}
+		return nav;
+	}
+
+	function intParam(params, key, dflt, min, max) {
+		var n = parseInt(params.get(key), 10);
+		return isNaN(n) ? dflt : Math.max(min, Math.min(max, n));
+	}
+
+	/* --- Dashboard ------------------------------------------------------------------------------------- */
+
+	var TOTALS = [
+		["records", "Records", null],
+		["partners", "Distinct partners", null],
+		["devices", "Devices", null],
+		["regions", "Regions", null],
+		["conflicts", "Open conflicts", ["conflicts", "1"]],
+		["pending", "Awaiting review", ["review", "pending"]]
+	];
+
+	S.pages.dashboard = { title: "Dashboard", render: function (route) {
+		var filters = S.pickFilters(route.params, S.COMMON_FILTERS);
+		return S.api("GET", "/v1/dashboard", filters).then(function (d) {
+			var formId = d.form || route.params.get("form") || "", def = S.formDef(formId), root = el("div"),
+				totals = el("div", { class: "totals", id: "totals" }), charts = el("div", { class: "charts" }),
+				base = S.pickFilters(route.params, S.COMMON_FILTERS), t = d.totals || {};
+			if (formId && !base.get("form"))
+				base.set("form", formId);
+			root.appendChild(pageHeader("Dashboard", S.formTitle(formId)));
+			root.appendChild(filterBar(route, formId));
+			TOTALS.forEach(function (tt) {
+				var link = new URLSearchParams(base.toString());
+				if (tt[2])
+					link.set(tt[2][0], tt[2][1]);
+				totals.appendChild(el("a", { class: "total total-" + tt[0], "data-total": tt[0], "data-count": t[tt[0]],
+					href: S.href("records", link) },
+				el("span", { class: "value" }, S.num(t[tt[0]])), el("span", { class: "name" }, tt[1])));
+			});
+			root.appendChild(totals);
+			(d.charts || []).forEach(function (c) {
+				var q = S.question(def, c.question), select = S.isSelect(q), title = S.questionLabel(def, c.question);
+				var rows = (c.counts || []).map(function (x) {
+					var link;
+					if (select) {
+						link = new URLSearchParams(base.toString());
+						link.set("f." + c.question, x.value);
+					}
+					return { value: x.value, count: x.count, label: select ? S.choiceLabel(def, q, x.value) : String(x.value),
+						href: select ? S.href("records", link) : null };
+				});
+				var id = S.uid("chart");
+				charts.appendChild(el("section", { class: "card chart-card", "data-chart": c.question, "aria-labelledby": id },
+					el("h2", { id: id }, title),
+					window.SondeoCharts.bars({ label: title, rows: rows })));
+			});
+			root.appendChild(charts);
+			var weeks = (d.weeks || []).map(function (w) {
+				var parts = String(w.week).split("-"), day = new Date(+parts[0], +parts[1] - 1, +parts[2]);
+				return { label: day.toLocaleDateString(undefined, { day: "numeric", month: "short" }),
+					title: "Week of " + day.toLocaleDateString(undefined, { dateStyle: "medium" }), count: w.count };
+			});
+			root.appendChild(el("section", { class: "card chart-card wide", "data-chart": "_weeks", "aria-labelledby": "weeks-h" },
+				el("h2", { id: "weeks-h" }, "Records per week"),
+				window.SondeoCharts.columns({ label: "Records per week", rows: weeks })));
+			root.appendChild(el("p", null, el("a", { href: S.href("records", base), class: "button secondary",
+				id: "to-records" }, "Show these records in the table")));
+			return root;
+		});
+	} };
+
+	/* --- Records --------------------------------------------------------------------------------------- */
+
+	function storedColumns(formId) {
+		try {
+			var v = JSON.parse(localStorage.getItem("sondeo.columns." + formId) || "null");
+			return Array.isArray(v) && v.length ? v : null;
+		} catch (e) {
+			return null;
+		}
+	}
+
+	function storeColumns(formId, cols) {
+		try {
+			if (cols)
+				localStorage.setItem("sondeo.columns." + formId, JSON.stringify(cols));
+			else
+				localStorage.removeItem("sondeo.columns." + formId);
+		} catch (e) { /* no storage: the choice lasts this page */ }
+	}
+
+	var FIXED_SORTS = { updated: "desc", created: "desc", region: "asc", review: "asc" };
+
+	S.pages.records = { title: "Records", render: function (route, serial) {
+		var p = route.params;
+		return chosenForm(route).then(function (formId) {
+			var def = S.formDef(formId), cols = storedColumns(formId), sort = p.get("sort") || "updated",
+				dir = p.get("dir") || FIXED_SORTS[sort] || "asc", page = intParam(p, "page", 1, 1, 1e9),
+				perPage = intParam(p, "per_page", 50, 1, 200), q = S.pickFilters(p, S.TABLE_FILTERS, true);
+			if (formId)
+				q.set("form", formId);
+			q.set("sort", sort);
+			q.set("dir", dir);
+			q.set("page", String(page));
+			q.set("per_page", String(perPage));
+			if (cols)
+				q.set("columns", cols.join(","));
+			return S.api("GET", "/v1/records", q).then(function (d) {
+				if (S.stale(serial))
+					return null;
+				return recordsPage(route, formId, def, d, { sort: sort, dir: dir, page: page, perPage: perPage });
+			});
+		});
+	} };
+
+	function recordsPage(route, formId, def, d, view) {
+		var p = route.params, root = el("div"), columns = d.columns || [], selection = S.pickFilters(p, S.TABLE_FILTERS, true);
+		if (formId)
+			selection.set("form", formId);
+		root.appendChild(pageHeader("Records", S.formTitle(formId)));
+		root.appendChild(filterBar(route, formId));
+		root.appendChild(searchBar(route, def));
+		root.appendChild(activeSelects(route, def));
+
+		var tools = el("div", { class: "toolbar" },
+			el("span", { class: "count", id: "records-total", "data-count": d.total }, S.num(d.total) + " records"),
+			columnPicker(route, formId, def, columns));
+		if (S.can("reviewer")) {
+			tools.appendChild(el("button", { type: "button", class: "secondary", id: "bulk-review", disabled: !d.total,
+				on: { click: function () { bulkReview(selection, d.total); } } }, "Review these " + S.num(d.total) + "…"));
+			tools.appendChild(exportMenu(selection));
+		}
+		root.appendChild(tools);
+
+		var table = el("table", { class: "data records", id: "records" }), head = el("tr"), body = el("tbody");
+		function sortable(key, label) {
+			var active = view.sort === key, next = active ? (view.dir === "asc" ? "desc" : "asc") : (FIXED_SORTS[key] || "asc");
+			return el("th", { scope: "col", "aria-sort": active ? (view.dir === "asc" ? "ascending" : "descending") : null,
+				"data-sort": key },
+			el("button", { type: "button", class: "sort" + (active ? " active " + view.dir : ""), on: { click: function () {
+				var np = withParam(p, "sort", key);
+				np.set("dir", next);
+				S.go("records", np);
+			} } }, label, el("span", { class: "arrow", "aria-hidden": "true" }, active ? (view.dir === "asc" ? "▲" : "▼") : "")));
+		}
+		head.appendChild(el("th", { scope: "col" }, "Record"));
+		columns.forEach(function (c) {
+			head.appendChild(sortable(c, S.questionLabel(def, c)));
+		});
+		head.appendChild(sortable("region", "Region"));
+		head.appendChild(sortable("review", "Review"));
+		head.appendChild(sortable("created", "Created"));
+		head.appendChild(sortable("updated", "Updated"));
+		table.appendChild(el("caption", { class: "sr-only" }, "Records, sorted by " + view.sort + " " + view.dir));
+		table.appendChild(el("thead", null, head));
+		(d.records || []).forEach(function (r) {
+			var rdef = S.formDef(formId, r.version) || def, tr = el("tr", { "data-id": r.id,
+				class: (r.conflicts ? "has-conflict " : "") + (r.deleted ? "deleted" : "") });
+			tr.appendChild(el("td", { class: "id" }, el("a", { href: S.href("record", null, r.id), class: "mono" }, S.short(r.id)),
+				r.conflicts ? el("span", { class: "badge conflict", title: "A field is in conflict" }, "conflict") : null,
+				r.deleted ? el("span", { class: "badge deleted" }, "deleted") : null));
+			columns.forEach(function (c) {
+				tr.appendChild(el("td", { "data-col": c }, S.valueText(rdef, c, r.answers ? r.answers[c] : null)));
+			});
+			tr.appendChild(el("td", null, r.region || "—"));
+			var rv = r.review && typeof r.review === "object" ? r.review.status : r.review;
+			tr.appendChild(el("td", null, S.reviewBadge(rv)));
+			tr.appendChild(el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(r.created), title: S.when(r.created) }, S.whenShort(r.created))));
+			tr.appendChild(el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(r.updated), title: S.when(r.updated) }, S.whenShort(r.updated))));
+			body.appendChild(tr);
+		});
+		if (!(d.records || []).length)
+			body.appendChild(el("tr", null, el("td", { colspan: String(columns.length + 5), class: "empty" },
+				"No records match these filters.")));
+		table.appendChild(body);
+		root.appendChild(el("div", { class: "table-wrap" }, table));
+		root.appendChild(pager(route, d.total || 0, view.page, view.perPage, [25, 50, 100, 200]));
+		return root;
+	}
+
+	/* Full-text search, and a filter on any select question (question, then choice). */
+	function searchBar(route, def) {
+		var p = route.params, box = el("div", { class: "search-row" }), input, qsel, csel, selects;
+		input = el("input", { type: "search", id: "search", value: p.get("q") || "", placeholder: "Words, \"a phrase\", prefix*" });
+		box.appendChild(el("form", { class: "search", role: "search", on: { submit: function (e) {
+			e.preventDefault();
+			S.go("records", withParam(p, "q", input.value.trim()));
+		} } }, S.field("Search the text answers", input), el("button", { type: "submit", class: "secondary", id: "search-go" },
+			"Search")));
+
+		selects = S.questions(def, S.isSelect);
+		qsel = S.select([["", "Choose a question…"]].concat(selects.map(function (q) {
+			return [q.name, S.text(q.label, def) || q.name];
+		})), "", { id: "select-question" });
+		csel = S.select([["", "Choose an answer…"]], "", { id: "select-choice", disabled: true });
+		qsel.addEventListener("change", function () {
+			var q = S.question(def, qsel.value);
+			S.clear(csel);
+			csel.appendChild(el("option", { value: "" }, "Choose an answer…"));
+			(q && q.choices ? q.choices : []).forEach(function (c) {
+				csel.appendChild(el("option", { value: c.name }, S.text(c.label, def) || c.name));
+			});
+			csel.disabled = !q;
+		});
+		box.appendChild(el("form", { class: "select-filter", on: { submit: function (e) {
+			e.preventDefault();
+			if (qsel.value && csel.value)
+				S.go("records", withParam(p, "f." + qsel.value, csel.value));
+		} } }, S.field("Answer to", qsel), S.field("is", csel),
+		el("button", { type: "submit", class: "secondary", id: "select-add" }, "Add filter")));
+
+		var conflicts = el("input", { type: "checkbox", id: "only-conflicts", checked: p.get("conflicts") === "1",
+			on: { change: function () { S.go("records", withParam(p, "conflicts", conflicts.checked ? "1" : "")); } } });
+		var deleted = el("input", { type: "checkbox", id: "with-deleted", checked: p.get("deleted") === "1",
+			on: { change: function () { S.go("records", withParam(p, "deleted", deleted.checked ? "1" : "")); } } });
+		box.appendChild(el("div", { class: "checks" },
+			el("label", { class: "check" }, conflicts, " Only records in conflict"),
+			el("label", { class: "check" }, deleted, " Include deleted records")));
+		return box;
+	}
+
+	/* The select-question filters and the search in force, each removable. */
+	function activeSelects(route, def) {
+		var p = route.params, chips = el("ul", { class: "chips", "aria-label": "Filters in force" });
+		p.forEach(function (v, k) {
+			var q, text;
+			if (k.indexOf("f.") === 0) {
+				q = S.question(def, k.slice(2));
+				text = S.questionLabel(def, k.slice(2)) + ": " + S.choiceLabel(def, q, v);
+			} else if (k === "q") {
+				text = "Search: " + v;
+			} else {
+				return;
+			}
+			chips.appendChild(el("li", { class: "chip" }, text, el("button", { type: "button", class: "chip-x",
+				"aria-label": "Remove filter " + text, on: { click: function () { S.go("records", withParam(p, k, "")); } } }, "×")));
+		});
+		return chips;
+	}
+
+	/* Which questions are the table's columns, remembered per form in this browser. */
+	function columnPicker(route, formId, def, current) {
+		var menu = el("details", { class: "menu", id: "columns-menu" }), list = el("div", { class: "menu-body" }),
+			qs = S.questions(def);
+		menu.appendChild(el("summary", { class: "button secondary" }, "Columns"));
+		qs.forEach(function (q) {
+			var box = el("input", { type: "checkbox", value: q.name, checked: current.indexOf(q.name) >= 0,
+				"data-column": q.name });
+			list.appendChild(el("label", { class: "check" }, box, " " + (S.text(q.label, def) || q.name)));
+		});
+		list.appendChild(el("div", { class: "actions" },
+			el("button", { type: "button", class: "link", on: { click: function () {
+				storeColumns(formId, null);
+				S.render();
+			} } }, "Default columns"),
+			el("button", { type: "button", class: "primary", id: "columns-apply", on: { click: function () {
+				var chosen = Array.prototype.map.call(list.querySelectorAll("input:checked"), function (b) {
+					return b.value;
+				});
+				if (!chosen.length) {
+					S.toast("Choose at least one column.", "error");
+					return;
+				}
+				storeColumns(formId, chosen);
+				S.render();
+			} } }, "Show these columns")));
+		menu.appendChild(list);
+		return menu;
+	}
+
+	function exportMenu(selection) {
+		var formats = [["csv", "CSV", null], ["csv", "CSV with choice columns", "1"], ["xlsx", "Excel (XLSX)", null],
+			["json", "JSON", null], ["geojson", "GeoJSON", null]], box = el("div", { class: "export", role: "group",
+			"aria-label": "Export these records" }, el("span", { class: "muted" }, "Export:"));
+		formats.forEach(function (f) {
+			var q = new URLSearchParams(selection.toString());
+			q.set("format", f[0]);
+			if (f[2])
+				q.set("choice_columns", f[2]);
+			q.set("lang", S.state.lang);
+			box.appendChild(el("a", { class: "button secondary small", href: "/v1/export?" + q.toString(), download: "",
+				"data-export": f[0] + (f[2] ? "-choices" : "") }, f[1]));
+		});
+		return box;
+	}
+
+	function bulkReview(selection, total) {
+		var status, comment, msg;
+		S.dialog("Review " + S.num(total) + " records", function (d, close) {
+			status = S.select(S.REVIEW, "approved", { id: "bulk-status" });
+			comment = el("textarea", { id: "bulk-comment", rows: "3", maxlength: "2000" });
+			msg = el("div", { class: "form-error", role: "alert" });
+			d.appendChild(el("p", null, "Every record the current filters select gets this review."));
+			d.appendChild(S.field("Review status", status));
+			d.appendChild(S.field("Comment", comment, "Required for “has issues” and “rejected”."));
+			d.appendChild(msg);
+			d.appendChild(el("div", { class: "actions" },
+				el("button", { type: "button", class: "secondary", on: { click: function () { close(null); } } }, "Cancel"),
+				el("button", { type: "button", class: "primary", id: "bulk-next", on: { click: function () {
+					if ((status.value === "has_issues" || status.value === "rejected") && !comment.value.trim()) {
+						msg.textContent = "Say what is wrong in the comment.";
+						return;
+					}
+					close({ status: status.value, comment: comment.value.trim() });
+				} } }, "Continue…")));
+		}).then(function (choice) {
+			if (!choice)
+				return null;
+			return S.confirm("Review " + S.num(total) + " records?", "Set the review of " + S.num(total) +
+				" records to “" + S.reviewLabel(choice.status) + "”" + (choice.comment ? " with the comment “" +
+				choice.comment + "”" : "") + ". Each record gets a review op, signed by this server, naming you.",
+			"Review " + S.num(total) + " records").then(function (ok) {
+				if (!ok)
+					return null;
+				return S.api("POST", "/v1/bulk-review", null, { filter: S.filterObject(selection), status: choice.status,
+					comment: choice.comment }).then(function (r) {
+					S.toast("Reviewed " + S.num(r.count) + " records.");
+					S.render();
+				});
+			});
+		}).catch(function (err) {
+			S.toast(S.errorText(err), "error");
+		});
+	}
+
+	/* --- One record ------------------------------------------------------------------------------------ */
+
+	/* An input for a value of question q, and parse() giving {value} or {error}. */
+	function valueEditor(def, q, current) {
+		var type = q ? q.type : "text", node, parse;
+		if (type === "select_one") {
+			node = S.select([["", "(no answer)"]].concat((q.choices || []).map(function (c) {
+				return [c.name, S.text(c.label, def) || c.name];
+			})), typeof current === "string" ? current : "", { class: "value-input" });
+			parse = function () {
+				return { value: node.value || null };
+			};
+		} else if (type === "select_multiple") {
+			node = el("fieldset", { class: "value-input choices" }, el("legend", { class: "sr-only" }, "Choices"));
+			(q.choices || []).forEach(function (c) {
+				node.appendChild(el("label", { class: "check" }, el("input", { type: "checkbox", value: c.name,
+					checked: Array.isArray(current) && current.indexOf(c.name) >= 0 }), " " + (S.text(c.label, def) || c.name)));
+			});
+			parse = function () {
+				var v = Array.prototype.map.call(node.querySelectorAll("input:checked"), function (b) { return b.value; });
+				return { value: v.length ? v : null };
+			};
+		} else if (type === "date") {
+			node = el("input", { type: "date", class: "value-input", value: typeof current === "string" ? current : "" });
+			parse = function () {
+				if (!node.value)
+					return { value: null };
+				return /^\d{4}-\d{2}-\d{2}$/.test(node.value) ? { value: node.value } : { error: "Give a date." };
+			};
+		} else if (type === "integer" || type === "decimal") {
+			node = el("input", { type: "text", inputmode: type === "integer" ? "numeric" : "decimal", class: "value-input",
+				value: typeof current === "number" ? String(current) : "" });
+			parse = function () {
+				var t = node.value.trim();
+				if (!t)
+					return { value: null };
+				if (type === "integer" ? !/^[+-]?\d+$/.test(t) : !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t))
+					return { error: type === "integer" ? "Give a whole number, e.g. 42." : "Give a number, e.g. 2.5 (with a point)." };
+				return { value: Number(t) };
+			};
+		} else if (type === "geopoint") {
+			node = el("input", { type: "text", class: "value-input", placeholder: "latitude longitude, e.g. -1.2921 36.8219",
+				value: typeof current === "string" ? current : "" });
+			parse = function () {
+				var t = node.value.trim(), parts;
+				if (!t)
+					return { value: null };
+				parts = t.split(/[\s,]+/).filter(Boolean);
+				if ((parts.length !== 2 && parts.length !== 4) || parts.some(function (x) { return isNaN(Number(x)); }) ||
+				    Math.abs(Number(parts[0])) > 90 || Math.abs(Number(parts[1])) > 180 || (parts[3] && Number(parts[3]) < 0))
+					return { error: "Give latitude and longitude in decimal degrees, e.g. -1.2921 36.8219." };
+				return { value: parts.join(" ") };
+			};
+		} else {
+			node = el("textarea", { class: "value-input", rows: "3" });
+			node.value = typeof current === "string" ? current : "";
+			parse = function () {
+				return { value: node.value.replace(/\n$/, "") === "" ? null : node.value.replace(/\n$/, "") };
+			};
+		}
+		return { node: node, parse: parse };
+	}
+
+	function valueNode(def, name, value) {
+		var t = S.valueText(def, name, value);
+		return t === "" ? el("span", { class: "none" }, "(no answer)") : el("span", { class: "value" }, t);
+	}
+
+	S.pages.record = { title: "Record", render: function (route) {
+		return S.api("GET", "/v1/record", { id: route.arg }).then(function (r) {
+			return recordPage(r);
+		});
+	} };
+
+	function recordPage(r) {
+		var def = S.formDef(r.form, r.version), root = el("div", { class: "record", "data-record": r.id }),
+			fields = {}, reviewer = S.can("reviewer"), title, conflicts = [];
+		(r.fields || []).forEach(function (f) {
+			fields[f.name] = f;
+			if (f.conflict)
+				conflicts.push(f);
+		});
+		title = fields.partner_name && typeof fields.partner_name.value === "string" ? fields.partner_name.value : null;
+		if (!title)
+			S.questions(def, function (q) { return q.type === "text"; }).some(function (q) {
+				if (fields[q.name] && typeof fields[q.name].value === "string")
+					title = fields[q.name].value;
+				return !!title;
+			});
+		var status = r.review && r.review.status ? r.review.status : "pending";
+		root.appendChild(el("div", { class: "page-head" },
+			el("p", { class: "crumbs" }, el("a", { href: "#/records?form=" + encodeURIComponent(r.form) }, "Records"), " › ",
+				el("span", { class: "mono" }, S.short(r.id))),
+			el("h1", null, title || "Record " + S.short(r.id), " ", S.reviewBadge(status),
+				r.conflicts ? el("span", { class: "badge conflict" }, "conflict") : null,
+				r.deleted ? el("span", { class: "badge deleted" }, "deleted") : null)));
+		root.appendChild(el("dl", { class: "meta" },
+			el("dt", null, "Form"), el("dd", null, S.formTitle(r.form) + " (version " + r.version + ")"),
+			el("dt", null, "Region"), el("dd", null, r.region || "—"),
+			el("dt", null, "Created"), el("dd", null, S.when(r.created)),
+			el("dt", null, "Updated"), el("dd", null, S.when(r.updated)),
+			el("dt", null, "Record id"), el("dd", { class: "mono", id: "record-id" }, r.id)));
+
+		var cols = el("div", { class: "record-cols" }), main = el("div", { class: "record-main" }),
+			side = el("div", { class: "record-side" });
+		if (conflicts.length)
+			main.appendChild(conflictSection(r, def, conflicts, reviewer));
+		main.appendChild(answersSection(r, def, fields, reviewer));
+		side.appendChild(reviewSection(r, reviewer));
+		cols.appendChild(main);
+		cols.appendChild(side);
+		root.appendChild(cols);
+		root.appendChild(historySection(r, def));
+		return root;
+	}
+
+	function resolve(r, field, value, what) {
+		return S.api("POST", "/v1/resolve", null, { record: r.id, field: field, value: value }).then(function () {
+			S.toast(what);
+			S.render();
+		}, function (err) {
+			S.toast(S.errorText(err), "error");
+			throw err;
+		});
+	}
+
+	function conflictSection(r, def, conflicts, reviewer) {
+		var sec = el("section", { class: "card conflicts", id: "conflicts", "aria-labelledby": "conflicts-h" },
+			el("h2", { id: "conflicts-h" }, conflicts.length === 1 ? "1 answer in conflict" : conflicts.length + " answers in conflict"),
+			el("p", { class: "muted" }, "These answers were changed on two devices without either seeing the other's change. " +
+				"Both values are kept until someone chooses."));
+		conflicts.forEach(function (f) {
+			var q = S.question(def, f.name), heads = el("div", { class: "heads" }), box = el("div", { class: "conflict",
+				"data-field": f.name }, el("h3", null, S.questionLabel(def, f.name)));
+			(f.heads || []).forEach(function (h, i) {
+				heads.appendChild(el("div", { class: "head", "data-head": String(i) },
+					el("div", { class: "head-value" }, valueNode(def, f.name, h.value)),
+					el("div", { class: "head-meta" }, (h.by ? "by " + h.by + " at the server" : "on " + (h.device_name || S.short(h.device))),
+						el("br"), el("time", { datetime: S.whenIso(h.at) }, S.when(h.at))),
+					reviewer ? el("button", { type: "button", class: "primary small", "data-keep": String(i), on: { click: function (e) {
+						e.target.disabled = true;
+						resolve(r, f.name, h.value === undefined ? null : h.value, "Kept “" + (S.valueText(def, f.name, h.value) ||
+							"no answer") + "”.").catch(function () { e.target.disabled = false; });
+					} } }, "Keep this value") : null));
+			});
+			box.appendChild(heads);
+			if (reviewer) {
+				var ed = valueEditor(def, q, f.value), msg = el("span", { class: "form-error", role: "alert" });
+				ed.node.id = S.uid("other");
+				box.appendChild(el("form", { class: "other-value", on: { submit: function (e) {
+					e.preventDefault();
+					var v = ed.parse();
+					msg.textContent = v.error || "";
+					if (!v.error)
+						resolve(r, f.name, v.value, "Set to “" + (S.valueText(def, f.name, v.value) || "no answer") + "”.").catch(function () {});
+				} } }, S.field("Or another value", ed.node), msg,
+				el("button", { type: "submit", class: "secondary", "data-other": f.name }, "Use this value")));
+			}
+			sec.appendChild(box);
+		});
+		return sec;
+	}
+
+	function answersSection(r, def, fields, reviewer) {
+		var sec = el("section", { class: "card answers", "aria-labelledby": "answers-h" }, el("h2", { id: "answers-h" }, "Answers")),
+			table = el("table", { class: "data answers-table", id: "answers" }), body = el("tbody"), names = [];
+		S.questions(def).forEach(function (q) {
+			names.push(q.name);
+		});
+		Object.keys(fields).forEach(function (n) {
+			if (names.indexOf(n) < 0 && n.charAt(0) !== "_")
+				names.push(n);
+		});
+		names.forEach(function (n) {
+			var f = fields[n], q = S.question(def, n), tr = el("tr", { "data-field": n, class: f && f.conflict ? "has-conflict" : null });
+			tr.appendChild(el("th", { scope: "row" }, S.questionLabel(def, n), el("span", { class: "qname mono" }, n)));
+			tr.appendChild(el("td", null, f ? valueNode(def, n, f.value) : el("span", { class: "none" }, "(no answer)"),
+				f && f.conflict ? el("span", { class: "badge conflict" }, "conflict") : null));
+			if (reviewer)
+				tr.appendChild(el("td", { class: "act" }, el("button", { type: "button", class: "link small", "data-correct": n,
+					"aria-label": "Correct " + S.questionLabel(def, n), on: { click: function () {
+						correct(r, def, q, n, f ? f.value : null);
+					} } }, "Correct")));
+			body.appendChild(tr);
+		});
+		table.appendChild(body);
+		sec.appendChild(table);
+		return sec;
+	}
+
+	/* A reviewer's correction of one answer (POST /v1/resolve on a field not in conflict). */
+	function correct(r, def, q, name, current) {
+		var ed = valueEditor(def, q, current), msg = el("div", { class: "form-error", role: "alert" });
+		S.dialog("Correct “" + S.questionLabel(def, name) + "”", function (d, close) {
+			d.appendChild(el("p", { class: "muted" }, "The correction is an op signed by this server and naming you; it reaches " +
+				"the devices of the record's region at their next sync."));
+			d.appendChild(S.field("New value", ed.node));
+			d.appendChild(msg);
+			d.appendChild(el("div", { class: "actions" },
+				el("button", { type: "button", class: "secondary", on: { click: function () { close(null); } } }, "Cancel"),
+				el("button", { type: "button", class: "primary", on: { click: function () {
+					var v = ed.parse();
+					msg.textContent = v.error || "";
+					if (!v.error)
+						close(v);
+				} } }, "Save correction")));
+		}).then(function (v) {
+			if (v)
+				resolve(r, name, v.value, "Corrected “" + S.questionLabel(def, name) + "”.").catch(function () {});
+		});
+	}
+
+	function reviewSection(r, reviewer) {
+		var rv = r.review || null, status = rv && rv.status ? rv.status : "pending", sec = el("section", {
+			class: "card review", id: "review", "aria-labelledby": "review-h" }, el("h2", { id: "review-h" }, "Review"));
+		sec.appendChild(el("p", { class: "current-review" }, S.reviewBadge(status),
+			rv && rv.by ? el("span", { class: "muted" }, " by " + rv.by + (rv.at ? ", " + S.when(rv.at) : "")) : null));
+		if (rv && rv.comment)
+			sec.appendChild(el("blockquote", { class: "review-comment" }, rv.comment));
+		if (!reviewer)
+			return sec;
+		var group = el("fieldset", { class: "statuses" }, el("legend", null, "Status")), comment, msg, btn;
+		S.REVIEW.forEach(function (s) {
+			group.appendChild(el("label", { class: "check" }, el("input", { type: "radio", name: "review-status", value: s[0],
+				checked: s[0] === status }), " " + s[1]));
+		});
+		comment = el("textarea", { id: "review-comment", rows: "3", maxlength: "2000" });
+		comment.value = rv && rv.comment ? rv.comment : "";
+		msg = el("div", { class: "form-error", role: "alert" });
+		btn = el("button", { type: "submit", class: "primary", id: "review-save" }, "Save review");
+		sec.appendChild(el("form", { id: "review-form", on: { submit: function (e) {
+			e.preventDefault();
+			var chosen = group.querySelector("input:checked"), st = chosen ? chosen.value : "pending";
+			msg.textContent = "";
+			if ((st === "has_issues" || st === "rejected") && !comment.value.trim()) {
+				msg.textContent = "Say what is wrong in the comment: the field worker sees it.";
+				comment.focus();
+				return;
+			}
+			btn.disabled = true;
+			S.api("POST", "/v1/review", null, { record: r.id, status: st, comment: comment.value.trim() }).then(function () {
+				S.toast("Review saved: " + S.reviewLabel(st) + ".");
+				S.render();
+			}, function (err) {
+				msg.textContent = S.errorText(err);
+				btn.disabled = false;
+			});
+		} } }, group, S.field("Comment", comment, "Required for “has issues” and “rejected”; field workers see it."), msg,
+		el("div", { class: "actions" }, btn)));
+		return sec;
+	}
+
+	function historySection(r, def) {
+		var sec = el("section", { class: "card history", "aria-labelledby": "history-h" },
+			el("h2", { id: "history-h" }, "History"), el("p", { class: "muted" }, "Every change, oldest first.")),
+			table = el("table", { class: "data", id: "history" }), body = el("tbody");
+		table.appendChild(el("thead", null, el("tr", null, el("th", { scope: "col" }, "When"), el("th", { scope: "col" }, "Device"),
+			el("th", { scope: "col" }, "Reviewer"), el("th", { scope: "col" }, "Answer"), el("th", { scope: "col" }, "Change"),
+			el("th", { scope: "col" }, "Signature"))));
+		(r.history || []).forEach(function (h) {
+			var old = (h.old || []).map(function (v) { return S.valueText(def, h.field, v) || "(none)"; }).join(" | ") || "(none)",
+				nw = S.valueText(def, h.field, h["new"]);
+			body.appendChild(el("tr", { "data-seq": h.seq, "data-field": h.field },
+				el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(h.at) }, S.when(h.at))),
+				el("td", null, h.device_name || S.short(h.device), el("span", { class: "muted mono" }, " #" + h.seq)),
+				el("td", null, h.by || "—"),
+				el("td", null, S.questionLabel(def, h.field)),
+				el("td", { class: "change" }, el("span", { class: "old" }, old), " → ",
+					el("span", { class: "new" }, nw === "" ? "(cleared)" : nw)),
+				el("td", null, h.verified ? el("span", { class: "sig verified" }, "✓ signature verified")
+					: el("span", { class: "sig not-verified" }, "✗ NOT verified"))));
+		});
+		table.appendChild(body);
+		sec.appendChild(el("div", { class: "table-wrap" }, table));
+		return sec;
+	}
+
+	/* --- Possible duplicates --------------------------------------------------------------------------- */
+
+	S.pages.duplicates = { title: "Duplicates", render: function (route, serial) {
+		return chosenForm(route).then(function (formId) {
+			return S.api("GET", "/v1/duplicates", { form: formId }).then(function (d) {
+				if (S.stale(serial))
+					return null;
+				var root = el("div"), groups = d.groups || [], reviewer = S.can("reviewer");
+				root.appendChild(pageHeader("Possible duplicates", S.formTitle(formId)));
+				root.appendChild(el("form", { class: "filters" }, S.field("Form", S.select(formOptions(formId), formId,
+					{ id: "dup-form", on: { change: function (e) { S.go("duplicates", { form: e.target.value }); } } }))));
+				root.appendChild(el("p", { class: "muted" }, "Records of this form whose partner name and country match once " +
+					"case, accents and punctuation are set aside."));
+				if (!groups.length)
+					root.appendChild(el("p", { class: "alert info" }, "No possible duplicates."));
+				groups.forEach(function (g, gi) {
+					var name = "keep-" + gi, list = el("tbody"), card = el("section", { class: "card dup-group", "data-key": g.key },
+						el("h2", null, g.name || "(no name)", g.country ? el("span", { class: "muted" }, " · " + g.country) : null,
+							el("span", { class: "muted" }, " · " + g.records.length + " records")));
+					g.records.forEach(function (rec, i) {
+						list.appendChild(el("tr", { "data-id": rec.id },
+							reviewer ? el("td", null, el("label", { class: "check" }, el("input", { type: "radio", name: name,
+								value: rec.id, checked: i === 0 }), el("span", { class: "sr-only" }, "Keep " + S.short(rec.id)))) : null,
+							el("td", null, el("a", { href: S.href("record", null, rec.id), class: "mono" }, S.short(rec.id))),
+							el("td", null, rec.name || ""), el("td", null, rec.region || "—"),
+							el("td", { class: "nowrap" }, S.when(rec.created)), el("td", null, S.reviewBadge(rec.review))));
+					});
+					card.appendChild(el("table", { class: "data" }, el("thead", null, el("tr", null,
+						reviewer ? el("th", { scope: "col" }, "Keep") : null, el("th", { scope: "col" }, "Record"),
+						el("th", { scope: "col" }, "Name"), el("th", { scope: "col" }, "Region"), el("th", { scope: "col" }, "Created"),
+						el("th", { scope: "col" }, "Review"))), list));
+					if (reviewer) {
+						var ids = g.records.map(function (x) { return x.id; });
+						card.appendChild(el("div", { class: "actions" },
+							el("button", { type: "button", class: "secondary", "data-dismiss": g.key, on: { click: function () {
+								S.api("POST", "/v1/duplicates", null, { records: ids, decision: "dismiss" }).then(function () {
+									S.toast("Marked as distinct records.");
+									S.render();
+								}, function (err) { S.toast(S.errorText(err), "error"); });
+							} } }, "Not duplicates"),
+							el("button", { type: "button", class: "primary", "data-confirm-dup": g.key, on: { click: function () {
+								var keep = card.querySelector("input[name='" + name + "']:checked");
+								if (!keep)
+									return;
+								S.confirm("Confirm duplicates?", "Keep " + S.short(keep.value) + " and reject the other " +
+									(ids.length - 1) + " as duplicates of it.", "Reject " + (ids.length - 1) + " duplicates").then(function (ok) {
+									if (!ok)
+										return;
+									S.api("POST", "/v1/duplicates", null, { records: ids, decision: "confirm", keep: keep.value }).then(function (x) {
+										S.toast("Rejected " + S.num(x.count) + " duplicates.");
+										S.render();
+									}, function (err) { S.toast(S.errorText(err), "error"); });
+								});
+							} } }, "Keep the chosen record, reject the others")));
+					}
+					root.appendChild(card);
+				});
+				return root;
+			});
+		});
+	} };
+
+	/* --- Devices and enrolment codes (admin) ----------------------------------------------------------- */
+
+	S.pages.devices = { title: "Devices", role: "admin", render: function () {
+		return S.api("GET", "/v1/devices").then(function (d) {
+			var root = el("div"), body = el("tbody"), devices = d.devices || [];
+			root.appendChild(pageHeader("Devices", "Laptops enrolled with this server"));
+			root.appendChild(codeSection());
+			devices.forEach(function (dv) {
+				body.appendChild(el("tr", { "data-device": dv.id, class: dv.revoked ? "revoked" : null },
+					el("td", null, dv.name || "—"),
+					el("td", { class: "mono", title: dv.id }, S.short(dv.id)),
+					el("td", null, dv.region || "—"),
+					el("td", { class: "nowrap" }, S.when(dv.enrolled)),
+					el("td", { class: "nowrap" }, dv.last_seen ? S.when(dv.last_seen) : "never"),
+					el("td", { class: "num" }, S.num(dv.ops)),
+					el("td", { class: "num" + (dv.equivocations ? " warn" : "") }, S.num(dv.equivocations || 0)),
+					el("td", null, dv.revoked ? el("span", { class: "badge rejected" }, "revoked") : el("span", { class: "badge approved" }, "active")),
+					el("td", { class: "act" }, dv.revoked ? null : el("button", { type: "button", class: "danger small",
+						"data-revoke": dv.id, on: { click: function () {
+							S.confirm("Revoke " + (dv.name || S.short(dv.id)) + "?", "The device " + (dv.name || dv.id) + " of region " +
+								dv.region + " will be refused from its next request on. Changes it has not synced yet stay on the laptop.",
+							"Revoke device", true).then(function (ok) {
+								if (!ok)
+									return;
+								S.api("POST", "/v1/devices/revoke", null, { id: dv.id }).then(function () {
+									S.toast("Revoked " + (dv.name || S.short(dv.id)) + ".");
+									S.render();
+								}, function (err) { S.toast(S.errorText(err), "error"); });
+							});
+						} } }, "Revoke"))));
+			});
+			if (!devices.length)
+				body.appendChild(el("tr", null, el("td", { colspan: "9", class: "empty" }, "No device has enrolled yet.")));
+			root.appendChild(el("section", { class: "card", "aria-labelledby": "dev-h" }, el("h2", { id: "dev-h" }, "Enrolled devices"),
+				el("div", { class: "table-wrap" }, el("table", { class: "data", id: "devices" },
+					el("thead", null, el("tr", null, ["Name", "Id", "Region", "Enrolled", "Last seen", "Ops", "Equivocations", "State", ""].map(function (h) {
+						return el("th", { scope: "col" }, h);
+					}))), body))));
+			return root;
+		});
+	} };
+
+	function codeSection() {
+		var region = el("input", { type: "text", id: "code-region", required: true, list: "region-list", autocomplete: "off" }),
+			uses = el("input", { type: "number", id: "code-uses", min: "1", max: "1000", value: "1" }),
+			expires = S.select([["30m", "30 minutes"], ["12h", "12 hours"], ["24h", "1 day"], ["7d", "7 days"], ["30d", "30 days"]],
+				"24h", { id: "code-expires" }),
+			out = el("div", { class: "code-out", id: "code-out", "aria-live": "polite" }),
+			msg = el("div", { class: "form-error", role: "alert" }), list = el("datalist", { id: "region-list" });
+		((S.state.catalog && S.state.catalog.regions) || []).forEach(function (r) {
+			list.appendChild(el("option", { value: r }));
+		});
+		return el("section", { class: "card enrol", "aria-labelledby": "code-h" },
+			el("h2", { id: "code-h" }, "New enrolment code"),
+			el("p", { class: "muted" }, "A field laptop joins a region with `sondeo enrol URL CODE`. The code works the number " +
+				"of times given, until it expires."),
+			el("form", { class: "inline-form", id: "code-form", on: { submit: function (e) {
+				e.preventDefault();
+				msg.textContent = "";
+				if (!region.value.trim()) {
+					msg.textContent = "Name the region the devices will belong to.";
+					return;
+				}
+				S.api("POST", "/v1/codes", null, { region: region.value.trim(), uses: parseInt(uses.value, 10) || 1,
+					expires: expires.value }).then(function (c) {
+					S.clear(out);
+					out.appendChild(el("div", { class: "code-text" },
+						el("div", { class: "muted" }, "Enrolment code for region " + c.region),
+						el("output", { class: "code mono", id: "enrol-code" }, c.code),
+						el("div", { class: "muted" }, (c.uses === 1 ? "1 use" : S.num(c.uses) + " uses") + ", expires " +
+							(typeof c.expires === "number" ? S.when(c.expires) : c.expires))));
+					out.appendChild(el("div", { class: "qr-box" }, window.SondeoQR.svg(c.code, "M",
+						{ label: "QR code of the enrolment code " + c.code })));
+				}, function (err) {
+					msg.textContent = S.errorText(err);
+				});
+			} } }, list, S.field("Region", region), S.field("Uses", uses), S.field("Expires in", expires),
+			el("div", { class: "field field-button" }, el("button", { type: "submit", class: "primary", id: "code-create" }, "Create code"))),
+			msg, out);
+	}
+
+	/* --- Users (admin) --------------------------------------------------------------------------------- */
+
+	S.pages.users = { title: "Users", role: "admin", render: function () {
+		return S.api("GET", "/v1/users").then(function (d) {
+			var root = el("div"), body = el("tbody"), me = S.state.session.user;
+			root.appendChild(pageHeader("Users", "Who may log in to this page"));
+			(d.users || []).forEach(function (u) {
+				var action = u.disabled ? "enable" : "disable";
+				body.appendChild(el("tr", { "data-user": u.name, class: u.disabled ? "disabled" : null },
+					el("td", null, el("strong", null, u.name), u.name === me ? el("span", { class: "muted" }, " (you)") : null),
+					el("td", null, el("span", { class: "role role-" + u.role }, u.role)),
+					el("td", null, u.disabled ? el("span", { class: "badge rejected" }, "disabled") : el("span", { class: "badge approved" }, "active")),
+					el("td", null, u.must_change ? "must choose a new password" : ""),
+					el("td", { class: "nowrap" }, S.when(u.created)),
+					el("td", { class: "act" }, u.name === me ? null : el("button", { type: "button",
+						class: (u.disabled ? "secondary" : "danger") + " small", "data-user-action": action, on: { click: function () {
+							(u.disabled ? Promise.resolve(true) : S.confirm("Disable " + u.name + "?", u.name + " will be logged out " +
+								"and unable to log in until enabled again.", "Disable " + u.name, true)).then(function (ok) {
+								if (!ok)
+									return;
+								S.api("POST", "/v1/users/" + action, null, { name: u.name }).then(function () {
+									S.toast((u.disabled ? "Enabled " : "Disabled ") + u.name + ".");
+									S.render();
+								}, function (err) { S.toast(S.errorText(err), "error"); });
+							});
+						} } }, u.disabled ? "Enable" : "Disable"))));
+			});
+			root.appendChild(userForm());
+			root.appendChild(el("section", { class: "card", "aria-labelledby": "users-h" }, el("h2", { id: "users-h" }, "Accounts"),
+				el("div", { class: "table-wrap" }, el("table", { class: "data", id: "users" }, el("thead", null, el("tr", null,
+					["Name", "Role", "State", "Password", "Created", ""].map(function (h) { return el("th", { scope: "col" }, h); }))), body))));
+			return root;
+		});
+	} };
+
+	function userForm() {
+		var name = el("input", { type: "text", id: "user-name", required: true, autocomplete: "off", autocapitalize: "none",
+			spellcheck: "false" }),
+			role = S.select([["viewer", "Viewer: reads"], ["reviewer", "Reviewer: reviews, resolves, exports"],
+				["admin", "Admin: also devices, users, audit"]], "reviewer", { id: "user-role" }),
+			pass = el("input", { type: "password", id: "user-password", required: true, autocomplete: "new-password",
+				minlength: "10", maxlength: "256" }),
+			msg = el("div", { class: "form-error", role: "alert" });
+		return el("section", { class: "card", "aria-labelledby": "adduser-h" },
+			el("h2", { id: "adduser-h" }, "Add a user"),
+			el("form", { class: "inline-form", id: "user-form", on: { submit: function (e) {
+				e.preventDefault();
+				msg.textContent = "";
+				if (!name.value.trim()) {
+					msg.textContent = "Give the user a name.";
+					return;
+				}
+				if (new TextEncoder().encode(pass.value).length < 10) {
+					msg.textContent = "The initial password needs at least 10 characters.";
+					return;
+				}
+				S.api("POST", "/v1/users", null, { name: name.value.trim(), role: role.value, password: pass.value }).then(function () {
+					S.toast("Added " + name.value.trim() + "; they choose their own password at first login.");
+					S.render();
+				}, function (err) {
+					msg.textContent = S.errorText(err);
+				});
+			} } }, S.field("Name", name), S.field("Role", role), S.field("Initial password", pass),
+			el("div", { class: "field field-button" }, el("button", { type: "submit", class: "primary", id: "user-add" }, "Add user"))),
+			el("p", { class: "muted" }, "The new user must choose their own password at first login."), msg);
+	}
+
+	/* --- Audit log (admin) ----------------------------------------------------------------------------- */
+
+	S.pages.audit = { title: "Audit log", role: "admin", render: function (route) {
+		var page = intParam(route.params, "page", 1, 1, 1e9), perPage = intParam(route.params, "per_page", 50, 1, 200);
+		return S.api("GET", "/v1/audit", { page: page, per_page: perPage }).then(function (d) {
+			var root = el("div"), body = el("tbody");
+			root.appendChild(pageHeader("Audit log", "Every login, review, resolution, export, revocation and user change, newest first"));
+			(d.entries || []).forEach(function (a) {
+				body.appendChild(el("tr", { "data-action": a.action },
+					el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(a.at) }, S.when(a.at))),
+					el("td", null, a.user || "—"), el("td", { class: "mono" }, a.ip || ""),
+					el("td", null, el("span", { class: "action action-" + a.action }, a.action)),
+					el("td", { class: "mono" }, a.target || ""), el("td", null, a.detail || "")));
+			});
+			if (!(d.entries || []).length)
+				body.appendChild(el("tr", null, el("td", { colspan: "6", class: "empty" }, "Nothing logged yet.")));
+			root.appendChild(el("section", { class: "card" }, el("div", { class: "table-wrap" }, el("table", { class: "data", id: "audit" },
+				el("thead", null, el("tr", null, ["When", "User", "Address", "Action", "Target", "Detail"].map(function (h) {
+					return el("th", { scope: "col" }, h);
+				}))), body)), pager(route, d.total || 0, page, perPage, [25, 50, 100, 200])));
+			return root;
+		});
+	} };
+
+	S.start();
+})();
