@@ -144,6 +144,12 @@
 	var toastTimer = null;
 	S.toast = function (msg, kind) {
 		var t = document.getElementById("toast");
+		if (!t.getAttribute("data-bound")) {
+			t.setAttribute("data-bound", "1");
+			t.addEventListener("click", function () {
+				t.className = "toast";
+			});
+		}
 		t.textContent = msg;
 		t.className = "toast show " + (kind || "ok");
 		if (toastTimer)
@@ -660,7 +666,7 @@
 	 * moved on (S.stale(serial)) must not draw. */
 	S.pages = {};
 	S.render = function () {
-		var route = S.route(), v = view(), page = S.pages[route.page], serial;
+		var route = S.route(), v = view(), page = S.pages[route.page], serial, focusId, samePage;
 		if (!S.state.session) {
 			S.showLogin();
 			return;
@@ -674,6 +680,8 @@
 			return;
 		}
 		serial = ++S.state.renderSerial;
+		focusId = document.activeElement && v.contains(document.activeElement) ? document.activeElement.id : "";
+		samePage = document.body.getAttribute("data-page") === route.page;
 		updateNav(route);
 		S.clear(v);
 		v.className = "page-" + route.page;
@@ -686,6 +694,7 @@
 				return;
 			S.clear(v);
 			v.appendChild(content);
+			restoreFocus(v, focusId, samePage);
 			done(route, serial);
 		}).catch(function (err) {
 			if (S.stale(serial) || err.status === 401 || err.code === "password_change_required")
@@ -696,6 +705,18 @@
 			done(route, serial);
 		});
 	};
+	/* Keyboard users keep their place: the control they used (a filter, a sort button) has focus again once
+	 * the page is drawn anew; on another page the heading takes focus, so that it is read out. */
+	function restoreFocus(v, focusId, samePage) {
+		var target = focusId ? document.getElementById(focusId) : null, h;
+		if (target && v.contains(target)) {
+			target.focus();
+		} else if (!samePage && (h = v.querySelector("h1"))) {
+			h.setAttribute("tabindex", "-1");
+			h.focus({ preventScroll: true });
+		}
+	}
+
 	/* Marks the page as drawn (the browser tests wait for data-rendered to change). */
 	function done(route, serial) {
 		document.body.setAttribute("data-page", route.page);

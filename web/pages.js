@@ -214,15 +214,24 @@
 			q.set("per_page", String(perPage));
 			if (cols)
 				q.set("columns", cols.join(","));
+			var view = { sort: sort, dir: dir, page: page, perPage: perPage };
 			return S.api("GET", "/v1/records", q).then(function (d) {
 				if (S.stale(serial))
 					return null;
-				return recordsPage(route, formId, def, d, { sort: sort, dir: dir, page: page, perPage: perPage });
+				return recordsPage(route, formId, def, d, view, null);
+			}, function (err) {
+				/* A search the server cannot parse (or a column no longer in the form): the filters stay on
+				 * screen, with the server's reason, so that it can be put right. */
+				if (err.status !== 400 || S.stale(serial))
+					throw err;
+				if (cols && /column/i.test(err.message))
+					storeColumns(formId, null);
+				return recordsPage(route, formId, def, { total: 0, records: [], columns: cols || [] }, view, err);
 			});
 		});
 	} };
 
-	function recordsPage(route, formId, def, d, view) {
+	function recordsPage(route, formId, def, d, view, err) {
 		var p = route.params, root = el("div"), columns = d.columns || [], selection = S.pickFilters(p, S.TABLE_FILTERS, true);
 		if (formId)
 			selection.set("form", formId);
@@ -230,6 +239,10 @@
 		root.appendChild(filterBar(route, formId));
 		root.appendChild(searchBar(route, def));
 		root.appendChild(activeSelects(route, def));
+		if (err) {
+			root.appendChild(S.errorBox(err));
+			return root;
+		}
 
 		var tools = el("div", { class: "toolbar" },
 			el("span", { class: "count", id: "records-total", "data-count": d.total }, S.num(d.total) + " records"),
@@ -246,7 +259,7 @@
 			var active = view.sort === key, next = active ? (view.dir === "asc" ? "desc" : "asc") : (FIXED_SORTS[key] || "asc");
 			return el("th", { scope: "col", "aria-sort": active ? (view.dir === "asc" ? "ascending" : "descending") : null,
 				"data-sort": key },
-			el("button", { type: "button", class: "sort" + (active ? " active " + view.dir : ""), on: { click: function () {
+			el("button", { type: "button", id: "sort-" + key, class: "sort" + (active ? " active " + view.dir : ""), on: { click: function () {
 				var np = withParam(p, "sort", key);
 				np.set("dir", next);
 				S.go("records", np);
@@ -486,7 +499,11 @@
 				return { value: parts.join(" ") };
 			};
 		} else {
-			node = el("textarea", { class: "value-input", rows: "3" });
+			/* Short text on one line; long or multi-line text in a box. */
+			if (typeof current === "string" && (current.length > 60 || current.indexOf("\n") >= 0))
+				node = el("textarea", { class: "value-input", rows: "4" });
+			else
+				node = el("input", { type: "text", class: "value-input" });
 			node.value = typeof current === "string" ? current : "";
 			parse = function () {
 				return { value: node.value.replace(/\n$/, "") === "" ? null : node.value.replace(/\n$/, "") };
@@ -564,7 +581,7 @@
 			el("p", { class: "muted" }, "These answers were changed on two devices without either seeing the other's change. " +
 				"Both values are kept until someone chooses."));
 		conflicts.forEach(function (f) {
-			var q = S.question(def, f.name), heads = el("div", { class: "heads" }), box = el("div", { class: "conflict",
+			var q = S.question(def, f.name), heads = el("div", { class: "heads" }), box = el("div", { class: "conflict-field",
 				"data-field": f.name }, el("h3", null, S.questionLabel(def, f.name)));
 			(f.heads || []).forEach(function (h, i) {
 				heads.appendChild(el("div", { class: "head", "data-head": String(i) },
