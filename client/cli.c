@@ -271,3 +271,25 @@ char *cli_answer_text(const struct form *f, const struct form_question *q, const
 	json_decref(v);
 	return buf_detach(&out, NULL);
 }
+
+char *cli_review_text(const char *json_text)
+{
+	json_t *v = json_loads(json_text ? json_text : "null", JSON_DECODE_ANY, NULL);
+	const char *status = json_string_value(json_object_get(v, "status"));
+	const char *comment = json_string_value(json_object_get(v, "comment"));
+	struct buf out = BUF_INIT((size_t)1 << 16);
+
+	if (status && strcmp(status, "pending")) {
+		buf_adds(&out, !strcmp(status, "has_issues") ? "has issues" : status);
+		if (comment && *comment) {
+			const char *p;
+
+			/* On one line, whatever the reviewer typed. */
+			buf_adds(&out, ": ");
+			for (p = comment; *p; p++)
+				buf_addc(&out, *p == '\n' || *p == '\t' || *p == '\r' ? ' ' : *p);
+		}
+	}
+	json_decref(v);
+	return buf_detach(&out, NULL);
+}

@@ -61,6 +61,9 @@ const char *cli_short_id(const char *id);
  * are, null as nothing. cli_plain_text appends it to out; cli_value_text returns it (caller frees). */
 void cli_plain_text(const char *json_text, struct buf *out);
 char *cli_value_text(const char *json_text);
+/* A review (the value of a record's _review field, JSON text or NULL) as people read it: "approved", "has
+ * issues: <comment>", "rejected: <comment>"; "" when pending or never reviewed. Caller frees. */
+char *cli_review_text(const char *json_text);
 
 /* An answer (JSON text) as people read it, with choice labels in lang followed by their names for select
  * questions (q may be NULL). Caller frees. */

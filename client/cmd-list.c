@@ -142,7 +142,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			goto out;
 	}
 
-	buf_adds(&sql, "SELECT r.id, r.form, r.draft, r.deleted, r.conflicts, r.updated, r.rid FROM records r WHERE 1");
+	buf_adds(&sql, "SELECT r.id, r.form, r.draft, r.deleted, r.conflicts, r.updated, r.rid,"
+		 " (SELECT v.value FROM fields v WHERE v.rid = r.rid AND v.field = '_review') FROM records r WHERE 1");
 	if (form)
 		buf_adds(&sql, " AND r.form = ?1");
 	if (!deleted)
@@ -204,9 +205,15 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		columns_for(s, &cols, db_text(st, 1));
 		rows++;
 		if (json) {
-			json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:s}", "id", id, "form", db_text(st, 1),
+			json_t *review = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL :
+					 json_loads(db_text(st, 7), JSON_DECODE_ANY, NULL);
+			json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:o}", "id", id, "form", db_text(st, 1),
 					      "status", is_draft ? "draft" : "final", "deleted", is_deleted,
-					      "conflicts", nconf, "updated", when);
+					      "conflicts", nconf, "updated", when, "review",
+					      json_is_object(review) ? review : json_null());
+
+			if (!json_is_object(review))
+				json_decref(review);
 			for (i = 0; i < 3; i++) {
 				if (!cols.names[i])
 					continue;
@@ -235,7 +242,15 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		}
 		cell(when, 16);
 		cell(is_draft ? "draft" : "final", 5);
-		printf("%s%s\n", nconf ? "conflict " : "", is_deleted ? "deleted" : "");
+		{
+			char *review = cli_review_text(sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : db_text(st, 7));
+			char flags[32];
+
+			snprintf(flags, sizeof(flags), "%s%s", nconf ? "conflict " : "", is_deleted ? "deleted " : "");
+			/* The review last: its comment may be long, and nothing comes after it. */
+			printf("%s%s\n", flags, review);
+			free(review);
+		}
 	}
 	if (rc != SQLITE_DONE) {
 		db_error(store_db(s), rc, err, sizeof(err));

@@ -50,8 +50,9 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 	st = db_prepare(store_db(s),
 			"SELECT o.hlc, d.id, o.seq, o.field, o.value,"
 			" (SELECT json_group_array(json(p.value)) FROM op_base b JOIN ops p"
-			"  ON p.did = b.did AND p.seq = b.seq WHERE b.op = o.id)"
-			" FROM ops o JOIN devices d ON d.did = o.did WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
+			"  ON p.did = b.did AND p.seq = b.seq WHERE b.op = o.id), a.user"
+			" FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors a ON a.did = o.did AND a.seq = o.seq"
+			" WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
 			err, sizeof(err));
 	if (!st)
 		return cli_error("%s", err);
@@ -66,23 +67,30 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 
 		time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 0)), when, sizeof(when));
 		if (out) {
-			json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o}", "time", when, "device",
+			json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:s?}", "time", when, "device",
 							     db_text(st, 1), "seq", sqlite3_column_int64(st, 2), "field",
 							     field, "old", old ? old : json_array(), "new",
-							     json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL)));
+							     json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL), "by",
+							     sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_text(st, 6)));
 			continue;
 		}
 		{
-			char *nv = cli_answer_text(f, q, db_text(st, 4), lang);
+			int is_review = !strcmp(field, "_review");
+			char *nv = is_review ? cli_review_text(db_text(st, 4)) : cli_answer_text(f, q, db_text(st, 4), lang);
 			size_t i;
 
-			printf("  %s  device %.8s #%-5lld %-22s ", when, db_text(st, 1),
-			       (long long)sqlite3_column_int64(st, 2), field);
+			/* A server's op names its reviewer instead of a device. */
+			if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+				printf("  %s  reviewer %-8s #%-5lld %-22s ", when, db_text(st, 6),
+				       (long long)sqlite3_column_int64(st, 2), field);
+			else
+				printf("  %s  device %.8s #%-5lld %-22s ", when, db_text(st, 1),
+				       (long long)sqlite3_column_int64(st, 2), field);
 			if (!old || json_array_size(old) == 0)
 				printf("(none)");
 			for (i = 0; old && i < json_array_size(old); i++) {
 				char *ov = json_dumps(json_array_get(old, i), JSON_ENCODE_ANY);
-				char *ot = cli_answer_text(f, q, ov ? ov : "null", lang);
+				char *ot = is_review ? cli_review_text(ov) : cli_answer_text(f, q, ov ? ov : "null", lang);
 
 				printf("%s%s", i ? " | " : "", *ot ? ot : "(empty)");
 				free(ot);
@@ -136,6 +144,8 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", rec.id, "form", rec.form, "form_version",
 				rec.form_version, "status", rec.draft ? "draft" : "final", "deleted", rec.deleted,
 				"created", created, "updated", updated);
+		json_object_set(out, "review", json_is_object(json_object_get(answers, "_review")) ?
+				json_object_get(answers, "_review") : json_null());
 		for (i = 0; i < form_count(f); i++) {
 			const struct form_question *q = form_question(f, i);
 			json_t *v = json_object_get(answers, q->name);
@@ -172,7 +182,17 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	printf("Form:    %s (%s version %s)\n", form_title(f, cli->lang), rec.form, rec.form_version);
 	printf("State:   %s%s%s\n", rec.draft ? "draft (stays on this device until finalized)" : "final",
 	       rec.deleted ? ", deleted" : "", rec.conflicts ? ", in conflict" : "");
-	printf("Created: %s   Updated: %s\n\n", created, updated);
+	printf("Created: %s   Updated: %s\n", created, updated);
+	{
+		char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
+		char *review = cli_review_text(rt);
+
+		if (*review)
+			printf("Review:  %s\n", review);
+		free(review);
+		free(rt);
+	}
+	printf("\n");
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		json_t *v = json_object_get(answers, q->name);

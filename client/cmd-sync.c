@@ -238,11 +238,32 @@ static int read_op(json_t *j, struct op *o, char **canon)
 	return 0;
 }
 
+/* The reviewer an op of the server names ("by"): only the server's own ops may name one, since the pull is
+ * signed by the server's key and nobody else speaks for its reviewers. NULL when absent or not acceptable. */
+static const char *op_author(json_t *j, const struct op *o, const char *server_id)
+{
+	const char *by = json_string_value(json_object_get(j, "by"));
+	size_t i, n;
+
+	if (!by || strcmp(o->device, server_id))
+		return NULL;
+	n = strlen(by);
+	if (n == 0 || n > MERGE_MAX_NAME || !utf8_valid(by, n, NULL))
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)by[i] < 0x20 || by[i] == 0x7f)
+			return NULL;
+	return by;
+}
+
 /* Receives and merges everything new for this device's region. 0, or -1 with y->err. */
 static int pull(struct sync *y)
 {
 	struct op *o = xcalloc(1, sizeof(*o));
+	char server_id[KEYS_ID_STRLEN + 1];
 	int r = -1;
+
+	keys_id(y->r.server_pk, server_id);
 
 	for (;;) {
 		struct net_response rs = { 0, BUF_INIT(1), "", "" };
@@ -282,6 +303,10 @@ static int pull(struct sync *y)
 				   m == MERGE_EQUIVOCATION) {
 				failed = 1;
 			} else {
+				const char *by = op_author(json_array_get(ops, i), o, server_id);
+
+				if (by && store_op_author(y->s, o->device, o->seq, by, y->err, sizeof(y->err)) < 0)
+					failed = 1;
 				store_observe(y->s, o->hlc);
 				y->received += m == MERGE_NEW;
 			}

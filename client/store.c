@@ -16,7 +16,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 
 extern const unsigned char form_partnership_json[];
 extern const size_t form_partnership_json_len;
@@ -25,11 +25,15 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS forms("
 	" id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL, installed INTEGER NOT NULL,"
-	" PRIMARY KEY(id, version));";
+	" PRIMARY KEY(id, version));"
+	/* Layout 2: the reviewer a server's op names (the pull's "by"), for the history. */
+	"CREATE TABLE IF NOT EXISTS op_authors(did INTEGER NOT NULL, seq INTEGER NOT NULL, user TEXT NOT NULL,"
+	" PRIMARY KEY(did, seq)) WITHOUT ROWID;";
 
 enum {
 	S_GET_META, S_SET_META, S_FORM_GET, S_FORM_LATEST, S_FORM_PUT, S_FIND, S_RECORD_NEW, S_FIELD_GET,
-	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_DEVICE_NEW, S_COUNT
+	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_DEVICE_NEW, S_AUTHOR,
+	S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -55,6 +59,7 @@ static const char *const sql[S_COUNT] = {
 	[S_DROP_FIELDS] = "DELETE FROM fields WHERE rid = ?1",
 	[S_DROP_RECORD] = "DELETE FROM records WHERE rid = ?1 AND draft",
 	[S_ANSWERS] = "SELECT f.field, f.value FROM records r JOIN fields f ON f.rid = r.rid WHERE r.id = ?1",
+	[S_AUTHOR] = "INSERT OR REPLACE INTO op_authors(did, seq, user) SELECT did, ?2, ?3 FROM devices WHERE id = ?1",
 };
 
 struct store {
@@ -167,9 +172,31 @@ static int check_schema(sqlite3 *db, const char *dir, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (v < 0)
 		return errf(err, errlen, "'%s' is not a Sondeo store", dir);
-	if (v != STORE_SCHEMA)
+	if (v != STORE_SCHEMA && v != 1)
 		return errf(err, errlen, "the store in '%s' has layout %lld; this sondeo reads layout %d", dir, v,
 			    STORE_SCHEMA);
+	return 0;
+}
+
+/* Brings a layout 1 store up to layout 2 in one transaction: layout 2 only adds a table. */
+static int upgrade(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
+	long long v = 0;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (!st || v == STORE_SCHEMA)
+		return st ? 0 : -1;
+	if (db_begin(db, err, errlen) < 0)
+		return -1;
+	if (db_exec(db, schema, err, errlen) < 0 ||
+	    db_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema'", err, errlen) < 0 ||
+	    db_commit(db, err, errlen) < 0) {
+		db_rollback(db);
+		return -1;
+	}
 	return 0;
 }
 
@@ -186,7 +213,7 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 		goto fail;
 	if (create && (merge_schema(s->db, err, errlen) < 0 || db_exec(s->db, schema, err, errlen) < 0))
 		goto fail;
-	if (!create && check_schema(s->db, dir, err, errlen) < 0)
+	if (!create && (check_schema(s->db, dir, err, errlen) < 0 || upgrade(s->db, err, errlen) < 0))
 		goto fail;
 	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0)
 		goto fail;
@@ -777,4 +804,14 @@ json_t *store_answers(struct store *s, const char *record, char *err, size_t err
 		return NULL;
 	}
 	return obj;
+}
+
+int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_AUTHOR];
+
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	db_bind_text(st, 3, user);
+	return db_step_done(st, err, errlen);
 }

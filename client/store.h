@@ -87,4 +87,8 @@ int store_delete(struct store *s, const struct store_record *rec, char *err, siz
 /* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
 
+/* Notes that the op (device, seq), made by a server, names user as its author (a reviewer at headquarters).
+ * Inside a transaction. */
+int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen);
+
 #endif

@@ -205,3 +205,25 @@ double strtod_c(const char *s, size_t len)
 	free(tmp);
 	return d;
 }
+
+uint64_t duration_ms(const char *s, uint64_t max_ms)
+{
+	uint64_t n = 0, unit;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		n = n * 10 + (uint64_t)(s[i] - '0');
+		if (n > max_ms / 60000)
+			return 0;
+	}
+	if (i == 0 || !s[i] || s[i + 1])
+		return 0;
+	switch (s[i]) {
+	case 'm': unit = 60ULL * 1000; break;
+	case 'h': unit = 3600ULL * 1000; break;
+	case 'd': unit = 24ULL * 3600 * 1000; break;
+	default: return 0;
+	}
+	n *= unit;
+	return n > max_ms ? 0 : n;
+}

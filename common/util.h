@@ -35,6 +35,10 @@ void today_str(char *out, size_t n);
  * use '.'. s holds a plain number (digits, signs, 'e', at most one '.'). */
 double strtod_c(const char *s, size_t len);
 
+/* "30m", "12h", "7d" as milliseconds; 0 if s is not a whole number of minutes, hours or days from 1 minute to
+ * max_ms. */
+uint64_t duration_ms(const char *s, uint64_t max_ms);
+
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(char *out, const unsigned char *in, size_t len);
 

@@ -156,11 +156,38 @@ else
 	exit 1
 fi
 
-printf '\nSummary: 3 laptops in 2 regions, %s ops at headquarters, 1 conflict raised and resolved, all converged.\n' \
+step "Headquarters reviews: a reviewer flags one of Chen's records, and Chen sees it at the next sync"
+printf 'demo-review-1\n' >"$work/rita.pw"
+printf '$ sondeod users --data hq add rita --role reviewer --password-file rita.pw\n' >&3
+"$sondeod" users --data "$work/hq" add rita --role reviewer --password-file "$work/rita.pw"
+jar=$work/rita.cookies
+# json_field NAME: the string member NAME of the JSON object on standard input.
+json_field() {
+	sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"
+}
+csrf=$(curl -s -c "$jar" -H 'Content-Type: application/json' \
+	-d '{"user":"rita","password":"demo-review-1"}' "$url/v1/login" | json_field csrf)
+# A new account chooses its own password first, as in the web page.
+curl -s -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	-d '{"old":"demo-review-1","new":"demo-review-2"}' "$url/v1/password" >/dev/null
+flag=$(SONDEO_HOME="$work/chen" "$sondeo" list --json | sed -n 's/.*"id": "\([0-9a-f-]*\)".*/\1/p' | head -n 1)
+printf '$ curl -X POST %s/v1/review -d {"record": "%.8s", "status": "has_issues", ...}\n' "$url" "$flag" >&3
+curl -s -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	-d "{\"record\":\"$flag\",\"status\":\"has_issues\",\"comment\":\"Please confirm the country code\"}" \
+	"$url/v1/review"
+echo
+on chen sync
+on chen list
+printf '$ sondeod export --data hq --format xlsx -o partnerships.xlsx\n' >&3
+"$sondeod" export --data "$work/hq" --format xlsx -o "$work/partnerships.xlsx"
+
+printf '\nSummary: 3 laptops in 2 regions, %s ops at headquarters, 1 conflict raised and resolved, all converged;\n' \
 	"$(curl -s "$url/metrics" | sed -n 's/^sondeod_ops_merged_total //p')"
+printf 'one record reviewed at headquarters and flagged on the laptop that made it.\n'
 if [ "${DEMO_EXIT:-0}" = 1 ]; then
 	printf 'Done: the demo directory %s has been removed.\n' "$work"
 	exit 0
 fi
 printf '\nsondeod keeps serving %s (data in %s); Ctrl-C stops it and removes everything.\n' "$url" "$work"
+printf 'Open %s/ in a browser and log in as rita with the password demo-review-2 to review the data.\n' "$url"
 wait "$server"

@@ -10,7 +10,7 @@
 #define PULL_DEFAULT 1000
 #define PULL_MAX 2000
 
-static void add_op(void *ctx, const struct op *op)
+static void add_op(void *ctx, const struct op *op, const char *by)
 {
 	json_t *list = ctx, *base = json_array(), *value = json_loads(op->value, JSON_DECODE_ANY, NULL);
 	size_t i;
@@ -21,6 +21,9 @@ static void add_op(void *ctx, const struct op *op)
 					      "seq", (json_int_t)op->seq, "hlc", (json_int_t)op->hlc, "record",
 					      op->record, "form", op->form, "version", op->form_version, "field",
 					      op->field, "value", value ? value : json_null(), "base", base));
+	/* Who at this server made it: the server's own ops name their reviewer. */
+	if (by)
+		json_object_set_new(json_array_get(list, json_array_size(list) - 1), "by", json_string(by));
 }
 
 /* A decimal query parameter, or def when absent; -1 when malformed. */

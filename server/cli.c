@@ -9,7 +9,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define MAX_OPTS 8
+#define MAX_OPTS 16
 
 int cli_error(const char *fmt, ...)
 {

@@ -33,13 +33,14 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_forms(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_users(struct cli *cli, int argc, char **argv);
 
 /* Prints "sondeod: <message>" to stderr. Returns EXIT_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "sondeod COMMAND: <message>" and the command's usage to stderr. Returns EXIT_USAGE. */
 int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Parses the command's options (longopts, ending with a zero entry, at most 8) with getopt_long, taking --data
+/* Parses the command's options (longopts, ending with a zero entry, at most 16) with getopt_long, taking --data
  * DIR for every command. Returns the option's val, -1 at the end, or, after a bad option (usage to stderr),
  * '?': the caller then returns EXIT_USAGE. At the end (-1) a missing --data has been reported as '?' too. */
 int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *longopts);

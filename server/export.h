@@ -76,4 +76,12 @@ int export_add(struct export *x, const struct export_record *r, char *err, size_
  * -1 with a message in err (e.g. disk full, or an earlier export_add failed; the file is then removed). */
 int export_close(struct export *x, int ok, char *err, size_t errlen);
 
+/* export-store.c: writes the records of the selection f (resolved) of the server's store s to path, as
+ * export_open does, oldest first, streaming: *count gets the number of records. On failure the file is removed
+ * and err says why. */
+struct sstore;
+struct sstore_filter;
+int export_selection(struct sstore *s, const struct sstore_filter *f, const char *path, enum export_format fmt,
+		     const struct export_opts *o, uint64_t *count, char *err, size_t errlen);
+
 #endif

@@ -47,6 +47,20 @@ static const struct cmd commands[] = {
 	  "                     asked twice on the terminal (not shown), or read as one line from standard\n"
 	  "                     input when that is not a terminal. A password has 10 to 256 bytes.\n"
 	  "Each change is written to the audit log as done by \"(command line)\".\n" },
+	{ "export", cmd_export, "export the merged records as CSV, XLSX, JSON or GeoJSON",
+	  "export --data DIR --format csv|xlsx|json|geojson [-o FILE] [FILTERS...]",
+	  "  --format F          csv, xlsx, json or geojson\n"
+	  "  -o, --output FILE   write FILE (complete or not at all); default: standard output\n"
+	  "  --form ID           the form (default: the one with the most records)\n"
+	  "  --region R          records of region R\n"
+	  "  --review S          pending, approved, has_issues or rejected\n"
+	  "  --from DAY, --to DAY  records created from / up to this day (YYYY-MM-DD, UTC)\n"
+	  "  --search TEXT       full-text search over the text answers\n"
+	  "  --where Q=CHOICE    records whose select question Q has CHOICE (repeatable)\n"
+	  "  --conflicts         only records with a field in conflict\n"
+	  "  --deleted           include deleted records\n"
+	  "  --choice-columns    also one 0/1 column per choice of each select_multiple (CSV, XLSX)\n"
+	  "  --lang L            labels in the XLSX headers: en, fr or es\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"

@@ -144,3 +144,11 @@ int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore 
 	http_reply_error(rs, 400, "bad_filter", "%s", c.err);
 	return -1;
 }
+
+void srv_store_error(struct http_response *rs, const char *err)
+{
+	if (!strncmp(err, "filter ", 7))
+		http_reply_error(rs, 400, "bad_filter", "%s", err);
+	else
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+}

@@ -41,6 +41,11 @@ json_t *srv_json_body(struct http_request *rq, struct http_response *rs);
 /* Reads the selection filters of docs/review-api.md from the query (other parameters are left alone) and
  * resolves them against the published forms: 0, or -1 with 400 bad_filter (or 503) set in rs. */
 int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_filter *f);
+/* The canonical value of a review op ({"comment", "status"}) in *value (caller frees), after checking the
+ * status, the comment's length and characters, and that has_issues and rejected say why. -1 with err. */
+int srv_review_value(const char *status, const char *comment, char **value, char *err, size_t errlen);
+/* Answers a store error: 400 bad_filter when err is about a filter (a search SQLite cannot parse), else 503. */
+void srv_store_error(struct http_response *rs, const char *err);
 
 void api_health(struct http_request *rq, struct http_response *rs);
 void api_metrics(struct http_request *rq, struct http_response *rs);
@@ -59,6 +64,20 @@ void api_users_add(struct http_request *rq, struct http_response *rs);
 void api_users_disable(struct http_request *rq, struct http_response *rs);
 void api_users_enable(struct http_request *rq, struct http_response *rs);
 void api_audit(struct http_request *rq, struct http_response *rs);
+/* The review endpoints (docs/review-api.md). */
+void api_catalog(struct http_request *rq, struct http_response *rs);
+void api_dashboard(struct http_request *rq, struct http_response *rs);
+void api_records(struct http_request *rq, struct http_response *rs);
+void api_record(struct http_request *rq, struct http_response *rs);
+void api_review(struct http_request *rq, struct http_response *rs);
+void api_resolve(struct http_request *rq, struct http_response *rs);
+void api_bulk_review(struct http_request *rq, struct http_response *rs);
+void api_duplicates(struct http_request *rq, struct http_response *rs);
+void api_duplicates_decide(struct http_request *rq, struct http_response *rs);
+void api_devices(struct http_request *rq, struct http_response *rs);
+void api_devices_revoke(struct http_request *rq, struct http_response *rs);
+void api_codes(struct http_request *rq, struct http_response *rs);
+void api_export(struct http_request *rq, struct http_response *rs);
 /* GET / and the review page's files (api-static.c). */
 void api_static(struct http_request *rq, struct http_response *rs);
 

@@ -189,6 +189,11 @@ static struct form *load_form(struct sstore *s, const char *id, const char *vers
 	return f;
 }
 
+struct form *sstore_form_get(struct sstore *s, const char *id, const char *version, char *err, size_t errlen)
+{
+	return load_form(s, id, version, err, errlen);
+}
+
 /* --- The review summary and search index of a record ------------------------------------------------- */
 
 /* Recomputes the summary row of record rid from its fields: its review state, its partner-name key and

@@ -135,9 +135,9 @@ static const char *const sql[S_COUNT] = {
 	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region) SELECT rid, ?2 FROM records WHERE id = ?1",
 	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
 		   " (SELECT json_group_array(json_array(bd.id, b.seq)) FROM op_base b JOIN devices bd ON bd.did = b.did"
-		   "  WHERE b.op = o.id)"
+		   "  WHERE b.op = o.id), oa.user"
 		   " FROM ops o JOIN record_regions rr ON rr.rid = o.rid JOIN records r ON r.rid = o.rid"
-		   " JOIN devices d ON d.did = o.did"
+		   " JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
 		   " WHERE o.id > ?1 AND rr.region = ?2 AND d.id != ?3 ORDER BY o.id LIMIT ?4",
 	[S_MAX_OP] = "SELECT coalesce(max(id), 0) FROM ops",
 	[S_EQUIVOCATED] = "UPDATE enrolled_devices SET equivocations = equivocations + 1 WHERE id = ?1",
@@ -1066,7 +1066,7 @@ done:
 }
 
 int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
-		void (*fn)(void *ctx, const struct op *op), void *ctx, uint64_t *next, int *more, char *err,
+		void (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
 		size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_PULL];
@@ -1102,7 +1102,7 @@ int sstore_pull(struct sstore *s, const char *region, const char *skip_device, u
 			op.nbase++;
 		}
 		json_decref(base);
-		fn(ctx, &op);
+		fn(ctx, &op, sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10));
 		rows++;
 	}
 	sqlite3_reset(st);

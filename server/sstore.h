@@ -103,10 +103,10 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 					struct sstore_ingest *out, char *err, size_t errlen);
 
 /* Calls fn for each op of the records of region held after position after (a cursor: positions grow as ops
- * arrive), oldest first, at most limit, leaving out skip_device's own ops. The op's strings live only during
- * the call. *next gets the cursor to ask from next time and *more whether there may be more now. */
+ * arrive), oldest first, at most limit, leaving out skip_device's own ops; by names the reviewer of an op this
+ * server made (NULL for a device's). The op's strings live only during the call. *next gets the cursor to ask from next time and *more whether there may be more now. */
 int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
-		void (*fn)(void *ctx, const struct op *op), void *ctx, uint64_t *next, int *more, char *err,
+		void (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
 		size_t errlen);
 
 /* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
@@ -180,6 +180,8 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 int sstore_duplicates_dismiss(struct sstore *s, const char *const *records, size_t n, char *err, size_t errlen);
 /* The regions that hold records or devices, as a JSON array of strings (new reference). */
 json_t *sstore_regions(struct sstore *s, char *err, size_t errlen);
+/* The published form id at version (NULL: its newest). Caller frees with form_free(); NULL with err. */
+struct form *sstore_form_get(struct sstore *s, const char *id, const char *version, char *err, size_t errlen);
 /* Calls fn for every published version of every form, oldest first. */
 int sstore_form_versions(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
 						      const char *json), void *ctx, char *err, size_t errlen);

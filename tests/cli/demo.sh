@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh - make demo's story runs to the end with the test build: offline work, enrolment, sync in two regions,
-# a conflict raised, shown, resolved, and every replica converged.
+# a conflict raised, shown, resolved, every replica converged, and a review at headquarters reaching the laptop.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -14,7 +14,10 @@ check_out_has "sondeod_conflicts_open 1"
 check_out_has "2 values replaced by one"
 check_out_has "sondeod_conflicts_open 0"
 check_out_has "converged: every replica holds the same value and the same history"
-check_out_has "1 conflict raised and resolved, all converged."
+check_out_has "1 conflict raised and resolved, all converged;"
+check_out_has "has issues: Please confirm the country code"
+check_err_has "exported 8 records of partnership to"
+check_out_has "one record reviewed at headquarters and flagged on the laptop that made it."
 check_out_lacks "NOT converged"
 
 done_testing

@@ -1,0 +1,107 @@
+/* api-bulk-review.c - POST /v1/bulk-review {filter, status, comment}: one review for every record a selection
+ * holds, thousands at once, in one transaction (docs/review-api.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv.h"
+#include "banned.h"
+
+#define BULK_MAX 100000
+
+struct ids {
+	char (*id)[UUID_STRLEN + 1];
+	size_t n;
+	int over;
+};
+
+static int take_id(void *ctx, const struct sstore_record *r)
+{
+	struct ids *c = ctx;
+
+	if (c->n == BULK_MAX) {
+		c->over = 1;
+		return 1;
+	}
+	memcpy(c->id[c->n++], r->id, sizeof(c->id[0]));
+	return 0;
+}
+
+void api_bulk_review(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_page p = { SORT_CREATED, "", 0, 0, 0 };
+	struct ids ids = { NULL, 0, 0 };
+	struct sstore_change *changes = NULL;
+	struct sstore_session sess;
+	struct sstore_filter f;
+	const char *status, *comment, *key;
+	char err[512], detail[1024], *value = NULL;
+	json_t *body, *filter, *v;
+	size_t i;
+	int r;
+
+	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+		return;
+	filter = json_object_get(body, "filter");
+	status = json_string_value(json_object_get(body, "status"));
+	comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
+	if (!json_is_object(filter) || !status || !comment) {
+		http_reply_error(rs, 400, "bad_request", "give filter as an object, status as a string, comment as a"
+				 " string");
+		goto out;
+	}
+	if (srv_review_value(status, comment, &value, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	json_object_foreach(filter, key, v) {
+		if (!json_is_string(v)) {
+			http_reply_error(rs, 400, "bad_filter", "filter '%.64s': the value must be a string", key);
+			goto out;
+		}
+		if ((r = sstore_filter_set(&f, key, json_string_value(v), err, sizeof(err))) != 0) {
+			if (r > 0)
+				snprintf(err, sizeof(err), "filter '%.64s' is not a filter", key);
+			http_reply_error(rs, 400, "bad_filter", "%s", err);
+			goto out;
+		}
+	}
+	if (sstore_filter_resolve(s, &f, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_filter", "%s", err);
+		goto out;
+	}
+	if (!(ids.id = malloc(BULK_MAX * sizeof(ids.id[0])))) {
+		http_reply_error(rs, 503, "unavailable", "out of memory");
+		goto out;
+	}
+	if (sstore_select(s, &f, &p, take_id, &ids, NULL, err, sizeof(err)) < 0) {
+		srv_store_error(rs, err);
+		goto out;
+	}
+	if (ids.over) {
+		http_reply_error(rs, 400, "too_many", "the selection holds more than %d records: narrow it", BULK_MAX);
+		goto out;
+	}
+	if (ids.n && !(changes = calloc(ids.n, sizeof(*changes)))) {
+		http_reply_error(rs, 503, "unavailable", "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ids.n; i++) {
+		changes[i].record = ids.id[i];
+		changes[i].field = "_review";
+		changes[i].value = value;
+	}
+	if (sstore_change(s, sess.user, changes, ids.n, err, sizeof(err)) < 0) {
+		srv_store_error(rs, err);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%zu records of %s: %.900s", ids.n, f.form, value);
+	sstore_audit(s, sess.user, rq->ip, "bulk_review", f.form, detail, NULL, 0);
+	http_reply_json(rs, 200, json_pack("{s:I}", "count", (json_int_t)ids.n));
+out:
+	free(changes);
+	free(ids.id);
+	free(value);
+	json_decref(body);
+}

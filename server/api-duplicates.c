@@ -1,0 +1,110 @@
+/* api-duplicates.c - GET /v1/duplicates?form=F lists possible duplicates; POST /v1/duplicates settles a group:
+ * dismiss (the records are distinct) or confirm (every record but the one kept is rejected as its duplicate)
+ * (docs/review-api.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv.h"
+#include "banned.h"
+
+#define GROUP_MAX 1000
+
+void api_duplicates(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	struct sstore_filter f;
+	char err[512];
+	json_t *out;
+
+	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 0, &sess, NULL) < 0 || srv_filter(rq, rs, s, &f) < 0)
+		return;
+	if (!(out = sstore_duplicates(s, f.form, err, sizeof(err)))) {
+		srv_store_error(rs, err);
+		return;
+	}
+	json_object_set_new(out, "form", json_string(f.form));
+	http_reply_json(rs, 200, out);
+}
+
+void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	char err[512], detail[512], keep_full[UUID_STRLEN + 1], comment[64], *value = NULL;
+	char (*full)[UUID_STRLEN + 1] = NULL;
+	const char **ids = NULL, *decision, *keep;
+	struct sstore_change *changes = NULL;
+	struct sstore_session sess;
+	json_t *body, *records;
+	size_t i, n, nchanges = 0;
+	int found, kept = 0;
+
+	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+		return;
+	records = json_object_get(body, "records");
+	decision = json_string_value(json_object_get(body, "decision"));
+	keep = json_string_value(json_object_get(body, "keep"));
+	n = json_array_size(records);
+	if (n < 2 || n > GROUP_MAX || !decision || (strcmp(decision, "dismiss") && strcmp(decision, "confirm")) ||
+	    (!strcmp(decision, "confirm") && !keep)) {
+		http_reply_error(rs, 400, "bad_request", "give records (2 to %d ids), decision dismiss or confirm, and"
+				 " keep (an id) with confirm", GROUP_MAX);
+		goto out;
+	}
+	full = calloc(n, sizeof(*full));
+	ids = calloc(n, sizeof(*ids));
+	changes = calloc(n, sizeof(*changes));
+	if (!full || !ids || !changes) {
+		http_reply_error(rs, 503, "unavailable", "out of memory");
+		goto out;
+	}
+	keep_full[0] = '\0';
+	if (keep && (found = sstore_record_find(s, keep, keep_full, NULL, NULL, 0, err, sizeof(err))) <= 0) {
+		http_reply_error(rs, found < 0 ? 503 : 404, found < 0 ? "unavailable" : "no_record", "keep: %s", err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *id = json_string_value(json_array_get(records, i));
+
+		if (!id || (found = sstore_record_find(s, id, full[i], NULL, NULL, 0, err, sizeof(err))) <= 0) {
+			http_reply_error(rs, id && found < 0 ? 503 : 404, id && found < 0 ? "unavailable" : "no_record",
+					 "records[%zu]: %s", i, id ? err : "not a string");
+			goto out;
+		}
+		ids[i] = full[i];
+		kept |= !strcmp(full[i], keep_full);
+	}
+	if (keep && !kept) {
+		http_reply_error(rs, 400, "bad_request", "keep must be one of the records");
+		goto out;
+	}
+	if (keep) {
+		snprintf(comment, sizeof(comment), "duplicate of %s", keep_full);
+		if (srv_review_value("rejected", comment, &value, err, sizeof(err)) < 0) {
+			http_reply_error(rs, 503, "unavailable", "%s", err);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			if (!strcmp(full[i], keep_full))
+				continue;
+			changes[nchanges].record = full[i];
+			changes[nchanges].field = "_review";
+			changes[nchanges++].value = value;
+		}
+	}
+	/* The group is settled either way: it is not listed again unless a new record joins it. */
+	if (sstore_change(s, sess.user, changes, nchanges, err, sizeof(err)) < 0 ||
+	    sstore_duplicates_dismiss(s, ids, n, err, sizeof(err)) < 0) {
+		srv_store_error(rs, err);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%s %zu records%s%s", decision, n, keep ? ", kept " : "", keep ? keep_full : "");
+	sstore_audit(s, sess.user, rq->ip, "duplicates", full[0], detail, NULL, 0);
+	http_reply_json(rs, 200, json_pack("{s:I}", "count", (json_int_t)(keep ? nchanges : n)));
+out:
+	free(value);
+	free(full);
+	free(ids);
+	free(changes);
+	json_decref(body);
+}

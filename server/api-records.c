@@ -1,0 +1,136 @@
+/* api-records.c - GET /v1/records?FILTERS&sort&dir&page&per_page&columns: one page of the records table
+ * (docs/review-api.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "srv.h"
+#include "util.h"
+#include "banned.h"
+
+#define PER_PAGE 50
+#define PER_PAGE_MAX 200
+#define MAX_COLUMNS 64
+
+struct page_ctx {
+	json_t *list;
+	const char *const *columns;
+	size_t ncolumns;
+};
+
+static int add_record(void *ctx, const struct sstore_record *r)
+{
+	struct page_ctx *c = ctx;
+	json_t *answers = json_object();
+	size_t i;
+
+	for (i = 0; i < c->ncolumns; i++) {
+		json_t *v = json_object_get(r->answers, c->columns[i]);
+
+		if (v)
+			json_object_set(answers, c->columns[i], v);
+	}
+	json_array_append_new(c->list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:i, s:b, s:o}", "id", r->id,
+						 "region", r->region, "version", r->version, "created",
+						 (json_int_t)r->created_ms, "updated", (json_int_t)r->updated_ms, "review",
+						 r->review, "conflicts", r->conflicts, "deleted", r->deleted, "answers",
+						 answers));
+	return 0;
+}
+
+/* A whole number from 1 to max, or def when absent; 0 when malformed. */
+static long number(const char *v, long def, long max)
+{
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtol(v, &end, 10);
+	return *end || n < 1 || n > max ? 0 : n;
+}
+
+void api_records(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	const char *sort = http_query(rq, "sort"), *dir = http_query(rq, "dir"), *cols = http_query(rq, "columns");
+	const char *columns[MAX_COLUMNS];
+	struct sstore_page p = { SORT_UPDATED, "", 1, 0, PER_PAGE };
+	struct page_ctx c = { NULL, columns, 0 };
+	struct sstore_session sess;
+	struct sstore_filter f;
+	struct form *form = NULL;
+	char err[512], *colbuf = NULL, *tok, *save = NULL;
+	long page, per;
+	uint64_t total = 0;
+	json_t *names;
+	size_t i;
+
+	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 0, &sess, NULL) < 0 || srv_filter(rq, rs, s, &f) < 0)
+		return;
+	page = number(http_query(rq, "page"), 1, 1000000000L);
+	per = number(http_query(rq, "per_page"), PER_PAGE, PER_PAGE_MAX);
+	if (!page || !per) {
+		http_reply_error(rs, 400, "bad_request", "page is a whole number from 1, per_page from 1 to %d",
+				 PER_PAGE_MAX);
+		return;
+	}
+	if (dir && strcmp(dir, "asc") && strcmp(dir, "desc")) {
+		http_reply_error(rs, 400, "bad_request", "dir is asc or desc");
+		return;
+	}
+	if (!(form = sstore_form_get(s, f.form, NULL, err, sizeof(err)))) {
+		srv_store_error(rs, err);
+		return;
+	}
+	if (!sort || !*sort || !strcmp(sort, "updated")) {
+		p.sort = SORT_UPDATED;
+	} else if (!strcmp(sort, "created")) {
+		p.sort = SORT_CREATED;
+	} else if (!strcmp(sort, "region")) {
+		p.sort = SORT_REGION;
+	} else if (!strcmp(sort, "review")) {
+		p.sort = SORT_REVIEW;
+	} else if (form_find(form, sort) && strlen(sort) < sizeof(p.question)) {
+		p.sort = SORT_QUESTION;
+		strlcpy_s(p.question, sort, sizeof(p.question));
+	} else {
+		http_reply_error(rs, 400, "bad_request", "sort '%.64s' is not updated, created, region, review or a"
+				 " question of form '%s'", sort, f.form);
+		goto out;
+	}
+	/* Newest first unless asked otherwise, for dates; A to Z for the rest. */
+	p.desc = dir ? !strcmp(dir, "desc") : p.sort == SORT_UPDATED || p.sort == SORT_CREATED;
+	p.offset = (uint64_t)(page - 1) * (uint64_t)per;
+	p.limit = (unsigned)per;
+	if (cols && *cols) {
+		colbuf = strdup(cols);
+		for (tok = colbuf ? strtok_r(colbuf, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+			if (!form_find(form, tok) || c.ncolumns == MAX_COLUMNS) {
+				http_reply_error(rs, 400, "bad_request", "columns: '%.64s' is not a question of form '%s'",
+						 tok, f.form);
+				goto out;
+			}
+			columns[c.ncolumns++] = tok;
+		}
+	} else {
+		for (i = 0; i < form_count(form) && c.ncolumns < 4; i++)
+			if (form_question(form, i)->type != FT_NOTE)
+				columns[c.ncolumns++] = form_question(form, i)->name;
+	}
+	c.list = json_array();
+	if (sstore_select(s, &f, &p, add_record, &c, &total, err, sizeof(err)) < 0) {
+		json_decref(c.list);
+		srv_store_error(rs, err);
+		goto out;
+	}
+	names = json_array();
+	for (i = 0; i < c.ncolumns; i++)
+		json_array_append_new(names, json_string(columns[i]));
+	http_reply_json(rs, 200, json_pack("{s:s, s:I, s:i, s:i, s:o, s:o}", "form", f.form, "total",
+					   (json_int_t)total, "page", (int)page, "per_page", (int)per, "columns", names,
+					   "records", c.list));
+out:
+	free(colbuf);
+	form_free(form);
+}

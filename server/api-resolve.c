@@ -1,0 +1,114 @@
+/* api-resolve.c - POST /v1/resolve {record, field, value}: headquarters sets an answer, settling a conflict (the
+ * op's base is every head of the field) or correcting it; checked against the record's form version like any
+ * answer, signed by the server's key, naming the reviewer (docs/review-api.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "form.h"
+#include "jsonc.h"
+#include "srv.h"
+#include "banned.h"
+
+/* The field as GET /v1/record shows it, or null. */
+static json_t *field_of(struct sstore *s, const char *record, const char *field)
+{
+	unsigned status;
+	char err[512];
+	json_t *rec = sstore_record_json(s, record, &status, err, sizeof(err)), *fields, *out = NULL;
+	size_t i;
+
+	fields = json_object_get(rec, "fields");
+	for (i = 0; i < json_array_size(fields); i++)
+		if (!strcmp(json_string_value(json_object_get(json_array_get(fields, i), "name")), field))
+			out = json_incref(json_array_get(fields, i));
+	json_decref(rec);
+	return out ? out : json_null();
+}
+
+void api_resolve(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	char err[512], msg[512], full[UUID_STRLEN + 1], form_id[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1];
+	const struct form_question *q;
+	struct sstore_session sess;
+	struct sstore_change c;
+	struct form *form = NULL;
+	json_t *body, *value, *coerced = NULL, *answers = NULL;
+	const char *id, *field;
+	char *canon = NULL;
+	unsigned status;
+	int found;
+
+	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+		return;
+	id = json_string_value(json_object_get(body, "record"));
+	field = json_string_value(json_object_get(body, "field"));
+	value = json_object_get(body, "value");
+	if (!id || !field || !value) {
+		http_reply_error(rs, 400, "bad_request", "give record and field as strings, and value (null clears)");
+		goto out;
+	}
+	if ((found = sstore_record_find(s, id, full, form_id, version, sizeof(form_id), err, sizeof(err))) <= 0) {
+		if (found < 0)
+			srv_store_error(rs, err);
+		else
+			http_reply_error(rs, 404, "no_record", "%s", err);
+		goto out;
+	}
+	if (!(form = sstore_form_get(s, form_id, version, err, sizeof(err)))) {
+		srv_store_error(rs, err);
+		goto out;
+	}
+	if (!(q = form_find(form, field)) || q->type == FT_NOTE) {
+		http_reply_error(rs, 400, "bad_request", "form '%s' version '%s' has no question '%.64s' to answer",
+				 form_id, version, field);
+		goto out;
+	}
+	if (!json_is_null(value) && form_coerce_answer(form, q, value, &coerced, msg, sizeof(msg)) < 0) {
+		http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
+		goto out;
+	}
+	/* The same rules as on a device: required and constraint, given the record's other answers. */
+	{
+		json_t *rec = sstore_record_json(s, full, &status, err, sizeof(err)), *fields = json_object_get(rec, "fields");
+		size_t i;
+
+		answers = json_object();
+		for (i = 0; i < json_array_size(fields); i++) {
+			json_t *fl = json_array_get(fields, i);
+			const char *name = json_string_value(json_object_get(fl, "name"));
+
+			if (name[0] != '_' && !json_is_null(json_object_get(fl, "value")))
+				json_object_set(answers, name, json_object_get(fl, "value"));
+		}
+		json_decref(rec);
+	}
+	if (coerced)
+		json_object_set(answers, field, coerced);
+	else
+		json_object_del(answers, field);
+	if (form_check_answer(form, q, coerced, answers, "en", msg, sizeof(msg)) < 0) {
+		http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
+		goto out;
+	}
+	if (!(canon = coerced ? jsonc_dumps(coerced) : strdup("null"))) {
+		http_reply_error(rs, 503, "unavailable", "out of memory");
+		goto out;
+	}
+	c.record = full;
+	c.field = field;
+	c.value = canon;
+	if (sstore_change(s, sess.user, &c, 1, err, sizeof(err)) < 0) {
+		srv_store_error(rs, err);
+		goto out;
+	}
+	snprintf(msg, sizeof(msg), "%s = %.400s", field, canon);
+	sstore_audit(s, sess.user, rq->ip, "resolve", full, msg, NULL, 0);
+	http_reply_json(rs, 200, field_of(s, full, field));
+out:
+	free(canon);
+	json_decref(coerced);
+	json_decref(answers);
+	json_decref(body);
+	form_free(form);
+}

@@ -1,0 +1,77 @@
+/* api-review.c - POST /v1/review {record, status, comment}: a reviewer's decision on one record, written as an
+ * op on _review signed by the server's key and naming the reviewer (docs/review-api.md). */
+#include <string.h>
+
+#include "jsonc.h"
+#include "srv.h"
+#include "util.h"
+#include "banned.h"
+
+int srv_review_value(const char *status, const char *comment, char **value, char *err, size_t errlen)
+{
+	static const char *const states[] = { "pending", "approved", "has_issues", "rejected" };
+	json_t *v;
+	size_t i;
+
+	*value = NULL;
+	for (i = 0; i < sizeof(states) / sizeof(states[0]) && strcmp(status, states[i]); i++)
+		;
+	if (i == sizeof(states) / sizeof(states[0]))
+		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
+	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
+		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);
+	for (i = 0; comment[i]; i++)
+		if (((unsigned char)comment[i] < 0x20 && comment[i] != '\n' && comment[i] != '\t') || comment[i] == 0x7f)
+			return errf(err, errlen, "the comment holds a control character");
+	if ((!strcmp(status, "has_issues") || !strcmp(status, "rejected")) && !*comment)
+		return errf(err, errlen, "say what is wrong: a comment is needed with %s", status);
+	v = json_pack("{s:s, s:s}", "status", status, "comment", comment);
+	*value = v ? jsonc_dumps(v) : NULL;
+	json_decref(v);
+	return *value ? 0 : errf(err, errlen, "out of memory");
+}
+
+void api_review(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_session sess;
+	struct sstore_change c;
+	char err[512], full[UUID_STRLEN + 1], *value = NULL;
+	const char *id, *status, *comment;
+	json_t *body;
+	int found;
+
+	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+		return;
+	id = json_string_value(json_object_get(body, "record"));
+	status = json_string_value(json_object_get(body, "status"));
+	comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
+	if (!id || !status || !comment) {
+		http_reply_error(rs, 400, "bad_request", "give record and status as strings, and comment as a string");
+		goto out;
+	}
+	if (srv_review_value(status, comment, &value, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
+		goto out;
+	}
+	if ((found = sstore_record_find(s, id, full, NULL, NULL, 0, err, sizeof(err))) <= 0) {
+		if (found < 0)
+			srv_store_error(rs, err);
+		else
+			http_reply_error(rs, 404, "no_record", "%s", err);
+		goto out;
+	}
+	c.record = full;
+	c.field = "_review";
+	c.value = value;
+	if (sstore_change(s, sess.user, &c, 1, err, sizeof(err)) < 0) {
+		srv_store_error(rs, err);
+		goto out;
+	}
+	sstore_audit(s, sess.user, rq->ip, "review", full, value, NULL, 0);
+	http_reply_json(rs, 200, json_pack("{s:s, s:s, s:s, s:s, s:I}", "record", full, "status", status, "comment",
+					   comment, "by", sess.user, "at", (json_int_t)now_ms()));
+out:
+	free(value);
+	json_decref(body);
+}

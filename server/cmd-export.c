@@ -1,0 +1,144 @@
+/* cmd-export.c - sondeod export: the merged records as CSV, XLSX, JSON or GeoJSON, with the review page's
+ * filters, streamed. The file appears only once complete (written beside it, then renamed). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "export.h"
+#include "util.h"
+#include "banned.h"
+
+/* Copies the file at path to standard output. */
+static int copy_out(const char *path)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n) {
+			r = -1;
+			break;
+		}
+	if (n < 0)
+		r = -1;
+	close(fd);
+	return r;
+}
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
+		{ "form", required_argument, NULL, 'f' }, { "region", required_argument, NULL, 'r' },
+		{ "review", required_argument, NULL, 'R' }, { "from", required_argument, NULL, 'a' },
+		{ "to", required_argument, NULL, 'b' }, { "search", required_argument, NULL, 'q' },
+		{ "where", required_argument, NULL, 'w' }, { "conflicts", no_argument, NULL, 'c' },
+		{ "deleted", no_argument, NULL, 'd' }, { "choice-columns", no_argument, NULL, 'C' },
+		{ "lang", required_argument, NULL, 'l' }, { 0, 0, 0, 0 }
+	};
+	struct export_opts o = { 0, "en" };
+	struct sstore_filter f;
+	struct sstore *s = NULL;
+	const char *out = NULL, *format = NULL;
+	char err[512], tmp[4096], key[80], rnd[17];
+	unsigned char raw[8];
+	uint64_t count = 0;
+	int c, fmt, r = EXIT_FAIL;
+
+	memset(&f, 0, sizeof(f));
+	/* -o is what sondeo export takes too; the admin commands otherwise have long options only. */
+	for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
+		if (!strcmp(argv[c], "-o"))
+			argv[c] = (char *)"--output";
+	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
+		const char *k = NULL, *v = optarg;
+
+		switch (c) {
+		case 'F': format = optarg; continue;
+		case 'o': out = optarg; continue;
+		case 'C': o.choice_columns = 1; continue;
+		case 'l': o.lang = optarg; continue;
+		case 'f': k = "form"; break;
+		case 'r': k = "region"; break;
+		case 'R': k = "review"; break;
+		case 'a': k = "from"; break;
+		case 'b': k = "to"; break;
+		case 'q': k = "q"; break;
+		case 'c': k = "conflicts"; v = "1"; break;
+		case 'd': k = "deleted"; v = "1"; break;
+		case 'w': {
+			const char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || (size_t)(eq - optarg) > MERGE_MAX_NAME)
+				return cli_usage_error(cli, "--where takes QUESTION=CHOICE, not '%s'", optarg);
+			snprintf(key, sizeof(key), "f.%.*s", (int)(eq - optarg), optarg);
+			k = key;
+			v = eq + 1;
+			break;
+		}
+		default: return EXIT_USAGE;
+		}
+		if (sstore_filter_set(&f, k, v, err, sizeof(err)) != 0)
+			return cli_usage_error(cli, "%s", err);
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (!format || (fmt = export_format_parse(format)) < 0)
+		return cli_usage_error(cli, "--format is csv, xlsx, json or geojson");
+	if (fmt == EXPORT_XLSX && (!out || !strcmp(out, "-")) && isatty(STDOUT_FILENO))
+		return cli_usage_error(cli, "an XLSX file is not for a terminal: give -o FILE.xlsx");
+	if (!(s = cli_open(cli)))
+		return EXIT_FAIL;
+	if (sstore_filter_resolve(s, &f, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	/* Written beside the destination and renamed, or into the temporary directory for standard output. */
+	randombytes_buf(raw, sizeof(raw));
+	hex_encode(rnd, raw, sizeof(raw));
+	if (out && strcmp(out, "-"))
+		c = snprintf(tmp, sizeof(tmp), "%s.tmp-%s", out, rnd);
+	else
+		c = snprintf(tmp, sizeof(tmp), "%s/sondeod-export-%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+			     rnd);
+	if (c < 0 || (size_t)c >= sizeof(tmp)) {
+		cli_error("the output path is too long");
+		goto done;
+	}
+	if (export_selection(s, &f, tmp, (enum export_format)fmt, &o, &count, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	if (out && strcmp(out, "-")) {
+		if (rename(tmp, out) < 0) {
+			cli_error("cannot write '%s': %s", out, strerror(errno));
+			unlink(tmp);
+			goto done;
+		}
+		fprintf(stderr, "exported %llu record%s of %s to %s\n", (unsigned long long)count, count == 1 ? "" : "s",
+			f.form, out);
+	} else {
+		int copied = copy_out(tmp);
+
+		unlink(tmp);
+		if (copied < 0 || fflush(stdout) != 0) {
+			cli_error("cannot write the export to standard output: %s", strerror(errno));
+			goto done;
+		}
+	}
+	snprintf(err, sizeof(err), "%s, %llu records", format, (unsigned long long)count);
+	sstore_audit(s, SSTORE_CLI_USER, "", "export", f.form, err, NULL, 0);
+	r = EXIT_OK;
+done:
+	sstore_close(s);
+	return r;
+}

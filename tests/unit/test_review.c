@@ -1,0 +1,401 @@
+/* test_review.c - what the review page reads from the server's store and the ops the server makes itself:
+ * selections and their filters, the dashboard, a record with verified history, possible duplicates, and
+ * reviews and resolutions signed by the server's key, naming the reviewer, in change sets of bounded size. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "changeset.h"
+#include "sstore.h"
+#include "test.h"
+#include "util.h"
+
+static char dir[256];
+static struct sstore *s;
+static struct keys *ka, *kb;
+static struct sstore_device da, db_;
+
+static int accept_mac(void *ctx, const unsigned char key[32])
+{
+	(void)ctx;
+	(void)key;
+	return 0;
+}
+
+static struct keys *make_keys(const char *name)
+{
+	char sk[512], pk[512], err[256];
+
+	snprintf(sk, sizeof(sk), "%s/%s.key", dir, name);
+	snprintf(pk, sizeof(pk), "%s/%s.pub", dir, name);
+	if (keys_generate(sk, pk, err, sizeof(err)) < 0)
+		return NULL;
+	return keys_load(sk, err, sizeof(err));
+}
+
+static int enrol(struct keys *k, const char *name, const char *region, struct sstore_device *d)
+{
+	char shown[32], code[AUTH_CODE_LEN + 1], id[AUTH_CODE_ID_LEN + 1], err[256];
+
+	if (sstore_code_new(s, region, 1, 0, shown, sizeof(shown), err, sizeof(err)) < 0 ||
+	    auth_code_normalize(shown, code, err, sizeof(err)) < 0 || auth_code_id(code, id) < 0)
+		return -1;
+	return sstore_enrol(s, id, accept_mac, NULL, keys_public(k), name, d, err, sizeof(err));
+}
+
+/* Device k's op seq setting field of record to value (canonical JSON), made on day (days after 2026-10-01). */
+static void mkop(struct op *op, const struct keys *k, uint64_t seq, const char *record, const char *field,
+		 const char *value, unsigned day)
+{
+	memset(op, 0, sizeof(*op));
+	keys_id(keys_public(k), op->device);
+	op->seq = seq;
+	op->hlc = ((uint64_t)(1790812800000ULL + day * 86400000ULL) << 16) + seq;
+	strlcpy_s(op->record, record, sizeof(op->record));
+	op->form = "partnership";
+	op->form_version = "1";
+	op->field = field;
+	op->value = value;
+}
+
+/* Signs ops with k, reads them back as the server does, and takes them in as device d. */
+static int push(const struct keys *k, const struct op *ops, size_t n, const struct sstore_device *d)
+{
+	struct buf cs = BUF_INIT(4 << 20);
+	struct cs_header h;
+	struct cs_ops dec = { NULL, 0, NULL };
+	struct sstore_ingest in;
+	char err[512] = "";
+	int r = -1;
+
+	if (cs_encode(k, ops, n, &cs, err, sizeof(err)) == CS_OK &&
+	    cs_parse_header((unsigned char *)cs.data, cs.len, &h, err, sizeof(err)) == CS_OK &&
+	    cs_verify((unsigned char *)cs.data, cs.len, &h) == CS_OK &&
+	    cs_decode((unsigned char *)cs.data, cs.len, &h, &dec, err, sizeof(err)) == CS_OK &&
+	    sstore_ingest(s, d, (unsigned char *)cs.data, cs.len, &h, &dec, &in, err, sizeof(err)) == SI_OK)
+		r = 0;
+	if (r < 0)
+		printf("#   push: %s\n", err);
+	cs_ops_release(&dec);
+	buf_release(&cs);
+	return r;
+}
+
+static long long q(const char *sql)
+{
+	char path[512];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	snprintf(path, sizeof(path), "%s/data/server.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+#define R1 "11111111-1111-4111-8111-111111111111"
+#define R2 "22222222-2222-4222-8222-222222222222"
+#define R3 "33333333-3333-4333-8333-333333333333"
+
+static uint64_t seq_a = 1, seq_b = 1;
+
+/* Three records: R1 and R2 from device a (region east), R3 from device b (region west). R1 and R3 name the
+ * same partner, written differently, in the same country. */
+static void test_setup_records(void)
+{
+	struct op ops[12];
+	size_t n = 0;
+
+	mkop(&ops[n++], ka, seq_a++, R1, "partner_name", "\"Ministère du Travail\"", 1);
+	mkop(&ops[n++], ka, seq_a++, R1, "country", "\"SEN\"", 1);
+	mkop(&ops[n++], ka, seq_a++, R1, "level", "[\"national\",\"regional\"]", 1);
+	mkop(&ops[n++], ka, seq_a++, R1, "stakeholder_type", "\"ministry\"", 1);
+	mkop(&ops[n++], ka, seq_a++, R2, "partner_name", "\"Radio Frontera\"", 9);
+	mkop(&ops[n++], ka, seq_a++, R2, "contact_name", "\"Luis Pérez\"", 9);
+	mkop(&ops[n++], ka, seq_a++, R2, "level", "[\"local\"]", 9);
+	mkop(&ops[n++], ka, seq_a++, R2, "stakeholder_type", "\"media\"", 9);
+	CHECK_INT(push(ka, ops, n, &da), 0);
+	n = 0;
+	mkop(&ops[n++], kb, seq_b++, R3, "partner_name", "\"ministere du  TRAVAIL\"", 20);
+	mkop(&ops[n++], kb, seq_b++, R3, "country", "\"SEN\"", 20);
+	mkop(&ops[n++], kb, seq_b++, R3, "stakeholder_type", "\"ministry\"", 20);
+	CHECK_INT(push(kb, ops, n, &db_), 0);
+	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE review = 'pending'"), 3);
+	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE namekey = 'ministere du travail' AND dupkey ="
+		    " 'ministere du travail|sen'"), 2);
+}
+
+struct collect {
+	char ids[8][UUID_STRLEN + 1];
+	size_t n;
+};
+
+static int collect(void *ctx, const struct sstore_record *r)
+{
+	struct collect *c = ctx;
+
+	if (c->n < 8)
+		strlcpy_s(c->ids[c->n++], r->id, sizeof(c->ids[0]));
+	return 0;
+}
+
+/* Selects with the given "key=value" filters; the number of records, or -1 with the error in err. */
+static long long count_where(const char *const *kv, size_t n, char *err, size_t errlen)
+{
+	struct sstore_page p = { SORT_CREATED, "", 0, 0, 0 };
+	struct collect c = { { { 0 } }, 0 };
+	struct sstore_filter f;
+	uint64_t total = 0;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < n; i++) {
+		char key[64];
+		const char *eq = strchr(kv[i], '=');
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv[i]), kv[i]);
+		if (sstore_filter_set(&f, key, eq + 1, err, errlen) != 0)
+			return -1;
+	}
+	if (sstore_filter_resolve(s, &f, err, errlen) < 0 || sstore_select(s, &f, &p, collect, &c, &total, err, errlen) < 0)
+		return -1;
+	if (total != c.n)
+		printf("#   total %llu but %zu records given\n", (unsigned long long)total, c.n);
+	return (long long)total;
+}
+
+static void test_filters(void)
+{
+	char err[512] = "";
+	const char *region[] = { "region=west" }, *text[] = { "q=perez" }, *multi[] = { "f.level=national" };
+	const char *one[] = { "f.stakeholder_type=ministry" }, *days[] = { "from=2026-10-05", "to=2026-10-10" };
+	const char *badchoice[] = { "f.level=planetary" }, *notsel[] = { "f.partner_name=x" };
+	const char *badday[] = { "from=2026-02-30x" }, *badform[] = { "form=nothing" }, *badq[] = { "q=\"open" };
+
+	CHECK_INT(count_where(NULL, 0, err, sizeof(err)), 3);
+	CHECK_INT(count_where(region, 1, err, sizeof(err)), 1);
+	/* Accents do not matter to the search. */
+	CHECK_INT(count_where(text, 1, err, sizeof(err)), 1);
+	CHECK_INT(count_where(multi, 1, err, sizeof(err)), 1);
+	CHECK_INT(count_where(one, 1, err, sizeof(err)), 2);
+	CHECK_INT(count_where(days, 2, err, sizeof(err)), 1);
+	CHECK_INT(count_where(badchoice, 1, err, sizeof(err)), -1);
+	CHECK(strstr(err, "'planetary' is not one of its choices") != NULL);
+	CHECK_INT(count_where(notsel, 1, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no select question 'partner_name'") != NULL);
+	CHECK_INT(count_where(badday, 1, err, sizeof(err)), -1);
+	CHECK(strstr(err, "filter 'from'") != NULL);
+	CHECK_INT(count_where(badform, 1, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no published form 'nothing'") != NULL);
+	CHECK_INT(count_where(badq, 1, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "filter 'q'", 10) == 0);
+}
+
+static void test_dashboard(void)
+{
+	struct sstore_filter f;
+	char err[512] = "";
+	json_t *d, *charts, *level = NULL;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	CHECK_INT(sstore_filter_resolve(s, &f, err, sizeof(err)), 0);
+	CHECK_STR(f.form, "partnership");
+	d = sstore_dashboard(s, &f, err, sizeof(err));
+	CHECK(d != NULL);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(d, "totals"), "records")), 3);
+	/* R1 and R3 are one partner once their names are normalised. */
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(d, "totals"), "partners")), 2);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(d, "totals"), "regions")), 2);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(d, "totals"), "pending")), 3);
+	charts = json_object_get(d, "charts");
+	for (i = 0; i < json_array_size(charts); i++)
+		if (!strcmp(json_string_value(json_object_get(json_array_get(charts, i), "question")), "level"))
+			level = json_object_get(json_array_get(charts, i), "counts");
+	/* Every choice in form order, a record counting once per choice it made. */
+	CHECK_INT(json_array_size(level), 6);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(level, 0), "value")), "local");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(level, 0), "count")), 1);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(level, 1), "count")), 1);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(level, 3), "count")), 1);
+	CHECK_INT(json_array_size(json_object_get(d, "weeks")), 3);
+	json_decref(d);
+}
+
+/* Two devices change R1's partner name without seeing each other: a conflict, which a reviewer resolves with an
+ * op of the server's own, signed by its key, naming the reviewer, replacing both heads. */
+static void test_resolve_conflict(void)
+{
+	struct sstore_change c = { R1, "partner_name", "\"Ministry of Labour\"" };
+	struct op ops[1];
+	char err[512] = "", server[KEYS_ID_STRLEN + 1], sql[256];
+	unsigned status;
+	json_t *rec, *hist;
+	size_t i;
+	int all_verified = 1, by_rita = 0;
+
+	long long before;
+
+	mkop(&ops[0], kb, seq_b++, R1, "partner_name", "\"Ministère du Travail et de l'Emploi\"", 21);
+	CHECK_INT(push(kb, ops, 1, &db_), 0);
+	CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R1 "'"), 1);
+	keys_id(keys_public(sstore_keys(s)), server);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM changesets WHERE device = '%s'", server);
+	before = q(sql);
+	CHECK_INT(sstore_change(s, "rita", &c, 1, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R1 "'"), 0);
+	CHECK_INT(q("SELECT count(*) FROM heads h JOIN records r ON r.rid = h.rid WHERE r.id = '" R1 "'"
+		    " AND h.field = 'partner_name'"), 1);
+	CHECK_INT(q(sql) - before, 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM op_base b JOIN ops o ON o.id = b.op JOIN devices d"
+		 " ON d.did = o.did WHERE d.id = '%s' AND o.field = 'partner_name'", server);
+	CHECK_INT(q(sql), 2);
+	rec = sstore_record_json(s, R1, &status, err, sizeof(err));
+	CHECK(rec != NULL);
+	hist = json_object_get(rec, "history");
+	for (i = 0; i < json_array_size(hist); i++) {
+		json_t *h = json_array_get(hist, i);
+
+		all_verified &= json_is_true(json_object_get(h, "verified"));
+		if (json_string_value(json_object_get(h, "by")) && !strcmp(json_string_value(json_object_get(h, "by")), "rita"))
+			by_rita++;
+	}
+	CHECK_INT(json_array_size(hist), 6);
+	CHECK(all_verified);
+	CHECK_INT(by_rita, 1);
+	json_decref(rec);
+	/* A second change of the same field in one batch replaces the first, not both heads again. */
+	{
+		struct sstore_change two[2] = { { R1, "partner_name", "\"A\"" }, { R1, "partner_name", "\"B\"" } };
+
+		CHECK_INT(sstore_change(s, "rita", two, 2, err, sizeof(err)), 0);
+		CHECK_INT(q("SELECT count(*) FROM heads h JOIN records r ON r.rid = h.rid WHERE r.id = '" R1 "'"
+			    " AND h.field = 'partner_name'"), 1);
+		CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R1 "'"), 0);
+	}
+}
+
+/* A change set altered after it was stored is shown as not verified, op by op. */
+static void test_tampered_history(void)
+{
+	unsigned status;
+	char err[512] = "";
+	json_t *rec, *hist;
+	size_t i, bad = 0;
+
+	/* R3's change set came from device b alone: flip a byte of its body. */
+	CHECK_INT(q("UPDATE changesets SET bytes = CAST(substr(bytes, 1, 80) AS BLOB) || CAST(X'00' AS BLOB) ||"
+		    " substr(bytes, 82) WHERE id = (SELECT min(id) FROM changesets WHERE first_seq = 1 AND last_seq = 3)"
+		    " RETURNING 1"), 1);
+	rec = sstore_record_json(s, R3, &status, err, sizeof(err));
+	CHECK(rec != NULL);
+	hist = json_object_get(rec, "history");
+	for (i = 0; i < json_array_size(hist); i++)
+		bad += json_is_false(json_object_get(json_array_get(hist, i), "verified"));
+	CHECK_INT(json_array_size(hist), 3);
+	CHECK_INT(bad, 3);
+	json_decref(rec);
+}
+
+static void test_review_and_duplicates(void)
+{
+	struct sstore_change c = { R2, "_review", "{\"comment\":\"Check the contact\",\"status\":\"has_issues\"}" };
+	const char *has_issues[] = { "review=has_issues" }, *ids[2] = { R1, R3 };
+	char err[512] = "";
+	json_t *d;
+
+	CHECK_INT(sstore_change(s, "rita", &c, 1, err, sizeof(err)), 0);
+	CHECK_INT(count_where(has_issues, 1, err, sizeof(err)), 1);
+	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE review = 'pending'"), 2);
+	d = sstore_duplicates(s, "partnership", err, sizeof(err));
+	CHECK_INT(json_array_size(json_object_get(d, "groups")), 1);
+	CHECK_INT(json_array_size(json_object_get(json_array_get(json_object_get(d, "groups"), 0), "records")), 2);
+	json_decref(d);
+	CHECK_INT(sstore_duplicates_dismiss(s, ids, 2, err, sizeof(err)), 0);
+	d = sstore_duplicates(s, "partnership", err, sizeof(err));
+	CHECK_INT(json_array_size(json_object_get(d, "groups")), 0);
+	json_decref(d);
+	/* An unknown record changes nothing. */
+	c.record = "44444444-4444-4444-8444-444444444444";
+	CHECK_INT(sstore_change(s, "rita", &c, 1, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no record") != NULL);
+}
+
+/* Thousands of reviews at once go out in change sets of at most 2,000 ops, seqs running on. */
+static void test_bulk_in_chunks(void)
+{
+	enum { N = 2100 };
+	struct op *ops = calloc(N, sizeof(*ops));
+	struct sstore_change *c = calloc(N, sizeof(*c));
+	char (*ids)[UUID_STRLEN + 1] = calloc(N, sizeof(*ids));
+	char err[512] = "", server[KEYS_ID_STRLEN + 1], sql[256];
+	long long before;
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "aaaaaaaa-0000-4000-8000-%012zu", i);
+		mkop(&ops[i], ka, seq_a++, ids[i], "partner_name", "\"Cooperative\"", 30);
+		c[i].record = ids[i];
+		c[i].field = "_review";
+		c[i].value = "{\"comment\":\"\",\"status\":\"approved\"}";
+	}
+	CHECK_INT(push(ka, ops, N, &da), 0);
+	keys_id(keys_public(sstore_keys(s)), server);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM changesets WHERE device = '%s'", server);
+	before = q(sql);
+	CHECK_INT(sstore_change(s, "rita", c, N, err, sizeof(err)), 0);
+	CHECK_INT(q(sql) - before, 2);
+	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE review = 'approved'"), N);
+	snprintf(sql, sizeof(sql), "SELECT max(last_seq) - min(first_seq) + 1 FROM changesets WHERE device = '%s'",
+		 server);
+	CHECK_INT(q(sql), q("SELECT value FROM meta WHERE key = 'own_seq'"));
+	free(ops);
+	free(c);
+	free(ids);
+}
+
+int main(void)
+{
+	char err[512], pw[32], data[300];
+
+	snprintf(dir, sizeof(dir), "%s/test_review.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (sodium_init() < 0 || !mkdtemp(dir)) {
+		perror("test_review setup");
+		return 1;
+	}
+	snprintf(data, sizeof(data), "%s/data", dir);
+	if (sstore_init(data, pw, sizeof(pw), err, sizeof(err)) < 0 || !(s = sstore_open(data, err, sizeof(err))) ||
+	    !(ka = make_keys("a")) || !(kb = make_keys("b")) || enrol(ka, "a", "east", &da) < 0 ||
+	    enrol(kb, "b", "west", &db_) < 0) {
+		printf("not ok setup: %s\n", err);
+		return 1;
+	}
+	RUN(test_setup_records);
+	RUN(test_filters);
+	RUN(test_dashboard);
+	RUN(test_review_and_duplicates);
+	RUN(test_resolve_conflict);
+	RUN(test_tampered_history);
+	RUN(test_bulk_in_chunks);
+	sstore_close(s);
+	keys_free(ka);
+	keys_free(kb);
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+	return test_done();
+}
