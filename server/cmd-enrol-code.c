@@ -11,29 +11,6 @@
 #define MAX_USES 100000
 #define MAX_EXPIRY_MS (365ULL * 24 * 3600 * 1000)
 
-/* "30m", "12h", "7d" -> milliseconds; 0 if not a duration of 1 minute to 365 days. */
-static uint64_t parse_duration(const char *s)
-{
-	uint64_t n = 0, unit;
-	size_t i;
-
-	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-		n = n * 10 + (uint64_t)(s[i] - '0');
-		if (n > 365ULL * 24 * 60)
-			return 0;
-	}
-	if (i == 0 || !s[i] || s[i + 1])
-		return 0;
-	switch (s[i]) {
-	case 'm': unit = 60ULL * 1000; break;
-	case 'h': unit = 3600ULL * 1000; break;
-	case 'd': unit = 24ULL * 3600 * 1000; break;
-	default: return 0;
-	}
-	n *= unit;
-	return n > MAX_EXPIRY_MS ? 0 : n;
-}
-
 static int valid_region(const char *r)
 {
 	size_t n = strlen(r);
@@ -75,7 +52,7 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 	if (!valid_region(region))
 		return cli_usage_error(cli, "--region '%s': give 1 to %d letters, digits, '_', '.' or '-'", region,
 				       SSTORE_MAX_NAME);
-	if (!(ttl = parse_duration(expires)))
+	if (!(ttl = duration_ms(expires, MAX_EXPIRY_MS)))
 		return cli_usage_error(cli, "--expires '%s': give a duration such as 30m, 12h or 7d (at most 365d)",
 				       expires);
 	if (!(s = cli_open(cli)))
