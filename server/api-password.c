@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "srv.h"
+#include "util.h"
 #include "banned.h"
 
 static void wipe_string(json_t *v)
@@ -42,8 +43,26 @@ void api_password(struct http_request *rq, struct http_response *rs)
 				 SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
 		goto out;
 	}
-	ok = strlen(json_string_value(old)) == json_string_length(old) ?
-	     sstore_user_check(s, sess.user, json_string_value(old), err, sizeof(err)) : 0;
+	/* The current password is checked under the login delays: a session is no faster way to guess it. */
+	if (strlen(json_string_value(old)) != json_string_length(old)) {
+		ok = 0;
+	} else {
+		unsigned retry = 0;
+		char after[16];
+
+		switch (sstore_password_attempt(s, sess.user, json_string_value(old), rq->ip, now_ms(), &retry, err,
+						sizeof(err))) {
+		case SL_OK: ok = 1; break;
+		case SL_BAD: ok = 0; break;
+		case SL_WAIT:
+			snprintf(after, sizeof(after), "%u", retry);
+			http_add_header(rs, "Retry-After", after);
+			http_reply_error(rs, 429, "too_many_attempts", "too many wrong passwords: try again in %u s",
+					 retry);
+			goto out;
+		default: ok = -1;
+		}
+	}
 	if (ok < 0) {
 		fprintf(stderr, "sondeod: password: %s\n", err);
 		http_reply_error(rs, 503, "unavailable", "the server cannot check passwords now");

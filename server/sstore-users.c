@@ -460,9 +460,11 @@ out:
 	return r;
 }
 
-enum sstore_login_result sstore_login(struct sstore *s, const char *name, const char *password, const char *ip,
-				      uint64_t now, char token[SSTORE_TOKEN_HEXLEN + 1], struct sstore_session *sess,
-				      unsigned *retry_s, char *err, size_t errlen)
+/* A password attempt under the login delays; with token, a session is made on success (sstore_login), without,
+ * the password is only checked (sstore_password_attempt, whose caller audits a refusal). */
+static enum sstore_login_result attempt(struct sstore *s, const char *name, const char *password, const char *ip,
+					uint64_t now, char *token, struct sstore_session *sess, unsigned *retry_s,
+					char *err, size_t errlen)
 {
 	char ukey[KEY_MAX], akey[KEY_MAX];
 	int valid = sstore_user_name_valid(name), ok, made;
@@ -471,8 +473,10 @@ enum sstore_login_result sstore_login(struct sstore *s, const char *name, const 
 	const char *why = "";
 
 	*retry_s = 0;
-	token[0] = '\0';
-	memset(sess, 0, sizeof(*sess));
+	if (token) {
+		token[0] = '\0';
+		memset(sess, 0, sizeof(*sess));
+	}
 	/* An invalid name is not counted under its own key: it cannot name an account, and its text is anything. */
 	snprintf(ukey, sizeof(ukey), "u:%s", valid ? name : "");
 	snprintf(akey, sizeof(akey), "a:%.64s", ip ? ip : "");
@@ -509,8 +513,11 @@ enum sstore_login_result sstore_login(struct sstore *s, const char *name, const 
 		return SL_ERROR;
 	if (ok) {
 		if (key_step(s, U_FAIL_CLEAR, ukey, 0, err, errlen) < 0 ||
-		    key_step(s, U_FAIL_UNDO, akey, 0, err, errlen) < 0 ||
-		    (made = session_new(s, name, now, token, sess, err, errlen)) < 0)
+		    key_step(s, U_FAIL_UNDO, akey, 0, err, errlen) < 0)
+			goto error;
+		if (!token)
+			return db_commit(s->db, err, errlen) < 0 ? SL_ERROR : SL_OK;
+		if ((made = session_new(s, name, now, token, sess, err, errlen)) < 0)
 			goto error;
 		if (made) {
 			if (sstore_audit(s, name, ip, "login", name, "", err, errlen) < 0 ||
@@ -526,17 +533,31 @@ enum sstore_login_result sstore_login(struct sstore *s, const char *name, const 
 	}
 	if ((valid && key_step(s, U_FAIL_LAST, ukey, failed_at, err, errlen) < 0) ||
 	    key_step(s, U_FAIL_LAST, akey, failed_at, err, errlen) < 0 ||
-	    sstore_audit(s, valid ? name : "", ip, "login_failed", valid ? name : "", valid ? why :
-			 "not a valid user name", err, errlen) < 0 ||
+	    (token && sstore_audit(s, valid ? name : "", ip, "login_failed", valid ? name : "", valid ? why :
+				   "not a valid user name", err, errlen) < 0) ||
 	    db_commit(s->db, err, errlen) < 0)
 		goto error;
 	errf(err, errlen, "unknown user, wrong password or disabled account");
 	return SL_BAD;
 error:
 	db_rollback(s->db);
-	token[0] = '\0';
-	sodium_memzero(token, SSTORE_TOKEN_HEXLEN + 1);
+	if (token)
+		sodium_memzero(token, SSTORE_TOKEN_HEXLEN + 1);
 	return SL_ERROR;
+}
+
+enum sstore_login_result sstore_login(struct sstore *s, const char *name, const char *password, const char *ip,
+				      uint64_t now, char token[SSTORE_TOKEN_HEXLEN + 1], struct sstore_session *sess,
+				      unsigned *retry_s, char *err, size_t errlen)
+{
+	return attempt(s, name, password, ip, now, token, sess, retry_s, err, errlen);
+}
+
+enum sstore_login_result sstore_password_attempt(struct sstore *s, const char *name, const char *password,
+						 const char *ip, uint64_t now, unsigned *retry_s, char *err,
+						 size_t errlen)
+{
+	return attempt(s, name, password, ip, now, NULL, NULL, retry_s, err, errlen);
 }
 
 int sstore_session_get(struct sstore *s, const char *token, uint64_t now, struct sstore_session *sess, char *err,

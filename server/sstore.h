@@ -254,6 +254,12 @@ enum sstore_login_result { SL_OK, SL_BAD, SL_WAIT, SL_ERROR };
 enum sstore_login_result sstore_login(struct sstore *s, const char *name, const char *password, const char *ip,
 				      uint64_t now, char token[SSTORE_TOKEN_HEXLEN + 1], struct sstore_session *sess,
 				      unsigned *retry_s, char *err, size_t errlen);
+/* Checks name's password as sstore_login does, under the same delays and counts, without making a session
+ * or writing the audit log: for a signed-in user who must give their password again (changing it), so that a
+ * session cannot be used to guess passwords faster than the login page allows. */
+enum sstore_login_result sstore_password_attempt(struct sstore *s, const char *name, const char *password,
+						 const char *ip, uint64_t now, unsigned *retry_s, char *err,
+						 size_t errlen);
 /* The session of token at now: 1 and sess filled (and its last use moved to now), 0 if there is none (unknown,
  * expired, idle too long, its user disabled), -1 on error. */
 int sstore_session_get(struct sstore *s, const char *token, uint64_t now, struct sstore_session *sess, char *err,

@@ -289,6 +289,24 @@ q "DELETE FROM login_failures"
 check_eq "$(audit_count password admin)" 2 "password entries (the refused one and the change)"
 check_eq "$(q "SELECT detail FROM audit WHERE action = 'password' ORDER BY id DESC LIMIT 1")" "" "the change's entry"
 
+t "a session is no faster way to guess a password: wrong current passwords count toward the login delays"
+for i in 1 2 3; do
+	req "$scratch/admin.jar" POST /v1/password "{\"old\": \"guess number $i\", \"new\": \"whatever new one\"}" \
+		"$admincsrf"
+	expect 403 bad_login
+done
+req "$scratch/admin.jar" POST /v1/password '{"old": "a new admin password", "new": "whatever new one"}' "$admincsrf"
+expect 429 too_many_attempts
+[ -n "$(header Retry-After)" ] || fail "no Retry-After header in: $HDRS"
+req - POST /v1/login '{"user": "admin", "password": "a new admin password"}'
+expect 429 too_many_attempts
+check_eq "$(q "SELECT must_change FROM users WHERE name = 'admin'")" 0 "must_change after the refusals"
+login "$scratch/admin3.jar" admin "a new admin password"
+expect 429
+q "DELETE FROM login_failures"
+req "$scratch/admin.jar" GET /v1/session
+expect 200
+
 t "roles: a viewer and a reviewer get 403 forbidden on /v1/users and /v1/audit, and nothing changes"
 q "UPDATE users SET must_change = 0 WHERE name IN ('view', 'rev')"
 login "$scratch/view.jar" view "view password 1"
