@@ -1,0 +1,739 @@
+// review.mjs - drives the real review page of a real `sondeod serve` in headless Chromium (Debian's, through
+// playwright-core) and checks what a person sees against what the API answers.
+//
+//   node tests/browser/review.mjs SETUP.json
+//
+// SETUP.json (written by tests/cli/browser.sh): {"url", "top", "sondeo", "users": {"admin": {"name",
+// "password"}, "reviewer": ..., "viewer": ...}, "conflict": RECORD_ID}. Every account is new, so its first
+// login goes through the forced password change. Prints one "ok N - name" or "not ok N - name" line per test
+// (with "#" lines saying why) and a screenshot of every page to $SONDEO_SCREENSHOTS, else TOP/build/screenshots.
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const shotDir = process.env.SONDEO_SCREENSHOTS || path.join(cfg.top, "build", "screenshots");
+fs.mkdirSync(shotDir, { recursive: true });
+const downloads = fs.mkdtempSync(path.join(os.tmpdir(), "sondeo-downloads-"));
+
+let count = 0;
+let failed = 0;
+let shots = 0;
+const problems = [];   // script errors and CSP violations seen on any page
+
+async function test(name, fn) {
+	count++;
+	try {
+		await fn();
+		console.log(`ok ${count} - ${name}`);
+	} catch (e) {
+		failed++;
+		console.log(`not ok ${count} - ${name}`);
+		for (const line of String((e && e.stack) || e).split("\n").slice(0, 10))
+			console.log(`#   ${line}`);
+	}
+}
+
+function check(cond, msg) {
+	if (!cond)
+		throw new Error(msg);
+}
+
+function same(actual, expected, what) {
+	const a = JSON.stringify(actual), b = JSON.stringify(expected);
+	if (a !== b)
+		throw new Error(`${what}: the page shows ${a}, expected ${b}`);
+}
+
+// "1,234" -> 1234
+function numberOf(text) {
+	const digits = String(text).replace(/[^0-9-]/g, "");
+	return digits === "" ? NaN : Number(digits);
+}
+
+async function shot(page, name) {
+	shots++;
+	const file = path.join(shotDir, `${String(shots).padStart(2, "0")}-${name}.png`);
+	await page.screenshot({ path: file, fullPage: true });
+	console.log(`# screenshot: ${file}`);
+}
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+	headless: true,
+	args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+
+async function newPage() {
+	const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, acceptDownloads: true,
+		locale: "en-US", timezoneId: "Africa/Nairobi" });
+	const page = await ctx.newPage();
+	page.setDefaultTimeout(15000);
+	page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
+	page.on("console", (m) => {
+		if (m.type() === "error" && /Content.Security.Policy|Refused to/i.test(m.text()))
+			problems.push(`CSP: ${m.text()}`);
+	});
+	await page.addInitScript(() => {
+		document.addEventListener("securitypolicyviolation", (e) =>
+			console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));
+	});
+	return page;
+}
+
+// Runs action and waits until the page has drawn again (app.js sets body[data-rendered] to a new serial).
+async function rendered(page, action) {
+	const before = await page.evaluate(() => document.body.getAttribute("data-rendered") || "0");
+	await action();
+	await page.waitForFunction((b) => {
+		const r = document.body.getAttribute("data-rendered");
+		return r && r !== b && !document.querySelector("#view > .loading");
+	}, before);
+}
+
+async function go(page, hash) {
+	const now = await page.evaluate(() => location.hash);
+	if (now === hash)
+		await rendered(page, () => page.evaluate(() => window.Sondeo.render()));
+	else
+		await rendered(page, () => page.evaluate((h) => { location.hash = h; }, hash));
+}
+
+// The API as the page's session sees it: GET, or POST with the session's CSRF token.
+async function api(page, pathAndQuery, body) {
+	return page.evaluate(async ([p, b]) => {
+		const opts = { credentials: "same-origin", headers: {} };
+		if (b !== null) {
+			opts.method = "POST";
+			opts.headers["Content-Type"] = "application/json";
+			opts.headers["X-CSRF-Token"] = window.Sondeo.state.session ? window.Sondeo.state.session.csrf : "";
+			opts.body = JSON.stringify(b);
+		}
+		const r = await fetch(p, opts);
+		const t = await r.text();
+		let j = null;
+		try { j = JSON.parse(t); } catch (e) { j = null; }
+		return { status: r.status, body: j };
+	}, [pathAndQuery, body === undefined ? null : body]);
+}
+
+async function apiOk(page, pathAndQuery, body) {
+	const r = await api(page, pathAndQuery, body);
+	check(r.status === 200, `${pathAndQuery} answered ${r.status} ${JSON.stringify(r.body)}`);
+	return r.body;
+}
+
+// Logs in through the form; a new account's forced password change is done with password + "-changed".
+async function login(page, who) {
+	const u = cfg.users[who];
+	await page.goto(cfg.url + "/");
+	await page.waitForSelector("#login-form");
+	await page.fill("#login-user", u.name);
+	await page.fill("#login-password", u.password);
+	await page.click("#login-submit");
+	await page.waitForSelector("#password-form, body[data-rendered]");
+	if (await page.$("#password-form")) {
+		const fresh = u.password + "-changed";
+		await page.fill("#pw-old", u.password);
+		await page.fill("#pw-new", fresh);
+		await page.fill("#pw-again", fresh);
+		await page.click("#pw-submit");
+		await page.waitForSelector("body[data-rendered]");
+		u.password = fresh;
+	}
+	await page.waitForFunction(() => !document.querySelector("#view > .loading"));
+}
+
+async function texts(page, selector) {
+	return page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
+}
+
+async function rowIds(page) {
+	return page.$$eval("#records tbody tr[data-id]", (rs) => rs.map((r) => r.getAttribute("data-id")));
+}
+
+// RFC 4180 CSV into rows of fields.
+function parseCsv(text) {
+	const rows = [];
+	let row = [], field = "", quoted = false, i = 0;
+	if (text.charCodeAt(0) === 0xfeff)
+		i = 1;
+	for (; i < text.length; i++) {
+		const c = text[i];
+		if (quoted) {
+			if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+			else if (c === '"') quoted = false;
+			else field += c;
+		} else if (c === '"') quoted = true;
+		else if (c === ",") { row.push(field); field = ""; }
+		else if (c === "\n" || c === "\r") {
+			if (c === "\r" && text[i + 1] === "\n") i++;
+			row.push(field); rows.push(row); row = []; field = "";
+		} else field += c;
+	}
+	if (field !== "" || row.length) { row.push(field); rows.push(row); }
+	return rows;
+}
+
+// The module matrix qrencode makes of text in byte mode at level (rows of booleans, dark true).
+function qrencode(text, level) {
+	const out = execFileSync("qrencode", ["-t", "ASCII", "-m", "0", "-l", level, "-8", "-o", "-", text]).toString();
+	return out.split("\n").filter((l) => l.length).map((l) => {
+		const row = [];
+		for (let i = 0; i < l.length; i += 2)
+			row.push(l[i] === "#");
+		return row;
+	});
+}
+
+function matrixDiff(a, b) {
+	if (a.length !== b.length)
+		return `sizes ${a.length} and ${b.length}`;
+	let n = 0;
+	for (let y = 0; y < a.length; y++)
+		for (let x = 0; x < a.length; x++)
+			if (a[y][x] !== b[y][x])
+				n++;
+	return n ? `${n} modules differ` : "";
+}
+
+const catalogCache = {};
+async function formDef(page, form) {
+	if (!catalogCache[form]) {
+		const cat = await apiOk(page, "/v1/catalog");
+		for (const f of cat.forms) {
+			const d = typeof f.definition === "string" ? JSON.parse(f.definition) : f.definition;
+			catalogCache[f.id] = d;
+		}
+	}
+	return catalogCache[form];
+}
+
+function choiceLabel(def, question, value, lang) {
+	const q = def.questions.find((x) => x.name === question);
+	const c = q && q.choices ? q.choices.find((x) => x.name === value) : null;
+	if (!c)
+		return value;
+	return typeof c.label === "string" ? c.label : c.label[lang] || c.label[def.default_language] || c.label.en;
+}
+
+// --- The reviewer: logging in, the dashboard, records, a record, conflicts, reviews, exports --------------
+
+const rp = await newPage();
+
+await test("login: a wrong password is refused and the page says so", async () => {
+	await rp.goto(cfg.url + "/");
+	await rp.waitForSelector("#login-form");
+	await shot(rp, "login");
+	await rp.fill("#login-user", cfg.users.reviewer.name);
+	await rp.fill("#login-password", "not-the-password");
+	await rp.click("#login-submit");
+	await rp.waitForFunction(() => document.querySelector("#login-error").textContent !== "");
+	const msg = await rp.textContent("#login-error");
+	check(/Wrong user name or password/.test(msg), `the message is '${msg}'`);
+	check(await rp.$("#login-form"), "the login form is gone");
+	await shot(rp, "login-refused");
+});
+
+await test("login: after three failures the page says to try again in N s (429 with Retry-After)", async () => {
+	let msg = "";
+	for (let i = 0; i < 5 && !/try again in/.test(msg); i++) {
+		await rp.fill("#login-user", "nobody-by-that-name");
+		await rp.fill("#login-password", `wrong password ${i}`);
+		await rp.evaluate(() => { document.querySelector("#login-error").textContent = ""; });
+		await rp.click("#login-submit");
+		await rp.waitForFunction(() => document.querySelector("#login-error").textContent !== "" &&
+			!document.querySelector("#login-submit").disabled);
+		msg = await rp.textContent("#login-error");
+	}
+	check(/try again in \d+ s/.test(msg), `the last message is '${msg}'`);
+	await shot(rp, "login-too-many");
+});
+
+await test("login: a new account must choose a new password, then sees the dashboard with its name and role", async () => {
+	const u = cfg.users.reviewer;
+	await rp.fill("#login-user", u.name);
+	await rp.fill("#login-password", u.password);
+	await rp.click("#login-submit");
+	await rp.waitForSelector("#password-form");
+	await shot(rp, "password-change");
+	const fresh = u.password + "-changed";
+	await rp.fill("#pw-old", u.password);
+	await rp.fill("#pw-new", "short");
+	await rp.fill("#pw-again", "short");
+	await rp.click("#pw-submit");
+	check(/at least 10/.test(await rp.textContent("#pw-error")), "a short password is not refused in the page");
+	await rp.fill("#pw-new", fresh);
+	await rp.fill("#pw-again", fresh);
+	await rp.click("#pw-submit");
+	await rp.waitForSelector("body[data-rendered][data-page=dashboard]");
+	u.password = fresh;
+	same((await rp.textContent("#session-user")).replace(/\s+/g, " ").trim(), `${u.name} reviewer`, "the session shown");
+	const s = await apiOk(rp, "/v1/session");
+	same([s.user, s.role, s.must_change], [u.name, "reviewer", false], "GET /v1/session");
+});
+
+async function checkDashboard(page, query) {
+	const d = await apiOk(page, "/v1/dashboard" + query);
+	for (const k of ["records", "partners", "devices", "regions", "conflicts", "pending"]) {
+		const shown = numberOf(await page.textContent(`[data-total=${k}] .value`));
+		same(shown, d.totals[k], `total '${k}'`);
+	}
+	same(await page.$$eval("section[data-chart]", (s) => s.map((x) => x.getAttribute("data-chart"))),
+		d.charts.map((c) => c.question).concat(["_weeks"]), "the charts drawn");
+	for (const c of d.charts) {
+		const bars = await page.$$eval(`section[data-chart="${c.question}"] .bar`, (bs) =>
+			bs.map((b) => [b.getAttribute("data-value"), Number(b.getAttribute("data-count")),
+				b.querySelector(".count").textContent]));
+		same(bars.map((b) => [b[0], b[1]]), c.counts.map((x) => [String(x.value), x.count]), `chart '${c.question}'`);
+		same(bars.map((b) => numberOf(b[2])), c.counts.map((x) => x.count), `the numbers written on chart '${c.question}'`);
+	}
+	const weeks = await page.$$eval("section[data-chart=_weeks] .bar", (bs) => bs.map((b) => Number(b.getAttribute("data-count"))));
+	same(weeks, d.weeks.map((w) => w.count), "records per week");
+	return d;
+}
+
+let allTotals = null;
+await test("dashboard: every total and every bar equals GET /v1/dashboard, with labels from the form", async () => {
+	const d = await checkDashboard(rp, "");
+	allTotals = d.totals;
+	check(d.totals.records > 0 && d.totals.conflicts === 1, `unexpected totals ${JSON.stringify(d.totals)}`);
+	const def = await formDef(rp, d.form);
+	const levels = await texts(rp, "section[data-chart=level] .bar .label");
+	same(levels[0], choiceLabel(def, "level", d.charts.find((c) => c.question === "level").counts[0].value, "en"),
+		"the first label of the level chart");
+	await shot(rp, "dashboard");
+});
+
+await test("dashboard: filtering by region, review status and dates changes every number to the API's", async () => {
+	await rendered(rp, () => rp.selectOption("#filter-region", "east"));
+	check(/region=east/.test(await rp.evaluate(() => location.hash)), "the region is not in the address");
+	const east = await checkDashboard(rp, "?region=east");
+	check(east.totals.records < allTotals.records, `east has ${east.totals.records} records of ${allTotals.records}`);
+	same(east.totals.regions, 1, "regions in one region");
+	await shot(rp, "dashboard-east");
+	await rendered(rp, () => rp.selectOption("#filter-review", "pending"));
+	await checkDashboard(rp, "?region=east&review=pending");
+	await rendered(rp, () => rp.selectOption("#filter-review", ""));
+	// A range that ends before any record was made selects nothing.
+	await rendered(rp, () => rp.fill("#filter-to", "2000-01-01"));
+	const none = await checkDashboard(rp, "?region=east&to=2000-01-01");
+	same(none.totals.records, 0, "records created by 2000-01-01");
+	await rendered(rp, () => rp.fill("#filter-to", ""));
+	await checkDashboard(rp, "?region=east");
+});
+
+await test("records: the dashboard's filters carry over to the table, whose total and rows equal GET /v1/records", async () => {
+	await rendered(rp, () => rp.click("#to-records"));
+	const hash = await rp.evaluate(() => location.hash);
+	check(hash.startsWith("#/records") && /region=east/.test(hash), `the table opened at ${hash}`);
+	const r = await apiOk(rp, "/v1/records?region=east");
+	same(numberOf(await rp.getAttribute("#records-total", "data-count")), r.total, "the total");
+	same(await rowIds(rp), r.records.map((x) => x.id), "the rows, newest first");
+	same(await rp.$$eval("#records tbody tr[data-id] td:nth-last-child(4)", (t) => t.map((x) => x.textContent)),
+		r.records.map(() => "east"), "the region column");
+	await shot(rp, "records-east");
+});
+
+await test("records: clicking a header sorts on the server (region, then a question, both ways)", async () => {
+	await go(rp, "#/records");
+	await rendered(rp, () => rp.click("th[data-sort=region] button"));
+	same(await rowIds(rp), (await apiOk(rp, "/v1/records?sort=region&dir=asc")).records.map((x) => x.id), "sorted by region");
+	same(await rp.getAttribute("th[data-sort=region]", "aria-sort"), "ascending", "aria-sort");
+	await rendered(rp, () => rp.click("th[data-sort=region] button"));
+	same(await rowIds(rp), (await apiOk(rp, "/v1/records?sort=region&dir=desc")).records.map((x) => x.id), "region descending");
+	await rendered(rp, () => rp.click("th[data-sort=partner_name] button"));
+	same(await rowIds(rp), (await apiOk(rp, "/v1/records?sort=partner_name&dir=asc")).records.map((x) => x.id),
+		"sorted by partner name");
+});
+
+await test("records: full-text search finds a record", async () => {
+	await go(rp, "#/records");
+	await rp.fill("#search", "Frontera");
+	await rendered(rp, () => rp.click("#search-go"));
+	const r = await apiOk(rp, "/v1/records?q=Frontera");
+	check(r.total >= 1, "the API finds nothing");
+	same(numberOf(await rp.getAttribute("#records-total", "data-count")), r.total, "records found");
+	const names = await texts(rp, "#records tbody td[data-col=partner_name]");
+	check(names.length === r.total && names.every((n) => n === "Radio Frontera"), `rows: ${JSON.stringify(names)}`);
+	await shot(rp, "records-search");
+	// A search the server cannot parse: its reason is shown, and the search box is still there to fix it.
+	await rp.fill("#search", '"unterminated');
+	await rendered(rp, () => rp.click("#search-go"));
+	check(/search/.test(await rp.textContent("#view .alert.error")), "no error shown for a bad search");
+	same(await rp.inputValue("#search"), '"unterminated', "the search box after a bad search");
+});
+
+await test("records: a filter on a select question (question, then choice) equals the API's selection", async () => {
+	await go(rp, "#/records");
+	await rp.selectOption("#select-question", "level");
+	await rp.selectOption("#select-choice", "national");
+	await rendered(rp, () => rp.click("#select-add"));
+	const r = await apiOk(rp, "/v1/records?f.level=national");
+	check(r.total > 0, "nothing is national");
+	same(numberOf(await rp.getAttribute("#records-total", "data-count")), r.total, "records with level national");
+	same(await rowIds(rp), r.records.map((x) => x.id), "the rows");
+	check((await texts(rp, ".chips .chip")).some((t) => /National/.test(t)), "the filter is not shown");
+	await shot(rp, "records-select-filter");
+});
+
+await test("records: the column picker shows the chosen columns and remembers them per form", async () => {
+	await go(rp, "#/records");
+	await rp.click("#columns-menu summary");
+	for (const box of await rp.$$("#columns-menu input[type=checkbox]"))
+		await box.setChecked(false);
+	for (const q of ["partner_name", "level", "replicable"])
+		await rp.check(`#columns-menu input[data-column=${q}]`);
+	await rendered(rp, () => rp.click("#columns-apply"));
+	const want = ["partner_name", "level", "replicable"];
+	const cols = async () => rp.$$eval("#records thead th[data-sort]", (t) => t.map((x) => x.getAttribute("data-sort")));
+	same((await cols()).slice(0, 3), want, "the columns");
+	const r = await apiOk(rp, "/v1/records?columns=" + want.join(","));
+	const def = await formDef(rp, r.form);
+	const first = r.records[0];
+	same(await rp.textContent(`#records tr[data-id="${first.id}"] td[data-col=level]`),
+		(first.answers.level || []).map((v) => choiceLabel(def, "level", v, "en")).join(", "), "the level cell, as labels");
+	await rp.reload();
+	await rp.waitForSelector("body[data-rendered] #records");
+	same((await cols()).slice(0, 3), want, "the columns after a reload");
+	await shot(rp, "records-columns");
+});
+
+await test("records: choice labels follow the language switch (French, Spanish, English)", async () => {
+	const r = await apiOk(rp, "/v1/records?columns=partner_name,level,replicable");
+	const def = await formDef(rp, r.form);
+	const first = r.records.find((x) => x.answers.level && x.answers.level.length);
+	for (const lang of ["fr", "es", "en"]) {
+		await rendered(rp, () => rp.selectOption("#lang", lang));
+		same(await rp.textContent(`#records tr[data-id="${first.id}"] td[data-col=level]`),
+			first.answers.level.map((v) => choiceLabel(def, "level", v, lang)).join(", "), `the level cell in ${lang}`);
+		if (lang === "fr")
+			await shot(rp, "records-french");
+	}
+});
+
+await test("a record: opened from the table, every answer with its label, and the history with verified signatures", async () => {
+	await go(rp, "#/records");
+	const id = (await rowIds(rp)).find((x) => x !== cfg.conflict);
+	await rendered(rp, () => rp.click(`#records tr[data-id="${id}"] td.id a`));
+	same(await rp.evaluate(() => location.hash), `#/record/${id}`, "the address");
+	const rec = await apiOk(rp, "/v1/record?id=" + id);
+	const def = await formDef(rp, rec.form);
+	for (const f of rec.fields.filter((x) => !x.name.startsWith("_"))) {
+		const shown = (await rp.textContent(`#answers tr[data-field="${f.name}"] td`)).trim();
+		const q = def.questions.find((x) => x.name === f.name);
+		let want = String(f.value);
+		if (f.value === null || f.value === "" || (Array.isArray(f.value) && !f.value.length))
+			want = "(no answer)";
+		else if (Array.isArray(f.value))
+			want = f.value.map((v) => choiceLabel(def, f.name, v, "en")).join(", ");
+		else if (q && q.type === "select_one")
+			want = choiceLabel(def, f.name, f.value, "en");
+		else if (typeof f.value === "number")
+			want = f.value.toLocaleString("en-US");
+		same(shown, want, `the answer to ${f.name}`);
+	}
+	const rows = await rp.$$eval("#history tbody tr", (rs) => rs.map((r) => [r.getAttribute("data-field"),
+		!!r.querySelector(".sig.verified"), !!r.querySelector(".sig.not-verified")]));
+	same(rows.length, rec.history.length, "history rows");
+	same(rows.map((r) => r[0]), rec.history.map((h) => h.field), "the fields of the history, oldest first");
+	same(rows.map((r) => r[1]), rec.history.map((h) => h.verified === true), "the verified marks");
+	check(rows.every((r) => r[1] && !r[2]), "a change is not shown as verified");
+	check(rec.history.length > 0, "no history");
+	await shot(rp, "record");
+	// The labels of questions and choices in Spanish, then back in English.
+	const st = rec.fields.find((x) => x.name === "stakeholder_type");
+	await rendered(rp, () => rp.selectOption("#lang", "es"));
+	const q = def.questions.find((x) => x.name === "stakeholder_type");
+	same((await rp.textContent('#answers tr[data-field="stakeholder_type"] th')).replace(/stakeholder_type$/, ""), q.label.es,
+		"the question's label in Spanish");
+	same((await rp.textContent('#answers tr[data-field="stakeholder_type"] td')).trim(),
+		choiceLabel(def, "stakeholder_type", st.value, "es"), "the answer's label in Spanish");
+	await shot(rp, "record-spanish");
+	await rendered(rp, () => rp.selectOption("#lang", "en"));
+});
+
+await test("a conflict: both values side by side; keeping one settles it, and the API shows no conflict", async () => {
+	await go(rp, "#/record/" + cfg.conflict);
+	const before = await apiOk(rp, "/v1/record?id=" + cfg.conflict);
+	const field = before.fields.find((f) => f.conflict);
+	check(field, "the record has no conflict");
+	const heads = await rp.$$eval(`#conflicts .conflict-field[data-field="${field.name}"] .head .head-value`, (h) => h.map((x) => x.textContent));
+	same(heads, field.heads.map((h) => String(h.value)), "the heads shown");
+	await shot(rp, "record-conflict");
+	await rendered(rp, () => rp.click(`#conflicts .conflict-field[data-field="${field.name}"] [data-keep="1"]`));
+	const after = await apiOk(rp, "/v1/record?id=" + cfg.conflict);
+	check(!after.conflicts, "the record is still in conflict");
+	const f = after.fields.find((x) => x.name === field.name);
+	same([f.conflict, f.value], [false, field.heads[1].value], "the field after");
+	check(!(await rp.$("#conflicts")), "the page still shows the conflict");
+	const last = after.history[after.history.length - 1];
+	same([last.field, last.by], [field.name, cfg.users.reviewer.name], "the last op in the history");
+	same((await apiOk(rp, "/v1/records?conflicts=1")).total, 0, "records in conflict");
+	await shot(rp, "record-resolved");
+});
+
+await test("a conflict-free answer typed by the reviewer is parsed by its type (an integer)", async () => {
+	await go(rp, "#/record/" + cfg.conflict);
+	await rp.click("#answers [data-correct=scale_up_potential]");
+	await rp.fill("dialog .value-input", "4.5");
+	await rp.click("dialog .primary");
+	check(/whole number/.test(await rp.textContent("dialog .form-error")), "4.5 is taken as an integer");
+	await rp.fill("dialog .value-input", "5");
+	await rendered(rp, () => rp.click("dialog .primary"));
+	const rec = await apiOk(rp, "/v1/record?id=" + cfg.conflict);
+	same(rec.fields.find((x) => x.name === "scale_up_potential").value, 5, "scale_up_potential");
+});
+
+let approved = null;
+await test("a record: approving it saves the review (GET /v1/record), naming the reviewer", async () => {
+	const r = await apiOk(rp, "/v1/records?region=east&review=pending");
+	approved = r.records.find((x) => x.id !== cfg.conflict).id;
+	await go(rp, "#/record/" + approved);
+	await rp.check("#review-form input[value=approved]");
+	await rp.fill("#review-comment", "Checked against the partner's annual report");
+	await rendered(rp, () => rp.click("#review-save"));
+	const rec = await apiOk(rp, "/v1/record?id=" + approved);
+	same([rec.review.status, rec.review.comment, rec.review.by],
+		["approved", "Checked against the partner's annual report", cfg.users.reviewer.name], "the review");
+	same(await rp.getAttribute("h1 .badge[data-review]", "data-review"), "approved", "the badge");
+	await shot(rp, "record-approved");
+	// has_issues needs a comment: the page says so before asking the server.
+	await rp.check("#review-form input[value=has_issues]");
+	await rp.fill("#review-comment", "");
+	await rp.click("#review-save");
+	check(/comment/.test(await rp.textContent("#review-form .form-error")), "an empty comment is not refused");
+});
+
+await test("bulk review: the filtered selection is reviewed after a confirm showing the count, and the API agrees", async () => {
+	await go(rp, "#/records?region=west&review=pending");
+	const n = numberOf(await rp.getAttribute("#records-total", "data-count"));
+	same(n, (await apiOk(rp, "/v1/records?region=west&review=pending")).total, "the selection");
+	check(n > 1, `only ${n} records to review`);
+	await rp.click("#bulk-review");
+	await rp.selectOption("#bulk-status", "has_issues");
+	await rp.fill("#bulk-comment", "Country missing from the partner's address");
+	await rp.click("#bulk-next");
+	await rp.waitForSelector("dialog [data-confirm=ok]");
+	const text = await rp.textContent("dialog .confirm-text");
+	check(text.includes(`${n} records`) && /Has issues/.test(text), `the confirm says '${text}'`);
+	await shot(rp, "bulk-review-confirm");
+	await rendered(rp, () => rp.click("dialog [data-confirm=ok]"));
+	same((await apiOk(rp, "/v1/records?region=west&review=has_issues")).total, n, "records of west with issues");
+	same((await apiOk(rp, "/v1/records?region=west&review=pending")).total, 0, "records of west pending");
+	same(numberOf(await rp.getAttribute("#records-total", "data-count")), 0, "the table after");
+});
+
+await test("export: the CSV of the current filters downloads with its header and one row per record", async () => {
+	await go(rp, "#/records?region=east");
+	const total = (await apiOk(rp, "/v1/records?region=east")).total;
+	for (const kind of ["csv", "csv-choices"]) {
+		const [dl] = await Promise.all([rp.waitForEvent("download"), rp.click(`[data-export=${kind}]`)]);
+		const file = path.join(downloads, `${kind}.csv`);
+		await dl.saveAs(file);
+		const rows = parseCsv(fs.readFileSync(file, "utf8")).filter((r) => r.length > 1 || r[0] !== "");
+		same(rows[0][0], "_id", `the first column of ${kind}`);
+		check(rows[0].includes("partner_name") && rows[0].includes("_review"), `${kind} header: ${rows[0].join(",")}`);
+		if (kind === "csv-choices")
+			check(rows[0].includes("level/national"), `no choice columns in ${rows[0].join(",")}`);
+		same(rows.length - 1, total, `rows of ${kind}`);
+		check(rows.slice(1).every((r) => r[rows[0].indexOf("_region")] === "east"), `${kind} has rows of another region`);
+	}
+	for (const kind of ["xlsx", "json", "geojson"]) {
+		const [dl] = await Promise.all([rp.waitForEvent("download"), rp.click(`[data-export=${kind}]`)]);
+		const file = path.join(downloads, `export.${kind}`);
+		await dl.saveAs(file);
+		const head = fs.readFileSync(file).subarray(0, 2).toString("latin1");
+		check(kind === "xlsx" ? head === "PK" : head.trim().startsWith(kind === "json" ? "[" : "{"), `${kind} starts with '${head}'`);
+		if (kind === "json")
+			same(JSON.parse(fs.readFileSync(file, "utf8")).length, total, "records in the JSON export");
+	}
+});
+
+await test("duplicates: a group dismissed leaves the list; a group confirmed rejects the others", async () => {
+	await go(rp, "#/duplicates");
+	const d = await apiOk(rp, "/v1/duplicates?form=partnership");
+	check(d.groups.length >= 2, `${d.groups.length} groups`);
+	same(await rp.$$eval(".dup-group", (g) => g.map((x) => x.getAttribute("data-key"))), d.groups.map((g) => g.key), "the groups");
+	await shot(rp, "duplicates");
+	const first = d.groups[0], second = d.groups[1];
+	await rendered(rp, () => rp.click(`.dup-group[data-key="${first.key}"] [data-dismiss]`));
+	const after = await apiOk(rp, "/v1/duplicates?form=partnership");
+	check(!after.groups.some((g) => g.key === first.key), "the dismissed group is still listed");
+	const keep = second.records[1].id;
+	await rp.check(`.dup-group[data-key="${second.key}"] input[value="${keep}"]`);
+	await rp.click(`.dup-group[data-key="${second.key}"] [data-confirm-dup]`);
+	await rendered(rp, () => rp.click("dialog [data-confirm=ok]"));
+	for (const r of second.records) {
+		const rec = await apiOk(rp, "/v1/record?id=" + r.id);
+		if (r.id === keep)
+			check(!rec.review || rec.review.status !== "rejected", "the record kept was rejected");
+		else
+			check(rec.review && rec.review.status === "rejected" && rec.review.comment.startsWith("duplicate of " + keep.slice(0, 8)),
+				`the review of ${r.id}: ${JSON.stringify(rec.review)}`);
+	}
+});
+
+await test("a reviewer sees no admin menu, and the server refuses admin requests (403)", async () => {
+	same(await rp.$$eval("#topbar [data-nav]", (a) => a.map((x) => x.getAttribute("data-nav"))),
+		["dashboard", "records", "duplicates"], "the menu");
+	await rp.evaluate(() => { location.hash = "#/devices"; });
+	await rp.waitForFunction(() => location.hash.startsWith("#/dashboard"));
+	same((await api(rp, "/v1/devices")).status, 403, "GET /v1/devices as a reviewer");
+	same((await api(rp, "/v1/users", { name: "sneaky", role: "admin", password: "0123456789ab" })).status, 403,
+		"POST /v1/users as a reviewer");
+	same((await api(rp, "/v1/audit")).status, 403, "GET /v1/audit as a reviewer");
+});
+
+// --- The viewer ----------------------------------------------------------------------------------------
+
+await test("a viewer sees no control that changes anything, and the server refuses changes (403)", async () => {
+	const vp = await newPage();
+	await login(vp, "viewer");
+	same(await vp.$$eval("#topbar [data-nav]", (a) => a.map((x) => x.getAttribute("data-nav"))),
+		["dashboard", "records", "duplicates"], "the menu");
+	await go(vp, "#/records");
+	for (const sel of ["#bulk-review", "[data-export]"])
+		check(!(await vp.$(sel)), `the records page has ${sel}`);
+	await go(vp, "#/record/" + approved);
+	for (const sel of ["#review-form", "[data-keep]", "[data-correct]", "[data-other]"])
+		check(!(await vp.$(sel)), `the record page has ${sel}`);
+	check(await vp.$("#review .current-review"), "the review is not shown to the viewer");
+	await shot(vp, "viewer-record");
+	await go(vp, "#/duplicates");
+	check(!(await vp.$("[data-dismiss], [data-confirm-dup], input[type=radio]")), "the duplicates page has controls");
+	same((await api(vp, "/v1/review", { record: approved, status: "rejected", comment: "no" })).status, 403, "POST /v1/review");
+	same((await api(vp, "/v1/bulk-review", { filter: {}, status: "approved", comment: "" })).status, 403, "POST /v1/bulk-review");
+	same((await api(vp, "/v1/export?format=csv")).status, 403, "GET /v1/export");
+	same((await apiOk(vp, "/v1/record?id=" + approved)).review.status, "approved", "the review after the viewer's tries");
+	await vp.context().close();
+});
+
+// --- The admin: enrolment codes and their QR code, devices, users, audit ------------------------------
+
+const ap = await newPage();
+
+await test("admin: an enrolment code is shown as text and as a QR code equal to qrencode's, and it enrols a laptop", async () => {
+	await login(ap, "admin");
+	same(await ap.$$eval("#topbar [data-nav]", (a) => a.map((x) => x.getAttribute("data-nav"))),
+		["dashboard", "records", "duplicates", "devices", "users", "audit"], "the admin's menu");
+	await go(ap, "#/devices");
+	await ap.fill("#code-region", "north");
+	await ap.fill("#code-uses", "2");
+	await ap.click("#code-create");
+	await ap.waitForSelector("#enrol-code");
+	const code = (await ap.textContent("#enrol-code")).trim();
+	check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){4}$/.test(code), `the code is '${code}'`);
+	const svg = await ap.$eval("#code-out svg.qr", (s) => ({
+		version: Number(s.getAttribute("data-version")),
+		dark: Array.from(s.querySelectorAll("rect.qr-dark")).map((r) => [Number(r.getAttribute("x")), Number(r.getAttribute("y"))]),
+	}));
+	const size = svg.version * 4 + 17;
+	const mine = Array.from({ length: size }, () => new Array(size).fill(false));
+	for (const [x, y] of svg.dark)
+		mine[y][x] = true;
+	const ref = qrencode(code, "M");
+	const diff = matrixDiff(mine, ref);
+	check(!diff, `the QR code drawn differs from qrencode's: ${diff}`);
+	same(svg.version, 2, "the QR version of a 24-character code");
+	await shot(ap, "devices-enrolment-code");
+	const home = fs.mkdtempSync(path.join(os.tmpdir(), "sondeo-laptop-"));
+	const env = { ...process.env, SONDEO_HOME: home };
+	execFileSync(cfg.sondeo, ["init", "--name", "north-laptop"], { env, stdio: "pipe" });
+	const out = execFileSync(cfg.sondeo, ["enrol", cfg.url, code.toLowerCase()], { env, stdio: "pipe" }).toString();
+	check(/region north/.test(out), `sondeo enrol said: ${out}`);
+	const devs = await apiOk(ap, "/v1/devices");
+	check(devs.devices.some((d) => d.name === "north-laptop" && d.region === "north"), "the new laptop is not listed");
+});
+
+await test("the page's QR encoder equals qrencode module for module, versions 1 to 10, levels L, M, Q, H", async () => {
+	// Byte capacities at M of versions 1 to 10; each length is the most a version holds, or one more.
+	const lengths = [1, 14, 15, 26, 27, 42, 43, 62, 63, 84, 85, 106, 107, 122, 123, 152, 153, 180, 181, 213];
+	const cases = [];
+	for (const level of ["L", "M", "Q", "H"])
+		for (const n of lengths) {
+			let t = "";
+			for (let i = 0; i < n; i++)
+				t += "Sondeo QR 0123456789 abcdefghijklmnopqrstuvwxyz-ÉÑ"[(i * 7 + n) % 50];
+			cases.push([t, level]);
+		}
+	const got = await ap.evaluate((cs) => cs.map(([t, l]) => {
+		const q = window.SondeoQR.encode(t, l);
+		return { version: q.version, modules: q.modules };
+	}), cases);
+	const versions = new Set();
+	cases.forEach(([t, level], i) => {
+		versions.add(got[i].version);
+		const diff = matrixDiff(got[i].modules, qrencode(t, level));
+		check(!diff, `${level}, ${Buffer.byteLength(t)} bytes (version ${got[i].version}): ${diff}`);
+	});
+	for (let v = 1; v <= 10; v++)
+		check(versions.has(v), `version ${v} was not tried`);
+});
+
+await test("admin: the devices table equals GET /v1/devices; revoking asks first, then the API shows it revoked", async () => {
+	await go(ap, "#/devices");
+	const d = await apiOk(ap, "/v1/devices");
+	same(await ap.$$eval("#devices tbody tr[data-device]", (r) => r.map((x) => x.getAttribute("data-device"))),
+		d.devices.map((x) => x.id), "the devices");
+	const victim = d.devices.find((x) => x.name === "north-laptop");
+	const ops = await ap.textContent(`#devices tr[data-device="${d.devices[0].id}"] td:nth-child(6)`);
+	same(numberOf(ops), d.devices[0].ops, "the ops of the first device");
+	await ap.click(`[data-revoke="${victim.id}"]`);
+	await ap.waitForSelector("dialog [data-confirm=ok]");
+	await shot(ap, "devices-revoke-confirm");
+	await rendered(ap, () => ap.click("dialog [data-confirm=ok]"));
+	check((await apiOk(ap, "/v1/devices")).devices.find((x) => x.id === victim.id).revoked, "the device is not revoked");
+	check(!(await ap.$(`[data-revoke="${victim.id}"]`)), "the revoke button is still there");
+	await shot(ap, "devices");
+});
+
+await test("admin: users are listed, added (to change their password at first login), disabled and enabled", async () => {
+	await go(ap, "#/users");
+	await ap.fill("#user-name", "newcomer");
+	await ap.selectOption("#user-role", "viewer");
+	await ap.fill("#user-password", "first-password-42");
+	await rendered(ap, () => ap.click("#user-add"));
+	let u = (await apiOk(ap, "/v1/users")).users.find((x) => x.name === "newcomer");
+	same([u.role, u.must_change, u.disabled], ["viewer", true, false], "the new account");
+	same(await texts(ap, "#users tbody tr[data-user] td:first-child strong"),
+		(await apiOk(ap, "/v1/users")).users.map((x) => x.name), "the accounts listed");
+	check(!(await ap.$(`#users tr[data-user="${cfg.users.admin.name}"] [data-user-action]`)), "the admin may disable themself");
+	await ap.click('#users tr[data-user="newcomer"] [data-user-action=disable]');
+	await rendered(ap, () => ap.click("dialog [data-confirm=ok]"));
+	u = (await apiOk(ap, "/v1/users")).users.find((x) => x.name === "newcomer");
+	same(u.disabled, true, "disabled");
+	await shot(ap, "users");
+	await rendered(ap, () => ap.click('#users tr[data-user="newcomer"] [data-user-action=enable]'));
+	u = (await apiOk(ap, "/v1/users")).users.find((x) => x.name === "newcomer");
+	same(u.disabled, false, "enabled again");
+});
+
+await test("admin: the audit log shows GET /v1/audit, newest first, with the reviews and resolutions made here", async () => {
+	await go(ap, "#/audit");
+	const a = await apiOk(ap, "/v1/audit?page=1&per_page=50");
+	same(await ap.$$eval("#audit tbody tr[data-action]", (r) => r.map((x) => x.getAttribute("data-action"))),
+		a.entries.map((e) => e.action), "the actions");
+	const all = await apiOk(ap, "/v1/audit?page=1&per_page=200");
+	for (const action of ["login", "login_failed", "password", "review", "resolve", "bulk_review", "code", "revoke", "user_add"])
+		check(all.entries.some((e) => e.action === action), `no '${action}' in the audit log`);
+	await shot(ap, "audit");
+});
+
+await test("logout ends the session: the login form again, and GET /v1/session answers 401", async () => {
+	await rp.click("#logout");
+	await rp.waitForSelector("#login-form");
+	same((await api(rp, "/v1/session")).status, 401, "GET /v1/session after logout");
+	await shot(rp, "logged-out");
+});
+
+await test("no script error and no Content-Security-Policy violation on any page", async () => {
+	check(problems.length === 0, problems.join("\n"));
+});
+
+await browser.close();
+fs.rmSync(downloads, { recursive: true, force: true });
+console.log(`# ${count - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,130 @@
+#!/bin/sh
+# browser.sh - the review page in headless Chromium against a real sondeod on loopback: three laptops in two
+# regions send the sample records and make a conflict, accounts of each role are made with `sondeod users add`,
+# then tests/browser/review.mjs logs in, reads the dashboard, filters, searches, opens records, resolves,
+# reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API. Screenshots of
+# every page go to $SONDEO_SCREENSHOTS, else build/screenshots/.
+#
+# Needs Debian's chromium and qrencode (installed when missing, as root), Node.js, and playwright-core from
+# tests/browser/package-lock.json (npm ci into tests/browser/node_modules when it is not there).
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
+
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium chromium-driver"
+command -v qrencode >/dev/null 2>&1 || missing="$missing qrencode"
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
+	t "the packages the browser tests need are installed"
+	run sh "$TOP/scripts/deps.sh" $missing
+	check_rc 0
+	[ "$RC" = 0 ] || done_testing
+fi
+if [ ! -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ]; then
+	t "playwright-core is installed from tests/browser/package-lock.json"
+	(cd "$TOP/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$TMPDIR/npm.log" 2>&1 ||
+		fail "npm ci failed: $(tail -n 5 "$TMPDIR/npm.log")"
+	[ -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ] || done_testing
+fi
+
+# dev NAME ARGS... : sondeo on laptop NAME's store, quietly; a failure fails the setup.
+dev() {
+	name=$1
+	shift
+	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" "$@" >"$TMPDIR/dev.out" 2>"$TMPDIR/dev.err" ||
+		fail "sondeo $* on laptop $name: $(cat "$TMPDIR/dev.err")"
+}
+
+t "setup: a server, three laptops in two regions with the sample records and a conflict, one account of each role"
+"$SONDEOD" init --data "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
+start_server || { fail "sondeod did not start: $(cat "$log")"; done_testing; }
+east=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
+west=$("$SONDEOD" enrol-code --data "$hq" --region west | head -n 1)
+for d in a b c; do
+	dev "$d" init --name "laptop-$d"
+done
+dev a enrol "$URL" "$east"
+dev b enrol "$URL" "$east"
+dev c enrol "$URL" "$west"
+dev a new --from "$TOP/forms/samples/partnerships.csv"
+rec=$(head -n 1 "$TMPDIR/dev.out")
+dev c new --from "$TOP/forms/samples/partnerships.csv"
+dev a sync
+dev b sync
+dev c sync
+dev a edit "$rec" --set country=UGA
+dev b edit "$rec" --set country=TZA
+dev a sync
+dev b sync
+for who in admin:amina reviewer:rita viewer:victor; do
+	role=${who%%:*}
+	name=${who#*:}
+	printf 'first-%s-password\n' "$name" >"$TMPDIR/pw-$name"
+	run "$SONDEOD" users --data "$hq" add "$name" --role "$role" --password-file "$TMPDIR/pw-$name"
+	check_rc 0
+done
+cat >"$TMPDIR/setup.json" <<EOF
+{
+  "url": "$URL",
+  "top": "$TOP",
+  "sondeo": "$SONDEO",
+  "conflict": "$rec",
+  "users": {
+    "admin": {"name": "amina", "password": "first-amina-password"},
+    "reviewer": {"name": "rita", "password": "first-rita-password"},
+    "viewer": {"name": "victor", "password": "first-victor-password"}
+  }
+}
+EOF
+ok
+
+t "sondeod serves every file of web/ byte for byte, with its type, no-cache and the security headers"
+csp="default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+for f in "$TOP"/web/* /; do
+	if [ "$f" = / ]; then
+		path=/
+		f=$TOP/web/index.html
+	else
+		path=/${f##*/}
+	fi
+	curl -s -D "$TMPDIR/head" -o "$TMPDIR/body" "$URL$path" || fail "GET $path failed"
+	tr -d '\r' <"$TMPDIR/head" >"$TMPDIR/head.txt"
+	grep -q '^HTTP/1.1 200' "$TMPDIR/head.txt" || fail "GET $path: $(head -n 1 "$TMPDIR/head.txt")"
+	cmp -s "$f" "$TMPDIR/body" || fail "GET $path is not $f as it is now (is it in WEB_ASSETS in the Makefile?)"
+	for h in "Content-Security-Policy: $csp" "Cache-Control: no-cache" "X-Frame-Options: DENY" \
+		"Referrer-Policy: no-referrer" "X-Content-Type-Options: nosniff"; do
+		grep -qixF "$h" "$TMPDIR/head.txt" || fail "GET $path lacks the header '$h'"
+	done
+	case $path in
+	/ | /index.html) type="text/html; charset=utf-8" ;;
+	*.js) type="text/javascript; charset=utf-8" ;;
+	*.css) type="text/css; charset=utf-8" ;;
+	*.svg) type="image/svg+xml" ;;
+	*) type="?" ;;
+	esac
+	grep -qixF "Content-Type: $type" "$TMPDIR/head.txt" || fail "GET $path: $(grep -i '^content-type' "$TMPDIR/head.txt")"
+done
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/server.db")" 404 "GET /server.db"
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/web/app.js")" 404 "GET /web/app.js"
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/")" 405 "POST /"
+ok
+
+# review.mjs prints its own "ok N - ..." lines; its last line says how many passed.
+(cd "$TOP/tests/browser" && exec node review.mjs "$TMPDIR/setup.json") >"$TMPDIR/browser.out" 2>&1
+brc=$?
+cat "$TMPDIR/browser.out"
+
+t "review.mjs runs to its end"
+tail -n 1 "$TMPDIR/browser.out" | grep -Eq '^# [0-9]+ passed, [0-9]+ failed$' ||
+	fail "review.mjs stopped early (exit status $brc)"
+
+t "sondeod served the whole session without a sanitizer report, and stops cleanly"
+kill -TERM "$PID" 2>/dev/null
+wait "$PID" 2>/dev/null
+grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$log" && fail "sanitizer report in the server's log: $(grep -m 3 -E 'Sanitizer|runtime error' "$log")"
+grep -q "sondeod: stopped" "$log" || fail "sondeod did not say it stopped: $(tail -n 3 "$log")"
+done_testing
