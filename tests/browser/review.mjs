@@ -16,6 +16,10 @@ import path from "node:path";
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const shotDir = process.env.SONDEO_SCREENSHOTS || path.join(cfg.top, "build", "screenshots");
 fs.mkdirSync(shotDir, { recursive: true });
+// The screenshots of an earlier run would mix with this run's.
+for (const f of fs.readdirSync(shotDir))
+	if (/^\d\d-[a-z0-9-]+\.png$/.test(f))
+		fs.unlinkSync(path.join(shotDir, f));
 const downloads = fs.mkdtempSync(path.join(os.tmpdir(), "sondeo-downloads-"));
 
 let count = 0;
