@@ -27,6 +27,11 @@ struct sstore {
 	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
 };
 
+/* sstore.c: the meta table (key -> value). sstore_meta_get copies the value into out and returns 0, or -1 if
+ * there is none; sstore_meta_set belongs in a transaction. */
+int sstore_meta_get(struct sstore *s, const char *key, char *out, size_t n);
+int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen);
+
 /* sstore-review.c: recomputes a record's review summary (and with text its search document) from its fields,
  * inside the caller's transaction; sstore.c calls it for every record a change set touches. */
 int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen);

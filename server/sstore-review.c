@@ -25,7 +25,7 @@
 #define COUNTRY_FIELD "country"
 
 enum {
-	R_FIELDS, R_SUMMARY, R_FTS_DEL, R_FTS_PUT, R_RID, R_ALL_RIDS, R_META_GET, R_META_SET, R_META_DEL,
+	R_FIELDS, R_SUMMARY, R_FTS_DEL, R_FTS_PUT, R_RID, R_ALL_RIDS, R_META_DEL,
 	R_FORM_NEWEST, R_FORM_GET, R_FORM_TOP, R_FORM_VERSIONS, R_FIND, R_CS_PUT, R_AUTHOR, R_REGIONS, R_DEVNAMES,
 	R_CS_OF, R_HISTORY, R_DEVICES_IN, R_DISMISS, R_DUPS, R_DISMISSED, R_FIELD_ROWS, R_ROW, R_OWN_ID, R_COUNT
 };
@@ -37,8 +37,6 @@ const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
 	[R_FTS_PUT] = "INSERT INTO records_fts(rowid, body) VALUES(?1, ?2)",
 	[R_RID] = "SELECT rid FROM records WHERE id = ?1",
 	[R_ALL_RIDS] = "SELECT rid FROM record_regions ORDER BY rid",
-	[R_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[R_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[R_META_DEL] = "DELETE FROM meta WHERE key = ?1",
 	[R_FORM_NEWEST] = "SELECT json FROM forms WHERE id = ?1 ORDER BY rowid DESC LIMIT 1",
 	[R_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
@@ -148,28 +146,6 @@ static void normalise(const char *in, struct buf *out)
 		}
 		p += strnlen((const char *)p, n);
 	}
-}
-
-static int meta_get(struct sstore *s, const char *key, char *out, size_t n)
-{
-	sqlite3_stmt *st = s->rst[R_META_GET];
-	int found;
-
-	db_bind_text(st, 1, key);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		strlcpy_s(out, db_text(st, 0), n);
-	sqlite3_reset(st);
-	return found ? 0 : -1;
-}
-
-static int meta_put(struct sstore *s, const char *key, const char *value, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->rst[R_META_SET];
-
-	db_bind_text(st, 1, key);
-	db_bind_text(st, 2, value);
-	return db_step_done(st, err, errlen);
 }
 
 /* The form id at version (NULL: its newest), loaded; NULL with err. Caller frees with form_free. */
@@ -294,12 +270,12 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 	char flag[8];
 	int rc;
 
-	if (meta_get(s, "reindex", flag, sizeof(flag)) < 0)
+	if (sstore_meta_get(s, "reindex", flag, sizeof(flag)) < 0)
 		return 0;
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
 	/* Another worker may have done it while we waited for the lock. */
-	if (meta_get(s, "reindex", flag, sizeof(flag)) < 0) {
+	if (sstore_meta_get(s, "reindex", flag, sizeof(flag)) < 0) {
 		db_rollback(s->db);
 		return 0;
 	}
@@ -1265,9 +1241,9 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 		return -1;
 	}
 	/* The server's own counter and clock, read under the write lock. */
-	if (meta_get(s, "own_seq", text, sizeof(text)) == 0)
+	if (sstore_meta_get(s, "own_seq", text, sizeof(text)) == 0)
 		seq = strtoull(text, NULL, 10);
-	if (meta_get(s, "own_hlc", text, sizeof(text)) == 0)
+	if (sstore_meta_get(s, "own_hlc", text, sizeof(text)) == 0)
 		hlc = strtoull(text, NULL, 10);
 	for (i = 0; i < n; i++) {
 		struct own_op *o;
@@ -1317,10 +1293,10 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 	if (k && own_flush(s, own, user, ops, k, err, errlen) < 0)
 		goto fail;
 	snprintf(text, sizeof(text), "%llu", (unsigned long long)seq);
-	if (meta_put(s, "own_seq", text, err, errlen) < 0)
+	if (sstore_meta_set(s, "own_seq", text, err, errlen) < 0)
 		goto fail;
 	snprintf(text, sizeof(text), "%llu", (unsigned long long)hlc);
-	if (meta_put(s, "own_hlc", text, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
+	if (sstore_meta_set(s, "own_hlc", text, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
 		goto fail;
 	free(ops);
 	return 0;

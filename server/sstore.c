@@ -249,13 +249,26 @@ static void draw(char *out, size_t n)
 	out[n] = '\0';
 }
 
-static int meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen)
+int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_META_SET];
 
 	db_bind_text(st, 1, key);
 	db_bind_text(st, 2, value);
 	return db_step_done(st, err, errlen);
+}
+
+int sstore_meta_get(struct sstore *s, const char *key, char *out, size_t n)
+{
+	sqlite3_stmt *st = s->st[S_META_GET];
+	int found;
+
+	db_bind_text(st, 1, key);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(out, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found ? 0 : -1;
 }
 
 /* Refuses a database that is not sondeod's, or of another layout, before anything is prepared against it. */
@@ -505,8 +518,8 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)now_ms());
 	if (db_begin(s->db, err, errlen) < 0)
 		goto undo;
-	if (meta_set(s, "kind", SSTORE_KIND, err, errlen) < 0 || meta_set(s, "schema", "2", err, errlen) < 0 ||
-	    meta_set(s, "created", now, err, errlen) < 0)
+	if (sstore_meta_set(s, "kind", SSTORE_KIND, err, errlen) < 0 || sstore_meta_set(s, "schema", "2", err, errlen) < 0 ||
+	    sstore_meta_set(s, "created", now, err, errlen) < 0)
 		goto rollback;
 	db_bind_text(s->st[S_USER_PUT], 1, ADMIN_USER);
 	db_bind_text(s->st[S_USER_PUT], 2, "admin");
