@@ -21,13 +21,13 @@
 #define CHUNK_OPS 2000             /* ops in one of the server's own change sets */
 #define SQL_MAX 16384              /* a selection's SQL text */
 #define COUNTRY_TOP 30             /* answers charted for a country question */
-#define NAME_FIELD "partner_name"  /* the answer possible duplicates are matched on, with COUNTRY_FIELD */
-#define COUNTRY_FIELD "country"
+#define NAME_FIELD "partner_name"  /* the answer that names the partner, else the form's first text question */
+#define COUNTRY_FIELD "country"    /* with the name, what possible duplicates are matched on */
 
 enum {
 	R_FIELDS, R_SUMMARY, R_FTS_DEL, R_FTS_PUT, R_RID, R_ALL_RIDS, R_META_DEL,
 	R_FORM_NEWEST, R_FORM_GET, R_FORM_TOP, R_FORM_VERSIONS, R_FIND, R_CS_PUT, R_AUTHOR, R_REGIONS, R_DEVNAMES,
-	R_CS_OF, R_HISTORY, R_DEVICES_IN, R_DISMISS, R_DUPS, R_DISMISSED, R_FIELD_ROWS, R_ROW, R_OWN_ID, R_COUNT
+	R_CS_OF, R_HISTORY, R_CREATOR, R_KIND, R_AUTHOR_OF, R_DISMISS, R_DUPS, R_DISMISSED, R_FIELD_ROWS, R_ROW, R_OWN_ID, R_COUNT
 };
 
 const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
@@ -61,7 +61,13 @@ const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
 		      "  AND bo.seq = b.seq WHERE b.op = o.id)"
 		      " FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
 		      " WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
-	[R_DEVICES_IN] = "SELECT count(*) FROM enrolled_devices WHERE revoked = 0 AND (?1 = '' OR region = ?1)",
+	/* After an upgrade from layout 1: the device of a record's first op made it. */
+	[R_CREATOR] = "UPDATE record_regions SET device = coalesce((SELECT d.id FROM ops o JOIN devices d"
+		      " ON d.did = o.did WHERE o.rid = record_regions.rid ORDER BY o.hlc, o.id LIMIT 1), '')"
+		      " WHERE device = ''",
+	[R_KIND] = "SELECT form, form_version FROM records WHERE rid = ?1",
+	[R_AUTHOR_OF] = "SELECT oa.user FROM op_authors oa JOIN ops o ON o.id = oa.op JOIN devices d ON d.did = o.did"
+			" WHERE d.id = ?1 AND o.seq = ?2",
 	[R_DISMISS] = "INSERT OR IGNORE INTO dup_dismissed(a, b) VALUES(?1, ?2)",
 	/* Groups of live records of a form sharing a duplicate key. */
 	[R_DUPS] = "SELECT rr.dupkey, r.id, r.rid, rr.region, r.created, rr.review FROM record_regions rr"
@@ -170,6 +176,44 @@ struct form *sstore_form_get(struct sstore *s, const char *id, const char *versi
 	return load_form(s, id, version, err, errlen);
 }
 
+/* The question that names the partner in form at version: NAME_FIELD when the form has it, else its first text
+ * question, else "" (no name). Remembered for the form version asked last: ops come in runs of one form. */
+static const char *name_field(struct sstore *s, const char *form, const char *version)
+{
+	struct form *f;
+	size_t i;
+
+	if (!strcmp(s->name_form, form) && !strcmp(s->name_version, version))
+		return s->name_field;
+	s->name_field[0] = '\0';
+	if ((f = load_form(s, form, version, NULL, 0))) {
+		if (form_find(f, NAME_FIELD))
+			strlcpy_s(s->name_field, NAME_FIELD, sizeof(s->name_field));
+		for (i = 0; i < form_count(f) && !s->name_field[0]; i++)
+			if (form_question(f, i)->type == FT_TEXT)
+				strlcpy_s(s->name_field, form_question(f, i)->name, sizeof(s->name_field));
+		form_free(f);
+	}
+	strlcpy_s(s->name_form, form, sizeof(s->name_form));
+	strlcpy_s(s->name_version, version, sizeof(s->name_version));
+	return s->name_field;
+}
+
+/* The name field of record rid's form version (into out). */
+static void record_name_field(struct sstore *s, sqlite3_int64 rid, char *out, size_t n)
+{
+	sqlite3_stmt *st = s->rst[R_KIND];
+	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
+
+	sqlite3_bind_int64(st, 1, rid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		strlcpy_s(form, db_text(st, 0), sizeof(form));
+		strlcpy_s(version, db_text(st, 1), sizeof(version));
+	}
+	sqlite3_reset(st);
+	strlcpy_s(out, form[0] ? name_field(s, form, version) : "", n);
+}
+
 /* --- The review summary and search index of a record ------------------------------------------------- */
 
 /* Recomputes the summary row of record rid from its fields: its review state, its partner-name key and
@@ -177,10 +221,12 @@ struct form *sstore_form_get(struct sstore *s, const char *id, const char *versi
 static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), country = BUF_INIT(256), key = BUF_INIT(8192);
-	char review[16] = "pending";
-	sqlite3_stmt *st = s->rst[R_FIELDS];
+	char review[16] = "pending", namef[MERGE_MAX_NAME + 1];
+	sqlite3_stmt *st;
 	int rc, r = -1;
 
+	record_name_field(s, rid, namef, sizeof(namef));
+	st = s->rst[R_FIELDS];
 	sqlite3_bind_int64(st, 1, rid);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *field = db_text(st, 0), *value = db_text(st, 1);
@@ -200,7 +246,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 			continue;
 		v = json_loads(value, JSON_DECODE_ANY, NULL);
 		if (json_is_string(v)) {
-			if (!strcmp(field, NAME_FIELD))
+			if (namef[0] && !strcmp(field, namef))
 				normalise(json_string_value(v), &name);
 			else if (!strcmp(field, COUNTRY_FIELD))
 				normalise(json_string_value(v), &country);
@@ -299,6 +345,8 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 	for (i = 0; i < n; i++)
 		if (refresh_rid(s, rids[i], 1, err, errlen) < 0)
 			goto fail;
+	if (db_step_done(s->rst[R_CREATOR], err, errlen) < 0)
+		goto fail;
 	db_bind_text(s->rst[R_META_DEL], 1, "reindex");
 	if (db_step_done(s->rst[R_META_DEL], err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
 		goto fail;
@@ -318,8 +366,11 @@ static int64_t parse_day(const char *v)
 	int y, m, d, n = 0;
 	int64_t days;
 
-	if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
-	    d < 1 || d > 31 || y < 1970 || y > 9999)
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    n != 10 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || y < 1970 || y > 9999 ||
+	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
 		return -1;
 	/* Days from the civil date (Howard Hinnant's algorithm), so no time zone enters. */
 	y -= m <= 2;
@@ -686,7 +737,8 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 		return NULL;
 	/* The totals in one pass over the selection. */
 	buf_adds(&sql, "SELECT count(*), count(DISTINCT nullif(rr.namekey, '')), count(DISTINCT rr.region),"
-		 " coalesce(sum(r.conflicts > 0), 0), coalesce(sum(rr.review = 'pending'), 0)");
+		 " coalesce(sum(r.conflicts > 0), 0), coalesce(sum(rr.review = 'pending'), 0),"
+		 " count(DISTINCT nullif(rr.device, ''))");
 	where_sql(&sql, f);
 	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
 		goto fail;
@@ -696,16 +748,12 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 		sqlite3_finalize(st);
 		goto fail;
 	}
-	totals = json_pack("{s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)sqlite3_column_int64(st, 0),
-			   "partners", (json_int_t)sqlite3_column_int64(st, 1), "regions",
-			   (json_int_t)sqlite3_column_int64(st, 2), "conflicts", (json_int_t)sqlite3_column_int64(st, 3),
-			   "pending", (json_int_t)sqlite3_column_int64(st, 4));
+	totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)sqlite3_column_int64(st, 0),
+			   "partners", (json_int_t)sqlite3_column_int64(st, 1), "devices",
+			   (json_int_t)sqlite3_column_int64(st, 5), "regions", (json_int_t)sqlite3_column_int64(st, 2),
+			   "conflicts", (json_int_t)sqlite3_column_int64(st, 3), "pending",
+			   (json_int_t)sqlite3_column_int64(st, 4));
 	sqlite3_finalize(st);
-	st = s->rst[R_DEVICES_IN];
-	db_bind_text(st, 1, f->region);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 0)));
-	sqlite3_reset(st);
 	out = json_pack("{s:s, s:o}", "form", f->form, "totals", totals);
 	charts = json_array();
 	json_object_set_new(out, "charts", charts);
@@ -869,6 +917,7 @@ static json_t *device_names(struct sstore *s, char own[KEYS_ID_STRLEN + 1])
 }
 
 struct heads_ctx {
+	struct sstore *s;
 	json_t *list, *names;
 };
 
@@ -876,11 +925,19 @@ static void add_head_json(void *ctx, const struct op_ref *id, uint64_t hlc, cons
 {
 	struct heads_ctx *c = ctx;
 	json_t *dev = json_object_get(c->names, id->device), *v = json_loads(value, JSON_DECODE_ANY, NULL);
+	sqlite3_stmt *st = c->s->rst[R_AUTHOR_OF];
+	char by[SSTORE_MAX_NAME + 1] = "";
 
-	json_array_append_new(c->list, json_pack("{s:s, s:s?, s:n, s:I, s:I, s:o}", "device", id->device, "device_name",
-						 json_string_value(json_object_get(dev, "name")), "by", "seq",
-						 (json_int_t)id->seq, "at", (json_int_t)HLC_MS(hlc), "value",
-						 v ? v : json_null()));
+	/* A head made at this server names its reviewer, as its history entry does. */
+	db_bind_text(st, 1, id->device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)id->seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		strlcpy_s(by, db_text(st, 0), sizeof(by));
+	sqlite3_reset(st);
+	json_array_append_new(c->list, json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:o}", "device", id->device,
+						 "device_name", json_string_value(json_object_get(dev, "name")), "by",
+						 by[0] ? by : NULL, "seq", (json_int_t)id->seq, "at",
+						 (json_int_t)HLC_MS(hlc), "value", v ? v : json_null()));
 }
 
 json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, char *err, size_t errlen)
@@ -928,7 +985,7 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 			review = json_incref(v);
 		}
 		if (conflict) {
-			struct heads_ctx hc = { heads, names };
+			struct heads_ctx hc = { s, heads, names };
 
 			/* merge_heads uses the merge's own statements, not this one: safe while st is stepping. */
 			merge_heads(s->merge, full, field, add_head_json, &hc, NULL, 0);
@@ -1063,6 +1120,7 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = db_text(st, 0);
 		json_t *name = NULL, *country = NULL;
+		char namef[MERGE_MAX_NAME + 1];
 		int frc;
 
 		if (!group || strcmp(k, key)) {
@@ -1071,9 +1129,10 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 			group = json_pack("{s:s, s:s, s:s, s:[]}", "key", k, "name", "", "country", "", "records");
 		}
 		/* The names as typed, from the record's answers. */
+		record_name_field(s, sqlite3_column_int64(st, 2), namef, sizeof(namef));
 		sqlite3_bind_int64(fst, 1, sqlite3_column_int64(st, 2));
 		while ((frc = sqlite3_step(fst)) == SQLITE_ROW) {
-			if (!strcmp(db_text(fst, 0), NAME_FIELD))
+			if (namef[0] && !strcmp(db_text(fst, 0), namef))
 				name = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
 			else if (!strcmp(db_text(fst, 0), COUNTRY_FIELD))
 				country = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);

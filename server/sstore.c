@@ -78,6 +78,8 @@ static const char schema_v2[] =
 	"ALTER TABLE record_regions ADD COLUMN review TEXT NOT NULL DEFAULT 'pending';"
 	"ALTER TABLE record_regions ADD COLUMN namekey TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE record_regions ADD COLUMN dupkey TEXT NOT NULL DEFAULT '';"
+	/* The device that first sent the record: the one that made it. */
+	"ALTER TABLE record_regions ADD COLUMN device TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';"
 	"CREATE INDEX fields_by_field ON fields(field, value);"
 	"CREATE VIRTUAL TABLE records_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
@@ -132,7 +134,8 @@ static const char *const sql[S_COUNT] = {
 	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
 	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
 	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes) VALUES(?1, ?2, ?3, ?4, ?5)",
-	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region) SELECT rid, ?2 FROM records WHERE id = ?1",
+	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region, device) SELECT rid, ?2, ?3 FROM records"
+			 " WHERE id = ?1",
 	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
 		   " (SELECT json_group_array(json_array(bd.id, b.seq)) FROM op_base b JOIN devices bd ON bd.did = b.did"
 		   "  WHERE b.op = o.id), oa.user"
@@ -1044,6 +1047,7 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 		st = s->st[S_REGION_PUT];
 		db_bind_text(st, 1, ops->ops[i].record);
 		db_bind_text(st, 2, d->region);
+		db_bind_text(st, 3, d->id);
 		if (db_step_done(st, err, errlen) < 0 || sstore_review_refresh(s, ops->ops[i].record, 1, err, errlen) < 0)
 			goto fail;
 	}

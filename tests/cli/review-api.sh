@@ -7,8 +7,7 @@
 # bulk-review, settle duplicates, revoke a device and make an enrolment code, and find all of it in the audit
 # log. Every answer's status and error code is checked, every refused change leaves the server's data as it was,
 # and what headquarters decides reaches the laptops at their next sync. (Accounts, logins, sessions and CSRF on
-# the user endpoints are tests/cli/review-auth.sh's; exports come later.) The tests of server bugs found here and
-# reported but not fixed yet are skipped (counted apart by tests/run.sh); REVIEW_API_BUGS=1 runs them.
+# the user endpoints are tests/cli/review-auth.sh's.)
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -31,9 +30,11 @@ dev() {
 # HTTP status; the body is in $TMPDIR/body, read with js.
 api() {
 	if [ "$2" = POST ]; then
+		# The body goes through a file: one argument may not be longer than 128 KiB.
+		printf '%s' "$4" >"$TMPDIR/request"
 		run curl -s -o "$TMPDIR/body" -w '%{http_code}' -b "$TMPDIR/jar-$1" -c "$TMPDIR/jar-$1" \
 			-H 'Content-Type: application/json' -H "X-CSRF-Token: $(cat "$TMPDIR/csrf-$1" 2>/dev/null)" \
-			--data-binary "$4" "$URL$3"
+			--data-binary @"$TMPDIR/request" "$URL$3"
 	else
 		run curl -s -o "$TMPDIR/body" -w '%{http_code}' -b "$TMPDIR/jar-$1" -c "$TMPDIR/jar-$1" "$URL$3"
 	fi
@@ -724,13 +725,9 @@ check_api 200
 check_eq "$(js '[d["value"], d["conflict"], d["heads"]]')" '["Written in the field", false, []]' "the field"
 
 t "a head written at headquarters names its reviewer in by"
-if [ "${REVIEW_API_BUGS:-}" != 1 ]; then
-	skip "known server bug: heads always have by null (REVIEW_API_BUGS=1 runs it)"
-else
-	cp "$TMPDIR/r6.json" "$TMPDIR/body"
-	check_eq "$(js 'sorted([h["device_name"], h["by"]] for f in d["fields"] if f["name"] == "challenges" for h in f["heads"])')" \
-		'[["b", null], ["server", "rev"]]' "the heads' devices and reviewers"
-fi
+cp "$TMPDIR/r6.json" "$TMPDIR/body"
+check_eq "$(js 'sorted([h["device_name"], h["by"]] for f in d["fields"] if f["name"] == "challenges" for h in f["heads"])')" \
+	'[["b", null], ["server", "rev"]]' "the heads' devices and reviewers"
 
 # --- Bulk review --------------------------------------------------------------------------------------------
 
@@ -959,49 +956,33 @@ check_eq "$(js '[d["deleted"], [h["new"] for h in d["history"] if h["field"] == 
 api view GET "/v1/dashboard"
 check_eq "$(js '[d["totals"]["records"], d["totals"]["partners"]]')" '[13, 9]' "records and partners on the dashboard"
 
-# --- Known server bugs ----------------------------------------------------------------------------------------
-# These fail against the server as it is and were reported; REVIEW_API_BUGS=1 runs them.
+# --- Found by these tests, fixed since --------------------------------------------------------------------------
 
 t "dashboard: totals.devices counts the devices that sent records in the selection"
-if [ "${REVIEW_API_BUGS:-}" != 1 ]; then
-	skip "known server bug: it counts the enrolled devices of the region (REVIEW_API_BUGS=1 runs it)"
-else
-	for q in "region=west 1" "form=visit 1" "to=$(date -u -d "$d1 - 1 day" +%F) 0"; do
-		api view GET "/v1/dashboard?${q% *}"
-		check_api 200
-		check_eq "$(js 'd["totals"]["devices"]')" "${q#* }" "devices of dashboard?${q% *}"
-	done
-fi
+for q in "region=west 1" "form=visit 1" "to=$(date -u -d "$d1 - 1 day" +%F) 0"; do
+	api view GET "/v1/dashboard?${q% *}"
+	check_api 200
+	check_eq "$(js 'd["totals"]["devices"]')" "${q#* }" "devices of dashboard?${q% *}"
+done
 
 t "a form without partner_name: its first text question names the partner (dashboard partners, duplicates)"
-if [ "${REVIEW_API_BUGS:-}" != 1 ]; then
-	skip "known server bug: only a question named partner_name is used (REVIEW_API_BUGS=1 runs it)"
-else
-	api view GET "/v1/dashboard?form=visit"
-	check_api 200
-	check_eq "$(js 'd["totals"]["partners"]')" 3 "partners of the visit form (Kisumu, Gulu, Mombasa)"
-	api view GET "/v1/duplicates?form=visit"
-	check_api 200
-	check_eq "$(js '[sorted(r["name"] for r in g["records"]) for g in d["groups"]]')" '[["GULU", "Gulu"]]' "the visit form's groups"
-fi
+api view GET "/v1/dashboard?form=visit"
+check_api 200
+check_eq "$(js 'd["totals"]["partners"]')" 3 "partners of the visit form (Kisumu, Gulu, Mombasa)"
+api view GET "/v1/duplicates?form=visit"
+check_api 200
+check_eq "$(js '[sorted(r["name"] for r in g["records"]) for g in d["groups"]]')" '[["GULU", "Gulu"]]' "the visit form's groups"
 
-t "a body over 64 KiB to /v1/resolve is 413 too_large"
-if [ "${REVIEW_API_BUGS:-}" != 1 ]; then
-	skip "known server bug: /v1/resolve takes bodies up to 128 KiB (REVIEW_API_BUGS=1 runs it)"
-else
-	snapshot "$TMPDIR/before-big-resolve"
-	api rev POST /v1/resolve "{\"record\": \"$r3\", \"field\": \"notes\", \"value\": \"padded\"$pad}"
-	check_api 413 too_large
-	check_unchanged "$TMPDIR/before-big-resolve"
-fi
+t "a body over 128 KiB to /v1/resolve is 413 too_large (it takes 128 KiB, for a 64 KiB answer with escapes)"
+snapshot "$TMPDIR/before-big-resolve"
+bigpad=$(python3 -c 'print(" " * 140000)')
+api rev POST /v1/resolve "{\"record\": \"$r3\", \"field\": \"notes\", \"value\": \"padded\"$bigpad}"
+check_api 413 too_large
+check_unchanged "$TMPDIR/before-big-resolve"
 
 t "a day that does not exist (2026-02-30) is 400 bad_filter"
-if [ "${REVIEW_API_BUGS:-}" != 1 ]; then
-	skip "known server bug: it is read as 2026-03-02 (REVIEW_API_BUGS=1 runs it)"
-else
-	bad "to=2026-02-30" to
-	bad "from=2026-04-31" from
-fi
+bad "to=2026-02-30" to
+bad "from=2026-04-31" from
 
 # --- Verification ---------------------------------------------------------------------------------------------
 

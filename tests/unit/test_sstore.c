@@ -1117,7 +1117,7 @@ static void test_upgrade_from_layout_1(void)
 			       " DROP TABLE op_authors; DROP TABLE dup_dismissed; DROP TABLE records_fts;"
 			       " DROP INDEX record_regions_dupkey; DROP INDEX fields_by_field;"
 			       " ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
-			       " ALTER TABLE record_regions DROP COLUMN dupkey;"
+			       " ALTER TABLE record_regions DROP COLUMN dupkey; ALTER TABLE record_regions DROP COLUMN device;"
 			       " UPDATE meta SET value = '1' WHERE key = 'schema';"
 			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
 			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"
