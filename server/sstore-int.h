@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "keys.h"
+#include "form.h"
 #include "merge.h"
 
 /* Each file keeps its statements in a table of its own, prepared when the store opens (db_prepare_all). */
@@ -25,8 +26,10 @@ struct sstore {
 	sqlite3_stmt *st[SSTORE_CORE_STMTS];    /* sstore.c's */
 	sqlite3_stmt *ust[SSTORE_USERS_STMTS];  /* sstore-users.c's */
 	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
-	/* sstore-review.c: the question that names the partner in the form version last looked at. */
-	char name_form[MERGE_MAX_NAME + 1], name_version[MERGE_MAX_NAME + 1], name_field[MERGE_MAX_NAME + 1];
+	/* sstore-review.c: the form version a record was last summarised with, and its question that names the
+	 * partner ("" if none); freed at close. */
+	struct form *kind;
+	char name_field[MERGE_MAX_NAME + 1];
 };
 
 /* sstore.c: the meta table (key -> value). sstore_meta_get copies the value into out and returns 0, or -1 if

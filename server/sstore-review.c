@@ -176,34 +176,14 @@ struct form *sstore_form_get(struct sstore *s, const char *id, const char *versi
 	return load_form(s, id, version, err, errlen);
 }
 
-/* The question that names the partner in form at version: NAME_FIELD when the form has it, else its first text
- * question, else "" (no name). Remembered for the form version asked last: ops come in runs of one form. */
-static const char *name_field(struct sstore *s, const char *form, const char *version)
-{
-	struct form *f;
-	size_t i;
-
-	if (!strcmp(s->name_form, form) && !strcmp(s->name_version, version))
-		return s->name_field;
-	s->name_field[0] = '\0';
-	if ((f = load_form(s, form, version, NULL, 0))) {
-		if (form_find(f, NAME_FIELD))
-			strlcpy_s(s->name_field, NAME_FIELD, sizeof(s->name_field));
-		for (i = 0; i < form_count(f) && !s->name_field[0]; i++)
-			if (form_question(f, i)->type == FT_TEXT)
-				strlcpy_s(s->name_field, form_question(f, i)->name, sizeof(s->name_field));
-		form_free(f);
-	}
-	strlcpy_s(s->name_form, form, sizeof(s->name_form));
-	strlcpy_s(s->name_version, version, sizeof(s->name_version));
-	return s->name_field;
-}
-
-/* The name field of record rid's form version (into out). */
-static void record_name_field(struct sstore *s, sqlite3_int64 rid, char *out, size_t n)
+/* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
+ * come in runs of one form), and finds its question that names the partner: NAME_FIELD when the form has it,
+ * else its first text question, else none (""). NULL if the form cannot be loaded. */
+static const struct form *record_kind(struct sstore *s, sqlite3_int64 rid)
 {
 	sqlite3_stmt *st = s->rst[R_KIND];
 	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
+	size_t i;
 
 	sqlite3_bind_int64(st, 1, rid);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -211,7 +191,18 @@ static void record_name_field(struct sstore *s, sqlite3_int64 rid, char *out, si
 		strlcpy_s(version, db_text(st, 1), sizeof(version));
 	}
 	sqlite3_reset(st);
-	strlcpy_s(out, form[0] ? name_field(s, form, version) : "", n);
+	if (s->kind && !strcmp(form_id(s->kind), form) && !strcmp(form_version(s->kind), version))
+		return s->kind;
+	form_free(s->kind);
+	s->name_field[0] = '\0';
+	if (!form[0] || !(s->kind = load_form(s, form, version, NULL, 0)))
+		return s->kind = NULL;
+	if (form_find(s->kind, NAME_FIELD))
+		strlcpy_s(s->name_field, NAME_FIELD, sizeof(s->name_field));
+	for (i = 0; i < form_count(s->kind) && !s->name_field[0]; i++)
+		if (form_question(s->kind, i)->type == FT_TEXT)
+			strlcpy_s(s->name_field, form_question(s->kind, i)->name, sizeof(s->name_field));
+	return s->kind;
 }
 
 /* --- The review summary and search index of a record ------------------------------------------------- */
@@ -221,11 +212,12 @@ static void record_name_field(struct sstore *s, sqlite3_int64 rid, char *out, si
 static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), country = BUF_INIT(256), key = BUF_INIT(8192);
-	char review[16] = "pending", namef[MERGE_MAX_NAME + 1];
+	char review[16] = "pending";
+	const struct form *kind = record_kind(s, rid);
+	const struct form_question *q;
 	sqlite3_stmt *st;
 	int rc, r = -1;
 
-	record_name_field(s, rid, namef, sizeof(namef));
 	st = s->rst[R_FIELDS];
 	sqlite3_bind_int64(st, 1, rid);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -246,11 +238,12 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 			continue;
 		v = json_loads(value, JSON_DECODE_ANY, NULL);
 		if (json_is_string(v)) {
-			if (namef[0] && !strcmp(field, namef))
+			if (s->name_field[0] && !strcmp(field, s->name_field))
 				normalise(json_string_value(v), &name);
 			else if (!strcmp(field, COUNTRY_FIELD))
 				normalise(json_string_value(v), &country);
-			if (text) {
+			/* Only what people wrote is searched, not choice names, dates or places. */
+			if (text && kind && (q = form_find(kind, field)) && q->type == FT_TEXT) {
 				if (body.len)
 					buf_addc(&body, '\n');
 				buf_add(&body, json_string_value(v), json_string_length(v));
@@ -1129,7 +1122,8 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 			group = json_pack("{s:s, s:s, s:s, s:[]}", "key", k, "name", "", "country", "", "records");
 		}
 		/* The names as typed, from the record's answers. */
-		record_name_field(s, sqlite3_column_int64(st, 2), namef, sizeof(namef));
+		record_kind(s, sqlite3_column_int64(st, 2));
+		strlcpy_s(namef, s->name_field, sizeof(namef));
 		sqlite3_bind_int64(fst, 1, sqlite3_column_int64(st, 2));
 		while ((frc = sqlite3_step(fst)) == SQLITE_ROW) {
 			if (namef[0] && !strcmp(db_text(fst, 0), namef))

@@ -372,6 +372,7 @@ void sstore_close(struct sstore *s)
 	db_finalize_all(s->st, S_COUNT);
 	db_finalize_all(s->ust, SSTORE_USERS_STMTS);
 	db_finalize_all(s->rst, SSTORE_REVIEW_STMTS);
+	form_free(s->kind);
 	if (s->db)
 		db_close(s->db);
 	keys_free(s->keys);

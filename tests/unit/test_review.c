@@ -177,6 +177,7 @@ static void test_filters(void)
 {
 	char err[512] = "";
 	const char *region[] = { "region=west" }, *text[] = { "q=perez" }, *multi[] = { "f.level=national" };
+	const char *choice_name[] = { "q=media" };
 	const char *one[] = { "f.stakeholder_type=ministry" }, *days[] = { "from=2026-10-05", "to=2026-10-10" };
 	const char *badchoice[] = { "f.level=planetary" }, *notsel[] = { "f.partner_name=x" };
 	const char *badday[] = { "from=2026-02-30x" }, *badform[] = { "form=nothing" }, *badq[] = { "q=\"open" };
@@ -185,6 +186,8 @@ static void test_filters(void)
 	CHECK_INT(count_where(region, 1, err, sizeof(err)), 1);
 	/* Accents do not matter to the search. */
 	CHECK_INT(count_where(text, 1, err, sizeof(err)), 1);
+	/* What people wrote is searched; a choice's name is not text (R2's stakeholder_type is media). */
+	CHECK_INT(count_where(choice_name, 1, err, sizeof(err)), 0);
 	CHECK_INT(count_where(multi, 1, err, sizeof(err)), 1);
 	CHECK_INT(count_where(one, 1, err, sizeof(err)), 2);
 	CHECK_INT(count_where(days, 2, err, sizeof(err)), 1);
