@@ -1,6 +1,7 @@
 /* sstore-int.h - the inside of the server's store, shared by the files that implement sstore.h: sstore.c (devices,
- * codes, forms, ingest, pull), sstore-users.c (accounts, sessions, audit) and sstore-review.c (what the review
- * page reads and the server's own ops). Nothing outside these files includes it. */
+ * codes, forms, ingest, pull), sstore-users.c (accounts, sessions, audit), sstore-review.c (what the review
+ * page reads and the server's own ops) and sstore-counts.c (the dashboard's counts). Nothing outside these files
+ * includes it. */
 #ifndef SONDEO_SSTORE_INT_H
 #define SONDEO_SSTORE_INT_H
 
@@ -14,9 +15,11 @@
 #define SSTORE_CORE_STMTS 32
 #define SSTORE_USERS_STMTS 24
 #define SSTORE_REVIEW_STMTS 40
+#define SSTORE_COUNTS_STMTS 12
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_review_sql[SSTORE_REVIEW_STMTS];
+extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
 
 struct sstore {
 	char *dir;
@@ -26,6 +29,7 @@ struct sstore {
 	sqlite3_stmt *st[SSTORE_CORE_STMTS];    /* sstore.c's */
 	sqlite3_stmt *ust[SSTORE_USERS_STMTS];  /* sstore-users.c's */
 	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
+	sqlite3_stmt *cst[SSTORE_COUNTS_STMTS]; /* sstore-counts.c's */
 	/* sstore-review.c: the form version a record was last summarised with, and its question that names the
 	 * partner ("" if none); freed at close. */
 	struct form *kind;
@@ -42,5 +46,18 @@ int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *
 int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen);
 /* Builds every record's summary and search document after an upgrade from layout 1 (meta 'reindex'). */
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
+
+/* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
+ * current ones (review being its review state now, kind its form version, NULL if unknown), inside the
+ * caller's transaction. The others answer a dashboard from the counts, when sstore_counts_usable says its
+ * filters are only dimensions: the totals (records, pending, conflicts, regions, partners, devices) into
+ * totals; a chart's counts as chart_counts in sstore-review.c gives them; the records per week. */
+int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const struct form *kind, const char *review,
+			  char *err, size_t errlen);
+int sstore_counts_usable(const struct sstore_filter *f);
+int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen);
+int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const char *field, unsigned top,
+			json_t *counts, json_t *list, char *err, size_t errlen);
+json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen);
 
 #endif

@@ -258,6 +258,9 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 	}
 	if (name.len)
 		buf_printf(&key, "%s|%s", name.data, country.data);
+	/* The counts first: they take back what the record counted for, with its review as it was. */
+	if (sstore_counts_refresh(s, rid, kind, review, err, errlen) < 0)
+		goto out;
 	st = s->rst[R_SUMMARY];
 	sqlite3_bind_int64(st, 1, rid);
 	db_bind_text(st, 2, review);
@@ -721,6 +724,7 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 {
 	struct buf sql = BUF_INIT(SQL_MAX);
 	struct form *form = load_form(s, f->form, NULL, err, errlen);
+	int counted = sstore_counts_usable(f);
 	json_t *out = NULL, *charts, *weeks, *totals;
 	sqlite3_stmt *st;
 	size_t i, k;
@@ -728,26 +732,34 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 
 	if (!form)
 		return NULL;
-	/* The totals in one pass over the selection. */
-	buf_adds(&sql, "SELECT count(*), count(DISTINCT nullif(rr.namekey, '')), count(DISTINCT rr.region),"
-		 " coalesce(sum(r.conflicts > 0), 0), coalesce(sum(rr.review = 'pending'), 0),"
-		 " count(DISTINCT nullif(rr.device, ''))");
-	where_sql(&sql, f);
-	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
-		goto fail;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		step_error(s, rc, f, err, errlen);
-		sqlite3_finalize(st);
-		goto fail;
-	}
-	totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)sqlite3_column_int64(st, 0),
-			   "partners", (json_int_t)sqlite3_column_int64(st, 1), "devices",
-			   (json_int_t)sqlite3_column_int64(st, 5), "regions", (json_int_t)sqlite3_column_int64(st, 2),
-			   "conflicts", (json_int_t)sqlite3_column_int64(st, 3), "pending",
-			   (json_int_t)sqlite3_column_int64(st, 4));
-	sqlite3_finalize(st);
+	totals = json_object();
 	out = json_pack("{s:s, s:o}", "form", f->form, "totals", totals);
+	if (counted) {
+		/* Filters on dimensions only: the counts kept as records change answer at once. */
+		if (sstore_counts_totals(s, f, totals, err, errlen) < 0)
+			goto fail;
+	} else {
+		/* A search or an answer filter: count the selection itself, in one pass. */
+		buf_adds(&sql, "SELECT count(*), count(DISTINCT nullif(rr.namekey, '')), count(DISTINCT rr.region),"
+			 " coalesce(sum(r.conflicts > 0), 0), coalesce(sum(rr.review = 'pending'), 0),"
+			 " count(DISTINCT nullif(rr.device, ''))");
+		where_sql(&sql, f);
+		if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+			goto fail;
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			step_error(s, rc, f, err, errlen);
+			sqlite3_finalize(st);
+			goto fail;
+		}
+		json_object_set_new(totals, "records", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(totals, "partners", json_integer(sqlite3_column_int64(st, 1)));
+		json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 5)));
+		json_object_set_new(totals, "regions", json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(totals, "conflicts", json_integer(sqlite3_column_int64(st, 3)));
+		json_object_set_new(totals, "pending", json_integer(sqlite3_column_int64(st, 4)));
+		sqlite3_finalize(st);
+	}
 	charts = json_array();
 	json_object_set_new(out, "charts", charts);
 	for (i = 0; i < form_count(form); i++) {
@@ -759,8 +771,9 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 			continue;
 		counts = sel ? json_object() : NULL;
 		list = json_array();
-		if (chart_counts(s, f, q->name, q->type == FT_SELECT_MULTIPLE, sel ? 0 : COUNTRY_TOP, counts, list,
-				 err, errlen) < 0) {
+		if ((counted ? sstore_counts_chart(s, f, q->name, sel ? 0 : COUNTRY_TOP, counts, list, err, errlen) :
+			       chart_counts(s, f, q->name, q->type == FT_SELECT_MULTIPLE, sel ? 0 : COUNTRY_TOP, counts,
+					    list, err, errlen)) < 0) {
 			json_decref(counts);
 			json_decref(list);
 			goto fail;
@@ -777,22 +790,29 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 							form_type_name(q->type), "counts", list));
 		json_decref(counts);
 	}
-	/* Records per week of creation, keyed by the week's Monday. */
-	buf_reset(&sql);
-	buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w, count(*)");
-	where_sql(&sql, f);
-	buf_adds(&sql, " GROUP BY w ORDER BY w");
-	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
-		goto fail;
-	weeks = json_array();
-	json_object_set_new(out, "weeks", weeks);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
-						       (json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		step_error(s, rc, f, err, errlen);
-		goto fail;
+	if (counted) {
+		if (!(weeks = sstore_counts_weeks(s, f, err, errlen)))
+			goto fail;
+		json_object_set_new(out, "weeks", weeks);
+	} else {
+		/* Records per week of creation, keyed by the week's Monday. */
+		buf_reset(&sql);
+		buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w,"
+			 " count(*)");
+		where_sql(&sql, f);
+		buf_adds(&sql, " GROUP BY w ORDER BY w");
+		if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+			goto fail;
+		weeks = json_array();
+		json_object_set_new(out, "weeks", weeks);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
+							       (json_int_t)sqlite3_column_int64(st, 1)));
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			step_error(s, rc, f, err, errlen);
+			goto fail;
+		}
 	}
 	buf_release(&sql);
 	form_free(form);

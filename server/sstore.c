@@ -81,6 +81,23 @@ static const char schema_v2[] =
 	"ALTER TABLE record_regions ADD COLUMN dupkey TEXT NOT NULL DEFAULT '';"
 	/* The device that first sent the record: the one that made it. */
 	"ALTER TABLE record_regions ADD COLUMN device TEXT NOT NULL DEFAULT '';"
+	/* The record's dimensions and chosen options, and the dashboard's counts of them (sstore-counts.c). */
+	"ALTER TABLE record_regions ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE record_regions ADD COLUMN form TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE record_regions ADD COLUMN day INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE record_regions ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE record_regions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX record_regions_form ON record_regions(form, deleted, region, review, day, conflict, counted,"
+	" namekey, device);"
+	"CREATE TABLE record_choices(rid INTEGER NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL,"
+	" PRIMARY KEY(rid, field, choice)) WITHOUT ROWID;"
+	"CREATE TABLE record_counts(form TEXT NOT NULL, region TEXT NOT NULL, review TEXT NOT NULL,"
+	" day INTEGER NOT NULL, conflict INTEGER NOT NULL, deleted INTEGER NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY(form, region, review, day, conflict, deleted)) WITHOUT ROWID;"
+	"CREATE TABLE choice_counts(form TEXT NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL,"
+	" region TEXT NOT NULL, review TEXT NOT NULL, day INTEGER NOT NULL, conflict INTEGER NOT NULL,"
+	" deleted INTEGER NOT NULL, n INTEGER NOT NULL,"
+	" PRIMARY KEY(form, field, choice, region, review, day, conflict, deleted)) WITHOUT ROWID;"
 	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';"
 	"CREATE INDEX fields_by_field ON fields(field, value);"
 	"CREATE VIRTUAL TABLE records_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
@@ -357,7 +374,8 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 		goto fail;
 	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_review_sql, s->rst, SSTORE_REVIEW_STMTS, err, errlen) < 0)
+	    db_prepare_all(s->db, sstore_review_sql, s->rst, SSTORE_REVIEW_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_counts_sql, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
@@ -376,6 +394,7 @@ void sstore_close(struct sstore *s)
 	db_finalize_all(s->st, S_COUNT);
 	db_finalize_all(s->ust, SSTORE_USERS_STMTS);
 	db_finalize_all(s->rst, SSTORE_REVIEW_STMTS);
+	db_finalize_all(s->cst, SSTORE_COUNTS_STMTS);
 	form_free(s->kind);
 	if (s->db)
 		db_close(s->db);

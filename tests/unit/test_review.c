@@ -102,6 +102,28 @@ static long long q(const char *sql)
 	return v;
 }
 
+/* The dashboard's counts agree with the records they count: every (dimensions) and (dimensions, option) group
+ * of the records has its count, and no count is left over. */
+static void check_counts(void)
+{
+	CHECK_INT(q("SELECT count(*) FROM (SELECT form, region, review, day, conflict, deleted, count(*)"
+		    " FROM record_regions WHERE counted GROUP BY 1, 2, 3, 4, 5, 6 EXCEPT"
+		    " SELECT form, region, review, day, conflict, deleted, n FROM record_counts WHERE n != 0)"), 0);
+	CHECK_INT(q("SELECT count(*) FROM (SELECT form, region, review, day, conflict, deleted, n FROM record_counts"
+		    " WHERE n != 0 EXCEPT SELECT form, region, review, day, conflict, deleted, count(*)"
+		    " FROM record_regions WHERE counted GROUP BY 1, 2, 3, 4, 5, 6)"), 0);
+	CHECK_INT(q("SELECT count(*) FROM (SELECT r.form, c.field, c.choice, r.region, r.review, r.day, r.conflict,"
+		    " r.deleted, count(*) FROM record_choices c JOIN record_regions r ON r.rid = c.rid"
+		    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 EXCEPT SELECT form, field, choice, region, review, day, conflict,"
+		    " deleted, n FROM choice_counts WHERE n != 0)"), 0);
+	CHECK_INT(q("SELECT count(*) FROM (SELECT form, field, choice, region, review, day, conflict, deleted, n"
+		    " FROM choice_counts WHERE n != 0 EXCEPT SELECT r.form, c.field, c.choice, r.region, r.review, r.day,"
+		    " r.conflict, r.deleted, count(*) FROM record_choices c JOIN record_regions r ON r.rid = c.rid"
+		    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8)"), 0);
+	CHECK_INT(q("SELECT count(*) FROM record_counts WHERE n < 0") + q("SELECT count(*) FROM choice_counts WHERE n < 0"),
+		  0);
+}
+
 #define R1 "11111111-1111-4111-8111-111111111111"
 #define R2 "22222222-2222-4222-8222-222222222222"
 #define R3 "33333333-3333-4333-8333-333333333333"
@@ -132,6 +154,7 @@ static void test_setup_records(void)
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE review = 'pending'"), 3);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE namekey = 'ministere du travail' AND dupkey ="
 		    " 'ministere du travail|sen'"), 2);
+	check_counts();
 }
 
 struct collect {
@@ -286,6 +309,7 @@ static void test_resolve_conflict(void)
 			    " AND h.field = 'partner_name'"), 1);
 		CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R1 "'"), 0);
 	}
+	check_counts();
 }
 
 /* A change set altered after it was stored is shown as not verified, op by op. */
@@ -362,6 +386,7 @@ static void test_bulk_in_chunks(void)
 	snprintf(sql, sizeof(sql), "SELECT max(last_seq) - min(first_seq) + 1 FROM changesets WHERE device = '%s'",
 		 server);
 	CHECK_INT(q(sql), q("SELECT value FROM meta WHERE key = 'own_seq'"));
+	check_counts();
 	free(ops);
 	free(c);
 	free(ids);

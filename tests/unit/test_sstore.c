@@ -1113,11 +1113,15 @@ static void test_upgrade_from_layout_1(void)
 	sstore_close(s);
 	db = raw_open(dir);
 	CHECK(db != NULL);
-	CHECK_INT(sqlite3_exec(db, "DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
+	CHECK_INT(sqlite3_exec(db, "DROP INDEX record_regions_form; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
 			       " DROP TABLE op_authors; DROP TABLE dup_dismissed; DROP TABLE records_fts;"
 			       " DROP INDEX record_regions_dupkey; DROP INDEX fields_by_field;"
 			       " ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
 			       " ALTER TABLE record_regions DROP COLUMN dupkey; ALTER TABLE record_regions DROP COLUMN device;"
+			       " DROP TABLE record_choices; DROP TABLE record_counts;"
+			       " DROP TABLE choice_counts; ALTER TABLE record_regions DROP COLUMN counted;"
+			       " ALTER TABLE record_regions DROP COLUMN form; ALTER TABLE record_regions DROP COLUMN day;"
+			       " ALTER TABLE record_regions DROP COLUMN conflict; ALTER TABLE record_regions DROP COLUMN deleted;"
 			       " UPDATE meta SET value = '1' WHERE key = 'schema';"
 			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
 			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"
@@ -1134,6 +1138,8 @@ static void test_upgrade_from_layout_1(void)
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM meta WHERE key = 'reindex'", NULL), 0);
 	CHECK_STR(q_text(dir, "SELECT namekey FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "radio frontera");
 	CHECK_STR(q_text(dir, "SELECT review FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "pending");
+	/* Counted for the dashboard as a record of its form, on its day. */
+	CHECK_INT(q_int(dir, "SELECT n FROM record_counts WHERE form = 'partnership' AND region = 'north'", NULL), 1);
 	CHECK_INT(q_int(dir, "SELECT rowid FROM records_fts WHERE records_fts MATCH 'frontera'", NULL), 1);
 }
 

@@ -1,0 +1,379 @@
+/* sstore-counts.c - the dashboard's counts, kept as records change rather than counted when asked.
+ *
+ * A dashboard over 100,000 records must answer in a fraction of a second, and counting every answer of every
+ * selected record on each request takes seconds. So each record's dimensions (form, region, review state, day of
+ * creation, in conflict, deleted) live in its record_regions row, its chosen options (select answers, and the
+ * country) in record_choices, and two tables hold how many records have each combination of dimensions
+ * (record_counts) and of dimensions and chosen option (choice_counts). sstore_counts_refresh moves a record's
+ * contribution from its old dimensions to its new ones, in the transaction that changed it; a dashboard whose
+ * filters are only dimensions then sums a few thousand rows. Filters on answers or a search fall back to
+ * counting the selection itself (sstore-review.c). */
+#include "sstore.h"
+#include "sstore-int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "hlc.h"
+#include "util.h"
+#include "banned.h"
+
+#define DAY_MS 86400000ULL
+#define COUNTRY_FIELD "country"
+
+enum {
+	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_FIELDS, C_COUNT
+};
+
+const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
+	[C_OLD] = "SELECT counted, form, region, review, day, conflict, deleted FROM record_regions WHERE rid = ?1",
+	[C_OLD_CHOICES] = "SELECT field, choice FROM record_choices WHERE rid = ?1",
+	[C_RECORD] = "SELECT form, created, deleted, conflicts > 0 FROM records WHERE rid = ?1",
+	[C_RC_ADD] = "INSERT INTO record_counts(form, region, review, day, conflict, deleted, n)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(form, region, review, day, conflict, deleted)"
+		     " DO UPDATE SET n = n + excluded.n",
+	[C_CC_ADD] = "INSERT INTO choice_counts(form, field, choice, region, review, day, conflict, deleted, n)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		     " ON CONFLICT(form, field, choice, region, review, day, conflict, deleted) DO UPDATE SET n = n + excluded.n",
+	[C_CHOICES_DEL] = "DELETE FROM record_choices WHERE rid = ?1",
+	[C_CHOICE_PUT] = "INSERT OR IGNORE INTO record_choices(rid, field, choice) VALUES(?1, ?2, ?3)",
+	[C_DIMS_SET] = "UPDATE record_regions SET counted = 1, form = ?2, review = ?3, day = ?4, conflict = ?5,"
+		       " deleted = ?6 WHERE rid = ?1",
+	[C_FIELDS] = "SELECT field, value FROM fields WHERE rid = ?1",
+};
+
+_Static_assert(C_COUNT <= SSTORE_COUNTS_STMTS, "raise SSTORE_COUNTS_STMTS in sstore-int.h");
+
+/* A record's dimensions: what the dashboard's filters select on. */
+struct dims {
+	char form[MERGE_MAX_NAME + 1], region[SSTORE_MAX_NAME + 1], review[16];
+	int64_t day;
+	int conflict, deleted;
+};
+
+/* Adds delta (1 or -1) to the record count of d and to the choice count of each (field, choice) in choices
+ * (a JSON array of [field, choice] pairs). */
+static int add_counts(struct sstore *s, const struct dims *d, json_t *choices, int delta, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->cst[C_RC_ADD];
+	size_t i;
+
+	db_bind_text(st, 1, d->form);
+	db_bind_text(st, 2, d->region);
+	db_bind_text(st, 3, d->review);
+	sqlite3_bind_int64(st, 4, d->day);
+	sqlite3_bind_int(st, 5, d->conflict);
+	sqlite3_bind_int(st, 6, d->deleted);
+	sqlite3_bind_int(st, 7, delta);
+	if (db_step_done(st, err, errlen) < 0)
+		return -1;
+	st = s->cst[C_CC_ADD];
+	for (i = 0; i < json_array_size(choices); i++) {
+		json_t *pair = json_array_get(choices, i);
+
+		db_bind_text(st, 1, d->form);
+		db_bind_text(st, 2, json_string_value(json_array_get(pair, 0)));
+		db_bind_text(st, 3, json_string_value(json_array_get(pair, 1)));
+		db_bind_text(st, 4, d->region);
+		db_bind_text(st, 5, d->review);
+		sqlite3_bind_int64(st, 6, d->day);
+		sqlite3_bind_int(st, 7, d->conflict);
+		sqlite3_bind_int(st, 8, d->deleted);
+		sqlite3_bind_int(st, 9, delta);
+		if (db_step_done(st, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The options record rid chose, by the questions of kind that are charted: [[field, choice], ...]. */
+static json_t *chosen(struct sstore *s, sqlite3_int64 rid, const struct form *kind, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->cst[C_FIELDS];
+	json_t *out = json_array();
+	int rc;
+
+	sqlite3_bind_int64(st, 1, rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 0);
+		const struct form_question *q = kind ? form_find(kind, field) : NULL;
+		json_t *v;
+		size_t i;
+
+		if (!q || !(q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
+			    (q->type == FT_TEXT && !strcmp(q->name, COUNTRY_FIELD))))
+			continue;
+		v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL);
+		if (json_is_string(v))
+			json_array_append_new(out, json_pack("[s, s]", field, json_string_value(v)));
+		for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
+			if (json_is_string(json_array_get(v, i)))
+				json_array_append_new(out, json_pack("[s, s]", field,
+								     json_string_value(json_array_get(v, i))));
+		json_decref(v);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const struct form *kind, const char *review,
+			  char *err, size_t errlen)
+{
+	struct dims old, now;
+	json_t *old_choices = json_array(), *new_choices = NULL;
+	sqlite3_stmt *st;
+	int counted = 0, rc, r = -1;
+	size_t i;
+
+	memset(&old, 0, sizeof(old));
+	memset(&now, 0, sizeof(now));
+	/* What the record counted for until now, taken back. */
+	st = s->cst[C_OLD];
+	sqlite3_bind_int64(st, 1, rid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		counted = sqlite3_column_int(st, 0);
+		strlcpy_s(old.form, db_text(st, 1), sizeof(old.form));
+		strlcpy_s(old.region, db_text(st, 2), sizeof(old.region));
+		strlcpy_s(old.review, db_text(st, 3), sizeof(old.review));
+		old.day = sqlite3_column_int64(st, 4);
+		old.conflict = sqlite3_column_int(st, 5);
+		old.deleted = sqlite3_column_int(st, 6);
+		strlcpy_s(now.region, old.region, sizeof(now.region));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			r = 0;   /* not a record of this server's regions: nothing to count */
+		else
+			db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	if (counted) {
+		st = s->cst[C_OLD_CHOICES];
+		sqlite3_bind_int64(st, 1, rid);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(old_choices, json_pack("[s, s]", db_text(st, 0), db_text(st, 1)));
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_error(s->db, rc, err, errlen);
+			goto out;
+		}
+		if (add_counts(s, &old, old_choices, -1, err, errlen) < 0)
+			goto out;
+	}
+	/* What it counts for now. */
+	st = s->cst[C_RECORD];
+	sqlite3_bind_int64(st, 1, rid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		strlcpy_s(now.form, db_text(st, 0), sizeof(now.form));
+		now.day = (int64_t)(HLC_MS((uint64_t)sqlite3_column_int64(st, 1)) / DAY_MS);
+		now.deleted = sqlite3_column_int(st, 2);
+		now.conflict = sqlite3_column_int(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		db_error(s->db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, err, errlen);
+		goto out;
+	}
+	strlcpy_s(now.review, review, sizeof(now.review));
+	if (!(new_choices = chosen(s, rid, kind, err, errlen)))
+		goto out;
+	st = s->cst[C_CHOICES_DEL];
+	sqlite3_bind_int64(st, 1, rid);
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
+	st = s->cst[C_CHOICE_PUT];
+	for (i = 0; i < json_array_size(new_choices); i++) {
+		sqlite3_bind_int64(st, 1, rid);
+		db_bind_text(st, 2, json_string_value(json_array_get(json_array_get(new_choices, i), 0)));
+		db_bind_text(st, 3, json_string_value(json_array_get(json_array_get(new_choices, i), 1)));
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+	}
+	st = s->cst[C_DIMS_SET];
+	sqlite3_bind_int64(st, 1, rid);
+	db_bind_text(st, 2, now.form);
+	db_bind_text(st, 3, now.review);
+	sqlite3_bind_int64(st, 4, now.day);
+	sqlite3_bind_int(st, 5, now.conflict);
+	sqlite3_bind_int(st, 6, now.deleted);
+	if (db_step_done(st, err, errlen) < 0 || add_counts(s, &now, new_choices, 1, err, errlen) < 0)
+		goto out;
+	r = 0;
+out:
+	json_decref(old_choices);
+	json_decref(new_choices);
+	return r;
+}
+
+int sstore_counts_usable(const struct sstore_filter *f)
+{
+	return !f->q[0] && f->nsel == 0;
+}
+
+/* Appends the WHERE of f's dimensions to sql (named parameters bound by bind_dims). */
+static void dims_sql(struct buf *sql, const struct sstore_filter *f)
+{
+	buf_adds(sql, " WHERE form = :form");
+	if (!f->deleted)
+		buf_adds(sql, " AND deleted = 0");
+	if (f->region[0])
+		buf_adds(sql, " AND region = :region");
+	if (f->review[0])
+		buf_adds(sql, " AND review = :review");
+	if (f->from_ms)
+		buf_adds(sql, " AND day >= :from");
+	if (f->to_ms)
+		buf_adds(sql, " AND day < :to");
+	if (f->conflicts)
+		buf_adds(sql, " AND conflict = 1");
+}
+
+static void bind_text_named(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_int_named(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* Prepares sql (a statement over f's dimensions) with f bound; NULL with err. Caller finalizes. */
+static sqlite3_stmt *prepare_dims(struct sstore *s, const struct buf *sql, const struct sstore_filter *f, char *err,
+				  size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
+		errf(err, errlen, "cannot count records: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	bind_text_named(st, ":form", f->form);
+	bind_text_named(st, ":region", f->region);
+	bind_text_named(st, ":review", f->review);
+	/* Filters on days are whole days (from_ms and to_ms are midnights, UTC). */
+	bind_int_named(st, ":from", (int64_t)(f->from_ms / DAY_MS));
+	bind_int_named(st, ":to", (int64_t)(f->to_ms / DAY_MS));
+	return st;
+}
+
+int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(4096);
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN review = 'pending' THEN n ELSE 0 END), 0),"
+		 " coalesce(sum(CASE WHEN conflict THEN n ELSE 0 END), 0),"
+		 " count(DISTINCT CASE WHEN n > 0 THEN region END) FROM record_counts");
+	dims_sql(&sql, f);
+	if (!(st = prepare_dims(s, &sql, f, err, errlen)))
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		json_object_set_new(totals, "records", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(totals, "pending", json_integer(sqlite3_column_int64(st, 1)));
+		json_object_set_new(totals, "conflicts", json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(totals, "regions", json_integer(sqlite3_column_int64(st, 3)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		goto dberr;
+	/* Distinct partners and devices cannot be summed: one pass over the records' own rows. */
+	buf_reset(&sql);
+	buf_adds(&sql, "SELECT count(DISTINCT nullif(namekey, '')), count(DISTINCT nullif(device, ''))"
+		 " FROM record_regions");
+	dims_sql(&sql, f);
+	buf_adds(&sql, " AND counted");
+	if (!(st = prepare_dims(s, &sql, f, err, errlen)))
+		goto fail;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		json_object_set_new(totals, "partners", json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 1)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		goto dberr;
+	buf_release(&sql);
+	return 0;
+dberr:
+	db_error(s->db, rc, err, errlen);
+fail:
+	buf_release(&sql);
+	return -1;
+}
+
+int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const char *field, unsigned top,
+			json_t *counts, json_t *list, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(4096);
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, "SELECT choice, sum(n) AS c FROM choice_counts");
+	dims_sql(&sql, f);
+	buf_adds(&sql, " AND field = :field GROUP BY choice HAVING c > 0 ORDER BY c DESC, choice");
+	if (top)
+		buf_printf(&sql, " LIMIT %u", top);
+	if (!(st = prepare_dims(s, &sql, f, err, errlen))) {
+		buf_release(&sql);
+		return -1;
+	}
+	bind_text_named(st, ":field", field);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (counts)
+			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+		else
+			json_array_append_new(list, json_pack("{s:s, s:I}", "value", db_text(st, 0), "count",
+							      (json_int_t)sqlite3_column_int64(st, 1)));
+	}
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(4096);
+	json_t *weeks = json_array();
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, "SELECT date(day * 86400, 'unixepoch', '-6 days', 'weekday 1') AS w, sum(n) AS c"
+		 " FROM record_counts");
+	dims_sql(&sql, f);
+	buf_adds(&sql, " GROUP BY w HAVING c > 0 ORDER BY w");
+	if (!(st = prepare_dims(s, &sql, f, err, errlen))) {
+		buf_release(&sql);
+		json_decref(weeks);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
+						       (json_int_t)sqlite3_column_int64(st, 1)));
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		json_decref(weeks);
+		return NULL;
+	}
+	return weeks;
+}
