@@ -29,7 +29,7 @@ static int take_id(void *ctx, const struct sstore_record *r)
 void api_bulk_review(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
-	struct sstore_page p = { SORT_CREATED, "", 0, 0, 0 };
+	struct sstore_page p = { .sort = SORT_CREATED };
 	struct ids ids = { NULL, 0, 0 };
 	struct sstore_change *changes = NULL;
 	struct sstore_session sess;

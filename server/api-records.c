@@ -55,7 +55,7 @@ void api_records(struct http_request *rq, struct http_response *rs)
 	struct sstore *s = srv_store(rq, rs);
 	const char *sort = http_query(rq, "sort"), *dir = http_query(rq, "dir"), *cols = http_query(rq, "columns");
 	const char *columns[MAX_COLUMNS];
-	struct sstore_page p = { SORT_UPDATED, "", 1, 0, PER_PAGE };
+	struct sstore_page p = { .sort = SORT_UPDATED, .desc = 1, .limit = PER_PAGE };
 	struct page_ctx c = { NULL, columns, 0 };
 	struct sstore_session sess;
 	struct sstore_filter f;
@@ -94,6 +94,7 @@ void api_records(struct http_request *rq, struct http_response *rs)
 	} else if (form_find(form, sort) && strlen(sort) < sizeof(p.question)) {
 		p.sort = SORT_QUESTION;
 		strlcpy_s(p.question, sort, sizeof(p.question));
+		p.numeric = form_find(form, sort)->type == FT_INTEGER || form_find(form, sort)->type == FT_DECIMAL;
 	} else {
 		http_reply_error(rs, 400, "bad_request", "sort '%.64s' is not updated, created, region, review or a"
 				 " question of form '%s'", sort, f.form);

@@ -41,7 +41,7 @@ static int feed_one(void *ctx, const struct sstore_record *r)
 int export_selection(struct sstore *s, const struct sstore_filter *f, const char *path, enum export_format fmt,
 		     const struct export_opts *o, uint64_t *count, char *err, size_t errlen)
 {
-	struct sstore_page p = { SORT_CREATED, "", 0, 0, 0 };
+	struct sstore_page p = { .sort = SORT_CREATED };
 	struct feed c = { NULL, 0, err, errlen, 0 };
 	struct form *form = sstore_form_get(s, f->form, NULL, err, errlen);
 	int r;

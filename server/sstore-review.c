@@ -471,12 +471,13 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 	return r;
 }
 
-/* Appends the FROM and WHERE of a selection to sql, with named parameters that bind_filter binds. */
-static void where_sql(struct buf *sql, const struct sstore_filter *f)
+/* Appends the conditions of a selection to sql, over records r and record_regions rr, with named parameters
+ * that bind_filter binds. */
+static void cond_sql(struct buf *sql, const struct sstore_filter *f)
 {
 	size_t i;
 
-	buf_adds(sql, " FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.form = :form AND r.draft = 0");
+	buf_adds(sql, "r.form = :form AND r.draft = 0");
 	if (!f->deleted)
 		buf_adds(sql, " AND NOT r.deleted");
 	if (f->region[0])
@@ -491,15 +492,17 @@ static void where_sql(struct buf *sql, const struct sstore_filter *f)
 		buf_adds(sql, " AND r.conflicts > 0");
 	if (f->q[0])
 		buf_adds(sql, " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH :q)");
-	for (i = 0; i < f->nsel; i++) {
-		if (f->sel[i].multiple)
-			buf_printf(sql, " AND EXISTS (SELECT 1 FROM fields s%zu, json_each(s%zu.value) j%zu"
-				   " WHERE s%zu.rid = r.rid AND s%zu.field = :sq%zu AND j%zu.value = :sv%zu)",
-				   i, i, i, i, i, i, i, i);
-		else
-			buf_printf(sql, " AND EXISTS (SELECT 1 FROM fields s%zu WHERE s%zu.rid = r.rid"
-				   " AND s%zu.field = :sq%zu AND s%zu.value = :sv%zu)", i, i, i, i, i, i);
-	}
+	/* The options each record chose are kept apart (sstore-counts.c), indexed by question and option. */
+	for (i = 0; i < f->nsel; i++)
+		buf_printf(sql, " AND r.rid IN (SELECT rid FROM record_choices WHERE field = :sq%zu AND choice = :sv%zu)",
+			   i, i);
+}
+
+/* Appends the FROM and WHERE of a selection to sql. */
+static void where_sql(struct buf *sql, const struct sstore_filter *f)
+{
+	buf_adds(sql, " FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE ");
+	cond_sql(sql, f);
 }
 
 static void bind_named(sqlite3_stmt *st, const char *name, const char *v)
@@ -520,7 +523,7 @@ static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
 
 static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f)
 {
-	char name[32], quoted[MERGE_MAX_NAME + 3];
+	char name[32];
 	size_t i;
 
 	bind_named(st, ":form", f->form);
@@ -533,13 +536,7 @@ static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f)
 		snprintf(name, sizeof(name), ":sq%zu", i);
 		bind_named(st, name, f->sel[i].question);
 		snprintf(name, sizeof(name), ":sv%zu", i);
-		/* A select_one answer is stored as its canonical JSON text; json_each gives a multiple's bare names. */
-		if (f->sel[i].multiple) {
-			bind_named(st, name, f->sel[i].choice);
-		} else {
-			snprintf(quoted, sizeof(quoted), "\"%s\"", f->sel[i].choice);
-			bind_named(st, name, quoted);
-		}
+		bind_named(st, name, f->sel[i].choice);
 	}
 }
 
@@ -570,6 +567,21 @@ static int step_error(struct sstore *s, int rc, const struct sstore_filter *f, c
 	return db_error(s->db, rc, err, errlen);
 }
 
+/* A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the parser for the
+ * common cases: a string with nothing escaped, and a whole number. New reference, NULL if it is not JSON. */
+static json_t *value_json(const char *text, size_t len)
+{
+	size_t i;
+
+	if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && !memchr(text + 1, '\\', len - 2))
+		return json_stringn_nocheck(text + 1, len - 2);
+	for (i = text[0] == '-'; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+		;
+	if (len && len < 19 && i == len && i > (size_t)(text[0] == '-'))
+		return json_integer(strtoll(text, NULL, 10));
+	return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+}
+
 /* Fills the answers and review of r from the record's fields (rid). */
 static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review, char *err,
 			size_t errlen)
@@ -586,7 +598,7 @@ static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 
 		if (field[0] == '_' && strcmp(field, "_review"))
 			continue;
-		v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL);
+		v = value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 		if (!v || json_is_null(v)) {
 			json_decref(v);
 			continue;
@@ -600,52 +612,17 @@ static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
-int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct sstore_page *p,
-		  sstore_record_fn fn, void *ctx, uint64_t *total, char *err, size_t errlen)
-{
-	struct buf sql = BUF_INIT(SQL_MAX);
-	sqlite3_stmt *st;
-	json_t *answers = json_object();
-	int rc, r = -1, stop = 0;
+#define RECORD_COLUMNS "r.rid, r.id, r.form, r.form_version, rr.region, rr.review, r.created, r.updated," \
+	" r.conflicts, r.deleted"
 
-	if (total) {
-		buf_adds(&sql, "SELECT count(*)");
-		where_sql(&sql, f);
-		if (!(st = prepare_sel(s, &sql, f, err, errlen)))
-			goto out;
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*total = (uint64_t)sqlite3_column_int64(st, 0);
-		else
-			step_error(s, rc, f, err, errlen);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_ROW)
-			goto out;
-	}
-	buf_reset(&sql);
-	buf_adds(&sql, "SELECT r.rid, r.id, r.form, r.form_version, rr.region, rr.review, r.created, r.updated,"
-		 " r.conflicts, r.deleted");
-	where_sql(&sql, f);
-	switch (p->sort) {
-	case SORT_CREATED: buf_adds(&sql, " ORDER BY r.created"); break;
-	case SORT_REGION: buf_adds(&sql, " ORDER BY rr.region"); break;
-	case SORT_REVIEW: buf_adds(&sql, " ORDER BY rr.review"); break;
-	case SORT_QUESTION:
-		/* json_extract gives numbers as numbers, so 9 sorts before 10; unanswered sorts first. */
-		buf_adds(&sql, " ORDER BY (SELECT json_extract(o.value, '$') FROM fields o WHERE o.rid = r.rid"
-			 " AND o.field = :sortq)");
-		break;
-	default: buf_adds(&sql, " ORDER BY r.updated");
-	}
-	buf_adds(&sql, p->desc ? " DESC, r.id DESC" : ", r.id");
-	if (p->limit)
-		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
-	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
-		goto out;
-	bind_named(st, ":sortq", p->question);
-	bind_named_int(st, ":limit", p->limit);
-	bind_named_int(st, ":offset", (int64_t)p->offset);
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+/* Calls fn for each row of st (RECORD_COLUMNS), with its answers; *stop is set when fn asks to stop. Finalizes
+ * st. 0, or -1 with err. */
+static int emit_rows(struct sstore *s, sqlite3_stmt *st, const struct sstore_filter *f, sstore_record_fn fn,
+		     void *ctx, json_t *answers, int *stop, uint64_t *rows, char *err, size_t errlen)
+{
+	int rc = SQLITE_DONE;
+
+	while (!*stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct sstore_record rec;
 		json_t *review = NULL;
 
@@ -661,22 +638,153 @@ int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct 
 		rec.deleted = sqlite3_column_int(st, 9);
 		if (load_answers(s, sqlite3_column_int64(st, 0), answers, &review, err, errlen) < 0) {
 			sqlite3_finalize(st);
-			goto out;
+			return -1;
 		}
 		rec.review_comment = json_string_value(json_object_get(review, "comment"));
 		if (!rec.review_comment)
 			rec.review_comment = "";
 		rec.answers = answers;
-		stop = fn(ctx, &rec);
+		*stop = fn(ctx, &rec);
+		(*rows)++;
 		json_decref(review);
 	}
-	if (!stop && rc != SQLITE_DONE) {
+	if (!*stop && rc != SQLITE_DONE) {
 		step_error(s, rc, f, err, errlen);
 		sqlite3_finalize(st);
-		goto out;
+		return -1;
 	}
 	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The number of selected records that sql (a SELECT count(*) over the selection) counts; -1 with err. */
+static int64_t count_sel(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
+			 const struct sstore_page *p, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prepare_sel(s, sql, f, err, errlen);
+	int64_t n = -1;
+	int rc;
+
+	if (!st)
+		return -1;
+	bind_named(st, ":sortq", p->question);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		step_error(s, rc, f, err, errlen);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Pages of a selection sorted by a question's answer. Sorting every selected record on each page is too slow on
+ * a large store, so the answers are walked in order in an index of the fields (fields_by_field, or for a
+ * number fields_by_number), stopping at the page; the records without an answer come after them, in id
+ * order. */
+static int select_by_answer(struct sstore *s, const struct sstore_filter *f, const struct sstore_page *p,
+			    sstore_record_fn fn, void *ctx, json_t *answers, char *err, size_t errlen)
+{
+	static const char number_rows[] = "substr(o.value, 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8',"
+					  " '9')";
+	struct buf sql = BUF_INIT(SQL_MAX);
+	uint64_t rows = 0, skip = p->offset;
+	sqlite3_stmt *st;
+	int64_t answered;
+	int stop = 0, r = -1;
+
+	buf_printf(&sql, "SELECT " RECORD_COLUMNS " FROM fields o INDEXED BY %s JOIN records r ON r.rid = o.rid"
+		   " JOIN record_regions rr ON rr.rid = r.rid WHERE o.field = :sortq AND %s AND ",
+		   p->numeric ? "fields_by_number" : "fields_by_field", p->numeric ? number_rows : "o.value != 'null'");
+	cond_sql(&sql, f);
+	if (p->numeric)
+		buf_adds(&sql, p->desc ? " ORDER BY CAST(o.value AS REAL) DESC, r.id DESC" :
+					 " ORDER BY CAST(o.value AS REAL), r.id");
+	else
+		buf_adds(&sql, p->desc ? " ORDER BY o.value DESC, r.id DESC" : " ORDER BY o.value, r.id");
+	if (p->limit)
+		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
+	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+		goto out;
+	bind_named(st, ":sortq", p->question);
+	bind_named_int(st, ":limit", p->limit);
+	bind_named_int(st, ":offset", (int64_t)p->offset);
+	if (emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
+		goto out;
+	if (stop || (p->limit && rows == p->limit)) {
+		r = 0;
+		goto out;
+	}
+	/* The page reaches past the answered records: how many there are says where the others start. */
+	if (p->offset) {
+		buf_reset(&sql);
+		buf_printf(&sql, "SELECT count(*) FROM fields o INDEXED BY %s JOIN records r ON r.rid = o.rid"
+			   " JOIN record_regions rr ON rr.rid = r.rid WHERE o.field = :sortq AND %s AND ",
+			   p->numeric ? "fields_by_number" : "fields_by_field",
+			   p->numeric ? number_rows : "o.value != 'null'");
+		cond_sql(&sql, f);
+		if ((answered = count_sel(s, &sql, f, p, err, errlen)) < 0)
+			goto out;
+		skip = p->offset > (uint64_t)answered ? p->offset - (uint64_t)answered : 0;
+	}
+	buf_reset(&sql);
+	buf_adds(&sql, "SELECT " RECORD_COLUMNS);
+	where_sql(&sql, f);
+	buf_printf(&sql, " AND NOT EXISTS (SELECT 1 FROM fields o WHERE o.rid = r.rid AND o.field = :sortq AND %s)",
+		   p->numeric ? number_rows : "o.value != 'null'");
+	buf_adds(&sql, p->desc ? " ORDER BY r.id DESC" : " ORDER BY r.id");
+	if (p->limit)
+		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
+	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+		goto out;
+	bind_named(st, ":sortq", p->question);
+	bind_named_int(st, ":limit", (int64_t)(p->limit - rows));
+	bind_named_int(st, ":offset", (int64_t)skip);
+	if (emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
+		goto out;
 	r = 0;
+out:
+	buf_release(&sql);
+	return r;
+}
+
+int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct sstore_page *p,
+		  sstore_record_fn fn, void *ctx, uint64_t *total, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(SQL_MAX);
+	sqlite3_stmt *st;
+	json_t *answers = json_object();
+	uint64_t rows = 0;
+	int64_t n;
+	int r = -1, stop = 0;
+
+	if (total) {
+		buf_adds(&sql, "SELECT count(*)");
+		where_sql(&sql, f);
+		if ((n = count_sel(s, &sql, f, p, err, errlen)) < 0)
+			goto out;
+		*total = (uint64_t)n;
+	}
+	if (p->sort == SORT_QUESTION) {
+		r = select_by_answer(s, f, p, fn, ctx, answers, err, errlen);
+		goto out;
+	}
+	buf_reset(&sql);
+	buf_adds(&sql, "SELECT " RECORD_COLUMNS);
+	where_sql(&sql, f);
+	switch (p->sort) {
+	case SORT_CREATED: buf_adds(&sql, " ORDER BY r.created"); break;
+	case SORT_REGION: buf_adds(&sql, " ORDER BY rr.region"); break;
+	case SORT_REVIEW: buf_adds(&sql, " ORDER BY rr.review"); break;
+	default: buf_adds(&sql, " ORDER BY r.updated");
+	}
+	buf_adds(&sql, p->desc ? " DESC, r.id DESC" : ", r.id");
+	if (p->limit)
+		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
+	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
+		goto out;
+	bind_named_int(st, ":limit", p->limit);
+	bind_named_int(st, ":offset", (int64_t)p->offset);
+	r = emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen);
 out:
 	json_decref(answers);
 	buf_release(&sql);

@@ -91,6 +91,7 @@ static const char schema_v2[] =
 	" namekey, device);"
 	"CREATE TABLE record_choices(rid INTEGER NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL,"
 	" PRIMARY KEY(rid, field, choice)) WITHOUT ROWID;"
+	"CREATE INDEX record_choices_choice ON record_choices(field, choice);"
 	"CREATE TABLE record_counts(form TEXT NOT NULL, region TEXT NOT NULL, review TEXT NOT NULL,"
 	" day INTEGER NOT NULL, conflict INTEGER NOT NULL, deleted INTEGER NOT NULL, n INTEGER NOT NULL,"
 	" PRIMARY KEY(form, region, review, day, conflict, deleted)) WITHOUT ROWID;"
@@ -100,6 +101,9 @@ static const char schema_v2[] =
 	" PRIMARY KEY(form, field, choice, region, review, day, conflict, deleted)) WITHOUT ROWID;"
 	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';"
 	"CREATE INDEX fields_by_field ON fields(field, value);"
+	/* Numbers in numeric order, for sorting the records table by a number question. */
+	"CREATE INDEX fields_by_number ON fields(field, CAST(value AS REAL)) WHERE substr(value, 1, 1) IN"
+	" ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9');"
 	"CREATE VIRTUAL TABLE records_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
 	/* Web sessions: only a hash of the token is kept. */
 	"CREATE TABLE sessions(token BLOB PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,"

@@ -160,7 +160,8 @@ typedef int (*sstore_record_fn)(void *ctx, const struct sstore_record *r);   /* 
 enum sstore_sort { SORT_UPDATED, SORT_CREATED, SORT_REGION, SORT_REVIEW, SORT_QUESTION };
 struct sstore_page {
 	enum sstore_sort sort;
-	char question[MERGE_MAX_NAME + 1];   /* with SORT_QUESTION */
+	char question[MERGE_MAX_NAME + 1];   /* with SORT_QUESTION; unanswered records come after the others */
+	int numeric;                         /* with SORT_QUESTION: the answers are numbers (integer, decimal) */
 	int desc;
 	uint64_t offset;
 	unsigned limit;                      /* 0: every record (streams, for exports and bulk review) */

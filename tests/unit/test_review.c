@@ -174,7 +174,7 @@ static int collect(void *ctx, const struct sstore_record *r)
 /* Selects with the given "key=value" filters; the number of records, or -1 with the error in err. */
 static long long count_where(const char *const *kv, size_t n, char *err, size_t errlen)
 {
-	struct sstore_page p = { SORT_CREATED, "", 0, 0, 0 };
+	struct sstore_page p = { .sort = SORT_CREATED };
 	struct collect c = { { { 0 } }, 0 };
 	struct sstore_filter f;
 	uint64_t total = 0;
@@ -224,6 +224,45 @@ static void test_filters(void)
 	CHECK(strstr(err, "no published form 'nothing'") != NULL);
 	CHECK_INT(count_where(badq, 1, err, sizeof(err)), -1);
 	CHECK(strncmp(err, "filter 'q'", 10) == 0);
+}
+
+/* The ids of a page sorted by a question's answer, joined by spaces. */
+static const char *page_ids(const char *question, int desc, uint64_t offset, unsigned limit, char *out, size_t n)
+{
+	struct sstore_page p = { .sort = SORT_QUESTION, .desc = desc, .offset = offset, .limit = limit };
+	struct collect c = { { { 0 } }, 0 };
+	struct sstore_filter f;
+	char err[512] = "";
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	strlcpy_s(p.question, question, sizeof(p.question));
+	out[0] = '\0';
+	if (sstore_filter_resolve(s, &f, err, sizeof(err)) < 0 || sstore_select(s, &f, &p, collect, &c, NULL, err,
+										sizeof(err)) < 0) {
+		snprintf(out, n, "error: %s", err);
+		return out;
+	}
+	for (i = 0; i < c.n; i++)
+		snprintf(out + strlen(out), n - strlen(out), "%s%.2s", i ? " " : "", c.ids[i]);
+	return out;
+}
+
+/* Pages sorted by an answer: answered records in the answer's order, then the others by id, the page reaching
+ * across the two. */
+static void test_sort_by_answer(void)
+{
+	char ids[128];
+
+	CHECK_STR(page_ids("partner_name", 0, 0, 10, ids, sizeof(ids)), "11 22 33");
+	CHECK_STR(page_ids("partner_name", 1, 0, 10, ids, sizeof(ids)), "33 22 11");
+	CHECK_STR(page_ids("partner_name", 0, 1, 2, ids, sizeof(ids)), "22 33");
+	/* Only R2 has a contact: it comes first, then R1 and R3 by id. */
+	CHECK_STR(page_ids("contact_name", 0, 0, 10, ids, sizeof(ids)), "22 11 33");
+	CHECK_STR(page_ids("contact_name", 0, 1, 1, ids, sizeof(ids)), "11");
+	CHECK_STR(page_ids("contact_name", 0, 2, 5, ids, sizeof(ids)), "33");
+	CHECK_STR(page_ids("contact_name", 1, 0, 10, ids, sizeof(ids)), "22 33 11");
+	CHECK_STR(page_ids("contact_name", 0, 3, 5, ids, sizeof(ids)), "");
 }
 
 static void test_dashboard(void)
@@ -410,6 +449,7 @@ int main(void)
 	}
 	RUN(test_setup_records);
 	RUN(test_filters);
+	RUN(test_sort_by_answer);
 	RUN(test_dashboard);
 	RUN(test_review_and_duplicates);
 	RUN(test_resolve_conflict);

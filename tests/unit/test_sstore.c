@@ -1113,7 +1113,7 @@ static void test_upgrade_from_layout_1(void)
 	sstore_close(s);
 	db = raw_open(dir);
 	CHECK(db != NULL);
-	CHECK_INT(sqlite3_exec(db, "DROP INDEX record_regions_form; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
+	CHECK_INT(sqlite3_exec(db, "DROP INDEX record_regions_form; DROP INDEX record_choices_choice; DROP INDEX fields_by_number; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
 			       " DROP TABLE op_authors; DROP TABLE dup_dismissed; DROP TABLE records_fts;"
 			       " DROP INDEX record_regions_dupkey; DROP INDEX fields_by_field;"
 			       " ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
