@@ -1,6 +1,6 @@
 /* sstore-int.h - the inside of the server's store, shared by the files that implement sstore.h: sstore.c (devices,
  * codes, forms, ingest, pull), sstore-users.c (accounts, sessions, audit), sstore-review.c (what the review
- * page reads and the server's own ops) and sstore-counts.c (the dashboard's counts). Nothing outside these files
+ * page reads), sstore-own.c (the server's own ops) and sstore-counts.c (the dashboard's counts). Nothing outside these files
  * includes it. */
 #ifndef SONDEO_SSTORE_INT_H
 #define SONDEO_SSTORE_INT_H
@@ -16,10 +16,12 @@
 #define SSTORE_USERS_STMTS 24
 #define SSTORE_REVIEW_STMTS 40
 #define SSTORE_COUNTS_STMTS 12
+#define SSTORE_OWN_STMTS 4
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_review_sql[SSTORE_REVIEW_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
+extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];
 
 struct sstore {
 	char *dir;
@@ -30,6 +32,7 @@ struct sstore {
 	sqlite3_stmt *ust[SSTORE_USERS_STMTS];  /* sstore-users.c's */
 	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
 	sqlite3_stmt *cst[SSTORE_COUNTS_STMTS]; /* sstore-counts.c's */
+	sqlite3_stmt *ost[SSTORE_OWN_STMTS];    /* sstore-own.c's */
 	/* sstore-review.c: the form version a record was last summarised with, and its question that names the
 	 * partner ("" if none); freed at close. */
 	struct form *kind;

@@ -379,7 +379,8 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_review_sql, s->rst, SSTORE_REVIEW_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_counts_sql, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0)
+	    db_prepare_all(s->db, sstore_counts_sql, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_own_sql, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
@@ -399,6 +400,7 @@ void sstore_close(struct sstore *s)
 	db_finalize_all(s->ust, SSTORE_USERS_STMTS);
 	db_finalize_all(s->rst, SSTORE_REVIEW_STMTS);
 	db_finalize_all(s->cst, SSTORE_COUNTS_STMTS);
+	db_finalize_all(s->ost, SSTORE_OWN_STMTS);
 	form_free(s->kind);
 	if (s->db)
 		db_close(s->db);
