@@ -28,10 +28,10 @@ endif
 
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) -lutil -lm $(LDLIBS)
-# sondeod needs no terminal (-lutil) but serves HTTP with worker threads.
+# sondeod needs no terminal (-lutil) but serves HTTP with worker threads, and talks to headquarters (libcurl).
 # libxlsxwriter writes the server's XLSX exports (server/export.c).
 XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
-SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
+SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)

@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "enrol.h"
 #include "net.h"
 #include "remote.h"
 #include "util.h"
@@ -22,19 +23,13 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cacert", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
 	};
-	char code[AUTH_CODE_LEN + 1], code_id[AUTH_CODE_ID_LEN + 1], nonce[AUTH_NONCE_HEXLEN + 1];
-	char pkhex[2 * KEYS_PK_BYTES + 1], machex[2 * AUTH_MAC_BYTES + 1], err[1024], msg[1200], url[1024];
-	char cacert[PATH_MAX] = "", my_id[KEYS_ID_STRLEN + 1], fp[KEYS_ID_STRLEN + 1];
-	unsigned char key[AUTH_KEY_BYTES], mac[AUTH_MAC_BYTES], server_pk[KEYS_PK_BYTES];
-	struct buf text = BUF_INIT(4096);
-	struct net_response rs = { 0, BUF_INIT(1), "", "" };
-	struct net_request rq;
+	char err[1024], msg[1200], url[1024], cacert[PATH_MAX] = "", my_id[KEYS_ID_STRLEN + 1], fp[KEYS_ID_STRLEN + 1];
+	char code[AUTH_CODE_LEN + 1];
+	struct enrol_result e;
 	const struct keys *k;
 	struct store *s = NULL;
 	struct remote r;
-	json_t *answer = NULL;
-	const char *name, *dev, *region, *spk, *smac;
-	char *body = NULL;
+	const char *name;
 	int c, verbose = 0, ret = EXIT_FAIL, nforms;
 	enum net_status st;
 	size_t len;
@@ -55,8 +50,10 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	if ((strncmp(argv[optind], "http://", 7) && strncmp(argv[optind], "https://", 8)) || len >= sizeof(url))
 		return cli_usage_error(cli, "'%s' is not an http:// or https:// URL", argv[optind]);
 	snprintf(url, sizeof(url), "%.*s", (int)(len - (argv[optind][len - 1] == '/')), argv[optind]);
+	/* A mistyped code is said before the network is tried. */
 	if (auth_code_normalize(argv[optind + 1], code, err, sizeof(err)) < 0)
 		return cli_error("the enrolment code: %s", err);
+	sodium_memzero(code, sizeof(code));
 	if (!(s = cli_open_store(cli)))
 		goto out;
 	if (store_meta_get(s, "server_url", msg, sizeof(msg)) == 0 && strcmp(msg, url)) {
@@ -69,71 +66,22 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	}
 	keys_id(keys_public(k), my_id);
 	name = *store_name(s) ? store_name(s) : my_id;
-
-	/* The request: the code's id in the clear, the whole code only as the key of the MAC. */
-	auth_code_id(code, code_id);
-	auth_code_key(code, key);
-	auth_new_nonce(nonce);
-	if (auth_enrol_request_text(&text, keys_public(k), name, nonce, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		goto out;
-	}
-	auth_enrol_mac(key, text.data, text.len, mac);
-	sodium_bin2hex(pkhex, sizeof(pkhex), keys_public(k), KEYS_PK_BYTES);
-	sodium_bin2hex(machex, sizeof(machex), mac, sizeof(mac));
-	answer = json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", code_id, "public_key", pkhex, "name", name, "nonce",
-			   nonce, "mac", machex);
-	body = json_dumps(answer, JSON_COMPACT);
-	json_decref(answer);
-	answer = NULL;
-	snprintf(msg, sizeof(msg), "%s/v1/enrol", url);
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.url = msg;
-	rq.body = body;
-	rq.body_len = strlen(body);
-	rq.content_type = "application/json";
-	rq.cacert = cacert[0] ? cacert : NULL;
-	rq.verbose = verbose;
-	st = net_send(&rq, &rs, err, sizeof(err));
-	if (st != NET_OK) {
-		cli_error("%s", err);
+	if (enrol_exchange(url, argv[optind + 1], k, name, 0, cacert[0] ? cacert : NULL, verbose, &e, &st, err,
+			   sizeof(err)) < 0) {
+		cli_error("%s%s", err, st == NET_OK ? ": nothing was saved" : "");
 		ret = st == NET_UNREACHABLE || st == NET_CUT ? EXIT_UNREACHABLE : EXIT_FAIL;
 		goto out;
 	}
-	if (rs.status != 200) {
-		remote_error_text(&rs, msg, sizeof(msg));
-		cli_error("enrolment refused: %s", msg);
-		goto out;
-	}
-
-	/* The answer counts only if its MAC, under the same code, covers our nonce and the server's key. */
-	answer = json_loadb(rs.body.data, rs.body.len, JSON_REJECT_DUPLICATES, NULL);
-	dev = json_string_value(json_object_get(answer, "device"));
-	region = json_string_value(json_object_get(answer, "region"));
-	spk = json_string_value(json_object_get(answer, "server_key"));
-	smac = json_string_value(json_object_get(answer, "mac"));
-	if (!dev || !region || !spk || !smac || auth_hex_decode(spk, server_pk, sizeof(server_pk)) < 0 ||
-	    auth_hex_decode(smac, mac, sizeof(mac)) < 0 ||
-	    auth_enrol_answer_text(&text, nonce, server_pk, dev, region, err, sizeof(err)) < 0 ||
-	    auth_enrol_mac_verify(key, text.data, text.len, mac) < 0) {
-		cli_error("the answer from %s does not prove it made this code: nothing was saved", url);
-		goto out;
-	}
-	if (strcmp(dev, my_id)) {
-		cli_error("the server enrolled another device (%s): nothing was saved", dev);
-		goto out;
-	}
 	if (store_begin(s, err, sizeof(err)) < 0 || store_meta_set(s, "server_url", url, err, sizeof(err)) < 0 ||
-	    store_meta_set(s, "server_key", spk, err, sizeof(err)) < 0 ||
-	    store_meta_set(s, "region", region, err, sizeof(err)) < 0 ||
+	    store_meta_set(s, "server_key", e.server_key, err, sizeof(err)) < 0 ||
+	    store_meta_set(s, "region", e.region, err, sizeof(err)) < 0 ||
 	    store_meta_set(s, "server_cacert", cacert, err, sizeof(err)) < 0 || store_commit(s, err, sizeof(err)) < 0) {
 		store_rollback(s);
 		cli_error("%s: nothing was saved", err);
 		goto out;
 	}
-	keys_id(server_pk, fp);
-	printf("enrolled with %s as device %s in region %s\nserver key fingerprint: %s\n", url, my_id, region, fp);
+	keys_id(e.server_pk, fp);
+	printf("enrolled with %s as device %s in region %s\nserver key fingerprint: %s\n", url, my_id, e.region, fp);
 
 	/* The forms come signed by the key just pinned. */
 	st = NET_FAILED;
@@ -148,12 +96,6 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	printf("forms: %d received\n", nforms);
 	ret = EXIT_OK;
 out:
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(code, sizeof(code));
-	json_decref(answer);
-	free(body);
-	buf_release(&text);
-	buf_release(&rs.body);
 	store_close(s);
 	return ret;
 }

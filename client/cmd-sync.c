@@ -173,7 +173,7 @@ static int push(struct sync *y)
 				break;
 			continue;
 		}
-		remote_error_text(&rs, y->err, sizeof(y->err));
+		net_error_text(&rs, y->err, sizeof(y->err));
 		json_decref(j);
 		buf_release(&rs.body);
 		break;
@@ -277,7 +277,7 @@ static int pull(struct sync *y)
 		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, 1, &rs, y->err, sizeof(y->err));
 		if (y->st != NET_OK || rs.status != 200) {
 			if (y->st == NET_OK)
-				remote_error_text(&rs, y->err, sizeof(y->err));
+				net_error_text(&rs, y->err, sizeof(y->err));
 			buf_release(&rs.body);
 			break;
 		}

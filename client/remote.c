@@ -33,18 +33,6 @@ int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_
 	return 0;
 }
 
-void remote_error_text(const struct net_response *rs, char *out, size_t n)
-{
-	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
-	const char *m = json_string_value(json_object_get(j, "message"));
-
-	if (m)
-		snprintf(out, n, "%s", m);
-	else
-		snprintf(out, n, "the server answered HTTP %ld", rs->status);
-	json_decref(j);
-}
-
 static int is_clock_skew(const struct net_response *rs)
 {
 	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
@@ -180,7 +168,7 @@ int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen
 		if (rs.status == 200)
 			n = install_forms(r->s, &rs, err, errlen);
 		else
-			remote_error_text(&rs, err, errlen);
+			net_error_text(&rs, err, errlen);
 	}
 	buf_release(&rs.body);
 	return n;

@@ -28,7 +28,5 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 /* Downloads the server's forms (signed) and installs them in one transaction. Returns how many, or -1 with
  * err; *st says whether the server was reached. */
 int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen);
-/* The error message of a JSON error body ({"error": ..., "message": ...}), or a short description. */
-void remote_error_text(const struct net_response *rs, char *out, size_t n);
 
 #endif

@@ -1,4 +1,5 @@
-/* net.h - the client's HTTP exchanges with a server, through libcurl.
+/* net.h - HTTP exchanges with a server through libcurl: a device's with its server, a regional server's with
+ * headquarters.
  *
  * One request at a time, with a connect timeout and a low-speed timeout (so a dead link fails in seconds,
  * not minutes), the proxy settings of the environment (libcurl's own http_proxy/https_proxy handling), an
@@ -45,5 +46,8 @@ struct net_response {
 int net_init(void);
 /* Sends rq and fills rs (whose body the caller releases with buf_release). */
 enum net_status net_send(const struct net_request *rq, struct net_response *rs, char *err, size_t errlen);
+
+/* The message of an error answer ({"error", "message"}) into out, or "the server answered HTTP N". */
+void net_error_text(const struct net_response *rs, char *out, size_t n);
 
 #endif

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "util.h"
 #include "banned.h"
@@ -122,4 +123,16 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
 	return st;
+}
+
+void net_error_text(const struct net_response *rs, char *out, size_t n)
+{
+	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
+	const char *m = json_string_value(json_object_get(j, "message"));
+
+	if (m)
+		snprintf(out, n, "%s", m);
+	else
+		snprintf(out, n, "the server answered HTTP %ld", rs->status);
+	json_decref(j);
 }
