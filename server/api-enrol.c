@@ -47,6 +47,7 @@ void api_enrol(struct http_request *rq, struct http_response *rs)
 	char err[512], pkhex[2 * KEYS_PK_BYTES + 1], machex[2 * AUTH_MAC_BYTES + 1];
 	struct buf text = BUF_INIT(4096);
 	const char *code, *pkh, *name, *nonce, *mach;
+	json_t *relay;
 	json_error_t je;
 	json_t *body;
 
@@ -64,17 +65,20 @@ void api_enrol(struct http_request *rq, struct http_response *rs)
 	name = member(body, "name");
 	nonce = member(body, "nonce");
 	mach = member(body, "mac");
+	/* A regional server says so: its code must be a relay code (and a device's must not). */
+	relay = json_object_get(body, "relay");
 	if (!code || strlen(code) != AUTH_CODE_ID_LEN || !pkh || auth_hex_decode(pkh, pk, sizeof(pk)) < 0 ||
 	    !name || !nonce || !auth_nonce_valid(nonce) || !mach || auth_hex_decode(mach, c.mac, sizeof(c.mac)) < 0 ||
-	    json_object_size(body) != 5) {
+	    (relay && !json_is_boolean(relay)) || json_object_size(body) != 5u + (relay != NULL)) {
 		http_reply_error(rs, 400, "bad_request", "expected exactly: code (5 characters), public_key (64 hex), "
-				 "name, nonce (32 hex), mac (64 hex)");
+				 "name, nonce (32 hex), mac (64 hex), and relay (true or false) for a regional server");
 		goto out;
 	}
 	c.pk = pk;
 	c.name = name;
 	c.nonce = nonce;
-	if (sstore_enrol(s, code, check_mac, &c, pk, name, &d, err, sizeof(err)) < 0) {
+	if ((json_is_true(relay) ? sstore_relay_enrol : sstore_enrol)(s, code, check_mac, &c, pk, name, &d, err,
+								      sizeof(err)) < 0) {
 		http_reply_error(rs, 403, "enrol_refused", "%s", err);
 		goto out;
 	}

@@ -12,7 +12,7 @@
 
 #include "sstore.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
 struct cli {
 	const char *data_dir;  /* --data, borrowed from argv; NULL until given */
@@ -30,6 +30,7 @@ struct cmd {
 
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_enrol_code(struct cli *cli, int argc, char **argv);
+int cmd_enrol(struct cli *cli, int argc, char **argv);
 int cmd_devices(struct cli *cli, int argc, char **argv);
 int cmd_forms(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);

@@ -29,15 +29,16 @@ static void print_table(const struct devices *all)
 {
 	size_t i;
 
-	printf("%-32s  %-20s %-12s %-16s  %-16s %9s  %-16s  %s\n", "ID", "NAME", "REGION", "ENROLLED", "LAST SEEN",
-	       "OPS", "REVOKED", "EQUIVOCATIONS");
+	printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9s  %-16s  %s\n", "ID", "NAME", "REGION", "KIND", "ENROLLED",
+	       "LAST SEEN", "OPS", "REVOKED", "EQUIVOCATIONS");
 	for (i = 0; i < all->n; i++) {
 		const struct sstore_device *d = &all->d[i];
 		char enrolled[32];
 
 		snprintf(enrolled, sizeof(enrolled), "%s", cli_time(d->enrolled_ms));
-		printf("%-32s  %-20s %-12s %-16s  %-16s %9llu  ", d->id, *d->name ? d->name : "-", d->region,
-		       enrolled, d->last_seen_ms ? cli_time(d->last_seen_ms) : "never", (unsigned long long)d->ops);
+		printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9llu  ", d->id, *d->name ? d->name : "-", d->region,
+		       d->relay ? "relay" : "device", enrolled, d->last_seen_ms ? cli_time(d->last_seen_ms) : "never",
+		       (unsigned long long)d->ops);
 		printf("%-16s  %llu\n", d->revoked_ms ? cli_time(d->revoked_ms) : "-",
 		       (unsigned long long)d->equivocations);
 	}
@@ -57,6 +58,7 @@ static int print_json(const struct devices *all)
 		hex_encode(pk, d->pk, KEYS_PK_BYTES);
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", d->id, "public_key", pk, "name", d->name, "region",
 			      d->region, "enrolled", cli_iso_time(d->enrolled_ms));
+		json_object_set_new(o, "relay", json_boolean(d->relay));
 		json_object_set_new(o, "last_seen", d->last_seen_ms ? json_string(cli_iso_time(d->last_seen_ms))
 								    : json_null());
 		json_object_set_new(o, "revoked", d->revoked_ms ? json_string(cli_iso_time(d->revoked_ms)) : json_null());

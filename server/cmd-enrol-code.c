@@ -23,33 +23,39 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "region", required_argument, NULL, 'r' }, { "uses", required_argument, NULL, 'u' },
-		{ "expires", required_argument, NULL, 'e' }, { 0, 0, 0, 0 }
+		{ "expires", required_argument, NULL, 'e' }, { "relay", no_argument, NULL, 'R' }, { 0, 0, 0, 0 }
 	};
-	const char *region = "default", *expires = "7d";
+	struct sstore_upstream up;
+	const char *region = NULL, *expires = "7d";
 	char code[32], err[512], detail[96];
 	unsigned long uses = 1;
 	uint64_t ttl, at;
 	struct sstore *s;
 	char *end;
-	int c;
+	int c, relay = 0, uses_given = 0;
 
 	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
 		if (c == 'r') {
 			region = optarg;
 		} else if (c == 'e') {
 			expires = optarg;
+		} else if (c == 'R') {
+			relay = 1;
 		} else if (c == 'u') {
 			if (optarg[0] < '0' || optarg[0] > '9' || strlen(optarg) > 6 ||
 			    (uses = strtoul(optarg, &end, 10), *end) || uses < 1 || uses > MAX_USES)
 				return cli_usage_error(cli, "--uses '%s': give a whole number from 1 to %d", optarg,
 						       MAX_USES);
+			uses_given = 1;
 		} else {
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (!valid_region(region))
+	if (relay && uses_given && uses != 1)
+		return cli_usage_error(cli, "a relay code enrols one regional server: --uses is 1");
+	if (region && !valid_region(region))
 		return cli_usage_error(cli, "--region '%s': give 1 to %d letters, digits, '_', '.' or '-'", region,
 				       SSTORE_MAX_NAME);
 	if (!(ttl = duration_ms(expires, MAX_EXPIRY_MS)))
@@ -57,17 +63,32 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 				       expires);
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
+	/* A regional server enrols devices of its own region only, and relays no other server. */
+	if (sstore_upstream_get(s, &up)) {
+		if ((region && strcmp(region, up.region)) || relay) {
+			sstore_close(s);
+			return cli_error(relay ? "this server relays region %s to %s: regional servers enrol at headquarters" :
+					 "this server relays region %s to %s: its codes are for region %s only", up.region,
+					 up.url, up.region);
+		}
+		region = up.region;
+	}
+	if (!region)
+		region = "default";
 	at = now_ms() + ttl;
-	if (sstore_code_new(s, region, (unsigned)uses, at, code, sizeof(code), err, sizeof(err)) < 0) {
+	if ((relay ? sstore_relay_code_new(s, region, at, code, sizeof(code), err, sizeof(err)) :
+		     sstore_code_new(s, region, (unsigned)uses, at, code, sizeof(code), err, sizeof(err))) < 0) {
 		sstore_close(s);
 		return cli_error("%s", err);
 	}
 	/* The code itself stays out of the log: it is a secret until used. */
-	snprintf(detail, sizeof(detail), "%lu use%s, expires %s", uses, uses == 1 ? "" : "s", cli_iso_time(at));
+	snprintf(detail, sizeof(detail), "%s%lu use%s, expires %s", relay ? "relay, " : "", uses, uses == 1 ? "" : "s",
+		 cli_iso_time(at));
 	if (sstore_audit(s, SSTORE_CLI_USER, "", "code", region, detail, err, sizeof(err)) < 0)
 		fprintf(stderr, "sondeod: warning: code made, but the audit log could not be written: %s\n", err);
 	sstore_close(s);
-	printf("%s\nregion:  %s\nuses:    %lu\nexpires: %s (in %s)\n", code, region, uses, cli_time(at), expires);
+	printf("%s\nregion:  %s%s\nuses:    %lu\nexpires: %s (in %s)\n", code, region,
+	       relay ? " (for the regional server: sondeod enrol --data DIR URL CODE)" : "", uses, cli_time(at), expires);
 	fflush(stdout);
 	sodium_memzero(code, sizeof(code));
 	return EXIT_OK;

@@ -16,10 +16,20 @@ static const struct cmd commands[] = {
 	  "server.pub), publishes the built-in partnership form and makes the account 'admin' with a random\n"
 	  "password, printed once. Refuses a directory that is not empty, changing nothing.\n" },
 	{ "enrol-code", cmd_enrol_code, "make a one-time code that enrols devices in a region",
-	  "enrol-code --data DIR [--region NAME] [--uses N] [--expires DURATION]",
-	  "  --region NAME      the region the devices join (default: default; letters, digits, _ . -)\n"
+	  "enrol-code --data DIR [--region NAME] [--uses N] [--expires DURATION] [--relay]",
+	  "  --region NAME      the region the devices join (default: default; at a regional server, its region)\n"
 	  "  --uses N           how many devices the code enrols (default: 1)\n"
-	  "  --expires DURATION how long the code is valid: 30m, 12h, 7d (default: 7d; at most 365d)\n" },
+	  "  --expires DURATION how long the code is valid: 30m, 12h, 7d (default: 7d; at most 365d)\n"
+	  "  --relay            a code for the regional server of the region, to give to `sondeod enrol`\n" },
+	{ "enrol", cmd_enrol, "enrol this server at headquarters as the regional server of a region",
+	  "enrol --data DIR URL CODE [--name NAME] [--cacert FILE] [--verbose]",
+	  "  URL                headquarters' address (http:// or https://)\n"
+	  "  CODE               a relay code made there: sondeod enrol-code --region R --relay\n"
+	  "  --name NAME        how headquarters lists this server (default: the host name)\n"
+	  "  --cacert FILE      headquarters' own certificate, when it is not signed by a known authority\n"
+	  "  --verbose          show the request\n"
+	  "The code's answer proves which server made it, and its key is pinned. From then on this server's\n"
+	  "enrolment codes are for its region only. Running it again after a lost answer is safe.\n" },
 	{ "devices", cmd_devices, "list the enrolled devices, or revoke one",
 	  "devices --data DIR [--json]\n       sondeod devices --data DIR --revoke ID",
 	  "  --json             the list as a JSON array\n"

@@ -116,9 +116,12 @@ static const char schema_v2[] =
 	/* The reviewer behind each op this server made with its own key (ops.id -> user). */
 	"CREATE TABLE op_authors(op INTEGER PRIMARY KEY, user TEXT NOT NULL);"
 	/* Pairs of records a reviewer said are not duplicates (a < b). */
-	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;";
+	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;"
+	/* Regional servers enrol at headquarters with relay codes, as relays (docs/relay-design.md). */
+	"ALTER TABLE codes ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE enrolled_devices ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;";
 
-#define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations"
+#define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay"
 
 enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
@@ -131,12 +134,12 @@ static const char *const sql[S_COUNT] = {
 	[S_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_CODE_HAS] = "SELECT 1 FROM codes WHERE code_id = ?1",
-	[S_CODE_PUT] = "INSERT INTO codes(code_id, mac_key, region, uses_left, expires, created)"
-		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_CODE_GET] = "SELECT mac_key, region, uses_left, expires FROM codes WHERE code_id = ?1",
+	[S_CODE_PUT] = "INSERT INTO codes(code_id, mac_key, region, uses_left, expires, created, relay)"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_CODE_GET] = "SELECT mac_key, region, uses_left, expires, relay FROM codes WHERE code_id = ?1",
 	[S_CODE_USE] = "UPDATE codes SET uses_left = uses_left - 1 WHERE code_id = ?1 AND uses_left > 0",
 	[S_DEV_GET] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices WHERE id = ?1",
-	[S_DEV_PUT] = "INSERT INTO enrolled_devices(id, pk, name, region, enrolled) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_DEV_PUT] = "INSERT INTO enrolled_devices(id, pk, name, region, enrolled, relay) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	/* rowid is the order of enrolment even when the clock went back between two. */
 	[S_DEV_LIST] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices ORDER BY rowid",
 	[S_DEV_REVOKE] = "UPDATE enrolled_devices SET revoked = ?2 WHERE id = ?1 AND revoked = 0",
@@ -600,7 +603,8 @@ struct sstore *sstore_open(const char *dir, char *err, size_t errlen)
 	return s;
 }
 
-int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_t expires_ms, char *code,
+/* A code for devices, or (relay) for a regional server. */
+static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_t expires_ms, int relay, char *code,
 		    size_t codelen, char *err, size_t errlen)
 {
 	char raw[CODE_LEN + 1], id[CODE_ID_LEN + 1];
@@ -647,6 +651,7 @@ int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)uses);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)expires_ms);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)now_ms());
+	sqlite3_bind_int(st, 7, relay);
 	rc = db_step_done(st, err, errlen);
 	/* The statement must not keep a pointer to the key past this call. */
 	sqlite3_clear_bindings(st);
@@ -660,6 +665,18 @@ out:
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(key, sizeof(key));
 	return r;
+}
+
+int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_t expires_ms, char *code,
+		    size_t codelen, char *err, size_t errlen)
+{
+	return code_new(s, region, uses, expires_ms, 0, code, codelen, err, errlen);
+}
+
+int sstore_relay_code_new(struct sstore *s, const char *region, uint64_t expires_ms, char *code, size_t codelen,
+			  char *err, size_t errlen)
+{
+	return code_new(s, region, 1, expires_ms, 1, code, codelen, err, errlen);
 }
 
 static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
@@ -682,6 +699,7 @@ static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
 	 * ops: no count over millions of op rows needed. */
 	d->ops = next > 0 ? next - 1 : 0;
 	d->equivocations = (uint64_t)sqlite3_column_int64(st, 8);
+	d->relay = sqlite3_column_int(st, 9);
 }
 
 /* 1 and d filled if the device is enrolled, 0 if not, -1 with err. */
@@ -700,8 +718,9 @@ static int device_get(struct sstore *s, const char *id, struct sstore_device *d,
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
-int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
-		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
+/* Enrols a device, or (relay) a regional server, with a code of the same kind. */
+static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, int relay, struct sstore_device *d,
 		 char *err, size_t errlen)
 {
 	unsigned char key[MAC_KEY_BYTES];
@@ -709,7 +728,7 @@ int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	sqlite3_stmt *st;
 	int64_t uses = 0, expires = 0;
 	size_t i;
-	int rc, known, r = -1;
+	int rc, known, code_relay = 0, r = -1;
 
 	/* Normalized as the device normalizes the whole code: upper case, and only the code's symbols. */
 	for (i = 0; code_id[i] && i < CODE_ID_LEN; i++) {
@@ -741,6 +760,7 @@ int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 		strlcpy_s(region, db_text(st, 1), sizeof(region));
 		uses = sqlite3_column_int64(st, 2);
 		expires = sqlite3_column_int64(st, 3);
+		code_relay = sqlite3_column_int(st, 4);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE) {
@@ -754,6 +774,12 @@ int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. */
 	if (check(ctx, key) != 0) {
 		errf(err, errlen, "bad enrolment MAC");
+		goto out;
+	}
+	/* A code says who it is for: a laptop cannot become a relay, nor a regional server a laptop. */
+	if (code_relay != relay) {
+		errf(err, errlen, code_relay ? "this code enrols a regional server (sondeod enrol), not a device" :
+		     "this code enrols devices, not a regional server: make one with sondeod enrol-code --relay");
 		goto out;
 	}
 	if ((known = device_get(s, dev, d, err, errlen)) < 0)
@@ -787,6 +813,7 @@ int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	db_bind_text(st, 3, name);
 	db_bind_text(st, 4, region);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+	sqlite3_bind_int(st, 6, relay);
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	db_bind_text(s->st[S_CODE_USE], 1, id);
@@ -811,6 +838,45 @@ out:
 	sqlite3_clear_bindings(s->st[S_DEV_PUT]);
 	sodium_memzero(key, sizeof(key));
 	return r;
+}
+
+int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
+		 char *err, size_t errlen)
+{
+	return enrol(s, code_id, check, ctx, pk, name, 0, d, err, errlen);
+}
+
+int sstore_relay_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		       void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
+		       char *err, size_t errlen)
+{
+	return enrol(s, code_id, check, ctx, pk, name, 1, d, err, errlen);
+}
+
+int sstore_upstream_get(struct sstore *s, struct sstore_upstream *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (sstore_meta_get(s, "upstream_url", u->url, sizeof(u->url)) < 0)
+		return 0;
+	sstore_meta_get(s, "upstream_key", u->key, sizeof(u->key));
+	sstore_meta_get(s, "upstream_cacert", u->cacert, sizeof(u->cacert));
+	sstore_meta_get(s, "region", u->region, sizeof(u->region));
+	return 1;
+}
+
+int sstore_upstream_set(struct sstore *s, const struct sstore_upstream *u, char *err, size_t errlen)
+{
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	if (sstore_meta_set(s, "upstream_url", u->url, err, errlen) < 0 ||
+	    sstore_meta_set(s, "upstream_key", u->key, err, errlen) < 0 ||
+	    sstore_meta_set(s, "upstream_cacert", u->cacert, err, errlen) < 0 ||
+	    sstore_meta_set(s, "region", u->region, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
+		db_rollback(s->db);
+		return -1;
+	}
+	return 0;
 }
 
 int sstore_form_publish(struct sstore *s, const char *json, size_t len, char *err, size_t errlen)

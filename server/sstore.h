@@ -30,6 +30,7 @@ struct sstore_device {
 	uint64_t ops;                         /* ops received from it */
 	uint64_t next_seq;                    /* the seq its next change set must start at */
 	uint64_t equivocations;               /* refused (device, seq) with different content */
+	int relay;                            /* a regional server enrolled here (docs/relay-design.md) */
 };
 
 /* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
@@ -56,6 +57,24 @@ int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
 		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
 		 char *err, size_t errlen);
+
+/* The same for regional servers: sstore_relay_code_new makes a one-use relay code, sstore_relay_enrol enrols a
+ * regional server's key with one (as a relay, in the code's region). A device code cannot enrol a relay, nor a
+ * relay code a device ("this code enrols ..."). */
+int sstore_relay_code_new(struct sstore *s, const char *region, uint64_t expires_ms, char *code, size_t codelen,
+			  char *err, size_t errlen);
+int sstore_relay_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		       void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
+		       char *err, size_t errlen);
+
+/* A regional server's link to headquarters, set by `sondeod enrol`: headquarters' URL, its key pinned at
+ * enrolment (hex), the CA file for its certificate ("" for the system's), and the region this server serves. */
+struct sstore_upstream {
+	char url[1024], key[2 * KEYS_PK_BYTES + 1], cacert[1024], region[SSTORE_MAX_NAME + 1];
+};
+/* 1 and u filled when this server is enrolled at headquarters, 0 when it is not. */
+int sstore_upstream_get(struct sstore *s, struct sstore_upstream *u);
+int sstore_upstream_set(struct sstore *s, const struct sstore_upstream *u, char *err, size_t errlen);
 
 /* Forms: publishes a form definition (validated by form_load); the same id and version again with the same
  * definition is a no-op, with another definition it is refused. Calls fn for each published form at its

@@ -290,12 +290,13 @@ check_out_has "ID"
 check_out_has "NAME"
 check_out_has "LAST SEEN"
 check_out_has "EQUIVOCATIONS"
+check_out_has "KIND"
 set -- $(line 2)
-check_eq "$1 $2 $3" "5f0c2e9a41d7b3c8e6a19f04d2b7c531 kisumu-laptop-3 kisumu" "first device"
-check_eq "$8 $9 ${10}" "214 - 2" "ops, revoked, equivocations"
+check_eq "$1 $2 $3 $4" "5f0c2e9a41d7b3c8e6a19f04d2b7c531 kisumu-laptop-3 kisumu device" "first device"
+check_eq "$9 ${10} ${11}" "214 - 2" "ops, revoked, equivocations"
 set -- $(line 3)
 check_eq "$1 $2 $3" "5f0c99990000000000000000000000aa - mombasa" "second device (no name)"
-check_eq "$6 $7" "never 0" "never seen, no ops"
+check_eq "$7 $8" "never 0" "never seen, no ops"
 check_eq "$(line 4 | cut -c 1-32)" 0a1b2c3d4e5f60718293a4b5c6d7e8f9 "third device, in enrolment order"
 check_out_has "Radio Frontera"
 
