@@ -228,3 +228,19 @@ const char *db_text(sqlite3_stmt *st, int i)
 
 	return s ? (const char *)s : "";
 }
+
+void db_bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void db_bind_named_int(sqlite3_stmt *st, const char *name, sqlite3_int64 v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i)
+		sqlite3_bind_int64(st, i, v);
+}

@@ -38,6 +38,10 @@ int db_error(sqlite3 *db, int rc, char *err, size_t errlen);
 /* Binds text (NULL binds SQL NULL) without copying it: s must stay valid until the statement has been
  * stepped, and every parameter is bound again before each step. Returns the SQLite code. */
 int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Binds to the named parameter name (":form") a copy of text v, or an integer; a statement without that
+ * parameter is left as it is, so that SQL built from optional parts binds everything the same way. */
+void db_bind_named_text(sqlite3_stmt *st, const char *name, const char *v);
+void db_bind_named_int(sqlite3_stmt *st, const char *name, sqlite3_int64 v);
 /* Steps a statement that returns no row and resets it; 0 or -1 with err. */
 int db_step_done(sqlite3_stmt *st, char *err, size_t errlen);
 /* Column text, never NULL ("" for SQL NULL). */

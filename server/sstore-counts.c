@@ -238,22 +238,6 @@ static void dims_sql(struct buf *sql, const struct sstore_filter *f)
 		buf_adds(sql, " AND conflict = 1");
 }
 
-static void bind_text_named(sqlite3_stmt *st, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
-static void bind_int_named(sqlite3_stmt *st, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i)
-		sqlite3_bind_int64(st, i, v);
-}
-
 /* Prepares sql (a statement over f's dimensions) with f bound; NULL with err. Caller finalizes. */
 static sqlite3_stmt *prepare_dims(struct sstore *s, const struct buf *sql, const struct sstore_filter *f, char *err,
 				  size_t errlen)
@@ -264,12 +248,12 @@ static sqlite3_stmt *prepare_dims(struct sstore *s, const struct buf *sql, const
 		errf(err, errlen, "cannot count records: %s", sqlite3_errmsg(s->db));
 		return NULL;
 	}
-	bind_text_named(st, ":form", f->form);
-	bind_text_named(st, ":region", f->region);
-	bind_text_named(st, ":review", f->review);
+	db_bind_named_text(st, ":form", f->form);
+	db_bind_named_text(st, ":region", f->region);
+	db_bind_named_text(st, ":review", f->review);
 	/* Filters on days are whole days (from_ms and to_ms are midnights, UTC). */
-	bind_int_named(st, ":from", (int64_t)(f->from_ms / DAY_MS));
-	bind_int_named(st, ":to", (int64_t)(f->to_ms / DAY_MS));
+	db_bind_named_int(st, ":from", (int64_t)(f->from_ms / DAY_MS));
+	db_bind_named_int(st, ":to", (int64_t)(f->to_ms / DAY_MS));
 	return st;
 }
 
@@ -336,7 +320,7 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 		buf_release(&sql);
 		return -1;
 	}
-	bind_text_named(st, ":field", field);
+	db_bind_named_text(st, ":field", field);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (counts)
 			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));

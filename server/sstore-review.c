@@ -501,38 +501,22 @@ static void where_sql(struct buf *sql, const struct sstore_filter *f)
 	cond_sql(sql, f);
 }
 
-static void bind_named(sqlite3_stmt *st, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
-static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i)
-		sqlite3_bind_int64(st, i, v);
-}
-
 static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f)
 {
 	char name[32];
 	size_t i;
 
-	bind_named(st, ":form", f->form);
-	bind_named(st, ":region", f->region);
-	bind_named(st, ":review", f->review);
-	bind_named_int(st, ":from", (int64_t)HLC_MAKE(f->from_ms, 0));
-	bind_named_int(st, ":to", (int64_t)HLC_MAKE(f->to_ms, 0));
-	bind_named(st, ":q", f->q);
+	db_bind_named_text(st, ":form", f->form);
+	db_bind_named_text(st, ":region", f->region);
+	db_bind_named_text(st, ":review", f->review);
+	db_bind_named_int(st, ":from", (int64_t)HLC_MAKE(f->from_ms, 0));
+	db_bind_named_int(st, ":to", (int64_t)HLC_MAKE(f->to_ms, 0));
+	db_bind_named_text(st, ":q", f->q);
 	for (i = 0; i < f->nsel; i++) {
 		snprintf(name, sizeof(name), ":sq%zu", i);
-		bind_named(st, name, f->sel[i].question);
+		db_bind_named_text(st, name, f->sel[i].question);
 		snprintf(name, sizeof(name), ":sv%zu", i);
-		bind_named(st, name, f->sel[i].choice);
+		db_bind_named_text(st, name, f->sel[i].choice);
 	}
 }
 
@@ -663,7 +647,7 @@ static int64_t count_sel(struct sstore *s, const struct buf *sql, const struct s
 
 	if (!st)
 		return -1;
-	bind_named(st, ":sortq", p->question);
+	db_bind_named_text(st, ":sortq", p->question);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
@@ -701,9 +685,9 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
 		goto out;
-	bind_named(st, ":sortq", p->question);
-	bind_named_int(st, ":limit", p->limit);
-	bind_named_int(st, ":offset", (int64_t)p->offset);
+	db_bind_named_text(st, ":sortq", p->question);
+	db_bind_named_int(st, ":limit", p->limit);
+	db_bind_named_int(st, ":offset", (int64_t)p->offset);
 	if (emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
 		goto out;
 	if (stop || (p->limit && rows == p->limit)) {
@@ -732,9 +716,9 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
 		goto out;
-	bind_named(st, ":sortq", p->question);
-	bind_named_int(st, ":limit", (int64_t)(p->limit - rows));
-	bind_named_int(st, ":offset", (int64_t)skip);
+	db_bind_named_text(st, ":sortq", p->question);
+	db_bind_named_int(st, ":limit", (int64_t)(p->limit - rows));
+	db_bind_named_int(st, ":offset", (int64_t)skip);
 	if (emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
 		goto out;
 	r = 0;
@@ -778,8 +762,8 @@ int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct 
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = prepare_sel(s, &sql, f, err, errlen)))
 		goto out;
-	bind_named_int(st, ":limit", p->limit);
-	bind_named_int(st, ":offset", (int64_t)p->offset);
+	db_bind_named_int(st, ":limit", p->limit);
+	db_bind_named_int(st, ":offset", (int64_t)p->offset);
 	r = emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen);
 out:
 	json_decref(answers);
@@ -809,7 +793,7 @@ static int chart_counts(struct sstore *s, const struct sstore_filter *f, const c
 		buf_release(&sql);
 		return -1;
 	}
-	bind_named(st, ":chart", field);
+	db_bind_named_text(st, ":chart", field);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
 			continue;
