@@ -220,7 +220,7 @@ int sstore_counts_usable(const struct sstore_filter *f)
 	return !f->q[0] && f->nsel == 0;
 }
 
-/* Appends the WHERE of f's dimensions to sql (named parameters bound by bind_dims). */
+/* Appends the WHERE of f's dimensions to sql (named parameters bound by prepare_dims). */
 static void dims_sql(struct buf *sql, const struct sstore_filter *f)
 {
 	buf_adds(sql, " WHERE form = :form");
