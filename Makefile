@@ -118,6 +118,11 @@ $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
+# A regional server's vouch for a device, exactly or altered, for the end-to-end tests of POST /v1/vouch.
+$(B)/tests/vouch: tests/vouch.c $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
 # A proxy that cuts connections after N bytes, for the tests of interrupted transfers.
 $(B)/tests/cutproxy: tests/cutproxy.c
 	@mkdir -p $(dir $@)
@@ -129,6 +134,7 @@ $(B)/tests/slowloris: tests/slowloris.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush \
+	$(B)/tests/vouch \
 	$(B)/tests/cutproxy $(B)/tests/slowloris
 
 test: deps

@@ -427,3 +427,21 @@ int auth_enrol_answer_text(struct buf *out, const char *request_nonce_hex,
 	return text_done(out, buf_printf(out, ENROL_ANSWER_PREFIX "%s\n%s\n%s\n%s", request_nonce_hex, pk,
 					 device_id, region) < 0, err, errlen);
 }
+
+int auth_vouch_text(struct buf *out, enum auth_vouch action, const unsigned char device_pk[KEYS_PK_BYTES],
+		    const char *name, const char *region, uint64_t time_ms, char *err, size_t errlen)
+{
+	char pk[2 * KEYS_PK_BYTES + 1];
+
+	buf_reset(out);
+	if (!device_pk)
+		return errf(err, errlen, "no device key");
+	if ((*name && check_name(name, "device name", err, errlen) < 0) || check_name(region, "region", err, errlen) < 0)
+		return -1;
+	if (time_ms > AUTH_TIME_MAX)
+		return errf(err, errlen, "the time is out of range");
+	hex_encode(pk, device_pk, KEYS_PK_BYTES);
+	return text_done(out, buf_printf(out, "sondeo-vouch-v1\n%s\n%s\n%s\n%s\n%llu",
+					 action == AUTH_VOUCH_REVOKE ? "revoke" : "enrol", pk, name, region,
+					 (unsigned long long)time_ms) < 0, err, errlen);
+}

@@ -116,4 +116,15 @@ int auth_enrol_answer_text(struct buf *out, const char *request_nonce_hex,
 			   const unsigned char server_pk[KEYS_PK_BYTES], const char *device_id, const char *region,
 			   char *err, size_t errlen);
 
+/* --- Vouching (a regional server speaking for the devices it enrols; docs/relay-design.md) ---------------- */
+
+enum auth_vouch { AUTH_VOUCH_ENROL, AUTH_VOUCH_REVOKE };
+
+/* Replaces the contents of out with the text a regional server signs to vouch for one of its devices:
+ *   "sondeo-vouch-v1\n" ACTION "\n" hex(device_pk) "\n" NAME "\n" REGION "\n" TIME
+ * ACTION is "enrol" or "revoke"; name (may be empty) and region as in the enrolment texts; TIME in decimal
+ * milliseconds. 0, or -1 with err and out empty. */
+int auth_vouch_text(struct buf *out, enum auth_vouch action, const unsigned char device_pk[KEYS_PK_BYTES],
+		    const char *name, const char *region, uint64_t time_ms, char *err, size_t errlen);
+
 #endif

@@ -2,6 +2,7 @@
  * set"). The request is signed by the device; the change set is checked in the spec's order (header, signer,
  * signature, bounded inflate, strict parse) and taken in by sstore_ingest in one transaction. */
 #include <stdio.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -18,8 +19,9 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	const unsigned char *data = (const unsigned char *)rq->body.data;
 	struct sstore *s = srv_store(rq, rs);
 	struct cs_ops ops = { NULL, 0, NULL };
-	struct sstore_device d;
+	struct sstore_device d, relay;
 	struct sstore_ingest in;
+	int relayed = 0;
 	struct cs_header h;
 	enum cs_status st;
 	char err[512];
@@ -30,14 +32,38 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
 		return;
 	}
-	/* A device sends only its own ops: the change set's signer is the key that signed the request. */
+	/* A device sends only its own ops: the change set's signer is the key that signed the request. A regional
+	 * server also forwards, byte for byte, the change sets of the devices it vouched for: they are taken in as
+	 * that device's, checked against that device's own key. */
 	if (sodium_memcmp(h.signer, d.pk, KEYS_PK_BYTES) != 0) {
-		http_reply_error(rs, 403, "signer_mismatch", "the change set is signed by device %s, not by %s", h.device,
-				 d.id);
-		return;
+		struct sstore_device signer;
+		int found = d.relay ? sstore_device_find(s, h.device, &signer, err, sizeof(err)) : 0;
+
+		if (found < 0) {
+			http_reply_error(rs, 503, "unavailable", "%s", err);
+			return;
+		}
+		if (!found || strcmp(signer.via, d.id) || sodium_memcmp(h.signer, signer.pk, KEYS_PK_BYTES) != 0) {
+			http_reply_error(rs, 403, "signer_mismatch", "the change set is signed by device %s, not by %s%s",
+					 h.device, d.id, d.relay ? " or a device it vouched for" : "");
+			return;
+		}
+		if (signer.revoked_ms) {
+			http_reply_error(rs, 403, "revoked", "device %s has been revoked", signer.id);
+			return;
+		}
+		relay = d;
+		d = signer;
+		relayed = 1;
 	}
 	if (cs_verify(data, rq->body.len, &h) != CS_OK) {
-		http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), "the change set's signature does not verify");
+		/* A relay that altered what it forwards is named, with whose data it altered. */
+		if (relayed)
+			fprintf(stderr, "sondeod: regional server %s (%s) forwarded a change set of device %s (seqs %llu..%llu)"
+				" whose signature does not verify: altered on the way\n", relay.id, relay.name, d.id,
+				(unsigned long long)h.first, (unsigned long long)h.last);
+		http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), "the change set's signature does not verify%s%s",
+				 relayed ? ": altered by regional server " : "", relayed ? relay.id : "");
 		return;
 	}
 	if ((st = cs_decode(data, rq->body.len, &h, &ops, err, sizeof(err))) != CS_OK) {

@@ -59,6 +59,7 @@ static int print_json(const struct devices *all)
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", d->id, "public_key", pk, "name", d->name, "region",
 			      d->region, "enrolled", cli_iso_time(d->enrolled_ms));
 		json_object_set_new(o, "relay", json_boolean(d->relay));
+		json_object_set_new(o, "via", d->via[0] ? json_string(d->via) : json_null());
 		json_object_set_new(o, "last_seen", d->last_seen_ms ? json_string(cli_iso_time(d->last_seen_ms))
 								    : json_null());
 		json_object_set_new(o, "revoked", d->revoked_ms ? json_string(cli_iso_time(d->revoked_ms)) : json_null());

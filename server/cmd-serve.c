@@ -22,6 +22,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/forms", api_forms, 0 },
 	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
 	{ "GET", "/v1/pull", api_pull, 0 },
+	{ "POST", "/v1/vouch", api_vouch, 4096 },
 	/* Accounts and sessions of the review page (docs/review-api.md). */
 	{ "POST", "/v1/login", api_login, 4096 },
 	{ "GET", "/v1/session", api_session, 0 },

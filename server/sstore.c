@@ -119,14 +119,16 @@ static const char schema_v2[] =
 	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;"
 	/* Regional servers enrol at headquarters with relay codes, as relays (docs/relay-design.md). */
 	"ALTER TABLE codes ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE enrolled_devices ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;";
+	"ALTER TABLE enrolled_devices ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
+	/* A device a regional server vouched for: that relay's id. */
+	"ALTER TABLE enrolled_devices ADD COLUMN via TEXT NOT NULL DEFAULT '';";
 
-#define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay"
+#define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay, via"
 
 enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
 	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
-	S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_COUNT
+	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -140,6 +142,7 @@ static const char *const sql[S_COUNT] = {
 	[S_CODE_USE] = "UPDATE codes SET uses_left = uses_left - 1 WHERE code_id = ?1 AND uses_left > 0",
 	[S_DEV_GET] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices WHERE id = ?1",
 	[S_DEV_PUT] = "INSERT INTO enrolled_devices(id, pk, name, region, enrolled, relay) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_DEV_VOUCH] = "INSERT INTO enrolled_devices(id, pk, name, region, enrolled, via) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	/* rowid is the order of enrolment even when the clock went back between two. */
 	[S_DEV_LIST] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices ORDER BY rowid",
 	[S_DEV_REVOKE] = "UPDATE enrolled_devices SET revoked = ?2 WHERE id = ?1 AND revoked = 0",
@@ -700,6 +703,7 @@ static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
 	d->ops = next > 0 ? next - 1 : 0;
 	d->equivocations = (uint64_t)sqlite3_column_int64(st, 8);
 	d->relay = sqlite3_column_int(st, 9);
+	strlcpy_s(d->via, db_text(st, 10), sizeof(d->via));
 }
 
 /* 1 and d filled if the device is enrolled, 0 if not, -1 with err. */
@@ -852,6 +856,79 @@ int sstore_relay_enrol(struct sstore *s, const char *code_id, int (*check)(void 
 		       char *err, size_t errlen)
 {
 	return enrol(s, code_id, check, ctx, pk, name, 1, d, err, errlen);
+}
+
+int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_vouch action,
+		 const unsigned char pk[KEYS_PK_BYTES], const char *name, const char *region, struct sstore_device *d,
+		 char *err, size_t errlen)
+{
+	char dev[KEYS_ID_STRLEN + 1], detail[160];
+	sqlite3_stmt *st;
+	int known, r = -1;
+
+	if (!relay->relay || relay->revoked_ms)
+		errf(err, errlen, "%s is not a regional server enrolled here", relay->id);
+	else if (strcmp(region, relay->region))
+		errf(err, errlen, "regional server %s serves region %s, not %s", relay->id, relay->region, region);
+	else if (!valid_device_name(name))
+		errf(err, errlen, "the device name is not valid");
+	else if (crypto_core_ed25519_is_valid_point(pk) != 1)
+		errf(err, errlen, "the device's public key is not a valid Ed25519 key");
+	else
+		r = 0;
+	if (r < 0)
+		return 1;
+	r = -1;
+	keys_id(pk, dev);
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	if ((known = device_get(s, dev, d, err, errlen)) < 0)
+		goto out;
+	if (known && sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
+		r = 1;
+		errf(err, errlen, "device id %s is taken by another key", dev);
+		goto out;
+	}
+	if (action == AUTH_VOUCH_REVOKE) {
+		/* A relay speaks only for the devices it vouched for. */
+		if (!known || strcmp(d->via, relay->id)) {
+			r = 1;
+			errf(err, errlen, "device %s was not vouched for by regional server %s", dev, relay->id);
+			goto out;
+		}
+		st = s->st[S_DEV_REVOKE];
+		db_bind_text(st, 1, dev);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms());
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+	} else if (!known) {
+		st = s->st[S_DEV_VOUCH];
+		db_bind_text(st, 1, dev);
+		sqlite3_bind_blob(st, 2, pk, KEYS_PK_BYTES, SQLITE_STATIC);
+		db_bind_text(st, 3, name);
+		db_bind_text(st, 4, region);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+		db_bind_text(st, 6, relay->id);
+		r = db_step_done(st, err, errlen);
+		sqlite3_clear_bindings(st);
+		if (r < 0)
+			goto out;
+		r = -1;
+	}
+	/* A device enrolled already (directly, or vouched for before) keeps its row: vouching again changes
+	 * nothing, and a revoked key stays revoked. */
+	snprintf(detail, sizeof(detail), "%s by regional server %s (%s)", action == AUTH_VOUCH_REVOKE ? "revoked" :
+		 known ? "vouched again" : "vouched for", relay->id, relay->name);
+	if (sstore_audit(s, SSTORE_RELAY_USER, "", action == AUTH_VOUCH_REVOKE ? "revoke" : "vouch", dev, detail, err,
+			 errlen) < 0 || (known = device_get(s, dev, d, err, errlen)) <= 0)
+		goto out;
+	if (db_commit(s->db, err, errlen) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		db_rollback(s->db);
+	return r;
 }
 
 int sstore_upstream_get(struct sstore *s, struct sstore_upstream *u)

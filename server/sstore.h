@@ -14,6 +14,7 @@
 
 #include "keys.h"
 #include "merge.h"
+#include "auth.h"
 #include "changeset.h"
 
 #define SSTORE_MAX_NAME 64     /* bytes in a device name or region */
@@ -31,6 +32,7 @@ struct sstore_device {
 	uint64_t next_seq;                    /* the seq its next change set must start at */
 	uint64_t equivocations;               /* refused (device, seq) with different content */
 	int relay;                            /* a regional server enrolled here (docs/relay-design.md) */
+	char via[KEYS_ID_STRLEN + 1];         /* the regional server that vouched for it, or "" */
 };
 
 /* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
@@ -66,6 +68,16 @@ int sstore_relay_code_new(struct sstore *s, const char *region, uint64_t expires
 int sstore_relay_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
 		       void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
 		       char *err, size_t errlen);
+
+/* Takes regional server relay's word for a device of its region (docs/relay-design.md, "Vouching"), the
+ * statement's signature checked by the caller: enrols the key (name, region) as vouched for by relay, or, for
+ * AUTH_VOUCH_REVOKE, revokes a device it vouched for. A device enrolled already keeps its row; a revoked key
+ * stays revoked. d gets the device as it now stands. 0 done, 1 refused (err: not a relay, another region, a
+ * device it did not vouch for, a bad key or name), -1 on a store error. */
+int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_vouch action,
+		 const unsigned char pk[KEYS_PK_BYTES], const char *name, const char *region, struct sstore_device *d,
+		 char *err, size_t errlen);
+#define SSTORE_RELAY_USER "(regional server)"   /* who the audit log names for what a relay did */
 
 /* A regional server's link to headquarters, set by `sondeod enrol`: headquarters' URL, its key pinned at
  * enrolment (hex), the CA file for its certificate ("" for the system's), and the region this server serves. */

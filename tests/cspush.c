@@ -97,6 +97,9 @@ int main(int argc, char **argv)
 			nops++;
 		}
 	}
+	/* The ops are the change set signer's, whatever the order of the arguments. */
+	for (i = 0; i < nops; i++)
+		keys_id(keys_public(csk ? csk : k), ops[i].device);
 	if (body_file) {
 		struct buf raw = BUF_INIT((size_t)1 << 31);
 		unsigned char sigb[64];

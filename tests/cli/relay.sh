@@ -1,10 +1,14 @@
 #!/bin/sh
 # relay.sh - a regional server enrols at headquarters with a relay code (sondeod enrol-code --relay, sondeod
 # enrol), pins headquarters' key, and then makes enrolment codes for its own region only; the two kinds of code
-# cannot stand in for each other, and every refusal leaves both servers as they were.
+# cannot stand in for each other, and every refusal leaves both servers as they were. Headquarters takes a
+# regional server's word for the devices of its region (POST /v1/vouch, tests/vouch.c) and the change sets it
+# forwards for them, checked against each device's own key (tests/cspush.c).
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+CSPUSH=$(dirname "$SONDEO")/tests/cspush
+VOUCH=$(dirname "$SONDEO")/tests/vouch
 hq=$TMPDIR/hq
 reg=$TMPDIR/regional
 log=$TMPDIR/serve.log
@@ -15,9 +19,10 @@ log=$TMPDIR/serve.log
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 hq_fp=$(grep -o 'server key [0-9a-f]*' "$log" | sed 's/server key //')
 
-# dump DIR: what a refusal must leave as it was (devices, codes, meta).
+# dump DIR: what a refusal must leave as it was (devices but the time they were last seen, codes, meta, ops).
 dump() {
-	sqlite3 "$1/server.db" ".dump enrolled_devices" ".dump codes" ".dump meta"
+	sqlite3 "$1/server.db" "SELECT id, pk, name, region, enrolled, revoked, next_seq, relay, via FROM enrolled_devices" \
+		".dump codes" ".dump meta" "SELECT count(*) FROM ops"
 }
 
 t "a relay code is made for one regional server of a region"
@@ -106,5 +111,102 @@ check_rc 1
 check_err_has "regional servers enrol at headquarters"
 check_eq "$(sqlite3 "$reg/server.db" "SELECT count(*) || ' ' || min(region) || ' ' || max(region) FROM codes")" \
 	"2 north north" "codes at the regional server"
+
+# --- Vouching and forwarded change sets ---------------------------------------------------------------------
+
+# The field laptops of the region: their keys are what the regional server vouches for.
+for d in amina bruno; do
+	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" init --name "$d" >/dev/null
+done
+akey=$TMPDIR/dev-amina/device.key
+apub=$TMPDIR/dev-amina/device.pub
+bpub=$TMPDIR/dev-bruno/device.pub
+aid=$(SONDEO_HOME=$TMPDIR/dev-amina "$SONDEO" status | sed -n 's/^device: *\([0-9a-f]*\).*/\1/p')
+rec=0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10
+
+# status_of: the HTTP status the last tool run printed first.
+status_of() {
+	printf '%s\n' "$OUT" | head -n 1
+}
+
+t "a regional server vouches for a device of its region: headquarters enrols its key, as vouched for by it"
+run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
+check_rc 0
+check_eq "$(status_of)" 200 "status"
+check_out_has "\"device\":\"$aid\""
+check_eq "$(sqlite3 "$hq/server.db" "SELECT name || ' ' || region || ' ' || via || ' ' || relay FROM enrolled_devices
+	WHERE id = '$aid'")" "amina north $reg_id 0" "the device's row"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM audit WHERE action = 'vouch' AND target = '$aid'")" 1 \
+	"audit entries"
+run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
+check_eq "$(status_of)" 200 "status of vouching again"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM enrolled_devices")" 2 "rows at headquarters"
+
+t "refused vouches change nothing: another region, an altered statement, a device that is not a relay"
+dump "$hq" >"$TMPDIR/hq.before"
+run "$VOUCH" "$URL" "$reg/server.key" enrol "$bpub" bruno south
+check_eq "$(status_of)" 403 "status for another region"
+check_out_has '"error":"vouch_refused"'
+check_out_has "serves region north, not south"
+run "$VOUCH" "$URL" "$reg/server.key" enrol "$bpub" bruno north --flip
+check_eq "$(status_of)" 400 "status for an altered statement"
+check_out_has '"error":"bad_signature"'
+run "$VOUCH" "$URL" "$akey" enrol "$bpub" bruno north
+check_eq "$(status_of)" 403 "status for a device"
+check_out_has '"error":"not_a_relay"'
+run "$VOUCH" "$URL" "$reg/server.key" revoke "$bpub" bruno north
+check_eq "$(status_of)" 403 "status for revoking a device it did not vouch for"
+check_out_has "was not vouched for by regional server $reg_id"
+dump "$hq" >"$TMPDIR/hq.after"
+cmp -s "$TMPDIR/hq.before" "$TMPDIR/hq.after" || fail "headquarters' data changed"
+
+t "the regional server forwards the vouched device's change set: taken in as the device's, checked with its key"
+run "$CSPUSH" "$URL" "$reg/server.key" 1 "$rec" 'partner_name="Radio Frontera"' 'country="GTM"' --cs-key "$akey"
+check_eq "$(status_of)" 200 "status"
+check_out_has '"accepted":2'
+check_eq "$(sqlite3 "$hq/server.db" "SELECT d.id FROM ops o JOIN devices d ON d.did = o.did GROUP BY d.id")" "$aid" \
+	"the ops' device"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT region || ' ' || device FROM record_regions")" "north $aid" \
+	"the record's region and maker"
+run "$CSPUSH" "$URL" "$reg/server.key" 1 "$rec" 'partner_name="Radio Frontera"' 'country="GTM"' --cs-key "$akey"
+check_out_has '"accepted":0,"duplicates":2'
+
+t "the device itself may send to headquarters directly the next day: nothing is counted twice"
+run "$CSPUSH" "$URL" "$akey" 1 "$rec" 'partner_name="Radio Frontera"' 'country="GTM"'
+check_eq "$(status_of)" 200 "status"
+check_out_has '"accepted":0,"duplicates":2'
+run "$CSPUSH" "$URL" "$akey" 3 "$rec" 'notes="sent straight to headquarters"'
+check_out_has '"accepted":1'
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" 3 "ops at headquarters"
+
+t "a change set altered on the way is refused, naming the regional server that forwarded it"
+dump "$hq" >"$TMPDIR/hq.before"
+run "$CSPUSH" "$URL" "$reg/server.key" 4 "$rec" 'notes="altered"' --cs-key "$akey" --flip 100
+check_eq "$(status_of)" 400 "status"
+check_out_has '"error":"bad_signature"'
+check_out_has "altered by regional server $reg_id"
+dump "$hq" >"$TMPDIR/hq.after"
+cmp -s "$TMPDIR/hq.before" "$TMPDIR/hq.after" || fail "headquarters' data changed"
+grep -q "regional server $reg_id (Gulu office) forwarded a change set of device $aid (seqs 4..4)" "$log" ||
+	fail "the log does not name the regional server and the device: $(tail -n 3 "$log")"
+
+t "a relay cannot forward the change set of a device it did not vouch for"
+run "$CSPUSH" "$URL" "$reg/server.key" 1 "$rec" 'notes="x"' --cs-key "$TMPDIR/dev-bruno/device.key"
+check_eq "$(status_of)" 403 "status"
+check_out_has '"error":"signer_mismatch"'
+
+t "the regional server revokes its device: headquarters refuses it from then on, directly or forwarded"
+run "$VOUCH" "$URL" "$reg/server.key" revoke "$apub" amina north
+check_eq "$(status_of)" 200 "status"
+check_out_has '"revoked":true'
+run "$CSPUSH" "$URL" "$akey" 4 "$rec" 'notes="after the revocation"'
+check_eq "$(status_of)" 403 "status of the device's own upload"
+check_out_has '"error":"revoked"'
+run "$CSPUSH" "$URL" "$reg/server.key" 4 "$rec" 'notes="after the revocation"' --cs-key "$akey"
+check_eq "$(status_of)" 403 "status of a forwarded upload"
+check_out_has '"error":"revoked"'
+run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
+check_out_has '"revoked":true'
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" 3 "ops at headquarters"
 
 done_testing

@@ -576,6 +576,27 @@ static void test_code_key_known_answer(void)
 	sodium_memzero(key, sizeof(key));
 }
 
+/* The text a regional server signs for a device, exactly, and its refusals. */
+static void test_vouch_text(void)
+{
+	struct buf t = BUF_INIT(8192);
+	char err[256] = "", expect[512], pk[2 * KEYS_PK_BYTES + 1];
+
+	hex_encode(pk, dev_pk, KEYS_PK_BYTES);
+	snprintf(expect, sizeof(expect), "sondeo-vouch-v1\nenrol\n%s\nTablet Nord 3\ngulu\n1796150000000", pk);
+	CHECK_INT(auth_vouch_text(&t, AUTH_VOUCH_ENROL, dev_pk, "Tablet Nord 3", "gulu", 1796150000000ULL, err,
+				  sizeof(err)), 0);
+	CHECK_STR(t.data, expect);
+	snprintf(expect, sizeof(expect), "sondeo-vouch-v1\nrevoke\n%s\n\ngulu\n0", pk);
+	CHECK_INT(auth_vouch_text(&t, AUTH_VOUCH_REVOKE, dev_pk, "", "gulu", 0, err, sizeof(err)), 0);
+	CHECK_STR(t.data, expect);
+	CHECK_INT(auth_vouch_text(&t, AUTH_VOUCH_ENROL, dev_pk, "two\nlines", "gulu", 0, err, sizeof(err)), -1);
+	CHECK_INT(t.len, 0);
+	CHECK_INT(auth_vouch_text(&t, AUTH_VOUCH_ENROL, dev_pk, "x", "", 0, err, sizeof(err)), -1);
+	CHECK_INT(auth_vouch_text(&t, AUTH_VOUCH_ENROL, NULL, "x", "gulu", 0, err, sizeof(err)), -1);
+	buf_release(&t);
+}
+
 static void test_enrol_texts_and_macs(void)
 {
 	struct buf t = BUF_INIT(8192);
@@ -737,6 +758,7 @@ int main(void)
 	RUN(test_code_key_known_answer);
 	RUN(test_enrol_texts_and_macs);
 	RUN(test_enrol_texts_malformed);
+	RUN(test_vouch_text);
 	keys_free(dev);
 	keys_free(srv);
 	return test_done();

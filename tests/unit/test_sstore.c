@@ -1123,6 +1123,7 @@ static void test_upgrade_from_layout_1(void)
 			       " ALTER TABLE record_regions DROP COLUMN form; ALTER TABLE record_regions DROP COLUMN day;"
 			       " ALTER TABLE record_regions DROP COLUMN conflict; ALTER TABLE record_regions DROP COLUMN deleted;"
 			       " ALTER TABLE codes DROP COLUMN relay; ALTER TABLE enrolled_devices DROP COLUMN relay;"
+			       " ALTER TABLE enrolled_devices DROP COLUMN via;"
 			       " UPDATE meta SET value = '1' WHERE key = 'schema';"
 			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
 			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"

@@ -1,0 +1,66 @@
+/* api-vouch.c - POST /v1/vouch: a regional server speaks for a device of its region, enrolling or revoking its
+ * key at headquarters with a statement signed by its own key (docs/relay-design.md, "Vouching"). The request is
+ * signed by the regional server, as a device's are; identity comes only from the keys. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+#include "srv.h"
+#include "banned.h"
+
+void api_vouch(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_device relay, d;
+	unsigned char pk[KEYS_PK_BYTES], sig[KEYS_SIG_BYTES];
+	struct buf text = BUF_INIT(4096);
+	const char *action, *pkh, *name, *region, *sigh;
+	enum auth_vouch act;
+	char err[512];
+	json_t *body = NULL, *t;
+	int r;
+
+	if (!s || srv_authenticate(rq, rs, s, &relay) < 0 || !(body = srv_json_body(rq, rs)))
+		goto out;
+	if (!relay.relay) {
+		http_reply_error(rs, 403, "not_a_relay", "device %s is not a regional server: it cannot vouch", relay.id);
+		goto out;
+	}
+	action = json_string_value(json_object_get(body, "action"));
+	pkh = json_string_value(json_object_get(body, "public_key"));
+	name = json_string_value(json_object_get(body, "name"));
+	region = json_string_value(json_object_get(body, "region"));
+	t = json_object_get(body, "time");
+	sigh = json_string_value(json_object_get(body, "signature"));
+	if (!action || (strcmp(action, "enrol") && strcmp(action, "revoke")) || !pkh ||
+	    auth_hex_decode(pkh, pk, sizeof(pk)) < 0 || !name || !region || !json_is_integer(t) ||
+	    json_integer_value(t) < 0 || !sigh || auth_hex_decode(sigh, sig, sizeof(sig)) < 0 ||
+	    json_object_size(body) != 6) {
+		http_reply_error(rs, 400, "bad_request", "expected exactly: action (enrol or revoke), public_key (64 hex),"
+				 " name, region, time (ms), signature (128 hex)");
+		goto out;
+	}
+	act = strcmp(action, "revoke") ? AUTH_VOUCH_ENROL : AUTH_VOUCH_REVOKE;
+	if (auth_vouch_text(&text, act, pk, name, region, (uint64_t)json_integer_value(t), err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
+		goto out;
+	}
+	/* The statement is the regional server's own word, checked against the key that signed the request. */
+	if (keys_verify(relay.pk, text.data, text.len, sig) < 0) {
+		http_reply_error(rs, 400, "bad_signature", "the statement's signature does not verify with the key of"
+				 " regional server %s", relay.id);
+		goto out;
+	}
+	r = sstore_vouch(s, &relay, act, pk, name, region, &d, err, sizeof(err));
+	if (r < 0)
+		srv_store_error(rs, err);
+	else if (r > 0)
+		http_reply_error(rs, 403, "vouch_refused", "%s", err);
+	else
+		http_reply_json(rs, 200, json_pack("{s:s, s:s, s:b}", "device", d.id, "region", d.region, "revoked",
+						   d.revoked_ms != 0));
+out:
+	buf_release(&text);
+	json_decref(body);
+}
