@@ -36,7 +36,6 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 	json_t *body, *value, *coerced = NULL, *answers = NULL;
 	const char *id, *field;
 	char *canon = NULL;
-	unsigned status;
 	int found;
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
@@ -69,19 +68,9 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	/* The same rules as on a device: required and constraint, given the record's other answers. */
-	{
-		json_t *rec = sstore_record_json(s, full, &status, err, sizeof(err)), *fields = json_object_get(rec, "fields");
-		size_t i;
-
-		answers = json_object();
-		for (i = 0; i < json_array_size(fields); i++) {
-			json_t *fl = json_array_get(fields, i);
-			const char *name = json_string_value(json_object_get(fl, "name"));
-
-			if (name[0] != '_' && !json_is_null(json_object_get(fl, "value")))
-				json_object_set(answers, name, json_object_get(fl, "value"));
-		}
-		json_decref(rec);
+	if (!(answers = sstore_record_answers(s, full, err, sizeof(err)))) {
+		srv_store_error(rs, err);
+		goto out;
 	}
 	if (coerced)
 		json_object_set(answers, field, coerced);

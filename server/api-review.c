@@ -9,14 +9,11 @@
 
 int srv_review_value(const char *status, const char *comment, char **value, char *err, size_t errlen)
 {
-	static const char *const states[] = { "pending", "approved", "has_issues", "rejected" };
 	json_t *v;
 	size_t i;
 
 	*value = NULL;
-	for (i = 0; i < sizeof(states) / sizeof(states[0]) && strcmp(status, states[i]); i++)
-		;
-	if (i == sizeof(states) / sizeof(states[0]))
+	if (!sstore_review_state_valid(status))
 		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
 	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
 		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);

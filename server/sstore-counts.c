@@ -21,10 +21,9 @@
 #include "banned.h"
 
 #define DAY_MS 86400000ULL
-#define COUNTRY_FIELD "country"
 
 enum {
-	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_FIELDS, C_COUNT
+	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_COUNT
 };
 
 const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
@@ -41,7 +40,6 @@ const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
 	[C_CHOICE_PUT] = "INSERT OR IGNORE INTO record_choices(rid, field, choice) VALUES(?1, ?2, ?3)",
 	[C_DIMS_SET] = "UPDATE record_regions SET counted = 1, form = ?2, review = ?3, day = ?4, conflict = ?5,"
 		       " deleted = ?6 WHERE rid = ?1",
-	[C_FIELDS] = "SELECT field, value FROM fields WHERE rid = ?1",
 };
 
 _Static_assert(C_COUNT <= SSTORE_COUNTS_STMTS, "raise SSTORE_COUNTS_STMTS in sstore-int.h");
@@ -55,7 +53,8 @@ struct dims {
 
 /* Adds delta (1 or -1) to the record count of d and to the choice count of each (field, choice) in choices
  * (a JSON array of [field, choice] pairs). */
-static int add_counts(struct sstore *s, const struct dims *d, json_t *choices, int delta, char *err, size_t errlen)
+static int add_counts(struct sstore *s, const struct dims *d, const json_t *choices, int delta, char *err,
+		      size_t errlen)
 {
 	sqlite3_stmt *st = s->cst[C_RC_ADD];
 	size_t i;
@@ -71,7 +70,7 @@ static int add_counts(struct sstore *s, const struct dims *d, json_t *choices, i
 		return -1;
 	st = s->cst[C_CC_ADD];
 	for (i = 0; i < json_array_size(choices); i++) {
-		json_t *pair = json_array_get(choices, i);
+		const json_t *pair = json_array_get(choices, i);
 
 		db_bind_text(st, 1, d->form);
 		db_bind_text(st, 2, json_string_value(json_array_get(pair, 0)));
@@ -88,46 +87,11 @@ static int add_counts(struct sstore *s, const struct dims *d, json_t *choices, i
 	return 0;
 }
 
-/* The options record rid chose, by the questions of kind that are charted: [[field, choice], ...]. */
-static json_t *chosen(struct sstore *s, sqlite3_int64 rid, const struct form *kind, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->cst[C_FIELDS];
-	json_t *out = json_array();
-	int rc;
-
-	sqlite3_bind_int64(st, 1, rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *field = db_text(st, 0);
-		const struct form_question *q = kind ? form_find(kind, field) : NULL;
-		json_t *v;
-		size_t i;
-
-		if (!q || !(q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
-			    (q->type == FT_TEXT && !strcmp(q->name, COUNTRY_FIELD))))
-			continue;
-		v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL);
-		if (json_is_string(v))
-			json_array_append_new(out, json_pack("[s, s]", field, json_string_value(v)));
-		for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
-			if (json_is_string(json_array_get(v, i)))
-				json_array_append_new(out, json_pack("[s, s]", field,
-								     json_string_value(json_array_get(v, i))));
-		json_decref(v);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		db_error(s->db, rc, err, errlen);
-		json_decref(out);
-		return NULL;
-	}
-	return out;
-}
-
-int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const struct form *kind, const char *review,
+int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new_choices, const char *review,
 			  char *err, size_t errlen)
 {
 	struct dims old, now;
-	json_t *old_choices = json_array(), *new_choices = NULL;
+	json_t *old_choices = json_array();
 	sqlite3_stmt *st;
 	int counted = 0, rc, r = -1;
 	size_t i;
@@ -185,8 +149,6 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const struct form
 		goto out;
 	}
 	strlcpy_s(now.review, review, sizeof(now.review));
-	if (!(new_choices = chosen(s, rid, kind, err, errlen)))
-		goto out;
 	st = s->cst[C_CHOICES_DEL];
 	sqlite3_bind_int64(st, 1, rid);
 	if (db_step_done(st, err, errlen) < 0)
@@ -211,7 +173,6 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const struct form
 	r = 0;
 out:
 	json_decref(old_choices);
-	json_decref(new_choices);
 	return r;
 }
 

@@ -51,11 +51,11 @@ int sstore_review_refresh(struct sstore *s, const char *record, int text, char *
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
 
 /* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
- * current ones (review being its review state now, kind its form version, NULL if unknown), inside the
- * caller's transaction. The others answer a dashboard from the counts, when sstore_counts_usable says its
+ * current ones (review being its review state now, choices its chosen options as [[question, option], ...]),
+ * inside the caller's transaction. The others answer a dashboard from the counts, when sstore_counts_usable says its
  * filters are only dimensions: the totals (records, pending, conflicts, regions, partners, devices) into
  * totals; a chart's counts as chart_counts in sstore-review.c gives them; the records per week. */
-int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const struct form *kind, const char *review,
+int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *choices, const char *review,
 			  char *err, size_t errlen);
 int sstore_counts_usable(const struct sstore_filter *f);
 int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen);

@@ -85,7 +85,22 @@ static const char *const review_states[] = { "pending", "approved", "has_issues"
 
 /* --- Small helpers --------------------------------------------------------------------------------------- */
 
-static int valid_state(const char *s)
+/* A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the parser for the
+ * common cases: a string with nothing escaped, and a whole number. New reference, NULL if it is not JSON. */
+static json_t *value_json(const char *text, size_t len)
+{
+	size_t i;
+
+	if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && !memchr(text + 1, '\\', len - 2))
+		return json_stringn_nocheck(text + 1, len - 2);
+	for (i = text[0] == '-'; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+		;
+	if (len && len < 19 && i == len && i > (size_t)(text[0] == '-'))
+		return json_integer(strtoll(text, NULL, 10));
+	return json_loadb(text, len, JSON_DECODE_ANY, NULL);
+}
+
+int sstore_review_state_valid(const char *s)
 {
 	size_t i;
 
@@ -211,6 +226,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 	char review[16] = "pending";
 	const struct form *kind = record_kind(s, rid);
 	const struct form_question *q;
+	json_t *choices = json_array();
 	sqlite3_stmt *st;
 	int rc, r = -1;
 
@@ -225,21 +241,34 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 
 			v = json_loads(value, JSON_DECODE_ANY, NULL);
 			state = json_string_value(json_object_get(v, "status"));
-			if (state && valid_state(state))
+			if (state && sstore_review_state_valid(state))
 				strlcpy_s(review, state, sizeof(review));
 			json_decref(v);
 			continue;
 		}
-		if (field[0] == '_' || value[0] != '"')
+		if (field[0] == '_')
 			continue;
-		v = json_loads(value, JSON_DECODE_ANY, NULL);
+		v = value_json(value, (size_t)sqlite3_column_bytes(st, 1));
+		q = kind ? form_find(kind, field) : NULL;
+		/* The options the dashboard counts: select answers, and the country as given. */
+		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
+			  (q->type == FT_TEXT && !strcmp(q->name, COUNTRY_FIELD)))) {
+			size_t i;
+
+			if (json_is_string(v))
+				json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(v)));
+			for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
+				if (json_is_string(json_array_get(v, i)))
+					json_array_append_new(choices, json_pack("[s, s]", field,
+										 json_string_value(json_array_get(v, i))));
+		}
 		if (json_is_string(v)) {
 			if (s->name_field[0] && !strcmp(field, s->name_field))
 				normalise(json_string_value(v), &name);
 			else if (!strcmp(field, COUNTRY_FIELD))
 				normalise(json_string_value(v), &country);
 			/* Only what people wrote is searched, not choice names, dates or places. */
-			if (text && kind && (q = form_find(kind, field)) && q->type == FT_TEXT) {
+			if (text && q && q->type == FT_TEXT) {
 				if (body.len)
 					buf_addc(&body, '\n');
 				buf_add(&body, json_string_value(v), json_string_length(v));
@@ -255,7 +284,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 	if (name.len)
 		buf_printf(&key, "%s|%s", name.data, country.data);
 	/* The counts first: they take back what the record counted for, with its review as it was. */
-	if (sstore_counts_refresh(s, rid, kind, review, err, errlen) < 0)
+	if (sstore_counts_refresh(s, rid, choices, review, err, errlen) < 0)
 		goto out;
 	st = s->rst[R_SUMMARY];
 	sqlite3_bind_int64(st, 1, rid);
@@ -277,6 +306,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 	}
 	r = 0;
 out:
+	json_decref(choices);
 	buf_release(&body);
 	buf_release(&name);
 	buf_release(&country);
@@ -388,7 +418,7 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 	if (!strcmp(key, "region"))
 		return copy_value(f->region, sizeof(f->region), key, value, err, errlen);
 	if (!strcmp(key, "review")) {
-		if (*value && !valid_state(value))
+		if (*value && !sstore_review_state_valid(value))
 			return errf(err, errlen, "filter 'review': '%.40s' is not pending, approved, has_issues or"
 				    " rejected", value);
 		return copy_value(f->review, sizeof(f->review), key, value, err, errlen);
@@ -545,21 +575,6 @@ static int step_error(struct sstore *s, int rc, const struct sstore_filter *f, c
 		return errf(err, errlen, "filter 'q': '%.80s' is not a search SQLite understands (%s)", f->q,
 			    sqlite3_errmsg(s->db));
 	return db_error(s->db, rc, err, errlen);
-}
-
-/* A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the parser for the
- * common cases: a string with nothing escaped, and a whole number. New reference, NULL if it is not JSON. */
-static json_t *value_json(const char *text, size_t len)
-{
-	size_t i;
-
-	if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && !memchr(text + 1, '\\', len - 2))
-		return json_stringn_nocheck(text + 1, len - 2);
-	for (i = text[0] == '-'; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-		;
-	if (len && len < 19 && i == len && i > (size_t)(text[0] == '-'))
-		return json_integer(strtoll(text, NULL, 10));
-	return json_loadb(text, len, JSON_DECODE_ANY, NULL);
 }
 
 /* Fills the answers and review of r from the record's fields (rid). */
@@ -914,8 +929,9 @@ fail:
 
 /* --- One record --------------------------------------------------------------------------------------- */
 
-int sstore_record_find(struct sstore *s, const char *id, char full[UUID_STRLEN + 1], char *form, char *version,
-		       size_t n, char *err, size_t errlen)
+/* sstore_record_find, with the record's key in the store into *rid. */
+static int find_record(struct sstore *s, const char *id, char full[UUID_STRLEN + 1], char *form, char *version,
+		       size_t n, sqlite3_int64 *rid, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->rst[R_FIND];
 	int rows = 0, rc;
@@ -935,6 +951,7 @@ int sstore_record_find(struct sstore *s, const char *id, char full[UUID_STRLEN +
 				strlcpy_s(form, db_text(st, 1), n);
 			if (version)
 				strlcpy_s(version, db_text(st, 2), n);
+			*rid = sqlite3_column_int64(st, 3);
 		}
 	}
 	sqlite3_reset(st);
@@ -947,6 +964,31 @@ int sstore_record_find(struct sstore *s, const char *id, char full[UUID_STRLEN +
 	else
 		errf(err, errlen, "'%s' names more than one record: give more of its id", id);
 	return 0;
+}
+
+int sstore_record_find(struct sstore *s, const char *id, char full[UUID_STRLEN + 1], char *form, char *version,
+		       size_t n, char *err, size_t errlen)
+{
+	sqlite3_int64 rid;
+
+	return find_record(s, id, full, form, version, n, &rid, err, errlen);
+}
+
+json_t *sstore_record_answers(struct sstore *s, const char *id, char *err, size_t errlen)
+{
+	char full[UUID_STRLEN + 1];
+	json_t *answers, *review = NULL;
+	sqlite3_int64 rid;
+
+	if (find_record(s, id, full, NULL, NULL, 0, &rid, err, errlen) <= 0)
+		return NULL;
+	answers = json_object();
+	if (load_answers(s, rid, answers, &review, err, errlen) < 0) {
+		json_decref(answers);
+		answers = NULL;
+	}
+	json_decref(review);
+	return answers;
 }
 
 /* Verifies change sets at most once per request: the id of each one checked, and its verdict. */
@@ -1051,19 +1093,10 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 	int found, rc;
 
 	*status = 500;
-	found = sstore_record_find(s, id, full, form, version, sizeof(form), err, errlen);
+	found = find_record(s, id, full, form, version, sizeof(form), &rid, err, errlen);
 	if (found <= 0) {
 		if (found == 0)
 			*status = strstr(err, "more than one") ? 400 : 404;
-		return NULL;
-	}
-	st = s->rst[R_FIND];
-	db_bind_text(st, 1, full);
-	rc = sqlite3_step(st);
-	rid = sqlite3_column_int64(st, 3);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		db_error(s->db, rc, err, errlen);
 		return NULL;
 	}
 	if (!(verdicts = calloc(1, sizeof(*verdicts)))) {

@@ -170,6 +170,8 @@ struct sstore_filter {
 	} sel[SSTORE_MAX_SELECT];
 };
 
+/* 1 if s is a review state: pending, approved, has_issues or rejected. */
+int sstore_review_state_valid(const char *s);
 /* Sets one filter from its query parameter (key "form", "region", ..., "f.QUESTION"); unknown keys are left for
  * the caller (returns 1). 0 when taken, -1 with err naming the parameter when its value is malformed. */
 int sstore_filter_set(struct sstore_filter *f, const char *key, const char *value, char *err, size_t errlen);
@@ -206,6 +208,9 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 /* One record with its fields, heads and history, as the JSON of GET /v1/record; id is the full id or a prefix of
  * at least 8 characters. NULL with *status 404 (no such record) or 400 (ambiguous), or 500, and err. */
 json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, char *err, size_t errlen);
+/* The answers of record id (full id or prefix of at least 8), question name -> value, without the record's
+ * history: a new reference, or NULL with err. */
+json_t *sstore_record_answers(struct sstore *s, const char *id, char *err, size_t errlen);
 /* The possible duplicates of a form, as the JSON of GET /v1/duplicates. */
 json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t errlen);
 /* Marks every pair of the records as not duplicates. */

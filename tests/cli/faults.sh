@@ -36,8 +36,9 @@ rand_delay() {
 	awk -v s="$seed" -v i="$3" -v lo="$1" -v hi="$2" 'BEGIN { srand(s * 31 + i); printf "%.2f", lo + rand() * (hi - lo) }'
 }
 
+# A process just killed may hold the store's lock for a moment longer: wait for it as sondeo does.
 q() {
-	sqlite3 "$SONDEO_HOME/store.db" "$1"
+	sqlite3 -cmd ".timeout 5000" "$SONDEO_HOME/store.db" "$1"
 }
 
 dump() {
