@@ -2,7 +2,10 @@
  * have passed (in either direction), and then forwards faithfully, so that tests can cut uploads and
  * downloads mid-way.
  *
- *   cutproxy LISTEN_PORT TARGET_PORT N K      (prints "ready" once listening; runs until killed) */
+ *   cutproxy LISTEN_PORT TARGET_PORT N K      (prints "ready PORT" once listening; runs until killed)
+ *
+ * LISTEN_PORT 0 lets the kernel choose a free port, which is the one printed: a port picked at random by
+ * the test could be in use by another connection on a busy machine. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -67,6 +70,7 @@ static void relay(int a, int b, long limit)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
 	int ls, one = 1, target;
 	long cut, k, served = 0;
 
@@ -86,7 +90,11 @@ int main(int argc, char **argv)
 		perror("cutproxy");
 		return 1;
 	}
-	printf("ready\n");
+	if (getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
+		perror("cutproxy");
+		return 1;
+	}
+	printf("ready %d\n", ntohs(a.sin_port));
 	fflush(stdout);
 	for (;;) {
 		int c = accept(ls, NULL, NULL);

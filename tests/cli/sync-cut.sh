@@ -4,20 +4,14 @@
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
-CUTPROXY=$(dirname "$SONDEO")/tests/cutproxy
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 
-# proxy CUT_BYTES CUT_CONNECTIONS : starts a proxy to the server; sets PURL.
+# proxy CUT_BYTES CUT_CONNECTIONS : starts a proxy to the server that cuts its first connections; sets PURL.
 proxy() {
-	pport=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-	"$CUTPROXY" "$pport" "${URL##*:}" "$1" "$2" >"$TMPDIR/proxy.out" 2>&1 &
-	ppid_=$!
-	at_exit "kill $ppid_ 2>/dev/null"
-	i=0
-	while [ $i -lt 50 ] && ! grep -q ready "$TMPDIR/proxy.out"; do sleep 0.1; i=$((i + 1)); done
-	PURL=http://127.0.0.1:$pport
+	start_proxy "${URL##*:}" "$1" "$2" || { fail "the proxy did not start: $(cat "$TMPDIR/proxy.out")"; }
+	ppid_=$PROXY_PID
 }
 
 "$SONDEOD" init --data "$hq" >/dev/null
