@@ -126,7 +126,8 @@ static int push(struct sync *y)
 	int n, i, gaps = 0, r = -1;
 
 	while (k) {
-		uint64_t acked = meta_u64(y->s, "acked_seq");
+		char key[64];
+		uint64_t acked = meta_u64(y->s, remote_key(&y->r, "acked_seq", key, sizeof(key)));
 		struct net_response rs = { 0, BUF_INIT(1), "", "" };
 		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 		json_t *j;
@@ -169,7 +170,7 @@ static int push(struct sync *y)
 			}
 			json_decref(j);
 			buf_release(&rs.body);
-			if (next == 0 || save_u64(y->s, "acked_seq", next - 1, y->err, sizeof(y->err)) < 0)
+			if (next == 0 || save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) < 0)
 				break;
 			continue;
 		}
@@ -238,14 +239,15 @@ static int read_op(json_t *j, struct op *o, char **canon)
 	return 0;
 }
 
-/* The reviewer an op of the server names ("by"): only the server's own ops may name one, since the pull is
- * signed by the server's key and nobody else speaks for its reviewers. NULL when absent or not acceptable. */
-static const char *op_author(json_t *j, const struct op *o, const char *server_id)
+/* The reviewer an op of a server names ("by"): the server's own, or, relayed, the other tier's (the pull is
+ * signed by the server this device pinned, which speaks for both). Never one of this device's own ops. NULL
+ * when absent or not acceptable. */
+static const char *op_author(json_t *j, const struct op *o, const char *self)
 {
 	const char *by = json_string_value(json_object_get(j, "by"));
 	size_t i, n;
 
-	if (!by || strcmp(o->device, server_id))
+	if (!by || !strcmp(o->device, self))
 		return NULL;
 	n = strlen(by);
 	if (n == 0 || n > MERGE_MAX_NAME || !utf8_valid(by, n, NULL))
@@ -260,10 +262,10 @@ static const char *op_author(json_t *j, const struct op *o, const char *server_i
 static int pull(struct sync *y)
 {
 	struct op *o = xcalloc(1, sizeof(*o));
-	char server_id[KEYS_ID_STRLEN + 1];
+	char cursor[64];
 	int r = -1;
 
-	keys_id(y->r.server_pk, server_id);
+	remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor));
 
 	for (;;) {
 		struct net_response rs = { 0, BUF_INIT(1), "", "" };
@@ -273,7 +275,7 @@ static int pull(struct sync *y)
 		int more, failed = 0;
 
 		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d",
-			 (unsigned long long)meta_u64(y->s, "pull_cursor"), PULL_OPS);
+			 (unsigned long long)meta_u64(y->s, cursor), PULL_OPS);
 		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, 1, &rs, y->err, sizeof(y->err));
 		if (y->st != NET_OK || rs.status != 200) {
 			if (y->st == NET_OK)
@@ -303,7 +305,7 @@ static int pull(struct sync *y)
 				   m == MERGE_EQUIVOCATION) {
 				failed = 1;
 			} else {
-				const char *by = op_author(json_array_get(ops, i), o, server_id);
+				const char *by = op_author(json_array_get(ops, i), o, y->device);
 
 				if (by && store_op_author(y->s, o->device, o->seq, by, y->err, sizeof(y->err)) < 0)
 					failed = 1;
@@ -313,7 +315,7 @@ static int pull(struct sync *y)
 			free(canon);
 		}
 		/* The ops and the cursor past them are saved together, or neither is. */
-		if (failed || store_meta_set(y->s, "pull_cursor", next_s, y->err, sizeof(y->err)) < 0 ||
+		if (failed || store_meta_set(y->s, cursor, next_s, y->err, sizeof(y->err)) < 0 ||
 		    store_commit(y->s, y->err, sizeof(y->err)) < 0) {
 			store_rollback(y->s);
 			json_decref(j);
@@ -331,6 +333,16 @@ static int pull(struct sync *y)
 	return r;
 }
 
+/* One whole exchange with y->r: send, receive, refresh the forms. 0, or -1 with y->err and y->st. */
+static int exchange(struct sync *y, int *nforms)
+{
+	y->st = NET_OK;
+	y->err[0] = '\0';
+	if (push(y) < 0 || pull(y) < 0 || (*nforms = remote_forms(&y->r, &y->st, y->err, sizeof(y->err))) < 0)
+		return -1;
+	return 0;
+}
+
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 } };
@@ -338,6 +350,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 					  " AND seq > ?2";
 	static const char conflicts_sql[] = "SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted";
 	struct sync y;
+	struct remote hq;
+	char key[64];
 	long long before, after;
 	int c, verbose = 0, r = EXIT_FAIL, nforms = 0;
 
@@ -361,7 +375,19 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	/* A progress line on a terminal, for transfers that take more than one exchange. */
 	y.tty = isatty(STDERR_FILENO);
 	y.to_push = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
-	if (push(&y) < 0 || pull(&y) < 0 || (nforms = remote_forms(&y.r, &y.st, y.err, sizeof(y.err))) < 0) {
+	if (exchange(&y, &nforms) == 0)
+		goto done;
+	if (y.st == NET_UNREACHABLE && remote_open_hq(&hq, y.s, verbose)) {
+		/* The region's server is down: headquarters takes the same change sets and holds the same region. */
+		fprintf(stderr, "sondeo: %s cannot be reached (%s); syncing with headquarters at %s instead\n", y.r.url,
+			y.err, hq.url);
+		y.r = hq;
+		y.to_push = count(y.s, pending_sql, y.device, meta_u64(y.s, remote_key(&y.r, "acked_seq", key,
+											 sizeof(key))));
+		if (exchange(&y, &nforms) == 0)
+			goto done;
+	}
+	{
 		long long pending = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
 
 		if (y.st == NET_UNREACHABLE) {
@@ -374,6 +400,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		}
 		goto out;
 	}
+done:
 	if (y.tty && (y.to_push > PUSH_OPS || y.received > PULL_OPS))
 		fputc('\n', stderr);
 	after = count(y.s, conflicts_sql, NULL, 0);

@@ -10,27 +10,54 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "signed.h"
 #include "util.h"
 #include "banned.h"
 
 #define REMOTE_TRIES 3
 
-int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen)
+const char *remote_key(const struct remote *r, const char *name, char *out, size_t n)
 {
-	char pkhex[2 * KEYS_PK_BYTES + 8], off[32];
+	snprintf(out, n, "%s%s", r->prefix, name);
+	return out;
+}
+
+static int open_prefixed(struct remote *r, struct store *s, int verbose, const char *prefix)
+{
+	char pkhex[2 * KEYS_PK_BYTES + 8], off[32], key[64];
 
 	memset(r, 0, sizeof(*r));
 	r->s = s;
 	r->verbose = verbose;
-	if (store_meta_get(s, "server_url", r->url, sizeof(r->url)) < 0 ||
-	    store_meta_get(s, "server_key", pkhex, sizeof(pkhex)) < 0 ||
+	r->prefix = prefix;
+	if (store_meta_get(s, remote_key(r, "server_url", key, sizeof(key)), r->url, sizeof(r->url)) < 0 ||
+	    store_meta_get(s, remote_key(r, "server_key", key, sizeof(key)), pkhex, sizeof(pkhex)) < 0 ||
 	    auth_hex_decode(pkhex, r->server_pk, sizeof(r->server_pk)) < 0)
-		return errf(err, errlen, "this device is not enrolled: run sondeo enrol URL CODE");
-	if (store_meta_get(s, "server_cacert", r->cacert, sizeof(r->cacert)) < 0)
+		return -1;
+	if (store_meta_get(s, remote_key(r, "server_cacert", key, sizeof(key)), r->cacert, sizeof(r->cacert)) < 0)
 		r->cacert[0] = '\0';
-	if (store_meta_get(s, "clock_offset_ms", off, sizeof(off)) == 0)
+	if (store_meta_get(s, remote_key(r, "clock_offset_ms", key, sizeof(key)), off, sizeof(off)) == 0)
 		r->offset_ms = strtoll(off, NULL, 10);
 	return 0;
+}
+
+int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen)
+{
+	if (open_prefixed(r, s, verbose, "") < 0)
+		return errf(err, errlen, "this device is not enrolled: run sondeo enrol URL CODE");
+	return 0;
+}
+
+int remote_open_hq(struct remote *r, struct store *s, int verbose)
+{
+	struct remote home;
+
+	if (open_prefixed(r, s, verbose, "hq_") < 0)
+		return 0;
+	/* Headquarters' certificate is checked as the home server's is. */
+	if (open_prefixed(&home, s, 0, "") == 0)
+		strlcpy_s(r->cacert, home.cacert, sizeof(r->cacert));
+	return 1;
 }
 
 static int is_clock_skew(const struct net_response *rs)
@@ -47,33 +74,9 @@ static enum net_status send_signed(struct remote *r, const struct keys *k, const
 				   const void *body, size_t body_len, const char *content_type,
 				   char nonce[AUTH_NONCE_HEXLEN + 1], struct net_response *rs, char *err, size_t errlen)
 {
-	char url[2048], h_dev[64], h_time[64], h_nonce[64], h_sig[160], sig[AUTH_SIG_HEXLEN + 1];
-	char id[KEYS_ID_STRLEN + 1];
-	struct net_request rq;
-	uint64_t t = (uint64_t)((long long)now_ms() + r->offset_ms);
+	struct signed_peer p = { r->url, r->cacert, r->offset_ms, 0, r->verbose };
 
-	auth_new_nonce(nonce);
-	if (auth_sign_request(k, method, path, body, body_len, t, nonce, sig, err, errlen) < 0)
-		return NET_FAILED;
-	keys_id(keys_public(k), id);
-	snprintf(url, sizeof(url), "%s%s", r->url, path);
-	snprintf(h_dev, sizeof(h_dev), "Sondeo-Device: %s", id);
-	snprintf(h_time, sizeof(h_time), "Sondeo-Time: %llu", (unsigned long long)t);
-	snprintf(h_nonce, sizeof(h_nonce), "Sondeo-Nonce: %s", nonce);
-	snprintf(h_sig, sizeof(h_sig), "Sondeo-Signature: %s", sig);
-	memset(&rq, 0, sizeof(rq));
-	rq.method = method;
-	rq.url = url;
-	rq.body = body;
-	rq.body_len = body_len;
-	rq.content_type = content_type;
-	rq.headers[0] = h_dev;
-	rq.headers[1] = h_time;
-	rq.headers[2] = h_nonce;
-	rq.headers[3] = h_sig;
-	rq.cacert = r->cacert[0] ? r->cacert : NULL;
-	rq.verbose = r->verbose;
-	return net_send(&rq, rs, err, errlen);
+	return signed_send(&p, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
 }
 
 enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
@@ -102,13 +105,14 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	if (st == NET_OK && is_clock_skew(rs)) {
 		/* This device's clock is wrong: adopt the server's time, remember the offset, try once more. */
 		uint64_t server_time;
-		char off[32], e2[256];
+		char off[32], e2[256], key[64];
 
 		if (auth_time_parse(rs->time, &server_time) == 0) {
 			r->offset_ms = (long long)server_time - (long long)now_ms();
 			snprintf(off, sizeof(off), "%lld", r->offset_ms);
 			if (store_begin(r->s, e2, sizeof(e2)) == 0 &&
-			    (store_meta_set(r->s, "clock_offset_ms", off, e2, sizeof(e2)) < 0 ||
+			    (store_meta_set(r->s, remote_key(r, "clock_offset_ms", key, sizeof(key)), off, e2,
+					    sizeof(e2)) < 0 ||
 			     store_commit(r->s, e2, sizeof(e2)) < 0))
 				store_rollback(r->s);
 			if (r->verbose)
@@ -126,8 +130,25 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	return st;
 }
 
+/* Keeps headquarters' address and key from a regional server's signed forms answer ({"url", "key"}); they
+ * are headquarters' only when the device's own server says so. Inside the caller's transaction. */
+static int keep_hq(struct store *s, json_t *up, char *err, size_t errlen)
+{
+	const char *url = json_string_value(json_object_get(up, "url"));
+	const char *key = json_string_value(json_object_get(up, "key"));
+	unsigned char pk[KEYS_PK_BYTES];
+
+	if (!up)
+		return 0;
+	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) >= 1024 || !key ||
+	    auth_hex_decode(key, pk, sizeof(pk)) < 0)
+		return errf(err, errlen, "the server's word on headquarters is not valid");
+	return store_meta_set(s, "hq_server_url", url, err, errlen) < 0 ||
+	       store_meta_set(s, "hq_server_key", key, err, errlen) < 0 ? -1 : 0;
+}
+
 /* Installs every form of a signed /v1/forms answer, in one transaction. Returns how many, or -1. */
-static int install_forms(struct store *s, const struct net_response *rs, char *err, size_t errlen)
+static int install_forms(struct store *s, const struct net_response *rs, int home, char *err, size_t errlen)
 {
 	json_t *j = json_loadb(rs->body.data, rs->body.len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *forms = json_object_get(j, "forms");
@@ -150,8 +171,10 @@ static int install_forms(struct store *s, const struct net_response *rs, char *e
 			goto out;
 		}
 	}
-	if (store_commit(s, err, errlen) < 0)
+	if ((home && keep_hq(s, json_object_get(j, "upstream"), err, errlen) < 0) || store_commit(s, err, errlen) < 0) {
+		store_rollback(s);
 		goto out;
+	}
 	n = (int)json_array_size(forms);
 out:
 	json_decref(j);
@@ -166,7 +189,7 @@ int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen
 	*st = remote_call(r, "GET", "/v1/forms", NULL, 0, NULL, 1, &rs, err, errlen);
 	if (*st == NET_OK) {
 		if (rs.status == 200)
-			n = install_forms(r->s, &rs, err, errlen);
+			n = install_forms(r->s, &rs, r->prefix[0] == '\0', err, errlen);
 		else
 			net_error_text(&rs, err, errlen);
 	}

@@ -2,7 +2,12 @@
  * requests" and "Signed responses").
  *
  * The server's address, its pinned key and the CA file come from the store. A request refused for clock skew
- * is retried once with the offset the server's time shows, and the offset is remembered. */
+ * is retried once with the offset the server's time shows, and the offset is remembered.
+ *
+ * A device enrolled at a regional server also knows headquarters (docs/relay-design.md, "A device that changes
+ * servers"): its address and key come in the regional server's signed forms answer and are kept under the
+ * meta prefix "hq_", with headquarters' own cursors, so that sync can turn to it when the region's server
+ * cannot be reached. */
 #ifndef SONDEO_REMOTE_H
 #define SONDEO_REMOTE_H
 
@@ -16,17 +21,23 @@ struct remote {
 	char cacert[1024];           /* "" for the system's */
 	long long offset_ms;         /* added to our clock to match the server's */
 	int verbose;
+	const char *prefix;          /* of its meta keys: "" for the server enrolled with, "hq_" for headquarters */
 };
 
 /* Loads the enrolment from the store. -1 with err if the device is not enrolled. */
 int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen);
+/* Loads headquarters, as the regional server made it known: 1 done, 0 when none is known. */
+int remote_open_hq(struct remote *r, struct store *s, int verbose);
+/* The meta key of this server's own value name ("acked_seq" -> "hq_acked_seq"), in out. */
+const char *remote_key(const struct remote *r, const char *name, char *out, size_t n);
 /* Sends a signed request for path ("/v1/..."); on a 200 whose response must be signed (want_signed), checks
  * the signature with the pinned key. Returns the net status; an unverifiable answer is NET_FAILED with err. */
 enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
 			    size_t body_len, const char *content_type, int want_signed, struct net_response *rs,
 			    char *err, size_t errlen);
-/* Downloads the server's forms (signed) and installs them in one transaction. Returns how many, or -1 with
- * err; *st says whether the server was reached. */
+/* Downloads the server's forms (signed) and installs them in one transaction, with headquarters' address and
+ * key when the server is a regional one. Returns how many, or -1 with err; *st says whether the server was
+ * reached. */
 int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen);
 
 #endif

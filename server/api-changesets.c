@@ -21,6 +21,8 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	struct cs_ops ops = { NULL, 0, NULL };
 	struct sstore_device d, relay;
 	struct sstore_ingest in;
+	struct sstore_origin from = { "", "" };
+	const char *by = http_query(rq, "by");
 	int relayed = 0;
 	struct cs_header h;
 	enum cs_status st;
@@ -58,6 +60,8 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	}
 	if (cs_verify(data, rq->body.len, &h) != CS_OK) {
 		/* A relay that altered what it forwards is named, with whose data it altered. */
+		if (relayed && sstore_relay_altered(s, relay.id, err, sizeof(err)) < 0)
+			fprintf(stderr, "sondeod: %s\n", err);
 		if (relayed)
 			fprintf(stderr, "sondeod: regional server %s (%s) forwarded a change set of device %s (seqs %llu..%llu)"
 				" whose signature does not verify: altered on the way\n", relay.id, relay.name, d.id,
@@ -66,11 +70,18 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 				 relayed ? ": altered by regional server " : "", relayed ? relay.id : "");
 		return;
 	}
+	/* A regional server's own change set (its reviewers' work) names the reviewer, as this server's do. */
+	if (by && (!d.relay || !sstore_user_name_valid(by))) {
+		http_reply_error(rs, 400, "bad_request", "by names the reviewer of a regional server's own change set");
+		return;
+	}
+	from.via = relayed ? relay.id : "";
+	from.author = by ? by : "";
 	if ((st = cs_decode(data, rq->body.len, &h, &ops, err, sizeof(err))) != CS_OK) {
 		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
 		return;
 	}
-	switch (sstore_ingest(s, &d, data, rq->body.len, &h, &ops, &in, err, sizeof(err))) {
+	switch (sstore_ingest_from(s, &d, data, rq->body.len, &h, &ops, &from, &in, err, sizeof(err))) {
 	case SI_OK:
 		http_reply_json(rs, 200, json_pack("{s:I, s:I, s:I}", "accepted", (json_int_t)in.accepted, "duplicates",
 						   (json_int_t)in.duplicates, "next_seq", (json_int_t)in.next_seq));

@@ -5,10 +5,15 @@
 
 static void add_device(void *ctx, const struct sstore_device *d)
 {
-	json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "id", d->id, "name", d->name,
-					     "region", d->region, "enrolled", (json_int_t)d->enrolled_ms, "last_seen",
-					     (json_int_t)d->last_seen_ms, "revoked", (json_int_t)d->revoked_ms, "ops",
-					     (json_int_t)d->ops, "equivocations", (json_int_t)d->equivocations));
+	/* kind: a laptop, a regional server (relay), or at a regional server a device known only from
+	 * headquarters' pull (hq-only); via: the regional server that vouched for it; altered: the change sets a
+	 * relay altered on the way. */
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I}", "id", d->id,
+					     "name", d->name, "region", d->region, "enrolled", (json_int_t)d->enrolled_ms,
+					     "last_seen", (json_int_t)d->last_seen_ms, "revoked", (json_int_t)d->revoked_ms,
+					     "ops", (json_int_t)d->ops, "equivocations", (json_int_t)d->equivocations, "kind",
+					     d->relay ? "relay" : d->upstream ? "hq-only" : "device", "via", d->via, "altered",
+					     (json_int_t)d->altered));
 }
 
 void api_devices(struct http_request *rq, struct http_response *rs)

@@ -1,4 +1,5 @@
-/* api-forms.c - GET /v1/forms: the published forms, each at its newest version, signed for the device. */
+/* api-forms.c - GET /v1/forms: the published forms, each at its newest version, signed for the device; at a
+ * regional server, also headquarters' address and key (docs/relay-design.md). */
 #include <sodium.h>
 #include <string.h>
 
@@ -21,7 +22,8 @@ void api_forms(struct http_request *rq, struct http_response *rs)
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_device d;
 	char err[512], sig[AUTH_SIG_HEXLEN + 1];
-	json_t *forms;
+	struct sstore_upstream up;
+	json_t *forms, *answer;
 
 	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
 		return;
@@ -31,7 +33,11 @@ void api_forms(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return;
 	}
-	http_reply_json(rs, 200, json_pack("{s:o}", "forms", forms));
+	answer = json_pack("{s:o}", "forms", forms);
+	/* A regional server names headquarters, under its own signature: its devices turn there when it is down. */
+	if (sstore_upstream_get(s, &up))
+		json_object_set_new(answer, "upstream", json_pack("{s:s, s:s}", "url", up.url, "key", up.key));
+	http_reply_json(rs, 200, answer);
 	/* Signed over the exact bytes sent, bound to the request's nonce. */
 	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig,
 			       err, sizeof(err)) < 0) {

@@ -37,7 +37,7 @@ static void print_table(const struct devices *all)
 
 		snprintf(enrolled, sizeof(enrolled), "%s", cli_time(d->enrolled_ms));
 		printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9llu  ", d->id, *d->name ? d->name : "-", d->region,
-		       d->relay ? "relay" : "device", enrolled, d->last_seen_ms ? cli_time(d->last_seen_ms) : "never",
+		       d->relay ? "relay" : d->upstream ? "hq-only" : "device", enrolled, d->last_seen_ms ? cli_time(d->last_seen_ms) : "never",
 		       (unsigned long long)d->ops);
 		printf("%-16s  %llu\n", d->revoked_ms ? cli_time(d->revoked_ms) : "-",
 		       (unsigned long long)d->equivocations);
@@ -60,6 +60,9 @@ static int print_json(const struct devices *all)
 			      d->region, "enrolled", cli_iso_time(d->enrolled_ms));
 		json_object_set_new(o, "relay", json_boolean(d->relay));
 		json_object_set_new(o, "via", d->via[0] ? json_string(d->via) : json_null());
+		/* At a regional server: known only from headquarters' pull, not enrolled here. */
+		json_object_set_new(o, "upstream", json_boolean(d->upstream));
+		json_object_set_new(o, "altered", json_integer((json_int_t)d->altered));
 		json_object_set_new(o, "last_seen", d->last_seen_ms ? json_string(cli_iso_time(d->last_seen_ms))
 								    : json_null());
 		json_object_set_new(o, "revoked", d->revoked_ms ? json_string(cli_iso_time(d->revoked_ms)) : json_null());

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "relay.h"
 #include "srv.h"
 #include "util.h"
 #include "banned.h"
@@ -23,6 +24,7 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
 	{ "GET", "/v1/pull", api_pull, 0 },
 	{ "POST", "/v1/vouch", api_vouch, 4096 },
+	{ "GET", "/v1/relay/pull", api_relay_pull, 0 },
 	/* Accounts and sessions of the review page (docs/review-api.md). */
 	{ "POST", "/v1/login", api_login, 4096 },
 	{ "GET", "/v1/session", api_session, 0 },
@@ -71,10 +73,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' }, { "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' }, { "threads", required_argument, NULL, 't' },
-		{ "timeout", required_argument, NULL, 'T' }, { 0, 0, 0, 0 }
+		{ "timeout", required_argument, NULL, 'T' }, { "upstream", required_argument, NULL, 'u' },
+		{ "pull-every", required_argument, NULL, 'p' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
 	};
 	struct http_limits lim = { 4, 30, 1000, 16, 128 * 1024 };
-	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL;
+	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL, *upstream = NULL;
+	struct relay_options ro = { NULL, NULL, 10, 0 };
+	struct sstore_upstream up;
+	struct relay *relay = NULL;
+	int enrolled;
 	struct buf certb = BUF_INIT(1 << 20), keyb = BUF_INIT(1 << 20);
 	struct srv srv = { NULL, NULL, 0 };
 	struct sstore *probe;
@@ -97,6 +104,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			lim.timeout_s = (unsigned)atoi(optarg);
 		else if (c == 'T')
 			return cli_usage_error(cli, "--timeout takes a number of seconds from 1 to 3600");
+		else if (c == 'u' && (!strncmp(optarg, "http://", 7) || !strncmp(optarg, "https://", 8)) &&
+			 strlen(optarg) < sizeof(up.url))
+			upstream = optarg;
+		else if (c == 'u')
+			return cli_usage_error(cli, "--upstream takes headquarters' http:// or https:// URL");
+		else if (c == 'p' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
+			ro.pull_s = (unsigned)atoi(optarg);
+		else if (c == 'p')
+			return cli_usage_error(cli, "--pull-every takes a number of seconds from 1 to 86400");
+		else if (c == 'v')
+			ro.verbose = 1;
 		else
 			return EXIT_USAGE;
 	}
@@ -108,7 +126,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if (!(probe = cli_open(cli)))
 		return EXIT_FAIL;
 	keys_id(keys_public(sstore_keys(probe)), fp);
+	enrolled = sstore_upstream_get(probe, &up);
 	sstore_close(probe);
+	/* A regional server relays whenever it is enrolled at headquarters; --upstream gives headquarters'
+	 * address for this run (it may have changed since enrolment; the key pinned then still decides). */
+	if (upstream && !enrolled) {
+		cli_error("--upstream: this server is not enrolled at headquarters; run sondeod enrol --data %s URL CODE"
+			  " first", cli->data_dir);
+		return EXIT_FAIL;
+	}
 	if (cert && (read_pem(cert, &certb, "certificate") < 0 || read_pem(key, &keyb, "key") < 0))
 		goto out;
 
@@ -128,10 +154,21 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
+	if (enrolled) {
+		ro.data_dir = cli->data_dir;
+		ro.url = upstream;
+		if (!(relay = relay_start(&ro, err, sizeof(err)))) {
+			http_stop(srv.http);
+			cli_error("%s", err);
+			goto out;
+		}
+		fprintf(stderr, "sondeod: relaying region %s to %s\n", up.region, upstream ? upstream : up.url);
+	}
 	fprintf(stderr, "sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n", cert ? "https" : "http",
 		listen, cli->data_dir, fp);
 	sigwait(&stop, &sig);
 	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
+	relay_stop(relay);
 	http_stop(srv.http);
 	fprintf(stderr, "sondeod: stopped\n");
 	r = EXIT_OK;

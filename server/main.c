@@ -30,6 +30,13 @@ static const struct cmd commands[] = {
 	  "  --verbose          show the request\n"
 	  "The code's answer proves which server made it, and its key is pinned. From then on this server's\n"
 	  "enrolment codes are for its region only. Running it again after a lost answer is safe.\n" },
+	{ "status", cmd_status, "show the link between a regional server and headquarters",
+	  "status --data DIR [--json]",
+	  "At a regional server: headquarters' address and key, the last contact, the change sets and vouches\n"
+	  "waiting to go up (and since when), those headquarters refused, the last error, the pull cursor.\n"
+	  "At headquarters: the regional servers enrolled there, their last contact, ops, and the change sets\n"
+	  "they altered on the way (refused). Works whether or not sondeod serve is running.\n"
+	  "  --json             the same as a JSON object\n" },
 	{ "devices", cmd_devices, "list the enrolled devices, or revoke one",
 	  "devices --data DIR [--json]\n       sondeod devices --data DIR --revoke ID",
 	  "  --json             the list as a JSON array\n"
@@ -72,16 +79,23 @@ static const struct cmd commands[] = {
 	  "  --choice-columns    also one 0/1 column per choice of each select_multiple (CSV, XLSX)\n"
 	  "  --lang L            labels in the XLSX headers: en, fr or es\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
-	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]",
+	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
+	  "             [--upstream URL] [--pull-every S] [--verbose]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
 	  "  --tls-key FILE      PEM private key of the certificate\n"
 	  "  --threads N         worker threads (default 4)\n"
 	  "  --timeout S         drop a connection idle for S seconds (default 30; a client trickling bytes)\n"
+	  "  --upstream URL      headquarters' address for this run (a regional server enrolled with sondeod\n"
+	  "                      enrol relays to headquarters whenever it serves; the key pinned then decides)\n"
+	  "  --pull-every S      a regional server pulls its region from headquarters every S seconds while\n"
+	  "                      the link is up (default 10); what its devices send goes up within a second\n"
+	  "  --verbose           a regional server logs each of its requests to headquarters\n"
 	  "Logs one line per request on stderr. SIGINT or SIGTERM stop it after the requests in progress.\n"
 	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms, POST /v1/changesets,\n"
-	  "GET /v1/pull (see proto/PROTOCOL.md).\n" },
+	  "GET /v1/pull, POST /v1/vouch, GET /v1/relay/pull (see proto/PROTOCOL.md), and the review page's\n"
+	  "(docs/review-api.md).\n" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -61,7 +61,8 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return -1;
 	}
-	if (!found) {
+	/* A device this regional server knows only from headquarters' pull has not enrolled here. */
+	if (!found || d->upstream) {
 		http_reply_error(rs, 401, "unknown_device", "device %.40s is not enrolled here", dev);
 		return -1;
 	}

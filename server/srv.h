@@ -54,6 +54,7 @@ void api_forms(struct http_request *rq, struct http_response *rs);
 void api_changesets(struct http_request *rq, struct http_response *rs);
 void api_pull(struct http_request *rq, struct http_response *rs);
 void api_vouch(struct http_request *rq, struct http_response *rs);
+void api_relay_pull(struct http_request *rq, struct http_response *rs);
 /* Accounts and sessions of the review page (api-login.c, api-session.c, api-logout.c, api-password.c,
  * api-users.c, api-audit.c). */
 void api_login(struct http_request *rq, struct http_response *rs);

@@ -1,7 +1,7 @@
 /* sstore-int.h - the inside of the server's store, shared by the files that implement sstore.h: sstore.c (devices,
  * codes, forms, ingest, pull), sstore-users.c (accounts, sessions, audit), sstore-review.c (what the review
- * page reads), sstore-own.c (the server's own ops) and sstore-counts.c (the dashboard's counts). Nothing outside these files
- * includes it. */
+ * page reads), sstore-own.c (the server's own ops), sstore-counts.c (the dashboard's counts) and sstore-relay.c
+ * (the link between a regional server and headquarters). Nothing outside these files includes it. */
 #ifndef SONDEO_SSTORE_INT_H
 #define SONDEO_SSTORE_INT_H
 
@@ -17,11 +17,13 @@
 #define SSTORE_REVIEW_STMTS 40
 #define SSTORE_COUNTS_STMTS 12
 #define SSTORE_OWN_STMTS 4
+#define SSTORE_RELAY_STMTS 16
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_review_sql[SSTORE_REVIEW_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
 extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];
+extern const char *const sstore_relay_sql[SSTORE_RELAY_STMTS];
 
 struct sstore {
 	char *dir;
@@ -33,6 +35,7 @@ struct sstore {
 	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
 	sqlite3_stmt *cst[SSTORE_COUNTS_STMTS]; /* sstore-counts.c's */
 	sqlite3_stmt *ost[SSTORE_OWN_STMTS];    /* sstore-own.c's */
+	sqlite3_stmt *lst[SSTORE_RELAY_STMTS];  /* sstore-relay.c's */
 	/* sstore-review.c: the form version a record was last summarised with, and its question that names the
 	 * partner ("" if none); freed at close. */
 	struct form *kind;
@@ -62,5 +65,9 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const char *field, unsigned top,
 			json_t *counts, json_t *list, char *err, size_t errlen);
 json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen);
+
+/* sstore-relay.c: queues everything a server held before it became a relay (its devices, their change sets,
+ * its revocations), inside the caller's transaction. */
+int sstore_relay_backlog(struct sstore *s, char *err, size_t errlen);
 
 #endif

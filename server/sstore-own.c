@@ -19,8 +19,10 @@
 enum { O_FIND, O_CS_PUT, O_AUTHOR, O_COUNT };
 
 const char *const sstore_own_sql[SSTORE_OWN_STMTS] = {
-	[O_FIND] = "SELECT r.id, r.form, r.form_version FROM records r WHERE r.id = ?1 AND r.draft = 0",
-	[O_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[O_FIND] = "SELECT r.id, r.form, r.form_version, coalesce(rr.region, '') FROM records r"
+		   " LEFT JOIN record_regions rr ON rr.rid = r.rid WHERE r.id = ?1 AND r.draft = 0",
+	[O_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, author)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[O_AUTHOR] = "INSERT OR REPLACE INTO op_authors(op, user) SELECT o.id, ?3 FROM ops o JOIN devices d"
 		     " ON d.did = o.did WHERE d.id = ?1 AND o.seq = ?2",
 };
@@ -31,6 +33,7 @@ _Static_assert(O_COUNT <= SSTORE_OWN_STMTS, "raise SSTORE_OWN_STMTS in sstore-in
 struct own_op {
 	struct op op;
 	char form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1];
+	char region[SSTORE_MAX_NAME + 1];
 	uint64_t top_hlc;      /* the highest stamp among the heads it replaces */
 };
 
@@ -45,7 +48,8 @@ static void collect_head(void *ctx, const struct op_ref *id, uint64_t hlc, const
 		o->top_hlc = hlc;
 }
 
-/* Signs ops[0..n) as one change set, keeps it, merges each op and names its author; inside a transaction. */
+/* Signs ops[0..n) as one change set, keeps it, merges each op and names its author; inside a transaction. The
+ * ops are of one region (ops[0].region), so that the change set goes to that region's server alone. */
 static int own_flush(struct sstore *s, const char *own, const char *user, struct own_op *ops, size_t n, char *err,
 		     size_t errlen)
 {
@@ -67,6 +71,8 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)plain[n - 1].seq);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
 	sqlite3_bind_blob(st, 5, cs.data, (int)cs.len, SQLITE_STATIC);
+	db_bind_text(st, 6, ops[0].region);
+	db_bind_text(st, 7, user);
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -131,8 +137,19 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 		if (rc == SQLITE_ROW && !strcmp(db_text(st, 0), c[i].record)) {
 			strlcpy_s(o->form, db_text(st, 1), sizeof(o->form));
 			strlcpy_s(o->version, db_text(st, 2), sizeof(o->version));
+			strlcpy_s(o->region, db_text(st, 3), sizeof(o->region));
 		}
 		sqlite3_reset(st);
+		/* A change set holds one region's ops: a new region starts a new one. */
+		if (k && strcmp(o->region, ops[0].region)) {
+			struct own_op next = *o;
+
+			if (own_flush(s, own, user, ops, k, err, errlen) < 0)
+				goto fail;
+			k = 0;
+			ops[0] = next;
+			o = &ops[0];
+		}
 		if (!o->form[0]) {
 			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 				errf(err, errlen, "no record '%s'", c[i].record);

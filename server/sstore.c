@@ -74,6 +74,9 @@ static const char schema[] =
 
 /* Layout 2 adds what the review page needs (docs/review-api.md); a layout 1 directory is brought up to it when
  * opened, in one transaction. */
+/* The time in epoch ms, in SQL: what the triggers stamp. */
+#define SQL_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
 static const char schema_v2[] =
 	/* The review summary of each record, kept by sstore-review.c from the record's fields. */
 	"ALTER TABLE record_regions ADD COLUMN review TEXT NOT NULL DEFAULT 'pending';"
@@ -121,14 +124,48 @@ static const char schema_v2[] =
 	"ALTER TABLE codes ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE enrolled_devices ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
 	/* A device a regional server vouched for: that relay's id. */
-	"ALTER TABLE enrolled_devices ADD COLUMN via TEXT NOT NULL DEFAULT '';";
+	"ALTER TABLE enrolled_devices ADD COLUMN via TEXT NOT NULL DEFAULT '';"
+	/* At a regional server, a device it knows only through headquarters (its change sets came down in the
+	 * pull): it may not sign requests here. At headquarters, the change sets a relay altered on the way. */
+	"ALTER TABLE enrolled_devices ADD COLUMN upstream INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE enrolled_devices ADD COLUMN altered INTEGER NOT NULL DEFAULT 0;"
+	/* Each change set's region (its device's, or for the server's own, its records'), the relay that
+	 * forwarded it ("" when it came straight from its device; "upstream" at a regional server for what came
+	 * down from headquarters), and the reviewer behind a server's change set. */
+	"ALTER TABLE changesets ADD COLUMN region TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE changesets ADD COLUMN via TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE changesets ADD COLUMN author TEXT NOT NULL DEFAULT '';"
+	"UPDATE changesets SET region = coalesce((SELECT e.region FROM enrolled_devices e"
+	" WHERE e.id = changesets.device), '');"
+	"CREATE INDEX changesets_region ON changesets(region, id);"
+	/* A regional server's store and forward queue (sstore-relay.c): what must still go up to headquarters,
+	 * in the order it happened. The triggers fill it in the transaction that accepts a change set, enrols or
+	 * revokes a device, so nothing accepted can be missed, whatever is killed when. */
+	"CREATE TABLE relay_queue(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,"
+	" queued INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT NOT NULL DEFAULT '');"
+	"CREATE TRIGGER relay_changeset AFTER INSERT ON changesets"
+	" WHEN NEW.via = '' AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('changeset', NEW.id, " SQL_NOW_MS "); END;"
+	"CREATE TRIGGER relay_enrol AFTER INSERT ON enrolled_devices"
+	" WHEN NEW.upstream = 0 AND NEW.relay = 0 AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('enrol', NEW.id, " SQL_NOW_MS "); END;"
+	"CREATE TRIGGER relay_adopt AFTER UPDATE OF upstream ON enrolled_devices"
+	" WHEN OLD.upstream != 0 AND NEW.upstream = 0 AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('enrol', NEW.id, " SQL_NOW_MS "); END;"
+	"CREATE TRIGGER relay_revoke AFTER UPDATE OF revoked ON enrolled_devices"
+	" WHEN OLD.revoked = 0 AND NEW.revoked != 0 AND NEW.upstream = 0 AND NEW.relay = 0"
+	" AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('revoke', NEW.id, " SQL_NOW_MS "); END;";
 
-#define DEVICE_COLUMNS "id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay, via"
+#define DEVICE_COLUMNS \
+	"id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay, via, upstream, altered"
 
 enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
 	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
-	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_COUNT
+	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_AUTHORS,
+	S_DEV_ADOPT, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -161,7 +198,13 @@ static const char *const sql[S_COUNT] = {
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0)",
 	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
 	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
-	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, via, author)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_AUTHORS] = "INSERT OR REPLACE INTO op_authors(op, user) SELECT o.id, ?4 FROM ops o JOIN devices d"
+		      " ON d.did = o.did WHERE d.id = ?1 AND o.seq BETWEEN ?2 AND ?3",
+	/* A device known here only through headquarters enrols here: it becomes this server's own. */
+	[S_DEV_ADOPT] = "UPDATE enrolled_devices SET upstream = 0, name = ?2, region = ?3, enrolled = ?4"
+			" WHERE id = ?1 AND upstream != 0",
 	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region, device) SELECT rid, ?2, ?3 FROM records"
 			 " WHERE id = ?1",
 	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
@@ -386,7 +429,8 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_review_sql, s->rst, SSTORE_REVIEW_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_counts_sql, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_own_sql, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0)
+	    db_prepare_all(s->db, sstore_own_sql, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_relay_sql, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
@@ -407,6 +451,7 @@ void sstore_close(struct sstore *s)
 	db_finalize_all(s->rst, SSTORE_REVIEW_STMTS);
 	db_finalize_all(s->cst, SSTORE_COUNTS_STMTS);
 	db_finalize_all(s->ost, SSTORE_OWN_STMTS);
+	db_finalize_all(s->lst, SSTORE_RELAY_STMTS);
 	form_free(s->kind);
 	if (s->db)
 		db_close(s->db);
@@ -704,6 +749,8 @@ static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
 	d->equivocations = (uint64_t)sqlite3_column_int64(st, 8);
 	d->relay = sqlite3_column_int(st, 9);
 	strlcpy_s(d->via, db_text(st, 10), sizeof(d->via));
+	d->upstream = sqlite3_column_int(st, 11);
+	d->altered = (uint64_t)sqlite3_column_int64(st, 12);
 }
 
 /* 1 and d filled if the device is enrolled, 0 if not, -1 with err. */
@@ -732,7 +779,7 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	sqlite3_stmt *st;
 	int64_t uses = 0, expires = 0;
 	size_t i;
-	int rc, known, code_relay = 0, r = -1;
+	int rc, known, code_relay = 0, adopt = 0, r = -1;
 
 	/* Normalized as the device normalizes the whole code: upper case, and only the code's symbols. */
 	for (i = 0; code_id[i] && i < CODE_ID_LEN; i++) {
@@ -788,7 +835,18 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	}
 	if ((known = device_get(s, dev, d, err, errlen)) < 0)
 		goto out;
-	if (known) {
+	if (known && d->upstream && !relay) {
+		/* Known here only from headquarters' pull (it enrolled there): this code makes it one of ours. */
+		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
+			errf(err, errlen, "device id %s is taken by another key", dev);
+			goto out;
+		}
+		if (d->revoked_ms) {
+			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
+			goto out;
+		}
+		adopt = 1;
+	} else if (known) {
 		/* A retry after a lost answer: the same device, the code not used again, even if it has no use
 		 * left now. A revoked key stays revoked: a new code must not bring it back. */
 		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
@@ -811,13 +869,21 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 		errf(err, errlen, "unknown or used enrolment code");
 		goto out;
 	}
-	st = s->st[S_DEV_PUT];
-	db_bind_text(st, 1, dev);
-	sqlite3_bind_blob(st, 2, pk, KEYS_PK_BYTES, SQLITE_STATIC);
-	db_bind_text(st, 3, name);
-	db_bind_text(st, 4, region);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
-	sqlite3_bind_int(st, 6, relay);
+	if (adopt) {
+		st = s->st[S_DEV_ADOPT];
+		db_bind_text(st, 1, dev);
+		db_bind_text(st, 2, name);
+		db_bind_text(st, 3, region);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+	} else {
+		st = s->st[S_DEV_PUT];
+		db_bind_text(st, 1, dev);
+		sqlite3_bind_blob(st, 2, pk, KEYS_PK_BYTES, SQLITE_STATIC);
+		db_bind_text(st, 3, name);
+		db_bind_text(st, 4, region);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+		sqlite3_bind_int(st, 6, relay);
+	}
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	db_bind_text(s->st[S_CODE_USE], 1, id);
@@ -840,6 +906,7 @@ out:
 	if (r < 0)
 		db_rollback(s->db);
 	sqlite3_clear_bindings(s->st[S_DEV_PUT]);
+	sqlite3_clear_bindings(s->st[S_DEV_ADOPT]);
 	sodium_memzero(key, sizeof(key));
 	return r;
 }
@@ -944,9 +1011,15 @@ int sstore_upstream_get(struct sstore *s, struct sstore_upstream *u)
 
 int sstore_upstream_set(struct sstore *s, const struct sstore_upstream *u, char *err, size_t errlen)
 {
+	char was[8];
+	int first;
+
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
-	if (sstore_meta_set(s, "upstream_url", u->url, err, errlen) < 0 ||
+	/* Becoming a relay: what this server held before goes up first. */
+	first = sstore_meta_get(s, "upstream_url", was, sizeof(was)) < 0;
+	if ((first && sstore_relay_backlog(s, err, errlen) < 0) ||
+	    sstore_meta_set(s, "upstream_url", u->url, err, errlen) < 0 ||
 	    sstore_meta_set(s, "upstream_key", u->key, err, errlen) < 0 ||
 	    sstore_meta_set(s, "upstream_cacert", u->cacert, err, errlen) < 0 ||
 	    sstore_meta_set(s, "region", u->region, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
@@ -1156,6 +1229,15 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 					size_t len, const struct cs_header *h, const struct cs_ops *ops,
 					struct sstore_ingest *out, char *err, size_t errlen)
 {
+	return sstore_ingest_from(s, d, bytes, len, h, ops, NULL, out, err, errlen);
+}
+
+enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct sstore_device *d,
+					     const unsigned char *bytes, size_t len, const struct cs_header *h,
+					     const struct cs_ops *ops, const struct sstore_origin *o,
+					     struct sstore_ingest *out, char *err, size_t errlen)
+{
+	static const struct sstore_origin direct = { "", "" };
 	struct form_cache cache = { { NULL }, 0 };
 	enum sstore_ingest_status r = SI_ERROR;
 	sqlite3_stmt *st;
@@ -1230,7 +1312,10 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)out->next_seq);
 	if (db_step_done(st, err, errlen) < 0)
 		goto fail;
-	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. */
+	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. At a
+	 * regional server the relay_changeset trigger queues it for headquarters in this transaction. */
+	if (!o)
+		o = &direct;
 	if (out->accepted) {
 		st = s->st[S_CS_PUT];
 		db_bind_text(st, 1, d->id);
@@ -1238,9 +1323,22 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
 		sqlite3_bind_blob(st, 5, bytes, (int)len, SQLITE_STATIC);
+		db_bind_text(st, 6, d->region);
+		db_bind_text(st, 7, o->via);
+		db_bind_text(st, 8, o->author);
 		rc = db_step_done(st, err, errlen);
 		sqlite3_clear_bindings(st);
 		if (rc < 0)
+			goto fail;
+	}
+	/* A server's change set names its reviewer: each of its ops does, as the server's own ops do. */
+	if (o->author[0]) {
+		st = s->st[S_AUTHORS];
+		db_bind_text(st, 1, d->id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
+		db_bind_text(st, 4, o->author);
+		if (db_step_done(st, err, errlen) < 0)
 			goto fail;
 	}
 	if (db_commit(s->db, err, errlen) < 0)

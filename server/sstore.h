@@ -16,6 +16,7 @@
 #include "merge.h"
 #include "auth.h"
 #include "changeset.h"
+#include "buf.h"
 
 #define SSTORE_MAX_NAME 64     /* bytes in a device name or region */
 
@@ -33,6 +34,8 @@ struct sstore_device {
 	uint64_t equivocations;               /* refused (device, seq) with different content */
 	int relay;                            /* a regional server enrolled here (docs/relay-design.md) */
 	char via[KEYS_ID_STRLEN + 1];         /* the regional server that vouched for it, or "" */
+	int upstream;                         /* at a regional server: known only through headquarters' pull */
+	uint64_t altered;                     /* a relay: change sets it forwarded altered (refused) */
 };
 
 /* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
@@ -133,12 +136,90 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 					size_t len, const struct cs_header *h, const struct cs_ops *ops,
 					struct sstore_ingest *out, char *err, size_t errlen);
 
+/* Where a change set came from when not straight from its device: via is the regional server that forwarded it
+ * (at headquarters) or SSTORE_VIA_UPSTREAM (at a regional server, what came down from headquarters, which is
+ * not forwarded back up); author the reviewer behind a server's change set, or "". */
+struct sstore_origin {
+	const char *via, *author;
+};
+#define SSTORE_VIA_UPSTREAM "upstream"
+enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct sstore_device *d,
+					     const unsigned char *bytes, size_t len, const struct cs_header *h,
+					     const struct cs_ops *ops, const struct sstore_origin *o,
+					     struct sstore_ingest *out, char *err, size_t errlen);
+
 /* Calls fn for each op of the records of region held after position after (a cursor: positions grow as ops
  * arrive), oldest first, at most limit, leaving out skip_device's own ops; by names the reviewer of an op this
  * server made (NULL for a device's). The op's strings live only during the call. *next gets the cursor to ask from next time and *more whether there may be more now. */
 int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
 		void (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
 		size_t errlen);
+
+/* --- The link between a regional server and headquarters (sstore-relay.c; docs/relay-design.md) ----------- */
+
+/* One entry of a regional server's store and forward queue: kind "changeset" (ref: the change set's id here),
+ * "enrol" or "revoke" (ref: the device's id), to be vouched for. */
+struct sstore_relay_item {
+	int64_t id;
+	char kind[16], ref[KEYS_ID_STRLEN + 1];
+	unsigned tries;
+};
+/* The oldest entry due at now (one that failed waits for its next try without holding up the others): 1 and it
+ * filled, 0 when none is due, -1 on error. */
+int sstore_relay_next(struct sstore *s, uint64_t now, struct sstore_relay_item *it, char *err, size_t errlen);
+/* Headquarters took the entry: it leaves the queue. */
+int sstore_relay_done(struct sstore *s, int64_t id, char *err, size_t errlen);
+/* It failed (error says how): tried again from next_try on. */
+int sstore_relay_failed(struct sstore *s, int64_t id, uint64_t next_try, const char *error, char *err,
+			size_t errlen);
+/* A change set held here, by its id: its bytes (exactly as received) into bytes, the rest into c. 1 found, 0 not
+ * (no longer held), -1 on error. */
+struct sstore_relay_cs {
+	char device[KEYS_ID_STRLEN + 1];
+	uint64_t first, last;
+	char author[SSTORE_MAX_NAME + 1];   /* the reviewer behind this server's own change set, or "" */
+};
+int sstore_relay_changeset(struct sstore *s, int64_t id, struct buf *bytes, struct sstore_relay_cs *c, char *err,
+			   size_t errlen);
+/* The ids of device's change sets that hold seq from_seq or later, in seq order (at most max, into ids). */
+int sstore_relay_resend(struct sstore *s, const char *device, uint64_t from_seq, int64_t *ids, size_t max, size_t *n,
+			char *err, size_t errlen);
+/* Notes the link's state: a contact with headquarters at contact_ms (0: none now), and error (NULL or "": none
+ * now). The last error stays until another replaces it, so status can say when things last went wrong. */
+int sstore_relay_note(struct sstore *s, uint64_t contact_ms, const char *error, char *err, size_t errlen);
+/* The cursor of the pull from headquarters. */
+uint64_t sstore_relay_cursor(struct sstore *s);
+int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, char *err, size_t errlen);
+/* What `sondeod status` shows of a regional server's link. */
+struct sstore_relay_status {
+	uint64_t changesets, vouches;       /* waiting in the queue */
+	uint64_t oldest_ms;                 /* when the oldest waiting one was queued; 0: none */
+	uint64_t refused;                   /* entries headquarters refused, waiting for their next try */
+	char refusal[600];                  /* the newest of them: "changeset 12: ..." */
+	uint64_t contact_ms, error_ms, cursor;
+	char error[512];                    /* the last error, "" if none ever */
+};
+int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char *err, size_t errlen);
+/* Takes a change set that came down from headquarters: verified against its signer's key (a device of the
+ * region not enrolled here becomes known as an upstream device named name, which may not sign requests here),
+ * then merged as any change set, not to be forwarded back. */
+enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned char *bytes, size_t len,
+					    const char *author, const char *name, const char *region,
+					    struct sstore_ingest *out, char *err, size_t errlen);
+
+/* Headquarters. The change sets of relay's region held after the cursor after, oldest first, leaving out those
+ * it forwarded or made: at most limit, and past the first no more than max_bytes in all. fn gets each one's bytes,
+ * its reviewer ("" for a device's) and its device's name, and returns -1 to stop on out of memory. */
+typedef int (*sstore_pulled_fn)(void *ctx, const unsigned char *bytes, size_t len, const char *author,
+				const char *name);
+int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint64_t after, unsigned limit,
+		      size_t max_bytes, sstore_pulled_fn fn, void *ctx, uint64_t *next, int *more, char *err,
+		      size_t errlen);
+/* Calls fn with the id of every revoked device of region. */
+int sstore_region_revoked(struct sstore *s, const char *region, void (*fn)(void *ctx, const char *id), void *ctx,
+			  char *err, size_t errlen);
+/* Counts a change set that relay altered on the way. */
+int sstore_relay_altered(struct sstore *s, const char *relay, char *err, size_t errlen);
 
 /* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
 int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen);

@@ -797,13 +797,16 @@
 			root.appendChild(codeSection());
 			devices.forEach(function (dv) {
 				body.appendChild(el("tr", { "data-device": dv.id, class: dv.revoked ? "revoked" : null },
-					el("td", null, dv.name || "—"),
+					el("td", null, dv.name || "—", dv.kind === "relay" ? el("span", { class: "badge" }, "regional server") :
+						dv.kind === "hq-only" ? el("span", { class: "badge" }, "enrolled at headquarters") :
+						dv.via ? el("span", { class: "badge", title: "vouched for by " + dv.via }, "via regional server") : null),
 					el("td", { class: "mono", title: dv.id }, S.short(dv.id)),
 					el("td", null, dv.region || "—"),
 					el("td", { class: "nowrap" }, S.when(dv.enrolled)),
 					el("td", { class: "nowrap" }, dv.last_seen ? S.when(dv.last_seen) : "never"),
 					el("td", { class: "num" }, S.num(dv.ops)),
-					el("td", { class: "num" + (dv.equivocations ? " warn" : "") }, S.num(dv.equivocations || 0)),
+					el("td", { class: "num" + (dv.equivocations || dv.altered ? " warn" : "") }, S.num(dv.equivocations || 0) +
+						(dv.altered ? " · " + S.num(dv.altered) + " altered on the way" : "")),
 					el("td", null, dv.revoked ? el("span", { class: "badge rejected" }, "revoked") : el("span", { class: "badge approved" }, "active")),
 					el("td", { class: "act" }, dv.revoked ? null : el("button", { type: "button", class: "danger small",
 						"data-revoke": dv.id, on: { click: function () {

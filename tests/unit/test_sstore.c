@@ -1113,7 +1113,9 @@ static void test_upgrade_from_layout_1(void)
 	sstore_close(s);
 	db = raw_open(dir);
 	CHECK(db != NULL);
-	CHECK_INT(sqlite3_exec(db, "DROP INDEX record_regions_form; DROP INDEX record_choices_choice; DROP INDEX fields_by_number; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
+	CHECK_INT(sqlite3_exec(db, "DROP TRIGGER relay_changeset; DROP TRIGGER relay_enrol; DROP TRIGGER relay_adopt;"
+			       " DROP TRIGGER relay_revoke; DROP TABLE relay_queue; DROP INDEX changesets_region;"
+			       " DROP INDEX record_regions_form; DROP INDEX record_choices_choice; DROP INDEX fields_by_number; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
 			       " DROP TABLE op_authors; DROP TABLE dup_dismissed; DROP TABLE records_fts;"
 			       " DROP INDEX record_regions_dupkey; DROP INDEX fields_by_field;"
 			       " ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
@@ -1124,6 +1126,10 @@ static void test_upgrade_from_layout_1(void)
 			       " ALTER TABLE record_regions DROP COLUMN conflict; ALTER TABLE record_regions DROP COLUMN deleted;"
 			       " ALTER TABLE codes DROP COLUMN relay; ALTER TABLE enrolled_devices DROP COLUMN relay;"
 			       " ALTER TABLE enrolled_devices DROP COLUMN via;"
+			       " ALTER TABLE enrolled_devices DROP COLUMN upstream;"
+			       " ALTER TABLE enrolled_devices DROP COLUMN altered;"
+			       " ALTER TABLE changesets DROP COLUMN region; ALTER TABLE changesets DROP COLUMN via;"
+			       " ALTER TABLE changesets DROP COLUMN author;"
 			       " UPDATE meta SET value = '1' WHERE key = 'schema';"
 			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
 			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"
