@@ -74,11 +74,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' }, { "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' }, { "threads", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' }, { "upstream", required_argument, NULL, 'u' },
-		{ "pull-every", required_argument, NULL, 'p' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
+		{ "pull-every", required_argument, NULL, 'p' }, { "retry-max", required_argument, NULL, 'r' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
 	};
 	struct http_limits lim = { 4, 30, 1000, 16, 128 * 1024 };
 	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL, *upstream = NULL;
-	struct relay_options ro = { NULL, NULL, 10, 0 };
+	struct relay_options ro = { NULL, NULL, 10, 0, 0 };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;
 	int enrolled;
@@ -113,6 +113,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			ro.pull_s = (unsigned)atoi(optarg);
 		else if (c == 'p')
 			return cli_usage_error(cli, "--pull-every takes a number of seconds from 1 to 86400");
+		else if (c == 'r' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
+			ro.retry_max_s = (unsigned)atoi(optarg);
+		else if (c == 'r')
+			return cli_usage_error(cli, "--retry-max takes a number of seconds from 1 to 86400");
 		else if (c == 'v')
 			ro.verbose = 1;
 		else

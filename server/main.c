@@ -80,7 +80,7 @@ static const struct cmd commands[] = {
 	  "  --lang L            labels in the XLSX headers: en, fr or es\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
-	  "             [--upstream URL] [--pull-every S] [--verbose]",
+	  "             [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
@@ -91,6 +91,8 @@ static const struct cmd commands[] = {
 	  "                      enrol relays to headquarters whenever it serves; the key pinned then decides)\n"
 	  "  --pull-every S      a regional server pulls its region from headquarters every S seconds while\n"
 	  "                      the link is up (default 10); what its devices send goes up within a second\n"
+	  "  --retry-max S       while headquarters cannot be reached, a regional server tries again after\n"
+	  "                      1 s, 2 s, 4 s ... up to S seconds (default 300)\n"
 	  "  --verbose           a regional server logs each of its requests to headquarters\n"
 	  "Logs one line per request on stderr. SIGINT or SIGTERM stop it after the requests in progress.\n"
 	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms, POST /v1/changesets,\n"

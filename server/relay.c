@@ -29,6 +29,7 @@ struct relay {
 	unsigned char hq_pk[KEYS_PK_BYTES];
 	struct signed_peer peer;
 	unsigned pull_s;
+	uint64_t retry_max_ms;
 	size_t forms_seen;            /* form versions taken from headquarters in this run */
 	int down;                     /* the link was down at the last try: say so once, and when it is back */
 	struct buf cs;                /* a change set being forwarded */
@@ -201,8 +202,8 @@ static enum outcome push(struct relay *r, char *err, size_t errlen)
 			uint64_t wait = (uint64_t)1000 << (it.tries < 8 ? it.tries : 8);
 
 			fprintf(stderr, "sondeod: relay: headquarters refused %s %s: %s\n", it.kind, it.ref, err);
-			if (wait > RELAY_BACKOFF_MAX_MS)
-				wait = RELAY_BACKOFF_MAX_MS;
+			if (wait > r->retry_max_ms)
+				wait = r->retry_max_ms;
 			if (sstore_relay_failed(r->s, it.id, now_ms() + wait, err, e2, sizeof(e2)) < 0)
 				return errf(err, errlen, "%s", e2), DOWN;
 			continue;
@@ -335,8 +336,8 @@ static void *run(void *arg)
 		}
 		if (o == DOWN) {
 			backoff = backoff ? backoff * 2 : 1000;
-			if (backoff > RELAY_BACKOFF_MAX_MS)
-				backoff = RELAY_BACKOFF_MAX_MS;
+			if (backoff > r->retry_max_ms)
+				backoff = r->retry_max_ms;
 			if (!r->down)
 				fprintf(stderr, "sondeod: relay: headquarters cannot be reached (%s); the queue waits\n", err);
 			r->down = 1;
@@ -393,6 +394,7 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	r->peer.timeout_s = 120;
 	r->peer.verbose = o->verbose;
 	r->pull_s = o->pull_s ? o->pull_s : 10;
+	r->retry_max_ms = o->retry_max_s ? (uint64_t)o->retry_max_s * 1000 : RELAY_BACKOFF_MAX_MS;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	if (pthread_create(&r->thread, NULL, run, r) != 0) {

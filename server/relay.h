@@ -3,8 +3,8 @@
  * oldest first, and pulls down what headquarters holds of the region. It has its own store handle; all it
  * keeps lives in the database, so stopping it, or killing the process, loses nothing.
  *
- * When headquarters cannot be reached (or answers 5xx) it waits 1 s, 2 s, 4 s ... up to 5 minutes before
- * trying again, and starts over at 1 s after a success. Refusals (4xx) stay in the queue with their error for
+ * When headquarters cannot be reached (or answers 5xx) it waits 1 s, 2 s, 4 s ... up to 5 minutes (or the
+ * options' retry_max_s) before trying again, and starts over at 1 s after a success. Refusals (4xx) stay in the queue with their error for
  * `sondeod status`, and are tried again on the same schedule without holding up what follows them. */
 #ifndef SONDEO_RELAY_H
 #define SONDEO_RELAY_H
@@ -19,6 +19,7 @@ struct relay_options {
 	const char *data_dir;
 	const char *url;        /* headquarters' address for this run, or NULL for the one enrolled with */
 	unsigned pull_s;        /* seconds between pulls while the link is up */
+	unsigned retry_max_s;   /* the longest wait between tries; 0: RELAY_BACKOFF_MAX_MS */
 	int verbose;            /* every request on stderr */
 };
 

@@ -1,0 +1,424 @@
+#!/bin/sh
+# tiers.sh - headquarters, two regional servers relaying to it (sondeod serve --upstream, through a proxy that
+# refuses or cuts connections: tests/cutproxy.c) and laptops of both regions, all real processes on loopback
+# (docs/relay-design.md). What a regional server accepts goes up byte for byte, vouched for; what headquarters
+# holds of a region comes down, reviews included; the link cut, kill -9 at each tier, an altered change set, a
+# revocation at either tier, a laptop that syncs with its region one day and headquarters the next, and random
+# sync orders: every tier ends with the same data, nothing lost or held twice.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+hq=$TMPDIR/hq
+north=$TMPDIR/north
+south=$TMPDIR/south
+log=$TMPDIR/hq.log
+. "$TOP/tests/cli/server.inc"
+
+# dev NAME ARGS... : runs sondeo on laptop NAME's store.
+dev() {
+	name=$1
+	shift
+	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
+}
+
+# q DIR SQL : one value from a server's database.
+q() {
+	sqlite3 "$1/server.db" "$2"
+}
+
+# wait_eq WHAT EXPECTED SECONDS CMD... : waits until CMD prints EXPECTED; fails naming WHAT otherwise.
+wait_eq() {
+	what=$1 want=$2 secs=$3
+	shift 3
+	i=0
+	while [ $i -lt $((secs * 5)) ]; do
+		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	fail "$what is '$("$@" 2>&1)', expected '$want' (waited $secs s)"
+	return 1
+}
+
+# waiting DIR : change sets and vouches waiting in a regional server's queue.
+waiting() {
+	q "$1" "SELECT count(*) FROM relay_queue"
+}
+
+# state DB [WHERE] : the merged data of a replica (server.db or a laptop's store.db): every field's value and
+# heads, of the records WHERE selects.
+state() {
+	sqlite3 "$1" "SELECT r.id, f.field, f.value FROM fields f JOIN records r ON r.rid = f.rid
+		WHERE r.draft = 0 ${2:-} ORDER BY 1, 2" "SELECT r.id, h.field, d.id, o.seq FROM heads h
+		JOIN records r ON r.rid = h.rid JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did
+		WHERE r.draft = 0 ${2:-} ORDER BY 1, 2, 3, 4"
+}
+NORTH="AND r.rid IN (SELECT rid FROM record_regions WHERE region = 'north')"
+
+# proxy_up / proxy_down : the link between the regional servers and headquarters (one proxy each, on ports
+# fixed at the start so that the regional servers keep their --upstream).
+proxy_up() {
+	: >"$TMPDIR/proxy-$1.out"   # now: the shell empties it for the new proxy only once that has started
+	"$(dirname "$SONDEO")/tests/cutproxy" "$1" "$HQ_PORT" "${2:-0}" "${3:-0}" >"$TMPDIR/proxy-$1.out" 2>&1 &
+	eval "proxy_$1=\$!"
+	at_exit "kill $! 2>/dev/null"
+	i=0
+	while [ $i -lt 50 ] && ! grep -q "^ready" "$TMPDIR/proxy-$1.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	grep -q "^ready" "$TMPDIR/proxy-$1.out" ||
+		fail "the proxy on port $1 did not start: $(cat "$TMPDIR/proxy-$1.out")"
+}
+proxy_down() {
+	eval "kill \$proxy_$1 2>/dev/null; wait \$proxy_$1 2>/dev/null"
+}
+
+# free_port : a port nothing listens on now, below the kernel's range of outgoing ports: a client that keeps
+# connecting to a port of that range while nothing listens there can end up connected to itself, holding it.
+free_port() {
+	python3 -c 'import random, socket
+while True:
+    p = random.randint(10000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        print(p)
+        break
+    except OSError:
+        pass'
+}
+
+# regional NAME : (re)starts regional server NAME on its port, relaying through its proxy.
+regional() {
+	eval "rport=\$port_$1 pport=\$pport_$1"
+	serve_on "$TMPDIR/$1" "$TMPDIR/$1.log.$(date +%s%N)" "$rport" --upstream "http://127.0.0.1:$pport" \
+		--pull-every 1 --retry-max 1 || fail "regional server $1 did not start"
+	eval "pid_$1=\$SPID"
+}
+
+# --- Headquarters, and the two regional servers enrolled there -------------------------------------------
+"$SONDEOD" init --data "$hq" >/dev/null
+serve_any "$hq" "$log" || { t "headquarters starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+HQ_URL=$SURL HQ_PORT=$SPORT HQ_PID=$SPID
+for r in north south; do
+	"$SONDEOD" init --data "$TMPDIR/$r" >/dev/null
+	code=$("$SONDEOD" enrol-code --data "$hq" --region "$r" --relay | head -n 1)
+	"$SONDEOD" enrol --data "$TMPDIR/$r" --name "office-$r" "$HQ_URL" "$code" >/dev/null
+	eval "port_$r=$(free_port) pport_$r=$(free_port)"
+	eval "proxy_up \$pport_$r"
+	regional "$r"
+done
+printf 'first-password-1\n' >"$TMPDIR/pw"
+
+# Laptops: n1, n2 of the north office, s1 of the south office, h1 of region north enrolled at headquarters.
+ncode=$("$SONDEOD" enrol-code --data "$north" --uses 2 | head -n 1)
+scode=$("$SONDEOD" enrol-code --data "$south" | head -n 1)
+hcode=$("$SONDEOD" enrol-code --data "$hq" --region north | head -n 1)
+for d in n1:$port_north:$ncode n2:$port_north:$ncode s1:$port_south:$scode h1:$HQ_PORT:$hcode; do
+	name=${d%%:*} rest=${d#*:}
+	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" init --name "$name" >/dev/null
+	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" enrol "http://127.0.0.1:${rest%%:*}" "${rest#*:}" >/dev/null ||
+		fail "laptop $name did not enrol"
+done
+
+t "a laptop's change sets reach headquarters through its regional server, byte for byte and vouched for"
+SONDEO_HOME=$TMPDIR/dev-n1 "$SONDEO" new --from "$TOP/forms/samples/partnerships.csv" >"$TMPDIR/n1.ids"
+dev n1 sync
+check_rc 0
+check_out_has "136 changes sent"
+n1=$(q "$north" "SELECT id FROM enrolled_devices WHERE name = 'n1'")
+wait_eq "ops of n1 at headquarters" 136 20 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'"
+check_eq "$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE device = '$n1' ORDER BY first_seq")" \
+	"$(q "$north" "SELECT hex(bytes) FROM changesets WHERE device = '$n1' ORDER BY first_seq")" "the change sets' bytes"
+relay_n=$(q "$hq" "SELECT id FROM enrolled_devices WHERE name = 'office-north'")
+check_eq "$(q "$hq" "SELECT name || ' ' || region || ' ' || via FROM enrolled_devices WHERE id = '$n1'")" \
+	"n1 north $relay_n" "n1 at headquarters"
+check_eq "$(q "$hq" "SELECT DISTINCT via FROM changesets WHERE device = '$n1'")" "$relay_n" "who forwarded them"
+wait_eq "the north queue" 0 10 waiting "$north"
+
+t "sondeod status shows the link at both tiers"
+run "$SONDEOD" status --data "$north"
+check_rc 0
+check_out_has "regional server of region north, relaying to $HQ_URL"
+check_out_has "headquarters' key:  $(grep -o 'server key [0-9a-f]*' "$log" | sed 's/server key //')"
+check_out_has "waiting:            nothing"
+check_out_lacks "last contact:       never"
+run "$SONDEOD" status --data "$north" --json
+check_out_has '"changesets_waiting": 0'
+check_out_has '"region": "north"'
+run "$SONDEOD" status --data "$hq"
+check_rc 0
+check_out_has "2 regional servers enrolled here"
+check_out_has "office-north"
+check_out_has "office-south"
+
+t "headquarters' data of the region comes down: another laptop's ops and a reviewer's decision, with its name"
+SONDEO_HOME=$TMPDIR/dev-h1 "$SONDEO" new --set partner_name="Direct partner" --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+dev h1 sync
+check_out_has "6 changes sent, 136 received"
+"$SONDEOD" users --data "$hq" add rita --role reviewer --password-file "$TMPDIR/pw" >/dev/null
+curl -s -c "$TMPDIR/jar" -H 'Content-Type: application/json' -d '{"user":"rita","password":"first-password-1"}' \
+	"$HQ_URL/v1/login" >"$TMPDIR/answer"
+csrf=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
+curl -s -b "$TMPDIR/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	-d '{"old":"first-password-1","new":"second-password-2"}' "$HQ_URL/v1/password" >/dev/null
+rec=$(head -n 1 "$TMPDIR/n1.ids")
+code=$(curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$TMPDIR/jar" -H "X-CSRF-Token: $csrf" \
+	-H 'Content-Type: application/json' -d "{\"record\":\"$rec\",\"status\":\"has_issues\",\"comment\":\"Which ministry?\"}" \
+	"$HQ_URL/v1/review")
+check_eq "$code" 200 "the review's status"
+wait_eq "ops at the north office" 143 20 q "$north" "SELECT count(*) FROM ops"
+check_eq "$(q "$north" "SELECT kind FROM (SELECT CASE WHEN upstream THEN 'hq-only' ELSE 'ours' END kind
+	FROM enrolled_devices WHERE name = 'h1')")" "hq-only" "h1 at the north office"
+dev n1 sync
+check_out_has "0 changes sent, 7 received"
+dev n1 show "$(printf %.8s "$rec")" --json --history
+check_out_has '"by": "rita"'
+dev n1 list
+check_out_has "has issues: Which ministry?"
+
+t "a laptop known at the office only through headquarters may not sign requests there"
+cp -r "$TMPDIR/dev-h1" "$TMPDIR/dev-h1x"
+sqlite3 "$TMPDIR/dev-h1x/store.db" "UPDATE meta SET value = 'http://127.0.0.1:$port_north' WHERE key = 'server_url'"
+dev h1x sync
+check_rc 1
+check_err_has "is not enrolled here"
+
+t "a reviewer at the regional office works on the region's data, and headquarters gets the decision"
+"$SONDEOD" users --data "$north" add nadia --role reviewer --password-file "$TMPDIR/pw" >/dev/null
+NURL=http://127.0.0.1:$port_north
+curl -s -c "$TMPDIR/njar" -H 'Content-Type: application/json' -d '{"user":"nadia","password":"first-password-1"}' \
+	"$NURL/v1/login" >"$TMPDIR/answer"
+ncsrf=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
+curl -s -b "$TMPDIR/njar" -H "X-CSRF-Token: $ncsrf" -H 'Content-Type: application/json' \
+	-d '{"old":"first-password-1","new":"second-password-2"}' "$NURL/v1/password" >/dev/null
+curl -s -o "$TMPDIR/answer" -b "$TMPDIR/njar" "$NURL/v1/records?limit=50"
+check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$TMPDIR/answer")" 9 \
+	"records on the office's page (8 of n1, 1 of h1)"
+rec2=$(sed -n 2p "$TMPDIR/n1.ids")
+code=$(curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$TMPDIR/njar" -H "X-CSRF-Token: $ncsrf" \
+	-H 'Content-Type: application/json' -d "{\"record\":\"$rec2\",\"status\":\"approved\"}" "$NURL/v1/review")
+check_eq "$code" 200 "the office's review"
+north_id=$relay_n
+wait_eq "the office's review at headquarters" "nadia" 20 q "$hq" "SELECT a.user FROM op_authors a JOIN ops o ON o.id = a.op
+	JOIN devices d ON d.did = o.did WHERE d.id = '$north_id'"
+check_eq "$(q "$hq" "SELECT review FROM record_regions rr JOIN records r ON r.rid = rr.rid WHERE r.id = '$rec2'")" \
+	approved "the record's review at headquarters"
+dev h1 sync
+dev h1 list
+check_out_has "approved"
+
+t "a region sees only its own: the south office holds none of the north's records"
+SONDEO_HOME=$TMPDIR/dev-s1 "$SONDEO" new --set partner_name="South partner" --set stakeholder_type=academia \
+	--set country=TZA --set level=national --set thematic_areas=human_rights >/dev/null
+dev s1 sync
+check_out_has "6 changes sent, 0 received"
+wait_eq "ops of s1 at headquarters" 6 20 q "$hq" "SELECT count(*) FROM ops o JOIN record_regions rr ON rr.rid = o.rid
+	WHERE rr.region = 'south'"
+sleep 2
+check_eq "$(q "$south" "SELECT count(*) FROM ops")" 6 "ops at the south office"
+check_eq "$(q "$north" "SELECT count(*) FROM ops o JOIN record_regions rr ON rr.rid = o.rid WHERE rr.region = 'south'")" 0 \
+	"south's ops at the north office"
+
+t "the link refused for a while: the office keeps accepting, the queue waits, and all goes up once it is back"
+proxy_down "$pport_north"
+for i in 1 2 3; do
+	SONDEO_HOME=$TMPDIR/dev-n2 "$SONDEO" new --set partner_name="Cut partner $i" --set stakeholder_type=media \
+		--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+	dev n2 sync
+	check_rc 0
+done
+n2=$(q "$north" "SELECT id FROM enrolled_devices WHERE name = 'n2'")
+sleep 2
+check_eq "$(q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'")" 0 "n2's ops at headquarters"
+run "$SONDEOD" status --data "$north"
+check_out_has "waiting:            3 change sets, 0 vouches"
+check_out_has "last error:"
+check_out_has "Couldn't connect to server"
+proxy_up "$pport_north"
+wait_eq "n2's ops at headquarters" 18 20 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'"
+wait_eq "the north queue" 0 10 waiting "$north"
+
+t "a link that drops connections mid-way: the office tries again, and everything arrives once"
+proxy_down "$pport_north"
+proxy_up "$pport_north" 700 4
+for i in 1 2; do
+	SONDEO_HOME=$TMPDIR/dev-n2 "$SONDEO" new --set partner_name="Dropped partner $i" --set stakeholder_type=media \
+		--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+done
+dev n2 sync
+check_rc 0
+wait_eq "n2's ops at headquarters" 30 30 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'"
+wait_eq "the north queue" 0 10 waiting "$north"
+check_eq "$(q "$hq" "SELECT count(*) FROM (SELECT o.did, o.seq FROM ops o GROUP BY o.did, o.seq HAVING count(*) > 1)")" 0 \
+	"ops held twice at headquarters"
+
+t "kill -9 of the regional server with change sets queued: restarted, it forwards them, none lost or twice"
+proxy_down "$pport_north"
+for i in 1 2 3 4; do
+	SONDEO_HOME=$TMPDIR/dev-n1 "$SONDEO" new --set partner_name="Killed partner $i" --set stakeholder_type=media \
+		--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+	dev n1 sync
+done
+before=$(waiting "$north")
+check_eq "$before" 4 "change sets queued"
+kill -9 "$pid_north"
+wait "$pid_north" 2>/dev/null
+proxy_up "$pport_north"
+regional north
+wait_eq "n1's ops at headquarters" 160 20 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'"
+wait_eq "the north queue" 0 10 waiting "$north"
+
+t "kill -9 of headquarters while the office forwards: restarted, the office catches up"
+proxy_down "$pport_north"
+for i in 1 2 3 4 5 6; do
+	SONDEO_HOME=$TMPDIR/dev-n1 "$SONDEO" new --set partner_name="Second kill $i" --set stakeholder_type=media \
+		--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+	dev n1 sync
+done
+proxy_up "$pport_north"
+i=0
+while [ "$(waiting "$north")" -ge 5 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$HQ_PID"
+wait "$HQ_PID" 2>/dev/null
+serve_on "$hq" "$log" "$HQ_PORT" || fail "headquarters did not start again"
+HQ_PID=$SPID
+wait_eq "n1's ops at headquarters" 196 30 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'"
+wait_eq "the north queue" 0 10 waiting "$north"
+
+t "a regional server that alters a change set it forwards: refused, and headquarters says whose data and by whom"
+proxy_down "$pport_north"
+SONDEO_HOME=$TMPDIR/dev-n2 "$SONDEO" new --set partner_name="Tampered partner" --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+dev n2 sync
+check_rc 0
+kill "$pid_north"
+wait "$pid_north" 2>/dev/null
+csid=$(q "$north" "SELECT ref FROM relay_queue WHERE kind = 'changeset'")
+python3 - "$north/server.db" "$csid" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+b = bytearray(db.execute("SELECT bytes FROM changesets WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0])
+b[100] ^= 0x01
+db.execute("UPDATE changesets SET bytes = ? WHERE id = ?", (bytes(b), int(sys.argv[2])))
+db.commit()
+EOF
+held=$(q "$hq" "SELECT count(*) FROM ops")
+proxy_up "$pport_north"
+regional north
+wait_eq "the refusal at the office" 1 20 q "$north" "SELECT count(*) FROM relay_queue WHERE error != ''"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops")" "$held" "ops at headquarters"
+grep -q "sondeod: regional server $relay_n (office-north) forwarded a change set of device $n2 (seqs 31..36) whose signature does not verify: altered on the way" "$log" ||
+	fail "headquarters' log does not name the relay and the device: $(grep altered "$log")"
+check_eq "$(q "$hq" "SELECT altered FROM enrolled_devices WHERE id = '$relay_n'")" 1 "altered change sets counted on the relay"
+run "$SONDEOD" status --data "$north"
+check_out_has "refused:            1"
+check_out_has "altered by regional server $relay_n"
+run "$SONDEOD" status --data "$hq"
+printf '%s\n' "$OUT" | grep office-north | grep -q ' 1$' || fail "status at headquarters: $OUT"
+# The laptop still holds the true ops: with its office down, it syncs with headquarters and puts them there.
+kill "$pid_north"
+wait "$pid_north" 2>/dev/null
+dev n2 sync
+check_rc 0
+check_err_has "syncing with headquarters at $HQ_URL instead"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'")" 36 "n2's ops at headquarters"
+# The office's copy is damaged and headquarters has the true one: a person drops the refused entry.
+q "$north" "DELETE FROM relay_queue WHERE error != ''"
+regional north
+
+t "a laptop syncs with its region one day and with headquarters the next: nothing twice, nothing lost"
+kill "$pid_north"
+wait "$pid_north" 2>/dev/null
+SONDEO_HOME=$TMPDIR/dev-n1 "$SONDEO" new --set partner_name="Switching partner" --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
+dev n1 sync
+check_rc 0
+check_err_has "cannot be reached"
+check_err_has "syncing with headquarters at $HQ_URL instead"
+check_out_has "synced with $HQ_URL"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'")" 202 "n1's ops at headquarters"
+regional north
+wait_eq "n1's ops at the office" 202 20 q "$north" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'"
+dev n1 sync
+check_rc 0
+check_out_has "synced with http://127.0.0.1:$port_north: 0 changes sent"
+check_eq "$(q "$north" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'")" 202 "n1's ops at the office"
+
+t "a revocation at the regional office takes effect at headquarters, and one at headquarters at the office"
+run "$SONDEOD" devices --data "$north" --revoke "$n2"
+check_rc 0
+wait_eq "n2 at headquarters" 1 20 q "$hq" "SELECT revoked != 0 FROM enrolled_devices WHERE id = '$n2'"
+run "$SONDEOD" devices --data "$hq" --revoke "$n1"
+check_rc 0
+wait_eq "n1 at the office" 1 20 q "$north" "SELECT revoked != 0 FROM enrolled_devices WHERE id = '$n1'"
+dev n1 sync
+check_rc 1
+check_err_has "has been revoked"
+
+t "random sync orders across the tiers: every replica ends with the same data"
+# Two new laptops of the north office and h1 edit the same records in a random order, syncing with their
+# server (the office sometimes down, so that they turn to headquarters) between edits.
+rcode=$("$SONDEOD" enrol-code --data "$north" --uses 2 | head -n 1)
+for name in r1 r2; do
+	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" init --name "$name" >/dev/null
+	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" enrol "http://127.0.0.1:$port_north" "$rcode" >/dev/null
+done
+dev r1 sync
+dev r2 sync
+dev h1 sync
+recs=$(sed -n 3,6p "$TMPDIR/n1.ids")
+seed=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+echo "# random sync orders: SEED=$seed"
+up=1
+step=0
+while [ $step -lt 40 ]; do
+	pick=$(( (seed * 1103515245 + 12345 + step * 7919) % 65536 ))
+	who=$(echo "r1 r2 h1" | cut -d' ' -f$((pick % 3 + 1)))
+	what=$(( (pick / 3) % 4 ))
+	if [ $what -lt 2 ]; then
+		rec=$(echo "$recs" | sed -n "$(( (pick / 12) % 4 + 1 ))p")
+		field=$(echo "partner_name country" | cut -d' ' -f$((what + 1)))
+		value="v$step-$who"
+		[ "$field" = country ] && value=$(echo "KEN UGA TZA RWA" | cut -d' ' -f$(( (pick / 48) % 4 + 1 )))
+		SONDEO_HOME=$TMPDIR/dev-$who "$SONDEO" edit "$(printf %.8s "$rec")" --set "$field=$value" >/dev/null 2>&1 ||
+			fail "step $step: $who could not edit $rec"
+	elif [ $what -eq 2 ]; then
+		SONDEO_HOME=$TMPDIR/dev-$who "$SONDEO" sync >/dev/null 2>&1 || fail "step $step: $who could not sync"
+	elif [ $up = 1 ] && [ $((pick % 5)) = 0 ]; then
+		kill "$pid_north"
+		wait "$pid_north" 2>/dev/null
+		up=0
+	elif [ $up = 0 ]; then
+		regional north
+		up=1
+	fi
+	step=$((step + 1))
+done
+[ $up = 1 ] || regional north
+# Everyone syncs until the tiers have nothing left to exchange.
+for round in 1 2 3; do
+	for who in r1 r2 h1; do
+		SONDEO_HOME=$TMPDIR/dev-$who "$SONDEO" sync >/dev/null 2>&1 || fail "round $round: $who could not sync"
+	done
+	wait_eq "the north queue" 0 20 waiting "$north"
+	sleep 2
+done
+state "$hq/server.db" "$NORTH" >"$TMPDIR/state.hq"
+state "$north/server.db" "$NORTH" >"$TMPDIR/state.north"
+[ "$(grep -c . "$TMPDIR/state.hq")" -gt 100 ] || fail "headquarters holds too little: $(wc -l <"$TMPDIR/state.hq")"
+cmp -s "$TMPDIR/state.hq" "$TMPDIR/state.north" || fail "headquarters and the north office differ (SEED=$seed):
+$(diff "$TMPDIR/state.hq" "$TMPDIR/state.north" | head -n 10)"
+for who in r1 r2 h1; do
+	state "$TMPDIR/dev-$who/store.db" >"$TMPDIR/state.$who"
+	cmp -s "$TMPDIR/state.hq" "$TMPDIR/state.$who" || fail "laptop $who differs from headquarters (SEED=$seed):
+$(diff "$TMPDIR/state.hq" "$TMPDIR/state.$who" | head -n 10)"
+done
+check_eq "$(q "$hq" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1)")" 0 \
+	"ops held twice at headquarters"
+
+t "no server reported a sanitizer error"
+if grep -l -E '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$TMPDIR"/*.log* >/dev/null 2>&1; then
+	fail "$(grep -l -E 'Sanitizer|runtime error' "$TMPDIR"/*.log*)"
+fi
+
+done_testing
