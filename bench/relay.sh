@@ -5,9 +5,9 @@
 # to a fresh headquarters (`make bench`, after bench/review.sh).
 #
 # These machines are shared and noisy: the figures to compare across runs and machines are the ratios
-# relay/direct, not the seconds. Nothing is enforced; the bench fails (exit 1) only when something is actually
-# broken: a command fails, the queue does not drain, headquarters does not end up with exactly the ops the
-# laptops made.
+# (relay/direct, relay/uploads below), not the seconds. Nothing is enforced; the bench fails (exit 1) only when
+# something is actually broken: a command fails, the queue does not drain, headquarters does not end up with
+# exactly the ops the laptops made.
 #
 # The data are made through the real paths, never by writing a database by hand (docs/relay-design.md):
 #   - headquarters: `sondeod init`, a relay code for region REGION (`sondeod enrol-code --relay`), the regional
@@ -18,12 +18,12 @@
 #     one-answer edits (`sondeo edit ID --set notes=...`, one op each) to reach the share exactly; each enrols
 #     at the regional server and syncs. The regional server now holds every change set and vouch in its
 #     relay_queue (checked with `sondeod status --json`).
-# That takes a minute or two, so it is kept in build/bench-relay/data (BENCH_RELAY_CACHE overrides
-# build/bench-relay) and reused while its key (KEY below, the op and laptop counts, the region and
-# bench/gen.awk's checksum) is unchanged; change KEY to force a rebuild, or remove the directory. The laptops
-# are kept as they were before their first sync, for the direct baseline. Data that the sondeod being measured
-# cannot serve (another layout) is rebuilt once. Every run works on copies in a temporary directory: the cache
-# itself never changes.
+# That takes about 20 s on a 2-core machine (mostly the syncs), so it is kept in build/bench-relay/data
+# (BENCH_RELAY_CACHE overrides build/bench-relay) and reused while its key (KEY below, the op and laptop counts,
+# the region and bench/gen.awk's checksum) is unchanged; change KEY to force a rebuild, or remove the directory.
+# The laptops are kept as they were before their first sync, for the direct baseline. Data that the sondeod
+# being measured cannot serve (another layout) is rebuilt once. Every run works on copies in a temporary
+# directory: the cache itself never changes.
 #
 # The measures:
 #   relay   headquarters starts on its copy; then the regional server starts on its copy (`--upstream` gives it
