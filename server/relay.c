@@ -32,6 +32,8 @@ struct relay {
 	uint64_t retry_max_ms;
 	size_t forms_seen;            /* form versions taken from headquarters in this run */
 	int down;                     /* the link was down at the last try: say so once, and when it is back */
+	uint64_t answered_ms;         /* when headquarters last answered (any status) */
+	uint64_t noted_ms;            /* when that was last written to the store */
 	struct buf cs;                /* a change set being forwarded */
 };
 
@@ -79,6 +81,7 @@ static enum outcome call(struct relay *r, const char *method, const char *path, 
 		st = signed_send(&r->peer, sstore_keys(r->s), method, path, body, len, type, nonce, rs, err, errlen);
 		if (st != NET_OK)
 			return DOWN;
+		r->answered_ms = now_ms();
 		answer_code(rs, code, sizeof(code), NULL);
 		if (rs->status == 401 && !strcmp(code, "clock_skew") && rs->time[0]) {
 			uint64_t t;
@@ -343,14 +346,17 @@ static void *run(void *arg)
 			r->down = 1;
 			next_pull = 0;   /* pull as soon as the link is back */
 			wait = backoff;
-			sstore_relay_note(r->s, 0, err, e2, sizeof(e2));
 		} else {
 			if (r->down)
 				fprintf(stderr, "sondeod: relay: headquarters reached again\n");
 			r->down = 0;
 			backoff = 0;
 			wait = 1000;    /* the queue is looked at every second; it costs one indexed read */
-			sstore_relay_note(r->s, now_ms(), NULL, e2, sizeof(e2));
+		}
+		/* What status shows: every error, and the last answer at most every 5 s (not a write a second). */
+		if (o != SENT || (r->answered_ms && r->answered_ms >= r->noted_ms + 5000)) {
+			sstore_relay_note(r->s, r->answered_ms, o != SENT ? err : NULL, e2, sizeof(e2));
+			r->noted_ms = r->answered_ms;
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)(wait / 1000);
