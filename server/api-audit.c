@@ -16,45 +16,27 @@ static void add_entry(void *ctx, const struct sstore_audit_entry *e)
 					     e->detail));
 }
 
-/* A query parameter that is a whole number from 1 to max, or def when absent; 0 when malformed. */
-static unsigned long long number(const struct http_request *rq, const char *key, unsigned long long def,
-				 unsigned long long max)
-{
-	const char *v = http_query(rq, key);
-	unsigned long long n = 0;
-	size_t i;
-
-	if (!v)
-		return def;
-	for (i = 0; v[i]; i++) {
-		if (v[i] < '0' || v[i] > '9' || i >= 12)
-			return 0;
-		n = n * 10 + (unsigned long long)(v[i] - '0');
-	}
-	return i && n >= 1 && n <= max ? n : 0;
-}
-
 void api_audit(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
-	unsigned long long page, per_page;
+	long long page, per_page;
 	uint64_t total = 0;
 	char err[512];
 	json_t *entries;
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
 		return;
-	page = number(rq, "page", 1, PAGE_MAX);
-	per_page = number(rq, "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX);
-	if (!page || !per_page) {
+	page = http_query_number(rq, "page", 1, 1, PAGE_MAX);
+	per_page = http_query_number(rq, "per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX);
+	if (page < 0 || per_page < 0) {
 		http_reply_error(rs, 400, "bad_request", "page is a whole number from 1, per_page from 1 to %d",
 				 PER_PAGE_MAX);
 		return;
 	}
 	entries = json_array();
-	if (sstore_audit_list(s, (page - 1) * per_page, (unsigned)per_page, add_entry, entries, &total, err,
-			      sizeof(err)) < 0) {
+	if (sstore_audit_list(s, (uint64_t)((page - 1) * per_page), (unsigned)per_page, add_entry, entries, &total,
+			      err, sizeof(err)) < 0) {
 		json_decref(entries);
 		fprintf(stderr, "sondeod: audit: %s\n", err);
 		http_reply_error(rs, 503, "unavailable", "the audit log cannot be read now");

@@ -1,5 +1,6 @@
 /* api-pull.c - GET /v1/pull?after=CURSOR&limit=N: the ops of the device's region that reached the server
  * after the cursor, oldest first, signed with the server's key and bound to the request's nonce. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,18 +27,6 @@ static void add_op(void *ctx, const struct op *op, const char *by)
 		json_object_set_new(json_array_get(list, json_array_size(list) - 1), "by", json_string(by));
 }
 
-/* A decimal query parameter, or def when absent; -1 when malformed. */
-static long long param(const char *v, long long def)
-{
-	char *end;
-	long long n;
-
-	if (!v)
-		return def;
-	n = strtoll(v, &end, 10);
-	return *v && !*end && n >= 0 ? n : -1;
-}
-
 void api_pull(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
@@ -50,9 +39,9 @@ void api_pull(struct http_request *rq, struct http_response *rs)
 
 	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
 		return;
-	after = param(http_query(rq, "after"), 0);
-	limit = param(http_query(rq, "limit"), PULL_DEFAULT);
-	if (after < 0 || limit < 1 || limit > PULL_MAX) {
+	after = http_query_number(rq, "after", 0, 0, LLONG_MAX);
+	limit = http_query_number(rq, "limit", PULL_DEFAULT, 1, PULL_MAX);
+	if (after < 0 || limit < 0) {
 		http_reply_error(rs, 400, "bad_request", "after is a cursor (a whole number) and limit is 1 to %d",
 				 PULL_MAX);
 		return;

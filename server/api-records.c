@@ -38,18 +38,6 @@ static int add_record(void *ctx, const struct sstore_record *r)
 	return 0;
 }
 
-/* A whole number from 1 to max, or def when absent; 0 when malformed. */
-static long number(const char *v, long def, long max)
-{
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return def;
-	n = strtol(v, &end, 10);
-	return *end || n < 1 || n > max ? 0 : n;
-}
-
 void api_records(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
@@ -61,16 +49,16 @@ void api_records(struct http_request *rq, struct http_response *rs)
 	struct sstore_filter f;
 	struct form *form = NULL;
 	char err[512], *colbuf = NULL, *tok, *save = NULL;
-	long page, per;
+	long long page, per;
 	uint64_t total = 0;
 	json_t *names;
 	size_t i;
 
 	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 0, &sess, NULL) < 0 || srv_filter(rq, rs, s, &f) < 0)
 		return;
-	page = number(http_query(rq, "page"), 1, 1000000000L);
-	per = number(http_query(rq, "per_page"), PER_PAGE, PER_PAGE_MAX);
-	if (!page || !per) {
+	page = http_query_number(rq, "page", 1, 1, 1000000000L);
+	per = http_query_number(rq, "per_page", PER_PAGE, 1, PER_PAGE_MAX);
+	if (page < 0 || per < 0) {
 		http_reply_error(rs, 400, "bad_request", "page is a whole number from 1, per_page from 1 to %d",
 				 PER_PAGE_MAX);
 		return;

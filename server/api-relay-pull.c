@@ -3,6 +3,7 @@
  * byte for byte as their devices (or headquarters itself) signed them, less those the relay forwarded or
  * made; the revoked devices of its region; and every version of every form when the relay has not seen them
  * all (it says how many it has). Signed with the server's key and bound to the request's nonce. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,18 +55,6 @@ static void add_version(void *ctx, const char *id, const char *version, const ch
 		json_array_append_new(ctx, def);
 }
 
-/* A decimal query parameter, or def when absent; -1 when malformed. */
-static long long param(const char *v, long long def)
-{
-	char *end;
-	long long n;
-
-	if (!v)
-		return def;
-	n = strtoll(v, &end, 10);
-	return *v && !*end && n >= 0 ? n : -1;
-}
-
 void api_relay_pull(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
@@ -83,8 +72,8 @@ void api_relay_pull(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 403, "not_a_relay", "device %s is not a regional server", relay.id);
 		return;
 	}
-	after = param(http_query(rq, "after"), 0);
-	seen = param(http_query(rq, "forms"), 0);
+	after = http_query_number(rq, "after", 0, 0, LLONG_MAX);
+	seen = http_query_number(rq, "forms", 0, 0, LLONG_MAX);
 	if (after < 0 || seen < 0) {
 		http_reply_error(rs, 400, "bad_request", "after is a cursor and forms a count (whole numbers)");
 		return;

@@ -144,6 +144,23 @@ const char *http_query(const struct http_request *rq, const char *key)
 	return MHD_lookup_connection_value(rq->mhd, MHD_GET_ARGUMENT_KIND, key);
 }
 
+long long http_query_number(const struct http_request *rq, const char *key, long long def, long long min,
+			    long long max)
+{
+	const char *v = http_query(rq, key);
+	long long n = 0;
+	size_t i;
+
+	if (!v || !*v)
+		return def;
+	for (i = 0; v[i]; i++) {
+		if (v[i] < '0' || v[i] > '9' || i >= 18)
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	return n >= min && n <= max ? n : -1;
+}
+
 /* Rebuilds "path?a=1&b=2" in the order the client sent the parameters, for request signatures. */
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {

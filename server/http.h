@@ -66,6 +66,10 @@ void http_stop(struct http_server *h);
 /* A request header or query parameter, NULL if absent. */
 const char *http_header(const struct http_request *rq, const char *name);
 const char *http_query(const struct http_request *rq, const char *key);
+/* A whole-number query parameter (decimal digits only) from min to max (min >= 0): def when absent or empty,
+ * -1 when it is anything else. */
+long long http_query_number(const struct http_request *rq, const char *key, long long def, long long min,
+			    long long max);
 
 /* Sets a response: JSON (takes the reference), text, or the protocol's error body
  * {"error": code, "message": ...}. */

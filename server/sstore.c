@@ -835,8 +835,10 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	}
 	if ((known = device_get(s, dev, d, err, errlen)) < 0)
 		goto out;
-	if (known && d->upstream && !relay) {
-		/* Known here only from headquarters' pull (it enrolled there): this code makes it one of ours. */
+	if (known) {
+		/* The same key again: a retry after a lost answer (the same device, the code not used again, even if it
+		 * has no use left now), or a device known here only from headquarters' pull that enrols here (the
+		 * code makes it one of ours). A revoked key stays revoked: a new code must not bring it back. */
 		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
 			errf(err, errlen, "device id %s is taken by another key", dev);
 			goto out;
@@ -845,18 +847,9 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
 			goto out;
 		}
-		adopt = 1;
-	} else if (known) {
-		/* A retry after a lost answer: the same device, the code not used again, even if it has no use
-		 * left now. A revoked key stays revoked: a new code must not bring it back. */
-		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
-			errf(err, errlen, "device id %s is taken by another key", dev);
-			goto out;
-		}
-		if (d->revoked_ms) {
-			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
-			goto out;
-		}
+		adopt = d->upstream && !relay;
+	}
+	if (known && !adopt) {
 		db_rollback(s->db);
 		r = 0;
 		goto out;

@@ -315,6 +315,19 @@ static void test_hq_pull_for_a_relay(void)
 					    sizeof(err)), SI_BAD_OP);
 		CHECK_INT(strstr(err, "does not verify") != NULL, 1);
 	}
+	/* A device known only through headquarters that enrols here with a code becomes one of ours, and is
+	 * vouched for like any other. */
+	{
+		struct sstore_device adopted;
+
+		CHECK_INT(enrol(reg, keys_public(kh), "h1 again", "north", 0, &adopted), 0);
+		CHECK_INT(adopted.upstream, 0);
+		CHECK_STR(adopted.id, dh.id);
+		CHECK_STR(adopted.name, "h1 again");
+		CHECK_INT(q("reg", "SELECT count(*) FROM relay_queue WHERE kind = 'enrol'"), 1);
+		CHECK_INT(q("reg", "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id ="
+			       " (SELECT id FROM enrolled_devices WHERE name = 'h1 again')"), 1);
+	}
 	for (i = 0; i < p.n; i++)
 		buf_release(&p.all[i]);
 	buf_release(&cs);
