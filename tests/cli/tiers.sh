@@ -2,9 +2,9 @@
 # tiers.sh - headquarters, two regional servers relaying to it (sondeod serve --upstream, through a proxy that
 # refuses or cuts connections: tests/cutproxy.c) and laptops of both regions, all real processes on loopback
 # (docs/relay-design.md). What a regional server accepts goes up byte for byte, vouched for; what headquarters
-# holds of a region comes down, reviews included; the link cut, kill -9 at each tier, an altered change set, a
-# revocation at either tier, a laptop that syncs with its region one day and headquarters the next, and random
-# sync orders: every tier ends with the same data, nothing lost or held twice.
+# holds of a region comes down, reviews included. Then the link cut, kill -9 at each tier (office, headquarters,
+# laptop), an altered change set, a revocation at either tier, a laptop that syncs with its region one day and
+# headquarters the next, and random sync orders: every tier ends with the same data, nothing lost or held twice.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -89,9 +89,10 @@ while True:
 # regional NAME : (re)starts regional server NAME on its port, relaying through its proxy.
 regional() {
 	eval "rport=\$port_$1 pport=\$pport_$1"
-	serve_on "$TMPDIR/$1" "$TMPDIR/$1.log.$(date +%s%N)" "$rport" --upstream "http://127.0.0.1:$pport" \
+	rlog=$TMPDIR/$1.log.$(date +%s%N)
+	serve_on "$TMPDIR/$1" "$rlog" "$rport" --upstream "http://127.0.0.1:$pport" \
 		--pull-every 1 --retry-max 1 || fail "regional server $1 did not start"
-	eval "pid_$1=\$SPID"
+	eval "pid_$1=\$SPID log_$1=\$rlog"
 }
 
 # --- Headquarters, and the two regional servers enrolled there -------------------------------------------
@@ -120,7 +121,7 @@ for d in n1:$port_north:$ncode n2:$port_north:$ncode s1:$port_south:$scode h1:$H
 done
 
 t "a laptop's change sets reach headquarters through its regional server, byte for byte and vouched for"
-SONDEO_HOME=$TMPDIR/dev-n1 "$SONDEO" new --from "$TOP/forms/samples/partnerships.csv" >"$TMPDIR/n1.ids"
+SONDEO_HOME=$TMPDIR/dev-n1 "$SONDEO" new --from "$TOP/forms/samples/partnerships.csv" >"$TMPDIR/n1.ids" 2>/dev/null
 dev n1 sync
 check_rc 0
 check_out_has "136 changes sent"
@@ -343,6 +344,25 @@ dev n1 sync
 check_rc 0
 check_out_has "synced with http://127.0.0.1:$port_north: 0 changes sent"
 check_eq "$(q "$north" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n1'")" 202 "n1's ops at the office"
+
+t "kill -9 of a laptop while it sends to its office: the next sync completes, every op held once at both tiers"
+i=0
+while [ $i -lt 16 ]; do
+	SONDEO_HOME=$TMPDIR/dev-n2 "$SONDEO" new --from "$TOP/forms/samples/partnerships.csv" >/dev/null 2>&1
+	i=$((i + 1))
+done
+posts=$(grep -c "POST /v1/changesets" "$log_north")
+SONDEO_HOME=$TMPDIR/dev-n2 "$SONDEO" sync >/dev/null 2>&1 &
+spid=$!
+i=0
+while [ "$(grep -c "POST /v1/changesets" "$log_north")" -le "$posts" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $spid 2>/dev/null
+wait $spid 2>/dev/null
+dev n2 sync
+check_rc 0
+wait_eq "n2's ops at headquarters" 2212 30 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'"
+check_eq "$(q "$north" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'")" 2212 "n2's ops at the office"
+check_eq "$(q "$hq" "SELECT max(seq) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'")" 2212 "n2's last seq at headquarters"
 
 t "a revocation at the regional office takes effect at headquarters, and one at headquarters at the office"
 run "$SONDEOD" devices --data "$north" --revoke "$n2"
