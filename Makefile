@@ -14,7 +14,7 @@ DEMO_EXIT ?= 0
 BUILD_DIR ?= build/$(MODE)
 B := $(BUILD_DIR)
 
-PKGS := sqlite3 libsodium jansson zlib
+PKGS := sqlite3 libsodium jansson zlib libzip expat
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iproto -Iclient -I$(B)/gen
 
@@ -123,6 +123,11 @@ $(B)/tests/vouch: tests/vouch.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
+# What the workbook reader makes of an .xlsx, for the tests of XLSForm import.
+$(B)/tests/xlsxdump: tests/xlsxdump.c $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
 # A proxy that cuts connections after N bytes, for the tests of interrupted transfers.
 $(B)/tests/cutproxy: tests/cutproxy.c
 	@mkdir -p $(dir $@)
@@ -134,7 +139,7 @@ $(B)/tests/slowloris: tests/slowloris.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush \
-	$(B)/tests/vouch \
+	$(B)/tests/vouch $(B)/tests/xlsxdump \
 	$(B)/tests/cutproxy $(B)/tests/slowloris
 
 test: deps
