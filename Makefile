@@ -3,7 +3,7 @@
 #   make test       build with -Werror and sanitizers, run every test, end with "N passed, N failed"
 #   make demo       the offline story on the built-in form, in a temporary store
 #   make bench      benchmarks, with this machine's own baseline beside them
-#   make fuzz       the change-set fuzz target under clang's libFuzzer for FUZZ_SECONDS (default 60)
+#   make fuzz       the fuzz targets (change sets, XLSForm workbooks) under clang's libFuzzer, FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 
 PREFIX ?= /usr/local
@@ -27,7 +27,7 @@ else
 endif
 
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) -lutil -lm $(LDLIBS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) $(XLSX_LIBS) -lutil -lm $(LDLIBS)
 # sondeod needs no terminal (-lutil) but serves HTTP with worker threads, and talks to headquarters (libcurl).
 # libxlsxwriter writes the server's XLSX exports (server/export.c).
 XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
@@ -49,7 +49,7 @@ TOOL_BIN := $(B)/tests/ptyrun
 .SUFFIXES:
 
 all: deps
-	@$(MAKE) --no-print-directory MODE=release bin/sondeo bin/sondeod
+	@$(MAKE) --no-print-directory MODE=release bin/sondeo bin/sondeod bin/partnership.xlsx
 
 deps:
 	@sh scripts/deps.sh
@@ -57,6 +57,12 @@ deps:
 bin/sondeo: $(B)/sondeo
 	@mkdir -p bin
 	cp $< $@
+
+# The built-in form as an XLSForm workbook, written by sondeo itself, for designers to start from.
+bin/partnership.xlsx: $(B)/sondeo
+	@mkdir -p bin
+	@home=$$(mktemp -d) && SONDEO_HOME=$$home/s $(B)/sondeo init >/dev/null && \
+		SONDEO_HOME=$$home/s $(B)/sondeo form export partnership -o $@ >/dev/null; r=$$?; rm -rf $$home; exit $$r
 
 $(B)/sondeo: $(CLIENT_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDOPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
@@ -113,6 +119,12 @@ $(B)/tests/fuzz_changeset_replay: tests/fuzz/fuzz_changeset.c tests/fuzz/replay.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
+# The same for the workbook reader and XLSForm conversion.
+$(B)/tests/fuzz_xlsform_replay: tests/fuzz/fuzz_xlsform.c tests/fuzz/replay.c $(COMMON_OBJ) \
+		$(B)/gen/builtin_forms.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
 # A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
 $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -138,7 +150,8 @@ $(B)/tests/slowloris: tests/slowloris.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
-check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay $(B)/tests/cspush \
+check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay \
+	$(B)/tests/fuzz_xlsform_replay $(B)/tests/cspush \
 	$(B)/tests/vouch $(B)/tests/xlsxdump \
 	$(B)/tests/cutproxy $(B)/tests/slowloris
 
@@ -164,11 +177,19 @@ build/fuzz/fuzz_changeset: tests/fuzz/fuzz_changeset.c $(COMMON_SRC) $(wildcard 
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_changeset.c \
 		$(COMMON_SRC) $(LDLIBS_ALL)
 
-fuzz: build/fuzz/fuzz_changeset
-	@mkdir -p build/fuzz/corpus/changeset
+build/fuzz/fuzz_xlsform: tests/fuzz/fuzz_xlsform.c $(COMMON_SRC) $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_xlsform.c \
+		$(COMMON_SRC) $(LDLIBS_ALL)
+
+fuzz: build/fuzz/fuzz_changeset build/fuzz/fuzz_xlsform
+	@mkdir -p build/fuzz/corpus/changeset build/fuzz/corpus/xlsform
 	cp tests/fuzz/corpus/changeset/* build/fuzz/corpus/changeset/
+	cp tests/fuzz/corpus/xlsform/* build/fuzz/corpus/xlsform/
 	build/fuzz/fuzz_changeset -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-dict=tests/fuzz/changeset.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus/changeset
+	build/fuzz/fuzz_xlsform -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-dict=tests/fuzz/xlsform.dict -artifact_prefix=build/fuzz/xlsform- build/fuzz/corpus/xlsform
 
 # The whole story on loopback; DEMO_EXIT=1 ends it instead of leaving the server running.
 demo: all
@@ -185,6 +206,8 @@ install: all
 	install -m 0755 bin/sondeod $(DESTDIR)$(PREFIX)/bin/sondeod
 	install -m 0644 docs/sondeo.1 $(DESTDIR)$(PREFIX)/share/man/man1/sondeo.1
 	install -m 0644 docs/sondeod.8 $(DESTDIR)$(PREFIX)/share/man/man8/sondeod.8
+	install -d $(DESTDIR)$(PREFIX)/share/sondeo
+	install -m 0644 bin/partnership.xlsx $(DESTDIR)$(PREFIX)/share/sondeo/partnership.xlsx
 
 clean:
 	rm -rf build bin

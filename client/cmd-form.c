@@ -1,4 +1,4 @@
-/* cmd-form.c - sondeo forms, sondeo form show|import: the forms this device can fill. */
+/* cmd-form.c - sondeo forms, sondeo form show|import|export: the forms this device can fill. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "xlsform.h"
 #include "db.h"
 #include "util.h"
 #include "banned.h"
@@ -114,8 +115,9 @@ static int form_import(struct store *s, const char *path)
 	struct form *f;
 	int r = EXIT_FAIL;
 
-	if (buf_read_file(&b, path) < 0) {
-		cli_error("cannot read '%s': %s", path, strerror(errno));
+	/* A JSON definition, or an XLSForm workbook turned into one. */
+	if (xlsform_read_file(path, &b, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (!(f = form_load(b.data, b.len, err, sizeof(err)))) {
@@ -137,29 +139,59 @@ out:
 	return r;
 }
 
+/* Writes form id (at version, or its newest) as an XLSForm workbook. */
+static int form_export(struct store *s, const char *id, const char *version, const char *path)
+{
+	char err[600];
+	struct form *f = store_form_get(s, id, version, err, sizeof(err));
+	int r = EXIT_FAIL;
+
+	if (!f)
+		return cli_error("%s", err);
+	if (xlsform_write(form_json(f), path, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+	} else {
+		printf("wrote form %s version %s (%zu questions) to %s\n", form_id(f), form_version(f), form_count(f),
+		       path);
+		r = EXIT_OK;
+	}
+	form_free(f);
+	return r;
+}
+
 int cmd_form(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' }, { "version", required_argument, NULL, 'v' }, { 0, 0, 0, 0 }
+		{ "json", no_argument, NULL, 'j' }, { "version", required_argument, NULL, 'v' },
+		{ "output", required_argument, NULL, 'o' }, { 0, 0, 0, 0 }
 	};
-	const char *version = NULL;
+	const char *version = NULL, *output = NULL;
 	struct store *s;
 	int c, json = 0, r;
 
-	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "o:", opts)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 'v')
 			version = optarg;
+		else if (c == 'o')
+			output = optarg;
 		else
 			return cli_opt_exit(c);
 	}
-	if (optind + 2 != argc || (strcmp(argv[optind], "show") && strcmp(argv[optind], "import")))
-		return cli_usage_error(cli, "expected 'show ID' or 'import FILE'");
+	if (optind + 2 != argc ||
+	    (strcmp(argv[optind], "show") && strcmp(argv[optind], "import") && strcmp(argv[optind], "export")))
+		return cli_usage_error(cli, "expected 'show ID', 'import FILE' or 'export ID -o FILE.xlsx'");
+	if (!strcmp(argv[optind], "export") && !output)
+		return cli_usage_error(cli, "export needs -o FILE.xlsx");
+	if (output && strcmp(argv[optind], "export"))
+		return cli_usage_error(cli, "-o goes with export");
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	if (!strcmp(argv[optind], "show"))
 		r = form_show(cli, s, argv[optind + 1], version, json);
+	else if (!strcmp(argv[optind], "export"))
+		r = form_export(s, argv[optind + 1], version, output);
 	else
 		r = form_import(s, argv[optind + 1]);
 	store_close(s);

@@ -17,8 +17,9 @@ static const struct cmd commands[] = {
 	{ "enrol", cmd_enrol, "register this device with a server and get its forms",
 	  "enrol URL CODE [--cacert FILE] [--verbose]" },
 	{ "forms", cmd_forms, "list the installed forms", "forms [--json]" },
-	{ "form", cmd_form, "show or import a form", "form show ID [--version V] [--json]\n"
-	  "       sondeo form import FILE.json" },
+	{ "form", cmd_form, "show, import or export a form", "form show ID [--version V] [--json]\n"
+	  "       sondeo form import FILE.json|FILE.xlsx\n"
+	  "       sondeo form export ID [--version V] -o FILE.xlsx" },
 	{ "new", cmd_new, "fill a new record (interactive on a terminal)",
 	  "new [FORM] [--set NAME=VALUE]... [--from FILE.csv|FILE.json] [--draft]" },
 	{ "edit", cmd_edit, "change a record, or resume a draft", "edit ID [--set NAME=VALUE]... [--finalize]" },

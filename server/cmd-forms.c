@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "xlsform.h"
 #include "form.h"
 #include "banned.h"
 
@@ -19,11 +20,9 @@ static int publish(struct cli *cli, const char *path)
 	int r = EXIT_FAIL;
 
 	/* The file is checked before the store is opened: a bad form is reported the same way everywhere. */
-	if (buf_read_file(&b, path) < 0) {
-		if (errno == EFBIG)
-			cli_error("cannot read '%s': larger than %zu MiB", path, MAX_FORM_FILE >> 20);
-		else
-			cli_error("cannot read '%s': %s", path, strerror(errno));
+	/* A JSON definition, or an XLSForm workbook turned into one. */
+	if (xlsform_read_file(path, &b, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (!(f = form_load(b.data, b.len, err, sizeof(err)))) {
@@ -75,13 +74,13 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (optind < argc && !strcmp(argv[optind], "publish")) {
 		if (optind + 2 != argc)
-			return cli_usage_error(cli, "publish takes one FILE.json");
+			return cli_usage_error(cli, "publish takes one FILE (.json or .xlsx)");
 		return publish(cli, argv[optind + 1]);
 	}
 	if (optind >= argc)
-		return cli_usage_error(cli, "expected 'publish FILE.json' or 'list'");
+		return cli_usage_error(cli, "expected 'publish FILE' or 'list'");
 	if (strcmp(argv[optind], "list"))
-		return cli_usage_error(cli, "expected 'publish FILE.json' or 'list', not '%s'", argv[optind]);
+		return cli_usage_error(cli, "expected 'publish FILE' or 'list', not '%s'", argv[optind]);
 	if (optind + 1 < argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
 	if (!(s = cli_open(cli)))

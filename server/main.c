@@ -42,9 +42,10 @@ static const struct cmd commands[] = {
 	  "  --json             the list as a JSON array\n"
 	  "  --revoke ID        refuse the device's requests from now on (ID: any unambiguous prefix)\n" },
 	{ "forms", cmd_forms, "publish a form, or list the published forms",
-	  "forms --data DIR publish FILE.json\n       sondeod forms --data DIR list",
-	  "  publish FILE.json  check the form definition and publish it (a new version needs a new\n"
-	  "                     version string; the same definition again changes nothing)\n"
+	  "forms --data DIR publish FILE.json|FILE.xlsx\n       sondeod forms --data DIR list",
+	  "  publish FILE       check the form definition and publish it (a new version needs a new\n"
+	  "                     version string; the same definition again changes nothing). FILE is\n"
+	  "                     Sondeo's JSON (docs/forms.md) or an XLSForm workbook (.xlsx)\n"
 	  "  list               the published forms, each at its newest version\n" },
 	{ "users", cmd_users, "manage the accounts of the review page",
 	  "users --data DIR add NAME --role viewer|reviewer|admin [--password-file FILE]\n"

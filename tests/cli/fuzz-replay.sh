@@ -1,7 +1,7 @@
 #!/bin/sh
-# fuzz-replay.sh - the change-set fuzz target (tests/fuzz/fuzz_changeset.c) replayed over its seed corpus by a
-# plain main(), built with the same sanitizers as every test: each input that ever found a bug stays a
-# regression test, and the target keeps building without libFuzzer.
+# fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, tests/fuzz/fuzz_xlsform.c) replayed over their
+# seed corpora by a plain main(), built with the same sanitizers as every test: each input that ever found a bug
+# stays a regression test, and the targets keep building without libFuzzer.
 #
 # Runs under tests/run.sh (SONDEO, TOP, TMPDIR set) or by hand:
 #   make MODE=test check-build && SONDEO=$PWD/build/test/sondeo TOP=$PWD sh tests/cli/fuzz-replay.sh
@@ -38,5 +38,15 @@ at_exit "rm -f '$empty'"
 run "$REPLAY" "$empty"
 check_rc 0
 check_out_has "replayed 1 inputs"
+
+t "every workbook of the XLSForm target's corpus replays without a crash or a sanitizer report"
+XREPLAY=$(dirname "$SONDEO")/tests/fuzz_xlsform_replay
+n=$(find "$TOP/tests/fuzz/corpus/xlsform" -type f | wc -l)
+[ "$n" -ge 11 ] || fail "only $n seed workbooks"
+run "$XREPLAY" "$TOP/tests/fuzz/corpus/xlsform"
+check_rc 0
+check_out_has "replayed $n inputs"
+run "$XREPLAY" "$empty"
+check_rc 0
 
 done_testing

@@ -434,13 +434,13 @@ check_eq "$(q "$FIRST" "SELECT count(*) FROM forms")" "$before" "forms stored"
 t "forms without publish FILE or list is a usage error"
 run "$SONDEOD" forms --data "$FIRST"
 check_rc 2
-check_err_has "expected 'publish FILE.json' or 'list'"
+check_err_has "expected 'publish FILE' or 'list'"
 run "$SONDEOD" forms --data "$FIRST" remove water
 check_rc 2
 check_err_has "not 'remove'"
 run "$SONDEOD" forms --data "$FIRST" publish
 check_rc 2
-check_err_has "publish takes one FILE.json"
+check_err_has "publish takes one FILE (.json or .xlsx)"
 run "$SONDEOD" forms --data "$FIRST" publish a.json b.json
 check_rc 2
 run "$SONDEOD" forms --data "$FIRST" list extra

@@ -1,0 +1,1024 @@
+/* xlsform.c - an XLSForm workbook into a Sondeo form definition (xlsform.h). Each sheet is read into a table
+ * of its header columns; the survey's rows become questions, the choices' rows their lists, the settings' first
+ * row the form's id, title, version and default language. */
+#include "xlsform.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#include "form.h"
+#include "merge.h"
+#include "util.h"
+#include "xlsx.h"
+#include "banned.h"
+
+#define MAX_HEADERS 256
+#define MAX_ROWS 20000
+#define MAX_DEPTH 32                /* groups inside groups */
+#define MAX_FORM_JSON ((size_t)16 << 20)
+#define FORM_MAX_DEFAULT 4200        /* an expression is at most 4096 bytes (docs/forms.md) */
+
+/* One sheet: its header columns (key and language) and, for each later row with a cell under one of them, the
+ * texts under each header. */
+struct head {
+	char key[48];                /* "label", "list_name", ... ("" for a header Sondeo ignores) */
+	char lang[48];               /* the language code after "::" or ":", or "" */
+	unsigned col;
+};
+
+struct row {
+	unsigned n;                  /* the row's number in the sheet */
+	char **v;                    /* nhead texts (NULL when empty) */
+};
+
+struct table {
+	const char *sheet;
+	struct head head[MAX_HEADERS];
+	size_t nhead;
+	unsigned header_row;
+	int *colmap;                 /* column -> header index, or -1 */
+	struct row *rows;
+	size_t nrows, cap;
+	char err[512];
+};
+
+/* --- Languages -------------------------------------------------------------------------------------------- */
+
+static const struct {
+	const char *name, *code;
+} languages[] = {
+	{ "english", "en" }, { "french", "fr" }, { "spanish", "es" }, { "portuguese", "pt" }, { "arabic", "ar" },
+	{ "chinese", "zh" }, { "swahili", "sw" }, { "russian", "ru" }, { "german", "de" }, { "italian", "it" },
+	{ "amharic", "am" }, { "hindi", "hi" }, { "somali", "so" }, { "tigrinya", "ti" }, { "dutch", "nl" },
+};
+
+/* A language as XLSForm writes it ("French (fr)", "English", "fr") into its code: the code in parentheses, a
+ * known name's code, or the text in lower case. */
+static void lang_code(const char *in, char *out, size_t n)
+{
+	const char *open = strrchr(in, '('), *close = open ? strchr(open, ')') : NULL;
+	char low[48];
+	size_t i, k = 0;
+
+	if (open && close && close > open + 1) {
+		for (i = 1; open + i < close && k + 1 < n; i++)
+			if (!isspace((unsigned char)open[i]))
+				out[k++] = (char)tolower((unsigned char)open[i]);
+		out[k] = '\0';
+		return;
+	}
+	for (i = 0; in[i] && k + 1 < sizeof(low); i++)
+		if (!isspace((unsigned char)in[i]) || (k && in[i + 1] && !isspace((unsigned char)in[i + 1])))
+			low[k++] = (char)tolower((unsigned char)in[i]);
+	low[k] = '\0';
+	for (i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
+		if (!strcmp(low, languages[i].name)) {
+			strlcpy_s(out, languages[i].code, n);
+			return;
+		}
+	}
+	strlcpy_s(out, low, n);
+}
+
+/* --- Reading a sheet into a table ------------------------------------------------------------------------- */
+
+/* Header text to key and language: trimmed, lower case, spaces as '_', aliases resolved. */
+static void header_parse(const char *text, struct head *h)
+{
+	static const struct {
+		const char *alias, *key;
+	} aliases[] = {
+		{ "list_name", "list_name" }, { "read_only", "readonly" }, { "constraint_msg", "constraint_message" },
+		{ "required_msg", "required_message" },
+	};
+	char t[160], *sep;
+	size_t i, k = 0, len;
+
+	for (i = 0; text[i] && k + 1 < sizeof(t); i++)
+		t[k++] = text[i];
+	t[k] = '\0';
+	h->lang[0] = '\0';
+	if ((sep = strstr(t, "::")) || (sep = strchr(t, ':'))) {
+		char lang[64];
+
+		strlcpy_s(lang, sep + (sep[1] == ':' ? 2 : 1), sizeof(lang));
+		*sep = '\0';
+		lang_code(lang, h->lang, sizeof(h->lang));
+	}
+	/* Trim, lower case, inner spaces as '_'. */
+	len = strlen(t);
+	while (len && isspace((unsigned char)t[len - 1]))
+		t[--len] = '\0';
+	for (i = 0; isspace((unsigned char)t[i]); i++)
+		;
+	for (k = 0; t[i] && k + 1 < sizeof(h->key); i++)
+		h->key[k++] = isspace((unsigned char)t[i]) ? '_' : (char)tolower((unsigned char)t[i]);
+	h->key[k] = '\0';
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(h->key, aliases[i].alias))
+			strlcpy_s(h->key, aliases[i].key, sizeof(h->key));
+}
+
+static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
+{
+	struct table *t = ctx;
+	char name[8];
+	int hi;
+
+	if (!t->header_row || row == t->header_row) {
+		/* The first row with anything in it holds the headers. */
+		struct head *h;
+		size_t i;
+
+		t->header_row = row;
+		if (t->nhead == MAX_HEADERS) {
+			snprintf(t->err, sizeof(t->err), "sheet '%s', row %u: more than %d columns", t->sheet, row,
+				 MAX_HEADERS);
+			return -1;
+		}
+		h = &t->head[t->nhead];
+		header_parse(text, h);
+		h->col = col;
+		for (i = 0; i < t->nhead && h->key[0]; i++) {
+			if (!strcmp(t->head[i].key, h->key) && !strcmp(t->head[i].lang, h->lang)) {
+				char other[8];
+
+				snprintf(t->err, sizeof(t->err), "sheet '%s', column %s: duplicate column header: %s (also in"
+					 " column %s)", t->sheet, xlsx_column_name(col, name), text,
+					 xlsx_column_name(t->head[i].col, other));
+				return -1;
+			}
+		}
+		t->colmap[col] = (int)t->nhead++;
+		return 0;
+	}
+	if ((hi = t->colmap[col]) < 0 || !t->head[hi].key[0])
+		return 0;   /* a cell under no header, or under one Sondeo ignores */
+	if (!t->nrows || t->rows[t->nrows - 1].n != row) {
+		if (t->nrows == MAX_ROWS) {
+			snprintf(t->err, sizeof(t->err), "sheet '%s': more than %d rows", t->sheet, MAX_ROWS);
+			return -1;
+		}
+		if (t->nrows == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 64;
+			t->rows = xrealloc(t->rows, t->cap * sizeof(*t->rows));
+		}
+		t->rows[t->nrows].n = row;
+		t->rows[t->nrows].v = xcalloc(MAX_HEADERS, sizeof(char *));
+		t->nrows++;
+	}
+	free(t->rows[t->nrows - 1].v[hi]);
+	t->rows[t->nrows - 1].v[hi] = xstrdup(text);
+	return 0;
+}
+
+static void table_free(struct table *t)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->nrows; i++) {
+		for (k = 0; k < MAX_HEADERS; k++)
+			free(t->rows[i].v[k]);
+		free(t->rows[i].v);
+	}
+	free(t->rows);
+	free(t->colmap);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Reads sheet i of x into t. 0, or -1 with err. */
+static int table_read(struct xlsx *x, size_t i, struct table *t, char *err, size_t errlen)
+{
+	size_t c;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->sheet = xlsx_sheet_name(x, i);
+	t->colmap = xmalloc((XLSX_MAX_COL + 1) * sizeof(int));
+	for (c = 0; c <= XLSX_MAX_COL; c++)
+		t->colmap[c] = -1;
+	r = xlsx_cells(x, i, table_cell, t, err, errlen);
+	if (r > 0 || (r < 0 && t->err[0]))
+		return errf(err, errlen, "%s", t->err);
+	if (r < 0) {
+		char e2[512];
+
+		strlcpy_s(e2, err, sizeof(e2));
+		return errf(err, errlen, "sheet '%s': %s", t->sheet, e2);
+	}
+	return 0;
+}
+
+/* The header index of key in language lang (NULL: any language, the plain one first), or -1. */
+static int col_of(const struct table *t, const char *key, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < t->nhead; i++)
+		if (!strcmp(t->head[i].key, key) && (lang ? !strcmp(t->head[i].lang, lang) : !t->head[i].lang[0]))
+			return (int)i;
+	if (!lang)
+		for (i = 0; i < t->nhead; i++)
+			if (!strcmp(t->head[i].key, key))
+				return (int)i;
+	return -1;
+}
+
+/* The row's text under key (any language), trimmed of surrounding spaces into a static-free copy; NULL when
+ * empty. */
+static const char *cell(const struct table *t, const struct row *r, const char *key)
+{
+	int c = col_of(t, key, NULL);
+
+	return c >= 0 ? r->v[c] : NULL;
+}
+
+/* --- Converting ------------------------------------------------------------------------------------------- */
+
+struct conv {
+	struct table survey, choices, settings;
+	int has_choices, has_settings;
+	char lang[48];                /* the default language's code */
+	char *err;
+	size_t errlen;
+	json_t *questions;
+	/* name -> row, to put a row on form_load's messages */
+	struct {
+		char name[MERGE_MAX_NAME + 1];
+		unsigned row;
+	} *where;
+	size_t nwhere;
+};
+
+/* "sheet 'survey', row 7, column C (label): " and the message. */
+static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
+		     ...) __attribute__((format(printf, 5, 6)));
+static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
+		     ...)
+{
+	char msg[400], col[32] = "", name[8];
+	int ci = key ? col_of(t, key, NULL) : -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ci >= 0)
+		snprintf(col, sizeof(col), ", column %s (%s)", xlsx_column_name(t->head[ci].col, name), key);
+	return errf(c->err, c->errlen, "sheet '%s', row %u%s: %s", t->sheet, r->n, col, msg);
+}
+
+/* TEXT for key: every column of it, each under its language (a plain one is the default language's); a plain
+ * string when only the plain column has a text. NULL when the row has none. */
+static json_t *text_of(struct conv *c, const struct table *t, const struct row *r, const char *key)
+{
+	json_t *o = json_object();
+	int langs = 0;
+	size_t i;
+
+	for (i = 0; i < t->nhead; i++) {
+		if (strcmp(t->head[i].key, key) || !r->v[i])
+			continue;
+		langs += t->head[i].lang[0] != '\0';
+		/* A language's own column wins over the plain one for the default language. */
+		if (!t->head[i].lang[0] && json_object_get(o, c->lang))
+			continue;
+		json_object_set_new(o, t->head[i].lang[0] ? t->head[i].lang : c->lang, json_string(r->v[i]));
+	}
+	if (json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	if (!langs) {
+		json_t *one = json_incref(json_object_iter_value(json_object_iter(o)));
+
+		json_decref(o);
+		return one;
+	}
+	return o;
+}
+
+/* yes/no columns: 1, 0, or -1 for anything else. */
+static int yes_no(const char *v)
+{
+	if (!v || !*v || !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "false()"))
+		return 0;
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "true()"))
+		return 1;
+	return -1;
+}
+
+/* The choices of list name, as a question's "choices", or NULL with the error said. */
+static json_t *choices_of(struct conv *c, const struct row *qr, const char *list)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (c->has_choices) {
+		for (i = 0; i < c->choices.nrows; i++) {
+			const struct row *r = &c->choices.rows[i];
+			const char *ln = cell(&c->choices, r, "list_name"), *name = cell(&c->choices, r, "name");
+			json_t *label;
+
+			if (!ln || strcmp(ln, list))
+				continue;
+			if (!name) {
+				json_decref(a);
+				row_error(c, &c->choices, r, "name", "a choice of list '%s' without a name", list);
+				return NULL;
+			}
+			label = text_of(c, &c->choices, r, "label");
+			json_array_append_new(a, json_pack("{s:s, s:o}", "name", name, "label",
+							   label ? label : json_string(name)));
+		}
+	}
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		row_error(c, &c->survey, qr, "type", "no choices of list '%s' in the choices sheet", list);
+		return NULL;
+	}
+	return a;
+}
+
+/* Types Sondeo refuses, with why. */
+static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
+					   "background-video", NULL };
+static const char *const later_types[] = { "time", "datetime", "calculate", "acknowledge", "start", "end", "today",
+					   "deviceid", "username", "simserial", "subscriberid", "phonenumber_meta",
+					   "email", "audit", "range", "rank", "barcode", "geotrace", "geoshape",
+					   "hidden", "trigger", "xml-external", "csv-external", "start-geopoint", NULL };
+
+static int in_list(const char *s, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return 1;
+	return 0;
+}
+
+/* The type cell, normalised: lower case, runs of spaces as one, "_" between words of the select forms. */
+static void type_norm(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+	int space = 0;
+
+	for (; *in && k + 1 < n; in++) {
+		if (isspace((unsigned char)*in)) {
+			space = k > 0;
+			continue;
+		}
+		if (space && k + 2 < n)
+			out[k++] = ' ';
+		space = 0;
+		out[k++] = (char)tolower((unsigned char)*in);
+	}
+	out[k] = '\0';
+}
+
+/* A select type ("select_one L", "select one from L", "select all that apply L"...): 1 and *multiple and list
+ * filled, 0 if it is not one. or_other says whether " or specify other" / " or_other" follows. */
+static int select_type(const char *t, int *multiple, char *list, size_t n, int *or_other)
+{
+	static const struct {
+		const char *prefix;
+		int multiple;
+	} forms[] = {
+		{ "select_one_from ", 0 }, { "select_one ", 0 }, { "select one from ", 0 }, { "select one ", 0 },
+		{ "select_multiple_from ", 1 }, { "select_multiple ", 1 }, { "select multiple from ", 1 },
+		{ "select multiple ", 1 }, { "select all that apply from ", 1 }, { "select all that apply ", 1 },
+		{ "select_all_that_apply ", 1 },
+	};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t p = strlen(forms[i].prefix);
+
+		if (strncmp(t, forms[i].prefix, p))
+			continue;
+		*multiple = forms[i].multiple;
+		strlcpy_s(list, t + p, n);
+		len = strlen(list);
+		*or_other = 0;
+		if (len > 17 && !strcmp(list + len - 17, " or specify other")) {
+			list[len - 17] = '\0';
+			*or_other = 1;
+		} else if (len > 9 && !strcmp(list + len - 9, " or_other")) {
+			list[len - 9] = '\0';
+			*or_other = 1;
+		}
+		return list[0] && !strchr(list, ' ');
+	}
+	return 0;
+}
+
+/* A relevant inside groups: every enclosing group's and the question's own, all of which must hold. */
+static char *combine(char *const *groups, size_t depth, const char *own)
+{
+	struct buf b = BUF_INIT((size_t)64 << 10);
+	size_t i, parts = 0;
+	char *out;
+
+	for (i = 0; i < depth; i++)
+		if (groups[i])
+			parts++;
+	if (own)
+		parts++;
+	if (parts == 0)
+		return NULL;
+	for (i = 0; i < depth; i++)
+		if (groups[i])
+			buf_printf(&b, "%s(%s)", b.len ? " and " : "", groups[i]);
+	if (own)
+		buf_printf(&b, "%s(%s)", b.len ? " and " : "", own);
+	if (parts == 1) {
+		/* One condition: as it was written, so that error columns match the cell. */
+		buf_release(&b);
+		for (i = 0; i < depth; i++)
+			if (groups[i])
+				return xstrdup(groups[i]);
+		return xstrdup(own);
+	}
+	out = buf_detach(&b, NULL);
+	return out;
+}
+
+static int survey_rows(struct conv *c)
+{
+	static const char *const unsupported_cols[] = { "calculation", "readonly", "choice_filter", "repeat_count",
+							NULL };
+	char *groups[MAX_DEPTH] = { NULL };
+	unsigned group_row[MAX_DEPTH];
+	size_t depth = 0, i, k;
+	int r = -1;
+
+	for (i = 0; i < c->survey.nrows; i++) {
+		const struct row *row = &c->survey.rows[i];
+		const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
+		char t[160], list[128];
+		const char *ft = NULL;
+		int multiple = 0, or_other = 0;
+		json_t *q, *v;
+
+		if (!type) {
+			if (name)
+				return row_error(c, &c->survey, row, "type", "question '%s' has no type", name);
+			continue;
+		}
+		type_norm(type, t, sizeof(t));
+		for (k = 0; unsupported_cols[k]; k++)
+			if (cell(&c->survey, row, unsupported_cols[k]))
+				return row_error(c, &c->survey, row, unsupported_cols[k], "the column %s is not supported"
+						 " yet", unsupported_cols[k]);
+		if (!strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
+			if (depth == MAX_DEPTH)
+				return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
+			groups[depth] = cell(&c->survey, row, "relevant") ? xstrdup(cell(&c->survey, row, "relevant")) :
+									   NULL;
+			group_row[depth++] = row->n;
+			continue;
+		}
+		if (!strcmp(t, "end group") || !strcmp(t, "end_group")) {
+			if (depth == 0)
+				return row_error(c, &c->survey, row, "type", "end group without a begin group");
+			free(groups[--depth]);
+			groups[depth] = NULL;
+			continue;
+		}
+		if (!strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat") || !strcmp(t, "end repeat") ||
+		    !strcmp(t, "end_repeat")) {
+			row_error(c, &c->survey, row, "type", "repeats are not supported yet");
+			goto out;
+		}
+		if (in_list(t, media_types)) {
+			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
+				  " supported", type);
+			goto out;
+		}
+		if (in_list(t, later_types)) {
+			row_error(c, &c->survey, row, "type", "type '%s' is not supported yet", type);
+			goto out;
+		}
+		if (!strcmp(t, "text") || !strcmp(t, "string") || !strcmp(t, "phone number") || !strcmp(t, "phonenumber"))
+			ft = "text";
+		else if (!strcmp(t, "integer") || !strcmp(t, "int"))
+			ft = "integer";
+		else if (!strcmp(t, "decimal"))
+			ft = "decimal";
+		else if (!strcmp(t, "date"))
+			ft = "date";
+		else if (!strcmp(t, "geopoint"))
+			ft = "geopoint";
+		else if (!strcmp(t, "note"))
+			ft = "note";
+		else if (select_type(t, &multiple, list, sizeof(list), &or_other)) {
+			if (or_other) {
+				row_error(c, &c->survey, row, "type", "'or specify other' is not supported yet");
+				goto out;
+			}
+			ft = multiple ? "select_multiple" : "select_one";
+		} else {
+			row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
+			goto out;
+		}
+		if (!name) {
+			row_error(c, &c->survey, row, "name", "a %s question without a name", ft);
+			goto out;
+		}
+		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
+		if ((v = text_of(c, &c->survey, row, "label")))
+			json_object_set_new(q, "label", v);
+		else
+			json_object_set_new(q, "label", json_string(name));
+		if ((v = text_of(c, &c->survey, row, "hint")))
+			json_object_set_new(q, "hint", v);
+		if ((v = text_of(c, &c->survey, row, "required_message")))
+			json_object_set_new(q, "required_message", v);
+		if ((v = text_of(c, &c->survey, row, "constraint_message")))
+			json_object_set_new(q, "constraint_message", v);
+		{
+			int req = yes_no(cell(&c->survey, row, "required"));
+
+			if (req < 0) {
+				json_decref(q);
+				row_error(c, &c->survey, row, "required", "'%s' is not yes or no", cell(&c->survey, row,
+										      "required"));
+				goto out;
+			}
+			if (req)
+				json_object_set_new(q, "required", json_true());
+		}
+		{
+			char *rel = combine(groups, depth, cell(&c->survey, row, "relevant"));
+
+			if (rel)
+				json_object_set_new(q, "relevant", json_string(rel));
+			free(rel);
+		}
+		if (cell(&c->survey, row, "constraint"))
+			json_object_set_new(q, "constraint", json_string(cell(&c->survey, row, "constraint")));
+		if (cell(&c->survey, row, "default")) {
+			/* A default in XLSForm is a value, or an expression when it calls a function or names a
+			 * question; Sondeo's is always an expression, so a plain text value becomes a quoted one. */
+			const char *d = cell(&c->survey, row, "default");
+			char *end, quoted[FORM_MAX_DEFAULT];
+
+			size_t dl = strlen(d);
+
+			if (strchr(d, '(') || strstr(d, "${") || (strtod(d, &end), !*end) ||
+			    (dl >= 2 && (d[0] == '\'' || d[0] == '"') && d[dl - 1] == d[0]))
+				json_object_set_new(q, "default", json_string(d));
+			else {
+				snprintf(quoted, sizeof(quoted), strchr(d, '\'') ? "\"%s\"" : "'%s'", d);
+				json_object_set_new(q, "default", json_string(quoted));
+			}
+		}
+		if (ft[0] == 's' && ft[1] == 'e') {
+			json_t *ch = choices_of(c, row, list);
+
+			if (!ch) {
+				json_decref(q);
+				goto out;
+			}
+			json_object_set_new(q, "choices", ch);
+		}
+		json_array_append_new(c->questions, q);
+		c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
+		strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
+		c->where[c->nwhere++].row = row->n;
+	}
+	if (depth) {
+		errf(c->err, c->errlen, "sheet '%s', row %u: begin group without an end group", c->survey.sheet,
+		     group_row[depth - 1]);
+		goto out;
+	}
+	if (json_array_size(c->questions) == 0) {
+		errf(c->err, c->errlen, "sheet '%s': no questions", c->survey.sheet);
+		goto out;
+	}
+	r = 0;
+out:
+	for (k = 0; k < depth; k++)
+		free(groups[k]);
+	return r;
+}
+
+/* Puts the row of the question form_load names ("question 'x': ...") before its message. */
+static void locate(struct conv *c, const char *msg)
+{
+	const char *p = strstr(msg, "question '");
+	size_t i;
+
+	if (p) {
+		char name[MERGE_MAX_NAME + 1];
+		const char *q = p + 10, *e = strchr(q, '\'');
+
+		if (e && (size_t)(e - q) < sizeof(name)) {
+			memcpy(name, q, (size_t)(e - q));
+			name[e - q] = '\0';
+			/* The last row of that name: for a name that appears twice, the second is the one to change. */
+			for (i = c->nwhere; i-- > 0;) {
+				if (!strcmp(c->where[i].name, name)) {
+					errf(c->err, c->errlen, "sheet '%s', row %u: %s", c->survey.sheet, c->where[i].row,
+					     msg);
+					return;
+				}
+			}
+		}
+	}
+	errf(c->err, c->errlen, "%s", msg);
+}
+
+/* The settings' first row: id, title, version, default language. */
+static int settings(struct conv *c, json_t *form, const char *fallback_id)
+{
+	const struct row *r = c->has_settings && c->settings.nrows ? &c->settings.rows[0] : NULL;
+	const char *v;
+	json_t *title;
+
+	c->lang[0] = '\0';
+	if (r && (v = cell(&c->settings, r, "default_language")))
+		lang_code(v, c->lang, sizeof(c->lang));
+	if (!c->lang[0])
+		strlcpy_s(c->lang, "en", sizeof(c->lang));
+	json_object_set_new(form, "id", json_string(r && (v = cell(&c->settings, r, "form_id")) ? v : fallback_id));
+	json_object_set_new(form, "version", json_string(r && (v = cell(&c->settings, r, "version")) ? v : "1"));
+	json_object_set_new(form, "default_language", json_string(c->lang));
+	if (r && (title = text_of(c, &c->settings, r, "form_title")))
+		json_object_set_new(form, "title", title);
+	return 0;
+}
+
+int xlsform_convert(const void *data, size_t len, const char *fallback_id, struct buf *out, char *err,
+		    size_t errlen)
+{
+	struct conv c;
+	struct xlsx *x = xlsx_open_mem(data, len, err, errlen);
+	json_t *form = NULL;
+	struct form *f = NULL;
+	char *text = NULL, msg[600];
+	size_t i, survey = (size_t)-1, choices = (size_t)-1, settings_i = (size_t)-1;
+	int r = -1;
+
+	if (!x)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.err = err;
+	c.errlen = errlen;
+	for (i = 0; i < xlsx_sheet_count(x); i++) {
+		const char *n = xlsx_sheet_name(x, i);
+
+		if (!strcasecmp(n, "survey"))
+			survey = i;
+		else if (!strcasecmp(n, "choices"))
+			choices = i;
+		else if (!strcasecmp(n, "settings"))
+			settings_i = i;
+	}
+	/* A workbook of one sheet is its survey, whatever the sheet is called. */
+	if (survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
+		survey = 0;
+	if (survey == (size_t)-1) {
+		errf(err, errlen, "the workbook has no sheet called survey");
+		goto out;
+	}
+	if (table_read(x, survey, &c.survey, err, errlen) < 0)
+		goto out;
+	if (col_of(&c.survey, "type", NULL) < 0) {
+		errf(err, errlen, "sheet '%s': no column called type in its first row", c.survey.sheet);
+		goto out;
+	}
+	if (choices != (size_t)-1) {
+		if (table_read(x, choices, &c.choices, err, errlen) < 0)
+			goto out;
+		c.has_choices = 1;
+	}
+	if (settings_i != (size_t)-1) {
+		if (table_read(x, settings_i, &c.settings, err, errlen) < 0)
+			goto out;
+		c.has_settings = 1;
+	}
+	form = json_object();
+	c.questions = json_array();
+	if (settings(&c, form, fallback_id) < 0 || survey_rows(&c) < 0)
+		goto out;
+	json_object_set(form, "questions", c.questions);
+	if (!(text = json_dumps(form, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+		errf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* The whole definition is checked as any form is; its messages get the row they are about. */
+	if (!(f = form_load(text, strlen(text), msg, sizeof(msg)))) {
+		locate(&c, msg);
+		goto out;
+	}
+	if (buf_adds(out, text) < 0) {
+		errf(err, errlen, "the form is larger than %zu MiB", MAX_FORM_JSON >> 20);
+		goto out;
+	}
+	r = 0;
+out:
+	form_free(f);
+	free(text);
+	json_decref(form);
+	json_decref(c.questions);
+	free(c.where);
+	table_free(&c.survey);
+	table_free(&c.choices);
+	table_free(&c.settings);
+	xlsx_close(x);
+	return r;
+}
+
+int xlsform_read_file(const char *path, struct buf *out, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT(XLSX_MAX_FILE);
+	char id[MERGE_MAX_NAME + 1], e2[600];
+	const char *base = strrchr(path, '/');
+	size_t k = 0;
+	int r;
+
+	if (buf_read_file(&b, path) < 0) {
+		if (errno == EFBIG)
+			errf(err, errlen, "cannot read '%s': larger than %zu MiB", path, XLSX_MAX_FILE >> 20);
+		else
+			errf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		buf_release(&b);
+		return -1;
+	}
+	if ((b.len < 4 || memcmp(b.data, "PK\003\004", 4)) && strlen(path) > 5 &&
+	    !strcasecmp(path + strlen(path) - 5, ".xlsx")) {
+		errf(err, errlen, "%s: this is not an .xlsx workbook (not a zip file)", path);
+		buf_release(&b);
+		return -1;
+	}
+	if (b.len < 4 || memcmp(b.data, "PK\003\004", 4)) {
+		/* Not a zip: a JSON definition, taken as it is. */
+		r = buf_add(out, b.data, b.len) < 0 ? errf(err, errlen, "'%s' is too large for a form", path) : 0;
+		buf_release(&b);
+		return r;
+	}
+	/* The form's id when the settings do not give one: the file's name, without .xlsx, as a name. */
+	for (base = base ? base + 1 : path; *base && *base != '.' && k < sizeof(id) - 1; base++)
+		id[k++] = isalnum((unsigned char)*base) || *base == '-' ? *base : '_';
+	id[k] = '\0';
+	if (!k || !isalpha((unsigned char)id[0]))
+		snprintf(id, sizeof(id), "form");
+	r = xlsform_convert(b.data, b.len, id, out, e2, sizeof(e2));
+	if (r < 0)
+		errf(err, errlen, "%s: %s", path, e2);
+	buf_release(&b);
+	return r;
+}
+
+/* --- Writing ---------------------------------------------------------------------------------------------- */
+
+/* The languages of a TEXT key over a list of objects (questions or choices), and whether a plain string is
+ * among them. */
+struct langs {
+	char code[16][48];
+	size_t n;
+	int plain;
+};
+
+static void langs_add(struct langs *l, const json_t *text)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(text)) {
+		l->plain = 1;
+		return;
+	}
+	json_object_foreach((json_t *)text, k, v) {
+		for (i = 0; i < l->n && strcmp(l->code[i], k); i++)
+			;
+		if (i == l->n && l->n < 16)
+			strlcpy_s(l->code[l->n++], k, sizeof(l->code[0]));
+	}
+}
+
+/* "label::French (fr)" for a known language, "label::xx" otherwise. */
+static void lang_header(const char *key, const char *code, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
+		if (!strcmp(languages[i].code, code)) {
+			snprintf(out, n, "%s::%c%s (%s)", key, toupper((unsigned char)languages[i].name[0]),
+				 languages[i].name + 1, code);
+			return;
+		}
+	}
+	snprintf(out, n, "%s::%s", key, code);
+}
+
+struct sheetw {
+	lxw_worksheet *ws;
+	lxw_format *bold;
+	char head[MAX_HEADERS][64];    /* header text */
+	char key[MAX_HEADERS][32];     /* the member it shows */
+	char lang[MAX_HEADERS][48];    /* its language, "" for the plain column */
+	int text[MAX_HEADERS];         /* a TEXT member */
+	size_t n;
+	lxw_row_t row;
+	lxw_error e;
+};
+
+static void col_add(struct sheetw *w, const char *head, const char *key, const char *lang, int text)
+{
+	if (w->n == MAX_HEADERS)
+		return;
+	strlcpy_s(w->head[w->n], head, sizeof(w->head[0]));
+	strlcpy_s(w->key[w->n], key, sizeof(w->key[0]));
+	strlcpy_s(w->lang[w->n], lang, sizeof(w->lang[0]));
+	w->text[w->n++] = text;
+}
+
+/* The columns of TEXT key over items (a JSON array) and member. */
+static void text_cols(struct sheetw *w, const char *key, const json_t *items, const char *sub)
+{
+	struct langs l;
+	size_t i;
+	json_t *it;
+	char head[96];
+
+	memset(&l, 0, sizeof(l));
+	json_array_foreach(items, i, it) {
+		const json_t *t = json_object_get(sub ? json_object_get(it, sub) : it, key);
+
+		if (t)
+			langs_add(&l, t);
+	}
+	if (l.plain)
+		col_add(w, key, key, "", 1);
+	for (i = 0; i < l.n; i++) {
+		lang_header(key, l.code[i], head, sizeof(head));
+		col_add(w, head, key, l.code[i], 1);
+	}
+}
+
+static void write_headers(struct sheetw *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n && !w->e; i++)
+		w->e = worksheet_write_string(w->ws, 0, (lxw_col_t)i, w->head[i], w->bold);
+	worksheet_freeze_panes(w->ws, 1, 0);
+	worksheet_set_column(w->ws, 0, (lxw_col_t)(w->n ? w->n - 1 : 0), 24, NULL);
+	w->row = 1;
+}
+
+/* One row: each column's member of o (a TEXT in its language; true as "yes"; numbers as text), with the
+ * values of extra[] (column index -> text) first. */
+static void write_row(struct sheetw *w, const json_t *o, const char *const *extra)
+{
+	size_t i;
+
+	for (i = 0; i < w->n && !w->e; i++) {
+		const json_t *v = json_object_get(o, w->key[i]);
+		const char *s = extra && extra[i] ? extra[i] : NULL;
+
+		if (!s && v && w->text[i])
+			s = json_is_string(v) ? (w->lang[i][0] ? NULL : json_string_value(v)) :
+						(w->lang[i][0] ? json_string_value(json_object_get(v, w->lang[i])) : NULL);
+		else if (!s && json_is_string(v))
+			s = json_string_value(v);
+		else if (!s && json_is_true(v))
+			s = "yes";
+		if (s && *s)
+			w->e = worksheet_write_string(w->ws, w->row, (lxw_col_t)i, s, NULL);
+	}
+	w->row++;
+}
+
+int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
+{
+	const json_t *questions = json_object_get(def, "questions"), *q;
+	char tmp[4096];
+	struct sheetw *sv = xcalloc(1, sizeof(*sv)), *ch = xcalloc(1, sizeof(*ch)), *st = xcalloc(1, sizeof(*st));
+	lxw_workbook *wb;
+	lxw_workbook_options opt = { .constant_memory = LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_FALSE };
+	lxw_error e;
+	json_t *choices_all = json_array(), *settings = json_array();
+	size_t i, k;
+	int r = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		errf(err, errlen, "the path '%s' is too long", path);
+		goto out;
+	}
+	/* Said here rather than by libxlsxwriter on standard error when the file is closed. */
+	{
+		FILE *probe = fopen(tmp, "wb");
+
+		if (!probe) {
+			errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		fclose(probe);
+	}
+	if (!(wb = workbook_new_opt(tmp, &opt))) {
+		errf(err, errlen, "cannot write '%s'", path);
+		goto out;
+	}
+	sv->ws = workbook_add_worksheet(wb, "survey");
+	ch->ws = workbook_add_worksheet(wb, "choices");
+	st->ws = workbook_add_worksheet(wb, "settings");
+	sv->bold = ch->bold = st->bold = workbook_add_format(wb);
+	format_set_bold(sv->bold);
+
+	/* survey: type and name, each TEXT per language, then the rest. */
+	col_add(sv, "type", "type", "", 0);
+	col_add(sv, "name", "name", "", 0);
+	text_cols(sv, "label", questions, NULL);
+	text_cols(sv, "hint", questions, NULL);
+	col_add(sv, "required", "required", "", 0);
+	text_cols(sv, "required_message", questions, NULL);
+	col_add(sv, "relevant", "relevant", "", 0);
+	col_add(sv, "constraint", "constraint", "", 0);
+	text_cols(sv, "constraint_message", questions, NULL);
+	col_add(sv, "default", "default", "", 0);
+	write_headers(sv);
+	json_array_foreach(questions, i, q) {
+		const char *type = json_string_value(json_object_get(q, "type"));
+		const char *name = json_string_value(json_object_get(q, "name"));
+		const char *extra[MAX_HEADERS] = { NULL };
+		char t[160];
+		const json_t *c;
+
+		if (!type || !name)
+			continue;
+		if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple")) {
+			/* One list per question, named after it. */
+			snprintf(t, sizeof(t), "%s %s", type, name);
+			extra[0] = t;
+			json_array_foreach(json_object_get(q, "choices"), k, c) {
+				json_t *row = json_deep_copy(c);
+
+				json_object_set_new(row, "list_name", json_string(name));
+				json_array_append_new(choices_all, row);
+			}
+		}
+		write_row(sv, q, extra);
+	}
+	/* choices: list_name, name, label per language. */
+	col_add(ch, "list_name", "list_name", "", 0);
+	col_add(ch, "name", "name", "", 0);
+	text_cols(ch, "label", choices_all, NULL);
+	write_headers(ch);
+	json_array_foreach(choices_all, i, q)
+		write_row(ch, q, NULL);
+	/* settings: one row. */
+	{
+		json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
+					json_object_get(def, "version"), "default_language",
+					json_object_get(def, "default_language"), "form_title",
+					json_object_get(def, "title"));
+
+		json_array_append_new(settings, row);
+		col_add(st, "form_id", "form_id", "", 0);
+		col_add(st, "version", "version", "", 0);
+		col_add(st, "default_language", "default_language", "", 0);
+		text_cols(st, "form_title", settings, NULL);
+		write_headers(st);
+		write_row(st, row, NULL);
+	}
+	e = sv->e ? sv->e : ch->e ? ch->e : st->e;
+	if (e) {
+		workbook_close(wb);
+		unlink(tmp);
+		errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
+		goto out;
+	}
+	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
+		unlink(tmp);
+		errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(choices_all);
+	json_decref(settings);
+	free(sv);
+	free(ch);
+	free(st);
+	return r;
+}

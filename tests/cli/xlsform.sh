@@ -1,0 +1,222 @@
+#!/bin/sh
+# xlsform.sh - forms from XLSForm workbooks: `sondeo form import FILE.xlsx` and `sondeod forms publish
+# FILE.xlsx` take the sample workbooks of pyxform (tests/xlsform, as its README says) and workbooks made here
+# with exactly the quirks to test (tests/mkxlsx.py); what Sondeo cannot take is refused with the sheet, row,
+# column and reason, leaving the store as it was; broken files (not a zip, a zip bomb, entity expansion) are
+# refused in bounded memory.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+XLSX=$TOP/tests/xlsform
+MK=$TOP/tests/mkxlsx.py
+
+new_store
+"$SONDEO" init --name designer >/dev/null
+
+# mk NAME JSON [FLAGS] : writes $TMPDIR/NAME.xlsx from the sheets in JSON.
+mk() {
+	printf '%s' "$2" >"$TMPDIR/$1.json"
+	python3 "$MK" "$TMPDIR/$1.xlsx" "$TMPDIR/$1.json" ${3:-} || fail "mkxlsx could not write $1"
+}
+
+# forms_now : what the store holds of forms, to compare before and after a refusal.
+forms_now() {
+	sqlite3 "$SONDEO_HOME/store.db" "SELECT id, version, json FROM forms ORDER BY id, version"
+}
+
+# refused FILE MESSAGE : the import fails with exit 1 and MESSAGE, and the store's forms are unchanged.
+refused() {
+	forms_now >"$TMPDIR/forms.before"
+	run "$SONDEO" form import "$1"
+	check_rc 1
+	check_err_has "$2"
+	forms_now >"$TMPDIR/forms.after"
+	cmp -s "$TMPDIR/forms.before" "$TMPDIR/forms.after" || fail "the store's forms changed"
+}
+
+t "the pyxform samples that Sondeo takes import with their questions"
+for f in text_and_integer group yes_or_no_question extra_columns field-list survey_no_name; do
+	run "$SONDEO" form import "$XLSX/$f.xlsx"
+	check_rc 0
+	check_out_has "installed form $f version 1"
+done
+run "$SONDEO" form show text_and_integer --json
+check_out_has '"name": "your_name"'
+check_out_has '"en": "How many years old are you?"'
+check_out_has '"type": "integer"'
+run "$SONDEO" form show group
+check_out_has "2. What's your father's phone number?  [phone_number text]"
+check_out_has "3. How old is your father?  [age integer]"
+run "$SONDEO" form show yes_or_no_question --json
+check_out_has '"type": "select_one"'
+check_out_has '"name": "no"'
+# A workbook whose only sheet has another name is its survey.
+run "$SONDEO" form show survey_no_name
+check_out_has "1. The State  [state text]"
+# Columns Sondeo does not know (extra_columns) are ignored; the choices' label::chinese is a language.
+run "$SONDEO" form show field-list --json
+check_out_has '"zh": "是"'
+
+t "a duplicate column header is refused, naming both columns, and nothing is installed"
+refused "$XLSX/duplicate_columns.xlsx" "duplicate_columns.xlsx: sheet 'survey', column E: duplicate column header: label (also in column D)"
+
+t "labels, hints and messages per language, settings, required as a boolean cell, shared strings"
+mk langs '{"Survey": [["TYPE", "Name", "label::English (en)", "label::French (fr)", "hint::French (fr)",
+	"Required", "constraint", "constraint_message::French (fr)", "required_message::English (en)"],
+	["integer", "age", "Age", "Âge", "En années", true, ". >= 0", "Pas négatif", "Say the age"],
+	["select_one yn", "ok", "OK?", "D'"'"'accord ?", null, "no"],
+	["note", "bye", "Thanks", "Merci"]],
+	"CHOICES": [["list name", "name", "label::English (en)", "label::French (fr)"],
+	["yn", "yes", "Yes", "Oui"], ["yn", "no", "No", "Non"], ["yn", 1, "One", "Un"]],
+	"settings": [["form_id", "form_title", "version", "default_language"], ["langs", "Languages", 3, "French (fr)"]]}' --shared
+run "$SONDEO" form import "$TMPDIR/langs.xlsx"
+check_rc 0
+check_out_has "installed form langs version 3 (3 questions)"
+run "$SONDEO" form show langs --json
+check_out_has '"default_language": "fr"'
+check_out_has '"fr": "Âge"'
+check_out_has '"en": "Age"'
+check_out_has '"fr": "En années"'
+check_out_has '"required": true'
+check_out_has '"constraint": ". >= 0"'
+check_out_has '"fr": "Pas négatif"'
+check_out_has '"en": "Say the age"'
+check_out_has '"name": "1"'
+check_out_lacks '"required": false'
+run "$SONDEO" new langs --set age=-1 --set ok=yes
+check_rc 1
+check_err_has "Pas négatif"
+
+t "a relevant on a group applies to every question in it, nested groups too"
+mk groups '{"survey": [["type", "name", "label", "relevant"],
+	["select_one yn", "works", "Does it work?"],
+	["begin group", "details", "Details", "${works} = '"'"'yes'"'"'"],
+	["integer", "staff", "Staff"],
+	["begin_group", "more", "More", "${staff} > 10"],
+	["text", "why", "Why so many?"],
+	["end_group"],
+	["end group"],
+	["text", "after", "After"]],
+	"choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]}'
+run "$SONDEO" form import "$TMPDIR/groups.xlsx"
+check_rc 0
+run "$SONDEO" form show groups --json
+check_out_has '"relevant": "${works} = '"'"'yes'"'"'"'
+check_out_has '"relevant": "(${works} = '"'"'yes'"'"') and (${staff} > 10)"'
+run "$SONDEO" new groups --set works=no --set staff=12
+check_rc 1
+check_err_has "staff"
+run "$SONDEO" new groups --set works=yes --set staff=12 --set why=growth --set after=x
+check_rc 0
+
+t "an XLSForm default is a value unless it is an expression"
+mk defaults '{"survey": [["type", "name", "label", "default"],
+	["text", "place", "Place", "Nairobi"], ["integer", "n", "N", 5], ["date", "day", "Day", "today()"]]}'
+run "$SONDEO" form import "$TMPDIR/defaults.xlsx"
+check_rc 0
+run "$SONDEO" form show defaults --json
+check_out_has '"default": "'"'"'Nairobi'"'"'"'
+check_out_has '"default": "5"'
+check_out_has '"default": "today()"'
+
+t "what Sondeo cannot take is refused with the sheet, the row, the column and why"
+mk unknown '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["colour", "b", "B"]]}'
+refused "$TMPDIR/unknown.xlsx" "unknown.xlsx: sheet 'survey', row 3, column A (type): unknown type 'colour'"
+mk media '{"survey": [["type", "name", "label"], ["image", "photo", "Photo"]]}'
+refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'image': media types (image, audio, video, file) are not supported"
+mk expr '{"survey": [["type", "name", "label", "relevant"], ["text", "a", "A"], ["text", "b", "B", "${a} = = 2"]]}'
+refused "$TMPDIR/expr.xlsx" "sheet 'survey', row 3: question 'b': relevant: at column"
+mk noname '{"survey": [["type", "name", "label"], ["integer", null, "How many?"]]}'
+refused "$TMPDIR/noname.xlsx" "sheet 'survey', row 2, column B (name): a integer question without a name"
+mk nolist '{"survey": [["type", "name", "label"], ["select_one colours", "c", "Colour"]],
+	"choices": [["list_name", "name", "label"], ["sizes", "s", "Small"]]}'
+refused "$TMPDIR/nolist.xlsx" "sheet 'survey', row 2, column A (type): no choices of list 'colours' in the choices sheet"
+mk req '{"survey": [["type", "name", "label", "required"], ["text", "a", "A", "maybe"]]}'
+refused "$TMPDIR/req.xlsx" "sheet 'survey', row 2, column D (required): 'maybe' is not yes or no"
+mk open '{"survey": [["type", "name", "label"], ["begin group", "g", "G"], ["text", "a", "A"]]}'
+refused "$TMPDIR/open.xlsx" "sheet 'survey', row 2: begin group without an end group"
+mk close '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["end group"]]}'
+refused "$TMPDIR/close.xlsx" "sheet 'survey', row 3, column A (type): end group without a begin group"
+mk dup '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["text", "a", "Again"]]}'
+refused "$TMPDIR/dup.xlsx" "sheet 'survey', row 3: question 'a'"
+mk nosurvey '{"questions": [["type", "name", "label"]], "other": [["x"]]}'
+refused "$TMPDIR/nosurvey.xlsx" "nosurvey.xlsx: the workbook has no sheet called survey"
+mk notype '{"survey": [["kind", "name", "label"], ["text", "a", "A"]]}'
+refused "$TMPDIR/notype.xlsx" "sheet 'survey': no column called type in its first row"
+
+t "broken files are refused without a crash: not a zip, a zip bomb, entity expansion, a truncated zip"
+printf 'type,name,label\ntext,a,A\n' >"$TMPDIR/fake.xlsx"
+refused "$TMPDIR/fake.xlsx" "fake.xlsx: this is not an .xlsx workbook (not a zip file)"
+mk bomb '{"survey": [["type", "name", "label"], ["text", "a", "A"]]}' "--bomb 200"
+[ "$(wc -c <"$TMPDIR/bomb.xlsx")" -lt 2000000 ] || fail "the bomb is not small: $(wc -c <"$TMPDIR/bomb.xlsx") bytes"
+forms_now >"$TMPDIR/forms.before"
+python3 - "$SONDEO" "$TMPDIR/bomb.xlsx" >"$TMPDIR/bomb.out" 2>&1 <<'EOF'
+import resource, subprocess, sys
+p = subprocess.run([sys.argv[1], "form", "import", sys.argv[2]], capture_output=True, text=True)
+print("rc=%d" % p.returncode)
+print(p.stderr.strip())
+print("maxrss_mib=%d" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+EOF
+grep -q "rc=1" "$TMPDIR/bomb.out" || fail "the bomb was not refused: $(cat "$TMPDIR/bomb.out")"
+grep -q "inflates to more than 32 MiB" "$TMPDIR/bomb.out" || fail "no word of its size: $(cat "$TMPDIR/bomb.out")"
+rss=$(sed -n 's/^maxrss_mib=//p' "$TMPDIR/bomb.out")
+[ "$rss" -lt 150 ] || fail "importing a 200 MiB bomb took $rss MiB"
+forms_now >"$TMPDIR/forms.after"
+cmp -s "$TMPDIR/forms.before" "$TMPDIR/forms.after" || fail "the store's forms changed"
+mk lol '{"survey": [["type", "name", "label"], ["text", "a", "A"]]}' --doctype
+refused "$TMPDIR/lol.xlsx" "part xl/workbook.xml: a document type declaration (where entities would be declared): refused"
+head -c 600 "$XLSX/group.xlsx" >"$TMPDIR/cut.xlsx"
+refused "$TMPDIR/cut.xlsx" "cut.xlsx: this is not an .xlsx workbook"
+
+t "dates, times and numbers read as a person sees them"
+mk cells '{"survey": [["type", "name", "label"], ["text", "a", "A"]],
+	"other": [["d", {"date": 45627}, "t", {"date": 0.5}, "n", 2.5, "i", 1e3, "b", false]]}'
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/cells.xlsx"
+check_rc 0
+check_out_has "other!B1	2024-12-01"
+check_out_has "other!F1	2.5"
+check_out_has "other!H1	1000"
+check_out_has "other!J1	FALSE"
+mk cells1904 '{"survey": [["type", "name", "label"], ["text", "a", "A"]], "other": [["d", {"date": 44165}]]}' --date1904
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/cells1904.xlsx"
+check_out_has "other!B1	2024-12-01"
+
+t "a form written back as a workbook: sondeo form export, then imported elsewhere as the same form"
+run "$SONDEO" form export langs -o "$TMPDIR/langs-out.xlsx"
+check_rc 0
+check_out_has "wrote form langs version 3 (3 questions) to $TMPDIR/langs-out.xlsx"
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/langs-out.xlsx"
+check_out_has "survey!C1	label::English (en)"
+check_out_has "survey!D1	label::French (fr)"
+check_out_has "survey!A3	select_one ok"
+check_out_has "choices!B4	1"
+check_out_has "settings!C2	fr"
+"$SONDEO" form show langs --json >"$TMPDIR/langs.before"
+SONDEO_HOME=$TMPDIR/other "$SONDEO" init >/dev/null
+run env SONDEO_HOME="$TMPDIR/other" "$SONDEO" form import "$TMPDIR/langs-out.xlsx"
+check_rc 0
+SONDEO_HOME=$TMPDIR/other "$SONDEO" form show langs --json >"$TMPDIR/langs.after"
+cmp -s "$TMPDIR/langs.before" "$TMPDIR/langs.after" || fail "the form read back differs:
+$(diff "$TMPDIR/langs.before" "$TMPDIR/langs.after" | head -n 20)"
+run "$SONDEO" form export nosuchform -o "$TMPDIR/none.xlsx"
+check_rc 1
+check_file_absent "$TMPDIR/none.xlsx"
+run "$SONDEO" form export langs -o "$TMPDIR/no/such/dir/x.xlsx"
+check_rc 1
+check_err_has "cannot write '$TMPDIR/no/such/dir/x.xlsx'"
+run "$SONDEO" form export langs
+check_rc 2
+check_err_has "export needs -o FILE.xlsx"
+
+t "sondeod forms publish takes a workbook, and laptops receive the form"
+"$SONDEOD" init --data "$TMPDIR/hq" >/dev/null
+run "$SONDEOD" forms --data "$TMPDIR/hq" publish "$TMPDIR/langs.xlsx"
+check_rc 0
+check_out_has "published form langs version 3 (3 questions)"
+run "$SONDEOD" forms --data "$TMPDIR/hq" list
+check_out_has "langs"
+run "$SONDEOD" forms --data "$TMPDIR/hq" publish "$TMPDIR/unknown.xlsx"
+check_rc 1
+check_err_has "unknown.xlsx: sheet 'survey', row 3, column A (type): unknown type 'colour'"
+
+done_testing
