@@ -523,10 +523,6 @@ static int survey_rows(struct conv *c)
 		else if (!strcmp(t, "note"))
 			ft = "note";
 		else if (select_type(t, &multiple, list, sizeof(list), &or_other)) {
-			if (or_other) {
-				row_error(c, &c->survey, row, "type", "'or specify other' is not supported yet");
-				goto out;
-			}
 			ft = multiple ? "select_multiple" : "select_one";
 		} else {
 			row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
@@ -591,12 +587,30 @@ static int survey_rows(struct conv *c)
 				json_decref(q);
 				goto out;
 			}
+			/* "or specify other", as XLSForm tools make it: a choice "other", and a text question
+			 * NAME_other asked when it is chosen. */
+			if (or_other)
+				json_array_append_new(ch, json_pack("{s:s, s:s}", "name", "other", "label", "Other"));
 			json_object_set_new(q, "choices", ch);
 		}
 		json_array_append_new(c->questions, q);
 		c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
 		strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
 		c->where[c->nwhere++].row = row->n;
+		if (or_other) {
+			char other[MERGE_MAX_NAME + 16], cond[MERGE_MAX_NAME + 40], *rel;
+
+			snprintf(other, sizeof(other), "%s_other", name);
+			snprintf(cond, sizeof(cond), "selected(${%s}, 'other')", name);
+			rel = combine(groups, depth, cond);
+			json_array_append_new(c->questions, json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type",
+								      "text", "label", "Specify other.", "relevant",
+								      rel));
+			free(rel);
+			c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
+			strlcpy_s(c->where[c->nwhere].name, other, sizeof(c->where[0].name));
+			c->where[c->nwhere++].row = row->n;
+		}
 	}
 	if (depth) {
 		errf(c->err, c->errlen, "sheet '%s', row %u: begin group without an end group", c->survey.sheet,

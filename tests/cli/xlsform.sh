@@ -50,6 +50,19 @@ check_out_has "3. How old is your father?  [age integer]"
 run "$SONDEO" form show yes_or_no_question --json
 check_out_has '"type": "select_one"'
 check_out_has '"name": "no"'
+# "or specify other": a choice other, and a text question asked when it is chosen.
+run "$SONDEO" form import "$XLSX/specify_other.xlsx"
+check_rc 0
+check_out_has "installed form specify_other version 1 (2 questions)"
+run "$SONDEO" form show specify_other
+check_out_has "1. What sex are you?  [sex select_one]"
+check_out_has "other"
+check_out_has "2. Specify other.  [sex_other text]"
+check_out_has "asked when: selected(\${sex}, 'other')"
+run "$SONDEO" new specify_other --set sex=female --set sex_other=x
+check_rc 1
+run "$SONDEO" new specify_other --set sex=other --set sex_other="Prefers not to say"
+check_rc 0
 # A workbook whose only sheet has another name is its survey.
 run "$SONDEO" form show survey_no_name
 check_out_has "1. The State  [state text]"
