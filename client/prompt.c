@@ -127,6 +127,12 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		printf("      (a date: YYYY-MM-DD)\n");
 	else if (q->type == FT_GEOPOINT)
 		printf("      (latitude and longitude in decimal degrees: \"-1.2921 36.8219\")\n");
+	else if (q->type == FT_TIME)
+		printf("      (a time: HH:MM)\n");
+	else if (q->type == FT_DATETIME)
+		printf("      (a date and time: YYYY-MM-DD HH:MM)\n");
+	else if (q->type == FT_ACKNOWLEDGE)
+		printf("      (type OK to acknowledge)\n");
 	if (current) {
 		printf("      [now: ");
 		show_value(ss, q, current);

@@ -36,6 +36,7 @@ struct form {
 static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
+	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge",
 };
 #define NTYPES (sizeof type_names / sizeof type_names[0])
 
@@ -572,6 +573,39 @@ static int valid_date(const char *s, size_t len)
 	return d <= mdays[m - 1] + (m == 2 && leap);
 }
 
+/* "H:MM", "HH:MM" or "HH:MM:SS" (hours 0 to 23) into out as "HH:MM" or "HH:MM:SS"; 0 if it is not a time. */
+static int parse_time(const char *s, size_t len, char out[9])
+{
+	int h, m, sec = -1;
+	size_t i = 0;
+
+	if (len && is_digit(s[0]) && len >= 4 && s[1] == ':') {
+		h = s[0] - '0';
+		i = 2;
+	} else if (len >= 5 && is_digit(s[0]) && is_digit(s[1]) && s[2] == ':') {
+		h = (s[0] - '0') * 10 + (s[1] - '0');
+		i = 3;
+	} else {
+		return 0;
+	}
+	if (i + 2 > len || !is_digit(s[i]) || !is_digit(s[i + 1]))
+		return 0;
+	m = (s[i] - '0') * 10 + (s[i + 1] - '0');
+	i += 2;
+	if (i < len) {
+		if (i + 3 != len || s[i] != ':' || !is_digit(s[i + 1]) || !is_digit(s[i + 2]))
+			return 0;
+		sec = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+	}
+	if (h > 23 || m > 59 || sec > 59)
+		return 0;
+	if (sec >= 0)
+		snprintf(out, 9, "%02d:%02d:%02d", h, m, sec);
+	else
+		snprintf(out, 9, "%02d:%02d", h, m);
+	return 1;
+}
+
 /* "lat lon [alt [acc]]", separated by blanks or commas (as copied from a map), kept as typed but joined by
  * single spaces. */
 static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, size_t errlen)
@@ -796,6 +830,31 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 		return 0;
 	case FT_GEOPOINT:
 		return parse_geopoint(s, n, out, err, errlen);
+	case FT_TIME: {
+		char t[9];
+
+		if (!parse_time(s, n, t))
+			return errf(err, errlen, "'%s' is not a time (write it as HH:MM, from 00:00 to 23:59)", qv);
+		*out = json_string(t);
+		return 0;
+	}
+	case FT_DATETIME: {
+		/* A date, then 'T' or a space, then a time. */
+		char t[9], v[32];
+
+		if (n < 15 || !valid_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || !parse_time(s + 11, n - 11, t))
+			return errf(err, errlen, "'%s' is not a date and time (write it as YYYY-MM-DD HH:MM)", qv);
+		snprintf(v, sizeof(v), "%.10sT%s", s, t);
+		*out = json_string(v);
+		return 0;
+	}
+	case FT_ACKNOWLEDGE:
+		if ((n == 2 && !strncasecmp(s, "ok", 2)) || (n == 3 && !strncasecmp(s, "yes", 3)) ||
+		    (n == 1 && (s[0] == 'y' || s[0] == 'Y' || s[0] == '1'))) {
+			*out = json_string("OK");
+			return 0;
+		}
+		return errf(err, errlen, "'%s' is not OK (type OK to acknowledge, or leave it blank)", qv);
 	case FT_SELECT_ONE:
 		c = find_choice(q, s, n, flags);
 		if (c < 0)
@@ -829,6 +888,9 @@ static const char *kind_wanted(enum form_type t)
 	case FT_SELECT_ONE: return "a choice";
 	case FT_SELECT_MULTIPLE: return "a list of choices";
 	case FT_DATE: return "a date";
+	case FT_TIME: return "a time";
+	case FT_DATETIME: return "a date and time";
+	case FT_ACKNOWLEDGE: return "OK";
 	case FT_GEOPOINT: return "a location";
 	case FT_NOTE: return "an answer (this question is a note)";
 	default: return "text";
@@ -1043,6 +1105,13 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 	}
 	if (q->type == FT_DATE)
 		return errf(err, errlen, "'%s' is not written as YYYY-MM-DD",
+			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	if (q->type == FT_TIME || q->type == FT_DATETIME)
+		return errf(err, errlen, "'%s' is not written as %s",
+			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv),
+			    q->type == FT_TIME ? "HH:MM or HH:MM:SS" : "YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS");
+	if (q->type == FT_ACKNOWLEDGE)
+		return errf(err, errlen, "'%s' is not written as OK",
 			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 	if (q->type == FT_GEOPOINT)
 		return errf(err, errlen, "'%s' is not written as 'latitude longitude [altitude accuracy]'",

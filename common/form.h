@@ -7,9 +7,11 @@
  *                      "constraint_message": TEXT, "default": EXPR,
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
- * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note.
+ * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
+ * time, dateTime, acknowledge.
  *
- * Answers are JSON: text, select_one and date ("YYYY-MM-DD") as strings, integer and decimal as numbers,
+ * Answers are JSON: text, select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
+ * ("YYYY-MM-DDTHH:MM" or "...:SS") and acknowledge ("OK") as strings, integer and decimal as numbers,
  * select_multiple as an array of choice names, geopoint as the string "lat lon" (optionally "lat lon alt acc").
  * A record's answers are a JSON object of question name -> value; names starting with '_' are the store's own
  * pseudo-fields and the form ignores them. */
@@ -24,7 +26,8 @@
 #define FORM_MAX_ANSWER 65536   /* bytes in one text answer */
 
 enum form_type {
-	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE
+	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
+	FT_DATETIME, FT_ACKNOWLEDGE
 };
 
 struct form_choice {

@@ -353,7 +353,7 @@ static json_t *choices_of(struct conv *c, const struct row *qr, const char *list
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
-static const char *const later_types[] = { "time", "datetime", "calculate", "acknowledge", "start", "end", "today",
+static const char *const later_types[] = { "calculate", "start", "end", "today",
 					   "deviceid", "username", "simserial", "subscriberid", "phonenumber_meta",
 					   "email", "audit", "range", "rank", "barcode", "geotrace", "geoshape",
 					   "hidden", "trigger", "xml-external", "csv-external", "start-geopoint", NULL };
@@ -520,6 +520,12 @@ static int survey_rows(struct conv *c)
 			ft = "date";
 		else if (!strcmp(t, "geopoint"))
 			ft = "geopoint";
+		else if (!strcmp(t, "time"))
+			ft = "time";
+		else if (!strcmp(t, "datetime"))
+			ft = "dateTime";
+		else if (!strcmp(t, "acknowledge"))
+			ft = "acknowledge";
 		else if (!strcmp(t, "note"))
 			ft = "note";
 		else if (select_type(t, &multiple, list, sizeof(list), &or_other)) {

@@ -122,6 +122,29 @@ check_err_has "staff"
 run "$SONDEO" new groups --set works=yes --set staff=12 --set why=growth --set after=x
 check_rc 0
 
+t "time, dateTime and acknowledge questions"
+mk times '{"survey": [["type", "name", "label", "required"], ["time", "start_at", "Starts at"],
+	["dateTime", "met", "Met on"], ["acknowledge", "consent", "I agree to take part", "yes"]]}'
+run "$SONDEO" form import "$TMPDIR/times.xlsx"
+check_rc 0
+run "$SONDEO" form show times
+check_out_has "[start_at time]"
+check_out_has "[met dateTime]"
+check_out_has "[consent acknowledge]"
+run "$SONDEO" new times --set start_at=9:30 --set met="2026-11-30 14:00" --set consent=ok
+check_rc 0
+id=$(printf '%s' "$OUT" | tail -n 1)
+run "$SONDEO" show "$id" --json
+check_out_has '"start_at": "09:30"'
+check_out_has '"met": "2026-11-30T14:00"'
+check_out_has '"consent": "OK"'
+run "$SONDEO" new times --set start_at=25:00 --set consent=ok
+check_rc 1
+check_err_has "'25:00' is not a time (write it as HH:MM, from 00:00 to 23:59)"
+run "$SONDEO" new times --set start_at=10:00
+check_rc 1
+check_err_has "consent"
+
 t "an XLSForm default is a value unless it is an expression"
 mk defaults '{"survey": [["type", "name", "label", "default"],
 	["text", "place", "Place", "Nairobi"], ["integer", "n", "N", 5], ["date", "day", "Day", "today()"]]}'
@@ -137,6 +160,8 @@ mk unknown '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["colour"
 refused "$TMPDIR/unknown.xlsx" "unknown.xlsx: sheet 'survey', row 3, column A (type): unknown type 'colour'"
 mk media '{"survey": [["type", "name", "label"], ["image", "photo", "Photo"]]}'
 refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'image': media types (image, audio, video, file) are not supported"
+mk later '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["begin repeat", "kids", "Kids"]]}'
+refused "$TMPDIR/later.xlsx" "sheet 'survey', row 3, column A (type): repeats are not supported yet"
 mk expr '{"survey": [["type", "name", "label", "relevant"], ["text", "a", "A"], ["text", "b", "B", "${a} = = 2"]]}'
 refused "$TMPDIR/expr.xlsx" "sheet 'survey', row 3: question 'b': relevant: at column"
 mk noname '{"survey": [["type", "name", "label"], ["integer", null, "How many?"]]}'

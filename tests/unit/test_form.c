@@ -395,6 +395,57 @@ static void test_parse_date_geopoint(void)
 	form_free(f);
 }
 
+static void ignore_error(void *ctx, const char *question, const char *message)
+{
+	(void)ctx;
+	(void)question;
+	(void)message;
+}
+
+static void test_parse_time_datetime_acknowledge(void)
+{
+	static const char def[] = "{\"id\": \"t\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"at\", \"type\": \"time\", \"label\": \"At\"},"
+		"{\"name\": \"when\", \"type\": \"dateTime\", \"label\": \"When\", \"constraint\": \". >= '2020-01-01'\"},"
+		"{\"name\": \"ack\", \"type\": \"acknowledge\", \"label\": \"I agree\", \"required\": true}]}";
+	char err[512] = "";
+	struct form *f = load_str(def, err, sizeof err);
+	json_t *a;
+	int n;
+
+	CHECK_STR(err, "");
+	if (!f)
+		return;
+	CHECK_STR(form_type_name(form_find(f, "when")->type), "dateTime");
+	CHECK_STR(parse(f, "at", "9:05", 0), "\"09:05\"");
+	CHECK_STR(parse(f, "at", " 23:59:30 ", 0), "\"23:59:30\"");
+	CHECK_STR(parse(f, "at", "00:00", 0), "\"00:00\"");
+	CHECK_STR(parse(f, "at", "24:00", 0), "ERR: '24:00' is not a time (write it as HH:MM, from 00:00 to 23:59)");
+	CHECK_STR(parse(f, "at", "12:60", 0), "ERR: '12:60' is not a time (write it as HH:MM, from 00:00 to 23:59)");
+	CHECK_STR(parse(f, "at", "noon", 0), "ERR: 'noon' is not a time (write it as HH:MM, from 00:00 to 23:59)");
+	CHECK_STR(parse(f, "at", "12:30:5", 0), "ERR: '12:30:5' is not a time (write it as HH:MM, from 00:00 to 23:59)");
+	CHECK_STR(parse(f, "when", "2024-02-29 14:05", 0), "\"2024-02-29T14:05\"");
+	CHECK_STR(parse(f, "when", "2024-02-29T14:05:09", 0), "\"2024-02-29T14:05:09\"");
+	CHECK_STR(parse(f, "when", "2023-02-29 14:05", 0),
+		  "ERR: '2023-02-29 14:05' is not a date and time (write it as YYYY-MM-DD HH:MM)");
+	CHECK_STR(parse(f, "when", "2024-02-29", 0),
+		  "ERR: '2024-02-29' is not a date and time (write it as YYYY-MM-DD HH:MM)");
+	CHECK_STR(parse(f, "ack", "ok", 0), "\"OK\"");
+	CHECK_STR(parse(f, "ack", "Y", 0), "\"OK\"");
+	CHECK_STR(parse(f, "ack", "no", 0), "ERR: 'no' is not OK (type OK to acknowledge, or leave it blank)");
+	CHECK_STR(parse(f, "ack", "", 0), "(none)");
+	/* Stored values must be exact; expressions compare them as text, in order. */
+	a = json_pack("{s:s, s:s, s:s}", "at", "09:05", "when", "2024-02-29T14:05", "ack", "OK");
+	CHECK_INT(form_check(f, a, "en", ignore_error, NULL), 0);
+	json_object_set_new(a, "at", json_string("9:05"));
+	json_object_set_new(a, "when", json_string("2019-12-31T23:00"));
+	json_object_set_new(a, "ack", json_string("ok"));
+	n = form_check(f, a, "en", ignore_error, NULL);
+	CHECK_INT(n, 3);
+	json_decref(a);
+	form_free(f);
+}
+
 static void test_parse_select(void)
 {
 	struct form *f = builtin();
@@ -773,6 +824,7 @@ int main(void)
 	RUN(test_parse_text);
 	RUN(test_parse_numbers);
 	RUN(test_parse_date_geopoint);
+	RUN(test_parse_time_datetime_acknowledge);
 	RUN(test_parse_select);
 	RUN(test_coerce);
 	RUN(test_check_valid);
