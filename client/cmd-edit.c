@@ -103,6 +103,12 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	/* Finalizing fills in what a person at the prompt would have been offered, such as today's date. */
 	if (finalize && rec.draft)
 		entry_defaults(f, e.answers);
+	{
+		struct form_env env = { store_device(s), store_name(s), now_ms() };
+
+		/* Calculations follow the answers changed; end is when the record is finalized. */
+		form_fill(f, e.answers, &env, finalize && rec.draft);
+	}
 	errors += entry_check(f, &e, cli->lang, rec.draft && !finalize);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");

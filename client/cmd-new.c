@@ -114,7 +114,11 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < n && nsets; i++)
 		errors += entry_apply_sets(f, &entries[i], sets, nsets);
 	for (i = 0; i < n; i++) {
+		struct form_env env = { store_device(s), store_name(s), now_ms() };
+
 		entry_defaults(f, entries[i].answers);
+		/* Calculations and metadata (start, today, deviceid...), from the answers as they now are. */
+		form_fill(f, entries[i].answers, &env, !draft);
 		errors += entry_check(f, &entries[i], cli->lang, draft);
 	}
 	if (errors) {

@@ -51,6 +51,11 @@ static int set_text(const struct form *f, struct entry *e, const char *name, con
 		fprintf(stderr, "%s: %s is a note and takes no answer\n", where, name);
 		return 1;
 	}
+	if (q->automatic || q->readonly) {
+		fprintf(stderr, "%s: %s is %s\n", where, name, q->readonly ? "read-only: its value is its default" :
+			"filled in by the device");
+		return 1;
+	}
 	if (form_parse_answer(f, q, text, 0, &v, err, sizeof(err)) < 0) {
 		shown = json_string(text);
 		report(where, name, shown, err);

@@ -272,6 +272,27 @@ static size_t pick_question(struct session *ss, const char *in)
 	return (size_t)-1;
 }
 
+/* Brings the automatic answers (calculations, metadata) up to date with the others and saves those that
+ * changed. final: the record is being finalized (end is set). Returns -1 if one could not be saved. */
+static int fill(struct session *ss, int final)
+{
+	struct form_env env = { store_device(ss->s), store_name(ss->s), now_ms() };
+	json_t *now = json_deep_copy(ss->answers);
+	size_t i;
+	int r = 0;
+
+	form_fill(ss->f, now, &env, final);
+	for (i = 0; i < form_count(ss->f) && r == 0; i++) {
+		const struct form_question *q = form_question(ss->f, i);
+		json_t *v = json_object_get(now, q->name), *was = json_object_get(ss->answers, q->name);
+
+		if (q->automatic && !(v == was || (v && was && json_equal(v, was))))
+			r = save(ss, q, v);
+	}
+	json_decref(now);
+	return r;
+}
+
 /* Walks the questions from start. Returns 1 when past the last, 0 at end of input, -2 on error. */
 static int walk(struct session *ss, size_t start)
 {
@@ -282,7 +303,8 @@ static int walk(struct session *ss, size_t start)
 	for (i = 0; i < start; i++) {
 		const struct form_question *q = form_question(ss->f, i);
 
-		if (q->type != FT_NOTE && form_relevant(ss->f, q, ss->answers, NULL, 0) == 1)
+		if (q->type != FT_NOTE && !q->automatic && !q->readonly &&
+		    form_relevant(ss->f, q, ss->answers, NULL, 0) == 1)
 			trail[depth++] = i;
 	}
 	i = start;
@@ -294,6 +316,11 @@ static int walk(struct session *ss, size_t start)
 		if (q->type == FT_NOTE) {
 			if (rel == 1)
 				printf("\n%s\n", text(ss, q->label));
+			i++;
+			continue;
+		}
+		/* Filled in by the device, or shown with its default only: never asked. */
+		if (q->automatic || q->readonly) {
 			i++;
 			continue;
 		}
@@ -353,6 +380,10 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 			printf("\nNo answers given: nothing was saved.\n");
 			break;
 		}
+		if (fill(&ss, 0) < 0) {
+			result = -1;
+			break;
+		}
 		summary(&ss);
 		ss.first_problem = (size_t)-1;
 		errors = form_check(f, ss.answers, lang, print_problem, &ss);
@@ -382,6 +413,10 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 				/* Straight to the first answer that needs work. */
 				r = walk(&ss, ss.first_problem == (size_t)-1 ? 0 : ss.first_problem);
 				continue;
+			}
+			if (fill(&ss, 1) < 0) {
+				result = -1;
+				break;
 			}
 			if (store_begin(s, err, sizeof(err)) < 0 || store_finalize(s, rec, f, err, sizeof(err)) < 0 ||
 			    store_commit(s, err, sizeof(err)) < 0) {

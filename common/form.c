@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "buf.h"
@@ -20,7 +21,7 @@
 
 struct qdata {
 	struct form_question q;   /* first, so the public view is the start of the private one */
-	struct expr *relevant, *constraint, *def;
+	struct expr *relevant, *constraint, *def, *calculation;
 	struct form_choice *choices;
 };
 
@@ -36,8 +37,21 @@ struct form {
 static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
-	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge",
+	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_CALCULATE] = "calculate",
+	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
+	[FT_USERNAME] = "username",
 };
+
+/* The type whose answers an automatic type's answers look like: a calculation's is text, start's a dateTime. */
+static enum form_type stored_as(enum form_type t)
+{
+	switch (t) {
+	case FT_CALCULATE: case FT_DEVICEID: case FT_USERNAME: return FT_TEXT;
+	case FT_START: case FT_END: return FT_DATETIME;
+	case FT_TODAY: return FT_DATE;
+	default: return t;
+	}
+}
 #define NTYPES (sizeof type_names / sizeof type_names[0])
 
 const char *form_type_name(enum form_type t)
@@ -137,7 +151,7 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 static const char *const form_keys[] = { "id", "version", "title", "default_language", "questions", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
-	"constraint_message", "default", "choices", NULL
+	"constraint_message", "default", "choices", "calculation", "readonly", NULL
 };
 static const char *const choice_keys[] = { "name", "label", NULL };
 
@@ -239,10 +253,13 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		;
 	if (t == NTYPES)
 		return qerr(err, errlen, who, "unknown type '%s' (use text, integer, decimal, select_one, "
-			    "select_multiple, date, geopoint or note)", json_string_value(type));
+			    "select_multiple, date, time, dateTime, geopoint, acknowledge, note, calculate, start, end, "
+			    "today, deviceid or username)", json_string_value(type));
 	q->type = (enum form_type)t;
+	q->automatic = t >= FT_CALCULATE;
 
-	if (!json_object_get(jq, "label"))
+	/* What is never asked needs no label. */
+	if (!json_object_get(jq, "label") && !q->automatic)
 		return qerr(err, errlen, who, "missing label");
 	for (t = 0; t < sizeof texts / sizeof texts[0]; t++) {
 		const json_t *v = json_object_get(jq, texts[t]);
@@ -251,6 +268,9 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 			return -1;
 	}
 	q->label = json_object_get(jq, "label");
+	if (json_object_get(jq, "readonly") && !json_is_boolean(json_object_get(jq, "readonly")))
+		return qerr(err, errlen, who, "readonly must be true or false");
+	q->readonly = json_is_true(json_object_get(jq, "readonly"));
 	q->hint = json_object_get(jq, "hint");
 	q->required_message = json_object_get(jq, "required_message");
 	q->constraint_message = json_object_get(jq, "constraint_message");
@@ -267,6 +287,18 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	q->relevant = qd->relevant;
 	q->constraint = qd->constraint;
 	q->def = qd->def;
+	if (load_expr(jq, "calculation", &q->calculation_src, &qd->calculation, who, err, errlen) < 0)
+		return -1;
+	q->calculation = qd->calculation;
+	if (q->type == FT_CALCULATE && !q->calculation)
+		return qerr(err, errlen, who, "a calculate question needs a calculation");
+	if (q->type != FT_CALCULATE && q->calculation)
+		return qerr(err, errlen, who, "only a calculate question has a calculation");
+	if (q->automatic && (q->required || q->constraint || q->def || q->readonly))
+		return qerr(err, errlen, who, "a %s question is filled in by the device: it cannot be required, have a"
+			    " constraint, a default or be readonly", type_names[t]);
+	if (q->readonly && q->required)
+		return qerr(err, errlen, who, "a readonly question cannot be required: nobody can answer it");
 
 	if (q->type == FT_NOTE) {
 		/* a note is shown, never answered */
@@ -303,10 +335,10 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 
 	for (i = 0; i < f->nq; i++) {
 		const struct form_question *q = &f->qs[i].q;
-		const struct expr *ex[3] = { q->relevant, q->constraint, q->def };
-		static const char *const what[3] = { "relevant", "constraint", "default" };
+		const struct expr *ex[4] = { q->relevant, q->constraint, q->def, q->calculation };
+		static const char *const what[4] = { "relevant", "constraint", "default", "calculation" };
 
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			struct refcheck rc = { f, NULL };
 
 			if (ex[k] && expr_refs(ex[k], ref_known, &rc))
@@ -386,6 +418,7 @@ void form_free(struct form *f)
 		expr_free(f->qs[i].relevant);
 		expr_free(f->qs[i].constraint);
 		expr_free(f->qs[i].def);
+		expr_free(f->qs[i].calculation);
 		free(f->qs[i].choices);
 	}
 	free(f->qs);
@@ -782,7 +815,7 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 		;
 	if (i == n)
 		return 0;
-	if (q->type == FT_TEXT) {
+	if (stored_as(q->type) == FT_TEXT) {
 		/* Checked as UTF-8 above: no need for jansson to check it again. */
 		*out = json_stringn_nocheck(s, n);
 		return 0;
@@ -795,7 +828,7 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 	while (is_blank(s[n - 1]))
 		n--;
 	quote(s, n, qv, sizeof qv);
-	switch (q->type) {
+	switch (stored_as(q->type)) {
 	case FT_INTEGER: {
 		json_int_t v;
 		int rc = parse_int(s, n, &v);
@@ -1170,4 +1203,82 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 		n++;
 	}
 	return n;
+}
+
+/* A calculation's result as the text stored: strings as they are, whole numbers without ".0", booleans as
+ * true/false. NULL for an empty result. */
+static json_t *calc_text(const json_t *v)
+{
+	char buf[64];
+
+	if (json_is_string(v))
+		return json_string_length(v) ? json_incref((json_t *)v) : NULL;
+	if (json_is_boolean(v))
+		return json_string(json_is_true(v) ? "true" : "false");
+	if (json_is_integer(v)) {
+		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+		return json_string(buf);
+	}
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		if (!isfinite(d))
+			return NULL;
+		if (d == floor(d) && fabs(d) < 1e15)
+			snprintf(buf, sizeof buf, "%.0f", d);
+		else
+			snprintf(buf, sizeof buf, "%.15g", d);
+		return json_string(buf);
+	}
+	return NULL;
+}
+
+void form_fill(const struct form *f, json_t *answers, const struct form_env *env, int final)
+{
+	char now[32], today[16];
+	time_t t = (time_t)(env->now_ms / 1000);
+	struct tm tm;
+	size_t i;
+	int pass;
+
+	localtime_r(&t, &tm);
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S", &tm);
+	today_str(today, sizeof today);
+	for (i = 0; i < f->nq; i++) {
+		const struct form_question *q = &f->qs[i].q;
+		const char *v = NULL;
+
+		switch (q->type) {
+		case FT_START: v = now; break;
+		case FT_TODAY: v = today; break;
+		case FT_DEVICEID: v = env->device; break;
+		case FT_USERNAME: v = env->username; break;
+		case FT_END:
+			if (final)
+				json_object_set_new(answers, q->name, json_string(now));
+			continue;
+		default: continue;
+		}
+		/* Set once, when the record is made: editing it later keeps when and where it began. */
+		if (v && *v && !json_object_get(answers, q->name))
+			json_object_set_new(answers, q->name, json_string(v));
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < f->nq; i++) {
+			const struct form_question *q = &f->qs[i].q;
+			json_t *v = NULL, *text;
+			char err[256];
+
+			if (q->type != FT_CALCULATE)
+				continue;
+			if (form_relevant(f, q, answers, NULL, 0) != 1 ||
+			    expr_eval(q->calculation, answers, NULL, &v, err, sizeof err) < 0 || !(text = calc_text(v))) {
+				json_object_del(answers, q->name);
+				json_decref(v);
+				continue;
+			}
+			json_object_set_new(answers, q->name, text);
+			json_decref(v);
+		}
+	}
 }

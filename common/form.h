@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "expr.h"
 
@@ -27,7 +28,9 @@
 
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
-	FT_DATETIME, FT_ACKNOWLEDGE
+	FT_DATETIME, FT_ACKNOWLEDGE,
+	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm. */
+	FT_CALCULATE, FT_START, FT_END, FT_TODAY, FT_DEVICEID, FT_USERNAME
 };
 
 struct form_choice {
@@ -43,6 +46,10 @@ struct form_question {
 	int required;
 	const char *relevant_src, *constraint_src, *default_src;             /* NULL when absent */
 	const struct expr *relevant, *constraint, *def;                       /* compiled, NULL when absent */
+	const char *calculation_src;                                          /* calculate only */
+	const struct expr *calculation;
+	int readonly;                 /* shown, never asked or set: its value is its default */
+	int automatic;                /* filled in by form_fill (calculate and metadata types) */
 	const struct form_choice *choices;
 	size_t nchoices;
 };
@@ -98,6 +105,17 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 		      const json_t *answers, const char *lang, char *err, size_t errlen);
 /* The default for q (NULL if none), a new reference. */
 json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers);
+
+/* What form_fill needs to know of the device and the moment. */
+struct form_env {
+	const char *device;           /* the device's id (deviceid) */
+	const char *username;         /* the device's name (username) */
+	uint64_t now_ms;              /* now (start, end, today), in UTC */
+};
+/* Fills in the automatic questions of answers: start, today, deviceid and username when absent (the record is
+ * new), end when final, and every relevant calculate from its calculation (in form order, twice, so that one
+ * calculation may use a later one); a calculation that is empty or fails leaves no answer. */
+void form_fill(const struct form *f, json_t *answers, const struct form_env *env, int final);
 
 /* Checks a whole record: every key names a question (or starts with '_'), every value has the right type and
  * choice, no answer to a question that is not relevant or is a note, every relevant required question

@@ -353,8 +353,7 @@ static json_t *choices_of(struct conv *c, const struct row *qr, const char *list
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
-static const char *const later_types[] = { "calculate", "start", "end", "today",
-					   "deviceid", "username", "simserial", "subscriberid", "phonenumber_meta",
+static const char *const later_types[] = { "simserial", "subscriberid", "phonenumber_meta",
 					   "email", "audit", "range", "rank", "barcode", "geotrace", "geoshape",
 					   "hidden", "trigger", "xml-external", "csv-external", "start-geopoint", NULL };
 
@@ -456,8 +455,7 @@ static char *combine(char *const *groups, size_t depth, const char *own)
 
 static int survey_rows(struct conv *c)
 {
-	static const char *const unsupported_cols[] = { "calculation", "readonly", "choice_filter", "repeat_count",
-							NULL };
+	static const char *const unsupported_cols[] = { "choice_filter", "repeat_count", NULL };
 	char *groups[MAX_DEPTH] = { NULL };
 	unsigned group_row[MAX_DEPTH];
 	size_t depth = 0, i, k;
@@ -468,7 +466,7 @@ static int survey_rows(struct conv *c)
 		const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
 		char t[160], list[128];
 		const char *ft = NULL;
-		int multiple = 0, or_other = 0;
+		int multiple = 0, or_other = 0, automatic;
 		json_t *q, *v;
 
 		if (!type) {
@@ -526,6 +524,9 @@ static int survey_rows(struct conv *c)
 			ft = "dateTime";
 		else if (!strcmp(t, "acknowledge"))
 			ft = "acknowledge";
+		else if (!strcmp(t, "calculate") || !strcmp(t, "start") || !strcmp(t, "end") || !strcmp(t, "today") ||
+			 !strcmp(t, "deviceid") || !strcmp(t, "username"))
+			ft = t;   /* the type names are the same */
 		else if (!strcmp(t, "note"))
 			ft = "note";
 		else if (select_type(t, &multiple, list, sizeof(list), &or_other)) {
@@ -539,10 +540,26 @@ static int survey_rows(struct conv *c)
 			goto out;
 		}
 		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
+		automatic = !strcmp(ft, "calculate") || !strcmp(ft, "start") || !strcmp(ft, "end") ||
+			    !strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username");
 		if ((v = text_of(c, &c->survey, row, "label")))
 			json_object_set_new(q, "label", v);
-		else
+		else if (!automatic)
 			json_object_set_new(q, "label", json_string(name));
+		if (cell(&c->survey, row, "calculation"))
+			json_object_set_new(q, "calculation", json_string(cell(&c->survey, row, "calculation")));
+		{
+			int ro = yes_no(cell(&c->survey, row, "readonly"));
+
+			if (ro < 0) {
+				json_decref(q);
+				row_error(c, &c->survey, row, "readonly", "'%s' is not yes or no",
+					  cell(&c->survey, row, "readonly"));
+				goto out;
+			}
+			if (ro)
+				json_object_set_new(q, "readonly", json_true());
+		}
 		if ((v = text_of(c, &c->survey, row, "hint")))
 			json_object_set_new(q, "hint", v);
 		if ((v = text_of(c, &c->survey, row, "required_message")))
@@ -971,6 +988,8 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	col_add(sv, "constraint", "constraint", "", 0);
 	text_cols(sv, "constraint_message", questions, NULL);
 	col_add(sv, "default", "default", "", 0);
+	col_add(sv, "calculation", "calculation", "", 0);
+	col_add(sv, "readonly", "readonly", "", 0);
 	write_headers(sv);
 	json_array_foreach(questions, i, q) {
 		const char *type = json_string_value(json_object_get(q, "type"));

@@ -145,6 +145,49 @@ run "$SONDEO" new times --set start_at=10:00
 check_rc 1
 check_err_has "consent"
 
+t "calculations, metadata and readonly questions are filled in by the device, never asked or set"
+mk calc '{"survey": [["type", "name", "label", "calculation", "readonly", "default"],
+	["start", "started"], ["end", "ended"], ["today", "day"], ["deviceid", "dev"], ["username", "who"],
+	["integer", "adults", "Adults"], ["integer", "children", "Children"],
+	["calculate", "household", null, "${adults} + ${children}"],
+	["calculate", "big", null, "if(${household} > 5, '"'"'big'"'"', '"'"''"'"')"],
+	["text", "office", "Office", null, "yes", "EA-1"]]}'
+run "$SONDEO" form import "$TMPDIR/calc.xlsx"
+check_rc 0
+run "$SONDEO" form show calc --json
+check_out_has '"calculation": "${adults} + ${children}"'
+check_out_has '"readonly": true'
+check_out_has '"type": "deviceid"'
+run "$SONDEO" new calc --set adults=2 --set children=3
+check_rc 0
+id=$(printf '%s' "$OUT" | tail -n 1)
+run "$SONDEO" show "$id" --json
+check_out_has '"household": "5"'
+check_out_lacks '"big"'
+check_out_has "\"day\": \"$(date +%Y-%m-%d)\""
+check_out_has "\"dev\": \"$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'device'")\""
+check_out_has '"who": "designer"'
+check_out_has '"office": "EA-1"'
+started=$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["answers"]["started"])')
+printf '%s' "$started" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$' || fail "start is '$started'"
+check_out_has '"ended": "'
+run "$SONDEO" edit "$id" --set children=4
+check_rc 0
+run "$SONDEO" show "$id" --json
+check_out_has '"household": "6"'
+check_out_has '"big": "big"'
+check_out_has "\"started\": \"$started\""
+run "$SONDEO" new calc --set adults=1 --set household=9
+check_rc 1
+check_err_has "--set: household is filled in by the device"
+run "$SONDEO" new calc --set adults=1 --set office=X
+check_rc 1
+check_err_has "--set: office is read-only: its value is its default"
+mk calcbad '{"survey": [["type", "name", "label", "calculation"], ["calculate", "x", null, "${nope} + 1"]]}'
+refused "$TMPDIR/calcbad.xlsx" "sheet 'survey', row 2: question 'x': calculation names unknown question 'nope'"
+mk calcnone '{"survey": [["type", "name", "label"], ["calculate", "x"]]}'
+refused "$TMPDIR/calcnone.xlsx" "sheet 'survey', row 2: question 'x': a calculate question needs a calculation"
+
 t "an XLSForm default is a value unless it is an expression"
 mk defaults '{"survey": [["type", "name", "label", "default"],
 	["text", "place", "Place", "Nairobi"], ["integer", "n", "N", 5], ["date", "day", "Day", "today()"]]}'
