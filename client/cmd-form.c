@@ -73,6 +73,7 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 {
 	char err[512];
 	struct form *f = store_form_get(s, id, version, err, sizeof(err));
+	const struct form_group *section = NULL;
 	size_t i, k;
 
 	if (!f)
@@ -89,6 +90,16 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		const char *hint = form_text(f, q->hint, cli->lang);
+
+		if (q->group != section) {
+			section = q->group;
+			if (section) {
+				printf("-- %s --", section->label ? form_text(f, section->label, cli->lang) : section->name);
+				if (section->relevant_src)
+					printf("  asked when: %s", section->relevant_src);
+				printf("\n");
+			}
+		}
 
 		printf("%2zu. %s%s  [%s %s]\n", i + 1, form_text(f, q->label, cli->lang), q->required ? " *" : "",
 		       q->name, form_type_name(q->type));

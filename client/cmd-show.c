@@ -116,6 +116,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	json_t *answers = NULL, *out = NULL;
 	char err[512], created[32], updated[32];
 	int c, history = 0, json = 0, r = EXIT_FAIL;
+	const struct form_group *section = NULL;
 	size_t i;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
@@ -200,6 +201,12 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 
 		if (q->type == FT_NOTE || (!v && form_relevant(f, q, answers, NULL, 0) == 0))
 			continue;
+		/* A group's questions under its heading. */
+		if (q->group != section) {
+			section = q->group;
+			if (section)
+				printf("  -- %s --\n", section->label ? form_text(f, section->label, cli->lang) : section->name);
+		}
 		if (v) {
 			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			t = cli_answer_text(f, q, vt, cli->lang);

@@ -18,6 +18,7 @@ struct session {
 	int created;          /* the record exists in the store */
 	const char *lang;
 	json_t *answers;      /* what is saved, kept in step with the store */
+	const struct form_group *section;   /* the group whose heading was shown last */
 	size_t first_problem; /* the first question form_check complained about */
 	char *line;
 	size_t linecap;
@@ -192,6 +193,23 @@ static void print_problem(void *ctx, const char *question, const char *message)
 }
 
 /* Asks question i. Returns 1 to go forward, -1 to go back, 0 at end of input, -2 on a store error. */
+/* A group's heading, with the groups it is in: "== Household / Members ==". */
+static void section(struct session *ss, const struct form_group *g)
+{
+	const struct form_group *chain[32];
+	size_t n = 0;
+
+	ss->section = g;
+	if (!g)
+		return;
+	for (; g && n < 32; g = g->parent)
+		chain[n++] = g;
+	printf("\n==");
+	while (n--)
+		printf(" %s%s", chain[n]->label ? text(ss, chain[n]->label) : chain[n]->name, n ? " /" : "");
+	printf(" ==\n");
+}
+
 static int ask(struct session *ss, size_t i)
 {
 	const struct form_question *q = form_question(ss->f, i);
@@ -199,6 +217,9 @@ static int ask(struct session *ss, size_t i)
 	char err[512];
 	int r = 1;
 
+	/* Groups are shown as sections: a heading when the questions enter another group. */
+	if (q->group != ss->section)
+		section(ss, q->group);
 	if (!json_object_get(ss->answers, q->name))
 		def = form_default(ss->f, q, ss->answers);
 	show_question(ss, q, i + 1, form_count(ss->f), json_object_get(ss->answers, q->name), def);

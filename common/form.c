@@ -22,11 +22,19 @@
 struct qdata {
 	struct form_question q;   /* first, so the public view is the start of the private one */
 	struct expr *relevant, *constraint, *def, *calculation;
+	json_t *own_label;        /* the name, as the label of a question that has none (automatic types) */
 	struct form_choice *choices;
+};
+
+struct gdata {
+	struct form_group g;      /* first, as for questions */
+	struct expr *relevant;
 };
 
 struct form {
 	json_t *root;
+	struct gdata *groups;
+	size_t ngroups;
 	const char *id, *version, *default_language;
 	const json_t *title;
 	struct qdata *qs;
@@ -148,10 +156,12 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 	return 0;
 }
 
-static const char *const form_keys[] = { "id", "version", "title", "default_language", "questions", NULL };
+static const char *const form_keys[] = { "id", "version", "title", "default_language", "groups", "questions",
+					 NULL };
+static const char *const group_keys[] = { "name", "label", "relevant", "group", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
-	"constraint_message", "default", "choices", "calculation", "readonly", NULL
+	"constraint_message", "default", "choices", "calculation", "readonly", "group", NULL
 };
 static const char *const choice_keys[] = { "name", "label", NULL };
 
@@ -216,6 +226,64 @@ static int load_expr(const json_t *jq, const char *key, const char **src, struct
 	return 0;
 }
 
+static const struct form_group *group_find(const struct form *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->ngroups; i++)
+		if (!strcmp(f->groups[i].g.name, name))
+			return &f->groups[i].g;
+	return NULL;
+}
+
+/* The form's groups, each after the group it is in. */
+static int load_groups(struct form *f, const json_t *gs, char *err, size_t errlen)
+{
+	const json_t *jg;
+	size_t i;
+
+	if (!gs)
+		return 0;
+	if (!json_is_array(gs))
+		return errf(err, errlen, "form '%s': groups must be an array", f->id);
+	f->groups = xcalloc(json_array_size(gs) + 1, sizeof *f->groups);
+	json_array_foreach(gs, i, jg) {
+		struct gdata *gd = &f->groups[i];
+		const json_t *name = json_object_get(jg, "name"), *parent = json_object_get(jg, "group");
+		char who[128];
+		const char *why;
+
+		f->ngroups = i + 1;
+		if (!json_is_object(jg))
+			return errf(err, errlen, "group %zu: must be an object", i + 1);
+		if (!json_is_string(name))
+			return errf(err, errlen, "group %zu: name must be a string", i + 1);
+		if ((why = bad_name(json_string_value(name), 0)))
+			return errf(err, errlen, "group %zu: name '%s' %s", i + 1, json_string_value(name), why);
+		gd->g.name = json_string_value(name);
+		snprintf(who, sizeof who, "group '%s'", gd->g.name);
+		if (only_keys(jg, group_keys, who, err, errlen) < 0)
+			return -1;
+		if (group_find(f, gd->g.name) != &gd->g)
+			return errf(err, errlen, "%s: the name appears twice", who);
+		gd->g.label = json_object_get(jg, "label");
+		if (gd->g.label && check_text(gd->g.label, who, "label", err, errlen) < 0)
+			return -1;
+		if (load_expr(jg, "relevant", &gd->g.relevant_src, &gd->relevant, who, err, errlen) < 0)
+			return -1;
+		gd->g.relevant = gd->relevant;
+		if (parent) {
+			const struct form_group *p = json_is_string(parent) ? group_find(f, json_string_value(parent)) : NULL;
+
+			if (!p || p == &gd->g)
+				return errf(err, errlen, "%s: group: no group '%s' before it", who,
+					    json_is_string(parent) ? json_string_value(parent) : "?");
+			gd->g.parent = p;
+		}
+	}
+	return 0;
+}
+
 static int load_question(struct form *f, size_t i, const json_t *jq, char *err, size_t errlen)
 {
 	struct qdata *qd = &f->qs[i];
@@ -268,6 +336,15 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 			return -1;
 	}
 	q->label = json_object_get(jq, "label");
+	if (!q->label)
+		q->label = qd->own_label = json_string(q->name);
+	if (json_object_get(jq, "group")) {
+		const json_t *g = json_object_get(jq, "group");
+
+		if (!json_is_string(g) || !(q->group = group_find(f, json_string_value(g))))
+			return qerr(err, errlen, who, "group: no group '%s' in the form's groups",
+				    json_is_string(g) ? json_string_value(g) : "?");
+	}
 	if (json_object_get(jq, "readonly") && !json_is_boolean(json_object_get(jq, "readonly")))
 		return qerr(err, errlen, who, "readonly must be true or false");
 	q->readonly = json_is_true(json_object_get(jq, "readonly"));
@@ -346,6 +423,13 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 					    what[k], rc.bad);
 		}
 	}
+	for (i = 0; i < f->ngroups; i++) {
+		struct refcheck rc = { f, NULL };
+
+		if (f->groups[i].relevant && expr_refs(f->groups[i].relevant, ref_known, &rc))
+			return errf(err, errlen, "group '%s': relevant names unknown question '%s'", f->groups[i].g.name,
+				    rc.bad);
+	}
 	return 0;
 }
 
@@ -375,6 +459,8 @@ static int load_form(struct form *f, char *err, size_t errlen)
 	f->default_language = lang ? json_string_value(lang) : "en";
 	f->title = json_object_get(root, "title");
 	if (f->title && check_text(f->title, "form", "title", err, errlen) < 0)
+		return -1;
+	if (load_groups(f, json_object_get(root, "groups"), err, errlen) < 0)
 		return -1;
 	qs = json_object_get(root, "questions");
 	if (!json_is_array(qs) || json_array_size(qs) == 0)
@@ -419,9 +505,13 @@ void form_free(struct form *f)
 		expr_free(f->qs[i].constraint);
 		expr_free(f->qs[i].def);
 		expr_free(f->qs[i].calculation);
+		json_decref(f->qs[i].own_label);
 		free(f->qs[i].choices);
 	}
 	free(f->qs);
+	for (i = 0; i < f->ngroups; i++)
+		expr_free(f->groups[i].relevant);
+	free(f->groups);
 	json_decref(f->index);
 	json_decref(f->root);
 	free(f);
@@ -1011,10 +1101,20 @@ static int unanswered(const json_t *v)
 int form_relevant(const struct form *f, const struct form_question *q, const json_t *answers, char *err,
 		  size_t errlen)
 {
+	const struct form_group *g;
 	char msg[256];
 	int b;
 
 	(void)f;
+	/* The groups first, outermost last: a question of a skipped group is skipped. */
+	for (g = q->group; g; g = g->parent) {
+		if (!g->relevant)
+			continue;
+		if (expr_eval_bool(g->relevant, answers, NULL, &b, msg, sizeof msg) < 0)
+			return errf(err, errlen, "relevant of group %s: %s", g->name, msg);
+		if (!b)
+			return 0;
+	}
 	if (!q->relevant)
 		return 1;
 	if (expr_eval_bool(q->relevant, answers, json_is_object(answers) ? json_object_get(answers, q->name) : NULL,

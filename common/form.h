@@ -2,7 +2,8 @@
  *
  * A form is JSON (see docs/forms.md):
  *   { "id": "partnership", "version": "1", "title": TEXT, "default_language": "en",
- *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false,
+ *     "groups": [ { "name", "label": TEXT, "relevant": EXPR, "group": PARENT } ],
+ *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false, "group": NAME,
  *                      "required_message": TEXT, "relevant": EXPR, "constraint": EXPR,
  *                      "constraint_message": TEXT, "default": EXPR,
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
@@ -38,6 +39,16 @@ struct form_choice {
 	const json_t *label;          /* TEXT */
 };
 
+/* A group of questions (an XLSForm group), shown as a section; groups nest. Its relevant applies to every
+ * question in it and in the groups inside it. */
+struct form_group {
+	const char *name;
+	const json_t *label;                  /* TEXT or NULL */
+	const char *relevant_src;             /* NULL when absent */
+	const struct expr *relevant;
+	const struct form_group *parent;      /* the group it is in, or NULL */
+};
+
 /* Read-only views into the form; they live as long as the form. */
 struct form_question {
 	const char *name;
@@ -49,6 +60,7 @@ struct form_question {
 	const char *calculation_src;                                          /* calculate only */
 	const struct expr *calculation;
 	int readonly;                 /* shown, never asked or set: its value is its default */
+	const struct form_group *group;       /* the innermost group it is in, or NULL */
 	int automatic;                /* filled in by form_fill (calculate and metadata types) */
 	const struct form_choice *choices;
 	size_t nchoices;
@@ -94,8 +106,8 @@ int form_parse_answer(const struct form *f, const struct form_question *q, const
 int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
 		       char *err, size_t errlen);
 
-/* 1 if q is relevant given the answers (a question without `relevant` always is), 0 if not, -1 with err on an
- * evaluation error. */
+/* 1 if q is relevant given the answers (a question without `relevant` always is), and so are the groups it is
+ * in; 0 if not, -1 with err on an evaluation error. */
 int form_relevant(const struct form *f, const struct form_question *q, const json_t *answers, char *err,
 		  size_t errlen);
 /* Checks value (NULL for no answer) for q against required and constraint, given the other answers. Returns 0

@@ -250,7 +250,7 @@ struct conv {
 	char lang[48];                /* the default language's code */
 	char *err;
 	size_t errlen;
-	json_t *questions;
+	json_t *questions, *groups;
 	/* name -> row, to put a row on form_load's messages */
 	struct {
 		char name[MERGE_MAX_NAME + 1];
@@ -422,41 +422,10 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 	return 0;
 }
 
-/* A relevant inside groups: every enclosing group's and the question's own, all of which must hold. */
-static char *combine(char *const *groups, size_t depth, const char *own)
-{
-	struct buf b = BUF_INIT((size_t)64 << 10);
-	size_t i, parts = 0;
-	char *out;
-
-	for (i = 0; i < depth; i++)
-		if (groups[i])
-			parts++;
-	if (own)
-		parts++;
-	if (parts == 0)
-		return NULL;
-	for (i = 0; i < depth; i++)
-		if (groups[i])
-			buf_printf(&b, "%s(%s)", b.len ? " and " : "", groups[i]);
-	if (own)
-		buf_printf(&b, "%s(%s)", b.len ? " and " : "", own);
-	if (parts == 1) {
-		/* One condition: as it was written, so that error columns match the cell. */
-		buf_release(&b);
-		for (i = 0; i < depth; i++)
-			if (groups[i])
-				return xstrdup(groups[i]);
-		return xstrdup(own);
-	}
-	out = buf_detach(&b, NULL);
-	return out;
-}
-
 static int survey_rows(struct conv *c)
 {
 	static const char *const unsupported_cols[] = { "choice_filter", "repeat_count", NULL };
-	char *groups[MAX_DEPTH] = { NULL };
+	const char *groups[MAX_DEPTH];    /* the names of the groups open, outermost first */
 	unsigned group_row[MAX_DEPTH];
 	size_t depth = 0, i, k;
 	int r = -1;
@@ -480,18 +449,31 @@ static int survey_rows(struct conv *c)
 				return row_error(c, &c->survey, row, unsupported_cols[k], "the column %s is not supported"
 						 " yet", unsupported_cols[k]);
 		if (!strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
+			json_t *g;
+
 			if (depth == MAX_DEPTH)
 				return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
-			groups[depth] = cell(&c->survey, row, "relevant") ? xstrdup(cell(&c->survey, row, "relevant")) :
-									   NULL;
+			if (!name)
+				return row_error(c, &c->survey, row, "name", "a group without a name");
+			g = json_pack("{s:s}", "name", name);
+			if ((v = text_of(c, &c->survey, row, "label")))
+				json_object_set_new(g, "label", v);
+			if (cell(&c->survey, row, "relevant"))
+				json_object_set_new(g, "relevant", json_string(cell(&c->survey, row, "relevant")));
+			if (depth)
+				json_object_set_new(g, "group", json_string(groups[depth - 1]));
+			json_array_append_new(c->groups, g);
+			groups[depth] = name;
 			group_row[depth++] = row->n;
+			c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
+			strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
+			c->where[c->nwhere++].row = row->n;
 			continue;
 		}
 		if (!strcmp(t, "end group") || !strcmp(t, "end_group")) {
 			if (depth == 0)
 				return row_error(c, &c->survey, row, "type", "end group without a begin group");
-			free(groups[--depth]);
-			groups[depth] = NULL;
+			depth--;
 			continue;
 		}
 		if (!strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat") || !strcmp(t, "end repeat") ||
@@ -578,13 +560,10 @@ static int survey_rows(struct conv *c)
 			if (req)
 				json_object_set_new(q, "required", json_true());
 		}
-		{
-			char *rel = combine(groups, depth, cell(&c->survey, row, "relevant"));
-
-			if (rel)
-				json_object_set_new(q, "relevant", json_string(rel));
-			free(rel);
-		}
+		if (cell(&c->survey, row, "relevant"))
+			json_object_set_new(q, "relevant", json_string(cell(&c->survey, row, "relevant")));
+		if (depth)
+			json_object_set_new(q, "group", json_string(groups[depth - 1]));
 		if (cell(&c->survey, row, "constraint"))
 			json_object_set_new(q, "constraint", json_string(cell(&c->survey, row, "constraint")));
 		if (cell(&c->survey, row, "default")) {
@@ -621,15 +600,16 @@ static int survey_rows(struct conv *c)
 		strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
 		c->where[c->nwhere++].row = row->n;
 		if (or_other) {
-			char other[MERGE_MAX_NAME + 16], cond[MERGE_MAX_NAME + 40], *rel;
+			char other[MERGE_MAX_NAME + 16], cond[MERGE_MAX_NAME + 40];
+			json_t *oq;
 
 			snprintf(other, sizeof(other), "%s_other", name);
 			snprintf(cond, sizeof(cond), "selected(${%s}, 'other')", name);
-			rel = combine(groups, depth, cond);
-			json_array_append_new(c->questions, json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type",
-								      "text", "label", "Specify other.", "relevant",
-								      rel));
-			free(rel);
+			oq = json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type", "text", "label", "Specify other.",
+				       "relevant", cond);
+			if (depth)
+				json_object_set_new(oq, "group", json_string(groups[depth - 1]));
+			json_array_append_new(c->questions, oq);
 			c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
 			strlcpy_s(c->where[c->nwhere].name, other, sizeof(c->where[0].name));
 			c->where[c->nwhere++].row = row->n;
@@ -646,20 +626,20 @@ static int survey_rows(struct conv *c)
 	}
 	r = 0;
 out:
-	for (k = 0; k < depth; k++)
-		free(groups[k]);
 	return r;
 }
 
 /* Puts the row of the question form_load names ("question 'x': ...") before its message. */
 static void locate(struct conv *c, const char *msg)
 {
-	const char *p = strstr(msg, "question '");
+	const char *p = strstr(msg, "question '"), *q = p ? p + 10 : NULL;
 	size_t i;
 
-	if (p) {
+	if (!q && (p = strstr(msg, "group '")))
+		q = p + 7;
+	if (q) {
 		char name[MERGE_MAX_NAME + 1];
-		const char *q = p + 10, *e = strchr(q, '\'');
+		const char *e = strchr(q, '\'');
 
 		if (e && (size_t)(e - q) < sizeof(name)) {
 			memcpy(name, q, (size_t)(e - q));
@@ -748,8 +728,11 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 	}
 	form = json_object();
 	c.questions = json_array();
+	c.groups = json_array();
 	if (settings(&c, form, fallback_id) < 0 || survey_rows(&c) < 0)
 		goto out;
+	if (json_array_size(c.groups))
+		json_object_set(form, "groups", c.groups);
 	json_object_set(form, "questions", c.questions);
 	if (!(text = json_dumps(form, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
 		errf(err, errlen, "out of memory");
@@ -770,6 +753,7 @@ out:
 	free(text);
 	json_decref(form);
 	json_decref(c.questions);
+	json_decref(c.groups);
 	free(c.where);
 	table_free(&c.survey);
 	table_free(&c.choices);
@@ -941,9 +925,34 @@ static void write_row(struct sheetw *w, const json_t *o, const char *const *extr
 	w->row++;
 }
 
+/* The chain of groups from the outermost to the group named name (at most MAX_DEPTH), into path; its length. */
+static size_t group_path(const json_t *groups, const char *name, const json_t **path)
+{
+	const json_t *chain[MAX_DEPTH];
+	size_t n = 0, i;
+
+	while (name && n < MAX_DEPTH) {
+		const json_t *g = NULL, *x;
+
+		json_array_foreach(groups, i, x)
+			if (!strcmp(json_string_value(json_object_get(x, "name")) ? json_string_value(json_object_get(x, "name")) : "",
+				    name))
+				g = x;
+		if (!g)
+			break;
+		chain[n++] = g;
+		name = json_string_value(json_object_get(g, "group"));
+	}
+	for (i = 0; i < n; i++)
+		path[i] = chain[n - 1 - i];
+	return n;
+}
+
 int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 {
-	const json_t *questions = json_object_get(def, "questions"), *q;
+	const json_t *questions = json_object_get(def, "questions"), *groups = json_object_get(def, "groups"), *q;
+	const json_t *open[MAX_DEPTH];
+	size_t nopen = 0;
 	char tmp[4096];
 	struct sheetw *sv = xcalloc(1, sizeof(*sv)), *ch = xcalloc(1, sizeof(*ch)), *st = xcalloc(1, sizeof(*st));
 	lxw_workbook *wb;
@@ -980,7 +989,16 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	/* survey: type and name, each TEXT per language, then the rest. */
 	col_add(sv, "type", "type", "", 0);
 	col_add(sv, "name", "name", "", 0);
-	text_cols(sv, "label", questions, NULL);
+	{
+		/* Group labels share the label columns. */
+		json_t *all = json_array();
+
+		json_array_extend(all, (json_t *)questions);
+		if (groups)
+			json_array_extend(all, (json_t *)groups);
+		text_cols(sv, "label", all, NULL);
+		json_decref(all);
+	}
 	text_cols(sv, "hint", questions, NULL);
 	col_add(sv, "required", "required", "", 0);
 	text_cols(sv, "required_message", questions, NULL);
@@ -995,11 +1013,32 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 		const char *type = json_string_value(json_object_get(q, "type"));
 		const char *name = json_string_value(json_object_get(q, "name"));
 		const char *extra[MAX_HEADERS] = { NULL };
+		const json_t *want[MAX_DEPTH];
+		size_t nwant = groups ? group_path(groups, json_string_value(json_object_get(q, "group")), want) : 0, same;
 		char t[160];
 		const json_t *c;
 
 		if (!type || !name)
 			continue;
+		/* Close the groups this question is not in, open those it is in. */
+		for (same = 0; same < nopen && same < nwant && open[same] == want[same]; same++)
+			;
+		while (nopen > same) {
+			const char *endg[MAX_HEADERS] = { "end group" };
+
+			write_row(sv, NULL, endg);
+			nopen--;
+		}
+		while (nopen < nwant) {
+			json_t *row = json_deep_copy(want[nopen]);
+			const char *beg[MAX_HEADERS] = { "begin group" };
+
+			json_object_del(row, "group");
+			write_row(sv, row, beg);
+			json_decref(row);
+			open[nopen] = want[nopen];
+			nopen++;
+		}
 		if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple")) {
 			/* One list per question, named after it. */
 			snprintf(t, sizeof(t), "%s %s", type, name);
@@ -1012,6 +1051,12 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 			}
 		}
 		write_row(sv, q, extra);
+	}
+	while (nopen > 0) {
+		const char *endg[MAX_HEADERS] = { "end group" };
+
+		write_row(sv, NULL, endg);
+		nopen--;
 	}
 	/* choices: list_name, name, label per language. */
 	col_add(ch, "list_name", "list_name", "", 0);

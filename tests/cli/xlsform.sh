@@ -114,8 +114,17 @@ mk groups '{"survey": [["type", "name", "label", "relevant"],
 run "$SONDEO" form import "$TMPDIR/groups.xlsx"
 check_rc 0
 run "$SONDEO" form show groups --json
-check_out_has '"relevant": "${works} = '"'"'yes'"'"'"'
-check_out_has '"relevant": "(${works} = '"'"'yes'"'"') and (${staff} > 10)"'
+printf '%s' "$OUT" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)
+assert f["groups"] == [{"name": "details", "label": "Details", "relevant": "${works} = '"'"'yes'"'"'"},
+                       {"name": "more", "label": "More", "relevant": "${staff} > 10", "group": "details"}], f["groups"]
+g = {q["name"]: q.get("group") for q in f["questions"]}
+assert g == {"works": None, "staff": "details", "why": "more", "after": None}, g
+' || fail "the groups read: $OUT"
+run "$SONDEO" new groups --set works=yes --set staff=3 --set why=x
+check_rc 1
+check_err_has "why"
 run "$SONDEO" new groups --set works=no --set staff=12
 check_rc 1
 check_err_has "staff"
@@ -187,6 +196,33 @@ mk calcbad '{"survey": [["type", "name", "label", "calculation"], ["calculate", 
 refused "$TMPDIR/calcbad.xlsx" "sheet 'survey', row 2: question 'x': calculation names unknown question 'nope'"
 mk calcnone '{"survey": [["type", "name", "label"], ["calculate", "x"]]}'
 refused "$TMPDIR/calcnone.xlsx" "sheet 'survey', row 2: question 'x': a calculate question needs a calculation"
+
+t "groups are sections: in form show, in show, and at the terminal as the questions enter them"
+run "$SONDEO" form show groups
+check_out_has "-- Details --  asked when: \${works} = 'yes'"
+check_out_has "-- More --  asked when: \${staff} > 10"
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new groups <<'EOF'
+expect [1/4] Does it work?
+send yes
+expect == Details ==
+expect [2/4] Staff
+send 12
+expect == Details / More ==
+expect [3/4] Why so many?
+send growth
+expect [4/4] After
+send later
+expect Summary of
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+id=$(sqlite3 "$SONDEO_HOME/store.db" "SELECT id FROM records WHERE form = 'groups' ORDER BY rid DESC LIMIT 1")
+run "$SONDEO" show "$id"
+check_out_has "  -- Details --"
+check_out_has "  -- More --"
+check_out_has "growth"
 
 t "an XLSForm default is a value unless it is an expression"
 mk defaults '{"survey": [["type", "name", "label", "default"],
