@@ -224,6 +224,35 @@ check_out_has "  -- Details --"
 check_out_has "  -- More --"
 check_out_has "growth"
 
+t "form versions: each record keeps its version until it is next edited; list, show and export take both"
+mk visits1 '{"survey": [["type", "name", "label"], ["text", "place", "Place"], ["integer", "count", "How many"]],
+	"settings": [["form_id", "version"], ["visits", "1"]]}'
+mk visits2 '{"survey": [["type", "name", "label"], ["text", "place", "Place"], ["integer", "count", "How many"],
+	["text", "notes", "Notes"]], "settings": [["form_id", "version"], ["visits", "2"]]}'
+run "$SONDEO" form import "$TMPDIR/visits1.xlsx"
+check_out_has "installed form visits version 1 (2 questions)"
+a=$("$SONDEO" new visits --set place=Gulu --set count=3 | tail -n 1)
+run "$SONDEO" form import "$TMPDIR/visits2.xlsx"
+check_out_has "installed form visits version 2 (3 questions)"
+b=$("$SONDEO" new visits --set place=Lira --set count=4 --set notes=hi | tail -n 1)
+run "$SONDEO" list --form visits
+check_out_has "Gulu"
+check_out_has "Lira"
+run "$SONDEO" show "$a"
+check_out_has "Form:    visits (visits version 1)"
+check_out_lacks "Notes"
+run "$SONDEO" show "$b"
+check_out_has "Form:    visits (visits version 2)"
+run "$SONDEO" export --form visits --format csv
+check_out_has "_id,place,count,notes,_form_version"
+check_out_has "$a,Gulu,3,,1,final"
+check_out_has "$b,Lira,4,hi,2,final"
+run "$SONDEO" edit "$a" --set notes=later
+check_rc 0
+run "$SONDEO" show "$a" --json
+check_out_has '"form_version": "2"'
+check_out_has '"notes": "later"'
+
 t "an XLSForm default is a value unless it is an expression"
 mk defaults '{"survey": [["type", "name", "label", "default"],
 	["text", "place", "Place", "Nairobi"], ["integer", "n", "N", 5], ["date", "day", "Day", "today()"]]}'
