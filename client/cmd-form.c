@@ -111,6 +111,8 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 			printf("      rule: %s\n", q->constraint_src);
 		if (q->default_src)
 			printf("      default: %s\n", q->default_src);
+		if (q->choice_filter_src)
+			printf("      choices offered where: %s\n", q->choice_filter_src);
 		for (k = 0; k < q->nchoices; k++)
 			printf("      %2zu) %-28s %s\n", k + 1, q->choices[k].name,
 			       form_text(f, q->choices[k].label, cli->lang));

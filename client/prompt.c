@@ -121,7 +121,8 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 	if (*hint)
 		printf("      %s\n", hint);
 	for (i = 0; i < q->nchoices; i++)
-		printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
+		if (form_choice_offered(ss->f, q, i, ss->answers))   /* as numbered in the form */
+			printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
 	if (q->type == FT_SELECT_MULTIPLE)
 		printf("      (one or more: numbers or names, separated by spaces)\n");
 	else if (q->type == FT_DATE)

@@ -1,6 +1,7 @@
 /* form.c - survey forms: loading and validating the JSON definition, reading and checking answers. */
 #include "form.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -23,6 +24,7 @@ struct qdata {
 	struct form_question q;   /* first, so the public view is the start of the private one */
 	struct expr *relevant, *constraint, *def, *calculation;
 	json_t *own_label;        /* the name, as the label of a question that has none (automatic types) */
+	struct expr **filters;    /* per choice, with a choice_filter */
 	struct form_choice *choices;
 };
 
@@ -157,15 +159,113 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 }
 
 static const char *const form_keys[] = { "id", "version", "title", "default_language", "groups", "questions",
-					 NULL };
+					 "allow_choice_duplicates", NULL };
 static const char *const group_keys[] = { "name", "label", "relevant", "group", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
-	"constraint_message", "default", "choices", "calculation", "readonly", "group", NULL
+	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", NULL
 };
-static const char *const choice_keys[] = { "name", "label", NULL };
+static const char *const choice_keys[] = { "name", "label", "data", NULL };
 
-static int load_choices(struct qdata *qd, const json_t *jq, const char *who, char *err, size_t errlen)
+/* A choice_filter for one choice: the expression with each bare word that is not a function, a keyword or inside
+ * ${...} or quotes (a column of the choices sheet, such as `cf`, `name` or `label::English`) replaced by that
+ * choice's value for it, quoted. So `${state} = cf` becomes `${state} = 'washington'` for the choice whose cf is
+ * washington, and is compiled and evaluated as any expression. NULL (err set) when it does not compile. */
+static struct expr *filter_for(const char *src, const struct form_choice *c, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT((size_t)64 << 10);
+	struct expr *e = NULL;
+	const char *p = src;
+
+	while (*p) {
+		if (*p == '\'' || *p == '"') {
+			const char *end = strchr(p + 1, *p);
+			size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
+
+			buf_add(&b, p, n);
+			p += n;
+		} else if (p[0] == '$' && p[1] == '{') {
+			const char *end = strchr(p, '}');
+			size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
+
+			buf_add(&b, p, n);
+			p += n;
+		} else if (isalpha((unsigned char)*p) || *p == '_') {
+			const char *w = p, *after;
+			char word[128];
+			size_t n;
+
+			while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.' ||
+			       (*p == ':' && (isalnum((unsigned char)p[1]) || p[1] == ':')))
+				p++;
+			n = (size_t)(p - w);
+			for (after = p; *after == ' '; after++)
+				;
+			if (*after == '(' || n >= sizeof(word) ||
+			    ((n == 2 && !strncmp(w, "or", 2)) || (n == 3 && (!strncmp(w, "and", 3) || !strncmp(w, "div", 3) ||
+									   !strncmp(w, "mod", 3))))) {
+				buf_add(&b, w, n);
+				continue;
+			}
+			memcpy(word, w, n);
+			word[n] = '\0';
+			{
+				const char *v = "";
+				const json_t *d = c->data ? json_object_get(c->data, word) : NULL;
+
+				if (d)
+					v = json_string_value(d);
+				else if (!strcmp(word, "name"))
+					v = c->name;
+				else if (!strncmp(word, "label", 5) && json_is_string(c->label))
+					v = json_string_value(c->label);
+				else if (!strncmp(word, "label", 5) && json_is_object(c->label)) {
+					const char *lang = strstr(word, "::") ? strstr(word, "::") + 2 : NULL;
+					const json_t *t = NULL;
+					const char *k;
+					json_t *x;
+
+					/* label::English or label::en: the text whose code, or language name, fits. */
+					json_object_foreach((json_t *)c->label, k, x)
+						if (!t || (lang && (!strcasecmp(k, lang) || !strncasecmp(lang, k, strlen(k)))))
+							t = x;
+					v = json_string_value(t);
+				}
+				buf_printf(&b, strchr(v ? v : "", '\'') ? "\"%s\"" : "'%s'", v ? v : "");
+			}
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	if (buf_addc(&b, '\0') == 0)
+		e = expr_parse(b.data, err, errlen);
+	else
+		errf(err, errlen, "too long");
+	buf_release(&b);
+	return e;
+}
+
+static int load_filter(struct qdata *qd, const json_t *jq, const char *who, char *err, size_t errlen)
+{
+	const json_t *cf = json_object_get(jq, "choice_filter");
+	char msg[512];
+	size_t i;
+
+	if (!cf)
+		return 0;
+	if (!json_is_string(cf))
+		return qerr(err, errlen, who, "choice_filter must be an expression in a string");
+	qd->q.choice_filter_src = json_string_value(cf);
+	qd->filters = xcalloc(qd->q.nchoices, sizeof *qd->filters);
+	for (i = 0; i < qd->q.nchoices; i++) {
+		if (!(qd->filters[i] = filter_for(qd->q.choice_filter_src, &qd->choices[i], msg, sizeof msg)))
+			return qerr(err, errlen, who, "choice_filter: %s", msg);
+		qd->choices[i].filter = qd->filters[i];
+	}
+	return 0;
+}
+
+static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const char *who, char *err, size_t errlen)
 {
 	const json_t *list = json_object_get(jq, "choices"), *jc;
 	size_t i, j;
@@ -173,6 +273,8 @@ static int load_choices(struct qdata *qd, const json_t *jq, const char *who, cha
 	if (!is_select(qd->q.type)) {
 		if (list)
 			return qerr(err, errlen, who, "choices are only for select_one and select_multiple questions");
+		if (json_object_get(jq, "choice_filter"))
+			return qerr(err, errlen, who, "a choice_filter is only for select_one and select_multiple questions");
 		return 0;
 	}
 	if (!list)
@@ -194,7 +296,9 @@ static int load_choices(struct qdata *qd, const json_t *jq, const char *who, cha
 		snprintf(cwho, sizeof cwho, "%s: choice '%s'", who, json_string_value(name));
 		if (only_keys(jc, choice_keys, cwho, err, errlen) < 0)
 			return -1;
-		for (j = 0; j < i; j++)
+		/* Twice only where the form allows it, for lists whose choice_filter offers one at a time (the same
+		 * county name in two states). */
+		for (j = 0; j < i && !dup_ok; j++)
 			if (!strcmp(qd->choices[j].name, json_string_value(name)))
 				return qerr(err, errlen, who, "choice '%s' appears twice", json_string_value(name));
 		if (!json_object_get(jc, "label"))
@@ -203,10 +307,20 @@ static int load_choices(struct qdata *qd, const json_t *jq, const char *who, cha
 			return -1;
 		qd->choices[i].name = json_string_value(name);
 		qd->choices[i].label = json_object_get(jc, "label");
+		if ((qd->choices[i].data = json_object_get(jc, "data"))) {
+			const char *k;
+			const json_t *v;
+
+			if (!json_is_object(qd->choices[i].data))
+				return qerr(err, errlen, cwho, "data must be an object of column -> text");
+			json_object_foreach((json_t *)qd->choices[i].data, k, v)
+				if (!json_is_string(v))
+					return qerr(err, errlen, cwho, "data: '%s' is not a string", k);
+		}
 		qd->q.nchoices++;
 	}
 	qd->q.choices = qd->choices;
-	return 0;
+	return load_filter(qd, jq, who, err, errlen);
 }
 
 static int load_expr(const json_t *jq, const char *key, const char **src, struct expr **e, const char *who,
@@ -386,7 +500,7 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		if (q->def)
 			return qerr(err, errlen, who, "a note cannot have a default");
 	}
-	return load_choices(qd, jq, who, err, errlen);
+	return load_choices(qd, jq, json_is_true(json_object_get(f->root, "allow_choice_duplicates")), who, err, errlen);
 }
 
 struct refcheck {
@@ -422,6 +536,13 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 				return errf(err, errlen, "question '%s': %s names unknown question '%s'", q->name,
 					    what[k], rc.bad);
 		}
+	}
+	for (i = 0; i < f->nq; i++) {
+		const struct form_question *q = &f->qs[i].q;
+		struct refcheck rc = { f, NULL };
+
+		if (q->nchoices && q->choices[0].filter && expr_refs(q->choices[0].filter, ref_known, &rc))
+			return errf(err, errlen, "question '%s': choice_filter names unknown question '%s'", q->name, rc.bad);
 	}
 	for (i = 0; i < f->ngroups; i++) {
 		struct refcheck rc = { f, NULL };
@@ -460,6 +581,8 @@ static int load_form(struct form *f, char *err, size_t errlen)
 	f->title = json_object_get(root, "title");
 	if (f->title && check_text(f->title, "form", "title", err, errlen) < 0)
 		return -1;
+	if (json_object_get(root, "allow_choice_duplicates") && !json_is_boolean(json_object_get(root, "allow_choice_duplicates")))
+		return errf(err, errlen, "form '%s': allow_choice_duplicates must be true or false", f->id);
 	if (load_groups(f, json_object_get(root, "groups"), err, errlen) < 0)
 		return -1;
 	qs = json_object_get(root, "questions");
@@ -496,7 +619,7 @@ struct form *form_load(const char *json, size_t len, char *err, size_t errlen)
 
 void form_free(struct form *f)
 {
-	size_t i;
+	size_t i, k;
 
 	if (!f)
 		return;
@@ -506,6 +629,9 @@ void form_free(struct form *f)
 		expr_free(f->qs[i].def);
 		expr_free(f->qs[i].calculation);
 		json_decref(f->qs[i].own_label);
+		for (k = 0; f->qs[i].filters && k < f->qs[i].q.nchoices; k++)
+			expr_free(f->qs[i].filters[k]);
+		free(f->qs[i].filters);
 		free(f->qs[i].choices);
 	}
 	free(f->qs);
@@ -1138,6 +1264,25 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 		m = form_text(f, q->required_message, lang);
 		return errf(err, errlen, "%s", m ? m : "is required");
 	}
+	/* A choice the choice_filter does not offer, given the other answers, is not an answer. */
+	if (q->nchoices && q->choices[0].filter) {
+		size_t k, j;
+
+		size_t n = json_is_array(value) ? json_array_size(value) : 1;
+
+		for (j = 0; j < n; j++) {
+			const json_t *one = json_is_array(value) ? json_array_get(value, j) : value;
+			const char *name = json_string_value(one) ? json_string_value(one) : "";
+			int offered = 0;
+
+			/* Offered if one of the choices of that name is (a name may appear twice, filtered apart). */
+			for (k = 0; k < q->nchoices && !offered; k++)
+				offered = !strcmp(q->choices[k].name, name) && form_choice_offered(f, q, k, answers);
+			if (!offered)
+				return errf(err, errlen, "'%s' is not offered here (choice_filter: %s)", name,
+					    q->choice_filter_src);
+		}
+	}
 	if (!q->constraint)
 		return 0;
 	/* ${name} in the constraint must see the value being checked, not an older one */
@@ -1381,4 +1526,14 @@ void form_fill(const struct form *f, json_t *answers, const struct form_env *env
 			json_decref(v);
 		}
 	}
+}
+
+int form_choice_offered(const struct form *f, const struct form_question *q, size_t k, const json_t *answers)
+{
+	int b;
+
+	(void)f;
+	if (k >= q->nchoices || !q->choices[k].filter)
+		return 1;
+	return expr_eval_bool(q->choices[k].filter, answers, NULL, &b, NULL, 0) == 0 && b;
 }

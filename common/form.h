@@ -37,6 +37,8 @@ enum form_type {
 struct form_choice {
 	const char *name;
 	const json_t *label;          /* TEXT */
+	const json_t *data;           /* the choice's other columns (column -> string), for choice_filter; or NULL */
+	const struct expr *filter;    /* the question's choice_filter with this choice's columns put in; or NULL */
 };
 
 /* A group of questions (an XLSForm group), shown as a section; groups nest. Its relevant applies to every
@@ -64,6 +66,7 @@ struct form_question {
 	int automatic;                /* filled in by form_fill (calculate and metadata types) */
 	const struct form_choice *choices;
 	size_t nchoices;
+	const char *choice_filter_src;        /* NULL when absent */
 };
 
 struct form;
@@ -105,6 +108,9 @@ int form_parse_answer(const struct form *f, const struct form_question *q, const
  * answer. */
 int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
 		       char *err, size_t errlen);
+
+/* 1 if choice k of q is offered given the answers: always, unless q has a choice_filter that is false for it. */
+int form_choice_offered(const struct form *f, const struct form_question *q, size_t k, const json_t *answers);
 
 /* 1 if q is relevant given the answers (a question without `relevant` always is), and so are the groups it is
  * in; 0 if not, -1 with err on an evaluation error. */

@@ -338,8 +338,27 @@ static json_t *choices_of(struct conv *c, const struct row *qr, const char *list
 				return NULL;
 			}
 			label = text_of(c, &c->choices, r, "label");
-			json_array_append_new(a, json_pack("{s:s, s:o}", "name", name, "label",
-							   label ? label : json_string(name)));
+			{
+				json_t *ch = json_pack("{s:s, s:o}", "name", name, "label", label ? label : json_string(name));
+				json_t *data = json_object();
+				size_t k;
+
+				/* The list's other columns, for choice_filter expressions (media columns aside). */
+				for (k = 0; k < c->choices.nhead; k++) {
+					const struct head *h = &c->choices.head[k];
+
+					if (!r->v[k] || h->lang[0] || !strcmp(h->key, "list_name") || !strcmp(h->key, "name") ||
+					    !strcmp(h->key, "label") || !strcmp(h->key, "image") || !strcmp(h->key, "audio") ||
+					    !strcmp(h->key, "video") || !strcmp(h->key, "media"))
+						continue;
+					json_object_set_new(data, h->key, json_string(r->v[k]));
+				}
+				if (json_object_size(data))
+					json_object_set_new(ch, "data", data);
+				else
+					json_decref(data);
+				json_array_append_new(a, ch);
+			}
 		}
 	}
 	if (json_array_size(a) == 0) {
@@ -424,7 +443,7 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 
 static int survey_rows(struct conv *c)
 {
-	static const char *const unsupported_cols[] = { "choice_filter", "repeat_count", NULL };
+	static const char *const unsupported_cols[] = { "repeat_count", NULL };
 	const char *groups[MAX_DEPTH];    /* the names of the groups open, outermost first */
 	unsigned group_row[MAX_DEPTH];
 	size_t depth = 0, i, k;
@@ -528,6 +547,8 @@ static int survey_rows(struct conv *c)
 			json_object_set_new(q, "label", v);
 		else if (!automatic)
 			json_object_set_new(q, "label", json_string(name));
+		if (cell(&c->survey, row, "choice_filter"))
+			json_object_set_new(q, "choice_filter", json_string(cell(&c->survey, row, "choice_filter")));
 		if (cell(&c->survey, row, "calculation"))
 			json_object_set_new(q, "calculation", json_string(cell(&c->survey, row, "calculation")));
 		{
@@ -674,6 +695,14 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 	json_object_set_new(form, "default_language", json_string(c->lang));
 	if (r && (title = text_of(c, &c->settings, r, "form_title")))
 		json_object_set_new(form, "title", title);
+	if (r && (v = cell(&c->settings, r, "allow_choice_duplicates"))) {
+		int yes = yes_no(v);
+
+		if (yes < 0)
+			return row_error(c, &c->settings, r, "allow_choice_duplicates", "'%s' is not yes or no", v);
+		if (yes)
+			json_object_set_new(form, "allow_choice_duplicates", json_true());
+	}
 	return 0;
 }
 
@@ -1007,6 +1036,7 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	text_cols(sv, "constraint_message", questions, NULL);
 	col_add(sv, "default", "default", "", 0);
 	col_add(sv, "calculation", "calculation", "", 0);
+	col_add(sv, "choice_filter", "choice_filter", "", 0);
 	col_add(sv, "readonly", "readonly", "", 0);
 	write_headers(sv);
 	json_array_foreach(questions, i, q) {
@@ -1062,20 +1092,47 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	col_add(ch, "list_name", "list_name", "", 0);
 	col_add(ch, "name", "name", "", 0);
 	text_cols(ch, "label", choices_all, NULL);
+	{
+		/* The choices' data columns, each once, in the order first met. */
+		size_t first = ch->n, k2;
+		const char *key;
+		json_t *v2;
+
+		json_array_foreach(choices_all, i, q) {
+			json_object_foreach(json_object_get(q, "data"), key, v2) {
+				for (k2 = first; k2 < ch->n && strcmp(ch->key[k2], key); k2++)
+					;
+				if (k2 == ch->n)
+					col_add(ch, key, key, "", 0);
+			}
+		}
+	}
 	write_headers(ch);
-	json_array_foreach(choices_all, i, q)
-		write_row(ch, q, NULL);
+	json_array_foreach(choices_all, i, q) {
+		/* A data column's value is in the choice's data. */
+		json_t *row = json_deep_copy(q), *data = json_object_get(row, "data");
+		const char *key;
+		json_t *v2;
+
+		json_object_foreach(data, key, v2)
+			if (!json_object_get(row, key))
+				json_object_set(row, key, v2);
+		write_row(ch, row, NULL);
+		json_decref(row);
+	}
 	/* settings: one row. */
 	{
-		json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
+		json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
 					json_object_get(def, "version"), "default_language",
 					json_object_get(def, "default_language"), "form_title",
-					json_object_get(def, "title"));
+					json_object_get(def, "title"), "allow_choice_duplicates",
+					json_object_get(def, "allow_choice_duplicates"));
 
 		json_array_append_new(settings, row);
 		col_add(st, "form_id", "form_id", "", 0);
 		col_add(st, "version", "version", "", 0);
 		col_add(st, "default_language", "default_language", "", 0);
+		col_add(st, "allow_choice_duplicates", "allow_choice_duplicates", "", 0);
 		text_cols(st, "form_title", settings, NULL);
 		write_headers(st);
 		write_row(st, row, NULL);

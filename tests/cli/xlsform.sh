@@ -253,6 +253,43 @@ run "$SONDEO" show "$a" --json
 check_out_has '"form_version": "2"'
 check_out_has '"notes": "later"'
 
+t "choice_filter: cascading selects offer only the choices that fit the answers before"
+run "$SONDEO" form import "$XLSX/choice_filter_test.xlsx"
+check_rc 0
+check_out_has "installed form cascading_selects1 version 1 (3 questions)"
+run "$SONDEO" form show cascading_selects1
+check_out_has "choices offered where: \${state}=cf"
+run "$SONDEO" new cascading_selects1 --set state=washington --set county=king --set city=seattle
+check_rc 0
+run "$SONDEO" new cascading_selects1 --set state=texas --set county=pierce
+check_rc 1
+check_err_has "'pierce' is not offered here (choice_filter: \${state}=cf)"
+# The same county name in two states (allow_choice_duplicates): offered in either.
+run "$SONDEO" new cascading_selects1 --set state=texas --set county=king --set city=dumont
+check_rc 0
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new cascading_selects1 <<'EOF'
+expect [1/3] state
+send 2
+expect [2/3] county
+expect  1) King
+expect  2) Pierce
+send 2
+expect [3/3] city
+expect  7) Tacoma
+expect  8) Puyallup
+send 8
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+check_out_lacks "4) Cameron"
+check_out_lacks "5) Seattle"
+# Filters on a choice's label (xl_date_ambiguous: label::English != '').
+run "$SONDEO" form import "$XLSX/xl_date_ambiguous.xlsx"
+check_rc 0
+check_out_has "installed form XLDateAmbiguous-v1 version 1 (4 questions)"
+
 t "an XLSForm default is a value unless it is an expression"
 mk defaults '{"survey": [["type", "name", "label", "default"],
 	["text", "place", "Place", "Nairobi"], ["integer", "n", "N", 5], ["date", "day", "Day", "today()"]]}'
