@@ -369,6 +369,17 @@ static json_t *choices_of(struct conv *c, const struct row *qr, const char *list
 	return a;
 }
 
+/* The XLSForm types that are one Sondeo type each (selects and groups are read apart). */
+static const struct {
+	const char *xls, *type;
+} plain_types[] = {
+	{ "text", "text" }, { "string", "text" }, { "phone number", "text" }, { "phonenumber", "text" },
+	{ "integer", "integer" }, { "int", "integer" }, { "decimal", "decimal" }, { "date", "date" },
+	{ "time", "time" }, { "datetime", "dateTime" }, { "geopoint", "geopoint" }, { "acknowledge", "acknowledge" },
+	{ "note", "note" }, { "calculate", "calculate" }, { "start", "start" }, { "end", "end" }, { "today", "today" },
+	{ "deviceid", "deviceid" }, { "username", "username" },
+};
+
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
@@ -509,30 +520,12 @@ static int survey_rows(struct conv *c)
 			row_error(c, &c->survey, row, "type", "type '%s' is not supported yet", type);
 			goto out;
 		}
-		if (!strcmp(t, "text") || !strcmp(t, "string") || !strcmp(t, "phone number") || !strcmp(t, "phonenumber"))
-			ft = "text";
-		else if (!strcmp(t, "integer") || !strcmp(t, "int"))
-			ft = "integer";
-		else if (!strcmp(t, "decimal"))
-			ft = "decimal";
-		else if (!strcmp(t, "date"))
-			ft = "date";
-		else if (!strcmp(t, "geopoint"))
-			ft = "geopoint";
-		else if (!strcmp(t, "time"))
-			ft = "time";
-		else if (!strcmp(t, "datetime"))
-			ft = "dateTime";
-		else if (!strcmp(t, "acknowledge"))
-			ft = "acknowledge";
-		else if (!strcmp(t, "calculate") || !strcmp(t, "start") || !strcmp(t, "end") || !strcmp(t, "today") ||
-			 !strcmp(t, "deviceid") || !strcmp(t, "username"))
-			ft = t;   /* the type names are the same */
-		else if (!strcmp(t, "note"))
-			ft = "note";
-		else if (select_type(t, &multiple, list, sizeof(list), &or_other)) {
+		for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
+			if (!strcmp(t, plain_types[k].xls))
+				ft = plain_types[k].type;
+		if (!ft && select_type(t, &multiple, list, sizeof(list), &or_other)) {
 			ft = multiple ? "select_multiple" : "select_one";
-		} else {
+		} else if (!ft) {
 			row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
 			goto out;
 		}
