@@ -303,12 +303,23 @@ static int fill(struct session *ss, int final)
 	size_t i;
 	int r = 0;
 
+	/* A readonly question is never asked: its default is its answer. */
+	for (i = 0; i < form_count(ss->f); i++) {
+		const struct form_question *q = form_question(ss->f, i);
+
+		if (q->readonly && !json_object_get(now, q->name) && form_relevant(ss->f, q, now, NULL, 0) == 1) {
+			json_t *d = form_default(ss->f, q, now);
+
+			if (d)
+				json_object_set_new(now, q->name, d);
+		}
+	}
 	form_fill(ss->f, now, &env, final);
 	for (i = 0; i < form_count(ss->f) && r == 0; i++) {
 		const struct form_question *q = form_question(ss->f, i);
 		json_t *v = json_object_get(now, q->name), *was = json_object_get(ss->answers, q->name);
 
-		if (q->automatic && !(v == was || (v && was && json_equal(v, was))))
+		if ((q->automatic || q->readonly) && !(v == was || (v && was && json_equal(v, was))))
 			r = save(ss, q, v);
 	}
 	json_decref(now);

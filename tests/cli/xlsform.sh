@@ -192,6 +192,26 @@ check_err_has "--set: household is filled in by the device"
 run "$SONDEO" new calc --set adults=1 --set office=X
 check_rc 1
 check_err_has "--set: office is read-only: its value is its default"
+# At the terminal: never asked, filled in all the same.
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new calc <<'EOF'
+expect [6/10] Adults
+send 4
+expect [7/10] Children
+send 3
+expect Summary of
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+check_out_lacks "/10] Office"
+id=$(sqlite3 "$SONDEO_HOME/store.db" "SELECT id FROM records WHERE form = 'calc' ORDER BY rid DESC LIMIT 1")
+run "$SONDEO" show "$id" --json
+check_out_has '"household": "7"'
+check_out_has '"big": "big"'
+check_out_has '"office": "EA-1"'
+check_out_has '"ended": "'
+check_out_has '"who": "designer"'
 mk calcbad '{"survey": [["type", "name", "label", "calculation"], ["calculate", "x", null, "${nope} + 1"]]}'
 refused "$TMPDIR/calcbad.xlsx" "sheet 'survey', row 2: question 'x': calculation names unknown question 'nope'"
 mk calcnone '{"survey": [["type", "name", "label"], ["calculate", "x"]]}'
