@@ -44,7 +44,7 @@ struct table {
 	const char *sheet;
 	struct head head[MAX_HEADERS];
 	size_t nhead;
-	unsigned header_row;
+	unsigned header_row, last_row;
 	int *colmap;                 /* column -> header index, or -1 */
 	struct row *rows;
 	size_t nrows, cap;
@@ -134,6 +134,13 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 	char name[8];
 	int hi;
 
+	/* Rows in the sheet's order (as every spreadsheet writes them): a row is complete before the next. */
+	if (row < t->last_row) {
+		snprintf(t->err, sizeof(t->err), "sheet '%s': row %u comes after row %u in the file", t->sheet, row,
+			 t->last_row);
+		return -1;
+	}
+	t->last_row = row;
 	if (!t->header_row || row == t->header_row) {
 		/* The first row with anything in it holds the headers. */
 		struct head *h;
@@ -173,7 +180,8 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 			t->rows = xrealloc(t->rows, t->cap * sizeof(*t->rows));
 		}
 		t->rows[t->nrows].n = row;
-		t->rows[t->nrows].v = xcalloc(MAX_HEADERS, sizeof(char *));
+		/* Headers come first, so the row needs a place for each of them only. */
+		t->rows[t->nrows].v = xcalloc(t->nhead, sizeof(char *));
 		t->nrows++;
 	}
 	free(t->rows[t->nrows - 1].v[hi]);
@@ -186,7 +194,7 @@ static void table_free(struct table *t)
 	size_t i, k;
 
 	for (i = 0; i < t->nrows; i++) {
-		for (k = 0; k < MAX_HEADERS; k++)
+		for (k = 0; k < t->nhead; k++)
 			free(t->rows[i].v[k]);
 		free(t->rows[i].v);
 	}

@@ -2,13 +2,14 @@
 """mkxlsx.py - a test tool: writes a small .xlsx workbook from a JSON description, by hand (zip + XML), so
 that the tests of XLSForm import can make workbooks with exactly the quirks they need.
 
-    mkxlsx.py OUT.xlsx SPEC.json [--shared] [--doctype] [--bomb MIB] [--date1904]
+    mkxlsx.py OUT.xlsx SPEC.json [--shared] [--doctype] [--bomb MIB] [--date1904] [--reverse]
 
 SPEC is {"SHEET": [[cell, ...], ...], ...} in sheet order. A cell is a string (written as an inline string, or
 through the shared strings table with --shared), a number, true/false (a boolean cell), null (empty), or
 {"date": SERIAL} (a number in a date format).
     --doctype   the workbook part declares entities that expand a billion times (must be refused)
     --bomb MIB  the first sheet's XML inflates to MIB mebibytes (a zip bomb: must be refused, in bounded memory)
+    --reverse   the first sheet's rows are written last row first
 """
 import json
 import sys
@@ -31,6 +32,7 @@ def main():
     shared = "--shared" in args
     doctype = "--doctype" in args
     date1904 = "--date1904" in args
+    reverse = "--reverse" in args
     bomb = int(args[args.index("--bomb") + 1]) if "--bomb" in args else 0
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
@@ -61,6 +63,8 @@ def main():
             for r, row in enumerate(rows):
                 cells = "".join(cell_xml("%s%d" % (col_name(c), r + 1), v) for c, v in enumerate(row))
                 body.append('<row r="%d">%s</row>' % (r + 1, cells))
+            if reverse and i == 0:
+                body.reverse()
             pad = " " * (bomb << 20) if bomb and i == 0 else ""
             z.writestr("xl/worksheets/sheet%d.xml" % (i + 1), '<?xml version="1.0" encoding="UTF-8"?>'
                        '<worksheet %s><sheetData>%s</sheetData>%s</worksheet>' % (ns, "".join(body), pad))

@@ -345,6 +345,8 @@ refused "$TMPDIR/dup.xlsx" "sheet 'survey', row 3: question 'a'"
 mk nosurvey '{"questions": [["type", "name", "label"]], "other": [["x"]]}'
 refused "$TMPDIR/nosurvey.xlsx" "nosurvey.xlsx: the workbook has no sheet called survey"
 mk notype '{"survey": [["kind", "name", "label"], ["text", "a", "A"]]}'
+mk order '{"survey": [["type", "name", "label"], ["text", "first", "Alpha"], ["integer", "second", "Beta"]]}' --reverse
+refused "$TMPDIR/order.xlsx" "sheet 'survey': row 2 comes after row 3 in the file"
 refused "$TMPDIR/notype.xlsx" "sheet 'survey': no column called type in its first row"
 
 t "broken files are refused without a crash: not a zip, a zip bomb, entity expansion, a truncated zip"
