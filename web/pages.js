@@ -622,8 +622,28 @@
 			if (names.indexOf(n) < 0 && n.charAt(0) !== "_")
 				names.push(n);
 		});
+		/* A form's groups are sections: a heading row where the questions enter another group. */
+		var groups = {}, section = null;
+		((def && def.groups) || []).forEach(function (g) {
+			groups[g.name] = g;
+		});
+		function groupPath(name) {
+			var parts = [], g = groups[name], guard = 0;
+			while (g && guard++ < 32) {
+				parts.unshift(S.text(g.label, def) || g.name);
+				g = groups[g.group];
+			}
+			return parts.join(" / ");
+		}
 		names.forEach(function (n) {
-			var f = fields[n], q = S.question(def, n), tr = el("tr", { "data-field": n, class: f && f.conflict ? "has-conflict" : null });
+			var f = fields[n], q = S.question(def, n), tr = el("tr", { "data-field": n, class: f && f.conflict ? "has-conflict" : null }),
+				g = q && q.group ? q.group : null;
+			if (g !== section) {
+				section = g;
+				if (g)
+					body.appendChild(el("tr", { class: "section", "data-group": g },
+						el("th", { scope: "colgroup", colspan: reviewer ? "3" : "2" }, groupPath(g))));
+			}
 			tr.appendChild(el("th", { scope: "row" }, S.questionLabel(def, n), el("span", { class: "qname mono" }, n)));
 			tr.appendChild(el("td", null, f ? valueNode(def, n, f.value) : el("span", { class: "none" }, "(no answer)"),
 				f && f.conflict ? el("span", { class: "badge conflict" }, "conflict") : null));

@@ -726,6 +726,14 @@ await test("admin: the audit log shows GET /v1/audit, newest first, with the rev
 	await shot(ap, "audit");
 });
 
+await test("a record of a form with groups shows each group as a section of its answers", async () => {
+	await go(rp, "#/record/" + cfg.grouped);
+	same(await texts(rp, "#answers tr.section th"), ["Details", "Details / More"], "the sections");
+	same(await rp.$$eval("#answers tbody tr", (rows) => rows.map((r) => r.getAttribute("data-group") || r.getAttribute("data-field"))),
+		["works", "details", "staff", "more", "why", "after"], "sections and answers in order");
+	await shot(rp, "record-groups");
+});
+
 await test("logout ends the session: the login form again, and GET /v1/session answers 401", async () => {
 	await rp.click("#logout");
 	await rp.waitForSelector("#login-form");

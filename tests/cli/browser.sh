@@ -60,6 +60,18 @@ dev a edit "$rec" --set country=UGA
 dev b edit "$rec" --set country=TZA
 dev a sync
 dev b sync
+# A form with nested groups, from an XLSForm workbook, and one record of it.
+printf '%s' '{"survey": [["type", "name", "label", "relevant"], ["select_one yn", "works", "Does it work?"],
+	["begin group", "details", "Details", "${works} = '"'"'yes'"'"'"], ["integer", "staff", "Staff"],
+	["begin group", "more", "More", "${staff} > 10"], ["text", "why", "Why so many?"], ["end group"], ["end group"],
+	["text", "after", "After"]], "choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]}' \
+	>"$TMPDIR/groups.json"
+python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/groups.xlsx" "$TMPDIR/groups.json" || fail "mkxlsx failed"
+"$SONDEOD" forms --data "$hq" publish "$TMPDIR/groups.xlsx" >/dev/null || fail "the grouped form was not published"
+dev a sync
+dev a new groups --set works=yes --set staff=12 --set why=growth --set after=later
+grouped=$(head -n 1 "$TMPDIR/dev.out")
+dev a sync
 for who in admin:amina reviewer:rita viewer:victor; do
 	role=${who%%:*}
 	name=${who#*:}
@@ -73,6 +85,7 @@ cat >"$TMPDIR/setup.json" <<EOF
   "top": "$TOP",
   "sondeo": "$SONDEO",
   "conflict": "$rec",
+  "grouped": "$grouped",
   "users": {
     "admin": {"name": "amina", "password": "first-amina-password"},
     "reviewer": {"name": "rita", "password": "first-rita-password"},
