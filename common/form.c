@@ -160,7 +160,7 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 
 static const char *const form_keys[] = { "id", "version", "title", "default_language", "groups", "questions",
 					 "allow_choice_duplicates", NULL };
-static const char *const group_keys[] = { "name", "label", "relevant", "group", NULL };
+static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
 	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", NULL
@@ -380,6 +380,9 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 			return -1;
 		if (group_find(f, gd->g.name) != &gd->g)
 			return errf(err, errlen, "%s: the name appears twice", who);
+		if (json_object_get(jg, "repeat") && !json_is_boolean(json_object_get(jg, "repeat")))
+			return errf(err, errlen, "%s: repeat must be true or false", who);
+		gd->g.repeat = json_is_true(json_object_get(jg, "repeat"));
 		gd->g.label = json_object_get(jg, "label");
 		if (gd->g.label && check_text(gd->g.label, who, "label", err, errlen) < 0)
 			return -1;
@@ -1399,6 +1402,8 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 
 int form_check(const struct form *f, const json_t *answers, const char *lang, form_error_fn fn, void *ctx)
 {
+	const struct form_group *scope = NULL;
+	const char *rname;
 	char err[1024];
 	const char *key;
 	const json_t *v;
@@ -1409,11 +1414,29 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 		fn(ctx, "", "the record is not a JSON object");
 		return 1;
 	}
+	/* A record of a repeat instance (_repeat) answers that repeat's questions; the record itself the others. The
+	 * caller may give an instance's answers merged over its parent's, for expressions that name the parent's. */
+	rname = json_string_value(json_object_get(answers, "_repeat"));
+	if (rname && !(scope = form_repeat_find(f, rname))) {
+		snprintf(err, sizeof err, "form '%s' has no repeat '%s'", f->id, rname);
+		fn(ctx, "_repeat", err);
+		return 1;
+	}
 	for (i = 0; i < f->nq; i++) {
 		const struct form_question *q = &f->qs[i].q;
+		const struct form_group *r = form_repeat_of(q);
 		int rel;
 
 		v = json_object_get(answers, q->name);
+		if (r != scope) {
+			if (!scope && !unanswered(v)) {
+				snprintf(err, sizeof err, "is answered in the records of repeat %s, not in the record itself",
+					 r->name);
+				fn(ctx, q->name, err);
+				n++;
+			}
+			continue;
+		}
 		rel = form_relevant(f, q, answers, err, sizeof err);
 		if (rel < 0) {
 			fn(ctx, q->name, err);
@@ -1536,4 +1559,21 @@ int form_choice_offered(const struct form *f, const struct form_question *q, siz
 	if (k >= q->nchoices || !q->choices[k].filter)
 		return 1;
 	return expr_eval_bool(q->choices[k].filter, answers, NULL, &b, NULL, 0) == 0 && b;
+}
+
+const struct form_group *form_repeat_of(const struct form_question *q)
+{
+	const struct form_group *g;
+
+	for (g = q->group; g; g = g->parent)
+		if (g->repeat)
+			return g;
+	return NULL;
+}
+
+const struct form_group *form_repeat_find(const struct form *f, const char *name)
+{
+	const struct form_group *g = name ? group_find(f, name) : NULL;
+
+	return g && g->repeat ? g : NULL;
 }

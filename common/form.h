@@ -2,7 +2,7 @@
  *
  * A form is JSON (see docs/forms.md):
  *   { "id": "partnership", "version": "1", "title": TEXT, "default_language": "en",
- *     "groups": [ { "name", "label": TEXT, "relevant": EXPR, "group": PARENT } ],
+ *     "groups": [ { "name", "label": TEXT, "relevant": EXPR, "group": PARENT, "repeat": true|false } ],
  *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false, "group": NAME,
  *                      "required_message": TEXT, "relevant": EXPR, "constraint": EXPR,
  *                      "constraint_message": TEXT, "default": EXPR,
@@ -49,6 +49,8 @@ struct form_group {
 	const char *relevant_src;             /* NULL when absent */
 	const struct expr *relevant;
 	const struct form_group *parent;      /* the group it is in, or NULL */
+	int repeat;                           /* a repeat: its questions are answered in child records, one per
+						 instance, each with _parent (the record's id) and _repeat (this name) */
 };
 
 /* Read-only views into the form; they live as long as the form. */
@@ -108,6 +110,11 @@ int form_parse_answer(const struct form *f, const struct form_question *q, const
  * answer. */
 int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
 		       char *err, size_t errlen);
+
+/* The innermost repeat q is in, or NULL for a question of the record itself. */
+const struct form_group *form_repeat_of(const struct form_question *q);
+/* The repeat called name, or NULL. */
+const struct form_group *form_repeat_find(const struct form *f, const char *name);
 
 /* 1 if choice k of q is offered given the answers: always, unless q has a choice_filter that is false for it. */
 int form_choice_offered(const struct form *f, const struct form_question *q, size_t k, const json_t *answers);

@@ -464,6 +464,7 @@ static int survey_rows(struct conv *c)
 {
 	static const char *const unsupported_cols[] = { "repeat_count", NULL };
 	const char *groups[MAX_DEPTH];    /* the names of the groups open, outermost first */
+	int repeats[MAX_DEPTH], is_repeat;  /* whether each is a repeat */
 	unsigned group_row[MAX_DEPTH];
 	size_t depth = 0, i, k;
 	int r = -1;
@@ -486,14 +487,17 @@ static int survey_rows(struct conv *c)
 			if (cell(&c->survey, row, unsupported_cols[k]))
 				return row_error(c, &c->survey, row, unsupported_cols[k], "the column %s is not supported"
 						 " yet", unsupported_cols[k]);
-		if (!strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
+		is_repeat = !strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat");
+		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
 			json_t *g;
 
 			if (depth == MAX_DEPTH)
 				return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
 			if (!name)
-				return row_error(c, &c->survey, row, "name", "a group without a name");
+				return row_error(c, &c->survey, row, "name", "a %s without a name", is_repeat ? "repeat" : "group");
 			g = json_pack("{s:s}", "name", name);
+			if (is_repeat)
+				json_object_set_new(g, "repeat", json_true());
 			if ((v = text_of(c, &c->survey, row, "label")))
 				json_object_set_new(g, "label", v);
 			if (cell(&c->survey, row, "relevant"))
@@ -502,22 +506,25 @@ static int survey_rows(struct conv *c)
 				json_object_set_new(g, "group", json_string(groups[depth - 1]));
 			json_array_append_new(c->groups, g);
 			groups[depth] = name;
+			repeats[depth] = is_repeat;
 			group_row[depth++] = row->n;
 			c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
 			strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
 			c->where[c->nwhere++].row = row->n;
 			continue;
 		}
-		if (!strcmp(t, "end group") || !strcmp(t, "end_group")) {
+		if (!strcmp(t, "end group") || !strcmp(t, "end_group") || !strcmp(t, "end repeat") ||
+		    !strcmp(t, "end_repeat")) {
+			int ends_repeat = strstr(t, "repeat") != NULL;
+
 			if (depth == 0)
-				return row_error(c, &c->survey, row, "type", "end group without a begin group");
+				return row_error(c, &c->survey, row, "type", "%s without a begin %s", t,
+						 ends_repeat ? "repeat" : "group");
+			if (repeats[depth - 1] != ends_repeat)
+				return row_error(c, &c->survey, row, "type", "%s, but the %s begun in row %u is still open", t,
+						 repeats[depth - 1] ? "repeat" : "group", group_row[depth - 1]);
 			depth--;
 			continue;
-		}
-		if (!strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat") || !strcmp(t, "end repeat") ||
-		    !strcmp(t, "end_repeat")) {
-			row_error(c, &c->survey, row, "type", "repeats are not supported yet");
-			goto out;
 		}
 		if (in_list(t, media_types)) {
 			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
@@ -638,8 +645,8 @@ static int survey_rows(struct conv *c)
 		}
 	}
 	if (depth) {
-		errf(c->err, c->errlen, "sheet '%s', row %u: begin group without an end group", c->survey.sheet,
-		     group_row[depth - 1]);
+		errf(c->err, c->errlen, "sheet '%s', row %u: begin %s without an end %s", c->survey.sheet,
+		     group_row[depth - 1], repeats[depth - 1] ? "repeat" : "group", repeats[depth - 1] ? "repeat" : "group");
 		goto out;
 	}
 	if (json_array_size(c->questions) == 0) {
@@ -1055,16 +1062,19 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 		for (same = 0; same < nopen && same < nwant && open[same] == want[same]; same++)
 			;
 		while (nopen > same) {
-			const char *endg[MAX_HEADERS] = { "end group" };
+			const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[nopen - 1], "repeat")) ?
+							  "end repeat" : "end group" };
 
 			write_row(sv, NULL, endg);
 			nopen--;
 		}
 		while (nopen < nwant) {
 			json_t *row = json_deep_copy(want[nopen]);
-			const char *beg[MAX_HEADERS] = { "begin group" };
+			const char *beg[MAX_HEADERS] = { json_is_true(json_object_get(want[nopen], "repeat")) ?
+							 "begin repeat" : "begin group" };
 
 			json_object_del(row, "group");
+			json_object_del(row, "repeat");
 			write_row(sv, row, beg);
 			json_decref(row);
 			open[nopen] = want[nopen];
@@ -1084,7 +1094,8 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 		write_row(sv, q, extra);
 	}
 	while (nopen > 0) {
-		const char *endg[MAX_HEADERS] = { "end group" };
+		const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[nopen - 1], "repeat")) ? "end repeat" :
+						  "end group" };
 
 		write_row(sv, NULL, endg);
 		nopen--;

@@ -19,6 +19,7 @@
 #include "jsonc.h"
 #include "form.h"
 #include "util.h"
+#include "uuid.h"
 #include "banned.h"
 
 #define SSTORE_KIND "sondeod"
@@ -1188,6 +1189,11 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 		ok = json_is_boolean(v);
 	} else if (!strcmp(op->field, "_review")) {
 		ok = json_is_object(v) || json_is_null(v);
+	} else if (!strcmp(op->field, "_parent")) {
+		/* A repeat instance's record names its parent record, and the repeat of the form it answers. */
+		ok = json_is_string(v) && uuid_valid(json_string_value(v));
+	} else if (!strcmp(op->field, "_repeat")) {
+		ok = json_is_string(v) && form_repeat_find(f, json_string_value(v)) != NULL;
 	} else if (!(q = form_find(f, op->field))) {
 		json_decref(v);
 		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' has no question '%s'", i + 1,
