@@ -148,6 +148,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		buf_adds(&sql, " AND r.form = ?1");
 	if (!deleted)
 		buf_adds(&sql, " AND NOT r.deleted");
+	/* A repeat's instances are listed with their record (sondeo show), not among the records. */
+	buf_adds(&sql, " AND NOT EXISTS (SELECT 1 FROM fields p WHERE p.rid = r.rid AND p.field = '_parent')");
 	if (drafts)
 		buf_adds(&sql, " AND r.draft");
 	if (conflicts)

@@ -44,12 +44,105 @@ out:
 	return r;
 }
 
+/* sondeo new --parent ID --repeat NAME --set ...: one instance of a repeat of record ID, as a record of its own
+ * (with _parent and _repeat), checked with the parent's answers in view. */
+static int add_instance(struct cli *cli, struct store *s, const char *parent, const char *repeat, char **sets,
+			size_t nsets, int draft)
+{
+	struct store_record prec, rec;
+	struct form_env env = { store_device(s), store_name(s), now_ms() };
+	const struct form_group *rg;
+	struct form *f = NULL;
+	struct entry e;
+	json_t *ctx = NULL, *own = NULL, *v;
+	const char *key;
+	char err[512];
+	size_t i;
+	int errors, r = EXIT_FAIL;
+
+	memset(&e, 0, sizeof(e));
+	if (store_find(s, parent, &prec, err, sizeof(err)) < 0)
+		return cli_error("%s", err);
+	if (prec.deleted)
+		return cli_error("record %s is deleted", prec.id);
+	/* The form the device has newest, as edits use. */
+	if (!(f = store_form_get(s, prec.form, NULL, err, sizeof(err))))
+		return cli_error("%s", err);
+	if (!(rg = form_repeat_find(f, repeat))) {
+		cli_error("form '%s' has no repeat '%s'", form_id(f), repeat);
+		goto out;
+	}
+	if (!(ctx = store_answers(s, prec.id, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	entry_init(&e, NULL, "--set");
+	errors = entry_apply_sets(f, &e, sets, nsets);
+	json_object_foreach(e.answers, key, v) {
+		const struct form_question *q = form_find(f, key);
+
+		if (q && form_repeat_of(q) != rg) {
+			fprintf(stderr, "--set: %s is not a question of repeat %s\n", key, repeat);
+			errors++;
+		}
+	}
+	/* The instance's answers over its parent's, so that expressions may name the parent's questions. */
+	json_object_update(ctx, e.answers);
+	json_object_set_new(ctx, "_repeat", json_string(repeat));
+	json_decref(e.answers);
+	e.answers = ctx;
+	ctx = NULL;
+	entry_defaults(f, e.answers);
+	form_fill(f, e.answers, &env, !draft);
+	errors += entry_check(f, &e, cli->lang, draft);
+	if (errors) {
+		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
+		goto out;
+	}
+	own = json_object();
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+
+		if (form_repeat_of(q) == rg && (v = json_object_get(e.answers, q->name)))
+			json_object_set(own, q->name, v);
+	}
+	if (store_begin(s, err, sizeof(err)) < 0 || store_add(s, f, own, draft, &rec, err, sizeof(err)) < 0) {
+		store_rollback(s);
+		cli_error("%s: nothing was saved", err);
+		goto out;
+	}
+	{
+		json_t *pid = json_string(prec.id), *rn = json_string(repeat);
+		int rc = store_set(s, &rec, "_parent", pid, err, sizeof(err)) < 0 ||
+			 store_set(s, &rec, "_repeat", rn, err, sizeof(err)) < 0 || store_commit(s, err, sizeof(err)) < 0;
+
+		json_decref(pid);
+		json_decref(rn);
+		if (rc) {
+			store_rollback(s);
+			cli_error("%s: nothing was saved", err);
+			goto out;
+		}
+	}
+	puts(rec.id);
+	r = EXIT_OK;
+out:
+	json_decref(own);
+	json_decref(ctx);
+	json_decref(e.answers);
+	json_decref(e.bad);
+	form_free(f);
+	return r;
+}
+
 int cmd_new(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "set", required_argument, NULL, 's' }, { "from", required_argument, NULL, 'f' },
-		{ "draft", no_argument, NULL, 'd' }, { 0, 0, 0, 0 }
+		{ "draft", no_argument, NULL, 'd' }, { "parent", required_argument, NULL, 'p' },
+		{ "repeat", required_argument, NULL, 'r' }, { 0, 0, 0, 0 }
 	};
+	const char *parent = NULL, *repeat = NULL;
 	char **sets = xcalloc((size_t)argc, sizeof(*sets)), err[512];
 	const char *form_name = "partnership", *from = NULL;
 	struct entry *entries = NULL;
@@ -65,6 +158,10 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 			from = optarg;
 		else if (c == 'd')
 			draft = 1;
+		else if (c == 'p')
+			parent = optarg;
+		else if (c == 'r')
+			repeat = optarg;
 		else {
 			free(sets);
 			return cli_opt_exit(c);
@@ -76,8 +173,20 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		free(sets);
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 	}
+	if (!parent != !repeat) {
+		free(sets);
+		return cli_usage_error(cli, "--parent ID and --repeat NAME go together");
+	}
+	if (parent && (from || !nsets)) {
+		free(sets);
+		return cli_usage_error(cli, "an instance of a repeat is given with --set");
+	}
 	if (!(s = cli_open_store(cli)))
 		goto out;
+	if (parent) {
+		r = add_instance(cli, s, parent, repeat, sets, nsets, draft);
+		goto out;
+	}
 	if (!(f = store_form_get(s, form_name, NULL, err, sizeof(err)))) {
 		cli_error("%s", err);
 		goto out;
