@@ -105,6 +105,53 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 	return rc == SQLITE_DONE ? 0 : cli_error("cannot read the history");
 }
 
+/* The instances of the record's repeats, each on a line: "  -- Member (2) --", "   1. 36ed0f9a  Name: Ana; Age: 34". */
+static void show_instances(struct store *s, const struct form *f, const char *id, const char *lang)
+{
+	sqlite3_stmt *st = db_prepare(store_db(s),
+				      "SELECT r.id, (SELECT json_extract(x.value, '$') FROM fields x WHERE x.rid = r.rid"
+				      "  AND x.field = '_repeat') AS rep FROM records r JOIN fields p ON p.rid = r.rid"
+				      " AND p.field = '_parent' AND p.value = json_quote(?1) WHERE NOT r.deleted"
+				      " ORDER BY rep, r.created", NULL, 0);
+	char last[MERGE_MAX_NAME + 1] = "", err[256];
+	unsigned k = 0;
+
+	if (!st)
+		return;
+	db_bind_text(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *cid = db_text(st, 0), *rep = db_text(st, 1);
+		const struct form_group *g = form_repeat_find(f, rep);
+		json_t *a = store_answers(s, cid, err, sizeof(err));
+		size_t i;
+		int first = 1;
+
+		if (strcmp(last, rep)) {
+			strlcpy_s(last, rep, sizeof(last));
+			printf("\n  -- %s --\n", g && g->label ? form_text(f, g->label, lang) : rep);
+			k = 0;
+		}
+		printf("   %u. %.8s ", ++k, cid);
+		for (i = 0; a && i < form_count(f); i++) {
+			const struct form_question *q = form_question(f, i);
+			json_t *v = json_object_get(a, q->name);
+			char *vt, *t;
+
+			if (!v || form_repeat_of(q) != g)
+				continue;
+			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			t = cli_answer_text(f, q, vt, lang);
+			printf("%s %s: %s", first ? "" : ";", form_text(f, q->label, lang), t);
+			first = 0;
+			free(t);
+			free(vt);
+		}
+		printf("\n");
+		json_decref(a);
+	}
+	sqlite3_finalize(st);
+}
+
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -116,7 +163,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	json_t *answers = NULL, *out = NULL;
 	char err[512], created[32], updated[32];
 	int c, history = 0, json = 0, r = EXIT_FAIL;
-	const struct form_group *section = NULL;
+	const struct form_group *section = NULL, *scope = NULL;
 	size_t i;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
@@ -193,13 +240,19 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		free(review);
 		free(rt);
 	}
+	/* An instance of a repeat: which record it belongs to. */
+	scope = form_repeat_find(f, json_string_value(json_object_get(answers, "_repeat")));
+	if (scope && json_is_string(json_object_get(answers, "_parent")))
+		printf("Part of: %s (%s)\n", json_string_value(json_object_get(answers, "_parent")),
+		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
 	printf("\n");
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		json_t *v = json_object_get(answers, q->name);
 		char *vt = NULL, *t;
 
-		if (q->type == FT_NOTE || (!v && form_relevant(f, q, answers, NULL, 0) == 0))
+		/* A record shows its own questions; those of a repeat are in its instances' records. */
+		if (q->type == FT_NOTE || form_repeat_of(q) != scope || (!v && form_relevant(f, q, answers, NULL, 0) == 0))
 			continue;
 		/* A group's questions under its heading. */
 		if (q->group != section) {
@@ -234,6 +287,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			}
 		}
 	}
+	show_instances(s, f, rec.id, cli->lang);
 	if (history && show_history(s, &rec, f, NULL, cli->lang) != 0)
 		goto out;
 	r = EXIT_OK;
