@@ -19,6 +19,8 @@ struct session {
 	const char *lang;
 	json_t *answers;      /* what is saved, kept in step with the store */
 	const struct form_group *section;   /* the group whose heading was shown last */
+	const struct form_group *scope;     /* the repeat whose instance this is, or NULL for a record */
+	const char *parent;                 /* with scope: the id of the record it belongs to */
 	size_t first_problem; /* the first question form_check complained about */
 	char *line;
 	size_t linecap;
@@ -81,6 +83,16 @@ static int save(struct session *ss, const struct form_question *q, json_t *value
 		return cli_error("%s: this answer was not saved", err);
 	if (!ss->created && store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0)
 		goto fail;
+	if (!ss->created && ss->scope) {
+		json_t *pid = json_string(ss->parent), *rn = json_string(ss->scope->name);
+		int bad = store_set(ss->s, ss->rec, "_parent", pid, err, sizeof(err)) < 0 ||
+			  store_set(ss->s, ss->rec, "_repeat", rn, err, sizeof(err)) < 0;
+
+		json_decref(pid);
+		json_decref(rn);
+		if (bad)
+			goto fail;
+	}
 	if (store_set(ss->s, ss->rec, q->name, value, err, sizeof(err)) < 0)
 		goto fail;
 	if (store_commit(ss->s, err, sizeof(err)) < 0)
@@ -307,6 +319,8 @@ static int fill(struct session *ss, int final)
 	for (i = 0; i < form_count(ss->f); i++) {
 		const struct form_question *q = form_question(ss->f, i);
 
+		if (form_repeat_of(q) != ss->scope)
+			continue;
 		if (q->readonly && !json_object_get(now, q->name) && form_relevant(ss->f, q, now, NULL, 0) == 1) {
 			json_t *d = form_default(ss->f, q, now);
 
@@ -319,11 +333,93 @@ static int fill(struct session *ss, int final)
 		const struct form_question *q = form_question(ss->f, i);
 		json_t *v = json_object_get(now, q->name), *was = json_object_get(ss->answers, q->name);
 
-		if ((q->automatic || q->readonly) && !(v == was || (v && was && json_equal(v, was))))
+		if (form_repeat_of(q) == ss->scope && (q->automatic || q->readonly) &&
+		    !(v == was || (v && was && json_equal(v, was))))
 			r = save(ss, q, v);
 	}
 	json_decref(now);
 	return r;
+}
+
+/* The repeat a repeat is inside, or NULL. */
+static const struct form_group *outer_repeat(const struct form_group *g)
+{
+	for (g = g->parent; g; g = g->parent)
+		if (g->repeat)
+			return g;
+	return NULL;
+}
+
+static int walk(struct session *ss, size_t start);
+
+/* Offers instances of repeat g of the record being filled: "Add a Member? [y/N]", then its questions for each
+ * instance, saved as a record of its own that names this one. Returns 1 when done, 0 at end of input, -1 on
+ * error. */
+static int repeat_loop(struct session *ss, const struct form_group *g)
+{
+	const char *label = g->label ? text(ss, g->label) : g->name;
+	unsigned n = 0;
+	char err[512];
+
+	/* Instances belong to a record: it exists from here on, even before its first answer. */
+	if (!ss->created) {
+		if (store_begin(ss->s, err, sizeof(err)) < 0 || store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0 ||
+		    store_commit(ss->s, err, sizeof(err)) < 0) {
+			store_rollback(ss->s);
+			return cli_error("%s", err);
+		}
+		ss->created = 1;
+		set_interrupt_message(ss);
+	}
+	section(ss, g);
+	for (;;) {
+		struct store_record child;
+		struct session cs;
+		const char *in;
+		int r, errors;
+
+		printf("\nAdd %s %s? [y/N] ", n ? "another" : "a", label);
+		fflush(stdout);
+		if (!(in = read_line(ss)))
+			return 0;
+		if (strcasecmp(in, "y") && strcasecmp(in, "yes"))
+			break;
+		memset(&cs, 0, sizeof(cs));
+		cs.s = ss->s;
+		cs.f = ss->f;
+		cs.rec = &child;
+		cs.lang = ss->lang;
+		cs.scope = g;
+		cs.parent = ss->rec->id;
+		cs.section = g;
+		cs.line = NULL;
+		/* The instance's questions see the record's answers. */
+		cs.answers = json_deep_copy(ss->answers);
+		json_object_set_new(cs.answers, "_repeat", json_string(g->name));
+		printf("%s %u\n", label, n + 1);
+		r = walk(&cs, 0);
+		if (r == 1 && cs.created && fill(&cs, 1) == 0) {
+			errors = form_check(ss->f, cs.answers, ss->lang, print_problem, &cs);
+			if (!errors && store_begin(ss->s, err, sizeof(err)) == 0 &&
+			    store_finalize(ss->s, &child, ss->f, err, sizeof(err)) == 0 &&
+			    store_commit(ss->s, err, sizeof(err)) == 0)
+				printf("Saved %s %u (%s)\n", label, n + 1, cli_short_id(child.id));
+			else if (errors)
+				printf("%s %u kept as a draft until it is fixed: sondeo edit %s\n", label, n + 1,
+				       cli_short_id(child.id));
+			else
+				store_rollback(ss->s);
+		}
+		json_decref(cs.answers);
+		free(cs.line);
+		if (r == 0)
+			return 0;
+		if (r < -1)
+			return -1;
+		n += cs.created;
+	}
+	ss->section = NULL;
+	return 1;
 }
 
 /* Walks the questions from start. Returns 1 when past the last, 0 at end of input, -2 on error. */
@@ -344,7 +440,24 @@ static int walk(struct session *ss, size_t start)
 
 	while (i < form_count(ss->f)) {
 		const struct form_question *q = form_question(ss->f, i);
-		int rel = form_relevant(ss->f, q, ss->answers, NULL, 0);
+		const struct form_group *rq = form_repeat_of(q);
+		int rel;
+
+		/* Another scope's question: a repeat directly inside this one is offered where it begins. */
+		if (rq != ss->scope) {
+			if (rq && outer_repeat(rq) == ss->scope &&
+			    (i == 0 || form_repeat_of(form_question(ss->f, i - 1)) != rq)) {
+				int lr = repeat_loop(ss, rq);
+
+				if (lr <= 0) {
+					r = lr == 0 ? 0 : -2;
+					break;
+				}
+			}
+			i++;
+			continue;
+		}
+		rel = form_relevant(ss->f, q, ss->answers, NULL, 0);
 
 		if (q->type == FT_NOTE) {
 			if (rel == 1)
