@@ -10,6 +10,7 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	struct store_record rec;
 	struct store *s;
 	char err[512];
+	size_t n = 0;
 	int c, r = EXIT_FAIL;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1)
@@ -22,12 +23,16 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 		cli_error("%s", err);
 	} else if (rec.deleted) {
 		cli_error("record %s is already deleted", cli_short_id(rec.id));
-	} else if (store_begin(s, err, sizeof(err)) < 0 || store_delete(s, &rec, err, sizeof(err)) < 0 ||
+	} else if (store_begin(s, err, sizeof(err)) < 0 || store_delete_tree(s, &rec, &n, err, sizeof(err)) < 0 ||
 		   store_commit(s, err, sizeof(err)) < 0) {
 		store_rollback(s);
 		cli_error("%s: nothing was changed", err);
 	} else {
-		printf("deleted %s%s\n", rec.id, rec.draft ? " (a draft: removed from this device)" : "");
+		printf("deleted %s%s", rec.id, rec.draft ? " (a draft: removed from this device)" : "");
+		/* A record's repeat instances go with it. */
+		if (n > 1)
+			printf(", and its %zu repeat instance%s", n - 1, n == 2 ? "" : "s");
+		printf("\n");
 		r = EXIT_OK;
 	}
 	store_close(s);

@@ -77,13 +77,23 @@ static int sink_close(struct sink *k, int ok)
 static const char *const meta_cols[] = { "_form_version", "_status", "_created", "_updated", "_conflicts" };
 #define NMETA (sizeof(meta_cols) / sizeof(meta_cols[0]))
 
+/* The questions a row holds: the record's own, or those of the repeat being exported. */
+static const struct form_group *scope;
+
+static int in_scope(const struct form_question *q)
+{
+	return q->type != FT_NOTE && form_repeat_of(q) == scope;
+}
+
 static void csv_header(struct buf *b, const struct form *f)
 {
 	size_t i;
 
 	csv_write_field(b, "_id");
+	if (scope)
+		buf_adds(b, ",_parent");
 	for (i = 0; i < form_count(f); i++) {
-		if (form_question(f, i)->type == FT_NOTE)
+		if (!in_scope(form_question(f, i)))
 			continue;
 		buf_addc(b, ',');
 		csv_write_field(b, form_question(f, i)->name);
@@ -99,6 +109,7 @@ static void csv_header(struct buf *b, const struct form *f)
  * shows (empty: no answer). The buffers are reused from record to record. */
 struct row {
 	char id[UUID_STRLEN + 1];
+	char parent[UUID_STRLEN + 1];   /* of a repeat instance */
 	char meta[NMETA][40];
 	struct buf *json, *text;   /* one per question */
 };
@@ -122,8 +133,12 @@ static void row_csv(struct buf *b, const struct row *r, const struct form *f)
 	size_t i;
 
 	csv_write_field(b, r->id);
+	if (scope) {
+		buf_addc(b, ',');
+		csv_write_field(b, r->parent);
+	}
 	for (i = 0; i < form_count(f); i++) {
-		if (form_question(f, i)->type == FT_NOTE)
+		if (!in_scope(form_question(f, i)))
 			continue;
 		buf_addc(b, ',');
 		csv_write_field(b, r->text[i].data);
@@ -142,8 +157,10 @@ static void row_json(struct buf *b, const struct row *r, const struct form *f)
 	size_t i;
 
 	buf_printf(b, "{\"_id\":\"%s\"", r->id);
+	if (scope)
+		buf_printf(b, ",\"_parent\":\"%s\"", r->parent);
 	for (i = 0; i < form_count(f); i++)
-		if (r->json[i].len && strcmp(r->json[i].data, "null"))
+		if (in_scope(form_question(f, i)) && r->json[i].len && strcmp(r->json[i].data, "null"))
 			buf_printf(b, ",\"%s\":%s", form_question(f, i)->name, r->json[i].data);
 	for (i = 0; i < NMETA; i++)
 		buf_printf(b, i + 1 < NMETA ? ",\"%s\":\"%s\"" : ",\"%s\":%s", meta_cols[i], r->meta[i]);
@@ -183,8 +200,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "form", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
-		{ "output", required_argument, NULL, 'o' }, { 0, 0, 0, 0 }
+		{ "output", required_argument, NULL, 'o' }, { "repeat", required_argument, NULL, 'r' }, { 0, 0, 0, 0 }
 	};
+	const char *repeat = NULL;
 	const char *form_name = "partnership", *fmt = NULL, *path = NULL;
 	sqlite3_stmt *st = NULL;
 	struct store *s = NULL;
@@ -192,7 +210,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	struct sink sink = { NULL, NULL, NULL };
 	enum format format;
 	struct buf row = BUF_INIT((size_t)64 << 20);
-	struct row rec = { "", { "" }, NULL, NULL };
+	struct row rec = { "", "", { "" }, NULL, NULL };
 	sqlite3_int64 cur = 0;
 	char err[512];
 	long n = 0;
@@ -206,6 +224,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			fmt = optarg;
 		else if (c == 'o')
 			path = optarg;
+		else if (c == 'r')
+			repeat = optarg;
 		else
 			return cli_opt_exit(c);
 	}
@@ -227,18 +247,27 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
+	/* The record's own answers, or with --repeat the instances of a repeat, one row each with its record. */
+	scope = NULL;
+	if (repeat && !(scope = form_repeat_find(f, repeat))) {
+		cli_error("form '%s' has no repeat '%s'", form_id(f), repeat);
+		goto out;
+	}
 	/* One row per answer, records in the order they reached this device, each record's rows together. The
 	 * records are walked by key (+r.form keeps SQLite off the form index, which would need a sort). */
 	st = db_prepare(store_db(s),
-			"SELECT r.rid, r.id, r.form_version, r.created, r.updated, r.conflicts, f.field, f.value"
+			"SELECT r.rid, r.id, r.form_version, r.created, r.updated, r.conflicts, f.field, f.value,"
+			" (SELECT json_extract(p.value, '$') FROM fields p WHERE p.rid = r.rid AND p.field = '_parent')"
 			" FROM records r LEFT JOIN fields f ON f.rid = r.rid AND f.field NOT LIKE '\\_%' ESCAPE '\\'"
-			" WHERE +r.form = ?1 AND NOT r.draft AND NOT r.deleted ORDER BY r.rid",
+			" WHERE +r.form = ?1 AND NOT r.draft AND NOT r.deleted AND coalesce((SELECT json_extract(x.value, '$')"
+			" FROM fields x WHERE x.rid = r.rid AND x.field = '_repeat'), '') = ?2 ORDER BY r.rid",
 			err, sizeof(err));
 	if (!st) {
 		cli_error("%s", err);
 		goto out;
 	}
 	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, scope ? scope->name : "");
 	if (sink_open(&sink, path) < 0)
 		goto out;
 	opened = 1;
@@ -293,6 +322,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			cur = rid;
 			have = 1;
 			strlcpy_s(rec.id, db_text(st, 1), sizeof(rec.id));
+			strlcpy_s(rec.parent, db_text(st, 8), sizeof(rec.parent));
 			strlcpy_s(rec.meta[0], db_text(st, 2), sizeof(rec.meta[0]));
 			strlcpy_s(rec.meta[1], "final", sizeof(rec.meta[1]));
 			time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 3)), when, sizeof(when));

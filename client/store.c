@@ -761,6 +761,43 @@ out:
 	return r;
 }
 
+int store_delete_tree(struct store *s, const struct store_record *rec, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	char (*ids)[UUID_STRLEN + 1] = NULL;
+	size_t k = 0, cap = 0, i;
+	int rc, r = -1;
+
+	/* The instances first: once the record is gone, its drafts among them could not be found by it. */
+	if (!(st = db_prepare(s->db, "SELECT r.id FROM records r JOIN fields p ON p.rid = r.rid AND p.field = '_parent'"
+			      " AND p.value = json_quote(?1) WHERE NOT r.deleted", err, errlen)))
+		return -1;
+	db_bind_text(st, 1, rec->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == cap)
+			ids = xrealloc(ids, (cap = cap ? cap * 2 : 16) * sizeof(*ids));
+		strlcpy_s(ids[k++], db_text(st, 0), sizeof(ids[0]));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	for (i = 0; i < k; i++) {
+		struct store_record child;
+
+		if (store_find(s, ids[i], &child, err, errlen) < 0 || store_delete_tree(s, &child, n, err, errlen) < 0)
+			goto out;
+	}
+	if (store_delete(s, rec, err, errlen) < 0)
+		goto out;
+	(*n)++;
+	r = 0;
+out:
+	free(ids);
+	return r;
+}
+
 int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;

@@ -83,6 +83,9 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 int store_finalize(struct store *s, const struct store_record *rec, const struct form *f, char *err,
 		   size_t errlen);
 /* Deletes a record: a draft is removed outright; a final record gets a `_deleted` op. Inside a transaction. */
+/* Deletes rec and, first, the instances of its repeats (records whose _parent is rec), theirs too; *n counts the
+ * records deleted. Inside the caller's transaction. */
+int store_delete_tree(struct store *s, const struct store_record *rec, size_t *n, char *err, size_t errlen);
 int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen);
 /* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
