@@ -46,7 +46,7 @@ _Static_assert(C_COUNT <= SSTORE_COUNTS_STMTS, "raise SSTORE_COUNTS_STMTS in sst
 
 /* A record's dimensions: what the dashboard's filters select on. */
 struct dims {
-	char form[MERGE_MAX_NAME + 1], region[SSTORE_MAX_NAME + 1], review[16];
+	char form[2 * MERGE_MAX_NAME + 2], region[SSTORE_MAX_NAME + 1], review[16];   /* form: FORM or FORM/REPEAT */
 	int64_t day;
 	int conflict, deleted;
 };
@@ -88,7 +88,7 @@ static int add_counts(struct sstore *s, const struct dims *d, const json_t *choi
 }
 
 int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new_choices, const char *review,
-			  char *err, size_t errlen)
+			  const char *rep, char *err, size_t errlen)
 {
 	struct dims old, now;
 	json_t *old_choices = json_array();
@@ -138,7 +138,11 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new
 	sqlite3_bind_int64(st, 1, rid);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		strlcpy_s(now.form, db_text(st, 0), sizeof(now.form));
+		/* A repeat's instances count under FORM/REPEAT: never among the form's records. */
+		if (rep && rep[0])
+			snprintf(now.form, sizeof(now.form), "%s/%s", db_text(st, 0), rep);
+		else
+			strlcpy_s(now.form, db_text(st, 0), sizeof(now.form));
 		now.day = (int64_t)(HLC_MS((uint64_t)sqlite3_column_int64(st, 1)) / DAY_MS);
 		now.deleted = sqlite3_column_int(st, 2);
 		now.conflict = sqlite3_column_int(st, 3);

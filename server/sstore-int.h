@@ -59,7 +59,7 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
  * filters are only dimensions: the totals (records, pending, conflicts, regions, partners, devices) into
  * totals; a chart's counts as chart_counts in sstore-review.c gives them; the records per week. */
 int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *choices, const char *review,
-			  char *err, size_t errlen);
+			  const char *rep, char *err, size_t errlen);
 int sstore_counts_usable(const struct sstore_filter *f);
 int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen);
 int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const char *field, unsigned top,

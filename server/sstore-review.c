@@ -26,12 +26,17 @@
 enum {
 	R_FIELDS, R_SUMMARY, R_FTS_DEL, R_FTS_PUT, R_RID, R_ALL_RIDS, R_META_DEL,
 	R_FORM_NEWEST, R_FORM_GET, R_FORM_TOP, R_FORM_VERSIONS, R_FIND, R_REGIONS, R_DEVNAMES,
-	R_CS_OF, R_HISTORY, R_CREATOR, R_KIND, R_AUTHOR_OF, R_DISMISS, R_DUPS, R_DISMISSED, R_FIELD_ROWS, R_ROW, R_OWN_ID, R_COUNT
+	R_CS_OF, R_HISTORY, R_CREATOR, R_KIND, R_AUTHOR_OF, R_DISMISS, R_DUPS, R_DISMISSED, R_FIELD_ROWS, R_ROW, R_OWN_ID,
+	R_INSTANCES, R_COUNT
 };
 
 const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
 	[R_FIELDS] = "SELECT field, value FROM fields WHERE rid = ?1",
-	[R_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4 WHERE rid = ?1",
+	/* The instances of a record's repeats, oldest first. */
+	[R_INSTANCES] = "SELECT r.id, json_extract(x.value, '$') FROM records r JOIN fields p ON p.rid = r.rid"
+			" AND p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON x.rid = r.rid"
+			" AND x.field = '_repeat' WHERE NOT r.deleted AND r.draft = 0 ORDER BY r.created",
+	[R_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4, rep = ?5 WHERE rid = ?1",
 	[R_FTS_DEL] = "DELETE FROM records_fts WHERE rowid = ?1",
 	[R_FTS_PUT] = "INSERT INTO records_fts(rowid, body) VALUES(?1, ?2)",
 	[R_RID] = "SELECT rid FROM records WHERE id = ?1",
@@ -41,6 +46,7 @@ const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
 	[R_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
 	/* The form with the most records, else the first published. */
 	[R_FORM_TOP] = "SELECT f.id FROM forms f LEFT JOIN (SELECT form, count(*) AS n FROM records WHERE draft = 0"
+		       " AND rid NOT IN (SELECT rid FROM record_regions WHERE rep != '')"
 		       " GROUP BY form) c ON c.form = f.id GROUP BY f.id ORDER BY max(coalesce(c.n, 0)) DESC,"
 		       " min(f.rowid) LIMIT 1",
 	[R_FORM_VERSIONS] = "SELECT id, version, json FROM forms ORDER BY rowid",
@@ -223,7 +229,7 @@ static const struct form *record_kind(struct sstore *s, sqlite3_int64 rid)
 static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), country = BUF_INIT(256), key = BUF_INIT(8192);
-	char review[16] = "pending";
+	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
 	const struct form *kind = record_kind(s, rid);
 	const struct form_question *q;
 	json_t *choices = json_array();
@@ -243,6 +249,12 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 			state = json_string_value(json_object_get(v, "status"));
 			if (state && sstore_review_state_valid(state))
 				strlcpy_s(review, state, sizeof(review));
+			json_decref(v);
+			continue;
+		}
+		if (!strcmp(field, "_repeat")) {
+			v = json_loads(value, JSON_DECODE_ANY, NULL);
+			strlcpy_s(rep, json_string_value(v) ? json_string_value(v) : "", sizeof(rep));
 			json_decref(v);
 			continue;
 		}
@@ -284,13 +296,14 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 	if (name.len)
 		buf_printf(&key, "%s|%s", name.data, country.data);
 	/* The counts first: they take back what the record counted for, with its review as it was. */
-	if (sstore_counts_refresh(s, rid, choices, review, err, errlen) < 0)
+	if (sstore_counts_refresh(s, rid, choices, review, rep, err, errlen) < 0)
 		goto out;
 	st = s->rst[R_SUMMARY];
 	sqlite3_bind_int64(st, 1, rid);
 	db_bind_text(st, 2, review);
 	db_bind_text(st, 3, name.data);
-	db_bind_text(st, 4, key.data);
+	db_bind_text(st, 4, rep[0] ? "" : key.data);   /* an instance is no duplicate of a record */
+	db_bind_text(st, 5, rep);
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	if (text) {
@@ -415,6 +428,8 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 
 	if (!strcmp(key, "form"))
 		return copy_value(f->form, sizeof(f->form), key, value, err, errlen);
+	if (!strcmp(key, "repeat"))
+		return copy_value(f->repeat, sizeof(f->repeat), key, value, err, errlen);
 	if (!strcmp(key, "region"))
 		return copy_value(f->region, sizeof(f->region), key, value, err, errlen);
 	if (!strcmp(key, "review")) {
@@ -503,7 +518,8 @@ static void cond_sql(struct buf *sql, const struct sstore_filter *f)
 {
 	size_t i;
 
-	buf_adds(sql, "r.form = :form AND r.draft = 0");
+	/* A record's own, or the instances of one repeat (repeat=NAME). */
+	buf_adds(sql, "r.form = :form AND r.draft = 0 AND rr.rep = :rep");
 	if (!f->deleted)
 		buf_adds(sql, " AND NOT r.deleted");
 	if (f->region[0])
@@ -537,6 +553,7 @@ static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f)
 	size_t i;
 
 	db_bind_named_text(st, ":form", f->form);
+	db_bind_named_text(st, ":rep", f->repeat);
 	db_bind_named_text(st, ":region", f->region);
 	db_bind_named_text(st, ":review", f->review);
 	db_bind_named_int(st, ":from", (int64_t)HLC_MAKE(f->from_ms, 0));
@@ -1134,6 +1151,21 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 		goto fail;
 	}
 	json_object_set_new(out, "fields", fields);
+	/* The instances of its repeats (each a record of its own, whose fields name this one as _parent). */
+	{
+		json_t *inst = json_array();
+
+		st = s->rst[R_INSTANCES];
+		db_bind_text(st, 1, full);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(inst, json_pack("{s:s, s:s}", "id", db_text(st, 0), "repeat", db_text(st, 1)));
+		sqlite3_reset(st);
+		json_object_set_new(out, "instances", inst);
+		if (rc != SQLITE_DONE) {
+			db_error(s->db, rc, err, errlen);
+			goto fail;
+		}
+	}
 	/* The history, each op checked against the change set it came in. */
 	history = json_array();
 	json_object_set_new(out, "history", history);

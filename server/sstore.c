@@ -128,6 +128,8 @@ static const char schema_v2[] =
 	"ALTER TABLE enrolled_devices ADD COLUMN via TEXT NOT NULL DEFAULT '';"
 	/* At a regional server, a device it knows only through headquarters (its change sets came down in the
 	 * pull): it may not sign requests here. At headquarters, the change sets a relay altered on the way. */
+	/* The repeat a record is an instance of ("": a record of its own): instances are listed with their record. */
+	"ALTER TABLE record_regions ADD COLUMN rep TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE enrolled_devices ADD COLUMN upstream INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE enrolled_devices ADD COLUMN altered INTEGER NOT NULL DEFAULT 0;"
 	/* Each change set's region (its device's, or for the server's own, its records'), the relay that

@@ -238,6 +238,7 @@ int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t err
 /* A selection of records: the filters of docs/review-api.md. Empty strings and zeros select everything. */
 struct sstore_filter {
 	char form[MERGE_MAX_NAME + 1];  /* "" until sstore_filter_resolve picks the form with the most records */
+	char repeat[MERGE_MAX_NAME + 1];/* "": records; a repeat's name: its instances (exports) */
 	char region[SSTORE_MAX_NAME + 1];
 	char review[16];                /* pending, approved, has_issues, rejected, or "" */
 	uint64_t from_ms, to_ms;        /* created in [from_ms, to_ms); 0: unbounded */

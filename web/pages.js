@@ -550,19 +550,47 @@
 			el("dt", null, "Region"), el("dd", null, r.region || "—"),
 			el("dt", null, "Created"), el("dd", null, S.when(r.created)),
 			el("dt", null, "Updated"), el("dd", null, S.when(r.updated)),
-			el("dt", null, "Record id"), el("dd", { class: "mono", id: "record-id" }, r.id)));
+			el("dt", null, "Record id"), el("dd", { class: "mono", id: "record-id" }, r.id),
+			fields._parent && typeof fields._parent.value === "string" ? el("dt", null, "Part of") : null,
+			fields._parent && typeof fields._parent.value === "string" ? el("dd", { id: "record-parent" },
+				el("a", { href: "#/record/" + fields._parent.value, class: "mono" }, S.short(fields._parent.value))) : null));
 
 		var cols = el("div", { class: "record-cols" }), main = el("div", { class: "record-main" }),
 			side = el("div", { class: "record-side" });
 		if (conflicts.length)
 			main.appendChild(conflictSection(r, def, conflicts, reviewer));
 		main.appendChild(answersSection(r, def, fields, reviewer));
+		if ((r.instances || []).length)
+			main.appendChild(instancesSection(r, def));
 		side.appendChild(reviewSection(r, reviewer));
 		cols.appendChild(main);
 		cols.appendChild(side);
 		root.appendChild(cols);
 		root.appendChild(historySection(r, def));
 		return root;
+	}
+
+	/* The instances of the record's repeats, by repeat, each a link to its own page. */
+	function instancesSection(r, def) {
+		var sec = el("section", { class: "card instances", id: "instances", "aria-labelledby": "instances-h" },
+			el("h2", { id: "instances-h" }, "Repeats")), by = {}, order = [];
+		r.instances.forEach(function (x) {
+			if (!by[x.repeat]) {
+				by[x.repeat] = [];
+				order.push(x.repeat);
+			}
+			by[x.repeat].push(x.id);
+		});
+		order.forEach(function (name) {
+			var g = ((def && def.groups) || []).filter(function (x) { return x.name === name; })[0],
+				list = el("ol", { class: "instance-list", "data-repeat": name });
+			by[name].forEach(function (id) {
+				list.appendChild(el("li", null, el("a", { href: "#/record/" + id, class: "mono" }, S.short(id))));
+			});
+			sec.appendChild(el("h3", null, (g && S.text(g.label, def)) || name, " (" + by[name].length + ")"));
+			sec.appendChild(list);
+		});
+		return sec;
 	}
 
 	function resolve(r, field, value, what) {
@@ -612,11 +640,24 @@
 		return sec;
 	}
 
+	/* The repeat a question is in (the nearest group marked repeat), or null. */
+	function repeatOf(def, q) {
+		var groups = {}, g, guard = 0;
+		((def && def.groups) || []).forEach(function (x) { groups[x.name] = x; });
+		for (g = q && q.group ? groups[q.group] : null; g && guard++ < 32; g = groups[g.group])
+			if (g.repeat)
+				return g.name;
+		return null;
+	}
+
 	function answersSection(r, def, fields, reviewer) {
 		var sec = el("section", { class: "card answers", "aria-labelledby": "answers-h" }, el("h2", { id: "answers-h" }, "Answers")),
-			table = el("table", { class: "data answers-table", id: "answers" }), body = el("tbody"), names = [];
+			table = el("table", { class: "data answers-table", id: "answers" }), body = el("tbody"), names = [],
+			scope = fields._repeat && typeof fields._repeat.value === "string" ? fields._repeat.value : null;
+		/* A record's own questions; a repeat instance's are those of its repeat. */
 		S.questions(def).forEach(function (q) {
-			names.push(q.name);
+			if (repeatOf(def, q) === scope)
+				names.push(q.name);
 		});
 		Object.keys(fields).forEach(function (n) {
 			if (names.indexOf(n) < 0 && n.charAt(0) !== "_")

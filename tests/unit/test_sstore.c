@@ -1126,7 +1126,7 @@ static void test_upgrade_from_layout_1(void)
 			       " ALTER TABLE record_regions DROP COLUMN conflict; ALTER TABLE record_regions DROP COLUMN deleted;"
 			       " ALTER TABLE codes DROP COLUMN relay; ALTER TABLE enrolled_devices DROP COLUMN relay;"
 			       " ALTER TABLE enrolled_devices DROP COLUMN via;"
-			       " ALTER TABLE enrolled_devices DROP COLUMN upstream;"
+			       " ALTER TABLE enrolled_devices DROP COLUMN upstream; ALTER TABLE record_regions DROP COLUMN rep;"
 			       " ALTER TABLE enrolled_devices DROP COLUMN altered;"
 			       " ALTER TABLE changesets DROP COLUMN region; ALTER TABLE changesets DROP COLUMN via;"
 			       " ALTER TABLE changesets DROP COLUMN author;"
