@@ -22,7 +22,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	const struct srv *srv = rq->app;
 	const char *format = http_query(rq, "format"), *cc = http_query(rq, "choice_columns");
 	const char *lang = http_query(rq, "lang");
-	struct export_opts o = { 0, "en" };
+	struct export_opts o = { 0, "en", NULL };
 	struct sstore_session sess;
 	struct sstore_filter f;
 	char err[512], path[4096], rnd[17], disp[160], day[16], detail[160];
@@ -50,6 +50,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	o.choice_columns = cc && cc[0] == '1';
 	if (lang)
 		o.lang = lang;
+	o.repeat = f.repeat;   /* repeat=NAME: the instances of that repeat */
 	randombytes_buf(raw, sizeof(raw));
 	hex_encode(rnd, raw, sizeof(raw));
 	if ((size_t)snprintf(path, sizeof(path), "%s/export-%s.%s", srv->data_dir, rnd,

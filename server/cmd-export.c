@@ -43,9 +43,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		{ "to", required_argument, NULL, 'b' }, { "search", required_argument, NULL, 'q' },
 		{ "where", required_argument, NULL, 'w' }, { "conflicts", no_argument, NULL, 'c' },
 		{ "deleted", no_argument, NULL, 'd' }, { "choice-columns", no_argument, NULL, 'C' },
-		{ "lang", required_argument, NULL, 'l' }, { 0, 0, 0, 0 }
+		{ "lang", required_argument, NULL, 'l' }, { "repeat", required_argument, NULL, 'P' }, { 0, 0, 0, 0 }
 	};
-	struct export_opts o = { 0, "en" };
+	struct export_opts o = { 0, "en", NULL };
 	struct sstore_filter f;
 	struct sstore *s = NULL;
 	const char *out = NULL, *format = NULL;
@@ -68,6 +68,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		case 'C': o.choice_columns = 1; continue;
 		case 'l': o.lang = optarg; continue;
 		case 'f': k = "form"; break;
+		case 'P': k = "repeat"; o.repeat = optarg; break;
 		case 'r': k = "region"; break;
 		case 'R': k = "review"; break;
 		case 'a': k = "from"; break;

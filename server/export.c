@@ -27,7 +27,7 @@
 /* What a column shows. */
 enum col_kind {
 	COL_ID, COL_QUESTION, COL_CHOICE, COL_VERSION, COL_STATUS, COL_CREATED, COL_UPDATED, COL_CONFLICTS,
-	COL_REGION, COL_REVIEW, COL_COMMENT
+	COL_REGION, COL_REVIEW, COL_COMMENT, COL_PARENT
 };
 
 struct col {
@@ -37,7 +37,7 @@ struct col {
 };
 
 static const char *const meta_names[] = {
-	[COL_ID] = "_id", [COL_VERSION] = "_form_version", [COL_STATUS] = "_status", [COL_CREATED] = "_created",
+	[COL_ID] = "_id", [COL_PARENT] = "_parent", [COL_VERSION] = "_form_version", [COL_STATUS] = "_status", [COL_CREATED] = "_created",
 	[COL_UPDATED] = "_updated", [COL_CONFLICTS] = "_conflicts", [COL_REGION] = "_region",
 	[COL_REVIEW] = "_review", [COL_COMMENT] = "_review_comment",
 };
@@ -62,6 +62,7 @@ struct export {
 	int fd;
 	int failed;                /* an export_add failed: the file can only be removed */
 	int choice_columns;
+	const struct form_group *scope;   /* the repeat whose instances are exported, or NULL */
 	char lang[32];
 	struct col *cols;
 	size_t ncols;
@@ -208,6 +209,7 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 	out->type = CELL_TEXT;
 	switch (c->kind) {
 	case COL_ID: out->text = nz(r->id); return 0;
+	case COL_PARENT: out->text = nz(json_string_value(json_object_get(r->answers, "_parent"))); return 0;
 	case COL_VERSION: out->text = nz(r->version); out->guard = 1; return 0;
 	case COL_STATUS: out->text = r->deleted ? "deleted" : "final"; return 0;
 	case COL_REGION: out->text = nz(r->region); out->guard = 1; return 0;
@@ -387,11 +389,14 @@ static int json_record(struct export *x, const struct export_record *r)
 	int bad = 0;
 
 	bad |= buf_adds(b, "{\"_id\":") | json_str(b, nz(r->id));
+	if (x->scope)
+		bad |= buf_adds(b, ",\"_parent\":") | json_str(b, nz(json_string_value(json_object_get(r->answers,
+													   "_parent"))));
 	for (i = 0; i < form_count(x->f) && !bad; i++) {
 		const struct form_question *q = form_question(x->f, i);
 		const json_t *v = r->answers ? json_object_get(r->answers, q->name) : NULL;
 
-		if (q->type == FT_NOTE || !v || json_is_null(v))
+		if (q->type == FT_NOTE || form_repeat_of(q) != x->scope || !v || json_is_null(v))
 			continue;
 		bad |= buf_addc(b, ',') | json_str(b, q->name) | buf_addc(b, ':') | jsonc_append(b, v);
 	}
@@ -797,7 +802,7 @@ static int export_columns(struct export *x)
 	static const enum col_kind tail[] = {
 		COL_VERSION, COL_STATUS, COL_CREATED, COL_UPDATED, COL_CONFLICTS, COL_REGION, COL_REVIEW, COL_COMMENT
 	};
-	size_t i, k, n = 1 + sizeof(tail) / sizeof(tail[0]);
+	size_t i, k, n = 2 + sizeof(tail) / sizeof(tail[0]);
 
 	for (i = 0; i < form_count(x->f); i++) {
 		const struct form_question *q = form_question(x->f, i);
@@ -808,10 +813,13 @@ static int export_columns(struct export *x)
 	if (!(x->cols = calloc(n, sizeof(*x->cols))))
 		return -1;
 	x->cols[x->ncols++].kind = COL_ID;
+	/* A repeat's instances: the record each belongs to, then the repeat's questions only. */
+	if (x->scope)
+		x->cols[x->ncols++].kind = COL_PARENT;
 	for (i = 0; i < form_count(x->f); i++) {
 		const struct form_question *q = form_question(x->f, i);
 
-		if (q->type == FT_NOTE)
+		if (q->type == FT_NOTE || form_repeat_of(q) != x->scope)
 			continue;
 		x->cols[x->ncols].kind = COL_QUESTION;
 		x->cols[x->ncols++].q = q;
@@ -845,6 +853,11 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 	x->fmt = fmt;
 	x->f = f;
 	x->choice_columns = o && o->choice_columns;
+	if (o && o->repeat && o->repeat[0] && !(x->scope = form_repeat_find(f, o->repeat))) {
+		errf(err, errlen, "form '%s' has no repeat '%s'", form_id(f), o->repeat);
+		free(x);
+		return NULL;
+	}
 	strlcpy_s(x->lang, o && o->lang && *o->lang ? o->lang : "en", sizeof(x->lang));
 	buf_init(&x->out, RECORD_MAX + FLUSH_AT);
 	buf_init(&x->scratch, RECORD_MAX);

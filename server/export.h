@@ -49,6 +49,8 @@ const char *export_extension(enum export_format f);
 struct export_opts {
 	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (CSV and XLSX) */
 	const char *lang;     /* labels in XLSX headers (NULL or "": "en"); see form_text() */
+	const char *repeat;   /* NULL or "": the records, with their own questions; a repeat's name: its instances,
+			       * with _parent and the repeat's questions */
 };
 
 /* One record, borrowed for the length of the export_add call. */

@@ -608,14 +608,15 @@ static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 		const char *field = db_text(st, 0);
 		json_t *v;
 
-		if (field[0] == '_' && strcmp(field, "_review"))
+		/* _parent stays with the answers: it names the record a repeat instance belongs to. */
+		if (field[0] == '_' && strcmp(field, "_review") && strcmp(field, "_parent"))
 			continue;
 		v = value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 		if (!v || json_is_null(v)) {
 			json_decref(v);
 			continue;
 		}
-		if (field[0] == '_')
+		if (!strcmp(field, "_review"))
 			*review = v;
 		else
 			json_object_set_new(answers, field, v);

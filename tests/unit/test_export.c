@@ -229,7 +229,7 @@ static void test_csv_exact(void)
 
 static void test_csv_choice_columns(void)
 {
-	struct export_opts o = { 1, NULL };
+	struct export_opts o = { 1, NULL, NULL };
 	const char *path = export_two(EXPORT_CSV, &o, NULL, 0);
 	char *got = path ? slurp(path) : NULL, *line2, *line3;
 
@@ -377,7 +377,7 @@ static void test_small_form(void)
 		"{\"name\": \"pick\", \"type\": \"select_multiple\", \"label\": \"Pick\","
 		" \"choices\": [{\"name\": \"a\", \"label\": {\"en\": \"A!\"}}, {\"name\": \"b\", \"label\": \"Bee\"}]}"
 		"]}";
-	struct export_opts o = { 1, "en" };
+	struct export_opts o = { 1, "en", NULL };
 	struct export_record r;
 	struct export *x;
 	struct form *f;
@@ -464,7 +464,7 @@ static const char *cell(const char *sheet, const char *ref)
 
 static void test_xlsx(void)
 {
-	struct export_opts o = { 1, "fr" };
+	struct export_opts o = { 1, "fr", NULL };
 	const char *path = export_two(EXPORT_XLSX, &o, NULL, 0);
 	char *sheet = path ? unzip_member(path, "xl/worksheets/sheet1.xml") : NULL;
 	char *choices = path ? unzip_member(path, "xl/worksheets/sheet2.xml") : NULL;
