@@ -21,14 +21,15 @@ static const struct cmd commands[] = {
 	  "       sondeo form import FILE.json|FILE.xlsx\n"
 	  "       sondeo form export ID [--version V] -o FILE.xlsx" },
 	{ "new", cmd_new, "fill a new record (interactive on a terminal)",
-	  "new [FORM] [--set NAME=VALUE]... [--from FILE.csv|FILE.json] [--draft]" },
+	  "new [FORM] [--set NAME=VALUE]... [--from FILE.csv|FILE.json] [--draft]\n"
+	  "       sondeo new --parent ID --repeat NAME --set NAME=VALUE... [--draft]" },
 	{ "edit", cmd_edit, "change a record, or resume a draft", "edit ID [--set NAME=VALUE]... [--finalize]" },
-	{ "delete", cmd_delete, "delete a record", "delete ID" },
+	{ "delete", cmd_delete, "delete a record (and its repeat instances)", "delete ID" },
 	{ "resolve", cmd_resolve, "settle a conflict on one field", "resolve ID FIELD VALUE" },
 	{ "list", cmd_list, "list records",
 	  "list [--form F] [--where NAME=VALUE]... [--search TEXT] [--drafts] [--deleted] [--json]" },
 	{ "show", cmd_show, "show one record", "show ID [--history] [--json]" },
-	{ "export", cmd_export, "export records", "export [--form F] --format csv|json|geojson [-o FILE]" },
+	{ "export", cmd_export, "export records", "export [--form F] [--repeat NAME] --format csv|json|geojson [-o FILE]" },
 	{ "status", cmd_status, "show this device's store", "status [--json]" },
 	{ "sync", cmd_sync, "send this device's changes to its server and receive its region's", "sync [--verbose]" },
 };

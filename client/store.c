@@ -608,18 +608,25 @@ static void op_init(struct store *s, struct op *op, const struct store_record *r
 }
 
 /* Writes the first values of a record that has none yet: one op per answer, nothing before them. */
+/* The pseudo-fields a draft carries into its first ops: those of a repeat instance. */
+static const char *const carried[] = { "_parent", "_repeat" };
+#define NCARRIED (sizeof(carried) / sizeof(carried[0]))
+
 static int write_first(struct store *s, const struct store_record *rec, const struct form *f, char **values,
-		       char *err, size_t errlen)
+		       char **extra, char *err, size_t errlen)
 {
 	size_t i, n = 0;
 
-	if (s->ops_cap < form_count(f)) {
-		s->ops_cap = form_count(f);
+	if (s->ops_cap < form_count(f) + NCARRIED) {
+		s->ops_cap = form_count(f) + NCARRIED;
 		s->ops = xrealloc(s->ops, s->ops_cap * sizeof(*s->ops));
 	}
 	for (i = 0; i < form_count(f); i++)
 		if (values[i])
 			op_init(s, &s->ops[n++], rec, form_question(f, i)->name, values[i]);
+	for (i = 0; extra && i < NCARRIED; i++)
+		if (extra[i])
+			op_init(s, &s->ops[n++], rec, carried[i], extra[i]);
 	return merge_apply_local(s->merge, s->ops, n, err, errlen) == MERGE_NEW ? 0 : -1;
 }
 
@@ -642,7 +649,7 @@ int store_add(struct store *s, const struct form *f, const json_t *answers, int 
 		}
 	}
 	if (!draft) {
-		r = write_first(s, rec, f, values, err, errlen);
+		r = write_first(s, rec, f, values, NULL, err, errlen);
 		goto out;
 	}
 	for (i = 0; i < form_count(f); i++) {
@@ -728,7 +735,7 @@ int store_finalize(struct store *s, const struct store_record *rec, const struct
 		   size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_FIELD_GET];
-	char **values = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*values));
+	char **values = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*values)), *extra[NCARRIED] = { NULL };
 	size_t i;
 	int r = -1, rc;
 
@@ -748,8 +755,16 @@ int store_finalize(struct store *s, const struct store_record *rec, const struct
 			goto out;
 		}
 	}
+	/* A repeat instance's _parent and _repeat go with them. */
+	for (i = 0; i < NCARRIED; i++) {
+		sqlite3_bind_int64(st, 1, rec->rid);
+		db_bind_text(st, 2, carried[i]);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			extra[i] = xstrdup(db_text(st, 0));
+		sqlite3_reset(st);
+	}
 	/* The draft's answers are the record's first values: nothing came before them. */
-	if (write_first(s, rec, f, values, err, errlen) < 0)
+	if (write_first(s, rec, f, values, extra, err, errlen) < 0)
 		goto out;
 	st = s->st[S_FINAL];
 	sqlite3_bind_int64(st, 1, rec->rid);
@@ -757,6 +772,8 @@ int store_finalize(struct store *s, const struct store_record *rec, const struct
 out:
 	for (i = 0; i < form_count(f); i++)
 		free(values[i]);
+	for (i = 0; i < NCARRIED; i++)
+		free(extra[i]);
 	free(values);
 	return r;
 }

@@ -326,7 +326,11 @@ refused "$TMPDIR/unknown.xlsx" "unknown.xlsx: sheet 'survey', row 3, column A (t
 mk media '{"survey": [["type", "name", "label"], ["image", "photo", "Photo"]]}'
 refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'image': media types (image, audio, video, file) are not supported"
 mk later '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["begin repeat", "kids", "Kids"]]}'
-refused "$TMPDIR/later.xlsx" "sheet 'survey', row 3, column A (type): repeats are not supported yet"
+refused "$TMPDIR/later.xlsx" "sheet 'survey', row 3: begin repeat without an end repeat"
+mk mixed '{"survey": [["type", "name", "label"], ["begin repeat", "kids", "Kids"], ["text", "a", "A"], ["end group"]]}'
+refused "$TMPDIR/mixed.xlsx" "sheet 'survey', row 4, column A (type): end group, but the repeat begun in row 2 is still open"
+mk media2 '{"survey": [["type", "name", "label"], ["audio", "voice", "Voice"]]}'
+refused "$TMPDIR/media2.xlsx" "'audio': media types (image, audio, video, file) are not supported"
 mk expr '{"survey": [["type", "name", "label", "relevant"], ["text", "a", "A"], ["text", "b", "B", "${a} = = 2"]]}'
 refused "$TMPDIR/expr.xlsx" "sheet 'survey', row 3: question 'b': relevant: at column"
 mk noname '{"survey": [["type", "name", "label"], ["integer", null, "How many?"]]}'

@@ -1,0 +1,160 @@
+#!/bin/sh
+# repeats.sh - a form with a repeat (XLSForm begin repeat / end repeat): each instance is a record of its own
+# naming its record (_parent) and its repeat (_repeat), added with `sondeo new --parent ID --repeat NAME` or at
+# the terminal ("Add a Member? [y/N]"), checked with its record's answers in view, listed with its record,
+# exported apart (--repeat), synced and merged like any record, kept out of the records table and the dashboard
+# at headquarters, and deleted with its record.
+. "$TOP/tests/cli/lib.sh"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+hq=$TMPDIR/hq
+log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
+
+dev() {
+	name=$1
+	shift
+	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
+}
+
+printf '%s' '{"survey": [["type", "name", "label", "relevant", "constraint"], ["text", "hh", "Household"],
+	["integer", "size", "Size"], ["begin repeat", "member", "Member"], ["text", "mname", "Name"],
+	["integer", "age", "Age", null, ". <= 120"], ["text", "why", "Why so many?", "${size} > 5"], ["end repeat"],
+	["text", "after", "After"]], "settings": [["form_id", "version"], ["household", "1"]]}' >"$TMPDIR/hh.json"
+python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
+"$SONDEOD" init --data "$hq" >/dev/null
+"$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.xlsx" >/dev/null || fail "the form was not published"
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
+code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
+for d in a b; do
+	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" init --name "laptop-$d" >/dev/null
+	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" enrol "$URL" "$code" >/dev/null
+done
+
+t "the repeat is read from the workbook, and written back"
+dev a form show household --json
+check_out_has '"repeat": true'
+check_out_has '"group": "member"'
+dev a form export household -o "$TMPDIR/back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/back.xlsx"
+check_out_has "begin repeat"
+check_out_has "end repeat"
+
+t "an instance is added to a record with --parent and --repeat, checked with the record's answers in view"
+dev a new household --set hh=Okello --set size=6
+check_rc 0
+parent=$(printf '%s' "$OUT" | tail -n 1)
+dev a new --parent "$parent" --repeat member --set mname=Ana --set age=34 --set why="big family"
+check_rc 0
+ana=$(printf '%s' "$OUT" | tail -n 1)
+dev a new --parent "$(printf %.8s "$parent")" --repeat member --set mname=Ben --set age=3
+check_rc 0
+dev a new --parent "$parent" --repeat member --set mname=Old --set age=200
+check_rc 1
+check_err_has "does not satisfy: . <= 120"
+dev a new --parent "$parent" --repeat member --set hh=Other
+check_rc 1
+check_err_has "--set: hh is not a question of repeat member"
+dev a new --parent "$parent" --repeat members --set mname=X
+check_rc 1
+check_err_has "form 'household' has no repeat 'members'"
+dev a new household --set hh=Lone --set mname=Z
+check_rc 1
+check_err_has "is answered in the records of repeat member, not in the record itself"
+dev a new --parent "$parent" --set mname=X
+check_rc 2
+check_err_has "--parent ID and --repeat NAME go together"
+
+t "list shows records, show lists a record's instances, and an instance names its record"
+dev a list --form household
+check_out_has "Okello"
+check_out_lacks "Ana"
+check_eq "$(printf '%s\n' "$OUT" | grep -c household)" 0 "rows naming the form"
+check_eq "$(printf '%s\n' "$OUT" | sed 1d | grep -c .)" 1 "records listed"
+dev a show "$parent"
+check_out_has "  -- Member --"
+check_out_has "   1. $(printf %.8s "$ana")  Name: Ana; Age: 34; Why so many?: big family"
+check_out_has "Name: Ben; Age: 3"
+dev a show "$ana"
+check_out_has "Part of: $parent (Member)"
+
+t "sondeo export: the records, or with --repeat the instances and their record"
+dev a export --form household --format csv
+check_out_has "_id,hh,size,after,_form_version"
+check_out_lacks "Ana"
+dev a export --form household --format csv --repeat member
+check_out_has "_id,_parent,mname,age,why,_form_version"
+check_out_has "$ana,$parent,Ana,34,big family,1,final"
+
+t "at the terminal: Add a Member? for each instance, saved as a record of its own"
+run env SONDEO_HOME="$TMPDIR/dev-a" "$PTYRUN" -v -t 15 - -- "$SONDEO" new household <<'EOF'
+expect [1/6] Household
+send Mugisha
+expect [2/6] Size
+send 2
+expect Add a Member? [y/N]
+send y
+expect [3/6] Name
+send Cleo
+expect [4/6] Age
+send 40
+expect Saved Member 1
+expect Add another Member? [y/N]
+send n
+expect [6/6] After
+send done
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+check_out_lacks "Why so many?"
+second=$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid
+	AND f.field = 'hh' WHERE f.value = '\"Mugisha\"'")
+dev a show "$second"
+check_out_has "Name: Cleo; Age: 40"
+
+t "instances sync like any record: headquarters and the other laptop hold them, apart from the records"
+dev a sync
+check_rc 0
+dev b sync
+check_rc 0
+dev b show "$parent"
+check_out_has "Name: Ana; Age: 34"
+dev b list --form household
+check_eq "$(printf '%s\n' "$OUT" | sed 1d | grep -c .)" 2 "records on the other laptop"
+printf 'first-password-1\n' >"$TMPDIR/pw"
+"$SONDEOD" users --data "$hq" add rita --role reviewer --password-file "$TMPDIR/pw" >/dev/null
+curl -s -c "$TMPDIR/jar" -H 'Content-Type: application/json' -d '{"user":"rita","password":"first-password-1"}' \
+	"$URL/v1/login" >"$TMPDIR/answer"
+csrf=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
+curl -s -b "$TMPDIR/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	-d '{"old":"first-password-1","new":"second-password-2"}' "$URL/v1/password" >/dev/null
+curl -s -b "$TMPDIR/jar" "$URL/v1/records?form=household" >"$TMPDIR/records.json"
+check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$TMPDIR/records.json")" 2 \
+	"records of the form at headquarters"
+curl -s -b "$TMPDIR/jar" "$URL/v1/dashboard?form=household" >"$TMPDIR/dash.json"
+check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"]["records"])' "$TMPDIR/dash.json")" 2 \
+	"records on the dashboard"
+curl -s -b "$TMPDIR/jar" "$URL/v1/record?id=$parent" >"$TMPDIR/record.json"
+check_eq "$(python3 -c 'import json, sys; print(sorted(i["repeat"] for i in json.load(open(sys.argv[1]))["instances"]))' \
+	"$TMPDIR/record.json")" "['member', 'member']" "the record's instances"
+run "$SONDEOD" export --data "$hq" --form household --repeat member --format csv
+check_rc 0
+check_out_has "_id,_parent,mname,age,why"
+check_out_has "$ana,$parent,Ana,34,big family"
+check_eq "$(printf '%s\n' "$OUT" | sed 1d | grep -c .)" 3 "instances exported"
+
+t "deleting a record deletes its instances, on every replica"
+dev a delete "$parent"
+check_rc 0
+check_out_has "and its 2 repeat instances"
+dev a sync
+dev b sync
+dev b show "$ana"
+check_out_has "deleted"
+run "$SONDEOD" export --data "$hq" --form household --repeat member --format csv
+check_eq "$(printf '%s\n' "$OUT" | sed 1d | grep -c .)" 1 "instances exported after the deletion"
+
+done_testing
