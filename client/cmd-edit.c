@@ -50,6 +50,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	struct form *f = NULL;
 	struct entry e = { NULL, NULL, 0, "" };
 	json_t *answers = NULL, *cleared = NULL;
+	const struct form_group *scope = NULL;
 	size_t nsets = 0, i;
 	int c, finalize = 0, errors, changed = 0, r = EXIT_FAIL;
 
@@ -98,6 +99,19 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	}
 	entry_init(&e, answers, cli_short_id(rec.id));
 	errors = entry_apply_sets(f, &e, sets, nsets);
+	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
+	scope = form_repeat_find(f, json_string_value(json_object_get(e.answers, "_repeat")));
+	if (scope && json_is_string(json_object_get(e.answers, "_parent"))) {
+		struct store_record prec;
+		json_t *ctx;
+
+		if (store_find(s, json_string_value(json_object_get(e.answers, "_parent")), &prec, err, sizeof(err)) == 0 &&
+		    (ctx = store_answers(s, prec.id, err, sizeof(err)))) {
+			json_object_update(ctx, e.answers);
+			json_decref(e.answers);
+			e.answers = ctx;
+		}
+	}
 	cleared = json_array();
 	entry_prune(f, e.answers, cleared);
 	/* Finalizing fills in what a person at the prompt would have been offered, such as today's date. */
@@ -113,6 +127,16 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	if (errors) {
 		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
 		goto out;
+	}
+	/* Only the record's own questions are saved: an instance's, or a record's outside its repeats. */
+	for (i = 0; i < form_count(f); i++)
+		if (form_repeat_of(form_question(f, i)) != scope)
+			json_object_del(e.answers, form_question(f, i)->name);
+	for (i = json_array_size(cleared); i-- > 0;) {
+		const struct form_question *q = form_find(f, json_string_value(json_array_get(cleared, i)));
+
+		if (!q || form_repeat_of(q) != scope)
+			json_array_remove(cleared, i);
 	}
 	if (store_begin(s, err, sizeof(err)) < 0 ||
 	    apply(s, &rec, f, e.answers, finalize, &changed, err, sizeof(err)) < 0 ||

@@ -734,6 +734,17 @@ await test("a record of a form with groups shows each group as a section of its 
 	await shot(rp, "record-groups");
 });
 
+await test("a record lists the instances of its repeats, and an instance links back to its record", async () => {
+	await go(rp, "#/record/" + cfg.household);
+	same((await texts(rp, "#instances h3")).map((t) => t.trim()), ["Member (2)"], "the repeats");
+	same(await rp.$$eval("#instances li a", (a) => a.length), 2, "the instances listed");
+	same(await texts(rp, "#answers tbody tr[data-field] th .qname"), ["hh"], "the record's own questions");
+	await go(rp, "#/record/" + cfg.member);
+	same(await rp.getAttribute("#record-parent a", "href"), "#/record/" + cfg.household, "the link to its record");
+	same(await texts(rp, "#answers tbody tr[data-field] th .qname"), ["mname"], "the instance's questions");
+	await shot(rp, "record-repeat");
+});
+
 await test("logout ends the session: the login form again, and GET /v1/session answers 401", async () => {
 	await rp.click("#logout");
 	await rp.waitForSelector("#login-form");

@@ -71,6 +71,17 @@ python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/groups.xlsx" "$TMPDIR/groups.json" || fa
 dev a sync
 dev a new groups --set works=yes --set staff=12 --set why=growth --set after=later
 grouped=$(head -n 1 "$TMPDIR/dev.out")
+# A form with a repeat: one household and two members, each a record of its own.
+printf '%s' '{"survey": [["type", "name", "label"], ["text", "hh", "Household"], ["begin repeat", "member", "Member"],
+	["text", "mname", "Name"], ["end repeat"]], "settings": [["form_id"], ["household"]]}' >"$TMPDIR/hh.json"
+python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
+"$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.xlsx" >/dev/null || fail "the household form was not published"
+dev a sync
+dev a new household --set hh=Okello
+household=$(head -n 1 "$TMPDIR/dev.out")
+dev a new --parent "$household" --repeat member --set mname=Ana
+member=$(head -n 1 "$TMPDIR/dev.out")
+dev a new --parent "$household" --repeat member --set mname=Ben
 dev a sync
 for who in admin:amina reviewer:rita viewer:victor; do
 	role=${who%%:*}
@@ -86,6 +97,8 @@ cat >"$TMPDIR/setup.json" <<EOF
   "sondeo": "$SONDEO",
   "conflict": "$rec",
   "grouped": "$grouped",
+  "household": "$household",
+  "member": "$member",
   "users": {
     "admin": {"name": "amina", "password": "first-amina-password"},
     "reviewer": {"name": "rita", "password": "first-rita-password"},

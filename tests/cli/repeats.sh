@@ -79,6 +79,19 @@ check_out_has "Name: Ben; Age: 3"
 dev a show "$ana"
 check_out_has "Part of: $parent (Member)"
 
+t "editing an instance keeps its record's answers in view; a record cannot take a repeat's answers"
+dev a edit "$ana" --set age=35
+check_rc 0
+check_out_has "1 change"
+check_out_lacks "cleared"
+dev a show "$ana" --json
+check_out_has '"why": "big family"'
+check_out_has '"age": 35'
+dev a edit "$parent" --set mname=Nobody
+check_rc 1
+check_err_has "is answered in the records of repeat member, not in the record itself"
+dev a edit "$ana" --set age=34
+
 t "sondeo export: the records, or with --repeat the instances and their record"
 dev a export --form household --format csv
 check_out_has "_id,hh,size,after,_form_version"
