@@ -212,6 +212,14 @@ static struct expr *filter_for(const char *src, const struct form_choice *c, cha
 			{
 				const char *v = "";
 				const json_t *d = c->data ? json_object_get(c->data, word) : NULL;
+				const char *dk;
+				json_t *dv;
+
+				/* Column names are read in lower case; a filter may write them in any case. */
+				if (!d && c->data)
+					json_object_foreach((json_t *)c->data, dk, dv)
+						if (!strcasecmp(dk, word))
+							d = dv;
 
 				if (d)
 					v = json_string_value(d);

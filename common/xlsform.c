@@ -253,8 +253,8 @@ static const char *cell(const struct table *t, const struct row *r, const char *
 /* --- Converting ------------------------------------------------------------------------------------------- */
 
 struct conv {
-	struct table survey, choices, settings;
-	int has_choices, has_settings;
+	struct table survey, choices, settings, external;
+	int has_choices, has_settings, has_external;   /* external_choices: the lists of select_one_external */
 	char lang[48];                /* the default language's code */
 	char *err;
 	size_t errlen;
@@ -327,33 +327,33 @@ static int yes_no(const char *v)
 }
 
 /* The choices of list name, as a question's "choices", or NULL with the error said. */
-static json_t *choices_of(struct conv *c, const struct row *qr, const char *list)
+static json_t *choices_of(struct conv *c, const struct table *t, int have, const struct row *qr, const char *list)
 {
 	json_t *a = json_array();
 	size_t i;
 
-	if (c->has_choices) {
-		for (i = 0; i < c->choices.nrows; i++) {
-			const struct row *r = &c->choices.rows[i];
-			const char *ln = cell(&c->choices, r, "list_name"), *name = cell(&c->choices, r, "name");
+	if (have) {
+		for (i = 0; i < t->nrows; i++) {
+			const struct row *r = &t->rows[i];
+			const char *ln = cell(t, r, "list_name"), *name = cell(t, r, "name");
 			json_t *label;
 
 			if (!ln || strcmp(ln, list))
 				continue;
 			if (!name) {
 				json_decref(a);
-				row_error(c, &c->choices, r, "name", "a choice of list '%s' without a name", list);
+				row_error(c, t, r, "name", "a choice of list '%s' without a name", list);
 				return NULL;
 			}
-			label = text_of(c, &c->choices, r, "label");
+			label = text_of(c, t, r, "label");
 			{
 				json_t *ch = json_pack("{s:s, s:o}", "name", name, "label", label ? label : json_string(name));
 				json_t *data = json_object();
 				size_t k;
 
 				/* The list's other columns, for choice_filter expressions (media columns aside). */
-				for (k = 0; k < c->choices.nhead; k++) {
-					const struct head *h = &c->choices.head[k];
+				for (k = 0; k < t->nhead; k++) {
+					const struct head *h = &t->head[k];
 
 					if (!r->v[k] || h->lang[0] || !strcmp(h->key, "list_name") || !strcmp(h->key, "name") ||
 					    !strcmp(h->key, "label") || !strcmp(h->key, "image") || !strcmp(h->key, "audio") ||
@@ -371,7 +371,8 @@ static json_t *choices_of(struct conv *c, const struct row *qr, const char *list
 	}
 	if (json_array_size(a) == 0) {
 		json_decref(a);
-		row_error(c, &c->survey, qr, "type", "no choices of list '%s' in the choices sheet", list);
+		row_error(c, &c->survey, qr, "type", "no choices of list '%s' in the %s sheet", list,
+			  t == &c->external ? "external_choices" : "choices");
 		return NULL;
 	}
 	return a;
@@ -390,7 +391,7 @@ static const struct {
 
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
-					   "background-video", NULL };
+					   "background-video", "osm", NULL };
 static const char *const later_types[] = { "simserial", "subscriberid", "phonenumber_meta",
 					   "email", "audit", "range", "rank", "barcode", "geotrace", "geoshape",
 					   "hidden", "trigger", "xml-external", "csv-external", "start-geopoint", NULL };
@@ -435,7 +436,7 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 		{ "select_one_from ", 0 }, { "select_one ", 0 }, { "select one from ", 0 }, { "select one ", 0 },
 		{ "select_multiple_from ", 1 }, { "select_multiple ", 1 }, { "select multiple from ", 1 },
 		{ "select multiple ", 1 }, { "select all that apply from ", 1 }, { "select all that apply ", 1 },
-		{ "select_all_that_apply ", 1 },
+		{ "select_all_that_apply ", 1 }, { "select_one_external ", 0 },
 	};
 	size_t i, len;
 
@@ -474,7 +475,7 @@ static int survey_rows(struct conv *c)
 		const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
 		char t[160], list[128];
 		const char *ft = NULL;
-		int multiple = 0, or_other = 0, automatic;
+		int multiple = 0, or_other = 0, automatic, media = 0;
 		json_t *q, *v;
 
 		if (!type) {
@@ -526,9 +527,17 @@ static int survey_rows(struct conv *c)
 			depth--;
 			continue;
 		}
-		if (in_list(t, media_types)) {
-			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
-				  " supported", type);
+		/* A media type, alone or with a list of tags ("osm TAGS"). */
+		{
+			char first[32];
+
+			snprintf(first, sizeof(first), "%.*s", (int)strcspn(t, " "), t);
+			if (in_list(first, media_types))
+				media = 1;
+		}
+		if (media) {
+			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file, osm) are"
+				  " not supported yet", type);
 			goto out;
 		}
 		if (in_list(t, later_types)) {
@@ -612,7 +621,10 @@ static int survey_rows(struct conv *c)
 			}
 		}
 		if (ft[0] == 's' && ft[1] == 'e') {
-			json_t *ch = choices_of(c, row, list);
+			/* select_one_external takes its list from the external_choices sheet. */
+			int ext = !strncmp(t, "select_one_external ", 20);
+			json_t *ch = ext ? choices_of(c, &c->external, c->has_external, row, list) :
+					   choices_of(c, &c->choices, c->has_choices, row, list);
 
 			if (!ch) {
 				json_decref(q);
@@ -722,7 +734,7 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 	json_t *form = NULL;
 	struct form *f = NULL;
 	char *text = NULL, msg[600];
-	size_t i, survey = (size_t)-1, choices = (size_t)-1, settings_i = (size_t)-1;
+	size_t i, survey = (size_t)-1, choices = (size_t)-1, settings_i = (size_t)-1, external = (size_t)-1;
 	int r = -1;
 
 	if (!x)
@@ -739,6 +751,8 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 			choices = i;
 		else if (!strcasecmp(n, "settings"))
 			settings_i = i;
+		else if (!strcasecmp(n, "external_choices"))
+			external = i;
 	}
 	/* A workbook of one sheet is its survey, whatever the sheet is called. */
 	if (survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
@@ -762,6 +776,11 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 		if (table_read(x, settings_i, &c.settings, err, errlen) < 0)
 			goto out;
 		c.has_settings = 1;
+	}
+	if (external != (size_t)-1) {
+		if (table_read(x, external, &c.external, err, errlen) < 0)
+			goto out;
+		c.has_external = 1;
 	}
 	form = json_object();
 	c.questions = json_array();
@@ -795,6 +814,7 @@ out:
 	table_free(&c.survey);
 	table_free(&c.choices);
 	table_free(&c.settings);
+	table_free(&c.external);
 	xlsx_close(x);
 	return r;
 }

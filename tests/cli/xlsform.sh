@@ -305,6 +305,24 @@ EOF
 check_rc 0
 check_out_lacks "4) Cameron"
 check_out_lacks "5) Seattle"
+# select_one_external: the list from the external_choices sheet, filtered by a column written in capitals; sheet
+# and column names in any case (as case_insensitivity has them). That sample also has an OpenStreetMap question,
+# a file attachment refused as the media types are.
+mk external '{"SURVEY": [["TYPE", "NAME", "LABEL::EN", "CHOICE_FILTER"], ["select_one c1", "q1", "Are you good?"],
+	["select_one_external c1", "q2", "Where are you?", "YES_NO=${q1}"]],
+	"CHOICES": [["LIST_NAME", "NAME", "LABEL::EN"], ["c1", "yes", "Yes"], ["c1", "no", "No"]],
+	"SETTINGS": [["FORM_TITLE", "FORM_ID", "DEFAULT_LANGUAGE"], ["Yes or no", "YesNo", "EN"]],
+	"EXTERNAL_CHOICES": [["LIST_NAME", "NAME", "LABEL", "YES_NO"], ["c1", "n1-e", "l1-e", "yes"],
+	["c1", "n2-e", "l2-e", "no"]]}'
+run "$SONDEO" form import "$TMPDIR/external.xlsx"
+check_rc 0
+check_out_has "installed form YesNo version 1 (2 questions)"
+run "$SONDEO" new YesNo --set q1=yes --set q2=n1-e
+check_rc 0
+run "$SONDEO" new YesNo --set q1=yes --set q2=n2-e
+check_rc 1
+check_err_has "'n2-e' is not offered here (choice_filter: YES_NO=\${q1})"
+refused "$XLSX/case_insensitivity.xlsx" "sheet 'SURVEY', row 4, column A (type): 'osm c1': media types (image, audio, video, file, osm) are not supported yet"
 # Filters on a choice's label (xl_date_ambiguous: label::English != '').
 run "$SONDEO" form import "$XLSX/xl_date_ambiguous.xlsx"
 check_rc 0
@@ -324,13 +342,13 @@ t "what Sondeo cannot take is refused with the sheet, the row, the column and wh
 mk unknown '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["colour", "b", "B"]]}'
 refused "$TMPDIR/unknown.xlsx" "unknown.xlsx: sheet 'survey', row 3, column A (type): unknown type 'colour'"
 mk media '{"survey": [["type", "name", "label"], ["image", "photo", "Photo"]]}'
-refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'image': media types (image, audio, video, file) are not supported"
+refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'image': media types (image, audio, video, file, osm) are not supported yet"
 mk later '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["begin repeat", "kids", "Kids"]]}'
 refused "$TMPDIR/later.xlsx" "sheet 'survey', row 3: begin repeat without an end repeat"
 mk mixed '{"survey": [["type", "name", "label"], ["begin repeat", "kids", "Kids"], ["text", "a", "A"], ["end group"]]}'
 refused "$TMPDIR/mixed.xlsx" "sheet 'survey', row 4, column A (type): end group, but the repeat begun in row 2 is still open"
 mk media2 '{"survey": [["type", "name", "label"], ["audio", "voice", "Voice"]]}'
-refused "$TMPDIR/media2.xlsx" "'audio': media types (image, audio, video, file) are not supported"
+refused "$TMPDIR/media2.xlsx" "'audio': media types (image, audio, video, file, osm) are not supported yet"
 mk expr '{"survey": [["type", "name", "label", "relevant"], ["text", "a", "A"], ["text", "b", "B", "${a} = = 2"]]}'
 refused "$TMPDIR/expr.xlsx" "sheet 'survey', row 3: question 'b': relevant: at column"
 mk noname '{"survey": [["type", "name", "label"], ["integer", null, "How many?"]]}'
