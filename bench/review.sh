@@ -37,7 +37,7 @@
 set -eu
 
 # Change this when the setup changes in a way the cache must not survive.
-KEY=review-bench-3
+KEY=review-bench-4
 REGIONS="east:3 west:2 south:1"  # region:devices
 N=${BENCH_REVIEW_RECORDS:-100000}
 RUNS=${BENCH_REVIEW_RUNS:-5}
