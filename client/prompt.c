@@ -1,5 +1,6 @@
 /* prompt.c - filling a record at the terminal, one question at a time. */
 #include "prompt.h"
+#include "db.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -372,6 +373,23 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		set_interrupt_message(ss);
 	}
 	section(ss, g);
+	/* Editing a record that has instances already: the offer is for another one. */
+	{
+		sqlite3_stmt *st = db_prepare(store_db(ss->s), "SELECT count(*) FROM records r JOIN fields p ON p.rid = r.rid"
+					      " AND p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON"
+					      " x.rid = r.rid AND x.field = '_repeat' AND x.value = json_quote(?2)"
+					      " WHERE NOT r.deleted", NULL, 0);
+
+		if (st) {
+			db_bind_text(st, 1, ss->rec->id);
+			db_bind_text(st, 2, g->name);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = (unsigned)sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (n)
+			printf("%s: %u already\n", label, n);
+	}
 	for (;;) {
 		struct store_record child;
 		struct session cs;

@@ -127,6 +127,20 @@ second=$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT r.id FROM records r JOIN field
 	AND f.field = 'hh' WHERE f.value = '\"Mugisha\"'")
 dev a show "$second"
 check_out_has "Name: Cleo; Age: 40"
+# Editing it at the terminal: its instances are counted, and the offer is for another.
+run env SONDEO_HOME="$TMPDIR/dev-a" "$PTYRUN" -v -t 15 - -- "$SONDEO" edit "$second" <<'EOF'
+expect [1/6] Household
+send
+expect [2/6] Size
+send
+expect Member: 1 already
+expect Add another Member? [y/N]
+send n
+expect [6/6] After
+send
+expect Saved.
+EOF
+check_rc 0
 
 t "instances sync like any record: headquarters and the other laptop hold them, apart from the records"
 dev a sync
