@@ -21,7 +21,7 @@ void api_forms(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_device d;
-	char err[512], sig[AUTH_SIG_HEXLEN + 1];
+	char err[512];
 	struct sstore_upstream up;
 	json_t *forms, *answer;
 
@@ -37,12 +37,5 @@ void api_forms(struct http_request *rq, struct http_response *rs)
 	/* A regional server names headquarters, under its own signature: its devices turn there when it is down. */
 	if (sstore_upstream_get(s, &up))
 		json_object_set_new(answer, "upstream", json_pack("{s:s, s:s}", "url", up.url, "key", up.key));
-	http_reply_json(rs, 200, answer);
-	/* Signed over the exact bytes sent, bound to the request's nonce. */
-	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig,
-			       err, sizeof(err)) < 0) {
-		http_reply_error(rs, 500, "internal", "%s", err);
-		return;
-	}
-	http_add_header(rs, "Sondeo-Signature", sig);
+	srv_reply_signed(rq, rs, s, answer);
 }

@@ -32,7 +32,7 @@ void api_pull(struct http_request *rq, struct http_response *rs)
 	struct sstore *s = srv_store(rq, rs);
 	long long after, limit;
 	struct sstore_device d;
-	char err[512], sig[AUTH_SIG_HEXLEN + 1];
+	char err[512];
 	uint64_t next;
 	json_t *ops;
 	int more;
@@ -53,11 +53,5 @@ void api_pull(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return;
 	}
-	http_reply_json(rs, 200, json_pack("{s:o, s:I, s:b}", "ops", ops, "next", (json_int_t)next, "more", more));
-	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig,
-			       err, sizeof(err)) < 0) {
-		http_reply_error(rs, 500, "internal", "%s", err);
-		return;
-	}
-	http_add_header(rs, "Sondeo-Signature", sig);
+	srv_reply_signed(rq, rs, s, json_pack("{s:o, s:I, s:b}", "ops", ops, "next", (json_int_t)next, "more", more));
 }

@@ -61,7 +61,7 @@ void api_relay_pull(struct http_request *rq, struct http_response *rs)
 	struct pulled p = { NULL };
 	struct sstore_device relay;
 	json_t *revoked = NULL, *forms = NULL, *answer;
-	char err[512], sig[AUTH_SIG_HEXLEN + 1];
+	char err[512];
 	long long after, seen;
 	uint64_t next;
 	int more;
@@ -98,11 +98,5 @@ void api_relay_pull(struct http_request *rq, struct http_response *rs)
 		json_object_set_new(answer, "forms", forms);
 	else
 		json_decref(forms);
-	http_reply_json(rs, 200, answer);
-	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig,
-			       err, sizeof(err)) < 0) {
-		http_reply_error(rs, 500, "internal", "%s", err);
-		return;
-	}
-	http_add_header(rs, "Sondeo-Signature", sig);
+	srv_reply_signed(rq, rs, s, answer);
 }

@@ -29,6 +29,19 @@ static const char *ago(uint64_t ms)
 	return out;
 }
 
+/* Prints o (taken) as indented JSON. */
+static int print_json(json_t *o)
+{
+	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	if (!text)
+		return cli_error("out of memory");
+	puts(text);
+	free(text);
+	return EXIT_OK;
+}
+
 static json_t *time_or_null(uint64_t ms)
 {
 	return ms ? json_string(cli_iso_time(ms)) : json_null();
@@ -52,14 +65,8 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 				      "refused", (json_int_t)st.refused, "last_error",
 				      st.error[0] ? json_string(st.error) : json_null(), "last_error_at",
 				      time_or_null(st.error_ms), "pull_cursor", (json_int_t)st.cursor);
-		char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
-		json_decref(o);
-		if (!text)
-			return cli_error("out of memory");
-		puts(text);
-		free(text);
-		return EXIT_OK;
+		return print_json(o);
 	}
 	printf("regional server of region %s, relaying to %s\n", up->region, up->url);
 	printf("headquarters' key:  %s\n", fp);
@@ -84,8 +91,10 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 	return EXIT_OK;
 }
 
+/* The regional servers enrolled here, as sstore_device_list gives them. */
 struct relays {
-	json_t *list;
+	struct sstore_device *d;
+	size_t n, cap;
 };
 
 static void add_relay(void *ctx, const struct sstore_device *d)
@@ -94,51 +103,51 @@ static void add_relay(void *ctx, const struct sstore_device *d)
 
 	if (!d->relay)
 		return;
-	json_array_append_new(r->list, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o}", "id", d->id, "name", d->name,
-						 "region", d->region, "last_contact", time_or_null(d->last_seen_ms),
-						 "ops", (json_int_t)d->ops, "altered", (json_int_t)d->altered,
-						 "revoked", time_or_null(d->revoked_ms)));
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->d = xrealloc(r->d, r->cap * sizeof(*r->d));
+	}
+	r->d[r->n++] = *d;
 }
 
 static int headquarters(struct sstore *s, int as_json)
 {
-	struct relays r = { json_array() };
-	char err[512], *text;
+	struct relays r = { NULL, 0, 0 };
+	char err[512];
 	size_t i;
+	int rc = EXIT_OK;
 
 	if (sstore_device_list(s, add_relay, &r, err, sizeof(err)) < 0) {
-		json_decref(r.list);
+		free(r.d);
 		return cli_error("%s", err);
 	}
 	if (as_json) {
-		json_t *o = json_pack("{s:s, s:o}", "role", "headquarters", "relays", r.list);
+		json_t *list = json_array();
 
-		text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (!text)
-			return cli_error("out of memory");
-		puts(text);
-		free(text);
-		return EXIT_OK;
+		for (i = 0; i < r.n; i++)
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o}", "id", r.d[i].id,
+							      "name", r.d[i].name, "region", r.d[i].region, "last_contact",
+							      time_or_null(r.d[i].last_seen_ms), "ops",
+							      (json_int_t)r.d[i].ops, "altered", (json_int_t)r.d[i].altered,
+							      "revoked", time_or_null(r.d[i].revoked_ms)));
+		rc = print_json(json_pack("{s:s, s:o}", "role", "headquarters", "relays", list));
+		free(r.d);
+		return rc;
 	}
-	printf("headquarters: not relaying to another server; %zu regional server%s enrolled here\n",
-	       json_array_size(r.list), json_array_size(r.list) == 1 ? "" : "s");
-	if (json_array_size(r.list))
+	printf("headquarters: not relaying to another server; %zu regional server%s enrolled here\n", r.n,
+	       r.n == 1 ? "" : "s");
+	if (r.n)
 		printf("%-32s  %-20s %-12s %-16s %-14s %9s  %s\n", "ID", "NAME", "REGION", "LAST CONTACT", "",
 		       "OPS", "ALTERED");
-	for (i = 0; i < json_array_size(r.list); i++) {
-		json_t *e = json_array_get(r.list, i);
-		const char *seen = json_string_value(json_object_get(e, "last_contact"));
-		struct sstore_device d;
+	for (i = 0; i < r.n; i++) {
+		const struct sstore_device *d = &r.d[i];
 
-		if (sstore_device_find(s, json_string_value(json_object_get(e, "id")), &d, err, sizeof(err)) <= 0)
-			continue;
-		printf("%-32s  %-20s %-12s %-16s %-14s %9llu  %llu%s\n", d.id, d.name, d.region,
-		       seen ? cli_time(d.last_seen_ms) : "never", seen ? ago(d.last_seen_ms) : "",
-		       (unsigned long long)d.ops, (unsigned long long)d.altered, d.revoked_ms ? "  (revoked)" : "");
+		printf("%-32s  %-20s %-12s %-16s %-14s %9llu  %llu%s\n", d->id, d->name, d->region,
+		       d->last_seen_ms ? cli_time(d->last_seen_ms) : "never", d->last_seen_ms ? ago(d->last_seen_ms) : "",
+		       (unsigned long long)d->ops, (unsigned long long)d->altered, d->revoked_ms ? "  (revoked)" : "");
 	}
-	json_decref(r.list);
-	return EXIT_OK;
+	free(r.d);
+	return rc;
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)

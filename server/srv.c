@@ -153,3 +153,16 @@ void srv_store_error(struct http_response *rs, const char *err)
 	else
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 }
+
+void srv_reply_signed(struct http_request *rq, struct http_response *rs, struct sstore *s, json_t *body)
+{
+	char err[256], sig[AUTH_SIG_HEXLEN + 1];
+
+	http_reply_json(rs, 200, body);
+	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig, err,
+			       sizeof(err)) < 0) {
+		http_reply_error(rs, 500, "internal", "%s", err);
+		return;
+	}
+	http_add_header(rs, "Sondeo-Signature", sig);
+}

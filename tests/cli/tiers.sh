@@ -316,6 +316,10 @@ check_out_has "refused:            1"
 check_out_has "altered by regional server $relay_n"
 run "$SONDEOD" status --data "$hq"
 printf '%s\n' "$OUT" | grep office-north | grep -q ' 1$' || fail "status at headquarters: $OUT"
+run "$SONDEOD" status --data "$hq" --json
+check_out_has '"role": "headquarters"'
+check_out_has '"altered": 1'
+check_out_has '"name": "office-south"'
 # The laptop still holds the true ops: with its office down, it syncs with headquarters and puts them there.
 kill "$pid_north"
 wait "$pid_north" 2>/dev/null
