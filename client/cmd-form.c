@@ -116,6 +116,16 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 		for (k = 0; k < q->nchoices; k++)
 			printf("      %2zu) %-28s %s\n", k + 1, q->choices[k].name,
 			       form_text(f, q->choices[k].label, cli->lang));
+		/* An osm question's tags, each key=value in the answer, with the values it offers. */
+		for (k = 0; k < q->ntags; k++) {
+			const struct form_tag *t = &q->tags[k];
+			size_t j;
+
+			printf("      tag %-24s %s", t->name, form_text(f, t->label, cli->lang));
+			for (j = 0; j < t->nchoices; j++)
+				printf("%s%s", j ? ", " : ": ", t->choices[j].name);
+			printf("\n");
+		}
 	}
 	form_free(f);
 	return EXIT_OK;

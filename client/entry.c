@@ -52,8 +52,8 @@ static int set_text(const struct form *f, struct entry *e, const char *name, con
 		return 1;
 	}
 	if (q->automatic || q->readonly) {
-		fprintf(stderr, "%s: %s is %s\n", where, name, q->readonly ? "read-only: its value is its default" :
-			"filled in by the device");
+		fprintf(stderr, "%s: %s is %s\n", where, name, q->automatic ? "filled in by the device" :
+			"read-only: its value is its default");
 		return 1;
 	}
 	if (form_parse_answer(f, q, text, 0, &v, err, sizeof(err)) < 0) {

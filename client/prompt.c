@@ -148,6 +148,19 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		printf("      (a date and time: YYYY-MM-DD HH:MM)\n");
 	else if (q->type == FT_ACKNOWLEDGE)
 		printf("      (type OK to acknowledge)\n");
+	else if (q->type == FT_OSM) {
+		printf("      (the OpenStreetMap feature, as node/N, way/N or relation/N or its link, then its tags\n"
+		       "       as key=value, all separated by ';': \"way/123456; %s=...\")\n",
+		       q->ntags ? q->tags[0].name : "");
+		for (i = 0; i < q->ntags; i++) {
+			size_t j;
+
+			printf("      %-20s %s", q->tags[i].name, text(ss, q->tags[i].label));
+			for (j = 0; j < q->tags[i].nchoices; j++)
+				printf("%s%s", j ? ", " : ": ", q->tags[i].choices[j].name);
+			printf("\n");
+		}
+	}
 	if (current) {
 		printf("      [now: ");
 		show_value(ss, q, current);

@@ -26,6 +26,8 @@ struct qdata {
 	json_t *own_label;        /* the name, as the label of a question that has none (automatic types) */
 	struct expr **filters;    /* per choice, with a choice_filter */
 	struct form_choice *choices;
+	struct form_tag *tags;            /* osm only */
+	struct form_choice **tag_choices; /* per tag, its values (owned here, viewed by tags[i].choices) */
 };
 
 struct gdata {
@@ -47,7 +49,7 @@ struct form {
 static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
-	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_CALCULATE] = "calculate",
+	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm", [FT_CALCULATE] = "calculate",
 	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
 	[FT_USERNAME] = "username",
 };
@@ -163,8 +165,9 @@ static const char *const form_keys[] = { "id", "version", "title", "default_lang
 static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
-	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", NULL
+	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", "tags", NULL
 };
+static const char *const tag_keys[] = { "name", "label", "choices", NULL };
 static const char *const choice_keys[] = { "name", "label", "data", NULL };
 
 /* A choice_filter for one choice: the expression with each bare word that is not a function, a keyword or inside
@@ -331,6 +334,92 @@ static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const ch
 	return load_filter(qd, jq, who, err, errlen);
 }
 
+/* OpenStreetMap keys: letters, digits and '_', ':', '.', '-' (as in addr:street or building:levels). */
+static const char *bad_tag_key(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0)
+		return "is empty";
+	if (n > FORM_MAX_NAME)
+		return "is longer than 64 characters";
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_:.-", s[i]))
+			return "may hold only letters, digits, '_', ':', '.' and '-'";
+	return NULL;
+}
+
+/* An osm question's tags, each with the values offered for it (if any). */
+static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *err, size_t errlen)
+{
+	const json_t *list = json_object_get(jq, "tags"), *jt;
+	size_t i, j;
+
+	if (qd->q.type != FT_OSM)
+		return list ? qerr(err, errlen, who, "tags are only for osm questions") : 0;
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return qerr(err, errlen, who, "tags must be an array");
+	qd->tags = xcalloc(json_array_size(list) + 1, sizeof *qd->tags);
+	qd->tag_choices = xcalloc(json_array_size(list) + 1, sizeof *qd->tag_choices);
+	qd->q.tags = qd->tags;
+	json_array_foreach(list, i, jt) {
+		const json_t *name = json_object_get(jt, "name"), *vals = json_object_get(jt, "choices"), *jc;
+		struct form_tag *t = &qd->tags[i];
+		const char *why;
+		char twho[160];
+
+		if (!json_is_object(jt))
+			return qerr(err, errlen, who, "tag %zu is not an object", i + 1);
+		if (!json_is_string(name))
+			return qerr(err, errlen, who, "tag %zu: missing name", i + 1);
+		if ((why = bad_tag_key(json_string_value(name))))
+			return qerr(err, errlen, who, "tag '%s' %s", json_string_value(name), why);
+		snprintf(twho, sizeof twho, "%s: tag '%s'", who, json_string_value(name));
+		if (only_keys(jt, tag_keys, twho, err, errlen) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(qd->tags[j].name, json_string_value(name)))
+				return qerr(err, errlen, who, "tag '%s' appears twice", json_string_value(name));
+		if (!json_object_get(jt, "label"))
+			return qerr(err, errlen, twho, "missing label");
+		if (check_text(json_object_get(jt, "label"), twho, "label", err, errlen) < 0)
+			return -1;
+		t->name = json_string_value(name);
+		t->label = json_object_get(jt, "label");
+		qd->q.ntags = i + 1;
+		if (!vals)
+			continue;
+		if (!json_is_array(vals) || json_array_size(vals) == 0)
+			return qerr(err, errlen, twho, "choices must be a non-empty array");
+		qd->tag_choices[i] = xcalloc(json_array_size(vals), sizeof **qd->tag_choices);
+		t->choices = qd->tag_choices[i];
+		json_array_foreach(vals, j, jc) {
+			const json_t *cn = json_object_get(jc, "name");
+			size_t k;
+
+			if (!json_is_object(jc) || !json_is_string(cn))
+				return qerr(err, errlen, twho, "choice %zu: missing name", j + 1);
+			if ((why = bad_name(json_string_value(cn), 1)))
+				return qerr(err, errlen, twho, "choice name '%s' %s", json_string_value(cn), why);
+			if (only_keys(jc, choice_keys, twho, err, errlen) < 0)
+				return -1;
+			for (k = 0; k < j; k++)
+				if (!strcmp(qd->tag_choices[i][k].name, json_string_value(cn)))
+					return qerr(err, errlen, twho, "choice '%s' appears twice", json_string_value(cn));
+			if (!json_object_get(jc, "label") ||
+			    check_text(json_object_get(jc, "label"), twho, "label", err, errlen) < 0)
+				return json_object_get(jc, "label") ? -1 :
+				       qerr(err, errlen, twho, "choice '%s': missing label", json_string_value(cn));
+			qd->tag_choices[i][j].name = json_string_value(cn);
+			qd->tag_choices[i][j].label = json_object_get(jc, "label");
+			t->nchoices = j + 1;
+		}
+	}
+	return 0;
+}
+
 static int load_expr(const json_t *jq, const char *key, const char **src, struct expr **e, const char *who,
 		     char *err, size_t errlen)
 {
@@ -446,10 +535,10 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		;
 	if (t == NTYPES)
 		return qerr(err, errlen, who, "unknown type '%s' (use text, integer, decimal, select_one, "
-			    "select_multiple, date, time, dateTime, geopoint, acknowledge, note, calculate, start, end, "
-			    "today, deviceid or username)", json_string_value(type));
+			    "select_multiple, date, time, dateTime, geopoint, acknowledge, note, osm, calculate, start, "
+			    "end, today, deviceid or username)", json_string_value(type));
 	q->type = (enum form_type)t;
-	q->automatic = t >= FT_CALCULATE;
+	q->automatic = t >= FT_CALCULATE || json_object_get(jq, "calculation") != NULL;
 
 	/* What is never asked needs no label. */
 	if (!json_object_get(jq, "label") && !q->automatic)
@@ -494,11 +583,19 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	q->calculation = qd->calculation;
 	if (q->type == FT_CALCULATE && !q->calculation)
 		return qerr(err, errlen, who, "a calculate question needs a calculation");
-	if (q->type != FT_CALCULATE && q->calculation)
-		return qerr(err, errlen, who, "only a calculate question has a calculation");
-	if (q->automatic && (q->required || q->constraint || q->def || q->readonly))
+	if (q->calculation && (q->type == FT_NOTE || (q->type > FT_CALCULATE)))
+		return qerr(err, errlen, who, "a %s question cannot have a calculation", type_names[q->type]);
+	/* A question with a calculation is worked out as a calculate is, its result read as its type's answer;
+	 * XLSForm designers often mark it readonly as well, which says nothing more. */
+	if (q->calculation && q->type != FT_CALCULATE && (q->required || q->constraint || q->def))
+		return qerr(err, errlen, who, "a question with a calculation is filled in by the device: it cannot be"
+			    " required, or have a constraint or a default");
+	if (q->automatic && !q->calculation && (q->required || q->constraint || q->def || q->readonly))
 		return qerr(err, errlen, who, "a %s question is filled in by the device: it cannot be required, have a"
 			    " constraint, a default or be readonly", type_names[t]);
+	if (q->type == FT_CALCULATE && (q->required || q->constraint || q->def || q->readonly))
+		return qerr(err, errlen, who, "a calculate question is filled in by the device: it cannot be required,"
+			    " have a constraint, a default or be readonly");
 	if (q->readonly && q->required)
 		return qerr(err, errlen, who, "a readonly question cannot be required: nobody can answer it");
 
@@ -511,6 +608,8 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		if (q->def)
 			return qerr(err, errlen, who, "a note cannot have a default");
 	}
+	if (load_tags(qd, jq, who, err, errlen) < 0)
+		return -1;
 	return load_choices(qd, jq, json_is_true(json_object_get(f->root, "allow_choice_duplicates")), who, err, errlen);
 }
 
@@ -644,6 +743,10 @@ void form_free(struct form *f)
 			expr_free(f->qs[i].filters[k]);
 		free(f->qs[i].filters);
 		free(f->qs[i].choices);
+		for (k = 0; f->qs[i].tag_choices && k < f->qs[i].q.ntags + 1; k++)
+			free(f->qs[i].tag_choices[k]);
+		free(f->qs[i].tag_choices);
+		free(f->qs[i].tags);
 	}
 	free(f->qs);
 	for (i = 0; i < f->ngroups; i++)
@@ -1018,6 +1121,215 @@ static int parse_multi(const struct form_question *q, const char *s, size_t len,
 	return 0;
 }
 
+/* --- osm answers --- */
+
+/* An OpenStreetMap feature as node/N, way/N or relation/N, or a link to it (https://www.openstreetmap.org/way/N),
+ * or as n123, w123, r123 (JOSM's way): written as "way/N" into out. 0 if it is none of these. */
+static int osm_feature(const char *s, size_t n, char *out, size_t outn)
+{
+	static const char *const kinds[] = { "node", "way", "relation" };
+	size_t k, i, at = (size_t)-1, kind = 0;
+	unsigned long long id = 0;
+
+	for (k = 0; k < 3; k++) {
+		size_t kl = strlen(kinds[k]);
+
+		/* the last "kind/" that starts the text or follows a '/' */
+		for (i = 0; i + kl + 1 < n; i++)
+			if (!memcmp(s + i, kinds[k], kl) && s[i + kl] == '/' && (i == 0 || s[i - 1] == '/') &&
+			    (at == (size_t)-1 || i + kl + 1 > at)) {
+				at = i + kl + 1;
+				kind = k;
+			}
+	}
+	if (at == (size_t)-1 && n >= 2 && strchr("nwrNWR", s[0]) && is_digit(s[1])) {
+		at = 1;
+		kind = s[0] == 'n' || s[0] == 'N' ? 0 : s[0] == 'w' || s[0] == 'W' ? 1 : 2;
+	}
+	if (at == (size_t)-1 || at >= n || n - at > 19)
+		return 0;
+	for (i = at; i < n; i++) {
+		if (!is_digit(s[i]))
+			return 0;
+		id = id * 10 + (unsigned)(s[i] - '0');
+	}
+	if (id == 0)
+		return 0;
+	snprintf(out, outn, "%s/%llu", kinds[kind], id);
+	return 1;
+}
+
+/* The next part of an osm answer from *pos: up to a ';' that is not doubled, with ";;" read as ';' and the
+ * blanks around it dropped, into b. 0 at the end. */
+static int osm_next(const char *s, size_t len, size_t *pos, struct buf *b)
+{
+	size_t i = *pos;
+
+	buf_reset(b);
+	if (i >= len)
+		return 0;
+	for (; i < len; i++) {
+		if (s[i] == ';' && i + 1 < len && s[i + 1] == ';') {
+			buf_addc(b, ';');
+			i++;
+		} else if (s[i] == ';') {
+			i++;
+			break;
+		} else {
+			buf_addc(b, s[i]);
+		}
+	}
+	*pos = i;
+	while (b->len && is_blank(b->data[b->len - 1]))
+		b->len--;
+	buf_addc(b, '\0');
+	b->len--;
+	return 1;
+}
+
+static void osm_escaped(struct buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == ';')
+			buf_addc(b, ';');
+		buf_addc(b, *v);
+	}
+}
+
+/* "way/123; building=yes; name=Central Market" (see form.h) from what a person typed: the parts in any order,
+ * keys in any case, a value of a tag with choices by the choice's name. */
+static int parse_osm(const struct form_question *q, const char *s, size_t len, json_t **out, char *err,
+		     size_t errlen)
+{
+	struct buf part = BUF_INIT(FORM_MAX_ANSWER + 1), canon = BUF_INIT(2 * FORM_MAX_ANSWER + 64);
+	char **vals = xcalloc(q->ntags + 1, sizeof *vals), feature[40] = "", qv[64];
+	size_t pos = 0, i;
+	int rc = -1, any = 0;
+
+	while (osm_next(s, len, &pos, &part)) {
+		const char *p = part.data, *eq;
+		size_t k;
+
+		while (is_blank(*p))
+			p++;
+		if (!*p)
+			continue;
+		if (!(eq = strchr(p, '='))) {
+			char f2[40];
+
+			if (!osm_feature(p, strlen(p), f2, sizeof f2)) {
+				errf(err, errlen, "'%s' is neither an OpenStreetMap feature (node/N, way/N or relation/N) nor "
+				     "a tag (key=value)", quote(p, strlen(p), qv, sizeof qv));
+				goto out;
+			}
+			if (feature[0] && strcmp(feature, f2)) {
+				errf(err, errlen, "two features, %s and %s: an answer is about one", feature, f2);
+				goto out;
+			}
+			strlcpy_s(feature, f2, sizeof feature);
+			any = 1;
+			continue;
+		}
+		{
+			size_t kl = (size_t)(eq - p);
+			const char *v = eq + 1;
+			long c;
+
+			while (kl && is_blank(p[kl - 1]))
+				kl--;
+			while (is_blank(*v))
+				v++;
+			for (k = 0; k < q->ntags; k++)
+				if (strlen(q->tags[k].name) == kl && !memcmp(q->tags[k].name, p, kl))
+					break;
+			for (i = 0; k == q->ntags && i < q->ntags; i++)
+				if (strlen(q->tags[i].name) == kl && !strncasecmp(q->tags[i].name, p, kl))
+					k = i;
+			if (k == q->ntags) {
+				struct buf names = BUF_INIT(1024);
+
+				for (i = 0; i < q->ntags; i++)
+					buf_printf(&names, "%s%s", i ? ", " : "", q->tags[i].name);
+				if (q->ntags)
+					errf(err, errlen, "'%s' is not one of this question's tags (%s)",
+					     quote(p, kl, qv, sizeof qv), names.data);
+				else
+					errf(err, errlen, "'%s': this question takes the feature only, no tags",
+					     quote(p, kl, qv, sizeof qv));
+				buf_release(&names);
+				goto out;
+			}
+			if (vals[k]) {
+				errf(err, errlen, "the tag %s is given twice", q->tags[k].name);
+				goto out;
+			}
+			if (!*v)
+				continue;         /* "key=" leaves the tag out */
+			if (q->tags[k].nchoices) {
+				/* The tag's values are looked up as a select_one's choices. */
+				struct form_question tq = { .name = q->tags[k].name, .choices = q->tags[k].choices,
+							    .nchoices = q->tags[k].nchoices };
+				char why[480];
+
+				if ((c = find_choice(&tq, v, strlen(v), 0)) < 0) {
+					not_a_choice(&tq, v, strlen(v), c, why, sizeof why);
+					errf(err, errlen, "%s: %s", q->tags[k].name, why);
+					goto out;
+				}
+				v = tq.choices[c].name;
+			}
+			vals[k] = xstrdup(v);
+			any = 1;
+		}
+	}
+	if (!any) {
+		rc = 0;
+		goto out;
+	}
+	if (feature[0])
+		buf_adds(&canon, feature);
+	for (i = 0; i < q->ntags; i++) {
+		if (!vals[i])
+			continue;
+		buf_printf(&canon, "%s%s=", canon.len ? "; " : "", q->tags[i].name);
+		osm_escaped(&canon, vals[i]);
+	}
+	if (canon.len > FORM_MAX_ANSWER || buf_addc(&canon, '\0') < 0) {
+		errf(err, errlen, "the answer is longer than %d bytes", FORM_MAX_ANSWER);
+		goto out;
+	}
+	*out = json_string(canon.data);
+	rc = 0;
+out:
+	for (i = 0; i < q->ntags; i++)
+		free(vals[i]);
+	free(vals);
+	buf_release(&part);
+	buf_release(&canon);
+	return rc;
+}
+
+char *form_osm_part(const char *answer, const char *key)
+{
+	struct buf part = BUF_INIT(FORM_MAX_ANSWER + 1);
+	size_t pos = 0, len = answer ? strlen(answer) : 0;
+	char *r = NULL;
+
+	while (!r && osm_next(answer, len, &pos, &part)) {
+		const char *p = part.data, *eq;
+
+		while (is_blank(*p))
+			p++;
+		eq = strchr(p, '=');
+		if (!key && !eq && *p)
+			r = xstrdup(p);
+		else if (key && eq && (size_t)(eq - p) == strlen(key) && !memcmp(p, key, strlen(key)))
+			r = xstrdup(eq + 1);
+	}
+	buf_release(&part);
+	return r;
+}
+
 /* form_parse_answer on text of known length, which may come from JSON and so hold NUL bytes. */
 static int parse_text(const struct form_question *q, const char *text, size_t len, int flags, json_t **out,
 		      char *err, size_t errlen)
@@ -1123,6 +1435,8 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 		return 0;
 	case FT_SELECT_MULTIPLE:
 		return parse_multi(q, s, n, flags, out, err, errlen);
+	case FT_OSM:
+		return parse_osm(q, s, n, out, err, errlen);
 	case FT_NOTE:
 		return errf(err, errlen, "'%s' cannot be given: this question is a note and takes no answer", qv);
 	default:
@@ -1152,6 +1466,7 @@ static const char *kind_wanted(enum form_type t)
 	case FT_DATETIME: return "a date and time";
 	case FT_ACKNOWLEDGE: return "OK";
 	case FT_GEOPOINT: return "a location";
+	case FT_OSM: return "an OpenStreetMap feature and its tags";
 	case FT_NOTE: return "an answer (this question is a note)";
 	default: return "text";
 	}
@@ -1405,6 +1720,9 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 	if (q->type == FT_GEOPOINT)
 		return errf(err, errlen, "'%s' is not written as 'latitude longitude [altitude accuracy]'",
 			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	if (q->type == FT_OSM)
+		return errf(err, errlen, "'%s' is not written as 'way/N; key=value; ...' with the tags in the form's order",
+			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 	return 0;
 }
 
@@ -1545,7 +1863,7 @@ void form_fill(const struct form *f, json_t *answers, const struct form_env *env
 			json_t *v = NULL, *text;
 			char err[256];
 
-			if (q->type != FT_CALCULATE)
+			if (!q->calculation)
 				continue;
 			if (form_relevant(f, q, answers, NULL, 0) != 1 ||
 			    expr_eval(q->calculation, answers, NULL, &v, err, sizeof err) < 0 || !(text = calc_text(v))) {
@@ -1553,8 +1871,19 @@ void form_fill(const struct form *f, json_t *answers, const struct form_env *env
 				json_decref(v);
 				continue;
 			}
-			json_object_set_new(answers, q->name, text);
 			json_decref(v);
+			if (q->type != FT_CALCULATE) {
+				/* Read as the question's type: a result that is not such an answer leaves none. */
+				v = NULL;
+				if (parse_text(q, json_string_value(text), json_string_length(text), 0, &v, err, sizeof err) < 0)
+					v = NULL;
+				json_decref(text);
+				if (!(text = v)) {
+					json_object_del(answers, q->name);
+					continue;
+				}
+			}
+			json_object_set_new(answers, q->name, text);
 		}
 	}
 }

@@ -9,11 +9,16 @@
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
- * time, dateTime, acknowledge.
+ * time, dateTime, acknowledge, osm; and calculate, start, end, today, deviceid and username, filled in by the
+ * device. An osm question may have "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
+ * the OpenStreetMap keys asked about the feature (with the values offered for a key, or any text without them).
  *
  * Answers are JSON: text, select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
  * ("YYYY-MM-DDTHH:MM" or "...:SS") and acknowledge ("OK") as strings, integer and decimal as numbers,
- * select_multiple as an array of choice names, geopoint as the string "lat lon" (optionally "lat lon alt acc").
+ * select_multiple as an array of choice names, geopoint as the string "lat lon" (optionally "lat lon alt acc"),
+ * osm as the string "way/123456; building=yes; name=Central Market": the OpenStreetMap feature (node/N, way/N or
+ * relation/N; absent for one not mapped yet), then the question's tags as key=value in the form's order, each
+ * part separated by "; " and a ';' inside a value doubled (as OpenStreetMap itself escapes it).
  * A record's answers are a JSON object of question name -> value; names starting with '_' are the store's own
  * pseudo-fields and the form ignores them. */
 #ifndef SONDEO_FORM_H
@@ -29,7 +34,7 @@
 
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
-	FT_DATETIME, FT_ACKNOWLEDGE,
+	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM,
 	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm. */
 	FT_CALCULATE, FT_START, FT_END, FT_TODAY, FT_DEVICEID, FT_USERNAME
 };
@@ -39,6 +44,14 @@ struct form_choice {
 	const json_t *label;          /* TEXT */
 	const json_t *data;           /* the choice's other columns (column -> string), for choice_filter; or NULL */
 	const struct expr *filter;    /* the question's choice_filter with this choice's columns put in; or NULL */
+};
+
+/* A tag of an osm question (XLSForm's osm sheet): an OpenStreetMap key asked about the feature. */
+struct form_tag {
+	const char *name;             /* the key, such as "building" or "addr:street" */
+	const json_t *label;          /* TEXT */
+	const struct form_choice *choices;   /* the values offered, or none (nchoices 0): any text */
+	size_t nchoices;
 };
 
 /* A group of questions (an XLSForm group), shown as a section; groups nest. Its relevant applies to every
@@ -61,7 +74,7 @@ struct form_question {
 	int required;
 	const char *relevant_src, *constraint_src, *default_src;             /* NULL when absent */
 	const struct expr *relevant, *constraint, *def;                       /* compiled, NULL when absent */
-	const char *calculation_src;                                          /* calculate only */
+	const char *calculation_src;          /* a calculate, or a question of another type worked out the same way */
 	const struct expr *calculation;
 	int readonly;                 /* shown, never asked or set: its value is its default */
 	const struct form_group *group;       /* the innermost group it is in, or NULL */
@@ -69,6 +82,8 @@ struct form_question {
 	const struct form_choice *choices;
 	size_t nchoices;
 	const char *choice_filter_src;        /* NULL when absent */
+	const struct form_tag *tags;          /* osm only */
+	size_t ntags;
 };
 
 struct form;
@@ -110,6 +125,10 @@ int form_parse_answer(const struct form *f, const struct form_question *q, const
  * answer. */
 int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
 		       char *err, size_t errlen);
+
+/* A part of an osm answer as stored: the feature (key NULL) or the value of the tag key, unescaped. Returns a
+ * new string the caller frees, or NULL when the answer has no such part. */
+char *form_osm_part(const char *answer, const char *key);
 
 /* The innermost repeat q is in, or NULL for a question of the record itself. */
 const struct form_group *form_repeat_of(const struct form_question *q);

@@ -253,8 +253,9 @@ static const char *cell(const struct table *t, const struct row *r, const char *
 /* --- Converting ------------------------------------------------------------------------------------------- */
 
 struct conv {
-	struct table survey, choices, settings, external;
+	struct table survey, choices, settings, external, osm;
 	int has_choices, has_settings, has_external;   /* external_choices: the lists of select_one_external */
+	int has_osm;                                   /* osm: the tags of osm questions, and their values */
 	char lang[48];                /* the default language's code */
 	char *err;
 	size_t errlen;
@@ -378,6 +379,63 @@ static json_t *choices_of(struct conv *c, const struct table *t, int have, const
 	return a;
 }
 
+/* The rows of the osm sheet whose list_name is list, as {name, label} (the label a TEXT): NULL (and nothing
+ * else) when there are none. */
+static json_t *osm_rows(struct conv *c, const char *list, int *bad)
+{
+	json_t *a = NULL;
+	size_t i;
+
+	for (i = 0; c->has_osm && i < c->osm.nrows && !*bad; i++) {
+		const struct row *r = &c->osm.rows[i];
+		const char *ln = cell(&c->osm, r, "list_name"), *name = cell(&c->osm, r, "name");
+		json_t *label;
+
+		if (!ln || strcmp(ln, list))
+			continue;
+		if (!name) {
+			*bad = row_error(c, &c->osm, r, "name", "a row of list '%s' without a name", list);
+			break;
+		}
+		label = text_of(c, &c->osm, r, "label");
+		if (!a)
+			a = json_array();
+		json_array_append_new(a, json_pack("{s:s, s:o}", "name", name, "label", label ? label : json_string(name)));
+	}
+	if (*bad) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* An osm question's tags: the osm sheet's rows of list, each with the values listed under its own name there
+ * (as XLSForm has it: a tag "building" takes its values from the rows of list "building"). NULL with the error
+ * said. */
+static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
+{
+	int bad = 0;
+	json_t *tags = osm_rows(c, list, &bad), *t;
+	size_t i;
+
+	if (!tags) {
+		if (!bad)
+			row_error(c, &c->survey, qr, "type", "no tags of list '%s' in the osm sheet", list);
+		return NULL;
+	}
+	json_array_foreach(tags, i, t) {
+		json_t *vals = osm_rows(c, json_string_value(json_object_get(t, "name")), &bad);
+
+		if (bad) {
+			json_decref(tags);
+			return NULL;
+		}
+		if (vals)
+			json_object_set_new(t, "choices", vals);
+	}
+	return tags;
+}
+
 /* The XLSForm types that are one Sondeo type each (selects and groups are read apart). */
 static const struct {
 	const char *xls, *type;
@@ -391,7 +449,7 @@ static const struct {
 
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
-					   "background-video", "osm", NULL };
+					   "background-video", NULL };
 static const char *const later_types[] = { "simserial", "subscriberid", "phonenumber_meta",
 					   "email", "audit", "range", "rank", "barcode", "geotrace", "geoshape",
 					   "hidden", "trigger", "xml-external", "csv-external", "start-geopoint", NULL };
@@ -527,7 +585,7 @@ static int survey_rows(struct conv *c)
 			depth--;
 			continue;
 		}
-		/* A media type, alone or with a list of tags ("osm TAGS"). */
+		/* A media type, alone or with a parameter. */
 		{
 			char first[32];
 
@@ -536,8 +594,8 @@ static int survey_rows(struct conv *c)
 				media = 1;
 		}
 		if (media) {
-			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file, osm) are"
-				  " not supported yet", type);
+			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
+				  " supported yet", type);
 			goto out;
 		}
 		if (in_list(t, later_types)) {
@@ -549,6 +607,15 @@ static int survey_rows(struct conv *c)
 				ft = plain_types[k].type;
 		if (!ft && select_type(t, &multiple, list, sizeof(list), &or_other)) {
 			ft = multiple ? "select_multiple" : "select_one";
+		} else if (!ft && (!strcmp(t, "osm") || !strncmp(t, "osm ", 4))) {
+			/* "osm TAGS": the feature, and the tags listed as TAGS on the osm sheet */
+			ft = "osm";
+			strlcpy_s(list, t[3] ? t + 4 : "", sizeof(list));
+			if (strchr(list, ' ')) {
+				row_error(c, &c->survey, row, "type", "'%s': write osm and one list of tags, as in 'osm"
+					  " building_tags'", type);
+				goto out;
+			}
 		} else if (!ft) {
 			row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
 			goto out;
@@ -635,6 +702,15 @@ static int survey_rows(struct conv *c)
 			if (or_other)
 				json_array_append_new(ch, json_pack("{s:s, s:s}", "name", "other", "label", "Other"));
 			json_object_set_new(q, "choices", ch);
+		}
+		if (!strcmp(ft, "osm") && list[0]) {
+			json_t *tags = tags_of(c, row, list);
+
+			if (!tags) {
+				json_decref(q);
+				goto out;
+			}
+			json_object_set_new(q, "tags", tags);
 		}
 		json_array_append_new(c->questions, q);
 		c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
@@ -735,6 +811,7 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 	struct form *f = NULL;
 	char *text = NULL, msg[600];
 	size_t i, survey = (size_t)-1, choices = (size_t)-1, settings_i = (size_t)-1, external = (size_t)-1;
+	size_t osm = (size_t)-1;
 	int r = -1;
 
 	if (!x)
@@ -753,6 +830,8 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 			settings_i = i;
 		else if (!strcasecmp(n, "external_choices"))
 			external = i;
+		else if (!strcasecmp(n, "osm"))
+			osm = i;
 	}
 	/* A workbook of one sheet is its survey, whatever the sheet is called. */
 	if (survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
@@ -781,6 +860,11 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 		if (table_read(x, external, &c.external, err, errlen) < 0)
 			goto out;
 		c.has_external = 1;
+	}
+	if (osm != (size_t)-1) {
+		if (table_read(x, osm, &c.osm, err, errlen) < 0)
+			goto out;
+		c.has_osm = 1;
 	}
 	form = json_object();
 	c.questions = json_array();
@@ -815,6 +899,7 @@ out:
 	table_free(&c.choices);
 	table_free(&c.settings);
 	table_free(&c.external);
+	table_free(&c.osm);
 	xlsx_close(x);
 	return r;
 }
@@ -1012,10 +1097,11 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	size_t nopen = 0;
 	char tmp[4096];
 	struct sheetw *sv = xcalloc(1, sizeof(*sv)), *ch = xcalloc(1, sizeof(*ch)), *st = xcalloc(1, sizeof(*st));
+	struct sheetw *os = xcalloc(1, sizeof(*os));
 	lxw_workbook *wb;
 	lxw_workbook_options opt = { .constant_memory = LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_FALSE };
 	lxw_error e;
-	json_t *choices_all = json_array(), *settings = json_array();
+	json_t *choices_all = json_array(), *settings = json_array(), *osm_all = json_array();
 	size_t i, k;
 	int r = -1;
 
@@ -1110,6 +1196,26 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 				json_object_set_new(row, "list_name", json_string(name));
 				json_array_append_new(choices_all, row);
 			}
+		} else if (!strcmp(type, "osm") && json_array_size(json_object_get(q, "tags"))) {
+			/* The tags as a list named after the question; a tag's values as a list named after the tag,
+			 * once (XLSForm gives a key the same values wherever it is asked). */
+			snprintf(t, sizeof(t), "osm %s", name);
+			extra[0] = t;
+			json_array_foreach(json_object_get(q, "tags"), k, c)
+				json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", name, "name",
+									 json_object_get(c, "name"), "label", json_object_get(c, "label")));
+			json_array_foreach(json_object_get(q, "tags"), k, c) {
+				const char *key = json_string_value(json_object_get(c, "name"));
+				json_t *v;
+				size_t j, seen = 0;
+
+				json_array_foreach(osm_all, j, v)
+					seen |= key && !strcmp(json_string_value(json_object_get(v, "list_name")), key);
+				json_array_foreach(seen ? NULL : json_object_get(c, "choices"), j, v)
+					json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", key, "name",
+										 json_object_get(v, "name"), "label",
+										 json_object_get(v, "label")));
+			}
 		}
 		write_row(sv, q, extra);
 	}
@@ -1169,7 +1275,18 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 		write_headers(st);
 		write_row(st, row, NULL);
 	}
-	e = sv->e ? sv->e : ch->e ? ch->e : st->e;
+	/* osm: the tags of osm questions and their values, when the form has any. */
+	if (json_array_size(osm_all)) {
+		os->ws = workbook_add_worksheet(wb, "osm");
+		os->bold = sv->bold;
+		col_add(os, "list_name", "list_name", "", 0);
+		col_add(os, "name", "name", "", 0);
+		text_cols(os, "label", osm_all, NULL);
+		write_headers(os);
+		json_array_foreach(osm_all, i, q)
+			write_row(os, q, NULL);
+	}
+	e = sv->e ? sv->e : ch->e ? ch->e : st->e ? st->e : os->e;
 	if (e) {
 		workbook_close(wb);
 		unlink(tmp);
@@ -1190,6 +1307,8 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 out:
 	json_decref(choices_all);
 	json_decref(settings);
+	json_decref(osm_all);
+	free(os);
 	free(sv);
 	free(ch);
 	free(st);

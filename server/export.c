@@ -24,16 +24,18 @@
 #define XLSX_STR_MAX 32767               /* characters in one cell, Excel's limit */
 #define MAX_LANGS 16
 
+#define NO_TAG ((size_t)-1)
+
 /* What a column shows. */
 enum col_kind {
-	COL_ID, COL_QUESTION, COL_CHOICE, COL_VERSION, COL_STATUS, COL_CREATED, COL_UPDATED, COL_CONFLICTS,
+	COL_ID, COL_QUESTION, COL_CHOICE, COL_TAG, COL_VERSION, COL_STATUS, COL_CREATED, COL_UPDATED, COL_CONFLICTS,
 	COL_REGION, COL_REVIEW, COL_COMMENT, COL_PARENT
 };
 
 struct col {
 	enum col_kind kind;
-	const struct form_question *q;   /* COL_QUESTION, COL_CHOICE */
-	size_t choice;                   /* COL_CHOICE */
+	const struct form_question *q;   /* COL_QUESTION, COL_CHOICE, COL_TAG */
+	size_t choice;                   /* COL_CHOICE; COL_TAG: the tag, or NO_TAG for the feature */
 };
 
 static const char *const meta_names[] = {
@@ -233,6 +235,7 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 		return 0;
 	case COL_QUESTION:
 	case COL_CHOICE:
+	case COL_TAG:
 		break;
 	}
 	if (r->answers)
@@ -240,6 +243,22 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 	if (!v || json_is_null(v)) {
 		out->type = CELL_EMPTY;
 		out->text = "";
+		return 0;
+	}
+	if (c->kind == COL_TAG) {
+		/* One part of an osm answer: the feature, or one tag's value. */
+		char *part = json_is_string(v) ? form_osm_part(json_string_value(v),
+							       c->choice == NO_TAG ? NULL : c->q->tags[c->choice].name) : NULL;
+		int bad;
+
+		buf_reset(&x->scratch);
+		bad = buf_adds(&x->scratch, part ? part : "") < 0;
+		free(part);
+		if (bad)
+			return -1;
+		out->text = x->scratch.data ? x->scratch.data : "";
+		out->type = part ? CELL_TEXT : CELL_EMPTY;
+		out->guard = 1;
 		return 0;
 	}
 	if (c->kind == COL_CHOICE) {
@@ -324,6 +343,11 @@ static int csv_header(struct export *x)
 		} else if (c->kind == COL_CHOICE) {
 			buf_reset(&x->scratch);
 			bad |= buf_printf(&x->scratch, "%s/%s", c->q->name, c->q->choices[c->choice].name);
+			bad |= csv_write_field(&x->out, x->scratch.data);
+		} else if (c->kind == COL_TAG) {
+			buf_reset(&x->scratch);
+			bad |= buf_printf(&x->scratch, "%s/%s", c->q->name,
+					  c->choice == NO_TAG ? "feature" : c->q->tags[c->choice].name);
 			bad |= csv_write_field(&x->out, x->scratch.data);
 		} else {
 			bad |= csv_write_field(&x->out, meta_names[c->kind]);
@@ -610,6 +634,11 @@ static lxw_error xlsx_header(struct export *x)
 
 			buf_printf(&x->scratch, "%s/%s", label, cl ? cl : c->q->choices[c->choice].name);
 			width = 10;
+		} else if (c->kind == COL_TAG) {
+			const char *tl = c->choice == NO_TAG ? "feature" : form_text(x->f, c->q->tags[c->choice].label, x->lang);
+
+			buf_printf(&x->scratch, "%s/%s", label, tl ? tl : c->q->tags[c->choice].name);
+			width = 16;
 		} else {
 			buf_adds(&x->scratch, meta_names[c->kind]);
 			width = c->kind == COL_ID ? 36 : c->kind == COL_CREATED || c->kind == COL_UPDATED ? 20 :
@@ -808,7 +837,8 @@ static int export_columns(struct export *x)
 		const struct form_question *q = form_question(x->f, i);
 
 		if (q->type != FT_NOTE)
-			n += 1 + (x->choice_columns && q->type == FT_SELECT_MULTIPLE ? q->nchoices : 0);
+			n += 1 + (x->choice_columns && q->type == FT_SELECT_MULTIPLE ? q->nchoices : 0) +
+			     (q->type == FT_OSM ? 1 + q->ntags : 0);
 	}
 	if (!(x->cols = calloc(n, sizeof(*x->cols))))
 		return -1;
@@ -827,6 +857,12 @@ static int export_columns(struct export *x)
 			x->cols[x->ncols].kind = COL_CHOICE;
 			x->cols[x->ncols].q = q;
 			x->cols[x->ncols++].choice = k;
+		}
+		/* An osm answer's parts, each in a column of its own for spreadsheets: the feature, then each tag. */
+		for (k = 0; q->type == FT_OSM && k < q->ntags + 1; k++) {
+			x->cols[x->ncols].kind = COL_TAG;
+			x->cols[x->ncols].q = q;
+			x->cols[x->ncols++].choice = k == 0 ? NO_TAG : k - 1;
 		}
 	}
 	for (i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)

@@ -513,8 +513,14 @@
 	}
 
 	function valueNode(def, name, value) {
-		var t = S.valueText(def, name, value);
-		return t === "" ? el("span", { class: "none" }, "(no answer)") : el("span", { class: "value" }, t);
+		var t = S.valueText(def, name, value), q = S.question(def, name), m;
+		if (t === "")
+			return el("span", { class: "none" }, "(no answer)");
+		/* An OpenStreetMap answer: its feature links to the map, for whoever reviews it with a connection. */
+		if (q && q.type === "osm" && (m = /^(node|way|relation)\/(\d+)(.*)$/.exec(t)))
+			return el("span", { class: "value" }, el("a", { href: "https://www.openstreetmap.org/" + m[1] + "/" + m[2],
+				target: "_blank", rel: "noopener noreferrer" }, m[1] + "/" + m[2]), m[3]);
+		return el("span", { class: "value" }, t);
 	}
 
 	S.pages.record = { title: "Record", render: function (route) {

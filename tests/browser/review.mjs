@@ -745,6 +745,15 @@ await test("a record lists the instances of its repeats, and an instance links b
 	await shot(rp, "record-repeat");
 });
 
+await test("an OpenStreetMap answer shows its feature as a link to the map, then its tags", async () => {
+	await go(rp, "#/record/" + cfg.site);
+	same(await rp.getAttribute('#answers tr[data-field="bldg"] .value a', "href"), "https://www.openstreetmap.org/way/4242",
+		"the feature's link");
+	same((await texts(rp, '#answers tr[data-field="bldg"] .value')).map((t) => t.trim()), ["way/4242; name=Clinic"],
+		"the answer");
+	await shot(rp, "record-osm");
+});
+
 await test("logout ends the session: the login form again, and GET /v1/session answers 401", async () => {
 	await rp.click("#logout");
 	await rp.waitForSelector("#login-form");

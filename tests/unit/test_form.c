@@ -815,6 +815,103 @@ static void test_defaults(void)
 	form_free(f);
 }
 
+/* osm: the feature and the tags, read in any order and case and written one way; what a tag offers; the stored
+ * form exact; the parts read back one by one; what a definition may not hold. */
+static void test_osm(void)
+{
+	static const char def[] =
+		"{\"id\": \"sites\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"bldg\", \"type\": \"osm\", \"label\": \"Building\", \"tags\": ["
+		" {\"name\": \"building\", \"label\": {\"en\": \"Kind\", \"fr\": \"Type\"},"
+		"  \"choices\": [{\"name\": \"yes\", \"label\": \"Any\"}, {\"name\": \"school\", \"label\": \"School\"}]},"
+		" {\"name\": \"name\", \"label\": \"Name\"}, {\"name\": \"addr:street\", \"label\": \"Street\"}]},"
+		"{\"name\": \"bare\", \"type\": \"osm\", \"label\": \"Feature only\"}]}";
+	static const struct {
+		const char *json, *err;
+	} bad[] = {
+		{ "[{\"name\": \"t\", \"type\": \"text\", \"label\": \"T\", \"tags\": []}]", "question 't': tags are only for osm questions" },
+		{ "[{\"name\": \"t\", \"type\": \"osm\", \"label\": \"T\", \"tags\": [{\"name\": \"a b\", \"label\": \"A\"}]}]",
+		  "question 't': tag 'a b' may hold only letters, digits, '_', ':', '.' and '-'" },
+		{ "[{\"name\": \"t\", \"type\": \"osm\", \"label\": \"T\", \"tags\": [{\"name\": \"a\", \"label\": \"A\"},"
+		  "{\"name\": \"a\", \"label\": \"B\"}]}]", "question 't': tag 'a' appears twice" },
+		{ "[{\"name\": \"t\", \"type\": \"osm\", \"label\": \"T\", \"tags\": [{\"name\": \"a\"}]}]",
+		  "question 't': tag 'a': missing label" },
+		{ "[{\"name\": \"t\", \"type\": \"osm\", \"label\": \"T\", \"tags\": [{\"name\": \"a\", \"label\": \"A\","
+		  "\"choices\": []}]}]", "question 't': tag 'a': choices must be a non-empty array" },
+		{ "[{\"name\": \"t\", \"type\": \"osm\", \"label\": \"T\", \"tags\": [{\"name\": \"a\", \"label\": \"A\","
+		  "\"colour\": \"red\"}]}]", "question 't': tag 'a': unknown key 'colour'" },
+	};
+	char err[512] = "", *part;
+	struct form *f = load_str(def, err, sizeof err);
+	json_t *rec;
+	struct errors e;
+	size_t i;
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_INT(form_find(f, "bldg")->ntags, 3);
+	CHECK_INT(form_find(f, "bldg")->tags[0].nchoices, 2);
+	CHECK_STR(form_text(f, form_find(f, "bldg")->tags[0].label, "fr"), "Type");
+	CHECK_STR(parse(f, "bldg", "way/12", 0), "\"way/12\"");
+	CHECK_STR(parse(f, "bldg", " name = Clinic;;Annex ; BUILDING=School; https://www.openstreetmap.org/node/5 ", 0),
+		  "\"node/5; building=school; name=Clinic;;Annex\"");
+	CHECK_STR(parse(f, "bldg", "w7;addr:street=Rue 12;;;", 0), "\"way/7; addr:street=Rue 12;;\"");
+	CHECK_STR(parse(f, "bldg", "R3; name=", 0), "\"relation/3\"");
+	CHECK_STR(parse(f, "bldg", " ; ; ", 0), "(none)");
+	CHECK_STR(parse(f, "bldg", "way/0", 0), "ERR: 'way/0' is neither an OpenStreetMap feature (node/N, way/N or "
+		  "relation/N) nor a tag (key=value)");
+	CHECK_STR(parse(f, "bldg", "way/99999999999999999999", 0), "ERR: 'way/99999999999999999999' is neither an "
+		  "OpenStreetMap feature (node/N, way/N or relation/N) nor a tag (key=value)");
+	CHECK_STR(parse(f, "bldg", "way/1; way/2", 0), "ERR: two features, way/1 and way/2: an answer is about one");
+	CHECK_STR(parse(f, "bldg", "way/1; w1", 0), "\"way/1\"");
+	CHECK_STR(parse(f, "bldg", "colour=red", 0), "ERR: 'colour' is not one of this question's tags (building, "
+		  "name, addr:street)");
+	CHECK_STR(parse(f, "bldg", "building=castle", 0), "ERR: building: 'castle' is not a choice (choose from: yes, "
+		  "school)");
+	CHECK_STR(parse(f, "bldg", "name=a; NAME=b", 0), "ERR: the tag name is given twice");
+	CHECK_STR(parse(f, "bare", "node/1", 0), "\"node/1\"");
+	CHECK_STR(parse(f, "bare", "node/1; name=x", 0), "ERR: 'name': this question takes the feature only, no tags");
+
+	/* stored: exactly as written, the tags in the form's order */
+	rec = json_pack("{s:s, s:s}", "bldg", "way/1; name=x; building=yes", "bare", "node/1");
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], "bldg: 'way/1; name=x; building=yes' is not written as 'way/N; key=value; ...' with the "
+		  "tags in the form's order");
+	json_object_set_new(rec, "bldg", json_string("way/1; building=yes; name=x"));
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	json_decref(rec);
+
+	part = form_osm_part("way/4; building=school; name=Clinic;;Annex", NULL);
+	CHECK_STR(part, "way/4");
+	free(part);
+	part = form_osm_part("way/4; building=school; name=Clinic;;Annex", "name");
+	CHECK_STR(part, "Clinic;Annex");
+	free(part);
+	part = form_osm_part("building=school", NULL);
+	CHECK(part == NULL);
+	free(part);
+	part = form_osm_part("way/4; building=school", "addr:street");
+	CHECK(part == NULL);
+	free(part);
+	form_free(f);
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char json[1024];
+
+		snprintf(json, sizeof json, "{\"id\": \"x\", \"version\": \"1\", \"questions\": %s}", bad[i].json);
+		err[0] = '\0';
+		f = load_str(json, err, sizeof err);
+		CHECK(f == NULL);
+		if (!strstr(err, bad[i].err))
+			fprintf(stdout, "#   case %zu: '%s' lacks '%s'\n", i, err, bad[i].err);
+		CHECK(strstr(err, bad[i].err) != NULL);
+		form_free(f);
+	}
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -833,5 +930,6 @@ int main(void)
 	RUN(test_check_relevant);
 	RUN(test_check_languages);
 	RUN(test_defaults);
+	RUN(test_osm);
 	return test_done();
 }
