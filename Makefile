@@ -3,7 +3,7 @@
 #   make test       build with -Werror and sanitizers, run every test, end with "N passed, N failed"
 #   make demo       the offline story on the built-in form, in a temporary store
 #   make bench      benchmarks, with this machine's own baseline beside them
-#   make fuzz       the fuzz targets (change sets, XLSForm workbooks) under clang's libFuzzer, FUZZ_SECONDS each
+#   make fuzz       the fuzz targets (change sets, XLSForm workbooks, answers) under clang's libFuzzer, FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 
 PREFIX ?= /usr/local
@@ -125,6 +125,12 @@ $(B)/tests/fuzz_xlsform_replay: tests/fuzz/fuzz_xlsform.c tests/fuzz/replay.c $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
+# The same for reading answers.
+$(B)/tests/fuzz_answer_replay: tests/fuzz/fuzz_answer.c tests/fuzz/replay.c $(COMMON_OBJ) \
+		$(B)/gen/builtin_forms.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
 # A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
 $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -151,7 +157,7 @@ $(B)/tests/slowloris: tests/slowloris.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay \
-	$(B)/tests/fuzz_xlsform_replay $(B)/tests/cspush \
+	$(B)/tests/fuzz_xlsform_replay $(B)/tests/fuzz_answer_replay $(B)/tests/cspush \
 	$(B)/tests/vouch $(B)/tests/xlsxdump \
 	$(B)/tests/cutproxy $(B)/tests/slowloris
 
@@ -182,14 +188,22 @@ build/fuzz/fuzz_xlsform: tests/fuzz/fuzz_xlsform.c $(COMMON_SRC) $(wildcard comm
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_xlsform.c \
 		$(COMMON_SRC) $(LDLIBS_ALL)
 
-fuzz: build/fuzz/fuzz_changeset build/fuzz/fuzz_xlsform
-	@mkdir -p build/fuzz/corpus/changeset build/fuzz/corpus/xlsform
+build/fuzz/fuzz_answer: tests/fuzz/fuzz_answer.c $(COMMON_SRC) $(wildcard common/*.h proto/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_answer.c \
+		$(COMMON_SRC) $(LDLIBS_ALL)
+
+fuzz: build/fuzz/fuzz_changeset build/fuzz/fuzz_xlsform build/fuzz/fuzz_answer
+	@mkdir -p build/fuzz/corpus/changeset build/fuzz/corpus/xlsform build/fuzz/corpus/answer
 	cp tests/fuzz/corpus/changeset/* build/fuzz/corpus/changeset/
 	cp tests/fuzz/corpus/xlsform/* build/fuzz/corpus/xlsform/
+	cp tests/fuzz/corpus/answer/* build/fuzz/corpus/answer/
 	build/fuzz/fuzz_changeset -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-dict=tests/fuzz/changeset.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus/changeset
 	build/fuzz/fuzz_xlsform -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-dict=tests/fuzz/xlsform.dict -artifact_prefix=build/fuzz/xlsform- build/fuzz/corpus/xlsform
+	build/fuzz/fuzz_answer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=build/fuzz/answer- build/fuzz/corpus/answer
 
 # The whole story on loopback; DEMO_EXIT=1 ends it instead of leaving the server running.
 demo: all

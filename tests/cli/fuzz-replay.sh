@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, tests/fuzz/fuzz_xlsform.c) replayed over their
+# fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, fuzz_xlsform.c, fuzz_answer.c) replayed over their
 # seed corpora by a plain main(), built with the same sanitizers as every test: each input that ever found a bug
 # stays a regression test, and the targets keep building without libFuzzer.
 #
@@ -47,6 +47,16 @@ run "$XREPLAY" "$TOP/tests/fuzz/corpus/xlsform"
 check_rc 0
 check_out_has "replayed $n inputs"
 run "$XREPLAY" "$empty"
+check_rc 0
+
+t "every input of the answers target's corpus replays without a crash, a sanitizer report or an answer that reads back otherwise"
+AREPLAY=$(dirname "$SONDEO")/tests/fuzz_answer_replay
+n=$(find "$TOP/tests/fuzz/corpus/answer" -type f | wc -l)
+[ "$n" -ge 13 ] || fail "only $n seed answers"
+run "$AREPLAY" "$TOP/tests/fuzz/corpus/answer"
+check_rc 0
+check_out_has "replayed $n inputs"
+run "$AREPLAY" "$empty"
 check_rc 0
 
 done_testing
