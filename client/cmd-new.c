@@ -76,6 +76,16 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 		cli_error("%s", err);
 		goto out;
 	}
+	/* A repeat whose number of instances the form fixes takes no more than that. */
+	{
+		int count = form_repeat_count(f, rg, ctx), have = store_instance_count(s, prec.id, repeat);
+
+		if (count >= 0 && have >= count) {
+			cli_error("record %s has all %d instances of %s already (repeat_count: %s)", cli_short_id(prec.id),
+				  count, repeat, rg->repeat_count_src);
+			goto out;
+		}
+	}
 	entry_init(&e, NULL, "--set");
 	errors = entry_apply_sets(f, &e, sets, nsets);
 	json_object_foreach(e.answers, key, v) {

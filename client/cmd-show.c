@@ -105,7 +105,20 @@ static int show_history(struct store *s, const struct store_record *rec, const s
 	return rc == SQLITE_DONE ? 0 : cli_error("cannot read the history");
 }
 
-/* The instances of the record's repeats, each on a line: "  -- Member (2) --", "   1. 36ed0f9a  Name: Ana; Age: 34". */
+/* A repeat's heading: "  -- Member --", or "  -- Member: 2 of 3 --" when the form fixes their number. */
+static void repeat_heading(struct store *s, const struct form *f, const char *id, const struct form_group *g,
+			   const char *name, const json_t *answers, const char *lang)
+{
+	int count = form_repeat_count(f, g, answers);
+
+	printf("\n  -- %s", g && g->label ? form_text(f, g->label, lang) : name);
+	if (count >= 0)
+		printf(": %d of %d", store_instance_count(s, id, name), count);
+	printf(" --\n");
+}
+
+/* The instances of the record's repeats, each on a line: "  -- Member --", "   1. 36ed0f9a  Name: Ana; Age: 34";
+ * a repeat whose number the form fixes also when it has none yet ("  -- Member: 0 of 3 --"). */
 static void show_instances(struct store *s, const struct form *f, const char *id, const char *lang)
 {
 	sqlite3_stmt *st = db_prepare(store_db(s),
@@ -114,10 +127,13 @@ static void show_instances(struct store *s, const struct form *f, const char *id
 				      " AND p.field = '_parent' AND p.value = json_quote(?1) WHERE NOT r.deleted"
 				      " ORDER BY rep, r.created", NULL, 0);
 	char last[MERGE_MAX_NAME + 1] = "", err[256];
+	json_t *mine = store_answers(s, id, err, sizeof(err));
 	unsigned k = 0;
 
-	if (!st)
+	if (!st) {
+		json_decref(mine);
 		return;
+	}
 	db_bind_text(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *cid = db_text(st, 0), *rep = db_text(st, 1);
@@ -128,7 +144,7 @@ static void show_instances(struct store *s, const struct form *f, const char *id
 
 		if (strcmp(last, rep)) {
 			strlcpy_s(last, rep, sizeof(last));
-			printf("\n  -- %s --\n", g && g->label ? form_text(f, g->label, lang) : rep);
+			repeat_heading(s, f, id, g, rep, mine, lang);
 			k = 0;
 		}
 		printf("   %u. %.8s ", ++k, cid);
@@ -150,6 +166,23 @@ static void show_instances(struct store *s, const struct form *f, const char *id
 		json_decref(a);
 	}
 	sqlite3_finalize(st);
+	/* The record's own repeats whose number is fixed but that have no instance yet. */
+	{
+		const struct form_group *scope = form_repeat_find(f, json_string_value(json_object_get(mine, "_repeat")));
+		size_t i;
+
+		for (i = 0; i < form_count(f); i++) {
+			const struct form_group *g = form_repeat_of(form_question(f, i)), *o;
+
+			if (!g || !g->repeat_count || (i && form_repeat_of(form_question(f, i - 1)) == g))
+				continue;
+			for (o = g->parent; o && !o->repeat; o = o->parent)
+				;
+			if (o == scope && form_repeat_count(f, g, mine) > 0 && store_instance_count(s, id, g->name) == 0)
+				repeat_heading(s, f, id, g, g->name, mine, lang);
+		}
+	}
+	json_decref(mine);
 }
 
 int cmd_show(struct cli *cli, int argc, char **argv)

@@ -366,12 +366,13 @@ static const struct form_group *outer_repeat(const struct form_group *g)
 
 static int walk(struct session *ss, size_t start);
 
-/* Offers instances of repeat g of the record being filled: "Add a Member? [y/N]", then its questions for each
- * instance, saved as a record of its own that names this one. Returns 1 when done, 0 at end of input, -1 on
- * error. */
+/* Offers instances of repeat g of the record being filled: "Add a Member? [y/N]" (or, when the form fixes their
+ * number with a repeat_count, "Member 2 of 3: Enter fills it"), then its questions for each instance, saved as a
+ * record of its own that names this one. Returns 1 when done, 0 at end of input, -1 on error. */
 static int repeat_loop(struct session *ss, const struct form_group *g)
 {
 	const char *label = g->label ? text(ss, g->label) : g->name;
+	int count = form_repeat_count(ss->f, g, ss->answers), have;
 	unsigned n = 0;
 	char err[512];
 
@@ -387,20 +388,11 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 	}
 	section(ss, g);
 	/* Editing a record that has instances already: the offer is for another one. */
-	{
-		sqlite3_stmt *st = db_prepare(store_db(ss->s), "SELECT count(*) FROM records r JOIN fields p ON p.rid = r.rid"
-					      " AND p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON"
-					      " x.rid = r.rid AND x.field = '_repeat' AND x.value = json_quote(?2)"
-					      " WHERE NOT r.deleted", NULL, 0);
-
-		if (st) {
-			db_bind_text(st, 1, ss->rec->id);
-			db_bind_text(st, 2, g->name);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				n = (unsigned)sqlite3_column_int(st, 0);
-			sqlite3_finalize(st);
-		}
-		if (n)
+	if ((have = store_instance_count(ss->s, ss->rec->id, g->name)) > 0) {
+		n = (unsigned)have;
+		if (count >= 0)
+			printf("%s: %u of %d already\n", label, n, count);
+		else
 			printf("%s: %u already\n", label, n);
 	}
 	for (;;) {
@@ -409,11 +401,17 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		const char *in;
 		int r, errors;
 
-		printf("\nAdd %s %s? [y/N] ", n ? "another" : "a", label);
+		if (count >= 0 && n >= (unsigned)count)
+			break;
+		if (count >= 0)
+			printf("\n%s %u of %d: Enter fills it, n leaves the rest for later: ", label, n + 1, count);
+		else
+			printf("\nAdd %s %s? [y/N] ", n ? "another" : "a", label);
 		fflush(stdout);
 		if (!(in = read_line(ss)))
 			return 0;
-		if (strcasecmp(in, "y") && strcasecmp(in, "yes"))
+		if (count >= 0 ? (!strcasecmp(in, "n") || !strcasecmp(in, "no")) :
+				 (strcasecmp(in, "y") && strcasecmp(in, "yes")))
 			break;
 		memset(&cs, 0, sizeof(cs));
 		cs.s = ss->s;
@@ -427,7 +425,10 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		/* The instance's questions see the record's answers. */
 		cs.answers = json_deep_copy(ss->answers);
 		json_object_set_new(cs.answers, "_repeat", json_string(g->name));
-		printf("%s %u\n", label, n + 1);
+		if (count >= 0)
+			printf("%s %u of %d\n", label, n + 1, count);
+		else
+			printf("%s %u\n", label, n + 1);
 		r = walk(&cs, 0);
 		if (r == 1 && cs.created && fill(&cs, 1) == 0) {
 			errors = form_check(ss->f, cs.answers, ss->lang, print_problem, &cs);

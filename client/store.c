@@ -778,6 +778,23 @@ out:
 	return r;
 }
 
+int store_instance_count(struct store *s, const char *parent, const char *repeat)
+{
+	sqlite3_stmt *st = db_prepare(s->db, "SELECT count(*) FROM records r JOIN fields p ON p.rid = r.rid AND"
+				      " p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON x.rid = r.rid"
+				      " AND x.field = '_repeat' AND x.value = json_quote(?2) WHERE NOT r.deleted", NULL, 0);
+	int n = -1;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, parent);
+	db_bind_text(st, 2, repeat);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 int store_delete_tree(struct store *s, const struct store_record *rec, size_t *n, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;

@@ -87,6 +87,9 @@ int store_finalize(struct store *s, const struct store_record *rec, const struct
  * records deleted. Inside the caller's transaction. */
 int store_delete_tree(struct store *s, const struct store_record *rec, size_t *n, char *err, size_t errlen);
 int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen);
+/* How many instances of its repeat called repeat the record parent has, drafts included, deleted ones not; -1 on
+ * a store error. */
+int store_instance_count(struct store *s, const char *parent, const char *repeat);
 /* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
 

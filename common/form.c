@@ -32,7 +32,7 @@ struct qdata {
 
 struct gdata {
 	struct form_group g;      /* first, as for questions */
-	struct expr *relevant;
+	struct expr *relevant, *repeat_count;
 };
 
 struct form {
@@ -162,7 +162,7 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 
 static const char *const form_keys[] = { "id", "version", "title", "default_language", "groups", "questions",
 					 "allow_choice_duplicates", NULL };
-static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", NULL };
+static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", "repeat_count", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
 	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", "tags", NULL
@@ -486,6 +486,11 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 		if (load_expr(jg, "relevant", &gd->g.relevant_src, &gd->relevant, who, err, errlen) < 0)
 			return -1;
 		gd->g.relevant = gd->relevant;
+		if (load_expr(jg, "repeat_count", &gd->g.repeat_count_src, &gd->repeat_count, who, err, errlen) < 0)
+			return -1;
+		gd->g.repeat_count = gd->repeat_count;
+		if (gd->repeat_count && !gd->g.repeat)
+			return errf(err, errlen, "%s: only a repeat has a repeat_count", who);
 		if (parent) {
 			const struct form_group *p = json_is_string(parent) ? group_find(f, json_string_value(parent)) : NULL;
 
@@ -660,6 +665,9 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 		if (f->groups[i].relevant && expr_refs(f->groups[i].relevant, ref_known, &rc))
 			return errf(err, errlen, "group '%s': relevant names unknown question '%s'", f->groups[i].g.name,
 				    rc.bad);
+		if (f->groups[i].repeat_count && expr_refs(f->groups[i].repeat_count, ref_known, &rc))
+			return errf(err, errlen, "group '%s': repeat_count names unknown question '%s'",
+				    f->groups[i].g.name, rc.bad);
 	}
 	return 0;
 }
@@ -749,8 +757,10 @@ void form_free(struct form *f)
 		free(f->qs[i].tags);
 	}
 	free(f->qs);
-	for (i = 0; i < f->ngroups; i++)
+	for (i = 0; i < f->ngroups; i++) {
 		expr_free(f->groups[i].relevant);
+		expr_free(f->groups[i].repeat_count);
+	}
 	free(f->groups);
 	json_decref(f->index);
 	json_decref(f->root);
@@ -1896,6 +1906,31 @@ int form_choice_offered(const struct form *f, const struct form_question *q, siz
 	if (k >= q->nchoices || !q->choices[k].filter)
 		return 1;
 	return expr_eval_bool(q->choices[k].filter, answers, NULL, &b, NULL, 0) == 0 && b;
+}
+
+int form_repeat_count(const struct form *f, const struct form_group *g, const json_t *answers)
+{
+	json_t *v = NULL;
+	double d = -1;
+	char err[256];
+
+	(void)f;
+	if (!g || !g->repeat_count || expr_eval(g->repeat_count, answers, NULL, &v, err, sizeof err) < 0)
+		return -1;
+	/* An answer read from a text field, or a calculation's text, counts as its number. */
+	if (json_is_number(v))
+		d = json_number_value(v);
+	else if (json_is_string(v) && json_string_length(v) && json_string_length(v) < 32) {
+		char *end;
+
+		d = strtod(json_string_value(v), &end);
+		if (*end)
+			d = -1;
+	}
+	json_decref(v);
+	if (!(d >= 0 && d <= FORM_MAX_REPEAT_COUNT) || d != floor(d))
+		return -1;
+	return (int)d;
 }
 
 const struct form_group *form_repeat_of(const struct form_question *q)

@@ -2,7 +2,8 @@
  *
  * A form is JSON (see docs/forms.md):
  *   { "id": "partnership", "version": "1", "title": TEXT, "default_language": "en",
- *     "groups": [ { "name", "label": TEXT, "relevant": EXPR, "group": PARENT, "repeat": true|false } ],
+ *     "groups": [ { "name", "label": TEXT, "relevant": EXPR, "group": PARENT, "repeat": true|false,
+ *                   "repeat_count": EXPR } ],
  *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false, "group": NAME,
  *                      "required_message": TEXT, "relevant": EXPR, "constraint": EXPR,
  *                      "constraint_message": TEXT, "default": EXPR,
@@ -64,6 +65,8 @@ struct form_group {
 	const struct form_group *parent;      /* the group it is in, or NULL */
 	int repeat;                           /* a repeat: its questions are answered in child records, one per
 						 instance, each with _parent (the record's id) and _repeat (this name) */
+	const char *repeat_count_src;         /* a repeat's number of instances, when the form fixes it; or NULL */
+	const struct expr *repeat_count;
 };
 
 /* Read-only views into the form; they live as long as the form. */
@@ -132,6 +135,12 @@ char *form_osm_part(const char *answer, const char *key);
 
 /* The innermost repeat q is in, or NULL for a question of the record itself. */
 const struct form_group *form_repeat_of(const struct form_question *q);
+#define FORM_MAX_REPEAT_COUNT 1000   /* instances a repeat_count may ask for */
+
+/* How many instances repeat g takes given its record's answers: its repeat_count's value, a whole number from 0
+ * to FORM_MAX_REPEAT_COUNT; -1 when g has no repeat_count or it gives no such number (the record then takes as
+ * many as its people add). */
+int form_repeat_count(const struct form *f, const struct form_group *g, const json_t *answers);
 /* The repeat called name, or NULL. */
 const struct form_group *form_repeat_find(const struct form *f, const char *name);
 

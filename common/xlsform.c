@@ -521,7 +521,6 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 
 static int survey_rows(struct conv *c)
 {
-	static const char *const unsupported_cols[] = { "repeat_count", NULL };
 	const char *groups[MAX_DEPTH];    /* the names of the groups open, outermost first */
 	int repeats[MAX_DEPTH], is_repeat;  /* whether each is a repeat */
 	unsigned group_row[MAX_DEPTH];
@@ -542,11 +541,9 @@ static int survey_rows(struct conv *c)
 			continue;
 		}
 		type_norm(type, t, sizeof(t));
-		for (k = 0; unsupported_cols[k]; k++)
-			if (cell(&c->survey, row, unsupported_cols[k]))
-				return row_error(c, &c->survey, row, unsupported_cols[k], "the column %s is not supported"
-						 " yet", unsupported_cols[k]);
 		is_repeat = !strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat");
+		if (cell(&c->survey, row, "repeat_count") && !is_repeat)
+			return row_error(c, &c->survey, row, "repeat_count", "a repeat_count is for a begin repeat row");
 		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
 			json_t *g;
 
@@ -561,6 +558,8 @@ static int survey_rows(struct conv *c)
 				json_object_set_new(g, "label", v);
 			if (cell(&c->survey, row, "relevant"))
 				json_object_set_new(g, "relevant", json_string(cell(&c->survey, row, "relevant")));
+			if (cell(&c->survey, row, "repeat_count"))
+				json_object_set_new(g, "repeat_count", json_string(cell(&c->survey, row, "repeat_count")));
 			if (depth)
 				json_object_set_new(g, "group", json_string(groups[depth - 1]));
 			json_array_append_new(c->groups, g);
@@ -749,11 +748,12 @@ out:
 /* Puts the row of the question form_load names ("question 'x': ...") before its message. */
 static void locate(struct conv *c, const char *msg)
 {
-	const char *p = strstr(msg, "question '"), *q = p ? p + 10 : NULL;
+	const char *p = strstr(msg, "question '"), *q = p ? p + 10 : NULL, *g = strstr(msg, "group '");
 	size_t i;
 
-	if (!q && (p = strstr(msg, "group '")))
-		q = p + 7;
+	/* The one the message is about comes first: "group 'r': repeat_count names unknown question 'x'". */
+	if (g && (!p || g < p))
+		q = g + 7;
 	if (q) {
 		char name[MERGE_MAX_NAME + 1];
 		const char *e = strchr(q, '\'');
@@ -1152,6 +1152,7 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	col_add(sv, "calculation", "calculation", "", 0);
 	col_add(sv, "choice_filter", "choice_filter", "", 0);
 	col_add(sv, "readonly", "readonly", "", 0);
+	col_add(sv, "repeat_count", "repeat_count", "", 0);
 	write_headers(sv);
 	json_array_foreach(questions, i, q) {
 		const char *type = json_string_value(json_object_get(q, "type"));

@@ -142,6 +142,86 @@ expect Saved.
 EOF
 check_rc 0
 
+t "repeat_count: the form fixes how many instances a record takes, from its answers"
+printf '%s' '{"survey": [["type", "name", "label", "repeat_count"], ["integer", "n", "Children"],
+	["begin repeat", "child", "Child", "${n}"], ["text", "cname", "Name"], ["end repeat"], ["text", "after", "After"]],
+	"settings": [["form_id"], ["family"]]}' >"$TMPDIR/family.json"
+python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/family.xlsx" "$TMPDIR/family.json" || fail "mkxlsx failed"
+SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" init --name laptop-c >/dev/null
+dev c form import "$TMPDIR/family.xlsx"
+check_rc 0
+dev c form show family --json
+check_out_has '"repeat_count": "${n}"'
+dev c new family --set n=2
+check_rc 0
+fam=$(printf '%s' "$OUT" | tail -n 1)
+dev c show "$fam"
+check_out_has "  -- Child: 0 of 2 --"
+dev c new --parent "$fam" --repeat child --set cname=Ama
+check_rc 0
+dev c new --parent "$fam" --repeat child --set cname=Kofi
+check_rc 0
+dev c new --parent "$fam" --repeat child --set cname=Esi
+check_rc 1
+check_err_has "record $(printf %.8s "$fam") has all 2 instances of child already (repeat_count: \${n})"
+dev c show "$fam"
+check_out_has "  -- Child: 2 of 2 --"
+check_out_lacks "Esi"
+# At the terminal: no question whether to add one, each is offered in turn; n leaves the rest for an edit.
+run env SONDEO_HOME="$TMPDIR/dev-c" "$PTYRUN" -v -t 15 - -- "$SONDEO" new family <<'EOF'
+expect [1/3] Children
+send 2
+expect Child 1 of 2: Enter fills it, n leaves the rest for later:
+send
+expect [2/3] Name
+send Yaw
+expect Saved Child 1
+expect Child 2 of 2: Enter fills it, n leaves the rest for later:
+send n
+expect [3/3] After
+send done
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+check_out_lacks "Add a Child"
+second=$(sqlite3 "$TMPDIR/dev-c/store.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid
+	AND f.field = 'after' WHERE f.value = '\"done\"'")
+run env SONDEO_HOME="$TMPDIR/dev-c" "$PTYRUN" -v -t 15 - -- "$SONDEO" edit "$second" <<'EOF'
+expect [1/3] Children
+send
+expect Child: 1 of 2 already
+expect Child 2 of 2: Enter fills it
+send
+expect [2/3] Name
+send Adjoa
+expect Saved Child 2
+expect [3/3] After
+send
+expect Saved.
+EOF
+check_rc 0
+dev c show "$second"
+check_out_has "  -- Child: 2 of 2 --"
+check_out_has "Name: Adjoa"
+# Written back with its repeat_count; what cannot be is refused with the row.
+dev c form export family -o "$TMPDIR/family-back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/family-back.xlsx"
+check_out_has "\${n}"
+printf '%s' '{"survey": [["type", "name", "label", "repeat_count"], ["integer", "n", "N", "3"]]}' >"$TMPDIR/rc1.json"
+python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/rc1.xlsx" "$TMPDIR/rc1.json" || fail "mkxlsx failed"
+dev c form import "$TMPDIR/rc1.xlsx"
+check_rc 1
+check_err_has "sheet 'survey', row 2, column D (repeat_count): a repeat_count is for a begin repeat row"
+printf '%s' '{"survey": [["type", "name", "label", "repeat_count"], ["begin repeat", "r", "R", "${nope}"],
+	["text", "a", "A"], ["end repeat"]], "settings": [["form_id"], ["rc2"]]}' >"$TMPDIR/rc2.json"
+python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/rc2.xlsx" "$TMPDIR/rc2.json" || fail "mkxlsx failed"
+dev c form import "$TMPDIR/rc2.xlsx"
+check_rc 1
+check_err_has "sheet 'survey', row 2: group 'r': repeat_count names unknown question 'nope'"
+
 t "instances sync like any record: headquarters and the other laptop hold them, apart from the records"
 dev a sync
 check_rc 0

@@ -912,6 +912,60 @@ static void test_osm(void)
 	}
 }
 
+/* repeat_count: the number of instances from the record's answers, only a whole number in range; only on a
+ * repeat, naming questions of the form. */
+static void test_repeat_count(void)
+{
+	static const char def[] =
+		"{\"id\": \"fam\", \"version\": \"1\", \"groups\": [{\"name\": \"kids\", \"repeat\": true,"
+		" \"repeat_count\": \"${n}\"}, {\"name\": \"pets\", \"repeat\": true}], \"questions\": ["
+		"{\"name\": \"n\", \"type\": \"decimal\", \"label\": \"N\"},"
+		"{\"name\": \"kid\", \"type\": \"text\", \"label\": \"Kid\", \"group\": \"kids\"},"
+		"{\"name\": \"pet\", \"type\": \"text\", \"label\": \"Pet\", \"group\": \"pets\"}]}";
+	char err[512] = "";
+	struct form *f = load_str(def, err, sizeof err);
+	const struct form_group *kids, *pets;
+	json_t *a;
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	kids = form_repeat_find(f, "kids");
+	pets = form_repeat_find(f, "pets");
+	CHECK_STR(kids->repeat_count_src, "${n}");
+	a = json_pack("{s:i}", "n", 3);
+	CHECK_INT(form_repeat_count(f, kids, a), 3);
+	CHECK_INT(form_repeat_count(f, pets, a), -1);
+	json_object_set_new(a, "n", json_real(0));
+	CHECK_INT(form_repeat_count(f, kids, a), 0);
+	json_object_set_new(a, "n", json_real(2.5));
+	CHECK_INT(form_repeat_count(f, kids, a), -1);
+	json_object_set_new(a, "n", json_integer(-1));
+	CHECK_INT(form_repeat_count(f, kids, a), -1);
+	json_object_set_new(a, "n", json_integer(FORM_MAX_REPEAT_COUNT + 1));
+	CHECK_INT(form_repeat_count(f, kids, a), -1);
+	json_object_set_new(a, "n", json_string("4"));
+	CHECK_INT(form_repeat_count(f, kids, a), 4);
+	json_object_del(a, "n");
+	CHECK_INT(form_repeat_count(f, kids, a), -1);
+	json_decref(a);
+	form_free(f);
+
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"groups\": [{\"name\": \"g\", \"repeat_count\": \"2\"}],"
+		     " \"questions\": [{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\", \"group\": \"g\"}]}", err, sizeof err);
+	CHECK(f == NULL);
+	CHECK_STR(err, "group 'g': only a repeat has a repeat_count");
+	form_free(f);
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"groups\": [{\"name\": \"g\", \"repeat\": true, \"repeat_count\":"
+		     " \"${b} + 1\"}], \"questions\": [{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\", \"group\": \"g\"}]}",
+		     err, sizeof err);
+	CHECK(f == NULL);
+	CHECK_STR(err, "group 'g': repeat_count names unknown question 'b'");
+	form_free(f);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -931,5 +985,6 @@ int main(void)
 	RUN(test_check_languages);
 	RUN(test_defaults);
 	RUN(test_osm);
+	RUN(test_repeat_count);
 	return test_done();
 }
