@@ -276,25 +276,22 @@ static int load_filter(struct qdata *qd, const json_t *jq, const char *who, char
 	return 0;
 }
 
-static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const char *who, char *err, size_t errlen)
+/* A list of choices ({"name", "label": TEXT, "data": {column: text}}), names unique unless dup_ok: into *out,
+ * a new array the caller frees (set even on error), and *n. */
+static int load_choice_list(const json_t *list, int dup_ok, struct form_choice **out, size_t *n, const char *who,
+			    char *err, size_t errlen)
 {
-	const json_t *list = json_object_get(jq, "choices"), *jc;
+	const json_t *jc;
 	size_t i, j;
 
-	if (!is_select(qd->q.type)) {
-		if (list)
-			return qerr(err, errlen, who, "choices are only for select_one and select_multiple questions");
-		if (json_object_get(jq, "choice_filter"))
-			return qerr(err, errlen, who, "a choice_filter is only for select_one and select_multiple questions");
-		return 0;
-	}
-	if (!list)
-		return qerr(err, errlen, who, "a %s question needs choices", form_type_name(qd->q.type));
+	*n = 0;
+	*out = NULL;
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return qerr(err, errlen, who, "choices must be a non-empty array");
-	qd->choices = xcalloc(json_array_size(list), sizeof *qd->choices);
+	*out = xcalloc(json_array_size(list), sizeof **out);
 	json_array_foreach(list, i, jc) {
 		const json_t *name = json_object_get(jc, "name");
+		struct form_choice *c = &(*out)[i];
 		const char *why;
 		char cwho[160];
 
@@ -310,28 +307,46 @@ static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const ch
 		/* Twice only where the form allows it, for lists whose choice_filter offers one at a time (the same
 		 * county name in two states). */
 		for (j = 0; j < i && !dup_ok; j++)
-			if (!strcmp(qd->choices[j].name, json_string_value(name)))
+			if (!strcmp((*out)[j].name, json_string_value(name)))
 				return qerr(err, errlen, who, "choice '%s' appears twice", json_string_value(name));
 		if (!json_object_get(jc, "label"))
 			return qerr(err, errlen, cwho, "missing label");
 		if (check_text(json_object_get(jc, "label"), cwho, "label", err, errlen) < 0)
 			return -1;
-		qd->choices[i].name = json_string_value(name);
-		qd->choices[i].label = json_object_get(jc, "label");
-		if ((qd->choices[i].data = json_object_get(jc, "data"))) {
+		c->name = json_string_value(name);
+		c->label = json_object_get(jc, "label");
+		if ((c->data = json_object_get(jc, "data"))) {
 			const char *k;
 			const json_t *v;
 
-			if (!json_is_object(qd->choices[i].data))
+			if (!json_is_object(c->data))
 				return qerr(err, errlen, cwho, "data must be an object of column -> text");
-			json_object_foreach((json_t *)qd->choices[i].data, k, v)
+			json_object_foreach((json_t *)c->data, k, v)
 				if (!json_is_string(v))
 					return qerr(err, errlen, cwho, "data: '%s' is not a string", k);
 		}
-		qd->q.nchoices++;
+		*n = i + 1;
 	}
+	return 0;
+}
+
+static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const char *who, char *err, size_t errlen)
+{
+	const json_t *list = json_object_get(jq, "choices");
+	int r;
+
+	if (!is_select(qd->q.type)) {
+		if (list)
+			return qerr(err, errlen, who, "choices are only for select_one and select_multiple questions");
+		if (json_object_get(jq, "choice_filter"))
+			return qerr(err, errlen, who, "a choice_filter is only for select_one and select_multiple questions");
+		return 0;
+	}
+	if (!list)
+		return qerr(err, errlen, who, "a %s question needs choices", form_type_name(qd->q.type));
+	r = load_choice_list(list, dup_ok, &qd->choices, &qd->q.nchoices, who, err, errlen);
 	qd->q.choices = qd->choices;
-	return load_filter(qd, jq, who, err, errlen);
+	return r < 0 ? -1 : load_filter(qd, jq, who, err, errlen);
 }
 
 /* OpenStreetMap keys: letters, digits and '_', ':', '.', '-' (as in addr:street or building:levels). */
@@ -365,7 +380,7 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 	qd->tag_choices = xcalloc(json_array_size(list) + 1, sizeof *qd->tag_choices);
 	qd->q.tags = qd->tags;
 	json_array_foreach(list, i, jt) {
-		const json_t *name = json_object_get(jt, "name"), *vals = json_object_get(jt, "choices"), *jc;
+		const json_t *name = json_object_get(jt, "name"), *vals = json_object_get(jt, "choices");
 		struct form_tag *t = &qd->tags[i];
 		const char *why;
 		char twho[160];
@@ -389,33 +404,9 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 		t->name = json_string_value(name);
 		t->label = json_object_get(jt, "label");
 		qd->q.ntags = i + 1;
-		if (!vals)
-			continue;
-		if (!json_is_array(vals) || json_array_size(vals) == 0)
-			return qerr(err, errlen, twho, "choices must be a non-empty array");
-		qd->tag_choices[i] = xcalloc(json_array_size(vals), sizeof **qd->tag_choices);
+		if (vals && load_choice_list(vals, 0, &qd->tag_choices[i], &t->nchoices, twho, err, errlen) < 0)
+			return -1;
 		t->choices = qd->tag_choices[i];
-		json_array_foreach(vals, j, jc) {
-			const json_t *cn = json_object_get(jc, "name");
-			size_t k;
-
-			if (!json_is_object(jc) || !json_is_string(cn))
-				return qerr(err, errlen, twho, "choice %zu: missing name", j + 1);
-			if ((why = bad_name(json_string_value(cn), 1)))
-				return qerr(err, errlen, twho, "choice name '%s' %s", json_string_value(cn), why);
-			if (only_keys(jc, choice_keys, twho, err, errlen) < 0)
-				return -1;
-			for (k = 0; k < j; k++)
-				if (!strcmp(qd->tag_choices[i][k].name, json_string_value(cn)))
-					return qerr(err, errlen, twho, "choice '%s' appears twice", json_string_value(cn));
-			if (!json_object_get(jc, "label") ||
-			    check_text(json_object_get(jc, "label"), twho, "label", err, errlen) < 0)
-				return json_object_get(jc, "label") ? -1 :
-				       qerr(err, errlen, twho, "choice '%s': missing label", json_string_value(cn));
-			qd->tag_choices[i][j].name = json_string_value(cn);
-			qd->tag_choices[i][j].label = json_object_get(jc, "label");
-			t->nchoices = j + 1;
-		}
 	}
 	return 0;
 }
@@ -1133,8 +1124,9 @@ static int parse_multi(const struct form_question *q, const char *s, size_t len,
 
 /* --- osm answers --- */
 
-/* An OpenStreetMap feature as node/N, way/N or relation/N, or a link to it (https://www.openstreetmap.org/way/N),
- * or as n123, w123, r123 (JOSM's way): written as "way/N" into out. 0 if it is none of these. */
+/* An OpenStreetMap feature as node/N, way/N or relation/N, or a link to it (https://www.openstreetmap.org/way/N,
+ * whatever follows: #map=..., /history), or as n123, w123, r123 (JOSM's way): written as "way/N" into out. 0 if it
+ * is none of these. */
 static int osm_feature(const char *s, size_t n, char *out, size_t outn)
 {
 	static const char *const kinds[] = { "node", "way", "relation" };
@@ -1156,14 +1148,15 @@ static int osm_feature(const char *s, size_t n, char *out, size_t outn)
 		at = 1;
 		kind = s[0] == 'n' || s[0] == 'N' ? 0 : s[0] == 'w' || s[0] == 'W' ? 1 : 2;
 	}
-	if (at == (size_t)-1 || at >= n || n - at > 19)
+	if (at == (size_t)-1 || at >= n)
 		return 0;
-	for (i = at; i < n; i++) {
-		if (!is_digit(s[i]))
+	for (i = at; i < n && is_digit(s[i]); i++) {
+		if (i - at == 19)
 			return 0;
 		id = id * 10 + (unsigned)(s[i] - '0');
 	}
-	if (id == 0)
+	/* A link may go on: ".../way/4242#map=19/-1.29/36.82", ".../node/5/history". */
+	if (id == 0 || (i < n && !strchr("#?/", s[i])))
 		return 0;
 	snprintf(out, outn, "%s/%llu", kinds[kind], id);
 	return 1;
@@ -1224,7 +1217,8 @@ static int parse_osm(const struct form_question *q, const char *s, size_t len, j
 			p++;
 		if (!*p)
 			continue;
-		if (!(eq = strchr(p, '='))) {
+		/* a part without '=' is the feature; so is a link, whose address may hold one */
+		if (!(eq = strchr(p, '=')) || !strncasecmp(p, "http", 4)) {
 			char f2[40];
 
 			if (!osm_feature(p, strlen(p), f2, sizeof f2)) {

@@ -867,6 +867,11 @@ static void test_osm(void)
 		  "OpenStreetMap feature (node/N, way/N or relation/N) nor a tag (key=value)");
 	CHECK_STR(parse(f, "bldg", "way/1; way/2", 0), "ERR: two features, way/1 and way/2: an answer is about one");
 	CHECK_STR(parse(f, "bldg", "way/1; w1", 0), "\"way/1\"");
+	CHECK_STR(parse(f, "bldg", "https://www.openstreetmap.org/way/4242#map=19/-1.29/36.82; name=x", 0),
+		  "\"way/4242; name=x\"");
+	CHECK_STR(parse(f, "bldg", "https://www.openstreetmap.org/node/5/history", 0), "\"node/5\"");
+	CHECK_STR(parse(f, "bldg", "way/12x", 0), "ERR: 'way/12x' is neither an OpenStreetMap feature (node/N, way/N "
+		  "or relation/N) nor a tag (key=value)");
 	CHECK_STR(parse(f, "bldg", "colour=red", 0), "ERR: 'colour' is not one of this question's tags (building, "
 		  "name, addr:street)");
 	CHECK_STR(parse(f, "bldg", "building=castle", 0), "ERR: building: 'castle' is not a choice (choose from: yes, "
