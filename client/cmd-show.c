@@ -138,9 +138,13 @@ static void show_instances(struct store *s, const struct form *f, const char *id
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *cid = db_text(st, 0), *rep = db_text(st, 1);
 		const struct form_group *g = form_repeat_find(f, rep);
-		json_t *a = store_answers(s, cid, err, sizeof(err));
+		json_t *a = store_answers(s, cid, err, sizeof(err)), *both = json_deep_copy(mine);
 		size_t i;
 		int first = 1;
+
+		/* Labels may name the instance's answers and its record's. */
+		if (a && both)
+			json_object_update(both, a);
 
 		if (strcmp(last, rep)) {
 			strlcpy_s(last, rep, sizeof(last));
@@ -151,19 +155,22 @@ static void show_instances(struct store *s, const struct form *f, const char *id
 		for (i = 0; a && i < form_count(f); i++) {
 			const struct form_question *q = form_question(f, i);
 			json_t *v = json_object_get(a, q->name);
-			char *vt, *t;
+			char *vt, *t, *label;
 
 			if (!v || form_repeat_of(q) != g)
 				continue;
 			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 			t = cli_answer_text(f, q, vt, lang);
-			printf("%s %s: %s", first ? "" : ";", form_text(f, q->label, lang), t);
+			label = form_interpolate(f, form_text(f, q->label, lang), both, lang);
+			printf("%s %s: %s", first ? "" : ";", label ? label : "", t);
 			first = 0;
+			free(label);
 			free(t);
 			free(vt);
 		}
 		printf("\n");
 		json_decref(a);
+		json_decref(both);
 	}
 	sqlite3_finalize(st);
 	/* The record's own repeats whose number is fixed but that have no instance yet. */
@@ -193,7 +200,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	struct store_record rec;
 	struct store *s;
 	struct form *f = NULL;
-	json_t *answers = NULL, *out = NULL;
+	json_t *answers = NULL, *out = NULL, *shown = NULL;
 	char err[512], created[32], updated[32];
 	int c, history = 0, json = 0, r = EXIT_FAIL;
 	const struct form_group *section = NULL, *scope = NULL;
@@ -279,6 +286,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		printf("Part of: %s (%s)\n", json_string_value(json_object_get(answers, "_parent")),
 		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
 	printf("\n");
+	/* What labels may name: the record's answers, and an instance's record's. */
+	shown = scope ? store_answers(s, json_string_value(json_object_get(answers, "_parent")), err, sizeof(err)) : NULL;
+	if (!shown)
+		shown = json_object();
+	json_object_update(shown, answers);
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		json_t *v = json_object_get(answers, q->name);
@@ -300,14 +312,16 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			t = xstrdup("-");
 		}
 		{
-			const char *label = form_text(f, q->label, cli->lang);
-			size_t w = utf8_len(label);
+			/* With the answers it names put in: "How old is Ana?" (an instance's, and its record's). */
+			char *label = form_interpolate(f, form_text(f, q->label, cli->lang), shown, cli->lang);
+			size_t w = utf8_len(label ? label : "");
 
 			/* Labels are sentences in some languages: a long one gets its own line. */
 			if (w > 40)
 				printf("  %s\n  %-40s %s\n", label, "", t);
 			else
-				printf("  %s%*s %s\n", label, (int)(40 - w), "", t);
+				printf("  %s%*s %s\n", label ? label : "", (int)(40 - w), "", t);
+			free(label);
 		}
 		free(t);
 		free(vt);
@@ -327,6 +341,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 out:
 	json_decref(out);
 	json_decref(answers);
+	json_decref(shown);
 	form_free(f);
 	store_close(s);
 	return r;

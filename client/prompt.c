@@ -25,6 +25,8 @@ struct session {
 	size_t first_problem; /* the first question form_check complained about */
 	char *line;
 	size_t linecap;
+	char *shown[8];       /* the last texts with answers put in (text()), freed as the ring turns */
+	unsigned nshown;
 };
 
 /* Ctrl-C: every confirmed answer is already committed, so say how to resume and leave at once. */
@@ -68,11 +70,28 @@ static const char *read_line(struct session *ss)
 	return ss->line;
 }
 
-static const char *text(const struct session *ss, const json_t *t)
+/* A label, hint or message in the session's language, with the answers it names put in ("How old is Ana?").
+ * Valid until eight more texts have been made. */
+static const char *text(struct session *ss, const json_t *t)
 {
 	const char *s = form_text(ss->f, t, ss->lang);
+	char **slot;
 
-	return s ? s : "";
+	if (!s || !strstr(s, "${"))
+		return s ? s : "";
+	slot = &ss->shown[ss->nshown++ % (sizeof ss->shown / sizeof ss->shown[0])];
+	free(*slot);
+	*slot = form_interpolate(ss->f, s, ss->answers, ss->lang);
+	return *slot;
+}
+
+static void session_release(struct session *ss)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof ss->shown / sizeof ss->shown[0]; i++)
+		free(ss->shown[i]);
+	free(ss->line);
 }
 
 /* Saves one answer (NULL clears) in its own transaction, creating the record first if needed. */
@@ -443,7 +462,7 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 				store_rollback(ss->s);
 		}
 		json_decref(cs.answers);
-		free(cs.line);
+		session_release(&cs);
 		if (r == 0)
 			return 0;
 		if (r < -1)
@@ -634,6 +653,6 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, NULL);
 	json_decref(ss.answers);
-	free(ss.line);
+	session_release(&ss);
 	return result;
 }

@@ -626,9 +626,47 @@ static int ref_known(void *ctx, const char *name)
 
 /* Every ${name} must be a question of the form; done once all names are known, since references may point
  * forward. */
+/* The first ${name} in TEXT t (any language) that names no question of f, into bad; 0 if none. */
+static int text_ref_unknown(const struct form *f, const json_t *t, char *bad, size_t badlen)
+{
+	const char *k, *s;
+	const json_t *v;
+
+	json_object_foreach((json_t *)(json_is_object(t) ? t : NULL), k, v)
+		if (text_ref_unknown(f, v, bad, badlen))
+			return 1;
+	for (s = json_string_value(t); s && (s = strstr(s, "${")); s += 2) {
+		const char *end = strchr(s, '}');
+		size_t n = end ? (size_t)(end - s - 2) : 0;
+
+		if (!end)
+			break;
+		snprintf(bad, badlen, "%.*s", (int)(n < badlen ? n : badlen - 1), s + 2);
+		if (n > FORM_MAX_NAME || !form_find(f, bad))
+			return 1;
+	}
+	return 0;
+}
+
 static int check_refs(const struct form *f, char *err, size_t errlen)
 {
 	size_t i, k;
+	char bad[FORM_MAX_NAME + 8];
+
+	/* Labels, hints and messages may show answers ("How old is ${mname}?"): of questions the form has. */
+	for (i = 0; i < f->nq; i++) {
+		const struct form_question *q = &f->qs[i].q;
+		const json_t *texts[4] = { q->label, q->hint, q->required_message, q->constraint_message };
+		static const char *const what[4] = { "label", "hint", "required_message", "constraint_message" };
+
+		for (k = 0; k < 4; k++)
+			if (texts[k] && text_ref_unknown(f, texts[k], bad, sizeof bad))
+				return errf(err, errlen, "question '%s': %s names unknown question '%s'", q->name, what[k],
+					    bad);
+	}
+	for (i = 0; i < f->ngroups; i++)
+		if (f->groups[i].g.label && text_ref_unknown(f, f->groups[i].g.label, bad, sizeof bad))
+			return errf(err, errlen, "group '%s': label names unknown question '%s'", f->groups[i].g.name, bad);
 
 	for (i = 0; i < f->nq; i++) {
 		const struct form_question *q = &f->qs[i].q;
@@ -816,6 +854,64 @@ const char *form_text(const struct form *f, const json_t *t, const char *lang)
 		if (json_is_string(v))
 			return json_string_value(v);
 	return NULL;
+}
+
+/* The label of choice name of q in lang, or NULL. */
+static const char *choice_label(const struct form *f, const struct form_question *q, const char *name,
+				const char *lang)
+{
+	size_t i;
+
+	for (i = 0; name && i < q->nchoices; i++)
+		if (!strcmp(q->choices[i].name, name))
+			return form_text(f, q->choices[i].label, lang);
+	return NULL;
+}
+
+char *form_interpolate(const struct form *f, const char *text, const json_t *answers, const char *lang)
+{
+	struct buf b = BUF_INIT((size_t)4 * FORM_MAX_ANSWER);
+	const char *p, *end;
+
+	if (!text)
+		return NULL;
+	for (p = text; *p; p = end + 1) {
+		const char *open = strstr(p, "${");
+		const struct form_question *q;
+		const json_t *v, *x;
+		char name[FORM_MAX_NAME + 1];
+		size_t n, i;
+
+		end = open ? strchr(open, '}') : NULL;
+		if (!end) {
+			buf_adds(&b, p);
+			break;
+		}
+		buf_add(&b, p, (size_t)(open - p));
+		n = (size_t)(end - open - 2);
+		if (n > FORM_MAX_NAME || !(memcpy(name, open + 2, n), name[n] = '\0', q = form_find(f, name))) {
+			buf_add(&b, open, (size_t)(end - open) + 1);    /* not a question: as written */
+			continue;
+		}
+		v = answers ? json_object_get(answers, name) : NULL;
+		if (json_is_string(v)) {
+			const char *l = choice_label(f, q, json_string_value(v), lang);
+
+			buf_adds(&b, l ? l : json_string_value(v));
+		} else if (json_is_integer(v)) {
+			buf_printf(&b, "%lld", (long long)json_integer_value(v));
+		} else if (json_is_real(v)) {
+			buf_printf(&b, "%.15g", json_real_value(v));
+		} else if (json_is_array(v)) {
+			json_array_foreach(v, i, x) {
+				const char *l = choice_label(f, q, json_string_value(x), lang);
+
+				buf_printf(&b, "%s%s", i ? ", " : "", l ? l : json_string_value(x) ? json_string_value(x) : "");
+			}
+		}
+	}
+	buf_addc(&b, '\0');
+	return buf_detach(&b, NULL);
 }
 
 const char *form_title(const struct form *f, const char *lang)

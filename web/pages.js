@@ -682,6 +682,12 @@
 			}
 			return parts.join(" / ");
 		}
+		/* A label that names answers ("How old is ${mname}?") shows this record's. */
+		function label(n) {
+			return S.questionLabel(def, n).replace(/\$\{([^}]+)\}/g, function (all, x) {
+				return fields[x] ? S.valueText(def, x, fields[x].value) : all;
+			});
+		}
 		names.forEach(function (n) {
 			var f = fields[n], q = S.question(def, n), tr = el("tr", { "data-field": n, class: f && f.conflict ? "has-conflict" : null }),
 				g = q && q.group ? q.group : null;
@@ -691,7 +697,7 @@
 					body.appendChild(el("tr", { class: "section", "data-group": g },
 						el("th", { scope: "colgroup", colspan: reviewer ? "3" : "2" }, groupPath(g))));
 			}
-			tr.appendChild(el("th", { scope: "row" }, S.questionLabel(def, n), el("span", { class: "qname mono" }, n)));
+			tr.appendChild(el("th", { scope: "row" }, label(n), el("span", { class: "qname mono" }, n)));
 			tr.appendChild(el("td", null, f ? valueNode(def, n, f.value) : el("span", { class: "none" }, "(no answer)"),
 				f && f.conflict ? el("span", { class: "badge conflict" }, "conflict") : null));
 			if (reviewer)

@@ -745,8 +745,10 @@ await test("a record lists the instances of its repeats, and an instance links b
 	await shot(rp, "record-repeat");
 });
 
-await test("an OpenStreetMap answer shows its feature as a link to the map, then its tags", async () => {
+await test("an OpenStreetMap answer shows its feature as a link to the map, then its tags; a label shows the answer it names", async () => {
 	await go(rp, "#/record/" + cfg.site);
+	same((await texts(rp, '#answers tr[data-field="bldg"] th')).map((t) => t.trim()), ["Building at Mombasabldg"],
+		"the label, with the answer it names, and the question's name");
 	same(await rp.getAttribute('#answers tr[data-field="bldg"] .value a', "href"), "https://www.openstreetmap.org/way/4242",
 		"the feature's link");
 	same((await texts(rp, '#answers tr[data-field="bldg"] .value')).map((t) => t.trim()), ["way/4242; name=Clinic"],

@@ -83,12 +83,12 @@ dev a new --parent "$household" --repeat member --set mname=Ana
 member=$(head -n 1 "$TMPDIR/dev.out")
 dev a new --parent "$household" --repeat member --set mname=Ben
 # A form with an OpenStreetMap question, and one record of it.
-printf '%s' '{"survey": [["type", "name", "label"], ["osm bt", "bldg", "Building"]], "osm": [["list_name", "name",
+printf '%s' '{"survey": [["type", "name", "label"], ["text", "site", "Site"], ["osm bt", "bldg", "Building at ${site}"]], "osm": [["list_name", "name",
 	"label"], ["bt", "building", "Kind"], ["bt", "name", "Name"]], "settings": [["form_id"], ["sites"]]}' >"$TMPDIR/sites.json"
 python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/sites.xlsx" >/dev/null || fail "the sites form was not published"
 dev a sync
-dev a new sites --set "bldg=way/4242; name=Clinic"
+dev a new sites --set site=Mombasa --set "bldg=way/4242; name=Clinic"
 site=$(head -n 1 "$TMPDIR/dev.out")
 dev a sync
 for who in admin:amina reviewer:rita viewer:victor; do

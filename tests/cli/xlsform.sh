@@ -249,6 +249,34 @@ mk reqcalc '{"survey": [["type", "name", "label", "calculation", "required"], ["
 	["integer", "b", "B", "${a} * 2", "yes"]]}'
 refused "$TMPDIR/reqcalc.xlsx" "sheet 'survey', row 3: question 'b': a question with a calculation is filled in by the device: it cannot be required"
 
+t "labels and hints that name answers show them: at the terminal, in show"
+mk greet '{"survey": [["type", "name", "label::English (en)", "label::French (fr)", "hint"],
+	["text", "pname", "Name", "Nom"], ["select_multiple langs", "plang", "Languages", "Langues"],
+	["integer", "age", "How old is ${pname}?", "Quel âge a ${pname} ?", "${pname} speaks ${plang}"]],
+	"choices": [["list_name", "name", "label::English (en)", "label::French (fr)"], ["langs", "fr", "French", "Français"],
+	["langs", "sw", "Swahili", "Swahili"]]}'
+run "$SONDEO" form import "$TMPDIR/greet.xlsx"
+check_rc 0
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" --lang fr new greet <<'EOF'
+expect [1/3] Nom
+send Ana
+expect [2/3] Langues
+send 1 2
+expect [3/3] Quel âge a Ana ?
+expect Ana speaks Français, Swahili
+send 34
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+id=$(sqlite3 "$SONDEO_HOME/store.db" "SELECT id FROM records WHERE form = 'greet' ORDER BY rid DESC LIMIT 1")
+run "$SONDEO" show "$id"
+check_out_has "How old is Ana?"
+check_out_lacks '${pname}'
+mk greetbad '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["integer", "b", "How old is ${nobody}?"]]}'
+refused "$TMPDIR/greetbad.xlsx" "sheet 'survey', row 3: question 'b': label names unknown question 'nobody'"
+
 t "groups are sections: in form show, in show, and at the terminal as the questions enter them"
 run "$SONDEO" form show groups
 check_out_has "-- Details --  asked when: \${works} = 'yes'"

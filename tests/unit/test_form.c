@@ -971,6 +971,55 @@ static void test_repeat_count(void)
 	form_free(f);
 }
 
+/* Labels, hints and messages that name answers: put in as a person reads them; unknown names refused. */
+static void test_interpolate(void)
+{
+	static const char def[] =
+		"{\"id\": \"g\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"pname\", \"type\": \"text\", \"label\": \"Name\"},"
+		"{\"name\": \"plang\", \"type\": \"select_multiple\", \"label\": \"Languages\", \"choices\": ["
+		" {\"name\": \"fr\", \"label\": {\"en\": \"French\", \"es\": \"Francés\"}}, {\"name\": \"sw\", \"label\": \"Swahili\"}]},"
+		"{\"name\": \"age\", \"type\": \"integer\", \"label\": {\"en\": \"How old is ${pname}?\", \"es\": \"¿Edad de ${pname}?\"},"
+		" \"hint\": \"${pname} speaks ${plang}\"},"
+		"{\"name\": \"w\", \"type\": \"decimal\", \"label\": \"Weight, ${age} years\"}]}";
+	char err[512] = "", *t;
+	struct form *f = load_str(def, err, sizeof err);
+	json_t *a;
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	a = json_pack("{s:s, s:[s,s], s:i, s:f}", "pname", "Ana", "plang", "fr", "sw", "age", 34, "w", 61.5);
+	t = form_interpolate(f, form_text(f, form_find(f, "age")->label, "es"), a, "es");
+	CHECK_STR(t, "¿Edad de Ana?");
+	free(t);
+	t = form_interpolate(f, form_text(f, form_find(f, "age")->hint, "es"), a, "es");
+	CHECK_STR(t, "Ana speaks Francés, Swahili");
+	free(t);
+	t = form_interpolate(f, "${age} and ${w} and ${nope} and ${", a, "en");
+	CHECK_STR(t, "34 and 61.5 and ${nope} and ${");
+	free(t);
+	t = form_interpolate(f, "How old is ${pname}?", NULL, "en");
+	CHECK_STR(t, "How old is ?");
+	free(t);
+	CHECK(form_interpolate(f, NULL, a, "en") == NULL);
+	json_decref(a);
+	form_free(f);
+
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"questions\": [{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"},"
+		     " {\"name\": \"b\", \"type\": \"text\", \"label\": {\"en\": \"B\", \"fr\": \"B de ${zz}\"}}]}", err, sizeof err);
+	CHECK(f == NULL);
+	CHECK_STR(err, "question 'b': label names unknown question 'zz'");
+	form_free(f);
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"groups\": [{\"name\": \"g\", \"label\": \"About ${a}${q}\"}],"
+		     " \"questions\": [{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\", \"group\": \"g\"}]}", err, sizeof err);
+	CHECK(f == NULL);
+	CHECK_STR(err, "group 'g': label names unknown question 'q'");
+	form_free(f);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -991,5 +1040,6 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_osm);
 	RUN(test_repeat_count);
+	RUN(test_interpolate);
 	return test_done();
 }
