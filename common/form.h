@@ -10,8 +10,8 @@
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
- * time, dateTime, acknowledge, osm; and calculate, start, end, today, deviceid and username, filled in by the
- * device. An osm question may have "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
+ * time, dateTime, acknowledge, osm; and calculate, start, end, today, deviceid, username, simserial,
+ * subscriberid, phonenumber and email, filled in by the device. An osm question may have "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
  * the OpenStreetMap keys asked about the feature (with the values offered for a key, or any text without them).
  *
  * Answers are JSON: text, select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
@@ -36,8 +36,11 @@
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
 	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM,
-	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm. */
-	FT_CALCULATE, FT_START, FT_END, FT_TODAY, FT_DEVICEID, FT_USERNAME
+	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm;
+	 * the last four are a phone's (its SIM's serial, its subscriber id, its number, its account's address): a
+	 * laptop has none of them and leaves them unanswered, as ODK Collect does on recent phones. */
+	FT_CALCULATE, FT_START, FT_END, FT_TODAY, FT_DEVICEID, FT_USERNAME, FT_SIMSERIAL, FT_SUBSCRIBERID, FT_PHONENUMBER,
+	FT_EMAIL
 };
 
 struct form_choice {

@@ -440,7 +440,9 @@ static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
 static const struct {
 	const char *xls, *type;
 } plain_types[] = {
-	{ "text", "text" }, { "string", "text" }, { "phone number", "text" }, { "phonenumber", "text" },
+	{ "text", "text" }, { "string", "text" }, { "phone number", "text" }, { "trigger", "acknowledge" },
+	{ "simserial", "simserial" }, { "subscriberid", "subscriberid" }, { "phonenumber", "phonenumber" },
+	{ "email", "email" }, { "imei", "deviceid" },
 	{ "integer", "integer" }, { "int", "integer" }, { "decimal", "decimal" }, { "date", "date" },
 	{ "time", "time" }, { "datetime", "dateTime" }, { "geopoint", "geopoint" }, { "acknowledge", "acknowledge" },
 	{ "note", "note" }, { "calculate", "calculate" }, { "start", "start" }, { "end", "end" }, { "today", "today" },
@@ -450,9 +452,9 @@ static const struct {
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
-static const char *const later_types[] = { "simserial", "subscriberid", "phonenumber_meta",
-					   "email", "audit", "range", "rank", "barcode", "geotrace", "geoshape",
-					   "hidden", "trigger", "xml-external", "csv-external", "start-geopoint", NULL };
+static const char *const later_types[] = { "audit", "range", "rank", "barcode", "geotrace", "geoshape",
+					   "hidden", "xml-external", "csv-external", "start-geopoint", "background-geopoint",
+					   NULL };
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -625,7 +627,9 @@ static int survey_rows(struct conv *c)
 		}
 		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
 		automatic = !strcmp(ft, "calculate") || !strcmp(ft, "start") || !strcmp(ft, "end") ||
-			    !strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username");
+			    !strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username") ||
+			    !strcmp(ft, "simserial") || !strcmp(ft, "subscriberid") || !strcmp(ft, "phonenumber") ||
+			    !strcmp(ft, "email");
 		if ((v = text_of(c, &c->survey, row, "label")))
 			json_object_set_new(q, "label", v);
 		else if (!automatic)

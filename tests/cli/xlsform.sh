@@ -217,6 +217,40 @@ refused "$TMPDIR/calcbad.xlsx" "sheet 'survey', row 2: question 'x': calculation
 mk calcnone '{"survey": [["type", "name", "label"], ["calculate", "x"]]}'
 refused "$TMPDIR/calcnone.xlsx" "sheet 'survey', row 2: question 'x': a calculate question needs a calculation"
 
+t "a phone's metadata (simserial, subscriberid, phonenumber, email) stays unanswered; trigger and imei are their new names"
+mk phone '{"survey": [["type", "name", "label"], ["simserial", "sim"], ["subscriberid", "sub"], ["phonenumber", "tel"],
+	["email", "mail"], ["imei", "dev"], ["trigger", "ok", "I have read the consent form"], ["text", "a", "A"]]}'
+run "$SONDEO" form import "$TMPDIR/phone.xlsx"
+check_rc 0
+run "$SONDEO" form show phone --json
+check_out_has '"type": "simserial"'
+check_out_has '"type": "phonenumber"'
+check_out_has '"type": "deviceid"'
+check_out_has '"type": "acknowledge"'
+run "$SONDEO" new phone --set ok=OK --set a=x
+check_rc 0
+id=$(printf '%s' "$OUT" | tail -n 1)
+run "$SONDEO" show "$id" --json
+check_out_has "\"dev\": \"$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'device'")\""
+check_out_has '"ok": "OK"'
+check_out_lacks '"sim"'
+check_out_lacks '"tel"'
+check_out_lacks '"mail"'
+run "$SONDEO" new phone --set tel=0722000000 --set a=x
+check_rc 1
+check_err_has "--set: tel is filled in by the device"
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new phone <<'EOF'
+expect I have read the consent form
+send OK
+expect [7/7] A
+send y
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+check_out_lacks "/7] sim"
+
 t "a calculation on a question of another type: worked out by the device, its result read as that type"
 mk typed '{"survey": [["type", "name", "label", "calculation", "readonly", "required"],
 	["integer", "adults", "Adults"], ["integer", "children", "Children"],
