@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,7 +453,7 @@ static const struct {
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
-static const char *const later_types[] = { "audit", "range", "rank", "barcode", "geotrace", "geoshape",
+static const char *const later_types[] = { "audit", "rank", "barcode", "geotrace", "geoshape",
 					   "hidden", "xml-external", "csv-external", "start-geopoint", "background-geopoint",
 					   NULL };
 
@@ -463,6 +464,53 @@ static int in_list(const char *s, const char *const *list)
 	for (i = 0; list[i]; i++)
 		if (!strcmp(s, list[i]))
 			return 1;
+	return 0;
+}
+
+/* A range question (a number from start to end, by step; XLSForm's defaults 1, 10, 1) as Sondeo has it: an
+ * integer, or a decimal when a parameter has a fraction, whose constraint keeps it in range. The parameters
+ * cell holds "start=0 end=100 step=5" (spaces, commas or semicolons between). Sets q's type and constraint (and a
+ * constraint_message when the row has none); -1 with the error said. */
+static int range_question(struct conv *c, const struct row *row, json_t *q)
+{
+	const char *params = cell(&c->survey, row, "parameters"), *own = cell(&c->survey, row, "constraint");
+	double v[3] = { 1, 10, 1 };
+	static const char *const keys[3] = { "start", "end", "step" };
+	char buf[256], cons[512], *tok, *save = NULL, *end;
+	int decimal = 0;
+	size_t k;
+
+	strlcpy_s(buf, params ? params : "", sizeof(buf));
+	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save)) {
+		char *eq = strchr(tok, '=');
+
+		for (k = 0; eq && k < 3; k++)
+			if (strlen(keys[k]) == (size_t)(eq - tok) && !strncasecmp(tok, keys[k], strlen(keys[k])))
+				break;
+		if (!eq || k == 3)
+			return row_error(c, &c->survey, row, "parameters", "'%s': a range takes start=, end= and step=", tok);
+		v[k] = strtod(eq + 1, &end);
+		if (end == eq + 1 || *end || !isfinite(v[k]))
+			return row_error(c, &c->survey, row, "parameters", "'%s': %s is not a number", tok, keys[k]);
+		decimal |= strchr(eq + 1, '.') != NULL;
+	}
+	if (v[2] <= 0)
+		return row_error(c, &c->survey, row, "parameters", "step must be more than 0");
+	snprintf(cons, sizeof(cons), "%s. >= %.15g and . <= %.15g", own ? "(" : "", v[0] < v[1] ? v[0] : v[1],
+		 v[0] < v[1] ? v[1] : v[0]);
+	/* whole steps only: a fraction's remainder is not exact in binary */
+	if (!decimal && v[2] != 1)
+		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), " and (. - %.15g) mod %.15g = 0", v[0], v[2]);
+	if (own)
+		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ") and (%s)", own);
+	json_object_set_new(q, "type", json_string(decimal ? "decimal" : "integer"));
+	json_object_set_new(q, "constraint", json_string(cons));
+	if (!json_object_get(q, "constraint_message")) {
+		snprintf(cons, sizeof(cons), "A number from %.15g to %.15g", v[0], v[1]);
+		if (v[2] != 1)
+			snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ", in steps of %.15g", v[2]);
+		json_object_set_new(q, "constraint_message", json_string(cons));
+	}
 	return 0;
 }
 
@@ -606,6 +654,13 @@ static int survey_rows(struct conv *c)
 		for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
 			if (!strcmp(t, plain_types[k].xls))
 				ft = plain_types[k].type;
+		if (!strcmp(t, "range"))
+			ft = "range";     /* an integer or a decimal: range_question says which */
+		if (!strncmp(t, "select_one_from_file ", 21) || !strncmp(t, "select_multiple_from_file ", 26)) {
+			row_error(c, &c->survey, row, "type", "'%s': choices from a file are not supported yet (put them on"
+				  " the choices sheet)", type);
+			goto out;
+		}
 		if (!ft && select_type(t, &multiple, list, sizeof(list), &or_other)) {
 			ft = multiple ? "select_multiple" : "select_one";
 		} else if (!ft && (!strcmp(t, "osm") || !strncmp(t, "osm ", 4))) {
@@ -674,6 +729,10 @@ static int survey_rows(struct conv *c)
 			json_object_set_new(q, "group", json_string(groups[depth - 1]));
 		if (cell(&c->survey, row, "constraint"))
 			json_object_set_new(q, "constraint", json_string(cell(&c->survey, row, "constraint")));
+		if (!strcmp(ft, "range") && range_question(c, row, q) < 0) {
+			json_decref(q);
+			goto out;
+		}
 		if (cell(&c->survey, row, "default")) {
 			/* A default in XLSForm is a value, or an expression when it calls a function or names a
 			 * question; Sondeo's is always an expression, so a plain text value becomes a quoted one. */

@@ -251,6 +251,36 @@ EOF
 check_rc 0
 check_out_lacks "/7] sim"
 
+t "a range is a number from start to end by step: an integer or a decimal that its constraint keeps in range"
+mk range '{"survey": [["type", "name", "label", "parameters", "constraint"],
+	["range", "score", "Score", "start=0 end=10 step=2"], ["range", "share", "Share", "start=0, end=1, step=0.25"],
+	["range", "plain", "Plain"], ["range", "odd", "Odd", "start=1 end=9", ". != 5"]]}'
+run "$SONDEO" form import "$TMPDIR/range.xlsx"
+check_rc 0
+run "$SONDEO" form show range --json
+check_out_has '"constraint": ". >= 0 and . <= 10 and (. - 0) mod 2 = 0"'
+check_out_has '"constraint_message": "A number from 0 to 10, in steps of 2"'
+check_out_has '"constraint": "(. >= 1 and . <= 9) and (. != 5)"'
+run "$SONDEO" form show range
+check_out_has "2. Share  [share decimal]"
+check_out_has "3. Plain  [plain integer]"
+run "$SONDEO" new range --set score=3
+check_rc 1
+check_err_has "A number from 0 to 10, in steps of 2"
+run "$SONDEO" new range --set plain=11
+check_rc 1
+check_err_has "A number from 1 to 10"
+run "$SONDEO" new range --set share=1.5
+check_rc 1
+run "$SONDEO" new range --set odd=5
+check_rc 1
+run "$SONDEO" new range --set score=4 --set share=0.75 --set plain=10 --set odd=3
+check_rc 0
+mk rangebad '{"survey": [["type", "name", "label", "parameters"], ["range", "r", "R", "start=a end=3"]]}'
+refused "$TMPDIR/rangebad.xlsx" "sheet 'survey', row 2, column D (parameters): 'start=a': start is not a number"
+mk rangefile '{"survey": [["type", "name", "label"], ["select_one_from_file cities.csv", "city", "City"]]}'
+refused "$TMPDIR/rangefile.xlsx" "sheet 'survey', row 2, column A (type): 'select_one_from_file cities.csv': choices from a file are not supported yet (put them on the choices sheet)"
+
 t "a calculation on a question of another type: worked out by the device, its result read as that type"
 mk typed '{"survey": [["type", "name", "label", "calculation", "readonly", "required"],
 	["integer", "adults", "Adults"], ["integer", "children", "Children"],
