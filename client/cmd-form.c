@@ -97,6 +97,8 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 				printf("-- %s --", section->label ? form_text(f, section->label, cli->lang) : section->name);
 				if (section->relevant_src)
 					printf("  asked when: %s", section->relevant_src);
+				if (section->repeat_count_src)
+					printf("  how many: %s", section->repeat_count_src);
 				printf("\n");
 			}
 		}

@@ -152,6 +152,8 @@ dev c form import "$TMPDIR/family.xlsx"
 check_rc 0
 dev c form show family --json
 check_out_has '"repeat_count": "${n}"'
+dev c form show family
+check_out_has '-- Child --  how many: ${n}'
 dev c new family --set n=2
 check_rc 0
 fam=$(printf '%s' "$OUT" | tail -n 1)
