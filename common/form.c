@@ -49,7 +49,8 @@ struct form {
 static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
-	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm", [FT_CALCULATE] = "calculate",
+	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm",
+	[FT_CALCULATE] = "calculate",
 	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
 	[FT_USERNAME] = "username", [FT_SIMSERIAL] = "simserial", [FT_SUBSCRIBERID] = "subscriberid",
 	[FT_PHONENUMBER] = "phonenumber", [FT_EMAIL] = "email",

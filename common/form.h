@@ -11,8 +11,10 @@
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
  * time, dateTime, acknowledge, osm; and calculate, start, end, today, deviceid, username, simserial,
- * subscriberid, phonenumber and email, filled in by the device. An osm question may have "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
+ * subscriberid, phonenumber and email, filled in by the device. An osm question may have
+ *   "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
  * the OpenStreetMap keys asked about the feature (with the values offered for a key, or any text without them).
+ * A question of any type but note may have a "calculation": it is then filled in by the device too.
  *
  * Answers are JSON: text, select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
  * ("YYYY-MM-DDTHH:MM" or "...:SS") and acknowledge ("OK") as strings, integer and decimal as numbers,
