@@ -155,7 +155,8 @@ static int form_import(struct store *s, const char *path)
 		snprintf(msg, sizeof(msg), "%s: %s", path, err);
 		cli_error("%s", msg);
 	} else {
-		printf("installed form %s version %s (%zu questions)\n", form_id(f), form_version(f), form_count(f));
+		printf("installed form %s version %s (%zu question%s)\n", form_id(f), form_version(f), form_count(f),
+		       form_count(f) == 1 ? "" : "s");
 		r = EXIT_OK;
 	}
 	form_free(f);
@@ -176,8 +177,8 @@ static int form_export(struct store *s, const char *id, const char *version, con
 	if (xlsform_write(form_json(f), path, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 	} else {
-		printf("wrote form %s version %s (%zu questions) to %s\n", form_id(f), form_version(f), form_count(f),
-		       path);
+		printf("wrote form %s version %s (%zu question%s) to %s\n", form_id(f), form_version(f), form_count(f),
+		       form_count(f) == 1 ? "" : "s", path);
 		r = EXIT_OK;
 	}
 	form_free(f);

@@ -35,7 +35,8 @@ static int publish(struct cli *cli, const char *path)
 		cli_error("%s: %s", path, err);
 		goto out;
 	}
-	printf("published form %s version %s (%zu questions)\n", form_id(f), form_version(f), form_count(f));
+	printf("published form %s version %s (%zu question%s)\n", form_id(f), form_version(f), form_count(f),
+	       form_count(f) == 1 ? "" : "s");
 	r = EXIT_OK;
 out:
 	sstore_close(s);
