@@ -261,6 +261,7 @@ struct conv {
 	char *err;
 	size_t errlen;
 	json_t *questions, *groups;
+	size_t copied;                /* bytes of choices and tags put in questions so far (see list_copied) */
 	/* name -> row, to put a row on form_load's messages */
 	struct {
 		char name[MERGE_MAX_NAME + 1];
@@ -285,6 +286,25 @@ static int row_error(struct conv *c, const struct table *t, const struct row *r,
 	if (ci >= 0)
 		snprintf(col, sizeof(col), ", column %s (%s)", xlsx_column_name(t->head[ci].col, name), key);
 	return errf(c->err, c->errlen, "sheet '%s', row %u%s: %s", t->sheet, r->n, col, msg);
+}
+
+/* Counts the bytes of a choice or tag (its cells) put in a question. A list is copied into every question that
+ * uses it, so a small workbook (2,000 questions on one list of 2,000 choices) could make a form of gigabytes:
+ * the conversion stops, with row r named, as soon as the copies pass the size of the largest form. */
+static int list_copied(struct conv *c, const struct table *t, const struct row *r, const struct row *qr,
+		       const char *list)
+{
+	size_t i;
+
+	/* about its JSON: {"name":"...","label":"..."} and its other columns, each "key":"value" */
+	c->copied += 16;
+	for (i = 0; i < t->nhead; i++)
+		c->copied += r->v[i] ? strlen(r->v[i]) + 6 : 0;
+	if (c->copied <= MAX_FORM_JSON)
+		return 0;
+	return row_error(c, &c->survey, qr, "type", "the form would be larger than %zu MiB here: list '%s' (sheet '%s')"
+			 " is copied into this question, as every list is into each question that uses it",
+			 MAX_FORM_JSON >> 20, list, t->sheet);
 }
 
 /* TEXT for key: every column of it, each under its language (a plain one is the default language's); a plain
@@ -347,6 +367,10 @@ static json_t *choices_of(struct conv *c, const struct table *t, int have, const
 				row_error(c, t, r, "name", "a choice of list '%s' without a name", list);
 				return NULL;
 			}
+			if (list_copied(c, t, r, qr, list) < 0) {
+				json_decref(a);
+				return NULL;
+			}
 			label = text_of(c, t, r, "label");
 			{
 				json_t *ch = json_pack("{s:s, s:o}", "name", name, "label", label ? label : json_string(name));
@@ -382,7 +406,7 @@ static json_t *choices_of(struct conv *c, const struct table *t, int have, const
 
 /* The rows of the osm sheet whose list_name is list, as {name, label} (the label a TEXT): NULL (and nothing
  * else) when there are none. */
-static json_t *osm_rows(struct conv *c, const char *list, int *bad)
+static json_t *osm_rows(struct conv *c, const struct row *qr, const char *list, int *bad)
 {
 	json_t *a = NULL;
 	size_t i;
@@ -398,6 +422,8 @@ static json_t *osm_rows(struct conv *c, const char *list, int *bad)
 			*bad = row_error(c, &c->osm, r, "name", "a row of list '%s' without a name", list);
 			break;
 		}
+		if ((*bad = list_copied(c, &c->osm, r, qr, list)) < 0)
+			break;
 		label = text_of(c, &c->osm, r, "label");
 		if (!a)
 			a = json_array();
@@ -416,7 +442,7 @@ static json_t *osm_rows(struct conv *c, const char *list, int *bad)
 static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
 {
 	int bad = 0;
-	json_t *tags = osm_rows(c, list, &bad), *t;
+	json_t *tags = osm_rows(c, qr, list, &bad), *t;
 	size_t i;
 
 	if (!tags) {
@@ -425,7 +451,7 @@ static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
 		return NULL;
 	}
 	json_array_foreach(tags, i, t) {
-		json_t *vals = osm_rows(c, json_string_value(json_object_get(t, "name")), &bad);
+		json_t *vals = osm_rows(c, qr, json_string_value(json_object_get(t, "name")), &bad);
 
 		if (bad) {
 			json_decref(tags);

@@ -502,7 +502,7 @@ mk order '{"survey": [["type", "name", "label"], ["text", "first", "Alpha"], ["i
 refused "$TMPDIR/order.xlsx" "sheet 'survey': row 2 comes after row 3 in the file"
 refused "$TMPDIR/notype.xlsx" "sheet 'survey': no column called type in its first row"
 
-t "broken files are refused without a crash: not a zip, a zip bomb, entity expansion, a truncated zip"
+t "broken files are refused without a crash: not a zip, a zip bomb, a list copied into thousands of questions, entity expansion, a truncated zip"
 printf 'type,name,label\ntext,a,A\n' >"$TMPDIR/fake.xlsx"
 refused "$TMPDIR/fake.xlsx" "fake.xlsx: this is not an .xlsx workbook (not a zip file)"
 mk bomb '{"survey": [["type", "name", "label"], ["text", "a", "A"]]}' "--bomb 200"
@@ -519,6 +519,29 @@ grep -q "rc=1" "$TMPDIR/bomb.out" || fail "the bomb was not refused: $(cat "$TMP
 grep -q "inflates to more than 32 MiB" "$TMPDIR/bomb.out" || fail "no word of its size: $(cat "$TMPDIR/bomb.out")"
 rss=$(sed -n 's/^maxrss_mib=//p' "$TMPDIR/bomb.out")
 [ "$rss" -lt 150 ] || fail "importing a 200 MiB bomb took $rss MiB"
+forms_now >"$TMPDIR/forms.after"
+cmp -s "$TMPDIR/forms.before" "$TMPDIR/forms.after" || fail "the store's forms changed"
+# A list copied into thousands of questions: refused as soon as the copies pass the largest form, in bounded
+# memory (it once took a minute and gigabytes before the final size check).
+python3 -c 'import json, sys
+s = [["type", "name", "label"]] + [["select_one a", "q%d" % i, "Q"] for i in range(2000)]
+c = [["list_name", "name", "label"]] + [["a", "c%d" % i, "C"] for i in range(2000)]
+json.dump({"survey": s, "choices": c}, open(sys.argv[1], "w"))' "$TMPDIR/copies.json"
+python3 "$MK" "$TMPDIR/copies.xlsx" "$TMPDIR/copies.json" || fail "mkxlsx could not write copies"
+forms_now >"$TMPDIR/forms.before"
+python3 - "$SONDEO" "$TMPDIR/copies.xlsx" >"$TMPDIR/copies.out" 2>&1 <<'EOF'
+import resource, subprocess, sys
+p = subprocess.run([sys.argv[1], "form", "import", sys.argv[2]], capture_output=True, text=True)
+print("rc=%d" % p.returncode)
+print(p.stderr.strip())
+print("maxrss_mib=%d" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024))
+EOF
+grep -q "rc=1" "$TMPDIR/copies.out" || fail "the copies were not refused: $(cat "$TMPDIR/copies.out")"
+grep -q "column A (type): the form would be larger than 16 MiB here: list 'a' (sheet 'choices')" "$TMPDIR/copies.out" ||
+	fail "no word of the copies: $(cat "$TMPDIR/copies.out")"
+rss=$(sed -n 's/^maxrss_mib=//p' "$TMPDIR/copies.out")
+# About 160 MiB in a release build, 700 under the sanitizers; unbounded, it took gigabytes.
+[ "$rss" -lt 1024 ] || fail "refusing 2,000 copies of a list of 2,000 took $rss MiB"
 forms_now >"$TMPDIR/forms.after"
 cmp -s "$TMPDIR/forms.before" "$TMPDIR/forms.after" || fail "the store's forms changed"
 mk lol '{"survey": [["type", "name", "label"], ["text", "a", "A"]]}' --doctype
