@@ -525,11 +525,22 @@
 
 	S.pages.record = { title: "Record", render: function (route) {
 		return S.api("GET", "/v1/record", { id: route.arg }).then(function (r) {
-			return recordPage(r);
+			/* A repeat instance's labels may name its record's answers: those come too (or the labels keep
+			 * the names as written if the record cannot be read). */
+			var parent = (r.fields || []).filter(function (f) { return f.name === "_parent"; })[0];
+			if (!parent || typeof parent.value !== "string")
+				return recordPage(r, {});
+			return S.api("GET", "/v1/record", { id: parent.value }).then(function (p) {
+				var outer = {};
+				(p.fields || []).forEach(function (f) { outer[f.name] = f; });
+				return recordPage(r, outer);
+			}, function () {
+				return recordPage(r, {});
+			});
 		});
 	} };
 
-	function recordPage(r) {
+	function recordPage(r, outer) {
 		var def = S.formDef(r.form, r.version), root = el("div", { class: "record", "data-record": r.id }),
 			fields = {}, reviewer = S.can("reviewer"), title, conflicts = [];
 		(r.fields || []).forEach(function (f) {
@@ -565,14 +576,14 @@
 			side = el("div", { class: "record-side" });
 		if (conflicts.length)
 			main.appendChild(conflictSection(r, def, conflicts, reviewer));
-		main.appendChild(answersSection(r, def, fields, reviewer));
+		main.appendChild(answersSection(r, def, fields, reviewer, outer));
 		if ((r.instances || []).length)
 			main.appendChild(instancesSection(r, def));
 		side.appendChild(reviewSection(r, reviewer));
 		cols.appendChild(main);
 		cols.appendChild(side);
 		root.appendChild(cols);
-		root.appendChild(historySection(r, def));
+		root.appendChild(historySection(r, def, fields, outer));
 		return root;
 	}
 
@@ -656,7 +667,16 @@
 		return null;
 	}
 
-	function answersSection(r, def, fields, reviewer) {
+	/* A question's label; one that names answers ("How old is ${mname}?") shows the record's (an instance's, then
+	 * its record's). */
+	function answerLabel(def, n, fields, outer) {
+		return S.questionLabel(def, n).replace(/\$\{([^}]+)\}/g, function (all, x) {
+			var f = fields[x] || outer[x];
+			return f ? S.valueText(def, x, f.value) : all;
+		});
+	}
+
+	function answersSection(r, def, fields, reviewer, outer) {
 		var sec = el("section", { class: "card answers", "aria-labelledby": "answers-h" }, el("h2", { id: "answers-h" }, "Answers")),
 			table = el("table", { class: "data answers-table", id: "answers" }), body = el("tbody"), names = [],
 			scope = fields._repeat && typeof fields._repeat.value === "string" ? fields._repeat.value : null;
@@ -682,12 +702,6 @@
 			}
 			return parts.join(" / ");
 		}
-		/* A label that names answers ("How old is ${mname}?") shows this record's. */
-		function label(n) {
-			return S.questionLabel(def, n).replace(/\$\{([^}]+)\}/g, function (all, x) {
-				return fields[x] ? S.valueText(def, x, fields[x].value) : all;
-			});
-		}
 		names.forEach(function (n) {
 			var f = fields[n], q = S.question(def, n), tr = el("tr", { "data-field": n, class: f && f.conflict ? "has-conflict" : null }),
 				g = q && q.group ? q.group : null;
@@ -697,7 +711,8 @@
 					body.appendChild(el("tr", { class: "section", "data-group": g },
 						el("th", { scope: "colgroup", colspan: reviewer ? "3" : "2" }, groupPath(g))));
 			}
-			tr.appendChild(el("th", { scope: "row" }, label(n), el("span", { class: "qname mono" }, n)));
+			tr.appendChild(el("th", { scope: "row" }, answerLabel(def, n, fields, outer),
+				el("span", { class: "qname mono" }, n)));
 			tr.appendChild(el("td", null, f ? valueNode(def, n, f.value) : el("span", { class: "none" }, "(no answer)"),
 				f && f.conflict ? el("span", { class: "badge conflict" }, "conflict") : null));
 			if (reviewer)
@@ -774,7 +789,7 @@
 		return sec;
 	}
 
-	function historySection(r, def) {
+	function historySection(r, def, fields, outer) {
 		var sec = el("section", { class: "card history", "aria-labelledby": "history-h" },
 			el("h2", { id: "history-h" }, "History"), el("p", { class: "muted" }, "Every change, oldest first.")),
 			table = el("table", { class: "data", id: "history" }), body = el("tbody");
@@ -788,7 +803,7 @@
 				el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(h.at) }, S.when(h.at))),
 				el("td", null, h.device_name || S.short(h.device), el("span", { class: "muted mono" }, " #" + h.seq)),
 				el("td", null, h.by || "—"),
-				el("td", null, S.questionLabel(def, h.field)),
+				el("td", null, answerLabel(def, h.field, fields, outer)),
 				el("td", { class: "change" }, el("span", { class: "old" }, old), " → ",
 					el("span", { class: "new" }, nw === "" ? "(cleared)" : nw)),
 				el("td", null, h.verified ? el("span", { class: "sig verified" }, "✓ signature verified")
@@ -843,12 +858,13 @@
 								var keep = card.querySelector("input[name='" + name + "']:checked");
 								if (!keep)
 									return;
+								var n = ids.length - 1, what = n === 1 ? " duplicate" : " duplicates";
 								S.confirm("Confirm duplicates?", "Keep " + S.short(keep.value) + " and reject the other " +
-									(ids.length - 1) + " as duplicates of it.", "Reject " + (ids.length - 1) + " duplicates").then(function (ok) {
+									n + (n === 1 ? " as a duplicate of it." : " as duplicates of it."), "Reject " + n + what).then(function (ok) {
 									if (!ok)
 										return;
 									S.api("POST", "/v1/duplicates", null, { records: ids, decision: "confirm", keep: keep.value }).then(function (x) {
-										S.toast("Rejected " + S.num(x.count) + " duplicates.");
+										S.toast("Rejected " + S.num(x.count) + (x.count === 1 ? " duplicate." : " duplicates."));
 										S.render();
 									}, function (err) { S.toast(S.errorText(err), "error"); });
 								});

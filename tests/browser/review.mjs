@@ -742,6 +742,10 @@ await test("a record lists the instances of its repeats, and an instance links b
 	await go(rp, "#/record/" + cfg.member);
 	same(await rp.getAttribute("#record-parent a", "href"), "#/record/" + cfg.household, "the link to its record");
 	same(await texts(rp, "#answers tbody tr[data-field] th .qname"), ["mname"], "the instance's questions");
+	same((await texts(rp, '#answers tr[data-field="mname"] th')).map((t) => t.trim()), ["Name of a member of Okellomname"],
+		"a label naming its record's answer");
+	same(await texts(rp, '#history tr[data-field="mname"] td:nth-child(4)'), ["Name of a member of Okello"],
+		"the same label in the history");
 	await shot(rp, "record-repeat");
 });
 

@@ -73,7 +73,7 @@ dev a new groups --set works=yes --set staff=12 --set why=growth --set after=lat
 grouped=$(head -n 1 "$TMPDIR/dev.out")
 # A form with a repeat: one household and two members, each a record of its own.
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "hh", "Household"], ["begin repeat", "member", "Member"],
-	["text", "mname", "Name"], ["end repeat"]], "settings": [["form_id"], ["household"]]}' >"$TMPDIR/hh.json"
+	["text", "mname", "Name of a member of ${hh}"], ["end repeat"]], "settings": [["form_id"], ["household"]]}' >"$TMPDIR/hh.json"
 python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.xlsx" >/dev/null || fail "the household form was not published"
 dev a sync
