@@ -93,10 +93,16 @@ static void csv_header(struct buf *b, const struct form *f)
 	if (scope)
 		buf_adds(b, ",_parent");
 	for (i = 0; i < form_count(f); i++) {
-		if (!in_scope(form_question(f, i)))
+		const struct form_question *q = form_question(f, i);
+		size_t k;
+
+		if (!in_scope(q))
 			continue;
 		buf_addc(b, ',');
-		csv_write_field(b, form_question(f, i)->name);
+		csv_write_field(b, q->name);
+		/* An osm answer's parts in columns of their own, as headquarters exports them: q/feature, q/TAG. */
+		for (k = 0; q->type == FT_OSM && k <= q->ntags; k++)
+			buf_printf(b, ",%s/%s", q->name, k ? q->tags[k - 1].name : "feature");
 	}
 	for (i = 0; i < NMETA; i++) {
 		buf_addc(b, ',');
@@ -138,10 +144,20 @@ static void row_csv(struct buf *b, const struct row *r, const struct form *f)
 		csv_write_field(b, r->parent);
 	}
 	for (i = 0; i < form_count(f); i++) {
-		if (!in_scope(form_question(f, i)))
+		const struct form_question *q = form_question(f, i);
+		size_t k;
+
+		if (!in_scope(q))
 			continue;
 		buf_addc(b, ',');
 		csv_write_field(b, r->text[i].data);
+		for (k = 0; q->type == FT_OSM && k <= q->ntags; k++) {
+			char *part = r->text[i].len ? form_osm_part(r->text[i].data, k ? q->tags[k - 1].name : NULL) : NULL;
+
+			buf_addc(b, ',');
+			csv_write_field(b, part ? part : "");
+			free(part);
+		}
 	}
 	for (i = 0; i < NMETA; i++) {
 		buf_addc(b, ',');

@@ -2,7 +2,8 @@
 # osm.sh - OpenStreetMap questions (XLSForm `osm TAGS`, with the tags on the osm sheet): an answer is the
 # feature (node/N, way/N or relation/N, or its link) and its tags as key=value. Read from the workbook and written
 # back; answered with --set and at the terminal, written one way whatever the order and case; wrong answers
-# refused with what is wrong; synced, and exported at headquarters with a column for the feature and each tag.
+# refused with what is wrong; synced; exported on the laptop and at headquarters with a column for the feature and
+# each tag.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -61,6 +62,10 @@ dev export --form sites --format json
 check_out_has '"bldg":"way/4242; building=school; name=Clinic;;Annex"'
 check_out_has '"bldg":"building:levels=3"'
 check_out_has '"bldg":"node/77"'
+dev export --form sites --format csv
+check_out_has "_id,site,bldg,bldg/feature,bldg/building,bldg/name,bldg/building:levels,_form_version"
+check_out_has ",A,way/4242; building=school; name=Clinic;;Annex,way/4242,school,Clinic;Annex,,1,final,"
+check_out_has ",B,building:levels=3,,,,3,1,final,"
 
 t "a wrong answer is refused, saying what is wrong, and nothing is saved"
 before=$(records)
