@@ -124,6 +124,28 @@ static struct entry *add_entry(struct entry **v, size_t *n, const char *path, si
 	return e;
 }
 
+/* A column an export adds beside an answer and that a CSV file read back need not give: an osm answer's parts
+ * ("bldg/feature", "bldg/building"), which its own column ("bldg") holds whole. */
+static int derived_column(const struct form *f, const char *name)
+{
+	const char *slash = strchr(name, '/');
+	const struct form_question *q;
+	char qn[128];
+	size_t k;
+
+	if (!slash || (size_t)(slash - name) >= sizeof(qn))
+		return 0;
+	snprintf(qn, sizeof(qn), "%.*s", (int)(slash - name), name);
+	if (!(q = form_find(f, qn)) || q->type != FT_OSM)
+		return 0;
+	if (!strcmp(slash + 1, "feature"))
+		return 1;
+	for (k = 0; k < q->ntags; k++)
+		if (!strcmp(slash + 1, q->tags[k].name))
+			return 1;
+	return 0;
+}
+
 static int load_csv(const struct form *f, const char *path, const char *data, size_t len, struct entry **v,
 		    size_t *n)
 {
@@ -148,6 +170,10 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 					header[i], j + 1, i + 1);
 				errors++;
 			}
+		}
+		if (derived_column(f, header[i])) {
+			header[i][0] = '_';     /* read from the answer's own column */
+			continue;
 		}
 		if (header[i][0] != '_' && !form_find(f, header[i])) {
 			fprintf(stderr, "%s:1: column %zu: unknown question '%s' in form '%s'\n", path, i + 1,

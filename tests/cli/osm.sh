@@ -66,6 +66,12 @@ dev export --form sites --format csv
 check_out_has "_id,site,bldg,bldg/feature,bldg/building,bldg/name,bldg/building:levels,_form_version"
 check_out_has ",A,way/4242; building=school; name=Clinic;;Annex,way/4242,school,Clinic;Annex,,1,final,"
 check_out_has ",B,building:levels=3,,,,3,1,final,"
+# Read back by new --from: the parts' columns are the answer's own, taken whole from its column.
+printf '%s\n' "$OUT" >"$TMPDIR/sites.csv"
+n=$(records)
+dev new sites --from "$TMPDIR/sites.csv"
+check_rc 0
+check_eq "$(records)" "$((n + 3))" "records after reading the export back"
 
 t "a wrong answer is refused, saying what is wrong, and nothing is saved"
 before=$(records)
