@@ -150,12 +150,17 @@ static void row_csv(struct buf *b, const struct row *r, const struct form *f)
 		if (!in_scope(q))
 			continue;
 		buf_addc(b, ',');
-		csv_write_field(b, r->text[i].data);
+		/* What people typed goes out so that a spreadsheet shows it, never runs it ("=cmd|..." from another
+		 * laptop of the region); numbers and locations are left as they are, "-5" being a number. */
+		if (q->type == FT_INTEGER || q->type == FT_DECIMAL || q->type == FT_GEOPOINT)
+			csv_write_field(b, r->text[i].data);
+		else
+			csv_write_text(b, r->text[i].data);
 		for (k = 0; q->type == FT_OSM && k <= q->ntags; k++) {
 			char *part = r->text[i].len ? form_osm_part(r->text[i].data, k ? q->tags[k - 1].name : NULL) : NULL;
 
 			buf_addc(b, ',');
-			csv_write_field(b, part ? part : "");
+			csv_write_text(b, part ? part : "");
 			free(part);
 		}
 	}

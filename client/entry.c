@@ -195,7 +195,8 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 		for (i = 0; i < nf; i++) {
 			if (header[i][0] == '_' || !fields[i][0])
 				continue;
-			errors += set_text(f, e, header[i], fields[i]);
+			/* as exports write text a spreadsheet must not run: "'=x" is "=x" */
+			errors += set_text(f, e, header[i], csv_unguard(fields[i]));
 		}
 	}
 	if (rc < 0) {

@@ -235,3 +235,42 @@ fail:
 	b->data[b->len] = '\0';
 	return -1;
 }
+
+/* 1 if a spreadsheet could take text starting with c for a formula. */
+static int formula_start(char c)
+{
+	return c && strchr("=+-@\t\r", c);
+}
+
+static int guarded(const char *s)
+{
+	return formula_start(s[0]) || (s[0] == '\'' && (formula_start(s[1]) || s[1] == '\''));
+}
+
+int csv_write_text(struct buf *b, const char *s)
+{
+	size_t mark = b->len;
+	int r;
+
+	if (!guarded(s))
+		return csv_write_field(b, s);
+	/* The apostrophe inside the field: a field that needs quotes gets them around the whole. */
+	if (strpbrk(s, ",\"\r\n") || s[strlen(s) - 1] == ' ') {
+		struct buf t = BUF_INIT(b->max);
+
+		r = buf_addc(&t, '\'') < 0 || buf_adds(&t, s) < 0 ? -1 : csv_write_field(b, t.data);
+		buf_release(&t);
+	} else {
+		r = buf_addc(b, '\'') < 0 || buf_adds(b, s) < 0 ? -1 : 0;
+	}
+	if (r < 0 && b->len != mark) {
+		b->len = mark;
+		b->data[b->len] = '\0';
+	}
+	return r;
+}
+
+const char *csv_unguard(const char *s)
+{
+	return s[0] == '\'' && guarded(s + 1) ? s + 1 : s;
+}

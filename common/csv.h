@@ -24,5 +24,11 @@ size_t csv_line(const struct csv_reader *r);
 
 /* Appends s as one field, quoted when it holds a comma, quote, CR or LF (or starts/ends with a space). */
 int csv_write_field(struct buf *b, const char *s);
+/* The same for text people typed, which a spreadsheet must show rather than run: a text it could take for a
+ * formula (starting with = + - @, a tab or a CR) is written after an apostrophe, as is one that starts with an
+ * apostrophe before such a character or another apostrophe, so that csv_unguard gives every text back. */
+int csv_write_text(struct buf *b, const char *s);
+/* A field as csv_write_text wrote it, without the apostrophe it added (a pointer into s). */
+const char *csv_unguard(const char *s);
 
 #endif

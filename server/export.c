@@ -70,7 +70,7 @@ struct export {
 	size_t ncols;
 	struct buf out;            /* CSV or JSON waiting to be written */
 	struct buf scratch;        /* one cell's text */
-	struct buf guarded;        /* one cell's text with the formula guard */
+	struct buf guarded;        /* one cell's text cut to what a spreadsheet cell holds */
 	char when[32];             /* one cell's time or count */
 	uint64_t n;                /* records (or features) written */
 	/* XLSX */
@@ -290,12 +290,6 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 	return 0;
 }
 
-/* 1 if a spreadsheet could take the text for a formula. */
-static int formula_like(const char *s)
-{
-	return s[0] && strchr("=+-@\t\r", s[0]);
-}
-
 /* --- writing CSV and JSON --- */
 
 static int out_flush(struct export *x, char *err, size_t errlen)
@@ -319,13 +313,7 @@ static int out_flush(struct export *x, char *err, size_t errlen)
 
 static int csv_cell(struct export *x, const struct cell *c)
 {
-	if (c->guard && formula_like(c->text)) {
-		buf_reset(&x->guarded);
-		if (buf_addc(&x->guarded, '\'') < 0 || buf_adds(&x->guarded, c->text) < 0)
-			return -1;
-		return csv_write_field(&x->out, x->guarded.data);
-	}
-	return csv_write_field(&x->out, c->text);
+	return c->guard ? csv_write_text(&x->out, c->text) : csv_write_field(&x->out, c->text);
 }
 
 static int csv_header(struct export *x)

@@ -653,6 +653,31 @@ check_eq "$(q "SELECT json_type(value) FROM fields WHERE field = 'level' LIMIT 1
 $(q "SELECT json_type(value) FROM fields WHERE field = 'scale_up_potential' LIMIT 1")" "array integer" "types"
 SONDEO_HOME=$first
 
+t "export --format csv: text a spreadsheet could run goes out after an apostrophe, and new --from reads it as typed"
+first=$SONDEO_HOME
+new_store
+"$SONDEO" init >/dev/null
+run "$SONDEO" new --set partner_name='=HYPERLINK("http://x.example","open me")' --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights --set interview_date=2026-11-01 \
+	--set notes="'=already quoted" --set achievements="'tis done" --set location="-1.5 36.25"
+check_rc 0
+run "$SONDEO" export --format csv -o "$scratch/guard.csv"
+check_rc 0
+row=$(sed -n 2p "$scratch/guard.csv")
+case $row in *',"'"'"'=HYPERLINK(""http://x.example"",""open me"")",media,'*) ;; *) fail "partner_name not guarded: $row" ;; esac
+case $row in *",''=already quoted"*) ;; *) fail "notes not guarded: $row" ;; esac
+case $row in *",'tis done,"*) ;; *) fail "an apostrophe before a letter was changed: $row" ;; esac
+case $row in *",-1.5 36.25,"*) ;; *) fail "the location was guarded: $row" ;; esac
+q "SELECT partner_name, notes, achievements, location FROM form_partnership" >"$scratch/guard.a"
+new_store
+"$SONDEO" init >/dev/null
+run "$SONDEO" new --from "$scratch/guard.csv"
+check_rc 0
+q "SELECT partner_name, notes, achievements, location FROM form_partnership" >"$scratch/guard.b"
+cmp -s "$scratch/guard.a" "$scratch/guard.b" || fail "read back otherwise: $(cat "$scratch/guard.a") / $(cat "$scratch/guard.b")"
+check_eq "$(head -c 10 "$scratch/guard.b")" '=HYPERLINK' "the name as typed"
+SONDEO_HOME=$first
+
 t "export --format json: valid, native arrays and numbers"
 run "$SONDEO" export --format json
 check_rc 0

@@ -262,6 +262,57 @@ static void test_round_trip(void)
 	buf_release(&b);
 }
 
+/* Text people typed: what a spreadsheet could run gets an apostrophe, and every text reads back exactly. */
+static void test_text_guard(void)
+{
+	static const char *const texts[] = {
+		"=1+1", "+x", "-x", "@SUM(A1)", "\tx", "\rx", "'=x", "''x", "'''", "'tis", "'", "plain", "", "a,b",
+		"=a,b", "=HYPERLINK(\"http://x\")", "=x ", "-", "=",
+	};
+	struct buf b = BUF_INIT(4096);
+	struct csv_reader *r;
+	char err[200], **f;
+	size_t n, i;
+
+	CHECK_INT(csv_write_text(&b, "=1+1"), 0);
+	CHECK_STR(b.data, "'=1+1");
+	buf_reset(&b);
+	CHECK_INT(csv_write_text(&b, "=a,b"), 0);
+	CHECK_STR(b.data, "\"'=a,b\"");
+	buf_reset(&b);
+	CHECK_INT(csv_write_text(&b, "'tis"), 0);
+	CHECK_STR(b.data, "'tis");
+	buf_reset(&b);
+	CHECK_INT(csv_write_text(&b, "'=x"), 0);
+	CHECK_STR(b.data, "''=x");
+	buf_reset(&b);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (i)
+			CHECK_INT(buf_addc(&b, ','), 0);
+		CHECK_INT(csv_write_text(&b, texts[i]), 0);
+	}
+	CHECK_INT(buf_adds(&b, "\r\n"), 0);
+	r = csv_open(b.data, b.len);
+	CHECK_INT(csv_next(r, &f, &n, err, sizeof(err)), 1);
+	CHECK_INT(n, sizeof(texts) / sizeof(texts[0]));
+	for (i = 0; i < n && i < sizeof(texts) / sizeof(texts[0]); i++) {
+		CHECK_STR(csv_unguard(f[i]), texts[i]);
+		/* and nothing a spreadsheet would run */
+		CHECK(!strchr("=+-@\t\r", f[i][0]) || !f[i][0]);
+	}
+	csv_free(r);
+	buf_release(&b);
+	/* a full buffer is left as it was */
+	{
+		struct buf small = BUF_INIT(6);
+
+		CHECK_INT(csv_write_text(&small, "ab"), 0);
+		CHECK_INT(csv_write_text(&small, "=cdef"), -1);
+		CHECK_STR(small.data, "ab");
+		buf_release(&small);
+	}
+}
+
 int main(void)
 {
 	RUN(test_simple_rows);
@@ -279,5 +330,6 @@ int main(void)
 	RUN(test_writer_quoting);
 	RUN(test_writer_cap);
 	RUN(test_round_trip);
+	RUN(test_text_guard);
 	return test_done();
 }
