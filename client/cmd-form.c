@@ -113,6 +113,10 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 			printf("      rule: %s\n", q->constraint_src);
 		if (q->default_src)
 			printf("      default: %s\n", q->default_src);
+		if (q->calculation_src)
+			printf("      worked out: %s\n", q->calculation_src);
+		if (q->readonly)
+			printf("      read-only\n");
 		if (q->choice_filter_src)
 			printf("      choices offered where: %s\n", q->choice_filter_src);
 		for (k = 0; k < q->nchoices; k++)

@@ -99,7 +99,8 @@ static void header_parse(const char *text, struct head *h)
 		const char *alias, *key;
 	} aliases[] = {
 		{ "list_name", "list_name" }, { "read_only", "readonly" }, { "constraint_msg", "constraint_message" },
-		{ "required_msg", "required_message" },
+		{ "required_msg", "required_message" }, { "relevance", "relevant" }, { "caption", "label" },
+		{ "calculate", "calculation" }, { "jr_count", "repeat_count" },
 	};
 	char t[160], *sep;
 	size_t i, k = 0, len;
@@ -108,6 +109,9 @@ static void header_parse(const char *text, struct head *h)
 		t[k++] = text[i];
 	t[k] = '\0';
 	h->lang[0] = '\0';
+	/* jr:count is XForms' name for repeat_count, not a column in a language */
+	if (!strcasecmp(t, "jr:count"))
+		t[2] = '_';
 	if ((sep = strstr(t, "::")) || (sep = strchr(t, ':'))) {
 		char lang[64];
 
