@@ -82,7 +82,7 @@ static const char *text(struct session *ss, const json_t *t)
 	slot = &ss->shown[ss->nshown++ % (sizeof ss->shown / sizeof ss->shown[0])];
 	free(*slot);
 	*slot = form_interpolate(ss->f, s, ss->answers, ss->lang);
-	return *slot;
+	return *slot ? *slot : s;
 }
 
 static void session_release(struct session *ss)
@@ -390,11 +390,13 @@ static int walk(struct session *ss, size_t start);
  * record of its own that names this one. Returns 1 when done, 0 at end of input, -1 on error. */
 static int repeat_loop(struct session *ss, const struct form_group *g)
 {
-	const char *label = g->label ? text(ss, g->label) : g->name;
 	int count = form_repeat_count(ss->f, g, ss->answers), have;
+	char label[256];
 	unsigned n = 0;
 	char err[512];
 
+	/* A copy: the texts text() makes last only while few others are made. */
+	strlcpy_s(label, g->label ? text(ss, g->label) : g->name, sizeof(label));
 	/* Instances belong to a record: it exists from here on, even before its first answer. */
 	if (!ss->created) {
 		if (store_begin(ss->s, err, sizeof(err)) < 0 || store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0 ||
