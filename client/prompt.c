@@ -157,6 +157,8 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 			printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
 	if (q->type == FT_SELECT_MULTIPLE)
 		printf("      (one or more: numbers or names, separated by spaces)\n");
+	else if (q->type == FT_RANK)
+		printf("      (all of them in order, the highest first: numbers or names, separated by spaces)\n");
 	else if (q->type == FT_DATE)
 		printf("      (a date: YYYY-MM-DD)\n");
 	else if (q->type == FT_GEOPOINT)

@@ -50,7 +50,7 @@ static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
 	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm",
-	[FT_CALCULATE] = "calculate",
+	[FT_RANK] = "rank", [FT_CALCULATE] = "calculate",
 	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
 	[FT_USERNAME] = "username", [FT_SIMSERIAL] = "simserial", [FT_SUBSCRIBERID] = "subscriberid",
 	[FT_PHONENUMBER] = "phonenumber", [FT_EMAIL] = "email",
@@ -76,7 +76,7 @@ const char *form_type_name(enum form_type t)
 
 static int is_select(enum form_type t)
 {
-	return t == FT_SELECT_ONE || t == FT_SELECT_MULTIPLE;
+	return t == FT_SELECT_ONE || t == FT_SELECT_MULTIPLE || t == FT_RANK;
 }
 
 /* --- loading --- */
@@ -340,9 +340,10 @@ static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const ch
 
 	if (!is_select(qd->q.type)) {
 		if (list)
-			return qerr(err, errlen, who, "choices are only for select_one and select_multiple questions");
+			return qerr(err, errlen, who, "choices are only for select_one, select_multiple and rank questions");
 		if (json_object_get(jq, "choice_filter"))
-			return qerr(err, errlen, who, "a choice_filter is only for select_one and select_multiple questions");
+			return qerr(err, errlen, who, "a choice_filter is only for select_one, select_multiple and rank"
+				    " questions");
 		return 0;
 	}
 	if (!list)
@@ -1187,6 +1188,7 @@ static int not_a_choice(const struct form_question *q, const char *w, size_t len
 static int parse_multi(const struct form_question *q, const char *s, size_t len, int flags, json_t **out,
 		       char *err, size_t errlen)
 {
+
 	char *seen = xcalloc(q->nchoices ? q->nchoices : 1, 1);
 	json_t *arr = json_array();
 	size_t i = 0;
@@ -1207,6 +1209,12 @@ static int parse_multi(const struct form_question *q, const char *s, size_t len,
 			free(seen);
 			json_decref(arr);
 			return not_a_choice(q, s + start, i - start, c, err, errlen);
+		}
+		if (seen[c] && q->type == FT_RANK) {
+			/* an order names each choice once */
+			free(seen);
+			json_decref(arr);
+			return errf(err, errlen, "'%s' is ranked twice", q->choices[c].name);
 		}
 		if (!seen[c]) {
 			seen[c] = 1;
@@ -1538,6 +1546,7 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 		*out = json_string(q->choices[c].name);
 		return 0;
 	case FT_SELECT_MULTIPLE:
+	case FT_RANK:
 		return parse_multi(q, s, n, flags, out, err, errlen);
 	case FT_OSM:
 		return parse_osm(q, s, n, out, err, errlen);
@@ -1565,6 +1574,7 @@ static const char *kind_wanted(enum form_type t)
 	case FT_DECIMAL: return "a number";
 	case FT_SELECT_ONE: return "a choice";
 	case FT_SELECT_MULTIPLE: return "a list of choices";
+	case FT_RANK: return "an order of the choices";
 	case FT_DATE: return "a date";
 	case FT_TIME: return "a time";
 	case FT_DATETIME: return "a date and time";
@@ -1614,7 +1624,7 @@ int form_coerce_answer(const struct form *f, const struct form_question *q, cons
 		*out = json_real(json_number_value(in));
 		return 0;
 	}
-	if (q->type == FT_SELECT_MULTIPLE && json_is_array(in)) {
+	if ((q->type == FT_SELECT_MULTIPLE || q->type == FT_RANK) && json_is_array(in)) {
 		char *seen = xcalloc(q->nchoices ? q->nchoices : 1, 1);
 		json_t *arr = json_array();
 		const json_t *x;
@@ -1630,6 +1640,11 @@ int form_coerce_answer(const struct form *f, const struct form_question *q, cons
 				if (!json_is_string(x))
 					return wrong_kind(q, in, err, errlen);
 				return not_a_choice(q, json_string_value(x), json_string_length(x), c, err, errlen);
+			}
+			if (seen[c] && q->type == FT_RANK) {
+				free(seen);
+				json_decref(arr);
+				return errf(err, errlen, "'%s' is ranked twice", q->choices[c].name);
 			}
 			if (!seen[c]) {
 				seen[c] = 1;
@@ -1713,6 +1728,29 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 					    q->choice_filter_src);
 		}
 	}
+	/* A ranking orders every choice offered. */
+	if (q->type == FT_RANK && json_is_array(value)) {
+		size_t k, j, missing = 0;
+		struct buf names = BUF_INIT(1024);
+		int r;
+
+		for (k = 0; k < q->nchoices; k++) {
+			int in = 0;
+
+			for (j = 0; j < json_array_size(value) && !in; j++) {
+				const char *name = json_string_value(json_array_get(value, j));
+
+				in = name && !strcmp(name, q->choices[k].name);
+			}
+			if (!in && form_choice_offered(f, q, k, answers))
+				buf_printf(&names, "%s%s", missing++ ? ", " : "", q->choices[k].name);
+		}
+		r = missing ? errf(err, errlen, "rank every choice: %s %s missing", names.data,
+				   missing == 1 ? "is" : "are") : 0;
+		buf_release(&names);
+		if (r < 0)
+			return r;
+	}
 	if (!q->constraint)
 		return 0;
 	/* ${name} in the constraint must see the value being checked, not an older one */
@@ -1780,6 +1818,7 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 			return wrong_kind(q, v, err, errlen);
 		return 0;
 	case FT_SELECT_MULTIPLE:
+	case FT_RANK:
 		if (!json_is_array(v))
 			return wrong_kind(q, v, err, errlen);
 		break;
@@ -1799,7 +1838,7 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 		return 0;
 	if (q->type == FT_SELECT_ONE)
 		return not_a_choice(q, json_string_value(v), json_string_length(v), -1, err, errlen);
-	if (q->type == FT_SELECT_MULTIPLE) {
+	if (q->type == FT_SELECT_MULTIPLE || q->type == FT_RANK) {
 		const json_t *x, *y;
 		size_t i, j;
 

@@ -483,7 +483,7 @@ static const struct {
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
-static const char *const later_types[] = { "audit", "rank", "barcode", "geotrace", "geoshape",
+static const char *const later_types[] = { "audit", "barcode", "geotrace", "geoshape",
 					   "hidden", "xml-external", "csv-external", "start-geopoint", "background-geopoint",
 					   NULL };
 
@@ -693,6 +693,10 @@ static int survey_rows(struct conv *c)
 		}
 		if (!ft && select_type(t, &multiple, list, sizeof(list), &or_other)) {
 			ft = multiple ? "select_multiple" : "select_one";
+		} else if (!ft && !strncmp(t, "rank ", 5) && t[5] && !strchr(t + 5, ' ')) {
+			/* "rank LIST": every choice of LIST, put in order */
+			ft = "rank";
+			strlcpy_s(list, t + 5, sizeof(list));
 		} else if (!ft && (!strcmp(t, "osm") || !strncmp(t, "osm ", 4))) {
 			/* "osm TAGS": the feature, and the tags listed as TAGS on the osm sheet */
 			ft = "osm";
@@ -779,7 +783,7 @@ static int survey_rows(struct conv *c)
 				json_object_set_new(q, "default", json_string(quoted));
 			}
 		}
-		if (ft[0] == 's' && ft[1] == 'e') {
+		if ((ft[0] == 's' && ft[1] == 'e') || !strcmp(ft, "rank")) {
 			/* select_one_external takes its list from the external_choices sheet. */
 			int ext = !strncmp(t, "select_one_external ", 20);
 			json_t *ch = ext ? choices_of(c, &c->external, c->has_external, row, list) :
@@ -1280,7 +1284,7 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 			open[nopen] = want[nopen];
 			nopen++;
 		}
-		if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple")) {
+		if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple") || !strcmp(type, "rank")) {
 			/* One list per question, named after it. */
 			snprintf(t, sizeof(t), "%s %s", type, name);
 			extra[0] = t;

@@ -267,10 +267,15 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 
 		out->type = CELL_NUMBER;
 		out->text = "0";
+		out->num = 0;
+		/* chosen (1) or not (0); for a ranking, the choice's place (1 the highest) */
 		for (i = 0; i < json_array_size(v); i++)
 			if (json_is_string(json_array_get(v, i)) && !strcmp(json_string_value(json_array_get(v, i)), name))
-				out->text = "1";
-		out->num = out->text[0] == '1';
+				out->num = c->q->type == FT_RANK ? (double)(i + 1) : 1;
+		if (out->num) {
+			snprintf(x->when, sizeof(x->when), "%.0f", out->num);
+			out->text = x->when;
+		}
 		return 0;
 	}
 	buf_reset(&x->scratch);
@@ -813,6 +818,12 @@ static void export_free(struct export *x)
 	free(x);
 }
 
+/* A question answered with several choices, which may each have a column: select_multiple, rank. */
+static int is_several(const struct form_question *q)
+{
+	return q->type == FT_SELECT_MULTIPLE || q->type == FT_RANK;
+}
+
 /* The columns, in order: _id, the questions (and choices), the underscore columns. */
 static int export_columns(struct export *x)
 {
@@ -825,7 +836,7 @@ static int export_columns(struct export *x)
 		const struct form_question *q = form_question(x->f, i);
 
 		if (q->type != FT_NOTE)
-			n += 1 + (x->choice_columns && q->type == FT_SELECT_MULTIPLE ? q->nchoices : 0) +
+			n += 1 + (x->choice_columns && is_several(q) ? q->nchoices : 0) +
 			     (q->type == FT_OSM ? 1 + q->ntags : 0);
 	}
 	if (!(x->cols = calloc(n, sizeof(*x->cols))))
@@ -841,7 +852,7 @@ static int export_columns(struct export *x)
 			continue;
 		x->cols[x->ncols].kind = COL_QUESTION;
 		x->cols[x->ncols++].q = q;
-		for (k = 0; x->choice_columns && q->type == FT_SELECT_MULTIPLE && k < q->nchoices; k++) {
+		for (k = 0; x->choice_columns && is_several(q) && k < q->nchoices; k++) {
 			x->cols[x->ncols].kind = COL_CHOICE;
 			x->cols[x->ncols].q = q;
 			x->cols[x->ncols++].choice = k;

@@ -47,7 +47,8 @@ const char *export_content_type(enum export_format f);
 const char *export_extension(enum export_format f);
 
 struct export_opts {
-	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (CSV and XLSX) */
+	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (for a rank, the choice's
+			       * place) (CSV and XLSX) */
 	const char *lang;     /* labels in XLSX headers (NULL or "": "en"); see form_text() */
 	const char *repeat;   /* NULL or "": the records, with their own questions; a repeat's name: its instances,
 			       * with _parent and the repeat's questions */

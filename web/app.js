@@ -424,8 +424,9 @@
 		if (name === "_deleted")
 			return value ? "deleted" : "restored";
 		if (Array.isArray(value))
-			return value.map(function (v) {
-				return S.choiceLabel(def, q, v);
+			return value.map(function (v, i) {
+				/* a ranking shows each choice's place */
+				return (q && q.type === "rank" ? (i + 1) + ". " : "") + S.choiceLabel(def, q, v);
 			}).join(", ");
 		if (q && q.type === "select_one")
 			return S.choiceLabel(def, q, value);

@@ -504,7 +504,8 @@
 				node = el("textarea", { class: "value-input", rows: "4" });
 			else
 				node = el("input", { type: "text", class: "value-input" });
-			node.value = typeof current === "string" ? current : "";
+			/* a ranking is typed as its choices' names in order */
+			node.value = typeof current === "string" ? current : Array.isArray(current) ? current.join(" ") : "";
 			parse = function () {
 				return { value: node.value.replace(/\n$/, "") === "" ? null : node.value.replace(/\n$/, "") };
 			};

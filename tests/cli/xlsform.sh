@@ -281,6 +281,48 @@ refused "$TMPDIR/rangebad.xlsx" "sheet 'survey', row 2, column D (parameters): '
 mk rangefile '{"survey": [["type", "name", "label"], ["select_one_from_file cities.csv", "city", "City"]]}'
 refused "$TMPDIR/rangefile.xlsx" "sheet 'survey', row 2, column A (type): 'select_one_from_file cities.csv': choices from a file are not supported yet (put them on the choices sheet)"
 
+t "rank: every choice in order, by names or numbers, at the terminal too; older column names read"
+mk rank '{"survey": [["type", "name", "caption", "relevance", "calculate"], ["rank prio", "prio", "Priorities"],
+	["integer", "n", "How many?", "count-selected(${prio}) > 0"], ["integer", "twice", "Twice", null, "${n} * 2"]],
+	"choices": [["list_name", "name", "label"], ["prio", "jobs", "Jobs"], ["prio", "health", "Health"],
+	["prio", "ports", "Ports"]]}'
+run "$SONDEO" form import "$TMPDIR/rank.xlsx"
+check_rc 0
+run "$SONDEO" form show rank
+check_out_has "1. Priorities  [prio rank]"
+check_out_has "asked when: count-selected(\${prio}) > 0"
+check_out_has "worked out: \${n} * 2"
+run "$SONDEO" new rank --set prio="health jobs"
+check_rc 1
+check_err_has "rank every choice: ports is missing"
+run "$SONDEO" new rank --set prio="health jobs jobs ports"
+check_rc 1
+check_err_has "'jobs' is ranked twice"
+run "$SONDEO" new rank --set prio="ports health jobs" --set n=2
+check_rc 0
+id=$(printf '%s' "$OUT" | tail -n 1)
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
+	WHERE r.id = '$id' AND f.field = 'prio'")" '["ports","health","jobs"]' "the ranking as stored"
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new rank <<'EOF'
+expect (all of them in order, the highest first
+send 3 3 1
+expect 'ports' is ranked twice
+send 3 1 2
+expect [2/3] How many?
+send 1
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+id=$(sqlite3 "$SONDEO_HOME/store.db" "SELECT id FROM records WHERE form = 'rank' ORDER BY rid DESC LIMIT 1")
+run "$SONDEO" show "$id" --json
+check_out_has '"twice": 2'
+run "$SONDEO" form export rank -o "$TMPDIR/rank-back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/rank-back.xlsx"
+check_out_has "survey!A2	rank prio"
+
 t "a calculation on a question of another type: worked out by the device, its result read as that type"
 mk typed '{"survey": [["type", "name", "label", "calculation", "readonly", "required"],
 	["integer", "adults", "Adults"], ["integer", "children", "Children"],

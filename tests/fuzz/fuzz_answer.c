@@ -34,7 +34,9 @@ static const char definition[] =
 	" {\"name\": \"building\", \"label\": \"B\", \"choices\": [{\"name\": \"yes\", \"label\": \"Y\"},"
 	"  {\"name\": \"School\", \"label\": \"S\"}]},"
 	" {\"name\": \"name\", \"label\": \"N\"}, {\"name\": \"addr:street\", \"label\": \"A\"}]},"
-	"{\"name\": \"ob\", \"type\": \"osm\", \"label\": \"Feature\"}]}";
+	"{\"name\": \"ob\", \"type\": \"osm\", \"label\": \"Feature\"},"
+	"{\"name\": \"rk\", \"type\": \"rank\", \"label\": \"R\", \"choices\": [{\"name\": \"a\", \"label\": \"A\"},"
+	" {\"name\": \"B\", \"label\": \"B\"}, {\"name\": \"3\", \"label\": \"Three\"}]}]}";
 
 static struct form *form;
 

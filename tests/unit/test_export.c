@@ -687,6 +687,46 @@ static void test_write_failure_removes(void)
 	form_free(f);
 }
 
+/* A rank's choice columns give each choice's place; an osm answer gets a column for its feature and each tag,
+ * with the escapes undone and the formula guard on. */
+static void test_csv_rank_osm(void)
+{
+	static const char def[] =
+		"{\"id\": \"s\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"prio\", \"type\": \"rank\", \"label\": \"P\", \"choices\": [{\"name\": \"jobs\", \"label\": \"J\"},"
+		" {\"name\": \"health\", \"label\": \"H\"}, {\"name\": \"ports\", \"label\": \"Po\"}]},"
+		"{\"name\": \"b\", \"type\": \"osm\", \"label\": \"B\", \"tags\": [{\"name\": \"name\", \"label\": \"N\"},"
+		" {\"name\": \"addr:street\", \"label\": \"S\"}]}]}";
+	struct export_opts o = { 1, NULL, NULL };
+	char err[256] = "", *got;
+	struct form *f = form_load(def, strlen(def), err, sizeof(err));
+	json_t *a = json_pack("{s:[s,s,s], s:s}", "prio", "ports", "jobs", "health", "b", "way/7; name==Clinic;;Annex");
+	const char *path = new_path("csv");
+	struct export_record r;
+	struct export *x = f ? export_open(path, EXPORT_CSV, f, &o, err, sizeof(err)) : NULL;
+
+	CHECK(x != NULL);
+	if (!x) {
+		printf("# %s\n", err);
+		form_free(f);
+		json_decref(a);
+		return;
+	}
+	record1(&r, a);
+	CHECK_INT(export_add(x, &r, err, sizeof(err)), 0);
+	CHECK_INT(export_close(x, 1, err, sizeof(err)), 0);
+	got = slurp(path);
+	CHECK(got != NULL);
+	if (got && strstr(got, ",1,final,"))
+		*strstr(got, ",1,final,") = '\0';
+	CHECK_STR(got, "_id,prio,prio/jobs,prio/health,prio/ports,b,b/feature,b/name,b/addr:street,_form_version,_status,"
+		  "_created,_updated,_conflicts,_region,_review,_review_comment\r\n"
+		  ID1 ",ports jobs health,2,3,1,way/7; name==Clinic;;Annex,way/7,'=Clinic;Annex,");
+	free(got);
+	json_decref(a);
+	form_free(f);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -700,6 +740,7 @@ int main(void)
 	RUN(test_formats);
 	RUN(test_csv_exact);
 	RUN(test_csv_choice_columns);
+	RUN(test_csv_rank_osm);
 	RUN(test_json_exact);
 	RUN(test_geojson_exact);
 	RUN(test_empty_exports);

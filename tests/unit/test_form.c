@@ -212,7 +212,7 @@ static void test_load_refusals(void)
 			     "{\"name\": \"z\", \"type\": \"integer\", \"label\": \"Z\", \"default\": \"${y} + ${q}\"}"),
 		  "question 'z': default names unknown question 'q'");
 	CHECK_STR(load_error("{\"name\": \"t\", \"type\": \"text\", \"label\": \"T\", " YN "}"),
-		  "question 't': choices are only for select_one and select_multiple questions");
+		  "question 't': choices are only for select_one, select_multiple and rank questions");
 	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_multiple\", \"label\": \"S\"}"),
 		  "question 's': a select_multiple question needs choices");
 	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": []}"),
@@ -1020,6 +1020,47 @@ static void test_interpolate(void)
 	form_free(f);
 }
 
+/* rank: every choice offered, in order, each once; read by names or numbers; stored exactly. */
+static void test_rank(void)
+{
+	static const char def[] =
+		"{\"id\": \"r\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"region\", \"type\": \"select_one\", \"label\": \"Region\", \"choices\": ["
+		" {\"name\": \"east\", \"label\": \"East\"}, {\"name\": \"west\", \"label\": \"West\"}]},"
+		"{\"name\": \"prio\", \"type\": \"rank\", \"label\": \"Priorities\", \"choice_filter\": \"zone = ${region} or zone = 'all'\","
+		" \"choices\": [{\"name\": \"jobs\", \"label\": \"Jobs\", \"data\": {\"zone\": \"all\"}},"
+		" {\"name\": \"health\", \"label\": \"Health\", \"data\": {\"zone\": \"all\"}},"
+		" {\"name\": \"ports\", \"label\": \"Ports\", \"data\": {\"zone\": \"east\"}}]}]}";
+	char err[512] = "";
+	struct form *f = load_str(def, err, sizeof err);
+	json_t *rec;
+	struct errors e;
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(form_type_name(form_find(f, "prio")->type), "rank");
+	CHECK_STR(parse(f, "prio", "health jobs ports", 0), "[\"health\",\"jobs\",\"ports\"]");
+	CHECK_STR(parse(f, "prio", "3 1 2", FORM_PARSE_NUMBERS), "[\"ports\",\"jobs\",\"health\"]");
+	CHECK_STR(parse(f, "prio", "jobs jobs", 0), "ERR: 'jobs' is ranked twice");
+	CHECK_STR(parse(f, "prio", "jobs roads", 0), "ERR: 'roads' is not a choice (choose from: jobs, health, ports)");
+	/* every choice offered, given the other answers */
+	rec = json_pack("{s:s, s:[s,s]}", "region", "west", "prio", "health", "jobs");
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	json_object_set_new(rec, "region", json_string("east"));
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], "prio: rank every choice: ports is missing");
+	json_object_set_new(rec, "prio", json_pack("[s,s,s]", "ports", "health", "jobs"));
+	CHECK_INT(check(f, rec, "en", &e), 0);
+	json_object_set_new(rec, "prio", json_pack("[s,s,s]", "ports", "health", "ports"));
+	CHECK_INT(check(f, rec, "en", &e), 1);
+	CHECK_STR(e.list[0], "prio: 'ports' is ranked twice");
+	json_decref(rec);
+	form_free(f);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -1041,5 +1082,6 @@ int main(void)
 	RUN(test_osm);
 	RUN(test_repeat_count);
 	RUN(test_interpolate);
+	RUN(test_rank);
 	return test_done();
 }
