@@ -169,6 +169,8 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		printf("      (a date and time: YYYY-MM-DD HH:MM)\n");
 	else if (q->type == FT_ACKNOWLEDGE)
 		printf("      (type OK to acknowledge)\n");
+	else if (q->type == FT_BARCODE)
+		printf("      (scan the code with a barcode reader, or type it)\n");
 	else if (q->type == FT_OSM) {
 		printf("      (the OpenStreetMap feature, as node/N, way/N or relation/N or its link, then its tags\n"
 		       "       as key=value, all separated by ';': \"way/123456; %s=...\")\n",

@@ -50,17 +50,18 @@ static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
 	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm",
-	[FT_RANK] = "rank", [FT_CALCULATE] = "calculate",
+	[FT_RANK] = "rank", [FT_BARCODE] = "barcode", [FT_CALCULATE] = "calculate",
 	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
 	[FT_USERNAME] = "username", [FT_SIMSERIAL] = "simserial", [FT_SUBSCRIBERID] = "subscriberid",
 	[FT_PHONENUMBER] = "phonenumber", [FT_EMAIL] = "email",
 };
 
-/* The type whose answers an automatic type's answers look like: a calculation's is text, start's a dateTime. */
+/* The type whose answers another type's answers look like: a calculation's is text, start's a dateTime, a
+ * barcode's the text of its code. */
 static enum form_type stored_as(enum form_type t)
 {
 	switch (t) {
-	case FT_CALCULATE: case FT_DEVICEID: case FT_USERNAME: case FT_SIMSERIAL: case FT_SUBSCRIBERID:
+	case FT_BARCODE: case FT_CALCULATE: case FT_DEVICEID: case FT_USERNAME: case FT_SIMSERIAL: case FT_SUBSCRIBERID:
 	case FT_PHONENUMBER: case FT_EMAIL: return FT_TEXT;
 	case FT_START: case FT_END: return FT_DATETIME;
 	case FT_TODAY: return FT_DATE;
@@ -535,9 +536,9 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		;
 	if (t == NTYPES)
 		return qerr(err, errlen, who, "unknown type '%s' (use text, integer, decimal, select_one, "
-			    "select_multiple, date, time, dateTime, geopoint, acknowledge, note, osm, calculate, start, "
-			    "end, today, deviceid, username, simserial, subscriberid, phonenumber or email)",
-			    json_string_value(type));
+			    "select_multiple, rank, date, time, dateTime, geopoint, acknowledge, note, osm, barcode, "
+			    "calculate, start, end, today, deviceid, username, simserial, subscriberid, phonenumber or "
+			    "email)", json_string_value(type));
 	q->type = (enum form_type)t;
 	q->automatic = t >= FT_CALCULATE || json_object_get(jq, "calculation") != NULL;
 

@@ -10,13 +10,13 @@
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
- * time, dateTime, acknowledge, osm, rank; and calculate, start, end, today, deviceid, username, simserial,
+ * time, dateTime, acknowledge, osm, rank, barcode; and calculate, start, end, today, deviceid, username, simserial,
  * subscriberid, phonenumber and email, filled in by the device. An osm question may have
  *   "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
  * the OpenStreetMap keys asked about the feature (with the values offered for a key, or any text without them).
  * A question of any type but note may have a "calculation": it is then filled in by the device too.
  *
- * Answers are JSON: text, select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
+ * Answers are JSON: text (and barcode: the code, scanned or typed), select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
  * ("YYYY-MM-DDTHH:MM" or "...:SS") and acknowledge ("OK") as strings, integer and decimal as numbers,
  * select_multiple as an array of choice names, rank as an array of every choice offered, first the one ranked
  * highest, geopoint as the string "lat lon" (optionally "lat lon alt acc"),
@@ -38,7 +38,7 @@
 
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
-	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM, FT_RANK,
+	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM, FT_RANK, FT_BARCODE,
 	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm;
 	 * the last four are a phone's (its SIM's serial, its subscriber id, its number, its account's address): a
 	 * laptop has none of them and leaves them unanswered, as ODK Collect does on recent phones. */

@@ -323,6 +323,28 @@ check_rc 0
 run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/rank-back.xlsx"
 check_out_has "survey!A2	rank prio"
 
+t "barcode: the code, scanned (a reader types it, as a keyboard does) or typed, kept as text"
+mk bar '{"survey": [["type", "name", "label"], ["barcode", "code", "Scan the parcel"], ["text", "who", "Who"]]}'
+run "$SONDEO" form import "$TMPDIR/bar.xlsx"
+check_rc 0
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new bar <<'EOF'
+expect (scan the code with a barcode reader, or type it)
+send 0012345678905
+expect [2/2] Who
+send Ana
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+id=$(sqlite3 "$SONDEO_HOME/store.db" "SELECT id FROM records WHERE form = 'bar' ORDER BY rid DESC LIMIT 1")
+run "$SONDEO" show "$id" --json
+check_out_has '"code": "0012345678905"'
+run "$SONDEO" form export bar -o "$TMPDIR/bar-back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/bar-back.xlsx"
+check_out_has "survey!A2	barcode"
+
 t "a calculation on a question of another type: worked out by the device, its result read as that type"
 mk typed '{"survey": [["type", "name", "label", "calculation", "readonly", "required"],
 	["integer", "adults", "Adults"], ["integer", "children", "Children"],
