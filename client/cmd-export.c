@@ -188,31 +188,30 @@ static void row_json(struct buf *b, const struct row *r, const struct form *f)
 	buf_addc(b, '}');
 }
 
-/* The record as a GeoJSON feature placed at its first geopoint answer; 0 (nothing written) if it has none. */
+/* The record as a GeoJSON feature placed at its first geopoint answer, or without one at its first line or
+ * shape; 0 (nothing written) if it has none. */
 static int row_feature(struct buf *b, const struct row *r, const struct form *f)
 {
-	double lat, lon;
-	size_t i;
+	size_t i, mark = b->len;
+	int pass;
 
-	for (i = 0; i < form_count(f); i++) {
-		const char *t = r->text[i].data;
-		char *end;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < form_count(f); i++) {
+			const struct form_question *q = form_question(f, i);
 
-		if (form_question(f, i)->type != FT_GEOPOINT || !r->text[i].len)
-			continue;
-		lat = strtod(t, &end);
-		if (end == t)
-			continue;
-		t = end;
-		lon = strtod(t, &end);
-		if (end == t)
-			continue;
-		/* GeoJSON puts longitude first. */
-		buf_printf(b, "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.10g,%.10g]},"
-			   "\"properties\":", lon, lat);
-		row_json(b, r, f);
-		buf_addc(b, '}');
-		return 1;
+			if ((q->type == FT_GEOPOINT) != (pass == 0) || !r->text[i].len)
+				continue;
+			buf_adds(b, "{\"type\":\"Feature\",\"geometry\":");
+			if (form_geojson_geometry(q->type, r->text[i].data, b) != 1) {
+				b->len = mark;
+				b->data[mark] = '\0';
+				continue;
+			}
+			buf_adds(b, ",\"properties\":");
+			row_json(b, r, f);
+			buf_addc(b, '}');
+			return 1;
+		}
 	}
 	return 0;
 }

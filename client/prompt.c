@@ -163,6 +163,11 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		printf("      (a date: YYYY-MM-DD)\n");
 	else if (q->type == FT_GEOPOINT)
 		printf("      (latitude and longitude in decimal degrees: \"-1.2921 36.8219\")\n");
+	else if (q->type == FT_GEOTRACE || q->type == FT_GEOSHAPE)
+		printf("      (%s, each latitude and longitude, separated by ';': \"-1.29 36.82; -1.30 36.83%s\")\n",
+		       q->type == FT_GEOTRACE ? "two points or more along the line" :
+						"three points or more around the shape",
+		       q->type == FT_GEOTRACE ? "" : "; -1.31 36.82");
 	else if (q->type == FT_TIME)
 		printf("      (a time: HH:MM)\n");
 	else if (q->type == FT_DATETIME)

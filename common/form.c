@@ -50,7 +50,8 @@ static const char *const type_names[] = {
 	[FT_TEXT] = "text", [FT_INTEGER] = "integer", [FT_DECIMAL] = "decimal", [FT_SELECT_ONE] = "select_one",
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
 	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm",
-	[FT_RANK] = "rank", [FT_BARCODE] = "barcode", [FT_CALCULATE] = "calculate",
+	[FT_RANK] = "rank", [FT_BARCODE] = "barcode", [FT_GEOTRACE] = "geotrace", [FT_GEOSHAPE] = "geoshape",
+	[FT_CALCULATE] = "calculate",
 	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
 	[FT_USERNAME] = "username", [FT_SIMSERIAL] = "simserial", [FT_SUBSCRIBERID] = "subscriberid",
 	[FT_PHONENUMBER] = "phonenumber", [FT_EMAIL] = "email",
@@ -536,7 +537,7 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		;
 	if (t == NTYPES)
 		return qerr(err, errlen, who, "unknown type '%s' (use text, integer, decimal, select_one, "
-			    "select_multiple, rank, date, time, dateTime, geopoint, acknowledge, note, osm, barcode, "
+			    "select_multiple, rank, date, time, dateTime, geopoint, geotrace, geoshape, acknowledge, note, osm, barcode, "
 			    "calculate, start, end, today, deviceid, username, simserial, subscriberid, phonenumber or "
 			    "email)", json_string_value(type));
 	q->type = (enum form_type)t;
@@ -1124,6 +1125,111 @@ static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, si
 	return 0;
 }
 
+/* A line (geotrace: two points or more) or a shape (geoshape: three or more, closed by repeating the first
+ * point at the end, which is added when it is left out): points as geopoint reads them, separated by ';'.
+ * Written with "; " between the points. */
+static int parse_geoline(const struct form_question *q, const char *s, size_t len, json_t **out, char *err,
+			 size_t errlen)
+{
+	struct buf b = BUF_INIT(2 * FORM_MAX_ANSWER + 64);
+	char *first = NULL;
+	size_t i = 0, n = 0, need = q->type == FT_GEOSHAPE ? 3 : 2, firstlen = 0, lastat = 0;
+	char q2[64];
+	int rc = -1;
+
+	while (i <= len) {
+		size_t start = i, end;
+		json_t *pt = NULL;
+		char e2[400];
+
+		while (i < len && s[i] != ';')
+			i++;
+		end = i++;
+		while (start < end && is_blank(s[start]))
+			start++;
+		if (start == end)
+			continue;     /* "a; ; b" or a final ';' */
+		if (parse_geopoint(s + start, end - start, &pt, e2, sizeof e2) < 0) {
+			errf(err, errlen, "point %zu: %s", n + 1, e2);
+			goto out;
+		}
+		lastat = b.len + (b.len ? 2 : 0);
+		buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(pt));
+		json_decref(pt);
+		n++;
+	}
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	firstlen = strcspn(b.data, ";");
+	/* a shape ends where it began (a copy of the first point: b may move as it grows) */
+	if (q->type == FT_GEOSHAPE &&
+	    (n < 2 || b.len - lastat != firstlen || memcmp(b.data + lastat, b.data, firstlen))) {
+		first = xstrndup(b.data, firstlen);
+		buf_add(&b, "; ", 2);
+		buf_add(&b, first, firstlen);
+		n++;
+	}
+	if (n - (q->type == FT_GEOSHAPE) < need) {
+		errf(err, errlen, "'%s' has %zu point%s: a %s needs %zu or more", quote(s, len, q2, sizeof q2),
+		     n - (q->type == FT_GEOSHAPE), n - (q->type == FT_GEOSHAPE) == 1 ? "" : "s",
+		     q->type == FT_GEOSHAPE ? "shape" : "line", need);
+		goto out;
+	}
+	if (b.len > FORM_MAX_ANSWER) {
+		errf(err, errlen, "the answer is longer than %d bytes", FORM_MAX_ANSWER);
+		goto out;
+	}
+	*out = json_stringn(b.data, b.len);
+	rc = 0;
+out:
+	free(first);
+	buf_release(&b);
+	return rc;
+}
+
+int form_geojson_geometry(enum form_type t, const char *answer, struct buf *out)
+{
+	static const char *const kinds[] = { "Point", "LineString", "Polygon" };
+	size_t mark = out->len, n = 0;
+	const char *p = answer;
+	int kind = t == FT_GEOPOINT ? 0 : t == FT_GEOTRACE ? 1 : t == FT_GEOSHAPE ? 2 : -1;
+	int bad = 0;
+
+	if (kind < 0 || !answer)
+		return 0;
+	bad |= buf_printf(out, "{\"type\":\"%s\",\"coordinates\":%s", kinds[kind], kind == 2 ? "[[" : kind ? "[" : "");
+	/* each point: "lat lon[ alt acc]", the points joined by "; " (as parse_geopoint and parse_geoline write) */
+	while (*p && !bad) {
+		size_t plen = strcspn(p, ";"), l1, l2;
+		const char *q = p;
+		double lat, lon;
+
+		while (is_blank(*q))
+			q++;
+		l1 = strcspn(q, " ");
+		l2 = q[l1] ? strcspn(q + l1 + 1, " ;") : 0;
+		if (!l1 || !l2 || (size_t)(q + l1 + 1 + l2 - p) > plen || parse_dec(q, l1, &lat) < 0 ||
+		    parse_dec(q + l1 + 1, l2, &lon) < 0 || fabs(lat) > 90 || fabs(lon) > 180) {
+			out->len = mark;
+			if (out->alloc)
+				out->data[mark] = '\0';
+			return 0;
+		}
+		bad |= buf_printf(out, "%s[%.10g,%.10g]", n++ ? "," : "", lon, lat);
+		p += plen + (p[plen] == ';');
+	}
+	bad |= buf_adds(out, kind == 2 ? "]]}" : kind ? "]}" : "}");
+	if (bad || n == 0 || (kind == 0 && n != 1)) {
+		out->len = mark;
+		if (out->alloc)
+			out->data[mark] = '\0';
+		return bad ? -1 : 0;
+	}
+	return 1;
+}
+
 static long find_exact(const struct form_question *q, const char *name)
 {
 	size_t i;
@@ -1515,6 +1621,9 @@ static int parse_text(const struct form_question *q, const char *text, size_t le
 		return 0;
 	case FT_GEOPOINT:
 		return parse_geopoint(s, n, out, err, errlen);
+	case FT_GEOTRACE:
+	case FT_GEOSHAPE:
+		return parse_geoline(q, s, n, out, err, errlen);
 	case FT_TIME: {
 		char t[9];
 
@@ -1581,6 +1690,8 @@ static const char *kind_wanted(enum form_type t)
 	case FT_DATETIME: return "a date and time";
 	case FT_ACKNOWLEDGE: return "OK";
 	case FT_GEOPOINT: return "a location";
+	case FT_GEOTRACE: return "a line of locations";
+	case FT_GEOSHAPE: return "a shape of locations";
 	case FT_OSM: return "an OpenStreetMap feature and its tags";
 	case FT_NOTE: return "an answer (this question is a note)";
 	default: return "text";
@@ -1864,6 +1975,10 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 	if (q->type == FT_GEOPOINT)
 		return errf(err, errlen, "'%s' is not written as 'latitude longitude [altitude accuracy]'",
 			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	if (q->type == FT_GEOTRACE || q->type == FT_GEOSHAPE)
+		return errf(err, errlen, "'%s' is not written as 'lat lon; lat lon; ...'%s",
+			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv),
+			    q->type == FT_GEOSHAPE ? ", its last point its first" : "");
 	if (q->type == FT_OSM)
 		return errf(err, errlen, "'%s' is not written as 'way/N; key=value; ...' with the tags in the form's order",
 			    quote(json_string_value(v), json_string_length(v), qv, sizeof qv));

@@ -10,7 +10,7 @@
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
- * time, dateTime, acknowledge, osm, rank, barcode; and calculate, start, end, today, deviceid, username, simserial,
+ * time, dateTime, acknowledge, osm, rank, barcode, geotrace, geoshape; and calculate, start, end, today, deviceid, username, simserial,
  * subscriberid, phonenumber and email, filled in by the device. An osm question may have
  *   "tags": [ { "name": KEY, "label": TEXT, "choices": [ { "name", "label" } ] } ],
  * the OpenStreetMap keys asked about the feature (with the values offered for a key, or any text without them).
@@ -19,7 +19,8 @@
  * Answers are JSON: text (and barcode: the code, scanned or typed), select_one, date ("YYYY-MM-DD"), time ("HH:MM" or "HH:MM:SS"), dateTime
  * ("YYYY-MM-DDTHH:MM" or "...:SS") and acknowledge ("OK") as strings, integer and decimal as numbers,
  * select_multiple as an array of choice names, rank as an array of every choice offered, first the one ranked
- * highest, geopoint as the string "lat lon" (optionally "lat lon alt acc"),
+ * highest, geopoint as the string "lat lon" (optionally "lat lon alt acc"), geotrace and geoshape as points so
+ * written, joined by "; " (a line of two or more; a shape of three or more, closed: its last point its first),
  * osm as the string "way/123456; building=yes; name=Central Market": the OpenStreetMap feature (node/N, way/N or
  * relation/N; absent for one not mapped yet), then the question's tags as key=value in the form's order, each
  * part separated by "; " and a ';' inside a value doubled (as OpenStreetMap itself escapes it).
@@ -32,13 +33,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "expr.h"
 
 #define FORM_MAX_ANSWER 65536   /* bytes in one text answer */
 
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
-	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM, FT_RANK, FT_BARCODE,
+	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM, FT_RANK, FT_BARCODE, FT_GEOTRACE, FT_GEOSHAPE,
 	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm;
 	 * the last four are a phone's (its SIM's serial, its subscriber id, its number, its account's address): a
 	 * laptop has none of them and leaves them unanswered, as ODK Collect does on recent phones. */
@@ -138,6 +140,11 @@ int form_parse_answer(const struct form *f, const struct form_question *q, const
  * answer. */
 int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
 		       char *err, size_t errlen);
+
+/* The GeoJSON geometry of a stored answer of type t: a geopoint's Point, a geotrace's LineString, a geoshape's
+ * Polygon (longitude first, as GeoJSON has it), appended to out. 1 if written, 0 if the answer is not such a
+ * location (nothing written), -1 if out is full. */
+int form_geojson_geometry(enum form_type t, const char *answer, struct buf *out);
 
 /* A part of an osm answer as stored: the feature (key NULL) or the value of the tag key, unescaped. Returns a
  * new string the caller frees, or NULL when the answer has no such part. */

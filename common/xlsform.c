@@ -473,7 +473,8 @@ static const struct {
 } plain_types[] = {
 	{ "text", "text" }, { "string", "text" }, { "phone number", "text" }, { "trigger", "acknowledge" },
 	{ "simserial", "simserial" }, { "subscriberid", "subscriberid" }, { "phonenumber", "phonenumber" },
-	{ "email", "email" }, { "imei", "deviceid" }, { "barcode", "barcode" },
+	{ "email", "email" }, { "imei", "deviceid" }, { "barcode", "barcode" }, { "geotrace", "geotrace" },
+	{ "geoshape", "geoshape" },
 	{ "integer", "integer" }, { "int", "integer" }, { "decimal", "decimal" }, { "date", "date" },
 	{ "time", "time" }, { "datetime", "dateTime" }, { "geopoint", "geopoint" }, { "acknowledge", "acknowledge" },
 	{ "note", "note" }, { "calculate", "calculate" }, { "start", "start" }, { "end", "end" }, { "today", "today" },
@@ -483,9 +484,8 @@ static const struct {
 /* Types Sondeo refuses, with why. */
 static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
 					   "background-video", NULL };
-static const char *const later_types[] = { "audit", "geotrace", "geoshape",
-					   "hidden", "xml-external", "csv-external", "start-geopoint", "background-geopoint",
-					   NULL };
+static const char *const later_types[] = { "audit", "hidden", "xml-external", "csv-external", "start-geopoint",
+					   "background-geopoint", NULL };
 
 static int in_list(const char *s, const char *const *list)
 {

@@ -140,27 +140,6 @@ static int parse_date(const char *s, lxw_datetime *d)
 	return 1;
 }
 
-/* A geopoint answer "lat lon [alt acc]" -> 1 with the coordinates when both are numbers in range; else 0. */
-static int parse_geopoint(const char *s, double *lat, double *lon)
-{
-	double v[2];
-	size_t i, len;
-
-	for (i = 0; i < 2; i++) {
-		s += strspn(s, " ");
-		len = strcspn(s, " ");
-		if (!len || len > 40 || strspn(s, "0123456789.+-eE") != len)
-			return 0;
-		v[i] = strtod_c(s, len);
-		s += len;
-	}
-	if (!isfinite(v[0]) || !isfinite(v[1]) || fabs(v[0]) > 90 || fabs(v[1]) > 180)
-		return 0;
-	*lat = v[0];
-	*lon = v[1];
-	return 1;
-}
-
 /* 1 if s is made only of characters that cannot call anything in a spreadsheet (digits, signs, points,
  * exponents and spaces), as a geopoint is. */
 static int numeric_text(const char *s)
@@ -434,21 +413,30 @@ static int json_record(struct export *x, const struct export_record *r)
  * if it does not fit. */
 static int geojson_record(struct export *x, const struct export_record *r)
 {
-	double lat, lon;
-	size_t i;
+	size_t i, mark = x->out.len;
+	int pass, got;
 
-	for (i = 0; i < form_count(x->f); i++) {
-		const struct form_question *q = form_question(x->f, i);
-		const json_t *v = r->answers ? json_object_get(r->answers, q->name) : NULL;
+	/* Its first geopoint; a record without one, its first line or shape. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < form_count(x->f); i++) {
+			const struct form_question *q = form_question(x->f, i);
+			const json_t *v = r->answers ? json_object_get(r->answers, q->name) : NULL;
 
-		if (q->type != FT_GEOPOINT || !json_is_string(v) || !parse_geopoint(json_string_value(v), &lat, &lon))
-			continue;
-		/* GeoJSON puts longitude first. */
-		if (buf_printf(&x->out, "%s{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
-			       "[%.10g,%.10g]},\"properties\":", x->n ? ",\n" : "\n", lon, lat) < 0 ||
-		    json_record(x, r) < 0 || buf_addc(&x->out, '}') < 0)
-			return -1;
-		return 1;
+			if ((q->type == FT_GEOPOINT) != (pass == 0) || !json_is_string(v))
+				continue;
+			if (buf_printf(&x->out, "%s{\"type\":\"Feature\",\"geometry\":", x->n ? ",\n" : "\n") < 0)
+				return -1;
+			if ((got = form_geojson_geometry(q->type, json_string_value(v), &x->out)) < 0)
+				return -1;
+			if (!got) {
+				x->out.len = mark;
+				x->out.data[mark] = '\0';
+				continue;
+			}
+			if (buf_adds(&x->out, ",\"properties\":") < 0 || json_record(x, r) < 0 || buf_addc(&x->out, '}') < 0)
+				return -1;
+			return 1;
+		}
 	}
 	return 0;
 }

@@ -345,6 +345,38 @@ check_rc 0
 run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/bar-back.xlsx"
 check_out_has "survey!A2	barcode"
 
+t "geotrace and geoshape: points along a line or around a shape, a shape closed; GeoJSON lines and polygons"
+mk geo '{"survey": [["type", "name", "label"], ["geotrace", "road", "The road"], ["geoshape", "plot", "The plot"]]}'
+run "$SONDEO" form import "$TMPDIR/geo.xlsx"
+check_rc 0
+run "$SONDEO" new geo --set road="-1.29 36.82; -1.30, 36.83" --set plot="1 1; 1 2; 2 2"
+check_rc 0
+id=$(printf '%s' "$OUT" | tail -n 1)
+run "$SONDEO" show "$id" --json
+check_out_has '"road": "-1.29 36.82; -1.30 36.83"'
+check_out_has '"plot": "1 1; 1 2; 2 2; 1 1"'
+run "$SONDEO" new geo --set road="-1.29 36.82"
+check_rc 1
+check_err_has "has 1 point: a line needs 2 or more"
+run "$PTYRUN" -v -t 15 - -- "$SONDEO" new geo <<'EOF'
+expect (two points or more along the line
+send
+expect (three points or more around the shape
+send 0 0; 0 1; 1 1; 1 0
+expect [f]inalize (Enter)
+send
+expect Finalized record
+EOF
+check_rc 0
+run "$SONDEO" export --form geo --format geojson
+check_rc 0
+check_out_has '"geometry":{"type":"LineString","coordinates":[[36.82,-1.29],[36.83,-1.3]]}'
+check_out_has '"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}'
+run "$SONDEO" form export geo -o "$TMPDIR/geo-back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/geo-back.xlsx"
+check_out_has "survey!A3	geoshape"
+
 t "a calculation on a question of another type: worked out by the device, its result read as that type"
 mk typed '{"survey": [["type", "name", "label", "calculation", "readonly", "required"],
 	["integer", "adults", "Adults"], ["integer", "children", "Children"],

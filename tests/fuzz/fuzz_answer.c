@@ -36,7 +36,9 @@ static const char definition[] =
 	" {\"name\": \"name\", \"label\": \"N\"}, {\"name\": \"addr:street\", \"label\": \"A\"}]},"
 	"{\"name\": \"ob\", \"type\": \"osm\", \"label\": \"Feature\"},"
 	"{\"name\": \"rk\", \"type\": \"rank\", \"label\": \"R\", \"choices\": [{\"name\": \"a\", \"label\": \"A\"},"
-	" {\"name\": \"B\", \"label\": \"B\"}, {\"name\": \"3\", \"label\": \"Three\"}]}]}";
+	" {\"name\": \"B\", \"label\": \"B\"}, {\"name\": \"3\", \"label\": \"Three\"}]},"
+	"{\"name\": \"gt\", \"type\": \"geotrace\", \"label\": \"Line\"},"
+	"{\"name\": \"gs\", \"type\": \"geoshape\", \"label\": \"Shape\"}]}";
 
 static struct form *form;
 
@@ -76,6 +78,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (form_coerce_answer(form, q, v, &again, err, sizeof(err)) < 0 || !json_equal(v, again)) {
 		fprintf(stderr, "%s: the answer is not in its stored form: %s\n", q->name, err);
 		abort();
+	}
+	/* A location reads as GeoJSON, whole or not at all. */
+	if (q->type == FT_GEOPOINT || q->type == FT_GEOTRACE || q->type == FT_GEOSHAPE) {
+		struct buf g = BUF_INIT((size_t)1 << 20);
+
+		if (form_geojson_geometry(q->type, json_string_value(v), &g) != 1) {
+			fprintf(stderr, "%s: '%s' has no GeoJSON geometry\n", q->name, json_string_value(v));
+			abort();
+		}
+		buf_release(&g);
 	}
 	if (q->type == FT_OSM) {
 		/* Its parts read back one by one, and written again as form.h says, give the same text. */

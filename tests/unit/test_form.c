@@ -1061,6 +1061,47 @@ static void test_rank(void)
 	form_free(f);
 }
 
+/* geotrace and geoshape: points separated by ';', written one way; a shape closed; GeoJSON geometries. */
+static void test_geolines(void)
+{
+	static const char def[] =
+		"{\"id\": \"g\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"road\", \"type\": \"geotrace\", \"label\": \"Road\"},"
+		"{\"name\": \"plot\", \"type\": \"geoshape\", \"label\": \"Plot\"}]}";
+	char err[512] = "";
+	struct form *f = load_str(def, err, sizeof err);
+	struct buf b = BUF_INIT(4096);
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_STR(parse(f, "road", " -1.29 36.82 ;-1.30, 36.83 1700 5; ", 0), "\"-1.29 36.82; -1.30 36.83 1700 5\"");
+	CHECK_STR(parse(f, "road", "-1.29 36.82", 0), "ERR: '-1.29 36.82' has 1 point: a line needs 2 or more");
+	CHECK_STR(parse(f, "road", "-1.29 36.82; 95 1", 0), "ERR: point 2: latitude 95 is out of range (-90 to 90)");
+	CHECK_STR(parse(f, "road", " ; ", 0), "(none)");
+	CHECK_STR(parse(f, "plot", "1 1; 1 2; 2 2", 0), "\"1 1; 1 2; 2 2; 1 1\"");
+	CHECK_STR(parse(f, "plot", "1 1; 1 2; 2 2; 1 1", 0), "\"1 1; 1 2; 2 2; 1 1\"");
+	CHECK_STR(parse(f, "plot", "1 1; 1 2; 1 1", 0), "ERR: '1 1; 1 2; 1 1' has 2 points: a shape needs 3 or more");
+	CHECK_STR(parse(f, "plot", "1 1", 0), "ERR: '1 1' has 1 point: a shape needs 3 or more");
+	CHECK_INT(form_geojson_geometry(FT_GEOTRACE, "-1.29 36.82; -1.3 36.83 1700 5", &b), 1);
+	CHECK_STR(b.data, "{\"type\":\"LineString\",\"coordinates\":[[36.82,-1.29],[36.83,-1.3]]}");
+	buf_reset(&b);
+	CHECK_INT(form_geojson_geometry(FT_GEOSHAPE, "1 1; 1 2; 2 2; 1 1", &b), 1);
+	CHECK_STR(b.data, "{\"type\":\"Polygon\",\"coordinates\":[[[1,1],[2,1],[2,2],[1,1]]]}");
+	buf_reset(&b);
+	CHECK_INT(form_geojson_geometry(FT_GEOPOINT, "14.69 -17.44 22 5", &b), 1);
+	CHECK_STR(b.data, "{\"type\":\"Point\",\"coordinates\":[-17.44,14.69]}");
+	buf_reset(&b);
+	CHECK_INT(form_geojson_geometry(FT_GEOPOINT, "1 2; 3 4", &b), 0);
+	CHECK_INT(form_geojson_geometry(FT_GEOTRACE, "1 north; 3 4", &b), 0);
+	CHECK_INT(form_geojson_geometry(FT_TEXT, "1 2", &b), 0);
+	CHECK_INT(b.len, 0);
+	buf_release(&b);
+	form_free(f);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -1083,5 +1124,6 @@ int main(void)
 	RUN(test_repeat_count);
 	RUN(test_interpolate);
 	RUN(test_rank);
+	RUN(test_geolines);
 	return test_done();
 }
