@@ -510,7 +510,8 @@ static int range_question(struct conv *c, const struct row *row, json_t *q)
 	int decimal = 0;
 	size_t k;
 
-	strlcpy_s(buf, params ? params : "", sizeof(buf));
+	if (strlcpy_s(buf, params ? params : "", sizeof(buf)) >= sizeof(buf))
+		return row_error(c, &c->survey, row, "parameters", "longer than %zu characters", sizeof(buf) - 1);
 	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save)) {
 		char *eq = strchr(tok, '=');
 
