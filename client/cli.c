@@ -248,7 +248,7 @@ char *cli_answer_text(const struct form *f, const struct form_question *q, const
 {
 	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
 	struct buf out = BUF_INIT((size_t)1 << 20);
-	size_t i, k, n;
+	size_t k, n;
 
 	if (!v || !q || !q->nchoices) {
 		json_decref(v);
@@ -257,13 +257,11 @@ char *cli_answer_text(const struct form *f, const struct form_question *q, const
 	n = json_is_array(v) ? json_array_size(v) : 1;
 	for (k = 0; k < n; k++) {
 		const json_t *e = json_is_array(v) ? json_array_get(v, k) : v;
-		const char *name = json_string_value(e), *label = NULL;
+		const char *name = json_string_value(e), *label;
 
 		if (!name)
 			continue;
-		for (i = 0; i < q->nchoices; i++)
-			if (!strcmp(q->choices[i].name, name))
-				label = form_text(f, q->choices[i].label, lang);
+		label = form_choice_label(f, q, name, lang);
 		buf_printf(&out, "%s%s", out.len ? "; " : "", label ? label : name);
 		if (label)
 			buf_printf(&out, " (%s)", name);

@@ -101,16 +101,15 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	errors = entry_apply_sets(f, &e, sets, nsets);
 	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
 	scope = form_repeat_find(f, json_string_value(json_object_get(e.answers, "_repeat")));
-	if (scope && json_is_string(json_object_get(e.answers, "_parent"))) {
-		struct store_record prec;
-		json_t *ctx;
+	if (scope) {
+		json_t *view = store_answers_in_view(s, e.answers, err, sizeof(err));
 
-		if (store_find(s, json_string_value(json_object_get(e.answers, "_parent")), &prec, err, sizeof(err)) == 0 &&
-		    (ctx = store_answers(s, prec.id, err, sizeof(err)))) {
-			json_object_update(ctx, e.answers);
-			json_decref(e.answers);
-			e.answers = ctx;
+		if (!view) {
+			cli_error("%s", err);
+			goto out;
 		}
+		json_decref(e.answers);
+		e.answers = view;
 	}
 	cleared = json_array();
 	entry_prune(f, e.answers, cleared);

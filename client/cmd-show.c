@@ -286,18 +286,18 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		printf("Part of: %s (%s)\n", json_string_value(json_object_get(answers, "_parent")),
 		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
 	printf("\n");
-	/* What labels may name: the record's answers, and an instance's record's. */
-	shown = scope ? store_answers(s, json_string_value(json_object_get(answers, "_parent")), err, sizeof(err)) : NULL;
-	if (!shown)
-		shown = json_object();
-	json_object_update(shown, answers);
+	/* What relevance and labels may name: the record's answers, and an instance's record's. */
+	if (!(shown = store_answers_in_view(s, answers, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		json_t *v = json_object_get(answers, q->name);
 		char *vt = NULL, *t;
 
 		/* A record shows its own questions; those of a repeat are in its instances' records. */
-		if (q->type == FT_NOTE || form_repeat_of(q) != scope || (!v && form_relevant(f, q, answers, NULL, 0) == 0))
+		if (q->type == FT_NOTE || form_repeat_of(q) != scope || (!v && form_relevant(f, q, shown, NULL, 0) == 0))
 			continue;
 		/* A group's questions under its heading. */
 		if (q->group != section) {

@@ -1,6 +1,5 @@
 /* prompt.c - filling a record at the terminal, one question at a time. */
 #include "prompt.h"
-#include "db.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -247,7 +246,6 @@ static void print_problem(void *ctx, const char *question, const char *message)
 	printf("  - %s: %s\n", q ? text(ss, q->label) : question ? question : "record", message);
 }
 
-/* Asks question i. Returns 1 to go forward, -1 to go back, 0 at end of input, -2 on a store error. */
 /* A group's heading, with the groups it is in: "== Household / Members ==". */
 static void section(struct session *ss, const struct form_group *g)
 {
@@ -265,6 +263,7 @@ static void section(struct session *ss, const struct form_group *g)
 	printf(" ==\n");
 }
 
+/* Asks question i. Returns 1 to go forward, -1 to go back, 0 at end of input, -2 on a store error. */
 static int ask(struct session *ss, size_t i)
 {
 	const struct form_question *q = form_question(ss->f, i);
@@ -451,7 +450,6 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		cs.scope = g;
 		cs.parent = ss->rec->id;
 		cs.section = g;
-		cs.line = NULL;
 		/* The instance's questions see the record's answers. */
 		cs.answers = json_deep_copy(ss->answers);
 		json_object_set_new(cs.answers, "_repeat", json_string(g->name));

@@ -607,11 +607,12 @@ static void op_init(struct store *s, struct op *op, const struct store_record *r
 	op->value = value;
 }
 
-/* Writes the first values of a record that has none yet: one op per answer, nothing before them. */
 /* The pseudo-fields a draft carries into its first ops: those of a repeat instance. */
 static const char *const carried[] = { "_parent", "_repeat" };
 #define NCARRIED (sizeof(carried) / sizeof(carried[0]))
 
+/* Writes the first values of a record that has none yet: one op per answer (and per carried pseudo-field in
+ * extra, which may be NULL), nothing before them. */
 static int write_first(struct store *s, const struct store_record *rec, const struct form *f, char **values,
 		       char **extra, char *err, size_t errlen)
 {
@@ -875,6 +876,16 @@ json_t *store_answers(struct store *s, const char *record, char *err, size_t err
 		return NULL;
 	}
 	return obj;
+}
+
+json_t *store_answers_in_view(struct store *s, const json_t *answers, char *err, size_t errlen)
+{
+	const char *parent = json_string_value(json_object_get(answers, "_parent"));
+	json_t *view = parent ? store_answers(s, parent, err, errlen) : json_object();
+
+	if (view)
+		json_object_update(view, (json_t *)answers);
+	return view;
 }
 
 int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen)

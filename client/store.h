@@ -92,6 +92,9 @@ int store_delete(struct store *s, const struct store_record *rec, char *err, siz
 int store_instance_count(struct store *s, const char *parent, const char *repeat);
 /* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
+/* A record's answers as its expressions and labels see them: with, under them, the answers of the record it
+ * belongs to when it is a repeat instance (its _parent). New reference, or NULL with err on a store error. */
+json_t *store_answers_in_view(struct store *s, const json_t *answers, char *err, size_t errlen);
 
 /* Notes that the op (device, seq), made by a server, names user as its author (a reviewer at headquarters).
  * Inside a transaction. */

@@ -863,18 +863,6 @@ const char *form_text(const struct form *f, const json_t *t, const char *lang)
 	return NULL;
 }
 
-/* The label of choice name of q in lang, or NULL. */
-static const char *choice_label(const struct form *f, const struct form_question *q, const char *name,
-				const char *lang)
-{
-	size_t i;
-
-	for (i = 0; name && i < q->nchoices; i++)
-		if (!strcmp(q->choices[i].name, name))
-			return form_text(f, q->choices[i].label, lang);
-	return NULL;
-}
-
 char *form_interpolate(const struct form *f, const char *text, const json_t *answers, const char *lang)
 {
 	struct buf b = BUF_INIT((size_t)4 * FORM_MAX_ANSWER);
@@ -902,7 +890,7 @@ char *form_interpolate(const struct form *f, const char *text, const json_t *ans
 		}
 		v = answers ? json_object_get(answers, name) : NULL;
 		if (json_is_string(v)) {
-			const char *l = choice_label(f, q, json_string_value(v), lang);
+			const char *l = form_choice_label(f, q, json_string_value(v), lang);
 
 			buf_adds(&b, l ? l : json_string_value(v));
 		} else if (json_is_integer(v)) {
@@ -911,7 +899,7 @@ char *form_interpolate(const struct form *f, const char *text, const json_t *ans
 			buf_printf(&b, "%.15g", json_real_value(v));
 		} else if (json_is_array(v)) {
 			json_array_foreach(v, i, x) {
-				const char *l = choice_label(f, q, json_string_value(x), lang);
+				const char *l = form_choice_label(f, q, json_string_value(x), lang);
 
 				buf_printf(&b, "%s%s", i ? ", " : "", l ? l : json_string_value(x) ? json_string_value(x) : "");
 			}
@@ -1238,6 +1226,14 @@ static long find_exact(const struct form_question *q, const char *name)
 		if (!strcmp(q->choices[i].name, name))
 			return (long)i;
 	return -1;
+}
+
+const char *form_choice_label(const struct form *f, const struct form_question *q, const char *name,
+			      const char *lang)
+{
+	long k = name ? find_exact(q, name) : -1;
+
+	return k >= 0 ? form_text(f, q->choices[k].label, lang) : NULL;
 }
 
 /* The choice a word names: its name exactly, else with FORM_PARSE_NUMBERS its 1-based number, else its name

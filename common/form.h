@@ -119,6 +119,9 @@ const char *form_type_name(enum form_type t);
 /* The text of t in lang: exact code ("fr"), then its first two letters ("fr_FR.UTF-8" -> "fr"), then the
  * form's default language, then English, then any. NULL if t is NULL. */
 const char *form_text(const struct form *f, const json_t *t, const char *lang);
+/* The label in lang of q's choice called name, or NULL when q has no such choice. */
+const char *form_choice_label(const struct form *f, const struct form_question *q, const char *name,
+			      const char *lang);
 /* text with each ${name} in it (as XLSForm labels, hints and messages have them: "How old is ${mname}?") replaced
  * by that question's answer as a person reads it: a choice by its label in lang, several joined by ", ", a number
  * as written, nothing when unanswered. A new string the caller frees; NULL for NULL. */

@@ -50,6 +50,7 @@ check_rc 0
 ana=$(printf '%s' "$OUT" | tail -n 1)
 dev a new --parent "$(printf %.8s "$parent")" --repeat member --set mname=Ben --set age=3
 check_rc 0
+ben=$(printf '%s' "$OUT" | tail -n 1)
 dev a new --parent "$parent" --repeat member --set mname=Old --set age=200
 check_rc 1
 check_err_has "does not satisfy: . <= 120"
@@ -78,6 +79,9 @@ check_out_has "   1. $(printf %.8s "$ana")  Name: Ana; Age: 34; Why so many?: bi
 check_out_has "Name: Ben; Age: 3"
 dev a show "$ana"
 check_out_has "Part of: $parent (Member)"
+# Unanswered, and relevant by its record's answers (size 6): listed as such.
+dev a show "$ben"
+check_out_has "Why so many?                             -"
 
 t "editing an instance keeps its record's answers in view; a record cannot take a repeat's answers"
 dev a edit "$ana" --set age=35

@@ -278,6 +278,10 @@ run "$SONDEO" new range --set score=4 --set share=0.75 --set plain=10 --set odd=
 check_rc 0
 mk rangebad '{"survey": [["type", "name", "label", "parameters"], ["range", "r", "R", "start=a end=3"]]}'
 refused "$TMPDIR/rangebad.xlsx" "sheet 'survey', row 2, column D (parameters): 'start=a': start is not a number"
+mk rangestep '{"survey": [["type", "name", "label", "parameters"], ["range", "r", "R", "start=0 end=3 step=0"]]}'
+refused "$TMPDIR/rangestep.xlsx" "sheet 'survey', row 2, column D (parameters): step must be more than 0"
+mk rangekey '{"survey": [["type", "name", "label", "parameters"], ["range", "r", "R", "begin=0"]]}'
+refused "$TMPDIR/rangekey.xlsx" "sheet 'survey', row 2, column D (parameters): 'begin=0': a range takes start=, end= and step="
 mk rangefile '{"survey": [["type", "name", "label"], ["select_one_from_file cities.csv", "city", "City"]]}'
 refused "$TMPDIR/rangefile.xlsx" "sheet 'survey', row 2, column A (type): 'select_one_from_file cities.csv': choices from a file are not supported yet (put them on the choices sheet)"
 
