@@ -33,6 +33,7 @@ static const char schema[] =
 enum {
 	S_GET_META, S_SET_META, S_FORM_GET, S_FORM_LATEST, S_FORM_PUT, S_FIND, S_RECORD_NEW, S_FIELD_GET,
 	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_DEVICE_NEW, S_AUTHOR,
+	S_AUTHOR_GET,
 	S_COUNT
 };
 
@@ -60,6 +61,7 @@ static const char *const sql[S_COUNT] = {
 	[S_DROP_RECORD] = "DELETE FROM records WHERE rid = ?1 AND draft",
 	[S_ANSWERS] = "SELECT f.field, f.value FROM records r JOIN fields f ON f.rid = r.rid WHERE r.id = ?1",
 	[S_AUTHOR] = "INSERT OR REPLACE INTO op_authors(did, seq, user) SELECT did, ?2, ?3 FROM devices WHERE id = ?1",
+	[S_AUTHOR_GET] = "SELECT a.user FROM op_authors a JOIN devices d ON d.did = a.did WHERE d.id = ?1 AND a.seq = ?2",
 };
 
 struct store {
@@ -896,4 +898,19 @@ int store_op_author(struct store *s, const char *device, uint64_t seq, const cha
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	db_bind_text(st, 3, user);
 	return db_step_done(st, err, errlen);
+}
+
+int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n)
+{
+	sqlite3_stmt *st = s->st[S_AUTHOR_GET];
+	int found;
+
+	user[0] = '\0';
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(user, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found;
 }
