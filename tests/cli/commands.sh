@@ -246,6 +246,15 @@ run env TZ=EAT-3 "$SONDEO" list --form household
 check_out_has "$shown_updated"
 check_eq "$(q "SELECT count(*) FROM form_household WHERE created IS NULL OR updated IS NULL")" 0 \
 	"view rows without dates"
+# A store of layout 2 has views that read the dates wrongly: opening it makes them again.
+q "DROP VIEW form_household; CREATE VIEW form_household AS SELECT r.id AS id,
+	datetime(r.created >> 16, 'unixepoch') AS created FROM records r WHERE r.form = 'household';
+	UPDATE meta SET value = '2' WHERE key = 'schema'"
+run "$SONDEO" list
+check_rc 0
+check_eq "$(q "SELECT value FROM meta WHERE key = 'schema'")" 3 "layout after opening a layout 2 store"
+check_eq "$(TZ=EAT-3 sqlite3 "$SONDEO_HOME/store.db" "SELECT created || '|' || updated || '|' || head FROM form_household")" \
+	"$view_dates|Amina Yusuf" "the view made again"
 run "$SONDEO" --lang fr show "$hid"
 check_out_has "Visite du ménage (household version 3)"
 check_out_has "  Chef de ménage"
