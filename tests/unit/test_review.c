@@ -15,8 +15,8 @@
 
 static char dir[256];
 static struct sstore *s;
-static struct keys *ka, *kb;
-static struct sstore_device da, db_;
+static struct keys *ka, *kb, *kc;   /* a and c of region east, b of west */
+static struct sstore_device da, db_, dc;
 
 static int accept_mac(void *ctx, const unsigned char key[32])
 {
@@ -128,7 +128,7 @@ static void check_counts(void)
 #define R2 "22222222-2222-4222-8222-222222222222"
 #define R3 "33333333-3333-4333-8333-333333333333"
 
-static uint64_t seq_a = 1, seq_b = 1;
+static uint64_t seq_a = 1, seq_b = 1, seq_c = 1;
 
 /* Three records: R1 and R2 from device a (region east), R3 from device b (region west). R1 and R3 name the
  * same partner, written differently, in the same country. */
@@ -296,8 +296,8 @@ static void test_dashboard(void)
 	json_decref(d);
 }
 
-/* Two devices change R1's partner name without seeing each other: a conflict, which a reviewer resolves with an
- * op of the server's own, signed by its key, naming the reviewer, replacing both heads. */
+/* Two devices of R1's region change its partner name without seeing each other: a conflict, which a reviewer
+ * resolves with an op of the server's own, signed by its key, naming the reviewer, replacing both heads. */
 static void test_resolve_conflict(void)
 {
 	struct sstore_change c = { R1, "partner_name", "\"Ministry of Labour\"" };
@@ -310,8 +310,8 @@ static void test_resolve_conflict(void)
 
 	long long before;
 
-	mkop(&ops[0], kb, seq_b++, R1, "partner_name", "\"Ministère du Travail et de l'Emploi\"", 21);
-	CHECK_INT(push(kb, ops, 1, &db_), 0);
+	mkop(&ops[0], kc, seq_c++, R1, "partner_name", "\"Ministère du Travail et de l'Emploi\"", 21);
+	CHECK_INT(push(kc, ops, 1, &dc), 0);
 	CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R1 "'"), 1);
 	keys_id(keys_public(sstore_keys(s)), server);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM changesets WHERE device = '%s'", server);
@@ -443,7 +443,7 @@ int main(void)
 	snprintf(data, sizeof(data), "%s/data", dir);
 	if (sstore_init(data, pw, sizeof(pw), err, sizeof(err)) < 0 || !(s = sstore_open(data, err, sizeof(err))) ||
 	    !(ka = make_keys("a")) || !(kb = make_keys("b")) || enrol(ka, "a", "east", &da) < 0 ||
-	    enrol(kb, "b", "west", &db_) < 0) {
+	    enrol(kb, "b", "west", &db_) < 0 || !(kc = make_keys("c")) || enrol(kc, "c", "east", &dc) < 0) {
 		printf("not ok setup: %s\n", err);
 		return 1;
 	}
@@ -458,6 +458,7 @@ int main(void)
 	sstore_close(s);
 	keys_free(ka);
 	keys_free(kb);
+	keys_free(kc);
 	{
 		char cmd[600];
 
