@@ -117,7 +117,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	if (finalize && rec.draft)
 		entry_defaults(f, e.answers);
 	{
-		struct form_env env = { store_device(s), store_name(s), now_ms() };
+		struct form_env env = { store_device(s), store_name(s), store_now(s) };
 
 		/* Calculations follow the answers changed; end is when the record is finalized. */
 		form_fill(f, e.answers, &env, finalize && rec.draft);

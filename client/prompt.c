@@ -351,7 +351,7 @@ static size_t pick_question(struct session *ss, const char *in)
  * changed. final: the record is being finalized (end is set). Returns -1 if one could not be saved. */
 static int fill(struct session *ss, int final)
 {
-	struct form_env env = { store_device(ss->s), store_name(ss->s), now_ms() };
+	struct form_env env = { store_device(ss->s), store_name(ss->s), store_now(ss->s) };
 	json_t *now = json_deep_copy(ss->answers);
 	size_t i;
 	int r = 0;
