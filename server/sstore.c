@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "hlc.h"
 #include "sstore-int.h"
 #include "jsonc.h"
 #include "form.h"
@@ -1280,6 +1281,8 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 			goto fail;
 		}
 	}
+	/* A device's clock is a hint: the records it writes are dated no later than they reached us. */
+	merge_date_cap(s->merge, HLC_MAKE(now_ms(), 0xffff));
 	for (i = 0; i < ops->n; i++) {
 		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
 
@@ -1349,6 +1352,7 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 fail:
 	db_rollback(s->db);
 done:
+	merge_date_cap(s->merge, UINT64_MAX);
 	for (i = 0; i < cache.n; i++)
 		form_free(cache.f[i]);
 	return r;
