@@ -23,19 +23,18 @@ static long long count(sqlite3 *db, const char *sql, const char *device)
 	return n;
 }
 
-/* "1 d 2 h 3 min", "45 s": how far a clock is off, for people. */
+/* "365 d 0 h", "1 h 0 min", "7 min": how far a clock is off, for people, to the nearest minute (the offset was
+ * measured over a request's round trip). */
 static void span_fmt(unsigned long long ms, char *out, size_t n)
 {
-	unsigned long long s = ms / 1000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+	unsigned long long m = (ms + 30000) / 60000;
 
-	if (d)
-		snprintf(out, n, "%llu d %llu h", d, h);
-	else if (h)
-		snprintf(out, n, "%llu h %llu min", h, m);
-	else if (m)
-		snprintf(out, n, "%llu min %llu s", m, s % 60);
+	if (m >= 1440)
+		snprintf(out, n, "%llu d %llu h", m / 1440, m % 1440 / 60);
+	else if (m >= 60)
+		snprintf(out, n, "%llu h %llu min", m / 60, m % 60);
 	else
-		snprintf(out, n, "%llu s", s);
+		snprintf(out, n, "%llu min", m);
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)

@@ -33,18 +33,19 @@ static int clock_far_off(const struct sstore_device *d)
 	return d->clock_off_at_ms && (unsigned long long)llabs(d->clock_off_ms) > SRV_MAX_SKEW_MS;
 }
 
-/* "+365 d 0 h", "-1 h 0 min": how far a clock is off, for people; "-" when it is not. */
+/* "+365 d 0 h", "-1 h 0 min": how far a clock is off, for people, to the nearest minute (the request took its
+ * time to arrive); "-" when it is not. */
 static void clock_fmt(const struct sstore_device *d, char *out, size_t n)
 {
-	unsigned long long s = (unsigned long long)llabs(d->clock_off_ms) / 1000;
+	unsigned long long m = ((unsigned long long)llabs(d->clock_off_ms) + 30000) / 60000;
 	char sign = d->clock_off_ms < 0 ? '-' : '+';
 
 	if (!clock_far_off(d))
 		snprintf(out, n, "-");
-	else if (s >= 86400)
-		snprintf(out, n, "%c%llu d %llu h", sign, s / 86400, s % 86400 / 3600);
+	else if (m >= 1440)
+		snprintf(out, n, "%c%llu d %llu h", sign, m / 1440, m % 1440 / 60);
 	else
-		snprintf(out, n, "%c%llu h %llu min", sign, s / 3600, s % 3600 / 60);
+		snprintf(out, n, "%c%llu h %llu min", sign, m / 60, m % 60);
 }
 
 static void print_table(const struct devices *all)
