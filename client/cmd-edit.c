@@ -113,7 +113,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	}
 	cleared = json_array();
 	{
-		struct form_env env = { store_device(s), store_name(s), now_ms() };
+		struct form_env env = { store_device(s), store_name(s), store_now(s) };
 
 		/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
 		 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and

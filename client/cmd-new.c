@@ -50,7 +50,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 			size_t nsets, int draft)
 {
 	struct store_record prec, rec;
-	struct form_env env = { store_device(s), store_name(s), now_ms() };
+	struct form_env env = { store_device(s), store_name(s), store_now(s) };
 	const struct form_group *rg;
 	struct form *f = NULL;
 	struct entry e;
@@ -232,7 +232,7 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < n && nsets; i++)
 		errors += entry_apply_sets(f, &entries[i], sets, nsets);
 	for (i = 0; i < n; i++) {
-		struct form_env env = { store_device(s), store_name(s), now_ms() };
+		struct form_env env = { store_device(s), store_name(s), store_now(s) };
 
 		/* Defaults, calculations and metadata (start, today, deviceid...), from the answers as given. */
 		form_settle(f, entries[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);

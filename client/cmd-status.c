@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "hlc.h"
 #include "banned.h"
 
 static long long count(sqlite3 *db, const char *sql, const char *device)
@@ -22,12 +23,26 @@ static long long count(sqlite3 *db, const char *sql, const char *device)
 	return n;
 }
 
+/* "365 d 0 h", "1 h 0 min", "7 min": how far a clock is off, for people, to the nearest minute (the offset was
+ * measured over a request's round trip). */
+static void span_fmt(unsigned long long ms, char *out, size_t n)
+{
+	unsigned long long m = (ms + 30000) / 60000;
+
+	if (m >= 1440)
+		snprintf(out, n, "%llu d %llu h", m / 1440, m % 1440 / 60);
+	else if (m >= 60)
+		snprintf(out, n, "%llu h %llu min", m / 60, m % 60);
+	else
+		snprintf(out, n, "%llu min", m);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
 	struct store *s;
 	sqlite3 *db;
-	long long records, drafts, deleted, conflicts, pending;
+	long long records, drafts, deleted, conflicts, pending, ahead;
 	int c, json = 0;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
@@ -49,11 +64,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	 * the first sync. */
 	pending = count(db, "SELECT COUNT(*) FROM ops WHERE did = (SELECT did FROM devices WHERE id = ?1) AND seq >"
 		       " coalesce((SELECT value FROM meta WHERE key = 'acked_seq'), 0)", store_device(s));
+	/* How far this device's clock is ahead of its server's (behind: negative), as the server said at sync. */
+	ahead = -store_clock_offset(s);
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "device", store_device(s),
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", store_device(s),
 				      "name", store_name(s), "store", store_dir(s), "records", records,
 				      "drafts", drafts, "deleted", deleted, "conflicts", conflicts,
-				      "unsynced_ops", pending);
+				      "unsynced_ops", pending, "clock_ahead_ms", (json_int_t)ahead);
 		char *t = json_dumps(o, JSON_INDENT(2));
 
 		puts(t);
@@ -67,6 +84,14 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		if (conflicts > 0)
 			printf("conflicts:   %lld record%s\n", conflicts, conflicts == 1 ? "" : "s");
 		printf("not synced:  %lld changes\n", pending);
+		/* Past the window signed requests allow, the server said so: new ops are stamped with its time. */
+		if ((unsigned long long)llabs(ahead) > HLC_MAX_AHEAD_MS) {
+			char span[64];
+
+			span_fmt((unsigned long long)llabs(ahead), span, sizeof(span));
+			printf("clock:       %s %s the server's (corrected: new changes use the server's time)\n", span,
+			       ahead > 0 ? "ahead of" : "behind");
+		}
 	}
 	store_close(s);
 	return EXIT_OK;

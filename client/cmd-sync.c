@@ -14,6 +14,7 @@
 #include "changeset.h"
 #include "cli.h"
 #include "db.h"
+#include "hlc.h"
 #include "jsonc.h"
 #include "remote.h"
 #include "util.h"
@@ -97,6 +98,10 @@ static int load_ops(struct sync *y, uint64_t after, struct op *ops, char **text)
 		strlcpy_s(o->device, y->device, sizeof(o->device));
 		o->seq = (uint64_t)sqlite3_column_int64(q, 0);
 		o->hlc = (uint64_t)sqlite3_column_int64(q, 1);
+		/* An older version could stamp past what servers now accept (after adopting a stamp near 2^63). These
+		 * ops were never accepted anywhere, so nobody holds another copy: sent at the bound, they are kept. */
+		if (o->hlc > HLC_MAX)
+			o->hlc = HLC_MAX;
 		strlcpy_s(o->record, db_text(q, 2), sizeof(o->record));
 		for (k = 0; k < 4; k++)
 			text[4 * n + k] = xstrdup(db_text(q, 3 + k));

@@ -101,7 +101,7 @@ static void session_release(struct session *ss)
  * unchanged one not at all. value is borrowed. */
 static int save(struct session *ss, const struct form_question *q, json_t *value, int final)
 {
-	struct form_env env = { store_device(ss->s), store_name(ss->s), now_ms() };
+	struct form_env env = { store_device(ss->s), store_name(ss->s), store_now(ss->s) };
 	json_t *now = json_deep_copy(ss->answers);
 	char err[512];
 	size_t i;

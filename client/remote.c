@@ -36,7 +36,7 @@ static int open_prefixed(struct remote *r, struct store *s, int verbose, const c
 		return -1;
 	if (store_meta_get(s, remote_key(r, "server_cacert", key, sizeof(key)), r->cacert, sizeof(r->cacert)) < 0)
 		r->cacert[0] = '\0';
-	if (store_meta_get(s, remote_key(r, "clock_offset_ms", key, sizeof(key)), off, sizeof(off)) == 0)
+	if (store_meta_get(s, remote_key(r, STORE_CLOCK_OFFSET, key, sizeof(key)), off, sizeof(off)) == 0)
 		r->offset_ms = strtoll(off, NULL, 10);
 	return 0;
 }
@@ -110,9 +110,11 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 		if (auth_time_parse(rs->time, &server_time) == 0) {
 			r->offset_ms = (long long)server_time - (long long)now_ms();
 			snprintf(off, sizeof(off), "%lld", r->offset_ms);
+			/* The home server's word also corrects the clock this device stamps its ops with. */
 			if (store_begin(r->s, e2, sizeof(e2)) == 0 &&
-			    (store_meta_set(r->s, remote_key(r, "clock_offset_ms", key, sizeof(key)), off, e2,
-					    sizeof(e2)) < 0 ||
+			    ((*r->prefix ? store_meta_set(r->s, remote_key(r, STORE_CLOCK_OFFSET, key, sizeof(key)), off,
+							  e2, sizeof(e2))
+					 : store_clock_correct(r->s, r->offset_ms, e2, sizeof(e2))) < 0 ||
 			     store_commit(r->s, e2, sizeof(e2)) < 0))
 				store_rollback(r->s);
 			if (r->verbose)

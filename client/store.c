@@ -75,6 +75,7 @@ struct store {
 	char *name;
 	uint64_t next_seq;   /* loaded by store_begin, saved by store_commit */
 	uint64_t last_hlc;
+	long long offset_ms; /* the server's clock minus ours, as learnt at sync: loaded by store_begin */
 	struct keys *keys;   /* loaded on first use */
 	struct op *ops;      /* room for one record's first ops, reused: an op carries its whole base */
 	size_t ops_cap;
@@ -342,6 +343,7 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	s->name = xstrdup(meta_get(s, "name", buf, sizeof(buf)) == 0 ? buf : "");
+	s->offset_ms = store_clock_offset(s);
 	return s;
 }
 
@@ -389,10 +391,40 @@ int store_meta_set(struct store *s, const char *key, const char *value, char *er
 	return meta_set(s, key, value, err, errlen);
 }
 
+uint64_t store_now(struct store *s)
+{
+	long long t = (long long)now_ms() + s->offset_ms;
+
+	return t > 0 ? (uint64_t)t : 0;
+}
+
+long long store_clock_offset(struct store *s)
+{
+	char off[32];
+
+	return meta_get(s, STORE_CLOCK_OFFSET, off, sizeof(off)) == 0 ? strtoll(off, NULL, 10) : 0;
+}
+
+int store_clock_correct(struct store *s, long long offset_ms, char *err, size_t errlen)
+{
+	char off[32];
+
+	snprintf(off, sizeof(off), "%lld", offset_ms);
+	if (meta_set(s, STORE_CLOCK_OFFSET, off, err, errlen) < 0)
+		return -1;
+	s->offset_ms = offset_ms;
+	/* Stamps made while the clock ran ahead were wrong: new ones need not stay after them (they order the
+	 * heads of a conflict for display only), so the clock comes back to the corrected time, within the window
+	 * a remote stamp may lead by. */
+	if (s->last_hlc > HLC_MAKE(store_now(s) + HLC_MAX_AHEAD_MS, 0xffff))
+		s->last_hlc = HLC_MAKE(store_now(s) + HLC_MAX_AHEAD_MS, 0);
+	return 0;
+}
+
 void store_observe(struct store *s, uint64_t hlc)
 {
 	if (hlc > s->last_hlc)
-		s->last_hlc = hlc_observe(s->last_hlc, hlc, now_ms());
+		s->last_hlc = hlc_observe(s->last_hlc, hlc, store_now(s));
 }
 
 int store_begin(struct store *s, char *err, size_t errlen)
@@ -402,6 +434,7 @@ int store_begin(struct store *s, char *err, size_t errlen)
 	/* Read under the write lock, so two processes never hand out the same seq. */
 	s->next_seq = meta_u64(s, "next_seq");
 	s->last_hlc = meta_u64(s, "hlc");
+	s->offset_ms = store_clock_offset(s);
 	return 0;
 }
 
@@ -422,7 +455,7 @@ void store_rollback(struct store *s)
 
 static uint64_t next_hlc(struct store *s)
 {
-	s->last_hlc = hlc_next(s->last_hlc, now_ms());
+	s->last_hlc = hlc_next(s->last_hlc, store_now(s));
 	return s->last_hlc;
 }
 

@@ -51,8 +51,20 @@ int store_meta_get(struct store *s, const char *key, char *out, size_t n);
 int store_meta_set(struct store *s, const char *key, const char *value, char *err, size_t errlen);
 
 /* Moves this device's clock past a stamp seen on another's op, inside a transaction, so that its next edits
- * come after everything it has seen whatever its wall clock says. */
+ * come after everything it has seen whatever its wall clock says; but never more than HLC_MAX_AHEAD_MS past
+ * the corrected wall clock (hlc.h), so another device's wrong clock does not move this one's dates. */
 void store_observe(struct store *s, uint64_t hlc);
+
+/* The meta key of this device's clock correction: the home server's clock minus this device's, in ms. */
+#define STORE_CLOCK_OFFSET "clock_offset_ms"
+/* The wall clock corrected by what the server said at the last sync (ms since the epoch): what new ops are
+ * stamped with and what forms see as now. */
+uint64_t store_now(struct store *s);
+/* The correction kept, in ms (0 before the server ever said the clock was off). */
+long long store_clock_offset(struct store *s);
+/* Inside a transaction: keeps offset_ms as the correction, and brings this device's clock back to the
+ * corrected time if stamps made under the wrong clock ran ahead of it. */
+int store_clock_correct(struct store *s, long long offset_ms, char *err, size_t errlen);
 
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_commit(struct store *s, char *err, size_t errlen);

@@ -96,6 +96,7 @@ struct merge {
 	 * the connection's rollback hook forgets it. */
 	char last_device[KEYS_ID_STRLEN + 1];
 	sqlite3_int64 last_did;
+	uint64_t date_cap;   /* records are dated by stamps no later than this (merge_date_cap) */
 };
 
 static void forget_device(void *ctx)
@@ -120,12 +121,18 @@ struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 		return NULL;
 	}
 	m->db = db;
+	m->date_cap = UINT64_MAX;
 	sqlite3_rollback_hook(db, forget_device, m);
 	if (db_prepare_all(db, sql, m->st, S_COUNT, err, errlen) < 0) {
 		merge_free(m);
 		return NULL;
 	}
 	return m;
+}
+
+void merge_date_cap(struct merge *m, uint64_t cap)
+{
+	m->date_cap = cap;
 }
 
 void merge_free(struct merge *m)
@@ -233,9 +240,9 @@ static sqlite3_int64 record_key(struct merge *m, const struct op *first, const s
 	db_bind_text(s, 1, first->record);
 	db_bind_text(s, 2, first->form);
 	db_bind_text(s, 3, last->form_version);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)first->hlc);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)(first->hlc < m->date_cap ? first->hlc : m->date_cap));
 	db_bind_text(s, 5, last->device);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)last->hlc);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)(last->hlc < m->date_cap ? last->hlc : m->date_cap));
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW)
 		db_error(m->db, rc, err, errlen);

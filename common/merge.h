@@ -65,6 +65,10 @@ int merge_schema(sqlite3 *db, char *err, size_t errlen);
 /* Prepares the statements the merge needs over db (which must outlive it). Caller frees with merge_free(). */
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen);
 void merge_free(struct merge *m);
+/* From now on, a record's created and updated stamps are at most cap: a server passes when it receives the
+ * ops it applies next (HLC_MAKE(now, 0xffff)), so that a device whose clock runs ahead cannot date its records in
+ * the future there. The ops keep their own stamps. UINT64_MAX (the default): no cap. */
+void merge_date_cap(struct merge *m, uint64_t cap);
 /* Applies one op inside the caller's transaction: stores it and updates heads, fields and records. */
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen);
 /* Applies n ops this replica just made on one record, inside the caller's transaction, when each op's base

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "hlc.h"
 #include "jsonc.h"
 #include "uuid.h"
 #include "banned.h"
@@ -24,7 +25,7 @@
 #define FIXED_BYTES (CS_HEADER_BYTES + CS_SIG_BYTES)
 #define MAX_DOC_DEPTH 16         /* arrays and objects nested in the whole body */
 #define MAX_VALUE_DEPTH 8        /* ... and in one value */
-#define MAX_JSON_INT ((uint64_t)INT64_MAX)   /* a seq or hlc must fit jansson's json_int_t */
+#define MAX_JSON_INT ((uint64_t)INT64_MAX)   /* a seq must fit jansson's json_int_t */
 #define DEFLATE_LEVEL 6
 
 static const char *const codes[] = {
@@ -96,7 +97,8 @@ static uint64_t ratio_cap(uint32_t b)
 
 /* Checks in the order of PROTOCOL.md step 1. The limits on B and R come before the exact total length, so a
  * receiver holding only the first bytes can refuse an oversized change set without reading the rest. Beyond
- * the spec's list, last and hlc must fit a JSON integer (below 2^63), as every op's seq and hlc must. */
+ * the spec's list, last must fit a JSON integer (below 2^63), as every op's seq must, and hlc is at most
+ * HLC_MAX, as every op's hlc is. */
 enum cs_status cs_parse_header(const unsigned char *data, size_t len, struct cs_header *h, char *err,
 			       size_t errlen)
 {
@@ -130,8 +132,8 @@ enum cs_status cs_parse_header(const unsigned char *data, size_t len, struct cs_
 			    "limit of %d", first, last, last - first + 1, CS_MAX_OPS);
 	if (last > MAX_JSON_INT)
 		return fail(CS_BAD_HEADER, err, errlen, "last seq %" PRIu64 " is over 2^63 - 1", last);
-	if (hlc > MAX_JSON_INT)
-		return fail(CS_BAD_HEADER, err, errlen, "hlc %" PRIu64 " is over 2^63 - 1", hlc);
+	if (hlc > HLC_MAX)
+		return fail(CS_BAD_HEADER, err, errlen, "hlc %" PRIu64 " is over 2^62 - 1", hlc);
 	if (blen == 0)
 		return fail(CS_BAD_HEADER, err, errlen, "body length is 0");
 	if (blen > CS_MAX_BODY)
@@ -581,6 +583,10 @@ static enum cs_status check_op(const json_t *o, const struct cs_header *h, const
 	if (json_integer_value(hlc) < 0)
 		return op_fail(w, CS_BAD_OP, "member 'hlc': %" JSON_INTEGER_FORMAT " is negative",
 			       json_integer_value(hlc));
+	/* Bounded far below 2^63, so that a replica adopting it can never be pushed past what it may send. */
+	if ((uint64_t)json_integer_value(hlc) > HLC_MAX)
+		return op_fail(w, CS_BAD_OP, "member 'hlc': %" JSON_INTEGER_FORMAT " is over 2^62 - 1",
+			       json_integer_value(hlc));
 	op->hlc = (uint64_t)json_integer_value(hlc);
 
 	if (!json_is_string(rec))
@@ -787,8 +793,8 @@ static enum cs_status check_out_op(const struct op *op, const char *self, const 
 	if (op->seq != w->seq)
 		return op_fail(w, CS_BAD_OP, "member 'seq': %" PRIu64 ", expected %" PRIu64 " (seqs must be "
 			       "consecutive)", op->seq, w->seq);
-	if (op->hlc > MAX_JSON_INT)
-		return op_fail(w, CS_BAD_OP, "member 'hlc': %" PRIu64 " is over 2^63 - 1", op->hlc);
+	if (op->hlc > HLC_MAX)
+		return op_fail(w, CS_BAD_OP, "member 'hlc': %" PRIu64 " is over 2^62 - 1", op->hlc);
 	len = strnlen(op->record, sizeof(op->record));
 	if (len != UUID_STRLEN || !uuid_valid(op->record))
 		return op_fail(w, CS_BAD_OP, "member 'record': %s is not a lowercase UUID", shown(q, op->record, len));

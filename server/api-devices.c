@@ -7,13 +7,17 @@ static void add_device(void *ctx, const struct sstore_device *d)
 {
 	/* kind: a laptop, a regional server (relay), or at a regional server a device known only from
 	 * headquarters' pull (hq-only); via: the regional server that vouched for it; altered: the change sets a
-	 * relay altered on the way. */
-	json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I}", "id", d->id,
-					     "name", d->name, "region", d->region, "enrolled", (json_int_t)d->enrolled_ms,
-					     "last_seen", (json_int_t)d->last_seen_ms, "revoked", (json_int_t)d->revoked_ms,
-					     "ops", (json_int_t)d->ops, "equivocations", (json_int_t)d->equivocations, "kind",
+	 * relay altered on the way; clock_off: its clock minus ours when a request was last refused for its time
+	 * (0: never), at clock_off_at. */
+	json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "id",
+					     d->id, "name", d->name, "region", d->region, "enrolled",
+					     (json_int_t)d->enrolled_ms, "last_seen", (json_int_t)d->last_seen_ms, "revoked",
+					     (json_int_t)d->revoked_ms, "ops", (json_int_t)d->ops, "equivocations",
+					     (json_int_t)d->equivocations, "kind",
 					     d->relay ? "relay" : d->upstream ? "hq-only" : "device", "via", d->via, "altered",
-					     (json_int_t)d->altered));
+					     (json_int_t)d->altered, "clock_off", (json_int_t)(d->clock_off_at_ms ?
+											d->clock_off_ms : 0),
+					     "clock_off_at", (json_int_t)d->clock_off_at_ms));
 }
 
 void api_devices(struct http_request *rq, struct http_response *rs)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "srv.h"
 #include "util.h"
 #include "banned.h"
 
@@ -25,22 +26,45 @@ static void collect(void *ctx, const struct sstore_device *d)
 	all->d[all->n++] = *d;
 }
 
+/* A device's clock is far off when a request of it was refused for its time: more than the window signed
+ * requests allow. */
+static int clock_far_off(const struct sstore_device *d)
+{
+	return d->clock_off_at_ms && (unsigned long long)llabs(d->clock_off_ms) > SRV_MAX_SKEW_MS;
+}
+
+/* "+365 d 0 h", "-1 h 0 min": how far a clock is off, for people, to the nearest minute (the request took its
+ * time to arrive); "-" when it is not. */
+static void clock_fmt(const struct sstore_device *d, char *out, size_t n)
+{
+	unsigned long long m = ((unsigned long long)llabs(d->clock_off_ms) + 30000) / 60000;
+	char sign = d->clock_off_ms < 0 ? '-' : '+';
+
+	if (!clock_far_off(d))
+		snprintf(out, n, "-");
+	else if (m >= 1440)
+		snprintf(out, n, "%c%llu d %llu h", sign, m / 1440, m % 1440 / 60);
+	else
+		snprintf(out, n, "%c%llu h %llu min", sign, m / 60, m % 60);
+}
+
 static void print_table(const struct devices *all)
 {
 	size_t i;
 
-	printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9s  %-16s  %s\n", "ID", "NAME", "REGION", "KIND", "ENROLLED",
-	       "LAST SEEN", "OPS", "REVOKED", "EQUIVOCATIONS");
+	printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9s  %-16s  %-13s  %s\n", "ID", "NAME", "REGION", "KIND",
+	       "ENROLLED", "LAST SEEN", "OPS", "REVOKED", "EQUIVOCATIONS", "CLOCK");
 	for (i = 0; i < all->n; i++) {
 		const struct sstore_device *d = &all->d[i];
-		char enrolled[32];
+		char enrolled[32], clock[48];
 
 		snprintf(enrolled, sizeof(enrolled), "%s", cli_time(d->enrolled_ms));
 		printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9llu  ", d->id, *d->name ? d->name : "-", d->region,
 		       d->relay ? "relay" : d->upstream ? "hq-only" : "device", enrolled, d->last_seen_ms ? cli_time(d->last_seen_ms) : "never",
 		       (unsigned long long)d->ops);
-		printf("%-16s  %llu\n", d->revoked_ms ? cli_time(d->revoked_ms) : "-",
-		       (unsigned long long)d->equivocations);
+		clock_fmt(d, clock, sizeof(clock));
+		printf("%-16s  %-13llu  %s\n", d->revoked_ms ? cli_time(d->revoked_ms) : "-",
+		       (unsigned long long)d->equivocations, clock);
 	}
 }
 
@@ -69,6 +93,12 @@ static int print_json(const struct devices *all)
 		json_object_set_new(o, "ops", json_integer((json_int_t)d->ops));
 		json_object_set_new(o, "next_seq", json_integer((json_int_t)d->next_seq));
 		json_object_set_new(o, "equivocations", json_integer((json_int_t)d->equivocations));
+		/* Its clock minus ours, when a request was last refused for its time (null: never, or within the
+		 * window), and when. */
+		json_object_set_new(o, "clock_off_ms", clock_far_off(d) ? json_integer((json_int_t)d->clock_off_ms)
+								       : json_null());
+		json_object_set_new(o, "clock_off_seen", clock_far_off(d) ? json_string(cli_iso_time(d->clock_off_at_ms))
+									 : json_null());
 		json_array_append_new(list, o);
 	}
 	text = json_dumps(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

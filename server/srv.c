@@ -71,6 +71,13 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 		return -1;
 	}
 	if (auth_time_parse(ts, &t) < 0 || (t > now ? t - now : now - t) > SRV_MAX_SKEW_MS) {
+		/* Kept for the admin only when the device signed it, so nobody else can make its clock look wrong (a
+		 * replay of an old refused request only shows an old offset again). */
+		if (auth_time_parse(ts, &t) == 0 &&
+		    auth_verify_request(d->pk, rq->method, rq->path_and_query, rq->body.data, rq->body.len, t, nonce,
+					sig) == 0 &&
+		    sstore_device_clock(s, d->id, (long long)t - (long long)now, now, err, sizeof(err)) < 0)
+			fprintf(stderr, "sondeod: cannot keep device %s's clock offset: %s\n", d->id, err);
 		/* The client reads our time from this header, corrects its offset and tries again. */
 		snprintf(now_s, sizeof(now_s), "%llu", (unsigned long long)now);
 		http_add_header(rs, "Sondeo-Time", now_s);

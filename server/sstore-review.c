@@ -57,10 +57,13 @@ const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
 	[R_DEVNAMES] = "SELECT id, name, pk FROM enrolled_devices",
 	[R_CS_OF] = "SELECT id, bytes FROM changesets WHERE device = ?1 AND first_seq <= ?2 AND last_seq >= ?2"
 		    " ORDER BY id LIMIT 1",
-	/* Every op of a record, oldest first, with the values of the ops it replaced and who made it. */
+	/* Every op of a record, oldest first, with the values of the ops it replaced, who made it, and when the
+	 * change set that brought it here was received (an op is dated no later than that). */
 	[R_HISTORY] = "SELECT d.id, o.seq, o.hlc, o.field, o.value, oa.user,"
 		      " (SELECT json_group_array(json(bo.value)) FROM op_base b JOIN ops bo ON bo.did = b.did"
-		      "  AND bo.seq = b.seq WHERE b.op = o.id)"
+		      "  AND bo.seq = b.seq WHERE b.op = o.id),"
+		      " (SELECT c.received FROM changesets c WHERE c.device = d.id AND c.first_seq <= o.seq"
+		      "  AND c.last_seq >= o.seq ORDER BY c.id LIMIT 1)"
 		      " FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
 		      " WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
 	/* After an upgrade from layout 1: the device of a record's first op made it. */
@@ -1195,6 +1198,7 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 			const char *dev = db_text(st, 0), *by = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL :
 								db_text(st, 5);
 			uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1), hlc = (uint64_t)sqlite3_column_int64(st, 2);
+			uint64_t at = HLC_MS(hlc), received = (uint64_t)sqlite3_column_int64(st, 7);
 			json_t *d = json_object_get(names, dev), *nv = json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL);
 			json_t *old = json_loads(db_text(st, 6), 0, NULL), *entry;
 			unsigned char pk[KEYS_PK_BYTES];
@@ -1203,7 +1207,8 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 
 			entry = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:s, s:o, s:o, s:b}", "device", dev, "device_name",
 					  json_string_value(json_object_get(d, "name")), "by", by, "seq", (json_int_t)seq,
-					  "at", (json_int_t)HLC_MS(hlc), "field", db_text(st, 3), "old",
+					  "at", (json_int_t)(received && received < at ? received : at), "field",
+					  db_text(st, 3), "old",
 					  old ? old : json_array(), "new", nv ? nv : json_null(), "verified",
 					  op_verified(s, verdicts, dev, seq, have_pk ? pk : NULL));
 			if (!strcmp(db_text(st, 3), "_review"))

@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "hlc.h"
 #include "sstore-int.h"
 #include "jsonc.h"
 #include "form.h"
@@ -132,6 +133,10 @@ static const char schema_v2[] =
 	"ALTER TABLE record_regions ADD COLUMN rep TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE enrolled_devices ADD COLUMN upstream INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE enrolled_devices ADD COLUMN altered INTEGER NOT NULL DEFAULT 0;"
+	/* How far a device's clock was from ours (its minus ours, ms) when a request was last refused for it, and
+	 * when (sstore_device_clock). */
+	"ALTER TABLE enrolled_devices ADD COLUMN clock_off INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE enrolled_devices ADD COLUMN clock_off_at INTEGER NOT NULL DEFAULT 0;"
 	/* Each change set's region (its device's, or for the server's own, its records'), the relay that
 	 * forwarded it ("" when it came straight from its device; "upstream" at a regional server for what came
 	 * down from headquarters), and the reviewer behind a server's change set. */
@@ -162,11 +167,12 @@ static const char schema_v2[] =
 	" INSERT INTO relay_queue(kind, ref, queued) VALUES('revoke', NEW.id, " SQL_NOW_MS "); END;";
 
 #define DEVICE_COLUMNS \
-	"id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay, via, upstream, altered"
+	"id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay, via, upstream, altered," \
+	" clock_off, clock_off_at"
 
 enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
-	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
+	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_CLOCK_OFF, S_STATS,
 	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_AUTHORS,
 	S_DEV_ADOPT, S_RECORD_REGION, S_COUNT
 };
@@ -196,6 +202,7 @@ static const char *const sql[S_COUNT] = {
 	[S_NONCE_PUT] = "INSERT OR IGNORE INTO nonces(device, nonce, seen) VALUES(?1, ?2, ?3)",
 	[S_NONCE_PURGE] = "DELETE FROM nonces WHERE seen < ?1",
 	[S_SEEN] = "UPDATE enrolled_devices SET last_seen = max(last_seen, ?2) WHERE id = ?1",
+	[S_CLOCK_OFF] = "UPDATE enrolled_devices SET clock_off = ?2, clock_off_at = ?3 WHERE id = ?1",
 	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked = 0),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0)",
@@ -755,6 +762,8 @@ static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
 	strlcpy_s(d->via, db_text(st, 10), sizeof(d->via));
 	d->upstream = sqlite3_column_int(st, 11);
 	d->altered = (uint64_t)sqlite3_column_int64(st, 12);
+	d->clock_off_ms = sqlite3_column_int64(st, 13);
+	d->clock_off_at_ms = (uint64_t)sqlite3_column_int64(st, 14);
 }
 
 /* 1 and d filled if the device is enrolled, 0 if not, -1 with err. */
@@ -1069,6 +1078,17 @@ int sstore_device_list(struct sstore *s, void (*fn)(void *ctx, const struct ssto
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
+int sstore_device_clock(struct sstore *s, const char *id, long long off_ms, uint64_t at_ms, char *err,
+			size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_CLOCK_OFF];
+
+	db_bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, off_ms);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)at_ms);
+	return db_step_done(st, err, errlen);
+}
+
 int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t errlen)
 {
 	struct sstore_device d;
@@ -1345,6 +1365,8 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 		r = (enum sstore_ingest_status)rc;
 		goto fail;
 	}
+	/* A device's clock is a hint: the records it writes are dated no later than they reached us. */
+	merge_date_cap(s->merge, HLC_MAKE(now_ms(), 0xffff));
 	for (i = 0; i < ops->n; i++) {
 		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
 
@@ -1415,6 +1437,7 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 fail:
 	db_rollback(s->db);
 done:
+	merge_date_cap(s->merge, UINT64_MAX);
 	for (i = 0; i < cache.n; i++)
 		form_free(cache.f[i]);
 	return r;

@@ -36,6 +36,8 @@ struct sstore_device {
 	char via[KEYS_ID_STRLEN + 1];         /* the regional server that vouched for it, or "" */
 	int upstream;                         /* at a regional server: known only through headquarters' pull */
 	uint64_t altered;                     /* a relay: distinct change sets it forwarded altered (refused) */
+	long long clock_off_ms;               /* its clock minus ours when a request was last refused for it */
+	uint64_t clock_off_at_ms;             /* when that was; 0: never */
 };
 
 /* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
@@ -247,6 +249,11 @@ int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d
 /* Calls fn for every device, in enrolment order. */
 int sstore_device_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore_device *d), void *ctx,
 		       char *err, size_t errlen);
+/* Keeps how far a device's clock is from ours (its minus ours, ms), as a request of it refused for its time
+ * showed at at_ms, for `sondeod devices` and the Devices page. The device corrects itself and its next
+ * requests are on time, so this is what tells an admin its clock is wrong. */
+int sstore_device_clock(struct sstore *s, const char *id, long long off_ms, uint64_t at_ms, char *err,
+			size_t errlen);
 /* Revokes a device from now on. 1 if it was revoked by this call, 0 if it already was, -1 on error (an
  * unknown id is an error). */
 int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t errlen);

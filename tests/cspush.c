@@ -12,6 +12,8 @@
  *     --body FILE       instead of ops, deflate FILE as the body (any bytes) and sign the envelope around it,
  *                       with first = FIRST, last = FIRST + OPS - 1 (--ops, default 1) and raw length --raw
  *                       (default the file's size): for bodies the encoder would never make
+ *     --hlc N           stamp every op with N (the header too), instead of the fixed stamps; with --body, the
+ *                       header's hlc alone, any value (a stamp the encoder refuses to write, say)
  * The same arguments give the same ops (their stamps are fixed), so a resend is a resend.
  * Prints the HTTP status on the first line and the body after it; exits 0 if an answer came, 1 otherwise. */
 #include <stdio.h>
@@ -44,7 +46,7 @@ int main(int argc, char **argv)
 	struct op ops[64];
 	struct curl_slist *hdrs = NULL;
 	struct keys *k;
-	uint64_t first, t;
+	uint64_t first, t, stamp = 0;
 	long status = 0;
 	CURL *c;
 
@@ -83,6 +85,8 @@ int main(int argc, char **argv)
 			nbody_ops = strtoll(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--raw") && i + 1 < argc) {
 			raw_claim = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--hlc") && i + 1 < argc) {
+			stamp = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--print-nonce")) {
 			print_nonce = 1;
 		} else if (strchr(argv[i], '=') && nops < 64) {
@@ -94,7 +98,7 @@ int main(int argc, char **argv)
 			keys_id(keys_public(csk ? csk : k), o->device);
 			o->seq = first + (uint64_t)nops;
 			/* Fixed stamps, so that sending the same arguments again sends the same ops. */
-			o->hlc = HLC_MAKE(1800000000000ULL + o->seq, 0);
+			o->hlc = stamp ? stamp : HLC_MAKE(1800000000000ULL + o->seq, 0);
 			strlcpy_s(o->record, argv[4], sizeof(o->record));
 			o->form = form;
 			o->form_version = "1";
@@ -125,7 +129,7 @@ int main(int argc, char **argv)
 		memcpy(cs.data + 8, keys_public(k), 32);
 		hv[0] = first;
 		hv[1] = first + (uint64_t)nbody_ops - 1;
-		hv[2] = HLC_MAKE(1800000000000ULL, 0);
+		hv[2] = stamp ? stamp : HLC_MAKE(1800000000000ULL, 0);
 		for (j = 0; j < 24; j++)
 			cs.data[40 + j] = (char)(hv[j / 8] >> (56 - 8 * (j % 8)));
 		compress2((Bytef *)cs.data + CS_HEADER_BYTES, &zl, (const Bytef *)raw.data, raw.len, 9);

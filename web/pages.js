@@ -880,6 +880,17 @@
 
 	/* --- Devices and enrolment codes (admin) ----------------------------------------------------------- */
 
+	/* A device whose last request refused for its time showed a clock more than the 5 minutes signed requests
+	 * allow from ours: it corrects itself, so this is how an admin learns its clock is wrong. */
+	function clockBadge(dv) {
+		var off = Math.abs(dv.clock_off || 0), h = Math.floor(off / 3600000);
+		if (!dv.clock_off_at || off <= 5 * 60000)
+			return null;
+		return el("span", { class: "badge conflict", "data-clock": String(dv.clock_off), title: "seen " + S.when(dv.clock_off_at) },
+			"clock " + (h >= 48 ? Math.floor(h / 24) + " days" : h >= 1 ? h + " h" : Math.floor(off / 60000) + " min") +
+			(dv.clock_off > 0 ? " ahead" : " behind"));
+	}
+
 	S.pages.devices = { title: "Devices", role: "admin", render: function () {
 		return S.api("GET", "/v1/devices").then(function (d) {
 			var root = el("div"), body = el("tbody"), devices = d.devices || [];
@@ -893,7 +904,8 @@
 					el("td", { class: "mono", title: dv.id }, S.short(dv.id)),
 					el("td", null, dv.region || "—"),
 					el("td", { class: "nowrap" }, S.when(dv.enrolled)),
-					el("td", { class: "nowrap" }, dv.last_seen ? S.when(dv.last_seen) : "never"),
+					el("td", { class: "nowrap" }, dv.last_seen ? S.when(dv.last_seen) : "never",
+						clockBadge(dv)),
 					el("td", { class: "num" }, S.num(dv.ops)),
 					el("td", { class: "num" + (dv.equivocations || dv.altered ? " warn" : "") }, S.num(dv.equivocations || 0) +
 						(dv.altered ? " · " + S.num(dv.altered) + " altered on the way" : "")),

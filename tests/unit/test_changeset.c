@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "changeset.h"
+#include "hlc.h"
 #include "jsonc.h"
 #include "test.h"
 
@@ -489,7 +490,11 @@ static void test_header_fields(void)
 	CHECK_STR(err, "seqs 1..10001 are 10001 ops, over the limit of 10000");
 	CHECK_INT(header_with(&cs, 48, 8, UINT64_MAX, err), CS_BAD_HEADER);
 	CHECK_INT(header_with(&cs, 40, 8, (uint64_t)INT64_MAX + 1, err), CS_BAD_HEADER);
-	CHECK_INT(header_with(&cs, 56, 8, (uint64_t)INT64_MAX, err), CS_OK);
+	/* hlc: at most HLC_MAX, far below 2^63 (the poison a replica adopting it could not stamp past). */
+	CHECK_INT(header_with(&cs, 56, 8, HLC_MAX, err), CS_OK);
+	CHECK_INT(header_with(&cs, 56, 8, HLC_MAX + 1, err), CS_BAD_HEADER);
+	CHECK_STR(err, "hlc 4611686018427387904 is over 2^62 - 1");
+	CHECK_INT(header_with(&cs, 56, 8, (uint64_t)INT64_MAX, err), CS_BAD_HEADER);
 	CHECK_INT(header_with(&cs, 56, 8, (uint64_t)INT64_MAX + 1, err), CS_BAD_HEADER);
 	/* Body length B. */
 	CHECK_INT(header_with(&cs, 64, 4, 0, err), CS_BAD_HEADER);
@@ -596,6 +601,7 @@ static void test_flips(void)
 		FLIP_AT(47, 1, CS_BAD_SIGNATURE);      /* first 3 -> 2: still valid, signed */
 		FLIP_AT(55, 1, CS_BAD_HEADER);         /* last 3 -> 2: below first */
 		FLIP_AT(56, 0x80, CS_BAD_HEADER);      /* hlc >= 2^63 */
+		FLIP_AT(56, 0x40, CS_BAD_HEADER);      /* hlc >= 2^62: over HLC_MAX */
 		FLIP_AT(63, 1, CS_BAD_SIGNATURE);      /* hlc */
 		/* B +- 1: the length no longer matches, one way or the other. */
 		FLIP_AT(67, 1, (cs.data[67] & 1) ? CS_BAD_HEADER : CS_TRUNCATED);
@@ -880,6 +886,10 @@ static void test_op_members(void)
 	CHECK_STR(err, "op 1 (seq 1): member 'hlc' is null, not an integer");
 	CHECK_INT(try_variant("\"hlc\":5,", "\"hlc\":-5,", err, sizeof(err)), CS_BAD_OP);
 	CHECK_STR(err, "op 1 (seq 1): member 'hlc': -5 is negative");
+	CHECK_INT(try_variant("\"hlc\":5,", "\"hlc\":4611686018427387904,", err, sizeof(err)), CS_BAD_OP);
+	CHECK_STR(err, "op 1 (seq 1): member 'hlc': 4611686018427387904 is over 2^62 - 1");
+	CHECK_INT(try_variant("\"hlc\":5,", "\"hlc\":9223372036854775807,", err, sizeof(err)), CS_BAD_OP);
+	CHECK_STR(err, "op 1 (seq 1): member 'hlc': 9223372036854775807 is over 2^62 - 1");
 	CHECK_INT(try_variant("\"hlc\":5,", "\"hlc\":5e0,", err, sizeof(err)), CS_BAD_OP);
 	CHECK_INT(try_variant("\"record\":\"" REC "\"", "\"record\":7", err, sizeof(err)), CS_BAD_OP);
 	CHECK_STR(err, "op 1 (seq 1): member 'record' is an integer, not a string");
@@ -1001,13 +1011,12 @@ static void test_op_seqs(void)
 	CHECK_INT(try_json(1, 3, 8, "[" OPJ(1, 9) "," OPJ(2, 3) "," OPJ(3, 4) "]", err, sizeof(err)), CS_BAD_OP);
 	CHECK_STR(err, "the header's hlc 8 is not the highest of the ops' hlc, 9");
 	CHECK_INT(try_json(1, 3, 10, "[" OPJ(1, 9) "," OPJ(2, 3) "," OPJ(3, 4) "]", err, sizeof(err)), CS_BAD_OP);
-	/* Seqs near the top of the range. */
-	o = (size_t)snprintf(json, sizeof(json), "[{\"seq\":9223372036854775807,\"hlc\":9223372036854775807,"
+	/* Seqs near the top of the range, and the highest stamp. */
+	o = (size_t)snprintf(json, sizeof(json), "[{\"seq\":9223372036854775807,\"hlc\":4611686018427387903,"
 			     "\"record\":\"" REC "\",\"form\":\"f\",\"version\":\"1\",\"field\":\"a\",\"value\":1,"
 			     "\"base\":[]}]");
 	CHECK(o < sizeof(json));
-	CHECK_INT(try_json((uint64_t)INT64_MAX, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX, json, err, sizeof(err)),
-		  CS_OK);
+	CHECK_INT(try_json((uint64_t)INT64_MAX, (uint64_t)INT64_MAX, HLC_MAX, json, err, sizeof(err)), CS_OK);
 #undef OPJ
 }
 
@@ -1176,6 +1185,22 @@ static void test_encode_refusals(void)
 	o[0].seq = 1;
 	o[0].hlc = (uint64_t)INT64_MAX + 1;
 	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
+	/* The encoder writes nothing a reader would refuse: a stamp just below 2^63 neither. */
+	o[0].hlc = (uint64_t)INT64_MAX;
+	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
+	CHECK_STR(err, "op 1 (seq 1): member 'hlc': 9223372036854775807 is over 2^62 - 1");
+	o[0].hlc = HLC_MAX + 1;
+	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
+	o[0].hlc = HLC_MAX;
+	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_OK);
+	{
+		struct cs_ops got;
+
+		CHECK_INT(read_all(cs.data, cs.len, &got, err, sizeof(err)), CS_OK);
+		CHECK(got.n == 1 && got.ops[0].hlc == HLC_MAX);
+		cs_ops_release(&got);
+	}
+	buf_reset(&cs);
 	o[0].hlc = 5;
 
 	/* Values must be canonical JSON text already. */

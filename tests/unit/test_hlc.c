@@ -105,17 +105,65 @@ static void test_long_run_is_strictly_increasing(void)
 
 static void test_observe_remote_in_the_future(void)
 {
-	uint64_t last = HLC_MAKE(T, 3), remote = HLC_MAKE(T + 1000 * HOUR, 7);
+	uint64_t last = HLC_MAKE(T, 3), remote = HLC_MAKE(T + 60000, 7);
 	uint64_t s = hlc_observe(last, remote, T);
 
+	/* A minute ahead is inside the window: adopted. */
 	CHECK(s > remote);
 	CHECK(s > last);
-	CHECK(s == HLC_MAKE(T + 1000 * HOUR, 8));
-	/* And the next local stamp stays after it, though the wall clock is far behind. */
-	CHECK(hlc_next(s, T) == HLC_MAKE(T + 1000 * HOUR, 9));
+	CHECK(s == HLC_MAKE(T + 60000, 8));
+	/* And the next local stamp stays after it, though the wall clock is behind. */
+	CHECK(hlc_next(s, T) == HLC_MAKE(T + 60000, 9));
 	/* A remote at a full counter. */
 	s = hlc_observe(last, HLC_MAKE(T + 10, 0xffff), T);
 	CHECK(s == HLC_MAKE(T + 11, 0));
+}
+
+/* A remote clock a year (or 1000 hours) ahead moves this one only to the edge of the window, never further. */
+static void test_observe_caps_a_remote_far_ahead(void)
+{
+	uint64_t last = HLC_MAKE(T, 3), s;
+
+	s = hlc_observe(last, HLC_MAKE(T + 1000 * HOUR, 7), T);
+	CHECK(s == HLC_MAKE(T + HLC_MAX_AHEAD_MS + 1, 0));
+	CHECK(HLC_MS(s) - T <= HLC_MAX_AHEAD_MS + 1);
+	s = hlc_observe(last, HLC_MAKE(T + HLC_MAX_AHEAD_MS, 9), T);
+	CHECK(s == HLC_MAKE(T + HLC_MAX_AHEAD_MS, 10));
+	/* Once the wall clock passes the cap, it leads again: the record made then is dated by it. */
+	CHECK(hlc_next(s, T + HOUR) == HLC_MAKE(T + HOUR, 0));
+	/* A stamp already ahead (adopted earlier) is kept: the clock never goes back. */
+	last = HLC_MAKE(T + 2 * HOUR, 0);
+	CHECK(hlc_observe(last, HLC_MAKE(T + 1000 * HOUR, 0), T) == HLC_MAKE(T + 2 * HOUR, 1));
+}
+
+/* A stamp just below 2^63 (the poison) cannot push this clock anywhere near the wire bound, let alone past what
+ * a JSON integer holds, and a clock that adopted one under an older version starts again from the wall clock. */
+static void test_poison_and_saturation(void)
+{
+	uint64_t poison = (1ULL << 63) - 1, s;
+	int i, bad = 0;
+
+	CHECK(HLC_MAX == (1ULL << 62) - 1);
+	s = hlc_observe(HLC_MAKE(T, 0), poison, T);
+	CHECK(s == HLC_MAKE(T + HLC_MAX_AHEAD_MS + 1, 0));
+	CHECK(hlc_next(poison, T) == HLC_MAKE(T, 0));
+	CHECK(hlc_observe(poison, HLC_MAKE(T, 5), T) == HLC_MAKE(T, 6));
+	/* A wall clock past the bound is read as the bound, and stamps saturate there instead of passing it. */
+	s = hlc_next(0, UINT64_MAX);
+	CHECK(s == HLC_MAKE(HLC_MAX_MS, 0));
+	for (i = 0; i < 0x20000; i++) {
+		uint64_t prev = s;
+
+		s = hlc_next(s, UINT64_MAX);
+		if (s > HLC_MAX || s < prev)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	CHECK(s == HLC_MAX);
+	CHECK(hlc_next(HLC_MAX, HLC_MAX_MS) == HLC_MAX);
+	CHECK(hlc_observe(HLC_MAX, HLC_MAX, UINT64_MAX) == HLC_MAX);
+	CHECK(hlc_observe(0, HLC_MAX, HLC_MAX_MS - 1) == HLC_MAX);
+	CHECK(hlc_observe(0, poison, UINT64_MAX) == HLC_MAX);
 }
 
 static void test_observe_remote_in_the_past(void)
@@ -138,5 +186,7 @@ int main(void)
 	RUN(test_long_run_is_strictly_increasing);
 	RUN(test_observe_remote_in_the_future);
 	RUN(test_observe_remote_in_the_past);
+	RUN(test_observe_caps_a_remote_far_ahead);
+	RUN(test_poison_and_saturation);
 	return test_done();
 }
