@@ -37,7 +37,7 @@
 #include "util.h"
 
 #define DEFAULT_SEEDS 200
-#define STEPS 80                  /* random steps per seed, before healing */
+#define STEPS 60                  /* random steps per seed, before healing */
 #define MAX_RECORDS 12
 #define MAX_OWN 256               /* ops one laptop makes in a seed */
 #define NREGIONS 3
@@ -154,6 +154,7 @@ struct sim {
 	uint64_t relay_now;               /* the offices' queue clock */
 	struct buf log;                   /* the steps, printed for a replayed seed */
 	struct buf notes;                 /* what servers refused and logged, printed with a failure */
+	char first[300];                  /* the first failure, for the one-line summary */
 };
 
 static struct laptop laptops[NLAPTOPS];
@@ -213,6 +214,11 @@ static void sim_fail(struct sim *s, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!s->failed) {
+		va_start(ap, fmt);
+		vsnprintf(s->first, sizeof(s->first), fmt, ap);
+		va_end(ap);
+	}
 	if (!s->failed++ && sim_printed < 3)
 		printf("#   tiers seed %" PRIu64 " failed (SONDEO_SEED=%" PRIu64 " to replay):\n", s->seed, s->seed);
 	if (sim_printed < 3 && s->failed <= 12) {
@@ -306,13 +312,17 @@ static enum answer server_post(struct sim *s, struct server *sv, const char *req
 
 /* ---- laptops: what sondeo does --------------------------------------------------------------------------- */
 
+/* Empties l's replica (made at its first seed), as a laptop with a new store. */
 static void laptop_reset(struct laptop *l)
 {
 	char err[256];
 
 	merge_free(l->m);
-	db_close(l->db);
-	if (!(l->db = db_open(":memory:", DB_CREATE, err, sizeof(err))) || merge_schema(l->db, err, sizeof(err)) < 0 ||
+	if (!l->db && (!(l->db = db_open(":memory:", DB_CREATE, err, sizeof(err))) ||
+		       merge_schema(l->db, err, sizeof(err)) < 0))
+		die("laptop replica", err);
+	if (db_exec(l->db, "DELETE FROM op_base; DELETE FROM heads; DELETE FROM fields; DELETE FROM ops;"
+		    " DELETE FROM records; DELETE FROM devices;", err, sizeof(err)) < 0 ||
 	    !(l->m = merge_open(l->db, err, sizeof(err))))
 		die("laptop replica", err);
 	l->seq = l->hlc = 0;
@@ -458,7 +468,7 @@ static int laptop_push(struct sim *s, struct laptop *l, int tier, int cut)
 {
 	struct server *sv = server_of(s, l, tier);
 	struct buf cs = BUF_INIT(CS_MAX_BYTES);
-	struct op ops[6];
+	struct op ops[12];
 	char err[512];
 	int gaps = 0, r = -1;
 
@@ -897,16 +907,19 @@ static void make_templates(void)
 
 static void copy_file(const char *from, const char *to)
 {
-	struct buf b = BUF_INIT((size_t)64 << 20);
-	int fd;
+	static char chunk[1 << 16];
+	int in = open(from, O_RDONLY), out;
+	ssize_t n = 0;
 
-	if (buf_read_file(&b, from) < 0)
-		die("read", from);
 	unlink(to);
-	if ((fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 || write(fd, b.data, b.len) != (ssize_t)b.len ||
-	    close(fd) < 0)
-		die("write", to);
-	buf_release(&b);
+	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+		die("copy", from);
+	while ((n = read(in, chunk, sizeof(chunk))) > 0)
+		if (write(out, chunk, (size_t)n) != n)
+			die("write", to);
+	if (n < 0 || close(out) < 0)
+		die("copy", to);
+	close(in);
 }
 
 /* Opens a fresh copy of template store i as sv. */
@@ -1239,11 +1252,17 @@ static int sim_run(uint64_t seed, int verbose)
 		sim_fail(s, "still moving after %d rounds of healing", HEAL_ROUNDS);
 	check(s);
 	failed = s->failed;
+	/* The first failing seeds in full, the next ones a line each. */
 	if (failed && sim_printed < 3) {
 		if (s->notes.len)
 			printf("#     what the servers refused on the way:\n%s", s->notes.data);
-		sim_printed++;
+	} else if (failed && sim_printed < 40) {
+		char *nl = s->notes.len ? strchr(s->notes.data + 6, '\n') : NULL;
+
+		printf("#   tiers seed %" PRIu64 " failed: %s%s%.*s\n", seed, s->first, nl ? "; refused on the way: " : "",
+		       nl ? (int)(nl - s->notes.data - 6) : 0, nl ? s->notes.data + 6 : "");
 	}
+	sim_printed += failed != 0;
 	if (verbose)
 		printf("%s", s->log.data);
 	server_close(&s->hq);
