@@ -301,8 +301,8 @@ static int pull(struct sync *y)
 			if (read_op(json_array_get(ops, i), o, &canon) < 0) {
 				snprintf(y->err, sizeof(y->err), "op %zu of the server's answer is not valid", i + 1);
 				failed = 1;
-			} else if ((m = merge_apply(store_merge(y->s), o, y->err, sizeof(y->err))) == MERGE_ERROR ||
-				   m == MERGE_EQUIVOCATION) {
+			} else if ((m = merge_apply(store_merge(y->s), o, y->err, sizeof(y->err))) != MERGE_NEW &&
+				   m != MERGE_DUPLICATE) {
 				failed = 1;
 			} else {
 				const char *by = op_author(json_array_get(ops, i), o, y->device);

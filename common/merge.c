@@ -200,7 +200,8 @@ static sqlite3_int64 device_key(struct merge *m, const char *device, char *err, 
 	return m->last_did;
 }
 
-/* Refuses an op that names another form than its record's, before anything is changed. */
+/* Refuses an op that names another form than its record's, before anything is changed: 1 if it does (err says
+ * so), 0 if not, -1 on a store error. */
 static int check_form(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = m->st[S_RECORD_FORM];
@@ -208,9 +209,11 @@ static int check_form(struct merge *m, const struct op *op, char *err, size_t er
 
 	db_bind_text(s, 1, op->record);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && strcmp(db_text(s, 0), op->form))
-		r = errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
-			 (unsigned long long)op->seq, op->form, op->record, db_text(s, 0));
+	if (rc == SQLITE_ROW && strcmp(db_text(s, 0), op->form)) {
+		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
+		     (unsigned long long)op->seq, op->form, op->record, db_text(s, 0));
+		r = 1;
+	}
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		r = db_error(m->db, rc, err, errlen);
 	sqlite3_reset(s);
@@ -401,10 +404,12 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	if (op->nbase > MERGE_MAX_BASE) {
 		errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
 		     (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
-		return MERGE_ERROR;
+		return MERGE_INVALID;
 	}
 	nbase = sorted_base(op, base);
-	if (check_op(op, base, nbase, err, errlen) < 0 || (did = device_find(m, op->device, err, errlen)) < 0)
+	if (check_op(op, base, nbase, err, errlen) < 0)
+		return MERGE_INVALID;
+	if ((did = device_find(m, op->device, err, errlen)) < 0)
 		return MERGE_ERROR;
 
 	/* Already held? Identical is a harmless repeat; different is equivocation. An unknown device has sent
@@ -432,7 +437,9 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	}
 
 	/* Refused ops change nothing: check before the first write. */
-	if (check_form(m, op, err, errlen) < 0 || (did = device_key(m, op->device, err, errlen)) < 0 ||
+	if ((rc = check_form(m, op, err, errlen)) != 0)
+		return rc > 0 ? MERGE_INVALID : MERGE_ERROR;
+	if ((did = device_key(m, op->device, err, errlen)) < 0 ||
 	    (rid = record_key(m, op, op, err, errlen)) < 0 ||
 	    (id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
 		return MERGE_ERROR;
@@ -487,7 +494,7 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 		hi = i == 0 || ops[i].seq > hi ? ops[i].seq : hi;
 	}
 	/* Ops are stamped in order: the first creates the record if needed, the last moves its dates on. */
-	if (check_form(m, &ops[0], err, errlen) < 0 || (did = device_key(m, ops[0].device, err, errlen)) < 0 ||
+	if (check_form(m, &ops[0], err, errlen) != 0 || (did = device_key(m, ops[0].device, err, errlen)) < 0 ||
 	    (rid = record_key(m, &ops[0], &ops[n - 1], err, errlen)) < 0)
 		return MERGE_ERROR;
 	/* Only a misbehaving device names an op before it is made; then the general rule decides for that op.

@@ -52,7 +52,10 @@ enum merge_result {
 	MERGE_ERROR = -1,        /* a store error; err says what */
 	MERGE_NEW = 0,           /* applied */
 	MERGE_DUPLICATE = 1,     /* already held, identical: nothing changed */
-	MERGE_EQUIVOCATION = 2   /* the same (device, seq) is held with different content: refused */
+	MERGE_EQUIVOCATION = 2,  /* the same (device, seq) is held with different content: refused */
+	MERGE_INVALID = 3        /* the op can never be applied (it names another form than its record's, itself as
+				  * its base, too many bases, a seq out of range): refused, err says why. Unlike
+				  * MERGE_ERROR, trying again cannot help, so a server answers it 400, not 503 */
 };
 
 struct merge;

@@ -21,7 +21,7 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	struct cs_ops ops = { NULL, 0, NULL };
 	struct sstore_device d, relay;
 	struct sstore_ingest in;
-	struct sstore_origin from = { "", "" };
+	struct sstore_origin from = { "", "", 0 };
 	const char *by = http_query(rq, "by");
 	int relayed = 0;
 	struct cs_header h;
@@ -96,6 +96,11 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 		break;
 	case SI_BAD_OP:
 		http_reply_error(rs, 400, "bad_op", "%s", err);
+		break;
+	case SI_FORBIDDEN:
+		fprintf(stderr, "sondeod: refused a change set of %s %s (%s): %s\n", d.relay ? "regional server" : "device",
+			d.id, d.name, err);
+		http_reply_error(rs, 403, in.code, "%s", err);
 		break;
 	default:
 		http_reply_error(rs, 503, "unavailable", "%s", err);

@@ -20,7 +20,8 @@ struct pulled {
 	json_t *list;
 };
 
-static int add_changeset(void *ctx, const unsigned char *bytes, size_t len, const char *author, const char *name)
+static int add_changeset(void *ctx, const unsigned char *bytes, size_t len, const char *author, const char *name,
+			 uint64_t at)
 {
 	struct pulled *p = ctx;
 	size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -30,7 +31,8 @@ static int add_changeset(void *ctx, const unsigned char *bytes, size_t len, cons
 	if (!b64)
 		return -1;
 	sodium_bin2base64(b64, n, bytes, len, sodium_base64_VARIANT_ORIGINAL);
-	o = json_pack("{s:s, s:s}", "data", b64, "name", name);
+	/* at: where the relay's cursor may move once it has taken this one, and not before. */
+	o = json_pack("{s:s, s:s, s:I}", "data", b64, "name", name, "at", (json_int_t)at);
 	free(b64);
 	if (!o)
 		return -1;

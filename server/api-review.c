@@ -10,18 +10,10 @@
 int srv_review_value(const char *status, const char *comment, char **value, char *err, size_t errlen)
 {
 	json_t *v;
-	size_t i;
 
 	*value = NULL;
-	if (!sstore_review_state_valid(status))
-		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
-	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
-		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);
-	for (i = 0; comment[i]; i++)
-		if (((unsigned char)comment[i] < 0x20 && comment[i] != '\n' && comment[i] != '\t') || comment[i] == 0x7f)
-			return errf(err, errlen, "the comment holds a control character");
-	if ((!strcmp(status, "has_issues") || !strcmp(status, "rejected")) && !*comment)
-		return errf(err, errlen, "say what is wrong: a comment is needed with %s", status);
+	if (sstore_review_check(status, comment, err, errlen) < 0)
+		return -1;
 	v = json_pack("{s:s, s:s}", "status", status, "comment", comment);
 	*value = v ? jsonc_dumps(v) : NULL;
 	json_decref(v);

@@ -66,6 +66,8 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 				      st.error[0] ? json_string(st.error) : json_null(), "last_error_at",
 				      time_or_null(st.error_ms), "pull_cursor", (json_int_t)st.cursor);
 
+		if (o)
+			json_object_set_new(o, "pull_held", st.held[0] ? json_string(st.held) : json_null());
 		return print_json(o);
 	}
 	printf("regional server of region %s, relaying to %s\n", up->region, up->url);
@@ -88,6 +90,9 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 	else
 		printf("last error:         none\n");
 	printf("pull cursor:        %llu\n", (unsigned long long)st.cursor);
+	/* Nothing from headquarters is passed over: a change set refused here holds the pull until it is taken. */
+	if (st.held[0])
+		printf("pull held:          %s (tried again at every pull)\n", st.held);
 	return EXIT_OK;
 }
 

@@ -237,6 +237,8 @@ static void take_forms(struct relay *r, json_t *forms)
 
 /* One change set of a pull answer; 0 taken (or refused, which is logged and noted: it would be refused on every
  * pull), -1 when this store fails. */
+/* Takes one change set of headquarters' answer: 0 taken (or held already), 1 refused here (err says why), -1 on a
+ * store error. */
 static int take_changeset(struct relay *r, json_t *o, char *err, size_t errlen)
 {
 	const char *b64 = json_string_value(json_object_get(o, "data"));
@@ -249,23 +251,25 @@ static int take_changeset(struct relay *r, json_t *o, char *err, size_t errlen)
 
 	if (!b64 || strlen(b64) > sodium_base64_ENCODED_LEN(CS_MAX_BYTES, sodium_base64_VARIANT_ORIGINAL) ||
 	    !(bytes = malloc(strlen(b64) / 4 * 3 + 3)))
-		return errf(err, errlen, "a change set in headquarters' answer is missing or too large"), -1;
+		return errf(err, errlen, "a change set in headquarters' answer is missing or too large"), 1;
 	if (sodium_base642bin(bytes, strlen(b64) / 4 * 3 + 3, b64, strlen(b64), NULL, &len, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) < 0) {
 		free(bytes);
-		return errf(err, errlen, "a change set in headquarters' answer is not base64"), -1;
+		return errf(err, errlen, "a change set in headquarters' answer is not base64"), 1;
 	}
 	st = sstore_relay_take(r->s, bytes, len, by ? by : "", name ? name : "", r->up.region, &in, err, errlen);
 	free(bytes);
 	if (st == SI_ERROR)
 		return -1;
-	if (st != SI_OK) {
-		char e2[256];
-
-		fprintf(stderr, "sondeod: relay: a change set from headquarters was refused here: %s\n", err);
-		sstore_relay_note(r->s, 0, err, e2, sizeof(e2));
+	/* A device that sent one seq with two contents, one here and one to headquarters: neither copy can replace
+	 * the other. It is counted on the device and shown (sondeod devices), and passed, so that one device cannot
+	 * stop everything else of its region from coming down. */
+	if (st == SI_EQUIVOCATION) {
+		fprintf(stderr, "sondeod: relay: a change set from headquarters equivocates with what this server holds:"
+			" %s; counted on the device, and passed\n", err);
+		return 0;
 	}
-	return 0;
+	return st != SI_OK;
 }
 
 /* Pulls until headquarters has nothing more for this region. */
@@ -276,9 +280,11 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 	int more = 1;
 
 	while (more && o == SENT && !stopping(r)) {
-		char path[128];
+		char path[128], e2[1024];
 		json_t *j, *list, *revoked;
 		json_int_t next;
+		uint64_t taken = sstore_relay_cursor(r->s);
+		int held = 0;
 		size_t i;
 
 		snprintf(path, sizeof(path), "/v1/relay/pull?after=%llu&forms=%zu",
@@ -298,9 +304,23 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 		}
 		if (json_is_array(json_object_get(j, "forms")))
 			take_forms(r, json_object_get(j, "forms"));
-		for (i = 0; i < json_array_size(list) && o == SENT; i++)
-			if (take_changeset(r, json_array_get(list, i), err, errlen) < 0)
+		/* In order, moving the cursor only past what was taken: a change set refused here holds the pull
+		 * before it, with its reason for status, and is tried again at the next pull; nothing is passed over. */
+		for (i = 0; i < json_array_size(list) && o == SENT && !held; i++) {
+			json_t *cs = json_array_get(list, i);
+			int t = take_changeset(r, cs, err, errlen);
+
+			if (t < 0) {
 				o = DOWN;
+			} else if (t > 0) {
+				snprintf(e2, sizeof(e2), "a change set from headquarters was refused here: %.900s", err);
+				strlcpy_s(err, e2, errlen);
+				fprintf(stderr, "sondeod: relay: %s; the pull waits before it\n", err);
+				held = 1;
+			} else if (json_integer_value(json_object_get(cs, "at")) > 0) {
+				taken = (uint64_t)json_integer_value(json_object_get(cs, "at"));
+			}
+		}
 		/* A revocation at headquarters takes effect here too. */
 		for (i = 0; i < json_array_size(revoked) && o == SENT; i++) {
 			const char *id = json_string_value(json_array_get(revoked, i));
@@ -313,9 +333,14 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 					o = DOWN;
 			}
 		}
-		if (o == SENT && sstore_relay_cursor_set(r->s, (uint64_t)next, err, errlen) < 0)
+		if (o == SENT && sstore_relay_cursor_set(r->s, held ? taken : (uint64_t)next, held ? err : NULL, e2,
+							 sizeof(e2)) < 0) {
+			strlcpy_s(err, e2, errlen);
 			o = DOWN;
+		}
 		json_decref(j);
+		if (o == SENT && held)
+			o = REFUSED;
 	}
 	buf_release(&rs.body);
 	return o;

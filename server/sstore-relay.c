@@ -184,11 +184,12 @@ uint64_t sstore_relay_cursor(struct sstore *s)
 	return meta_u64(s, "relay_cursor");
 }
 
-int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, char *err, size_t errlen)
+int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, const char *held, char *err, size_t errlen)
 {
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
-	if (meta_set_u64(s, "relay_cursor", cursor, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
+	if (meta_set_u64(s, "relay_cursor", cursor, err, errlen) < 0 ||
+	    sstore_meta_set(s, "relay_held", held ? held : "", err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		return -1;
 	}
@@ -221,6 +222,8 @@ int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char 
 	if (sstore_meta_get(s, "relay_error", out->error, sizeof(out->error)) < 0)
 		out->error[0] = '\0';
 	out->cursor = meta_u64(s, "relay_cursor");
+	if (sstore_meta_get(s, "relay_held", out->held, sizeof(out->held)) < 0)
+		out->held[0] = '\0';
 	db_rollback(s->db);
 	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
@@ -258,7 +261,8 @@ int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint6
 			*more = 1;
 			break;
 		}
-		if (fn(ctx, sqlite3_column_blob(st, 3), len, db_text(st, 4), db_text(st, 5)) < 0) {
+		if (fn(ctx, sqlite3_column_blob(st, 3), len, db_text(st, 4), db_text(st, 5),
+		       (uint64_t)sqlite3_column_int64(st, 0)) < 0) {
 			sqlite3_reset(st);
 			return errf(err, errlen, "out of memory");
 		}
@@ -293,7 +297,7 @@ enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned cha
 					    const char *author, const char *name, const char *region,
 					    struct sstore_ingest *out, char *err, size_t errlen)
 {
-	struct sstore_origin from = { SSTORE_VIA_UPSTREAM, author };
+	struct sstore_origin from = { SSTORE_VIA_UPSTREAM, author, 0 };
 	struct cs_ops ops = { NULL, 0, NULL };
 	struct sstore_device d;
 	enum sstore_ingest_status r = SI_BAD_OP;
@@ -330,6 +334,14 @@ enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned cha
 		sqlite3_clear_bindings(st);
 		if (found < 0 || (found = sstore_device_find(s, h.device, &d, err, errlen)) <= 0)
 			return SI_ERROR;
+	}
+	/* Headquarters' own change sets (its reviewers' work) are signed with the key pinned at enrolment. */
+	{
+		struct sstore_upstream up;
+		char hex[2 * KEYS_PK_BYTES + 1];
+
+		sodium_bin2hex(hex, sizeof(hex), h.signer, KEYS_PK_BYTES);
+		from.headquarters = sstore_upstream_get(s, &up) == 1 && !strcmp(hex, up.key);
 	}
 	if (cs_decode(bytes, len, &h, &ops, err, errlen) != CS_OK)
 		return SI_BAD_OP;

@@ -116,6 +116,22 @@ int sstore_review_state_valid(const char *s)
 	return 0;
 }
 
+int sstore_review_check(const char *status, const char *comment, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!sstore_review_state_valid(status))
+		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
+	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
+		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);
+	for (i = 0; comment[i]; i++)
+		if (((unsigned char)comment[i] < 0x20 && comment[i] != '\n' && comment[i] != '\t') || comment[i] == 0x7f)
+			return errf(err, errlen, "the comment holds a control character");
+	if ((!strcmp(status, "has_issues") || !strcmp(status, "rejected")) && !*comment)
+		return errf(err, errlen, "say what is wrong: a comment is needed with %s", status);
+	return 0;
+}
+
 /* Folds the accented Latin letters of U+00C0..U+017F that names use onto their base letter. */
 static char fold_latin(unsigned cp)
 {

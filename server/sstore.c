@@ -168,7 +168,7 @@ enum {
 	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
 	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_STATS,
 	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_AUTHORS,
-	S_DEV_ADOPT, S_COUNT
+	S_DEV_ADOPT, S_RECORD_REGION, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -208,6 +208,7 @@ static const char *const sql[S_COUNT] = {
 	/* A device known here only through headquarters enrols here: it becomes this server's own. */
 	[S_DEV_ADOPT] = "UPDATE enrolled_devices SET upstream = 0, name = ?2, region = ?3, enrolled = ?4"
 			" WHERE id = ?1 AND upstream != 0",
+	[S_RECORD_REGION] = "SELECT rr.region FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.id = ?1",
 	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region, device) SELECT rid, ?2, ?3 FROM records"
 			 " WHERE id = ?1",
 	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
@@ -1172,6 +1173,58 @@ static const struct form *cached_form(struct sstore *s, struct form_cache *c, co
 	return f;
 }
 
+/* 1 if v is a reviewer's decision a server may write: exactly a status and a comment, as sstore_review_check
+ * wants them; 0 with msg if not. */
+static int review_valid(json_t *v, char *msg, size_t msglen)
+{
+	const char *status = json_string_value(json_object_get(v, "status"));
+	const char *comment = json_string_value(json_object_get(v, "comment"));
+
+	if (!json_is_object(v) || json_object_size(v) != 2 || !status || !comment) {
+		snprintf(msg, msglen, "a review is {\"comment\": TEXT, \"status\": STATUS}");
+		return 0;
+	}
+	return sstore_review_check(status, comment, msg, msglen) == 0;
+}
+
+/* Whether device d may write ops (PROTOCOL.md, "Authority"): only a server reviews, and only a record's own
+ * region writes it. A record not held yet is the signer's region's. 0 allowed, SI_FORBIDDEN with out->code and
+ * err, or SI_ERROR. */
+static int check_authority(struct sstore *s, const struct sstore_device *d, const struct cs_ops *ops,
+			   struct sstore_ingest *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_RECORD_REGION];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ops->n; i++) {
+		const struct op *op = &ops->ops[i];
+
+		if (!d->relay && !strcmp(op->field, "_review")) {
+			out->code = "not_allowed";
+			return errf(err, errlen, "op %zu (seq %llu): device %s (%s) may not review record %s: reviews come"
+				    " from a reviewer at a server", i + 1, (unsigned long long)op->seq, d->id, d->name,
+				    op->record), SI_FORBIDDEN;
+		}
+		if (i && !strcmp(op->record, ops->ops[i - 1].record))
+			continue;
+		db_bind_text(st, 1, op->record);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && strcmp(db_text(st, 0), d->region)) {
+			out->code = "wrong_region";
+			errf(err, errlen, "op %zu (seq %llu): record %s belongs to region %s; %s %s (%s) is of region %s",
+			     i + 1, (unsigned long long)op->seq, op->record, db_text(st, 0),
+			     d->relay ? "regional server" : "device", d->id, d->name, d->region);
+			sqlite3_reset(st);
+			return SI_FORBIDDEN;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_error(s->db, rc, err, errlen), SI_ERROR;
+	}
+	return 0;
+}
+
 /* Checks one op against the form version it names: the question exists and the value is exactly of its type
  * (as the device's own checks would have made it), or it is one of the store's pseudo-fields. */
 static int check_op_form(struct sstore *s, struct form_cache *c, const struct op *op, size_t i, char *err,
@@ -1190,7 +1243,13 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 	if (!strcmp(op->field, "_deleted")) {
 		ok = json_is_boolean(v);
 	} else if (!strcmp(op->field, "_review")) {
-		ok = json_is_object(v) || json_is_null(v);
+		/* A reviewer's decision, checked as the review page checks one: {"comment", "status"}, or null. */
+		ok = json_is_null(v) || review_valid(v, msg, sizeof(msg));
+		if (!ok && json_is_object(v)) {
+			json_decref(v);
+			return errf(err, errlen, "op %zu (seq %llu): the review of record %s: %s", i + 1,
+				    (unsigned long long)op->seq, op->record, msg);
+		}
 	} else if (!strcmp(op->field, "_parent")) {
 		/* A repeat instance's record names its parent record, and the repeat of the form it answers. */
 		ok = json_is_string(v) && uuid_valid(json_string_value(v));
@@ -1238,7 +1297,7 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 					     const struct cs_ops *ops, const struct sstore_origin *o,
 					     struct sstore_ingest *out, char *err, size_t errlen)
 {
-	static const struct sstore_origin direct = { "", "" };
+	static const struct sstore_origin direct = { "", "", 0 };
 	struct form_cache cache = { { NULL }, 0 };
 	enum sstore_ingest_status r = SI_ERROR;
 	sqlite3_stmt *st;
@@ -1266,7 +1325,9 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 			db_error(s->db, rc, err, errlen);
 		goto fail;
 	}
-	if (h->first > next) {
+	if (!o)
+		o = &direct;
+	if (h->first > next && !o->headquarters) {
 		out->expected_seq = next;
 		out->next_seq = next;
 		errf(err, errlen, "the change set starts at seq %llu; the next expected from this device is %llu",
@@ -1280,6 +1341,10 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 			goto fail;
 		}
 	}
+	if (strcmp(o->via, SSTORE_VIA_UPSTREAM) && (rc = check_authority(s, d, ops, out, err, errlen)) != 0) {
+		r = (enum sstore_ingest_status)rc;
+		goto fail;
+	}
 	for (i = 0; i < ops->n; i++) {
 		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
 
@@ -1292,6 +1357,9 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 			count_equivocation(s, d->id);
 			r = SI_EQUIVOCATION;
 			goto done;
+		} else if (m == MERGE_INVALID) {
+			r = SI_BAD_OP;
+			goto fail;
 		} else {
 			goto fail;
 		}
@@ -1315,8 +1383,6 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 		goto fail;
 	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. At a
 	 * regional server the relay_changeset trigger queues it for headquarters in this transaction. */
-	if (!o)
-		o = &direct;
 	if (out->accepted) {
 		st = s->st[S_CS_PUT];
 		db_bind_text(st, 1, d->id);

@@ -115,7 +115,9 @@ enum sstore_ingest_status {
 	SI_OK = 0,            /* applied (some or all ops may have been held already) */
 	SI_GAP,               /* it starts after the seq the device must send next: expected_seq says which */
 	SI_EQUIVOCATION,      /* an op the server holds, with different content: refused, counted on the device */
-	SI_BAD_OP,            /* an op names an unpublished form, an unknown question, or a value of the wrong type */
+	SI_BAD_OP,            /* an op names an unpublished form, an unknown question, a value of the wrong type, or
+			       * another form than its record's: it can never be taken */
+	SI_FORBIDDEN,         /* its signer may not write an op of it (PROTOCOL.md, "Authority"): code says which rule */
 	SI_ERROR              /* a store error */
 };
 
@@ -124,6 +126,7 @@ struct sstore_ingest {
 	uint64_t duplicates;   /* ops it held already */
 	uint64_t next_seq;     /* the seq the device must send next, after this change set */
 	uint64_t expected_seq; /* with SI_GAP */
+	const char *code;      /* with SI_FORBIDDEN: "not_allowed" (a device's review) or "wrong_region" */
 };
 
 /* Applies a change set of device d that the caller has verified (cs_verify) and decoded (cs_decode) from
@@ -138,9 +141,18 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 
 /* Where a change set came from when not straight from its device: via is the regional server that forwarded it
  * (at headquarters) or SSTORE_VIA_UPSTREAM (at a regional server, what came down from headquarters, which is
- * not forwarded back up); author the reviewer behind a server's change set, or "". */
+ * not forwarded back up); author the reviewer behind a server's change set, or "".
+ *
+ * Who may write what (PROTOCOL.md, "Authority") is decided where an op enters the system: reviews come only
+ * from servers (a regional server's own change sets at headquarters), and a record is written only by its own
+ * region's devices and office. What came down from headquarters was decided there, and headquarters writes any
+ * record, so it is not judged again. Headquarters' own change sets come down filtered to the region (its seqs
+ * are one counter across every region), so their seqs may skip: the gap check is for devices and offices,
+ * whose every change set reaches the server. */
 struct sstore_origin {
 	const char *via, *author;
+	int headquarters;    /* at a regional server: the change set is headquarters' own, signed by the key pinned at
+			      * enrolment (sstore_relay_take decides) */
 };
 #define SSTORE_VIA_UPSTREAM "upstream"
 enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct sstore_device *d,
@@ -187,9 +199,11 @@ int sstore_relay_resend(struct sstore *s, const char *device, uint64_t from_seq,
 /* Notes the link's state: a contact with headquarters at contact_ms (0: none now), and error (NULL or "": none
  * now). The last error stays until another replaces it, so status can say when things last went wrong. */
 int sstore_relay_note(struct sstore *s, uint64_t contact_ms, const char *error, char *err, size_t errlen);
-/* The cursor of the pull from headquarters. */
+/* The cursor of the pull from headquarters. It never moves past a change set that was not taken here: held is
+ * NULL when everything before cursor was taken, or why the change set just after it was refused, which holds the
+ * pull there (tried again at every pull, shown by status) until it is taken. */
 uint64_t sstore_relay_cursor(struct sstore *s);
-int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, char *err, size_t errlen);
+int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, const char *held, char *err, size_t errlen);
 /* What `sondeod status` shows of a regional server's link. */
 struct sstore_relay_status {
 	uint64_t changesets, vouches;       /* waiting in the queue */
@@ -198,6 +212,7 @@ struct sstore_relay_status {
 	char refusal[600];                  /* the newest of them: "changeset 12: ..." */
 	uint64_t contact_ms, error_ms, cursor;
 	char error[512];                    /* the last error, "" if none ever */
+	char held[512];                     /* why the pull is held before a change set it could not take, or "" */
 };
 int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char *err, size_t errlen);
 /* Takes a change set that came down from headquarters: verified against its signer's key (a device of the
@@ -209,9 +224,10 @@ enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned cha
 
 /* Headquarters. The change sets of relay's region held after the cursor after, oldest first, leaving out those
  * it forwarded or made: at most limit, and past the first no more than max_bytes in all. fn gets each one's bytes,
- * its reviewer ("" for a device's) and its device's name, and returns -1 to stop on out of memory. */
+ * its reviewer ("" for a device's), its device's name and its position (the cursor that follows it), and returns
+ * -1 to stop on out of memory. */
 typedef int (*sstore_pulled_fn)(void *ctx, const unsigned char *bytes, size_t len, const char *author,
-				const char *name);
+				const char *name, uint64_t at);
 int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint64_t after, unsigned limit,
 		      size_t max_bytes, sstore_pulled_fn fn, void *ctx, uint64_t *next, int *more, char *err,
 		      size_t errlen);
@@ -254,6 +270,10 @@ struct sstore_filter {
 
 /* 1 if s is a review state: pending, approved, has_issues or rejected. */
 int sstore_review_state_valid(const char *s);
+/* Whether a reviewer's decision may be written: a known status, a comment of at most SSTORE_MAX_COMMENT characters
+ * without control characters (but line ends and tabs), and one when the status says something is wrong. The same
+ * rule for the review page and for the reviews a server takes in from another. 0 valid, -1 with err. */
+int sstore_review_check(const char *status, const char *comment, char *err, size_t errlen);
 /* Sets one filter from its query parameter (key "form", "region", ..., "f.QUESTION"); unknown keys are left for
  * the caller (returns 1). 0 when taken, -1 with err naming the parameter when its value is malformed. */
 int sstore_filter_set(struct sstore_filter *f, const char *key, const char *value, char *err, size_t errlen);

@@ -8,6 +8,7 @@
  *     --cut N           send the change set without its last N bytes
  *     --print-nonce     print the nonce used on a line of its own first
  *     --cs-key FILE     sign the change set with this key instead (the request stays signed with KEYFILE)
+ *     --form ID:VERSION the form the ops name (default partnership:1)
  *     --body FILE       instead of ops, deflate FILE as the body (any bytes) and sign the envelope around it,
  *                       with first = FIRST, last = FIRST + OPS - 1 (--ops, default 1) and raw length --raw
  *                       (default the file's size): for bodies the encoder would never make
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[4][200];
 	long long skew = 0, flip = -1, cut = 0, nbody_ops = 1, raw_claim = -1;
 	const char *body_file = NULL;
+	char form[MERGE_MAX_NAME + 1] = "partnership", *version = NULL;
 	struct keys *csk = NULL;
 	int i, nops = 0, print_nonce = 0;
 	struct op ops[64];
@@ -71,6 +73,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "cspush: %s\n", err);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--form") && i + 1 < argc) {
+			strlcpy_s(form, argv[++i], sizeof(form));
+			if ((version = strchr(form, ':')))
+				*version++ = '\0';
 		} else if (!strcmp(argv[i], "--body") && i + 1 < argc) {
 			body_file = argv[++i];
 		} else if (!strcmp(argv[i], "--ops") && i + 1 < argc) {
@@ -90,16 +96,18 @@ int main(int argc, char **argv)
 			/* Fixed stamps, so that sending the same arguments again sends the same ops. */
 			o->hlc = HLC_MAKE(1800000000000ULL + o->seq, 0);
 			strlcpy_s(o->record, argv[4], sizeof(o->record));
-			o->form = "partnership";
+			o->form = form;
 			o->form_version = "1";
 			o->field = argv[i];
 			o->value = eq + 1;
 			nops++;
 		}
 	}
-	/* The ops are the change set signer's, whatever the order of the arguments. */
-	for (i = 0; i < nops; i++)
+	/* The ops are the change set signer's, and of the form named, whatever the order of the arguments. */
+	for (i = 0; i < nops; i++) {
 		keys_id(keys_public(csk ? csk : k), ops[i].device);
+		ops[i].form_version = version ? version : "1";
+	}
 	if (body_file) {
 		struct buf raw = BUF_INIT((size_t)1 << 31);
 		unsigned char sigb[64];

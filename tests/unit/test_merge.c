@@ -572,12 +572,12 @@ static void test_refused_ops(void)
 	big.nbase = MERGE_MAX_BASE + 1;
 	replica_open(&r);
 	before = dump_raw(r.db);
-	CHECK_INT(apply_err(&r, &self, err, sizeof(err)), MERGE_ERROR);
+	CHECK_INT(apply_err(&r, &self, err, sizeof(err)), MERGE_INVALID);
 	CHECK_STR(err, "op " DEV_A ":3 names itself as its base");
-	CHECK_INT(apply_err(&r, &zero, err, sizeof(err)), MERGE_ERROR);
+	CHECK_INT(apply_err(&r, &zero, err, sizeof(err)), MERGE_INVALID);
 	CHECK_STR(err, "op " DEV_A ": seq 0 is out of range");
-	CHECK_INT(apply_err(&r, &huge, err, sizeof(err)), MERGE_ERROR);
-	CHECK_INT(apply_err(&r, &big, err, sizeof(err)), MERGE_ERROR);
+	CHECK_INT(apply_err(&r, &huge, err, sizeof(err)), MERGE_INVALID);
+	CHECK_INT(apply_err(&r, &big, err, sizeof(err)), MERGE_INVALID);
 	CHECK_STR(err, "op " DEV_A ":4 names 65 base ops (at most 64)");
 	after = dump_raw(r.db);
 	CHECK_SAME("tables after refused ops", before, after);
@@ -596,7 +596,7 @@ static void test_form_mismatch(void)
 	a2.form = "household";
 	replica_open(&r);
 	apply(&r, &a1);
-	CHECK_INT(apply_err(&r, &a2, err, sizeof(err)), MERGE_ERROR);
+	CHECK_INT(apply_err(&r, &a2, err, sizeof(err)), MERGE_INVALID);
 	CHECK_STR(err, "op " DEV_A ":2 names form 'household' but record " REC1 " is a 'partnership' record");
 	CHECK_STR(query(r.db, "SELECT count(*) FROM ops", NULL, NULL), "1");
 	CHECK_STR(field_of(&r, REC1, "level"), "");
@@ -617,7 +617,7 @@ static void test_form_mismatch_changes_nothing(void)
 	replica_open(&r);
 	apply(&r, &a1);
 	before = dump_raw(r.db);
-	CHECK_INT(apply_err(&r, &b1, err, sizeof(err)), MERGE_ERROR);
+	CHECK_INT(apply_err(&r, &b1, err, sizeof(err)), MERGE_INVALID);
 	after = dump_raw(r.db);
 	CHECK_SAME("tables after an op for another form", before, after);
 	CHECK_STR(record_of(&r, REC1), "partnership|1|111411200000000100|111411200000000100|0|0");

@@ -207,10 +207,12 @@ static void test_gap_resend_lists_the_device_change_sets(void)
 struct pulled {
 	struct buf all[8];
 	char by[8][SSTORE_MAX_NAME + 1];
+	uint64_t at[8];
 	size_t n;
 };
 
-static int collect(void *ctx, const unsigned char *bytes, size_t len, const char *author, const char *name)
+static int collect(void *ctx, const unsigned char *bytes, size_t len, const char *author, const char *name,
+		   uint64_t at)
 {
 	struct pulled *p = ctx;
 
@@ -220,13 +222,14 @@ static int collect(void *ctx, const unsigned char *bytes, size_t len, const char
 	buf_init(&p->all[p->n], 1 << 20);
 	buf_add(&p->all[p->n], bytes, len);
 	strlcpy_s(p->by[p->n], author, sizeof(p->by[0]));
+	p->at[p->n] = at;
 	p->n++;
 	return 0;
 }
 
 static void test_hq_pull_for_a_relay(void)
 {
-	struct sstore_origin relayed = { relay_at_hq.id, "" };
+	struct sstore_origin relayed = { relay_at_hq.id, "", 0 };
 	struct buf cs = BUF_INIT(1 << 20);
 	struct sstore_change ch[2];
 	struct pulled p;
@@ -252,13 +255,14 @@ static void test_hq_pull_for_a_relay(void)
 		CHECK_INT(push(hq, ks, ops, 1, &ds, NULL, &cs), SI_OK);
 		keys_free(ks);
 	}
-	/* A reviewer's decision over records of both regions makes one change set per region. */
-	ch[0].record = rec;
-	ch[0].field = "_review";
-	ch[0].value = "{\"comment\":\"\",\"status\":\"approved\"}";
-	ch[1].record = rec_south;
+	/* A reviewer's decision over records of both regions makes one change set per region. The south's comes
+	 * first: the north office gets headquarters' seq 2 and no seq 1, which must not look like a gap. */
+	ch[1].record = rec;
 	ch[1].field = "_review";
 	ch[1].value = "{\"comment\":\"\",\"status\":\"approved\"}";
+	ch[0].record = rec_south;
+	ch[0].field = "_review";
+	ch[0].value = "{\"comment\":\"\",\"status\":\"approved\"}";
 	CHECK_INT(sstore_change(hq, "rita", ch, 2, err, sizeof(err)), 0);
 	CHECK_INT(q("hq", "SELECT count(*) FROM changesets WHERE author = 'rita'"), 2);
 	CHECK_INT(q("hq", "SELECT count(DISTINCT region) FROM changesets WHERE author = 'rita'"), 2);
@@ -269,6 +273,8 @@ static void test_hq_pull_for_a_relay(void)
 	CHECK_STR(p.by[1], "rita");
 	CHECK_INT(more, 0);
 	CHECK_INT(next > 0, 1);
+	/* Each one's position: the cursor may move there once it is taken, and no further. */
+	CHECK_INT(p.at[0] > 0 && p.at[0] < p.at[1] && p.at[1] <= next, 1);
 	/* From its cursor on there is nothing more. */
 	{
 		struct pulled again;
