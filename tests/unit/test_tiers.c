@@ -58,7 +58,7 @@ static const char *const fields[] = { "partner_name", "country", "level" };
 static const char *const levels[] = { "[\"local\"]", "[\"national\"]", "[\"local\",\"national\"]", "[\"global\"]" };
 static const char *const reviews[] = {
 	"{\"comment\":\"\",\"status\":\"approved\"}", "{\"comment\":\"check\",\"status\":\"has_issues\"}",
-	"{\"comment\":\"\",\"status\":\"rejected\"}", "{\"comment\":\"\",\"status\":\"pending\"}"
+	"{\"comment\":\"duplicate\",\"status\":\"rejected\"}", "{\"comment\":\"\",\"status\":\"pending\"}"
 };
 
 static char top[256];                     /* the test's directory in TMPDIR */
@@ -254,7 +254,7 @@ static enum answer server_post(struct sim *s, struct server *sv, const char *req
 			       size_t errlen)
 {
 	struct sstore_device d, relay, signer;
-	struct sstore_origin from = { "", "" };
+	struct sstore_origin from = { "", "", 0 };
 	struct cs_ops ops = { NULL, 0, NULL };
 	struct sstore_ingest in;
 	struct cs_header h;
@@ -303,6 +303,14 @@ static enum answer server_post(struct sim *s, struct server *sv, const char *req
 	case SI_ERROR:
 		a = A_DOWN;
 		break;
+	case SI_FORBIDDEN: {
+		char e2[512];
+
+		snprintf(e2, sizeof(e2), "403 %s: %s", in.code, err);
+		strlcpy_s(err, e2, errlen);
+		a = A_REFUSED;
+		break;
+	}
 	default:
 		a = A_REFUSED;
 	}
@@ -766,10 +774,12 @@ static void office_forward(struct sim *s, struct server *off, size_t max, int lo
 struct cs_batch {
 	struct buf bytes[PULL_BATCH];
 	char by[PULL_BATCH][SSTORE_MAX_NAME + 1], name[PULL_BATCH][SSTORE_MAX_NAME + 1];
+	uint64_t at[PULL_BATCH];
 	size_t n;
 };
 
-static int collect_cs(void *ctx, const unsigned char *bytes, size_t len, const char *author, const char *name)
+static int collect_cs(void *ctx, const unsigned char *bytes, size_t len, const char *author, const char *name,
+		      uint64_t at)
 {
 	struct cs_batch *b = ctx;
 
@@ -779,50 +789,64 @@ static int collect_cs(void *ctx, const unsigned char *bytes, size_t len, const c
 	buf_add(&b->bytes[b->n], bytes, len);
 	strlcpy_s(b->by[b->n], author, sizeof(b->by[0]));
 	strlcpy_s(b->name[b->n], name, sizeof(b->name[0]));
+	b->at[b->n] = at;
 	b->n++;
 	return 0;
 }
 
-/* pull of relay.c: takes the region's change sets from headquarters until there are no more (a change set
- * refused here is logged and passed over, as the forwarder does), each answer's cursor kept after it. answers:
- * the link is cut after that many answers; cut: the last answer is taken but its cursor not kept. */
+/* pull of relay.c: takes the region's change sets from headquarters, in order, until there are no more. The
+ * cursor moves only past what was taken: a change set refused here holds the pull before it (tried again at
+ * the next pull); an equivocation is counted on its device and passed. answers: the link is cut after that many
+ * answers; cut: the last answer is taken but its cursor not kept. */
 static void office_pull(struct sim *s, struct server *off, int region, size_t answers, int cut)
 {
 	struct cs_batch *b = xcalloc(1, sizeof(*b));
-	char err[1024];
-	int more = 1;
+	char err[1024], e2[1024];
+	int more = 1, held = 0;
 
-	step_log(s, "%s pulls (at most %zu answers%s)", off->name, answers, cut ? ", last cursor lost" : "");
-	while (more && answers--) {
+	step_log(s, "%s pulls (%s%s)", off->name, answers == SIZE_MAX ? "everything" : "one answer",
+		 cut ? ", last cursor lost" : "");
+	while (more && !held && answers--) {
 		struct sstore_device relay;
-		uint64_t next;
+		uint64_t next, taken = sstore_relay_cursor(off->s);
 		size_t i;
 
 		if (sstore_device_find(s->hq.s, off->id, &relay, err, sizeof(err)) != 1)
 			die("relay at hq", err);
 		b->n = 0;
-		if (sstore_relay_pull(s->hq.s, &relay, sstore_relay_cursor(off->s), 1 + (unsigned)rndn(s, PULL_BATCH),
-				      RELAY_PULL_BYTES, collect_cs, b, &next, &more, err, sizeof(err)) < 0)
+		if (sstore_relay_pull(s->hq.s, &relay, taken, 1 + (unsigned)rndn(s, PULL_BATCH), RELAY_PULL_BYTES,
+				      collect_cs, b, &next, &more, err, sizeof(err)) < 0)
 			die("sstore_relay_pull", err);
 		for (i = 0; i < b->n; i++) {
 			struct sstore_ingest in;
-			enum sstore_ingest_status st = sstore_relay_take(off->s, (unsigned char *)b->bytes[i].data,
-									 b->bytes[i].len, b->by[i], b->name[i],
-									 region_names[region], &in, err, sizeof(err));
+			enum sstore_ingest_status st = SI_OK;
 
+			if (!held)
+				st = sstore_relay_take(off->s, (unsigned char *)b->bytes[i].data, b->bytes[i].len, b->by[i],
+						       b->name[i], region_names[region], &in, err, sizeof(err));
+			buf_release(&b->bytes[i]);
+			if (held)
+				continue;
+			step_log(s, "  %s <= hq: change set of %s%s%s: %s", off->name,
+				 b->name[i][0] ? b->name[i] : "headquarters", b->by[i][0] ? " by " : "", b->by[i],
+				 st == SI_OK ? "ok" : err);
 			if (st == SI_ERROR)
 				die("sstore_relay_take", err);
-			if (st != SI_OK)
-				note(s, "%s refused a change set from headquarters: %s", off->name, err);
-			else
+			if (st == SI_OK)
 				s->moved += in.accepted;
-			step_log(s, "  %s <= hq: change set by %s: %s", off->name, b->name[i][0] ? b->name[i] : "?",
-				 st == SI_OK ? "ok" : err);
-			buf_release(&b->bytes[i]);
+			if (st == SI_EQUIVOCATION)
+				note(s, "%s passed an equivocating change set from headquarters: %s", off->name, err);
+			if (st != SI_OK && st != SI_EQUIVOCATION) {
+				snprintf(e2, sizeof(e2), "a change set from headquarters was refused here: %.900s", err);
+				note(s, "%s: %s", off->name, e2);
+				held = 1;
+			} else if (b->at[i] > 0) {
+				taken = b->at[i];
+			}
 		}
-		if (cut && (!answers || !more))
+		if (cut && (!answers || !more || held))
 			break;
-		if (sstore_relay_cursor_set(off->s, next, err, sizeof(err)) < 0)
+		if (sstore_relay_cursor_set(off->s, held ? taken : next, held ? e2 : NULL, err, sizeof(err)) < 0)
 			die("sstore_relay_cursor_set", err);
 	}
 	free(b);
