@@ -1142,6 +1142,64 @@ static void check(struct sim *s)
 
 /* ---- one seed ---------------------------------------------------------------------------------------------- */
 
+/* A laptop tries what only others may do: a review (only servers review), or an op on a record of another region
+ * (sent to headquarters, which holds it). Either is refused with 403 and changes nothing at the server, and the
+ * laptop keeps no such op: its next op takes the same seq with other content, which the server must take. Tried
+ * only when the server holds every op of the laptop, so that the attempt's seq is the one it expects. */
+static void laptop_forbidden(struct sim *s, struct laptop *l)
+{
+	int review = (int)rndn(s, 2), tier = review || l->region == 2 ? 0 : 1, region;
+	struct server *sv = server_of(s, l, tier);
+	struct sstore_device before, after;
+	struct buf cs = BUF_INIT(CS_MAX_BYTES);
+	const char *rec, *want = review ? "403 not_allowed" : "403 wrong_region";
+	uint64_t expected = 0, next = 0;
+	char *was, *now, err[1024];
+	struct op op;
+	enum answer a;
+	size_t k;
+
+	if (l->acked[tier] != l->seq)
+		laptop_sync(s, l, tier, 0);
+	if (l->acked[tier] != l->seq || sstore_device_find(sv->s, l->id, &before, err, sizeof(err)) != 1)
+		return;
+	rec = review ? laptop_known(s, l) : server_known(s, &s->hq, (l->region + 1 + (int)rndn(s, 2)) % NREGIONS);
+	if (!rec)
+		return;
+	for (k = 0; strcmp(s->records[k], rec); k++)
+		;
+	region = s->record_region[k];
+	memset(&op, 0, sizeof(op));
+	strlcpy_s(op.device, l->id, sizeof(op.device));
+	strlcpy_s(op.record, rec, sizeof(op.record));
+	op.seq = l->seq + 1;
+	op.hlc = l->hlc = hlc_next(l->hlc, (uint64_t)((int64_t)now_ms() + l->skew));
+	op.form = FORM;
+	op.form_version = "1";
+	op.field = review ? "_review" : fields[rndn(s, 3)];
+	op.value = review ? reviews[0] : random_value(s, op.field);
+	if (review && merge_heads(l->m, rec, op.field, collect_base, &op, err, sizeof(err)) < 0)
+		die("merge_heads", err);
+	if (cs_encode(l->k, &op, 1, &cs, err, sizeof(err)) != CS_OK)
+		die("cs_encode", err);
+	was = dump(s, sv->ro, region);
+	a = server_post(s, sv, l->id, (unsigned char *)cs.data, cs.len, NULL, &expected, &next, err, sizeof(err));
+	now = dump(s, sv->ro, region);
+	step_log(s, "%s tries %s %.8s (%s) at %s: %s", l->name, review ? "to review" : "to write", rec,
+		 region_names[region], sv->name, err);
+	if (!(a == A_REFUSED && !strncmp(err, want, strlen(want))))
+		sim_fail(s, "%s's %s of %.8s (%s) at %s: answered %d (%s), expected %s", l->name,
+			 review ? "review" : "op", rec, region_names[region], sv->name, (int)a, a == A_OK ? "taken" : err,
+			 want);
+	if (strcmp(was, now))
+		sim_fail(s, "%s's refused %s changed %s's records", l->name, review ? "review" : "op", sv->name);
+	if (sstore_device_find(sv->s, l->id, &after, err, sizeof(err)) != 1 || after.next_seq != before.next_seq)
+		sim_fail(s, "%s's refused %s moved its next seq at %s", l->name, review ? "review" : "op", sv->name);
+	free(was);
+	free(now);
+	buf_release(&cs);
+}
+
 /* Two laptops of one region change the same field of a record both hold, without seeing each other. */
 static int concurrent_edit(struct sim *s, struct laptop *a)
 {
@@ -1191,6 +1249,8 @@ static void sim_step(struct sim *s)
 	} else if (what < 40) {
 		if ((rec = laptop_known(s, l)))
 			laptop_delete(s, l, rec);
+	} else if (what < 43) {
+		laptop_forbidden(s, l);
 	} else if (what < 60) {
 		/* A relayed region's laptop sometimes reaches headquarters instead, its office being down. */
 		int tier = l->region < 2 && !rndn(s, 4);
@@ -1241,9 +1301,21 @@ static int heal(struct sim *s)
 			queued += st.changesets + st.vouches > 0;
 		}
 		if (s->moved == before && !queued && round > 0)
-			return 0;
+			break;
 	}
-	return -1;
+	for (o = 0; o < 2; o++) {
+		struct sstore_relay_status st;
+		char err[256];
+
+		if (sstore_relay_status(s->office[o].s, &st, err, sizeof(err)) < 0)
+			die("sstore_relay_status", err);
+		if (st.held[0])
+			sim_fail(s, "%s's pull from headquarters is held: %s", s->office[o].name, st.held);
+		if (st.changesets + st.vouches)
+			sim_fail(s, "%s's queue still holds %" PRIu64 " entries: %s", s->office[o].name,
+				 st.changesets + st.vouches, st.refusal);
+	}
+	return round < HEAL_ROUNDS ? 0 : -1;
 }
 
 static int sim_run(uint64_t seed, int verbose)
