@@ -1264,14 +1264,19 @@ static void sim_step(struct sim *s)
 
 		server_change(s, &s->office[r], r);
 	} else if (what < 86) {
-		int r = (int)rndn(s, 2);
+		int r = (int)rndn(s, 2), again = !rndn(s, 5);
 
-		/* Everything, or part of the queue (the link cut), the last answer sometimes lost. */
-		office_forward(s, &s->office[r], rndn(s, 2) ? SIZE_MAX : 1 + rndn(s, 3), !rndn(s, 4));
+		/* Everything, or part of the queue (the link cut), the last answer sometimes lost; now and then twice
+		 * in a row. */
+		do
+			office_forward(s, &s->office[r], rndn(s, 2) ? SIZE_MAX : 1 + rndn(s, 3), !rndn(s, 4));
+		while (again--);
 	} else {
-		int r = (int)rndn(s, 2);
+		int r = (int)rndn(s, 2), again = !rndn(s, 5);
 
-		office_pull(s, &s->office[r], r, rndn(s, 2) ? SIZE_MAX : 1, !rndn(s, 4));
+		do
+			office_pull(s, &s->office[r], r, rndn(s, 2) ? SIZE_MAX : 1, !rndn(s, 4));
+		while (again--);
 	}
 }
 
