@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "hlc.h"
 #include "util.h"
 #include "banned.h"
 
@@ -290,4 +291,51 @@ char *cli_review_text(const char *json_text)
 	}
 	json_decref(v);
 	return buf_detach(&out, NULL);
+}
+
+struct review_heads {
+	struct store *s;
+	json_t *list;
+};
+
+static void review_head(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
+{
+	struct review_heads *h = ctx;
+	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
+	char by[128], when[32];
+	int named = store_op_author_get(h->s, id->device, id->seq, by, sizeof(by));
+
+	time_fmt(HLC_MS(hlc), when, sizeof(when));
+	if (h->list) {
+		const char *status = json_string_value(json_object_get(v, "status"));
+		const char *comment = json_string_value(json_object_get(v, "comment"));
+
+		json_array_append_new(h->list, json_pack("{s:s, s:s, s:o, s:s, s:I, s:s}", "status",
+							 status ? status : "pending", "comment", comment ? comment : "",
+							 "by", named ? json_string(by) : json_null(), "device", id->device,
+							 "seq", (json_int_t)id->seq, "time", when));
+	} else {
+		char *t = cli_review_text(value);
+
+		if (named)
+			printf("        - %s   (by %s, %s)\n", *t ? t : "pending", by, when);
+		else
+			printf("        - %s   (device %.8s, %s)\n", *t ? t : "pending", id->device, when);
+		free(t);
+	}
+	json_decref(v);
+}
+
+int cli_review_heads(struct store *s, const char *record, json_t *list)
+{
+	struct review_heads h = { s, list };
+	char err[256];
+	int n = merge_heads(store_merge(s), record, "_review", NULL, NULL, err, sizeof(err));
+
+	if (n > 1) {
+		if (!list)
+			printf("      CONFLICT: reviewed differently by reviewers who did not see each other's review:\n");
+		merge_heads(store_merge(s), record, "_review", review_head, &h, err, sizeof(err));
+	}
+	return n;
 }

@@ -64,6 +64,10 @@ char *cli_value_text(const char *json_text);
 /* A review (the value of a record's _review field, JSON text or NULL) as people read it: "approved", "has
  * issues: <comment>", "rejected: <comment>"; "" when pending or never reviewed. Caller frees. */
 char *cli_review_text(const char *json_text);
+/* The heads of the record's review: when there are several (a review in conflict: two servers' reviewers decided
+ * without seeing each other), each with its status, comment, reviewer and date, printed as a CONFLICT block
+ * under "Review:" or, with list, appended to it as objects. Returns how many heads there are, -1 on error. */
+int cli_review_heads(struct store *s, const char *record, json_t *list);
 
 /* An answer (JSON text) as people read it, with choice labels in lang followed by their names for select
  * questions (q may be NULL). Caller frees. */

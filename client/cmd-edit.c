@@ -112,15 +112,14 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 		e.answers = view;
 	}
 	cleared = json_array();
-	entry_prune(f, e.answers, cleared);
-	/* Finalizing fills in what a person at the prompt would have been offered, such as today's date. */
-	if (finalize && rec.draft)
-		entry_defaults(f, e.answers);
 	{
 		struct form_env env = { store_device(s), store_name(s), now_ms() };
 
-		/* Calculations follow the answers changed; end is when the record is finalized. */
-		form_fill(f, e.answers, &env, finalize && rec.draft);
+		/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
+		 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and
+		 * end is when the record is finalized. */
+		form_settle(f, e.answers, &env, scope, FORM_SETTLE_PRUNE |
+			    (finalize && rec.draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared);
 	}
 	errors += entry_check(f, &e, cli->lang, rec.draft && !finalize);
 	if (errors) {
@@ -131,12 +130,6 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < form_count(f); i++)
 		if (form_repeat_of(form_question(f, i)) != scope)
 			json_object_del(e.answers, form_question(f, i)->name);
-	for (i = json_array_size(cleared); i-- > 0;) {
-		const struct form_question *q = form_find(f, json_string_value(json_array_get(cleared, i)));
-
-		if (!q || form_repeat_of(q) != scope)
-			json_array_remove(cleared, i);
-	}
 	if (store_begin(s, err, sizeof(err)) < 0 ||
 	    apply(s, &rec, f, e.answers, finalize, &changed, err, sizeof(err)) < 0 ||
 	    store_commit(s, err, sizeof(err)) < 0) {

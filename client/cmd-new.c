@@ -102,8 +102,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	json_decref(e.answers);
 	e.answers = ctx;
 	ctx = NULL;
-	entry_defaults(f, e.answers);
-	form_fill(f, e.answers, &env, !draft);
+	form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);
 	errors += entry_check(f, &e, cli->lang, draft);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
@@ -235,9 +234,8 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct form_env env = { store_device(s), store_name(s), now_ms() };
 
-		entry_defaults(f, entries[i].answers);
-		/* Calculations and metadata (start, today, deviceid...), from the answers as they now are. */
-		form_fill(f, entries[i].answers, &env, !draft);
+		/* Defaults, calculations and metadata (start, today, deviceid...), from the answers as given. */
+		form_settle(f, entries[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);
 		errors += entry_check(f, &entries[i], cli->lang, draft);
 	}
 	if (errors) {

@@ -10,6 +10,38 @@
 #include "util.h"
 #include "banned.h"
 
+/* sondeo resolve ID _review: shows the reviews in conflict and says who settles them; changes nothing. */
+static int resolve_review(struct cli *cli, const char *id)
+{
+	struct store_record rec;
+	struct store *s;
+	char err[512];
+	int heads, r = EXIT_FAIL;
+
+	if (!(s = cli_open_store(cli)))
+		return EXIT_FAIL;
+	if (store_find(s, id, &rec, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		goto out;
+	}
+	heads = merge_heads(store_merge(s), rec.id, "_review", NULL, NULL, err, sizeof(err));
+	if (heads > 1) {
+		printf("Review of record %s:\n", rec.id);
+		cli_review_heads(s, rec.id, NULL);
+	}
+	if (heads < 0)
+		cli_error("cannot read the review of record %s", cli_short_id(rec.id));
+	else if (heads < 2)
+		cli_error("the review of record %s is not in conflict; reviews are made by reviewers at a server, not on "
+			  "a device", cli_short_id(rec.id));
+	else
+		cli_error("a review conflict is settled by a reviewer, on the review page at headquarters or at the "
+			  "regional office; nothing was changed here");
+out:
+	store_close(s);
+	return r;
+}
+
 int cmd_resolve(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { 0, 0, 0, 0 } };
@@ -23,6 +55,9 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1)
 		return cli_opt_exit(c);
+	/* A review is decided by a reviewer at a server, never on a device (a device's _review op is refused). */
+	if (optind + 2 <= argc && optind + 3 >= argc && !strcmp(argv[optind + 1], "_review"))
+		return resolve_review(cli, argv[optind]);
 	if (optind + 3 != argc)
 		return cli_usage_error(cli, "expected a record id, a question name and the value to keep");
 	if (!(s = cli_open_store(cli)))

@@ -248,6 +248,13 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 				json_decref(h.list);
 			}
 		}
+		if (rec.conflicts) {
+			json_t *reviews = json_array();
+
+			if (cli_review_heads(s, rec.id, reviews) > 1)
+				json_object_set(conf, "_review", reviews);
+			json_decref(reviews);
+		}
 		json_object_set_new(out, "answers", ans);
 		json_object_set_new(out, "conflicts", conf);
 		if (history) {
@@ -275,8 +282,12 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
 		char *review = cli_review_text(rt);
 
-		if (*review)
-			printf("Review:  %s\n", review);
+		/* A review in conflict is shown with each reviewer's decision, as answers in conflict are. */
+		if (*review || rec.conflicts)
+			if (*review || merge_heads(store_merge(s), rec.id, "_review", NULL, NULL, err, sizeof(err)) > 1)
+				printf("Review:  %s\n", *review ? review : "pending");
+		if (rec.conflicts)
+			cli_review_heads(s, rec.id, NULL);
 		free(review);
 		free(rt);
 	}

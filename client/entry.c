@@ -353,44 +353,6 @@ int entry_load(const struct form *f, const char *path, struct entry **out, size_
 	return errors;
 }
 
-void entry_defaults(const struct form *f, json_t *answers)
-{
-	size_t i;
-
-	for (i = 0; i < form_count(f); i++) {
-		const struct form_question *q = form_question(f, i);
-		json_t *d;
-
-		if (!q->def || json_object_get(answers, q->name) || form_relevant(f, q, answers, NULL, 0) != 1)
-			continue;
-		d = form_default(f, q, answers);
-		if (d)
-			json_object_set_new(answers, q->name, d);
-	}
-}
-
-int entry_prune(const struct form *f, json_t *answers, json_t *cleared)
-{
-	int pruned = 0, again = 1;
-	size_t i;
-
-	/* Clearing one answer can make another question irrelevant: repeat until nothing changes. */
-	while (again) {
-		again = 0;
-		for (i = 0; i < form_count(f); i++) {
-			const struct form_question *q = form_question(f, i);
-
-			if (json_object_get(answers, q->name) && form_relevant(f, q, answers, NULL, 0) == 0) {
-				json_object_del(answers, q->name);
-				json_array_append_new(cleared, json_string(q->name));
-				pruned++;
-				again = 1;
-			}
-		}
-	}
-	return pruned;
-}
-
 struct check_ctx {
 	const struct entry *e;
 	int errors;

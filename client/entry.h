@@ -33,11 +33,6 @@ int entry_apply_sets(const struct form *f, struct entry *e, char **sets, size_t 
 int entry_load(const struct form *f, const char *path, struct entry **out, size_t *n);
 /* Releases n entries and the array. */
 void entry_free(struct entry *e, size_t n);
-/* Fills in the default of every relevant, unanswered question (new records only). */
-void entry_defaults(const struct form *f, json_t *answers);
-/* Removes answers to questions that are no longer relevant, appending their names to the array cleared.
- * Returns how many. */
-int entry_prune(const struct form *f, json_t *answers, json_t *cleared);
 /* Checks e's answers against the form (relevance, constraints, and required unless draft), printing every
  * problem except for the questions already reported as unreadable. Returns the number of problems. */
 int entry_check(const struct form *f, const struct entry *e, const char *lang, int draft);

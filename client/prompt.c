@@ -93,13 +93,28 @@ static void session_release(struct session *ss)
 	free(ss->line);
 }
 
-/* Saves one answer (NULL clears) in its own transaction, creating the record first if needed. */
-static int save(struct session *ss, const struct form_question *q, json_t *value)
+/* Saves value (NULL clears) as q's answer with everything it implies, worked out by form_settle from the answers
+ * as they now are: calculations, metadata and readonly values, and answers no longer asked cleared, so that what
+ * the next question shows (a note, a label naming an answer, whether it is asked at all) follows this answer.
+ * q NULL saves only what the answers imply; final: the record is being finalized (end is set). One transaction,
+ * creating the record first if needed; a changed result is written like any answer (an op on a final record), an
+ * unchanged one not at all. value is borrowed. */
+static int save(struct session *ss, const struct form_question *q, json_t *value, int final)
 {
+	struct form_env env = { store_device(ss->s), store_name(ss->s), now_ms() };
+	json_t *now = json_deep_copy(ss->answers);
 	char err[512];
+	size_t i;
 
-	if (store_begin(ss->s, err, sizeof(err)) < 0)
+	if (q && value)
+		json_object_set(now, q->name, value);
+	else if (q)
+		json_object_del(now, q->name);
+	form_settle(ss->f, now, &env, ss->scope, FORM_SETTLE_PRUNE | (final ? FORM_SETTLE_FINAL : 0), NULL);
+	if (store_begin(ss->s, err, sizeof(err)) < 0) {
+		json_decref(now);
 		return cli_error("%s: this answer was not saved", err);
+	}
 	if (!ss->created && store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0)
 		goto fail;
 	if (!ss->created && ss->scope) {
@@ -112,22 +127,31 @@ static int save(struct session *ss, const struct form_question *q, json_t *value
 		if (bad)
 			goto fail;
 	}
-	if (store_set(ss->s, ss->rec, q->name, value, err, sizeof(err)) < 0)
+	/* The answer itself always: the same value again is no op, unless it settles a conflict. */
+	if (q && store_set(ss->s, ss->rec, q->name, json_object_get(now, q->name), err, sizeof(err)) < 0)
 		goto fail;
+	for (i = 0; i < form_count(ss->f); i++) {
+		const struct form_question *o = form_question(ss->f, i);
+		json_t *v = json_object_get(now, o->name), *was = json_object_get(ss->answers, o->name);
+
+		if (o == q || form_repeat_of(o) != ss->scope || v == was || (v && was && json_equal(v, was)))
+			continue;
+		if (store_set(ss->s, ss->rec, o->name, v, err, sizeof(err)) < 0)
+			goto fail;
+	}
 	if (store_commit(ss->s, err, sizeof(err)) < 0)
 		goto fail_committed;
 	if (!ss->created) {
 		ss->created = 1;
 		set_interrupt_message(ss);
 	}
-	if (value)
-		json_object_set(ss->answers, q->name, value);
-	else
-		json_object_del(ss->answers, q->name);
+	json_decref(ss->answers);
+	ss->answers = now;
 	return 0;
 fail:
 	store_rollback(ss->s);
 fail_committed:
+	json_decref(now);
 	cli_error("%s: this answer was not saved", err);
 	return -1;
 }
@@ -300,7 +324,7 @@ static int ask(struct session *ss, size_t i)
 				printf("  %s\n", "An answer is required here: it cannot be cleared.");
 				continue;
 			}
-			r = save(ss, q, NULL) < 0 ? -2 : 1;
+			r = save(ss, q, NULL, 0) < 0 ? -2 : 1;
 			break;
 		}
 		if (in[strspn(in, " \t")] == '\0') {
@@ -324,7 +348,7 @@ static int ask(struct session *ss, size_t i)
 			continue;
 		}
 		if (v || cur)
-			r = save(ss, q, v) < 0 ? -2 : 1;
+			r = save(ss, q, v, 0) < 0 ? -2 : 1;
 		json_decref(v);
 		break;
 	}
@@ -345,41 +369,6 @@ static size_t pick_question(struct session *ss, const char *in)
 		if (!strcmp(form_question(ss->f, i)->name, in))
 			return i;
 	return (size_t)-1;
-}
-
-/* Brings the automatic answers (calculations, metadata) up to date with the others and saves those that
- * changed. final: the record is being finalized (end is set). Returns -1 if one could not be saved. */
-static int fill(struct session *ss, int final)
-{
-	struct form_env env = { store_device(ss->s), store_name(ss->s), now_ms() };
-	json_t *now = json_deep_copy(ss->answers);
-	size_t i;
-	int r = 0;
-
-	/* A readonly question is never asked: its default is its answer. */
-	for (i = 0; i < form_count(ss->f); i++) {
-		const struct form_question *q = form_question(ss->f, i);
-
-		if (form_repeat_of(q) != ss->scope)
-			continue;
-		if (q->readonly && !json_object_get(now, q->name) && form_relevant(ss->f, q, now, NULL, 0) == 1) {
-			json_t *d = form_default(ss->f, q, now);
-
-			if (d)
-				json_object_set_new(now, q->name, d);
-		}
-	}
-	form_fill(ss->f, now, &env, final);
-	for (i = 0; i < form_count(ss->f) && r == 0; i++) {
-		const struct form_question *q = form_question(ss->f, i);
-		json_t *v = json_object_get(now, q->name), *was = json_object_get(ss->answers, q->name);
-
-		if (form_repeat_of(q) == ss->scope && (q->automatic || q->readonly) &&
-		    !(v == was || (v && was && json_equal(v, was))))
-			r = save(ss, q, v);
-	}
-	json_decref(now);
-	return r;
 }
 
 /* The repeat a repeat is inside, or NULL. */
@@ -458,7 +447,7 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		else
 			printf("%s %u\n", label, n + 1);
 		r = walk(&cs, 0);
-		if (r == 1 && cs.created && fill(&cs, 1) == 0) {
+		if (r == 1 && cs.created && save(&cs, NULL, NULL, 1) == 0) {
 			errors = form_check(ss->f, cs.answers, ss->lang, print_problem, &cs);
 			if (!errors && store_begin(ss->s, err, sizeof(err)) == 0 &&
 			    store_finalize(ss->s, &child, ss->f, err, sizeof(err)) == 0 &&
@@ -532,7 +521,7 @@ static int walk(struct session *ss, size_t start)
 		}
 		if (rel != 1) {
 			/* Not asked: an answer left from before no longer applies. */
-			if (json_object_get(ss->answers, q->name) && save(ss, q, NULL) < 0) {
+			if (json_object_get(ss->answers, q->name) && save(ss, q, NULL, 0) < 0) {
 				r = -2;
 				break;
 			}
@@ -586,7 +575,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 			printf("\nNo answers given: nothing was saved.\n");
 			break;
 		}
-		if (fill(&ss, 0) < 0) {
+		if (save(&ss, NULL, NULL, 0) < 0) {
 			result = -1;
 			break;
 		}
@@ -620,7 +609,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 				r = walk(&ss, ss.first_problem == (size_t)-1 ? 0 : ss.first_problem);
 				continue;
 			}
-			if (fill(&ss, 1) < 0) {
+			if (save(&ss, NULL, NULL, 1) < 0) {
 				result = -1;
 				break;
 			}

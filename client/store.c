@@ -16,7 +16,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 
 extern const unsigned char form_partnership_json[];
 extern const size_t form_partnership_json_len;
@@ -32,7 +32,8 @@ static const char schema[] =
 
 enum {
 	S_GET_META, S_SET_META, S_FORM_GET, S_FORM_LATEST, S_FORM_PUT, S_FIND, S_RECORD_NEW, S_FIELD_GET,
-	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_DEVICE_NEW, S_AUTHOR,
+	S_DRAFT_SET, S_DRAFT_CLEAR, S_TOUCH, S_CREATED, S_FINAL, S_DROP_FIELDS, S_DROP_RECORD, S_ANSWERS, S_DEVICE_NEW,
+	S_AUTHOR, S_AUTHOR_GET,
 	S_COUNT
 };
 
@@ -55,11 +56,15 @@ static const char *const sql[S_COUNT] = {
 			" ON CONFLICT(rid, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc",
 	[S_DRAFT_CLEAR] = "DELETE FROM fields WHERE rid = ?1 AND field = ?2",
 	[S_TOUCH] = "UPDATE records SET updated = max(updated, ?2) WHERE rid = ?1",
+	/* A record was created when its first op was made, on every replica alike: they know only its ops. */
+	[S_CREATED] = "UPDATE records SET created = coalesce((SELECT min(hlc) FROM ops WHERE rid = ?1), created)"
+		      " WHERE rid = ?1",
 	[S_FINAL] = "UPDATE records SET draft = 0 WHERE rid = ?1",
 	[S_DROP_FIELDS] = "DELETE FROM fields WHERE rid = ?1",
 	[S_DROP_RECORD] = "DELETE FROM records WHERE rid = ?1 AND draft",
 	[S_ANSWERS] = "SELECT f.field, f.value FROM records r JOIN fields f ON f.rid = r.rid WHERE r.id = ?1",
 	[S_AUTHOR] = "INSERT OR REPLACE INTO op_authors(did, seq, user) SELECT did, ?2, ?3 FROM devices WHERE id = ?1",
+	[S_AUTHOR_GET] = "SELECT a.user FROM op_authors a JOIN devices d ON d.did = a.did WHERE d.id = ?1 AND a.seq = ?2",
 };
 
 struct store {
@@ -172,16 +177,42 @@ static int check_schema(sqlite3 *db, const char *dir, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (v < 0)
 		return errf(err, errlen, "'%s' is not a Sondeo store", dir);
-	if (v != STORE_SCHEMA && v != 1)
+	if (v > STORE_SCHEMA || v < 1)
 		return errf(err, errlen, "the store in '%s' has layout %lld; this sondeo reads layout %d", dir, v,
 			    STORE_SCHEMA);
 	return 0;
 }
 
-/* Brings a layout 1 store up to layout 2 in one transaction: layout 2 only adds a table. */
-static int upgrade(sqlite3 *db, char *err, size_t errlen)
+static int make_view(struct store *s, const struct form *f, char *err, size_t errlen);
+
+/* Makes every form's view again, from the version installed last (as store_form_put leaves it). */
+static int remake_views(struct store *s, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
+	sqlite3_stmt *st = db_prepare(s->db, "SELECT json FROM forms f WHERE rowid = (SELECT g.rowid FROM forms g"
+				      " WHERE g.id = f.id ORDER BY g.installed DESC, g.rowid DESC LIMIT 1)", err, errlen);
+	int rc, r = 0;
+
+	if (!st)
+		return -1;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *json = db_text(st, 0);
+		struct form *f = form_load(json, strlen(json), err, errlen);
+
+		r = f ? make_view(s, f, err, errlen) : -1;
+		form_free(f);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(s->db, rc, err, errlen);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Brings an older store up to this layout in one transaction: layout 2 added a table; layout 3 remakes the
+ * forms' views, whose dates layout 2 read wrongly (NULL in every row). */
+static int upgrade(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(s->db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
+	char set[64];
 	long long v = 0;
 
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -189,12 +220,13 @@ static int upgrade(sqlite3 *db, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (!st || v == STORE_SCHEMA)
 		return st ? 0 : -1;
-	if (db_begin(db, err, errlen) < 0)
+	/* Before the store's statements are prepared: they name tables an older layout lacks. */
+	snprintf(set, sizeof(set), "UPDATE meta SET value = '%d' WHERE key = 'schema'", STORE_SCHEMA);
+	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
-	if (db_exec(db, schema, err, errlen) < 0 ||
-	    db_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema'", err, errlen) < 0 ||
-	    db_commit(db, err, errlen) < 0) {
-		db_rollback(db);
+	if (db_exec(s->db, schema, err, errlen) < 0 || remake_views(s, err, errlen) < 0 ||
+	    db_exec(s->db, set, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
+		db_rollback(s->db);
 		return -1;
 	}
 	return 0;
@@ -213,7 +245,7 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 		goto fail;
 	if (create && (merge_schema(s->db, err, errlen) < 0 || db_exec(s->db, schema, err, errlen) < 0))
 		goto fail;
-	if (!create && (check_schema(s->db, dir, err, errlen) < 0 || upgrade(s->db, err, errlen) < 0))
+	if (!create && (check_schema(s->db, dir, err, errlen) < 0 || upgrade(s, err, errlen) < 0))
 		goto fail;
 	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0)
 		goto fail;
@@ -408,6 +440,10 @@ static int plain_name(const char *s)
 	return 1;
 }
 
+/* A record's stamp as the view shows it: its milliseconds in local time, as show and list print it, to the
+ * millisecond (%f; SQLite 3.40 has no 'subsec'). */
+#define VIEW_TIME(col) "strftime('%%Y-%%m-%%d %%H:%%M:%%f', (r." col " >> 16) / 1000.0, 'unixepoch', 'localtime')"
+
 /* (Re)creates the view form_<id>: one row per record, one column per question, readable in the sqlite3 shell. */
 static int make_view(struct store *s, const struct form *f, char *err, size_t errlen)
 {
@@ -418,8 +454,7 @@ static int make_view(struct store *s, const struct form *f, char *err, size_t er
 	buf_printf(&b, "DROP VIEW IF EXISTS \"form_%s\"; CREATE VIEW \"form_%s\" AS SELECT r.id AS id,"
 		   " CASE WHEN r.draft THEN 'draft' ELSE 'final' END AS status, r.deleted AS deleted,"
 		   " r.conflicts AS conflicts, r.form_version AS form_version,"
-		   " datetime(r.created >> 16, 'unixepoch', 'subsec') AS created,"
-		   " datetime(r.updated >> 16, 'unixepoch', 'subsec') AS updated",
+		   " " VIEW_TIME("created") " AS created, " VIEW_TIME("updated") " AS updated",
 		   form_id(f), form_id(f));
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
@@ -612,7 +647,8 @@ static const char *const carried[] = { "_parent", "_repeat" };
 #define NCARRIED (sizeof(carried) / sizeof(carried[0]))
 
 /* Writes the first values of a record that has none yet: one op per answer (and per carried pseudo-field in
- * extra, which may be NULL), nothing before them. */
+ * extra, which may be NULL), nothing before them. The record's creation becomes theirs: the stamp store_create
+ * gave it (when a draft was begun, say) is this device's alone, and the other replicas see only the ops. */
 static int write_first(struct store *s, const struct store_record *rec, const struct form *f, char **values,
 		       char **extra, char *err, size_t errlen)
 {
@@ -628,7 +664,10 @@ static int write_first(struct store *s, const struct store_record *rec, const st
 	for (i = 0; extra && i < NCARRIED; i++)
 		if (extra[i])
 			op_init(s, &s->ops[n++], rec, carried[i], extra[i]);
-	return merge_apply_local(s->merge, s->ops, n, err, errlen) == MERGE_NEW ? 0 : -1;
+	if (merge_apply_local(s->merge, s->ops, n, err, errlen) != MERGE_NEW)
+		return -1;
+	sqlite3_bind_int64(s->st[S_CREATED], 1, rec->rid);
+	return db_step_done(s->st[S_CREATED], err, errlen);
 }
 
 int store_add(struct store *s, const struct form *f, const json_t *answers, int draft, struct store_record *rec,
@@ -896,4 +935,19 @@ int store_op_author(struct store *s, const char *device, uint64_t seq, const cha
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	db_bind_text(st, 3, user);
 	return db_step_done(st, err, errlen);
+}
+
+int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n)
+{
+	sqlite3_stmt *st = s->st[S_AUTHOR_GET];
+	int found;
+
+	user[0] = '\0';
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(user, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found;
 }

@@ -99,5 +99,7 @@ json_t *store_answers_in_view(struct store *s, const json_t *answers, char *err,
 /* Notes that the op (device, seq), made by a server, names user as its author (a reviewer at headquarters).
  * Inside a transaction. */
 int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen);
+/* Puts in user (n bytes) the reviewer named by the op (device, seq): 1, or 0 with "" when it names none. */
+int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n);
 
 #endif

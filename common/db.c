@@ -94,6 +94,10 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 	if (flags & DB_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &db, oflags, NULL);
+	/* Before the first statement: switching to WAL reads the file, and must wait for another program's lock
+	 * as every later statement does, not fail at once. */
+	if (rc == SQLITE_OK)
+		sqlite3_busy_timeout(db, DB_BUSY_MS);
 	if (rc == SQLITE_OK && !(flags & DB_READONLY)) {
 		/* journal_mode answers with a row; it fails where the WAL's files cannot be made. */
 		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
@@ -120,6 +124,7 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 		sqlite3_close(db);
 		return NULL;
 	}
+	/* The immutable fallback is a connection of its own. */
 	sqlite3_busy_timeout(db, DB_BUSY_MS);
 	sqlite3_extended_result_codes(db, 1);
 	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"

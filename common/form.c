@@ -2082,13 +2082,51 @@ static json_t *calc_text(const json_t *v)
 	return NULL;
 }
 
-void form_fill(const struct form *f, json_t *answers, const struct form_env *env, int final)
+/* Sets answers[name] to v (a new reference; NULL removes the answer), counting it in *changed if that changes
+ * anything. */
+static void settle_put(json_t *answers, const char *name, json_t *v, int *changed)
+{
+	json_t *cur = json_object_get(answers, name);
+
+	if (v ? cur && json_equal(cur, v) : !cur) {
+		json_decref(v);
+		return;
+	}
+	(*changed)++;
+	if (v)
+		json_object_set_new(answers, name, v);
+	else
+		json_object_del(answers, name);
+}
+
+/* q's calculation worked out from answers, as q's answer (a new reference), or NULL when it gives none: it is
+ * not relevant, it fails, its result is empty, or (on a question of another type than calculate) its result is
+ * not such an answer. */
+static json_t *calc_answer(const struct form *f, const struct form_question *q, const json_t *answers)
+{
+	json_t *v = NULL, *text, *out = NULL;
+	char err[256];
+
+	if (form_relevant(f, q, answers, NULL, 0) != 1 || expr_eval(q->calculation, answers, NULL, &v, err, sizeof err) < 0)
+		return NULL;
+	text = calc_text(v);
+	json_decref(v);
+	if (!text || q->type == FT_CALCULATE)
+		return text;
+	if (parse_text(q, json_string_value(text), json_string_length(text), 0, &out, err, sizeof err) < 0)
+		out = NULL;
+	json_decref(text);
+	return out;
+}
+
+int form_settle(const struct form *f, json_t *answers, const struct form_env *env, const struct form_group *scope,
+		int flags, json_t *cleared)
 {
 	char now[32], today[16];
 	time_t t = (time_t)(env->now_ms / 1000);
 	struct tm tm;
-	size_t i;
-	int pass;
+	size_t i, round, pass;
+	int pruned = 0, changed;
 
 	localtime_r(&t, &tm);
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -2097,13 +2135,15 @@ void form_fill(const struct form *f, json_t *answers, const struct form_env *env
 		const struct form_question *q = &f->qs[i].q;
 		const char *v = NULL;
 
+		if (form_repeat_of(q) != scope)
+			continue;
 		switch (q->type) {
 		case FT_START: v = now; break;
 		case FT_TODAY: v = today; break;
 		case FT_DEVICEID: v = env->device; break;
 		case FT_USERNAME: v = env->username; break;
 		case FT_END:
-			if (final)
+			if (flags & FORM_SETTLE_FINAL)
 				json_object_set_new(answers, q->name, json_string(now));
 			continue;
 		default: continue;
@@ -2112,35 +2152,48 @@ void form_fill(const struct form *f, json_t *answers, const struct form_env *env
 		if (v && *v && !json_object_get(answers, q->name))
 			json_object_set_new(answers, q->name, json_string(v));
 	}
-	for (pass = 0; pass < 2; pass++) {
+	/* Rounds until nothing changes: a calculation may decide a relevance, and clearing or defaulting an answer
+	 * may change a calculation. Each round first brings every calculation to rest (one may use a later one), so
+	 * that relevance is never judged on a stale result. The bounds only stop a form whose calculations feed
+	 * themselves. */
+	for (round = 0; round <= f->nq; round++) {
+		for (pass = 0; pass <= f->nq; pass++) {
+			changed = 0;
+			for (i = 0; i < f->nq; i++) {
+				const struct form_question *q = &f->qs[i].q;
+
+				if (q->calculation && form_repeat_of(q) == scope)
+					settle_put(answers, q->name, calc_answer(f, q, answers), &changed);
+			}
+			if (!changed)
+				break;
+		}
+		changed = 0;
 		for (i = 0; i < f->nq; i++) {
 			const struct form_question *q = &f->qs[i].q;
-			json_t *v = NULL, *text;
-			char err[256];
+			const json_t *cur = json_object_get(answers, q->name);
+			int rel;
 
-			if (!q->calculation)
+			if (q->automatic || q->calculation || q->type == FT_NOTE || form_repeat_of(q) != scope)
 				continue;
-			if (form_relevant(f, q, answers, NULL, 0) != 1 ||
-			    expr_eval(q->calculation, answers, NULL, &v, err, sizeof err) < 0 || !(text = calc_text(v))) {
-				json_object_del(answers, q->name);
-				json_decref(v);
-				continue;
+			rel = form_relevant(f, q, answers, NULL, 0);
+			if (cur && rel == 0 && (flags & FORM_SETTLE_PRUNE)) {
+				if (cleared)
+					json_array_append_new(cleared, json_string(q->name));
+				settle_put(answers, q->name, NULL, &changed);
+				pruned++;
+			} else if (!cur && rel == 1 && q->def && (q->readonly || (flags & FORM_SETTLE_DEFAULTS))) {
+				/* A readonly question is never asked: its default is its answer. */
+				json_t *d = form_default(f, q, answers);
+
+				if (d)
+					settle_put(answers, q->name, d, &changed);
 			}
-			json_decref(v);
-			if (q->type != FT_CALCULATE) {
-				/* Read as the question's type: a result that is not such an answer leaves none. */
-				v = NULL;
-				if (parse_text(q, json_string_value(text), json_string_length(text), 0, &v, err, sizeof err) < 0)
-					v = NULL;
-				json_decref(text);
-				if (!(text = v)) {
-					json_object_del(answers, q->name);
-					continue;
-				}
-			}
-			json_object_set_new(answers, q->name, text);
 		}
+		if (!changed)
+			break;
 	}
+	return pruned;
 }
 
 int form_choice_offered(const struct form *f, const struct form_question *q, size_t k, const json_t *answers)

@@ -41,7 +41,7 @@
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
 	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM, FT_RANK, FT_BARCODE, FT_GEOTRACE, FT_GEOSHAPE,
-	/* Filled in by the device, never asked (form_fill): a calculation's result, and the metadata of XLSForm;
+	/* Filled in by the device, never asked (form_settle): a calculation's result, and the metadata of XLSForm;
 	 * the last four are a phone's (its SIM's serial, its subscriber id, its number, its account's address): a
 	 * laptop has none of them and leaves them unanswered, as ODK Collect does on recent phones. */
 	FT_CALCULATE, FT_START, FT_END, FT_TODAY, FT_DEVICEID, FT_USERNAME, FT_SIMSERIAL, FT_SUBSCRIBERID, FT_PHONENUMBER,
@@ -89,7 +89,7 @@ struct form_question {
 	const struct expr *calculation;
 	int readonly;                 /* shown, never asked or set: its value is its default */
 	const struct form_group *group;       /* the innermost group it is in, or NULL */
-	int automatic;                /* filled in by form_fill (calculate and metadata types) */
+	int automatic;                /* filled in by form_settle (calculate and metadata types) */
 	const struct form_choice *choices;
 	size_t nchoices;
 	const char *choice_filter_src;        /* NULL when absent */
@@ -179,16 +179,29 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 /* The default for q (NULL if none), a new reference. */
 json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers);
 
-/* What form_fill needs to know of the device and the moment. */
+/* What form_settle needs to know of the device and the moment. */
 struct form_env {
 	const char *device;           /* the device's id (deviceid) */
 	const char *username;         /* the device's name (username) */
 	uint64_t now_ms;              /* now (start, end, today), in UTC */
 };
-/* Fills in the automatic questions of answers: start, today, deviceid and username when absent (the record is
- * new), end when final, and every relevant calculate from its calculation (in form order, twice, so that one
- * calculation may use a later one); a calculation that is empty or fails leaves no answer. */
-void form_fill(const struct form *f, json_t *answers, const struct form_env *env, int final);
+/* How form_settle works answers out. */
+enum {
+	FORM_SETTLE_FINAL = 1,      /* the record is being finalized: end is now */
+	FORM_SETTLE_DEFAULTS = 2,   /* unanswered relevant questions take their default (a new record, or finalizing) */
+	FORM_SETTLE_PRUNE = 4       /* answers to questions no longer relevant are removed */
+};
+/* Brings the questions of scope (a repeat, whose instance answers is; NULL for a record's own questions) up to
+ * date with the answers as they now are, the one place every way of answering (prompt, --set, files, repeats)
+ * does it after each change: start, today, deviceid and username when absent (the record is new), end with
+ * FORM_SETTLE_FINAL; every calculation from the other answers (none when it is not relevant, fails or is empty);
+ * a readonly question's default when it has no answer; and, as flags ask, the defaults of the others and the
+ * removal of answers no longer relevant, whose names are appended to cleared (when not NULL). Repeats until
+ * nothing changes, since a calculation may decide a relevance and a removed answer a calculation. answers may
+ * hold other scopes' answers (an instance's record's), which are read but never changed. Returns the number of
+ * answers removed. */
+int form_settle(const struct form *f, json_t *answers, const struct form_env *env, const struct form_group *scope,
+		int flags, json_t *cleared);
 
 /* Checks a whole record: every key names a question (or starts with '_'), every value has the right type and
  * choice, no answer to a question that is not relevant or is a note, every relevant required question

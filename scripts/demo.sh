@@ -11,8 +11,20 @@ sondeod=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-demo.XXXXXX")
 server=""
-trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; fi; rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
+# The folder holds the server's secret key and a password: it goes on every way out, the server with it. The
+# clean-up must not stop half-way under set -e (waiting for a server that already ended fails).
+cleanup() {
+	set +e
+	if [ -n "$server" ]; then
+		kill "$server" 2>/dev/null
+		wait "$server" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export SONDEO_HOME="$work/store"
 
 # The commands are echoed on descriptor 3, the terminal, even when their output is captured.
@@ -190,4 +202,5 @@ if [ "${DEMO_EXIT:-0}" = 1 ]; then
 fi
 printf '\nsondeod keeps serving %s (data in %s); Ctrl-C stops it and removes everything.\n' "$url" "$work"
 printf 'Open %s/ in a browser and log in as rita with the password demo-review-2 to review the data.\n' "$url"
-wait "$server"
+wait "$server" || true
+server=""

@@ -60,7 +60,7 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	}
 	if (cs_verify(data, rq->body.len, &h) != CS_OK) {
 		/* A relay that altered what it forwards is named, with whose data it altered. */
-		if (relayed && sstore_relay_altered(s, relay.id, err, sizeof(err)) < 0)
+		if (relayed && sstore_relay_altered(s, relay.id, d.id, h.first, h.last, err, sizeof(err)) < 0)
 			fprintf(stderr, "sondeod: %s\n", err);
 		if (relayed)
 			fprintf(stderr, "sondeod: regional server %s (%s) forwarded a change set of device %s (seqs %llu..%llu)"

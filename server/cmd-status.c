@@ -1,6 +1,7 @@
 /* cmd-status.c - sondeod status: the link between the tiers (docs/relay-design.md, "Status"). At a regional
  * server: headquarters' address and key, the last contact, what waits in the store and forward queue, the last
- * error, the pull cursor. At headquarters: the regional servers enrolled there. Read from the database, so it
+ * error, the pull cursor. At headquarters: the regional servers enrolled there, with the ops they sent (their own
+ * and those they forwarded) and the distinct change sets they altered. Read from the database, so it
  * works whether or not sondeod serve is running. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,16 @@ static int headquarters(struct sstore *s, int as_json)
 	if (sstore_device_list(s, add_relay, &r, err, sizeof(err)) < 0) {
 		free(r.d);
 		return cli_error("%s", err);
+	}
+	/* A relay's ops are its own and those of the change sets it forwarded: its laptops' work comes through it. */
+	for (i = 0; i < r.n; i++) {
+		uint64_t forwarded;
+
+		if (sstore_relay_forwarded(s, &r.d[i], &forwarded, err, sizeof(err)) < 0) {
+			free(r.d);
+			return cli_error("%s", err);
+		}
+		r.d[i].ops += forwarded;
 	}
 	if (as_json) {
 		json_t *list = json_array();

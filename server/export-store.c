@@ -8,7 +8,6 @@
 
 struct feed {
 	struct export *x;
-	uint64_t n;
 	char *err;
 	size_t errlen;
 	int failed;
@@ -34,7 +33,6 @@ static int feed_one(void *ctx, const struct sstore_record *r)
 		c->failed = 1;
 		return 1;
 	}
-	c->n++;
 	return 0;
 }
 
@@ -42,7 +40,7 @@ int export_selection(struct sstore *s, const struct sstore_filter *f, const char
 		     const struct export_opts *o, uint64_t *count, char *err, size_t errlen)
 {
 	struct sstore_page p = { .sort = SORT_CREATED };
-	struct feed c = { NULL, 0, err, errlen, 0 };
+	struct feed c = { NULL, err, errlen, 0 };
 	struct form *form = sstore_form_get(s, f->form, NULL, err, errlen);
 	int r;
 
@@ -58,8 +56,9 @@ int export_selection(struct sstore *s, const struct sstore_filter *f, const char
 		form_free(form);
 		return -1;
 	}
+	/* What was written: a GeoJSON export leaves out the records without a place. */
+	*count = export_count(c.x);
 	r = export_close(c.x, 1, err, errlen);
 	form_free(form);
-	*count = c.n;
 	return r;
 }

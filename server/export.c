@@ -934,7 +934,10 @@ int export_add(struct export *x, const struct export_record *r, char *err, size_
 		return errf(err, errlen, "cannot write '%s': an earlier record failed", x->path);
 	switch (x->fmt) {
 	case EXPORT_XLSX:
-		return xlsx_record(x, r, err, errlen);
+		if (xlsx_record(x, r, err, errlen) < 0)
+			return -1;
+		x->n++;
+		return 0;
 	case EXPORT_CSV:
 		rc = csv_record(x, r);
 		break;
@@ -962,6 +965,11 @@ int export_add(struct export *x, const struct export_record *r, char *err, size_
 		return -1;
 	}
 	return 0;
+}
+
+uint64_t export_count(const struct export *x)
+{
+	return x->n;
 }
 
 int export_close(struct export *x, int ok, char *err, size_t errlen)

@@ -75,12 +75,15 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 /* Writes one record. Returns 0, or -1 with a message in err (a write error such as a full disk, a record too
  * large, more rows than XLSX holds); after a failure the export can only be closed, and closing it fails. */
 int export_add(struct export *x, const struct export_record *r, char *err, size_t errlen);
+/* The records written so far: every record added, except in GeoJSON, where only the records with a place
+ * become features. */
+uint64_t export_count(const struct export *x);
 /* Finishes the file (ok) or abandons it (!ok: the file is removed), and frees x in every case. Returns 0, or
  * -1 with a message in err (e.g. disk full, or an earlier export_add failed; the file is then removed). */
 int export_close(struct export *x, int ok, char *err, size_t errlen);
 
 /* export-store.c: writes the records of the selection f (resolved) of the server's store s to path, as
- * export_open does, oldest first, streaming: *count gets the number of records. On failure the file is removed
+ * export_open does, oldest first, streaming: *count gets the number of records written (export_count). On failure the file is removed
  * and err says why. */
 struct sstore;
 struct sstore_filter;

@@ -17,7 +17,7 @@
 
 enum {
 	R_NEXT, R_DONE, R_FAILED, R_CS_GET, R_RESEND, R_WAITING, R_HELD, R_PULL, R_REVOKED, R_DEV_UPSTREAM,
-	R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_ALTERED, R_COUNT
+	R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_ALTERED_SEEN, R_ALTERED, R_FORWARDED, R_COUNT
 };
 
 #define RELAY_SCAN 20000   /* change sets looked at for one pull answer */
@@ -50,7 +50,13 @@ const char *const sstore_relay_sql[SSTORE_RELAY_STMTS] = {
 			 " WHERE via = '' ORDER BY id",
 	[R_BACKLOG_REVOKE] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'revoke', id, ?1 FROM enrolled_devices"
 			     " WHERE relay = 0 AND upstream = 0 AND revoked != 0 ORDER BY rowid",
+	/* Each altered change set is remembered once (a meta key naming the relay, the device and the seqs): the
+	 * relay tries it again from time to time, and every refusal of it is the same alteration. */
+	[R_ALTERED_SEEN] = "INSERT OR IGNORE INTO meta(key, value) VALUES('altered ' || ?1 || ' ' || ?2 || ' ' || ?3"
+			   " || '..' || ?4, ?5)",
 	[R_ALTERED] = "UPDATE enrolled_devices SET altered = altered + 1 WHERE id = ?1",
+	/* The ops a relay forwarded: its region's change sets that came through it (the region's index first). */
+	[R_FORWARDED] = "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM changesets WHERE region = ?1 AND via = ?2",
 };
 
 _Static_assert(R_COUNT <= SSTORE_RELAY_STMTS, "raise SSTORE_RELAY_STMTS in sstore-int.h");
@@ -287,10 +293,44 @@ int sstore_region_revoked(struct sstore *s, const char *region, void (*fn)(void 
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
-int sstore_relay_altered(struct sstore *s, const char *relay, char *err, size_t errlen)
+int sstore_relay_altered(struct sstore *s, const char *relay, const char *device, uint64_t first, uint64_t last,
+			 char *err, size_t errlen)
 {
-	db_bind_text(s->lst[R_ALTERED], 1, relay);
-	return db_step_done(s->lst[R_ALTERED], err, errlen);
+	sqlite3_stmt *st = s->lst[R_ALTERED_SEEN];
+
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	db_bind_text(st, 1, relay);
+	db_bind_text(st, 2, device);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)first);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)last);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+	if (db_step_done(st, err, errlen) < 0)
+		goto fail;
+	if (sqlite3_changes(s->db) == 1) {
+		db_bind_text(s->lst[R_ALTERED], 1, relay);
+		if (db_step_done(s->lst[R_ALTERED], err, errlen) < 0)
+			goto fail;
+	}
+	return db_commit(s->db, err, errlen);
+fail:
+	db_rollback(s->db);
+	return -1;
+}
+
+int sstore_relay_forwarded(struct sstore *s, const struct sstore_device *relay, uint64_t *ops, char *err,
+			   size_t errlen)
+{
+	sqlite3_stmt *st = s->lst[R_FORWARDED];
+	int rc;
+
+	*ops = 0;
+	db_bind_text(st, 1, relay->region);
+	db_bind_text(st, 2, relay->id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*ops = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned char *bytes, size_t len,

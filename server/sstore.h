@@ -35,7 +35,7 @@ struct sstore_device {
 	int relay;                            /* a regional server enrolled here (docs/relay-design.md) */
 	char via[KEYS_ID_STRLEN + 1];         /* the regional server that vouched for it, or "" */
 	int upstream;                         /* at a regional server: known only through headquarters' pull */
-	uint64_t altered;                     /* a relay: change sets it forwarded altered (refused) */
+	uint64_t altered;                     /* a relay: distinct change sets it forwarded altered (refused) */
 };
 
 /* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
@@ -234,8 +234,13 @@ int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint6
 /* Calls fn with the id of every revoked device of region. */
 int sstore_region_revoked(struct sstore *s, const char *region, void (*fn)(void *ctx, const char *id), void *ctx,
 			  char *err, size_t errlen);
-/* Counts a change set that relay altered on the way. */
-int sstore_relay_altered(struct sstore *s, const char *relay, char *err, size_t errlen);
+/* Counts on relay the change set of device (seqs first..last) that it altered on the way, once however often
+ * it is refused. */
+int sstore_relay_altered(struct sstore *s, const char *relay, const char *device, uint64_t first, uint64_t last,
+			 char *err, size_t errlen);
+/* Puts in ops how many ops of its region's change sets relay forwarded here (its own are in relay->ops). */
+int sstore_relay_forwarded(struct sstore *s, const struct sstore_device *relay, uint64_t *ops, char *err,
+			   size_t errlen);
 
 /* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
 int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen);

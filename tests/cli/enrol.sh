@@ -157,4 +157,28 @@ wait "$PID"
 check_eq "$?" 0 "sondeod's exit status"
 grep -q "sondeod: stopped" "$log" || fail "sondeod did not say it stopped: $(tail -n 3 "$log")"
 
+t "right after a restart, a store locked for a moment is waited for, not answered with 503"
+start_server || fail "sondeod did not start again: $(cat "$log")"
+# Another program holds the store in exclusive locking mode for about a second (as a sqlite3 shell can); the
+# first request of a fresh worker opens the store while it is held.
+rm -f "$TMPDIR/locked"
+sqlite3 "$hq/server.db" >"$TMPDIR/lock.out" 2>&1 <<EOF &
+PRAGMA locking_mode=EXCLUSIVE;
+BEGIN IMMEDIATE;
+UPDATE meta SET value = value WHERE key = 'kind';
+.shell touch '$TMPDIR/locked'; sleep 1
+COMMIT;
+EOF
+lockpid=$!
+i=0
+while [ $i -lt 100 ] && [ ! -f "$TMPDIR/locked" ]; do sleep 0.05; i=$((i + 1)); done
+check_file_exists "$TMPDIR/locked"
+run curl -sS -o /dev/null -w '%{http_code}' "$URL/healthz"
+check_eq "$OUT" 200 "healthz while the store was locked"
+wait "$lockpid"
+check_eq "$?" 0 "the lock holder's exit status ($(cat "$TMPDIR/lock.out"))"
+grep -q "busy" "$log" && fail "sondeod said the store is busy: $(grep busy "$log")"
+kill -TERM "$PID"
+wait "$PID"
+
 done_testing

@@ -782,6 +782,85 @@ case $ANSWERS in
 *) fail "the confirmed stakeholder_type change was lost: $ANSWERS" ;;
 esac
 
+t "a calculation is worked out again after every answer: a note and a label show it, relevance follows it"
+fresh
+cat >"$TMPDIR/budget.json" <<'JSON'
+{"id": "budget", "version": "1", "title": {"en": "Budget"},
+ "questions": [
+  {"name": "budget", "type": "integer", "label": {"en": "Budget"}, "required": true},
+  {"name": "staff", "type": "integer", "label": {"en": "Staff"}, "required": true},
+  {"name": "per_staff", "type": "calculate", "calculation": "${budget} div ${staff}"},
+  {"name": "shown", "type": "note", "label": {"en": "Budget per staff: ${per_staff}"}},
+  {"name": "why", "type": "text", "label": {"en": "Why so much per staff (${per_staff})?"},
+   "relevant": "${per_staff} > 1000"},
+  {"name": "notes", "type": "text", "label": {"en": "Notes"}}]}
+JSON
+run "$SONDEO" form import "$TMPDIR/budget.json"
+check_rc 0
+pty "$SONDEO" new budget <<'EOF'
+expect [1/6] Budget *
+send 5000
+expect [2/6] Staff *
+send 2
+expect Budget per staff: 2500
+expect [5/6] Why so much per staff (2500)?
+send Rent
+expect [6/6] Notes
+send
+expect Summary of
+send f
+expect Finalized record
+exit 0
+EOF
+check_rc 0
+id=$(last_id)
+shown "$id"
+check_eq "$STATUS" final "status"
+check_eq "$ANSWERS" 'budget=5000
+per_staff="2500"
+staff=2
+why="Rent"' "answers"
+
+t "editing a final record at the terminal: a changed calculation is an op at once, an unchanged one makes none"
+pty "$SONDEO" edit "$(short "$id")" <<'EOF'
+expect [1/6] Budget *
+send 100
+expect [2/6] Staff *
+expect [now: 2]
+send
+expect Budget per staff: 50
+expect [6/6] Notes
+sendraw \x04
+expect Stopped. Changes so far are saved.
+exit 0
+EOF
+check_rc 0
+# why is no longer asked once the budget per staff is 50: it is cleared, not asked with the old figure.
+check_out_lacks "[5/6]"
+check_out_lacks "Budget per staff: 2500"
+shown "$id"
+check_eq "$ANSWERS" 'budget=100
+per_staff="50"
+staff=2' "answers after the edit"
+check_eq "$(ops "$id" per_staff)" 2 "ops of per_staff (finalized, then recomputed)"
+check_eq "$(sql "SELECT o.value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$id' AND
+	o.field = 'per_staff' ORDER BY o.seq DESC LIMIT 1")" '"50"' "the newest op of per_staff"
+check_eq "$(ops "$id" why)" 2 "ops of why (answered, then cleared)"
+pty "$SONDEO" edit "$(short "$id")" <<'EOF'
+expect [1/6] Budget *
+send
+expect [2/6] Staff *
+send
+expect Budget per staff: 50
+expect [6/6] Notes
+send Checked
+expect Saved. Record
+exit 0
+EOF
+check_rc 0
+check_eq "$(ops "$id" per_staff)" 2 "ops of per_staff after an edit that leaves it as it was"
+check_eq "$(ops "$id" notes)" 1 "ops of notes"
+
 t "text typed without Enter is not an answer, even when Ctrl-D ends the input"
 fresh
 pty "$SONDEO" new <<'EOF'

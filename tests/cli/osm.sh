@@ -166,4 +166,16 @@ check_out_has "The building/Kind of building"
 check_out_has "The building/feature"
 check_out_has "	Clinic;Annex"
 
+t "sondeod export --format geojson reports and audits the features it wrote, not every record"
+# The sites form has no geopoint, line or shape: none of its records has a place.
+run "$SONDEOD" export --data "$hq" --form sites --format geojson -o "$TMPDIR/sites.geojson"
+check_rc 0
+check_eq "$ERR" "exported 0 records of sites to $TMPDIR/sites.geojson"
+check_eq "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["features"]))' \
+	"$TMPDIR/sites.geojson")" 0 "features written"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT detail FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")" \
+	"geojson, 0 records" "the audit entry"
+run "$SONDEOD" export --data "$hq" --form sites --format csv -o "$TMPDIR/sites.csv"
+check_err_has "exported 7 records of sites"
+
 done_testing

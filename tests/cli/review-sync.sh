@@ -111,11 +111,11 @@ sqlite3 "$TMPDIR/dev-old/store.db" "DROP TABLE op_authors; UPDATE meta SET value
 dev old list
 check_rc 0
 check_out_has "has issues: Check the country"
-check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT value FROM meta WHERE key = 'schema'")" 2 "layout after opening"
+check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT value FROM meta WHERE key = 'schema'")" 3 "layout after opening"
 check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT count(*) FROM op_authors")" 0 "reviewers known after upgrade"
 sqlite3 "$TMPDIR/dev-old/store.db" "UPDATE meta SET value = '7' WHERE key = 'schema'"
 dev old list
 check_rc 1
-check_err_has "has layout 7; this sondeo reads layout 2"
+check_err_has "has layout 7; this sondeo reads layout 3"
 
 done_testing

@@ -49,6 +49,31 @@ check_out_has "0 changes sent, 0 received"
 check_eq "$(sqlite3 "$TMPDIR/dev-c/store.db" "SELECT count(*) FROM records")" 0 "records on the west device"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE draft")" 0 "drafts on the server"
 
+t "a record begun as a draft has the same creation stamp on its laptop, the other laptop and headquarters"
+# Its creation is its first ops' stamp, made when it is finalized: the draft's own start never leaves the laptop.
+dev a new --draft --set partner_name="Begun as a draft" --set stakeholder_type=media
+check_rc 0
+drec=$OUT
+dev a edit "$drec" --set country=KEN --set level=local --set thematic_areas=human_rights --finalize
+check_rc 0
+dev a sync
+check_rc 0
+dev b sync
+check_rc 0
+created_of() {
+	sqlite3 "$1" "SELECT created FROM records WHERE id = '$drec'"
+}
+hq_created=$(created_of "$hq/server.db")
+[ -n "$hq_created" ] || fail "headquarters does not hold the record"
+check_eq "$(created_of "$TMPDIR/dev-a/store.db")" "$hq_created" "created on the laptop that made it, against headquarters"
+check_eq "$(created_of "$TMPDIR/dev-b/store.db")" "$hq_created" "created on the other laptop, against headquarters"
+check_eq "$hq_created" "$(sqlite3 "$hq/server.db" "SELECT min(o.hlc) FROM ops o JOIN records r ON r.rid = o.rid
+	WHERE r.id = '$drec'")" "created at headquarters, against the record's first op"
+dev a show "$drec" --json
+a_json=$OUT
+dev b show "$drec" --json
+check_eq "$(printf '%s\n' "$OUT" | grep '"created"')" "$(printf '%s\n' "$a_json" | grep '"created"')" "created as show prints it"
+
 t "the same answer changed on two devices: a conflict on both, with both values"
 dev a edit "$rec" --set country=UGA
 dev b edit "$rec" --set country=TZA

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,60 @@ static void make_store(const char *name)
 	db_close(db);
 }
 
+/* A store that another program holds locked for a moment (here about a second, by a connection in exclusive
+ * locking mode, as during a checkpoint) opens once the lock is gone: the busy timeout applies to opening too,
+ * not only to the statements after it. */
+static void test_open_waits_for_lock(void)
+{
+	char err[256] = "", c;
+	int ready[2];
+	sqlite3 *db;
+	pid_t pid;
+	double t;
+
+	make_store("locked.db");
+	if (pipe(ready) < 0)
+		die("pipe", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork", strerror(errno));
+	if (pid == 0) {
+		sqlite3 *h = NULL;
+
+		close(ready[0]);
+		if (sqlite3_open(in_dir("locked.db"), &h) != SQLITE_OK ||
+		    sqlite3_exec(h, "PRAGMA locking_mode=EXCLUSIVE; BEGIN IMMEDIATE; INSERT INTO t VALUES('y');",
+				 NULL, NULL, NULL) != SQLITE_OK)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		usleep(1000 * 1000);
+		sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(h);
+		_exit(0);
+	}
+	close(ready[1]);
+	CHECK_INT(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	t = now_s();
+	db = db_open(in_dir("locked.db"), 0, err, sizeof(err));
+	t = now_s() - t;
+	CHECK(db != NULL);
+	CHECK_STR(err, "");
+	CHECK(t >= 0.5);
+	CHECK(t < DB_BUSY_MS / 1000.0);
+	if (db)
+		CHECK_STR(one(db, "SELECT group_concat(a) FROM t"), "x,y");
+	db_close(db);
+	{
+		int status = -1;
+
+		CHECK_INT(waitpid(pid, &status, 0), pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	remove_store("locked.db");
+}
+
 static void test_readonly_flag(void)
 {
 	char err[256] = "";
@@ -352,6 +407,7 @@ int main(void)
 	RUN(test_open_missing);
 	RUN(test_open_not_a_database);
 	RUN(test_busy);
+	RUN(test_open_waits_for_lock);
 	RUN(test_readonly_flag);
 	RUN(test_step_done);
 	RUN(test_text);

@@ -335,6 +335,38 @@ static void test_geojson_exact(void)
 	json_decref(a5);
 }
 
+/* export_count says what was written: every record in CSV, JSON and XLSX, only the records with a place in
+ * GeoJSON (the features), which is what the command line and the audit log report. */
+static void test_count_written(void)
+{
+	struct form *f = partnership();
+	json_t *placed = json_pack("{s:s}", "location", "12.5 -3.25");
+	json_t *nowhere = json_pack("{s:s}", "location", "north");
+	struct export_record r[3];
+	enum export_format fmt;
+	char err[256];
+
+	record2(&r[0], placed);
+	record2(&r[1], nowhere);
+	record2(&r[2], NULL);
+	for (fmt = EXPORT_CSV; f && fmt <= EXPORT_GEOJSON; fmt++) {
+		struct export *x = export_open(new_path(export_extension(fmt)), fmt, f, NULL, err, sizeof(err));
+		size_t i;
+
+		CHECK(x != NULL);
+		if (!x)
+			continue;
+		CHECK_INT(export_count(x), 0);
+		for (i = 0; i < 3; i++)
+			CHECK_INT(export_add(x, &r[i], err, sizeof(err)), 0);
+		CHECK_INT(export_count(x), fmt == EXPORT_GEOJSON ? 1 : 3);
+		CHECK_INT(export_close(x, 1, err, sizeof(err)), 0);
+	}
+	json_decref(placed);
+	json_decref(nowhere);
+	form_free(f);
+}
+
 /* Exports with no record: the header alone, valid empty documents. */
 static void test_empty_exports(void)
 {
@@ -743,6 +775,7 @@ int main(void)
 	RUN(test_csv_rank_osm);
 	RUN(test_json_exact);
 	RUN(test_geojson_exact);
+	RUN(test_count_written);
 	RUN(test_empty_exports);
 	RUN(test_small_form);
 	RUN(test_xlsx);

@@ -1102,6 +1102,63 @@ static void test_geolines(void)
 	form_free(f);
 }
 
+/* form_settle: relevance is judged on calculations at rest, even on a question placed before them; a cleared answer
+ * changes a calculation; flags choose defaults, pruning and end; a repeat's instance changes only its own
+ * questions. */
+static void test_settle(void)
+{
+	static const char def[] =
+		"{\"id\": \"b\", \"version\": \"1\", \"groups\": [{\"name\": \"kids\", \"repeat\": true}], \"questions\": ["
+		"{\"name\": \"why\", \"type\": \"text\", \"label\": \"Why\", \"relevant\": \"${per} > 1000\"},"
+		"{\"name\": \"budget\", \"type\": \"integer\", \"label\": \"B\"},"
+		"{\"name\": \"band\", \"type\": \"calculate\", \"calculation\": \"if(${why} != '', 'explained', ${half})\"},"
+		"{\"name\": \"half\", \"type\": \"calculate\", \"calculation\": \"${per} div 2\"},"
+		"{\"name\": \"per\", \"type\": \"integer\", \"label\": \"P\", \"calculation\": \"${budget} div 2\"},"
+		"{\"name\": \"place\", \"type\": \"text\", \"label\": \"Place\", \"default\": \"'Kisumu'\"},"
+		"{\"name\": \"fin\", \"type\": \"end\"},"
+		"{\"name\": \"kid\", \"type\": \"text\", \"label\": \"Kid\", \"group\": \"kids\"},"
+		"{\"name\": \"kidcalc\", \"type\": \"calculate\", \"calculation\": \"concat(${kid}, '@', ${budget})\","
+		" \"group\": \"kids\"}]}";
+	struct form_env env = { "dev1", "laptop", 1700000000000ULL };
+	char err[512] = "";
+	struct form *f = load_str(def, err, sizeof err);
+	json_t *a, *cleared, *expect;
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	/* Stale results, as a record holds them before budget changed from 5000 to 100. */
+	a = json_pack("{s:i, s:i, s:s, s:s, s:s}", "budget", 100, "per", 2500, "why", "Rent", "band", "explained",
+		      "half", "1250");
+	cleared = json_array();
+	CHECK_INT(form_settle(f, a, &env, NULL, FORM_SETTLE_PRUNE, cleared), 1);
+	expect = json_pack("{s:i, s:i, s:s, s:s}", "budget", 100, "per", 50, "band", "25", "half", "25");
+	CHECK(json_equal(a, expect));
+	CHECK_INT((int)json_array_size(cleared), 1);
+	CHECK_STR(json_string_value(json_array_get(cleared, 0)), "why");
+	json_decref(expect);
+	json_decref(cleared);
+	/* Without PRUNE an answer stays, however irrelevant; with DEFAULTS and FINAL the default and end come. */
+	json_object_set_new(a, "why", json_string("Rent"));
+	CHECK_INT(form_settle(f, a, &env, NULL, FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(a, "why")), "Rent");
+	CHECK_STR(json_string_value(json_object_get(a, "band")), "explained");
+	CHECK_STR(json_string_value(json_object_get(a, "place")), "Kisumu");
+	CHECK(json_is_string(json_object_get(a, "fin")));
+	CHECK(json_object_get(a, "kidcalc") == NULL);
+	json_decref(a);
+	/* An instance: its own calculation, reading its record's answers, which stay as they are. */
+	a = json_pack("{s:i, s:s, s:s}", "budget", 7, "kid", "Ana", "per", "stale");
+	CHECK_INT(form_settle(f, a, &env, form_repeat_find(f, "kids"), FORM_SETTLE_PRUNE | FORM_SETTLE_DEFAULTS, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(a, "kidcalc")), "Ana@7");
+	CHECK_STR(json_string_value(json_object_get(a, "per")), "stale");
+	CHECK(json_object_get(a, "place") == NULL);
+	json_decref(a);
+	form_free(f);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -1125,5 +1182,6 @@ int main(void)
 	RUN(test_interpolate);
 	RUN(test_rank);
 	RUN(test_geolines);
+	RUN(test_settle);
 	return test_done();
 }

@@ -339,6 +339,30 @@ static void test_hq_pull_for_a_relay(void)
 	buf_release(&cs);
 }
 
+/* At headquarters a relay's figures: the ops of the change sets it forwarded count on it (its laptops' ops,
+ * which it sends up), and a change set it altered counts once however often it is refused. */
+static void test_hq_counts_on_a_relay(void)
+{
+	struct sstore_device now;
+	uint64_t ops = 99;
+	char err[512];
+
+	/* n1's change set of 2 ops came through it (test_hq_pull_for_a_relay); h1's came directly. */
+	CHECK_INT(sstore_relay_forwarded(hq, &relay_at_hq, &ops, err, sizeof(err)), 0);
+	CHECK_INT(ops, 2);
+	CHECK_INT(sstore_relay_forwarded(hq, &dh, &ops, err, sizeof(err)), 0);
+	CHECK_INT(ops, 0);
+	/* The same altered change set refused three times (the relay tries it again), then another one. */
+	CHECK_INT(sstore_relay_altered(hq, relay_at_hq.id, dn_at_hq.id, 3, 5, err, sizeof(err)), 0);
+	CHECK_INT(sstore_relay_altered(hq, relay_at_hq.id, dn_at_hq.id, 3, 5, err, sizeof(err)), 0);
+	CHECK_INT(sstore_relay_altered(hq, relay_at_hq.id, dn_at_hq.id, 3, 5, err, sizeof(err)), 0);
+	CHECK_INT(sstore_device_find(hq, relay_at_hq.id, &now, err, sizeof(err)), 1);
+	CHECK_INT(now.altered, 1);
+	CHECK_INT(sstore_relay_altered(hq, relay_at_hq.id, dn_at_hq.id, 6, 6, err, sizeof(err)), 0);
+	CHECK_INT(sstore_device_find(hq, relay_at_hq.id, &now, err, sizeof(err)), 1);
+	CHECK_INT(now.altered, 2);
+}
+
 int main(void)
 {
 	char password[64], err[512], path[300];
@@ -366,6 +390,7 @@ int main(void)
 	RUN(test_queue_filled_with_what_is_accepted);
 	RUN(test_gap_resend_lists_the_device_change_sets);
 	RUN(test_hq_pull_for_a_relay);
+	RUN(test_hq_counts_on_a_relay);
 	sstore_close(hq);
 	sstore_close(reg);
 	keys_free(kn);
