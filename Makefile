@@ -100,8 +100,8 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
 # The server store's tests link the store itself; its header lives in server/.
-$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay: $(B)/server/sstore.o $(B)/server/sstore-users.o $(B)/server/sstore-review.o $(B)/server/sstore-counts.o $(B)/server/sstore-own.o $(B)/server/sstore-relay.o
-$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay: CFLAGS_ALL += -Iserver
+$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: $(B)/server/sstore.o $(B)/server/sstore-users.o $(B)/server/sstore-review.o $(B)/server/sstore-counts.o $(B)/server/sstore-own.o $(B)/server/sstore-relay.o
+$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: CFLAGS_ALL += -Iserver
 
 # The export writer's tests link the writer and libxlsxwriter.
 $(B)/tests/test_export: $(B)/server/export.o
@@ -165,10 +165,12 @@ test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build
 	@sh tests/run.sh build/test
 
-# The merge convergence property over many more seeds than make test runs.
+# The convergence properties over many more seeds than make test runs: the merge rule alone (SEEDS), and the
+# three tiers with the server store, a seed of which costs a few hundred times more (TIER_SEEDS).
 soak: deps
-	@$(MAKE) --no-print-directory MODE=test build/test/tests/test_merge
+	@$(MAKE) --no-print-directory MODE=test build/test/tests/test_merge build/test/tests/test_tiers
 	SONDEO_SOAK_SEEDS=$${SEEDS:-20000} build/test/tests/test_merge
+	SONDEO_SOAK_SEEDS=$${TIER_SEEDS:-5000} build/test/tests/test_tiers
 
 # Fuzzing with clang's libFuzzer, ASan and UBSan. The seeds are copied into build/fuzz/corpus/changeset, which
 # keeps what the fuzzer finds between runs; crashes are written to build/fuzz/ (copy the small ones into the
