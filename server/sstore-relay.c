@@ -50,10 +50,10 @@ const char *const sstore_relay_sql[SSTORE_RELAY_STMTS] = {
 			 " WHERE via = '' ORDER BY id",
 	[R_BACKLOG_REVOKE] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'revoke', id, ?1 FROM enrolled_devices"
 			     " WHERE relay = 0 AND upstream = 0 AND revoked != 0 ORDER BY rowid",
-	/* Each altered change set is remembered once (a meta key naming the relay, the device and the seqs): the
-	 * relay tries it again from time to time, and every refusal of it is the same alteration. */
-	[R_ALTERED_SEEN] = "INSERT OR IGNORE INTO meta(key, value) VALUES('altered ' || ?1 || ' ' || ?2 || ' ' || ?3"
-			   " || '..' || ?4, ?5)",
+	/* Each altered change set is remembered once: the relay tries it again from time to time, and every
+	 * refusal of it is the same alteration. */
+	[R_ALTERED_SEEN] = "INSERT OR IGNORE INTO altered_changesets(relay, device, first_seq, last_seq, seen)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[R_ALTERED] = "UPDATE enrolled_devices SET altered = altered + 1 WHERE id = ?1",
 	/* The ops a relay forwarded: its region's change sets that came through it (the region's index first). */
 	[R_FORWARDED] = "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM changesets WHERE region = ?1 AND via = ?2",

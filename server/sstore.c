@@ -137,6 +137,10 @@ static const char schema_v2[] =
 	 * when (sstore_device_clock). */
 	"ALTER TABLE enrolled_devices ADD COLUMN clock_off INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE enrolled_devices ADD COLUMN clock_off_at INTEGER NOT NULL DEFAULT 0;"
+	/* At headquarters, each change set a relay forwarded altered, once however often it is tried again. */
+	"CREATE TABLE altered_changesets(relay TEXT NOT NULL, device TEXT NOT NULL, first_seq INTEGER NOT NULL,"
+	" last_seq INTEGER NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY(relay, device, first_seq, last_seq))"
+	" WITHOUT ROWID;"
 	/* Each change set's region (its device's, or for the server's own, its records'), the relay that
 	 * forwarded it ("" when it came straight from its device; "upstream" at a regional server for what came
 	 * down from headquarters), and the reviewer behind a server's change set. */

@@ -1128,6 +1128,8 @@ static void test_upgrade_from_layout_1(void)
 			       " ALTER TABLE enrolled_devices DROP COLUMN via;"
 			       " ALTER TABLE enrolled_devices DROP COLUMN upstream; ALTER TABLE record_regions DROP COLUMN rep;"
 			       " ALTER TABLE enrolled_devices DROP COLUMN altered;"
+			       " ALTER TABLE enrolled_devices DROP COLUMN clock_off;"
+			       " ALTER TABLE enrolled_devices DROP COLUMN clock_off_at; DROP TABLE altered_changesets;"
 			       " ALTER TABLE changesets DROP COLUMN region; ALTER TABLE changesets DROP COLUMN via;"
 			       " ALTER TABLE changesets DROP COLUMN author;"
 			       " UPDATE meta SET value = '1' WHERE key = 'schema';"

@@ -980,16 +980,17 @@ static void server_close(struct server *sv)
 /* ---- the checks ------------------------------------------------------------------------------------------ */
 
 /* What a replica holds of the records of region (-1: every record of the seed), one line each, sorted:
- *   R|record|deleted|conflicts|created|updated
+ *   R|record|deleted|conflicts
  *   F|record|field|value|hlc|device|conflict       the value shown
  *   H|record|field|device:seq                      the heads
  *   O|record|device:seq|hlc|field|value|base       the history
+ * A record's dates are not among them: a server dates a record no later than it received its ops (a device's
+ * clock is a hint), so each server's depend on when things reached it; laptops' are compared with dates().
  * Caller frees. */
 static char *dump(struct sim *s, sqlite3 *db, int region)
 {
 	static const char *const sql[] = {
-		"SELECT 'R|' || r.id || '|' || r.deleted || '|' || r.conflicts || '|' || r.created || '|' || r.updated"
-		" FROM records r WHERE r.id = ?1",
+		"SELECT 'R|' || r.id || '|' || r.deleted || '|' || r.conflicts FROM records r WHERE r.id = ?1",
 		"SELECT 'F|' || r.id || '|' || f.field || '|' || f.value || '|' || f.hlc || '|' || d.id || '|' || f.conflict"
 		" FROM fields f JOIN records r ON r.rid = f.rid JOIN devices d ON d.did = f.did WHERE r.id = ?1"
 		" ORDER BY 1",
@@ -1020,6 +1021,29 @@ static char *dump(struct sim *s, sqlite3 *db, int region)
 		}
 	for (q = 0; q < 4; q++)
 		sqlite3_finalize(st[q]);
+	return buf_detach(&b, NULL);
+}
+
+/* A laptop's dates of the records of region, which come from the ops' stamps alone and so are the same on every
+ * laptop of the region. Caller frees. */
+static char *dates(struct sim *s, sqlite3 *db, int region)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT 'D|' || id || '|' || created || '|' || updated FROM records"
+				      " WHERE id = ?1", NULL, 0);
+	struct buf b = BUF_INIT((size_t)1 << 20);
+	size_t i;
+
+	if (!st)
+		die("dates", sqlite3_errmsg(db));
+	for (i = 0; i < s->nrecords; i++) {
+		if (s->record_region[i] != region)
+			continue;
+		db_bind_text(st, 1, s->records[i]);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			buf_printf(&b, "%s\n", db_text(st, 0));
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
 	return buf_detach(&b, NULL);
 }
 
@@ -1081,7 +1105,7 @@ static void check(struct sim *s)
 	int r, o;
 
 	for (r = 0; r < NREGIONS; r++) {
-		char *ref = dump(s, s->hq.ro, r), *got;
+		char *ref = dump(s, s->hq.ro, r), *got, *first_dates = NULL;
 
 		for (i = 0; i < s->nlap; i++) {
 			char what[64];
@@ -1092,6 +1116,17 @@ static void check(struct sim *s)
 			got = dump(s, s->lap[i]->db, r);
 			compare(s, what, ref, got);
 			free(got);
+			got = dates(s, s->lap[i]->db, r);
+			if (!first_dates)
+				first_dates = got;
+			else {
+				if (strcmp(first_dates, got)) {
+					sim_fail(s, "laptop %s's dates differ from its region's first laptop's:", s->lap[i]->name);
+					if (sim_printed < 3 && s->failed <= 12)
+						print_diff(first_dates, got);
+				}
+				free(got);
+			}
 			if (count_of(s->lap[i]->db, "SELECT count(*) FROM records", NULL) !=
 			    count_of(s->hq.ro, "SELECT count(*) FROM records r JOIN record_regions g ON g.rid = r.rid"
 				     " WHERE g.region = ?1", region_names[r]))
@@ -1109,6 +1144,7 @@ static void check(struct sim *s)
 				sim_fail(s, "office %s holds records of another region", off->name);
 		}
 		free(ref);
+		free(first_dates);
 	}
 	/* Headquarters holds the union: every record, of the region it was made in, and nothing else. */
 	if (count_of(s->hq.ro, "SELECT count(*) FROM records", NULL) != (long long)s->nrecords)
