@@ -30,11 +30,11 @@ static int add_record(void *ctx, const struct sstore_record *r)
 		if (v)
 			json_object_set(answers, c->columns[i], v);
 	}
-	json_array_append_new(c->list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:i, s:b, s:o}", "id", r->id,
-						 "region", r->region, "version", r->version, "created",
+	json_array_append_new(c->list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:b, s:i, s:b, s:o}", "id",
+						 r->id, "region", r->region, "version", r->version, "created",
 						 (json_int_t)r->created_ms, "updated", (json_int_t)r->updated_ms, "review",
-						 r->review, "conflicts", r->conflicts, "deleted", r->deleted, "answers",
-						 answers));
+						 r->review, "review_conflict", r->review_conflict, "conflicts",
+						 r->conflicts, "deleted", r->deleted, "answers", answers));
 	return 0;
 }
 

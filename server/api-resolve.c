@@ -1,6 +1,6 @@
 /* api-resolve.c - POST /v1/resolve {record, field, value}: headquarters sets an answer, settling a conflict (the
  * op's base is every head of the field) or correcting it; checked against the record's form version like any
- * answer, signed by the server's key, naming the reviewer (docs/review-api.md). */
+ * answer, signed by the server's key, naming the reviewer (docs/review-api.md). A review is POST /v1/review's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +45,13 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 	value = json_object_get(body, "value");
 	if (!id || !field || !value) {
 		http_reply_error(rs, 400, "bad_request", "give record and field as strings, and value (null clears)");
+		goto out;
+	}
+	/* A review has one way in, whose checks and audit are a review's; its base is every head too, so it
+	 * settles a review in conflict. */
+	if (!strcmp(field, "_review")) {
+		http_reply_error(rs, 400, "use_review", "a review is set with POST /v1/review (status and comment), which"
+				 " also settles a review in conflict");
 		goto out;
 	}
 	if ((found = sstore_record_find(s, id, full, form_id, version, sizeof(form_id), err, sizeof(err))) <= 0) {

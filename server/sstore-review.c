@@ -31,7 +31,7 @@ enum {
 };
 
 const char *const sstore_review_sql[SSTORE_REVIEW_STMTS] = {
-	[R_FIELDS] = "SELECT field, value FROM fields WHERE rid = ?1",
+	[R_FIELDS] = "SELECT field, value, conflict FROM fields WHERE rid = ?1",
 	/* The instances of a record's repeats, oldest first. */
 	[R_INSTANCES] = "SELECT r.id, json_extract(x.value, '$') FROM records r JOIN fields p ON p.rid = r.rid"
 			" AND p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON x.rid = r.rid"
@@ -613,15 +613,18 @@ static int step_error(struct sstore *s, int rc, const struct sstore_filter *f, c
 	return db_error(s->db, rc, err, errlen);
 }
 
-/* Fills the answers and review of r from the record's fields (rid). */
-static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review, char *err,
-			size_t errlen)
+/* Fills the answers and review of r from the record's fields (rid), and *review_conflict with whether its
+ * review has several heads (review_conflict may be NULL). */
+static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review,
+			int *review_conflict, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->rst[R_FIELDS];
 	int rc;
 
 	json_object_clear(answers);
 	*review = NULL;
+	if (review_conflict)
+		*review_conflict = 0;
 	sqlite3_bind_int64(st, 1, rid);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *field = db_text(st, 0);
@@ -630,6 +633,8 @@ static int load_answers(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 		/* _parent stays with the answers: it names the record a repeat instance belongs to. */
 		if (field[0] == '_' && strcmp(field, "_review") && strcmp(field, "_parent"))
 			continue;
+		if (review_conflict && !strcmp(field, "_review"))
+			*review_conflict = sqlite3_column_int(st, 2) != 0;
 		v = value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 		if (!v || json_is_null(v)) {
 			json_decref(v);
@@ -668,7 +673,8 @@ static int emit_rows(struct sstore *s, sqlite3_stmt *st, const struct sstore_fil
 		rec.updated_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 7));
 		rec.conflicts = sqlite3_column_int(st, 8);
 		rec.deleted = sqlite3_column_int(st, 9);
-		if (load_answers(s, sqlite3_column_int64(st, 0), answers, &review, err, errlen) < 0) {
+		if (load_answers(s, sqlite3_column_int64(st, 0), answers, &review, &rec.review_conflict, err,
+				 errlen) < 0) {
 			sqlite3_finalize(st);
 			return -1;
 		}
@@ -1020,7 +1026,7 @@ json_t *sstore_record_answers(struct sstore *s, const char *id, char *err, size_
 	if (find_record(s, id, full, NULL, NULL, 0, &rid, err, errlen) <= 0)
 		return NULL;
 	answers = json_object();
-	if (load_answers(s, rid, answers, &review, err, errlen) < 0) {
+	if (load_answers(s, rid, answers, &review, NULL, err, errlen) < 0) {
 		json_decref(answers);
 		answers = NULL;
 	}

@@ -300,6 +300,7 @@ struct sstore_record {
 	const char *form, *version, *region, *review, *review_comment;
 	uint64_t created_ms, updated_ms;
 	int conflicts, deleted;
+	int review_conflict;            /* the review has several heads: review is the one shown */
 	const json_t *answers;          /* question name -> value (no pseudo-fields) */
 };
 typedef int (*sstore_record_fn)(void *ctx, const struct sstore_record *r);   /* non-zero stops */

@@ -134,7 +134,12 @@
 				return S.REVIEW[i][1];
 		return status || "Pending";
 	};
-	S.reviewBadge = function (status) {
+	/* A review status as a badge; a review in conflict (two reviewers decided without seeing each other's
+	 * review) says so instead of showing one of them as if it were the review. */
+	S.reviewBadge = function (status, inConflict) {
+		if (inConflict)
+			return S.el("span", { class: "badge review-conflict", "data-review": "conflict",
+				title: "Two reviewers decided differently; a reviewer keeps one on the record's page" }, "Review in conflict");
 		status = status || "pending";
 		return S.el("span", { class: "badge review-" + status, "data-review": status }, S.reviewLabel(status));
 	};

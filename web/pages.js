@@ -286,7 +286,7 @@
 			});
 			tr.appendChild(el("td", null, r.region || "—"));
 			var rv = r.review && typeof r.review === "object" ? r.review.status : r.review;
-			tr.appendChild(el("td", null, S.reviewBadge(rv)));
+			tr.appendChild(el("td", null, S.reviewBadge(rv, r.review_conflict)));
 			tr.appendChild(el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(r.created), title: S.when(r.created) }, S.whenShort(r.created))));
 			tr.appendChild(el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(r.updated), title: S.when(r.updated) }, S.whenShort(r.updated))));
 			body.appendChild(tr);
@@ -556,11 +556,12 @@
 					title = fields[q.name].value;
 				return !!title;
 			});
-		var status = r.review && r.review.status ? r.review.status : "pending";
+		var status = r.review && r.review.status ? r.review.status : "pending",
+			reviewConflict = !!(fields._review && fields._review.conflict);
 		root.appendChild(el("div", { class: "page-head" },
 			el("p", { class: "crumbs" }, el("a", { href: "#/records?form=" + encodeURIComponent(r.form) }, "Records"), " › ",
 				el("span", { class: "mono" }, S.short(r.id))),
-			el("h1", null, title || "Record " + S.short(r.id), " ", S.reviewBadge(status),
+			el("h1", null, title || "Record " + S.short(r.id), " ", S.reviewBadge(status, reviewConflict),
 				r.conflicts ? el("span", { class: "badge conflict" }, "conflict") : null,
 				r.deleted ? el("span", { class: "badge deleted" }, "deleted") : null)));
 		root.appendChild(el("dl", { class: "meta" },
@@ -580,7 +581,7 @@
 		main.appendChild(answersSection(r, def, fields, reviewer, outer));
 		if ((r.instances || []).length)
 			main.appendChild(instancesSection(r, def));
-		side.appendChild(reviewSection(r, reviewer));
+		side.appendChild(reviewSection(r, reviewer, reviewConflict));
 		cols.appendChild(main);
 		cols.appendChild(side);
 		root.appendChild(cols);
@@ -622,11 +623,21 @@
 	}
 
 	function conflictSection(r, def, conflicts, reviewer) {
+		var answers = conflicts.filter(function (f) { return f.name !== "_review"; }),
+			review = conflicts.filter(function (f) { return f.name === "_review"; })[0], title;
+		if (!answers.length)
+			title = "The review is in conflict";
+		else
+			title = (answers.length === 1 ? "1 answer" : answers.length + " answers") + (review ? " and the review" : "") +
+				" in conflict";
 		var sec = el("section", { class: "card conflicts", id: "conflicts", "aria-labelledby": "conflicts-h" },
-			el("h2", { id: "conflicts-h" }, conflicts.length === 1 ? "1 answer in conflict" : conflicts.length + " answers in conflict"),
-			el("p", { class: "muted" }, "These answers were changed on two devices without either seeing the other's change. " +
-				"Both values are kept until someone chooses."));
-		conflicts.forEach(function (f) {
+			el("h2", { id: "conflicts-h" }, title));
+		if (review)
+			sec.appendChild(reviewConflict(r, review, reviewer));
+		if (answers.length)
+			sec.appendChild(el("p", { class: "muted" }, "These answers were changed on two devices without either seeing the " +
+				"other's change. Both values are kept until someone chooses."));
+		answers.forEach(function (f) {
 			var q = S.question(def, f.name), heads = el("div", { class: "heads" }), box = el("div", { class: "conflict-field",
 				"data-field": f.name }, el("h3", null, S.questionLabel(def, f.name)));
 			(f.heads || []).forEach(function (h, i) {
@@ -656,6 +667,75 @@
 			sec.appendChild(box);
 		});
 		return sec;
+	}
+
+	/* Posts a review of r (POST /v1/review, whose op bases on every head of _review, so it also settles a review in
+	 * conflict); says what on success, else shows the server's reason in msg (or a toast) and rejects. */
+	function postReview(r, status, comment, what, msg) {
+		return S.api("POST", "/v1/review", null, { record: r.id, status: status, comment: comment }).then(function () {
+			S.toast(what);
+			S.render();
+		}, function (err) {
+			if (msg)
+				msg.textContent = S.errorText(err);
+			else
+				S.toast(S.errorText(err), "error");
+			throw err;
+		});
+	}
+
+	/* Where and by whom a review was decided: "by rita at this server" or "by nadia at office-north". */
+	function reviewWhere(h) {
+		var where = h.device_name === "server" ? "this server" : h.device_name || S.short(h.device);
+		return (h.by ? "by " + h.by + " " : "") + "at " + where;
+	}
+
+	/* A review in conflict: each review side by side (status, comment, reviewer, where and when); a reviewer keeps
+	 * one (its status and comment posted again as the review) or saves a new one. */
+	function reviewConflict(r, f, reviewer) {
+		var heads = el("div", { class: "heads" }), box = el("div", { class: "conflict-field review-conflict-field",
+			"data-field": "_review" }, el("h3", null, "Review"),
+		el("p", { class: "muted" }, "Two reviewers decided without seeing each other's review. Both are kept until a " +
+			"reviewer keeps one or saves a new one."));
+		(f.heads || []).forEach(function (h, i) {
+			var v = h.value && typeof h.value === "object" ? h.value : {}, st = typeof v.status === "string" ? v.status : "pending",
+				comment = typeof v.comment === "string" ? v.comment : "";
+			heads.appendChild(el("div", { class: "head", "data-head": String(i), "data-status": st },
+				el("div", { class: "head-value" }, S.reviewBadge(st)),
+				comment ? el("blockquote", { class: "review-comment head-comment" }, comment) :
+					el("span", { class: "none" }, "(no comment)"),
+				el("div", { class: "head-meta" }, reviewWhere(h), el("br"),
+					el("time", { datetime: S.whenIso(h.at) }, S.when(h.at))),
+				reviewer ? el("button", { type: "button", class: "primary small", "data-keep": String(i), on: { click: function (e) {
+					e.target.disabled = true;
+					postReview(r, st, comment, "Kept the review “" + S.reviewLabel(st) + "”" + (h.by ? " by " + h.by : "") + ".").catch(
+						function () { e.target.disabled = false; });
+				} } }, "Keep this review") : null));
+		});
+		box.appendChild(heads);
+		if (!reviewer)
+			return box;
+		var status = S.select([["", "Choose a status…"]].concat(S.REVIEW), "", { id: "review-other-status" }),
+			comment = el("textarea", { id: "review-other-comment", rows: "2", maxlength: "2000" }),
+			msg = el("span", { class: "form-error", role: "alert" });
+		box.appendChild(el("form", { class: "other-value", id: "review-other", on: { submit: function (e) {
+			e.preventDefault();
+			msg.textContent = "";
+			if (!status.value) {
+				msg.textContent = "Choose the review's status.";
+				status.focus();
+				return;
+			}
+			if ((status.value === "has_issues" || status.value === "rejected") && !comment.value.trim()) {
+				msg.textContent = "Say what is wrong in the comment: the field worker sees it.";
+				comment.focus();
+				return;
+			}
+			postReview(r, status.value, comment.value.trim(), "Review saved: " + S.reviewLabel(status.value) + ".", msg).catch(
+				function () {});
+		} } }, S.field("Or a new review", status), S.field("Comment", comment, null, "wide"), msg,
+		el("button", { type: "submit", class: "secondary", "data-other": "_review" }, "Save this review")));
+		return box;
 	}
 
 	/* The repeat a question is in (the nearest group marked repeat), or null. */
@@ -750,9 +830,16 @@
 		});
 	}
 
-	function reviewSection(r, reviewer) {
+	function reviewSection(r, reviewer, inConflict) {
 		var rv = r.review || null, status = rv && rv.status ? rv.status : "pending", sec = el("section", {
 			class: "card review", id: "review", "aria-labelledby": "review-h" }, el("h2", { id: "review-h" }, "Review"));
+		/* In conflict, the reviews and what settles them are in the conflict section: one place to decide. */
+		if (inConflict) {
+			sec.appendChild(el("p", { class: "current-review" }, S.reviewBadge(status, true)));
+			sec.appendChild(el("p", { class: "muted" }, "Two reviewers decided differently. Both reviews are shown with the " +
+				"record's conflicts" + (reviewer ? ", where you keep one or save a new one." : ".")));
+			return sec;
+		}
 		sec.appendChild(el("p", { class: "current-review" }, S.reviewBadge(status),
 			rv && rv.by ? el("span", { class: "muted" }, " by " + rv.by + (rv.at ? ", " + S.when(rv.at) : "")) : null));
 		if (rv && rv.comment)

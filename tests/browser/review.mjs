@@ -4,7 +4,8 @@
 //   node tests/browser/review.mjs SETUP.json
 //
 // SETUP.json (written by tests/cli/browser.sh): {"url", "top", "sondeo", "users": {"admin": {"name",
-// "password"}, "reviewer": ..., "viewer": ...}, "conflict": RECORD_ID}. Every account is new, so its first
+// "password"}, "reviewer": ..., "viewer": ...}, "conflict": RECORD_ID, "review_conflict": RECORD_ID (of a
+// regional office's region), "office": {"url", "name", "password"} (a reviewer there)}. Every account is new, so its first
 // login goes through the forced password change. Prints one "ok N - name" or "not ok N - name" line per test
 // (with "#" lines saying why) and a screenshot of every page to $SONDEO_SCREENSHOTS, else TOP/build/screenshots.
 import { chromium } from "playwright-core";
@@ -489,6 +490,142 @@ await test("a conflict-free answer typed by the reviewer is parsed by its type (
 	await rendered(rp, () => rp.click("dialog .primary"));
 	const rec = await apiOk(rp, "/v1/record?id=" + cfg.conflict);
 	same(rec.fields.find((x) => x.name === "scale_up_potential").value, 5, "scale_up_potential");
+});
+
+// --- A review in conflict: headquarters (here, on the page) and the regional office decide without seeing each other --
+
+// A reviewer's session at the regional office, from Node (the office serves the same page; its API is enough to
+// make its reviewer decide). A new account changes its password first.
+async function officeSession() {
+	const o = cfg.office;
+	const call = async (p, body, cookie, csrf) => {
+		const r = await fetch(o.url + p, { method: "POST", headers: { "Content-Type": "application/json",
+			...(cookie ? { Cookie: cookie } : {}), ...(csrf ? { "X-CSRF-Token": csrf } : {}) }, body: JSON.stringify(body) });
+		const j = await r.json().catch(() => null);
+		check(r.ok, `POST ${p} at the office answered ${r.status} ${JSON.stringify(j)}`);
+		return { r, j };
+	};
+	const { r, j } = await call("/v1/login", { user: o.name, password: o.password });
+	const cookie = (r.headers.get("set-cookie") || "").split(";")[0];
+	if (j.must_change) {
+		const fresh = o.password + "-changed";
+		await call("/v1/password", { old: o.password, new: fresh }, cookie, j.csrf);
+		o.password = fresh;
+	}
+	return { review: (status, comment) => call("/v1/review", { record: cfg.review_conflict, status, comment }, cookie, j.csrf) };
+}
+
+// Waits until fn() is true, trying every 200 ms for at most secs seconds.
+async function waitFor(what, fn, secs) {
+	const end = Date.now() + secs * 1000;
+	while (!(await fn())) {
+		check(Date.now() < end, `${what}: not within ${secs} s`);
+		await new Promise((res) => setTimeout(res, 200));
+	}
+}
+
+// The heads of the record's _review at headquarters once it is in conflict.
+async function reviewHeads(page) {
+	let heads = null;
+	await waitFor("the review in conflict at headquarters", async () => {
+		const f = (await apiOk(page, "/v1/record?id=" + cfg.review_conflict)).fields.find((x) => x.name === "_review");
+		heads = f && f.conflict ? f.heads : null;
+		return !!heads;
+	}, 20);
+	return heads;
+}
+
+const reviewBox = '#conflicts .conflict-field[data-field="_review"]';
+let office = null;
+
+await test("a review in conflict: both reviews side by side (status, comment, reviewer, where, when), flagged in the lists", async () => {
+	await go(rp, "#/record/" + cfg.review_conflict);
+	await rp.check("#review-form input[value=approved]");
+	await rp.fill("#review-comment", "Fine");
+	await rendered(rp, () => rp.click("#review-save"));
+	office = await officeSession();
+	await office.review("has_issues", "Which ministry?");
+	const heads = await reviewHeads(rp);
+	same(heads.map((h) => [h.value.status, h.value.comment, h.by]).sort(),
+		[["approved", "Fine", cfg.users.reviewer.name], ["has_issues", "Which ministry?", cfg.office.name]], "the heads (API)");
+	await go(rp, "#/record/" + cfg.review_conflict);
+	same(await rp.getAttribute("h1 .badge[data-review]", "data-review"), "conflict", "the record's review badge");
+	same(await rp.textContent("h1 .badge[data-review]"), "Review in conflict", "the badge's words");
+	same(await rp.textContent("#conflicts-h"), "The review is in conflict", "the conflict section's heading");
+	same(await rp.$$eval(`${reviewBox} .head`, (hs) => hs.map((h) => [h.getAttribute("data-status"),
+		h.querySelector(".head-value [data-review]").getAttribute("data-review"), h.querySelector(".review-comment").textContent,
+		h.querySelector(".head-meta").firstChild.textContent, h.querySelector(".head-meta time").getAttribute("datetime")])),
+	heads.map((h) => [h.value.status, h.value.status, h.value.comment, `by ${h.by} at ` +
+		(h.by === cfg.users.reviewer.name ? "this server" : "office-south"), new Date(h.at).toISOString()]), "the reviews shown");
+	check(!(await rp.$("#review-form")), "the side's review form is still offered while the review is in conflict");
+	same(await rp.getAttribute("#review .badge[data-review]", "data-review"), "conflict", "the review section's badge");
+	await shot(rp, "record-review-conflict");
+	for (const q of ["conflicts=1", "region=south"]) {
+		await go(rp, "#/records?" + q);
+		const list = await apiOk(rp, "/v1/records?" + q);
+		same(list.records.map((x) => [x.id, x.review_conflict]), [[cfg.review_conflict, true]], `GET /v1/records?${q}`);
+		same(await rp.getAttribute(`#records tr[data-id="${cfg.review_conflict}"] [data-review]`, "data-review"), "conflict",
+			`the review column of records?${q}`);
+		check(await rp.$(`#records tr[data-id="${cfg.review_conflict}"] td.id .badge.conflict`), `no conflict badge in records?${q}`);
+	}
+	await shot(rp, "records-review-conflict");
+});
+
+await test("a review in conflict: a viewer sees both reviews and no control to settle them", async () => {
+	const vp = await newPage();
+	await login(vp, "viewer");
+	await go(vp, "#/record/" + cfg.review_conflict);
+	same(await vp.$$eval(`${reviewBox} .head`, (hs) => hs.length), 2, "the reviews shown to the viewer");
+	same(await vp.getAttribute("h1 .badge[data-review]", "data-review"), "conflict", "the viewer's review badge");
+	for (const sel of ["[data-keep]", "#review-other", "#review-form"])
+		check(!(await vp.$(sel)), `the viewer's page has ${sel}`);
+	await shot(vp, "viewer-review-conflict");
+	await vp.context().close();
+});
+
+await test("a review in conflict: keeping one makes it the review; the page then shows one review and no conflict", async () => {
+	await go(rp, "#/record/" + cfg.review_conflict);
+	const i = await rp.$$eval(`${reviewBox} .head`, (hs) => hs.findIndex((h) => h.getAttribute("data-status") === "has_issues"));
+	await rendered(rp, () => rp.click(`${reviewBox} [data-keep="${i}"]`));
+	const rec = await apiOk(rp, "/v1/record?id=" + cfg.review_conflict);
+	same([rec.conflicts, rec.fields.find((x) => x.name === "_review").conflict], [0, false], "the record's conflicts");
+	same([rec.review.status, rec.review.comment, rec.review.by], ["has_issues", "Which ministry?", cfg.users.reviewer.name],
+		"the review kept");
+	const last = rec.history[rec.history.length - 1];
+	same([last.field, last.by, last.old.length], ["_review", cfg.users.reviewer.name, 2], "the settling op replaces both reviews");
+	check(!(await rp.$("#conflicts")), "the page still shows the conflict");
+	same(await rp.getAttribute("h1 .badge[data-review]", "data-review"), "has_issues", "the badge");
+	same((await rp.textContent("#review .review-comment")).trim(), "Which ministry?", "the review's comment");
+	check(await rp.$("#review-form"), "the review form is not back");
+	await shot(rp, "record-review-kept");
+	await go(rp, "#/records?region=south");
+	same(await rp.getAttribute(`#records tr[data-id="${cfg.review_conflict}"] [data-review]`, "data-review"), "has_issues",
+		"the review column");
+	same((await apiOk(rp, "/v1/records?conflicts=1")).total, 0, "records in conflict");
+});
+
+await test("a review in conflict again (the office decided once more, unaware): a new review saved there settles it", async () => {
+	await office.review("approved", "Ministry of Local Government, confirmed by phone");
+	await reviewHeads(rp);
+	await go(rp, "#/record/" + cfg.review_conflict);
+	same(await rp.$$eval(`${reviewBox} .head`, (hs) => hs.map((h) => h.getAttribute("data-status")).sort()),
+		["approved", "has_issues"], "the reviews shown");
+	// Without a status, then has_issues without a comment: the page says what is missing and posts nothing.
+	const ops = (await apiOk(rp, "/v1/record?id=" + cfg.review_conflict)).history.length;
+	await rp.click(`${reviewBox} [data-other="_review"]`);
+	check(/status/.test(await rp.textContent("#review-other .form-error")), "no status is not refused");
+	await rp.selectOption("#review-other-status", "has_issues");
+	await rp.click(`${reviewBox} [data-other="_review"]`);
+	check(/comment/.test(await rp.textContent("#review-other .form-error")), "an empty comment is not refused");
+	same((await apiOk(rp, "/v1/record?id=" + cfg.review_conflict)).history.length, ops, "ops after the refused reviews");
+	await rp.selectOption("#review-other-status", "approved");
+	await rp.fill("#review-other-comment", "Ministry confirmed; fine");
+	await rendered(rp, () => rp.click(`${reviewBox} [data-other="_review"]`));
+	const rec = await apiOk(rp, "/v1/record?id=" + cfg.review_conflict);
+	same([rec.conflicts, rec.review.status, rec.review.comment, rec.review.by],
+		[0, "approved", "Ministry confirmed; fine", cfg.users.reviewer.name], "the new review");
+	check(!(await rp.$("#conflicts")), "the page still shows the conflict");
+	same(await rp.getAttribute("h1 .badge[data-review]", "data-review"), "approved", "the badge");
 });
 
 let approved = null;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # browser.sh - the review page in headless Chromium against a real sondeod on loopback: three laptops in two
-# regions send the sample records and make a conflict, accounts of each role are made with `sondeod users add`,
+# regions send the sample records and make a conflict, a regional office's laptop sends one record (whose review
+# review.mjs puts in conflict), accounts of each role are made with `sondeod users add`,
 # then tests/browser/review.mjs logs in, reads the dashboard, filters, searches, opens records, resolves,
 # reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API. Screenshots of
 # every page go to $SONDEO_SCREENSHOTS, else build/screenshots/.
@@ -91,6 +92,32 @@ dev a sync
 dev a new sites --set site=Mombasa --set "bldg=way/4242; name=Clinic"
 site=$(head -n 1 "$TMPDIR/dev.out")
 dev a sync
+# A regional office (region south, pulling rarely so that its reviewer decides before it sees headquarters'
+# review) with a laptop of its own and one record, which review.mjs reviews at both servers to put the review in
+# conflict. Its reviewer's account is at the office.
+south=$TMPDIR/south
+"$SONDEOD" init --data "$south" >/dev/null 2>&1 || fail "sondeod init of the office failed"
+rcode=$("$SONDEOD" enrol-code --data "$hq" --region south --relay | head -n 1)
+"$SONDEOD" enrol --data "$south" --name office-south "$URL" "$rcode" >/dev/null || fail "the office did not enrol"
+serve_any "$south" "$TMPDIR/south.log" --upstream "$URL" --pull-every 3600 --retry-max 1 ||
+	fail "the office did not start: $(cat "$TMPDIR/south.log")"
+OFFICE_URL=$SURL
+dcode=$("$SONDEOD" enrol-code --data "$south" | head -n 1)
+dev d init --name laptop-d
+dev d enrol "$OFFICE_URL" "$dcode"
+dev d new --set partner_name="Gulu District" --set stakeholder_type=local_government --set country=UGA \
+	--set level=local --set thematic_areas=human_rights
+southrec=$(head -n 1 "$TMPDIR/dev.out")
+dev d sync
+i=0
+while [ "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE id = '$southrec'")" != 1 ] && [ $i -lt 100 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+[ $i -lt 100 ] || fail "the office's record did not reach headquarters"
+printf 'first-nadia-password\n' >"$TMPDIR/pw-nadia"
+"$SONDEOD" users --data "$south" add nadia --role reviewer --password-file "$TMPDIR/pw-nadia" >/dev/null ||
+	fail "the office's reviewer was not added"
 for who in admin:amina reviewer:rita viewer:victor; do
 	role=${who%%:*}
 	name=${who#*:}
@@ -108,6 +135,8 @@ cat >"$TMPDIR/setup.json" <<EOF
   "household": "$household",
   "member": "$member",
   "site": "$site",
+  "review_conflict": "$southrec",
+  "office": {"url": "$OFFICE_URL", "name": "nadia", "password": "first-nadia-password"},
   "users": {
     "admin": {"name": "amina", "password": "first-amina-password"},
     "reviewer": {"name": "rita", "password": "first-rita-password"},
@@ -160,6 +189,9 @@ tail -n 1 "$TMPDIR/browser.out" | grep -Eq '^# [0-9]+ passed, [0-9]+ failed$' ||
 t "sondeod served the whole session without a sanitizer report, and stops cleanly"
 kill -TERM "$PID" 2>/dev/null
 wait "$PID" 2>/dev/null
-grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$log" && fail "sanitizer report in the server's log: $(grep -m 3 -E 'Sanitizer|runtime error' "$log")"
+for l in "$log" "$TMPDIR/south.log"; do
+	grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$l" &&
+		fail "sanitizer report in the server's log $l: $(grep -m 3 -E 'Sanitizer|runtime error' "$l")"
+done
 grep -q "sondeod: stopped" "$log" || fail "sondeod did not say it stopped: $(tail -n 3 "$log")"
 done_testing

@@ -650,7 +650,7 @@ check_api 400 bad_value
 api rev POST /v1/resolve "{\"record\": \"$r3\", \"field\": \"nope\", \"value\": \"KEN\"}"
 check_api 400 bad_request
 api rev POST /v1/resolve "{\"record\": \"$r3\", \"field\": \"_review\", \"value\": \"KEN\"}"
-check_api 400 bad_request
+check_api 400 use_review
 api rev POST /v1/resolve '{"record": "00000000-0000-4000-8000-000000000000", "field": "country", "value": "KEN"}'
 check_api 404 no_record
 api rev POST /v1/resolve "{\"record\": \"$r3\", \"field\": \"country\"}"

@@ -55,6 +55,12 @@ review() {
 		-d "{\"record\":\"$rec\",\"status\":\"$4\",\"comment\":\"$5\"}" "$1/v1/review"
 }
 
+# resolve URL JAR CSRF VALUE : posts a resolution of $rec's _review to VALUE (JSON); prints the HTTP status.
+resolve() {
+	curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$2" -H "X-CSRF-Token: $3" -H 'Content-Type: application/json' \
+		-d "{\"record\":\"$rec\",\"field\":\"_review\",\"value\":$4}" "$1/v1/resolve"
+}
+
 # review_heads URL JAR : the heads of $rec's _review at URL, one "status comment by" line each, sorted.
 review_heads() {
 	curl -s -o "$TMPDIR/rec.json" -b "$2" "$1/v1/record?id=$rec"
@@ -102,6 +108,20 @@ wait_eq "the review heads at headquarters" "approved Fine rita
 has_issues Which ministry? nadia" 10 review_heads "$HQ_URL" "$TMPDIR/jar"
 curl -s -o "$TMPDIR/list.json" -b "$TMPDIR/jar" "$HQ_URL/v1/records?conflicts=1"
 check_eq "$(jq_py "$TMPDIR/list.json" 'j["total"]')" 1 "records in conflict at headquarters"
+check_eq "$(jq_py "$TMPDIR/list.json" '[r.get("review_conflict") for r in j["records"]]')" "[True]" \
+	"the records list flags the review in conflict"
+
+t "POST /v1/resolve of _review is refused, pointing to POST /v1/review, and changes nothing"
+before=$(q "$hq" "SELECT count(*) FROM ops")
+check_eq "$(resolve "$HQ_URL" "$TMPDIR/jar" "$HCSRF" '{"status":"approved","comment":"Fine"}')" 400 "resolving the review"
+check_eq "$(jq_py "$TMPDIR/answer" 'j["error"]')" use_review "the error code"
+check_eq "$(jq_py "$TMPDIR/answer" 'j["message"]')" \
+	"a review is set with POST /v1/review (status and comment), which also settles a review in conflict" "the message"
+check_eq "$(resolve "$HQ_URL" "$TMPDIR/jar" "$HCSRF" '"approved"')" 400 "resolving the review with a bare status"
+check_eq "$(jq_py "$TMPDIR/answer" 'j["error"]')" use_review "the error code for a bare status"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops")" "$before" "ops at headquarters"
+check_eq "$(review_heads "$HQ_URL" "$TMPDIR/jar")" "approved Fine rita
+has_issues Which ministry? nadia" "the review heads after the refused resolve"
 
 t "once the office has pulled, it shows both too; the laptop's show prints a conflict block"
 kill "$NPID"
@@ -135,6 +155,9 @@ check_eq "$(sqlite3 "$TMPDIR/dev-n1/store.db" "SELECT count(*) FROM ops")" "$bef
 t "a reviewer at headquarters settles it; after sync every tier holds one review"
 check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HCSRF" has_issues "Which ministry exactly?")" 200 "the settling review"
 check_eq "$(review_heads "$HQ_URL" "$TMPDIR/jar")" "has_issues Which ministry exactly? -" "the review at headquarters"
+curl -s -o "$TMPDIR/list.json" -b "$TMPDIR/jar" "$HQ_URL/v1/records"
+check_eq "$(jq_py "$TMPDIR/list.json" '[(r["review"], r.get("review_conflict")) for r in j["records"]]')" \
+	"[('has_issues', False)]" "the records list after the settling review"
 wait_eq "the review at the office" "has_issues Which ministry exactly? -" 20 review_heads "$NURL" "$TMPDIR/njar"
 dev sync
 check_rc 0
