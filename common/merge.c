@@ -17,7 +17,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS records("
 	" rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, form TEXT NOT NULL, form_version TEXT NOT NULL,"
 	" created INTEGER NOT NULL, updated INTEGER NOT NULL, updated_by TEXT NOT NULL DEFAULT '',"
-	" deleted INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0, draft INTEGER NOT NULL DEFAULT 0);"
+	" deleted INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0, draft INTEGER NOT NULL DEFAULT 0,"
+	" stamp INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS records_form ON records(form, updated);"
 	"CREATE TABLE IF NOT EXISTS ops("
 	" id INTEGER PRIMARY KEY, did INTEGER NOT NULL, seq INTEGER NOT NULL,"
@@ -46,16 +47,18 @@ static const char *const sql[S_COUNT] = {
 	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1)",
 	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
 	[S_RECORD_FORM] = "SELECT form FROM records WHERE id = ?1",
-	/* The record's form version is the one of its latest op by (hlc, device), as for shown values, so that it
-	 * does not depend on the order ops arrive in, even when two ops carry the same stamp. */
-	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated, updated_by)"
-		     " VALUES(?1, ?2, ?3, ?4, ?6, ?5)"
+	/* The record's form version is the one of its latest op by (stamp, device), as for shown values, so that it
+	 * does not depend on the order ops arrive in, even when two ops carry the same stamp. stamp is the latest
+	 * op's own, whatever merge_date_cap does to the dates: those depend on when ops arrived, the version must
+	 * not. */
+	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated, updated_by, stamp)"
+		     " VALUES(?1, ?2, ?3, ?4, ?6, ?5, ?7)"
 		     " ON CONFLICT(id) DO UPDATE SET created = min(created, excluded.created),"
-		     " form_version = CASE WHEN excluded.updated > updated OR (excluded.updated = updated AND"
+		     " form_version = CASE WHEN excluded.stamp > stamp OR (excluded.stamp = stamp AND"
 		     "  excluded.updated_by > updated_by) THEN excluded.form_version ELSE form_version END,"
-		     " updated_by = CASE WHEN excluded.updated > updated OR (excluded.updated = updated AND"
+		     " updated_by = CASE WHEN excluded.stamp > stamp OR (excluded.stamp = stamp AND"
 		     "  excluded.updated_by > updated_by) THEN excluded.updated_by ELSE updated_by END,"
-		     " updated = max(updated, excluded.updated)"
+		     " stamp = max(stamp, excluded.stamp), updated = max(updated, excluded.updated)"
 		     " RETURNING rid",
 	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, o.value FROM ops o"
 		   " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq = ?2",
@@ -112,11 +115,33 @@ int merge_schema(sqlite3 *db, char *err, size_t errlen)
 	return db_exec(db, schema, err, errlen);
 }
 
+/* A store made before records kept their latest op's own stamp (stamp) gets the column, filled from updated, which
+ * was that stamp then. */
+static int add_stamp(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info('records') WHERE name = 'stamp'", err,
+				      errlen);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_error(db, rc, err, errlen);
+	return db_exec(db, "ALTER TABLE records ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;"
+		       "UPDATE records SET stamp = updated", err, errlen);
+}
+
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 {
-	struct merge *m = calloc(1, sizeof(*m));
+	struct merge *m;
 
-	if (!m) {
+	if (add_stamp(db, err, errlen) < 0)
+		return NULL;
+	if (!(m = calloc(1, sizeof(*m)))) {
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -243,6 +268,7 @@ static sqlite3_int64 record_key(struct merge *m, const struct op *first, const s
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)(first->hlc < m->date_cap ? first->hlc : m->date_cap));
 	db_bind_text(s, 5, last->device);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)(last->hlc < m->date_cap ? last->hlc : m->date_cap));
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)last->hlc);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW)
 		db_error(m->db, rc, err, errlen);

@@ -9,13 +9,14 @@
  * Tables (created by merge_schema, inside the caller's database); devices and records are referred to by
  * integer keys (did, rid) so that their long ids are stored once:
  *   devices(did, id)
- *   records(rid, id, form, form_version, created, updated, deleted, conflicts, draft)
+ *   records(rid, id, form, form_version, created, updated, updated_by, deleted, conflicts, draft, stamp)
  *   ops(id, did, seq, hlc, rid, form_version, field, value)   one row per op, value as JSON text
  *   op_base(op, did, seq)                                     the base of each op
  *   heads(rid, field, op)                                     the current heads
  *   fields(rid, field, value, hlc, did, conflict)             the value shown for each field
  * `fields` and `records` are derived from the ops, except a device's draft answers, which have no ops yet.
- * Dates are HLC stamps. */
+ * Dates are HLC stamps; a record's stamp is its latest op's own, which decides its form version (updated may be
+ * capped: merge_date_cap). */
 #ifndef SONDEO_MERGE_H
 #define SONDEO_MERGE_H
 
@@ -62,12 +63,14 @@ struct merge;
 
 /* Creates the merge tables if they do not exist. */
 int merge_schema(sqlite3 *db, char *err, size_t errlen);
-/* Prepares the statements the merge needs over db (which must outlive it). Caller frees with merge_free(). */
+/* Prepares the statements the merge needs over db (which must outlive it), first adding what an older store's
+ * tables lack. Caller frees with merge_free(). */
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen);
 void merge_free(struct merge *m);
 /* From now on, a record's created and updated stamps are at most cap: a server passes when it receives the
  * ops it applies next (HLC_MAKE(now, 0xffff)), so that a device whose clock runs ahead cannot date its records in
- * the future there. The ops keep their own stamps. UINT64_MAX (the default): no cap. */
+ * the future there. The ops keep their own stamps, and the record's form version follows them, not the capped
+ * dates, so that it is the same on every replica. UINT64_MAX (the default): no cap. */
 void merge_date_cap(struct merge *m, uint64_t cap);
 /* Applies one op inside the caller's transaction: stores it and updates heads, fields and records. */
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen);

@@ -586,6 +586,34 @@ static void test_refused_ops(void)
 	replica_close(&r);
 }
 
+/* A server dates a record no later than the ops reached it (merge_date_cap), which depends on when they arrived;
+ * the record's form version must still be that of its latest op by stamp, the same on every replica. */
+static void test_date_cap_keeps_version(void)
+{
+	struct replica a, b;
+	struct op late = mkop(DEV_A, 1, T0 + 100, REC1, "name", "\"a\"");
+	struct op early = mkop(DEV_B, 1, T0 + 60, REC1, "level", "\"local\"");
+
+	late.form_version = "2";
+	replica_open(&a);
+	replica_open(&b);
+	apply(&a, &late);
+	apply(&a, &early);
+	/* b took the late op when its clock said T0 + 50, the early one at T0 + 70. */
+	merge_date_cap(b.m, T0 + 50);
+	apply(&b, &late);
+	merge_date_cap(b.m, T0 + 70);
+	apply(&b, &early);
+	CHECK_STR(query(a.db, "SELECT form_version || ' ' || updated_by FROM records", NULL, NULL),
+		  "2 " DEV_A);
+	CHECK_STR(query(b.db, "SELECT form_version || ' ' || updated_by FROM records", NULL, NULL),
+		  "2 " DEV_A);
+	/* Its dates are bounded by arrival there, and only there. */
+	CHECK_STR(query(b.db, "SELECT created || ' ' || updated FROM records", NULL, NULL), "111411200000000050 111411200000000060");
+	replica_close(&a);
+	replica_close(&b);
+}
+
 static void test_form_mismatch(void)
 {
 	struct replica r;
@@ -1698,6 +1726,7 @@ int main(void)
 	RUN(test_equivocation);
 	RUN(test_refused_ops);
 	RUN(test_form_mismatch);
+	RUN(test_date_cap_keeps_version);
 	RUN(test_form_mismatch_changes_nothing);
 	RUN(test_unknown_base);
 	RUN(test_out_of_order);

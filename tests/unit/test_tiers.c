@@ -980,7 +980,7 @@ static void server_close(struct server *sv)
 /* ---- the checks ------------------------------------------------------------------------------------------ */
 
 /* What a replica holds of the records of region (-1: every record of the seed), one line each, sorted:
- *   R|record|deleted|conflicts
+ *   R|record|form version|deleted|conflicts
  *   F|record|field|value|hlc|device|conflict       the value shown
  *   H|record|field|device:seq                      the heads
  *   O|record|device:seq|hlc|field|value|base       the history
@@ -990,7 +990,8 @@ static void server_close(struct server *sv)
 static char *dump(struct sim *s, sqlite3 *db, int region)
 {
 	static const char *const sql[] = {
-		"SELECT 'R|' || r.id || '|' || r.deleted || '|' || r.conflicts FROM records r WHERE r.id = ?1",
+		"SELECT 'R|' || r.id || '|' || r.form_version || '|' || r.deleted || '|' || r.conflicts FROM records r"
+		" WHERE r.id = ?1",
 		"SELECT 'F|' || r.id || '|' || f.field || '|' || f.value || '|' || f.hlc || '|' || d.id || '|' || f.conflict"
 		" FROM fields f JOIN records r ON r.rid = f.rid JOIN devices d ON d.did = f.did WHERE r.id = ?1"
 		" ORDER BY 1",
