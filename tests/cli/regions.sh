@@ -23,40 +23,6 @@ dev() {
 	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
 }
 
-# q DIR SQL : one value from a server's database.
-q() {
-	sqlite3 "$1/server.db" "$2"
-}
-
-# wait_eq WHAT EXPECTED SECONDS CMD... : waits until CMD prints EXPECTED; fails naming WHAT otherwise.
-wait_eq() {
-	what=$1 want=$2 secs=$3
-	shift 3
-	i=0
-	while [ $i -lt $((secs * 5)) ]; do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	fail "$what is '$("$@" 2>&1)', expected '$want' (waited $secs s)"
-	return 1
-}
-
-# login URL USER JAR : logs a reviewer in (choosing a new password at the first login); sets CSRF.
-login() {
-	curl -s -c "$3" -H 'Content-Type: application/json' -d "{\"user\":\"$2\",\"password\":\"first-password-1\"}" \
-		"$1/v1/login" >"$TMPDIR/answer"
-	CSRF=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
-	curl -s -b "$3" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
-		-d '{"old":"first-password-1","new":"second-password-2"}' "$1/v1/password" >/dev/null
-}
-
-# review URL JAR CSRF RECORD STATUS [COMMENT] : a reviewer's decision; prints the HTTP status.
-review() {
-	curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$2" -H "X-CSRF-Token: $3" -H 'Content-Type: application/json' \
-		-d "{\"record\":\"$4\",\"status\":\"$5\",\"comment\":\"${6:-}\"}" "$1/v1/review"
-}
-
 # state DIR REGION : the merged data a server holds of a region's records: values and heads.
 state() {
 	sqlite3 "$1/server.db" "SELECT r.id, f.field, f.value FROM fields f JOIN records r ON r.rid = f.rid
@@ -108,12 +74,9 @@ w_rec2=$(printf '%s\n' "$recs_w1" | sed -n 2p)
 s_rec=$(printf '%s\n' "$recs_s1" | head -n 1)
 wait_eq "west's ops at headquarters" 12 20 q "$hq" "SELECT count(*) FROM ops o JOIN record_regions rr
 	ON rr.rid = o.rid WHERE rr.region = 'west'"
-printf 'first-password-1\n' >"$TMPDIR/pw"
-"$SONDEOD" users --data "$hq" add rita --role reviewer --password-file "$TMPDIR/pw" >/dev/null
-"$SONDEOD" users --data "$west" add wanda --role reviewer --password-file "$TMPDIR/pw" >/dev/null
-login "$HQ_URL" rita "$TMPDIR/jar"
+login "$HQ_URL" "$hq" rita "$TMPDIR/jar"
 HQ_CSRF=$CSRF
-login "$W_URL" wanda "$TMPDIR/wjar"
+login "$W_URL" "$west" wanda "$TMPDIR/wjar"
 W_CSRF=$CSRF
 
 t "headquarters' reviews reach a relayed region after it reviewed another region first"
@@ -149,7 +112,10 @@ wait "$W_PID" 2>/dev/null
 check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HQ_CSRF" "$w_rec2" approved "Checked again")" 200 "the review"
 bad=$(q "$hq" "SELECT max(id) FROM changesets WHERE region = 'west' AND author = 'rita'")
 good=$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE id = $bad")
-q "$hq" "UPDATE changesets SET bytes = CAST(substr(bytes, 1, length(bytes) - 1) || X'00' AS BLOB) WHERE id = $bad"
+q "$hq" "UPDATE changesets SET bytes = CAST(substr(bytes, 1, length(bytes) - 1) ||
+	CASE WHEN hex(substr(bytes, -1)) = '00' THEN X'01' ELSE X'00' END AS BLOB) WHERE id = $bad"
+[ "$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE id = $bad")" != "$good" ] ||
+	fail "the change set at headquarters could not be damaged for the test"
 cursor=$(q "$west" "SELECT value FROM meta WHERE key = 'relay_cursor'")
 check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HQ_CSRF" "$w_rec" approved "After all")" 200 "a later review"
 serve_on "$west" "$wlog" "$W_PORT" --upstream "$HQ_URL" --pull-every 1 --retry-max 1 || fail "the office did not start"
@@ -161,6 +127,7 @@ check_eq "$(q "$west" "SELECT value FROM meta WHERE key = 'relay_cursor'")" "$cu
 check_eq "$(q "$west" "SELECT rr.review FROM record_regions rr JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec'")" \
 	has_issues "the later review at the office (it waits behind the refused one)"
 q "$hq" "UPDATE changesets SET bytes = X'$good' WHERE id = $bad"
+check_eq "$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE id = $bad")" "$good" "the change set at headquarters, mended"
 wait_eq "the later review at the office" approved 20 q "$west" "SELECT rr.review FROM record_regions rr
 	JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec'"
 check_eq "$(q "$west" "SELECT rr.review FROM record_regions rr JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec2'")" \

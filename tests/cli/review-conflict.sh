@@ -16,43 +16,9 @@ dev() {
 	SONDEO_HOME=$TMPDIR/dev-n1 run "$SONDEO" "$@"
 }
 
-q() {
-	sqlite3 "$1/server.db" "$2"
-}
-
-# wait_eq WHAT WANT SECS CMD... : waits until CMD prints WANT.
-wait_eq() {
-	what=$1 want=$2 secs=$3
-	shift 3
-	i=0
-	while [ $i -lt $((secs * 5)) ]; do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	fail "$what is '$("$@" 2>&1)', expected '$want' (waited $secs s)"
-	return 1
-}
-
 # jq_py FILE EXPR : EXPR (Python, over j, the JSON document in FILE) printed.
 jq_py() {
 	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-# login URL USER JAR : logs USER in at URL (choosing a new password first); sets CSRF.
-login() {
-	"$SONDEOD" users --data "$4" add "$2" --role reviewer --password-file "$TMPDIR/pw" >/dev/null
-	curl -s -c "$3" -H 'Content-Type: application/json' -d "{\"user\":\"$2\",\"password\":\"first-password-1\"}" \
-		"$1/v1/login" >"$TMPDIR/answer"
-	CSRF=$(jq_py "$TMPDIR/answer" 'j["csrf"]')
-	curl -s -b "$3" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
-		-d '{"old":"first-password-1","new":"second-password-2"}' "$1/v1/password" >/dev/null
-}
-
-# review URL JAR CSRF STATUS COMMENT : posts a review of $rec; prints the HTTP status.
-review() {
-	curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$2" -H "X-CSRF-Token: $3" -H 'Content-Type: application/json' \
-		-d "{\"record\":\"$rec\",\"status\":\"$4\",\"comment\":\"$5\"}" "$1/v1/review"
 }
 
 # resolve URL JAR CSRF VALUE : posts a resolution of $rec's _review to VALUE (JSON); prints the HTTP status.
@@ -95,12 +61,12 @@ rec=$(head -n 1 "$TMPDIR/ids")
 dev sync
 check_rc 0
 wait_eq "the record at headquarters" 1 20 q "$hq" "SELECT count(*) FROM records WHERE id = '$rec'"
-login "$HQ_URL" rita "$TMPDIR/jar" "$hq"
+login "$HQ_URL" "$hq" rita "$TMPDIR/jar"
 HCSRF=$CSRF
-login "$NURL" nadia "$TMPDIR/njar" "$north"
+login "$NURL" "$north" nadia "$TMPDIR/njar"
 NCSRF=$CSRF
-check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HCSRF" approved "Fine")" 200 "headquarters' review"
-check_eq "$(review "$NURL" "$TMPDIR/njar" "$NCSRF" has_issues "Which ministry?")" 200 "the office's review"
+check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HCSRF" "$rec" approved "Fine")" 200 "headquarters' review"
+check_eq "$(review "$NURL" "$TMPDIR/njar" "$NCSRF" "$rec" has_issues "Which ministry?")" 200 "the office's review"
 wait_eq "the relay queue" 0 20 q "$north" "SELECT count(*) FROM relay_queue"
 
 t "headquarters' review API shows both reviews with their reviewers, and counts the record as a conflict"
@@ -153,7 +119,7 @@ check_err_has "a review conflict is settled by a reviewer, on the review page at
 check_eq "$(sqlite3 "$TMPDIR/dev-n1/store.db" "SELECT count(*) FROM ops")" "$before" "ops on the laptop"
 
 t "a reviewer at headquarters settles it; after sync every tier holds one review"
-check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HCSRF" has_issues "Which ministry exactly?")" 200 "the settling review"
+check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HCSRF" "$rec" has_issues "Which ministry exactly?")" 200 "the settling review"
 check_eq "$(review_heads "$HQ_URL" "$TMPDIR/jar")" "has_issues Which ministry exactly? -" "the review at headquarters"
 curl -s -o "$TMPDIR/list.json" -b "$TMPDIR/jar" "$HQ_URL/v1/records"
 check_eq "$(jq_py "$TMPDIR/list.json" '[(r["review"], r.get("review_conflict")) for r in j["records"]]')" \

@@ -21,25 +21,6 @@ dev() {
 	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
 }
 
-# q DIR SQL : one value from a server's database.
-q() {
-	sqlite3 "$1/server.db" "$2"
-}
-
-# wait_eq WHAT EXPECTED SECONDS CMD... : waits until CMD prints EXPECTED; fails naming WHAT otherwise.
-wait_eq() {
-	what=$1 want=$2 secs=$3
-	shift 3
-	i=0
-	while [ $i -lt $((secs * 5)) ]; do
-		[ "$("$@" 2>/dev/null)" = "$want" ] && return 0
-		sleep 0.2
-		i=$((i + 1))
-	done
-	fail "$what is '$("$@" 2>&1)', expected '$want' (waited $secs s)"
-	return 1
-}
-
 # waiting DIR : change sets and vouches waiting in a regional server's queue.
 waiting() {
 	q "$1" "SELECT count(*) FROM relay_queue"
