@@ -70,9 +70,14 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 				 relayed ? ": altered by regional server " : "", relayed ? relay.id : "");
 		return;
 	}
-	/* A regional server's own change set (its reviewers' work) names the reviewer, as this server's do. */
+	/* A regional server's own change set (its reviewers' work) names the reviewer, as this server's do: what a
+	 * record says is traced to the person allowed to say it. */
 	if (by && (!d.relay || !sstore_user_name_valid(by))) {
 		http_reply_error(rs, 400, "bad_request", "by names the reviewer of a regional server's own change set");
+		return;
+	}
+	if (!by && d.relay) {
+		http_reply_error(rs, 400, "bad_request", "a regional server's own change set names its reviewer: ?by=NAME");
 		return;
 	}
 	from.via = relayed ? relay.id : "";

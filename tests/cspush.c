@@ -9,6 +9,7 @@
  *     --print-nonce     print the nonce used on a line of its own first
  *     --cs-key FILE     sign the change set with this key instead (the request stays signed with KEYFILE)
  *     --form ID:VERSION the form the ops name (default partnership:1)
+ *     --by NAME         send it as a regional server's own change set, made by its reviewer NAME (?by=NAME)
  *     --body FILE       instead of ops, deflate FILE as the body (any bytes) and sign the envelope around it,
  *                       with first = FIRST, last = FIRST + OPS - 1 (--ops, default 1) and raw length --raw
  *                       (default the file's size): for bodies the encoder would never make
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
 	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[4][200];
 	long long skew = 0, flip = -1, cut = 0, nbody_ops = 1, raw_claim = -1;
 	const char *body_file = NULL;
-	char form[MERGE_MAX_NAME + 1] = "partnership", *version = NULL;
+	char form[MERGE_MAX_NAME + 1] = "partnership", *version = NULL, path[160] = "/v1/changesets";
 	struct keys *csk = NULL;
 	int i, nops = 0, print_nonce = 0;
 	struct op ops[64];
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "cspush: %s\n", err);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--by") && i + 1 < argc) {
+			snprintf(path, sizeof(path), "/v1/changesets?by=%s", argv[++i]);
 		} else if (!strcmp(argv[i], "--form") && i + 1 < argc) {
 			strlcpy_s(form, argv[++i], sizeof(form));
 			if ((version = strchr(form, ':')))
@@ -156,11 +159,11 @@ int main(int argc, char **argv)
 	if (print_nonce)
 		printf("%s\n", nonce);
 	t = (uint64_t)((long long)now_ms() + skew);
-	if (auth_sign_request(k, "POST", "/v1/changesets", cs.data, cs.len, t, nonce, sig, err, sizeof(err)) < 0) {
+	if (auth_sign_request(k, "POST", path, cs.data, cs.len, t, nonce, sig, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cspush: %s\n", err);
 		return 2;
 	}
-	snprintf(url, sizeof(url), "%s/v1/changesets", argv[1]);
+	snprintf(url, sizeof(url), "%s%s", argv[1], path);
 	{
 		char id[KEYS_ID_STRLEN + 1];
 

@@ -4,8 +4,9 @@
 #
 # A test program or script that exits non-zero without a "not ok" line, prints no result at all, times out or
 # dies by a signal counts as one more failure under its own name: a crash must never look like a pass.
-# TEST_TIMEOUT (seconds, default 300) bounds each program and script. With NAMEs, runs only the tests whose
-# file name contains one of them (sh tests/run.sh build/test users test_sstore).
+# TEST_TIMEOUT (seconds, default 300) bounds each program and script; TEST_JOBS (default: the number of cores)
+# run side by side, and their outputs are shown in order once all have ended. With NAMEs, runs only the tests
+# whose file name contains one of them (sh tests/run.sh build/test users test_sstore).
 set -u
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
@@ -40,8 +41,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""
 token=""
 runs=0
+# Independent tests run side by side, TEST_JOBS at a time (default: one per core): each has its own temporary
+# directory, its own servers on ports it picks, and its own token.
+jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 trap 'rm -rf "$work"' EXIT
-trap 'stop; exit 130' INT TERM HUP
+trap 'stop_all; exit 130' INT TERM HUP
 : >"$work/failed"
 passed=0
 failed=0
@@ -49,7 +53,7 @@ skipped=0
 
 # timeout leads a process group of its own: ending the group also ends servers a script left behind. Some leave
 # the group (setsid, ptyrun's terminal session); they still carry the test's token in their environment, so
-# they are found in /proc and killed too, before they can write into the next test's output or directory.
+# they are found in /proc and killed too, before they can write into another test's output or directory.
 stop() {
 	[ -n "$pid" ] && kill -s TERM -- "-$pid" 2>/dev/null
 	pid=""
@@ -59,23 +63,52 @@ stop() {
 	token=""
 }
 
-# run_one NAME CMD... : runs one test program or script, shows its output and counts its results.
+# stop_all : on an interrupt, ends every test still running and whatever they started.
+stop_all() {
+	kill $(jobs -p) 2>/dev/null
+	all=$(grep -lzE "^SONDEO_TEST_RUN=$$-[0-9]+\$" /proc/[0-9]*/environ 2>/dev/null | sed 's|^/proc/||; s|/environ$||')
+	[ -z "$all" ] || kill -s KILL $all 2>/dev/null
+}
+
+# run_one N NAME CMD... : runs test number N (a program or script) with its output in out.N, its exit status in
+# rc.N and the processes it left behind (killed) in left.N; report N shows and counts them afterwards.
 run_one() {
-	name=$1
-	shift
-	echo "== $name"
-	runs=$((runs + 1))
-	token="$$-$runs"
+	n=$1 name=$2
+	shift 2
+	token="$$-$n"
 	tmp=$(mktemp -d "$work/tmp.XXXXXX")
-	out=$work/out.$runs
+	began=$(date +%s)
 	# Output goes to a file of its own rather than a pipe, so a leftover process can neither hold us up nor
 	# write into another test's output.
-	(cd "$TOP" && SONDEO_TEST_RUN=$token TMPDIR=$tmp exec timeout -k 10 "$limit" "$@") </dev/null >"$out" 2>&1 &
+	(cd "$TOP" && SONDEO_TEST_RUN=$token TMPDIR=$tmp exec timeout -k 10 "$limit" "$@") </dev/null \
+		>"$work/out.$n" 2>&1 &
 	pid=$!
 	wait "$pid" 2>/dev/null
 	rc=$?
 	left=""
 	stop
+	printf '%s\n' "$left" >"$work/left.$n"
+	chmod -R u+rwx "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+	echo "$rc" >"$work/rc.$n"
+	echo "# finished $name in $(($(date +%s) - began)) s"
+}
+
+# start NAME CMD... : runs the test as soon as one of the job slots is free.
+start() {
+	runs=$((runs + 1))
+	printf '%s\n' "$1" >"$work/name.$runs"
+	read -r _ <&3
+	(run_one "$runs" "$@"; echo >&3) &
+}
+
+# report N : shows test N's output and counts its results.
+report() {
+	name=$(cat "$work/name.$1")
+	out=$work/out.$1
+	rc=$(cat "$work/rc.$1" 2>/dev/null || echo 125)
+	left=$(cat "$work/left.$1" 2>/dev/null)
+	echo "== $name"
 	size=$(wc -c <"$out")
 	if [ "$size" -gt 4000000 ]; then
 		echo "# $name wrote $size bytes: showing its result and diagnostic lines, then its last 20000 bytes"
@@ -87,8 +120,6 @@ run_one() {
 		cat "$out"
 	fi
 	[ -z "$left" ] || echo "# $name left processes running, now killed:" $left
-	chmod -R u+rwx "$tmp" 2>/dev/null
-	rm -rf "$tmp"
 	ok=$(grep -aEc '^ok( |$)' "$out")
 	bad=$(grep -aEc '^not ok( |$)' "$out")
 	# A skipped test proved nothing: it is counted apart, never as passed.
@@ -120,17 +151,32 @@ run_one() {
 	fi
 }
 
+# The job slots: a token in the pipe for each test that may run now.
+mkfifo "$work/slots" || exit 2
+exec 3<>"$work/slots"
+i=0
+while [ $i -lt "$jobs" ]; do
+	echo >&3
+	i=$((i + 1))
+done
 for t in "$BUILD"/tests/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	wanted "${t##*/}" || continue
-	run_one "${t#"$BUILD"/}" "$t"
+	start "${t#"$BUILD"/}" "$t"
 done
 for s in "$TOP"/tests/cli/*.sh; do
 	[ -f "$s" ] || continue
 	# lib.sh is the library the scripts source, not a test.
 	[ "${s##*/}" = lib.sh ] && continue
 	wanted "${s##*/}" || continue
-	run_one "${s#"$TOP"/}" sh "$s"
+	start "${s#"$TOP"/}" sh "$s"
+done
+wait
+exec 3>&-
+i=1
+while [ $i -le "$runs" ]; do
+	report $i
+	i=$((i + 1))
 done
 
 if [ $((passed + failed)) -eq 0 ]; then

@@ -167,20 +167,27 @@ check_out_has "Partner of s1"
 t "a regional office's change to another region's record is refused with 403"
 dump "$hq" >"$TMPDIR/before"
 w_next=$(q "$hq" "SELECT next_seq FROM enrolled_devices WHERE name = 'office-west'")
-run "$CSPUSH" "$HQ_URL" "$west/server.key" "$w_next" "$e_rec2" '_review={"comment":"","status":"approved"}'
+run "$CSPUSH" "$HQ_URL" "$west/server.key" "$w_next" "$e_rec2" '_review={"comment":"","status":"approved"}' --by wanda
 check_out_has "403"
 check_out_has '"error":"wrong_region"'
 dump "$hq" >"$TMPDIR/after"
 cmp -s "$TMPDIR/before" "$TMPDIR/after" || fail "headquarters' data changed"
 
-t "a review's value is checked: a known status and a bounded comment"
+t "a review's value is checked (a known status, a bounded comment) and it names its reviewer"
 for v in '{"comment":"","status":"great"}' '{"status":"approved"}' "{\"comment\":\"$(head -c 2001 /dev/zero | tr '\0' x)\",\"status\":\"approved\"}"; do
-	run "$CSPUSH" "$HQ_URL" "$west/server.key" "$w_next" "$w_rec2" "_review=$v"
+	run "$CSPUSH" "$HQ_URL" "$west/server.key" "$w_next" "$w_rec2" "_review=$v" --by wanda
 	check_out_has "400"
 	check_out_has '"error":"bad_op"'
 done
+# A review names who made it: an office's own change set without its reviewer is refused.
 run "$CSPUSH" "$HQ_URL" "$west/server.key" "$w_next" "$w_rec2" '_review={"comment":"Seen","status":"approved"}'
+check_out_has "400"
+check_out_has "names its reviewer"
+run "$CSPUSH" "$HQ_URL" "$west/server.key" "$w_next" "$w_rec2" '_review={"comment":"Seen","status":"approved"}' --by wanda
 check_out_has "200"
+check_eq "$(q "$hq" "SELECT a.user FROM op_authors a JOIN ops o ON o.id = a.op JOIN devices d ON d.did = o.did
+	WHERE d.id = (SELECT id FROM enrolled_devices WHERE name = 'office-west') AND o.seq = $w_next")" wanda \
+	"the review's reviewer at headquarters"
 
 t "an op naming another form than its record's is refused with 400, never 503"
 sed 's/"id": "partnership"/"id": "other"/' "$TOP/forms/partnership.json" >"$TMPDIR/other.json"
