@@ -4,7 +4,7 @@
 #
 # A test program or script that exits non-zero without a "not ok" line, prints no result at all, times out or
 # dies by a signal counts as one more failure under its own name: a crash must never look like a pass.
-# TEST_TIMEOUT (seconds, default 300) bounds each program and script; TEST_JOBS (default: the number of cores)
+# TEST_TIMEOUT (seconds, default 600) bounds each program and script; TEST_JOBS (default: the number of cores)
 # run side by side, and their outputs are shown in order once all have ended. With NAMEs, runs only the tests
 # whose file name contains one of them (sh tests/run.sh build/test users test_sstore).
 set -u
@@ -26,7 +26,7 @@ wanted() {
 	done
 	return 1
 }
-limit=${TEST_TIMEOUT:-300}
+limit=${TEST_TIMEOUT:-600}
 
 # Sanitizer reports must fail the process that made them; exitcode 99 tells them apart from a test's own 1.
 ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcode=99"
