@@ -1334,7 +1334,7 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 		}
 		sqlite3_reset(fst);
 		if (json_array_size(json_object_get(group, "records")) == 0) {
-			json_object_set(group, "name", json_is_string(name) ? name : json_string(""));
+			json_object_set_new(group, "name", json_is_string(name) ? json_incref(name) : json_string(""));
 			if (json_is_string(country))
 				json_object_set(group, "country", country);
 		}
