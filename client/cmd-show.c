@@ -281,12 +281,13 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	{
 		char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
 		char *review = cli_review_text(rt);
-
 		/* A review in conflict is shown with each reviewer's decision, as answers in conflict are. */
-		if (*review || rec.conflicts)
-			if (*review || merge_heads(store_merge(s), rec.id, "_review", NULL, NULL, err, sizeof(err)) > 1)
-				printf("Review:  %s\n", *review ? review : "pending");
-		if (rec.conflicts)
+		int heads = rec.conflicts ? merge_heads(store_merge(s), rec.id, "_review", NULL, NULL, err,
+							sizeof(err)) : 1;
+
+		if (*review || heads > 1)
+			printf("Review:  %s\n", *review ? review : "pending");
+		if (heads > 1)
 			cli_review_heads(s, rec.id, NULL);
 		free(review);
 		free(rt);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "db.h"
 #include "hlc.h"
+#include "util.h"
 #include "banned.h"
 
 static long long count(sqlite3 *db, const char *sql, const char *device)
@@ -21,20 +22,6 @@ static long long count(sqlite3 *db, const char *sql, const char *device)
 	}
 	sqlite3_finalize(st);
 	return n;
-}
-
-/* "365 d 0 h", "1 h 0 min", "7 min": how far a clock is off, for people, to the nearest minute (the offset was
- * measured over a request's round trip). */
-static void span_fmt(unsigned long long ms, char *out, size_t n)
-{
-	unsigned long long m = (ms + 30000) / 60000;
-
-	if (m >= 1440)
-		snprintf(out, n, "%llu d %llu h", m / 1440, m % 1440 / 60);
-	else if (m >= 60)
-		snprintf(out, n, "%llu h %llu min", m / 60, m % 60);
-	else
-		snprintf(out, n, "%llu min", m);
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)

@@ -159,6 +159,18 @@ void time_fmt(uint64_t ms, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%d %H:%M", &tm);
 }
 
+void span_fmt(uint64_t ms, char *out, size_t n)
+{
+	unsigned long long m = ((unsigned long long)ms + 30000) / 60000;
+
+	if (m >= 1440)
+		snprintf(out, n, "%llu d %llu h", m / 1440, m % 1440 / 60);
+	else if (m >= 60)
+		snprintf(out, n, "%llu h %llu min", m / 60, m % 60);
+	else
+		snprintf(out, n, "%llu min", m);
+}
+
 void today_str(char *out, size_t n)
 {
 	const char *o = getenv("SONDEO_TODAY");

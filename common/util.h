@@ -28,6 +28,8 @@ size_t utf8_len(const char *s);
 uint64_t now_ms(void);
 /* Formats an epoch-milliseconds time as "YYYY-MM-DD HH:MM" in local time into out (at least 17 bytes). */
 void time_fmt(uint64_t ms, char *out, size_t n);
+/* Formats a span of ms for people, to the nearest minute: "365 d 0 h", "1 h 0 min", "7 min". */
+void span_fmt(uint64_t ms, char *out, size_t n);
 /* Today's local date as "YYYY-MM-DD" (out at least 11 bytes). SONDEO_TODAY=YYYY-MM-DD overrides, for tests. */
 void today_str(char *out, size_t n);
 

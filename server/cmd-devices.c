@@ -37,15 +37,13 @@ static int clock_far_off(const struct sstore_device *d)
  * time to arrive); "-" when it is not. */
 static void clock_fmt(const struct sstore_device *d, char *out, size_t n)
 {
-	unsigned long long m = ((unsigned long long)llabs(d->clock_off_ms) + 30000) / 60000;
-	char sign = d->clock_off_ms < 0 ? '-' : '+';
+	char span[40];
 
+	span_fmt((uint64_t)llabs(d->clock_off_ms), span, sizeof(span));
 	if (!clock_far_off(d))
 		snprintf(out, n, "-");
-	else if (m >= 1440)
-		snprintf(out, n, "%c%llu d %llu h", sign, m / 1440, m % 1440 / 60);
 	else
-		snprintf(out, n, "%c%llu h %llu min", sign, m / 60, m % 60);
+		snprintf(out, n, "%c%s", d->clock_off_ms < 0 ? '-' : '+', span);
 }
 
 static void print_table(const struct devices *all)

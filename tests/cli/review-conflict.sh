@@ -39,7 +39,6 @@ for f in j["fields"]:
             print(h["value"]["status"], h["value"]["comment"], h.get("by"))' "$TMPDIR/rec.json"
 }
 
-printf 'first-password-1\n' >"$TMPDIR/pw"
 "$SONDEOD" init --data "$hq" >/dev/null
 serve_any "$hq" "$log" || { t "headquarters starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 HQ_URL=$SURL

@@ -150,6 +150,23 @@ static void test_today_str(void)
 	CHECK_INT(strlen(out), 10);
 }
 
+/* Spans to the nearest minute, in the largest units that keep them short. */
+static void test_span_fmt(void)
+{
+	char out[40];
+
+	span_fmt(0, out, sizeof(out));
+	CHECK_STR(out, "0 min");
+	span_fmt(7 * 60000 + 29999, out, sizeof(out));
+	CHECK_STR(out, "7 min");
+	span_fmt(59 * 60000 + 30000, out, sizeof(out));
+	CHECK_STR(out, "1 h 0 min");
+	span_fmt(3600000ULL + 61 * 60000, out, sizeof(out));
+	CHECK_STR(out, "2 h 1 min");
+	span_fmt(365ULL * 86400000, out, sizeof(out));
+	CHECK_STR(out, "365 d 0 h");
+}
+
 static void test_time_fmt(void)
 {
 	char out[32];
@@ -204,6 +221,7 @@ int main(void)
 	RUN(test_strlcpy_s);
 	RUN(test_today_str);
 	RUN(test_time_fmt);
+	RUN(test_span_fmt);
 	RUN(test_now_ms);
 	RUN(test_hex_and_strings);
 	return test_done();
