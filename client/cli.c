@@ -29,6 +29,28 @@ static void print_usage(struct cli *cli, FILE *out)
 	fprintf(out, "usage: sondeo %s\n", cli->usage);
 }
 
+void cli_help(struct cli *cli, FILE *out)
+{
+	print_usage(cli, out);
+	if (cli->help)
+		fprintf(out, "\n%s", cli->help);
+	fputs("\nGlobal options, before or after the command: --store DIR (the store), --lang LANG (labels).\n", out);
+}
+
+void cli_set_lang(struct cli *cli, const char *l)
+{
+	size_t i;
+
+	if (!l || !*l || !strcmp(l, "C") || !strncmp(l, "C.", 2) || !strcmp(l, "POSIX")) {
+		cli->lang = "en";
+		return;
+	}
+	for (i = 0; l[i] && l[i] != '_' && l[i] != '-' && l[i] != '.' && i + 1 < sizeof(cli->lang_buf); i++)
+		cli->lang_buf[i] = (char)(l[i] >= 'A' && l[i] <= 'Z' ? l[i] - 'A' + 'a' : l[i]);
+	cli->lang_buf[i] = '\0';
+	cli->lang = i ? cli->lang_buf : "en";
+}
+
 int cli_usage_error(struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
@@ -44,16 +66,33 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...)
 
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+	enum { OPT_STORE = 0x100, OPT_LANG };
+	struct option all[24];
 	struct buf so = BUF_INIT(256);
+	size_t n = 0;
 	int c;
 
+	/* The command's options, then the global ones, so that `sondeo show ID --lang fr` means what it says.
+	 * A command has a handful of options; the table is sized for four times that. */
+	for (; longopts && longopts[n].name && n + 3 < sizeof(all) / sizeof(all[0]); n++)
+		all[n] = longopts[n];
+	all[n++] = (struct option){ "store", required_argument, NULL, OPT_STORE };
+	all[n++] = (struct option){ "lang", required_argument, NULL, OPT_LANG };
+	all[n] = (struct option){ 0, 0, 0, 0 };
 	/* '+' stops at the first operand only where commands want it; we permute so options may follow ids. */
 	buf_printf(&so, ":h%s", shortopts);
 	opterr = 0;
-	c = getopt_long(argc, argv, so.data, longopts, NULL);
+	while ((c = getopt_long(argc, argv, so.data, all, NULL)) == OPT_STORE || c == OPT_LANG) {
+		if (c == OPT_STORE) {
+			free(cli->store_dir);
+			cli->store_dir = xstrdup(optarg);
+		} else {
+			cli_set_lang(cli, optarg);
+		}
+	}
 	buf_release(&so);
 	if (c == 'h') {
-		print_usage(cli, stdout);
+		cli_help(cli, stdout);
 		return 'h';
 	}
 	if (c == '?') {

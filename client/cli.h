@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "store.h"
@@ -17,9 +18,11 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
 struct cli {
 	char *store_dir;       /* --store, else the default; owned */
-	const char *lang;      /* --lang, else LANG, else "en" */
+	const char *lang;      /* --lang, else LANGUAGE, LC_ALL or LANG, else "en" */
+	char lang_buf[16];     /* lang's storage once it was set by cli_set_lang */
 	const char *cmd;       /* the command being run */
 	const char *usage;     /* its usage text, for --help and errors */
+	const char *help;      /* what it does, its options and an example, for --help */
 };
 
 struct cmd {
@@ -27,6 +30,7 @@ struct cmd {
 	int (*fn)(struct cli *cli, int argc, char **argv);
 	const char *summary;
 	const char *usage;     /* lines after "usage: sondeo " */
+	const char *help;      /* what the command does, its options and an example */
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
@@ -47,10 +51,16 @@ int cmd_resolve(struct cli *cli, int argc, char **argv);
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "sondeo COMMAND: <message>" and the command's usage to stderr. Returns EXIT_USAGE. */
 int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Parses options with getopt_long. Returns the option character, -1 at the end, or, after handling --help
+/* Parses options with getopt_long, taking the global options --store DIR and --lang LANG among the command's
+ * own (they may come before or after the command). Returns the option character, -1 at the end, or, after handling --help
  * (usage to stdout) or a bad option (usage to stderr), 'h' or '?': the caller returns cli_opt_exit(). */
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts, const struct option *longopts);
 int cli_opt_exit(int c);
+/* Prints the command's usage, what it does, its options and an example (its --help). */
+void cli_help(struct cli *cli, FILE *out);
+/* Sets the language from a locale or language name: "FR", "fr-FR" or "fr_FR.UTF-8" -> "fr"; C, POSIX, "" ->
+ * "en" (forms name their languages by lowercase code). */
+void cli_set_lang(struct cli *cli, const char *name);
 /* Opens the store, printing why it cannot. NULL on failure. */
 struct store *cli_open_store(struct cli *cli);
 /* 1 if standard input and output are both terminals (interactive use). */

@@ -13,25 +13,103 @@
 #include "banned.h"
 
 static const struct cmd commands[] = {
-	{ "init", cmd_init, "create this device's store and key pair", "init [--name NAME]" },
+	{ "init", cmd_init, "create this device's store and key pair", "init [--name NAME]",
+	  "Creates the store (mode 0700) with this device's Ed25519 key pair (device.key, mode 0600) and the\n"
+	  "built-in forms, and prints the device id. Refuses if a store is already there, destroying nothing.\n"
+	  "  --name NAME        how servers list this device (e.g. kisumu-laptop-3)\n"
+	  "example: sondeo init --name kisumu-laptop-3\n" },
 	{ "enrol", cmd_enrol, "register this device with a server and get its forms",
-	  "enrol URL CODE [--cacert FILE] [--verbose]" },
-	{ "forms", cmd_forms, "list the installed forms", "forms [--json]" },
+	  "enrol URL CODE [--cacert FILE] [--verbose]",
+	  "Registers this device with the server at URL using a one-time code made by `sondeod enrol-code`\n"
+	  "(any case; dashes and spaces ignored), pins the server's key from its answer and installs the forms\n"
+	  "it publishes. Exits with 3 when the server cannot be reached.\n"
+	  "  --cacert FILE      the server's own certificate, when it is not signed by a known authority\n"
+	  "  --verbose          show the requests\n"
+	  "example: sondeo enrol https://sondeo.example.org:8420 K7QF-2MZX-9RTA-HB4E-WCJ8\n" },
+	{ "forms", cmd_forms, "list the installed forms", "forms [--json]",
+	  "Lists the installed forms: id, version, title (in --lang) and how many records each has.\n"
+	  "  --json             the list as a JSON array\n"
+	  "example: sondeo forms\n" },
 	{ "form", cmd_form, "show, import or export a form", "form show ID [--version V] [--json]\n"
 	  "       sondeo form import FILE.json|FILE.xlsx\n"
-	  "       sondeo form export ID [--version V] -o FILE.xlsx" },
+	  "       sondeo form export ID [--version V] -o FILE.xlsx",
+	  "Shows a form, installs one, or writes one as a workbook to edit in a spreadsheet.\n"
+	  "  show ID            the form's questions, types, rules and choices, labels in --lang\n"
+	  "  import FILE        install a form: Sondeo's JSON or an XLSForm workbook (.xlsx); a form with\n"
+	  "                     an error is refused with the sheet, row and column, installing nothing\n"
+	  "  export ID          write the form as an XLSForm workbook (complete or not at all)\n"
+	  "  --version V        that version of the form (default: the newest installed)\n"
+	  "  -o, --output FILE  the workbook to write\n"
+	  "  --json             show the definition as JSON\n"
+	  "example: sondeo form import orgs.xlsx && sondeo form show orgs --lang fr\n" },
 	{ "new", cmd_new, "fill a new record (interactive on a terminal)",
 	  "new [FORM] [--set NAME=VALUE]... [--from FILE.csv|FILE.json] [--draft]\n"
-	  "       sondeo new --parent ID --repeat NAME --set NAME=VALUE... [--draft]" },
-	{ "edit", cmd_edit, "change a record, or resume a draft", "edit ID [--set NAME=VALUE]... [--finalize]" },
-	{ "delete", cmd_delete, "delete a record (and its repeat instances)", "delete ID" },
-	{ "resolve", cmd_resolve, "settle a conflict on one field", "resolve ID FIELD VALUE" },
+	  "       sondeo new --parent ID --repeat NAME --set NAME=VALUE... [--draft]",
+	  "Fills a new record of FORM (default: partnership). On a terminal without --set or --from, asks each\n"
+	  "question in turn, saving each answer as a draft at once (- goes back, ! clears, ? helps, Ctrl-D\n"
+	  "stops and keeps the draft). Every record is checked first; a file with any error is refused whole.\n"
+	  "Prints the new record ids.\n"
+	  "  -s, --set NAME=VALUE  an answer (repeatable); select_multiple choices separated by spaces\n"
+	  "  -f, --from FILE    records from a CSV file (a header row of question names), a JSON object\n"
+	  "                     or array of objects; - reads standard input\n"
+	  "  -d, --draft        keep the record as a draft: it is not checked as complete and never syncs\n"
+	  "  --parent ID        add an instance of a repeat to record ID ...\n"
+	  "  --repeat NAME      ... the repeat called NAME\n"
+	  "example: sondeo new --set partner_name=\"Red Crescent\" --set partner_type=civil_society\n" },
+	{ "edit", cmd_edit, "change a record, or resume a draft", "edit ID [--set NAME=VALUE]... [--finalize]",
+	  "Changes answers of record ID (any unambiguous prefix); only changed answers become changes to sync.\n"
+	  "On a terminal without --set, resumes the questions where a draft stopped.\n"
+	  "  -s, --set NAME=VALUE  a new answer (repeatable); an empty VALUE clears the answer\n"
+	  "  --finalize         check a draft as complete and make it final, ready to sync\n"
+	  "example: sondeo edit 3c1f7a0e --set status=active\n" },
+	{ "delete", cmd_delete, "delete a record (and its repeat instances)", "delete ID",
+	  "Deletes record ID and the instances of its repeats. A final record's deletion syncs like any\n"
+	  "change; a draft is removed outright.\n"
+	  "example: sondeo delete 3c1f7a0e\n" },
+	{ "resolve", cmd_resolve, "settle a conflict on one field", "resolve ID FIELD VALUE",
+	  "Settles a conflict on FIELD of record ID (two devices changed it without seeing each other's\n"
+	  "change) with VALUE, which replaces every competing value and reaches the others at the next sync.\n"
+	  "`sondeo show ID` shows the competing values; a review in conflict is settled at a server.\n"
+	  "example: sondeo resolve 3c1f7a0e country KEN\n" },
 	{ "list", cmd_list, "list records",
-	  "list [--form F] [--where NAME=VALUE]... [--search TEXT] [--drafts] [--deleted] [--json]" },
-	{ "show", cmd_show, "show one record", "show ID [--history] [--json]" },
-	{ "export", cmd_export, "export records", "export [--form F] [--repeat NAME] --format csv|json|geojson [-o FILE]" },
-	{ "status", cmd_status, "show this device's store", "status [--json]" },
-	{ "sync", cmd_sync, "send this device's changes to its server and receive its region's", "sync [--verbose]" },
+	  "list [--form F] [--where NAME=VALUE]... [--search TEXT] [--drafts] [--deleted] [--conflicts] [--json]",
+	  "Lists final records, newest first: id, form, date, review and the form's first answers.\n"
+	  "  --form F           records of form F only\n"
+	  "  --where NAME=VALUE records whose answer NAME is VALUE (or has choice VALUE); repeatable\n"
+	  "  --search TEXT      records with TEXT in an answer (any case)\n"
+	  "  --drafts           drafts too\n"
+	  "  --deleted          deleted records too\n"
+	  "  --conflicts        only records with a field in conflict\n"
+	  "  --json             the list as a JSON array\n"
+	  "example: sondeo list --form partnership --where country=KEN --conflicts\n" },
+	{ "show", cmd_show, "show one record", "show ID [--history] [--json]",
+	  "Shows every answer of record ID with its label in --lang, its repeats' instances, its review, and\n"
+	  "the competing values of any field in conflict.\n"
+	  "  --history          also every change: when, by which device or reviewer, old and new value\n"
+	  "  --json             the record as a JSON object\n"
+	  "example: sondeo show 3c1f7a0e --history\n" },
+	{ "export", cmd_export, "export records",
+	  "export [--form F] [--repeat NAME] --format csv|json|geojson [-o FILE]",
+	  "Exports final records: CSV with one column per question, a JSON array, or GeoJSON of the records\n"
+	  "with a location. The file is written complete or not at all.\n"
+	  "  --form F           records of form F (default: partnership)\n"
+	  "  --repeat NAME      the instances of repeat NAME instead, each with _parent\n"
+	  "  --format F         csv, json or geojson\n"
+	  "  -o, --output FILE  write FILE; default: standard output\n"
+	  "example: sondeo export --format csv -o partnerships.csv\n" },
+	{ "status", cmd_status, "show this device's store", "status [--json]",
+	  "Shows the device id, its server, the store, record counts, changes not yet synced, and how far this\n"
+	  "device's clock is off when the server said so at the last sync.\n"
+	  "  --json             the same as a JSON object\n"
+	  "example: sondeo status\n" },
+	{ "sync", cmd_sync, "send this device's changes to its server and receive its region's", "sync [--verbose]",
+	  "Sends this device's final changes to its server as signed change sets and merges the changes of the\n"
+	  "other devices of its region, field by field; installs newly published forms. Drafts never leave the\n"
+	  "device. A sync cut off half-way resends the rest. When the regional office cannot be reached, a\n"
+	  "device enrolled there syncs with headquarters. Exits with 3, keeping everything, when no server can\n"
+	  "be reached.\n"
+	  "  -v, --verbose      show each request\n"
+	  "example: sondeo sync\n" },
 };
 
 static void usage(FILE *out)
@@ -41,20 +119,9 @@ static void usage(FILE *out)
 	fputs("usage: sondeo [--store DIR] [--lang LANG] COMMAND [ARGS]\n\ncommands:\n", out);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n'sondeo COMMAND --help' shows a command's options. The store is $SONDEO_HOME,\n"
-	      "else $XDG_DATA_HOME/sondeo, else ~/.local/share/sondeo.\n", out);
-}
-
-/* "FR", "fr-FR" or "fr_FR" -> "fr": forms name their languages by lowercase code. */
-static const char *lang_code(const char *l)
-{
-	static char code[16];
-	size_t i;
-
-	for (i = 0; l[i] && l[i] != '_' && l[i] != '-' && l[i] != '.' && i + 1 < sizeof(code); i++)
-		code[i] = (char)(l[i] >= 'A' && l[i] <= 'Z' ? l[i] - 'A' + 'a' : l[i]);
-	code[i] = '\0';
-	return i ? code : "en";
+	fputs("\n'sondeo COMMAND --help' shows what a command does, its options and an example. --store and\n"
+	      "--lang may also follow the command. The store is $SONDEO_HOME, else $XDG_DATA_HOME/sondeo, else\n"
+	      "~/.local/share/sondeo. Labels follow --lang, else LANGUAGE, LC_ALL or LANG.\n", out);
 }
 
 /* LANG=fr_FR.UTF-8 -> "fr"; C or POSIX -> "en". */
@@ -77,8 +144,8 @@ static const char *lang_from_env(void)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { NULL, NULL, NULL, NULL };
-	const char *store = NULL;
+	struct cli cli = { 0 };
+	const char *store = NULL, *lang = NULL;
 	size_t i;
 	int a = 1, r;
 
@@ -90,7 +157,7 @@ int main(int argc, char **argv)
 		fputs("sondeo: cannot initialise libsodium or libcurl\n", stderr);
 		return EXIT_FAIL;
 	}
-	/* Global options come before the command. */
+	/* Global options before the command; cli_getopt takes them after it too. */
 	while (a < argc && argv[a][0] == '-') {
 		const char *o = argv[a];
 
@@ -103,13 +170,13 @@ int main(int argc, char **argv)
 			if (o[2] == 's')
 				store = argv[a + 1];
 			else
-				cli.lang = argv[a + 1];
+				lang = argv[a + 1];
 			a += 2;
 		} else if (!strncmp(o, "--store=", 8)) {
 			store = o + 8;
 			a++;
 		} else if (!strncmp(o, "--lang=", 7)) {
-			cli.lang = o + 7;
+			lang = o + 7;
 			a++;
 		} else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
 			usage(stdout);
@@ -144,16 +211,17 @@ int main(int argc, char **argv)
 		/* --help anywhere before "--" shows the command's usage, whatever else is on the line. */
 		for (k = a + 1; k < argc && strcmp(argv[k], "--"); k++) {
 			if (!strcmp(argv[k], "--help")) {
-				printf("usage: sondeo %s\n", commands[i].usage);
+				cli.usage = commands[i].usage;
+				cli.help = commands[i].help;
+				cli_help(&cli, stdout);
 				return EXIT_OK;
 			}
 		}
 		cli.store_dir = store ? xstrdup(store) : store_default_dir();
-		if (!cli.lang)
-			cli.lang = lang_from_env();
-		cli.lang = lang_code(cli.lang);
+		cli_set_lang(&cli, lang ? lang : lang_from_env());
 		cli.cmd = commands[i].name;
 		cli.usage = commands[i].usage;
+		cli.help = commands[i].help;
 		r = commands[i].fn(&cli, argc - a, argv + a);
 		free(cli.store_dir);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
