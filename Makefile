@@ -85,12 +85,13 @@ $(B)/gen/builtin_forms.c: $(FORMS) scripts/embed.sh
 $(B)/gen/builtin_forms.o: $(B)/gen/builtin_forms.c
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-# The review page (web/), embedded into sondeod only; server/api-static.c serves each file under its own path.
-WEB_ASSETS := web/index.html web/app.css web/app.js web/pages.js web/charts.js web/qr.js web/favicon.svg
+# The review page (web/), embedded into sondeod only: web/index.html and the files it names (src= and href=),
+# so that index.html is the one list of them; server/api-static.c serves each under its own path.
+WEB_ASSETS := web/index.html $(addprefix web/,$(shell grep -o '\(src\|href\)="[A-Za-z0-9_.-]*"' web/index.html | sed 's/.*="\(.*\)"/\1/'))
 
 $(B)/gen/web_assets.c: $(WEB_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed.sh $@ $(foreach f,$(WEB_ASSETS),web_$(subst .,_,$(notdir $(f)))=$(f))
+	sh scripts/embed.sh $@ --table web_files $(foreach f,$(WEB_ASSETS),web_$(subst .,_,$(notdir $(f)))=$(f))
 
 $(B)/gen/web_assets.o: $(B)/gen/web_assets.c
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<

@@ -2,44 +2,57 @@
  *
  * Every file goes out with a strict Content-Security-Policy (no inline script or style, nothing from another
  * origin, no framing), so the page must build its DOM from script files and classes only. Cache-Control:
- * no-cache makes a browser check again after an upgrade of sondeod, while keeping its copy otherwise. */
+ * no-cache makes a browser check again after an upgrade of sondeod, while keeping its copy otherwise. The files
+ * are web/index.html and those it names (the Makefile reads them from it); cmd-serve.c routes "GET /NAME" here
+ * for each. */
 #include <string.h>
 
 #include "srv.h"
 #include "banned.h"
 
-extern const unsigned char web_index_html[], web_app_css[], web_app_js[], web_pages_js[], web_charts_js[],
-	web_qr_js[], web_favicon_svg[];
-extern const size_t web_index_html_len, web_app_css_len, web_app_js_len, web_pages_js_len, web_charts_js_len,
-	web_qr_js_len, web_favicon_svg_len;
+/* The media type of a file, from its extension. */
+static const char *asset_type(const char *name)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" }, { ".svg", "image/svg+xml" }, { ".png", "image/png" },
+		{ ".json", "application/json" },
+	};
+	const char *dot = strrchr(name, '.');
+	size_t i;
 
-static const struct asset {
-	const char *path;
-	const char *type;
-	const unsigned char *data;
-	const size_t *len;
-} assets[] = {
-	{ "/", "text/html; charset=utf-8", web_index_html, &web_index_html_len },
-	{ "/index.html", "text/html; charset=utf-8", web_index_html, &web_index_html_len },
-	{ "/app.css", "text/css; charset=utf-8", web_app_css, &web_app_css_len },
-	{ "/app.js", "text/javascript; charset=utf-8", web_app_js, &web_app_js_len },
-	{ "/pages.js", "text/javascript; charset=utf-8", web_pages_js, &web_pages_js_len },
-	{ "/charts.js", "text/javascript; charset=utf-8", web_charts_js, &web_charts_js_len },
-	{ "/qr.js", "text/javascript; charset=utf-8", web_qr_js, &web_qr_js_len },
-	{ "/favicon.svg", "image/svg+xml", web_favicon_svg, &web_favicon_svg_len },
-};
+	for (i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* The file served at path ("/" is index.html), NULL if none. */
+static const struct embedded_file *static_file(const char *path)
+{
+	const struct embedded_file *f;
+
+	if (path[0] != '/')
+		return NULL;
+	if (!strcmp(path, "/"))
+		path = "/index.html";
+	for (f = web_files; f->name; f++)
+		if (!strcmp(path + 1, f->name))
+			return f;
+	return NULL;
+}
 
 void api_static(struct http_request *rq, struct http_response *rs)
 {
-	size_t i;
+	const struct embedded_file *f = static_file(rq->path);
 
-	for (i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
-		if (strcmp(rq->path, assets[i].path))
-			continue;
+	if (f) {
 		rs->status = 200;
-		rs->type = assets[i].type;
+		rs->type = asset_type(f->name);
 		buf_reset(&rs->body);
-		if (buf_add(&rs->body, assets[i].data, *assets[i].len) < 0) {
+		if (buf_add(&rs->body, f->data, f->len) < 0) {
 			http_reply_error(rs, 500, "internal", "out of memory");
 			return;
 		}

@@ -49,16 +49,39 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/devices/revoke", api_devices_revoke, 4096 },
 	{ "POST", "/v1/codes", api_codes, 4096 },
 	{ "GET", "/v1/export", api_export, 0 },
-	/* The review page (web/). */
-	{ "GET", "/", api_static, 0 },
-	{ "GET", "/index.html", api_static, 0 },
-	{ "GET", "/app.css", api_static, 0 },
-	{ "GET", "/app.js", api_static, 0 },
-	{ "GET", "/pages.js", api_static, 0 },
-	{ "GET", "/charts.js", api_static, 0 },
-	{ "GET", "/qr.js", api_static, 0 },
-	{ "GET", "/favicon.svg", api_static, 0 },
 };
+
+/* The endpoints and then the review page's files, each under its own path, and "/" (its index.html): a table
+ * made once at start, since web_files (api-static.c) is the one list of those files. Caller frees the table
+ * and *paths; NULL when out of memory. */
+static struct http_route *routes_make(size_t *n, char **paths)
+{
+	const size_t napi = sizeof(routes) / sizeof(routes[0]);
+	size_t nfiles = 0, bytes = 0, i;
+	struct http_route *all;
+	char *p;
+
+	for (i = 0; web_files[i].name; i++, nfiles++)
+		bytes += strlen(web_files[i].name) + 2;
+	all = calloc(napi + 1 + nfiles, sizeof(*all));
+	p = *paths = malloc(bytes);
+	if (!all || !p) {
+		free(all);
+		free(p);
+		return NULL;
+	}
+	memcpy(all, routes, sizeof(routes));
+	all[napi] = (struct http_route){ "GET", "/", api_static, 0 };
+	for (i = 0; i < nfiles; i++) {
+		size_t len = strlen(web_files[i].name) + 2;
+
+		snprintf(p, len, "/%s", web_files[i].name);
+		all[napi + 1 + i] = (struct http_route){ "GET", p, api_static, 0 };
+		p += len;
+	}
+	*n = napi + 1 + nfiles;
+	return all;
+}
 
 static int read_pem(const char *path, struct buf *b, const char *what)
 {
@@ -83,6 +106,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct relay *relay = NULL;
 	int enrolled;
 	struct buf certb = BUF_INIT(1 << 20), keyb = BUF_INIT(1 << 20);
+	struct http_route *table = NULL;
+	char *paths = NULL;
+	size_t nroutes = 0;
 	struct srv srv = { NULL, NULL, 0 };
 	struct sstore *probe;
 	char err[512], fp[KEYS_ID_STRLEN + 1];
@@ -150,7 +176,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srv.data_dir = cli->data_dir;
 	srv.tls = cert != NULL;
-	srv.http = http_start(listen, routes, sizeof(routes) / sizeof(routes[0]), &lim, &srv,
+	if (!(table = routes_make(&nroutes, &paths))) {
+		cli_error("out of memory");
+		goto out;
+	}
+	srv.http = http_start(listen, table, nroutes, &lim, &srv,
 			      cert ? certb.data : NULL, key ? keyb.data : NULL, err, sizeof(err));
 	/* The TLS key is in libmicrohttpd's hands now: no copy of it stays here. */
 	sodium_memzero(keyb.data, keyb.len);
@@ -177,6 +207,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	fprintf(stderr, "sondeod: stopped\n");
 	r = EXIT_OK;
 out:
+	free(table);
+	free(paths);
 	buf_release(&certb);
 	buf_release(&keyb);
 	return r;

@@ -3,6 +3,7 @@
 #ifndef SONDEO_SRV_H
 #define SONDEO_SRV_H
 
+#include "embed.h"
 #include "http.h"
 #include "sstore.h"
 
@@ -86,5 +87,7 @@ void api_codes(struct http_request *rq, struct http_response *rs);
 void api_export(struct http_request *rq, struct http_response *rs);
 /* GET / and the review page's files (api-static.c). */
 void api_static(struct http_request *rq, struct http_response *rs);
+/* The review page's files, ended by an entry whose name is NULL (built in: scripts/embed.sh, embed.h). */
+extern const struct embedded_file web_files[];
 
 #endif
