@@ -39,6 +39,54 @@ out:
 	return r;
 }
 
+/* The record's answers with the --set ones applied, settled (calculations, relevance, and on finalizing the
+ * defaults) and checked, into e->answers: only the record's own questions (an instance's, or a record's outside
+ * its repeats), ready to save. The answers no longer asked are appended to cleared. -1 after printing why. */
+static int edit_answers(struct cli *cli, struct store *s, const struct form *f, const struct store_record *rec,
+			char **sets, size_t nsets, int finalize, struct entry *e, json_t *cleared)
+{
+	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	const struct form_group *scope;
+	json_t *answers;
+	char err[512];
+	size_t i;
+	int errors;
+
+	if (!(answers = store_answers(s, rec->id, err, sizeof(err)))) {
+		cli_error("%s", err);
+		return -1;
+	}
+	entry_init(e, answers, cli_short_id(rec->id));
+	json_decref(answers);
+	errors = entry_apply_sets(f, e, sets, nsets);
+	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
+	scope = form_repeat_find(f, json_string_value(json_object_get(e->answers, "_repeat")));
+	if (scope) {
+		json_t *view = store_answers_in_view(s, e->answers, err, sizeof(err));
+
+		if (!view) {
+			cli_error("%s", err);
+			return -1;
+		}
+		json_decref(e->answers);
+		e->answers = view;
+	}
+	/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
+	 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and end
+	 * is when the record is finalized. */
+	form_settle(f, e->answers, &env, scope, FORM_SETTLE_PRUNE |
+		    (finalize && rec->draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared);
+	errors += entry_check(f, e, cli->lang, rec->draft && !finalize);
+	if (errors) {
+		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
+		return -1;
+	}
+	for (i = 0; i < form_count(f); i++)
+		if (form_repeat_of(form_question(f, i)) != scope)
+			json_object_del(e->answers, form_question(f, i)->name);
+	return 0;
+}
+
 int cmd_edit(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -49,10 +97,9 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	struct store *s = NULL;
 	struct form *f = NULL;
 	struct entry e = { NULL, NULL, 0, "" };
-	json_t *answers = NULL, *cleared = NULL;
-	const struct form_group *scope = NULL;
+	json_t *cleared = NULL;
 	size_t nsets = 0, i;
-	int c, finalize = 0, errors, changed = 0, r = EXIT_FAIL;
+	int c, finalize = 0, changed = 0, r = EXIT_FAIL;
 
 	while ((c = cli_getopt(cli, argc, argv, "s:", opts)) != -1) {
 		if (c == 's')
@@ -93,43 +140,9 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 		r = prompt_fill(s, f, &rec, 0, cli->lang) < 0 ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
-	if (!(answers = store_answers(s, rec.id, err, sizeof(err)))) {
-		cli_error("%s", err);
-		goto out;
-	}
-	entry_init(&e, answers, cli_short_id(rec.id));
-	errors = entry_apply_sets(f, &e, sets, nsets);
-	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
-	scope = form_repeat_find(f, json_string_value(json_object_get(e.answers, "_repeat")));
-	if (scope) {
-		json_t *view = store_answers_in_view(s, e.answers, err, sizeof(err));
-
-		if (!view) {
-			cli_error("%s", err);
-			goto out;
-		}
-		json_decref(e.answers);
-		e.answers = view;
-	}
 	cleared = json_array();
-	{
-		struct form_env env = { store_device(s), store_name(s), store_now(s) };
-
-		/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
-		 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and
-		 * end is when the record is finalized. */
-		form_settle(f, e.answers, &env, scope, FORM_SETTLE_PRUNE |
-			    (finalize && rec.draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared);
-	}
-	errors += entry_check(f, &e, cli->lang, rec.draft && !finalize);
-	if (errors) {
-		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
+	if (edit_answers(cli, s, f, &rec, sets, nsets, finalize, &e, cleared) < 0)
 		goto out;
-	}
-	/* Only the record's own questions are saved: an instance's, or a record's outside its repeats. */
-	for (i = 0; i < form_count(f); i++)
-		if (form_repeat_of(form_question(f, i)) != scope)
-			json_object_del(e.answers, form_question(f, i)->name);
 	if (store_begin(s, err, sizeof(err)) < 0 ||
 	    apply(s, &rec, f, e.answers, finalize, &changed, err, sizeof(err)) < 0 ||
 	    store_commit(s, err, sizeof(err)) < 0) {
@@ -147,7 +160,6 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 out:
 	json_decref(e.answers);
 	json_decref(e.bad);
-	json_decref(answers);
 	json_decref(cleared);
 	form_free(f);
 	store_close(s);

@@ -144,6 +144,42 @@ out:
 	return r;
 }
 
+/* The records to add: read from the file (or standard input), or the one --set gives; --set applies to every
+ * record, over what the file says. Each is settled (defaults, calculations, metadata such as start, today and
+ * deviceid, from the answers as given) and checked. Returns the number of problems found (printed), or -1 when
+ * the records could not be read. Caller frees *entries with entry_free(*entries, *n). */
+static int new_entries(struct cli *cli, struct store *s, const struct form *f, const char *from, char **sets,
+		       size_t nsets, int draft, struct entry **entries, size_t *n)
+{
+	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	int errors = 0;
+	size_t i;
+
+	if (from || !nsets) {
+		/* Without a terminal and without --set, records come from standard input. */
+		if (!from && isatty(STDIN_FILENO))
+			fprintf(stderr, "reading records (CSV or JSON) from standard input; end with Ctrl-D\n");
+		if ((errors = entry_load(f, from ? from : "-", entries, n)) < 0)
+			return -1;
+		if (!errors && *n == 0) {
+			cli_error("%s: no records in the file", from ? from : "standard input");
+			return -1;
+		}
+	} else {
+		*entries = xcalloc(1, sizeof(**entries));
+		entry_init(&(*entries)[0], NULL, "--set");
+		*n = 1;
+	}
+	for (i = 0; i < *n && nsets; i++)
+		errors += entry_apply_sets(f, &(*entries)[i], sets, nsets);
+	for (i = 0; i < *n; i++) {
+		form_settle(f, (*entries)[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL),
+			    NULL);
+		errors += entry_check(f, &(*entries)[i], cli->lang, draft);
+	}
+	return errors;
+}
+
 int cmd_new(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -157,8 +193,8 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	struct entry *entries = NULL;
 	struct store *s = NULL;
 	struct form *f = NULL;
-	size_t nsets = 0, n = 0, i;
-	int c, draft = 0, errors = 0, r = EXIT_FAIL;
+	size_t nsets = 0, n = 0;
+	int c, draft = 0, errors, r = EXIT_FAIL;
 
 	while ((c = cli_getopt(cli, argc, argv, "s:f:d", opts)) != -1) {
 		if (c == 's')
@@ -208,36 +244,8 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		r = pr < 0 ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
-	if (from || !nsets) {
-		/* Without a terminal and without --set, records come from standard input. */
-		int e;
-
-		if (!from && isatty(STDIN_FILENO))
-			fprintf(stderr, "reading records (CSV or JSON) from standard input; end with Ctrl-D\n");
-		e = entry_load(f, from ? from : "-", &entries, &n);
-
-		if (e < 0)
-			goto out;
-		errors += e;
-		if (!errors && n == 0) {
-			cli_error("%s: no records in the file", from ? from : "standard input");
-			goto out;
-		}
-	} else {
-		entries = xcalloc(1, sizeof(*entries));
-		entry_init(&entries[0], NULL, "--set");
-		n = 1;
-	}
-	/* --set applies to every record, over what the file says. */
-	for (i = 0; i < n && nsets; i++)
-		errors += entry_apply_sets(f, &entries[i], sets, nsets);
-	for (i = 0; i < n; i++) {
-		struct form_env env = { store_device(s), store_name(s), store_now(s) };
-
-		/* Defaults, calculations and metadata (start, today, deviceid...), from the answers as given. */
-		form_settle(f, entries[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);
-		errors += entry_check(f, &entries[i], cli->lang, draft);
-	}
+	if ((errors = new_entries(cli, s, f, from, sets, nsets, draft, &entries, &n)) < 0)
+		goto out;
 	if (errors) {
 		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
 		goto out;

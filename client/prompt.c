@@ -544,6 +544,41 @@ static int walk(struct session *ss, size_t start)
 	return r;
 }
 
+/* Finalizes the draft being filled: its last answers saved, then one op per answer. 0, or -1 after saying why. */
+static int finalize(struct session *ss)
+{
+	char err[512];
+
+	if (save(ss, NULL, NULL, 1) < 0)
+		return -1;
+	if (store_begin(ss->s, err, sizeof(err)) < 0 || store_finalize(ss->s, ss->rec, ss->f, err, sizeof(err)) < 0 ||
+	    store_commit(ss->s, err, sizeof(err)) < 0) {
+		store_rollback(ss->s);
+		cli_error("%s", err);
+		return -1;
+	}
+	ss->rec->draft = 0;
+	printf("Finalized record %s\n", ss->rec->id);
+	return 0;
+}
+
+/* Says what was kept when the person stopped (Ctrl-D or Ctrl-C). */
+static void stopped(struct session *ss)
+{
+	if (!ss->created) {
+		printf("\nStopped: nothing was saved.\n");
+	} else if (ss->rec->draft) {
+		printf("\nStopped. Answers so far are saved as a draft: sondeo edit %s\n", cli_short_id(ss->rec->id));
+	} else {
+		/* A final record's changes are ops the moment they are confirmed; say what is left to do. */
+		ss->first_problem = (size_t)-1;
+		printf("\nStopped. Changes so far are saved.\n");
+		if (form_check(ss->f, ss->answers, ss->lang, print_problem, ss))
+			printf("The record now misses answers (above): finish with sondeo edit %s\n",
+			       cli_short_id(ss->rec->id));
+	}
+}
+
 int prompt_fill(struct store *s, const struct form *f, struct store_record *rec, int is_new, const char *lang)
 {
 	struct session ss = { .s = s, .f = f, .rec = rec, .created = !is_new, .lang = lang };
@@ -609,19 +644,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 				r = walk(&ss, ss.first_problem == (size_t)-1 ? 0 : ss.first_problem);
 				continue;
 			}
-			if (save(&ss, NULL, NULL, 1) < 0) {
-				result = -1;
-				break;
-			}
-			if (store_begin(s, err, sizeof(err)) < 0 || store_finalize(s, rec, f, err, sizeof(err)) < 0 ||
-			    store_commit(s, err, sizeof(err)) < 0) {
-				store_rollback(s);
-				cli_error("%s", err);
-				result = -1;
-				break;
-			}
-			rec->draft = 0;
-			printf("Finalized record %s\n", rec->id);
+			result = finalize(&ss);
 			break;
 		}
 		at = pick_question(&ss, in);
@@ -632,18 +655,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 		r = walk(&ss, at);
 	}
 	if (r == 0) {
-		if (!ss.created) {
-			printf("\nStopped: nothing was saved.\n");
-		} else if (rec->draft) {
-			printf("\nStopped. Answers so far are saved as a draft: sondeo edit %s\n", cli_short_id(rec->id));
-		} else {
-			/* A final record's changes are ops the moment they are confirmed; say what is left to do. */
-			ss.first_problem = (size_t)-1;
-			printf("\nStopped. Changes so far are saved.\n");
-			if (form_check(f, ss.answers, lang, print_problem, &ss))
-				printf("The record now misses answers (above): finish with sondeo edit %s\n",
-				       cli_short_id(rec->id));
-		}
+		stopped(&ss);
 		result = 1;
 	} else if (r == -2) {
 		result = -1;
