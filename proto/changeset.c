@@ -333,12 +333,18 @@ enum cs_status cs_decode(const unsigned char *data, size_t len, const struct cs_
 	return st;
 }
 
+/* The ops came from opjson_decode, which owns the way they are held. */
 void cs_ops_release(struct cs_ops *out)
 {
+	struct opjson_ops o;
+
 	if (!out)
 		return;
-	free(out->ops);
-	free(out->owner);
+	o.ops = out->ops;
+	o.by = NULL;
+	o.n = out->n;
+	o.owner = out->owner;
+	opjson_ops_release(&o);
 	memset(out, 0, sizeof(*out));
 }
 
