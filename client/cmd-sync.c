@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "db.h"
 #include "hlc.h"
-#include "jsonc.h"
+#include "pull.h"
 #include "remote.h"
 #include "util.h"
 #include "banned.h"
@@ -191,82 +191,9 @@ static int push(struct sync *y)
 	return r;
 }
 
-static int hex32(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s && i < KEYS_ID_STRLEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s && strlen(s) == KEYS_ID_STRLEN;
-}
-
-static int short_name(const char *s)
-{
-	return s && *s && strlen(s) <= MERGE_MAX_NAME;
-}
-
-/* Reads one op of a pull answer into o (strings pointing into j and *canon, which the caller frees). */
-static int read_op(json_t *j, struct op *o, char **canon)
-{
-	json_t *base = json_object_get(j, "base");
-	const char *dev = json_string_value(json_object_get(j, "device"));
-	const char *rec = json_string_value(json_object_get(j, "record"));
-	json_int_t seq = json_integer_value(json_object_get(j, "seq"));
-	json_int_t hlc = json_integer_value(json_object_get(j, "hlc"));
-	size_t i;
-
-	memset(o, 0, sizeof(*o));
-	o->form = json_string_value(json_object_get(j, "form"));
-	o->form_version = json_string_value(json_object_get(j, "version"));
-	o->field = json_string_value(json_object_get(j, "field"));
-	if (!hex32(dev) || !rec || !uuid_valid(rec) || seq < 1 || hlc < 0 || !short_name(o->form) ||
-	    !short_name(o->form_version) || !short_name(o->field) || !json_is_array(base) ||
-	    json_array_size(base) > MERGE_MAX_BASE || !json_object_get(j, "value") ||
-	    !(*canon = jsonc_dumps(json_object_get(j, "value"))))
-		return -1;
-	strlcpy_s(o->device, dev, sizeof(o->device));
-	strlcpy_s(o->record, rec, sizeof(o->record));
-	o->seq = (uint64_t)seq;
-	o->hlc = (uint64_t)hlc;
-	o->value = *canon;
-	for (i = 0; i < json_array_size(base); i++) {
-		json_t *ref = json_array_get(base, i);
-		const char *bd = json_string_value(json_array_get(ref, 0));
-		json_int_t bs = json_integer_value(json_array_get(ref, 1));
-
-		if (!hex32(bd) || bs < 1)
-			return -1;
-		strlcpy_s(o->base[i].device, bd, sizeof(o->base[i].device));
-		o->base[i].seq = (uint64_t)bs;
-	}
-	o->nbase = json_array_size(base);
-	return 0;
-}
-
-/* The reviewer an op of a server names ("by"): the server's own, or, relayed, the other tier's (the pull is
- * signed by the server this device pinned, which speaks for both). Never one of this device's own ops. NULL
- * when absent or not acceptable. */
-static const char *op_author(json_t *j, const struct op *o, const char *self)
-{
-	const char *by = json_string_value(json_object_get(j, "by"));
-	size_t i, n;
-
-	if (!by || !strcmp(o->device, self))
-		return NULL;
-	n = strlen(by);
-	if (n == 0 || n > MERGE_MAX_NAME || !utf8_valid(by, n, NULL))
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)by[i] < 0x20 || by[i] == 0x7f)
-			return NULL;
-	return by;
-}
-
 /* Receives and merges everything new for this device's region. 0, or -1 with y->err. */
 static int pull(struct sync *y)
 {
-	struct op *o = xcalloc(1, sizeof(*o));
 	char cursor[64];
 	int r = -1;
 
@@ -274,8 +201,8 @@ static int pull(struct sync *y)
 
 	for (;;) {
 		struct net_response rs = { 0, BUF_INIT(1), "", "" };
-		char path[96], next_s[32];
-		json_t *j, *ops;
+		char path[96], next_s[32], msg[512];
+		struct pull_answer ans;
 		size_t i;
 		int more, failed = 0;
 
@@ -288,45 +215,44 @@ static int pull(struct sync *y)
 			buf_release(&rs.body);
 			break;
 		}
-		j = json_loadb(rs.body.data, rs.body.len, JSON_REJECT_DUPLICATES, NULL);
-		buf_release(&rs.body);
-		ops = json_object_get(j, "ops");
-		more = json_is_true(json_object_get(j, "more"));
-		snprintf(next_s, sizeof(next_s), "%lld", (long long)json_integer_value(json_object_get(j, "next")));
-		if (!json_is_array(ops) || store_begin(y->s, y->err, sizeof(y->err)) < 0) {
-			if (!json_is_array(ops))
-				snprintf(y->err, sizeof(y->err), "the server's answer to a pull is not valid");
-			json_decref(j);
+		/* Read strictly by the protocol's own code: one op out of the table refuses the whole answer. */
+		if (pull_answer_decode(rs.body.data, rs.body.len, &ans, msg, sizeof(msg)) != OPJSON_OK) {
+			snprintf(y->err, sizeof(y->err), "the server's answer to a pull is not valid: %s", msg);
+			buf_release(&rs.body);
 			break;
 		}
-		for (i = 0; i < json_array_size(ops) && !failed; i++) {
-			char *canon = NULL;
+		buf_release(&rs.body);
+		more = ans.more;
+		snprintf(next_s, sizeof(next_s), "%llu", (unsigned long long)ans.next);
+		if (store_begin(y->s, y->err, sizeof(y->err)) < 0) {
+			pull_answer_release(&ans);
+			break;
+		}
+		for (i = 0; i < ans.ops.n && !failed; i++) {
+			const struct op *o = &ans.ops.ops[i];
 			enum merge_result m;
 
-			if (read_op(json_array_get(ops, i), o, &canon) < 0) {
-				snprintf(y->err, sizeof(y->err), "op %zu of the server's answer is not valid", i + 1);
-				failed = 1;
-			} else if ((m = merge_apply(store_merge(y->s), o, y->err, sizeof(y->err))) != MERGE_NEW &&
-				   m != MERGE_DUPLICATE) {
+			if ((m = merge_apply(store_merge(y->s), o, y->err, sizeof(y->err))) != MERGE_NEW &&
+			    m != MERGE_DUPLICATE) {
 				failed = 1;
 			} else {
-				const char *by = op_author(json_array_get(ops, i), o, y->device);
+				/* The reviewer a server's op names, kept for the history; never on this device's own. */
+				const char *by = strcmp(o->device, y->device) ? ans.ops.by[i] : NULL;
 
 				if (by && store_op_author(y->s, o->device, o->seq, by, y->err, sizeof(y->err)) < 0)
 					failed = 1;
 				store_observe(y->s, o->hlc);
 				y->received += m == MERGE_NEW;
 			}
-			free(canon);
 		}
 		/* The ops and the cursor past them are saved together, or neither is. */
 		if (failed || store_meta_set(y->s, cursor, next_s, y->err, sizeof(y->err)) < 0 ||
 		    store_commit(y->s, y->err, sizeof(y->err)) < 0) {
 			store_rollback(y->s);
-			json_decref(j);
+			pull_answer_release(&ans);
 			break;
 		}
-		json_decref(j);
+		pull_answer_release(&ans);
 		if (y->tty && (more || y->received > PULL_OPS))
 			fprintf(stderr, "\rreceiving changes: %llu", y->received);
 		if (!more) {
@@ -334,7 +260,6 @@ static int pull(struct sync *y)
 			break;
 		}
 	}
-	free(o);
 	return r;
 }
 

@@ -1,5 +1,6 @@
 /* changeset.c - change sets on the wire: the fixed header, the signature, a bounded inflate, strict JSON and
- * the checks of every op, in the order proto/PROTOCOL.md fixes.
+ * the checks of every op, in the order proto/PROTOCOL.md fixes. Each op is read, checked and written by the op
+ * codec (opjson.c), which the pull answer uses too.
  *
  * Memory: nothing is sized from the header before cs_verify and the ratio check have passed; the inflate
  * output buffer is exactly raw_len + 1 bytes (the extra byte only detects a body that inflates to more), and
@@ -17,14 +18,12 @@
 #include <zlib.h>
 
 #include "hlc.h"
-#include "jsonc.h"
-#include "uuid.h"
+#include "opjson.h"
 #include "banned.h"
 
 #define MAGIC "SNDC"
 #define FIXED_BYTES (CS_HEADER_BYTES + CS_SIG_BYTES)
 #define MAX_DOC_DEPTH 16         /* arrays and objects nested in the whole body */
-#define MAX_VALUE_DEPTH 8        /* ... and in one value */
 #define MAX_JSON_INT ((uint64_t)INT64_MAX)   /* a seq must fit jansson's json_int_t */
 #define DEFLATE_LEVEL 6
 
@@ -253,475 +252,44 @@ static enum cs_status inflate_body(const unsigned char *in, uint32_t blen, uint3
 	return CS_OK;
 }
 
-/* ---- checks shared by the reader and the writer ---- */
-
-/* 1 if v holds arrays or objects nested more than room deep (a scalar is 0 deep, [] is 1 deep). */
-static int too_deep(const json_t *v, int room)
-{
-	const char *key;
-	json_t *child;
-	size_t i;
-
-	if (!json_is_array(v) && !json_is_object(v))
-		return 0;
-	if (room == 0)
-		return 1;
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, child) {
-			if (too_deep(child, room - 1))
-				return 1;
-		}
-	} else {
-		json_object_foreach((json_t *)v, key, child) {
-			if (too_deep(child, room - 1))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* A lower bound on the length of v's canonical text, counting each number as one byte; stops early past
- * limit. The canonical text is at most 24 times this (a number is at most 24 bytes, an escaped byte 6), so a
- * value that passes here has a text far below jsonc's own 64 MiB cap: jsonc_dumps failing on it then means
- * out of memory, never "too long". */
-static size_t text_floor(const json_t *v, size_t limit)
-{
-	const char *key;
-	json_t *child;
-	size_t i, n = 0;
-
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return 2 + json_string_length(v);
-	case JSON_ARRAY:
-		n = 2;
-		json_array_foreach(v, i, child) {
-			n += (i ? 1 : 0) + text_floor(child, limit);
-			if (n > limit)
-				break;
-		}
-		return n;
-	case JSON_OBJECT:
-		n = 1;
-		json_object_foreach((json_t *)v, key, child) {
-			n += 4 + strlen(key) + text_floor(child, limit);   /* "key": and a comma or the '}' */
-			if (n > limit)
-				break;
-		}
-		return n < 2 ? 2 : n;
-	case JSON_TRUE:
-	case JSON_NULL:
-		return 4;
-	case JSON_FALSE:
-		return 5;
-	default:
-		return 1;
-	}
-}
-
-/* The canonical text of a value (a new string the caller frees) in *text, or why it is refused in *why (and
- * CS_BAD_OP), or CS_NO_MEMORY. */
-static enum cs_status value_text(const json_t *v, char **text, const char **why)
-{
-	char *t;
-
-	*text = NULL;
-	if (too_deep(v, MAX_VALUE_DEPTH)) {
-		*why = "it is nested more than 8 deep";
-		return CS_BAD_OP;
-	}
-	if (text_floor(v, CS_MAX_VALUE) > CS_MAX_VALUE) {
-		*why = "its canonical text is over the limit of 65536 bytes";
-		return CS_BAD_OP;
-	}
-	t = jsonc_dumps(v);
-	if (!t) {
-		*why = "out of memory";
-		return CS_NO_MEMORY;
-	}
-	if (strlen(t) > CS_MAX_VALUE) {
-		free(t);
-		*why = "its canonical text is over the limit of 65536 bytes";
-		return CS_BAD_OP;
-	}
-	*text = t;
-	return CS_OK;
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_name_char(char c)
-{
-	return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
-}
-
-/* Why s[0..len) is not a form id, or NULL. */
-static const char *bad_form(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return "is empty";
-	if (len > MERGE_MAX_NAME)
-		return "is longer than 64 characters";
-	for (i = 0; i < len; i++) {
-		if (!is_name_char(s[i]))
-			return "may hold only A-Z a-z 0-9 _ . -";
-	}
-	if (is_digit(s[0]) || s[0] == '.' || s[0] == '-')
-		return "must not start with a digit, '.' or '-'";
-	return NULL;
-}
-
-static const char *bad_version(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return "is empty";
-	if (len > MERGE_MAX_NAME)
-		return "is longer than 64 characters";
-	for (i = 0; i < len; i++) {
-		if (!is_name_char(s[i]))
-			return "may hold only A-Z a-z 0-9 _ . -";
-	}
-	return NULL;
-}
-
-/* [A-Za-z_][A-Za-z0-9_.-]*, at most 64 characters; the pseudo-fields _deleted and _review match it. */
-static const char *bad_field(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return "is empty";
-	if (len > MERGE_MAX_NAME)
-		return "is longer than 64 characters";
-	if (!is_alpha(s[0]) && s[0] != '_')
-		return "must start with a letter or '_'";
-	for (i = 1; i < len; i++) {
-		if (!is_name_char(s[i]))
-			return "may hold only A-Z a-z 0-9 _ . -";
-	}
-	return NULL;
-}
-
-static int is_device_id(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len != KEYS_ID_STRLEN)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!is_digit(s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
-			return 0;
-	}
-	return 1;
-}
-
-/* Quotes untrusted text for a message: at most 40 bytes (cut on a character boundary), control characters
- * and quotes as \xNN, so an error line can be logged as it is. */
-static const char *shown(char out[200], const char *s, size_t len)
-{
-	size_t i, o = 0, n = len > 40 ? 40 : len;
-
-	if (n < len) {
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	out[o++] = '\'';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\')
-			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o++] = '\'';
-	if (n < len) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* Why op's base breaks the table (entries numbered from 1), or 0. self is the signer's device id. */
-static int base_problem(const struct op *op, const char *self, char *why, size_t n)
-{
-	size_t j, k;
-
-	if (op->nbase > MERGE_MAX_BASE)
-		return snprintf(why, n, "%zu entries, over the limit of %d", op->nbase, MERGE_MAX_BASE), 1;
-	for (j = 0; j < op->nbase; j++) {
-		const struct op_ref *r = &op->base[j];
-		char q[200];
-
-		if (!is_device_id(r->device, strnlen(r->device, sizeof(r->device))))
-			return snprintf(why, n, "entry %zu: %s is not a device id (32 lowercase hex characters)", j + 1,
-					shown(q, r->device, strnlen(r->device, sizeof(r->device)))), 1;
-		if (r->seq < 1 || r->seq > MAX_JSON_INT)
-			return snprintf(why, n, "entry %zu: seq %" PRIu64 " is out of range (1 .. 2^63 - 1)", j + 1,
-					r->seq), 1;
-		for (k = 0; k < j; k++) {
-			if (op->base[k].seq == r->seq && !strcmp(op->base[k].device, r->device))
-				return snprintf(why, n, "entry %zu repeats entry %zu", j + 1, k + 1), 1;
-		}
-		if (r->seq == op->seq && !strcmp(r->device, self))
-			return snprintf(why, n, "entry %zu names the op itself", j + 1), 1;
-	}
-	return 0;
-}
-
-/* Messages about op i (0-based; shown from 1) whose seq should be seq. */
-struct where {
-	char *err;
-	size_t errlen;
-	size_t i;
-	uint64_t seq;
-};
-
-__attribute__((format(printf, 3, 4)))
-static enum cs_status op_fail(const struct where *w, enum cs_status st, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return fail(st, w->err, w->errlen, "op %zu (seq %" PRIu64 "): %s", w->i + 1, w->seq, msg);
-}
-
 /* ---- the body: ops ---- */
 
-static const char *const members[] = { "seq", "hlc", "record", "form", "version", "field", "value", "base" };
-#define NMEMBERS (sizeof(members) / sizeof(members[0]))
-
-static const char *type_name(const json_t *v)
+/* The status of a change set for what the op codec said. */
+static enum cs_status op_status(enum opjson_status st)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
-	case JSON_TRUE: return "true";
-	case JSON_FALSE: return "false";
-	default: return "null";
-	}
-}
-
-/* The strings of decoded ops live in one arena (cs_ops.owner). While it grows it may move, so the ops first
- * hold offsets (in off[4 * i + k]) and get their pointers at the end. */
-struct arena {
-	struct buf b;
-	size_t *off;
-};
-
-static int arena_add(struct arena *a, const char *s, size_t len, size_t *off)
-{
-	*off = a->b.len;
-	if (buf_add(&a->b, s, len) < 0 || buf_addc(&a->b, '\0') < 0)
-		return -1;
-	return 0;
-}
-
-/* Checks one decoded op against the table and fills op (strings as arena offsets). */
-static enum cs_status check_op(const json_t *o, const struct cs_header *h, const struct where *w, struct op *op,
-			       struct arena *a, size_t off[4])
-{
-	const json_t *seq, *hlc, *rec, *form, *ver, *field, *val, *base;
-	const char *key, *why;
-	char q[200], reason[300];
-	json_t *v;
-	size_t k, j;
-	char *text;
-	enum cs_status st;
-
-	if (!json_is_object(o))
-		return op_fail(w, CS_BAD_OP, "is %s, not an object", type_name(o));
-	json_object_foreach((json_t *)o, key, v) {
-		for (k = 0; k < NMEMBERS && strcmp(key, members[k]); k++)
-			;
-		if (k == NMEMBERS)
-			return op_fail(w, CS_BAD_OP, "unknown member %s", shown(q, key, strlen(key)));
-	}
-	for (k = 0; k < NMEMBERS; k++) {
-		if (!json_object_get(o, members[k]))
-			return op_fail(w, CS_BAD_OP, "member '%s' is missing", members[k]);
-	}
-	seq = json_object_get(o, "seq");
-	hlc = json_object_get(o, "hlc");
-	rec = json_object_get(o, "record");
-	form = json_object_get(o, "form");
-	ver = json_object_get(o, "version");
-	field = json_object_get(o, "field");
-	val = json_object_get(o, "value");
-	base = json_object_get(o, "base");
-
-	if (!json_is_integer(seq))
-		return op_fail(w, CS_BAD_OP, "member 'seq' is %s, not an integer", type_name(seq));
-	if (json_integer_value(seq) < 1 || (uint64_t)json_integer_value(seq) != w->seq)
-		return op_fail(w, CS_BAD_OP, "member 'seq': %" JSON_INTEGER_FORMAT ", expected %" PRIu64 " (the seqs "
-			       "must run %" PRIu64 "..%" PRIu64 " in order)", json_integer_value(seq), w->seq, h->first,
-			       h->last);
-	op->seq = w->seq;
-	memcpy(op->device, h->device, sizeof(op->device));
-
-	if (!json_is_integer(hlc))
-		return op_fail(w, CS_BAD_OP, "member 'hlc' is %s, not an integer", type_name(hlc));
-	if (json_integer_value(hlc) < 0)
-		return op_fail(w, CS_BAD_OP, "member 'hlc': %" JSON_INTEGER_FORMAT " is negative",
-			       json_integer_value(hlc));
-	/* Bounded far below 2^63, so that a replica adopting it can never be pushed past what it may send. */
-	if ((uint64_t)json_integer_value(hlc) > HLC_MAX)
-		return op_fail(w, CS_BAD_OP, "member 'hlc': %" JSON_INTEGER_FORMAT " is over 2^62 - 1",
-			       json_integer_value(hlc));
-	op->hlc = (uint64_t)json_integer_value(hlc);
-
-	if (!json_is_string(rec))
-		return op_fail(w, CS_BAD_OP, "member 'record' is %s, not a string", type_name(rec));
-	if (json_string_length(rec) != UUID_STRLEN || !uuid_valid(json_string_value(rec)))
-		return op_fail(w, CS_BAD_OP, "member 'record': %s is not a lowercase UUID",
-			       shown(q, json_string_value(rec), json_string_length(rec)));
-	memcpy(op->record, json_string_value(rec), UUID_STRLEN + 1);
-
-	if (!json_is_string(form))
-		return op_fail(w, CS_BAD_OP, "member 'form' is %s, not a string", type_name(form));
-	if ((why = bad_form(json_string_value(form), json_string_length(form))))
-		return op_fail(w, CS_BAD_OP, "member 'form': %s is not a form id (it %s)",
-			       shown(q, json_string_value(form), json_string_length(form)), why);
-
-	if (!json_is_string(ver))
-		return op_fail(w, CS_BAD_OP, "member 'version' is %s, not a string", type_name(ver));
-	if ((why = bad_version(json_string_value(ver), json_string_length(ver))))
-		return op_fail(w, CS_BAD_OP, "member 'version': %s is not a form version (it %s)",
-			       shown(q, json_string_value(ver), json_string_length(ver)), why);
-
-	if (!json_is_string(field))
-		return op_fail(w, CS_BAD_OP, "member 'field' is %s, not a string", type_name(field));
-	if ((why = bad_field(json_string_value(field), json_string_length(field))))
-		return op_fail(w, CS_BAD_OP, "member 'field': %s is not a question name (it %s)",
-			       shown(q, json_string_value(field), json_string_length(field)), why);
-
-	st = value_text(val, &text, &why);
-	if (st != CS_OK)
-		return op_fail(w, st, "member 'value': %s", why);
-
-	if (!json_is_array(base)) {
-		free(text);
-		return op_fail(w, CS_BAD_OP, "member 'base' is %s, not an array", type_name(base));
-	}
-	if (json_array_size(base) > MERGE_MAX_BASE) {
-		free(text);
-		return op_fail(w, CS_BAD_OP, "member 'base': %zu entries, over the limit of %d", json_array_size(base),
-			       MERGE_MAX_BASE);
-	}
-	json_array_foreach(base, j, v) {
-		const json_t *d = json_array_get(v, 0), *s = json_array_get(v, 1);
-
-		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(d) || !json_is_integer(s)) {
-			free(text);
-			return op_fail(w, CS_BAD_OP, "member 'base': entry %zu is not [device id, seq]", j + 1);
-		}
-		if (!is_device_id(json_string_value(d), json_string_length(d))) {
-			free(text);
-			return op_fail(w, CS_BAD_OP, "member 'base': entry %zu: %s is not a device id (32 lowercase hex "
-				       "characters)", j + 1, shown(q, json_string_value(d), json_string_length(d)));
-		}
-		if (json_integer_value(s) < 1) {
-			free(text);
-			return op_fail(w, CS_BAD_OP, "member 'base': entry %zu: seq %" JSON_INTEGER_FORMAT " is not 1 or "
-				       "more", j + 1, json_integer_value(s));
-		}
-		memcpy(op->base[j].device, json_string_value(d), KEYS_ID_STRLEN + 1);
-		op->base[j].seq = (uint64_t)json_integer_value(s);
-	}
-	op->nbase = json_array_size(base);
-	if (base_problem(op, h->device, reason, sizeof(reason))) {
-		free(text);
-		return op_fail(w, CS_BAD_OP, "member 'base': %s", reason);
-	}
-
-	if (arena_add(a, json_string_value(form), json_string_length(form), &off[0]) < 0 ||
-	    arena_add(a, json_string_value(ver), json_string_length(ver), &off[1]) < 0 ||
-	    arena_add(a, json_string_value(field), json_string_length(field), &off[2]) < 0 ||
-	    arena_add(a, text, strlen(text), &off[3]) < 0) {
-		free(text);
-		return op_fail(w, CS_NO_MEMORY, "out of memory");
-	}
-	free(text);
-	return CS_OK;
+	return st == OPJSON_OK ? CS_OK : st == OPJSON_NO_MEMORY ? CS_NO_MEMORY : st == OPJSON_TOO_LARGE ? CS_TOO_LARGE
+														: CS_BAD_OP;
 }
 
 static enum cs_status check_ops(const json_t *root, const struct cs_header *h, struct cs_ops *out, char *err,
 				size_t errlen)
 {
 	size_t n = (size_t)(h->last - h->first + 1), i;
-	/* Each op adds at most three names and a value, each with its NUL: that is the arena's cap (saturated
-	 * where size_t is 32 bits; never reached in practice, since the body is at most 8 MiB). */
-	size_t per_op = 3 * (MERGE_MAX_NAME + 1) + CS_MAX_VALUE + 1;
-	struct arena a = { BUF_INIT(n > (SIZE_MAX / 2) / per_op ? SIZE_MAX / 2 : n * per_op), NULL };
-	enum cs_status st = CS_OK;
+	struct opjson_from from = { h->device, h->first, h->last };
+	struct opjson_ops ops;
+	enum cs_status st;
 	uint64_t top = 0;
-	struct op *ops;
 
 	if (!json_is_array(root))
-		return fail(CS_BAD_OP, err, errlen, "the body is %s, not an array of ops", type_name(root));
+		return fail(CS_BAD_OP, err, errlen, "the body is %s, not an array of ops", opjson_type_name(root));
 	if (json_array_size(root) != n)
 		return fail(CS_BAD_OP, err, errlen, "the body holds %zu ops, but the header's seqs %" PRIu64 "..%"
 			    PRIu64 " make %zu", json_array_size(root), h->first, h->last, n);
-	/* n <= CS_MAX_OPS, so neither product overflows. */
-	ops = calloc(n, sizeof(*ops));
-	a.off = malloc(n * 4 * sizeof(*a.off));
-	if (!ops || !a.off) {
-		free(ops);
-		free(a.off);
-		return fail(CS_NO_MEMORY, err, errlen, "out of memory for %zu ops", n);
-	}
-	for (i = 0; i < n && st == CS_OK; i++) {
-		struct where w = { err, errlen, i, h->first + i };
-
-		st = check_op(json_array_get(root, i), h, &w, &ops[i], &a, &a.off[4 * i]);
-		if (st == CS_OK && ops[i].hlc > top)
-			top = ops[i].hlc;
-	}
-	if (st == CS_OK && top != h->hlc)
-		st = fail(CS_BAD_OP, err, errlen, "the header's hlc %" PRIu64 " is not the highest of the ops' hlc, %"
-			  PRIu64, h->hlc, top);
-	if (st != CS_OK) {
-		free(ops);
-		free(a.off);
-		buf_release(&a.b);
+	st = op_status(opjson_decode(root, &from, &ops, err, errlen));
+	if (st != CS_OK)
 		return st;
-	}
-	out->owner = buf_detach(&a.b, NULL);
-	if (!out->owner) {
-		free(ops);
-		free(a.off);
-		return fail(CS_NO_MEMORY, err, errlen, "out of memory");
-	}
 	for (i = 0; i < n; i++) {
-		const char *base = out->owner;
-
-		ops[i].form = base + a.off[4 * i];
-		ops[i].form_version = base + a.off[4 * i + 1];
-		ops[i].field = base + a.off[4 * i + 2];
-		ops[i].value = base + a.off[4 * i + 3];
+		if (ops.ops[i].hlc > top)
+			top = ops.ops[i].hlc;
 	}
-	free(a.off);
-	out->ops = ops;
-	out->n = n;
+	if (top != h->hlc) {
+		opjson_ops_release(&ops);
+		return fail(CS_BAD_OP, err, errlen, "the header's hlc %" PRIu64 " is not the highest of the ops' hlc, %"
+			    PRIu64, h->hlc, top);
+	}
+	out->ops = ops.ops;
+	out->n = ops.n;
+	out->owner = ops.owner;
 	return CS_OK;
 }
 
@@ -755,7 +323,7 @@ enum cs_status cs_decode(const unsigned char *data, size_t len, const struct cs_
 		return fail(CS_BAD_JSON, err, errlen, "the body is not strict JSON: %s at byte %d (line %d, column %d)",
 			    je.text, je.position, je.line, je.column);
 	}
-	if (too_deep(root, MAX_DOC_DEPTH)) {
+	if (opjson_too_deep(root, MAX_DOC_DEPTH)) {
 		json_decref(root);
 		return fail(CS_BAD_JSON, err, errlen, "the body nests arrays and objects more than %d deep",
 			    MAX_DOC_DEPTH);
@@ -765,133 +333,39 @@ enum cs_status cs_decode(const unsigned char *data, size_t len, const struct cs_
 	return st;
 }
 
+/* The ops came from opjson_decode, which owns the way they are held. */
 void cs_ops_release(struct cs_ops *out)
 {
+	struct opjson_ops o;
+
 	if (!out)
 		return;
-	free(out->ops);
-	free(out->owner);
+	o.ops = out->ops;
+	o.by = NULL;
+	o.n = out->n;
+	o.owner = out->owner;
+	opjson_ops_release(&o);
 	memset(out, 0, sizeof(*out));
 }
 
 /* ---- the writer ---- */
 
-/* Checks one op to be encoded, as the reader will. */
-static enum cs_status check_out_op(const struct op *op, const char *self, const struct where *w)
-{
-	char q[200], reason[300];
-	const char *why;
-	enum cs_status st;
-	json_error_t je;
-	json_t *v;
-	char *text;
-	size_t len;
-
-	if (strnlen(op->device, sizeof(op->device)) != KEYS_ID_STRLEN || strcmp(op->device, self))
-		return op_fail(w, CS_BAD_OP, "made by device %s, not by the signing key's device %s",
-			       shown(q, op->device, strnlen(op->device, sizeof(op->device))), self);
-	if (op->seq != w->seq)
-		return op_fail(w, CS_BAD_OP, "member 'seq': %" PRIu64 ", expected %" PRIu64 " (seqs must be "
-			       "consecutive)", op->seq, w->seq);
-	if (op->hlc > HLC_MAX)
-		return op_fail(w, CS_BAD_OP, "member 'hlc': %" PRIu64 " is over 2^62 - 1", op->hlc);
-	len = strnlen(op->record, sizeof(op->record));
-	if (len != UUID_STRLEN || !uuid_valid(op->record))
-		return op_fail(w, CS_BAD_OP, "member 'record': %s is not a lowercase UUID", shown(q, op->record, len));
-	if (!op->form || (why = bad_form(op->form, strlen(op->form))))
-		return op_fail(w, CS_BAD_OP, "member 'form': %s is not a form id (it %s)",
-			       op->form ? shown(q, op->form, strlen(op->form)) : "NULL", op->form ? why : "is missing");
-	if (!op->form_version || (why = bad_version(op->form_version, strlen(op->form_version))))
-		return op_fail(w, CS_BAD_OP, "member 'version': %s is not a form version (it %s)",
-			       op->form_version ? shown(q, op->form_version, strlen(op->form_version)) : "NULL",
-			       op->form_version ? why : "is missing");
-	if (!op->field || (why = bad_field(op->field, strlen(op->field))))
-		return op_fail(w, CS_BAD_OP, "member 'field': %s is not a question name (it %s)",
-			       op->field ? shown(q, op->field, strlen(op->field)) : "NULL", op->field ? why : "is missing");
-	if (!op->value)
-		return op_fail(w, CS_BAD_OP, "member 'value' is missing");
-	len = strlen(op->value);
-	if (len > CS_MAX_VALUE)
-		return op_fail(w, CS_BAD_OP, "member 'value': its text is %zu bytes, over the limit of %d", len,
-			       CS_MAX_VALUE);
-	v = json_loadb(op->value, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-	if (!v)
-		return op_fail(w, json_error_code(&je) == json_error_out_of_memory ? CS_NO_MEMORY : CS_BAD_OP,
-			       "member 'value': %s is not JSON text: %s", shown(q, op->value, len), je.text);
-	st = value_text(v, &text, &why);
-	json_decref(v);
-	if (st != CS_OK)
-		return op_fail(w, st, "member 'value': %s", why);
-	if (strcmp(text, op->value)) {
-		op_fail(w, CS_BAD_OP, "member 'value': %s is not canonical text (that is %s)", shown(q, op->value, len),
-			shown(reason, text, strlen(text)));
-		free(text);
-		return CS_BAD_OP;
-	}
-	free(text);
-	if (base_problem(op, self, reason, sizeof(reason)))
-		return op_fail(w, CS_BAD_OP, "member 'base': %s", reason);
-	return CS_OK;
-}
-
-/* Appends to the JSON body, remembering why the first failure happened. */
-static void put(struct buf *b, const char *s, size_t len, enum cs_status *st)
-{
-	if (*st != CS_OK)
-		return;
-	if (buf_add(b, s, len) < 0)
-		*st = b->len + len > b->max ? CS_TOO_LARGE : CS_NO_MEMORY;
-}
-
-static void puts_(struct buf *b, const char *s, enum cs_status *st)
-{
-	put(b, s, strlen(s), st);
-}
-
-static void put_u64(struct buf *b, uint64_t v, enum cs_status *st)
-{
-	char num[24];
-
-	put(b, num, (size_t)snprintf(num, sizeof(num), "%" PRIu64, v), st);
-}
-
-/* The body in the table's member order. The strings need no escapes: their checks allow only characters
- * that JSON writes as they are, and the value is already canonical JSON text. */
+/* The body in the table's member order (opjson_append). */
 static enum cs_status write_body(const struct op *ops, size_t n, struct buf *b)
 {
-	enum cs_status st = CS_OK;
-	size_t i, j;
+	enum opjson_status st = OPJSON_OK;
+	size_t i;
 
-	puts_(b, "[", &st);
-	for (i = 0; i < n && st == CS_OK; i++) {
-		const struct op *op = &ops[i];
-
-		puts_(b, i ? ",{\"seq\":" : "{\"seq\":", &st);
-		put_u64(b, op->seq, &st);
-		puts_(b, ",\"hlc\":", &st);
-		put_u64(b, op->hlc, &st);
-		puts_(b, ",\"record\":\"", &st);
-		puts_(b, op->record, &st);
-		puts_(b, "\",\"form\":\"", &st);
-		puts_(b, op->form, &st);
-		puts_(b, "\",\"version\":\"", &st);
-		puts_(b, op->form_version, &st);
-		puts_(b, "\",\"field\":\"", &st);
-		puts_(b, op->field, &st);
-		puts_(b, "\",\"value\":", &st);
-		puts_(b, op->value, &st);
-		puts_(b, ",\"base\":[", &st);
-		for (j = 0; j < op->nbase; j++) {
-			puts_(b, j ? ",[\"" : "[\"", &st);
-			puts_(b, op->base[j].device, &st);
-			puts_(b, "\",", &st);
-			put_u64(b, op->base[j].seq, &st);
-			puts_(b, "]", &st);
-		}
-		puts_(b, "]}", &st);
+	if (buf_addc(b, '[') < 0)
+		return CS_NO_MEMORY;
+	for (i = 0; i < n && st == OPJSON_OK; i++) {
+		if (i && buf_addc(b, ',') < 0)
+			return b->len + 1 > b->max ? CS_TOO_LARGE : CS_NO_MEMORY;
+		st = opjson_append(b, &ops[i], 0, NULL);
 	}
-	puts_(b, "]", &st);
-	return st;
+	if (st == OPJSON_OK && buf_addc(b, ']') < 0)
+		return b->len + 1 > b->max ? CS_TOO_LARGE : CS_NO_MEMORY;
+	return op_status(st);
 }
 
 /* Deflates raw into dst (room for compressBound(rlen) bytes); *blen gets the compressed length. */
@@ -913,6 +387,7 @@ enum cs_status cs_encode(const struct keys *k, const struct op *ops, size_t n, s
 {
 	struct buf json = BUF_INIT(CS_MAX_RAW);
 	char self[KEYS_ID_STRLEN + 1];
+	struct opjson_from from;
 	uint64_t first, top = 0;
 	unsigned char *cs = NULL;
 	size_t i, room, blen = 0, total;
@@ -928,10 +403,11 @@ enum cs_status cs_encode(const struct keys *k, const struct op *ops, size_t n, s
 		return fail(CS_BAD_OP, err, errlen, "op 1: seq %" PRIu64 " is out of range (1 .. 2^63 - %zu)", first,
 			    n);
 	keys_id(keys_public(k), self);
+	from.signer = self;
+	from.first = first;
+	from.last = first + (n - 1);
 	for (i = 0; i < n; i++) {
-		struct where w = { err, errlen, i, first + i };
-
-		st = check_out_op(&ops[i], self, &w);
+		st = op_status(opjson_check(&ops[i], NULL, i, &from, err, errlen));
 		if (st != CS_OK)
 			return st;
 		if (ops[i].hlc > top)

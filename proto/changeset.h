@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "keys.h"
 #include "merge.h"
+#include "opjson.h"
 
 #define CS_VERSION 1
 #define CS_HEADER_BYTES 72
@@ -23,7 +24,7 @@
 #define CS_MAX_RAW ((uint32_t)8 << 20)
 #define CS_MAX_RATIO 200                   /* raw <= ratio * body + 1024 */
 #define CS_MAX_OPS 10000
-#define CS_MAX_VALUE 65536                 /* canonical text of one value */
+#define CS_MAX_VALUE OPJSON_MAX_VALUE       /* canonical text of one value */
 
 enum cs_status {
 	CS_OK = 0, CS_TRUNCATED, CS_BAD_MAGIC, CS_UNSUPPORTED_VERSION, CS_BAD_HEADER, CS_TOO_LARGE,

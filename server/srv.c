@@ -161,15 +161,27 @@ void srv_store_error(struct http_response *rs, const char *err)
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 }
 
-void srv_reply_signed(struct http_request *rq, struct http_response *rs, struct sstore *s, json_t *body)
+/* Signs the answer rs holds now: its exact body, bound to the request's nonce. */
+static void sign_reply(struct http_request *rq, struct http_response *rs, struct sstore *s)
 {
 	char err[256], sig[AUTH_SIG_HEXLEN + 1];
 
-	http_reply_json(rs, 200, body);
 	if (auth_sign_response(sstore_keys(s), http_header(rq, "Sondeo-Nonce"), rs->body.data, rs->body.len, sig, err,
 			       sizeof(err)) < 0) {
 		http_reply_error(rs, 500, "internal", "%s", err);
 		return;
 	}
 	http_add_header(rs, "Sondeo-Signature", sig);
+}
+
+void srv_reply_signed(struct http_request *rq, struct http_response *rs, struct sstore *s, json_t *body)
+{
+	http_reply_json(rs, 200, body);
+	sign_reply(rq, rs, s);
+}
+
+void srv_reply_signed_text(struct http_request *rq, struct http_response *rs, struct sstore *s, const char *json)
+{
+	http_reply_text(rs, 200, "application/json", json);
+	sign_reply(rq, rs, s);
 }

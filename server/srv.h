@@ -40,6 +40,8 @@ int srv_tls(const struct http_request *rq);
 /* Answers 200 with body (a new reference, taken), signed with the server's key over the exact bytes sent and
  * bound to the request's nonce (PROTOCOL.md, "Signed responses"); 500 if it cannot be signed. */
 void srv_reply_signed(struct http_request *rq, struct http_response *rs, struct sstore *s, json_t *body);
+/* The same for an answer already written as JSON text (a pull answer, proto/pull.c). */
+void srv_reply_signed_text(struct http_request *rq, struct http_response *rs, struct sstore *s, const char *json);
 
 /* The request's body as a JSON object (duplicate keys refused): a new reference, or NULL with 400 bad_json set. */
 json_t *srv_json_body(struct http_request *rq, struct http_response *rs);

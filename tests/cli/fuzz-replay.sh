@@ -1,7 +1,8 @@
 #!/bin/sh
-# fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, fuzz_xlsform.c, fuzz_answer.c) replayed over their
-# seed corpora by a plain main(), built with the same sanitizers as every test: each input that ever found a bug
-# stays a regression test, and the targets keep building without libFuzzer.
+# fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, which reads pull answers too; fuzz_xlsform.c,
+# fuzz_answer.c) replayed over their seed corpora by a plain main(), built with the same sanitizers as every
+# test: each input that ever found a bug stays a regression test, and the targets keep building without
+# libFuzzer.
 #
 # Runs under tests/run.sh (SONDEO, TOP, TMPDIR set) or by hand:
 #   make MODE=test check-build && SONDEO=$PWD/build/test/sondeo TOP=$PWD sh tests/cli/fuzz-replay.sh
@@ -21,6 +22,14 @@ t "every seed input replays without a crash or a sanitizer report"
 run "$REPLAY" "$CORPUS"/*
 check_rc 0
 check_out_has "replayed $n inputs"
+
+t "the change set target reads its inputs as pull answers too, through the same op decoder"
+run env FUZZ_VERBOSE=1 "$REPLAY" "$CORPUS/pull-by"
+check_rc 0
+check_err_has "as a pull answer: 0"
+run env FUZZ_VERBOSE=1 "$REPLAY" "$CORPUS/pull-bad-hlc"
+check_rc 0
+check_err_has "as a pull answer: 1: op 1: member 'hlc': 4611686018427387904 is over 2^62 - 1"
 
 t "a directory argument replays the files in it"
 run "$REPLAY" "$CORPUS"

@@ -1,6 +1,7 @@
-/* fuzz_changeset.c - libFuzzer target for proto/changeset.c.
+/* fuzz_changeset.c - libFuzzer target for proto/changeset.c and the op codec behind it (proto/opjson.c), also
+ * as proto/pull.c reads it in a pull answer.
  *
- * Each input is used twice:
+ * Each input is used three times:
  *   1. as a whole change set, the way a server receives one: cs_parse_header, cs_verify and (if it verifies,
  *      which mutated data almost never does) cs_decode;
  *   2. as the body of a change set that this target signs with a fixed test key, so that the fuzzer reaches
@@ -10,8 +11,10 @@
  *                     bits 1-2 say so.
  *      The header's first, last and hlc are taken from the JSON when it is an array of ops (first = the first
  *      op's seq, last = first + count - 1, hlc = the highest op hlc) so that mutations reach every op.
- * When a decode succeeds the ops must survive a round trip: cs_encode with the same key accepts them, and
- * decoding that gives the same ops again. Anything else aborts.
+ *   3. as the text of a pull answer (GET /v1/pull), the way a device reads one: pull_answer_decode.
+ * When a decode succeeds the ops must survive a round trip: cs_encode with the same key (or pull_writer, for
+ * a pull answer, with the same reviewers and cursor) accepts them, and decoding that gives the same ops again.
+ * Anything else aborts.
  *
  * Build with clang -fsanitize=fuzzer (make fuzz), or with tests/fuzz/replay.c under any compiler. With
  * FUZZ_VERBOSE=1 in the environment it prints the status and message of each read, to check what a corpus
@@ -28,6 +31,7 @@
 
 #include "changeset.h"
 #include "jsonc.h"
+#include "pull.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -264,6 +268,61 @@ static void signed_run(const unsigned char *body, size_t blen, uint32_t rlen, ui
 	free(cs);
 }
 
+/* 3: the input as a pull answer. What the reader takes, the writer writes again and the reader reads back the
+ * same: ops, reviewers, cursor. */
+static void pull_run(const uint8_t *data, size_t size)
+{
+	struct pull_answer a, back;
+	struct pull_writer w;
+	struct cs_ops x, y;
+	char err[512] = "";
+	enum opjson_status st;
+	size_t i;
+
+	st = pull_answer_decode((const char *)data, size, &a, err, sizeof(err));
+	if (verbose)
+		fprintf(stderr, "as a pull answer: %d%s%s\n", (int)st, err[0] ? ": " : "", err);
+	if (st != OPJSON_OK) {
+		if (a.ops.n || a.ops.ops || a.ops.by || a.ops.owner)
+			die("a failed pull answer decode left ops behind");
+		return;
+	}
+	for (i = 0; i < a.ops.n; i++) {
+		json_t *v = json_loads(a.ops.ops[i].value, JSON_DECODE_ANY, NULL);
+		char *t = v ? jsonc_dumps(v) : NULL;
+
+		if (!t || strcmp(t, a.ops.ops[i].value))
+			die("a value of a pull answer is not canonical");
+		free(t);
+		json_decref(v);
+	}
+	pull_writer_init(&w);
+	for (i = 0; i < a.ops.n; i++)
+		pull_writer_add(&w, &a.ops.ops[i], a.ops.by[i]);
+	if (pull_writer_end(&w, a.next, a.more) != OPJSON_OK) {
+		fprintf(stderr, "fuzz_changeset: %s\n", w.err);
+		die("the pull writer refuses ops the pull reader accepted");
+	}
+	if (pull_answer_decode(w.body.data, w.body.len, &back, err, sizeof(err)) != OPJSON_OK) {
+		fprintf(stderr, "fuzz_changeset: %s\n", err);
+		die("the pull reader refuses what the pull writer made");
+	}
+	x.ops = a.ops.ops;
+	x.n = a.ops.n;
+	y.ops = back.ops.ops;
+	y.n = back.ops.n;
+	if (!same_ops(&x, &y) || a.next != back.next || a.more != back.more)
+		die("a pull answer changed in a round trip");
+	for (i = 0; i < a.ops.n; i++) {
+		if ((a.ops.by[i] == NULL) != (back.ops.by[i] == NULL) ||
+		    (a.ops.by[i] && strcmp(a.ops.by[i], back.ops.by[i])))
+			die("a reviewer changed in a round trip");
+	}
+	pull_answer_release(&back);
+	pull_writer_release(&w);
+	pull_answer_release(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cs_ops ops;
@@ -277,6 +336,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (read_set(data, size, &ops, "as a change set") == CS_OK)
 		check_decoded(&ops);
 	cs_ops_release(&ops);
+
+	/* 3: the input as a pull answer. */
+	pull_run(data, size);
 
 	/* 2: the input as a body behind a valid signature. */
 	if (size < 1 || size - 1 > CS_MAX_BODY)
