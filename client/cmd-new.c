@@ -102,7 +102,8 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	json_decref(e.answers);
 	e.answers = ctx;
 	ctx = NULL;
-	form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);
+	if (form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
+		errors += cli_error("out of memory") != 0;
 	errors += entry_check(f, &e, cli->lang, draft);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
@@ -235,7 +236,9 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		struct form_env env = { store_device(s), store_name(s), store_now(s) };
 
 		/* Defaults, calculations and metadata (start, today, deviceid...), from the answers as given. */
-		form_settle(f, entries[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);
+		if (form_settle(f, entries[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL),
+				NULL) < 0)
+			errors += cli_error("out of memory") != 0;
 		errors += entry_check(f, &entries[i], cli->lang, draft);
 	}
 	if (errors) {

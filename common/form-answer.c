@@ -170,6 +170,13 @@ static int parse_time(const char *s, size_t len, char out[9])
 	return 1;
 }
 
+/* *out = v, a new answer; ERR_OOM with err when v is NULL (jansson found no memory for it). */
+static int answer(json_t *v, json_t **out, char *err, size_t errlen)
+{
+	*out = v;
+	return v ? 0 : err_oom(err, errlen);
+}
+
 /* "lat lon [alt [acc]]", separated by blanks or commas (as copied from a map), kept as typed but joined by
  * single spaces. */
 static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, size_t errlen)
@@ -209,7 +216,8 @@ static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, si
 		return errf(err, errlen, "longitude %.*s is out of range (-180 to 180)", (int)tlen[1], tok[1]);
 	if (n == 4 && v[3] < 0)
 		return errf(err, errlen, "accuracy %.*s cannot be negative", (int)tlen[3], tok[3]);
-	joined = xmalloc(len + 1);
+	if (!(joined = mem_alloc(len + 1)))
+		return err_oom(err, errlen);
 	for (k = 0; k < n; k++) {
 		if (k)
 			joined[at++] = ' ';
@@ -219,7 +227,7 @@ static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, si
 	joined[at] = '\0';
 	*out = json_string(joined);
 	free(joined);
-	return 0;
+	return *out ? 0 : err_oom(err, errlen);
 }
 
 /* A line (geotrace: two points or more) or a shape (geoshape: three or more, closed by repeating the first
@@ -246,13 +254,21 @@ static int parse_geoline(const struct form_question *q, const char *s, size_t le
 			start++;
 		if (start == end)
 			continue;     /* "a; ; b" or a final ';' */
-		if (parse_geopoint(s + start, end - start, &pt, e2, sizeof e2) < 0) {
-			errf(err, errlen, "point %zu: %s", n + 1, e2);
+		if ((rc = parse_geopoint(s + start, end - start, &pt, e2, sizeof e2)) < 0) {
+			if (rc != ERR_OOM)
+				rc = errf(err, errlen, "point %zu: %s", n + 1, e2);
+			else
+				err_oom(err, errlen);
 			goto out;
 		}
 		lastat = b.len + (b.len ? 2 : 0);
-		buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(pt));
+		rc = buf_printf(&b, "%s%s", b.len ? "; " : "", json_string_value(pt));
 		json_decref(pt);
+		if (rc < 0) {
+			rc = err_oom(err, errlen);   /* the cap holds any answer within FORM_MAX_ANSWER */
+			goto out;
+		}
+		rc = -1;
 		n++;
 	}
 	if (n == 0) {
@@ -263,9 +279,11 @@ static int parse_geoline(const struct form_question *q, const char *s, size_t le
 	/* a shape ends where it began (a copy of the first point: b may move as it grows) */
 	if (q->type == FT_GEOSHAPE &&
 	    (n < 2 || b.len - lastat != firstlen || memcmp(b.data + lastat, b.data, firstlen))) {
-		first = xstrndup(b.data, firstlen);
-		buf_add(&b, "; ", 2);
-		buf_add(&b, first, firstlen);
+		if (!(first = mem_strndup(b.data, firstlen)) || buf_add(&b, "; ", 2) < 0 ||
+		    buf_add(&b, first, firstlen) < 0) {
+			rc = err_oom(err, errlen);
+			goto out;
+		}
 		n++;
 	}
 	if (n - (q->type == FT_GEOSHAPE) < need) {
@@ -279,7 +297,7 @@ static int parse_geoline(const struct form_question *q, const char *s, size_t le
 		goto out;
 	}
 	*out = json_stringn(b.data, b.len);
-	rc = 0;
+	rc = *out ? 0 : err_oom(err, errlen);
 out:
 	free(first);
 	buf_release(&b);
@@ -395,16 +413,61 @@ int form_not_a_choice(const struct form_question *q, const char *w, size_t len, 
 	return rc;
 }
 
+/* The choices picked for a select_multiple or a rank, in the order given and without repeats. */
+struct picks {
+	char *seen;       /* per choice of the question */
+	json_t *arr;      /* their names */
+};
+
+static int picks_init(struct picks *p, const struct form_question *q, char *err, size_t errlen)
+{
+	p->seen = mem_calloc(q->nchoices ? q->nchoices : 1, 1);
+	p->arr = json_array();
+	if (p->seen && p->arr)
+		return 0;
+	free(p->seen);
+	json_decref(p->arr);
+	return err_oom(err, errlen);
+}
+
+static void picks_release(struct picks *p)
+{
+	free(p->seen);
+	json_decref(p->arr);
+}
+
+/* Adds choice c: a rank names each choice once, a select_multiple ignores a repeat. 0, or -1 (ERR_OOM) with
+ * err. */
+static int picks_add(struct picks *p, const struct form_question *q, long c, char *err, size_t errlen)
+{
+	if (p->seen[c] && q->type == FT_RANK)
+		return errf(err, errlen, "'%s' is ranked twice", q->choices[c].name);
+	if (p->seen[c])
+		return 0;
+	p->seen[c] = 1;
+	if (json_array_append_new(p->arr, json_string(q->choices[c].name)) < 0)
+		return err_oom(err, errlen);
+	return 0;
+}
+
+/* The names picked into *out (NULL for none: no answer); releases p. */
+static void picks_done(struct picks *p, json_t **out)
+{
+	*out = json_array_size(p->arr) ? json_incref(p->arr) : NULL;
+	picks_release(p);
+}
+
 /* Reads select_multiple words, separated by blanks or commas, into an array of names in the order given and
  * without repeats. An empty list gives *out = NULL. */
 static int parse_multi(const struct form_question *q, const char *s, size_t len, int flags, json_t **out,
 		       char *err, size_t errlen)
 {
-
-	char *seen = xcalloc(q->nchoices ? q->nchoices : 1, 1);
-	json_t *arr = json_array();
+	struct picks p;
 	size_t i = 0;
+	int r;
 
+	if ((r = picks_init(&p, q, err, errlen)) < 0)
+		return r;
 	while (i < len) {
 		size_t start;
 		long c;
@@ -417,28 +480,13 @@ static int parse_multi(const struct form_question *q, const char *s, size_t len,
 		while (i < len && !form_is_blank(s[i]) && s[i] != ',')
 			i++;
 		c = form_find_choice(q, s + start, i - start, flags);
-		if (c < 0) {
-			free(seen);
-			json_decref(arr);
-			return form_not_a_choice(q, s + start, i - start, c, err, errlen);
-		}
-		if (seen[c] && q->type == FT_RANK) {
-			/* an order names each choice once */
-			free(seen);
-			json_decref(arr);
-			return errf(err, errlen, "'%s' is ranked twice", q->choices[c].name);
-		}
-		if (!seen[c]) {
-			seen[c] = 1;
-			json_array_append_new(arr, json_string(q->choices[c].name));
+		r = c < 0 ? form_not_a_choice(q, s + start, i - start, c, err, errlen) : picks_add(&p, q, c, err, errlen);
+		if (r < 0) {
+			picks_release(&p);
+			return r;
 		}
 	}
-	free(seen);
-	if (json_array_size(arr) == 0) {
-		json_decref(arr);
-		arr = NULL;
-	}
-	*out = arr;
+	picks_done(&p, out);
 	return 0;
 }
 
@@ -467,8 +515,7 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 		return 0;
 	if (stored_as(q->type) == FT_TEXT) {
 		/* Checked as UTF-8 above: no need for jansson to check it again. */
-		*out = json_stringn_nocheck(s, n);
-		return 0;
+		return answer(json_stringn_nocheck(s, n), out, err, errlen);
 	}
 	/* other types ignore surrounding blanks */
 	while (form_is_blank(*s)) {
@@ -487,8 +534,7 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 			return errf(err, errlen, "'%s' is too large for a whole number", qv);
 		if (rc < 0)
 			return errf(err, errlen, "'%s' is not a whole number", qv);
-		*out = json_integer(v);
-		return 0;
+		return answer(json_integer(v), out, err, errlen);
 	}
 	case FT_DECIMAL: {
 		double d;
@@ -500,8 +546,7 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 			return errf(err, errlen, "'%s' is not a number (write decimals with a point, as in 3.5)", qv);
 		if (rc < 0)
 			return errf(err, errlen, "'%s' is not a number", qv);
-		*out = json_real(d);
-		return 0;
+		return answer(json_real(d), out, err, errlen);
 	}
 	case FT_DATE:
 		if (!valid_date(s, n)) {
@@ -509,8 +554,7 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 				return errf(err, errlen, "'%s' is not a real date", qv);
 			return errf(err, errlen, "'%s' is not a date (write it as YYYY-MM-DD)", qv);
 		}
-		*out = json_stringn(s, n);
-		return 0;
+		return answer(json_stringn(s, n), out, err, errlen);
 	case FT_GEOPOINT:
 		return parse_geopoint(s, n, out, err, errlen);
 	case FT_GEOTRACE:
@@ -521,8 +565,7 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 
 		if (!parse_time(s, n, t))
 			return errf(err, errlen, "'%s' is not a time (write it as HH:MM, from 00:00 to 23:59)", qv);
-		*out = json_string(t);
-		return 0;
+		return answer(json_string(t), out, err, errlen);
 	}
 	case FT_DATETIME: {
 		/* A date, then 'T' or a space, then a time. */
@@ -531,22 +574,19 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 		if (n < 15 || !valid_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || !parse_time(s + 11, n - 11, t))
 			return errf(err, errlen, "'%s' is not a date and time (write it as YYYY-MM-DD HH:MM)", qv);
 		snprintf(v, sizeof(v), "%.10sT%s", s, t);
-		*out = json_string(v);
-		return 0;
+		return answer(json_string(v), out, err, errlen);
 	}
 	case FT_ACKNOWLEDGE:
 		if ((n == 2 && !strncasecmp(s, "ok", 2)) || (n == 3 && !strncasecmp(s, "yes", 3)) ||
 		    (n == 1 && (s[0] == 'y' || s[0] == 'Y' || s[0] == '1'))) {
-			*out = json_string("OK");
-			return 0;
+			return answer(json_string("OK"), out, err, errlen);
 		}
 		return errf(err, errlen, "'%s' is not OK (type OK to acknowledge, or leave it blank)", qv);
 	case FT_SELECT_ONE:
 		c = form_find_choice(q, s, n, flags);
 		if (c < 0)
 			return form_not_a_choice(q, s, n, c, err, errlen);
-		*out = json_string(q->choices[c].name);
-		return 0;
+		return answer(json_string(q->choices[c].name), out, err, errlen);
 	case FT_SELECT_MULTIPLE:
 	case FT_RANK:
 		return parse_multi(q, s, n, flags, out, err, errlen);
@@ -611,56 +651,44 @@ int form_coerce_answer(const struct form *f, const struct form_question *q, cons
 	if (json_is_string(in))
 		return form_parse_text(q, json_string_value(in), json_string_length(in), 0, out, err, errlen);
 	if (q->type == FT_INTEGER && json_is_integer(in)) {
-		*out = json_integer(json_integer_value(in));
-		return 0;
+		return answer(json_integer(json_integer_value(in)), out, err, errlen);
 	}
 	if (q->type == FT_INTEGER && json_is_real(in)) {
 		double d = json_real_value(in);
 
 		/* spreadsheets and some JSON writers turn 3 into 3.0 */
 		if (d == trunc(d) && fabs(d) < 9007199254740992.0) {
-			*out = json_integer((json_int_t)d);
-			return 0;
+			return answer(json_integer((json_int_t)d), out, err, errlen);
 		}
 		return errf(err, errlen, "'%.17g' is not a whole number", d);
 	}
 	if (q->type == FT_DECIMAL && json_is_number(in)) {
-		*out = json_real(json_number_value(in));
-		return 0;
+		return answer(json_real(json_number_value(in)), out, err, errlen);
 	}
 	if ((q->type == FT_SELECT_MULTIPLE || q->type == FT_RANK) && json_is_array(in)) {
-		char *seen = xcalloc(q->nchoices ? q->nchoices : 1, 1);
-		json_t *arr = json_array();
+		struct picks p;
 		const json_t *x;
 		size_t i;
+		int r;
 
+		if ((r = picks_init(&p, q, err, errlen)) < 0)
+			return r;
 		json_array_foreach(in, i, x) {
 			long c = json_is_string(x) ?
 				 form_find_choice(q, json_string_value(x), json_string_length(x), 0) : -1;
 
-			if (c < 0) {
-				free(seen);
-				json_decref(arr);
-				if (!json_is_string(x))
-					return form_wrong_kind(q, in, err, errlen);
-				return form_not_a_choice(q, json_string_value(x), json_string_length(x), c, err, errlen);
-			}
-			if (seen[c] && q->type == FT_RANK) {
-				free(seen);
-				json_decref(arr);
-				return errf(err, errlen, "'%s' is ranked twice", q->choices[c].name);
-			}
-			if (!seen[c]) {
-				seen[c] = 1;
-				json_array_append_new(arr, json_string(q->choices[c].name));
+			if (!json_is_string(x))
+				r = form_wrong_kind(q, in, err, errlen);
+			else if (c < 0)
+				r = form_not_a_choice(q, json_string_value(x), json_string_length(x), c, err, errlen);
+			else
+				r = picks_add(&p, q, c, err, errlen);
+			if (r < 0) {
+				picks_release(&p);
+				return r;
 			}
 		}
-		free(seen);
-		if (json_array_size(arr) == 0) {
-			json_decref(arr);
-			arr = NULL;
-		}
-		*out = arr;
+		picks_done(&p, out);
 		return 0;
 	}
 	return form_wrong_kind(q, in, err, errlen);

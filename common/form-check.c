@@ -25,24 +25,37 @@ int form_relevant(const struct form *f, const struct form_question *q, const jso
 {
 	const struct form_group *g;
 	char msg[256];
-	int b;
+	int b, r;
 
 	(void)f;
 	/* The groups first, outermost last: a question of a skipped group is skipped. */
 	for (g = q->group; g; g = g->parent) {
 		if (!g->relevant)
 			continue;
-		if (expr_eval_bool(g->relevant, answers, NULL, &b, msg, sizeof msg) < 0)
-			return errf(err, errlen, "relevant of group %s: %s", g->name, msg);
+		if ((r = expr_eval_bool(g->relevant, answers, NULL, &b, msg, sizeof msg)) < 0)
+			return r == ERR_OOM ? err_oom(err, errlen) : errf(err, errlen, "relevant of group %s: %s", g->name, msg);
 		if (!b)
 			return 0;
 	}
 	if (!q->relevant)
 		return 1;
-	if (expr_eval_bool(q->relevant, answers, json_is_object(answers) ? json_object_get(answers, q->name) : NULL,
-			   &b, msg, sizeof msg) < 0)
-		return errf(err, errlen, "relevant: %s", msg);
+	if ((r = expr_eval_bool(q->relevant, answers, json_is_object(answers) ? json_object_get(answers, q->name) : NULL,
+				&b, msg, sizeof msg)) < 0)
+		return r == ERR_OOM ? err_oom(err, errlen) : errf(err, errlen, "relevant: %s", msg);
 	return b;
+}
+
+/* 1 if choice k of q is offered given the answers, 0 if not (or its filter fails), ERR_OOM with err. */
+static int offered(const struct form_question *q, size_t k, const json_t *answers, char *err, size_t errlen)
+{
+	int b, r;
+
+	if (k >= q->nchoices || !q->choices[k].filter)
+		return 1;
+	r = expr_eval_bool(q->choices[k].filter, answers, NULL, &b, NULL, 0);
+	if (r == ERR_OOM)
+		return err_oom(err, errlen);
+	return r == 0 && b;
 }
 
 int form_check_answer(const struct form *f, const struct form_question *q, const json_t *value,
@@ -69,12 +82,13 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 		for (j = 0; j < n; j++) {
 			const json_t *one = json_is_array(value) ? json_array_get(value, j) : value;
 			const char *name = json_string_value(one) ? json_string_value(one) : "";
-			int offered = 0;
+			int is_offered = 0;
 
 			/* Offered if one of the choices of that name is (a name may appear twice, filtered apart). */
-			for (k = 0; k < q->nchoices && !offered; k++)
-				offered = !strcmp(q->choices[k].name, name) && form_choice_offered(f, q, k, answers);
-			if (!offered)
+			for (k = 0; k < q->nchoices && !is_offered; k++)
+				if (!strcmp(q->choices[k].name, name) && (is_offered = offered(q, k, answers, err, errlen)) < 0)
+					return is_offered;
+			if (!is_offered)
 				return errf(err, errlen, "'%s' is not offered here (choice_filter: %s)", name,
 					    q->choice_filter_src);
 		}
@@ -93,7 +107,11 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 
 				in = name && !strcmp(name, q->choices[k].name);
 			}
-			if (!in && form_choice_offered(f, q, k, answers))
+			if (!in && (r = offered(q, k, answers, err, errlen)) < 0) {
+				buf_release(&names);
+				return r;
+			}
+			if (!in && r)
 				buf_printf(&names, "%s%s", missing++ ? ", " : "", q->choices[k].name);
 		}
 		r = missing ? errf(err, errlen, "rank every choice: %s %s missing", names.data,
@@ -107,10 +125,15 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 	/* ${name} in the constraint must see the value being checked, not an older one */
 	if (cur != value && !(cur && json_equal(cur, value))) {
 		with = json_is_object(answers) ? json_copy((json_t *)answers) : json_object();
-		json_object_set(with, q->name, (json_t *)value);
+		if (!with || json_object_set(with, q->name, (json_t *)value) < 0) {
+			json_decref(with);
+			return err_oom(err, errlen);
+		}
 	}
 	rc = expr_eval_bool(q->constraint, with ? with : answers, value, &ok, msg, sizeof msg);
 	json_decref(with);
+	if (rc == ERR_OOM)
+		return err_oom(err, errlen);
 	if (rc < 0)
 		return errf(err, errlen, "constraint: %s", msg);
 	if (ok)
@@ -121,27 +144,42 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 	return errf(err, errlen, "does not satisfy: %s", q->constraint_src);
 }
 
-json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers)
+int form_default_of(const struct form *f, const struct form_question *q, const json_t *answers, json_t **out,
+		    char *err, size_t errlen)
 {
-	json_t *v = NULL, *out = NULL;
-	char err[256];
+	json_t *v = NULL;
+	char msg[256];
+	int r;
 
-	if (!q->def || expr_eval(q->def, answers, NULL, &v, err, sizeof err) < 0)
-		return NULL;
+	*out = NULL;
+	if (!q->def)
+		return 0;
+	/* A default that fails to evaluate, or gives no answer of q's type, is no default; only memory is an error. */
+	if ((r = expr_eval(q->def, answers, NULL, &v, msg, sizeof msg)) < 0)
+		return r == ERR_OOM ? err_oom(err, errlen) : 0;
 	if (json_is_number(v) && (q->type == FT_INTEGER || q->type == FT_DECIMAL)) {
-		form_coerce_answer(f, q, v, &out, err, sizeof err);
+		r = form_coerce_answer(f, q, v, out, msg, sizeof msg);
 	} else if (json_is_string(v)) {
-		form_coerce_answer(f, q, v, &out, err, sizeof err);
+		r = form_coerce_answer(f, q, v, out, msg, sizeof msg);
 	} else {
 		/* the XPath string of a number or boolean, e.g. for a text question */
-		char *s = json_is_boolean(v) ? xstrdup(json_is_true(v) ? "true" : "false") :
+		char *s = json_is_boolean(v) ? mem_strdup(json_is_true(v) ? "true" : "false") :
 			  json_dumps(v, JSON_ENCODE_ANY);
 
-		if (s)
-			form_parse_answer(f, q, s, 0, &out, err, sizeof err);
+		r = s ? form_parse_answer(f, q, s, 0, out, msg, sizeof msg) : ERR_OOM;
 		free(s);
 	}
 	json_decref(v);
+	if (r == ERR_OOM)
+		return err_oom(err, errlen);
+	return 0;
+}
+
+json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers)
+{
+	json_t *out = NULL;
+
+	form_default_of(f, q, answers, &out, NULL, 0);
 	return out;
 }
 
@@ -180,8 +218,8 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 			return form_wrong_kind(q, v, err, errlen);
 		break;
 	}
-	if (form_coerce_answer(f, q, v, &norm, err, errlen) < 0)
-		return -1;
+	if ((rc = form_coerce_answer(f, q, v, &norm, err, errlen)) < 0)
+		return rc;
 	/* coercion forgives what a person types ("Yes", " 2018-04-26", "1, 2"); a stored value must be exact */
 	rc = json_equal(norm, (json_t *)v) ? 0 : -1;
 	json_decref(norm);

@@ -95,9 +95,12 @@ int form_parse_osm(const struct form_question *q, const char *s, size_t len, jso
 		     size_t errlen)
 {
 	struct buf part = BUF_INIT(FORM_MAX_ANSWER + 1), canon = BUF_INIT(2 * FORM_MAX_ANSWER + 64);
-	char **vals = xcalloc(q->ntags + 1, sizeof *vals), feature[40] = "", qv[64];
+	char **vals = mem_calloc(q->ntags + 1, sizeof *vals), feature[40] = "", qv[64];
 	size_t pos = 0, i;
 	int rc = -1, any = 0;
+
+	if (!vals)
+		return err_oom(err, errlen);
 
 	while (osm_next(s, len, &pos, &part)) {
 		const char *p = part.data, *eq;
@@ -172,7 +175,10 @@ int form_parse_osm(const struct form_question *q, const char *s, size_t len, jso
 				}
 				v = tq.choices[c].name;
 			}
-			vals[k] = xstrdup(v);
+			if (!(vals[k] = mem_strdup(v))) {
+				rc = err_oom(err, errlen);
+				goto out;
+			}
 			any = 1;
 		}
 	}
@@ -193,7 +199,7 @@ int form_parse_osm(const struct form_question *q, const char *s, size_t len, jso
 		goto out;
 	}
 	*out = json_string(canon.data);
-	rc = 0;
+	rc = *out ? 0 : err_oom(err, errlen);
 out:
 	for (i = 0; i < q->ntags; i++)
 		free(vals[i]);
@@ -216,9 +222,12 @@ char *form_osm_part(const char *answer, const char *key)
 			p++;
 		eq = strchr(p, '=');
 		if (!key && !eq && *p)
-			r = xstrdup(p);
+			r = mem_strdup(p);
 		else if (key && eq && (size_t)(eq - p) == strlen(key) && !memcmp(p, key, strlen(key)))
-			r = xstrdup(eq + 1);
+			r = mem_strdup(eq + 1);
+		else
+			continue;
+		break;     /* found, or out of memory */
 	}
 	buf_release(&part);
 	return r;

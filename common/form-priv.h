@@ -28,6 +28,9 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 /* An osm answer from what a person typed (form-osm.c). */
 int form_parse_osm(const struct form_question *q, const char *s, size_t len, json_t **out, char *err,
 		   size_t errlen);
+/* form_default, with out of memory told apart: 0 and *out (NULL: no default), or ERR_OOM with err. */
+int form_default_of(const struct form *f, const struct form_question *q, const json_t *answers, json_t **out,
+		    char *err, size_t errlen);
 /* Unanswered: absent, null, "" or [] (as a cleared select_multiple). */
 int form_unanswered(const json_t *v);
 

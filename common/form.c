@@ -242,10 +242,12 @@ static struct expr *filter_for(const char *src, const struct form_choice *c, cha
 			buf_addc(&b, *p++);
 		}
 	}
-	if (buf_addc(&b, '\0') == 0)
+	if (buf_addc(&b, '\0') == 0) {
 		e = expr_parse(b.data, err, errlen);
-	else
+	} else {
 		errf(err, errlen, "too long");
+		errno = EINVAL;
+	}
 	buf_release(&b);
 	return e;
 }
@@ -261,10 +263,11 @@ static int load_filter(struct qdata *qd, const json_t *jq, const char *who, char
 	if (!json_is_string(cf))
 		return qerr(err, errlen, who, "choice_filter must be an expression in a string");
 	qd->q.choice_filter_src = json_string_value(cf);
-	qd->filters = xcalloc(qd->q.nchoices, sizeof *qd->filters);
+	if (!(qd->filters = mem_calloc(qd->q.nchoices, sizeof *qd->filters)))
+		return err_oom(err, errlen);
 	for (i = 0; i < qd->q.nchoices; i++) {
 		if (!(qd->filters[i] = filter_for(qd->q.choice_filter_src, &qd->choices[i], msg, sizeof msg)))
-			return qerr(err, errlen, who, "choice_filter: %s", msg);
+			return errno == ENOMEM ? err_oom(err, errlen) : qerr(err, errlen, who, "choice_filter: %s", msg);
 		qd->choices[i].filter = qd->filters[i];
 	}
 	return 0;
@@ -282,7 +285,8 @@ static int load_choice_list(const json_t *list, int dup_ok, struct form_choice *
 	*out = NULL;
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return qerr(err, errlen, who, "choices must be a non-empty array");
-	*out = xcalloc(json_array_size(list), sizeof **out);
+	if (!(*out = mem_calloc(json_array_size(list), sizeof **out)))
+		return err_oom(err, errlen);
 	json_array_foreach(list, i, jc) {
 		const json_t *name = json_object_get(jc, "name");
 		struct form_choice *c = &(*out)[i];
@@ -341,7 +345,7 @@ static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const ch
 		return qerr(err, errlen, who, "a %s question needs choices", form_type_name(qd->q.type));
 	r = load_choice_list(list, dup_ok, &qd->choices, &qd->q.nchoices, who, err, errlen);
 	qd->q.choices = qd->choices;
-	return r < 0 ? -1 : load_filter(qd, jq, who, err, errlen);
+	return r < 0 ? r : load_filter(qd, jq, who, err, errlen);
 }
 
 /* OpenStreetMap keys: letters, digits and '_', ':', '.', '-' (as in addr:street or building:levels). */
@@ -364,6 +368,7 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 {
 	const json_t *list = json_object_get(jq, "tags"), *jt;
 	size_t i, j;
+	int r;
 
 	if (qd->q.type != FT_OSM)
 		return list ? qerr(err, errlen, who, "tags are only for osm questions") : 0;
@@ -371,8 +376,10 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 		return 0;
 	if (!json_is_array(list))
 		return qerr(err, errlen, who, "tags must be an array");
-	qd->tags = xcalloc(json_array_size(list) + 1, sizeof *qd->tags);
-	qd->tag_choices = xcalloc(json_array_size(list) + 1, sizeof *qd->tag_choices);
+	qd->tags = mem_calloc(json_array_size(list) + 1, sizeof *qd->tags);
+	qd->tag_choices = mem_calloc(json_array_size(list) + 1, sizeof *qd->tag_choices);
+	if (!qd->tags || !qd->tag_choices)
+		return err_oom(err, errlen);
 	qd->q.tags = qd->tags;
 	json_array_foreach(list, i, jt) {
 		const json_t *name = json_object_get(jt, "name"), *vals = json_object_get(jt, "choices");
@@ -399,8 +406,8 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 		t->name = json_string_value(name);
 		t->label = json_object_get(jt, "label");
 		qd->q.ntags = i + 1;
-		if (vals && load_choice_list(vals, 0, &qd->tag_choices[i], &t->nchoices, twho, err, errlen) < 0)
-			return -1;
+		if (vals && (r = load_choice_list(vals, 0, &qd->tag_choices[i], &t->nchoices, twho, err, errlen)) < 0)
+			return r;
 		t->choices = qd->tag_choices[i];
 	}
 	return 0;
@@ -419,7 +426,7 @@ static int load_expr(const json_t *jq, const char *key, const char **src, struct
 	*src = json_string_value(v);
 	*e = expr_parse(*src, msg, sizeof msg);
 	if (!*e)
-		return qerr(err, errlen, who, "%s: %s", key, msg);
+		return errno == ENOMEM ? err_oom(err, errlen) : qerr(err, errlen, who, "%s: %s", key, msg);
 	return 0;
 }
 
@@ -438,12 +445,14 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 {
 	const json_t *jg;
 	size_t i;
+	int r;
 
 	if (!gs)
 		return 0;
 	if (!json_is_array(gs))
 		return errf(err, errlen, "form '%s': groups must be an array", f->id);
-	f->groups = xcalloc(json_array_size(gs) + 1, sizeof *f->groups);
+	if (!(f->groups = mem_calloc(json_array_size(gs) + 1, sizeof *f->groups)))
+		return err_oom(err, errlen);
 	json_array_foreach(gs, i, jg) {
 		struct gdata *gd = &f->groups[i];
 		const json_t *name = json_object_get(jg, "name"), *parent = json_object_get(jg, "group");
@@ -469,11 +478,11 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 		gd->g.label = json_object_get(jg, "label");
 		if (gd->g.label && check_text(gd->g.label, who, "label", err, errlen) < 0)
 			return -1;
-		if (load_expr(jg, "relevant", &gd->g.relevant_src, &gd->relevant, who, err, errlen) < 0)
-			return -1;
+		if ((r = load_expr(jg, "relevant", &gd->g.relevant_src, &gd->relevant, who, err, errlen)) < 0)
+			return r;
 		gd->g.relevant = gd->relevant;
-		if (load_expr(jg, "repeat_count", &gd->g.repeat_count_src, &gd->repeat_count, who, err, errlen) < 0)
-			return -1;
+		if ((r = load_expr(jg, "repeat_count", &gd->g.repeat_count_src, &gd->repeat_count, who, err, errlen)) < 0)
+			return r;
 		gd->g.repeat_count = gd->repeat_count;
 		if (gd->repeat_count && !gd->g.repeat)
 			return errf(err, errlen, "%s: only a repeat has a repeat_count", who);
@@ -497,6 +506,7 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	const char *why;
 	char who[128];
 	size_t t;
+	int r;
 	static const char *const texts[] = { "label", "hint", "required_message", "constraint_message" };
 
 	qlabel(who, sizeof who, i, NULL);
@@ -513,7 +523,8 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	if (json_object_get(f->index, q->name))
 		return qerr(err, errlen, who, "the name appears twice (questions %d and %zu)",
 			    (int)json_integer_value(json_object_get(f->index, q->name)) + 1, i + 1);
-	json_object_set_new(f->index, q->name, json_integer((json_int_t)i));
+	if (json_object_set_new(f->index, q->name, json_integer((json_int_t)i)) < 0)
+		return err_oom(err, errlen);
 	if (only_keys(jq, question_keys, who, err, errlen) < 0)
 		return -1;
 
@@ -542,8 +553,8 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 			return -1;
 	}
 	q->label = json_object_get(jq, "label");
-	if (!q->label)
-		q->label = qd->own_label = json_string(q->name);
+	if (!q->label && !(q->label = qd->own_label = json_string(q->name)))
+		return err_oom(err, errlen);
 	if (json_object_get(jq, "group")) {
 		const json_t *g = json_object_get(jq, "group");
 
@@ -563,15 +574,15 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		return qerr(err, errlen, who, "required must be true or false");
 	q->required = json_is_true(req);
 
-	if (load_expr(jq, "relevant", &q->relevant_src, &qd->relevant, who, err, errlen) < 0 ||
-	    load_expr(jq, "constraint", &q->constraint_src, &qd->constraint, who, err, errlen) < 0 ||
-	    load_expr(jq, "default", &q->default_src, &qd->def, who, err, errlen) < 0)
-		return -1;
+	if ((r = load_expr(jq, "relevant", &q->relevant_src, &qd->relevant, who, err, errlen)) < 0 ||
+	    (r = load_expr(jq, "constraint", &q->constraint_src, &qd->constraint, who, err, errlen)) < 0 ||
+	    (r = load_expr(jq, "default", &q->default_src, &qd->def, who, err, errlen)) < 0)
+		return r;
 	q->relevant = qd->relevant;
 	q->constraint = qd->constraint;
 	q->def = qd->def;
-	if (load_expr(jq, "calculation", &q->calculation_src, &qd->calculation, who, err, errlen) < 0)
-		return -1;
+	if ((r = load_expr(jq, "calculation", &q->calculation_src, &qd->calculation, who, err, errlen)) < 0)
+		return r;
 	q->calculation = qd->calculation;
 	if (q->type == FT_CALCULATE && !q->calculation)
 		return qerr(err, errlen, who, "a calculate question needs a calculation");
@@ -600,8 +611,8 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		if (q->def)
 			return qerr(err, errlen, who, "a note cannot have a default");
 	}
-	if (load_tags(qd, jq, who, err, errlen) < 0)
-		return -1;
+	if ((r = load_tags(qd, jq, who, err, errlen)) < 0)
+		return r;
 	return load_choices(qd, jq, json_is_true(json_object_get(f->root, "allow_choice_duplicates")), who, err, errlen);
 }
 
@@ -702,6 +713,7 @@ static int load_form(struct form *f, char *err, size_t errlen)
 	const json_t *root = f->root, *id, *version, *lang, *qs, *jq;
 	const char *why;
 	size_t i;
+	int r;
 
 	if (!json_is_object(root))
 		return errf(err, errlen, "a form must be a JSON object");
@@ -726,16 +738,17 @@ static int load_form(struct form *f, char *err, size_t errlen)
 		return -1;
 	if (json_object_get(root, "allow_choice_duplicates") && !json_is_boolean(json_object_get(root, "allow_choice_duplicates")))
 		return errf(err, errlen, "form '%s': allow_choice_duplicates must be true or false", f->id);
-	if (load_groups(f, json_object_get(root, "groups"), err, errlen) < 0)
-		return -1;
+	if ((r = load_groups(f, json_object_get(root, "groups"), err, errlen)) < 0)
+		return r;
 	qs = json_object_get(root, "questions");
 	if (!json_is_array(qs) || json_array_size(qs) == 0)
 		return errf(err, errlen, "form '%s': questions must be a non-empty array", f->id);
-	f->qs = xcalloc(json_array_size(qs), sizeof *f->qs);
+	if (!(f->qs = mem_calloc(json_array_size(qs), sizeof *f->qs)))
+		return err_oom(err, errlen);
 	json_array_foreach(qs, i, jq) {
 		f->nq = i + 1;   /* so form_free releases what this question compiled, even on error */
-		if (load_question(f, i, jq, err, errlen) < 0)
-			return -1;
+		if ((r = load_question(f, i, jq, err, errlen)) < 0)
+			return r;
 	}
 	return check_refs(f, err, errlen);
 }
@@ -745,16 +758,32 @@ struct form *form_load(const char *json, size_t len, char *err, size_t errlen)
 	struct form *f;
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	int r;
 
 	if (!root) {
-		errf(err, errlen, "not valid JSON: line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+		/* jansson says which: an allocation failed, or the text is wrong (every parse error has a text; only
+		 * its set-up, which allocates, fails without one) */
+		if (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0]) {
+			err_oom(err, errlen);
+			errno = ENOMEM;
+		} else {
+			errf(err, errlen, "not valid JSON: line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+			errno = EINVAL;
+		}
 		return NULL;
 	}
-	f = xcalloc(1, sizeof *f);
+	if (!(f = mem_calloc(1, sizeof *f))) {
+		json_decref(root);
+		err_oom(err, errlen);
+		errno = ENOMEM;
+		return NULL;
+	}
 	f->root = root;
 	f->index = json_object();
-	if (!f->index || load_form(f, err, errlen) < 0) {
+	r = f->index ? load_form(f, err, errlen) : err_oom(err, errlen);
+	if (r < 0) {
 		form_free(f);
+		errno = r == ERR_OOM ? ENOMEM : EINVAL;
 		return NULL;
 	}
 	return f;
