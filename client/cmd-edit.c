@@ -74,8 +74,9 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 	/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
 	 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and end
 	 * is when the record is finalized. */
-	form_settle(f, e->answers, &env, scope, FORM_SETTLE_PRUNE |
-		    (finalize && rec->draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared);
+	if (form_settle(f, e->answers, &env, scope, FORM_SETTLE_PRUNE |
+			(finalize && rec->draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared) < 0)
+		errors += cli_error("out of memory") != 0;
 	errors += entry_check(f, e, cli->lang, rec->draft && !finalize);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");

@@ -102,7 +102,8 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	json_decref(e.answers);
 	e.answers = ctx;
 	ctx = NULL;
-	form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL);
+	if (form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
+		errors += cli_error("out of memory") != 0;
 	errors += entry_check(f, &e, cli->lang, draft);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
@@ -173,8 +174,9 @@ static int new_entries(struct cli *cli, struct store *s, const struct form *f, c
 	for (i = 0; i < *n && nsets; i++)
 		errors += entry_apply_sets(f, &(*entries)[i], sets, nsets);
 	for (i = 0; i < *n; i++) {
-		form_settle(f, (*entries)[i].answers, &env, NULL, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL),
-			    NULL);
+		if (form_settle(f, (*entries)[i].answers, &env, NULL,
+				FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
+			errors += cli_error("out of memory") != 0;
 		errors += entry_check(f, &(*entries)[i], cli->lang, draft);
 	}
 	return errors;

@@ -110,7 +110,10 @@ static int save(struct session *ss, const struct form_question *q, json_t *value
 		json_object_set(now, q->name, value);
 	else if (q)
 		json_object_del(now, q->name);
-	form_settle(ss->f, now, &env, ss->scope, FORM_SETTLE_PRUNE | (final ? FORM_SETTLE_FINAL : 0), NULL);
+	if (form_settle(ss->f, now, &env, ss->scope, FORM_SETTLE_PRUNE | (final ? FORM_SETTLE_FINAL : 0), NULL) < 0) {
+		json_decref(now);
+		return cli_error("out of memory: this answer was not saved");
+	}
 	if (store_begin(ss->s, err, sizeof(err)) < 0) {
 		json_decref(now);
 		return cli_error("%s: this answer was not saved", err);

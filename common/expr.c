@@ -1,6 +1,7 @@
 /* expr.c - the XLSForm expression subset: a recursive-descent parser into a small tree, and its evaluator. */
 #include "expr.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <regex.h>
@@ -77,6 +78,7 @@ struct parser {
 	double num;
 	int nest;
 	int failed;
+	int oom;              /* failed for want of memory (expr_parse then sets errno to ENOMEM) */
 	char *err;
 	size_t errlen;
 };
@@ -264,6 +266,14 @@ static int tok_is_word(const struct parser *p, const char *w)
 	return p->tok == T_NAME && p->tlen == strlen(w) && !memcmp(p->text, w, p->tlen);
 }
 
+/* Out of memory while parsing: the parse fails with "out of memory", whatever it had found so far. */
+static void parse_oom(struct parser *p)
+{
+	p->failed = 1;
+	p->oom = 1;
+	err_oom(p->err, p->errlen);
+}
+
 static void node_free(struct node *nd)
 {
 	size_t i;
@@ -281,19 +291,32 @@ static void node_free(struct node *nd)
 	free(nd);
 }
 
-static struct node *node_new(enum kind kind)
+/* A new node, or NULL with the parse failed when out of memory. */
+static struct node *node_new(struct parser *p, enum kind kind)
 {
-	struct node *nd = xcalloc(1, sizeof *nd);
+	struct node *nd = mem_calloc(1, sizeof *nd);
 
+	if (!nd) {
+		parse_oom(p);
+		return NULL;
+	}
 	nd->kind = kind;
 	nd->depth = 1;
 	return nd;
 }
 
-/* Adopts child as the next operand of nd; refuses trees deeper than EXPR_MAX_DEPTH so evaluation stays bounded. */
+/* Adopts child as the next operand of nd (freeing it when out of memory); refuses trees deeper than
+ * EXPR_MAX_DEPTH so evaluation stays bounded. */
 static int node_add(struct parser *p, struct node *nd, struct node *child, size_t off)
 {
-	nd->args = xrealloc(nd->args, (nd->nargs + 1) * sizeof *nd->args);
+	struct node **args = mem_realloc(nd->args, (nd->nargs + 1) * sizeof *nd->args);
+
+	if (!args) {
+		node_free(child);
+		parse_oom(p);
+		return -1;
+	}
+	nd->args = args;
 	nd->args[nd->nargs++] = child;
 	if (child->depth + 1 > nd->depth)
 		nd->depth = child->depth + 1;
@@ -308,8 +331,13 @@ static struct node *parse_or(struct parser *p);
 
 static struct node *binary(struct parser *p, int op, struct node *left, struct node *right, size_t off)
 {
-	struct node *nd = node_new(N_BIN);
+	struct node *nd = node_new(p, N_BIN);
 
+	if (!nd) {
+		node_free(left);
+		node_free(right);
+		return NULL;
+	}
 	nd->op = op;
 	if (node_add(p, nd, left, off) < 0) {
 		node_free(right);
@@ -374,8 +402,16 @@ static void check_regex_literal(struct parser *p, struct node *call, size_t off)
 
 	if (pattern->kind != N_STR)
 		return;
-	re = xmalloc(sizeof(*re));
+	if (!(re = mem_alloc(sizeof(*re)))) {
+		parse_oom(p);
+		return;
+	}
 	rc = regcomp(re, pattern->str, REG_EXTENDED | REG_NOSUB);
+	if (rc == REG_ESPACE) {
+		free(re);
+		parse_oom(p);
+		return;
+	}
 	if (rc) {
 		regerror(rc, re, msg, sizeof msg);
 		perr(p, off, "bad regular expression '%s': %s", pattern->str, msg);
@@ -410,7 +446,8 @@ static struct node *parse_call(struct parser *p)
 	}
 	if (enter(p) < 0)
 		return NULL;
-	nd = node_new(N_CALL);
+	if (!(nd = node_new(p, N_CALL)))
+		return NULL;
 	nd->op = fn;
 	lex(p);
 	if (p->tok != T_RP) {
@@ -454,19 +491,25 @@ static struct node *parse_primary(struct parser *p)
 		return NULL;
 	switch (p->tok) {
 	case T_NUM:
-		nd = node_new(N_NUM);
+		if (!(nd = node_new(p, N_NUM)))
+			return NULL;
 		nd->num = p->num;
 		lex(p);
 		return nd;
 	case T_STR:
 	case T_REF:
-		nd = node_new(p->tok == T_STR ? N_STR : N_REF);
-		nd->str = xstrndup(p->text, p->tlen);
+		if (!(nd = node_new(p, p->tok == T_STR ? N_STR : N_REF)))
+			return NULL;
+		if (!(nd->str = mem_strndup(p->text, p->tlen))) {
+			node_free(nd);
+			parse_oom(p);
+			return NULL;
+		}
 		lex(p);
 		return nd;
 	case T_DOT:
 		lex(p);
-		return node_new(N_SELF);
+		return node_new(p, N_SELF);
 	case T_LP:
 		if (enter(p) < 0)
 			return NULL;
@@ -508,7 +551,10 @@ static struct node *parse_unary(struct parser *p)
 	if (!operand)
 		return NULL;
 	p->nest--;
-	nd = node_new(N_NEG);
+	if (!(nd = node_new(p, N_NEG))) {
+		node_free(operand);
+		return NULL;
+	}
 	if (node_add(p, nd, operand, off) < 0) {
 		node_free(nd);
 		return NULL;
@@ -623,6 +669,7 @@ struct expr *expr_parse(const char *src, char *err, size_t errlen)
 	p.len = strlen(src);
 	p.err = err;
 	p.errlen = errlen;
+	errno = EINVAL;
 	if (p.len > EXPR_MAX_SRC) {
 		errf(err, errlen, "expression is longer than %d bytes", EXPR_MAX_SRC);
 		return NULL;
@@ -640,16 +687,22 @@ struct expr *expr_parse(const char *src, char *err, size_t errlen)
 	if (root && p.failed) {
 		/* a lexical error after a complete operand ends the token stream early */
 		node_free(root);
-		return NULL;
+		root = NULL;
 	}
 	if (root && p.tok != T_EOF) {
 		perr(&p, p.pos, "expected an operator or the end of the expression");
 		node_free(root);
+		root = NULL;
+	}
+	if (root && !(e = mem_alloc(sizeof *e))) {
+		parse_oom(&p);
+		node_free(root);
+		root = NULL;
+	}
+	if (!root) {
+		errno = p.oom ? ENOMEM : EINVAL;
 		return NULL;
 	}
-	if (!root)
-		return NULL;
-	e = xmalloc(sizeof *e);
 	e->root = root;
 	return e;
 }
@@ -780,33 +833,42 @@ static int to_bool(const struct val *v)
 	}
 }
 
-/* string(v) as a new string the caller frees. */
+/* string(v) as a new string the caller frees; NULL when out of memory. */
 static char *to_str(const struct val *v)
 {
 	char num[64];
 
 	switch (v->t) {
-	case V_STR: return xstrdup(v->s);
-	case V_BOOL: return xstrdup(v->n ? "true" : "false");
+	case V_STR: return mem_strdup(v->s);
+	case V_BOOL: return mem_strdup(v->n ? "true" : "false");
 	default:
 		fmt_num(v->n, num, sizeof num);
-		return xstrdup(num);
+		return mem_strdup(num);
 	}
 }
 
+/* *out = the string owned (NULL: out of memory, the evaluation fails with ERR_OOM). */
+static int str_val(struct ctx *c, char *owned, struct val *out)
+{
+	if (!owned)
+		return err_oom(c->err, c->errlen);
+	*out = vstr(owned);
+	return 0;
+}
+
 /* An answer as XPath sees it: unanswered is "", a select_multiple array its names joined by spaces. */
-static struct val from_json(const json_t *j)
+static int from_json(struct ctx *c, const json_t *j, struct val *out)
 {
 	char num[64];
 
 	if (!j)
-		return vstr(xstrdup(""));
+		return str_val(c, mem_strdup(""), out);
 	switch (json_typeof(j)) {
-	case JSON_STRING: return vstr(xstrndup(json_string_value(j), json_string_length(j)));
-	case JSON_INTEGER: return vnum((double)json_integer_value(j));
-	case JSON_REAL: return vnum(json_real_value(j));
-	case JSON_TRUE: return vbool(1);
-	case JSON_FALSE: return vbool(0);
+	case JSON_STRING: return str_val(c, mem_strndup(json_string_value(j), json_string_length(j)), out);
+	case JSON_INTEGER: *out = vnum((double)json_integer_value(j)); return 0;
+	case JSON_REAL: *out = vnum(json_real_value(j)); return 0;
+	case JSON_TRUE: *out = vbool(1); return 0;
+	case JSON_FALSE: *out = vbool(0); return 0;
 	case JSON_ARRAY: {
 		size_t i, len = 0, at = 0;
 		const json_t *x;
@@ -814,7 +876,8 @@ static struct val from_json(const json_t *j)
 
 		json_array_foreach(j, i, x)
 			len += (json_is_string(x) ? json_string_length(x) : sizeof num) + 1;
-		s = xmalloc(len + 1);
+		if (!(s = mem_alloc(len + 1)))
+			return err_oom(c->err, c->errlen);
 		json_array_foreach(j, i, x) {
 			const char *part = num;
 
@@ -830,10 +893,11 @@ static struct val from_json(const json_t *j)
 			at += strlen(part);
 		}
 		s[at] = '\0';
-		return vstr(s);
+		*out = vstr(s);
+		return 0;
 	}
 	default:
-		return vstr(xstrdup(""));
+		return str_val(c, mem_strdup(""), out);
 	}
 }
 
@@ -922,7 +986,7 @@ static char *trimmed(const char *s)
 	len = strlen(s);
 	while (len && is_space(s[len - 1]))
 		len--;
-	return xstrndup(s, len);
+	return mem_strndup(s, len);
 }
 
 static int eval(const struct node *nd, struct ctx *c, struct val *out);
@@ -931,148 +995,170 @@ static int eval(const struct node *nd, struct ctx *c, struct val *out);
 static int eval_str(const struct node *nd, size_t i, struct ctx *c, char **out)
 {
 	struct val v;
+	int r;
 
-	if (eval(nd->args[i], c, &v) < 0)
-		return -1;
+	if ((r = eval(nd->args[i], c, &v)) < 0)
+		return r;
 	*out = v.t == V_STR ? v.s : to_str(&v);
 	if (v.t != V_STR)
 		val_release(&v);
+	return *out ? 0 : err_oom(c->err, c->errlen);
+}
+
+/* selected(list, name): whether name, trimmed, is one of list's words. */
+static int eval_selected(const struct node *nd, struct ctx *c, struct val *out)
+{
+	char *s, *t, *name;
+	int r;
+
+	if ((r = eval_str(nd, 0, c, &s)) < 0)
+		return r;
+	if ((r = eval_str(nd, 1, c, &t)) < 0) {
+		free(s);
+		return r;
+	}
+	if ((name = trimmed(t)))
+		*out = vbool(name[0] && has_word(s, name));
+	else
+		r = err_oom(c->err, c->errlen);
+	free(name);
+	free(s);
+	free(t);
+	return r;
+}
+
+/* regex(s, pattern), its pattern compiled at parse time when it is a literal. */
+static int eval_regex(const struct node *nd, struct ctx *c, struct val *out)
+{
+	regex_t re;
+	char msg[128], *s, *t;
+	int rc, r;
+
+	if ((r = eval_str(nd, 0, c, &s)) < 0)
+		return r;
+	if (nd->re) {
+		*out = vbool(regexec(nd->re, s, 0, NULL, 0) == 0);
+		free(s);
+		return 0;
+	}
+	if ((r = eval_str(nd, 1, c, &t)) < 0) {
+		free(s);
+		return r;
+	}
+	rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		regerror(rc, &re, msg, sizeof msg);
+		r = rc == REG_ESPACE ? err_oom(c->err, c->errlen) :
+				       errf(c->err, c->errlen, "regex(): bad regular expression '%s': %s", t, msg);
+		free(s);
+		free(t);
+		return r;
+	}
+	*out = vbool(regexec(&re, s, 0, NULL, 0) == 0);
+	regfree(&re);
+	free(s);
+	free(t);
 	return 0;
+}
+
+/* concat(a, ...): the strings of its arguments one after the other. */
+static int eval_concat(const struct node *nd, struct ctx *c, struct val *out)
+{
+	size_t i, len = 0;
+	char **parts = mem_calloc(nd->nargs ? nd->nargs : 1, sizeof *parts), *s = NULL;
+	int r = 0;
+
+	if (!parts)
+		return err_oom(c->err, c->errlen);
+	for (i = 0; i < nd->nargs && r == 0; i++)
+		if ((r = eval_str(nd, i, c, &parts[i])) == 0)
+			len += strlen(parts[i]);
+	if (r == 0 && !(s = mem_alloc(len + 1)))
+		r = err_oom(c->err, c->errlen);
+	for (i = 0, len = 0; s && i < nd->nargs; i++) {
+		size_t l = strlen(parts[i]);
+
+		memcpy(s + len, parts[i], l);
+		len += l;
+	}
+	if (s) {
+		s[len] = '\0';
+		*out = vstr(s);
+	}
+	for (i = 0; i < nd->nargs; i++)
+		free(parts[i]);
+	free(parts);
+	return r;
 }
 
 static int eval_call(const struct node *nd, struct ctx *c, struct val *out)
 {
 	struct val a;
-	char *s, *t;
+	char *s;
 	char today[16];
 	int r;
 
 	switch (nd->op) {
 	case F_NOT:
-		if (eval(nd->args[0], c, &a) < 0)
-			return -1;
+		if ((r = eval(nd->args[0], c, &a)) < 0)
+			return r;
 		*out = vbool(!to_bool(&a));
 		val_release(&a);
 		return 0;
 	case F_SELECTED:
-		if (eval_str(nd, 0, c, &s) < 0)
-			return -1;
-		if (eval_str(nd, 1, c, &t) < 0) {
-			free(s);
-			return -1;
-		}
-		{
-			char *name = trimmed(t);
-
-			*out = vbool(name[0] && has_word(s, name));
-			free(name);
-		}
-		free(s);
-		free(t);
-		return 0;
+		return eval_selected(nd, c, out);
 	case F_COUNT_SELECTED:
-		if (eval_str(nd, 0, c, &s) < 0)
-			return -1;
+		if ((r = eval_str(nd, 0, c, &s)) < 0)
+			return r;
 		*out = vnum((double)count_words(s));
 		free(s);
 		return 0;
 	case F_STRING_LENGTH:
 		if (nd->nargs == 0) {
-			a = from_json(c->self);
+			if ((r = from_json(c, c->self, &a)) < 0)
+				return r;
 			s = to_str(&a);
 			val_release(&a);
-		} else if (eval_str(nd, 0, c, &s) < 0) {
-			return -1;
+			if (!s)
+				return err_oom(c->err, c->errlen);
+		} else if ((r = eval_str(nd, 0, c, &s)) < 0) {
+			return r;
 		}
 		*out = vnum((double)utf8_len(s));
 		free(s);
 		return 0;
-	case F_REGEX: {
-		regex_t re;
-		char msg[128];
-		int rc;
-
-		if (eval_str(nd, 0, c, &s) < 0)
-			return -1;
-		if (nd->re) {
-			*out = vbool(regexec(nd->re, s, 0, NULL, 0) == 0);
-			free(s);
-			return 0;
-		}
-		if (eval_str(nd, 1, c, &t) < 0) {
-			free(s);
-			return -1;
-		}
-		rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
-		if (rc) {
-			regerror(rc, &re, msg, sizeof msg);
-			errf(c->err, c->errlen, "regex(): bad regular expression '%s': %s", t, msg);
-			free(s);
-			free(t);
-			return -1;
-		}
-		*out = vbool(regexec(&re, s, 0, NULL, 0) == 0);
-		regfree(&re);
-		free(s);
-		free(t);
-		return 0;
-	}
+	case F_REGEX:
+		return eval_regex(nd, c, out);
 	case F_TODAY:
 		today_str(today, sizeof today);
-		*out = vstr(xstrdup(today));
-		return 0;
+		return str_val(c, mem_strdup(today), out);
 	case F_IF:
-		if (eval(nd->args[0], c, &a) < 0)
-			return -1;
+		if ((r = eval(nd->args[0], c, &a)) < 0)
+			return r;
 		r = to_bool(&a);
 		val_release(&a);
 		return eval(nd->args[r ? 1 : 2], c, out);
-	case F_CONCAT: {
-		size_t i, len = 0;
-		char **parts = xcalloc(nd->nargs ? nd->nargs : 1, sizeof *parts);
-
-		for (i = 0; i < nd->nargs; i++) {
-			if (eval_str(nd, i, c, &parts[i]) < 0) {
-				while (i--)
-					free(parts[i]);
-				free(parts);
-				return -1;
-			}
-			len += strlen(parts[i]);
-		}
-		s = xmalloc(len + 1);
-		len = 0;
-		for (i = 0; i < nd->nargs; i++) {
-			size_t l = strlen(parts[i]);
-
-			memcpy(s + len, parts[i], l);
-			len += l;
-			free(parts[i]);
-		}
-		s[len] = '\0';
-		free(parts);
-		*out = vstr(s);
-		return 0;
-	}
+	case F_CONCAT:
+		return eval_concat(nd, c, out);
 	case F_TRUE:
 	case F_FALSE:
 		*out = vbool(nd->op == F_TRUE);
 		return 0;
 	case F_NUMBER:
 	case F_INT:
-		if (eval(nd->args[0], c, &a) < 0)
-			return -1;
+		if ((r = eval(nd->args[0], c, &a)) < 0)
+			return r;
 		*out = vnum(nd->op == F_INT ? trunc(to_num(&a)) : to_num(&a));
 		val_release(&a);
 		return 0;
 	case F_STRING:
-		if (eval_str(nd, 0, c, &s) < 0)
-			return -1;
+		if ((r = eval_str(nd, 0, c, &s)) < 0)
+			return r;
 		*out = vstr(s);
 		return 0;
 	case F_COALESCE:
-		if (eval(nd->args[0], c, &a) < 0)
-			return -1;
+		if ((r = eval(nd->args[0], c, &a)) < 0)
+			return r;
 		if (a.t != V_STR || a.s[0]) {
 			*out = a;
 			return 0;
@@ -1083,28 +1169,27 @@ static int eval_call(const struct node *nd, struct ctx *c, struct val *out)
 	return errf(c->err, c->errlen, "unknown function");
 }
 
+/* -1 (ERR_OOM when out of memory) with c->err set, or 0 and *out, which the caller releases. */
 static int eval(const struct node *nd, struct ctx *c, struct val *out)
 {
 	struct val a, b;
 	double x, y;
+	int r;
 
 	switch (nd->kind) {
 	case N_NUM:
 		*out = vnum(nd->num);
 		return 0;
 	case N_STR:
-		*out = vstr(xstrdup(nd->str));
-		return 0;
+		return str_val(c, mem_strdup(nd->str), out);
 	case N_REF:
-		*out = from_json(c->answers && json_is_object(c->answers) ?
-				 json_object_get(c->answers, nd->str) : NULL);
-		return 0;
+		return from_json(c, c->answers && json_is_object(c->answers) ? json_object_get(c->answers, nd->str) : NULL,
+				 out);
 	case N_SELF:
-		*out = from_json(c->self);
-		return 0;
+		return from_json(c, c->self, out);
 	case N_NEG:
-		if (eval(nd->args[0], c, &a) < 0)
-			return -1;
+		if ((r = eval(nd->args[0], c, &a)) < 0)
+			return r;
 		*out = vnum(-to_num(&a));
 		val_release(&a);
 		return 0;
@@ -1113,8 +1198,8 @@ static int eval(const struct node *nd, struct ctx *c, struct val *out)
 	case N_BIN:
 		break;
 	}
-	if (eval(nd->args[0], c, &a) < 0)
-		return -1;
+	if ((r = eval(nd->args[0], c, &a)) < 0)
+		return r;
 	if (nd->op == OP_OR || nd->op == OP_AND) {
 		int l = to_bool(&a);
 
@@ -1124,15 +1209,15 @@ static int eval(const struct node *nd, struct ctx *c, struct val *out)
 			*out = vbool(l);
 			return 0;
 		}
-		if (eval(nd->args[1], c, &b) < 0)
-			return -1;
+		if ((r = eval(nd->args[1], c, &b)) < 0)
+			return r;
 		*out = vbool(to_bool(&b));
 		val_release(&b);
 		return 0;
 	}
-	if (eval(nd->args[1], c, &b) < 0) {
+	if ((r = eval(nd->args[1], c, &b)) < 0) {
 		val_release(&a);
-		return -1;
+		return r;
 	}
 	switch (nd->op) {
 	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
@@ -1163,9 +1248,11 @@ int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, j
 	struct val v;
 	char num[64];
 
+	int r;
+
 	*out = NULL;
-	if (eval(e->root, &c, &v) < 0)
-		return -1;
+	if ((r = eval(e->root, &c, &v)) < 0)
+		return r;
 	switch (v.t) {
 	case V_BOOL:
 		*out = json_boolean(v.n != 0);
@@ -1184,7 +1271,11 @@ int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, j
 		*out = json_string(v.s);
 		break;
 	}
+	/* Only a string that is not UTF-8 cannot be represented; anything else failed for want of memory. */
+	r = *out || (v.t == V_STR && !utf8_valid(v.s, strlen(v.s), NULL)) ? 0 : ERR_OOM;
 	val_release(&v);
+	if (r)
+		return err_oom(err, errlen);
 	if (!*out)
 		return errf(err, errlen, "the result cannot be represented in JSON");
 	return 0;
@@ -1195,10 +1286,11 @@ int expr_eval_bool(const struct expr *e, const json_t *answers, const json_t *se
 {
 	struct ctx c = { answers, self, err, errlen };
 	struct val v;
+	int r;
 
 	*out = 0;
-	if (eval(e->root, &c, &v) < 0)
-		return -1;
+	if ((r = eval(e->root, &c, &v)) < 0)
+		return r;
 	*out = to_bool(&v);
 	val_release(&v);
 	return 0;

@@ -17,15 +17,16 @@
 
 struct expr;
 
-/* Compiles src. Returns NULL on a syntax error, with a message naming the position in err. Caller frees with
- * expr_free(). */
+/* Compiles src. Returns NULL on a syntax error, with a message naming the position in err and errno EINVAL, or
+ * out of memory, with "out of memory" and errno ENOMEM. Caller frees with expr_free(). */
 struct expr *expr_parse(const char *src, char *err, size_t errlen);
 void expr_free(struct expr *e);
 
 /* Evaluates e with ${name} looked up in answers (a JSON object: name -> string, number, array of strings, or
  * null/missing for unanswered) and `.` bound to self (may be NULL: unanswered). On success returns 0 and sets
  * *out to a new reference (JSON string, number, or boolean) that the caller json_decref()s; on an evaluation
- * error (bad regex, wrong argument count) returns -1 with a message in err. */
+ * error (bad regex, wrong argument count) returns -1 with a message in err; out of memory, ERR_OOM (util.h) with
+ * "out of memory". Nothing aborts: the server evaluates forms' expressions on its request paths. */
 int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, json_t **out, char *err,
 	      size_t errlen);
 /* The same, converted with XPath boolean(): *out is 0 or 1. */

@@ -101,8 +101,11 @@ struct form;
 
 /* Parses and validates a form definition: every name unique and a valid identifier, known types, choices on
  * select questions only and with unique names, every expression compiles and names only questions of this
- * form. Returns NULL on error with a message naming the question and the problem in err. Caller frees with
- * form_free(). */
+ * form. Returns NULL on error with a message naming the question and the problem in err, errno ENOMEM when
+ * memory ran out ("out of memory"), EINVAL otherwise. Caller frees with form_free().
+ *
+ * Out of memory (util.h's rule): the functions below that return an int return ERR_OOM with "out of memory" in
+ * err when memory runs out, never abort, so that a server answers 503 for that one request. */
 struct form *form_load(const char *json, size_t len, char *err, size_t errlen);
 void form_free(struct form *f);
 
@@ -135,7 +138,8 @@ enum { FORM_PARSE_NUMBERS = 1 };  /* choices may also be given by 1-based number
 /* Converts text typed by a person (or read from CSV) into the answer for q. Empty or all-blank text gives
  * *out = NULL (no answer). select_multiple takes names (or numbers with FORM_PARSE_NUMBERS) separated by
  * spaces or commas. Checks type, choices, UTF-8, NUL and size, but not required/relevant/constraint.
- * Returns 0 and a new reference in *out, or -1 with a message such as "'abc' is not a whole number" in err. */
+ * Returns 0 and a new reference in *out, or -1 with a message such as "'abc' is not a whole number" in err
+ * (ERR_OOM: out of memory). */
 int form_parse_answer(const struct form *f, const struct form_question *q, const char *text, int flags,
 		      json_t **out, char *err, size_t errlen);
 /* The same for a value from a JSON file: a JSON value of the question's type (a number for integer/decimal, an
@@ -150,7 +154,7 @@ int form_coerce_answer(const struct form *f, const struct form_question *q, cons
 int form_geojson_geometry(enum form_type t, const char *answer, struct buf *out);
 
 /* A part of an osm answer as stored: the feature (key NULL) or the value of the tag key, unescaped. Returns a
- * new string the caller frees, or NULL when the answer has no such part. */
+ * new string the caller frees, or NULL when the answer has no such part (or memory ran out). */
 char *form_osm_part(const char *answer, const char *key);
 
 /* The innermost repeat q is in, or NULL for a question of the record itself. */
@@ -176,7 +180,7 @@ int form_relevant(const struct form *f, const struct form_question *q, const jso
  * has one, else a plain one) in err. */
 int form_check_answer(const struct form *f, const struct form_question *q, const json_t *value,
 		      const json_t *answers, const char *lang, char *err, size_t errlen);
-/* The default for q (NULL if none), a new reference. */
+/* The default for q (NULL if none, or out of memory), a new reference. */
 json_t *form_default(const struct form *f, const struct form_question *q, const json_t *answers);
 
 /* What form_settle needs to know of the device and the moment. */
@@ -199,7 +203,7 @@ enum {
  * removal of answers no longer relevant, whose names are appended to cleared (when not NULL). Repeats until
  * nothing changes, since a calculation may decide a relevance and a removed answer a calculation. answers may
  * hold other scopes' answers (an instance's record's), which are read but never changed. Returns the number of
- * answers removed. */
+ * answers removed, or ERR_OOM when memory ran out, the answers then half settled: the caller drops them. */
 int form_settle(const struct form *f, json_t *answers, const struct form_env *env, const struct form_group *scope,
 		int flags, json_t *cleared);
 

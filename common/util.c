@@ -1,7 +1,9 @@
 /* util.c - small helpers every module uses. */
 #include "util.h"
 
+#include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,65 @@ void *xrealloc(void *p, size_t n)
 	if (!p)
 		oom();
 	return p;
+}
+
+/* mem_fail_after's count: -1 never fails. Read on every mem_* allocation, written only by tests. */
+static long fail_after = -1;
+
+void mem_fail_after(long n)
+{
+	fail_after = n;
+}
+
+/* 1 if this allocation is to fail for a test. */
+static int mem_failing(void)
+{
+	if (fail_after < 0)
+		return 0;
+	if (fail_after == 0) {
+		errno = ENOMEM;
+		return 1;
+	}
+	fail_after--;
+	return 0;
+}
+
+void *mem_alloc(size_t n)
+{
+	return mem_failing() ? NULL : malloc(n ? n : 1);
+}
+
+void *mem_calloc(size_t n, size_t size)
+{
+	return mem_failing() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *mem_realloc(void *p, size_t n)
+{
+	return mem_failing() ? NULL : realloc(p, n ? n : 1);
+}
+
+char *mem_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = mem_alloc(len + 1);
+
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+char *mem_strdup(const char *s)
+{
+	return mem_strndup(s, strlen(s));
+}
+
+int err_oom(char *err, size_t errlen)
+{
+	errf(err, errlen, "out of memory");
+	return ERR_OOM;
 }
 
 char *xstrdup(const char *s)
@@ -201,9 +262,13 @@ double strtod_c(const char *s, size_t len)
 {
 	const char *dp = localeconv()->decimal_point;
 	size_t dl = strlen(dp), i, at = 0;
-	char *tmp = xmalloc(len * (dl + 1) + 1);
+	char small[256], *tmp = small;
 	double d;
 
+	/* Numbers as people write them fit on the stack; the server reads answers with this, so a longer one is
+	 * allocated with the checked allocator (NaN if that fails). */
+	if (len * (dl + 1) + 1 > sizeof(small) && !(tmp = mem_alloc(len * (dl + 1) + 1)))
+		return NAN;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '.') {
 			memcpy(tmp + at, dp, dl);
@@ -214,7 +279,8 @@ double strtod_c(const char *s, size_t len)
 	}
 	tmp[at] = '\0';
 	d = strtod(tmp, NULL);
-	free(tmp);
+	if (tmp != small)
+		free(tmp);
 	return d;
 }
 

@@ -5,8 +5,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Allocation that aborts with a message on out of memory: for the command-line tools only; server request
- * paths use buf and check their allocations. */
+/* The allocation rule. A command-line tool may abort on out of memory: the x* allocators below do, with a
+ * message. Code on the server's request paths (forms and expressions as ingest and the review page use them,
+ * buffers) may not: it allocates with the mem_* allocators, which return NULL, and reports out of memory as an
+ * error, ERR_OOM with "out of memory" in its error buffer (err_oom), so that the server fails that one request
+ * with 503 and goes on. Functions that return a pointer set errno to ENOMEM in that case. */
+#define ERR_OOM (-2)
+void *mem_alloc(size_t n);
+void *mem_calloc(size_t n, size_t size);
+void *mem_realloc(void *p, size_t n);
+char *mem_strndup(const char *s, size_t n);
+char *mem_strdup(const char *s);
+/* Writes "out of memory" into err (as errf) and returns ERR_OOM, for `return err_oom(err, errlen)`. */
+int err_oom(char *err, size_t errlen);
+/* For tests only: the next n mem_* allocations succeed and every later one fails, until called again with -1
+ * (never fail, the default). Not thread-safe: a test sets it around single-threaded calls. */
+void mem_fail_after(long n);
+
+/* Allocation that aborts with a message on out of memory: for the command-line tools only (see above). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -34,7 +50,8 @@ void span_fmt(uint64_t ms, char *out, size_t n);
 void today_str(char *out, size_t n);
 
 /* strtod of s[0..len) with '.' as the decimal point whatever LC_NUMERIC says: answers and expressions always
- * use '.'. s holds a plain number (digits, signs, 'e', at most one '.'). */
+ * use '.'. s holds a plain number (digits, signs, 'e', at most one '.'). NaN if it is over 255 bytes and
+ * memory runs out. */
 double strtod_c(const char *s, size_t len);
 
 /* "30m", "12h", "7d" as milliseconds; 0 if s is not a whole number of minutes, hours or days from 1 minute to

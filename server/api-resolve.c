@@ -7,6 +7,7 @@
 #include "form.h"
 #include "jsonc.h"
 #include "srv.h"
+#include "util.h"
 #include "banned.h"
 
 /* The field as GET /v1/record shows it, or null. */
@@ -36,7 +37,7 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 	json_t *body, *value, *coerced = NULL, *answers = NULL;
 	const char *id, *field;
 	char *canon = NULL;
-	int found;
+	int found, rc;
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
@@ -70,8 +71,11 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 				 form_id, version, field);
 		goto out;
 	}
-	if (!json_is_null(value) && form_coerce_answer(form, q, value, &coerced, msg, sizeof(msg)) < 0) {
-		http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
+	if (!json_is_null(value) && (rc = form_coerce_answer(form, q, value, &coerced, msg, sizeof(msg))) < 0) {
+		if (rc == ERR_OOM)
+			http_reply_error(rs, 503, "unavailable", "out of memory");
+		else
+			http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
 		goto out;
 	}
 	/* The same rules as on a device: required and constraint, given the record's other answers. */
@@ -83,8 +87,11 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 		json_object_set(answers, field, coerced);
 	else
 		json_object_del(answers, field);
-	if (form_check_answer(form, q, coerced, answers, "en", msg, sizeof(msg)) < 0) {
-		http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
+	if ((rc = form_check_answer(form, q, coerced, answers, "en", msg, sizeof(msg))) < 0) {
+		if (rc == ERR_OOM)
+			http_reply_error(rs, 503, "unavailable", "out of memory");
+		else
+			http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
 		goto out;
 	}
 	if (!(canon = coerced ? jsonc_dumps(coerced) : strdup("null"))) {

@@ -1184,6 +1184,7 @@ static const struct form *cached_form(struct sstore *s, struct form_cache *c, co
 			return c->f[i];
 	db_bind_text(st, 1, id);
 	db_bind_text(st, 2, version);
+	errno = 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		f = form_load(db_text(st, 0), strlen(db_text(st, 0)), NULL, 0);
 	sqlite3_reset(st);
@@ -1258,8 +1259,10 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 	const struct form_question *q;
 	json_t *v, *coerced = NULL;
 	char msg[256], *canon = NULL;
-	int ok;
+	int ok, rc = 0;
 
+	if (!f && errno == ENOMEM)
+		return err_oom(err, errlen);
 	if (!f)
 		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' is not published here", i + 1,
 			    (unsigned long long)op->seq, op->form, op->form_version);
@@ -1286,12 +1289,14 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 	} else if (json_is_null(v)) {
 		ok = 1;
 	} else {
-		ok = form_coerce_answer(f, q, v, &coerced, msg, sizeof(msg)) == 0 && coerced &&
-		     (canon = jsonc_dumps(coerced)) && !strcmp(canon, op->value);
+		rc = form_coerce_answer(f, q, v, &coerced, msg, sizeof(msg));
+		ok = rc == 0 && coerced && (canon = jsonc_dumps(coerced)) && !strcmp(canon, op->value);
 	}
 	json_decref(v);
 	json_decref(coerced);
 	free(canon);
+	if (rc == ERR_OOM)
+		return err_oom(err, errlen);
 	if (!ok)
 		return errf(err, errlen, "op %zu (seq %llu): %s is not a valid value for '%s'", i + 1,
 			    (unsigned long long)op->seq, op->value, op->field);
@@ -1360,8 +1365,8 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 		goto fail;
 	}
 	for (i = 0; i < ops->n; i++) {
-		if (check_op_form(s, &cache, &ops->ops[i], i, err, errlen) < 0) {
-			r = SI_BAD_OP;
+		if ((rc = check_op_form(s, &cache, &ops->ops[i], i, err, errlen)) < 0) {
+			r = rc == ERR_OOM ? SI_ERROR : SI_BAD_OP;     /* out of memory is the server's trouble: 503 */
 			goto fail;
 		}
 	}

@@ -1,4 +1,4 @@
-/* fuzz_answer.c - libFuzzer target for reading answers (common/form.c): what a person types, or what a device
+/* fuzz_answer.c - libFuzzer target for reading answers (common/form-answer.c): what a person types, or what a device
  * sends, for each type of question. The first byte of an input picks the question, the rest is the text.
  * Whatever the bytes, form_parse_answer must give an answer or no answer, or refuse with a message; and an answer
  * it gives must be in its stored form already: read again (as the server reads what a device sent) it is the

@@ -1,9 +1,12 @@
 /* test_form.c - unit tests for forms (common/form.c) and the built-in partnership form. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "expr.h"
 #include "form.h"
 #include "test.h"
+#include "util.h"
 
 #include "banned.h"
 
@@ -1159,6 +1162,120 @@ static void test_settle(void)
 	form_free(f);
 }
 
+/* util.h's rule on the server's paths: out of memory at any allocation of form loading, answer reading and
+ * checking, form_settle or expression evaluation is an error ("out of memory", ERR_OOM or errno ENOMEM), never
+ * an abort; and nothing leaks (the sanitizers' leak check). Each step is run with its first allocation failing,
+ * then its second, and so on until it succeeds; jansson allocates through the same counter but while loading. */
+static const char oom_form[] =
+	"{\"id\": \"m\", \"version\": \"1\", \"groups\": [{\"name\": \"g\", \"relevant\": \"${n} > 0\"}], \"questions\": ["
+	"{\"name\": \"n\", \"type\": \"integer\", \"label\": {\"en\": \"N\", \"fr\": \"N\"}, \"constraint\":"
+	" \"regex(string(.), '^[0-9]+$') and . < 100\", \"default\": \"concat('1', '2')\"},"
+	"{\"name\": \"state\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": ["
+	"{\"name\": \"wa\", \"label\": \"WA\"}, {\"name\": \"or\", \"label\": \"OR\"}]},"
+	"{\"name\": \"county\", \"type\": \"select_multiple\", \"label\": \"C\", \"group\": \"g\","
+	" \"choice_filter\": \"st = ${state}\", \"choices\": [{\"name\": \"king\", \"label\": \"King\", \"data\":"
+	" {\"st\": \"wa\"}}, {\"name\": \"lane\", \"label\": \"Lane\", \"data\": {\"st\": \"or\"}}]},"
+	"{\"name\": \"place\", \"type\": \"osm\", \"label\": \"P\", \"tags\": [{\"name\": \"building\", \"label\": \"B\"}]},"
+	"{\"name\": \"sum\", \"type\": \"calculate\", \"calculation\": \"if(selected(${county}, 'king'),"
+	" ${n} * 2, string-length(${state}))\"},"
+	"{\"name\": \"start\", \"type\": \"start\"}]}";
+
+enum oom_step { OOM_LOAD, OOM_COERCE, OOM_OSM, OOM_CHECK, OOM_SETTLE, OOM_EVAL, OOM_PARSE };
+
+/* Runs step once with memory failing after `after` allocations: 1 done, 0 failed as out of memory, -1 failed
+ * otherwise (a test failure). */
+static int oom_run(enum oom_step step, long after)
+{
+	const struct form *f0 = NULL;
+	struct form *f = NULL;
+	json_t *in = NULL, *out = NULL, *answers = NULL;
+	struct expr *e = NULL;
+	struct form_env env = { "dev1", "laptop", 1700000000000ULL };
+	char err[512] = "";
+	int r = 0, ok;
+
+	/* What the step works on is made with memory to spare. */
+	if (step != OOM_LOAD) {
+		f0 = f = form_load(oom_form, strlen(oom_form), err, sizeof err);
+		if (!f) {
+			fprintf(stdout, "#   refused: %s\n", err);
+			return -1;
+		}
+		answers = json_pack("{s:i, s:s, s:[s]}", "n", 7, "state", "wa", "county", "king");
+		in = json_pack("[s, s]", "king", "king");
+	}
+	if (step == OOM_PARSE || step == OOM_EVAL)
+		e = expr_parse("concat(${state}, '-', string(${n} + 1), if(selected(${county}, 'king'), 'k', ''))",
+			       err, sizeof err);
+	mem_fail_after(after);
+	switch (step) {
+	case OOM_LOAD:
+		f = form_load(oom_form, strlen(oom_form), err, sizeof err);
+		r = f ? 0 : errno == ENOMEM ? ERR_OOM : -1;
+		break;
+	case OOM_COERCE:
+		r = form_coerce_answer(f0, form_find(f0, "county"), in, &out, err, sizeof err);
+		break;
+	case OOM_OSM:
+		r = form_parse_answer(f0, form_find(f0, "place"), "building=yes; way/42", 0, &out, err, sizeof err);
+		break;
+	case OOM_CHECK:
+		r = form_check_answer(f0, form_find(f0, "county"), json_object_get(answers, "county"), answers, "en", err,
+				      sizeof err);
+		if (r == 0)
+			r = form_check_answer(f0, form_find(f0, "n"), json_object_get(answers, "n"), answers, "en", err,
+					      sizeof err);
+		break;
+	case OOM_SETTLE:
+		r = form_settle(f0, answers, &env, NULL, FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL, NULL);
+		if (r == ERR_OOM)
+			snprintf(err, sizeof err, "out of memory");
+		break;
+	case OOM_EVAL:
+		r = expr_eval(e, answers, NULL, &out, err, sizeof err);
+		break;
+	case OOM_PARSE:
+		expr_free(e);
+		e = expr_parse("regex(${state}, '^w') and count-selected(${county}) < 3 or -${n} = 1", err, sizeof err);
+		r = e ? 0 : errno == ENOMEM ? ERR_OOM : -1;
+		break;
+	}
+	mem_fail_after(-1);
+	ok = r >= 0 ? 1 : r == ERR_OOM && !strcmp(err, "out of memory") ? 0 : -1;
+	if (ok < 0)
+		fprintf(stdout, "#   step %d failing after %ld: %d, '%s'\n", (int)step, after, r, err);
+	if (ok == 1 && step == OOM_EVAL && !json_equal(out, json_string_value(out) ? out : NULL))
+		ok = -1;
+	if (ok == 1 && (step == OOM_COERCE || step == OOM_OSM) && !out)
+		ok = -1;
+	json_decref(out);
+	json_decref(in);
+	json_decref(answers);
+	expr_free(e);
+	form_free(f);
+	return ok;
+}
+
+static void test_out_of_memory(void)
+{
+	enum oom_step step;
+
+	for (step = OOM_LOAD; step <= OOM_PARSE; step++) {
+		long after;
+		int r = 0, failed = 0;
+
+		/* jansson's parser reports some failed allocations as syntax errors: loading counts only the
+		 * form's own allocations. */
+		json_set_alloc_funcs(step == OOM_LOAD ? malloc : mem_alloc, free);
+
+		for (after = 0; after < 100000 && (r = oom_run(step, after)) == 0; after++)
+			failed++;
+		CHECK_INT(r, 1);          /* it succeeds once memory suffices, */
+		CHECK(failed > 0);        /* and failed cleanly, as out of memory, before */
+	}
+	json_set_alloc_funcs(malloc, free);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -1183,5 +1300,6 @@ int main(void)
 	RUN(test_rank);
 	RUN(test_geolines);
 	RUN(test_settle);
+	RUN(test_out_of_memory);
 	return test_done();
 }
