@@ -239,7 +239,7 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 	if (rec->draft) {
 		uint64_t h = next_hlc(s);
 
-		st = s->st[text ? S_DRAFT_SET : S_DRAFT_CLEAR];
+		st = s->rst[text ? S_DRAFT_SET : S_DRAFT_CLEAR];
 		sqlite3_bind_int64(st, 1, rec->rid);
 		db_bind_text(st, 2, field);
 		if (text) {
