@@ -104,6 +104,9 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 $(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: $(B)/server/sstore.o $(B)/server/sstore-users.o $(B)/server/sstore-review.o $(B)/server/sstore-counts.o $(B)/server/sstore-own.o $(B)/server/sstore-relay.o
 $(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: CFLAGS_ALL += -Iserver
 
+# The device store's tests link the store itself (client/store*.c).
+$(B)/tests/test_store: $(patsubst %.c,$(B)/%.o,$(wildcard client/store*.c))
+
 # The export writer's tests link the writer and libxlsxwriter.
 $(B)/tests/test_export: $(B)/server/export.o
 $(B)/tests/test_export: CFLAGS_ALL += -Iserver

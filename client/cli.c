@@ -369,12 +369,12 @@ int cli_review_heads(struct store *s, const char *record, json_t *list)
 {
 	struct review_heads h = { s, list };
 	char err[256];
-	int n = merge_heads(store_merge(s), record, "_review", NULL, NULL, err, sizeof(err));
+	int n = store_heads(s, record, "_review", NULL, NULL, err, sizeof(err));
 
 	if (n > 1) {
 		if (!list)
 			printf("      CONFLICT: reviewed differently by reviewers who did not see each other's review:\n");
-		merge_heads(store_merge(s), record, "_review", review_head, &h, err, sizeof(err));
+		store_heads(s, record, "_review", review_head, &h, err, sizeof(err));
 	}
 	return n;
 }

@@ -7,18 +7,36 @@
 #include "buf.h"
 #include "cli.h"
 #include "xlsform.h"
-#include "db.h"
 #include "util.h"
 #include "banned.h"
+
+struct forms_ctx {
+	const char *lang;
+	json_t *list;           /* for --json */
+};
+
+static void form_line(void *ctx, const char *id, const char *version, const char *def, uint64_t records)
+{
+	struct forms_ctx *c = ctx;
+	char err[512];
+	struct form *f = form_load(def, strlen(def), err, sizeof(err));
+	const char *title = f ? form_title(f, c->lang) : "(damaged definition)";
+
+	if (c->list)
+		json_array_append_new(c->list, json_pack("{s:s, s:s, s:s, s:I}", "id", id, "version", version, "title",
+							 title, "records", (json_int_t)records));
+	else
+		printf("%-20s %-10s %8llu  %s\n", id, version, (unsigned long long)records, title);
+	form_free(f);
+}
 
 int cmd_forms(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
-	sqlite3_stmt *st;
+	struct forms_ctx ctx = { cli->lang, NULL };
 	struct store *s;
-	json_t *list = NULL;
 	char err[512];
-	int c, json = 0, rc;
+	int c, json = 0, r;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'j')
@@ -31,42 +49,20 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	/* One line per form at its newest version, with how many records use the form. */
-	st = db_prepare(store_db(s),
-			"SELECT f.id, f.version, f.json, (SELECT COUNT(*) FROM records r WHERE r.form = f.id"
-			" AND NOT r.deleted) FROM forms f WHERE f.installed = (SELECT max(installed) FROM forms g"
-			" WHERE g.id = f.id) ORDER BY f.id", err, sizeof(err));
-	if (!st) {
-		store_close(s);
-		return cli_error("%s", err);
-	}
 	if (json)
-		list = json_array();
+		ctx.list = json_array();
 	else
 		printf("%-20s %-10s %8s  %s\n", "FORM", "VERSION", "RECORDS", "TITLE");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *def = db_text(st, 2);
-		struct form *f = form_load(def, strlen(def), err, sizeof(err));
-		const char *title = f ? form_title(f, cli->lang) : "(damaged definition)";
-
-		if (json)
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "id", db_text(st, 0), "version",
-							      db_text(st, 1), "title", title,
-							      "records", sqlite3_column_int64(st, 3)));
-		else
-			printf("%-20s %-10s %8lld  %s\n", db_text(st, 0), db_text(st, 1),
-			       (long long)sqlite3_column_int64(st, 3), title);
-		form_free(f);
-	}
-	sqlite3_finalize(st);
-	if (json) {
-		char *t = json_dumps(list, JSON_INDENT(2));
+	r = store_form_list(s, form_line, &ctx, err, sizeof(err));
+	if (json && r == 0) {
+		char *t = json_dumps(ctx.list, JSON_INDENT(2));
 
 		puts(t);
 		free(t);
-		json_decref(list);
 	}
+	json_decref(ctx.list);
 	store_close(s);
-	return rc == SQLITE_DONE ? EXIT_OK : cli_error("cannot read the forms");
+	return r == 0 ? EXIT_OK : cli_error("cannot read the forms: %s", err);
 }
 
 static int form_show(struct cli *cli, struct store *s, const char *id, const char *version, int json)

@@ -24,7 +24,7 @@ static int resolve_review(struct cli *cli, const char *id)
 		cli_error("%s", err);
 		goto out;
 	}
-	heads = merge_heads(store_merge(s), rec.id, "_review", NULL, NULL, err, sizeof(err));
+	heads = store_heads(s, rec.id, "_review", NULL, NULL, err, sizeof(err));
 	if (heads > 1) {
 		printf("Review of record %s:\n", rec.id);
 		cli_review_heads(s, rec.id, NULL);
@@ -71,7 +71,7 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 		cli_error("form '%s' has no question '%s'", rec.form, argv[optind + 1]);
 		goto out;
 	}
-	heads = merge_heads(store_merge(s), rec.id, q->name, NULL, NULL, err, sizeof(err));
+	heads = store_heads(s, rec.id, q->name, NULL, NULL, err, sizeof(err));
 	if (heads < 0) {
 		cli_error("%s", err);
 		goto out;

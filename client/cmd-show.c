@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "db.h"
 #include "hlc.h"
 #include "util.h"
 #include "banned.h"
@@ -34,75 +33,67 @@ static void print_head(void *ctx, const struct op_ref *id, uint64_t hlc, const c
 	}
 }
 
+struct history_ctx {
+	const struct form *f;
+	const char *lang;
+	json_t *out;            /* for --json */
+};
+
+static int history_line(void *ctx, const struct store_history_op *h)
+{
+	struct history_ctx *c = ctx;
+	const struct form_question *q = form_find(c->f, h->field);
+	json_t *old = json_loads(h->old, 0, NULL);
+	int is_review = !strcmp(h->field, "_review");
+	char when[32], *nv;
+	size_t i;
+
+	time_fmt(HLC_MS(h->hlc), when, sizeof(when));
+	if (c->out) {
+		json_array_append_new(c->out, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:s?}", "time", when, "device",
+							h->device, "seq", (json_int_t)h->seq, "field", h->field, "old",
+							old ? old : json_array(), "new",
+							json_loads(h->value, JSON_DECODE_ANY, NULL), "by", h->by));
+		return 0;
+	}
+	nv = is_review ? cli_review_text(h->value) : cli_answer_text(c->f, q, h->value, c->lang);
+	/* A server's op names its reviewer instead of a device. */
+	if (h->by)
+		printf("  %s  reviewer %-8s #%-5lld %-22s ", when, h->by, (long long)h->seq, h->field);
+	else
+		printf("  %s  device %.8s #%-5lld %-22s ", when, h->device, (long long)h->seq, h->field);
+	if (!old || json_array_size(old) == 0)
+		printf("(none)");
+	for (i = 0; old && i < json_array_size(old); i++) {
+		char *ov = json_dumps(json_array_get(old, i), JSON_ENCODE_ANY);
+		char *ot = is_review ? cli_review_text(ov) : cli_answer_text(c->f, q, ov ? ov : "null", c->lang);
+
+		printf("%s%s", i ? " | " : "", *ot ? ot : "(empty)");
+		free(ot);
+		free(ov);
+	}
+	printf(" -> %s\n", *nv ? nv : "(cleared)");
+	free(nv);
+	json_decref(old);
+	return 0;
+}
+
 static int show_history(struct store *s, const struct store_record *rec, const struct form *f, json_t *out,
 			const char *lang)
 {
-	sqlite3_stmt *st;
+	struct history_ctx c = { f, lang, out };
 	char err[512];
-	int rc;
 
 	if (rec->draft) {
 		if (!out)
 			printf("\nHistory: none yet; a draft's answers become history when it is finalized.\n");
 		return 0;
 	}
-	/* The old value of an op is the value of the ops it replaced: its base. */
-	st = db_prepare(store_db(s),
-			"SELECT o.hlc, d.id, o.seq, o.field, o.value,"
-			" (SELECT json_group_array(json(p.value)) FROM op_base b JOIN ops p"
-			"  ON p.did = b.did AND p.seq = b.seq WHERE b.op = o.id), a.user"
-			" FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors a ON a.did = o.did AND a.seq = o.seq"
-			" WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
-			err, sizeof(err));
-	if (!st)
-		return cli_error("%s", err);
-	sqlite3_bind_int64(st, 1, rec->rid);
 	if (!out)
 		printf("\nHistory:\n");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *field = db_text(st, 3);
-		const struct form_question *q = form_find(f, field);
-		json_t *old = json_loads(db_text(st, 5), 0, NULL);
-		char when[32];
-
-		time_fmt(HLC_MS((uint64_t)sqlite3_column_int64(st, 0)), when, sizeof(when));
-		if (out) {
-			json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:s?}", "time", when, "device",
-							     db_text(st, 1), "seq", sqlite3_column_int64(st, 2), "field",
-							     field, "old", old ? old : json_array(), "new",
-							     json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL), "by",
-							     sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_text(st, 6)));
-			continue;
-		}
-		{
-			int is_review = !strcmp(field, "_review");
-			char *nv = is_review ? cli_review_text(db_text(st, 4)) : cli_answer_text(f, q, db_text(st, 4), lang);
-			size_t i;
-
-			/* A server's op names its reviewer instead of a device. */
-			if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-				printf("  %s  reviewer %-8s #%-5lld %-22s ", when, db_text(st, 6),
-				       (long long)sqlite3_column_int64(st, 2), field);
-			else
-				printf("  %s  device %.8s #%-5lld %-22s ", when, db_text(st, 1),
-				       (long long)sqlite3_column_int64(st, 2), field);
-			if (!old || json_array_size(old) == 0)
-				printf("(none)");
-			for (i = 0; old && i < json_array_size(old); i++) {
-				char *ov = json_dumps(json_array_get(old, i), JSON_ENCODE_ANY);
-				char *ot = is_review ? cli_review_text(ov) : cli_answer_text(f, q, ov ? ov : "null", lang);
-
-				printf("%s%s", i ? " | " : "", *ot ? ot : "(empty)");
-				free(ot);
-				free(ov);
-			}
-			printf(" -> %s\n", *nv ? nv : "(cleared)");
-			free(nv);
-			json_decref(old);
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : cli_error("cannot read the history");
+	if (store_history(s, rec, history_line, &c, err, sizeof(err)) < 0)
+		return cli_error("cannot read the history: %s", err);
+	return 0;
 }
 
 /* A repeat's heading: "  -- Member --", or "  -- Member: 2 of 3 --" when the form fixes their number. */
@@ -117,62 +108,69 @@ static void repeat_heading(struct store *s, const struct form *f, const char *id
 	printf(" --\n");
 }
 
+struct instances_ctx {
+	struct store *s;
+	const struct form *f;
+	const char *id, *lang;
+	json_t *mine;                   /* the record's own answers */
+	char last[MERGE_MAX_NAME + 1];  /* the repeat shown last */
+	unsigned k;
+};
+
+static int instance_line(void *ctx, const char *cid, const char *rep)
+{
+	struct instances_ctx *c = ctx;
+	const struct form *f = c->f;
+	const struct form_group *g = form_repeat_find(f, rep);
+	char err[256];
+	json_t *a = store_answers(c->s, cid, err, sizeof(err)), *both = json_deep_copy(c->mine);
+	size_t i;
+	int first = 1;
+
+	/* Labels may name the instance's answers and its record's. */
+	if (a && both)
+		json_object_update(both, a);
+
+	if (strcmp(c->last, rep)) {
+		strlcpy_s(c->last, rep, sizeof(c->last));
+		repeat_heading(c->s, f, c->id, g, rep, c->mine, c->lang);
+		c->k = 0;
+	}
+	printf("   %u. %.8s ", ++c->k, cid);
+	for (i = 0; a && i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		json_t *v = json_object_get(a, q->name);
+		char *vt, *t, *label;
+
+		if (!v || form_repeat_of(q) != g)
+			continue;
+		vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		t = cli_answer_text(f, q, vt, c->lang);
+		label = form_interpolate(f, form_text(f, q->label, c->lang), both, c->lang);
+		printf("%s %s: %s", first ? "" : ";", label ? label : "", t);
+		first = 0;
+		free(label);
+		free(t);
+		free(vt);
+	}
+	printf("\n");
+	json_decref(a);
+	json_decref(both);
+	return 0;
+}
+
 /* The instances of the record's repeats, each on a line: "  -- Member --", "   1. 36ed0f9a  Name: Ana; Age: 34";
  * a repeat whose number the form fixes also when it has none yet ("  -- Member: 0 of 3 --"). */
 static void show_instances(struct store *s, const struct form *f, const char *id, const char *lang)
 {
-	sqlite3_stmt *st = db_prepare(store_db(s),
-				      "SELECT r.id, (SELECT json_extract(x.value, '$') FROM fields x WHERE x.rid = r.rid"
-				      "  AND x.field = '_repeat') AS rep FROM records r JOIN fields p ON p.rid = r.rid"
-				      " AND p.field = '_parent' AND p.value = json_quote(?1) WHERE NOT r.deleted"
-				      " ORDER BY rep, r.created", NULL, 0);
-	char last[MERGE_MAX_NAME + 1] = "", err[256];
-	json_t *mine = store_answers(s, id, err, sizeof(err));
-	unsigned k = 0;
+	char err[256];
+	struct instances_ctx c = { s, f, id, lang, store_answers(s, id, err, sizeof(err)), "", 0 };
+	json_t *mine = c.mine;
 
-	if (!st) {
+	if (store_instances(s, id, instance_line, &c, err, sizeof(err)) < 0) {
 		json_decref(mine);
 		return;
 	}
-	db_bind_text(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *cid = db_text(st, 0), *rep = db_text(st, 1);
-		const struct form_group *g = form_repeat_find(f, rep);
-		json_t *a = store_answers(s, cid, err, sizeof(err)), *both = json_deep_copy(mine);
-		size_t i;
-		int first = 1;
-
-		/* Labels may name the instance's answers and its record's. */
-		if (a && both)
-			json_object_update(both, a);
-
-		if (strcmp(last, rep)) {
-			strlcpy_s(last, rep, sizeof(last));
-			repeat_heading(s, f, id, g, rep, mine, lang);
-			k = 0;
-		}
-		printf("   %u. %.8s ", ++k, cid);
-		for (i = 0; a && i < form_count(f); i++) {
-			const struct form_question *q = form_question(f, i);
-			json_t *v = json_object_get(a, q->name);
-			char *vt, *t, *label;
-
-			if (!v || form_repeat_of(q) != g)
-				continue;
-			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			t = cli_answer_text(f, q, vt, lang);
-			label = form_interpolate(f, form_text(f, q->label, lang), both, lang);
-			printf("%s %s: %s", first ? "" : ";", label ? label : "", t);
-			first = 0;
-			free(label);
-			free(t);
-			free(vt);
-		}
-		printf("\n");
-		json_decref(a);
-		json_decref(both);
-	}
-	sqlite3_finalize(st);
 	/* The record's own repeats whose number is fixed but that have no instance yet. */
 	{
 		const struct form_group *scope = form_repeat_find(f, json_string_value(json_object_get(mine, "_repeat")));
@@ -243,7 +241,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			if (rec.conflicts) {
 				struct heads_ctx h = { f, q, cli->lang, json_array() };
 
-				if (merge_heads(store_merge(s), rec.id, q->name, print_head, &h, err, sizeof(err)) > 1)
+				if (store_heads(s, rec.id, q->name, print_head, &h, err, sizeof(err)) > 1)
 					json_object_set(conf, q->name, h.list);
 				json_decref(h.list);
 			}
@@ -282,8 +280,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
 		char *review = cli_review_text(rt);
 		/* A review in conflict is shown with each reviewer's decision, as answers in conflict are. */
-		int heads = rec.conflicts ? merge_heads(store_merge(s), rec.id, "_review", NULL, NULL, err,
-							sizeof(err)) : 1;
+		int heads = rec.conflicts ? store_heads(s, rec.id, "_review", NULL, NULL, err, sizeof(err)) : 1;
 
 		if (*review || heads > 1)
 			printf("Review:  %s\n", *review ? review : "pending");
@@ -340,9 +337,9 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		if (rec.conflicts) {
 			struct heads_ctx h = { f, q, cli->lang, NULL };
 
-			if (merge_heads(store_merge(s), rec.id, q->name, NULL, NULL, err, sizeof(err)) > 1) {
+			if (store_heads(s, rec.id, q->name, NULL, NULL, err, sizeof(err)) > 1) {
 				printf("      CONFLICT: changed on several devices without seeing each other:\n");
-				merge_heads(store_merge(s), rec.id, q->name, print_head, &h, err, sizeof(err));
+				store_heads(s, rec.id, q->name, print_head, &h, err, sizeof(err));
 			}
 		}
 	}

@@ -3,7 +3,8 @@
  *
  * Uploads go in change sets of consecutive seqs; the store's acked_seq moves only when the server says it
  * holds them, so an interrupted sync resends from there and nothing is lost or sent twice for good. Downloads
- * are signed by the server's pinned key and merged with their cursor in one transaction. Drafts have no ops,
+ * are signed by the server's pinned key and taken in by the store with their cursor in one transaction (the
+ * store merges them, as a server's ingest does; this file keeps the network and the messages). Drafts have no ops,
  * so they never leave the device. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,6 @@
 #include "auth.h"
 #include "changeset.h"
 #include "cli.h"
-#include "db.h"
 #include "hlc.h"
 #include "pull.h"
 #include "remote.h"
@@ -55,78 +55,27 @@ static int save_u64(struct store *s, const char *key, uint64_t v, char *err, siz
 	return 0;
 }
 
-static long long count(struct store *s, const char *sql, const char *arg, uint64_t n)
+/* How many of this device's ops come after the seq the meta key acked names (0 if the store cannot say: for
+ * messages only). */
+static long long pending_after(struct store *s, const char *acked)
 {
-	sqlite3_stmt *st = db_prepare(store_db(s), sql, NULL, 0);
-	long long v = 0;
+	uint64_t n;
 
-	/* Statements without parameters simply ignore these. */
-	if (arg)
-		db_bind_text(st, 1, arg);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return store_ops_count(s, meta_u64(s, acked), &n, NULL, 0) == 0 ? (long long)n : 0;
 }
 
-/* Reads up to PUSH_OPS of this device's ops after seq into ops, with their strings in text (freed by the
- * caller). Returns how many, or -1. */
-static int load_ops(struct sync *y, uint64_t after, struct op *ops, char **text)
+/* How many records are in conflict (0 if the store cannot say: for messages only). */
+static long long in_conflict(struct store *s)
 {
-	sqlite3_stmt *q = db_prepare(store_db(y->s),
-				     "SELECT o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value, o.id"
-				     " FROM ops o JOIN records r ON r.rid = o.rid"
-				     " WHERE o.did = (SELECT did FROM devices WHERE id = ?1) AND o.seq > ?2"
-				     " ORDER BY o.seq LIMIT ?3", y->err, sizeof(y->err));
-	sqlite3_stmt *b = db_prepare(store_db(y->s), "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did"
-				     " WHERE b.op = ?1", y->err, sizeof(y->err));
-	int n = 0, k;
+	struct store_counts c;
 
-	if (!q || !b) {
-		sqlite3_finalize(q);
-		sqlite3_finalize(b);
-		return -1;
-	}
-	db_bind_text(q, 1, y->device);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)after);
-	sqlite3_bind_int(q, 3, PUSH_OPS);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct op *o = &ops[n];
-
-		memset(o, 0, sizeof(*o));
-		strlcpy_s(o->device, y->device, sizeof(o->device));
-		o->seq = (uint64_t)sqlite3_column_int64(q, 0);
-		o->hlc = (uint64_t)sqlite3_column_int64(q, 1);
-		/* An older version could stamp past what servers now accept (after adopting a stamp near 2^63). These
-		 * ops were never accepted anywhere, so nobody holds another copy: sent at the bound, they are kept. */
-		if (o->hlc > HLC_MAX)
-			o->hlc = HLC_MAX;
-		strlcpy_s(o->record, db_text(q, 2), sizeof(o->record));
-		for (k = 0; k < 4; k++)
-			text[4 * n + k] = xstrdup(db_text(q, 3 + k));
-		o->form = text[4 * n];
-		o->form_version = text[4 * n + 1];
-		o->field = text[4 * n + 2];
-		o->value = text[4 * n + 3];
-		sqlite3_bind_int64(b, 1, sqlite3_column_int64(q, 7));
-		while (sqlite3_step(b) == SQLITE_ROW && o->nbase < MERGE_MAX_BASE) {
-			strlcpy_s(o->base[o->nbase].device, db_text(b, 0), sizeof(o->base[0].device));
-			o->base[o->nbase++].seq = (uint64_t)sqlite3_column_int64(b, 1);
-		}
-		sqlite3_reset(b);
-		n++;
-	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(b);
-	return n;
+	return store_counts(s, &c, NULL, 0) == 0 ? (long long)c.conflicts : 0;
 }
 
 /* Sends every final op the server does not hold yet. 0, or -1 with y->err. */
 static int push(struct sync *y)
 {
-	struct op *ops = xcalloc(PUSH_OPS, sizeof(*ops));
-	char **text = xcalloc(4 * PUSH_OPS, sizeof(*text));
+	struct store_ops batch = { NULL, 0, NULL };
 	const struct keys *k = store_keys(y->s, y->err, sizeof(y->err));
 	int n, i, gaps = 0, r = -1;
 
@@ -137,18 +86,20 @@ static int push(struct sync *y)
 		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 		json_t *j;
 
-		if ((n = load_ops(y, acked, ops, text)) <= 0) {
+		if ((n = store_ops_after(y->s, acked, PUSH_OPS, &batch, y->err, sizeof(y->err))) <= 0) {
 			r = n == 0 ? 0 : -1;
 			break;
 		}
-		if (cs_encode(k, ops, (size_t)n, &cs, y->err, sizeof(y->err)) != CS_OK) {
+		/* An older version could stamp past what servers now accept (after adopting a stamp near 2^63). These
+		 * ops were never accepted anywhere, so nobody holds another copy: sent at the bound, they are kept. */
+		for (i = 0; i < n; i++)
+			if (batch.op[i].hlc > HLC_MAX)
+				batch.op[i].hlc = HLC_MAX;
+		if (cs_encode(k, batch.op, batch.n, &cs, y->err, sizeof(y->err)) != CS_OK) {
 			buf_release(&cs);
 			break;
 		}
-		for (i = 0; i < 4 * n; i++) {
-			free(text[i]);
-			text[i] = NULL;
-		}
+		store_ops_release(&batch);
 		y->st = remote_call(&y->r, "POST", "/v1/changesets", cs.data, cs.len, "application/octet-stream", 0,
 				    &rs, y->err, sizeof(y->err));
 		buf_release(&cs);
@@ -184,10 +135,7 @@ static int push(struct sync *y)
 		buf_release(&rs.body);
 		break;
 	}
-	for (i = 0; i < 4 * PUSH_OPS; i++)
-		free(text[i]);
-	free(text);
-	free(ops);
+	store_ops_release(&batch);
 	return r;
 }
 
@@ -201,9 +149,9 @@ static int pull(struct sync *y)
 
 	for (;;) {
 		struct net_response rs = { 0, BUF_INIT(1), "", "" };
-		char path[96], next_s[32], msg[512];
+		char path[96], msg[512];
 		struct pull_answer ans;
-		size_t i;
+		uint64_t received = 0;
 		int more, failed = 0;
 
 		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d",
@@ -223,36 +171,14 @@ static int pull(struct sync *y)
 		}
 		buf_release(&rs.body);
 		more = ans.more;
-		snprintf(next_s, sizeof(next_s), "%llu", (unsigned long long)ans.next);
-		if (store_begin(y->s, y->err, sizeof(y->err)) < 0) {
-			pull_answer_release(&ans);
-			break;
-		}
-		for (i = 0; i < ans.ops.n && !failed; i++) {
-			const struct op *o = &ans.ops.ops[i];
-			enum merge_result m;
-
-			if ((m = merge_apply(store_merge(y->s), o, y->err, sizeof(y->err))) != MERGE_NEW &&
-			    m != MERGE_DUPLICATE) {
-				failed = 1;
-			} else {
-				/* The reviewer a server's op names, kept for the history; never on this device's own. */
-				const char *by = strcmp(o->device, y->device) ? ans.ops.by[i] : NULL;
-
-				if (by && store_op_author(y->s, o->device, o->seq, by, y->err, sizeof(y->err)) < 0)
-					failed = 1;
-				store_observe(y->s, o->hlc);
-				y->received += m == MERGE_NEW;
-			}
-		}
-		/* The ops and the cursor past them are saved together, or neither is. */
-		if (failed || store_meta_set(y->s, cursor, next_s, y->err, sizeof(y->err)) < 0 ||
-		    store_commit(y->s, y->err, sizeof(y->err)) < 0) {
-			store_rollback(y->s);
-			pull_answer_release(&ans);
-			break;
-		}
+		/* The store takes the ops and the cursor past them together, or neither. */
+		if (store_take_pulled(y->s, ans.ops.ops, ans.ops.by, ans.ops.n, cursor, ans.next, &received, y->err,
+				      sizeof(y->err)) < 0)
+			failed = 1;
 		pull_answer_release(&ans);
+		if (failed)
+			break;
+		y->received += received;
 		if (y->tty && (more || y->received > PULL_OPS))
 			fprintf(stderr, "\rreceiving changes: %llu", y->received);
 		if (!more) {
@@ -276,9 +202,6 @@ static int exchange(struct sync *y, int *nforms)
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 } };
-	static const char pending_sql[] = "SELECT count(*) FROM ops WHERE did = (SELECT did FROM devices WHERE id = ?1)"
-					  " AND seq > ?2";
-	static const char conflicts_sql[] = "SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted";
 	struct sync y;
 	struct remote hq;
 	char key[64];
@@ -301,10 +224,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		cli_error("%s", y.err);
 		goto out;
 	}
-	before = count(y.s, conflicts_sql, NULL, 0);
+	before = in_conflict(y.s);
 	/* A progress line on a terminal, for transfers that take more than one exchange. */
 	y.tty = isatty(STDERR_FILENO);
-	y.to_push = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
+	y.to_push = pending_after(y.s, "acked_seq");
 	if (exchange(&y, &nforms) == 0)
 		goto done;
 	if (y.st == NET_UNREACHABLE && remote_open_hq(&hq, y.s, verbose)) {
@@ -312,13 +235,12 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "sondeo: %s cannot be reached (%s); syncing with headquarters at %s instead\n", y.r.url,
 			y.err, hq.url);
 		y.r = hq;
-		y.to_push = count(y.s, pending_sql, y.device, meta_u64(y.s, remote_key(&y.r, "acked_seq", key,
-											 sizeof(key))));
+		y.to_push = pending_after(y.s, remote_key(&y.r, "acked_seq", key, sizeof(key)));
 		if (exchange(&y, &nforms) == 0)
 			goto done;
 	}
 	{
-		long long pending = count(y.s, pending_sql, y.device, meta_u64(y.s, "acked_seq"));
+		long long pending = pending_after(y.s, "acked_seq");
 
 		if (y.st == NET_UNREACHABLE) {
 			fprintf(stderr, "sondeo: server unreachable; %lld change%s kept for the next sync (%s)\n", pending,
@@ -333,7 +255,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 done:
 	if (y.tty && (y.to_push > PUSH_OPS || y.received > PULL_OPS))
 		fputc('\n', stderr);
-	after = count(y.s, conflicts_sql, NULL, 0);
+	after = in_conflict(y.s);
 	printf("synced with %s: %llu change%s sent, %llu received", y.r.url, y.pushed, y.pushed == 1 ? "" : "s",
 	       y.received);
 	if (after > before)

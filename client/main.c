@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "cli.h"
 #include "net.h"
@@ -150,9 +149,7 @@ int main(int argc, char **argv)
 	int a = 1, r;
 
 	setlocale(LC_CTYPE, "");
-	/* One thread, one connection: SQLite's allocation statistics and mutexes are pure cost here. */
-	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	store_global_init();
 	if (sodium_init() < 0 || net_init() < 0) {
 		fputs("sondeo: cannot initialise libsodium or libcurl\n", stderr);
 		return EXIT_FAIL;

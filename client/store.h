@@ -8,12 +8,11 @@
 #define SONDEO_STORE_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "form.h"
-#include "merge.h"
+#include "op.h"
 #include "uuid.h"
 
 struct store;
@@ -24,8 +23,11 @@ struct store_record {
 	char form_version[MERGE_MAX_NAME + 1];
 	int draft, deleted, conflicts;
 	uint64_t created, updated;     /* HLC stamps */
-	sqlite3_int64 rid;             /* the record's key inside the store */
+	int64_t rid;                   /* the record's key inside the store: the store's own business */
 };
+
+/* Sets SQLite up for this program: one thread, one connection. Once, before any store is opened. */
+void store_global_init(void);
 
 /* The store directory: $SONDEO_HOME, else $XDG_DATA_HOME/sondeo, else ~/.local/share/sondeo. Caller frees. */
 char *store_default_dir(void);
@@ -36,12 +38,10 @@ int store_init(const char *dir, const char *name, char device_id[KEYS_ID_STRLEN 
 struct store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(struct store *s);
 
-sqlite3 *store_db(struct store *s);
 const char *store_dir(const struct store *s);
 const char *store_device(const struct store *s);
 /* The device name given at init ("" if none). Borrowed. */
 const char *store_name(struct store *s);
-struct merge *store_merge(struct store *s);
 
 /* The device's key pair, loaded on first use and wiped at close. NULL with err if it cannot be read. */
 const struct keys *store_keys(struct store *s, char *err, size_t errlen);
@@ -66,9 +66,13 @@ long long store_clock_offset(struct store *s);
  * corrected time if stamps made under the wrong clock ran ahead of it. */
 int store_clock_correct(struct store *s, long long offset_ms, char *err, size_t errlen);
 
+/* --- Transactions ------------------------------------------------------------------------------------------------- */
+
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_commit(struct store *s, char *err, size_t errlen);
 void store_rollback(struct store *s);
+
+/* --- Forms (store.c) ---------------------------------------------------------------------------------------------- */
 
 /* Installs a form definition (validated by form_load). Installing the same id and version again with the same
  * definition is a no-op; with a different definition it is refused. Refreshes the form's SQL view. Inside a
@@ -76,6 +80,13 @@ void store_rollback(struct store *s);
 int store_form_put(struct store *s, const char *json, size_t len, char *err, size_t errlen);
 /* Loads form id at version (NULL: the latest installed). Caller frees with form_free(). */
 struct form *store_form_get(struct store *s, const char *id, const char *version, char *err, size_t errlen);
+
+/* Calls fn for each installed form at its newest version, by id, with its definition (JSON text, borrowed for the
+ * call) and how many records use it (drafts included, deleted ones not). In store-query.c. */
+int store_form_list(struct store *s, void (*fn)(void *ctx, const char *id, const char *version, const char *json,
+						uint64_t records), void *ctx, char *err, size_t errlen);
+
+/* --- One record (store-records.c) --------------------------------------------------------------------------------- */
 
 /* Finds the record whose id starts with prefix (any unambiguous prefix). */
 int store_find(struct store *s, const char *prefix, struct store_record *rec, char *err, size_t errlen);
@@ -95,23 +106,102 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 int store_finalize(struct store *s, const struct store_record *rec, const struct form *f, char *err,
 		   size_t errlen);
 /* Deletes a record: a draft is removed outright; a final record gets a `_deleted` op. Inside a transaction. */
+int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen);
 /* Deletes rec and, first, the instances of its repeats (records whose _parent is rec), theirs too; *n counts the
  * records deleted. Inside the caller's transaction. */
 int store_delete_tree(struct store *s, const struct store_record *rec, size_t *n, char *err, size_t errlen);
-int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen);
 /* How many instances of its repeat called repeat the record parent has, drafts included, deleted ones not; -1 on
  * a store error. */
 int store_instance_count(struct store *s, const char *parent, const char *repeat);
+/* The value of field of rec (a draft's answer too) as JSON text into *value (caller frees): 1, or 0 and NULL when
+ * the field has none, or -1 with err. */
+int store_field_get(struct store *s, const struct store_record *rec, const char *field, char **value, char *err,
+		    size_t errlen);
 /* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
 /* A record's answers as its expressions and labels see them: with, under them, the answers of the record it
  * belongs to when it is a repeat instance (its _parent). New reference, or NULL with err on a store error. */
 json_t *store_answers_in_view(struct store *s, const json_t *answers, char *err, size_t errlen);
 
+/* --- Reading: selections, history, heads, counts (store-query.c) -------------------------------------------------- */
+
+#define STORE_MAX_WHERE 32      /* question = value conditions in one selection */
+
+/* A selection of records (never repeat instances: they are shown with their record). */
+struct store_filter {
+	const char *form;               /* NULL: every form */
+	const char *search;             /* text in any answer (pseudo-fields aside), as typed; NULL: none */
+	int drafts;                     /* only drafts */
+	int deleted;                    /* deleted records too */
+	int conflicts;                  /* only records in conflict */
+	size_t nwhere;                  /* and each of these: the answer is value, or one of its choices */
+	struct {
+		char question[MERGE_MAX_NAME + 1];
+		const char *value;
+	} where[STORE_MAX_WHERE];
+};
+/* Called for each record selected; the record lives during the call. Non-zero stops the selection. */
+typedef int (*store_record_fn)(void *ctx, const struct store_record *rec);
+/* Calls fn for the records f selects, the last changed first. */
+int store_select(struct store *s, const struct store_filter *f, store_record_fn fn, void *ctx, char *err,
+		 size_t errlen);
+
+/* One op of a record's history. Strings live during the call. */
+struct store_history_op {
+	uint64_t hlc, seq;
+	const char *device, *field;
+	const char *value;              /* the value it set (JSON text) */
+	const char *old;                /* the values it replaced, those of its base, as a JSON array text */
+	const char *by;                 /* the reviewer a server's op names, or NULL */
+};
+/* Calls fn for each op of rec, oldest first (by stamp, then device and seq); non-zero from fn stops. A draft has
+ * none. */
+int store_history(struct store *s, const struct store_record *rec,
+		  int (*fn)(void *ctx, const struct store_history_op *h), void *ctx, char *err, size_t errlen);
+/* Calls fn for each head of the field of record, in display order (merge_heads). Returns how many heads there are
+ * (several: a conflict), or -1 with err. fn may be NULL to count them only. */
+int store_heads(struct store *s, const char *record, const char *field, merge_head_fn fn, void *ctx, char *err,
+		size_t errlen);
+/* Calls fn for each instance of the repeats of the record parent that is not deleted, drafts included, with the
+ * repeat's name, by repeat and then in the order they were created; non-zero from fn stops. */
+int store_instances(struct store *s, const char *parent, int (*fn)(void *ctx, const char *id, const char *repeat),
+		    void *ctx, char *err, size_t errlen);
+
+struct store_counts {
+	uint64_t records;               /* final and not deleted */
+	uint64_t drafts, deleted;
+	uint64_t conflicts;             /* records in conflict, deleted ones aside */
+};
+int store_counts(struct store *s, struct store_counts *c, char *err, size_t errlen);
+
+/* --- Sync: the ops to push, the ops pulled (store-sync.c) --------------------------------------------------------- */
+
+/* A batch of this device's ops read from the store, for a change set. store_ops_release frees what it holds. */
+struct store_ops {
+	struct op *op;
+	size_t n;
+	char **text;                    /* the strings the ops point to, 4 per op; owned */
+};
+/* Reads up to max of this device's own ops after seq after, in seq order, into out (released first). Returns how
+ * many, or -1 with err. */
+int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_ops *out, char *err, size_t errlen);
+void store_ops_release(struct store_ops *o);
+/* Puts in *n how many of this device's own ops come after seq after (those a server has not acknowledged). */
+int store_ops_count(struct store *s, uint64_t after, uint64_t *n, char *err, size_t errlen);
+/* Takes in n ops pulled from a server, in one transaction of its own, as a server's ingest does: each is merged by
+ * the rule every replica uses (one held already is a duplicate, not an error), the reviewer by[i] it names is noted
+ * when by[i] is not NULL and the op is not this device's own (by may be NULL: none), and this device's clock moves past its stamp; the meta key cursor
+ * is set to next with them, so the ops and the cursor past them are saved together or neither is. *received gets
+ * how many ops were new. -1 with err, and nothing changed. */
+int store_take_pulled(struct store *s, const struct op *ops, const char *const *by, size_t n, const char *cursor,
+		      uint64_t next, uint64_t *received, char *err, size_t errlen);
 /* Notes that the op (device, seq), made by a server, names user as its author (a reviewer at headquarters).
  * Inside a transaction. */
 int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen);
 /* Puts in user (n bytes) the reviewer named by the op (device, seq): 1, or 0 with "" when it names none. */
 int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n);
+
+/* for cmd-export.c until the exporter moves */
+struct sqlite3 *store_db(struct store *s);
 
 #endif

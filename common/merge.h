@@ -24,30 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "uuid.h"
-
-#define MERGE_MAX_BASE 64      /* heads one op may name */
-#define MERGE_MAX_NAME 64      /* bytes in a form id, version or field name */
-
-struct op_ref {
-	char device[KEYS_ID_STRLEN + 1];
-	uint64_t seq;
-};
-
-/* One op. The strings are borrowed from the caller for the duration of a call. */
-struct op {
-	char device[KEYS_ID_STRLEN + 1];
-	uint64_t seq;
-	uint64_t hlc;
-	char record[UUID_STRLEN + 1];
-	const char *form;
-	const char *form_version;
-	const char *field;
-	const char *value;             /* canonical JSON text; "null" clears the field */
-	size_t nbase;
-	struct op_ref base[MERGE_MAX_BASE];
-};
+#include "op.h"
 
 enum merge_result {
 	MERGE_ERROR = -1,        /* a store error; err says what */
@@ -81,7 +58,6 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_t n, char *err, size_t errlen);
 /* Calls fn for each head of (record, field), in display order (highest (hlc, device) first). Returns the
  * number of heads, or -1 with err. */
-typedef void (*merge_head_fn)(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value);
 int merge_heads(struct merge *m, const char *record, const char *field, merge_head_fn fn, void *ctx,
 		char *err, size_t errlen);
 

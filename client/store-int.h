@@ -1,0 +1,44 @@
+/* store-int.h - the inside of the device's store, shared by the files that implement store.h: store.c (set-up,
+ * meta, transactions, clock, forms), store-records.c (one record), store-query.c (selections, history, counts)
+ * and store-sync.c (ops to push, ops pulled). Nothing outside these files includes it. */
+#ifndef SONDEO_STORE_INT_H
+#define SONDEO_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "keys.h"
+#include "merge.h"
+#include "store.h"
+
+/* Each file keeps the statements it runs often in a table of its own, prepared when the store opens. */
+#define STORE_CORE_STMTS 6
+#define STORE_RECORDS_STMTS 11
+#define STORE_SYNC_STMTS 5
+
+extern const char *const store_records_sql[STORE_RECORDS_STMTS];
+extern const char *const store_sync_sql[STORE_SYNC_STMTS];
+
+struct store {
+	char *dir;
+	sqlite3 *db;
+	struct merge *merge;
+	char device[KEYS_ID_STRLEN + 1];
+	char *name;
+	uint64_t next_seq;   /* loaded by store_begin, saved by store_commit */
+	uint64_t last_hlc;
+	long long offset_ms; /* the server's clock minus ours, as learnt at sync: loaded by store_begin */
+	struct keys *keys;   /* loaded on first use */
+	struct op *ops;      /* room for one record's first ops, reused: an op carries its whole base */
+	size_t ops_cap;
+	sqlite3_stmt *st[STORE_CORE_STMTS];      /* store.c's */
+	sqlite3_stmt *rst[STORE_RECORDS_STMTS];  /* store-records.c's */
+	sqlite3_stmt *yst[STORE_SYNC_STMTS];     /* store-sync.c's */
+};
+
+/* The columns a struct store_record is read from, of records r, in the order store_record_read takes them. */
+#define STORE_RECORD_COLUMNS \
+	"r.id, r.form, r.form_version, r.draft, r.deleted, r.conflicts, r.created, r.updated, r.rid"
+/* store-records.c: fills rec from a row of STORE_RECORD_COLUMNS starting at column 0. */
+void store_record_read(sqlite3_stmt *st, struct store_record *rec);
+
+#endif

@@ -1,0 +1,156 @@
+/* store-sync.c - what sync exchanges through the device's store: this device's ops to push, how many a server
+ * has not acknowledged, and the ops pulled from a server taken in with their cursor, as a server's ingest takes
+ * a change set; and the reviewers a server's ops name. */
+#include "store-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "util.h"
+#include "banned.h"
+
+enum { S_AUTHOR, S_AUTHOR_GET, S_OWN_OPS, S_OP_BASE, S_OWN_COUNT, S_COUNT };
+_Static_assert(S_COUNT == STORE_SYNC_STMTS, "store-sync.c's statements");
+
+const char *const store_sync_sql[STORE_SYNC_STMTS] = {
+	[S_AUTHOR] = "INSERT OR REPLACE INTO op_authors(did, seq, user) SELECT did, ?2, ?3 FROM devices WHERE id = ?1",
+	[S_AUTHOR_GET] = "SELECT a.user FROM op_authors a JOIN devices d ON d.did = a.did WHERE d.id = ?1 AND a.seq = ?2",
+	[S_OWN_OPS] = "SELECT o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value, o.id"
+		      " FROM ops o JOIN records r ON r.rid = o.rid"
+		      " WHERE o.did = (SELECT did FROM devices WHERE id = ?1) AND o.seq > ?2"
+		      " ORDER BY o.seq LIMIT ?3",
+	[S_OP_BASE] = "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did WHERE b.op = ?1",
+	[S_OWN_COUNT] = "SELECT count(*) FROM ops WHERE did = (SELECT did FROM devices WHERE id = ?1) AND seq > ?2",
+};
+
+void store_ops_release(struct store_ops *o)
+{
+	size_t i;
+
+	for (i = 0; o->text && i < 4 * o->n; i++)
+		free(o->text[i]);
+	free(o->text);
+	free(o->op);
+	memset(o, 0, sizeof(*o));
+}
+
+int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_ops *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = s->yst[S_OWN_OPS], *b = s->yst[S_OP_BASE];
+	int rc = SQLITE_DONE, brc, k;
+
+	store_ops_release(out);
+	out->op = xcalloc(max ? max : 1, sizeof(*out->op));
+	out->text = xcalloc(max ? 4 * max : 1, sizeof(*out->text));
+	db_bind_text(q, 1, s->device);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)after);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)max);
+	while (out->n < max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct op *o = &out->op[out->n];
+		char **text = &out->text[4 * out->n];
+
+		strlcpy_s(o->device, s->device, sizeof(o->device));
+		o->seq = (uint64_t)sqlite3_column_int64(q, 0);
+		o->hlc = (uint64_t)sqlite3_column_int64(q, 1);
+		strlcpy_s(o->record, db_text(q, 2), sizeof(o->record));
+		for (k = 0; k < 4; k++)
+			text[k] = xstrdup(db_text(q, 3 + k));
+		o->form = text[0];
+		o->form_version = text[1];
+		o->field = text[2];
+		o->value = text[3];
+		out->n++;
+		sqlite3_bind_int64(b, 1, sqlite3_column_int64(q, 7));
+		while ((brc = sqlite3_step(b)) == SQLITE_ROW && o->nbase < MERGE_MAX_BASE) {
+			strlcpy_s(o->base[o->nbase].device, db_text(b, 0), sizeof(o->base[0].device));
+			o->base[o->nbase++].seq = (uint64_t)sqlite3_column_int64(b, 1);
+		}
+		sqlite3_reset(b);
+		if (brc != SQLITE_DONE && brc != SQLITE_ROW) {
+			rc = brc;
+			break;
+		}
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(s->db, rc, err, errlen);
+		store_ops_release(out);
+		return -1;
+	}
+	return (int)out->n;
+}
+
+int store_ops_count(struct store *s, uint64_t after, uint64_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->yst[S_OWN_COUNT];
+	int rc;
+
+	*n = 0;
+	db_bind_text(st, 1, s->device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int store_take_pulled(struct store *s, const struct op *ops, const char *const *by, size_t n, const char *cursor,
+		      uint64_t next, uint64_t *received, char *err, size_t errlen)
+{
+	uint64_t fresh = 0;
+	char num[24];
+	size_t i;
+
+	*received = 0;
+	if (store_begin(s, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		enum merge_result m = merge_apply(s->merge, &ops[i], err, errlen);
+
+		if (m != MERGE_NEW && m != MERGE_DUPLICATE)
+			goto fail;
+		/* The reviewer a server's op names, kept for the history; never on this device's own ops. */
+		if (by && by[i] && strcmp(ops[i].device, s->device) &&
+		    store_op_author(s, ops[i].device, ops[i].seq, by[i], err, errlen) < 0)
+			goto fail;
+		store_observe(s, ops[i].hlc);
+		fresh += m == MERGE_NEW;
+	}
+	/* The ops and the cursor past them are saved together, or neither is. */
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)next);
+	if (store_meta_set(s, cursor, num, err, errlen) < 0 || store_commit(s, err, errlen) < 0)
+		goto fail;
+	*received = fresh;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->yst[S_AUTHOR];
+
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	db_bind_text(st, 3, user);
+	return db_step_done(st, err, errlen);
+}
+
+int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n)
+{
+	sqlite3_stmt *st = s->yst[S_AUTHOR_GET];
+	int found;
+
+	user[0] = '\0';
+	db_bind_text(st, 1, device);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(user, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found;
+}
