@@ -29,7 +29,7 @@ static const struct cmd commands[] = {
 	{ "list", cmd_list, "list records",
 	  "list [--form F] [--where NAME=VALUE]... [--search TEXT] [--drafts] [--deleted] [--json]" },
 	{ "show", cmd_show, "show one record", "show ID [--history] [--json]" },
-	{ "export", cmd_export, "export records", "export [--form F] [--repeat NAME] --format csv|json|geojson [-o FILE]" },
+	{ "export", cmd_export, "export records", "export [--form F] [--repeat NAME] --format csv|xlsx|json|geojson [-o FILE]" },
 	{ "status", cmd_status, "show this device's store", "status [--json]" },
 	{ "sync", cmd_sync, "send this device's changes to its server and receive its region's", "sync [--verbose]" },
 };

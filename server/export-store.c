@@ -1,8 +1,8 @@
-/* export-store.c - writes a selection of the server's records through the export writer: the one loop that
- * both `sondeod export` and GET /v1/export run (export.h). */
+/* export-store.c - writes a selection of the server's records through the exporter (common/export.h): the one
+ * loop that both `sondeod export` and GET /v1/export run (export-store.h). */
 #include <string.h>
 
-#include "export.h"
+#include "export-store.h"
 #include "sstore.h"
 #include "banned.h"
 
