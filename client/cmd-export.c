@@ -10,40 +10,18 @@
 #include "util.h"
 #include "banned.h"
 
-struct feed {
-	struct export *x;
-	char *err;
-	size_t errlen;
-	int failed;
+/* What the source needs: the store, the form and the repeat (NULL: the records themselves). */
+struct source {
+	struct store *s;
+	const struct form *f;
+	const char *repeat;
 };
 
-static int feed_one(void *ctx, const struct export_record *r)
+static int store_source(void *src, export_add_fn add, void *sink, char *err, size_t errlen)
 {
-	struct feed *c = ctx;
+	struct source *c = src;
 
-	if (export_add(c->x, r, c->err, c->errlen) < 0) {
-		c->failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-/* Writes the records of form f (or the instances of its repeat) to tmp. 0 with *count, or -1 with err (tmp
- * removed). */
-static int export_store(struct store *s, const struct form *f, const char *tmp, enum export_format fmt,
-			const struct export_opts *o, uint64_t *count, char *err, size_t errlen)
-{
-	struct feed c = { NULL, err, errlen, 0 };
-
-	if (!(c.x = export_open(tmp, fmt, f, o, err, errlen)))
-		return -1;
-	if (store_export_records(s, f, o->repeat, feed_one, &c, err, errlen) < 0 || c.failed) {
-		export_close(c.x, 0, NULL, 0);
-		return -1;
-	}
-	/* What was written: a GeoJSON export leaves out the records without a place. */
-	*count = export_count(c.x);
-	return export_close(c.x, 1, err, errlen);
+	return store_export_records(c->s, c->f, c->repeat, add, sink, err, errlen);
 }
 
 int cmd_export(struct cli *cli, int argc, char **argv)
@@ -86,7 +64,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	if (!(f = store_form_get(s, form_name, NULL, err, sizeof(err))) ||
 	    export_tmp_path(path, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
-	    export_store(s, f, tmp, (enum export_format)fmt, &o, &n, err, sizeof(err)) < 0 ||
+	    export_write(tmp, (enum export_format)fmt, f, &o, store_source, &(struct source){ s, f, o.repeat }, &n, err,
+			 sizeof(err)) < 0 ||
 	    export_deliver(tmp, path, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;

@@ -117,7 +117,7 @@ int store_op_author_get(struct store *s, const char *device, uint64_t seq, char 
 /* The records as the exporter takes them (store-export.c, common/export.h). */
 struct export_record;
 
-/* Called with each record exported, borrowed for the length of the call; non-zero stops. */
+/* Called with each record exported, borrowed for the length of the call; non-zero stops (export_add_fn). */
 typedef int (*store_export_fn)(void *ctx, const struct export_record *r);
 /* Calls fn for each final, undeleted record of form f, in the order they reached this device: with repeat
  * NULL or "", the records themselves; with a repeat's name, its instances (their answers hold _parent). Their

@@ -1006,6 +1006,42 @@ int export_close(struct export *x, int ok, char *err, size_t errlen)
 	return rc;
 }
 
+/* --- a tier's records into an export --- */
+
+struct sink {
+	struct export *x;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static int sink_add(void *ctx, const struct export_record *r)
+{
+	struct sink *k = ctx;
+
+	if (export_add(k->x, r, k->err, k->errlen) < 0) {
+		k->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int export_write(const char *path, enum export_format fmt, const struct form *f, const struct export_opts *o,
+		 export_source_fn source, void *src, uint64_t *count, char *err, size_t errlen)
+{
+	struct sink k = { NULL, err, errlen, 0 };
+
+	if (!(k.x = export_open(path, fmt, f, o, err, errlen)))
+		return -1;
+	if (source(src, sink_add, &k, err, errlen) < 0 || k.failed) {
+		export_close(k.x, 0, NULL, 0);
+		return -1;
+	}
+	/* What was written: a GeoJSON export leaves out the records without a place. */
+	*count = export_count(k.x);
+	return export_close(k.x, 1, err, errlen);
+}
+
 /* --- the review columns --- */
 
 void export_review(const json_t *review, const char **state, const char **comment)

@@ -85,6 +85,17 @@ uint64_t export_count(const struct export *x);
  * -1 with a message in err (e.g. disk full, or an earlier export_add failed; the file is then removed). */
 int export_close(struct export *x, int ok, char *err, size_t errlen);
 
+/* How a tier's store hands its records to export_write: add(sink, r) for each record, r borrowed for the call;
+ * a non-zero return means the export failed, and the source stops. */
+typedef int (*export_add_fn)(void *sink, const struct export_record *r);
+/* A tier's records (src is the tier's own context): calls add for each, in the order they are to be written.
+ * 0 (also when add stopped it), or -1 with err. */
+typedef int (*export_source_fn)(void *src, export_add_fn add, void *sink, char *err, size_t errlen);
+/* Writes every record source gives to path, as export_open, export_add and export_close do: 0 with *count
+ * (export_count), or -1 with err and the file removed. */
+int export_write(const char *path, enum export_format fmt, const struct form *f, const struct export_opts *o,
+		 export_source_fn source, void *src, uint64_t *count, char *err, size_t errlen);
+
 /* The review columns of a record whose `_review` value is review (NULL: never reviewed): *state its status
  * when it is pending, approved, has_issues or rejected, else "pending"; *comment its comment, else "". Both
  * borrowed from review, or static. */
