@@ -29,7 +29,7 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) $(XLSX_LIBS) -lutil -lm $(LDLIBS)
 # sondeod needs no terminal (-lutil) but serves HTTP with worker threads, and talks to headquarters (libcurl).
-# libxlsxwriter writes the server's XLSX exports (server/export.c).
+# libxlsxwriter writes the XLSX exports of both tiers (common/export.c).
 XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
 SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
 
@@ -106,11 +106,6 @@ $(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/t
 
 # The device store's tests link the store itself (client/store*.c).
 $(B)/tests/test_store: $(patsubst %.c,$(B)/%.o,$(wildcard client/store*.c))
-
-# The export writer's tests link the writer and libxlsxwriter.
-$(B)/tests/test_export: $(B)/server/export.o
-$(B)/tests/test_export: CFLAGS_ALL += -Iserver
-$(B)/tests/test_export: LDLIBS_ALL += $(XLSX_LIBS)
 
 $(B)/tests/ptyrun: tests/ptyrun.c
 	@mkdir -p $(dir $@)

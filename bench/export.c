@@ -1,4 +1,4 @@
-/* export.c - benchmark of the server's export writer (server/export.h): N generated records of the built-in
+/* export.c - benchmark of the exporter both tiers share (common/export.h): N generated records of the built-in
  * partnership form pushed into one export, with the time spent in export_open/add/close and this process's
  * peak RSS.
  *
@@ -10,11 +10,11 @@
  * with N = 10000 and N = 100000 gives the same figure when memory is flat. Build it against the release
  * objects, for instance:
  *
- *   make MODE=release BUILD_DIR=build/bench build/bench/server/export.o build/bench/gen/builtin_forms.o \
+ *   make MODE=release BUILD_DIR=build/bench build/bench/gen/builtin_forms.o \
  *        $(for f in common/[a-z]*.c proto/[a-z]*.c; do echo build/bench/${f%.c}.o; done)
- *   cc -O2 -Icommon -Iproto -Iserver -o build/bench/bench-export bench/export.c build/bench/server/export.o \
+ *   cc -O2 -Icommon -Iproto -o build/bench/bench-export bench/export.c \
  *        build/bench/common/[a-z]*.o build/bench/proto/[a-z]*.o build/bench/gen/builtin_forms.o \
- *        -ljansson -lsqlite3 -lsodium -lxlsxwriter -lz -lm
+ *        -ljansson -lsqlite3 -lsodium -lxlsxwriter -lzip -lexpat -lz -lm
  */
 #define _DEFAULT_SOURCE
 #include <stdio.h>

@@ -335,7 +335,6 @@ void store_close(struct store *s)
 	free(s);
 }
 
-sqlite3 *store_db(struct store *s) { return s->db; }
 const char *store_dir(const struct store *s) { return s->dir; }
 const char *store_device(const struct store *s) { return s->device; }
 const char *store_name(struct store *s) { return s->name; }

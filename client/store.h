@@ -201,7 +201,16 @@ int store_op_author(struct store *s, const char *device, uint64_t seq, const cha
 /* Puts in user (n bytes) the reviewer named by the op (device, seq): 1, or 0 with "" when it names none. */
 int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n);
 
-/* for cmd-export.c until the exporter moves */
-struct sqlite3 *store_db(struct store *s);
+/* The records as the exporter takes them (store-export.c, common/export.h). */
+struct export_record;
+
+/* Called with each record exported, borrowed for the length of the call; non-zero stops (export_add_fn). */
+typedef int (*store_export_fn)(void *ctx, const struct export_record *r);
+/* Calls fn for each final, undeleted record of form f, in the order they reached this device: with repeat
+ * NULL or "", the records themselves; with a repeat's name, its instances (their answers hold _parent). Their
+ * region is the one this device was enrolled in ("" before), their review as pulled from the server. 0 (also
+ * when fn stopped), or -1 with err. */
+int store_export_records(struct store *s, const struct form *f, const char *repeat, store_export_fn fn, void *ctx,
+			 char *err, size_t errlen);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "export.h"
+#include "export-store.h"
 #include "srv.h"
 #include "util.h"
 #include "banned.h"

@@ -1,38 +1,13 @@
 /* cmd-export.c - sondeod export: the merged records as CSV, XLSX, JSON or GeoJSON, with the review page's
  * filters, streamed. The file appears only once complete (written beside it, then renamed). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "cli.h"
-#include "export.h"
+#include "export-store.h"
 #include "util.h"
 #include "banned.h"
-
-/* Copies the file at path to standard output. */
-static int copy_out(const char *path)
-{
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n) {
-			r = -1;
-			break;
-		}
-	if (n < 0)
-		r = -1;
-	close(fd);
-	return r;
-}
 
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
@@ -49,8 +24,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	struct sstore_filter f;
 	struct sstore *s = NULL;
 	const char *out = NULL, *format = NULL;
-	char err[512], tmp[4096], key[80], rnd[17];
-	unsigned char raw[8];
+	char err[512], tmp[4096], key[80];
 	uint64_t count = 0;
 	int c, fmt, r = EXIT_FAIL;
 
@@ -104,38 +78,15 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	/* Written beside the destination and renamed, or into the temporary directory for standard output. */
-	randombytes_buf(raw, sizeof(raw));
-	hex_encode(rnd, raw, sizeof(raw));
-	if (out && strcmp(out, "-"))
-		c = snprintf(tmp, sizeof(tmp), "%s.tmp-%s", out, rnd);
-	else
-		c = snprintf(tmp, sizeof(tmp), "%s/sondeod-export-%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-			     rnd);
-	if (c < 0 || (size_t)c >= sizeof(tmp)) {
-		cli_error("the output path is too long");
-		goto done;
-	}
-	if (export_selection(s, &f, tmp, (enum export_format)fmt, &o, &count, err, sizeof(err)) < 0) {
+	if (export_tmp_path(out, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
+	    export_selection(s, &f, tmp, (enum export_format)fmt, &o, &count, err, sizeof(err)) < 0 ||
+	    export_deliver(tmp, out, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto done;
 	}
-	if (out && strcmp(out, "-")) {
-		if (rename(tmp, out) < 0) {
-			cli_error("cannot write '%s': %s", out, strerror(errno));
-			unlink(tmp);
-			goto done;
-		}
+	if (out && strcmp(out, "-"))
 		fprintf(stderr, "exported %llu record%s of %s to %s\n", (unsigned long long)count, count == 1 ? "" : "s",
 			f.form, out);
-	} else {
-		int copied = copy_out(tmp);
-
-		unlink(tmp);
-		if (copied < 0 || fflush(stdout) != 0) {
-			cli_error("cannot write the export to standard output: %s", strerror(errno));
-			goto done;
-		}
-	}
 	snprintf(err, sizeof(err), "%s, %llu records", format, (unsigned long long)count);
 	sstore_audit(s, SSTORE_CLI_USER, "", "export", f.form, err, NULL, 0);
 	r = EXIT_OK;

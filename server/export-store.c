@@ -1,16 +1,21 @@
-/* export-store.c - writes a selection of the server's records through the export writer: the one loop that
- * both `sondeod export` and GET /v1/export run (export.h). */
+/* export-store.c - writes a selection of the server's records through the exporter (common/export.h): the one
+ * loop that both `sondeod export` and GET /v1/export run (export-store.h). */
 #include <string.h>
 
-#include "export.h"
+#include "export-store.h"
 #include "sstore.h"
 #include "banned.h"
 
+/* What the source needs: the store and the selection. */
+struct selection {
+	struct sstore *s;
+	const struct sstore_filter *f;
+};
+
+/* sstore_select's callback context: where each record goes. */
 struct feed {
-	struct export *x;
-	char *err;
-	size_t errlen;
-	int failed;
+	export_add_fn add;
+	void *sink;
 };
 
 static int feed_one(void *ctx, const struct sstore_record *r)
@@ -29,36 +34,28 @@ static int feed_one(void *ctx, const struct sstore_record *r)
 	e.conflicts = r->conflicts;
 	e.deleted = r->deleted;
 	e.answers = r->answers;
-	if (export_add(c->x, &e, c->err, c->errlen) < 0) {
-		c->failed = 1;
-		return 1;
-	}
-	return 0;
+	return c->add(c->sink, &e);
+}
+
+static int select_source(void *src, export_add_fn add, void *sink, char *err, size_t errlen)
+{
+	struct selection *sel = src;
+	struct sstore_page p = { .sort = SORT_CREATED };
+	struct feed c = { add, sink };
+
+	return sstore_select(sel->s, sel->f, &p, feed_one, &c, NULL, err, errlen);
 }
 
 int export_selection(struct sstore *s, const struct sstore_filter *f, const char *path, enum export_format fmt,
 		     const struct export_opts *o, uint64_t *count, char *err, size_t errlen)
 {
-	struct sstore_page p = { .sort = SORT_CREATED };
-	struct feed c = { NULL, err, errlen, 0 };
+	struct selection sel = { s, f };
 	struct form *form = sstore_form_get(s, f->form, NULL, err, errlen);
 	int r;
 
 	if (!form)
 		return -1;
-	if (!(c.x = export_open(path, fmt, form, o, err, errlen))) {
-		form_free(form);
-		return -1;
-	}
-	r = sstore_select(s, f, &p, feed_one, &c, NULL, err, errlen);
-	if (r < 0 || c.failed) {
-		export_close(c.x, 0, NULL, 0);
-		form_free(form);
-		return -1;
-	}
-	/* What was written: a GeoJSON export leaves out the records without a place. */
-	*count = export_count(c.x);
-	r = export_close(c.x, 1, err, errlen);
+	r = export_write(path, fmt, form, o, select_source, &sel, count, err, errlen);
 	form_free(form);
 	return r;
 }

@@ -682,7 +682,7 @@ check_file_mode "$scratch/out.csv" 600
 check_eq "$(head -n 1 "$scratch/out.csv")" "_id,partner_name,stakeholder_type,stakeholder_type_other,country,level,\
 thematic_areas,policy_areas,platforms,partnership_model,achievements,challenges,good_practices,replicable,\
 scale_up_potential,contact_name,contact_email,interview_date,location,notes,_form_version,_status,_created,_updated,\
-_conflicts$(printf '\r')" "CSV header"
+_conflicts,_region,_review,_review_comment$(printf '\r')" "CSV header"
 # Every record ends with CRLF; the line break inside the quoted notes is kept as typed.
 check_eq "$(grep -c "$(printf '\r')\$" "$scratch/out.csv")" 10 "lines ending in CRLF"
 check_eq "$(wc -l <"$scratch/out.csv" | tr -d ' ')" 11 "lines in the file"
@@ -693,7 +693,8 @@ employment human_rights,gfmd global_compact,Bilateral labour agreement with a de
 working group,\"Pre-departure orientation for 4,000 workers; a complaints hotline\",Recruitment fees still charged \
 by unlicensed agents,Joint monitoring of recruitment agencies with the destination country,yes,4,Grace Wanjiru,\
 g.wanjiru@labour.example.ke,2026-10-02,-1.2921 36.8219,Follow up on the hotline statistics" "the Ministry's row"
-check_eq "$(printf '%s' "$mrow" | sed 's/.*,1,final,[0-9: -]*,[0-9: -]*,//')" 0 "_conflicts"
+check_eq "$(printf '%s' "$mrow" | sed 's/.*,1,final,[0-9TZ:-]*,[0-9TZ:-]*,//')" "0,,pending," \
+	"_conflicts, _region (not enrolled), _review, _review_comment"
 check_eq "$(sed -n "/^$tid,/,/line two/p" "$scratch/out.csv" | tr -d '\r' | sed 's/,1,final,.*//')" "$tid,\
 \"Comma, \"\"Quote\"\" Org\",media,,KEN,local national,human_rights,,,,\"  spaced  \",,,,,,,2026-11-01,-1.5 36.25,\
 \"Line one
@@ -874,6 +875,6 @@ check_rc 2
 check_err_has "sondeo show: which record? give its id"
 run "$SONDEO" export
 check_rc 2
-check_err_has "which format? give --format csv, json or geojson"
+check_err_has "which format? give --format csv, xlsx, json or geojson"
 
 done_testing

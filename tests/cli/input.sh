@@ -425,7 +425,7 @@ check_err_has "sondeo edit: expected one record id"
 same_store
 run "$SONDEO" export --format xml
 check_rc 2
-check_err_has "sondeo export: unknown format 'xml' (csv, json or geojson)"
+check_err_has "sondeo export: unknown format 'xml' (csv, xlsx, json or geojson)"
 run "$SONDEO" list --where country
 check_rc 2
 check_err_has "sondeo list: --where 'country': expected NAME=VALUE"

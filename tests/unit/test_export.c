@@ -1,7 +1,8 @@
-/* test_export.c - the server's export writer: exact CSV, JSON and GeoJSON bytes (quoting, the formula guard,
+/* test_export.c - the exporter both tiers share: exact CSV, JSON and GeoJSON bytes (quoting, the formula guard,
  * choice columns, unicode, deleted records, missing answers), XLSX read back with unzip (labels, number, date
  * and date-time cells, strings never formulas, the choices sheet), and the file's life: mode 0600, an existing
- * path refused, abandoned and failed exports removed. */
+ * path refused, abandoned and failed exports removed; the review columns read from a `_review` value; the export
+ * commands' temporary file and its delivery. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -759,6 +760,93 @@ static void test_csv_rank_osm(void)
 	form_free(f);
 }
 
+/* The review columns as headquarters counts a `_review` value: an unknown or missing status is pending. */
+static void test_review(void)
+{
+	json_t *v = json_pack("{s:s, s:s}", "status", "has_issues", "comment", "Check, the date");
+	const char *state = NULL, *comment = NULL;
+
+	export_review(NULL, &state, &comment);
+	CHECK_STR(state, "pending");
+	CHECK_STR(comment, "");
+	export_review(v, &state, &comment);
+	CHECK_STR(state, "has_issues");
+	CHECK_STR(comment, "Check, the date");
+	json_object_set_new(v, "status", json_string("approved"));
+	json_object_del(v, "comment");
+	export_review(v, &state, &comment);
+	CHECK_STR(state, "approved");
+	CHECK_STR(comment, "");
+	json_object_set_new(v, "status", json_string("done"));
+	export_review(v, &state, &comment);
+	CHECK_STR(state, "pending");
+	json_object_set_new(v, "status", json_integer(1));
+	export_review(v, &state, &comment);
+	CHECK_STR(state, "pending");
+	json_decref(v);
+}
+
+/* The export commands' file: a private name beside the destination, renamed over what was there; a failed
+ * rename leaves no temporary file; a path too long is refused. */
+static void test_tmp_deliver(void)
+{
+	char out[600], tmp[700], tmp2[700], err[256], longpath[5000], old[600] = "";
+	int had = getenv("TMPDIR") != NULL;
+	char *back;
+	FILE *fp;
+
+	snprintf(out, sizeof(out), "%s/delivered.csv", dir);
+	fp = fopen(out, "w");
+	CHECK(fp != NULL);
+	if (fp) {
+		fputs("old", fp);
+		fclose(fp);
+	}
+	CHECK_INT(export_tmp_path(out, tmp, sizeof(tmp), err, sizeof(err)), 0);
+	CHECK_INT(export_tmp_path(out, tmp2, sizeof(tmp2), err, sizeof(err)), 0);
+	CHECK(strncmp(tmp, out, strlen(out)) == 0 && !strncmp(tmp + strlen(out), ".tmp-", 5));
+	CHECK_INT(strlen(tmp), strlen(out) + 5 + 16);
+	CHECK(strcmp(tmp, tmp2) != 0);
+	fp = fopen(tmp, "w");
+	CHECK(fp != NULL);
+	if (fp) {
+		fputs("new", fp);
+		fclose(fp);
+	}
+	CHECK_INT(export_deliver(tmp, out, err, sizeof(err)), 0);
+	back = slurp(out);
+	CHECK_STR(back, "new");
+	free(back);
+	CHECK(!exists(tmp));
+
+	/* Renamed into a directory that does not exist: refused, naming the destination, the file removed. */
+	snprintf(out, sizeof(out), "%s/no/such/dir.csv", dir);
+	fp = fopen(tmp, "w");
+	if (fp)
+		fclose(fp);
+	CHECK_INT(export_deliver(tmp, out, err, sizeof(err)), -1);
+	CHECK(strstr(err, "cannot write") && strstr(err, "no/such/dir.csv"));
+	CHECK(!exists(tmp));
+
+	/* Standard output: a file in the temporary directory. */
+	if (had)
+		snprintf(old, sizeof(old), "%s", getenv("TMPDIR"));
+	setenv("TMPDIR", dir, 1);
+	CHECK_INT(export_tmp_path("-", tmp, sizeof(tmp), err, sizeof(err)), 0);
+	CHECK(strncmp(tmp, dir, strlen(dir)) == 0 && !strncmp(tmp + strlen(dir), "/export-", 8));
+	CHECK_INT(export_tmp_path(NULL, tmp2, sizeof(tmp2), err, sizeof(err)), 0);
+	CHECK(strncmp(tmp2, dir, strlen(dir)) == 0);
+	if (had)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	CHECK_INT(export_tmp_path(longpath, tmp, sizeof(tmp), err, sizeof(err)), -1);
+	CHECK_STR(err, "the output path is too long");
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -783,6 +871,8 @@ int main(void)
 	RUN(test_close_abandon_removes);
 	RUN(test_open_refuses_existing);
 	RUN(test_write_failure_removes);
+	RUN(test_review);
+	RUN(test_tmp_deliver);
 	/* TEST_EXPORT_KEEP=1 keeps the files, to look at them. */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (getenv("TEST_EXPORT_KEEP"))

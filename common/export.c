@@ -1,4 +1,5 @@
-/* export.c - the server's exports: CSV, XLSX (libxlsxwriter, constant memory), JSON and GeoJSON, streamed. */
+/* export.c - the exports of both tiers: CSV, XLSX (libxlsxwriter, constant memory), JSON and GeoJSON, streamed;
+ * and the temporary file an export command writes before it puts the export in its place. */
 #include "export.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <xlsxwriter.h>
 
 #include "buf.h"
@@ -1002,4 +1004,122 @@ int export_close(struct export *x, int ok, char *err, size_t errlen)
 	}
 	export_free(x);
 	return rc;
+}
+
+/* --- a tier's records into an export --- */
+
+struct sink {
+	struct export *x;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static int sink_add(void *ctx, const struct export_record *r)
+{
+	struct sink *k = ctx;
+
+	if (export_add(k->x, r, k->err, k->errlen) < 0) {
+		k->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int export_write(const char *path, enum export_format fmt, const struct form *f, const struct export_opts *o,
+		 export_source_fn source, void *src, uint64_t *count, char *err, size_t errlen)
+{
+	struct sink k = { NULL, err, errlen, 0 };
+
+	if (!(k.x = export_open(path, fmt, f, o, err, errlen)))
+		return -1;
+	if (source(src, sink_add, &k, err, errlen) < 0 || k.failed) {
+		export_close(k.x, 0, NULL, 0);
+		return -1;
+	}
+	/* What was written: a GeoJSON export leaves out the records without a place. */
+	*count = export_count(k.x);
+	return export_close(k.x, 1, err, errlen);
+}
+
+/* --- the review columns --- */
+
+void export_review(const json_t *review, const char **state, const char **comment)
+{
+	static const char *const states[] = { "pending", "approved", "has_issues", "rejected" };
+	const char *status = json_string_value(json_object_get(review, "status"));
+	size_t i;
+
+	*state = "pending";
+	for (i = 0; status && i < sizeof(states) / sizeof(states[0]); i++)
+		if (!strcmp(status, states[i]))
+			*state = states[i];
+	*comment = json_string_value(json_object_get(review, "comment"));
+	if (!*comment)
+		*comment = "";
+}
+
+/* --- the export commands' file --- */
+
+static int to_stdout(const char *out)
+{
+	return !out || !strcmp(out, "-");
+}
+
+int export_tmp_path(const char *out, char *tmp, size_t n, char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	unsigned char raw[8];
+	char rnd[17];
+	int c;
+
+	randombytes_buf(raw, sizeof(raw));
+	hex_encode(rnd, raw, sizeof(raw));
+	/* Beside the destination, so that the rename cannot cross file systems; for standard output, a private
+	 * file in the temporary directory (an XLSX file cannot be streamed). */
+	if (!to_stdout(out))
+		c = snprintf(tmp, n, "%s.tmp-%s", out, rnd);
+	else
+		c = snprintf(tmp, n, "%s/export-%s", dir && *dir ? dir : "/tmp", rnd);
+	if (c < 0 || (size_t)c >= n)
+		return errf(err, errlen, "the output path is too long");
+	return 0;
+}
+
+/* Copies the file at path to standard output. 0, or -1 with errno. */
+static int copy_out(const char *path)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n) {
+			r = -1;
+			break;
+		}
+	if (n < 0)
+		r = -1;
+	close(fd);
+	return r;
+}
+
+int export_deliver(const char *tmp, const char *out, char *err, size_t errlen)
+{
+	int r;
+
+	if (!to_stdout(out)) {
+		if (rename(tmp, out) == 0)
+			return 0;
+		errf(err, errlen, "cannot write '%s': %s", out, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	r = copy_out(tmp) < 0 || fflush(stdout) != 0 ? -1 : 0;
+	if (r < 0)
+		errf(err, errlen, "cannot write the export to standard output: %s", strerror(errno));
+	unlink(tmp);
+	return r;
 }

@@ -1,12 +1,15 @@
-/* export.h - the server's exports of a form's records as CSV, XLSX, JSON or GeoJSON, written record by record.
+/* export.h - exports of a form's records as CSV, XLSX, JSON or GeoJSON, written record by record: the one
+ * exporter of both tiers (`sondeo export` on the laptop, `sondeod export` and GET /v1/export on a server), so
+ * that the same records give the same columns and values wherever they are exported.
  *
- * The caller pushes records one at a time (export_add), in the order it wants them, and nothing of a record
- * is kept once it is written, so memory stays flat whatever the number of records (XLSX rows go through
- * libxlsxwriter's constant_memory mode, into temporary files beside the export).
+ * Each tier's store feeds it: the caller pushes records one at a time (export_add), in the order it wants
+ * them, and nothing of a record is kept once it is written, so memory stays flat whatever the number of
+ * records (XLSX rows go through libxlsxwriter's constant_memory mode, into temporary files beside the export).
  *
- * Columns, as `sondeo export` has them (client/cmd-export.c): `_id`, one per question of the form (notes
- * left out) in form order, then `_form_version`, `_status` ("final", or "deleted"), `_created`, `_updated`
- * (ISO 8601 UTC, "2026-10-03T14:20:05Z"), `_conflicts`, `_region`, `_review`, `_review_comment`.
+ * Columns: `_id` (with a repeat, `_parent` after it), one per question of the form (notes left out) in form
+ * order (an osm question followed by QUESTION/feature and QUESTION/TAG for each of its tags), then
+ * `_form_version`, `_status` ("final", or "deleted"), `_created`, `_updated` (ISO 8601 UTC,
+ * "2026-10-03T14:20:05Z"), `_conflicts`, `_region`, `_review`, `_review_comment`.
  * Answers are written as people and spreadsheets read them: strings bare, numbers as their canonical JSON
  * text (common/jsonc.h), select_multiple as its choice names separated by spaces. With choice_columns, each
  * select_multiple question is followed by one column per choice, named QUESTION/CHOICE, holding 1 or 0 (empty
@@ -82,12 +85,28 @@ uint64_t export_count(const struct export *x);
  * -1 with a message in err (e.g. disk full, or an earlier export_add failed; the file is then removed). */
 int export_close(struct export *x, int ok, char *err, size_t errlen);
 
-/* export-store.c: writes the records of the selection f (resolved) of the server's store s to path, as
- * export_open does, oldest first, streaming: *count gets the number of records written (export_count). On failure the file is removed
- * and err says why. */
-struct sstore;
-struct sstore_filter;
-int export_selection(struct sstore *s, const struct sstore_filter *f, const char *path, enum export_format fmt,
-		     const struct export_opts *o, uint64_t *count, char *err, size_t errlen);
+/* How a tier's store hands its records to export_write: add(sink, r) for each record, r borrowed for the call;
+ * a non-zero return means the export failed, and the source stops. */
+typedef int (*export_add_fn)(void *sink, const struct export_record *r);
+/* A tier's records (src is the tier's own context): calls add for each, in the order they are to be written.
+ * 0 (also when add stopped it), or -1 with err. */
+typedef int (*export_source_fn)(void *src, export_add_fn add, void *sink, char *err, size_t errlen);
+/* Writes every record source gives to path, as export_open, export_add and export_close do: 0 with *count
+ * (export_count), or -1 with err and the file removed. */
+int export_write(const char *path, enum export_format fmt, const struct form *f, const struct export_opts *o,
+		 export_source_fn source, void *src, uint64_t *count, char *err, size_t errlen);
+
+/* The review columns of a record whose `_review` value is review (NULL: never reviewed): *state its status
+ * when it is pending, approved, has_issues or rejected, else "pending"; *comment its comment, else "". Both
+ * borrowed from review, or static. */
+void export_review(const json_t *review, const char **state, const char **comment);
+
+/* For the export commands, whose file appears only once complete: the path of the private temporary file to
+ * export to, beside out ("OUT.tmp-RANDOM"), or in $TMPDIR (else /tmp) when out is NULL or "-" (standard
+ * output). 0, or -1 with err if the path does not fit in n bytes. */
+int export_tmp_path(const char *out, char *tmp, size_t n, char *err, size_t errlen);
+/* Puts the finished export at tmp where it goes: renamed over out, or copied to standard output when out is
+ * NULL or "-". tmp is gone afterwards in every case. 0, or -1 with err. */
+int export_deliver(const char *tmp, const char *out, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,110 @@
+/* store-export.c - the device's records as the exporter takes them (common/export.h), one at a time. */
+#include "store-int.h"
+
+#include <string.h>
+
+#include "db.h"
+#include "export.h"
+#include "hlc.h"
+#include "util.h"
+#include "banned.h"
+
+/* Fills r (answers and review cleared first) from its first row of st. */
+static void record_start(sqlite3_stmt *st, struct export_record *r, char *id, char *version, size_t n)
+{
+	strlcpy_s(id, db_text(st, 1), n);
+	strlcpy_s(version, db_text(st, 2), n);
+	r->id = id;
+	r->version = version;
+	r->created_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 3));
+	r->updated_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 4));
+	r->conflicts = sqlite3_column_int(st, 5);
+	r->deleted = 0;
+}
+
+int store_export_records(struct store *s, const struct form *f, const char *repeat, store_export_fn fn, void *ctx,
+			 char *err, size_t errlen)
+{
+	char id[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1], region[256] = "";
+	json_t *answers = json_object(), *review = NULL;
+	struct export_record r;
+	sqlite3_int64 cur = 0;
+	sqlite3_stmt *st;
+	int rc, have = 0, stop = 0, ret = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (!answers) {
+		errf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* A device holds only its own region's records (it pulls nothing else, and writes only there): they are
+	 * the region it was enrolled in, as headquarters files them; none before it is enrolled. */
+	store_meta_get(s, "region", region, sizeof(region));
+	r.region = region;
+	/* One row per answer (and the record's _parent and _review), records in the order they reached this
+	 * device, each record's rows together. The records are walked by key (+r.form keeps SQLite off the form
+	 * index, which would need a sort). */
+	st = db_prepare(s->db,
+			"SELECT r.rid, r.id, r.form_version, r.created, r.updated, r.conflicts, f.field, f.value"
+			" FROM records r LEFT JOIN fields f ON f.rid = r.rid AND (f.field NOT LIKE '\\_%' ESCAPE '\\'"
+			" OR f.field IN ('_parent', '_review'))"
+			" WHERE +r.form = ?1 AND NOT r.draft AND NOT r.deleted AND coalesce((SELECT json_extract(x.value, '$')"
+			" FROM fields x WHERE x.rid = r.rid AND x.field = '_repeat'), '') = ?2 ORDER BY r.rid",
+			err, errlen);
+	if (!st) {
+		json_decref(answers);
+		return -1;
+	}
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, repeat ? repeat : "");
+	while (!stop) {
+		sqlite3_int64 rid;
+
+		rc = sqlite3_step(st);
+		rid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		/* A new record begins, or the end: hand over the one gathered so far. */
+		if (have && (rc != SQLITE_ROW || rid != cur)) {
+			export_review(review, &r.review, &r.review_comment);
+			r.answers = answers;
+			stop = fn(ctx, &r) != 0;
+			json_object_clear(answers);
+			json_decref(review);
+			review = NULL;
+			have = 0;
+		}
+		if (rc != SQLITE_ROW || stop)
+			break;
+		if (!have) {
+			cur = rid;
+			have = 1;
+			record_start(st, &r, id, version, sizeof(id));
+		}
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			const char *field = db_text(st, 6);
+			json_t *v = json_loadb(db_text(st, 7), (size_t)sqlite3_column_bytes(st, 7), JSON_DECODE_ANY, NULL);
+
+			/* Stored values were checked when their op was made or taken in: one that is not JSON is a
+			 * damaged store, said rather than exported as unanswered. */
+			if (!v) {
+				errf(err, errlen, "record %s: the answer to '%s' in the store is not JSON", id, field);
+				goto out;
+			}
+			if (!strcmp(field, "_review")) {
+				json_decref(review);
+				review = v;
+			} else {
+				json_object_set_new(answers, field, v);
+			}
+		}
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(review);
+	json_decref(answers);
+	sqlite3_finalize(st);
+	return ret;
+}
