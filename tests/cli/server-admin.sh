@@ -475,8 +475,8 @@ check_err_has "'$DATA/server.db' is a server's data (sondeod), not a device's st
 cmp -s "$scratch/server.db.before" "$DATA/server.db" || fail "server.db changed"
 check_file_absent "$DATA/store.db"
 check_file_absent "$DATA/device.key"
-# The file says what it is whatever its name: a server's layout 2, which a device would take for its own older
-# layout and upgrade, is refused as it is.
+# The file says what it is whatever its name: a server's layout 2, which sondeo used to take for its own older
+# layout and try to upgrade, is refused as what it is.
 mkdir "$scratch/moved"
 cp "$DATA/server.db" "$scratch/moved/store.db"
 run "$SONDEO" --store "$scratch/moved" list
