@@ -11,7 +11,7 @@
 #include "store.h"
 
 /* Each file keeps the statements it runs often in a table of its own, prepared when the store opens. */
-#define STORE_CORE_STMTS 6
+#define STORE_CORE_STMTS 1
 #define STORE_RECORDS_STMTS 11
 #define STORE_SYNC_STMTS 5
 
@@ -20,7 +20,8 @@ extern const char *const store_sync_sql[STORE_SYNC_STMTS];
 
 struct store {
 	char *dir;
-	sqlite3 *db;
+	struct dbstore *base; /* the file, meta and forms (dbstore.h) */
+	sqlite3 *db;          /* base's connection */
 	struct merge *merge;
 	char device[KEYS_ID_STRLEN + 1];
 	char *name;

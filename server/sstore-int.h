@@ -25,9 +25,12 @@ extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
 extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];
 extern const char *const sstore_relay_sql[SSTORE_RELAY_STMTS];
 
+struct dbstore;
+
 struct sstore {
 	char *dir;
-	sqlite3 *db;
+	struct dbstore *base;    /* the file, meta and forms (dbstore.h) */
+	sqlite3 *db;             /* base's connection */
 	struct keys *keys;
 	struct merge *merge;
 	sqlite3_stmt *st[SSTORE_CORE_STMTS];    /* sstore.c's */
@@ -42,7 +45,7 @@ struct sstore {
 	char name_field[MERGE_MAX_NAME + 1];
 };
 
-/* sstore.c: the meta table (key -> value). sstore_meta_get copies the value into out and returns 0, or -1 if
+/* sstore.c: the meta table (key -> value), the skeleton's (dbstore.h). sstore_meta_get copies the value into out and returns 0, or -1 if
  * there is none; sstore_meta_set belongs in a transaction. */
 int sstore_meta_get(struct sstore *s, const char *key, char *out, size_t n);
 int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen);

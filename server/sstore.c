@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "dbstore.h"
 #include "hlc.h"
 #include "sstore-int.h"
 #include "jsonc.h"
@@ -23,10 +24,8 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_KIND "sondeod"
 #define SSTORE_SCHEMA 2
 
-#define DB_FILE "server.db"
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
 #define PUBLIC_FILE "server.pub"
@@ -49,8 +48,8 @@ static const char alphabet[] = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
 extern const unsigned char form_partnership_json[];
 extern const size_t form_partnership_json_len;
 
+/* The server's own tables at layout 1, beside the skeleton's meta and forms (dbstore.h) and the merge tables. */
 static const char schema[] =
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	/* merge.c owns a table called devices (did, id) for the ids ops name; these are the enrolled ones. */
 	"CREATE TABLE enrolled_devices("
 	" id TEXT PRIMARY KEY, pk BLOB NOT NULL UNIQUE, name TEXT NOT NULL, region TEXT NOT NULL,"
@@ -68,8 +67,6 @@ static const char schema[] =
 	/* The region a record belongs to: that of the device that first sent it. Devices pull their region. */
 	"CREATE TABLE record_regions(rid INTEGER PRIMARY KEY, region TEXT NOT NULL);"
 	"CREATE INDEX record_regions_region ON record_regions(region);"
-	"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
-	" published INTEGER NOT NULL, PRIMARY KEY(id, version));"
 	"CREATE TABLE users(name TEXT PRIMARY KEY,"
 	" role TEXT NOT NULL CHECK(role IN ('viewer', 'reviewer', 'admin')), pwhash TEXT NOT NULL,"
 	" must_change INTEGER NOT NULL DEFAULT 1, disabled INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);";
@@ -170,21 +167,35 @@ static const char schema_v2[] =
 	" AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
 	" INSERT INTO relay_queue(kind, ref, queued) VALUES('revoke', NEW.id, " SQL_NOW_MS "); END;";
 
+static const char *const schema_now[] = { schema, schema_v2, NULL };
+
+/* The records already held get their review summary and search index from sstore_review_reindex. */
+static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
+{
+	return db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')", err, errlen);
+}
+
+static const struct dbstore_step steps[] = {
+	{ 1, schema_v2, mark_reindex },
+};
+
+static const struct dbstore_spec spec = {
+	.kind = DBSTORE_SERVER, .layout = SSTORE_SCHEMA, .oldest = 1, .tables = merge_schema, .schema = schema_now,
+	.steps = steps, .nsteps = sizeof(steps) / sizeof(steps[0]),
+};
+
 #define DEVICE_COLUMNS \
 	"id, pk, name, region, enrolled, last_seen, revoked, next_seq, equivocations, relay, via, upstream, altered," \
 	" clock_off, clock_off_at"
 
 enum {
-	S_META_GET, S_META_SET, S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
-	S_DEV_REVOKE, S_FORM_GET, S_FORM_PUT, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_CLOCK_OFF, S_STATS,
+	S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
+	S_DEV_REVOKE, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_CLOCK_OFF, S_STATS,
 	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_AUTHORS,
 	S_DEV_ADOPT, S_RECORD_REGION, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
-	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[S_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
-		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_CODE_HAS] = "SELECT 1 FROM codes WHERE code_id = ?1",
 	[S_CODE_PUT] = "INSERT INTO codes(code_id, mac_key, region, uses_left, expires, created, relay)"
 		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -196,8 +207,6 @@ static const char *const sql[S_COUNT] = {
 	/* rowid is the order of enrolment even when the clock went back between two. */
 	[S_DEV_LIST] = "SELECT " DEVICE_COLUMNS " FROM enrolled_devices ORDER BY rowid",
 	[S_DEV_REVOKE] = "UPDATE enrolled_devices SET revoked = ?2 WHERE id = ?1 AND revoked = 0",
-	[S_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
-	[S_FORM_PUT] = "INSERT INTO forms(id, version, json, published) VALUES(?1, ?2, ?3, ?4)",
 	/* A form's newest version is the one published last (rowid, not the clock). */
 	[S_FORM_LIST] = "SELECT f.id, f.version, f.json FROM forms f WHERE f.rowid ="
 			" (SELECT g.rowid FROM forms g WHERE g.id = f.id ORDER BY g.rowid DESC LIMIT 1)"
@@ -246,29 +255,6 @@ static int path_in(char *out, size_t n, const char *dir, const char *file, char 
 	return 0;
 }
 
-/* mkdir -p, mode 0700 for the parts it creates. */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-	char p[PATH_MAX];
-	size_t i;
-
-	if (strlcpy_s(p, dir, sizeof(p)) >= sizeof(p))
-		return errf(err, errlen, "the data directory path '%s' is too long", dir);
-	for (i = 1;; i++) {
-		if (p[i] == '/' || p[i] == '\0') {
-			char c = p[i];
-
-			p[i] = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST)
-				return errf(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
-			p[i] = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 /* 1 if dir has no entries, 0 if it has, -1 with errno if it cannot be read. */
 static int dir_empty(const char *dir)
 {
@@ -314,21 +300,6 @@ static int valid_device_name(const char *s)
 	return 1;
 }
 
-/* Form ids and versions travel in URLs and name views on devices: plain names only. An id starts with a
- * letter or '_', as on the device; a version may start with a digit ("1", "2026.1"). */
-static int plain_name(const char *s, int is_id)
-{
-	size_t i;
-
-	if (!*s || strlen(s) > MERGE_MAX_NAME)
-		return 0;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' ||
-		      ((i || !is_id) && ((s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))))
-			return 0;
-	return 1;
-}
-
 static void draw(char *out, size_t n)
 {
 	size_t i;
@@ -340,105 +311,30 @@ static void draw(char *out, size_t n)
 
 int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_META_SET];
-
-	db_bind_text(st, 1, key);
-	db_bind_text(st, 2, value);
-	return db_step_done(st, err, errlen);
+	return dbstore_meta_set(s->base, key, value, err, errlen);
 }
 
 int sstore_meta_get(struct sstore *s, const char *key, char *out, size_t n)
 {
-	sqlite3_stmt *st = s->st[S_META_GET];
-	int found;
-
-	db_bind_text(st, 1, key);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		strlcpy_s(out, db_text(st, 0), n);
-	sqlite3_reset(st);
-	return found ? 0 : -1;
+	return dbstore_meta_get(s->base, key, out, n);
 }
 
-/* Refuses a database that is not sondeod's, or of another layout, before anything is prepared against it. */
-static int check_schema(sqlite3 *db, const char *dir, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT (SELECT value FROM meta WHERE key = 'kind'),"
-				      " (SELECT value FROM meta WHERE key = 'schema')", NULL, 0);
-	char kind[16] = "";
-	long long v = -1;
-
-	if (st && sqlite3_step(st) == SQLITE_ROW) {
-		strlcpy_s(kind, db_text(st, 0), sizeof(kind));
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			v = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (strcmp(kind, SSTORE_KIND) || v < 0)
-		return errf(err, errlen, "'%s' does not hold sondeod data", dir);
-	if (v != SSTORE_SCHEMA && v != 1)
-		return errf(err, errlen, "the data in '%s' has layout %lld; this sondeod reads layout %d", dir, v,
-			    SSTORE_SCHEMA);
-	return 0;
-}
-
-/* Brings a layout 1 database up to layout 2, in one transaction; the review summary and search index of the
- * records already held are built by sstore_review_reindex. */
-static int upgrade(sqlite3 *db, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
-	int v = 0;
-
-	if (!st)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (v == SSTORE_SCHEMA)
-		return 0;
-	if (db_begin(db, err, errlen) < 0)
-		return -1;
-	/* Another process may have upgraded it while we waited for the lock. */
-	st = db_prepare(db, "SELECT value FROM meta WHERE key = 'schema'", err, errlen);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (v == SSTORE_SCHEMA) {
-		db_rollback(db);
-		return 0;
-	}
-	if (db_exec(db, schema_v2, err, errlen) < 0 ||
-	    db_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema';"
-		    "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')", err, errlen) < 0 ||
-	    db_commit(db, err, errlen) < 0) {
-		db_rollback(db);
-		return -1;
-	}
-	return 0;
-}
-
-/* Opens (or with create, creates) the database and prepares every statement; no keys. */
+/* Creates or opens the database (dbstore.h: kind, layout, upgrades) and prepares every statement; no keys. */
 static struct sstore *open_db(const char *dir, int create, char *err, size_t errlen)
 {
 	struct sstore *s = calloc(1, sizeof(*s));
-	char path[PATH_MAX];
 
 	if (!s || !(s->dir = strdup(dir))) {
 		free(s);
 		errf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (path_in(path, sizeof(path), dir, DB_FILE, err, errlen) < 0)
+	s->base = create ? dbstore_create(&spec, dir, err, errlen) : dbstore_open(&spec, dir, err, errlen);
+	if (!s->base)
 		goto fail;
-	if (!(s->db = db_open(path, create ? DB_CREATE : 0, err, errlen)))
-		goto fail;
+	s->db = dbstore_db(s->base);
 	/* The server opens one connection per worker thread: a smaller page cache each than a device's one. */
 	if (db_exec(s->db, "PRAGMA cache_size=-" SSTORE_CACHE_KIB, err, errlen) < 0)
-		goto fail;
-	if (create && (db_exec(s->db, schema, err, errlen) < 0 || merge_schema(s->db, err, errlen) < 0 ||
-		       db_exec(s->db, schema_v2, err, errlen) < 0))
-		goto fail;
-	if (!create && (check_schema(s->db, dir, err, errlen) < 0 || upgrade(s->db, err, errlen) < 0))
 		goto fail;
 	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
@@ -468,8 +364,7 @@ void sstore_close(struct sstore *s)
 	db_finalize_all(s->ost, SSTORE_OWN_STMTS);
 	db_finalize_all(s->lst, SSTORE_RELAY_STMTS);
 	form_free(s->kind);
-	if (s->db)
-		db_close(s->db);
+	dbstore_close(s->base);
 	keys_free(s->keys);
 	free(s->dir);
 	free(s);
@@ -480,73 +375,25 @@ const struct keys *sstore_keys(const struct sstore *s)
 	return s->keys;
 }
 
-/* Stores a form definition inside the caller's transaction: validated, compared in canonical form (keys
- * sorted, compact) so that the same definition written differently is the same form. */
+/* Stores a form definition inside the caller's transaction (dbstore_form_put). */
 static int form_put(struct sstore *s, const char *json, size_t len, char *err, size_t errlen)
 {
-	char msg[512];
-	struct form *f = form_load(json, len, msg, sizeof(msg));
-	sqlite3_stmt *st;
-	char *canon = NULL;
-	int r = -1, rc;
-
-	if (!f)
-		return errf(err, errlen, "%s", msg);
-	if (!plain_name(form_id(f), 1)) {
-		errf(err, errlen, "form id '%s' is not valid: a letter or _, then letters, digits, _ . - (at most %d)",
-		     form_id(f), MERGE_MAX_NAME);
-		goto out;
-	}
-	if (!plain_name(form_version(f), 0)) {
-		errf(err, errlen, "form '%s': version '%s' is not valid: letters, digits, _ . - (at most %d)",
-		     form_id(f), form_version(f), MERGE_MAX_NAME);
-		goto out;
-	}
-	if (!(canon = json_dumps(form_json(f), JSON_COMPACT | JSON_SORT_KEYS))) {
-		errf(err, errlen, "out of memory for form '%s'", form_id(f));
-		goto out;
-	}
-	st = s->st[S_FORM_GET];
-	db_bind_text(st, 1, form_id(f));
-	db_bind_text(st, 2, form_version(f));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int same = strcmp(db_text(st, 0), canon) == 0;
-
-		sqlite3_reset(st);
-		if (same)
-			r = 0;
-		else
-			errf(err, errlen, "form '%s' version '%s' is already published with a different definition;"
-			     " give the new definition a new version", form_id(f), form_version(f));
-		goto out;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		db_error(s->db, rc, err, errlen);
-		goto out;
-	}
-	st = s->st[S_FORM_PUT];
-	db_bind_text(st, 1, form_id(f));
-	db_bind_text(st, 2, form_version(f));
-	db_bind_text(st, 3, canon);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
-	r = db_step_done(st, err, errlen);
-out:
-	free(canon);
-	form_free(f);
-	return r;
+	return dbstore_form_put(s->base, json, len, NULL, err, errlen) < 0 ? -1 : 0;
 }
 
 /* Removes what a failed sstore_init made, and only that. */
 static void undo_init(const char *dir, int made_dir, int old_mode)
 {
-	static const char *const files[] = {
-		DB_FILE, DB_FILE "-wal", DB_FILE "-shm", DB_FILE "-journal", SECRET_FILE, PUBLIC_FILE
-	};
-	char path[PATH_MAX];
+	static const char *const db_files[] = { "", "-wal", "-shm", "-journal" };
+	static const char *const files[] = { SECRET_FILE, PUBLIC_FILE };
+	char path[PATH_MAX], file[64];
 	size_t i;
 
+	for (i = 0; i < sizeof(db_files) / sizeof(db_files[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", dbstore_file(DBSTORE_SERVER), db_files[i]);
+		if (path_in(path, sizeof(path), dir, file, NULL, 0) == 0)
+			unlink(path);
+	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (path_in(path, sizeof(path), dir, files[i], NULL, 0) == 0)
 			unlink(path);
@@ -558,7 +405,7 @@ static void undo_init(const char *dir, int made_dir, int old_mode)
 
 int sstore_init(const char *dir, char *password, size_t passlen, char *err, size_t errlen)
 {
-	char db_path[PATH_MAX], sk[PATH_MAX], pk[PATH_MAX], now[24];
+	char db_path[PATH_MAX], sk[PATH_MAX], pk[PATH_MAX];
 	char hash[crypto_pwhash_STRBYTES];
 	struct sstore *s = NULL;
 	struct stat st;
@@ -570,7 +417,7 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	password[0] = '\0';
 	if (!*dir)
 		return errf(err, errlen, "the data directory name is empty");
-	if (path_in(db_path, sizeof(db_path), dir, DB_FILE, err, errlen) < 0 ||
+	if (path_in(db_path, sizeof(db_path), dir, dbstore_file(DBSTORE_SERVER), err, errlen) < 0 ||
 	    path_in(sk, sizeof(sk), dir, SECRET_FILE, err, errlen) < 0 ||
 	    path_in(pk, sizeof(pk), dir, PUBLIC_FILE, err, errlen) < 0)
 		return -1;
@@ -593,7 +440,7 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	} else if (errno != ENOENT) {
 		return errf(err, errlen, "cannot use '%s': %s", dir, strerror(errno));
 	} else {
-		if (make_dirs(dir, err, errlen) < 0)
+		if (dbstore_make_dir(dir, err, errlen) < 0)
 			return -1;
 		made_dir = 1;
 	}
@@ -614,12 +461,8 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	umask(old_mask);
 	if (!s)
 		goto undo;
-	snprintf(now, sizeof(now), "%llu", (unsigned long long)now_ms());
 	if (db_begin(s->db, err, errlen) < 0)
 		goto undo;
-	if (sstore_meta_set(s, "kind", SSTORE_KIND, err, errlen) < 0 || sstore_meta_set(s, "schema", "2", err, errlen) < 0 ||
-	    sstore_meta_set(s, "created", now, err, errlen) < 0)
-		goto rollback;
 	db_bind_text(s->st[S_USER_PUT], 1, ADMIN_USER);
 	db_bind_text(s->st[S_USER_PUT], 2, "admin");
 	db_bind_text(s->st[S_USER_PUT], 3, hash);
@@ -650,12 +493,6 @@ struct sstore *sstore_open(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX];
 	struct sstore *s;
 
-	if (path_in(path, sizeof(path), dir, DB_FILE, err, errlen) < 0)
-		return NULL;
-	if (access(path, F_OK) < 0) {
-		errf(err, errlen, "no sondeod data in '%s' (run 'sondeod init --data %s' first)", dir, dir);
-		return NULL;
-	}
 	if (!(s = open_db(dir, 0, err, errlen)))
 		return NULL;
 	if (path_in(path, sizeof(path), dir, SECRET_FILE, err, errlen) < 0 ||
@@ -1175,19 +1012,15 @@ struct form_cache {
 
 static const struct form *cached_form(struct sstore *s, struct form_cache *c, const char *id, const char *version)
 {
-	sqlite3_stmt *st = s->st[S_FORM_GET];
 	struct form *f = NULL;
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(form_id(c->f[i]), id) && !strcmp(form_version(c->f[i]), version))
 			return c->f[i];
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, version);
+	/* errno tells out of memory (form_load's ENOMEM) from a form that is not there. */
 	errno = 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		f = form_load(db_text(st, 0), strlen(db_text(st, 0)), NULL, 0);
-	sqlite3_reset(st);
+	dbstore_form_get(s->base, id, version, &f, NULL, 0);
 	if (f && c->n < sizeof(c->f) / sizeof(c->f[0]))
 		c->f[c->n++] = f;
 	else if (f) {

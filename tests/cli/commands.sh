@@ -223,6 +223,12 @@ EOF
 run "$SONDEO" form import "$scratch/household.json"
 check_rc 0
 check_eq "$OUT" "installed form household version 3 (4 questions)"
+# A version travels in URLs as the server's do: plain names only, as the server checks them too.
+sed 's/"version": "3"/"version": "3 beta"/' "$scratch/household.json" >"$scratch/household-beta.json"
+run "$SONDEO" form import "$scratch/household-beta.json"
+check_rc 1
+check_err_has "household-beta.json: form 'household': version '3 beta' is not valid: letters, digits, _ . - (at most 64)"
+check_eq "$(q "SELECT count(*) FROM forms WHERE id = 'household'")" 1 "household versions installed"
 run "$SONDEO" forms
 check_out_has "household            3                 0  Household visit"
 run "$SONDEO" new household --set head="Amina Yusuf" --set size=5 --set water=tap

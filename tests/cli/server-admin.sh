@@ -2,8 +2,9 @@
 # server-admin.sh - sondeod's admin commands (init, enrol-code, devices, forms) as an admin would use them, with
 # what they print, what the data directory holds afterwards (read with the sqlite3 shell), and every refusal.
 #
-# Runs under tests/run.sh (SONDEOD, TOP, TMPDIR set) or by hand:
-#   make MODE=test check-build && SONDEOD=$PWD/build/test/sondeod TOP=$PWD sh tests/cli/server-admin.sh
+# Runs under tests/run.sh (SONDEO, SONDEOD, TOP, TMPDIR set) or by hand:
+#   make MODE=test check-build && SONDEO=$PWD/build/test/sondeo SONDEOD=$PWD/build/test/sondeod TOP=$PWD \
+#	sh tests/cli/server-admin.sh
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
 . "$TOP/tests/cli/lib.sh"
@@ -22,6 +23,11 @@ CODE="^$SYM$SYM$SYM$SYM-$SYM$SYM$SYM$SYM-$SYM$SYM$SYM$SYM-$SYM$SYM$SYM$SYM-$SYM$
 if [ -z "${SONDEOD:-}" ] || [ ! -x "$SONDEOD" ]; then
 	t "SONDEOD names the sondeod program"
 	fail "SONDEOD is '${SONDEOD:-}' (tests/run.sh sets it)"
+	done_testing
+fi
+if [ -z "${SONDEO:-}" ] || [ ! -x "$SONDEO" ]; then
+	t "SONDEO names the sondeo program"
+	fail "SONDEO is '${SONDEO:-}' (tests/run.sh sets it)"
 	done_testing
 fi
 
@@ -454,6 +460,35 @@ sqlite3 "$DATA/server.db" "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); 
 run "$SONDEOD" devices --data "$DATA"
 check_rc 1
 check_err_has "'$DATA' does not hold sondeod data"
+
+t "sondeo refuses a server's data directory and sondeod a device's store, naming the file and changing nothing"
+new_data
+run "$SONDEOD" init --data "$DATA"
+check_rc 0
+cp "$DATA/server.db" "$scratch/server.db.before"
+run "$SONDEO" --store "$DATA" list
+check_rc 1
+check_err_has "'$DATA/server.db' is a server's data (sondeod), not a device's store (sondeo); nothing was changed"
+run "$SONDEO" --store "$DATA" init
+check_rc 1
+check_err_has "'$DATA/server.db' is a server's data (sondeod), not a device's store (sondeo); nothing was changed"
+cmp -s "$scratch/server.db.before" "$DATA/server.db" || fail "server.db changed"
+check_file_absent "$DATA/store.db"
+check_file_absent "$DATA/device.key"
+# The file says what it is whatever its name: a server's layout 2, which sondeo used to take for its own older
+# layout and try to upgrade, is refused as what it is.
+mkdir "$scratch/moved"
+cp "$DATA/server.db" "$scratch/moved/store.db"
+run "$SONDEO" --store "$scratch/moved" list
+check_rc 1
+check_err_has "'$scratch/moved/store.db' is a server's data (sondeod), not a device's store (sondeo); nothing was changed"
+cmp -s "$scratch/server.db.before" "$scratch/moved/store.db" || fail "the moved server.db changed"
+run "$SONDEO" --store "$scratch/device" init
+check_rc 0
+run "$SONDEOD" devices --data "$scratch/device"
+check_rc 1
+check_err_has "'$scratch/device/store.db' is a device's store (sondeo), not a server's data (sondeod); nothing was changed"
+check_file_absent "$scratch/device/server.db"
 
 t "a secret key readable by others is refused, with the fix"
 chmod 644 "$FIRST/server.key"

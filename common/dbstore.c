@@ -1,0 +1,452 @@
+/* dbstore.c - the skeleton of a Sondeo store: directory, file, meta, kind, layout and upgrades, forms. */
+#include "dbstore.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "merge.h"
+#include "util.h"
+#include "banned.h"
+
+#define META_SQL "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
+/* The two kinds of store, with the words their refusals use. Their forms tables differ only in the name of the
+ * column that says when a form arrived (a device installs forms, a server publishes them), kept as each has
+ * always been so that existing stores need no new layout. The newest form of an id is the one installed last on
+ * a device, the one published last (rowid, never the clock) on a server. */
+static const struct kind {
+	const char *name;        /* meta 'kind' */
+	const char *file;        /* the database file in the store's directory */
+	const char *what;        /* what it is, for a person told it is not the other */
+	const char *held;        /* "<held> '<dir>' has layout N" */
+	const char *program;     /* "this <program> reads layout N" */
+	const char *not_ours;    /* "'<dir>' <not_ours>" */
+	int kindless;            /* 1: a store without a kind is of this kind (made before the kind was kept) */
+	const char *forms_verb;  /* "already <verb> with a different definition" */
+	const char *forms_sql;
+	const char *form_put;
+	const char *form_newest;
+} kinds[] = {
+	[DBSTORE_DEVICE] = {
+		"sondeo", "store.db", "a device's store (sondeo)", "the store in", "sondeo", "is not a Sondeo store",
+		1, "installed",
+		"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
+		" installed INTEGER NOT NULL, PRIMARY KEY(id, version));",
+		"INSERT INTO forms(id, version, json, installed) VALUES(?1, ?2, ?3, ?4)",
+		"SELECT json FROM forms WHERE id = ?1 ORDER BY installed DESC, rowid DESC LIMIT 1",
+	},
+	[DBSTORE_SERVER] = {
+		"sondeod", "server.db", "a server's data (sondeod)", "the data in", "sondeod",
+		"does not hold sondeod data", 0, "published",
+		"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
+		" published INTEGER NOT NULL, PRIMARY KEY(id, version));",
+		"INSERT INTO forms(id, version, json, published) VALUES(?1, ?2, ?3, ?4)",
+		"SELECT json FROM forms WHERE id = ?1 ORDER BY rowid DESC LIMIT 1",
+	},
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+enum { D_META_GET, D_META_SET, D_FORM_GET, D_FORM_NEWEST, D_FORM_PUT, D_COUNT };
+
+struct dbstore {
+	const struct kind *k;
+	sqlite3 *db;
+	sqlite3_stmt *st[D_COUNT];
+};
+
+const char *dbstore_file(enum dbstore_kind kind)
+{
+	return kinds[kind].file;
+}
+
+/* dir/file into out (PATH_MAX bytes); -1 with err if it does not fit. */
+static int path_in(char *out, const char *dir, const char *file, char *err, size_t errlen)
+{
+	int w = snprintf(out, PATH_MAX, "%s/%s", dir, file);
+
+	if (w < 0 || w >= PATH_MAX)
+		return errf(err, errlen, "the directory path '%s' is too long", dir);
+	return 0;
+}
+
+int dbstore_make_dir(const char *dir, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	size_t i;
+
+	if (strlcpy_s(p, dir, sizeof(p)) >= sizeof(p))
+		return errf(err, errlen, "the directory path '%s' is too long", dir);
+	for (i = 1;; i++) {
+		if (p[i] == '/' || p[i] == '\0') {
+			char c = p[i];
+
+			p[i] = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST)
+				return errf(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
+			p[i] = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Refuses, naming the file, a directory that holds a store of another kind than k. */
+static int refuse_other(const struct kind *k, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++) {
+		if (&kinds[i] == k)
+			continue;
+		if (path_in(path, dir, kinds[i].file, err, errlen) < 0)
+			return -1;
+		if (access(path, F_OK) == 0)
+			return errf(err, errlen, "'%s' is %s, not %s; nothing was changed", path, kinds[i].what,
+				    k->what);
+	}
+	return 0;
+}
+
+/* Reads meta kind (into kind; *has_kind 0 if there is none) and schema (-1 if none, or no meta table). */
+static int read_head(sqlite3 *db, char *kind, size_t n, int *has_kind, long long *layout, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT (SELECT value FROM meta WHERE key = 'kind'),"
+				      " (SELECT value FROM meta WHERE key = 'schema')", NULL, 0);
+	int rc;
+
+	kind[0] = '\0';
+	*has_kind = 0;
+	*layout = -1;
+	/* No meta table: not a store at all, which the caller says. */
+	if (!st)
+		return 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*has_kind = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		strlcpy_s(kind, db_text(st, 0), n);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*layout = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_error(db, rc, err, errlen);
+}
+
+/* Refuses a database that is not a store of this kind, or of a layout this program cannot read, before
+ * anything is prepared against its tables or written to it. */
+static int check_head(const struct dbstore_spec *spec, const char *dir, const char *path, const char *kind,
+		      int has_kind, long long v, char *err, size_t errlen)
+{
+	const struct kind *k = &kinds[spec->kind];
+	size_t i;
+
+	if (has_kind && strcmp(kind, k->name)) {
+		for (i = 0; i < NKINDS; i++)
+			if (!strcmp(kind, kinds[i].name))
+				return errf(err, errlen, "'%s' is %s, not %s; nothing was changed", path, kinds[i].what,
+					    k->what);
+	}
+	if ((has_kind && strcmp(kind, k->name)) || (!has_kind && !k->kindless) || v < 0)
+		return errf(err, errlen, "'%s' %s", dir, k->not_ours);
+	if (v > spec->layout || v < spec->oldest)
+		return errf(err, errlen, "%s '%s' has layout %lld; this %s reads layout %d", k->held, dir, v,
+			    k->program, spec->layout);
+	return 0;
+}
+
+static int prepare(struct dbstore *d, char *err, size_t errlen)
+{
+	const char *const sql[D_COUNT] = {
+		[D_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+		[D_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+			       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		[D_FORM_GET] = "SELECT json FROM forms WHERE id = ?1 AND version = ?2",
+		[D_FORM_NEWEST] = d->k->form_newest,
+		[D_FORM_PUT] = d->k->form_put,
+	};
+
+	return db_prepare_all(d->db, sql, d->st, D_COUNT, err, errlen);
+}
+
+static int set_layout(struct dbstore *d, int layout, char *err, size_t errlen)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", layout);
+	return dbstore_meta_set(d, "schema", num, err, errlen);
+}
+
+/* Brings the store from its layout up to the spec's in one transaction. The layout is read again under the
+ * write lock: another program may have upgraded it while this one waited, and a step run twice (ALTER TABLE ...
+ * ADD COLUMN) would fail or do its work twice. */
+static int upgrade(struct dbstore *d, const struct dbstore_spec *spec, const char *dir, const char *path, char *err,
+		   size_t errlen)
+{
+	char kind[32];
+	int has_kind, l;
+	long long v;
+	size_t i;
+
+	if (db_begin(d->db, err, errlen) < 0)
+		return -1;
+	if (read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
+	    check_head(spec, dir, path, kind, has_kind, v, err, errlen) < 0)
+		goto fail;
+	if (v == spec->layout) {
+		db_rollback(d->db);
+		return 0;
+	}
+	for (l = (int)v; l < spec->layout; l++) {
+		for (i = 0; i < spec->nsteps && spec->steps[i].from != l; i++)
+			;
+		if (i == spec->nsteps) {
+			errf(err, errlen, "internal error: no step from layout %d to %d", l, l + 1);
+			goto fail;
+		}
+		if ((spec->steps[i].sql && db_exec(d->db, spec->steps[i].sql, err, errlen) < 0) ||
+		    (spec->steps[i].fn && spec->steps[i].fn(d->db, err, errlen) < 0))
+			goto fail;
+	}
+	if (set_layout(d, spec->layout, err, errlen) < 0 ||
+	    (!has_kind && dbstore_meta_set(d, "kind", d->k->name, err, errlen) < 0) ||
+	    db_commit(d->db, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	db_rollback(d->db);
+	return -1;
+}
+
+static struct dbstore *alloc(const struct dbstore_spec *spec, char *err, size_t errlen)
+{
+	struct dbstore *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		errf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->k = &kinds[spec->kind];
+	return d;
+}
+
+struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], num[24];
+	struct dbstore *d;
+	mode_t old_mask;
+	size_t i;
+
+	if (!(d = alloc(spec, err, errlen)))
+		return NULL;
+	if (path_in(path, dir, d->k->file, err, errlen) < 0 || refuse_other(d->k, dir, err, errlen) < 0)
+		goto fail;
+	if (access(path, F_OK) == 0) {
+		errf(err, errlen, "'%s' exists already; nothing was changed", path);
+		goto fail;
+	}
+	/* umask is the process's: stores are created from the command line, before any thread exists. */
+	old_mask = umask(077);
+	d->db = db_open(path, DB_CREATE, err, errlen);
+	umask(old_mask);
+	if (!d->db || db_begin(d->db, err, errlen) < 0)
+		goto fail;
+	if (db_exec(d->db, META_SQL, err, errlen) < 0 || db_exec(d->db, d->k->forms_sql, err, errlen) < 0 ||
+	    (spec->tables && spec->tables(d->db, err, errlen) < 0))
+		goto rollback;
+	for (i = 0; spec->schema && spec->schema[i]; i++)
+		if (db_exec(d->db, spec->schema[i], err, errlen) < 0)
+			goto rollback;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)now_ms());
+	if (prepare(d, err, errlen) < 0 || dbstore_meta_set(d, "kind", d->k->name, err, errlen) < 0 ||
+	    set_layout(d, spec->layout, err, errlen) < 0 || dbstore_meta_set(d, "created", num, err, errlen) < 0 ||
+	    db_commit(d->db, err, errlen) < 0)
+		goto rollback;
+	return d;
+rollback:
+	db_rollback(d->db);
+fail:
+	dbstore_close(d);
+	return NULL;
+}
+
+struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], kind[32];
+	struct dbstore *d;
+	int has_kind;
+	long long v;
+
+	if (!(d = alloc(spec, err, errlen)))
+		return NULL;
+	if (path_in(path, dir, d->k->file, err, errlen) < 0)
+		goto fail;
+	if (access(path, F_OK) < 0) {
+		/* The other program's directory: say so, rather than ask for an init that would mix the two. */
+		if (refuse_other(d->k, dir, err, errlen) < 0)
+			goto fail;
+		if (spec->kind == DBSTORE_DEVICE)
+			errf(err, errlen, "no Sondeo store in '%s' (run 'sondeo init' first)", dir);
+		else
+			errf(err, errlen, "no sondeod data in '%s' (run 'sondeod init --data %s' first)", dir, dir);
+		goto fail;
+	}
+	if (!(d->db = db_open(path, 0, err, errlen)) ||
+	    read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
+	    check_head(spec, dir, path, kind, has_kind, v, err, errlen) < 0)
+		goto fail;
+	/* The skeleton's own tables are the same in every layout: its statements can be prepared before. */
+	if (prepare(d, err, errlen) < 0 || (v != spec->layout && upgrade(d, spec, dir, path, err, errlen) < 0))
+		goto fail;
+	return d;
+fail:
+	dbstore_close(d);
+	return NULL;
+}
+
+void dbstore_close(struct dbstore *d)
+{
+	if (!d)
+		return;
+	db_finalize_all(d->st, D_COUNT);
+	if (d->db)
+		db_close(d->db);
+	free(d);
+}
+
+sqlite3 *dbstore_db(struct dbstore *d)
+{
+	return d->db;
+}
+
+int dbstore_meta_get(struct dbstore *d, const char *key, char *out, size_t n)
+{
+	sqlite3_stmt *st = d->st[D_META_GET];
+	int found;
+
+	db_bind_text(st, 1, key);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		strlcpy_s(out, db_text(st, 0), n);
+	sqlite3_reset(st);
+	return found ? 0 : -1;
+}
+
+int dbstore_meta_set(struct dbstore *d, const char *key, const char *value, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = d->st[D_META_SET];
+
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	return db_step_done(st, err, errlen);
+}
+
+/* Form ids and versions travel in URLs and name views on devices: plain names only. An id starts with a
+ * letter or '_'; a version may start with a digit ("1", "2026.1"). */
+static int plain_name(const char *s, int is_id)
+{
+	size_t i;
+
+	if (!*s || strlen(s) > MERGE_MAX_NAME)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' ||
+		      ((i || !is_id) && ((s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))))
+			return 0;
+	return 1;
+}
+
+int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct form **out, char *err, size_t errlen)
+{
+	char msg[512];
+	struct form *f = form_load(json, len, msg, sizeof(msg));
+	sqlite3_stmt *st;
+	char *canon = NULL;
+	int r = -1, rc;
+
+	if (out)
+		*out = NULL;
+	if (!f)
+		return errf(err, errlen, "%s", msg);
+	if (!plain_name(form_id(f), 1)) {
+		errf(err, errlen, "form id '%s' is not valid: a letter or _, then letters, digits, _ . - (at most %d)",
+		     form_id(f), MERGE_MAX_NAME);
+		goto out;
+	}
+	if (!plain_name(form_version(f), 0)) {
+		errf(err, errlen, "form '%s': version '%s' is not valid: letters, digits, _ . - (at most %d)",
+		     form_id(f), form_version(f), MERGE_MAX_NAME);
+		goto out;
+	}
+	if (!(canon = json_dumps(form_json(f), JSON_COMPACT | JSON_SORT_KEYS))) {
+		errf(err, errlen, "out of memory for form '%s'", form_id(f));
+		goto out;
+	}
+	st = d->st[D_FORM_GET];
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, form_version(f));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = strcmp(db_text(st, 0), canon) == 0;
+
+		sqlite3_reset(st);
+		if (same)
+			r = 0;
+		else
+			errf(err, errlen, "form '%s' version '%s' is already %s with a different definition;"
+			     " give the new definition a new version", form_id(f), form_version(f), d->k->forms_verb);
+		goto out;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(d->db, rc, err, errlen);
+		goto out;
+	}
+	st = d->st[D_FORM_PUT];
+	db_bind_text(st, 1, form_id(f));
+	db_bind_text(st, 2, form_version(f));
+	db_bind_text(st, 3, canon);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+	if (db_step_done(st, err, errlen) == 0)
+		r = 1;
+out:
+	free(canon);
+	if (r >= 0 && out)
+		*out = f;
+	else
+		form_free(f);
+	return r;
+}
+
+int dbstore_form_get(struct dbstore *d, const char *id, const char *version, struct form **out, char *err,
+		     size_t errlen)
+{
+	sqlite3_stmt *st = d->st[version ? D_FORM_GET : D_FORM_NEWEST];
+	int rc, r;
+
+	*out = NULL;
+	db_bind_text(st, 1, id);
+	if (version)
+		db_bind_text(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *json = db_text(st, 0);
+
+		*out = form_load(json, strlen(json), err, errlen);
+		r = *out ? 1 : -1;
+	} else if (rc == SQLITE_DONE) {
+		r = 0;
+	} else {
+		r = db_error(d->db, rc, err, errlen);
+	}
+	sqlite3_reset(st);
+	return r;
+}
