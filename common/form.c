@@ -48,6 +48,10 @@ struct form {
 	struct qdata *qs;
 	size_t nq;
 	json_t *index;            /* question name -> its position, for lookups by name */
+	const char *instance_name_src;     /* what names one record (XLSForm's instance_name), or NULL */
+	struct expr *instance_name;
+	const char *title_fields[FORM_TITLE_MAX];   /* form_title_fields */
+	size_t ntitle;
 };
 
 static const char *const type_names[] = {
@@ -155,7 +159,7 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 }
 
 static const char *const form_keys[] = { "id", "version", "title", "default_language", "groups", "questions",
-					 "allow_choice_duplicates", NULL };
+					 "allow_choice_duplicates", "instance_name", NULL };
 static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", "repeat_count", NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
@@ -708,6 +712,64 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 	return 0;
 }
 
+/* Gathers the questions an instance_name names, once each, in order; stops (non-zero) at a name that is not a
+ * question of the record itself (unknown, or inside a repeat): a record's title comes from its own answers. */
+struct title_refs {
+	struct form *f;
+	const char *bad;
+};
+
+static int title_ref(void *ctx, const char *name)
+{
+	struct title_refs *t = ctx;
+	const struct form_question *q = form_find(t->f, name);
+	size_t i;
+
+	if (!q || form_repeat_of(q)) {
+		t->bad = name;
+		return 1;
+	}
+	for (i = 0; i < t->f->ntitle; i++)
+		if (!strcmp(t->f->title_fields[i], q->name))
+			return 0;
+	if (t->f->ntitle < FORM_TITLE_MAX)
+		t->f->title_fields[t->f->ntitle++] = q->name;
+	return 0;
+}
+
+/* The title fields: those instance_name names, else the first questions asked of every record. */
+static int load_title(struct form *f, char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	if ((r = load_expr(f->root, "instance_name", &f->instance_name_src, &f->instance_name, "form", err,
+			   errlen)) < 0)
+		return r;
+	if (f->instance_name) {
+		struct title_refs t = { f, NULL };
+
+		if (expr_refs(f->instance_name, title_ref, &t))
+			return errf(err, errlen, "form '%s': instance_name names %s question '%s'", f->id,
+				    form_find(f, t.bad) ? "the repeated" : "unknown", t.bad);
+		if (!f->ntitle)
+			return errf(err, errlen, "form '%s': instance_name names no question (${name})", f->id);
+		return 0;
+	}
+	/* Asked of every record: not shown conditionally, not worked out, not inside a repeat. */
+	for (i = 0; i < f->nq && f->ntitle < FORM_TITLE_MAX; i++) {
+		const struct form_question *q = &f->qs[i].q;
+		const struct form_group *g;
+		int conditional = q->relevant != NULL;
+
+		for (g = q->group; g && !conditional; g = g->parent)
+			conditional = g->relevant != NULL || g->repeat;
+		if (q->type != FT_NOTE && !q->automatic && !conditional)
+			f->title_fields[f->ntitle++] = q->name;
+	}
+	return 0;
+}
+
 static int load_form(struct form *f, char *err, size_t errlen)
 {
 	const json_t *root = f->root, *id, *version, *lang, *qs, *jq;
@@ -750,7 +812,9 @@ static int load_form(struct form *f, char *err, size_t errlen)
 		if ((r = load_question(f, i, jq, err, errlen)) < 0)
 			return r;
 	}
-	return check_refs(f, err, errlen);
+	if ((r = check_refs(f, err, errlen)) < 0)
+		return r;
+	return load_title(f, err, errlen);
 }
 
 struct form *form_load(const char *json, size_t len, char *err, size_t errlen)
@@ -817,6 +881,7 @@ void form_free(struct form *f)
 	}
 	free(f->groups);
 	json_decref(f->index);
+	expr_free(f->instance_name);
 	json_decref(f->root);
 	free(f);
 }
@@ -925,6 +990,52 @@ char *form_interpolate(const struct form *f, const char *text, const json_t *ans
 	}
 	buf_addc(&b, '\0');
 	return buf_detach(&b, NULL);
+}
+
+size_t form_title_fields(const struct form *f, const char *const **names)
+{
+	*names = f->title_fields;
+	return f->ntitle;
+}
+
+/* An answer or a value worked out, as text: strings as they are, numbers as written, arrays joined by spaces. */
+static char *value_text(const json_t *v)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	size_t i;
+
+	if (json_is_string(v))
+		return mem_strdup(json_string_value(v));
+	if (json_is_integer(v))
+		buf_printf(&b, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		buf_printf(&b, "%.15g", json_real_value(v));
+	for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
+		if (json_is_string(json_array_get(v, i)))
+			buf_printf(&b, "%s%s", b.len ? " " : "", json_string_value(json_array_get(v, i)));
+	if (!b.len) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+char *form_record_title(const struct form *f, const json_t *answers)
+{
+	json_t *v = NULL;
+	char *t = NULL;
+
+	if (f->instance_name && expr_eval(f->instance_name, answers, NULL, &v, NULL, 0) == 0) {
+		t = value_text(v);
+		json_decref(v);
+		if (t && *t)
+			return t;
+		free(t);
+		t = NULL;
+	}
+	if (f->ntitle && json_is_object(answers))
+		t = value_text(json_object_get(answers, f->title_fields[0]));
+	return t;
 }
 
 const char *form_title(const struct form *f, const char *lang)

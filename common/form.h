@@ -131,6 +131,15 @@ const char *form_choice_label(const struct form *f, const struct form_question *
 char *form_interpolate(const struct form *f, const char *text, const json_t *answers, const char *lang);
 /* The form's title in lang (its id if it has none). */
 const char *form_title(const struct form *f, const char *lang);
+#define FORM_TITLE_MAX 3
+/* The questions that tell one record from another, as tables show them: those the form's instance_name names
+ * (XLSForm's settings column: "concat(${name}, ' - ', ${country})"), in order, else its first questions asked of
+ * every record (not conditional, not worked out, not notes, not in a repeat); at most FORM_TITLE_MAX. Returns
+ * how many, their names in *names (borrowed from the form). */
+size_t form_title_fields(const struct form *f, const char *const **names);
+/* A record's title: the value of the form's instance_name when it has one and it is not empty, else the answer
+ * to its first title field as text; NULL when there is none, or when memory ran out. Caller frees. */
+char *form_record_title(const struct form *f, const json_t *answers);
 
 /* How form_parse_answer reads text. */
 enum { FORM_PARSE_NUMBERS = 1 };  /* choices may also be given by 1-based number, as typed at a prompt */

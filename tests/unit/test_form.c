@@ -1276,6 +1276,87 @@ static void test_out_of_memory(void)
 	json_set_alloc_funcs(malloc, free);
 }
 
+/* A record's title: the questions instance_name names (XLSForm's settings column), else the first questions every
+ * record is asked; the built-in form's are its partner's name, type and country. */
+static void test_title(void)
+{
+	static const char def[] =
+		"{\"id\": \"orgs\", \"version\": \"1\", \"instance_name\": \"concat(${org}, ' (', ${city}, ')')\","
+		" \"groups\": [{\"name\": \"staff\", \"repeat\": true}], \"questions\": ["
+		"{\"name\": \"when\", \"type\": \"date\", \"label\": \"Date\"},"
+		"{\"name\": \"org\", \"type\": \"text\", \"label\": \"Organisation\"},"
+		"{\"name\": \"city\", \"type\": \"text\", \"label\": \"City\"},"
+		"{\"name\": \"member\", \"type\": \"text\", \"label\": \"Member\", \"group\": \"staff\"}]}";
+	char err[512] = "", *t;
+	const char *const *names;
+	struct form *f = builtin();
+	json_t *a;
+
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_INT((int)form_title_fields(f, &names), 3);
+		CHECK_STR(names[0], "partner_name");
+		CHECK_STR(names[1], "stakeholder_type");   /* stakeholder_type_other is asked only of some */
+		CHECK_STR(names[2], "country");
+		a = json_pack("{s:s, s:s}", "partner_name", "Red Crescent", "country", "KEN");
+		t = form_record_title(f, a);
+		CHECK_STR(t, "Red Crescent");
+		free(t);
+		json_decref(a);
+		form_free(f);
+	}
+	f = load_str(def, err, sizeof err);
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	CHECK_INT((int)form_title_fields(f, &names), 2);
+	CHECK_STR(names[0], "org");
+	CHECK_STR(names[1], "city");
+	a = json_pack("{s:s, s:s, s:s}", "when", "2026-12-06", "org", "Caritas", "city", "Mombasa");
+	t = form_record_title(f, a);
+	CHECK_STR(t, "Caritas (Mombasa)");
+	free(t);
+	json_decref(a);
+	form_free(f);
+
+	/* Without instance_name: the first questions, whatever their names. */
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"questions\": [{\"name\": \"n\", \"type\": \"note\", \"label\": \"Hi\"},"
+		     " {\"name\": \"a\", \"type\": \"integer\", \"label\": \"A\"}, {\"name\": \"b\", \"type\": \"text\","
+		     " \"label\": \"B\", \"relevant\": \"${a} > 1\"}, {\"name\": \"c\", \"type\": \"calculate\","
+		     " \"calculation\": \"${a} + 1\"}, {\"name\": \"d\", \"type\": \"text\", \"label\": \"D\"}]}", err, sizeof err);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_INT((int)form_title_fields(f, &names), 2);
+		CHECK_STR(names[0], "a");
+		CHECK_STR(names[1], "d");
+		a = json_pack("{s:i}", "a", 7);
+		t = form_record_title(f, a);
+		CHECK_STR(t, "7");
+		free(t);
+		json_decref(a);
+		CHECK(form_record_title(f, NULL) == NULL);
+		form_free(f);
+	}
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"instance_name\": \"concat(${a}, ${zz})\", \"questions\": ["
+		     "{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"}]}", err, sizeof err);
+	CHECK(f == NULL);
+	CHECK_STR(err, "form 'x': instance_name names unknown question 'zz'");
+	form_free(f);
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"instance_name\": \"${m}\", \"groups\": [{\"name\": \"r\","
+		     " \"repeat\": true}], \"questions\": [{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"},"
+		     " {\"name\": \"m\", \"type\": \"text\", \"label\": \"M\", \"group\": \"r\"}]}", err, sizeof err);
+	CHECK(f == NULL);
+	CHECK_STR(err, "form 'x': instance_name names the repeated question 'm'");
+	form_free(f);
+	f = load_str("{\"id\": \"x\", \"version\": \"1\", \"instance_name\": \"concat(\", \"questions\": ["
+		     "{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"}]}", err, sizeof err);
+	CHECK(f == NULL);
+	CHECK(strstr(err, "form: instance_name: ") == err);
+	form_free(f);
+}
+
 int main(void)
 {
 	RUN(test_builtin_questions);
@@ -1301,5 +1382,6 @@ int main(void)
 	RUN(test_geolines);
 	RUN(test_settle);
 	RUN(test_out_of_memory);
+	RUN(test_title);
 	return test_done();
 }
