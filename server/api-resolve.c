@@ -7,6 +7,8 @@
 #include "form.h"
 #include "jsonc.h"
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 /* The field as GET /v1/record shows it, or null. */

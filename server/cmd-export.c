@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "export.h"
 #include "util.h"
 #include "banned.h"

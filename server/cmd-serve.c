@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "sstore-relay.h"
 #include "relay.h"
 #include "srv.h"
 #include "util.h"
@@ -68,7 +69,15 @@ static int read_pem(const char *path, struct buf *b, const char *what)
 	return -1;
 }
 
-int cmd_serve(struct cli *cli, int argc, char **argv)
+/* What sondeod serve is asked to do, from its options. */
+struct serve_opts {
+	struct http_limits lim;
+	const char *listen, *cert, *key, *upstream;
+	struct relay_options ro;
+};
+
+/* Reads serve's options into o: 0, or an exit status after a usage error. */
+static int serve_opts(struct cli *cli, int argc, char **argv, struct serve_opts *o)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' }, { "tls-cert", required_argument, NULL, 'c' },
@@ -76,9 +85,53 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' }, { "upstream", required_argument, NULL, 'u' },
 		{ "pull-every", required_argument, NULL, 'p' }, { "retry-max", required_argument, NULL, 'r' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
 	};
-	struct http_limits lim = { 4, 30, 1000, 16, 128 * 1024 };
-	const char *listen = "127.0.0.1:8420", *cert = NULL, *key = NULL, *upstream = NULL;
-	struct relay_options ro = { NULL, NULL, 10, 0, 0 };
+	struct sstore_upstream up;
+	int c;
+
+	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
+		if (c == 'l')
+			o->listen = optarg;
+		else if (c == 'c')
+			o->cert = optarg;
+		else if (c == 'k')
+			o->key = optarg;
+		else if (c == 't' && atoi(optarg) >= 1 && atoi(optarg) <= 64)
+			o->lim.threads = (unsigned)atoi(optarg);
+		else if (c == 't')
+			return cli_usage_error(cli, "--threads takes a number from 1 to 64");
+		else if (c == 'T' && atoi(optarg) >= 1 && atoi(optarg) <= 3600)
+			o->lim.timeout_s = (unsigned)atoi(optarg);
+		else if (c == 'T')
+			return cli_usage_error(cli, "--timeout takes a number of seconds from 1 to 3600");
+		else if (c == 'u' && (!strncmp(optarg, "http://", 7) || !strncmp(optarg, "https://", 8)) &&
+			 strlen(optarg) < sizeof(up.url))
+			o->upstream = optarg;
+		else if (c == 'u')
+			return cli_usage_error(cli, "--upstream takes headquarters' http:// or https:// URL");
+		else if (c == 'p' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
+			o->ro.pull_s = (unsigned)atoi(optarg);
+		else if (c == 'p')
+			return cli_usage_error(cli, "--pull-every takes a number of seconds from 1 to 86400");
+		else if (c == 'r' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
+			o->ro.retry_max_s = (unsigned)atoi(optarg);
+		else if (c == 'r')
+			return cli_usage_error(cli, "--retry-max takes a number of seconds from 1 to 86400");
+		else if (c == 'v')
+			o->ro.verbose = 1;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (!o->cert != !o->key)
+		return cli_usage_error(cli, "--tls-cert and --tls-key go together");
+	return 0;
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	struct serve_opts o = { { 4, 30, 1000, 16, 128 * 1024 }, "127.0.0.1:8420", NULL, NULL, NULL,
+				{ NULL, NULL, 10, 0, 0 } };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;
 	int enrolled;
@@ -87,45 +140,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct sstore *probe;
 	char err[512], fp[KEYS_ID_STRLEN + 1];
 	sigset_t stop;
-	int c, sig, r = EXIT_FAIL;
+	int sig, r = EXIT_FAIL;
 
-	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
-		if (c == 'l')
-			listen = optarg;
-		else if (c == 'c')
-			cert = optarg;
-		else if (c == 'k')
-			key = optarg;
-		else if (c == 't' && atoi(optarg) >= 1 && atoi(optarg) <= 64)
-			lim.threads = (unsigned)atoi(optarg);
-		else if (c == 't')
-			return cli_usage_error(cli, "--threads takes a number from 1 to 64");
-		else if (c == 'T' && atoi(optarg) >= 1 && atoi(optarg) <= 3600)
-			lim.timeout_s = (unsigned)atoi(optarg);
-		else if (c == 'T')
-			return cli_usage_error(cli, "--timeout takes a number of seconds from 1 to 3600");
-		else if (c == 'u' && (!strncmp(optarg, "http://", 7) || !strncmp(optarg, "https://", 8)) &&
-			 strlen(optarg) < sizeof(up.url))
-			upstream = optarg;
-		else if (c == 'u')
-			return cli_usage_error(cli, "--upstream takes headquarters' http:// or https:// URL");
-		else if (c == 'p' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
-			ro.pull_s = (unsigned)atoi(optarg);
-		else if (c == 'p')
-			return cli_usage_error(cli, "--pull-every takes a number of seconds from 1 to 86400");
-		else if (c == 'r' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
-			ro.retry_max_s = (unsigned)atoi(optarg);
-		else if (c == 'r')
-			return cli_usage_error(cli, "--retry-max takes a number of seconds from 1 to 86400");
-		else if (c == 'v')
-			ro.verbose = 1;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (!cert != !key)
-		return cli_usage_error(cli, "--tls-cert and --tls-key go together");
+	if ((r = serve_opts(cli, argc, argv, &o)) != 0)
+		return r;
+	r = EXIT_FAIL;
 	/* Open the store once before listening, so a wrong --data is said now and not on the first request. */
 	if (!(probe = cli_open(cli)))
 		return EXIT_FAIL;
@@ -134,12 +153,12 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	sstore_close(probe);
 	/* A regional server relays whenever it is enrolled at headquarters; --upstream gives headquarters'
 	 * address for this run (it may have changed since enrolment; the key pinned then still decides). */
-	if (upstream && !enrolled) {
+	if (o.upstream && !enrolled) {
 		cli_error("--upstream: this server is not enrolled at headquarters; run sondeod enrol --data %s URL CODE"
 			  " first", cli->data_dir);
 		return EXIT_FAIL;
 	}
-	if (cert && (read_pem(cert, &certb, "certificate") < 0 || read_pem(key, &keyb, "key") < 0))
+	if (o.cert && (read_pem(o.cert, &certb, "certificate") < 0 || read_pem(o.key, &keyb, "key") < 0))
 		goto out;
 
 	/* The workers must not take the stop signals: the main thread waits for them. */
@@ -149,9 +168,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	srv.data_dir = cli->data_dir;
-	srv.tls = cert != NULL;
-	srv.http = http_start(listen, routes, sizeof(routes) / sizeof(routes[0]), &lim, &srv,
-			      cert ? certb.data : NULL, key ? keyb.data : NULL, err, sizeof(err));
+	srv.tls = o.cert != NULL;
+	srv.http = http_start(o.listen, routes, sizeof(routes) / sizeof(routes[0]), &o.lim, &srv,
+			      o.cert ? certb.data : NULL, o.key ? keyb.data : NULL, err, sizeof(err));
 	/* The TLS key is in libmicrohttpd's hands now: no copy of it stays here. */
 	sodium_memzero(keyb.data, keyb.len);
 	if (!srv.http) {
@@ -159,17 +178,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (enrolled) {
-		ro.data_dir = cli->data_dir;
-		ro.url = upstream;
-		if (!(relay = relay_start(&ro, err, sizeof(err)))) {
+		o.ro.data_dir = cli->data_dir;
+		o.ro.url = o.upstream;
+		if (!(relay = relay_start(&o.ro, err, sizeof(err)))) {
 			http_stop(srv.http);
 			cli_error("%s", err);
 			goto out;
 		}
-		fprintf(stderr, "sondeod: relaying region %s to %s\n", up.region, upstream ? upstream : up.url);
+		fprintf(stderr, "sondeod: relaying region %s to %s\n", up.region, o.upstream ? o.upstream : up.url);
 	}
-	fprintf(stderr, "sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n", cert ? "https" : "http",
-		listen, cli->data_dir, fp);
+	fprintf(stderr, "sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n", o.cert ? "https" : "http",
+		o.listen, cli->data_dir, fp);
 	sigwait(&stop, &sig);
 	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
 	relay_stop(relay);

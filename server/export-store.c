@@ -4,6 +4,7 @@
 
 #include "export.h"
 #include "sstore.h"
+#include "sstore-review.h"
 #include "banned.h"
 
 struct feed {
