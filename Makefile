@@ -100,8 +100,9 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
-# The server store's tests link the store itself; its header lives in server/.
-$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: $(B)/server/sstore.o $(B)/server/sstore-users.o $(B)/server/sstore-review.o $(B)/server/sstore-counts.o $(B)/server/sstore-own.o $(B)/server/sstore-relay.o
+# The server store's tests link the store itself (server/sstore*.c); its headers live in server/.
+SSTORE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard server/sstore*.c))
+$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: $(SSTORE_OBJ)
 $(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: CFLAGS_ALL += -Iserver
 
 # The device store's tests link the store itself (client/store*.c).

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "srv.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 #define PER_PAGE_DEFAULT 50

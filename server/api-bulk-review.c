@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 #define BULK_MAX 100000

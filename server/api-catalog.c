@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "form.h"
 #include "banned.h"
 

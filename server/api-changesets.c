@@ -7,6 +7,8 @@
 #include <sodium.h>
 
 #include "srv.h"
+#include "sstore-relay.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 static unsigned status_of(enum cs_status st)

@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "srv.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 
@@ -33,10 +34,11 @@ void api_codes(struct http_request *rq, struct http_response *rs)
 	} else if (!(ttl = duration_ms(expires, MAX_EXPIRY_MS))) {
 		http_reply_error(rs, 400, "bad_request", "expires '%.20s' is not a duration from 1m to 365d (30m, 12h, 7d)",
 				 expires);
+	} else if (sstore_region_check(region, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
 	} else if (sstore_code_new(s, region, (unsigned)uses, now_ms() + ttl, code, sizeof(code), err, sizeof(err)) < 0) {
-		/* The store refuses a bad region name with a message that says so. */
-		http_reply_error(rs, strstr(err, "region") ? 400 : 503, strstr(err, "region") ? "bad_request" :
-				 "unavailable", "%s", err);
+		/* The request was checked above: what is left is the store's. */
+		http_reply_error(rs, 503, "unavailable", "%s", err);
 	} else {
 		snprintf(detail, sizeof(detail), "region %s, %lld uses, expires in %s", region, (long long)uses, expires);
 		sstore_audit(s, sess.user, rq->ip, "code", region, detail, NULL, 0);

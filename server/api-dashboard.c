@@ -1,5 +1,7 @@
 /* api-dashboard.c - GET /v1/dashboard?FILTERS: totals and charts of a selection (docs/review-api.md). */
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 void api_dashboard(struct http_request *rq, struct http_response *rs)

@@ -1,6 +1,7 @@
 /* api-devices.c - GET /v1/devices lists the enrolled devices; POST /v1/devices/revoke {id} revokes one from its
  * next request on (admin; docs/review-api.md). */
 #include "srv.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 static void add_device(void *ctx, const struct sstore_device *d)

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 #define GROUP_MAX 1000

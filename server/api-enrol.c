@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "srv.h"
+#include "sstore-relay.h"
 #include "banned.h"
 
 struct enrol_check {

@@ -13,6 +13,8 @@
 
 #include "export-store.h"
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 

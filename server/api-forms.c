@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "srv.h"
+#include "sstore-relay.h"
 #include "banned.h"
 
 static void add_form(void *ctx, const char *id, const char *version, const char *json)

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "srv.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 void api_logout(struct http_request *rq, struct http_response *rs)

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "srv.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 

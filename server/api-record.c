@@ -1,6 +1,8 @@
 /* api-record.c - GET /v1/record?id=ID: one record with every answer, the heads of its conflicts and its full
  * history, each op checked against its device's signature (docs/review-api.md). */
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 void api_record(struct http_request *rq, struct http_response *rs)

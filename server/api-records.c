@@ -5,6 +5,8 @@
 
 #include "form.h"
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 

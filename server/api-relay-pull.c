@@ -11,6 +11,8 @@
 
 #include "auth.h"
 #include "srv.h"
+#include "sstore-relay.h"
+#include "sstore-review.h"
 #include "banned.h"
 
 #define RELAY_PULL_MAX 500                  /* change sets in one answer */

@@ -8,6 +8,8 @@
 #include "jsonc.h"
 #include "srv.h"
 #include "util.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 /* The field as GET /v1/record shows it, or null. */

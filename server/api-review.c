@@ -4,6 +4,8 @@
 
 #include "jsonc.h"
 #include "srv.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 

@@ -1,6 +1,7 @@
 /* api-session.c - GET /v1/session: who the page's session is, with its CSRF token, so that a reloaded page
  * carries on without logging in again (docs/review-api.md). */
 #include "srv.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 void api_session(struct http_request *rq, struct http_response *rs)

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "srv.h"
+#include "sstore-users.h"
 #include "banned.h"
 
 static json_t *user_json(const struct sstore_user *u)

@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "srv.h"
+#include "sstore-relay.h"
 #include "banned.h"
 
 void api_vouch(struct http_request *rq, struct http_response *rs)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "sstore-users.h"
 #include "srv.h"
 #include "util.h"
 #include "banned.h"

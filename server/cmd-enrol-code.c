@@ -5,19 +5,13 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "sstore-relay.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 
 #define MAX_USES 100000
 #define MAX_EXPIRY_MS (365ULL * 24 * 3600 * 1000)
-
-static int valid_region(const char *r)
-{
-	size_t n = strlen(r);
-
-	return n > 0 && n <= SSTORE_MAX_NAME &&
-	       strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
 
 int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 {
@@ -55,7 +49,7 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 	if (relay && uses_given && uses != 1)
 		return cli_usage_error(cli, "a relay code enrols one regional server: --uses is 1");
-	if (region && !valid_region(region))
+	if (region && sstore_region_check(region, NULL, 0) < 0)
 		return cli_usage_error(cli, "--region '%s': give 1 to %d letters, digits, '_', '.' or '-'", region,
 				       SSTORE_MAX_NAME);
 	if (!(ttl = duration_ms(expires, MAX_EXPIRY_MS)))

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sstore-relay.h"
 #include "enrol.h"
 #include "util.h"
 #include "banned.h"

@@ -6,6 +6,8 @@
 
 #include "cli.h"
 #include "export-store.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "sstore-relay.h"
 #include "relay.h"
 #include "srv.h"
 #include "util.h"

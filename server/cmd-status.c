@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "sstore-relay.h"
 #include "util.h"
 #include "banned.h"
 

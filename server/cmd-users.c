@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 

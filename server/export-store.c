@@ -4,6 +4,7 @@
 
 #include "export-store.h"
 #include "sstore.h"
+#include "sstore-review.h"
 #include "banned.h"
 
 /* What the source needs: the store and the selection. */

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "signed.h"
 #include "sstore.h"
+#include "sstore-relay.h"
 #include "util.h"
 #include "banned.h"
 

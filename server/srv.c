@@ -1,5 +1,6 @@
 /* srv.c - what sondeod's endpoints share: per-thread stores and signed-request checks. */
 #include "srv.h"
+#include "sstore-review.h"
 
 #include <pthread.h>
 #include <stdio.h>

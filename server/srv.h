@@ -7,6 +7,11 @@
 #include "http.h"
 #include "sstore.h"
 
+/* Each endpoint includes the store's headers it uses (sstore-users.h, sstore-review.h...); these are only
+ * passed through here. */
+struct sstore_session;
+struct sstore_filter;
+
 #define SRV_MAX_SKEW_MS (5 * 60 * 1000)   /* a request's time may be this far from ours */
 
 struct srv {
@@ -31,9 +36,10 @@ enum srv_role srv_role_of(const char *r);
 /* Checks a review-page request (docs/review-api.md): a live session from the sondeo_session cookie, the
  * X-CSRF-Token header on POST, no password change pending (unless allow_must_change), and a role of at least
  * need. Returns 0 with sess filled, or -1 with the error response set in rs (401 login_required, 403 csrf,
- * 403 password_change_required, 403 forbidden). token, when not NULL, gets the session's token. */
+ * 403 password_change_required, 403 forbidden). token, when not NULL, gets the session's token
+ * (SSTORE_TOKEN_HEXLEN + 1 bytes). */
 int srv_session(struct http_request *rq, struct http_response *rs, struct sstore *s, enum srv_role need,
-		int allow_must_change, struct sstore_session *sess, char token[SSTORE_TOKEN_HEXLEN + 1]);
+		int allow_must_change, struct sstore_session *sess, char *token);
 /* The cookie attributes for this server: "; Secure" is added when it serves HTTPS. */
 int srv_tls(const struct http_request *rq);
 

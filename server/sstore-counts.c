@@ -7,8 +7,9 @@
  * (record_counts) and of dimensions and chosen option (choice_counts). sstore_counts_refresh moves a record's
  * contribution from its old dimensions to its new ones, in the transaction that changed it; a dashboard whose
  * filters are only dimensions then sums a few thousand rows. Filters on answers or a search fall back to
- * counting the selection itself (sstore-review.c). */
+ * counting the selection itself (sstore-dashboard.c). */
 #include "sstore.h"
+#include "sstore-review.h"
 #include "sstore-int.h"
 
 #include <stdio.h>
@@ -19,8 +20,6 @@
 #include "hlc.h"
 #include "util.h"
 #include "banned.h"
-
-#define DAY_MS 86400000ULL
 
 enum {
 	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_COUNT
@@ -143,7 +142,7 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new
 			snprintf(now.form, sizeof(now.form), "%s/%s", db_text(st, 0), rep);
 		else
 			strlcpy_s(now.form, db_text(st, 0), sizeof(now.form));
-		now.day = (int64_t)(HLC_MS((uint64_t)sqlite3_column_int64(st, 1)) / DAY_MS);
+		now.day = (int64_t)(HLC_MS((uint64_t)sqlite3_column_int64(st, 1)) / SSTORE_DAY_MS);
 		now.deleted = sqlite3_column_int(st, 2);
 		now.conflict = sqlite3_column_int(st, 3);
 	}
@@ -185,43 +184,6 @@ int sstore_counts_usable(const struct sstore_filter *f)
 	return !f->q[0] && f->nsel == 0;
 }
 
-/* Appends the WHERE of f's dimensions to sql (named parameters bound by prepare_dims). */
-static void dims_sql(struct buf *sql, const struct sstore_filter *f)
-{
-	buf_adds(sql, " WHERE form = :form");
-	if (!f->deleted)
-		buf_adds(sql, " AND deleted = 0");
-	if (f->region[0])
-		buf_adds(sql, " AND region = :region");
-	if (f->review[0])
-		buf_adds(sql, " AND review = :review");
-	if (f->from_ms)
-		buf_adds(sql, " AND day >= :from");
-	if (f->to_ms)
-		buf_adds(sql, " AND day < :to");
-	if (f->conflicts)
-		buf_adds(sql, " AND conflict = 1");
-}
-
-/* Prepares sql (a statement over f's dimensions) with f bound; NULL with err. Caller finalizes. */
-static sqlite3_stmt *prepare_dims(struct sstore *s, const struct buf *sql, const struct sstore_filter *f, char *err,
-				  size_t errlen)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
-		errf(err, errlen, "cannot count records: %s", sqlite3_errmsg(s->db));
-		return NULL;
-	}
-	db_bind_named_text(st, ":form", f->form);
-	db_bind_named_text(st, ":region", f->region);
-	db_bind_named_text(st, ":review", f->review);
-	/* Filters on days are whole days (from_ms and to_ms are midnights, UTC). */
-	db_bind_named_int(st, ":from", (int64_t)(f->from_ms / DAY_MS));
-	db_bind_named_int(st, ":to", (int64_t)(f->to_ms / DAY_MS));
-	return st;
-}
-
 int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(4096);
@@ -231,8 +193,9 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 	buf_adds(&sql, "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN review = 'pending' THEN n ELSE 0 END), 0),"
 		 " coalesce(sum(CASE WHEN conflict THEN n ELSE 0 END), 0),"
 		 " count(DISTINCT CASE WHEN n > 0 THEN region END) FROM record_counts");
-	dims_sql(&sql, f);
-	if (!(st = prepare_dims(s, &sql, f, err, errlen)))
+	buf_adds(&sql, " WHERE ");
+	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
+	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen)))
 		goto fail;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -248,9 +211,10 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 	buf_reset(&sql);
 	buf_adds(&sql, "SELECT count(DISTINCT nullif(namekey, '')), count(DISTINCT nullif(device, ''))"
 		 " FROM record_regions");
-	dims_sql(&sql, f);
+	buf_adds(&sql, " WHERE ");
+	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
 	buf_adds(&sql, " AND counted");
-	if (!(st = prepare_dims(s, &sql, f, err, errlen)))
+	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen)))
 		goto fail;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -277,11 +241,12 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 	int rc;
 
 	buf_adds(&sql, "SELECT choice, sum(n) AS c FROM choice_counts");
-	dims_sql(&sql, f);
+	buf_adds(&sql, " WHERE ");
+	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
 	buf_adds(&sql, " AND field = :field GROUP BY choice HAVING c > 0 ORDER BY c DESC, choice");
 	if (top)
 		buf_printf(&sql, " LIMIT %u", top);
-	if (!(st = prepare_dims(s, &sql, f, err, errlen))) {
+	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen))) {
 		buf_release(&sql);
 		return -1;
 	}
@@ -307,9 +272,10 @@ json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, cha
 
 	buf_adds(&sql, "SELECT date(day * 86400, 'unixepoch', '-6 days', 'weekday 1') AS w, sum(n) AS c"
 		 " FROM record_counts");
-	dims_sql(&sql, f);
+	buf_adds(&sql, " WHERE ");
+	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
 	buf_adds(&sql, " GROUP BY w HAVING c > 0 ORDER BY w");
-	if (!(st = prepare_dims(s, &sql, f, err, errlen))) {
+	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen))) {
 		buf_release(&sql);
 		json_decref(weeks);
 		return NULL;

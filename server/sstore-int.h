@@ -1,29 +1,44 @@
-/* sstore-int.h - the inside of the server's store, shared by the files that implement sstore.h: sstore.c (devices,
- * codes, forms, ingest, pull), sstore-users.c (accounts, sessions, audit), sstore-review.c (what the review
- * page reads), sstore-own.c (the server's own ops), sstore-counts.c (the dashboard's counts) and sstore-relay.c
- * (the link between a regional server and headquarters). Nothing outside these files includes it. */
+/* sstore-int.h - the inside of the server's store, shared by the files that implement its headers: sstore.c
+ * (devices, codes, forms, ingest, pull), sstore-users.c (accounts, sessions, audit), sstore-relay.c (the link
+ * between a regional server and headquarters), sstore-own.c (the server's own ops), sstore-counts.c (the
+ * dashboard's kept counts), and what the review page reads: sstore-summary.c (each record's review summary and
+ * search document), sstore-filter.c (a selection's filters and their SQL), sstore-select.c (selections),
+ * sstore-dashboard.c, sstore-record.c (one record), sstore-duplicates.c and sstore-catalog.c. Nothing outside
+ * these files includes it. */
 #ifndef SONDEO_SSTORE_INT_H
 #define SONDEO_SSTORE_INT_H
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "keys.h"
 #include "form.h"
 #include "merge.h"
+#include "sstore-review.h"
 
 /* Each file keeps its statements in a table of its own, prepared when the store opens (db_prepare_all). */
 #define SSTORE_CORE_STMTS 32
 #define SSTORE_USERS_STMTS 24
-#define SSTORE_REVIEW_STMTS 40
 #define SSTORE_COUNTS_STMTS 12
 #define SSTORE_OWN_STMTS 4
 #define SSTORE_RELAY_STMTS 16
+#define SSTORE_SUMMARY_STMTS 12
+#define SSTORE_FILTER_STMTS 2
+#define SSTORE_SELECT_STMTS 2
+#define SSTORE_RECORD_STMTS 10
+#define SSTORE_DUPS_STMTS 6
+#define SSTORE_CATALOG_STMTS 6
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
-extern const char *const sstore_review_sql[SSTORE_REVIEW_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
 extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];
 extern const char *const sstore_relay_sql[SSTORE_RELAY_STMTS];
+extern const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS];
+extern const char *const sstore_filter_sql[SSTORE_FILTER_STMTS];
+extern const char *const sstore_select_sql[SSTORE_SELECT_STMTS];
+extern const char *const sstore_record_sql[SSTORE_RECORD_STMTS];
+extern const char *const sstore_dups_sql[SSTORE_DUPS_STMTS];
+extern const char *const sstore_catalog_sql[SSTORE_CATALOG_STMTS];
 
 struct dbstore;
 
@@ -35,32 +50,77 @@ struct sstore {
 	struct merge *merge;
 	sqlite3_stmt *st[SSTORE_CORE_STMTS];    /* sstore.c's */
 	sqlite3_stmt *ust[SSTORE_USERS_STMTS];  /* sstore-users.c's */
-	sqlite3_stmt *rst[SSTORE_REVIEW_STMTS]; /* sstore-review.c's */
 	sqlite3_stmt *cst[SSTORE_COUNTS_STMTS]; /* sstore-counts.c's */
 	sqlite3_stmt *ost[SSTORE_OWN_STMTS];    /* sstore-own.c's */
 	sqlite3_stmt *lst[SSTORE_RELAY_STMTS];  /* sstore-relay.c's */
-	/* sstore-review.c: the form version a record was last summarised with, and its question that names the
+	sqlite3_stmt *summary_st[SSTORE_SUMMARY_STMTS];
+	sqlite3_stmt *filter_st[SSTORE_FILTER_STMTS];
+	sqlite3_stmt *select_st[SSTORE_SELECT_STMTS];
+	sqlite3_stmt *record_st[SSTORE_RECORD_STMTS];
+	sqlite3_stmt *dups_st[SSTORE_DUPS_STMTS];
+	sqlite3_stmt *catalog_st[SSTORE_CATALOG_STMTS];
+	/* sstore-summary.c: the form version a record was last summarised with, and its question that names the
 	 * partner ("" if none); freed at close. */
 	struct form *kind;
 	char name_field[MERGE_MAX_NAME + 1];
 };
+
+#define SSTORE_DAY_MS 86400000ULL
+#define SSTORE_SQL_MAX 16384              /* a selection's SQL text */
+/* The partnership form's questions the summary knows by name: the answer that names the partner (else the form's
+ * first text question), and the country, which with the name is what possible duplicates are matched on and
+ * which the dashboard charts. */
+#define SSTORE_NAME_FIELD "partner_name"
+#define SSTORE_COUNTRY_FIELD "country"
 
 /* sstore.c: the meta table (key -> value), the skeleton's (dbstore.h). sstore_meta_get copies the value into out and returns 0, or -1 if
  * there is none; sstore_meta_set belongs in a transaction. */
 int sstore_meta_get(struct sstore *s, const char *key, char *out, size_t n);
 int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen);
 
-/* sstore-review.c: recomputes a record's review summary (and with text its search document) from its fields,
+/* sstore-summary.c: recomputes a record's review summary (and with text its search document) from its fields,
  * inside the caller's transaction; sstore.c calls it for every record a change set touches. */
 int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen);
 /* Builds every record's summary and search document after an upgrade from layout 1 (meta 'reindex'). */
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
+/* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
+ * come in runs of one form), and finds its question that names the partner (into s->name_field): NULL if the
+ * form cannot be loaded. The store keeps the form. */
+const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid);
+
+/* sstore-filter.c: the one WHERE clause of a selection's filters, over one kind of rows. */
+enum sstore_over {
+	SSTORE_OVER_RECORDS,   /* records r JOIN record_regions rr: every filter */
+	SSTORE_OVER_COUNTS     /* the dimension columns of record_counts, choice_counts or record_regions alone: only
+				* filters sstore_counts_usable accepts (no search, no answer) */
+};
+/* Appends the conditions of f over rows of kind over to sql, with named parameters that sstore_filter_prepare
+ * binds. */
+void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum sstore_over over);
+/* Appends " FROM records r JOIN record_regions rr ... WHERE " and f's conditions over them to sql. */
+void sstore_filter_from(struct buf *sql, const struct sstore_filter *f);
+/* Prepares sql (a statement over f built with the above, in a buffer of at most SSTORE_SQL_MAX bytes) with f
+ * bound; NULL with err. Caller finalizes. */
+sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
+				    enum sstore_over over, char *err, size_t errlen);
+/* A step error rc on a selection into err: a full-text query SQLite cannot parse is the request's bad filter
+ * ("filter 'q': ..."), anything else the store's. Returns -1. */
+int sstore_filter_step_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen);
+
+/* sstore-select.c. A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the
+ * parser for the common cases: a string with nothing escaped, and a whole number. New reference, NULL if it is
+ * not JSON. */
+json_t *sstore_value_json(const char *text, size_t len);
+/* Fills answers (question -> value; cleared first) and *review (a new reference, or NULL) from the fields of
+ * record rid, and *review_conflict (may be NULL) with whether its review has several heads. */
+int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review,
+			int *review_conflict, char *err, size_t errlen);
 
 /* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
  * current ones (review being its review state now, choices its chosen options as [[question, option], ...]),
  * inside the caller's transaction. The others answer a dashboard from the counts, when sstore_counts_usable says its
  * filters are only dimensions: the totals (records, pending, conflicts, regions, partners, devices) into
- * totals; a chart's counts as chart_counts in sstore-review.c gives them; the records per week. */
+ * totals; a chart's counts as sstore-dashboard.c's chart_counts gives them; the records per week. */
 int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *choices, const char *review,
 			  const char *rep, char *err, size_t errlen);
 int sstore_counts_usable(const struct sstore_filter *f);

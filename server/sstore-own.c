@@ -2,6 +2,7 @@
  * corrections (sstore_change in sstore.h). They are ops like any device's, signed in change sets with the
  * server's own key, kept for relaying, merged by the same rule, and each names the reviewer who made it. */
 #include "sstore.h"
+#include "sstore-review.h"
 #include "sstore-int.h"
 
 #include <stdio.h>

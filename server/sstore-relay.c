@@ -3,6 +3,7 @@
  * names), the state of the link, and the change sets that come down from headquarters; at headquarters, the
  * change sets a relay pulls for its region. */
 #include "sstore.h"
+#include "sstore-relay.h"
 #include "sstore-int.h"
 
 #include <stdio.h>

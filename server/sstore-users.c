@@ -6,6 +6,7 @@
  * a count calls for a delay from its third (name) or tenth (address) failure on, and is forgotten a day after
  * the last attempt counted under it. A success clears its name's count, not its address's. */
 #include "sstore.h"
+#include "sstore-users.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* sstore.c - the server's store on SQLite: devices, enrolment codes, forms, users and the merge tables. */
 #include "sstore.h"
+#include "sstore-relay.h"
+#include "sstore-users.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -77,7 +79,7 @@ static const char schema[] =
 #define SQL_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
 static const char schema_v2[] =
-	/* The review summary of each record, kept by sstore-review.c from the record's fields. */
+	/* The review summary of each record, kept by sstore-summary.c from the record's fields. */
 	"ALTER TABLE record_regions ADD COLUMN review TEXT NOT NULL DEFAULT 'pending';"
 	"ALTER TABLE record_regions ADD COLUMN namekey TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE record_regions ADD COLUMN dupkey TEXT NOT NULL DEFAULT '';"
@@ -273,17 +275,15 @@ static int dir_empty(const char *dir)
 	return empty;
 }
 
-static int valid_region(const char *r)
+int sstore_region_check(const char *r, char *err, size_t errlen)
 {
-	size_t i, n = strlen(r);
+	size_t n = strlen(r);
 
-	if (n == 0 || n > SSTORE_MAX_NAME)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z') || (r[i] >= '0' && r[i] <= '9') ||
-		      r[i] == '_' || r[i] == '.' || r[i] == '-'))
-			return 0;
-	return 1;
+	if (n == 0 || n > SSTORE_MAX_NAME ||
+	    strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+		return errf(err, errlen, "region '%s' is not valid: 1 to %d letters, digits, '_', '.' or '-'", r,
+			    SSTORE_MAX_NAME);
+	return 0;
 }
 
 /* A device names itself: any UTF-8 up to SSTORE_MAX_NAME bytes, but no control characters, which would reach
@@ -338,10 +338,15 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 		goto fail;
 	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_review_sql, s->rst, SSTORE_REVIEW_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_counts_sql, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_own_sql, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_relay_sql, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0)
+	    db_prepare_all(s->db, sstore_relay_sql, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_summary_sql, s->summary_st, SSTORE_SUMMARY_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_filter_sql, s->filter_st, SSTORE_FILTER_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_select_sql, s->select_st, SSTORE_SELECT_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_record_sql, s->record_st, SSTORE_RECORD_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_dups_sql, s->dups_st, SSTORE_DUPS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_catalog_sql, s->catalog_st, SSTORE_CATALOG_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
@@ -359,10 +364,15 @@ void sstore_close(struct sstore *s)
 	merge_free(s->merge);
 	db_finalize_all(s->st, S_COUNT);
 	db_finalize_all(s->ust, SSTORE_USERS_STMTS);
-	db_finalize_all(s->rst, SSTORE_REVIEW_STMTS);
 	db_finalize_all(s->cst, SSTORE_COUNTS_STMTS);
 	db_finalize_all(s->ost, SSTORE_OWN_STMTS);
 	db_finalize_all(s->lst, SSTORE_RELAY_STMTS);
+	db_finalize_all(s->summary_st, SSTORE_SUMMARY_STMTS);
+	db_finalize_all(s->filter_st, SSTORE_FILTER_STMTS);
+	db_finalize_all(s->select_st, SSTORE_SELECT_STMTS);
+	db_finalize_all(s->record_st, SSTORE_RECORD_STMTS);
+	db_finalize_all(s->dups_st, SSTORE_DUPS_STMTS);
+	db_finalize_all(s->catalog_st, SSTORE_CATALOG_STMTS);
 	form_free(s->kind);
 	dbstore_close(s->base);
 	keys_free(s->keys);
@@ -512,9 +522,8 @@ static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 	sqlite3_stmt *st;
 	int tries, rc, r = -1;
 
-	if (!valid_region(region))
-		return errf(err, errlen, "region '%s' is not valid: 1 to %d letters, digits, '_', '.' or '-'", region,
-			    SSTORE_MAX_NAME);
+	if (sstore_region_check(region, err, errlen) < 0)
+		return -1;
 	if (uses == 0)
 		return errf(err, errlen, "an enrolment code needs at least one use");
 	if (expires_ms > INT64_MAX)
@@ -623,19 +632,12 @@ static int device_get(struct sstore *s, const char *id, struct sstore_device *d,
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
-/* Enrols a device, or (relay) a regional server, with a code of the same kind. */
-static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
-		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, int relay, struct sstore_device *d,
-		 char *err, size_t errlen)
+/* The id of an enrolment code (its first CODE_ID_LEN characters) normalized as the device normalizes the whole
+ * code: upper case, and only the code's symbols. 0, or -1 if code_id is not one. */
+static int code_id_normalize(const char *code_id, char id[CODE_ID_LEN + 1])
 {
-	unsigned char key[MAC_KEY_BYTES];
-	char id[CODE_ID_LEN + 1], region[SSTORE_MAX_NAME + 1], dev[KEYS_ID_STRLEN + 1];
-	sqlite3_stmt *st;
-	int64_t uses = 0, expires = 0;
 	size_t i;
-	int rc, known, code_relay = 0, adopt = 0, r = -1;
 
-	/* Normalized as the device normalizes the whole code: upper case, and only the code's symbols. */
 	for (i = 0; code_id[i] && i < CODE_ID_LEN; i++) {
 		char c = code_id[i];
 
@@ -644,78 +646,51 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 			break;
 	}
 	id[i] = '\0';
-	if (i != CODE_ID_LEN || code_id[i])
-		return errf(err, errlen, "unknown or used enrolment code");
-	if (!valid_device_name(name))
-		return errf(err, errlen, "the device name is not valid: at most %d bytes of UTF-8 text without"
-			    " control characters", SSTORE_MAX_NAME);
-	if (crypto_core_ed25519_is_valid_point(pk) != 1)
-		return errf(err, errlen, "the device's public key is not a valid Ed25519 key");
-	keys_id(pk, dev);
-	if (db_begin(s->db, err, errlen) < 0)
-		return -1;
-	st = s->st[S_CODE_GET];
+	return i != CODE_ID_LEN || code_id[i] ? -1 : 0;
+}
+
+/* What the store holds of an enrolment code. */
+struct code_row {
+	unsigned char key[MAC_KEY_BYTES];   /* wiped by the caller */
+	char region[SSTORE_MAX_NAME + 1];
+	int64_t uses, expires;
+	int relay;
+};
+
+/* Reads code id into c: 1 found, 0 unknown, -1 with err. */
+static int code_get(struct sstore *s, const char *id, struct code_row *c, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_CODE_GET];
+	int rc;
+
 	db_bind_text(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) == MAC_KEY_BYTES)
-			memcpy(key, sqlite3_column_blob(st, 0), MAC_KEY_BYTES);
+			memcpy(c->key, sqlite3_column_blob(st, 0), MAC_KEY_BYTES);
 		else
 			rc = SQLITE_CORRUPT;
-		strlcpy_s(region, db_text(st, 1), sizeof(region));
-		uses = sqlite3_column_int64(st, 2);
-		expires = sqlite3_column_int64(st, 3);
-		code_relay = sqlite3_column_int(st, 4);
+		strlcpy_s(c->region, db_text(st, 1), sizeof(c->region));
+		c->uses = sqlite3_column_int64(st, 2);
+		c->expires = sqlite3_column_int64(st, 3);
+		c->relay = sqlite3_column_int(st, 4);
 	}
 	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
-		errf(err, errlen, "unknown or used enrolment code");
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		db_error(s->db, rc, err, errlen);
-		goto out;
-	}
-	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. */
-	if (check(ctx, key) != 0) {
-		errf(err, errlen, "bad enrolment MAC");
-		goto out;
-	}
-	/* A code says who it is for: a laptop cannot become a relay, nor a regional server a laptop. */
-	if (code_relay != relay) {
-		errf(err, errlen, code_relay ? "this code enrols a regional server (sondeod enrol), not a device" :
-		     "this code enrols devices, not a regional server: make one with sondeod enrol-code --relay");
-		goto out;
-	}
-	if ((known = device_get(s, dev, d, err, errlen)) < 0)
-		goto out;
-	if (known) {
-		/* The same key again: a retry after a lost answer (the same device, the code not used again, even if it
-		 * has no use left now), or a device known here only from headquarters' pull that enrols here (the
-		 * code makes it one of ours). A revoked key stays revoked: a new code must not bring it back. */
-		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
-			errf(err, errlen, "device id %s is taken by another key", dev);
-			goto out;
-		}
-		if (d->revoked_ms) {
-			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
-			goto out;
-		}
-		adopt = d->upstream && !relay;
-	}
-	if (known && !adopt) {
-		db_rollback(s->db);
-		r = 0;
-		goto out;
-	}
-	if (expires && (uint64_t)expires <= now_ms()) {
-		errf(err, errlen, "enrolment code expired");
-		goto out;
-	}
-	if (uses <= 0) {
-		errf(err, errlen, "unknown or used enrolment code");
-		goto out;
-	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_error(s->db, rc, err, errlen);
+	return 1;
+}
+
+/* Stores device dev (pk, name) in region, as a relay or not, or with adopt makes the upstream device dev one of
+ * ours; then uses code id once. Inside the caller's transaction. */
+static int device_put(struct sstore *s, const char *dev, const unsigned char pk[KEYS_PK_BYTES], const char *name,
+		      const char *region, int relay, int adopt, const char *id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int r = -1;
+
 	if (adopt) {
 		st = s->st[S_DEV_ADOPT];
 		db_bind_text(st, 1, dev);
@@ -740,6 +715,80 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 		errf(err, errlen, "unknown or used enrolment code");
 		goto out;
 	}
+	r = 0;
+out:
+	sqlite3_clear_bindings(s->st[S_DEV_PUT]);
+	sqlite3_clear_bindings(s->st[S_DEV_ADOPT]);
+	return r;
+}
+
+/* Enrols a device, or (relay) a regional server, with a code of the same kind. */
+static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
+		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, int relay, struct sstore_device *d,
+		 char *err, size_t errlen)
+{
+	char id[CODE_ID_LEN + 1], dev[KEYS_ID_STRLEN + 1];
+	struct code_row code;
+	int rc, known, adopt = 0, r = -1;
+
+	memset(&code, 0, sizeof(code));
+	if (code_id_normalize(code_id, id) < 0)
+		return errf(err, errlen, "unknown or used enrolment code");
+	if (!valid_device_name(name))
+		return errf(err, errlen, "the device name is not valid: at most %d bytes of UTF-8 text without"
+			    " control characters", SSTORE_MAX_NAME);
+	if (crypto_core_ed25519_is_valid_point(pk) != 1)
+		return errf(err, errlen, "the device's public key is not a valid Ed25519 key");
+	keys_id(pk, dev);
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	if ((rc = code_get(s, id, &code, err, errlen)) <= 0) {
+		if (rc == 0)
+			errf(err, errlen, "unknown or used enrolment code");
+		goto out;
+	}
+	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. */
+	if (check(ctx, code.key) != 0) {
+		errf(err, errlen, "bad enrolment MAC");
+		goto out;
+	}
+	/* A code says who it is for: a laptop cannot become a relay, nor a regional server a laptop. */
+	if (code.relay != relay) {
+		errf(err, errlen, code.relay ? "this code enrols a regional server (sondeod enrol), not a device" :
+		     "this code enrols devices, not a regional server: make one with sondeod enrol-code --relay");
+		goto out;
+	}
+	if ((known = device_get(s, dev, d, err, errlen)) < 0)
+		goto out;
+	if (known) {
+		/* The same key again: a retry after a lost answer (the same device, the code not used again, even if it
+		 * has no use left now), or a device known here only from headquarters' pull that enrols here (the
+		 * code makes it one of ours). A revoked key stays revoked: a new code must not bring it back. */
+		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
+			errf(err, errlen, "device id %s is taken by another key", dev);
+			goto out;
+		}
+		if (d->revoked_ms) {
+			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
+			goto out;
+		}
+		adopt = d->upstream && !relay;
+	}
+	if (known && !adopt) {
+		db_rollback(s->db);
+		r = 0;
+		goto out;
+	}
+	if (code.expires && (uint64_t)code.expires <= now_ms()) {
+		errf(err, errlen, "enrolment code expired");
+		goto out;
+	}
+	if (code.uses <= 0) {
+		errf(err, errlen, "unknown or used enrolment code");
+		goto out;
+	}
+	if (device_put(s, dev, pk, name, code.region, relay, adopt, id, err, errlen) < 0)
+		goto out;
 	/* d is read back from the row, so it is what every later call will see. */
 	if ((known = device_get(s, dev, d, err, errlen)) <= 0) {
 		if (known == 0)
@@ -752,9 +801,7 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 out:
 	if (r < 0)
 		db_rollback(s->db);
-	sqlite3_clear_bindings(s->st[S_DEV_PUT]);
-	sqlite3_clear_bindings(s->st[S_DEV_ADOPT]);
-	sodium_memzero(key, sizeof(key));
+	sodium_memzero(&code, sizeof(code));
 	return r;
 }
 
@@ -1154,6 +1201,110 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 	return sstore_ingest_from(s, d, bytes, len, h, ops, NULL, out, err, errlen);
 }
 
+/* The seq device d must send next, read inside the caller's transaction: 0, or -1 with err. */
+static int next_seq_get(struct sstore *s, const struct sstore_device *d, uint64_t *next, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_NEXT_SEQ];
+	int rc;
+
+	db_bind_text(st, 1, d->id);
+	rc = sqlite3_step(st);
+	*next = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return errf(err, errlen, "device %s is not enrolled", d->id);
+	return db_error(s->db, rc, err, errlen);
+}
+
+/* Merges ops inside the caller's transaction, counting them in out: SI_OK, or what stopped it (SI_EQUIVOCATION,
+ * SI_BAD_OP, SI_ERROR) with err. */
+static enum sstore_ingest_status ops_merge(struct sstore *s, const struct cs_ops *ops, struct sstore_ingest *out,
+					   char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < ops->n; i++) {
+		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
+
+		if (m == MERGE_NEW)
+			out->accepted++;
+		else if (m == MERGE_DUPLICATE)
+			out->duplicates++;
+		else if (m == MERGE_EQUIVOCATION)
+			return SI_EQUIVOCATION;
+		else if (m == MERGE_INVALID)
+			return SI_BAD_OP;
+		else
+			return SI_ERROR;
+	}
+	return SI_OK;
+}
+
+/* Gives each record the ops touch its region (that of the device that first sent it, d) and its review summary,
+ * inside the caller's transaction. */
+static int records_place(struct sstore *s, const struct sstore_device *d, const struct cs_ops *ops, char *err,
+			 size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_REGION_PUT];
+	size_t i;
+
+	for (i = 0; i < ops->n; i++) {
+		if (i && !strcmp(ops->ops[i].record, ops->ops[i - 1].record))
+			continue;
+		db_bind_text(st, 1, ops->ops[i].record);
+		db_bind_text(st, 2, d->region);
+		db_bind_text(st, 3, d->id);
+		if (db_step_done(st, err, errlen) < 0 || sstore_review_refresh(s, ops->ops[i].record, 1, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Moves device d's next seq to out->next_seq and keeps the change set bytes[0..len) (header h, from o) as
+ * received, inside the caller's transaction. */
+static int changeset_keep(struct sstore *s, const struct sstore_device *d, const unsigned char *bytes, size_t len,
+			  const struct cs_header *h, const struct sstore_origin *o, const struct sstore_ingest *out,
+			  char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SET_NEXT];
+	int rc;
+
+	db_bind_text(st, 1, d->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)out->next_seq);
+	if (db_step_done(st, err, errlen) < 0)
+		return -1;
+	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. At a
+	 * regional server the relay_changeset trigger queues it for headquarters in this transaction. */
+	if (out->accepted) {
+		st = s->st[S_CS_PUT];
+		db_bind_text(st, 1, d->id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+		sqlite3_bind_blob(st, 5, bytes, (int)len, SQLITE_STATIC);
+		db_bind_text(st, 6, d->region);
+		db_bind_text(st, 7, o->via);
+		db_bind_text(st, 8, o->author);
+		rc = db_step_done(st, err, errlen);
+		sqlite3_clear_bindings(st);
+		if (rc < 0)
+			return -1;
+	}
+	/* A server's change set names its reviewer: each of its ops does, as the server's own ops do. */
+	if (o->author[0]) {
+		st = s->st[S_AUTHORS];
+		db_bind_text(st, 1, d->id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
+		db_bind_text(st, 4, o->author);
+		if (db_step_done(st, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct sstore_device *d,
 					     const unsigned char *bytes, size_t len, const struct cs_header *h,
 					     const struct cs_ops *ops, const struct sstore_origin *o,
@@ -1162,7 +1313,6 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 	static const struct sstore_origin direct = { "", "", 0 };
 	struct form_cache cache = { { NULL }, 0 };
 	enum sstore_ingest_status r = SI_ERROR;
-	sqlite3_stmt *st;
 	uint64_t next;
 	size_t i;
 	int rc;
@@ -1175,18 +1325,8 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 	if (db_begin(s->db, err, errlen) < 0)
 		return SI_ERROR;
 	/* Read under the write lock: two uploads of one device cannot both pass the gap check. */
-	st = s->st[S_NEXT_SEQ];
-	db_bind_text(st, 1, d->id);
-	rc = sqlite3_step(st);
-	next = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)
-			errf(err, errlen, "device %s is not enrolled", d->id);
-		else
-			db_error(s->db, rc, err, errlen);
+	if (next_seq_get(s, d, &next, err, errlen) < 0)
 		goto fail;
-	}
 	if (!o)
 		o = &direct;
 	if (h->first > next && !o->headquarters) {
@@ -1209,69 +1349,18 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 	}
 	/* A device's clock is a hint: the records it writes are dated no later than they reached us. */
 	merge_date_cap(s->merge, HLC_MAKE(now_ms(), 0xffff));
-	for (i = 0; i < ops->n; i++) {
-		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
-
-		if (m == MERGE_NEW) {
-			out->accepted++;
-		} else if (m == MERGE_DUPLICATE) {
-			out->duplicates++;
-		} else if (m == MERGE_EQUIVOCATION) {
-			db_rollback(s->db);
-			count_equivocation(s, d->id);
-			r = SI_EQUIVOCATION;
-			goto done;
-		} else if (m == MERGE_INVALID) {
-			r = SI_BAD_OP;
-			goto fail;
-		} else {
-			goto fail;
-		}
+	if ((r = ops_merge(s, ops, out, err, errlen)) == SI_EQUIVOCATION) {
+		/* Refused, but counted on the device: in a transaction of its own. */
+		db_rollback(s->db);
+		count_equivocation(s, d->id);
+		goto done;
 	}
-	/* A record's region is that of the device that first sent it. */
-	for (i = 0; i < ops->n; i++) {
-		if (i && !strcmp(ops->ops[i].record, ops->ops[i - 1].record))
-			continue;
-		st = s->st[S_REGION_PUT];
-		db_bind_text(st, 1, ops->ops[i].record);
-		db_bind_text(st, 2, d->region);
-		db_bind_text(st, 3, d->id);
-		if (db_step_done(st, err, errlen) < 0 || sstore_review_refresh(s, ops->ops[i].record, 1, err, errlen) < 0)
-			goto fail;
-	}
-	out->next_seq = h->last + 1 > next ? h->last + 1 : next;
-	st = s->st[S_SET_NEXT];
-	db_bind_text(st, 1, d->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)out->next_seq);
-	if (db_step_done(st, err, errlen) < 0)
+	if (r != SI_OK)
 		goto fail;
-	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. At a
-	 * regional server the relay_changeset trigger queues it for headquarters in this transaction. */
-	if (out->accepted) {
-		st = s->st[S_CS_PUT];
-		db_bind_text(st, 1, d->id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
-		sqlite3_bind_blob(st, 5, bytes, (int)len, SQLITE_STATIC);
-		db_bind_text(st, 6, d->region);
-		db_bind_text(st, 7, o->via);
-		db_bind_text(st, 8, o->author);
-		rc = db_step_done(st, err, errlen);
-		sqlite3_clear_bindings(st);
-		if (rc < 0)
-			goto fail;
-	}
-	/* A server's change set names its reviewer: each of its ops does, as the server's own ops do. */
-	if (o->author[0]) {
-		st = s->st[S_AUTHORS];
-		db_bind_text(st, 1, d->id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
-		db_bind_text(st, 4, o->author);
-		if (db_step_done(st, err, errlen) < 0)
-			goto fail;
-	}
+	r = SI_ERROR;
+	out->next_seq = h->last + 1 > next ? h->last + 1 : next;
+	if (records_place(s, d, ops, err, errlen) < 0 || changeset_keep(s, d, bytes, len, h, o, out, err, errlen) < 0)
+		goto fail;
 	if (db_commit(s->db, err, errlen) < 0)
 		goto done;
 	r = SI_OK;

@@ -1,6 +1,7 @@
 /* websession.c - the review page's sessions on each request: the sondeo_session cookie, the CSRF header, a
  * pending password change and the role (srv.h; docs/review-api.md, "Accounts, sessions and roles"). */
 #include "srv.h"
+#include "sstore-users.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -80,7 +81,7 @@ static int session_cookie(const char *h, char out[SSTORE_TOKEN_HEXLEN + 1])
 }
 
 int srv_session(struct http_request *rq, struct http_response *rs, struct sstore *s, enum srv_role need,
-		int allow_must_change, struct sstore_session *sess, char token[SSTORE_TOKEN_HEXLEN + 1])
+		int allow_must_change, struct sstore_session *sess, char *token)
 {
 	const char *cookie = http_header(rq, "Cookie"), *csrf;
 	char tok[SSTORE_TOKEN_HEXLEN + 1], err[512];

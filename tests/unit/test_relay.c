@@ -13,6 +13,8 @@
 #include "auth.h"
 #include "changeset.h"
 #include "sstore.h"
+#include "sstore-relay.h"
+#include "sstore-review.h"
 #include "test.h"
 #include "util.h"
 

@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "changeset.h"
 #include "sstore.h"
+#include "sstore-review.h"
 #include "test.h"
 #include "util.h"
 
@@ -431,6 +432,31 @@ static void test_bulk_in_chunks(void)
 	free(ids);
 }
 
+/* A record named by a prefix: one record found, none (404), or more than one (400), told apart by the store. */
+static void test_record_by_prefix(void)
+{
+	char err[512] = "", full[UUID_STRLEN + 1], form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1];
+	unsigned status = 0;
+	json_t *rec;
+
+	/* test_bulk_in_chunks made aaaaaaaa-0000-4000-8000-000000000000 and on. */
+	rec = sstore_record_json(s, "aaaaaaaa-0000-4000-8000-000000000007", &status, err, sizeof(err));
+	CHECK(rec != NULL);
+	CHECK_INT(status, 200);
+	json_decref(rec);
+	CHECK(sstore_record_json(s, "aaaaaaaa-0000", &status, err, sizeof(err)) == NULL);
+	CHECK_INT(status, 400);
+	CHECK(strstr(err, "more than one record") != NULL);
+	CHECK_INT(sstore_record_find(s, "aaaaaaaa", full, form, version, sizeof(form), err, sizeof(err)), 0);
+	CHECK(sstore_record_json(s, "bbbbbbbb", &status, err, sizeof(err)) == NULL);
+	CHECK_INT(status, 404);
+	CHECK(strstr(err, "no record 'bbbbbbbb'") != NULL);
+	CHECK(sstore_record_json(s, "aaaa", &status, err, sizeof(err)) == NULL);
+	CHECK_INT(status, 404);
+	CHECK_INT(sstore_record_find(s, R1, full, form, version, sizeof(form), err, sizeof(err)), 1);
+	CHECK_STR(full, R1);
+}
+
 int main(void)
 {
 	char err[512], pw[32], data[300];
@@ -455,6 +481,7 @@ int main(void)
 	RUN(test_resolve_conflict);
 	RUN(test_tampered_history);
 	RUN(test_bulk_in_chunks);
+	RUN(test_record_by_prefix);
 	sstore_close(s);
 	keys_free(ka);
 	keys_free(kb);

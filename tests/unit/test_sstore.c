@@ -592,6 +592,24 @@ static void test_code_refusals(void)
 	sstore_close(s);
 }
 
+/* The region rule, which callers check before asking for a code, so that a bad region is told apart from a
+ * store error without reading the message. */
+static void test_region_check(void)
+{
+	char err[256] = "", long_region[80];
+
+	memset(long_region, 'r', 65);
+	long_region[65] = '\0';
+	CHECK_INT(sstore_region_check("", err, sizeof(err)), -1);
+	CHECK_STR(err, "region '' is not valid: 1 to 64 letters, digits, '_', '.' or '-'");
+	CHECK_INT(sstore_region_check(long_region, err, sizeof(err)), -1);
+	CHECK_INT(sstore_region_check("east africa", err, sizeof(err)), -1);
+	CHECK_INT(sstore_region_check("a/b", NULL, 0), -1);
+	long_region[64] = '\0';
+	CHECK_INT(sstore_region_check(long_region, err, sizeof(err)), 0);
+	CHECK_INT(sstore_region_check("Nairobi_HQ-2.b", err, sizeof(err)), 0);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp((const char *)a, (const char *)b);
@@ -1171,6 +1189,7 @@ int main(void)
 	RUN(test_upgrade_from_layout_1);
 	RUN(test_code_format);
 	RUN(test_code_refusals);
+	RUN(test_region_check);
 	RUN(test_codes_unique_and_spread);
 	RUN(test_code_id_collision_redraws);
 	RUN(test_enrol_good_mac);

@@ -33,6 +33,9 @@
 #include "hlc.h"
 #include "merge.h"
 #include "sstore.h"
+#include "sstore-relay.h"
+#include "sstore-review.h"
+#include "sstore-users.h"
 #include "test.h"
 #include "util.h"
 

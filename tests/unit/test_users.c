@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sstore.h"
+#include "sstore-users.h"
 #include "test.h"
 #include "util.h"
 #include "banned.h"

@@ -1,0 +1,179 @@
+/* sstore-dashboard.c - the dashboard of a selection (sstore-review.h; docs/review-api.md): its totals, a chart
+ * per select question (and the country), and the records per week. From the counts kept as records change
+ * (sstore-counts.c) when the filters are only dimensions, else by counting the selection itself. */
+#include "sstore.h"
+#include "sstore-review.h"
+#include "sstore-int.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "form.h"
+#include "util.h"
+#include "banned.h"
+
+#define COUNTRY_TOP 30             /* answers charted for a country question */
+
+/* Counts the answers of field over the selection, most frequent first (at most top; 0: all): into counts
+ * (value -> count) when it is not NULL, else appended to list as {"value", "count"} in that order. */
+static int chart_counts(struct sstore *s, const struct sstore_filter *f, const char *field, int multiple,
+			unsigned top, json_t *counts, json_t *list, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, multiple ? "SELECT j.value, count(*) AS n FROM fields c, json_each(c.value) j"
+				: "SELECT json_extract(c.value, '$'), count(*) AS n FROM fields c");
+	buf_adds(&sql, " WHERE c.field = :chart AND c.rid IN (SELECT r.rid");
+	sstore_filter_from(&sql, f);
+	buf_adds(&sql, ") GROUP BY 1 ORDER BY n DESC, 1");
+	if (top)
+		buf_printf(&sql, " LIMIT %u", top);
+	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen))) {
+		buf_release(&sql);
+		return -1;
+	}
+	db_bind_named_text(st, ":chart", field);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+			continue;
+		if (counts)
+			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+		else
+			json_array_append_new(list, json_pack("{s:s, s:I}", "value", db_text(st, 0), "count",
+							      (json_int_t)sqlite3_column_int64(st, 1)));
+	}
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return rc == SQLITE_DONE ? 0 : sstore_filter_step_error(s, rc, f, err, errlen);
+}
+
+/* The totals of the selection itself, counted in one pass, into totals as sstore_counts_totals gives them. */
+static int selection_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err,
+			    size_t errlen)
+{
+	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, "SELECT count(*), count(DISTINCT nullif(rr.namekey, '')), count(DISTINCT rr.region),"
+		 " coalesce(sum(r.conflicts > 0), 0), coalesce(sum(rr.review = 'pending'), 0),"
+		 " count(DISTINCT nullif(rr.device, ''))");
+	sstore_filter_from(&sql, f);
+	st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen);
+	buf_release(&sql);
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sstore_filter_step_error(s, rc, f, err, errlen);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	json_object_set_new(totals, "records", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(totals, "partners", json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 5)));
+	json_object_set_new(totals, "regions", json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(totals, "conflicts", json_integer(sqlite3_column_int64(st, 3)));
+	json_object_set_new(totals, "pending", json_integer(sqlite3_column_int64(st, 4)));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The selection's records per week of creation, keyed by the week's Monday, as sstore_counts_weeks gives them
+ * (a new reference), or NULL with err. */
+static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
+	json_t *weeks;
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w,"
+		 " count(*)");
+	sstore_filter_from(&sql, f);
+	buf_adds(&sql, " GROUP BY w ORDER BY w");
+	st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen);
+	buf_release(&sql);
+	if (!st)
+		return NULL;
+	weeks = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
+						       (json_int_t)sqlite3_column_int64(st, 1)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		sstore_filter_step_error(s, rc, f, err, errlen);
+		json_decref(weeks);
+		return NULL;
+	}
+	return weeks;
+}
+
+/* Appends to charts the chart of question q (a select question, or the country) over the selection, from the
+ * kept counts when counted. */
+static int chart_add(struct sstore *s, const struct sstore_filter *f, const struct form_question *q, int counted,
+		     json_t *charts, char *err, size_t errlen)
+{
+	int sel = q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE;
+	json_t *counts = sel ? json_object() : NULL, *list = json_array(), *n;
+	size_t k;
+
+	if ((counted ? sstore_counts_chart(s, f, q->name, sel ? 0 : COUNTRY_TOP, counts, list, err, errlen) :
+		       chart_counts(s, f, q->name, q->type == FT_SELECT_MULTIPLE, sel ? 0 : COUNTRY_TOP, counts, list,
+				    err, errlen)) < 0) {
+		json_decref(counts);
+		json_decref(list);
+		return -1;
+	}
+	if (sel) {
+		/* Every choice in form order, chosen or not. */
+		for (k = 0; k < q->nchoices; k++) {
+			n = json_object_get(counts, q->choices[k].name);
+			json_array_append_new(list, json_pack("{s:s, s:I}", "value", q->choices[k].name, "count",
+							      (json_int_t)(n ? json_integer_value(n) : 0)));
+		}
+	}
+	json_array_append_new(charts, json_pack("{s:s, s:s, s:o}", "question", q->name, "type",
+						form_type_name(q->type), "counts", list));
+	json_decref(counts);
+	return 0;
+}
+
+json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	struct form *form = sstore_form_get(s, f->form, NULL, err, errlen);
+	/* Filters on dimensions only: the counts kept as records change answer at once. A search or an answer
+	 * filter: count the selection itself. */
+	int counted = sstore_counts_usable(f);
+	json_t *out, *charts, *weeks, *totals;
+	size_t i;
+
+	if (!form)
+		return NULL;
+	totals = json_object();
+	out = json_pack("{s:s, s:o}", "form", f->form, "totals", totals);
+	if ((counted ? sstore_counts_totals(s, f, totals, err, errlen) : selection_totals(s, f, totals, err, errlen)) < 0)
+		goto fail;
+	charts = json_array();
+	json_object_set_new(out, "charts", charts);
+	for (i = 0; i < form_count(form); i++) {
+		const struct form_question *q = form_question(form, i);
+
+		if ((q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
+		     (q->type == FT_TEXT && !strcmp(q->name, SSTORE_COUNTRY_FIELD))) &&
+		    chart_add(s, f, q, counted, charts, err, errlen) < 0)
+			goto fail;
+	}
+	if (!(weeks = counted ? sstore_counts_weeks(s, f, err, errlen) : selection_weeks(s, f, err, errlen)))
+		goto fail;
+	json_object_set_new(out, "weeks", weeks);
+	form_free(form);
+	return out;
+fail:
+	json_decref(out);
+	form_free(form);
+	return NULL;
+}

@@ -1,0 +1,242 @@
+/* sstore-filter.c - a selection's filters: read from query parameters, checked against the published forms,
+ * and written as the one WHERE clause every reader of a selection uses (sstore-select.c, sstore-dashboard.c,
+ * and over the kept counts, sstore-counts.c). */
+#include "sstore.h"
+#include "sstore-review.h"
+#include "sstore-int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "form.h"
+#include "hlc.h"
+#include "util.h"
+#include "banned.h"
+
+enum { F_FORM_TOP, F_COUNT };
+
+const char *const sstore_filter_sql[SSTORE_FILTER_STMTS] = {
+	/* The form with the most records, else the first published. */
+	[F_FORM_TOP] = "SELECT f.id FROM forms f LEFT JOIN (SELECT form, count(*) AS n FROM records WHERE draft = 0"
+		       " AND rid NOT IN (SELECT rid FROM record_regions WHERE rep != '')"
+		       " GROUP BY form) c ON c.form = f.id GROUP BY f.id ORDER BY max(coalesce(c.n, 0)) DESC,"
+		       " min(f.rowid) LIMIT 1",
+};
+
+_Static_assert(F_COUNT <= SSTORE_FILTER_STMTS, "raise SSTORE_FILTER_STMTS in sstore-int.h");
+
+/* "YYYY-MM-DD" as epoch ms at 00:00 UTC; -1 if malformed. */
+static int64_t parse_day(const char *v)
+{
+	int y, m, d, n = 0;
+	int64_t days;
+
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
+	    n != 10 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || y < 1970 || y > 9999 ||
+	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+		return -1;
+	/* Days from the civil date (Howard Hinnant's algorithm), so no time zone enters. */
+	y -= m <= 2;
+	days = (int64_t)(y / 400) * 146097 + (int64_t)((y % 400) * 365 + (y % 400) / 4 - (y % 400) / 100) +
+	       ((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1) - 719468;
+	return days * 86400000;
+}
+
+static int copy_value(char *dst, size_t n, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (strlen(v) >= n)
+		return errf(err, errlen, "filter '%s': the value is too long", key);
+	strlcpy_s(dst, v, n);
+	return 0;
+}
+
+int sstore_filter_set(struct sstore_filter *f, const char *key, const char *value, char *err, size_t errlen)
+{
+	int64_t day;
+
+	if (!strcmp(key, "form"))
+		return copy_value(f->form, sizeof(f->form), key, value, err, errlen);
+	if (!strcmp(key, "repeat"))
+		return copy_value(f->repeat, sizeof(f->repeat), key, value, err, errlen);
+	if (!strcmp(key, "region"))
+		return copy_value(f->region, sizeof(f->region), key, value, err, errlen);
+	if (!strcmp(key, "review")) {
+		if (*value && !sstore_review_state_valid(value))
+			return errf(err, errlen, "filter 'review': '%.40s' is not pending, approved, has_issues or"
+				    " rejected", value);
+		return copy_value(f->review, sizeof(f->review), key, value, err, errlen);
+	}
+	if (!strcmp(key, "from") || !strcmp(key, "to")) {
+		if (!*value) {
+			*(key[0] == 'f' ? &f->from_ms : &f->to_ms) = 0;
+			return 0;
+		}
+		if ((day = parse_day(value)) < 0)
+			return errf(err, errlen, "filter '%s': '%.40s' is not a day as YYYY-MM-DD", key, value);
+		/* "to" names the last day included. */
+		if (key[0] == 'f')
+			f->from_ms = (uint64_t)day;
+		else
+			f->to_ms = (uint64_t)day + 86400000;
+		return 0;
+	}
+	if (!strcmp(key, "q"))
+		return copy_value(f->q, sizeof(f->q), key, value, err, errlen);
+	if (!strcmp(key, "conflicts") || !strcmp(key, "deleted")) {
+		if (strcmp(value, "0") && strcmp(value, "1") && *value)
+			return errf(err, errlen, "filter '%s': '%.40s' is not 0 or 1", key, value);
+		*(key[0] == 'c' ? &f->conflicts : &f->deleted) = value[0] == '1';
+		return 0;
+	}
+	if (!strncmp(key, "f.", 2)) {
+		size_t i = f->nsel;
+
+		if (!*value)
+			return 0;
+		if (i == SSTORE_MAX_SELECT)
+			return errf(err, errlen, "at most %d question filters", SSTORE_MAX_SELECT);
+		if (copy_value(f->sel[i].question, sizeof(f->sel[i].question), key, key + 2, err, errlen) < 0 ||
+		    copy_value(f->sel[i].choice, sizeof(f->sel[i].choice), key, value, err, errlen) < 0)
+			return -1;
+		f->nsel++;
+		return 0;
+	}
+	return 1;
+}
+
+int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen)
+{
+	struct form *form;
+	sqlite3_stmt *st;
+	size_t i, k;
+	int r = 0;
+
+	if (!f->form[0]) {
+		st = s->filter_st[F_FORM_TOP];
+		if (sqlite3_step(st) == SQLITE_ROW)
+			strlcpy_s(f->form, db_text(st, 0), sizeof(f->form));
+		sqlite3_reset(st);
+		if (!f->form[0])
+			return errf(err, errlen, "no form is published");
+	}
+	if (!(form = sstore_form_get(s, f->form, NULL, NULL, 0)))
+		return errf(err, errlen, "filter 'form': no published form '%.64s'", f->form);
+	for (i = 0; i < f->nsel && r == 0; i++) {
+		const struct form_question *q = form_find(form, f->sel[i].question);
+
+		if (!q || (q->type != FT_SELECT_ONE && q->type != FT_SELECT_MULTIPLE)) {
+			r = errf(err, errlen, "filter 'f.%s': form '%s' has no select question '%s'", f->sel[i].question,
+				 f->form, f->sel[i].question);
+			break;
+		}
+		f->sel[i].multiple = q->type == FT_SELECT_MULTIPLE;
+		for (k = 0; k < q->nchoices && strcmp(q->choices[k].name, f->sel[i].choice); k++)
+			;
+		if (k == q->nchoices)
+			r = errf(err, errlen, "filter 'f.%s': '%s' is not one of its choices", f->sel[i].question,
+				 f->sel[i].choice);
+	}
+	form_free(form);
+	return r;
+}
+
+/* The columns a filter's dimensions are over, for each kind of row (enum sstore_over). */
+static const struct {
+	const char *form, *live, *region, *review, *from, *to, *conflicts;
+} over_cols[] = {
+	/* A record's own, or the instances of one repeat (repeat=NAME). */
+	[SSTORE_OVER_RECORDS] = { "r.form = :form AND r.draft = 0 AND rr.rep = :rep", "NOT r.deleted",
+				  "rr.region = :region", "rr.review = :review", "r.created >= :from", "r.created < :to",
+				  "r.conflicts > 0" },
+	/* Filters on days are whole days there (from_ms and to_ms are midnights, UTC). */
+	[SSTORE_OVER_COUNTS] = { "form = :form", "deleted = 0", "region = :region", "review = :review",
+				 "day >= :from", "day < :to", "conflict = 1" },
+};
+
+void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum sstore_over over)
+{
+	size_t i;
+
+	buf_adds(sql, over_cols[over].form);
+	if (!f->deleted)
+		buf_printf(sql, " AND %s", over_cols[over].live);
+	if (f->region[0])
+		buf_printf(sql, " AND %s", over_cols[over].region);
+	if (f->review[0])
+		buf_printf(sql, " AND %s", over_cols[over].review);
+	if (f->from_ms)
+		buf_printf(sql, " AND %s", over_cols[over].from);
+	if (f->to_ms)
+		buf_printf(sql, " AND %s", over_cols[over].to);
+	if (f->conflicts)
+		buf_printf(sql, " AND %s", over_cols[over].conflicts);
+	if (over != SSTORE_OVER_RECORDS)
+		return;
+	if (f->q[0])
+		buf_adds(sql, " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH :q)");
+	/* The options each record chose are kept apart (sstore-counts.c), indexed by question and option. */
+	for (i = 0; i < f->nsel; i++)
+		buf_printf(sql, " AND r.rid IN (SELECT rid FROM record_choices WHERE field = :sq%zu AND choice = :sv%zu)",
+			   i, i);
+}
+
+void sstore_filter_from(struct buf *sql, const struct sstore_filter *f)
+{
+	buf_adds(sql, " FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE ");
+	sstore_filter_where(sql, f, SSTORE_OVER_RECORDS);
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f, enum sstore_over over)
+{
+	char name[32];
+	size_t i;
+
+	db_bind_named_text(st, ":form", f->form);
+	db_bind_named_text(st, ":rep", f->repeat);
+	db_bind_named_text(st, ":region", f->region);
+	db_bind_named_text(st, ":review", f->review);
+	if (over == SSTORE_OVER_COUNTS) {
+		db_bind_named_int(st, ":from", (int64_t)(f->from_ms / SSTORE_DAY_MS));
+		db_bind_named_int(st, ":to", (int64_t)(f->to_ms / SSTORE_DAY_MS));
+	} else {
+		db_bind_named_int(st, ":from", (int64_t)HLC_MAKE(f->from_ms, 0));
+		db_bind_named_int(st, ":to", (int64_t)HLC_MAKE(f->to_ms, 0));
+	}
+	db_bind_named_text(st, ":q", f->q);
+	for (i = 0; i < f->nsel; i++) {
+		snprintf(name, sizeof(name), ":sq%zu", i);
+		db_bind_named_text(st, name, f->sel[i].question);
+		snprintf(name, sizeof(name), ":sv%zu", i);
+		db_bind_named_text(st, name, f->sel[i].choice);
+	}
+}
+
+sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
+				    enum sstore_over over, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sql->len + 1 >= sql->max) {
+		errf(err, errlen, "the selection is too complex");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(s->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
+		errf(err, errlen, "cannot %s records: %s", over == SSTORE_OVER_COUNTS ? "count" : "select",
+		     sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	bind_filter(st, f, over);
+	return st;
+}
+
+int sstore_filter_step_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	if (f->q[0] && (rc == SQLITE_ERROR))
+		return errf(err, errlen, "filter 'q': '%.80s' is not a search SQLite understands (%s)", f->q,
+			    sqlite3_errmsg(s->db));
+	return db_error(s->db, rc, err, errlen);
+}

@@ -1,0 +1,318 @@
+/* sstore-summary.c - the review summary and search index kept beside each record: its review state, the
+ * partner-name and duplicate keys, the options the dashboard counts (sstore-counts.c) and its full-text
+ * document, recomputed in the transaction that changed the record (sstore_review_refresh), and the rules of a
+ * review state (sstore-review.h). */
+#include "sstore.h"
+#include "sstore-review.h"
+#include "sstore-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "form.h"
+#include "util.h"
+#include "banned.h"
+
+enum {
+	S_FIELDS, S_SUMMARY, S_FTS_DEL, S_FTS_PUT, S_RID, S_ALL_RIDS, S_META_DEL, S_CREATOR, S_KIND, S_COUNT
+};
+
+const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
+	[S_FIELDS] = "SELECT field, value, conflict FROM fields WHERE rid = ?1",
+	[S_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4, rep = ?5 WHERE rid = ?1",
+	[S_FTS_DEL] = "DELETE FROM records_fts WHERE rowid = ?1",
+	[S_FTS_PUT] = "INSERT INTO records_fts(rowid, body) VALUES(?1, ?2)",
+	[S_RID] = "SELECT rid FROM records WHERE id = ?1",
+	[S_ALL_RIDS] = "SELECT rid FROM record_regions ORDER BY rid",
+	[S_META_DEL] = "DELETE FROM meta WHERE key = ?1",
+	/* After an upgrade from layout 1: the device of a record's first op made it. */
+	[S_CREATOR] = "UPDATE record_regions SET device = coalesce((SELECT d.id FROM ops o JOIN devices d"
+		      " ON d.did = o.did WHERE o.rid = record_regions.rid ORDER BY o.hlc, o.id LIMIT 1), '')"
+		      " WHERE device = ''",
+	[S_KIND] = "SELECT form, form_version FROM records WHERE rid = ?1",
+};
+
+_Static_assert(S_COUNT <= SSTORE_SUMMARY_STMTS, "raise SSTORE_SUMMARY_STMTS in sstore-int.h");
+
+static const char *const review_states[] = { "pending", "approved", "has_issues", "rejected" };
+
+int sstore_review_state_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(review_states) / sizeof(review_states[0]); i++)
+		if (!strcmp(s, review_states[i]))
+			return 1;
+	return 0;
+}
+
+int sstore_review_check(const char *status, const char *comment, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!sstore_review_state_valid(status))
+		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
+	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
+		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);
+	for (i = 0; comment[i]; i++)
+		if (((unsigned char)comment[i] < 0x20 && comment[i] != '\n' && comment[i] != '\t') || comment[i] == 0x7f)
+			return errf(err, errlen, "the comment holds a control character");
+	if ((!strcmp(status, "has_issues") || !strcmp(status, "rejected")) && !*comment)
+		return errf(err, errlen, "say what is wrong: a comment is needed with %s", status);
+	return 0;
+}
+
+/* Folds the accented Latin letters of U+00C0..U+017F that names use onto their base letter. */
+static char fold_latin(unsigned cp)
+{
+	static const char latin1[] = "aaaaaaaceeeeiiiidnooooo*ouuuuyts"   /* U+00C0..U+00DF */
+				     "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  /* U+00E0..U+00FF */
+	static const char ext_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjjjkkklllllllllln"
+				    "nnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";  /* U+0100..U+017F */
+
+	if (cp >= 0xc0 && cp <= 0xff)
+		return latin1[cp - 0xc0];
+	if (cp >= 0x100 && cp <= 0x17f)
+		return ext_a[cp - 0x100];
+	return 0;
+}
+
+/* A name as duplicates are matched on: lower case, Latin accents removed, anything but letters and digits a
+ * single space, trimmed. "  Ministère du  Travail (MoL)" -> "ministere du travail mol". Other scripts are kept
+ * as they are. */
+static void normalise(const char *in, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	int space = 0;
+
+	buf_reset(out);
+	while (*p) {
+		char c = 0;
+		size_t n = 1;
+
+		if (*p < 0x80) {
+			c = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+				c = ' ';
+		} else if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
+			n = 2;
+			c = fold_latin(((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f));
+			if (c == '*' || c == '/')
+				c = ' ';
+		} else {
+			n = (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 1;
+		}
+		if (c == ' ') {
+			space = out->len > 0;
+		} else {
+			if (space)
+				buf_addc(out, ' ');
+			space = 0;
+			if (c)
+				buf_addc(out, c);
+			else
+				buf_add(out, p, strnlen((const char *)p, n));
+		}
+		p += strnlen((const char *)p, n);
+	}
+}
+
+/* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
+ * come in runs of one form), and finds its question that names the partner: SSTORE_NAME_FIELD when the form has it,
+ * else its first text question, else none (""). NULL if the form cannot be loaded. */
+const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid)
+{
+	sqlite3_stmt *st = s->summary_st[S_KIND];
+	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
+	size_t i;
+
+	sqlite3_bind_int64(st, 1, rid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		strlcpy_s(form, db_text(st, 0), sizeof(form));
+		strlcpy_s(version, db_text(st, 1), sizeof(version));
+	}
+	sqlite3_reset(st);
+	if (s->kind && !strcmp(form_id(s->kind), form) && !strcmp(form_version(s->kind), version))
+		return s->kind;
+	form_free(s->kind);
+	s->name_field[0] = '\0';
+	if (!form[0] || !(s->kind = sstore_form_get(s, form, version, NULL, 0)))
+		return s->kind = NULL;
+	if (form_find(s->kind, SSTORE_NAME_FIELD))
+		strlcpy_s(s->name_field, SSTORE_NAME_FIELD, sizeof(s->name_field));
+	for (i = 0; i < form_count(s->kind) && !s->name_field[0]; i++)
+		if (form_question(s->kind, i)->type == FT_TEXT)
+			strlcpy_s(s->name_field, form_question(s->kind, i)->name, sizeof(s->name_field));
+	return s->kind;
+}
+
+/* Recomputes the summary row of record rid from its fields: its review state, its partner-name key and
+ * duplicate key, and (with text) its full-text document: every text answer, one after the other. */
+static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
+{
+	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), country = BUF_INIT(256), key = BUF_INIT(8192);
+	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
+	const struct form *kind = sstore_record_kind(s, rid);
+	const struct form_question *q;
+	json_t *choices = json_array();
+	sqlite3_stmt *st;
+	int rc, r = -1;
+
+	st = s->summary_st[S_FIELDS];
+	sqlite3_bind_int64(st, 1, rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 0), *value = db_text(st, 1);
+		json_t *v;
+
+		if (!strcmp(field, "_review")) {
+			const char *state;
+
+			v = json_loads(value, JSON_DECODE_ANY, NULL);
+			state = json_string_value(json_object_get(v, "status"));
+			if (state && sstore_review_state_valid(state))
+				strlcpy_s(review, state, sizeof(review));
+			json_decref(v);
+			continue;
+		}
+		if (!strcmp(field, "_repeat")) {
+			v = json_loads(value, JSON_DECODE_ANY, NULL);
+			strlcpy_s(rep, json_string_value(v) ? json_string_value(v) : "", sizeof(rep));
+			json_decref(v);
+			continue;
+		}
+		if (field[0] == '_')
+			continue;
+		v = sstore_value_json(value, (size_t)sqlite3_column_bytes(st, 1));
+		q = kind ? form_find(kind, field) : NULL;
+		/* The options the dashboard counts: select answers, and the country as given. */
+		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
+			  (q->type == FT_TEXT && !strcmp(q->name, SSTORE_COUNTRY_FIELD)))) {
+			size_t i;
+
+			if (json_is_string(v))
+				json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(v)));
+			for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
+				if (json_is_string(json_array_get(v, i)))
+					json_array_append_new(choices, json_pack("[s, s]", field,
+										 json_string_value(json_array_get(v, i))));
+		}
+		if (json_is_string(v)) {
+			if (s->name_field[0] && !strcmp(field, s->name_field))
+				normalise(json_string_value(v), &name);
+			else if (!strcmp(field, SSTORE_COUNTRY_FIELD))
+				normalise(json_string_value(v), &country);
+			/* Only what people wrote is searched, not choice names, dates or places. */
+			if (text && q && q->type == FT_TEXT) {
+				if (body.len)
+					buf_addc(&body, '\n');
+				buf_add(&body, json_string_value(v), json_string_length(v));
+			}
+		}
+		json_decref(v);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto out;
+	}
+	if (name.len)
+		buf_printf(&key, "%s|%s", name.data, country.data);
+	/* The counts first: they take back what the record counted for, with its review as it was. */
+	if (sstore_counts_refresh(s, rid, choices, review, rep, err, errlen) < 0)
+		goto out;
+	st = s->summary_st[S_SUMMARY];
+	sqlite3_bind_int64(st, 1, rid);
+	db_bind_text(st, 2, review);
+	db_bind_text(st, 3, name.data);
+	db_bind_text(st, 4, rep[0] ? "" : key.data);   /* an instance is no duplicate of a record */
+	db_bind_text(st, 5, rep);
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
+	if (text) {
+		st = s->summary_st[S_FTS_DEL];
+		sqlite3_bind_int64(st, 1, rid);
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+		st = s->summary_st[S_FTS_PUT];
+		sqlite3_bind_int64(st, 1, rid);
+		db_bind_text(st, 2, body.data);
+		if (body.len && db_step_done(st, err, errlen) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(choices);
+	buf_release(&body);
+	buf_release(&name);
+	buf_release(&country);
+	buf_release(&key);
+	return r;
+}
+
+int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->summary_st[S_RID];
+	sqlite3_int64 rid = 0;
+	int rc;
+
+	db_bind_text(st, 1, record);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return refresh_rid(s, rid, text, err, errlen);
+}
+
+int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->summary_st[S_ALL_RIDS];
+	sqlite3_int64 *rids = NULL;
+	size_t n = 0, cap = 0, i;
+	char flag[8];
+	int rc;
+
+	if (sstore_meta_get(s, "reindex", flag, sizeof(flag)) < 0)
+		return 0;
+	if (db_begin(s->db, err, errlen) < 0)
+		return -1;
+	/* Another worker may have done it while we waited for the lock. */
+	if (sstore_meta_get(s, "reindex", flag, sizeof(flag)) < 0) {
+		db_rollback(s->db);
+		return 0;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			sqlite3_int64 *more = realloc(rids, (cap = cap ? cap * 2 : 1024) * sizeof(*rids));
+
+			if (!more) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			rids = more;
+		}
+		rids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_error(s->db, rc, err, errlen);
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		if (refresh_rid(s, rids[i], 1, err, errlen) < 0)
+			goto fail;
+	if (db_step_done(s->summary_st[S_CREATOR], err, errlen) < 0)
+		goto fail;
+	db_bind_text(s->summary_st[S_META_DEL], 1, "reindex");
+	if (db_step_done(s->summary_st[S_META_DEL], err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
+		goto fail;
+	free(rids);
+	return 0;
+fail:
+	db_rollback(s->db);
+	free(rids);
+	return -1;
+}
