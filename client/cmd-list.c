@@ -34,33 +34,48 @@ static void cell(const char *s, size_t width)
 	putchar(' ');
 }
 
-/* The three answers a table row shows: for the built-in form its fixed columns, else the first questions. */
+/* The answers a table row shows: its form's title fields (form.h: those its instance_name names, else its first
+ * questions every record is asked), headed by their names. */
 struct columns {
 	char form[MERGE_MAX_NAME + 1];
-	const char *names[3];
+	const char *names[FORM_TITLE_MAX];
 	struct form *f;
 };
 
-static void columns_for(struct store *s, struct columns *c, const char *form)
+static const int widths[FORM_TITLE_MAX] = { 28, 22, 12 };
+
+/* Loads the columns of form; 1 if they changed (a new header is due), 0 if they are the last row's. */
+static int columns_for(struct store *s, struct columns *c, const char *form)
 {
-	static const char *const fixed[3] = { "partner_name", "stakeholder_type", "country" };
-	size_t i, k = 0;
+	const char *const *names = NULL;
+	size_t i, n = 0;
 
 	if (!strcmp(c->form, form))
-		return;
+		return 0;
 	form_free(c->f);
 	strlcpy_s(c->form, form, sizeof(c->form));
 	c->f = store_form_get(s, form, NULL, NULL, 0);
-	for (i = 0; i < 3; i++)
-		c->names[i] = NULL;
-	if (!strcmp(form, "partnership")) {
-		for (i = 0; i < 3; i++)
-			c->names[i] = fixed[i];
-		return;
+	if (c->f)
+		n = form_title_fields(c->f, &names);
+	for (i = 0; i < FORM_TITLE_MAX; i++)
+		c->names[i] = i < n ? names[i] : NULL;
+	return 1;
+}
+
+static void header(const struct columns *c)
+{
+	char up[MERGE_MAX_NAME + 1];
+	size_t i, k;
+
+	cell("ID", 8);
+	for (i = 0; i < FORM_TITLE_MAX; i++) {
+		for (k = 0; c->names[i] && c->names[i][k] && k + 1 < sizeof(up); k++)
+			up[k] = (char)(c->names[i][k] >= 'a' && c->names[i][k] <= 'z' ? c->names[i][k] - 'a' + 'A' :
+				       c->names[i][k]);
+		up[k] = '\0';
+		cell(up, (size_t)widths[i]);
 	}
-	for (i = 0; c->f && i < form_count(c->f) && k < 3; i++)
-		if (form_question(c->f, i)->type != FT_NOTE)
-			c->names[k++] = form_question(c->f, i)->name;
+	printf("%-16s %-5s %s\n", "UPDATED", "STATE", "FLAGS");
 }
 
 struct known {
@@ -114,7 +129,9 @@ static int list_row(void *ctx, const struct store_record *rec)
 	int i;
 
 	time_fmt(HLC_MS(rec->updated), when, sizeof(when));
-	columns_for(l->s, &l->cols, rec->form);
+	/* A header for each run of one form's records: their columns are that form's. */
+	if (columns_for(l->s, &l->cols, rec->form) && !l->list)
+		header(&l->cols);
 	l->rows++;
 	if (l->list) {
 		json_t *review = review_json ? json_loads(review_json, JSON_DECODE_ANY, NULL) : NULL;
@@ -125,7 +142,7 @@ static int list_row(void *ctx, const struct store_record *rec)
 
 		if (!json_is_object(review))
 			json_decref(review);
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < FORM_TITLE_MAX; i++) {
 			char *v = l->cols.names[i] ? value_of(l->s, rec, l->cols.names[i]) : NULL;
 
 			if (v)
@@ -137,11 +154,11 @@ static int list_row(void *ctx, const struct store_record *rec)
 		return 0;
 	}
 	cell(cli_short_id(rec->id), 8);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < FORM_TITLE_MAX; i++) {
 		char *v = l->cols.names[i] ? value_of(l->s, rec, l->cols.names[i]) : NULL;
 		char *t = v ? cli_value_text(v) : NULL;
 
-		cell(t ? t : "", i == 0 ? 28 : i == 1 ? 22 : 7);
+		cell(t ? t : "", (size_t)widths[i]);
 		free(t);
 		free(v);
 	}
@@ -171,7 +188,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	const char *where[MAX_WHERE];
 	int c, json = 0, r = EXIT_FAIL, i, nwhere = 0;
 	struct store_filter filter;
-	struct listing l = { NULL, { "", { NULL, NULL, NULL }, NULL }, NULL, 0 };
+	struct listing l = { NULL, { "", { NULL }, NULL }, NULL, 0 };
 	struct store *s = NULL;
 	char err[512];
 
@@ -229,9 +246,6 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	filter.nwhere = (size_t)nwhere;
 	if (json)
 		l.list = json_array();
-	else
-		printf("%-8s %-28s %-22s %-7s %-16s %-5s %s\n", "ID", "PARTNER", "TYPE", "COUNTRY", "UPDATED", "STATE",
-		       "FLAGS");
 	if (store_select(s, &filter, list_row, &l, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;
@@ -241,7 +255,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 
 		puts(t);
 		free(t);
-	} else if (cli_interactive()) {
+	} else if (cli_interactive() || !l.rows) {
+		/* Said even to a pipe when there is nothing: an empty output would look like a failure. */
 		printf("%ld record%s\n", l.rows, l.rows == 1 ? "" : "s");
 	}
 	r = EXIT_OK;

@@ -162,8 +162,7 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 	for (i = 0; i < form_count(form); i++) {
 		const struct form_question *q = form_question(form, i);
 
-		if ((q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
-		     (q->type == FT_TEXT && !strcmp(q->name, SSTORE_COUNTRY_FIELD))) &&
+		if ((q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE || sstore_title_detail(form, q)) &&
 		    chart_add(s, f, q, counted, charts, err, errlen) < 0)
 			goto fail;
 	}

@@ -70,31 +70,41 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 	db_bind_text(st, 1, form);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = db_text(st, 0);
-		json_t *name = NULL, *country = NULL;
-		char namef[MERGE_MAX_NAME + 1];
+		const struct form *kind;
+		const char *namef;
+		json_t *name = NULL;
+		struct buf details = BUF_INIT(4096);
 		int frc;
 
 		if (!group || strcmp(k, key)) {
 			close_group(s, groups, &group);
 			strlcpy_s(key, k, sizeof(key));
-			group = json_pack("{s:s, s:s, s:s, s:[]}", "key", k, "name", "", "country", "", "records");
+			group = json_pack("{s:s, s:s, s:s, s:[]}", "key", k, "name", "", "details", "", "records");
 		}
 		/* The names as typed, from the record's answers. */
-		sstore_record_kind(s, sqlite3_column_int64(st, 2));
-		strlcpy_s(namef, s->name_field, sizeof(namef));
+		kind = sstore_record_kind(s, sqlite3_column_int64(st, 2));
+		namef = kind ? sstore_name_field(kind) : NULL;
 		sqlite3_bind_int64(fst, 1, sqlite3_column_int64(st, 2));
 		while ((frc = sqlite3_step(fst)) == SQLITE_ROW) {
-			if (namef[0] && !strcmp(db_text(fst, 0), namef))
+			const struct form_question *q = kind ? form_find(kind, db_text(fst, 0)) : NULL;
+			json_t *v;
+
+			if (namef && !strcmp(db_text(fst, 0), namef)) {
 				name = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
-			else if (!strcmp(db_text(fst, 0), SSTORE_COUNTRY_FIELD))
-				country = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
+			} else if (q && sstore_title_detail(kind, q)) {
+				/* The other answers the group matched on (a country), as typed. */
+				v = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
+				if (json_is_string(v))
+					buf_printf(&details, "%s%s", details.len ? " · " : "", json_string_value(v));
+				json_decref(v);
+			}
 		}
 		sqlite3_reset(fst);
 		if (json_array_size(json_object_get(group, "records")) == 0) {
 			json_object_set_new(group, "name", json_is_string(name) ? json_incref(name) : json_string(""));
-			if (json_is_string(country))
-				json_object_set(group, "country", country);
+			json_object_set_new(group, "details", json_string(details.len ? details.data : ""));
 		}
+		buf_release(&details);
 		json_array_append_new(json_object_get(group, "records"),
 				      json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", db_text(st, 1), "name",
 						json_is_string(name) ? json_string_value(name) : "", "region",
@@ -102,7 +112,6 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 						(json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(st, 4)), "review",
 						db_text(st, 5)));
 		json_decref(name);
-		json_decref(country);
 	}
 	sqlite3_reset(st);
 	close_group(s, groups, &group);

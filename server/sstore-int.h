@@ -59,19 +59,19 @@ struct sstore {
 	sqlite3_stmt *record_st[SSTORE_RECORD_STMTS];
 	sqlite3_stmt *dups_st[SSTORE_DUPS_STMTS];
 	sqlite3_stmt *catalog_st[SSTORE_CATALOG_STMTS];
-	/* sstore-summary.c: the form version a record was last summarised with, and its question that names the
-	 * partner ("" if none); freed at close. */
+	/* sstore-summary.c: the form version a record was last summarised with; freed at close. */
 	struct form *kind;
-	char name_field[MERGE_MAX_NAME + 1];
 };
 
 #define SSTORE_DAY_MS 86400000ULL
 #define SSTORE_SQL_MAX 16384              /* a selection's SQL text */
-/* The partnership form's questions the summary knows by name: the answer that names the partner (else the form's
- * first text question), and the country, which with the name is what possible duplicates are matched on and
- * which the dashboard charts. */
-#define SSTORE_NAME_FIELD "partner_name"
-#define SSTORE_COUNTRY_FIELD "country"
+/* sstore-summary.c: what the summary knows of a form's questions, from the form itself (form_title_fields). The
+ * question that names a record: its first text title field, else its first text question; NULL if none. */
+const char *sstore_name_field(const struct form *f);
+/* 1 if q is a text title field of f other than its name field: a short answer records are told apart by (the
+ * partnership form's country), which with the name is what possible duplicates are matched on, and which the
+ * dashboard charts as given. */
+int sstore_title_detail(const struct form *f, const struct form_question *q);
 
 /* sstore.c: the meta table (key -> value), the skeleton's (dbstore.h). sstore_meta_get copies the value into out and returns 0, or -1 if
  * there is none; sstore_meta_set belongs in a transaction. */
@@ -84,8 +84,7 @@ int sstore_review_refresh(struct sstore *s, const char *record, int text, char *
 /* Builds every record's summary and search document after an upgrade from layout 1 (meta 'reindex'). */
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
 /* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
- * come in runs of one form), and finds its question that names the partner (into s->name_field): NULL if the
- * form cannot be loaded. The store keeps the form. */
+ * come in runs of one form): NULL if the form cannot be loaded. The store keeps the form. */
 const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid);
 
 /* sstore-filter.c: the one WHERE clause of a selection's filters, over one kind of rows. */

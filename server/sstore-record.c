@@ -335,6 +335,27 @@ static void record_row(struct sstore *s, sqlite3_int64 rid, const char *full, co
 	sqlite3_reset(r);
 }
 
+/* Sets out's "title": what names the record (its form's instance_name, else its first title field: form.h), or
+ * null when nothing does. */
+static void record_title(struct sstore *s, const char *form, const char *version, json_t *out)
+{
+	struct form *f = sstore_form_get(s, form, version, NULL, 0);
+	json_t *answers = json_object(), *field, *title = NULL;
+	char *t = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(out, "fields"), i, field)
+		json_object_set(answers, json_string_value(json_object_get(field, "name")), json_object_get(field, "value"));
+	if (f)
+		t = form_record_title(f, answers);
+	if (t)
+		title = json_string(t);   /* NULL if not UTF-8 */
+	json_object_set_new(out, "title", title ? title : json_null());
+	free(t);
+	json_decref(answers);
+	form_free(f);
+}
+
 json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, char *err, size_t errlen)
 {
 	char full[UUID_STRLEN + 1], form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1], own[KEYS_ID_STRLEN + 1];
@@ -357,6 +378,7 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 		out = NULL;
 	} else {
 		record_row(s, rid, full, form, version, out);
+		record_title(s, form, version, out);
 		*status = 200;
 	}
 	json_decref(review);

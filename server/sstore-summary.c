@@ -119,14 +119,40 @@ static void normalise(const char *in, struct buf *out)
 	}
 }
 
+const char *sstore_name_field(const struct form *f)
+{
+	const char *const *names;
+	size_t n = form_title_fields(f, &names), i;
+
+	for (i = 0; i < n; i++)
+		if (form_find(f, names[i])->type == FT_TEXT)
+			return names[i];
+	for (i = 0; i < form_count(f); i++)
+		if (form_question(f, i)->type == FT_TEXT)
+			return form_question(f, i)->name;
+	return NULL;
+}
+
+int sstore_title_detail(const struct form *f, const struct form_question *q)
+{
+	const char *const *names;
+	const char *name = sstore_name_field(f);
+	size_t n = form_title_fields(f, &names), i;
+
+	if (q->type != FT_TEXT || (name && !strcmp(q->name, name)))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], q->name))
+			return 1;
+	return 0;
+}
+
 /* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
- * come in runs of one form), and finds its question that names the partner: SSTORE_NAME_FIELD when the form has it,
- * else its first text question, else none (""). NULL if the form cannot be loaded. */
+ * come in runs of one form). NULL if the form cannot be loaded. */
 const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid)
 {
 	sqlite3_stmt *st = s->summary_st[S_KIND];
 	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
-	size_t i;
 
 	sqlite3_bind_int64(st, 1, rid);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -137,14 +163,8 @@ const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid)
 	if (s->kind && !strcmp(form_id(s->kind), form) && !strcmp(form_version(s->kind), version))
 		return s->kind;
 	form_free(s->kind);
-	s->name_field[0] = '\0';
 	if (!form[0] || !(s->kind = sstore_form_get(s, form, version, NULL, 0)))
 		return s->kind = NULL;
-	if (form_find(s->kind, SSTORE_NAME_FIELD))
-		strlcpy_s(s->name_field, SSTORE_NAME_FIELD, sizeof(s->name_field));
-	for (i = 0; i < form_count(s->kind) && !s->name_field[0]; i++)
-		if (form_question(s->kind, i)->type == FT_TEXT)
-			strlcpy_s(s->name_field, form_question(s->kind, i)->name, sizeof(s->name_field));
 	return s->kind;
 }
 
@@ -152,11 +172,12 @@ const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid)
  * duplicate key, and (with text) its full-text document: every text answer, one after the other. */
 static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
 {
-	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), country = BUF_INIT(256), key = BUF_INIT(8192);
+	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
 	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
 	const struct form *kind = sstore_record_kind(s, rid);
+	const char *name_field = kind ? sstore_name_field(kind) : NULL;
 	const struct form_question *q;
-	json_t *choices = json_array();
+	json_t *choices = json_array(), *detail = json_object();
 	sqlite3_stmt *st;
 	int rc, r = -1;
 
@@ -186,9 +207,8 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 			continue;
 		v = sstore_value_json(value, (size_t)sqlite3_column_bytes(st, 1));
 		q = kind ? form_find(kind, field) : NULL;
-		/* The options the dashboard counts: select answers, and the country as given. */
-		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE ||
-			  (q->type == FT_TEXT && !strcmp(q->name, SSTORE_COUNTRY_FIELD)))) {
+		/* The options the dashboard counts: select answers, and the text title fields as given (a country). */
+		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE || sstore_title_detail(kind, q))) {
 			size_t i;
 
 			if (json_is_string(v))
@@ -199,10 +219,12 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 										 json_string_value(json_array_get(v, i))));
 		}
 		if (json_is_string(v)) {
-			if (s->name_field[0] && !strcmp(field, s->name_field))
+			if (name_field && !strcmp(field, name_field)) {
 				normalise(json_string_value(v), &name);
-			else if (!strcmp(field, SSTORE_COUNTRY_FIELD))
-				normalise(json_string_value(v), &country);
+			} else if (q && sstore_title_detail(kind, q)) {
+				normalise(json_string_value(v), &details);
+				json_object_set_new(detail, field, json_string(details.data));
+			}
 			/* Only what people wrote is searched, not choice names, dates or places. */
 			if (text && q && q->type == FT_TEXT) {
 				if (body.len)
@@ -217,8 +239,17 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 		db_error(s->db, rc, err, errlen);
 		goto out;
 	}
-	if (name.len)
-		buf_printf(&key, "%s|%s", name.data, country.data);
+	/* The duplicate key: the name, then the other text title fields in the form's order ("name|country"). */
+	if (name.len) {
+		const char *const *names;
+		size_t n = form_title_fields(kind, &names), i;
+
+		buf_adds(&key, name.data);
+		for (i = 0; i < n; i++)
+			if (sstore_title_detail(kind, form_find(kind, names[i])))
+				buf_printf(&key, "|%s", json_string_value(json_object_get(detail, names[i])) ?
+					   json_string_value(json_object_get(detail, names[i])) : "");
+	}
 	/* The counts first: they take back what the record counted for, with its review as it was. */
 	if (sstore_counts_refresh(s, rid, choices, review, rep, err, errlen) < 0)
 		goto out;
@@ -246,7 +277,8 @@ out:
 	json_decref(choices);
 	buf_release(&body);
 	buf_release(&name);
-	buf_release(&country);
+	buf_release(&details);
+	json_decref(detail);
 	buf_release(&key);
 	return r;
 }

@@ -549,13 +549,8 @@
 			if (f.conflict)
 				conflicts.push(f);
 		});
-		title = fields.partner_name && typeof fields.partner_name.value === "string" ? fields.partner_name.value : null;
-		if (!title)
-			S.questions(def, function (q) { return q.type === "text"; }).some(function (q) {
-				if (fields[q.name] && typeof fields[q.name].value === "string")
-					title = fields[q.name].value;
-				return !!title;
-			});
+		/* What names the record, as its form says (the server works it out: docs/review-api.md). */
+		title = typeof r.title === "string" && r.title ? r.title : null;
 		var status = r.review && r.review.status ? r.review.status : "pending",
 			reviewConflict = !!(fields._review && fields._review.conflict);
 		root.appendChild(el("div", { class: "page-head" },
@@ -913,13 +908,13 @@
 				root.appendChild(pageHeader("Possible duplicates", S.formTitle(formId)));
 				root.appendChild(el("form", { class: "filters" }, S.field("Form", S.select(formOptions(formId), formId,
 					{ id: "dup-form", on: { change: function (e) { S.go("duplicates", { form: e.target.value }); } } }))));
-				root.appendChild(el("p", { class: "muted" }, "Records of this form whose partner name and country match once " +
-					"case, accents and punctuation are set aside."));
+				root.appendChild(el("p", { class: "muted" }, "Records of this form whose names (and the other short answers that name them, such as a " +
+					"country) match once case, accents and punctuation are set aside."));
 				if (!groups.length)
 					root.appendChild(el("p", { class: "alert info" }, "No possible duplicates."));
 				groups.forEach(function (g, gi) {
 					var name = "keep-" + gi, list = el("tbody"), card = el("section", { class: "card dup-group", "data-key": g.key },
-						el("h2", null, g.name || "(no name)", g.country ? el("span", { class: "muted" }, " · " + g.country) : null,
+						el("h2", null, g.name || "(no name)", g.details ? el("span", { class: "muted" }, " · " + g.details) : null,
 							el("span", { class: "muted" }, " · " + g.records.length + " records")));
 					g.records.forEach(function (rec, i) {
 						list.appendChild(el("tr", { "data-id": rec.id },

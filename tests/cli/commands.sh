@@ -322,7 +322,7 @@ for name in "Ministry of Labour and Soci~" "Nairobi City County" "Diaspora Devel
 	"Village Savings and Remitta~"; do
 	check_out_has "$name"
 done
-check_out_has "ID       PARTNER                      TYPE                   COUNTRY UPDATED          STATE FLAGS"
+check_out_has "ID       PARTNER_NAME                 STAKEHOLDER_TYPE       COUNTRY      UPDATED          STATE FLAGS"
 check_eq "$(q "SELECT count(*) FROM records WHERE NOT draft")" 8 "final records"
 check_eq "$(q "SELECT achievements FROM form_partnership WHERE partner_name = 'Radio Frontera'")" \
 	"Listeners call in with questions on rights and regular pathways" "a quoted CSV field"

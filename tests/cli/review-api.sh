@@ -773,10 +773,10 @@ check_api 200
 check_eq "$(js 'sorted(sorted(r["id"] for r in g["records"]) for g in d["groups"])')" \
 	"$(python3 -c 'import json, sys; print(json.dumps(sorted([sorted(sys.argv[1:3]), sorted(sys.argv[3:5])])))' \
 	"$w1" "$w2" "$r5" "$w5")" "the groups"
-check_eq "$(js 'sorted(g["country"] for g in d["groups"])')" '["FRA", "GTM"]' "the groups' countries"
-check_eq "$(js 'sorted(r["name"] for g in d["groups"] for r in g["records"] if g["country"] == "FRA")')" \
+check_eq "$(js 'sorted(g["details"] for g in d["groups"])')" '["FRA", "GTM"]' "the groups' countries"
+check_eq "$(js 'sorted(r["name"] for g in d["groups"] for r in g["records"] if g["details"] == "FRA")')" \
 	'["Ministère du Travail", "ministere du  travail"]' "the names as typed"
-check_eq "$(js 'sorted(r["region"] for g in d["groups"] for r in g["records"] if g["country"] == "GTM")')" '["east", "west"]' \
+check_eq "$(js 'sorted(r["region"] for g in d["groups"] for r in g["records"] if g["details"] == "GTM")')" '["east", "west"]' \
 	"regions of the radio's records"
 
 t "dismissing a group removes it from the list"
