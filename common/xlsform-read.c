@@ -1,4 +1,4 @@
-/* xlsform.c - an XLSForm workbook into a Sondeo form definition (xlsform.h). Each sheet is read into a table
+/* xlsform-read.c - an XLSForm workbook into a Sondeo form definition (xlsform.h). Each sheet is read into a table
  * of its header columns; the survey's rows become questions, the choices' rows their lists, the settings' first
  * row the form's id, title, version and default language. */
 #include "xlsform.h"
@@ -13,18 +13,15 @@
 #include <strings.h>
 
 #include <jansson.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 
 #include "form.h"
 #include "merge.h"
 #include "util.h"
+#include "xlsform-priv.h"
 #include "xlsx.h"
 #include "banned.h"
 
-#define MAX_HEADERS 256
 #define MAX_ROWS 20000
-#define MAX_DEPTH 32                /* groups inside groups */
 #define MAX_FORM_JSON ((size_t)16 << 20)
 #define FORM_MAX_DEFAULT 4200        /* an expression is at most 4096 bytes (docs/forms.md) */
 
@@ -51,44 +48,6 @@ struct table {
 	size_t nrows, cap;
 	char err[512];
 };
-
-/* --- Languages -------------------------------------------------------------------------------------------- */
-
-static const struct {
-	const char *name, *code;
-} languages[] = {
-	{ "english", "en" }, { "french", "fr" }, { "spanish", "es" }, { "portuguese", "pt" }, { "arabic", "ar" },
-	{ "chinese", "zh" }, { "swahili", "sw" }, { "russian", "ru" }, { "german", "de" }, { "italian", "it" },
-	{ "amharic", "am" }, { "hindi", "hi" }, { "somali", "so" }, { "tigrinya", "ti" }, { "dutch", "nl" },
-};
-
-/* A language as XLSForm writes it ("French (fr)", "English", "fr") into its code: the code in parentheses, a
- * known name's code, or the text in lower case. */
-static void lang_code(const char *in, char *out, size_t n)
-{
-	const char *open = strrchr(in, '('), *close = open ? strchr(open, ')') : NULL;
-	char low[48];
-	size_t i, k = 0;
-
-	if (open && close && close > open + 1) {
-		for (i = 1; open + i < close && k + 1 < n; i++)
-			if (!isspace((unsigned char)open[i]))
-				out[k++] = (char)tolower((unsigned char)open[i]);
-		out[k] = '\0';
-		return;
-	}
-	for (i = 0; in[i] && k + 1 < sizeof(low); i++)
-		if (!isspace((unsigned char)in[i]) || (k && in[i + 1] && !isspace((unsigned char)in[i + 1])))
-			low[k++] = (char)tolower((unsigned char)in[i]);
-	low[k] = '\0';
-	for (i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
-		if (!strcmp(low, languages[i].name)) {
-			strlcpy_s(out, languages[i].code, n);
-			return;
-		}
-	}
-	strlcpy_s(out, low, n);
-}
 
 /* --- Reading a sheet into a table ------------------------------------------------------------------------- */
 
@@ -117,7 +76,7 @@ static void header_parse(const char *text, struct head *h)
 
 		strlcpy_s(lang, sep + (sep[1] == ':' ? 2 : 1), sizeof(lang));
 		*sep = '\0';
-		lang_code(lang, h->lang, sizeof(h->lang));
+		xlsform_lang_code(lang, h->lang, sizeof(h->lang));
 	}
 	/* Trim, lower case, inner spaces as '_'. */
 	len = strlen(t);
@@ -881,7 +840,7 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 
 	c->lang[0] = '\0';
 	if (r && (v = cell(&c->settings, r, "default_language")))
-		lang_code(v, c->lang, sizeof(c->lang));
+		xlsform_lang_code(v, c->lang, sizeof(c->lang));
 	if (!c->lang[0])
 		strlcpy_s(c->lang, "en", sizeof(c->lang));
 	json_object_set_new(form, "id", json_string(r && (v = cell(&c->settings, r, "form_id")) ? v : fallback_id));
@@ -1040,376 +999,5 @@ int xlsform_read_file(const char *path, struct buf *out, char *err, size_t errle
 	if (r < 0)
 		errf(err, errlen, "%s: %s", path, e2);
 	buf_release(&b);
-	return r;
-}
-
-/* --- Writing ---------------------------------------------------------------------------------------------- */
-
-/* The languages of a TEXT key over a list of objects (questions or choices), and whether a plain string is
- * among them. */
-struct langs {
-	char code[16][48];
-	size_t n;
-	int plain;
-};
-
-static void langs_add(struct langs *l, const json_t *text)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (json_is_string(text)) {
-		l->plain = 1;
-		return;
-	}
-	json_object_foreach((json_t *)text, k, v) {
-		for (i = 0; i < l->n && strcmp(l->code[i], k); i++)
-			;
-		if (i == l->n && l->n < 16)
-			strlcpy_s(l->code[l->n++], k, sizeof(l->code[0]));
-	}
-}
-
-/* "label::French (fr)" for a known language, "label::xx" otherwise. */
-static void lang_header(const char *key, const char *code, char *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
-		if (!strcmp(languages[i].code, code)) {
-			snprintf(out, n, "%s::%c%s (%s)", key, toupper((unsigned char)languages[i].name[0]),
-				 languages[i].name + 1, code);
-			return;
-		}
-	}
-	snprintf(out, n, "%s::%s", key, code);
-}
-
-struct sheetw {
-	lxw_worksheet *ws;
-	lxw_format *bold;
-	char head[MAX_HEADERS][64];    /* header text */
-	char key[MAX_HEADERS][32];     /* the member it shows */
-	char lang[MAX_HEADERS][48];    /* its language, "" for the plain column */
-	int text[MAX_HEADERS];         /* a TEXT member */
-	size_t n;
-	lxw_row_t row;
-	lxw_error e;
-};
-
-static void col_add(struct sheetw *w, const char *head, const char *key, const char *lang, int text)
-{
-	if (w->n == MAX_HEADERS)
-		return;
-	strlcpy_s(w->head[w->n], head, sizeof(w->head[0]));
-	strlcpy_s(w->key[w->n], key, sizeof(w->key[0]));
-	strlcpy_s(w->lang[w->n], lang, sizeof(w->lang[0]));
-	w->text[w->n++] = text;
-}
-
-/* The columns of TEXT key over items (a JSON array) and member. */
-static void text_cols(struct sheetw *w, const char *key, const json_t *items, const char *sub)
-{
-	struct langs l;
-	size_t i;
-	json_t *it;
-	char head[96];
-
-	memset(&l, 0, sizeof(l));
-	json_array_foreach(items, i, it) {
-		const json_t *t = json_object_get(sub ? json_object_get(it, sub) : it, key);
-
-		if (t)
-			langs_add(&l, t);
-	}
-	if (l.plain)
-		col_add(w, key, key, "", 1);
-	for (i = 0; i < l.n; i++) {
-		lang_header(key, l.code[i], head, sizeof(head));
-		col_add(w, head, key, l.code[i], 1);
-	}
-}
-
-static void write_headers(struct sheetw *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n && !w->e; i++)
-		w->e = worksheet_write_string(w->ws, 0, (lxw_col_t)i, w->head[i], w->bold);
-	worksheet_freeze_panes(w->ws, 1, 0);
-	worksheet_set_column(w->ws, 0, (lxw_col_t)(w->n ? w->n - 1 : 0), 24, NULL);
-	w->row = 1;
-}
-
-/* One row: each column's member of o (a TEXT in its language; true as "yes"; numbers as text), with the
- * values of extra[] (column index -> text) first. */
-static void write_row(struct sheetw *w, const json_t *o, const char *const *extra)
-{
-	size_t i;
-
-	for (i = 0; i < w->n && !w->e; i++) {
-		const json_t *v = json_object_get(o, w->key[i]);
-		const char *s = extra && extra[i] ? extra[i] : NULL;
-
-		if (!s && v && w->text[i])
-			s = json_is_string(v) ? (w->lang[i][0] ? NULL : json_string_value(v)) :
-						(w->lang[i][0] ? json_string_value(json_object_get(v, w->lang[i])) : NULL);
-		else if (!s && json_is_string(v))
-			s = json_string_value(v);
-		else if (!s && json_is_true(v))
-			s = "yes";
-		if (s && *s)
-			w->e = worksheet_write_string(w->ws, w->row, (lxw_col_t)i, s, NULL);
-	}
-	w->row++;
-}
-
-/* The chain of groups from the outermost to the group named name (at most MAX_DEPTH), into path; its length. */
-static size_t group_path(const json_t *groups, const char *name, const json_t **path)
-{
-	const json_t *chain[MAX_DEPTH];
-	size_t n = 0, i;
-
-	while (name && n < MAX_DEPTH) {
-		const json_t *g = NULL, *x;
-
-		json_array_foreach(groups, i, x)
-			if (!strcmp(json_string_value(json_object_get(x, "name")) ? json_string_value(json_object_get(x, "name")) : "",
-				    name))
-				g = x;
-		if (!g)
-			break;
-		chain[n++] = g;
-		name = json_string_value(json_object_get(g, "group"));
-	}
-	for (i = 0; i < n; i++)
-		path[i] = chain[n - 1 - i];
-	return n;
-}
-
-int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
-{
-	const json_t *questions = json_object_get(def, "questions"), *groups = json_object_get(def, "groups"), *q;
-	const json_t *open[MAX_DEPTH];
-	size_t nopen = 0;
-	char tmp[4096];
-	struct sheetw *sv = xcalloc(1, sizeof(*sv)), *ch = xcalloc(1, sizeof(*ch)), *st = xcalloc(1, sizeof(*st));
-	struct sheetw *os = xcalloc(1, sizeof(*os));
-	lxw_workbook *wb;
-	lxw_workbook_options opt = { .constant_memory = LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_FALSE };
-	lxw_error e;
-	json_t *choices_all = json_array(), *settings = json_array(), *osm_all = json_array();
-	size_t i, k;
-	int r = -1;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		errf(err, errlen, "the path '%s' is too long", path);
-		goto out;
-	}
-	/* Said here rather than by libxlsxwriter on standard error when the file is closed. */
-	{
-		FILE *probe = fopen(tmp, "wb");
-
-		if (!probe) {
-			errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		fclose(probe);
-	}
-	if (!(wb = workbook_new_opt(tmp, &opt))) {
-		errf(err, errlen, "cannot write '%s'", path);
-		goto out;
-	}
-	sv->ws = workbook_add_worksheet(wb, "survey");
-	ch->ws = workbook_add_worksheet(wb, "choices");
-	st->ws = workbook_add_worksheet(wb, "settings");
-	sv->bold = ch->bold = st->bold = workbook_add_format(wb);
-	format_set_bold(sv->bold);
-
-	/* survey: type and name, each TEXT per language, then the rest. */
-	col_add(sv, "type", "type", "", 0);
-	col_add(sv, "name", "name", "", 0);
-	{
-		/* Group labels share the label columns. */
-		json_t *all = json_array();
-
-		json_array_extend(all, (json_t *)questions);
-		if (groups)
-			json_array_extend(all, (json_t *)groups);
-		text_cols(sv, "label", all, NULL);
-		json_decref(all);
-	}
-	text_cols(sv, "hint", questions, NULL);
-	col_add(sv, "required", "required", "", 0);
-	text_cols(sv, "required_message", questions, NULL);
-	col_add(sv, "relevant", "relevant", "", 0);
-	col_add(sv, "constraint", "constraint", "", 0);
-	text_cols(sv, "constraint_message", questions, NULL);
-	col_add(sv, "default", "default", "", 0);
-	col_add(sv, "calculation", "calculation", "", 0);
-	col_add(sv, "choice_filter", "choice_filter", "", 0);
-	col_add(sv, "readonly", "readonly", "", 0);
-	col_add(sv, "repeat_count", "repeat_count", "", 0);
-	write_headers(sv);
-	json_array_foreach(questions, i, q) {
-		const char *type = json_string_value(json_object_get(q, "type"));
-		const char *name = json_string_value(json_object_get(q, "name"));
-		const char *extra[MAX_HEADERS] = { NULL };
-		const json_t *want[MAX_DEPTH];
-		size_t nwant = groups ? group_path(groups, json_string_value(json_object_get(q, "group")), want) : 0, same;
-		char t[160];
-		const json_t *c;
-
-		if (!type || !name)
-			continue;
-		/* Close the groups this question is not in, open those it is in. */
-		for (same = 0; same < nopen && same < nwant && open[same] == want[same]; same++)
-			;
-		while (nopen > same) {
-			const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[nopen - 1], "repeat")) ?
-							  "end repeat" : "end group" };
-
-			write_row(sv, NULL, endg);
-			nopen--;
-		}
-		while (nopen < nwant) {
-			json_t *row = json_deep_copy(want[nopen]);
-			const char *beg[MAX_HEADERS] = { json_is_true(json_object_get(want[nopen], "repeat")) ?
-							 "begin repeat" : "begin group" };
-
-			json_object_del(row, "group");
-			json_object_del(row, "repeat");
-			write_row(sv, row, beg);
-			json_decref(row);
-			open[nopen] = want[nopen];
-			nopen++;
-		}
-		if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple") || !strcmp(type, "rank")) {
-			/* One list per question, named after it. */
-			snprintf(t, sizeof(t), "%s %s", type, name);
-			extra[0] = t;
-			json_array_foreach(json_object_get(q, "choices"), k, c) {
-				json_t *row = json_deep_copy(c);
-
-				json_object_set_new(row, "list_name", json_string(name));
-				json_array_append_new(choices_all, row);
-			}
-		} else if (!strcmp(type, "osm") && json_array_size(json_object_get(q, "tags"))) {
-			/* The tags as a list named after the question; a tag's values as a list named after the tag,
-			 * once (XLSForm gives a key the same values wherever it is asked). */
-			snprintf(t, sizeof(t), "osm %s", name);
-			extra[0] = t;
-			json_array_foreach(json_object_get(q, "tags"), k, c)
-				json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", name, "name",
-									 json_object_get(c, "name"), "label", json_object_get(c, "label")));
-			json_array_foreach(json_object_get(q, "tags"), k, c) {
-				const char *key = json_string_value(json_object_get(c, "name"));
-				json_t *v;
-				size_t j, seen = 0;
-
-				json_array_foreach(osm_all, j, v)
-					seen |= key && !strcmp(json_string_value(json_object_get(v, "list_name")), key);
-				json_array_foreach(seen ? NULL : json_object_get(c, "choices"), j, v)
-					json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", key, "name",
-										 json_object_get(v, "name"), "label",
-										 json_object_get(v, "label")));
-			}
-		}
-		write_row(sv, q, extra);
-	}
-	while (nopen > 0) {
-		const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[nopen - 1], "repeat")) ? "end repeat" :
-						  "end group" };
-
-		write_row(sv, NULL, endg);
-		nopen--;
-	}
-	/* choices: list_name, name, label per language. */
-	col_add(ch, "list_name", "list_name", "", 0);
-	col_add(ch, "name", "name", "", 0);
-	text_cols(ch, "label", choices_all, NULL);
-	{
-		/* The choices' data columns, each once, in the order first met. */
-		size_t first = ch->n, k2;
-		const char *key;
-		json_t *v2;
-
-		json_array_foreach(choices_all, i, q) {
-			json_object_foreach(json_object_get(q, "data"), key, v2) {
-				for (k2 = first; k2 < ch->n && strcmp(ch->key[k2], key); k2++)
-					;
-				if (k2 == ch->n)
-					col_add(ch, key, key, "", 0);
-			}
-		}
-	}
-	write_headers(ch);
-	json_array_foreach(choices_all, i, q) {
-		/* A data column's value is in the choice's data. */
-		json_t *row = json_deep_copy(q), *data = json_object_get(row, "data");
-		const char *key;
-		json_t *v2;
-
-		json_object_foreach(data, key, v2)
-			if (!json_object_get(row, key))
-				json_object_set(row, key, v2);
-		write_row(ch, row, NULL);
-		json_decref(row);
-	}
-	/* settings: one row. */
-	{
-		json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
-					json_object_get(def, "version"), "default_language",
-					json_object_get(def, "default_language"), "form_title",
-					json_object_get(def, "title"), "allow_choice_duplicates",
-					json_object_get(def, "allow_choice_duplicates"));
-
-		json_array_append_new(settings, row);
-		col_add(st, "form_id", "form_id", "", 0);
-		col_add(st, "version", "version", "", 0);
-		col_add(st, "default_language", "default_language", "", 0);
-		col_add(st, "allow_choice_duplicates", "allow_choice_duplicates", "", 0);
-		text_cols(st, "form_title", settings, NULL);
-		write_headers(st);
-		write_row(st, row, NULL);
-	}
-	/* osm: the tags of osm questions and their values, when the form has any. */
-	if (json_array_size(osm_all)) {
-		os->ws = workbook_add_worksheet(wb, "osm");
-		os->bold = sv->bold;
-		col_add(os, "list_name", "list_name", "", 0);
-		col_add(os, "name", "name", "", 0);
-		text_cols(os, "label", osm_all, NULL);
-		write_headers(os);
-		json_array_foreach(osm_all, i, q)
-			write_row(os, q, NULL);
-	}
-	e = sv->e ? sv->e : ch->e ? ch->e : st->e ? st->e : os->e;
-	if (e) {
-		workbook_close(wb);
-		unlink(tmp);
-		errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
-		goto out;
-	}
-	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
-		unlink(tmp);
-		errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	r = 0;
-out:
-	json_decref(choices_all);
-	json_decref(settings);
-	json_decref(osm_all);
-	free(os);
-	free(sv);
-	free(ch);
-	free(st);
 	return r;
 }
