@@ -426,6 +426,8 @@ static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
 	return tags;
 }
 
+/* --- The survey's rows ------------------------------------------------------------------------------------ */
+
 /* The XLSForm types that are one Sondeo type each (selects and groups are read apart). */
 static const struct {
 	const char *xls, *type;
@@ -559,21 +561,251 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 	return 0;
 }
 
+/* The groups and repeats open at a row of the survey, outermost first. */
+struct nest {
+	const char *groups[MAX_DEPTH];    /* their names */
+	int repeats[MAX_DEPTH];           /* whether each is a repeat */
+	unsigned group_row[MAX_DEPTH];    /* the row each begins in */
+	size_t depth;
+};
+
+/* The group a question at this row is in: the innermost open, or NULL. */
+static const char *nest_group(const struct nest *nest)
+{
+	return nest->depth ? nest->groups[nest->depth - 1] : NULL;
+}
+
+/* Notes that the group or question name comes from row n, for locate to name the row. */
+static void where_add(struct conv *c, const char *name, unsigned n)
+{
+	c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
+	strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
+	c->where[c->nwhere++].row = n;
+}
+
+/* A begin group or begin repeat row: the group (in the one open, if any) put in c->groups, and opened. -1 with
+ * the error said. */
+static int group_begin(struct conv *c, struct nest *nest, const struct row *row, const char *name, int is_repeat)
+{
+	json_t *g, *v;
+
+	if (nest->depth == MAX_DEPTH)
+		return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
+	if (!name)
+		return row_error(c, &c->survey, row, "name", "a %s without a name", is_repeat ? "repeat" : "group");
+	g = json_pack("{s:s}", "name", name);
+	if (is_repeat)
+		json_object_set_new(g, "repeat", json_true());
+	if ((v = text_of(c, &c->survey, row, "label")))
+		json_object_set_new(g, "label", v);
+	if (cell(&c->survey, row, "relevant"))
+		json_object_set_new(g, "relevant", json_string(cell(&c->survey, row, "relevant")));
+	if (cell(&c->survey, row, "repeat_count"))
+		json_object_set_new(g, "repeat_count", json_string(cell(&c->survey, row, "repeat_count")));
+	if (nest->depth)
+		json_object_set_new(g, "group", json_string(nest->groups[nest->depth - 1]));
+	json_array_append_new(c->groups, g);
+	nest->groups[nest->depth] = name;
+	nest->repeats[nest->depth] = is_repeat;
+	nest->group_row[nest->depth++] = row->n;
+	where_add(c, name, row->n);
+	return 0;
+}
+
+/* An end group or end repeat row (t, its type normalised): closes the innermost open one, which must be of the
+ * same kind. -1 with the error said. */
+static int group_end(struct conv *c, struct nest *nest, const struct row *row, const char *t)
+{
+	int ends_repeat = strstr(t, "repeat") != NULL;
+
+	if (nest->depth == 0)
+		return row_error(c, &c->survey, row, "type", "%s without a begin %s", t,
+				 ends_repeat ? "repeat" : "group");
+	if (nest->repeats[nest->depth - 1] != ends_repeat)
+		return row_error(c, &c->survey, row, "type", "%s, but the %s begun in row %u is still open", t,
+				 nest->repeats[nest->depth - 1] ? "repeat" : "group", nest->group_row[nest->depth - 1]);
+	nest->depth--;
+	return 0;
+}
+
+/* The Sondeo type of a question row (type as written, t normalised) into *ft; for a select, rank or osm, the list
+ * it names into list[0..n), and for a select whether "or other" follows. -1 with the error said for a type
+ * Sondeo refuses or does not know. */
+static int question_type(struct conv *c, const struct row *row, const char *type, const char *t, const char **ft,
+			 char *list, size_t n, int *or_other)
+{
+	char first[32];
+	int multiple = 0;
+	size_t k;
+
+	*ft = NULL;
+	/* A media type, alone or with a parameter. */
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(t, " "), t);
+	if (in_list(first, media_types))
+		return row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
+				 " supported yet", type);
+	if (in_list(t, later_types))
+		return row_error(c, &c->survey, row, "type", "type '%s' is not supported yet", type);
+	for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
+		if (!strcmp(t, plain_types[k].xls))
+			*ft = plain_types[k].type;
+	if (!strcmp(t, "range"))
+		*ft = "range";     /* an integer or a decimal: range_question says which */
+	if (!strncmp(t, "select_one_from_file ", 21) || !strncmp(t, "select_multiple_from_file ", 26))
+		return row_error(c, &c->survey, row, "type", "'%s': choices from a file are not supported yet (put them"
+				 " on the choices sheet)", type);
+	if (!*ft && select_type(t, &multiple, list, n, or_other)) {
+		*ft = multiple ? "select_multiple" : "select_one";
+	} else if (!*ft && !strncmp(t, "rank ", 5) && t[5] && !strchr(t + 5, ' ')) {
+		/* "rank LIST": every choice of LIST, put in order */
+		*ft = "rank";
+		strlcpy_s(list, t + 5, n);
+	} else if (!*ft && (!strcmp(t, "osm") || !strncmp(t, "osm ", 4))) {
+		/* "osm TAGS": the feature, and the tags listed as TAGS on the osm sheet */
+		*ft = "osm";
+		strlcpy_s(list, t[3] ? t + 4 : "", n);
+		if (strchr(list, ' '))
+			return row_error(c, &c->survey, row, "type", "'%s': write osm and one list of tags, as in 'osm"
+					 " building_tags'", type);
+	} else if (!*ft) {
+		return row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
+	}
+	return 0;
+}
+
+/* A yes/no cell of the row (readonly, required) as a true member of q when yes. -1 with the error said when it is
+ * neither. */
+static int question_yes_no(struct conv *c, const struct row *row, json_t *q, const char *key)
+{
+	int yes = yes_no(cell(&c->survey, row, key));
+
+	if (yes < 0)
+		return row_error(c, &c->survey, row, key, "'%s' is not yes or no", cell(&c->survey, row, key));
+	if (yes)
+		json_object_set_new(q, key, json_true());
+	return 0;
+}
+
+/* The row's cells as the members of question q (of Sondeo type ft, in group, or NULL), in the order a definition
+ * has them: the label (the name when there is none, but for the types that fill themselves in), choice_filter,
+ * calculation, readonly, hint, the messages, required, relevant, group, constraint. -1 with the error said. */
+static int question_cells(struct conv *c, const struct row *row, json_t *q, const char *ft, const char *name,
+			  const char *group)
+{
+	int automatic = !strcmp(ft, "calculate") || !strcmp(ft, "start") || !strcmp(ft, "end") ||
+			!strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username") ||
+			!strcmp(ft, "simserial") || !strcmp(ft, "subscriberid") || !strcmp(ft, "phonenumber") ||
+			!strcmp(ft, "email");
+	json_t *v;
+
+	if ((v = text_of(c, &c->survey, row, "label")))
+		json_object_set_new(q, "label", v);
+	else if (!automatic)
+		json_object_set_new(q, "label", json_string(name));
+	if (cell(&c->survey, row, "choice_filter"))
+		json_object_set_new(q, "choice_filter", json_string(cell(&c->survey, row, "choice_filter")));
+	if (cell(&c->survey, row, "calculation"))
+		json_object_set_new(q, "calculation", json_string(cell(&c->survey, row, "calculation")));
+	if (question_yes_no(c, row, q, "readonly") < 0)
+		return -1;
+	if ((v = text_of(c, &c->survey, row, "hint")))
+		json_object_set_new(q, "hint", v);
+	if ((v = text_of(c, &c->survey, row, "required_message")))
+		json_object_set_new(q, "required_message", v);
+	if ((v = text_of(c, &c->survey, row, "constraint_message")))
+		json_object_set_new(q, "constraint_message", v);
+	if (question_yes_no(c, row, q, "required") < 0)
+		return -1;
+	if (cell(&c->survey, row, "relevant"))
+		json_object_set_new(q, "relevant", json_string(cell(&c->survey, row, "relevant")));
+	if (group)
+		json_object_set_new(q, "group", json_string(group));
+	if (cell(&c->survey, row, "constraint"))
+		json_object_set_new(q, "constraint", json_string(cell(&c->survey, row, "constraint")));
+	return 0;
+}
+
+/* The row's default, if any, as q's. A default in XLSForm is a value, or an expression when it calls a function
+ * or names a question; Sondeo's is always an expression, so a plain text value becomes a quoted one. */
+static void question_default(struct conv *c, const struct row *row, json_t *q)
+{
+	const char *d = cell(&c->survey, row, "default");
+	char *end, quoted[FORM_MAX_DEFAULT];
+	size_t dl;
+
+	if (!d)
+		return;
+	dl = strlen(d);
+	if (strchr(d, '(') || strstr(d, "${") || (strtod(d, &end), !*end) ||
+	    (dl >= 2 && (d[0] == '\'' || d[0] == '"') && d[dl - 1] == d[0]))
+		json_object_set_new(q, "default", json_string(d));
+	else {
+		snprintf(quoted, sizeof(quoted), strchr(d, '\'') ? "\"%s\"" : "'%s'", d);
+		json_object_set_new(q, "default", json_string(quoted));
+	}
+}
+
+/* The lists question q (of Sondeo type ft, t as normalised) takes from the other sheets: a select's or a rank's
+ * choices (with "other" at the end when or_other), an osm question's tags. -1 with the error said. */
+static int question_lists(struct conv *c, const struct row *row, json_t *q, const char *ft, const char *t,
+			  const char *list, int or_other)
+{
+	if ((ft[0] == 's' && ft[1] == 'e') || !strcmp(ft, "rank")) {
+		/* select_one_external takes its list from the external_choices sheet. */
+		int ext = !strncmp(t, "select_one_external ", 20);
+		json_t *ch = ext ? choices_of(c, &c->external, c->has_external, row, list) :
+				   choices_of(c, &c->choices, c->has_choices, row, list);
+
+		if (!ch)
+			return -1;
+		/* "or specify other", as XLSForm tools make it: a choice "other", and a text question NAME_other
+		 * asked when it is chosen (other_question). */
+		if (or_other)
+			json_array_append_new(ch, json_pack("{s:s, s:s}", "name", "other", "label", "Other"));
+		json_object_set_new(q, "choices", ch);
+	}
+	if (!strcmp(ft, "osm") && list[0]) {
+		json_t *tags = tags_of(c, row, list);
+
+		if (!tags)
+			return -1;
+		json_object_set_new(q, "tags", tags);
+	}
+	return 0;
+}
+
+/* The text question NAME_other (in group, or NULL) that "select_one LIST or specify other" adds after question
+ * name, asked when "other" is chosen. */
+static void other_question(struct conv *c, const struct row *row, const char *name, const char *group)
+{
+	char other[MERGE_MAX_NAME + 16], cond[MERGE_MAX_NAME + 40];
+	json_t *oq;
+
+	snprintf(other, sizeof(other), "%s_other", name);
+	snprintf(cond, sizeof(cond), "selected(${%s}, 'other')", name);
+	oq = json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type", "text", "label", "Specify other.", "relevant",
+		       cond);
+	if (group)
+		json_object_set_new(oq, "group", json_string(group));
+	json_array_append_new(c->questions, oq);
+	where_add(c, other, row->n);
+}
+
+/* The survey's rows, in order, into c->groups and c->questions: a begin or end row opens or closes a group or
+ * repeat, any other row with a type is a question. -1 with the error said. */
 static int survey_rows(struct conv *c)
 {
-	const char *groups[MAX_DEPTH];    /* the names of the groups open, outermost first */
-	int repeats[MAX_DEPTH], is_repeat;  /* whether each is a repeat */
-	unsigned group_row[MAX_DEPTH];
-	size_t depth = 0, i, k;
-	int r = -1;
+	struct nest nest;
+	size_t i;
 
+	memset(&nest, 0, sizeof(nest));
 	for (i = 0; i < c->survey.nrows; i++) {
 		const struct row *row = &c->survey.rows[i];
 		const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
-		char t[160], list[128];
-		const char *ft = NULL;
-		int multiple = 0, or_other = 0, automatic, media = 0;
-		json_t *q, *v;
+		char t[160], list[128] = "";
+		const char *ft;
+		int or_other = 0, is_repeat;
+		json_t *q;
 
 		if (!type) {
 			if (name)
@@ -585,221 +817,43 @@ static int survey_rows(struct conv *c)
 		if (cell(&c->survey, row, "repeat_count") && !is_repeat)
 			return row_error(c, &c->survey, row, "repeat_count", "a repeat_count is for a begin repeat row");
 		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
-			json_t *g;
-
-			if (depth == MAX_DEPTH)
-				return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
-			if (!name)
-				return row_error(c, &c->survey, row, "name", "a %s without a name", is_repeat ? "repeat" : "group");
-			g = json_pack("{s:s}", "name", name);
-			if (is_repeat)
-				json_object_set_new(g, "repeat", json_true());
-			if ((v = text_of(c, &c->survey, row, "label")))
-				json_object_set_new(g, "label", v);
-			if (cell(&c->survey, row, "relevant"))
-				json_object_set_new(g, "relevant", json_string(cell(&c->survey, row, "relevant")));
-			if (cell(&c->survey, row, "repeat_count"))
-				json_object_set_new(g, "repeat_count", json_string(cell(&c->survey, row, "repeat_count")));
-			if (depth)
-				json_object_set_new(g, "group", json_string(groups[depth - 1]));
-			json_array_append_new(c->groups, g);
-			groups[depth] = name;
-			repeats[depth] = is_repeat;
-			group_row[depth++] = row->n;
-			c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
-			strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
-			c->where[c->nwhere++].row = row->n;
+			if (group_begin(c, &nest, row, name, is_repeat) < 0)
+				return -1;
 			continue;
 		}
 		if (!strcmp(t, "end group") || !strcmp(t, "end_group") || !strcmp(t, "end repeat") ||
 		    !strcmp(t, "end_repeat")) {
-			int ends_repeat = strstr(t, "repeat") != NULL;
-
-			if (depth == 0)
-				return row_error(c, &c->survey, row, "type", "%s without a begin %s", t,
-						 ends_repeat ? "repeat" : "group");
-			if (repeats[depth - 1] != ends_repeat)
-				return row_error(c, &c->survey, row, "type", "%s, but the %s begun in row %u is still open", t,
-						 repeats[depth - 1] ? "repeat" : "group", group_row[depth - 1]);
-			depth--;
+			if (group_end(c, &nest, row, t) < 0)
+				return -1;
 			continue;
 		}
-		/* A media type, alone or with a parameter. */
-		{
-			char first[32];
-
-			snprintf(first, sizeof(first), "%.*s", (int)strcspn(t, " "), t);
-			if (in_list(first, media_types))
-				media = 1;
-		}
-		if (media) {
-			row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
-				  " supported yet", type);
-			goto out;
-		}
-		if (in_list(t, later_types)) {
-			row_error(c, &c->survey, row, "type", "type '%s' is not supported yet", type);
-			goto out;
-		}
-		for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
-			if (!strcmp(t, plain_types[k].xls))
-				ft = plain_types[k].type;
-		if (!strcmp(t, "range"))
-			ft = "range";     /* an integer or a decimal: range_question says which */
-		if (!strncmp(t, "select_one_from_file ", 21) || !strncmp(t, "select_multiple_from_file ", 26)) {
-			row_error(c, &c->survey, row, "type", "'%s': choices from a file are not supported yet (put them on"
-				  " the choices sheet)", type);
-			goto out;
-		}
-		if (!ft && select_type(t, &multiple, list, sizeof(list), &or_other)) {
-			ft = multiple ? "select_multiple" : "select_one";
-		} else if (!ft && !strncmp(t, "rank ", 5) && t[5] && !strchr(t + 5, ' ')) {
-			/* "rank LIST": every choice of LIST, put in order */
-			ft = "rank";
-			strlcpy_s(list, t + 5, sizeof(list));
-		} else if (!ft && (!strcmp(t, "osm") || !strncmp(t, "osm ", 4))) {
-			/* "osm TAGS": the feature, and the tags listed as TAGS on the osm sheet */
-			ft = "osm";
-			strlcpy_s(list, t[3] ? t + 4 : "", sizeof(list));
-			if (strchr(list, ' ')) {
-				row_error(c, &c->survey, row, "type", "'%s': write osm and one list of tags, as in 'osm"
-					  " building_tags'", type);
-				goto out;
-			}
-		} else if (!ft) {
-			row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
-			goto out;
-		}
-		if (!name) {
-			row_error(c, &c->survey, row, "name", "a %s question without a name", ft);
-			goto out;
-		}
+		if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
+			return -1;
+		if (!name)
+			return row_error(c, &c->survey, row, "name", "a %s question without a name", ft);
 		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
-		automatic = !strcmp(ft, "calculate") || !strcmp(ft, "start") || !strcmp(ft, "end") ||
-			    !strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username") ||
-			    !strcmp(ft, "simserial") || !strcmp(ft, "subscriberid") || !strcmp(ft, "phonenumber") ||
-			    !strcmp(ft, "email");
-		if ((v = text_of(c, &c->survey, row, "label")))
-			json_object_set_new(q, "label", v);
-		else if (!automatic)
-			json_object_set_new(q, "label", json_string(name));
-		if (cell(&c->survey, row, "choice_filter"))
-			json_object_set_new(q, "choice_filter", json_string(cell(&c->survey, row, "choice_filter")));
-		if (cell(&c->survey, row, "calculation"))
-			json_object_set_new(q, "calculation", json_string(cell(&c->survey, row, "calculation")));
-		{
-			int ro = yes_no(cell(&c->survey, row, "readonly"));
-
-			if (ro < 0) {
-				json_decref(q);
-				row_error(c, &c->survey, row, "readonly", "'%s' is not yes or no",
-					  cell(&c->survey, row, "readonly"));
-				goto out;
-			}
-			if (ro)
-				json_object_set_new(q, "readonly", json_true());
-		}
-		if ((v = text_of(c, &c->survey, row, "hint")))
-			json_object_set_new(q, "hint", v);
-		if ((v = text_of(c, &c->survey, row, "required_message")))
-			json_object_set_new(q, "required_message", v);
-		if ((v = text_of(c, &c->survey, row, "constraint_message")))
-			json_object_set_new(q, "constraint_message", v);
-		{
-			int req = yes_no(cell(&c->survey, row, "required"));
-
-			if (req < 0) {
-				json_decref(q);
-				row_error(c, &c->survey, row, "required", "'%s' is not yes or no", cell(&c->survey, row,
-										      "required"));
-				goto out;
-			}
-			if (req)
-				json_object_set_new(q, "required", json_true());
-		}
-		if (cell(&c->survey, row, "relevant"))
-			json_object_set_new(q, "relevant", json_string(cell(&c->survey, row, "relevant")));
-		if (depth)
-			json_object_set_new(q, "group", json_string(groups[depth - 1]));
-		if (cell(&c->survey, row, "constraint"))
-			json_object_set_new(q, "constraint", json_string(cell(&c->survey, row, "constraint")));
-		if (!strcmp(ft, "range") && range_question(c, row, q) < 0) {
+		if (question_cells(c, row, q, ft, name, nest_group(&nest)) < 0 ||
+		    (!strcmp(ft, "range") && range_question(c, row, q) < 0)) {
 			json_decref(q);
-			goto out;
+			return -1;
 		}
-		if (cell(&c->survey, row, "default")) {
-			/* A default in XLSForm is a value, or an expression when it calls a function or names a
-			 * question; Sondeo's is always an expression, so a plain text value becomes a quoted one. */
-			const char *d = cell(&c->survey, row, "default");
-			char *end, quoted[FORM_MAX_DEFAULT];
-
-			size_t dl = strlen(d);
-
-			if (strchr(d, '(') || strstr(d, "${") || (strtod(d, &end), !*end) ||
-			    (dl >= 2 && (d[0] == '\'' || d[0] == '"') && d[dl - 1] == d[0]))
-				json_object_set_new(q, "default", json_string(d));
-			else {
-				snprintf(quoted, sizeof(quoted), strchr(d, '\'') ? "\"%s\"" : "'%s'", d);
-				json_object_set_new(q, "default", json_string(quoted));
-			}
-		}
-		if ((ft[0] == 's' && ft[1] == 'e') || !strcmp(ft, "rank")) {
-			/* select_one_external takes its list from the external_choices sheet. */
-			int ext = !strncmp(t, "select_one_external ", 20);
-			json_t *ch = ext ? choices_of(c, &c->external, c->has_external, row, list) :
-					   choices_of(c, &c->choices, c->has_choices, row, list);
-
-			if (!ch) {
-				json_decref(q);
-				goto out;
-			}
-			/* "or specify other", as XLSForm tools make it: a choice "other", and a text question
-			 * NAME_other asked when it is chosen. */
-			if (or_other)
-				json_array_append_new(ch, json_pack("{s:s, s:s}", "name", "other", "label", "Other"));
-			json_object_set_new(q, "choices", ch);
-		}
-		if (!strcmp(ft, "osm") && list[0]) {
-			json_t *tags = tags_of(c, row, list);
-
-			if (!tags) {
-				json_decref(q);
-				goto out;
-			}
-			json_object_set_new(q, "tags", tags);
+		question_default(c, row, q);
+		if (question_lists(c, row, q, ft, t, list, or_other) < 0) {
+			json_decref(q);
+			return -1;
 		}
 		json_array_append_new(c->questions, q);
-		c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
-		strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
-		c->where[c->nwhere++].row = row->n;
-		if (or_other) {
-			char other[MERGE_MAX_NAME + 16], cond[MERGE_MAX_NAME + 40];
-			json_t *oq;
-
-			snprintf(other, sizeof(other), "%s_other", name);
-			snprintf(cond, sizeof(cond), "selected(${%s}, 'other')", name);
-			oq = json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type", "text", "label", "Specify other.",
-				       "relevant", cond);
-			if (depth)
-				json_object_set_new(oq, "group", json_string(groups[depth - 1]));
-			json_array_append_new(c->questions, oq);
-			c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
-			strlcpy_s(c->where[c->nwhere].name, other, sizeof(c->where[0].name));
-			c->where[c->nwhere++].row = row->n;
-		}
+		where_add(c, name, row->n);
+		if (or_other)
+			other_question(c, row, name, nest_group(&nest));
 	}
-	if (depth) {
-		errf(c->err, c->errlen, "sheet '%s', row %u: begin %s without an end %s", c->survey.sheet,
-		     group_row[depth - 1], repeats[depth - 1] ? "repeat" : "group", repeats[depth - 1] ? "repeat" : "group");
-		goto out;
-	}
-	if (json_array_size(c->questions) == 0) {
-		errf(c->err, c->errlen, "sheet '%s': no questions", c->survey.sheet);
-		goto out;
-	}
-	r = 0;
-out:
-	return r;
+	if (nest.depth)
+		return errf(c->err, c->errlen, "sheet '%s', row %u: begin %s without an end %s", c->survey.sheet,
+			    nest.group_row[nest.depth - 1], nest.repeats[nest.depth - 1] ? "repeat" : "group",
+			    nest.repeats[nest.depth - 1] ? "repeat" : "group");
+	if (json_array_size(c->questions) == 0)
+		return errf(c->err, c->errlen, "sheet '%s': no questions", c->survey.sheet);
+	return 0;
 }
 
 /* Puts the row of the question form_load names ("question 'x': ...") before its message. */
@@ -859,16 +913,106 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 	return 0;
 }
 
+/* The sheets a workbook's form is read from, by their index in it ((size_t)-1: there is none). */
+struct sheets {
+	size_t survey, choices, settings, external, osm;
+};
+
+/* Finds the sheets by name, in any case. A workbook of one sheet is its survey, whatever the sheet is called. */
+static void sheets_find(struct xlsx *x, struct sheets *s)
+{
+	size_t i;
+
+	s->survey = s->choices = s->settings = s->external = s->osm = (size_t)-1;
+	for (i = 0; i < xlsx_sheet_count(x); i++) {
+		const char *n = xlsx_sheet_name(x, i);
+
+		if (!strcasecmp(n, "survey"))
+			s->survey = i;
+		else if (!strcasecmp(n, "choices"))
+			s->choices = i;
+		else if (!strcasecmp(n, "settings"))
+			s->settings = i;
+		else if (!strcasecmp(n, "external_choices"))
+			s->external = i;
+		else if (!strcasecmp(n, "osm"))
+			s->osm = i;
+	}
+	if (s->survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
+		s->survey = 0;
+}
+
+/* Reads sheet i of x, if there is one ((size_t)-1: none), into t and sets *has. -1 with the error said. */
+static int sheet_read_if(struct conv *c, struct xlsx *x, size_t i, struct table *t, int *has)
+{
+	if (i == (size_t)-1)
+		return 0;
+	if (table_read(x, i, t, c->err, c->errlen) < 0)
+		return -1;
+	*has = 1;
+	return 0;
+}
+
+/* Reads the sheets found into c's tables: the survey, which must be there with a type column, and each of the
+ * others there is. -1 with the error said. */
+static int sheets_read(struct conv *c, struct xlsx *x, const struct sheets *s)
+{
+	if (s->survey == (size_t)-1)
+		return errf(c->err, c->errlen, "the workbook has no sheet called survey");
+	if (table_read(x, s->survey, &c->survey, c->err, c->errlen) < 0)
+		return -1;
+	if (col_of(&c->survey, "type", NULL) < 0)
+		return errf(c->err, c->errlen, "sheet '%s': no column called type in its first row", c->survey.sheet);
+	if (sheet_read_if(c, x, s->choices, &c->choices, &c->has_choices) < 0 ||
+	    sheet_read_if(c, x, s->settings, &c->settings, &c->has_settings) < 0 ||
+	    sheet_read_if(c, x, s->external, &c->external, &c->has_external) < 0 ||
+	    sheet_read_if(c, x, s->osm, &c->osm, &c->has_osm) < 0)
+		return -1;
+	return 0;
+}
+
+/* The definition form as JSON text, checked as any form is (form_load's messages get the row they are about),
+ * appended to out. -1 with the error said. */
+static int definition_out(struct conv *c, const json_t *form, struct buf *out)
+{
+	struct form *f = NULL;
+	char *text, msg[600];
+	int r = -1;
+
+	if (!(text = json_dumps(form, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		return errf(c->err, c->errlen, "out of memory");
+	if (!(f = form_load(text, strlen(text), msg, sizeof(msg))))
+		locate(c, msg);
+	else if (buf_adds(out, text) < 0)
+		errf(c->err, c->errlen, "the form is larger than %zu MiB", MAX_FORM_JSON >> 20);
+	else
+		r = 0;
+	form_free(f);
+	free(text);
+	return r;
+}
+
+/* Frees what c holds. */
+static void conv_release(struct conv *c)
+{
+	json_decref(c->questions);
+	json_decref(c->groups);
+	free(c->where);
+	table_free(&c->survey);
+	table_free(&c->choices);
+	table_free(&c->settings);
+	table_free(&c->external);
+	table_free(&c->osm);
+}
+
+/* The workbook's sheets read, then the settings and the survey's rows made into a definition, which is checked. */
 int xlsform_convert(const void *data, size_t len, const char *fallback_id, struct buf *out, char *err,
 		    size_t errlen)
 {
 	struct conv c;
+	struct sheets s;
 	struct xlsx *x = xlsx_open_mem(data, len, err, errlen);
 	json_t *form = NULL;
-	struct form *f = NULL;
-	char *text = NULL, msg[600];
-	size_t i, survey = (size_t)-1, choices = (size_t)-1, settings_i = (size_t)-1, external = (size_t)-1;
-	size_t osm = (size_t)-1;
 	int r = -1;
 
 	if (!x)
@@ -876,53 +1020,9 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 	memset(&c, 0, sizeof(c));
 	c.err = err;
 	c.errlen = errlen;
-	for (i = 0; i < xlsx_sheet_count(x); i++) {
-		const char *n = xlsx_sheet_name(x, i);
-
-		if (!strcasecmp(n, "survey"))
-			survey = i;
-		else if (!strcasecmp(n, "choices"))
-			choices = i;
-		else if (!strcasecmp(n, "settings"))
-			settings_i = i;
-		else if (!strcasecmp(n, "external_choices"))
-			external = i;
-		else if (!strcasecmp(n, "osm"))
-			osm = i;
-	}
-	/* A workbook of one sheet is its survey, whatever the sheet is called. */
-	if (survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
-		survey = 0;
-	if (survey == (size_t)-1) {
-		errf(err, errlen, "the workbook has no sheet called survey");
+	sheets_find(x, &s);
+	if (sheets_read(&c, x, &s) < 0)
 		goto out;
-	}
-	if (table_read(x, survey, &c.survey, err, errlen) < 0)
-		goto out;
-	if (col_of(&c.survey, "type", NULL) < 0) {
-		errf(err, errlen, "sheet '%s': no column called type in its first row", c.survey.sheet);
-		goto out;
-	}
-	if (choices != (size_t)-1) {
-		if (table_read(x, choices, &c.choices, err, errlen) < 0)
-			goto out;
-		c.has_choices = 1;
-	}
-	if (settings_i != (size_t)-1) {
-		if (table_read(x, settings_i, &c.settings, err, errlen) < 0)
-			goto out;
-		c.has_settings = 1;
-	}
-	if (external != (size_t)-1) {
-		if (table_read(x, external, &c.external, err, errlen) < 0)
-			goto out;
-		c.has_external = 1;
-	}
-	if (osm != (size_t)-1) {
-		if (table_read(x, osm, &c.osm, err, errlen) < 0)
-			goto out;
-		c.has_osm = 1;
-	}
 	form = json_object();
 	c.questions = json_array();
 	c.groups = json_array();
@@ -931,32 +1031,10 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 	if (json_array_size(c.groups))
 		json_object_set(form, "groups", c.groups);
 	json_object_set(form, "questions", c.questions);
-	if (!(text = json_dumps(form, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
-		errf(err, errlen, "out of memory");
-		goto out;
-	}
-	/* The whole definition is checked as any form is; its messages get the row they are about. */
-	if (!(f = form_load(text, strlen(text), msg, sizeof(msg)))) {
-		locate(&c, msg);
-		goto out;
-	}
-	if (buf_adds(out, text) < 0) {
-		errf(err, errlen, "the form is larger than %zu MiB", MAX_FORM_JSON >> 20);
-		goto out;
-	}
-	r = 0;
+	r = definition_out(&c, form, out);
 out:
-	form_free(f);
-	free(text);
 	json_decref(form);
-	json_decref(c.questions);
-	json_decref(c.groups);
-	free(c.where);
-	table_free(&c.survey);
-	table_free(&c.choices);
-	table_free(&c.settings);
-	table_free(&c.external);
-	table_free(&c.osm);
+	conv_release(&c);
 	xlsx_close(x);
 	return r;
 }
