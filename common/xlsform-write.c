@@ -144,58 +144,63 @@ static size_t group_path(const json_t *groups, const char *name, const json_t **
 	return n;
 }
 
-int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
+/* Opens a workbook to be written at a name beside path (into tmp[0..tmplen)), renamed onto path by book_close.
+ * NULL with the error said. */
+static lxw_workbook *book_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
 {
-	const json_t *questions = json_object_get(def, "questions"), *groups = json_object_get(def, "groups"), *q;
-	const json_t *open[MAX_DEPTH];
-	size_t nopen = 0;
-	char tmp[4096];
-	struct sheetw *sv = xcalloc(1, sizeof(*sv)), *ch = xcalloc(1, sizeof(*ch)), *st = xcalloc(1, sizeof(*st));
-	struct sheetw *os = xcalloc(1, sizeof(*os));
-	lxw_workbook *wb;
 	lxw_workbook_options opt = { .constant_memory = LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_FALSE };
-	lxw_error e;
-	json_t *choices_all = json_array(), *settings = json_array(), *osm_all = json_array();
-	size_t i, k;
-	int r = -1;
+	lxw_workbook *wb;
+	FILE *probe;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+	if (snprintf(tmp, tmplen, "%s.tmp-%ld", path, (long)getpid()) >= (int)tmplen) {
 		errf(err, errlen, "the path '%s' is too long", path);
-		goto out;
+		return NULL;
 	}
 	/* Said here rather than by libxlsxwriter on standard error when the file is closed. */
-	{
-		FILE *probe = fopen(tmp, "wb");
-
-		if (!probe) {
-			errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		fclose(probe);
+	if (!(probe = fopen(tmp, "wb"))) {
+		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		return NULL;
 	}
-	if (!(wb = workbook_new_opt(tmp, &opt))) {
+	fclose(probe);
+	if (!(wb = workbook_new_opt(tmp, &opt)))
 		errf(err, errlen, "cannot write '%s'", path);
-		goto out;
-	}
-	sv->ws = workbook_add_worksheet(wb, "survey");
-	ch->ws = workbook_add_worksheet(wb, "choices");
-	st->ws = workbook_add_worksheet(wb, "settings");
-	sv->bold = ch->bold = st->bold = workbook_add_format(wb);
-	format_set_bold(sv->bold);
+	return wb;
+}
 
-	/* survey: type and name, each TEXT per language, then the rest. */
+/* Closes wb, written at tmp, and renames it onto path; e is the first error met writing its cells, which leaves
+ * nothing at path. -1 with the error said. */
+static int book_close(lxw_workbook *wb, lxw_error e, const char *tmp, const char *path, char *err, size_t errlen)
+{
+	if (e) {
+		workbook_close(wb);
+		unlink(tmp);
+		return errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
+	}
+	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
+		unlink(tmp);
+		return errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
+	}
+	if (rename(tmp, path) < 0) {
+		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The survey's columns: type and name, each TEXT per language, then the rest; and the header row. */
+static void survey_columns(struct sheetw *sv, const json_t *questions, const json_t *groups)
+{
+	/* Group labels share the label columns. */
+	json_t *all = json_array();
+
 	col_add(sv, "type", "type", "", 0);
 	col_add(sv, "name", "name", "", 0);
-	{
-		/* Group labels share the label columns. */
-		json_t *all = json_array();
-
-		json_array_extend(all, (json_t *)questions);
-		if (groups)
-			json_array_extend(all, (json_t *)groups);
-		text_cols(sv, "label", all, NULL);
-		json_decref(all);
-	}
+	json_array_extend(all, (json_t *)questions);
+	if (groups)
+		json_array_extend(all, (json_t *)groups);
+	text_cols(sv, "label", all, NULL);
+	json_decref(all);
 	text_cols(sv, "hint", questions, NULL);
 	col_add(sv, "required", "required", "", 0);
 	text_cols(sv, "required_message", questions, NULL);
@@ -208,160 +213,218 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	col_add(sv, "readonly", "readonly", "", 0);
 	col_add(sv, "repeat_count", "repeat_count", "", 0);
 	write_headers(sv);
+}
+
+/* The end and begin rows between one question and the next: closes the groups open (open[0..*nopen)) that the
+ * next is not in, and opens those it is in (want[0..nwant), outermost first). nwant 0 closes them all. */
+static void groups_move(struct sheetw *sv, const json_t **open, size_t *nopen, const json_t *const *want,
+			size_t nwant)
+{
+	size_t same;
+
+	for (same = 0; same < *nopen && same < nwant && open[same] == want[same]; same++)
+		;
+	while (*nopen > same) {
+		const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[*nopen - 1], "repeat")) ?
+						  "end repeat" : "end group" };
+
+		write_row(sv, NULL, endg);
+		(*nopen)--;
+	}
+	while (*nopen < nwant) {
+		json_t *row = json_deep_copy(want[*nopen]);
+		const char *beg[MAX_HEADERS] = { json_is_true(json_object_get(want[*nopen], "repeat")) ?
+						 "begin repeat" : "begin group" };
+
+		json_object_del(row, "group");
+		json_object_del(row, "repeat");
+		write_row(sv, row, beg);
+		json_decref(row);
+		open[*nopen] = want[*nopen];
+		(*nopen)++;
+	}
+}
+
+/* An osm question's tags, as rows of the osm sheet (into osm_all): the tags as a list named after the question;
+ * a tag's values as a list named after the tag, once (XLSForm gives a key the same values wherever it is
+ * asked). */
+static void osm_lists(const json_t *q, const char *name, json_t *osm_all)
+{
+	const json_t *c;
+	size_t k;
+
+	json_array_foreach(json_object_get(q, "tags"), k, c)
+		json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", name, "name",
+							 json_object_get(c, "name"), "label",
+							 json_object_get(c, "label")));
+	json_array_foreach(json_object_get(q, "tags"), k, c) {
+		const char *key = json_string_value(json_object_get(c, "name"));
+		json_t *v;
+		size_t j, seen = 0;
+
+		json_array_foreach(osm_all, j, v)
+			seen |= key && !strcmp(json_string_value(json_object_get(v, "list_name")), key);
+		json_array_foreach(seen ? NULL : json_object_get(c, "choices"), j, v)
+			json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", key, "name",
+								 json_object_get(v, "name"), "label",
+								 json_object_get(v, "label")));
+	}
+}
+
+/* The lists of question q (type, name) put on the other sheets: a select's or rank's choices as rows of the
+ * choices sheet (into choices_all), one list per question named after it; an osm question's tags and their values
+ * (into osm_all). The type cell that names the list, written into t[0..n), or NULL when q has none. */
+static const char *question_lists(const json_t *q, const char *type, const char *name, char *t, size_t n,
+				  json_t *choices_all, json_t *osm_all)
+{
+	const json_t *c;
+	size_t k;
+
+	if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple") || !strcmp(type, "rank")) {
+		snprintf(t, n, "%s %s", type, name);
+		json_array_foreach(json_object_get(q, "choices"), k, c) {
+			json_t *row = json_deep_copy(c);
+
+			json_object_set_new(row, "list_name", json_string(name));
+			json_array_append_new(choices_all, row);
+		}
+		return t;
+	}
+	if (!strcmp(type, "osm") && json_array_size(json_object_get(q, "tags"))) {
+		snprintf(t, n, "osm %s", name);
+		osm_lists(q, name, osm_all);
+		return t;
+	}
+	return NULL;
+}
+
+/* The survey sheet: a row per question, inside the begin and end rows of its groups; the questions' lists are
+ * gathered into choices_all and osm_all for their own sheets. */
+static void survey_sheet(struct sheetw *sv, const json_t *questions, const json_t *groups, json_t *choices_all,
+			 json_t *osm_all)
+{
+	const json_t *open[MAX_DEPTH], *q;
+	size_t nopen = 0, i;
+
+	survey_columns(sv, questions, groups);
 	json_array_foreach(questions, i, q) {
 		const char *type = json_string_value(json_object_get(q, "type"));
 		const char *name = json_string_value(json_object_get(q, "name"));
 		const char *extra[MAX_HEADERS] = { NULL };
 		const json_t *want[MAX_DEPTH];
-		size_t nwant = groups ? group_path(groups, json_string_value(json_object_get(q, "group")), want) : 0, same;
+		size_t nwant = groups ? group_path(groups, json_string_value(json_object_get(q, "group")), want) : 0;
 		char t[160];
-		const json_t *c;
 
 		if (!type || !name)
 			continue;
-		/* Close the groups this question is not in, open those it is in. */
-		for (same = 0; same < nopen && same < nwant && open[same] == want[same]; same++)
-			;
-		while (nopen > same) {
-			const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[nopen - 1], "repeat")) ?
-							  "end repeat" : "end group" };
-
-			write_row(sv, NULL, endg);
-			nopen--;
-		}
-		while (nopen < nwant) {
-			json_t *row = json_deep_copy(want[nopen]);
-			const char *beg[MAX_HEADERS] = { json_is_true(json_object_get(want[nopen], "repeat")) ?
-							 "begin repeat" : "begin group" };
-
-			json_object_del(row, "group");
-			json_object_del(row, "repeat");
-			write_row(sv, row, beg);
-			json_decref(row);
-			open[nopen] = want[nopen];
-			nopen++;
-		}
-		if (!strcmp(type, "select_one") || !strcmp(type, "select_multiple") || !strcmp(type, "rank")) {
-			/* One list per question, named after it. */
-			snprintf(t, sizeof(t), "%s %s", type, name);
-			extra[0] = t;
-			json_array_foreach(json_object_get(q, "choices"), k, c) {
-				json_t *row = json_deep_copy(c);
-
-				json_object_set_new(row, "list_name", json_string(name));
-				json_array_append_new(choices_all, row);
-			}
-		} else if (!strcmp(type, "osm") && json_array_size(json_object_get(q, "tags"))) {
-			/* The tags as a list named after the question; a tag's values as a list named after the tag,
-			 * once (XLSForm gives a key the same values wherever it is asked). */
-			snprintf(t, sizeof(t), "osm %s", name);
-			extra[0] = t;
-			json_array_foreach(json_object_get(q, "tags"), k, c)
-				json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", name, "name",
-									 json_object_get(c, "name"), "label", json_object_get(c, "label")));
-			json_array_foreach(json_object_get(q, "tags"), k, c) {
-				const char *key = json_string_value(json_object_get(c, "name"));
-				json_t *v;
-				size_t j, seen = 0;
-
-				json_array_foreach(osm_all, j, v)
-					seen |= key && !strcmp(json_string_value(json_object_get(v, "list_name")), key);
-				json_array_foreach(seen ? NULL : json_object_get(c, "choices"), j, v)
-					json_array_append_new(osm_all, json_pack("{s:s, s:O?, s:O?}", "list_name", key, "name",
-										 json_object_get(v, "name"), "label",
-										 json_object_get(v, "label")));
-			}
-		}
+		groups_move(sv, open, &nopen, want, nwant);
+		extra[0] = question_lists(q, type, name, t, sizeof(t), choices_all, osm_all);
 		write_row(sv, q, extra);
 	}
-	while (nopen > 0) {
-		const char *endg[MAX_HEADERS] = { json_is_true(json_object_get(open[nopen - 1], "repeat")) ? "end repeat" :
-						  "end group" };
+	groups_move(sv, open, &nopen, NULL, 0);
+}
 
-		write_row(sv, NULL, endg);
-		nopen--;
-	}
-	/* choices: list_name, name, label per language. */
+/* The choices sheet: list_name, name, label per language, and the choices' data columns. */
+static void choices_sheet(struct sheetw *ch, const json_t *choices_all)
+{
+	/* The choices' data columns, each once, in the order first met. */
+	size_t first, i, k;
+	const char *key;
+	const json_t *q;
+	json_t *v;
+
 	col_add(ch, "list_name", "list_name", "", 0);
 	col_add(ch, "name", "name", "", 0);
 	text_cols(ch, "label", choices_all, NULL);
-	{
-		/* The choices' data columns, each once, in the order first met. */
-		size_t first = ch->n, k2;
-		const char *key;
-		json_t *v2;
-
-		json_array_foreach(choices_all, i, q) {
-			json_object_foreach(json_object_get(q, "data"), key, v2) {
-				for (k2 = first; k2 < ch->n && strcmp(ch->key[k2], key); k2++)
-					;
-				if (k2 == ch->n)
-					col_add(ch, key, key, "", 0);
-			}
+	first = ch->n;
+	json_array_foreach(choices_all, i, q) {
+		json_object_foreach(json_object_get(q, "data"), key, v) {
+			for (k = first; k < ch->n && strcmp(ch->key[k], key); k++)
+				;
+			if (k == ch->n)
+				col_add(ch, key, key, "", 0);
 		}
 	}
 	write_headers(ch);
 	json_array_foreach(choices_all, i, q) {
 		/* A data column's value is in the choice's data. */
 		json_t *row = json_deep_copy(q), *data = json_object_get(row, "data");
-		const char *key;
-		json_t *v2;
 
-		json_object_foreach(data, key, v2)
+		json_object_foreach(data, key, v)
 			if (!json_object_get(row, key))
-				json_object_set(row, key, v2);
+				json_object_set(row, key, v);
 		write_row(ch, row, NULL);
 		json_decref(row);
 	}
-	/* settings: one row. */
-	{
-		json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
-					json_object_get(def, "version"), "default_language",
-					json_object_get(def, "default_language"), "form_title",
-					json_object_get(def, "title"), "allow_choice_duplicates",
-					json_object_get(def, "allow_choice_duplicates"));
+}
 
-		json_array_append_new(settings, row);
-		col_add(st, "form_id", "form_id", "", 0);
-		col_add(st, "version", "version", "", 0);
-		col_add(st, "default_language", "default_language", "", 0);
-		col_add(st, "allow_choice_duplicates", "allow_choice_duplicates", "", 0);
-		text_cols(st, "form_title", settings, NULL);
-		write_headers(st);
-		write_row(st, row, NULL);
-	}
-	/* osm: the tags of osm questions and their values, when the form has any. */
-	if (json_array_size(osm_all)) {
-		os->ws = workbook_add_worksheet(wb, "osm");
-		os->bold = sv->bold;
-		col_add(os, "list_name", "list_name", "", 0);
-		col_add(os, "name", "name", "", 0);
-		text_cols(os, "label", osm_all, NULL);
-		write_headers(os);
-		json_array_foreach(osm_all, i, q)
-			write_row(os, q, NULL);
-	}
-	e = sv->e ? sv->e : ch->e ? ch->e : st->e ? st->e : os->e;
-	if (e) {
-		workbook_close(wb);
-		unlink(tmp);
-		errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
-		goto out;
-	}
-	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
-		unlink(tmp);
-		errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	r = 0;
-out:
-	json_decref(choices_all);
+/* The settings sheet: one row, of the definition's id, version, default language, title. */
+static void settings_sheet(struct sheetw *st, const json_t *def)
+{
+	json_t *settings = json_array();
+	json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
+				json_object_get(def, "version"), "default_language",
+				json_object_get(def, "default_language"), "form_title", json_object_get(def, "title"),
+				"allow_choice_duplicates", json_object_get(def, "allow_choice_duplicates"));
+
+	json_array_append_new(settings, row);
+	col_add(st, "form_id", "form_id", "", 0);
+	col_add(st, "version", "version", "", 0);
+	col_add(st, "default_language", "default_language", "", 0);
+	col_add(st, "allow_choice_duplicates", "allow_choice_duplicates", "", 0);
+	text_cols(st, "form_title", settings, NULL);
+	write_headers(st);
+	write_row(st, row, NULL);
 	json_decref(settings);
+}
+
+/* The osm sheet, added to wb when the form has osm questions: the tags of osm questions and their values. */
+static void osm_sheet(lxw_workbook *wb, struct sheetw *os, lxw_format *bold, const json_t *osm_all)
+{
+	const json_t *q;
+	size_t i;
+
+	if (!json_array_size(osm_all))
+		return;
+	os->ws = workbook_add_worksheet(wb, "osm");
+	os->bold = bold;
+	col_add(os, "list_name", "list_name", "", 0);
+	col_add(os, "name", "name", "", 0);
+	text_cols(os, "label", osm_all, NULL);
+	write_headers(os);
+	json_array_foreach(osm_all, i, q)
+		write_row(os, q, NULL);
+}
+
+/* The sheets written one after another; the questions' lists are gathered while the survey is written. */
+int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
+{
+	const json_t *questions = json_object_get(def, "questions"), *groups = json_object_get(def, "groups");
+	char tmp[4096];
+	struct sheetw *sv, *ch, *st, *os;
+	lxw_workbook *wb;
+	json_t *choices_all, *osm_all;
+	int r;
+
+	if (!(wb = book_open(path, tmp, sizeof(tmp), err, errlen)))
+		return -1;
+	sv = xcalloc(1, sizeof(*sv));
+	ch = xcalloc(1, sizeof(*ch));
+	st = xcalloc(1, sizeof(*st));
+	os = xcalloc(1, sizeof(*os));
+	choices_all = json_array();
+	osm_all = json_array();
+	sv->ws = workbook_add_worksheet(wb, "survey");
+	ch->ws = workbook_add_worksheet(wb, "choices");
+	st->ws = workbook_add_worksheet(wb, "settings");
+	sv->bold = ch->bold = st->bold = workbook_add_format(wb);
+	format_set_bold(sv->bold);
+	survey_sheet(sv, questions, groups, choices_all, osm_all);
+	choices_sheet(ch, choices_all);
+	settings_sheet(st, def);
+	osm_sheet(wb, os, sv->bold, osm_all);
+	r = book_close(wb, sv->e ? sv->e : ch->e ? ch->e : st->e ? st->e : os->e, tmp, path, err, errlen);
+	json_decref(choices_all);
 	json_decref(osm_all);
 	free(os);
 	free(sv);
