@@ -136,7 +136,63 @@ static int is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Reads the token after the current one into p. On a lexical error sets p->failed and the token to T_EOF. */
+/* A question reference "${name}" at p->src[i] into p's token (T_REF, its text the name). On a lexical error sets
+ * p->failed and leaves the token T_EOF. */
+static void lex_ref(struct parser *p, size_t i)
+{
+	const char *s = p->src;
+	size_t j = i + 2, n = p->len;
+
+	if (i + 1 >= n || s[i + 1] != '{') {
+		perr(p, i, "expected '{' after '$'");
+		return;
+	}
+	if (j >= n || !(is_alpha(s[j]) || s[j] == '_')) {
+		perr(p, j, "expected a question name after '${'");
+		return;
+	}
+	while (j < n && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_' || s[j] == '.' || s[j] == '-'))
+		j++;
+	if (j >= n || s[j] != '}') {
+		perr(p, j, "expected '}'");
+		return;
+	}
+	p->text = s + i + 2;
+	p->tlen = j - (i + 2);
+	p->tok = T_REF;
+	p->next = j + 1;
+}
+
+/* The error for p->src[i], a character no token starts with: the whole of a UTF-8 sequence is quoted, and a
+ * typographic quote is said to be one. Sets p->failed. */
+static void lex_unexpected(struct parser *p, size_t i)
+{
+	const char *s = p->src;
+	size_t n = p->len;
+	unsigned char c = (unsigned char)s[i];
+
+	if (c >= 0x80) {
+		size_t k = 1;
+
+		while (i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+			k++;
+		/* text pasted from a word processor brings typographic quotes */
+		if (k == 3 && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0x98 || (unsigned char)s[i + 2] == 0x99 ||
+		     (unsigned char)s[i + 2] == 0x9c || (unsigned char)s[i + 2] == 0x9d))
+			perr(p, i, "unexpected character '%.*s' (quote text with ' or \")", (int)k, s + i);
+		else
+			perr(p, i, "unexpected character '%.*s'", (int)k, s + i);
+	} else if (c >= 0x20 && c < 0x7f) {
+		perr(p, i, "unexpected character '%c'", c);
+	} else {
+		perr(p, i, "unexpected control character 0x%02x", c);
+	}
+}
+
+/* Reads the token after the current one into p. On a lexical error sets p->failed and the token to T_EOF.
+ * Numbers, strings and names are read here, a reference and a stray character's error in the steps above; the
+ * operators are a switch on one character, which reads best whole. */
 static void lex(struct parser *p)
 {
 	const char *s = p->src;
@@ -179,26 +235,7 @@ static void lex(struct parser *p)
 		return;
 	}
 	if (c == '$') {
-		size_t j = i + 2;
-
-		if (i + 1 >= n || s[i + 1] != '{') {
-			perr(p, i, "expected '{' after '$'");
-			return;
-		}
-		if (j >= n || !(is_alpha(s[j]) || s[j] == '_')) {
-			perr(p, j, "expected a question name after '${'");
-			return;
-		}
-		while (j < n && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_' || s[j] == '.' || s[j] == '-'))
-			j++;
-		if (j >= n || s[j] != '}') {
-			perr(p, j, "expected '}'");
-			return;
-		}
-		p->text = s + i + 2;
-		p->tlen = j - (i + 2);
-		p->tok = T_REF;
-		p->next = j + 1;
+		lex_ref(p, i);
 		return;
 	}
 	if (is_alpha(c) || c == '_') {
@@ -242,23 +279,7 @@ static void lex(struct parser *p)
 		break;
 	}
 	p->next = i;
-	if (c >= 0x80) {
-		size_t k = 1;
-
-		while (i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
-			k++;
-		/* text pasted from a word processor brings typographic quotes */
-		if (k == 3 && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
-		    ((unsigned char)s[i + 2] == 0x98 || (unsigned char)s[i + 2] == 0x99 ||
-		     (unsigned char)s[i + 2] == 0x9c || (unsigned char)s[i + 2] == 0x9d))
-			perr(p, i, "unexpected character '%.*s' (quote text with ' or \")", (int)k, s + i);
-		else
-			perr(p, i, "unexpected character '%.*s'", (int)k, s + i);
-	} else if (c >= 0x20 && c < 0x7f) {
-		perr(p, i, "unexpected character '%c'", c);
-	} else {
-		perr(p, i, "unexpected control character 0x%02x", c);
-	}
+	lex_unexpected(p, i);
 }
 
 static int tok_is_word(const struct parser *p, const char *w)

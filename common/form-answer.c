@@ -490,40 +490,15 @@ static int parse_multi(const struct form_question *q, const char *s, size_t len,
 	return 0;
 }
 
-int form_parse_text(const struct form_question *q, const char *text, size_t len, int flags, json_t **out,
-		      char *err, size_t errlen)
+/* The answer s[0..n) (neither empty nor blank at either end) to a question of any type but text, as its type
+ * stores it, into *out. One case per type, each a few lines: the switch reads best whole. 0, -1 or ERR_OOM with
+ * err. */
+static int parse_typed(const struct form_question *q, const char *s, size_t n, int flags, json_t **out, char *err,
+		       size_t errlen)
 {
-	const char *s = text;
-	size_t n = len, bad, i;
 	char qv[64];
 	long c;
 
-	*out = NULL;
-	if (len > FORM_MAX_ANSWER)
-		return errf(err, errlen, "'%s' is longer than %d bytes", form_quote(text, len, qv, sizeof qv),
-			    FORM_MAX_ANSWER);
-	if (!utf8_valid(text, len, &bad)) {
-		if (text[bad] == '\0')
-			return errf(err, errlen, "'%s' contains a NUL byte", form_quote(text, bad, qv, sizeof qv));
-		return errf(err, errlen, "the answer is not valid UTF-8 (at byte %zu)", bad + 1);
-	}
-	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	for (i = 0; i < n && form_is_blank(s[i]); i++)
-		;
-	if (i == n)
-		return 0;
-	if (stored_as(q->type) == FT_TEXT) {
-		/* Checked as UTF-8 above: no need for jansson to check it again. */
-		return answer(json_stringn_nocheck(s, n), out, err, errlen);
-	}
-	/* other types ignore surrounding blanks */
-	while (form_is_blank(*s)) {
-		s++;
-		n--;
-	}
-	while (form_is_blank(s[n - 1]))
-		n--;
 	form_quote(s, n, qv, sizeof qv);
 	switch (stored_as(q->type)) {
 	case FT_INTEGER: {
@@ -597,6 +572,42 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 	default:
 		return errf(err, errlen, "unknown question type");
 	}
+}
+
+int form_parse_text(const struct form_question *q, const char *text, size_t len, int flags, json_t **out,
+		      char *err, size_t errlen)
+{
+	const char *s = text;
+	size_t n = len, bad, i;
+	char qv[64];
+
+	*out = NULL;
+	if (len > FORM_MAX_ANSWER)
+		return errf(err, errlen, "'%s' is longer than %d bytes", form_quote(text, len, qv, sizeof qv),
+			    FORM_MAX_ANSWER);
+	if (!utf8_valid(text, len, &bad)) {
+		if (text[bad] == '\0')
+			return errf(err, errlen, "'%s' contains a NUL byte", form_quote(text, bad, qv, sizeof qv));
+		return errf(err, errlen, "the answer is not valid UTF-8 (at byte %zu)", bad + 1);
+	}
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	for (i = 0; i < n && form_is_blank(s[i]); i++)
+		;
+	if (i == n)
+		return 0;
+	if (stored_as(q->type) == FT_TEXT) {
+		/* Checked as UTF-8 above: no need for jansson to check it again. */
+		return answer(json_stringn_nocheck(s, n), out, err, errlen);
+	}
+	/* other types ignore surrounding blanks */
+	while (form_is_blank(*s)) {
+		s++;
+		n--;
+	}
+	while (form_is_blank(s[n - 1]))
+		n--;
+	return parse_typed(q, s, n, flags, out, err, errlen);
 }
 
 int form_parse_answer(const struct form *f, const struct form_question *q, const char *text, int flags,

@@ -89,103 +89,93 @@ static void osm_escaped(struct buf *b, const char *v)
 	}
 }
 
-/* "way/123; building=yes; name=Central Market" (see form.h) from what a person typed: the parts in any order,
- * keys in any case, a value of a tag with choices by the choice's name. */
-int form_parse_osm(const struct form_question *q, const char *s, size_t len, json_t **out, char *err,
-		     size_t errlen)
+/* A part of the answer without '=' (or a link): the feature, into feature[0..n) unless another one is there.
+ * 0, or -1 with err. */
+static int osm_feature_part(const char *p, char *feature, size_t n, char *err, size_t errlen)
 {
-	struct buf part = BUF_INIT(FORM_MAX_ANSWER + 1), canon = BUF_INIT(2 * FORM_MAX_ANSWER + 64);
-	char **vals = mem_calloc(q->ntags + 1, sizeof *vals), feature[40] = "", qv[64];
-	size_t pos = 0, i;
-	int rc = -1, any = 0;
+	char f2[40], qv[64];
 
-	if (!vals)
+	if (!osm_feature(p, strlen(p), f2, sizeof f2))
+		return errf(err, errlen, "'%s' is neither an OpenStreetMap feature (node/N, way/N or relation/N) nor "
+			    "a tag (key=value)", form_quote(p, strlen(p), qv, sizeof qv));
+	if (feature[0] && strcmp(feature, f2))
+		return errf(err, errlen, "two features, %s and %s: an answer is about one", feature, f2);
+	strlcpy_s(feature, f2, n);
+	return 0;
+}
+
+/* The index of q's tag whose key is p[0..kl): as written, else in any case; q->ntags when there is none. */
+static size_t osm_tag_find(const struct form_question *q, const char *p, size_t kl)
+{
+	size_t i, k;
+
+	for (k = 0; k < q->ntags; k++)
+		if (strlen(q->tags[k].name) == kl && !memcmp(q->tags[k].name, p, kl))
+			break;
+	for (i = 0; k == q->ntags && i < q->ntags; i++)
+		if (strlen(q->tags[i].name) == kl && !strncasecmp(q->tags[i].name, p, kl))
+			k = i;
+	return k;
+}
+
+/* A part "key=value" (eq at its '='): the value into vals[] at its tag's place, a tag with choices taking the
+ * choice's name. 1 when a value was taken, 0 for "key=" (the tag left out), -1 or ERR_OOM with err. */
+static int osm_tag_part(const struct form_question *q, const char *p, const char *eq, char **vals, char *err,
+			size_t errlen)
+{
+	size_t kl = (size_t)(eq - p), i, k;
+	const char *v = eq + 1;
+	char qv[64];
+	long c;
+
+	while (kl && form_is_blank(p[kl - 1]))
+		kl--;
+	while (form_is_blank(*v))
+		v++;
+	if ((k = osm_tag_find(q, p, kl)) == q->ntags) {
+		struct buf names = BUF_INIT(1024);
+
+		for (i = 0; i < q->ntags; i++)
+			buf_printf(&names, "%s%s", i ? ", " : "", q->tags[i].name);
+		if (q->ntags)
+			errf(err, errlen, "'%s' is not one of this question's tags (%s)", form_quote(p, kl, qv, sizeof qv),
+			     names.data);
+		else
+			errf(err, errlen, "'%s': this question takes the feature only, no tags",
+			     form_quote(p, kl, qv, sizeof qv));
+		buf_release(&names);
+		return -1;
+	}
+	if (vals[k])
+		return errf(err, errlen, "the tag %s is given twice", q->tags[k].name);
+	if (!*v)
+		return 0;         /* "key=" leaves the tag out */
+	if (q->tags[k].nchoices) {
+		/* The tag's values are looked up as a select_one's choices. */
+		struct form_question tq = { .name = q->tags[k].name, .choices = q->tags[k].choices,
+					    .nchoices = q->tags[k].nchoices };
+		char why[480];
+
+		if ((c = form_find_choice(&tq, v, strlen(v), 0)) < 0) {
+			form_not_a_choice(&tq, v, strlen(v), c, why, sizeof why);
+			return errf(err, errlen, "%s: %s", q->tags[k].name, why);
+		}
+		v = tq.choices[c].name;
+	}
+	if (!(vals[k] = mem_strdup(v)))
 		return err_oom(err, errlen);
+	return 1;
+}
 
-	while (osm_next(s, len, &pos, &part)) {
-		const char *p = part.data, *eq;
-		size_t k;
+/* The answer as it is stored: the feature, then each tag given in the question's order, into *out. 0, -1 or
+ * ERR_OOM with err. */
+static int osm_canonical(const struct form_question *q, const char *feature, char *const *vals, json_t **out,
+			 char *err, size_t errlen)
+{
+	struct buf canon = BUF_INIT(2 * FORM_MAX_ANSWER + 64);
+	size_t i;
+	int rc;
 
-		while (form_is_blank(*p))
-			p++;
-		if (!*p)
-			continue;
-		/* a part without '=' is the feature; so is a link, whose address may hold one */
-		if (!(eq = strchr(p, '=')) || !strncasecmp(p, "http", 4)) {
-			char f2[40];
-
-			if (!osm_feature(p, strlen(p), f2, sizeof f2)) {
-				errf(err, errlen, "'%s' is neither an OpenStreetMap feature (node/N, way/N or relation/N) nor "
-				     "a tag (key=value)", form_quote(p, strlen(p), qv, sizeof qv));
-				goto out;
-			}
-			if (feature[0] && strcmp(feature, f2)) {
-				errf(err, errlen, "two features, %s and %s: an answer is about one", feature, f2);
-				goto out;
-			}
-			strlcpy_s(feature, f2, sizeof feature);
-			any = 1;
-			continue;
-		}
-		{
-			size_t kl = (size_t)(eq - p);
-			const char *v = eq + 1;
-			long c;
-
-			while (kl && form_is_blank(p[kl - 1]))
-				kl--;
-			while (form_is_blank(*v))
-				v++;
-			for (k = 0; k < q->ntags; k++)
-				if (strlen(q->tags[k].name) == kl && !memcmp(q->tags[k].name, p, kl))
-					break;
-			for (i = 0; k == q->ntags && i < q->ntags; i++)
-				if (strlen(q->tags[i].name) == kl && !strncasecmp(q->tags[i].name, p, kl))
-					k = i;
-			if (k == q->ntags) {
-				struct buf names = BUF_INIT(1024);
-
-				for (i = 0; i < q->ntags; i++)
-					buf_printf(&names, "%s%s", i ? ", " : "", q->tags[i].name);
-				if (q->ntags)
-					errf(err, errlen, "'%s' is not one of this question's tags (%s)",
-					     form_quote(p, kl, qv, sizeof qv), names.data);
-				else
-					errf(err, errlen, "'%s': this question takes the feature only, no tags",
-					     form_quote(p, kl, qv, sizeof qv));
-				buf_release(&names);
-				goto out;
-			}
-			if (vals[k]) {
-				errf(err, errlen, "the tag %s is given twice", q->tags[k].name);
-				goto out;
-			}
-			if (!*v)
-				continue;         /* "key=" leaves the tag out */
-			if (q->tags[k].nchoices) {
-				/* The tag's values are looked up as a select_one's choices. */
-				struct form_question tq = { .name = q->tags[k].name, .choices = q->tags[k].choices,
-							    .nchoices = q->tags[k].nchoices };
-				char why[480];
-
-				if ((c = form_find_choice(&tq, v, strlen(v), 0)) < 0) {
-					form_not_a_choice(&tq, v, strlen(v), c, why, sizeof why);
-					errf(err, errlen, "%s: %s", q->tags[k].name, why);
-					goto out;
-				}
-				v = tq.choices[c].name;
-			}
-			if (!(vals[k] = mem_strdup(v))) {
-				rc = err_oom(err, errlen);
-				goto out;
-			}
-			any = 1;
-		}
-	}
-	if (!any) {
-		rc = 0;
-		goto out;
-	}
 	if (feature[0])
 		buf_adds(&canon, feature);
 	for (i = 0; i < q->ntags; i++) {
@@ -195,17 +185,48 @@ int form_parse_osm(const struct form_question *q, const char *s, size_t len, jso
 		osm_escaped(&canon, vals[i]);
 	}
 	if (canon.len > FORM_MAX_ANSWER || buf_addc(&canon, '\0') < 0) {
-		errf(err, errlen, "the answer is longer than %d bytes", FORM_MAX_ANSWER);
-		goto out;
+		buf_release(&canon);
+		return errf(err, errlen, "the answer is longer than %d bytes", FORM_MAX_ANSWER);
 	}
 	*out = json_string(canon.data);
 	rc = *out ? 0 : err_oom(err, errlen);
-out:
+	buf_release(&canon);
+	return rc;
+}
+
+/* "way/123; building=yes; name=Central Market" (see form.h) from what a person typed: the parts in any order,
+ * keys in any case, a value of a tag with choices by the choice's name. */
+int form_parse_osm(const struct form_question *q, const char *s, size_t len, json_t **out, char *err,
+		     size_t errlen)
+{
+	struct buf part = BUF_INIT(FORM_MAX_ANSWER + 1);
+	char **vals = mem_calloc(q->ntags + 1, sizeof *vals), feature[40] = "";
+	size_t pos = 0, i;
+	int rc = 0, any = 0;
+
+	if (!vals)
+		return err_oom(err, errlen);
+
+	while (rc >= 0 && osm_next(s, len, &pos, &part)) {
+		const char *p = part.data, *eq;
+
+		while (form_is_blank(*p))
+			p++;
+		if (!*p)
+			continue;
+		/* a part without '=' is the feature; so is a link, whose address may hold one */
+		if (!(eq = strchr(p, '=')) || !strncasecmp(p, "http", 4))
+			rc = osm_feature_part(p, feature, sizeof feature, err, errlen) < 0 ? -1 : 1;
+		else
+			rc = osm_tag_part(q, p, eq, vals, err, errlen);
+		any |= rc > 0;
+	}
+	if (rc >= 0)
+		rc = any ? osm_canonical(q, feature, vals, out, err, errlen) : 0;
 	for (i = 0; i < q->ntags; i++)
 		free(vals[i]);
 	free(vals);
 	buf_release(&part);
-	buf_release(&canon);
 	return rc;
 }
 

@@ -502,18 +502,16 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 	return 0;
 }
 
-static int load_question(struct form *f, size_t i, const json_t *jq, char *err, size_t errlen)
+/* Question i's name, checked and put in the form's index, and its keys checked; who becomes "question 'NAME'"
+ * (or "question N" before the name is known) for the messages. 0, -1 or ERR_OOM with err. */
+static int question_name(struct form *f, size_t i, const json_t *jq, char *who, size_t wholen, char *err,
+			 size_t errlen)
 {
-	struct qdata *qd = &f->qs[i];
-	struct form_question *q = &qd->q;
-	const json_t *name = json_object_get(jq, "name"), *type, *req;
+	struct form_question *q = &f->qs[i].q;
+	const json_t *name = json_object_get(jq, "name");
 	const char *why;
-	char who[128];
-	size_t t;
-	int r;
-	static const char *const texts[] = { "label", "hint", "required_message", "constraint_message" };
 
-	qlabel(who, sizeof who, i, NULL);
+	qlabel(who, wholen, i, NULL);
 	if (!json_is_object(jq))
 		return qerr(err, errlen, who, "not a JSON object");
 	if (!name)
@@ -523,16 +521,21 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	if ((why = bad_name(json_string_value(name), 0)))
 		return qerr(err, errlen, who, "name '%s' %s", json_string_value(name), why);
 	q->name = json_string_value(name);
-	qlabel(who, sizeof who, i, q->name);
+	qlabel(who, wholen, i, q->name);
 	if (json_object_get(f->index, q->name))
 		return qerr(err, errlen, who, "the name appears twice (questions %d and %zu)",
 			    (int)json_integer_value(json_object_get(f->index, q->name)) + 1, i + 1);
 	if (json_object_set_new(f->index, q->name, json_integer((json_int_t)i)) < 0)
 		return err_oom(err, errlen);
-	if (only_keys(jq, question_keys, who, err, errlen) < 0)
-		return -1;
+	return only_keys(jq, question_keys, who, err, errlen) < 0 ? -1 : 0;
+}
 
-	type = json_object_get(jq, "type");
+/* The question's type, and whether it is filled in by the device rather than asked. 0 or -1 with err. */
+static int question_type(struct form_question *q, const json_t *jq, const char *who, char *err, size_t errlen)
+{
+	const json_t *type = json_object_get(jq, "type");
+	size_t t;
+
 	if (!type)
 		return qerr(err, errlen, who, "missing type");
 	if (!json_is_string(type))
@@ -546,6 +549,18 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 			    "email)", json_string_value(type));
 	q->type = (enum form_type)t;
 	q->automatic = t >= FT_CALCULATE || json_object_get(jq, "calculation") != NULL;
+	return 0;
+}
+
+/* The question's texts (a label, the name's when it is never asked), its group, and whether it is readonly or
+ * required. 0, -1 or ERR_OOM with err. */
+static int question_members(const struct form *f, struct qdata *qd, const json_t *jq, const char *who, char *err,
+			    size_t errlen)
+{
+	static const char *const texts[] = { "label", "hint", "required_message", "constraint_message" };
+	struct form_question *q = &qd->q;
+	const json_t *req;
+	size_t t;
 
 	/* What is never asked needs no label. */
 	if (!json_object_get(jq, "label") && !q->automatic)
@@ -577,6 +592,14 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	if (req && !json_is_boolean(req))
 		return qerr(err, errlen, who, "required must be true or false");
 	q->required = json_is_true(req);
+	return 0;
+}
+
+/* The question's expressions, compiled: relevant, constraint, default, calculation. 0, -1 or ERR_OOM with err. */
+static int question_exprs(struct qdata *qd, const json_t *jq, const char *who, char *err, size_t errlen)
+{
+	struct form_question *q = &qd->q;
+	int r;
 
 	if ((r = load_expr(jq, "relevant", &q->relevant_src, &qd->relevant, who, err, errlen)) < 0 ||
 	    (r = load_expr(jq, "constraint", &q->constraint_src, &qd->constraint, who, err, errlen)) < 0 ||
@@ -588,6 +611,14 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 	if ((r = load_expr(jq, "calculation", &q->calculation_src, &qd->calculation, who, err, errlen)) < 0)
 		return r;
 	q->calculation = qd->calculation;
+	return 0;
+}
+
+/* What a question's type and members cannot have together: what the device fills in is neither required nor
+ * constrained nor given a default, a readonly question is not required, a note is never answered. 0 or -1 with
+ * err. */
+static int question_consistent(const struct form_question *q, const char *who, char *err, size_t errlen)
+{
 	if (q->type == FT_CALCULATE && !q->calculation)
 		return qerr(err, errlen, who, "a calculate question needs a calculation");
 	if (q->calculation && (q->type == FT_NOTE || (q->type > FT_CALCULATE)))
@@ -599,7 +630,7 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 			    " required, or have a constraint or a default");
 	if (q->automatic && !q->calculation && (q->required || q->constraint || q->def || q->readonly))
 		return qerr(err, errlen, who, "a %s question is filled in by the device: it cannot be required, have a"
-			    " constraint, a default or be readonly", type_names[t]);
+			    " constraint, a default or be readonly", type_names[q->type]);
 	if (q->type == FT_CALCULATE && (q->required || q->constraint || q->def || q->readonly))
 		return qerr(err, errlen, who, "a calculate question is filled in by the device: it cannot be required,"
 			    " have a constraint, a default or be readonly");
@@ -615,7 +646,22 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 		if (q->def)
 			return qerr(err, errlen, who, "a note cannot have a default");
 	}
-	if ((r = load_tags(qd, jq, who, err, errlen)) < 0)
+	return 0;
+}
+
+/* Question i of the form, from jq, in the steps above, then its tags and choices. 0, -1 or ERR_OOM with err. */
+static int load_question(struct form *f, size_t i, const json_t *jq, char *err, size_t errlen)
+{
+	struct qdata *qd = &f->qs[i];
+	char who[128];
+	int r;
+
+	if ((r = question_name(f, i, jq, who, sizeof who, err, errlen)) < 0 ||
+	    (r = question_type(&qd->q, jq, who, err, errlen)) < 0 ||
+	    (r = question_members(f, qd, jq, who, err, errlen)) < 0 ||
+	    (r = question_exprs(qd, jq, who, err, errlen)) < 0 ||
+	    (r = question_consistent(&qd->q, who, err, errlen)) < 0 ||
+	    (r = load_tags(qd, jq, who, err, errlen)) < 0)
 		return r;
 	return load_choices(qd, jq, json_is_true(json_object_get(f->root, "allow_choice_duplicates")), who, err, errlen);
 }

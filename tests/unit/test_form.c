@@ -233,6 +233,10 @@ static void test_load_refusals(void)
 	CHECK_STR(load_error("{\"name\": \"2a\", \"type\": \"text\", \"label\": \"A\"}"),
 		  "question 1: name '2a' must start with a letter");
 	CHECK_STR(load_error("{\"name\": \"a\", \"label\": \"A\"}"), "question 'a': missing type");
+	/* the question's own type, not another's */
+	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"start\", \"required\": true}"),
+		  "question 's': a start question is filled in by the device: it cannot be required, have a constraint, a"
+		  " default or be readonly");
 	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\"}"), "question 'a': missing label");
 	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": {\"fr\": 3}}"),
 		  "question 'a': label: the 'fr' text is not a string");

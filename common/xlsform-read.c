@@ -1,0 +1,1081 @@
+/* xlsform-read.c - an XLSForm workbook into a Sondeo form definition (xlsform.h). Each sheet is read into a table
+ * of its header columns; the survey's rows become questions, the choices' rows their lists, the settings' first
+ * row the form's id, title, version and default language. */
+#include "xlsform.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "form.h"
+#include "merge.h"
+#include "util.h"
+#include "xlsform-priv.h"
+#include "xlsx.h"
+#include "banned.h"
+
+#define MAX_ROWS 20000
+#define MAX_FORM_JSON ((size_t)16 << 20)
+#define FORM_MAX_DEFAULT 4200        /* an expression is at most 4096 bytes (docs/forms.md) */
+
+/* One sheet: its header columns (key and language) and, for each later row with a cell under one of them, the
+ * texts under each header. */
+struct head {
+	char key[48];                /* "label", "list_name", ... ("" for a header Sondeo ignores) */
+	char lang[48];               /* the language code after "::" or ":", or "" */
+	unsigned col;
+};
+
+struct row {
+	unsigned n;                  /* the row's number in the sheet */
+	char **v;                    /* nhead texts (NULL when empty) */
+};
+
+struct table {
+	const char *sheet;
+	struct head head[MAX_HEADERS];
+	size_t nhead;
+	unsigned header_row, last_row;
+	int *colmap;                 /* column -> header index, or -1 */
+	struct row *rows;
+	size_t nrows, cap;
+	char err[512];
+};
+
+/* --- Reading a sheet into a table ------------------------------------------------------------------------- */
+
+/* Header text to key and language: trimmed, lower case, spaces as '_', aliases resolved. */
+static void header_parse(const char *text, struct head *h)
+{
+	static const struct {
+		const char *alias, *key;
+	} aliases[] = {
+		{ "list_name", "list_name" }, { "read_only", "readonly" }, { "constraint_msg", "constraint_message" },
+		{ "required_msg", "required_message" }, { "relevance", "relevant" }, { "caption", "label" },
+		{ "calculate", "calculation" }, { "jr_count", "repeat_count" },
+	};
+	char t[160], *sep;
+	size_t i, k = 0, len;
+
+	for (i = 0; text[i] && k + 1 < sizeof(t); i++)
+		t[k++] = text[i];
+	t[k] = '\0';
+	h->lang[0] = '\0';
+	/* jr:count is XForms' name for repeat_count, not a column in a language */
+	if (!strcasecmp(t, "jr:count"))
+		t[2] = '_';
+	if ((sep = strstr(t, "::")) || (sep = strchr(t, ':'))) {
+		char lang[64];
+
+		strlcpy_s(lang, sep + (sep[1] == ':' ? 2 : 1), sizeof(lang));
+		*sep = '\0';
+		xlsform_lang_code(lang, h->lang, sizeof(h->lang));
+	}
+	/* Trim, lower case, inner spaces as '_'. */
+	len = strlen(t);
+	while (len && isspace((unsigned char)t[len - 1]))
+		t[--len] = '\0';
+	for (i = 0; isspace((unsigned char)t[i]); i++)
+		;
+	for (k = 0; t[i] && k + 1 < sizeof(h->key); i++)
+		h->key[k++] = isspace((unsigned char)t[i]) ? '_' : (char)tolower((unsigned char)t[i]);
+	h->key[k] = '\0';
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(h->key, aliases[i].alias))
+			strlcpy_s(h->key, aliases[i].key, sizeof(h->key));
+}
+
+static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
+{
+	struct table *t = ctx;
+	char name[8];
+	int hi;
+
+	/* Rows in the sheet's order (as every spreadsheet writes them): a row is complete before the next. */
+	if (row < t->last_row) {
+		snprintf(t->err, sizeof(t->err), "sheet '%s': row %u comes after row %u in the file", t->sheet, row,
+			 t->last_row);
+		return -1;
+	}
+	t->last_row = row;
+	if (!t->header_row || row == t->header_row) {
+		/* The first row with anything in it holds the headers. */
+		struct head *h;
+		size_t i;
+
+		t->header_row = row;
+		if (t->nhead == MAX_HEADERS) {
+			snprintf(t->err, sizeof(t->err), "sheet '%s', row %u: more than %d columns", t->sheet, row,
+				 MAX_HEADERS);
+			return -1;
+		}
+		h = &t->head[t->nhead];
+		header_parse(text, h);
+		h->col = col;
+		for (i = 0; i < t->nhead && h->key[0]; i++) {
+			if (!strcmp(t->head[i].key, h->key) && !strcmp(t->head[i].lang, h->lang)) {
+				char other[8];
+
+				snprintf(t->err, sizeof(t->err), "sheet '%s', column %s: duplicate column header: %s (also in"
+					 " column %s)", t->sheet, xlsx_column_name(col, name), text,
+					 xlsx_column_name(t->head[i].col, other));
+				return -1;
+			}
+		}
+		t->colmap[col] = (int)t->nhead++;
+		return 0;
+	}
+	if ((hi = t->colmap[col]) < 0 || !t->head[hi].key[0])
+		return 0;   /* a cell under no header, or under one Sondeo ignores */
+	if (!t->nrows || t->rows[t->nrows - 1].n != row) {
+		if (t->nrows == MAX_ROWS) {
+			snprintf(t->err, sizeof(t->err), "sheet '%s': more than %d rows", t->sheet, MAX_ROWS);
+			return -1;
+		}
+		if (t->nrows == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 64;
+			t->rows = xrealloc(t->rows, t->cap * sizeof(*t->rows));
+		}
+		t->rows[t->nrows].n = row;
+		/* Headers come first, so the row needs a place for each of them only. */
+		t->rows[t->nrows].v = xcalloc(t->nhead, sizeof(char *));
+		t->nrows++;
+	}
+	free(t->rows[t->nrows - 1].v[hi]);
+	t->rows[t->nrows - 1].v[hi] = xstrdup(text);
+	return 0;
+}
+
+static void table_free(struct table *t)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->nrows; i++) {
+		for (k = 0; k < t->nhead; k++)
+			free(t->rows[i].v[k]);
+		free(t->rows[i].v);
+	}
+	free(t->rows);
+	free(t->colmap);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Reads sheet i of x into t. 0, or -1 with err. */
+static int table_read(struct xlsx *x, size_t i, struct table *t, char *err, size_t errlen)
+{
+	size_t c;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->sheet = xlsx_sheet_name(x, i);
+	t->colmap = xmalloc((XLSX_MAX_COL + 1) * sizeof(int));
+	for (c = 0; c <= XLSX_MAX_COL; c++)
+		t->colmap[c] = -1;
+	r = xlsx_cells(x, i, table_cell, t, err, errlen);
+	if (r > 0 || (r < 0 && t->err[0]))
+		return errf(err, errlen, "%s", t->err);
+	if (r < 0) {
+		char e2[512];
+
+		strlcpy_s(e2, err, sizeof(e2));
+		return errf(err, errlen, "sheet '%s': %s", t->sheet, e2);
+	}
+	return 0;
+}
+
+/* The header index of key in language lang (NULL: any language, the plain one first), or -1. */
+static int col_of(const struct table *t, const char *key, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; i < t->nhead; i++)
+		if (!strcmp(t->head[i].key, key) && (lang ? !strcmp(t->head[i].lang, lang) : !t->head[i].lang[0]))
+			return (int)i;
+	if (!lang)
+		for (i = 0; i < t->nhead; i++)
+			if (!strcmp(t->head[i].key, key))
+				return (int)i;
+	return -1;
+}
+
+/* The row's text under key (any language), trimmed of surrounding spaces into a static-free copy; NULL when
+ * empty. */
+static const char *cell(const struct table *t, const struct row *r, const char *key)
+{
+	int c = col_of(t, key, NULL);
+
+	return c >= 0 ? r->v[c] : NULL;
+}
+
+/* --- Converting ------------------------------------------------------------------------------------------- */
+
+struct conv {
+	struct table survey, choices, settings, external, osm;
+	int has_choices, has_settings, has_external;   /* external_choices: the lists of select_one_external */
+	int has_osm;                                   /* osm: the tags of osm questions, and their values */
+	char lang[48];                /* the default language's code */
+	char *err;
+	size_t errlen;
+	json_t *questions, *groups;
+	size_t copied;                /* bytes of choices and tags put in questions so far (see list_copied) */
+	/* name -> row, to put a row on form_load's messages */
+	struct {
+		char name[MERGE_MAX_NAME + 1];
+		unsigned row;
+	} *where;
+	size_t nwhere;
+};
+
+/* "sheet 'survey', row 7, column C (label): " and the message. */
+static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
+		     ...) __attribute__((format(printf, 5, 6)));
+static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
+		     ...)
+{
+	char msg[400], col[32] = "", name[8];
+	int ci = key ? col_of(t, key, NULL) : -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ci >= 0)
+		snprintf(col, sizeof(col), ", column %s (%s)", xlsx_column_name(t->head[ci].col, name), key);
+	return errf(c->err, c->errlen, "sheet '%s', row %u%s: %s", t->sheet, r->n, col, msg);
+}
+
+/* Counts the bytes of a choice or tag (its cells) put in a question. A list is copied into every question that
+ * uses it, so a small workbook (2,000 questions on one list of 2,000 choices) could make a form of gigabytes:
+ * the conversion stops, with row r named, as soon as the copies pass the size of the largest form. */
+static int list_copied(struct conv *c, const struct table *t, const struct row *r, const struct row *qr,
+		       const char *list)
+{
+	size_t i;
+
+	/* about its JSON: {"name":"...","label":"..."} and its other columns, each "key":"value" */
+	c->copied += 16;
+	for (i = 0; i < t->nhead; i++)
+		c->copied += r->v[i] ? strlen(r->v[i]) + 6 : 0;
+	if (c->copied <= MAX_FORM_JSON)
+		return 0;
+	return row_error(c, &c->survey, qr, "type", "the form would be larger than %zu MiB here: list '%s' (sheet '%s')"
+			 " is copied into this question, as every list is into each question that uses it",
+			 MAX_FORM_JSON >> 20, list, t->sheet);
+}
+
+/* TEXT for key: every column of it, each under its language (a plain one is the default language's); a plain
+ * string when only the plain column has a text. NULL when the row has none. */
+static json_t *text_of(struct conv *c, const struct table *t, const struct row *r, const char *key)
+{
+	json_t *o = json_object();
+	int langs = 0;
+	size_t i;
+
+	for (i = 0; i < t->nhead; i++) {
+		if (strcmp(t->head[i].key, key) || !r->v[i])
+			continue;
+		langs += t->head[i].lang[0] != '\0';
+		/* A language's own column wins over the plain one for the default language. */
+		if (!t->head[i].lang[0] && json_object_get(o, c->lang))
+			continue;
+		json_object_set_new(o, t->head[i].lang[0] ? t->head[i].lang : c->lang, json_string(r->v[i]));
+	}
+	if (json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	if (!langs) {
+		json_t *one = json_incref(json_object_iter_value(json_object_iter(o)));
+
+		json_decref(o);
+		return one;
+	}
+	return o;
+}
+
+/* yes/no columns: 1, 0, or -1 for anything else. */
+static int yes_no(const char *v)
+{
+	if (!v || !*v || !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "false()"))
+		return 0;
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "true()"))
+		return 1;
+	return -1;
+}
+
+/* The choices of list name, as a question's "choices", or NULL with the error said. */
+static json_t *choices_of(struct conv *c, const struct table *t, int have, const struct row *qr, const char *list)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (have) {
+		for (i = 0; i < t->nrows; i++) {
+			const struct row *r = &t->rows[i];
+			const char *ln = cell(t, r, "list_name"), *name = cell(t, r, "name");
+			json_t *label;
+
+			if (!ln || strcmp(ln, list))
+				continue;
+			if (!name) {
+				json_decref(a);
+				row_error(c, t, r, "name", "a choice of list '%s' without a name", list);
+				return NULL;
+			}
+			if (list_copied(c, t, r, qr, list) < 0) {
+				json_decref(a);
+				return NULL;
+			}
+			label = text_of(c, t, r, "label");
+			{
+				json_t *ch = json_pack("{s:s, s:o}", "name", name, "label", label ? label : json_string(name));
+				json_t *data = json_object();
+				size_t k;
+
+				/* The list's other columns, for choice_filter expressions (media columns aside). */
+				for (k = 0; k < t->nhead; k++) {
+					const struct head *h = &t->head[k];
+
+					if (!r->v[k] || h->lang[0] || !strcmp(h->key, "list_name") || !strcmp(h->key, "name") ||
+					    !strcmp(h->key, "label") || !strcmp(h->key, "image") || !strcmp(h->key, "audio") ||
+					    !strcmp(h->key, "video") || !strcmp(h->key, "media"))
+						continue;
+					json_object_set_new(data, h->key, json_string(r->v[k]));
+				}
+				if (json_object_size(data))
+					json_object_set_new(ch, "data", data);
+				else
+					json_decref(data);
+				json_array_append_new(a, ch);
+			}
+		}
+	}
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		row_error(c, &c->survey, qr, "type", "no choices of list '%s' in the %s sheet", list,
+			  t == &c->external ? "external_choices" : "choices");
+		return NULL;
+	}
+	return a;
+}
+
+/* The rows of the osm sheet whose list_name is list, as {name, label} (the label a TEXT): NULL (and nothing
+ * else) when there are none. */
+static json_t *osm_rows(struct conv *c, const struct row *qr, const char *list, int *bad)
+{
+	json_t *a = NULL;
+	size_t i;
+
+	for (i = 0; c->has_osm && i < c->osm.nrows && !*bad; i++) {
+		const struct row *r = &c->osm.rows[i];
+		const char *ln = cell(&c->osm, r, "list_name"), *name = cell(&c->osm, r, "name");
+		json_t *label;
+
+		if (!ln || strcmp(ln, list))
+			continue;
+		if (!name) {
+			*bad = row_error(c, &c->osm, r, "name", "a row of list '%s' without a name", list);
+			break;
+		}
+		if ((*bad = list_copied(c, &c->osm, r, qr, list)) < 0)
+			break;
+		label = text_of(c, &c->osm, r, "label");
+		if (!a)
+			a = json_array();
+		json_array_append_new(a, json_pack("{s:s, s:o}", "name", name, "label", label ? label : json_string(name)));
+	}
+	if (*bad) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* An osm question's tags: the osm sheet's rows of list, each with the values listed under its own name there
+ * (as XLSForm has it: a tag "building" takes its values from the rows of list "building"). NULL with the error
+ * said. */
+static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
+{
+	int bad = 0;
+	json_t *tags = osm_rows(c, qr, list, &bad), *t;
+	size_t i;
+
+	if (!tags) {
+		if (!bad)
+			row_error(c, &c->survey, qr, "type", "no tags of list '%s' in the osm sheet", list);
+		return NULL;
+	}
+	json_array_foreach(tags, i, t) {
+		json_t *vals = osm_rows(c, qr, json_string_value(json_object_get(t, "name")), &bad);
+
+		if (bad) {
+			json_decref(tags);
+			return NULL;
+		}
+		if (vals)
+			json_object_set_new(t, "choices", vals);
+	}
+	return tags;
+}
+
+/* --- The survey's rows ------------------------------------------------------------------------------------ */
+
+/* The XLSForm types that are one Sondeo type each (selects and groups are read apart). */
+static const struct {
+	const char *xls, *type;
+} plain_types[] = {
+	{ "text", "text" }, { "string", "text" }, { "phone number", "text" }, { "trigger", "acknowledge" },
+	{ "simserial", "simserial" }, { "subscriberid", "subscriberid" }, { "phonenumber", "phonenumber" },
+	{ "email", "email" }, { "imei", "deviceid" }, { "barcode", "barcode" }, { "geotrace", "geotrace" },
+	{ "geoshape", "geoshape" },
+	{ "integer", "integer" }, { "int", "integer" }, { "decimal", "decimal" }, { "date", "date" },
+	{ "time", "time" }, { "datetime", "dateTime" }, { "geopoint", "geopoint" }, { "acknowledge", "acknowledge" },
+	{ "note", "note" }, { "calculate", "calculate" }, { "start", "start" }, { "end", "end" }, { "today", "today" },
+	{ "deviceid", "deviceid" }, { "username", "username" },
+};
+
+/* Types Sondeo refuses, with why. */
+static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
+					   "background-video", NULL };
+static const char *const later_types[] = { "audit", "hidden", "xml-external", "csv-external", "start-geopoint",
+					   "background-geopoint", NULL };
+
+static int in_list(const char *s, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return 1;
+	return 0;
+}
+
+/* A range question (a number from start to end, by step; XLSForm's defaults 1, 10, 1) as Sondeo has it: an
+ * integer, or a decimal when a parameter has a fraction, whose constraint keeps it in range. The parameters
+ * cell holds "start=0 end=100 step=5" (spaces, commas or semicolons between). Sets q's type and constraint (and a
+ * constraint_message when the row has none); -1 with the error said. */
+static int range_question(struct conv *c, const struct row *row, json_t *q)
+{
+	const char *params = cell(&c->survey, row, "parameters"), *own = cell(&c->survey, row, "constraint");
+	double v[3] = { 1, 10, 1 };
+	static const char *const keys[3] = { "start", "end", "step" };
+	char buf[256], cons[512], *tok, *save = NULL, *end;
+	int decimal = 0;
+	size_t k;
+
+	if (strlcpy_s(buf, params ? params : "", sizeof(buf)) >= sizeof(buf))
+		return row_error(c, &c->survey, row, "parameters", "longer than %zu characters", sizeof(buf) - 1);
+	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save)) {
+		char *eq = strchr(tok, '=');
+
+		for (k = 0; eq && k < 3; k++)
+			if (strlen(keys[k]) == (size_t)(eq - tok) && !strncasecmp(tok, keys[k], strlen(keys[k])))
+				break;
+		if (!eq || k == 3)
+			return row_error(c, &c->survey, row, "parameters", "'%s': a range takes start=, end= and step=", tok);
+		v[k] = strtod(eq + 1, &end);
+		if (end == eq + 1 || *end || !isfinite(v[k]))
+			return row_error(c, &c->survey, row, "parameters", "'%s': %s is not a number", tok, keys[k]);
+		decimal |= strchr(eq + 1, '.') != NULL;
+	}
+	if (v[2] <= 0)
+		return row_error(c, &c->survey, row, "parameters", "step must be more than 0");
+	snprintf(cons, sizeof(cons), "%s. >= %.15g and . <= %.15g", own ? "(" : "", v[0] < v[1] ? v[0] : v[1],
+		 v[0] < v[1] ? v[1] : v[0]);
+	/* whole steps only: a fraction's remainder is not exact in binary */
+	if (!decimal && v[2] != 1)
+		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), " and (. - %.15g) mod %.15g = 0", v[0], v[2]);
+	if (own)
+		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ") and (%s)", own);
+	json_object_set_new(q, "type", json_string(decimal ? "decimal" : "integer"));
+	json_object_set_new(q, "constraint", json_string(cons));
+	if (!json_object_get(q, "constraint_message")) {
+		snprintf(cons, sizeof(cons), "A number from %.15g to %.15g", v[0], v[1]);
+		if (v[2] != 1)
+			snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ", in steps of %.15g", v[2]);
+		json_object_set_new(q, "constraint_message", json_string(cons));
+	}
+	return 0;
+}
+
+/* The type cell, normalised: lower case, runs of spaces as one, "_" between words of the select forms. */
+static void type_norm(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+	int space = 0;
+
+	for (; *in && k + 1 < n; in++) {
+		if (isspace((unsigned char)*in)) {
+			space = k > 0;
+			continue;
+		}
+		if (space && k + 2 < n)
+			out[k++] = ' ';
+		space = 0;
+		out[k++] = (char)tolower((unsigned char)*in);
+	}
+	out[k] = '\0';
+}
+
+/* A select type ("select_one L", "select one from L", "select all that apply L"...): 1 and *multiple and list
+ * filled, 0 if it is not one. or_other says whether " or specify other" / " or_other" follows. */
+static int select_type(const char *t, int *multiple, char *list, size_t n, int *or_other)
+{
+	static const struct {
+		const char *prefix;
+		int multiple;
+	} forms[] = {
+		{ "select_one_from ", 0 }, { "select_one ", 0 }, { "select one from ", 0 }, { "select one ", 0 },
+		{ "select_multiple_from ", 1 }, { "select_multiple ", 1 }, { "select multiple from ", 1 },
+		{ "select multiple ", 1 }, { "select all that apply from ", 1 }, { "select all that apply ", 1 },
+		{ "select_all_that_apply ", 1 }, { "select_one_external ", 0 },
+	};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t p = strlen(forms[i].prefix);
+
+		if (strncmp(t, forms[i].prefix, p))
+			continue;
+		*multiple = forms[i].multiple;
+		strlcpy_s(list, t + p, n);
+		len = strlen(list);
+		*or_other = 0;
+		if (len > 17 && !strcmp(list + len - 17, " or specify other")) {
+			list[len - 17] = '\0';
+			*or_other = 1;
+		} else if (len > 9 && !strcmp(list + len - 9, " or_other")) {
+			list[len - 9] = '\0';
+			*or_other = 1;
+		}
+		return list[0] && !strchr(list, ' ');
+	}
+	return 0;
+}
+
+/* The groups and repeats open at a row of the survey, outermost first. */
+struct nest {
+	const char *groups[MAX_DEPTH];    /* their names */
+	int repeats[MAX_DEPTH];           /* whether each is a repeat */
+	unsigned group_row[MAX_DEPTH];    /* the row each begins in */
+	size_t depth;
+};
+
+/* The group a question at this row is in: the innermost open, or NULL. */
+static const char *nest_group(const struct nest *nest)
+{
+	return nest->depth ? nest->groups[nest->depth - 1] : NULL;
+}
+
+/* Notes that the group or question name comes from row n, for locate to name the row. */
+static void where_add(struct conv *c, const char *name, unsigned n)
+{
+	c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
+	strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
+	c->where[c->nwhere++].row = n;
+}
+
+/* A begin group or begin repeat row: the group (in the one open, if any) put in c->groups, and opened. -1 with
+ * the error said. */
+static int group_begin(struct conv *c, struct nest *nest, const struct row *row, const char *name, int is_repeat)
+{
+	json_t *g, *v;
+
+	if (nest->depth == MAX_DEPTH)
+		return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
+	if (!name)
+		return row_error(c, &c->survey, row, "name", "a %s without a name", is_repeat ? "repeat" : "group");
+	g = json_pack("{s:s}", "name", name);
+	if (is_repeat)
+		json_object_set_new(g, "repeat", json_true());
+	if ((v = text_of(c, &c->survey, row, "label")))
+		json_object_set_new(g, "label", v);
+	if (cell(&c->survey, row, "relevant"))
+		json_object_set_new(g, "relevant", json_string(cell(&c->survey, row, "relevant")));
+	if (cell(&c->survey, row, "repeat_count"))
+		json_object_set_new(g, "repeat_count", json_string(cell(&c->survey, row, "repeat_count")));
+	if (nest->depth)
+		json_object_set_new(g, "group", json_string(nest->groups[nest->depth - 1]));
+	json_array_append_new(c->groups, g);
+	nest->groups[nest->depth] = name;
+	nest->repeats[nest->depth] = is_repeat;
+	nest->group_row[nest->depth++] = row->n;
+	where_add(c, name, row->n);
+	return 0;
+}
+
+/* An end group or end repeat row (t, its type normalised): closes the innermost open one, which must be of the
+ * same kind. -1 with the error said. */
+static int group_end(struct conv *c, struct nest *nest, const struct row *row, const char *t)
+{
+	int ends_repeat = strstr(t, "repeat") != NULL;
+
+	if (nest->depth == 0)
+		return row_error(c, &c->survey, row, "type", "%s without a begin %s", t,
+				 ends_repeat ? "repeat" : "group");
+	if (nest->repeats[nest->depth - 1] != ends_repeat)
+		return row_error(c, &c->survey, row, "type", "%s, but the %s begun in row %u is still open", t,
+				 nest->repeats[nest->depth - 1] ? "repeat" : "group", nest->group_row[nest->depth - 1]);
+	nest->depth--;
+	return 0;
+}
+
+/* The Sondeo type of a question row (type as written, t normalised) into *ft; for a select, rank or osm, the list
+ * it names into list[0..n), and for a select whether "or other" follows. -1 with the error said for a type
+ * Sondeo refuses or does not know. */
+static int question_type(struct conv *c, const struct row *row, const char *type, const char *t, const char **ft,
+			 char *list, size_t n, int *or_other)
+{
+	char first[32];
+	int multiple = 0;
+	size_t k;
+
+	*ft = NULL;
+	/* A media type, alone or with a parameter. */
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(t, " "), t);
+	if (in_list(first, media_types))
+		return row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
+				 " supported yet", type);
+	if (in_list(t, later_types))
+		return row_error(c, &c->survey, row, "type", "type '%s' is not supported yet", type);
+	for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
+		if (!strcmp(t, plain_types[k].xls))
+			*ft = plain_types[k].type;
+	if (!strcmp(t, "range"))
+		*ft = "range";     /* an integer or a decimal: range_question says which */
+	if (!strncmp(t, "select_one_from_file ", 21) || !strncmp(t, "select_multiple_from_file ", 26))
+		return row_error(c, &c->survey, row, "type", "'%s': choices from a file are not supported yet (put them"
+				 " on the choices sheet)", type);
+	if (!*ft && select_type(t, &multiple, list, n, or_other)) {
+		*ft = multiple ? "select_multiple" : "select_one";
+	} else if (!*ft && !strncmp(t, "rank ", 5) && t[5] && !strchr(t + 5, ' ')) {
+		/* "rank LIST": every choice of LIST, put in order */
+		*ft = "rank";
+		strlcpy_s(list, t + 5, n);
+	} else if (!*ft && (!strcmp(t, "osm") || !strncmp(t, "osm ", 4))) {
+		/* "osm TAGS": the feature, and the tags listed as TAGS on the osm sheet */
+		*ft = "osm";
+		strlcpy_s(list, t[3] ? t + 4 : "", n);
+		if (strchr(list, ' '))
+			return row_error(c, &c->survey, row, "type", "'%s': write osm and one list of tags, as in 'osm"
+					 " building_tags'", type);
+	} else if (!*ft) {
+		return row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
+	}
+	return 0;
+}
+
+/* A yes/no cell of the row (readonly, required) as a true member of q when yes. -1 with the error said when it is
+ * neither. */
+static int question_yes_no(struct conv *c, const struct row *row, json_t *q, const char *key)
+{
+	int yes = yes_no(cell(&c->survey, row, key));
+
+	if (yes < 0)
+		return row_error(c, &c->survey, row, key, "'%s' is not yes or no", cell(&c->survey, row, key));
+	if (yes)
+		json_object_set_new(q, key, json_true());
+	return 0;
+}
+
+/* The row's cells as the members of question q (of Sondeo type ft, in group, or NULL), in the order a definition
+ * has them: the label (the name when there is none, but for the types that fill themselves in), choice_filter,
+ * calculation, readonly, hint, the messages, required, relevant, group, constraint. -1 with the error said. */
+static int question_cells(struct conv *c, const struct row *row, json_t *q, const char *ft, const char *name,
+			  const char *group)
+{
+	int automatic = !strcmp(ft, "calculate") || !strcmp(ft, "start") || !strcmp(ft, "end") ||
+			!strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username") ||
+			!strcmp(ft, "simserial") || !strcmp(ft, "subscriberid") || !strcmp(ft, "phonenumber") ||
+			!strcmp(ft, "email");
+	json_t *v;
+
+	if ((v = text_of(c, &c->survey, row, "label")))
+		json_object_set_new(q, "label", v);
+	else if (!automatic)
+		json_object_set_new(q, "label", json_string(name));
+	if (cell(&c->survey, row, "choice_filter"))
+		json_object_set_new(q, "choice_filter", json_string(cell(&c->survey, row, "choice_filter")));
+	if (cell(&c->survey, row, "calculation"))
+		json_object_set_new(q, "calculation", json_string(cell(&c->survey, row, "calculation")));
+	if (question_yes_no(c, row, q, "readonly") < 0)
+		return -1;
+	if ((v = text_of(c, &c->survey, row, "hint")))
+		json_object_set_new(q, "hint", v);
+	if ((v = text_of(c, &c->survey, row, "required_message")))
+		json_object_set_new(q, "required_message", v);
+	if ((v = text_of(c, &c->survey, row, "constraint_message")))
+		json_object_set_new(q, "constraint_message", v);
+	if (question_yes_no(c, row, q, "required") < 0)
+		return -1;
+	if (cell(&c->survey, row, "relevant"))
+		json_object_set_new(q, "relevant", json_string(cell(&c->survey, row, "relevant")));
+	if (group)
+		json_object_set_new(q, "group", json_string(group));
+	if (cell(&c->survey, row, "constraint"))
+		json_object_set_new(q, "constraint", json_string(cell(&c->survey, row, "constraint")));
+	return 0;
+}
+
+/* The row's default, if any, as q's. A default in XLSForm is a value, or an expression when it calls a function
+ * or names a question; Sondeo's is always an expression, so a plain text value becomes a quoted one. */
+static void question_default(struct conv *c, const struct row *row, json_t *q)
+{
+	const char *d = cell(&c->survey, row, "default");
+	char *end, quoted[FORM_MAX_DEFAULT];
+	size_t dl;
+
+	if (!d)
+		return;
+	dl = strlen(d);
+	if (strchr(d, '(') || strstr(d, "${") || (strtod(d, &end), !*end) ||
+	    (dl >= 2 && (d[0] == '\'' || d[0] == '"') && d[dl - 1] == d[0]))
+		json_object_set_new(q, "default", json_string(d));
+	else {
+		snprintf(quoted, sizeof(quoted), strchr(d, '\'') ? "\"%s\"" : "'%s'", d);
+		json_object_set_new(q, "default", json_string(quoted));
+	}
+}
+
+/* The lists question q (of Sondeo type ft, t as normalised) takes from the other sheets: a select's or a rank's
+ * choices (with "other" at the end when or_other), an osm question's tags. -1 with the error said. */
+static int question_lists(struct conv *c, const struct row *row, json_t *q, const char *ft, const char *t,
+			  const char *list, int or_other)
+{
+	if ((ft[0] == 's' && ft[1] == 'e') || !strcmp(ft, "rank")) {
+		/* select_one_external takes its list from the external_choices sheet. */
+		int ext = !strncmp(t, "select_one_external ", 20);
+		json_t *ch = ext ? choices_of(c, &c->external, c->has_external, row, list) :
+				   choices_of(c, &c->choices, c->has_choices, row, list);
+
+		if (!ch)
+			return -1;
+		/* "or specify other", as XLSForm tools make it: a choice "other", and a text question NAME_other
+		 * asked when it is chosen (other_question). */
+		if (or_other)
+			json_array_append_new(ch, json_pack("{s:s, s:s}", "name", "other", "label", "Other"));
+		json_object_set_new(q, "choices", ch);
+	}
+	if (!strcmp(ft, "osm") && list[0]) {
+		json_t *tags = tags_of(c, row, list);
+
+		if (!tags)
+			return -1;
+		json_object_set_new(q, "tags", tags);
+	}
+	return 0;
+}
+
+/* The text question NAME_other (in group, or NULL) that "select_one LIST or specify other" adds after question
+ * name, asked when "other" is chosen. */
+static void other_question(struct conv *c, const struct row *row, const char *name, const char *group)
+{
+	char other[MERGE_MAX_NAME + 16], cond[MERGE_MAX_NAME + 40];
+	json_t *oq;
+
+	snprintf(other, sizeof(other), "%s_other", name);
+	snprintf(cond, sizeof(cond), "selected(${%s}, 'other')", name);
+	oq = json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type", "text", "label", "Specify other.", "relevant",
+		       cond);
+	if (group)
+		json_object_set_new(oq, "group", json_string(group));
+	json_array_append_new(c->questions, oq);
+	where_add(c, other, row->n);
+}
+
+/* The survey's rows, in order, into c->groups and c->questions: a begin or end row opens or closes a group or
+ * repeat, any other row with a type is a question. -1 with the error said. */
+static int survey_rows(struct conv *c)
+{
+	struct nest nest;
+	size_t i;
+
+	memset(&nest, 0, sizeof(nest));
+	for (i = 0; i < c->survey.nrows; i++) {
+		const struct row *row = &c->survey.rows[i];
+		const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
+		char t[160], list[128] = "";
+		const char *ft;
+		int or_other = 0, is_repeat;
+		json_t *q;
+
+		if (!type) {
+			if (name)
+				return row_error(c, &c->survey, row, "type", "question '%s' has no type", name);
+			continue;
+		}
+		type_norm(type, t, sizeof(t));
+		is_repeat = !strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat");
+		if (cell(&c->survey, row, "repeat_count") && !is_repeat)
+			return row_error(c, &c->survey, row, "repeat_count", "a repeat_count is for a begin repeat row");
+		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
+			if (group_begin(c, &nest, row, name, is_repeat) < 0)
+				return -1;
+			continue;
+		}
+		if (!strcmp(t, "end group") || !strcmp(t, "end_group") || !strcmp(t, "end repeat") ||
+		    !strcmp(t, "end_repeat")) {
+			if (group_end(c, &nest, row, t) < 0)
+				return -1;
+			continue;
+		}
+		if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
+			return -1;
+		if (!name)
+			return row_error(c, &c->survey, row, "name", "a %s question without a name", ft);
+		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
+		if (question_cells(c, row, q, ft, name, nest_group(&nest)) < 0 ||
+		    (!strcmp(ft, "range") && range_question(c, row, q) < 0)) {
+			json_decref(q);
+			return -1;
+		}
+		question_default(c, row, q);
+		if (question_lists(c, row, q, ft, t, list, or_other) < 0) {
+			json_decref(q);
+			return -1;
+		}
+		json_array_append_new(c->questions, q);
+		where_add(c, name, row->n);
+		if (or_other)
+			other_question(c, row, name, nest_group(&nest));
+	}
+	if (nest.depth)
+		return errf(c->err, c->errlen, "sheet '%s', row %u: begin %s without an end %s", c->survey.sheet,
+			    nest.group_row[nest.depth - 1], nest.repeats[nest.depth - 1] ? "repeat" : "group",
+			    nest.repeats[nest.depth - 1] ? "repeat" : "group");
+	if (json_array_size(c->questions) == 0)
+		return errf(c->err, c->errlen, "sheet '%s': no questions", c->survey.sheet);
+	return 0;
+}
+
+/* Puts the row of the question form_load names ("question 'x': ...") before its message. */
+static void locate(struct conv *c, const char *msg)
+{
+	const char *p = strstr(msg, "question '"), *q = p ? p + 10 : NULL, *g = strstr(msg, "group '");
+	size_t i;
+
+	/* The one the message is about comes first: "group 'r': repeat_count names unknown question 'x'". */
+	if (g && (!p || g < p))
+		q = g + 7;
+	if (q) {
+		char name[MERGE_MAX_NAME + 1];
+		const char *e = strchr(q, '\'');
+
+		if (e && (size_t)(e - q) < sizeof(name)) {
+			memcpy(name, q, (size_t)(e - q));
+			name[e - q] = '\0';
+			/* The last row of that name: for a name that appears twice, the second is the one to change. */
+			for (i = c->nwhere; i-- > 0;) {
+				if (!strcmp(c->where[i].name, name)) {
+					errf(c->err, c->errlen, "sheet '%s', row %u: %s", c->survey.sheet, c->where[i].row,
+					     msg);
+					return;
+				}
+			}
+		}
+	}
+	errf(c->err, c->errlen, "%s", msg);
+}
+
+/* The settings' first row: id, title, version, default language. */
+static int settings(struct conv *c, json_t *form, const char *fallback_id)
+{
+	const struct row *r = c->has_settings && c->settings.nrows ? &c->settings.rows[0] : NULL;
+	const char *v;
+	json_t *title;
+
+	c->lang[0] = '\0';
+	if (r && (v = cell(&c->settings, r, "default_language")))
+		xlsform_lang_code(v, c->lang, sizeof(c->lang));
+	if (!c->lang[0])
+		strlcpy_s(c->lang, "en", sizeof(c->lang));
+	json_object_set_new(form, "id", json_string(r && (v = cell(&c->settings, r, "form_id")) ? v : fallback_id));
+	json_object_set_new(form, "version", json_string(r && (v = cell(&c->settings, r, "version")) ? v : "1"));
+	json_object_set_new(form, "default_language", json_string(c->lang));
+	if (r && (title = text_of(c, &c->settings, r, "form_title")))
+		json_object_set_new(form, "title", title);
+	if (r && (v = cell(&c->settings, r, "allow_choice_duplicates"))) {
+		int yes = yes_no(v);
+
+		if (yes < 0)
+			return row_error(c, &c->settings, r, "allow_choice_duplicates", "'%s' is not yes or no", v);
+		if (yes)
+			json_object_set_new(form, "allow_choice_duplicates", json_true());
+	}
+	return 0;
+}
+
+/* The sheets a workbook's form is read from, by their index in it ((size_t)-1: there is none). */
+struct sheets {
+	size_t survey, choices, settings, external, osm;
+};
+
+/* Finds the sheets by name, in any case. A workbook of one sheet is its survey, whatever the sheet is called. */
+static void sheets_find(struct xlsx *x, struct sheets *s)
+{
+	size_t i;
+
+	s->survey = s->choices = s->settings = s->external = s->osm = (size_t)-1;
+	for (i = 0; i < xlsx_sheet_count(x); i++) {
+		const char *n = xlsx_sheet_name(x, i);
+
+		if (!strcasecmp(n, "survey"))
+			s->survey = i;
+		else if (!strcasecmp(n, "choices"))
+			s->choices = i;
+		else if (!strcasecmp(n, "settings"))
+			s->settings = i;
+		else if (!strcasecmp(n, "external_choices"))
+			s->external = i;
+		else if (!strcasecmp(n, "osm"))
+			s->osm = i;
+	}
+	if (s->survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
+		s->survey = 0;
+}
+
+/* Reads sheet i of x, if there is one ((size_t)-1: none), into t and sets *has. -1 with the error said. */
+static int sheet_read_if(struct conv *c, struct xlsx *x, size_t i, struct table *t, int *has)
+{
+	if (i == (size_t)-1)
+		return 0;
+	if (table_read(x, i, t, c->err, c->errlen) < 0)
+		return -1;
+	*has = 1;
+	return 0;
+}
+
+/* Reads the sheets found into c's tables: the survey, which must be there with a type column, and each of the
+ * others there is. -1 with the error said. */
+static int sheets_read(struct conv *c, struct xlsx *x, const struct sheets *s)
+{
+	if (s->survey == (size_t)-1)
+		return errf(c->err, c->errlen, "the workbook has no sheet called survey");
+	if (table_read(x, s->survey, &c->survey, c->err, c->errlen) < 0)
+		return -1;
+	if (col_of(&c->survey, "type", NULL) < 0)
+		return errf(c->err, c->errlen, "sheet '%s': no column called type in its first row", c->survey.sheet);
+	if (sheet_read_if(c, x, s->choices, &c->choices, &c->has_choices) < 0 ||
+	    sheet_read_if(c, x, s->settings, &c->settings, &c->has_settings) < 0 ||
+	    sheet_read_if(c, x, s->external, &c->external, &c->has_external) < 0 ||
+	    sheet_read_if(c, x, s->osm, &c->osm, &c->has_osm) < 0)
+		return -1;
+	return 0;
+}
+
+/* The definition form as JSON text, checked as any form is (form_load's messages get the row they are about),
+ * appended to out. -1 with the error said. */
+static int definition_out(struct conv *c, const json_t *form, struct buf *out)
+{
+	struct form *f = NULL;
+	char *text, msg[600];
+	int r = -1;
+
+	if (!(text = json_dumps(form, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		return errf(c->err, c->errlen, "out of memory");
+	if (!(f = form_load(text, strlen(text), msg, sizeof(msg))))
+		locate(c, msg);
+	else if (buf_adds(out, text) < 0)
+		errf(c->err, c->errlen, "the form is larger than %zu MiB", MAX_FORM_JSON >> 20);
+	else
+		r = 0;
+	form_free(f);
+	free(text);
+	return r;
+}
+
+/* Frees what c holds. */
+static void conv_release(struct conv *c)
+{
+	json_decref(c->questions);
+	json_decref(c->groups);
+	free(c->where);
+	table_free(&c->survey);
+	table_free(&c->choices);
+	table_free(&c->settings);
+	table_free(&c->external);
+	table_free(&c->osm);
+}
+
+/* The workbook's sheets read, then the settings and the survey's rows made into a definition, which is checked. */
+int xlsform_convert(const void *data, size_t len, const char *fallback_id, struct buf *out, char *err,
+		    size_t errlen)
+{
+	struct conv c;
+	struct sheets s;
+	struct xlsx *x = xlsx_open_mem(data, len, err, errlen);
+	json_t *form = NULL;
+	int r = -1;
+
+	if (!x)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.err = err;
+	c.errlen = errlen;
+	sheets_find(x, &s);
+	if (sheets_read(&c, x, &s) < 0)
+		goto out;
+	form = json_object();
+	c.questions = json_array();
+	c.groups = json_array();
+	if (settings(&c, form, fallback_id) < 0 || survey_rows(&c) < 0)
+		goto out;
+	if (json_array_size(c.groups))
+		json_object_set(form, "groups", c.groups);
+	json_object_set(form, "questions", c.questions);
+	r = definition_out(&c, form, out);
+out:
+	json_decref(form);
+	conv_release(&c);
+	xlsx_close(x);
+	return r;
+}
+
+int xlsform_read_file(const char *path, struct buf *out, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT(XLSX_MAX_FILE);
+	char id[MERGE_MAX_NAME + 1], e2[600];
+	const char *base = strrchr(path, '/');
+	size_t k = 0;
+	int r;
+
+	if (buf_read_file(&b, path) < 0) {
+		if (errno == EFBIG)
+			errf(err, errlen, "cannot read '%s': larger than %zu MiB", path, XLSX_MAX_FILE >> 20);
+		else
+			errf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		buf_release(&b);
+		return -1;
+	}
+	if ((b.len < 4 || memcmp(b.data, "PK\003\004", 4)) && strlen(path) > 5 &&
+	    !strcasecmp(path + strlen(path) - 5, ".xlsx")) {
+		errf(err, errlen, "%s: this is not an .xlsx workbook (not a zip file)", path);
+		buf_release(&b);
+		return -1;
+	}
+	if (b.len < 4 || memcmp(b.data, "PK\003\004", 4)) {
+		/* Not a zip: a JSON definition, taken as it is. */
+		r = buf_add(out, b.data, b.len) < 0 ? errf(err, errlen, "'%s' is too large for a form", path) : 0;
+		buf_release(&b);
+		return r;
+	}
+	/* The form's id when the settings do not give one: the file's name, without .xlsx, as a name. */
+	for (base = base ? base + 1 : path; *base && *base != '.' && k < sizeof(id) - 1; base++)
+		id[k++] = isalnum((unsigned char)*base) || *base == '-' ? *base : '_';
+	id[k] = '\0';
+	if (!k || !isalpha((unsigned char)id[0]))
+		snprintf(id, sizeof(id), "form");
+	r = xlsform_convert(b.data, b.len, id, out, e2, sizeof(e2));
+	if (r < 0)
+		errf(err, errlen, "%s: %s", path, e2);
+	buf_release(&b);
+	return r;
+}
