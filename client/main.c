@@ -54,7 +54,7 @@ static const struct cmd commands[] = {
 	  "  -d, --draft        keep the record as a draft: it is not checked as complete and never syncs\n"
 	  "  --parent ID        add an instance of a repeat to record ID ...\n"
 	  "  --repeat NAME      ... the repeat called NAME\n"
-	  "example: sondeo new --set partner_name=\"Red Crescent\" --set partner_type=civil_society\n" },
+	  "example: sondeo new --set partner_name=\"Red Crescent\" --set stakeholder_type=civil_society\n" },
 	{ "edit", cmd_edit, "change a record, or resume a draft", "edit ID [--set NAME=VALUE]... [--finalize]",
 	  "Changes answers of record ID (any unambiguous prefix); only changed answers become changes to sync.\n"
 	  "On a terminal without --set, resumes the questions where a draft stopped.\n"

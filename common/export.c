@@ -19,6 +19,7 @@
 #include "csv.h"
 #include "jsonc.h"
 #include "util.h"
+#include "review.h"
 #include "banned.h"
 
 #define FLUSH_AT 65536                   /* bytes of CSV or JSON gathered before they are written */
@@ -1046,14 +1047,9 @@ int export_write(const char *path, enum export_format fmt, const struct form *f,
 
 void export_review(const json_t *review, const char **state, const char **comment)
 {
-	static const char *const states[] = { "pending", "approved", "has_issues", "rejected" };
 	const char *status = json_string_value(json_object_get(review, "status"));
-	size_t i;
 
-	*state = "pending";
-	for (i = 0; status && i < sizeof(states) / sizeof(states[0]); i++)
-		if (!strcmp(status, states[i]))
-			*state = states[i];
+	*state = review_state_valid(status) ? status : "pending";
 	*comment = json_string_value(json_object_get(review, "comment"));
 	if (!*comment)
 		*comment = "";

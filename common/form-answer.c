@@ -179,24 +179,29 @@ static int answer(json_t *v, json_t **out, char *err, size_t errlen)
 
 /* "lat lon [alt [acc]]", separated by blanks or commas (as copied from a map), kept as typed but joined by
  * single spaces. */
+/* The next word of s[0..len) from *i, words being separated by blanks or commas: 1 with it at s[*start..*i), or
+ * 0 at the end. */
+static int next_word(const char *s, size_t len, size_t *i, size_t *start)
+{
+	while (*i < len && (form_is_blank(s[*i]) || s[*i] == ','))
+		(*i)++;
+	if (*i == len)
+		return 0;
+	*start = *i;
+	while (*i < len && !form_is_blank(s[*i]) && s[*i] != ',')
+		(*i)++;
+	return 1;
+}
+
 static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, size_t errlen)
 {
 	static const char *const what[] = { "latitude", "longitude", "altitude", "accuracy" };
 	const char *tok[4];
-	size_t tlen[4], n = 0, i = 0, k, at = 0;
+	size_t tlen[4], n = 0, i = 0, k, at = 0, start;
 	double v[4];
 	char q[64], *joined;
 
-	while (i < len) {
-		size_t start;
-
-		while (i < len && (form_is_blank(s[i]) || s[i] == ','))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && !form_is_blank(s[i]) && s[i] != ',')
-			i++;
+	while (next_word(s, len, &i, &start)) {
 		if (n == 4)
 			return errf(err, errlen, "'%s' is not a location (give latitude and longitude, and optionally "
 				    "altitude and accuracy)", form_quote(s, len, q, sizeof q));
@@ -463,22 +468,14 @@ static int parse_multi(const struct form_question *q, const char *s, size_t len,
 		       char *err, size_t errlen)
 {
 	struct picks p;
-	size_t i = 0;
+	size_t i = 0, start;
 	int r;
 
 	if ((r = picks_init(&p, q, err, errlen)) < 0)
 		return r;
-	while (i < len) {
-		size_t start;
+	while (next_word(s, len, &i, &start)) {
 		long c;
 
-		while (i < len && (form_is_blank(s[i]) || s[i] == ','))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && !form_is_blank(s[i]) && s[i] != ',')
-			i++;
 		c = form_find_choice(q, s + start, i - start, flags);
 		r = c < 0 ? form_not_a_choice(q, s + start, i - start, c, err, errlen) : picks_add(&p, q, c, err, errlen);
 		if (r < 0) {

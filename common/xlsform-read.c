@@ -885,7 +885,7 @@ static void locate(struct conv *c, const char *msg)
 	errf(c->err, c->errlen, "%s", msg);
 }
 
-/* The settings' first row: id, title, version, default language. */
+/* The settings' first row: id, title, version, default language, what names a record (instance_name). */
 static int settings(struct conv *c, json_t *form, const char *fallback_id)
 {
 	const struct row *r = c->has_settings && c->settings.nrows ? &c->settings.rows[0] : NULL;
@@ -902,6 +902,8 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 	json_object_set_new(form, "default_language", json_string(c->lang));
 	if (r && (title = text_of(c, &c->settings, r, "form_title")))
 		json_object_set_new(form, "title", title);
+	if (r && (v = cell(&c->settings, r, "instance_name")))
+		json_object_set_new(form, "instance_name", json_string(v));
 	if (r && (v = cell(&c->settings, r, "allow_choice_duplicates"))) {
 		int yes = yes_no(v);
 

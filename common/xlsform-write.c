@@ -358,20 +358,23 @@ static void choices_sheet(struct sheetw *ch, const json_t *choices_all)
 	}
 }
 
-/* The settings sheet: one row, of the definition's id, version, default language, title. */
+/* The settings sheet: one row, of the definition's id, version, default language, title, instance_name. */
 static void settings_sheet(struct sheetw *st, const json_t *def)
 {
 	json_t *settings = json_array();
-	json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
+	json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
 				json_object_get(def, "version"), "default_language",
 				json_object_get(def, "default_language"), "form_title", json_object_get(def, "title"),
-				"allow_choice_duplicates", json_object_get(def, "allow_choice_duplicates"));
+				"allow_choice_duplicates", json_object_get(def, "allow_choice_duplicates"), "instance_name",
+				json_object_get(def, "instance_name"));
 
 	json_array_append_new(settings, row);
 	col_add(st, "form_id", "form_id", "", 0);
 	col_add(st, "version", "version", "", 0);
 	col_add(st, "default_language", "default_language", "", 0);
 	col_add(st, "allow_choice_duplicates", "allow_choice_duplicates", "", 0);
+	if (json_object_get(def, "instance_name"))
+		col_add(st, "instance_name", "instance_name", "", 0);
 	text_cols(st, "form_title", settings, NULL);
 	write_headers(st);
 	write_row(st, row, NULL);

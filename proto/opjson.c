@@ -128,24 +128,7 @@ static int is_name_char(char c)
 	return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
 }
 
-/* Why s[0..len) is not a form id, or NULL. */
-static const char *bad_form(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return "is empty";
-	if (len > MERGE_MAX_NAME)
-		return "is longer than 64 characters";
-	for (i = 0; i < len; i++) {
-		if (!is_name_char(s[i]))
-			return "may hold only A-Z a-z 0-9 _ . -";
-	}
-	if (is_digit(s[0]) || s[0] == '.' || s[0] == '-')
-		return "must not start with a digit, '.' or '-'";
-	return NULL;
-}
-
+/* Why s[0..len) is not a form version (a plain name of A-Z a-z 0-9 _ . -, at most 64 characters), or NULL. */
 static const char *bad_version(const char *s, size_t len)
 {
 	size_t i;
@@ -158,6 +141,18 @@ static const char *bad_version(const char *s, size_t len)
 		if (!is_name_char(s[i]))
 			return "may hold only A-Z a-z 0-9 _ . -";
 	}
+	return NULL;
+}
+
+/* Why s[0..len) is not a form id (a version's rules, and not starting with a digit, '.' or '-'), or NULL. */
+static const char *bad_form(const char *s, size_t len)
+{
+	const char *why = bad_version(s, len);
+
+	if (why)
+		return why;
+	if (is_digit(s[0]) || s[0] == '.' || s[0] == '-')
+		return "must not start with a digit, '.' or '-'";
 	return NULL;
 }
 

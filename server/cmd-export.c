@@ -11,7 +11,16 @@
 #include "util.h"
 #include "banned.h"
 
-int cmd_export(struct cli *cli, int argc, char **argv)
+/* What the command line asks: the selection's filters, the export's options, the file and its format. */
+struct export_args {
+	struct sstore_filter f;
+	struct export_opts o;
+	const char *out, *format;
+	int fmt;
+};
+
+/* Reads the options into a: 0, or an exit status after a usage error. */
+static int export_args(struct cli *cli, int argc, char **argv, struct export_args *a)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
@@ -22,15 +31,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		{ "deleted", no_argument, NULL, 'd' }, { "choice-columns", no_argument, NULL, 'C' },
 		{ "lang", required_argument, NULL, 'l' }, { "repeat", required_argument, NULL, 'P' }, { 0, 0, 0, 0 }
 	};
-	struct export_opts o = { 0, "en", NULL };
-	struct sstore_filter f;
-	struct sstore *s = NULL;
-	const char *out = NULL, *format = NULL;
-	char err[512], tmp[4096], key[80];
-	uint64_t count = 0;
-	int c, fmt, r = EXIT_FAIL;
+	char err[512], key[80];
+	int c;
 
-	memset(&f, 0, sizeof(f));
 	/* -o is what sondeo export takes too; the admin commands otherwise have long options only. */
 	for (c = 1; c < argc && strcmp(argv[c], "--"); c++)
 		if (!strcmp(argv[c], "-o"))
@@ -39,12 +42,12 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		const char *k = NULL, *v = optarg;
 
 		switch (c) {
-		case 'F': format = optarg; continue;
-		case 'o': out = optarg; continue;
-		case 'C': o.choice_columns = 1; continue;
-		case 'l': o.lang = optarg; continue;
+		case 'F': a->format = optarg; continue;
+		case 'o': a->out = optarg; continue;
+		case 'C': a->o.choice_columns = 1; continue;
+		case 'l': a->o.lang = optarg; continue;
 		case 'f': k = "form"; break;
-		case 'P': k = "repeat"; o.repeat = optarg; break;
+		case 'P': k = "repeat"; a->o.repeat = optarg; break;
 		case 'r': k = "region"; break;
 		case 'R': k = "review"; break;
 		case 'a': k = "from"; break;
@@ -64,33 +67,49 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		}
 		default: return EXIT_USAGE;
 		}
-		if (sstore_filter_set(&f, k, v, err, sizeof(err)) != 0)
+		if (sstore_filter_set(&a->f, k, v, err, sizeof(err)) != 0)
 			return cli_usage_error(cli, "%s", err);
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (!format || (fmt = export_format_parse(format)) < 0)
+	if (!a->format || (a->fmt = export_format_parse(a->format)) < 0)
 		return cli_usage_error(cli, "--format is csv, xlsx, json or geojson");
-	if (fmt == EXPORT_XLSX && (!out || !strcmp(out, "-")) && isatty(STDOUT_FILENO))
+	if (a->fmt == EXPORT_XLSX && (!a->out || !strcmp(a->out, "-")) && isatty(STDOUT_FILENO))
 		return cli_usage_error(cli, "an XLSX file is not for a terminal: give -o FILE.xlsx");
+	return 0;
+}
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+	struct export_args a;
+	struct sstore *s = NULL;
+	char err[512], tmp[4096];
+	uint64_t count = 0;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.o.lang = "en";
+	if ((r = export_args(cli, argc, argv, &a)) != 0)
+		return r;
+	r = EXIT_FAIL;
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
-	if (sstore_filter_resolve(s, &f, err, sizeof(err)) < 0) {
+	if (sstore_filter_resolve(s, &a.f, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto done;
 	}
 	/* Written beside the destination and renamed, or into the temporary directory for standard output. */
-	if (export_tmp_path(out, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
-	    export_selection(s, &f, tmp, (enum export_format)fmt, &o, &count, err, sizeof(err)) < 0 ||
-	    export_deliver(tmp, out, err, sizeof(err)) < 0) {
+	if (export_tmp_path(a.out, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
+	    export_selection(s, &a.f, tmp, (enum export_format)a.fmt, &a.o, &count, err, sizeof(err)) < 0 ||
+	    export_deliver(tmp, a.out, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto done;
 	}
-	if (out && strcmp(out, "-"))
+	if (a.out && strcmp(a.out, "-"))
 		fprintf(stderr, "exported %llu record%s of %s to %s\n", (unsigned long long)count, count == 1 ? "" : "s",
-			f.form, out);
-	snprintf(err, sizeof(err), "%s, %llu records", format, (unsigned long long)count);
-	sstore_audit(s, SSTORE_CLI_USER, "", "export", f.form, err, NULL, 0);
+			a.f.form, a.out);
+	snprintf(err, sizeof(err), "%s, %llu records", a.format, (unsigned long long)count);
+	sstore_audit(s, SSTORE_CLI_USER, "", "export", a.f.form, err, NULL, 0);
 	r = EXIT_OK;
 done:
 	sstore_close(s);

@@ -156,10 +156,7 @@ int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore 
 
 void srv_store_error(struct http_response *rs, const char *err)
 {
-	if (!strncmp(err, "filter ", 7))
-		http_reply_error(rs, 400, "bad_filter", "%s", err);
-	else
-		http_reply_error(rs, 503, "unavailable", "%s", err);
+	http_reply_error(rs, 503, "unavailable", "%s", err);
 }
 
 /* Signs the answer rs holds now: its exact body, bound to the request's nonce. */

@@ -57,7 +57,7 @@ int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore 
 /* The canonical value of a review op ({"comment", "status"}) in *value (caller frees), after checking the
  * status, the comment's length and characters, and that has_issues and rejected say why. -1 with err. */
 int srv_review_value(const char *status, const char *comment, char **value, char *err, size_t errlen);
-/* Answers a store error: 400 bad_filter when err is about a filter (a search SQLite cannot parse), else 503. */
+/* Answers a store error, 503 (a bad filter was answered 400 by srv_filter before the store was asked). */
 void srv_store_error(struct http_response *rs, const char *err);
 
 void api_health(struct http_request *rq, struct http_response *rs);

@@ -47,7 +47,7 @@ static int chart_counts(struct sstore *s, const struct sstore_filter *f, const c
 	}
 	sqlite3_finalize(st);
 	buf_release(&sql);
-	return rc == SQLITE_DONE ? 0 : sstore_filter_step_error(s, rc, f, err, errlen);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* The totals of the selection itself, counted in one pass, into totals as sstore_counts_totals gives them. */
@@ -68,7 +68,7 @@ static int selection_totals(struct sstore *s, const struct sstore_filter *f, jso
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sstore_filter_step_error(s, rc, f, err, errlen);
+		db_error(s->db, rc, err, errlen);
 		sqlite3_finalize(st);
 		return -1;
 	}
@@ -105,7 +105,7 @@ static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, 
 						       (json_int_t)sqlite3_column_int64(st, 1)));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		sstore_filter_step_error(s, rc, f, err, errlen);
+		db_error(s->db, rc, err, errlen);
 		json_decref(weeks);
 		return NULL;
 	}

@@ -13,9 +13,10 @@
 #include "form.h"
 #include "hlc.h"
 #include "util.h"
+#include "review.h"
 #include "banned.h"
 
-enum { F_FORM_TOP, F_COUNT };
+enum { F_FORM_TOP, F_SEARCH_CHECK, F_COUNT };
 
 const char *const sstore_filter_sql[SSTORE_FILTER_STMTS] = {
 	/* The form with the most records, else the first published. */
@@ -23,6 +24,8 @@ const char *const sstore_filter_sql[SSTORE_FILTER_STMTS] = {
 		       " AND rid NOT IN (SELECT rid FROM record_regions WHERE rep != '')"
 		       " GROUP BY form) c ON c.form = f.id GROUP BY f.id ORDER BY max(coalesce(c.n, 0)) DESC,"
 		       " min(f.rowid) LIMIT 1",
+	/* A search SQLite cannot read fails here, when the filter is resolved, and not halfway through a selection. */
+	[F_SEARCH_CHECK] = "SELECT 1 FROM records_fts WHERE records_fts MATCH ?1 LIMIT 1",
 };
 
 _Static_assert(F_COUNT <= SSTORE_FILTER_STMTS, "raise SSTORE_FILTER_STMTS in sstore-int.h");
@@ -65,7 +68,7 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 	if (!strcmp(key, "region"))
 		return copy_value(f->region, sizeof(f->region), key, value, err, errlen);
 	if (!strcmp(key, "review")) {
-		if (*value && !sstore_review_state_valid(value))
+		if (*value && !review_state_valid(value))
 			return errf(err, errlen, "filter 'review': '%.40s' is not pending, approved, has_issues or"
 				    " rejected", value);
 		return copy_value(f->review, sizeof(f->review), key, value, err, errlen);
@@ -108,6 +111,15 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 	return 1;
 }
 
+/* A search SQLite cannot read is the request's bad filter ("filter 'q': ..."); anything else the store's. -1. */
+static int search_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen)
+{
+	if (f->q[0] && (rc == SQLITE_ERROR))
+		return errf(err, errlen, "filter 'q': '%.80s' is not a search SQLite understands (%s)", f->q,
+			    sqlite3_errmsg(s->db));
+	return db_error(s->db, rc, err, errlen);
+}
+
 int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen)
 {
 	struct form *form;
@@ -122,6 +134,16 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 		sqlite3_reset(st);
 		if (!f->form[0])
 			return errf(err, errlen, "no form is published");
+	}
+	if (f->q[0]) {
+		int rc;
+
+		st = s->filter_st[F_SEARCH_CHECK];
+		db_bind_text(st, 1, f->q);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return search_error(s, rc, f, err, errlen);
 	}
 	if (!(form = sstore_form_get(s, f->form, NULL, NULL, 0)))
 		return errf(err, errlen, "filter 'form': no published form '%.64s'", f->form);
@@ -233,10 +255,3 @@ sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, con
 	return st;
 }
 
-int sstore_filter_step_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen)
-{
-	if (f->q[0] && (rc == SQLITE_ERROR))
-		return errf(err, errlen, "filter 'q': '%.80s' is not a search SQLite understands (%s)", f->q,
-			    sqlite3_errmsg(s->db));
-	return db_error(s->db, rc, err, errlen);
-}

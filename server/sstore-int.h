@@ -102,9 +102,6 @@ void sstore_filter_from(struct buf *sql, const struct sstore_filter *f);
  * bound; NULL with err. Caller finalizes. */
 sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
 				    enum sstore_over over, char *err, size_t errlen);
-/* A step error rc on a selection into err: a full-text query SQLite cannot parse is the request's bad filter
- * ("filter 'q': ..."), anything else the store's. Returns -1. */
-int sstore_filter_step_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen);
 
 /* sstore-select.c. A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the
  * parser for the common cases: a string with nothing escaped, and a whole number. New reference, NULL if it is

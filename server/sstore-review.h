@@ -31,8 +31,6 @@ struct sstore_filter {
 	} sel[SSTORE_MAX_SELECT];
 };
 
-/* 1 if s is a review state: pending, approved, has_issues or rejected. */
-int sstore_review_state_valid(const char *s);
 /* Whether a reviewer's decision may be written: a known status, a comment of at most SSTORE_MAX_COMMENT characters
  * without control characters (but line ends and tabs), and one when the status says something is wrong. The same
  * rule for the review page and for the reviews a server takes in from another. 0 valid, -1 with err. */
@@ -41,8 +39,8 @@ int sstore_review_check(const char *status, const char *comment, char *err, size
  * the caller (returns 1). 0 when taken, -1 with err naming the parameter when its value is malformed. */
 int sstore_filter_set(struct sstore_filter *f, const char *key, const char *value, char *err, size_t errlen);
 /* Checks the filter against the published forms (the form exists, each f.QUESTION is a select question of its
- * newest version and CHOICE one of its choices), picking the form with the most records when none is named.
- * -1 with err naming the parameter. */
+ * newest version and CHOICE one of its choices, the search q is one SQLite can read), picking the form with the
+ * most records when none is named. -1 with err naming the parameter. */
 int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen);
 
 /* One record as the review page lists it. Strings and answers are valid during the callback only. */

@@ -78,8 +78,8 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 
 /* Calls fn for each row of st (RECORD_COLUMNS), with its answers; *stop is set when fn asks to stop. Finalizes
  * st. 0, or -1 with err. */
-static int emit_rows(struct sstore *s, sqlite3_stmt *st, const struct sstore_filter *f, sstore_record_fn fn,
-		     void *ctx, json_t *answers, int *stop, uint64_t *rows, char *err, size_t errlen)
+static int emit_rows(struct sstore *s, sqlite3_stmt *st, sstore_record_fn fn, void *ctx, json_t *answers, int *stop,
+		     uint64_t *rows, char *err, size_t errlen)
 {
 	int rc = SQLITE_DONE;
 
@@ -111,7 +111,7 @@ static int emit_rows(struct sstore *s, sqlite3_stmt *st, const struct sstore_fil
 		json_decref(review);
 	}
 	if (!*stop && rc != SQLITE_DONE) {
-		sstore_filter_step_error(s, rc, f, err, errlen);
+		db_error(s->db, rc, err, errlen);
 		sqlite3_finalize(st);
 		return -1;
 	}
@@ -134,7 +134,7 @@ static int64_t count_sel(struct sstore *s, const struct buf *sql, const struct s
 	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
-		sstore_filter_step_error(s, rc, f, err, errlen);
+		db_error(s->db, rc, err, errlen);
 	sqlite3_finalize(st);
 	return n;
 }
@@ -170,7 +170,7 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 	db_bind_named_text(st, ":sortq", p->question);
 	db_bind_named_int(st, ":limit", p->limit);
 	db_bind_named_int(st, ":offset", (int64_t)p->offset);
-	if (emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
+	if (emit_rows(s, st, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
 		goto out;
 	if (stop || (p->limit && rows == p->limit)) {
 		r = 0;
@@ -201,7 +201,7 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 	db_bind_named_text(st, ":sortq", p->question);
 	db_bind_named_int(st, ":limit", (int64_t)(p->limit - rows));
 	db_bind_named_int(st, ":offset", (int64_t)skip);
-	if (emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
+	if (emit_rows(s, st, fn, ctx, answers, &stop, &rows, err, errlen) < 0)
 		goto out;
 	r = 0;
 out:
@@ -246,7 +246,7 @@ int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct 
 		goto out;
 	db_bind_named_int(st, ":limit", p->limit);
 	db_bind_named_int(st, ":offset", (int64_t)p->offset);
-	r = emit_rows(s, st, f, fn, ctx, answers, &stop, &rows, err, errlen);
+	r = emit_rows(s, st, fn, ctx, answers, &stop, &rows, err, errlen);
 out:
 	json_decref(answers);
 	buf_release(&sql);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "form.h"
 #include "util.h"
+#include "review.h"
 #include "banned.h"
 
 enum {
@@ -36,23 +37,11 @@ const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
 
 _Static_assert(S_COUNT <= SSTORE_SUMMARY_STMTS, "raise SSTORE_SUMMARY_STMTS in sstore-int.h");
 
-static const char *const review_states[] = { "pending", "approved", "has_issues", "rejected" };
-
-int sstore_review_state_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(review_states) / sizeof(review_states[0]); i++)
-		if (!strcmp(s, review_states[i]))
-			return 1;
-	return 0;
-}
-
 int sstore_review_check(const char *status, const char *comment, char *err, size_t errlen)
 {
 	size_t i;
 
-	if (!sstore_review_state_valid(status))
+	if (!review_state_valid(status))
 		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
 	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
 		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);
@@ -192,7 +181,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 
 			v = json_loads(value, JSON_DECODE_ANY, NULL);
 			state = json_string_value(json_object_get(v, "status"));
-			if (state && sstore_review_state_valid(state))
+			if (state && review_state_valid(state))
 				strlcpy_s(review, state, sizeof(review));
 			json_decref(v);
 			continue;

@@ -10,6 +10,7 @@ SONDEO_TODAY=2026-12-06
 export LANG SONDEO_TODAY
 unset LANGUAGE LC_ALL XDG_DATA_HOME
 
+XLSXDUMP=$(dirname "$SONDEO")/tests/xlsxdump
 dir=$(mktemp -d "$_t_dir/forms.XXXXXX")
 new_store
 "$SONDEO" init >/dev/null
@@ -90,5 +91,25 @@ check_rc 1
 check_err_has "form 'bad': instance_name names unknown question 'nope'"
 run "$SONDEO" forms
 check_out_lacks "bad"
+
+t "an XLSForm's settings instance_name is the form's, and goes back out with form export"
+cat >"$dir/visits.json" <<'JSON'
+{"survey": [["type", "name", "label"], ["date", "day", "Day"], ["text", "place", "Place"], ["integer", "people", "People"]],
+ "settings": [["form_id", "version", "instance_name"], ["visits", "1", "concat(${place}, ' ', ${day})"]]}
+JSON
+python3 "$TOP/tests/mkxlsx.py" "$dir/visits.xlsx" "$dir/visits.json" || fail "mkxlsx could not write visits.xlsx"
+run "$SONDEO" form import "$dir/visits.xlsx"
+check_rc 0
+run "$SONDEO" form show visits --json
+check_out_has '"instance_name": "concat(${place}, '"' '"', ${day})"'
+run "$SONDEO" new visits --set day=2026-12-02 --set place=Lamu --set people=4
+check_rc 0
+run "$SONDEO" list --form visits
+check_out_has "ID       PLACE                        DAY                                 UPDATED"
+check_out_has "Lamu                         2026-12-02"
+run "$SONDEO" form export visits -o "$dir/visits-out.xlsx"
+check_rc 0
+run "$XLSXDUMP" "$dir/visits-out.xlsx"
+check_out_has "concat(\${place}, ' ', \${day})"
 
 done_testing

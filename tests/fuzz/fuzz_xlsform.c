@@ -1,5 +1,5 @@
 /* fuzz_xlsform.c - libFuzzer target for the workbook reader and the XLSForm conversion (common/xlsx.c,
- * common/xlsform.c): each input is taken as an .xlsx file, as `sondeo form import` takes one. Whatever the bytes,
+ * common/xlsform-read.c): each input is taken as an .xlsx file, as `sondeo form import` takes one. Whatever the bytes,
  * the conversion must end with a form that form_load accepts, or an error message, within the reader's bounds;
  * anything else (a crash, a sanitizer report, an accepted form that does not load, an empty message) aborts.
  *

@@ -1,0 +1,9 @@
+/* review.h - a record's review: the value of its `_review` field, {"status": STATE, "comment": TEXT}, written by
+ * reviewers at a server and synced like any answer. The one list of its states. */
+#ifndef SONDEO_REVIEW_H
+#define SONDEO_REVIEW_H
+
+/* 1 if s is a review state: pending, approved, has_issues or rejected. */
+int review_state_valid(const char *s);
+
+#endif
