@@ -6,8 +6,9 @@
 # reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API. Screenshots of
 # every page go to $SONDEO_SCREENSHOTS, else build/screenshots/.
 #
-# Needs Debian's chromium and qrencode (installed when missing, as root), Node.js, and playwright-core from
-# tests/browser/package-lock.json (npm ci into tests/browser/node_modules when it is not there).
+# Needs Debian's chromium and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
+# nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules
+# when it is not there), pinned to the last release whose engines accept Node.js 18.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -25,8 +26,27 @@ if [ -n "$missing" ]; then
 	check_rc 0
 	[ "$RC" = 0 ] || done_testing
 fi
-if [ ! -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ]; then
-	t "playwright-core is installed from tests/browser/package-lock.json"
+# A fresh Debian 12 has Node.js 18 (its nodejs package): every package the lock file pins must accept it.
+t "tests/browser/package-lock.json pins only packages whose engines accept Debian 12's Node.js 18"
+run node -e '
+const lock = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+for (const [name, p] of Object.entries(lock.packages || {})) {
+	const want = p.engines && p.engines.node;
+	if (!want)
+		continue;
+	const m = /^>=\s*(\d+)(\.\d+)*$/.exec(want.trim());
+	if (!m || Number(m[1]) > 18)
+		console.log(`${name || "(root)"} ${p.version || ""} wants node ${want}`);
+}' "$TOP/tests/browser/package-lock.json"
+check_rc 0
+check_eq "$OUT" "" "packages that refuse Node.js 18"
+# node_modules from an older lock file (another playwright-core) is installed again.
+pinned=$(node -e 'console.log(require(process.argv[1]).packages["node_modules/playwright-core"].version)' \
+	"$TOP/tests/browser/package-lock.json" 2>/dev/null)
+have=$(node -e 'console.log(require(process.argv[1]).version)' \
+	"$TOP/tests/browser/node_modules/playwright-core/package.json" 2>/dev/null)
+if [ -z "$have" ] || [ "$have" != "$pinned" ]; then
+	t "playwright-core $pinned is installed from tests/browser/package-lock.json"
 	(cd "$TOP/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$TMPDIR/npm.log" 2>&1 ||
 		fail "npm ci failed: $(tail -n 5 "$TMPDIR/npm.log")"
 	[ -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ] || done_testing
