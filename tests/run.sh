@@ -91,7 +91,13 @@ run_one() {
 	chmod -R u+rwx "$tmp" 2>/dev/null
 	rm -rf "$tmp"
 	echo "$rc" >"$work/rc.$n"
-	echo "# finished $name in $(($(date +%s) - began)) s"
+	# CPU time (user + system) of the test and of every process it waited for: on a shared machine the wall
+	# time says little about what a test costs. This subshell ran nothing else of note.
+	# times runs here, not in a pipe's subshell (which would have waited for nobody).
+	times >"$work/times.$n"
+	cpu=$(awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' \
+		"$work/times.$n")
+	echo "# finished $name in $(($(date +%s) - began)) s, CPU $cpu s"
 }
 
 # start NAME CMD... : runs the test as soon as one of the job slots is free.
