@@ -15,6 +15,7 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium chromium-driver"
@@ -87,7 +88,7 @@ printf '%s' '{"survey": [["type", "name", "label", "relevant"], ["select_one yn"
 	["begin group", "more", "More", "${staff} > 10"], ["text", "why", "Why so many?"], ["end group"], ["end group"],
 	["text", "after", "After"]], "choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]}' \
 	>"$TMPDIR/groups.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/groups.xlsx" "$TMPDIR/groups.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/groups.xlsx" "$TMPDIR/groups.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/groups.xlsx" >/dev/null || fail "the grouped form was not published"
 dev a sync
 dev a new groups --set works=yes --set staff=12 --set why=growth --set after=later
@@ -95,7 +96,7 @@ grouped=$(head -n 1 "$TMPDIR/dev.out")
 # A form with a repeat: one household and two members, each a record of its own.
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "hh", "Household"], ["begin repeat", "member", "Member"],
 	["text", "mname", "Name of a member of ${hh}"], ["end repeat"]], "settings": [["form_id"], ["household"]]}' >"$TMPDIR/hh.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.xlsx" >/dev/null || fail "the household form was not published"
 dev a sync
 dev a new household --set hh=Okello
@@ -106,7 +107,7 @@ dev a new --parent "$household" --repeat member --set mname=Ben
 # A form with an OpenStreetMap question, and one record of it.
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "site", "Site"], ["osm bt", "bldg", "Building at ${site}"]], "osm": [["list_name", "name",
 	"label"], ["bt", "building", "Kind"], ["bt", "name", "Name"]], "settings": [["form_id"], ["sites"]]}' >"$TMPDIR/sites.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/sites.xlsx" >/dev/null || fail "the sites form was not published"
 dev a sync
 dev a new sites --set site=Mombasa --set "bldg=way/4242; name=Clinic"
