@@ -91,7 +91,16 @@ run_one() {
 	chmod -R u+rwx "$tmp" 2>/dev/null
 	rm -rf "$tmp"
 	echo "$rc" >"$work/rc.$n"
-	echo "# finished $name in $(($(date +%s) - began)) s"
+	# CPU time (user + system) of the test and of every process it waited for: on a shared machine the wall
+	# time says little about what a test costs. This subshell ran nothing else of note.
+	# times runs here, not in a pipe's subshell (which would have waited for nobody).
+	times >"$work/times.$n"
+	cpu=$(awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%.1f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' \
+		"$work/times.$n")
+	took=$(($(date +%s) - began))
+	# A test that timed out or was stopped has no time worth keeping: it stays among the first to start.
+	[ "$rc" -eq 124 ] || [ "$rc" -gt 128 ] || echo "$name $took" >"$work/took.$n"
+	echo "# finished $name in $took s, CPU $cpu s"
 }
 
 # start NAME CMD... : runs the test as soon as one of the job slots is free.
@@ -159,18 +168,36 @@ while [ $i -lt "$jobs" ]; do
 	echo >&3
 	i=$((i + 1))
 done
+# The longest tests start first, so that the last slot to empty is not waiting on one that started late: how
+# long each took is kept from the last run in BUILD_DIR/tests/times (a test not found there counts as the
+# longest: it is new, or it has never finished).
+times_file=$BUILD/tests/times
+# queue NAME : one line of the list to sort: the seconds NAME took last time, and NAME (the path of a test program
+# under BUILD_DIR, or of a script under TOP).
+queue() {
+	_secs=$(awk -v n="$1" '$1 == n { print $2; exit }' "$times_file" 2>/dev/null)
+	printf '%s\t%s\n' "${_secs:-99999}" "$1" >>"$work/queue"
+}
+: >"$work/queue"
 for t in "$BUILD"/tests/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	wanted "${t##*/}" || continue
-	start "${t#"$BUILD"/}" "$t"
+	queue "${t#"$BUILD"/}"
 done
 for s in "$TOP"/tests/cli/*.sh; do
 	[ -f "$s" ] || continue
 	# lib.sh is the library the scripts source, not a test.
 	[ "${s##*/}" = lib.sh ] && continue
 	wanted "${s##*/}" || continue
-	start "${s#"$TOP"/}" sh "$s"
+	queue "${s#"$TOP"/}"
 done
+sort -t "$(printf '\t')" -k1,1nr -k2,2 "$work/queue" >"$work/order"
+while IFS="$(printf '\t')" read -r _ name; do
+	case $name in
+	tests/cli/*) start "$name" sh "$TOP/$name" ;;
+	*) start "$name" "$BUILD/$name" ;;
+	esac
+done <"$work/order"
 wait
 exec 3>&-
 i=1
@@ -178,6 +205,13 @@ while [ $i -le "$runs" ]; do
 	report $i
 	i=$((i + 1))
 done
+# This run's times replace those of the same tests in the times file; the others are kept.
+if [ -d "$BUILD/tests" ]; then
+	cat "$work"/took.* 2>/dev/null >"$work/times.new"
+	awk 'NR == FNR { seen[$1] = 1; print; next } !($1 in seen)' "$work/times.new" "$times_file" \
+		>"$work/times.all" 2>/dev/null || cp "$work/times.new" "$work/times.all"
+	cp "$work/times.all" "$times_file" 2>/dev/null
+fi
 
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "no tests found under $BUILD/tests or $TOP/tests/cli" >>"$work/failed"

@@ -65,6 +65,8 @@ async function shot(page, name) {
 	console.log(`# screenshot: ${file}`);
 }
 
+// Which Node.js ran the tests: the suite must pass with Debian 12's own (18).
+console.log(`# Node.js ${process.version}`);
 const browser = await chromium.launch({
 	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
 	headless: true,

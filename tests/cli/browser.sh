@@ -6,14 +6,16 @@
 # reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API. Screenshots of
 # every page go to $SONDEO_SCREENSHOTS, else build/screenshots/.
 #
-# Needs Debian's chromium and qrencode (installed when missing, as root), Node.js, and playwright-core from
-# tests/browser/package-lock.json (npm ci into tests/browser/node_modules when it is not there).
+# Needs Debian's chromium and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
+# nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules
+# when it is not there), pinned to the last release whose engines accept Node.js 18.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium chromium-driver"
@@ -25,8 +27,27 @@ if [ -n "$missing" ]; then
 	check_rc 0
 	[ "$RC" = 0 ] || done_testing
 fi
-if [ ! -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ]; then
-	t "playwright-core is installed from tests/browser/package-lock.json"
+# A fresh Debian 12 has Node.js 18 (its nodejs package): every package the lock file pins must accept it.
+t "tests/browser/package-lock.json pins only packages whose engines accept Debian 12's Node.js 18"
+run node -e '
+const lock = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+for (const [name, p] of Object.entries(lock.packages || {})) {
+	const want = p.engines && p.engines.node;
+	if (!want)
+		continue;
+	const m = /^>=\s*(\d+)(\.\d+)*$/.exec(want.trim());
+	if (!m || Number(m[1]) > 18)
+		console.log(`${name || "(root)"} ${p.version || ""} wants node ${want}`);
+}' "$TOP/tests/browser/package-lock.json"
+check_rc 0
+check_eq "$OUT" "" "packages that refuse Node.js 18"
+# node_modules from an older lock file (another playwright-core) is installed again.
+pinned=$(node -e 'console.log(require(process.argv[1]).packages["node_modules/playwright-core"].version)' \
+	"$TOP/tests/browser/package-lock.json" 2>/dev/null)
+have=$(node -e 'console.log(require(process.argv[1]).version)' \
+	"$TOP/tests/browser/node_modules/playwright-core/package.json" 2>/dev/null)
+if [ -z "$have" ] || [ "$have" != "$pinned" ]; then
+	t "playwright-core $pinned is installed from tests/browser/package-lock.json"
 	(cd "$TOP/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$TMPDIR/npm.log" 2>&1 ||
 		fail "npm ci failed: $(tail -n 5 "$TMPDIR/npm.log")"
 	[ -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ] || done_testing
@@ -67,7 +88,7 @@ printf '%s' '{"survey": [["type", "name", "label", "relevant"], ["select_one yn"
 	["begin group", "more", "More", "${staff} > 10"], ["text", "why", "Why so many?"], ["end group"], ["end group"],
 	["text", "after", "After"]], "choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]}' \
 	>"$TMPDIR/groups.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/groups.xlsx" "$TMPDIR/groups.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/groups.xlsx" "$TMPDIR/groups.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/groups.xlsx" >/dev/null || fail "the grouped form was not published"
 dev a sync
 dev a new groups --set works=yes --set staff=12 --set why=growth --set after=later
@@ -75,7 +96,7 @@ grouped=$(head -n 1 "$TMPDIR/dev.out")
 # A form with a repeat: one household and two members, each a record of its own.
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "hh", "Household"], ["begin repeat", "member", "Member"],
 	["text", "mname", "Name of a member of ${hh}"], ["end repeat"]], "settings": [["form_id"], ["household"]]}' >"$TMPDIR/hh.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.xlsx" >/dev/null || fail "the household form was not published"
 dev a sync
 dev a new household --set hh=Okello
@@ -86,7 +107,7 @@ dev a new --parent "$household" --repeat member --set mname=Ben
 # A form with an OpenStreetMap question, and one record of it.
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "site", "Site"], ["osm bt", "bldg", "Building at ${site}"]], "osm": [["list_name", "name",
 	"label"], ["bt", "building", "Kind"], ["bt", "name", "Name"]], "settings": [["form_id"], ["sites"]]}' >"$TMPDIR/sites.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/sites.xlsx" >/dev/null || fail "the sites form was not published"
 dev a sync
 dev a new sites --set site=Mombasa --set "bldg=way/4242; name=Clinic"

@@ -189,6 +189,13 @@ for round in 1 2; do
 		done' "$scratch/loop.ids" &
 	lpid=$!
 	loop_pgid=$lpid
+	# The background job starts in this script's group and setsid moves it a moment later: wait for that rather
+	# than reading the group at once (on a busy machine ps could see the job before setsid ran).
+	pg=0
+	while [ "$(ps -o pgid= -p "$lpid" | tr -d ' ')" != "$lpid" ] && alive "$lpid" && [ $pg -lt 100 ]; do
+		sleep 0.05
+		pg=$((pg + 1))
+	done
 	check_eq "$(ps -o pgid= -p "$lpid" | tr -d ' ')" "$lpid" "process group of the loop"
 	waited=0
 	while alive "$lpid" && [ "$(wc -l <"$scratch/loop.ids")" -lt $((3 * round)) ] && [ $waited -lt 300 ]; do

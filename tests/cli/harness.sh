@@ -236,6 +236,39 @@ check_file_exists "$scratch/store-seen"
 check_file_absent "$(cat "$scratch/store-seen" 2>/dev/null || echo "$scratch/none")"
 SONDEO_HOME=$old
 
+t "lib: py answers as python3 would (stdout, stderr, exit status, arguments), from one python3 for the script"
+inner py <<'EOF'
+py_start
+t "py"
+check_eq "$(py -c 'import sys; print(sys.argv[1:])' a 'b c' "d
+e" "")" "['a', 'b c', 'd\ne', '']" "the arguments"
+check_eq "$(py -c 'print("back\\slash \\n \\0 é"); print("two")')" 'back\slash \n \0 é
+two' "the output"
+py -c 'import sys; sys.exit(3)'
+check_eq "$?" 3 "the exit status of sys.exit(3)"
+check_eq "$(py -c 'raise ValueError("bad value")' 2>&1 >/dev/null | tail -n 1)" "ValueError: bad value" "the traceback"
+py -c 'raise ValueError("x")' 2>/dev/null
+check_eq "$?" 1 "the exit status of an exception"
+printf 'import sys\nprint(sys.argv)\nsys.exit("boom")\n' >"$HARNESS_SCRATCH/s.py"
+check_eq "$(py "$HARNESS_SCRATCH/s.py" q 2>/dev/null)" "['$HARNESS_SCRATCH/s.py', 'q']" "a file's arguments"
+check_eq "$(py "$HARNESS_SCRATCH/s.py" 2>&1 >/dev/null)" boom "sys.exit with a message"
+check_eq "$(cd "$HARNESS_SCRATCH" && py -c 'import os; print(os.getcwd())')" "$(cd "$HARNESS_SCRATCH" && pwd -P)" "the directory"
+check_eq "$(py -c 'x = 1')$(py -c 'print("x" in globals())')" False "globals left from an earlier call"
+check_eq "$(py -c 'import os; print(os.getpid())')" "$(py -c 'import os; print(os.getpid())')" "python3's pid"
+check_eq "$(py -c 'print("y" * 100000)' | wc -c)" 100001 "a long line"
+done_testing
+EOF
+check_rc 0
+check_out_has "ok py"
+inner nopy <<'EOF'
+t "py without py_start"
+py -c 'print(1)'
+check_eq "$?" 1 "the exit status"
+done_testing
+EOF
+check_rc 0
+check_err_has "py_start was not called"
+
 # --- tests/run.sh, on a fake tree: its own copy under a fake TOP, with fake unit tests and scripts.
 
 fake=$scratch/top
@@ -346,6 +379,28 @@ run sh "$fake/tests/run.sh" "$fake/build"
 check_rc 0
 check_eq "$(printf '%s\n' "$OUT" | tail -n 1)" "9 passed, 0 failed" "last line"
 check_out_lacks "failed:"
+
+t "run.sh: the longest tests of the last run start first, new ones before them; each says its CPU time"
+unit test_long <<'EOF'
+echo "ok long"
+EOF
+unit test_short <<'EOF'
+echo "ok short"
+EOF
+unit test_new <<'EOF'
+echo "ok new"
+EOF
+printf 'tests/test_good 5\ntests/test_long 90\ntests/test_short 1\ntests/test_gone 7\n' >"$fake/build/tests/times"
+run env TEST_JOBS=1 sh "$fake/tests/run.sh" "$fake/build" test_
+check_rc 0
+check_eq "$(printf '%s\n' "$OUT" | sed -n 's/^== //p' | tr '\n' ' ')" \
+	"tests/test_new tests/test_long tests/test_good tests/test_short " "the order"
+printf '%s\n' "$OUT" | grep -Eq '^# finished tests/test_long in [0-9]+ s, CPU [0-9]+\.[0-9] s$' ||
+	fail "no '# finished ... CPU' line: $OUT"
+check_eq "$(sort "$fake/build/tests/times" | cut -d' ' -f1 | tr '\n' ' ')" \
+	"tests/test_gone tests/test_good tests/test_long tests/test_new tests/test_short " "the tests in the times file"
+check_eq "$(awk '$1 == "tests/test_gone" { print $2 }' "$fake/build/tests/times")" 7 "a time kept from before"
+rm -f "$fake"/build/tests/test_long "$fake"/build/tests/test_short "$fake"/build/tests/test_new
 
 t "run.sh: a hanging test times out and counts"
 unit test_hang <<'EOF'

@@ -11,6 +11,8 @@
 #	check_rc 0 / check_out_has TEXT / check_out_lacks TEXT / check_err_has TEXT / check_err_lacks TEXT
 #	check_eq ACTUAL EXPECTED [WHAT] / check_file_mode FILE 600 / check_file_exists F / check_file_absent F
 #	fail "reason" / ok (ends the test now) / skip "reason" / at_exit "cleanup command" / done_testing
+#	py_start, then py -c CODE [ARG...] /   python3 as on the command line (stdout, stderr, exit status; no
+#	py FILE [ARG...]                       stdin), run by the one python3 that py_start started
 #
 # A test passes when none of its checks failed. "ok NAME" / "not ok NAME" lines are what tests/run.sh counts; a
 # failed check prints "#   " lines with the reason, the last command, its exit status and the tails of its
@@ -190,6 +192,80 @@ check_file_mode() {
 new_store() {
 	SONDEO_HOME=$(mktemp -d "$_t_dir/store.XXXXXX") || fail "cannot make a store directory"
 	export SONDEO_HOME
+}
+
+# py -c CODE [ARG...] | py FILE [ARG...] : what python3 would print and exit with, from one python3 that stays up
+# for the whole script: starting python3 for every JSON check costs more than most of the checks. Each call
+# runs in fresh globals with its own sys.argv and the caller's directory; its stdin is empty.
+_t_py_pid=""
+_t_py_src='import io, os, sys, traceback
+rd, wr = sys.stdin.buffer, sys.stdout
+def arg():
+    b = bytearray()
+    while True:
+        c = rd.read(1)
+        if not c:
+            sys.exit(0)
+        if c == b"\0":
+            return b.decode("utf-8", "surrogateescape")
+        b += c
+def line(t):
+    wr.write(t.replace("\\", "\\\\").replace("\n", "\\n") + "\n")
+while True:
+    args = [arg() for _ in range(int(arg()))]
+    os.chdir(args[0])
+    out, err, status = io.StringIO(), io.StringIO(), 0
+    sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()
+    try:
+        if args[1] == "-c":
+            sys.argv = ["-c"] + args[3:]
+            exec(compile(args[2], "<string>", "exec"), {"__name__": "__main__"})
+        else:
+            sys.argv = args[1:]
+            exec(compile(open(args[1], encoding="utf-8").read(), args[1], "exec"), {"__name__": "__main__", "__file__": args[1]})
+    except SystemExit as e:
+        if isinstance(e.code, int):
+            status = e.code
+        elif e.code is not None:
+            print(e.code, file=err)
+            status = 1
+    except BaseException:
+        traceback.print_exc(file=err)
+        status = 1
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    line(str(status))
+    line(out.getvalue())
+    line(err.getvalue())
+    wr.flush()'
+
+# py_start : starts that python3, on file descriptors 7 and 8. Call it at the script's top level: py is mostly
+# called inside $(...), a subshell, where a python3 started on demand would be lost at the next call.
+py_start() {
+	[ -z "$_t_py_pid" ] || return 0
+	mkfifo "$_t_dir/py.in" "$_t_dir/py.out" || return 1
+	python3 -c "$_t_py_src" <"$_t_dir/py.in" >"$_t_dir/py.out" &
+	_t_py_pid=$!
+	exec 7>"$_t_dir/py.in" 8<"$_t_dir/py.out"
+	at_exit "exec 7>&- 8<&-; kill $_t_py_pid 2>/dev/null"
+}
+
+py() {
+	if [ -z "$_t_py_pid" ]; then
+		echo "py: py_start was not called at the top of the script" >&2
+		return 1
+	fi
+	# Each argument ends with a NUL, which no shell string can hold; the answer is three lines, with newlines
+	# and backslashes escaped: the exit status, stdout, stderr.
+	{
+		printf '%s\0%s\0' "$(($# + 1))" "$PWD"
+		for _t_a in "$@"; do printf '%s\0' "$_t_a"; done
+	} >&7
+	IFS= read -r _t_py_rc <&8 || { echo "py: python3 is gone" >&2; return 1; }
+	IFS= read -r _t_py_out <&8
+	IFS= read -r _t_py_err <&8
+	printf '%b' "$_t_py_out"
+	printf '%b' "$_t_py_err" >&2
+	return "$_t_py_rc"
 }
 
 # at_exit CMD : runs CMD (with eval) when the script ends, however it ends; the last registered runs first.

@@ -10,6 +10,7 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 dev() {
 	SONDEO_HOME=$TMPDIR/dev run "$SONDEO" "$@"
@@ -27,7 +28,7 @@ printf '%s' '{"survey": [["type", "name", "label::English (en)", "label::French 
 	["building_tags", "building:levels", "Floors", "Étages"], ["building", "yes", "Any", "Quelconque"],
 	["building", "school", "School", "École"], ["building", "hospital", "Hospital", "Hôpital"]],
 	"settings": [["form_id", "version", "default_language"], ["sites", "1", "en"]]}' >"$TMPDIR/sites.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
 "$SONDEOD" init --data "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/sites.xlsx" >/dev/null || fail "the form was not published"
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
@@ -138,13 +139,13 @@ $(diff "$TMPDIR/sites.before" "$TMPDIR/sites.after" | head -n 20)"
 t "an osm question whose tags are not on the osm sheet is refused with its row"
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["osm nothere", "b", "B"]],
 	"osm": [["list_name", "name", "label"], ["other", "k", "K"]]}' >"$TMPDIR/nothere.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/nothere.xlsx" "$TMPDIR/nothere.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/nothere.xlsx" "$TMPDIR/nothere.json" || fail "mkxlsx failed"
 dev form import "$TMPDIR/nothere.xlsx"
 check_rc 1
 check_err_has "nothere.xlsx: sheet 'survey', row 3, column A (type): no tags of list 'nothere' in the osm sheet"
 printf '%s' '{"survey": [["type", "name", "label"], ["osm t", "b", "B"]],
 	"osm": [["list_name", "name", "label"], ["t", "bad key", "K"]]}' >"$TMPDIR/badkey.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/badkey.xlsx" "$TMPDIR/badkey.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/badkey.xlsx" "$TMPDIR/badkey.json" || fail "mkxlsx failed"
 dev form import "$TMPDIR/badkey.xlsx"
 check_rc 1
 check_err_has "sheet 'survey', row 2: question 'b': tag 'bad key' may hold only letters, digits"
@@ -171,7 +172,7 @@ t "sondeod export --format geojson reports and audits the features it wrote, not
 run "$SONDEOD" export --data "$hq" --form sites --format geojson -o "$TMPDIR/sites.geojson"
 check_rc 0
 check_eq "$ERR" "exported 0 records of sites to $TMPDIR/sites.geojson"
-check_eq "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["features"]))' \
+check_eq "$(py -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["features"]))' \
 	"$TMPDIR/sites.geojson")" 0 "features written"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT detail FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")" \
 	"geojson, 0 records" "the audit entry"

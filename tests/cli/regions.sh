@@ -15,6 +15,7 @@ west=$TMPDIR/west
 log=$TMPDIR/hq.log
 wlog=$TMPDIR/west.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 # dev NAME ARGS... : runs sondeo on laptop NAME's store.
 dev() {
@@ -132,7 +133,12 @@ wait_eq "the later review at the office" approved 20 q "$west" "SELECT rr.review
 	JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec'"
 check_eq "$(q "$west" "SELECT rr.review FROM record_regions rr JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec2'")" \
 	approved "the held review at the office"
-wait_eq "the office's status" "null" 10 sh -c "'$SONDEOD' status --data '$west' --json | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[\"pull_held\"]))'"
+# pull_held : what sondeod status --json says of the office's held pull.
+pull_held() {
+	"$SONDEOD" status --data "$west" --json >"$TMPDIR/status.json" &&
+		py -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["pull_held"]))' "$TMPDIR/status.json"
+}
+wait_eq "the office's status" "null" 10 pull_held
 check_eq "$(state "$west" west)" "$(state "$hq" west)" "west's data at the office and at headquarters"
 
 t "a laptop's review is refused with 403, and changes nothing"

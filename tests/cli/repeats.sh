@@ -10,6 +10,7 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 dev() {
 	name=$1
@@ -21,7 +22,7 @@ printf '%s' '{"survey": [["type", "name", "label", "relevant", "constraint"], ["
 	["integer", "size", "Size"], ["begin repeat", "member", "Member"], ["text", "mname", "Name"],
 	["integer", "age", "Age", null, ". <= 120"], ["text", "why", "Why so many?", "${size} > 5"], ["end repeat"],
 	["text", "after", "After"]], "settings": [["form_id", "version"], ["household", "1"]]}' >"$TMPDIR/hh.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/household.xlsx" "$TMPDIR/hh.json" || fail "mkxlsx failed"
 "$SONDEOD" init --data "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.xlsx" >/dev/null || fail "the form was not published"
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
@@ -150,7 +151,7 @@ t "repeat_count: the form fixes how many instances a record takes, from its answ
 printf '%s' '{"survey": [["type", "name", "label", "repeat_count"], ["integer", "n", "Children"],
 	["begin repeat", "child", "Child", "${n}"], ["text", "cname", "Name"], ["end repeat"], ["text", "after", "After"]],
 	"settings": [["form_id"], ["family"]]}' >"$TMPDIR/family.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/family.xlsx" "$TMPDIR/family.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/family.xlsx" "$TMPDIR/family.json" || fail "mkxlsx failed"
 SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" init --name laptop-c >/dev/null
 dev c form import "$TMPDIR/family.xlsx"
 check_rc 0
@@ -217,13 +218,13 @@ check_rc 0
 run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/family-back.xlsx"
 check_out_has "\${n}"
 printf '%s' '{"survey": [["type", "name", "label", "repeat_count"], ["integer", "n", "N", "3"]]}' >"$TMPDIR/rc1.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/rc1.xlsx" "$TMPDIR/rc1.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/rc1.xlsx" "$TMPDIR/rc1.json" || fail "mkxlsx failed"
 dev c form import "$TMPDIR/rc1.xlsx"
 check_rc 1
 check_err_has "sheet 'survey', row 2, column D (repeat_count): a repeat_count is for a begin repeat row"
 printf '%s' '{"survey": [["type", "name", "label", "repeat_count"], ["begin repeat", "r", "R", "${nope}"],
 	["text", "a", "A"], ["end repeat"]], "settings": [["form_id"], ["rc2"]]}' >"$TMPDIR/rc2.json"
-python3 "$TOP/tests/mkxlsx.py" "$TMPDIR/rc2.xlsx" "$TMPDIR/rc2.json" || fail "mkxlsx failed"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/rc2.xlsx" "$TMPDIR/rc2.json" || fail "mkxlsx failed"
 dev c form import "$TMPDIR/rc2.xlsx"
 check_rc 1
 check_err_has "sheet 'survey', row 2: group 'r': repeat_count names unknown question 'nope'"
@@ -241,17 +242,17 @@ printf 'first-password-1\n' >"$TMPDIR/pw"
 "$SONDEOD" users --data "$hq" add rita --role reviewer --password-file "$TMPDIR/pw" >/dev/null
 curl -s -c "$TMPDIR/jar" -H 'Content-Type: application/json' -d '{"user":"rita","password":"first-password-1"}' \
 	"$URL/v1/login" >"$TMPDIR/answer"
-csrf=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
+csrf=$(sed -n 's/.*"csrf": *"\([0-9a-f]*\)".*/\1/p' "$TMPDIR/answer")
 curl -s -b "$TMPDIR/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
 	-d '{"old":"first-password-1","new":"second-password-2"}' "$URL/v1/password" >/dev/null
 curl -s -b "$TMPDIR/jar" "$URL/v1/records?form=household" >"$TMPDIR/records.json"
-check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$TMPDIR/records.json")" 2 \
+check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$TMPDIR/records.json")" 2 \
 	"records of the form at headquarters"
 curl -s -b "$TMPDIR/jar" "$URL/v1/dashboard?form=household" >"$TMPDIR/dash.json"
-check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"]["records"])' "$TMPDIR/dash.json")" 2 \
+check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["totals"]["records"])' "$TMPDIR/dash.json")" 2 \
 	"records on the dashboard"
 curl -s -b "$TMPDIR/jar" "$URL/v1/record?id=$parent" >"$TMPDIR/record.json"
-check_eq "$(python3 -c 'import json, sys; print(sorted(i["repeat"] for i in json.load(open(sys.argv[1]))["instances"]))' \
+check_eq "$(py -c 'import json, sys; print(sorted(i["repeat"] for i in json.load(open(sys.argv[1]))["instances"]))' \
 	"$TMPDIR/record.json")" "['member', 'member']" "the record's instances"
 run "$SONDEOD" export --data "$hq" --form household --repeat member --format csv
 check_rc 0

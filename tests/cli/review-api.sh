@@ -41,9 +41,11 @@ api() {
 	CODE=$OUT
 }
 
+# One python3 for the whole script (lib.sh's py): the checks below read JSON with it some 160 times.
+py_start   # one python3 for the whole script: lib.sh's py
 # js EXPR : EXPR evaluated in Python with d = the last answer's JSON; a string as it is, anything else as JSON.
 js() {
-	python3 -c 'import json, sys
+	py -c 'import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))
 r = eval(sys.argv[2])
 print(r if isinstance(r, str) else json.dumps(r, sort_keys=True, ensure_ascii=False))' "$TMPDIR/body" "$1" 2>&1
@@ -88,7 +90,7 @@ check_unchanged() {
 
 # expect ARGS : what the test itself counts in the records the devices sent (expect.py below).
 expect() {
-	python3 "$TMPDIR/expect.py" "$csv" "$TMPDIR/west.json" "$TOP/forms/partnership.json" "$@"
+	py "$TMPDIR/expect.py" "$csv" "$TMPDIR/west.json" "$TOP/forms/partnership.json" "$@"
 }
 
 # ymd MS : the UTC day of an epoch-ms time; monday MS : the Monday of its week.
@@ -271,7 +273,7 @@ check_eq "$(js 'sorted([f["id"], f["version"], f["definition"]["id"], f["definit
 check_eq "$(js 'sorted(f["title"] for f in d["forms"] if f["id"] == "visit")')" '["Site visit", "Site visit (2)"]' \
 	"the visit form's titles"
 check_eq "$(js '[len(f["definition"]["questions"]) for f in d["forms"] if f["id"] == "partnership"]')" \
-	"[$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["questions"]))' "$TOP/forms/partnership.json")]" \
+	"[$(py -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["questions"]))' "$TOP/forms/partnership.json")]" \
 	"questions of the partnership definition"
 check_eq "$(js 'sorted(d["regions"])')" '["east", "west"]' "regions"
 check_eq "$(js 'd["server"]["id"]')" "$server_id" "the server's id (the key fingerprint the devices pinned)"
@@ -369,7 +371,7 @@ api view GET "/v1/records?f.level=regional&per_page=200&columns=level"
 check_eq "$(js 'all("regional" in r["answers"]["level"] for r in d["records"])')" true "every record chose 'regional'"
 api view GET "/v1/records?q=perez&columns=partner_name,contact_name"
 check_eq "$(js 'sorted(r["answers"]["partner_name"] + " " + r["answers"].get("contact_name", "") for r in d["records"])')" \
-	"$(python3 -c 'import csv, json, sys; print(json.dumps(sorted([r["partner_name"] + " " + r["contact_name"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if "Pérez" in r["contact_name"]] + ["Fundación Pérez "]), ensure_ascii=False))' "$csv")" \
+	"$(py -c 'import csv, json, sys; print(json.dumps(sorted([r["partner_name"] + " " + r["contact_name"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if "Pérez" in r["contact_name"]] + ["Fundación Pérez "]), ensure_ascii=False))' "$csv")" \
 	"what perez finds (in a name and a contact)"
 
 t "a bad filter is 400 bad_filter naming the parameter, on the dashboard and the table"
@@ -498,7 +500,7 @@ check_eq "$(js "$start_ms <= d['review']['at'] <= $(date +%s%3N)")" true "the re
 check_eq "$(js '[[h["device"], h["by"], h["new"], h["verified"]] for h in d["history"] if h["field"] == "_review"]')" \
 	"[[\"$server_id\", \"rev\", {\"comment\": \"Check the figures\", \"status\": \"has_issues\"}, true]]" "the review op"
 # A comment of exactly 2,000 characters (4,000 bytes) is taken.
-long=$(python3 -c 'print("é" * 2000)')
+long=$(py -c 'print("é" * 2000)')
 api rev POST /v1/review "{\"record\": \"$r4\", \"status\": \"approved\", \"comment\": \"$long\"}"
 check_api 200
 api view GET "/v1/record?id=$r4"
@@ -531,7 +533,7 @@ check_out_has "has issues: Check the figures"
 
 t "a bad review is 400 and changes nothing"
 snapshot "$TMPDIR/before-review"
-over=$(python3 -c 'print("a" * 2001)')
+over=$(py -c 'print("a" * 2001)')
 for body in "{\"record\": \"$r3\", \"status\": \"great\"}" \
 	"{\"record\": \"$r3\", \"status\": \"has_issues\"}" \
 	"{\"record\": \"$r3\", \"status\": \"has_issues\", \"comment\": \"\"}" \
@@ -587,7 +589,7 @@ check_eq "$(js 'd["review"]')" null "the record's review"
 
 t "a body over 64 KiB is 413 too_large and changes nothing"
 snapshot "$TMPDIR/before-big"
-pad=$(python3 -c 'print(" " * 70000)')
+pad=$(py -c 'print(" " * 70000)')
 for req in "rev /v1/review {\"record\": \"$r3\", \"status\": \"approved\"$pad}" \
 	"rev /v1/bulk-review {\"filter\": {}, \"status\": \"approved\"$pad}" \
 	"rev /v1/duplicates {\"records\": [\"$w1\", \"$w2\"], \"decision\": \"dismiss\"$pad}" \
@@ -618,7 +620,7 @@ check_eq "$(js 'd["conflicts"]')" 1 "conflicts of the record"
 check_eq "$(js '[[f["value"] in ("UGA", "TZA"), f["conflict"]] for f in d["fields"] if f["name"] == "country"]')" \
 	'[[true, true]]' "the country's value and conflict"
 check_eq "$(js '[sorted([h["device_name"], h["device"], h["value"], h["by"]] for h in f["heads"]) for f in d["fields"] if f["name"] == "country"][0]')" \
-	"$(python3 -c 'import json, sys; print(json.dumps(sorted([["a", sys.argv[1], "UGA", None], ["b", sys.argv[2], "TZA", None]])))' \
+	"$(py -c 'import json, sys; print(json.dumps(sorted([["a", sys.argv[1], "UGA", None], ["b", sys.argv[2], "TZA", None]])))' \
 	"$id_a" "$id_b")" "the two heads"
 check_eq "$(js '[f["heads"][0]["value"] == f["value"] for f in d["fields"] if f["name"] == "country"]')" '[true]' \
 	"the head shown comes first"
@@ -718,7 +720,7 @@ check_rc 0
 api view GET "/v1/record?id=$r6"
 cp "$TMPDIR/body" "$TMPDIR/r6.json"
 check_eq "$(js '[[f["conflict"], sorted([h["device"], h["value"]] for h in f["heads"])] for f in d["fields"] if f["name"] == "challenges"]')" \
-	"[[true, $(python3 -c 'import json, sys; print(json.dumps(sorted([[sys.argv[1], "Written at headquarters"], [sys.argv[2], "Written in the field"]])))' "$server_id" "$id_b")]]" \
+	"[[true, $(py -c 'import json, sys; print(json.dumps(sorted([[sys.argv[1], "Written at headquarters"], [sys.argv[2], "Written in the field"]])))' "$server_id" "$id_b")]]" \
 	"the two heads"
 api rev POST /v1/resolve "{\"record\": \"$r6\", \"field\": \"challenges\", \"value\": \"Written in the field\"}"
 check_api 200
@@ -771,7 +773,7 @@ t "duplicates: one partner written two ways in one country is a group, across re
 api view GET "/v1/duplicates?form=partnership"
 check_api 200
 check_eq "$(js 'sorted(sorted(r["id"] for r in g["records"]) for g in d["groups"])')" \
-	"$(python3 -c 'import json, sys; print(json.dumps(sorted([sorted(sys.argv[1:3]), sorted(sys.argv[3:5])])))' \
+	"$(py -c 'import json, sys; print(json.dumps(sorted([sorted(sys.argv[1:3]), sorted(sys.argv[3:5])])))' \
 	"$w1" "$w2" "$r5" "$w5")" "the groups"
 check_eq "$(js 'sorted(g["details"] for g in d["groups"])')" '["FRA", "GTM"]' "the groups' countries"
 check_eq "$(js 'sorted(r["name"] for g in d["groups"] for r in g["records"] if g["details"] == "FRA")')" \
@@ -795,7 +797,7 @@ check_api 200
 check_eq "$(js 'd["count"]')" 2 "count"
 api view GET "/v1/duplicates?form=partnership"
 check_eq "$(js '[sorted(r["id"] for r in g["records"]) for g in d["groups"]]')" \
-	"$(python3 -c 'import json, sys; print(json.dumps([sorted(sys.argv[1:3])]))' "$r5" "$w5")" "the groups left"
+	"$(py -c 'import json, sys; print(json.dumps([sorted(sys.argv[1:3])]))' "$r5" "$w5")" "the groups left"
 api view GET "/v1/record?id=$w1"
 check_eq "$(js 'd["review"]["status"]')" has_issues "the dismissed records' reviews are untouched"
 
@@ -820,7 +822,7 @@ dev c sync
 check_rc 0
 api view GET "/v1/duplicates?form=partnership"
 check_eq "$(js '[sorted(r["id"] for r in g["records"]) for g in d["groups"]]')" \
-	"$(python3 -c 'import json, sys; print(json.dumps([sorted(sys.argv[1:4])]))' "$w1" "$w2" "$w6")" \
+	"$(py -c 'import json, sys; print(json.dumps([sorted(sys.argv[1:4])]))' "$w1" "$w2" "$w6")" \
 	"the group with its new record"
 check_eq "$(field_on c "$w5" _review)" "{\"comment\":\"duplicate of $r5\",\"status\":\"rejected\"}" "the review on the west laptop"
 check_eq "$(field_on c "$w3" _review)" '{"comment":"Checked in bulk","status":"approved"}' "the bulk review on the west laptop"
@@ -935,7 +937,7 @@ check_eq "$(js 'd["total"] == len(d["entries"])')" true "total"
 api boss GET "/v1/audit?per_page=2&page=2"
 check_api 200
 check_eq "$(js 'len(d["entries"])')" 2 "a page of two"
-check_eq "$(js 'd["entries"]')" "$(python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["entries"][2:4], sort_keys=True, ensure_ascii=False))' "$TMPDIR/audit.json")" \
+check_eq "$(js 'd["entries"]')" "$(py -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["entries"][2:4], sort_keys=True, ensure_ascii=False))' "$TMPDIR/audit.json")" \
 	"the second page"
 
 t "a record deleted on a laptop leaves the selections unless deleted=1 asks for it"
@@ -975,7 +977,7 @@ check_eq "$(js '[sorted(r["name"] for r in g["records"]) for g in d["groups"]]')
 
 t "a body over 128 KiB to /v1/resolve is 413 too_large (it takes 128 KiB, for a 64 KiB answer with escapes)"
 snapshot "$TMPDIR/before-big-resolve"
-bigpad=$(python3 -c 'print(" " * 140000)')
+bigpad=$(py -c 'print(" " * 140000)')
 api rev POST /v1/resolve "{\"record\": \"$r3\", \"field\": \"notes\", \"value\": \"padded\"$bigpad}"
 check_api 413 too_large
 check_unchanged "$TMPDIR/before-big-resolve"

@@ -86,6 +86,31 @@ token_of() {
 	awk '$6 == "sondeo_session" {print $7}' "$1"
 }
 
+# ahead KEY : moves the last failure of KEY (u:NAME or a:IP) ten minutes ahead, so that its delay is certainly still
+# running at the next request however slow this machine is, and prints that time (epoch ms). A delay of D ms
+# then answers Retry-After ceil((that + D - the request's time) / 1000): check_retry tells which D it was.
+ahead() {
+	_at=$(($(date +%s%3N) + 600000))
+	q "UPDATE login_failures SET last = $_at WHERE key = '$1'"
+	echo "$_at"
+}
+
+# check_retry AT SENT DELAY : the last answer's Retry-After is what a delay of DELAY s gives when the failure was at
+# AT (from ahead) and the request went between SENT and the answer (epoch ms): a slower machine only widens the
+# range toward smaller values, and it never takes the value of a delay twice as long.
+check_retry() {
+	_got=$(header Retry-After)
+	_hi=$((($1 + $3 * 1000 - $2 + 999) / 1000))
+	_lo=$((($1 + $3 * 1000 - $(date +%s%3N) + 999) / 1000))
+	[ -n "$_got" ] && [ "$_got" -le "$_hi" ] && [ "$_got" -ge "$_lo" ] ||
+		fail "Retry-After is '$_got', expected $_lo..$_hi (a delay of $3 s)"
+}
+
+# behind KEY : moves the last failure of KEY an hour back: its delay has run out.
+behind() {
+	q "UPDATE login_failures SET last = $(($(date +%s%3N) - 3600000)) WHERE key = '$1'"
+}
+
 # audit_count ACTION USER : entries of the audit log.
 audit_count() {
 	q "SELECT count(*) FROM audit WHERE action = '$1' AND user = '$2'"
@@ -164,39 +189,45 @@ for i in 1 2 3; do
 	req - POST /v1/login '{"user": "rev", "password": "wrong password"}'
 	expect 401 bad_login
 done
+# The delays run on the server's clock: the last failure is moved ahead rather than trusting this machine to send
+# the next request within the second.
+at=$(ahead u:rev)
+sent=$(date +%s%3N)
 req - POST /v1/login '{"user": "rev", "password": "rev password 1"}'
 expect 429 too_many_attempts
-check_eq "$(header Retry-After)" 1 "Retry-After"
+check_retry "$at" "$sent" 1
 check_eq "$(header Set-Cookie)" "" "cookie"
 check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'rev'")" 0 "rev's sessions"
 # Refused before the password was looked at: no login_failed entry for it, and the count did not grow.
 check_eq "$(audit_count login_failed rev)" 3 "login_failed entries for rev"
 check_eq "$(q "SELECT failures FROM login_failures WHERE key = 'u:rev'")" 3 "rev's failures"
-sleep 1.2
+behind u:rev
 req - POST /v1/login '{"user": "rev", "password": "wrong again"}'
 expect 401 bad_login
+at=$(ahead u:rev)
+sent=$(date +%s%3N)
 req - POST /v1/login '{"user": "rev", "password": "rev password 1"}'
 expect 429 too_many_attempts
-check_eq "$(header Retry-After)" 2 "Retry-After after the fourth failure"
-sleep 2.2
+check_retry "$at" "$sent" 2
+behind u:rev
 login "$scratch/rev.jar" rev "rev password 1"
 expect 200
 check_eq "$(q "SELECT count(*) FROM login_failures WHERE key = 'u:rev'")" 0 "rev's count after a success"
 
 t "parallel attempts on one name cannot check more than three passwords"
 q "DELETE FROM login_failures"
+# One curl makes the ten requests at once (--parallel): ten curls started one after another could, on a busy
+# machine, reach the server after the first delay has already run out.
+set -- -sS --parallel --parallel-immediate --parallel-max 10
 i=0
-pids=""
 while [ $i -lt 10 ]; do
-	curl -sS -o /dev/null -w '%{http_code}\n' --data-binary '{"user": "view", "password": "guess '$i'"}' \
-		"$URL/v1/login" >"$scratch/par.$i" &
-	pids="$pids $!"
+	[ $i = 0 ] || set -- "$@" --next
+	set -- "$@" -o /dev/null -w '%{http_code}\n' --data-binary '{"user": "view", "password": "guess '$i'"}' "$URL/v1/login"
 	i=$((i + 1))
 done
-# shellcheck disable=SC2086 # one pid per word; a bare wait would wait for the server too
-wait $pids
-check_eq "$(cat "$scratch"/par.* | grep -c 401)" 3 "attempts answered 401"
-check_eq "$(cat "$scratch"/par.* | grep -c 429)" 7 "attempts answered 429"
+curl "$@" >"$scratch/par" || fail "curl failed"
+check_eq "$(grep -c 401 "$scratch/par")" 3 "attempts answered 401"
+check_eq "$(grep -c 429 "$scratch/par")" 7 "attempts answered 429"
 check_eq "$(audit_count login_failed view)" 4 "login_failed entries for view (one from before)"
 q "DELETE FROM login_failures"
 
@@ -295,6 +326,7 @@ for i in 1 2 3; do
 		"$admincsrf"
 	expect 403 bad_login
 done
+ahead u:admin >/dev/null
 req "$scratch/admin.jar" POST /v1/password '{"old": "a new admin password", "new": "whatever new one"}' "$admincsrf"
 expect 429 too_many_attempts
 [ -n "$(header Retry-After)" ] || fail "no Retry-After header in: $HDRS"

@@ -11,6 +11,7 @@ hq=$TMPDIR/hq
 north=$TMPDIR/north
 log=$TMPDIR/hq.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 dev() {
 	SONDEO_HOME=$TMPDIR/dev-n1 run "$SONDEO" "$@"
@@ -18,7 +19,7 @@ dev() {
 
 # jq_py FILE EXPR : EXPR (Python, over j, the JSON document in FILE) printed.
 jq_py() {
-	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+	py -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 # resolve URL JAR CSRF VALUE : posts a resolution of $rec's _review to VALUE (JSON); prints the HTTP status.
@@ -30,7 +31,7 @@ resolve() {
 # review_heads URL JAR : the heads of $rec's _review at URL, one "status comment by" line each, sorted.
 review_heads() {
 	curl -s -o "$TMPDIR/rec.json" -b "$2" "$1/v1/record?id=$rec"
-	python3 -c 'import json, sys
+	py -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 for f in j["fields"]:
     if f["name"] == "_review":

@@ -8,6 +8,7 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 # dev NAME ARGS... : runs sondeo on device NAME's store.
 dev() {
@@ -29,7 +30,7 @@ api() {
 
 # member NAME: the string member NAME of the JSON object in OUT.
 member() {
-	printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+	py -c 'import json, sys; print(json.loads(sys.argv[2])[sys.argv[1]])' "$1" "$OUT"
 }
 
 "$SONDEOD" init --data "$hq" >/dev/null

@@ -31,18 +31,7 @@ point_all_at() {
 }
 
 "$SONDEOD" init --data "$hq" >/dev/null
-start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; t "a long sync on a terminal shows its progress"
-SONDEO_HOME=$TMPDIR/dev-2 "$SONDEO" new --from "$big" >/dev/null 2>&1
-SONDEO_HOME=$TMPDIR/dev-2
-export SONDEO_HOME
-run "$PTYRUN" -t 120 - -- "$SONDEO" sync <<'SCRIPT'
-expect sending changes: 2000 of 
-expect synced with
-exit 0
-SCRIPT
-check_rc 0
-
-done_testing; }
+start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses $((N + 1)) | head -n 1)
 i=1
 while [ $i -le $N ]; do

@@ -13,6 +13,7 @@ north=$TMPDIR/north
 south=$TMPDIR/south
 log=$TMPDIR/hq.log
 . "$TOP/tests/cli/server.inc"
+py_start   # one python3 for the whole script: lib.sh's py
 
 # dev NAME ARGS... : runs sondeo on laptop NAME's store.
 dev() {
@@ -36,6 +37,15 @@ state() {
 }
 NORTH="AND r.rid IN (SELECT rid FROM record_regions WHERE region = 'north')"
 
+# north_caught_up : "same" once the north office holds what headquarters holds of region north.
+north_caught_up() {
+	if [ "$(state "$hq/server.db" "$NORTH")" = "$(state "$north/server.db" "$NORTH")" ]; then
+		echo same
+	else
+		echo different
+	fi
+}
+
 # proxy_up / proxy_down : the link between the regional servers and headquarters (one proxy each, on ports
 # fixed at the start so that the regional servers keep their --upstream).
 proxy_up() {
@@ -55,13 +65,14 @@ proxy_down() {
 # free_port : a port nothing listens on now, below the kernel's range of outgoing ports: a client that keeps
 # connecting to a port of that range while nothing listens there can end up connected to itself, holding it.
 free_port() {
-	python3 -c 'import random, socket
+	py -c 'import random, socket
 while True:
     p = random.randint(10000, 32000)
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
         print(p)
+        s.close()
         break
     except OSError:
         pass'
@@ -140,7 +151,7 @@ check_out_has "6 changes sent, 136 received"
 "$SONDEOD" users --data "$hq" add rita --role reviewer --password-file "$TMPDIR/pw" >/dev/null
 curl -s -c "$TMPDIR/jar" -H 'Content-Type: application/json' -d '{"user":"rita","password":"first-password-1"}' \
 	"$HQ_URL/v1/login" >"$TMPDIR/answer"
-csrf=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
+csrf=$(sed -n 's/.*"csrf": *"\([0-9a-f]*\)".*/\1/p' "$TMPDIR/answer")
 curl -s -b "$TMPDIR/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
 	-d '{"old":"first-password-1","new":"second-password-2"}' "$HQ_URL/v1/password" >/dev/null
 rec=$(head -n 1 "$TMPDIR/n1.ids")
@@ -170,11 +181,11 @@ t "a reviewer at the regional office works on the region's data, and headquarter
 NURL=http://127.0.0.1:$port_north
 curl -s -c "$TMPDIR/njar" -H 'Content-Type: application/json' -d '{"user":"nadia","password":"first-password-1"}' \
 	"$NURL/v1/login" >"$TMPDIR/answer"
-ncsrf=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf"])' "$TMPDIR/answer")
+ncsrf=$(sed -n 's/.*"csrf": *"\([0-9a-f]*\)".*/\1/p' "$TMPDIR/answer")
 curl -s -b "$TMPDIR/njar" -H "X-CSRF-Token: $ncsrf" -H 'Content-Type: application/json' \
 	-d '{"old":"first-password-1","new":"second-password-2"}' "$NURL/v1/password" >/dev/null
 curl -s -o "$TMPDIR/answer" -b "$TMPDIR/njar" "$NURL/v1/records?limit=50"
-check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$TMPDIR/answer")" 9 \
+check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "$TMPDIR/answer")" 9 \
 	"records on the office's page (8 of n1, 1 of h1)"
 rec2=$(sed -n 2p "$TMPDIR/n1.ids")
 code=$(curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$TMPDIR/njar" -H "X-CSRF-Token: $ncsrf" \
@@ -196,7 +207,14 @@ dev s1 sync
 check_out_has "6 changes sent, 0 received"
 wait_eq "ops of s1 at headquarters" 6 20 q "$hq" "SELECT count(*) FROM ops o JOIN record_regions rr ON rr.rid = o.rid
 	WHERE rr.region = 'south'"
-sleep 2
+# The office pulls headquarters' changes in the order headquarters took them: once it holds a north record made
+# after s1's ops reached headquarters, it has pulled past them (rather than sleeping and hoping it has).
+SONDEO_HOME=$TMPDIR/dev-h1 "$SONDEO" new --set partner_name="After the south" --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights >"$TMPDIR/marker.id"
+dev h1 sync
+check_rc 0
+wait_eq "the north office's copy of a record made after s1's" 1 20 q "$north" \
+	"SELECT count(*) FROM records WHERE id = '$(head -n 1 "$TMPDIR/marker.id")'"
 check_eq "$(q "$south" "SELECT count(*) FROM ops")" 6 "ops at the south office"
 check_eq "$(q "$north" "SELECT count(*) FROM ops o JOIN record_regions rr ON rr.rid = o.rid WHERE rr.region = 'south'")" 0 \
 	"south's ops at the north office"
@@ -210,7 +228,10 @@ for i in 1 2 3; do
 	check_rc 0
 done
 n2=$(q "$north" "SELECT id FROM enrolled_devices WHERE name = 'n2'")
-sleep 2
+# The office has tried to forward since the link went down (its last error is newer than the last sync).
+since=$(date +%s%3N)
+wait_eq "a refused attempt of the office after the link went down" 1 20 \
+	q "$north" "SELECT CAST(value AS INTEGER) >= $since FROM meta WHERE key = 'relay_error_at'"
 check_eq "$(q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'")" 0 "n2's ops at headquarters"
 run "$SONDEOD" status --data "$north"
 check_out_has "waiting:            3 change sets, 0 vouches"
@@ -406,7 +427,8 @@ for round in 1 2 3; do
 		SONDEO_HOME=$TMPDIR/dev-$who "$SONDEO" sync >/dev/null 2>&1 || fail "round $round: $who could not sync"
 	done
 	wait_eq "the north queue" 0 20 waiting "$north"
-	sleep 2
+	# The office has pulled all that headquarters holds of the region before the next round.
+	wait_eq "the north office's data, beside headquarters'" same 30 north_caught_up
 done
 state "$hq/server.db" "$NORTH" >"$TMPDIR/state.hq"
 state "$north/server.db" "$NORTH" >"$TMPDIR/state.north"

@@ -5,6 +5,7 @@
 # column and reason, leaving the store as it was; broken files (not a zip, a zip bomb, entity expansion) are
 # refused in bounded memory.
 . "$TOP/tests/cli/lib.sh"
+py_start   # one python3 for the whole script: lib.sh's py
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 XLSX=$TOP/tests/xlsform
@@ -16,7 +17,7 @@ new_store
 # mk NAME JSON [FLAGS] : writes $TMPDIR/NAME.xlsx from the sheets in JSON.
 mk() {
 	printf '%s' "$2" >"$TMPDIR/$1.json"
-	python3 "$MK" "$TMPDIR/$1.xlsx" "$TMPDIR/$1.json" ${3:-} || fail "mkxlsx could not write $1"
+	py "$MK" "$TMPDIR/$1.xlsx" "$TMPDIR/$1.json" ${3:-} || fail "mkxlsx could not write $1"
 }
 
 # forms_now : what the store holds of forms, to compare before and after a refusal.
@@ -114,14 +115,14 @@ mk groups '{"survey": [["type", "name", "label", "relevant"],
 run "$SONDEO" form import "$TMPDIR/groups.xlsx"
 check_rc 0
 run "$SONDEO" form show groups --json
-printf '%s' "$OUT" | python3 -c '
+py -c '
 import json, sys
-f = json.load(sys.stdin)
+f = json.loads(sys.argv[1])
 assert f["groups"] == [{"name": "details", "label": "Details", "relevant": "${works} = '"'"'yes'"'"'"},
                        {"name": "more", "label": "More", "relevant": "${staff} > 10", "group": "details"}], f["groups"]
 g = {q["name"]: q.get("group") for q in f["questions"]}
 assert g == {"works": None, "staff": "details", "why": "more", "after": None}, g
-' || fail "the groups read: $OUT"
+' "$OUT" || fail "the groups read: $OUT"
 run "$SONDEO" new groups --set works=yes --set staff=3 --set why=x
 check_rc 1
 check_err_has "why"
@@ -177,7 +178,7 @@ check_out_has "\"day\": \"$(date +%Y-%m-%d)\""
 check_out_has "\"dev\": \"$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'device'")\""
 check_out_has '"who": "designer"'
 check_out_has '"office": "EA-1"'
-started=$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["answers"]["started"])')
+started=$(py -c 'import json, sys; print(json.loads(sys.argv[1])["answers"]["started"])' "$OUT")
 printf '%s' "$started" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$' || fail "start is '$started'"
 check_out_has '"ended": "'
 run "$SONDEO" edit "$id" --set children=4
@@ -623,11 +624,11 @@ forms_now >"$TMPDIR/forms.after"
 cmp -s "$TMPDIR/forms.before" "$TMPDIR/forms.after" || fail "the store's forms changed"
 # A list copied into thousands of questions: refused as soon as the copies pass the largest form, in bounded
 # memory (it once took a minute and gigabytes before the final size check).
-python3 -c 'import json, sys
+py -c 'import json, sys
 s = [["type", "name", "label"]] + [["select_one a", "q%d" % i, "Q"] for i in range(2000)]
 c = [["list_name", "name", "label"]] + [["a", "c%d" % i, "C"] for i in range(2000)]
 json.dump({"survey": s, "choices": c}, open(sys.argv[1], "w"))' "$TMPDIR/copies.json"
-python3 "$MK" "$TMPDIR/copies.xlsx" "$TMPDIR/copies.json" || fail "mkxlsx could not write copies"
+py "$MK" "$TMPDIR/copies.xlsx" "$TMPDIR/copies.json" || fail "mkxlsx could not write copies"
 forms_now >"$TMPDIR/forms.before"
 python3 - "$SONDEO" "$TMPDIR/copies.xlsx" >"$TMPDIR/copies.out" 2>&1 <<'EOF'
 import resource, subprocess, sys
