@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "expr.h"
 #include "form.h"
 #include "merge.h"
 #include "util.h"
@@ -902,8 +903,16 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 	json_object_set_new(form, "default_language", json_string(c->lang));
 	if (r && (title = text_of(c, &c->settings, r, "form_title")))
 		json_object_set_new(form, "title", title);
-	if (r && (v = cell(&c->settings, r, "instance_name")))
-		json_object_set_new(form, "instance_name", json_string(v));
+	/* Taken when it is an expression Sondeo reads; pyxform's samples also hold bare XPath paths there, which
+	 * name nothing in a record, so a workbook that imported before still does (its records are then named by
+	 * their first questions). */
+	if (r && (v = cell(&c->settings, r, "instance_name"))) {
+		struct expr *e = expr_parse(v, NULL, 0);
+
+		if (e)
+			json_object_set_new(form, "instance_name", json_string(v));
+		expr_free(e);
+	}
 	if (r && (v = cell(&c->settings, r, "allow_choice_duplicates"))) {
 		int yes = yes_no(v);
 
