@@ -251,16 +251,28 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 		return -1;
 	}
 	db_bind_named_text(st, ":field", field);
+	rc = sstore_chart_rows(s, st, counts, list, err, errlen);
+	buf_release(&sql);
+	return rc;
+}
+
+int sstore_chart_rows(struct sstore *s, sqlite3_stmt *st, json_t *counts, json_t *list, char *err, size_t errlen)
+{
+	int rc;
+
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+			continue;
 		if (counts)
 			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
 		else
 			json_array_append_new(list, json_pack("{s:s, s:I}", "value", db_text(st, 0), "count",
 							      (json_int_t)sqlite3_column_int64(st, 1)));
 	}
+	if (rc != SQLITE_DONE)
+		db_error(s->db, rc, err, errlen);
 	sqlite3_finalize(st);
-	buf_release(&sql);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)

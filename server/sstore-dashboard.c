@@ -36,18 +36,9 @@ static int chart_counts(struct sstore *s, const struct sstore_filter *f, const c
 		return -1;
 	}
 	db_bind_named_text(st, ":chart", field);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
-			continue;
-		if (counts)
-			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
-		else
-			json_array_append_new(list, json_pack("{s:s, s:I}", "value", db_text(st, 0), "count",
-							      (json_int_t)sqlite3_column_int64(st, 1)));
-	}
-	sqlite3_finalize(st);
+	rc = sstore_chart_rows(s, st, counts, list, err, errlen);
 	buf_release(&sql);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc;
 }
 
 /* The totals of the selection itself, counted in one pass, into totals as sstore_counts_totals gives them. */

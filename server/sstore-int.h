@@ -123,6 +123,10 @@ int sstore_counts_usable(const struct sstore_filter *f);
 int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen);
 int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const char *field, unsigned top,
 			json_t *counts, json_t *list, char *err, size_t errlen);
+/* Steps a chart's statement st, whose rows are (value, count), into counts (value -> count) or, without it, into
+ * list ([{"value", "count"}...]), skipping values that are not text; finalizes st. Both ways of counting a chart
+ * (kept counts, or the selection itself) end here. 0, or -1 with err. */
+int sstore_chart_rows(struct sstore *s, sqlite3_stmt *st, json_t *counts, json_t *list, char *err, size_t errlen);
 json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen);
 
 /* sstore-relay.c: queues everything a server held before it became a relay (its devices, their change sets,
