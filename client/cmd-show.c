@@ -190,6 +190,154 @@ static void show_instances(struct store *s, const struct form *f, const char *id
 	json_decref(mine);
 }
 
+/* The record as a JSON object: its state, answers, the heads of any field in conflict, and with history every op.
+ * 0, or -1 after saying why. */
+static int show_json(struct cli *cli, struct store *s, const struct store_record *rec, const struct form *f,
+		     const json_t *answers, int history)
+{
+	char err[512], created[32], updated[32], *t;
+	json_t *out, *conf = json_object(), *ans = json_object();
+	size_t i;
+
+	time_fmt(HLC_MS(rec->created), created, sizeof(created));
+	time_fmt(HLC_MS(rec->updated), updated, sizeof(updated));
+	out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", rec->id, "form", rec->form, "form_version",
+			rec->form_version, "status", rec->draft ? "draft" : "final", "deleted", rec->deleted,
+			"created", created, "updated", updated);
+	json_object_set(out, "review", json_is_object(json_object_get(answers, "_review")) ?
+			json_object_get(answers, "_review") : json_null());
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		json_t *v = json_object_get(answers, q->name);
+
+		if (v)
+			json_object_set(ans, q->name, v);
+		if (rec->conflicts) {
+			struct heads_ctx h = { f, q, cli->lang, json_array() };
+
+			if (store_heads(s, rec->id, q->name, print_head, &h, err, sizeof(err)) > 1)
+				json_object_set(conf, q->name, h.list);
+			json_decref(h.list);
+		}
+	}
+	if (rec->conflicts) {
+		json_t *reviews = json_array();
+
+		if (cli_review_heads(s, rec->id, reviews) > 1)
+			json_object_set(conf, "_review", reviews);
+		json_decref(reviews);
+	}
+	json_object_set_new(out, "answers", ans);
+	json_object_set_new(out, "conflicts", conf);
+	if (history) {
+		json_t *hist = json_array();
+
+		show_history(s, rec, f, hist, cli->lang);
+		json_object_set_new(out, "history", hist);
+	}
+	t = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	puts(t);
+	free(t);
+	json_decref(out);
+	return 0;
+}
+
+/* The lines above the answers: id, form, state, dates, review (each reviewer's when in conflict), and for an
+ * instance of a repeat the record it belongs to. Returns the repeat the record is an instance of, or NULL. */
+static const struct form_group *show_head(struct cli *cli, struct store *s, const struct store_record *rec,
+					  const struct form *f, const json_t *answers)
+{
+	char err[512], created[32], updated[32];
+	char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
+	char *review = cli_review_text(rt);
+	/* A review in conflict is shown with each reviewer's decision, as answers in conflict are. */
+	int heads = rec->conflicts ? store_heads(s, rec->id, "_review", NULL, NULL, err, sizeof(err)) : 1;
+	const struct form_group *scope;
+
+	time_fmt(HLC_MS(rec->created), created, sizeof(created));
+	time_fmt(HLC_MS(rec->updated), updated, sizeof(updated));
+	printf("Record %s\n", rec->id);
+	printf("Form:    %s (%s version %s)\n", form_title(f, cli->lang), rec->form, rec->form_version);
+	printf("State:   %s%s%s\n", rec->draft ? "draft (stays on this device until finalized)" : "final",
+	       rec->deleted ? ", deleted" : "", rec->conflicts ? ", in conflict" : "");
+	printf("Created: %s   Updated: %s\n", created, updated);
+	if (*review || heads > 1)
+		printf("Review:  %s\n", *review ? review : "pending");
+	if (heads > 1)
+		cli_review_heads(s, rec->id, NULL);
+	free(review);
+	free(rt);
+	/* An instance of a repeat: which record it belongs to. */
+	scope = form_repeat_find(f, json_string_value(json_object_get(answers, "_repeat")));
+	if (scope && json_is_string(json_object_get(answers, "_parent")))
+		printf("Part of: %s (%s)\n", json_string_value(json_object_get(answers, "_parent")),
+		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
+	printf("\n");
+	return scope;
+}
+
+/* One answer's line under its label ("How old is Ana?", with the answers it names put in), and the competing
+ * values when it is in conflict. */
+static void show_answer(struct cli *cli, struct store *s, const struct store_record *rec, const struct form *f,
+			const struct form_question *q, const json_t *v, const json_t *shown)
+{
+	char err[256], *vt = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	char *t = vt ? cli_answer_text(f, q, vt, cli->lang) : xstrdup("-");
+	char *label = form_interpolate(f, form_text(f, q->label, cli->lang), shown, cli->lang);
+	size_t w = utf8_len(label ? label : "");
+
+	/* Labels are sentences in some languages: a long one gets its own line. */
+	if (w > 40)
+		printf("  %s\n  %-40s %s\n", label, "", t);
+	else
+		printf("  %s%*s %s\n", label ? label : "", (int)(40 - w), "", t);
+	free(label);
+	free(t);
+	free(vt);
+	if (rec->conflicts) {
+		struct heads_ctx h = { f, q, cli->lang, NULL };
+
+		if (store_heads(s, rec->id, q->name, NULL, NULL, err, sizeof(err)) > 1) {
+			printf("      CONFLICT: changed on several devices without seeing each other:\n");
+			store_heads(s, rec->id, q->name, print_head, &h, err, sizeof(err));
+		}
+	}
+}
+
+/* The record as people read it. 0, or -1 after saying why. */
+static int show_text(struct cli *cli, struct store *s, const struct store_record *rec, const struct form *f,
+		     const json_t *answers, int history)
+{
+	const struct form_group *section = NULL, *scope = show_head(cli, s, rec, f, answers);
+	char err[512];
+	json_t *shown;
+	size_t i;
+
+	/* What relevance and labels may name: the record's answers, and an instance's record's. */
+	if (!(shown = store_answers_in_view(s, answers, err, sizeof(err)))) {
+		cli_error("%s", err);
+		return -1;
+	}
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		json_t *v = json_object_get(answers, q->name);
+
+		/* A record shows its own questions; those of a repeat are in its instances' records. */
+		if (q->type == FT_NOTE || form_repeat_of(q) != scope || (!v && form_relevant(f, q, shown, NULL, 0) == 0))
+			continue;
+		/* A group's questions under its heading. */
+		if (q->group != section) {
+			section = q->group;
+			if (section)
+				printf("  -- %s --\n", section->label ? form_text(f, section->label, cli->lang) : section->name);
+		}
+		show_answer(cli, s, rec, f, q, v, shown);
+	}
+	json_decref(shown);
+	show_instances(s, f, rec->id, cli->lang);
+	return history && show_history(s, rec, f, NULL, cli->lang) != 0 ? -1 : 0;
+}
+
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -198,11 +346,9 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	struct store_record rec;
 	struct store *s;
 	struct form *f = NULL;
-	json_t *answers = NULL, *out = NULL, *shown = NULL;
-	char err[512], created[32], updated[32];
+	json_t *answers = NULL;
+	char err[512];
 	int c, history = 0, json = 0, r = EXIT_FAIL;
-	const struct form_group *section = NULL, *scope = NULL;
-	size_t i;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'H')
@@ -218,139 +364,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0 ||
 	    !(f = store_form_get(s, rec.form, rec.form_version, err, sizeof(err))) ||
-	    !(answers = store_answers(s, rec.id, err, sizeof(err)))) {
+	    !(answers = store_answers(s, rec.id, err, sizeof(err))))
 		cli_error("%s", err);
-		goto out;
-	}
-	time_fmt(HLC_MS(rec.created), created, sizeof(created));
-	time_fmt(HLC_MS(rec.updated), updated, sizeof(updated));
-	if (json) {
-		json_t *conf = json_object(), *ans = json_object();
-
-		out = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", rec.id, "form", rec.form, "form_version",
-				rec.form_version, "status", rec.draft ? "draft" : "final", "deleted", rec.deleted,
-				"created", created, "updated", updated);
-		json_object_set(out, "review", json_is_object(json_object_get(answers, "_review")) ?
-				json_object_get(answers, "_review") : json_null());
-		for (i = 0; i < form_count(f); i++) {
-			const struct form_question *q = form_question(f, i);
-			json_t *v = json_object_get(answers, q->name);
-
-			if (v)
-				json_object_set(ans, q->name, v);
-			if (rec.conflicts) {
-				struct heads_ctx h = { f, q, cli->lang, json_array() };
-
-				if (store_heads(s, rec.id, q->name, print_head, &h, err, sizeof(err)) > 1)
-					json_object_set(conf, q->name, h.list);
-				json_decref(h.list);
-			}
-		}
-		if (rec.conflicts) {
-			json_t *reviews = json_array();
-
-			if (cli_review_heads(s, rec.id, reviews) > 1)
-				json_object_set(conf, "_review", reviews);
-			json_decref(reviews);
-		}
-		json_object_set_new(out, "answers", ans);
-		json_object_set_new(out, "conflicts", conf);
-		if (history) {
-			json_t *hist = json_array();
-
-			show_history(s, &rec, f, hist, cli->lang);
-			json_object_set_new(out, "history", hist);
-		}
-		{
-			char *t = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-			puts(t);
-			free(t);
-		}
+	else if ((json ? show_json(cli, s, &rec, f, answers, history) : show_text(cli, s, &rec, f, answers, history)) == 0)
 		r = EXIT_OK;
-		goto out;
-	}
-
-	printf("Record %s\n", rec.id);
-	printf("Form:    %s (%s version %s)\n", form_title(f, cli->lang), rec.form, rec.form_version);
-	printf("State:   %s%s%s\n", rec.draft ? "draft (stays on this device until finalized)" : "final",
-	       rec.deleted ? ", deleted" : "", rec.conflicts ? ", in conflict" : "");
-	printf("Created: %s   Updated: %s\n", created, updated);
-	{
-		char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
-		char *review = cli_review_text(rt);
-		/* A review in conflict is shown with each reviewer's decision, as answers in conflict are. */
-		int heads = rec.conflicts ? store_heads(s, rec.id, "_review", NULL, NULL, err, sizeof(err)) : 1;
-
-		if (*review || heads > 1)
-			printf("Review:  %s\n", *review ? review : "pending");
-		if (heads > 1)
-			cli_review_heads(s, rec.id, NULL);
-		free(review);
-		free(rt);
-	}
-	/* An instance of a repeat: which record it belongs to. */
-	scope = form_repeat_find(f, json_string_value(json_object_get(answers, "_repeat")));
-	if (scope && json_is_string(json_object_get(answers, "_parent")))
-		printf("Part of: %s (%s)\n", json_string_value(json_object_get(answers, "_parent")),
-		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
-	printf("\n");
-	/* What relevance and labels may name: the record's answers, and an instance's record's. */
-	if (!(shown = store_answers_in_view(s, answers, err, sizeof(err)))) {
-		cli_error("%s", err);
-		goto out;
-	}
-	for (i = 0; i < form_count(f); i++) {
-		const struct form_question *q = form_question(f, i);
-		json_t *v = json_object_get(answers, q->name);
-		char *vt = NULL, *t;
-
-		/* A record shows its own questions; those of a repeat are in its instances' records. */
-		if (q->type == FT_NOTE || form_repeat_of(q) != scope || (!v && form_relevant(f, q, shown, NULL, 0) == 0))
-			continue;
-		/* A group's questions under its heading. */
-		if (q->group != section) {
-			section = q->group;
-			if (section)
-				printf("  -- %s --\n", section->label ? form_text(f, section->label, cli->lang) : section->name);
-		}
-		if (v) {
-			vt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-			t = cli_answer_text(f, q, vt, cli->lang);
-		} else {
-			t = xstrdup("-");
-		}
-		{
-			/* With the answers it names put in: "How old is Ana?" (an instance's, and its record's). */
-			char *label = form_interpolate(f, form_text(f, q->label, cli->lang), shown, cli->lang);
-			size_t w = utf8_len(label ? label : "");
-
-			/* Labels are sentences in some languages: a long one gets its own line. */
-			if (w > 40)
-				printf("  %s\n  %-40s %s\n", label, "", t);
-			else
-				printf("  %s%*s %s\n", label ? label : "", (int)(40 - w), "", t);
-			free(label);
-		}
-		free(t);
-		free(vt);
-		if (rec.conflicts) {
-			struct heads_ctx h = { f, q, cli->lang, NULL };
-
-			if (store_heads(s, rec.id, q->name, NULL, NULL, err, sizeof(err)) > 1) {
-				printf("      CONFLICT: changed on several devices without seeing each other:\n");
-				store_heads(s, rec.id, q->name, print_head, &h, err, sizeof(err));
-			}
-		}
-	}
-	show_instances(s, f, rec.id, cli->lang);
-	if (history && show_history(s, &rec, f, NULL, cli->lang) != 0)
-		goto out;
-	r = EXIT_OK;
-out:
-	json_decref(out);
 	json_decref(answers);
-	json_decref(shown);
 	form_free(f);
 	store_close(s);
 	return r;

@@ -336,18 +336,14 @@ static int known_member(const char *key, int pull)
 	return pull && (!strcmp(key, "device") || !strcmp(key, "by"));
 }
 
-/* Checks one decoded op against the table and fills op (strings as arena offsets). */
-static enum opjson_status decode_op(const json_t *o, const struct where *w, struct op *op, struct arena *a,
-				    size_t off[SLOTS])
+/* The op is an object with exactly the members its source's ops have. */
+static enum opjson_status check_members(const json_t *o, const struct where *w)
 {
-	const json_t *seq, *hlc, *rec, *form, *ver, *field, *val, *base, *dev = NULL, *by = NULL;
 	const struct opjson_from *from = w->from;
-	const char *key, *why;
-	char q[200], reason[300];
+	const char *key;
+	char q[200];
 	json_t *v;
-	size_t k, j;
-	char *text;
-	enum opjson_status st;
+	size_t k;
 
 	if (!json_is_object(o))
 		return op_fail(w, OPJSON_BAD, "is %s, not an object", opjson_type_name(o));
@@ -361,19 +357,22 @@ static enum opjson_status decode_op(const json_t *o, const struct where *w, stru
 		if (!json_object_get(o, members[k]))
 			return op_fail(w, OPJSON_BAD, "member '%s' is missing", members[k]);
 	}
-	seq = json_object_get(o, "seq");
-	hlc = json_object_get(o, "hlc");
-	rec = json_object_get(o, "record");
-	form = json_object_get(o, "form");
-	ver = json_object_get(o, "version");
-	field = json_object_get(o, "field");
-	val = json_object_get(o, "value");
-	base = json_object_get(o, "base");
+	return OPJSON_OK;
+}
+
+/* Who made the op and when, and its record: device (the signer's in a change set), seq, hlc, record. */
+static enum opjson_status decode_ids(const json_t *o, const struct where *w, struct op *op)
+{
+	const json_t *seq = json_object_get(o, "seq"), *hlc = json_object_get(o, "hlc");
+	const json_t *rec = json_object_get(o, "record");
+	const struct opjson_from *from = w->from;
+	char q[200];
 
 	if (from->signer) {
 		memcpy(op->device, from->signer, sizeof(op->device));
 	} else {
-		dev = json_object_get(o, "device");
+		const json_t *dev = json_object_get(o, "device");
+
 		if (!json_is_string(dev))
 			return op_fail(w, OPJSON_BAD, "member 'device' is %s, not a string", opjson_type_name(dev));
 		if (!is_device_id(json_string_value(dev), json_string_length(dev)))
@@ -410,6 +409,16 @@ static enum opjson_status decode_op(const json_t *o, const struct where *w, stru
 		return op_fail(w, OPJSON_BAD, "member 'record': %s is not a lowercase UUID",
 			       shown(q, json_string_value(rec), json_string_length(rec)));
 	memcpy(op->record, json_string_value(rec), UUID_STRLEN + 1);
+	return OPJSON_OK;
+}
+
+/* The names the op carries: form, version, field, and in a pull answer the reviewer it may name (*by, else NULL). */
+static enum opjson_status check_names(const json_t *o, const struct where *w, const json_t **by)
+{
+	const json_t *form = json_object_get(o, "form"), *ver = json_object_get(o, "version");
+	const json_t *field = json_object_get(o, "field");
+	const char *why;
+	char q[200];
 
 	if (!json_is_string(form))
 		return op_fail(w, OPJSON_BAD, "member 'form' is %s, not a string", opjson_type_name(form));
@@ -429,57 +438,76 @@ static enum opjson_status decode_op(const json_t *o, const struct where *w, stru
 		return op_fail(w, OPJSON_BAD, "member 'field': %s is not a question name (it %s)",
 			       shown(q, json_string_value(field), json_string_length(field)), why);
 
-	if (!from->signer && (by = json_object_get(o, "by"))) {
-		if (!json_is_string(by))
-			return op_fail(w, OPJSON_BAD, "member 'by' is %s, not a string", opjson_type_name(by));
-		if ((why = bad_by(json_string_value(by), json_string_length(by))))
+	*by = NULL;
+	if (!w->from->signer && (*by = json_object_get(o, "by"))) {
+		if (!json_is_string(*by))
+			return op_fail(w, OPJSON_BAD, "member 'by' is %s, not a string", opjson_type_name(*by));
+		if ((why = bad_by(json_string_value(*by), json_string_length(*by))))
 			return op_fail(w, OPJSON_BAD, "member 'by': %s is not a reviewer's name (it %s)",
-				       shown(q, json_string_value(by), json_string_length(by)), why);
+				       shown(q, json_string_value(*by), json_string_length(*by)), why);
 	}
+	return OPJSON_OK;
+}
 
-	st = value_text(val, &text, &why);
-	if (st != OPJSON_OK)
-		return op_fail(w, st, "member 'value': %s", why);
+/* The ops whose values the op replaces: at most MERGE_MAX_BASE [device id, seq] pairs, none repeated, not the op
+ * itself. */
+static enum opjson_status decode_base(const json_t *base, const struct where *w, struct op *op)
+{
+	char q[200], reason[300];
+	const json_t *v;
+	size_t j;
 
-	if (!json_is_array(base)) {
-		free(text);
+	if (!json_is_array(base))
 		return op_fail(w, OPJSON_BAD, "member 'base' is %s, not an array", opjson_type_name(base));
-	}
-	if (json_array_size(base) > MERGE_MAX_BASE) {
-		free(text);
+	if (json_array_size(base) > MERGE_MAX_BASE)
 		return op_fail(w, OPJSON_BAD, "member 'base': %zu entries, over the limit of %d", json_array_size(base),
 			       MERGE_MAX_BASE);
-	}
 	json_array_foreach(base, j, v) {
 		const json_t *d = json_array_get(v, 0), *s = json_array_get(v, 1);
 
-		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(d) || !json_is_integer(s)) {
-			free(text);
+		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(d) || !json_is_integer(s))
 			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu is not [device id, seq]", j + 1);
-		}
-		if (!is_device_id(json_string_value(d), json_string_length(d))) {
-			free(text);
+		if (!is_device_id(json_string_value(d), json_string_length(d)))
 			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu: %s is not a device id (32 lowercase hex "
 				       "characters)", j + 1, shown(q, json_string_value(d), json_string_length(d)));
-		}
-		if (json_integer_value(s) < 1) {
-			free(text);
+		if (json_integer_value(s) < 1)
 			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu: seq %" JSON_INTEGER_FORMAT " is not 1 or "
 				       "more", j + 1, json_integer_value(s));
-		}
 		memcpy(op->base[j].device, json_string_value(d), KEYS_ID_STRLEN + 1);
 		op->base[j].seq = (uint64_t)json_integer_value(s);
 	}
 	op->nbase = json_array_size(base);
-	if (base_problem(op, op->device, reason, sizeof(reason))) {
-		free(text);
+	if (base_problem(op, op->device, reason, sizeof(reason)))
 		return op_fail(w, OPJSON_BAD, "member 'base': %s", reason);
-	}
+	return OPJSON_OK;
+}
 
+/* Checks one decoded op against the table, member by member in the table's order, and fills op (its strings as
+ * arena offsets). */
+static enum opjson_status decode_op(const json_t *o, const struct where *w, struct op *op, struct arena *a,
+				    size_t off[SLOTS])
+{
+	const json_t *by;
+	const char *why;
+	char *text;
+	enum opjson_status st;
+
+	if ((st = check_members(o, w)) != OPJSON_OK || (st = decode_ids(o, w, op)) != OPJSON_OK ||
+	    (st = check_names(o, w, &by)) != OPJSON_OK)
+		return st;
+	if ((st = value_text(json_object_get(o, "value"), &text, &why)) != OPJSON_OK)
+		return op_fail(w, st, "member 'value': %s", why);
+	if ((st = decode_base(json_object_get(o, "base"), w, op)) != OPJSON_OK) {
+		free(text);
+		return st;
+	}
 	off[4] = NO_OFFSET;
-	if (arena_add(a, json_string_value(form), json_string_length(form), &off[0]) < 0 ||
-	    arena_add(a, json_string_value(ver), json_string_length(ver), &off[1]) < 0 ||
-	    arena_add(a, json_string_value(field), json_string_length(field), &off[2]) < 0 ||
+	if (arena_add(a, json_string_value(json_object_get(o, "form")), json_string_length(json_object_get(o, "form")),
+		      &off[0]) < 0 ||
+	    arena_add(a, json_string_value(json_object_get(o, "version")),
+		      json_string_length(json_object_get(o, "version")), &off[1]) < 0 ||
+	    arena_add(a, json_string_value(json_object_get(o, "field")), json_string_length(json_object_get(o, "field")),
+		      &off[2]) < 0 ||
 	    arena_add(a, text, strlen(text), &off[3]) < 0 ||
 	    (by && arena_add(a, json_string_value(by), json_string_length(by), &off[4]) < 0)) {
 		free(text);

@@ -157,8 +157,37 @@ const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid)
 	return s->kind;
 }
 
-/* Recomputes the summary row of record rid from its fields: its review state, its partner-name key and
- * duplicate key, and (with text) its full-text document: every text answer, one after the other. */
+/* Appends to choices a [field, choice] pair for each choice of answer v (a string, or an array of them): what the
+ * dashboard's kept counts count. */
+static void add_choices(json_t *choices, const char *field, const json_t *v)
+{
+	size_t i;
+
+	if (json_is_string(v))
+		json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(v)));
+	for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
+		if (json_is_string(json_array_get(v, i)))
+			json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(json_array_get(v, i))));
+}
+
+/* The duplicate key: the normalised name, then the other text title fields (detail: field -> normalised answer)
+ * in the form's order, "name|country" for the partnership form. */
+static void dup_key(const struct form *kind, const char *name, const json_t *detail, struct buf *key)
+{
+	const char *const *names;
+	size_t n = form_title_fields(kind, &names), i;
+
+	buf_adds(key, name);
+	for (i = 0; i < n; i++) {
+		const char *d = json_string_value(json_object_get(detail, names[i]));
+
+		if (sstore_title_detail(kind, form_find(kind, names[i])))
+			buf_printf(key, "|%s", d ? d : "");
+	}
+}
+
+/* Recomputes the summary row of record rid from its fields: its review state, its name key and duplicate key,
+ * and (with text) its full-text document: every text answer, one after the other. */
 static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
@@ -197,16 +226,8 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 		v = sstore_value_json(value, (size_t)sqlite3_column_bytes(st, 1));
 		q = kind ? form_find(kind, field) : NULL;
 		/* The options the dashboard counts: select answers, and the text title fields as given (a country). */
-		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE || sstore_title_detail(kind, q))) {
-			size_t i;
-
-			if (json_is_string(v))
-				json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(v)));
-			for (i = 0; json_is_array(v) && i < json_array_size(v); i++)
-				if (json_is_string(json_array_get(v, i)))
-					json_array_append_new(choices, json_pack("[s, s]", field,
-										 json_string_value(json_array_get(v, i))));
-		}
+		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE || sstore_title_detail(kind, q)))
+			add_choices(choices, field, v);
 		if (json_is_string(v)) {
 			if (name_field && !strcmp(field, name_field)) {
 				normalise(json_string_value(v), &name);
@@ -228,17 +249,8 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 		db_error(s->db, rc, err, errlen);
 		goto out;
 	}
-	/* The duplicate key: the name, then the other text title fields in the form's order ("name|country"). */
-	if (name.len) {
-		const char *const *names;
-		size_t n = form_title_fields(kind, &names), i;
-
-		buf_adds(&key, name.data);
-		for (i = 0; i < n; i++)
-			if (sstore_title_detail(kind, form_find(kind, names[i])))
-				buf_printf(&key, "|%s", json_string_value(json_object_get(detail, names[i])) ?
-					   json_string_value(json_object_get(detail, names[i])) : "");
-	}
+	if (name.len)
+		dup_key(kind, name.data, detail, &key);
 	/* The counts first: they take back what the record counted for, with its review as it was. */
 	if (sstore_counts_refresh(s, rid, choices, review, rep, err, errlen) < 0)
 		goto out;
