@@ -26,7 +26,7 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 2
+#define SSTORE_SCHEMA 3
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -177,8 +177,11 @@ static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
 	return db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')", err, errlen);
 }
 
+/* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
+ * answers now come from each form's title fields (form_title_fields) instead of question names known here. */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex },
+	{ 2, NULL, mark_reindex },
 };
 
 static const struct dbstore_spec spec = {

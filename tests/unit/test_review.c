@@ -457,6 +457,25 @@ static void test_record_by_prefix(void)
 	CHECK_STR(full, R1);
 }
 
+/* A store of layout 2 holds duplicate keys made from question names the server knew: opening it at layout 3 builds
+ * every summary again, from the forms' title fields. */
+static void test_upgrade_rebuilds_summaries(void)
+{
+	char err[512] = "", data[300];
+	long long keyed = q("SELECT count(*) FROM record_regions WHERE dupkey != ''");
+
+	CHECK(keyed > 0);
+	sstore_close(s);
+	q("UPDATE record_regions SET dupkey = 'stale|' WHERE dupkey != ''");
+	q("UPDATE meta SET value = '2' WHERE key = 'schema'");
+	snprintf(data, sizeof(data), "%s/data", dir);
+	s = sstore_open(data, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey = 'stale|'"), 0);
+	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey != ''"), keyed);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 3);
+}
+
 int main(void)
 {
 	char err[512], pw[32], data[300];
@@ -482,6 +501,7 @@ int main(void)
 	RUN(test_tampered_history);
 	RUN(test_bulk_in_chunks);
 	RUN(test_record_by_prefix);
+	RUN(test_upgrade_rebuilds_summaries);
 	sstore_close(s);
 	keys_free(ka);
 	keys_free(kb);
