@@ -336,10 +336,10 @@ static void record_row(struct sstore *s, sqlite3_int64 rid, const char *full, co
 }
 
 /* Sets out's "title": what names the record (its form's instance_name, else its first title field: form.h), or
- * null when nothing does. */
-static void record_title(struct sstore *s, const char *form, const char *version, json_t *out)
+ * null when nothing does. The form is the one the summary keeps loaded (sstore_record_kind). */
+static void record_title(struct sstore *s, sqlite3_int64 rid, json_t *out)
 {
-	struct form *f = sstore_form_get(s, form, version, NULL, 0);
+	const struct form *f = sstore_record_kind(s, rid);
 	json_t *answers = json_object(), *field, *title = NULL;
 	char *t = NULL;
 	size_t i;
@@ -353,7 +353,6 @@ static void record_title(struct sstore *s, const char *form, const char *version
 	json_object_set_new(out, "title", title ? title : json_null());
 	free(t);
 	json_decref(answers);
-	form_free(f);
 }
 
 json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, char *err, size_t errlen)
@@ -378,7 +377,7 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 		out = NULL;
 	} else {
 		record_row(s, rid, full, form, version, out);
-		record_title(s, form, version, out);
+		record_title(s, rid, out);
 		*status = 200;
 	}
 	json_decref(review);

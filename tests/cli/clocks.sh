@@ -18,13 +18,6 @@ if ! command -v faketime >/dev/null 2>&1; then
 	[ "$RC" = 0 ] || done_testing
 fi
 
-# dev NAME ARGS... : runs sondeo on device NAME's store, on the true clock.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
-}
-
 # dev_at OFFSET NAME ARGS... : the same with the clock moved by OFFSET (faketime's "+365d", "-1h"). The
 # sanitizer runtime must not insist on coming first, since libfaketime is preloaded before it.
 dev_at() {

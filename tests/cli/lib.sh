@@ -188,6 +188,14 @@ check_file_mode() {
 	return 0
 }
 
+# dev NAME ARGS... : runs sondeo (with run) on device NAME's store, $TMPDIR/dev-NAME. A script with a single
+# device may define its own dev.
+dev() {
+	_t_dev=$1
+	shift
+	SONDEO_HOME=$TMPDIR/dev-$_t_dev run "$SONDEO" "$@"
+}
+
 # new_store : a fresh empty SONDEO_HOME, inside lib.sh's own directory so that it goes when the script ends.
 new_store() {
 	SONDEO_HOME=$(mktemp -d "$_t_dir/store.XXXXXX") || fail "cannot make a store directory"

@@ -17,13 +17,6 @@ wlog=$TMPDIR/west.log
 . "$TOP/tests/cli/server.inc"
 py_start   # one python3 for the whole script: lib.sh's py
 
-# dev NAME ARGS... : runs sondeo on laptop NAME's store.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
-}
-
 # state DIR REGION : the merged data a server holds of a region's records: values and heads.
 state() {
 	sqlite3 "$1/server.db" "SELECT r.id, f.field, f.value FROM fields f JOIN records r ON r.rid = f.rid

@@ -12,12 +12,6 @@ log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 py_start   # one python3 for the whole script: lib.sh's py
 
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
-}
-
 printf '%s' '{"survey": [["type", "name", "label", "relevant", "constraint"], ["text", "hh", "Household"],
 	["integer", "size", "Size"], ["begin repeat", "member", "Member"], ["text", "mname", "Name"],
 	["integer", "age", "Age", null, ". <= 120"], ["text", "why", "Why so many?", "${size} > 5"], ["end repeat"],

@@ -19,13 +19,6 @@ csv=$TOP/forms/samples/partnerships.csv
 DAY_MS=86400000
 start_ms=$(date +%s%3N)
 
-# dev NAME ARGS... : runs sondeo on device NAME's store.
-dev() {
-	_d=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$_d run "$SONDEO" "$@"
-}
-
 # api WHO METHOD PATH [BODY] : a request with WHO's cookie jar (and, for a POST, WHO's CSRF token). Sets CODE to the
 # HTTP status; the body is in $TMPDIR/body, read with js.
 api() {

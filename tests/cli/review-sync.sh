@@ -10,13 +10,6 @@ log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 py_start   # one python3 for the whole script: lib.sh's py
 
-# dev NAME ARGS... : runs sondeo on device NAME's store.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
-}
-
 # api METHOD PATH [BODY]: a request of the logged-in reviewer; sets OUT (the answer) and CODE (the status).
 api() {
 	if [ $# -ge 3 ]; then

@@ -9,13 +9,6 @@ hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 
-# dev NAME ARGS... : runs sondeo on device NAME's store.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
-}
-
 "$SONDEOD" init --data "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 east=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)

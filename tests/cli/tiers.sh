@@ -15,13 +15,6 @@ log=$TMPDIR/hq.log
 . "$TOP/tests/cli/server.inc"
 py_start   # one python3 for the whole script: lib.sh's py
 
-# dev NAME ARGS... : runs sondeo on laptop NAME's store.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name run "$SONDEO" "$@"
-}
-
 # waiting DIR : change sets and vouches waiting in a regional server's queue.
 waiting() {
 	q "$1" "SELECT count(*) FROM relay_queue"

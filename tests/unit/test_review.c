@@ -455,6 +455,10 @@ static void test_record_by_prefix(void)
 	CHECK_INT(status, 404);
 	CHECK_INT(sstore_record_find(s, R1, full, form, version, sizeof(form), err, sizeof(err)), 1);
 	CHECK_STR(full, R1);
+	/* A record is named by its form's first title field: the partnership form's partner name. */
+	rec = sstore_record_json(s, R2, &status, err, sizeof(err));
+	CHECK_STR(json_string_value(json_object_get(rec, "title")), "Radio Frontera");
+	json_decref(rec);
 }
 
 /* A store of layout 2 holds duplicate keys made from question names the server knew: opening it at layout 3 builds
