@@ -2,8 +2,9 @@
 # deps.sh - make sure the Debian packages the build and the tests need are installed.
 # As root it installs what is missing through apt-get; otherwise it prints the exact line to run and fails.
 # python3 (Debian 12: 3.11) is for the tests: they write XLSForm workbooks (tests/mkxlsx.py) and read JSON with it.
+# procps (ps, pgrep) is for the tests too: they find and watch the processes they start.
 set -u
-need="build-essential pkg-config python3 libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev"
+need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev"
 for extra in "$@"; do need="$need $extra"; done
 missing=""
 for p in $need; do
