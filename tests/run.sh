@@ -4,7 +4,7 @@
 #
 # A test program or script that exits non-zero without a "not ok" line, prints no result at all, times out or
 # dies by a signal counts as one more failure under its own name: a crash must never look like a pass.
-# TEST_TIMEOUT (seconds, default 600) bounds each program and script; TEST_JOBS (default: the number of cores)
+# TEST_TIMEOUT (seconds, default 600) bounds each program and script; TEST_JOBS (default: the cores and one)
 # run side by side, and their outputs are shown in order once all have ended. With NAMEs, runs only the tests
 # whose file name contains one of them (sh tests/run.sh build/test users test_sstore).
 set -u
@@ -41,9 +41,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""
 token=""
 runs=0
-# Independent tests run side by side, TEST_JOBS at a time (default: one per core): each has its own temporary
-# directory, its own servers on ports it picks, and its own token.
-jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+# Independent tests run side by side, TEST_JOBS at a time (default: one more than the cores, since a test waits
+# on its servers part of the time): each has its own temporary directory, its own servers on ports it picks,
+# and its own token.
+jobs=${TEST_JOBS:-$(($(nproc 2>/dev/null || echo 2) + 1))}
 trap 'rm -rf "$work"' EXIT
 trap 'stop_all; exit 130' INT TERM HUP
 : >"$work/failed"

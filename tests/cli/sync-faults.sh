@@ -1,5 +1,5 @@
 #!/bin/sh
-# sync-faults.sh - kill -9 in the middle of syncing: of sondeod during 50 concurrent uploads, and of sondeo
+# sync-faults.sh - kill -9 in the middle of syncing: of sondeod during 20 concurrent uploads, and of sondeo
 # during a long upload. After a restart and another sync, every op is held exactly once and the stores pass
 # PRAGMA integrity_check.
 . "$TOP/tests/cli/lib.sh"
@@ -8,7 +8,7 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
-N=50
+N=20
 
 server_ops() {
 	sqlite3 "$hq/server.db" "SELECT count(*) FROM ops"
