@@ -1,12 +1,14 @@
-/* cmd-enrol.c - sondeo enrol URL CODE: register this device with a server, pin its key, get its forms.
+/* cmd-enrol.c - sondeo enrol URL [CODE|-]: register this device with a server, pin its key, get its forms.
  *
  * The code proves to the server that this device was invited, and the server's answer, MAC'd with the same
  * code, proves to the device that it talks to the server that made the code: the key pinned here then
  * checks everything the server sends, even over plain HTTP. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -15,8 +17,32 @@
 #include "enrol.h"
 #include "net.h"
 #include "remote.h"
+#include "secret.h"
 #include "util.h"
 #include "banned.h"
+
+/* Room for a code as people type it: 20 symbols with dashes or spaces between, and some slack. */
+#define CODE_TYPED_MAX 128
+
+/* The code from the terminal (asked, not echoed) or, when standard input is not one, its first line: neither
+ * shows in ps or in the shell's history. EXIT_OK, or EXIT_FAIL said. */
+static int read_code(char typed[CODE_TYPED_MAX])
+{
+	size_t n = 0;
+	int r;
+
+	if (isatty(STDIN_FILENO))
+		r = secret_ask("Enrolment code: ", typed, CODE_TYPED_MAX, &n);
+	else
+		r = secret_read_line(STDIN_FILENO, typed, CODE_TYPED_MAX, &n);
+	if (r < 0 && errno == EFBIG)
+		return cli_error("the enrolment code: longer than %d bytes", CODE_TYPED_MAX - 1);
+	if (r < 0)
+		return cli_error("cannot read the enrolment code: %s", strerror(errno));
+	if (r == 0 || n == 0)
+		return cli_error("no enrolment code %s", isatty(STDIN_FILENO) ? "typed" : "on standard input");
+	return EXIT_OK;
+}
 
 int cmd_enrol(struct cli *cli, int argc, char **argv)
 {
@@ -24,7 +50,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 		{ "cacert", required_argument, NULL, 'c' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
 	};
 	char err[1024], msg[1200], url[1024], cacert[PATH_MAX] = "", my_id[KEYS_ID_STRLEN + 1], fp[KEYS_ID_STRLEN + 1];
-	char code[AUTH_CODE_LEN + 1];
+	char code[AUTH_CODE_LEN + 1], typed[CODE_TYPED_MAX];
 	struct enrol_result e;
 	const struct keys *k;
 	struct store *s = NULL;
@@ -44,15 +70,22 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 		}
 	}
-	if (optind + 2 != argc)
-		return cli_usage_error(cli, "expected the server's URL and the enrolment code");
+	if (optind + 1 != argc && optind + 2 != argc)
+		return cli_usage_error(cli, "expected the server's URL and the enrolment code (or - to read it)");
 	len = strlen(argv[optind]);
 	if ((strncmp(argv[optind], "http://", 7) && strncmp(argv[optind], "https://", 8)) || len >= sizeof(url))
 		return cli_usage_error(cli, "'%s' is not an http:// or https:// URL", argv[optind]);
 	snprintf(url, sizeof(url), "%.*s", (int)(len - (argv[optind][len - 1] == '/')), argv[optind]);
+	if (optind + 2 == argc && strcmp(argv[optind + 1], "-")) {
+		if (strlcpy_s(typed, argv[optind + 1], sizeof(typed)) >= sizeof(typed))
+			return cli_error("the enrolment code: longer than %d bytes", CODE_TYPED_MAX - 1);
+	} else if (read_code(typed) != EXIT_OK)
+		goto out;
 	/* A mistyped code is said before the network is tried. */
-	if (auth_code_normalize(argv[optind + 1], code, err, sizeof(err)) < 0)
-		return cli_error("the enrolment code: %s", err);
+	if (auth_code_normalize(typed, code, err, sizeof(err)) < 0) {
+		cli_error("the enrolment code: %s", err);
+		goto out;
+	}
 	sodium_memzero(code, sizeof(code));
 	if (!(s = cli_open_store(cli)))
 		goto out;
@@ -66,7 +99,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	}
 	keys_id(keys_public(k), my_id);
 	name = *store_name(s) ? store_name(s) : my_id;
-	if (enrol_exchange(url, argv[optind + 1], k, name, 0, cacert[0] ? cacert : NULL, verbose, &e, &st, err,
+	if (enrol_exchange(url, typed, k, name, 0, cacert[0] ? cacert : NULL, verbose, &e, &st, err,
 			   sizeof(err)) < 0) {
 		cli_error("%s%s", err, st == NET_OK ? ": nothing was saved" : "");
 		ret = st == NET_UNREACHABLE || st == NET_CUT ? EXIT_UNREACHABLE : EXIT_FAIL;
@@ -96,6 +129,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	printf("forms: %d received\n", nforms);
 	ret = EXIT_OK;
 out:
+	sodium_memzero(typed, sizeof(typed));
 	store_close(s);
 	return ret;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "net.h"
+#include "secret.h"
 #include "util.h"
 #include "banned.h"
 
@@ -150,6 +151,11 @@ int main(int argc, char **argv)
 	int a = 1, r;
 
 	setlocale(LC_CTYPE, "");
+	/* Before the device key is read: a core dump would hold it. */
+	if (secret_no_dumps() < 0) {
+		perror("sondeo: cannot make the process non-dumpable");
+		return EXIT_FAIL;
+	}
 	store_global_init();
 	if (sodium_init() < 0 || net_init() < 0) {
 		fputs("sondeo: cannot initialise libsodium or libcurl\n", stderr);

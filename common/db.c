@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,13 +10,62 @@
 #include "util.h"
 #include "banned.h"
 
-int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
+/* Whether this process's stores could write at their last try (db_writable): one state for the process, since
+ * a full disk is full for every connection to a store on it. */
+static pthread_mutex_t writable_lock = PTHREAD_MUTEX_INITIALIZER;
+static int unwritable;
+static char unwritable_why[512];
+static void (*writable_fn)(int writable, const char *path, const char *why);
+
+static void writable_set(sqlite3 *db, int writable, const char *msg)
+{
+	const char *path;
+	void (*fn)(int, const char *, const char *) = NULL;
+
+	/* Every commit comes here: the usual case, no change, takes no lock. */
+	if (__atomic_load_n(&unwritable, __ATOMIC_RELAXED) == !writable)
+		return;
+	path = db ? sqlite3_db_filename(db, "main") : NULL;
+	pthread_mutex_lock(&writable_lock);
+	if (unwritable != !writable) {
+		__atomic_store_n(&unwritable, !writable, __ATOMIC_RELAXED);
+		strlcpy_s(unwritable_why, msg, sizeof(unwritable_why));
+		fn = writable_fn;
+	}
+	pthread_mutex_unlock(&writable_lock);
+	if (fn)
+		fn(writable, path && *path ? path : "(the store)", msg);
+}
+
+int db_writable(char *why, size_t n)
+{
+	int r;
+
+	pthread_mutex_lock(&writable_lock);
+	r = !__atomic_load_n(&unwritable, __ATOMIC_RELAXED);
+	if (why && n)
+		strlcpy_s(why, unwritable_why, n);
+	pthread_mutex_unlock(&writable_lock);
+	return r;
+}
+
+void db_on_writable(void (*fn)(int writable, const char *path, const char *why))
+{
+	pthread_mutex_lock(&writable_lock);
+	writable_fn = fn;
+	pthread_mutex_unlock(&writable_lock);
+}
+
+/* The message for rc, and whether it means that nothing can be written (a full disk, a failed write). */
+static int error_text(sqlite3 *db, int rc, char *err, size_t errlen, int *cannot_write)
 {
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
 
+	*cannot_write = 1;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
+		*cannot_write = 0;
 		return errf(err, errlen, "the store is busy: another program is writing to it (try again)");
 	case SQLITE_READONLY:
 		return errf(err, errlen, "the store is read-only");
@@ -26,15 +76,30 @@ int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
 			return errf(err, errlen, "the disk is full");
 		if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || errno == ENOSPC)
 			return errf(err, errlen, "cannot write the store (%s)", msg);
+		*cannot_write = 0;
 		return errf(err, errlen, "input/output error on the store: %s", msg);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+		*cannot_write = 0;
 		return errf(err, errlen, "the store is damaged or not a Sondeo store: %s", msg);
 	case SQLITE_CANTOPEN:
+		*cannot_write = 0;
 		return errf(err, errlen, "cannot open the store: %s", msg);
 	default:
+		*cannot_write = 0;
 		return errf(err, errlen, "store error: %s", msg);
 	}
+}
+
+int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
+{
+	char msg[512];
+	int cannot_write;
+
+	error_text(db, rc, msg, sizeof(msg), &cannot_write);
+	if (cannot_write)
+		writable_set(db, 0, msg);
+	return errf(err, errlen, "%s", msg);
 }
 
 /* 1 if the database file or its directory cannot be written at all (a read-only mount or file), as opposed
@@ -84,6 +149,17 @@ static sqlite3 *open_immutable(const char *path)
 	return db;
 }
 
+/* Called by SQLite after each commit that wrote pages to the WAL: the store can write again. */
+static int wal_written(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	(void)ctx;
+	writable_set(db, 1, "");
+	/* A hook of our own replaces SQLite's automatic checkpoint, which this does as SQLite would have. */
+	if (pages >= 1000)
+		sqlite3_wal_checkpoint(db, name);
+	return SQLITE_OK;
+}
+
 sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
@@ -126,6 +202,7 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	/* The immutable fallback is a connection of its own. */
 	sqlite3_busy_timeout(db, DB_BUSY_MS);
+	sqlite3_wal_hook(db, wal_written, NULL);
 	sqlite3_extended_result_codes(db, 1);
 	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
 		    " PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;", err,

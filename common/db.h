@@ -35,6 +35,15 @@ void db_rollback(sqlite3 *db);
  * read-only, full disk, corrupt. Returns -1. */
 int db_error(sqlite3 *db, int rc, char *err, size_t errlen);
 
+/* Whether this process's stores could write at their last try. A write that failed for lack of room or on an
+ * I/O error while writing (each such failure goes through db_error) makes them unwritable; the next commit that
+ * writes anything makes them writable again. Returns 1 or 0;
+ * why (may be NULL) gets the failure's message ("the disk is full"), "" when writable. Thread-safe. */
+int db_writable(char *why, size_t n);
+/* fn(writable, path, why) is called at each change of that state, on the thread that saw it, with the store's
+ * file and the message (sondeod logs it). */
+void db_on_writable(void (*fn)(int writable, const char *path, const char *why));
+
 /* Binds text (NULL binds SQL NULL) without copying it: s must stay valid until the statement has been
  * stepped, and every parameter is bound again before each step. Returns the SQLite code. */
 int db_bind_text(sqlite3_stmt *st, int i, const char *s);

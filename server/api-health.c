@@ -1,9 +1,17 @@
-/* api-health.c - GET /healthz: the server is up and its store opens. */
+/* api-health.c - GET /healthz: the server is up, its store opens, and its last write did not fail. */
+#include "db.h"
 #include "srv.h"
 #include "banned.h"
 
 void api_health(struct http_request *rq, struct http_response *rs)
 {
-	if (srv_store(rq, rs))
+	char why[256];
+
+	if (!srv_store(rq, rs))
+		return;
+	/* A full disk is answered until a write succeeds again: monitoring sees what the devices meet. */
+	if (!db_writable(why, sizeof(why)))
+		http_reply_error(rs, 503, "store_unwritable", "the store cannot write: %s", why);
+	else
 		http_reply_text(rs, 200, "text/plain", "ok\n");
 }

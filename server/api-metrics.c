@@ -1,6 +1,7 @@
 /* api-metrics.c - GET /metrics: counters in the Prometheus text format. */
 #include <stdio.h>
 
+#include "db.h"
 #include "srv.h"
 #include "banned.h"
 
@@ -27,7 +28,9 @@ void api_metrics(struct http_request *rq, struct http_response *rs)
 		   "# TYPE sondeod_conflicts_open gauge\nsondeod_conflicts_open %llu\n"
 		   "# HELP sondeod_devices Enrolled devices, and those revoked.\n"
 		   "# TYPE sondeod_devices gauge\nsondeod_devices{state=\"active\"} %llu\n"
-		   "sondeod_devices{state=\"revoked\"} %llu\n",
+		   "sondeod_devices{state=\"revoked\"} %llu\n"
+		   "# HELP sondeod_store_writable 0 since a write failed (a full disk), until a write succeeds again.\n"
+		   "# TYPE sondeod_store_writable gauge\nsondeod_store_writable %d\n",
 		   (unsigned long long)st.ops, (unsigned long long)st.conflicts,
-		   (unsigned long long)st.devices_active, (unsigned long long)st.devices_revoked);
+		   (unsigned long long)st.devices_active, (unsigned long long)st.devices_revoked, db_writable(NULL, 0));
 }

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "db.h"
 #include "sstore-relay.h"
 #include "relay.h"
 #include "srv.h"
@@ -82,6 +83,16 @@ static struct http_route *routes_make(size_t *n, char **paths)
 	}
 	*n = napi + 1 + nfiles;
 	return all;
+}
+
+/* The log says when the store stops being able to write (a full disk) and when it can again: the devices are
+ * told 503 "the disk is full", and the operator reads why here, and on /healthz and /metrics. */
+static void log_writable(int writable, const char *path, const char *why)
+{
+	if (writable)
+		fprintf(stderr, "sondeod: the store %s can write again\n", path);
+	else
+		fprintf(stderr, "sondeod: the store %s cannot write: %s\n", path, why);
 }
 
 static int read_pem(const char *path, struct buf *b, const char *what)
@@ -195,6 +206,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srv.data_dir = cli->data_dir;
 	srv.tls = a.cert != NULL;
+	db_on_writable(log_writable);
 	if (!(table = routes_make(&nroutes, &paths))) {
 		cli_error("out of memory");
 		goto out;

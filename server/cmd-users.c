@@ -4,79 +4,21 @@
  * else from the first line of standard input. It is never an argument, which other users could read in ps. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "cli.h"
+#include "secret.h"
 #include "sstore-users.h"
 #include "util.h"
 #include "banned.h"
 
 #define PW_BUF (SSTORE_PASSWORD_MAX + 2)   /* room to tell a password one byte too long */
-
-/* The terminal while its echo is off, to be put back however the command ends. */
-static int tty_fd = -1;
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_raw;
-
-static void tty_restore(void)
-{
-	if (tty_raw) {
-		tcsetattr(tty_fd, TCSADRAIN, &tty_saved);
-		tty_raw = 0;
-	}
-}
-
-static void on_signal(int sig)
-{
-	tty_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Reads one line from fd into pw without its end of line ("\n" or "\r\n"), a byte at a time so that nothing
- * after it is taken from a shared input and no stdio buffer keeps a copy. 1 read, 0 nothing before the end of
- * input, -1 with errno (EFBIG: longer than SSTORE_PASSWORD_MAX; EINVAL: a NUL byte). */
-static int read_line(int fd, char pw[PW_BUF], size_t *len)
-{
-	size_t n = 0;
-	ssize_t got;
-	char c;
-	int any = 0;
-
-	for (;;) {
-		got = read(fd, &c, 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -1;
-		if (got == 0 || c == '\n')
-			break;
-		any = 1;
-		if (c == '\0') {
-			errno = EINVAL;
-			return -1;
-		}
-		if (n == PW_BUF - 1) {
-			errno = EFBIG;
-			return -1;
-		}
-		pw[n++] = c;
-	}
-	c = 0;
-	if (n && pw[n - 1] == '\r')
-		n--;
-	pw[n] = '\0';
-	*len = n;
-	return any || got == 1 ? 1 : 0;
-}
 
 static int length_ok(size_t n, const char *from)
 {
@@ -106,7 +48,7 @@ static int from_file(const char *path, char pw[PW_BUF])
 	snprintf(from, sizeof(from), "in '%s'", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return cli_error("cannot open the password file '%s': %s", path, strerror(errno));
-	r = read_line(fd, pw, &n);
+	r = secret_read_line(fd, pw, PW_BUF, &n);
 	close(fd);
 	if (r < 0)
 		return read_error(from);
@@ -115,57 +57,18 @@ static int from_file(const char *path, char pw[PW_BUF])
 	return length_ok(n, from) ? EXIT_OK : EXIT_FAIL;
 }
 
-/* Asks on the terminal without echo; 1 read, 0 at end of input, -1 with errno. */
-static int ask(const char *prompt, char pw[PW_BUF], size_t *n)
-{
-	struct sigaction sa;
-	struct termios quiet;
-	int r;
-
-	if (tcgetattr(tty_fd, &tty_saved) < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	quiet = tty_saved;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	quiet.c_lflag |= ECHONL;
-	/* Echo goes off before the prompt shows, so that nothing typed after seeing it is echoed or lost. */
-	tty_raw = 1;
-	if (tcsetattr(tty_fd, TCSADRAIN, &quiet) < 0) {
-		tty_raw = 0;
-		return -1;
-	}
-	if (write(tty_fd, prompt, strlen(prompt)) < 0) {
-		tty_restore();
-		return -1;
-	}
-	r = read_line(tty_fd, pw, n);
-	tty_restore();
-	if (r == 0 && write(tty_fd, "\n", 1) < 0)
-		return -1;
-	return r;
-}
-
 static int from_terminal(const char *name, char pw[PW_BUF])
 {
 	char again[PW_BUF], prompt[128];
 	size_t n = 0, m = 0;
 	int r, same;
 
-	if ((tty_fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return cli_error("cannot open the terminal to ask for the password: %s", strerror(errno));
 	snprintf(prompt, sizeof(prompt), "New password for %s: ", name);
-	r = ask(prompt, pw, &n);
+	r = secret_ask(prompt, pw, PW_BUF, &n);
 	if (r > 0 && n && length_ok(n, "typed"))
-		r = ask("Type it again: ", again, &m);
+		r = secret_ask("Type it again: ", again, PW_BUF, &m);
 	else if (r > 0)
 		r = n ? -2 : 0;
-	close(tty_fd);
-	tty_fd = -1;
 	same = r > 0 && n == m && sodium_memcmp(pw, again, n) == 0;
 	sodium_memzero(again, sizeof(again));
 	if (r == -2)
@@ -182,7 +85,7 @@ static int from_terminal(const char *name, char pw[PW_BUF])
 static int from_stdin(char pw[PW_BUF])
 {
 	size_t n = 0;
-	int r = read_line(STDIN_FILENO, pw, &n);
+	int r = secret_read_line(STDIN_FILENO, pw, PW_BUF, &n);
 
 	if (r < 0)
 		return read_error("on standard input");

@@ -13,11 +13,16 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "util.h"
 #include "banned.h"
 
 #define RESPONSE_MAX ((size_t)64 << 20)
+/* GnuTLS priorities: TLS 1.2 and 1.3 only, forward-secret key exchange, AEAD ciphers only (no CBC, no SHA-1
+ * MACs, no RC4 or 3DES), the server's order first. */
+#define TLS_PRIORITIES "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 #define STATUS_SLOTS 600
 
 struct http_server {
@@ -300,6 +305,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rs.status = 500;
 	x->route->fn(&x->rq, &rs);
 	ok = send_response(x, c, &rs);
+	/* libmicrohttpd has its copy: ours may hold a session cookie, a CSRF token or a new enrolment code. */
+	sodium_memzero(rs.hvalue, sizeof(rs.hvalue));
+	sodium_memzero(rs.body.data, rs.body.len);
 	buf_release(&rs.body);
 	return ok;
 }
@@ -406,6 +414,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
 				MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				MHD_OPTION_END);
 	if (!h->d) {
 		errf(err, errlen, "cannot listen on %s%s (address in use, or no permission?)", listen,

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "secret.h"
 #include "banned.h"
 
 static const struct cmd commands[] = {
@@ -123,6 +124,11 @@ int main(int argc, char **argv)
 	int a, k, r;
 
 	setlocale(LC_CTYPE, "");
+	/* Before any secret is in memory: a core dump would hold live sessions' tokens and passwords. */
+	if (secret_no_dumps() < 0) {
+		perror("sondeod: cannot make the process non-dumpable");
+		return EXIT_FAIL;
+	}
 	if (sodium_init() < 0) {
 		fputs("sondeod: cannot initialise libsodium\n", stderr);
 		return EXIT_FAIL;

@@ -726,6 +726,9 @@ out:
 }
 
 /* Enrols a device, or (relay) a regional server, with a code of the same kind. */
+/* What an enrolment with a code unknown here or a MAC that does not match its code is told: the same words. */
+#define ENROL_REFUSED "unknown or used enrolment code, or a MAC that does not match it"
+
 static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
 		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, int relay, struct sstore_device *d,
 		 char *err, size_t errlen)
@@ -736,7 +739,7 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 
 	memset(&code, 0, sizeof(code));
 	if (code_id_normalize(code_id, id) < 0)
-		return errf(err, errlen, "unknown or used enrolment code");
+		return errf(err, errlen, ENROL_REFUSED);
 	if (!valid_device_name(name))
 		return errf(err, errlen, "the device name is not valid: at most %d bytes of UTF-8 text without"
 			    " control characters", SSTORE_MAX_NAME);
@@ -745,14 +748,15 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	keys_id(pk, dev);
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
-	if ((rc = code_get(s, id, &code, err, errlen)) <= 0) {
-		if (rc == 0)
-			errf(err, errlen, "unknown or used enrolment code");
+	if ((rc = code_get(s, id, &code, err, errlen)) < 0)
 		goto out;
-	}
-	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. */
-	if (check(ctx, code.key) != 0) {
-		errf(err, errlen, "bad enrolment MAC");
+	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. An
+	 * unknown code is checked against a random key, so that it takes the same work and gets the same words as
+	 * a bad MAC: the answer does not tell which code ids exist. */
+	if (rc == 0)
+		randombytes_buf(code.key, sizeof(code.key));
+	if (check(ctx, code.key) != 0 || rc == 0) {
+		errf(err, errlen, ENROL_REFUSED);
 		goto out;
 	}
 	/* A code says who it is for: a laptop cannot become a relay, nor a regional server a laptop. */

@@ -64,8 +64,9 @@ int sstore_code_new(struct sstore *s, const char *region, unsigned uses, uint64_
  * and have a use left. check(ctx, mac_key) is called with the code's MAC key (32 bytes) and returns 0 if the
  * request's MAC verifies with it. Then, in one transaction, the device (pk, name) is stored in the code's
  * region and the code loses a use; d is filled. Enrolling the same key again with a valid MAC answers the
- * same device without using the code again. Returns 0, or -1 with err ("unknown or used enrolment code",
- * "enrolment code expired", "bad enrolment MAC", store errors). */
+ * same device without using the code again. Returns 0, or -1 with err ("unknown or used enrolment code, or a
+ * MAC that does not match it", the same for an unknown code and a bad MAC; "enrolment code expired", store
+ * errors). */
 int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
 		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, struct sstore_device *d,
 		 char *err, size_t errlen);
