@@ -117,6 +117,44 @@ check_out_has 'sondeod_http_requests_total{status="413"} 1'
 check_out_has 'sondeod_devices{state="active"} 1'
 check_out_has 'sondeod_devices{state="revoked"} 1'
 
+t "the code from standard input (- or no CODE) and from a prompt, kept out of ps and the shell's history"
+new_store
+"$SONDEO" init --name tablet-stdin >/dev/null
+code5=$("$SONDEOD" enrol-code --data "$hq" --region north --uses 3 | head -n 1)
+run sh -c 'printf "%s\n" "$1" | "$SONDEO" enrol "$2" -' sh "$code5" "$URL"
+check_rc 0
+check_out_has "in region north"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'region'")" north "stored region"
+new_store
+"$SONDEO" init --name tablet-line >/dev/null
+run sh -c 'printf "%s" "$1" | "$SONDEO" enrol "$2"' sh "$code5" "$URL"
+check_rc 0
+check_out_has "in region north"
+new_store
+"$SONDEO" init --name tablet-prompt >/dev/null
+run_pty "$SONDEO" enrol "$URL" <<EOF
+expect Enrolment code:
+send $code5
+expect in region north
+exit 0
+EOF
+check_rc 0
+# The terminal did not echo the code.
+check_out_lacks "$code5"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'region'")" north "stored region"
+
+t "no code on standard input, or a bad one there: refused before the network, nothing stored"
+new_store
+"$SONDEO" init >/dev/null
+before=$(sqlite3 "$SONDEO_HOME/store.db" .dump)
+run "$SONDEO" enrol "$URL" - </dev/null
+check_rc 1
+check_err_has "no enrolment code on standard input"
+run sh -c 'echo not-a-code | "$SONDEO" enrol "$1"' sh "$URL"
+check_rc 1
+check_err_has "the enrolment code:"
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" .dump)" "$before" "the device's store"
+
 t "HTTPS with a certificate the test makes: enrols with --cacert, refuses without it"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMPDIR/key.pem" \
 	-out "$TMPDIR/cert.pem" -days 2 -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null ||

@@ -21,20 +21,18 @@ if serve_any "$hq" "$TMPDIR/tls.log" --tls-cert "$TMPDIR/cert.pem" --tls-key "$T
 	# hello VERSION [CIPHER] : the protocol openssl s_client agreed with the server, or "refused". Debian's openssl
 	# offers TLS 1.0 and 1.1 only at security level 0: it offers them here, so a refusal is the server's.
 	hello() {
-		if "$OPENSSL_CLIENT" s_client -brief -connect "127.0.0.1:$SPORT" "$1" -cipher "${2:-DEFAULT@SECLEVEL=0}" \
+		if openssl s_client -brief -connect "127.0.0.1:$SPORT" "$1" -cipher "${2:-DEFAULT@SECLEVEL=0}" \
 			</dev/null >"$TMPDIR/hello" 2>&1; then
 			sed -n 's/^Protocol version: //p' "$TMPDIR/hello"
 		else
 			echo refused
 		fi
 	}
-	OPENSSL_CLIENT=openssl
 	check_eq "$(hello -tls1)" refused "TLS 1.0"
 	check_eq "$(hello -tls1_1)" refused "TLS 1.1"
 	check_eq "$(hello -tls1_2)" TLSv1.2 "TLS 1.2"
 	check_eq "$(hello -tls1_3)" TLSv1.3 "TLS 1.3"
-	# CBC with SHA-1, then a cipher without forward secrecy's cousin: both are offered alone, so only they can
-	# be agreed.
+	# CBC with SHA-1, and CBC with SHA-384: each offered alone, so the server takes it or nothing.
 	check_eq "$(hello -tls1_2 'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0')" refused "ECDHE-ECDSA-AES128-SHA at TLS 1.2"
 	check_eq "$(hello -tls1_2 'ECDHE-ECDSA-AES256-SHA384:@SECLEVEL=0')" refused "ECDHE-ECDSA-AES256-SHA384 at TLS 1.2"
 	check_eq "$(hello -tls1_2 'ECDHE-ECDSA-AES128-GCM-SHA256')" TLSv1.2 "ECDHE-ECDSA-AES128-GCM-SHA256 at TLS 1.2"
@@ -48,7 +46,8 @@ fi
 
 # ----------------------------------------------------------------------------------------------------- core dumps
 
-# /proc/PID belongs to the process's user while it is dumpable, and to root once it is not (proc(5)). As root that
+# /proc/PID/mem and /proc/PID/environ belong to the process's user while it is dumpable, and to root once it is not
+# (proc(5)). As root that
 # tells nothing, so the programs then run as nobody, in a directory nobody can reach (TMPDIR's parents are private).
 if [ "$(id -u)" = 0 ]; then
 	AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -88,10 +87,10 @@ serve_as() {
 	return 1
 }
 
-t "sondeod serve cannot be dumped: its /proc files belong to root, not to its user"
+t "sondeod serve cannot be dumped: its /proc/PID/mem belongs to root, not to its user"
 if serve_as "$TMPDIR/dump.log"; then
-	check_eq "$(stat -c %u "/proc/$DPID")" 0 "owner of /proc/$DPID"
 	check_eq "$(stat -c %u "/proc/$DPID/mem")" 0 "owner of /proc/$DPID/mem"
+	check_eq "$(stat -c %u "/proc/$DPID/environ")" 0 "owner of /proc/$DPID/environ"
 	kill "$DPID"
 	wait "$DPID" 2>/dev/null
 else
@@ -100,7 +99,7 @@ fi
 
 t "SONDEO_CORE_DUMPS=1 keeps sondeod dumpable, for an operator who wants its cores"
 if serve_as "$TMPDIR/dump.log" SONDEO_CORE_DUMPS=1; then
-	check_eq "$(stat -c %u "/proc/$DPID")" "$user" "owner of /proc/$DPID"
+	check_eq "$(stat -c %u "/proc/$DPID/mem")" "$user" "owner of /proc/$DPID/mem"
 	kill "$DPID"
 	wait "$DPID" 2>/dev/null
 else
@@ -119,7 +118,7 @@ owner_of_sondeo() {
 	epid=$!
 	exec 9>"$open/stdin"
 	wait_eq "sondeo's program and state" "$SONDEO S" 5 exe_state "$epid"
-	owner=$(stat -c %u "/proc/$epid")
+	owner=$(stat -c %u "/proc/$epid/mem")
 	exec 9>&-
 	wait "$epid" 2>/dev/null
 }
