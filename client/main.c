@@ -19,10 +19,12 @@ static const struct cmd commands[] = {
 	  "  --name NAME        how servers list this device (e.g. kisumu-laptop-3)\n"
 	  "example: sondeo init --name kisumu-laptop-3\n" },
 	{ "enrol", cmd_enrol, "register this device with a server and get its forms",
-	  "enrol URL CODE [--cacert FILE] [--verbose]",
+	  "enrol URL [CODE|-] [--cacert FILE] [--verbose]",
 	  "Registers this device with the server at URL using a one-time code made by `sondeod enrol-code`\n"
 	  "(any case; dashes and spaces ignored), pins the server's key from its answer and installs the forms\n"
 	  "it publishes. Exits with 3 when the server cannot be reached.\n"
+	  "  CODE               the code; - or none keeps it out of ps and the shell's history: it is then\n"
+	  "                     asked on the terminal (not shown), or read as one line from standard input\n"
 	  "  --cacert FILE      the server's own certificate, when it is not signed by a known authority\n"
 	  "  --verbose          show the requests\n"
 	  "example: sondeo enrol https://sondeo.example.org:8420 K7QF-2MZX-9RTA-HB4E-WCJ8\n" },
