@@ -35,7 +35,11 @@ LSAN_OPTIONS="exitcode=99"
 SONDEO="$BUILD/sondeo"
 SONDEOD="$BUILD/sondeod"
 PTYRUN="$BUILD/tests/ptyrun"
-export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO SONDEOD PTYRUN TOP
+# The programs start non-dumpable (common/secret.h), which makes their /proc/PID/environ root's: run.sh finds what a
+# test left running through that file, so the tests' processes stay dumpable (tests/cli/hardening.sh checks the
+# default without it).
+SONDEO_CORE_DUMPS=1
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO SONDEOD PTYRUN TOP SONDEO_CORE_DUMPS
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""

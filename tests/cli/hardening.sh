@@ -4,6 +4,8 @@
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+# tests/run.sh keeps every test's processes dumpable so that it can find them; here the default is what is checked.
+unset SONDEO_CORE_DUMPS
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 
