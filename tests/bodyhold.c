@@ -3,7 +3,7 @@
  * one byte a second, never the whole. A server that buffers bodies before it knows who sends them holds
  * CONNS x BYTES of memory for nobody.
  *
- *   bodyhold PORT ADDRS CONNS BYTES SECONDS KIND[,KIND...] [KEYFILE]
+ *   bodyhold PORT ADDRS CONNS BYTES SECONDS KIND[,KIND...] [KEYFILE [ANSWERS]]
  *
  * Connection i comes from 127.0.0.(2 + i % ADDRS) and is of the i-th KIND, in turn:
  *   unsigned   no Sondeo-* headers at all
@@ -11,7 +11,7 @@
  *   badsig     KEYFILE's device, with a signature over another body than the one Sondeo-Body-Hash names
  *   signed     KEYFILE's device, signed exactly over the declared body: a real upload that never ends
  * Prints "burst done" once every connection has sent its BYTES or been closed; stops when every connection is
- * closed, or after SECONDS in all. Then prints "answered STATUS N" for each status the server answered,
+ * closed, when ANSWERS connections have been answered (if given), or after SECONDS in all. Then prints "answered STATUS N" for each status the server answered,
  * "retry-after N" (answers with that header), "closed unanswered N" and "open N" (still waiting). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,17 +80,8 @@ static int make_head(struct conn *c, int kind, const struct keys *k, const char 
 		if (auth_sign_request(k, "POST", "/v1/changesets", &x, 1, t, nonce, sig, err, sizeof(err)) < 0)
 			return -1;
 	} else if (kind == SIGNED) {
-		struct buf full = BUF_INIT(DECLARED);
-		int ok;
-
 		keys_id(keys_public(k), dev);
-		if (buf_grow(&full, DECLARED) < 0)
-			return -1;
-		memset(full.data, 'x', DECLARED);
-		full.len = DECLARED;
-		ok = auth_sign_request(k, "POST", "/v1/changesets", full.data, full.len, t, nonce, sig, err, sizeof(err));
-		buf_release(&full);
-		if (ok < 0)
+		if (auth_sign_request_hash(k, "POST", "/v1/changesets", body_hash, t, nonce, sig, err, sizeof(err)) < 0)
 			return -1;
 	}
 	if (kind == UNSIGNED)
@@ -127,27 +118,6 @@ static void conn_close(struct conn *c)
 	c->closed = 1;
 }
 
-/* Sends what is due: the head, then the body up to target bytes in all. */
-static void conn_send(struct conn *c, size_t target)
-{
-	while (!c->closed && c->sent < target) {
-		const char *p = c->sent < c->hlen ? c->head + c->sent : body;
-		size_t n = c->sent < c->hlen ? c->hlen - c->sent : target - c->sent;
-		ssize_t w;
-
-		if (n > sizeof(body))
-			n = sizeof(body);
-		w = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		if (w <= 0) {
-			conn_close(c);
-			return;
-		}
-		c->sent += (size_t)w;
-	}
-}
-
 static void conn_read(struct conn *c)
 {
 	char junk[4096];
@@ -168,6 +138,29 @@ static void conn_read(struct conn *c)
 			c->alen += (size_t)r;
 			c->answer[c->alen] = '\0';
 		}
+	}
+}
+
+/* Sends what is due: the head, then the body up to target bytes in all. */
+static void conn_send(struct conn *c, size_t target)
+{
+	while (!c->closed && c->sent < target) {
+		const char *p = c->sent < c->hlen ? c->head + c->sent : body;
+		size_t n = c->sent < c->hlen ? c->hlen - c->sent : target - c->sent;
+		ssize_t w;
+
+		if (n > sizeof(body))
+			n = sizeof(body);
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (w <= 0) {
+			/* Refused: the answer may be waiting, ahead of the reset. */
+			conn_read(c);
+			conn_close(c);
+			return;
+		}
+		c->sent += (size_t)w;
 	}
 }
 
@@ -210,17 +203,17 @@ int main(int argc, char **argv)
 {
 	static struct conn cs[MAX_CONNS];
 	static struct pollfd pf[MAX_CONNS];
-	int port, addrs, n, kinds[8], nkinds = 0, i, burst_said = 0;
+	int port, addrs, n, kinds[8], nkinds = 0, i, burst_said = 0, answers;
 	size_t bytes;
 	long seconds;
 	uint64_t start, last_trickle = 0;
 	struct keys *k = NULL;
-	char err[512], hash[65];
-	unsigned char h[32];
+	char err[512], hash[AUTH_HASH_HEXLEN + 1];
 	const char *p;
+	struct buf full = BUF_INIT(DECLARED);
 
-	if (argc < 7 || argc > 8) {
-		fputs("usage: bodyhold PORT ADDRS CONNS BYTES SECONDS KIND[,KIND...] [KEYFILE]\n", stderr);
+	if (argc < 7 || argc > 9) {
+		fputs("usage: bodyhold PORT ADDRS CONNS BYTES SECONDS KIND[,KIND...] [KEYFILE [ANSWERS]]\n", stderr);
 		return 2;
 	}
 	port = atoi(argv[1]);
@@ -241,23 +234,21 @@ int main(int argc, char **argv)
 		}
 		p += len;
 	}
-	if (argc == 8 && !(k = keys_load(argv[7], err, sizeof(err)))) {
+	answers = argc == 9 ? atoi(argv[8]) : n + 1;
+	if (argc >= 8 && !(k = keys_load(argv[7], err, sizeof(err)))) {
 		fprintf(stderr, "bodyhold: %s\n", err);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(body, 'x', sizeof(body));
-	{
-		/* The hash of the whole declared body, which every signed kind names. */
-		crypto_generichash_state st;
-
-		crypto_generichash_init(&st, NULL, 0, sizeof(h));
-		for (i = 0; (size_t)i < DECLARED / sizeof(body); i++)
-			crypto_generichash_update(&st, (unsigned char *)body, sizeof(body));
-		crypto_generichash_update(&st, (unsigned char *)body, DECLARED % sizeof(body));
-		crypto_generichash_final(&st, h, sizeof(h));
-		hex_encode(hash, h, sizeof(h));
+	/* The hash of the whole declared body, which every signed kind names. */
+	if (buf_grow(&full, DECLARED) < 0) {
+		fputs("bodyhold: out of memory\n", stderr);
+		return 1;
 	}
+	memset(full.data, 'x', DECLARED);
+	auth_body_hash(full.data, DECLARED, hash);
+	buf_release(&full);
 	for (i = 0; i < n; i++) {
 		int kind = kinds[i % nkinds];
 
@@ -272,9 +263,10 @@ int main(int argc, char **argv)
 	}
 	start = now_ms();
 	while (now_ms() - start < (uint64_t)seconds * 1000) {
-		int live = 0, busy = 0;
+		int live = 0, busy = 0, answered = 0;
 
 		for (i = 0; i < n; i++) {
+			answered += answer_status(&cs[i]) > 0;
 			pf[i].fd = cs[i].closed ? -1 : cs[i].fd;
 			pf[i].events = POLLIN | (cs[i].sent < cs[i].hlen + bytes ? POLLOUT : 0);
 			live += !cs[i].closed;
@@ -285,7 +277,7 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			burst_said = 1;
 		}
-		if (!live)
+		if (!live || answered >= answers)
 			break;
 		/* After the burst, one more byte a second on every connection. */
 		if (!busy && now_ms() - last_trickle >= 1000) {
