@@ -83,10 +83,14 @@ serve_any "$hq" "$log" --body-budget 5 || fail "sondeod --body-budget 5 did not 
 check_eq "$(sed -n 's/^answered 503 //p' "$TMPDIR/hold")" 1 "uploads answered 503"
 check_eq "$(sed -n 's/^retry-after //p' "$TMPDIR/hold")" 1 "answers with Retry-After"
 check_eq "$(sed -n 's/^open //p' "$TMPDIR/hold")" 1 "uploads still being read"
-status() {
-	"$CSPUSH" "$SURL" "$key" 2 "$rec" 'notes="after the budget"' | head -n 1
+held() {
+	curl -sS --max-time 5 "$SURL/metrics" | sed -n 's/^sondeod_http_body_held_bytes //p'
 }
-wait_eq "an upload once the held one has gone" 200 10 status
+check_eq "$(curl -sS --max-time 5 "$SURL/metrics" | sed -n 's/^sondeod_http_body_budget_bytes //p')" 5242880 \
+	"the budget in /metrics"
+wait_eq "body bytes held once the uploads have gone" 0 10 held
+run "$CSPUSH" "$SURL" "$key" 2 "$rec" 'notes="after the budget"'
+check_status 200
 
 t "--body-budget takes MiB from 5"
 run "$SONDEOD" serve --data "$hq" --body-budget 4
