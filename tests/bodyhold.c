@@ -199,14 +199,61 @@ static void report(struct conn *cs, int n)
 	printf("retry-after %d\nclosed unanswered %d\nopen %d\n", retry, unanswered, open);
 }
 
+/* Sends the burst, then the trickle, reading answers, until every connection is closed, answers have come, or
+ * seconds have passed. */
+static void drive(struct conn *cs, int n, size_t bytes, long seconds, int answers)
+{
+	static struct pollfd pf[MAX_CONNS];
+	uint64_t start, last_trickle = 0;
+	int i, burst_said = 0;
+
+	start = now_ms();
+	while (now_ms() - start < (uint64_t)seconds * 1000) {
+		int live = 0, busy = 0, answered = 0;
+
+		for (i = 0; i < n; i++) {
+			answered += answer_status(&cs[i]) > 0;
+			pf[i].fd = cs[i].closed ? -1 : cs[i].fd;
+			pf[i].events = POLLIN | (cs[i].sent < cs[i].hlen + bytes ? POLLOUT : 0);
+			live += !cs[i].closed;
+			busy += !cs[i].closed && cs[i].sent < cs[i].hlen + bytes;
+		}
+		if (!busy && !burst_said) {
+			printf("burst done\n");
+			fflush(stdout);
+			burst_said = 1;
+		}
+		if (!live || answered >= answers)
+			break;
+		/* After the burst, one more byte a second on every connection. */
+		if (!busy && now_ms() - last_trickle >= 1000) {
+			last_trickle = now_ms();
+			for (i = 0; i < n; i++)
+				if (!cs[i].closed && cs[i].sent < cs[i].hlen + DECLARED - 1)
+					conn_send(&cs[i], cs[i].sent + 1);
+		}
+		if (poll(pf, (nfds_t)n, 100) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++) {
+			if (cs[i].closed || !pf[i].revents)
+				continue;
+			/* Read first: an answer that came before the connection was reset still counts. */
+			if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
+				conn_read(&cs[i]);
+			if (pf[i].revents & POLLOUT)
+				conn_send(&cs[i], cs[i].hlen + bytes);
+		}
+	}
+	if (!burst_said)
+		printf("burst not done after %ld s\n", seconds);
+}
+
 int main(int argc, char **argv)
 {
 	static struct conn cs[MAX_CONNS];
-	static struct pollfd pf[MAX_CONNS];
-	int port, addrs, n, kinds[8], nkinds = 0, i, burst_said = 0, answers;
+	int port, addrs, n, kinds[8], nkinds = 0, i, answers;
 	size_t bytes;
 	long seconds;
-	uint64_t start, last_trickle = 0;
 	struct keys *k = NULL;
 	char err[512], hash[AUTH_HASH_HEXLEN + 1];
 	const char *p;
@@ -261,45 +308,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	start = now_ms();
-	while (now_ms() - start < (uint64_t)seconds * 1000) {
-		int live = 0, busy = 0, answered = 0;
-
-		for (i = 0; i < n; i++) {
-			answered += answer_status(&cs[i]) > 0;
-			pf[i].fd = cs[i].closed ? -1 : cs[i].fd;
-			pf[i].events = POLLIN | (cs[i].sent < cs[i].hlen + bytes ? POLLOUT : 0);
-			live += !cs[i].closed;
-			busy += !cs[i].closed && cs[i].sent < cs[i].hlen + bytes;
-		}
-		if (!busy && !burst_said) {
-			printf("burst done\n");
-			fflush(stdout);
-			burst_said = 1;
-		}
-		if (!live || answered >= answers)
-			break;
-		/* After the burst, one more byte a second on every connection. */
-		if (!busy && now_ms() - last_trickle >= 1000) {
-			last_trickle = now_ms();
-			for (i = 0; i < n; i++)
-				if (!cs[i].closed && cs[i].sent < cs[i].hlen + DECLARED - 1)
-					conn_send(&cs[i], cs[i].sent + 1);
-		}
-		if (poll(pf, (nfds_t)n, 100) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < n; i++) {
-			if (cs[i].closed || !pf[i].revents)
-				continue;
-			/* Read first: an answer that came before the connection was reset still counts. */
-			if (pf[i].revents & (POLLIN | POLLHUP | POLLERR))
-				conn_read(&cs[i]);
-			if (pf[i].revents & POLLOUT)
-				conn_send(&cs[i], cs[i].hlen + bytes);
-		}
-	}
-	if (!burst_said)
-		printf("burst not done after %ld s\n", seconds);
+	drive(cs, n, bytes, seconds, answers);
 	report(cs, n);
 	for (i = 0; i < n; i++)
 		conn_close(&cs[i]);
