@@ -166,10 +166,15 @@ $(B)/tests/slowloris: tests/slowloris.c $(B)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
+# Connections that send a change set's headers and hold its body, for the test of unauthenticated memory.
+$(B)/tests/bodyhold: tests/bodyhold.c $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay \
 	$(B)/tests/fuzz_xlsform_replay $(B)/tests/fuzz_answer_replay $(B)/tests/cspush \
 	$(B)/tests/vouch $(B)/tests/xlsxdump \
-	$(B)/tests/cutproxy $(B)/tests/slowloris
+	$(B)/tests/cutproxy $(B)/tests/slowloris $(B)/tests/bodyhold
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=test check-build

@@ -170,20 +170,39 @@ static int text_done(struct buf *out, int failed, char *err, size_t errlen)
 	return 0;
 }
 
+/* The request text over a body hash already made (or claimed by a peer, so checked here). */
+static int request_text(struct buf *out, const char *method, const char *path_and_query, const char *hash_hex,
+			uint64_t time_ms, const char *nonce_hex, char *err, size_t errlen)
+{
+	unsigned char h[HASH_BYTES];
+
+	buf_reset(out);
+	if (check_method(method, err, errlen) < 0 || check_path(path_and_query, err, errlen) < 0 ||
+	    check_nonce(nonce_hex, "nonce", err, errlen) < 0)
+		return -1;
+	if (auth_hex_decode(hash_hex, h, sizeof(h)) < 0)
+		return errf(err, errlen, "the body hash is not %d lowercase hex characters", AUTH_HASH_HEXLEN);
+	if (time_ms > (uint64_t)AUTH_TIME_MAX)
+		return errf(err, errlen, "the time is over %lld ms", (long long)AUTH_TIME_MAX);
+	return text_done(out, buf_printf(out, REQUEST_PREFIX "%s\n%s\n%s\n%llu\n%s", method, path_and_query, hash_hex,
+					 (unsigned long long)time_ms, nonce_hex) < 0, err, errlen);
+}
+
+void auth_body_hash(const void *body, size_t len, char out[AUTH_HASH_HEXLEN + 1])
+{
+	body_hash_hex(body, len, out);
+}
+
 int auth_request_text(struct buf *out, const char *method, const char *path_and_query, const void *body,
 		      size_t body_len, uint64_t time_ms, const char *nonce_hex, char *err, size_t errlen)
 {
 	char h[2 * HASH_BYTES + 1];
 
 	buf_reset(out);
-	if (check_method(method, err, errlen) < 0 || check_path(path_and_query, err, errlen) < 0 ||
-	    check_body(body, body_len, err, errlen) < 0 || check_nonce(nonce_hex, "nonce", err, errlen) < 0)
+	if (check_body(body, body_len, err, errlen) < 0)
 		return -1;
-	if (time_ms > (uint64_t)AUTH_TIME_MAX)
-		return errf(err, errlen, "the time is over %lld ms", (long long)AUTH_TIME_MAX);
 	body_hash_hex(body, body_len, h);
-	return text_done(out, buf_printf(out, REQUEST_PREFIX "%s\n%s\n%s\n%llu\n%s", method, path_and_query, h,
-					 (unsigned long long)time_ms, nonce_hex) < 0, err, errlen);
+	return request_text(out, method, path_and_query, h, time_ms, nonce_hex, err, errlen);
 }
 
 int auth_response_text(struct buf *out, const char *nonce_hex, const void *body, size_t body_len, char *err,
@@ -227,6 +246,16 @@ static int verify_text(const unsigned char pk[KEYS_PK_BYTES], struct buf *text, 
 	return r;
 }
 
+int auth_sign_request_hash(const struct keys *k, const char *method, const char *path_and_query,
+			   const char *body_hash_hex, uint64_t time_ms, const char *nonce_hex,
+			   char sig_hex[AUTH_SIG_HEXLEN + 1], char *err, size_t errlen)
+{
+	struct buf t = BUF_INIT(TEXT_CAP);
+
+	return sign_text(k, &t, request_text(&t, method, path_and_query, body_hash_hex, time_ms, nonce_hex, err,
+					     errlen), sig_hex, err, errlen);
+}
+
 int auth_sign_request(const struct keys *k, const char *method, const char *path_and_query, const void *body,
 		      size_t body_len, uint64_t time_ms, const char *nonce_hex,
 		      char sig_hex[AUTH_SIG_HEXLEN + 1], char *err, size_t errlen)
@@ -235,6 +264,16 @@ int auth_sign_request(const struct keys *k, const char *method, const char *path
 
 	return sign_text(k, &t, auth_request_text(&t, method, path_and_query, body, body_len, time_ms, nonce_hex,
 						  err, errlen), sig_hex, err, errlen);
+}
+
+int auth_verify_request_hash(const unsigned char pk[KEYS_PK_BYTES], const char *method,
+			     const char *path_and_query, const char *body_hash_hex, uint64_t time_ms,
+			     const char *nonce_hex, const char *sig_hex)
+{
+	struct buf t = BUF_INIT(TEXT_CAP);
+
+	return verify_text(pk, &t, request_text(&t, method, path_and_query, body_hash_hex, time_ms, nonce_hex, NULL,
+						0), sig_hex);
 }
 
 int auth_verify_request(const unsigned char pk[KEYS_PK_BYTES], const char *method, const char *path_and_query,

@@ -26,6 +26,7 @@
 
 #define AUTH_NONCE_HEXLEN 32    /* a nonce: 16 random bytes as lowercase hex */
 #define AUTH_SIG_HEXLEN 128     /* an Ed25519 signature as lowercase hex */
+#define AUTH_HASH_HEXLEN 64     /* a BODY-HASH: BLAKE2b-256 as lowercase hex */
 #define AUTH_METHOD_MAX 16      /* bytes in a method: 1..16 of A-Z */
 #define AUTH_PATH_MAX 4096      /* bytes in a path and query: 1..4096, '/' then 0x21..0x7e */
 #define AUTH_TIME_MAX INT64_MAX /* the largest time (ms) in a signed request */
@@ -46,6 +47,10 @@ int auth_hex_decode(const char *hex, unsigned char *out, size_t n);
 
 /* --- Signed requests ----------------------------------------------------------------------------------- */
 
+/* BODY-HASH: hex(BLAKE2b-256(body)), as signed and as sent in the Sondeo-Body-Hash header. body may be NULL
+ * only when len is 0. */
+void auth_body_hash(const void *body, size_t len, char out[AUTH_HASH_HEXLEN + 1]);
+
 /* Replaces the contents of out with the text a device signs for a request:
  *   "sondeo-request-v1\n" METHOD "\n" PATH-AND-QUERY "\n" hex(BLAKE2b-256(body)) "\n" TIME "\n" NONCE
  * with TIME in decimal. method: 1..16 of A-Z; path_and_query: 1..4096 bytes, starting with '/', each byte
@@ -59,12 +64,22 @@ int auth_request_text(struct buf *out, const char *method, const char *path_and_
 int auth_sign_request(const struct keys *k, const char *method, const char *path_and_query, const void *body,
 		      size_t body_len, uint64_t time_ms, const char *nonce_hex,
 		      char sig_hex[AUTH_SIG_HEXLEN + 1], char *err, size_t errlen);
+/* The same with the body's hash given (auth_body_hash; 64 lowercase hex) instead of the body. */
+int auth_sign_request_hash(const struct keys *k, const char *method, const char *path_and_query,
+			   const char *body_hash_hex, uint64_t time_ms, const char *nonce_hex,
+			   char sig_hex[AUTH_SIG_HEXLEN + 1], char *err, size_t errlen);
 /* 0 if sig_hex (exactly 128 lowercase hex characters) is pk's signature over that text, else -1: a wrong
  * signature and a malformed field or signature are the same answer. Checks nothing about time or nonce reuse:
  * that is the server's. */
 int auth_verify_request(const unsigned char pk[KEYS_PK_BYTES], const char *method, const char *path_and_query,
 			const void *body, size_t body_len, uint64_t time_ms, const char *nonce_hex,
 			const char *sig_hex);
+/* The same over a claimed body hash (the Sondeo-Body-Hash header), so that a server can verify a request from
+ * its headers alone, before it reads the body; a hash that is not 64 lowercase hex fails. The body, once read,
+ * must then have that hash. */
+int auth_verify_request_hash(const unsigned char pk[KEYS_PK_BYTES], const char *method,
+			     const char *path_and_query, const char *body_hash_hex, uint64_t time_ms,
+			     const char *nonce_hex, const char *sig_hex);
 
 /* --- Signed responses ---------------------------------------------------------------------------------- */
 

@@ -17,40 +17,41 @@
 #include "util.h"
 #include "banned.h"
 
-/* The endpoints; each lives in its own api-*.c. Bodies are capped per endpoint. */
+/* The endpoints; each lives in its own api-*.c. Bodies are capped per endpoint; a signed endpoint's headers are
+ * checked before its body is read (srv_check_signed). */
 static const struct http_route routes[] = {
-	{ "GET", "/healthz", api_health, 0 },
-	{ "GET", "/metrics", api_metrics, 0 },
-	{ "POST", "/v1/enrol", api_enrol, 4096 },
-	{ "GET", "/v1/forms", api_forms, 0 },
-	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES },
-	{ "GET", "/v1/pull", api_pull, 0 },
-	{ "POST", "/v1/vouch", api_vouch, 4096 },
-	{ "GET", "/v1/relay/pull", api_relay_pull, 0 },
+	{ "GET", "/healthz", api_health, 0, NULL },
+	{ "GET", "/metrics", api_metrics, 0, NULL },
+	{ "POST", "/v1/enrol", api_enrol, 4096, NULL },
+	{ "GET", "/v1/forms", api_forms, 0, srv_check_signed },
+	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES, srv_check_signed },
+	{ "GET", "/v1/pull", api_pull, 0, srv_check_signed },
+	{ "POST", "/v1/vouch", api_vouch, 4096, srv_check_signed },
+	{ "GET", "/v1/relay/pull", api_relay_pull, 0, srv_check_signed },
 	/* Accounts and sessions of the review page (docs/review-api.md). */
-	{ "POST", "/v1/login", api_login, 4096 },
-	{ "GET", "/v1/session", api_session, 0 },
-	{ "POST", "/v1/logout", api_logout, 4096 },
-	{ "POST", "/v1/password", api_password, 4096 },
-	{ "GET", "/v1/users", api_users, 0 },
-	{ "POST", "/v1/users", api_users_add, 4096 },
-	{ "POST", "/v1/users/disable", api_users_disable, 4096 },
-	{ "POST", "/v1/users/enable", api_users_enable, 4096 },
-	{ "GET", "/v1/audit", api_audit, 0 },
+	{ "POST", "/v1/login", api_login, 4096, NULL },
+	{ "GET", "/v1/session", api_session, 0, NULL },
+	{ "POST", "/v1/logout", api_logout, 4096, NULL },
+	{ "POST", "/v1/password", api_password, 4096, NULL },
+	{ "GET", "/v1/users", api_users, 0, NULL },
+	{ "POST", "/v1/users", api_users_add, 4096, NULL },
+	{ "POST", "/v1/users/disable", api_users_disable, 4096, NULL },
+	{ "POST", "/v1/users/enable", api_users_enable, 4096, NULL },
+	{ "GET", "/v1/audit", api_audit, 0, NULL },
 	/* Reviewing the merged data (docs/review-api.md). */
-	{ "GET", "/v1/catalog", api_catalog, 0 },
-	{ "GET", "/v1/dashboard", api_dashboard, 0 },
-	{ "GET", "/v1/records", api_records, 0 },
-	{ "GET", "/v1/record", api_record, 0 },
-	{ "POST", "/v1/review", api_review, 16384 },
-	{ "POST", "/v1/resolve", api_resolve, 131072 },
-	{ "POST", "/v1/bulk-review", api_bulk_review, 16384 },
-	{ "GET", "/v1/duplicates", api_duplicates, 0 },
-	{ "POST", "/v1/duplicates", api_duplicates_decide, 65536 },
-	{ "GET", "/v1/devices", api_devices, 0 },
-	{ "POST", "/v1/devices/revoke", api_devices_revoke, 4096 },
-	{ "POST", "/v1/codes", api_codes, 4096 },
-	{ "GET", "/v1/export", api_export, 0 },
+	{ "GET", "/v1/catalog", api_catalog, 0, NULL },
+	{ "GET", "/v1/dashboard", api_dashboard, 0, NULL },
+	{ "GET", "/v1/records", api_records, 0, NULL },
+	{ "GET", "/v1/record", api_record, 0, NULL },
+	{ "POST", "/v1/review", api_review, 16384, NULL },
+	{ "POST", "/v1/resolve", api_resolve, 131072, NULL },
+	{ "POST", "/v1/bulk-review", api_bulk_review, 16384, NULL },
+	{ "GET", "/v1/duplicates", api_duplicates, 0, NULL },
+	{ "POST", "/v1/duplicates", api_duplicates_decide, 65536, NULL },
+	{ "GET", "/v1/devices", api_devices, 0, NULL },
+	{ "POST", "/v1/devices/revoke", api_devices_revoke, 4096, NULL },
+	{ "POST", "/v1/codes", api_codes, 4096, NULL },
+	{ "GET", "/v1/export", api_export, 0, NULL },
 };
 
 /* The endpoints and then the review page's files, each under its own path, and "/" (its index.html): a table
@@ -73,12 +74,12 @@ static struct http_route *routes_make(size_t *n, char **paths)
 		return NULL;
 	}
 	memcpy(all, routes, sizeof(routes));
-	all[napi] = (struct http_route){ "GET", "/", api_static, 0 };
+	all[napi] = (struct http_route){ "GET", "/", api_static, 0, NULL };
 	for (i = 0; i < nfiles; i++) {
 		size_t len = strlen(web_files[i].name) + 2;
 
 		snprintf(p, len, "/%s", web_files[i].name);
-		all[napi + 1 + i] = (struct http_route){ "GET", p, api_static, 0 };
+		all[napi + 1 + i] = (struct http_route){ "GET", p, api_static, 0, NULL };
 		p += len;
 	}
 	*n = napi + 1 + nfiles;
@@ -103,6 +104,10 @@ static int read_pem(const char *path, struct buf *b, const char *what)
 	return -1;
 }
 
+/* --body-budget, in MiB: every endpoint's largest body must fit in it alone. */
+#define BODY_BUDGET_MIN 5
+#define BODY_BUDGET_MAX 65536
+
 /* What the command line asks of this run. */
 struct serve_args {
 	struct http_limits lim;
@@ -118,7 +123,7 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 		{ "tls-key", required_argument, NULL, 'k' }, { "threads", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' }, { "upstream", required_argument, NULL, 'u' },
 		{ "pull-every", required_argument, NULL, 'p' }, { "retry-max", required_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
+		{ "body-budget", required_argument, NULL, 'b' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
 	};
 	int c;
 
@@ -150,6 +155,11 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 			a->ro.retry_max_s = (unsigned)atoi(optarg);
 		else if (c == 'r')
 			return cli_usage_error(cli, "--retry-max takes a number of seconds from 1 to 86400");
+		else if (c == 'b' && atoi(optarg) >= BODY_BUDGET_MIN && atoi(optarg) <= BODY_BUDGET_MAX)
+			a->lim.body_budget = (size_t)atoi(optarg) << 20;
+		else if (c == 'b')
+			return cli_usage_error(cli, "--body-budget takes a number of MiB from %d (the largest change set "
+					       "fits) to %d", BODY_BUDGET_MIN, BODY_BUDGET_MAX);
 		else if (c == 'v')
 			a->ro.verbose = 1;
 		else
@@ -164,7 +174,7 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
-	struct serve_args a = { { 4, 30, 1000, 16, 128 * 1024 }, "127.0.0.1:8420", NULL, NULL, NULL,
+	struct serve_args a = { { 4, 30, 1000, 16, 128 * 1024, (size_t)64 << 20 }, "127.0.0.1:8420", NULL, NULL, NULL,
 				{ NULL, NULL, 10, 0, 0 } };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;

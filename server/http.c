@@ -24,6 +24,7 @@
 #define TLS_PRIORITIES "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:" \
 	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 #define STATUS_SLOTS 600
+#define BUSY_RETRY_S "5"     /* Retry-After when the body budget is spent: bodies in flight end within seconds */
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -33,6 +34,8 @@ struct http_server {
 	/* Counters shared by the worker threads, updated atomically. */
 	uint64_t by_status[STATUS_SLOTS];
 	uint64_t bytes_in, bytes_out;
+	size_t body_budget;
+	size_t body_held;            /* of the budget, taken by requests in flight; updated atomically */
 };
 
 /* What libmicrohttpd keeps for us between the calls that make up one request. */
@@ -46,6 +49,8 @@ struct exchange {
 	uint64_t start_ms;
 	unsigned status;
 	size_t bytes_in, bytes_out;
+	size_t held;                 /* of the body budget */
+	int has_length;              /* the body's length was declared, and its share taken before it came */
 };
 
 static void count(uint64_t *c, uint64_t n)
@@ -230,10 +235,65 @@ static enum MHD_Result refuse_now(struct exchange *x, struct MHD_Connection *c, 
 	rs.file_fd = -1;
 	buf_init(&rs.body, RESPONSE_MAX);
 	http_reply_error(&rs, status, code, "%s", msg);
+	if (status == 503)
+		http_add_header(&rs, "Retry-After", BUSY_RETRY_S);
 	ok = send_response(x, c, &rs);
 	buf_release(&rs.body);
 	x->refused = status;
 	return ok;
+}
+
+/* --- The body budget: what the bodies of all requests in flight may hold at once -------------------------- */
+
+/* Takes n bytes of the budget for x; 0, or -1 (nothing taken) when they do not fit. */
+static int budget_take(struct exchange *x, size_t n)
+{
+	struct http_server *h = x->h;
+	size_t held = __atomic_load_n(&h->body_held, __ATOMIC_RELAXED);
+
+	do {
+		if (n > h->body_budget - held)
+			return -1;
+	} while (!__atomic_compare_exchange_n(&h->body_held, &held, held + n, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	x->held += n;
+	return 0;
+}
+
+/* Gives back x's share, whichever way its request ended. */
+static void budget_give(struct exchange *x)
+{
+	__atomic_sub_fetch(&x->h->body_held, x->held, __ATOMIC_RELAXED);
+	x->held = 0;
+}
+
+#define BUSY_MSG "the server holds as many request bodies as it may: send again later"
+
+/* Before a byte of the body is read: the route's check of the headers, then the body's share of the budget,
+ * its declared length (a body sent without one takes its share as it comes). MHD_YES and x->refused set when
+ * the request is refused. */
+static enum MHD_Result before_body(struct exchange *x, struct MHD_Connection *c, const char *cl)
+{
+	struct http_response rs;
+	enum MHD_Result ok = MHD_YES;
+
+	if (x->route->check) {
+		memset(&rs, 0, sizeof(rs));
+		rs.file_fd = -1;
+		buf_init(&rs.body, RESPONSE_MAX);
+		rs.status = 500;
+		if (x->route->check(&x->rq, &rs) < 0) {
+			ok = send_response(x, c, &rs);
+			x->refused = rs.status;
+		}
+		drop_file(&rs);
+		buf_release(&rs.body);
+		if (x->refused)
+			return ok;
+	}
+	x->has_length = cl != NULL;
+	if (cl && budget_take(x, (size_t)strtoull(cl, NULL, 10)) < 0)
+		return refuse_now(x, c, 503, "busy", BUSY_MSG);
+	return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -257,6 +317,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = x;
 		x->h = h;
 		x->start_ms = now_ms();
+		x->rq.received_ms = x->start_ms;
 		x->rq.method = method;
 		x->rq.mhd = c;
 		x->rq.app = h->app;
@@ -284,11 +345,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			snprintf(msg, sizeof(msg), "the body may be at most %zu bytes", x->route->max_body);
 			return refuse_now(x, c, 413, "too_large", msg);
 		}
-		buf_init(&x->rq.body, x->route->max_body);
+		ok = before_body(x, c, cl);
+		if (x->refused || ok != MHD_YES)
+			return ok;
+		/* A declared length is all the body may be, and all the budget it took. */
+		buf_init(&x->rq.body, cl ? (size_t)strtoull(cl, NULL, 10) : x->route->max_body);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		x->bytes_in += *upload_data_size;
+		/* A body sent without a length takes its share of the budget as it comes. */
+		if (!x->refused && !x->has_length && budget_take(x, *upload_data_size) < 0) {
+			x->refused = 503;
+			buf_release(&x->rq.body);
+			budget_give(x);
+		}
 		/* A body sent without a length still cannot grow past the cap. */
 		if (!x->refused && buf_add(&x->rq.body, upload_data, *upload_data_size) < 0)
 			x->refused = 413;
@@ -297,6 +368,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (x->refused == 413 && !x->status)
 		return refuse_now(x, c, 413, "too_large", "the body is larger than this endpoint takes");
+	if (x->refused == 503 && !x->status)
+		return refuse_now(x, c, 503, "busy", BUSY_MSG);
 	if (x->refused)
 		return MHD_YES;
 	memset(&rs, 0, sizeof(rs));
@@ -335,6 +408,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		count(&h->by_status[x->status], 1);
 	count(&h->bytes_in, x->bytes_in);
 	count(&h->bytes_out, x->bytes_out);
+	budget_give(x);
 	buf_release(&x->rq.body);
 	buf_release(&x->pq);
 	free(x);
@@ -388,6 +462,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int v6 = 0;
+	size_t i;
 
 	if (parse_listen(listen, &ss, &v6, err, errlen) < 0)
 		return NULL;
@@ -399,6 +474,15 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	h->routes = routes;
 	h->nroutes = nroutes;
 	h->app = app;
+	h->body_budget = lim->body_budget;
+	for (i = 0; i < nroutes; i++) {
+		if (routes[i].max_body > lim->body_budget) {
+			errf(err, errlen, "the body budget (%zu bytes) is smaller than what %s takes (%zu bytes)",
+			     lim->body_budget, routes[i].path, routes[i].max_body);
+			free(h);
+			return NULL;
+		}
+	}
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	if (cert_pem)
@@ -453,4 +537,9 @@ void http_metrics(struct http_server *h, struct buf *b)
 		   "# TYPE sondeod_http_bytes_out_total counter\nsondeod_http_bytes_out_total %llu\n",
 		   (unsigned long long)__atomic_load_n(&h->bytes_in, __ATOMIC_RELAXED),
 		   (unsigned long long)__atomic_load_n(&h->bytes_out, __ATOMIC_RELAXED));
+	buf_printf(b, "# HELP sondeod_http_body_budget_bytes Request body bytes that may be held at once.\n"
+		   "# TYPE sondeod_http_body_budget_bytes gauge\nsondeod_http_body_budget_bytes %zu\n"
+		   "# HELP sondeod_http_body_held_bytes Of that budget, held by requests in flight.\n"
+		   "# TYPE sondeod_http_body_held_bytes gauge\nsondeod_http_body_held_bytes %zu\n",
+		   h->body_budget, __atomic_load_n(&h->body_held, __ATOMIC_RELAXED));
 }

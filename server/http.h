@@ -2,8 +2,10 @@
  *
  * Handlers see a whole request (its body already read into a capped buffer) and fill in a response; they
  * never touch libmicrohttpd. A body larger than its route allows is refused with 413 from the
- * Content-Length header, before a byte of it is read. Each request is logged in one line on stderr when it
- * ends. Handlers run on the server's worker threads, several at once. */
+ * Content-Length header, before a byte of it is read; a route's check may refuse a request from its headers
+ * alone, before its body is read; and the bodies of all requests in flight share one budget, past which a
+ * request is answered 503 with Retry-After. Each request is logged in one line on stderr when it ends.
+ * Handlers run on the server's worker threads, several at once. */
 #ifndef SONDEO_HTTP_H
 #define SONDEO_HTTP_H
 
@@ -19,6 +21,7 @@ struct http_limits {
 	unsigned connections;       /* connections at once, all clients */
 	unsigned per_ip;            /* connections at once from one address */
 	size_t conn_memory;         /* libmicrohttpd's memory per connection (headers, buffers) */
+	size_t body_budget;         /* bytes of request bodies held at once, all requests: at least any max_body */
 };
 
 struct http_request {
@@ -26,6 +29,7 @@ struct http_request {
 	const char *path;           /* without the query */
 	const char *path_and_query; /* as the client sent it, for request signatures */
 	char ip[64];
+	uint64_t received_ms;       /* when its headers had arrived */
 	struct buf body;
 	void *app;                  /* the server's context, given to http_start */
 	void *mhd;                  /* the libmicrohttpd connection; for http.c only */
@@ -45,12 +49,16 @@ struct http_response {
 };
 
 typedef void (*http_fn)(struct http_request *rq, struct http_response *rs);
+/* A route's check of a request's headers, called once before any of its body is read (rq->body is empty):
+ * 0 lets the body be read, -1 refuses the request with the answer set in rs. */
+typedef int (*http_check_fn)(struct http_request *rq, struct http_response *rs);
 
 struct http_route {
 	const char *method;
 	const char *path;
 	http_fn fn;
 	size_t max_body;            /* 0: the request must have no body */
+	http_check_fn check;        /* NULL: none */
 };
 
 struct http_server;
@@ -87,7 +95,8 @@ void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const c
 /* Adds a response header (name static; value copied, at most 159 bytes). */
 void http_add_header(struct http_response *rs, const char *name, const char *value);
 
-/* Appends Prometheus-format counters of requests by status and of bytes in and out to b. */
+/* Appends Prometheus-format counters of requests by status and of bytes in and out, and the body budget and
+ * how much of it is held, to b. */
 void http_metrics(struct http_server *h, struct buf *b);
 
 #endif

@@ -83,13 +83,15 @@ static const struct cmd commands[] = {
 	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
-	  "             [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]",
+	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
 	  "  --tls-key FILE      PEM private key of the certificate\n"
 	  "  --threads N         worker threads (default 4)\n"
 	  "  --timeout S         drop a connection idle for S seconds (default 30; a client trickling bytes)\n"
+	  "  --body-budget MIB   request bodies held at once, all clients (default 64, at least 5); past it,\n"
+	  "                      503 with Retry-After. Signed requests are checked before their body is read\n"
 	  "  --upstream URL      headquarters' address for this run (a regional server enrolled with sondeod\n"
 	  "                      enrol relays to headquarters whenever it serves; the key pinned then decides)\n"
 	  "  --pull-every S      a regional server pulls its region from headquarters every S seconds while\n"

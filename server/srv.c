@@ -44,39 +44,51 @@ struct sstore *srv_store(struct http_request *rq, struct http_response *rs)
 	return s;
 }
 
-int srv_authenticate(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_device *d)
-{
-	const char *dev = http_header(rq, "Sondeo-Device"), *ts = http_header(rq, "Sondeo-Time");
-	const char *nonce = http_header(rq, "Sondeo-Nonce"), *sig = http_header(rq, "Sondeo-Signature");
-	char err[512], now_s[24];
-	uint64_t t, now = now_ms();
-	int found, fresh;
+/* The five headers of a signed request. */
+struct signed_headers {
+	const char *dev, *time, *nonce, *hash, *sig;
+};
 
-	if (!dev || !ts || !nonce || !sig) {
+/* What a signed request's headers allow to check alone: the five headers are there, the device is enrolled
+ * here and not revoked, the time is close to when the request arrived, and the signature verifies over the
+ * method, path and query, and the body hash the request claims. 0 with d and h filled, or -1 with the error
+ * response set in rs. */
+static int check_headers(struct http_request *rq, struct http_response *rs, struct sstore *s,
+			 struct sstore_device *d, struct signed_headers *h)
+{
+	char err[512], now_s[24];
+	uint64_t t, now = rq->received_ms;
+	int found;
+
+	h->dev = http_header(rq, "Sondeo-Device");
+	h->time = http_header(rq, "Sondeo-Time");
+	h->nonce = http_header(rq, "Sondeo-Nonce");
+	h->hash = http_header(rq, "Sondeo-Body-Hash");
+	h->sig = http_header(rq, "Sondeo-Signature");
+	if (!h->dev || !h->time || !h->nonce || !h->hash || !h->sig) {
 		http_reply_error(rs, 401, "unsigned", "this request must be signed (Sondeo-Device, Sondeo-Time, "
-				 "Sondeo-Nonce, Sondeo-Signature)");
+				 "Sondeo-Nonce, Sondeo-Body-Hash, Sondeo-Signature)");
 		return -1;
 	}
-	found = sstore_device_find(s, dev, d, err, sizeof(err));
+	found = sstore_device_find(s, h->dev, d, err, sizeof(err));
 	if (found < 0) {
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return -1;
 	}
 	/* A device this regional server knows only from headquarters' pull has not enrolled here. */
 	if (!found || d->upstream) {
-		http_reply_error(rs, 401, "unknown_device", "device %.40s is not enrolled here", dev);
+		http_reply_error(rs, 401, "unknown_device", "device %.40s is not enrolled here", h->dev);
 		return -1;
 	}
 	if (d->revoked_ms) {
 		http_reply_error(rs, 403, "revoked", "device %s has been revoked", d->id);
 		return -1;
 	}
-	if (auth_time_parse(ts, &t) < 0 || (t > now ? t - now : now - t) > SRV_MAX_SKEW_MS) {
+	if (auth_time_parse(h->time, &t) < 0 || (t > now ? t - now : now - t) > SRV_MAX_SKEW_MS) {
 		/* Kept for the admin only when the device signed it, so nobody else can make its clock look wrong (a
 		 * replay of an old refused request only shows an old offset again). */
-		if (auth_time_parse(ts, &t) == 0 &&
-		    auth_verify_request(d->pk, rq->method, rq->path_and_query, rq->body.data, rq->body.len, t, nonce,
-					sig) == 0 &&
+		if (auth_time_parse(h->time, &t) == 0 &&
+		    auth_verify_request_hash(d->pk, rq->method, rq->path_and_query, h->hash, t, h->nonce, h->sig) == 0 &&
 		    sstore_device_clock(s, d->id, (long long)t - (long long)now, now, err, sizeof(err)) < 0)
 			fprintf(stderr, "sondeod: cannot keep device %s's clock offset: %s\n", d->id, err);
 		/* The client reads our time from this header, corrects its offset and tries again. */
@@ -86,13 +98,52 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 				 SRV_MAX_SKEW_MS / 60000);
 		return -1;
 	}
-	if (auth_verify_request(d->pk, rq->method, rq->path_and_query, rq->body.data, rq->body.len, t, nonce,
-				sig) < 0) {
+	if (auth_verify_request_hash(d->pk, rq->method, rq->path_and_query, h->hash, t, h->nonce, h->sig) < 0) {
 		http_reply_error(rs, 401, "bad_request_signature", "the request's signature does not verify");
 		return -1;
 	}
-	/* Only a verified request may use up a nonce, so nobody can burn another device's nonces. */
-	fresh = sstore_nonce_use(s, d->id, nonce, now, err, sizeof(err));
+	return 0;
+}
+
+int srv_check_signed(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_device d;
+	struct signed_headers h;
+	char err[512];
+	int used;
+
+	if (!s || check_headers(rq, rs, s, &d, &h) < 0)
+		return -1;
+	used = sstore_nonce_used(s, d.id, h.nonce, now_ms(), err, sizeof(err));
+	if (used < 0) {
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return -1;
+	}
+	if (used) {
+		http_reply_error(rs, 401, "replay", "this request was already received");
+		return -1;
+	}
+	return 0;
+}
+
+int srv_authenticate(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_device *d)
+{
+	struct signed_headers h;
+	char err[512], hash[AUTH_HASH_HEXLEN + 1];
+	int fresh;
+
+	if (check_headers(rq, rs, s, d, &h) < 0)
+		return -1;
+	auth_body_hash(rq->body.data, rq->body.len, hash);
+	if (strcmp(hash, h.hash)) {
+		http_reply_error(rs, 401, "bad_body_hash", "the body is not the one Sondeo-Body-Hash names (altered or cut "
+				 "on the way?)");
+		return -1;
+	}
+	/* Only a request verified whole, body included, may use up a nonce, so nobody can burn another device's
+	 * nonces. */
+	fresh = sstore_nonce_use(s, d->id, h.nonce, now_ms(), err, sizeof(err));
 	if (fresh < 0) {
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return -1;

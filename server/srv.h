@@ -24,9 +24,14 @@ struct srv {
  * rs when it cannot be opened. */
 struct sstore *srv_store(struct http_request *rq, struct http_response *rs);
 
-/* Checks the four Sondeo-* headers of a signed device request (PROTOCOL.md, "Signed requests"): the device is
- * enrolled and not revoked, the time is close to ours, the nonce is new, the signature verifies over the
- * method, path and query, and body. Returns 0 and fills d, or -1 with the error response set in rs. */
+/* The check of every signed route's headers (struct http_route's check), before its body is read: the five
+ * Sondeo-* headers are there, the device is enrolled and not revoked, the time is close to ours, the signature
+ * verifies over the method, path and query, and the body hash the request claims, and its nonce is unused
+ * (nothing is recorded). 0, or -1 with the error response set in rs. */
+int srv_check_signed(struct http_request *rq, struct http_response *rs);
+/* Checks a signed device request whole (PROTOCOL.md, "Signed requests"): the checks of srv_check_signed, then
+ * that the body is the one Sondeo-Body-Hash names, and uses up the nonce. Returns 0 and fills d, or -1 with the
+ * error response set in rs. */
 int srv_authenticate(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_device *d);
 
 /* The roles of the review page, in order: each may do what the ones before it may. */

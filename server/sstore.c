@@ -195,7 +195,7 @@ static const struct dbstore_spec spec = {
 
 enum {
 	S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
-	S_DEV_REVOKE, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_SEEN, S_CLOCK_OFF, S_STATS,
+	S_DEV_REVOKE, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_NONCE_HAS, S_SEEN, S_CLOCK_OFF, S_STATS,
 	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_AUTHORS,
 	S_DEV_ADOPT, S_RECORD_REGION, S_COUNT
 };
@@ -219,6 +219,7 @@ static const char *const sql[S_COUNT] = {
 	/* A nonce is new if this insert adds a row; old ones are purged well after requests stop being valid. */
 	[S_NONCE_PUT] = "INSERT OR IGNORE INTO nonces(device, nonce, seen) VALUES(?1, ?2, ?3)",
 	[S_NONCE_PURGE] = "DELETE FROM nonces WHERE seen < ?1",
+	[S_NONCE_HAS] = "SELECT 1 FROM nonces WHERE device = ?1 AND nonce = ?2 AND seen >= ?3",
 	[S_SEEN] = "UPDATE enrolled_devices SET last_seen = max(last_seen, ?2) WHERE id = ?1",
 	[S_CLOCK_OFF] = "UPDATE enrolled_devices SET clock_off = ?2, clock_off_at = ?3 WHERE id = ?1",
 	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted),"
@@ -1041,6 +1042,22 @@ int sstore_nonce_use(struct sstore *s, const char *device, const char *nonce, ui
 fail:
 	db_rollback(s->db);
 	return -1;
+}
+
+int sstore_nonce_used(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_NONCE_HAS];
+	int rc;
+
+	db_bind_text(st, 1, device);
+	db_bind_text(st, 2, nonce);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(now - SSTORE_NONCE_KEEP_MS));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen)

@@ -84,6 +84,10 @@ int sstore_form_list(struct sstore *s, void (*fn)(void *ctx, const char *id, con
 #define SSTORE_NONCE_KEEP_MS ((uint64_t)15 * 60 * 1000)
 int sstore_nonce_use(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err,
 		     size_t errlen);
+/* Whether device used nonce within SSTORE_NONCE_KEEP_MS before now, changing nothing: 1 if so, 0 if not, -1 on
+ * error. A request's headers are checked with it before its body is read; only sstore_nonce_use decides. */
+int sstore_nonce_used(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err,
+		      size_t errlen);
 
 struct sstore_stats {
 	uint64_t ops, conflicts, devices_active, devices_revoked;

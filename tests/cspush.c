@@ -6,6 +6,9 @@
  *     --nonce HEX       use this nonce (to replay one)
  *     --flip N          flip the bits of byte N of the change set after signing it
  *     --cut N           send the change set without its last N bytes
+ *     --tamper N        flip the bits of byte N of the change set after signing the request: the body is no
+ *                       longer the one Sondeo-Body-Hash names
+ *     --no-body-hash    send the request without its Sondeo-Body-Hash header
  *     --print-nonce     print the nonce used on a line of its own first
  *     --cs-key FILE     sign the change set with this key instead (the request stays signed with KEYFILE)
  *     --form ID:VERSION the form the ops name (default partnership:1)
@@ -38,8 +41,10 @@ static size_t keep(char *d, size_t size, size_t n, void *ctx)
 int main(int argc, char **argv)
 {
 	struct buf cs = BUF_INIT((size_t)160 << 20), answer = BUF_INIT((size_t)1 << 20);
-	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[4][200];
-	long long skew = 0, flip = -1, cut = 0, nbody_ops = 1, raw_claim = -1;
+	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[5][200];
+	char hash[AUTH_HASH_HEXLEN + 1];
+	long long skew = 0, flip = -1, cut = 0, nbody_ops = 1, raw_claim = -1, tamper = -1;
+	int no_hash = 0;
 	const char *body_file = NULL;
 	char form[MERGE_MAX_NAME + 1] = "partnership", *version = NULL, path[160] = "/v1/changesets";
 	struct keys *csk = NULL;
@@ -69,6 +74,10 @@ int main(int argc, char **argv)
 			strlcpy_s(nonce, argv[++i], sizeof(nonce));
 		} else if (!strcmp(argv[i], "--flip") && i + 1 < argc) {
 			flip = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--tamper") && i + 1 < argc) {
+			tamper = strtoll(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--no-body-hash")) {
+			no_hash = 1;
 		} else if (!strcmp(argv[i], "--cut") && i + 1 < argc) {
 			cut = strtoll(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--cs-key") && i + 1 < argc) {
@@ -159,10 +168,13 @@ int main(int argc, char **argv)
 	if (print_nonce)
 		printf("%s\n", nonce);
 	t = (uint64_t)((long long)now_ms() + skew);
-	if (auth_sign_request(k, "POST", path, cs.data, cs.len, t, nonce, sig, err, sizeof(err)) < 0) {
+	auth_body_hash(cs.data, cs.len, hash);
+	if (auth_sign_request_hash(k, "POST", path, hash, t, nonce, sig, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cspush: %s\n", err);
 		return 2;
 	}
+	if (tamper >= 0 && (size_t)tamper < cs.len)
+		cs.data[tamper] ^= (char)0xff;
 	snprintf(url, sizeof(url), "%s%s", argv[1], path);
 	{
 		char id[KEYS_ID_STRLEN + 1];
@@ -173,7 +185,8 @@ int main(int argc, char **argv)
 	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
 	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
 	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", sig);
-	for (i = 0; i < 4; i++)
+	snprintf(h[4], sizeof(h[4]), "Sondeo-Body-Hash: %s", hash);
+	for (i = 0; i < 5 - no_hash; i++)
 		hdrs = curl_slist_append(hdrs, h[i]);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
 	hdrs = curl_slist_append(hdrs, "Expect:");

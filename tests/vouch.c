@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 	struct net_request rq;
 	unsigned char pk[KEYS_PK_BYTES], sig[KEYS_SIG_BYTES];
 	char err[512], url[2048], pkhex[2 * KEYS_PK_BYTES + 1], sighex[2 * KEYS_SIG_BYTES + 1], id[KEYS_ID_STRLEN + 1];
-	char nonce[AUTH_NONCE_HEXLEN + 1], rsig[AUTH_SIG_HEXLEN + 1], h[4][200];
+	char nonce[AUTH_NONCE_HEXLEN + 1], rsig[AUTH_SIG_HEXLEN + 1], h[5][200], hash[AUTH_HASH_HEXLEN + 1];
 	enum auth_vouch action;
 	struct keys *k;
 	uint64_t t = now_ms();
@@ -53,7 +53,9 @@ int main(int argc, char **argv)
 			 "region", argc == 8 ? "elsewhere" : argv[6], "time", (json_int_t)t, "signature", sighex);
 	b = json_dumps(body, JSON_COMPACT);
 	auth_new_nonce(nonce);
-	if (!b || auth_sign_request(k, "POST", "/v1/vouch", b, strlen(b), t, nonce, rsig, err, sizeof(err)) < 0) {
+	if (b)
+		auth_body_hash(b, strlen(b), hash);
+	if (!b || auth_sign_request_hash(k, "POST", "/v1/vouch", hash, t, nonce, rsig, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vouch: %s\n", err);
 		return 1;
 	}
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
 	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
 	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
 	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", rsig);
+	snprintf(h[4], sizeof(h[4]), "Sondeo-Body-Hash: %s", hash);
 	snprintf(url, sizeof(url), "%s/v1/vouch", argv[1]);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
 	rq.headers[1] = h[1];
 	rq.headers[2] = h[2];
 	rq.headers[3] = h[3];
+	rq.headers[4] = h[4];
 	if (net_send(&rq, &rs, err, sizeof(err)) != NET_OK) {
 		fprintf(stderr, "vouch: %s\n", err);
 		return 1;

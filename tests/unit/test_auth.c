@@ -226,6 +226,35 @@ static void test_request_sign_known_answer(void)
 		  0);
 }
 
+/* Sondeo-Body-Hash: a request signed over a claimed hash is the same signature as over the body, and it verifies
+ * from the hash alone; a hash that is not 64 lowercase hex never verifies. */
+static void test_request_body_hash(void)
+{
+	char h[AUTH_HASH_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], err[256] = "", upper[] = HASH_ABC;
+
+	auth_body_hash("abc", 3, h);
+	CHECK_STR(h, HASH_ABC);
+	auth_body_hash(NULL, 0, h);
+	CHECK_STR(h, HASH_EMPTY);
+	CHECK_INT(auth_sign_request_hash(dev, "POST", "/v1/changesets", HASH_ABC, TIME, NONCE, sig, err, sizeof(err)),
+		  0);
+	CHECK_STR(sig, REQ_SIG);
+	CHECK_INT(auth_verify_request_hash(dev_pk, "POST", "/v1/changesets", HASH_ABC, TIME, NONCE, REQ_SIG), 0);
+	CHECK_INT(auth_verify_request_hash(dev_pk, "GET", "/v1/pull?after=42&limit=500", HASH_EMPTY, 0, NONCE,
+					   REQ2_SIG), 0);
+	/* Another body's hash, or the right one written otherwise, does not verify. */
+	CHECK_INT(auth_verify_request_hash(dev_pk, "POST", "/v1/changesets", HASH_EMPTY, TIME, NONCE, REQ_SIG), -1);
+	upper[0] = 'B';
+	CHECK_INT(auth_verify_request_hash(dev_pk, "POST", "/v1/changesets", upper, TIME, NONCE, REQ_SIG), -1);
+	CHECK_INT(auth_verify_request_hash(dev_pk, "POST", "/v1/changesets", HASH_ABC "00", TIME, NONCE, REQ_SIG),
+		  -1);
+	CHECK_INT(auth_verify_request_hash(dev_pk, "POST", "/v1/changesets", "", TIME, NONCE, REQ_SIG), -1);
+	CHECK_INT(auth_verify_request_hash(dev_pk, "POST", "/v1/changesets", NULL, TIME, NONCE, REQ_SIG), -1);
+	CHECK_INT(auth_sign_request_hash(dev, "POST", "/v1/changesets", "abc", TIME, NONCE, sig, err, sizeof(err)), -1);
+	CHECK(strstr(err, "body hash") != NULL);
+	CHECK_STR(sig, "");
+}
+
 static void test_request_round_trip(void)
 {
 	unsigned char body[1000];
@@ -745,6 +774,7 @@ int main(void)
 	RUN(test_request_text_exact);
 	RUN(test_request_text_longest);
 	RUN(test_request_sign_known_answer);
+	RUN(test_request_body_hash);
 	RUN(test_request_round_trip);
 	RUN(test_request_every_field_counts);
 	RUN(test_request_malformed);
