@@ -95,7 +95,7 @@ static const struct cmd commands[] = {
 	  "  --connections N     connections at once (default 1000); near it, a new connection takes the place\n"
 	  "                      of the oldest one still sending its headers\n"
 	  "  --per-ip N          connections at once from one address (default 16)\n"
-	  "  --hash-threads N    password hashes at once, apart from the workers (default 2)\n"
+	  "  --hash-threads N    password hashes at once, apart from the workers (default 1)\n"
 	  "  --hash-queue N      logins waiting for a hash; past that, 503 with Retry-After (default 32)\n"
 	  "  --upstream URL      headquarters' address for this run (a regional server enrolled with sondeod\n"
 	  "                      enrol relays to headquarters whenever it serves; the key pinned then decides)\n"
