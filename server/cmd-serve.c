@@ -18,40 +18,41 @@
 #include "banned.h"
 
 /* The endpoints; each lives in its own api-*.c. Bodies are capped per endpoint; a signed endpoint's headers are
- * checked before its body is read (srv_check_signed). */
+ * checked before its body is read (srv_check_signed); a 1 at the end marks the endpoints that hash a password
+ * (Argon2id), which run on a pool of their own. */
 static const struct http_route routes[] = {
-	{ "GET", "/healthz", api_health, 0, NULL },
-	{ "GET", "/metrics", api_metrics, 0, NULL },
-	{ "POST", "/v1/enrol", api_enrol, 4096, NULL },
-	{ "GET", "/v1/forms", api_forms, 0, srv_check_signed },
-	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES, srv_check_signed },
-	{ "GET", "/v1/pull", api_pull, 0, srv_check_signed },
-	{ "POST", "/v1/vouch", api_vouch, 4096, srv_check_signed },
-	{ "GET", "/v1/relay/pull", api_relay_pull, 0, srv_check_signed },
+	{ "GET", "/healthz", api_health, 0, NULL, 0 },
+	{ "GET", "/metrics", api_metrics, 0, NULL, 0 },
+	{ "POST", "/v1/enrol", api_enrol, 4096, NULL, 0 },
+	{ "GET", "/v1/forms", api_forms, 0, srv_check_signed, 0 },
+	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES, srv_check_signed, 0 },
+	{ "GET", "/v1/pull", api_pull, 0, srv_check_signed, 0 },
+	{ "POST", "/v1/vouch", api_vouch, 4096, srv_check_signed, 0 },
+	{ "GET", "/v1/relay/pull", api_relay_pull, 0, srv_check_signed, 0 },
 	/* Accounts and sessions of the review page (docs/review-api.md). */
-	{ "POST", "/v1/login", api_login, 4096, NULL },
-	{ "GET", "/v1/session", api_session, 0, NULL },
-	{ "POST", "/v1/logout", api_logout, 4096, NULL },
-	{ "POST", "/v1/password", api_password, 4096, NULL },
-	{ "GET", "/v1/users", api_users, 0, NULL },
-	{ "POST", "/v1/users", api_users_add, 4096, NULL },
-	{ "POST", "/v1/users/disable", api_users_disable, 4096, NULL },
-	{ "POST", "/v1/users/enable", api_users_enable, 4096, NULL },
-	{ "GET", "/v1/audit", api_audit, 0, NULL },
+	{ "POST", "/v1/login", api_login, 4096, NULL, 1 },
+	{ "GET", "/v1/session", api_session, 0, NULL, 0 },
+	{ "POST", "/v1/logout", api_logout, 4096, NULL, 0 },
+	{ "POST", "/v1/password", api_password, 4096, NULL, 1 },
+	{ "GET", "/v1/users", api_users, 0, NULL, 0 },
+	{ "POST", "/v1/users", api_users_add, 4096, NULL, 1 },
+	{ "POST", "/v1/users/disable", api_users_disable, 4096, NULL, 0 },
+	{ "POST", "/v1/users/enable", api_users_enable, 4096, NULL, 0 },
+	{ "GET", "/v1/audit", api_audit, 0, NULL, 0 },
 	/* Reviewing the merged data (docs/review-api.md). */
-	{ "GET", "/v1/catalog", api_catalog, 0, NULL },
-	{ "GET", "/v1/dashboard", api_dashboard, 0, NULL },
-	{ "GET", "/v1/records", api_records, 0, NULL },
-	{ "GET", "/v1/record", api_record, 0, NULL },
-	{ "POST", "/v1/review", api_review, 16384, NULL },
-	{ "POST", "/v1/resolve", api_resolve, 131072, NULL },
-	{ "POST", "/v1/bulk-review", api_bulk_review, 16384, NULL },
-	{ "GET", "/v1/duplicates", api_duplicates, 0, NULL },
-	{ "POST", "/v1/duplicates", api_duplicates_decide, 65536, NULL },
-	{ "GET", "/v1/devices", api_devices, 0, NULL },
-	{ "POST", "/v1/devices/revoke", api_devices_revoke, 4096, NULL },
-	{ "POST", "/v1/codes", api_codes, 4096, NULL },
-	{ "GET", "/v1/export", api_export, 0, NULL },
+	{ "GET", "/v1/catalog", api_catalog, 0, NULL, 0 },
+	{ "GET", "/v1/dashboard", api_dashboard, 0, NULL, 0 },
+	{ "GET", "/v1/records", api_records, 0, NULL, 0 },
+	{ "GET", "/v1/record", api_record, 0, NULL, 0 },
+	{ "POST", "/v1/review", api_review, 16384, NULL, 0 },
+	{ "POST", "/v1/resolve", api_resolve, 131072, NULL, 0 },
+	{ "POST", "/v1/bulk-review", api_bulk_review, 16384, NULL, 0 },
+	{ "GET", "/v1/duplicates", api_duplicates, 0, NULL, 0 },
+	{ "POST", "/v1/duplicates", api_duplicates_decide, 65536, NULL, 0 },
+	{ "GET", "/v1/devices", api_devices, 0, NULL, 0 },
+	{ "POST", "/v1/devices/revoke", api_devices_revoke, 4096, NULL, 0 },
+	{ "POST", "/v1/codes", api_codes, 4096, NULL, 0 },
+	{ "GET", "/v1/export", api_export, 0, NULL, 0 },
 };
 
 /* The endpoints and then the review page's files, each under its own path, and "/" (its index.html): a table
@@ -74,12 +75,12 @@ static struct http_route *routes_make(size_t *n, char **paths)
 		return NULL;
 	}
 	memcpy(all, routes, sizeof(routes));
-	all[napi] = (struct http_route){ "GET", "/", api_static, 0, NULL };
+	all[napi] = (struct http_route){ "GET", "/", api_static, 0, NULL, 0 };
 	for (i = 0; i < nfiles; i++) {
 		size_t len = strlen(web_files[i].name) + 2;
 
 		snprintf(p, len, "/%s", web_files[i].name);
-		all[napi + 1 + i] = (struct http_route){ "GET", p, api_static, 0, NULL };
+		all[napi + 1 + i] = (struct http_route){ "GET", p, api_static, 0, NULL, 0 };
 		p += len;
 	}
 	*n = napi + 1 + nfiles;
@@ -115,6 +116,36 @@ struct serve_args {
 	struct relay_options ro;
 };
 
+/* The limits at the HTTP edge (http.h): 0, or -1 after saying which option wants what. */
+static int edge_arg(struct cli *cli, int c, const char *v, struct http_limits *lim)
+{
+	static const struct {
+		int c;
+		const char *what;
+		long min, max;
+	} range[] = {
+		{ 'H', "--header-timeout takes a number of seconds", 1, 3600 },
+		{ 'B', "--body-rate takes a number of bytes per second", 1, 1 << 30 },
+		{ 'C', "--connections takes a number of connections", 8, 100000 },
+		{ 'I', "--per-ip takes a number of connections", 1, 100000 },
+		{ 'h', "--hash-threads takes a number of threads", 1, 64 },
+		{ 'q', "--hash-queue takes a number of requests", 1, 100000 },
+	};
+	char *end;
+	long n = strtol(v, &end, 10);
+	size_t i;
+
+	for (i = 0; range[i].c != c; i++)
+		;
+	if (!*v || *end || n < range[i].min || n > range[i].max) {
+		cli_usage_error(cli, "%s from %ld to %ld", range[i].what, range[i].min, range[i].max);
+		return -1;
+	}
+	*(c == 'H' ? &lim->header_s : c == 'B' ? &lim->body_rate : c == 'C' ? &lim->connections :
+	  c == 'I' ? &lim->per_ip : c == 'h' ? &lim->hash_threads : &lim->hash_queue) = (unsigned)n;
+	return 0;
+}
+
 /* Reads the options into a; 0, or an exit status after a usage error or --help. */
 static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args *a)
 {
@@ -123,7 +154,11 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 		{ "tls-key", required_argument, NULL, 'k' }, { "threads", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' }, { "upstream", required_argument, NULL, 'u' },
 		{ "pull-every", required_argument, NULL, 'p' }, { "retry-max", required_argument, NULL, 'r' },
-		{ "body-budget", required_argument, NULL, 'b' }, { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 }
+		{ "body-budget", required_argument, NULL, 'b' }, { "verbose", no_argument, NULL, 'v' },
+		{ "header-timeout", required_argument, NULL, 'H' }, { "body-rate", required_argument, NULL, 'B' },
+		{ "connections", required_argument, NULL, 'C' }, { "per-ip", required_argument, NULL, 'I' },
+		{ "hash-threads", required_argument, NULL, 'h' }, { "hash-queue", required_argument, NULL, 'q' },
+		{ 0, 0, 0, 0 }
 	};
 	int c;
 
@@ -162,7 +197,10 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 					       "fits) to %d", BODY_BUDGET_MIN, BODY_BUDGET_MAX);
 		else if (c == 'v')
 			a->ro.verbose = 1;
-		else
+		else if (c == 'H' || c == 'B' || c == 'C' || c == 'I' || c == 'h' || c == 'q') {
+			if (edge_arg(cli, c, optarg, &a->lim) != 0)
+				return EXIT_USAGE;
+		} else
 			return EXIT_USAGE;
 	}
 	if (optind < argc)
@@ -174,8 +212,10 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
-	struct serve_args a = { { 4, 30, 1000, 16, 128 * 1024, (size_t)64 << 20 }, "127.0.0.1:8420", NULL, NULL, NULL,
-				{ NULL, NULL, 10, 0, 0 } };
+	struct serve_args a = { { .threads = 4, .timeout_s = 30, .connections = 1000, .per_ip = 16,
+				  .conn_memory = 128 * 1024, .body_budget = (size_t)64 << 20, .header_s = 20,
+				  .body_rate = 1024, .hash_threads = 1, .hash_queue = 32 },
+				"127.0.0.1:8420", NULL, NULL, NULL, { NULL, NULL, 10, 0, 0 } };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;
 	int enrolled;

@@ -2,10 +2,14 @@
  *
  * Handlers see a whole request (its body already read into a capped buffer) and fill in a response; they
  * never touch libmicrohttpd. A body larger than its route allows is refused with 413 from the
- * Content-Length header, before a byte of it is read; a route's check may refuse a request from its headers
- * alone, before its body is read; and the bodies of all requests in flight share one budget, past which a
- * request is answered 503 with Retry-After. Each request is logged in one line on stderr when it ends.
- * Handlers run on the server's worker threads, several at once. */
+ * Content-Length header, before a byte of it is read; one sent without a length is refused as soon as it passes
+ * the cap. A route's check may refuse a request from its headers alone, before its body is read, and the bodies
+ * of all requests in flight share one budget, past which a request is answered 503 with Retry-After. A
+ * request's headers, and then its body, must arrive within deadlines; near the connection limit a new
+ * connection takes the place of the oldest one still sending its headers. A path holding a control byte is
+ * refused with 400. Each request is logged in one line on stderr when it ends, its target escaped. Handlers run
+ * on the server's worker threads, several at once; the routes that hash passwords run on a pool of their own,
+ * so that a flood of logins cannot hold up sync. */
 #ifndef SONDEO_HTTP_H
 #define SONDEO_HTTP_H
 
@@ -22,6 +26,11 @@ struct http_limits {
 	unsigned per_ip;            /* connections at once from one address */
 	size_t conn_memory;         /* libmicrohttpd's memory per connection (headers, buffers) */
 	size_t body_budget;         /* bytes of request bodies held at once, all requests: at least any max_body */
+	unsigned header_s;          /* a request's headers must all arrive within this, however they trickle */
+	unsigned body_rate;         /* a body may take timeout_s plus a second per body_rate bytes (declared or
+				     * received so far) */
+	unsigned hash_threads;      /* password hashes at once (routes with hashes set) */
+	unsigned hash_queue;        /* requests waiting for a hash; past that, 503 with Retry-After */
 };
 
 struct http_request {
@@ -59,6 +68,7 @@ struct http_route {
 	http_fn fn;
 	size_t max_body;            /* 0: the request must have no body */
 	http_check_fn check;        /* NULL: none */
+	int hashes;                 /* hashes a password: runs on the hashing pool, not on a worker */
 };
 
 struct http_server;

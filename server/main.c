@@ -83,7 +83,9 @@ static const struct cmd commands[] = {
 	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n" },
 	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
-	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]",
+	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]\n"
+	  "             [--header-timeout S] [--body-rate BYTES] [--connections N] [--per-ip N] [--hash-threads N]\n"
+	  "             [--hash-queue N]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
@@ -92,6 +94,13 @@ static const struct cmd commands[] = {
 	  "  --timeout S         drop a connection idle for S seconds (default 30; a client trickling bytes)\n"
 	  "  --body-budget MIB   request bodies held at once, all clients (default 64, at least 5); past it,\n"
 	  "                      503 with Retry-After. Signed requests are checked before their body is read\n"
+	  "  --header-timeout S  a request's headers must all arrive within S seconds (default 20)\n"
+	  "  --body-rate BYTES   a body may take --timeout plus a second per BYTES of it (default 1024)\n"
+	  "  --connections N     connections at once (default 1000); near it, a new connection takes the place\n"
+	  "                      of the oldest one still sending its headers\n"
+	  "  --per-ip N          connections at once from one address (default 16)\n"
+	  "  --hash-threads N    password hashes at once, apart from the workers (default 1)\n"
+	  "  --hash-queue N      logins waiting for a hash; past that, 503 with Retry-After (default 32)\n"
 	  "  --upstream URL      headquarters' address for this run (a regional server enrolled with sondeod\n"
 	  "                      enrol relays to headquarters whenever it serves; the key pinned then decides)\n"
 	  "  --pull-every S      a regional server pulls its region from headquarters every S seconds while\n"
