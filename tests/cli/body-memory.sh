@@ -77,7 +77,9 @@ check_eq "$(ops)" "$held" "ops held"
 t "past the body budget: 503 with Retry-After, not an abort; the budget comes back when a request ends"
 kill "$SPID"
 wait "$SPID" 2>/dev/null
-serve_any "$hq" "$log" --body-budget 5 || fail "sondeod --body-budget 5 did not start: $(cat "$log")"
+# libmicrohttpd notices a client gone in the middle of a body only at the idle timeout: a short one here, so that
+# the upload left behind ends, and gives its share back, within the wait below.
+serve_any "$hq" "$log" --body-budget 5 --timeout 3 || fail "sondeod --body-budget 5 did not start: $(cat "$log")"
 # Two real uploads of 4 MiB that never end: one fits in 5 MiB and is read, the other is told to come back.
 "$HOLD" "$SPORT" 1 2 65536 20 signed "$key" 1 >"$TMPDIR/hold" 2>&1
 check_eq "$(sed -n 's/^answered 503 //p' "$TMPDIR/hold")" 1 "uploads answered 503"
@@ -88,7 +90,7 @@ held() {
 }
 check_eq "$(curl -sS --max-time 5 "$SURL/metrics" | sed -n 's/^sondeod_http_body_budget_bytes //p')" 5242880 \
 	"the budget in /metrics"
-wait_eq "body bytes held once the uploads have gone" 0 10 held
+wait_eq "body bytes held once the uploads have gone" 0 20 held
 run "$CSPUSH" "$SURL" "$key" 2 "$rec" 'notes="after the budget"'
 check_status 200
 
