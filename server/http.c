@@ -1,14 +1,12 @@
-/* http.c - sondeod's HTTP layer over libmicrohttpd.
- *
- * Sections: responses and queries; the guard (deadlines for headers and bodies, room for new connections);
- * the hashing pool; requests (on_request) and their log; starting and stopping. */
+/* http.c - sondeod's HTTP layer over libmicrohttpd: responses and queries, the body budget, requests
+ * (on_request) and their log, starting and stopping. The deadlines and room for connections are
+ * http-guard.c's, the password-hashing pool http-pool.c's. */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,8 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "http-guard.h"
+#include "http-pool.h"
 #include "util.h"
 #include "banned.h"
 
@@ -32,55 +32,13 @@
 #define BUSY_RETRY_S "5"     /* Retry-After when the body budget is spent: bodies in flight end within seconds */
 #define TARGET_MAX 65536             /* a request target kept for the log; libmicrohttpd's memory bounds it first */
 
-/* Where a connection is in its current request: what the guard may do to it. */
-enum phase { WAIT_HEADERS, WAIT_BODY, ANSWERING };
-
-/* One open connection, as the guard sees it: fields under guard.lock. */
-struct conn {
-	struct conn *prev, *next;
-	int fd;
-	enum phase phase;
-	uint64_t since;              /* monotonic ms when this phase began */
-	uint64_t body;               /* the body's declared length, or the bytes received when larger */
-	int dropped;                 /* shut down by the guard; libmicrohttpd has yet to close it */
-};
-
-enum drop_reason { DROP_HEADERS, DROP_BODY, DROP_ROOM, DROP_REASONS };
-
-struct guard {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	int running, stopping;
-	struct conn *head;           /* every open connection */
-	unsigned open;
-	unsigned evict_at;           /* from this many connections on, a new one evicts the oldest WAIT_HEADERS */
-	uint64_t header_ms, grace_ms;
-	unsigned body_rate;
-	uint64_t dropped[DROP_REASONS];
-};
-
-struct exchange;
-
-/* The routes that hash passwords run here, a few at once, with a bounded queue. */
-struct pool {
-	pthread_mutex_t lock;
-	pthread_cond_t more;
-	pthread_t *threads;
-	unsigned nthreads, started;
-	struct exchange **queue;     /* a ring of cap entries */
-	unsigned cap, first, len;
-	int stopping;
-	uint64_t refused;
-};
-
 struct http_server {
 	struct MHD_Daemon *d;
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;
-	struct guard guard;
-	struct pool pool;
+	struct guard *guard;
+	struct pool *pool;
 	/* Counters shared by the worker threads, updated atomically. */
 	uint64_t by_status[STATUS_SLOTS];
 	uint64_t bytes_in, bytes_out;
@@ -95,7 +53,6 @@ struct exchange {
 	struct http_request rq;
 	struct buf pq;               /* path and query */
 	char *target;                /* the request target as the client sent it, before unescaping */
-	struct conn *conn;           /* the guard's view of the connection */
 	unsigned refused;            /* a status decided before the body was read, or 0 */
 	char refused_code[32];
 	uint64_t start_ms;
@@ -351,263 +308,13 @@ static enum MHD_Result before_body(struct exchange *x, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
-/* ---- The guard: deadlines for headers and bodies, and room for new connections ----
- *
- * libmicrohttpd 0.9.75 drops a connection only after an idle timeout, so a client sending a byte now and then
- * holds it for ever, and enough of them, from enough addresses, fill the connection limit. The guard keeps a
- * list of the open connections (MHD_OPTION_NOTIFY_CONNECTION) with the phase of each one's request, shuts down
- * those past their deadline once a half second, and, near the limit, makes room for each new connection by
- * shutting down the oldest one still sending its headers. A connection whose headers are complete is never
- * dropped for room. */
-
-static uint64_t mono_ms(void)
+/* A pool thread's job: the handler of a route with hashes. */
+static void pooled_run(void *arg)
 {
-	struct timespec t;
+	struct exchange *x = arg;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-/* With the lock held. shutdown(2), not close: libmicrohttpd still owns the descriptor, sees the connection end
- * and closes it itself, after telling on_connection, which waits for the lock: so fd cannot have been reused. */
-static void guard_drop(struct guard *g, struct conn *k, enum drop_reason why)
-{
-	shutdown(k->fd, SHUT_RDWR);
-	k->dropped = 1;
-	g->dropped[why]++;
-}
-
-static int guard_late(const struct guard *g, const struct conn *k, uint64_t now)
-{
-	if (k->dropped)
-		return 0;
-	if (k->phase == WAIT_HEADERS)
-		return now - k->since > g->header_ms;
-	if (k->phase == WAIT_BODY)
-		return now - k->since > g->grace_ms + k->body * 1000 / g->body_rate;
-	return 0;
-}
-
-static void *guard_run(void *arg)
-{
-	struct guard *g = arg;
-	struct timespec until;
-	struct conn *k;
-	uint64_t now;
-
-	pthread_mutex_lock(&g->lock);
-	while (!g->stopping) {
-		now = mono_ms();
-		for (k = g->head; k; k = k->next)
-			if (guard_late(g, k, now))
-				guard_drop(g, k, k->phase == WAIT_HEADERS ? DROP_HEADERS : DROP_BODY);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += 500 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&g->wake, &g->lock, &until);
-	}
-	pthread_mutex_unlock(&g->lock);
-	return NULL;
-}
-
-/* With the lock held: drops the connection that has waited longest for its headers, if any. */
-static void guard_evict(struct guard *g)
-{
-	struct conn *k, *oldest = NULL;
-
-	for (k = g->head; k; k = k->next)
-		if (k->phase == WAIT_HEADERS && !k->dropped && (!oldest || k->since < oldest->since))
-			oldest = k;
-	if (oldest)
-		guard_drop(g, oldest, DROP_ROOM);
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	struct guard *g = &((struct http_server *)cls)->guard;
-	const union MHD_ConnectionInfo *ci;
-	struct conn *k = *socket_context;
-
-	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		if (!k)
-			return;
-		pthread_mutex_lock(&g->lock);
-		if (k->prev)
-			k->prev->next = k->next;
-		else
-			g->head = k->next;
-		if (k->next)
-			k->next->prev = k->prev;
-		g->open--;
-		pthread_mutex_unlock(&g->lock);
-		free(k);
-		*socket_context = NULL;
-		return;
-	}
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	/* Without memory the connection goes unguarded: the idle timeout still holds it. */
-	if (!ci || !(k = calloc(1, sizeof(*k))))
-		return;
-	k->fd = ci->connect_fd;
-	k->phase = WAIT_HEADERS;
-	k->since = mono_ms();
-	pthread_mutex_lock(&g->lock);
-	if (g->open >= g->evict_at)
-		guard_evict(g);
-	k->next = g->head;
-	if (g->head)
-		g->head->prev = k;
-	g->head = k;
-	g->open++;
-	pthread_mutex_unlock(&g->lock);
-	*socket_context = k;
-}
-
-/* The connection's request enters phase p (its body's declared length in body). */
-static void guard_phase(struct http_server *h, struct MHD_Connection *c, enum phase p, uint64_t body)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct conn *k = ci ? ci->socket_context : NULL;
-
-	if (!k)
-		return;
-	pthread_mutex_lock(&h->guard.lock);
-	k->phase = p;
-	k->since = mono_ms();
-	k->body = body;
-	pthread_mutex_unlock(&h->guard.lock);
-}
-
-/* A body sent without a length earns its time as it arrives: received bytes so far. */
-static void guard_received(struct http_server *h, struct MHD_Connection *c, uint64_t received)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct conn *k = ci ? ci->socket_context : NULL;
-
-	if (!k)
-		return;
-	pthread_mutex_lock(&h->guard.lock);
-	if (received > k->body)
-		k->body = received;
-	pthread_mutex_unlock(&h->guard.lock);
-}
-
-static int guard_start(struct guard *g, const struct http_limits *lim)
-{
-	pthread_condattr_t ca;
-	unsigned room = lim->connections / 8 > 1 ? lim->connections / 8 : 1;
-
-	g->header_ms = (uint64_t)lim->header_s * 1000;
-	g->grace_ms = (uint64_t)lim->timeout_s * 1000;
-	g->body_rate = lim->body_rate ? lim->body_rate : 1;
-	/* libmicrohttpd refuses connections past its limit before telling us of them: room is made earlier. */
-	g->evict_at = lim->connections > room ? lim->connections - room : 1;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->wake, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&g->lock, NULL);
-	g->running = pthread_create(&g->thread, NULL, guard_run, g) == 0;
-	return g->running ? 0 : -1;
-}
-
-static void guard_stop(struct guard *g)
-{
-	if (g->running) {
-		pthread_mutex_lock(&g->lock);
-		g->stopping = 1;
-		pthread_cond_signal(&g->wake);
-		pthread_mutex_unlock(&g->lock);
-		pthread_join(g->thread, NULL);
-	}
-	pthread_cond_destroy(&g->wake);
-	pthread_mutex_destroy(&g->lock);
-}
-
-/* ---- The hashing pool ----
- *
- * Argon2id takes a core for a tenth of a second or more by design: on the workers, a flood of logins would
- * queue every device's sync behind it. A route with hashes set has its connection suspended once its body is
- * in; one of nthreads pool threads runs the handler and resumes the connection, and on_request then sends the
- * answer. At most cap requests wait; past that, 503. */
-
-static void *pool_run(void *arg)
-{
-	struct pool *p = arg;
-	struct exchange *x;
-
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		while (!p->len && !p->stopping)
-			pthread_cond_wait(&p->more, &p->lock);
-		if (!p->len) {
-			pthread_mutex_unlock(&p->lock);
-			return NULL;
-		}
-		x = p->queue[p->first];
-		p->first = (p->first + 1) % p->cap;
-		p->len--;
-		pthread_mutex_unlock(&p->lock);
-		x->route->fn(&x->rq, &x->rs);
-		__atomic_store_n(&x->pooled, 2, __ATOMIC_RELEASE);
-		MHD_resume_connection(x->rq.mhd);
-	}
-}
-
-/* Suspends c and queues x: 0, or -1 when the queue is full or the pool stopping (c left as it was). Suspending
- * under the lock means no pool thread can resume c before it is suspended. */
-static int pool_put(struct pool *p, struct exchange *x, struct MHD_Connection *c)
-{
-	pthread_mutex_lock(&p->lock);
-	if (p->stopping || p->len == p->cap) {
-		p->refused++;
-		pthread_mutex_unlock(&p->lock);
-		return -1;
-	}
-	x->pooled = 1;
-	MHD_suspend_connection(c);
-	p->queue[(p->first + p->len) % p->cap] = x;
-	p->len++;
-	pthread_cond_signal(&p->more);
-	pthread_mutex_unlock(&p->lock);
-	return 0;
-}
-
-static int pool_start(struct pool *p, const struct http_limits *lim)
-{
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->more, NULL);
-	p->nthreads = lim->hash_threads ? lim->hash_threads : 1;
-	p->cap = lim->hash_queue ? lim->hash_queue : 1;
-	p->threads = calloc(p->nthreads, sizeof(*p->threads));
-	p->queue = calloc(p->cap, sizeof(*p->queue));
-	if (!p->threads || !p->queue)
-		return -1;
-	for (p->started = 0; p->started < p->nthreads; p->started++)
-		if (pthread_create(&p->threads[p->started], NULL, pool_run, p) != 0)
-			return -1;
-	return 0;
-}
-
-/* Answers what is queued (so that no connection stays suspended), then stops the threads. */
-static void pool_stop(struct pool *p)
-{
-	unsigned i;
-
-	pthread_mutex_lock(&p->lock);
-	p->stopping = 1;
-	pthread_cond_broadcast(&p->more);
-	pthread_mutex_unlock(&p->lock);
-	for (i = 0; i < p->started; i++)
-		pthread_join(p->threads[i], NULL);
-	free(p->threads);
-	free(p->queue);
-	pthread_cond_destroy(&p->more);
-	pthread_mutex_destroy(&p->lock);
+	x->route->fn(&x->rq, &x->rs);
+	__atomic_store_n(&x->pooled, 2, __ATOMIC_RELEASE);
 }
 
 /* The last call for a route with hashes: queue it, or send the answer the pool made. */
@@ -619,8 +326,10 @@ static enum MHD_Result on_pooled(struct exchange *x, struct MHD_Connection *c)
 		return send_response(x, c, &x->rs);
 	if (pooled == 1)
 		return MHD_YES;
-	if (pool_put(&x->h->pool, x, c) == 0)
+	x->pooled = 1;
+	if (pool_put(x->h->pool, c, pooled_run, x) == 0)
 		return MHD_YES;
+	x->pooled = 0;
 	http_add_header(&x->rs, "Retry-After", "1");
 	http_reply_error(&x->rs, 503, "busy", "too many password checks at once: try again in a second");
 	return send_response(x, c, &x->rs);
@@ -713,7 +422,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		x->rq.path = url;
 		x->rq.path_and_query = x->pq.data;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		guard_phase(h, c, WAIT_BODY, cl ? strtoull(cl, NULL, 10) : 0);
+		guard_phase(h->guard, c, GUARD_BODY, cl ? strtoull(cl, NULL, 10) : 0);
 		if (!x->target || target_bad(x->target))
 			return refuse_now(x, c, 400, "bad_path", "the path holds a control character");
 		for (i = 0; i < h->nroutes && !x->route; i++) {
@@ -742,7 +451,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (*upload_data_size) {
 		x->bytes_in += *upload_data_size;
-		guard_received(h, c, x->bytes_in);
+		guard_received(h->guard, c, x->bytes_in);
 		/* A body sent without a length is cut off as soon as it passes the cap, refused or not, and none of the
 		 * rest is read: libmicrohttpd 0.9.75 takes no answer before the whole body is in, so the connection is
 		 * closed (logged as 413). */
@@ -767,7 +476,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return refuse_now(x, c, 503, "busy", BUSY_MSG);
 	if (x->refused)
 		return MHD_YES;
-	guard_phase(h, c, ANSWERING, 0);
+	guard_phase(h->guard, c, GUARD_ANSWERING, 0);
 	if (x->route->hashes)
 		return on_pooled(x, c);
 	memset(&rs, 0, sizeof(rs));
@@ -796,7 +505,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (!x)
 		return;
 	/* A connection kept alive waits for its next request's headers from now. */
-	guard_phase(h, c, WAIT_HEADERS, 0);
+	guard_phase(h->guard, c, GUARD_HEADERS, 0);
 	log_target(&target, x->target ? x->target : "-");
 	t = (time_t)(x->start_ms / 1000);
 	gmtime_r(&t, &tm);
@@ -891,7 +600,9 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	h->nroutes = nroutes;
 	h->app = app;
 	h->body_budget = lim->body_budget;
-	if (guard_start(&h->guard, lim) < 0 || pool_start(&h->pool, lim) < 0) {
+	h->guard = guard_start(lim);
+	h->pool = pool_start(lim->hash_threads, lim->hash_queue);
+	if (!h->guard || !h->pool) {
 		errf(err, errlen, "cannot start the server's threads: %s", strerror(errno));
 		goto fail;
 	}
@@ -908,7 +619,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_ip,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->conn_memory,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_NOTIFY_CONNECTION, guard_on_connection, h->guard,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
 				cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
 				MHD_OPTION_HTTPS_MEM_KEY, key_pem,
@@ -921,8 +632,8 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	}
 	return h;
 fail:
-	pool_stop(&h->pool);
-	guard_stop(&h->guard);
+	pool_stop(h->pool);
+	guard_stop(h->guard);
 	free(h);
 	return NULL;
 }
@@ -934,9 +645,9 @@ void http_stop(struct http_server *h)
 	/* Stop taking connections first; the pool answers what it holds (libmicrohttpd cannot stop with a
 	 * connection suspended), and MHD_stop_daemon then lets the workers finish what they are doing. */
 	MHD_quiesce_daemon(h->d);
-	pool_stop(&h->pool);
+	pool_stop(h->pool);
 	MHD_stop_daemon(h->d);
-	guard_stop(&h->guard);
+	guard_stop(h->guard);
 	free(h);
 }
 
@@ -963,18 +674,6 @@ void http_metrics(struct http_server *h, struct buf *b)
 		   "# HELP sondeod_http_body_held_bytes Of that budget, held by requests in flight.\n"
 		   "# TYPE sondeod_http_body_held_bytes gauge\nsondeod_http_body_held_bytes %zu\n",
 		   h->body_budget, __atomic_load_n(&h->body_held, __ATOMIC_RELAXED));
-	pthread_mutex_lock(&h->guard.lock);
-	buf_printf(b, "# HELP sondeod_http_dropped_total Connections dropped before their request was in: headers or"
-		   " body past its deadline, or the oldest still sending headers when room was needed.\n"
-		   "# TYPE sondeod_http_dropped_total counter\n"
-		   "sondeod_http_dropped_total{reason=\"headers\"} %llu\nsondeod_http_dropped_total{reason=\"body\"} %llu\n"
-		   "sondeod_http_dropped_total{reason=\"room\"} %llu\n",
-		   (unsigned long long)h->guard.dropped[DROP_HEADERS], (unsigned long long)h->guard.dropped[DROP_BODY],
-		   (unsigned long long)h->guard.dropped[DROP_ROOM]);
-	pthread_mutex_unlock(&h->guard.lock);
-	pthread_mutex_lock(&h->pool.lock);
-	buf_printf(b, "# HELP sondeod_http_hash_busy_total Requests answered 503 because the password-hashing queue"
-		   " was full.\n# TYPE sondeod_http_hash_busy_total counter\nsondeod_http_hash_busy_total %llu\n",
-		   (unsigned long long)h->pool.refused);
-	pthread_mutex_unlock(&h->pool.lock);
+	guard_metrics(h->guard, b);
+	pool_metrics(h->pool, b);
 }
