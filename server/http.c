@@ -147,7 +147,11 @@ const char *http_query(const struct http_request *rq, const char *key)
 long long http_query_number(const struct http_request *rq, const char *key, long long def, long long min,
 			    long long max)
 {
-	const char *v = http_query(rq, key);
+	return http_number(http_query(rq, key), def, min, max);
+}
+
+long long http_number(const char *v, long long def, long long min, long long max)
+{
 	long long n = 0;
 	size_t i;
 
