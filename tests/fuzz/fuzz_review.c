@@ -5,8 +5,9 @@
  *   0 login, 1 password, 2 review, 3 resolve, 4 bulk review and its filter, 5 duplicates, 6 a new user,
  *   7 a user's name (disable, enable), 8 codes: the body, through srv_json_body as every endpoint reads it;
  *   9: a query string, split and unescaped as libmicrohttpd does, read as the selection's filters
- *      (sstore_filter_set), the records page (srv_page_read, srv_columns_read) and the cursors of the pull
- *      feeds (http_number); then resolved and run against the store, as GET /v1/records does.
+ *      (sstore_filter_set), the records page (srv_page_read, srv_columns_read), an export's format and the
+ *      cursors of the pull feeds (http_number); then resolved and run against the store, as GET /v1/records
+ *      does.
  * What is accepted must satisfy the spec: a body is a JSON object without duplicate keys that reads back the
  * same; a review's value is the canonical {"comment", "status"} of a known status and a comment within its
  * bounds; strings within their caps; a day filter prints back as the day given; a page within its bounds. And
@@ -24,6 +25,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "export.h"
 #include "form.h"
 #include "jsonc.h"
 #include "review.h"
@@ -236,6 +238,12 @@ static void query_run(char *qs)
 			per = val;
 		} else if (!strcmp(key, "columns")) {
 			cols = val;
+		} else if (!strcmp(key, "format")) {
+			/* GET /v1/export: a format is its own file extension, or refused. */
+			int fmt = export_format_parse(val);
+
+			if (fmt >= 0 && strcmp(export_extension((enum export_format)fmt), val))
+				die("an export format taken for another", val);
 		} else if (!strcmp(key, "after") || !strcmp(key, "limit") || !strcmp(key, "forms")) {
 			/* The pull feeds' cursors: a whole number within bounds, or refused. */
 			n = http_number(val, 7, 1, 50000);

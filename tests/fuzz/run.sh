@@ -47,5 +47,5 @@ for name in "$@"; do
 	summary="$summary$line
 "
 done
-printf '\n%s' "$summary"
+[ $# -gt 1 ] && printf "\n%s" "$summary"
 exit $status
