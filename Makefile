@@ -127,9 +127,11 @@ $(B)/tests/ptyrun: tests/ptyrun.c $(B)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS) -lutil
 
-# The fuzz targets (tests/fuzz/fuzz_NAME.c), one per family of parsers: each replayed over its seed corpus by a
-# plain main() (tests/fuzz/replay.c) in make test, so that it builds and runs without libFuzzer
-# (tests/cli/fuzz-replay.sh); under MODE=fuzz the same rule links libFuzzer's main instead (make fuzz).
+# The fuzz targets (tests/fuzz/fuzz_NAME.c), one per family of parsers, the first byte of an input choosing the
+# parser within it: seven binaries rather than twenty, each linking only what its family needs (the laptop's code,
+# or the server's) and each run for its time by make fuzz. Each is replayed over its seed corpus by a plain main()
+# (tests/fuzz/replay.c) in make test, so that it builds and runs without libFuzzer (tests/cli/fuzz-replay.sh);
+# under MODE=fuzz the same rule links libFuzzer's main instead (make fuzz).
 FUZZ_TARGETS ?= changeset xlsform answer form client auth review
 ifeq ($(MODE),fuzz)
   FUZZ_BIN = $(B)/tests/fuzz_$(1)
