@@ -126,11 +126,19 @@ void http_reply_json(struct http_response *rs, unsigned status, json_t *body)
 void http_reply_error(struct http_response *rs, unsigned status, const char *code, const char *fmt, ...)
 {
 	char msg[512];
+	size_t off = 0, bad, len;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A message quotes what the client sent, which may not be UTF-8 (or be cut inside a character): JSON cannot
+	 * hold it, and the error would go out without a body. Such bytes are shown as '?'. */
+	len = strlen(msg);
+	while (off < len && !utf8_valid(msg + off, len - off, &bad)) {
+		msg[off + bad] = '?';
+		off += bad + 1;
+	}
 	http_reply_json(rs, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
