@@ -3,7 +3,7 @@
 #   make test       build with -Werror and sanitizers, run every test, end with "N passed, N failed"
 #   make demo       the offline story on the built-in form, in a temporary store
 #   make bench      benchmarks, with this machine's own baseline beside them
-#   make fuzz       the fuzz targets (change sets, XLSForm workbooks, answers) under clang's libFuzzer, FUZZ_SECONDS each
+#   make fuzz       every fuzz target (tests/fuzz/) under clang's libFuzzer, FUZZ_SECONDS each (FUZZ_TARGETS=NAME...)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 
 PREFIX ?= /usr/local
@@ -24,6 +24,11 @@ ifeq ($(MODE),test)
   # sanitizers' tables, which LeakSanitizer scans at every exit. Static, they are one copy, and each of the
   # suite's thousands of processes ends about a third faster.
   LDOPT := -fsanitize=address,undefined -static-libasan -static-libubsan
+else ifeq ($(MODE),fuzz)
+  # make fuzz: clang's libFuzzer with the same sanitizers; objects are instrumented, the targets get its main.
+  CC := $(or $(FUZZ_CC),/usr/bin/clang)
+  OPT := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+  LDOPT := -fsanitize=fuzzer,address,undefined
 else
   OPT := -O2
   LDOPT :=
@@ -122,24 +127,30 @@ $(B)/tests/ptyrun: tests/ptyrun.c $(B)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS) -lutil
 
-# The fuzz target replayed over its corpus by a plain main(), so that it builds and runs without libFuzzer
-# (tests/cli/fuzz-replay.sh).
-$(B)/tests/fuzz_changeset_replay: tests/fuzz/fuzz_changeset.c tests/fuzz/replay.c $(COMMON_OBJ) \
-		$(B)/gen/builtin_forms.o
+# The fuzz targets (tests/fuzz/fuzz_NAME.c), one per family of parsers, the first byte of an input choosing the
+# parser within it: seven binaries rather than twenty, each linking only what its family needs (the laptop's code,
+# or the server's) and each run for its time by make fuzz. Each is replayed over its seed corpus by a plain main()
+# (tests/fuzz/replay.c) in make test, so that it builds and runs without libFuzzer (tests/cli/fuzz-replay.sh);
+# under MODE=fuzz the same rule links libFuzzer's main instead (make fuzz).
+FUZZ_TARGETS ?= changeset xlsform answer form client auth review
+ifeq ($(MODE),fuzz)
+  FUZZ_BIN = $(B)/tests/fuzz_$(1)
+  FUZZ_MAIN :=
+else
+  FUZZ_BIN = $(B)/tests/fuzz_$(1)_replay
+  FUZZ_MAIN := tests/fuzz/replay.c
+endif
+FUZZ_ALL := $(foreach t,$(FUZZ_TARGETS),$(call FUZZ_BIN,$(t)))
+$(call FUZZ_BIN,%): tests/fuzz/fuzz_%.c tests/fuzz/fuzzkey.c $(FUZZ_MAIN) $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
-# The same for the workbook reader and XLSForm conversion.
-$(B)/tests/fuzz_xlsform_replay: tests/fuzz/fuzz_xlsform.c tests/fuzz/replay.c $(COMMON_OBJ) \
-		$(B)/gen/builtin_forms.o
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
-
-# The same for reading answers.
-$(B)/tests/fuzz_answer_replay: tests/fuzz/fuzz_answer.c tests/fuzz/replay.c $(COMMON_OBJ) \
-		$(B)/gen/builtin_forms.o
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+# What the laptop parses from outside lives in client/; what sondeod parses, in server/: those targets link the
+# program's own code (all but its main), so that they call exactly what the program calls.
+$(call FUZZ_BIN,client): $(filter-out %/main.o,$(CLIENT_OBJ))
+$(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): $(filter-out %/main.o,$(SERVER_OBJ))
+$(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): CFLAGS_ALL += -Iserver
+$(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): LDLIBS_ALL = $(SERVER_LDLIBS)
 
 # A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
 $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
@@ -171,8 +182,7 @@ $(B)/tests/bodyhold: tests/bodyhold.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
-check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(B)/tests/fuzz_changeset_replay \
-	$(B)/tests/fuzz_xlsform_replay $(B)/tests/fuzz_answer_replay $(B)/tests/cspush \
+check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/tests/cspush \
 	$(B)/tests/vouch $(B)/tests/xlsxdump \
 	$(B)/tests/cutproxy $(B)/tests/slowloris $(B)/tests/bodyhold
 
@@ -187,40 +197,16 @@ soak: deps
 	SONDEO_SOAK_SEEDS=$${SEEDS:-20000} build/test/tests/test_merge
 	SONDEO_SOAK_SEEDS=$${TIER_SEEDS:-5000} build/test/tests/test_tiers
 
-# Fuzzing with clang's libFuzzer, ASan and UBSan. The seeds are copied into build/fuzz/corpus/changeset, which
-# keeps what the fuzzer finds between runs; crashes are written to build/fuzz/ (copy the small ones into the
-# seed corpus once fixed, and tests/cli/fuzz-replay.sh replays them for ever).
+# Fuzzing with clang's libFuzzer, ASan and UBSan, one target after the other (tests/fuzz/run.sh): the seeds are
+# copied into build/fuzz/corpus/NAME, which keeps what the fuzzer finds between runs; crashes are written to
+# build/fuzz/NAME-crash-*; each target's execs/s and the coverage it gained are printed at its end (copy a crash
+# into the seed corpus once fixed, and tests/cli/fuzz-replay.sh replays it for ever).
 FUZZ_SECONDS ?= 60
-FUZZ_CC ?= /usr/bin/clang
-FUZZ_FLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Icommon -Iproto \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-
-build/fuzz/fuzz_changeset: tests/fuzz/fuzz_changeset.c $(COMMON_SRC) $(wildcard common/*.h proto/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_changeset.c \
-		$(COMMON_SRC) $(LDLIBS_ALL)
-
-build/fuzz/fuzz_xlsform: tests/fuzz/fuzz_xlsform.c $(COMMON_SRC) $(wildcard common/*.h proto/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_xlsform.c \
-		$(COMMON_SRC) $(LDLIBS_ALL)
-
-build/fuzz/fuzz_answer: tests/fuzz/fuzz_answer.c $(COMMON_SRC) $(wildcard common/*.h proto/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ tests/fuzz/fuzz_answer.c \
-		$(COMMON_SRC) $(LDLIBS_ALL)
-
-fuzz: build/fuzz/fuzz_changeset build/fuzz/fuzz_xlsform build/fuzz/fuzz_answer
-	@mkdir -p build/fuzz/corpus/changeset build/fuzz/corpus/xlsform build/fuzz/corpus/answer
-	cp tests/fuzz/corpus/changeset/* build/fuzz/corpus/changeset/
-	cp tests/fuzz/corpus/xlsform/* build/fuzz/corpus/xlsform/
-	cp tests/fuzz/corpus/answer/* build/fuzz/corpus/answer/
-	build/fuzz/fuzz_changeset -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-dict=tests/fuzz/changeset.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus/changeset
-	build/fuzz/fuzz_xlsform -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-dict=tests/fuzz/xlsform.dict -artifact_prefix=build/fuzz/xlsform- build/fuzz/corpus/xlsform
-	build/fuzz/fuzz_answer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=build/fuzz/answer- build/fuzz/corpus/answer
+fuzz:
+	@sh scripts/deps.sh clang-14 libclang-rt-14-dev
+	@$(MAKE) --no-print-directory MODE=fuzz FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+		$(foreach t,$(FUZZ_TARGETS),build/fuzz/tests/fuzz_$(t))
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The whole story on loopback; DEMO_EXIT=1 ends it instead of leaving the server running.
 demo: all

@@ -318,13 +318,32 @@ static int load_json(const struct form *f, const char *path, const char *data, s
 	return errors;
 }
 
+int entry_load_data(const struct form *f, const char *name, const char *data, size_t len, struct entry **out,
+		    size_t *n)
+{
+	size_t bad, bom;
+	char first;
+
+	*out = NULL;
+	*n = 0;
+	if (!utf8_valid(data, len, &bad)) {
+		fprintf(stderr, "%s:%zu: %s (byte %zu)\n", name, line_at(data, bad),
+			data[bad] ? "text is not valid UTF-8" : "contains a NUL byte", bad + 1);
+		return 1;
+	}
+	/* A byte order mark, as spreadsheets write, is on line 1 and changes no line numbers. */
+	bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
+	first = data[bom + strspn(data + bom, " \t\r\n")];
+	if (first == '{' || first == '[')
+		return load_json(f, name, data + bom, len - bom, out, n);
+	return load_csv(f, name, data, len, out, n);
+}
+
 int entry_load(const struct form *f, const char *path, struct entry **out, size_t *n)
 {
 	struct buf b = BUF_INIT(ENTRY_MAX_FILE);
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	size_t bad, bom;
 	int errors;
-	char first;
 
 	*out = NULL;
 	*n = 0;
@@ -336,19 +355,7 @@ int entry_load(const struct form *f, const char *path, struct entry **out, size_
 		buf_release(&b);
 		return -1;
 	}
-	if (!utf8_valid(b.data, b.len, &bad)) {
-		fprintf(stderr, "%s:%zu: %s (byte %zu)\n", name, line_at(b.data, bad),
-			b.data[bad] ? "text is not valid UTF-8" : "contains a NUL byte", bad + 1);
-		buf_release(&b);
-		return 1;
-	}
-	/* A byte order mark, as spreadsheets write, is on line 1 and changes no line numbers. */
-	bom = b.len >= 3 && !memcmp(b.data, "\xef\xbb\xbf", 3) ? 3 : 0;
-	first = b.data[bom + strspn(b.data + bom, " \t\r\n")];
-	if (first == '{' || first == '[')
-		errors = load_json(f, name, b.data + bom, b.len - bom, out, n);
-	else
-		errors = load_csv(f, name, b.data, b.len, out, n);
+	errors = entry_load_data(f, name, b.data, b.len, out, n);
 	buf_release(&b);
 	return errors;
 }

@@ -31,6 +31,10 @@ int entry_apply_sets(const struct form *f, struct entry *e, char **sets, size_t 
  * checked; the caller releases it with entry_free(). Returns the number of errors printed, or -1 if the
  * file could not be read at all. */
 int entry_load(const struct form *f, const char *path, struct entry **out, size_t *n);
+/* The same for the len bytes at data (NUL-terminated at data[len], as buf.h keeps them), named name in the
+ * messages. */
+int entry_load_data(const struct form *f, const char *name, const char *data, size_t len, struct entry **out,
+		    size_t *n);
 /* Releases n entries and the array. */
 void entry_free(struct entry *e, size_t n);
 /* Checks e's answers against the form (relevance, constraints, and required unless draft), printing every

@@ -132,39 +132,53 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	return st;
 }
 
-/* Keeps headquarters' address and key from a regional server's signed forms answer ({"url", "key"}); they
- * are headquarters' only when the device's own server says so. Inside the caller's transaction. */
-static int keep_hq(struct store *s, json_t *up, char *err, size_t errlen)
+int remote_forms_read(const char *body, size_t len, struct remote_forms *out, char *err, size_t errlen)
 {
-	const char *url = json_string_value(json_object_get(up, "url"));
-	const char *key = json_string_value(json_object_get(up, "key"));
+	json_t *up;
+	const char *url, *key;
 	unsigned char pk[KEYS_PK_BYTES];
 
-	if (!up)
+	memset(out, 0, sizeof(*out));
+	out->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	out->forms = json_object_get(out->root, "forms");
+	if (!json_is_array(out->forms)) {
+		remote_forms_release(out);
+		return errf(err, errlen, "the server's list of forms is not valid");
+	}
+	if (!(up = json_object_get(out->root, "upstream")))
 		return 0;
+	url = json_string_value(json_object_get(up, "url"));
+	key = json_string_value(json_object_get(up, "key"));
 	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) >= 1024 || !key ||
-	    auth_hex_decode(key, pk, sizeof(pk)) < 0)
-		return errf(err, errlen, "the server's word on headquarters is not valid");
-	return store_meta_set(s, "hq_server_url", url, err, errlen) < 0 ||
-	       store_meta_set(s, "hq_server_key", key, err, errlen) < 0 ? -1 : 0;
+	    auth_hex_decode(key, pk, sizeof(pk)) < 0) {
+		out->up_bad = 1;
+		return 0;
+	}
+	out->up_url = url;
+	out->up_key = key;
+	return 0;
 }
 
-/* Installs every form of a signed /v1/forms answer, in one transaction. Returns how many, or -1. */
+void remote_forms_release(struct remote_forms *rf)
+{
+	json_decref(rf->root);
+	memset(rf, 0, sizeof(*rf));
+}
+
+/* Installs every form of a signed /v1/forms answer, in one transaction, with headquarters' address and key when
+ * the device's own server (home) names them. Returns how many, or -1. */
 static int install_forms(struct store *s, const struct net_response *rs, int home, char *err, size_t errlen)
 {
-	json_t *j = json_loadb(rs->body.data, rs->body.len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *forms = json_object_get(j, "forms");
+	struct remote_forms rf;
 	size_t i;
 	int n = -1;
 
-	if (!json_is_array(forms)) {
-		errf(err, errlen, "the server's list of forms is not valid");
-		goto out;
-	}
+	if (remote_forms_read(rs->body.data, rs->body.len, &rf, err, errlen) < 0)
+		return -1;
 	if (store_begin(s, err, errlen) < 0)
 		goto out;
-	for (i = 0; i < json_array_size(forms); i++) {
-		char *def = json_dumps(json_array_get(forms, i), JSON_COMPACT);
+	for (i = 0; i < json_array_size(rf.forms); i++) {
+		char *def = json_dumps(json_array_get(rf.forms, i), JSON_COMPACT);
 		int r = def ? store_form_put(s, def, strlen(def), err, errlen) : -1;
 
 		free(def);
@@ -173,13 +187,21 @@ static int install_forms(struct store *s, const struct net_response *rs, int hom
 			goto out;
 		}
 	}
-	if ((home && keep_hq(s, json_object_get(j, "upstream"), err, errlen) < 0) || store_commit(s, err, errlen) < 0) {
+	/* Headquarters is the regional server's word only when it is the device's own server. */
+	if (home && rf.up_bad) {
+		errf(err, errlen, "the server's word on headquarters is not valid");
 		store_rollback(s);
 		goto out;
 	}
-	n = (int)json_array_size(forms);
+	if ((home && rf.up_url && (store_meta_set(s, "hq_server_url", rf.up_url, err, errlen) < 0 ||
+				   store_meta_set(s, "hq_server_key", rf.up_key, err, errlen) < 0)) ||
+	    store_commit(s, err, errlen) < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	n = (int)json_array_size(rf.forms);
 out:
-	json_decref(j);
+	remote_forms_release(&rf);
 	return n;
 }
 

@@ -11,6 +11,8 @@
 #ifndef SONDEO_REMOTE_H
 #define SONDEO_REMOTE_H
 
+#include <jansson.h>
+
 #include "net.h"
 #include "store.h"
 
@@ -39,5 +41,18 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
  * key when the server is a regional one. Returns how many, or -1 with err; *st says whether the server was
  * reached. */
 int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen);
+
+/* A /v1/forms answer read, before anything is installed: {"forms": [DEFINITION...], "upstream": {"url", "key"}}
+ * (upstream from a regional server only). */
+struct remote_forms {
+	json_t *root;                 /* owned */
+	const json_t *forms;          /* the array of definitions, in root; each still to be checked (form_load) */
+	const char *up_url, *up_key;  /* headquarters, an http(s) URL and 64 lowercase hex; NULL when not named */
+	int up_bad;                   /* upstream is there but not so */
+};
+/* Reads body[0..len) (duplicate keys refused). 0 with out filled (release it with remote_forms_release), or -1
+ * with err when it is no list of forms. */
+int remote_forms_read(const char *body, size_t len, struct remote_forms *out, char *err, size_t errlen);
+void remote_forms_release(struct remote_forms *rf);
 
 #endif

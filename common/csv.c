@@ -217,7 +217,8 @@ int csv_write_field(struct buf *b, const char *s)
 	size_t len = strlen(s), mark = b->len;
 	const char *q;
 
-	if (!strpbrk(s, ",\"\r\n") && !(len && (s[0] == ' ' || s[len - 1] == ' ')))
+	/* A leading byte order mark is quoted: at the start of a file, a reader takes it for the file's own. */
+	if (!strpbrk(s, ",\"\r\n") && !(len && (s[0] == ' ' || s[len - 1] == ' ')) && strncmp(s, "\xef\xbb\xbf", 3))
 		return buf_add(b, s, len);
 	if (buf_addc(b, '"') < 0)
 		return -1;

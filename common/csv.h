@@ -22,7 +22,8 @@ int csv_next(struct csv_reader *r, char ***fields, size_t *n, char *err, size_t 
 /* The line number (from 1) on which the row last returned by csv_next started. */
 size_t csv_line(const struct csv_reader *r);
 
-/* Appends s as one field, quoted when it holds a comma, quote, CR or LF (or starts/ends with a space). */
+/* Appends s as one field, quoted when it holds a comma, quote, CR or LF (or starts/ends with a space, or starts
+ * with a byte order mark). */
 int csv_write_field(struct buf *b, const char *s);
 /* The same for text people typed, which a spreadsheet must show rather than run: a text it could take for a
  * formula (starting with = + - @, a tab or a CR) is written after an apostrophe, as is one that starts with an

@@ -11,6 +11,45 @@
 #include "util.h"
 #include "banned.h"
 
+int enrol_answer_read(const char *body, size_t len, const unsigned char key[AUTH_KEY_BYTES], const char *nonce,
+		      const struct keys *k, struct enrol_result *out, char *err, size_t errlen)
+{
+	json_t *answer = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *dev = json_string_value(json_object_get(answer, "device"));
+	const char *region = json_string_value(json_object_get(answer, "region"));
+	const char *spk = json_string_value(json_object_get(answer, "server_key"));
+	const char *smac = json_string_value(json_object_get(answer, "mac"));
+	struct buf text = BUF_INIT(4096);
+	unsigned char mac[AUTH_MAC_BYTES];
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	/* The answer counts only if its MAC, under the same code, covers our nonce and the server's key. */
+	if (!dev || !region || !spk || !smac || strlen(dev) != KEYS_ID_STRLEN || strlen(region) > AUTH_NAME_MAX ||
+	    auth_hex_decode(spk, out->server_pk, sizeof(out->server_pk)) < 0 ||
+	    auth_hex_decode(smac, mac, sizeof(mac)) < 0 ||
+	    auth_enrol_answer_text(&text, nonce, out->server_pk, dev, region, NULL, 0) < 0 ||
+	    auth_enrol_mac_verify(key, text.data, text.len, mac) < 0) {
+		errf(err, errlen, "the answer does not prove the server made this code");
+		goto out;
+	}
+	keys_id(keys_public(k), out->device);
+	if (strcmp(dev, out->device)) {
+		errf(err, errlen, "the server enrolled another device (%s)", dev);
+		r = -2;
+		goto out;
+	}
+	strlcpy_s(out->region, region, sizeof(out->region));
+	strlcpy_s(out->server_key, spk, sizeof(out->server_key));
+	r = 0;
+out:
+	json_decref(answer);
+	buf_release(&text);
+	if (r < 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
 int enrol_exchange(const char *url, const char *code, const struct keys *k, const char *name, int relay,
 		   const char *cacert, int verbose, struct enrol_result *out, enum net_status *st, char *err,
 		   size_t errlen)
@@ -21,8 +60,7 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 	struct net_response rs = { 0, BUF_INIT(1), "", "" };
 	struct buf text = BUF_INIT(4096);
 	struct net_request rq;
-	json_t *req = NULL, *answer = NULL;
-	const char *dev, *region, *spk, *smac;
+	json_t *req = NULL;
 	char *body = NULL;
 	int r = -1;
 
@@ -65,33 +103,19 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 		errf(err, errlen, "enrolment refused: %s", msg);
 		goto out;
 	}
-	/* The answer counts only if its MAC, under the same code, covers our nonce and the server's key. */
-	answer = json_loadb(rs.body.data, rs.body.len, JSON_REJECT_DUPLICATES, NULL);
-	dev = json_string_value(json_object_get(answer, "device"));
-	region = json_string_value(json_object_get(answer, "region"));
-	spk = json_string_value(json_object_get(answer, "server_key"));
-	smac = json_string_value(json_object_get(answer, "mac"));
-	if (!dev || !region || !spk || !smac || strlen(dev) != KEYS_ID_STRLEN || strlen(region) > AUTH_NAME_MAX ||
-	    auth_hex_decode(spk, out->server_pk, sizeof(out->server_pk)) < 0 ||
-	    auth_hex_decode(smac, mac, sizeof(mac)) < 0 ||
-	    auth_enrol_answer_text(&text, nonce, out->server_pk, dev, region, NULL, 0) < 0 ||
-	    auth_enrol_mac_verify(key, text.data, text.len, mac) < 0) {
-		errf(err, errlen, "the answer from %s does not prove it made this code", url);
+	if ((r = enrol_answer_read(rs.body.data, rs.body.len, key, nonce, k, out, msg, sizeof(msg))) < 0) {
+		if (r == -1)
+			errf(err, errlen, "the answer from %s does not prove it made this code", url);
+		else
+			errf(err, errlen, "%s", msg);
+		r = -1;
 		goto out;
 	}
-	keys_id(keys_public(k), out->device);
-	if (strcmp(dev, out->device)) {
-		errf(err, errlen, "the server enrolled another device (%s)", dev);
-		goto out;
-	}
-	strlcpy_s(out->region, region, sizeof(out->region));
-	strlcpy_s(out->server_key, spk, sizeof(out->server_key));
 	r = 0;
 out:
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(raw, sizeof(raw));
 	json_decref(req);
-	json_decref(answer);
 	free(body);
 	buf_release(&text);
 	buf_release(&rs.body);

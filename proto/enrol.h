@@ -26,4 +26,11 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 		   const char *cacert, int verbose, struct enrol_result *out, enum net_status *st, char *err,
 		   size_t errlen);
 
+/* Reads the server's answer body[0..len) to an enrolment request that carried nonce, under the code's MAC key:
+ * {"device", "region", "server_key", "mac"}, whose MAC must cover the nonce, the server's key, the device id and
+ * the region (auth_enrol_answer_text), and whose device must be k's id. 0 with out filled; -1 when the answer
+ * does not prove that its server made the code; -2 when it enrolled another device; err says which. */
+int enrol_answer_read(const char *body, size_t len, const unsigned char key[AUTH_KEY_BYTES], const char *nonce,
+		      const struct keys *k, struct enrol_result *out, char *err, size_t errlen);
+
 #endif

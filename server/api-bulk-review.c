@@ -6,6 +6,7 @@
 #include "srv.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
+#include "util.h"
 #include "banned.h"
 
 #define BULK_MAX 100000
@@ -28,6 +29,37 @@ static int take_id(void *ctx, const struct sstore_record *r)
 	return 0;
 }
 
+int srv_bulk_review_read(json_t *body, struct sstore_filter *f, char **value, const char **code, char *err,
+			 size_t errlen)
+{
+	json_t *filter = json_object_get(body, "filter"), *v;
+	const char *status = json_string_value(json_object_get(body, "status"));
+	const char *comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
+	const char *key;
+	int r;
+
+	*value = NULL;
+	*code = "bad_request";
+	memset(f, 0, sizeof(*f));
+	if (!json_is_object(filter) || !status || !comment)
+		return errf(err, errlen, "give filter as an object, status as a string, comment as a string");
+	if (srv_review_value(status, comment, value, err, errlen) < 0)
+		return -1;
+	*code = "bad_filter";
+	json_object_foreach(filter, key, v) {
+		if (!json_is_string(v))
+			r = errf(err, errlen, "filter '%.64s': the value must be a string", key);
+		else if ((r = sstore_filter_set(f, key, json_string_value(v), err, errlen)) > 0)
+			r = errf(err, errlen, "filter '%.64s' is not a filter", key);
+		if (r != 0) {
+			free(*value);
+			*value = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void api_bulk_review(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
@@ -36,38 +68,16 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 	struct sstore_change *changes = NULL;
 	struct sstore_session sess;
 	struct sstore_filter f;
-	const char *status, *comment, *key;
+	const char *code;
 	char err[512], detail[1024], *value = NULL;
-	json_t *body, *filter, *v;
+	json_t *body;
 	size_t i;
-	int r;
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
-	filter = json_object_get(body, "filter");
-	status = json_string_value(json_object_get(body, "status"));
-	comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
-	if (!json_is_object(filter) || !status || !comment) {
-		http_reply_error(rs, 400, "bad_request", "give filter as an object, status as a string, comment as a"
-				 " string");
+	if (srv_bulk_review_read(body, &f, &value, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
-	}
-	if (srv_review_value(status, comment, &value, err, sizeof(err)) < 0) {
-		http_reply_error(rs, 400, "bad_request", "%s", err);
-		goto out;
-	}
-	memset(&f, 0, sizeof(f));
-	json_object_foreach(filter, key, v) {
-		if (!json_is_string(v)) {
-			http_reply_error(rs, 400, "bad_filter", "filter '%.64s': the value must be a string", key);
-			goto out;
-		}
-		if ((r = sstore_filter_set(&f, key, json_string_value(v), err, sizeof(err))) != 0) {
-			if (r > 0)
-				snprintf(err, sizeof(err), "filter '%.64s' is not a filter", key);
-			http_reply_error(rs, 400, "bad_filter", "%s", err);
-			goto out;
-		}
 	}
 	if (sstore_filter_resolve(s, &f, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, "bad_filter", "%s", err);

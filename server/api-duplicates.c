@@ -7,9 +7,24 @@
 #include "srv.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
+#include "util.h"
 #include "banned.h"
 
-#define GROUP_MAX 1000
+int srv_duplicates_read(json_t *body, struct srv_duplicates_req *r, const char **code, char *err, size_t errlen)
+{
+	size_t n;
+
+	r->records = json_object_get(body, "records");
+	r->decision = json_string_value(json_object_get(body, "decision"));
+	r->keep = json_string_value(json_object_get(body, "keep"));
+	n = json_array_size(r->records);
+	*code = "bad_request";
+	if (n < 2 || n > SRV_GROUP_MAX || !r->decision || (strcmp(r->decision, "dismiss") && strcmp(r->decision, "confirm")) ||
+	    (!strcmp(r->decision, "confirm") && !r->keep))
+		return errf(err, errlen, "give records (2 to %d ids), decision dismiss or confirm, and keep (an id) with"
+			    " confirm", SRV_GROUP_MAX);
+	return 0;
+}
 
 void api_duplicates(struct http_request *rq, struct http_response *rs)
 {
@@ -34,8 +49,9 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 	struct sstore *s = srv_store(rq, rs);
 	char err[512], detail[512], keep_full[UUID_STRLEN + 1], comment[64], *value = NULL;
 	char (*full)[UUID_STRLEN + 1] = NULL;
-	const char **ids = NULL, *decision, *keep;
+	const char **ids = NULL, *decision, *keep, *code;
 	struct sstore_change *changes = NULL;
+	struct srv_duplicates_req r;
 	struct sstore_session sess;
 	json_t *body, *records;
 	size_t i, n, nchanges = 0;
@@ -43,16 +59,14 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
-	records = json_object_get(body, "records");
-	decision = json_string_value(json_object_get(body, "decision"));
-	keep = json_string_value(json_object_get(body, "keep"));
-	n = json_array_size(records);
-	if (n < 2 || n > GROUP_MAX || !decision || (strcmp(decision, "dismiss") && strcmp(decision, "confirm")) ||
-	    (!strcmp(decision, "confirm") && !keep)) {
-		http_reply_error(rs, 400, "bad_request", "give records (2 to %d ids), decision dismiss or confirm, and"
-				 " keep (an id) with confirm", GROUP_MAX);
+	if (srv_duplicates_read(body, &r, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
+	records = r.records;
+	decision = r.decision;
+	keep = r.keep;
+	n = json_array_size(records);
 	full = calloc(n, sizeof(*full));
 	ids = calloc(n, sizeof(*ids));
 	changes = calloc(n, sizeof(*changes));

@@ -16,14 +16,35 @@ static void wipe_string(json_t *v)
 		sodium_memzero((char *)json_string_value(v), json_string_length(v));
 }
 
+int srv_password_read(json_t *body, const char **old, const char **neu, int *old_ok, const char **code, char *err,
+		      size_t errlen)
+{
+	json_t *o = json_object_get(body, "old"), *n = json_object_get(body, "new");
+	size_t len;
+
+	*old = json_string_value(o);
+	*neu = json_string_value(n);
+	*old_ok = 0;
+	*code = "bad_request";
+	if (!json_is_object(body) || !json_is_string(o) || !json_is_string(n) || json_object_size(body) != 2)
+		return errf(err, errlen, "expected a JSON object with exactly: old, new");
+	*code = "bad_password";
+	len = json_string_length(n);
+	if (strlen(*neu) != len || len < SSTORE_PASSWORD_MIN || len > SSTORE_PASSWORD_MAX)
+		return errf(err, errlen, "a password has %d to %d bytes, without NUL characters", SSTORE_PASSWORD_MIN,
+			    SSTORE_PASSWORD_MAX);
+	*old_ok = strlen(*old) == json_string_length(o);
+	return 0;
+}
+
 void api_password(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
 	char token[SSTORE_TOKEN_HEXLEN + 1], err[512];
 	json_t *body = NULL, *old = NULL, *neu = NULL;
-	size_t n;
-	int ok;
+	const char *olds, *news, *code;
+	int ok, old_ok;
 
 	token[0] = '\0';
 	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 1, &sess, token) < 0)
@@ -34,18 +55,12 @@ void api_password(struct http_request *rq, struct http_response *rs)
 		goto out;
 	old = json_object_get(body, "old");
 	neu = json_object_get(body, "new");
-	if (!json_is_object(body) || !json_is_string(old) || !json_is_string(neu) || json_object_size(body) != 2) {
-		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: old, new");
-		goto out;
-	}
-	n = json_string_length(neu);
-	if (strlen(json_string_value(neu)) != n || n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX) {
-		http_reply_error(rs, 400, "bad_password", "a password has %d to %d bytes, without NUL characters",
-				 SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+	if (srv_password_read(body, &olds, &news, &old_ok, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
 	/* The current password is checked under the login delays: a session is no faster way to guess it. */
-	if (strlen(json_string_value(old)) != json_string_length(old)) {
+	if (!old_ok) {
 		ok = 0;
 	} else {
 		unsigned retry = 0;

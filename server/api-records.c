@@ -10,10 +10,6 @@
 #include "util.h"
 #include "banned.h"
 
-#define PER_PAGE 50
-#define PER_PAGE_MAX 200
-#define MAX_COLUMNS 64
-
 struct page_ctx {
 	json_t *list;
 	const char *const *columns;
@@ -40,74 +36,99 @@ static int add_record(void *ctx, const struct sstore_record *r)
 	return 0;
 }
 
+int srv_page_read(const struct form *form, const char *sort, const char *dir, const char *page, const char *per_page,
+		  struct sstore_page *p, char *err, size_t errlen)
+{
+	long long pg = http_number(page, 1, 1, 1000000000L), per = http_number(per_page, SRV_PER_PAGE, 1,
+									     SRV_PER_PAGE_MAX);
+
+	memset(p, 0, sizeof(*p));
+	if (pg < 0 || per < 0)
+		return errf(err, errlen, "page is a whole number from 1, per_page from 1 to %d", SRV_PER_PAGE_MAX);
+	if (dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
+		return errf(err, errlen, "dir is asc or desc");
+	if (!sort || !*sort || !strcmp(sort, "updated")) {
+		p->sort = SORT_UPDATED;
+	} else if (!strcmp(sort, "created")) {
+		p->sort = SORT_CREATED;
+	} else if (!strcmp(sort, "region")) {
+		p->sort = SORT_REGION;
+	} else if (!strcmp(sort, "review")) {
+		p->sort = SORT_REVIEW;
+	} else if (form_find(form, sort) && strlen(sort) < sizeof(p->question)) {
+		p->sort = SORT_QUESTION;
+		strlcpy_s(p->question, sort, sizeof(p->question));
+		p->numeric = form_find(form, sort)->type == FT_INTEGER || form_find(form, sort)->type == FT_DECIMAL;
+	} else {
+		return errf(err, errlen, "sort '%.64s' is not updated, created, region, review or a question of form"
+			    " '%s'", sort, form_id(form));
+	}
+	/* Newest first unless asked otherwise, for dates; A to Z for the rest. */
+	p->desc = dir ? !strcmp(dir, "desc") : p->sort == SORT_UPDATED || p->sort == SORT_CREATED;
+	p->offset = (uint64_t)(pg - 1) * (uint64_t)per;
+	p->limit = (unsigned)per;
+	return 0;
+}
+
+int srv_columns_read(const struct form *form, char *cols, const char **columns, size_t *n, char *err, size_t errlen)
+{
+	char *tok, *save = NULL;
+	size_t i;
+
+	*n = 0;
+	if (!cols || !*cols) {
+		for (i = 0; i < form_count(form) && *n < 4; i++)
+			if (form_question(form, i)->type != FT_NOTE)
+				columns[(*n)++] = form_question(form, i)->name;
+		return 0;
+	}
+	for (tok = strtok_r(cols, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!form_find(form, tok) || *n == SRV_MAX_COLUMNS)
+			return errf(err, errlen, "columns: '%.64s' is not a question of form '%s'", tok, form_id(form));
+		columns[(*n)++] = tok;
+	}
+	return 0;
+}
+
 void api_records(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
-	const char *sort = http_query(rq, "sort"), *dir = http_query(rq, "dir"), *cols = http_query(rq, "columns");
-	const char *columns[MAX_COLUMNS];
-	struct sstore_page p = { .sort = SORT_UPDATED, .desc = 1, .limit = PER_PAGE };
+	const char *cols = http_query(rq, "columns");
+	const char *columns[SRV_MAX_COLUMNS];
+	struct sstore_page p;
 	struct page_ctx c = { NULL, columns, 0 };
 	struct sstore_session sess;
 	struct sstore_filter f;
 	struct form *form = NULL;
-	char err[512], *colbuf = NULL, *tok, *save = NULL;
-	long long page, per;
+	char err[512], *colbuf = NULL;
 	uint64_t total = 0;
 	json_t *names;
 	size_t i;
 
 	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 0, &sess, NULL) < 0 || srv_filter(rq, rs, s, &f) < 0)
 		return;
-	page = http_query_number(rq, "page", 1, 1, 1000000000L);
-	per = http_query_number(rq, "per_page", PER_PAGE, 1, PER_PAGE_MAX);
-	if (page < 0 || per < 0) {
-		http_reply_error(rs, 400, "bad_request", "page is a whole number from 1, per_page from 1 to %d",
-				 PER_PAGE_MAX);
-		return;
-	}
-	if (dir && strcmp(dir, "asc") && strcmp(dir, "desc")) {
-		http_reply_error(rs, 400, "bad_request", "dir is asc or desc");
+	/* The page's numbers and direction are refused before the store is asked for the form. */
+	if (srv_page_read(NULL, NULL, http_query(rq, "dir"), http_query(rq, "page"), http_query(rq, "per_page"), &p,
+			  err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
 		return;
 	}
 	if (!(form = sstore_form_get(s, f.form, NULL, err, sizeof(err)))) {
 		srv_store_error(rs, err);
 		return;
 	}
-	if (!sort || !*sort || !strcmp(sort, "updated")) {
-		p.sort = SORT_UPDATED;
-	} else if (!strcmp(sort, "created")) {
-		p.sort = SORT_CREATED;
-	} else if (!strcmp(sort, "region")) {
-		p.sort = SORT_REGION;
-	} else if (!strcmp(sort, "review")) {
-		p.sort = SORT_REVIEW;
-	} else if (form_find(form, sort) && strlen(sort) < sizeof(p.question)) {
-		p.sort = SORT_QUESTION;
-		strlcpy_s(p.question, sort, sizeof(p.question));
-		p.numeric = form_find(form, sort)->type == FT_INTEGER || form_find(form, sort)->type == FT_DECIMAL;
-	} else {
-		http_reply_error(rs, 400, "bad_request", "sort '%.64s' is not updated, created, region, review or a"
-				 " question of form '%s'", sort, f.form);
+	if (srv_page_read(form, http_query(rq, "sort"), http_query(rq, "dir"), http_query(rq, "page"),
+			  http_query(rq, "per_page"), &p, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
 		goto out;
 	}
-	/* Newest first unless asked otherwise, for dates; A to Z for the rest. */
-	p.desc = dir ? !strcmp(dir, "desc") : p.sort == SORT_UPDATED || p.sort == SORT_CREATED;
-	p.offset = (uint64_t)(page - 1) * (uint64_t)per;
-	p.limit = (unsigned)per;
-	if (cols && *cols) {
-		colbuf = strdup(cols);
-		for (tok = colbuf ? strtok_r(colbuf, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
-			if (!form_find(form, tok) || c.ncolumns == MAX_COLUMNS) {
-				http_reply_error(rs, 400, "bad_request", "columns: '%.64s' is not a question of form '%s'",
-						 tok, f.form);
-				goto out;
-			}
-			columns[c.ncolumns++] = tok;
-		}
-	} else {
-		for (i = 0; i < form_count(form) && c.ncolumns < 4; i++)
-			if (form_question(form, i)->type != FT_NOTE)
-				columns[c.ncolumns++] = form_question(form, i)->name;
+	if (cols && *cols && !(colbuf = strdup(cols))) {
+		http_reply_error(rs, 503, "unavailable", "out of memory");
+		goto out;
+	}
+	if (srv_columns_read(form, colbuf, columns, &c.ncolumns, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, "bad_request", "%s", err);
+		goto out;
 	}
 	c.list = json_array();
 	if (sstore_select(s, &f, &p, add_record, &c, &total, err, sizeof(err)) < 0) {
@@ -119,8 +140,8 @@ void api_records(struct http_request *rq, struct http_response *rs)
 	for (i = 0; i < c.ncolumns; i++)
 		json_array_append_new(names, json_string(columns[i]));
 	http_reply_json(rs, 200, json_pack("{s:s, s:I, s:i, s:i, s:o, s:o}", "form", f.form, "total",
-					   (json_int_t)total, "page", (int)page, "per_page", (int)per, "columns", names,
-					   "records", c.list));
+					   (json_int_t)total, "page", (int)(p.offset / p.limit + 1), "per_page",
+					   (int)p.limit, "columns", names, "records", c.list));
 out:
 	free(colbuf);
 	form_free(form);

@@ -28,6 +28,24 @@ static json_t *field_of(struct sstore *s, const char *record, const char *field)
 	return out ? out : json_null();
 }
 
+int srv_resolve_read(json_t *body, struct srv_resolve_req *r, const char **code, char *err, size_t errlen)
+{
+	r->record = json_string_value(json_object_get(body, "record"));
+	r->field = json_string_value(json_object_get(body, "field"));
+	r->value = json_object_get(body, "value");
+	*code = "bad_request";
+	if (!r->record || !r->field || !r->value)
+		return errf(err, errlen, "give record and field as strings, and value (null clears)");
+	/* A review has one way in, whose checks and audit are a review's; its base is every head too, so it
+	 * settles a review in conflict. */
+	if (!strcmp(r->field, "_review")) {
+		*code = "use_review";
+		return errf(err, errlen, "a review is set with POST /v1/review (status and comment), which also settles a"
+			    " review in conflict");
+	}
+	return 0;
+}
+
 void api_resolve(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
@@ -37,26 +55,20 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 	struct sstore_change c;
 	struct form *form = NULL;
 	json_t *body, *value, *coerced = NULL, *answers = NULL;
-	const char *id, *field;
+	struct srv_resolve_req r;
+	const char *id, *field, *code;
 	char *canon = NULL;
 	int found, rc;
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
-	id = json_string_value(json_object_get(body, "record"));
-	field = json_string_value(json_object_get(body, "field"));
-	value = json_object_get(body, "value");
-	if (!id || !field || !value) {
-		http_reply_error(rs, 400, "bad_request", "give record and field as strings, and value (null clears)");
+	if (srv_resolve_read(body, &r, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
-	/* A review has one way in, whose checks and audit are a review's; its base is every head too, so it
-	 * settles a review in conflict. */
-	if (!strcmp(field, "_review")) {
-		http_reply_error(rs, 400, "use_review", "a review is set with POST /v1/review (status and comment), which"
-				 " also settles a review in conflict");
-		goto out;
-	}
+	id = r.record;
+	field = r.field;
+	value = r.value;
 	if ((found = sstore_record_find(s, id, full, form_id, version, sizeof(form_id), err, sizeof(err))) <= 0) {
 		if (found < 0)
 			srv_store_error(rs, err);

@@ -22,29 +22,39 @@ int srv_review_value(const char *status, const char *comment, char **value, char
 	return *value ? 0 : errf(err, errlen, "out of memory");
 }
 
+int srv_review_read(json_t *body, struct srv_review_req *r, const char **code, char *err, size_t errlen)
+{
+	r->record = json_string_value(json_object_get(body, "record"));
+	r->status = json_string_value(json_object_get(body, "status"));
+	r->comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
+	r->value = NULL;
+	*code = "bad_request";
+	if (!r->record || !r->status || !r->comment)
+		return errf(err, errlen, "give record and status as strings, and comment as a string");
+	return srv_review_value(r->status, r->comment, &r->value, err, errlen);
+}
+
 void api_review(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
+	struct srv_review_req r = { NULL, NULL, NULL, NULL };
 	struct sstore_session sess;
 	struct sstore_change c;
 	char err[512], full[UUID_STRLEN + 1], *value = NULL;
-	const char *id, *status, *comment;
+	const char *id, *status, *comment, *code;
 	json_t *body;
 	int found;
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
-	id = json_string_value(json_object_get(body, "record"));
-	status = json_string_value(json_object_get(body, "status"));
-	comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
-	if (!id || !status || !comment) {
-		http_reply_error(rs, 400, "bad_request", "give record and status as strings, and comment as a string");
+	if (srv_review_read(body, &r, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
-	if (srv_review_value(status, comment, &value, err, sizeof(err)) < 0) {
-		http_reply_error(rs, 400, "bad_request", "%s", err);
-		goto out;
-	}
+	id = r.record;
+	status = r.status;
+	comment = r.comment;
+	value = r.value;
 	if ((found = sstore_record_find(s, id, full, NULL, NULL, 0, err, sizeof(err))) <= 0) {
 		if (found < 0)
 			srv_store_error(rs, err);

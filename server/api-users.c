@@ -7,6 +7,7 @@
 
 #include "srv.h"
 #include "sstore-users.h"
+#include "util.h"
 #include "banned.h"
 
 static json_t *user_json(const struct sstore_user *u)
@@ -67,15 +68,50 @@ void api_users(struct http_request *rq, struct http_response *rs)
 	http_reply_json(rs, 200, json_pack("{s:o}", "users", list));
 }
 
+int srv_user_add_read(json_t *body, struct srv_user_req *r, const char **code, char *err, size_t errlen)
+{
+	size_t n;
+
+	r->name = text(body, "name");
+	r->role = text(body, "role");
+	r->password = text(body, "password");
+	*code = "bad_request";
+	if (!json_is_object(body) || !r->name || !r->role || !json_is_string(json_object_get(body, "password")) ||
+	    json_object_size(body) != 3)
+		return errf(err, errlen, "expected a JSON object with exactly: name, role, password");
+	*code = "bad_name";
+	if (!sstore_user_name_valid(r->name))
+		return errf(err, errlen, "a user name has 1 to %d letters, digits, '_', '.', '-' or '@', and does not"
+			    " start with '-'", SSTORE_MAX_NAME);
+	*code = "bad_role";
+	if (!srv_role_of(r->role))
+		return errf(err, errlen, "the role is viewer, reviewer or admin");
+	*code = "bad_password";
+	n = r->password ? strlen(r->password) : 0;
+	if (!r->password || n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX)
+		return errf(err, errlen, "a password has %d to %d bytes, without NUL characters", SSTORE_PASSWORD_MIN,
+			    SSTORE_PASSWORD_MAX);
+	return 0;
+}
+
+int srv_user_name_read(json_t *body, const char **name, const char **code, char *err, size_t errlen)
+{
+	*name = text(body, "name");
+	*code = "bad_request";
+	if (!json_is_object(body) || !*name || json_object_size(body) != 1)
+		return errf(err, errlen, "expected a JSON object with exactly: name");
+	return 0;
+}
+
 void api_users_add(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
 	struct sstore_user u;
-	const char *name, *role, *password;
+	struct srv_user_req r;
+	const char *name, *role, *password, *code;
 	char err[512], detail[64];
 	json_t *body = NULL;
-	size_t n;
 	int known;
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
@@ -84,29 +120,13 @@ void api_users_add(struct http_request *rq, struct http_response *rs)
 	sodium_memzero(rq->body.data, rq->body.len);
 	if (!body)
 		goto out;
-	name = text(body, "name");
-	role = text(body, "role");
-	password = text(body, "password");
-	if (!json_is_object(body) || !name || !role || !json_is_string(json_object_get(body, "password")) ||
-	    json_object_size(body) != 3) {
-		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: name, role, password");
+	if (srv_user_add_read(body, &r, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
-	if (!sstore_user_name_valid(name)) {
-		http_reply_error(rs, 400, "bad_name", "a user name has 1 to %d letters, digits, '_', '.', '-' or '@',"
-				 " and does not start with '-'", SSTORE_MAX_NAME);
-		goto out;
-	}
-	if (!srv_role_of(role)) {
-		http_reply_error(rs, 400, "bad_role", "the role is viewer, reviewer or admin");
-		goto out;
-	}
-	n = password ? strlen(password) : 0;
-	if (!password || n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX) {
-		http_reply_error(rs, 400, "bad_password", "a password has %d to %d bytes, without NUL characters",
-				 SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
-		goto out;
-	}
+	name = r.name;
+	role = r.role;
+	password = r.password;
 	if (sstore_user_add(s, name, role, password, 1, err, sizeof(err)) < 0) {
 		known = sstore_user_get(s, name, &u, NULL, 0);
 		if (known > 0) {
@@ -132,7 +152,7 @@ static void set_disabled(struct http_request *rq, struct http_response *rs, int 
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
 	struct sstore_user u;
-	const char *name;
+	const char *name, *code;
 	char err[512];
 	json_t *body = NULL;
 	int found, r;
@@ -141,9 +161,8 @@ static void set_disabled(struct http_request *rq, struct http_response *rs, int 
 		return;
 	if (!(body = srv_json_body(rq, rs)))
 		return;
-	name = text(body, "name");
-	if (!json_is_object(body) || !name || json_object_size(body) != 1) {
-		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: name");
+	if (srv_user_name_read(body, &name, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
 	found = sstore_user_name_valid(name) ? sstore_user_get(s, name, &u, err, sizeof(err)) : 0;

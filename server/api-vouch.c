@@ -8,18 +8,37 @@
 #include "auth.h"
 #include "srv.h"
 #include "sstore-relay.h"
+#include "util.h"
 #include "banned.h"
+
+int srv_vouch_read(json_t *body, struct srv_vouch_req *r, struct buf *text, char *err, size_t errlen)
+{
+	const char *action = json_string_value(json_object_get(body, "action"));
+	const char *pkh = json_string_value(json_object_get(body, "public_key"));
+	const char *sigh = json_string_value(json_object_get(body, "signature"));
+	json_t *t = json_object_get(body, "time");
+
+	r->name = json_string_value(json_object_get(body, "name"));
+	r->region = json_string_value(json_object_get(body, "region"));
+	if (!action || (strcmp(action, "enrol") && strcmp(action, "revoke")) || !pkh ||
+	    auth_hex_decode(pkh, r->pk, sizeof(r->pk)) < 0 || !r->name || !r->region || !json_is_integer(t) ||
+	    json_integer_value(t) < 0 || !sigh || auth_hex_decode(sigh, r->sig, sizeof(r->sig)) < 0 ||
+	    json_object_size(body) != 6)
+		return errf(err, errlen, "expected exactly: action (enrol or revoke), public_key (64 hex), name, region,"
+			    " time (ms), signature (128 hex)");
+	r->action = strcmp(action, "revoke") ? AUTH_VOUCH_ENROL : AUTH_VOUCH_REVOKE;
+	r->time_ms = (uint64_t)json_integer_value(t);
+	return auth_vouch_text(text, r->action, r->pk, r->name, r->region, r->time_ms, err, errlen);
+}
 
 void api_vouch(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_device relay, d;
-	unsigned char pk[KEYS_PK_BYTES], sig[KEYS_SIG_BYTES];
 	struct buf text = BUF_INIT(4096);
-	const char *action, *pkh, *name, *region, *sigh;
-	enum auth_vouch act;
+	struct srv_vouch_req v;
 	char err[512];
-	json_t *body = NULL, *t;
+	json_t *body = NULL;
 	int r;
 
 	if (!s || srv_authenticate(rq, rs, s, &relay) < 0 || !(body = srv_json_body(rq, rs)))
@@ -28,32 +47,17 @@ void api_vouch(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 403, "not_a_relay", "device %s is not a regional server: it cannot vouch", relay.id);
 		goto out;
 	}
-	action = json_string_value(json_object_get(body, "action"));
-	pkh = json_string_value(json_object_get(body, "public_key"));
-	name = json_string_value(json_object_get(body, "name"));
-	region = json_string_value(json_object_get(body, "region"));
-	t = json_object_get(body, "time");
-	sigh = json_string_value(json_object_get(body, "signature"));
-	if (!action || (strcmp(action, "enrol") && strcmp(action, "revoke")) || !pkh ||
-	    auth_hex_decode(pkh, pk, sizeof(pk)) < 0 || !name || !region || !json_is_integer(t) ||
-	    json_integer_value(t) < 0 || !sigh || auth_hex_decode(sigh, sig, sizeof(sig)) < 0 ||
-	    json_object_size(body) != 6) {
-		http_reply_error(rs, 400, "bad_request", "expected exactly: action (enrol or revoke), public_key (64 hex),"
-				 " name, region, time (ms), signature (128 hex)");
-		goto out;
-	}
-	act = strcmp(action, "revoke") ? AUTH_VOUCH_ENROL : AUTH_VOUCH_REVOKE;
-	if (auth_vouch_text(&text, act, pk, name, region, (uint64_t)json_integer_value(t), err, sizeof(err)) < 0) {
+	if (srv_vouch_read(body, &v, &text, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, "bad_request", "%s", err);
 		goto out;
 	}
 	/* The statement is the regional server's own word, checked against the key that signed the request. */
-	if (keys_verify(relay.pk, text.data, text.len, sig) < 0) {
+	if (keys_verify(relay.pk, text.data, text.len, v.sig) < 0) {
 		http_reply_error(rs, 400, "bad_signature", "the statement's signature does not verify with the key of"
 				 " regional server %s", relay.id);
 		goto out;
 	}
-	r = sstore_vouch(s, &relay, act, pk, name, region, &d, err, sizeof(err));
+	r = sstore_vouch(s, &relay, v.action, v.pk, v.name, v.region, &d, err, sizeof(err));
 	if (r < 0)
 		srv_store_error(rs, err);
 	else if (r > 0)

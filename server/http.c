@@ -148,11 +148,19 @@ void http_reply_json(struct http_response *rs, unsigned status, json_t *body)
 void http_reply_error(struct http_response *rs, unsigned status, const char *code, const char *fmt, ...)
 {
 	char msg[512];
+	size_t off = 0, bad, len;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* A message quotes what the client sent, which may not be UTF-8 (or be cut inside a character): JSON cannot
+	 * hold it, and the error would go out without a body. Such bytes are shown as '?'. */
+	len = strlen(msg);
+	while (off < len && !utf8_valid(msg + off, len - off, &bad)) {
+		msg[off + bad] = '?';
+		off += bad + 1;
+	}
 	http_reply_json(rs, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
@@ -169,7 +177,11 @@ const char *http_query(const struct http_request *rq, const char *key)
 long long http_query_number(const struct http_request *rq, const char *key, long long def, long long min,
 			    long long max)
 {
-	const char *v = http_query(rq, key);
+	return http_number(http_query(rq, key), def, min, max);
+}
+
+long long http_number(const char *v, long long def, long long min, long long max)
+{
 	long long n = 0;
 	size_t i;
 

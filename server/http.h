@@ -89,6 +89,9 @@ const char *http_query(const struct http_request *rq, const char *key);
 long long http_query_number(const struct http_request *rq, const char *key, long long def, long long min,
 			    long long max);
 
+/* The same for a value v (NULL when absent). */
+long long http_number(const char *v, long long def, long long min, long long max);
+
 /* Sets a response: JSON (takes the reference), text, or the protocol's error body
  * {"error": code, "message": ...}. */
 void http_reply_json(struct http_response *rs, unsigned status, json_t *body);

@@ -3,6 +3,7 @@
 #ifndef SONDEO_SRV_H
 #define SONDEO_SRV_H
 
+#include "auth.h"
 #include "embed.h"
 #include "http.h"
 #include "sstore.h"
@@ -11,6 +12,8 @@
  * passed through here. */
 struct sstore_session;
 struct sstore_filter;
+struct sstore_page;
+struct form;
 
 #define SRV_MAX_SKEW_MS (5 * 60 * 1000)   /* a request's time may be this far from ours */
 
@@ -62,6 +65,83 @@ int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore 
 /* The canonical value of a review op ({"comment", "status"}) in *value (caller frees), after checking the
  * status, the comment's length and characters, and that has_issues and rejected say why. -1 with err. */
 int srv_review_value(const char *status, const char *comment, char **value, char *err, size_t errlen);
+/* --- Reading requests ------------------------------------------------------------------------------------
+ * What the endpoints read from a request, each in its own function and before the store is asked anything, so
+ * that the fuzz targets (tests/fuzz/fuzz_auth.c, fuzz_review.c, fuzz_query.c) call exactly what the server
+ * calls. Strings point into the body given; -1 leaves the error code of the 400 in *code and words in err. */
+
+/* The first sondeo_session cookie of a Cookie header whose value is a token (SSTORE_TOKEN_HEXLEN lowercase hex),
+ * into out (SSTORE_TOKEN_HEXLEN + 1 bytes): 1, or 0 if there is none. */
+int srv_session_cookie(const char *header, char *out);
+
+/* POST /v1/review: record, status, comment (default ""); *value gets the review op's value (caller frees). */
+struct srv_review_req {
+	const char *record, *status, *comment;
+	char *value;
+};
+int srv_review_read(json_t *body, struct srv_review_req *r, const char **code, char *err, size_t errlen);
+/* POST /v1/resolve: record, field (not _review), value (JSON; null clears); the answer is checked against the
+ * record's form by the endpoint. */
+struct srv_resolve_req {
+	const char *record, *field;
+	json_t *value;
+};
+int srv_resolve_read(json_t *body, struct srv_resolve_req *r, const char **code, char *err, size_t errlen);
+/* POST /v1/bulk-review: filter (an object of strings, read as the query's filters into f), status, comment;
+ * *value as srv_review_read's. */
+int srv_bulk_review_read(json_t *body, struct sstore_filter *f, char **value, const char **code, char *err,
+			 size_t errlen);
+/* POST /v1/duplicates: records (2 to SRV_GROUP_MAX; each checked against the store by the endpoint), decision
+ * (dismiss or confirm), keep (an id, with confirm). */
+#define SRV_GROUP_MAX 1000
+struct srv_duplicates_req {
+	json_t *records;
+	const char *decision, *keep;
+};
+int srv_duplicates_read(json_t *body, struct srv_duplicates_req *r, const char **code, char *err, size_t errlen);
+/* POST /v1/users: exactly name (sstore_user_name_valid), role, password (bytes within the store's bounds). */
+struct srv_user_req {
+	const char *name, *role, *password;
+};
+int srv_user_add_read(json_t *body, struct srv_user_req *r, const char **code, char *err, size_t errlen);
+/* POST /v1/users/disable and /enable: exactly name, a string without NUL (an unknown name is the store's 404). */
+int srv_user_name_read(json_t *body, const char **name, const char **code, char *err, size_t errlen);
+/* POST /v1/password: exactly old and new, new within the bounds and without NUL; *old_ok is 0 when old holds a
+ * NUL (it is then wrong, and the attempt still counts). */
+int srv_password_read(json_t *body, const char **old, const char **neu, int *old_ok, const char **code, char *err,
+		      size_t errlen);
+/* POST /v1/codes: region (sstore_region_check), uses (1 to SRV_CODE_MAX_USES, default 1), expires (a duration
+ * from 1m to 365d, default "7d") as *ttl_ms. */
+#define SRV_CODE_MAX_USES 100000
+#define SRV_CODE_MAX_EXPIRY_MS (365ULL * 24 * 3600 * 1000)
+struct srv_code_req {
+	const char *region, *expires;
+	long long uses;
+	uint64_t ttl_ms;
+};
+int srv_code_read(json_t *body, struct srv_code_req *r, const char **code, char *err, size_t errlen);
+
+/* POST /v1/vouch: exactly action (enrol or revoke), public_key (64 lowercase hex), name, region, time (ms) and
+ * signature (128 lowercase hex); text gets the statement the signature must cover (auth_vouch_text). */
+struct srv_vouch_req {
+	enum auth_vouch action;
+	unsigned char pk[KEYS_PK_BYTES], sig[KEYS_SIG_BYTES];
+	const char *name, *region;
+	uint64_t time_ms;
+};
+int srv_vouch_read(json_t *body, struct srv_vouch_req *r, struct buf *text, char *err, size_t errlen);
+
+/* GET /v1/records: sort (updated, created, region, review or a question of form), dir (asc or desc), page (from
+ * 1) and per_page (1 to SRV_PER_PAGE_MAX), each NULL when absent, into p. */
+#define SRV_PER_PAGE 50
+#define SRV_PER_PAGE_MAX 200
+int srv_page_read(const struct form *form, const char *sort, const char *dir, const char *page, const char *per_page,
+		  struct sstore_page *p, char *err, size_t errlen);
+/* Its columns: names of questions of form, comma-separated, at most SRV_MAX_COLUMNS; cols is cut in place and
+ * columns point into it. Without any (NULL or ""), the first four questions that are not notes. */
+#define SRV_MAX_COLUMNS 64
+int srv_columns_read(const struct form *form, char *cols, const char **columns, size_t *n, char *err, size_t errlen);
+
 /* Answers a store error, 503 (a bad filter was answered 400 by srv_filter before the store was asked). */
 void srv_store_error(struct http_response *rs, const char *err);
 

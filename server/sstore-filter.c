@@ -37,7 +37,12 @@ static int64_t parse_day(const char *v)
 	int64_t days;
 
 	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	size_t i;
 
+	/* Digits where the digits go: sscanf's %d would also take a sign or spaces ("2024- 3-01"). */
+	for (i = 0; i < 10 && v[i]; i++)
+		if (i != 4 && i != 7 && (v[i] < '0' || v[i] > '9'))
+			return -1;
 	if (strlen(v) != 10 || v[4] != '-' || v[7] != '-' || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
 	    n != 10 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || y < 1970 || y > 9999 ||
 	    (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))

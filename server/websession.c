@@ -39,9 +39,8 @@ static int is_token(const char *v, size_t n)
 	return 1;
 }
 
-/* Finds the first sondeo_session cookie whose value is a token in a Cookie header ("a=1; b=2"), reading at
- * most COOKIE_SCAN_MAX bytes of it. 1 with the token in out, 0 if there is none. */
-static int session_cookie(const char *h, char out[SSTORE_TOKEN_HEXLEN + 1])
+/* Reads a Cookie header ("a=1; b=2"), at most COOKIE_SCAN_MAX bytes of it. */
+int srv_session_cookie(const char *h, char *out)
 {
 	const char *end = h + strnlen(h, COOKIE_SCAN_MAX), *p = h;
 	const size_t nlen = sizeof(COOKIE_NAME) - 1;
@@ -88,7 +87,7 @@ int srv_session(struct http_request *rq, struct http_response *rs, struct sstore
 	int found, r = -1;
 
 	memset(sess, 0, sizeof(*sess));
-	if (!cookie || !session_cookie(cookie, tok)) {
+	if (!cookie || !srv_session_cookie(cookie, tok)) {
 		http_reply_error(rs, 401, "login_required", "log in first");
 		return -1;
 	}

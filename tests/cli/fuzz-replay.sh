@@ -1,8 +1,8 @@
 #!/bin/sh
 # fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, which reads pull answers too; fuzz_xlsform.c,
-# fuzz_answer.c) replayed over their seed corpora by a plain main(), built with the same sanitizers as every
-# test: each input that ever found a bug stays a regression test, and the targets keep building without
-# libFuzzer.
+# fuzz_answer.c; fuzz_form.c, fuzz_client.c, fuzz_auth.c, fuzz_review.c) replayed over their seed corpora by a
+# plain main(), built with the same sanitizers as every test: each input that ever found a bug stays a
+# regression test, and the targets keep building without libFuzzer.
 #
 # Runs under tests/run.sh (SONDEO, TOP, TMPDIR set) or by hand:
 #   make MODE=test check-build && SONDEO=$PWD/build/test/sondeo TOP=$PWD sh tests/cli/fuzz-replay.sh
@@ -67,5 +67,18 @@ check_rc 0
 check_out_has "replayed $n inputs"
 run "$AREPLAY" "$empty"
 check_rc 0
+
+t "every input of the other targets' corpora replays without a crash, a sanitizer report or a broken invariant"
+# form definitions and expressions; the laptop's files and answers; the server's cookie, signed requests, vouch
+# statements and codes; the review API's bodies and query strings (against a store of its own).
+for name in form client auth review; do
+	n=$(find "$TOP/tests/fuzz/corpus/$name" -type f | wc -l)
+	[ "$n" -ge 15 ] || fail "only $n seed inputs for fuzz_$name"
+	run "$(dirname "$SONDEO")/tests/fuzz_${name}_replay" "$TOP/tests/fuzz/corpus/$name"
+	check_rc 0
+	check_out_has "replayed $n inputs"
+	run "$(dirname "$SONDEO")/tests/fuzz_${name}_replay" "$empty"
+	check_rc 0
+done
 
 done_testing

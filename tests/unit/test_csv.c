@@ -210,6 +210,10 @@ static void test_writer_quoting(void)
 	CHECK_STR(written(" lead"), "\" lead\"");
 	CHECK_STR(written("trail "), "\"trail \"");
 	CHECK_STR(written("é,ü"), "\"é,ü\"");
+	/* A text that starts with a byte order mark would lose it at the start of a file, where readers take it
+	 * for the file's own (found by fuzz_client: tests/fuzz/corpus/client/csv-bom-after-empty-line). */
+	CHECK_STR(written("\xef\xbb\xbf" "x"), "\"\xef\xbb\xbf" "x\"");
+	CHECK_STR(parse(written("\xef\xbb\xbf" "x"), strlen(written("\xef\xbb\xbf" "x"))), "1:[\xef\xbb\xbf" "x]");
 }
 
 static void test_writer_cap(void)

@@ -251,6 +251,27 @@ static const char *page_ids(const char *question, int desc, uint64_t offset, uns
 
 /* Pages sorted by an answer: answered records in the answer's order, then the others by id, the page reaching
  * across the two. */
+/* A day is YYYY-MM-DD in digits, nothing else: sscanf's %d also takes a sign or a space (found by fuzz_review:
+ * "2024- 3-01" read as 2024-03-01). */
+static void test_filter_days(void)
+{
+	static const char *const bad[] = { "2024- 3-01", "2024-+3-01", "2024-03--1", "+024-03-01", " 024-03-01",
+					   "2024-03- 1", "2024-3-01", "2024-02-30", "1969-12-31", "2023-02-29" };
+	struct sstore_filter f;
+	char err[256];
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(sstore_filter_set(&f, "from", bad[i], err, sizeof(err)), -1);
+		CHECK(strstr(err, "is not a day as YYYY-MM-DD") != NULL);
+	}
+	CHECK_INT(sstore_filter_set(&f, "from", "2024-02-29", err, sizeof(err)), 0);
+	CHECK(f.from_ms == 1709164800000ULL);
+	CHECK_INT(sstore_filter_set(&f, "to", "2024-03-01", err, sizeof(err)), 0);
+	CHECK(f.to_ms == 1709251200000ULL + 86400000ULL);
+}
+
 static void test_sort_by_answer(void)
 {
 	char ids[128];
@@ -498,6 +519,7 @@ int main(void)
 	}
 	RUN(test_setup_records);
 	RUN(test_filters);
+	RUN(test_filter_days);
 	RUN(test_sort_by_answer);
 	RUN(test_dashboard);
 	RUN(test_review_and_duplicates);
