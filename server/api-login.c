@@ -17,12 +17,28 @@ static void wipe_string(json_t *v)
 		sodium_memzero((char *)json_string_value(v), json_string_length(v));
 }
 
+int srv_login_read(json_t *body, const char **user, const char **password, const char **code, char *err,
+		   size_t errlen)
+{
+	json_t *u = json_object_get(body, "user"), *p = json_object_get(body, "password");
+
+	*code = "bad_request";
+	if (!json_is_object(body) || !json_is_string(u) || !json_is_string(p) || json_object_size(body) != 2)
+		return errf(err, errlen, "expected a JSON object with exactly: user, password");
+	*user = json_string_value(u);
+	*password = json_string_value(p);
+	if (strlen(*password) != json_string_length(p) || strlen(*user) != json_string_length(u))
+		return errf(err, errlen, "the user name or password holds a NUL character");
+	return 0;
+}
+
 void api_login(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
 	char token[SSTORE_TOKEN_HEXLEN + 1], cookie[160], err[512], retry[16];
-	json_t *body = NULL, *user, *pass = NULL;
+	json_t *body = NULL, *pass = NULL;
+	const char *name, *password, *code;
 	unsigned retry_s = 0;
 
 	token[0] = '\0';
@@ -33,19 +49,12 @@ void api_login(struct http_request *rq, struct http_response *rs)
 	sodium_memzero(rq->body.data, rq->body.len);
 	if (!body)
 		goto out;
-	user = json_object_get(body, "user");
 	pass = json_object_get(body, "password");
-	if (!json_is_object(body) || !json_is_string(user) || !json_is_string(pass) || json_object_size(body) != 2) {
-		http_reply_error(rs, 400, "bad_request", "expected a JSON object with exactly: user, password");
+	if (srv_login_read(body, &name, &password, &code, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
-	if (strlen(json_string_value(pass)) != json_string_length(pass) ||
-	    strlen(json_string_value(user)) != json_string_length(user)) {
-		http_reply_error(rs, 400, "bad_request", "the user name or password holds a NUL character");
-		goto out;
-	}
-	switch (sstore_login(s, json_string_value(user), json_string_value(pass), rq->ip, now_ms(), token, &sess,
-			     &retry_s, err, sizeof(err))) {
+	switch (sstore_login(s, name, password, rq->ip, now_ms(), token, &sess, &retry_s, err, sizeof(err))) {
 	case SL_OK:
 		snprintf(cookie, sizeof(cookie), "sondeo_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu%s",
 			 token, (unsigned long long)(SSTORE_SESSION_MAX_MS / 1000), srv_tls(rq) ? "; Secure" : "");

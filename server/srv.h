@@ -74,6 +74,9 @@ int srv_review_value(const char *status, const char *comment, char **value, char
  * into out (SSTORE_TOKEN_HEXLEN + 1 bytes): 1, or 0 if there is none. */
 int srv_session_cookie(const char *header, char *out);
 
+/* POST /v1/login: exactly user and password, strings without NUL (who they are is the store's question). */
+int srv_login_read(json_t *body, const char **user, const char **password, const char **code, char *err,
+		   size_t errlen);
 /* POST /v1/review: record, status, comment (default ""); *value gets the review op's value (caller frees). */
 struct srv_review_req {
 	const char *record, *status, *comment;

@@ -316,7 +316,11 @@ static void body_run(int which, const char *text, size_t len)
 	json_decref(back);
 	free(again);
 	switch (which) {
-	case 0:   /* login: its members are api-login.c's own checks, after this parse */
+	case 0:
+		if ((r = srv_login_read(body, &a, &b, &code, err, sizeof(err))) == 0 &&
+		    (json_object_size(body) != 2 || strlen(a) != json_string_length(json_object_get(body, "user")) ||
+		     strlen(b) != json_string_length(json_object_get(body, "password"))))
+			die("a login the spec refuses was taken", text);
 		break;
 	case 1:
 		if ((r = srv_password_read(body, &a, &b, &ok, &code, err, sizeof(err))) == 0 &&
