@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "form.h"
+#include "fuzzkey.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -59,9 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	q = form_question(form, data[0] % form_count(form));
-	text = malloc(size);
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
+	text = fuzz_text(data, size);
+	if (!text)
+		return 0;
 	if (form_parse_answer(form, q, text, data[0] & 0x80 ? FORM_PARSE_NUMBERS : 0, &v, err, sizeof(err)) < 0) {
 		if (v || !err[0]) {
 			fprintf(stderr, "%s: refused without a message, or with an answer\n", q->name);

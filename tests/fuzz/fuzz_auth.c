@@ -41,16 +41,6 @@ static void die(const char *what, const char *detail)
 	abort();
 }
 
-static int lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
-
 static void cookie_run(const char *h)
 {
 	char tok[SSTORE_TOKEN_HEXLEN + 1], again[SSTORE_TOKEN_HEXLEN + 1], pair[SSTORE_TOKEN_HEXLEN + 32];
@@ -58,7 +48,7 @@ static void cookie_run(const char *h)
 
 	if (!srv_session_cookie(h, tok))
 		return;
-	if (!lower_hex(tok, SSTORE_TOKEN_HEXLEN))
+	if (!fuzz_lower_hex(tok, SSTORE_TOKEN_HEXLEN))
 		die("a session token that is not 64 lowercase hex", tok);
 	if (!strstr(h, tok))
 		die("a session token the header does not hold", tok);
@@ -132,7 +122,7 @@ static void request_run(char *text, size_t len)
 	} else {
 		ms = 1767225600000ULL;
 	}
-	if (auth_nonce_valid(nonce) != (strlen(nonce) == AUTH_NONCE_HEXLEN && lower_hex(nonce, AUTH_NONCE_HEXLEN)))
+	if (auth_nonce_valid(nonce) != (strlen(nonce) == AUTH_NONCE_HEXLEN && fuzz_lower_hex(nonce, AUTH_NONCE_HEXLEN)))
 		die("a nonce judged against the spec", nonce);
 	tok = auth_request_text(&t, method, path, body, blen, ms, nonce, err, sizeof(err));
 	if (tok == 0) {
@@ -262,11 +252,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		key = fuzz_key(0x7a);
 	if (size == 0)
 		return 0;
-	text = malloc(size);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
 	switch (data[0] % 4) {
 	case 0: cookie_run(text); break;
 	case 1: request_run(text, size - 1); break;

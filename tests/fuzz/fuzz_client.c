@@ -161,16 +161,6 @@ out:
 	buf_release(&back);
 }
 
-static int lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
-
 static void forms_run(const char *text, size_t len)
 {
 	struct remote_forms rf, back;
@@ -186,7 +176,7 @@ static void forms_run(const char *text, size_t len)
 	if (!json_is_array(rf.forms))
 		die("a forms answer accepted without a list of forms", NULL);
 	if (rf.up_url && ((strncmp(rf.up_url, "http://", 7) && strncmp(rf.up_url, "https://", 8)) ||
-			  strlen(rf.up_url) >= 1024 || !rf.up_key || !lower_hex(rf.up_key, 64) || rf.up_bad))
+			  strlen(rf.up_url) >= 1024 || !rf.up_key || !fuzz_lower_hex(rf.up_key, 64) || rf.up_bad))
 		die("headquarters accepted outside the spec", rf.up_url);
 	for (i = 0; i < json_array_size(rf.forms); i++) {
 		char *def = json_dumps(json_array_get(rf.forms, i), JSON_COMPACT);
@@ -285,11 +275,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	/* NUL-terminated at size - 1, as buf.h keeps every body and file read. */
-	text = malloc(size);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
 	switch (data[0] % 4) {
 	case 0: entries_run(text, size - 1); break;
 	case 1: csv_run(text, size - 1); break;

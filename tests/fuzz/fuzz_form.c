@@ -20,6 +20,7 @@
 
 #include "expr.h"
 #include "form.h"
+#include "fuzzkey.h"
 #include "jsonc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -173,11 +174,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	text = malloc(size);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
 	if (data[0] & 1)
 		expr_run(text);
 	else

@@ -31,6 +31,7 @@
 #include "review.h"
 #include "srv.h"
 #include "sstore-review.h"
+#include "fuzzkey.h"
 #include "sstore-users.h"
 /* Only to read the SQL text a selection builds (sstore_filter_from): no test of the store's tables. */
 #include "sstore-int.h"
@@ -402,11 +403,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	/* NUL-terminated, as http.c keeps every body it reads. */
-	text = malloc(size);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
 	if (data[0] % 10 == 9)
 		query_run(text);
 	else

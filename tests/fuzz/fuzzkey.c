@@ -1,4 +1,4 @@
-/* fuzzkey.c - the fuzz targets' fixed test keys (fuzzkey.h). */
+/* fuzzkey.c - what the fuzz targets share (fuzzkey.h). */
 #include "fuzzkey.h"
 
 #include <fcntl.h>
@@ -41,4 +41,25 @@ struct keys *fuzz_key(unsigned char seed_byte)
 		abort();
 	}
 	return k;
+}
+
+char *fuzz_text(const uint8_t *data, size_t size)
+{
+	char *text;
+
+	if (size == 0 || !(text = malloc(size)))
+		return NULL;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	return text;
+}
+
+int fuzz_lower_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
 }
