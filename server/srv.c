@@ -133,6 +133,8 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 	char err[512], hash[AUTH_HASH_HEXLEN + 1];
 	int fresh;
 
+	/* The headers again, not a result kept from srv_check_signed: a body may take minutes to arrive, and a device
+	 * revoked meanwhile must not land its change set. One lookup and one signature check per request. */
 	if (check_headers(rq, rs, s, d, &h) < 0)
 		return -1;
 	auth_body_hash(rq->body.data, rq->body.len, hash);

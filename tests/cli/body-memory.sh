@@ -97,6 +97,6 @@ check_status 200
 t "--body-budget takes MiB from 5"
 run "$SONDEOD" serve --data "$hq" --body-budget 4
 check_rc 2
-check_err_has "--body-budget"
+check_err_has "--body-budget takes a number of MiB from 5"
 
 done_testing
