@@ -157,6 +157,11 @@ $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
+# A device's signed GET, as an older device sends it or with gzip asked for, shown as it came on the wire.
+$(B)/tests/signedget: tests/signedget.c $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+
 # A regional server's vouch for a device, exactly or altered, for the end-to-end tests of POST /v1/vouch.
 $(B)/tests/vouch: tests/vouch.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -183,7 +188,7 @@ $(B)/tests/bodyhold: tests/bodyhold.c $(COMMON_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
 
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/tests/cspush \
-	$(B)/tests/vouch $(B)/tests/xlsxdump \
+	$(B)/tests/vouch $(B)/tests/xlsxdump $(B)/tests/signedget \
 	$(B)/tests/cutproxy $(B)/tests/slowloris $(B)/tests/bodyhold
 
 test: deps

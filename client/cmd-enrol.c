@@ -119,8 +119,10 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	/* The forms come signed by the key just pinned. */
 	st = NET_FAILED;
 	nforms = -1;
-	if (remote_open(&r, s, verbose, err, sizeof(err)) == 0)
+	if (remote_open(&r, s, verbose, err, sizeof(err)) == 0) {
 		nforms = remote_forms(&r, &st, err, sizeof(err));
+		remote_close(&r);
+	}
 	if (nforms < 0) {
 		cli_error("enrolled, but the forms could not be downloaded (%s); run the same sondeo enrol again", err);
 		ret = st == NET_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_FAIL;

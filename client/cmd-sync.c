@@ -21,7 +21,8 @@
 #include "banned.h"
 
 #define PUSH_OPS 2000        /* ops in one change set */
-#define PULL_OPS 1000        /* ops asked for at once */
+#define PULL_OPS PULL_V2_MAX_OPS   /* ops asked for at once */
+#define PULL_V1_OPS 1000     /* from a server that speaks only version 1 of the pull */
 
 struct sync {
 	struct store *s;
@@ -30,6 +31,8 @@ struct sync {
 	unsigned long long pushed, received;
 	long long to_push;       /* for the progress line; 0: none shown */
 	int tty;                 /* stderr is a terminal: show progress */
+	int v1;                  /* the server refused a version 2 pull: it is older, ask in version 1 */
+	char forms[PULL_FORMS_TAG_LEN + 1];   /* the forms tag of the last pull answer, "" if it had none */
 	enum net_status st;      /* of the last exchange */
 	char err[1024];
 };
@@ -154,9 +157,16 @@ static int pull(struct sync *y)
 		uint64_t received = 0;
 		int more, failed = 0;
 
-		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d",
-			 (unsigned long long)meta_u64(y->s, cursor), PULL_OPS);
+		/* Version 2: larger pages, and the forms tag, so that unchanged forms are not downloaded again. */
+		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d%s", (unsigned long long)meta_u64(y->s, cursor),
+			 y->v1 ? PULL_V1_OPS : PULL_OPS, y->v1 ? "" : "&v=2");
 		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, 1, &rs, y->err, sizeof(y->err));
+		if (y->st == NET_OK && rs.status == 400 && !y->v1) {
+			/* A server from before version 2 refuses its page size: ask it the old way. */
+			y->v1 = 1;
+			buf_release(&rs.body);
+			continue;
+		}
 		if (y->st != NET_OK || rs.status != 200) {
 			if (y->st == NET_OK)
 				net_error_text(&rs, y->err, sizeof(y->err));
@@ -171,6 +181,7 @@ static int pull(struct sync *y)
 		}
 		buf_release(&rs.body);
 		more = ans.more;
+		memcpy(y->forms, ans.forms, sizeof(y->forms));
 		/* The store takes the ops and the cursor past them together, or neither. */
 		if (store_take_pulled(y->s, ans.ops.ops, ans.ops.by, ans.ops.n, cursor, ans.next, &received, y->err,
 				      sizeof(y->err)) < 0)
@@ -189,12 +200,35 @@ static int pull(struct sync *y)
 	return r;
 }
 
+/* Downloads the forms unless the last pull's tag says this device holds them as they are, and keeps the tag
+ * once they are in. How many were installed (0 when unchanged), or -1 with y->err and y->st. */
+static int forms(struct sync *y)
+{
+	char key[64], held[PULL_FORMS_TAG_LEN + 1];
+	int n;
+
+	remote_key(&y->r, "forms_tag", key, sizeof(key));
+	if (y->forms[0] && store_meta_get(y->s, key, held, sizeof(held)) == 0 && !strcmp(held, y->forms))
+		return 0;
+	if ((n = remote_forms(&y->r, &y->st, y->err, sizeof(y->err))) < 0)
+		return -1;
+	/* Forms published since the tag was made are fetched again next time, never missed. */
+	if (y->forms[0] && (store_begin(y->s, y->err, sizeof(y->err)) < 0 ||
+			    store_meta_set(y->s, key, y->forms, y->err, sizeof(y->err)) < 0 ||
+			    store_commit(y->s, y->err, sizeof(y->err)) < 0)) {
+		store_rollback(y->s);
+		return -1;
+	}
+	return n;
+}
+
 /* One whole exchange with y->r: send, receive, refresh the forms. 0, or -1 with y->err and y->st. */
 static int exchange(struct sync *y, int *nforms)
 {
 	y->st = NET_OK;
 	y->err[0] = '\0';
-	if (push(y) < 0 || pull(y) < 0 || (*nforms = remote_forms(&y->r, &y->st, y->err, sizeof(y->err))) < 0)
+	y->forms[0] = '\0';
+	if (push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0)
 		return -1;
 	return 0;
 }
@@ -234,7 +268,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		/* The region's server is down: headquarters takes the same change sets and holds the same region. */
 		fprintf(stderr, "sondeo: %s cannot be reached (%s); syncing with headquarters at %s instead\n", y.r.url,
 			y.err, hq.url);
+		remote_close(&y.r);
 		y.r = hq;
+		y.v1 = 0;
 		y.to_push = pending_after(y.s, remote_key(&y.r, "acked_seq", key, sizeof(key)));
 		if (exchange(&y, &nforms) == 0)
 			goto done;
@@ -265,6 +301,7 @@ done:
 	(void)nforms;
 	r = EXIT_OK;
 out:
+	remote_close(&y.r);
 	store_close(y.s);
 	return r;
 }

@@ -60,12 +60,24 @@ int remote_open_hq(struct remote *r, struct store *s, int verbose)
 	return 1;
 }
 
+void remote_close(struct remote *r)
+{
+	net_conn_free(r->conn);
+	r->conn = NULL;
+}
+
 static int is_clock_skew(const struct net_response *rs)
 {
-	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
-	const char *e = json_string_value(json_object_get(j, "error"));
-	int skew = rs->status == 401 && e && !strcmp(e, "clock_skew") && rs->time[0];
+	json_t *j;
+	const char *e;
+	int skew;
 
+	/* Only a 401 can say so: a pull's megabytes are not parsed for it. */
+	if (rs->status != 401 || !rs->time[0])
+		return 0;
+	j = json_loadb(rs->body.data, rs->body.len, 0, NULL);
+	e = json_string_value(json_object_get(j, "error"));
+	skew = e && !strcmp(e, "clock_skew");
 	json_decref(j);
 	return skew;
 }
@@ -74,7 +86,12 @@ static enum net_status send_signed(struct remote *r, const struct keys *k, const
 				   const void *body, size_t body_len, const char *content_type,
 				   char nonce[AUTH_NONCE_HEXLEN + 1], struct net_response *rs, char *err, size_t errlen)
 {
-	struct signed_peer p = { r->url, r->cacert, r->offset_ms, 0, r->verbose };
+	struct signed_peer p = { r->url, r->cacert, r->offset_ms, 0, r->verbose, NULL };
+
+	/* One connection for all of a remote's requests; without one (out of memory) each has its own. */
+	if (!r->conn)
+		r->conn = net_conn_new();
+	p.conn = r->conn;
 
 	return signed_send(&p, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
 }

@@ -24,12 +24,15 @@ struct remote {
 	long long offset_ms;         /* added to our clock to match the server's */
 	int verbose;
 	const char *prefix;          /* of its meta keys: "" for the server enrolled with, "hq_" for headquarters */
+	struct net_conn *conn;       /* kept open between this remote's requests; owned, remote_close frees it */
 };
 
 /* Loads the enrolment from the store. -1 with err if the device is not enrolled. */
 int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen);
 /* Loads headquarters, as the regional server made it known: 1 done, 0 when none is known. */
 int remote_open_hq(struct remote *r, struct store *s, int verbose);
+/* Closes the connection a remote kept open, if any. The remote may be opened again. */
+void remote_close(struct remote *r);
 /* The meta key of this server's own value name ("acked_seq" -> "hq_acked_seq"), in out. */
 const char *remote_key(const struct remote *r, const char *name, char *out, size_t n);
 /* Sends a signed request for path ("/v1/..."); on a 200 whose response must be signed (want_signed), checks

@@ -5,11 +5,36 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stdlib.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "util.h"
 #include "banned.h"
+
+struct net_conn {
+	CURL *c;         /* libcurl keeps the connection in the handle's cache between requests */
+};
+
+struct net_conn *net_conn_new(void)
+{
+	struct net_conn *n = calloc(1, sizeof(*n));
+
+	if (n && !(n->c = curl_easy_init())) {
+		free(n);
+		n = NULL;
+	}
+	return n;
+}
+
+void net_conn_free(struct net_conn *conn)
+{
+	if (!conn)
+		return;
+	curl_easy_cleanup(conn->c);
+	free(conn);
+}
 
 int net_init(void)
 {
@@ -60,8 +85,11 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	rs->status = 0;
 	rs->time[0] = rs->signature[0] = '\0';
 	buf_init(&rs->body, NET_MAX_RESPONSE);
-	c = curl_easy_init();
-	if (!c)
+	if (rq->conn) {
+		/* Back to the defaults, keeping the open connection. */
+		c = rq->conn->c;
+		curl_easy_reset(c);
+	} else if (!(c = curl_easy_init()))
 		return errf(err, errlen, "cannot start libcurl"), NET_FAILED;
 	curl_easy_setopt(c, CURLOPT_URL, rq->url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
@@ -78,6 +106,8 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "sondeo/0.1");
+	/* Asks for gzip and decodes it; what on_body receives, and the cap counts, is the decoded body. */
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (rq->cacert)
 		curl_easy_setopt(c, CURLOPT_CAINFO, rq->cacert);
 	if (rq->body) {
@@ -121,7 +151,8 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 		fprintf(stderr, "> %s %s (%zu bytes) -> %ld (%zu bytes)%s%s\n", rq->method, rq->url, rq->body_len,
 			rs->status, rs->body.len, st == NET_OK ? "" : ": ", st == NET_OK ? "" : err);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+	if (!rq->conn)
+		curl_easy_cleanup(c);
 	return st;
 }
 

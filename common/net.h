@@ -3,7 +3,10 @@
  *
  * One request at a time, with a connect timeout and a low-speed timeout (so a dead link fails in seconds,
  * not minutes), the proxy settings of the environment (libcurl's own http_proxy/https_proxy handling), an
- * optional CA file for servers with their own certificate, and a response body capped in a buf. */
+ * optional CA file for servers with their own certificate, and a response body capped in a buf. Requests sent
+ * through one net_conn reuse its connection (and TLS session) while the server keeps it open: a sync is one
+ * connection, not one per request. Answers may come gzip-compressed; the body is always the decoded bytes,
+ * and the cap counts those, so a small compressed answer cannot fill memory. */
 #ifndef SONDEO_NET_H
 #define SONDEO_NET_H
 
@@ -23,6 +26,9 @@ enum net_status {
 	NET_FAILED           /* anything else; err says what */
 };
 
+/* A connection kept open between requests (opaque). */
+struct net_conn;
+
 struct net_request {
 	const char *method;                /* "GET", "POST" */
 	const char *url;
@@ -33,6 +39,7 @@ struct net_request {
 	const char *cacert;                /* PEM file, or NULL for the system's */
 	long timeout_s;                    /* whole request; 0: 60 s */
 	int verbose;                       /* print the request and status on stderr */
+	struct net_conn *conn;             /* reuse this connection; NULL: one of its own, closed after */
 };
 
 struct net_response {
@@ -44,6 +51,9 @@ struct net_response {
 
 /* Initialises libcurl once per process. */
 int net_init(void);
+/* A connection for requests to come, opened by the first. NULL when out of memory. Free with net_conn_free. */
+struct net_conn *net_conn_new(void);
+void net_conn_free(struct net_conn *conn);
 /* Sends rq and fills rs (whose body the caller releases with buf_release). */
 enum net_status net_send(const struct net_request *rq, struct net_response *rs, char *err, size_t errlen);
 

@@ -9,14 +9,16 @@
 
 #include "banned.h"
 
+/* The members of every answer; "forms" is a version 2 answer's too. */
 static const char *const members[] = { "ops", "next", "more" };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
 /* ---- writing ---- */
 
-void pull_writer_init(struct pull_writer *w)
+void pull_writer_init(struct pull_writer *w, size_t max)
 {
 	memset(w, 0, sizeof(*w));
+	w->max = max;
 	buf_init(&w->body, PULL_MAX_BYTES);
 	w->st = OPJSON_OK;
 }
@@ -27,49 +29,51 @@ static void writer_fail(struct pull_writer *w, enum opjson_status st, const char
 		return;
 	w->st = st;
 	if (st == OPJSON_TOO_LARGE)
-		snprintf(w->err, sizeof(w->err), "%s: the answer is over %zu ops or %zu bytes", what,
-			 (size_t)PULL_MAX_OPS, PULL_MAX_BYTES);
+		snprintf(w->err, sizeof(w->err), "%s: the answer is over %zu ops or %zu bytes", what, w->max,
+			 PULL_MAX_BYTES);
 	else if (st == OPJSON_NO_MEMORY)
 		snprintf(w->err, sizeof(w->err), "%s: out of memory", what);
 }
 
-void pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
+int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 {
 	const struct opjson_from from = { NULL, 0, 0 };
 	enum opjson_status st;
 
 	if (w->st != OPJSON_OK)
-		return;
-	if (w->n >= PULL_MAX_OPS) {
+		return 1;
+	if (w->n >= w->max) {
 		writer_fail(w, OPJSON_TOO_LARGE, "writing the pull answer");
-		return;
+		return 1;
 	}
 	st = opjson_check(op, by, w->n, &from, w->err, sizeof(w->err));
 	if (st != OPJSON_OK) {
 		w->st = st;
-		return;
+		return 1;
 	}
 	if (buf_adds(&w->body, w->n ? "," : "{\"ops\":[") < 0) {
 		writer_fail(w, w->body.len + 8 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY,
 			    "writing the pull answer");
-		return;
+		return 1;
 	}
 	st = opjson_append(&w->body, op, 1, by);
 	if (st != OPJSON_OK) {
 		writer_fail(w, st, "writing the pull answer");
-		return;
+		return 1;
 	}
 	w->n++;
+	return w->n >= w->max || w->body.len >= PULL_PAGE_BYTES;
 }
 
-enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int more)
+enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int more, const char *forms)
 {
 	if (w->st == OPJSON_OK && next > (uint64_t)INT64_MAX) {
 		w->st = OPJSON_BAD;
 		snprintf(w->err, sizeof(w->err), "the cursor %" PRIu64 " is over 2^63 - 1", next);
 	}
-	if (w->st == OPJSON_OK && buf_printf(&w->body, "%s],\"next\":%" PRIu64 ",\"more\":%s}\n",
-					     w->n ? "" : "{\"ops\":[", next, more ? "true" : "false") < 0)
+	if (w->st == OPJSON_OK && buf_printf(&w->body, "%s],\"next\":%" PRIu64 ",\"more\":%s%s%s%s}\n",
+					     w->n ? "" : "{\"ops\":[", next, more ? "true" : "false",
+					     forms ? ",\"forms\":\"" : "", forms ? forms : "", forms ? "\"" : "") < 0)
 		writer_fail(w, w->body.len + 64 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY,
 			    "writing the pull answer");
 	return w->st;
@@ -81,6 +85,18 @@ void pull_writer_release(struct pull_writer *w)
 }
 
 /* ---- reading ---- */
+
+static int forms_tag_valid(const char *t)
+{
+	size_t i;
+
+	if (!t || strlen(t) != PULL_FORMS_TAG_LEN)
+		return 0;
+	for (i = 0; i < PULL_FORMS_TAG_LEN; i++)
+		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+			return 0;
+	return 1;
+}
 
 enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_answer *out, char *err,
 				      size_t errlen)
@@ -111,7 +127,7 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_
 	json_object_foreach(root, key, v) {
 		for (k = 0; k < NMEMBERS && strcmp(key, members[k]); k++)
 			;
-		if (k == NMEMBERS) {
+		if (k == NMEMBERS && strcmp(key, "forms")) {
 			snprintf(err, errlen, "the answer has an unknown member '%.40s'", key);
 			goto out;
 		}
@@ -129,9 +145,9 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_
 		snprintf(err, errlen, "the answer's member 'ops' is %s, not an array", opjson_type_name(ops));
 		goto out;
 	}
-	if (json_array_size(ops) > PULL_MAX_OPS) {
+	if (json_array_size(ops) > PULL_V2_MAX_OPS) {
 		snprintf(err, errlen, "the answer holds %zu ops, over the limit of %d", json_array_size(ops),
-			 PULL_MAX_OPS);
+			 PULL_V2_MAX_OPS);
 		goto out;
 	}
 	if (!json_is_integer(next)) {
@@ -147,8 +163,15 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_
 		snprintf(err, errlen, "the answer's member 'more' is %s, not true or false", opjson_type_name(more));
 		goto out;
 	}
+	if ((v = json_object_get(root, "forms")) && !forms_tag_valid(json_string_value(v))) {
+		snprintf(err, errlen, "the answer's member 'forms' is not %d lowercase hex characters",
+			 PULL_FORMS_TAG_LEN);
+		goto out;
+	}
 	st = opjson_decode(ops, &from, &out->ops, err, errlen);
 	if (st == OPJSON_OK) {
+		if (v)
+			memcpy(out->forms, json_string_value(v), PULL_FORMS_TAG_LEN + 1);
 		out->next = (uint64_t)json_integer_value(next);
 		out->more = json_is_true(more);
 	}

@@ -1,4 +1,5 @@
-/* pull.h - the answer of GET /v1/pull (proto/PROTOCOL.md): {"ops": [OP, ...], "next": CURSOR, "more": BOOL}.
+/* pull.h - the answer of GET /v1/pull (proto/PROTOCOL.md): {"ops": [OP, ...], "next": CURSOR, "more": BOOL},
+ * and in version 2 (asked for with v=2) also "forms": TAG, the tag of the forms the server serves now.
  *
  * What a pull carries beside the ops of a change set is here: each op names its device, a server's own op its
  * reviewer ("by"), and the answer its cursor. The ops themselves are written and read by the op codec
@@ -14,26 +15,35 @@
 #include "opjson.h"
 
 #define PULL_DEFAULT_OPS 1000      /* ops in one answer when the request does not say */
-#define PULL_MAX_OPS 2000          /* ops in one answer at most */
+#define PULL_MAX_OPS 2000          /* ops in one version 1 answer at most: what version 1 readers take */
+#define PULL_V2_MAX_OPS 5000       /* ops in one version 2 answer at most */
 #define PULL_MAX_BYTES ((size_t)64 << 20)   /* bytes of one answer */
+/* A writer ends the page at the op that takes its text past this: a page of large values stays a few MiB,
+ * where PULL_V2_MAX_OPS values of 64 KiB each would pass PULL_MAX_BYTES and could never be sent. */
+#define PULL_PAGE_BYTES ((size_t)4 << 20)
+#define PULL_FORMS_TAG_LEN 32      /* hex characters of a forms tag */
 
 /* An answer being written. pull_writer_init starts it, pull_writer_add adds ops, pull_writer_end closes it. */
 struct pull_writer {
 	struct buf body;           /* the answer's text so far (at most PULL_MAX_BYTES) */
 	size_t n;                  /* ops in it */
+	size_t max;                /* ops it may hold */
 	enum opjson_status st;     /* the first failure, OPJSON_OK while there is none */
 	char err[400];             /* why, then */
 };
 
-/* Starts an empty answer; allocates nothing yet. Release with pull_writer_release. */
-void pull_writer_init(struct pull_writer *w);
+/* Starts an empty answer of at most max ops (PULL_MAX_OPS or PULL_V2_MAX_OPS); allocates nothing yet. Release
+ * with pull_writer_release. */
+void pull_writer_init(struct pull_writer *w, size_t max);
 /* Adds op, with by its reviewer (the server's own ops; NULL for a device's), after checking both as a device
- * will read them: an op a device would refuse is never sent. After a failure, does nothing. */
-void pull_writer_add(struct pull_writer *w, const struct op *op, const char *by);
-/* Closes the answer with its cursor. OPJSON_OK with the whole answer in w->body (a JSON object and a line
- * feed), or the first failure's status: OPJSON_BAD (an op that breaks the table), OPJSON_TOO_LARGE (past
- * PULL_MAX_OPS or PULL_MAX_BYTES) or OPJSON_NO_MEMORY, with w->err naming the op and member at fault. */
-enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int more);
+ * will read them: an op a device would refuse is never sent. After a failure, does nothing. Returns 1 when the
+ * page is full (max ops, or PULL_PAGE_BYTES of text) or has failed: add no more. */
+int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by);
+/* Closes the answer with its cursor, and with forms (PULL_FORMS_TAG_LEN hex) a version 2 answer's tag (NULL
+ * for version 1). OPJSON_OK with the whole answer in w->body (a JSON object and a line feed), or the first
+ * failure's status: OPJSON_BAD (an op that breaks the table), OPJSON_TOO_LARGE (past max ops or
+ * PULL_MAX_BYTES) or OPJSON_NO_MEMORY, with w->err naming the op and member at fault. */
+enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int more, const char *forms);
 void pull_writer_release(struct pull_writer *w);
 
 /* A decoded answer: ops.by[i] is the reviewer op i names, or NULL. */
@@ -41,10 +51,12 @@ struct pull_answer {
 	struct opjson_ops ops;
 	uint64_t next;             /* the cursor to store with these ops */
 	int more;                  /* 1: ask again from next */
+	char forms[PULL_FORMS_TAG_LEN + 1];   /* the forms tag of a version 2 answer, "" in version 1 */
 };
 
-/* Reads an answer strictly: a JSON object with exactly ops (at most PULL_MAX_OPS, each checked by the op codec),
- * next (a whole number below 2^63) and more (true or false). OPJSON_OK with out filled (release with
+/* Reads an answer strictly: a JSON object with exactly ops (at most PULL_V2_MAX_OPS, each checked by the op
+ * codec), next (a whole number below 2^63), more (true or false) and, in version 2, forms (PULL_FORMS_TAG_LEN
+ * lowercase hex). OPJSON_OK with out filled (release with
  * pull_answer_release), or OPJSON_BAD / OPJSON_NO_MEMORY with out empty and err naming what is wrong
  * ("op 3: member 'hlc': -5 is negative", "member 'next' is a string, not an integer"). */
 enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_answer *out, char *err,

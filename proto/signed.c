@@ -51,5 +51,6 @@ enum net_status signed_send(const struct signed_peer *p, const struct keys *k, c
 	rq.cacert = p->cacert && p->cacert[0] ? p->cacert : NULL;
 	rq.timeout_s = p->timeout_s;
 	rq.verbose = p->verbose;
+	rq.conn = p->conn;
 	return net_send(&rq, rs, err, errlen);
 }

@@ -16,6 +16,7 @@ struct signed_peer {
 	long long offset_ms;    /* added to our clock to match the server's */
 	long timeout_s;         /* whole request; 0: net.h's default */
 	int verbose;            /* print each request on stderr */
+	struct net_conn *conn;  /* the connection to send through (kept open between requests), or NULL */
 };
 
 /* Signs the request with k (method, path with its query, body) and sends it to p; nonce gets the nonce used,

@@ -39,4 +39,5 @@ void api_forms(struct http_request *rq, struct http_response *rs)
 	if (sstore_upstream_get(s, &up))
 		json_object_set_new(answer, "upstream", json_pack("{s:s, s:s}", "url", up.url, "key", up.key));
 	srv_reply_signed(rq, rs, s, answer);
+	rs->compress = 1;
 }

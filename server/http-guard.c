@@ -31,6 +31,7 @@ struct guard {
 	uint64_t header_ms, grace_ms;
 	unsigned body_rate;
 	uint64_t dropped[DROP_REASONS];
+	uint64_t accepted;           /* connections accepted, ever */
 };
 
 static uint64_t mono_ms(void)
@@ -129,6 +130,7 @@ void guard_on_connection(void *cls, struct MHD_Connection *c, void **socket_cont
 	k->phase = GUARD_HEADERS;
 	k->since = mono_ms();
 	pthread_mutex_lock(&g->lock);
+	g->accepted++;
 	if (g->open >= g->evict_at)
 		guard_evict(g);
 	k->next = g->head;
@@ -225,5 +227,11 @@ void guard_metrics(struct guard *g, struct buf *b)
 		   "sondeod_http_dropped_total{reason=\"room\"} %llu\n",
 		   (unsigned long long)g->dropped[DROP_HEADERS], (unsigned long long)g->dropped[DROP_BODY],
 		   (unsigned long long)g->dropped[DROP_ROOM]);
+	/* Devices keep one connection for a whole sync: requests over connections shows that they do. */
+	buf_printf(b, "# HELP sondeod_http_connections_total Connections accepted.\n"
+		   "# TYPE sondeod_http_connections_total counter\nsondeod_http_connections_total %llu\n"
+		   "# HELP sondeod_http_connections_open Connections open now.\n"
+		   "# TYPE sondeod_http_connections_open gauge\nsondeod_http_connections_open %u\n",
+		   (unsigned long long)g->accepted, g->open);
 	pthread_mutex_unlock(&g->lock);
 }

@@ -17,6 +17,8 @@
 
 #include <microhttpd.h>
 #include <sodium.h>
+#include <strings.h>
+#include <zlib.h>
 
 #include "http-guard.h"
 #include "http-pool.h"
@@ -220,11 +222,76 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 		strlcpy_s(out, "-", n);
 }
 
+/* 1 if an Accept-Encoding value takes gzip: a coding "gzip" or "x-gzip" whose q, if given, is not 0. */
+static int accepts_gzip(const char *v)
+{
+	while (v && *v) {
+		const char *end = strchr(v, ','), *semi;
+		size_t n, name;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		n = end ? (size_t)(end - v) : strlen(v);
+		semi = memchr(v, ';', n);
+		name = semi ? (size_t)(semi - v) : n;
+		while (name && (v[name - 1] == ' ' || v[name - 1] == '\t'))
+			name--;
+		if ((name == 4 && !strncasecmp(v, "gzip", 4)) || (name == 6 && !strncasecmp(v, "x-gzip", 6))) {
+			const char *q = semi;
+
+			while (q && q < v + n && (*q == ';' || *q == ' ' || *q == '\t'))
+				q++;
+			if (!q || q + 2 > v + n || strncasecmp(q, "q=", 2))
+				return 1;
+			/* q=0, q=0.0, q=0.00...: refused; any other weight takes it. */
+			for (q += 2; q < v + n && (*q == '0' || *q == '.'); q++)
+				;
+			return q < v + n && *q >= '1' && *q <= '9';
+		}
+		v = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Replaces rs's body by its gzip encoding. 0, or -1 (the body is left as it was: sent as it is). */
+static int gzip_body(struct http_response *rs)
+{
+	z_stream z;
+	struct buf out;
+	uLong room;
+	int zr;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	room = deflateBound(&z, (uLong)rs->body.len);
+	buf_init(&out, (size_t)room + 1);
+	if (buf_grow(&out, (size_t)room) < 0) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (unsigned char *)rs->body.data;
+	z.avail_in = (uInt)rs->body.len;
+	z.next_out = (unsigned char *)out.data;
+	z.avail_out = (uInt)room;
+	zr = deflate(&z, Z_FINISH);
+	out.len = (size_t)z.total_out;
+	out.data[out.len] = '\0';
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		buf_release(&out);
+		return -1;
+	}
+	buf_release(&rs->body);
+	rs->body = out;
+	return 0;
+}
+
 static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *c, struct http_response *rs)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ok;
-	int i;
+	int i, gzipped = 0;
 
 	if (rs->file_fd >= 0) {
 		/* libmicrohttpd owns the descriptor from here, and closes it when the response is done. */
@@ -234,6 +301,10 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 		rs->file_fd = -1;
 		x->bytes_out = rs->file_size;
 	} else {
+		/* Worth it from a few hundred bytes: below, the gzip header and the deflate block eat the gain. */
+		if (rs->compress && rs->body.len >= 512 && rs->body.len <= UINT32_MAX &&
+		    accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)))
+			gzipped = gzip_body(rs) == 0;
 		r = MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
 		x->bytes_out = rs->body.len;
 	}
@@ -241,6 +312,10 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type ? rs->type : "text/plain");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (rs->compress)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gzipped)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	for (i = 0; i < rs->nheaders; i++)
 		MHD_add_response_header(r, rs->hname[i], rs->hvalue[i]);
 	ok = MHD_queue_response(c, rs->status, r);

@@ -55,6 +55,9 @@ struct http_response {
 	const char *hname[HTTP_MAX_HEADERS];
 	char hvalue[HTTP_MAX_HEADERS][160];
 	int nheaders;
+	int compress;               /* the body may go gzip-compressed to a client that accepts it. Only for answers
+				     * holding no secret: compressed beside text an attacker chooses, a secret leaks
+				     * through the answer's length (BREACH) */
 };
 
 typedef void (*http_fn)(struct http_request *rq, struct http_response *rs);

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "auth.h"
+#include "sstore-relay.h"
 #include "util.h"
 #include "banned.h"
 
@@ -235,4 +238,34 @@ void srv_reply_signed_text(struct http_request *rq, struct http_response *rs, st
 {
 	http_reply_text(rs, 200, "application/json", json);
 	sign_reply(rq, rs, s);
+}
+
+/* Each form as id, version and definition, NUL after each: no form's bytes can pass for another's. */
+static void hash_form(void *ctx, const char *id, const char *version, const char *json)
+{
+	crypto_generichash_state *h = ctx;
+
+	crypto_generichash_update(h, (const unsigned char *)id, strlen(id) + 1);
+	crypto_generichash_update(h, (const unsigned char *)version, strlen(version) + 1);
+	crypto_generichash_update(h, (const unsigned char *)json, strlen(json) + 1);
+}
+
+int srv_forms_tag(struct sstore *s, char out[33], char *err, size_t errlen)
+{
+	crypto_generichash_state h;
+	unsigned char tag[16];
+	struct sstore_upstream up;
+
+	crypto_generichash_init(&h, NULL, 0, sizeof(tag));
+	if (sstore_form_list(s, hash_form, &h, err, errlen) < 0)
+		return -1;
+	/* What sets the forms answer apart from the list, the same way. */
+	if (sstore_upstream_get(s, &up)) {
+		crypto_generichash_update(&h, (const unsigned char *)"upstream", 9);
+		crypto_generichash_update(&h, (const unsigned char *)up.url, strlen(up.url) + 1);
+		crypto_generichash_update(&h, (const unsigned char *)up.key, strlen(up.key) + 1);
+	}
+	crypto_generichash_final(&h, tag, sizeof(tag));
+	sodium_bin2hex(out, 33, tag, sizeof(tag));
+	return 0;
 }

@@ -56,6 +56,10 @@ int srv_tls(const struct http_request *rq);
 void srv_reply_signed(struct http_request *rq, struct http_response *rs, struct sstore *s, json_t *body);
 /* The same for an answer already written as JSON text (a pull answer, proto/pull.c). */
 void srv_reply_signed_text(struct http_request *rq, struct http_response *rs, struct sstore *s, const char *json);
+/* The tag of what GET /v1/forms answers now (the forms, at a regional server also headquarters' address and
+ * key): hex of a 16-byte BLAKE2b hash, which changes whenever the answer does. A version 2 pull carries it, so
+ * that a device downloads the forms only when they changed. 0, or -1 with err. */
+int srv_forms_tag(struct sstore *s, char out[33], char *err, size_t errlen);
 
 /* The request's body as a JSON object (duplicate keys refused): a new reference, or NULL with 400 bad_json set. */
 json_t *srv_json_body(struct http_request *rq, struct http_response *rs);

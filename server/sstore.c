@@ -237,12 +237,16 @@ static const char *const sql[S_COUNT] = {
 	[S_RECORD_REGION] = "SELECT rr.region FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.id = ?1",
 	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region, device) SELECT rid, ?2, ?3 FROM records"
 			 " WHERE id = ?1",
+	/* The ops after the cursor, walked in id order within a window of ids and filtered by region there: a
+	 * page costs the same whatever the cursor, where sorting the region's ops after it cost more the further
+	 * back it was (a new device's first sync was quadratic). CROSS JOIN keeps ops the outer loop. The base
+	 * comes as "DEVICE SEQ DEVICE SEQ ..." (device ids are hex, seqs digits). */
 	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
-		   " (SELECT json_group_array(json_array(bd.id, b.seq)) FROM op_base b JOIN devices bd ON bd.did = b.did"
+		   " (SELECT group_concat(bd.id || ' ' || b.seq, ' ') FROM op_base b JOIN devices bd ON bd.did = b.did"
 		   "  WHERE b.op = o.id), oa.user"
-		   " FROM ops o JOIN record_regions rr ON rr.rid = o.rid JOIN records r ON r.rid = o.rid"
-		   " JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
-		   " WHERE o.id > ?1 AND rr.region = ?2 AND d.id != ?3 ORDER BY o.id LIMIT ?4",
+		   " FROM ops o CROSS JOIN record_regions rr ON rr.rid = o.rid CROSS JOIN records r ON r.rid = o.rid"
+		   " CROSS JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
+		   " WHERE o.id > ?1 AND o.id <= ?2 AND rr.region = ?3 AND d.id != ?4 ORDER BY o.id LIMIT ?5",
 	[S_MAX_OP] = "SELECT coalesce(max(id), 0) FROM ops",
 	[S_EQUIVOCATED] = "UPDATE enrolled_devices SET equivocations = equivocations + 1 WHERE id = ?1",
 	[S_USER_PUT] = "INSERT INTO users(name, role, pwhash, must_change, disabled, created)"
@@ -1398,23 +1402,52 @@ done:
 	return r;
 }
 
+/* Reads a base written by S_PULL ("DEVICE SEQ DEVICE SEQ ...", or NULL for none) into op. */
+static void pull_base(const char *t, struct op *op)
+{
+	while (t && *t && op->nbase < MERGE_MAX_BASE) {
+		struct op_ref *ref = &op->base[op->nbase];
+		const char *sp = strchr(t, ' ');
+		size_t n = sp ? (size_t)(sp - t) : 0;
+		char *end;
+
+		if (!sp || n >= sizeof(ref->device))
+			return;
+		memcpy(ref->device, t, n);
+		ref->device[n] = '\0';
+		ref->seq = strtoull(sp + 1, &end, 10);
+		op->nbase++;
+		t = *end == ' ' ? end + 1 : end;
+	}
+}
+
 int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
-		void (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
+		int (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
 		size_t errlen)
 {
 	sqlite3_stmt *st = s->st[S_PULL];
+	uint64_t last = after, end, top;
 	unsigned rows = 0;
-	uint64_t last = after;
-	int rc;
+	int rc, full = 0;
 
+	/* The highest op id now: the window never reaches past it, and an empty pull moves the cursor to it. */
+	st = s->st[S_MAX_OP];
+	rc = sqlite3_step(st);
+	top = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s->db, rc, err, errlen);
+	end = top - after > (uint64_t)limit * SSTORE_PULL_WINDOW ? after + (uint64_t)limit * SSTORE_PULL_WINDOW : top;
+	if (after >= top)
+		end = after;
+	st = s->st[S_PULL];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-	db_bind_text(st, 2, region);
-	db_bind_text(st, 3, skip_device);
-	sqlite3_bind_int64(st, 4, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)end);
+	db_bind_text(st, 3, region);
+	db_bind_text(st, 4, skip_device);
+	sqlite3_bind_int64(st, 5, limit);
+	while (!full && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct op op;
-		json_t *base = json_loads(db_text(st, 9), 0, NULL);
-		size_t i;
 
 		memset(&op, 0, sizeof(op));
 		last = (uint64_t)sqlite3_column_int64(st, 0);
@@ -1426,29 +1459,22 @@ int sstore_pull(struct sstore *s, const char *region, const char *skip_device, u
 		op.form_version = db_text(st, 6);
 		op.field = db_text(st, 7);
 		op.value = db_text(st, 8);
-		for (i = 0; i < json_array_size(base) && i < MERGE_MAX_BASE; i++) {
-			json_t *ref = json_array_get(base, i);
-
-			strlcpy_s(op.base[i].device, json_string_value(json_array_get(ref, 0)) ?
-				  json_string_value(json_array_get(ref, 0)) : "", sizeof(op.base[i].device));
-			op.base[i].seq = (uint64_t)json_integer_value(json_array_get(ref, 1));
-			op.nbase++;
-		}
-		json_decref(base);
-		fn(ctx, &op, sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10));
+		pull_base((const char *)sqlite3_column_text(st, 9), &op);
+		full = fn(ctx, &op, sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10));
 		rows++;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (!full && rc != SQLITE_DONE)
 		return db_error(s->db, rc, err, errlen);
-	*more = rows == limit;
-	if (rows == 0) {
-		/* Nothing for this region after the cursor: move it to the end, so the next pull starts there. */
-		st = s->st[S_MAX_OP];
-		if (sqlite3_step(st) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) > last)
-			last = (uint64_t)sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+	if (full || rows == limit) {
+		/* The page is full: the next one starts after its last op. */
+		*more = 1;
+		*next = last;
+	} else {
+		/* The whole window was seen: the next page starts past it, and there is more while it ends short
+		 * of the newest op. */
+		*more = end < top;
+		*next = end;
 	}
-	*next = last;
 	return 0;
 }

@@ -147,10 +147,14 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 
 /* Calls fn for each op of the records of region held after position after (a cursor: positions grow as ops
  * arrive), oldest first, at most limit, leaving out skip_device's own ops; by names the reviewer of an op this
- * server made (NULL for a device's). The op's strings live only during the call. *next gets the cursor to ask from next time and *more whether there may be more now. */
+ * server made (NULL for a device's). fn returns non-zero when the page is full: that op is the page's last. The
+ * op's strings live only during the call. *next gets the cursor to ask from next time and *more whether there
+ * may be more now. One call looks at no more than limit * SSTORE_PULL_WINDOW positions, so a page costs the same
+ * whatever the cursor; a page may then hold fewer than limit ops, even none, with *more set. */
 int sstore_pull(struct sstore *s, const char *region, const char *skip_device, uint64_t after, unsigned limit,
-		void (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
+		int (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
 		size_t errlen);
+#define SSTORE_PULL_WINDOW 8
 
 /* Devices. sstore_device_find returns 1 and fills d, 0 if unknown, -1 on error. */
 int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen);

@@ -296,10 +296,10 @@ static void pull_run(const uint8_t *data, size_t size)
 		free(t);
 		json_decref(v);
 	}
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_V2_MAX_OPS);
 	for (i = 0; i < a.ops.n; i++)
 		pull_writer_add(&w, &a.ops.ops[i], a.ops.by[i]);
-	if (pull_writer_end(&w, a.next, a.more) != OPJSON_OK) {
+	if (pull_writer_end(&w, a.next, a.more, a.forms[0] ? a.forms : NULL) != OPJSON_OK) {
 		fprintf(stderr, "fuzz_changeset: %s\n", w.err);
 		die("the pull writer refuses ops the pull reader accepted");
 	}
@@ -311,7 +311,7 @@ static void pull_run(const uint8_t *data, size_t size)
 	x.n = a.ops.n;
 	y.ops = back.ops.ops;
 	y.n = back.ops.n;
-	if (!same_ops(&x, &y) || a.next != back.next || a.more != back.more)
+	if (!same_ops(&x, &y) || a.next != back.next || a.more != back.more || strcmp(a.forms, back.forms))
 		die("a pull answer changed in a round trip");
 	for (i = 0; i < a.ops.n; i++) {
 		if ((a.ops.by[i] == NULL) != (back.ops.by[i] == NULL) ||

@@ -104,10 +104,10 @@ static void test_writes_exact_bytes(void)
 	buf_release(&b);
 
 	/* In a pull answer: the device first, the reviewer last, escaped as JSON. */
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	pull_writer_add(&w, &o[0], NULL);
 	pull_writer_add(&w, &o[1], "ana \"the\" reviewer");
-	CHECK_INT(pull_writer_end(&w, 42, 1), OPJSON_OK);
+	CHECK_INT(pull_writer_end(&w, 42, 1, NULL), OPJSON_OK);
 	CHECK_STR(w.body.data, "{\"ops\":[" OP_A ",{\"device\":\"" DEVB "\",\"seq\":2,\"hlc\":4611686018427387903,"
 		  "\"record\":\"" REC "\",\"form\":\"partnership\",\"version\":\"3\",\"field\":\"_review\","
 		  "\"value\":{\"comment\":\"ok \\\"fine\\\"\",\"status\":\"approved\"},\"base\":[[\"" DEVA "\",7],[\""
@@ -115,8 +115,8 @@ static void test_writes_exact_bytes(void)
 	pull_writer_release(&w);
 
 	/* No ops. */
-	pull_writer_init(&w);
-	CHECK_INT(pull_writer_end(&w, 0, 0), OPJSON_OK);
+	pull_writer_init(&w, PULL_MAX_OPS);
+	CHECK_INT(pull_writer_end(&w, 0, 0, NULL), OPJSON_OK);
 	CHECK_STR(w.body.data, "{\"ops\":[],\"next\":0,\"more\":false}\n");
 	pull_writer_release(&w);
 }
@@ -141,10 +141,10 @@ static void test_round_trip(void)
 			add_base(&o[i], i % 2 ? DEVB : DEVA, i);
 	}
 	/* Through the pull answer, with a reviewer on some. */
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	for (i = 0; i < 7; i++)
 		pull_writer_add(&w, &o[i], i == 2 ? "r\xc3\xa9viewer" : i == 5 ? "x" : NULL);
-	CHECK_INT(pull_writer_end(&w, (uint64_t)INT64_MAX, 0), OPJSON_OK);
+	CHECK_INT(pull_writer_end(&w, (uint64_t)INT64_MAX, 0, NULL), OPJSON_OK);
 	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, &a, err, sizeof(err)), OPJSON_OK);
 	CHECK_INT(a.ops.n, 7);
 	CHECK(a.next == (uint64_t)INT64_MAX);
@@ -358,15 +358,15 @@ static void test_refused_answers(void)
 		else
 			CHECK(!strncmp(err, "the answer is not strict JSON: ", 31));
 	}
-	/* At most PULL_MAX_OPS ops. */
-	n = (PULL_MAX_OPS + 1) * (sizeof(OP_A) + 1) + 64;
+	/* At most PULL_V2_MAX_OPS ops. */
+	n = (PULL_V2_MAX_OPS + 1) * (sizeof(OP_A) + 1) + 64;
 	text = malloc(n);
 	o = (size_t)snprintf(text, n, "{\"ops\":[");
-	for (i = 0; i <= PULL_MAX_OPS; i++)
+	for (i = 0; i <= PULL_V2_MAX_OPS; i++)
 		o += (size_t)snprintf(text + o, n - o, "%s%s", i ? "," : "", OP_A);
 	snprintf(text + o, n - o, "],\"next\":1,\"more\":false}");
 	CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), OPJSON_BAD);
-	CHECK_STR(err, "the answer holds 2001 ops, over the limit of 2000");
+	CHECK_STR(err, "the answer holds 5001 ops, over the limit of 5000");
 	free(text);
 }
 
@@ -380,46 +380,46 @@ static void test_writer_refusals(void)
 	size_t i;
 
 	mkop(&o, DEVA, 7, 5, "name", "[1, 2]");
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
-	CHECK_INT(pull_writer_end(&w, 1, 0), OPJSON_BAD);
+	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 1: member 'value': '[1, 2]' is not canonical text (that is '[1,2]')");
 	pull_writer_release(&w);
 
 	mkop(&o, DEVA, 7, 5, "name", "1");
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
 	pull_writer_add(&w, &o, "bad\nname");
 	pull_writer_add(&w, &o, NULL);
-	CHECK_INT(pull_writer_end(&w, 1, 0), OPJSON_BAD);
+	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 2: member 'by': 'bad\\x0aname' is not a reviewer's name (it holds a control character)");
 	pull_writer_release(&w);
 
 	mkop(&o, "not a device", 7, 5, "name", "1");
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
-	CHECK_INT(pull_writer_end(&w, 1, 0), OPJSON_BAD);
+	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 1: member 'device': 'not a device' is not a device id (32 lowercase hex characters)");
 	pull_writer_release(&w);
 
 	mkop(&o, DEVA, 7, HLC_MAX + 1, "name", "1");
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
-	CHECK_INT(pull_writer_end(&w, 1, 0), OPJSON_BAD);
+	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 1: member 'hlc': 4611686018427387904 is over 2^62 - 1");
 	pull_writer_release(&w);
 
 	mkop(&o, DEVA, 7, 5, "name", "1");
-	pull_writer_init(&w);
-	CHECK_INT(pull_writer_end(&w, (uint64_t)INT64_MAX + 1, 0), OPJSON_BAD);
+	pull_writer_init(&w, PULL_MAX_OPS);
+	CHECK_INT(pull_writer_end(&w, (uint64_t)INT64_MAX + 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "the cursor 9223372036854775808 is over 2^63 - 1");
 	pull_writer_release(&w);
 
 	/* At most PULL_MAX_OPS. */
-	pull_writer_init(&w);
+	pull_writer_init(&w, PULL_MAX_OPS);
 	for (i = 0; i <= PULL_MAX_OPS; i++)
 		pull_writer_add(&w, &o, NULL);
-	CHECK_INT(pull_writer_end(&w, 1, 0), OPJSON_TOO_LARGE);
+	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_TOO_LARGE);
 	pull_writer_release(&w);
 
 	/* A change set's op names no reviewer, and is its signer's. */
@@ -457,9 +457,64 @@ static void test_changeset_members(void)
 	json_decref(list);
 }
 
+/* Version 2: the forms tag is written and read back; anything but 32 lowercase hex is refused; a page ends at
+ * the op that takes its text past PULL_PAGE_BYTES. */
+static void test_forms_tag_and_page_end(void)
+{
+	static const char *const bad[] = { "\"0123456789abcdef0123456789abcde\"", "\"0123456789ABCDEF0123456789abcdef\"",
+					   "\"0123456789abcdef0123456789abcdef0\"", "12", "null" };
+	const char *tag = "0123456789abcdef0123456789abcdef";
+	struct pull_writer w;
+	struct pull_answer a;
+	char err[512], text[512], *big;
+	struct op o;
+	size_t i, added;
+	int full = 0;
+
+	mkop(&o, DEVA, 7, 5, "name", "\"x\"");
+	pull_writer_init(&w, PULL_V2_MAX_OPS);
+	pull_writer_add(&w, &o, NULL);
+	CHECK_INT(pull_writer_end(&w, 9, 0, tag), OPJSON_OK);
+	CHECK_STR(w.body.data, "{\"ops\":[" OP_A "],\"next\":9,\"more\":false,\"forms\":\"0123456789abcdef0123456789abcdef\"}\n");
+	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, &a, err, sizeof(err)), OPJSON_OK);
+	CHECK_STR(a.forms, tag);
+	CHECK(a.ops.n == 1 && a.next == 9 && !a.more);
+	pull_answer_release(&a);
+	pull_writer_release(&w);
+
+	/* Version 1 has no tag. */
+	snprintf(text, sizeof(text), "{\"ops\":[],\"next\":1,\"more\":false}");
+	CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), OPJSON_OK);
+	CHECK_STR(a.forms, "");
+	pull_answer_release(&a);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"ops\":[],\"next\":1,\"more\":false,\"forms\":%s}", bad[i]);
+		CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), OPJSON_BAD);
+		CHECK_STR(err, "the answer's member 'forms' is not 32 lowercase hex characters");
+	}
+
+	/* Values of 60 KiB: the page is full past PULL_PAGE_BYTES, long before PULL_V2_MAX_OPS ops. */
+	big = malloc(60 * 1024 + 3);
+	big[0] = '"';
+	memset(big + 1, 'a', 60 * 1024);
+	big[60 * 1024 + 1] = '"';
+	big[60 * 1024 + 2] = '\0';
+	mkop(&o, DEVA, 7, 5, "name", big);
+	pull_writer_init(&w, PULL_V2_MAX_OPS);
+	for (added = 0; added < PULL_V2_MAX_OPS && !full; added++)
+		full = pull_writer_add(&w, &o, NULL);
+	CHECK(full);
+	CHECK(w.body.len >= PULL_PAGE_BYTES && w.body.len < PULL_PAGE_BYTES + 62 * 1024);
+	CHECK_INT((int)added, (int)(PULL_PAGE_BYTES / (60 * 1024 + 200) + 1));
+	CHECK_INT(pull_writer_end(&w, 1, 1, tag), OPJSON_OK);
+	pull_writer_release(&w);
+	free(big);
+}
+
 int main(void)
 {
 	RUN(test_writes_exact_bytes);
+	RUN(test_forms_tag_and_page_end);
 	RUN(test_round_trip);
 	RUN(test_refused_members);
 	RUN(test_refused_answers);

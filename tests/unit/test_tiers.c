@@ -530,7 +530,7 @@ struct op_batch {
 	size_t n;
 };
 
-static void collect_op(void *ctx, const struct op *op, const char *by)
+static int collect_op(void *ctx, const struct op *op, const char *by)
 {
 	struct op_batch *b = ctx;
 	struct pulled_op *p = &b->o[b->n++];
@@ -545,6 +545,7 @@ static void collect_op(void *ctx, const struct op *op, const char *by)
 	p->op.form_version = p->version;
 	p->op.field = p->field;
 	p->op.value = p->value;
+	return 0;
 }
 
 /* Receives the region's ops from server tier after l's cursor there, each answer merged in one transaction

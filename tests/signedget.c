@@ -1,0 +1,101 @@
+/* signedget.c - a test tool: sends a signed GET to sondeod as a device would, with the headers a test chooses,
+ * and shows the answer as it came on the wire, so that the end-to-end tests can check what an older device is
+ * sent and what is compressed.
+ *
+ *   signedget URL KEYFILE PATH [--gzip]
+ *     --gzip   send "Accept-Encoding: gzip" (the answer is shown as sent: not decoded)
+ *
+ * Prints "status N", "encoding E" ("identity" when the answer names none) and "bytes N" (the body's bytes as
+ * sent) on three lines, then the body when it was not encoded; exits 0 if an answer came, 1 otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "keys.h"
+#include "util.h"
+
+static size_t keep(char *d, size_t size, size_t n, void *ctx)
+{
+	return buf_add(ctx, d, size * n) < 0 ? 0 : size * n;
+}
+
+static size_t header(char *line, size_t size, size_t n, void *ctx)
+{
+	char *enc = ctx;
+	size_t len = size * n, k = 0, i = 17;
+
+	if (len > 17 && !strncasecmp(line, "Content-Encoding:", 17)) {
+		while (i < len && line[i] == ' ')
+			i++;
+		while (i < len && line[i] != '\r' && line[i] != '\n' && k + 1 < 32)
+			enc[k++] = line[i++];
+		enc[k] = '\0';
+	}
+	return len;
+}
+
+int main(int argc, char **argv)
+{
+	struct buf answer = BUF_INIT((size_t)64 << 20);
+	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[6][200], enc[32] = "identity";
+	char hash[AUTH_HASH_HEXLEN + 1], id[KEYS_ID_STRLEN + 1];
+	struct curl_slist *hdrs = NULL;
+	struct keys *k;
+	uint64_t t = now_ms();
+	long status = 0;
+	int i, gzip = argc > 4 && !strcmp(argv[4], "--gzip");
+	CURL *c;
+
+	if (argc < 4 || argc > 5 || (argc == 5 && !gzip) || sodium_init() < 0) {
+		fprintf(stderr, "usage: signedget URL KEYFILE PATH [--gzip]\n");
+		return 2;
+	}
+	if (!(k = keys_load(argv[2], err, sizeof(err)))) {
+		fprintf(stderr, "signedget: %s\n", err);
+		return 2;
+	}
+	auth_new_nonce(nonce);
+	auth_body_hash(NULL, 0, hash);
+	if (auth_sign_request_hash(k, "GET", argv[3], hash, t, nonce, sig, err, sizeof(err)) < 0) {
+		fprintf(stderr, "signedget: %s\n", err);
+		return 2;
+	}
+	keys_id(keys_public(k), id);
+	snprintf(h[0], sizeof(h[0]), "Sondeo-Device: %s", id);
+	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
+	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
+	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", sig);
+	snprintf(h[4], sizeof(h[4]), "Sondeo-Body-Hash: %s", hash);
+	/* Without --gzip no Accept-Encoding at all, as an older device sends (libcurl adds none unless asked). */
+	snprintf(h[5], sizeof(h[5]), "Accept-Encoding: gzip");
+	for (i = 0; i < 5 + gzip; i++)
+		hdrs = curl_slist_append(hdrs, h[i]);
+	snprintf(url, sizeof(url), "%s%s", argv[1], argv[3]);
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, enc);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (curl_easy_perform(c) != CURLE_OK) {
+		fprintf(stderr, "signedget: no answer from %s\n", url);
+		return 1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	printf("status %ld\nencoding %s\nbytes %zu\n", status, enc, answer.len);
+	if (!strcmp(enc, "identity"))
+		fwrite(answer.data, 1, answer.len, stdout);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	keys_free(k);
+	buf_release(&answer);
+	return 0;
+}
