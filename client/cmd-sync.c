@@ -85,7 +85,7 @@ static int push(struct sync *y)
 	while (k) {
 		char key[64];
 		uint64_t acked = meta_u64(y->s, remote_key(&y->r, "acked_seq", key, sizeof(key)));
-		struct net_response rs = { 0, BUF_INIT(1), "", "" };
+		struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 		json_t *j;
 
@@ -151,7 +151,7 @@ static int pull(struct sync *y)
 	remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor));
 
 	for (;;) {
-		struct net_response rs = { 0, BUF_INIT(1), "", "" };
+		struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 		char path[96], msg[512];
 		struct pull_answer ans;
 		uint64_t received = 0;

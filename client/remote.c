@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -14,7 +15,9 @@
 #include "util.h"
 #include "banned.h"
 
-#define REMOTE_TRIES 3
+#define REMOTE_TRIES 5           /* sends of one request at most: the first and four more */
+#define REMOTE_BACKOFF_MS 1000   /* before the first retry; doubled before each next one */
+#define REMOTE_WAIT_MAX_MS 60000 /* the longest wait before a retry, whatever the server asks */
 
 const char *remote_key(const struct remote *r, const char *name, char *out, size_t n)
 {
@@ -96,6 +99,26 @@ static enum net_status send_signed(struct remote *r, const struct keys *k, const
 	return signed_send(&p, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
 }
 
+/* How long to wait before retry number n (from 1): REMOTE_BACKOFF_MS doubled n - 1 times, times a random factor
+ * from 0.5 to 1.5, so that devices cut off together (an office's link, a server restarting) do not all come
+ * back in the same second; at least what the server asked for (Retry-After). */
+static unsigned backoff_ms(int n, long retry_after_s)
+{
+	uint64_t ms = (uint64_t)REMOTE_BACKOFF_MS << (n - 1);
+
+	ms = ms / 2 + randombytes_uniform((uint32_t)ms + 1);
+	if ((uint64_t)retry_after_s * 1000 > ms)
+		ms = (uint64_t)retry_after_s * 1000;
+	return (unsigned)(ms > REMOTE_WAIT_MAX_MS ? REMOTE_WAIT_MAX_MS : ms);
+}
+
+/* 1 if the exchange is worth trying again: the connection was cut (or reset, as a server at its limit for
+ * one address does), or the server said it is busy (503), which passes. */
+static int retry_worth(enum net_status st, const struct net_response *rs)
+{
+	return st == NET_CUT || (st == NET_OK && rs->status == 503);
+}
+
 enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
 			    size_t body_len, const char *content_type, int want_signed, struct net_response *rs,
 			    char *err, size_t errlen)
@@ -108,12 +131,18 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	if (!k)
 		return NET_FAILED;
 	st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
-	/* A link that drops mid-transfer often comes back: try again after 1 s, then 2 s. Every request here can be
-	 * repeated safely (an upload the server took is answered as held), and each try is signed afresh. */
-	for (tries = 1; st == NET_CUT && tries < REMOTE_TRIES; tries++) {
+	/* A link that drops mid-transfer often comes back, and a busy server frees up: try again, waiting longer
+	 * each time. Every request here can be repeated safely (an upload the server took is answered as held),
+	 * and each try is signed afresh. */
+	for (tries = 1; retry_worth(st, rs) && tries < REMOTE_TRIES; tries++) {
+		unsigned ms = backoff_ms(tries, st == NET_OK ? rs->retry_after_s : 0);
+		struct timespec wait = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
 		if (r->verbose)
-			fprintf(stderr, "> the connection was cut (%s); trying again in %d s\n", err, tries);
-		sleep((unsigned)tries);
+			fprintf(stderr, "> %s%s%s; trying again in %.1f s\n", st == NET_OK ? "the server is busy (503)" :
+				"the connection was cut (", st == NET_OK ? "" : err, st == NET_OK ? "" : ")", ms / 1000.0);
+		while (nanosleep(&wait, &wait) < 0)
+			;
 		buf_release(&rs->body);
 		st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
 	}
@@ -224,7 +253,7 @@ out:
 
 int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen)
 {
-	struct net_response rs = { 0, BUF_INIT(1), "", "" };
+	struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 	int n = -1;
 
 	*st = remote_call(r, "GET", "/v1/forms", NULL, 0, NULL, 1, &rs, err, errlen);

@@ -61,6 +61,17 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		dst = rs->time, cap = sizeof(rs->time), skip = 12;
 	else if (len > 20 && !strncasecmp(line, "Sondeo-Signature:", 17))
 		dst = rs->signature, cap = sizeof(rs->signature), skip = 17;
+	if (len > 12 && !strncasecmp(line, "Retry-After:", 12)) {
+		/* Seconds only (a date is allowed by HTTP; sondeod sends seconds), bounded so a peer cannot park us. */
+		size_t i = 12;
+		long v = 0;
+
+		while (i < len && line[i] == ' ')
+			i++;
+		while (i < len && line[i] >= '0' && line[i] <= '9' && v <= 86400)
+			v = v * 10 + (line[i++] - '0');
+		rs->retry_after_s = v > 86400 ? 86400 : v;
+	}
 	if (dst) {
 		size_t i = skip, k = 0;
 
@@ -84,6 +95,7 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 
 	rs->status = 0;
 	rs->time[0] = rs->signature[0] = '\0';
+	rs->retry_after_s = 0;
 	buf_init(&rs->body, NET_MAX_RESPONSE);
 	if (rq->conn) {
 		/* Back to the defaults, keeping the open connection. */

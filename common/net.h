@@ -47,6 +47,7 @@ struct net_response {
 	struct buf body;                   /* capped at NET_MAX_RESPONSE */
 	char time[32];                     /* the Sondeo-Time header, "" if none */
 	char signature[160];               /* the Sondeo-Signature header, "" if none */
+	long retry_after_s;                /* the Retry-After header in seconds (at most a day), 0 if none */
 };
 
 /* Initialises libcurl once per process. */

@@ -57,7 +57,7 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 	char raw[AUTH_CODE_LEN + 1], code_id[AUTH_CODE_ID_LEN + 1], nonce[AUTH_NONCE_HEXLEN + 1];
 	char pkhex[2 * KEYS_PK_BYTES + 1], machex[2 * AUTH_MAC_BYTES + 1], target[1200], msg[600];
 	unsigned char key[AUTH_KEY_BYTES], mac[AUTH_MAC_BYTES];
-	struct net_response rs = { 0, BUF_INIT(1), "", "" };
+	struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 	struct buf text = BUF_INIT(4096);
 	struct net_request rq;
 	json_t *req = NULL;

@@ -109,7 +109,7 @@ static enum outcome call(struct relay *r, const char *method, const char *path, 
  * device's change sets from the seq it expects, then this one again. */
 static enum outcome push_changeset(struct relay *r, int64_t id, int depth, char *err, size_t errlen)
 {
-	struct net_response rs = { 0, BUF_INIT(1 << 20), "", "" };
+	struct net_response rs = { 0, BUF_INIT(1 << 20), "", "", 0 };
 	struct sstore_relay_cs c;
 	char path[128], own[KEYS_ID_STRLEN + 1], code[32];
 	enum outcome o;
@@ -154,7 +154,7 @@ static enum outcome push_changeset(struct relay *r, int64_t id, int depth, char 
 /* Vouches for (or revokes) device id at headquarters, with a statement signed by this server's key. */
 static enum outcome push_vouch(struct relay *r, const char *kind, const char *id, char *err, size_t errlen)
 {
-	struct net_response rs = { 0, BUF_INIT(1 << 16), "", "" };
+	struct net_response rs = { 0, BUF_INIT(1 << 16), "", "", 0 };
 	struct buf text = BUF_INIT(4096);
 	enum auth_vouch act = strcmp(kind, "revoke") ? AUTH_VOUCH_ENROL : AUTH_VOUCH_REVOKE;
 	unsigned char sig[KEYS_SIG_BYTES];
@@ -276,7 +276,7 @@ static int take_changeset(struct relay *r, json_t *o, char *err, size_t errlen)
 /* Pulls until headquarters has nothing more for this region. */
 static enum outcome pull(struct relay *r, char *err, size_t errlen)
 {
-	struct net_response rs = { 0, BUF_INIT(NET_MAX_RESPONSE), "", "" };
+	struct net_response rs = { 0, BUF_INIT(NET_MAX_RESPONSE), "", "", 0 };
 	enum outcome o = SENT;
 	int more = 1;
 

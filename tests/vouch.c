@@ -20,7 +20,7 @@
 int main(int argc, char **argv)
 {
 	struct buf text = BUF_INIT(4096);
-	struct net_response rs = { 0, BUF_INIT(1), "", "" };
+	struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 	struct net_request rq;
 	unsigned char pk[KEYS_PK_BYTES], sig[KEYS_SIG_BYTES];
 	char err[512], url[2048], pkhex[2 * KEYS_PK_BYTES + 1], sighex[2 * KEYS_SIG_BYTES + 1], id[KEYS_ID_STRLEN + 1];

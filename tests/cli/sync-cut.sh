@@ -43,7 +43,7 @@ check_err_has "the connection was cut"
 check_eq "$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT count(*) FROM ops")" 136 "ops on the other device"
 kill "$ppid_"
 
-t "a link that keeps dropping: exit 3 after three tries, everything kept"
+t "a link that keeps dropping: exit 3 after five tries, everything kept"
 proxy 300 100
 sqlite3 "$TMPDIR/dev-b/store.db" "UPDATE meta SET value = '$PURL' WHERE key = 'server_url'"
 SONDEO_HOME=$TMPDIR/dev-b "$SONDEO" new --set partner_name="Offline partner" --set stakeholder_type=media \

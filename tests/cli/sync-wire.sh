@@ -131,4 +131,32 @@ SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" sync >/dev/null
 dev b sync
 check_out_has "0 changes sent, 0 received"
 
+t "devices behind one address wait their turn instead of failing"
+# A server that takes 2 connections from one address, and 8 devices syncing at once from 127.0.0.1: the
+# connections it turns away are tried again after a growing, random wait, until every device is through.
+hq2=$TMPDIR/hq2
+"$SONDEOD" init --data "$hq2" >/dev/null
+serve_any "$hq2" "$TMPDIR/serve2.log" --per-ip 2 || fail "the second sondeod did not start: $(cat "$TMPDIR/serve2.log")"
+code=$("$SONDEOD" enrol-code --data "$hq2" --region east --uses 8 | head -n 1)
+for i in 1 2 3 4 5 6 7 8; do
+	SONDEO_HOME=$TMPDIR/nat-$i "$SONDEO" init >/dev/null
+	SONDEO_HOME=$TMPDIR/nat-$i "$SONDEO" enrol "$SURL" "$code" >/dev/null 2>&1 ||
+		SONDEO_HOME=$TMPDIR/nat-$i "$SONDEO" enrol "$SURL" "$code" >/dev/null 2>&1
+done
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+	SONDEO_HOME=$TMPDIR/nat-$i "$SONDEO" sync --verbose >"$TMPDIR/nat-$i.out" 2>&1 &
+	pids="$pids $!"
+done
+failed=0
+for p in $pids; do
+	wait "$p" || failed=$((failed + 1))
+done
+check_eq "$failed" 0 "syncs that failed"
+check_eq "$(cat "$TMPDIR"/nat-*.out | grep -c '^synced with ')" 8 "syncs done"
+cat "$TMPDIR"/nat-*.out >"$ERR_FILE"
+ERR=$(cat "$ERR_FILE")
+check_err_has "the connection was cut"
+check_err_has "; trying again in "
+
 done_testing
