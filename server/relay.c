@@ -425,6 +425,9 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	r->peer.cacert = r->up.cacert;
 	r->peer.timeout_s = 120;
 	r->peer.verbose = o->verbose;
+	/* One connection to headquarters, kept while it stays open: a burst of forwarded change sets is one. Used
+	 * by the relay's thread alone. */
+	r->peer.conn = net_conn_new();
 	r->pull_s = o->pull_s ? o->pull_s : 10;
 	r->retry_max_ms = o->retry_max_s ? (uint64_t)o->retry_max_s * 1000 : RELAY_BACKOFF_MAX_MS;
 	pthread_mutex_init(&r->lock, NULL);
@@ -437,6 +440,7 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	}
 	return r;
 fail:
+	net_conn_free(r->peer.conn);
 	sstore_close(r->s);
 	buf_release(&r->cs);
 	free(r);
@@ -454,6 +458,7 @@ void relay_stop(struct relay *r)
 	pthread_join(r->thread, NULL);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->wake);
+	net_conn_free(r->peer.conn);
 	sstore_close(r->s);
 	buf_release(&r->cs);
 	free(r);
