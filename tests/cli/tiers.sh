@@ -51,8 +51,10 @@ proxy_up() {
 	grep -q "^ready" "$TMPDIR/proxy-$1.out" ||
 		fail "the proxy on port $1 did not start: $(cat "$TMPDIR/proxy-$1.out")"
 }
+# proxy_down PORT : the link goes down: the proxy stops, and so do the connections it carries (each served by a
+# child of its own), as they would: the office keeps its connection to headquarters open between requests.
 proxy_down() {
-	eval "kill \$proxy_$1 2>/dev/null; wait \$proxy_$1 2>/dev/null"
+	eval "pkill -P \$proxy_$1 2>/dev/null; kill \$proxy_$1 2>/dev/null; wait \$proxy_$1 2>/dev/null"
 }
 
 # free_port : a port nothing listens on now, below the kernel's range of outgoing ports: a client that keeps
