@@ -257,7 +257,7 @@ start_proxy() {
 	[ -n "$lp_port" ] || die "linkproxy did not start" "$tmp/lp.err"
 }
 
-# snap : the proxy's counts now, as "UP DOWN" in snap_up and snap_down.
+# snap : the proxy's counts now, in snap_up, snap_down and snap_conns.
 snap() {
 	rm -f "$tmp/count"
 	kill -USR1 "$lp_pid" 2>/dev/null || die "linkproxy stopped" "$tmp/lp.err"
@@ -267,14 +267,15 @@ snap() {
 		sleep 0.01
 		_i=$((_i + 1))
 	done
-	read -r snap_up snap_down _conns <"$tmp/count"
+	read -r snap_up snap_down snap_conns <"$tmp/count"
 }
 
 # --- the data -------------------------------------------------------------------------------------------------
 LC_ALL=C awk -v n="$N" -v seed="$SEED" -f "$here/gen.awk" >"$tmp/records.csv" || die "cannot generate the data"
 LC_ALL=C awk -v n="$SLOW_N" -v seed="$SEED" -f "$here/gen.awk" >"$tmp/slow.csv" || die "cannot generate the data"
 
-# Results, one line a measure: "SYSTEM PHASE SECONDS UP DOWN" (bytes), or "SYSTEM data BYTES".
+# Results, one line a measure: "SYSTEM PHASE SECONDS UP DOWN CONNECTIONS" (bytes, and connections opened), or
+# "SYSTEM data BYTES".
 results=$tmp/results
 : >"$results"
 
@@ -337,10 +338,10 @@ sondeo_run() {
 # sondeo_phase NAME HOME : one timed `sondeo sync`, with the proxy's counts around it.
 sondeo_phase() {
 	snap
-	_up=$snap_up _down=$snap_down
+	_up=$snap_up _down=$snap_down _conns=$snap_conns
 	timed "$tmp/sondeo/sync.out" "$tmp/sondeo/sync.err" env SONDEO_HOME="$2" "$sondeo" sync
 	snap
-	echo "sondeo $1 $t $((snap_up - _up)) $((snap_down - _down))" >>"$results"
+	echo "sondeo $1 $t $((snap_up - _up)) $((snap_down - _down)) $((snap_conns - _conns))" >>"$results"
 }
 
 # --- one PouchDB run ------------------------------------------------------------------------------------------
@@ -362,7 +363,7 @@ pouch_run() {
 	set -- $(sed -n 's/^docs //p' "$_r/out")
 	[ "${1:-}" = "$_n" ] || die "the new PouchDB laptop holds ${1:-?} documents after its pull; the first put $_n" "$_r/out"
 	[ "${2:-}" = 1 ] || die "the new PouchDB laptop does not hold the changed field's new value" "$_r/out"
-	LC_ALL=C awk -v pre="$_pre" '$1 ~ /^(first|one|noop|pull)$/ { printf "pouchdb %s%s %.6f %d %d\n", pre, $1, $2 / 1000, $3, $4 }' \
+	LC_ALL=C awk -v pre="$_pre" '$1 ~ /^(first|one|noop|pull)$/ { printf "pouchdb %s%s %.6f %d %d %d\n", pre, $1, $2 / 1000, $3, $4, $5 }' \
 		"$_r/out" >>"$results"
 	stop_pid "$lp_pid"
 	lp_pid=""
@@ -400,7 +401,8 @@ load1=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 
 # --- the table ------------------------------------------------------------------------------------------------
 
-# stat SYSTEM PHASE COLUMN : "MEDIAN MIN MAX RUNS" of a column of results (3 seconds, 4 up, 5 down; data: 3).
+# stat SYSTEM PHASE COLUMN : "MEDIAN MIN MAX RUNS" of a column of results (3 seconds, 4 up, 5 down, 6
+# connections; data: 3).
 stat() {
 	LC_ALL=C awk -v s="$1" -v p="$2" -v c="$3" '$1 == s && $2 == p { v[++n] = $c + 0 }
 		END {
@@ -462,7 +464,13 @@ row "new device pulls everything, wall" pull 3 s "ratio 0.2"
 row "new device pulls everything, down" pull 5 B "ratio 1"
 row "new device pulls everything, up" pull 4 B -
 row "server data after the run (du)" data 3 B "ratio 2"
+# conns PHASE : "Sondeo's/PouchDB's" median connections opened in PHASE.
+conns() {
+	echo "$(stat sondeo "$1" 6 | cut -d ' ' -f 1 | cut -d . -f 1)/$(stat pouchdb "$1" 6 | cut -d ' ' -f 1 | cut -d . -f 1)"
+}
 echo
+echo "connections opened (median, Sondeo/PouchDB): first sync $(conns first), one changed field $(conns one)," \
+	"no-op $(conns noop), new device $(conns pull)"
 echo "load average: $load0 at the start, $load1 at the end; $(($(date +%s) - t_start)) s in all"
 echo "data:    Sondeo imported $(with_commas "$N") records as $(with_commas "$ops") ops (sondeo status); PouchDB put" \
 	"$(with_commas "$N") documents (bulkDocs)"
@@ -481,4 +489,5 @@ if [ "$SLOW" != 0 ]; then
 	row "new device pulls everything, wall" slow-pull 3 s -
 	row "new device pulls everything, down" slow-pull 5 B -
 	row "new device pulls everything, up" slow-pull 4 B -
+	echo "connections opened (Sondeo/PouchDB): first sync $(conns slow-first), new device $(conns slow-pull)"
 fi

@@ -9,9 +9,9 @@
 // REMOTE   the database on pouchdb-server through the proxy; created (untimed) before the first sync
 // PHASES   "all": first, one, noop, pull; "slow": first, pull (the slow link's)
 //
-// Each phase prints "PHASE MS UP DOWN": its wall time inside this process (the laptop's application is already
+// Each phase prints "PHASE MS UP DOWN CONNECTIONS": its wall time inside this process (the laptop's application is already
 // running, as a PouchDB user's is) and the bytes the proxy counted each way, read before and after it by
-// SIGUSR1 to PROXY_PID (linkproxy writes "UP DOWN CONNECTIONS" to COUNT_FILE). Then "docs N EDITED" for the new
+// SIGUSR1 to PROXY_PID (linkproxy writes "UP DOWN CONNECTIONS" to COUNT_FILE), and the connections opened. Then "docs N EDITED" for the new
 // laptop: its document count, and 1 when it holds the changed field's new value. Exit 1 on any failure, with the
 // reason on standard error.
 //   first  local.replicate.to(remote), then local.replicate.from(remote) (sync below)
@@ -73,7 +73,7 @@ function parseCsv(text) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The proxy's counts now: [up, down].
+// The proxy's counts now: [up, down, connections].
 async function counts() {
 	try {
 		fs.unlinkSync(countFile);
@@ -85,7 +85,7 @@ async function counts() {
 	for (let i = 0; i < 1000; i++) {
 		if (fs.existsSync(countFile)) {
 			const f = fs.readFileSync(countFile, 'utf8').trim().split(/\s+/).map(Number);
-			return [f[0], f[1]];
+			return [f[0], f[1], f[2]];
 		}
 		await sleep(5);
 	}
@@ -98,7 +98,7 @@ async function phase(name, fn) {
 	await fn();
 	const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 	const after = await counts();
-	console.log(`${name} ${ms.toFixed(1)} ${after[0] - before[0]} ${after[1] - before[1]}`);
+	console.log(`${name} ${ms.toFixed(1)} ${after[0] - before[0]} ${after[1] - before[1]} ${after[2] - before[2]}`);
 }
 
 // A one-shot sync: push, then pull, as Sondeo's sync does. Not local.sync(remote), which runs both at once: its
