@@ -3,6 +3,7 @@
 #   make test       build with -Werror and sanitizers, run every test, end with "N passed, N failed"
 #   make demo       the offline story on the built-in form, in a temporary store
 #   make bench      benchmarks, with this machine's own baseline beside them
+#   make bench-peers  sync beside PouchDB 9 and pouchdb-server 4.2 (npm, into build/peers), then over a slow link
 #   make fuzz       every fuzz target (tests/fuzz/) under clang's libFuzzer, FUZZ_SECONDS each (FUZZ_TARGETS=NAME...)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
 
@@ -53,7 +54,7 @@ SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o $(B)/gen/web_a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN := $(B)/tests/ptyrun
 
-.PHONY: all deps test demo bench install clean check-build soak fuzz FORCE
+.PHONY: all deps test demo bench bench-peers install clean check-build soak fuzz FORCE
 .SUFFIXES:
 
 all: deps
@@ -221,6 +222,11 @@ bench: all
 	@sh bench/run.sh bin/sondeo
 	@sh bench/review.sh bin/sondeo bin/sondeod
 	@sh bench/relay.sh bin/sondeo bin/sondeod
+
+# Sondeo's sync beside PouchDB's on the same records, every byte through a counting proxy (bench/linkproxy.c);
+# PouchDB and pouchdb-server are installed from the npm registry into build/peers on the first run.
+bench-peers: all
+	@sh bench/peers.sh bin/sondeo bin/sondeod
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
