@@ -216,6 +216,7 @@ bench: all
 	@sh bench/run.sh bin/sondeo
 	@sh bench/review.sh bin/sondeo bin/sondeod
 	@sh bench/relay.sh bin/sondeo bin/sondeod
+	@sh bench/sync.sh bin/sondeo bin/sondeod
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
