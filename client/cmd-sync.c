@@ -174,7 +174,7 @@ static int pull(struct sync *y)
 			break;
 		}
 		/* Read strictly by the protocol's own code: one op out of the table refuses the whole answer. */
-		if (pull_answer_decode(rs.body.data, rs.body.len, &ans, msg, sizeof(msg)) != OPJSON_OK) {
+		if (pull_answer_decode(rs.body.data, rs.body.len, y->v1 ? 1 : 2, &ans, msg, sizeof(msg)) != OPJSON_OK) {
 			snprintf(y->err, sizeof(y->err), "the server's answer to a pull is not valid: %s", msg);
 			buf_release(&rs.body);
 			break;

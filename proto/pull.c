@@ -3,22 +3,147 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "jsonc.h"
 #include "banned.h"
 
-/* The members of every answer; "forms" is a version 2 answer's too. */
-static const char *const members[] = { "ops", "next", "more" };
-#define NMEMBERS (sizeof(members) / sizeof(members[0]))
+/* The members of each version's answer. */
+static const char *const members_v1[] = { "ops", "next", "more", NULL };
+static const char *const members_v2[] = { "ops", "devices", "records", "next", "more", "forms", NULL };
+
+#define ROW_MEMBERS 8              /* a version 2 row without its reviewer */
+#define MAX_DEVICES (PULL_V2_MAX_OPS * (1 + MERGE_MAX_BASE))   /* every device an answer's ops can name */
+
+/* ---- the tables of a version 2 answer being written ---- */
+
+/* A table of names (device ids, or record id and form), each given its place in order of first use, found
+ * again by an open-addressing hash: a page names a few devices and records many times each. */
+struct names {
+	char **name;               /* name[i]: the i-th, owned */
+	uint64_t *last;            /* devices: the seq of the device's last op in the page so far */
+	uint32_t *slot;            /* 1 + index, 0 for empty; nslots is a power of two */
+	size_t n, cap, nslots;
+};
+
+struct pull_tables {
+	struct names devices, records;
+	struct buf devs, recs;     /* the members' text so far: "\"ID\",\"ID\"" and "[\"UUID\",\"FORM\"],..." */
+	uint64_t hlc;              /* the stamp of the page's last op so far */
+};
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void names_free(struct names *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->name[i]);
+	free(t->name);
+	free(t->last);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+static int names_rehash(struct names *t, size_t nslots)
+{
+	uint32_t *slot = calloc(nslots, sizeof(*slot));
+	size_t i;
+
+	if (!slot)
+		return -1;
+	for (i = 0; i < t->n; i++) {
+		size_t k = hash(t->name[i]) & (nslots - 1);
+
+		while (slot[k])
+			k = (k + 1) & (nslots - 1);
+		slot[k] = (uint32_t)(i + 1);
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->nslots = nslots;
+	return 0;
+}
+
+/* The place of name, added if new (*added set): its index, or -1 out of memory. */
+static long names_get(struct names *t, const char *name, int *added)
+{
+	size_t k;
+
+	*added = 0;
+	if (t->nslots) {
+		for (k = hash(name) & (t->nslots - 1); t->slot[k]; k = (k + 1) & (t->nslots - 1))
+			if (!strcmp(t->name[t->slot[k] - 1], name))
+				return (long)t->slot[k] - 1;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		char **name2 = realloc(t->name, cap * sizeof(*name2));
+		uint64_t *last2;
+
+		if (!name2)
+			return -1;
+		t->name = name2;
+		if (!(last2 = realloc(t->last, cap * sizeof(*last2))))
+			return -1;
+		t->last = last2;
+		t->cap = cap;
+	}
+	if (2 * (t->n + 1) > t->nslots && names_rehash(t, t->nslots ? 2 * t->nslots : 32) < 0)
+		return -1;
+	if (!(t->name[t->n] = strdup(name)))
+		return -1;
+	t->last[t->n] = 0;
+	for (k = hash(name) & (t->nslots - 1); t->slot[k]; k = (k + 1) & (t->nslots - 1))
+		;
+	t->slot[k] = (uint32_t)(t->n + 1);
+	*added = 1;
+	return (long)t->n++;
+}
+
+/* The device's place, its id added to the devices member when new; -1 out of memory or past the cap. */
+static long device_index(struct pull_tables *t, const char *id)
+{
+	int added;
+	long i = names_get(&t->devices, id, &added);
+
+	if (i >= 0 && added && buf_printf(&t->devs, "%s\"%s\"", i ? "," : "", id) < 0)
+		return -1;
+	return i;
+}
+
+static long record_index(struct pull_tables *t, const char *record, const char *form)
+{
+	char key[UUID_STRLEN + MERGE_MAX_NAME + 2];
+	int added;
+	long i;
+
+	/* The pair is the key: a record has one form, but the writer need not rely on it. */
+	snprintf(key, sizeof(key), "%s %s", record, form);
+	i = names_get(&t->records, key, &added);
+	if (i >= 0 && added && buf_printf(&t->recs, "%s[\"%s\",\"%s\"]", i ? "," : "", record, form) < 0)
+		return -1;
+	return i;
+}
 
 /* ---- writing ---- */
 
-void pull_writer_init(struct pull_writer *w, size_t max)
+void pull_writer_init(struct pull_writer *w, int version, size_t max)
 {
 	memset(w, 0, sizeof(*w));
 	w->max = max;
+	w->version = version;
 	buf_init(&w->body, PULL_MAX_BYTES);
 	w->st = OPJSON_OK;
 }
@@ -35,10 +160,50 @@ static void writer_fail(struct pull_writer *w, enum opjson_status st, const char
 		snprintf(w->err, sizeof(w->err), "%s: out of memory", what);
 }
 
+/* Appends op as a version 2 row ("[DEV,SEQ,HLC,REC,VERSION,FIELD,VALUE,BASE(,BY)]"). The op passed
+ * opjson_check: its names need no escapes, its value is canonical, its seq at most 2^63 - 1 and its stamp at
+ * most HLC_MAX, so the differences fit a signed 64-bit integer. */
+static enum opjson_status append_row(struct pull_writer *w, const struct op *op, const char *by)
+{
+	struct pull_tables *t = w->t;
+	long dev, rec, bdev;
+	int64_t dseq, dhlc;
+	size_t j;
+	int r;
+
+	if ((dev = device_index(t, op->device)) < 0 || (rec = record_index(t, op->record, op->form)) < 0)
+		return OPJSON_NO_MEMORY;
+	dseq = (int64_t)op->seq - (int64_t)t->devices.last[dev];
+	dhlc = (int64_t)op->hlc - (int64_t)t->hlc;
+	t->devices.last[dev] = op->seq;
+	t->hlc = op->hlc;
+	r = buf_printf(&w->body, "%s[%ld,%" PRId64 ",%" PRId64 ",%ld,\"%s\",\"%s\",%s,[", w->n ? "," : "{\"ops\":[",
+		       dev, dseq, dhlc, rec, op->form_version, op->field, op->value);
+	for (j = 0; r == 0 && j < op->nbase; j++) {
+		if ((bdev = device_index(t, op->base[j].device)) < 0)
+			return OPJSON_NO_MEMORY;
+		r = buf_printf(&w->body, "%s[%ld,%" PRIu64 "]", j ? "," : "", bdev, op->base[j].seq);
+	}
+	if (r == 0)
+		r = buf_adds(&w->body, "]");
+	if (r == 0 && by) {
+		json_t *s = json_string(by);
+
+		r = !s || buf_addc(&w->body, ',') < 0 || jsonc_append(&w->body, s) < 0 ? -1 : 0;
+		json_decref(s);
+	}
+	if (r == 0)
+		r = buf_addc(&w->body, ']');
+	if (r < 0)
+		return w->body.len + 4096 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY;
+	return OPJSON_OK;
+}
+
 int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 {
 	const struct opjson_from from = { NULL, 0, 0 };
 	enum opjson_status st;
+	size_t size;
 
 	if (w->st != OPJSON_OK)
 		return 1;
@@ -51,29 +216,51 @@ int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 		w->st = st;
 		return 1;
 	}
-	if (buf_adds(&w->body, w->n ? "," : "{\"ops\":[") < 0) {
-		writer_fail(w, w->body.len + 8 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY,
-			    "writing the pull answer");
-		return 1;
+	if (w->version == 2) {
+		if (!w->t) {
+			if (!(w->t = calloc(1, sizeof(*w->t)))) {
+				writer_fail(w, OPJSON_NO_MEMORY, "writing the pull answer");
+				return 1;
+			}
+			buf_init(&w->t->devs, PULL_MAX_BYTES);
+			buf_init(&w->t->recs, PULL_MAX_BYTES);
+		}
+		st = append_row(w, op, by);
+	} else if (buf_adds(&w->body, w->n ? "," : "{\"ops\":[") < 0) {
+		st = w->body.len + 8 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY;
+	} else {
+		st = opjson_append(&w->body, op, 1, by);
 	}
-	st = opjson_append(&w->body, op, 1, by);
 	if (st != OPJSON_OK) {
 		writer_fail(w, st, "writing the pull answer");
 		return 1;
 	}
 	w->n++;
-	return w->n >= w->max || w->body.len >= PULL_PAGE_BYTES;
+	size = w->body.len + (w->t ? w->t->devs.len + w->t->recs.len : 0);
+	return w->n >= w->max || size >= PULL_PAGE_BYTES;
 }
 
 enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int more, const char *forms)
 {
+	int r;
+
 	if (w->st == OPJSON_OK && next > (uint64_t)INT64_MAX) {
 		w->st = OPJSON_BAD;
 		snprintf(w->err, sizeof(w->err), "the cursor %" PRIu64 " is over 2^63 - 1", next);
 	}
-	if (w->st == OPJSON_OK && buf_printf(&w->body, "%s],\"next\":%" PRIu64 ",\"more\":%s%s%s%s}\n",
-					     w->n ? "" : "{\"ops\":[", next, more ? "true" : "false",
-					     forms ? ",\"forms\":\"" : "", forms ? forms : "", forms ? "\"" : "") < 0)
+	if (w->st != OPJSON_OK)
+		return w->st;
+	r = buf_adds(&w->body, w->n ? "]" : "{\"ops\":[]");
+	if (r == 0 && w->version == 2)
+		r = buf_printf(&w->body, ",\"devices\":[%s],\"records\":[%s]", w->t ? w->t->devs.data : "",
+			       w->t ? w->t->recs.data : "");
+	if (r == 0)
+		r = buf_printf(&w->body, ",\"next\":%" PRIu64 ",\"more\":%s", next, more ? "true" : "false");
+	if (r == 0 && w->version == 2)
+		r = buf_printf(&w->body, ",\"forms\":\"%s\"", forms ? forms : "");
+	if (r == 0)
+		r = buf_adds(&w->body, "}\n");
+	if (r < 0)
 		writer_fail(w, w->body.len + 64 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY,
 			    "writing the pull answer");
 	return w->st;
@@ -82,6 +269,14 @@ enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int mor
 void pull_writer_release(struct pull_writer *w)
 {
 	buf_release(&w->body);
+	if (w->t) {
+		names_free(&w->t->devices);
+		names_free(&w->t->records);
+		buf_release(&w->t->devs);
+		buf_release(&w->t->recs);
+		free(w->t);
+		w->t = NULL;
+	}
 }
 
 /* ---- reading ---- */
@@ -98,11 +293,134 @@ static int forms_tag_valid(const char *t)
 	return 1;
 }
 
-enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_answer *out, char *err,
+/* An index into a table of n: the integer v, from 0 to n - 1; -1 if it is not one. */
+static long table_index(const json_t *v, size_t n)
+{
+	json_int_t i;
+
+	if (!json_is_integer(v))
+		return -1;
+	i = json_integer_value(v);
+	return i >= 0 && (size_t)i < n ? (long)i : -1;
+}
+
+/* Reads a version 2 row (op i, from 0) back into the op's object, as a version 1 answer holds it, for the op
+ * codec to check: its device and record from the tables, its seq and stamp from the differences, with the
+ * device's last seq and the last stamp moved on. NULL with err when the row is not one. */
+static json_t *row_object(const json_t *row, size_t i, const json_t *devs, const json_t *recs, int64_t *last_seq,
+			  int64_t *last_hlc, char *err, size_t errlen)
+{
+	json_t *o, *base, *b;
+	const json_t *rec;
+	int64_t seq, hlc;
+	long dev, r, bdev;
+	size_t j, n = json_array_size(row);
+
+	if (!json_is_array(row) || (n != ROW_MEMBERS && n != ROW_MEMBERS + 1)) {
+		snprintf(err, errlen, "op %zu: is not an array of %d or %d items", i + 1, ROW_MEMBERS, ROW_MEMBERS + 1);
+		return NULL;
+	}
+	if ((dev = table_index(json_array_get(row, 0), json_array_size(devs))) < 0) {
+		snprintf(err, errlen, "op %zu: item 1 is not a place in 'devices'", i + 1);
+		return NULL;
+	}
+	if ((r = table_index(json_array_get(row, 3), json_array_size(recs))) < 0) {
+		snprintf(err, errlen, "op %zu: item 4 is not a place in 'records'", i + 1);
+		return NULL;
+	}
+	if (!json_is_integer(json_array_get(row, 1)) || !json_is_integer(json_array_get(row, 2)) ||
+	    __builtin_add_overflow(last_seq[dev], (int64_t)json_integer_value(json_array_get(row, 1)), &seq) ||
+	    __builtin_add_overflow(*last_hlc, (int64_t)json_integer_value(json_array_get(row, 2)), &hlc)) {
+		snprintf(err, errlen, "op %zu: items 2 and 3 are not differences of seq and stamp", i + 1);
+		return NULL;
+	}
+	last_seq[dev] = seq;
+	*last_hlc = hlc;
+	rec = json_array_get(recs, (size_t)r);
+	base = json_array();
+	for (j = 0; base && j < json_array_size(json_array_get(row, 7)); j++) {
+		b = json_array_get(json_array_get(row, 7), j);
+		if (!json_is_array(b) || json_array_size(b) != 2 ||
+		    (bdev = table_index(json_array_get(b, 0), json_array_size(devs))) < 0) {
+			snprintf(err, errlen, "op %zu: base %zu is not [a place in 'devices', seq]", i + 1, j + 1);
+			json_decref(base);
+			return NULL;
+		}
+		json_array_append_new(base, json_pack("[OO]", json_array_get(devs, (size_t)bdev), json_array_get(b, 1)));
+	}
+	if (!json_is_array(json_array_get(row, 7))) {
+		snprintf(err, errlen, "op %zu: item 8, the base, is not an array", i + 1);
+		json_decref(base);
+		return NULL;
+	}
+	/* Types and bounds of each member are the op codec's to check, as in version 1. */
+	o = json_pack("{s:O, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:o}", "device", json_array_get(devs, (size_t)dev),
+		      "seq", (json_int_t)seq, "hlc", (json_int_t)hlc, "record", json_array_get(rec, 0), "form",
+		      json_array_get(rec, 1),
+		      "version", json_array_get(row, 4), "field", json_array_get(row, 5), "value",
+		      json_array_get(row, 6), "base", base);
+	if (o && n == ROW_MEMBERS + 1 && json_object_set(o, "by", json_array_get(row, 8)) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	if (!o)
+		snprintf(err, errlen, "op %zu: out of memory", i + 1);
+	return o;
+}
+
+/* The ops of a version 2 answer as the list of op objects a version 1 answer holds: a new reference, or NULL with
+ * err. The tables are checked here; each op's members by the op codec after. */
+static json_t *rows_list(const json_t *root, char *err, size_t errlen)
+{
+	const json_t *rows = json_object_get(root, "ops"), *devs = json_object_get(root, "devices");
+	const json_t *recs = json_object_get(root, "records");
+	int64_t *last_seq, last_hlc = 0;
+	json_t *list;
+	size_t i;
+
+	if (!json_is_array(devs) || json_array_size(devs) > MAX_DEVICES) {
+		snprintf(err, errlen, "the answer's member 'devices' is not an array of at most %d device ids",
+			 MAX_DEVICES);
+		return NULL;
+	}
+	if (!json_is_array(recs) || json_array_size(recs) > PULL_V2_MAX_OPS) {
+		snprintf(err, errlen, "the answer's member 'records' is not an array of at most %d records",
+			 PULL_V2_MAX_OPS);
+		return NULL;
+	}
+	for (i = 0; i < json_array_size(recs); i++) {
+		const json_t *r = json_array_get(recs, i);
+
+		if (!json_is_array(r) || json_array_size(r) != 2) {
+			snprintf(err, errlen, "record %zu of 'records' is not [record id, form id]", i + 1);
+			return NULL;
+		}
+	}
+	if (!(last_seq = calloc(json_array_size(devs) + 1, sizeof(*last_seq))) || !(list = json_array())) {
+		free(last_seq);
+		snprintf(err, errlen, "out of memory reading the answer");
+		return NULL;
+	}
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *o = row_object(json_array_get(rows, i), i, devs, recs, last_seq, &last_hlc, err, errlen);
+
+		if (!o || json_array_append_new(list, o) < 0) {
+			json_decref(list);
+			list = NULL;
+			break;
+		}
+	}
+	free(last_seq);
+	return list;
+}
+
+enum opjson_status pull_answer_decode(const char *text, size_t len, int version, struct pull_answer *out, char *err,
 				      size_t errlen)
 {
+	const char *const *members = version == 2 ? members_v2 : members_v1;
 	const struct opjson_from from = { NULL, 0, 0 };
-	json_t *root, *ops, *next, *more, *v;
+	size_t max = version == 2 ? PULL_V2_MAX_OPS : PULL_MAX_OPS;
+	json_t *root, *ops, *next, *more, *v, *list = NULL;
 	enum opjson_status st = OPJSON_BAD;
 	const char *key;
 	json_error_t je;
@@ -125,14 +443,14 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_
 		goto out;
 	}
 	json_object_foreach(root, key, v) {
-		for (k = 0; k < NMEMBERS && strcmp(key, members[k]); k++)
+		for (k = 0; members[k] && strcmp(key, members[k]); k++)
 			;
-		if (k == NMEMBERS && strcmp(key, "forms")) {
+		if (!members[k]) {
 			snprintf(err, errlen, "the answer has an unknown member '%.40s'", key);
 			goto out;
 		}
 	}
-	for (k = 0; k < NMEMBERS; k++) {
+	for (k = 0; members[k]; k++) {
 		if (!json_object_get(root, members[k])) {
 			snprintf(err, errlen, "the answer's member '%s' is missing", members[k]);
 			goto out;
@@ -145,9 +463,8 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_
 		snprintf(err, errlen, "the answer's member 'ops' is %s, not an array", opjson_type_name(ops));
 		goto out;
 	}
-	if (json_array_size(ops) > PULL_V2_MAX_OPS) {
-		snprintf(err, errlen, "the answer holds %zu ops, over the limit of %d", json_array_size(ops),
-			 PULL_V2_MAX_OPS);
+	if (json_array_size(ops) > max) {
+		snprintf(err, errlen, "the answer holds %zu ops, over the limit of %zu", json_array_size(ops), max);
 		goto out;
 	}
 	if (!json_is_integer(next)) {
@@ -163,19 +480,22 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_
 		snprintf(err, errlen, "the answer's member 'more' is %s, not true or false", opjson_type_name(more));
 		goto out;
 	}
-	if ((v = json_object_get(root, "forms")) && !forms_tag_valid(json_string_value(v))) {
+	if (version == 2 && !forms_tag_valid(json_string_value(json_object_get(root, "forms")))) {
 		snprintf(err, errlen, "the answer's member 'forms' is not %d lowercase hex characters",
 			 PULL_FORMS_TAG_LEN);
 		goto out;
 	}
-	st = opjson_decode(ops, &from, &out->ops, err, errlen);
+	if (version == 2 && !(list = rows_list(root, err, errlen)))
+		goto out;
+	st = opjson_decode(list ? list : ops, &from, &out->ops, err, errlen);
 	if (st == OPJSON_OK) {
-		if (v)
-			memcpy(out->forms, json_string_value(v), PULL_FORMS_TAG_LEN + 1);
 		out->next = (uint64_t)json_integer_value(next);
 		out->more = json_is_true(more);
+		if (version == 2)
+			memcpy(out->forms, json_string_value(json_object_get(root, "forms")), PULL_FORMS_TAG_LEN + 1);
 	}
 out:
+	json_decref(list);
 	json_decref(root);
 	return st;
 }

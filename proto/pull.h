@@ -1,10 +1,14 @@
-/* pull.h - the answer of GET /v1/pull (proto/PROTOCOL.md): {"ops": [OP, ...], "next": CURSOR, "more": BOOL},
- * and in version 2 (asked for with v=2) also "forms": TAG, the tag of the forms the server serves now.
+/* pull.h - the answer of GET /v1/pull (proto/PROTOCOL.md), in its two versions:
+ *   1: {"ops": [OP, ...], "next": CURSOR, "more": BOOL}, each op the object of the op codec (opjson.h);
+ *   2: {"ops": [ROW, ...], "devices": [ID, ...], "records": [[UUID, FORM], ...], "next": CURSOR, "more": BOOL,
+ *      "forms": TAG}, each op a row that names its device and record by their place in those tables and its
+ *      seq and stamp as differences (PROTOCOL.md says exactly), which compresses to half.
  *
  * What a pull carries beside the ops of a change set is here: each op names its device, a server's own op its
- * reviewer ("by"), and the answer its cursor. The ops themselves are written and read by the op codec
- * (opjson.h) with the same checks as in a change set. The server writes answers with pull_writer
- * (server/api-pull.c), the device reads them with pull_answer_decode (client/cmd-sync.c). */
+ * reviewer ("by"), and the answer its cursor. The ops themselves are checked by the op codec with the same
+ * checks as in a change set: a version 2 row is read back into the op's object and checked as one. The server
+ * writes answers with pull_writer (server/api-pull.c), the device reads them with pull_answer_decode
+ * (client/cmd-sync.c). */
 #ifndef SONDEO_PULL_H
 #define SONDEO_PULL_H
 
@@ -23,26 +27,30 @@
 #define PULL_PAGE_BYTES ((size_t)4 << 20)
 #define PULL_FORMS_TAG_LEN 32      /* hex characters of a forms tag */
 
+struct pull_tables;
+
 /* An answer being written. pull_writer_init starts it, pull_writer_add adds ops, pull_writer_end closes it. */
 struct pull_writer {
-	struct buf body;           /* the answer's text so far (at most PULL_MAX_BYTES) */
+	struct buf body;           /* the answer's text so far (at most PULL_MAX_BYTES): in version 2 its ops */
 	size_t n;                  /* ops in it */
 	size_t max;                /* ops it may hold */
+	int version;               /* 1 or 2 */
+	struct pull_tables *t;     /* version 2: the devices and records named so far, and the last seq and stamp */
 	enum opjson_status st;     /* the first failure, OPJSON_OK while there is none */
 	char err[400];             /* why, then */
 };
 
-/* Starts an empty answer of at most max ops (PULL_MAX_OPS or PULL_V2_MAX_OPS); allocates nothing yet. Release
- * with pull_writer_release. */
-void pull_writer_init(struct pull_writer *w, size_t max);
+/* Starts an empty answer of the version given (1 or 2) of at most max ops (PULL_MAX_OPS or PULL_V2_MAX_OPS);
+ * allocates nothing yet. Release with pull_writer_release. */
+void pull_writer_init(struct pull_writer *w, int version, size_t max);
 /* Adds op, with by its reviewer (the server's own ops; NULL for a device's), after checking both as a device
  * will read them: an op a device would refuse is never sent. After a failure, does nothing. Returns 1 when the
  * page is full (max ops, or PULL_PAGE_BYTES of text) or has failed: add no more. */
 int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by);
-/* Closes the answer with its cursor, and with forms (PULL_FORMS_TAG_LEN hex) a version 2 answer's tag (NULL
- * for version 1). OPJSON_OK with the whole answer in w->body (a JSON object and a line feed), or the first
- * failure's status: OPJSON_BAD (an op that breaks the table), OPJSON_TOO_LARGE (past max ops or
- * PULL_MAX_BYTES) or OPJSON_NO_MEMORY, with w->err naming the op and member at fault. */
+/* Closes the answer with its cursor, and in version 2 with forms (PULL_FORMS_TAG_LEN hex), the forms tag.
+ * OPJSON_OK with the whole answer in w->body (a JSON object and a line feed), or the first failure's status:
+ * OPJSON_BAD (an op that breaks the table), OPJSON_TOO_LARGE (past max ops or PULL_MAX_BYTES) or
+ * OPJSON_NO_MEMORY, with w->err naming the op and member at fault. */
 enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int more, const char *forms);
 void pull_writer_release(struct pull_writer *w);
 
@@ -54,12 +62,12 @@ struct pull_answer {
 	char forms[PULL_FORMS_TAG_LEN + 1];   /* the forms tag of a version 2 answer, "" in version 1 */
 };
 
-/* Reads an answer strictly: a JSON object with exactly ops (at most PULL_V2_MAX_OPS, each checked by the op
- * codec), next (a whole number below 2^63), more (true or false) and, in version 2, forms (PULL_FORMS_TAG_LEN
- * lowercase hex). OPJSON_OK with out filled (release with
- * pull_answer_release), or OPJSON_BAD / OPJSON_NO_MEMORY with out empty and err naming what is wrong
- * ("op 3: member 'hlc': -5 is negative", "member 'next' is a string, not an integer"). */
-enum opjson_status pull_answer_decode(const char *text, size_t len, struct pull_answer *out, char *err,
+/* Reads an answer of the version asked for (1 or 2) strictly: a JSON object with exactly the members of that
+ * version (ops at most PULL_MAX_OPS in version 1 and PULL_V2_MAX_OPS in version 2, each checked by the op codec;
+ * next a whole number below 2^63; more true or false; forms PULL_FORMS_TAG_LEN lowercase hex). OPJSON_OK with
+ * out filled (release with pull_answer_release), or OPJSON_BAD / OPJSON_NO_MEMORY with out empty and err naming
+ * what is wrong ("op 3: member 'hlc': -5 is negative", "member 'next' is a string, not an integer"). */
+enum opjson_status pull_answer_decode(const char *text, size_t len, int version, struct pull_answer *out, char *err,
 				      size_t errlen);
 void pull_answer_release(struct pull_answer *a);
 

@@ -1,8 +1,8 @@
 /* api-pull.c - GET /v1/pull?after=CURSOR&limit=N[&v=2]: the ops of the device's region that reached the server
  * after the cursor, oldest first, signed with the server's key and bound to the request's nonce. The answer is
  * written by proto/pull.c, which a device reads it with. Version 2 (v=2) answers hold up to PULL_V2_MAX_OPS ops
- * and the forms tag (srv_forms_tag); a request without v gets version 1 as before, so older devices are served
- * as they were. Either may go gzip-compressed to a device that accepts it: the signature is over the JSON. */
+ * as compact rows, and the forms tag (srv_forms_tag); a request without v gets version 1 as before, so older
+ * devices are served as they were. Either may go gzip-compressed to a device that accepts it: the signature is over the JSON. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +45,7 @@ void api_pull(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return;
 	}
-	pull_writer_init(&w, (size_t)limit);
+	pull_writer_init(&w, (int)version, (size_t)limit);
 	if (sstore_pull(s, d.region, d.id, (uint64_t)after, (unsigned)limit, add_op, &w, &next, &more, err,
 			sizeof(err)) < 0) {
 		pull_writer_release(&w);

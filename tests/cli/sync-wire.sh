@@ -121,7 +121,7 @@ t "a page looks at no more than 8 positions per op asked for, so it costs the sa
 # of them west's, and more to come from position 8.
 run "$SIGNEDGET" "$URL" "$TMPDIR/dev-c/device.key" "/v1/pull?after=0&limit=1&v=2"
 check_status "status 200"
-check_out_has '{"ops":[],"next":8,"more":true,"forms":"'
+check_out_has '{"ops":[],"devices":[],"records":[],"next":8,"more":true,"forms":"'
 dev c sync
 check_rc 0
 check_out_has "0 changes sent, 0 received"

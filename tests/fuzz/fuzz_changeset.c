@@ -11,7 +11,8 @@
  *                     bits 1-2 say so.
  *      The header's first, last and hlc are taken from the JSON when it is an array of ops (first = the first
  *      op's seq, last = first + count - 1, hlc = the highest op hlc) so that mutations reach every op.
- *   3. as the text of a pull answer (GET /v1/pull), the way a device reads one: pull_answer_decode.
+ *   3. as the text of a pull answer (GET /v1/pull) of version 1 and of version 2, the way a device reads one:
+ *      pull_answer_decode.
  * When a decode succeeds the ops must survive a round trip: cs_encode with the same key (or pull_writer, for
  * a pull answer, with the same reviewers and cursor) accepts them, and decoding that gives the same ops again.
  * Anything else aborts.
@@ -268,9 +269,9 @@ static void signed_run(const unsigned char *body, size_t blen, uint32_t rlen, ui
 	free(cs);
 }
 
-/* 3: the input as a pull answer. What the reader takes, the writer writes again and the reader reads back the
- * same: ops, reviewers, cursor. */
-static void pull_run(const uint8_t *data, size_t size)
+/* 3: the input as a pull answer of the version given. What the reader takes, the writer writes again and the
+ * reader reads back the same: ops, reviewers, cursor, forms tag. */
+static void pull_run(const uint8_t *data, size_t size, int version)
 {
 	struct pull_answer a, back;
 	struct pull_writer w;
@@ -279,7 +280,7 @@ static void pull_run(const uint8_t *data, size_t size)
 	enum opjson_status st;
 	size_t i;
 
-	st = pull_answer_decode((const char *)data, size, &a, err, sizeof(err));
+	st = pull_answer_decode((const char *)data, size, version, &a, err, sizeof(err));
 	if (verbose)
 		fprintf(stderr, "as a pull answer: %d%s%s\n", (int)st, err[0] ? ": " : "", err);
 	if (st != OPJSON_OK) {
@@ -296,14 +297,14 @@ static void pull_run(const uint8_t *data, size_t size)
 		free(t);
 		json_decref(v);
 	}
-	pull_writer_init(&w, PULL_V2_MAX_OPS);
+	pull_writer_init(&w, version, version == 2 ? PULL_V2_MAX_OPS : PULL_MAX_OPS);
 	for (i = 0; i < a.ops.n; i++)
 		pull_writer_add(&w, &a.ops.ops[i], a.ops.by[i]);
-	if (pull_writer_end(&w, a.next, a.more, a.forms[0] ? a.forms : NULL) != OPJSON_OK) {
+	if (pull_writer_end(&w, a.next, a.more, version == 2 ? a.forms : NULL) != OPJSON_OK) {
 		fprintf(stderr, "fuzz_changeset: %s\n", w.err);
 		die("the pull writer refuses ops the pull reader accepted");
 	}
-	if (pull_answer_decode(w.body.data, w.body.len, &back, err, sizeof(err)) != OPJSON_OK) {
+	if (pull_answer_decode(w.body.data, w.body.len, version, &back, err, sizeof(err)) != OPJSON_OK) {
 		fprintf(stderr, "fuzz_changeset: %s\n", err);
 		die("the pull reader refuses what the pull writer made");
 	}
@@ -337,8 +338,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_decoded(&ops);
 	cs_ops_release(&ops);
 
-	/* 3: the input as a pull answer. */
-	pull_run(data, size);
+	/* 3: the input as a pull answer of each version. */
+	pull_run(data, size, 1);
+	pull_run(data, size, 2);
 
 	/* 2: the input as a body behind a valid signature. */
 	if (size < 1 || size - 1 > CS_MAX_BODY)

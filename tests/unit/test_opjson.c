@@ -60,7 +60,7 @@ static enum opjson_status decode_ops(const char *ops, struct pull_answer *a, cha
 	char text[8192];
 
 	snprintf(text, sizeof(text), "{\"ops\":[%s],\"next\":9,\"more\":false}", ops);
-	return pull_answer_decode(text, strlen(text), a, err, errlen);
+	return pull_answer_decode(text, strlen(text), 1, a, err, errlen);
 }
 
 /* OP_A with `from` replaced by `to`, decoded as a pull answer's only op; err gets the message. */
@@ -104,7 +104,7 @@ static void test_writes_exact_bytes(void)
 	buf_release(&b);
 
 	/* In a pull answer: the device first, the reviewer last, escaped as JSON. */
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	pull_writer_add(&w, &o[0], NULL);
 	pull_writer_add(&w, &o[1], "ana \"the\" reviewer");
 	CHECK_INT(pull_writer_end(&w, 42, 1, NULL), OPJSON_OK);
@@ -115,7 +115,7 @@ static void test_writes_exact_bytes(void)
 	pull_writer_release(&w);
 
 	/* No ops. */
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	CHECK_INT(pull_writer_end(&w, 0, 0, NULL), OPJSON_OK);
 	CHECK_STR(w.body.data, "{\"ops\":[],\"next\":0,\"more\":false}\n");
 	pull_writer_release(&w);
@@ -141,11 +141,11 @@ static void test_round_trip(void)
 			add_base(&o[i], i % 2 ? DEVB : DEVA, i);
 	}
 	/* Through the pull answer, with a reviewer on some. */
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	for (i = 0; i < 7; i++)
 		pull_writer_add(&w, &o[i], i == 2 ? "r\xc3\xa9viewer" : i == 5 ? "x" : NULL);
 	CHECK_INT(pull_writer_end(&w, (uint64_t)INT64_MAX, 0, NULL), OPJSON_OK);
-	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, &a, err, sizeof(err)), OPJSON_OK);
+	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, 1, &a, err, sizeof(err)), OPJSON_OK);
 	CHECK_INT(a.ops.n, 7);
 	CHECK(a.next == (uint64_t)INT64_MAX);
 	CHECK_INT(a.more, 0);
@@ -273,7 +273,7 @@ static void test_refused_members(void)
 			k += OPJSON_MAX_VALUE - 2 + (size_t)i;
 			snprintf(op + k, n - k, "\",\"base\":[]}");
 			snprintf(text, n + 100, "{\"ops\":[%s],\"next\":1,\"more\":false}", op);
-			CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), i ? OPJSON_BAD : OPJSON_OK);
+			CHECK_INT(pull_answer_decode(text, strlen(text), 1, &a, err, sizeof(err)), i ? OPJSON_BAD : OPJSON_OK);
 			pull_answer_release(&a);
 		}
 		CHECK_STR(err, "op 1: member 'value': its canonical text is over the limit of 65536 bytes");
@@ -351,22 +351,22 @@ static void test_refused_answers(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		CHECK_INT(pull_answer_decode(bad[i].text, strlen(bad[i].text), &a, err, sizeof(err)), OPJSON_BAD);
+		CHECK_INT(pull_answer_decode(bad[i].text, strlen(bad[i].text), 1, &a, err, sizeof(err)), OPJSON_BAD);
 		CHECK(a.ops.n == 0 && a.ops.ops == NULL);
 		if (bad[i].err)
 			CHECK_STR(err, bad[i].err);
 		else
 			CHECK(!strncmp(err, "the answer is not strict JSON: ", 31));
 	}
-	/* At most PULL_V2_MAX_OPS ops. */
-	n = (PULL_V2_MAX_OPS + 1) * (sizeof(OP_A) + 1) + 64;
+	/* At most PULL_MAX_OPS ops in version 1. */
+	n = (PULL_MAX_OPS + 1) * (sizeof(OP_A) + 1) + 64;
 	text = malloc(n);
 	o = (size_t)snprintf(text, n, "{\"ops\":[");
-	for (i = 0; i <= PULL_V2_MAX_OPS; i++)
+	for (i = 0; i <= PULL_MAX_OPS; i++)
 		o += (size_t)snprintf(text + o, n - o, "%s%s", i ? "," : "", OP_A);
 	snprintf(text + o, n - o, "],\"next\":1,\"more\":false}");
-	CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), OPJSON_BAD);
-	CHECK_STR(err, "the answer holds 5001 ops, over the limit of 5000");
+	CHECK_INT(pull_answer_decode(text, strlen(text), 1, &a, err, sizeof(err)), OPJSON_BAD);
+	CHECK_STR(err, "the answer holds 2001 ops, over the limit of 2000");
 	free(text);
 }
 
@@ -380,14 +380,14 @@ static void test_writer_refusals(void)
 	size_t i;
 
 	mkop(&o, DEVA, 7, 5, "name", "[1, 2]");
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
 	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 1: member 'value': '[1, 2]' is not canonical text (that is '[1,2]')");
 	pull_writer_release(&w);
 
 	mkop(&o, DEVA, 7, 5, "name", "1");
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
 	pull_writer_add(&w, &o, "bad\nname");
 	pull_writer_add(&w, &o, NULL);
@@ -396,27 +396,27 @@ static void test_writer_refusals(void)
 	pull_writer_release(&w);
 
 	mkop(&o, "not a device", 7, 5, "name", "1");
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
 	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 1: member 'device': 'not a device' is not a device id (32 lowercase hex characters)");
 	pull_writer_release(&w);
 
 	mkop(&o, DEVA, 7, HLC_MAX + 1, "name", "1");
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	pull_writer_add(&w, &o, NULL);
 	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "op 1: member 'hlc': 4611686018427387904 is over 2^62 - 1");
 	pull_writer_release(&w);
 
 	mkop(&o, DEVA, 7, 5, "name", "1");
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	CHECK_INT(pull_writer_end(&w, (uint64_t)INT64_MAX + 1, 0, NULL), OPJSON_BAD);
 	CHECK_STR(w.err, "the cursor 9223372036854775808 is over 2^63 - 1");
 	pull_writer_release(&w);
 
 	/* At most PULL_MAX_OPS. */
-	pull_writer_init(&w, PULL_MAX_OPS);
+	pull_writer_init(&w, 1, PULL_MAX_OPS);
 	for (i = 0; i <= PULL_MAX_OPS; i++)
 		pull_writer_add(&w, &o, NULL);
 	CHECK_INT(pull_writer_end(&w, 1, 0, NULL), OPJSON_TOO_LARGE);
@@ -457,40 +457,83 @@ static void test_changeset_members(void)
 	json_decref(list);
 }
 
-/* Version 2: the forms tag is written and read back; anything but 32 lowercase hex is refused; a page ends at
- * the op that takes its text past PULL_PAGE_BYTES. */
-static void test_forms_tag_and_page_end(void)
+/* Version 2: ops as rows naming their device and record by place, seq and stamp as differences, the forms tag;
+ * written exactly, read back to the same ops, and refused whole when a row or a table breaks the rules. */
+static void test_version_2(void)
 {
-	static const char *const bad[] = { "\"0123456789abcdef0123456789abcde\"", "\"0123456789ABCDEF0123456789abcdef\"",
-					   "\"0123456789abcdef0123456789abcdef0\"", "12", "null" };
+	static const char *const bad_tags[] = { "\"0123456789abcdef0123456789abcde\"",
+						"\"0123456789ABCDEF0123456789abcdef\"", "12", "null" };
+	static const struct { const char *rows, *devices, *records, *msg; } bad[] = {
+		{ "[[1,7,5,0,\"3\",\"name\",\"x\",[]]]", "[\"" DEVA "\"]", "[[\"" REC "\",\"partnership\"]]",
+		  "op 1: item 1 is not a place in 'devices'" },
+		{ "[[0,7,5,1,\"3\",\"name\",\"x\",[]]]", "[\"" DEVA "\"]", "[[\"" REC "\",\"partnership\"]]",
+		  "op 1: item 4 is not a place in 'records'" },
+		{ "[[0,7,5,0,\"3\",\"name\",\"x\",[]],[0,-7,1,0,\"3\",\"name\",\"y\",[]]]", "[\"" DEVA "\"]",
+		  "[[\"" REC "\",\"partnership\"]]", "op 2: member 'seq': 0 is not 1 or more" },
+		{ "[[0,9223372036854775807,5,0,\"3\",\"name\",\"x\",[]],[0,1,1,0,\"3\",\"name\",\"y\",[]]]",
+		  "[\"" DEVA "\"]", "[[\"" REC "\",\"partnership\"]]",
+		  "op 2: items 2 and 3 are not differences of seq and stamp" },
+		{ "[[0,7,5,0,\"3\",\"name\",\"x\",[[2,1]]]]", "[\"" DEVA "\"]", "[[\"" REC "\",\"partnership\"]]",
+		  "op 1: base 1 is not [a place in 'devices', seq]" },
+		{ "[[0,7,5,0,\"3\",\"name\",\"x\"]]", "[\"" DEVA "\"]", "[[\"" REC "\",\"partnership\"]]",
+		  "op 1: is not an array of 8 or 9 items" },
+		{ "[[0,7,5,0,\"3\",\"name\",\"x\",[]]]", "[\"nothex\"]", "[[\"" REC "\",\"partnership\"]]", NULL },
+		{ "[]", "[]", "[[\"" REC "\"]]", "record 1 of 'records' is not [record id, form id]" },
+	};
 	const char *tag = "0123456789abcdef0123456789abcdef";
 	struct pull_writer w;
 	struct pull_answer a;
-	char err[512], text[512], *big;
-	struct op o;
+	char err[512], text[1024], *big;
+	struct op o[3];
 	size_t i, added;
 	int full = 0;
 
-	mkop(&o, DEVA, 7, 5, "name", "\"x\"");
-	pull_writer_init(&w, PULL_V2_MAX_OPS);
-	pull_writer_add(&w, &o, NULL);
+	mkop(&o[0], DEVA, 7, 5, "name", "\"x\"");
+	mkop(&o[1], DEVB, 2, 9, "_review", "{\"comment\":\"ok\",\"status\":\"approved\"}");
+	add_base(&o[1], DEVA, 7);
+	mkop(&o[2], DEVA, 8, 3, "name", "\"y\"");
+	pull_writer_init(&w, 2, PULL_V2_MAX_OPS);
+	pull_writer_add(&w, &o[0], NULL);
+	pull_writer_add(&w, &o[1], "ana \"the\" reviewer");
+	pull_writer_add(&w, &o[2], NULL);
 	CHECK_INT(pull_writer_end(&w, 9, 0, tag), OPJSON_OK);
-	CHECK_STR(w.body.data, "{\"ops\":[" OP_A "],\"next\":9,\"more\":false,\"forms\":\"0123456789abcdef0123456789abcdef\"}\n");
-	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, &a, err, sizeof(err)), OPJSON_OK);
+	CHECK_STR(w.body.data, "{\"ops\":[[0,7,5,0,\"3\",\"name\",\"x\",[]],[1,2,4,0,\"3\",\"_review\",{\"comment\":\"ok\","
+		  "\"status\":\"approved\"},[[0,7]],\"ana \\\"the\\\" reviewer\"],[0,1,-6,0,\"3\",\"name\",\"y\",[]]],"
+		  "\"devices\":[\"" DEVA "\",\"" DEVB "\"],\"records\":[[\"" REC "\",\"partnership\"]],\"next\":9,"
+		  "\"more\":false,\"forms\":\"0123456789abcdef0123456789abcdef\"}\n");
+	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, 2, &a, err, sizeof(err)), OPJSON_OK);
 	CHECK_STR(a.forms, tag);
-	CHECK(a.ops.n == 1 && a.next == 9 && !a.more);
+	CHECK(a.ops.n == 3 && a.next == 9 && !a.more);
+	for (i = 0; i < 3 && a.ops.n == 3; i++)
+		CHECK(same_op(&a.ops.ops[i], &o[i]));
+	CHECK(a.ops.by[0] == NULL && a.ops.by[1] && !strcmp(a.ops.by[1], "ana \"the\" reviewer"));
 	pull_answer_release(&a);
+	/* A version 2 answer is not a version 1 one, nor the other way round. */
+	CHECK_INT(pull_answer_decode(w.body.data, w.body.len, 1, &a, err, sizeof(err)), OPJSON_BAD);
+	CHECK_STR(err, "the answer has an unknown member 'devices'");
 	pull_writer_release(&w);
-
-	/* Version 1 has no tag. */
 	snprintf(text, sizeof(text), "{\"ops\":[],\"next\":1,\"more\":false}");
-	CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), OPJSON_OK);
+	CHECK_INT(pull_answer_decode(text, strlen(text), 2, &a, err, sizeof(err)), OPJSON_BAD);
+	CHECK_STR(err, "the answer's member 'devices' is missing");
+	CHECK_INT(pull_answer_decode(text, strlen(text), 1, &a, err, sizeof(err)), OPJSON_OK);
 	CHECK_STR(a.forms, "");
 	pull_answer_release(&a);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(text, sizeof(text), "{\"ops\":[],\"next\":1,\"more\":false,\"forms\":%s}", bad[i]);
-		CHECK_INT(pull_answer_decode(text, strlen(text), &a, err, sizeof(err)), OPJSON_BAD);
+
+	for (i = 0; i < sizeof(bad_tags) / sizeof(bad_tags[0]); i++) {
+		snprintf(text, sizeof(text), "{\"ops\":[],\"devices\":[],\"records\":[],\"next\":1,\"more\":false,"
+			 "\"forms\":%s}", bad_tags[i]);
+		CHECK_INT(pull_answer_decode(text, strlen(text), 2, &a, err, sizeof(err)), OPJSON_BAD);
 		CHECK_STR(err, "the answer's member 'forms' is not 32 lowercase hex characters");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"ops\":%s,\"devices\":%s,\"records\":%s,\"next\":1,\"more\":false,"
+			 "\"forms\":\"%s\"}", bad[i].rows, bad[i].devices, bad[i].records, tag);
+		CHECK_INT(pull_answer_decode(text, strlen(text), 2, &a, err, sizeof(err)), OPJSON_BAD);
+		if (bad[i].msg)
+			CHECK_STR(err, bad[i].msg);
+		else
+			CHECK(!strncmp(err, "op 1", 4));
+		CHECK(a.ops.n == 0 && a.ops.ops == NULL);
 	}
 
 	/* Values of 60 KiB: the page is full past PULL_PAGE_BYTES, long before PULL_V2_MAX_OPS ops. */
@@ -499,13 +542,15 @@ static void test_forms_tag_and_page_end(void)
 	memset(big + 1, 'a', 60 * 1024);
 	big[60 * 1024 + 1] = '"';
 	big[60 * 1024 + 2] = '\0';
-	mkop(&o, DEVA, 7, 5, "name", big);
-	pull_writer_init(&w, PULL_V2_MAX_OPS);
-	for (added = 0; added < PULL_V2_MAX_OPS && !full; added++)
-		full = pull_writer_add(&w, &o, NULL);
+	mkop(&o[0], DEVA, 7, 5, "name", big);
+	pull_writer_init(&w, 2, PULL_V2_MAX_OPS);
+	for (added = 0; added < PULL_V2_MAX_OPS && !full; added++) {
+		o[0].seq++;
+		full = pull_writer_add(&w, &o[0], NULL);
+	}
 	CHECK(full);
 	CHECK(w.body.len >= PULL_PAGE_BYTES && w.body.len < PULL_PAGE_BYTES + 62 * 1024);
-	CHECK_INT((int)added, (int)(PULL_PAGE_BYTES / (60 * 1024 + 200) + 1));
+	CHECK(added > 60 && added < 80);
 	CHECK_INT(pull_writer_end(&w, 1, 1, tag), OPJSON_OK);
 	pull_writer_release(&w);
 	free(big);
@@ -514,7 +559,7 @@ static void test_forms_tag_and_page_end(void)
 int main(void)
 {
 	RUN(test_writes_exact_bytes);
-	RUN(test_forms_tag_and_page_end);
+	RUN(test_version_2);
 	RUN(test_round_trip);
 	RUN(test_refused_members);
 	RUN(test_refused_answers);
