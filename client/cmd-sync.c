@@ -32,6 +32,7 @@ struct sync {
 	long long to_push;       /* for the progress line; 0: none shown */
 	int tty;                 /* stderr is a terminal: show progress */
 	int v1;                  /* the server refused a version 2 pull: it is older, ask in version 1 */
+	int pulled;              /* the last pull page said there is no more */
 	char forms[PULL_FORMS_TAG_LEN + 1];   /* the forms tag of the last pull answer, "" if it had none */
 	enum net_status st;      /* of the last exchange */
 	char err[1024];
@@ -75,7 +76,66 @@ static long long in_conflict(struct store *s)
 	return store_counts(s, &c, NULL, 0) == 0 ? (long long)c.conflicts : 0;
 }
 
-/* Sends every final op the server does not hold yet. 0, or -1 with y->err. */
+/* Takes in a pull page with the cursor past it (the store merges them in one transaction, as a server's ingest
+ * does), and notes its forms tag and whether the pull is complete. 0, or -1 with y->err. */
+static int take(struct sync *y, const struct pull_answer *ans)
+{
+	char cursor[64];
+	uint64_t received = 0;
+
+	remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor));
+	if (store_take_pulled(y->s, ans->ops.ops, ans->ops.by, ans->ops.n, cursor, ans->next, &received, y->err,
+			      sizeof(y->err)) < 0)
+		return -1;
+	y->received += received;
+	y->pulled = !ans->more;
+	memcpy(y->forms, ans->forms, sizeof(y->forms));
+	if (y->tty && (ans->more || y->received > PULL_OPS))
+		fprintf(stderr, "\rreceiving changes: %llu", y->received);
+	return 0;
+}
+
+/* The path of an upload: in version 2 it asks for the pull page after the cursor too, so that a sync that sends
+ * changes is one exchange. */
+static const char *upload_path(struct sync *y, char *path, size_t n)
+{
+	char cursor[64];
+
+	if (y->v1)
+		return "/v1/changesets";
+	remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor));
+	snprintf(path, n, "/v1/changesets?pull=%llu", (unsigned long long)meta_u64(y->s, cursor));
+	return path;
+}
+
+/* Reads a 200 answer to an upload: counts what the server took, and takes in the pull page it carries (a page
+ * whose cursor may move past what this upload brought: the server holds it now). The seq the server needs next
+ * goes to *next. 0, or -1 with y->err. */
+static int uploaded(struct sync *y, const struct net_response *rs, uint64_t *next)
+{
+	struct pull_upload up;
+	char msg[512];
+	int r = -1;
+
+	if (pull_upload_decode(rs->body.data, rs->body.len, &up, msg, sizeof(msg)) != OPJSON_OK) {
+		snprintf(y->err, sizeof(y->err), "the server's answer to an upload is not valid: %s", msg);
+		return -1;
+	}
+	*next = up.next_seq;
+	y->pushed += up.accepted;
+	if (up.next_seq == 0)
+		snprintf(y->err, sizeof(y->err), "the server's answer to an upload names no next seq");
+	else if (up.has_pull && !rs->signature[0])
+		/* Checked when it is there (remote_call): a pull page must come signed by the server. */
+		snprintf(y->err, sizeof(y->err), "the pull in the answer from %.900s is not signed", y->r.url);
+	else if (!up.has_pull || take(y, &up.pull) == 0)
+		r = 0;
+	pull_answer_release(&up.pull);
+	return r;
+}
+
+/* Sends every final op the server does not hold yet, taking in the pull pages that come with the answers.
+ * 0, or -1 with y->err. */
 static int push(struct sync *y)
 {
 	struct store_ops batch = { NULL, 0, NULL };
@@ -83,8 +143,8 @@ static int push(struct sync *y)
 	int n, i, gaps = 0, r = -1;
 
 	while (k) {
-		char key[64];
-		uint64_t acked = meta_u64(y->s, remote_key(&y->r, "acked_seq", key, sizeof(key)));
+		char key[64], path[96];
+		uint64_t acked = meta_u64(y->s, remote_key(&y->r, "acked_seq", key, sizeof(key))), next = 0;
 		struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 		json_t *j;
@@ -103,33 +163,36 @@ static int push(struct sync *y)
 			break;
 		}
 		store_ops_release(&batch);
-		y->st = remote_call(&y->r, "POST", "/v1/changesets", cs.data, cs.len, "application/octet-stream", 0,
-				    &rs, y->err, sizeof(y->err));
+		y->st = remote_call(&y->r, "POST", upload_path(y, path, sizeof(path)), cs.data, cs.len,
+				    "application/octet-stream", REMOTE_SIGNED_IF_ANY, &rs, y->err, sizeof(y->err));
 		buf_release(&cs);
 		if (y->st != NET_OK) {
 			buf_release(&rs.body);
 			break;
 		}
-		j = json_loadb(rs.body.data, rs.body.len, 0, NULL);
-		if (rs.status == 200 || (rs.status == 409 && json_integer_value(json_object_get(j, "expected_seq")) > 0)) {
-			/* The server says which seq it needs next: what is before it is safe there. */
-			uint64_t next = (uint64_t)json_integer_value(json_object_get(j, rs.status == 200 ? "next_seq" :
-										  "expected_seq"));
-
-			if (rs.status == 200) {
-				y->pushed += (unsigned long long)json_integer_value(json_object_get(j, "accepted"));
-				if (y->tty && y->to_push > PUSH_OPS)
-					fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
-			} else if (++gaps > 3) {
-				snprintf(y->err, sizeof(y->err), "the server keeps asking for seq %llu",
-					 (unsigned long long)next);
-				json_decref(j);
-				buf_release(&rs.body);
+		if (rs.status == 200) {
+			/* What is before the seq the server needs next is safe there. */
+			r = uploaded(y, &rs, &next) < 0 || save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) < 0 ? -1 : 0;
+			buf_release(&rs.body);
+			if (r < 0)
 				break;
-			}
+			r = -1;
+			if (y->tty && y->to_push > PUSH_OPS)
+				fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
+			continue;
+		}
+		j = json_loadb(rs.body.data, rs.body.len, 0, NULL);
+		if (rs.status == 409 && json_integer_value(json_object_get(j, "expected_seq")) > 0) {
+			/* The server says which seq it needs next: what is before it is safe there. */
+			next = (uint64_t)json_integer_value(json_object_get(j, "expected_seq"));
 			json_decref(j);
 			buf_release(&rs.body);
-			if (next == 0 || save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) < 0)
+			if (++gaps > 3) {
+				snprintf(y->err, sizeof(y->err), "the server keeps asking for seq %llu",
+					 (unsigned long long)next);
+				break;
+			}
+			if (save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) < 0)
 				break;
 			continue;
 		}
@@ -142,25 +205,23 @@ static int push(struct sync *y)
 	return r;
 }
 
-/* Receives and merges everything new for this device's region. 0, or -1 with y->err. */
+/* Receives and merges everything new for this device's region that the uploads did not bring. 0, or -1 with
+ * y->err. */
 static int pull(struct sync *y)
 {
 	char cursor[64];
-	int r = -1;
 
 	remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor));
-
-	for (;;) {
+	while (!y->pulled) {
 		struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 		char path[96], msg[512];
 		struct pull_answer ans;
-		uint64_t received = 0;
-		int more, failed = 0;
+		int failed;
 
 		/* Version 2: larger pages, and the forms tag, so that unchanged forms are not downloaded again. */
 		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d%s", (unsigned long long)meta_u64(y->s, cursor),
 			 y->v1 ? PULL_V1_OPS : PULL_OPS, y->v1 ? "" : "&v=2");
-		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, 1, &rs, y->err, sizeof(y->err));
+		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, REMOTE_SIGNED, &rs, y->err, sizeof(y->err));
 		if (y->st == NET_OK && rs.status == 400 && !y->v1) {
 			/* A server from before version 2 refuses its page size: ask it the old way. */
 			y->v1 = 1;
@@ -171,33 +232,21 @@ static int pull(struct sync *y)
 			if (y->st == NET_OK)
 				net_error_text(&rs, y->err, sizeof(y->err));
 			buf_release(&rs.body);
-			break;
+			return -1;
 		}
 		/* Read strictly by the protocol's own code: one op out of the table refuses the whole answer. */
 		if (pull_answer_decode(rs.body.data, rs.body.len, y->v1 ? 1 : 2, &ans, msg, sizeof(msg)) != OPJSON_OK) {
 			snprintf(y->err, sizeof(y->err), "the server's answer to a pull is not valid: %s", msg);
 			buf_release(&rs.body);
-			break;
+			return -1;
 		}
 		buf_release(&rs.body);
-		more = ans.more;
-		memcpy(y->forms, ans.forms, sizeof(y->forms));
-		/* The store takes the ops and the cursor past them together, or neither. */
-		if (store_take_pulled(y->s, ans.ops.ops, ans.ops.by, ans.ops.n, cursor, ans.next, &received, y->err,
-				      sizeof(y->err)) < 0)
-			failed = 1;
+		failed = take(y, &ans) < 0;
 		pull_answer_release(&ans);
 		if (failed)
-			break;
-		y->received += received;
-		if (y->tty && (more || y->received > PULL_OPS))
-			fprintf(stderr, "\rreceiving changes: %llu", y->received);
-		if (!more) {
-			r = 0;
-			break;
-		}
+			return -1;
 	}
-	return r;
+	return 0;
 }
 
 /* Downloads the forms unless the last pull's tag says this device holds them as they are, and keeps the tag
@@ -228,6 +277,7 @@ static int exchange(struct sync *y, int *nforms)
 	y->st = NET_OK;
 	y->err[0] = '\0';
 	y->forms[0] = '\0';
+	y->pulled = 0;
 	if (push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0)
 		return -1;
 	return 0;

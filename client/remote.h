@@ -35,8 +35,11 @@ int remote_open_hq(struct remote *r, struct store *s, int verbose);
 void remote_close(struct remote *r);
 /* The meta key of this server's own value name ("acked_seq" -> "hq_acked_seq"), in out. */
 const char *remote_key(const struct remote *r, const char *name, char *out, size_t n);
-/* Sends a signed request for path ("/v1/..."); on a 200 whose response must be signed (want_signed), checks
- * the signature with the pinned key. Returns the net status; an unverifiable answer is NET_FAILED with err. */
+/* What remote_call checks of a 200's signature: nothing, that it is there and verifies, or that it verifies if it
+ * is there (rs->signature is then "" when there was none: nothing of the answer may be trusted for it). */
+enum { REMOTE_UNSIGNED = 0, REMOTE_SIGNED = 1, REMOTE_SIGNED_IF_ANY = 2 };
+/* Sends a signed request for path ("/v1/..."); on a 200 checks the response's signature with the pinned key as
+ * want_signed says. Returns the net status; an unverifiable answer is NET_FAILED with err. */
 enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
 			    size_t body_len, const char *content_type, int want_signed, struct net_response *rs,
 			    char *err, size_t errlen);

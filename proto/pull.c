@@ -414,30 +414,139 @@ static json_t *rows_list(const json_t *root, char *err, size_t errlen)
 	return list;
 }
 
-enum opjson_status pull_answer_decode(const char *text, size_t len, int version, struct pull_answer *out, char *err,
+/* Reads root, an answer of the version asked for, into out (see pull_answer_decode). */
+static enum opjson_status answer_read(const json_t *root, int version, struct pull_answer *out, char *err,
 				      size_t errlen)
 {
 	const char *const *members = version == 2 ? members_v2 : members_v1;
 	const struct opjson_from from = { NULL, 0, 0 };
 	size_t max = version == 2 ? PULL_V2_MAX_OPS : PULL_MAX_OPS;
-	json_t *root, *ops, *next, *more, *v, *list = NULL;
+	const json_t *ops, *next, *more, *v;
 	enum opjson_status st = OPJSON_BAD;
+	json_t *list = NULL;
 	const char *key;
-	json_error_t je;
 	size_t k;
 
 	memset(out, 0, sizeof(*out));
-	/* As a change set's body: UTF-8 checked, no NUL in strings, no duplicate names. */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		if (json_error_code(&je) == json_error_out_of_memory) {
-			snprintf(err, errlen, "out of memory reading the answer");
-			return OPJSON_NO_MEMORY;
-		}
-		snprintf(err, errlen, "the answer is not strict JSON: %s at byte %d (line %d, column %d)", je.text,
-			 je.position, je.line, je.column);
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the answer is %s, not an object", opjson_type_name(root));
 		return OPJSON_BAD;
 	}
+	json_object_foreach((json_t *)root, key, v) {
+		for (k = 0; members[k] && strcmp(key, members[k]); k++)
+			;
+		if (!members[k]) {
+			snprintf(err, errlen, "the answer has an unknown member '%.40s'", key);
+			return OPJSON_BAD;
+		}
+	}
+	for (k = 0; members[k]; k++) {
+		if (!json_object_get(root, members[k])) {
+			snprintf(err, errlen, "the answer's member '%s' is missing", members[k]);
+			return OPJSON_BAD;
+		}
+	}
+	ops = json_object_get(root, "ops");
+	next = json_object_get(root, "next");
+	more = json_object_get(root, "more");
+	if (!json_is_array(ops)) {
+		snprintf(err, errlen, "the answer's member 'ops' is %s, not an array", opjson_type_name(ops));
+		return OPJSON_BAD;
+	}
+	if (json_array_size(ops) > max) {
+		snprintf(err, errlen, "the answer holds %zu ops, over the limit of %zu", json_array_size(ops), max);
+		return OPJSON_BAD;
+	}
+	if (!json_is_integer(next)) {
+		snprintf(err, errlen, "the answer's member 'next' is %s, not an integer", opjson_type_name(next));
+		return OPJSON_BAD;
+	}
+	if (json_integer_value(next) < 0) {
+		snprintf(err, errlen, "the answer's member 'next': %" JSON_INTEGER_FORMAT " is negative",
+			 json_integer_value(next));
+		return OPJSON_BAD;
+	}
+	if (!json_is_boolean(more)) {
+		snprintf(err, errlen, "the answer's member 'more' is %s, not true or false", opjson_type_name(more));
+		return OPJSON_BAD;
+	}
+	if (version == 2 && !forms_tag_valid(json_string_value(json_object_get(root, "forms")))) {
+		snprintf(err, errlen, "the answer's member 'forms' is not %d lowercase hex characters",
+			 PULL_FORMS_TAG_LEN);
+		return OPJSON_BAD;
+	}
+	if (version == 2 && !(list = rows_list(root, err, errlen)))
+		return OPJSON_BAD;
+	st = opjson_decode(list ? list : ops, &from, &out->ops, err, errlen);
+	if (st == OPJSON_OK) {
+		out->next = (uint64_t)json_integer_value(next);
+		out->more = json_is_true(more);
+		if (version == 2)
+			memcpy(out->forms, json_string_value(json_object_get(root, "forms")), PULL_FORMS_TAG_LEN + 1);
+	}
+	json_decref(list);
+	return st;
+}
+
+/* Parses text as strict JSON: no duplicate names, UTF-8 checked, no NUL in strings, as a change set's body.
+ * A new reference, or NULL with err (and *st OPJSON_BAD or OPJSON_NO_MEMORY). */
+static json_t *strict_load(const char *text, size_t len, enum opjson_status *st, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+
+	if (root)
+		return root;
+	if (json_error_code(&je) == json_error_out_of_memory) {
+		snprintf(err, errlen, "out of memory reading the answer");
+		*st = OPJSON_NO_MEMORY;
+	} else {
+		snprintf(err, errlen, "the answer is not strict JSON: %s at byte %d (line %d, column %d)", je.text,
+			 je.position, je.line, je.column);
+		*st = OPJSON_BAD;
+	}
+	return NULL;
+}
+
+enum opjson_status pull_answer_decode(const char *text, size_t len, int version, struct pull_answer *out, char *err,
+				      size_t errlen)
+{
+	enum opjson_status st;
+	json_t *root;
+
+	memset(out, 0, sizeof(*out));
+	if (!(root = strict_load(text, len, &st, err, errlen)))
+		return st;
+	st = answer_read(root, version, out, err, errlen);
+	json_decref(root);
+	return st;
+}
+
+/* A whole number from 0 to 2^63 - 1 in member name of o, into out: 0, or -1 with err. */
+static int count_read(const json_t *o, const char *name, uint64_t *out, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(o, name);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(err, errlen, "the answer's member '%s' is not a whole number", name);
+		return -1;
+	}
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+enum opjson_status pull_upload_decode(const char *text, size_t len, struct pull_upload *out, char *err,
+				      size_t errlen)
+{
+	static const char *const members[] = { "accepted", "duplicates", "next_seq", "pull", NULL };
+	enum opjson_status st = OPJSON_BAD;
+	const char *key;
+	json_t *root, *v;
+	size_t k;
+
+	memset(out, 0, sizeof(*out));
+	if (!(root = strict_load(text, len, &st, err, errlen)))
+		return st;
 	if (!json_is_object(root)) {
 		snprintf(err, errlen, "the answer is %s, not an object", opjson_type_name(root));
 		goto out;
@@ -450,52 +559,21 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, int version,
 			goto out;
 		}
 	}
-	for (k = 0; members[k]; k++) {
-		if (!json_object_get(root, members[k])) {
-			snprintf(err, errlen, "the answer's member '%s' is missing", members[k]);
-			goto out;
-		}
-	}
-	ops = json_object_get(root, "ops");
-	next = json_object_get(root, "next");
-	more = json_object_get(root, "more");
-	if (!json_is_array(ops)) {
-		snprintf(err, errlen, "the answer's member 'ops' is %s, not an array", opjson_type_name(ops));
+	if (count_read(root, "accepted", &out->accepted, err, errlen) < 0 ||
+	    count_read(root, "duplicates", &out->duplicates, err, errlen) < 0 ||
+	    count_read(root, "next_seq", &out->next_seq, err, errlen) < 0)
 		goto out;
-	}
-	if (json_array_size(ops) > max) {
-		snprintf(err, errlen, "the answer holds %zu ops, over the limit of %zu", json_array_size(ops), max);
-		goto out;
-	}
-	if (!json_is_integer(next)) {
-		snprintf(err, errlen, "the answer's member 'next' is %s, not an integer", opjson_type_name(next));
-		goto out;
-	}
-	if (json_integer_value(next) < 0) {
-		snprintf(err, errlen, "the answer's member 'next': %" JSON_INTEGER_FORMAT " is negative",
-			 json_integer_value(next));
-		goto out;
-	}
-	if (!json_is_boolean(more)) {
-		snprintf(err, errlen, "the answer's member 'more' is %s, not true or false", opjson_type_name(more));
-		goto out;
-	}
-	if (version == 2 && !forms_tag_valid(json_string_value(json_object_get(root, "forms")))) {
-		snprintf(err, errlen, "the answer's member 'forms' is not %d lowercase hex characters",
-			 PULL_FORMS_TAG_LEN);
-		goto out;
-	}
-	if (version == 2 && !(list = rows_list(root, err, errlen)))
-		goto out;
-	st = opjson_decode(list ? list : ops, &from, &out->ops, err, errlen);
-	if (st == OPJSON_OK) {
-		out->next = (uint64_t)json_integer_value(next);
-		out->more = json_is_true(more);
-		if (version == 2)
-			memcpy(out->forms, json_string_value(json_object_get(root, "forms")), PULL_FORMS_TAG_LEN + 1);
+	st = OPJSON_OK;
+	if ((v = json_object_get(root, "pull"))) {
+		char e2[400];
+
+		out->has_pull = 1;
+		if ((st = answer_read(v, 2, &out->pull, e2, sizeof(e2))) != OPJSON_OK)
+			snprintf(err, errlen, "its pull: %s", e2);
 	}
 out:
-	json_decref(list);
+	if (st != OPJSON_OK)
+		pull_answer_release(&out->pull);
 	json_decref(root);
 	return st;
 }

@@ -71,4 +71,16 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, int version,
 				      size_t errlen);
 void pull_answer_release(struct pull_answer *a);
 
+/* The answer to an upload (POST /v1/changesets): {"accepted": N, "duplicates": K, "next_seq": S}, and when the
+ * upload asked for it (?pull=CURSOR), "pull": a version 2 answer, read as pull_answer_decode reads one. */
+struct pull_upload {
+	uint64_t accepted, duplicates, next_seq;
+	int has_pull;              /* the answer carries a pull page, in pull */
+	struct pull_answer pull;
+};
+/* OPJSON_OK with out filled (release out->pull with pull_answer_release), or OPJSON_BAD / OPJSON_NO_MEMORY with out
+ * empty and err naming what is wrong. */
+enum opjson_status pull_upload_decode(const char *text, size_t len, struct pull_upload *out, char *err,
+				      size_t errlen);
+
 #endif

@@ -1,11 +1,15 @@
-/* api-changesets.c - POST /v1/changesets: a device uploads one change set (PROTOCOL.md, "Reading a change
- * set"). The request is signed by the device; the change set is checked in the spec's order (header, signer,
- * signature, bounded inflate, strict parse) and taken in by sstore_ingest in one transaction. */
+/* api-changesets.c - POST /v1/changesets[?pull=CURSOR]: a device uploads one change set (PROTOCOL.md, "Reading a
+ * change set"). The request is signed by the device; the change set is checked in the spec's order (header,
+ * signer, signature, bounded inflate, strict parse) and taken in by sstore_ingest in one transaction. With pull,
+ * the answer also carries the version 2 pull page after CURSOR, signed: a sync that sends changes is one
+ * exchange, not two. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "pull.h"
 #include "srv.h"
 #include "sstore-relay.h"
 #include "sstore-users.h"
@@ -14,6 +18,36 @@
 static unsigned status_of(enum cs_status st)
 {
 	return st == CS_TOO_LARGE ? 413 : st == CS_NO_MEMORY ? 503 : 400;
+}
+
+/* The answer to an upload taken in: its counts, and with a cursor (pull >= 0) the pull page after it, signed. */
+static void reply_taken(struct http_request *rq, struct http_response *rs, struct sstore *s,
+			const struct sstore_device *d, const struct sstore_ingest *in, long long pull, long long limit)
+{
+	struct pull_writer w;
+	struct buf b = BUF_INIT(PULL_MAX_BYTES + 128);
+
+	if (pull < 0) {
+		http_reply_json(rs, 200, json_pack("{s:I, s:I, s:I}", "accepted", (json_int_t)in->accepted,
+						   "duplicates", (json_int_t)in->duplicates, "next_seq",
+						   (json_int_t)in->next_seq));
+		return;
+	}
+	/* The change set is in whatever happens to the page: a failed page is the answer, the upload is not lost
+	 * (sent again, it is answered as held). */
+	if (srv_pull_page(s, d, (uint64_t)pull, (unsigned)limit, 2, &w, rs) == 0) {
+		w.body.data[--w.body.len] = '\0';         /* the page's line feed: it is a member here */
+		if (buf_printf(&b, "{\"accepted\":%zu,\"duplicates\":%zu,\"next_seq\":%llu,\"pull\":%s}\n",
+			       (size_t)in->accepted, (size_t)in->duplicates, (unsigned long long)in->next_seq,
+			       w.body.data) < 0) {
+			http_reply_error(rs, 503, "unavailable", "out of memory for the answer");
+		} else {
+			srv_reply_signed_text(rq, rs, s, b.data);
+			rs->compress = 1;
+		}
+	}
+	pull_writer_release(&w);
+	buf_release(&b);
 }
 
 void api_changesets(struct http_request *rq, struct http_response *rs)
@@ -25,6 +59,7 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	struct sstore_ingest in;
 	struct sstore_origin from = { "", "", 0 };
 	const char *by = http_query(rq, "by");
+	long long pull, limit;
 	int relayed = 0;
 	struct cs_header h;
 	enum cs_status st;
@@ -32,6 +67,14 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 
 	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
 		return;
+	/* A device's own upload may ask for its pull page too; a regional server pulls by its own route. */
+	pull = http_query_number(rq, "pull", -1, 0, LLONG_MAX);
+	limit = http_query_number(rq, "limit", PULL_V2_MAX_OPS, 1, PULL_V2_MAX_OPS);
+	if ((http_query(rq, "pull") && (pull < 0 || d.relay)) || limit < 0) {
+		http_reply_error(rs, 400, "bad_request", "pull is a cursor (a whole number), for a device's own upload, "
+				 "and limit is 1 to %d", PULL_V2_MAX_OPS);
+		return;
+	}
 	if ((st = cs_parse_header(data, rq->body.len, &h, err, sizeof(err))) != CS_OK) {
 		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
 		return;
@@ -90,8 +133,7 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	}
 	switch (sstore_ingest_from(s, &d, data, rq->body.len, &h, &ops, &from, &in, err, sizeof(err))) {
 	case SI_OK:
-		http_reply_json(rs, 200, json_pack("{s:I, s:I, s:I}", "accepted", (json_int_t)in.accepted, "duplicates",
-						   (json_int_t)in.duplicates, "next_seq", (json_int_t)in.next_seq));
+		reply_taken(rq, rs, s, &d, &in, pull, limit);
 		break;
 	case SI_GAP:
 		http_reply_json(rs, 409, json_pack("{s:s, s:s, s:I}", "error", "gap", "message", err, "expected_seq",

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "pull.h"
 #include "sstore-relay.h"
 #include "util.h"
 #include "banned.h"
@@ -268,4 +269,37 @@ int srv_forms_tag(struct sstore *s, char out[33], char *err, size_t errlen)
 	crypto_generichash_final(&h, tag, sizeof(tag));
 	sodium_bin2hex(out, 33, tag, sizeof(tag));
 	return 0;
+}
+
+/* Who at this server made it: the server's own ops name their reviewer (by). 1 when the page is full. */
+static int add_op(void *ctx, const struct op *op, const char *by)
+{
+	return pull_writer_add(ctx, op, by);
+}
+
+int srv_pull_page(struct sstore *s, const struct sstore_device *d, uint64_t after, unsigned limit, int version,
+		  struct pull_writer *w, struct http_response *rs)
+{
+	char err[512], forms[PULL_FORMS_TAG_LEN + 1];
+	enum opjson_status st;
+	uint64_t next;
+	int more;
+
+	pull_writer_init(w, version, limit);
+	/* The tag of the forms as they are now: a device fetches them once it sees a tag it does not hold. */
+	if ((version == 2 && srv_forms_tag(s, forms, err, sizeof(err)) < 0) ||
+	    sstore_pull(s, d->region, d->id, after, limit, add_op, w, &next, &more, err, sizeof(err)) < 0) {
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return -1;
+	}
+	st = pull_writer_end(w, next, more, version == 2 ? forms : NULL);
+	if (st == OPJSON_OK)
+		return 0;
+	if (st == OPJSON_BAD)
+		/* An op this server holds that a device would refuse: sending it would stop every device of the
+		 * region at it, so the pull fails here, where the log shows which op. */
+		http_reply_error(rs, 500, "internal", "an op held here breaks the protocol: %s", w->err);
+	else
+		http_reply_error(rs, 503, "unavailable", "%s", w->err);
+	return -1;
 }

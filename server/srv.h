@@ -60,6 +60,12 @@ void srv_reply_signed_text(struct http_request *rq, struct http_response *rs, st
  * key): hex of a 16-byte BLAKE2b hash, which changes whenever the answer does. A version 2 pull carries it, so
  * that a device downloads the forms only when they changed. 0, or -1 with err. */
 int srv_forms_tag(struct sstore *s, char out[33], char *err, size_t errlen);
+struct pull_writer;
+/* Writes into w (which the caller releases) the pull answer of the given version for device d: at most limit ops
+ * of its region after the cursor after, in version 2 with the forms tag. 0 with the whole answer in w->body, or
+ * -1 with the error answer set in rs (503, or 500 for an op held here that a device would refuse). */
+int srv_pull_page(struct sstore *s, const struct sstore_device *d, uint64_t after, unsigned limit, int version,
+		  struct pull_writer *w, struct http_response *rs);
 
 /* The request's body as a JSON object (duplicate keys refused): a new reference, or NULL with 400 bad_json set. */
 json_t *srv_json_body(struct http_request *rq, struct http_response *rs);

@@ -87,6 +87,20 @@ check_out_has "Water points"
 dev b sync --verbose
 check_eq "$(requests)" "GET /v1/pull" "requests after"
 
+t "a sync that sends a change is one exchange: the upload's answer brings what the others sent"
+dev a new --set partner_name="From a" --set stakeholder_type=media --set country=KEN --set level=local \
+	--set thematic_areas=human_rights
+SONDEO_HOME=$TMPDIR/dev-a "$SONDEO" sync >/dev/null
+dev b new --set partner_name="From b" --set stakeholder_type=media --set country=KEN --set level=local \
+	--set thematic_areas=human_rights
+dev b sync --verbose
+check_rc 0
+check_out_has "changes sent, 6 received"
+check_eq "$(requests)" "POST /v1/changesets" "requests"
+dev b list --search "From a"
+check_out_has "From a"
+grep -q "POST /v1/changesets?pull=[0-9]* 200" "$log" || fail "the upload did not ask for the pull page"
+
 key=$TMPDIR/dev-b/device.key
 t "a device from before version 2 is answered as before: no forms tag, at most 2000 ops, not compressed"
 run "$SIGNEDGET" "$URL" "$key" "/v1/pull?after=0&limit=2000"

@@ -556,8 +556,39 @@ static void test_version_2(void)
 	free(big);
 }
 
+/* The answer to an upload: its counts alone (an older server, or no pull asked), or with a version 2 pull page. */
+static void test_upload_answer(void)
+{
+	struct pull_upload up;
+	char err[512], text[128];
+	const char *plain = "{\"accepted\":3,\"duplicates\":1,\"next_seq\":12}";
+	const char *with = "{\"accepted\":3,\"duplicates\":0,\"next_seq\":12,\"pull\":{\"ops\":[[0,7,5,0,\"3\","
+			   "\"name\",\"x\",[]]],\"devices\":[\"" DEVA "\"],\"records\":[[\"" REC "\",\"partnership\"]],"
+			   "\"next\":40,\"more\":false,\"forms\":\"0123456789abcdef0123456789abcdef\"}}";
+	const char *bad_pull = "{\"accepted\":3,\"duplicates\":0,\"next_seq\":12,\"pull\":{\"ops\":[],\"next\":1,"
+			       "\"more\":false}}";
+
+	CHECK_INT(pull_upload_decode(plain, strlen(plain), &up, err, sizeof(err)), OPJSON_OK);
+	CHECK(up.accepted == 3 && up.duplicates == 1 && up.next_seq == 12 && !up.has_pull && up.pull.ops.n == 0);
+	pull_answer_release(&up.pull);
+	CHECK_INT(pull_upload_decode(with, strlen(with), &up, err, sizeof(err)), OPJSON_OK);
+	CHECK(up.has_pull && up.pull.ops.n == 1 && up.pull.next == 40 && !up.pull.more);
+	CHECK(up.pull.ops.n == 1 && !strcmp(up.pull.ops.ops[0].device, DEVA) && up.pull.ops.ops[0].seq == 7);
+	pull_answer_release(&up.pull);
+	CHECK_INT(pull_upload_decode(bad_pull, strlen(bad_pull), &up, err, sizeof(err)), OPJSON_BAD);
+	CHECK_STR(err, "its pull: the answer's member 'devices' is missing");
+	CHECK(up.pull.ops.n == 0);
+	snprintf(text, sizeof(text), "{\"accepted\":3,\"next_seq\":1,\"duplicates\":-1}");
+	CHECK_INT(pull_upload_decode(text, strlen(text), &up, err, sizeof(err)), OPJSON_BAD);
+	CHECK_STR(err, "the answer's member 'duplicates' is not a whole number");
+	snprintf(text, sizeof(text), "{\"accepted\":3,\"duplicates\":0,\"next_seq\":1,\"x\":1}");
+	CHECK_INT(pull_upload_decode(text, strlen(text), &up, err, sizeof(err)), OPJSON_BAD);
+	CHECK_STR(err, "the answer has an unknown member 'x'");
+}
+
 int main(void)
 {
+	RUN(test_upload_answer);
 	RUN(test_writes_exact_bytes);
 	RUN(test_version_2);
 	RUN(test_round_trip);
