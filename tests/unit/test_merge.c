@@ -1653,6 +1653,19 @@ static size_t sim_bad_ops(struct sim *s, struct op *out, char recs[4][UUID_STRLE
 	return n;
 }
 
+/* Orders indices of sorted_ops by (device, seq). */
+static const struct op *sorted_ops;
+
+static int by_device_seq(const void *a, const void *b)
+{
+	const struct op *x = &sorted_ops[*(const size_t *)a], *y = &sorted_ops[*(const size_t *)b];
+	int c = strcmp(x->device, y->device);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 static void sim_batches(struct sim *s, struct replica *one, struct replica *many)
 {
 	size_t cap = 2 * (SIM_MAX_OPS + BAD_MAX), n = 0, nall, i, j, k, end;
@@ -1666,12 +1679,26 @@ static void sim_batches(struct sim *s, struct replica *one, struct replica *many
 	sim_replica_reset(many);
 	memcpy(all, s->ops, s->nops * sizeof(*all));
 	nall = s->nops + sim_bad_ops(s, all + s->nops, recs);
-	for (i = 0; i < nall; i++) {
-		order[n++] = i;
-		if (!rndn(s, 3))
+	if (rndn(s, 3)) {
+		for (i = 0; i < nall; i++) {
 			order[n++] = i;
+			if (!rndn(s, 3))
+				order[n++] = i;
+		}
+		shuffle(s, order, n);
+	} else {
+		/* Some ops in a random order, then all of them in runs of each device's seqs, as a change set
+		 * or a pull page brings them: runs with held ops among them. */
+		for (i = 0; i < nall; i++)
+			if (rndn(s, 2))
+				order[n++] = i;
+		shuffle(s, order, n);
+		for (i = 0; i < nall; i++)
+			order[n + i] = i;
+		sorted_ops = all;
+		qsort(order + n, nall, sizeof(order[0]), by_device_seq);
+		n += nall;
 	}
-	shuffle(s, order, n);
 	for (i = 0; i < n; i++)
 		in[i] = all[order[i]];
 	/* Now and then a draft: a record row and an answer without ops, as a device keeps before saving. */
