@@ -100,25 +100,29 @@ int store_ops_count(struct store *s, uint64_t after, uint64_t *n, char *err, siz
 int store_take_pulled(struct store *s, const struct op *ops, const char *const *by, size_t n, const char *cursor,
 		      uint64_t next, uint64_t *received, char *err, size_t errlen)
 {
+	enum merge_result *res = n ? xcalloc(n, sizeof(*res)) : NULL;
 	uint64_t fresh = 0;
 	char num[24];
 	size_t i;
 
 	*received = 0;
-	if (store_begin(s, err, errlen) < 0)
+	if (store_begin(s, err, errlen) < 0) {
+		free(res);
 		return -1;
+	}
+	/* The page's ops are taken in at once, as a server takes a change set: any refused fails the page. */
+	if (n && merge_apply_batch(s->merge, ops, n, res, err, errlen) != MERGE_NEW)
+		goto fail;
 	for (i = 0; i < n; i++) {
-		enum merge_result m = merge_apply(s->merge, &ops[i], err, errlen);
-
-		if (m != MERGE_NEW && m != MERGE_DUPLICATE)
-			goto fail;
 		/* The reviewer a server's op names, kept for the history; never on this device's own ops. */
 		if (by && by[i] && strcmp(ops[i].device, s->device) &&
 		    store_op_author(s, ops[i].device, ops[i].seq, by[i], err, errlen) < 0)
 			goto fail;
 		store_observe(s, ops[i].hlc);
-		fresh += m == MERGE_NEW;
+		fresh += res[i] == MERGE_NEW;
 	}
+	free(res);
+	res = NULL;
 	/* The ops and the cursor past them are saved together, or neither is. */
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)next);
 	if (store_meta_set(s, cursor, num, err, errlen) < 0 || store_commit(s, err, errlen) < 0)
@@ -126,6 +130,7 @@ int store_take_pulled(struct store *s, const struct op *ops, const char *const *
 	*received = fresh;
 	return 0;
 fail:
+	free(res);
 	store_rollback(s);
 	return -1;
 }

@@ -40,13 +40,13 @@ static const char schema[] =
 enum {
 	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE,
 	S_DROP_HEAD, S_NAMED, S_NAMED_ANY, S_ADD_HEAD, S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS,
-	S_DROP_HEADS, S_COUNT
+	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
 	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1)",
 	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
-	[S_RECORD_FORM] = "SELECT form FROM records WHERE id = ?1",
+	[S_RECORD_FORM] = "SELECT form, rid FROM records WHERE id = ?1",
 	/* The record's form version is the one of its latest op by (stamp, device), as for shown values, so that it
 	 * does not depend on the order ops arrive in, even when two ops carry the same stamp. stamp is the latest
 	 * op's own, whatever merge_date_cap does to the dates: those depend on when ops arrived, the version must
@@ -77,7 +77,7 @@ static const char *const sql[S_COUNT] = {
 		  " (SELECT COUNT(DISTINCT o2.value) FROM heads h2 JOIN ops o2 ON o2.id = h2.op"
 		  "  WHERE h2.rid = ?1 AND h2.field = ?2)"
 		  " FROM heads h JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
-		  " WHERE h.rid = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC LIMIT 1",
+		  " WHERE h.rid = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC, o.seq DESC LIMIT 1",
 	[S_DROP_FIELD] = "DELETE FROM fields WHERE rid = ?1 AND field = ?2",
 	[S_SET_FIELD] = "INSERT INTO fields(rid, field, value, hlc, did, conflict) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
 			" ON CONFLICT(rid, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,"
@@ -88,8 +88,12 @@ static const char *const sql[S_COUNT] = {
 		      " WHERE rid = ?1",
 	[S_HEADS] = "SELECT d.id, o.seq, o.hlc, o.value FROM records r JOIN heads h ON h.rid = r.rid"
 		    " JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
-		    " WHERE r.id = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC",
+		    " WHERE r.id = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC, o.seq DESC",
 	[S_DROP_HEADS] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2",
+	/* The columns of S_FIND, then the seq: the held ops of one device in a range of seqs (a batch's run). */
+	[S_FIND_RANGE] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, o.value, o.seq FROM ops o"
+			 " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq BETWEEN ?2 AND ?3 ORDER BY o.seq",
+	[S_FIELDS_HELD] = "SELECT DISTINCT field FROM ops WHERE rid = ?1",
 };
 
 struct merge {
@@ -252,23 +256,23 @@ static int check_form(struct merge *m, const struct op *op, char *err, size_t er
 	return r;
 }
 
-/* The integer key of the record of ops first..last (one op, or a run from one device stamped in order),
- * creating or updating its row: created from the first, form version and updated from the last. check_form
- * has accepted them. -1 on error. */
-static sqlite3_int64 record_key(struct merge *m, const struct op *first, const struct op *last, char *err,
-				size_t errlen)
+/* The integer key of record (of form), creating or updating its row with what its new ops say: created, the
+ * lowest of their capped stamps; updated, the highest; top, the latest of them by (stamp, device), its form
+ * version and device. check_form has accepted them. -1 on error. */
+static sqlite3_int64 record_put(struct merge *m, const char *record, const char *form, const struct op *top,
+				sqlite3_int64 created, sqlite3_int64 updated, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = m->st[S_RECORD];
 	sqlite3_int64 rid = -1;
 	int rc;
 
-	db_bind_text(s, 1, first->record);
-	db_bind_text(s, 2, first->form);
-	db_bind_text(s, 3, last->form_version);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)(first->hlc < m->date_cap ? first->hlc : m->date_cap));
-	db_bind_text(s, 5, last->device);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)(last->hlc < m->date_cap ? last->hlc : m->date_cap));
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)last->hlc);
+	db_bind_text(s, 1, record);
+	db_bind_text(s, 2, form);
+	db_bind_text(s, 3, top->form_version);
+	sqlite3_bind_int64(s, 4, created);
+	db_bind_text(s, 5, top->device);
+	sqlite3_bind_int64(s, 6, updated);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)top->hlc);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW)
 		db_error(m->db, rc, err, errlen);
@@ -278,15 +282,31 @@ static sqlite3_int64 record_key(struct merge *m, const struct op *first, const s
 	return rid;
 }
 
+/* op's stamp as a record's dates take it: no later than the cap. */
+static sqlite3_int64 capped(const struct merge *m, const struct op *op)
+{
+	return (sqlite3_int64)(op->hlc < m->date_cap ? op->hlc : m->date_cap);
+}
+
+/* The integer key of the record of ops first..last (one op, or a run from one device stamped in order),
+ * creating or updating its row: created from the first, form version and updated from the last. check_form
+ * has accepted them. -1 on error. */
+static sqlite3_int64 record_key(struct merge *m, const struct op *first, const struct op *last, char *err,
+				size_t errlen)
+{
+	return record_put(m, first->record, first->form, last, capped(m, first), capped(m, last), err, errlen);
+}
+
 static int same_text(sqlite3_stmt *st, int col, const char *s)
 {
 	return strcmp(db_text(st, col), s) == 0;
 }
 
-/* Compares op with the held op at row id (S_FIND is positioned on it). 1 if identical. */
-static int same_op(struct merge *m, sqlite3_int64 id, const struct op *op, const struct op_ref *base, size_t nbase)
+/* Compares op with the held op at row id (f, S_FIND or S_FIND_RANGE, is positioned on it). 1 if identical. */
+static int same_op(struct merge *m, sqlite3_stmt *f, sqlite3_int64 id, const struct op *op, const struct op_ref *base,
+		   size_t nbase)
 {
-	sqlite3_stmt *f = m->st[S_FIND], *b = m->st[S_FIND_BASE];
+	sqlite3_stmt *b = m->st[S_FIND_BASE];
 	size_t i = 0;
 	int same;
 
@@ -426,13 +446,38 @@ static int named_before(struct merge *m, sqlite3_int64 did, uint64_t seq, sqlite
 	return rc == SQLITE_ROW;
 }
 
+/* The heads rule for op, just stored as row id (of device did, record rid, sorted base[0..nbase)), by what the
+ * store holds: what it saw is no longer a head, and it is one unless an op held already names it. */
+static int heads_take(struct merge *m, const struct op *op, sqlite3_int64 did, sqlite3_int64 rid, sqlite3_int64 id,
+		      const struct op_ref *base, size_t nbase, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_DROP_HEAD];
+	sqlite3_int64 bdid;
+	size_t i;
+	int named;
+
+	for (i = 0; i < nbase; i++) {
+		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
+			return -1;
+		sqlite3_bind_int64(s, 1, rid);
+		db_bind_text(s, 2, op->field);
+		sqlite3_bind_int64(s, 3, bdid);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)base[i].seq);
+		if (db_step_done(s, err, errlen) < 0)
+			return -1;
+	}
+	if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
+		return -1;
+	return named ? 0 : add_head(m, rid, op->field, id, err, errlen);
+}
+
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
-	sqlite3_int64 id, did, rid, bdid;
+	sqlite3_int64 id, did, rid;
 	sqlite3_stmt *s;
-	size_t nbase, i;
-	int rc, named;
+	size_t nbase;
+	int rc;
 
 	if (op->nbase > MERGE_MAX_BASE) {
 		errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
@@ -455,7 +500,7 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		int same;
 
 		id = sqlite3_column_int64(s, 0);
-		same = same_op(m, id, op, base, nbase);
+		same = same_op(m, s, id, op, base, nbase);
 		sqlite3_reset(s);
 		if (same)
 			return MERGE_DUPLICATE;
@@ -476,25 +521,8 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	    (rid = record_key(m, op, op, err, errlen)) < 0 ||
 	    (id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
 		return MERGE_ERROR;
-	/* What this op saw is no longer a head. */
-	for (i = 0; i < nbase; i++) {
-		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
-			return MERGE_ERROR;
-		s = m->st[S_DROP_HEAD];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, op->field);
-		sqlite3_bind_int64(s, 3, bdid);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)base[i].seq);
-		if (db_step_done(s, err, errlen) < 0)
-			return MERGE_ERROR;
-	}
-
-	/* This op is a head unless an op that arrived earlier already names it. */
-	if ((named = named_before(m, did, op->seq, rid, op->field, err, errlen)) < 0)
-		return MERGE_ERROR;
-	if (!named && add_head(m, rid, op->field, id, err, errlen) < 0)
-		return MERGE_ERROR;
-	if (refresh_field(m, rid, op->field, err, errlen) < 0 || summarise(m, rid, err, errlen) < 0)
+	if (heads_take(m, op, did, rid, id, base, nbase, err, errlen) < 0 ||
+	    refresh_field(m, rid, op->field, err, errlen) < 0 || summarise(m, rid, err, errlen) < 0)
 		return MERGE_ERROR;
 	return MERGE_NEW;
 }
@@ -579,6 +607,521 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 	if (summarise(m, rid, err, errlen) < 0)
 		return MERGE_ERROR;
 	return MERGE_NEW;
+}
+
+/* ---- batches ----
+ *
+ * merge_apply_batch reaches the results and the tables that n calls of merge_apply would, in three passes:
+ * 1. checks, reading only: each op as merge_apply checks it, "held" meaning held before the batch (one range
+ *    query for each run of one device's seqs) or new earlier in the batch (compared in memory); the first op
+ *    refused ends the batch there;
+ * 2. writes, in op order so that rows are numbered as merge_apply numbers them: a record's row once, from
+ *    all its new ops; each op and its base; the heads of a field that held ops before the batch, by the
+ *    general rule, op by op;
+ * 3. for each field, once: the heads of a field that held no op before the batch, which follow from the
+ *    batch alone (computed here), and its shown value; for each record, once, its summary. */
+
+/* Seqs of one run are at most this far apart, so that its range query reads a few rows per op at most. */
+#define RUN_STEP 8
+#define NO_OP SIZE_MAX
+
+/* A record the batch's new ops name. */
+struct brec {
+	size_t first;                   /* the first op naming it */
+	sqlite3_int64 rid;              /* its key: held before the batch, or written in pass 2; else 0 */
+	char *held_form;                /* its form when it had a row before the batch (owned), else NULL */
+	const char *form;               /* its form: held_form, or its first new op's */
+	const struct op *top;           /* the latest of its new ops by (stamp, device), the first of equals */
+	sqlite3_int64 created, updated; /* the lowest and highest capped stamps of its new ops */
+	size_t nnew;                    /* its new ops */
+	int put;                        /* its row is written */
+};
+
+/* A field of a record the batch's new ops set. */
+struct bfield {
+	size_t rec;
+	const char *field;
+	int fresh;                      /* no op of it was held before the batch: its heads follow from the batch */
+	size_t first, last;             /* its first and last new op, chained by bop.next */
+};
+
+/* An op of the batch, once checked new. */
+struct bop {
+	size_t rec, fld;
+	size_t next;                    /* the next new op of its field, or NO_OP */
+	sqlite3_int64 id, did;          /* its row and its device's key, once written */
+	int named;                      /* a new op of its field names it in its base */
+};
+
+/* Batch entries by key, open addressing: a slot holds an entry's index + 1, or 0 when free. Never more than
+ * half full. */
+struct btable {
+	size_t *slot;
+	size_t mask;
+};
+
+struct batch {
+	const struct op *ops;
+	size_t n;
+	struct bop *op;
+	struct brec *rec;
+	struct bfield *fld;
+	size_t nrec, nfld;
+	struct btable recs, flds, ids;  /* records by id; fields by (record, field); ops by (device, seq), the first */
+};
+
+struct bfield_key {
+	size_t rec;
+	const char *field;
+};
+
+typedef int (*bsame_fn)(const struct batch *b, size_t entry, const void *key);
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--) {
+		h ^= *c++;
+		h *= 0x100000001b3ULL;      /* FNV-1a */
+	}
+	return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	return hash_bytes(0xcbf29ce484222325ULL, s, strlen(s));
+}
+
+static uint64_t hash_id(const char *device, uint64_t seq)
+{
+	return hash_bytes(hash_str(device), &seq, sizeof(seq));
+}
+
+/* The slot of key in t: its entry's index + 1, or 0 where it would go. */
+static size_t *btable_slot(const struct btable *t, uint64_t h, bsame_fn same, const struct batch *b, const void *key)
+{
+	size_t i = (size_t)(h ^ (h >> 32)) & t->mask;
+
+	while (t->slot[i] && !same(b, t->slot[i] - 1, key))
+		i = (i + 1) & t->mask;
+	return &t->slot[i];
+}
+
+static int same_record(const struct batch *b, size_t e, const void *key)
+{
+	return !strcmp(b->ops[b->rec[e].first].record, key);
+}
+
+static int same_field(const struct batch *b, size_t e, const void *key)
+{
+	const struct bfield_key *k = key;
+
+	return b->fld[e].rec == k->rec && !strcmp(b->fld[e].field, k->field);
+}
+
+static int same_id(const struct batch *b, size_t e, const void *key)
+{
+	const struct op_ref *k = key;
+
+	return b->ops[e].seq == k->seq && !strcmp(b->ops[e].device, k->device);
+}
+
+/* The slot of op (device, seq) in b->ids. */
+static size_t *id_slot(const struct batch *b, const char *device, uint64_t seq)
+{
+	struct op_ref k;
+
+	strlcpy_s(k.device, device, sizeof(k.device));
+	k.seq = seq;
+	return btable_slot(&b->ids, hash_id(device, seq), same_id, b, &k);
+}
+
+static size_t *field_slot(const struct batch *b, size_t rec, const char *field)
+{
+	struct bfield_key k = { rec, field };
+
+	return btable_slot(&b->flds, hash_str(field) ^ ((uint64_t)rec * 0x9e3779b97f4a7c15ULL), same_field, b, &k);
+}
+
+static int btable_init(struct btable *t, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	t->mask = cap - 1;
+	return (t->slot = mem_calloc(cap, sizeof(*t->slot))) ? 0 : -1;
+}
+
+static void batch_release(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; b->rec && i < b->nrec; i++)
+		free(b->rec[i].held_form);
+	free(b->op);
+	free(b->rec);
+	free(b->fld);
+	free(b->recs.slot);
+	free(b->flds.slot);
+	free(b->ids.slot);
+}
+
+static int batch_init(struct batch *b, const struct op *ops, size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->ops = ops;
+	b->n = n;
+	if (!(b->op = mem_calloc(n, sizeof(*b->op))) || !(b->rec = mem_calloc(n, sizeof(*b->rec))) ||
+	    !(b->fld = mem_calloc(n, sizeof(*b->fld))) || btable_init(&b->recs, n) < 0 ||
+	    btable_init(&b->flds, n) < 0 || btable_init(&b->ids, n) < 0) {
+		batch_release(b);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- pass 1: checks ---- */
+
+/* Starts the run of ops from ops[i]: one device's seqs, rising by at most RUN_STEP, and reads the ops of it
+ * held before the batch with one query (S_FIND_RANGE), positioned on the first in *row. Sets *end past the
+ * run. 0, or -1 with err. */
+static int run_start(struct merge *m, const struct batch *b, size_t i, size_t *end, int *row, char *err,
+		     size_t errlen)
+{
+	const struct op *ops = b->ops;
+	sqlite3_stmt *s = m->st[S_FIND_RANGE];
+	sqlite3_int64 did;
+	size_t j = i + 1;
+	int rc;
+
+	sqlite3_reset(s);
+	*row = 0;
+	*end = j;
+	/* A seq out of range is refused; its run is itself. */
+	if (ops[i].seq == 0 || ops[i].seq > INT64_MAX)
+		return 0;
+	while (j < b->n && ops[j].seq > ops[j - 1].seq && ops[j].seq - ops[j - 1].seq <= RUN_STEP &&
+	       ops[j].seq <= INT64_MAX && !strcmp(ops[j].device, ops[i].device))
+		j++;
+	*end = j;
+	/* An unknown device has sent nothing yet. */
+	if ((did = device_find(m, ops[i].device, err, errlen)) <= 0)
+		return did < 0 ? -1 : 0;
+	sqlite3_bind_int64(s, 1, did);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)ops[i].seq);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)ops[j - 1].seq);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*row = 1;
+	else if (rc != SQLITE_DONE)
+		return db_error(m->db, rc, err, errlen);
+	return 0;
+}
+
+/* 1 if op, of the current run, was held before the batch (S_FIND_RANGE is then positioned on it), 0 if not,
+ * -1 on error. */
+static int run_held(struct merge *m, const struct op *op, int *row, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_FIND_RANGE];
+	int rc;
+
+	while (*row && (uint64_t)sqlite3_column_int64(s, 7) < op->seq) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW) {
+			*row = 0;
+			if (rc != SQLITE_DONE)
+				return db_error(m->db, rc, err, errlen);
+		}
+	}
+	return *row && (uint64_t)sqlite3_column_int64(s, 7) == op->seq;
+}
+
+/* 1 if ops a and b (b's base sorted in base[0..nbase)) have the same content. */
+static int same_content(const struct op *a, const struct op *b, const struct op_ref *base, size_t nbase)
+{
+	struct op_ref abase[MERGE_MAX_BASE];
+	size_t i, na;
+
+	if (a->hlc != b->hlc || strcmp(a->record, b->record) || strcmp(a->form, b->form) ||
+	    strcmp(a->form_version, b->form_version) || strcmp(a->field, b->field) || strcmp(a->value, b->value))
+		return 0;
+	na = sorted_base(a, abase);
+	if (na != nbase)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (ref_cmp(&abase[i], &base[i]))
+			return 0;
+	return 1;
+}
+
+/* The record ops[i] names, looked up in the store the first time: its index in b->rec, or NO_OP with err. */
+static size_t batch_record(struct merge *m, struct batch *b, size_t i, char *err, size_t errlen)
+{
+	const struct op *op = &b->ops[i];
+	size_t *slot = btable_slot(&b->recs, hash_str(op->record), same_record, b, op->record);
+	sqlite3_stmt *s = m->st[S_RECORD_FORM];
+	struct brec *r;
+	int rc;
+
+	if (*slot)
+		return *slot - 1;
+	r = &b->rec[b->nrec];
+	r->first = i;
+	db_bind_text(s, 1, op->record);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		r->rid = sqlite3_column_int64(s, 1);
+		r->form = r->held_form = mem_strdup(db_text(s, 0));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(m->db, rc, err, errlen);
+		return NO_OP;
+	}
+	if (rc == SQLITE_ROW && !r->held_form) {
+		err_oom(err, errlen);
+		return NO_OP;
+	}
+	*slot = ++b->nrec;
+	return b->nrec - 1;
+}
+
+/* 1 if a comes after b by (stamp, device), as records and shown values order ops (stamps as the store holds
+ * them, signed). */
+static int stamped_after(const struct op *a, const struct op *b)
+{
+	int c;
+
+	if ((sqlite3_int64)a->hlc != (sqlite3_int64)b->hlc)
+		return (sqlite3_int64)a->hlc > (sqlite3_int64)b->hlc;
+	c = strcmp(a->device, b->device);
+	return c > 0;
+}
+
+/* Enters new op ops[i] in its record (index rec) and field. */
+static void batch_enter(struct merge *m, struct batch *b, size_t i, size_t rec)
+{
+	const struct op *op = &b->ops[i];
+	struct brec *r = &b->rec[rec];
+	sqlite3_int64 c = capped(m, op);
+	size_t *slot = field_slot(b, rec, op->field);
+	struct bfield *f;
+
+	if (!r->form)
+		r->form = op->form;
+	if (!r->nnew || c < r->created)
+		r->created = c;
+	if (!r->nnew || c > r->updated)
+		r->updated = c;
+	if (!r->top || stamped_after(op, r->top))
+		r->top = op;
+	r->nnew++;
+	if (!*slot) {
+		f = &b->fld[b->nfld];
+		f->rec = rec;
+		f->field = op->field;
+		f->fresh = 1;
+		f->first = i;
+		*slot = ++b->nfld;
+	} else {
+		f = &b->fld[*slot - 1];
+		b->op[f->last].next = i;
+	}
+	f->last = i;
+	b->op[i].rec = rec;
+	b->op[i].fld = *slot - 1;
+	b->op[i].next = NO_OP;
+}
+
+/* The result merge_apply would give ops[i] after ops[0..i), read without writing; a new op is entered in its
+ * record and field. *row is the state of the current run (run_start). */
+static enum merge_result batch_check(struct merge *m, struct batch *b, size_t i, int *row, char *err, size_t errlen)
+{
+	const struct op *op = &b->ops[i];
+	struct op_ref base[MERGE_MAX_BASE];
+	size_t nbase, *slot, rec;
+	int held;
+
+	if (op->nbase > MERGE_MAX_BASE) {
+		errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
+		     (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
+		return MERGE_INVALID;
+	}
+	nbase = sorted_base(op, base);
+	if (check_op(op, base, nbase, err, errlen) < 0)
+		return MERGE_INVALID;
+	if ((held = run_held(m, op, row, err, errlen)) < 0)
+		return MERGE_ERROR;
+	slot = id_slot(b, op->device, op->seq);
+	if (held || *slot) {
+		sqlite3_stmt *s = m->st[S_FIND_RANGE];
+
+		if (held ? same_op(m, s, sqlite3_column_int64(s, 0), op, base, nbase) :
+			   same_content(&b->ops[*slot - 1], op, base, nbase))
+			return MERGE_DUPLICATE;
+		errf(err, errlen, "op %s:%llu is already held with different content", op->device,
+		     (unsigned long long)op->seq);
+		return MERGE_EQUIVOCATION;
+	}
+	if ((rec = batch_record(m, b, i, err, errlen)) == NO_OP)
+		return MERGE_ERROR;
+	if (b->rec[rec].form && strcmp(b->rec[rec].form, op->form)) {
+		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
+		     (unsigned long long)op->seq, op->form, op->record, b->rec[rec].form);
+		return MERGE_INVALID;
+	}
+	*slot = i + 1;
+	batch_enter(m, b, i, rec);
+	return MERGE_NEW;
+}
+
+/* ---- passes 2 and 3: writes ---- */
+
+/* Marks the fields of records held before the batch that held ops then: their heads take the general rule. */
+static int fields_held(struct merge *m, struct batch *b, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_FIELDS_HELD];
+	size_t i, *slot;
+	int rc;
+
+	for (i = 0; i < b->nrec; i++) {
+		if (!b->rec[i].rid || !b->rec[i].nnew)
+			continue;
+		sqlite3_bind_int64(s, 1, b->rec[i].rid);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (*(slot = field_slot(b, i, db_text(s, 0))))
+				b->fld[*slot - 1].fresh = 0;
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return db_error(m->db, rc, err, errlen);
+	}
+	return 0;
+}
+
+/* 1 if a is shown before b among a field's heads: (stamp, device, seq) higher. */
+static int shown_before(const struct op *a, const struct op *b)
+{
+	if ((sqlite3_int64)a->hlc != (sqlite3_int64)b->hlc || strcmp(a->device, b->device))
+		return stamped_after(a, b);
+	return a->seq > b->seq;
+}
+
+/* The heads of field f, which held no op before the batch, from its new ops ops[0..k) alone: those that no
+ * other names. Adds them and sets the shown value, as refresh_field would find them. */
+static int fresh_heads(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, size_t fi,
+		       char *err, size_t errlen)
+{
+	const struct bfield *f = &b->fld[fi];
+	sqlite3_int64 rid = b->rec[f->rec].rid;
+	size_t i, j, e, top = NO_OP, *slot;
+	int conflict = 0;
+	sqlite3_stmt *s;
+
+	for (i = f->first; i != NO_OP; i = b->op[i].next)
+		for (j = 0; j < b->ops[i].nbase; j++) {
+			slot = id_slot(b, b->ops[i].base[j].device, b->ops[i].base[j].seq);
+			if (*slot && (e = *slot - 1) < k && res[e] == MERGE_NEW && b->op[e].fld == fi)
+				b->op[e].named = 1;
+		}
+	for (i = f->first; i != NO_OP; i = b->op[i].next) {
+		if (b->op[i].named)
+			continue;
+		if (add_head(m, rid, f->field, b->op[i].id, err, errlen) < 0)
+			return -1;
+		if (top != NO_OP && strcmp(b->ops[i].value, b->ops[top].value))
+			conflict = 1;
+		if (top == NO_OP || shown_before(&b->ops[i], &b->ops[top]))
+			top = i;
+	}
+	if (top == NO_OP) {
+		/* Only ops that name each other in a cycle, which no honest device makes. */
+		s = m->st[S_DROP_FIELD];
+		sqlite3_bind_int64(s, 1, rid);
+		db_bind_text(s, 2, f->field);
+		return db_step_done(s, err, errlen);
+	}
+	s = m->st[S_SET_FIELD];
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, f->field);
+	db_bind_text(s, 3, b->ops[top].value);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)b->ops[top].hlc);
+	sqlite3_bind_int64(s, 5, b->op[top].did);
+	sqlite3_bind_int(s, 6, conflict);
+	return db_step_done(s, err, errlen);
+}
+
+/* Writes the new ops of ops[0..k) (res says which), their records, heads and fields. */
+static int batch_write(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, char *err,
+		       size_t errlen)
+{
+	struct op_ref base[MERGE_MAX_BASE];
+	size_t i, nbase;
+
+	if (fields_held(m, b, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < k; i++) {
+		const struct op *op = &b->ops[i];
+		struct bop *o = &b->op[i];
+		struct brec *r = &b->rec[o->rec];
+
+		if (res[i] != MERGE_NEW)
+			continue;
+		if ((o->did = device_key(m, op->device, err, errlen)) < 0)
+			return -1;
+		if (!r->put) {
+			if ((r->rid = record_put(m, op->record, r->form, r->top, r->created, r->updated, err, errlen)) < 0)
+				return -1;
+			r->put = 1;
+		}
+		nbase = sorted_base(op, base);
+		if ((o->id = insert_op(m, op, o->did, r->rid, base, nbase, err, errlen)) < 0)
+			return -1;
+		if (!b->fld[o->fld].fresh && heads_take(m, op, o->did, r->rid, o->id, base, nbase, err, errlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < b->nfld; i++) {
+		if (b->fld[i].fresh ? fresh_heads(m, b, res, k, i, err, errlen) < 0 :
+				      refresh_field(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < b->nrec; i++)
+		if (b->rec[i].nnew && summarise(m, b->rec[i].rid, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+enum merge_result merge_apply_batch(struct merge *m, const struct op *ops, size_t n, enum merge_result *res,
+				    char *err, size_t errlen)
+{
+	enum merge_result r = MERGE_NEW;
+	struct batch b;
+	size_t i, end = 0;
+	int row = 0;
+
+	if (n == 0)
+		return MERGE_NEW;
+	if (batch_init(&b, ops, n) < 0) {
+		err_oom(err, errlen);
+		return MERGE_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		if (i == end && run_start(m, &b, i, &end, &row, err, errlen) < 0) {
+			r = MERGE_ERROR;
+			break;
+		}
+		res[i] = batch_check(m, &b, i, &row, err, errlen);
+		if (res[i] != MERGE_NEW && res[i] != MERGE_DUPLICATE) {
+			r = res[i];
+			break;
+		}
+	}
+	sqlite3_reset(m->st[S_FIND_RANGE]);
+	if (r != MERGE_ERROR && batch_write(m, &b, res, i, err, errlen) < 0)
+		r = MERGE_ERROR;
+	batch_release(&b);
+	return r;
 }
 
 int merge_heads(struct merge *m, const char *record, const char *field, merge_head_fn fn, void *ctx,

@@ -51,6 +51,14 @@ void merge_free(struct merge *m);
 void merge_date_cap(struct merge *m, uint64_t cap);
 /* Applies one op inside the caller's transaction: stores it and updates heads, fields and records. */
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen);
+/* Applies ops[0..n) in that order inside the caller's transaction, as n calls of merge_apply would (the same
+ * results, errors and tables, which the tests compare), by runs rather than op by op: n ops of a change set or
+ * of a pull page. res[i] gets each op's result up to the first op refused (MERGE_EQUIVOCATION, MERGE_INVALID),
+ * which ends the batch: the ops before it are applied, it and those after are not, and its result is returned
+ * with err. MERGE_NEW when no op was refused (each is MERGE_NEW or MERGE_DUPLICATE); MERGE_ERROR (a store
+ * error or out of memory, with err) leaves res and the tables to be rolled back. */
+enum merge_result merge_apply_batch(struct merge *m, const struct op *ops, size_t n, enum merge_result *res,
+				    char *err, size_t errlen);
 /* Applies n ops this replica just made on one record, inside the caller's transaction, when each op's base
  * is exactly its field's current heads (read in the same transaction), its (device, seq) is new, and no two
  * ops set the same field; ops[n - 1] is the latest. The result is the one merge_apply gives for such ops (the tests compare them),

@@ -1251,23 +1251,26 @@ static int next_seq_get(struct sstore *s, const struct sstore_device *d, uint64_
 static enum sstore_ingest_status ops_merge(struct sstore *s, const struct cs_ops *ops, struct sstore_ingest *out,
 					   char *err, size_t errlen)
 {
+	enum merge_result *res, m;
 	size_t i;
 
-	for (i = 0; i < ops->n; i++) {
-		enum merge_result m = merge_apply(s->merge, &ops->ops[i], err, errlen);
-
-		if (m == MERGE_NEW)
-			out->accepted++;
-		else if (m == MERGE_DUPLICATE)
-			out->duplicates++;
-		else if (m == MERGE_EQUIVOCATION)
-			return SI_EQUIVOCATION;
-		else if (m == MERGE_INVALID)
-			return SI_BAD_OP;
-		else
-			return SI_ERROR;
+	if (!ops->n)
+		return SI_OK;
+	if (!(res = mem_calloc(ops->n, sizeof(*res)))) {
+		err_oom(err, errlen);
+		return SI_ERROR;
 	}
-	return SI_OK;
+	m = merge_apply_batch(s->merge, ops->ops, ops->n, res, err, errlen);
+	for (i = 0; m != MERGE_ERROR && i < ops->n && (res[i] == MERGE_NEW || res[i] == MERGE_DUPLICATE); i++) {
+		if (res[i] == MERGE_NEW)
+			out->accepted++;
+		else
+			out->duplicates++;
+	}
+	free(res);
+	if (m == MERGE_NEW)
+		return SI_OK;
+	return m == MERGE_EQUIVOCATION ? SI_EQUIVOCATION : m == MERGE_INVALID ? SI_BAD_OP : SI_ERROR;
 }
 
 /* Gives each record the ops touch its region (that of the device that first sent it, d) and its review summary,

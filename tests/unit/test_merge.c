@@ -1,6 +1,7 @@
 /* test_merge.c - the op log and the per-field heads rule: unit cases, merge_apply_local against merge_apply,
  * and the convergence property (replicas holding the same ops show the same values, conflicts and records,
- * whatever the arrival order and the duplicates) over many random seeds.
+ * whatever the arrival order and the duplicates) over many random seeds, with merge_apply_batch against
+ * merge_apply in each seed.
  *
  * SONDEO_SOAK_SEEDS=N runs the convergence property over N seeds instead of the default (make soak);
  * SONDEO_SEED=S runs it over seed S alone, to reproduce a failure. */
@@ -1138,7 +1139,7 @@ struct sim {
 
 /* The replicas of the simulation, opened once and emptied for each seed (opening and creating the schema
  * would take most of the time). */
-static struct replica sim_replicas[SIM_DEVICES + SIM_FRESH];
+static struct replica sim_replicas[SIM_DEVICES + SIM_FRESH + 2];
 
 /* Opens r, or empties it and gives it a new merge handle, so that it is as a new replica. */
 static void sim_replica_reset(struct replica *r)
@@ -1327,28 +1328,41 @@ static int sim_resolve(struct sim *s, struct sim_device *d)
 	return 1;
 }
 
-/* Delivers the ops numbered order[0..n) to r through merge_apply, in transactions of random sizes as change
- * sets would arrive, expecting MERGE_NEW for ops not marked in held and MERGE_DUPLICATE for the others, and
- * marks them held. */
+/* Delivers the ops numbered order[0..n) to r, in transactions of random sizes as change sets and pull pages
+ * would arrive, through merge_apply or (every other transaction or so) merge_apply_batch, expecting MERGE_NEW
+ * for ops not marked in held and MERGE_DUPLICATE for the others, and marks them held. */
 static void sim_deliver(struct sim *s, struct replica *r, const size_t *order, size_t n, unsigned char *held)
 {
+	static struct op batch[16];
+	enum merge_result res[16], got;
 	char err[256], e[256];
 	size_t i, k, end;
+	int batched;
 
 	for (i = 0; i < n; i = end) {
 		end = i + 1 + rndn(s, 16);
 		if (end > n)
 			end = n;
+		batched = rndn(s, 2);
 		if (db_begin(r->db, e, sizeof(e)) < 0)
 			die("db_begin", e);
+		if (batched) {
+			for (k = i; k < end; k++) {
+				batch[k - i] = s->ops[order[k]];
+				res[k - i] = MERGE_ERROR;
+			}
+			err[0] = '\0';
+			if ((got = merge_apply_batch(r->m, batch, end - i, res, err, sizeof(err))) != MERGE_NEW)
+				sim_fail(s, "merge_apply_batch of %zu ops answered %d: %s", end - i, (int)got, err);
+		}
 		for (k = i; k < end; k++) {
-			enum merge_result expect = held[order[k]] ? MERGE_DUPLICATE : MERGE_NEW, res;
+			enum merge_result expect = held[order[k]] ? MERGE_DUPLICATE : MERGE_NEW;
 
 			err[0] = '\0';
-			res = merge_apply(r->m, &s->ops[order[k]], err, sizeof(err));
-			if (res != expect)
-				sim_fail(s, "merge_apply of op %zu answered %d (expected %d): %s", order[k], (int)res,
-					 (int)expect, err);
+			got = batched ? res[k - i] : merge_apply(r->m, &s->ops[order[k]], err, sizeof(err));
+			if (got != expect)
+				sim_fail(s, "%s of op %zu answered %d (expected %d): %s",
+					 batched ? "merge_apply_batch" : "merge_apply", order[k], (int)got, (int)expect, err);
 			held[order[k]] = 1;
 		}
 		if (db_commit(r->db, e, sizeof(e)) < 0)
@@ -1533,6 +1547,234 @@ static const char *sim_model_version(struct sim *s, const char *rec)
 	return top && !tie ? top->form_version : NULL;
 }
 
+/* ---- batches against one by one ----
+ *
+ * Each seed also delivers its whole log, with ops no honest device makes, to two fresh replicas in the same
+ * random order with repeats: one through merge_apply op by op, the other through merge_apply_batch in batches
+ * of random sizes (a batch stops at a refused op; the rest of it follows as another batch), each pair in one
+ * transaction, under the same date caps. The results, the errors of refused ops and every row of every table,
+ * internal keys included, must be the same. */
+
+#define BAD_MAX 32
+
+/* The other form refused ops name. */
+#define OTHER_FORM "other"
+
+/* Up to BAD_MAX ops of a dishonest device of its own, on the log's records and fields and on records of their
+ * own (ids in recs[]): cycles of two and three, two heads with one stamp, an equivocation of a log op, a stamp
+ * past 2^63 (negative as the store holds it), ops naming another form than their record's, themselves, too
+ * many bases or seq 0. Returns how many. */
+static size_t sim_bad_ops(struct sim *s, struct op *out, char recs[4][UUID_STRLEN + 1])
+{
+	char dev[KEYS_ID_STRLEN + 1];
+	uint64_t seq = 0, a = rnd(s), b = rnd(s);
+	size_t n = 0, k, j, nrecs = 0;
+
+	snprintf(dev, sizeof(dev), "%016" PRIx64 "%016" PRIx64, a, b);
+	while (n + 3 <= BAD_MAX && s->nops) {
+		const struct op *o = &s->ops[rndn(s, s->nops)];
+		const char *field = sim_fields[rndn(s, 4)], *rec = o->record;
+		struct op x[3];
+
+		switch (rndn(s, 9)) {
+		case 0:
+		case 1:
+			/* A cycle of two or three ops on one field, of a log record or of a record of their own. */
+			k = 2 + rndn(s, 2);
+			if (rndn(s, 2) && nrecs < 4) {
+				a = rnd(s);
+				snprintf(recs[nrecs], UUID_STRLEN + 1, "%08x-bbbb-4bbb-8bbb-%012" PRIx64, (unsigned)a,
+					 (uint64_t)(a >> 16));
+				rec = recs[nrecs++];
+			}
+			for (j = 0; j < k; j++)
+				x[j] = mkop(dev, ++seq, o->hlc + rndn(s, 3), rec, field, sim_value(s, field));
+			for (j = 0; j < k; j++)
+				base_add(&x[j], dev, x[(j + 1) % k].seq);
+			/* Now and then one of them also sees the log op. */
+			if (!rndn(s, 3))
+				base_add(&x[0], o->device, o->seq);
+			for (j = 0; j < k; j++)
+				out[n++] = x[j];
+			break;
+		case 2:
+			/* Two heads with one stamp from one device, with different values. */
+			x[0] = mkop(dev, ++seq, o->hlc, rec, o->field, "\"p\"");
+			x[1] = mkop(dev, ++seq, o->hlc, rec, o->field, "\"q\"");
+			x[1].form_version = "2";
+			base_add(&x[0], o->device, o->seq);
+			out[n++] = x[0];
+			out[n++] = x[1];
+			break;
+		case 3:
+			/* An equivocation: a log op's id with another value. */
+			out[n] = *o;
+			out[n++].value = "\"zz\"";
+			break;
+		case 4:
+			/* A stamp past 2^63. */
+			x[0] = mkop(dev, ++seq, (1ULL << 63) | (o->hlc >> 4), rec, field, sim_value(s, field));
+			if (rndn(s, 2))
+				base_add(&x[0], o->device, o->seq);
+			out[n++] = x[0];
+			break;
+		case 5:
+			/* Another form than the record's. */
+			x[0] = mkop(dev, ++seq, o->hlc + 1, rec, field, sim_value(s, field));
+			x[0].form = OTHER_FORM;
+			out[n++] = x[0];
+			break;
+		case 6:
+			/* Itself as its base. */
+			x[0] = mkop(dev, ++seq, o->hlc + 1, rec, field, sim_value(s, field));
+			base_add(&x[0], dev, x[0].seq);
+			out[n++] = x[0];
+			break;
+		case 7:
+			/* Seq 0, or too many bases. */
+			x[0] = mkop(dev, rndn(s, 2) ? 0 : ++seq, o->hlc + 1, rec, field, sim_value(s, field));
+			if (x[0].seq) {
+				x[0].nbase = MERGE_MAX_BASE + 1;
+				for (j = 0; j < MERGE_MAX_BASE; j++) {
+					strlcpy_s(x[0].base[j].device, o->device, sizeof(x[0].base[j].device));
+					x[0].base[j].seq = j + 1;
+				}
+			}
+			out[n++] = x[0];
+			break;
+		default:
+			/* An honest-looking op that names a log op of its field, which may arrive in a later batch. */
+			x[0] = mkop(dev, ++seq, o->hlc + 1 + rndn(s, 2), rec, o->field, sim_value(s, o->field));
+			base_add(&x[0], o->device, o->seq);
+			out[n++] = x[0];
+			break;
+		}
+	}
+	return n;
+}
+
+/* Orders indices of sorted_ops by (device, seq). */
+static const struct op *sorted_ops;
+
+static int by_device_seq(const void *a, const void *b)
+{
+	const struct op *x = &sorted_ops[*(const size_t *)a], *y = &sorted_ops[*(const size_t *)b];
+	int c = strcmp(x->device, y->device);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void sim_batches(struct sim *s, struct replica *one, struct replica *many)
+{
+	size_t cap = 2 * (SIM_MAX_OPS + BAD_MAX), n = 0, nall, i, j, k, end;
+	struct op *all = xcalloc(SIM_MAX_OPS + BAD_MAX, sizeof(*all)), *in = xcalloc(cap, sizeof(*in));
+	enum merge_result *r1 = xcalloc(cap, sizeof(*r1)), *r2 = xcalloc(cap, sizeof(*r2)), got;
+	char (*e1)[256] = xcalloc(cap, sizeof(*e1)), (*e2)[256] = xcalloc(cap, sizeof(*e2)), recs[4][UUID_STRLEN + 1];
+	size_t order[2 * (SIM_MAX_OPS + BAD_MAX)];
+	char e[256], *d1, *d2;
+
+	sim_replica_reset(one);
+	sim_replica_reset(many);
+	memcpy(all, s->ops, s->nops * sizeof(*all));
+	nall = s->nops + sim_bad_ops(s, all + s->nops, recs);
+	if (rndn(s, 3)) {
+		for (i = 0; i < nall; i++) {
+			order[n++] = i;
+			if (!rndn(s, 3))
+				order[n++] = i;
+		}
+		shuffle(s, order, n);
+	} else {
+		/* Some ops in a random order, then all of them in runs of each device's seqs, as a change set
+		 * or a pull page brings them: runs with held ops among them. */
+		for (i = 0; i < nall; i++)
+			if (rndn(s, 2))
+				order[n++] = i;
+		shuffle(s, order, n);
+		for (i = 0; i < nall; i++)
+			order[n + i] = i;
+		sorted_ops = all;
+		qsort(order + n, nall, sizeof(order[0]), by_device_seq);
+		n += nall;
+	}
+	for (i = 0; i < n; i++)
+		in[i] = all[order[i]];
+	/* Now and then a draft: a record row and an answer without ops, as a device keeps before saving. */
+	if (!rndn(s, 3) && s->nrecords) {
+		static const char draft[] =
+			"INSERT INTO records(id, form, form_version, created, updated, draft) VALUES(?1, 'partnership',"
+			" '1', 1, 1, 1);"
+			"INSERT INTO fields(rid, field, value, hlc, did) SELECT rid, ?2, '\"draft\"', 0, 0 FROM records"
+			" WHERE id = ?1;";
+		const char *rec = s->records[rndn(s, s->nrecords)], *field = sim_fields[rndn(s, 4)];
+
+		query(one->db, draft, rec, field);
+		query(many->db, draft, rec, field);
+	}
+	for (i = 0; i < n; i = end) {
+		uint64_t datecap = UINT64_MAX;
+
+		end = i + 1 + rndn(s, rndn(s, 4) ? 24 : 2 * (SIM_MAX_OPS + BAD_MAX));
+		if (end > n)
+			end = n;
+		/* A server caps the dates of what it receives. */
+		if (!rndn(s, 4))
+			datecap = in[rndn(s, n)].hlc;
+		merge_date_cap(one->m, datecap);
+		merge_date_cap(many->m, datecap);
+		if (db_begin(one->db, e, sizeof(e)) < 0 || db_begin(many->db, e, sizeof(e)) < 0)
+			die("db_begin", e);
+		for (k = i; k < end; k++)
+			r1[k] = merge_apply(one->m, &in[k], e1[k], sizeof(e1[k]));
+		for (k = i; k < end; k = j + 1) {
+			for (j = k; j < end; j++)
+				r2[j] = MERGE_ERROR;
+			got = merge_apply_batch(many->m, in + k, end - k, r2 + k, e, sizeof(e));
+			if (got == MERGE_NEW)
+				break;
+			for (j = k; j < end && (r2[j] == MERGE_NEW || r2[j] == MERGE_DUPLICATE); j++)
+				;
+			if (j == end || r2[j] != got) {
+				sim_fail(s, "merge_apply_batch answered %d, op %zu of %zu %d: %s", (int)got, j - k, end - k,
+					 j < end ? (int)r2[j] : -1, e);
+				break;
+			}
+			strlcpy_s(e2[j], e, sizeof(e2[j]));
+		}
+		if (db_commit(one->db, e, sizeof(e)) < 0 || db_commit(many->db, e, sizeof(e)) < 0)
+			die("db_commit", e);
+	}
+	merge_date_cap(one->m, UINT64_MAX);
+	merge_date_cap(many->m, UINT64_MAX);
+	for (i = 0; i < n; i++) {
+		if (r1[i] != r2[i])
+			sim_fail(s, "op %zu of the batches (%s:%" PRIu64 "): merge_apply answered %d (%s),"
+				 " merge_apply_batch %d (%s)", i, in[i].device, in[i].seq, (int)r1[i],
+				 r1[i] == MERGE_NEW || r1[i] == MERGE_DUPLICATE ? "" : e1[i], (int)r2[i],
+				 r2[i] == MERGE_NEW || r2[i] == MERGE_DUPLICATE ? "" : e2[i]);
+		else if (r1[i] != MERGE_NEW && r1[i] != MERGE_DUPLICATE && strcmp(e1[i], e2[i]))
+			sim_fail(s, "op %zu of the batches: merge_apply said '%s', merge_apply_batch '%s'", i, e1[i],
+				 e2[i]);
+	}
+	d1 = dump_raw(one->db);
+	d2 = dump_raw(many->db);
+	if (strcmp(d1, d2)) {
+		sim_fail(s, "the tables after merge_apply_batch differ from merge_apply's");
+		if (s->verbose)
+			print_diff("merge_apply against merge_apply_batch", d1, d2);
+	}
+	free(d1);
+	free(d2);
+	free(all);
+	free(in);
+	free(r1);
+	free(r2);
+	free(e1);
+	free(e2);
+}
+
 /* One seed: devices make ops and sync in part, then everything goes everywhere, and every replica must hold
  * the state computed from the log. Returns the number of failed checks; *version_failed is the number of
  * replicas whose records' form versions differ from the first replica's. */
@@ -1607,6 +1849,8 @@ static int sim_run(uint64_t seed, int *version_failed)
 		shuffle(s, order, n);
 		sim_deliver(s, &fresh[i], order, n, seen);
 	}
+
+	sim_batches(s, &sim_replicas[SIM_DEVICES + SIM_FRESH], &sim_replicas[SIM_DEVICES + SIM_FRESH + 1]);
 
 	/* Every replica holds the state of the first, which holds the state computed from the log. Form versions
 	 * are compared on their own, so that a difference there does not hide the rest. */
@@ -1697,7 +1941,7 @@ static void test_convergence(void)
 			convergence_version_bad++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	for (seed = 0; seed < SIM_DEVICES + SIM_FRESH; seed++)
+	for (seed = 0; seed < SIM_DEVICES + SIM_FRESH + 2; seed++)
 		if (sim_replicas[seed].db)
 			replica_close(&sim_replicas[seed]);
 	printf("# convergence: seeds %" PRIu64 "..%" PRIu64 ": %" PRIu64 " failed, %" PRIu64
