@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "db.h"
 #include "util.h"
 #include "banned.h"
@@ -668,6 +670,7 @@ struct batch {
 	struct bfield *fld;
 	size_t nrec, nfld;
 	struct btable recs, flds, ids;  /* records by id; fields by (record, field); ops by (device, seq), the first */
+	unsigned char key[crypto_shorthash_KEYBYTES];   /* of the tables' hash, drawn for each batch */
 };
 
 struct bfield_key {
@@ -677,25 +680,31 @@ struct bfield_key {
 
 typedef int (*bsame_fn)(const struct batch *b, size_t entry, const void *key);
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+/* The tables' hash: keyed (SipHash, a key drawn for each batch), so that a device cannot choose record ids or
+ * field names that all land in one slot and make a change set cost the square of its size. */
+static uint64_t hash_bytes(const struct batch *b, const void *p, size_t n)
 {
-	const unsigned char *c = p;
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t v;
 
-	while (n--) {
-		h ^= *c++;
-		h *= 0x100000001b3ULL;      /* FNV-1a */
-	}
-	return h;
+	crypto_shorthash(h, p, n, b->key);
+	memcpy(&v, h, sizeof(v));
+	return v;
 }
 
-static uint64_t hash_str(const char *s)
+static uint64_t hash_str(const struct batch *b, const char *s)
 {
-	return hash_bytes(0xcbf29ce484222325ULL, s, strlen(s));
+	return hash_bytes(b, s, strlen(s));
 }
 
-static uint64_t hash_id(const char *device, uint64_t seq)
+static uint64_t hash_id(const struct batch *b, const char *device, uint64_t seq)
 {
-	return hash_bytes(hash_str(device), &seq, sizeof(seq));
+	unsigned char k[KEYS_ID_STRLEN + sizeof(seq)];
+	size_t n = strnlen(device, KEYS_ID_STRLEN);
+
+	memcpy(k, device, n);
+	memcpy(k + n, &seq, sizeof(seq));
+	return hash_bytes(b, k, n + sizeof(seq));
 }
 
 /* The slot of key in t: its entry's index + 1, or 0 where it would go. */
@@ -734,14 +743,14 @@ static size_t *id_slot(const struct batch *b, const char *device, uint64_t seq)
 
 	strlcpy_s(k.device, device, sizeof(k.device));
 	k.seq = seq;
-	return btable_slot(&b->ids, hash_id(device, seq), same_id, b, &k);
+	return btable_slot(&b->ids, hash_id(b, device, seq), same_id, b, &k);
 }
 
 static size_t *field_slot(const struct batch *b, size_t rec, const char *field)
 {
 	struct bfield_key k = { rec, field };
 
-	return btable_slot(&b->flds, hash_str(field) ^ ((uint64_t)rec * 0x9e3779b97f4a7c15ULL), same_field, b, &k);
+	return btable_slot(&b->flds, hash_str(b, field) ^ ((uint64_t)rec * 0x9e3779b97f4a7c15ULL), same_field, b, &k);
 }
 
 static int btable_init(struct btable *t, size_t n)
@@ -771,6 +780,7 @@ static void batch_release(struct batch *b)
 static int batch_init(struct batch *b, const struct op *ops, size_t n)
 {
 	memset(b, 0, sizeof(*b));
+	randombytes_buf(b->key, sizeof(b->key));
 	b->ops = ops;
 	b->n = n;
 	if (!(b->op = mem_calloc(n, sizeof(*b->op))) || !(b->rec = mem_calloc(n, sizeof(*b->rec))) ||
@@ -860,7 +870,7 @@ static int same_content(const struct op *a, const struct op *b, const struct op_
 static size_t batch_record(struct merge *m, struct batch *b, size_t i, char *err, size_t errlen)
 {
 	const struct op *op = &b->ops[i];
-	size_t *slot = btable_slot(&b->recs, hash_str(op->record), same_record, b, op->record);
+	size_t *slot = btable_slot(&b->recs, hash_str(b, op->record), same_record, b, op->record);
 	sqlite3_stmt *s = m->st[S_RECORD_FORM];
 	struct brec *r;
 	int rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "jsonc.h"
 #include "banned.h"
@@ -21,12 +22,15 @@ static const char *const members_v2[] = { "ops", "devices", "records", "next", "
 /* ---- the tables of a version 2 answer being written ---- */
 
 /* A table of names (device ids, or record id and form), each given its place in order of first use, found
- * again by an open-addressing hash: a page names a few devices and records many times each. */
+ * again by an open-addressing hash: a page names a few devices and records many times each. The hash is keyed
+ * (SipHash, a key drawn for each table): devices choose their record ids, and must not be able to choose ids
+ * that all land in one slot. */
 struct names {
 	char **name;               /* name[i]: the i-th, owned */
 	uint64_t *last;            /* devices: the seq of the device's last op in the page so far */
 	uint32_t *slot;            /* 1 + index, 0 for empty; nslots is a power of two */
 	size_t n, cap, nslots;
+	unsigned char key[crypto_shorthash_KEYBYTES];
 };
 
 struct pull_tables {
@@ -35,13 +39,14 @@ struct pull_tables {
 	uint64_t hlc;              /* the stamp of the page's last op so far */
 };
 
-static uint32_t hash(const char *s)
+static size_t hash(const struct names *t, const char *s)
 {
-	uint32_t h = 2166136261u;
+	unsigned char h[crypto_shorthash_BYTES];
+	size_t v;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	crypto_shorthash(h, (const unsigned char *)s, strlen(s), t->key);
+	memcpy(&v, h, sizeof(v));
+	return v;
 }
 
 static void names_free(struct names *t)
@@ -53,7 +58,6 @@ static void names_free(struct names *t)
 	free(t->name);
 	free(t->last);
 	free(t->slot);
-	memset(t, 0, sizeof(*t));
 }
 
 static int names_rehash(struct names *t, size_t nslots)
@@ -64,7 +68,7 @@ static int names_rehash(struct names *t, size_t nslots)
 	if (!slot)
 		return -1;
 	for (i = 0; i < t->n; i++) {
-		size_t k = hash(t->name[i]) & (nslots - 1);
+		size_t k = hash(t, t->name[i]) & (nslots - 1);
 
 		while (slot[k])
 			k = (k + 1) & (nslots - 1);
@@ -83,7 +87,7 @@ static long names_get(struct names *t, const char *name, int *added)
 
 	*added = 0;
 	if (t->nslots) {
-		for (k = hash(name) & (t->nslots - 1); t->slot[k]; k = (k + 1) & (t->nslots - 1))
+		for (k = hash(t, name) & (t->nslots - 1); t->slot[k]; k = (k + 1) & (t->nslots - 1))
 			if (!strcmp(t->name[t->slot[k] - 1], name))
 				return (long)t->slot[k] - 1;
 	}
@@ -105,7 +109,7 @@ static long names_get(struct names *t, const char *name, int *added)
 	if (!(t->name[t->n] = strdup(name)))
 		return -1;
 	t->last[t->n] = 0;
-	for (k = hash(name) & (t->nslots - 1); t->slot[k]; k = (k + 1) & (t->nslots - 1))
+	for (k = hash(t, name) & (t->nslots - 1); t->slot[k]; k = (k + 1) & (t->nslots - 1))
 		;
 	t->slot[k] = (uint32_t)(t->n + 1);
 	*added = 1;
@@ -224,6 +228,8 @@ int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 			}
 			buf_init(&w->t->devs, PULL_MAX_BYTES);
 			buf_init(&w->t->recs, PULL_MAX_BYTES);
+			randombytes_buf(w->t->devices.key, sizeof(w->t->devices.key));
+			randombytes_buf(w->t->records.key, sizeof(w->t->records.key));
 		}
 		st = append_row(w, op, by);
 	} else if (buf_adds(&w->body, w->n ? "," : "{\"ops\":[") < 0) {
