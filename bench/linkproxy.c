@@ -117,18 +117,26 @@ static int nonblocking(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* A socket connected to 127.0.0.1:port, non-blocking; -1 when it cannot be had. Connecting on loopback does not
- * block for long, so it is done before the fd is made non-blocking. */
-static int connect_to(int port)
+/* 127.0.0.1:port. */
+static struct sockaddr_in loopback(int port)
 {
 	struct sockaddr_in a;
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+/* A socket connected to 127.0.0.1:port, non-blocking; -1 when it cannot be had. Connecting on loopback does not
+ * block for long, so it is done before the fd is made non-blocking. */
+static int connect_to(int port)
+{
+	struct sockaddr_in a = loopback(port);
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || nonblocking(fd) < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -280,14 +288,10 @@ static int half_write(struct half *h, int64_t now)
 
 static int listen_on(int port)
 {
-	struct sockaddr_in a;
+	struct sockaddr_in a = loopback(port);
 	int one = 1;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
