@@ -405,8 +405,9 @@ ingest_run() {
 	_m=$(merged)
 	[ "$_m" = "$ops" ] || die "sondeod holds $_m ops after the upload of $ops" "$tmp/run.log"
 	in_t="$in_t $t"
-	# The server's own time on the change sets: its log's "... POST /v1/changesets 200 in=N out=N Tms" lines.
-	_ms=$(LC_ALL=C awk '$4 == "/v1/changesets" && $8 ~ /^[0-9]+ms$/ {
+	# The server's own time on the change sets: its log's "... POST /v1/changesets[?pull=N] 200 in=N out=N Tms"
+	# lines.
+	_ms=$(LC_ALL=C awk '$4 ~ /^\/v1\/changesets(\?|$)/ && $8 ~ /^[0-9]+ms$/ {
 		if ($5 != 200) bad++; ms += $8 + 0 } END { print (bad ? -1 : ms + 0) }' "$tmp/run.log")
 	[ "$_ms" -gt 0 ] || die "sondeod's log shows no change set taken in, or one refused" "$tmp/run.log"
 	in_srv="$in_srv $(calc "print $_ms / 1000")"
