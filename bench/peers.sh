@@ -54,6 +54,7 @@ POUCHDB_SERVER=4.2
 NODE_TIMEOUT=1800
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/.." && pwd)
 peers=$root/build/peers
 
@@ -61,12 +62,6 @@ if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
 	echo "usage: sh bench/peers.sh path/to/sondeo path/to/sondeod   (normally: make bench-peers)" >&2
 	exit 2
 fi
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;;
-	esac
-}
 sondeo=$(abspath "$1")
 sondeod=$(abspath "$2")
 case $N in '' | *[!0-9]* | 0) echo "bench: BENCH_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
@@ -133,24 +128,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-die() {
-	echo "bench: FAILED: $1" >&2
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		echo "--- $2 (last 20 lines):" >&2
-		tail -n 20 "$2" >&2
-	fi
-	exit 1
-}
-
-# Numbers are formatted by awk in the C locale, whatever the user's locale says about decimal points.
-calc() {
-	LC_ALL=C awk "BEGIN { $1 }" </dev/null
-}
-with_commas() {
-	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t"
-}
 
 # stop_pid PID : SIGTERM (sondeod finishes the requests in progress; linkproxy writes its counts), then wait for
 # it, at most 10 s before SIGKILL; nothing when PID is empty. pouchdb-server stops on SIGINT (process.exit),

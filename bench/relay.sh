@@ -59,6 +59,7 @@ POLL=0.2
 SEED=2018
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_RELAY_CACHE:-$root/build/bench-relay}
 
@@ -66,12 +67,6 @@ if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
 	echo "usage: sh bench/relay.sh path/to/sondeo path/to/sondeod   (normally: make bench)" >&2
 	exit 2
 fi
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;;
-	esac
-}
 sondeo=$(abspath "$1")
 sondeod=$(abspath "$2")
 case $OPS in '' | *[!0-9]* | 0) echo "bench: BENCH_RELAY_OPS must be a number >= 1" >&2; exit 2 ;; esac
@@ -105,39 +100,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-die() {
-	echo "bench: FAILED: $1" >&2
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		echo "--- $2 (last 20 lines):" >&2
-		tail -n 20 "$2" >&2
-	fi
-	exit 1
-}
-
-# Numbers are formatted by awk in the C locale, whatever the user's locale says about decimal points.
-calc() {
-	LC_ALL=C awk "BEGIN { $1 }" </dev/null
-}
-with_commas() {
-	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t"
-}
 mb() {
 	calc "printf \"%.2f\", $1 / 1048576"
-}
-file_size() {
-	if [ -e "$1" ]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
-}
-lines() {
-	wc -l <"$1" | tr -d ' '
-}
-# Wall-clock seconds with fractions (date +%s.%N is GNU; fall back to whole seconds).
-clock() {
-	_clk=$(date +%s.%N 2>/dev/null)
-	case $_clk in *N* | '') date +%s ;; *) echo "$_clk" ;; esac
-}
-secs_since() {
-	calc "printf \"%.1f\", $(clock) - $1"
 }
 
 # timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds) and kb (peak RSS, KiB). Fails the whole
@@ -156,23 +120,6 @@ timed() {
 
 # The JSON member NAME of a compact or spaced JSON text in FILE (a string's value without quotes, or a number,
 # boolean or null), the first one found.
-json_get() {
-	LC_ALL=C awk -v k="\"$1\":" '{
-		i = index($0, k)
-		if (!i)
-			next
-		v = substr($0, i + length(k))
-		sub(/^[ \t]*/, "", v)
-		if (substr(v, 1, 1) == "\"") {
-			v = substr(v, 2)
-			sub(/".*/, "", v)
-		} else {
-			sub(/[],} \t].*/, "", v)
-		}
-		print v
-		exit
-	}' "$2"
-}
 
 # sqlite3 on a server.db that a running sondeod may be writing: wait for its lock rather than fail.
 query() {

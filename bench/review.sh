@@ -46,6 +46,7 @@ SEED=2018
 REVIEWER=bench-reviewer
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_REVIEW_CACHE:-$root/build/bench-review}
 
@@ -53,12 +54,6 @@ if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
 	echo "usage: sh bench/review.sh path/to/sondeo path/to/sondeod   (normally: make bench)" >&2
 	exit 2
 fi
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;;
-	esac
-}
 sondeo=$(abspath "$1")
 sondeod=$(abspath "$2")
 case $N in '' | *[!0-9]* | 0) echo "bench: BENCH_REVIEW_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
@@ -93,44 +88,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-die() {
-	echo "bench: FAILED: $1" >&2
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		echo "--- $2 (last 20 lines):" >&2
-		tail -n 20 "$2" >&2
-	fi
-	exit 1
-}
-
-# Numbers are formatted by awk in the C locale, whatever the user's locale says about decimal points.
-calc() {
-	LC_ALL=C awk "BEGIN { $1 }" </dev/null
-}
-median() {
-	printf '%s\n' "$@" | LC_ALL=C sort -n | sed -n "$((($# + 1) / 2))p"
-}
-maximum() {
-	printf '%s\n' "$@" | LC_ALL=C sort -n | tail -n 1
-}
-with_commas() {
-	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t"
-}
-file_size() {
-	if [ -e "$1" ]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
-}
-lines() {
-	wc -l <"$1" | tr -d ' '
-}
-# Wall-clock seconds with fractions, for the setup's steps (date +%s.%N is GNU; fall back to whole seconds).
-clock() {
-	_clk=$(date +%s.%N 2>/dev/null)
-	case $_clk in *N* | '') date +%s ;; *) echo "$_clk" ;; esac
-}
-secs_since() {
-	calc "printf \"%.1f\", $(clock) - $1"
-}
 
 # timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds) and kb (peak RSS, KiB). Fails the whole
 # bench if the command does not exit 0.
@@ -180,23 +137,6 @@ start_server() {
 
 # The JSON member NAME of a compact or spaced JSON text in FILE (a string's value without quotes, or a number
 # or boolean), the first one found.
-json_get() {
-	LC_ALL=C awk -v k="\"$1\":" '{
-		i = index($0, k)
-		if (!i)
-			next
-		v = substr($0, i + length(k))
-		sub(/^[ \t]*/, "", v)
-		if (substr(v, 1, 1) == "\"") {
-			v = substr(v, 2)
-			sub(/".*/, "", v)
-		} else {
-			sub(/[],} \t].*/, "", v)
-		}
-		print v
-		exit
-	}' "$2"
-}
 
 # login NAME PASSWORD-FILE : a session in $tmp/jar; sets csrf and must_change.
 login() {

@@ -21,6 +21,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 N=${BENCH_RECORDS:-10000}
 RUNS=${BENCH_RUNS:-3}
 SEED=2018
@@ -53,39 +54,10 @@ trap 'exit 143' TERM
 SONDEO_HOME=$tmp/store
 export SONDEO_HOME
 
-die() {
-	echo "bench: FAILED: $1" >&2
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		echo "--- its standard error (first 20 lines):" >&2
-		head -n 20 "$2" >&2
-	fi
-	exit 1
-}
-
-# Numbers are formatted by awk in the C locale, whatever the user's locale says about decimal points.
-calc() {
-	LC_ALL=C awk "BEGIN { $1 }" </dev/null
-}
-median() {
-	printf '%s\n' "$@" | LC_ALL=C sort -n | sed -n "$((($# + 1) / 2))p"
-}
-maximum() {
-	printf '%s\n' "$@" | LC_ALL=C sort -n | tail -n 1
-}
 mb() {
 	calc "printf \"%.1f\", $1 / 1048576"
 }
-with_commas() {
-	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t"
-}
-file_size() {
-	if [ -e "$1" ]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
-}
 # Lines of a file, without the surrounding blanks some wc implementations print.
-lines() {
-	wc -l <"$1" | tr -d ' '
-}
 
 # timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds) and kb (peak RSS, KiB). Fails the whole
 # bench if the command does not exit 0.

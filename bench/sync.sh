@@ -51,6 +51,7 @@ DEVICES=${BENCH_DEVICES:-200}
 MANY_TIMEOUT=${BENCH_MANY_TIMEOUT:-900}
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_SYNC_CACHE:-$root/build/bench-sync}
 
@@ -58,12 +59,6 @@ if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
 	echo "usage: sh bench/sync.sh path/to/sondeo path/to/sondeod   (normally: make bench)" >&2
 	exit 2
 fi
-abspath() {
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;;
-	esac
-}
 sondeo=$(abspath "$1")
 sondeod=$(abspath "$2")
 case $N in '' | *[!0-9]* | 0) echo "bench: BENCH_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
@@ -102,40 +97,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-die() {
-	echo "bench: FAILED: $1" >&2
-	if [ $# -gt 1 ] && [ -s "$2" ]; then
-		echo "--- $2 (last 20 lines):" >&2
-		tail -n 20 "$2" >&2
-	fi
-	exit 1
-}
-
-# Numbers are formatted by awk in the C locale, whatever the user's locale says about decimal points.
-calc() {
-	LC_ALL=C awk "BEGIN { $1 }" </dev/null
-}
-median() {
-	printf '%s\n' "$@" | LC_ALL=C sort -g | sed -n "$((($# + 1) / 2))p"
-}
-minimum() {
-	printf '%s\n' "$@" | LC_ALL=C sort -g | head -n 1
-}
-maximum() {
-	printf '%s\n' "$@" | LC_ALL=C sort -g | tail -n 1
-}
-with_commas() {
-	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-		print s t"
-}
-# Wall-clock seconds with fractions (date +%s.%N is GNU; fall back to whole seconds).
-clock() {
-	_clk=$(date +%s.%N 2>/dev/null)
-	case $_clk in *N* | '') date +%s ;; *) echo "$_clk" ;; esac
-}
-secs_since() {
-	calc "printf \"%.1f\", $(clock) - $1"
-}
 load() {
 	cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?"
 }

@@ -1,0 +1,74 @@
+# lib.sh - what the benchmarks share (sourced by bench/*.sh after they set `here`): failing with the evidence,
+# arithmetic and formatting in the C locale, medians and ranges, wall clocks, sizes, one value from JSON text.
+
+# abspath PATH : PATH made absolute, from the current directory.
+abspath() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" ;;
+	esac
+}
+
+# die MESSAGE [FILE] : the bench is broken (not slow): says so, with FILE's last lines, and exits 1.
+die() {
+	echo "bench: FAILED: $1" >&2
+	if [ $# -gt 1 ] && [ -s "$2" ]; then
+		echo "--- $2 (last 20 lines):" >&2
+		tail -n 20 "$2" >&2
+	fi
+	exit 1
+}
+
+# Numbers are formatted by awk in the C locale, whatever the user's locale says about decimal points.
+calc() {
+	LC_ALL=C awk "BEGIN { $1 }" </dev/null
+}
+median() {
+	printf '%s\n' "$@" | LC_ALL=C sort -g | sed -n "$((($# + 1) / 2))p"
+}
+minimum() {
+	printf '%s\n' "$@" | LC_ALL=C sort -g | head -n 1
+}
+maximum() {
+	printf '%s\n' "$@" | LC_ALL=C sort -g | tail -n 1
+}
+# with_commas 1234567 : 1,234,567.
+with_commas() {
+	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
+		print s t"
+}
+file_size() {
+	if [ -e "$1" ]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
+}
+lines() {
+	wc -l <"$1" | tr -d ' '
+}
+
+# Wall-clock seconds with fractions (date +%s.%N is GNU; fall back to whole seconds).
+clock() {
+	_clk=$(date +%s.%N 2>/dev/null)
+	case $_clk in *N* | '') date +%s ;; *) echo "$_clk" ;; esac
+}
+secs_since() {
+	calc "printf \"%.1f\", $(clock) - $1"
+}
+
+# json_get KEY FILE : the first value of member KEY in FILE's JSON text (a string without its quotes, or a
+# number), for the flat answers sondeod gives; empty when there is none.
+json_get() {
+	LC_ALL=C awk -v k="\"$1\":" '{
+		i = index($0, k)
+		if (!i)
+			next
+		v = substr($0, i + length(k))
+		sub(/^[ \t]*/, "", v)
+		if (substr(v, 1, 1) == "\"") {
+			v = substr(v, 2)
+			sub(/".*/, "", v)
+		} else {
+			sub(/[],} \t].*/, "", v)
+		}
+		print v
+		exit
+	}' "$2"
+}
