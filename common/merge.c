@@ -430,6 +430,18 @@ static int check_op(const struct op *op, const struct op_ref *base, size_t nbase
 	return 0;
 }
 
+/* Checks op as every replica must before storing it, with its base sorted and without repeats into base
+ * (*nbase refs): 0, or -1 with err (the op can never be applied). */
+static int op_valid(const struct op *op, struct op_ref base[MERGE_MAX_BASE], size_t *nbase, char *err, size_t errlen)
+{
+	/* Bounded before sorted_base copies it. */
+	if (op->nbase > MERGE_MAX_BASE)
+		return errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
+			    (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
+	*nbase = sorted_base(op, base);
+	return check_op(op, base, *nbase, err, errlen);
+}
+
 /* 1 if an op of (rid, field) already names (did, seq) in its base, 0 if not, -1 on error. */
 static int named_before(struct merge *m, sqlite3_int64 did, uint64_t seq, sqlite3_int64 rid, const char *field,
 			char *err, size_t errlen)
@@ -481,13 +493,7 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	size_t nbase;
 	int rc;
 
-	if (op->nbase > MERGE_MAX_BASE) {
-		errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
-		     (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
-		return MERGE_INVALID;
-	}
-	nbase = sorted_base(op, base);
-	if (check_op(op, base, nbase, err, errlen) < 0)
+	if (op_valid(op, base, &nbase, err, errlen) < 0)
 		return MERGE_INVALID;
 	if ((did = device_find(m, op->device, err, errlen)) < 0)
 		return MERGE_ERROR;
@@ -954,13 +960,7 @@ static enum merge_result batch_check(struct merge *m, struct batch *b, size_t i,
 	size_t nbase, *slot, rec;
 	int held;
 
-	if (op->nbase > MERGE_MAX_BASE) {
-		errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
-		     (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
-		return MERGE_INVALID;
-	}
-	nbase = sorted_base(op, base);
-	if (check_op(op, base, nbase, err, errlen) < 0)
+	if (op_valid(op, base, &nbase, err, errlen) < 0)
 		return MERGE_INVALID;
 	if ((held = run_held(m, op, row, err, errlen)) < 0)
 		return MERGE_ERROR;
