@@ -177,10 +177,15 @@ done
 # long each took is kept from the last run in BUILD_DIR/tests/times (a test not found there counts as the
 # longest: it is new, or it has never finished).
 times_file=$BUILD/tests/times
+# A fresh build directory (a clean clone, as CI runs) has no times yet: tests/times.seed, kept from a run on a
+# 2-core machine, orders that first run (refresh it with `sort -k2,2nr build/test/tests/times > tests/times.seed`
+# when tests come and go).
+order_file=$times_file
+[ -s "$order_file" ] || order_file=$TOP/tests/times.seed
 # queue NAME : one line of the list to sort: the seconds NAME took last time, and NAME (the path of a test program
 # under BUILD_DIR, or of a script under TOP).
 queue() {
-	_secs=$(awk -v n="$1" '$1 == n { print $2; exit }' "$times_file" 2>/dev/null)
+	_secs=$(awk -v n="$1" '$1 == n { print $2; exit }' "$order_file" 2>/dev/null)
 	printf '%s\t%s\n' "${_secs:-99999}" "$1" >>"$work/queue"
 }
 : >"$work/queue"
