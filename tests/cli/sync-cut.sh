@@ -43,13 +43,19 @@ check_err_has "the connection was cut"
 check_eq "$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT count(*) FROM ops")" 136 "ops on the other device"
 kill "$ppid_"
 
-t "a link that keeps dropping: exit 3 after five tries, everything kept"
+t "a link that keeps dropping: exit 3 after five tries with growing, random waits, everything kept"
 proxy 300 100
 sqlite3 "$TMPDIR/dev-b/store.db" "UPDATE meta SET value = '$PURL' WHERE key = 'server_url'"
 SONDEO_HOME=$TMPDIR/dev-b "$SONDEO" new --set partner_name="Offline partner" --set stakeholder_type=media \
 	--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null
-run env SONDEO_HOME="$TMPDIR/dev-b" "$SONDEO" sync
+run env SONDEO_HOME="$TMPDIR/dev-b" "$SONDEO" sync --verbose
 check_rc 3
 check_err_has "server unreachable; 6 changes kept for the next sync"
+# Four retries, after waits drawn from half to one and a half of 1, 2, 4 and 8 s: laptops cut off together do
+# not come back together.
+waits=$(printf '%s\n' "$ERR" | sed -n 's/.*; trying again in \([0-9.]*\) s$/\1/p' | tr '\n' ' ')
+check_eq "$(printf '%s\n' $waits | wc -l | tr -d ' ')" 4 "retries ($waits)"
+check_eq "$(printf '%s\n' $waits | awk '{ lo = 2 ^ (NR - 1) / 2; if ($1 < lo - 0.05 || $1 > 3 * lo + 0.05) bad++ }
+	END { print bad + 0 }')" 0 "waits out of their ranges ($waits)"
 
 done_testing
