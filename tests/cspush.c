@@ -31,6 +31,7 @@
 #include "auth.h"
 #include "changeset.h"
 #include "hlc.h"
+#include "signed.h"
 #include "util.h"
 
 static size_t keep(char *d, size_t size, size_t n, void *ctx)
@@ -41,7 +42,7 @@ static size_t keep(char *d, size_t size, size_t n, void *ctx)
 int main(int argc, char **argv)
 {
 	struct buf cs = BUF_INIT((size_t)160 << 20), answer = BUF_INIT((size_t)1 << 20);
-	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[5][200];
+	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], url[2048], h[SIGNED_HEADERS][SIGNED_HEADER_MAX];
 	char hash[AUTH_HASH_HEXLEN + 1];
 	long long skew = 0, flip = -1, cut = 0, nbody_ops = 1, raw_claim = -1, tamper = -1;
 	int no_hash = 0;
@@ -169,24 +170,15 @@ int main(int argc, char **argv)
 		printf("%s\n", nonce);
 	t = (uint64_t)((long long)now_ms() + skew);
 	auth_body_hash(cs.data, cs.len, hash);
-	if (auth_sign_request_hash(k, "POST", path, hash, t, nonce, sig, err, sizeof(err)) < 0) {
+	if (signed_headers(k, "POST", path, hash, t, nonce, h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cspush: %s\n", err);
 		return 2;
 	}
 	if (tamper >= 0 && (size_t)tamper < cs.len)
 		cs.data[tamper] ^= (char)0xff;
 	snprintf(url, sizeof(url), "%s%s", argv[1], path);
-	{
-		char id[KEYS_ID_STRLEN + 1];
-
-		keys_id(keys_public(k), id);
-		snprintf(h[0], sizeof(h[0]), "Sondeo-Device: %s", id);
-	}
-	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
-	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
-	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", sig);
-	snprintf(h[4], sizeof(h[4]), "Sondeo-Body-Hash: %s", hash);
-	for (i = 0; i < 5 - no_hash; i++)
+	/* The body's hash is the last header: --no-body-hash leaves it out. */
+	for (i = 0; i < SIGNED_HEADERS - no_hash; i++)
 		hdrs = curl_slist_append(hdrs, h[i]);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
 	hdrs = curl_slist_append(hdrs, "Expect:");

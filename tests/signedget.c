@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "keys.h"
+#include "signed.h"
 #include "util.h"
 
 static size_t keep(char *d, size_t size, size_t n, void *ctx)
@@ -43,8 +44,8 @@ static size_t header(char *line, size_t size, size_t n, void *ctx)
 int main(int argc, char **argv)
 {
 	struct buf answer = BUF_INIT((size_t)64 << 20);
-	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], sig[AUTH_SIG_HEXLEN + 1], url[2048], h[6][200], enc[32] = "identity";
-	char hash[AUTH_HASH_HEXLEN + 1], id[KEYS_ID_STRLEN + 1];
+	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], url[2048], h[SIGNED_HEADERS][SIGNED_HEADER_MAX];
+	char hash[AUTH_HASH_HEXLEN + 1], enc[32] = "identity";
 	struct curl_slist *hdrs = NULL;
 	struct keys *k;
 	uint64_t t = now_ms();
@@ -62,20 +63,15 @@ int main(int argc, char **argv)
 	}
 	auth_new_nonce(nonce);
 	auth_body_hash(NULL, 0, hash);
-	if (auth_sign_request_hash(k, "GET", argv[3], hash, t, nonce, sig, err, sizeof(err)) < 0) {
+	if (signed_headers(k, "GET", argv[3], hash, t, nonce, h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "signedget: %s\n", err);
 		return 2;
 	}
-	keys_id(keys_public(k), id);
-	snprintf(h[0], sizeof(h[0]), "Sondeo-Device: %s", id);
-	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
-	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
-	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", sig);
-	snprintf(h[4], sizeof(h[4]), "Sondeo-Body-Hash: %s", hash);
-	/* Without --gzip no Accept-Encoding at all, as an older device sends (libcurl adds none unless asked). */
-	snprintf(h[5], sizeof(h[5]), "Accept-Encoding: gzip");
-	for (i = 0; i < 5 + gzip; i++)
+	for (i = 0; i < SIGNED_HEADERS; i++)
 		hdrs = curl_slist_append(hdrs, h[i]);
+	/* Without --gzip no Accept-Encoding at all, as an older device sends (libcurl adds none unless asked). */
+	if (gzip)
+		hdrs = curl_slist_append(hdrs, "Accept-Encoding: gzip");
 	snprintf(url, sizeof(url), "%s%s", argv[1], argv[3]);
 	c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, url);

@@ -15,6 +15,7 @@
 
 #include "auth.h"
 #include "net.h"
+#include "signed.h"
 #include "util.h"
 
 int main(int argc, char **argv)
@@ -23,8 +24,8 @@ int main(int argc, char **argv)
 	struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 	struct net_request rq;
 	unsigned char pk[KEYS_PK_BYTES], sig[KEYS_SIG_BYTES];
-	char err[512], url[2048], pkhex[2 * KEYS_PK_BYTES + 1], sighex[2 * KEYS_SIG_BYTES + 1], id[KEYS_ID_STRLEN + 1];
-	char nonce[AUTH_NONCE_HEXLEN + 1], rsig[AUTH_SIG_HEXLEN + 1], h[5][200], hash[AUTH_HASH_HEXLEN + 1];
+	char err[512], url[2048], pkhex[2 * KEYS_PK_BYTES + 1], sighex[2 * KEYS_SIG_BYTES + 1];
+	char nonce[AUTH_NONCE_HEXLEN + 1], h[SIGNED_HEADERS][SIGNED_HEADER_MAX], hash[AUTH_HASH_HEXLEN + 1];
 	enum auth_vouch action;
 	struct keys *k;
 	uint64_t t = now_ms();
@@ -55,16 +56,10 @@ int main(int argc, char **argv)
 	auth_new_nonce(nonce);
 	if (b)
 		auth_body_hash(b, strlen(b), hash);
-	if (!b || auth_sign_request_hash(k, "POST", "/v1/vouch", hash, t, nonce, rsig, err, sizeof(err)) < 0) {
+	if (!b || signed_headers(k, "POST", "/v1/vouch", hash, t, nonce, h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vouch: %s\n", err);
 		return 1;
 	}
-	keys_id(keys_public(k), id);
-	snprintf(h[0], sizeof(h[0]), "Sondeo-Device: %s", id);
-	snprintf(h[1], sizeof(h[1]), "Sondeo-Time: %llu", (unsigned long long)t);
-	snprintf(h[2], sizeof(h[2]), "Sondeo-Nonce: %s", nonce);
-	snprintf(h[3], sizeof(h[3]), "Sondeo-Signature: %s", rsig);
-	snprintf(h[4], sizeof(h[4]), "Sondeo-Body-Hash: %s", hash);
 	snprintf(url, sizeof(url), "%s/v1/vouch", argv[1]);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
