@@ -172,11 +172,11 @@ static int push(struct sync *y)
 		}
 		if (rs.status == 200) {
 			/* What is before the seq the server needs next is safe there. */
-			r = uploaded(y, &rs, &next) < 0 || save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) < 0 ? -1 : 0;
+			int taken = uploaded(y, &rs, &next) == 0 && save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) == 0;
+
 			buf_release(&rs.body);
-			if (r < 0)
+			if (!taken)
 				break;
-			r = -1;
 			if (y->tty && y->to_push > PUSH_OPS)
 				fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
 			continue;

@@ -528,6 +528,16 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, int version,
 	return st;
 }
 
+int pull_upload_write(struct buf *out, uint64_t accepted, uint64_t duplicates, uint64_t next_seq,
+		      const struct buf *page)
+{
+	/* The page without its line feed: it is a member here. */
+	int len = page->len && page->data[page->len - 1] == '\n' ? (int)page->len - 1 : (int)page->len;
+
+	return buf_printf(out, "{\"accepted\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"next_seq\":%" PRIu64
+			  ",\"pull\":%.*s}\n", accepted, duplicates, next_seq, len, page->data);
+}
+
 /* A whole number from 0 to 2^63 - 1 in member name of o, into out: 0, or -1 with err. */
 static int count_read(const json_t *o, const char *name, uint64_t *out, char *err, size_t errlen)
 {

@@ -78,6 +78,10 @@ struct pull_upload {
 	int has_pull;              /* the answer carries a pull page, in pull */
 	struct pull_answer pull;
 };
+/* Writes into out the answer to an upload that asked for a pull page: the counts, and page (a whole version 2
+ * answer, as pull_writer_end leaves it) as its pull member. 0, or -1 past out's cap or out of memory. */
+int pull_upload_write(struct buf *out, uint64_t accepted, uint64_t duplicates, uint64_t next_seq,
+		      const struct buf *page);
 /* OPJSON_OK with out filled (release out->pull with pull_answer_release), or OPJSON_BAD / OPJSON_NO_MEMORY with out
  * empty and err naming what is wrong. */
 enum opjson_status pull_upload_decode(const char *text, size_t len, struct pull_upload *out, char *err,

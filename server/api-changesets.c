@@ -36,10 +36,7 @@ static void reply_taken(struct http_request *rq, struct http_response *rs, struc
 	/* The change set is in whatever happens to the page: a failed page is the answer, the upload is not lost
 	 * (sent again, it is answered as held). */
 	if (srv_pull_page(s, d, (uint64_t)pull, (unsigned)limit, 2, &w, rs) == 0) {
-		w.body.data[--w.body.len] = '\0';         /* the page's line feed: it is a member here */
-		if (buf_printf(&b, "{\"accepted\":%zu,\"duplicates\":%zu,\"next_seq\":%llu,\"pull\":%s}\n",
-			       (size_t)in->accepted, (size_t)in->duplicates, (unsigned long long)in->next_seq,
-			       w.body.data) < 0) {
+		if (pull_upload_write(&b, in->accepted, in->duplicates, in->next_seq, &w.body) < 0) {
 			http_reply_error(rs, 503, "unavailable", "out of memory for the answer");
 		} else {
 			srv_reply_signed_text(rq, rs, s, b.data);

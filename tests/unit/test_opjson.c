@@ -575,6 +575,23 @@ static void test_upload_answer(void)
 	CHECK(up.has_pull && up.pull.ops.n == 1 && up.pull.next == 40 && !up.pull.more);
 	CHECK(up.pull.ops.n == 1 && !strcmp(up.pull.ops.ops[0].device, DEVA) && up.pull.ops.ops[0].seq == 7);
 	pull_answer_release(&up.pull);
+	/* What the server writes, the device reads back. */
+	{
+		struct pull_writer w;
+		struct buf b = BUF_INIT(1 << 20);
+		struct op o;
+
+		mkop(&o, DEVA, 7, 5, "name", "\"x\"");
+		pull_writer_init(&w, 2, PULL_V2_MAX_OPS);
+		pull_writer_add(&w, &o, NULL);
+		CHECK_INT(pull_writer_end(&w, 40, 1, "0123456789abcdef0123456789abcdef"), OPJSON_OK);
+		CHECK_INT(pull_upload_write(&b, 3, 0, 12, &w.body), 0);
+		CHECK_INT(pull_upload_decode(b.data, b.len, &up, err, sizeof(err)), OPJSON_OK);
+		CHECK(up.accepted == 3 && up.next_seq == 12 && up.has_pull && up.pull.ops.n == 1 && up.pull.more);
+		pull_answer_release(&up.pull);
+		pull_writer_release(&w);
+		buf_release(&b);
+	}
 	CHECK_INT(pull_upload_decode(bad_pull, strlen(bad_pull), &up, err, sizeof(err)), OPJSON_BAD);
 	CHECK_STR(err, "its pull: the answer's member 'devices' is missing");
 	CHECK(up.pull.ops.n == 0);
