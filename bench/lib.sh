@@ -72,3 +72,54 @@ json_get() {
 		exit
 	}' "$2"
 }
+
+# stop_pid PID [int] : SIGTERM (sondeod finishes the requests in progress; linkproxy writes its counts), or SIGINT
+# with int (pouchdb-server stops on it), then wait for it, at most 10 s before SIGKILL; nothing when PID is empty.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	if [ "${2:-}" = int ]; then
+		kill -INT "$1" 2>/dev/null || true
+	else
+		kill "$1" 2>/dev/null || true
+	fi
+	_sp_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_sp_i -lt 100 ]; do
+		sleep 0.1
+		_sp_i=$((_sp_i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# start_server DATA LOG [ARG]... : $sondeod serve on a free loopback port with the extra ARGs; sets pid (the
+# server's) and url.
+# The caller moves pid into its own name in one assignment (hq_pid=$pid pid=""), so that a signal at any moment
+# finds every server in one of the names cleanup stops.
+start_server() {
+	_data=$1 _log=$2
+	shift 2
+	_tries=0
+	while [ $_tries -lt 20 ]; do
+		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+		: >"$_log"
+		"$sondeod" serve --data "$_data" --listen "127.0.0.1:$_port" "$@" 2>"$_log" &
+		pid=$!
+		_ss_i=0
+		while [ $_ss_i -lt 100 ]; do
+			grep -q "serving" "$_log" && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+			_ss_i=$((_ss_i + 1))
+		done
+		if grep -q "serving" "$_log"; then
+			url=http://127.0.0.1:$_port
+			return 0
+		fi
+		stop_pid "$pid"
+		pid=""
+		# A server that cannot open its data (rather than a port in use) will not do better next time.
+		grep -q "address already in use\|Address already in use\|address in use\|cannot listen" "$_log" || return 1
+		_tries=$((_tries + 1))
+	done
+	return 1
+}

@@ -129,24 +129,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# stop_pid PID : SIGTERM (sondeod finishes the requests in progress; linkproxy writes its counts), then wait for
-# it, at most 10 s before SIGKILL; nothing when PID is empty. pouchdb-server stops on SIGINT (process.exit),
-# which it is sent first.
-stop_pid() {
-	[ -n "$1" ] || return 0
-	if [ "${2:-}" = int ]; then
-		kill -INT "$1" 2>/dev/null || true
-	else
-		kill "$1" 2>/dev/null || true
-	fi
-	_sp_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_sp_i -lt 100 ]; do
-		sleep 0.1
-		_sp_i=$((_sp_i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 
 cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
 cc -O2 -o "$tmp/linkproxy" "$here/linkproxy.c" 2>"$tmp/cc.err" || die "cannot compile bench/linkproxy.c with cc" "$tmp/cc.err"

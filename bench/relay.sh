@@ -131,46 +131,7 @@ rss=$tmp/rss
 
 # --- sondeod on loopback ----------------------------------------------------------------------------------
 
-# start_server DATA LOG [ARG]... : sondeod serve on a free loopback port with the extra ARGs; sets pid and url.
-# The caller moves pid into its own name in one assignment (hq_pid=$pid pid=""), so that a signal at any moment
-# finds every server in one of the names cleanup stops.
-start_server() {
-	_data=$1 _log=$2
-	shift 2
-	_tries=0
-	while [ $_tries -lt 20 ]; do
-		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-		: >"$_log"
-		"$sondeod" serve --data "$_data" --listen "127.0.0.1:$_port" "$@" 2>"$_log" &
-		pid=$!
-		_ss_i=0
-		while [ $_ss_i -lt 100 ]; do
-			grep -q "serving" "$_log" && break
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-			_ss_i=$((_ss_i + 1))
-		done
-		if grep -q "serving" "$_log"; then
-			url=http://127.0.0.1:$_port
-			return 0
-		fi
-		stop_pid "$pid"
-		pid=""
-		# A server that cannot open its data (rather than a port in use) will not do better next time.
-		grep -q "address already in use\|Address already in use\|address in use" "$_log" || return 1
-		_tries=$((_tries + 1))
-	done
-	return 1
-}
 
-# stop_pid PID : SIGTERM (sondeod finishes the requests in progress and stops), then wait for it; nothing when
-# PID is empty.
-stop_pid() {
-	if [ -n "$1" ]; then
-		kill "$1" 2>/dev/null || true
-		wait "$1" 2>/dev/null || true
-	fi
-}
 
 # hwm PID : a running sondeod's peak RSS (VmHWM), in KiB; 0 when the kernel does not say.
 hwm() {

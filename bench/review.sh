@@ -71,14 +71,11 @@ if [ -n "$missing" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-review-bench.XXXXXX")
-server=""
+pid=""
 building=""
 stop_server() {
-	if [ -n "$server" ]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-		server=""
-	fi
+	stop_pid "$pid"
+	pid=""
 }
 cleanup() {
 	stop_server
@@ -108,32 +105,6 @@ rss=$tmp/rss
 
 # --- sondeod on loopback ----------------------------------------------------------------------------------
 
-# start_server DATA LOG : sondeod serve on a free loopback port; sets url and server (its pid).
-start_server() {
-	_tries=0
-	while [ $_tries -lt 20 ]; do
-		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-		: >"$2"
-		"$sondeod" serve --data "$1" --listen "127.0.0.1:$_port" 2>"$2" &
-		server=$!
-		_ss_i=0
-		while [ $_ss_i -lt 100 ]; do
-			grep -q "serving" "$2" && break
-			kill -0 "$server" 2>/dev/null || break
-			sleep 0.1
-			_ss_i=$((_ss_i + 1))
-		done
-		if grep -q "serving" "$2"; then
-			url=http://127.0.0.1:$_port
-			return 0
-		fi
-		stop_server
-		# A server that cannot open its data (rather than a port in use) will not do better next time.
-		grep -q "address already in use\|Address already in use\|cannot listen" "$2" || return 1
-		_tries=$((_tries + 1))
-	done
-	return 1
-}
 
 # The JSON member NAME of a compact or spaced JSON text in FILE (a string's value without quotes, or a number
 # or boolean), the first one found.
@@ -388,12 +359,12 @@ hwm() {
 }
 # status_kb FIELD : a figure of sondeod's /proc/PID/status (VmRSS, RssAnon, RssFile...), in KiB.
 status_kb() {
-	_v=$(sed -n "s/^$1:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$server/status" 2>/dev/null)
+	_v=$(sed -n "s/^$1:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$pid/status" 2>/dev/null)
 	echo "${_v:-0}"
 }
 # Resets sondeod's peak RSS to its current RSS (Linux >= 4.0); 1 when that worked.
 reset_peak() {
-	if [ -w "/proc/$server/clear_refs" ] && (echo 5 >"/proc/$server/clear_refs") 2>/dev/null; then
+	if [ -w "/proc/$pid/clear_refs" ] && (echo 5 >"/proc/$pid/clear_refs") 2>/dev/null; then
 		echo 1
 	else
 		echo 0

@@ -80,12 +80,11 @@ if [ -n "$missing" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-sync-bench.XXXXXX")
-# The server being run (srv_pid; pid while start_server starts one) and the concurrent syncs (many_pids, the
+# The server being run (pid, set by start_server) and the concurrent syncs (many_pids, the
 # rss processes that run them) are stopped or waited for on the way out, however the bench ends.
-pid="" srv_pid="" many_pids="" building=""
+pid="" many_pids="" building=""
 cleanup() {
 	stop_pid "$pid"
-	stop_pid "$srv_pid"
 	# Their server is gone, so the syncs still running end soon; removing their files under them would not.
 	for _p in $many_pids; do
 		wait "$_p" 2>/dev/null || true
@@ -120,48 +119,10 @@ rss=$tmp/rss
 
 # --- sondeod on loopback ----------------------------------------------------------------------------------
 
-# start_server DATA LOG : sondeod serve on a free loopback port; sets srv_pid and url. The caller stops it
-# (stop_server) before starting another.
-start_server() {
-	_data=$1 _log=$2
-	_tries=0
-	while [ $_tries -lt 20 ]; do
-		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-		: >"$_log"
-		"$sondeod" serve --data "$_data" --listen "127.0.0.1:$_port" 2>"$_log" &
-		pid=$!
-		_ss_i=0
-		while [ $_ss_i -lt 100 ]; do
-			grep -q "serving" "$_log" && break
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-			_ss_i=$((_ss_i + 1))
-		done
-		if grep -q "serving" "$_log"; then
-			url=http://127.0.0.1:$_port
-			srv_pid=$pid pid=""
-			return 0
-		fi
-		stop_pid "$pid"
-		pid=""
-		# A server that cannot open its data (rather than a port in use) will not do better next time.
-		grep -q "address already in use\|Address already in use\|address in use" "$_log" || return 1
-		_tries=$((_tries + 1))
-	done
-	return 1
-}
 
-# stop_pid PID : SIGTERM (sondeod finishes the requests in progress and stops), then wait for it; nothing when
-# PID is empty.
-stop_pid() {
-	if [ -n "$1" ]; then
-		kill "$1" 2>/dev/null || true
-		wait "$1" 2>/dev/null || true
-	fi
-}
 stop_server() {
-	stop_pid "$srv_pid"
-	srv_pid=""
+	stop_pid "$pid"
+	pid=""
 }
 
 # hwm PID : a running sondeod's peak RSS (VmHWM), in KiB; 0 when the kernel does not say.
@@ -446,7 +407,7 @@ many_run() {
 		wait "$_p" 2>/dev/null || die "bench/rss.c could not run one of the syncs"
 	done
 	many_pids=""
-	_kb=$(hwm "$srv_pid")
+	_kb=$(hwm "$pid")
 	_m=$(merged)
 	stop_server
 	# rss's line for each: "SECONDS KB STATUS".
