@@ -91,6 +91,11 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
+# A port picked at random for a server (one that is taken is tried again with another).
+random_port() {
+	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+}
+
 # start_server DATA LOG [ARG]... : $sondeod serve on a free loopback port with the extra ARGs; sets pid (the
 # server's) and url.
 # The caller moves pid into its own name in one assignment (hq_pid=$pid pid=""), so that a signal at any moment
@@ -100,7 +105,7 @@ start_server() {
 	shift 2
 	_tries=0
 	while [ $_tries -lt 20 ]; do
-		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+		_port=$(random_port)
 		: >"$_log"
 		"$sondeod" serve --data "$_data" --listen "127.0.0.1:$_port" "$@" 2>"$_log" &
 		pid=$!

@@ -149,33 +149,6 @@ timed() {
 
 # --- servers and the proxy ----------------------------------------------------------------------------------
 
-# A port picked at random for a server (one that is taken is tried again with another).
-random_port() {
-	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-}
-
-# start_sondeod DATA LOG [PORT] : sondeod serve on loopback (PORT, else a free one); sets pid and port.
-start_sondeod() {
-	_tries=0
-	while [ $_tries -lt 20 ]; do
-		port=${3:-$(random_port)}
-		: >"$2"
-		"$sondeod" serve --data "$1" --listen "127.0.0.1:$port" 2>"$2" &
-		pid=$!
-		_i=0
-		while [ $_i -lt 100 ] && ! grep -q "serving" "$2" && kill -0 "$pid" 2>/dev/null; do
-			sleep 0.1
-			_i=$((_i + 1))
-		done
-		grep -q "serving" "$2" && return 0
-		stop_pid "$pid"
-		pid=""
-		grep -qi "address already in use\|address in use" "$2" || return 1
-		_tries=$((_tries + 1))
-	done
-	return 1
-}
-
 # start_pouchdb DIR LOG : pouchdb-server on loopback, its databases in DIR/data (leveldb), its config and log
 # beside it; sets pid and port once it answers.
 start_pouchdb() {
@@ -249,9 +222,9 @@ sondeo_run() {
 	rm -rf "$_r"
 	mkdir -p "$_r"
 	"$sondeod" init --data "$_r/srv" >"$_r/init.out" 2>&1 || die "sondeod init failed" "$_r/init.out"
-	start_sondeod "$_r/srv" "$_r/srv.log" || die "sondeod serve did not start" "$_r/srv.log"
+	start_server "$_r/srv" "$_r/srv.log" || die "sondeod serve did not start" "$_r/srv.log"
 	srv_pid=$pid pid=""
-	start_proxy "$port" "$@"
+	start_proxy "${url##*:}" "$@"
 	_url=http://127.0.0.1:$lp_port
 	SONDEO_HOME=$_r/d1 "$sondeo" init >"$_r/out" 2>&1 || die "sondeo init failed" "$_r/out"
 	SONDEO_HOME=$_r/d1 "$sondeo" new --from "$_csv" >"$_r/ids" 2>"$_r/err" || die "sondeo new --from failed" "$_r/err"
