@@ -13,6 +13,7 @@
  *     --cs-key FILE     sign the change set with this key instead (the request stays signed with KEYFILE)
  *     --form ID:VERSION the form the ops name (default partnership:1)
  *     --by NAME         send it as a regional server's own change set, made by its reviewer NAME (?by=NAME)
+ *     --query Q         send it to /v1/changesets?Q (pull=CURSOR, say)
  *     --body FILE       instead of ops, deflate FILE as the body (any bytes) and sign the envelope around it,
  *                       with first = FIRST, last = FIRST + OPS - 1 (--ops, default 1) and raw length --raw
  *                       (default the file's size): for bodies the encoder would never make
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--by") && i + 1 < argc) {
 			snprintf(path, sizeof(path), "/v1/changesets?by=%s", argv[++i]);
+		} else if (!strcmp(argv[i], "--query") && i + 1 < argc) {
+			snprintf(path, sizeof(path), "/v1/changesets?%s", argv[++i]);
 		} else if (!strcmp(argv[i], "--form") && i + 1 < argc) {
 			strlcpy_s(form, argv[++i], sizeof(form));
 			if ((version = strchr(form, ':')))

@@ -101,6 +101,16 @@ dev b list --search "From a"
 check_out_has "From a"
 grep -q "POST /v1/changesets?pull=[0-9]* 200" "$log" || fail "the upload did not ask for the pull page"
 
+t "an upload's pull must be a cursor and its limit 1 to 5000: otherwise 400, and nothing is taken"
+held=$(q "$hq" "SELECT count(*) FROM ops")
+for query in pull=x pull=-1 'pull=1&limit=0' 'pull=1&limit=5001'; do
+	run "$(dirname "$SONDEO")/tests/cspush" "$URL" "$TMPDIR/dev-c/device.key" 1 0f8fad5b-d9cb-469f-a165-70867728950e \
+		'notes="not taken"' --query "$query"
+	check_status 400
+	check_out_has '"error":"bad_request"'
+done
+check_eq "$(q "$hq" "SELECT count(*) FROM ops")" "$held" "ops held"
+
 key=$TMPDIR/dev-b/device.key
 t "a device from before version 2 is answered as before: no forms tag, at most 2000 ops, not compressed"
 run "$SIGNEDGET" "$URL" "$key" "/v1/pull?after=0&limit=2000"
