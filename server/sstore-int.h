@@ -65,6 +65,13 @@ struct sstore {
 
 #define SSTORE_DAY_MS 86400000ULL
 #define SSTORE_SQL_MAX 16384              /* a selection's SQL text */
+/* How many characters of an answer the sort index holds (fields_by_field), as SQL text. */
+#define SSTORE_SORT_PREFIX "16"
+/* The longest search document a record has (sstore-summary.c): its text answers, one a line. */
+#define SSTORE_TEXT_MAX (8u << 20)
+/* The search index's columns and options: contentless, so its text is not stored a second time; a document
+ * is taken out by giving its text again (sstore-summary.c). */
+#define SSTORE_FTS "body, content = '', tokenize = 'unicode61 remove_diacritics 2'"
 /* sstore-summary.c: what the summary knows of a form's questions, from the form itself (form_title_fields). The
  * question that names a record: its first text title field, else its first text question; NULL if none. */
 const char *sstore_name_field(const struct form *f);
@@ -78,9 +85,11 @@ int sstore_title_detail(const struct form *f, const struct form_question *q);
 int sstore_meta_get(struct sstore *s, const char *key, char *out, size_t n);
 int sstore_meta_set(struct sstore *s, const char *key, const char *value, char *err, size_t errlen);
 
-/* sstore-summary.c: recomputes a record's review summary (and with text its search document) from its fields,
- * inside the caller's transaction; sstore.c calls it for every record a change set touches. */
-int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen);
+/* sstore-summary.c, around a change to the records ops[0..n) name, in the caller's transaction: forget takes
+ * their documents out of the search index before their fields change (it needs their text as indexed), refresh
+ * recomputes their review summaries and search documents after; each record once. 0, or -1 with err. */
+int sstore_review_forget(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen);
+int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen);
 /* Builds every record's summary and search document after an upgrade from layout 1 (meta 'reindex'). */
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
 /* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops

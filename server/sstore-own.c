@@ -76,6 +76,8 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 	db_bind_text(st, 7, user);
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
+	if (sstore_review_forget(s, plain, n, err, errlen) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (merge_apply(s->merge, &plain[i], err, errlen) != MERGE_NEW) {
 			if (!err || !*err)
@@ -86,10 +88,11 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 		db_bind_text(st, 1, own);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)plain[i].seq);
 		db_bind_text(st, 3, user);
-		if (db_step_done(st, err, errlen) < 0 ||
-		    sstore_review_refresh(s, plain[i].record, strcmp(plain[i].field, "_review") != 0, err, errlen) < 0)
+		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 	}
+	if (sstore_review_refresh(s, plain, n, err, errlen) < 0)
+		goto out;
 	r = 0;
 out:
 	sqlite3_clear_bindings(s->ost[O_CS_PUT]);

@@ -162,7 +162,10 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 		buf_adds(&sql, p->desc ? " ORDER BY CAST(o.value AS REAL) DESC, r.id DESC" :
 					 " ORDER BY CAST(o.value AS REAL), r.id");
 	else
-		buf_adds(&sql, p->desc ? " ORDER BY o.value DESC, r.id DESC" : " ORDER BY o.value, r.id");
+		/* The index's order, then the whole answer where prefixes tie: SQLite walks the index and sorts
+		 * only each run of equal prefixes. */
+		buf_adds(&sql, p->desc ? " ORDER BY substr(o.value, 1, " SSTORE_SORT_PREFIX ") DESC, o.value DESC, r.id DESC" :
+					 " ORDER BY substr(o.value, 1, " SSTORE_SORT_PREFIX "), o.value, r.id");
 	if (p->limit)
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen)))

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "db.h"
 #include "form.h"
@@ -17,13 +19,19 @@
 #include "banned.h"
 
 enum {
-	S_FIELDS, S_SUMMARY, S_FTS_DEL, S_FTS_PUT, S_RID, S_ALL_RIDS, S_META_DEL, S_CREATOR, S_KIND, S_COUNT
+	S_FIELDS, S_SUMMARY, S_FTS_DEL, S_FTS_PUT, S_RID, S_ALL_RIDS, S_META_DEL, S_CREATOR, S_KIND, S_FTS_CLEAR,
+	S_FTS_HASH, S_REINDEX, S_COUNT
 };
 
 const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
 	[S_FIELDS] = "SELECT field, value, conflict FROM fields WHERE rid = ?1",
-	[S_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4, rep = ?5 WHERE rid = ?1",
-	[S_FTS_DEL] = "DELETE FROM records_fts WHERE rowid = ?1",
+	[S_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4, rep = ?5, fts = ?6"
+		      " WHERE rid = ?1",
+	[S_FTS_HASH] = "SELECT fts FROM record_regions WHERE rid = ?1",
+	[S_REINDEX] = "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')",
+	/* The search index is contentless (SSTORE_FTS): a document is taken out by giving its text again. */
+	[S_FTS_DEL] = "INSERT INTO records_fts(records_fts, rowid, body) VALUES('delete', ?1, ?2)",
+	[S_FTS_CLEAR] = "INSERT INTO records_fts(records_fts) VALUES('delete-all')",
 	[S_FTS_PUT] = "INSERT INTO records_fts(rowid, body) VALUES(?1, ?2)",
 	[S_RID] = "SELECT rid FROM records WHERE id = ?1",
 	[S_ALL_RIDS] = "SELECT rid FROM record_regions ORDER BY rid",
@@ -186,11 +194,63 @@ static void dup_key(const struct form *kind, const char *name, const json_t *det
 	}
 }
 
-/* Recomputes the summary row of record rid from its fields: its review state, its name key and duplicate key,
- * and (with text) its full-text document: every text answer, one after the other. */
-static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err, size_t errlen)
+/* Adds answer v of question q (NULL: not in the form) to a record's search document: only what people wrote
+ * is searched, not choice names, dates or places; one answer a line. */
+static void text_add(const struct form_question *q, const json_t *v, struct buf *body)
 {
-	struct buf body = BUF_INIT(8u << 20), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
+	if (!q || q->type != FT_TEXT || !json_is_string(v))
+		return;
+	if (body->len)
+		buf_addc(body, '\n');
+	buf_add(body, json_string_value(v), json_string_length(v));
+}
+
+/* What record_regions.fts keeps of a search document: 0 for none, else 63 bits of its BLAKE2b hash. */
+static sqlite3_int64 text_hash(const struct buf *body)
+{
+	unsigned char h[crypto_generichash_BYTES_MIN];
+	uint64_t v = 0;
+	size_t i;
+
+	if (!body->len)
+		return 0;
+	crypto_generichash(h, sizeof(h), (const unsigned char *)body->data, body->len, NULL, 0);
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	v >>= 1;
+	return v ? (sqlite3_int64)v : 1;
+}
+
+/* The search document of record rid as its fields are now, into body: what refresh_rid indexed, as long as
+ * the record has not changed since. 0, or -1 with err. */
+static int text_of(struct sstore *s, sqlite3_int64 rid, struct buf *body, char *err, size_t errlen)
+{
+	const struct form *kind = sstore_record_kind(s, rid);
+	sqlite3_stmt *st = s->summary_st[S_FIELDS];
+	int rc;
+
+	buf_reset(body);
+	sqlite3_bind_int64(st, 1, rid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *field = db_text(st, 0);
+		json_t *v;
+
+		if (field[0] == '_' || !kind)
+			continue;
+		v = sstore_value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+		text_add(form_find(kind, field), v, body);
+		json_decref(v);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+/* Recomputes the summary row of record rid from its fields: its review state, its name key and duplicate key,
+ * and its full-text document: every text answer, one after the other. The record's old document must have
+ * been taken out of the search index before its fields changed (sstore_review_forget). */
+static int refresh_rid(struct sstore *s, sqlite3_int64 rid, char *err, size_t errlen)
+{
+	struct buf body = BUF_INIT(SSTORE_TEXT_MAX), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
 	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
 	const struct form *kind = sstore_record_kind(s, rid);
 	const char *name_field = kind ? sstore_name_field(kind) : NULL;
@@ -235,13 +295,8 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 				normalise(json_string_value(v), &details);
 				json_object_set_new(detail, field, json_string(details.data));
 			}
-			/* Only what people wrote is searched, not choice names, dates or places. */
-			if (text && q && q->type == FT_TEXT) {
-				if (body.len)
-					buf_addc(&body, '\n');
-				buf_add(&body, json_string_value(v), json_string_length(v));
-			}
 		}
+		text_add(q, v, &body);
 		json_decref(v);
 	}
 	sqlite3_reset(st);
@@ -260,19 +315,14 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, int text, char *err,
 	db_bind_text(st, 3, name.data);
 	db_bind_text(st, 4, rep[0] ? "" : key.data);   /* an instance is no duplicate of a record */
 	db_bind_text(st, 5, rep);
+	sqlite3_bind_int64(st, 6, text_hash(&body));
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
-	if (text) {
-		st = s->summary_st[S_FTS_DEL];
-		sqlite3_bind_int64(st, 1, rid);
-		if (db_step_done(st, err, errlen) < 0)
-			goto out;
-		st = s->summary_st[S_FTS_PUT];
-		sqlite3_bind_int64(st, 1, rid);
-		db_bind_text(st, 2, body.data);
-		if (body.len && db_step_done(st, err, errlen) < 0)
-			goto out;
-	}
+	st = s->summary_st[S_FTS_PUT];
+	sqlite3_bind_int64(st, 1, rid);
+	db_bind_text(st, 2, body.data);
+	if (body.len && db_step_done(st, err, errlen) < 0)
+		goto out;
 	r = 0;
 out:
 	json_decref(choices);
@@ -284,20 +334,106 @@ out:
 	return r;
 }
 
-int sstore_review_refresh(struct sstore *s, const char *record, int text, char *err, size_t errlen)
+static int rid_cmp(const void *a, const void *b)
+{
+	sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The records ops[0..n) name that the store holds, each once, into *rids (*nrids; the caller frees it): a
+ * record's document is taken out and put back exactly once: a contentless index keeps no record of what it
+ * holds, and a document taken out twice corrupts it. 0, or -1 with err. */
+static int touched(struct sstore *s, const struct op *ops, size_t n, sqlite3_int64 **rids, size_t *nrids,
+		   char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->summary_st[S_RID];
-	sqlite3_int64 rid = 0;
+	size_t i, k = 0;
 	int rc;
 
-	db_bind_text(st, 1, record);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
-	return refresh_rid(s, rid, text, err, errlen);
+	*nrids = 0;
+	if (!(*rids = mem_calloc(n ? n : 1, sizeof(**rids))))
+		return err_oom(err, errlen);
+	for (i = 0; i < n; i++) {
+		if (i && !strcmp(ops[i].record, ops[i - 1].record))
+			continue;
+		db_bind_text(st, 1, ops[i].record);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			(*rids)[k++] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			free(*rids);
+			*rids = NULL;
+			return db_error(s->db, rc, err, errlen);
+		}
+	}
+	qsort(*rids, k, sizeof(**rids), rid_cmp);
+	for (i = 0; i < k; i++)
+		if (!*nrids || (*rids)[*nrids - 1] != (*rids)[i])
+			(*rids)[(*nrids)++] = (*rids)[i];
+	return 0;
+}
+
+int sstore_review_forget(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen)
+{
+	struct buf body = BUF_INIT(SSTORE_TEXT_MAX);
+	sqlite3_stmt *st = s->summary_st[S_FTS_DEL];
+	sqlite3_int64 *rids;
+	size_t nrids, i;
+	int r = -1;
+
+	if (touched(s, ops, n, &rids, &nrids, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < nrids; i++) {
+		sqlite3_stmt *hs = s->summary_st[S_FTS_HASH];
+		sqlite3_int64 held = 0;
+		int rc;
+
+		if (text_of(s, rids[i], &body, err, errlen) < 0)
+			goto out;
+		sqlite3_bind_int64(hs, 1, rids[i]);
+		if ((rc = sqlite3_step(hs)) == SQLITE_ROW)
+			held = sqlite3_column_int64(hs, 0);
+		sqlite3_reset(hs);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_error(s->db, rc, err, errlen);
+			goto out;
+		}
+		/* Not the text that was indexed (a form that could not be read then, or now): taking other words
+		 * out would corrupt the index, so the old ones stay, found by a search until the index is rebuilt
+		 * the next time the store is opened. */
+		if (text_hash(&body) != held) {
+			if (db_step_done(s->summary_st[S_REINDEX], err, errlen) < 0)
+				goto out;
+			continue;
+		}
+		if (!body.len)
+			continue;
+		sqlite3_bind_int64(st, 1, rids[i]);
+		db_bind_text(st, 2, body.data);
+		if (db_step_done(st, err, errlen) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	buf_release(&body);
+	free(rids);
+	return r;
+}
+
+int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen)
+{
+	sqlite3_int64 *rids;
+	size_t nrids, i;
+	int r = 0;
+
+	if (touched(s, ops, n, &rids, &nrids, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < nrids && r == 0; i++)
+		r = refresh_rid(s, rids[i], err, errlen);
+	free(rids);
+	return r;
 }
 
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
@@ -334,8 +470,10 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 		db_error(s->db, rc, err, errlen);
 		goto fail;
 	}
+	if (db_step_done(s->summary_st[S_FTS_CLEAR], err, errlen) < 0)
+		goto fail;
 	for (i = 0; i < n; i++)
-		if (refresh_rid(s, rids[i], 1, err, errlen) < 0)
+		if (refresh_rid(s, rids[i], err, errlen) < 0)
 			goto fail;
 	if (db_step_done(s->summary_st[S_CREATOR], err, errlen) < 0)
 		goto fail;

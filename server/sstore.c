@@ -26,7 +26,7 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 3
+#define SSTORE_SCHEMA 4
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -104,11 +104,14 @@ static const char schema_v2[] =
 	" deleted INTEGER NOT NULL, n INTEGER NOT NULL,"
 	" PRIMARY KEY(form, field, choice, region, review, day, conflict, deleted)) WITHOUT ROWID;"
 	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';"
-	"CREATE INDEX fields_by_field ON fields(field, value);"
+	/* Answers in order of their first SSTORE_SORT_PREFIX characters, for sorting the records table by a
+	 * question: long texts sort on that prefix, then on the rest for the few that share it (sstore-select.c),
+	 * and the index does not hold every answer a second time. */
+	"CREATE INDEX fields_by_field ON fields(field, substr(value, 1, " SSTORE_SORT_PREFIX "));"
 	/* Numbers in numeric order, for sorting the records table by a number question. */
 	"CREATE INDEX fields_by_number ON fields(field, CAST(value AS REAL)) WHERE substr(value, 1, 1) IN"
 	" ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9');"
-	"CREATE VIRTUAL TABLE records_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2');"
+	"CREATE VIRTUAL TABLE records_fts USING fts5(" SSTORE_FTS ");"
 	/* Web sessions: only a hash of the token is kept. */
 	"CREATE TABLE sessions(token BLOB PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,"
 	" created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
@@ -169,7 +172,18 @@ static const char schema_v2[] =
 	" AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
 	" INSERT INTO relay_queue(kind, ref, queued) VALUES('revoke', NEW.id, " SQL_NOW_MS "); END;";
 
-static const char *const schema_now[] = { schema, schema_v2, NULL };
+/* Layout 4 keeps each answer fewer times: the sort index holds a prefix of it, and the search index no copy of
+ * the text it indexes (a contentless table, kept by sstore-summary.c), only a hash of each record's document
+ * as indexed, to check before taking it out. Both indexes are rebuilt by the reindex. */
+#define SCHEMA_V4_COLUMNS "ALTER TABLE record_regions ADD COLUMN fts INTEGER NOT NULL DEFAULT 0;"
+static const char schema_v4[] =
+	"DROP INDEX IF EXISTS fields_by_field;"
+	"CREATE INDEX fields_by_field ON fields(field, substr(value, 1, " SSTORE_SORT_PREFIX "));"
+	"DROP TABLE IF EXISTS records_fts;"
+	"CREATE VIRTUAL TABLE records_fts USING fts5(" SSTORE_FTS ");"
+	SCHEMA_V4_COLUMNS;
+
+static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, NULL };
 
 /* The records already held get their review summary and search index from sstore_review_reindex. */
 static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
@@ -178,10 +192,12 @@ static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
 }
 
 /* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
- * answers now come from each form's title fields (form_title_fields) instead of question names known here. */
+ * answers now come from each form's title fields (form_title_fields) instead of question names known here;
+ * layout 4 is schema_v4. */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex },
 	{ 2, NULL, mark_reindex },
+	{ 3, schema_v4, mark_reindex },
 };
 
 static const struct dbstore_spec spec = {
@@ -1260,6 +1276,10 @@ static enum sstore_ingest_status ops_merge(struct sstore *s, const struct cs_ops
 		err_oom(err, errlen);
 		return SI_ERROR;
 	}
+	if (sstore_review_forget(s, ops->ops, ops->n, err, errlen) < 0) {
+		free(res);
+		return SI_ERROR;
+	}
 	m = merge_apply_batch(s->merge, ops->ops, ops->n, res, err, errlen);
 	for (i = 0; m != MERGE_ERROR && i < ops->n && (res[i] == MERGE_NEW || res[i] == MERGE_DUPLICATE); i++) {
 		if (res[i] == MERGE_NEW)
@@ -1287,10 +1307,10 @@ static int records_place(struct sstore *s, const struct sstore_device *d, const 
 		db_bind_text(st, 1, ops->ops[i].record);
 		db_bind_text(st, 2, d->region);
 		db_bind_text(st, 3, d->id);
-		if (db_step_done(st, err, errlen) < 0 || sstore_review_refresh(s, ops->ops[i].record, 1, err, errlen) < 0)
+		if (db_step_done(st, err, errlen) < 0)
 			return -1;
 	}
-	return 0;
+	return sstore_review_refresh(s, ops->ops, ops->n, err, errlen);
 }
 
 /* Moves device d's next seq to out->next_seq and keeps the change set bytes[0..len) (header h, from o) as

@@ -484,6 +484,102 @@ static void test_record_by_prefix(void)
 
 /* A store of layout 2 holds duplicate keys made from question names the server knew: opening it at layout 3 builds
  * every summary again, from the forms' title fields. */
+#define R4 "44444444-4444-4444-8444-444444444444"
+#define R5 "55555555-5555-4555-8555-555555555555"
+
+/* The search index holds each record's text as it is now, once: no word it lost, no word twice. The index
+ * keeps no copy of the text, so a change that took a document out with other words than it was put in with
+ * would leave it found by its old ones. */
+static void check_search(const char *word, long long records)
+{
+	char sql[256], filter[64], err[512] = "";
+	const char *kv[] = { filter };
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM records_fts WHERE records_fts MATCH '%s'", word);
+	snprintf(filter, sizeof(filter), "q=%s", word);
+	CHECK_INT(q(sql), records);
+	CHECK_INT(count_where(kv, 1, err, sizeof(err)), records);
+}
+
+static void test_search_follows_changes(void)
+{
+	struct sstore_change own = { R4, "notes", "\"charlie\"" };
+	struct sstore_change review = { R4, "_review", "{\"comment\":\"\",\"status\":\"approved\"}" };
+	struct op ops[6];
+	char err[512] = "";
+	size_t n = 0;
+
+	/* R4 twice in one change set, with another record between. */
+	mkop(&ops[n++], ka, seq_a++, R4, "partner_name", "\"Zanzibar Trust\"", 30);
+	mkop(&ops[n++], ka, seq_a++, R5, "partner_name", "\"Zanzibar Fund\"", 30);
+	mkop(&ops[n++], ka, seq_a++, R4, "notes", "\"alpha\"", 30);
+	CHECK_INT(push(ka, ops, n, &da), 0);
+	check_search("zanzibar", 2);
+	check_search("alpha", 1);
+	/* A device's edit, then again the same record twice in one change set. */
+	n = 0;
+	mkop(&ops[n++], ka, seq_a++, R4, "notes", "\"bravo\"", 31);
+	mkop(&ops[n++], ka, seq_a++, R5, "notes", "\"echo\"", 31);
+	mkop(&ops[n++], ka, seq_a++, R4, "contact_name", "\"Asha\"", 31);
+	CHECK_INT(push(ka, ops, n, &da), 0);
+	check_search("alpha", 0);
+	check_search("bravo", 1);
+	check_search("asha", 1);
+	/* The server's own ops: a correction and a review. */
+	CHECK_INT(sstore_change(s, "rita", &own, 1, err, sizeof(err)), 0);
+	CHECK_INT(sstore_change(s, "rita", &review, 1, err, sizeof(err)), 0);
+	check_search("bravo", 0);
+	check_search("charlie", 1);
+	/* A concurrent edit from another device: both values are kept, the record shows one of them. */
+	n = 0;
+	mkop(&ops[n++], kc, seq_c++, R4, "notes", "\"delta\"", 32);
+	CHECK_INT(push(kc, ops, n, &dc), 0);
+	CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R4 "'"), 1);
+	CHECK_INT(q("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'charlie OR delta'"), 1);
+	check_search("zanzibar", 2);
+	check_search("asha", 1);
+	check_search("echo", 1);
+}
+
+/* Sorting by a long answer: the index holds its first characters, the rest still orders those that share
+ * them. */
+static void test_sort_long_answers(void)
+{
+	struct op ops[2];
+	char ids[128];
+	size_t n = 0;
+
+	mkop(&ops[n++], ka, seq_a++, R4, "good_practices", "\"Joint referral desks in every district, phase B\"", 33);
+	mkop(&ops[n++], ka, seq_a++, R5, "good_practices", "\"Joint referral desks in every district, phase A\"", 33);
+	CHECK_INT(push(ka, ops, n, &da), 0);
+	CHECK_STR(page_ids("good_practices", 0, 0, 2, ids, sizeof(ids)), "55 44");
+	CHECK_STR(page_ids("good_practices", 1, 0, 1, ids, sizeof(ids)), "44");
+	CHECK_STR(page_ids("good_practices", 1, 1, 1, ids, sizeof(ids)), "55");
+}
+
+/* A record whose indexed text is not what its fields give now (as when its form could not be read at one of
+ * the two times) is not taken out with the wrong words, which would corrupt the index: its old words stay
+ * until the index is rebuilt, at the next open. */
+static void test_search_mismatch_rebuilds(void)
+{
+	struct op ops[1];
+	char err[512] = "", data[300];
+
+	q("UPDATE record_regions SET fts = 12345 WHERE rid = (SELECT rid FROM records WHERE id = '" R5 "')");
+	mkop(&ops[0], ka, seq_a++, R5, "notes", "\"foxtrot\"", 34);
+	CHECK_INT(push(ka, ops, 1, &da), 0);
+	check_search("foxtrot", 1);
+	check_search("echo", 1);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'reindex'"), 1);
+	sstore_close(s);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	s = sstore_open(data, err, sizeof(err));
+	CHECK(s != NULL);
+	check_search("echo", 0);
+	check_search("foxtrot", 1);
+	CHECK_INT(q("SELECT count(*) FROM meta WHERE key = 'reindex'"), 0);
+}
+
 static void test_upgrade_rebuilds_summaries(void)
 {
 	char err[512] = "", data[300];
@@ -493,12 +589,31 @@ static void test_upgrade_rebuilds_summaries(void)
 	sstore_close(s);
 	q("UPDATE record_regions SET dupkey = 'stale|' WHERE dupkey != ''");
 	q("UPDATE meta SET value = '2' WHERE key = 'schema'");
+	q("ALTER TABLE record_regions DROP COLUMN fts");
 	snprintf(data, sizeof(data), "%s/data", dir);
 	s = sstore_open(data, err, sizeof(err));
 	CHECK(s != NULL);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey = 'stale|'"), 0);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey != ''"), keyed);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 3);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 4);
+	check_search("zanzibar", 2);
+	check_search("asha", 1);
+	/* From layout 3: the search index held its text, the sort index whole answers. */
+	sstore_close(s);
+	q("DROP TABLE records_fts");
+	q("CREATE VIRTUAL TABLE records_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')");
+	q("DROP INDEX fields_by_field");
+	q("CREATE INDEX fields_by_field ON fields(field, value)");
+	q("ALTER TABLE record_regions DROP COLUMN fts");
+	q("UPDATE meta SET value = '3' WHERE key = 'schema'");
+	s = sstore_open(data, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 4);
+	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'records_fts' AND sql LIKE '%content =%'"), 1);
+	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_field' AND sql LIKE '%substr(value%'"), 1);
+	check_search("zanzibar", 2);
+	check_search("asha", 1);
+	check_search("alpha", 0);
 }
 
 int main(void)
@@ -527,6 +642,9 @@ int main(void)
 	RUN(test_tampered_history);
 	RUN(test_bulk_in_chunks);
 	RUN(test_record_by_prefix);
+	RUN(test_search_follows_changes);
+	RUN(test_sort_long_answers);
+	RUN(test_search_mismatch_rebuilds);
 	RUN(test_upgrade_rebuilds_summaries);
 	sstore_close(s);
 	keys_free(ka);

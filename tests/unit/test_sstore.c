@@ -1112,7 +1112,7 @@ static void test_schema(void)
 
 	CHECK(s != NULL);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "3");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "4");
 	CHECK(q_int(dir, "SELECT value FROM meta WHERE key = 'created'", NULL) > 1700000000000LL);
 	/* The merge tables and every table of the server's own. */
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('devices',"
@@ -1140,7 +1140,7 @@ static void test_upgrade_from_layout_1(void)
 			       " DROP INDEX record_regions_form; DROP INDEX record_choices_choice; DROP INDEX fields_by_number; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE audit;"
 			       " DROP TABLE op_authors; DROP TABLE dup_dismissed; DROP TABLE records_fts;"
 			       " DROP INDEX record_regions_dupkey; DROP INDEX fields_by_field;"
-			       " ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
+			       " ALTER TABLE record_regions DROP COLUMN fts; ALTER TABLE record_regions DROP COLUMN review; ALTER TABLE record_regions DROP COLUMN namekey;"
 			       " ALTER TABLE record_regions DROP COLUMN dupkey; ALTER TABLE record_regions DROP COLUMN device;"
 			       " DROP TABLE record_choices; DROP TABLE record_counts;"
 			       " DROP TABLE choice_counts; ALTER TABLE record_regions DROP COLUMN counted;"
@@ -1166,7 +1166,7 @@ static void test_upgrade_from_layout_1(void)
 	if (!s)
 		printf("#   %s\n", err);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "3");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "4");
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM meta WHERE key = 'reindex'", NULL), 0);
 	CHECK_STR(q_text(dir, "SELECT namekey FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "radio frontera");
 	CHECK_STR(q_text(dir, "SELECT review FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "pending");
