@@ -37,7 +37,7 @@
 set -eu
 
 # Change this when the setup changes in a way the cache must not survive.
-KEY=review-bench-4
+KEY=review-bench-5
 REGIONS="east:3 west:2 south:1"  # region:devices
 N=${BENCH_REVIEW_RECORDS:-100000}
 RUNS=${BENCH_REVIEW_RUNS:-5}
@@ -457,7 +457,7 @@ bench "records: page 500" "/v1/records?page=500" 200 "count + OFFSET 24950" \
 	"SELECT count(*) FROM ($live); $(answers_of "$live ORDER BY updated DESC LIMIT 50 OFFSET 24950")" total
 bench "records: sort=partner_name" "/v1/records?sort=partner_name" 200 "count + by (field,value)" \
 	"SELECT count(*) FROM ($live);
-	 $(answers_of "SELECT rid FROM fields WHERE field = 'partner_name' ORDER BY value LIMIT 50")" total
+	 $(answers_of "SELECT rid FROM fields WHERE field = 'partner_name' ORDER BY substr(value, 1, 16), value LIMIT 50")" total
 bench "records: f.stakeholder_type" "/v1/records?f.stakeholder_type=ministry" 200 "count + LIMIT 50, index" \
 	"SELECT count(*) FROM fields WHERE field = 'stakeholder_type' AND value = '\"ministry\"';
 	 $(answers_of "SELECT rid FROM fields WHERE field = 'stakeholder_type' AND value = '\"ministry\"' LIMIT 50")" total
