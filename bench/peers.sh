@@ -168,7 +168,9 @@ start_pouchdb() {
 		done
 		stop_pid "$pid" int
 		pid=""
-		grep -q "already in use" "$2" || return 1
+		# A port another process took between random_port and the listen. pouchdb-server 4.2 says so only when
+		# it tails its log: otherwise its listen error handler stops at an undefined stopTailingLog first.
+		grep -q "already in use\|stopTailingLog is not a function" "$2" || return 1
 		_tries=$((_tries + 1))
 	done
 	return 1
