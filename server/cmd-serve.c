@@ -285,6 +285,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
 	relay_stop(relay);
 	http_stop(srv.http);
+	/* SQLite folds the WAL back into the database and removes it when the last connection closes; but the
+	 * workers close theirs at once, as their threads end, and each may see another still open. One more open
+	 * and close, alone now, leaves the data directory as a single file. */
+	if ((probe = sstore_open(cli->data_dir, err, sizeof(err))))
+		sstore_close(probe);
 	fprintf(stderr, "sondeod: stopped\n");
 	r = EXIT_OK;
 out:

@@ -185,7 +185,7 @@ check_rc 0
 check_out_has "6 changes sent"
 kill "$TPID"
 
-t "one log line per request, and SIGTERM stops the server cleanly"
+t "one log line per request, and SIGTERM stops the server cleanly, its data one file again"
 for line in 'GET /healthz 200' 'GET /nowhere 404' 'DELETE /v1/enrol 405' 'POST /v1/enrol 413' \
 	'POST /v1/enrol 400' 'GET /v1/forms 401' 'GET /v1/forms 200'; do
 	grep -q "$line" "$log" || fail "no log line '$line'"
@@ -194,6 +194,8 @@ kill -TERM "$PID"
 wait "$PID"
 check_eq "$?" 0 "sondeod's exit status"
 grep -q "sondeod: stopped" "$log" || fail "sondeod did not say it stopped: $(tail -n 3 "$log")"
+# Its workers close their connections together; the WAL must still be folded back at the stop.
+[ ! -e "$hq/server.db-wal" ] || fail "sondeod left server.db-wal ($(stat -c %s "$hq/server.db-wal") bytes) after it stopped"
 
 t "right after a restart, a store locked for a moment is waited for, not answered with 503"
 start_server || fail "sondeod did not start again: $(cat "$log")"
