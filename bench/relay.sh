@@ -179,8 +179,9 @@ kinds_text() {
 # The ops a server holds, as text ordered by device and seq, reduced to a checksum: two servers holding the
 # same ops (same devices, seqs, stamps, fields and values) give the same line.
 ops_sum() {
-	query "$1" "SELECT d.id, o.seq, o.hlc, o.field, o.value FROM ops o JOIN devices d USING (did)
-		ORDER BY d.id, o.seq" | cksum
+	query "$1" "SELECT d.id, o.seq, o.hlc, o.field,
+		coalesce(nullif(o.value, ''), (SELECT f.value FROM fields f WHERE f.rid = o.rid AND f.field = o.field))
+		FROM ops o JOIN devices d USING (did) ORDER BY d.id, o.seq" | cksum
 }
 
 # --- the week offline: made through the real paths, or reused ---------------------------------------------

@@ -260,7 +260,9 @@ chunks=$(((ops + TXN - 1) / TXN))
 	_k=0
 	while [ $_k -lt "$chunks" ]; do
 		echo ".output '$tmp/rows-$_k.csv'"
-		echo "SELECT d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value FROM ops o"
+		# A shown op's value is kept in fields alone (common/merge.h).
+		echo "SELECT d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field,"
+		echo " coalesce(nullif(o.value, ''), (SELECT f.value FROM fields f WHERE f.rid = o.rid AND f.field = o.field)) FROM ops o"
 		echo " JOIN devices d ON d.did = o.did JOIN records r ON r.rid = o.rid"
 		echo " ORDER BY o.did, o.seq LIMIT $TXN OFFSET $((_k * TXN));"
 		_k=$((_k + 1))

@@ -122,8 +122,8 @@ int store_history(struct store *s, const struct store_record *rec,
 	if (rec->draft)
 		return 0;
 	/* The old value of an op is the value of the ops it replaced: its base. */
-	st = db_prepare(s->db, "SELECT o.hlc, d.id, o.seq, o.field, o.value,"
-			" (SELECT json_group_array(json(p.value)) FROM op_base b JOIN ops p"
+	st = db_prepare(s->db, "SELECT o.hlc, d.id, o.seq, o.field, " MERGE_OP_VALUE("o") ","
+			" (SELECT json_group_array(json(" MERGE_OP_VALUE("p") ")) FROM op_base b JOIN ops p"
 			"  ON p.did = b.did AND p.seq = b.seq WHERE b.op = o.id), a.user"
 			" FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors a ON a.did = o.did AND a.seq = o.seq"
 			" WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq", err, errlen);

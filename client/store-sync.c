@@ -17,7 +17,7 @@ _Static_assert(S_COUNT == STORE_SYNC_STMTS, "store-sync.c's statements");
 const char *const store_sync_sql[STORE_SYNC_STMTS] = {
 	[S_AUTHOR] = "INSERT OR REPLACE INTO op_authors(did, seq, user) SELECT did, ?2, ?3 FROM devices WHERE id = ?1",
 	[S_AUTHOR_GET] = "SELECT a.user FROM op_authors a JOIN devices d ON d.did = a.did WHERE d.id = ?1 AND a.seq = ?2",
-	[S_OWN_OPS] = "SELECT o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value, o.id"
+	[S_OWN_OPS] = "SELECT o.seq, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") ", o.id"
 		      " FROM ops o JOIN records r ON r.rid = o.rid"
 		      " WHERE o.did = (SELECT did FROM devices WHERE id = ?1) AND o.seq > ?2"
 		      " ORDER BY o.seq LIMIT ?3",

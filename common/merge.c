@@ -36,13 +36,13 @@ static const char schema[] =
 	" PRIMARY KEY(rid, field, op)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS fields("
 	" rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,"
-	" did INTEGER NOT NULL, conflict INTEGER NOT NULL DEFAULT 0,"
+	" did INTEGER NOT NULL, conflict INTEGER NOT NULL DEFAULT 0, op INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(rid, field)) WITHOUT ROWID;";
 
 enum {
 	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE,
 	S_DROP_HEAD, S_NAMED, S_NAMED_ANY, S_ADD_HEAD, S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS,
-	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_COUNT
+	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_FIELD_OP, S_OP_RESTORE, S_OP_HOLD, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -62,7 +62,7 @@ static const char *const sql[S_COUNT] = {
 		     "  excluded.updated_by > updated_by) THEN excluded.updated_by ELSE updated_by END,"
 		     " stamp = max(stamp, excluded.stamp), updated = max(updated, excluded.updated)"
 		     " RETURNING rid",
-	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, o.value FROM ops o"
+	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") " FROM ops o"
 		   " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq = ?2",
 	[S_FIND_BASE] = "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did WHERE b.op = ?1"
 			" ORDER BY d.id, b.seq",
@@ -75,27 +75,35 @@ static const char *const sql[S_COUNT] = {
 	[S_NAMED] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
 		    " WHERE b.did = ?1 AND b.seq = ?2 AND o.rid = ?3 AND o.field = ?4 LIMIT 1",
 	[S_ADD_HEAD] = "INSERT OR IGNORE INTO heads(rid, field, op) VALUES(?1, ?2, ?3)",
-	[S_TOP] = "SELECT o.value, o.hlc, o.did,"
-		  " (SELECT COUNT(DISTINCT o2.value) FROM heads h2 JOIN ops o2 ON o2.id = h2.op"
-		  "  WHERE h2.rid = ?1 AND h2.field = ?2)"
+	[S_TOP] = "SELECT " MERGE_OP_VALUE("o") ", o.hlc, o.did,"
+		  " (SELECT COUNT(DISTINCT " MERGE_OP_VALUE("o2") ") FROM heads h2 JOIN ops o2 ON o2.id = h2.op"
+		  "  WHERE h2.rid = ?1 AND h2.field = ?2), o.id"
 		  " FROM heads h JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
 		  " WHERE h.rid = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC, o.seq DESC LIMIT 1",
 	[S_DROP_FIELD] = "DELETE FROM fields WHERE rid = ?1 AND field = ?2",
-	[S_SET_FIELD] = "INSERT INTO fields(rid, field, value, hlc, did, conflict) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+	[S_SET_FIELD] = "INSERT INTO fields(rid, field, value, hlc, did, conflict, op)"
+			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 			" ON CONFLICT(rid, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,"
-			" did = excluded.did, conflict = excluded.conflict",
+			" did = excluded.did, conflict = excluded.conflict, op = excluded.op",
 	[S_SUMMARY] = "UPDATE records SET"
 		      " conflicts = (SELECT COUNT(*) FROM fields WHERE rid = ?1 AND conflict),"
 		      " deleted = coalesce((SELECT value = 'true' FROM fields WHERE rid = ?1 AND field = '_deleted'), 0)"
 		      " WHERE rid = ?1",
-	[S_HEADS] = "SELECT d.id, o.seq, o.hlc, o.value FROM records r JOIN heads h ON h.rid = r.rid"
+	[S_HEADS] = "SELECT d.id, o.seq, o.hlc, " MERGE_OP_VALUE("o") " FROM records r JOIN heads h ON h.rid = r.rid"
 		    " JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
 		    " WHERE r.id = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC, o.seq DESC",
 	[S_DROP_HEADS] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2",
 	/* The columns of S_FIND, then the seq: the held ops of one device in a range of seqs (a batch's run). */
-	[S_FIND_RANGE] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, o.value, o.seq FROM ops o"
+	[S_FIND_RANGE] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") ", o.seq"
+			 " FROM ops o"
 			 " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq BETWEEN ?2 AND ?3 ORDER BY o.seq",
 	[S_FIELDS_HELD] = "SELECT DISTINCT field FROM ops WHERE rid = ?1",
+	/* A value is stored once (merge.h): the op a field shows keeps its value in fields, and takes it back
+	 * (S_OP_RESTORE, before the field changes) when another is shown instead (S_OP_HOLD). */
+	[S_FIELD_OP] = "SELECT op FROM fields WHERE rid = ?1 AND field = ?2",
+	[S_OP_RESTORE] = "UPDATE ops SET value = (SELECT value FROM fields WHERE rid = ?2 AND field = ?3)"
+			 " WHERE id = ?1 AND value = ''",
+	[S_OP_HOLD] = "UPDATE ops SET value = '' WHERE id = ?1",
 };
 
 struct merge {
@@ -141,11 +149,28 @@ static int add_stamp(sqlite3 *db, char *err, size_t errlen)
 		       "UPDATE records SET stamp = updated", err, errlen);
 }
 
+/* A store made before values were stored once gets fields.op, 0 in every row: their ops keep their values. */
+static int add_field_op(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info('fields') WHERE name = 'op'", err, errlen);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_error(db, rc, err, errlen);
+	return db_exec(db, "ALTER TABLE fields ADD COLUMN op INTEGER NOT NULL DEFAULT 0", err, errlen);
+}
+
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 {
 	struct merge *m;
 
-	if (add_stamp(db, err, errlen) < 0)
+	if (add_stamp(db, err, errlen) < 0 || add_field_op(db, err, errlen) < 0)
 		return NULL;
 	if (!(m = calloc(1, sizeof(*m)))) {
 		errf(err, errlen, "out of memory");
@@ -330,41 +355,113 @@ static int same_op(struct merge *m, sqlite3_stmt *f, sqlite3_int64 id, const str
 	return same && i == nbase;
 }
 
+/* The op field (rid, field) shows now: its row id, 0 for none (or a draft's answer), or -1 with err. */
+static sqlite3_int64 field_op(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_FIELD_OP];
+	sqlite3_int64 op = 0;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		op = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(m->db, rc, err, errlen);
+	return op;
+}
+
+/* Gives op prev of (rid, field) back the value the field shows for it, before the field changes. */
+static int op_restore(struct merge *m, sqlite3_int64 prev, sqlite3_int64 rid, const char *field, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_OP_RESTORE];
+
+	sqlite3_bind_int64(s, 1, prev);
+	sqlite3_bind_int64(s, 2, rid);
+	db_bind_text(s, 3, field);
+	return db_step_done(s, err, errlen);
+}
+
+/* Shows value (op's, stamped hlc by device did) for (rid, field), and keeps it there alone: the op shown before
+ * (prev; -1 to look it up) takes its value back, op gives its own up unless held says it has none already. */
+static int field_show(struct merge *m, sqlite3_int64 rid, const char *field, const char *value, uint64_t hlc,
+		      sqlite3_int64 did, int conflict, sqlite3_int64 op, sqlite3_int64 prev, int held, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_SET_FIELD];
+
+	if (prev < 0 && (prev = field_op(m, rid, field, err, errlen)) < 0)
+		return -1;
+	if (prev && prev != op && op_restore(m, prev, rid, field, err, errlen) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	db_bind_text(s, 3, value);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)hlc);
+	sqlite3_bind_int64(s, 5, did);
+	sqlite3_bind_int(s, 6, conflict);
+	sqlite3_bind_int64(s, 7, op);
+	if (db_step_done(s, err, errlen) < 0)
+		return -1;
+	if (held || prev == op)
+		return 0;
+	s = m->st[S_OP_HOLD];
+	sqlite3_bind_int64(s, 1, op);
+	return db_step_done(s, err, errlen);
+}
+
+/* (rid, field) shows nothing any more: the op it showed takes its value back. */
+static int field_drop(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_DROP_FIELD];
+	sqlite3_int64 prev;
+
+	if ((prev = field_op(m, rid, field, err, errlen)) < 0 ||
+	    (prev && op_restore(m, prev, rid, field, err, errlen) < 0))
+		return -1;
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	return db_step_done(s, err, errlen);
+}
+
 /* Recomputes the shown value of (record, field) from its heads. */
 static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *t = m->st[S_TOP], *s;
+	sqlite3_stmt *t = m->st[S_TOP];
+	char *value;
 	int rc;
 
 	sqlite3_bind_int64(t, 1, rid);
 	db_bind_text(t, 2, field);
 	rc = sqlite3_step(t);
 	if (rc == SQLITE_ROW) {
-		s = m->st[S_SET_FIELD];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, field);
-		db_bind_text(s, 3, db_text(t, 0));
-		sqlite3_bind_int64(s, 4, sqlite3_column_int64(t, 1));
-		sqlite3_bind_int64(s, 5, sqlite3_column_int64(t, 2));
-		sqlite3_bind_int(s, 6, sqlite3_column_int(t, 3) > 1);
-		/* The value is bound without a copy: write before t lets go of it. */
-		rc = db_step_done(s, err, errlen);
+		uint64_t hlc = (uint64_t)sqlite3_column_int64(t, 1);
+		sqlite3_int64 did = sqlite3_column_int64(t, 2), op = sqlite3_column_int64(t, 4);
+		int conflict = sqlite3_column_int(t, 3) > 1;
+
+		/* A copy: showing it changes the rows t read it from. */
+		value = strdup(db_text(t, 0));
 		sqlite3_reset(t);
+		if (!value)
+			return err_oom(err, errlen);
+		rc = field_show(m, rid, field, value, hlc, did, conflict, op, -1, 0, err, errlen);
+		free(value);
 		return rc;
 	}
 	sqlite3_reset(t);
 	if (rc != SQLITE_DONE)
 		return db_error(m->db, rc, err, errlen);
 	/* No head at all: only ops that name each other in a cycle, which no honest device makes. */
-	s = m->st[S_DROP_FIELD];
-	sqlite3_bind_int64(s, 1, rid);
-	db_bind_text(s, 2, field);
-	return db_step_done(s, err, errlen);
+	return field_drop(m, rid, field, err, errlen);
 }
 
-/* Stores op (of device did and record rid) and its base rows; returns the new row id, or -1. */
+/* Stores op (of device did and record rid) and its base rows, its value '' when held (the field will show it:
+ * field_show); returns the new row id, or -1. */
 static sqlite3_int64 insert_op(struct merge *m, const struct op *op, sqlite3_int64 did, sqlite3_int64 rid,
-			       const struct op_ref *base, size_t nbase, char *err, size_t errlen)
+			       const struct op_ref *base, size_t nbase, int held, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = m->st[S_INSERT];
 	sqlite3_int64 id, bdid;
@@ -376,7 +473,7 @@ static sqlite3_int64 insert_op(struct merge *m, const struct op *op, sqlite3_int
 	sqlite3_bind_int64(s, 4, rid);
 	db_bind_text(s, 5, op->form_version);
 	db_bind_text(s, 6, op->field);
-	db_bind_text(s, 7, op->value);
+	db_bind_text(s, 7, held ? "" : op->value);
 	if (db_step_done(s, err, errlen) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(m->db);
@@ -527,7 +624,7 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		return rc > 0 ? MERGE_INVALID : MERGE_ERROR;
 	if ((did = device_key(m, op->device, err, errlen)) < 0 ||
 	    (rid = record_key(m, op, op, err, errlen)) < 0 ||
-	    (id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
+	    (id = insert_op(m, op, did, rid, base, nbase, 0, err, errlen)) < 0)
 		return MERGE_ERROR;
 	if (heads_take(m, op, did, rid, id, base, nbase, err, errlen) < 0 ||
 	    refresh_field(m, rid, op->field, err, errlen) < 0 || summarise(m, rid, err, errlen) < 0)
@@ -592,7 +689,7 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 				return MERGE_ERROR;
 			continue;
 		}
-		if ((id = insert_op(m, op, did, rid, base, nbase, err, errlen)) < 0)
+		if ((id = insert_op(m, op, did, rid, base, nbase, 1, err, errlen)) < 0)
 			return MERGE_ERROR;
 		/* The base is every head, so the op is now the only one. */
 		s = m->st[S_DROP_HEADS];
@@ -600,16 +697,8 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 		db_bind_text(s, 2, op->field);
 		if (nbase && db_step_done(s, err, errlen) < 0)
 			return MERGE_ERROR;
-		if (add_head(m, rid, op->field, id, err, errlen) < 0)
-			return MERGE_ERROR;
-		s = m->st[S_SET_FIELD];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, op->field);
-		db_bind_text(s, 3, op->value);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)op->hlc);
-		sqlite3_bind_int64(s, 5, did);
-		sqlite3_bind_int(s, 6, 0);
-		if (db_step_done(s, err, errlen) < 0)
+		if (add_head(m, rid, op->field, id, err, errlen) < 0 ||
+		    field_show(m, rid, op->field, op->value, op->hlc, did, 0, id, -1, 1, err, errlen) < 0)
 			return MERGE_ERROR;
 	}
 	if (summarise(m, rid, err, errlen) < 0)
@@ -651,6 +740,7 @@ struct bfield {
 	const char *field;
 	int fresh;                      /* no op of it was held before the batch: its heads follow from the batch */
 	size_t first, last;             /* its first and last new op, chained by bop.next */
+	size_t top;                     /* fresh: the new op it shows (fresh_top), or NO_OP */
 };
 
 /* An op of the batch, once checked new. */
@@ -1018,16 +1108,13 @@ static int shown_before(const struct op *a, const struct op *b)
 	return a->seq > b->seq;
 }
 
-/* The heads of field f, which held no op before the batch, from its new ops ops[0..k) alone: those that no
- * other names. Adds them and sets the shown value, as refresh_field would find them. */
-static int fresh_heads(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, size_t fi,
-		       char *err, size_t errlen)
+/* The heads of field f, which held no op before the batch, are its new ops ops[0..k) that no other names: marks
+ * the others named, and sets f->top to the one it shows (NO_OP if none), before the ops are written, so that
+ * the shown op is written without its value (merge.h). */
+static void fresh_top(struct batch *b, const enum merge_result *res, size_t k, size_t fi)
 {
-	const struct bfield *f = &b->fld[fi];
-	sqlite3_int64 rid = b->rec[f->rec].rid;
-	size_t i, j, e, top = NO_OP, *slot;
-	int conflict = 0;
-	sqlite3_stmt *s;
+	struct bfield *f = &b->fld[fi];
+	size_t i, j, e, *slot;
 
 	for (i = f->first; i != NO_OP; i = b->op[i].next)
 		for (j = 0; j < b->ops[i].nbase; j++) {
@@ -1035,31 +1122,34 @@ static int fresh_heads(struct merge *m, struct batch *b, const enum merge_result
 			if (*slot && (e = *slot - 1) < k && res[e] == MERGE_NEW && b->op[e].fld == fi)
 				b->op[e].named = 1;
 		}
+	f->top = NO_OP;
+	for (i = f->first; i != NO_OP; i = b->op[i].next)
+		if (!b->op[i].named && (f->top == NO_OP || shown_before(&b->ops[i], &b->ops[f->top])))
+			f->top = i;
+}
+
+/* Adds the heads of fresh field f (fresh_top found them) and sets its shown value, as refresh_field would. */
+static int fresh_heads(struct merge *m, struct batch *b, size_t fi, char *err, size_t errlen)
+{
+	const struct bfield *f = &b->fld[fi];
+	sqlite3_int64 rid = b->rec[f->rec].rid;
+	size_t i, top = f->top;
+	int conflict = 0;
+
 	for (i = f->first; i != NO_OP; i = b->op[i].next) {
 		if (b->op[i].named)
 			continue;
 		if (add_head(m, rid, f->field, b->op[i].id, err, errlen) < 0)
 			return -1;
-		if (top != NO_OP && strcmp(b->ops[i].value, b->ops[top].value))
+		if (strcmp(b->ops[i].value, b->ops[top].value))
 			conflict = 1;
-		if (top == NO_OP || shown_before(&b->ops[i], &b->ops[top]))
-			top = i;
 	}
 	if (top == NO_OP) {
 		/* Only ops that name each other in a cycle, which no honest device makes. */
-		s = m->st[S_DROP_FIELD];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, f->field);
-		return db_step_done(s, err, errlen);
+		return field_drop(m, rid, f->field, err, errlen);
 	}
-	s = m->st[S_SET_FIELD];
-	sqlite3_bind_int64(s, 1, rid);
-	db_bind_text(s, 2, f->field);
-	db_bind_text(s, 3, b->ops[top].value);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)b->ops[top].hlc);
-	sqlite3_bind_int64(s, 5, b->op[top].did);
-	sqlite3_bind_int(s, 6, conflict);
-	return db_step_done(s, err, errlen);
+	return field_show(m, rid, f->field, b->ops[top].value, b->ops[top].hlc, b->op[top].did, conflict,
+			  b->op[top].id, 0, 1, err, errlen);
 }
 
 /* Writes the new ops of ops[0..k) (res says which), their records, heads and fields. */
@@ -1071,6 +1161,9 @@ static int batch_write(struct merge *m, struct batch *b, const enum merge_result
 
 	if (fields_held(m, b, err, errlen) < 0)
 		return -1;
+	for (i = 0; i < b->nfld; i++)
+		if (b->fld[i].fresh)
+			fresh_top(b, res, k, i);
 	for (i = 0; i < k; i++) {
 		const struct op *op = &b->ops[i];
 		struct bop *o = &b->op[i];
@@ -1086,13 +1179,14 @@ static int batch_write(struct merge *m, struct batch *b, const enum merge_result
 			r->put = 1;
 		}
 		nbase = sorted_base(op, base);
-		if ((o->id = insert_op(m, op, o->did, r->rid, base, nbase, err, errlen)) < 0)
+		if ((o->id = insert_op(m, op, o->did, r->rid, base, nbase,
+				       b->fld[o->fld].fresh && b->fld[o->fld].top == i, err, errlen)) < 0)
 			return -1;
 		if (!b->fld[o->fld].fresh && heads_take(m, op, o->did, r->rid, o->id, base, nbase, err, errlen) < 0)
 			return -1;
 	}
 	for (i = 0; i < b->nfld; i++) {
-		if (b->fld[i].fresh ? fresh_heads(m, b, res, k, i, err, errlen) < 0 :
+		if (b->fld[i].fresh ? fresh_heads(m, b, i, err, errlen) < 0 :
 				      refresh_field(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
 			return -1;
 	}

@@ -13,8 +13,12 @@
  *   ops(id, did, seq, hlc, rid, form_version, field, value)   one row per op, value as JSON text
  *   op_base(op, did, seq)                                     the base of each op
  *   heads(rid, field, op)                                     the current heads
- *   fields(rid, field, value, hlc, did, conflict)             the value shown for each field
+ *   fields(rid, field, value, hlc, did, conflict, op)         the value shown for each field, and its op
  * `fields` and `records` are derived from the ops, except a device's draft answers, which have no ops yet.
+ * Each value is stored once: the op a field shows (fields.op) keeps its value in fields, its own ops.value ''
+ * (never a JSON text; NULL would break the NOT NULL of stores made before), and gets it back when another op is
+ * shown instead. SQL reads an op's value as MERGE_OP_VALUE(alias). (op 0:
+ * a draft's answer, or a row from before values were kept once, whose op still holds its value.)
  * Dates are HLC stamps; a record's stamp is its latest op's own, which decides its form version (updated may be
  * capped: merge_date_cap). */
 #ifndef SONDEO_MERGE_H
@@ -37,6 +41,11 @@ enum merge_result {
 };
 
 struct merge;
+
+/* The value of op row o (an alias of ops in the query) as SQL: its own, or the one its field shows for it. */
+#define MERGE_OP_VALUE(o) \
+	"coalesce(nullif(" o ".value, ''), (SELECT f_.value FROM fields f_ WHERE f_.rid = " o ".rid AND" \
+	" f_.field = " o ".field))"
 
 /* Creates the merge tables if they do not exist. */
 int merge_schema(sqlite3 *db, char *err, size_t errlen);

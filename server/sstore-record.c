@@ -28,8 +28,9 @@ const char *const sstore_record_sql[SSTORE_RECORD_STMTS] = {
 		    " ORDER BY id LIMIT 1",
 	/* Every op of a record, oldest first, with the values of the ops it replaced, who made it, and when the
 	 * change set that brought it here was received (an op is dated no later than that). */
-	[R_HISTORY] = "SELECT d.id, o.seq, o.hlc, o.field, o.value, oa.user,"
-		      " (SELECT json_group_array(json(bo.value)) FROM op_base b JOIN ops bo ON bo.did = b.did"
+	[R_HISTORY] = "SELECT d.id, o.seq, o.hlc, o.field, " MERGE_OP_VALUE("o") ", oa.user,"
+		      " (SELECT json_group_array(json(" MERGE_OP_VALUE("bo") ")) FROM op_base b JOIN ops bo"
+		      "  ON bo.did = b.did"
 		      "  AND bo.seq = b.seq WHERE b.op = o.id),"
 		      " (SELECT c.received FROM changesets c WHERE c.device = d.id AND c.first_seq <= o.seq"
 		      "  AND c.last_seq >= o.seq ORDER BY c.id LIMIT 1)"

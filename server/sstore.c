@@ -257,7 +257,7 @@ static const char *const sql[S_COUNT] = {
 	 * page costs the same whatever the cursor, where sorting the region's ops after it cost more the further
 	 * back it was (a new device's first sync was quadratic). CROSS JOIN keeps ops the outer loop. The base
 	 * comes as "DEVICE SEQ DEVICE SEQ ..." (device ids are hex, seqs digits). */
-	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, o.value,"
+	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") ","
 		   " (SELECT group_concat(bd.id || ' ' || b.seq, ' ') FROM op_base b JOIN devices bd ON bd.did = b.did"
 		   "  WHERE b.op = o.id), oa.user"
 		   " FROM ops o CROSS JOIN record_regions rr ON rr.rid = o.rid CROSS JOIN records r ON r.rid = o.rid"

@@ -433,7 +433,7 @@ run "$SONDEO" edit "$mid" --set scale_up_potential=5 --set challenges="Recruitme
 check_rc 0
 check_eq "$OUT" "updated $mid: 1 change"
 check_eq "$(q "SELECT count(*) FROM ops")" "$((before + 1))" "ops after one changed answer"
-check_eq "$(q "SELECT field || '=' || value FROM ops ORDER BY id DESC LIMIT 1")" "scale_up_potential=5" "the new op"
+check_eq "$(q "SELECT o.field || '=' || coalesce(nullif(o.value, ''), (SELECT f.value FROM fields f WHERE f.rid = o.rid AND f.field = o.field)) FROM ops o ORDER BY o.id DESC LIMIT 1")" "scale_up_potential=5" "the new op"
 run "$SONDEO" edit "$mid" --set scale_up_potential=5
 check_rc 0
 check_eq "$OUT" "unchanged $mid: 0 changes"

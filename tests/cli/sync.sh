@@ -96,8 +96,8 @@ for d in a b; do
 	dev "$d" show "$rec" --json
 	check_out_has '"country": "KEN"'
 done
-check_eq "$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT group_concat(value, ' ') FROM (SELECT o.value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$rec' AND o.field = 'country' ORDER BY o.value)")" \
-	"$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT group_concat(value, ' ') FROM (SELECT o.value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$rec' AND o.field = 'country' ORDER BY o.value)")" \
+check_eq "$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT group_concat(value, ' ') FROM (SELECT coalesce(nullif(o.value, ''), (SELECT f.value FROM fields f WHERE f.rid = o.rid AND f.field = o.field)) AS value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$rec' AND o.field = 'country' ORDER BY 1)")" \
+	"$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT group_concat(value, ' ') FROM (SELECT coalesce(nullif(o.value, ''), (SELECT f.value FROM fields f WHERE f.rid = o.rid AND f.field = o.field)) AS value FROM ops o JOIN records r ON r.rid = o.rid WHERE r.id = '$rec' AND o.field = 'country' ORDER BY 1)")" \
 	"the country's history on both devices"
 dev a resolve "$rec" country KEN
 check_rc 1

@@ -1002,7 +1002,8 @@ static char *dump(struct sim *s, sqlite3 *db, int region)
 		"SELECT 'H|' || r.id || '|' || h.field || '|' || d.id || ':' || o.seq FROM heads h"
 		" JOIN records r ON r.rid = h.rid JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
 		" WHERE r.id = ?1 ORDER BY 1",
-		"SELECT 'O|' || r.id || '|' || d.id || ':' || o.seq || '|' || o.hlc || '|' || o.field || '|' || o.value"
+		"SELECT 'O|' || r.id || '|' || d.id || ':' || o.seq || '|' || o.hlc || '|' || o.field || '|' || "
+		MERGE_OP_VALUE("o")
 		" || '|' || coalesce((SELECT group_concat(x, ',') FROM (SELECT bd.id || ':' || b.seq AS x FROM op_base b"
 		" JOIN devices bd ON bd.did = b.did WHERE b.op = o.id ORDER BY 1)), '')"
 		" FROM ops o JOIN records r ON r.rid = o.rid JOIN devices d ON d.did = o.did WHERE r.id = ?1 ORDER BY 1",
