@@ -36,7 +36,7 @@ else
 endif
 
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) $(XLSX_LIBS) -lutil -lm $(LDLIBS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) $(XLSX_LIBS) -lutil -lpthread -lm $(LDLIBS)
 # sondeod needs no terminal (-lutil) but serves HTTP with worker threads, and talks to headquarters (libcurl).
 # libxlsxwriter writes the XLSX exports of both tiers (common/export.c).
 XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)

@@ -6,6 +6,7 @@
  * are signed by the server's pinned key and taken in by the store with their cursor in one transaction (the
  * store merges them, as a server's ingest does; this file keeps the network and the messages). Drafts have no ops,
  * so they never leave the device. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,48 +206,151 @@ static int push(struct sync *y)
 	return r;
 }
 
-/* Receives and merges everything new for this device's region that the uploads did not bring. 0, or -1 with
- * y->err. */
-static int pull(struct sync *y)
-{
-	char cursor[64];
+/* The pull's pages are fetched and read by a thread of their own, one page ahead of the store taking them in:
+ * the server prepares the next page, and this device checks it, while the last one is merged. The fetcher uses
+ * the remote alone (detached: it never touches the store) and hands over one page at a time. */
+struct fetch {
+	struct sync *y;
+	uint64_t after;                 /* the cursor the next page is asked from */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pull_answer page;        /* a page read and not yet taken, when full */
+	int full;
+	int done;                       /* the fetcher has stopped: no page will come after this one */
+	int failed;                     /* ... because of an error, in st and err */
+	int stop;                       /* the store failed: the fetcher must stop */
+	enum net_status st;
+	char err[1024];
+};
 
-	remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor));
-	while (!y->pulled) {
+/* Fetches one page after f->after into *ans. 0, or -1 with f->st and f->err. */
+static int fetch_page(struct fetch *f, struct pull_answer *ans)
+{
+	struct sync *y = f->y;
+
+	for (;;) {
 		struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
 		char path[96], msg[512];
-		struct pull_answer ans;
-		int failed;
 
 		/* Version 2: larger pages, and the forms tag, so that unchanged forms are not downloaded again. */
-		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d%s", (unsigned long long)meta_u64(y->s, cursor),
+		snprintf(path, sizeof(path), "/v1/pull?after=%llu&limit=%d%s", (unsigned long long)f->after,
 			 y->v1 ? PULL_V1_OPS : PULL_OPS, y->v1 ? "" : "&v=2");
-		y->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, REMOTE_SIGNED, &rs, y->err, sizeof(y->err));
-		if (y->st == NET_OK && rs.status == 400 && !y->v1) {
+		f->st = remote_call(&y->r, "GET", path, NULL, 0, NULL, REMOTE_SIGNED, &rs, f->err, sizeof(f->err));
+		if (f->st == NET_OK && rs.status == 400 && !y->v1) {
 			/* A server from before version 2 refuses its page size: ask it the old way. */
 			y->v1 = 1;
 			buf_release(&rs.body);
 			continue;
 		}
-		if (y->st != NET_OK || rs.status != 200) {
-			if (y->st == NET_OK)
-				net_error_text(&rs, y->err, sizeof(y->err));
+		if (f->st != NET_OK || rs.status != 200) {
+			if (f->st == NET_OK)
+				net_error_text(&rs, f->err, sizeof(f->err));
 			buf_release(&rs.body);
 			return -1;
 		}
 		/* Read strictly by the protocol's own code: one op out of the table refuses the whole answer. */
-		if (pull_answer_decode(rs.body.data, rs.body.len, y->v1 ? 1 : 2, &ans, msg, sizeof(msg)) != OPJSON_OK) {
-			snprintf(y->err, sizeof(y->err), "the server's answer to a pull is not valid: %s", msg);
+		if (pull_answer_decode(rs.body.data, rs.body.len, y->v1 ? 1 : 2, ans, msg, sizeof(msg)) != OPJSON_OK) {
+			snprintf(f->err, sizeof(f->err), "the server's answer to a pull is not valid: %s", msg);
 			buf_release(&rs.body);
 			return -1;
 		}
 		buf_release(&rs.body);
-		failed = take(y, &ans) < 0;
-		pull_answer_release(&ans);
-		if (failed)
-			return -1;
+		return 0;
 	}
-	return 0;
+}
+
+static void *fetcher(void *arg)
+{
+	struct fetch *f = arg;
+	struct pull_answer ans;
+	int more = 1, failed = 0;
+
+	while (more && !failed) {
+		failed = fetch_page(f, &ans) < 0;
+		pthread_mutex_lock(&f->lock);
+		while (!failed && f->full && !f->stop)
+			pthread_cond_wait(&f->cond, &f->lock);
+		if (f->stop) {
+			pthread_mutex_unlock(&f->lock);
+			if (!failed)
+				pull_answer_release(&ans);
+			break;
+		}
+		if (!failed) {
+			f->page = ans;
+			f->full = 1;
+			f->after = ans.next;
+			more = ans.more;
+		}
+		f->failed = failed;
+		pthread_cond_broadcast(&f->cond);
+		pthread_mutex_unlock(&f->lock);
+	}
+	pthread_mutex_lock(&f->lock);
+	f->done = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* Receives and merges everything new for this device's region that the uploads did not bring. 0, or -1 with
+ * y->err. */
+static int pull(struct sync *y)
+{
+	struct fetch f;
+	char cursor[64];
+	pthread_t t;
+	int r = 0;
+
+	if (y->pulled)
+		return 0;
+	memset(&f, 0, sizeof(f));
+	f.y = y;
+	f.after = meta_u64(y->s, remote_key(&y->r, "pull_cursor", cursor, sizeof(cursor)));
+	pthread_mutex_init(&f.lock, NULL);
+	pthread_cond_init(&f.cond, NULL);
+	y->r.detached = 1;
+	if (pthread_create(&t, NULL, fetcher, &f) != 0) {
+		y->r.detached = 0;
+		snprintf(y->err, sizeof(y->err), "cannot start a thread to receive changes");
+		return -1;
+	}
+	for (;;) {
+		struct pull_answer ans;
+
+		pthread_mutex_lock(&f.lock);
+		while (!f.full && !f.done && !f.failed)
+			pthread_cond_wait(&f.cond, &f.lock);
+		if (!f.full) {
+			pthread_mutex_unlock(&f.lock);
+			break;
+		}
+		ans = f.page;
+		f.full = 0;
+		pthread_cond_broadcast(&f.cond);
+		pthread_mutex_unlock(&f.lock);
+		r = take(y, &ans);
+		pull_answer_release(&ans);
+		if (r < 0) {
+			pthread_mutex_lock(&f.lock);
+			f.stop = 1;
+			pthread_cond_broadcast(&f.cond);
+			pthread_mutex_unlock(&f.lock);
+			break;
+		}
+	}
+	pthread_join(t, NULL);
+	y->r.detached = 0;
+	if (r == 0 && f.failed) {
+		y->st = f.st;
+		memcpy(y->err, f.err, sizeof(y->err));
+		r = -1;
+	}
+	if (f.full)
+		pull_answer_release(&f.page);
+	pthread_cond_destroy(&f.cond);
+	pthread_mutex_destroy(&f.lock);
+	return r;
 }
 
 /* Downloads the forms unless the last pull's tag says this device holds them as they are, and keeps the tag

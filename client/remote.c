@@ -157,7 +157,7 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 			r->offset_ms = (long long)server_time - (long long)now_ms();
 			snprintf(off, sizeof(off), "%lld", r->offset_ms);
 			/* The home server's word also corrects the clock this device stamps its ops with. */
-			if (store_begin(r->s, e2, sizeof(e2)) == 0 &&
+			if (!r->detached && store_begin(r->s, e2, sizeof(e2)) == 0 &&
 			    ((*r->prefix ? store_meta_set(r->s, remote_key(r, STORE_CLOCK_OFFSET, key, sizeof(key)), off,
 							  e2, sizeof(e2))
 					 : store_clock_correct(r->s, r->offset_ms, e2, sizeof(e2))) < 0 ||

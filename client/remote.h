@@ -25,6 +25,8 @@ struct remote {
 	int verbose;
 	const char *prefix;          /* of its meta keys: "" for the server enrolled with, "hq_" for headquarters */
 	struct net_conn *conn;       /* kept open between this remote's requests; owned, remote_close frees it */
+	int detached;                /* used by a thread other than the store's: remote_call leaves the store alone
+				      * (a clock it corrects is remembered by the next exchange) */
 };
 
 /* Loads the enrolment from the store. -1 with err if the device is not enrolled. */

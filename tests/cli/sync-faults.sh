@@ -97,5 +97,32 @@ expect synced with
 exit 0
 SCRIPT
 check_rc 0
+unset SONDEO_HOME
+
+t "a disk that fills up during a new device's pull: sync says so, and the next one receives everything once"
+# The pull takes in one page while the next is fetched: the store failing on a page must stop the fetching
+# too, and leave the cursor at the last page taken. The device's store is on a small tmpfs of its own (a
+# private mount namespace), copied out again before that namespace ends.
+if ! unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs "$1"' sh "$TMPDIR" 2>/dev/null; then
+	skip "cannot mount in a private namespace here (unshare -rm)"
+else
+	code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
+	SONDEO_HOME=$TMPDIR/newdev "$SONDEO" init >/dev/null
+	SONDEO_HOME=$TMPDIR/newdev "$SONDEO" enrol "$URL" "$code" >/dev/null
+	mkdir -p "$TMPDIR/small"
+	run unshare -rm sh -c 'mount -t tmpfs -o size=2m tmpfs "$1" && cp -a "$2"/. "$1"/ &&
+		SONDEO_HOME=$1 "$3" sync; rc=$?; cp -a "$1"/. "$2"/; exit $rc' sh "$TMPDIR/small" "$TMPDIR/newdev" \
+		"$SONDEO"
+	check_rc 1
+	check_err_has "full"
+	check_eq "$(sqlite3 "$TMPDIR/newdev/store.db" "PRAGMA integrity_check")" ok "the device's store"
+	got=$(sqlite3 "$TMPDIR/newdev/store.db" "SELECT count(*) FROM ops")
+	[ "$got" -lt "$(server_ops)" ] || fail "the whole pull fitted in the small disk ($got ops): nothing was tested"
+	run env SONDEO_HOME="$TMPDIR/newdev" "$SONDEO" sync
+	check_rc 0
+	check_eq "$(sqlite3 "$TMPDIR/newdev/store.db" "SELECT count(*) FROM ops")" "$(server_ops)" "ops received"
+	check_eq "$(sqlite3 "$TMPDIR/newdev/store.db" "SELECT count(*) FROM records")" \
+		"$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records")" "records received"
+fi
 
 done_testing
