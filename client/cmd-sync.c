@@ -21,7 +21,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define PUSH_OPS 2000        /* ops in one change set */
+#define PUSH_OPS 5000        /* ops in one change set */
 #define PULL_OPS PULL_V2_MAX_OPS   /* ops asked for at once */
 #define PULL_V1_OPS 1000     /* from a server that speaks only version 1 of the pull */
 
@@ -141,7 +141,9 @@ static int push(struct sync *y)
 {
 	struct store_ops batch = { NULL, 0, NULL };
 	const struct keys *k = store_keys(y->s, y->err, sizeof(y->err));
+	size_t most = PUSH_OPS;   /* ops in the next change set: fewer when theirs would not fit in one */
 	int n, i, gaps = 0, r = -1;
+	enum cs_status cst;
 
 	while (k) {
 		char key[64], path[96];
@@ -150,7 +152,7 @@ static int push(struct sync *y)
 		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 		json_t *j;
 
-		if ((n = store_ops_after(y->s, acked, PUSH_OPS, &batch, y->err, sizeof(y->err))) <= 0) {
+		if ((n = store_ops_after(y->s, acked, most, &batch, y->err, sizeof(y->err))) <= 0) {
 			r = n == 0 ? 0 : -1;
 			break;
 		}
@@ -159,8 +161,13 @@ static int push(struct sync *y)
 		for (i = 0; i < n; i++)
 			if (batch.op[i].hlc > HLC_MAX)
 				batch.op[i].hlc = HLC_MAX;
-		if (cs_encode(k, batch.op, batch.n, &cs, y->err, sizeof(y->err)) != CS_OK) {
+		if ((cst = cs_encode(k, batch.op, batch.n, &cs, y->err, sizeof(y->err))) != CS_OK) {
 			buf_release(&cs);
+			/* Long answers: half as many ops, down to one, which always fits (CS_MAX_VALUE). */
+			if (cst == CS_TOO_LARGE && batch.n > 1) {
+				most = batch.n / 2;
+				continue;
+			}
 			break;
 		}
 		store_ops_release(&batch);
@@ -180,6 +187,7 @@ static int push(struct sync *y)
 				break;
 			if (y->tty && y->to_push > PUSH_OPS)
 				fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
+			most = most * 2 < PUSH_OPS ? most * 2 : PUSH_OPS;
 			continue;
 		}
 		j = json_loadb(rs.body.data, rs.body.len, 0, NULL);

@@ -174,6 +174,23 @@ check_out_has "6 changes sent"
 check_eq "$(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT value FROM meta WHERE key = 'acked_seq'")" "$last" "acknowledged seq"
 grep -Eq "POST /v1/changesets(\?[^ ]*)? 409" "$log" || fail "the server did not answer a gap"
 
+t "changes too long for one change set go up in several: long answers sync whole"
+# 60 records of five answers of 5,000 random words each: about 10 MB of ops, over a change set's limits.
+LC_ALL=C awk 'BEGIN { srand(3); print "partner_name,stakeholder_type,country,level,thematic_areas,notes,challenges," \
+	"achievements,good_practices,partnership_model"; for (r = 1; r <= 60; r++) { printf "Long %d,media,SEN,local,human_rights", r
+	for (f = 0; f < 5; f++) { printf ","; for (i = 0; i < 5000; i++) printf "w%d ", int(rand() * 100000) }
+	printf "\n" } }' >"$TMPDIR/long.csv"
+SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" new --from "$TMPDIR/long.csv" >/dev/null 2>&1
+own=$(sqlite3 "$TMPDIR/dev-c/store.db" "SELECT count(*) FROM ops")
+dev c sync
+check_rc 0
+check_out_has "$own changes sent"
+cdev=$(sqlite3 "$TMPDIR/dev-c/store.db" "SELECT value FROM meta WHERE key = 'device'")
+sets=$(sqlite3 "$hq/server.db" "SELECT count(*) FROM changesets WHERE device = '$cdev'")
+[ "$sets" -ge 2 ] || fail "device c's ops went up in $sets change set"
+check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE id IN (SELECT r.id FROM records r
+	JOIN fields f ON f.rid = r.rid WHERE f.field = 'partner_name' AND f.value LIKE '\"Long %')")" 60 "long records held"
+
 t "a device that is not enrolled is told so"
 SONDEO_HOME=$TMPDIR/dev-z "$SONDEO" init >/dev/null
 dev z sync
