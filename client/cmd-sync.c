@@ -139,7 +139,7 @@ static int uploaded(struct sync *y, const struct net_response *rs, uint64_t *nex
  * 0, or -1 with y->err. */
 static int push(struct sync *y)
 {
-	struct store_ops batch = { NULL, 0, NULL };
+	struct store_ops batch = { NULL, 0, NULL, NULL };
 	const struct keys *k = store_keys(y->s, y->err, sizeof(y->err));
 	size_t most = PUSH_OPS;   /* ops in the next change set: fewer when theirs would not fit in one */
 	int n, i, gaps = 0, r = -1;

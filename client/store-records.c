@@ -115,15 +115,20 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
 	return 0;
 }
 
-/* Collects the heads of a field as an op's base. */
+/* The heads of a field, collected as an op's base. */
+struct heads {
+	struct op_ref ref[MERGE_MAX_BASE];
+	size_t n;
+};
+
 static void add_base(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
 {
-	struct op *op = ctx;
+	struct heads *h = ctx;
 
 	(void)hlc;
 	(void)value;
-	if (op->nbase < MERGE_MAX_BASE)
-		op->base[op->nbase++] = *id;
+	if (h->n < MERGE_MAX_BASE)
+		h->ref[h->n++] = *id;
 }
 
 /* Makes op this device's next op, setting field of rec to value (canonical JSON text, borrowed). */
@@ -131,6 +136,7 @@ static void op_init(struct store *s, struct op *op, const struct store_record *r
 		    const char *value)
 {
 	op->nbase = 0;
+	op->base = NULL;
 	strlcpy_s(op->device, s->device, sizeof(op->device));
 	op->seq = s->next_seq++;
 	op->hlc = next_hlc(s);
@@ -255,13 +261,17 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 	} else {
+		struct heads heads = { .n = 0 };
 		struct op op;
 
 		/* The base is what the field shows now, every head of it: the edit replaces them all, which is
 		 * also how a conflict is resolved. */
 		op_init(s, &op, rec, field, text ? text : "null");
-		if (merge_heads(s->merge, rec->id, field, add_base, &op, err, errlen) < 0 ||
-		    merge_apply_local(s->merge, &op, 1, err, errlen) != MERGE_NEW)
+		if (merge_heads(s->merge, rec->id, field, add_base, &heads, err, errlen) < 0)
+			goto out;
+		op.base = heads.ref;
+		op.nbase = heads.n;
+		if (merge_apply_local(s->merge, &op, 1, err, errlen) != MERGE_NEW)
 			goto out;
 	}
 	r = 1;

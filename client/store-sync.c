@@ -32,6 +32,7 @@ void store_ops_release(struct store_ops *o)
 	for (i = 0; o->text && i < 4 * o->n; i++)
 		free(o->text[i]);
 	free(o->text);
+	free(o->refs);
 	free(o->op);
 	memset(o, 0, sizeof(*o));
 }
@@ -39,6 +40,7 @@ void store_ops_release(struct store_ops *o)
 int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_ops *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = s->yst[S_OWN_OPS], *b = s->yst[S_OP_BASE];
+	size_t nrefs = 0, cap = 0, i, at;
 	int rc = SQLITE_DONE, brc, k;
 
 	store_ops_release(out);
@@ -64,8 +66,11 @@ int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_op
 		out->n++;
 		sqlite3_bind_int64(b, 1, sqlite3_column_int64(q, 7));
 		while ((brc = sqlite3_step(b)) == SQLITE_ROW && o->nbase < MERGE_MAX_BASE) {
-			strlcpy_s(o->base[o->nbase].device, db_text(b, 0), sizeof(o->base[0].device));
-			o->base[o->nbase++].seq = (uint64_t)sqlite3_column_int64(b, 1);
+			if (nrefs == cap)
+				out->refs = xrealloc(out->refs, (cap = cap ? 2 * cap : 64) * sizeof(*out->refs));
+			strlcpy_s(out->refs[nrefs].device, db_text(b, 0), sizeof(out->refs[0].device));
+			out->refs[nrefs++].seq = (uint64_t)sqlite3_column_int64(b, 1);
+			o->nbase++;
 		}
 		sqlite3_reset(b);
 		if (brc != SQLITE_DONE && brc != SQLITE_ROW) {
@@ -79,6 +84,9 @@ int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_op
 		store_ops_release(out);
 		return -1;
 	}
+	/* The refs have stopped moving: each op's base is its run of them. */
+	for (i = 0, at = 0; i < out->n; at += out->op[i].nbase, i++)
+		out->op[i].base = out->op[i].nbase ? &out->refs[at] : NULL;
 	return (int)out->n;
 }
 

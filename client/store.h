@@ -181,6 +181,7 @@ struct store_ops {
 	struct op *op;
 	size_t n;
 	char **text;                    /* the strings the ops point to, 4 per op; owned */
+	struct op_ref *refs;            /* the ops' bases, one after the other; owned */
 };
 /* Reads up to max of this device's own ops after seq after, in seq order, into out (released first). Returns how
  * many, or -1 with err. */

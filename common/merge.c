@@ -216,6 +216,8 @@ static size_t sorted_base(const struct op *op, struct op_ref *out)
 {
 	size_t i, n = 0;
 
+	if (!op->nbase)
+		return 0;
 	memcpy(out, op->base, op->nbase * sizeof(*out));
 	qsort(out, op->nbase, sizeof(*out), ref_cmp);
 	for (i = 0; i < op->nbase; i++)

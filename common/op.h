@@ -17,7 +17,9 @@ struct op_ref {
 	uint64_t seq;
 };
 
-/* One op. The strings are borrowed from the caller for the duration of a call. */
+/* One op. Its strings and its base are borrowed from whoever made it (a decoder keeps them in the block that
+ * holds its strings) for the duration of a call: an op is small to copy, and thousands of them cost what they
+ * hold, not room for MERGE_MAX_BASE refs each. */
 struct op {
 	char device[KEYS_ID_STRLEN + 1];
 	uint64_t seq;
@@ -28,7 +30,7 @@ struct op {
 	const char *field;
 	const char *value;             /* canonical JSON text; "null" clears the field */
 	size_t nbase;
-	struct op_ref base[MERGE_MAX_BASE];
+	const struct op_ref *base;     /* the nbase ops whose values this one replaces; NULL when none */
 };
 
 /* Called for each head of a field: its op's id and stamp, and its value (JSON text, borrowed for the call). */

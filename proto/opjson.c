@@ -307,9 +307,10 @@ static enum opjson_status op_fail(const struct where *w, enum opjson_status st, 
 static const char *const members[] = { "seq", "hlc", "record", "form", "version", "field", "value", "base" };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
-/* The strings of decoded ops live in one arena (opjson_ops.owner). While it grows it may move, so the ops first
- * hold offsets (in off[SLOTS * i + k]: form, version, field, value, by) and get their pointers at the end. */
-#define SLOTS 5
+/* The strings and bases of decoded ops live in one arena (opjson_ops.owner). While it grows it may move, so the
+ * ops first hold offsets (in off[SLOTS * i + k]: form, version, field, value, by, base) and get their pointers
+ * at the end. */
+#define SLOTS 6
 #define NO_OFFSET SIZE_MAX
 
 struct arena {
@@ -323,6 +324,18 @@ static int arena_add(struct arena *a, const char *s, size_t len, size_t *off)
 	if (buf_add(&a->b, s, len) < 0 || buf_addc(&a->b, '\0') < 0)
 		return -1;
 	return 0;
+}
+
+/* Appends refs[0..n) to the arena, aligned for them. */
+static int arena_add_refs(struct arena *a, const struct op_ref *refs, size_t n, size_t *off)
+{
+	static const char pad[_Alignof(struct op_ref)];
+	size_t mis = a->b.len % _Alignof(struct op_ref);
+
+	if (mis && buf_add(&a->b, pad, sizeof(pad) - mis) < 0)
+		return -1;
+	*off = a->b.len;
+	return buf_add(&a->b, refs, n * sizeof(*refs));
 }
 
 static int known_member(const char *key, int pull)
@@ -451,8 +464,10 @@ static enum opjson_status check_names(const json_t *o, const struct where *w, co
 
 /* The ops whose values the op replaces: at most MERGE_MAX_BASE [device id, seq] pairs, none repeated, not the op
  * itself. */
-static enum opjson_status decode_base(const json_t *base, const struct where *w, struct op *op)
+static enum opjson_status decode_base(const json_t *base, const struct where *w, struct op *op, struct arena *a,
+				      size_t *off)
 {
+	struct op_ref refs[MERGE_MAX_BASE];
 	char q[200], reason[300];
 	const json_t *v;
 	size_t j;
@@ -473,12 +488,18 @@ static enum opjson_status decode_base(const json_t *base, const struct where *w,
 		if (json_integer_value(s) < 1)
 			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu: seq %" JSON_INTEGER_FORMAT " is not 1 or "
 				       "more", j + 1, json_integer_value(s));
-		memcpy(op->base[j].device, json_string_value(d), KEYS_ID_STRLEN + 1);
-		op->base[j].seq = (uint64_t)json_integer_value(s);
+		memcpy(refs[j].device, json_string_value(d), KEYS_ID_STRLEN + 1);
+		refs[j].seq = (uint64_t)json_integer_value(s);
 	}
 	op->nbase = json_array_size(base);
-	if (base_problem(op, op->device, reason, sizeof(reason)))
+	op->base = refs;
+	j = base_problem(op, op->device, reason, sizeof(reason));
+	op->base = NULL;
+	if (j)
 		return op_fail(w, OPJSON_BAD, "member 'base': %s", reason);
+	*off = NO_OFFSET;
+	if (op->nbase && arena_add_refs(a, refs, op->nbase, off) < 0)
+		return op_fail(w, OPJSON_NO_MEMORY, "out of memory");
 	return OPJSON_OK;
 }
 
@@ -497,7 +518,7 @@ static enum opjson_status decode_op(const json_t *o, const struct where *w, stru
 		return st;
 	if ((st = value_text(json_object_get(o, "value"), &text, &why)) != OPJSON_OK)
 		return op_fail(w, st, "member 'value': %s", why);
-	if ((st = decode_base(json_object_get(o, "base"), w, op)) != OPJSON_OK) {
+	if ((st = decode_base(json_object_get(o, "base"), w, op, a, &off[5])) != OPJSON_OK) {
 		free(text);
 		return st;
 	}
@@ -523,9 +544,10 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 				 char *err, size_t errlen)
 {
 	size_t n = json_array_size(list), i;
-	/* Each op adds at most three names, a value and a reviewer, each with its NUL: that is the arena's cap
-	 * (saturated where size_t is 32 bits; never reached in practice, since a body is at most 8 MiB). */
-	size_t per_op = 4 * (MERGE_MAX_NAME + 1) + OPJSON_MAX_VALUE + 1;
+	/* Each op adds at most three names, a value and a reviewer, each with its NUL, and its base with padding:
+	 * that is the arena's cap (saturated where size_t is 32 bits; never reached in practice, since a body is at
+	 * most 8 MiB). */
+	size_t per_op = 4 * (MERGE_MAX_NAME + 1) + OPJSON_MAX_VALUE + 1 + (MERGE_MAX_BASE + 1) * sizeof(struct op_ref);
 	struct arena a = { BUF_INIT(n > (SIZE_MAX / 2) / per_op ? SIZE_MAX / 2 : n * per_op), NULL };
 	enum opjson_status st = OPJSON_OK;
 	const char **by = NULL;
@@ -572,6 +594,7 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 		ops[i].form_version = base + off[1];
 		ops[i].field = base + off[2];
 		ops[i].value = base + off[3];
+		ops[i].base = off[5] == NO_OFFSET ? NULL : (const struct op_ref *)(const void *)(base + off[5]);
 		if (by)
 			by[i] = off[4] == NO_OFFSET ? NULL : base + off[4];
 	}

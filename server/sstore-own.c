@@ -32,7 +32,9 @@ _Static_assert(O_COUNT <= SSTORE_OWN_STMTS, "raise SSTORE_OWN_STMTS in sstore-in
 
 /* One op being made, with the strings it points to. */
 struct own_op {
-	struct op op;
+	struct op op;                    /* its base is base[0..nbase), below, once the op is made */
+	struct op_ref base[MERGE_MAX_BASE];
+	size_t nbase;
 	char form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1];
 	char region[SSTORE_MAX_NAME + 1];
 	uint64_t top_hlc;      /* the highest stamp among the heads it replaces */
@@ -43,8 +45,8 @@ static void collect_head(void *ctx, const struct op_ref *id, uint64_t hlc, const
 	struct own_op *o = ctx;
 
 	(void)value;
-	if (o->op.nbase < MERGE_MAX_BASE)
-		o->op.base[o->op.nbase++] = *id;
+	if (o->nbase < MERGE_MAX_BASE)
+		o->base[o->nbase++] = *id;
 	if (hlc > o->top_hlc)
 		o->top_hlc = hlc;
 }
@@ -170,6 +172,8 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 		/* Its base is every head of the field as it stands. */
 		if (merge_heads(s->merge, c[i].record, c[i].field, collect_head, o, err, errlen) < 0)
 			goto fail;
+		o->op.base = o->base;
+		o->op.nbase = o->nbase;
 		o->op.seq = ++seq;
 		hlc = hlc_observe(hlc, o->top_hlc, now_ms());
 		o->op.hlc = hlc;

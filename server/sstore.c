@@ -1425,11 +1425,12 @@ done:
 	return r;
 }
 
-/* Reads a base written by S_PULL ("DEVICE SEQ DEVICE SEQ ...", or NULL for none) into op. */
-static void pull_base(const char *t, struct op *op)
+/* Reads a base written by S_PULL ("DEVICE SEQ DEVICE SEQ ...", or NULL for none) into refs, op's base. */
+static void pull_base(const char *t, struct op *op, struct op_ref refs[MERGE_MAX_BASE])
 {
+	op->base = refs;
 	while (t && *t && op->nbase < MERGE_MAX_BASE) {
-		struct op_ref *ref = &op->base[op->nbase];
+		struct op_ref *ref = &refs[op->nbase];
 		const char *sp = strchr(t, ' ');
 		size_t n = sp ? (size_t)(sp - t) : 0;
 		char *end;
@@ -1470,6 +1471,7 @@ int sstore_pull(struct sstore *s, const char *region, const char *skip_device, u
 	db_bind_text(st, 4, skip_device);
 	sqlite3_bind_int64(st, 5, limit);
 	while (!full && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct op_ref refs[MERGE_MAX_BASE];
 		struct op op;
 
 		memset(&op, 0, sizeof(op));
@@ -1482,7 +1484,7 @@ int sstore_pull(struct sstore *s, const char *region, const char *skip_device, u
 		op.form_version = db_text(st, 6);
 		op.field = db_text(st, 7);
 		op.value = db_text(st, 8);
-		pull_base((const char *)sqlite3_column_text(st, 9), &op);
+		pull_base((const char *)sqlite3_column_text(st, 9), &op, refs);
 		full = fn(ctx, &op, sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10));
 		rows++;
 	}

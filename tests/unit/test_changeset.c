@@ -11,6 +11,7 @@
 #include "hlc.h"
 #include "jsonc.h"
 #include "test.h"
+#include "testop.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_HOOKS 1
@@ -88,8 +89,10 @@ static void mkop(struct op *o, const char *dev, uint64_t seq, uint64_t hlc, cons
 
 static void add_base(struct op *o, const char *dev, uint64_t seq)
 {
-	snprintf(o->base[o->nbase].device, sizeof(o->base[0].device), "%s", dev);
-	o->base[o->nbase++].seq = seq;
+	struct op_ref *b = testop_base(o, o->nbase + 1);
+
+	snprintf(b[o->nbase].device, sizeof(b[0].device), "%s", dev);
+	b[o->nbase++].seq = seq;
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -1256,14 +1259,14 @@ static void test_encode_refusals(void)
 	add_base(&o[0], ida, 1);
 	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
 	CHECK_STR(err, "op 1 (seq 1): member 'base': entry 1 names the op itself");
-	o[0].base[0].seq = 0;
+	testop_base(&o[0], o[0].nbase)[0].seq = 0;
 	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
-	o[0].base[0].seq = 2;
+	testop_base(&o[0], o[0].nbase)[0].seq = 2;
 	add_base(&o[0], ida, 2);
 	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
 	CHECK_STR(err, "op 1 (seq 1): member 'base': entry 2 repeats entry 1");
 	o[0].nbase = 1;
-	o[0].base[0].device[0] = 'G';
+	testop_base(&o[0], o[0].nbase)[0].device[0] = 'G';
 	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);
 	o[0].nbase = MERGE_MAX_BASE + 1;
 	CHECK_INT(cs_encode(ka, o, 1, &cs, err, sizeof(err)), CS_BAD_OP);

@@ -19,6 +19,7 @@
 #include "hlc.h"
 #include "merge.h"
 #include "test.h"
+#include "testop.h"
 #include "util.h"
 
 #define FORM "partnership"
@@ -89,10 +90,13 @@ static struct op mkop(const char *dev, uint64_t seq, uint64_t hlc, const char *r
 
 static void base_add(struct op *op, const char *dev, uint64_t seq)
 {
+	struct op_ref *b;
+
 	if (op->nbase >= MERGE_MAX_BASE)
 		die("base_add", "too many base ops");
-	strlcpy_s(op->base[op->nbase].device, dev, sizeof(op->base[0].device));
-	op->base[op->nbase++].seq = seq;
+	b = testop_base(op, op->nbase + 1);
+	strlcpy_s(b[op->nbase].device, dev, sizeof(b[0].device));
+	b[op->nbase++].seq = seq;
 }
 
 /* merge_apply in a transaction of its own, committed whatever the result (as a caller that skips a refused
@@ -540,7 +544,7 @@ static void test_equivocation(void)
 	other[1].hlc++;
 	other[2].nbase = 0;
 	base_add(&other[3], DEV_C, 1);
-	other[4].base[0].seq = 2;
+	testop_base(&other[4], other[4].nbase)[0].seq = 2;
 	other[5].field = "level";
 	strlcpy_s(other[6].record, REC2, sizeof(other[6].record));
 	other[7].form_version = "2";
@@ -916,8 +920,11 @@ static void collect_base(void *ctx, const struct op_ref *id, uint64_t hlc, const
 
 	(void)hlc;
 	(void)value;
-	if (op->nbase < MERGE_MAX_BASE)
-		op->base[op->nbase++] = *id;
+	if (op->nbase < MERGE_MAX_BASE) {
+		struct op_ref *b = testop_base(op, op->nbase + 1);
+
+		b[op->nbase++] = *id;
+	}
 }
 
 /* Sets op's base to the current heads of its field in r. */
@@ -1491,7 +1498,8 @@ static char *sim_model(struct sim *s)
 		const struct op *o = &s->ops[i];
 		struct op_ref base[MERGE_MAX_BASE], t;
 
-		memcpy(base, o->base, o->nbase * sizeof(base[0]));
+		if (o->nbase)
+			memcpy(base, o->base, o->nbase * sizeof(base[0]));
 		for (j = 1; j < o->nbase; j++)
 			for (k = j; k > 0 && ref_less(&base[k], &base[k - 1]); k--) {
 				t = base[k];
@@ -1684,11 +1692,13 @@ static size_t sim_bad_ops(struct sim *s, struct op *out, char recs[4][UUID_STRLE
 			/* Seq 0, or too many bases. */
 			x[0] = mkop(dev, rndn(s, 2) ? 0 : ++seq, o->hlc + 1, rec, field, sim_value(s, field));
 			if (x[0].seq) {
-				x[0].nbase = MERGE_MAX_BASE + 1;
-				for (j = 0; j < MERGE_MAX_BASE; j++) {
-					strlcpy_s(x[0].base[j].device, o->device, sizeof(x[0].base[j].device));
-					x[0].base[j].seq = j + 1;
+				struct op_ref *many = testop_base(&x[0], MERGE_MAX_BASE + 1);
+
+				for (j = 0; j < MERGE_MAX_BASE + 1; j++) {
+					strlcpy_s(many[j].device, o->device, sizeof(many[j].device));
+					many[j].seq = j + 1;
 				}
+				x[0].nbase = MERGE_MAX_BASE + 1;
 			}
 			out[n++] = x[0];
 			break;

@@ -11,6 +11,7 @@
 #include "opjson.h"
 #include "pull.h"
 #include "test.h"
+#include "testop.h"
 
 #define REC "0f8fad5b-d9cb-469f-a165-70867728950e"
 #define DEVA "0123456789abcdef0123456789abcdef"
@@ -35,8 +36,10 @@ static void mkop(struct op *o, const char *dev, uint64_t seq, uint64_t hlc, cons
 
 static void add_base(struct op *o, const char *dev, uint64_t seq)
 {
-	snprintf(o->base[o->nbase].device, sizeof(o->base[0].device), "%s", dev);
-	o->base[o->nbase++].seq = seq;
+	struct op_ref *b = testop_base(o, o->nbase + 1);
+
+	snprintf(b[o->nbase].device, sizeof(b[0].device), "%s", dev);
+	b[o->nbase++].seq = seq;
 }
 
 static int same_op(const struct op *x, const struct op *y)

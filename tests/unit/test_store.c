@@ -273,7 +273,7 @@ static void test_history_and_counts(void)
 static void test_ops_after(void)
 {
 	struct store *s = fresh("ops");
-	struct store_ops batch = { NULL, 0, NULL };
+	struct store_ops batch = { NULL, 0, NULL, NULL };
 	struct store_record a;
 	char err[512] = "";
 	uint64_t n = 99;
@@ -314,7 +314,7 @@ static void test_ops_after(void)
 static void test_take_pulled(void)
 {
 	struct store *from = fresh("pulled-from"), *to = fresh("pulled-to");
-	struct store_ops batch = { NULL, 0, NULL }, more = { NULL, 0, NULL };
+	struct store_ops batch = { NULL, 0, NULL, NULL }, more = { NULL, 0, NULL, NULL };
 	struct store_record a, got;
 	struct op bad[2];
 	const char *by[3] = { NULL, NULL, "ana" };

@@ -37,6 +37,7 @@
 #include "sstore-review.h"
 #include "sstore-users.h"
 #include "test.h"
+#include "testop.h"
 #include "util.h"
 
 #define DEFAULT_SEEDS 200
@@ -347,8 +348,11 @@ static void collect_base(void *ctx, const struct op_ref *id, uint64_t hlc, const
 
 	(void)hlc;
 	(void)value;
-	if (op->nbase < MERGE_MAX_BASE)
-		op->base[op->nbase++] = *id;
+	if (op->nbase < MERGE_MAX_BASE) {
+		struct op_ref *b = testop_base(op, op->nbase + 1);
+
+		b[op->nbase++] = *id;
+	}
 }
 
 /* Makes l's ops setting field[i] of rec to value[i], in one transaction as the laptop's store does: each op's
@@ -522,6 +526,7 @@ static int laptop_push(struct sim *s, struct laptop *l, int tier, int cut)
 /* One op of a pull answer, with its strings. */
 struct pulled_op {
 	struct op op;
+	struct op_ref base[MERGE_MAX_BASE];
 	char form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1], field[MERGE_MAX_NAME + 1], value[256];
 };
 
@@ -537,6 +542,9 @@ static int collect_op(void *ctx, const struct op *op, const char *by)
 
 	(void)by;
 	p->op = *op;
+	if (op->nbase)
+		memcpy(p->base, op->base, op->nbase * sizeof(p->base[0]));
+	p->op.base = p->base;
 	strlcpy_s(p->form, op->form, sizeof(p->form));
 	strlcpy_s(p->version, op->form_version, sizeof(p->version));
 	strlcpy_s(p->field, op->field, sizeof(p->field));
