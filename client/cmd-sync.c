@@ -135,67 +135,129 @@ static int uploaded(struct sync *y, const struct net_response *rs, uint64_t *nex
 	return r;
 }
 
-/* Sends every final op the server does not hold yet, taking in the pull pages that come with the answers.
- * 0, or -1 with y->err. */
-static int push(struct sync *y)
+/* Makes the change set of this device's next ops after seq after, signed, into cs (emptied first), with the seq
+ * of its last op in *last: at most *most ops, fewer (and *most with them) when theirs would not fit in one.
+ * 1 made, 0 nothing to send, -1 with y->err. */
+static int encode_next(struct sync *y, const struct keys *k, uint64_t after, size_t *most, struct buf *cs,
+		       uint64_t *last)
 {
 	struct store_ops batch = { NULL, 0, NULL, NULL };
-	const struct keys *k = store_keys(y->s, y->err, sizeof(y->err));
-	size_t most = PUSH_OPS;   /* ops in the next change set: fewer when theirs would not fit in one */
-	int n, i, gaps = 0, r = -1;
 	enum cs_status cst;
+	int n, i;
 
-	while (k) {
-		char key[64], path[96];
-		uint64_t acked = meta_u64(y->s, remote_key(&y->r, "acked_seq", key, sizeof(key))), next = 0;
-		struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
-		struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
-		json_t *j;
-
-		if ((n = store_ops_after(y->s, acked, most, &batch, y->err, sizeof(y->err))) <= 0) {
-			r = n == 0 ? 0 : -1;
-			break;
+	for (;;) {
+		if ((n = store_ops_after(y->s, after, *most, &batch, y->err, sizeof(y->err))) <= 0) {
+			store_ops_release(&batch);
+			return n;
 		}
-		/* An older version could stamp past what servers now accept (after adopting a stamp near 2^63). These
-		 * ops were never accepted anywhere, so nobody holds another copy: sent at the bound, they are kept. */
+		/* An older version could stamp past what servers now accept (after adopting a stamp near 2^63).
+		 * These ops were never accepted anywhere, so nobody holds another copy: sent at the bound, they are
+		 * kept. */
 		for (i = 0; i < n; i++)
 			if (batch.op[i].hlc > HLC_MAX)
 				batch.op[i].hlc = HLC_MAX;
-		if ((cst = cs_encode(k, batch.op, batch.n, &cs, y->err, sizeof(y->err))) != CS_OK) {
-			buf_release(&cs);
-			/* Long answers: half as many ops, down to one, which always fits (CS_MAX_VALUE). */
-			if (cst == CS_TOO_LARGE && batch.n > 1) {
-				most = batch.n / 2;
-				continue;
-			}
-			break;
+		buf_reset(cs);
+		cst = cs_encode(k, batch.op, batch.n, cs, y->err, sizeof(y->err));
+		/* Long answers: half as many ops, down to one, which always fits (CS_MAX_VALUE). */
+		if (cst == CS_TOO_LARGE && batch.n > 1) {
+			*most = batch.n / 2;
+			continue;
 		}
+		*last = batch.op[batch.n - 1].seq;
 		store_ops_release(&batch);
-		y->st = remote_call(&y->r, "POST", upload_path(y, path, sizeof(path)), cs.data, cs.len,
-				    "application/octet-stream", REMOTE_SIGNED_IF_ANY, &rs, y->err, sizeof(y->err));
-		buf_release(&cs);
-		if (y->st != NET_OK) {
-			buf_release(&rs.body);
+		return cst == CS_OK ? 1 : -1;
+	}
+}
+
+/* One upload on its way, sent by a thread of its own while the next change set is made. */
+struct upload {
+	struct sync *y;
+	char path[96];
+	const struct buf *cs;
+	struct net_response rs;
+	enum net_status st;
+	char err[1024];
+};
+
+static void *upload_run(void *arg)
+{
+	struct upload *u = arg;
+
+	u->st = remote_call(&u->y->r, "POST", u->path, u->cs->data, u->cs->len, "application/octet-stream",
+			    REMOTE_SIGNED_IF_ANY, &u->rs, u->err, sizeof(u->err));
+	return NULL;
+}
+
+/* Sends every final op the server does not hold yet, taking in the pull pages that come with the answers. While
+ * one change set travels and the server takes it in, the next is read and signed; it goes once the first is
+ * answered, with the pull cursor that answer moved. 0, or -1 with y->err. */
+static int push(struct sync *y)
+{
+	struct buf cs[2] = { BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES),
+			     BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES) };
+	const struct keys *k = store_keys(y->s, y->err, sizeof(y->err));
+	size_t most = PUSH_OPS;   /* ops in the next change set: fewer when theirs would not fit in one */
+	uint64_t last[2] = { 0, 0 };
+	char key[64];
+	int cur = 0, have, ahead, gaps = 0, r = -1;
+
+	if (!k)
+		return -1;
+	remote_key(&y->r, "acked_seq", key, sizeof(key));
+	have = encode_next(y, k, meta_u64(y->s, key), &most, &cs[cur], &last[cur]);
+	while (have == 1) {
+		struct upload u = { y, "", &cs[cur], { 0, BUF_INIT(1), "", "", 0 }, NET_OK, "" };
+		pthread_t t;
+		uint64_t next = 0;
+		json_t *j;
+		int threaded;
+
+		upload_path(y, u.path, sizeof(u.path));
+		/* Detached before the thread starts: from then on only this thread touches the store. */
+		y->r.detached = 1;
+		threaded = pthread_create(&t, NULL, upload_run, &u) == 0;
+		if (!threaded) {
+			y->r.detached = 0;
+			upload_run(&u);
+		}
+		ahead = encode_next(y, k, last[cur], &most, &cs[!cur], &last[!cur]);
+		if (threaded)
+			pthread_join(t, NULL);
+		y->r.detached = 0;
+		remote_clock_save(&y->r);
+		y->st = u.st;
+		if (u.st != NET_OK) {
+			memcpy(y->err, u.err, sizeof(y->err));
+			buf_release(&u.rs.body);
 			break;
 		}
-		if (rs.status == 200) {
+		if (u.rs.status == 200) {
 			/* What is before the seq the server needs next is safe there. */
-			int taken = uploaded(y, &rs, &next) == 0 && save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) == 0;
+			int taken = uploaded(y, &u.rs, &next) == 0 && save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) == 0;
 
-			buf_release(&rs.body);
+			buf_release(&u.rs.body);
 			if (!taken)
 				break;
 			if (y->tty && y->to_push > PUSH_OPS)
 				fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
 			most = most * 2 < PUSH_OPS ? most * 2 : PUSH_OPS;
+			/* The next change set was made from this one's end: it goes if that is where the server is. */
+			if (next == last[cur] + 1) {
+				if (ahead < 0)
+					break;
+				cur = !cur;
+				have = ahead;
+				continue;
+			}
+			have = encode_next(y, k, next - 1, &most, &cs[cur], &last[cur]);
 			continue;
 		}
-		j = json_loadb(rs.body.data, rs.body.len, 0, NULL);
-		if (rs.status == 409 && json_integer_value(json_object_get(j, "expected_seq")) > 0) {
+		j = json_loadb(u.rs.body.data, u.rs.body.len, 0, NULL);
+		if (u.rs.status == 409 && json_integer_value(json_object_get(j, "expected_seq")) > 0) {
 			/* The server says which seq it needs next: what is before it is safe there. */
 			next = (uint64_t)json_integer_value(json_object_get(j, "expected_seq"));
 			json_decref(j);
-			buf_release(&rs.body);
+			buf_release(&u.rs.body);
 			if (++gaps > 3) {
 				snprintf(y->err, sizeof(y->err), "the server keeps asking for seq %llu",
 					 (unsigned long long)next);
@@ -203,14 +265,18 @@ static int push(struct sync *y)
 			}
 			if (save_u64(y->s, key, next - 1, y->err, sizeof(y->err)) < 0)
 				break;
+			have = encode_next(y, k, next - 1, &most, &cs[cur], &last[cur]);
 			continue;
 		}
-		net_error_text(&rs, y->err, sizeof(y->err));
+		net_error_text(&u.rs, y->err, sizeof(y->err));
 		json_decref(j);
-		buf_release(&rs.body);
+		buf_release(&u.rs.body);
 		break;
 	}
-	store_ops_release(&batch);
+	if (have == 0)
+		r = 0;
+	buf_release(&cs[0]);
+	buf_release(&cs[1]);
 	return r;
 }
 
@@ -349,6 +415,7 @@ static int pull(struct sync *y)
 	}
 	pthread_join(t, NULL);
 	y->r.detached = 0;
+	remote_clock_save(&y->r);
 	if (r == 0 && f.failed) {
 		y->st = f.st;
 		memcpy(y->err, f.err, sizeof(y->err));

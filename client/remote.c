@@ -119,6 +119,22 @@ static int retry_worth(enum net_status st, const struct net_response *rs)
 	return st == NET_CUT || (st == NET_OK && rs->status == 503);
 }
 
+void remote_clock_save(struct remote *r)
+{
+	char off[32], e2[256], key[64];
+
+	if (!r->clock_pending)
+		return;
+	r->clock_pending = 0;
+	snprintf(off, sizeof(off), "%lld", r->offset_ms);
+	/* The home server's word also corrects the clock this device stamps its ops with. */
+	if (store_begin(r->s, e2, sizeof(e2)) == 0 &&
+	    ((*r->prefix ? store_meta_set(r->s, remote_key(r, STORE_CLOCK_OFFSET, key, sizeof(key)), off, e2, sizeof(e2))
+			 : store_clock_correct(r->s, r->offset_ms, e2, sizeof(e2))) < 0 ||
+	     store_commit(r->s, e2, sizeof(e2)) < 0))
+		store_rollback(r->s);
+}
+
 enum net_status remote_call(struct remote *r, const char *method, const char *path, const void *body,
 			    size_t body_len, const char *content_type, int want_signed, struct net_response *rs,
 			    char *err, size_t errlen)
@@ -151,18 +167,12 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	if (st == NET_OK && is_clock_skew(rs)) {
 		/* This device's clock is wrong: adopt the server's time, remember the offset, try once more. */
 		uint64_t server_time;
-		char off[32], e2[256], key[64];
 
 		if (auth_time_parse(rs->time, &server_time) == 0) {
 			r->offset_ms = (long long)server_time - (long long)now_ms();
-			snprintf(off, sizeof(off), "%lld", r->offset_ms);
-			/* The home server's word also corrects the clock this device stamps its ops with. */
-			if (!r->detached && store_begin(r->s, e2, sizeof(e2)) == 0 &&
-			    ((*r->prefix ? store_meta_set(r->s, remote_key(r, STORE_CLOCK_OFFSET, key, sizeof(key)), off,
-							  e2, sizeof(e2))
-					 : store_clock_correct(r->s, r->offset_ms, e2, sizeof(e2))) < 0 ||
-			     store_commit(r->s, e2, sizeof(e2)) < 0))
-				store_rollback(r->s);
+			r->clock_pending = 1;
+			if (!r->detached)
+				remote_clock_save(r);
 			if (r->verbose)
 				fprintf(stderr, "> the device's clock is %lld s off the server's: corrected\n",
 					r->offset_ms / 1000);

@@ -25,14 +25,19 @@ struct remote {
 	int verbose;
 	const char *prefix;          /* of its meta keys: "" for the server enrolled with, "hq_" for headquarters */
 	struct net_conn *conn;       /* kept open between this remote's requests; owned, remote_close frees it */
-	int detached;                /* used by a thread other than the store's: remote_call leaves the store alone
-				      * (a clock it corrects is remembered by the next exchange) */
+	int detached;                /* used by a thread other than the store's: remote_call leaves the store alone,
+				      * and a clock it corrects waits in clock_pending for remote_clock_save */
+	int clock_pending;
 };
 
 /* Loads the enrolment from the store. -1 with err if the device is not enrolled. */
 int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen);
 /* Loads headquarters, as the regional server made it known: 1 done, 0 when none is known. */
 int remote_open_hq(struct remote *r, struct store *s, int verbose);
+/* Keeps in the store the clock offset a detached remote_call learned (clock_pending), from the store's thread;
+ * nothing when there is none. The store's errors are not the exchange's: they are dropped, and the offset is
+ * learned again next time. */
+void remote_clock_save(struct remote *r);
 /* Closes the connection a remote kept open, if any. The remote may be opened again. */
 void remote_close(struct remote *r);
 /* The meta key of this server's own value name ("acked_seq" -> "hq_acked_seq"), in out. */
