@@ -38,7 +38,7 @@
 set -eu
 
 # Change this when the setup changes in a way the cache must not survive.
-KEY=sync-bench-1
+KEY=sync-bench-2
 REGION=nakuru
 SEED=2018
 # The ops in one change set the client sends (PUSH_OPS in client/cmd-sync.c): the baseline's transactions.
