@@ -129,48 +129,45 @@ int merge_schema(sqlite3 *db, char *err, size_t errlen)
 	return db_exec(db, schema, err, errlen);
 }
 
-/* A store made before records kept their latest op's own stamp (stamp) gets the column, filled from updated, which
- * was that stamp then. */
-static int add_stamp(sqlite3 *db, char *err, size_t errlen)
+/* What the tables of a store made by an older version lack, added when it is opened: the column, and the SQL
+ * that adds it (and fills it). */
+static const struct {
+	const char *table, *column, *sql;
+} added[] = {
+	/* records kept their latest op's own stamp: filled from updated, which was that stamp then. */
+	{ "records", "stamp", "ALTER TABLE records ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;"
+			      "UPDATE records SET stamp = updated" },
+	/* values stored once: 0 in every row, whose ops keep their values. */
+	{ "fields", "op", "ALTER TABLE fields ADD COLUMN op INTEGER NOT NULL DEFAULT 0" },
+};
+
+static int add_columns(sqlite3 *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info('records') WHERE name = 'stamp'", err,
-				      errlen);
-	int rc;
+	size_t i;
 
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return db_error(db, rc, err, errlen);
-	return db_exec(db, "ALTER TABLE records ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;"
-		       "UPDATE records SET stamp = updated", err, errlen);
-}
+	for (i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
+		sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", err, errlen);
+		int rc;
 
-/* A store made before values were stored once gets fields.op, 0 in every row: their ops keep their values. */
-static int add_field_op(sqlite3 *db, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info('fields') WHERE name = 'op'", err, errlen);
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return db_error(db, rc, err, errlen);
-	return db_exec(db, "ALTER TABLE fields ADD COLUMN op INTEGER NOT NULL DEFAULT 0", err, errlen);
+		if (!st)
+			return -1;
+		db_bind_text(st, 1, added[i].table);
+		db_bind_text(st, 2, added[i].column);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_error(db, rc, err, errlen);
+		if (rc == SQLITE_DONE && db_exec(db, added[i].sql, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 {
 	struct merge *m;
 
-	if (add_stamp(db, err, errlen) < 0 || add_field_op(db, err, errlen) < 0)
+	if (add_columns(db, err, errlen) < 0)
 		return NULL;
 	if (!(m = calloc(1, sizeof(*m)))) {
 		errf(err, errlen, "out of memory");
