@@ -9,6 +9,60 @@ abspath() {
 	esac
 }
 
+# bench_programs SCRIPT TARGET ARG... : the two arguments of a bench, sondeo and sondeod, made absolute into
+# $sondeo and $sondeod; else SCRIPT's usage (run by `make TARGET`), and exit 2.
+bench_programs() {
+	_bp_script=$1 _bp_target=$2
+	shift 2
+	if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
+		echo "usage: sh bench/$_bp_script path/to/sondeo path/to/sondeod   (normally: make $_bp_target)" >&2
+		exit 2
+	fi
+	sondeo=$(abspath "$1")
+	sondeod=$(abspath "$2")
+}
+
+# need_count NAME VALUE [LEAST] : exits 2, naming the setting NAME, unless VALUE is a whole number of at least
+# LEAST (default 1).
+need_count() {
+	case $2 in
+	'' | *[!0-9]*) ;;
+	*) [ "$2" -lt "${3:-1}" ] || return 0 ;;
+	esac
+	echo "bench: $1 must be a number >= ${3:-1}" >&2
+	exit 2
+}
+
+# need_tools [--install] COMMAND:PACKAGE... : the commands a bench runs, from their Debian packages. When some
+# are missing: with --install, as root, their packages are installed through apt-get; otherwise the apt-get
+# line to run is printed and the bench exits 1.
+need_tools() {
+	_nt_install=0
+	if [ "$1" = --install ]; then
+		_nt_install=1
+		shift
+	fi
+	_nt_missing=""
+	for _nt in "$@"; do
+		command -v "${_nt%%:*}" >/dev/null 2>&1 || _nt_missing="$_nt_missing ${_nt#*:}"
+	done
+	[ -n "$_nt_missing" ] || return 0
+	if [ $_nt_install = 1 ] && [ "$(id -u)" = 0 ]; then
+		echo "bench: installing missing Debian packages:$_nt_missing" >&2
+		# The package names are split into words on purpose.
+		# shellcheck disable=SC2086
+		if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+			! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $_nt_missing >&2; then
+			echo "bench: apt-get could not install:$_nt_missing" >&2
+			exit 1
+		fi
+		return 0
+	fi
+	echo "bench: missing Debian packages:$_nt_missing" >&2
+	echo "run as root:  apt-get install -y$_nt_missing" >&2
+	exit 1
+}
+
 # die MESSAGE [FILE] : the bench is broken (not slow): says so, with FILE's last lines, and exits 1.
 die() {
 	echo "bench: FAILED: $1" >&2

@@ -58,38 +58,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 peers=$root/build/peers
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
-	echo "usage: sh bench/peers.sh path/to/sondeo path/to/sondeod   (normally: make bench-peers)" >&2
-	exit 2
-fi
-sondeo=$(abspath "$1")
-sondeod=$(abspath "$2")
-case $N in '' | *[!0-9]* | 0) echo "bench: BENCH_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a number >= 1" >&2; exit 2 ;; esac
-case $SLOW_N in '' | *[!0-9]* | 0) echo "bench: BENCH_SLOW_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
+bench_programs peers.sh bench-peers "$@"
+need_count BENCH_RECORDS "$N"
+need_count BENCH_RUNS "$RUNS"
+need_count BENCH_SLOW_RECORDS "$SLOW_N"
 
 # --- the tools: cc and curl (scripts/deps.sh), node and npm -------------------------------------------------
-missing=""
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-command -v node >/dev/null 2>&1 || missing="$missing nodejs"
-command -v npm >/dev/null 2>&1 || missing="$missing npm"
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" = 0 ]; then
-		echo "bench: installing missing Debian packages:$missing" >&2
-		# The package names are split into words on purpose.
-		# shellcheck disable=SC2086
-		if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
-			! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2; then
-			echo "bench: apt-get could not install:$missing" >&2
-			exit 1
-		fi
-	else
-		echo "bench: needs a C compiler, curl, node and npm; missing Debian packages:$missing" >&2
-		echo "run as root:  apt-get install -y$missing" >&2
-		exit 1
-	fi
-fi
+need_tools --install cc:gcc curl:curl node:nodejs npm:npm
 
 # version_of PACKAGE : the version of build/peers' PACKAGE, empty when it is not there.
 version_of() {

@@ -63,25 +63,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_RELAY_CACHE:-$root/build/bench-relay}
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
-	echo "usage: sh bench/relay.sh path/to/sondeo path/to/sondeod   (normally: make bench)" >&2
-	exit 2
-fi
-sondeo=$(abspath "$1")
-sondeod=$(abspath "$2")
-case $OPS in '' | *[!0-9]* | 0) echo "bench: BENCH_RELAY_OPS must be a number >= 1" >&2; exit 2 ;; esac
-case $DEVICES in '' | *[!0-9]* | 0) echo "bench: BENCH_RELAY_DEVICES must be a number >= 1" >&2; exit 2 ;; esac
-case $TIMEOUT in '' | *[!0-9]* | 0) echo "bench: BENCH_RELAY_TIMEOUT must be a number >= 1" >&2; exit 2 ;; esac
+bench_programs relay.sh bench "$@"
+need_count BENCH_RELAY_OPS "$OPS"
+need_count BENCH_RELAY_DEVICES "$DEVICES"
+need_count BENCH_RELAY_TIMEOUT "$TIMEOUT"
 [ $((OPS / DEVICES)) -ge 100 ] || { echo "bench: at least 100 ops a laptop (BENCH_RELAY_OPS / BENCH_RELAY_DEVICES)" >&2; exit 2; }
 
-missing=""
-command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-if [ -n "$missing" ]; then
-	echo "bench: needs the sqlite3 shell and a C compiler (cc); missing Debian packages:$missing" >&2
-	echo "run as root:  apt-get install -y$missing" >&2
-	exit 1
-fi
+need_tools sqlite3:sqlite3 cc:gcc
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-relay-bench.XXXXXX")
 # The servers this bench runs (headquarters, the regional server, the direct baseline's headquarters, and pid,

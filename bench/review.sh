@@ -50,25 +50,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_REVIEW_CACHE:-$root/build/bench-review}
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
-	echo "usage: sh bench/review.sh path/to/sondeo path/to/sondeod   (normally: make bench)" >&2
-	exit 2
-fi
-sondeo=$(abspath "$1")
-sondeod=$(abspath "$2")
-case $N in '' | *[!0-9]* | 0) echo "bench: BENCH_REVIEW_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_REVIEW_RUNS must be a number >= 1" >&2; exit 2 ;; esac
-case $XRUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_REVIEW_EXPORT_RUNS must be a number >= 1" >&2; exit 2 ;; esac
-
-missing=""
-command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-if [ -n "$missing" ]; then
-	echo "bench: needs the sqlite3 shell, a C compiler (cc) and curl; missing Debian packages:$missing" >&2
-	echo "run as root:  apt-get install -y$missing" >&2
-	exit 1
-fi
+bench_programs review.sh bench "$@"
+need_count BENCH_REVIEW_RECORDS "$N"
+need_count BENCH_REVIEW_RUNS "$RUNS"
+need_count BENCH_REVIEW_EXPORT_RUNS "$XRUNS"
+need_tools sqlite3:sqlite3 cc:gcc curl:curl
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-review-bench.XXXXXX")
 pid=""

@@ -30,21 +30,11 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 	echo "usage: sh bench/run.sh path/to/sondeo   (normally: make bench)" >&2
 	exit 2
 fi
-case $1 in
-/*) sondeo=$1 ;;
-*) sondeo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") ;;
-esac
-case $N in '' | *[!0-9]*) echo "bench: BENCH_RECORDS must be a number" >&2; exit 2 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a number >= 1" >&2; exit 2 ;; esac
+sondeo=$(abspath "$1")
+need_count BENCH_RECORDS "$N" 0
+need_count BENCH_RUNS "$RUNS"
 
-missing=""
-command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-if [ -n "$missing" ]; then
-	echo "bench: needs the sqlite3 command-line shell and a C compiler (cc); missing Debian packages:$missing" >&2
-	echo "run as root:  apt-get install -y$missing" >&2
-	exit 1
-fi
+need_tools sqlite3:sqlite3 cc:gcc
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

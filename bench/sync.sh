@@ -55,29 +55,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_SYNC_CACHE:-$root/build/bench-sync}
 
-if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
-	echo "usage: sh bench/sync.sh path/to/sondeo path/to/sondeod   (normally: make bench)" >&2
-	exit 2
-fi
-sondeo=$(abspath "$1")
-sondeod=$(abspath "$2")
-case $N in '' | *[!0-9]* | 0) echo "bench: BENCH_RECORDS must be a number >= 1" >&2; exit 2 ;; esac
-case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a number >= 1" >&2; exit 2 ;; esac
-case $BIG_RUNS in '' | *[!0-9]*) echo "bench: BENCH_BIG_RUNS must be a number" >&2; exit 2 ;; esac
-case $DEVICES in '' | *[!0-9]* | 0) echo "bench: BENCH_DEVICES must be a number >= 1" >&2; exit 2 ;; esac
-case $MANY_TIMEOUT in '' | *[!0-9]* | 0) echo "bench: BENCH_MANY_TIMEOUT must be a number >= 1" >&2; exit 2 ;; esac
+bench_programs sync.sh bench "$@"
+need_count BENCH_RECORDS "$N"
+need_count BENCH_RUNS "$RUNS"
+need_count BENCH_BIG_RUNS "$BIG_RUNS" 0
+need_count BENCH_DEVICES "$DEVICES"
+need_count BENCH_MANY_TIMEOUT "$MANY_TIMEOUT"
 [ "$BIG_RUNS" -le "$RUNS" ] || BIG_RUNS=$RUNS
 BIG=$((N * 10))
-
-missing=""
-command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-if [ -n "$missing" ]; then
-	echo "bench: needs the sqlite3 shell, a C compiler (cc) and curl; missing Debian packages:$missing" >&2
-	echo "run as root:  apt-get install -y$missing" >&2
-	exit 1
-fi
+need_tools sqlite3:sqlite3 cc:gcc curl:curl
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-sync-bench.XXXXXX")
 # The server being run (pid, set by start_server) and the concurrent syncs (many_pids, the
