@@ -8,6 +8,7 @@
 #ifndef SONDEO_SSTORE_INT_H
 #define SONDEO_SSTORE_INT_H
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -63,6 +64,18 @@ struct sstore {
 	struct form *kind;
 };
 
+/* Argon2id's cost for stored passwords: libsodium's interactive limits (64 MiB, two passes, about 0.2 s). The
+ * sanitizer build that make test runs is compiled with SONDEO_CHEAP_PASSWORDS and uses its minimum instead: the
+ * suite makes and checks some hundreds of passwords, which at full cost were a sixth of its time. The release
+ * build's cost is checked by tests/cli/server-admin.sh on the installed sondeod. */
+#ifdef SONDEO_CHEAP_PASSWORDS
+#define SSTORE_PWHASH_OPS crypto_pwhash_OPSLIMIT_MIN
+#define SSTORE_PWHASH_MEM crypto_pwhash_MEMLIMIT_MIN
+#else
+#define SSTORE_PWHASH_OPS crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define SSTORE_PWHASH_MEM crypto_pwhash_MEMLIMIT_INTERACTIVE
+#endif
+
 #define SSTORE_DAY_MS 86400000ULL
 #define SSTORE_SQL_MAX 16384              /* a selection's SQL text */
 /* How many characters of an answer the sort index holds (fields_by_field), as SQL text. */
@@ -79,6 +92,10 @@ const char *sstore_name_field(const struct form *f);
  * partnership form's country), which with the name is what possible duplicates are matched on, and which the
  * dashboard charts as given. */
 int sstore_title_detail(const struct form *f, const struct form_question *q);
+
+/* sstore-users.c: hash, crypto_pwhash_STRBYTES bytes, receives the Argon2id string of password[0..len) at the
+ * cost above; -1 only when the memory for it cannot be had. */
+int sstore_password_hash(const char *password, size_t len, char *hash, char *err, size_t errlen);
 
 /* sstore.c: the meta table (key -> value), the skeleton's (dbstore.h). sstore_meta_get copies the value into out and returns 0, or -1 if
  * there is none; sstore_meta_set belongs in a transaction. */

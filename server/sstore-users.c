@@ -1,6 +1,6 @@
 /* sstore-users.c - accounts, web sessions, login delays and the audit log (sstore.h; docs/review-api.md).
  *
- * Passwords are kept as Argon2id strings (crypto_pwhash_str, interactive limits). A session token is 32 random
+ * Passwords are kept as Argon2id strings (crypto_pwhash_str, interactive limits: SSTORE_PWHASH_OPS). A session token is 32 random
  * bytes given to the browser as hex; the store keeps only their BLAKE2b hash, so a copy of the database opens
  * no session. Failed logins are counted per user name ("u:NAME") and per address ("a:IP") in login_failures;
  * a count calls for a delay from its third (name) or tenth (address) failure on, and is forgotten a day after
@@ -149,10 +149,9 @@ int sstore_user_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
-static int hash_password(const char *password, char hash[crypto_pwhash_STRBYTES], char *err, size_t errlen)
+int sstore_password_hash(const char *password, size_t len, char *hash, char *err, size_t errlen)
 {
-	if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	if (crypto_pwhash_str(hash, password, len, SSTORE_PWHASH_OPS, SSTORE_PWHASH_MEM) != 0)
 		return errf(err, errlen, "out of memory while hashing the password");
 	return 0;
 }
@@ -173,7 +172,7 @@ int sstore_user_add(struct sstore *s, const char *name, const char *role, const 
 	if (password_valid(password, err, errlen) < 0)
 		return -1;
 	/* Hashed before the transaction, which then stays short. */
-	if (hash_password(password, hash, err, errlen) < 0)
+	if (sstore_password_hash(password, strlen(password), hash, err, errlen) < 0)
 		return -1;
 	if (db_begin(s->db, err, errlen) < 0)
 		goto out;
@@ -247,7 +246,7 @@ int sstore_user_passwd(struct sstore *s, const char *name, const char *password,
 		return -1;
 	if (keep_token && token_hash(keep_token, keep) < 0)
 		return errf(err, errlen, "internal error: the session token to keep is malformed");
-	if (hash_password(password, hash, err, errlen) < 0)
+	if (sstore_password_hash(password, strlen(password), hash, err, errlen) < 0)
 		return -1;
 	if (db_begin(s->db, err, errlen) < 0)
 		goto out;

@@ -481,11 +481,8 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 
 	/* The password is made and hashed before the transaction, which then stays short. */
 	draw(password, PASSWORD_LEN);
-	if (crypto_pwhash_str(hash, password, PASSWORD_LEN, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		errf(err, errlen, "out of memory while hashing the admin password");
+	if (sstore_password_hash(password, PASSWORD_LEN, hash, err, errlen) < 0)
 		goto undo;
-	}
 	/* umask is the process's: init runs from the command line, before any thread exists. */
 	old_mask = umask(077);
 	if (keys_generate(sk, pk, err, errlen) == 0) {

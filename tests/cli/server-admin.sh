@@ -513,6 +513,10 @@ new_data
 run "$dest/opt/sondeo/bin/sondeod" init --data "$DATA"
 check_rc 0
 check_out_has "server key fingerprint: "
+# The test build hashes passwords at libsodium's minimum cost to save the suite's time; the installed build
+# must store them at the interactive limits (64 MiB, two passes).
+check_eq "$(q "$DATA" "SELECT substr(pwhash, 1, 31) FROM users WHERE name = 'admin'")" \
+	'$argon2id$v=19$m=65536,t=2,p=1$' "the installed build's password cost"
 if command -v man >/dev/null 2>&1; then
 	run man -l "$dest/opt/sondeo/share/man/man8/sondeod.8"
 	check_rc 0

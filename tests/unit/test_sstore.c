@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "sstore.h"
+#include "sstore-int.h"
 #include "test.h"
 #include "util.h"
 #include "banned.h"
@@ -453,9 +454,8 @@ static void test_admin_password(void)
 	snprintf(wrong, sizeof(wrong), "%s", password);
 	wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
 	CHECK_INT(crypto_pwhash_str_verify(hash, wrong, strlen(wrong)), -1);
-	/* Hashed with the interactive limits: nothing to rehash with them. */
-	CHECK_INT(crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-						 crypto_pwhash_MEMLIMIT_INTERACTIVE), 0);
+	/* Hashed at the store's cost (SSTORE_PWHASH_*): nothing to rehash with it. */
+	CHECK_INT(crypto_pwhash_str_needs_rehash(hash, SSTORE_PWHASH_OPS, SSTORE_PWHASH_MEM), 0);
 	CHECK_INT(q_int(dir, "SELECT must_change FROM users WHERE name = 'admin'", NULL), 1);
 	CHECK_INT(q_int(dir, "SELECT disabled FROM users WHERE name = 'admin'", NULL), 0);
 	CHECK_STR(q_text(dir, "SELECT role FROM users WHERE name = 'admin'", NULL, role, sizeof(role)), "admin");
