@@ -18,7 +18,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define STORE_SCHEMA 3
+#define STORE_SCHEMA 4
 
 extern const unsigned char form_partnership_json[];
 extern const size_t form_partnership_json_len;
@@ -34,10 +34,11 @@ static const char *const schema[] = { OP_AUTHORS_SQL, NULL };
 static int remake_views(sqlite3 *db, char *err, size_t errlen);
 
 /* Layout 2 added a table; layout 3 remakes the forms' views, whose dates layout 2 read wrongly (NULL in every
- * row). */
+ * row); layout 4 keeps a field's single head as fields.op alone (merge.h). */
 static const struct dbstore_step steps[] = {
 	{ 1, OP_AUTHORS_SQL, NULL },
 	{ 2, NULL, remake_views },
+	{ 3, NULL, merge_upgrade_heads },
 };
 
 static const struct dbstore_spec spec = {

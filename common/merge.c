@@ -10,6 +10,21 @@
 #include "util.h"
 #include "banned.h"
 
+/* A field's heads are mostly one op, the one it shows (fields.op): a row for it in a table of heads would repeat
+ * (rid, field, op) for every field held. So multi_heads holds the heads of the fields that have more than one,
+ * and of no other; the view heads reads both as one table for those who read the heads with SQL. While a field
+ * takes new ops, its single head is first written out (heads_expand) so that the rule below works on one table,
+ * and taken back in (refresh_field) once it is single again. */
+#define MULTI_HEADS_SQL \
+	"CREATE TABLE IF NOT EXISTS multi_heads(" \
+	" rid INTEGER NOT NULL, field TEXT NOT NULL, op INTEGER NOT NULL," \
+	" PRIMARY KEY(rid, field, op)) WITHOUT ROWID;"
+/* op 0 is a draft's answer, which has no op and so no head. */
+#define HEADS_VIEW_SQL \
+	"CREATE VIEW IF NOT EXISTS heads(rid, field, op) AS SELECT rid, field, op FROM multi_heads" \
+	" UNION ALL SELECT f.rid, f.field, f.op FROM fields f WHERE f.op != 0 AND NOT EXISTS" \
+	" (SELECT 1 FROM multi_heads m WHERE m.rid = f.rid AND m.field = f.field);"
+
 /* Devices and records are named by integer keys inside the store: a record's 36-character id and a
  * device's 32-character id would otherwise be repeated in every op, head, field and index entry. The keys
  * are kept consistent by this file alone, the only writer of these tables, so no foreign-key checks are
@@ -31,9 +46,7 @@ static const char schema[] =
 	" op INTEGER NOT NULL, did INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" PRIMARY KEY(op, did, seq)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS op_base_ref ON op_base(did, seq);"
-	"CREATE TABLE IF NOT EXISTS heads("
-	" rid INTEGER NOT NULL, field TEXT NOT NULL, op INTEGER NOT NULL,"
-	" PRIMARY KEY(rid, field, op)) WITHOUT ROWID;"
+	MULTI_HEADS_SQL HEADS_VIEW_SQL
 	"CREATE TABLE IF NOT EXISTS fields("
 	" rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,"
 	" did INTEGER NOT NULL, conflict INTEGER NOT NULL DEFAULT 0, op INTEGER NOT NULL DEFAULT 0,"
@@ -42,7 +55,7 @@ static const char schema[] =
 enum {
 	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE,
 	S_DROP_HEAD, S_NAMED, S_NAMED_ANY, S_ADD_HEAD, S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS,
-	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_FIELD_OP, S_OP_RESTORE, S_OP_HOLD, S_COUNT
+	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_FIELD_OP, S_OP_RESTORE, S_OP_HOLD, S_EXPAND, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -68,17 +81,19 @@ static const char *const sql[S_COUNT] = {
 			" ORDER BY d.id, b.seq",
 	[S_INSERT] = "INSERT INTO ops(did, seq, hlc, rid, form_version, field, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_INSERT_BASE] = "INSERT OR IGNORE INTO op_base(op, did, seq) VALUES(?1, ?2, ?3)",
-	[S_DROP_HEAD] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2 AND op ="
+	[S_DROP_HEAD] = "DELETE FROM multi_heads WHERE rid = ?1 AND field = ?2 AND op ="
 			" (SELECT id FROM ops WHERE did = ?3 AND seq = ?4 AND rid = ?1 AND field = ?2)",
 	[S_NAMED_ANY] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
 			" WHERE b.did = ?1 AND b.seq BETWEEN ?2 AND ?3 AND o.rid = ?4 LIMIT 1",
 	[S_NAMED] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
 		    " WHERE b.did = ?1 AND b.seq = ?2 AND o.rid = ?3 AND o.field = ?4 LIMIT 1",
-	[S_ADD_HEAD] = "INSERT OR IGNORE INTO heads(rid, field, op) VALUES(?1, ?2, ?3)",
+	[S_ADD_HEAD] = "INSERT OR IGNORE INTO multi_heads(rid, field, op) VALUES(?1, ?2, ?3)",
+	/* Over a field's heads written out (heads_expand): the one shown, how many values and how many heads. */
 	[S_TOP] = "SELECT " MERGE_OP_VALUE("o") ", o.hlc, o.did,"
-		  " (SELECT COUNT(DISTINCT " MERGE_OP_VALUE("o2") ") FROM heads h2 JOIN ops o2 ON o2.id = h2.op"
-		  "  WHERE h2.rid = ?1 AND h2.field = ?2), o.id"
-		  " FROM heads h JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
+		  " (SELECT COUNT(DISTINCT " MERGE_OP_VALUE("o2") ") FROM multi_heads h2 JOIN ops o2 ON o2.id = h2.op"
+		  "  WHERE h2.rid = ?1 AND h2.field = ?2), o.id,"
+		  " (SELECT count(*) FROM multi_heads h3 WHERE h3.rid = ?1 AND h3.field = ?2)"
+		  " FROM multi_heads h JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
 		  " WHERE h.rid = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC, o.seq DESC LIMIT 1",
 	[S_DROP_FIELD] = "DELETE FROM fields WHERE rid = ?1 AND field = ?2",
 	[S_SET_FIELD] = "INSERT INTO fields(rid, field, value, hlc, did, conflict, op)"
@@ -92,7 +107,7 @@ static const char *const sql[S_COUNT] = {
 	[S_HEADS] = "SELECT d.id, o.seq, o.hlc, " MERGE_OP_VALUE("o") " FROM records r JOIN heads h ON h.rid = r.rid"
 		    " JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
 		    " WHERE r.id = ?1 AND h.field = ?2 ORDER BY o.hlc DESC, d.id DESC, o.seq DESC",
-	[S_DROP_HEADS] = "DELETE FROM heads WHERE rid = ?1 AND field = ?2",
+	[S_DROP_HEADS] = "DELETE FROM multi_heads WHERE rid = ?1 AND field = ?2",
 	/* The columns of S_FIND, then the seq: the held ops of one device in a range of seqs (a batch's run). */
 	[S_FIND_RANGE] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") ", o.seq"
 			 " FROM ops o"
@@ -104,6 +119,10 @@ static const char *const sql[S_COUNT] = {
 	[S_OP_RESTORE] = "UPDATE ops SET value = (SELECT value FROM fields WHERE rid = ?2 AND field = ?3)"
 			 " WHERE id = ?1 AND value = ''",
 	[S_OP_HOLD] = "UPDATE ops SET value = '' WHERE id = ?1",
+	/* A field's single head, written out as a row of multi_heads unless it has rows there already. */
+	[S_EXPAND] = "INSERT INTO multi_heads(rid, field, op) SELECT rid, field, op FROM fields"
+		     " WHERE rid = ?1 AND field = ?2 AND op != 0"
+		     " AND NOT EXISTS (SELECT 1 FROM multi_heads WHERE rid = ?1 AND field = ?2)",
 };
 
 struct merge {
@@ -161,6 +180,29 @@ static int add_columns(sqlite3 *db, char *err, size_t errlen)
 			return -1;
 	}
 	return 0;
+}
+
+int merge_upgrade_heads(sqlite3 *db, char *err, size_t errlen)
+{
+	/* A field keeps its rows if it has several heads, or shows an op from before values were kept once (op 0):
+	 * fields.op cannot stand for its head. */
+	static const char move[] =
+		MULTI_HEADS_SQL
+		"INSERT INTO multi_heads(rid, field, op) SELECT h.rid, h.field, h.op FROM heads h"
+		" WHERE NOT EXISTS (SELECT 1 FROM fields f WHERE f.rid = h.rid AND f.field = h.field AND f.op = h.op)"
+		" OR (SELECT count(*) FROM heads h2 WHERE h2.rid = h.rid AND h2.field = h.field) > 1;"
+		"DROP TABLE heads;" HEADS_VIEW_SQL;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (add_columns(db, err, errlen) < 0 ||
+	    !(st = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'heads'", err, errlen)))
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, rc, err, errlen);
+	return rc == SQLITE_ROW ? db_exec(db, move, err, errlen) : 0;
 }
 
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
@@ -426,7 +468,29 @@ static int field_drop(struct merge *m, sqlite3_int64 rid, const char *field, cha
 	return db_step_done(s, err, errlen);
 }
 
-/* Recomputes the shown value of (record, field) from its heads. */
+/* Writes out the single head of (rid, field), if that is what it has, as a row of multi_heads: the heads rule
+ * then works on that table alone until refresh_field takes it back. */
+static int heads_expand(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_EXPAND];
+
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	return db_step_done(s, err, errlen);
+}
+
+/* Forgets the rows of (rid, field) in multi_heads: it has one head, which fields.op names. */
+static int heads_single(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[S_DROP_HEADS];
+
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	return db_step_done(s, err, errlen);
+}
+
+/* Recomputes the shown value of (record, field) from its heads, written out by heads_take (not here: no row
+ * left there means that no head is left), and keeps them in multi_heads only if there are several. */
 static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
 {
 	sqlite3_stmt *t = m->st[S_TOP];
@@ -439,7 +503,7 @@ static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, 
 	if (rc == SQLITE_ROW) {
 		uint64_t hlc = (uint64_t)sqlite3_column_int64(t, 1);
 		sqlite3_int64 did = sqlite3_column_int64(t, 2), op = sqlite3_column_int64(t, 4);
-		int conflict = sqlite3_column_int(t, 3) > 1;
+		int conflict = sqlite3_column_int(t, 3) > 1, single = sqlite3_column_int(t, 5) == 1;
 
 		/* A copy: showing it changes the rows t read it from. */
 		value = strdup(db_text(t, 0));
@@ -448,6 +512,8 @@ static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, 
 			return err_oom(err, errlen);
 		rc = field_show(m, rid, field, value, hlc, did, conflict, op, -1, 0, err, errlen);
 		free(value);
+		if (rc == 0 && single)
+			rc = heads_single(m, rid, field, err, errlen);
 		return rc;
 	}
 	sqlite3_reset(t);
@@ -557,7 +623,8 @@ static int named_before(struct merge *m, sqlite3_int64 did, uint64_t seq, sqlite
 }
 
 /* The heads rule for op, just stored as row id (of device did, record rid, sorted base[0..nbase)), by what the
- * store holds: what it saw is no longer a head, and it is one unless an op held already names it. */
+ * store holds: what it saw is no longer a head, and it is one unless an op held already names it. The field's
+ * heads are written out (heads_expand) before its first op: once its rows are all gone, it has no head left. */
 static int heads_take(struct merge *m, const struct op *op, sqlite3_int64 did, sqlite3_int64 rid, sqlite3_int64 id,
 		      const struct op_ref *base, size_t nbase, char *err, size_t errlen)
 {
@@ -625,7 +692,8 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	    (rid = record_key(m, op, op, err, errlen)) < 0 ||
 	    (id = insert_op(m, op, did, rid, base, nbase, 0, err, errlen)) < 0)
 		return MERGE_ERROR;
-	if (heads_take(m, op, did, rid, id, base, nbase, err, errlen) < 0 ||
+	if (heads_expand(m, rid, op->field, err, errlen) < 0 ||
+	    heads_take(m, op, did, rid, id, base, nbase, err, errlen) < 0 ||
 	    refresh_field(m, rid, op->field, err, errlen) < 0 || summarise(m, rid, err, errlen) < 0)
 		return MERGE_ERROR;
 	return MERGE_NEW;
@@ -690,13 +758,8 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 		}
 		if ((id = insert_op(m, op, did, rid, base, nbase, 1, err, errlen)) < 0)
 			return MERGE_ERROR;
-		/* The base is every head, so the op is now the only one. */
-		s = m->st[S_DROP_HEADS];
-		sqlite3_bind_int64(s, 1, rid);
-		db_bind_text(s, 2, op->field);
-		if (nbase && db_step_done(s, err, errlen) < 0)
-			return MERGE_ERROR;
-		if (add_head(m, rid, op->field, id, err, errlen) < 0 ||
+		/* The base is every head, so the op is now the only one: fields.op names it. */
+		if ((nbase && heads_single(m, rid, op->field, err, errlen) < 0) ||
 		    field_show(m, rid, op->field, op->value, op->hlc, did, 0, id, -1, 1, err, errlen) < 0)
 			return MERGE_ERROR;
 	}
@@ -1132,10 +1195,13 @@ static int fresh_heads(struct merge *m, struct batch *b, size_t fi, char *err, s
 {
 	const struct bfield *f = &b->fld[fi];
 	sqlite3_int64 rid = b->rec[f->rec].rid;
-	size_t i, top = f->top;
+	size_t i, top = f->top, heads = 0;
 	int conflict = 0;
 
-	for (i = f->first; i != NO_OP; i = b->op[i].next) {
+	for (i = f->first; i != NO_OP; i = b->op[i].next)
+		heads += !b->op[i].named;
+	/* One head is fields.op alone; several are written out. */
+	for (i = f->first; heads > 1 && i != NO_OP; i = b->op[i].next) {
 		if (b->op[i].named)
 			continue;
 		if (add_head(m, rid, f->field, b->op[i].id, err, errlen) < 0)
@@ -1160,9 +1226,13 @@ static int batch_write(struct merge *m, struct batch *b, const enum merge_result
 
 	if (fields_held(m, b, err, errlen) < 0)
 		return -1;
-	for (i = 0; i < b->nfld; i++)
+	/* A field held before has its heads written out once, before its first new op (heads_take). */
+	for (i = 0; i < b->nfld; i++) {
 		if (b->fld[i].fresh)
 			fresh_top(b, res, k, i);
+		else if (heads_expand(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
+			return -1;
+	}
 	for (i = 0; i < k; i++) {
 		const struct op *op = &b->ops[i];
 		struct bop *o = &b->op[i];

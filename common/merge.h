@@ -12,7 +12,9 @@
  *   records(rid, id, form, form_version, created, updated, updated_by, deleted, conflicts, draft, stamp)
  *   ops(id, did, seq, hlc, rid, form_version, field, value)   one row per op, value as JSON text
  *   op_base(op, did, seq)                                     the base of each op
- *   heads(rid, field, op)                                     the current heads
+ *   multi_heads(rid, field, op)                               the heads of fields that have several
+ *   heads(rid, field, op)                                     a view: every field's heads, its single head
+ *                                                             being the op it shows (fields.op)
  *   fields(rid, field, value, hlc, did, conflict, op)         the value shown for each field, and its op
  * `fields` and `records` are derived from the ops, except a device's draft answers, which have no ops yet.
  * Each value is stored once: the op a field shows (fields.op) keeps its value in fields, its own ops.value ''
@@ -49,6 +51,9 @@ struct merge;
 
 /* Creates the merge tables if they do not exist. */
 int merge_schema(sqlite3 *db, char *err, size_t errlen);
+/* A store step (dbstore.h): brings the merge tables of a store made before multi_heads to them, in the caller's
+ * transaction; nothing if they are there already. */
+int merge_upgrade_heads(sqlite3 *db, char *err, size_t errlen);
 /* Prepares the statements the merge needs over db (which must outlive it), first adding what an older store's
  * tables lack. Caller frees with merge_free(). */
 struct merge *merge_open(sqlite3 *db, char *err, size_t errlen);

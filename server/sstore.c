@@ -26,7 +26,7 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 4
+#define SSTORE_SCHEMA 5
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -193,11 +193,12 @@ static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
 
 /* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
  * answers now come from each form's title fields (form_title_fields) instead of question names known here;
- * layout 4 is schema_v4. */
+ * layout 4 is schema_v4; layout 5 keeps a field's single head as fields.op alone (merge.h). */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex },
 	{ 2, NULL, mark_reindex },
 	{ 3, schema_v4, mark_reindex },
+	{ 4, NULL, merge_upgrade_heads },
 };
 
 static const struct dbstore_spec spec = {

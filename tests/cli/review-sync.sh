@@ -101,15 +101,24 @@ check_out_has '"new":"KEN"'
 
 t "a store of layout 1 opens after an upgrade in place, keeping everything"
 cp -r "$TMPDIR/dev-b" "$TMPDIR/dev-old"
-sqlite3 "$TMPDIR/dev-old/store.db" "DROP TABLE op_authors; UPDATE meta SET value = '1' WHERE key = 'schema'"
+# Layout 1 kept a row for every head of every field, where a single one is now the op its field shows.
+heads_before=$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT rid, field, op FROM heads ORDER BY 1, 2, 3")
+sqlite3 "$TMPDIR/dev-old/store.db" "DROP TABLE op_authors; CREATE TABLE old_heads AS SELECT * FROM heads;
+	DROP VIEW heads; DROP TABLE multi_heads; ALTER TABLE old_heads RENAME TO heads;
+	UPDATE meta SET value = '1' WHERE key = 'schema'"
 dev old list
 check_rc 0
 check_out_has "has issues: Check the country"
-check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT value FROM meta WHERE key = 'schema'")" 3 "layout after opening"
+check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT value FROM meta WHERE key = 'schema'")" 4 "layout after opening"
 check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT count(*) FROM op_authors")" 0 "reviewers known after upgrade"
+check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT rid, field, op FROM heads ORDER BY 1, 2, 3")" "$heads_before" \
+	"heads after upgrade"
+check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT count(*) FROM multi_heads")" \
+	"$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT count(*) FROM heads h WHERE (SELECT count(*) FROM heads g
+		WHERE g.rid = h.rid AND g.field = h.field) > 1")" "heads kept in rows: those of fields with several"
 sqlite3 "$TMPDIR/dev-old/store.db" "UPDATE meta SET value = '7' WHERE key = 'schema'"
 dev old list
 check_rc 1
-check_err_has "has layout 7; this sondeo reads layout 3"
+check_err_has "has layout 7; this sondeo reads layout 4"
 
 done_testing

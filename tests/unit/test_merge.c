@@ -302,6 +302,14 @@ static char *dump_ids(sqlite3 *db, int with_version)
 		 "SELECT 'X|ops whose value is held wrongly: ' || count(*) AS l FROM ops o WHERE (o.value = '') !="
 		 " EXISTS(SELECT 1 FROM fields f WHERE f.op = o.id AND f.rid = o.rid AND f.field = o.field)"
 		 " HAVING count(*) > 0");
+	/* A single head is the op its field shows, with no row in multi_heads; several have a row each, the shown
+	 * one among them. */
+	buf_rows(&b, db,
+		 "SELECT 'X|fields whose heads are kept wrongly: ' || count(*) AS l FROM fields f WHERE f.op != 0 AND"
+		 " ((SELECT count(*) FROM multi_heads m WHERE m.rid = f.rid AND m.field = f.field) = 1 OR"
+		 "  (EXISTS(SELECT 1 FROM multi_heads m WHERE m.rid = f.rid AND m.field = f.field) AND NOT EXISTS"
+		 "   (SELECT 1 FROM multi_heads m WHERE m.rid = f.rid AND m.field = f.field AND m.op = f.op)))"
+		 " HAVING count(*) > 0");
 	return buf_detach(&b, NULL);
 }
 
@@ -1063,14 +1071,21 @@ static void test_values_once(void)
 	CHECK_INT(apply(&r, &a), MERGE_NEW);
 	CHECK_STR(query(r.db, values, NULL, NULL), "1==\"a\"");
 	CHECK_STR(query(r.db, "SELECT value || '|' || (op = (SELECT id FROM ops)) FROM fields", NULL, NULL), "\"a\"|1");
-	/* A store from before: the op keeps its value, its field names no op. */
+	/* A store from before: the op keeps its value, its field names no op, and every head has its row in a
+	 * table of heads. A store's layout step (merge_upgrade_heads) brings it up. */
 	merge_free(r.m);
 	r.m = NULL;
-	CHECK_INT(sqlite3_exec(r.db, "UPDATE ops SET value = '\"a\"'; ALTER TABLE fields DROP COLUMN op", NULL, NULL,
-			       NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(r.db, "CREATE TABLE old_heads AS SELECT * FROM heads; DROP VIEW heads;"
+			       " ALTER TABLE old_heads RENAME TO heads; DROP TABLE multi_heads;"
+			       " UPDATE ops SET value = '\"a\"'; ALTER TABLE fields DROP COLUMN op", NULL, NULL, NULL),
+		  SQLITE_OK);
+	CHECK_INT(merge_upgrade_heads(r.db, err, sizeof(err)), 0);
 	if (!(r.m = merge_open(r.db, err, sizeof(err))))
 		die("merge_open", err);
 	CHECK_STR(query(r.db, "SELECT op FROM fields", NULL, NULL), "0");
+	/* Its field shows no op: its head keeps its row. */
+	CHECK_STR(query(r.db, "SELECT count(*) FROM multi_heads", NULL, NULL), "1");
+	CHECK_STR(heads_of(&r, REC1, "name"), "1:a1=\"a\"");
 	base_add(&b, DEV_A, 1);
 	CHECK_INT(apply(&r, &b), MERGE_NEW);
 	CHECK_STR(query(r.db, values, NULL, NULL), "1=\"a\"=\"a\" 2==\"b\"");
@@ -1084,6 +1099,7 @@ static void test_values_once(void)
 	CHECK_STR(field_of(&r, REC1, "name"), "\"c\"|111411200000000300|b|1");
 	CHECK_STR(query(r.db, "SELECT count(*) FROM ops WHERE value = ''", NULL, NULL), "1");
 	CHECK_STR(heads_of(&r, REC1, "name"), "2:b1=\"c\" c1=\"d\"");
+	CHECK_STR(query(r.db, "SELECT count(*) FROM multi_heads", NULL, NULL), "2");
 	replica_close(&r);
 }
 
@@ -1208,7 +1224,7 @@ static void sim_replica_reset(struct replica *r)
 		return;
 	}
 	merge_free(r->m);
-	if (db_exec(r->db, "DELETE FROM op_base; DELETE FROM heads; DELETE FROM fields; DELETE FROM ops;"
+	if (db_exec(r->db, "DELETE FROM op_base; DELETE FROM multi_heads; DELETE FROM fields; DELETE FROM ops;"
 		    " DELETE FROM records; DELETE FROM devices;", err, sizeof(err)) < 0)
 		die("emptying a replica", err);
 	if (!(r->m = merge_open(r->db, err, sizeof(err))))

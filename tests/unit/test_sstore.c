@@ -1112,13 +1112,14 @@ static void test_schema(void)
 
 	CHECK(s != NULL);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "4");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "5");
 	CHECK(q_int(dir, "SELECT value FROM meta WHERE key = 'created'", NULL) > 1700000000000LL);
 	/* The merge tables and every table of the server's own. */
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('devices',"
-			" 'records', 'ops', 'op_base', 'heads', 'fields', 'enrolled_devices', 'codes', 'nonces',"
+			" 'records', 'ops', 'op_base', 'multi_heads', 'fields', 'enrolled_devices', 'codes', 'nonces',"
 			" 'changesets', 'forms', 'users', 'meta', 'sessions', 'login_failures', 'audit', 'op_authors',"
 			" 'dup_dismissed', 'records_fts')", NULL), 19);
+	CHECK_INT(q_int(dir, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = 'heads'", NULL), 1);
 	CHECK_STR(q_text(dir, "PRAGMA journal_mode", NULL, v, sizeof(v)), "wal");
 }
 
@@ -1156,19 +1157,39 @@ static void test_upgrade_from_layout_1(void)
 			       " ALTER TABLE changesets DROP COLUMN region; ALTER TABLE changesets DROP COLUMN via;"
 			       " ALTER TABLE changesets DROP COLUMN author;"
 			       " UPDATE meta SET value = '1' WHERE key = 'schema';"
+			       /* Every head had its row then, and a field from before values were kept once
+				* names no op (fields.op 0). */
+			       " DROP VIEW heads; DROP TABLE multi_heads;"
+			       " CREATE TABLE heads(rid INTEGER NOT NULL, field TEXT NOT NULL, op INTEGER NOT NULL,"
+			       "  PRIMARY KEY(rid, field, op)) WITHOUT ROWID;"
+			       " INSERT INTO devices(did, id) VALUES(1, 'f2b0c3a1d4e5f60718293a4b5c6d7e8f');"
 			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
 			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"
 			       " INSERT INTO record_regions(rid, region) VALUES(1, 'north');"
+			       " INSERT INTO ops(id, did, seq, hlc, rid, form_version, field, value) VALUES"
+			       "  (1, 1, 1, 1, 1, '1', 'partner_name', '\"Radio Frontera\"'),"
+			       "  (2, 1, 2, 1, 1, '1', 'level', ''), (3, 1, 3, 1, 1, '1', 'country', '\"KEN\"'),"
+			       "  (4, 1, 4, 1, 1, '1', 'country', '\"UGA\"');"
+			       " INSERT INTO heads(rid, field, op) VALUES(1, 'partner_name', 1), (1, 'level', 2),"
+			       "  (1, 'country', 3), (1, 'country', 4);"
 			       " INSERT INTO fields(rid, field, value, hlc, did) VALUES(1, 'partner_name',"
-			       "  '\"Radio Frontera\"', 1, 1);", NULL, NULL, NULL), SQLITE_OK);
+			       "  '\"Radio Frontera\"', 1, 1);"
+			       " INSERT INTO fields(rid, field, value, hlc, did, op) VALUES(1, 'level', '\"local\"', 1, 1, 2);"
+			       " INSERT INTO fields(rid, field, value, hlc, did, conflict, op) VALUES(1, 'country',"
+			       "  '\"UGA\"', 1, 1, 1, 4);", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = sstore_open(dir, err, sizeof(err));
 	CHECK(s != NULL);
 	if (!s)
 		printf("#   %s\n", err);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "4");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "5");
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM meta WHERE key = 'reindex'", NULL), 0);
+	/* The same heads, a single one kept as the op its field shows. */
+	CHECK_STR(q_text(dir, "SELECT group_concat(field || '=' || op, ' ') FROM (SELECT * FROM heads ORDER BY 2, 3)",
+			 NULL, v, sizeof(v)), "country=3 country=4 level=2 partner_name=1");
+	CHECK_STR(q_text(dir, "SELECT group_concat(field || '=' || op, ' ') FROM (SELECT * FROM multi_heads"
+			 " ORDER BY 2, 3)", NULL, v, sizeof(v)), "country=3 country=4 partner_name=1");
 	CHECK_STR(q_text(dir, "SELECT namekey FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "radio frontera");
 	CHECK_STR(q_text(dir, "SELECT review FROM record_regions WHERE rid = 1", NULL, v, sizeof(v)), "pending");
 	/* Counted for the dashboard as a record of its form, on its day. */

@@ -333,7 +333,7 @@ static void laptop_reset(struct laptop *l)
 	if (!l->db && (!(l->db = db_open(":memory:", DB_CREATE, err, sizeof(err))) ||
 		       merge_schema(l->db, err, sizeof(err)) < 0))
 		die("laptop replica", err);
-	if (db_exec(l->db, "DELETE FROM op_base; DELETE FROM heads; DELETE FROM fields; DELETE FROM ops;"
+	if (db_exec(l->db, "DELETE FROM op_base; DELETE FROM multi_heads; DELETE FROM fields; DELETE FROM ops;"
 		    " DELETE FROM records; DELETE FROM devices;", err, sizeof(err)) < 0 ||
 	    !(l->m = merge_open(l->db, err, sizeof(err))))
 		die("laptop replica", err);
