@@ -248,7 +248,7 @@ static int text_of(struct sstore *s, sqlite3_int64 rid, struct buf *body, char *
 /* Recomputes the summary row of record rid from its fields: its review state, its name key and duplicate key,
  * and its full-text document: every text answer, one after the other. The record's old document must have
  * been taken out of the search index before its fields changed (sstore_review_forget). */
-static int refresh_rid(struct sstore *s, sqlite3_int64 rid, char *err, size_t errlen)
+static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(SSTORE_TEXT_MAX), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
 	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
@@ -307,7 +307,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, char *err, size_t er
 	if (name.len)
 		dup_key(kind, name.data, detail, &key);
 	/* The counts first: they take back what the record counted for, with its review as it was. */
-	if (sstore_counts_refresh(s, rid, choices, review, rep, err, errlen) < 0)
+	if (sstore_counts_refresh(s, rid, choices, review, rep, tally, err, errlen) < 0)
 		goto out;
 	st = s->summary_st[S_SUMMARY];
 	sqlite3_bind_int64(st, 1, rid);
@@ -424,14 +424,22 @@ out:
 
 int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen)
 {
+	json_t *tally = json_object();
 	sqlite3_int64 *rids;
 	size_t nrids, i;
 	int r = 0;
 
-	if (touched(s, ops, n, &rids, &nrids, err, errlen) < 0)
+	if (!tally)
+		return err_oom(err, errlen);
+	if (touched(s, ops, n, &rids, &nrids, err, errlen) < 0) {
+		json_decref(tally);
 		return -1;
+	}
 	for (i = 0; i < nrids && r == 0; i++)
-		r = refresh_rid(s, rids[i], err, errlen);
+		r = refresh_rid(s, rids[i], tally, err, errlen);
+	if (r == 0)
+		r = sstore_counts_flush(s, tally, err, errlen);
+	json_decref(tally);
 	free(rids);
 	return r;
 }
@@ -439,6 +447,7 @@ int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->summary_st[S_ALL_RIDS];
+	json_t *tally = NULL;
 	sqlite3_int64 *rids = NULL;
 	size_t n = 0, cap = 0, i;
 	char flag[8];
@@ -472,18 +481,26 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 	}
 	if (db_step_done(s->summary_st[S_FTS_CLEAR], err, errlen) < 0)
 		goto fail;
+	if (!(tally = json_object())) {
+		err_oom(err, errlen);
+		goto fail;
+	}
 	for (i = 0; i < n; i++)
-		if (refresh_rid(s, rids[i], err, errlen) < 0)
+		if (refresh_rid(s, rids[i], tally, err, errlen) < 0)
 			goto fail;
+	if (sstore_counts_flush(s, tally, err, errlen) < 0)
+		goto fail;
 	if (db_step_done(s->summary_st[S_CREATOR], err, errlen) < 0)
 		goto fail;
 	db_bind_text(s->summary_st[S_META_DEL], 1, "reindex");
 	if (db_step_done(s->summary_st[S_META_DEL], err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
 		goto fail;
+	json_decref(tally);
 	free(rids);
 	return 0;
 fail:
 	db_rollback(s->db);
+	json_decref(tally);
 	free(rids);
 	return -1;
 }

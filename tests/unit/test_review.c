@@ -557,6 +557,34 @@ static void test_sort_long_answers(void)
 	CHECK_STR(page_ids("good_practices", 1, 1, 1, ids, sizeof(ids)), "55");
 }
 
+#define R6 "66666666-6666-4666-8666-666666666666"
+#define R7 "77777777-7777-4777-8777-777777777777"
+
+/* The counts of a change set are summed before they are written: two records that swap their countries in one
+ * change set move between the counts, which keep their sums; answers shaped like the parts of a count's key
+ * are counted apart. */
+static void test_counts_summed(void)
+{
+	struct op ops[4];
+	size_t n = 0;
+
+	mkop(&ops[n++], ka, seq_a++, R6, "partner_name", "\"Caritas\"", 40);
+	mkop(&ops[n++], ka, seq_a++, R6, "country", "\"KEN/1:x\"", 40);
+	mkop(&ops[n++], ka, seq_a++, R7, "partner_name", "\"Caritas\"", 40);
+	mkop(&ops[n++], ka, seq_a++, R7, "country", "\"KEN\"", 40);
+	CHECK_INT(push(ka, ops, n, &da), 0);
+	check_counts();
+	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'country' AND choice = 'KEN/1:x'"), 1);
+	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'country' AND choice = 'KEN'"), 1);
+	n = 0;
+	mkop(&ops[n++], ka, seq_a++, R6, "country", "\"KEN\"", 41);
+	mkop(&ops[n++], ka, seq_a++, R7, "country", "\"KEN/1:x\"", 41);
+	CHECK_INT(push(ka, ops, n, &da), 0);
+	check_counts();
+	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'country' AND choice = 'KEN/1:x'"), 1);
+	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'country' AND choice = 'KEN'"), 1);
+}
+
 /* A record whose indexed text is not what its fields give now (as when its form could not be read at one of
  * the two times) is not taken out with the wrong words, which would corrupt the index: its old words stay
  * until the index is rebuilt, at the next open. */
@@ -645,6 +673,7 @@ int main(void)
 	RUN(test_search_follows_changes);
 	RUN(test_sort_long_answers);
 	RUN(test_search_mismatch_rebuilds);
+	RUN(test_counts_summed);
 	RUN(test_upgrade_rebuilds_summaries);
 	sstore_close(s);
 	keys_free(ka);
