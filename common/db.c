@@ -17,6 +17,11 @@ static int unwritable;
 static char unwritable_why[512];
 static void (*writable_fn)(int writable, const char *path, const char *why);
 
+/* Who checkpoints (db_on_checkpoint): read on commits that filled the WAL, a few a minute at most. */
+static pthread_mutex_t checkpoint_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*checkpoint_fn)(void *ctx, const char *path);
+static void *checkpoint_ctx;
+
 static void writable_set(sqlite3 *db, int writable, const char *msg)
 {
 	const char *path;
@@ -54,6 +59,14 @@ void db_on_writable(void (*fn)(int writable, const char *path, const char *why))
 	pthread_mutex_lock(&writable_lock);
 	writable_fn = fn;
 	pthread_mutex_unlock(&writable_lock);
+}
+
+void db_on_checkpoint(void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	pthread_mutex_lock(&checkpoint_lock);
+	checkpoint_fn = fn;
+	checkpoint_ctx = ctx;
+	pthread_mutex_unlock(&checkpoint_lock);
 }
 
 /* The message for rc, and whether it means that nothing can be written (a full disk, a failed write). */
@@ -152,10 +165,20 @@ static sqlite3 *open_immutable(const char *path)
 /* Called by SQLite after each commit that wrote pages to the WAL: the store can write again. */
 static int wal_written(void *ctx, sqlite3 *db, const char *name, int pages)
 {
+	int handed;
+
 	(void)ctx;
 	writable_set(db, 1, "");
-	/* A hook of our own replaces SQLite's automatic checkpoint, which this does as SQLite would have. */
-	if (pages >= 1000)
+	/* A hook of our own replaces SQLite's automatic checkpoint, which this does as SQLite would have, unless
+	 * another thread is to do it (db_on_checkpoint). fn runs under the lock, so that once db_on_checkpoint has
+	 * taken it away nobody is still calling it. */
+	if (pages < DB_CHECKPOINT_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&checkpoint_lock);
+	if ((handed = checkpoint_fn != NULL))
+		checkpoint_fn(checkpoint_ctx, sqlite3_db_filename(db, name));
+	pthread_mutex_unlock(&checkpoint_lock);
+	if (!handed)
 		sqlite3_wal_checkpoint(db, name);
 	return SQLITE_OK;
 }

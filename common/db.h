@@ -43,6 +43,13 @@ int db_writable(char *why, size_t n);
 /* fn(writable, path, why) is called at each change of that state, on the thread that saw it, with the store's
  * file and the message (sondeod logs it). */
 void db_on_writable(void (*fn)(int writable, const char *path, const char *why));
+/* Who copies a WAL back into its database once it holds DB_CHECKPOINT_PAGES pages: the connection that has just
+ * committed, as SQLite does by default (fn NULL); or, with fn set, whatever fn(ctx, path) arranges for the
+ * database at path, which must be done soon on another connection: sondeod's checkpointer thread, so that a
+ * request never waits for a checkpoint. fn must be quick and must not use SQLite. Thread-safe: once this has
+ * returned, the fn it replaced is no longer running or called. */
+#define DB_CHECKPOINT_PAGES 1000
+void db_on_checkpoint(void (*fn)(void *ctx, const char *path), void *ctx);
 
 /* Binds text (NULL binds SQL NULL) without copying it: s must stay valid until the statement has been
  * stepped, and every parameter is bound again before each step. Returns the SQLite code. */

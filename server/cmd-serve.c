@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "checkpointer.h"
 #include "cli.h"
 #include "db.h"
 #include "sstore-relay.h"
@@ -218,6 +219,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 				"127.0.0.1:8420", NULL, NULL, NULL, { NULL, NULL, 10, 0, 0 } };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;
+	struct checkpointer *ckpt = NULL;
 	int enrolled;
 	struct buf certb = BUF_INIT(1 << 20), keyb = BUF_INIT(1 << 20);
 	struct http_route *table = NULL;
@@ -261,6 +263,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
+	/* Before the first request: from now on no request checkpoints. */
+	if (!(ckpt = checkpointer_start(err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
 	srv.http = http_start(a.listen, table, nroutes, &a.lim, &srv,
 			      a.cert ? certb.data : NULL, a.key ? keyb.data : NULL, err, sizeof(err));
 	/* The TLS key is in libmicrohttpd's hands now: no copy of it stays here. */
@@ -285,6 +292,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
 	relay_stop(relay);
 	http_stop(srv.http);
+	checkpointer_stop(ckpt);
+	ckpt = NULL;
 	/* SQLite folds the WAL back into the database and removes it when the last connection closes; but the
 	 * workers close theirs at once, as their threads end, and each may see another still open. One more open
 	 * and close, alone now, leaves the data directory as a single file. */
@@ -293,6 +302,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	fprintf(stderr, "sondeod: stopped\n");
 	r = EXIT_OK;
 out:
+	checkpointer_stop(ckpt);
 	free(table);
 	free(paths);
 	buf_release(&certb);

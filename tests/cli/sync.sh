@@ -191,6 +191,16 @@ sets=$(sqlite3 "$hq/server.db" "SELECT count(*) FROM changesets WHERE device = '
 check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE id IN (SELECT r.id FROM records r
 	JOIN fields f ON f.rid = r.rid WHERE f.field = 'partner_name' AND f.value LIKE '\"Long %')")" 60 "long records held"
 
+t "sondeod copies a full WAL back into its database on a thread of its own, while it serves"
+# Some 10 MB went into the WAL: past 1,000 pages, the checkpointer's connection copies them into server.db
+# (requests no longer do it). Were it not running, server.db would stay as it was until sondeod stops.
+# big_db : "yes" once server.db holds over 8 MB.
+big_db() {
+	[ "$(stat -c %s "$hq/server.db")" -gt 8000000 ] && echo yes
+}
+wait_eq "server.db past 8 MB while sondeod runs" yes 20 big_db
+kill -0 "$PID" || fail "sondeod stopped"
+
 t "a device that is not enrolled is told so"
 SONDEO_HOME=$TMPDIR/dev-z "$SONDEO" init >/dev/null
 dev z sync

@@ -396,6 +396,58 @@ static void test_exec_prepare_commit(void)
 	db_close(db);
 }
 
+/* db_on_checkpoint's fn: counts the WALs it was handed and keeps the last path. */
+static int handed;
+static char handed_path[700];
+
+static void take_checkpoint(void *ctx, const char *path)
+{
+	(void)ctx;
+	handed++;
+	snprintf(handed_path, sizeof(handed_path), "%s", path);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* A commit that fills the WAL checkpoints it, unless another thread is to (db_on_checkpoint): then the WAL is
+ * handed over, with the database's path, and left as it is. */
+static void test_checkpoint_handed_off(void)
+{
+	char err[256] = "", wal[720];
+	sqlite3 *db = db_open(in_dir("k.db"), DB_CREATE, err, sizeof(err));
+	long long before;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	snprintf(wal, sizeof(wal), "%s-wal", in_dir("k.db"));
+	/* One commit of some 1,250 pages of 4 KiB. */
+	CHECK_INT(db_exec(db, "CREATE TABLE t(a); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+			  " WHERE i < 5000) INSERT INTO t SELECT randomblob(1000) FROM n", err, sizeof(err)), 0);
+	/* By the committing connection: the database file holds the rows now. */
+	CHECK(file_size(in_dir("k.db")) > 4000000);
+	before = file_size(in_dir("k.db"));
+	db_on_checkpoint(take_checkpoint, NULL);
+	CHECK_INT(db_exec(db, "INSERT INTO t SELECT randomblob(1000) FROM t", err, sizeof(err)), 0);
+	db_on_checkpoint(NULL, NULL);
+	CHECK_INT(handed, 1);
+	CHECK_STR(handed_path, in_dir("k.db"));
+	/* Handed over: the new rows are only in the WAL. */
+	CHECK(file_size(in_dir("k.db")) == before);
+	CHECK(file_size(wal) > 4000000);
+	/* Taken back: the next commit that fills the WAL checkpoints it again itself. */
+	CHECK_INT(db_exec(db, "INSERT INTO t SELECT randomblob(1000) FROM t LIMIT 5000", err, sizeof(err)), 0);
+	CHECK_INT(handed, 1);
+	CHECK(file_size(in_dir("k.db")) > before + 4000000);
+	db_close(db);
+	remove_store("k.db");
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -413,6 +465,7 @@ int main(void)
 	RUN(test_text);
 	RUN(test_error_messages);
 	RUN(test_exec_prepare_commit);
+	RUN(test_checkpoint_handed_off);
 	if (rmdir(dir) < 0) {
 		printf("not ok cleanup: cannot remove '%s': %s\n", dir, strerror(errno));
 		return 1;
