@@ -454,39 +454,38 @@ static int field_show(struct merge *m, sqlite3_int64 rid, const char *field, con
 	return db_step_done(s, err, errlen);
 }
 
+/* Runs statement which, whose parameters are (rid, field) alone, to its end. */
+static int field_run(struct merge *m, int which, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = m->st[which];
+
+	sqlite3_bind_int64(s, 1, rid);
+	db_bind_text(s, 2, field);
+	return db_step_done(s, err, errlen);
+}
+
 /* (rid, field) shows nothing any more: the op it showed takes its value back. */
 static int field_drop(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_DROP_FIELD];
 	sqlite3_int64 prev;
 
 	if ((prev = field_op(m, rid, field, err, errlen)) < 0 ||
 	    (prev && op_restore(m, prev, rid, field, err, errlen) < 0))
 		return -1;
-	sqlite3_bind_int64(s, 1, rid);
-	db_bind_text(s, 2, field);
-	return db_step_done(s, err, errlen);
+	return field_run(m, S_DROP_FIELD, rid, field, err, errlen);
 }
 
 /* Writes out the single head of (rid, field), if that is what it has, as a row of multi_heads: the heads rule
  * then works on that table alone until refresh_field takes it back. */
 static int heads_expand(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_EXPAND];
-
-	sqlite3_bind_int64(s, 1, rid);
-	db_bind_text(s, 2, field);
-	return db_step_done(s, err, errlen);
+	return field_run(m, S_EXPAND, rid, field, err, errlen);
 }
 
 /* Forgets the rows of (rid, field) in multi_heads: it has one head, which fields.op names. */
 static int heads_single(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_DROP_HEADS];
-
-	sqlite3_bind_int64(s, 1, rid);
-	db_bind_text(s, 2, field);
-	return db_step_done(s, err, errlen);
+	return field_run(m, S_DROP_HEADS, rid, field, err, errlen);
 }
 
 /* Recomputes the shown value of (record, field) from its heads, written out by heads_take (not here: no row
