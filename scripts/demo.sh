@@ -102,12 +102,22 @@ on() {
 step "Headquarters sets up sondeod and starts it on loopback"
 printf '$ sondeod init --data hq\n' >&3
 "$sondeod" init --data "$work/hq"
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-"$sondeod" serve --data "$work/hq" --listen "127.0.0.1:$port" 2>"$work/server.log" &
+"$sondeod" serve --data "$work/hq" --listen 127.0.0.1:0 2>"$work/server.log" &
 server=$!
-i=0
-while [ $i -lt 50 ] && ! grep -q serving "$work/server.log"; do sleep 0.1; i=$((i + 1)); done
-url=http://127.0.0.1:$port
+# Port 0: the system picks a free one, which sondeod names once it serves. A server that ends before saying so
+# could not start, and the demo stops there rather than talking to nobody; so does one silent for two minutes.
+url="" i=0
+while [ -z "$url" ]; do
+	url=$(sed -n 's/^sondeod: serving \([^ ]*\) for .*/\1/p' "$work/server.log")
+	[ -n "$url" ] && break
+	if ! kill -0 "$server" 2>/dev/null || [ $i -ge 2400 ]; then
+		cat "$work/server.log" >&2
+		echo "demo: sondeod did not start serving" >&2
+		exit 1
+	fi
+	sleep 0.05
+	i=$((i + 1))
+done
 echo "sondeod is serving $url"
 
 step "Enrolment codes: two laptops in the east region, one in the west"

@@ -287,7 +287,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "sondeod: relaying region %s to %s\n", up.region, a.upstream ? a.upstream : up.url);
 	}
 	fprintf(stderr, "sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n", a.cert ? "https" : "http",
-		a.listen, cli->data_dir, fp);
+		http_address(srv.http), cli->data_dir, fp);
 	sigwait(&stop, &sig);
 	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
 	relay_stop(relay);

@@ -46,6 +46,7 @@ struct http_server {
 	uint64_t bytes_in, bytes_out;
 	size_t body_budget;
 	size_t body_held;            /* of the budget, taken by requests in flight; updated atomically */
+	char address[160];           /* "HOST:PORT" as listened on, with the port the system chose for port 0 */
 };
 
 /* What libmicrohttpd keeps for us between the calls that make up one request. */
@@ -620,7 +621,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	*con_cls = NULL;
 }
 
-/* "host:port", "[v6]:port" or ":port". */
+/* "host:port", "[v6]:port" or ":port"; port 0 asks the system for a free one. */
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6, char *err, size_t errlen)
 {
 	const char *colon = strrchr(listen, ':');
@@ -632,7 +633,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
 	if (!colon)
 		return errf(err, errlen, "--listen '%s': expected HOST:PORT", listen);
 	port = strtoul(colon + 1, &end, 10);
-	if (*end || !colon[1] || port == 0 || port > 65535)
+	if (*end || !colon[1] || port > 65535)
 		return errf(err, errlen, "--listen '%s': bad port", listen);
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
@@ -717,12 +718,25 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 		     cert_pem ? " with TLS" : "");
 		goto fail;
 	}
+	/* The port actually bound, so that port 0 is reported as the one the system chose. */
+	{
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+		int hostlen = (int)(strrchr(listen, ':') - listen);
+
+		snprintf(h->address, sizeof(h->address), "%.*s:%u", hostlen, listen,
+			 di ? di->port : (unsigned)strtoul(strrchr(listen, ':') + 1, NULL, 10));
+	}
 	return h;
 fail:
 	pool_stop(h->pool);
 	guard_stop(h->guard);
 	free(h);
 	return NULL;
+}
+
+const char *http_address(const struct http_server *h)
+{
+	return h->address;
 }
 
 void http_stop(struct http_server *h)

@@ -76,11 +76,14 @@ struct http_route {
 
 struct http_server;
 
-/* Listens on listen ("127.0.0.1:8420", "[::1]:8420", ":8420" for every address) and serves routes until
- * http_stop. With cert and key (PEM text), serves HTTPS only. Returns NULL with err on failure. */
+/* Listens on listen ("127.0.0.1:8420", "[::1]:8420", ":8420" for every address, port 0 for one the system picks)
+ * and serves routes until http_stop. With cert and key (PEM text), serves HTTPS only. Returns NULL with err on
+ * failure. */
 struct http_server *http_start(const char *listen, const struct http_route *routes, size_t nroutes,
 			       const struct http_limits *limits, void *app, const char *cert_pem, const char *key_pem,
 			       char *err, size_t errlen);
+/* "HOST:PORT" as listened on, with the port actually bound (the chosen one for port 0); owned by h. */
+const char *http_address(const struct http_server *h);
 /* Stops accepting connections, lets requests being handled finish, and frees everything. */
 void http_stop(struct http_server *h);
 

@@ -87,7 +87,8 @@ static const struct cmd commands[] = {
 	  "             [--header-timeout S] [--body-rate BYTES] [--connections N] [--per-ip N] [--hash-threads N]\n"
 	  "             [--hash-queue N]",
 	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
-	  "                      [::1]:8420 for IPv6)\n"
+	  "                      [::1]:8420 for IPv6; port 0 for a free one, named in the line that\n"
+	  "                      says it serves)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
 	  "  --tls-key FILE      PEM private key of the certificate\n"
 	  "  --threads N         worker threads (default 4)\n"

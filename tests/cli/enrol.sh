@@ -160,13 +160,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
 	-out "$TMPDIR/cert.pem" -days 2 -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null ||
 	fail "openssl could not make a certificate"
 tlslog=$TMPDIR/tls.log
-tport=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-"$SONDEOD" serve --data "$hq" --listen "127.0.0.1:$tport" --tls-cert "$TMPDIR/cert.pem" --tls-key "$TMPDIR/key.pem" \
-	2>"$tlslog" &
-TPID=$!
-at_exit "kill $TPID 2>/dev/null"
-i=0
-while [ $i -lt 50 ] && ! grep -q serving "$tlslog"; do sleep 0.1; i=$((i + 1)); done
+serve_on "$hq" "$tlslog" 0 --tls-cert "$TMPDIR/cert.pem" --tls-key "$TMPDIR/key.pem" ||
+	fail "sondeod did not start with TLS: $(cat "$tlslog")"
+TPID=$SPID tport=$SPORT
 check_eq "$(grep -c "serving https://127.0.0.1:$tport" "$tlslog")" 1 "sondeod serving HTTPS"
 code4=$("$SONDEOD" enrol-code --data "$hq" --region south | head -n 1)
 new_store

@@ -70,22 +70,12 @@ mkfifo "$open/stdin"
 serve_as() {
 	dlog=$1
 	shift
-	tries=0
-	while [ $tries -lt 20 ]; do
-		dport=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-		: >"$dlog"
-		$AS env "$@" "$SONDEOD" serve --data "$open/hq" --listen "127.0.0.1:$dport" 2>"$dlog" &
-		DPID=$!
-		i=0
-		while [ $i -lt 50 ] && ! grep -q serving "$dlog" && kill -0 "$DPID" 2>/dev/null; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		grep -q serving "$dlog" && return 0
-		kill "$DPID" 2>/dev/null
-		wait "$DPID" 2>/dev/null
-		tries=$((tries + 1))
-	done
+	: >"$dlog"
+	$AS env "$@" "$SONDEOD" serve --data "$open/hq" --listen 127.0.0.1:0 2>"$dlog" &
+	DPID=$!
+	await_serving "$dlog" "$DPID" && return 0
+	kill "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
 	return 1
 }
 

@@ -39,7 +39,7 @@ HQ_URL=$SURL
 "$SONDEOD" init --data "$west" >/dev/null
 code=$("$SONDEOD" enrol-code --data "$hq" --region west --relay | head -n 1)
 "$SONDEOD" enrol --data "$west" --name office-west "$HQ_URL" "$code" >/dev/null
-serve_any "$west" "$wlog" --upstream "$HQ_URL" --pull-every 1 --retry-max 1 ||
+serve_low "$west" "$wlog" --upstream "$HQ_URL" --pull-every 1 --retry-max 1 ||
 	{ t "the west office starts"; fail "sondeod did not start: $(cat "$wlog")"; done_testing; }
 W_URL=$SURL W_PID=$SPID W_PORT=$SPORT
 for d in e1:$HQ_URL:east w1:$W_URL: s1:$HQ_URL:south; do

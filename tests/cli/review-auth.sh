@@ -491,13 +491,9 @@ t "over HTTPS the session cookie is Secure"
 if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$scratch/key.pem" \
 	-out "$scratch/cert.pem" -days 2 -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null; then
 	tlslog=$scratch/tls.log
-	tport=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-	"$SONDEOD" serve --data "$hq" --listen "127.0.0.1:$tport" --tls-cert "$scratch/cert.pem" \
-		--tls-key "$scratch/key.pem" 2>"$tlslog" &
-	TPID=$!
-	at_exit "kill $TPID 2>/dev/null"
-	i=0
-	while [ $i -lt 50 ] && ! grep -q serving "$tlslog"; do sleep 0.1; i=$((i + 1)); done
+	serve_on "$hq" "$tlslog" 0 --tls-cert "$scratch/cert.pem" --tls-key "$scratch/key.pem" ||
+		fail "sondeod did not start with TLS: $(cat "$tlslog")"
+	TPID=$SPID tport=$SPORT
 	run curl -sS -D - -o /dev/null --cacert "$scratch/cert.pem" --data-binary \
 		'{"user": "rev", "password": "rev password 1"}' "https://127.0.0.1:$tport/v1/login"
 	check_out_has "HTTP/1.1 200"

@@ -47,7 +47,7 @@ HQ_URL=$SURL
 code=$("$SONDEOD" enrol-code --data "$hq" --region north --relay | head -n 1)
 "$SONDEOD" enrol --data "$north" --name office-north "$HQ_URL" "$code" >/dev/null
 # The office pulls rarely at first, so that its reviewer decides before it has seen headquarters' decision.
-serve_any "$north" "$TMPDIR/north.log" --upstream "$HQ_URL" --pull-every 3600 --retry-max 1 ||
+serve_low "$north" "$TMPDIR/north.log" --upstream "$HQ_URL" --pull-every 3600 --retry-max 1 ||
 	fail "the office did not start: $(cat "$TMPDIR/north.log")"
 NURL=$SURL NPID=$SPID
 ncode=$("$SONDEOD" enrol-code --data "$north" | head -n 1)

@@ -6,6 +6,7 @@
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
 disk=$TMPDIR/disk
 mkdir -p "$disk"
 
@@ -27,26 +28,14 @@ mount -t tmpfs -o size=4m tmpfs "$1" || exit 3
 trap 'kill $!; wait $!' TERM
 wait
 EOF
-tries=0
-while [ $tries -lt 20 ]; do
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-	: >"$log"
-	unshare -rm sh "$TMPDIR/serve.sh" "$disk" "$port" "$TMPDIR/code" "$log" "$TMPDIR/inner" &
-	NSPID=$!
-	i=0
-	while [ $i -lt 100 ] && ! grep -q serving "$log" && kill -0 "$NSPID" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	grep -q serving "$log" && break
-	kill "$NSPID" 2>/dev/null
-	wait "$NSPID" 2>/dev/null
-	tries=$((tries + 1))
-done
+: >"$log"
+unshare -rm sh "$TMPDIR/serve.sh" "$disk" 0 "$TMPDIR/code" "$log" "$TMPDIR/inner" &
+NSPID=$!
+await_serving "$log" "$NSPID" || { t "sondeod starts on a small disk"; fail "it did not: $(cat "$log")"; done_testing; }
 # unshare may start the shell as a child of its own: the shell said which process it is.
 INNER=$(cat "$TMPDIR/inner")
 at_exit "kill $INNER 2>/dev/null; wait $NSPID 2>/dev/null"
-URL=http://127.0.0.1:$port
+URL=$SERVED
 inside=/proc/$INNER/root$disk
 
 # healthz : the status and body of /healthz on one line.

@@ -8,15 +8,12 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 SLOW=$(dirname "$SONDEO")/tests/slowloris
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
+. "$TOP/tests/cli/server.inc"
 
 t "a trickling client is dropped by the timeout; others are served meanwhile"
 "$SONDEOD" init --data "$hq" >/dev/null
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-"$SONDEOD" serve --data "$hq" --listen "127.0.0.1:$port" --timeout 1 2>"$log" &
-pid=$!
-at_exit "kill $pid 2>/dev/null"
-i=0
-while [ $i -lt 50 ] && ! grep -q serving "$log"; do sleep 0.1; i=$((i + 1)); done
+serve_on "$hq" "$log" 0 --timeout 1 || fail "sondeod did not start: $(cat "$log")"
+port=$SPORT pid=$SPID
 "$SLOW" "$port" 1500 10 >"$TMPDIR/slow1" &
 s1=$!
 "$SLOW" "$port" 1500 10 >"$TMPDIR/slow2" &
@@ -45,7 +42,6 @@ kill "$pid"
 wait "$pid" 2>/dev/null
 
 t "1,024 connections trickling headers from 64 addresses: a device still syncs"
-. "$TOP/tests/cli/server.inc"
 # The server's defaults: 1,000 connections, 16 from one address. One header line a second from each of
 # 16 x 64 connections (more than the limit) never ends its headers; dropped connections are opened again.
 serve_any "$hq" "$log" || fail "sondeod did not start: $(cat "$log")"

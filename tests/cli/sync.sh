@@ -20,6 +20,12 @@ SONDEO_HOME=$TMPDIR/dev-a "$SONDEO" enrol "$URL" "$east" >/dev/null
 SONDEO_HOME=$TMPDIR/dev-b "$SONDEO" enrol "$URL" "$east" >/dev/null
 SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" enrol "$URL" "$west" >/dev/null
 
+t "--listen 127.0.0.1:0: sondeod names the free port the system gave it, and serves there"
+case $port in
+'' | 0 | *[!0-9]*) fail "the serving line names port '$port': $(cat "$log")" ;;
+*) check_eq "$(curl -s "$URL/healthz")" ok "healthz at $URL" ;;
+esac
+
 t "a device's records go up once, and reach the other device of its region only"
 dev a new --from "$TOP/forms/samples/partnerships.csv"
 check_rc 0
