@@ -23,6 +23,10 @@
 #   pull    a new laptop pulls everything: a second device of the same region enrolled (untimed), `sondeo sync`;
 #           a new local PouchDB, replicate.from(remote). It must end up with every record, and the changed
 #           field's new value, on both systems.
+#   written the bytes the server process sent to the storage layer (/proc/PID/io: write_bytes less
+#           cancelled_write_bytes, its threads' included) from the moment it serves until it is stopped, and
+#           the same per byte it received (the laptops' bytes up through the proxy over the same phases): how
+#           much disk each byte of a change costs. The first sync is nearly all of it.
 #   data    the size on disk (du) of the server's data directory (sondeod's --data; pouchdb-server's -d, with
 #           its config and log kept outside it), once the server has been stopped cleanly at the end of the run.
 #           That is the first sync's data plus the later phases' one changed field and checkpoints: stopping the
@@ -166,6 +170,20 @@ start_proxy() {
 	[ -n "$lp_port" ] || die "linkproxy did not start" "$tmp/lp.err"
 }
 
+# io_written PID : the bytes process PID has written to the storage layer so far, less those cancelled (a file
+# truncated or deleted before its dirty pages were written out).
+io_written() {
+	LC_ALL=C awk '$1 == "write_bytes:" { w = $2 } $1 == "cancelled_write_bytes:" { c = $2 }
+		END { if (w == "") exit 1; printf "%d\n", w - c }' "/proc/$1/io" 2>/dev/null || die "cannot read /proc/$1/io"
+}
+
+# written SYSTEM BEFORE AFTER UP : results lines for a run's server writes: the bytes, and the bytes per byte up.
+written() {
+	[ "$4" -gt 0 ] || die "no bytes went up in the $1 run"
+	echo "$1 written $(($3 - $2))" >>"$results"
+	LC_ALL=C awk -v s="$1" -v w="$(($3 - $2))" -v up="$4" 'BEGIN { printf "%s wpb %.6f\n", s, w / up }' >>"$results"
+}
+
 # snap : the proxy's counts now, in snap_up, snap_down and snap_conns.
 snap() {
 	rm -f "$tmp/count"
@@ -184,7 +202,7 @@ LC_ALL=C awk -v n="$N" -v seed="$SEED" -f "$here/gen.awk" >"$tmp/records.csv" ||
 LC_ALL=C awk -v n="$SLOW_N" -v seed="$SEED" -f "$here/gen.awk" >"$tmp/slow.csv" || die "cannot generate the data"
 
 # Results, one line a measure: "SYSTEM PHASE SECONDS UP DOWN CONNECTIONS" (bytes, and connections opened), or
-# "SYSTEM data BYTES".
+# "SYSTEM data BYTES", "SYSTEM written BYTES" and "SYSTEM wpb BYTES-WRITTEN-PER-BYTE-UP".
 results=$tmp/results
 : >"$results"
 
@@ -201,6 +219,7 @@ sondeo_run() {
 	"$sondeod" init --data "$_r/srv" >"$_r/init.out" 2>&1 || die "sondeod init failed" "$_r/init.out"
 	start_server "$_r/srv" "$_r/srv.log" || die "sondeod serve did not start" "$_r/srv.log"
 	srv_pid=$pid pid=""
+	_w0=$(io_written "$srv_pid") s_up=0
 	start_proxy "${url##*:}" "$@"
 	_url=http://127.0.0.1:$lp_port
 	SONDEO_HOME=$_r/d1 "$sondeo" init >"$_r/out" 2>&1 || die "sondeo init failed" "$_r/out"
@@ -236,6 +255,7 @@ sondeo_run() {
 		grep -q "$_value" "$_r/out" || die "the new laptop does not hold the changed field's new value" "$_r/out"
 	fi
 
+	[ -n "$_pre" ] || written sondeo "$_w0" "$(io_written "$srv_pid")" "$s_up"
 	stop_pid "$lp_pid"
 	lp_pid=""
 	stop_pid "$srv_pid"
@@ -251,6 +271,7 @@ sondeo_phase() {
 	timed "$tmp/sondeo/sync.out" "$tmp/sondeo/sync.err" env SONDEO_HOME="$2" "$sondeo" sync
 	snap
 	echo "sondeo $1 $t $((snap_up - _up)) $((snap_down - _down)) $((snap_conns - _conns))" >>"$results"
+	s_up=$((s_up + snap_up - _up))
 }
 
 # --- one PouchDB run ------------------------------------------------------------------------------------------
@@ -264,6 +285,7 @@ pouch_run() {
 	mkdir -p "$_r/laptops"
 	start_pouchdb "$_r/server" "$_r/server.out" || die "pouchdb-server did not start" "$_r/server.out"
 	srv_pid=$pid pid=""
+	_w0=$(io_written "$srv_pid")
 	start_proxy "$port" "$@"
 	timeout "$NODE_TIMEOUT" node "$here/peers/pouch.js" "$_csv" "$_r/laptops" "http://127.0.0.1:$lp_port/bench" \
 		"$lp_pid" "$tmp/count" "$_phases" >"$_r/out" 2>"$_r/err" || die "the PouchDB laptop failed (bench/peers/pouch.js)" "$_r/err"
@@ -274,6 +296,8 @@ pouch_run() {
 	[ "${2:-}" = 1 ] || die "the new PouchDB laptop does not hold the changed field's new value" "$_r/out"
 	LC_ALL=C awk -v pre="$_pre" '$1 ~ /^(first|one|noop|pull)$/ { printf "pouchdb %s%s %.6f %d %d %d\n", pre, $1, $2 / 1000, $3, $4, $5 }' \
 		"$_r/out" >>"$results"
+	[ -n "$_pre" ] || written pouchdb "$_w0" "$(io_written "$srv_pid")" \
+		"$(LC_ALL=C awk '$1 ~ /^(first|one|noop|pull)$/ { up += $3 } END { printf "%d\n", up }' "$_r/out")"
 	stop_pid "$lp_pid"
 	lp_pid=""
 	stop_pid "$srv_pid" int
@@ -311,7 +335,7 @@ load1=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 # --- the table ------------------------------------------------------------------------------------------------
 
 # stat SYSTEM PHASE COLUMN : "MEDIAN MIN MAX RUNS" of a column of results (3 seconds, 4 up, 5 down, 6
-# connections; data: 3).
+# connections; data, written and wpb: 3).
 stat() {
 	LC_ALL=C awk -v s="$1" -v p="$2" -v c="$3" '$1 == s && $2 == p { v[++n] = $c + 0 }
 		END {
@@ -321,7 +345,7 @@ stat() {
 		}' "$results"
 }
 
-# row LABEL PHASE COLUMN UNIT TARGET : one line of the table. UNIT s or B; TARGET "ratio X" (Sondeo/PouchDB at
+# row LABEL PHASE COLUMN UNIT TARGET : one line of the table. UNIT s, B or x (a plain ratio); TARGET "ratio X" (Sondeo/PouchDB at
 # most X), "bytes X" (Sondeo at most X bytes), or "-".
 row() {
 	# shellcheck disable=SC2046
@@ -331,6 +355,7 @@ row() {
 		function f(x) {
 			if (x == "-") return "-"
 			if (unit == "s") return x < 1 ? sprintf("%.0f ms", x * 1000) : sprintf("%.2f s", x)
+			if (unit == "x") return sprintf("%.1f", x)
 			if (x >= 1e6) return sprintf("%.2f MB", x / 1e6)
 			if (x >= 1e4) return sprintf("%.1f kB", x / 1e3)
 			return sprintf("%d B", x)
@@ -373,6 +398,8 @@ row "new device pulls everything, wall" pull 3 s "ratio 0.2"
 row "new device pulls everything, down" pull 5 B "ratio 1"
 row "new device pulls everything, up" pull 4 B -
 row "server data after the run (du)" data 3 B "ratio 2"
+row "server bytes written in the run" written 3 B -
+row "  written per byte received" wpb 3 x -
 # conns PHASE : "Sondeo's/PouchDB's" median connections opened in PHASE.
 conns() {
 	echo "$(stat sondeo "$1" 6 | cut -d ' ' -f 1 | cut -d . -f 1)/$(stat pouchdb "$1" 6 | cut -d ' ' -f 1 | cut -d . -f 1)"

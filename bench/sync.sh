@@ -18,7 +18,7 @@
 #           laptop's ops.
 #           baseline: the sqlite3 shell writing the same ops, read from the laptop's store, as rows (device,
 #           seq, hlc, record, form, version, field, value) into a fresh database in WAL mode with
-#           synchronous=FULL, one transaction of 5,000 rows (the size of the client's change sets) per .import
+#           synchronous=FULL, one transaction of 10,000 rows (the size of the client's change sets) per .import
 #           of a CSV file; the table is a rowid table with three indexes, as many index entries per op as the
 #           server's ops table (UNIQUE(did, seq), ops_record) and its fields_by_field index: UNIQUE(device, seq),
 #           (record), (field, substr(value, 1, 16)). Only the load is timed (the schema is made before).
@@ -42,7 +42,7 @@ KEY=sync-bench-2
 REGION=nakuru
 SEED=2018
 # The ops in one change set the client sends (PUSH_OPS in client/cmd-sync.c): the baseline's transactions.
-TXN=5000
+TXN=10000
 N=${BENCH_RECORDS:-10000}
 RUNS=${BENCH_RUNS:-3}
 BIG_RUNS=${BENCH_BIG_RUNS:-$RUNS}
