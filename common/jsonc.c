@@ -122,3 +122,124 @@ char *jsonc_dumps(const json_t *v)
 	}
 	return buf_detach(&b, NULL);
 }
+
+/* ---- recognising canonical text without parsing it ---- */
+
+/* The length of the UTF-8 sequence at s (at most n bytes), as jansson accepts it (RFC 3629: no overlong forms,
+ * no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+	    (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+/* The length of the canonical string literal at s, or 0. */
+static size_t canonical_string(const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 1, k;
+
+	if (n < 2 || s[0] != '"')
+		return 0;
+	while (i < n && s[i] != '"') {
+		if (u[i] < 0x20)
+			return 0;
+		if (s[i] != '\\') {
+			if (!(k = utf8_len(u + i, n - i)))
+				return 0;
+			i += k;
+			continue;
+		}
+		if (i + 1 >= n)
+			return 0;
+		switch (s[i + 1]) {
+		case '"': case '\\': case 'n': case 't': case 'r': case 'b': case 'f':
+			i += 2;
+			continue;
+		case 'u':
+			/* Only the controls without a short escape, written as string_lit writes them; \u0000 is
+			 * not text jansson takes. */
+			if (i + 5 >= n || s[i + 2] != '0' || s[i + 3] != '0' || (s[i + 4] != '0' && s[i + 4] != '1') ||
+			    !strchr(hex, s[i + 5]) || !s[i + 5])
+				return 0;
+			k = (size_t)(s[i + 4] - '0') * 16 + (size_t)(strchr(hex, s[i + 5]) - hex);
+			if (k == 0 || k == '\b' || k == '\t' || k == '\n' || k == '\f' || k == '\r')
+				return 0;
+			i += 6;
+			continue;
+		default:
+			return 0;
+		}
+	}
+	return i < n ? i + 1 : 0;
+}
+
+/* The length of the canonical scalar at s (a string, an integer of up to 18 digits, true, false or null), or 0. */
+static size_t canonical_scalar(const char *s, size_t n)
+{
+	size_t i = 0, digits;
+
+	if (s[0] == '"')
+		return canonical_string(s, n);
+	if (n >= 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4)))
+		return 4;
+	if (n >= 5 && !memcmp(s, "false", 5))
+		return 5;
+	if (s[0] == '-')
+		i++;
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return 0;
+	if (s[i] == '0')
+		/* 0 alone; -0 is read as 0, which is not the same text. */
+		return i ? 0 : 1;
+	for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	/* Fewer than 19 digits are always in range; a fraction or an exponent makes a real. */
+	if (digits > 18 || (i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E')))
+		return 0;
+	return i;
+}
+
+int jsonc_is_canonical(const char *s, size_t n)
+{
+	size_t i, k;
+
+	if (!n)
+		return 0;
+	if (s[0] != '[')
+		return canonical_scalar(s, n) == n;
+	if (n == 2 && s[1] == ']')
+		return 1;
+	for (i = 1; i < n;) {
+		if (!(k = canonical_scalar(s + i, n - i)))
+			return 0;
+		i += k;
+		if (i < n && s[i] == ']')
+			return i + 1 == n;
+		if (i >= n || s[i] != ',')
+			return 0;
+		i++;
+	}
+	return 0;
+}

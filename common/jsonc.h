@@ -16,4 +16,10 @@ int jsonc_append(struct buf *b, const json_t *v);
 /* The canonical text of v, a new string the caller frees; NULL on failure. */
 char *jsonc_dumps(const json_t *v);
 
+/* 1 if s (n bytes, no NUL needed) is the canonical text of a string, an integer of at most 18 digits, true,
+ * false, null or an array of those: what nearly every answer is. Checked in one pass, without parsing: a
+ * reader of stored or signed values takes this fast way and parses the rest (0: not known to be canonical,
+ * which the full check then decides). Never 1 for a text jansson would not read back as these bytes. */
+int jsonc_is_canonical(const char *s, size_t n);
+
 #endif

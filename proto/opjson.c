@@ -508,7 +508,7 @@ static enum opjson_status decode_base(const json_t *base, const struct where *w,
 static enum opjson_status decode_op(const json_t *o, const struct where *w, struct op *op, struct arena *a,
 				    size_t off[SLOTS])
 {
-	const json_t *by;
+	const json_t *by = NULL;
 	const char *why;
 	char *text;
 	enum opjson_status st;
@@ -617,16 +617,45 @@ void opjson_ops_release(struct opjson_ops *out)
 
 /* ---- the writer ---- */
 
-enum opjson_status opjson_check(const struct op *op, const char *by, size_t i, const struct opjson_from *from,
-				char *err, size_t errlen)
+/* Checks that a value's text is the canonical text of a JSON value Sondeo takes. Nearly every answer is a
+ * string, a whole number or a list of them, whose canonical text is known in one pass; the rest is parsed and
+ * written again to be compared. */
+static enum opjson_status check_value(const struct where *w, const char *value, size_t len)
 {
-	struct where w = { err, errlen, i, from };
 	char q[200], reason[300];
 	const char *why;
 	enum opjson_status st;
 	json_error_t je;
 	json_t *v;
 	char *text;
+
+	if (jsonc_is_canonical(value, len))
+		return OPJSON_OK;
+	v = json_loadb(value, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	if (!v)
+		return op_fail(w, json_error_code(&je) == json_error_out_of_memory ? OPJSON_NO_MEMORY : OPJSON_BAD,
+			       "member 'value': %s is not JSON text: %s", shown(q, value, len), je.text);
+	st = value_text(v, &text, &why);
+	json_decref(v);
+	if (st != OPJSON_OK)
+		return op_fail(w, st, "member 'value': %s", why);
+	if (strcmp(text, value)) {
+		op_fail(w, OPJSON_BAD, "member 'value': %s is not canonical text (that is %s)", shown(q, value, len),
+			shown(reason, text, strlen(text)));
+		free(text);
+		return OPJSON_BAD;
+	}
+	free(text);
+	return OPJSON_OK;
+}
+
+enum opjson_status opjson_check(const struct op *op, const char *by, size_t i, const struct opjson_from *from,
+				char *err, size_t errlen)
+{
+	struct where w = { err, errlen, i, from };
+	char q[200], reason[300];
+	const char *why = NULL;
+	enum opjson_status st;
 	size_t len;
 
 	len = strnlen(op->device, sizeof(op->device));
@@ -667,21 +696,8 @@ enum opjson_status opjson_check(const struct op *op, const char *by, size_t i, c
 	if (len > OPJSON_MAX_VALUE)
 		return op_fail(&w, OPJSON_BAD, "member 'value': its text is %zu bytes, over the limit of %d", len,
 			       OPJSON_MAX_VALUE);
-	v = json_loadb(op->value, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-	if (!v)
-		return op_fail(&w, json_error_code(&je) == json_error_out_of_memory ? OPJSON_NO_MEMORY : OPJSON_BAD,
-			       "member 'value': %s is not JSON text: %s", shown(q, op->value, len), je.text);
-	st = value_text(v, &text, &why);
-	json_decref(v);
-	if (st != OPJSON_OK)
-		return op_fail(&w, st, "member 'value': %s", why);
-	if (strcmp(text, op->value)) {
-		op_fail(&w, OPJSON_BAD, "member 'value': %s is not canonical text (that is %s)", shown(q, op->value, len),
-			shown(reason, text, strlen(text)));
-		free(text);
-		return OPJSON_BAD;
-	}
-	free(text);
+	if ((st = check_value(&w, op->value, len)) != OPJSON_OK)
+		return st;
 	if (base_problem(op, op->device, reason, sizeof(reason)))
 		return op_fail(&w, OPJSON_BAD, "member 'base': %s", reason);
 	return OPJSON_OK;
