@@ -68,4 +68,17 @@ demo_stopped_by HUP "sondeod is serving"
 t "the demo whose server is stopped by a signal mid-story removes its folder"
 demo_stopped_by TERM "sondeod is serving" server
 
+t "a demo whose server cannot serve stops there, says so, and removes its folder"
+# A sondeod that sets up its data but whose serve ends at once, as one that cannot listen would.
+printf '#!/bin/sh\n[ "$1" = serve ] && { echo "sondeod: cannot listen (a server that never serves)" >&2; exit 1; }\nexec "%s" "$@"\n' \
+	"$SONDEOD" >"$TMPDIR/deaf-sondeod"
+chmod 755 "$TMPDIR/deaf-sondeod"
+mkdir -p "$TMPDIR/deaf"
+run env TMPDIR="$TMPDIR/deaf" DEMO_EXIT=1 sh "$TOP/scripts/demo.sh" "$SONDEO" "$TMPDIR/deaf-sondeod"
+check_rc 1
+check_err_has "demo: sondeod did not start serving"
+check_err_has "a server that never serves"
+check_out_lacks "sondeod is serving"
+check_eq "$(ls -A "$TMPDIR/deaf" | grep -c sondeo-demo)" 0 "temporary folders left"
+
 done_testing
