@@ -158,6 +158,7 @@ static size_t canonical_string(const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
+	const char *d;
 	size_t i = 1, k;
 
 	if (n < 2 || s[0] != '"')
@@ -181,9 +182,9 @@ static size_t canonical_string(const char *s, size_t n)
 			/* Only the controls without a short escape, written as string_lit writes them; \u0000 is
 			 * not text jansson takes. */
 			if (i + 5 >= n || s[i + 2] != '0' || s[i + 3] != '0' || (s[i + 4] != '0' && s[i + 4] != '1') ||
-			    !strchr(hex, s[i + 5]) || !s[i + 5])
+			    !s[i + 5] || !(d = strchr(hex, s[i + 5])))
 				return 0;
-			k = (size_t)(s[i + 4] - '0') * 16 + (size_t)(strchr(hex, s[i + 5]) - hex);
+			k = (size_t)(s[i + 4] - '0') * 16 + (size_t)(d - hex);
 			if (k == 0 || k == '\b' || k == '\t' || k == '\n' || k == '\f' || k == '\r')
 				return 0;
 			i += 6;

@@ -660,6 +660,18 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
 	}
 }
 
+/* h->address: listen's host (as parse_listen took it) with the port bound, which for port 0 is the one the
+ * system chose. */
+static void name_address(struct http_server *h, const char *listen, const struct sockaddr_storage *ss)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned port = ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
+							  ((const struct sockaddr_in *)ss)->sin_port);
+
+	snprintf(h->address, sizeof(h->address), "%.*s:%u", (int)(strrchr(listen, ':') - listen), listen,
+		 di && di->port ? di->port : port);
+}
+
 struct http_server *http_start(const char *listen, const struct http_route *routes, size_t nroutes,
 			       const struct http_limits *lim, void *app, const char *cert_pem, const char *key_pem,
 			       char *err, size_t errlen)
@@ -718,14 +730,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 		     cert_pem ? " with TLS" : "");
 		goto fail;
 	}
-	/* The port actually bound, so that port 0 is reported as the one the system chose. */
-	{
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-		int hostlen = (int)(strrchr(listen, ':') - listen);
-
-		snprintf(h->address, sizeof(h->address), "%.*s:%u", hostlen, listen,
-			 di ? di->port : (unsigned)strtoul(strrchr(listen, ':') + 1, NULL, 10));
-	}
+	name_address(h, listen, &ss);
 	return h;
 fail:
 	pool_stop(h->pool);

@@ -26,6 +26,13 @@ case $port in
 *) check_eq "$(curl -s "$URL/healthz")" ok "healthz at $URL" ;;
 esac
 
+t "--listen with a port out of range, not a number, or no port at all is refused, naming it"
+for bad in 127.0.0.1:65536 127.0.0.1:x 127.0.0.1: 127.0.0.1; do
+	run timeout 20 "$SONDEOD" serve --data "$hq" --listen "$bad"
+	check_rc 1
+	check_err_has "--listen '$bad'"
+done
+
 t "a device's records go up once, and reach the other device of its region only"
 dev a new --from "$TOP/forms/samples/partnerships.csv"
 check_rc 0
