@@ -27,7 +27,6 @@ struct store {
 	char *name;
 	uint64_t next_seq;   /* loaded by store_begin, saved by store_commit */
 	uint64_t last_hlc;
-	long long offset_ms; /* the server's clock minus ours, as learnt at sync: loaded by store_begin */
 	struct keys *keys;   /* loaded on first use */
 	struct op *ops;      /* room for one record's first ops, reused: an op carries its whole base */
 	size_t ops_cap;

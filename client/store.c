@@ -232,7 +232,7 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	s->name = xstrdup(meta_get(s, "name", buf, sizeof(buf)) == 0 ? buf : "");
-	s->offset_ms = store_clock_offset(s);
+	clock_correct(store_clock_offset(s));
 	return s;
 }
 
@@ -281,9 +281,8 @@ int store_meta_set(struct store *s, const char *key, const char *value, char *er
 
 uint64_t store_now(struct store *s)
 {
-	long long t = (long long)now_ms() + s->offset_ms;
-
-	return t > 0 ? (uint64_t)t : 0;
+	(void)s;
+	return clock_ms();
 }
 
 long long store_clock_offset(struct store *s)
@@ -300,7 +299,7 @@ int store_clock_correct(struct store *s, long long offset_ms, char *err, size_t 
 	snprintf(off, sizeof(off), "%lld", offset_ms);
 	if (meta_set(s, STORE_CLOCK_OFFSET, off, err, errlen) < 0)
 		return -1;
-	s->offset_ms = offset_ms;
+	clock_correct(offset_ms);
 	/* Stamps made while the clock ran ahead were wrong: new ones need not stay after them (they order the
 	 * heads of a conflict for display only), so the clock comes back to the corrected time, within the window
 	 * a remote stamp may lead by. */
@@ -322,7 +321,7 @@ int store_begin(struct store *s, char *err, size_t errlen)
 	/* Read under the write lock, so two processes never hand out the same seq. */
 	s->next_seq = meta_u64(s, "next_seq");
 	s->last_hlc = meta_u64(s, "hlc");
-	s->offset_ms = store_clock_offset(s);
+	clock_correct(store_clock_offset(s));
 	return 0;
 }
 

@@ -58,7 +58,8 @@ void store_observe(struct store *s, uint64_t hlc);
 /* The meta key of this device's clock correction: the home server's clock minus this device's, in ms. */
 #define STORE_CLOCK_OFFSET "clock_offset_ms"
 /* The wall clock corrected by what the server said at the last sync (ms since the epoch): what new ops are
- * stamped with and what forms see as now. */
+ * stamped with and what forms see as now, today() included. It is the process's clock_ms() (util.h), which
+ * opening the store, each transaction (another process may have synced) and store_clock_correct set. */
 uint64_t store_now(struct store *s);
 /* The correction kept, in ms (0 before the server ever said the clock was off). */
 long long store_clock_offset(struct store *s);

@@ -1151,7 +1151,7 @@ static int eval_call(const struct node *nd, struct ctx *c, struct val *out)
 	case F_REGEX:
 		return eval_regex(nd, c, out);
 	case F_TODAY:
-		today_str(today, sizeof today);
+		today_str(clock_ms(), today, sizeof today);
 		return str_val(c, mem_strdup(today), out);
 	case F_IF:
 		if ((r = eval(nd->args[0], c, &a)) < 0)

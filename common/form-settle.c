@@ -107,7 +107,7 @@ static void settle_metadata(const struct form *f, struct settle *st, const struc
 
 	localtime_r(&t, &tm);
 	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S", &tm);
-	today_str(today, sizeof today);
+	today_str(env->now_ms, today, sizeof today);
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		const char *v = NULL;

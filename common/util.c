@@ -211,6 +211,21 @@ uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* One clock per process: the client opens one store, whose correction this is; the server's is 0. */
+static long long clock_offset_ms;
+
+void clock_correct(long long offset_ms)
+{
+	clock_offset_ms = offset_ms;
+}
+
+uint64_t clock_ms(void)
+{
+	long long t = (long long)now_ms() + clock_offset_ms;
+
+	return t > 0 ? (uint64_t)t : 0;
+}
+
 void time_fmt(uint64_t ms, char *out, size_t n)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -232,10 +247,10 @@ void span_fmt(uint64_t ms, char *out, size_t n)
 		snprintf(out, n, "%llu min", m);
 }
 
-void today_str(char *out, size_t n)
+void today_str(uint64_t ms, char *out, size_t n)
 {
 	const char *o = getenv("SONDEO_TODAY");
-	time_t t = time(NULL);
+	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
 	if (o && strlen(o) == 10 && o[4] == '-' && o[7] == '-' && strspn(o, "0123456789-") == 10) {

@@ -42,12 +42,19 @@ size_t utf8_len(const char *s);
 
 /* Wall clock in milliseconds since the epoch. */
 uint64_t now_ms(void);
+/* The wall clock as this process shows it to people and forms (ms since the epoch): now_ms() moved by the last
+ * correction set with clock_correct (0 until then). The client sets its home server's clock minus its own, so
+ * that a form's today(), start and end fall on the day and time of the stamps its ops are saved with, whatever
+ * the laptop's clock says. */
+uint64_t clock_ms(void);
+void clock_correct(long long offset_ms);
 /* Formats an epoch-milliseconds time as "YYYY-MM-DD HH:MM" in local time into out (at least 17 bytes). */
 void time_fmt(uint64_t ms, char *out, size_t n);
 /* Formats a span of ms for people, to the nearest minute: "365 d 0 h", "1 h 0 min", "7 min". */
 void span_fmt(uint64_t ms, char *out, size_t n);
-/* Today's local date as "YYYY-MM-DD" (out at least 11 bytes). SONDEO_TODAY=YYYY-MM-DD overrides, for tests. */
-void today_str(char *out, size_t n);
+/* The local date of ms (epoch milliseconds) as "YYYY-MM-DD" (out at least 11 bytes): today's is
+ * today_str(clock_ms(), ...). SONDEO_TODAY=YYYY-MM-DD overrides, for tests. */
+void today_str(uint64_t ms, char *out, size_t n);
 
 /* strtod of s[0..len) with '.' as the decimal point whatever LC_NUMERIC says: answers and expressions always
  * use '.'. s holds a plain number (digits, signs, 'e', at most one '.'). NaN if it is over 255 bytes and

@@ -36,6 +36,14 @@ now_ms() {
 	echo $(($(date +%s) * 1000 + 1000))
 }
 
+# today_is RECORD_JSON WHAT: checks that the record's interview_date (today() when the record was made) is the true
+# local date, read before and after (the day may turn between the two).
+today_is() {
+	_got=$(printf '%s\n' "$1" | sed -n 's/.*"interview_date": "\([0-9-]*\)".*/\1/p')
+	[ "$_got" = "$day_before" ] || [ "$_got" = "$(date +%F)" ] ||
+		fail "$2: interview_date is '$_got', expected today ($(date +%F))"
+}
+
 # created_ms STORE RECORD: the milliseconds of the record's created stamp in that store (a device's or the
 # server's database).
 created_ms() {
@@ -58,8 +66,8 @@ new_record() {
 
 "$SONDEOD" init --data "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
-code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 4 | head -n 1)
-for d in ahead peer behind pusher; do
+code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 5 | head -n 1)
+for d in ahead peer behind late pusher; do
 	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" init --name "$d" >/dev/null
 	SONDEO_HOME=$TMPDIR/dev-$d "$SONDEO" enrol "$URL" "$code" >/dev/null
 done
@@ -83,8 +91,11 @@ at=$(created_ms "$hq/server.db" "$far")
 [ "$(sqlite3 "$hq/server.db" "SELECT updated >> 16 FROM records WHERE id = '$far'")" -le "$(now_ms)" ] ||
 	fail "headquarters dates the record's update in the future"
 
-t "the laptop a year ahead stamps its next records with the server's time"
+t "the laptop a year ahead stamps its next records with the server's time, and its forms' today() is today"
+day_before=$(date +%F)
 new_record +365d ahead "Corrected Clock"
+dev_at +365d ahead show "$REC" --json
+today_is "$OUT" "the laptop a year ahead"
 [ "$(created_ms "$TMPDIR/dev-ahead/store.db" "$REC")" -le $(($(now_ms) + 600000)) ] ||
 	fail "the laptop still dates its records a year ahead: $(created_ms "$TMPDIR/dev-ahead/store.db" "$REC")"
 dev_at +365d ahead sync
@@ -122,6 +133,19 @@ check_out_lacks "$(printf %.8s "$mine")"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT conflicts FROM records WHERE id = '$mine'")" 0 "conflicts at headquarters"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
 	WHERE r.id = '$mine' AND f.field = 'partner_name'")" '"Edited Behind"' "the value at headquarters"
+
+t "a laptop two days behind, once corrected, edits a record dated today and dates its own records today"
+dev_at -2d late sync
+check_rc 0
+day_before=$(date +%F)
+dev_at -2d late edit "$mine" --set partner_name="Edited Late"
+check_rc 0
+new_record -2d late "Late Laptop"
+dev_at -2d late show "$REC" --json
+today_is "$OUT" "the laptop two days behind"
+dev_at -2d late sync
+check_rc 0
+check_out_has "7 changes sent"
 
 t "the 2^63 poison: a change set stamped just below 2^63 is refused, in an op or in the header"
 poison=9223372036854775807

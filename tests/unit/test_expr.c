@@ -1,9 +1,11 @@
 /* test_expr.c - unit tests for the expression parser and evaluator (common/expr.c). */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "expr.h"
 #include "test.h"
+#include "util.h"
 
 #include "banned.h"
 
@@ -193,6 +195,21 @@ static void test_today(void)
 	CHECK_INT(evb(". <= today()", NULL, "\"2031-07-05\""), 0);
 	CHECK_INT(evb(". <= today()", NULL, "\"2030-12-31\""), 1);
 	unsetenv("SONDEO_TODAY");
+}
+
+/* today() is the day of the corrected clock (a laptop whose server said it is two days behind), not of the
+ * laptop's own. */
+static void test_today_corrected(void)
+{
+	char day[16], lit[40], str[40];
+
+	clock_correct(2 * 86400000LL);
+	today_str(now_ms() + 2 * 86400000ULL, day, sizeof(day));
+	snprintf(lit, sizeof(lit), "'%s'", day);
+	snprintf(str, sizeof(str), "\"%s\"", day);
+	CHECK_STR(ev("today()", NULL, NULL), lit);
+	CHECK_INT(evb(". <= today()", NULL, str), 1);
+	clock_correct(0);
 }
 
 static void test_self(void)
@@ -422,6 +439,7 @@ int main(void)
 	RUN(test_comparisons);
 	RUN(test_functions);
 	RUN(test_today);
+	RUN(test_today_corrected);
 	RUN(test_self);
 	RUN(test_lookups);
 	RUN(test_syntax_errors);

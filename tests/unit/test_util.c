@@ -132,9 +132,9 @@ static void test_today_str(void)
 	struct tm tm;
 
 	setenv("SONDEO_TODAY", "2018-03-01", 1);
-	today_str(out, sizeof(out));
+	today_str(now_ms(), out, sizeof(out));
 	CHECK_STR(out, "2018-03-01");
-	today_str(out, 5);
+	today_str(now_ms(), out, 5);
 	CHECK_STR(out, "2018");
 
 	/* Not a date's length: ignored, so today comes from the clock. */
@@ -142,12 +142,41 @@ static void test_today_str(void)
 	t = time(NULL);
 	localtime_r(&t, &tm);
 	strftime(want, sizeof(want), "%Y-%m-%d", &tm);
-	today_str(out, sizeof(out));
+	today_str((uint64_t)t * 1000, out, sizeof(out));
 	CHECK_STR(out, want);
 	unsetenv("SONDEO_TODAY");
-	today_str(out, sizeof(out));
+	today_str((uint64_t)t * 1000 + 999, out, sizeof(out));
 	CHECK_STR(out, want);
 	CHECK_INT(strlen(out), 10);
+
+	/* The date of the time given, not of the clock: 2018-03-01 12:00 UTC and the day before. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	today_str(1519905600000ULL, out, sizeof(out));
+	CHECK_STR(out, "2018-03-01");
+	today_str(1519905600000ULL - 86400000, out, sizeof(out));
+	CHECK_STR(out, "2018-02-28");
+	unsetenv("TZ");
+	tzset();
+}
+
+/* clock_ms is the wall clock moved by the last correction, either way, and back when it is 0. */
+static void test_clock_correct(void)
+{
+	uint64_t before, got;
+
+	before = now_ms();
+	clock_correct(-3600000);
+	got = clock_ms();
+	CHECK(got + 3600000 >= before && got + 3600000 <= now_ms());
+	clock_correct(2 * 86400000LL);
+	before = now_ms();
+	got = clock_ms();
+	CHECK(got >= before + 2 * 86400000ULL && got <= now_ms() + 2 * 86400000ULL);
+	clock_correct(0);
+	before = now_ms();
+	got = clock_ms();
+	CHECK(got >= before && got <= now_ms());
 }
 
 /* Spans to the nearest minute, in the largest units that keep them short. */
@@ -220,6 +249,7 @@ int main(void)
 	RUN(test_errf);
 	RUN(test_strlcpy_s);
 	RUN(test_today_str);
+	RUN(test_clock_correct);
 	RUN(test_time_fmt);
 	RUN(test_span_fmt);
 	RUN(test_now_ms);
