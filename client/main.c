@@ -7,7 +7,6 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "net.h"
 #include "secret.h"
 #include "util.h"
 #include "banned.h"
@@ -159,8 +158,10 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	store_global_init();
-	if (sodium_init() < 0 || net_init() < 0) {
-		fputs("sondeo: cannot initialise libsodium or libcurl\n", stderr);
+	/* libcurl is initialised by the commands that talk to a server (remote_open): the others need none of
+	 * the TLS libraries' set-up. */
+	if (sodium_init() < 0) {
+		fputs("sondeo: cannot initialise libsodium\n", stderr);
 		return EXIT_FAIL;
 	}
 	/* Global options before the command; cli_getopt takes them after it too. */

@@ -38,7 +38,12 @@ void net_conn_free(struct net_conn *conn)
 
 int net_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	static int done;
+
+	if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	done = 1;
+	return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
