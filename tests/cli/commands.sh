@@ -6,6 +6,8 @@
 #   make MODE=test check-build && SONDEO=$PWD/build/test/sondeo TOP=$PWD sh tests/cli/commands.sh
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
+# Every command's main paths: their leaks are looked for too (lib.sh says why the other scripts' are not).
+LEAK_CHECK=all
 . "$TOP/tests/cli/lib.sh"
 
 # English unless a test asks otherwise; "today" fixed so that dates and defaults are exact.

@@ -8,6 +8,8 @@
 #   make MODE=test check-build && SONDEO=$PWD/build/test/sondeo TOP=$PWD sh tests/cli/fuzz-replay.sh
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
+# The replays are unit tests of the parsers: their leaks are looked for, as run.sh does for the others.
+LEAK_CHECK=all
 . "$TOP/tests/cli/lib.sh"
 
 REPLAY=$(dirname "$SONDEO")/tests/fuzz_changeset_replay

@@ -3,6 +3,8 @@
 # example), and the global options --store and --lang are taken after the command as well as before it.
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
+# Every command's main paths: their leaks are looked for too (lib.sh says why the other scripts' are not).
+LEAK_CHECK=all
 . "$TOP/tests/cli/lib.sh"
 
 LANG=C.UTF-8

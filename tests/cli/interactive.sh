@@ -9,6 +9,8 @@
 # the terminal echoed of the input sent.
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
+# Every command's main paths: their leaks are looked for too (lib.sh says why the other scripts' are not).
+LEAK_CHECK=all
 . "$TOP/tests/cli/lib.sh"
 
 # English unless a test says otherwise; a fixed "today" for the interview date's default and constraint.

@@ -14,6 +14,8 @@
 #	fail "reason" / ok (ends the test now) / skip "reason" / at_exit "cleanup command" / done_testing
 #	py_start, then py -c CODE [ARG...] /   python3 as on the command line (stdout, stderr, exit status; no
 #	py FILE [ARG...]                       stdin), run by the one python3 that py_start started
+#	ASAN_OPTIONS=$SERVER_ASAN_OPTIONS \    a server: LeakSanitizer on, and its log read for sanitizer reports
+#	  "$SONDEOD" serve ... 2>LOG &         when the script ends (server_log LOG; server.inc does both)
 #
 # A test passes when none of its checks failed. "ok NAME" / "not ok NAME" lines are what tests/run.sh counts; a
 # failed check prints "#   " lines with the reason, the last command, its exit status and the tails of its
@@ -36,6 +38,18 @@ _t_nl='
 OUT=""
 ERR=""
 RC=""
+_t_logs=""
+
+# LeakSanitizer's look for leaks at a process's exit costs a fifth of the suite's time (some 50 ms in each of its
+# thousands of commands), and a leak matters where a process lives: the servers. Each server a script starts
+# keeps it (SERVER_ASAN_OPTIONS), and its log is read for sanitizer reports when the script ends (server_log);
+# the unit tests and fuzz replays keep it too (tests/run.sh). A script's own commands, which end in milliseconds,
+# run under ASan and UBSan without it, unless the script sets LEAK_CHECK=all before sourcing this file: the
+# scripts that run every command's main paths do (commands.sh, sync.sh, interactive.sh, help.sh).
+SERVER_ASAN_OPTIONS=${ASAN_OPTIONS:-}
+[ "${LEAK_CHECK:-}" = all ] || ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+export ASAN_OPTIONS SERVER_ASAN_OPTIONS
+
 _t_dir=$(mktemp -d "${TMPDIR:-/tmp}/cli-lib.XXXXXX") || exit 1
 OUT_FILE=$_t_dir/stdout
 ERR_FILE=$_t_dir/stderr
@@ -137,12 +151,24 @@ run() {
 	# where a line begins, is started only for a text that may hold a report.
 	case $OUT$ERR in
 	*'==ERROR: '*Sanitizer* | *': runtime error: '*)
-		if grep -Eq '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ #]+:[0-9]+:[0-9]+: runtime error: ' \
-			"$OUT_FILE" "$ERR_FILE"; then
+		if grep -Eq "$_t_report" "$OUT_FILE" "$ERR_FILE"; then
 			fail "sanitizer report in the output"
 		fi
 		;;
 	esac
+	return 0
+}
+
+# What a sanitizer's report begins with, at the start of a line.
+_t_report='^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ #]+:[0-9]+:[0-9]+: runtime error: '
+
+# server_log LOG : LOG is a server's stderr: fails the running test if it holds a sanitizer report already (a
+# server started before with the same log, now stopped), and has it read again when the script ends, once every
+# server has stopped (done_testing). Called before the server starts, which empties LOG.
+server_log() {
+	[ -s "$1" ] && grep -Eq "$_t_report" "$1" &&
+		fail "sanitizer report in the server's log $1: $(grep -m 3 -E "$_t_report" "$1")"
+	case $_t_nl$_t_logs in *"$_t_nl$1$_t_nl"*) ;; *) _t_logs="$_t_logs$1$_t_nl" ;; esac
 	return 0
 }
 
@@ -316,6 +342,18 @@ $_t_cleanup"
 
 done_testing() {
 	_t_end
+	if [ -n "$_t_logs" ]; then
+		# The servers stop first (at_exit), so that what they report as they end, leaks, is in their logs.
+		eval "$_t_cleanup"
+		_t_cleanup=""
+		t "the servers ${0##*/} started ended without a sanitizer report"
+		printf '%s' "$_t_logs" | while IFS= read -r _t_l; do
+			[ -s "$_t_l" ] && grep -Eq "$_t_report" "$_t_l" &&
+				echo "$_t_l: $(grep -m 3 -E "$_t_report" "$_t_l")"
+		done >"$_t_dir/reports"
+		[ -s "$_t_dir/reports" ] && fail "sanitizer reports in the servers' logs: $(cat "$_t_dir/reports")"
+		_t_end
+	fi
 	_t_done=1
 	echo "# $_t_passed passed, $_t_failed failed"
 	[ "$_t_failed" -eq 0 ] && exit 0

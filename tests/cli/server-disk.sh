@@ -28,8 +28,9 @@ mount -t tmpfs -o size=4m tmpfs "$1" || exit 3
 trap 'kill $!; wait $!' TERM
 wait
 EOF
+server_log "$log"
 : >"$log"
-unshare -rm sh "$TMPDIR/serve.sh" "$disk" 0 "$TMPDIR/code" "$log" "$TMPDIR/inner" &
+ASAN_OPTIONS=$SERVER_ASAN_OPTIONS unshare -rm sh "$TMPDIR/serve.sh" "$disk" 0 "$TMPDIR/code" "$log" "$TMPDIR/inner" &
 NSPID=$!
 await_serving "$log" "$NSPID" || { t "sondeod starts on a small disk"; fail "it did not: $(cat "$log")"; done_testing; }
 # unshare may start the shell as a child of its own: the shell said which process it is.

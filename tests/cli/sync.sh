@@ -2,6 +2,8 @@
 # sync.sh - sondeo sync against a real sondeod: changes go up once, come down to the devices of the same
 # region only, concurrent edits become a conflict on every device, a resolution converges them all, drafts
 # never leave, and a server out of reach keeps everything for the next sync.
+# Every command's main paths: their leaks are looked for too (lib.sh says why the other scripts' are not).
+LEAK_CHECK=all
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
