@@ -38,11 +38,14 @@ else
 endif
 
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) libcurl 2>/dev/null) $(XLSX_LIBS) -lutil -lpthread -lm $(LDLIBS)
-# sondeod needs no terminal (-lutil) but serves HTTP with worker threads, and talks to headquarters (libcurl).
+# libcurl is not linked: common/net.c loads it when a command first needs the network (it says why). The test
+# tools that speak HTTP on their own (cspush, signedget) link it.
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(XLSX_LIBS) -lutil -lpthread -lm $(LDLIBS)
+CURL_LDLIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
+# sondeod needs no terminal (-lutil) but serves HTTP with worker threads.
 # libxlsxwriter writes the XLSX exports of both tiers (common/export.c).
 XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
-SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
+SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)
@@ -158,12 +161,12 @@ $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): LDLIBS_ALL = $(SERVER_LDLIBS)
 # A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
 $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL) $(CURL_LDLIBS)
 
 # A device's signed GET, as an older device sends it or with gzip asked for, shown as it came on the wire.
 $(B)/tests/signedget: tests/signedget.c $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDOPT) $(LDFLAGS) $(LDLIBS_ALL) $(CURL_LDLIBS)
 
 # A regional server's vouch for a device, exactly or altered, for the end-to-end tests of POST /v1/vouch.
 $(B)/tests/vouch: tests/vouch.c $(COMMON_OBJ)

@@ -99,8 +99,8 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	}
 	keys_id(keys_public(k), my_id);
 	name = *store_name(s) ? store_name(s) : my_id;
-	if (net_init() < 0) {
-		cli_error("cannot initialise libcurl");
+	if (net_init(err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (enrol_exchange(url, typed, k, name, 0, cacert[0] ? cacert : NULL, verbose, &e, &st, err,

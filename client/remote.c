@@ -48,9 +48,7 @@ int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_
 {
 	if (open_prefixed(r, s, verbose, "") < 0)
 		return errf(err, errlen, "this device is not enrolled: run sondeo enrol URL CODE");
-	if (net_init() < 0)
-		return errf(err, errlen, "cannot initialise libcurl");
-	return 0;
+	return net_init(err, errlen);
 }
 
 int remote_open_hq(struct remote *r, struct store *s, int verbose)

@@ -1,6 +1,8 @@
 /* net.c - the client's HTTP exchanges, through libcurl. */
 #include "net.h"
 
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,15 +15,74 @@
 #include "util.h"
 #include "banned.h"
 
+/* libcurl is loaded by net_init, when a program first needs the network, rather than at every start: it brings
+ * some twenty-five libraries (OpenSSL, Kerberos, LDAP, SSH, HTTP/2...) whose loading took about 10 ms of each
+ * command, and most commands stay offline. Its soname, libcurl.so.4, has not changed since 2006. These are the
+ * functions used, looked up once. */
+static struct curl_api {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
+	CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *c);
+	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+} curl;
+
+#define CURL_SONAME "libcurl.so.4"
+
+int net_init(char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t at;
+	} syms[] = {
+		{ "curl_global_init", offsetof(struct curl_api, global_init) },
+		{ "curl_easy_init", offsetof(struct curl_api, easy_init) },
+		{ "curl_easy_cleanup", offsetof(struct curl_api, easy_cleanup) },
+		{ "curl_easy_reset", offsetof(struct curl_api, easy_reset) },
+		{ "curl_easy_setopt", offsetof(struct curl_api, easy_setopt) },
+		{ "curl_easy_perform", offsetof(struct curl_api, easy_perform) },
+		{ "curl_easy_getinfo", offsetof(struct curl_api, easy_getinfo) },
+		{ "curl_easy_strerror", offsetof(struct curl_api, easy_strerror) },
+		{ "curl_slist_append", offsetof(struct curl_api, slist_append) },
+		{ "curl_slist_free_all", offsetof(struct curl_api, slist_free_all) },
+	};
+	struct curl_api api;
+	void *lib, *fn;
+	size_t i;
+
+	if (curl.easy_init)
+		return 0;
+	/* Never closed: the library stays for the life of the process, as if it had been linked. */
+	if (!(lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL)))
+		return errf(err, errlen, "cannot load %s (Debian's libcurl4): %s", CURL_SONAME, dlerror());
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		if (!(fn = dlsym(lib, syms[i].name)))
+			return errf(err, errlen, "%s lacks %s", CURL_SONAME, syms[i].name);
+		/* POSIX makes a function's address from dlsym callable; memcpy says so without a cast C forbids. */
+		memcpy((char *)&api + syms[i].at, &fn, sizeof(fn));
+	}
+	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return errf(err, errlen, "cannot initialise libcurl");
+	curl = api;
+	return 0;
+}
+
 struct net_conn {
 	CURL *c;         /* libcurl keeps the connection in the handle's cache between requests */
 };
 
 struct net_conn *net_conn_new(void)
 {
-	struct net_conn *n = calloc(1, sizeof(*n));
+	struct net_conn *n;
 
-	if (n && !(n->c = curl_easy_init())) {
+	if (!curl.easy_init || !(n = calloc(1, sizeof(*n))))
+		return NULL;
+	if (!(n->c = curl.easy_init())) {
 		free(n);
 		n = NULL;
 	}
@@ -32,18 +93,8 @@ void net_conn_free(struct net_conn *conn)
 {
 	if (!conn)
 		return;
-	curl_easy_cleanup(conn->c);
+	curl.easy_cleanup(conn->c);
 	free(conn);
-}
-
-int net_init(void)
-{
-	static int done;
-
-	if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -1;
-	done = 1;
-	return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -102,47 +153,49 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	rs->time[0] = rs->signature[0] = '\0';
 	rs->retry_after_s = 0;
 	buf_init(&rs->body, NET_MAX_RESPONSE);
+	if (!curl.easy_init)
+		return errf(err, errlen, "libcurl is not loaded: net_init first"), NET_FAILED;
 	if (rq->conn) {
 		/* Back to the defaults, keeping the open connection. */
 		c = rq->conn->c;
-		curl_easy_reset(c);
-	} else if (!(c = curl_easy_init()))
+		curl.easy_reset(c);
+	} else if (!(c = curl.easy_init()))
 		return errf(err, errlen, "cannot start libcurl"), NET_FAILED;
-	curl_easy_setopt(c, CURLOPT_URL, rq->url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, rq->timeout_s ? rq->timeout_s : 60L);
+	curl.easy_setopt(c, CURLOPT_URL, rq->url);
+	curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+	curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl.easy_setopt(c, CURLOPT_TIMEOUT, rq->timeout_s ? rq->timeout_s : 60L);
 	/* A link that stalls below 100 bytes a second for 30 seconds is a dead link. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 100L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "sondeo/0.1");
+	curl.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 100L);
+	curl.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl.easy_setopt(c, CURLOPT_WRITEDATA, rs);
+	curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl.easy_setopt(c, CURLOPT_HEADERDATA, rs);
+	curl.easy_setopt(c, CURLOPT_USERAGENT, "sondeo/0.1");
 	/* Asks for gzip and decodes it; what on_body receives, and the cap counts, is the decoded body. */
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (rq->cacert)
-		curl_easy_setopt(c, CURLOPT_CAINFO, rq->cacert);
+		curl.easy_setopt(c, CURLOPT_CAINFO, rq->cacert);
 	if (rq->body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		curl.easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+		curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
 	}
 	if (rq->content_type) {
 		snprintf(ctype, sizeof(ctype), "Content-Type: %s", rq->content_type);
-		hdrs = curl_slist_append(hdrs, ctype);
+		hdrs = curl.slist_append(hdrs, ctype);
 	}
 	/* No "Expect: 100-continue" round trip: change sets are small and links are slow. */
-	hdrs = curl_slist_append(hdrs, "Expect:");
+	hdrs = curl.slist_append(hdrs, "Expect:");
 	for (i = 0; i < NET_MAX_HEADERS && rq->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, rq->headers[i]);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		hdrs = curl.slist_append(hdrs, rq->headers[i]);
+	curl.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	rc = curl.easy_perform(c);
+	curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
 	switch (rc) {
 	case CURLE_OK:
 		break;
@@ -163,13 +216,13 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 		st = NET_FAILED;
 	}
 	if (st != NET_OK)
-		errf(err, errlen, "%s: %s", rq->url, *errbuf ? errbuf : curl_easy_strerror(rc));
+		errf(err, errlen, "%s: %s", rq->url, *errbuf ? errbuf : curl.easy_strerror(rc));
 	if (rq->verbose)
 		fprintf(stderr, "> %s %s (%zu bytes) -> %ld (%zu bytes)%s%s\n", rq->method, rq->url, rq->body_len,
 			rs->status, rs->body.len, st == NET_OK ? "" : ": ", st == NET_OK ? "" : err);
-	curl_slist_free_all(hdrs);
+	curl.slist_free_all(hdrs);
 	if (!rq->conn)
-		curl_easy_cleanup(c);
+		curl.easy_cleanup(c);
 	return st;
 }
 

@@ -50,10 +50,10 @@ struct net_response {
 	long retry_after_s;                /* the Retry-After header in seconds (at most a day), 0 if none */
 };
 
-/* Initialises libcurl once per process (later calls do nothing). Each program calls it where it first needs the
- * network, before starting any thread that uses libcurl (its set-up is not thread-safe), not at start-up: the
- * commands that stay offline skip the TLS libraries' set-up. */
-int net_init(void);
+/* Loads and initialises libcurl once per process (later calls do nothing); -1 with a message in err when it
+ * cannot. Each program calls it where it first needs the network, before starting any thread that uses libcurl
+ * (its set-up is not thread-safe), not at start-up: the commands that stay offline load none of it. */
+int net_init(char *err, size_t errlen);
 /* A connection for requests to come, opened by the first. NULL when out of memory. Free with net_conn_free. */
 struct net_conn *net_conn_new(void);
 void net_conn_free(struct net_conn *conn);

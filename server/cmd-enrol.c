@@ -61,8 +61,8 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 		cli_error("this server is already enrolled at %s (region %s)", up.url, up.region);
 		goto out;
 	}
-	if (net_init() < 0) {
-		cli_error("cannot initialise libcurl");
+	if (net_init(err, sizeof(err)) < 0) {
+		cli_error("%s", err);
 		goto out;
 	}
 	if (enrol_exchange(url, argv[optind + 1], sstore_keys(s), name, 1, cacert[0] ? cacert : NULL, verbose, &e, &st,

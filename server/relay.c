@@ -409,10 +409,8 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	}
 	buf_init(&r->cs, CS_MAX_BYTES);
 	/* Here, before the relay's thread and the first connection: libcurl's set-up is not thread-safe. */
-	if (net_init() < 0) {
-		errf(err, errlen, "cannot initialise libcurl");
+	if (net_init(err, errlen) < 0)
 		goto fail;
-	}
 	if (!(r->s = sstore_open(o->data_dir, err, errlen)))
 		goto fail;
 	if (!sstore_upstream_get(r->s, &r->up)) {

@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 		fputs("usage: vouch URL RELAY_KEYFILE enrol|revoke DEVICE_PUBFILE NAME REGION [--flip]\n", stderr);
 		return 2;
 	}
-	if (sodium_init() < 0 || net_init() < 0 || !(k = keys_load(argv[2], err, sizeof(err))) ||
+	if (sodium_init() < 0 || net_init(err, sizeof(err)) < 0 || !(k = keys_load(argv[2], err, sizeof(err))) ||
 	    keys_load_public(argv[4], pk, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vouch: %s\n", err);
 		return 1;

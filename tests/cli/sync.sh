@@ -222,4 +222,28 @@ dev z sync
 check_rc 1
 check_err_has "not enrolled"
 
+t "without a loadable libcurl, offline work goes on, and sync says what is missing and keeps every change"
+# libcurl is loaded when a command first needs the network (common/net.c): a library of that name that is not
+# libcurl stands for one that is missing or damaged.
+mkdir -p "$TMPDIR/nocurl"
+printf 'int not_curl;\n' >"$TMPDIR/nocurl/not.c"
+cc -shared -fPIC -o "$TMPDIR/nocurl/libcurl.so.4" "$TMPDIR/nocurl/not.c" || fail "cannot build the stand-in"
+dev a edit "$rec" --set notes="Written without libcurl"
+check_rc 0
+LD_LIBRARY_PATH=$TMPDIR/nocurl dev a list
+check_rc 0
+check_out_has "$(printf %.8s "$rec")"
+before=$(sqlite3 "$TMPDIR/dev-a/store.db" .dump)
+LD_LIBRARY_PATH=$TMPDIR/nocurl dev a sync
+check_rc 1
+check_err_has "libcurl.so.4 lacks curl_global_init"
+[ "$(sqlite3 "$TMPDIR/dev-a/store.db" .dump)" = "$before" ] || fail "the laptop's store changed"
+printf 'not an ELF file\n' >"$TMPDIR/nocurl/libcurl.so.4"
+LD_LIBRARY_PATH=$TMPDIR/nocurl dev a sync
+check_rc 1
+check_err_has "cannot load libcurl.so.4 (Debian's libcurl4)"
+dev a sync
+check_rc 0
+check_out_has "1 change sent"
+
 done_testing
