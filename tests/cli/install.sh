@@ -1,11 +1,12 @@
 #!/bin/sh
-# install.sh - make install puts the binary and the man page under DESTDIR/PREFIX, and they work from there.
+# install.sh - make install puts the binary and the man page under DESTDIR/PREFIX, and they work from there. The
+# rule is checked with the programs the suite runs (MODE=test: make test builds only those).
 . "$TOP/tests/cli/lib.sh"
 
 dest=$TMPDIR/dest
 
 t "make install honours DESTDIR and PREFIX"
-run make -C "$TOP" --no-print-directory install DESTDIR="$dest" PREFIX=/opt/sondeo
+run make -C "$TOP" --no-print-directory install MODE=test DESTDIR="$dest" PREFIX=/opt/sondeo
 check_rc 0
 check_file_exists "$dest/opt/sondeo/bin/sondeo"
 check_file_exists "$dest/opt/sondeo/share/man/man1/sondeo.1"
@@ -14,6 +15,9 @@ check_file_mode "$dest/opt/sondeo/bin/sondeod" 755
 check_file_mode "$dest/opt/sondeo/share/man/man8/sondeod.8" 644
 check_file_mode "$dest/opt/sondeo/share/man/man1/sondeo.1" 644
 check_file_absent "$dest/usr/local/bin/sondeo"
+check_file_mode "$dest/opt/sondeo/share/sondeo/partnership.xlsx" 644
+[ "$(head -c 2 "$dest/opt/sondeo/share/sondeo/partnership.xlsx" 2>/dev/null)" = PK ] ||
+	fail "the installed partnership.xlsx is not a workbook (a zip)"
 
 t "the installed sondeo runs and the man page reads"
 run "$dest/opt/sondeo/bin/sondeo" --version
