@@ -47,7 +47,7 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 {
 	struct form_env env = { store_device(s), store_name(s), store_now(s) };
 	const struct form_group *scope;
-	json_t *answers;
+	json_t *answers, *before = NULL;
 	char err[512];
 	size_t i;
 	int errors;
@@ -57,15 +57,22 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 		return -1;
 	}
 	entry_init(e, answers, cli_short_id(rec->id));
+	/* A final record as it was: what the edit is checked against (entry_check). */
+	if (!rec->draft)
+		before = json_deep_copy(answers);
 	json_decref(answers);
 	errors = entry_apply_sets(f, e, sets, nsets);
 	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
 	scope = form_repeat_find(f, json_string_value(json_object_get(e->answers, "_repeat")));
 	if (scope) {
 		json_t *view = store_answers_in_view(s, e->answers, err, sizeof(err));
+		json_t *was = before ? store_answers_in_view(s, before, err, sizeof(err)) : NULL;
 
+		json_decref(before);
+		before = was;
 		if (!view) {
 			cli_error("%s", err);
+			json_decref(before);
 			return -1;
 		}
 		json_decref(e->answers);
@@ -77,7 +84,8 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 	if (form_settle(f, e->answers, &env, scope, FORM_SETTLE_PRUNE |
 			(finalize && rec->draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared) < 0)
 		errors += cli_error("out of memory") != 0;
-	errors += entry_check(f, e, cli->lang, rec->draft && !finalize);
+	errors += entry_check(f, e, before, cli->lang, rec->draft && !finalize);
+	json_decref(before);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
 		return -1;

@@ -104,7 +104,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	ctx = NULL;
 	if (form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
 		errors += cli_error("out of memory") != 0;
-	errors += entry_check(f, &e, cli->lang, draft);
+	errors += entry_check(f, &e, NULL, cli->lang, draft);
 	if (errors) {
 		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
 		goto out;
@@ -177,7 +177,7 @@ static int new_entries(struct cli *cli, struct store *s, const struct form *f, c
 		if (form_settle(f, (*entries)[i].answers, &env, NULL,
 				FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
 			errors += cli_error("out of memory") != 0;
-		errors += entry_check(f, &(*entries)[i], cli->lang, draft);
+		errors += entry_check(f, &(*entries)[i], NULL, cli->lang, draft);
 	}
 	return errors;
 }

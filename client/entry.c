@@ -362,23 +362,47 @@ int entry_load(const struct form *f, const char *path, struct entry **out, size_
 
 struct check_ctx {
 	const struct entry *e;
+	const json_t *before; /* an edited record as it was, or NULL */
+	json_t *had;          /* the questions that had a problem in before: name -> true; NULL for none */
 	int errors;
 };
+
+static void on_before(void *ctx, const char *question, const char *message)
+{
+	struct check_ctx *c = ctx;
+
+	(void)message;
+	if (question && c->had)
+		json_object_set_new(c->had, question, json_true());
+}
 
 static void on_error(void *ctx, const char *question, const char *message)
 {
 	struct check_ctx *c = ctx;
+	const json_t *now = question ? json_object_get(c->e->answers, question) : NULL;
+	const json_t *was = question && c->before ? json_object_get(c->before, question) : NULL;
+	char kept[600];
 
 	/* A value that could not be read was reported already; "required" for it would only confuse. */
 	if (question && json_object_get(c->e->bad, question))
 		return;
-	report(c->e->where, question, question ? json_object_get(c->e->answers, question) : NULL, message);
+	/* A problem the record had before the edit, in an answer the edit left alone, is the record's, not the
+	 * edit's: one dated by a laptop whose day is already tomorrow, or one a newer version of the form asks
+	 * more of. It is said, and the edit goes on, as it does at the prompt; an answer the edit changed, or one
+	 * that the edit's other answers now make wrong, is refused. */
+	if (question && c->had && json_object_get(c->had, question) &&
+	    (!now || json_is_null(now) ? !was || json_is_null(was) : was && json_equal(now, was))) {
+		snprintf(kept, sizeof(kept), "%s (so before this edit, and kept as it is)", message);
+		report(c->e->where, question, now, kept);
+		return;
+	}
+	report(c->e->where, question, now, message);
 	c->errors++;
 }
 
-int entry_check(const struct form *f, const struct entry *e, const char *lang, int draft)
+int entry_check(const struct form *f, const struct entry *e, const json_t *before, const char *lang, int draft)
 {
-	struct check_ctx c = { e, 0 };
+	struct check_ctx c = { e, before, NULL, 0 };
 	const char *key;
 	json_t *val;
 	char err[512];
@@ -386,7 +410,11 @@ int entry_check(const struct form *f, const struct entry *e, const char *lang, i
 	if (e->unreadable)
 		return 0;
 	if (!draft) {
+		/* Out of memory for the list, every problem counts: the stricter answer. */
+		if (before && (c.had = json_object()))
+			form_check(f, before, lang, on_before, &c);
 		form_check(f, e->answers, lang, on_error, &c);
+		json_decref(c.had);
 		return c.errors;
 	}
 	/* A draft may leave questions unanswered; what it does answer must still be right. */

@@ -38,7 +38,9 @@ int entry_load_data(const struct form *f, const char *name, const char *data, si
 /* Releases n entries and the array. */
 void entry_free(struct entry *e, size_t n);
 /* Checks e's answers against the form (relevance, constraints, and required unless draft), printing every
- * problem except for the questions already reported as unreadable. Returns the number of problems. */
-int entry_check(const struct form *f, const struct entry *e, const char *lang, int draft);
+ * problem except for the questions already reported as unreadable. Returns the number of problems. before is,
+ * for an edit of a final record, its answers as they were (else NULL): a problem the record already had, in an
+ * answer the edit left as it was, is printed as kept and not counted (the edit did not make it). */
+int entry_check(const struct form *f, const struct entry *e, const json_t *before, const char *lang, int draft);
 
 #endif

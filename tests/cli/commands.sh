@@ -514,6 +514,45 @@ check_eq "$(q "SELECT group_concat(per_staff || ':' || band, ' ') FROM (SELECT *
 	"2:plain 3000:explained" "new --from"
 SONDEO_HOME=$main_home
 
+t "edit --set of a final record: a problem it already had in an answer left alone is said and kept; what the edit breaks is refused"
+# A visit dated on a laptop whose day came first (or under an older form): today() is another day here.
+SONDEO_HOME=$scratch/visit-store
+run "$SONDEO" init
+check_rc 0
+cat >"$scratch/visit.json" <<'EOF'
+{"id": "visit", "version": "1", "title": {"en": "Visit"},
+ "questions": [
+  {"name": "start", "type": "date", "label": {"en": "Start"}, "required": true, "constraint": ". <= today()",
+   "constraint_message": {"en": "cannot be in the future"}},
+  {"name": "end", "type": "date", "label": {"en": "End"}, "constraint": ". >= ${start}",
+   "constraint_message": {"en": "cannot be before the start"}},
+  {"name": "notes", "type": "text", "label": {"en": "Notes"}}]}
+EOF
+run "$SONDEO" form import "$scratch/visit.json"
+check_rc 0
+SONDEO_TODAY=2030-01-11 run "$SONDEO" new visit --set start=2030-01-10 --set end=2030-01-11
+check_rc 0
+vid=$OUT
+SONDEO_TODAY=2030-01-09 run "$SONDEO" edit "$vid" --set notes="Seen the day before"
+check_rc 0
+check_out_has "updated $vid: 1 change"
+check_err_has 'start "2030-01-10": cannot be in the future (so before this edit, and kept as it is)'
+check_eq "$(q "SELECT start, notes FROM form_visit WHERE id = '$vid'")" "2030-01-10|Seen the day before" "the edited record"
+before=$(q "SELECT count(*) FROM ops")
+SONDEO_TODAY=2030-01-09 run "$SONDEO" edit "$vid" --set start=2030-01-11 --set notes="Moved"
+check_rc 1
+check_err_has 'start "2030-01-11": cannot be in the future'
+check_err_lacks "kept as it is"
+check_err_has "1 problem found: nothing was changed"
+# The start the edit gives is fine on its own; the end it left alone is now before it.
+SONDEO_TODAY=2030-01-12 run "$SONDEO" edit "$vid" --set start=2030-01-12
+check_rc 1
+check_err_has 'end "2030-01-11": cannot be before the start'
+check_err_has "1 problem found: nothing was changed"
+check_eq "$(q "SELECT start, notes FROM form_visit WHERE id = '$vid'")" "2030-01-10|Seen the day before" "after the refused edits"
+check_eq "$(q "SELECT count(*) FROM ops")" "$before" "ops after the refused edits"
+SONDEO_HOME=$main_home
+
 # ---------------------------------------------------------------------------------------------------- delete
 
 t "delete: list hides the record, list --deleted shows it, the history has the _deleted op"
