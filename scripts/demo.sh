@@ -102,6 +102,9 @@ on() {
 step "Headquarters sets up sondeod and starts it on loopback"
 printf '$ sondeod init --data hq\n' >&3
 "$sondeod" init --data "$work/hq"
+# The log exists before the server starts: the background job opens it in its own time, and a loop that reads
+# it first would find no file (and stop the demo, under set -e).
+: >"$work/server.log"
 "$sondeod" serve --data "$work/hq" --listen 127.0.0.1:0 2>"$work/server.log" &
 server=$!
 # Port 0: the system picks a free one, which sondeod names once it serves. A server that ends before saying so
