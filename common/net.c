@@ -61,13 +61,18 @@ int net_init(char *err, size_t errlen)
 	if (!(lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL)))
 		return errf(err, errlen, "cannot load %s (Debian's libcurl4): %s", CURL_SONAME, dlerror());
 	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		if (!(fn = dlsym(lib, syms[i].name)))
-			return errf(err, errlen, "%s lacks %s", CURL_SONAME, syms[i].name);
+		if (!(fn = dlsym(lib, syms[i].name))) {
+			errf(err, errlen, "%s lacks %s", CURL_SONAME, syms[i].name);
+			dlclose(lib);
+			return -1;
+		}
 		/* POSIX makes a function's address from dlsym callable; memcpy says so without a cast C forbids. */
 		memcpy((char *)&api + syms[i].at, &fn, sizeof(fn));
 	}
-	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		dlclose(lib);
 		return errf(err, errlen, "cannot initialise libcurl");
+	}
 	curl = api;
 	return 0;
 }
@@ -163,7 +168,13 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 		return errf(err, errlen, "cannot start libcurl"), NET_FAILED;
 	curl.easy_setopt(c, CURLOPT_URL, rq->url);
 	curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-	curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Never another scheme, whatever a URL says: a libcurl too old to know the option (before 7.85) is refused
+	 * rather than let it pass unset. */
+	if (curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
+		if (!rq->conn)
+			curl.easy_cleanup(c);
+		return errf(err, errlen, "this libcurl is older than 7.85: Sondeo needs 7.85 or newer"), NET_FAILED;
+	}
 	curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
 	curl.easy_setopt(c, CURLOPT_TIMEOUT, rq->timeout_s ? rq->timeout_s : 60L);
