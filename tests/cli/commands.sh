@@ -80,6 +80,17 @@ ops_of() {
 	q "SELECT count(*) FROM ops WHERE rid = (SELECT rid FROM records WHERE id = '$1')"
 }
 
+# form_store NAME <FORM.json : a store of its own, $scratch/NAME-store (now SONDEO_HOME), holding the form read from
+# stdin, so that the records the other tests count stay as they are.
+form_store() {
+	SONDEO_HOME=$scratch/$1-store
+	cat >"$scratch/$1.json"
+	run "$SONDEO" init
+	check_rc 0
+	run "$SONDEO" form import "$scratch/$1.json"
+	check_rc 0
+}
+
 # ----------------------------------------------------------------------------------------------------- init
 
 t "init creates the store, a private key and prints a 32-hex device id"
@@ -474,12 +485,8 @@ run "$SONDEO" show "$vid"
 check_out_lacks "What other type of stakeholder?"
 
 t "edit --set works out calculations again, and clears what they no longer make relevant"
-# A store of its own, so that the records counted by the tests below are the same.
 main_home=$SONDEO_HOME
-SONDEO_HOME=$scratch/budget-store
-run "$SONDEO" init
-check_rc 0
-cat >"$scratch/budget.json" <<'EOF'
+form_store budget <<'EOF'
 {"id": "budget", "version": "1", "title": {"en": "Budget"},
  "questions": [
   {"name": "budget", "type": "integer", "label": {"en": "Budget"}, "required": true},
@@ -490,8 +497,6 @@ cat >"$scratch/budget.json" <<'EOF'
   {"name": "band", "type": "calculate", "calculation": "if(${why} != '', 'explained', 'plain')"},
   {"name": "notes", "type": "text", "label": {"en": "Notes"}}]}
 EOF
-run "$SONDEO" form import "$scratch/budget.json"
-check_rc 0
 run "$SONDEO" new budget --set budget=5000 --set staff=2 --set why=Rent
 check_rc 0
 bid=$OUT
@@ -516,10 +521,7 @@ SONDEO_HOME=$main_home
 
 t "edit --set of a final record: a problem it already had in an answer left alone is said and kept; what the edit breaks is refused"
 # A visit dated on a laptop whose day came first (or under an older form): today() is another day here.
-SONDEO_HOME=$scratch/visit-store
-run "$SONDEO" init
-check_rc 0
-cat >"$scratch/visit.json" <<'EOF'
+form_store visit <<'EOF'
 {"id": "visit", "version": "1", "title": {"en": "Visit"},
  "questions": [
   {"name": "start", "type": "date", "label": {"en": "Start"}, "required": true, "constraint": ". <= today()",
@@ -528,8 +530,6 @@ cat >"$scratch/visit.json" <<'EOF'
    "constraint_message": {"en": "cannot be before the start"}},
   {"name": "notes", "type": "text", "label": {"en": "Notes"}}]}
 EOF
-run "$SONDEO" form import "$scratch/visit.json"
-check_rc 0
 SONDEO_TODAY=2030-01-11 run "$SONDEO" new visit --set start=2030-01-10 --set end=2030-01-11
 check_rc 0
 vid=$OUT
