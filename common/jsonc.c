@@ -222,25 +222,30 @@ static size_t canonical_scalar(const char *s, size_t n)
 	return i;
 }
 
-int jsonc_is_canonical(const char *s, size_t n)
+size_t jsonc_canonical_span(const char *s, size_t n)
 {
 	size_t i, k;
 
 	if (!n)
 		return 0;
 	if (s[0] != '[')
-		return canonical_scalar(s, n) == n;
-	if (n == 2 && s[1] == ']')
-		return 1;
+		return canonical_scalar(s, n);
+	if (n >= 2 && s[1] == ']')
+		return 2;
 	for (i = 1; i < n;) {
 		if (!(k = canonical_scalar(s + i, n - i)))
 			return 0;
 		i += k;
 		if (i < n && s[i] == ']')
-			return i + 1 == n;
+			return i + 1;
 		if (i >= n || s[i] != ',')
 			return 0;
 		i++;
 	}
 	return 0;
+}
+
+int jsonc_is_canonical(const char *s, size_t n)
+{
+	return n && jsonc_canonical_span(s, n) == n;
 }

@@ -21,5 +21,8 @@ char *jsonc_dumps(const json_t *v);
  * reader of stored or signed values takes this fast way and parses the rest (0: not known to be canonical,
  * which the full check then decides). Never 1 for a text jansson would not read back as these bytes. */
 int jsonc_is_canonical(const char *s, size_t n);
+/* The length of the value of that kind that s (n bytes) starts with, or 0 if it starts with none: for readers
+ * that meet a value inside a longer text. jsonc_is_canonical(s, n) is jsonc_canonical_span(s, n) == n. */
+size_t jsonc_canonical_span(const char *s, size_t n);
 
 #endif

@@ -261,35 +261,70 @@ static enum cs_status op_status(enum opjson_status st)
 														: CS_BAD_OP;
 }
 
-static enum cs_status check_ops(const json_t *root, const struct cs_header *h, struct cs_ops *out, char *err,
+/* The ops of a body read with jansson (root), when it is not as a writer of this code writes it. */
+static enum cs_status check_ops(const json_t *root, const struct cs_header *h, struct opjson_ops *ops, char *err,
 				size_t errlen)
 {
-	size_t n = (size_t)(h->last - h->first + 1), i;
+	size_t n = (size_t)(h->last - h->first + 1);
 	struct opjson_from from = { h->device, h->first, h->last };
-	struct opjson_ops ops;
-	enum cs_status st;
-	uint64_t top = 0;
 
 	if (!json_is_array(root))
 		return fail(CS_BAD_OP, err, errlen, "the body is %s, not an array of ops", opjson_type_name(root));
 	if (json_array_size(root) != n)
 		return fail(CS_BAD_OP, err, errlen, "the body holds %zu ops, but the header's seqs %" PRIu64 "..%"
 			    PRIu64 " make %zu", json_array_size(root), h->first, h->last, n);
-	st = op_status(opjson_decode(root, &from, &ops, err, errlen));
-	if (st != CS_OK)
-		return st;
-	for (i = 0; i < n; i++) {
-		if (ops.ops[i].hlc > top)
-			top = ops.ops[i].hlc;
+	return op_status(opjson_decode(root, &from, ops, err, errlen));
+}
+
+/* The ops of the body read (raw, h->raw_len bytes): as opjson_append writes them, the fast way; otherwise with
+ * jansson, which any JSON text passes (that it is an array of ops is then checked with the ops). */
+static enum cs_status read_ops(const char *raw, const struct cs_header *h, struct opjson_ops *ops, char *err,
+			       size_t errlen)
+{
+	struct opjson_from from = { h->device, h->first, h->last };
+	enum cs_status st;
+	json_error_t je;
+	json_t *root;
+
+	st = op_status(opjson_decode_plain(raw, h->raw_len, (size_t)(h->last - h->first + 1), &from, ops));
+	if (st != CS_BAD_OP)
+		return st == CS_NO_MEMORY ? fail(st, err, errlen, "out of memory for the ops") : st;
+	/* jansson checks UTF-8, refuses \u0000 (no JSON_ALLOW_NUL) and, with this flag, duplicate names. */
+	root = json_loadb(raw, h->raw_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	if (!root) {
+		if (json_error_code(&je) == json_error_out_of_memory)
+			return fail(CS_NO_MEMORY, err, errlen, "out of memory parsing the body");
+		return fail(CS_BAD_JSON, err, errlen, "the body is not strict JSON: %s at byte %d (line %d, column %d)",
+			    je.text, je.position, je.line, je.column);
+	}
+	if (opjson_too_deep(root, MAX_DOC_DEPTH))
+		st = fail(CS_BAD_JSON, err, errlen, "the body nests arrays and objects more than %d deep",
+			  MAX_DOC_DEPTH);
+	else
+		st = check_ops(root, h, ops, err, errlen);
+	json_decref(root);
+	return st;
+}
+
+/* Hands the ops read over to out once the header's hlc is theirs; frees them otherwise. */
+static enum cs_status take_ops(const struct cs_header *h, struct opjson_ops *ops, struct cs_ops *out, char *err,
+			       size_t errlen)
+{
+	uint64_t top = 0;
+	size_t i;
+
+	for (i = 0; i < ops->n; i++) {
+		if (ops->ops[i].hlc > top)
+			top = ops->ops[i].hlc;
 	}
 	if (top != h->hlc) {
-		opjson_ops_release(&ops);
+		opjson_ops_release(ops);
 		return fail(CS_BAD_OP, err, errlen, "the header's hlc %" PRIu64 " is not the highest of the ops' hlc, %"
 			    PRIu64, h->hlc, top);
 	}
-	out->ops = ops.ops;
-	out->n = ops.n;
-	out->owner = ops.owner;
+	out->ops = ops->ops;
+	out->n = ops->n;
+	out->owner = ops->owner;
 	return CS_OK;
 }
 
@@ -298,10 +333,9 @@ static enum cs_status check_ops(const json_t *root, const struct cs_header *h, s
 enum cs_status cs_decode(const unsigned char *data, size_t len, const struct cs_header *h, struct cs_ops *out,
 			 char *err, size_t errlen)
 {
+	struct opjson_ops ops;
 	struct cs_header mine;
 	enum cs_status st;
-	json_error_t je;
-	json_t *root;
 	char *raw;
 
 	memset(out, 0, sizeof(*out));
@@ -313,24 +347,9 @@ enum cs_status cs_decode(const unsigned char *data, size_t len, const struct cs_
 	st = inflate_body(data + CS_HEADER_BYTES, h->body_len, h->raw_len, &raw, err, errlen);
 	if (st != CS_OK)
 		return st;
-	/* jansson checks UTF-8, refuses \u0000 (no JSON_ALLOW_NUL) and, with this flag, duplicate names. Any
-	 * JSON text passes this step; that it is an array of ops is checked with the ops. */
-	root = json_loadb(raw, h->raw_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	st = read_ops(raw, h, &ops, err, errlen);
 	free(raw);
-	if (!root) {
-		if (json_error_code(&je) == json_error_out_of_memory)
-			return fail(CS_NO_MEMORY, err, errlen, "out of memory parsing the body");
-		return fail(CS_BAD_JSON, err, errlen, "the body is not strict JSON: %s at byte %d (line %d, column %d)",
-			    je.text, je.position, je.line, je.column);
-	}
-	if (opjson_too_deep(root, MAX_DOC_DEPTH)) {
-		json_decref(root);
-		return fail(CS_BAD_JSON, err, errlen, "the body nests arrays and objects more than %d deep",
-			    MAX_DOC_DEPTH);
-	}
-	st = check_ops(root, h, out, err, errlen);
-	json_decref(root);
-	return st;
+	return st == CS_OK ? take_ops(h, &ops, out, err, errlen) : st;
 }
 
 /* The ops came from opjson_decode, which owns the way they are held. */

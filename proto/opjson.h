@@ -44,6 +44,15 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 				 char *err, size_t errlen);
 void opjson_ops_release(struct opjson_ops *out);
 
+/* The fast way in for a list as opjson_append writes it: the text (len bytes) of a JSON array of exactly count ops,
+ * each with its members in the table's order, no spaces, names and ids without escapes, values in the canonical
+ * text jsonc_is_canonical knows. Makes every check opjson_decode makes; nothing in out points into text.
+ * OPJSON_OK with out as opjson_decode fills it; OPJSON_BAD when the text is not all in that form or breaks a
+ * check, and the caller then reads it with jansson and opjson_decode, which finds the same ops or says what is
+ * wrong; OPJSON_NO_MEMORY. */
+enum opjson_status opjson_decode_plain(const char *text, size_t len, size_t count, const struct opjson_from *from,
+				       struct opjson_ops *out);
+
 /* Checks op i (from 0) of a list about to be written as a reader of the same `from` will check it, with by its
  * reviewer (NULL for none; only a pull answer's op may have one). OPJSON_OK, or OPJSON_BAD / OPJSON_NO_MEMORY
  * with err in the reader's words. */

@@ -606,6 +606,144 @@ static void test_upload_answer(void)
 	CHECK_STR(err, "the answer has an unknown member 'x'");
 }
 
+/* ---- the fast reader against the full one ---- */
+
+static unsigned long plain_seed = 2026;
+
+static unsigned plain_rand(unsigned n)
+{
+	plain_seed = plain_seed * 6364136223846793005UL + 1442695040888963407UL;
+	return (unsigned)((plain_seed >> 33) % n);
+}
+
+/* The full reader on any text, as a change set's body or a pull's list is read: jansson, then opjson_decode. */
+static enum opjson_status full_decode(const char *text, size_t len, size_t count, const struct opjson_from *from,
+				      struct opjson_ops *out)
+{
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+	enum opjson_status st = OPJSON_BAD;
+
+	memset(out, 0, sizeof(*out));
+	if (root && json_is_array(root) && json_array_size(root) == count && !opjson_too_deep(root, 16))
+		st = opjson_decode(root, from, out, NULL, 0);
+	json_decref(root);
+	return st;
+}
+
+/* 1 if both readers found the same ops (and reviewers). */
+static int same_ops(const struct opjson_ops *a, const struct opjson_ops *b)
+{
+	size_t i;
+
+	if (a->n != b->n || !a->by != !b->by)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		if (!same_op(&a->ops[i], &b->ops[i]))
+			return 0;
+		if (a->by && (!a->by[i] != !b->by[i] || (a->by[i] && strcmp(a->by[i], b->by[i]))))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whatever the text, the fast reader either finds exactly what the full one finds or leaves it to the full one;
+ * and it takes lists as the writer writes them. Random lists of ops (pull lists and change set bodies), then
+ * each mutated: a byte replaced, dropped or doubled. */
+static void test_plain_reader(void)
+{
+	static const char *const values[] = {
+		"\"x\"", "\"Caritas \\\"Nairobi\\\"\"", "\"caf\xc3\xa9\"", "\"line\\nnext\"", "\"\\u0001\"", "12",
+		"-7", "0", "true", "false", "null", "[]", "[\"a\",\"b c\"]", "[1,2,3]", "\"\"", "123456789012345678",
+		/* values the fast reader leaves to the full one */
+		"1.5", "{\"a\":1}", "[[1]]",
+	};
+	static const char *const fields[] = { "name", "_review", "a.b-c", "country" };
+	static const char *const bys[] = { NULL, "amina", "Jos\xc3\xa9", "a\\\"b" };
+	static const char mut[] = "\"\\,]}[{:09- a\x80\xc3\x01";
+	size_t lists = 0, plain = 0, mutants = 0, mutants_plain = 0;
+	int round;
+
+	for (round = 0; round < 400; round++) {
+		struct opjson_from from = { round % 2 ? DEVA : NULL, 5, 0 };
+		struct op ops[6];
+		const char *by[6];
+		struct buf b = BUF_INIT(1 << 20);
+		struct opjson_ops fast, full;
+		size_t n = 1 + plain_rand(5), i, v;
+		int m, known = 1;   /* every value and reviewer is of a kind the fast reader knows */
+
+		for (i = 0; i < n; i++) {
+			v = plain_rand(12) ? plain_rand(16) : 16 + plain_rand(3);
+			mkop(&ops[i], from.signer ? DEVA : (plain_rand(2) ? DEVA : DEVB), from.signer ? 5 + i : plain_rand(8) ? 1 + plain_rand(50) : (uint64_t)INT64_MAX - plain_rand(2),
+			     plain_rand(4) ? plain_rand(1000) : HLC_MAX, fields[plain_rand(4)], values[v]);
+			while (plain_rand(3) == 0 && ops[i].nbase < 3)
+				add_base(&ops[i], plain_rand(2) ? DEVA : DEVB, 100 + plain_rand(5));
+			by[i] = from.signer || plain_rand(2) ? NULL : bys[plain_rand(4)];
+			if (v >= 16 || (by[i] && strchr(by[i], '\\')))
+				known = 0;
+		}
+		from.last = 5 + n - 1;
+		CHECK(buf_addc(&b, '[') == 0);
+		for (i = 0; i < n; i++) {
+			if (i)
+				CHECK(buf_addc(&b, ',') == 0);
+			/* opjson_append writes what opjson_check passes; the rest is made here by hand below. */
+			if (opjson_check(&ops[i], by[i], i, &from, NULL, 0) == OPJSON_OK) {
+				CHECK_INT(opjson_append(&b, &ops[i], !from.signer, by[i]), OPJSON_OK);
+			} else {
+				/* A base that names one op twice: neither reader takes it. */
+				CHECK_INT(opjson_append(&b, &ops[i], !from.signer, NULL), OPJSON_OK);
+				known = 0;
+			}
+		}
+		CHECK(buf_addc(&b, ']') == 0);
+		lists++;
+		for (m = -1; m < 30; m++) {
+			struct buf t = BUF_INIT(1 << 20);
+			enum opjson_status fs, ls;
+
+			CHECK(buf_add(&t, b.data, b.len) == 0);
+			if (m >= 0) {
+				size_t at = plain_rand((unsigned)t.len);
+
+				switch (plain_rand(3)) {
+				case 0: t.data[at] = mut[plain_rand(sizeof(mut) - 1)]; break;
+				case 1: memmove(t.data + at, t.data + at + 1, t.len - at - 1); t.len--; break;
+				default: CHECK(buf_addc(&t, 0) == 0); memmove(t.data + at + 1, t.data + at, t.len - at - 1);
+				}
+				mutants++;
+			}
+			fs = opjson_decode_plain(t.data, t.len, n, &from, &fast);
+			ls = full_decode(t.data, t.len, n, &from, &full);
+			if (m < 0 && known && fs != OPJSON_OK) {
+				printf("#   the fast reader left to the full one: %.*s\n", (int)t.len, t.data);
+				CHECK(0);
+			}
+			if (fs == OPJSON_OK) {
+				if (m < 0)
+					plain++;
+				else
+					mutants_plain++;
+				CHECK_INT(ls, OPJSON_OK);
+				if (ls == OPJSON_OK && !same_ops(&fast, &full)) {
+					printf("#   the readers differ on: %.*s\n", (int)t.len, t.data);
+					CHECK(0);
+				}
+			}
+			CHECK(fs == OPJSON_OK || fs == OPJSON_BAD);
+			opjson_ops_release(&fast);
+			opjson_ops_release(&full);
+			buf_release(&t);
+		}
+		buf_release(&b);
+	}
+	/* The fast way is taken: for every list whose values are all of the kinds it knows (most of them here), and
+	 * for some mutants (a digit changed, say). */
+	printf("# fast reader: %zu of %zu lists, %zu of %zu mutants\n", plain, lists, mutants_plain, mutants);
+	CHECK(plain > lists / 3);
+	CHECK(mutants_plain > 0);
+}
+
 int main(void)
 {
 	RUN(test_upload_answer);
@@ -616,5 +754,6 @@ int main(void)
 	RUN(test_refused_answers);
 	RUN(test_writer_refusals);
 	RUN(test_changeset_members);
+	RUN(test_plain_reader);
 	return test_done();
 }
