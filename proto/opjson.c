@@ -12,6 +12,7 @@
 #include "hlc.h"
 #include "jsonc.h"
 #include "keys.h"
+#include "scan.h"
 #include "util.h"
 #include "uuid.h"
 #include "banned.h"
@@ -615,99 +616,45 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 
 /* ---- the fast reader ---- */
 
-/* Text being read by the fast reader: s[i..n) is what is left. */
-struct scan {
-	const char *s;
-	size_t n, i;
-};
-
-/* Takes the literal t if the text goes on with it. */
-static int scan_lit(struct scan *c, const char *t, size_t k)
-{
-	if (c->n - c->i < k || memcmp(c->s + c->i, t, k))
-		return 0;
-	c->i += k;
-	return 1;
-}
-#define LIT(c, t) scan_lit((c), (t), sizeof(t) - 1)
-
-/* A whole number as the writer writes it: no sign, no leading zero, at most 2^63 - 1 as jansson reads it (19
- * digits cannot overflow the sum; a 20th leaves it to the full reader). */
-static int scan_u64(struct scan *c, uint64_t *v)
-{
-	size_t k = 0;
-
-	*v = 0;
-	while (c->i + k < c->n && is_digit(c->s[c->i + k]) && k < 20) {
-		*v = *v * 10 + (uint64_t)(c->s[c->i + k] - '0');
-		k++;
-	}
-	if (k == 0 || k > 19 || (k > 1 && c->s[c->i] == '0') || *v > MAX_JSON_INT)
-		return 0;
-	c->i += k;
-	return 1;
-}
-
-/* The text of a string that needs no escapes and holds no control character, up to its closing quote (taken):
- * the names of the table, a device id, a record id. Their own checks then decide what they may hold. */
-static int scan_name(struct scan *c, const char **p, size_t *len)
-{
-	size_t k = c->i;
-
-	while (k < c->n && c->s[k] != '"' && c->s[k] != '\\' && (unsigned char)c->s[k] >= 0x20)
-		k++;
-	if (k >= c->n || c->s[k] != '"')
-		return 0;
-	*p = c->s + c->i;
-	*len = k - c->i;
-	c->i = k + 1;
-	return 1;
-}
-
 /* One op as opjson_append writes it, into op and the arena, with the checks decode_op makes; 0 at the first
  * thing the reader must see for itself. */
 static int plain_op(struct scan *c, const struct opjson_from *from, size_t i, struct op *op, struct arena *a,
 		    size_t off[SLOTS])
 {
 	struct op_ref refs[MERGE_MAX_BASE];
-	const char *p[3], *dev, *by;
-	size_t len[3], dlen, blen, vlen, k;
+	const char *p[3], *dev, *by, *value;
+	size_t len[3], dlen, blen, vlen;
 	char why[300];
 
 	if (from->signer) {
-		if (!LIT(c, "{\"seq\":"))
+		if (!SCAN_LIT(c, "{\"seq\":"))
 			return 0;
 		memcpy(op->device, from->signer, sizeof(op->device));
 	} else {
-		if (!LIT(c, "{\"device\":\"") || !scan_name(c, &dev, &dlen) || !is_device_id(dev, dlen) ||
-		    !LIT(c, ",\"seq\":"))
+		if (!SCAN_LIT(c, "{\"device\":") || !scan_str(c, &dev, &dlen) || !is_device_id(dev, dlen) ||
+		    !SCAN_LIT(c, ",\"seq\":"))
 			return 0;
 		memcpy(op->device, dev, dlen);
 		op->device[dlen] = '\0';
 	}
 	if (!scan_u64(c, &op->seq) || op->seq < 1 || (from->signer && op->seq != from->first + i) ||
-	    !LIT(c, ",\"hlc\":") || !scan_u64(c, &op->hlc) || op->hlc > HLC_MAX || !LIT(c, ",\"record\":\"") ||
-	    !scan_name(c, &dev, &dlen) || dlen != UUID_STRLEN)
+	    !SCAN_LIT(c, ",\"hlc\":") || !scan_u64(c, &op->hlc) || op->hlc > HLC_MAX || !SCAN_LIT(c, ",\"record\":") ||
+	    !scan_str(c, &dev, &dlen) || dlen != UUID_STRLEN)
 		return 0;
 	memcpy(op->record, dev, UUID_STRLEN);
 	op->record[UUID_STRLEN] = '\0';
-	if (!uuid_valid(op->record) || !LIT(c, ",\"form\":\"") || !scan_name(c, &p[0], &len[0]) ||
-	    bad_form(p[0], len[0]) || !LIT(c, ",\"version\":\"") || !scan_name(c, &p[1], &len[1]) ||
-	    bad_version(p[1], len[1]) || !LIT(c, ",\"field\":\"") || !scan_name(c, &p[2], &len[2]) ||
-	    bad_field(p[2], len[2]) || !LIT(c, ",\"value\":"))
+	if (!uuid_valid(op->record) || !SCAN_LIT(c, ",\"form\":") || !scan_str(c, &p[0], &len[0]) ||
+	    bad_form(p[0], len[0]) || !SCAN_LIT(c, ",\"version\":") || !scan_str(c, &p[1], &len[1]) ||
+	    bad_version(p[1], len[1]) || !SCAN_LIT(c, ",\"field\":") || !scan_str(c, &p[2], &len[2]) ||
+	    bad_field(p[2], len[2]) || !SCAN_LIT(c, ",\"value\":"))
 		return 0;
-	vlen = jsonc_canonical_span(c->s + c->i, c->n - c->i);
-	if (vlen == 0 || vlen > OPJSON_MAX_VALUE)
-		return 0;
-	k = c->i;
-	c->i += vlen;
-	if (!LIT(c, ",\"base\":["))
+	if (!scan_value(c, &value, &vlen) || vlen > OPJSON_MAX_VALUE || !SCAN_LIT(c, ",\"base\":["))
 		return 0;
 	op->nbase = 0;
-	while (!LIT(c, "]")) {
-		if (op->nbase == MERGE_MAX_BASE || (op->nbase && !LIT(c, ",")) || !LIT(c, "[\"") ||
-		    !scan_name(c, &dev, &dlen) || !is_device_id(dev, dlen) || !LIT(c, ",") ||
-		    !scan_u64(c, &refs[op->nbase].seq) || refs[op->nbase].seq < 1 || !LIT(c, "]"))
+	while (!SCAN_LIT(c, "]")) {
+		if (op->nbase == MERGE_MAX_BASE || (op->nbase && !SCAN_LIT(c, ",")) || !SCAN_LIT(c, "[") ||
+		    !scan_str(c, &dev, &dlen) || !is_device_id(dev, dlen) || !SCAN_LIT(c, ",") ||
+		    !scan_u64(c, &refs[op->nbase].seq) || refs[op->nbase].seq < 1 || !SCAN_LIT(c, "]"))
 			return 0;
 		memcpy(refs[op->nbase].device, dev, dlen);
 		refs[op->nbase].device[dlen] = '\0';
@@ -718,12 +665,12 @@ static int plain_op(struct scan *c, const struct opjson_from *from, size_t i, st
 	op->base = NULL;
 	by = NULL;
 	blen = 0;
-	if (dlen || (!from->signer && LIT(c, ",\"by\":\"") && (!scan_name(c, &by, &blen) || bad_by(by, blen))) ||
-	    !LIT(c, "}"))
+	if (dlen || (!from->signer && SCAN_LIT(c, ",\"by\":") && (!scan_str(c, &by, &blen) || bad_by(by, blen))) ||
+	    !SCAN_LIT(c, "}"))
 		return 0;
 	off[4] = off[5] = NO_OFFSET;
 	if (arena_add(a, p[0], len[0], &off[0]) < 0 || arena_add(a, p[1], len[1], &off[1]) < 0 ||
-	    arena_add(a, p[2], len[2], &off[2]) < 0 || arena_add(a, c->s + k, vlen, &off[3]) < 0 ||
+	    arena_add(a, p[2], len[2], &off[2]) < 0 || arena_add(a, value, vlen, &off[3]) < 0 ||
 	    (by && arena_add(a, by, blen, &off[4]) < 0) ||
 	    (op->nbase && arena_add_refs(a, refs, op->nbase, &off[5]) < 0))
 		return -1;
@@ -742,7 +689,7 @@ enum opjson_status opjson_decode_plain(const char *text, size_t len, size_t coun
 	int r = 1;
 
 	memset(out, 0, sizeof(*out));
-	if (count > SIZE_MAX / (SLOTS * sizeof(*a.off)) || !LIT(&c, "["))
+	if (count > SIZE_MAX / (SLOTS * sizeof(*a.off)) || !SCAN_LIT(&c, "["))
 		return OPJSON_BAD;
 	ops = calloc(count ? count : 1, sizeof(*ops));
 	a.off = malloc((count ? count : 1) * SLOTS * sizeof(*a.off));
@@ -751,12 +698,12 @@ enum opjson_status opjson_decode_plain(const char *text, size_t len, size_t coun
 	if (!ops || !a.off || (!from->signer && !by))
 		r = -1;
 	for (i = 0; i < count && r == 1; i++) {
-		if (i && !LIT(&c, ","))
+		if (i && !SCAN_LIT(&c, ","))
 			r = 0;
 		else
 			r = plain_op(&c, from, i, &ops[i], &a, &a.off[SLOTS * i]);
 	}
-	if (r == 1 && (!LIT(&c, "]") || c.i != c.n))
+	if (r == 1 && (!SCAN_LIT(&c, "]") || c.i != c.n))
 		r = 0;
 	if (r == 1 && !(out->owner = buf_detach(&a.b, NULL)))
 		r = -1;

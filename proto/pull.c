@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "jsonc.h"
+#include "scan.h"
 #include "banned.h"
 
 /* The members of each version's answer. */
@@ -494,6 +495,237 @@ static enum opjson_status answer_read(const json_t *root, int version, struct pu
 	return st;
 }
 
+/* ---- the fast reader of version 2 ---- */
+
+/* A row as read, before the tables after it are known: its texts point into the answer. */
+struct plain_row {
+	uint64_t dev, rec;
+	int64_t dseq, dhlc;
+	const char *ver, *field, *value, *by;
+	size_t verlen, fieldlen, valuelen, bylen;
+	size_t base, nbase;        /* its base entries: refs[base .. base + nbase) */
+};
+
+struct plain_ref {
+	uint64_t dev, seq;
+};
+
+struct plain_answer {
+	struct buf rows, refs;     /* struct plain_row[], struct plain_ref[] */
+	struct buf devs, recs;     /* struct span[] of the device ids; of record id and form, two per record */
+	size_t nrows;
+};
+
+struct span {
+	const char *p;
+	size_t len;
+};
+
+/* One row: [DEV,SEQ,HLC,REC,"VERSION","FIELD",VALUE,[[DEV,SEQ],...](,"BY")]. */
+static int plain_row(struct scan *c, struct plain_answer *a)
+{
+	struct plain_row r;
+	struct plain_ref ref;
+
+	memset(&r, 0, sizeof(r));
+	if (!SCAN_LIT(c, "[") || !scan_u64(c, &r.dev) || !SCAN_LIT(c, ",") || !scan_i64(c, &r.dseq) ||
+	    !SCAN_LIT(c, ",") || !scan_i64(c, &r.dhlc) || !SCAN_LIT(c, ",") || !scan_u64(c, &r.rec) ||
+	    !SCAN_LIT(c, ",") || !scan_str(c, &r.ver, &r.verlen) || !SCAN_LIT(c, ",") ||
+	    !scan_str(c, &r.field, &r.fieldlen) || !SCAN_LIT(c, ",") || !scan_value(c, &r.value, &r.valuelen) ||
+	    !SCAN_LIT(c, ",["))
+		return 0;
+	r.base = a->refs.len / sizeof(ref);
+	while (!SCAN_LIT(c, "]")) {
+		if (r.nbase == MERGE_MAX_BASE || (r.nbase && !SCAN_LIT(c, ",")) || !SCAN_LIT(c, "[") ||
+		    !scan_u64(c, &ref.dev) || !SCAN_LIT(c, ",") || !scan_u64(c, &ref.seq) || !SCAN_LIT(c, "]") ||
+		    buf_add(&a->refs, &ref, sizeof(ref)) < 0)
+			return 0;
+		r.nbase++;
+	}
+	if ((SCAN_LIT(c, ",") && !scan_str(c, &r.by, &r.bylen)) || !SCAN_LIT(c, "]"))
+		return 0;
+	return buf_add(&a->rows, &r, sizeof(r)) == 0;
+}
+
+/* A table of strings ("devices"), or of pairs of strings ("records": per = 2), up to its closing ']' and at most
+ * max entries. */
+static int plain_table(struct scan *c, struct buf *out, int per, size_t max)
+{
+	struct span sp[2];
+	size_t n = 0;
+	int k;
+
+	while (!SCAN_LIT(c, "]")) {
+		if (n == max || (n && !SCAN_LIT(c, ",")) || (per == 2 && !SCAN_LIT(c, "[")))
+			return 0;
+		for (k = 0; k < per; k++) {
+			if ((k && !SCAN_LIT(c, ",")) || !scan_str(c, &sp[k].p, &sp[k].len))
+				return 0;
+		}
+		if ((per == 2 && !SCAN_LIT(c, "]")) || buf_add(out, sp, (size_t)per * sizeof(sp[0])) < 0)
+			return 0;
+		n++;
+	}
+	return 1;
+}
+
+/* The rows again, as the op objects of a version 1 answer (the op writer's form), into list: 0, or -1 if a
+ * row's places or differences are not what the full reader takes. */
+static int plain_list(const struct plain_answer *a, struct buf *list)
+{
+	const struct plain_row *rows = (const struct plain_row *)(const void *)a->rows.data;
+	const struct plain_ref *refs = (const struct plain_ref *)(const void *)a->refs.data;
+	const struct span *devs = (const struct span *)(const void *)a->devs.data;
+	const struct span *recs = (const struct span *)(const void *)a->recs.data;
+	size_t ndevs = a->devs.len / sizeof(*devs), nrecs = a->recs.len / (2 * sizeof(*recs)), i, j;
+	int64_t *last_seq, last_hlc = 0, seq, hlc;
+	int r = 0;
+
+	if (!(last_seq = calloc(ndevs + 1, sizeof(*last_seq))))
+		return -1;
+	r = buf_addc(list, '[');
+	for (i = 0; i < a->nrows && r == 0; i++) {
+		const struct plain_row *w = &rows[i];
+		const struct span *rec;
+
+		if (w->dev >= ndevs || w->rec >= nrecs || __builtin_add_overflow(last_seq[w->dev], w->dseq, &seq) ||
+		    __builtin_add_overflow(last_hlc, w->dhlc, &hlc)) {
+			r = -1;
+			break;
+		}
+		rec = &recs[2 * w->rec];
+		last_seq[w->dev] = seq;
+		last_hlc = hlc;
+		r = buf_printf(list, "%s{\"device\":\"%.*s\",\"seq\":%" PRId64 ",\"hlc\":%" PRId64 ",\"record\":\"%.*s\","
+			       "\"form\":\"%.*s\",\"version\":\"%.*s\",\"field\":\"%.*s\",\"value\":", i ? "," : "",
+			       (int)devs[w->dev].len, devs[w->dev].p, seq, hlc, (int)rec[0].len, rec[0].p,
+			       (int)rec[1].len, rec[1].p, (int)w->verlen, w->ver, (int)w->fieldlen, w->field);
+		if (r == 0)
+			r = buf_add(list, w->value, w->valuelen);
+		if (r == 0)
+			r = buf_adds(list, ",\"base\":[");
+		for (j = 0; j < w->nbase && r == 0; j++) {
+			const struct plain_ref *f = &refs[w->base + j];
+
+			if (f->dev >= ndevs) {
+				r = -1;
+				break;
+			}
+			r = buf_printf(list, "%s[\"%.*s\",%" PRIu64 "]", j ? "," : "", (int)devs[f->dev].len,
+				       devs[f->dev].p, f->seq);
+		}
+		if (r == 0)
+			r = buf_adds(list, "]");
+		if (r == 0 && w->by)
+			r = buf_printf(list, ",\"by\":\"%.*s\"", (int)w->bylen, w->by);
+		if (r == 0)
+			r = buf_addc(list, '}');
+	}
+	if (r == 0)
+		r = buf_addc(list, ']');
+	free(last_seq);
+	return r;
+}
+
+/* A version 2 answer as pull_writer_end writes it (without its line feed), at the reading point, into out: 1,
+ * or 0 when the text is not all in that form or breaks a check (the full reader then says which), or -1 out of
+ * memory. */
+static int plain_answer(struct scan *c, struct pull_answer *out)
+{
+	const struct opjson_from from = { NULL, 0, 0 };
+	struct plain_answer a = { BUF_INIT(PULL_MAX_BYTES), BUF_INIT(PULL_MAX_BYTES), BUF_INIT(PULL_MAX_BYTES),
+				  BUF_INIT(PULL_MAX_BYTES), 0 };
+	struct buf list = BUF_INIT(2 * PULL_MAX_BYTES);
+	const char *forms = NULL;
+	size_t flen = 0;
+	uint64_t next = 0;
+	int more = 0, r = 0;
+	enum opjson_status st;
+
+	if (SCAN_LIT(c, "{\"ops\":[")) {
+		r = 1;
+		while (r && !SCAN_LIT(c, "]")) {
+			if (a.nrows == PULL_V2_MAX_OPS || (a.nrows && !SCAN_LIT(c, ",")) || !plain_row(c, &a))
+				r = 0;
+			else
+				a.nrows++;
+		}
+	}
+	r = r && SCAN_LIT(c, ",\"devices\":[") && plain_table(c, &a.devs, 1, MAX_DEVICES) &&
+	    SCAN_LIT(c, ",\"records\":[") && plain_table(c, &a.recs, 2, PULL_V2_MAX_OPS) &&
+	    SCAN_LIT(c, ",\"next\":") && scan_u64(c, &next) && SCAN_LIT(c, ",\"more\":") &&
+	    ((more = SCAN_LIT(c, "true")) || SCAN_LIT(c, "false")) && SCAN_LIT(c, ",\"forms\":") &&
+	    scan_str(c, &forms, &flen) && flen == PULL_FORMS_TAG_LEN && SCAN_LIT(c, "}");
+	if (r)
+		r = plain_list(&a, &list) == 0;
+	if (r) {
+		st = opjson_decode_plain(list.data, list.len, a.nrows, &from, &out->ops);
+		r = st == OPJSON_OK ? 1 : st == OPJSON_NO_MEMORY ? -1 : 0;
+	}
+	if (r == 1) {
+		memcpy(out->forms, forms, PULL_FORMS_TAG_LEN);
+		out->forms[PULL_FORMS_TAG_LEN] = '\0';
+		if (!forms_tag_valid(out->forms)) {
+			opjson_ops_release(&out->ops);
+			r = 0;
+		}
+	}
+	if (r == 1) {
+		out->next = next;
+		out->more = more;
+	} else {
+		memset(out, 0, sizeof(*out));
+	}
+	buf_release(&a.rows);
+	buf_release(&a.refs);
+	buf_release(&a.devs);
+	buf_release(&a.recs);
+	buf_release(&list);
+	return r;
+}
+
+/* The reading point is at the end of the text, or at its line feed. */
+static int plain_end(const struct scan *c)
+{
+	return c->i == c->n || (c->i + 1 == c->n && c->s[c->i] == '\n');
+}
+
+/* The whole text is one version 2 answer as the writer writes it. */
+static int plain_whole(const char *text, size_t len, struct pull_answer *out)
+{
+	struct scan c = { text, len, 0 };
+	int r = plain_answer(&c, out);
+
+	if (r == 1 && !plain_end(&c)) {
+		pull_answer_release(out);
+		r = 0;
+	}
+	return r;
+}
+
+/* The whole text is the answer to an upload with a pull page, as pull_upload_write writes it. */
+static int plain_upload(const char *text, size_t len, struct pull_upload *out)
+{
+	struct scan c = { text, len, 0 };
+	int r;
+
+	if (!SCAN_LIT(&c, "{\"accepted\":") || !scan_u64(&c, &out->accepted) || !SCAN_LIT(&c, ",\"duplicates\":") ||
+	    !scan_u64(&c, &out->duplicates) || !SCAN_LIT(&c, ",\"next_seq\":") || !scan_u64(&c, &out->next_seq) ||
+	    !SCAN_LIT(&c, ",\"pull\":"))
+		r = 0;
+	else
+		r = plain_answer(&c, &out->pull);
+	if (r == 1 && (!SCAN_LIT(&c, "}") || !plain_end(&c))) {
+		pull_answer_release(&out->pull);
+		r = 0;
+	}
+	if (r == 1)
+		out->has_pull = 1;
+	else
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
 /* Parses text as strict JSON: no duplicate names, UTF-8 checked, no NUL in strings, as a change set's body.
  * A new reference, or NULL with err (and *st OPJSON_BAD or OPJSON_NO_MEMORY). */
 static json_t *strict_load(const char *text, size_t len, enum opjson_status *st, char *err, size_t errlen)
@@ -519,8 +751,14 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, int version,
 {
 	enum opjson_status st;
 	json_t *root;
+	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (version == 2 && (r = plain_whole(text, len, out)) != 0) {
+		if (r < 0)
+			snprintf(err, errlen, "out of memory reading the answer");
+		return r > 0 ? OPJSON_OK : OPJSON_NO_MEMORY;
+	}
 	if (!(root = strict_load(text, len, &st, err, errlen)))
 		return st;
 	st = answer_read(root, version, out, err, errlen);
@@ -559,8 +797,14 @@ enum opjson_status pull_upload_decode(const char *text, size_t len, struct pull_
 	const char *key;
 	json_t *root, *v;
 	size_t k;
+	int r;
 
 	memset(out, 0, sizeof(*out));
+	if ((r = plain_upload(text, len, out)) != 0) {
+		if (r < 0)
+			snprintf(err, errlen, "out of memory reading the answer");
+		return r > 0 ? OPJSON_OK : OPJSON_NO_MEMORY;
+	}
 	if (!(root = strict_load(text, len, &st, err, errlen)))
 		return st;
 	if (!json_is_object(root)) {

@@ -744,6 +744,116 @@ static void test_plain_reader(void)
 	CHECK(mutants_plain > 0);
 }
 
+/* The full reader's answer for text: the same text spaced out (which the fast reader never takes), or -1 when
+ * it is not JSON at all. */
+static int full_answer(const char *text, size_t len, int upload, struct pull_upload *out)
+{
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, NULL);
+	char *spaced, err[400];
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return -1;
+	spaced = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	json_decref(root);
+	if (!spaced)
+		return -1;
+	st = upload ? (int)pull_upload_decode(spaced, strlen(spaced), out, err, sizeof(err))
+		    : (int)pull_answer_decode(spaced, strlen(spaced), 2, &out->pull, err, sizeof(err));
+	free(spaced);
+	return st;
+}
+
+static int same_answer(const struct pull_upload *a, const struct pull_upload *b, int upload)
+{
+	if (upload && (a->accepted != b->accepted || a->duplicates != b->duplicates || a->next_seq != b->next_seq ||
+		       a->has_pull != b->has_pull))
+		return 0;
+	return same_ops(&a->pull.ops, &b->pull.ops) && a->pull.next == b->pull.next &&
+	       a->pull.more == b->pull.more && !strcmp(a->pull.forms, b->pull.forms);
+}
+
+/* Version 2 answers, alone and inside an upload's answer: whatever the text, what the fast reader finds is what
+ * the full one finds in the same answer spaced out; and it takes answers as the writer writes them. */
+static void test_plain_answers(void)
+{
+	static const char *const values[] = { "\"x\"", "\"caf\xc3\xa9\"", "12", "-7", "null", "[\"a\",\"b\"]", "[]" };
+	static const char *const recs[] = { REC, "1b4e28ba-2fa1-41d2-883f-0016d3cca427" };
+	static const char mut[] = "\"\\,]}[{:019- a\x80";
+	size_t taken = 0, mutants = 0, mutants_taken = 0;
+	int round;
+
+	for (round = 0; round < 300; round++) {
+		struct pull_writer w;
+		struct op ops[8];
+		struct buf text = BUF_INIT(1 << 20);
+		size_t n = plain_rand(8), i;
+		int upload = round % 3 == 0, m;
+
+		pull_writer_init(&w, 2, PULL_V2_MAX_OPS);
+		for (i = 0; i < n; i++) {
+			mkop(&ops[i], plain_rand(2) ? DEVA : DEVB, 1 + plain_rand(40), plain_rand(5) ? plain_rand(100000) :
+			     HLC_MAX - plain_rand(3), plain_rand(2) ? "name" : "_review", values[plain_rand(7)]);
+			snprintf(ops[i].record, sizeof(ops[i].record), "%s", recs[plain_rand(2)]);
+			while (plain_rand(3) == 0 && ops[i].nbase < 3)
+				add_base(&ops[i], plain_rand(2) ? DEVA : DEVB, 100 + plain_rand(5));
+			/* A base that names one op twice would stop the writer. */
+			if (opjson_check(&ops[i], NULL, 0, &(struct opjson_from){ NULL, 0, 0 }, NULL, 0) == OPJSON_OK)
+				CHECK_INT(pull_writer_add(&w, &ops[i], plain_rand(3) ? NULL : "amina"), 0);
+		}
+		CHECK_INT(pull_writer_end(&w, plain_rand(1000), (int)plain_rand(2), "0123456789abcdef0123456789abcdef"),
+			  OPJSON_OK);
+		if (upload)
+			CHECK(pull_upload_write(&text, plain_rand(9), plain_rand(9), 1 + plain_rand(9), &w.body) == 0);
+		else
+			CHECK(buf_add(&text, w.body.data, w.body.len) == 0);
+		pull_writer_release(&w);
+		for (m = -1; m < 30; m++) {
+			struct buf t = BUF_INIT(1 << 20);
+			struct pull_upload fast, full;
+			char err[400];
+			int fs, ls;
+
+			CHECK(buf_add(&t, text.data, text.len) == 0);
+			if (m >= 0) {
+				size_t at = plain_rand((unsigned)t.len);
+
+				switch (plain_rand(3)) {
+				case 0: t.data[at] = mut[plain_rand(sizeof(mut) - 1)]; break;
+				case 1: memmove(t.data + at, t.data + at + 1, t.len - at - 1); t.len--; break;
+				default: CHECK(buf_addc(&t, 0) == 0); memmove(t.data + at + 1, t.data + at, t.len - at - 1);
+				}
+				mutants++;
+			}
+			memset(&fast, 0, sizeof(fast));
+			fs = upload ? (int)pull_upload_decode(t.data, t.len, &fast, err, sizeof(err))
+				    : (int)pull_answer_decode(t.data, t.len, 2, &fast.pull, err, sizeof(err));
+			ls = full_answer(t.data, t.len, upload, &full);
+			if (fs == OPJSON_OK) {
+				if (m < 0)
+					taken++;
+				else
+					mutants_taken++;
+				CHECK_INT(ls, OPJSON_OK);
+				if (ls == OPJSON_OK && !same_answer(&fast, &full, upload)) {
+					printf("#   the readers differ on: %.*s\n", (int)t.len, t.data);
+					CHECK(0);
+				}
+			} else if (m < 0) {
+				printf("#   refused as written: %.*s (%s)\n", (int)t.len, t.data, err);
+				CHECK(0);
+			}
+			pull_answer_release(&fast.pull);
+			pull_answer_release(&full.pull);
+			buf_release(&t);
+		}
+		buf_release(&text);
+	}
+	printf("# answers: %zu of 300 read, %zu of %zu mutants\n", taken, mutants_taken, mutants);
+	CHECK(mutants_taken > 0);
+}
+
 int main(void)
 {
 	RUN(test_upload_answer);
@@ -755,5 +865,6 @@ int main(void)
 	RUN(test_writer_refusals);
 	RUN(test_changeset_members);
 	RUN(test_plain_reader);
+	RUN(test_plain_answers);
 	return test_done();
 }
