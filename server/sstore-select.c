@@ -146,8 +146,8 @@ static int64_t count_sel(struct sstore *s, const struct buf *sql, const struct s
 static int select_by_answer(struct sstore *s, const struct sstore_filter *f, const struct sstore_page *p,
 			    sstore_record_fn fn, void *ctx, json_t *answers, char *err, size_t errlen)
 {
-	static const char number_rows[] = "substr(o.value, 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8',"
-					  " '9')";
+	/* fields_by_number's own condition (sstore.c), which the query must state to use it. */
+	static const char number_rows[] = "o.value >= '-' AND o.value < ':'";
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
 	uint64_t rows = 0, skip = p->offset;
 	sqlite3_stmt *st;

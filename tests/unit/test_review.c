@@ -623,7 +623,7 @@ static void test_upgrade_rebuilds_summaries(void)
 	CHECK(s != NULL);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey = 'stale|'"), 0);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey != ''"), keyed);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 5);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 6);
 	check_search("zanzibar", 2);
 	check_search("asha", 1);
 	/* From layout 3: the search index held its text, the sort index whole answers. */
@@ -636,12 +636,24 @@ static void test_upgrade_rebuilds_summaries(void)
 	q("UPDATE meta SET value = '3' WHERE key = 'schema'");
 	s = sstore_open(data, err, sizeof(err));
 	CHECK(s != NULL);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 5);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 6);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'records_fts' AND sql LIKE '%content =%'"), 1);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_field' AND sql LIKE '%substr(value%'"), 1);
 	check_search("zanzibar", 2);
 	check_search("asha", 1);
 	check_search("alpha", 0);
+	/* From layout 5: the index of numbers told them by a call of substr for each field written. */
+	sstore_close(s);
+	q("DROP INDEX fields_by_number");
+	q("CREATE INDEX fields_by_number ON fields(field, CAST(value AS REAL)) WHERE substr(value, 1, 1) IN"
+	  " ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')");
+	q("UPDATE meta SET value = '5' WHERE key = 'schema'");
+	s = sstore_open(data, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 6);
+	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE '%substr%'"), 0);
+	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE"
+		    " '%WHERE value >= ''-'' AND value < '':''%'"), 1);
 }
 
 int main(void)
