@@ -22,14 +22,47 @@ const char *const sstore_select_sql[SSTORE_SELECT_STMTS] = {
 
 _Static_assert(S_COUNT <= SSTORE_SELECT_STMTS, "raise SSTORE_SELECT_STMTS in sstore-int.h");
 
+/* A list of strings with nothing escaped ("[\"a\",\"b c\"]": a select_multiple answer), or NULL to leave to the
+ * parser. */
+static json_t *plain_list(const char *text, size_t len)
+{
+	json_t *list;
+	const char *end;
+	size_t i = 1;
+
+	if (len < 2 || text[0] != '[' || text[len - 1] != ']' || !(list = json_array()))
+		return NULL;
+	while (i < len - 1) {
+		if (text[i] != '"' || !(end = memchr(text + i + 1, '"', len - 1 - (i + 1))) ||
+		    memchr(text + i + 1, '\\', (size_t)(end - text) - (i + 1)) ||
+		    json_array_append_new(list, json_stringn_nocheck(text + i + 1, (size_t)(end - text) - (i + 1))) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+		i = (size_t)(end - text) + 1;
+		if (i == len - 1)
+			break;
+		/* A comma, and another string after it. */
+		if (text[i++] != ',' || i == len - 1) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
 /* A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the parser for the
- * common cases: a string with nothing escaped, and a whole number. New reference, NULL if it is not JSON. */
+ * common cases: a string with nothing escaped, a list of those, and a whole number. New reference, NULL if it is
+ * not JSON. */
 json_t *sstore_value_json(const char *text, size_t len)
 {
+	json_t *list;
 	size_t i;
 
 	if (len >= 2 && text[0] == '"' && text[len - 1] == '"' && !memchr(text + 1, '\\', len - 2))
 		return json_stringn_nocheck(text + 1, len - 2);
+	if ((list = plain_list(text, len)))
+		return list;
 	for (i = text[0] == '-'; i < len && text[i] >= '0' && text[i] <= '9'; i++)
 		;
 	if (len && len < 19 && i == len && i > (size_t)(text[0] == '-'))

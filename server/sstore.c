@@ -1198,7 +1198,7 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 	if (!f)
 		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' is not published here", i + 1,
 			    (unsigned long long)op->seq, op->form, op->form_version);
-	v = json_loads(op->value, JSON_DECODE_ANY, NULL);
+	v = sstore_value_json(op->value, strlen(op->value));
 	if (!strcmp(op->field, "_deleted")) {
 		ok = json_is_boolean(v);
 	} else if (!strcmp(op->field, "_review")) {

@@ -1199,6 +1199,31 @@ static void test_upgrade_from_layout_1(void)
 	CHECK_INT(q_int(dir, "SELECT rowid FROM records_fts WHERE records_fts MATCH 'frontera'", NULL), 1);
 }
 
+/* A stored value read without the parser (strings, lists of strings, whole numbers) is what the parser reads;
+ * anything else is left to it. */
+static void test_value_json(void)
+{
+	static const char *const texts[] = {
+		"\"x\"", "\"\"", "\"caf\xc3\xa9\"", "12", "-3", "0", "true", "null", "[]", "[\"a\"]", "[\"a\",\"b c\"]",
+		"[\"\",\"\"]", "[\"a\",]", "[,\"a\"]", "[\"a\" ,\"b\"]", "[\"a\\\"b\"]", "[\"a\",1]", "[\"a\"", "[\"a\"]]",
+		"[\"a\",,\"b\"]", "[\"a\"\"b\"]", "{\"a\":1}", "1.5", "\"a\\nb\"",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		json_t *fast = sstore_value_json(texts[i], strlen(texts[i]));
+		json_t *full = json_loadb(texts[i], strlen(texts[i]), JSON_DECODE_ANY, NULL);
+
+		if (!fast != !full || (fast && !json_equal(fast, full))) {
+			printf("#   %s: read as %s, the parser reads %s\n", texts[i], fast ? "a value" : "nothing",
+			       full ? "a value" : "nothing");
+			CHECK(0);
+		}
+		json_decref(fast);
+		json_decref(full);
+	}
+}
+
 int main(void)
 {
 	/* Before sodium_init, as libsodium requires. */
@@ -1208,6 +1233,7 @@ int main(void)
 		perror("test_sstore setup");
 		return 1;
 	}
+	RUN(test_value_json);
 	RUN(test_init_makes_private_files);
 	RUN(test_init_twice_refuses);
 	RUN(test_init_refuses_other_things);
