@@ -625,6 +625,7 @@ static int plain_op(struct scan *c, const struct opjson_from *from, size_t i, st
 	const char *p[3], *dev, *by, *value;
 	size_t len[3], dlen, blen, vlen;
 	char why[300];
+	int bad;
 
 	if (from->signer) {
 		if (!SCAN_LIT(c, "{\"seq\":"))
@@ -661,11 +662,11 @@ static int plain_op(struct scan *c, const struct opjson_from *from, size_t i, st
 		op->nbase++;
 	}
 	op->base = refs;
-	dlen = (size_t)base_problem(op, op->device, why, sizeof(why));
+	bad = base_problem(op, op->device, why, sizeof(why));
 	op->base = NULL;
 	by = NULL;
 	blen = 0;
-	if (dlen || (!from->signer && SCAN_LIT(c, ",\"by\":") && (!scan_str(c, &by, &blen) || bad_by(by, blen))) ||
+	if (bad || (!from->signer && SCAN_LIT(c, ",\"by\":") && (!scan_str(c, &by, &blen) || bad_by(by, blen))) ||
 	    !SCAN_LIT(c, "}"))
 		return 0;
 	off[4] = off[5] = NO_OFFSET;
@@ -680,17 +681,21 @@ static int plain_op(struct scan *c, const struct opjson_from *from, size_t i, st
 enum opjson_status opjson_decode_plain(const char *text, size_t len, size_t count, const struct opjson_from *from,
 				       struct opjson_ops *out)
 {
+	/* The arena holds copies of parts of the text, each with a NUL, and the bases with their padding: never
+	 * more than this cap. */
+	const size_t per_op = 8 + (MERGE_MAX_BASE + 1) * sizeof(struct op_ref);
 	struct scan c = { text, len, 0 };
-	/* The arena holds copies of parts of the text, each with a NUL, and the bases: far below this. */
-	struct arena a = { BUF_INIT(len + count * (4 + (MERGE_MAX_BASE + 1) * sizeof(struct op_ref)) + 16), NULL };
+	struct arena a = { BUF_INIT(0), NULL };
 	const char **by = NULL;
 	struct op *ops;
 	size_t i;
 	int r = 1;
 
 	memset(out, 0, sizeof(*out));
-	if (count > SIZE_MAX / (SLOTS * sizeof(*a.off)) || !SCAN_LIT(&c, "["))
+	if (len > SIZE_MAX / 4 || count > (SIZE_MAX / 4) / per_op || count > SIZE_MAX / (SLOTS * sizeof(*a.off)) ||
+	    !SCAN_LIT(&c, "["))
 		return OPJSON_BAD;
+	buf_init(&a.b, len + count * per_op + 16);
 	ops = calloc(count ? count : 1, sizeof(*ops));
 	a.off = malloc((count ? count : 1) * SLOTS * sizeof(*a.off));
 	if (!from->signer)
