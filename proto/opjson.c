@@ -358,6 +358,26 @@ static void arena_point(struct opjson_ops *out, const size_t *offs)
 	}
 }
 
+/* The end of a reader: on OPJSON_OK, out takes the ops, their reviewers and the arena (already in out->owner)
+ * and each op gets its pointers; otherwise all of it is freed and out stays empty. Returns st. */
+static enum opjson_status ops_finish(struct opjson_ops *out, struct op *ops, const char **by, size_t n,
+				     struct arena *a, enum opjson_status st)
+{
+	if (st != OPJSON_OK) {
+		free(ops);
+		free(a->off);
+		free(by);
+		buf_release(&a->b);
+		return st;
+	}
+	out->ops = ops;
+	out->by = by;
+	out->n = n;
+	arena_point(out, a->off);
+	free(a->off);
+	return OPJSON_OK;
+}
+
 static int known_member(const char *key, int pull)
 {
 	size_t k;
@@ -599,19 +619,7 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 		if (err && errlen)
 			snprintf(err, errlen, "out of memory");
 	}
-	if (st != OPJSON_OK) {
-		free(ops);
-		free(a.off);
-		free(by);
-		buf_release(&a.b);
-		return st;
-	}
-	out->ops = ops;
-	out->by = by;
-	out->n = n;
-	arena_point(out, a.off);
-	free(a.off);
-	return OPJSON_OK;
+	return ops_finish(out, ops, by, n, &a, st);
 }
 
 /* ---- the fast reader ---- */
@@ -712,19 +720,7 @@ enum opjson_status opjson_decode_plain(const char *text, size_t len, size_t coun
 		r = 0;
 	if (r == 1 && !(out->owner = buf_detach(&a.b, NULL)))
 		r = -1;
-	if (r != 1) {
-		free(ops);
-		free(a.off);
-		free(by);
-		buf_release(&a.b);
-		return r < 0 ? OPJSON_NO_MEMORY : OPJSON_BAD;
-	}
-	out->ops = ops;
-	out->by = by;
-	out->n = count;
-	arena_point(out, a.off);
-	free(a.off);
-	return OPJSON_OK;
+	return ops_finish(out, ops, by, count, &a, r == 1 ? OPJSON_OK : r < 0 ? OPJSON_NO_MEMORY : OPJSON_BAD);
 }
 
 void opjson_ops_release(struct opjson_ops *out)
