@@ -15,7 +15,10 @@ DEMO_EXIT ?= 0
 BUILD_DIR ?= build/$(MODE)
 B := $(BUILD_DIR)
 
-PKGS := sqlite3 libsodium jansson zlib libzip expat
+# libzip and libxlsxwriter are not linked: common/xlsxlib.c loads them when a workbook is first read or
+# written (it says why). Their headers are still needed, for the functions' types.
+PKGS := sqlite3 libsodium jansson zlib expat
+LIB_CFLAGS := $(shell pkg-config --cflags libzip xlsxwriter 2>/dev/null)
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iproto -Iclient -I$(B)/gen
 
@@ -42,15 +45,14 @@ else
   LDOPT :=
 endif
 
-CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(CFLAGS)
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(LIB_CFLAGS) \
+	     $(CFLAGS)
 # libcurl is not linked: common/net.c loads it when a command first needs the network (it says why). The test
 # tools that speak HTTP on their own (cspush, signedget) link it.
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(XLSX_LIBS) -lutil -lpthread -lm $(LDLIBS)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lutil -lpthread -lm $(LDLIBS)
 CURL_LDLIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 # sondeod needs no terminal (-lutil) but serves HTTP with worker threads.
-# libxlsxwriter writes the XLSX exports of both tiers (common/export.c).
-XLSX_LIBS = $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter -lz)
-SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) $(XLSX_LIBS) -lpthread -lm $(LDLIBS)
+SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) -lpthread -lm $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)

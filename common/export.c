@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <xlsxwriter.h>
 
 #include "buf.h"
 #include "csv.h"
 #include "jsonc.h"
 #include "util.h"
 #include "review.h"
+#include "xlsxlib.h"
 #include "banned.h"
 
 #define FLUSH_AT 65536                   /* bytes of CSV or JSON gathered before they are written */
@@ -723,6 +723,8 @@ static int xlsx_open(struct export *x, char *err, size_t errlen)
 	lxw_workbook_options o;
 	lxw_error e;
 
+	if (xlsxlib_load_lxw(err, errlen) < 0)
+		return -1;
 	memset(&o, 0, sizeof(o));
 	/* Rows go to temporary files as they are written; beside the export rather than in /tmp, which may be
 	 * memory. */

@@ -9,10 +9,10 @@
 
 #include <jansson.h>
 #include <unistd.h>
-#include <xlsxwriter.h>
 
 #include "util.h"
 #include "xlsform-priv.h"
+#include "xlsxlib.h"
 #include "banned.h"
 
 /* The languages of a TEXT key over a list of objects (questions or choices), and whether a plain string is
@@ -152,6 +152,8 @@ static lxw_workbook *book_open(const char *path, char *tmp, size_t tmplen, char 
 	lxw_workbook *wb;
 	FILE *probe;
 
+	if (xlsxlib_load_lxw(err, errlen) < 0)
+		return NULL;
 	if (snprintf(tmp, tmplen, "%s.tmp-%ld", path, (long)getpid()) >= (int)tmplen) {
 		errf(err, errlen, "the path '%s' is too long", path);
 		return NULL;

@@ -13,10 +13,10 @@
 #include <strings.h>
 
 #include <expat.h>
-#include <zip.h>
 
 #include "buf.h"
 #include "util.h"
+#include "xlsxlib.h"
 #include "banned.h"
 
 #define MAX_STYLES 65536
@@ -483,13 +483,16 @@ static int parse_part(struct xlsx *x, const char *part, int required, void *ctx,
 
 struct xlsx *xlsx_open_mem(const void *data, size_t len, char *err, size_t errlen)
 {
-	struct xlsx *x = xcalloc(1, sizeof(*x));
+	struct xlsx *x;
 	zip_error_t ze;
 	zip_source_t *src;
 	struct wb_ctx wb;
 	struct rels_ctx rels;
 	size_t i;
 
+	if (xlsxlib_load_zip(err, errlen) < 0)
+		return NULL;
+	x = xcalloc(1, sizeof(*x));
 	if (len > XLSX_MAX_FILE) {
 		errf(err, errlen, "the file is larger than %zu MiB", XLSX_MAX_FILE >> 20);
 		goto fail;

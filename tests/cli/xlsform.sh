@@ -706,4 +706,36 @@ run "$SONDEOD" forms --data "$TMPDIR/hq" publish "$TMPDIR/unknown.xlsx"
 check_rc 1
 check_err_has "unknown.xlsx: sheet 'survey', row 3, column A (type): unknown type 'colour'"
 
+t "without a loadable libzip or libxlsxwriter, other commands go on; a workbook read or written says what is missing"
+# Both are loaded when a workbook is first read or written (common/xlsxlib.c): libraries of those names that
+# are not them stand for ones that are missing or damaged.
+mkdir -p "$TMPDIR/nolibs"
+printf 'int not_it;\n' >"$TMPDIR/nolibs/not.c"
+cc -shared -fPIC -o "$TMPDIR/nolibs/libzip.so.4" "$TMPDIR/nolibs/not.c" || fail "cannot build the stand-in"
+cp "$TMPDIR/nolibs/libzip.so.4" "$TMPDIR/nolibs/libxlsxwriter.so.4"
+run env LD_LIBRARY_PATH="$TMPDIR/nolibs" "$SONDEO" form show langs
+check_rc 0
+check_out_has "langs"
+refused_without() {
+	forms_now >"$TMPDIR/forms.before"
+	run env LD_LIBRARY_PATH="$TMPDIR/nolibs" "$SONDEO" form import "$XLSX/specify_other.xlsx"
+	check_rc 1
+	check_err_has "$1"
+	forms_now >"$TMPDIR/forms.after"
+	cmp -s "$TMPDIR/forms.before" "$TMPDIR/forms.after" || fail "the store's forms changed"
+}
+refused_without "libzip.so.4 lacks zip_discard (Debian's libzip4 is needed)"
+run env LD_LIBRARY_PATH="$TMPDIR/nolibs" "$SONDEO" form export langs -o "$TMPDIR/nolib.xlsx"
+check_rc 1
+check_err_has "libxlsxwriter.so.4 lacks format_set_bold (Debian's libxlsxwriter4 is needed)"
+[ -z "$(ls "$TMPDIR" | grep nolib.xlsx)" ] || fail "a workbook or its temporary file was left: $(ls "$TMPDIR")"
+run env LD_LIBRARY_PATH="$TMPDIR/nolibs" "$SONDEOD" forms --data "$TMPDIR/hq" publish "$TMPDIR/langs.xlsx"
+check_rc 1
+check_err_has "libzip.so.4 lacks zip_discard"
+printf 'not an ELF file\n' >"$TMPDIR/nolibs/libzip.so.4"
+refused_without "cannot load libzip.so.4 (Debian's libzip4)"
+run "$SONDEO" form export langs -o "$TMPDIR/withlib.xlsx"
+check_rc 0
+[ -s "$TMPDIR/withlib.xlsx" ] || fail "no workbook written with the real libraries"
+
 done_testing
