@@ -18,7 +18,7 @@ B := $(BUILD_DIR)
 # libzip and libxlsxwriter are not linked: common/xlsxlib.c loads them when a workbook is first read or
 # written (it says why). Their headers are still needed, for the functions' types.
 PKGS := sqlite3 libsodium jansson zlib expat
-LIB_CFLAGS := $(shell pkg-config --cflags libzip xlsxwriter 2>/dev/null)
+LIB_CFLAGS := $(shell pkg-config --cflags libzip 2>/dev/null) $(shell pkg-config --cflags xlsxwriter 2>/dev/null)
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iproto -Iclient -I$(B)/gen
 
