@@ -36,10 +36,7 @@ static struct curl_api {
 
 int net_init(char *err, size_t errlen)
 {
-	static const struct {
-		const char *name;
-		size_t at;
-	} syms[] = {
+	static const struct lib_sym syms[] = {
 		{ "curl_global_init", offsetof(struct curl_api, global_init) },
 		{ "curl_easy_init", offsetof(struct curl_api, easy_init) },
 		{ "curl_easy_cleanup", offsetof(struct curl_api, easy_cleanup) },
@@ -52,23 +49,13 @@ int net_init(char *err, size_t errlen)
 		{ "curl_slist_free_all", offsetof(struct curl_api, slist_free_all) },
 	};
 	struct curl_api api;
-	void *lib, *fn;
-	size_t i;
+	void *lib;
 
 	if (curl.easy_init)
 		return 0;
-	/* Never closed: the library stays for the life of the process, as if it had been linked. */
-	if (!(lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL)))
-		return errf(err, errlen, "cannot load %s (Debian's libcurl4): %s", CURL_SONAME, dlerror());
-	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		if (!(fn = dlsym(lib, syms[i].name))) {
-			errf(err, errlen, "%s lacks %s", CURL_SONAME, syms[i].name);
-			dlclose(lib);
-			return -1;
-		}
-		/* POSIX makes a function's address from dlsym callable; memcpy says so without a cast C forbids. */
-		memcpy((char *)&api + syms[i].at, &fn, sizeof(fn));
-	}
+	if (!(lib = lib_load(CURL_SONAME, "libcurl4", syms, sizeof(syms) / sizeof(syms[0]), &api, sizeof(api), err,
+			     errlen)))
+		return -1;
 	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		dlclose(lib);
 		return errf(err, errlen, "cannot initialise libcurl");

@@ -1,6 +1,7 @@
 /* util.c - small helpers every module uses. */
 #include "util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -139,6 +140,35 @@ int errf(char *err, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+void *lib_load(const char *soname, const char *package, const struct lib_sym *syms, size_t n, void *table,
+	       size_t size, char *err, size_t errlen)
+{
+	unsigned char *t = malloc(size);
+	void *lib, *fn;
+	size_t i;
+
+	if (!t)
+		return errf(err, errlen, "out of memory loading %s", soname), NULL;
+	if (!(lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL))) {
+		errf(err, errlen, "cannot load %s (Debian's %s): %s", soname, package, dlerror());
+		free(t);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(fn = dlsym(lib, syms[i].name))) {
+			errf(err, errlen, "%s lacks %s (Debian's %s is needed)", soname, syms[i].name, package);
+			dlclose(lib);
+			free(t);
+			return NULL;
+		}
+		/* POSIX makes a function's address from dlsym callable; memcpy says so without a cast C forbids. */
+		memcpy(t + syms[i].at, &fn, sizeof(fn));
+	}
+	memcpy(table, t, size);
+	free(t);
+	return lib;
 }
 
 int utf8_valid(const char *str, size_t len, size_t *bad)

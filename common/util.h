@@ -34,6 +34,19 @@ size_t strlcpy_s(char *dst, const char *src, size_t n);
 /* printf into a fixed error buffer; a NULL or zero-sized buffer is ignored. Returns -1 for `return errf(...)`. */
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A function a library loaded at run time must have: its name, and where its pointer goes in the caller's table
+ * (offsetof). */
+struct lib_sym {
+	const char *name;
+	size_t at;
+};
+/* Loads soname (a library loaded when first needed rather than linked: net.c, xlsxlib.c) and fills table (size
+ * bytes) with the n functions of syms. The library's handle, never to be closed once the caller keeps it; or
+ * NULL with err ("cannot load S (Debian's PACKAGE): why" or "S lacks F (Debian's PACKAGE is needed)"), the
+ * library let go and the table as it was. */
+void *lib_load(const char *soname, const char *package, const struct lib_sym *syms, size_t n, void *table,
+	       size_t size, char *err, size_t errlen);
+
 /* 1 if s[0..len) is valid UTF-8 with no NUL byte and no overlong forms or surrogates; else 0, with the byte
  * offset of the first bad byte in *bad when bad is not NULL. */
 int utf8_valid(const char *s, size_t len, size_t *bad);

@@ -2,7 +2,6 @@
 #define XLSXLIB_LOADER
 #include "xlsxlib.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <string.h>
@@ -13,40 +12,10 @@
 struct xlsxlib_zip xlsxlib_zip;
 struct xlsxlib_lxw xlsxlib_lxw;
 
-struct sym {
-	const char *name;
-	size_t at;
-};
-
-/* Opens soname and fills table from syms: 0, or -1 with err (the library let go again). Never closed once
- * loaded: it stays for the life of the process, as if it had been linked. */
-static int load(const char *soname, const char *package, const struct sym *syms, size_t n, void *table,
-		size_t size, char *err, size_t errlen)
-{
-	unsigned char t[512];
-	void *lib, *fn;
-	size_t i;
-
-	if (size > sizeof(t))
-		return errf(err, errlen, "%s: table too large", soname);
-	if (!(lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL)))
-		return errf(err, errlen, "cannot load %s (Debian's %s): %s", soname, package, dlerror());
-	for (i = 0; i < n; i++) {
-		if (!(fn = dlsym(lib, syms[i].name))) {
-			dlclose(lib);
-			return errf(err, errlen, "%s lacks %s (Debian's %s is needed)", soname, syms[i].name, package);
-		}
-		/* POSIX makes a function's address from dlsym callable; memcpy says so without a cast C forbids. */
-		memcpy(t + syms[i].at, &fn, sizeof(fn));
-	}
-	memcpy(table, t, size);
-	return 0;
-}
-
 #define SYM_ZIP(name) { #name, offsetof(struct xlsxlib_zip, name) },
 #define SYM_LXW(name) { #name, offsetof(struct xlsxlib_lxw, name) },
-static const struct sym zip_syms[] = { XLSXLIB_ZIP_FUNCS(SYM_ZIP) };
-static const struct sym lxw_syms[] = { XLSXLIB_LXW_FUNCS(SYM_LXW) };
+static const struct lib_sym zip_syms[] = { XLSXLIB_ZIP_FUNCS(SYM_ZIP) };
+static const struct lib_sym lxw_syms[] = { XLSXLIB_LXW_FUNCS(SYM_LXW) };
 
 /* Each library is loaded once per process, by whichever thread asks first; the others wait for it. */
 static pthread_once_t zip_once = PTHREAD_ONCE_INIT, lxw_once = PTHREAD_ONCE_INIT;
@@ -55,14 +24,14 @@ static char zip_err[512], lxw_err[512];
 
 static void zip_load(void)
 {
-	zip_rc = load("libzip.so.4", "libzip4", zip_syms, sizeof(zip_syms) / sizeof(zip_syms[0]), &xlsxlib_zip,
-		      sizeof(xlsxlib_zip), zip_err, sizeof(zip_err));
+	zip_rc = lib_load("libzip.so.4", "libzip4", zip_syms, sizeof(zip_syms) / sizeof(zip_syms[0]), &xlsxlib_zip,
+			  sizeof(xlsxlib_zip), zip_err, sizeof(zip_err)) ? 0 : -1;
 }
 
 static void lxw_load(void)
 {
-	lxw_rc = load("libxlsxwriter.so.4", "libxlsxwriter4", lxw_syms, sizeof(lxw_syms) / sizeof(lxw_syms[0]),
-		      &xlsxlib_lxw, sizeof(xlsxlib_lxw), lxw_err, sizeof(lxw_err));
+	lxw_rc = lib_load("libxlsxwriter.so.4", "libxlsxwriter4", lxw_syms, sizeof(lxw_syms) / sizeof(lxw_syms[0]),
+			  &xlsxlib_lxw, sizeof(xlsxlib_lxw), lxw_err, sizeof(lxw_err)) ? 0 : -1;
 }
 
 int xlsxlib_load_zip(char *err, size_t errlen)

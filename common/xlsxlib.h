@@ -41,7 +41,7 @@ int xlsxlib_load_zip(char *err, size_t errlen);
 int xlsxlib_load_lxw(char *err, size_t errlen);
 
 #ifndef XLSXLIB_LOADER
-/* A macro naming itself is not expanded again inside its own expansion: each stands for the table's member. */
+/* The same names again (a macro cannot define macros). A macro naming itself is not expanded again inside its own expansion: each stands for the table's member. */
 #define zip_discard (xlsxlib_zip.zip_discard)
 #define zip_error_fini (xlsxlib_zip.zip_error_fini)
 #define zip_error_init (xlsxlib_zip.zip_error_init)
