@@ -6,6 +6,7 @@
 #   make bench-peers  sync beside PouchDB 9 and pouchdb-server 4.2 (npm, into build/peers), then over a slow link
 #   make fuzz       every fuzz target (tests/fuzz/) under clang's libFuzzer, FUZZ_SECONDS each (FUZZ_TARGETS=NAME...)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
+#   make po         merge the code's messages into the catalogs po/LANG.po, for translators (docs/translating.md)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -60,13 +61,13 @@ SERVER_SRC := $(wildcard server/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FORMS := forms/partnership.json
 
-COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o) $(B)/gen/catalogs.o
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o $(B)/gen/web_assets.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN := $(B)/tests/ptyrun
 
-.PHONY: all deps test demo bench bench-peers install clean check-build soak fuzz FORCE
+.PHONY: all deps test demo bench bench-peers install clean check-build soak fuzz po FORCE
 .SUFFIXES:
 
 all: deps
@@ -111,6 +112,31 @@ $(B)/gen/builtin_forms.c: $(FORMS) scripts/embed.sh
 	sh scripts/embed.sh $@ form_partnership_json=forms/partnership.json
 
 $(B)/gen/builtin_forms.o: $(B)/gen/builtin_forms.c $(B)/flags
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# The message catalogs (common/i18n.h): each po/LANG.po compiled by msgfmt and built into the programs. The test
+# build also carries the pseudo-language qps, made from the messages themselves (scripts/pseudo.awk), which the
+# tests read to find any text that reaches the screen without going through a catalog.
+MO := $(patsubst po/%.po,$(B)/gen/%.mo,$(wildcard po/*.po))
+ifeq ($(MODE),test)
+  MO += $(B)/gen/qps.mo
+endif
+
+$(B)/gen/%.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+$(B)/gen/qps.mo: $(COMMON_SRC) $(CLIENT_SRC) $(SERVER_SRC) $(wildcard web/*.js) scripts/po.sh scripts/pseudo.awk
+	@mkdir -p $(dir $@)
+	sh scripts/po.sh pot $(B)/gen/sondeo.pot
+	sh scripts/po.sh pseudo $(B)/gen/sondeo.pot $(B)/gen/qps.po
+	msgfmt --check -o $@ $(B)/gen/qps.po
+
+$(B)/gen/catalogs.c: $(MO) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ --table i18n_catalogs $(foreach f,$(MO),mo_$(basename $(notdir $(f)))=$(f))
+
+$(B)/gen/catalogs.o: $(B)/gen/catalogs.c $(B)/flags
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 # The review page (web/), embedded into sondeod only: web/index.html and the files it names (src= and href=),
@@ -164,6 +190,33 @@ $(call FUZZ_BIN,client): $(filter-out %/main.o,$(CLIENT_OBJ))
 $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): $(filter-out %/main.o,$(SERVER_OBJ))
 $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): CFLAGS_ALL += -Iserver
 $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): LDLIBS_ALL = $(SERVER_LDLIBS)
+
+# The review page's catalogs: each po/LANG.po cut down to the page's messages (those found in web/, msggrep -N),
+# compiled and built into sondeod only, which serves them to the page (server/api-i18n.c). The test build adds the
+# pseudo-language qps, whose .po the qps.mo rule writes. Linked into sondeod and into the fuzz targets that take
+# the server's objects; here, after those targets are named.
+PAGE_MO := $(patsubst po/%.po,$(B)/gen/page-%.mo,$(wildcard po/*.po))
+ifeq ($(MODE),test)
+  PAGE_MO += $(B)/gen/page-qps.mo
+endif
+
+$(B)/gen/page-%.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msggrep --no-wrap --force-po -N 'web/*' -o $@.po $<
+	msgfmt --check -o $@ $@.po
+
+$(B)/gen/page-qps.mo: $(B)/gen/qps.mo
+	msggrep --no-wrap --force-po -N 'web/*' -o $@.po $(B)/gen/qps.po
+	msgfmt --check -o $@ $@.po
+
+$(B)/gen/page_catalogs.c: $(PAGE_MO) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ --table page_catalogs $(foreach f,$(PAGE_MO),page_mo_$(subst page-,,$(basename $(notdir $(f))))=$(f))
+
+$(B)/gen/page_catalogs.o: $(B)/gen/page_catalogs.c $(B)/flags
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(B)/sondeod $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): $(B)/gen/page_catalogs.o
 
 # A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
 $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)
@@ -255,6 +308,9 @@ install: all
 	install -m 0644 docs/sondeod.8 $(DESTDIR)$(PREFIX)/share/man/man8/sondeod.8
 	install -d $(DESTDIR)$(PREFIX)/share/sondeo
 	install -m 0644 bin/partnership.xlsx $(DESTDIR)$(PREFIX)/share/sondeo/partnership.xlsx
+
+po: deps
+	@sh scripts/po.sh update
 
 clean:
 	rm -rf build bin

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -26,29 +28,87 @@ int cli_error(const char *fmt, ...)
 
 static void print_usage(struct cli *cli, FILE *out)
 {
-	fprintf(out, "usage: sondeo %s\n", cli->usage);
+	/* TRANSLATORS: %s is the command's syntax ("show ID [--history] [--json]"), as typed. */
+	fprintf(out, _("usage: sondeo %s\n"), cli->usage);
 }
 
 void cli_help(struct cli *cli, FILE *out)
 {
 	print_usage(cli, out);
+	/* The table's help texts are marked there (main.c) and translated here. */
 	if (cli->help)
-		fprintf(out, "\n%s", cli->help);
-	fputs("\nGlobal options, before or after the command: --store DIR (the store), --lang LANG (labels).\n", out);
+		fprintf(out, "\n%s", _(cli->help));
+	fputc('\n', out);
+	fputs(_("Global options, before or after the command: --store DIR (the store), --lang LANG (the language).\n"),
+	      out);
 }
 
-void cli_set_lang(struct cli *cli, const char *l)
+void cli_set_lang(struct cli *cli, const char *name, int given)
 {
+	/* A name that is no language ("", "1", "français") is kept as given, for lang_check to refuse. */
+	if (!name || i18n_code(name, cli->lang_buf, sizeof(cli->lang_buf)) < 0)
+		strlcpy_s(cli->lang_buf, name ? name : "", sizeof(cli->lang_buf));
+	cli->lang = cli->lang_buf;
+	cli->lang_given = given;
+	/* The messages in that language when there is a catalog for it; the forms may still be written in one
+	 * there is none for (their labels follow cli->lang), and then the messages stay English. */
+	if (i18n_set_process(cli->lang) < 0)
+		i18n_set_process("en");
+}
+
+struct lang_forms {
+	const char *lang;
+	int found;
+};
+
+static void lang_in_form(void *ctx, const char *id, const char *version, const char *json, uint64_t records)
+{
+	struct lang_forms *lf = ctx;
+	struct form *f = lf->found ? NULL : form_load(json, strlen(json), NULL, 0);
+
+	(void)id, (void)version, (void)records;
+	if (f && form_has_language(f, lf->lang))
+		lf->found = 1;
+	form_free(f);
+}
+
+/* A language asked for with --lang is one Sondeo speaks or one an installed form is written in: anything else
+ * is refused rather than quietly shown in English. -1 after saying so. */
+static int lang_check(struct cli *cli)
+{
+	struct lang_forms lf = { cli->lang, 0 };
+	char err[256];
+	struct store *s;
+
+	if (!cli->lang_given || i18n_has(cli->lang))
+		return 0;
+	if (i18n_code(cli->lang, err, sizeof(err)) == 0 && (s = store_open(cli->store_dir, err, sizeof(err)))) {
+		store_form_list(s, lang_in_form, &lf, err, sizeof(err));
+		store_close(s);
+	}
+	if (lf.found)
+		return 0;
+	/* TRANSLATORS: the first %s is what was given after --lang, the second the list "en, es, fr". */
+	cli_usage_error(cli, _("unknown language '%s': Sondeo speaks %s, and no installed form is written in it"),
+			cli->lang, i18n_list());
+	return -1;
+}
+
+void cli_form_lang_note(struct cli *cli, const struct form *f)
+{
+	static char noted[8][MERGE_MAX_NAME + 1];
 	size_t i;
 
-	if (!l || !*l || !strcmp(l, "C") || !strncmp(l, "C.", 2) || !strcmp(l, "POSIX")) {
-		cli->lang = "en";
+	if (form_has_language(f, cli->lang))
 		return;
-	}
-	for (i = 0; l[i] && l[i] != '_' && l[i] != '-' && l[i] != '.' && i + 1 < sizeof(cli->lang_buf); i++)
-		cli->lang_buf[i] = (char)(l[i] >= 'A' && l[i] <= 'Z' ? l[i] - 'A' + 'a' : l[i]);
-	cli->lang_buf[i] = '\0';
-	cli->lang = i ? cli->lang_buf : "en";
+	for (i = 0; i < 8 && noted[i][0]; i++)
+		if (!strcmp(noted[i], form_id(f)))
+			return;
+	if (i < 8)
+		strlcpy_s(noted[i], form_id(f), sizeof(noted[i]));
+	/* TRANSLATORS: form 'ID' has no texts in LANG: shown in LANG2, its default language. */
+	fprintf(stderr, _("sondeo: form '%s' is not written in '%s': its texts are shown in '%s', its default language\n"),
+		form_id(f), cli->lang, form_default_language(f));
 }
 
 int cli_usage_error(struct cli *cli, const char *fmt, ...)
@@ -87,23 +147,25 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts, co
 			free(cli->store_dir);
 			cli->store_dir = xstrdup(optarg);
 		} else {
-			cli_set_lang(cli, optarg);
+			cli_set_lang(cli, optarg, 1);
 		}
 	}
 	buf_release(&so);
+	if (c == -1 && lang_check(cli) < 0)
+		return '?';
 	if (c == 'h') {
 		cli_help(cli, stdout);
 		return 'h';
 	}
 	if (c == '?') {
 		if (optopt)
-			cli_usage_error(cli, "unknown option '-%c'", optopt);
+			cli_usage_error(cli, _("unknown option '-%c'"), optopt);
 		else
-			cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+			cli_usage_error(cli, _("unknown option '%s'"), argv[optind - 1]);
 		return '?';
 	}
 	if (c == ':') {
-		cli_usage_error(cli, "option '%s' needs a value", argv[optind - 1]);
+		cli_usage_error(cli, _("option '%s' needs a value"), argv[optind - 1]);
 		return '?';
 	}
 	return c;
@@ -127,6 +189,54 @@ struct store *cli_open_store(struct cli *cli)
 int cli_interactive(void)
 {
 	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+int cli_width(const char *s, int width)
+{
+	return width + (int)(strlen(s) - utf8_len(s));
+}
+
+void cli_when(uint64_t ms, char *out, size_t n)
+{
+	i18n_when(ms, clock_ms(), out, n);
+}
+
+size_t cli_when_width(void)
+{
+	uint64_t now = clock_ms();
+	char t[64];
+	size_t w, most;
+	int m;
+
+	/* Today and yesterday at their widest, and each month's two-digit days, in a year long past. */
+	i18n_when(now, now, t, sizeof(t));
+	most = utf8_len(t);
+	i18n_when(now - 86400000, now, t, sizeof(t));
+	if ((w = utf8_len(t)) > most)
+		most = w;
+	for (m = 0; m < 12; m++) {
+		struct tm tm = { .tm_year = 100, .tm_mon = m, .tm_mday = 28, .tm_hour = 12, .tm_isdst = -1 };
+		time_t at = mktime(&tm);
+
+		i18n_when((uint64_t)at * 1000, now, t, sizeof(t));
+		if ((w = utf8_len(t)) > most)
+			most = w;
+	}
+	return most;
+}
+
+const char *cli_review_status(const char *status)
+{
+	if (!strcmp(status, "approved"))
+		return C_("review status", "approved");
+	if (!strcmp(status, "has_issues"))
+		return C_("review status", "has issues");
+	if (!strcmp(status, "rejected"))
+		return C_("review status", "rejected");
+	if (!strcmp(status, "pending"))
+		return C_("review status", "pending");
+	/* A status a newer server made up: shown as it is rather than not at all. */
+	return status;
 }
 
 const char *cli_short_id(const char *id)
@@ -318,7 +428,7 @@ char *cli_review_text(const char *json_text)
 	struct buf out = BUF_INIT((size_t)1 << 16);
 
 	if (status && strcmp(status, "pending")) {
-		buf_adds(&out, !strcmp(status, "has_issues") ? "has issues" : status);
+		buf_adds(&out, cli_review_status(status));
 		if (comment && *comment) {
 			const char *p;
 
@@ -341,11 +451,12 @@ static void review_head(void *ctx, const struct op_ref *id, uint64_t hlc, const 
 {
 	struct review_heads *h = ctx;
 	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
-	char by[128], when[32];
+	char by[128], when[64];
 	int named = store_op_author_get(h->s, id->device, id->seq, by, sizeof(by));
 
-	time_fmt(HLC_MS(hlc), when, sizeof(when));
 	if (h->list) {
+		/* For scripts: the moment as it always was, whatever the language. */
+		time_fmt(HLC_MS(hlc), when, sizeof(when));
 		const char *status = json_string_value(json_object_get(v, "status"));
 		const char *comment = json_string_value(json_object_get(v, "comment"));
 
@@ -356,10 +467,15 @@ static void review_head(void *ctx, const struct op_ref *id, uint64_t hlc, const 
 	} else {
 		char *t = cli_review_text(value);
 
+		cli_when(HLC_MS(hlc), when, sizeof(when));
+		printf("        - %s   ", *t ? t : cli_review_status("pending"));
 		if (named)
-			printf("        - %s   (by %s, %s)\n", *t ? t : "pending", by, when);
+			/* TRANSLATORS: who made a review and when: "(by nadia, today 14:05)". */
+			printf(_("(by %s, %s)"), by, when);
 		else
-			printf("        - %s   (device %.8s, %s)\n", *t ? t : "pending", id->device, when);
+			/* TRANSLATORS: which device made a change and when: "(device 3c1f7a0e, today 14:05)". */
+			printf(_("(device %.8s, %s)"), id->device, when);
+		putchar('\n');
 		free(t);
 	}
 	json_decref(v);
@@ -373,7 +489,7 @@ int cli_review_heads(struct store *s, const char *record, json_t *list)
 
 	if (n > 1) {
 		if (!list)
-			printf("      CONFLICT: reviewed differently by reviewers who did not see each other's review:\n");
+			printf("      %s\n", _("CONFLICT: reviewed differently by reviewers who did not see each other's review:"));
 		store_heads(s, record, "_review", review_head, &h, err, sizeof(err));
 	}
 	return n;

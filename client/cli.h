@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -18,8 +19,9 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
 struct cli {
 	char *store_dir;       /* --store, else the default; owned */
-	const char *lang;      /* --lang, else LANGUAGE, LC_ALL or LANG, else "en" */
+	const char *lang;      /* --lang, else LANGUAGE, LC_ALL, LC_MESSAGES or LANG, else "en": a code, "fr" */
 	char lang_buf[16];     /* lang's storage once it was set by cli_set_lang */
+	int lang_given;        /* lang came from --lang, not from the environment */
 	const char *cmd;       /* the command being run */
 	const char *usage;     /* its usage text, for --help and errors */
 	const char *help;      /* what it does, its options and an example, for --help */
@@ -58,21 +60,36 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts, co
 int cli_opt_exit(int c);
 /* Prints the command's usage, what it does, its options and an example (its --help). */
 void cli_help(struct cli *cli, FILE *out);
-/* Sets the language from a locale or language name: "FR", "fr-FR" or "fr_FR.UTF-8" -> "fr"; C, POSIX, "" ->
- * "en" (forms name their languages by lowercase code). */
-void cli_set_lang(struct cli *cli, const char *name);
+/* Sets the language from a locale or language name: "FR", "fr-FR" or "fr_FR.UTF-8" -> "fr"; C, POSIX -> "en"
+ * (forms name their languages by lowercase code), for the messages (when Sondeo has a catalog for it) and the
+ * forms' texts. given: it came from --lang, and cli_getopt refuses it unless Sondeo or an installed form
+ * speaks it. */
+void cli_set_lang(struct cli *cli, const char *name, int given);
+/* Says once per form and run, on stderr, that form f is not written in the chosen language and is shown in its
+ * default language. */
+void cli_form_lang_note(struct cli *cli, const struct form *f);
 /* Opens the store, printing why it cannot. NULL on failure. */
 struct store *cli_open_store(struct cli *cli);
 /* 1 if standard input and output are both terminals (interactive use). */
 int cli_interactive(void);
+/* The printf width that pads s to width characters where printf counts bytes ("é" is two): printf("%-*s",
+ * cli_width(s, 10), s) lines up whatever the language. */
+int cli_width(const char *s, int width);
+/* A moment (epoch ms) as people read it, against this process's clock: i18n_when(ms, clock_ms(), ...). out at
+ * least 64 bytes. */
+void cli_when(uint64_t ms, char *out, size_t n);
+/* The widest a moment of cli_when is in the current language, in characters: the width of a column of them. */
+size_t cli_when_width(void);
+/* A review status code ("approved", "has_issues", "rejected", "pending") in words, in the current language. */
+const char *cli_review_status(const char *status);
 /* The first 8 characters of a record id, as shown in tables. */
 const char *cli_short_id(const char *id);
 /* A JSON answer as people and spreadsheets read it: strings bare, arrays joined by spaces, numbers as they
  * are, null as nothing. cli_plain_text appends it to out; cli_value_text returns it (caller frees). */
 void cli_plain_text(const char *json_text, struct buf *out);
 char *cli_value_text(const char *json_text);
-/* A review (the value of a record's _review field, JSON text or NULL) as people read it: "approved", "has
- * issues: <comment>", "rejected: <comment>"; "" when pending or never reviewed. Caller frees. */
+/* A review (the value of a record's _review field, JSON text or NULL) as people read it, in the current language:
+ * "approved", "has issues: <comment>", "rejected: <comment>"; "" when pending or never reviewed. Caller frees. */
 char *cli_review_text(const char *json_text);
 /* The heads of the record's review: when there are several (a review in conflict: two servers' reviewers decided
  * without seeing each other), each with its status, comment, reviewer and date, printed as a CONFLICT block

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "banned.h"
 
 int cmd_delete(struct cli *cli, int argc, char **argv)
@@ -16,23 +17,32 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1)
 		return cli_opt_exit(c);
 	if (optind + 1 != argc)
-		return cli_usage_error(cli, optind < argc ? "expected one record id" : "which record? give its id");
+		return cli_usage_error(cli, optind < argc ? _("expected one record id") : _("which record? give its id"));
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 	} else if (rec.deleted) {
-		cli_error("record %s is already deleted", cli_short_id(rec.id));
+		cli_error(_("record %s is already deleted"), cli_short_id(rec.id));
 	} else if (store_begin(s, err, sizeof(err)) < 0 || store_delete_tree(s, &rec, &n, err, sizeof(err)) < 0 ||
 		   store_commit(s, err, sizeof(err)) < 0) {
 		store_rollback(s);
-		cli_error("%s: nothing was changed", err);
-	} else {
-		printf("deleted %s%s", rec.id, rec.draft ? " (a draft: removed from this device)" : "");
+		cli_error(_("%s: nothing was changed"), err);
+	} else if (n > 1) {
 		/* A record's repeat instances go with it. */
-		if (n > 1)
-			printf(", and its %zu repeat instance%s", n - 1, n == 2 ? "" : "s");
-		printf("\n");
+		if (rec.draft)
+			printf(P_("deleted %s (a draft: removed from this device), and its %zu repeat instance\n",
+				  "deleted %s (a draft: removed from this device), and its %zu repeat instances\n", n - 1),
+			       rec.id, n - 1);
+		else
+			printf(P_("deleted %s, and its %zu repeat instance\n", "deleted %s, and its %zu repeat instances\n",
+				  n - 1), rec.id, n - 1);
+		r = EXIT_OK;
+	} else {
+		if (rec.draft)
+			printf(_("deleted %s (a draft: removed from this device)\n"), rec.id);
+		else
+			printf(_("deleted %s\n"), rec.id);
 		r = EXIT_OK;
 	}
 	store_close(s);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "entry.h"
+#include "i18n.h"
 #include "prompt.h"
 #include "util.h"
 #include "banned.h"
@@ -83,11 +84,12 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 	 * is when the record is finalized. */
 	if (form_settle(f, e->answers, &env, scope, FORM_SETTLE_PRUNE |
 			(finalize && rec->draft ? FORM_SETTLE_DEFAULTS | FORM_SETTLE_FINAL : 0), cleared) < 0)
-		errors += cli_error("out of memory") != 0;
+		errors += cli_error(_("out of memory")) != 0;
 	errors += entry_check(f, e, before, cli->lang, rec->draft && !finalize);
 	json_decref(before);
 	if (errors) {
-		cli_error("%d problem%s found: nothing was changed", errors, errors == 1 ? "" : "s");
+		cli_error(P_("%d problem found: nothing was changed", "%d problems found: nothing was changed", errors),
+			  errors);
 		return -1;
 	}
 	for (i = 0; i < form_count(f); i++)
@@ -122,7 +124,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 1 != argc) {
 		free(sets);
-		return cli_usage_error(cli, optind < argc ? "expected one record id" : "which record? give its id");
+		return cli_usage_error(cli, optind < argc ? _("expected one record id") : _("which record? give its id"));
 	}
 	if (!(s = cli_open_store(cli)))
 		goto out;
@@ -131,7 +133,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (rec.deleted) {
-		cli_error("record %s is deleted", cli_short_id(rec.id));
+		cli_error(_("record %s is deleted"), cli_short_id(rec.id));
 		goto out;
 	}
 	/* Edits follow the newest version of the form the device has. */
@@ -143,28 +145,35 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 
 	if (!nsets && !finalize) {
 		if (!cli_interactive()) {
-			cli_error("nothing to change: give --set NAME=VALUE (or --finalize), or run on a terminal");
+			cli_error(_("nothing to change: give --set NAME=VALUE (or --finalize), or run on a terminal"));
 			goto out;
 		}
+		cli_form_lang_note(cli, f);
 		r = prompt_fill(s, f, &rec, 0, cli->lang) < 0 ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
 	cleared = json_array();
-	if (edit_answers(cli, s, f, &rec, sets, nsets, finalize, &e, cleared) < 0)
+	if (edit_answers(cli, s, f, &rec, sets, nsets, finalize, &e, cleared) < 0) {
+		/* The problems may quote the form's messages. */
+		cli_form_lang_note(cli, f);
 		goto out;
+	}
 	if (store_begin(s, err, sizeof(err)) < 0 ||
 	    apply(s, &rec, f, e.answers, finalize, &changed, err, sizeof(err)) < 0 ||
 	    store_commit(s, err, sizeof(err)) < 0) {
 		store_rollback(s);
-		cli_error("%s: nothing was changed", err);
+		cli_error(_("%s: nothing was changed"), err);
 		goto out;
 	}
 	for (i = 0; i < json_array_size(cleared); i++)
-		printf("cleared %s: no longer asked\n", json_string_value(json_array_get(cleared, i)));
+		/* TRANSLATORS: %s is a question's name. */
+		printf(_("cleared %s: no longer asked\n"), json_string_value(json_array_get(cleared, i)));
 	if (finalize && rec.draft)
-		printf("finalized %s (%d change%s)\n", rec.id, changed, changed == 1 ? "" : "s");
+		printf(P_("finalized %s (%d change)\n", "finalized %s (%d changes)\n", changed), rec.id, changed);
+	else if (changed)
+		printf(P_("updated %s: %d change\n", "updated %s: %d changes\n", changed), rec.id, changed);
 	else
-		printf("%s %s: %d change%s\n", changed ? "updated" : "unchanged", rec.id, changed, changed == 1 ? "" : "s");
+		printf(P_("unchanged %s: %d change\n", "unchanged %s: %d changes\n", changed), rec.id, changed);
 	r = EXIT_OK;
 out:
 	json_decref(e.answers);

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "enrol.h"
+#include "i18n.h"
 #include "net.h"
 #include "remote.h"
 #include "secret.h"
@@ -32,15 +33,17 @@ static int read_code(char typed[CODE_TYPED_MAX])
 	int r;
 
 	if (isatty(STDIN_FILENO))
-		r = secret_ask("Enrolment code: ", typed, CODE_TYPED_MAX, &n);
+		r = secret_ask(_("Enrolment code: "), typed, CODE_TYPED_MAX, &n);
 	else
 		r = secret_read_line(STDIN_FILENO, typed, CODE_TYPED_MAX, &n);
 	if (r < 0 && errno == EFBIG)
-		return cli_error("the enrolment code: longer than %d bytes", CODE_TYPED_MAX - 1);
+		return cli_error(_("the enrolment code: longer than %d bytes"), CODE_TYPED_MAX - 1);
 	if (r < 0)
-		return cli_error("cannot read the enrolment code: %s", strerror(errno));
+		return cli_error(_("cannot read the enrolment code: %s"), strerror(errno));
+	if ((r == 0 || n == 0) && isatty(STDIN_FILENO))
+		return cli_error(_("no enrolment code typed"));
 	if (r == 0 || n == 0)
-		return cli_error("no enrolment code %s", isatty(STDIN_FILENO) ? "typed" : "on standard input");
+		return cli_error(_("no enrolment code on standard input"));
 	return EXIT_OK;
 }
 
@@ -63,7 +66,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	while ((c = cli_getopt(cli, argc, argv, "v", opts)) != -1) {
 		if (c == 'c') {
 			if (!realpath(optarg, cacert))
-				return cli_error("cannot read '%s'", optarg);
+				return cli_error(_("cannot read '%s'"), optarg);
 		} else if (c == 'v') {
 			verbose = 1;
 		} else {
@@ -71,26 +74,27 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc && optind + 2 != argc)
-		return cli_usage_error(cli, "expected the server's URL and the enrolment code (or - to read it)");
+		return cli_usage_error(cli, _("expected the server's URL and the enrolment code (or - to read it)"));
 	len = strlen(argv[optind]);
 	if ((strncmp(argv[optind], "http://", 7) && strncmp(argv[optind], "https://", 8)) || len >= sizeof(url))
-		return cli_usage_error(cli, "'%s' is not an http:// or https:// URL", argv[optind]);
+		return cli_usage_error(cli, _("'%s' is not an http:// or https:// URL"), argv[optind]);
 	snprintf(url, sizeof(url), "%.*s", (int)(len - (argv[optind][len - 1] == '/')), argv[optind]);
 	if (optind + 2 == argc && strcmp(argv[optind + 1], "-")) {
 		if (strlcpy_s(typed, argv[optind + 1], sizeof(typed)) >= sizeof(typed))
-			return cli_error("the enrolment code: longer than %d bytes", CODE_TYPED_MAX - 1);
+			return cli_error(_("the enrolment code: longer than %d bytes"), CODE_TYPED_MAX - 1);
 	} else if (read_code(typed) != EXIT_OK)
 		goto out;
 	/* A mistyped code is said before the network is tried. */
 	if (auth_code_normalize(typed, code, err, sizeof(err)) < 0) {
-		cli_error("the enrolment code: %s", err);
+		/* TRANSLATORS: %s says what is wrong with the code as typed. */
+		cli_error(_("the enrolment code: %s"), err);
 		goto out;
 	}
 	sodium_memzero(code, sizeof(code));
 	if (!(s = cli_open_store(cli)))
 		goto out;
 	if (store_meta_get(s, "server_url", msg, sizeof(msg)) == 0 && strcmp(msg, url)) {
-		cli_error("this device is already enrolled with %s", msg);
+		cli_error(_("this device is already enrolled with %s"), msg);
 		goto out;
 	}
 	if (!(k = store_keys(s, err, sizeof(err)))) {
@@ -105,7 +109,10 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	}
 	if (enrol_exchange(url, typed, k, name, 0, cacert[0] ? cacert : NULL, verbose, &e, &st, err,
 			   sizeof(err)) < 0) {
-		cli_error("%s%s", err, st == NET_OK ? ": nothing was saved" : "");
+		if (st == NET_OK)
+			cli_error(_("%s: nothing was saved"), err);
+		else
+			cli_error("%s", err);
 		ret = st == NET_UNREACHABLE || st == NET_CUT ? EXIT_UNREACHABLE : EXIT_FAIL;
 		goto out;
 	}
@@ -114,11 +121,13 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	    store_meta_set(s, "region", e.region, err, sizeof(err)) < 0 ||
 	    store_meta_set(s, "server_cacert", cacert, err, sizeof(err)) < 0 || store_commit(s, err, sizeof(err)) < 0) {
 		store_rollback(s);
-		cli_error("%s: nothing was saved", err);
+		cli_error(_("%s: nothing was saved"), err);
 		goto out;
 	}
 	keys_id(e.server_pk, fp);
-	printf("enrolled with %s as device %s in region %s\nserver key fingerprint: %s\n", url, my_id, e.region, fp);
+	printf(_("enrolled with %s as device %s in region %s\n"), url, my_id, e.region);
+	/* Read by scripts, and the same words as sondeod's: not translated. */
+	printf("server key fingerprint: %s\n", fp);
 
 	/* The forms come signed by the key just pinned. */
 	st = NET_FAILED;
@@ -128,11 +137,11 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 		remote_close(&r);
 	}
 	if (nforms < 0) {
-		cli_error("enrolled, but the forms could not be downloaded (%s); run the same sondeo enrol again", err);
+		cli_error(_("enrolled, but the forms could not be downloaded (%s); run the same sondeo enrol again"), err);
 		ret = st == NET_UNREACHABLE ? EXIT_UNREACHABLE : EXIT_FAIL;
 		goto out;
 	}
-	printf("forms: %d received\n", nforms);
+	printf(P_("forms: %d received\n", "forms: %d received\n", nforms), nforms);
 	ret = EXIT_OK;
 out:
 	sodium_memzero(typed, sizeof(typed));

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "export.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -51,19 +52,25 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!format)
-		return cli_usage_error(cli, "which format? give --format csv, xlsx, json or geojson");
+		return cli_usage_error(cli, _("which format? give --format csv, xlsx, json or geojson"));
 	if ((fmt = export_format_parse(format)) < 0)
-		return cli_usage_error(cli, "unknown format '%s' (csv, xlsx, json or geojson)", format);
+		return cli_usage_error(cli, _("unknown format '%s' (csv, xlsx, json or geojson)"), format);
 	if (fmt == EXPORT_XLSX && (!path || !strcmp(path, "-")) && isatty(STDOUT_FILENO))
-		return cli_usage_error(cli, "an XLSX file is not for a terminal: give -o FILE.xlsx");
+		return cli_usage_error(cli, _("an XLSX file is not for a terminal: give -o FILE.xlsx"));
 	/* XLSX headers are the questions' labels, in the language this command runs in. */
 	o.lang = cli->lang;
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
-	if (!(f = store_form_get(s, form_name, NULL, err, sizeof(err))) ||
-	    export_tmp_path(path, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
+	if (!(f = store_form_get(s, form_name, NULL, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	/* A workbook is headed with the questions' labels. */
+	if (fmt == EXPORT_XLSX)
+		cli_form_lang_note(cli, f);
+	if (export_tmp_path(path, tmp, sizeof(tmp), err, sizeof(err)) < 0 ||
 	    export_write(tmp, (enum export_format)fmt, f, &o, store_source, &(struct source){ s, f, o.repeat }, &n, err,
 			 sizeof(err)) < 0 ||
 	    export_deliver(tmp, path, err, sizeof(err)) < 0) {
@@ -72,7 +79,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	}
 	ok = 1;
 	if (path && strcmp(path, "-"))
-		fprintf(stderr, "exported %llu record%s to %s\n", (unsigned long long)n, n == 1 ? "" : "s", path);
+		fprintf(stderr, P_("exported %llu record to %s\n", "exported %llu records to %s\n", n), (unsigned long long)n,
+			path);
 out:
 	form_free(f);
 	store_close(s);

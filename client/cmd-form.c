@@ -1,18 +1,21 @@
 /* cmd-form.c - sondeo forms, sondeo form show|import|export: the forms this device can fill. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "cli.h"
-#include "xlsform.h"
+#include "i18n.h"
 #include "util.h"
+#include "xlsform.h"
 #include "banned.h"
 
 struct forms_ctx {
 	const char *lang;
 	json_t *list;           /* for --json */
+	int w_form, w_version, w_records;   /* the columns' widths, in characters: their headings may be wider */
 };
 
 static void form_line(void *ctx, const char *id, const char *version, const char *def, uint64_t records)
@@ -20,20 +23,21 @@ static void form_line(void *ctx, const char *id, const char *version, const char
 	struct forms_ctx *c = ctx;
 	char err[512];
 	struct form *f = form_load(def, strlen(def), err, sizeof(err));
-	const char *title = f ? form_title(f, c->lang) : "(damaged definition)";
+	const char *title = f ? form_title(f, c->lang) : _("(damaged definition)");
 
 	if (c->list)
 		json_array_append_new(c->list, json_pack("{s:s, s:s, s:s, s:I}", "id", id, "version", version, "title",
 							 title, "records", (json_int_t)records));
 	else
-		printf("%-20s %-10s %8llu  %s\n", id, version, (unsigned long long)records, title);
+		printf("%-*s %-*s %*llu  %s\n", cli_width(id, c->w_form), id, cli_width(version, c->w_version), version,
+		       c->w_records, (unsigned long long)records, title);
 	form_free(f);
 }
 
 int cmd_forms(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
-	struct forms_ctx ctx = { cli->lang, NULL };
+	struct forms_ctx ctx = { cli->lang, NULL, 20, 10, 8 };
 	struct store *s;
 	char err[512];
 	int c, json = 0, r;
@@ -45,14 +49,26 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	/* One line per form at its newest version, with how many records use the form. */
-	if (json)
+	if (json) {
 		ctx.list = json_array();
-	else
-		printf("%-20s %-10s %8s  %s\n", "FORM", "VERSION", "RECORDS", "TITLE");
+	} else {
+		/* TRANSLATORS: the headings of the list of forms, in capitals (sondeo forms). */
+		const char *hf = C_("column heading", "FORM"), *hv = C_("column heading", "VERSION");
+		const char *hr = C_("column heading", "RECORDS"), *ht = C_("column heading", "TITLE");
+
+		if ((int)utf8_len(hf) > ctx.w_form)
+			ctx.w_form = (int)utf8_len(hf);
+		if ((int)utf8_len(hv) > ctx.w_version)
+			ctx.w_version = (int)utf8_len(hv);
+		if ((int)utf8_len(hr) > ctx.w_records)
+			ctx.w_records = (int)utf8_len(hr);
+		printf("%-*s %-*s %*s  %s\n", cli_width(hf, ctx.w_form), hf, cli_width(hv, ctx.w_version), hv,
+		       cli_width(hr, ctx.w_records), hr, ht);
+	}
 	r = store_form_list(s, form_line, &ctx, err, sizeof(err));
 	if (json && r == 0) {
 		char *t = json_dumps(ctx.list, JSON_INDENT(2));
@@ -62,7 +78,21 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 	}
 	json_decref(ctx.list);
 	store_close(s);
-	return r == 0 ? EXIT_OK : cli_error("cannot read the forms: %s", err);
+	return r == 0 ? EXIT_OK : cli_error(_("cannot read the forms: %s"), err);
+}
+
+/* One line of a question's details, under it. */
+static void detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void detail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("      ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }
 
 static int form_show(struct cli *cli, struct store *s, const char *id, const char *version, int json)
@@ -82,7 +112,10 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 		form_free(f);
 		return EXIT_OK;
 	}
-	printf("%s (%s version %s)\n\n", form_title(f, cli->lang), form_id(f), form_version(f));
+	cli_form_lang_note(cli, f);
+	/* TRANSLATORS: a form's title, its id and its version: "Partnerships (partnership version 3)". */
+	printf(_("%s (%s version %s)"), form_title(f, cli->lang), form_id(f), form_version(f));
+	printf("\n\n");
 	for (i = 0; i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
 		const char *hint = form_text(f, q->hint, cli->lang);
@@ -91,10 +124,16 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 			section = q->group;
 			if (section) {
 				printf("-- %s --", section->label ? form_text(f, section->label, cli->lang) : section->name);
-				if (section->relevant_src)
-					printf("  asked when: %s", section->relevant_src);
-				if (section->repeat_count_src)
-					printf("  how many: %s", section->repeat_count_src);
+				if (section->relevant_src) {
+					fputs("  ", stdout);
+					/* TRANSLATORS: %s is an expression of the form: when its questions are asked. */
+					printf(_("asked when: %s"), section->relevant_src);
+				}
+				if (section->repeat_count_src) {
+					fputs("  ", stdout);
+					/* TRANSLATORS: %s is an expression of the form: how many times a repeat is filled. */
+					printf(_("how many: %s"), section->repeat_count_src);
+				}
 				printf("\n");
 			}
 		}
@@ -103,18 +142,23 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 		       q->name, form_type_name(q->type));
 		if (hint)
 			printf("      %s\n", hint);
+		/* The form's expressions, each under the words that say what it does. */
 		if (q->relevant_src)
-			printf("      asked when: %s\n", q->relevant_src);
+			detail(_("asked when: %s"), q->relevant_src);
 		if (q->constraint_src)
-			printf("      rule: %s\n", q->constraint_src);
+			/* TRANSLATORS: %s is an expression of the form that an answer must meet (its constraint). */
+			detail(_("rule: %s"), q->constraint_src);
 		if (q->default_src)
-			printf("      default: %s\n", q->default_src);
+			/* TRANSLATORS: %s is an expression of the form: the answer offered at first. */
+			detail(_("default: %s"), q->default_src);
 		if (q->calculation_src)
-			printf("      worked out: %s\n", q->calculation_src);
+			/* TRANSLATORS: %s is an expression of the form: how the answer is calculated. */
+			detail(_("worked out: %s"), q->calculation_src);
 		if (q->readonly)
-			printf("      read-only\n");
+			detail("%s", _("read-only"));
 		if (q->choice_filter_src)
-			printf("      choices offered where: %s\n", q->choice_filter_src);
+			/* TRANSLATORS: %s is an expression of the form: which choices are offered. */
+			detail(_("choices offered where: %s"), q->choice_filter_src);
 		for (k = 0; k < q->nchoices; k++)
 			printf("      %2zu) %-28s %s\n", k + 1, q->choices[k].name,
 			       form_text(f, q->choices[k].label, cli->lang));
@@ -123,7 +167,8 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 			const struct form_tag *t = &q->tags[k];
 			size_t j;
 
-			printf("      tag %-24s %s", t->name, form_text(f, t->label, cli->lang));
+			/* TRANSLATORS: an OpenStreetMap tag (key=value) an answer holds; its key follows. */
+			printf("      %s %-24s %s", C_("OpenStreetMap", "tag"), t->name, form_text(f, t->label, cli->lang));
 			for (j = 0; j < t->nchoices; j++)
 				printf("%s%s", j ? ", " : ": ", t->choices[j].name);
 			printf("\n");
@@ -155,8 +200,8 @@ static int form_import(struct store *s, const char *path)
 		snprintf(msg, sizeof(msg), "%s: %s", path, err);
 		cli_error("%s", msg);
 	} else {
-		printf("installed form %s version %s (%zu question%s)\n", form_id(f), form_version(f), form_count(f),
-		       form_count(f) == 1 ? "" : "s");
+		printf(P_("installed form %s version %s (%zu question)\n", "installed form %s version %s (%zu questions)\n",
+			  form_count(f)), form_id(f), form_version(f), form_count(f));
 		r = EXIT_OK;
 	}
 	form_free(f);
@@ -177,8 +222,8 @@ static int form_export(struct store *s, const char *id, const char *version, con
 	if (xlsform_write(form_json(f), path, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 	} else {
-		printf("wrote form %s version %s (%zu question%s) to %s\n", form_id(f), form_version(f), form_count(f),
-		       form_count(f) == 1 ? "" : "s", path);
+		printf(P_("wrote form %s version %s (%zu question) to %s\n", "wrote form %s version %s (%zu questions) to %s\n",
+			  form_count(f)), form_id(f), form_version(f), form_count(f), path);
 		r = EXIT_OK;
 	}
 	form_free(f);
@@ -207,11 +252,11 @@ int cmd_form(struct cli *cli, int argc, char **argv)
 	}
 	if (optind + 2 != argc ||
 	    (strcmp(argv[optind], "show") && strcmp(argv[optind], "import") && strcmp(argv[optind], "export")))
-		return cli_usage_error(cli, "expected 'show ID', 'import FILE' or 'export ID -o FILE.xlsx'");
+		return cli_usage_error(cli, _("expected 'show ID', 'import FILE' or 'export ID -o FILE.xlsx'"));
 	if (!strcmp(argv[optind], "export") && !output)
-		return cli_usage_error(cli, "export needs -o FILE.xlsx");
+		return cli_usage_error(cli, _("export needs -o FILE.xlsx"));
 	if (output && strcmp(argv[optind], "export"))
-		return cli_usage_error(cli, "-o goes with export");
+		return cli_usage_error(cli, _("-o goes with export"));
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	if (!strcmp(argv[optind], "show"))

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "banned.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -18,9 +19,11 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (store_init(cli->store_dir, name, device, err, sizeof(err)) < 0)
 		return cli_error("%s", err);
-	printf("created store in %s\ndevice id: %s\n", cli->store_dir, device);
+	printf(_("created store in %s\n"), cli->store_dir);
+	/* Read by scripts: the same words in every language. */
+	printf("device id: %s\n", device);
 	return EXIT_OK;
 }

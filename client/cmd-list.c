@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -44,6 +45,26 @@ struct columns {
 
 static const int widths[FORM_TITLE_MAX] = { 28, 22, 12 };
 
+/* The widths of the columns after the answers, in characters: as wide as their headings and their words in the
+ * language of the run. */
+struct tail_widths {
+	size_t when, state;
+};
+
+static size_t widest(size_t w, const char *s)
+{
+	size_t n = utf8_len(s);
+
+	return n > w ? n : w;
+}
+
+static void tail_widths(struct tail_widths *t)
+{
+	t->when = widest(cli_when_width(), C_("column heading", "UPDATED"));
+	t->state = widest(widest(widest(5, C_("column heading", "STATE")), C_("record state", "draft")),
+			  C_("record state", "final"));
+}
+
 /* Loads the columns of form; 1 if they changed (a new header is due), 0 if they are the last row's. */
 static int columns_for(struct store *s, struct columns *c, const char *form)
 {
@@ -62,12 +83,14 @@ static int columns_for(struct store *s, struct columns *c, const char *form)
 	return 1;
 }
 
-static void header(const struct columns *c)
+static void header(const struct columns *c, const struct tail_widths *t)
 {
 	char up[MERGE_MAX_NAME + 1];
 	size_t i, k;
 
-	cell("ID", 8);
+	/* TRANSLATORS: the headings of the list of records (sondeo list), in capitals: a record's id, when it was
+	 * last changed, its state (draft or final) and its flags (conflict, deleted, review). */
+	cell(C_("column heading", "ID"), 8);
 	for (i = 0; i < FORM_TITLE_MAX; i++) {
 		for (k = 0; c->names[i] && c->names[i][k] && k + 1 < sizeof(up); k++)
 			up[k] = (char)(c->names[i][k] >= 'a' && c->names[i][k] <= 'z' ? c->names[i][k] - 'a' + 'A' :
@@ -75,7 +98,9 @@ static void header(const struct columns *c)
 		up[k] = '\0';
 		cell(up, (size_t)widths[i]);
 	}
-	printf("%-16s %-5s %s\n", "UPDATED", "STATE", "FLAGS");
+	cell(C_("column heading", "UPDATED"), t->when);
+	cell(C_("column heading", "STATE"), t->state);
+	printf("%s\n", C_("column heading", "FLAGS"));
 }
 
 struct known {
@@ -111,6 +136,7 @@ struct listing {
 	struct columns cols;
 	json_t *list;           /* for --json */
 	long rows;
+	struct tail_widths w;
 };
 
 /* The value of one field of rec as JSON text, or NULL (caller frees). */
@@ -125,21 +151,21 @@ static char *value_of(struct store *s, const struct store_record *rec, const cha
 static int list_row(void *ctx, const struct store_record *rec)
 {
 	struct listing *l = ctx;
-	char when[32], *review_json = value_of(l->s, rec, "_review");
+	char when[64], *review_json = value_of(l->s, rec, "_review");
 	int i;
 
-	time_fmt(HLC_MS(rec->updated), when, sizeof(when));
 	/* A header for each run of one form's records: their columns are that form's. */
 	if (columns_for(l->s, &l->cols, rec->form) && !l->list)
-		header(&l->cols);
+		header(&l->cols, &l->w);
 	l->rows++;
 	if (l->list) {
-		json_t *review = review_json ? json_loads(review_json, JSON_DECODE_ANY, NULL) : NULL;
-		json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:o}", "id", rec->id, "form", rec->form,
-				      "status", rec->draft ? "draft" : "final", "deleted", rec->deleted,
-				      "conflicts", rec->conflicts, "updated", when, "review",
-				      json_is_object(review) ? review : json_null());
+		json_t *review = review_json ? json_loads(review_json, JSON_DECODE_ANY, NULL) : NULL, *o;
 
+		/* For scripts: the moment as it always was, whatever the language. */
+		time_fmt(HLC_MS(rec->updated), when, sizeof(when));
+		o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:o}", "id", rec->id, "form", rec->form, "status",
+			      rec->draft ? "draft" : "final", "deleted", rec->deleted, "conflicts", rec->conflicts,
+			      "updated", when, "review", json_is_object(review) ? review : json_null());
 		if (!json_is_object(review))
 			json_decref(review);
 		for (i = 0; i < FORM_TITLE_MAX; i++) {
@@ -162,15 +188,19 @@ static int list_row(void *ctx, const struct store_record *rec)
 		free(t);
 		free(v);
 	}
-	cell(when, 16);
-	cell(rec->draft ? "draft" : "final", 5);
+	cli_when(HLC_MS(rec->updated), when, sizeof(when));
+	cell(when, l->w.when);
+	cell(rec->draft ? C_("record state", "draft") : C_("record state", "final"), l->w.state);
 	{
 		char *review = cli_review_text(review_json);
-		char flags[32];
 
-		snprintf(flags, sizeof(flags), "%s%s", rec->conflicts ? "conflict " : "", rec->deleted ? "deleted " : "");
-		/* The review last: its comment may be long, and nothing comes after it. */
-		printf("%s%s\n", flags, review);
+		/* Flags, each followed by a space, then the review last: its comment may be long, and nothing comes
+		 * after it. */
+		if (rec->conflicts)
+			printf("%s ", C_("record flag", "conflict"));
+		if (rec->deleted)
+			printf("%s ", C_("record flag", "deleted"));
+		printf("%s\n", review);
 		free(review);
 	}
 	free(review_json);
@@ -188,7 +218,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	const char *where[MAX_WHERE];
 	int c, json = 0, r = EXIT_FAIL, i, nwhere = 0;
 	struct store_filter filter;
-	struct listing l = { NULL, { "", { NULL }, NULL }, NULL, 0 };
+	struct listing l = { NULL, { "", { NULL }, NULL }, NULL, 0, { 0, 0 } };
 	struct store *s = NULL;
 	char err[512];
 
@@ -203,9 +233,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'w':
 			if (nwhere == MAX_WHERE)
-				return cli_usage_error(cli, "at most %d --where", MAX_WHERE);
+				return cli_usage_error(cli, _("at most %d --where"), MAX_WHERE);
 			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cli_usage_error(cli, "--where '%s': expected NAME=VALUE", optarg);
+				return cli_usage_error(cli, _("--where '%s': expected NAME=VALUE"), optarg);
 			where[nwhere++] = optarg;
 			break;
 		default:
@@ -213,7 +243,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	l.s = s;
@@ -230,9 +260,10 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		char *name = xstrndup(where[i], (size_t)(strchr(where[i], '=') - where[i]));
 		int known = question_known(s, filter.form, name);
 
-		if (!known)
-			cli_error("--where: unknown question '%s'%s%s", name, filter.form ? " in form " : "",
-				  filter.form ? filter.form : "");
+		if (!known && filter.form)
+			cli_error(_("--where: unknown question '%s' in form %s"), name, filter.form);
+		else if (!known)
+			cli_error(_("--where: unknown question '%s'"), name);
 		free(name);
 		if (!known)
 			goto out;
@@ -246,6 +277,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	filter.nwhere = (size_t)nwhere;
 	if (json)
 		l.list = json_array();
+	else
+		tail_widths(&l.w);
 	if (store_select(s, &filter, list_row, &l, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		goto out;
@@ -257,7 +290,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		free(t);
 	} else if (cli_interactive() || !l.rows) {
 		/* Said even to a pipe when there is nothing: an empty output would look like a failure. */
-		printf("%ld record%s\n", l.rows, l.rows == 1 ? "" : "s");
+		printf(P_("%ld record\n", "%ld records\n", (unsigned long)l.rows), l.rows);
 	}
 	r = EXIT_OK;
 out:

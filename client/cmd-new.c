@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "entry.h"
+#include "i18n.h"
 #include "prompt.h"
 #include "util.h"
 #include "banned.h"
@@ -19,7 +20,7 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 	int r = EXIT_FAIL;
 
 	if (store_begin(s, err, sizeof(err)) < 0) {
-		cli_error("%s: nothing was saved", err);
+		cli_error(_("%s: nothing was saved"), err);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -27,18 +28,19 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 			goto fail;
 	}
 	if (store_commit(s, err, sizeof(err)) < 0) {
-		cli_error("%s: nothing was saved", err);
+		cli_error(_("%s: nothing was saved"), err);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		puts(recs[i].id);
 	if (cli_interactive() || n > 1)
-		fprintf(stderr, "saved %zu %s record%s\n", n, draft ? "draft" : "final", n == 1 ? "" : "s");
+		fprintf(stderr, draft ? P_("saved %zu draft record\n", "saved %zu draft records\n", n) :
+				P_("saved %zu final record\n", "saved %zu final records\n", n), n);
 	r = EXIT_OK;
 	goto out;
 fail:
 	store_rollback(s);
-	cli_error("%s: nothing was saved", err);
+	cli_error(_("%s: nothing was saved"), err);
 out:
 	free(recs);
 	return r;
@@ -64,12 +66,12 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	if (store_find(s, parent, &prec, err, sizeof(err)) < 0)
 		return cli_error("%s", err);
 	if (prec.deleted)
-		return cli_error("record %s is deleted", prec.id);
+		return cli_error(_("record %s is deleted"), prec.id);
 	/* The form the device has newest, as edits use. */
 	if (!(f = store_form_get(s, prec.form, NULL, err, sizeof(err))))
 		return cli_error("%s", err);
 	if (!(rg = form_repeat_find(f, repeat))) {
-		cli_error("form '%s' has no repeat '%s'", form_id(f), repeat);
+		cli_error(_("form '%s' has no repeat '%s'"), form_id(f), repeat);
 		goto out;
 	}
 	if (!(ctx = store_answers(s, prec.id, err, sizeof(err)))) {
@@ -81,8 +83,11 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 		int count = form_repeat_count(f, rg, ctx), have = store_instance_count(s, prec.id, repeat);
 
 		if (count >= 0 && have >= count) {
-			cli_error("record %s has all %d instances of %s already (repeat_count: %s)", cli_short_id(prec.id),
-				  count, repeat, rg->repeat_count_src);
+			/* TRANSLATORS: a record, how many instances its repeat has, the repeat's name and the form's
+			 * expression that fixes how many there are. */
+			cli_error(P_("record %s has all %d instances of %s already (repeat_count: %s)",
+				     "record %s has all %d instances of %s already (repeat_count: %s)", count),
+				  cli_short_id(prec.id), count, repeat, rg->repeat_count_src);
 			goto out;
 		}
 	}
@@ -92,7 +97,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 		const struct form_question *q = form_find(f, key);
 
 		if (q && form_repeat_of(q) != rg) {
-			fprintf(stderr, "--set: %s is not a question of repeat %s\n", key, repeat);
+			fprintf(stderr, _("--set: %s is not a question of repeat %s\n"), key, repeat);
 			errors++;
 		}
 	}
@@ -103,10 +108,13 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	e.answers = ctx;
 	ctx = NULL;
 	if (form_settle(f, e.answers, &env, rg, FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
-		errors += cli_error("out of memory") != 0;
+		errors += cli_error(_("out of memory")) != 0;
 	errors += entry_check(f, &e, NULL, cli->lang, draft);
 	if (errors) {
-		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
+		/* The problems may quote the form's messages. */
+		cli_form_lang_note(cli, f);
+		cli_error(P_("%d problem found: nothing was saved", "%d problems found: nothing was saved", errors),
+			  errors);
 		goto out;
 	}
 	own = json_object();
@@ -118,7 +126,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	}
 	if (store_begin(s, err, sizeof(err)) < 0 || store_add(s, f, own, draft, &rec, err, sizeof(err)) < 0) {
 		store_rollback(s);
-		cli_error("%s: nothing was saved", err);
+		cli_error(_("%s: nothing was saved"), err);
 		goto out;
 	}
 	{
@@ -130,7 +138,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 		json_decref(rn);
 		if (rc) {
 			store_rollback(s);
-			cli_error("%s: nothing was saved", err);
+			cli_error(_("%s: nothing was saved"), err);
 			goto out;
 		}
 	}
@@ -159,11 +167,14 @@ static int new_entries(struct cli *cli, struct store *s, const struct form *f, c
 	if (from || !nsets) {
 		/* Without a terminal and without --set, records come from standard input. */
 		if (!from && isatty(STDIN_FILENO))
-			fprintf(stderr, "reading records (CSV or JSON) from standard input; end with Ctrl-D\n");
+			fputs(_("reading records (CSV or JSON) from standard input; end with Ctrl-D\n"), stderr);
 		if ((errors = entry_load(f, from ? from : "-", entries, n)) < 0)
 			return -1;
 		if (!errors && *n == 0) {
-			cli_error("%s: no records in the file", from ? from : "standard input");
+			if (from)
+				cli_error(_("%s: no records in the file"), from);
+			else
+				cli_error(_("standard input: no records in the file"));
 			return -1;
 		}
 	} else {
@@ -176,7 +187,7 @@ static int new_entries(struct cli *cli, struct store *s, const struct form *f, c
 	for (i = 0; i < *n; i++) {
 		if (form_settle(f, (*entries)[i].answers, &env, NULL,
 				FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)
-			errors += cli_error("out of memory") != 0;
+			errors += cli_error(_("out of memory")) != 0;
 		errors += entry_check(f, &(*entries)[i], NULL, cli->lang, draft);
 	}
 	return errors;
@@ -218,15 +229,15 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		form_name = argv[optind++];
 	if (optind < argc) {
 		free(sets);
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	}
 	if (!parent != !repeat) {
 		free(sets);
-		return cli_usage_error(cli, "--parent ID and --repeat NAME go together");
+		return cli_usage_error(cli, _("--parent ID and --repeat NAME go together"));
 	}
 	if (parent && (from || !nsets)) {
 		free(sets);
-		return cli_usage_error(cli, "an instance of a repeat is given with --set");
+		return cli_usage_error(cli, _("an instance of a repeat is given with --set"));
 	}
 	if (!(s = cli_open_store(cli)))
 		goto out;
@@ -241,7 +252,10 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 
 	if (!from && !nsets && cli_interactive()) {
 		struct store_record rec;
-		int pr = prompt_fill(s, f, &rec, 1, cli->lang);
+		int pr;
+
+		cli_form_lang_note(cli, f);
+		pr = prompt_fill(s, f, &rec, 1, cli->lang);
 
 		r = pr < 0 ? EXIT_FAIL : EXIT_OK;
 		goto out;
@@ -249,7 +263,9 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	if ((errors = new_entries(cli, s, f, from, sets, nsets, draft, &entries, &n)) < 0)
 		goto out;
 	if (errors) {
-		cli_error("%d problem%s found: nothing was saved", errors, errors == 1 ? "" : "s");
+		cli_form_lang_note(cli, f);
+		cli_error(P_("%d problem found: nothing was saved", "%d problems found: nothing was saved", errors),
+			  errors);
 		goto out;
 	}
 	r = save_all(s, f, entries, n, draft);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -26,17 +27,17 @@ static int resolve_review(struct cli *cli, const char *id)
 	}
 	heads = store_heads(s, rec.id, "_review", NULL, NULL, err, sizeof(err));
 	if (heads > 1) {
-		printf("Review of record %s:\n", rec.id);
+		printf(_("Review of record %s:\n"), rec.id);
 		cli_review_heads(s, rec.id, NULL);
 	}
 	if (heads < 0)
-		cli_error("cannot read the review of record %s", cli_short_id(rec.id));
+		cli_error(_("cannot read the review of record %s"), cli_short_id(rec.id));
 	else if (heads < 2)
-		cli_error("the review of record %s is not in conflict; reviews are made by reviewers at a server, not on "
-			  "a device", cli_short_id(rec.id));
+		cli_error(_("the review of record %s is not in conflict; reviews are made by reviewers at a server, not "
+			    "on a device"), cli_short_id(rec.id));
 	else
-		cli_error("a review conflict is settled by a reviewer, on the review page at headquarters or at the "
-			  "regional office; nothing was changed here");
+		cli_error(_("a review conflict is settled by a reviewer, on the review page at headquarters or at the "
+			    "regional office; nothing was changed here"));
 out:
 	store_close(s);
 	return r;
@@ -59,7 +60,7 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 	if (optind + 2 <= argc && optind + 3 >= argc && !strcmp(argv[optind + 1], "_review"))
 		return resolve_review(cli, argv[optind]);
 	if (optind + 3 != argc)
-		return cli_usage_error(cli, "expected a record id, a question name and the value to keep");
+		return cli_usage_error(cli, _("expected a record id, a question name and the value to keep"));
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0 ||
@@ -68,7 +69,7 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (!(q = form_find(f, argv[optind + 1]))) {
-		cli_error("form '%s' has no question '%s'", rec.form, argv[optind + 1]);
+		cli_error(_("form '%s' has no question '%s'"), rec.form, argv[optind + 1]);
 		goto out;
 	}
 	heads = store_heads(s, rec.id, q->name, NULL, NULL, err, sizeof(err));
@@ -77,7 +78,9 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (heads < 2) {
-		cli_error("%s of record %s is not in conflict: change it with sondeo edit", q->name, cli_short_id(rec.id));
+		/* TRANSLATORS: a question's name, then a record's id. */
+		cli_error(_("%s of record %s is not in conflict: change it with sondeo edit"), q->name,
+			  cli_short_id(rec.id));
 		goto out;
 	}
 	if (form_parse_answer(f, q, argv[optind + 2], 0, &value, err, sizeof(err)) < 0) {
@@ -88,11 +91,13 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 	if (store_begin(s, err, sizeof(err)) < 0 || store_set(s, &rec, q->name, value, err, sizeof(err)) < 0 ||
 	    store_commit(s, err, sizeof(err)) < 0) {
 		store_rollback(s);
-		cli_error("%s: nothing was changed", err);
+		cli_error(_("%s: nothing was changed"), err);
 		goto out;
 	}
-	printf("resolved %s of %s: %d values replaced by one; it reaches the others at the next sync\n", q->name,
-	       rec.id, heads);
+	/* TRANSLATORS: a question's name, a record's id and how many values there were (two or more). */
+	printf(P_("resolved %s of %s: %d value replaced by one; it reaches the others at the next sync\n",
+		  "resolved %s of %s: %d values replaced by one; it reaches the others at the next sync\n", heads),
+	       q->name, rec.id, heads);
 	r = EXIT_OK;
 out:
 	json_decref(value);

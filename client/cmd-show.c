@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -18,17 +19,21 @@ struct heads_ctx {
 static void print_head(void *ctx, const struct op_ref *id, uint64_t hlc, const char *value)
 {
 	struct heads_ctx *h = ctx;
-	char when[32];
+	char when[64];
 
-	time_fmt(HLC_MS(hlc), when, sizeof(when));
 	if (h->list) {
+		/* For scripts: the moment as it always was, whatever the language. */
+		time_fmt(HLC_MS(hlc), when, sizeof(when));
 		json_array_append_new(h->list, json_pack("{s:o, s:s, s:I, s:s}", "value",
 							 json_loads(value, JSON_DECODE_ANY, NULL), "device", id->device,
 							 "seq", (json_int_t)id->seq, "time", when));
 	} else {
 		char *t = cli_answer_text(h->f, h->q, value, h->lang);
 
-		printf("        - %s   (device %.8s, %s)\n", t, id->device, when);
+		cli_when(HLC_MS(hlc), when, sizeof(when));
+		printf("        - %s   ", t);
+		printf(_("(device %.8s, %s)"), id->device, when);
+		putchar('\n');
 		free(t);
 	}
 }
@@ -37,6 +42,7 @@ struct history_ctx {
 	const struct form *f;
 	const char *lang;
 	json_t *out;            /* for --json */
+	size_t when_width;      /* the moments' column, in characters */
 };
 
 static int history_line(void *ctx, const struct store_history_op *h)
@@ -45,11 +51,12 @@ static int history_line(void *ctx, const struct store_history_op *h)
 	const struct form_question *q = form_find(c->f, h->field);
 	json_t *old = json_loads(h->old, 0, NULL);
 	int is_review = !strcmp(h->field, "_review");
-	char when[32], *nv;
+	char when[64], *nv;
 	size_t i;
 
-	time_fmt(HLC_MS(h->hlc), when, sizeof(when));
 	if (c->out) {
+		/* For scripts: the moment as it always was, whatever the language. */
+		time_fmt(HLC_MS(h->hlc), when, sizeof(when));
 		json_array_append_new(c->out, json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:s?}", "time", when, "device",
 							h->device, "seq", (json_int_t)h->seq, "field", h->field, "old",
 							old ? old : json_array(), "new",
@@ -57,22 +64,33 @@ static int history_line(void *ctx, const struct store_history_op *h)
 		return 0;
 	}
 	nv = is_review ? cli_review_text(h->value) : cli_answer_text(c->f, q, h->value, c->lang);
+	cli_when(HLC_MS(h->hlc), when, sizeof(when));
+	printf("  %-*s  ", cli_width(when, (int)c->when_width), when);
 	/* A server's op names its reviewer instead of a device. */
-	if (h->by)
-		printf("  %s  reviewer %-8s #%-5lld %-22s ", when, h->by, (long long)h->seq, h->field);
-	else
-		printf("  %s  device %.8s #%-5lld %-22s ", when, h->device, (long long)h->seq, h->field);
+	if (h->by) {
+		char by[256];
+
+		snprintf(by, sizeof(by), "%-*s", cli_width(h->by, 8), h->by);
+		/* TRANSLATORS: who made a change of a record's history: a reviewer at a server (name) or a device
+		 * (id); the operation's number and the field follow. */
+		printf(_("reviewer %s"), by);
+	} else {
+		printf(_("device %.8s"), h->device);
+	}
+	printf(" #%-5lld %-22s ", (long long)h->seq, h->field);
 	if (!old || json_array_size(old) == 0)
-		printf("(none)");
+		/* TRANSLATORS: a history line's value before a change when there was none, an empty one, and the value
+		 * after a change that cleared the answer. */
+		fputs(_("(none)"), stdout);
 	for (i = 0; old && i < json_array_size(old); i++) {
 		char *ov = json_dumps(json_array_get(old, i), JSON_ENCODE_ANY);
 		char *ot = is_review ? cli_review_text(ov) : cli_answer_text(c->f, q, ov ? ov : "null", c->lang);
 
-		printf("%s%s", i ? " | " : "", *ot ? ot : "(empty)");
+		printf("%s%s", i ? " | " : "", *ot ? ot : _("(empty)"));
 		free(ot);
 		free(ov);
 	}
-	printf(" -> %s\n", *nv ? nv : "(cleared)");
+	printf(" -> %s\n", *nv ? nv : _("(cleared)"));
 	free(nv);
 	json_decref(old);
 	return 0;
@@ -81,18 +99,18 @@ static int history_line(void *ctx, const struct store_history_op *h)
 static int show_history(struct store *s, const struct store_record *rec, const struct form *f, json_t *out,
 			const char *lang)
 {
-	struct history_ctx c = { f, lang, out };
+	struct history_ctx c = { f, lang, out, out ? 0 : cli_when_width() };
 	char err[512];
 
 	if (rec->draft) {
 		if (!out)
-			printf("\nHistory: none yet; a draft's answers become history when it is finalized.\n");
+			printf("\n%s\n", _("History: none yet; a draft's answers become history when it is finalized."));
 		return 0;
 	}
 	if (!out)
-		printf("\nHistory:\n");
+		printf("\n%s\n", _("History:"));
 	if (store_history(s, rec, history_line, &c, err, sizeof(err)) < 0)
-		return cli_error("cannot read the history: %s", err);
+		return cli_error(_("cannot read the history: %s"), err);
 	return 0;
 }
 
@@ -102,9 +120,15 @@ static void repeat_heading(struct store *s, const struct form *f, const char *id
 {
 	int count = form_repeat_count(f, g, answers);
 
-	printf("\n  -- %s", g && g->label ? form_text(f, g->label, lang) : name);
+	const char *label = g && g->label ? form_text(f, g->label, lang) : name;
+
+	printf("\n  -- ");
 	if (count >= 0)
-		printf(": %d of %d", store_instance_count(s, id, name), count);
+		/* TRANSLATORS: a repeat's label, how many instances it has and how many the form asks for: "Member: 2
+		 * of 3". */
+		printf(_("%s: %d of %d"), label, store_instance_count(s, id, name), count);
+	else
+		fputs(label, stdout);
 	printf(" --\n");
 }
 
@@ -247,22 +271,39 @@ static int show_json(struct cli *cli, struct store *s, const struct store_record
 static const struct form_group *show_head(struct cli *cli, struct store *s, const struct store_record *rec,
 					  const struct form *f, const json_t *answers)
 {
-	char err[512], created[32], updated[32];
+	char err[512], created[64], updated[64];
 	char *rt = json_dumps(json_object_get(answers, "_review"), JSON_ENCODE_ANY | JSON_COMPACT);
 	char *review = cli_review_text(rt);
 	/* A review in conflict is shown with each reviewer's decision, as answers in conflict are. */
 	int heads = rec->conflicts ? store_heads(s, rec->id, "_review", NULL, NULL, err, sizeof(err)) : 1;
 	const struct form_group *scope;
+	/* TRANSLATORS: the headings of the lines above a record's answers (sondeo show), each followed by its
+	 * value; "Part of:" names the record a repeat's instance belongs to. */
+	const char *hd[] = { C_("record heading", "Form:"), C_("record heading", "State:"),
+			     C_("record heading", "Created:"), C_("record heading", "Review:"),
+			     C_("record heading", "Part of:") };
+	size_t i;
+	int w = 0;
 
-	time_fmt(HLC_MS(rec->created), created, sizeof(created));
-	time_fmt(HLC_MS(rec->updated), updated, sizeof(updated));
-	printf("Record %s\n", rec->id);
-	printf("Form:    %s (%s version %s)\n", form_title(f, cli->lang), rec->form, rec->form_version);
-	printf("State:   %s%s%s\n", rec->draft ? "draft (stays on this device until finalized)" : "final",
-	       rec->deleted ? ", deleted" : "", rec->conflicts ? ", in conflict" : "");
-	printf("Created: %s   Updated: %s\n", created, updated);
+	/* The values line up one space past the longest heading, whatever the language. */
+	for (i = 0; i < sizeof(hd) / sizeof(hd[0]); i++)
+		if ((int)utf8_len(hd[i]) + 1 > w)
+			w = (int)utf8_len(hd[i]) + 1;
+	cli_when(HLC_MS(rec->created), created, sizeof(created));
+	cli_when(HLC_MS(rec->updated), updated, sizeof(updated));
+	printf(_("Record %s\n"), rec->id);
+	printf("%-*s", cli_width(hd[0], w), hd[0]);
+	printf(_("%s (%s version %s)"), form_title(f, cli->lang), rec->form, rec->form_version);
+	printf("\n%-*s%s", cli_width(hd[1], w), hd[1],
+	       rec->draft ? _("draft (stays on this device until finalized)") : C_("record state", "final"));
+	/* The record's other states, each after a comma. */
+	if (rec->deleted)
+		printf(", %s", C_("record state", "deleted"));
+	if (rec->conflicts)
+		printf(", %s", C_("record state", "in conflict"));
+	printf("\n%-*s%s   %s %s\n", cli_width(hd[2], w), hd[2], created, C_("record heading", "Updated:"), updated);
 	if (*review || heads > 1)
-		printf("Review:  %s\n", *review ? review : "pending");
+		printf("%-*s%s\n", cli_width(hd[3], w), hd[3], *review ? review : cli_review_status("pending"));
 	if (heads > 1)
 		cli_review_heads(s, rec->id, NULL);
 	free(review);
@@ -270,7 +311,7 @@ static const struct form_group *show_head(struct cli *cli, struct store *s, cons
 	/* An instance of a repeat: which record it belongs to. */
 	scope = form_repeat_find(f, json_string_value(json_object_get(answers, "_repeat")));
 	if (scope && json_is_string(json_object_get(answers, "_parent")))
-		printf("Part of: %s (%s)\n", json_string_value(json_object_get(answers, "_parent")),
+		printf("%-*s%s (%s)\n", cli_width(hd[4], w), hd[4], json_string_value(json_object_get(answers, "_parent")),
 		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
 	printf("\n");
 	return scope;
@@ -298,7 +339,7 @@ static void show_answer(struct cli *cli, struct store *s, const struct store_rec
 		struct heads_ctx h = { f, q, cli->lang, NULL };
 
 		if (store_heads(s, rec->id, q->name, NULL, NULL, err, sizeof(err)) > 1) {
-			printf("      CONFLICT: changed on several devices without seeing each other:\n");
+			printf("      %s\n", _("CONFLICT: changed on several devices without seeing each other:"));
 			store_heads(s, rec->id, q->name, print_head, &h, err, sizeof(err));
 		}
 	}
@@ -359,15 +400,19 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 	}
 	if (optind + 1 != argc)
-		return cli_usage_error(cli, optind < argc ? "expected one record id" : "which record? give its id");
+		return cli_usage_error(cli, optind < argc ? _("expected one record id") : _("which record? give its id"));
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0 ||
 	    !(f = store_form_get(s, rec.form, rec.form_version, err, sizeof(err))) ||
 	    !(answers = store_answers(s, rec.id, err, sizeof(err))))
 		cli_error("%s", err);
-	else if ((json ? show_json(cli, s, &rec, f, answers, history) : show_text(cli, s, &rec, f, answers, history)) == 0)
-		r = EXIT_OK;
+	else if (json)
+		r = show_json(cli, s, &rec, f, answers, history) == 0 ? EXIT_OK : EXIT_FAIL;
+	else {
+		cli_form_lang_note(cli, f);
+		r = show_text(cli, s, &rec, f, answers, history) == 0 ? EXIT_OK : EXIT_FAIL;
+	}
 	json_decref(answers);
 	form_free(f);
 	store_close(s);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -25,7 +26,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	/* Everything this device wrote past what the server acknowledged; nothing is acknowledged before
@@ -51,21 +52,43 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		free(t);
 		json_decref(o);
 	} else {
-		printf("device:      %s%s%s%s\n", store_device(s), *store_name(s) ? " (" : "", store_name(s),
-		       *store_name(s) ? ")" : "");
-		printf("store:       %s\n", store_dir(s));
-		printf("records:     %llu final, %llu draft, %llu deleted\n", (unsigned long long)n.records,
+		/* TRANSLATORS: the headings of sondeo status's lines, each followed by its value. */
+		const char *hd[] = { C_("status", "device:"), C_("status", "store:"), C_("status", "records:"),
+				     C_("status", "conflicts:"), C_("status", "not synced:"), C_("status", "clock:") };
+		size_t i;
+		int w = 0;
+
+		/* The values line up two spaces past the longest heading, whatever the language. */
+		for (i = 0; i < sizeof(hd) / sizeof(hd[0]); i++)
+			if ((int)utf8_len(hd[i]) + 2 > w)
+				w = (int)utf8_len(hd[i]) + 2;
+		printf("%-*s", cli_width(hd[0], w), hd[0]);
+		if (*store_name(s))
+			printf("%s (%s)\n", store_device(s), store_name(s));
+		else
+			printf("%s\n", store_device(s));
+		printf("%-*s%s\n", cli_width(hd[1], w), hd[1], store_dir(s));
+		printf("%-*s", cli_width(hd[2], w), hd[2]);
+		/* TRANSLATORS: how many final records, drafts and deleted records the store holds. */
+		printf(_("%llu final, %llu draft, %llu deleted\n"), (unsigned long long)n.records,
 		       (unsigned long long)n.drafts, (unsigned long long)n.deleted);
-		if (n.conflicts > 0)
-			printf("conflicts:   %llu record%s\n", (unsigned long long)n.conflicts, n.conflicts == 1 ? "" : "s");
-		printf("not synced:  %llu changes\n", (unsigned long long)pending);
+		if (n.conflicts > 0) {
+			printf("%-*s", cli_width(hd[3], w), hd[3]);
+			printf(P_("%llu record\n", "%llu records\n", n.conflicts), (unsigned long long)n.conflicts);
+		}
+		printf("%-*s", cli_width(hd[4], w), hd[4]);
+		printf(P_("%llu change\n", "%llu changes\n", pending), (unsigned long long)pending);
 		/* Past the window signed requests allow, the server said so: new ops are stamped with its time. */
 		if ((unsigned long long)llabs(ahead) > HLC_MAX_AHEAD_MS) {
 			char span[64];
 
-			span_fmt((unsigned long long)llabs(ahead), span, sizeof(span));
-			printf("clock:       %s %s the server's (corrected: new changes use the server's time)\n", span,
-			       ahead > 0 ? "ahead of" : "behind");
+			i18n_span((uint64_t)llabs(ahead), span, sizeof(span));
+			printf("%-*s", cli_width(hd[5], w), hd[5]);
+			if (ahead > 0)
+				/* TRANSLATORS: %s is a span of time ("1 h 5 min"). */
+				printf(_("%s ahead of the server's (corrected: new changes use the server's time)\n"), span);
+			else
+				printf(_("%s behind the server's (corrected: new changes use the server's time)\n"), span);
 		}
 	}
 	store_close(s);

@@ -7,6 +7,7 @@
  * store merges them, as a server's ingest does; this file keeps the network and the messages). Drafts have no ops,
  * so they never leave the device. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "changeset.h"
 #include "cli.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "pull.h"
 #include "remote.h"
 #include "util.h"
@@ -63,6 +65,19 @@ static int save_u64(struct store *s, const char *key, uint64_t v, char *err, siz
 	return 0;
 }
 
+/* A progress line on the terminal, written over the last one. */
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputc('\r', stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 /* How many of this device's ops come after the seq the meta key acked names (0 if the store cannot say: for
  * messages only). */
 static long long pending_after(struct store *s, const char *acked)
@@ -95,7 +110,8 @@ static int take(struct sync *y, const struct pull_answer *ans)
 	y->pulled = !ans->more;
 	memcpy(y->forms, ans->forms, sizeof(y->forms));
 	if (y->tty && (ans->more || y->received > PULL_OPS))
-		fprintf(stderr, "\rreceiving changes: %llu", y->received);
+		/* TRANSLATORS: progress of a long sync, rewritten in place: how many changes came so far. */
+		progress(_("receiving changes: %llu"), y->received);
 	return 0;
 }
 
@@ -122,16 +138,16 @@ static int uploaded(struct sync *y, const struct net_response *rs, uint64_t *nex
 	int r = -1;
 
 	if (pull_upload_decode(rs->body.data, rs->body.len, &up, msg, sizeof(msg)) != OPJSON_OK) {
-		snprintf(y->err, sizeof(y->err), "the server's answer to an upload is not valid: %s", msg);
+		snprintf(y->err, sizeof(y->err), _("the server's answer to an upload is not valid: %s"), msg);
 		return -1;
 	}
 	*next = up.next_seq;
 	y->pushed += up.accepted;
 	if (up.next_seq == 0)
-		snprintf(y->err, sizeof(y->err), "the server's answer to an upload names no next seq");
+		snprintf(y->err, sizeof(y->err), "%s", _("the server's answer to an upload names no next seq"));
 	else if (up.has_pull && !rs->signature[0])
 		/* Checked when it is there (remote_call): a pull page must come signed by the server. */
-		snprintf(y->err, sizeof(y->err), "the pull in the answer from %.900s is not signed", y->r.url);
+		snprintf(y->err, sizeof(y->err), _("the pull in the answer from %.900s is not signed"), y->r.url);
 	else if (!up.has_pull || take(y, &up.pull) == 0)
 		r = 0;
 	pull_answer_release(&up.pull);
@@ -242,7 +258,8 @@ static int push(struct sync *y)
 			if (!taken)
 				break;
 			if (y->tty && y->to_push > PUSH_OPS)
-				fprintf(stderr, "\rsending changes: %llu of %lld", y->pushed, y->to_push);
+				/* TRANSLATORS: progress of a long sync, rewritten in place. */
+				progress(_("sending changes: %llu of %lld"), y->pushed, y->to_push);
 			most = most * 2 < PUSH_OPS ? most * 2 : PUSH_OPS;
 			/* The next change set was made from this one's end: it goes if that is where the server is. */
 			if (next == last[cur] + 1) {
@@ -262,7 +279,7 @@ static int push(struct sync *y)
 			json_decref(j);
 			buf_release(&u.rs.body);
 			if (++gaps > 3) {
-				snprintf(y->err, sizeof(y->err), "the server keeps asking for seq %llu",
+				snprintf(y->err, sizeof(y->err), _("the server keeps asking for seq %llu"),
 					 (unsigned long long)next);
 				break;
 			}
@@ -327,7 +344,7 @@ static int fetch_page(struct fetch *f, struct pull_answer *ans)
 		}
 		/* Read strictly by the protocol's own code: one op out of the table refuses the whole answer. */
 		if (pull_answer_decode(rs.body.data, rs.body.len, y->v1 ? 1 : 2, ans, msg, sizeof(msg)) != OPJSON_OK) {
-			snprintf(f->err, sizeof(f->err), "the server's answer to a pull is not valid: %s", msg);
+			snprintf(f->err, sizeof(f->err), _("the server's answer to a pull is not valid: %s"), msg);
 			buf_release(&rs.body);
 			return -1;
 		}
@@ -389,7 +406,7 @@ static int pull(struct sync *y)
 	y->r.detached = 1;
 	if (pthread_create(&t, NULL, fetcher, &f) != 0) {
 		y->r.detached = 0;
-		snprintf(y->err, sizeof(y->err), "cannot start a thread to receive changes");
+		snprintf(y->err, sizeof(y->err), "%s", _("cannot start a thread to receive changes"));
 		return -1;
 	}
 	for (;;) {
@@ -481,7 +498,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	memset(&y, 0, sizeof(y));
 	if (!(y.s = cli_open_store(cli)))
 		return EXIT_FAIL;
@@ -498,8 +515,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		goto done;
 	if (y.st == NET_UNREACHABLE && remote_open_hq(&hq, y.s, verbose)) {
 		/* The region's server is down: headquarters takes the same change sets and holds the same region. */
-		fprintf(stderr, "sondeo: %s cannot be reached (%s); syncing with headquarters at %s instead\n", y.r.url,
-			y.err, hq.url);
+		/* TRANSLATORS: the regional server's address, why it cannot be reached, headquarters' address. */
+		cli_error(_("%s cannot be reached (%s); syncing with headquarters at %s instead"), y.r.url, y.err, hq.url);
 		remote_close(&y.r);
 		y.r = hq;
 		y.v1 = 0;
@@ -511,12 +528,16 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		long long pending = pending_after(y.s, "acked_seq");
 
 		if (y.st == NET_UNREACHABLE) {
-			fprintf(stderr, "sondeo: server unreachable; %lld change%s kept for the next sync (%s)\n", pending,
-				pending == 1 ? "" : "s", y.err);
+			/* TRANSLATORS: how many changes wait, then why the server could not be reached. */
+			cli_error(P_("server unreachable; %lld change kept for the next sync (%s)",
+				     "server unreachable; %lld changes kept for the next sync (%s)", (unsigned long long)pending),
+				  pending, y.err);
 			r = EXIT_UNREACHABLE;
 		} else {
-			cli_error("sync with %s stopped: %s; %lld change%s kept for the next sync", y.r.url, y.err, pending,
-				  pending == 1 ? "" : "s");
+			/* TRANSLATORS: the server's address, why the sync stopped, and how many changes wait. */
+			cli_error(P_("sync with %s stopped: %s; %lld change kept for the next sync",
+				     "sync with %s stopped: %s; %lld changes kept for the next sync", (unsigned long long)pending),
+				  y.r.url, y.err, pending);
 		}
 		goto out;
 	}
@@ -524,11 +545,14 @@ done:
 	if (y.tty && (y.to_push > PUSH_OPS || y.received > PULL_OPS))
 		fputc('\n', stderr);
 	after = in_conflict(y.s);
-	printf("synced with %s: %llu change%s sent, %llu received", y.r.url, y.pushed, y.pushed == 1 ? "" : "s",
-	       y.received);
+	/* TRANSLATORS: the server's address, how many changes this device sent, how many it received. */
+	printf(P_("synced with %s: %llu change sent, %llu received", "synced with %s: %llu changes sent, %llu received",
+		  y.pushed), y.r.url, y.pushed, y.received);
 	if (after > before)
-		printf(", %lld new record%s in conflict (sondeo list --conflicts)", after - before,
-		       after - before == 1 ? "" : "s");
+		/* TRANSLATORS: follows "synced with ...: N changes sent, N received" on the same line. */
+		printf(P_(", %lld new record in conflict (sondeo list --conflicts)",
+			  ", %lld new records in conflict (sondeo list --conflicts)", (unsigned long long)(after - before)),
+		       after - before);
 	printf("\n");
 	(void)nforms;
 	r = EXIT_OK;

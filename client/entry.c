@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -44,16 +45,21 @@ static int set_text(const struct form *f, struct entry *e, const char *name, con
 	char err[512];
 
 	if (!q) {
-		fprintf(stderr, "%s: unknown question '%s' in form '%s'\n", where, name, form_id(f));
+		/* TRANSLATORS: where the answer came from (--set, or FILE:LINE), a question's name, a form's id. */
+		fprintf(stderr, _("%s: unknown question '%s' in form '%s'\n"), where, name, form_id(f));
 		return 1;
 	}
 	if (q->type == FT_NOTE) {
-		fprintf(stderr, "%s: %s is a note and takes no answer\n", where, name);
+		/* TRANSLATORS: where the answer came from (--set, or FILE:LINE), then a question's name. */
+		fprintf(stderr, _("%s: %s is a note and takes no answer\n"), where, name);
 		return 1;
 	}
-	if (q->automatic || q->readonly) {
-		fprintf(stderr, "%s: %s is %s\n", where, name, q->automatic ? "filled in by the device" :
-			"read-only: its value is its default");
+	if (q->automatic) {
+		fprintf(stderr, _("%s: %s is filled in by the device\n"), where, name);
+		return 1;
+	}
+	if (q->readonly) {
+		fprintf(stderr, _("%s: %s is read-only: its value is its default\n"), where, name);
 		return 1;
 	}
 	if (form_parse_answer(f, q, text, 0, &v, err, sizeof(err)) < 0) {
@@ -79,7 +85,7 @@ int entry_apply_sets(const struct form *f, struct entry *e, char **sets, size_t 
 		char *eq = strchr(sets[i], '='), *name;
 
 		if (!eq || eq == sets[i]) {
-			fprintf(stderr, "--set '%s': expected NAME=VALUE\n", sets[i]);
+			fprintf(stderr, _("--set '%s': expected NAME=VALUE\n"), sets[i]);
 			errors++;
 			continue;
 		}
@@ -156,7 +162,7 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 
 	rc = csv_next(r, &fields, &nf, err, sizeof(err));
 	if (rc <= 0) {
-		fprintf(stderr, "%s: %s\n", path, rc < 0 ? err : "empty file: expected a header row of question names");
+		fprintf(stderr, "%s: %s\n", path, rc < 0 ? err : _("empty file: expected a header row of question names"));
 		csv_free(r);
 		return 1;
 	}
@@ -166,7 +172,8 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 		header[i] = xstrdup(fields[i]);
 		for (j = 0; j < i; j++) {
 			if (!strcmp(header[i], header[j])) {
-				fprintf(stderr, "%s:1: column '%s' appears twice (columns %zu and %zu)\n", path,
+				/* TRANSLATORS: a file, a column's name and the two columns' numbers. */
+				fprintf(stderr, _("%s:1: column '%s' appears twice (columns %zu and %zu)\n"), path,
 					header[i], j + 1, i + 1);
 				errors++;
 			}
@@ -176,7 +183,8 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 			continue;
 		}
 		if (header[i][0] != '_' && !form_find(f, header[i])) {
-			fprintf(stderr, "%s:1: column %zu: unknown question '%s' in form '%s'\n", path, i + 1,
+			/* TRANSLATORS: a file, a column's number, the question's name it has and a form's id. */
+			fprintf(stderr, _("%s:1: column %zu: unknown question '%s' in form '%s'\n"), path, i + 1,
 				header[i], form_id(f));
 			errors++;
 		}
@@ -187,7 +195,9 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 		struct entry *e = add_entry(v, n, path, csv_line(r));
 
 		if (nf != nh) {
-			fprintf(stderr, "%s: has %zu fields, the header has %zu\n", e->where, nf, nh);
+			/* TRANSLATORS: FILE:LINE, how many fields the line has, how many the header has. */
+			fprintf(stderr, P_("%s: has %zu field, the header has %zu\n", "%s: has %zu fields, the header has %zu\n",
+					   nf), e->where, nf, nh);
 			e->unreadable = 1;
 			errors++;
 			continue;
@@ -258,12 +268,12 @@ static int load_object(const struct form *f, json_t *obj, struct entry *e)
 			continue;
 		q = form_find(f, key);
 		if (!q) {
-			fprintf(stderr, "%s: unknown question '%s' in form '%s'\n", e->where, key, form_id(f));
+			fprintf(stderr, _("%s: unknown question '%s' in form '%s'\n"), e->where, key, form_id(f));
 			errors++;
 			continue;
 		}
 		if (q->type == FT_NOTE) {
-			fprintf(stderr, "%s: %s is a note and takes no answer\n", e->where, key);
+			fprintf(stderr, _("%s: %s is a note and takes no answer\n"), e->where, key);
 			errors++;
 			continue;
 		}
@@ -290,7 +300,7 @@ static int load_json(const struct form *f, const char *path, const char *data, s
 	if (!root) {
 		/* jansson names its own flag here; people need to know what is in their file. */
 		fprintf(stderr, "%s:%d:%d: %s\n", path, je.line, je.column,
-			strstr(je.text, "JSON_ALLOW_NUL") ? "a NUL character (\\u0000) is not allowed in text" : je.text);
+			strstr(je.text, "JSON_ALLOW_NUL") ? _("a NUL character (\\u0000) is not allowed in text") : je.text);
 		return 1;
 	}
 	if (json_is_object(root)) {
@@ -302,7 +312,8 @@ static int load_json(const struct form *f, const char *path, const char *data, s
 			json_t *el = json_array_get(root, i);
 
 			if (!json_is_object(el)) {
-				fprintf(stderr, "%s: record %zu is not a JSON object\n", e->where, i + 1);
+				/* TRANSLATORS: FILE:LINE, then the record's number in the file. */
+				fprintf(stderr, _("%s: record %zu is not a JSON object\n"), e->where, i + 1);
 				e->unreadable = 1;
 				errors++;
 				continue;
@@ -311,7 +322,7 @@ static int load_json(const struct form *f, const char *path, const char *data, s
 		}
 		free(offs);
 	} else {
-		fprintf(stderr, "%s: expected a JSON object or an array of objects\n", path);
+		fprintf(stderr, _("%s: expected a JSON object or an array of objects\n"), path);
 		errors = 1;
 	}
 	json_decref(root);
@@ -327,8 +338,11 @@ int entry_load_data(const struct form *f, const char *name, const char *data, si
 	*out = NULL;
 	*n = 0;
 	if (!utf8_valid(data, len, &bad)) {
-		fprintf(stderr, "%s:%zu: %s (byte %zu)\n", name, line_at(data, bad),
-			data[bad] ? "text is not valid UTF-8" : "contains a NUL byte", bad + 1);
+		if (data[bad])
+			/* TRANSLATORS: FILE:LINE, then the byte's place in the file. */
+			fprintf(stderr, _("%s:%zu: text is not valid UTF-8 (byte %zu)\n"), name, line_at(data, bad), bad + 1);
+		else
+			fprintf(stderr, _("%s:%zu: contains a NUL byte (byte %zu)\n"), name, line_at(data, bad), bad + 1);
 		return 1;
 	}
 	/* A byte order mark, as spreadsheets write, is on line 1 and changes no line numbers. */
@@ -348,10 +362,13 @@ int entry_load(const struct form *f, const char *path, struct entry **out, size_
 	*out = NULL;
 	*n = 0;
 	if (buf_read_file(&b, path) < 0) {
-		if (errno == EFBIG)
-			fprintf(stderr, "sondeo: '%s' is larger than %zu MiB\n", name, ENTRY_MAX_FILE >> 20);
+		int e = errno;
+
+		fputs("sondeo: ", stderr);
+		if (e == EFBIG)
+			fprintf(stderr, _("'%s' is larger than %zu MiB\n"), name, ENTRY_MAX_FILE >> 20);
 		else
-			fprintf(stderr, "sondeo: cannot read '%s': %s\n", name, strerror(errno));
+			fprintf(stderr, _("cannot read '%s': %s\n"), name, strerror(e));
 		buf_release(&b);
 		return -1;
 	}
@@ -392,7 +409,8 @@ static void on_error(void *ctx, const char *question, const char *message)
 	 * that the edit's other answers now make wrong, is refused. */
 	if (question && c->had && json_object_get(c->had, question) &&
 	    (!now || json_is_null(now) ? !was || json_is_null(was) : was && json_equal(now, was))) {
-		snprintf(kept, sizeof(kept), "%s (so before this edit, and kept as it is)", message);
+		/* TRANSLATORS: %s is what is wrong with an answer that the edit did not change. */
+		snprintf(kept, sizeof(kept), _("%s (so before this edit, and kept as it is)"), message);
 		report(c->e->where, question, now, kept);
 		return;
 	}
@@ -425,14 +443,14 @@ int entry_check(const struct form *f, const struct entry *e, const json_t *befor
 		if (key[0] == '_')
 			continue;
 		if (!q) {
-			on_error(&c, key, "unknown question");
+			on_error(&c, key, _("unknown question"));
 			continue;
 		}
 		rel = form_relevant(f, q, e->answers, err, sizeof(err));
 		if (rel < 0)
 			on_error(&c, key, err);
 		else if (rel == 0)
-			on_error(&c, key, "is not asked given the other answers (relevant is false)");
+			on_error(&c, key, _("is not asked given the other answers (relevant is false)"));
 		else if (form_check_answer(f, q, val, e->answers, lang, err, sizeof(err)) < 0)
 			on_error(&c, key, err);
 	}

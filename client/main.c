@@ -1,4 +1,5 @@
 /* main.c - sondeo, the field client: global options and the command table. */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,141 +8,133 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "secret.h"
 #include "util.h"
 #include "banned.h"
 
 static const struct cmd commands[] = {
-	{ "init", cmd_init, "create this device's store and key pair", "init [--name NAME]",
-	  "Creates the store (mode 0700) with this device's Ed25519 key pair (device.key, mode 0600) and the\n"
-	  "built-in forms, and prints the device id. Refuses if a store is already there, destroying nothing.\n"
-	  "  --name NAME        how servers list this device (e.g. kisumu-laptop-3)\n"
-	  "example: sondeo init --name kisumu-laptop-3\n" },
-	{ "enrol", cmd_enrol, "register this device with a server and get its forms",
+	/* TRANSLATORS: what a command does, in the list of `sondeo help` (after the command's name). */
+	{ "init", cmd_init, N_("create this device's store and key pair"), "init [--name NAME]",
+	  /* TRANSLATORS: a command's help (sondeo COMMAND --help): keep the options, the metavariables (NAME, ID,
+	   * FILE) and the example's command as they are, the two-column layout of the options, and lines under
+	   * 100 columns. */
+	  N_("Creates the store (mode 0700) with this device's Ed25519 key pair (device.key, mode 0600) and the\n"
+	     "built-in forms, and prints the device id. Refuses if a store is already there, destroying nothing.\n"
+	     "  --name NAME        how servers list this device (e.g. kisumu-laptop-3)\n"
+	     "example: sondeo init --name kisumu-laptop-3\n") },
+	{ "enrol", cmd_enrol, N_("register this device with a server and get its forms"),
 	  "enrol URL [CODE|-] [--cacert FILE] [--verbose]",
-	  "Registers this device with the server at URL using a one-time code made by `sondeod enrol-code`\n"
-	  "(any case; dashes and spaces ignored), pins the server's key from its answer and installs the forms\n"
-	  "it publishes. Exits with 3 when the server cannot be reached.\n"
-	  "  CODE               the code; - or none keeps it out of ps and the shell's history: it is then\n"
-	  "                     asked on the terminal (not shown), or read as one line from standard input\n"
-	  "  --cacert FILE      the server's own certificate, when it is not signed by a known authority\n"
-	  "  --verbose          show the requests\n"
-	  "example: sondeo enrol https://sondeo.example.org:8420 K7QF-2MZX-9RTA-HB4E-WCJ8\n" },
-	{ "forms", cmd_forms, "list the installed forms", "forms [--json]",
-	  "Lists the installed forms: id, version, title (in --lang) and how many records each has.\n"
-	  "  --json             the list as a JSON array\n"
-	  "example: sondeo forms\n" },
-	{ "form", cmd_form, "show, import or export a form", "form show ID [--version V] [--json]\n"
+	  N_("Registers this device with the server at URL using a one-time code made by `sondeod enrol-code`\n"
+	     "(any case; dashes and spaces ignored), pins the server's key from its answer and installs the forms\n"
+	     "it publishes. Exits with 3 when the server cannot be reached.\n"
+	     "  CODE               the code; - or none keeps it out of ps and the shell's history: it is then\n"
+	     "                     asked on the terminal (not shown), or read as one line from standard input\n"
+	     "  --cacert FILE      the server's own certificate, when it is not signed by a known authority\n"
+	     "  --verbose          show the requests\n"
+	     "example: sondeo enrol https://sondeo.example.org:8420 K7QF-2MZX-9RTA-HB4E-WCJ8\n") },
+	{ "forms", cmd_forms, N_("list the installed forms"), "forms [--json]",
+	  N_("Lists the installed forms: id, version, title (in --lang) and how many records each has.\n"
+	     "  --json             the list as a JSON array\n"
+	     "example: sondeo forms\n") },
+	{ "form", cmd_form, N_("show, import or export a form"), "form show ID [--version V] [--json]\n"
 	  "       sondeo form import FILE.json|FILE.xlsx\n"
 	  "       sondeo form export ID [--version V] -o FILE.xlsx",
-	  "Shows a form, installs one, or writes one as a workbook to edit in a spreadsheet.\n"
-	  "  show ID            the form's questions, types, rules and choices, labels in --lang\n"
-	  "  import FILE        install a form: Sondeo's JSON or an XLSForm workbook (.xlsx); a form with\n"
-	  "                     an error is refused with the sheet, row and column, installing nothing\n"
-	  "  export ID          write the form as an XLSForm workbook (complete or not at all)\n"
-	  "  --version V        that version of the form (default: the newest installed)\n"
-	  "  -o, --output FILE  the workbook to write\n"
-	  "  --json             show the definition as JSON\n"
-	  "example: sondeo form import orgs.xlsx && sondeo form show orgs --lang fr\n" },
-	{ "new", cmd_new, "fill a new record (interactive on a terminal)",
+	  N_("Shows a form, installs one, or writes one as a workbook to edit in a spreadsheet.\n"
+	     "  show ID            the form's questions, types, rules and choices, labels in --lang\n"
+	     "  import FILE        install a form: Sondeo's JSON or an XLSForm workbook (.xlsx); a form with\n"
+	     "                     an error is refused with the sheet, row and column, installing nothing\n"
+	     "  export ID          write the form as an XLSForm workbook (complete or not at all)\n"
+	     "  --version V        that version of the form (default: the newest installed)\n"
+	     "  -o, --output FILE  the workbook to write\n"
+	     "  --json             show the definition as JSON\n"
+	     "example: sondeo form import orgs.xlsx && sondeo form show orgs --lang fr\n") },
+	{ "new", cmd_new, N_("fill a new record (interactive on a terminal)"),
 	  "new [FORM] [--set NAME=VALUE]... [--from FILE.csv|FILE.json] [--draft]\n"
 	  "       sondeo new --parent ID --repeat NAME --set NAME=VALUE... [--draft]",
-	  "Fills a new record of FORM (default: partnership). On a terminal without --set or --from, asks each\n"
-	  "question in turn, saving each answer as a draft at once (- goes back, ! clears, ? helps, Ctrl-D\n"
-	  "stops and keeps the draft). Every record is checked first; a file with any error is refused whole.\n"
-	  "Prints the new record ids.\n"
-	  "  -s, --set NAME=VALUE  an answer (repeatable); select_multiple choices separated by spaces\n"
-	  "  -f, --from FILE    records from a CSV file (a header row of question names), a JSON object\n"
-	  "                     or array of objects; - reads standard input\n"
-	  "  -d, --draft        keep the record as a draft: it is not checked as complete and never syncs\n"
-	  "  --parent ID        add an instance of a repeat to record ID ...\n"
-	  "  --repeat NAME      ... the repeat called NAME\n"
-	  "example: sondeo new --set partner_name=\"Red Crescent\" --set stakeholder_type=civil_society\n" },
-	{ "edit", cmd_edit, "change a record, or resume a draft", "edit ID [--set NAME=VALUE]... [--finalize]",
-	  "Changes answers of record ID (any unambiguous prefix); only changed answers become changes to sync.\n"
-	  "On a terminal without --set, resumes the questions where a draft stopped.\n"
-	  "  -s, --set NAME=VALUE  a new answer (repeatable); an empty VALUE clears the answer\n"
-	  "  --finalize         check a draft as complete and make it final, ready to sync\n"
-	  "example: sondeo edit 3c1f7a0e --set status=active\n" },
-	{ "delete", cmd_delete, "delete a record (and its repeat instances)", "delete ID",
-	  "Deletes record ID and the instances of its repeats. A final record's deletion syncs like any\n"
-	  "change; a draft is removed outright.\n"
-	  "example: sondeo delete 3c1f7a0e\n" },
-	{ "resolve", cmd_resolve, "settle a conflict on one field", "resolve ID FIELD VALUE",
-	  "Settles a conflict on FIELD of record ID (two devices changed it without seeing each other's\n"
-	  "change) with VALUE, which replaces every competing value and reaches the others at the next sync.\n"
-	  "`sondeo show ID` shows the competing values; a review in conflict is settled at a server.\n"
-	  "example: sondeo resolve 3c1f7a0e country KEN\n" },
-	{ "list", cmd_list, "list records",
+	  N_("Fills a new record of FORM (default: partnership). On a terminal without --set or --from, asks each\n"
+	     "question in turn, saving each answer as a draft at once (- goes back, ! clears, ? helps, Ctrl-D\n"
+	     "stops and keeps the draft). Every record is checked first; a file with any error is refused whole.\n"
+	     "Prints the new record ids.\n"
+	     "  -s, --set NAME=VALUE  an answer (repeatable); select_multiple choices separated by spaces\n"
+	     "  -f, --from FILE    records from a CSV file (a header row of question names), a JSON object\n"
+	     "                     or array of objects; - reads standard input\n"
+	     "  -d, --draft        keep the record as a draft: it is not checked as complete and never syncs\n"
+	     "  --parent ID        add an instance of a repeat to record ID ...\n"
+	     "  --repeat NAME      ... the repeat called NAME\n"
+	     "example: sondeo new --set partner_name=\"Red Crescent\" --set stakeholder_type=civil_society\n") },
+	{ "edit", cmd_edit, N_("change a record, or resume a draft"), "edit ID [--set NAME=VALUE]... [--finalize]",
+	  N_("Changes answers of record ID (any unambiguous prefix); only changed answers become changes to sync.\n"
+	     "On a terminal without --set, resumes the questions where a draft stopped.\n"
+	     "  -s, --set NAME=VALUE  a new answer (repeatable); an empty VALUE clears the answer\n"
+	     "  --finalize         check a draft as complete and make it final, ready to sync\n"
+	     "example: sondeo edit 3c1f7a0e --set status=active\n") },
+	{ "delete", cmd_delete, N_("delete a record (and its repeat instances)"), "delete ID",
+	  N_("Deletes record ID and the instances of its repeats. A final record's deletion syncs like any\n"
+	     "change; a draft is removed outright.\n"
+	     "example: sondeo delete 3c1f7a0e\n") },
+	{ "resolve", cmd_resolve, N_("settle a conflict on one field"), "resolve ID FIELD VALUE",
+	  N_("Settles a conflict on FIELD of record ID (two devices changed it without seeing each other's\n"
+	     "change) with VALUE, which replaces every competing value and reaches the others at the next sync.\n"
+	     "`sondeo show ID` shows the competing values; a review in conflict is settled at a server.\n"
+	     "example: sondeo resolve 3c1f7a0e country KEN\n") },
+	{ "list", cmd_list, N_("list records"),
 	  "list [--form F] [--where NAME=VALUE]... [--search TEXT] [--drafts] [--deleted] [--conflicts] [--json]",
-	  "Lists final records, newest first: id, form, date, review and the form's first answers.\n"
-	  "  --form F           records of form F only\n"
-	  "  --where NAME=VALUE records whose answer NAME is VALUE (or has choice VALUE); repeatable\n"
-	  "  --search TEXT      records with TEXT in an answer (any case)\n"
-	  "  --drafts           drafts too\n"
-	  "  --deleted          deleted records too\n"
-	  "  --conflicts        only records with a field in conflict\n"
-	  "  --json             the list as a JSON array\n"
-	  "example: sondeo list --form partnership --where country=KEN --conflicts\n" },
-	{ "show", cmd_show, "show one record", "show ID [--history] [--json]",
-	  "Shows every answer of record ID with its label in --lang, its repeats' instances, its review, and\n"
-	  "the competing values of any field in conflict.\n"
-	  "  --history          also every change: when, by which device or reviewer, old and new value\n"
-	  "  --json             the record as a JSON object\n"
-	  "example: sondeo show 3c1f7a0e --history\n" },
-	{ "export", cmd_export, "export records",
+	  N_("Lists final records, newest first: id, form, date, review and the form's first answers.\n"
+	     "  --form F           records of form F only\n"
+	     "  --where NAME=VALUE records whose answer NAME is VALUE (or has choice VALUE); repeatable\n"
+	     "  --search TEXT      records with TEXT in an answer (any case)\n"
+	     "  --drafts           drafts too\n"
+	     "  --deleted          deleted records too\n"
+	     "  --conflicts        only records with a field in conflict\n"
+	     "  --json             the list as a JSON array\n"
+	     "example: sondeo list --form partnership --where country=KEN --conflicts\n") },
+	{ "show", cmd_show, N_("show one record"), "show ID [--history] [--json]",
+	  N_("Shows every answer of record ID with its label in --lang, its repeats' instances, its review, and\n"
+	     "the competing values of any field in conflict.\n"
+	     "  --history          also every change: when, by which device or reviewer, old and new value\n"
+	     "  --json             the record as a JSON object\n"
+	     "example: sondeo show 3c1f7a0e --history\n") },
+	{ "export", cmd_export, N_("export records"),
 	  "export [--form F] [--repeat NAME] --format csv|xlsx|json|geojson [-o FILE]",
-	  "Exports final records with the same columns as `sondeod export`: CSV with one column per question,\n"
-	  "an XLSX workbook headed in --lang, a JSON array, or GeoJSON of the records with a location. The file\n"
-	  "is written complete or not at all.\n"
-	  "  --form F           records of form F (default: partnership)\n"
-	  "  --repeat NAME      the instances of repeat NAME instead, each with _parent\n"
-	  "  --format F         csv, xlsx, json or geojson (xlsx only to a file)\n"
-	  "  -o, --output FILE  write FILE; default: standard output\n"
-	  "example: sondeo export --format csv -o partnerships.csv\n" },
-	{ "status", cmd_status, "show this device's store", "status [--json]",
-	  "Shows the device id, its server, the store, record counts, changes not yet synced, and how far this\n"
-	  "device's clock is off when the server said so at the last sync.\n"
-	  "  --json             the same as a JSON object\n"
-	  "example: sondeo status\n" },
-	{ "sync", cmd_sync, "send this device's changes to its server and receive its region's", "sync [--verbose]",
-	  "Sends this device's final changes to its server as signed change sets and merges the changes of the\n"
-	  "other devices of its region, field by field; installs newly published forms. Drafts never leave the\n"
-	  "device. A sync cut off half-way resends the rest. When the regional office cannot be reached, a\n"
-	  "device enrolled there syncs with headquarters. Exits with 3, keeping everything, when no server can\n"
-	  "be reached.\n"
-	  "  -v, --verbose      show each request\n"
-	  "example: sondeo sync\n" },
+	  N_("Exports final records with the same columns as `sondeod export`: CSV with one column per question,\n"
+	     "an XLSX workbook headed in --lang, a JSON array, or GeoJSON of the records with a location. The file\n"
+	     "is written complete or not at all.\n"
+	     "  --form F           records of form F (default: partnership)\n"
+	     "  --repeat NAME      the instances of repeat NAME instead, each with _parent\n"
+	     "  --format F         csv, xlsx, json or geojson (xlsx only to a file)\n"
+	     "  -o, --output FILE  write FILE; default: standard output\n"
+	     "example: sondeo export --format csv -o partnerships.csv\n") },
+	{ "status", cmd_status, N_("show this device's store"), "status [--json]",
+	  N_("Shows the device id, its server, the store, record counts, changes not yet synced, and how far this\n"
+	     "device's clock is off when the server said so at the last sync.\n"
+	     "  --json             the same as a JSON object\n"
+	     "example: sondeo status\n") },
+	{ "sync", cmd_sync, N_("send this device's changes to its server and receive its region's"), "sync [--verbose]",
+	  N_("Sends this device's final changes to its server as signed change sets and merges the changes of the\n"
+	     "other devices of its region, field by field; installs newly published forms. Drafts never leave the\n"
+	     "device. A sync cut off half-way resends the rest. When the regional office cannot be reached, a\n"
+	     "device enrolled there syncs with headquarters. Exits with 3, keeping everything, when no server can\n"
+	     "be reached.\n"
+	     "  -v, --verbose      show each request\n"
+	     "example: sondeo sync\n") },
 };
 
 static void usage(FILE *out)
 {
 	size_t i;
 
-	fputs("usage: sondeo [--store DIR] [--lang LANG] COMMAND [ARGS]\n\ncommands:\n", out);
+	fprintf(out, _("usage: sondeo %s\n"), "[--store DIR] [--lang LANG] COMMAND [ARGS]");
+	/* TRANSLATORS: the heading of the list of commands in `sondeo help`. */
+	fprintf(out, "\n%s\n", _("commands:"));
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n'sondeo COMMAND --help' shows what a command does, its options and an example. --store and\n"
-	      "--lang may also follow the command. The store is $SONDEO_HOME, else $XDG_DATA_HOME/sondeo, else\n"
-	      "~/.local/share/sondeo. Labels follow --lang, else LANGUAGE, LC_ALL or LANG.\n", out);
-}
-
-/* LANG=fr_FR.UTF-8 -> "fr"; C or POSIX -> "en". */
-static const char *lang_from_env(void)
-{
-	static char code[8];
-	const char *l = getenv("LANGUAGE");
-
-	if (!l || !*l)
-		l = getenv("LC_ALL");
-	if (!l || !*l)
-		l = getenv("LANG");
-	if (!l || strlen(l) < 2 || !strcmp(l, "C") || !strncmp(l, "C.", 2) || !strcmp(l, "POSIX"))
-		return "en";
-	code[0] = l[0];
-	code[1] = l[1];
-	code[2] = '\0';
-	return code;
+		fprintf(out, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+	fputc('\n', out);
+	/* TRANSLATORS: keep the commands, options, variables and paths as they are, and lines under 100 columns. */
+	fputs(_("'sondeo COMMAND --help' shows what a command does, its options and an example. --store and\n"
+		"--lang may also follow the command. The store is $SONDEO_HOME, else $XDG_DATA_HOME/sondeo, else\n"
+		"~/.local/share/sondeo. Messages and labels follow --lang, else LANGUAGE, LC_ALL, LC_MESSAGES or\n"
+		"LANG.\n"), out);
 }
 
 int main(int argc, char **argv)
@@ -152,16 +145,32 @@ int main(int argc, char **argv)
 	int a = 1, r;
 
 	setlocale(LC_CTYPE, "");
+	/* The messages' language before anything is said: --lang before or after the command (cli_getopt takes it
+	 * again there, and refuses one that neither Sondeo nor a form speaks), else the environment's. */
+	for (i = 1; i < (size_t)argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--lang") && i + 1 < (size_t)argc)
+			lang = argv[i + 1];
+		else if (!strncmp(argv[i], "--lang=", 7))
+			lang = argv[i] + 7;
+	}
+	if (lang) {
+		cli_set_lang(&cli, lang, 1);
+	} else {
+		char code[16];
+
+		i18n_from_env(code, sizeof(code));
+		cli_set_lang(&cli, code, 0);
+	}
 	/* Before the device key is read: a core dump would hold it. */
 	if (secret_no_dumps() < 0) {
-		perror("sondeo: cannot make the process non-dumpable");
+		cli_error(_("cannot make the process non-dumpable: %s"), strerror(errno));
 		return EXIT_FAIL;
 	}
 	store_global_init();
 	/* libcurl is initialised by the commands that talk to a server (remote_open): the others need none of
 	 * the TLS libraries' set-up. */
 	if (sodium_init() < 0) {
-		fputs("sondeo: cannot initialise libsodium\n", stderr);
+		cli_error(_("cannot initialise libsodium"));
 		return EXIT_FAIL;
 	}
 	/* Global options before the command; cli_getopt takes them after it too. */
@@ -169,21 +178,19 @@ int main(int argc, char **argv)
 		const char *o = argv[a];
 
 		if ((!strcmp(o, "--store") || !strcmp(o, "--lang")) && a + 1 >= argc) {
-			fprintf(stderr, "sondeo: option '%s' needs a value\n", o);
+			cli_error(_("option '%s' needs a value"), o);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
+		/* --lang was taken above. */
 		if (!strcmp(o, "--store") || !strcmp(o, "--lang")) {
 			if (o[2] == 's')
 				store = argv[a + 1];
-			else
-				lang = argv[a + 1];
 			a += 2;
 		} else if (!strncmp(o, "--store=", 8)) {
 			store = o + 8;
 			a++;
 		} else if (!strncmp(o, "--lang=", 7)) {
-			lang = o + 7;
 			a++;
 		} else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
 			usage(stdout);
@@ -192,7 +199,7 @@ int main(int argc, char **argv)
 			puts("sondeo 0.1");
 			return EXIT_OK;
 		} else {
-			fprintf(stderr, "sondeo: unknown option '%s'\n", o);
+			cli_error(_("unknown option '%s'"), o);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -225,19 +232,18 @@ int main(int argc, char **argv)
 			}
 		}
 		cli.store_dir = store ? xstrdup(store) : store_default_dir();
-		cli_set_lang(&cli, lang ? lang : lang_from_env());
 		cli.cmd = commands[i].name;
 		cli.usage = commands[i].usage;
 		cli.help = commands[i].help;
 		r = commands[i].fn(&cli, argc - a, argv + a);
 		free(cli.store_dir);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			perror("sondeo: cannot write output");
+			cli_error(_("cannot write output: %s"), strerror(errno));
 			return EXIT_FAIL;
 		}
 		return r;
 	}
-	fprintf(stderr, "sondeo: unknown command '%s'\n", argv[a]);
+	cli_error(_("unknown command '%s'"), argv[a]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -2,12 +2,14 @@
 #include "prompt.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -29,7 +31,7 @@ struct session {
 };
 
 /* Ctrl-C: every confirmed answer is already committed, so say how to resume and leave at once. */
-static char interrupt_msg[160];
+static char interrupt_msg[400];
 
 static void on_interrupt(int sig)
 {
@@ -43,15 +45,18 @@ static void on_interrupt(int sig)
 
 static void set_interrupt_message(const struct session *ss)
 {
+	char msg[sizeof(interrupt_msg) - 2];
+
+	/* Made here, in the language of the run, for the signal handler, which may only write it. */
 	if (ss->created && ss->rec->draft)
-		snprintf(interrupt_msg, sizeof(interrupt_msg),
-			 "\ninterrupted: answers so far are saved as a draft; resume with: sondeo edit %s\n",
+		snprintf(msg, sizeof(msg), _("interrupted: answers so far are saved as a draft; resume with: sondeo edit %s"),
 			 cli_short_id(ss->rec->id));
 	else if (ss->created)
-		snprintf(interrupt_msg, sizeof(interrupt_msg),
-			 "\ninterrupted: changes so far are saved; review with: sondeo edit %s\n", cli_short_id(ss->rec->id));
+		snprintf(msg, sizeof(msg), _("interrupted: changes so far are saved; review with: sondeo edit %s"),
+			 cli_short_id(ss->rec->id));
 	else
-		snprintf(interrupt_msg, sizeof(interrupt_msg), "\ninterrupted: nothing was saved\n");
+		snprintf(msg, sizeof(msg), "%s", _("interrupted: nothing was saved"));
+	snprintf(interrupt_msg, sizeof(interrupt_msg), "\n%s\n", msg);
 }
 
 /* Reads one line without its newline. NULL at end of input. */
@@ -112,11 +117,12 @@ static int save(struct session *ss, const struct form_question *q, json_t *value
 		json_object_del(now, q->name);
 	if (form_settle(ss->f, now, &env, ss->scope, FORM_SETTLE_PRUNE | (final ? FORM_SETTLE_FINAL : 0), NULL) < 0) {
 		json_decref(now);
-		return cli_error("out of memory: this answer was not saved");
+		return cli_error(_("out of memory: this answer was not saved"));
 	}
 	if (store_begin(ss->s, err, sizeof(err)) < 0) {
 		json_decref(now);
-		return cli_error("%s: this answer was not saved", err);
+		/* TRANSLATORS: %s says why. */
+		return cli_error(_("%s: this answer was not saved"), err);
 	}
 	if (!ss->created && store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0)
 		goto fail;
@@ -155,18 +161,40 @@ fail:
 	store_rollback(ss->s);
 fail_committed:
 	json_decref(now);
-	cli_error("%s: this answer was not saved", err);
+	cli_error(_("%s: this answer was not saved"), err);
 	return -1;
 }
 
-static void show_value(const struct session *ss, const struct form_question *q, const json_t *v)
+/* An answer as people read it, with choices' labels. Caller frees. */
+static char *value_text(const struct session *ss, const struct form_question *q, const json_t *v)
 {
 	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 	char *shown = cli_answer_text(ss->f, q, t ? t : "null", ss->lang);
 
+	free(t);
+	return shown;
+}
+
+static void show_value(const struct session *ss, const struct form_question *q, const json_t *v)
+{
+	char *shown = value_text(ss, q, v);
+
 	fputs(shown, stdout);
 	free(shown);
-	free(t);
+}
+
+/* A line of the keys' hints under a question, indented under its label. */
+static void hint_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void hint_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("      ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }
 
 static void show_question(struct session *ss, const struct form_question *q, size_t num, size_t total,
@@ -182,30 +210,35 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		if (form_choice_offered(ss->f, q, i, ss->answers))   /* as numbered in the form */
 			printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
 	if (q->type == FT_SELECT_MULTIPLE)
-		printf("      (one or more: numbers or names, separated by spaces)\n");
+		/* TRANSLATORS: how to type an answer of each type, under the question; keep the examples of answers as
+		 * they are (numbers, YYYY-MM-DD, HH:MM, OK, node/N ...): they are what the person types. */
+		hint_line("%s", _("(one or more: numbers or names, separated by spaces)"));
 	else if (q->type == FT_RANK)
-		printf("      (all of them in order, the highest first: numbers or names, separated by spaces)\n");
+		hint_line("%s", _("(all of them in order, the highest first: numbers or names, separated by spaces)"));
 	else if (q->type == FT_DATE)
-		printf("      (a date: YYYY-MM-DD)\n");
+		hint_line("%s", _("(a date: YYYY-MM-DD)"));
 	else if (q->type == FT_GEOPOINT)
-		printf("      (latitude and longitude in decimal degrees: \"-1.2921 36.8219\")\n");
-	else if (q->type == FT_GEOTRACE || q->type == FT_GEOSHAPE)
-		printf("      (%s, each latitude and longitude, separated by ';': \"-1.29 36.82; -1.30 36.83%s\")\n",
-		       q->type == FT_GEOTRACE ? "two points or more along the line" :
-						"three points or more around the shape",
-		       q->type == FT_GEOTRACE ? "" : "; -1.31 36.82");
+		hint_line("%s", _("(latitude and longitude in decimal degrees: \"-1.2921 36.8219\")"));
+	else if (q->type == FT_GEOTRACE)
+		hint_line("%s", _("(two points or more along the line, each latitude and longitude, separated by ';': "
+				  "\"-1.29 36.82; -1.30 36.83\")"));
+	else if (q->type == FT_GEOSHAPE)
+		hint_line("%s", _("(three points or more around the shape, each latitude and longitude, separated by ';': "
+				  "\"-1.29 36.82; -1.30 36.83; -1.31 36.82\")"));
 	else if (q->type == FT_TIME)
-		printf("      (a time: HH:MM)\n");
+		hint_line("%s", _("(a time: HH:MM)"));
 	else if (q->type == FT_DATETIME)
-		printf("      (a date and time: YYYY-MM-DD HH:MM)\n");
+		hint_line("%s", _("(a date and time: YYYY-MM-DD HH:MM)"));
 	else if (q->type == FT_ACKNOWLEDGE)
-		printf("      (type OK to acknowledge)\n");
+		hint_line("%s", _("(type OK to acknowledge)"));
 	else if (q->type == FT_BARCODE)
-		printf("      (scan the code with a barcode reader, or type it)\n");
+		hint_line("%s", _("(scan the code with a barcode reader, or type it)"));
 	else if (q->type == FT_OSM) {
-		printf("      (the OpenStreetMap feature, as node/N, way/N or relation/N or its link, then its tags\n"
-		       "       as key=value, all separated by ';': \"way/123456; %s=...\")\n",
-		       q->ntags ? q->tags[0].name : "");
+		/* TRANSLATORS: %s is the name of the first tag the question asks for; keep the line break and the
+		 * seven spaces that indent the second line. */
+		hint_line(_("(the OpenStreetMap feature, as node/N, way/N or relation/N or its link, then its tags\n"
+			    "       as key=value, all separated by ';': \"way/123456; %s=...\")"),
+			  q->ntags ? q->tags[0].name : "");
 		for (i = 0; i < q->ntags; i++) {
 			size_t j;
 
@@ -215,14 +248,15 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 			printf("\n");
 		}
 	}
-	if (current) {
-		printf("      [now: ");
-		show_value(ss, q, current);
-		printf("]  Enter keeps it\n");
-	} else if (def) {
-		printf("      [");
-		show_value(ss, q, def);
-		printf("]  Enter takes it\n");
+	if (current || def) {
+		char *t = value_text(ss, q, current ? current : def);
+
+		if (current)
+			/* TRANSLATORS: the answer saved, or the one offered, and what the Enter key does with it. */
+			hint_line(_("[now: %s]  Enter keeps it"), t);
+		else
+			hint_line(_("[%s]  Enter takes it"), t);
+		free(t);
 	}
 }
 
@@ -233,21 +267,36 @@ static void show_help(struct session *ss, const struct form_question *q)
 	printf("\n  %s\n", text(ss, q->label));
 	if (*hint)
 		printf("  %s\n", hint);
-	printf("  Type: %s%s\n", form_type_name(q->type), q->required ? ", required" : ", optional");
-	if (*cmsg)
-		printf("  Rule: %s\n", cmsg);
-	printf("  Enter  keep the answer shown in [ ], or skip an optional question\n"
-	       "  -      go back to the previous question\n"
-	       "  !      clear this answer\n"
-	       "  ?      this help\n"
-	       "  Ctrl-D stop here and keep the record as a draft\n");
+	fputs("  ", stdout);
+	if (q->required)
+		/* TRANSLATORS: %s is the question's type as forms name it (text, integer, select_one ...). */
+		printf(_("Type: %s, required"), form_type_name(q->type));
+	else
+		printf(_("Type: %s, optional"), form_type_name(q->type));
+	putchar('\n');
+	if (*cmsg) {
+		fputs("  ", stdout);
+		/* TRANSLATORS: %s is the form's own words for the rule an answer must meet. */
+		printf(_("Rule: %s"), cmsg);
+		putchar('\n');
+	}
+	/* TRANSLATORS: the keys at a question and what each does, in two columns; keep the keys (- ! ?) and the
+	 * indent, and line the second column up. */
+	fputs(_("  Enter  keep the answer shown in [ ], or skip an optional question\n"
+		"  -      go back to the previous question\n"
+		"  !      clear this answer\n"
+		"  ?      this help\n"
+		"  Ctrl-D stop here and keep the record as a draft\n"), stdout);
 }
 
 static void summary(struct session *ss)
 {
 	size_t i;
 
-	printf("\nSummary of %s:\n", cli_short_id(ss->rec->id));
+	putchar('\n');
+	/* TRANSLATORS: %s is a record's short id. */
+	printf(_("Summary of %s:"), cli_short_id(ss->rec->id));
+	putchar('\n');
 	for (i = 0; i < form_count(ss->f); i++) {
 		const struct form_question *q = form_question(ss->f, i);
 		json_t *v = json_object_get(ss->answers, q->name);
@@ -270,7 +319,8 @@ static void print_problem(void *ctx, const char *question, const char *message)
 		if (form_question(ss->f, i) == q)
 			ss->first_problem = i;
 
-	printf("  - %s: %s\n", q ? text(ss, q->label) : question ? question : "record", message);
+	/* TRANSLATORS: what a problem is about when it is about the whole record rather than one question. */
+	printf("  - %s: %s\n", q ? text(ss, q->label) : question ? question : C_("problem about", "record"), message);
 }
 
 /* A group's heading, with the groups it is in: "== Household / Members ==". */
@@ -324,7 +374,7 @@ static int ask(struct session *ss, size_t i)
 		}
 		if (!strcmp(in, "!")) {
 			if (q->required) {
-				printf("  %s\n", "An answer is required here: it cannot be cleared.");
+				printf("  %s\n", _("An answer is required here: it cannot be cleared."));
 				continue;
 			}
 			r = save(ss, q, NULL, 0) < 0 ? -2 : 1;
@@ -342,7 +392,7 @@ static int ask(struct session *ss, size_t i)
 		if (!v && q->required) {
 			const char *m = text(ss, q->required_message);
 
-			printf("  %s\n", *m ? m : "An answer is required here (? for help).");
+			printf("  %s\n", *m ? m : _("An answer is required here (? for help)."));
 			continue;
 		}
 		if (form_check_answer(ss->f, q, v, ss->answers, ss->lang, err, sizeof(err)) < 0) {
@@ -357,6 +407,23 @@ static int ask(struct session *ss, size_t i)
 	}
 	json_decref(def);
 	return r;
+}
+
+/* 1 if in is the one-letter key in English or in the language of the run (either case). */
+static int is_key(const char *in, const char *en, const char *key)
+{
+	return !strcasecmp(in, en) || !strcasecmp(in, key);
+}
+
+/* A yes or a no to a question, in English or in the language of the run. */
+static int is_yes(const char *in)
+{
+	return is_key(in, "y", C_("key for yes", "y")) || is_key(in, "yes", C_("word for yes", "yes"));
+}
+
+static int is_no(const char *in)
+{
+	return is_key(in, "n", C_("key for no", "n")) || is_key(in, "no", C_("word for no", "no"));
 }
 
 /* The question named or numbered by in, or (size_t)-1. */
@@ -412,9 +479,10 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 	if ((have = store_instance_count(ss->s, ss->rec->id, g->name)) > 0) {
 		n = (unsigned)have;
 		if (count >= 0)
-			printf("%s: %u of %d already\n", label, n, count);
+			/* TRANSLATORS: a repeat's label, how many instances it has, and how many the form asks for. */
+			printf(_("%s: %u of %d already\n"), label, n, count);
 		else
-			printf("%s: %u already\n", label, n);
+			printf(_("%s: %u already\n"), label, n);
 	}
 	for (;;) {
 		struct store_record child;
@@ -424,15 +492,21 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 
 		if (count >= 0 && n >= (unsigned)count)
 			break;
+		putchar('\n');
 		if (count >= 0)
-			printf("\n%s %u of %d: Enter fills it, n leaves the rest for later: ", label, n + 1, count);
+			/* TRANSLATORS: a repeat's label ("Member"), the instance's number and how many the form asks for; n is
+			 * the key for no (translated with the context "key for no"). */
+			printf(_("%s %u of %d: Enter fills it, n leaves the rest for later: "), label, n + 1, count);
+		else if (n)
+			/* TRANSLATORS: %s is a repeat's label ("Member"); y and N are the keys for yes and no (translated with
+			 * the contexts "key for yes" and "key for no"). */
+			printf(_("Add another %s? [y/N] "), label);
 		else
-			printf("\nAdd %s %s? [y/N] ", n ? "another" : "a", label);
+			printf(_("Add a %s? [y/N] "), label);
 		fflush(stdout);
 		if (!(in = read_line(ss)))
 			return 0;
-		if (count >= 0 ? (!strcasecmp(in, "n") || !strcasecmp(in, "no")) :
-				 (strcasecmp(in, "y") && strcasecmp(in, "yes")))
+		if (count >= 0 ? is_no(in) : !is_yes(in))
 			break;
 		memset(&cs, 0, sizeof(cs));
 		cs.s = ss->s;
@@ -446,7 +520,9 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		cs.answers = json_deep_copy(ss->answers);
 		json_object_set_new(cs.answers, "_repeat", json_string(g->name));
 		if (count >= 0)
-			printf("%s %u of %d\n", label, n + 1, count);
+			/* TRANSLATORS: a repeat's label, the instance's number, and how many the form asks for: "Member 2 of
+			 * 3". */
+			printf(_("%s %u of %d\n"), label, n + 1, count);
 		else
 			printf("%s %u\n", label, n + 1);
 		r = walk(&cs, 0);
@@ -455,9 +531,11 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 			if (!errors && store_begin(ss->s, err, sizeof(err)) == 0 &&
 			    store_finalize(ss->s, &child, ss->f, err, sizeof(err)) == 0 &&
 			    store_commit(ss->s, err, sizeof(err)) == 0)
-				printf("Saved %s %u (%s)\n", label, n + 1, cli_short_id(child.id));
+				/* TRANSLATORS: a repeat's label, the instance's number, and its id. */
+				printf(_("Saved %s %u (%s)\n"), label, n + 1, cli_short_id(child.id));
 			else if (errors)
-				printf("%s %u kept as a draft until it is fixed: sondeo edit %s\n", label, n + 1,
+				/* TRANSLATORS: a repeat's label, the instance's number, and its id. */
+				printf(_("%s %u kept as a draft until it is fixed: sondeo edit %s\n"), label, n + 1,
 				       cli_short_id(child.id));
 			else
 				store_rollback(ss->s);
@@ -536,7 +614,7 @@ static int walk(struct session *ss, size_t start)
 			trail[depth++] = i++;
 		} else if (r == -1) {
 			if (depth == 0)
-				printf("  (this is the first question)\n");
+				printf("  %s\n", _("(this is the first question)"));
 			else
 				i = trail[--depth];
 		} else {
@@ -561,23 +639,24 @@ static int finalize(struct session *ss)
 		return -1;
 	}
 	ss->rec->draft = 0;
-	printf("Finalized record %s\n", ss->rec->id);
+	printf(_("Finalized record %s\n"), ss->rec->id);
 	return 0;
 }
 
 /* Says what was kept when the person stopped (Ctrl-D or Ctrl-C). */
 static void stopped(struct session *ss)
 {
+	putchar('\n');
 	if (!ss->created) {
-		printf("\nStopped: nothing was saved.\n");
+		puts(_("Stopped: nothing was saved."));
 	} else if (ss->rec->draft) {
-		printf("\nStopped. Answers so far are saved as a draft: sondeo edit %s\n", cli_short_id(ss->rec->id));
+		printf(_("Stopped. Answers so far are saved as a draft: sondeo edit %s\n"), cli_short_id(ss->rec->id));
 	} else {
 		/* A final record's changes are ops the moment they are confirmed; say what is left to do. */
 		ss->first_problem = (size_t)-1;
-		printf("\nStopped. Changes so far are saved.\n");
+		puts(_("Stopped. Changes so far are saved."));
 		if (form_check(ss->f, ss->answers, ss->lang, print_problem, ss))
-			printf("The record now misses answers (above): finish with sondeo edit %s\n",
+			printf(_("The record now misses answers (above): finish with sondeo edit %s\n"),
 			       cli_short_id(ss->rec->id));
 	}
 }
@@ -599,9 +678,14 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 	sa.sa_handler = on_interrupt;
 	sigaction(SIGINT, &sa, NULL);
 
-	printf("%s %s (%s version %s)%s%s\n", is_new ? "New record:" : "Editing", form_title(f, lang), form_id(f),
-	       form_version(f), is_new ? "" : "  id ", is_new ? "" : rec->id);
-	printf("Each answer is saved as you go. Enter skips or keeps, - goes back, ? helps, Ctrl-D stops.\n");
+	if (is_new)
+		/* TRANSLATORS: a form's title, its id and its version (and the record's id when editing). */
+		printf(_("New record: %s (%s version %s)\n"), form_title(f, lang), form_id(f), form_version(f));
+	else
+		printf(_("Editing %s (%s version %s)  id %s\n"), form_title(f, lang), form_id(f), form_version(f),
+		       rec->id);
+	/* TRANSLATORS: keep the keys (- ? Ctrl-D) as they are. */
+	puts(_("Each answer is saved as you go. Enter skips or keeps, - goes back, ? helps, Ctrl-D stops."));
 
 	r = walk(&ss, 0);
 	while (r == 1) {
@@ -610,7 +694,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 		size_t at;
 
 		if (!ss.created) {
-			printf("\nNo answers given: nothing was saved.\n");
+			printf("\n%s\n", _("No answers given: nothing was saved."));
 			break;
 		}
 		if (save(&ss, NULL, NULL, 0) < 0) {
@@ -621,27 +705,37 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 		ss.first_problem = (size_t)-1;
 		errors = form_check(f, ss.answers, lang, print_problem, &ss);
 		if (!rec->draft) {
+			putchar('\n');
 			if (errors)
-				printf("\nSaved, but %d answer%s missing or not valid (above): sondeo edit %s\n", errors,
-				       errors == 1 ? " is" : "s are", cli_short_id(rec->id));
+				printf(P_("Saved, but %d answer is missing or not valid (above): sondeo edit %s\n",
+					  "Saved, but %d answers are missing or not valid (above): sondeo edit %s\n", errors),
+				       errors, cli_short_id(rec->id));
 			else
-				printf("\nSaved. Record %s\n", rec->id);
+				printf(_("Saved. Record %s\n"), rec->id);
 			break;
 		}
+		if (errors) {
+			putchar('\n');
+			printf(P_("%d answer is missing or not valid: the record stays a draft until it is fixed.\n",
+				  "%d answers are missing or not valid: the record stays a draft until they are fixed.\n",
+				  errors), errors);
+		}
+		putchar('\n');
 		if (errors)
-			printf("\n%d answer%s missing or not valid: the record stays a draft until %s fixed.\n", errors,
-			       errors == 1 ? " is" : "s are", errors == 1 ? "it is" : "they are");
-		printf("\n%s[d]raft to keep it for later, or a question number to change: ",
-		       errors ? "Enter to fix, " : "[f]inalize (Enter), ");
+			/* TRANSLATORS: what to do with a draft whose questions have all been seen; the letters in brackets are
+			 * the keys to press (translated with the contexts "key for draft" and "key for finalize"). */
+			fputs(_("Enter to fix, [d]raft to keep it for later, or a question number to change: "), stdout);
+		else
+			fputs(_("[f]inalize (Enter), [d]raft to keep it for later, or a question number to change: "), stdout);
 		if (!(in = read_line(&ss))) {
 			r = 0;
 			break;
 		}
-		if (!strcmp(in, "d") || !strcmp(in, "D")) {
-			printf("Kept as a draft. Resume with: sondeo edit %s\n", cli_short_id(rec->id));
+		if (is_key(in, "d", C_("key for draft", "d"))) {
+			printf(_("Kept as a draft. Resume with: sondeo edit %s\n"), cli_short_id(rec->id));
 			break;
 		}
-		if (!*in || !strcmp(in, "f") || !strcmp(in, "F")) {
+		if (!*in || is_key(in, "f", C_("key for finalize", "f"))) {
 			if (errors) {
 				/* Straight to the first answer that needs work. */
 				r = walk(&ss, ss.first_problem == (size_t)-1 ? 0 : ss.first_problem);
@@ -652,7 +746,8 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 		}
 		at = pick_question(&ss, in);
 		if (at == (size_t)-1) {
-			printf("  '%s' is not a question number.\n", in);
+			fputs("  ", stdout);
+			printf(_("'%s' is not a question number.\n"), in);
 			continue;
 		}
 		r = walk(&ss, at);

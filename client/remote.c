@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "signed.h"
 #include "util.h"
 #include "banned.h"
@@ -47,7 +48,7 @@ static int open_prefixed(struct remote *r, struct store *s, int verbose, const c
 int remote_open(struct remote *r, struct store *s, int verbose, char *err, size_t errlen)
 {
 	if (open_prefixed(r, s, verbose, "") < 0)
-		return errf(err, errlen, "this device is not enrolled: run sondeo enrol URL CODE");
+		return errf(err, errlen, "%s", _("this device is not enrolled: run sondeo enrol URL CODE"));
 	return net_init(err, errlen);
 }
 
@@ -154,9 +155,18 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 		unsigned ms = backoff_ms(tries, st == NET_OK ? rs->retry_after_s : 0);
 		struct timespec wait = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
 
-		if (r->verbose)
-			fprintf(stderr, "> %s%s%s; trying again in %.1f s\n", st == NET_OK ? "the server is busy (503)" :
-				"the connection was cut (", st == NET_OK ? "" : err, st == NET_OK ? "" : ")", ms / 1000.0);
+		if (r->verbose) {
+			char secs[32];
+
+			i18n_number(ms / 1000.0, 1, secs, sizeof(secs));
+			fputs("> ", stderr);
+			if (st == NET_OK)
+				/* TRANSLATORS: %s is a number of seconds ("1.5"). */
+				fprintf(stderr, _("the server is busy (503); trying again in %s s\n"), secs);
+			else
+				/* TRANSLATORS: why the connection was cut, then a number of seconds ("1.5"). */
+				fprintf(stderr, _("the connection was cut (%s); trying again in %s s\n"), err, secs);
+		}
 		while (nanosleep(&wait, &wait) < 0)
 			;
 		buf_release(&rs->body);
@@ -173,9 +183,11 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 			r->clock_pending = 1;
 			if (!r->detached)
 				remote_clock_save(r);
-			if (r->verbose)
-				fprintf(stderr, "> the device's clock is %lld s off the server's: corrected\n",
+			if (r->verbose) {
+				fputs("> ", stderr);
+				fprintf(stderr, _("the device's clock is %lld s off the server's: corrected\n"),
 					r->offset_ms / 1000);
+			}
 			buf_release(&rs->body);
 			st = send_signed(r, k, method, path, body, body_len, content_type, nonce, rs, err, errlen);
 		}
@@ -183,7 +195,7 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 	if (st == NET_OK && rs->status == 200 && want_signed &&
 	    (want_signed == REMOTE_SIGNED || rs->signature[0]) &&
 	    auth_verify_response(r->server_pk, nonce, rs->body.data, rs->body.len, rs->signature) < 0) {
-		errf(err, errlen, "the answer from %s is not signed by the server this device enrolled with", r->url);
+		errf(err, errlen, _("the answer from %s is not signed by the server this device enrolled with"), r->url);
 		return NET_FAILED;
 	}
 	return st;
@@ -200,7 +212,7 @@ int remote_forms_read(const char *body, size_t len, struct remote_forms *out, ch
 	out->forms = json_object_get(out->root, "forms");
 	if (!json_is_array(out->forms)) {
 		remote_forms_release(out);
-		return errf(err, errlen, "the server's list of forms is not valid");
+		return errf(err, errlen, "%s", _("the server's list of forms is not valid"));
 	}
 	if (!(up = json_object_get(out->root, "upstream")))
 		return 0;
@@ -246,7 +258,7 @@ static int install_forms(struct store *s, const struct net_response *rs, int hom
 	}
 	/* Headquarters is the regional server's word only when it is the device's own server. */
 	if (home && rf.up_bad) {
-		errf(err, errlen, "the server's word on headquarters is not valid");
+		errf(err, errlen, "%s", _("the server's word on headquarters is not valid"));
 		store_rollback(s);
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include "db.h"
 #include "export.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -34,7 +35,7 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 
 	memset(&r, 0, sizeof(r));
 	if (!answers) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, "%s", _("out of memory"));
 		return -1;
 	}
 	/* A device holds only its own region's records (it pulls nothing else, and writes only there): they are
@@ -86,7 +87,7 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 			/* Stored values were checked when their op was made or taken in: one that is not JSON is a
 			 * damaged store, said rather than exported as unanswered. */
 			if (!v) {
-				errf(err, errlen, "record %s: the answer to '%s' in the store is not JSON", id, field);
+				errf(err, errlen, _("record %s: the answer to '%s' in the store is not JSON"), id, field);
 				goto out;
 			}
 			if (!strcmp(field, "_review")) {

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -90,7 +91,7 @@ int store_select(struct store *s, const struct store_filter *f, store_record_fn 
 	int rc = SQLITE_DONE, r = -1;
 
 	if (f->nwhere > STORE_MAX_WHERE) {
-		errf(err, errlen, "at most %d conditions in one selection", STORE_MAX_WHERE);
+		errf(err, errlen, _("at most %d conditions in one selection"), STORE_MAX_WHERE);
 		goto out;
 	}
 	select_sql(f, &sql);

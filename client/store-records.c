@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "jsonc.h"
 #include "util.h"
 #include "banned.h"
@@ -67,14 +68,14 @@ int store_find(struct store *s, const char *prefix, struct store_record *rec, ch
 	int rows = 0, rc;
 
 	if (n == 0 || n > UUID_STRLEN)
-		return errf(err, errlen, "'%s' is not a record id", prefix);
+		return errf(err, errlen, _("'%s' is not a record id"), prefix);
 	for (i = 0; i <= n; i++) {
 		char c = prefix[i];
 
 		if (c >= 'A' && c <= 'F')
 			c = (char)(c - 'A' + 'a');
 		if (c && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'))
-			return errf(err, errlen, "'%s' is not a record id", prefix);
+			return errf(err, errlen, _("'%s' is not a record id"), prefix);
 		low[i] = c;
 	}
 	db_bind_text(st, 1, low);
@@ -86,9 +87,9 @@ int store_find(struct store *s, const char *prefix, struct store_record *rec, ch
 	if (rc != SQLITE_DONE)
 		return db_error(s->db, rc, err, errlen);
 	if (rows == 0)
-		return errf(err, errlen, "no record '%s'", prefix);
+		return errf(err, errlen, _("no record '%s'"), prefix);
 	if (rows > 1)
-		return errf(err, errlen, "'%s' matches several records; give more of the id", prefix);
+		return errf(err, errlen, _("'%s' matches several records; give more of the id"), prefix);
 	return 0;
 }
 
@@ -189,7 +190,7 @@ int store_add(struct store *s, const struct form *f, const json_t *answers, int 
 
 		if (v && !json_is_null(v) &&
 		    !(values[i] = jsonc_dumps(v))) {
-			errf(err, errlen, "cannot encode the answer to '%s'", form_question(f, i)->name);
+			errf(err, errlen, _("cannot encode the answer to '%s'"), form_question(f, i)->name);
 			goto out;
 		}
 	}
@@ -219,7 +220,7 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 	int rc, unchanged, r = -1;
 
 	if (value && !text)
-		return errf(err, errlen, "cannot encode the answer to '%s'", field);
+		return errf(err, errlen, _("cannot encode the answer to '%s'"), field);
 	sqlite3_bind_int64(st, 1, rec->rid);
 	db_bind_text(st, 2, field);
 	rc = sqlite3_step(st);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "dbstore.h"
 #include "hlc.h"
+#include "i18n.h"
 #include "jsonc.h"
 #include "keys.h"
 #include "util.h"
@@ -167,7 +168,7 @@ int store_init(const char *dir, const char *name, char device_id[KEYS_ID_STRLEN 
 	int r = -1;
 
 	if (stat(db_path, &st) == 0 || stat(sk, &st) == 0) {
-		errf(err, errlen, "a store already exists in '%s'; nothing was changed", dir);
+		errf(err, errlen, _("a store already exists in '%s'; nothing was changed"), dir);
 		goto out;
 	}
 	if (dbstore_make_dir(dir, err, errlen) < 0)
@@ -227,7 +228,7 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
 	if (!s)
 		return NULL;
 	if (meta_get(s, "device", s->device, sizeof(s->device)) < 0) {
-		errf(err, errlen, "'%s' is not a Sondeo store", dir);
+		errf(err, errlen, _("'%s' is not a Sondeo store"), dir);
 		store_close(s);
 		return NULL;
 	}
@@ -370,7 +371,7 @@ static int make_view(sqlite3 *db, const struct form *f, char *err, size_t errlen
 	}
 	r = buf_printf(&b, " FROM records r WHERE r.form = '%s';", form_id(f));
 	if (r < 0)
-		r = errf(err, errlen, "form '%s' is too large for its view", form_id(f));
+		r = errf(err, errlen, _("form '%s' is too large for its view"), form_id(f));
 	else
 		r = db_exec(db, b.data, err, errlen);
 	buf_release(&b);
@@ -395,9 +396,9 @@ struct form *store_form_get(struct store *s, const char *id, const char *version
 
 	if (dbstore_form_get(s->base, id, version, &f, err, errlen) == 0) {
 		if (version)
-			errf(err, errlen, "form '%s' version '%s' is not installed", id, version);
+			errf(err, errlen, _("form '%s' version '%s' is not installed"), id, version);
 		else
-			errf(err, errlen, "unknown form '%s' (see 'sondeo forms')", id);
+			errf(err, errlen, _("unknown form '%s' (see 'sondeo forms')"), id);
 	}
 	return f;
 }

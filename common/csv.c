@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -78,7 +79,8 @@ static void show_char(char *out, size_t n, unsigned char c)
 	if (c >= 0x20 && c < 0x7f)
 		errf(out, n, "'%c'", c);
 	else
-		errf(out, n, "byte 0x%02x", c);
+		/* TRANSLATORS: a character of a CSV file that cannot be shown, by its value ("byte 0x07"). */
+		errf(out, n, _("byte 0x%02x"), c);
 }
 
 static int add_field_start(struct csv_reader *r, size_t n)
@@ -117,17 +119,17 @@ static int read_quoted(struct csv_reader *r)
 		for (s = r->p; s < r->end && *s != '"' && *s != '\n' && *s != '\r' && *s; s++)
 			;
 		if (buf_add(&r->text, r->p, (size_t)(s - r->p)) < 0)
-			return errf(r->err, sizeof(r->err), "line %zu: out of memory", r->line);
+			return errf(r->err, sizeof(r->err), _("line %zu: out of memory"), r->line);
 		r->p = s;
 		if (s == r->end)
-			return errf(r->err, sizeof(r->err), "line %zu: unterminated quoted field", qline);
+			return errf(r->err, sizeof(r->err), _("line %zu: unterminated quoted field"), qline);
 		if (*s == '\0')
-			return errf(r->err, sizeof(r->err), "line %zu: NUL byte in a field", r->line);
+			return errf(r->err, sizeof(r->err), _("line %zu: NUL byte in a field"), r->line);
 		if (*s == '"') {
 			r->p++;
 			if (r->p < r->end && *r->p == '"') {
 				if (buf_addc(&r->text, '"') < 0)
-					return errf(r->err, sizeof(r->err), "line %zu: out of memory", r->line);
+					return errf(r->err, sizeof(r->err), _("line %zu: out of memory"), r->line);
 				r->p++;
 				continue;
 			}
@@ -136,7 +138,7 @@ static int read_quoted(struct csv_reader *r)
 		/* A line break inside quotes is data, kept as written; it still moves the line count. */
 		k = eol_len(r, s);
 		if (buf_add(&r->text, s, k) < 0)
-			return errf(r->err, sizeof(r->err), "line %zu: out of memory", r->line);
+			return errf(r->err, sizeof(r->err), _("line %zu: out of memory"), r->line);
 		r->p += k;
 		r->line++;
 	}
@@ -149,12 +151,12 @@ static int read_unquoted(struct csv_reader *r)
 	for (s = r->p; s < r->end && *s != ',' && *s != '"' && *s != '\n' && *s != '\r' && *s; s++)
 		;
 	if (buf_add(&r->text, r->p, (size_t)(s - r->p)) < 0)
-		return errf(r->err, sizeof(r->err), "line %zu: out of memory", r->line);
+		return errf(r->err, sizeof(r->err), _("line %zu: out of memory"), r->line);
 	r->p = s;
 	if (s < r->end && *s == '"')
-		return errf(r->err, sizeof(r->err), "line %zu: quote inside an unquoted field", r->line);
+		return errf(r->err, sizeof(r->err), _("line %zu: quote inside an unquoted field"), r->line);
 	if (s < r->end && *s == '\0')
-		return errf(r->err, sizeof(r->err), "line %zu: NUL byte in a field", r->line);
+		return errf(r->err, sizeof(r->err), _("line %zu: NUL byte in a field"), r->line);
 	return 0;
 }
 
@@ -175,18 +177,18 @@ int csv_next(struct csv_reader *r, char ***fields, size_t *n, char *err, size_t 
 	buf_reset(&r->text);
 	for (;;) {
 		if (nf == CSV_MAX_FIELDS) {
-			errf(r->err, sizeof(r->err), "line %zu: more than %d fields", r->row_line, CSV_MAX_FIELDS);
+			errf(r->err, sizeof(r->err), _("line %zu: more than %d fields"), r->row_line, CSV_MAX_FIELDS);
 			return fail(r, err, errlen);
 		}
 		if (add_field_start(r, nf) < 0) {
-			errf(r->err, sizeof(r->err), "line %zu: out of memory", r->line);
+			errf(r->err, sizeof(r->err), _("line %zu: out of memory"), r->line);
 			return fail(r, err, errlen);
 		}
 		nf++;
 		if (r->p < r->end && *r->p == '"' ? read_quoted(r) : read_unquoted(r))
 			return fail(r, err, errlen);
 		if (buf_addc(&r->text, '\0') < 0) {
-			errf(r->err, sizeof(r->err), "line %zu: out of memory", r->line);
+			errf(r->err, sizeof(r->err), _("line %zu: out of memory"), r->line);
 			return fail(r, err, errlen);
 		}
 		if (r->p < r->end && *r->p == ',') {
@@ -197,7 +199,7 @@ int csv_next(struct csv_reader *r, char ***fields, size_t *n, char *err, size_t 
 			break;
 		if (!(k = eol_len(r, r->p))) {
 			show_char(what, sizeof(what), (unsigned char)*r->p);
-			errf(r->err, sizeof(r->err), "line %zu: unexpected character %s after closing quote",
+			errf(r->err, sizeof(r->err), _("line %zu: unexpected character %s after closing quote"),
 			     r->line, what);
 			return fail(r, err, errlen);
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -39,7 +40,8 @@ static void writable_set(sqlite3 *db, int writable, const char *msg)
 	}
 	pthread_mutex_unlock(&writable_lock);
 	if (fn)
-		fn(writable, path && *path ? path : "(the store)", msg);
+		/* TRANSLATORS: stands for the store's file name in an administrator's message when it is not known. */
+		fn(writable, path && *path ? path : _("(the store)"), msg);
 }
 
 int db_writable(char *why, size_t n)
@@ -79,28 +81,28 @@ static int error_text(sqlite3 *db, int rc, char *err, size_t errlen, int *cannot
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		*cannot_write = 0;
-		return errf(err, errlen, "the store is busy: another program is writing to it (try again)");
+		return errf(err, errlen, _("the store is busy: another program is writing to it (try again)"));
 	case SQLITE_READONLY:
-		return errf(err, errlen, "the store is read-only");
+		return errf(err, errlen, _("the store is read-only"));
 	case SQLITE_FULL:
-		return errf(err, errlen, "the disk is full");
+		return errf(err, errlen, _("the disk is full"));
 	case SQLITE_IOERR:
 		if (db && sqlite3_system_errno(db) == ENOSPC)
-			return errf(err, errlen, "the disk is full");
+			return errf(err, errlen, _("the disk is full"));
 		if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || errno == ENOSPC)
-			return errf(err, errlen, "cannot write the store (%s)", msg);
+			return errf(err, errlen, _("cannot write the store (%s)"), msg);
 		*cannot_write = 0;
-		return errf(err, errlen, "input/output error on the store: %s", msg);
+		return errf(err, errlen, _("input/output error on the store: %s"), msg);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		*cannot_write = 0;
-		return errf(err, errlen, "the store is damaged or not a Sondeo store: %s", msg);
+		return errf(err, errlen, _("the store is damaged or not a Sondeo store: %s"), msg);
 	case SQLITE_CANTOPEN:
 		*cannot_write = 0;
-		return errf(err, errlen, "cannot open the store: %s", msg);
+		return errf(err, errlen, _("cannot open the store: %s"), msg);
 	default:
 		*cannot_write = 0;
-		return errf(err, errlen, "store error: %s", msg);
+		return errf(err, errlen, _("store error: %s"), msg);
 	}
 }
 
@@ -219,7 +221,7 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 		}
 	}
 	if (rc != SQLITE_OK) {
-		errf(err, errlen, "cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		errf(err, errlen, _("cannot open '%s': %s"), path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return NULL;
 	}

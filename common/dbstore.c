@@ -12,40 +12,35 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "merge.h"
 #include "util.h"
 #include "banned.h"
 
 #define META_SQL "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
-/* The two kinds of store, with the words their refusals use. Their forms tables differ only in the name of the
- * column that says when a form arrived (a device installs forms, a server publishes them), kept as each has
- * always been so that existing stores need no new layout. The newest form of an id is the one installed last on
- * a device, the one published last (rowid, never the clock) on a server. */
+/* The two kinds of store (their refusals, whole sentences for translators, are chosen by kind where they are
+ * made). Their forms tables differ only in the name of the column that says when a form arrived (a device
+ * installs forms, a server publishes them), kept as each has always been so that existing stores need no new
+ * layout. The newest form of an id is the one installed last on a device, the one published last (rowid, never
+ * the clock) on a server. */
 static const struct kind {
 	const char *name;        /* meta 'kind' */
 	const char *file;        /* the database file in the store's directory */
-	const char *what;        /* what it is, for a person told it is not the other */
-	const char *held;        /* "<held> '<dir>' has layout N" */
-	const char *program;     /* "this <program> reads layout N" */
-	const char *not_ours;    /* "'<dir>' <not_ours>" */
 	int kindless;            /* 1: a store without a kind is of this kind (made before the kind was kept) */
-	const char *forms_verb;  /* "already <verb> with a different definition" */
 	const char *forms_sql;
 	const char *form_put;
 	const char *form_newest;
 } kinds[] = {
 	[DBSTORE_DEVICE] = {
-		"sondeo", "store.db", "a device's store (sondeo)", "the store in", "sondeo", "is not a Sondeo store",
-		1, "installed",
+		"sondeo", "store.db", 1,
 		"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
 		" installed INTEGER NOT NULL, PRIMARY KEY(id, version));",
 		"INSERT INTO forms(id, version, json, installed) VALUES(?1, ?2, ?3, ?4)",
 		"SELECT json FROM forms WHERE id = ?1 ORDER BY installed DESC, rowid DESC LIMIT 1",
 	},
 	[DBSTORE_SERVER] = {
-		"sondeod", "server.db", "a server's data (sondeod)", "the data in", "sondeod",
-		"does not hold sondeod data", 0, "published",
+		"sondeod", "server.db", 0,
 		"CREATE TABLE forms(id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,"
 		" published INTEGER NOT NULL, PRIMARY KEY(id, version));",
 		"INSERT INTO forms(id, version, json, published) VALUES(?1, ?2, ?3, ?4)",
@@ -73,7 +68,7 @@ static int path_in(char *out, const char *dir, const char *file, char *err, size
 	int w = snprintf(out, PATH_MAX, "%s/%s", dir, file);
 
 	if (w < 0 || w >= PATH_MAX)
-		return errf(err, errlen, "the directory path '%s' is too long", dir);
+		return errf(err, errlen, _("the directory path '%s' is too long"), dir);
 	return 0;
 }
 
@@ -83,20 +78,30 @@ int dbstore_make_dir(const char *dir, char *err, size_t errlen)
 	size_t i;
 
 	if (strlcpy_s(p, dir, sizeof(p)) >= sizeof(p))
-		return errf(err, errlen, "the directory path '%s' is too long", dir);
+		return errf(err, errlen, _("the directory path '%s' is too long"), dir);
 	for (i = 1;; i++) {
 		if (p[i] == '/' || p[i] == '\0') {
 			char c = p[i];
 
 			p[i] = '\0';
 			if (mkdir(p, 0700) < 0 && errno != EEXIST)
-				return errf(err, errlen, "cannot create directory '%s': %s", p, strerror(errno));
+				return errf(err, errlen, _("cannot create directory '%s': %s"), p, strerror(errno));
 			p[i] = c;
 			if (!c)
 				break;
 		}
 	}
 	return 0;
+}
+
+/* Refuses path, a store of the kind found where the other kind was wanted (there are two kinds). */
+static int refuse_kind(const struct kind *found, const char *path, char *err, size_t errlen)
+{
+	if (found == &kinds[DBSTORE_DEVICE])
+		return errf(err, errlen, _("'%s' is a device's store (sondeo), not a server's data (sondeod); "
+					   "nothing was changed"), path);
+	return errf(err, errlen, _("'%s' is a server's data (sondeod), not a device's store (sondeo); "
+				   "nothing was changed"), path);
 }
 
 /* Refuses, naming the file, a directory that holds a store of another kind than k. */
@@ -111,8 +116,7 @@ static int refuse_other(const struct kind *k, const char *dir, char *err, size_t
 		if (path_in(path, dir, kinds[i].file, err, errlen) < 0)
 			return -1;
 		if (access(path, F_OK) == 0)
-			return errf(err, errlen, "'%s' is %s, not %s; nothing was changed", path, kinds[i].what,
-				    k->what);
+			return refuse_kind(&kinds[i], path, err, errlen);
 	}
 	return 0;
 }
@@ -152,14 +156,17 @@ static int check_head(const struct dbstore_spec *spec, const char *dir, const ch
 	if (has_kind && strcmp(kind, k->name)) {
 		for (i = 0; i < NKINDS; i++)
 			if (!strcmp(kind, kinds[i].name))
-				return errf(err, errlen, "'%s' is %s, not %s; nothing was changed", path, kinds[i].what,
-					    k->what);
+				return refuse_kind(&kinds[i], path, err, errlen);
 	}
 	if ((has_kind && strcmp(kind, k->name)) || (!has_kind && !k->kindless) || v < 0)
-		return errf(err, errlen, "'%s' %s", dir, k->not_ours);
+		return spec->kind == DBSTORE_DEVICE ? errf(err, errlen, _("'%s' is not a Sondeo store"), dir)
+						     : errf(err, errlen, _("'%s' does not hold sondeod data"), dir);
 	if (v > spec->layout || v < spec->oldest)
-		return errf(err, errlen, "%s '%s' has layout %lld; this %s reads layout %d", k->held, dir, v,
-			    k->program, spec->layout);
+		return spec->kind == DBSTORE_DEVICE
+			       ? errf(err, errlen, _("the store in '%s' has layout %lld; this sondeo reads layout %d"),
+				      dir, v, spec->layout)
+			       : errf(err, errlen, _("the data in '%s' has layout %lld; this sondeod reads layout %d"),
+				      dir, v, spec->layout);
 	return 0;
 }
 
@@ -209,7 +216,7 @@ static int upgrade(struct dbstore *d, const struct dbstore_spec *spec, const cha
 		for (i = 0; i < spec->nsteps && spec->steps[i].from != l; i++)
 			;
 		if (i == spec->nsteps) {
-			errf(err, errlen, "internal error: no step from layout %d to %d", l, l + 1);
+			errf(err, errlen, _("internal error: no step from layout %d to %d"), l, l + 1);
 			goto fail;
 		}
 		if ((spec->steps[i].sql && db_exec(d->db, spec->steps[i].sql, err, errlen) < 0) ||
@@ -231,7 +238,7 @@ static struct dbstore *alloc(const struct dbstore_spec *spec, char *err, size_t 
 	struct dbstore *d = calloc(1, sizeof(*d));
 
 	if (!d) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	d->k = &kinds[spec->kind];
@@ -250,7 +257,7 @@ struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir,
 	if (path_in(path, dir, d->k->file, err, errlen) < 0 || refuse_other(d->k, dir, err, errlen) < 0)
 		goto fail;
 	if (access(path, F_OK) == 0) {
-		errf(err, errlen, "'%s' exists already; nothing was changed", path);
+		errf(err, errlen, _("'%s' exists already; nothing was changed"), path);
 		goto fail;
 	}
 	/* umask is the process's: stores are created from the command line, before any thread exists. */
@@ -294,9 +301,9 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 		if (refuse_other(d->k, dir, err, errlen) < 0)
 			goto fail;
 		if (spec->kind == DBSTORE_DEVICE)
-			errf(err, errlen, "no Sondeo store in '%s' (run 'sondeo init' first)", dir);
+			errf(err, errlen, _("no Sondeo store in '%s' (run 'sondeo init' first)"), dir);
 		else
-			errf(err, errlen, "no sondeod data in '%s' (run 'sondeod init --data %s' first)", dir, dir);
+			errf(err, errlen, _("no sondeod data in '%s' (run 'sondeod init --data %s' first)"), dir, dir);
 		goto fail;
 	}
 	if (!(d->db = db_open(path, 0, err, errlen)) ||
@@ -377,17 +384,17 @@ int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct for
 	if (!f)
 		return errf(err, errlen, "%s", msg);
 	if (!plain_name(form_id(f), 1)) {
-		errf(err, errlen, "form id '%s' is not valid: a letter or _, then letters, digits, _ . - (at most %d)",
-		     form_id(f), MERGE_MAX_NAME);
+		errf(err, errlen, _("form id '%s' is not valid: a letter or _, then letters, digits, _ . - "
+				    "(at most %d)"), form_id(f), MERGE_MAX_NAME);
 		goto out;
 	}
 	if (!plain_name(form_version(f), 0)) {
-		errf(err, errlen, "form '%s': version '%s' is not valid: letters, digits, _ . - (at most %d)",
+		errf(err, errlen, _("form '%s': version '%s' is not valid: letters, digits, _ . - (at most %d)"),
 		     form_id(f), form_version(f), MERGE_MAX_NAME);
 		goto out;
 	}
 	if (!(canon = json_dumps(form_json(f), JSON_COMPACT | JSON_SORT_KEYS))) {
-		errf(err, errlen, "out of memory for form '%s'", form_id(f));
+		errf(err, errlen, _("out of memory for form '%s'"), form_id(f));
 		goto out;
 	}
 	st = d->st[D_FORM_GET];
@@ -400,9 +407,12 @@ int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct for
 		sqlite3_reset(st);
 		if (same)
 			r = 0;
+		else if (d->k == &kinds[DBSTORE_DEVICE])
+			errf(err, errlen, _("form '%s' version '%s' is already installed with a different definition;"
+					    " give the new definition a new version"), form_id(f), form_version(f));
 		else
-			errf(err, errlen, "form '%s' version '%s' is already %s with a different definition;"
-			     " give the new definition a new version", form_id(f), form_version(f), d->k->forms_verb);
+			errf(err, errlen, _("form '%s' version '%s' is already published with a different definition;"
+					    " give the new definition a new version"), form_id(f), form_version(f));
 		goto out;
 	}
 	sqlite3_reset(st);

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "i18n.h"
 #include "jsonc.h"
 #include "util.h"
 #include "review.h"
@@ -46,6 +47,59 @@ static const char *const meta_names[] = {
 	[COL_UPDATED] = "_updated", [COL_CONFLICTS] = "_conflicts", [COL_REGION] = "_region",
 	[COL_REVIEW] = "_review", [COL_COMMENT] = "_review_comment",
 };
+
+/* The heading of a meta column in XLSX, for people, in this thread's language (CSV and JSON keep meta_names, which
+ * programs read). English keeps the names. */
+static const char *xlsx_meta_heading(enum col_kind k)
+{
+	switch (k) {
+	case COL_ID:
+		/* TRANSLATORS: a column heading of an XLSX export: the record's id. English keeps the column's name. */
+		return C_("export heading", "_id");
+	case COL_PARENT:
+		/* TRANSLATORS: a column heading of an XLSX export of a repeat: the id of the record it belongs to. */
+		return C_("export heading", "_parent");
+	case COL_VERSION:
+		/* TRANSLATORS: a column heading of an XLSX export: the version of the form the record was filled in. */
+		return C_("export heading", "_form_version");
+	case COL_STATUS:
+		/* TRANSLATORS: a column heading of an XLSX export: whether the record is final or deleted. */
+		return C_("export heading", "_status");
+	case COL_CREATED:
+		/* TRANSLATORS: a column heading of an XLSX export: when the record was created. */
+		return C_("export heading", "_created");
+	case COL_UPDATED:
+		/* TRANSLATORS: a column heading of an XLSX export: when the record was last changed. */
+		return C_("export heading", "_updated");
+	case COL_CONFLICTS:
+		/* TRANSLATORS: a column heading of an XLSX export: how many of the record's answers are in conflict. */
+		return C_("export heading", "_conflicts");
+	case COL_REGION:
+		/* TRANSLATORS: a column heading of an XLSX export: the region (regional office) of the record. */
+		return C_("export heading", "_region");
+	case COL_REVIEW:
+		/* TRANSLATORS: a column heading of an XLSX export: the record's review status. */
+		return C_("export heading", "_review");
+	case COL_COMMENT:
+		/* TRANSLATORS: a column heading of an XLSX export: the reviewer's comment on the record. */
+		return C_("export heading", "_review_comment");
+	default:
+		return meta_names[k];
+	}
+}
+
+/* A sheet name in this thread's language (t), or en if t is not one Excel takes: at most 31 characters, none of
+ * []:*?/\ and no apostrophe at either end. */
+static const char *sheet_name(const char *t, const char *en)
+{
+	size_t i, chars = 0, n = strlen(t);
+
+	if (!n || t[0] == '\'' || t[n - 1] == '\'' || strpbrk(t, "[]:*?/\\"))
+		return en;
+	for (i = 0; i < n; i++)
+		chars += ((unsigned char)t[i] & 0xc0) != 0x80;
+	return chars <= 31 ? t : en;
+}
 
 /* One cell of a record: its text (what CSV shows, valid until the next cell is made) and what XLSX makes of
  * it. */
@@ -289,7 +343,8 @@ static int out_flush(struct export *x, char *err, size_t errlen)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			errf(err, errlen, "cannot write '%s': %s", x->path, w < 0 ? strerror(errno) : "short write");
+			errf(err, errlen, _("cannot write '%s': %s"), x->path,
+			     w < 0 ? strerror(errno) : _("short write"));
 			return -1;
 		}
 		done += (size_t)w;
@@ -503,7 +558,7 @@ static int lxw_fail(struct export *x, lxw_error e, char *err, size_t errlen)
 	if (e == LXW_NO_ERROR)
 		return 0;
 	x->failed = 1;
-	return errf(err, errlen, "cannot write '%s': %s", x->path, lxw_strerror(e));
+	return errf(err, errlen, _("cannot write '%s': %s"), x->path, lxw_strerror(e));
 }
 
 /* s cut to Excel's limit on characters in a cell (a pointer to s itself when it fits). */
@@ -542,7 +597,10 @@ static lxw_error side_header(struct export *x, lxw_worksheet *ws, const char *a,
 		e = xlsx_str(x, ws, 0, 1, b, x->bold);
 	for (i = 0; !e && i < (nlangs ? nlangs : 1); i++) {
 		buf_reset(&x->scratch);
-		if (buf_adds(&x->scratch, "label") < 0 || (nlangs && buf_printf(&x->scratch, "::%s", langs[i]) < 0))
+		/* TRANSLATORS: a column heading of an XLSX export's "choices" and "questions" sheets: the label of a
+		 * choice or question, followed by "::" and a language code when the form has several. */
+		if (buf_adds(&x->scratch, C_("export heading", "label")) < 0 ||
+		    (nlangs && buf_printf(&x->scratch, "::%s", langs[i]) < 0))
 			return LXW_ERROR_MEMORY_MALLOC_FAILED;
 		e = xlsx_str(x, ws, 0, (lxw_col_t)(2 + i), x->scratch.data, x->bold);
 	}
@@ -552,11 +610,18 @@ static lxw_error side_header(struct export *x, lxw_worksheet *ws, const char *a,
 	return e;
 }
 
-/* The "choices" and "questions" sheets, written whole at open: they are small. */
+/* The "choices" and "questions" sheets, written whole at open: they are small. Their names and headings are in
+ * this thread's language. */
 static lxw_error xlsx_side_sheets(struct export *x)
 {
-	lxw_worksheet *ch = x->side[0] = workbook_add_worksheet(x->wb, "choices");
-	lxw_worksheet *qs = x->side[1] = workbook_add_worksheet(x->wb, "questions");
+	/* TRANSLATORS: the name of an XLSX export's sheet that lists the choices of every question: at most 31
+	 * characters, none of [ ] : * ? / or a backslash */
+	lxw_worksheet *ch = x->side[0] = workbook_add_worksheet(x->wb, sheet_name(C_("sheet name", "choices"),
+										"choices"));
+	/* TRANSLATORS: the name of an XLSX export's sheet that lists the form's questions: at most 31 characters,
+	 * none of [ ] : * ? / or a backslash */
+	lxw_worksheet *qs = x->side[1] = workbook_add_worksheet(x->wb, sheet_name(C_("sheet name", "questions"),
+										"questions"));
 	const char *langs[MAX_LANGS];
 	size_t nlangs = form_langs(x->f, langs), ncol = 2 + (nlangs ? nlangs : 1), i, k, l;
 	lxw_row_t chrow = 1, qrow = 1;
@@ -564,8 +629,11 @@ static lxw_error xlsx_side_sheets(struct export *x)
 
 	if (!ch || !qs)
 		return LXW_ERROR_MEMORY_MALLOC_FAILED;
-	if ((e = side_header(x, ch, "question", "choice", langs, nlangs)) ||
-	    (e = side_header(x, qs, "name", "type", langs, nlangs)))
+	/* TRANSLATORS: column headings of an XLSX export's "choices" sheet: the question, then its choice's name. */
+	if ((e = side_header(x, ch, C_("export heading", "question"), C_("export heading", "choice"), langs,
+			     nlangs)) ||
+	    /* TRANSLATORS: column headings of an XLSX export's "questions" sheet: a question's name and type. */
+	    (e = side_header(x, qs, C_("export heading", "name"), C_("export heading", "type"), langs, nlangs)))
 		return e;
 	for (i = 0; i < form_count(x->f); i++) {
 		const struct form_question *q = form_question(x->f, i);
@@ -619,12 +687,15 @@ static lxw_error xlsx_header(struct export *x)
 			buf_printf(&x->scratch, "%s/%s", label, cl ? cl : c->q->choices[c->choice].name);
 			width = 10;
 		} else if (c->kind == COL_TAG) {
-			const char *tl = c->choice == NO_TAG ? "feature" : form_text(x->f, c->q->tags[c->choice].label, x->lang);
+			/* TRANSLATORS: a column heading of an XLSX export, after an OpenStreetMap question's label and
+			 * a slash: the feature (way/123) the answer is about. */
+			const char *tl = c->choice == NO_TAG ? C_("export heading", "feature")
+							     : form_text(x->f, c->q->tags[c->choice].label, x->lang);
 
 			buf_printf(&x->scratch, "%s/%s", label, tl ? tl : c->q->tags[c->choice].name);
 			width = 16;
 		} else {
-			buf_adds(&x->scratch, meta_names[c->kind]);
+			buf_adds(&x->scratch, xlsx_meta_heading(c->kind));
 			width = c->kind == COL_ID ? 36 : c->kind == COL_CREATED || c->kind == COL_UPDATED ? 20 :
 				c->kind == COL_COMMENT ? 40 : 14;
 		}
@@ -702,7 +773,7 @@ static int xlsx_close(struct export *x, char *err, size_t errlen)
 
 	worksheet_autofilter(x->data, 0, 0, x->row - 1, (lxw_col_t)(x->ncols - 1));
 	if (!xlsx_tmp_ok(x->data, 1) || !xlsx_tmp_ok(x->side[0], 1) || !xlsx_tmp_ok(x->side[1], 1))
-		return errf(err, errlen, "cannot write '%s': a temporary file in '%s' failed (disk full?)", x->path,
+		return errf(err, errlen, _("cannot write '%s': a temporary file in '%s' failed (disk full?)"), x->path,
 			    x->tmpdir);
 	if (x->data->optimize_tmpfile)
 		rows_bytes = (uint64_t)ftello(x->data->optimize_tmpfile);
@@ -710,10 +781,10 @@ static int xlsx_close(struct export *x, char *err, size_t errlen)
 	e = workbook_close(x->wb);
 	x->wb = NULL;
 	if (e != LXW_NO_ERROR)
-		return errf(err, errlen, "cannot write '%s': %s", x->path, lxw_strerror(e));
+		return errf(err, errlen, _("cannot write '%s': %s"), x->path, lxw_strerror(e));
 	if (zip_member_size(x->fd, "xl/worksheets/sheet1.xml", &member) < 0 ||
 	    (member != 0xffffffffu && member < rows_bytes))
-		return errf(err, errlen, "cannot write '%s': the data sheet came out short (is '%s' full?)", x->path,
+		return errf(err, errlen, _("cannot write '%s': the data sheet came out short (is '%s' full?)"), x->path,
 			    x->tmpdir);
 	return 0;
 }
@@ -731,18 +802,20 @@ static int xlsx_open(struct export *x, char *err, size_t errlen)
 	o.constant_memory = LXW_TRUE;
 	o.tmpdir = x->tmpdir;
 	if (!(x->wb = workbook_new_opt(x->path, &o)))
-		return errf(err, errlen, "cannot create '%s': libxlsxwriter failed", x->path);
+		return errf(err, errlen, _("cannot create '%s': libxlsxwriter failed"), x->path);
 	x->bold = workbook_add_format(x->wb);
 	x->date_fmt = workbook_add_format(x->wb);
 	x->time_fmt = workbook_add_format(x->wb);
-	x->data = workbook_add_worksheet(x->wb, "data");
+	/* TRANSLATORS: the name of an XLSX export's sheet that holds the records: at most 31 characters, none of
+	 * [ ] : * ? / or a backslash */
+	x->data = workbook_add_worksheet(x->wb, sheet_name(C_("sheet name", "data"), "data"));
 	if (!x->bold || !x->date_fmt || !x->time_fmt || !x->data)
-		return errf(err, errlen, "cannot create '%s': out of memory", x->path);
+		return errf(err, errlen, _("cannot create '%s': out of memory"), x->path);
 	format_set_bold(x->bold);
 	format_set_num_format(x->date_fmt, "yyyy-mm-dd");
 	format_set_num_format(x->time_fmt, "yyyy-mm-dd hh:mm:ss");
 	if ((e = xlsx_header(x)) || (e = xlsx_side_sheets(x)))
-		return errf(err, errlen, "cannot write '%s': %s", x->path, lxw_strerror(e));
+		return errf(err, errlen, _("cannot write '%s': %s"), x->path, lxw_strerror(e));
 	x->row = 1;
 	return 0;
 }
@@ -755,12 +828,12 @@ static int xlsx_record(struct export *x, const struct export_record *r, char *er
 
 	if (!xlsx_tmp_ok(x->data, 0)) {
 		x->failed = 1;
-		return errf(err, errlen, "cannot write '%s': a temporary file in '%s' failed (disk full?)", x->path,
+		return errf(err, errlen, _("cannot write '%s': a temporary file in '%s' failed (disk full?)"), x->path,
 			    x->tmpdir);
 	}
 	if (x->row >= LXW_ROW_MAX) {
 		x->failed = 1;
-		return errf(err, errlen, "cannot write '%s': an XLSX sheet holds at most %d records", x->path,
+		return errf(err, errlen, _("cannot write '%s': an XLSX sheet holds at most %d records"), x->path,
 			    LXW_ROW_MAX - 1);
 	}
 	for (i = 0; i < x->ncols && !e; i++) {
@@ -768,7 +841,7 @@ static int xlsx_record(struct export *x, const struct export_record *r, char *er
 
 		if (cell_make(x, &x->cols[i], r, &c) < 0) {
 			x->failed = 1;
-			return errf(err, errlen, "record %s: an answer is too large", nz(r->id));
+			return errf(err, errlen, _("record %s: an answer is too large"), nz(r->id));
 		}
 		switch (c.type) {
 		case CELL_EMPTY:
@@ -870,11 +943,11 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 	int rc = 0;
 
 	if (export_format_parse(export_extension(fmt)) != (int)fmt) {
-		errf(err, errlen, "unknown export format %d", (int)fmt);
+		errf(err, errlen, _("unknown export format %d"), (int)fmt);
 		return NULL;
 	}
 	if (!(x = calloc(1, sizeof(*x)))) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	x->fd = -1;
@@ -882,7 +955,7 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 	x->f = f;
 	x->choice_columns = o && o->choice_columns;
 	if (o && o->repeat && o->repeat[0] && !(x->scope = form_repeat_find(f, o->repeat))) {
-		errf(err, errlen, "form '%s' has no repeat '%s'", form_id(f), o->repeat);
+		errf(err, errlen, _("form '%s' has no repeat '%s'"), form_id(f), o->repeat);
 		free(x);
 		return NULL;
 	}
@@ -894,21 +967,21 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 	x->path = strdup(path);
 	x->tmpdir = !slash ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
 	if (!x->path || !x->tmpdir || export_columns(x) < 0) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		export_free(x);
 		return NULL;
 	}
 	/* Exports hold survey answers: private to the server's user, and never over someone else's file. */
 	x->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (x->fd < 0) {
-		errf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+		errf(err, errlen, _("cannot create '%s': %s"), path, strerror(errno));
 		export_free(x);
 		return NULL;
 	}
 	switch (fmt) {
 	case EXPORT_CSV:
 		if (csv_header(x) < 0)
-			rc = errf(err, errlen, "cannot write '%s': the header is too large", path);
+			rc = errf(err, errlen, _("cannot write '%s': the header is too large"), path);
 		break;
 	case EXPORT_JSON:
 		rc = buf_adds(&x->out, "[");
@@ -936,7 +1009,7 @@ int export_add(struct export *x, const struct export_record *r, char *err, size_
 	int rc = 0;
 
 	if (x->failed)
-		return errf(err, errlen, "cannot write '%s': an earlier record failed", x->path);
+		return errf(err, errlen, _("cannot write '%s': an earlier record failed"), x->path);
 	switch (x->fmt) {
 	case EXPORT_XLSX:
 		if (xlsx_record(x, r, err, errlen) < 0)
@@ -962,7 +1035,7 @@ int export_add(struct export *x, const struct export_record *r, char *err, size_
 		x->out.len = mark;
 		x->out.data[mark] = '\0';
 		x->failed = 1;
-		return errf(err, errlen, "record %s: too large to export", nz(r->id));
+		return errf(err, errlen, _("record %s: too large to export"), nz(r->id));
 	}
 	x->n++;
 	if (x->out.len >= FLUSH_AT && out_flush(x, err, errlen) < 0) {
@@ -982,28 +1055,28 @@ int export_close(struct export *x, int ok, char *err, size_t errlen)
 	int rc = 0;
 
 	if (ok && x->failed)
-		rc = errf(err, errlen, "cannot write '%s': an earlier record failed", x->path);
+		rc = errf(err, errlen, _("cannot write '%s': an earlier record failed"), x->path);
 	if (ok && !x->failed) {
 		if (x->fmt == EXPORT_XLSX)
 			rc = xlsx_close(x, err, errlen);
 		else if ((x->fmt == EXPORT_JSON && buf_adds(&x->out, "\n]\n") < 0) ||
 			 (x->fmt == EXPORT_GEOJSON && buf_adds(&x->out, "\n]}\n") < 0))
-			rc = errf(err, errlen, "cannot write '%s': out of memory", x->path);
+			rc = errf(err, errlen, _("cannot write '%s': out of memory"), x->path);
 		else
 			rc = out_flush(x, err, errlen);
 		if (rc == 0 && fsync(x->fd) < 0)
-			rc = errf(err, errlen, "cannot write '%s': %s", x->path, strerror(errno));
+			rc = errf(err, errlen, _("cannot write '%s': %s"), x->path, strerror(errno));
 		if (rc == 0) {
 			int fd = x->fd;
 
 			x->fd = -1;
 			if (close(fd) < 0)
-				rc = errf(err, errlen, "cannot write '%s': %s", x->path, strerror(errno));
+				rc = errf(err, errlen, _("cannot write '%s': %s"), x->path, strerror(errno));
 		}
 	}
 	if (!ok || rc < 0) {
 		if (unlink(x->path) < 0 && errno != ENOENT && rc == 0)
-			rc = errf(err, errlen, "cannot remove '%s': %s", x->path, strerror(errno));
+			rc = errf(err, errlen, _("cannot remove '%s': %s"), x->path, strerror(errno));
 	}
 	export_free(x);
 	return rc;
@@ -1080,7 +1153,7 @@ int export_tmp_path(const char *out, char *tmp, size_t n, char *err, size_t errl
 	else
 		c = snprintf(tmp, n, "%s/export-%s", dir && *dir ? dir : "/tmp", rnd);
 	if (c < 0 || (size_t)c >= n)
-		return errf(err, errlen, "the output path is too long");
+		return errf(err, errlen, _("the output path is too long"));
 	return 0;
 }
 
@@ -1111,13 +1184,13 @@ int export_deliver(const char *tmp, const char *out, char *err, size_t errlen)
 	if (!to_stdout(out)) {
 		if (rename(tmp, out) == 0)
 			return 0;
-		errf(err, errlen, "cannot write '%s': %s", out, strerror(errno));
+		errf(err, errlen, _("cannot write '%s': %s"), out, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
 	r = copy_out(tmp) < 0 || fflush(stdout) != 0 ? -1 : 0;
 	if (r < 0)
-		errf(err, errlen, "cannot write the export to standard output: %s", strerror(errno));
+		errf(err, errlen, _("cannot write the export to standard output: %s"), strerror(errno));
 	unlink(tmp);
 	return r;
 }

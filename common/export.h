@@ -18,12 +18,14 @@
  * - CSV: RFC 4180, UTF-8 without a byte order mark, CRLF line ends, a header row of names. A text cell that
  *   starts with = + - @, a tab or a CR gets a leading apostrophe, so that a spreadsheet does not run it as a
  *   formula (numbers, and geopoints made only of numbers, are left as they are).
- * - XLSX: sheet "data" with a bold, frozen header row of question labels in opts->lang (the underscore columns
- *   keep their names; choice columns are "QUESTION LABEL/CHOICE LABEL") and an autofilter; integer and
- *   decimal answers and the 0/1 choice columns as numbers, date answers as dates (yyyy-mm-dd), `_created` and
- *   `_updated` as date-times (UTC), everything else as string cells (never formulas; a string over Excel's
- *   32,767 characters is cut there). Sheet "choices": question, choice and its label in every language of the
- *   form (label::en, label::fr...). Sheet "questions": name, type and label in every language.
+ * - XLSX: sheet "data" with a bold, frozen header row of question labels in opts->lang (choice columns are
+ *   "QUESTION LABEL/CHOICE LABEL") and an autofilter; integer and decimal answers and the 0/1 choice columns as
+ *   numbers, date answers as dates (yyyy-mm-dd), `_created` and `_updated` as date-times (UTC), everything else
+ *   as string cells (never formulas; a string over Excel's 32,767 characters is cut there). Sheet "choices":
+ *   question, choice and its label in every language of the form (label::en, label::fr...). Sheet "questions":
+ *   name, type and label in every language. The sheets' names, the underscore columns' headings and the other
+ *   headings are for people, in the caller's language (i18n.h; "données", "_id" -> "identifiant"); in English
+ *   they are the names above.
  * - JSON: an array of objects, one per record, with the answers as native JSON values (unanswered questions
  *   left out) and the underscore members (`_conflicts` a number, the others strings).
  * - GeoJSON: a FeatureCollection with one Point feature per record whose first answered geopoint question

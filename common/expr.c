@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #include "banned.h"
@@ -118,7 +119,8 @@ static void perr(struct parser *p, size_t off, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	errf(p->err, p->errlen, "at column %zu: %s", column(p, off), msg);
+	/* TRANSLATORS: where in a form's expression the error was, then the error. */
+	errf(p->err, p->errlen, _("at column %zu: %s"), column(p, off), msg);
 }
 
 static int is_alpha(int c)
@@ -144,17 +146,17 @@ static void lex_ref(struct parser *p, size_t i)
 	size_t j = i + 2, n = p->len;
 
 	if (i + 1 >= n || s[i + 1] != '{') {
-		perr(p, i, "expected '{' after '$'");
+		perr(p, i, _("expected '{' after '$'"));
 		return;
 	}
 	if (j >= n || !(is_alpha(s[j]) || s[j] == '_')) {
-		perr(p, j, "expected a question name after '${'");
+		perr(p, j, _("expected a question name after '${'"));
 		return;
 	}
 	while (j < n && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_' || s[j] == '.' || s[j] == '-'))
 		j++;
 	if (j >= n || s[j] != '}') {
-		perr(p, j, "expected '}'");
+		perr(p, j, _("expected '}'"));
 		return;
 	}
 	p->text = s + i + 2;
@@ -180,13 +182,13 @@ static void lex_unexpected(struct parser *p, size_t i)
 		if (k == 3 && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
 		    ((unsigned char)s[i + 2] == 0x98 || (unsigned char)s[i + 2] == 0x99 ||
 		     (unsigned char)s[i + 2] == 0x9c || (unsigned char)s[i + 2] == 0x9d))
-			perr(p, i, "unexpected character '%.*s' (quote text with ' or \")", (int)k, s + i);
+			perr(p, i, _("unexpected character '%.*s' (quote text with ' or \")"), (int)k, s + i);
 		else
-			perr(p, i, "unexpected character '%.*s'", (int)k, s + i);
+			perr(p, i, _("unexpected character '%.*s'"), (int)k, s + i);
 	} else if (c >= 0x20 && c < 0x7f) {
-		perr(p, i, "unexpected character '%c'", c);
+		perr(p, i, _("unexpected character '%c'"), c);
 	} else {
-		perr(p, i, "unexpected control character 0x%02x", c);
+		perr(p, i, _("unexpected control character 0x%02x"), c);
 	}
 }
 
@@ -225,7 +227,7 @@ static void lex(struct parser *p)
 		const char *end = memchr(s + i + 1, c, n - i - 1);
 
 		if (!end) {
-			perr(p, i, "unterminated string (no closing %c)", c);
+			perr(p, i, _("unterminated string (no closing %c)"), c);
 			return;
 		}
 		p->text = s + i + 1;
@@ -342,7 +344,7 @@ static int node_add(struct parser *p, struct node *nd, struct node *child, size_
 	if (child->depth + 1 > nd->depth)
 		nd->depth = child->depth + 1;
 	if (nd->depth > EXPR_MAX_DEPTH) {
-		perr(p, off, "expression is too deeply nested (more than %d levels)", EXPR_MAX_DEPTH);
+		perr(p, off, _("expression is too deeply nested (more than %d levels)"), EXPR_MAX_DEPTH);
 		return -1;
 	}
 	return 0;
@@ -375,7 +377,7 @@ static struct node *binary(struct parser *p, int op, struct node *left, struct n
 static int enter(struct parser *p)
 {
 	if (++p->nest > EXPR_MAX_NEST) {
-		perr(p, p->pos, "expression is too deeply nested (more than %d levels)", EXPR_MAX_NEST);
+		perr(p, p->pos, _("expression is too deeply nested (more than %d levels)"), EXPR_MAX_NEST);
 		return -1;
 	}
 	return 0;
@@ -405,11 +407,15 @@ static void check_arity(struct parser *p, const struct node *call, size_t off)
 	if ((int)n >= min && (max == MANY || (int)n <= max))
 		return;
 	if (min == max)
-		perr(p, off, "%s() takes %d argument%s, not %zu", name, min, min == 1 ? "" : "s", n);
+		/* TRANSLATORS: a function of the form's expressions ("if()"), how many arguments it takes, how many
+		 * it was given. */
+		perr(p, off, P_("%s() takes %d argument, not %zu", "%s() takes %d arguments, not %zu", min), name, min,
+		     n);
 	else if (max == MANY)
-		perr(p, off, "%s() takes at least %d argument%s, not %zu", name, min, min == 1 ? "" : "s", n);
+		perr(p, off, P_("%s() takes at least %d argument, not %zu", "%s() takes at least %d arguments, not %zu",
+				min), name, min, n);
 	else
-		perr(p, off, "%s() takes %d or %d arguments, not %zu", name, min, max, n);
+		perr(p, off, _("%s() takes %d or %d arguments, not %zu"), name, min, max, n);
 }
 
 /* A pattern written as a literal is compiled now: a form with a bad regex() is refused when loaded, and a
@@ -435,7 +441,7 @@ static void check_regex_literal(struct parser *p, struct node *call, size_t off)
 	}
 	if (rc) {
 		regerror(rc, re, msg, sizeof msg);
-		perr(p, off, "bad regular expression '%s': %s", pattern->str, msg);
+		perr(p, off, _("bad regular expression '%s': %s"), pattern->str, msg);
 		free(re);
 		return;
 	}
@@ -455,14 +461,15 @@ static struct node *parse_call(struct parser *p)
 		if (p->failed)
 			return NULL;
 		if (fn >= 0)
-			perr(p, p->pos, "expected '(' after '%.*s'", nlen, name);
+			perr(p, p->pos, _("expected '(' after '%.*s'"), nlen, name);
 		else
-			perr(p, name_off, "unexpected word '%.*s' (quote text, as in '%.*s'; write a question as ${%.*s})",
-			     nlen, name, nlen, name, nlen, name);
+			/* TRANSLATORS: the three %.*s are the same word; keep ${...} as it is (a question's name). */
+			perr(p, name_off, _("unexpected word '%.*s' (quote text, as in '%.*s'; "
+					    "write a question as ${%.*s})"), nlen, name, nlen, name, nlen, name);
 		return NULL;
 	}
 	if (fn < 0) {
-		perr(p, name_off, "unknown function '%.*s'", nlen, name);
+		perr(p, name_off, _("unknown function '%.*s'"), nlen, name);
 		return NULL;
 	}
 	if (enter(p) < 0)
@@ -487,7 +494,7 @@ static struct node *parse_call(struct parser *p)
 			lex(p);
 		}
 		if (p->tok != T_RP) {
-			perr(p, p->pos, "expected ',' or ')'");
+			perr(p, p->pos, _("expected ',' or ')'"));
 			node_free(nd);
 			return NULL;
 		}
@@ -539,7 +546,7 @@ static struct node *parse_primary(struct parser *p)
 		if (!nd)
 			return NULL;
 		if (p->tok != T_RP) {
-			perr(p, p->pos, "expected ')'");
+			perr(p, p->pos, _("expected ')'"));
 			node_free(nd);
 			return NULL;
 		}
@@ -548,12 +555,12 @@ static struct node *parse_primary(struct parser *p)
 		return nd;
 	case T_NAME:
 		if (is_operator_word(p)) {
-			perr(p, p->pos, "expected a value before '%.*s'", (int)p->tlen, p->text);
+			perr(p, p->pos, _("expected a value before '%.*s'"), (int)p->tlen, p->text);
 			return NULL;
 		}
 		return parse_call(p);
 	default:
-		perr(p, p->pos, "expected a value");
+		perr(p, p->pos, _("expected a value"));
 		return NULL;
 	}
 }
@@ -692,16 +699,16 @@ struct expr *expr_parse(const char *src, char *err, size_t errlen)
 	p.errlen = errlen;
 	errno = EINVAL;
 	if (p.len > EXPR_MAX_SRC) {
-		errf(err, errlen, "expression is longer than %d bytes", EXPR_MAX_SRC);
+		errf(err, errlen, _("expression is longer than %d bytes"), EXPR_MAX_SRC);
 		return NULL;
 	}
 	if (!utf8_valid(src, p.len, &bad)) {
-		errf(err, errlen, "at byte %zu: invalid UTF-8", bad + 1);
+		errf(err, errlen, _("at byte %zu: invalid UTF-8"), bad + 1);
 		return NULL;
 	}
 	lex(&p);
 	if (!p.failed && p.tok == T_EOF) {
-		errf(err, errlen, "empty expression");
+		errf(err, errlen, _("empty expression"));
 		return NULL;
 	}
 	root = parse_or(&p);
@@ -711,7 +718,7 @@ struct expr *expr_parse(const char *src, char *err, size_t errlen)
 		root = NULL;
 	}
 	if (root && p.tok != T_EOF) {
-		perr(&p, p.pos, "expected an operator or the end of the expression");
+		perr(&p, p.pos, _("expected an operator or the end of the expression"));
 		node_free(root);
 		root = NULL;
 	}
@@ -1070,7 +1077,7 @@ static int eval_regex(const struct node *nd, struct ctx *c, struct val *out)
 	if (rc) {
 		regerror(rc, &re, msg, sizeof msg);
 		r = rc == REG_ESPACE ? err_oom(c->err, c->errlen) :
-				       errf(c->err, c->errlen, "regex(): bad regular expression '%s': %s", t, msg);
+				       errf(c->err, c->errlen, _("regex(): bad regular expression '%s': %s"), t, msg);
 		free(s);
 		free(t);
 		return r;
@@ -1187,7 +1194,7 @@ static int eval_call(const struct node *nd, struct ctx *c, struct val *out)
 		val_release(&a);
 		return eval(nd->args[1], c, out);
 	}
-	return errf(c->err, c->errlen, "unknown function");
+	return errf(c->err, c->errlen, _("unknown function"));
 }
 
 /* -1 (ERR_OOM when out of memory) with c->err set, or 0 and *out, which the caller releases. */
@@ -1298,7 +1305,7 @@ int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, j
 	if (r)
 		return err_oom(err, errlen);
 	if (!*out)
-		return errf(err, errlen, "the result cannot be represented in JSON");
+		return errf(err, errlen, _("the result cannot be represented in JSON"));
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "form-priv.h"
+#include "i18n.h"
 #include "util.h"
 
 #include "banned.h"
@@ -195,7 +196,6 @@ static int next_word(const char *s, size_t len, size_t *i, size_t *start)
 
 static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, size_t errlen)
 {
-	static const char *const what[] = { "latitude", "longitude", "altitude", "accuracy" };
 	const char *tok[4];
 	size_t tlen[4], n = 0, i = 0, k, at = 0, start;
 	double v[4];
@@ -203,24 +203,29 @@ static int parse_geopoint(const char *s, size_t len, json_t **out, char *err, si
 
 	while (next_word(s, len, &i, &start)) {
 		if (n == 4)
-			return errf(err, errlen, "'%s' is not a location (give latitude and longitude, and optionally "
-				    "altitude and accuracy)", form_quote(s, len, q, sizeof q));
+			return errf(err, errlen, _("'%s' is not a location (give latitude and longitude, and "
+						   "optionally altitude and accuracy)"),
+				    form_quote(s, len, q, sizeof q));
 		tok[n] = s + start;
 		tlen[n++] = i - start;
 	}
 	if (n < 2)
-		return errf(err, errlen, "'%s' is not a location (give latitude and longitude in decimal degrees, "
-			    "e.g. -1.2921 36.8219)", form_quote(s, len, q, sizeof q));
+		return errf(err, errlen, _("'%s' is not a location (give latitude and longitude in decimal degrees, "
+					   "e.g. -1.2921 36.8219)"), form_quote(s, len, q, sizeof q));
 	for (k = 0; k < n; k++)
 		if (form_parse_dec(tok[k], tlen[k], &v[k]) < 0)
-			return errf(err, errlen, "'%s' is not a location: the %s '%s' is not a number",
-				    form_quote(s, len, q, sizeof q), what[k], form_quote(tok[k], tlen[k], q + 48, 16));
+			return errf(err, errlen,
+				    k == 0 ? _("'%s' is not a location: the latitude '%s' is not a number") :
+				    k == 1 ? _("'%s' is not a location: the longitude '%s' is not a number") :
+				    k == 2 ? _("'%s' is not a location: the altitude '%s' is not a number") :
+					     _("'%s' is not a location: the accuracy '%s' is not a number"),
+				    form_quote(s, len, q, sizeof q), form_quote(tok[k], tlen[k], q + 48, 16));
 	if (v[0] < -90 || v[0] > 90)
-		return errf(err, errlen, "latitude %.*s is out of range (-90 to 90)", (int)tlen[0], tok[0]);
+		return errf(err, errlen, _("latitude %.*s is out of range (-90 to 90)"), (int)tlen[0], tok[0]);
 	if (v[1] < -180 || v[1] > 180)
-		return errf(err, errlen, "longitude %.*s is out of range (-180 to 180)", (int)tlen[1], tok[1]);
+		return errf(err, errlen, _("longitude %.*s is out of range (-180 to 180)"), (int)tlen[1], tok[1]);
 	if (n == 4 && v[3] < 0)
-		return errf(err, errlen, "accuracy %.*s cannot be negative", (int)tlen[3], tok[3]);
+		return errf(err, errlen, _("accuracy %.*s cannot be negative"), (int)tlen[3], tok[3]);
 	if (!(joined = mem_alloc(len + 1)))
 		return err_oom(err, errlen);
 	for (k = 0; k < n; k++) {
@@ -261,7 +266,7 @@ static int parse_geoline(const struct form_question *q, const char *s, size_t le
 			continue;     /* "a; ; b" or a final ';' */
 		if ((rc = parse_geopoint(s + start, end - start, &pt, e2, sizeof e2)) < 0) {
 			if (rc != ERR_OOM)
-				rc = errf(err, errlen, "point %zu: %s", n + 1, e2);
+				rc = errf(err, errlen, _("point %zu: %s"), n + 1, e2);
 			else
 				err_oom(err, errlen);
 			goto out;
@@ -292,13 +297,24 @@ static int parse_geoline(const struct form_question *q, const char *s, size_t le
 		n++;
 	}
 	if (n - (q->type == FT_GEOSHAPE) < need) {
-		errf(err, errlen, "'%s' has %zu point%s: a %s needs %zu or more", form_quote(s, len, q2, sizeof q2),
-		     n - (q->type == FT_GEOSHAPE), n - (q->type == FT_GEOSHAPE) == 1 ? "" : "s",
-		     q->type == FT_GEOSHAPE ? "shape" : "line", need);
+		size_t got = n - (q->type == FT_GEOSHAPE);
+
+		if (q->type == FT_GEOSHAPE)
+			/* TRANSLATORS: a shape answer (geoshape) with too few points: the answer, how many points it
+			 * has, how many it needs. */
+			errf(err, errlen, P_("'%s' has %zu point: a shape needs %zu or more",
+					     "'%s' has %zu points: a shape needs %zu or more", got),
+			     form_quote(s, len, q2, sizeof q2), got, need);
+		else
+			/* TRANSLATORS: a line answer (geotrace) with too few points: the answer, how many points it
+			 * has, how many it needs. */
+			errf(err, errlen, P_("'%s' has %zu point: a line needs %zu or more",
+					     "'%s' has %zu points: a line needs %zu or more", got),
+			     form_quote(s, len, q2, sizeof q2), got, need);
 		goto out;
 	}
 	if (b.len > FORM_MAX_ANSWER) {
-		errf(err, errlen, "the answer is longer than %d bytes", FORM_MAX_ANSWER);
+		errf(err, errlen, _("the answer is longer than %d bytes"), FORM_MAX_ANSWER);
 		goto out;
 	}
 	*out = json_stringn(b.data, b.len);
@@ -407,13 +423,14 @@ int form_not_a_choice(const struct form_question *q, const char *w, size_t len, 
 	int rc;
 
 	if (why == -2)
-		return errf(err, errlen, "'%s' is not a choice (choose a number from 1 to %zu)",
+		return errf(err, errlen, _("'%s' is not a choice (choose a number from 1 to %zu)"),
 			    form_quote(w, len, qv, sizeof qv), q->nchoices);
 	for (i = 0; i < q->nchoices; i++)
 		if (buf_printf(&b, "%s%s", i ? ", " : "", q->choices[i].name) < 0)
 			break;
-	rc = errf(err, errlen, "'%s' is not a choice (choose from: %s%s)", form_quote(w, len, qv, sizeof qv), b.data,
-		  i < q->nchoices ? ", ..." : "");
+	/* TRANSLATORS: the second %s lists the question's choices, the third is ", ..." when the list is cut. */
+	rc = errf(err, errlen, _("'%s' is not a choice (choose from: %s%s)"), form_quote(w, len, qv, sizeof qv),
+		  b.data, i < q->nchoices ? ", ..." : "");
 	buf_release(&b);
 	return rc;
 }
@@ -446,7 +463,7 @@ static void picks_release(struct picks *p)
 static int picks_add(struct picks *p, const struct form_question *q, long c, char *err, size_t errlen)
 {
 	if (p->seen[c] && q->type == FT_RANK)
-		return errf(err, errlen, "'%s' is ranked twice", q->choices[c].name);
+		return errf(err, errlen, _("'%s' is ranked twice"), q->choices[c].name);
 	if (p->seen[c])
 		return 0;
 	p->seen[c] = 1;
@@ -503,9 +520,9 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 		int rc = parse_int(s, n, &v);
 
 		if (rc == -2)
-			return errf(err, errlen, "'%s' is too large for a whole number", qv);
+			return errf(err, errlen, _("'%s' is too large for a whole number"), qv);
 		if (rc < 0)
-			return errf(err, errlen, "'%s' is not a whole number", qv);
+			return errf(err, errlen, _("'%s' is not a whole number"), qv);
 		return answer(json_integer(v), out, err, errlen);
 	}
 	case FT_DECIMAL: {
@@ -513,18 +530,19 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 		int rc = form_parse_dec(s, n, &d);
 
 		if (rc == -2)
-			return errf(err, errlen, "'%s' is too large a number", qv);
+			return errf(err, errlen, _("'%s' is too large a number"), qv);
 		if (rc < 0 && memchr(s, ',', n) && !memchr(s, '.', n))
-			return errf(err, errlen, "'%s' is not a number (write decimals with a point, as in 3.5)", qv);
+			return errf(err, errlen, _("'%s' is not a number (write decimals with a point, as in 3.5)"),
+				    qv);
 		if (rc < 0)
-			return errf(err, errlen, "'%s' is not a number", qv);
+			return errf(err, errlen, _("'%s' is not a number"), qv);
 		return answer(json_real(d), out, err, errlen);
 	}
 	case FT_DATE:
 		if (!valid_date(s, n)) {
 			if (n == 10 && s[4] == '-' && s[7] == '-')
-				return errf(err, errlen, "'%s' is not a real date", qv);
-			return errf(err, errlen, "'%s' is not a date (write it as YYYY-MM-DD)", qv);
+				return errf(err, errlen, _("'%s' is not a real date"), qv);
+			return errf(err, errlen, _("'%s' is not a date (write it as YYYY-MM-DD)"), qv);
 		}
 		return answer(json_stringn(s, n), out, err, errlen);
 	case FT_GEOPOINT:
@@ -536,7 +554,7 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 		char t[9];
 
 		if (!parse_time(s, n, t))
-			return errf(err, errlen, "'%s' is not a time (write it as HH:MM, from 00:00 to 23:59)", qv);
+			return errf(err, errlen, _("'%s' is not a time (write it as HH:MM, from 00:00 to 23:59)"), qv);
 		return answer(json_string(t), out, err, errlen);
 	}
 	case FT_DATETIME: {
@@ -544,7 +562,7 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 		char t[9], v[32];
 
 		if (n < 15 || !valid_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || !parse_time(s + 11, n - 11, t))
-			return errf(err, errlen, "'%s' is not a date and time (write it as YYYY-MM-DD HH:MM)", qv);
+			return errf(err, errlen, _("'%s' is not a date and time (write it as YYYY-MM-DD HH:MM)"), qv);
 		snprintf(v, sizeof(v), "%.10sT%s", s, t);
 		return answer(json_string(v), out, err, errlen);
 	}
@@ -553,7 +571,7 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 		    (n == 1 && (s[0] == 'y' || s[0] == 'Y' || s[0] == '1'))) {
 			return answer(json_string("OK"), out, err, errlen);
 		}
-		return errf(err, errlen, "'%s' is not OK (type OK to acknowledge, or leave it blank)", qv);
+		return errf(err, errlen, _("'%s' is not OK (type OK to acknowledge, or leave it blank)"), qv);
 	case FT_SELECT_ONE:
 		c = form_find_choice(q, s, n, flags);
 		if (c < 0)
@@ -565,9 +583,9 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 	case FT_OSM:
 		return form_parse_osm(q, s, n, out, err, errlen);
 	case FT_NOTE:
-		return errf(err, errlen, "'%s' cannot be given: this question is a note and takes no answer", qv);
+		return errf(err, errlen, _("'%s' cannot be given: this question is a note and takes no answer"), qv);
 	default:
-		return errf(err, errlen, "unknown question type");
+		return errf(err, errlen, _("unknown question type"));
 	}
 }
 
@@ -580,12 +598,12 @@ int form_parse_text(const struct form_question *q, const char *text, size_t len,
 
 	*out = NULL;
 	if (len > FORM_MAX_ANSWER)
-		return errf(err, errlen, "'%s' is longer than %d bytes", form_quote(text, len, qv, sizeof qv),
+		return errf(err, errlen, _("'%s' is longer than %d bytes"), form_quote(text, len, qv, sizeof qv),
 			    FORM_MAX_ANSWER);
 	if (!utf8_valid(text, len, &bad)) {
 		if (text[bad] == '\0')
-			return errf(err, errlen, "'%s' contains a NUL byte", form_quote(text, bad, qv, sizeof qv));
-		return errf(err, errlen, "the answer is not valid UTF-8 (at byte %zu)", bad + 1);
+			return errf(err, errlen, _("'%s' contains a NUL byte"), form_quote(text, bad, qv, sizeof qv));
+		return errf(err, errlen, _("the answer is not valid UTF-8 (at byte %zu)"), bad + 1);
 	}
 	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
@@ -617,24 +635,25 @@ int form_parse_answer(const struct form *f, const struct form_question *q, const
 	return form_parse_text(q, text, strlen(text), flags, out, err, errlen);
 }
 
-static const char *kind_wanted(enum form_type t)
+/* "'v' is not" what a question of type t wants, one whole sentence per type for translators. */
+static int not_kind(enum form_type t, const char *v, char *err, size_t errlen)
 {
 	switch (t) {
-	case FT_INTEGER: return "a whole number";
-	case FT_DECIMAL: return "a number";
-	case FT_SELECT_ONE: return "a choice";
-	case FT_SELECT_MULTIPLE: return "a list of choices";
-	case FT_RANK: return "an order of the choices";
-	case FT_DATE: return "a date";
-	case FT_TIME: return "a time";
-	case FT_DATETIME: return "a date and time";
-	case FT_ACKNOWLEDGE: return "OK";
-	case FT_GEOPOINT: return "a location";
-	case FT_GEOTRACE: return "a line of locations";
-	case FT_GEOSHAPE: return "a shape of locations";
-	case FT_OSM: return "an OpenStreetMap feature and its tags";
-	case FT_NOTE: return "an answer (this question is a note)";
-	default: return "text";
+	case FT_INTEGER: return errf(err, errlen, _("'%s' is not a whole number"), v);
+	case FT_DECIMAL: return errf(err, errlen, _("'%s' is not a number"), v);
+	case FT_SELECT_ONE: return errf(err, errlen, _("'%s' is not a choice"), v);
+	case FT_SELECT_MULTIPLE: return errf(err, errlen, _("'%s' is not a list of choices"), v);
+	case FT_RANK: return errf(err, errlen, _("'%s' is not an order of the choices"), v);
+	case FT_DATE: return errf(err, errlen, _("'%s' is not a date"), v);
+	case FT_TIME: return errf(err, errlen, _("'%s' is not a time"), v);
+	case FT_DATETIME: return errf(err, errlen, _("'%s' is not a date and time"), v);
+	case FT_ACKNOWLEDGE: return errf(err, errlen, _("'%s' is not OK"), v);
+	case FT_GEOPOINT: return errf(err, errlen, _("'%s' is not a location"), v);
+	case FT_GEOTRACE: return errf(err, errlen, _("'%s' is not a line of locations"), v);
+	case FT_GEOSHAPE: return errf(err, errlen, _("'%s' is not a shape of locations"), v);
+	case FT_OSM: return errf(err, errlen, _("'%s' is not an OpenStreetMap feature and its tags"), v);
+	case FT_NOTE: return errf(err, errlen, _("'%s' is not an answer (this question is a note)"), v);
+	default: return errf(err, errlen, _("'%s' is not text"), v);
 	}
 }
 
@@ -642,8 +661,7 @@ int form_wrong_kind(const struct form_question *q, const json_t *in, char *err, 
 {
 	char *dump = json_dumps(in, JSON_ENCODE_ANY | JSON_COMPACT);
 	char qv[64];
-	int rc = errf(err, errlen, "'%s' is not %s", dump ? form_quote(dump, strlen(dump), qv, sizeof qv) : "?",
-		      kind_wanted(q->type));
+	int rc = not_kind(q->type, dump ? form_quote(dump, strlen(dump), qv, sizeof qv) : "?", err, errlen);
 
 	free(dump);
 	return rc;
@@ -668,7 +686,7 @@ int form_coerce_answer(const struct form *f, const struct form_question *q, cons
 		if (d == trunc(d) && fabs(d) < 9007199254740992.0) {
 			return answer(json_integer((json_int_t)d), out, err, errlen);
 		}
-		return errf(err, errlen, "'%.17g' is not a whole number", d);
+		return errf(err, errlen, _("'%.17g' is not a whole number"), d);
 	}
 	if (q->type == FT_DECIMAL && json_is_number(in)) {
 		return answer(json_real(json_number_value(in)), out, err, errlen);

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "form-priv.h"
+#include "i18n.h"
 #include "util.h"
 
 #include "banned.h"
@@ -33,7 +34,8 @@ int form_relevant(const struct form *f, const struct form_question *q, const jso
 		if (!g->relevant)
 			continue;
 		if ((r = expr_eval_bool(g->relevant, answers, NULL, &b, msg, sizeof msg)) < 0)
-			return r == ERR_OOM ? err_oom(err, errlen) : errf(err, errlen, "relevant of group %s: %s", g->name, msg);
+			return r == ERR_OOM ? err_oom(err, errlen)
+					    : errf(err, errlen, _("relevant of group %s: %s"), g->name, msg);
 		if (!b)
 			return 0;
 	}
@@ -41,7 +43,7 @@ int form_relevant(const struct form *f, const struct form_question *q, const jso
 		return 1;
 	if ((r = expr_eval_bool(q->relevant, answers, json_is_object(answers) ? json_object_get(answers, q->name) : NULL,
 				&b, msg, sizeof msg)) < 0)
-		return r == ERR_OOM ? err_oom(err, errlen) : errf(err, errlen, "relevant: %s", msg);
+		return r == ERR_OOM ? err_oom(err, errlen) : errf(err, errlen, _("relevant: %s"), msg);
 	return b;
 }
 
@@ -71,7 +73,8 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 		if (!q->required)
 			return 0;
 		m = form_text(f, q->required_message, lang);
-		return errf(err, errlen, "%s", m ? m : "is required");
+		/* TRANSLATORS: follows a question's name and a colon ("age: is required"). */
+		return errf(err, errlen, "%s", m ? m : _("is required"));
 	}
 	/* A choice the choice_filter does not offer, given the other answers, is not an answer. */
 	if (q->nchoices && q->choices[0].filter) {
@@ -89,7 +92,7 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 				if (!strcmp(q->choices[k].name, name) && (is_offered = offered(q, k, answers, err, errlen)) < 0)
 					return is_offered;
 			if (!is_offered)
-				return errf(err, errlen, "'%s' is not offered here (choice_filter: %s)", name,
+				return errf(err, errlen, _("'%s' is not offered here (choice_filter: %s)"), name,
 					    q->choice_filter_src);
 		}
 	}
@@ -114,8 +117,9 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 			if (!in && r)
 				buf_printf(&names, "%s%s", missing++ ? ", " : "", q->choices[k].name);
 		}
-		r = missing ? errf(err, errlen, "rank every choice: %s %s missing", names.data,
-				   missing == 1 ? "is" : "are") : 0;
+		/* TRANSLATORS: %s lists the choices not ranked yet ("ports, roads"). */
+		r = missing ? errf(err, errlen, P_("rank every choice: %s is missing",
+						   "rank every choice: %s are missing", missing), names.data) : 0;
 		buf_release(&names);
 		if (r < 0)
 			return r;
@@ -135,13 +139,14 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 	if (rc == ERR_OOM)
 		return err_oom(err, errlen);
 	if (rc < 0)
-		return errf(err, errlen, "constraint: %s", msg);
+		return errf(err, errlen, _("constraint: %s"), msg);
 	if (ok)
 		return 0;
 	m = form_text(f, q->constraint_message, lang);
 	if (m)
 		return errf(err, errlen, "%s", m);
-	return errf(err, errlen, "does not satisfy: %s", q->constraint_src);
+	/* TRANSLATORS: follows a question's name and a colon; %s is the form's constraint (". > 0"). */
+	return errf(err, errlen, _("does not satisfy: %s"), q->constraint_src);
 }
 
 int form_default_of(const struct form *f, const struct form_question *q, const json_t *answers, json_t **out,
@@ -194,14 +199,14 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 	switch (q->type) {
 	case FT_INTEGER:
 		if (json_is_string(v))
-			return errf(err, errlen, "'%s' is text, not a whole number",
+			return errf(err, errlen, _("'%s' is text, not a whole number"),
 				    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 		if (!json_is_integer(v))
 			return form_wrong_kind(q, v, err, errlen);
 		return 0;
 	case FT_DECIMAL:
 		if (json_is_string(v))
-			return errf(err, errlen, "'%s' is text, not a number",
+			return errf(err, errlen, _("'%s' is text, not a number"),
 				    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 		if (!json_is_number(v))
 			return form_wrong_kind(q, v, err, errlen);
@@ -212,7 +217,7 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 			return form_wrong_kind(q, v, err, errlen);
 		break;
 	case FT_NOTE:
-		return errf(err, errlen, "is a note and takes no answer");
+		return errf(err, errlen, _("is a note and takes no answer"));
 	default:
 		if (!json_is_string(v))
 			return form_wrong_kind(q, v, err, errlen);
@@ -236,28 +241,34 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 				return form_not_a_choice(q, json_string_value(x), json_string_length(x), -1, err, errlen);
 			json_array_foreach(v, j, y)
 				if (j < i && json_equal((json_t *)x, (json_t *)y))
-					return errf(err, errlen, "'%s' is chosen twice", json_string_value(x));
+					return errf(err, errlen, _("'%s' is chosen twice"), json_string_value(x));
 		}
 	}
 	if (q->type == FT_DATE)
-		return errf(err, errlen, "'%s' is not written as YYYY-MM-DD",
+		return errf(err, errlen, _("'%s' is not written as YYYY-MM-DD"),
 			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
-	if (q->type == FT_TIME || q->type == FT_DATETIME)
-		return errf(err, errlen, "'%s' is not written as %s",
-			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv),
-			    q->type == FT_TIME ? "HH:MM or HH:MM:SS" : "YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS");
+	if (q->type == FT_TIME)
+		return errf(err, errlen, _("'%s' is not written as HH:MM or HH:MM:SS"),
+			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	if (q->type == FT_DATETIME)
+		return errf(err, errlen, _("'%s' is not written as YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS"),
+			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 	if (q->type == FT_ACKNOWLEDGE)
-		return errf(err, errlen, "'%s' is not written as OK",
+		return errf(err, errlen, _("'%s' is not written as OK"),
 			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 	if (q->type == FT_GEOPOINT)
-		return errf(err, errlen, "'%s' is not written as 'latitude longitude [altitude accuracy]'",
+		return errf(err, errlen, _("'%s' is not written as 'latitude longitude [altitude accuracy]'"),
 			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
-	if (q->type == FT_GEOTRACE || q->type == FT_GEOSHAPE)
-		return errf(err, errlen, "'%s' is not written as 'lat lon; lat lon; ...'%s",
-			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv),
-			    q->type == FT_GEOSHAPE ? ", its last point its first" : "");
+	if (q->type == FT_GEOTRACE)
+		return errf(err, errlen, _("'%s' is not written as 'lat lon; lat lon; ...'"),
+			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
+	if (q->type == FT_GEOSHAPE)
+		return errf(err, errlen,
+			    _("'%s' is not written as 'lat lon; lat lon; ...', its last point its first"),
+			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 	if (q->type == FT_OSM)
-		return errf(err, errlen, "'%s' is not written as 'way/N; key=value; ...' with the tags in the form's order",
+		return errf(err, errlen,
+			    _("'%s' is not written as 'way/N; key=value; ...' with the tags in the form's order"),
 			    form_quote(json_string_value(v), json_string_length(v), qv, sizeof qv));
 	return 0;
 }
@@ -273,14 +284,14 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 	int n = 0;
 
 	if (!json_is_object(answers)) {
-		fn(ctx, "", "the record is not a JSON object");
+		fn(ctx, "", _("the record is not a JSON object"));
 		return 1;
 	}
 	/* A record of a repeat instance (_repeat) answers that repeat's questions; the record itself the others. The
 	 * caller may give an instance's answers merged over its parent's, for expressions that name the parent's. */
 	rname = json_string_value(json_object_get(answers, "_repeat"));
 	if (rname && !(scope = form_repeat_find(f, rname))) {
-		snprintf(err, sizeof err, "form '%s' has no repeat '%s'", form_id(f), rname);
+		snprintf(err, sizeof err, _("form '%s' has no repeat '%s'"), form_id(f), rname);
 		fn(ctx, "_repeat", err);
 		return 1;
 	}
@@ -292,8 +303,8 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 		v = json_object_get(answers, q->name);
 		if (r != scope) {
 			if (!scope && !form_unanswered(v)) {
-				snprintf(err, sizeof err, "is answered in the records of repeat %s, not in the record itself",
-					 r->name);
+				snprintf(err, sizeof err, _("is answered in the records of repeat %s, not in the "
+							    "record itself"), r->name);
 				fn(ctx, q->name, err);
 				n++;
 			}
@@ -313,7 +324,7 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 			continue;
 		}
 		if (q->type != FT_NOTE && !rel) {
-			snprintf(err, sizeof err, "is answered but does not apply here (relevant: %s)",
+			snprintf(err, sizeof err, _("is answered but does not apply here (relevant: %s)"),
 				 q->relevant_src);
 			fn(ctx, q->name, err);
 			n++;
@@ -328,7 +339,7 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 	json_object_foreach((json_t *)answers, key, v) {
 		if (key[0] == '_' || form_find(f, key))
 			continue;
-		snprintf(err, sizeof err, "is not a question of form '%s'", form_id(f));
+		snprintf(err, sizeof err, _("is not a question of form '%s'"), form_id(f));
 		fn(ctx, key, err);
 		n++;
 	}

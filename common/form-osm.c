@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "form-priv.h"
+#include "i18n.h"
 #include "util.h"
 
 #include "banned.h"
@@ -96,10 +97,10 @@ static int osm_feature_part(const char *p, char *feature, size_t n, char *err, s
 	char f2[40], qv[64];
 
 	if (!osm_feature(p, strlen(p), f2, sizeof f2))
-		return errf(err, errlen, "'%s' is neither an OpenStreetMap feature (node/N, way/N or relation/N) nor "
-			    "a tag (key=value)", form_quote(p, strlen(p), qv, sizeof qv));
+		return errf(err, errlen, _("'%s' is neither an OpenStreetMap feature (node/N, way/N or relation/N) nor "
+					   "a tag (key=value)"), form_quote(p, strlen(p), qv, sizeof qv));
 	if (feature[0] && strcmp(feature, f2))
-		return errf(err, errlen, "two features, %s and %s: an answer is about one", feature, f2);
+		return errf(err, errlen, _("two features, %s and %s: an answer is about one"), feature, f2);
 	strlcpy_s(feature, f2, n);
 	return 0;
 }
@@ -138,16 +139,16 @@ static int osm_tag_part(const struct form_question *q, const char *p, const char
 		for (i = 0; i < q->ntags; i++)
 			buf_printf(&names, "%s%s", i ? ", " : "", q->tags[i].name);
 		if (q->ntags)
-			errf(err, errlen, "'%s' is not one of this question's tags (%s)", form_quote(p, kl, qv, sizeof qv),
-			     names.data);
+			errf(err, errlen, _("'%s' is not one of this question's tags (%s)"),
+			     form_quote(p, kl, qv, sizeof qv), names.data);
 		else
-			errf(err, errlen, "'%s': this question takes the feature only, no tags",
+			errf(err, errlen, _("'%s': this question takes the feature only, no tags"),
 			     form_quote(p, kl, qv, sizeof qv));
 		buf_release(&names);
 		return -1;
 	}
 	if (vals[k])
-		return errf(err, errlen, "the tag %s is given twice", q->tags[k].name);
+		return errf(err, errlen, _("the tag %s is given twice"), q->tags[k].name);
 	if (!*v)
 		return 0;         /* "key=" leaves the tag out */
 	if (q->tags[k].nchoices) {
@@ -186,7 +187,7 @@ static int osm_canonical(const struct form_question *q, const char *feature, cha
 	}
 	if (canon.len > FORM_MAX_ANSWER || buf_addc(&canon, '\0') < 0) {
 		buf_release(&canon);
-		return errf(err, errlen, "the answer is longer than %d bytes", FORM_MAX_ANSWER);
+		return errf(err, errlen, _("the answer is longer than %d bytes"), FORM_MAX_ANSWER);
 	}
 	*out = json_string(canon.data);
 	rc = *out ? 0 : err_oom(err, errlen);

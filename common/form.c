@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "form-priv.h"
+#include "i18n.h"
 #include "util.h"
 
 #include "banned.h"
@@ -80,9 +81,11 @@ static int is_select(enum form_type t)
 static void qlabel(char *out, size_t n, size_t i, const char *name)
 {
 	if (name)
-		snprintf(out, n, "question '%s'", name);
+		/* TRANSLATORS: names a question at the start of a form's error ("question 'age': missing label"). */
+		snprintf(out, n, _("question '%s'"), name);
 	else
-		snprintf(out, n, "question %zu", i + 1);
+		/* TRANSLATORS: a question not named yet, by its place in the form ("question 3: missing name"). */
+		snprintf(out, n, _("question %zu"), i + 1);
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -94,31 +97,87 @@ static int qerr(char *err, size_t errlen, const char *who, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return errf(err, errlen, "%s: %s", who, msg);
+	/* TRANSLATORS: where in a form the error is ("question 'age'", "form"), then what is wrong there. */
+	return errf(err, errlen, C_("form error", "%s: %s"), who, msg);
 }
 
+/* Why a name is refused: what bad_name and bad_tag_key find, said by name_refused. */
+enum bad_name { NAME_OK, NAME_EMPTY, NAME_LONG, NAME_UNDERSCORE, NAME_START, NAME_START_CHOICE, NAME_CHARS,
+		NAME_TAG_CHARS };
+/* The names checked, each the subject of its own sentences (translators need whole sentences). */
+enum name_of { OF_NAME, OF_ID, OF_CHOICE, OF_TAG };
+
 /* Question names: a letter, then letters, digits, '_', '.' or '-' (names starting with '_' are the store's).
- * Choice names may also start with a digit, since numeric codes are common. Returns a reason, or NULL. */
-static const char *bad_name(const char *s, int choice)
+ * Choice names may also start with a digit, since numeric codes are common. Returns a reason, or NAME_OK. */
+static enum bad_name bad_name(const char *s, int choice)
 {
 	size_t i, n = strlen(s);
 
 	if (n == 0)
-		return "is empty";
+		return NAME_EMPTY;
 	if (n > FORM_MAX_NAME)
-		return "is longer than 64 characters";
+		return NAME_LONG;
 	if (s[0] == '_' && !choice)
-		return "starts with '_', which is reserved for the store's own fields";
+		return NAME_UNDERSCORE;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 		int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
 
 		if (i == 0 && !alpha && !(choice && digit))
-			return choice ? "must start with a letter or a digit" : "must start with a letter";
+			return choice ? NAME_START_CHOICE : NAME_START;
 		if (!alpha && !digit && c != '_' && c != '.' && c != '-')
-			return "may hold only letters, digits, '_', '.' and '-'";
+			return NAME_CHARS;
 	}
-	return NULL;
+	return NAME_OK;
+}
+
+/* "name 'x' is empty": why the name v of a question or group (OF_NAME), a form (OF_ID), a choice or a tag is
+ * refused, into out. */
+static void name_refused(char *out, size_t n, enum name_of of, enum bad_name why, const char *v)
+{
+	switch (of) {
+	case OF_NAME:
+		switch (why) {
+		case NAME_EMPTY: snprintf(out, n, _("name '%s' is empty"), v); return;
+		case NAME_LONG: snprintf(out, n, _("name '%s' is longer than 64 characters"), v); return;
+		case NAME_UNDERSCORE:
+			snprintf(out, n, _("name '%s' starts with '_', which is reserved for the store's own "
+					   "fields"), v);
+			return;
+		case NAME_START: snprintf(out, n, _("name '%s' must start with a letter"), v); return;
+		default: snprintf(out, n, _("name '%s' may hold only letters, digits, '_', '.' and '-'"), v); return;
+		}
+	case OF_ID:
+		switch (why) {
+		case NAME_EMPTY: snprintf(out, n, _("id '%s' is empty"), v); return;
+		case NAME_LONG: snprintf(out, n, _("id '%s' is longer than 64 characters"), v); return;
+		case NAME_UNDERSCORE:
+			snprintf(out, n, _("id '%s' starts with '_', which is reserved for the store's own "
+					   "fields"), v);
+			return;
+		case NAME_START: snprintf(out, n, _("id '%s' must start with a letter"), v); return;
+		default: snprintf(out, n, _("id '%s' may hold only letters, digits, '_', '.' and '-'"), v); return;
+		}
+	case OF_CHOICE:
+		switch (why) {
+		case NAME_EMPTY: snprintf(out, n, _("choice name '%s' is empty"), v); return;
+		case NAME_LONG: snprintf(out, n, _("choice name '%s' is longer than 64 characters"), v); return;
+		case NAME_START_CHOICE:
+			snprintf(out, n, _("choice name '%s' must start with a letter or a digit"), v);
+			return;
+		default:
+			snprintf(out, n, _("choice name '%s' may hold only letters, digits, '_', '.' and '-'"), v);
+			return;
+		}
+	default:
+		switch (why) {
+		case NAME_EMPTY: snprintf(out, n, _("tag '%s' is empty"), v); return;
+		case NAME_LONG: snprintf(out, n, _("tag '%s' is longer than 64 characters"), v); return;
+		default:
+			snprintf(out, n, _("tag '%s' may hold only letters, digits, '_', ':', '.' and '-'"), v);
+			return;
+		}
+	}
 }
 
 /* TEXT: a string, or a non-empty object of language code -> string. */
@@ -130,14 +189,14 @@ static int check_text(const json_t *t, const char *who, const char *key, char *e
 	if (json_is_string(t))
 		return 0;
 	if (!json_is_object(t))
-		return qerr(err, errlen, who, "%s must be a string or an object of language -> string", key);
+		return qerr(err, errlen, who, _("%s must be a string or an object of language -> string"), key);
 	if (json_object_size(t) == 0)
-		return qerr(err, errlen, who, "%s has no text in any language", key);
+		return qerr(err, errlen, who, _("%s has no text in any language"), key);
 	json_object_foreach((json_t *)t, lang, v) {
 		if (!lang[0])
-			return qerr(err, errlen, who, "%s: empty language code", key);
+			return qerr(err, errlen, who, _("%s: empty language code"), key);
 		if (!json_is_string(v))
-			return qerr(err, errlen, who, "%s: the '%s' text is not a string", key, lang);
+			return qerr(err, errlen, who, _("%s: the '%s' text is not a string"), key, lang);
 	}
 	return 0;
 }
@@ -153,7 +212,7 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 		for (i = 0; keys[i] && strcmp(keys[i], k); i++)
 			;
 		if (!keys[i])
-			return qerr(err, errlen, who, "unknown key '%s'", k);
+			return qerr(err, errlen, who, _("unknown key '%s'"), k);
 	}
 	return 0;
 }
@@ -249,7 +308,7 @@ static struct expr *filter_for(const char *src, const struct form_choice *c, cha
 	if (buf_addc(&b, '\0') == 0) {
 		e = expr_parse(b.data, err, errlen);
 	} else {
-		errf(err, errlen, "too long");
+		errf(err, errlen, _("too long"));
 		errno = EINVAL;
 	}
 	buf_release(&b);
@@ -265,13 +324,14 @@ static int load_filter(struct qdata *qd, const json_t *jq, const char *who, char
 	if (!cf)
 		return 0;
 	if (!json_is_string(cf))
-		return qerr(err, errlen, who, "choice_filter must be an expression in a string");
+		return qerr(err, errlen, who, _("choice_filter must be an expression in a string"));
 	qd->q.choice_filter_src = json_string_value(cf);
 	if (!(qd->filters = mem_calloc(qd->q.nchoices, sizeof *qd->filters)))
 		return err_oom(err, errlen);
 	for (i = 0; i < qd->q.nchoices; i++) {
 		if (!(qd->filters[i] = filter_for(qd->q.choice_filter_src, &qd->choices[i], msg, sizeof msg)))
-			return errno == ENOMEM ? err_oom(err, errlen) : qerr(err, errlen, who, "choice_filter: %s", msg);
+			return errno == ENOMEM ? err_oom(err, errlen)
+					       : qerr(err, errlen, who, _("choice_filter: %s"), msg);
 		qd->choices[i].filter = qd->filters[i];
 	}
 	return 0;
@@ -288,31 +348,34 @@ static int load_choice_list(const json_t *list, int dup_ok, struct form_choice *
 	*n = 0;
 	*out = NULL;
 	if (!json_is_array(list) || json_array_size(list) == 0)
-		return qerr(err, errlen, who, "choices must be a non-empty array");
+		return qerr(err, errlen, who, _("choices must be a non-empty array"));
 	if (!(*out = mem_calloc(json_array_size(list), sizeof **out)))
 		return err_oom(err, errlen);
 	json_array_foreach(list, i, jc) {
 		const json_t *name = json_object_get(jc, "name");
 		struct form_choice *c = &(*out)[i];
-		const char *why;
-		char cwho[160];
+		enum bad_name why;
+		char cwho[160], msg[512];
 
 		if (!json_is_object(jc))
-			return qerr(err, errlen, who, "choice %zu is not an object", i + 1);
+			return qerr(err, errlen, who, _("choice %zu is not an object"), i + 1);
 		if (!json_is_string(name))
-			return qerr(err, errlen, who, "choice %zu: missing name", i + 1);
-		if ((why = bad_name(json_string_value(name), 1)))
-			return qerr(err, errlen, who, "choice name '%s' %s", json_string_value(name), why);
-		snprintf(cwho, sizeof cwho, "%s: choice '%s'", who, json_string_value(name));
+			return qerr(err, errlen, who, _("choice %zu: missing name"), i + 1);
+		if ((why = bad_name(json_string_value(name), 1))) {
+			name_refused(msg, sizeof msg, OF_CHOICE, why, json_string_value(name));
+			return qerr(err, errlen, who, "%s", msg);
+		}
+		/* TRANSLATORS: where a form's error is: a question (or a tag), then one of its choices. */
+		snprintf(cwho, sizeof cwho, _("%s: choice '%s'"), who, json_string_value(name));
 		if (only_keys(jc, choice_keys, cwho, err, errlen) < 0)
 			return -1;
 		/* Twice only where the form allows it, for lists whose choice_filter offers one at a time (the same
 		 * county name in two states). */
 		for (j = 0; j < i && !dup_ok; j++)
 			if (!strcmp((*out)[j].name, json_string_value(name)))
-				return qerr(err, errlen, who, "choice '%s' appears twice", json_string_value(name));
+				return qerr(err, errlen, who, _("choice '%s' appears twice"), json_string_value(name));
 		if (!json_object_get(jc, "label"))
-			return qerr(err, errlen, cwho, "missing label");
+			return qerr(err, errlen, cwho, _("missing label"));
 		if (check_text(json_object_get(jc, "label"), cwho, "label", err, errlen) < 0)
 			return -1;
 		c->name = json_string_value(name);
@@ -322,10 +385,10 @@ static int load_choice_list(const json_t *list, int dup_ok, struct form_choice *
 			const json_t *v;
 
 			if (!json_is_object(c->data))
-				return qerr(err, errlen, cwho, "data must be an object of column -> text");
+				return qerr(err, errlen, cwho, _("data must be an object of column -> text"));
 			json_object_foreach((json_t *)c->data, k, v)
 				if (!json_is_string(v))
-					return qerr(err, errlen, cwho, "data: '%s' is not a string", k);
+					return qerr(err, errlen, cwho, _("data: '%s' is not a string"), k);
 		}
 		*n = i + 1;
 	}
@@ -339,32 +402,33 @@ static int load_choices(struct qdata *qd, const json_t *jq, int dup_ok, const ch
 
 	if (!is_select(qd->q.type)) {
 		if (list)
-			return qerr(err, errlen, who, "choices are only for select_one, select_multiple and rank questions");
+			return qerr(err, errlen, who,
+				    _("choices are only for select_one, select_multiple and rank questions"));
 		if (json_object_get(jq, "choice_filter"))
-			return qerr(err, errlen, who, "a choice_filter is only for select_one, select_multiple and rank"
-				    " questions");
+			return qerr(err, errlen, who,
+				    _("a choice_filter is only for select_one, select_multiple and rank questions"));
 		return 0;
 	}
 	if (!list)
-		return qerr(err, errlen, who, "a %s question needs choices", form_type_name(qd->q.type));
+		return qerr(err, errlen, who, _("a %s question needs choices"), form_type_name(qd->q.type));
 	r = load_choice_list(list, dup_ok, &qd->choices, &qd->q.nchoices, who, err, errlen);
 	qd->q.choices = qd->choices;
 	return r < 0 ? r : load_filter(qd, jq, who, err, errlen);
 }
 
 /* OpenStreetMap keys: letters, digits and '_', ':', '.', '-' (as in addr:street or building:levels). */
-static const char *bad_tag_key(const char *s)
+static enum bad_name bad_tag_key(const char *s)
 {
 	size_t i, n = strlen(s);
 
 	if (n == 0)
-		return "is empty";
+		return NAME_EMPTY;
 	if (n > FORM_MAX_NAME)
-		return "is longer than 64 characters";
+		return NAME_LONG;
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("_:.-", s[i]))
-			return "may hold only letters, digits, '_', ':', '.' and '-'";
-	return NULL;
+			return NAME_TAG_CHARS;
+	return NAME_OK;
 }
 
 /* An osm question's tags, each with the values offered for it (if any). */
@@ -375,11 +439,11 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 	int r;
 
 	if (qd->q.type != FT_OSM)
-		return list ? qerr(err, errlen, who, "tags are only for osm questions") : 0;
+		return list ? qerr(err, errlen, who, _("tags are only for osm questions")) : 0;
 	if (!list)
 		return 0;
 	if (!json_is_array(list))
-		return qerr(err, errlen, who, "tags must be an array");
+		return qerr(err, errlen, who, _("tags must be an array"));
 	qd->tags = mem_calloc(json_array_size(list) + 1, sizeof *qd->tags);
 	qd->tag_choices = mem_calloc(json_array_size(list) + 1, sizeof *qd->tag_choices);
 	if (!qd->tags || !qd->tag_choices)
@@ -388,23 +452,26 @@ static int load_tags(struct qdata *qd, const json_t *jq, const char *who, char *
 	json_array_foreach(list, i, jt) {
 		const json_t *name = json_object_get(jt, "name"), *vals = json_object_get(jt, "choices");
 		struct form_tag *t = &qd->tags[i];
-		const char *why;
-		char twho[160];
+		enum bad_name why;
+		char twho[160], msg[512];
 
 		if (!json_is_object(jt))
-			return qerr(err, errlen, who, "tag %zu is not an object", i + 1);
+			return qerr(err, errlen, who, _("tag %zu is not an object"), i + 1);
 		if (!json_is_string(name))
-			return qerr(err, errlen, who, "tag %zu: missing name", i + 1);
-		if ((why = bad_tag_key(json_string_value(name))))
-			return qerr(err, errlen, who, "tag '%s' %s", json_string_value(name), why);
-		snprintf(twho, sizeof twho, "%s: tag '%s'", who, json_string_value(name));
+			return qerr(err, errlen, who, _("tag %zu: missing name"), i + 1);
+		if ((why = bad_tag_key(json_string_value(name)))) {
+			name_refused(msg, sizeof msg, OF_TAG, why, json_string_value(name));
+			return qerr(err, errlen, who, "%s", msg);
+		}
+		/* TRANSLATORS: where a form's error is: a question, then one of its OpenStreetMap tags. */
+		snprintf(twho, sizeof twho, _("%s: tag '%s'"), who, json_string_value(name));
 		if (only_keys(jt, tag_keys, twho, err, errlen) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (!strcmp(qd->tags[j].name, json_string_value(name)))
-				return qerr(err, errlen, who, "tag '%s' appears twice", json_string_value(name));
+				return qerr(err, errlen, who, _("tag '%s' appears twice"), json_string_value(name));
 		if (!json_object_get(jt, "label"))
-			return qerr(err, errlen, twho, "missing label");
+			return qerr(err, errlen, twho, _("missing label"));
 		if (check_text(json_object_get(jt, "label"), twho, "label", err, errlen) < 0)
 			return -1;
 		t->name = json_string_value(name);
@@ -426,7 +493,7 @@ static int load_expr(const json_t *jq, const char *key, const char **src, struct
 	if (!v)
 		return 0;
 	if (!json_is_string(v))
-		return qerr(err, errlen, who, "%s must be an expression in a string", key);
+		return qerr(err, errlen, who, _("%s must be an expression in a string"), key);
 	*src = json_string_value(v);
 	*e = expr_parse(*src, msg, sizeof msg);
 	if (!*e)
@@ -454,30 +521,34 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 	if (!gs)
 		return 0;
 	if (!json_is_array(gs))
-		return errf(err, errlen, "form '%s': groups must be an array", f->id);
+		return errf(err, errlen, _("form '%s': groups must be an array"), f->id);
 	if (!(f->groups = mem_calloc(json_array_size(gs) + 1, sizeof *f->groups)))
 		return err_oom(err, errlen);
 	json_array_foreach(gs, i, jg) {
 		struct gdata *gd = &f->groups[i];
 		const json_t *name = json_object_get(jg, "name"), *parent = json_object_get(jg, "group");
-		char who[128];
-		const char *why;
+		char who[128], msg[512];
+		enum bad_name why;
 
 		f->ngroups = i + 1;
 		if (!json_is_object(jg))
-			return errf(err, errlen, "group %zu: must be an object", i + 1);
+			return errf(err, errlen, _("group %zu: must be an object"), i + 1);
 		if (!json_is_string(name))
-			return errf(err, errlen, "group %zu: name must be a string", i + 1);
-		if ((why = bad_name(json_string_value(name), 0)))
-			return errf(err, errlen, "group %zu: name '%s' %s", i + 1, json_string_value(name), why);
+			return errf(err, errlen, _("group %zu: name must be a string"), i + 1);
+		if ((why = bad_name(json_string_value(name), 0))) {
+			name_refused(msg, sizeof msg, OF_NAME, why, json_string_value(name));
+			/* TRANSLATORS: a group of questions not named yet, by its place in the form, then the error. */
+			return errf(err, errlen, _("group %zu: %s"), i + 1, msg);
+		}
 		gd->g.name = json_string_value(name);
-		snprintf(who, sizeof who, "group '%s'", gd->g.name);
+		/* TRANSLATORS: names a group of questions at the start of a form's error ("group 'household': ..."). */
+		snprintf(who, sizeof who, _("group '%s'"), gd->g.name);
 		if (only_keys(jg, group_keys, who, err, errlen) < 0)
 			return -1;
 		if (group_find(f, gd->g.name) != &gd->g)
-			return errf(err, errlen, "%s: the name appears twice", who);
+			return errf(err, errlen, _("%s: the name appears twice"), who);
 		if (json_object_get(jg, "repeat") && !json_is_boolean(json_object_get(jg, "repeat")))
-			return errf(err, errlen, "%s: repeat must be true or false", who);
+			return errf(err, errlen, _("%s: repeat must be true or false"), who);
 		gd->g.repeat = json_is_true(json_object_get(jg, "repeat"));
 		gd->g.label = json_object_get(jg, "label");
 		if (gd->g.label && check_text(gd->g.label, who, "label", err, errlen) < 0)
@@ -489,12 +560,12 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 			return r;
 		gd->g.repeat_count = gd->repeat_count;
 		if (gd->repeat_count && !gd->g.repeat)
-			return errf(err, errlen, "%s: only a repeat has a repeat_count", who);
+			return errf(err, errlen, _("%s: only a repeat has a repeat_count"), who);
 		if (parent) {
 			const struct form_group *p = json_is_string(parent) ? group_find(f, json_string_value(parent)) : NULL;
 
 			if (!p || p == &gd->g)
-				return errf(err, errlen, "%s: group: no group '%s' before it", who,
+				return errf(err, errlen, _("%s: group: no group '%s' before it"), who,
 					    json_is_string(parent) ? json_string_value(parent) : "?");
 			gd->g.parent = p;
 		}
@@ -509,21 +580,24 @@ static int question_name(struct form *f, size_t i, const json_t *jq, char *who, 
 {
 	struct form_question *q = &f->qs[i].q;
 	const json_t *name = json_object_get(jq, "name");
-	const char *why;
+	enum bad_name why;
+	char msg[512];
 
 	qlabel(who, wholen, i, NULL);
 	if (!json_is_object(jq))
-		return qerr(err, errlen, who, "not a JSON object");
+		return qerr(err, errlen, who, _("not a JSON object"));
 	if (!name)
-		return qerr(err, errlen, who, "missing name");
+		return qerr(err, errlen, who, _("missing name"));
 	if (!json_is_string(name))
-		return qerr(err, errlen, who, "name must be a string");
-	if ((why = bad_name(json_string_value(name), 0)))
-		return qerr(err, errlen, who, "name '%s' %s", json_string_value(name), why);
+		return qerr(err, errlen, who, _("name must be a string"));
+	if ((why = bad_name(json_string_value(name), 0))) {
+		name_refused(msg, sizeof msg, OF_NAME, why, json_string_value(name));
+		return qerr(err, errlen, who, "%s", msg);
+	}
 	q->name = json_string_value(name);
 	qlabel(who, wholen, i, q->name);
 	if (json_object_get(f->index, q->name))
-		return qerr(err, errlen, who, "the name appears twice (questions %d and %zu)",
+		return qerr(err, errlen, who, _("the name appears twice (questions %d and %zu)"),
 			    (int)json_integer_value(json_object_get(f->index, q->name)) + 1, i + 1);
 	if (json_object_set_new(f->index, q->name, json_integer((json_int_t)i)) < 0)
 		return err_oom(err, errlen);
@@ -537,16 +611,19 @@ static int question_type(struct form_question *q, const json_t *jq, const char *
 	size_t t;
 
 	if (!type)
-		return qerr(err, errlen, who, "missing type");
+		return qerr(err, errlen, who, _("missing type"));
 	if (!json_is_string(type))
-		return qerr(err, errlen, who, "type must be a string");
+		return qerr(err, errlen, who, _("type must be a string"));
 	for (t = 0; t < NTYPES && strcmp(type_names[t], json_string_value(type)); t++)
 		;
 	if (t == NTYPES)
-		return qerr(err, errlen, who, "unknown type '%s' (use text, integer, decimal, select_one, "
-			    "select_multiple, rank, date, time, dateTime, geopoint, geotrace, geoshape, acknowledge, note, osm, barcode, "
-			    "calculate, start, end, today, deviceid, username, simserial, subscriberid, phonenumber or "
-			    "email)", json_string_value(type));
+		/* TRANSLATORS: the names of the types are the form's own words: keep them. */
+		return qerr(err, errlen, who, _("unknown type '%s' (use text, integer, decimal, select_one, "
+						"select_multiple, rank, date, time, dateTime, geopoint, geotrace, "
+						"geoshape, acknowledge, note, osm, barcode, calculate, start, end, "
+						"today, deviceid, username, simserial, subscriberid, phonenumber or "
+						"email)"),
+			    json_string_value(type));
 	q->type = (enum form_type)t;
 	q->automatic = t >= FT_CALCULATE || json_object_get(jq, "calculation") != NULL;
 	return 0;
@@ -564,7 +641,7 @@ static int question_members(const struct form *f, struct qdata *qd, const json_t
 
 	/* What is never asked needs no label. */
 	if (!json_object_get(jq, "label") && !q->automatic)
-		return qerr(err, errlen, who, "missing label");
+		return qerr(err, errlen, who, _("missing label"));
 	for (t = 0; t < sizeof texts / sizeof texts[0]; t++) {
 		const json_t *v = json_object_get(jq, texts[t]);
 
@@ -578,11 +655,11 @@ static int question_members(const struct form *f, struct qdata *qd, const json_t
 		const json_t *g = json_object_get(jq, "group");
 
 		if (!json_is_string(g) || !(q->group = group_find(f, json_string_value(g))))
-			return qerr(err, errlen, who, "group: no group '%s' in the form's groups",
+			return qerr(err, errlen, who, _("group: no group '%s' in the form's groups"),
 				    json_is_string(g) ? json_string_value(g) : "?");
 	}
 	if (json_object_get(jq, "readonly") && !json_is_boolean(json_object_get(jq, "readonly")))
-		return qerr(err, errlen, who, "readonly must be true or false");
+		return qerr(err, errlen, who, _("readonly must be true or false"));
 	q->readonly = json_is_true(json_object_get(jq, "readonly"));
 	q->hint = json_object_get(jq, "hint");
 	q->required_message = json_object_get(jq, "required_message");
@@ -590,7 +667,7 @@ static int question_members(const struct form *f, struct qdata *qd, const json_t
 
 	req = json_object_get(jq, "required");
 	if (req && !json_is_boolean(req))
-		return qerr(err, errlen, who, "required must be true or false");
+		return qerr(err, errlen, who, _("required must be true or false"));
 	q->required = json_is_true(req);
 	return 0;
 }
@@ -620,31 +697,31 @@ static int question_exprs(struct qdata *qd, const json_t *jq, const char *who, c
 static int question_consistent(const struct form_question *q, const char *who, char *err, size_t errlen)
 {
 	if (q->type == FT_CALCULATE && !q->calculation)
-		return qerr(err, errlen, who, "a calculate question needs a calculation");
+		return qerr(err, errlen, who, _("a calculate question needs a calculation"));
 	if (q->calculation && (q->type == FT_NOTE || (q->type > FT_CALCULATE)))
-		return qerr(err, errlen, who, "a %s question cannot have a calculation", type_names[q->type]);
+		return qerr(err, errlen, who, _("a %s question cannot have a calculation"), type_names[q->type]);
 	/* A question with a calculation is worked out as a calculate is, its result read as its type's answer;
 	 * XLSForm designers often mark it readonly as well, which says nothing more. */
 	if (q->calculation && q->type != FT_CALCULATE && (q->required || q->constraint || q->def))
-		return qerr(err, errlen, who, "a question with a calculation is filled in by the device: it cannot be"
-			    " required, or have a constraint or a default");
+		return qerr(err, errlen, who, _("a question with a calculation is filled in by the device: it cannot be"
+						" required, or have a constraint or a default"));
 	if (q->automatic && !q->calculation && (q->required || q->constraint || q->def || q->readonly))
-		return qerr(err, errlen, who, "a %s question is filled in by the device: it cannot be required, have a"
-			    " constraint, a default or be readonly", type_names[q->type]);
+		return qerr(err, errlen, who, _("a %s question is filled in by the device: it cannot be required, "
+						"have a constraint, a default or be readonly"), type_names[q->type]);
 	if (q->type == FT_CALCULATE && (q->required || q->constraint || q->def || q->readonly))
-		return qerr(err, errlen, who, "a calculate question is filled in by the device: it cannot be required,"
-			    " have a constraint, a default or be readonly");
+		return qerr(err, errlen, who, _("a calculate question is filled in by the device: it cannot be "
+						"required, have a constraint, a default or be readonly"));
 	if (q->readonly && q->required)
-		return qerr(err, errlen, who, "a readonly question cannot be required: nobody can answer it");
+		return qerr(err, errlen, who, _("a readonly question cannot be required: nobody can answer it"));
 
 	if (q->type == FT_NOTE) {
 		/* a note is shown, never answered */
 		if (q->required)
-			return qerr(err, errlen, who, "a note cannot be required");
+			return qerr(err, errlen, who, _("a note cannot be required"));
 		if (q->constraint)
-			return qerr(err, errlen, who, "a note cannot have a constraint");
+			return qerr(err, errlen, who, _("a note cannot have a constraint"));
 		if (q->def)
-			return qerr(err, errlen, who, "a note cannot have a default");
+			return qerr(err, errlen, who, _("a note cannot have a default"));
 	}
 	return 0;
 }
@@ -718,12 +795,13 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 
 		for (k = 0; k < 4; k++)
 			if (texts[k] && text_ref_unknown(f, texts[k], bad, sizeof bad))
-				return errf(err, errlen, "question '%s': %s names unknown question '%s'", q->name, what[k],
-					    bad);
+				return errf(err, errlen, _("question '%s': %s names unknown question '%s'"), q->name,
+					    what[k], bad);
 	}
 	for (i = 0; i < f->ngroups; i++)
 		if (f->groups[i].g.label && text_ref_unknown(f, f->groups[i].g.label, bad, sizeof bad))
-			return errf(err, errlen, "group '%s': label names unknown question '%s'", f->groups[i].g.name, bad);
+			return errf(err, errlen, _("group '%s': label names unknown question '%s'"),
+				    f->groups[i].g.name, bad);
 
 	for (i = 0; i < f->nq; i++) {
 		const struct form_question *q = &f->qs[i].q;
@@ -734,7 +812,7 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 			struct refcheck rc = { f, NULL };
 
 			if (ex[k] && expr_refs(ex[k], ref_known, &rc))
-				return errf(err, errlen, "question '%s': %s names unknown question '%s'", q->name,
+				return errf(err, errlen, _("question '%s': %s names unknown question '%s'"), q->name,
 					    what[k], rc.bad);
 		}
 	}
@@ -743,16 +821,17 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 		struct refcheck rc = { f, NULL };
 
 		if (q->nchoices && q->choices[0].filter && expr_refs(q->choices[0].filter, ref_known, &rc))
-			return errf(err, errlen, "question '%s': choice_filter names unknown question '%s'", q->name, rc.bad);
+			return errf(err, errlen, _("question '%s': choice_filter names unknown question '%s'"),
+				    q->name, rc.bad);
 	}
 	for (i = 0; i < f->ngroups; i++) {
 		struct refcheck rc = { f, NULL };
 
 		if (f->groups[i].relevant && expr_refs(f->groups[i].relevant, ref_known, &rc))
-			return errf(err, errlen, "group '%s': relevant names unknown question '%s'", f->groups[i].g.name,
-				    rc.bad);
+			return errf(err, errlen, _("group '%s': relevant names unknown question '%s'"),
+				    f->groups[i].g.name, rc.bad);
 		if (f->groups[i].repeat_count && expr_refs(f->groups[i].repeat_count, ref_known, &rc))
-			return errf(err, errlen, "group '%s': repeat_count names unknown question '%s'",
+			return errf(err, errlen, _("group '%s': repeat_count names unknown question '%s'"),
 				    f->groups[i].g.name, rc.bad);
 	}
 	return 0;
@@ -789,17 +868,20 @@ static int load_title(struct form *f, char *err, size_t errlen)
 	size_t i;
 	int r;
 
-	if ((r = load_expr(f->root, "instance_name", &f->instance_name_src, &f->instance_name, "form", err,
+	if ((r = load_expr(f->root, "instance_name", &f->instance_name_src, &f->instance_name, _("form"), err,
 			   errlen)) < 0)
 		return r;
 	if (f->instance_name) {
 		struct title_refs t = { f, NULL };
 
-		if (expr_refs(f->instance_name, title_ref, &t))
-			return errf(err, errlen, "form '%s': instance_name names %s question '%s'", f->id,
-				    form_find(f, t.bad) ? "the repeated" : "unknown", t.bad);
+		if (expr_refs(f->instance_name, title_ref, &t) && form_find(f, t.bad))
+			return errf(err, errlen, _("form '%s': instance_name names the repeated question '%s'"),
+				    f->id, t.bad);
+		if (t.bad)
+			return errf(err, errlen, _("form '%s': instance_name names unknown question '%s'"), f->id,
+				    t.bad);
 		if (!f->ntitle)
-			return errf(err, errlen, "form '%s': instance_name names no question (${name})", f->id);
+			return errf(err, errlen, _("form '%s': instance_name names no question (${name})"), f->id);
 		return 0;
 	}
 	/* Asked of every record: not shown conditionally, not worked out, not inside a repeat. */
@@ -819,38 +901,42 @@ static int load_title(struct form *f, char *err, size_t errlen)
 static int load_form(struct form *f, char *err, size_t errlen)
 {
 	const json_t *root = f->root, *id, *version, *lang, *qs, *jq;
-	const char *why;
+	enum bad_name why;
+	char msg[512];
 	size_t i;
 	int r;
 
 	if (!json_is_object(root))
-		return errf(err, errlen, "a form must be a JSON object");
-	if (only_keys(root, form_keys, "form", err, errlen) < 0)
+		return errf(err, errlen, _("a form must be a JSON object"));
+	/* TRANSLATORS: the form itself, at the start of a form's error ("form: unknown key 'x'"). */
+	if (only_keys(root, form_keys, _("form"), err, errlen) < 0)
 		return -1;
 	id = json_object_get(root, "id");
 	if (!json_is_string(id))
-		return errf(err, errlen, "form: missing id");
-	if ((why = bad_name(json_string_value(id), 0)))
-		return errf(err, errlen, "form: id '%s' %s", json_string_value(id), why);
+		return errf(err, errlen, _("form: missing id"));
+	if ((why = bad_name(json_string_value(id), 0))) {
+		name_refused(msg, sizeof msg, OF_ID, why, json_string_value(id));
+		return qerr(err, errlen, _("form"), "%s", msg);
+	}
 	f->id = json_string_value(id);
 	version = json_object_get(root, "version");
 	if (!json_is_string(version) || !json_string_length(version))
-		return errf(err, errlen, "form '%s': missing version (a string such as \"1\")", f->id);
+		return errf(err, errlen, _("form '%s': missing version (a string such as \"1\")"), f->id);
 	f->version = json_string_value(version);
 	lang = json_object_get(root, "default_language");
 	if (lang && (!json_is_string(lang) || !json_string_length(lang)))
-		return errf(err, errlen, "form '%s': default_language must be a language code", f->id);
+		return errf(err, errlen, _("form '%s': default_language must be a language code"), f->id);
 	f->default_language = lang ? json_string_value(lang) : "en";
 	f->title = json_object_get(root, "title");
-	if (f->title && check_text(f->title, "form", "title", err, errlen) < 0)
+	if (f->title && check_text(f->title, _("form"), "title", err, errlen) < 0)
 		return -1;
 	if (json_object_get(root, "allow_choice_duplicates") && !json_is_boolean(json_object_get(root, "allow_choice_duplicates")))
-		return errf(err, errlen, "form '%s': allow_choice_duplicates must be true or false", f->id);
+		return errf(err, errlen, _("form '%s': allow_choice_duplicates must be true or false"), f->id);
 	if ((r = load_groups(f, json_object_get(root, "groups"), err, errlen)) < 0)
 		return r;
 	qs = json_object_get(root, "questions");
 	if (!json_is_array(qs) || json_array_size(qs) == 0)
-		return errf(err, errlen, "form '%s': questions must be a non-empty array", f->id);
+		return errf(err, errlen, _("form '%s': questions must be a non-empty array"), f->id);
 	if (!(f->qs = mem_calloc(json_array_size(qs), sizeof *f->qs)))
 		return err_oom(err, errlen);
 	json_array_foreach(qs, i, jq) {
@@ -877,7 +963,8 @@ struct form *form_load(const char *json, size_t len, char *err, size_t errlen)
 			err_oom(err, errlen);
 			errno = ENOMEM;
 		} else {
-			errf(err, errlen, "not valid JSON: line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+			errf(err, errlen, _("not valid JSON: line %d, column %d: %s"), jerr.line, jerr.column,
+			     jerr.text);
 			errno = EINVAL;
 		}
 		return NULL;
@@ -990,6 +1077,28 @@ const char *form_text(const struct form *f, const json_t *t, const char *lang)
 		if (json_is_string(v))
 			return json_string_value(v);
 	return NULL;
+}
+
+static int text_has(const json_t *t, const char *lang)
+{
+	return json_is_object(t) && json_is_string(json_object_get(t, lang));
+}
+
+int form_has_language(const struct form *f, const char *lang)
+{
+	size_t i;
+
+	if (!strcmp(f->default_language, lang) || text_has(f->title, lang))
+		return 1;
+	for (i = 0; i < f->nq; i++)
+		if (text_has(f->qs[i].q.label, lang))
+			return 1;
+	return 0;
+}
+
+const char *form_default_language(const struct form *f)
+{
+	return f->default_language;
 }
 
 char *form_interpolate(const struct form *f, const char *text, const json_t *answers, const char *lang)

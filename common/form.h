@@ -122,6 +122,10 @@ const char *form_type_name(enum form_type t);
 /* The text of t in lang: exact code ("fr"), then its first two letters ("fr_FR.UTF-8" -> "fr"), then the
  * form's default language, then English, then any. NULL if t is NULL. */
 const char *form_text(const struct form *f, const json_t *t, const char *lang);
+/* 1 if the form is written in lang (a code, "fr"): its default language, or a language its title or a question's
+ * label has. The form's default language, "en" unless it names one. */
+int form_has_language(const struct form *f, const char *lang);
+const char *form_default_language(const struct form *f);
 /* The label in lang of q's choice called name, or NULL when q has no such choice. */
 const char *form_choice_label(const struct form *f, const struct form_question *q, const char *name,
 			      const char *lang);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -44,7 +45,7 @@ static int write_key_file(const char *path, mode_t mode, const char *header, con
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
-		return errf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+		return errf(err, errlen, _("cannot create '%s': %s"), path, strerror(errno));
 	sodium_bin2hex(hex, sizeof(hex) - 1, bytes, len);
 	hex[2 * len] = '\n';
 	hex[2 * len + 1] = '\0';
@@ -54,13 +55,13 @@ static int write_key_file(const char *path, mode_t mode, const char *header, con
 		sodium_memzero(hex, sizeof(hex));
 		close(fd);
 		unlink(path);
-		return errf(err, errlen, "cannot write '%s': %s", path, strerror(saved));
+		return errf(err, errlen, _("cannot write '%s': %s"), path, strerror(saved));
 	}
 	sodium_memzero(hex, sizeof(hex));
 	if (close(fd) < 0) {
 		saved = errno;
 		unlink(path);
-		return errf(err, errlen, "cannot write '%s': %s", path, strerror(saved));
+		return errf(err, errlen, _("cannot write '%s': %s"), path, strerror(saved));
 	}
 	return 0;
 }
@@ -72,7 +73,7 @@ int keys_generate(const char *secret_path, const char *public_path, char *err, s
 	int r;
 
 	if (!sk)
-		return errf(err, errlen, "out of memory for a secret key");
+		return errf(err, errlen, _("out of memory for a secret key"));
 	crypto_sign_keypair(pk, sk);
 	r = write_key_file(secret_path, 0600, SECRET_HEADER, sk, crypto_sign_SECRETKEYBYTES, err, errlen);
 	sodium_free(sk);
@@ -97,20 +98,20 @@ static int read_key_file(const char *path, const char *header, unsigned char *ou
 
 	if (secret) {
 		if (stat(path, &st) < 0)
-			return errf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+			return errf(err, errlen, _("cannot open '%s': %s"), path, strerror(errno));
 		if (st.st_mode & 077)
-			return errf(err, errlen, "'%s' is readable by others (mode %03o); run: chmod 600 '%s'",
+			return errf(err, errlen, _("'%s' is readable by others (mode %03o); run: chmod 600 '%s'"),
 				    path, (unsigned)(st.st_mode & 0777), path);
 	}
 	if (buf_read_file(&b, path) < 0) {
-		errf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		errf(err, errlen, _("cannot read '%s': %s"), path, strerror(errno));
 		goto out;
 	}
 	/* The key and one final newline, nothing else. */
 	if (b.len < hl || memcmp(b.data, header, hl) ||
 	    sodium_hex2bin(out, len, b.data + hl, b.len - hl, NULL, &got, &end) < 0 || got != len ||
 	    strcmp(end, "\n")) {
-		errf(err, errlen, "'%s' is not a Sondeo key file", path);
+		errf(err, errlen, _("'%s' is not a Sondeo key file"), path);
 		goto out;
 	}
 	r = 0;
@@ -125,13 +126,13 @@ struct keys *keys_load(const char *secret_path, char *err, size_t errlen)
 	struct keys *k = sodium_malloc(sizeof(*k));
 
 	if (!k) {
-		errf(err, errlen, "out of memory for a secret key");
+		errf(err, errlen, _("out of memory for a secret key"));
 		return NULL;
 	}
 	k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
 	if (!k->sk) {
 		sodium_free(k);
-		errf(err, errlen, "out of memory for a secret key");
+		errf(err, errlen, _("out of memory for a secret key"));
 		return NULL;
 	}
 	if (read_key_file(secret_path, SECRET_HEADER, k->sk, crypto_sign_SECRETKEYBYTES, 1, err, errlen) < 0) {
@@ -149,7 +150,7 @@ struct keys *keys_load(const char *secret_path, char *err, size_t errlen)
 		if (!sk) {
 			sodium_memzero(seed, sizeof(seed));
 			keys_free(k);
-			errf(err, errlen, "out of memory for a secret key");
+			errf(err, errlen, _("out of memory for a secret key"));
 			return NULL;
 		}
 		crypto_sign_seed_keypair(pk, sk, seed);
@@ -158,7 +159,7 @@ struct keys *keys_load(const char *secret_path, char *err, size_t errlen)
 		sodium_free(sk);
 		if (!same) {
 			keys_free(k);
-			errf(err, errlen, "'%s' is damaged: its secret and public halves do not match", secret_path);
+			errf(err, errlen, _("'%s' is damaged: its secret and public halves do not match"), secret_path);
 			return NULL;
 		}
 		memcpy(k->pk, pk, sizeof(pk));

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -212,7 +213,7 @@ struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 	if (add_columns(db, err, errlen) < 0)
 		return NULL;
 	if (!(m = calloc(1, sizeof(*m)))) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	m->db = db;
@@ -314,7 +315,9 @@ static int check_form(struct merge *m, const struct op *op, char *err, size_t er
 	db_bind_text(s, 1, op->record);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && strcmp(db_text(s, 0), op->form)) {
-		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
+		/* TRANSLATORS: an op (one change) named by its device and number; a form id; a record id; the form id
+		 * of the record ("a 'partnership' record"). */
+		errf(err, errlen, _("op %s:%llu names form '%s' but record %s is a '%s' record"), op->device,
 		     (unsigned long long)op->seq, op->form, op->record, db_text(s, 0));
 		r = 1;
 	}
@@ -580,13 +583,13 @@ static int check_op(const struct op *op, const struct op_ref *base, size_t nbase
 	size_t i;
 
 	if (op->nbase > MERGE_MAX_BASE)
-		return errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
+		return errf(err, errlen, _("op %s:%llu names %zu base ops (at most %d)"), op->device,
 			    (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
 	if (op->seq == 0 || op->seq > INT64_MAX)
-		return errf(err, errlen, "op %s: seq %llu is out of range", op->device, (unsigned long long)op->seq);
+		return errf(err, errlen, _("op %s: seq %llu is out of range"), op->device, (unsigned long long)op->seq);
 	for (i = 0; i < nbase; i++)
 		if (base[i].seq == op->seq && strcmp(base[i].device, op->device) == 0)
-			return errf(err, errlen, "op %s:%llu names itself as its base", op->device,
+			return errf(err, errlen, _("op %s:%llu names itself as its base"), op->device,
 				    (unsigned long long)op->seq);
 	return 0;
 }
@@ -597,7 +600,7 @@ static int op_valid(const struct op *op, struct op_ref base[MERGE_MAX_BASE], siz
 {
 	/* Bounded before sorted_base copies it. */
 	if (op->nbase > MERGE_MAX_BASE)
-		return errf(err, errlen, "op %s:%llu names %zu base ops (at most %d)", op->device,
+		return errf(err, errlen, _("op %s:%llu names %zu base ops (at most %d)"), op->device,
 			    (unsigned long long)op->seq, op->nbase, MERGE_MAX_BASE);
 	*nbase = sorted_base(op, base);
 	return check_op(op, base, *nbase, err, errlen);
@@ -674,7 +677,7 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		sqlite3_reset(s);
 		if (same)
 			return MERGE_DUPLICATE;
-		errf(err, errlen, "op %s:%llu is already held with different content", op->device,
+		errf(err, errlen, _("op %s:%llu is already held with different content"), op->device,
 		     (unsigned long long)op->seq);
 		return MERGE_EQUIVOCATION;
 	}
@@ -712,14 +715,14 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 		return MERGE_NEW;
 	for (i = 0; i < n; i++) {
 		if (ops[i].nbase > MERGE_MAX_BASE) {
-			errf(err, errlen, "op names %zu base ops (at most %d)", ops[i].nbase, MERGE_MAX_BASE);
+			errf(err, errlen, _("op names %zu base ops (at most %d)"), ops[i].nbase, MERGE_MAX_BASE);
 			return MERGE_ERROR;
 		}
 		nbase = sorted_base(&ops[i], base);
 		if (check_op(&ops[i], base, nbase, err, errlen) < 0)
 			return MERGE_ERROR;
 		if (strcmp(ops[i].device, ops[0].device) || strcmp(ops[i].record, ops[0].record)) {
-			errf(err, errlen, "a local run of ops must be one device's, on one record");
+			errf(err, errlen, _("a local run of ops must be one device's, on one record"));
 			return MERGE_ERROR;
 		}
 		lo = i == 0 || ops[i].seq < lo ? ops[i].seq : lo;
@@ -1122,14 +1125,14 @@ static enum merge_result batch_check(struct merge *m, struct batch *b, size_t i,
 		if (held ? same_op(m, s, sqlite3_column_int64(s, 0), op, base, nbase) :
 			   same_content(&b->ops[*slot - 1], op, base, nbase))
 			return MERGE_DUPLICATE;
-		errf(err, errlen, "op %s:%llu is already held with different content", op->device,
+		errf(err, errlen, _("op %s:%llu is already held with different content"), op->device,
 		     (unsigned long long)op->seq);
 		return MERGE_EQUIVOCATION;
 	}
 	if ((rec = batch_record(m, b, i, err, errlen)) == NO_OP)
 		return MERGE_ERROR;
 	if (b->rec[rec].form && strcmp(b->rec[rec].form, op->form)) {
-		errf(err, errlen, "op %s:%llu names form '%s' but record %s is a '%s' record", op->device,
+		errf(err, errlen, _("op %s:%llu names form '%s' but record %s is a '%s' record"), op->device,
 		     (unsigned long long)op->seq, op->form, op->record, b->rec[rec].form);
 		return MERGE_INVALID;
 	}

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -58,7 +59,7 @@ int net_init(char *err, size_t errlen)
 		return -1;
 	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		dlclose(lib);
-		return errf(err, errlen, "cannot initialise libcurl");
+		return errf(err, errlen, _("cannot initialise libcurl"));
 	}
 	curl = api;
 	return 0;
@@ -146,13 +147,13 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	rs->retry_after_s = 0;
 	buf_init(&rs->body, NET_MAX_RESPONSE);
 	if (!curl.easy_init)
-		return errf(err, errlen, "libcurl is not loaded: net_init first"), NET_FAILED;
+		return errf(err, errlen, _("libcurl is not loaded: net_init first")), NET_FAILED;
 	if (rq->conn) {
 		/* Back to the defaults, keeping the open connection. */
 		c = rq->conn->c;
 		curl.easy_reset(c);
 	} else if (!(c = curl.easy_init()))
-		return errf(err, errlen, "cannot start libcurl"), NET_FAILED;
+		return errf(err, errlen, _("cannot start libcurl")), NET_FAILED;
 	curl.easy_setopt(c, CURLOPT_URL, rq->url);
 	curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
 	/* Never another scheme, whatever a URL says: a libcurl too old to know the option (before 7.85) is refused
@@ -160,7 +161,7 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	if (curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK) {
 		if (!rq->conn)
 			curl.easy_cleanup(c);
-		return errf(err, errlen, "this libcurl is older than 7.85: Sondeo needs 7.85 or newer"), NET_FAILED;
+		return errf(err, errlen, _("this libcurl is older than 7.85: Sondeo needs 7.85 or newer")), NET_FAILED;
 	}
 	curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
@@ -216,7 +217,9 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	if (st != NET_OK)
 		errf(err, errlen, "%s: %s", rq->url, *errbuf ? errbuf : curl.easy_strerror(rc));
 	if (rq->verbose)
-		fprintf(stderr, "> %s %s (%zu bytes) -> %ld (%zu bytes)%s%s\n", rq->method, rq->url, rq->body_len,
+		/* TRANSLATORS: a trace of one request for --verbose: method, address, bytes sent, HTTP status,
+		 * bytes received, then ": " and the error if it failed. */
+		fprintf(stderr, _("> %s %s (%zu bytes) -> %ld (%zu bytes)%s%s\n"), rq->method, rq->url, rq->body_len,
 			rs->status, rs->body.len, st == NET_OK ? "" : ": ", st == NET_OK ? "" : err);
 	curl.slist_free_all(hdrs);
 	if (!rq->conn)
@@ -232,6 +235,6 @@ void net_error_text(const struct net_response *rs, char *out, size_t n)
 	if (m)
 		snprintf(out, n, "%s", m);
 	else
-		snprintf(out, n, "the server answered HTTP %ld", rs->status);
+		snprintf(out, n, _("the server answered HTTP %ld"), rs->status);
 	json_decref(j);
 }

@@ -5,5 +5,8 @@
 
 /* 1 if s is a review state: pending, approved, has_issues or rejected. */
 int review_state_valid(const char *s);
+/* A state's words for people in this thread's language ("has_issues" -> "has issues" in English); the code itself
+ * if it is not a state. The stored codes never change: this is only for showing them. */
+const char *review_status_text(const char *code);
 
 #endif

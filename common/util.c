@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "i18n.h"
 #include "banned.h"
 
 static void oom(void)
 {
-	fputs("sondeo: out of memory\n", stderr);
+	fputs(_("sondeo: out of memory\n"), stderr);
 	abort();
 }
 
@@ -99,7 +101,7 @@ char *mem_strdup(const char *s)
 
 int err_oom(char *err, size_t errlen)
 {
-	errf(err, errlen, "out of memory");
+	errf(err, errlen, "%s", _("out of memory"));
 	return ERR_OOM;
 }
 
@@ -150,15 +152,18 @@ void *lib_load(const char *soname, const char *package, const struct lib_sym *sy
 	size_t i;
 
 	if (!t)
-		return errf(err, errlen, "out of memory loading %s", soname), NULL;
+		return errf(err, errlen, _("out of memory loading %s"), soname), NULL;
 	if (!(lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL))) {
-		errf(err, errlen, "cannot load %s (Debian's %s): %s", soname, package, dlerror());
+		/* TRANSLATORS: a library's file (libcurl.so.4), the Debian package that installs it, the system's
+		 * reason. */
+		errf(err, errlen, _("cannot load %s (Debian's %s): %s"), soname, package, dlerror());
 		free(t);
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
 		if (!(fn = dlsym(lib, syms[i].name))) {
-			errf(err, errlen, "%s lacks %s (Debian's %s is needed)", soname, syms[i].name, package);
+			/* TRANSLATORS: a library's file, a function it should have, the Debian package to install. */
+			errf(err, errlen, _("%s lacks %s (Debian's %s is needed)"), soname, syms[i].name, package);
 			dlclose(lib);
 			free(t);
 			return NULL;

@@ -16,6 +16,7 @@
 
 #include "expr.h"
 #include "form.h"
+#include "i18n.h"
 #include "merge.h"
 #include "util.h"
 #include "xlsform-priv.h"
@@ -101,7 +102,7 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 
 	/* Rows in the sheet's order (as every spreadsheet writes them): a row is complete before the next. */
 	if (row < t->last_row) {
-		snprintf(t->err, sizeof(t->err), "sheet '%s': row %u comes after row %u in the file", t->sheet, row,
+		snprintf(t->err, sizeof(t->err), _("sheet '%s': row %u comes after row %u in the file"), t->sheet, row,
 			 t->last_row);
 		return -1;
 	}
@@ -113,7 +114,7 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 
 		t->header_row = row;
 		if (t->nhead == MAX_HEADERS) {
-			snprintf(t->err, sizeof(t->err), "sheet '%s', row %u: more than %d columns", t->sheet, row,
+			snprintf(t->err, sizeof(t->err), _("sheet '%s', row %u: more than %d columns"), t->sheet, row,
 				 MAX_HEADERS);
 			return -1;
 		}
@@ -124,8 +125,11 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 			if (!strcmp(t->head[i].key, h->key) && !strcmp(t->head[i].lang, h->lang)) {
 				char other[8];
 
-				snprintf(t->err, sizeof(t->err), "sheet '%s', column %s: duplicate column header: %s (also in"
-					 " column %s)", t->sheet, xlsx_column_name(col, name), text,
+				snprintf(t->err, sizeof(t->err),
+					 /* TRANSLATORS: a sheet, a column's letter, the header written in it, the other
+					  * column's letter. */
+					 _("sheet '%s', column %s: duplicate column header: %s (also in column %s)"),
+					 t->sheet, xlsx_column_name(col, name), text,
 					 xlsx_column_name(t->head[i].col, other));
 				return -1;
 			}
@@ -137,7 +141,7 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 		return 0;   /* a cell under no header, or under one Sondeo ignores */
 	if (!t->nrows || t->rows[t->nrows - 1].n != row) {
 		if (t->nrows == MAX_ROWS) {
-			snprintf(t->err, sizeof(t->err), "sheet '%s': more than %d rows", t->sheet, MAX_ROWS);
+			snprintf(t->err, sizeof(t->err), _("sheet '%s': more than %d rows"), t->sheet, MAX_ROWS);
 			return -1;
 		}
 		if (t->nrows == t->cap) {
@@ -186,7 +190,7 @@ static int table_read(struct xlsx *x, size_t i, struct table *t, char *err, size
 		char e2[512];
 
 		strlcpy_s(e2, err, sizeof(e2));
-		return errf(err, errlen, "sheet '%s': %s", t->sheet, e2);
+		return errf(err, errlen, _("sheet '%s': %s"), t->sheet, e2);
 	}
 	return 0;
 }
@@ -240,7 +244,7 @@ static int row_error(struct conv *c, const struct table *t, const struct row *r,
 static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
 		     ...)
 {
-	char msg[400], col[32] = "", name[8];
+	char msg[400], name[8];
 	int ci = key ? col_of(t, key, NULL) : -1;
 	va_list ap;
 
@@ -248,8 +252,11 @@ static int row_error(struct conv *c, const struct table *t, const struct row *r,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (ci >= 0)
-		snprintf(col, sizeof(col), ", column %s (%s)", xlsx_column_name(t->head[ci].col, name), key);
-	return errf(c->err, c->errlen, "sheet '%s', row %u%s: %s", t->sheet, r->n, col, msg);
+		/* TRANSLATORS: where in a workbook the error is: a sheet, a row, a column (its letter and its
+		 * header, "C (label)"), then the error. */
+		return errf(c->err, c->errlen, _("sheet '%s', row %u, column %s (%s): %s"), t->sheet, r->n,
+			    xlsx_column_name(t->head[ci].col, name), key, msg);
+	return errf(c->err, c->errlen, _("sheet '%s', row %u: %s"), t->sheet, r->n, msg);
 }
 
 /* Counts the bytes of a choice or tag (its cells) put in a question. A list is copied into every question that
@@ -266,8 +273,9 @@ static int list_copied(struct conv *c, const struct table *t, const struct row *
 		c->copied += r->v[i] ? strlen(r->v[i]) + 6 : 0;
 	if (c->copied <= MAX_FORM_JSON)
 		return 0;
-	return row_error(c, &c->survey, qr, "type", "the form would be larger than %zu MiB here: list '%s' (sheet '%s')"
-			 " is copied into this question, as every list is into each question that uses it",
+	return row_error(c, &c->survey, qr, "type",
+			 _("the form would be larger than %zu MiB here: list '%s' (sheet '%s') is copied into "
+			   "this question, as every list is into each question that uses it"),
 			 MAX_FORM_JSON >> 20, list, t->sheet);
 }
 
@@ -328,7 +336,7 @@ static json_t *choices_of(struct conv *c, const struct table *t, int have, const
 				continue;
 			if (!name) {
 				json_decref(a);
-				row_error(c, t, r, "name", "a choice of list '%s' without a name", list);
+				row_error(c, t, r, "name", _("a choice of list '%s' without a name"), list);
 				return NULL;
 			}
 			if (list_copied(c, t, r, qr, list) < 0) {
@@ -361,7 +369,7 @@ static json_t *choices_of(struct conv *c, const struct table *t, int have, const
 	}
 	if (json_array_size(a) == 0) {
 		json_decref(a);
-		row_error(c, &c->survey, qr, "type", "no choices of list '%s' in the %s sheet", list,
+		row_error(c, &c->survey, qr, "type", _("no choices of list '%s' in the %s sheet"), list,
 			  t == &c->external ? "external_choices" : "choices");
 		return NULL;
 	}
@@ -383,7 +391,7 @@ static json_t *osm_rows(struct conv *c, const struct row *qr, const char *list, 
 		if (!ln || strcmp(ln, list))
 			continue;
 		if (!name) {
-			*bad = row_error(c, &c->osm, r, "name", "a row of list '%s' without a name", list);
+			*bad = row_error(c, &c->osm, r, "name", _("a row of list '%s' without a name"), list);
 			break;
 		}
 		if ((*bad = list_copied(c, &c->osm, r, qr, list)) < 0)
@@ -411,7 +419,7 @@ static json_t *tags_of(struct conv *c, const struct row *qr, const char *list)
 
 	if (!tags) {
 		if (!bad)
-			row_error(c, &c->survey, qr, "type", "no tags of list '%s' in the osm sheet", list);
+			row_error(c, &c->survey, qr, "type", _("no tags of list '%s' in the osm sheet"), list);
 		return NULL;
 	}
 	json_array_foreach(tags, i, t) {
@@ -473,7 +481,7 @@ static int range_question(struct conv *c, const struct row *row, json_t *q)
 	size_t k;
 
 	if (strlcpy_s(buf, params ? params : "", sizeof(buf)) >= sizeof(buf))
-		return row_error(c, &c->survey, row, "parameters", "longer than %zu characters", sizeof(buf) - 1);
+		return row_error(c, &c->survey, row, "parameters", _("longer than %zu characters"), sizeof(buf) - 1);
 	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save)) {
 		char *eq = strchr(tok, '=');
 
@@ -481,14 +489,15 @@ static int range_question(struct conv *c, const struct row *row, json_t *q)
 			if (strlen(keys[k]) == (size_t)(eq - tok) && !strncasecmp(tok, keys[k], strlen(keys[k])))
 				break;
 		if (!eq || k == 3)
-			return row_error(c, &c->survey, row, "parameters", "'%s': a range takes start=, end= and step=", tok);
+			return row_error(c, &c->survey, row, "parameters",
+					 _("'%s': a range takes start=, end= and step="), tok);
 		v[k] = strtod(eq + 1, &end);
 		if (end == eq + 1 || *end || !isfinite(v[k]))
-			return row_error(c, &c->survey, row, "parameters", "'%s': %s is not a number", tok, keys[k]);
+			return row_error(c, &c->survey, row, "parameters", _("'%s': %s is not a number"), tok, keys[k]);
 		decimal |= strchr(eq + 1, '.') != NULL;
 	}
 	if (v[2] <= 0)
-		return row_error(c, &c->survey, row, "parameters", "step must be more than 0");
+		return row_error(c, &c->survey, row, "parameters", _("step must be more than 0"));
 	snprintf(cons, sizeof(cons), "%s. >= %.15g and . <= %.15g", own ? "(" : "", v[0] < v[1] ? v[0] : v[1],
 		 v[0] < v[1] ? v[1] : v[0]);
 	/* whole steps only: a fraction's remainder is not exact in binary */
@@ -591,9 +600,10 @@ static int group_begin(struct conv *c, struct nest *nest, const struct row *row,
 	json_t *g, *v;
 
 	if (nest->depth == MAX_DEPTH)
-		return row_error(c, &c->survey, row, "type", "groups nested more than %d deep", MAX_DEPTH);
+		return row_error(c, &c->survey, row, "type", _("groups nested more than %d deep"), MAX_DEPTH);
 	if (!name)
-		return row_error(c, &c->survey, row, "name", "a %s without a name", is_repeat ? "repeat" : "group");
+		return is_repeat ? row_error(c, &c->survey, row, "name", _("a repeat without a name"))
+				 : row_error(c, &c->survey, row, "name", _("a group without a name"));
 	g = json_pack("{s:s}", "name", name);
 	if (is_repeat)
 		json_object_set_new(g, "repeat", json_true());
@@ -619,12 +629,22 @@ static int group_end(struct conv *c, struct nest *nest, const struct row *row, c
 {
 	int ends_repeat = strstr(t, "repeat") != NULL;
 
+	if (nest->depth == 0 && ends_repeat)
+		/* TRANSLATORS: %s is the row's type ("end repeat"); "begin repeat" is a type, as written in the
+		 * workbook. */
+		return row_error(c, &c->survey, row, "type", _("%s without a begin repeat"), t);
 	if (nest->depth == 0)
-		return row_error(c, &c->survey, row, "type", "%s without a begin %s", t,
-				 ends_repeat ? "repeat" : "group");
+		/* TRANSLATORS: %s is the row's type ("end group"); "begin group" is a type, as written in the
+		 * workbook. */
+		return row_error(c, &c->survey, row, "type", _("%s without a begin group"), t);
+	if (nest->repeats[nest->depth - 1] != ends_repeat && nest->repeats[nest->depth - 1])
+		/* TRANSLATORS: %s is the row's type ("end group"), then the row where the repeat began. */
+		return row_error(c, &c->survey, row, "type", _("%s, but the repeat begun in row %u is still open"), t,
+				 nest->group_row[nest->depth - 1]);
 	if (nest->repeats[nest->depth - 1] != ends_repeat)
-		return row_error(c, &c->survey, row, "type", "%s, but the %s begun in row %u is still open", t,
-				 nest->repeats[nest->depth - 1] ? "repeat" : "group", nest->group_row[nest->depth - 1]);
+		/* TRANSLATORS: %s is the row's type ("end repeat"), then the row where the group began. */
+		return row_error(c, &c->survey, row, "type", _("%s, but the group begun in row %u is still open"), t,
+				 nest->group_row[nest->depth - 1]);
 	nest->depth--;
 	return 0;
 }
@@ -643,18 +663,19 @@ static int question_type(struct conv *c, const struct row *row, const char *type
 	/* A media type, alone or with a parameter. */
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(t, " "), t);
 	if (in_list(first, media_types))
-		return row_error(c, &c->survey, row, "type", "'%s': media types (image, audio, video, file) are not"
-				 " supported yet", type);
+		return row_error(c, &c->survey, row, "type", _("'%s': media types (image, audio, video, file) are not"
+							       " supported yet"), type);
 	if (in_list(t, later_types))
-		return row_error(c, &c->survey, row, "type", "type '%s' is not supported yet", type);
+		return row_error(c, &c->survey, row, "type", _("type '%s' is not supported yet"), type);
 	for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
 		if (!strcmp(t, plain_types[k].xls))
 			*ft = plain_types[k].type;
 	if (!strcmp(t, "range"))
 		*ft = "range";     /* an integer or a decimal: range_question says which */
 	if (!strncmp(t, "select_one_from_file ", 21) || !strncmp(t, "select_multiple_from_file ", 26))
-		return row_error(c, &c->survey, row, "type", "'%s': choices from a file are not supported yet (put them"
-				 " on the choices sheet)", type);
+		return row_error(c, &c->survey, row, "type",
+				 _("'%s': choices from a file are not supported yet (put them on the choices sheet)"),
+				 type);
 	if (!*ft && select_type(t, &multiple, list, n, or_other)) {
 		*ft = multiple ? "select_multiple" : "select_one";
 	} else if (!*ft && !strncmp(t, "rank ", 5) && t[5] && !strchr(t + 5, ' ')) {
@@ -666,10 +687,10 @@ static int question_type(struct conv *c, const struct row *row, const char *type
 		*ft = "osm";
 		strlcpy_s(list, t[3] ? t + 4 : "", n);
 		if (strchr(list, ' '))
-			return row_error(c, &c->survey, row, "type", "'%s': write osm and one list of tags, as in 'osm"
-					 " building_tags'", type);
+			return row_error(c, &c->survey, row, "type",
+					 _("'%s': write osm and one list of tags, as in 'osm building_tags'"), type);
 	} else if (!*ft) {
-		return row_error(c, &c->survey, row, "type", "unknown type '%s'", type);
+		return row_error(c, &c->survey, row, "type", _("unknown type '%s'"), type);
 	}
 	return 0;
 }
@@ -681,7 +702,7 @@ static int question_yes_no(struct conv *c, const struct row *row, json_t *q, con
 	int yes = yes_no(cell(&c->survey, row, key));
 
 	if (yes < 0)
-		return row_error(c, &c->survey, row, key, "'%s' is not yes or no", cell(&c->survey, row, key));
+		return row_error(c, &c->survey, row, key, _("'%s' is not yes or no"), cell(&c->survey, row, key));
 	if (yes)
 		json_object_set_new(q, key, json_true());
 	return 0;
@@ -810,13 +831,14 @@ static int survey_rows(struct conv *c)
 
 		if (!type) {
 			if (name)
-				return row_error(c, &c->survey, row, "type", "question '%s' has no type", name);
+				return row_error(c, &c->survey, row, "type", _("question '%s' has no type"), name);
 			continue;
 		}
 		type_norm(type, t, sizeof(t));
 		is_repeat = !strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat");
 		if (cell(&c->survey, row, "repeat_count") && !is_repeat)
-			return row_error(c, &c->survey, row, "repeat_count", "a repeat_count is for a begin repeat row");
+			return row_error(c, &c->survey, row, "repeat_count",
+					 _("a repeat_count is for a begin repeat row"));
 		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
 			if (group_begin(c, &nest, row, name, is_repeat) < 0)
 				return -1;
@@ -831,7 +853,7 @@ static int survey_rows(struct conv *c)
 		if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
 			return -1;
 		if (!name)
-			return row_error(c, &c->survey, row, "name", "a %s question without a name", ft);
+			return row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
 		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
 		if (question_cells(c, row, q, ft, name, nest_group(&nest)) < 0 ||
 		    (!strcmp(ft, "range") && range_question(c, row, q) < 0)) {
@@ -848,27 +870,52 @@ static int survey_rows(struct conv *c)
 		if (or_other)
 			other_question(c, row, name, nest_group(&nest));
 	}
+	if (nest.depth && nest.repeats[nest.depth - 1])
+		/* TRANSLATORS: "begin repeat" and "end repeat" are types, as written in the workbook. */
+		return errf(c->err, c->errlen, _("sheet '%s', row %u: begin repeat without an end repeat"),
+			    c->survey.sheet, nest.group_row[nest.depth - 1]);
 	if (nest.depth)
-		return errf(c->err, c->errlen, "sheet '%s', row %u: begin %s without an end %s", c->survey.sheet,
-			    nest.group_row[nest.depth - 1], nest.repeats[nest.depth - 1] ? "repeat" : "group",
-			    nest.repeats[nest.depth - 1] ? "repeat" : "group");
+		/* TRANSLATORS: "begin group" and "end group" are types, as written in the workbook. */
+		return errf(c->err, c->errlen, _("sheet '%s', row %u: begin group without an end group"),
+			    c->survey.sheet, nest.group_row[nest.depth - 1]);
 	if (json_array_size(c->questions) == 0)
-		return errf(c->err, c->errlen, "sheet '%s': no questions", c->survey.sheet);
+		return errf(c->err, c->errlen, _("sheet '%s': no questions"), c->survey.sheet);
 	return 0;
+}
+
+/* Where msg names a thing as fmt does (form.c's "question '%s'", in this thread's language): the name's start,
+ * and *end its end; NULL if it names none. */
+static const char *named(const char *msg, const char *fmt, const char **end)
+{
+	const char *hole = strstr(fmt, "%s"), *at;
+	char pre[64];
+
+	if (!hole || (size_t)(hole - fmt) >= sizeof(pre) || hole == fmt || !hole[2])
+		return NULL;
+	memcpy(pre, fmt, (size_t)(hole - fmt));
+	pre[hole - fmt] = '\0';
+	if (!(at = strstr(msg, pre)))
+		return NULL;
+	at += hole - fmt;
+	*end = strstr(at, hole + 2);
+	return *end ? at : NULL;
 }
 
 /* Puts the row of the question form_load names ("question 'x': ...") before its message. */
 static void locate(struct conv *c, const char *msg)
 {
-	const char *p = strstr(msg, "question '"), *q = p ? p + 10 : NULL, *g = strstr(msg, "group '");
+	const char *pe = NULL, *ge = NULL, *e = NULL;
+	const char *p = named(msg, _("question '%s'"), &pe), *q = p, *g = named(msg, _("group '%s'"), &ge);
 	size_t i;
 
 	/* The one the message is about comes first: "group 'r': repeat_count names unknown question 'x'". */
-	if (g && (!p || g < p))
-		q = g + 7;
+	e = pe;
+	if (g && (!p || g < p)) {
+		q = g;
+		e = ge;
+	}
 	if (q) {
 		char name[MERGE_MAX_NAME + 1];
-		const char *e = strchr(q, '\'');
 
 		if (e && (size_t)(e - q) < sizeof(name)) {
 			memcpy(name, q, (size_t)(e - q));
@@ -876,8 +923,8 @@ static void locate(struct conv *c, const char *msg)
 			/* The last row of that name: for a name that appears twice, the second is the one to change. */
 			for (i = c->nwhere; i-- > 0;) {
 				if (!strcmp(c->where[i].name, name)) {
-					errf(c->err, c->errlen, "sheet '%s', row %u: %s", c->survey.sheet, c->where[i].row,
-					     msg);
+					errf(c->err, c->errlen, _("sheet '%s', row %u: %s"), c->survey.sheet,
+					     c->where[i].row, msg);
 					return;
 				}
 			}
@@ -917,7 +964,7 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 		int yes = yes_no(v);
 
 		if (yes < 0)
-			return row_error(c, &c->settings, r, "allow_choice_duplicates", "'%s' is not yes or no", v);
+			return row_error(c, &c->settings, r, "allow_choice_duplicates", _("'%s' is not yes or no"), v);
 		if (yes)
 			json_object_set_new(form, "allow_choice_duplicates", json_true());
 	}
@@ -969,11 +1016,12 @@ static int sheet_read_if(struct conv *c, struct xlsx *x, size_t i, struct table 
 static int sheets_read(struct conv *c, struct xlsx *x, const struct sheets *s)
 {
 	if (s->survey == (size_t)-1)
-		return errf(c->err, c->errlen, "the workbook has no sheet called survey");
+		return errf(c->err, c->errlen, _("the workbook has no sheet called survey"));
 	if (table_read(x, s->survey, &c->survey, c->err, c->errlen) < 0)
 		return -1;
 	if (col_of(&c->survey, "type", NULL) < 0)
-		return errf(c->err, c->errlen, "sheet '%s': no column called type in its first row", c->survey.sheet);
+		return errf(c->err, c->errlen, _("sheet '%s': no column called type in its first row"),
+			    c->survey.sheet);
 	if (sheet_read_if(c, x, s->choices, &c->choices, &c->has_choices) < 0 ||
 	    sheet_read_if(c, x, s->settings, &c->settings, &c->has_settings) < 0 ||
 	    sheet_read_if(c, x, s->external, &c->external, &c->has_external) < 0 ||
@@ -991,11 +1039,11 @@ static int definition_out(struct conv *c, const json_t *form, struct buf *out)
 	int r = -1;
 
 	if (!(text = json_dumps(form, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-		return errf(c->err, c->errlen, "out of memory");
+		return errf(c->err, c->errlen, _("out of memory"));
 	if (!(f = form_load(text, strlen(text), msg, sizeof(msg))))
 		locate(c, msg);
 	else if (buf_adds(out, text) < 0)
-		errf(c->err, c->errlen, "the form is larger than %zu MiB", MAX_FORM_JSON >> 20);
+		errf(c->err, c->errlen, _("the form is larger than %zu MiB"), MAX_FORM_JSON >> 20);
 	else
 		r = 0;
 	form_free(f);
@@ -1060,21 +1108,21 @@ int xlsform_read_file(const char *path, struct buf *out, char *err, size_t errle
 
 	if (buf_read_file(&b, path) < 0) {
 		if (errno == EFBIG)
-			errf(err, errlen, "cannot read '%s': larger than %zu MiB", path, XLSX_MAX_FILE >> 20);
+			errf(err, errlen, _("cannot read '%s': larger than %zu MiB"), path, XLSX_MAX_FILE >> 20);
 		else
-			errf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+			errf(err, errlen, _("cannot read '%s': %s"), path, strerror(errno));
 		buf_release(&b);
 		return -1;
 	}
 	if ((b.len < 4 || memcmp(b.data, "PK\003\004", 4)) && strlen(path) > 5 &&
 	    !strcasecmp(path + strlen(path) - 5, ".xlsx")) {
-		errf(err, errlen, "%s: this is not an .xlsx workbook (not a zip file)", path);
+		errf(err, errlen, _("%s: this is not an .xlsx workbook (not a zip file)"), path);
 		buf_release(&b);
 		return -1;
 	}
 	if (b.len < 4 || memcmp(b.data, "PK\003\004", 4)) {
 		/* Not a zip: a JSON definition, taken as it is. */
-		r = buf_add(out, b.data, b.len) < 0 ? errf(err, errlen, "'%s' is too large for a form", path) : 0;
+		r = buf_add(out, b.data, b.len) < 0 ? errf(err, errlen, _("'%s' is too large for a form"), path) : 0;
 		buf_release(&b);
 		return r;
 	}

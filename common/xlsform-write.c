@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "xlsform-priv.h"
 #include "xlsxlib.h"
@@ -155,17 +156,17 @@ static lxw_workbook *book_open(const char *path, char *tmp, size_t tmplen, char 
 	if (xlsxlib_load_lxw(err, errlen) < 0)
 		return NULL;
 	if (snprintf(tmp, tmplen, "%s.tmp-%ld", path, (long)getpid()) >= (int)tmplen) {
-		errf(err, errlen, "the path '%s' is too long", path);
+		errf(err, errlen, _("the path '%s' is too long"), path);
 		return NULL;
 	}
 	/* Said here rather than by libxlsxwriter on standard error when the file is closed. */
 	if (!(probe = fopen(tmp, "wb"))) {
-		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		errf(err, errlen, _("cannot write '%s': %s"), path, strerror(errno));
 		return NULL;
 	}
 	fclose(probe);
 	if (!(wb = workbook_new_opt(tmp, &opt)))
-		errf(err, errlen, "cannot write '%s'", path);
+		errf(err, errlen, _("cannot write '%s'"), path);
 	return wb;
 }
 
@@ -176,14 +177,14 @@ static int book_close(lxw_workbook *wb, lxw_error e, const char *tmp, const char
 	if (e) {
 		workbook_close(wb);
 		unlink(tmp);
-		return errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
+		return errf(err, errlen, _("cannot write '%s': %s"), path, lxw_strerror(e));
 	}
 	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
 		unlink(tmp);
-		return errf(err, errlen, "cannot write '%s': %s", path, lxw_strerror(e));
+		return errf(err, errlen, _("cannot write '%s': %s"), path, lxw_strerror(e));
 	}
 	if (rename(tmp, path) < 0) {
-		errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+		errf(err, errlen, _("cannot write '%s': %s"), path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

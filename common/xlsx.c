@@ -15,6 +15,7 @@
 #include <expat.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "util.h"
 #include "xlsxlib.h"
 #include "banned.h"
@@ -55,19 +56,21 @@ static int read_part(struct xlsx *x, const char *name, struct buf *b, char *err,
 	if (idx < 0)
 		return 0;
 	if (!(zf = zip_fopen_index(x->zip, (zip_uint64_t)idx, 0)))
-		return errf(err, errlen, "part %s cannot be opened: %s", name, zip_strerror(x->zip));
+		/* TRANSLATORS: a part is one of the files inside a workbook (an .xlsx file is a zip of them). */
+		return errf(err, errlen, _("part %s cannot be opened: %s"), name, zip_strerror(x->zip));
 	buf_init(b, XLSX_MAX_PART);
 	while ((n = zip_fread(zf, chunk, sizeof(chunk))) > 0) {
 		x->inflated += (size_t)n;
 		if (x->inflated > XLSX_MAX_TOTAL || buf_add(b, chunk, (size_t)n) < 0) {
 			zip_fclose(zf);
 			buf_release(b);
-			return errf(err, errlen, "part %s inflates to more than %zu MiB: not a workbook Sondeo reads", name,
+			return errf(err, errlen,
+				    _("part %s inflates to more than %zu MiB: not a workbook Sondeo reads"), name,
 				    (x->inflated > XLSX_MAX_TOTAL ? XLSX_MAX_TOTAL : XLSX_MAX_PART) >> 20);
 		}
 	}
 	if (n < 0) {
-		errf(err, errlen, "part %s cannot be read: %s", name, zip_file_strerror(zf));
+		errf(err, errlen, _("part %s cannot be read: %s"), name, zip_file_strerror(zf));
 		zip_fclose(zf);
 		buf_release(b);
 		return -1;
@@ -116,7 +119,7 @@ static void xml_fail(struct xml *m, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		errf(m->err, m->errlen, "part %s: %s", m->part, msg);
+		errf(m->err, m->errlen, _("part %s: %s"), m->part, msg);
 	}
 	m->failed = 1;
 	XML_StopParser(m->p, XML_FALSE);
@@ -130,7 +133,7 @@ static void XMLCALL no_doctype(void *ud, const XML_Char *name, const XML_Char *s
 	(void)sysid;
 	(void)pubid;
 	(void)internal;
-	xml_fail(ud, "a document type declaration (where entities would be declared): refused");
+	xml_fail(ud, _("a document type declaration (where entities would be declared): refused"));
 }
 
 /* Parses b with the handlers already set on m->p. 0, or -1 with err. */
@@ -138,11 +141,11 @@ static int xml_run(struct xml *m, const struct buf *b)
 {
 	XML_SetStartDoctypeDeclHandler(m->p, no_doctype);
 	if (b->len > (size_t)0x7fffffff)
-		return errf(m->err, m->errlen, "part %s is too large", m->part);
+		return errf(m->err, m->errlen, _("part %s is too large"), m->part);
 	/* Stopped by a handler (a refusal, or the caller's callback asking to stop) is not malformed XML. */
 	if (XML_Parse(m->p, b->data, (int)b->len, XML_TRUE) == XML_STATUS_ERROR && !m->failed &&
 	    XML_GetErrorCode(m->p) != XML_ERROR_ABORTED) {
-		errf(m->err, m->errlen, "part %s is not well-formed XML: line %lu: %s", m->part,
+		errf(m->err, m->errlen, _("part %s is not well-formed XML: line %lu: %s"), m->part,
 		     (unsigned long)XML_GetCurrentLineNumber(m->p), XML_ErrorString(XML_GetErrorCode(m->p)));
 		return -1;
 	}
@@ -182,11 +185,11 @@ static void XMLCALL wb_start(void *ud, const XML_Char *name, const XML_Char **at
 		struct sheet *s;
 
 		if (!sn || !rid || strlen(rid) >= sizeof(s->rid)) {
-			xml_fail(&c->m, "a sheet without a name or relationship");
+			xml_fail(&c->m, _("a sheet without a name or relationship"));
 			return;
 		}
 		if (c->x->nsheets == XLSX_MAX_SHEETS) {
-			xml_fail(&c->m, "more than 64 sheets");
+			xml_fail(&c->m, _("more than 64 sheets"));
 			return;
 		}
 		s = &c->x->sheets[c->x->nsheets++];
@@ -281,7 +284,7 @@ static void XMLCALL sst_end(void *ud, const XML_Char *name)
 	} else if (!strcmp(n, "si") && c->in_si) {
 		c->in_si = 0;
 		if (c->x->nstrings == XLSX_MAX_STRINGS) {
-			xml_fail(&c->m, "more than a million shared strings");
+			xml_fail(&c->m, _("more than a million shared strings"));
 			return;
 		}
 		if (c->x->nstrings == c->cap) {
@@ -297,7 +300,7 @@ static void XMLCALL sst_text(void *ud, const XML_Char *s, int len)
 	struct sst_ctx *c = ud;
 
 	if (c->in_t && buf_add(&c->text, s, (size_t)len) < 0)
-		xml_fail(&c->m, "a string longer than 64 KiB");
+		xml_fail(&c->m, _("a string longer than 64 KiB"));
 }
 
 /* --- Styles: which cell formats are dates ----------------------------------------------------------------- */
@@ -410,7 +413,7 @@ static void XMLCALL styles_start(void *ud, const XML_Char *name, const XML_Char 
 		size_t i;
 
 		if (c->x->nstyles == MAX_STYLES) {
-			xml_fail(&c->m, "more than 65536 cell styles");
+			xml_fail(&c->m, _("more than 65536 cell styles"));
 			return;
 		}
 		for (i = 0; i < c->nfmts; i++)
@@ -465,12 +468,12 @@ static int parse_part(struct xlsx *x, const char *part, int required, void *ctx,
 
 	if (r <= 0) {
 		if (r == 0 && required)
-			return errf(err, errlen, "this is not an .xlsx workbook: it has no %s", part);
+			return errf(err, errlen, _("this is not an .xlsx workbook: it has no %s"), part);
 		return r;
 	}
 	if (!xml_new(m, ctx, part, err, errlen)) {
 		buf_release(&b);
-		return errf(err, errlen, "out of memory");
+		return errf(err, errlen, _("out of memory"));
 	}
 	XML_SetElementHandler(m->p, start, end);
 	if (text)
@@ -494,7 +497,7 @@ struct xlsx *xlsx_open_mem(const void *data, size_t len, char *err, size_t errle
 		return NULL;
 	x = xcalloc(1, sizeof(*x));
 	if (len > XLSX_MAX_FILE) {
-		errf(err, errlen, "the file is larger than %zu MiB", XLSX_MAX_FILE >> 20);
+		errf(err, errlen, _("the file is larger than %zu MiB"), XLSX_MAX_FILE >> 20);
 		goto fail;
 	}
 	x->data = xmalloc(len ? len : 1);
@@ -502,7 +505,7 @@ struct xlsx *xlsx_open_mem(const void *data, size_t len, char *err, size_t errle
 	zip_error_init(&ze);
 	if (!(src = zip_source_buffer_create(x->data, len, 0, &ze)) ||
 	    !(x->zip = zip_open_from_source(src, ZIP_RDONLY, &ze))) {
-		errf(err, errlen, "this is not an .xlsx workbook (not a zip file: %s)", zip_error_strerror(&ze));
+		errf(err, errlen, _("this is not an .xlsx workbook (not a zip file: %s)"), zip_error_strerror(&ze));
 		if (src)
 			zip_source_free(src);
 		zip_error_fini(&ze);
@@ -514,7 +517,7 @@ struct xlsx *xlsx_open_mem(const void *data, size_t len, char *err, size_t errle
 	if (parse_part(x, "xl/workbook.xml", 1, &wb, wb_start, NULL, NULL, err, errlen) < 0)
 		goto fail;
 	if (x->nsheets == 0) {
-		errf(err, errlen, "the workbook has no sheets");
+		errf(err, errlen, _("the workbook has no sheets"));
 		goto fail;
 	}
 	memset(&rels, 0, sizeof(rels));
@@ -568,9 +571,9 @@ struct xlsx *xlsx_open(const char *path, char *err, size_t errlen)
 
 	if (buf_read_file(&b, path) < 0) {
 		if (errno == EFBIG)
-			errf(err, errlen, "'%s' is larger than %zu MiB", path, XLSX_MAX_FILE >> 20);
+			errf(err, errlen, _("'%s' is larger than %zu MiB"), path, XLSX_MAX_FILE >> 20);
 		else
-			errf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+			errf(err, errlen, _("cannot read '%s': %s"), path, strerror(errno));
 		buf_release(&b);
 		return NULL;
 	}
@@ -659,7 +662,7 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
 			unsigned long w = strtoul(r, &end, 10);
 
 			if (*end || w == 0 || w > XLSX_MAX_ROW) {
-				xml_fail(&c->m, "a row number out of bounds: '%.20s'", r);
+				xml_fail(&c->m, _("a row number out of bounds: '%.20s'"), r);
 				return;
 			}
 			c->row = (unsigned)w;
@@ -673,7 +676,7 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
 		c->in_c = 1;
 		if (r) {
 			if (!cell_ref(r, &c->row, &c->col)) {
-				xml_fail(&c->m, "a cell reference out of bounds: '%.20s'", r);
+				xml_fail(&c->m, _("a cell reference out of bounds: '%.20s'"), r);
 				return;
 			}
 		} else {
@@ -681,7 +684,7 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
 				c->row = 1;
 			c->col = c->next_col;
 			if (c->col > XLSX_MAX_COL) {
-				xml_fail(&c->m, "more columns than Sondeo reads");
+				xml_fail(&c->m, _("more columns than Sondeo reads"));
 				return;
 			}
 		}
@@ -705,7 +708,7 @@ static void XMLCALL sheet_text(void *ud, const XML_Char *s, int len)
 	struct sheet_ctx *c = ud;
 
 	if ((c->in_v || c->in_t) && buf_add(&c->v, s, (size_t)len) < 0)
-		xml_fail(&c->m, "a cell longer than 64 KiB");
+		xml_fail(&c->m, _("a cell longer than 64 KiB"));
 }
 
 /* An Excel serial (days since 1899-12-30, or 1904-01-01) as text of kind (1 date, 2 time, 3 both). */
@@ -783,7 +786,7 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 		return;
 	c->in_c = 0;
 	if (buf_addc(&c->v, '\0') < 0) {
-		xml_fail(&c->m, "a cell longer than 64 KiB");
+		xml_fail(&c->m, _("a cell longer than 64 KiB"));
 		return;
 	}
 	c->v.len--;
@@ -792,7 +795,7 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 		unsigned long i = strtoul(c->v.data, &end, 10);
 
 		if (!c->v.len || *end || i >= c->x->nstrings) {
-			xml_fail(&c->m, "a cell names shared string '%.20s', which the workbook does not have",
+			xml_fail(&c->m, _("a cell names shared string '%.20s', which the workbook does not have"),
 				 c->v.data);
 			return;
 		}
@@ -808,7 +811,7 @@ static void XMLCALL sheet_end(void *ud, const XML_Char *name)
 		unsigned char kind = c->style < c->x->nstyles ? c->x->date_style[c->style] : 0;
 
 		if (*end || !isfinite(v)) {
-			xml_fail(&c->m, "a number cell holds '%.20s'", c->v.data);
+			xml_fail(&c->m, _("a number cell holds '%.20s'"), c->v.data);
 			return;
 		}
 		if (kind && v >= 0 && v < 2958466)   /* up to 9999-12-31 */
@@ -833,7 +836,7 @@ int xlsx_cells(struct xlsx *x, size_t i, xlsx_cell_fn fn, void *ctx, char *err, 
 	int r;
 
 	if (i >= x->nsheets)
-		return errf(err, errlen, "no sheet %zu", i + 1);
+		return errf(err, errlen, _("no sheet %zu"), i + 1);
 	memset(&c, 0, sizeof(c));
 	c.x = x;
 	c.fn = fn;

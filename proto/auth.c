@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -92,17 +93,21 @@ static void body_hash_hex(const void *body, size_t len, char out[2 * HASH_BYTES 
 	hex_encode(out, h, sizeof(h));
 }
 
-static int check_nonce(const char *nonce_hex, const char *what, char *err, size_t errlen)
+/* The nonce of a request or an answer; of the enrolment request it answers when request is 1. */
+static int check_nonce(const char *nonce_hex, int request, char *err, size_t errlen)
 {
 	if (!auth_nonce_valid(nonce_hex))
-		return errf(err, errlen, "the %s is not %d lowercase hex characters", what, AUTH_NONCE_HEXLEN);
+		return request ? errf(err, errlen, _("the request nonce is not %d lowercase hex characters"),
+				      AUTH_NONCE_HEXLEN)
+			       : errf(err, errlen, _("the nonce is not %d lowercase hex characters"),
+				      AUTH_NONCE_HEXLEN);
 	return 0;
 }
 
 static int check_body(const void *body, size_t len, char *err, size_t errlen)
 {
 	if (!body && len)
-		return errf(err, errlen, "no body bytes given for a body of %zu bytes", len);
+		return errf(err, errlen, _("no body bytes given for a body of %zu bytes"), len);
 	return 0;
 }
 
@@ -111,12 +116,12 @@ static int check_method(const char *m, char *err, size_t errlen)
 	size_t i;
 
 	if (!m || !m[0])
-		return errf(err, errlen, "the method is empty");
+		return errf(err, errlen, _("the method is empty"));
 	for (i = 0; m[i]; i++) {
 		if (i >= AUTH_METHOD_MAX)
-			return errf(err, errlen, "the method is longer than %d characters", AUTH_METHOD_MAX);
+			return errf(err, errlen, _("the method is longer than %d characters"), AUTH_METHOD_MAX);
 		if (m[i] < 'A' || m[i] > 'Z')
-			return errf(err, errlen, "the method has a character other than A-Z at offset %zu", i);
+			return errf(err, errlen, _("the method has a character other than A-Z at offset %zu"), i);
 	}
 	return 0;
 }
@@ -126,36 +131,41 @@ static int check_path(const char *p, char *err, size_t errlen)
 	size_t i;
 
 	if (!p || p[0] != '/')
-		return errf(err, errlen, "the path does not start with '/'");
+		return errf(err, errlen, _("the path does not start with '/'"));
 	for (i = 0; p[i]; i++) {
 		unsigned char c = (unsigned char)p[i];
 
 		if (i >= AUTH_PATH_MAX)
-			return errf(err, errlen, "the path and query are longer than %d bytes", AUTH_PATH_MAX);
+			return errf(err, errlen, _("the path and query are longer than %d bytes"), AUTH_PATH_MAX);
 		if (c < 0x21 || c > 0x7e)
-			return errf(err, errlen, "the path has a byte outside 0x21..0x7e at offset %zu", i);
+			return errf(err, errlen, _("the path has a byte outside 0x21..0x7e at offset %zu"), i);
 	}
 	return 0;
 }
 
-/* A device name or region: 1..AUTH_NAME_MAX bytes of UTF-8 without C0 controls, DEL or C1 controls. */
-static int check_name(const char *s, const char *what, char *err, size_t errlen)
+/* A device name or (region 1) a region: 1..AUTH_NAME_MAX bytes of UTF-8 without C0 controls, DEL or C1
+ * controls. */
+static int check_name(const char *s, int region, char *err, size_t errlen)
 {
 	size_t i, len;
 
 	if (!s || !s[0])
-		return errf(err, errlen, "the %s is empty", what);
+		return region ? errf(err, errlen, _("the region is empty"))
+			      : errf(err, errlen, _("the device name is empty"));
 	len = strlen(s);
 	if (len > AUTH_NAME_MAX)
-		return errf(err, errlen, "the %s is longer than %d bytes", what, AUTH_NAME_MAX);
+		return region ? errf(err, errlen, _("the region is longer than %d bytes"), AUTH_NAME_MAX)
+			      : errf(err, errlen, _("the device name is longer than %d bytes"), AUTH_NAME_MAX);
 	if (!utf8_valid(s, len, NULL))
-		return errf(err, errlen, "the %s is not valid UTF-8", what);
+		return region ? errf(err, errlen, _("the region is not valid UTF-8"))
+			      : errf(err, errlen, _("the device name is not valid UTF-8"));
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		/* In valid UTF-8, U+0080..U+009F are exactly the pairs C2 80 .. C2 9F. */
 		if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)s[i + 1] <= 0x9f))
-			return errf(err, errlen, "the %s has a control character", what);
+			return region ? errf(err, errlen, _("the region has a control character"))
+				      : errf(err, errlen, _("the device name has a control character"));
 	}
 	return 0;
 }
@@ -165,7 +175,7 @@ static int text_done(struct buf *out, int failed, char *err, size_t errlen)
 {
 	if (failed) {
 		buf_reset(out);
-		return errf(err, errlen, "out of memory for a signed text");
+		return errf(err, errlen, _("out of memory for a signed text"));
 	}
 	return 0;
 }
@@ -178,12 +188,12 @@ static int request_text(struct buf *out, const char *method, const char *path_an
 
 	buf_reset(out);
 	if (check_method(method, err, errlen) < 0 || check_path(path_and_query, err, errlen) < 0 ||
-	    check_nonce(nonce_hex, "nonce", err, errlen) < 0)
+	    check_nonce(nonce_hex, 0, err, errlen) < 0)
 		return -1;
 	if (auth_hex_decode(hash_hex, h, sizeof(h)) < 0)
-		return errf(err, errlen, "the body hash is not %d lowercase hex characters", AUTH_HASH_HEXLEN);
+		return errf(err, errlen, _("the body hash is not %d lowercase hex characters"), AUTH_HASH_HEXLEN);
 	if (time_ms > (uint64_t)AUTH_TIME_MAX)
-		return errf(err, errlen, "the time is over %lld ms", (long long)AUTH_TIME_MAX);
+		return errf(err, errlen, _("the time is over %lld ms"), (long long)AUTH_TIME_MAX);
 	return text_done(out, buf_printf(out, REQUEST_PREFIX "%s\n%s\n%s\n%llu\n%s", method, path_and_query, hash_hex,
 					 (unsigned long long)time_ms, nonce_hex) < 0, err, errlen);
 }
@@ -211,7 +221,7 @@ int auth_response_text(struct buf *out, const char *nonce_hex, const void *body,
 	char h[2 * HASH_BYTES + 1];
 
 	buf_reset(out);
-	if (check_nonce(nonce_hex, "nonce", err, errlen) < 0 || check_body(body, body_len, err, errlen) < 0)
+	if (check_nonce(nonce_hex, 0, err, errlen) < 0 || check_body(body, body_len, err, errlen) < 0)
 		return -1;
 	body_hash_hex(body, body_len, h);
 	return text_done(out, buf_printf(out, RESPONSE_PREFIX "%s\n%s", nonce_hex, h) < 0, err, errlen);
@@ -225,7 +235,7 @@ static int sign_text(const struct keys *k, struct buf *text, int r, char sig_hex
 
 	sig_hex[0] = '\0';
 	if (r == 0 && !k)
-		r = errf(err, errlen, "no key to sign with");
+		r = errf(err, errlen, _("no key to sign with"));
 	if (r == 0) {
 		keys_sign(k, text->data, text->len, sig);
 		hex_encode(sig_hex, sig, sizeof(sig));
@@ -349,7 +359,7 @@ int auth_code_normalize(const char *typed, char out[AUTH_CODE_LEN + 1], char *er
 
 	out[0] = '\0';
 	if (!typed)
-		return errf(err, errlen, "no enrolment code");
+		return errf(err, errlen, _("no enrolment code"));
 	for (i = 0; typed[i]; i++) {
 		char s = code_symbol(typed[i]);
 		unsigned char c = (unsigned char)typed[i];
@@ -357,9 +367,9 @@ int auth_code_normalize(const char *typed, char out[AUTH_CODE_LEN + 1], char *er
 		if (!s) {
 			sodium_memzero(out, AUTH_CODE_LEN + 1);
 			if (c >= 0x21 && c <= 0x7e)
-				return errf(err, errlen, "'%c' cannot be in an enrolment code", c);
-			return errf(err, errlen, "an enrolment code has only letters, digits, spaces and dashes "
-				    "(byte 0x%02x at offset %zu)", c, i);
+				return errf(err, errlen, _("'%c' cannot be in an enrolment code"), c);
+			return errf(err, errlen, _("an enrolment code has only letters, digits, spaces and dashes "
+						   "(byte 0x%02x at offset %zu)"), c, i);
 		}
 		if (s == '-')
 			continue;
@@ -369,7 +379,7 @@ int auth_code_normalize(const char *typed, char out[AUTH_CODE_LEN + 1], char *er
 	}
 	if (n != AUTH_CODE_LEN) {
 		sodium_memzero(out, AUTH_CODE_LEN + 1);
-		return errf(err, errlen, "an enrolment code has %d letters and digits, this one %zu", AUTH_CODE_LEN,
+		return errf(err, errlen, _("an enrolment code has %d letters and digits, this one %zu"), AUTH_CODE_LEN,
 			    n);
 	}
 	out[AUTH_CODE_LEN] = '\0';
@@ -438,8 +448,8 @@ int auth_enrol_request_text(struct buf *out, const unsigned char device_pk[KEYS_
 
 	buf_reset(out);
 	if (!device_pk)
-		return errf(err, errlen, "no device key");
-	if (check_name(name, "device name", err, errlen) < 0 || check_nonce(nonce_hex, "nonce", err, errlen) < 0)
+		return errf(err, errlen, _("no device key"));
+	if (check_name(name, 0, err, errlen) < 0 || check_nonce(nonce_hex, 0, err, errlen) < 0)
 		return -1;
 	hex_encode(pk, device_pk, KEYS_PK_BYTES);
 	return text_done(out, buf_printf(out, ENROL_REQUEST_PREFIX "%s\n%s\n%s", pk, name, nonce_hex) < 0, err,
@@ -454,13 +464,13 @@ int auth_enrol_answer_text(struct buf *out, const char *request_nonce_hex,
 	unsigned char id[KEYS_ID_STRLEN / 2];
 
 	buf_reset(out);
-	if (check_nonce(request_nonce_hex, "request nonce", err, errlen) < 0)
+	if (check_nonce(request_nonce_hex, 1, err, errlen) < 0)
 		return -1;
 	if (!server_pk)
-		return errf(err, errlen, "no server key");
+		return errf(err, errlen, _("no server key"));
 	if (auth_hex_decode(device_id, id, sizeof(id)) < 0)
-		return errf(err, errlen, "the device id is not %d lowercase hex characters", KEYS_ID_STRLEN);
-	if (check_name(region, "region", err, errlen) < 0)
+		return errf(err, errlen, _("the device id is not %d lowercase hex characters"), KEYS_ID_STRLEN);
+	if (check_name(region, 1, err, errlen) < 0)
 		return -1;
 	hex_encode(pk, server_pk, KEYS_PK_BYTES);
 	return text_done(out, buf_printf(out, ENROL_ANSWER_PREFIX "%s\n%s\n%s\n%s", request_nonce_hex, pk,
@@ -474,11 +484,11 @@ int auth_vouch_text(struct buf *out, enum auth_vouch action, const unsigned char
 
 	buf_reset(out);
 	if (!device_pk)
-		return errf(err, errlen, "no device key");
-	if ((*name && check_name(name, "device name", err, errlen) < 0) || check_name(region, "region", err, errlen) < 0)
+		return errf(err, errlen, _("no device key"));
+	if ((*name && check_name(name, 0, err, errlen) < 0) || check_name(region, 1, err, errlen) < 0)
 		return -1;
 	if (time_ms > AUTH_TIME_MAX)
-		return errf(err, errlen, "the time is out of range");
+		return errf(err, errlen, _("the time is out of range"));
 	hex_encode(pk, device_pk, KEYS_PK_BYTES);
 	return text_done(out, buf_printf(out, "sondeo-vouch-v1\n%s\n%s\n%s\n%s\n%llu",
 					 action == AUTH_VOUCH_REVOKE ? "revoke" : "enrol", pk, name, region,

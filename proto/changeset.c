@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "hlc.h"
+#include "i18n.h"
 #include "opjson.h"
 #include "banned.h"
 
@@ -106,54 +107,57 @@ enum cs_status cs_parse_header(const unsigned char *data, size_t len, struct cs_
 
 	memset(h, 0, sizeof(*h));
 	if (!data || len < FIXED_BYTES)
-		return fail(CS_TRUNCATED, err, errlen, "%zu bytes is shorter than the %d of a change set's header "
-			    "and signature", data ? len : 0, FIXED_BYTES);
+		return fail(CS_TRUNCATED, err, errlen, _("%zu bytes is shorter than the %d of a change set's header "
+							 "and signature"), data ? len : 0, FIXED_BYTES);
 	if (memcmp(data, MAGIC, 4))
-		return fail(CS_BAD_MAGIC, err, errlen, "not a change set: the first bytes are not \"SNDC\"");
+		return fail(CS_BAD_MAGIC, err, errlen, _("not a change set: the first bytes are not \"SNDC\""));
 	if (data[4] != CS_VERSION)
-		return fail(CS_UNSUPPORTED_VERSION, err, errlen, "format version %u is not supported (this reader "
-			    "knows version %d)", data[4], CS_VERSION);
+		return fail(CS_UNSUPPORTED_VERSION, err, errlen, _("format version %u is not supported (this reader "
+								   "knows version %d)"), data[4], CS_VERSION);
 	if (data[5])
-		return fail(CS_BAD_HEADER, err, errlen, "flags are 0x%02x, expected 0", data[5]);
+		return fail(CS_BAD_HEADER, err, errlen, _("flags are 0x%02x, expected 0"), data[5]);
 	if (data[6] || data[7])
-		return fail(CS_BAD_HEADER, err, errlen, "reserved bytes are 0x%02x%02x, expected 0", data[6], data[7]);
+		return fail(CS_BAD_HEADER, err, errlen, _("reserved bytes are 0x%02x%02x, expected 0"), data[6],
+			    data[7]);
 	first = get64(data + 40);
 	last = get64(data + 48);
 	hlc = get64(data + 56);
 	blen = get32(data + 64);
 	rlen = get32(data + 68);
 	if (first == 0)
-		return fail(CS_BAD_HEADER, err, errlen, "first seq is 0; seqs start at 1");
+		return fail(CS_BAD_HEADER, err, errlen, _("first seq is 0; seqs start at 1"));
 	if (last < first)
-		return fail(CS_BAD_HEADER, err, errlen, "last seq %" PRIu64 " is below first seq %" PRIu64, last, first);
+		return fail(CS_BAD_HEADER, err, errlen, _("last seq %llu is below first seq %llu"),
+			    (unsigned long long)last, (unsigned long long)first);
 	if (last - first >= CS_MAX_OPS)
-		return fail(CS_BAD_HEADER, err, errlen, "seqs %" PRIu64 "..%" PRIu64 " are %" PRIu64 " ops, over the "
-			    "limit of %d", first, last, last - first + 1, CS_MAX_OPS);
+		return fail(CS_BAD_HEADER, err, errlen, _("seqs %llu..%llu are %llu ops, over the limit of %d"),
+			    (unsigned long long)first, (unsigned long long)last, (unsigned long long)(last - first + 1),
+			    CS_MAX_OPS);
 	if (last > MAX_JSON_INT)
-		return fail(CS_BAD_HEADER, err, errlen, "last seq %" PRIu64 " is over 2^63 - 1", last);
+		return fail(CS_BAD_HEADER, err, errlen, _("last seq %llu is over 2^63 - 1"), (unsigned long long)last);
 	if (hlc > HLC_MAX)
-		return fail(CS_BAD_HEADER, err, errlen, "hlc %" PRIu64 " is over 2^62 - 1", hlc);
+		/* TRANSLATORS: hlc is the clock stamp of the newest op, as the protocol names it: keep the word. */
+		return fail(CS_BAD_HEADER, err, errlen, _("hlc %llu is over 2^62 - 1"), (unsigned long long)hlc);
 	if (blen == 0)
-		return fail(CS_BAD_HEADER, err, errlen, "body length is 0");
+		return fail(CS_BAD_HEADER, err, errlen, _("body length is 0"));
 	if (blen > CS_MAX_BODY)
-		return fail(CS_TOO_LARGE, err, errlen, "body length %" PRIu32 " is over the limit of %" PRIu32, blen,
-			    CS_MAX_BODY);
+		return fail(CS_TOO_LARGE, err, errlen, _("body length %u is over the limit of %u"), blen, CS_MAX_BODY);
 	if (rlen == 0)
-		return fail(CS_BAD_HEADER, err, errlen, "raw length is 0");
+		return fail(CS_BAD_HEADER, err, errlen, _("raw length is 0"));
 	if (rlen > CS_MAX_RAW)
-		return fail(CS_TOO_LARGE, err, errlen, "raw length %" PRIu32 " is over the limit of %" PRIu32, rlen,
-			    CS_MAX_RAW);
+		return fail(CS_TOO_LARGE, err, errlen, _("raw length %u is over the limit of %u"), rlen, CS_MAX_RAW);
 	if (rlen > ratio_cap(blen))
-		return fail(CS_TOO_LARGE, err, errlen, "raw length %" PRIu32 " is over %d x body length %" PRIu32
-			    " + 1024 = %" PRIu64, rlen, CS_MAX_RATIO, blen, ratio_cap(blen));
+		return fail(CS_TOO_LARGE, err, errlen, _("raw length %u is over %d x body length %u + 1024 = %llu"),
+			    rlen, CS_MAX_RATIO, blen, (unsigned long long)ratio_cap(blen));
 	total = (uint64_t)CS_HEADER_BYTES + blen + CS_SIG_BYTES;   /* blen <= 4 MiB: no overflow */
 	if ((uint64_t)len < total)
-		return fail(CS_TRUNCATED, err, errlen, "%zu bytes, but the header says %d + %" PRIu32 " + %d = %"
-			    PRIu64, len, CS_HEADER_BYTES, blen, CS_SIG_BYTES, total);
+		return fail(CS_TRUNCATED, err, errlen, _("%zu bytes, but the header says %d + %u + %d = %llu"), len,
+			    CS_HEADER_BYTES, blen, CS_SIG_BYTES, (unsigned long long)total);
 	if ((uint64_t)len > total)
-		return fail(CS_BAD_HEADER, err, errlen, "%zu bytes, but the header says %d + %" PRIu32 " + %d = %"
-			    PRIu64 ": %" PRIu64 " bytes too many", len, CS_HEADER_BYTES, blen, CS_SIG_BYTES, total,
-			    (uint64_t)len - total);
+		return fail(CS_BAD_HEADER, err, errlen,
+			    _("%zu bytes, but the header says %d + %u + %d = %llu: %llu bytes too many"), len,
+			    CS_HEADER_BYTES, blen, CS_SIG_BYTES, (unsigned long long)total,
+			    (unsigned long long)((uint64_t)len - total));
 	h->version = data[4];
 	memcpy(h->signer, data + 8, KEYS_PK_BYTES);
 	keys_id(h->signer, h->device);
@@ -200,7 +204,7 @@ static enum cs_status inflate_body(const unsigned char *in, uint32_t blen, uint3
 
 	*raw = NULL;
 	if (!out)
-		return fail(CS_NO_MEMORY, err, errlen, "out of memory for a body of %" PRIu32 " bytes", rlen);
+		return fail(CS_NO_MEMORY, err, errlen, _("out of memory for a body of %u bytes"), rlen);
 	memset(&z, 0, sizeof(z));
 	z.next_in = in;
 	z.avail_in = blen;
@@ -209,8 +213,8 @@ static enum cs_status inflate_body(const unsigned char *in, uint32_t blen, uint3
 	zr = inflateInit(&z);
 	if (zr != Z_OK) {
 		free(out);
-		return fail(zr == Z_MEM_ERROR ? CS_NO_MEMORY : CS_BAD_BODY, err, errlen, "cannot start inflating: %s",
-			    z.msg ? z.msg : zError(zr));
+		return fail(zr == Z_MEM_ERROR ? CS_NO_MEMORY : CS_BAD_BODY, err, errlen,
+			    _("cannot start inflating: %s"), z.msg ? z.msg : zError(zr));
 	}
 	for (;;) {
 		zr = inflate(&z, Z_NO_FLUSH);
@@ -219,28 +223,29 @@ static enum cs_status inflate_body(const unsigned char *in, uint32_t blen, uint3
 		if (zr == Z_OK && z.avail_out > 0)
 			continue;
 		if (zr == Z_OK || (zr == Z_BUF_ERROR && z.avail_out == 0))
-			st = fail(CS_BAD_BODY, err, errlen, "the body inflates to more than the %" PRIu32 " bytes the "
-				  "header says", rlen);
+			st = fail(CS_BAD_BODY, err, errlen,
+				  _("the body inflates to more than the %u bytes the header says"), rlen);
 		else if (zr == Z_BUF_ERROR)
-			st = fail(CS_BAD_BODY, err, errlen, "the body's deflate stream stops before its end, after %lu "
-				  "of the %" PRIu32 " bytes the header says", z.total_out, rlen);
+			st = fail(CS_BAD_BODY, err, errlen,
+				  _("the body's deflate stream stops before its end, after %lu of the %u bytes the "
+				    "header says"), z.total_out, rlen);
 		else if (zr == Z_NEED_DICT)
-			st = fail(CS_BAD_BODY, err, errlen, "the body's deflate stream needs a preset dictionary");
+			st = fail(CS_BAD_BODY, err, errlen, _("the body's deflate stream needs a preset dictionary"));
 		else if (zr == Z_MEM_ERROR)
-			st = fail(CS_NO_MEMORY, err, errlen, "out of memory while inflating the body");
+			st = fail(CS_NO_MEMORY, err, errlen, _("out of memory while inflating the body"));
 		else
-			st = fail(CS_BAD_BODY, err, errlen, "the body is not a zlib deflate stream: %s",
+			st = fail(CS_BAD_BODY, err, errlen, _("the body is not a zlib deflate stream: %s"),
 				  z.msg ? z.msg : zError(zr));
 		break;
 	}
 	if (st == CS_OK && z.total_out > rlen)
-		st = fail(CS_BAD_BODY, err, errlen, "the body inflates to more than the %" PRIu32 " bytes the header "
-			  "says", rlen);
+		st = fail(CS_BAD_BODY, err, errlen, _("the body inflates to more than the %u bytes the header says"),
+			  rlen);
 	else if (st == CS_OK && z.total_out < rlen)
-		st = fail(CS_BAD_BODY, err, errlen, "the body inflates to %lu bytes, not the %" PRIu32 " the header "
-			  "says", z.total_out, rlen);
+		st = fail(CS_BAD_BODY, err, errlen, _("the body inflates to %lu bytes, not the %u the header says"),
+			  z.total_out, rlen);
 	else if (st == CS_OK && z.avail_in > 0)
-		st = fail(CS_BAD_BODY, err, errlen, "the body has %u bytes after the end of its deflate stream",
+		st = fail(CS_BAD_BODY, err, errlen, _("the body has %u bytes after the end of its deflate stream"),
 			  z.avail_in);
 	inflateEnd(&z);
 	if (st != CS_OK) {
@@ -269,10 +274,11 @@ static enum cs_status check_ops(const json_t *root, const struct cs_header *h, s
 	struct opjson_from from = { h->device, h->first, h->last };
 
 	if (!json_is_array(root))
-		return fail(CS_BAD_OP, err, errlen, "the body is %s, not an array of ops", opjson_type_name(root));
+		return fail(CS_BAD_OP, err, errlen, _("the body is %s, not an array of ops"), opjson_type_name(root));
 	if (json_array_size(root) != n)
-		return fail(CS_BAD_OP, err, errlen, "the body holds %zu ops, but the header's seqs %" PRIu64 "..%"
-			    PRIu64 " make %zu", json_array_size(root), h->first, h->last, n);
+		return fail(CS_BAD_OP, err, errlen,
+			    _("the body holds %zu ops, but the header's seqs %llu..%llu make %zu"),
+			    json_array_size(root), (unsigned long long)h->first, (unsigned long long)h->last, n);
 	return op_status(opjson_decode(root, &from, ops, err, errlen));
 }
 
@@ -288,17 +294,18 @@ static enum cs_status read_ops(const char *raw, const struct cs_header *h, struc
 
 	st = op_status(opjson_decode_plain(raw, h->raw_len, (size_t)(h->last - h->first + 1), &from, ops));
 	if (st != CS_BAD_OP)
-		return st == CS_NO_MEMORY ? fail(st, err, errlen, "out of memory for the ops") : st;
+		return st == CS_NO_MEMORY ? fail(st, err, errlen, _("out of memory for the ops")) : st;
 	/* jansson checks UTF-8, refuses \u0000 (no JSON_ALLOW_NUL) and, with this flag, duplicate names. */
 	root = json_loadb(raw, h->raw_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!root) {
 		if (json_error_code(&je) == json_error_out_of_memory)
-			return fail(CS_NO_MEMORY, err, errlen, "out of memory parsing the body");
-		return fail(CS_BAD_JSON, err, errlen, "the body is not strict JSON: %s at byte %d (line %d, column %d)",
-			    je.text, je.position, je.line, je.column);
+			return fail(CS_NO_MEMORY, err, errlen, _("out of memory parsing the body"));
+		return fail(CS_BAD_JSON, err, errlen,
+			    _("the body is not strict JSON: %s at byte %d (line %d, column %d)"), je.text, je.position,
+			    je.line, je.column);
 	}
 	if (opjson_too_deep(root, MAX_DOC_DEPTH))
-		st = fail(CS_BAD_JSON, err, errlen, "the body nests arrays and objects more than %d deep",
+		st = fail(CS_BAD_JSON, err, errlen, _("the body nests arrays and objects more than %d deep"),
 			  MAX_DOC_DEPTH);
 	else
 		st = check_ops(root, h, ops, err, errlen);
@@ -319,8 +326,8 @@ static enum cs_status take_ops(const struct cs_header *h, struct opjson_ops *ops
 	}
 	if (top != h->hlc) {
 		opjson_ops_release(ops);
-		return fail(CS_BAD_OP, err, errlen, "the header's hlc %" PRIu64 " is not the highest of the ops' hlc, %"
-			    PRIu64, h->hlc, top);
+		return fail(CS_BAD_OP, err, errlen, _("the header's hlc %llu is not the highest of the ops' hlc, %llu"),
+			    (unsigned long long)h->hlc, (unsigned long long)top);
 	}
 	out->ops = ops->ops;
 	out->n = ops->n;
@@ -343,7 +350,7 @@ enum cs_status cs_decode(const unsigned char *data, size_t len, const struct cs_
 	if (st != CS_OK)
 		return st;
 	if (!h || !same_header(&mine, h))
-		return fail(CS_BAD_HEADER, err, errlen, "the header given is not this change set's own");
+		return fail(CS_BAD_HEADER, err, errlen, _("the header given is not this change set's own"));
 	st = inflate_body(data + CS_HEADER_BYTES, h->body_len, h->raw_len, &raw, err, errlen);
 	if (st != CS_OK)
 		return st;
@@ -395,8 +402,8 @@ static enum cs_status deflate_body(const char *raw, size_t rlen, int level, unsi
 	int zr = compress2(dst, &dl, (const Bytef *)raw, (uLong)rlen, level);
 
 	if (zr != Z_OK)
-		return fail(zr == Z_MEM_ERROR ? CS_NO_MEMORY : CS_BAD_BODY, err, errlen, "cannot deflate the body: %s",
-			    zError(zr));
+		return fail(zr == Z_MEM_ERROR ? CS_NO_MEMORY : CS_BAD_BODY, err, errlen,
+			    _("cannot deflate the body: %s"), zError(zr));
 	*blen = dl;
 	return CS_OK;
 }
@@ -413,14 +420,14 @@ enum cs_status cs_encode(const struct keys *k, const struct op *ops, size_t n, s
 	enum cs_status st;
 
 	if (n == 0)
-		return fail(CS_BAD_OP, err, errlen, "no ops to encode");
+		return fail(CS_BAD_OP, err, errlen, _("no ops to encode"));
 	if (n > CS_MAX_OPS)
-		return fail(CS_TOO_LARGE, err, errlen, "%zu ops, over the limit of %d in one change set", n,
+		return fail(CS_TOO_LARGE, err, errlen, _("%zu ops, over the limit of %d in one change set"), n,
 			    CS_MAX_OPS);
 	first = ops[0].seq;
 	if (first < 1 || first > MAX_JSON_INT - (n - 1))
-		return fail(CS_BAD_OP, err, errlen, "op 1: seq %" PRIu64 " is out of range (1 .. 2^63 - %zu)", first,
-			    n);
+		return fail(CS_BAD_OP, err, errlen, _("op 1: seq %llu is out of range (1 .. 2^63 - %zu)"),
+			    (unsigned long long)first, n);
 	keys_id(keys_public(k), self);
 	from.signer = self;
 	from.first = first;
@@ -436,15 +443,16 @@ enum cs_status cs_encode(const struct keys *k, const struct op *ops, size_t n, s
 	st = write_body(ops, n, &json);
 	if (st != CS_OK) {
 		buf_release(&json);
-		return st == CS_TOO_LARGE ? fail(st, err, errlen, "the ops' JSON is over the limit of %" PRIu32
-						 " bytes: send fewer ops", CS_MAX_RAW)
-					  : fail(st, err, errlen, "out of memory for the ops' JSON");
+		return st == CS_TOO_LARGE
+			       ? fail(st, err, errlen, _("the ops' JSON is over the limit of %u bytes: send fewer ops"),
+				      CS_MAX_RAW)
+			       : fail(st, err, errlen, _("out of memory for the ops' JSON"));
 	}
 	room = compressBound((uLong)json.len);
 	cs = malloc(CS_HEADER_BYTES + room + CS_SIG_BYTES);
 	if (!cs) {
 		buf_release(&json);
-		return fail(CS_NO_MEMORY, err, errlen, "out of memory for a change set");
+		return fail(CS_NO_MEMORY, err, errlen, _("out of memory for a change set"));
 	}
 	st = deflate_body(json.data, json.len, DEFLATE_LEVEL, cs + CS_HEADER_BYTES, room, &blen, err, errlen);
 	/* Text that compresses better than the ratio cap (long repeated values) goes stored instead: level 0
@@ -452,8 +460,9 @@ enum cs_status cs_encode(const struct keys *k, const struct op *ops, size_t n, s
 	if (st == CS_OK && blen <= CS_MAX_BODY && json.len > ratio_cap((uint32_t)blen))
 		st = deflate_body(json.data, json.len, 0, cs + CS_HEADER_BYTES, room, &blen, err, errlen);
 	if (st == CS_OK && blen > CS_MAX_BODY)
-		st = fail(CS_TOO_LARGE, err, errlen, "the compressed body is %zu bytes, over the limit of %" PRIu32
-			  ": send fewer ops", blen, CS_MAX_BODY);
+		st = fail(CS_TOO_LARGE, err, errlen,
+			  _("the compressed body is %zu bytes, over the limit of %u: send fewer ops"), blen,
+			  CS_MAX_BODY);
 	if (st != CS_OK) {
 		free(cs);
 		buf_release(&json);
@@ -473,9 +482,10 @@ enum cs_status cs_encode(const struct keys *k, const struct op *ops, size_t n, s
 	total = CS_HEADER_BYTES + blen + CS_SIG_BYTES;
 	if (buf_add(out, cs, total) < 0) {
 		st = out->len + total > out->max
-			     ? fail(CS_TOO_LARGE, err, errlen, "a change set of %zu bytes does not fit the output (at "
-				    "most %zu bytes)", total, out->max - out->len)
-			     : fail(CS_NO_MEMORY, err, errlen, "out of memory for a change set of %zu bytes", total);
+			     ? fail(CS_TOO_LARGE, err, errlen,
+				    _("a change set of %zu bytes does not fit the output (at most %zu bytes)"), total,
+				    out->max - out->len)
+			     : fail(CS_NO_MEMORY, err, errlen, _("out of memory for a change set of %zu bytes"), total);
 	}
 	free(cs);
 	return st;

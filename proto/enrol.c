@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -30,12 +31,12 @@ int enrol_answer_read(const char *body, size_t len, const unsigned char key[AUTH
 	    auth_hex_decode(smac, mac, sizeof(mac)) < 0 ||
 	    auth_enrol_answer_text(&text, nonce, out->server_pk, dev, region, NULL, 0) < 0 ||
 	    auth_enrol_mac_verify(key, text.data, text.len, mac) < 0) {
-		errf(err, errlen, "the answer does not prove the server made this code");
+		errf(err, errlen, _("the answer does not prove the server made this code"));
 		goto out;
 	}
 	keys_id(keys_public(k), out->device);
 	if (strcmp(dev, out->device)) {
-		errf(err, errlen, "the server enrolled another device (%s)", dev);
+		errf(err, errlen, _("the server enrolled another device (%s)"), dev);
 		r = -2;
 		goto out;
 	}
@@ -67,7 +68,7 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 	memset(out, 0, sizeof(*out));
 	*st = NET_FAILED;
 	if (auth_code_normalize(code, raw, msg, sizeof(msg)) < 0) {
-		errf(err, errlen, "the enrolment code: %s", msg);
+		errf(err, errlen, _("the enrolment code: %s"), msg);
 		goto out;
 	}
 	/* The code's id goes in the clear; the whole code only as the key of the MACs. */
@@ -84,7 +85,7 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 	if (relay)
 		json_object_set_new(req, "relay", json_true());
 	if (!req || !(body = json_dumps(req, JSON_COMPACT))) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		goto out;
 	}
 	snprintf(target, sizeof(target), "%s/v1/enrol", url);
@@ -100,12 +101,12 @@ int enrol_exchange(const char *url, const char *code, const struct keys *k, cons
 		goto out;
 	if (rs.status != 200) {
 		net_error_text(&rs, msg, sizeof(msg));
-		errf(err, errlen, "enrolment refused: %s", msg);
+		errf(err, errlen, _("enrolment refused: %s"), msg);
 		goto out;
 	}
 	if ((r = enrol_answer_read(rs.body.data, rs.body.len, key, nonce, k, out, msg, sizeof(msg))) < 0) {
 		if (r == -1)
-			errf(err, errlen, "the answer from %s does not prove it made this code", url);
+			errf(err, errlen, _("the answer from %s does not prove it made this code"), url);
 		else
 			errf(err, errlen, "%s", msg);
 		r = -1;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "i18n.h"
 #include "jsonc.h"
 #include "keys.h"
 #include "scan.h"
@@ -93,21 +94,21 @@ static enum opjson_status value_text(const json_t *v, char **text, const char **
 
 	*text = NULL;
 	if (opjson_too_deep(v, MAX_VALUE_DEPTH)) {
-		*why = "it is nested more than 8 deep";
+		*why = _("it is nested more than 8 deep");
 		return OPJSON_BAD;
 	}
 	if (text_floor(v, OPJSON_MAX_VALUE) > OPJSON_MAX_VALUE) {
-		*why = "its canonical text is over the limit of 65536 bytes";
+		*why = _("its canonical text is over the limit of 65536 bytes");
 		return OPJSON_BAD;
 	}
 	t = jsonc_dumps(v);
 	if (!t) {
-		*why = "out of memory";
+		*why = _("out of memory");
 		return OPJSON_NO_MEMORY;
 	}
 	if (strlen(t) > OPJSON_MAX_VALUE) {
 		free(t);
-		*why = "its canonical text is over the limit of 65536 bytes";
+		*why = _("its canonical text is over the limit of 65536 bytes");
 		return OPJSON_BAD;
 	}
 	*text = t;
@@ -129,18 +130,19 @@ static int is_name_char(char c)
 	return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
 }
 
-/* Why s[0..len) is not a form version (a plain name of A-Z a-z 0-9 _ . -, at most 64 characters), or NULL. */
+/* Why s[0..len) is not a form version (a plain name of A-Z a-z 0-9 _ . -, at most 64 characters), or NULL. The
+ * reasons here and below are whole clauses about the value ("it is empty"), for the messages' parentheses. */
 static const char *bad_version(const char *s, size_t len)
 {
 	size_t i;
 
 	if (len == 0)
-		return "is empty";
+		return _("it is empty");
 	if (len > MERGE_MAX_NAME)
-		return "is longer than 64 characters";
+		return _("it is longer than 64 characters");
 	for (i = 0; i < len; i++) {
 		if (!is_name_char(s[i]))
-			return "may hold only A-Z a-z 0-9 _ . -";
+			return _("it may hold only A-Z a-z 0-9 _ . -");
 	}
 	return NULL;
 }
@@ -153,7 +155,7 @@ static const char *bad_form(const char *s, size_t len)
 	if (why)
 		return why;
 	if (is_digit(s[0]) || s[0] == '.' || s[0] == '-')
-		return "must not start with a digit, '.' or '-'";
+		return _("it must not start with a digit, '.' or '-'");
 	return NULL;
 }
 
@@ -163,14 +165,14 @@ static const char *bad_field(const char *s, size_t len)
 	size_t i;
 
 	if (len == 0)
-		return "is empty";
+		return _("it is empty");
 	if (len > MERGE_MAX_NAME)
-		return "is longer than 64 characters";
+		return _("it is longer than 64 characters");
 	if (!is_alpha(s[0]) && s[0] != '_')
-		return "must start with a letter or '_'";
+		return _("it must start with a letter or '_'");
 	for (i = 1; i < len; i++) {
 		if (!is_name_char(s[i]))
-			return "may hold only A-Z a-z 0-9 _ . -";
+			return _("it may hold only A-Z a-z 0-9 _ . -");
 	}
 	return NULL;
 }
@@ -222,23 +224,23 @@ static int base_problem(const struct op *op, const char *self, char *why, size_t
 	size_t j, k;
 
 	if (op->nbase > MERGE_MAX_BASE)
-		return snprintf(why, n, "%zu entries, over the limit of %d", op->nbase, MERGE_MAX_BASE), 1;
+		return snprintf(why, n, _("%zu entries, over the limit of %d"), op->nbase, MERGE_MAX_BASE), 1;
 	for (j = 0; j < op->nbase; j++) {
 		const struct op_ref *r = &op->base[j];
 		char q[200];
 
 		if (!is_device_id(r->device, strnlen(r->device, sizeof(r->device))))
-			return snprintf(why, n, "entry %zu: %s is not a device id (32 lowercase hex characters)", j + 1,
-					shown(q, r->device, strnlen(r->device, sizeof(r->device)))), 1;
+			return snprintf(why, n, _("entry %zu: %s is not a device id (32 lowercase hex characters)"),
+					j + 1, shown(q, r->device, strnlen(r->device, sizeof(r->device)))), 1;
 		if (r->seq < 1 || r->seq > MAX_JSON_INT)
-			return snprintf(why, n, "entry %zu: seq %" PRIu64 " is out of range (1 .. 2^63 - 1)", j + 1,
-					r->seq), 1;
+			return snprintf(why, n, _("entry %zu: seq %llu is out of range (1 .. 2^63 - 1)"), j + 1,
+					(unsigned long long)r->seq), 1;
 		for (k = 0; k < j; k++) {
 			if (op->base[k].seq == r->seq && !strcmp(op->base[k].device, r->device))
-				return snprintf(why, n, "entry %zu repeats entry %zu", j + 1, k + 1), 1;
+				return snprintf(why, n, _("entry %zu repeats entry %zu"), j + 1, k + 1), 1;
 		}
 		if (r->seq == op->seq && !strcmp(r->device, self))
-			return snprintf(why, n, "entry %zu names the op itself", j + 1), 1;
+			return snprintf(why, n, _("entry %zu names the op itself"), j + 1), 1;
 	}
 	return 0;
 }
@@ -249,14 +251,14 @@ static const char *bad_by(const char *s, size_t len)
 	size_t i;
 
 	if (len == 0)
-		return "is empty";
+		return _("it is empty");
 	if (len > OPJSON_MAX_BY)
-		return "is longer than 64 bytes";
+		return _("it is longer than 64 bytes");
 	if (!utf8_valid(s, len, NULL))
-		return "is not UTF-8";
+		return _("it is not UTF-8");
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return "holds a control character";
+			return _("it holds a control character");
 	}
 	return NULL;
 }
@@ -264,11 +266,12 @@ static const char *bad_by(const char *s, size_t len)
 const char *opjson_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real number";
+	/* TRANSLATORS: a kind of JSON value, in messages such as "member 'seq' is a string, not an integer". */
+	case JSON_OBJECT: return C_("JSON type", "an object");
+	case JSON_ARRAY: return C_("JSON type", "an array");
+	case JSON_STRING: return C_("JSON type", "a string");
+	case JSON_INTEGER: return C_("JSON type", "an integer");
+	case JSON_REAL: return C_("JSON type", "a real number");
 	case JSON_TRUE: return "true";
 	case JSON_FALSE: return "false";
 	default: return "null";
@@ -296,9 +299,11 @@ static enum opjson_status op_fail(const struct where *w, enum opjson_status st, 
 	if (!w->err || !w->errlen)
 		return st;
 	if (w->from->signer)
-		snprintf(w->err, w->errlen, "op %zu (seq %" PRIu64 "): %s", w->i + 1, w->from->first + w->i, msg);
+		/* TRANSLATORS: an op (one change) by its place in a change set and its number, then the error. */
+		snprintf(w->err, w->errlen, _("op %zu (seq %llu): %s"), w->i + 1,
+			 (unsigned long long)(w->from->first + w->i), msg);
 	else
-		snprintf(w->err, w->errlen, "op %zu: %s", w->i + 1, msg);
+		snprintf(w->err, w->errlen, _("op %zu: %s"), w->i + 1, msg);
 	return st;
 }
 
@@ -399,16 +404,16 @@ static enum opjson_status check_members(const json_t *o, const struct where *w)
 	size_t k;
 
 	if (!json_is_object(o))
-		return op_fail(w, OPJSON_BAD, "is %s, not an object", opjson_type_name(o));
+		return op_fail(w, OPJSON_BAD, _("is %s, not an object"), opjson_type_name(o));
 	json_object_foreach((json_t *)o, key, v) {
 		if (!known_member(key, !from->signer))
-			return op_fail(w, OPJSON_BAD, "unknown member %s", shown(q, key, strlen(key)));
+			return op_fail(w, OPJSON_BAD, _("unknown member %s"), shown(q, key, strlen(key)));
 	}
 	if (!from->signer && !json_object_get(o, "device"))
-		return op_fail(w, OPJSON_BAD, "member 'device' is missing");
+		return op_fail(w, OPJSON_BAD, _("member 'device' is missing"));
 	for (k = 0; k < NMEMBERS; k++) {
 		if (!json_object_get(o, members[k]))
-			return op_fail(w, OPJSON_BAD, "member '%s' is missing", members[k]);
+			return op_fail(w, OPJSON_BAD, _("member '%s' is missing"), members[k]);
 	}
 	return OPJSON_OK;
 }
@@ -427,39 +432,40 @@ static enum opjson_status decode_ids(const json_t *o, const struct where *w, str
 		const json_t *dev = json_object_get(o, "device");
 
 		if (!json_is_string(dev))
-			return op_fail(w, OPJSON_BAD, "member 'device' is %s, not a string", opjson_type_name(dev));
+			return op_fail(w, OPJSON_BAD, _("member 'device' is %s, not a string"), opjson_type_name(dev));
 		if (!is_device_id(json_string_value(dev), json_string_length(dev)))
-			return op_fail(w, OPJSON_BAD, "member 'device': %s is not a device id (32 lowercase hex "
-				       "characters)", shown(q, json_string_value(dev), json_string_length(dev)));
+			return op_fail(w, OPJSON_BAD, _("member 'device': %s is not a device id (32 lowercase hex "
+							"characters)"),
+				       shown(q, json_string_value(dev), json_string_length(dev)));
 		memcpy(op->device, json_string_value(dev), sizeof(op->device));
 	}
 
 	if (!json_is_integer(seq))
-		return op_fail(w, OPJSON_BAD, "member 'seq' is %s, not an integer", opjson_type_name(seq));
+		return op_fail(w, OPJSON_BAD, _("member 'seq' is %s, not an integer"), opjson_type_name(seq));
 	if (from->signer && (json_integer_value(seq) < 1 || (uint64_t)json_integer_value(seq) != from->first + w->i))
-		return op_fail(w, OPJSON_BAD, "member 'seq': %" JSON_INTEGER_FORMAT ", expected %" PRIu64 " (the seqs "
-			       "must run %" PRIu64 "..%" PRIu64 " in order)", json_integer_value(seq), from->first + w->i,
-			       from->first, from->last);
+		return op_fail(w, OPJSON_BAD,
+			       _("member 'seq': %lld, expected %llu (the seqs must run %llu..%llu in order)"),
+			       (long long)json_integer_value(seq), (unsigned long long)(from->first + w->i),
+			       (unsigned long long)from->first, (unsigned long long)from->last);
 	if (json_integer_value(seq) < 1)
-		return op_fail(w, OPJSON_BAD, "member 'seq': %" JSON_INTEGER_FORMAT " is not 1 or more",
-			       json_integer_value(seq));
+		return op_fail(w, OPJSON_BAD, _("member 'seq': %lld is not 1 or more"),
+			       (long long)json_integer_value(seq));
 	op->seq = (uint64_t)json_integer_value(seq);
 
 	if (!json_is_integer(hlc))
-		return op_fail(w, OPJSON_BAD, "member 'hlc' is %s, not an integer", opjson_type_name(hlc));
+		return op_fail(w, OPJSON_BAD, _("member 'hlc' is %s, not an integer"), opjson_type_name(hlc));
 	if (json_integer_value(hlc) < 0)
-		return op_fail(w, OPJSON_BAD, "member 'hlc': %" JSON_INTEGER_FORMAT " is negative",
-			       json_integer_value(hlc));
+		return op_fail(w, OPJSON_BAD, _("member 'hlc': %lld is negative"), (long long)json_integer_value(hlc));
 	/* Bounded far below 2^63, so that a replica adopting it can never be pushed past what it may send. */
 	if ((uint64_t)json_integer_value(hlc) > HLC_MAX)
-		return op_fail(w, OPJSON_BAD, "member 'hlc': %" JSON_INTEGER_FORMAT " is over 2^62 - 1",
-			       json_integer_value(hlc));
+		return op_fail(w, OPJSON_BAD, _("member 'hlc': %lld is over 2^62 - 1"),
+			       (long long)json_integer_value(hlc));
 	op->hlc = (uint64_t)json_integer_value(hlc);
 
 	if (!json_is_string(rec))
-		return op_fail(w, OPJSON_BAD, "member 'record' is %s, not a string", opjson_type_name(rec));
+		return op_fail(w, OPJSON_BAD, _("member 'record' is %s, not a string"), opjson_type_name(rec));
 	if (json_string_length(rec) != UUID_STRLEN || !uuid_valid(json_string_value(rec)))
-		return op_fail(w, OPJSON_BAD, "member 'record': %s is not a lowercase UUID",
+		return op_fail(w, OPJSON_BAD, _("member 'record': %s is not a lowercase UUID"),
 			       shown(q, json_string_value(rec), json_string_length(rec)));
 	memcpy(op->record, json_string_value(rec), UUID_STRLEN + 1);
 	return OPJSON_OK;
@@ -474,29 +480,29 @@ static enum opjson_status check_names(const json_t *o, const struct where *w, co
 	char q[200];
 
 	if (!json_is_string(form))
-		return op_fail(w, OPJSON_BAD, "member 'form' is %s, not a string", opjson_type_name(form));
+		return op_fail(w, OPJSON_BAD, _("member 'form' is %s, not a string"), opjson_type_name(form));
 	if ((why = bad_form(json_string_value(form), json_string_length(form))))
-		return op_fail(w, OPJSON_BAD, "member 'form': %s is not a form id (it %s)",
+		return op_fail(w, OPJSON_BAD, _("member 'form': %s is not a form id (%s)"),
 			       shown(q, json_string_value(form), json_string_length(form)), why);
 
 	if (!json_is_string(ver))
-		return op_fail(w, OPJSON_BAD, "member 'version' is %s, not a string", opjson_type_name(ver));
+		return op_fail(w, OPJSON_BAD, _("member 'version' is %s, not a string"), opjson_type_name(ver));
 	if ((why = bad_version(json_string_value(ver), json_string_length(ver))))
-		return op_fail(w, OPJSON_BAD, "member 'version': %s is not a form version (it %s)",
+		return op_fail(w, OPJSON_BAD, _("member 'version': %s is not a form version (%s)"),
 			       shown(q, json_string_value(ver), json_string_length(ver)), why);
 
 	if (!json_is_string(field))
-		return op_fail(w, OPJSON_BAD, "member 'field' is %s, not a string", opjson_type_name(field));
+		return op_fail(w, OPJSON_BAD, _("member 'field' is %s, not a string"), opjson_type_name(field));
 	if ((why = bad_field(json_string_value(field), json_string_length(field))))
-		return op_fail(w, OPJSON_BAD, "member 'field': %s is not a question name (it %s)",
+		return op_fail(w, OPJSON_BAD, _("member 'field': %s is not a question name (%s)"),
 			       shown(q, json_string_value(field), json_string_length(field)), why);
 
 	*by = NULL;
 	if (!w->from->signer && (*by = json_object_get(o, "by"))) {
 		if (!json_is_string(*by))
-			return op_fail(w, OPJSON_BAD, "member 'by' is %s, not a string", opjson_type_name(*by));
+			return op_fail(w, OPJSON_BAD, _("member 'by' is %s, not a string"), opjson_type_name(*by));
 		if ((why = bad_by(json_string_value(*by), json_string_length(*by))))
-			return op_fail(w, OPJSON_BAD, "member 'by': %s is not a reviewer's name (it %s)",
+			return op_fail(w, OPJSON_BAD, _("member 'by': %s is not a reviewer's name (%s)"),
 				       shown(q, json_string_value(*by), json_string_length(*by)), why);
 	}
 	return OPJSON_OK;
@@ -513,21 +519,22 @@ static enum opjson_status decode_base(const json_t *base, const struct where *w,
 	size_t j;
 
 	if (!json_is_array(base))
-		return op_fail(w, OPJSON_BAD, "member 'base' is %s, not an array", opjson_type_name(base));
+		return op_fail(w, OPJSON_BAD, _("member 'base' is %s, not an array"), opjson_type_name(base));
 	if (json_array_size(base) > MERGE_MAX_BASE)
-		return op_fail(w, OPJSON_BAD, "member 'base': %zu entries, over the limit of %d", json_array_size(base),
-			       MERGE_MAX_BASE);
+		return op_fail(w, OPJSON_BAD, _("member 'base': %zu entries, over the limit of %d"),
+			       json_array_size(base), MERGE_MAX_BASE);
 	json_array_foreach(base, j, v) {
 		const json_t *d = json_array_get(v, 0), *s = json_array_get(v, 1);
 
 		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_string(d) || !json_is_integer(s))
-			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu is not [device id, seq]", j + 1);
+			return op_fail(w, OPJSON_BAD, _("member 'base': entry %zu is not [device id, seq]"), j + 1);
 		if (!is_device_id(json_string_value(d), json_string_length(d)))
-			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu: %s is not a device id (32 lowercase hex "
-				       "characters)", j + 1, shown(q, json_string_value(d), json_string_length(d)));
+			return op_fail(w, OPJSON_BAD,
+				       _("member 'base': entry %zu: %s is not a device id (32 lowercase hex "
+					 "characters)"), j + 1, shown(q, json_string_value(d), json_string_length(d)));
 		if (json_integer_value(s) < 1)
-			return op_fail(w, OPJSON_BAD, "member 'base': entry %zu: seq %" JSON_INTEGER_FORMAT " is not 1 or "
-				       "more", j + 1, json_integer_value(s));
+			return op_fail(w, OPJSON_BAD, _("member 'base': entry %zu: seq %lld is not 1 or more"), j + 1,
+				       (long long)json_integer_value(s));
 		memcpy(refs[j].device, json_string_value(d), KEYS_ID_STRLEN + 1);
 		refs[j].seq = (uint64_t)json_integer_value(s);
 	}
@@ -536,10 +543,10 @@ static enum opjson_status decode_base(const json_t *base, const struct where *w,
 	j = base_problem(op, op->device, reason, sizeof(reason));
 	op->base = NULL;
 	if (j)
-		return op_fail(w, OPJSON_BAD, "member 'base': %s", reason);
+		return op_fail(w, OPJSON_BAD, _("member 'base': %s"), reason);
 	*off = NO_OFFSET;
 	if (op->nbase && arena_add_refs(a, refs, op->nbase, off) < 0)
-		return op_fail(w, OPJSON_NO_MEMORY, "out of memory");
+		return op_fail(w, OPJSON_NO_MEMORY, _("out of memory"));
 	return OPJSON_OK;
 }
 
@@ -557,7 +564,7 @@ static enum opjson_status decode_op(const json_t *o, const struct where *w, stru
 	    (st = check_names(o, w, &by)) != OPJSON_OK)
 		return st;
 	if ((st = value_text(json_object_get(o, "value"), &text, &why)) != OPJSON_OK)
-		return op_fail(w, st, "member 'value': %s", why);
+		return op_fail(w, st, _("member 'value': %s"), why);
 	if ((st = decode_base(json_object_get(o, "base"), w, op, a, &off[5])) != OPJSON_OK) {
 		free(text);
 		return st;
@@ -572,7 +579,7 @@ static enum opjson_status decode_op(const json_t *o, const struct where *w, stru
 	    arena_add(a, text, strlen(text), &off[3]) < 0 ||
 	    (by && arena_add(a, json_string_value(by), json_string_length(by), &off[4]) < 0)) {
 		free(text);
-		return op_fail(w, OPJSON_NO_MEMORY, "out of memory");
+		return op_fail(w, OPJSON_NO_MEMORY, _("out of memory"));
 	}
 	free(text);
 	return OPJSON_OK;
@@ -606,7 +613,7 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 		free(a.off);
 		free(by);
 		if (err && errlen)
-			snprintf(err, errlen, "out of memory for %zu ops", n);
+			snprintf(err, errlen, _("out of memory for %zu ops"), n);
 		return OPJSON_NO_MEMORY;
 	}
 	for (i = 0; i < n && st == OPJSON_OK; i++) {
@@ -617,7 +624,7 @@ enum opjson_status opjson_decode(const json_t *list, const struct opjson_from *f
 	if (st == OPJSON_OK && !(out->owner = buf_detach(&a.b, NULL))) {
 		st = OPJSON_NO_MEMORY;
 		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
+			snprintf(err, errlen, "%s", _("out of memory"));
 	}
 	return ops_finish(out, ops, by, n, &a, st);
 }
@@ -752,13 +759,13 @@ static enum opjson_status check_value(const struct where *w, const char *value, 
 	v = json_loadb(value, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!v)
 		return op_fail(w, json_error_code(&je) == json_error_out_of_memory ? OPJSON_NO_MEMORY : OPJSON_BAD,
-			       "member 'value': %s is not JSON text: %s", shown(q, value, len), je.text);
+			       _("member 'value': %s is not JSON text: %s"), shown(q, value, len), je.text);
 	st = value_text(v, &text, &why);
 	json_decref(v);
 	if (st != OPJSON_OK)
-		return op_fail(w, st, "member 'value': %s", why);
+		return op_fail(w, st, _("member 'value': %s"), why);
 	if (strcmp(text, value)) {
-		op_fail(w, OPJSON_BAD, "member 'value': %s is not canonical text (that is %s)", shown(q, value, len),
+		op_fail(w, OPJSON_BAD, _("member 'value': %s is not canonical text (that is %s)"), shown(q, value, len),
 			shown(reason, text, strlen(text)));
 		free(text);
 		return OPJSON_BAD;
@@ -778,46 +785,51 @@ enum opjson_status opjson_check(const struct op *op, const char *by, size_t i, c
 
 	len = strnlen(op->device, sizeof(op->device));
 	if (from->signer && (len != KEYS_ID_STRLEN || strcmp(op->device, from->signer)))
-		return op_fail(&w, OPJSON_BAD, "made by device %s, not by the signing key's device %s",
+		return op_fail(&w, OPJSON_BAD, _("made by device %s, not by the signing key's device %s"),
 			       shown(q, op->device, len), from->signer);
 	if (!from->signer && !is_device_id(op->device, len))
-		return op_fail(&w, OPJSON_BAD, "member 'device': %s is not a device id (32 lowercase hex characters)",
+		return op_fail(&w, OPJSON_BAD,
+			       _("member 'device': %s is not a device id (32 lowercase hex characters)"),
 			       shown(q, op->device, len));
 	if (from->signer && op->seq != from->first + i)
-		return op_fail(&w, OPJSON_BAD, "member 'seq': %" PRIu64 ", expected %" PRIu64 " (seqs must be "
-			       "consecutive)", op->seq, from->first + i);
+		return op_fail(&w, OPJSON_BAD, _("member 'seq': %llu, expected %llu (seqs must be consecutive)"),
+			       (unsigned long long)op->seq, (unsigned long long)(from->first + i));
 	if (op->seq < 1 || op->seq > MAX_JSON_INT)
-		return op_fail(&w, OPJSON_BAD, "member 'seq': %" PRIu64 " is out of range (1 .. 2^63 - 1)", op->seq);
+		return op_fail(&w, OPJSON_BAD, _("member 'seq': %llu is out of range (1 .. 2^63 - 1)"),
+			       (unsigned long long)op->seq);
 	if (op->hlc > HLC_MAX)
-		return op_fail(&w, OPJSON_BAD, "member 'hlc': %" PRIu64 " is over 2^62 - 1", op->hlc);
+		return op_fail(&w, OPJSON_BAD, _("member 'hlc': %llu is over 2^62 - 1"), (unsigned long long)op->hlc);
 	len = strnlen(op->record, sizeof(op->record));
 	if (len != UUID_STRLEN || !uuid_valid(op->record))
-		return op_fail(&w, OPJSON_BAD, "member 'record': %s is not a lowercase UUID", shown(q, op->record, len));
+		return op_fail(&w, OPJSON_BAD, _("member 'record': %s is not a lowercase UUID"),
+			       shown(q, op->record, len));
 	if (!op->form || (why = bad_form(op->form, strlen(op->form))))
-		return op_fail(&w, OPJSON_BAD, "member 'form': %s is not a form id (it %s)",
-			       op->form ? shown(q, op->form, strlen(op->form)) : "NULL", op->form ? why : "is missing");
+		return op_fail(&w, OPJSON_BAD, _("member 'form': %s is not a form id (%s)"),
+			       op->form ? shown(q, op->form, strlen(op->form)) : "NULL",
+			       op->form ? why : _("it is missing"));
 	if (!op->form_version || (why = bad_version(op->form_version, strlen(op->form_version))))
-		return op_fail(&w, OPJSON_BAD, "member 'version': %s is not a form version (it %s)",
+		return op_fail(&w, OPJSON_BAD, _("member 'version': %s is not a form version (%s)"),
 			       op->form_version ? shown(q, op->form_version, strlen(op->form_version)) : "NULL",
-			       op->form_version ? why : "is missing");
+			       op->form_version ? why : _("it is missing"));
 	if (!op->field || (why = bad_field(op->field, strlen(op->field))))
-		return op_fail(&w, OPJSON_BAD, "member 'field': %s is not a question name (it %s)",
-			       op->field ? shown(q, op->field, strlen(op->field)) : "NULL", op->field ? why : "is missing");
+		return op_fail(&w, OPJSON_BAD, _("member 'field': %s is not a question name (%s)"),
+			       op->field ? shown(q, op->field, strlen(op->field)) : "NULL",
+			       op->field ? why : _("it is missing"));
 	if (by && from->signer)
-		return op_fail(&w, OPJSON_BAD, "member 'by': a change set's op names no reviewer");
+		return op_fail(&w, OPJSON_BAD, _("member 'by': a change set's op names no reviewer"));
 	if (by && (why = bad_by(by, strlen(by))))
-		return op_fail(&w, OPJSON_BAD, "member 'by': %s is not a reviewer's name (it %s)",
+		return op_fail(&w, OPJSON_BAD, _("member 'by': %s is not a reviewer's name (%s)"),
 			       shown(q, by, strlen(by)), why);
 	if (!op->value)
-		return op_fail(&w, OPJSON_BAD, "member 'value' is missing");
+		return op_fail(&w, OPJSON_BAD, _("member 'value' is missing"));
 	len = strlen(op->value);
 	if (len > OPJSON_MAX_VALUE)
-		return op_fail(&w, OPJSON_BAD, "member 'value': its text is %zu bytes, over the limit of %d", len,
+		return op_fail(&w, OPJSON_BAD, _("member 'value': its text is %zu bytes, over the limit of %d"), len,
 			       OPJSON_MAX_VALUE);
 	if ((st = check_value(&w, op->value, len)) != OPJSON_OK)
 		return st;
 	if (base_problem(op, op->device, reason, sizeof(reason)))
-		return op_fail(&w, OPJSON_BAD, "member 'base': %s", reason);
+		return op_fail(&w, OPJSON_BAD, _("member 'base': %s"), reason);
 	return OPJSON_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "i18n.h"
 #include "jsonc.h"
 #include "scan.h"
 #include "banned.h"
@@ -159,10 +160,12 @@ static void writer_fail(struct pull_writer *w, enum opjson_status st, const char
 		return;
 	w->st = st;
 	if (st == OPJSON_TOO_LARGE)
-		snprintf(w->err, sizeof(w->err), "%s: the answer is over %zu ops or %zu bytes", what, w->max,
+		/* TRANSLATORS: %s is what was being done (_("writing the pull answer")). */
+		snprintf(w->err, sizeof(w->err), _("%s: the answer is over %zu ops or %zu bytes"), what, w->max,
 			 PULL_MAX_BYTES);
 	else if (st == OPJSON_NO_MEMORY)
-		snprintf(w->err, sizeof(w->err), "%s: out of memory", what);
+		/* TRANSLATORS: %s is what was being done (_("writing the pull answer")). */
+		snprintf(w->err, sizeof(w->err), _("%s: out of memory"), what);
 }
 
 /* Appends op as a version 2 row ("[DEV,SEQ,HLC,REC,VERSION,FIELD,VALUE,BASE(,BY)]"). The op passed
@@ -213,7 +216,7 @@ int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 	if (w->st != OPJSON_OK)
 		return 1;
 	if (w->n >= w->max) {
-		writer_fail(w, OPJSON_TOO_LARGE, "writing the pull answer");
+		writer_fail(w, OPJSON_TOO_LARGE, _("writing the pull answer"));
 		return 1;
 	}
 	st = opjson_check(op, by, w->n, &from, w->err, sizeof(w->err));
@@ -224,7 +227,7 @@ int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 	if (w->version == 2) {
 		if (!w->t) {
 			if (!(w->t = calloc(1, sizeof(*w->t)))) {
-				writer_fail(w, OPJSON_NO_MEMORY, "writing the pull answer");
+				writer_fail(w, OPJSON_NO_MEMORY, _("writing the pull answer"));
 				return 1;
 			}
 			buf_init(&w->t->devs, PULL_MAX_BYTES);
@@ -239,7 +242,7 @@ int pull_writer_add(struct pull_writer *w, const struct op *op, const char *by)
 		st = opjson_append(&w->body, op, 1, by);
 	}
 	if (st != OPJSON_OK) {
-		writer_fail(w, st, "writing the pull answer");
+		writer_fail(w, st, _("writing the pull answer"));
 		return 1;
 	}
 	w->n++;
@@ -253,7 +256,7 @@ enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int mor
 
 	if (w->st == OPJSON_OK && next > (uint64_t)INT64_MAX) {
 		w->st = OPJSON_BAD;
-		snprintf(w->err, sizeof(w->err), "the cursor %" PRIu64 " is over 2^63 - 1", next);
+		snprintf(w->err, sizeof(w->err), _("the cursor %llu is over 2^63 - 1"), (unsigned long long)next);
 	}
 	if (w->st != OPJSON_OK)
 		return w->st;
@@ -269,7 +272,7 @@ enum opjson_status pull_writer_end(struct pull_writer *w, uint64_t next, int mor
 		r = buf_adds(&w->body, "}\n");
 	if (r < 0)
 		writer_fail(w, w->body.len + 64 > w->body.max ? OPJSON_TOO_LARGE : OPJSON_NO_MEMORY,
-			    "writing the pull answer");
+			    _("writing the pull answer"));
 	return w->st;
 }
 
@@ -324,21 +327,22 @@ static json_t *row_object(const json_t *row, size_t i, const json_t *devs, const
 	size_t j, n = json_array_size(row);
 
 	if (!json_is_array(row) || (n != ROW_MEMBERS && n != ROW_MEMBERS + 1)) {
-		snprintf(err, errlen, "op %zu: is not an array of %d or %d items", i + 1, ROW_MEMBERS, ROW_MEMBERS + 1);
+		snprintf(err, errlen, _("op %zu: is not an array of %d or %d items"), i + 1, ROW_MEMBERS,
+			 ROW_MEMBERS + 1);
 		return NULL;
 	}
 	if ((dev = table_index(json_array_get(row, 0), json_array_size(devs))) < 0) {
-		snprintf(err, errlen, "op %zu: item 1 is not a place in 'devices'", i + 1);
+		snprintf(err, errlen, _("op %zu: item 1 is not a place in 'devices'"), i + 1);
 		return NULL;
 	}
 	if ((r = table_index(json_array_get(row, 3), json_array_size(recs))) < 0) {
-		snprintf(err, errlen, "op %zu: item 4 is not a place in 'records'", i + 1);
+		snprintf(err, errlen, _("op %zu: item 4 is not a place in 'records'"), i + 1);
 		return NULL;
 	}
 	if (!json_is_integer(json_array_get(row, 1)) || !json_is_integer(json_array_get(row, 2)) ||
 	    __builtin_add_overflow(last_seq[dev], (int64_t)json_integer_value(json_array_get(row, 1)), &seq) ||
 	    __builtin_add_overflow(*last_hlc, (int64_t)json_integer_value(json_array_get(row, 2)), &hlc)) {
-		snprintf(err, errlen, "op %zu: items 2 and 3 are not differences of seq and stamp", i + 1);
+		snprintf(err, errlen, _("op %zu: items 2 and 3 are not differences of seq and stamp"), i + 1);
 		return NULL;
 	}
 	last_seq[dev] = seq;
@@ -349,14 +353,14 @@ static json_t *row_object(const json_t *row, size_t i, const json_t *devs, const
 		b = json_array_get(json_array_get(row, 7), j);
 		if (!json_is_array(b) || json_array_size(b) != 2 ||
 		    (bdev = table_index(json_array_get(b, 0), json_array_size(devs))) < 0) {
-			snprintf(err, errlen, "op %zu: base %zu is not [a place in 'devices', seq]", i + 1, j + 1);
+			snprintf(err, errlen, _("op %zu: base %zu is not [a place in 'devices', seq]"), i + 1, j + 1);
 			json_decref(base);
 			return NULL;
 		}
 		json_array_append_new(base, json_pack("[OO]", json_array_get(devs, (size_t)bdev), json_array_get(b, 1)));
 	}
 	if (!json_is_array(json_array_get(row, 7))) {
-		snprintf(err, errlen, "op %zu: item 8, the base, is not an array", i + 1);
+		snprintf(err, errlen, _("op %zu: item 8, the base, is not an array"), i + 1);
 		json_decref(base);
 		return NULL;
 	}
@@ -371,7 +375,7 @@ static json_t *row_object(const json_t *row, size_t i, const json_t *devs, const
 		o = NULL;
 	}
 	if (!o)
-		snprintf(err, errlen, "op %zu: out of memory", i + 1);
+		snprintf(err, errlen, _("op %zu: out of memory"), i + 1);
 	return o;
 }
 
@@ -386,12 +390,12 @@ static json_t *rows_list(const json_t *root, char *err, size_t errlen)
 	size_t i;
 
 	if (!json_is_array(devs) || json_array_size(devs) > MAX_DEVICES) {
-		snprintf(err, errlen, "the answer's member 'devices' is not an array of at most %d device ids",
+		snprintf(err, errlen, _("the answer's member 'devices' is not an array of at most %d device ids"),
 			 MAX_DEVICES);
 		return NULL;
 	}
 	if (!json_is_array(recs) || json_array_size(recs) > PULL_V2_MAX_OPS) {
-		snprintf(err, errlen, "the answer's member 'records' is not an array of at most %d records",
+		snprintf(err, errlen, _("the answer's member 'records' is not an array of at most %d records"),
 			 PULL_V2_MAX_OPS);
 		return NULL;
 	}
@@ -399,13 +403,13 @@ static json_t *rows_list(const json_t *root, char *err, size_t errlen)
 		const json_t *r = json_array_get(recs, i);
 
 		if (!json_is_array(r) || json_array_size(r) != 2) {
-			snprintf(err, errlen, "record %zu of 'records' is not [record id, form id]", i + 1);
+			snprintf(err, errlen, _("record %zu of 'records' is not [record id, form id]"), i + 1);
 			return NULL;
 		}
 	}
 	if (!(last_seq = calloc(json_array_size(devs) + 1, sizeof(*last_seq))) || !(list = json_array())) {
 		free(last_seq);
-		snprintf(err, errlen, "out of memory reading the answer");
+		snprintf(err, errlen, _("out of memory reading the answer"));
 		return NULL;
 	}
 	for (i = 0; i < json_array_size(rows); i++) {
@@ -436,20 +440,20 @@ static enum opjson_status answer_read(const json_t *root, int version, struct pu
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(root)) {
-		snprintf(err, errlen, "the answer is %s, not an object", opjson_type_name(root));
+		snprintf(err, errlen, _("the answer is %s, not an object"), opjson_type_name(root));
 		return OPJSON_BAD;
 	}
 	json_object_foreach((json_t *)root, key, v) {
 		for (k = 0; members[k] && strcmp(key, members[k]); k++)
 			;
 		if (!members[k]) {
-			snprintf(err, errlen, "the answer has an unknown member '%.40s'", key);
+			snprintf(err, errlen, _("the answer has an unknown member '%.40s'"), key);
 			return OPJSON_BAD;
 		}
 	}
 	for (k = 0; members[k]; k++) {
 		if (!json_object_get(root, members[k])) {
-			snprintf(err, errlen, "the answer's member '%s' is missing", members[k]);
+			snprintf(err, errlen, _("the answer's member '%s' is missing"), members[k]);
 			return OPJSON_BAD;
 		}
 	}
@@ -457,28 +461,28 @@ static enum opjson_status answer_read(const json_t *root, int version, struct pu
 	next = json_object_get(root, "next");
 	more = json_object_get(root, "more");
 	if (!json_is_array(ops)) {
-		snprintf(err, errlen, "the answer's member 'ops' is %s, not an array", opjson_type_name(ops));
+		snprintf(err, errlen, _("the answer's member 'ops' is %s, not an array"), opjson_type_name(ops));
 		return OPJSON_BAD;
 	}
 	if (json_array_size(ops) > max) {
-		snprintf(err, errlen, "the answer holds %zu ops, over the limit of %zu", json_array_size(ops), max);
+		snprintf(err, errlen, _("the answer holds %zu ops, over the limit of %zu"), json_array_size(ops), max);
 		return OPJSON_BAD;
 	}
 	if (!json_is_integer(next)) {
-		snprintf(err, errlen, "the answer's member 'next' is %s, not an integer", opjson_type_name(next));
+		snprintf(err, errlen, _("the answer's member 'next' is %s, not an integer"), opjson_type_name(next));
 		return OPJSON_BAD;
 	}
 	if (json_integer_value(next) < 0) {
-		snprintf(err, errlen, "the answer's member 'next': %" JSON_INTEGER_FORMAT " is negative",
-			 json_integer_value(next));
+		snprintf(err, errlen, _("the answer's member 'next': %lld is negative"),
+			 (long long)json_integer_value(next));
 		return OPJSON_BAD;
 	}
 	if (!json_is_boolean(more)) {
-		snprintf(err, errlen, "the answer's member 'more' is %s, not true or false", opjson_type_name(more));
+		snprintf(err, errlen, _("the answer's member 'more' is %s, not true or false"), opjson_type_name(more));
 		return OPJSON_BAD;
 	}
 	if (version == 2 && !forms_tag_valid(json_string_value(json_object_get(root, "forms")))) {
-		snprintf(err, errlen, "the answer's member 'forms' is not %d lowercase hex characters",
+		snprintf(err, errlen, _("the answer's member 'forms' is not %d lowercase hex characters"),
 			 PULL_FORMS_TAG_LEN);
 		return OPJSON_BAD;
 	}
@@ -757,10 +761,10 @@ static json_t *strict_load(const char *text, size_t len, enum opjson_status *st,
 	if (root)
 		return root;
 	if (json_error_code(&je) == json_error_out_of_memory) {
-		snprintf(err, errlen, "out of memory reading the answer");
+		snprintf(err, errlen, _("out of memory reading the answer"));
 		*st = OPJSON_NO_MEMORY;
 	} else {
-		snprintf(err, errlen, "the answer is not strict JSON: %s at byte %d (line %d, column %d)", je.text,
+		snprintf(err, errlen, _("the answer is not strict JSON: %s at byte %d (line %d, column %d)"), je.text,
 			 je.position, je.line, je.column);
 		*st = OPJSON_BAD;
 	}
@@ -777,7 +781,7 @@ enum opjson_status pull_answer_decode(const char *text, size_t len, int version,
 	memset(out, 0, sizeof(*out));
 	if (version == 2 && (r = plain_whole(text, len, out)) != 0) {
 		if (r < 0)
-			snprintf(err, errlen, "out of memory reading the answer");
+			snprintf(err, errlen, _("out of memory reading the answer"));
 		return r > 0 ? OPJSON_OK : OPJSON_NO_MEMORY;
 	}
 	if (!(root = strict_load(text, len, &st, err, errlen)))
@@ -803,7 +807,7 @@ static int count_read(const json_t *o, const char *name, uint64_t *out, char *er
 	const json_t *v = json_object_get(o, name);
 
 	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		snprintf(err, errlen, "the answer's member '%s' is not a whole number", name);
+		snprintf(err, errlen, _("the answer's member '%s' is not a whole number"), name);
 		return -1;
 	}
 	*out = (uint64_t)json_integer_value(v);
@@ -823,20 +827,20 @@ enum opjson_status pull_upload_decode(const char *text, size_t len, struct pull_
 	memset(out, 0, sizeof(*out));
 	if ((r = plain_upload(text, len, out)) != 0) {
 		if (r < 0)
-			snprintf(err, errlen, "out of memory reading the answer");
+			snprintf(err, errlen, _("out of memory reading the answer"));
 		return r > 0 ? OPJSON_OK : OPJSON_NO_MEMORY;
 	}
 	if (!(root = strict_load(text, len, &st, err, errlen)))
 		return st;
 	if (!json_is_object(root)) {
-		snprintf(err, errlen, "the answer is %s, not an object", opjson_type_name(root));
+		snprintf(err, errlen, _("the answer is %s, not an object"), opjson_type_name(root));
 		goto out;
 	}
 	json_object_foreach(root, key, v) {
 		for (k = 0; members[k] && strcmp(key, members[k]); k++)
 			;
 		if (!members[k]) {
-			snprintf(err, errlen, "the answer has an unknown member '%.40s'", key);
+			snprintf(err, errlen, _("the answer has an unknown member '%.40s'"), key);
 			goto out;
 		}
 	}
@@ -850,7 +854,8 @@ enum opjson_status pull_upload_decode(const char *text, size_t len, struct pull_
 
 		out->has_pull = 1;
 		if ((st = answer_read(v, 2, &out->pull, e2, sizeof(e2))) != OPJSON_OK)
-			snprintf(err, errlen, "its pull: %s", e2);
+			/* TRANSLATORS: the ops a server sends back inside its answer to a push, then the error. */
+			snprintf(err, errlen, _("its pull: %s"), e2);
 	}
 out:
 	if (st != OPJSON_OK)

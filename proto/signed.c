@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -35,7 +36,7 @@ enum net_status signed_send(const struct signed_peer *p, const struct keys *k, c
 
 	auth_new_nonce(nonce);
 	if (body_len && !body) {
-		errf(err, errlen, "no body bytes given for a body of %zu bytes", body_len);
+		errf(err, errlen, _("no body bytes given for a body of %zu bytes"), body_len);
 		return NET_FAILED;
 	}
 	auth_body_hash(body, body_len, hash);
@@ -43,7 +44,7 @@ enum net_status signed_send(const struct signed_peer *p, const struct keys *k, c
 		return NET_FAILED;
 	w = snprintf(url, sizeof(url), "%s%s", p->url, path);
 	if (w < 0 || (size_t)w >= sizeof(url)) {
-		errf(err, errlen, "the address %s%s is too long", p->url, path);
+		errf(err, errlen, _("the address %s%s is too long"), p->url, path);
 		return NET_FAILED;
 	}
 	memset(&rq, 0, sizeof(rq));

@@ -2,9 +2,10 @@
 # deps.sh - make sure the Debian packages the build and the tests need are installed.
 # As root it installs what is missing through apt-get; otherwise it prints the exact line to run and fails.
 # python3 (Debian 12: 3.11) is for the tests: they write XLSForm workbooks (tests/mkxlsx.py) and read JSON with it.
+# gettext's msgfmt compiles the message catalogs (po/); its xgettext extracts the messages for the tests.
 # procps (ps, pgrep) is for the tests too: they find and watch the processes they start.
 set -u
-need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev"
+need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext"
 for extra in "$@"; do need="$need $extra"; done
 missing=""
 for p in $need; do

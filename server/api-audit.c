@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-users.h"
 #include "banned.h"
@@ -24,23 +25,30 @@ void api_audit(struct http_request *rq, struct http_response *rs)
 	long long page, per_page;
 	uint64_t total = 0;
 	char err[512];
+	const char *lang;
 	json_t *entries;
+	int r;
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
 		return;
 	page = http_query_number(rq, "page", 1, 1, PAGE_MAX);
 	per_page = http_query_number(rq, "per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX);
 	if (page < 0 || per_page < 0) {
-		http_reply_error(rs, 400, "bad_request", "page is a whole number from 1, per_page from 1 to %d",
+		http_reply_error(rs, 400, "bad_request", _("page is a whole number from 1, per_page from 1 to %d"),
 				 PER_PAGE_MAX);
 		return;
 	}
 	entries = json_array();
-	if (sstore_audit_list(s, (uint64_t)((page - 1) * per_page), (unsigned)per_page, add_entry, entries, &total,
-			      err, sizeof(err)) < 0) {
+	/* Its errors are the log's alone: in the server's language. */
+	lang = http_lang_server();
+	r = sstore_audit_list(s, (uint64_t)((page - 1) * per_page), (unsigned)per_page, add_entry, entries, &total, err,
+			      sizeof(err));
+	i18n_set(lang);
+	if (r < 0) {
 		json_decref(entries);
-		fprintf(stderr, "sondeod: audit: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the audit log cannot be read now");
+		/* TRANSLATORS: a line of the server's log: reading the audit log failed, and why. */
+		http_log(N_("audit: %s"), err);
+		http_reply_error(rs, 503, "unavailable", _("the audit log cannot be read now"));
 		return;
 	}
 	http_reply_json(rs, 200, json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "page",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
@@ -42,15 +43,15 @@ int srv_bulk_review_read(json_t *body, struct sstore_filter *f, char **value, co
 	*code = "bad_request";
 	memset(f, 0, sizeof(*f));
 	if (!json_is_object(filter) || !status || !comment)
-		return errf(err, errlen, "give filter as an object, status as a string, comment as a string");
+		return errf(err, errlen, _("give filter as an object, status as a string, comment as a string"));
 	if (srv_review_value(status, comment, value, err, errlen) < 0)
 		return -1;
 	*code = "bad_filter";
 	json_object_foreach(filter, key, v) {
 		if (!json_is_string(v))
-			r = errf(err, errlen, "filter '%.64s': the value must be a string", key);
+			r = errf(err, errlen, _("filter '%.64s': the value must be a string"), key);
 		else if ((r = sstore_filter_set(f, key, json_string_value(v), err, errlen)) > 0)
-			r = errf(err, errlen, "filter '%.64s' is not a filter", key);
+			r = errf(err, errlen, _("filter '%.64s' is not a filter"), key);
 		if (r != 0) {
 			free(*value);
 			*value = NULL;
@@ -84,7 +85,7 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	if (!(ids.id = malloc(BULK_MAX * sizeof(ids.id[0])))) {
-		http_reply_error(rs, 503, "unavailable", "out of memory");
+		http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		goto out;
 	}
 	if (sstore_select(s, &f, &p, take_id, &ids, NULL, err, sizeof(err)) < 0) {
@@ -92,11 +93,11 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	if (ids.over) {
-		http_reply_error(rs, 400, "too_many", "the selection holds more than %d records: narrow it", BULK_MAX);
+		http_reply_error(rs, 400, "too_many", _("the selection holds more than %d records: narrow it"), BULK_MAX);
 		goto out;
 	}
 	if (ids.n && !(changes = calloc(ids.n, sizeof(*changes)))) {
-		http_reply_error(rs, 503, "unavailable", "out of memory");
+		http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		goto out;
 	}
 	for (i = 0; i < ids.n; i++) {

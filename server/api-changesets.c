@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "i18n.h"
 #include "pull.h"
 #include "srv.h"
 #include "sstore-relay.h"
@@ -37,7 +38,7 @@ static void reply_taken(struct http_request *rq, struct http_response *rs, struc
 	 * (sent again, it is answered as held). */
 	if (srv_pull_page(s, d, (uint64_t)pull, (unsigned)limit, 2, &w, rs) == 0) {
 		if (pull_upload_write(&b, in->accepted, in->duplicates, in->next_seq, &w.body) < 0) {
-			http_reply_error(rs, 503, "unavailable", "out of memory for the answer");
+			http_reply_error(rs, 503, "unavailable", _("out of memory for the answer"));
 		} else {
 			srv_reply_signed_text(rq, rs, s, b.data);
 			rs->compress = 1;
@@ -68,8 +69,8 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	pull = http_query_number(rq, "pull", -1, 0, LLONG_MAX);
 	limit = http_query_number(rq, "limit", PULL_V2_MAX_OPS, 1, PULL_V2_MAX_OPS);
 	if ((http_query(rq, "pull") && (pull < 0 || d.relay)) || limit < 0) {
-		http_reply_error(rs, 400, "bad_request", "pull is a cursor (a whole number), for a device's own upload, "
-				 "and limit is 1 to %d", PULL_V2_MAX_OPS);
+		http_reply_error(rs, 400, "bad_request", _("pull is a cursor (a whole number), for a device's own upload, "
+				 "and limit is 1 to %d"), PULL_V2_MAX_OPS);
 		return;
 	}
 	if ((st = cs_parse_header(data, rq->body.len, &h, err, sizeof(err))) != CS_OK) {
@@ -88,12 +89,16 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 			return;
 		}
 		if (!found || strcmp(signer.via, d.id) || sodium_memcmp(h.signer, signer.pk, KEYS_PK_BYTES) != 0) {
-			http_reply_error(rs, 403, "signer_mismatch", "the change set is signed by device %s, not by %s%s",
-					 h.device, d.id, d.relay ? " or a device it vouched for" : "");
+			if (d.relay)
+				http_reply_error(rs, 403, "signer_mismatch", _("the change set is signed by device %s, not by %s"
+									       " or a device it vouched for"), h.device, d.id);
+			else
+				http_reply_error(rs, 403, "signer_mismatch", _("the change set is signed by device %s, not by"
+									       " %s"), h.device, d.id);
 			return;
 		}
 		if (signer.revoked_ms) {
-			http_reply_error(rs, 403, "revoked", "device %s has been revoked", signer.id);
+			http_reply_error(rs, 403, "revoked", _("device %s has been revoked"), signer.id);
 			return;
 		}
 		relay = d;
@@ -102,24 +107,30 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	}
 	if (cs_verify(data, rq->body.len, &h) != CS_OK) {
 		/* A relay that altered what it forwards is named, with whose data it altered. */
-		if (relayed && sstore_relay_altered(s, relay.id, d.id, h.first, h.last, err, sizeof(err)) < 0)
-			fprintf(stderr, "sondeod: %s\n", err);
-		if (relayed)
-			fprintf(stderr, "sondeod: regional server %s (%s) forwarded a change set of device %s (seqs %llu..%llu)"
-				" whose signature does not verify: altered on the way\n", relay.id, relay.name, d.id,
-				(unsigned long long)h.first, (unsigned long long)h.last);
-		http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), "the change set's signature does not verify%s%s",
-				 relayed ? ": altered by regional server " : "", relayed ? relay.id : "");
+		if (relayed) {
+			const char *lang = http_lang_server();
+
+			if (sstore_relay_altered(s, relay.id, d.id, h.first, h.last, err, sizeof(err)) < 0)
+				http_log("%s", err);
+			i18n_set(lang);
+			http_log(N_("regional server %s (%s) forwarded a change set of device %s (seqs %llu..%llu) whose"
+				    " signature does not verify: altered on the way"), relay.id, relay.name, d.id,
+				 (unsigned long long)h.first, (unsigned long long)h.last);
+			http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), _("the change set's signature does not verify:"
+									      " altered by regional server %s"), relay.id);
+		} else {
+			http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), _("the change set's signature does not verify"));
+		}
 		return;
 	}
 	/* A regional server's own change set (its reviewers' work) names the reviewer, as this server's do: what a
 	 * record says is traced to the person allowed to say it. */
 	if (by && (!d.relay || !sstore_user_name_valid(by))) {
-		http_reply_error(rs, 400, "bad_request", "by names the reviewer of a regional server's own change set");
+		http_reply_error(rs, 400, "bad_request", _("by names the reviewer of a regional server's own change set"));
 		return;
 	}
 	if (!by && d.relay) {
-		http_reply_error(rs, 400, "bad_request", "a regional server's own change set names its reviewer: ?by=NAME");
+		http_reply_error(rs, 400, "bad_request", _("a regional server's own change set names its reviewer: ?by=NAME"));
 		return;
 	}
 	from.via = relayed ? relay.id : "";
@@ -137,15 +148,18 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 						   (json_int_t)in.expected_seq));
 		break;
 	case SI_EQUIVOCATION:
-		fprintf(stderr, "sondeod: equivocation by device %s: %s\n", d.id, err);
+		/* err is in the request's language, as the device is answered; the line around it in the log's. */
+		http_log(N_("equivocation by device %s: %s"), d.id, err);
 		http_reply_error(rs, 409, "equivocation", "%s", err);
 		break;
 	case SI_BAD_OP:
 		http_reply_error(rs, 400, "bad_op", "%s", err);
 		break;
 	case SI_FORBIDDEN:
-		fprintf(stderr, "sondeod: refused a change set of %s %s (%s): %s\n", d.relay ? "regional server" : "device",
-			d.id, d.name, err);
+		if (d.relay)
+			http_log(N_("refused a change set of regional server %s (%s): %s"), d.id, d.name, err);
+		else
+			http_log(N_("refused a change set of device %s (%s): %s"), d.id, d.name, err);
 		http_reply_error(rs, 403, in.code, "%s", err);
 		break;
 	default:

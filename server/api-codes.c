@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -18,11 +19,11 @@ int srv_code_read(json_t *body, struct srv_code_req *r, const char **code, char 
 	r->ttl_ms = 0;
 	*code = "bad_request";
 	if (!r->region || !r->expires)
-		return errf(err, errlen, "give region and expires (\"30m\", \"12h\", \"7d\") as strings");
+		return errf(err, errlen, _("give region and expires (\"30m\", \"12h\", \"7d\") as strings"));
 	if (r->uses < 1 || r->uses > SRV_CODE_MAX_USES)
-		return errf(err, errlen, "uses is a whole number from 1 to %d", SRV_CODE_MAX_USES);
+		return errf(err, errlen, _("uses is a whole number from 1 to %d"), SRV_CODE_MAX_USES);
 	if (!(r->ttl_ms = duration_ms(r->expires, SRV_CODE_MAX_EXPIRY_MS)))
-		return errf(err, errlen, "expires '%.20s' is not a duration from 1m to 365d (30m, 12h, 7d)", r->expires);
+		return errf(err, errlen, _("expires '%.20s' is not a duration from 1m to 365d (30m, 12h, 7d)"), r->expires);
 	return sstore_region_check(r->region, err, errlen);
 }
 

@@ -1,6 +1,7 @@
 /* api-devices.c - GET /v1/devices lists the enrolled devices; POST /v1/devices/revoke {id} revokes one from its
  * next request on (admin; docs/review-api.md). */
 #include "srv.h"
+#include "i18n.h"
 #include "sstore-users.h"
 #include "banned.h"
 
@@ -53,12 +54,12 @@ void api_devices_revoke(struct http_request *rq, struct http_response *rs)
 		return;
 	id = json_string_value(json_object_get(body, "id"));
 	if (!id) {
-		http_reply_error(rs, 400, "bad_request", "give the device's id as id");
+		http_reply_error(rs, 400, "bad_request", _("give the device's id as id"));
 	} else if ((r = sstore_device_find(s, id, &d, err, sizeof(err))) <= 0) {
 		if (r < 0)
 			srv_store_error(rs, err);
 		else
-			http_reply_error(rs, 404, "no_device", "no device '%.40s'", id);
+			http_reply_error(rs, 404, "no_device", _("no device '%.40s'"), id);
 	} else if ((r = sstore_device_revoke(s, d.id, err, sizeof(err))) < 0) {
 		srv_store_error(rs, err);
 	} else {

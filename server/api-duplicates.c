@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
@@ -21,8 +22,8 @@ int srv_duplicates_read(json_t *body, struct srv_duplicates_req *r, const char *
 	*code = "bad_request";
 	if (n < 2 || n > SRV_GROUP_MAX || !r->decision || (strcmp(r->decision, "dismiss") && strcmp(r->decision, "confirm")) ||
 	    (!strcmp(r->decision, "confirm") && !r->keep))
-		return errf(err, errlen, "give records (2 to %d ids), decision dismiss or confirm, and keep (an id) with"
-			    " confirm", SRV_GROUP_MAX);
+		return errf(err, errlen, _("give records (2 to %d ids), decision dismiss or confirm, and keep (an id) with"
+			    " confirm"), SRV_GROUP_MAX);
 	return 0;
 }
 
@@ -71,7 +72,7 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 	ids = calloc(n, sizeof(*ids));
 	changes = calloc(n, sizeof(*changes));
 	if (!full || !ids || !changes) {
-		http_reply_error(rs, 503, "unavailable", "out of memory");
+		http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		goto out;
 	}
 	keep_full[0] = '\0';
@@ -84,14 +85,14 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 
 		if (!id || (found = sstore_record_find(s, id, full[i], NULL, NULL, 0, err, sizeof(err))) <= 0) {
 			http_reply_error(rs, id && found < 0 ? 503 : 404, id && found < 0 ? "unavailable" : "no_record",
-					 "records[%zu]: %s", i, id ? err : "not a string");
+					 "records[%zu]: %s", i, id ? err : _("not a string"));
 			goto out;
 		}
 		ids[i] = full[i];
 		kept |= !strcmp(full[i], keep_full);
 	}
 	if (keep && !kept) {
-		http_reply_error(rs, 400, "bad_request", "keep must be one of the records");
+		http_reply_error(rs, 400, "bad_request", _("keep must be one of the records"));
 		goto out;
 	}
 	if (keep) {

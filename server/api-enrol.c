@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-relay.h"
 #include "banned.h"
@@ -57,8 +58,11 @@ void api_enrol(struct http_request *rq, struct http_response *rs)
 	memset(&c, 0, sizeof(c));
 	body = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &je);
 	if (!body || !json_is_object(body)) {
-		http_reply_error(rs, 400, "bad_json", "the body is not a JSON object%s%s", body ? "" : ": ",
-				 body ? "" : je.text);
+		if (body)
+			http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object"));
+		else
+			/* TRANSLATORS: %s is the JSON parser's own words, in English. */
+			http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object: %s"), je.text);
 		goto out;
 	}
 	code = member(body, "code");
@@ -71,8 +75,8 @@ void api_enrol(struct http_request *rq, struct http_response *rs)
 	if (!code || strlen(code) != AUTH_CODE_ID_LEN || !pkh || auth_hex_decode(pkh, pk, sizeof(pk)) < 0 ||
 	    !name || !nonce || !auth_nonce_valid(nonce) || !mach || auth_hex_decode(mach, c.mac, sizeof(c.mac)) < 0 ||
 	    (relay && !json_is_boolean(relay)) || json_object_size(body) != 5u + (relay != NULL)) {
-		http_reply_error(rs, 400, "bad_request", "expected exactly: code (5 characters), public_key (64 hex), "
-				 "name, nonce (32 hex), mac (64 hex), and relay (true or false) for a regional server");
+		http_reply_error(rs, 400, "bad_request", _("expected exactly: code (5 characters), public_key (64 hex), "
+				 "name, nonce (32 hex), mac (64 hex), and relay (true or false) for a regional server"));
 		goto out;
 	}
 	c.pk = pk;

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "export-store.h"
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
@@ -38,15 +39,15 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || srv_filter(rq, rs, s, &f) < 0)
 		return;
 	if (!format || (fmt = export_format_parse(format)) < 0) {
-		http_reply_error(rs, 400, "bad_request", "format is csv, xlsx, json or geojson");
+		http_reply_error(rs, 400, "bad_request", _("format is csv, xlsx, json or geojson"));
 		return;
 	}
 	if (cc && strcmp(cc, "0") && strcmp(cc, "1")) {
-		http_reply_error(rs, 400, "bad_request", "choice_columns is 0 or 1");
+		http_reply_error(rs, 400, "bad_request", _("choice_columns is 0 or 1"));
 		return;
 	}
 	if (lang && strcmp(lang, "en") && strcmp(lang, "fr") && strcmp(lang, "es")) {
-		http_reply_error(rs, 400, "bad_request", "lang is en, fr or es");
+		http_reply_error(rs, 400, "bad_request", _("lang is en, fr or es"));
 		return;
 	}
 	o.choice_columns = cc && cc[0] == '1';
@@ -57,7 +58,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	hex_encode(rnd, raw, sizeof(raw));
 	if ((size_t)snprintf(path, sizeof(path), "%s/export-%s.%s", srv->data_dir, rnd,
 			     export_extension((enum export_format)fmt)) >= sizeof(path)) {
-		http_reply_error(rs, 503, "unavailable", "the data directory's path is too long");
+		http_reply_error(rs, 503, "unavailable", _("the data directory's path is too long"));
 		return;
 	}
 	if (export_selection(s, &f, path, (enum export_format)fmt, &o, &count, err, sizeof(err)) < 0) {
@@ -69,7 +70,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)
 			close(fd);
-		http_reply_error(rs, 503, "unavailable", "cannot read the export back");
+		http_reply_error(rs, 503, "unavailable", _("cannot read the export back"));
 		return;
 	}
 	now = time(NULL);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -24,11 +25,11 @@ int srv_login_read(json_t *body, const char **user, const char **password, const
 
 	*code = "bad_request";
 	if (!json_is_object(body) || !json_is_string(u) || !json_is_string(p) || json_object_size(body) != 2)
-		return errf(err, errlen, "expected a JSON object with exactly: user, password");
+		return errf(err, errlen, _("expected a JSON object with exactly: user, password"));
 	*user = json_string_value(u);
 	*password = json_string_value(p);
 	if (strlen(*password) != json_string_length(p) || strlen(*user) != json_string_length(u))
-		return errf(err, errlen, "the user name or password holds a NUL character");
+		return errf(err, errlen, _("the user name or password holds a NUL character"));
 	return 0;
 }
 
@@ -38,8 +39,9 @@ void api_login(struct http_request *rq, struct http_response *rs)
 	struct sstore_session sess;
 	char token[SSTORE_TOKEN_HEXLEN + 1], cookie[160], err[512], retry[16];
 	json_t *body = NULL, *pass = NULL;
-	const char *name, *password, *code;
+	const char *name, *password, *code, *lang;
 	unsigned retry_s = 0;
+	enum sstore_login_result st;
 
 	token[0] = '\0';
 	if (!s)
@@ -54,7 +56,11 @@ void api_login(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
-	switch (sstore_login(s, name, password, rq->ip, now_ms(), token, &sess, &retry_s, err, sizeof(err))) {
+	/* The answer's words are this endpoint's; the store's errors are for the log alone: in its language. */
+	lang = http_lang_server();
+	st = sstore_login(s, name, password, rq->ip, now_ms(), token, &sess, &retry_s, err, sizeof(err));
+	i18n_set(lang);
+	switch (st) {
 	case SL_OK:
 		snprintf(cookie, sizeof(cookie), "sondeo_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu%s",
 			 token, (unsigned long long)(SSTORE_SESSION_MAX_MS / 1000), srv_tls(rq) ? "; Secure" : "");
@@ -66,14 +72,15 @@ void api_login(struct http_request *rq, struct http_response *rs)
 	case SL_WAIT:
 		snprintf(retry, sizeof(retry), "%u", retry_s);
 		http_add_header(rs, "Retry-After", retry);
-		http_reply_error(rs, 429, "too_many_attempts", "too many failed logins: try again in %u s", retry_s);
+		http_reply_error(rs, 429, "too_many_attempts", _("too many failed logins: try again in %u s"), retry_s);
 		break;
 	case SL_BAD:
-		http_reply_error(rs, 401, "bad_login", "unknown user, wrong password or disabled account");
+		http_reply_error(rs, 401, "bad_login", _("unknown user, wrong password or disabled account"));
 		break;
 	default:
-		fprintf(stderr, "sondeod: login: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the server cannot log anyone in now");
+		/* TRANSLATORS: a line of the server's log: a login failed for a reason of the server's, given after. */
+		http_log(N_("login: %s"), err);
+		http_reply_error(rs, 503, "unavailable", _("the server cannot log anyone in now"));
 		break;
 	}
 out:

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -27,11 +28,11 @@ int srv_password_read(json_t *body, const char **old, const char **neu, int *old
 	*old_ok = 0;
 	*code = "bad_request";
 	if (!json_is_object(body) || !json_is_string(o) || !json_is_string(n) || json_object_size(body) != 2)
-		return errf(err, errlen, "expected a JSON object with exactly: old, new");
+		return errf(err, errlen, _("expected a JSON object with exactly: old, new"));
 	*code = "bad_password";
 	len = json_string_length(n);
 	if (strlen(*neu) != len || len < SSTORE_PASSWORD_MIN || len > SSTORE_PASSWORD_MAX)
-		return errf(err, errlen, "a password has %d to %d bytes, without NUL characters", SSTORE_PASSWORD_MIN,
+		return errf(err, errlen, _("a password has %d to %d bytes, without NUL characters"), SSTORE_PASSWORD_MIN,
 			    SSTORE_PASSWORD_MAX);
 	*old_ok = strlen(*old) == json_string_length(o);
 	return 0;
@@ -43,8 +44,8 @@ void api_password(struct http_request *rq, struct http_response *rs)
 	struct sstore_session sess;
 	char token[SSTORE_TOKEN_HEXLEN + 1], err[512];
 	json_t *body = NULL, *old = NULL, *neu = NULL;
-	const char *olds, *news, *code;
-	int ok, old_ok;
+	const char *olds, *news, *code, *lang;
+	int ok, old_ok, r;
 
 	token[0] = '\0';
 	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 1, &sess, token) < 0)
@@ -59,49 +60,61 @@ void api_password(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
-	/* The current password is checked under the login delays: a session is no faster way to guess it. */
+	/* The current password is checked under the login delays: a session is no faster way to guess it. The
+	 * store's errors are for the log alone, here and below: in its language. */
 	if (!old_ok) {
 		ok = 0;
 	} else {
+		enum sstore_login_result st;
 		unsigned retry = 0;
 		char after[16];
 
-		switch (sstore_password_attempt(s, sess.user, json_string_value(old), rq->ip, now_ms(), &retry, err,
-						sizeof(err))) {
+		lang = http_lang_server();
+		st = sstore_password_attempt(s, sess.user, json_string_value(old), rq->ip, now_ms(), &retry, err,
+					     sizeof(err));
+		i18n_set(lang);
+		switch (st) {
 		case SL_OK: ok = 1; break;
 		case SL_BAD: ok = 0; break;
 		case SL_WAIT:
 			snprintf(after, sizeof(after), "%u", retry);
 			http_add_header(rs, "Retry-After", after);
-			http_reply_error(rs, 429, "too_many_attempts", "too many wrong passwords: try again in %u s",
+			http_reply_error(rs, 429, "too_many_attempts", _("too many wrong passwords: try again in %u s"),
 					 retry);
 			goto out;
 		default: ok = -1;
 		}
 	}
 	if (ok < 0) {
-		fprintf(stderr, "sondeod: password: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the server cannot check passwords now");
+		/* TRANSLATORS: a line of the server's log: checking a password failed for a reason of the server's. */
+		http_log(N_("password: %s"), err);
+		http_reply_error(rs, 503, "unavailable", _("the server cannot check passwords now"));
 		goto out;
 	}
 	if (!ok) {
+		lang = http_lang_server();
 		if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "refused: the current password was wrong",
 				 err, sizeof(err)) < 0)
-			fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
-		http_reply_error(rs, 403, "bad_login", "the current password is wrong");
+			http_log(N_("cannot write the audit log: %s"), err);
+		i18n_set(lang);
+		http_reply_error(rs, 403, "bad_login", _("the current password is wrong"));
 		goto out;
 	}
 	if (!strcmp(json_string_value(old), json_string_value(neu))) {
-		http_reply_error(rs, 400, "bad_password", "the new password must differ from the current one");
+		http_reply_error(rs, 400, "bad_password", _("the new password must differ from the current one"));
 		goto out;
 	}
-	if (sstore_user_passwd(s, sess.user, json_string_value(neu), 0, token, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sondeod: password of %s: %s\n", sess.user, err);
-		http_reply_error(rs, 503, "unavailable", "the server cannot change the password now");
+	lang = http_lang_server();
+	if ((r = sstore_user_passwd(s, sess.user, json_string_value(neu), 0, token, err, sizeof(err))) < 0)
+		/* TRANSLATORS: a line of the server's log: the password of USER could not be changed, and why. */
+		http_log(N_("password of %s: %s"), sess.user, err);
+	else if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "", err, sizeof(err)) < 0)
+		http_log(N_("cannot write the audit log: %s"), err);
+	i18n_set(lang);
+	if (r < 0) {
+		http_reply_error(rs, 503, "unavailable", _("the server cannot change the password now"));
 		goto out;
 	}
-	if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "", err, sizeof(err)) < 0)
-		fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
 	http_add_header(rs, "Cache-Control", "no-store");
 	http_reply_json(rs, 200, json_pack("{s:s, s:s, s:s, s:b}", "user", sess.user, "role", sess.role, "csrf",
 					   sess.csrf, "must_change", 0));

@@ -6,6 +6,7 @@
  * the signature is over the JSON. */
 #include <limits.h>
 
+#include "i18n.h"
 #include "pull.h"
 #include "srv.h"
 #include "banned.h"
@@ -25,8 +26,8 @@ void api_pull(struct http_request *rq, struct http_response *rs)
 	after = http_query_number(rq, "after", 0, 0, LLONG_MAX);
 	limit = http_query_number(rq, "limit", PULL_DEFAULT_OPS, 1, max);
 	if (version < 0 || after < 0 || limit < 0) {
-		http_reply_error(rs, 400, "bad_request", "after is a cursor (a whole number), limit is 1 to %d and v is 1 "
-				 "or 2", max);
+		http_reply_error(rs, 400, "bad_request", _("after is a cursor (a whole number), limit is 1 to %d and v is 1 "
+				 "or 2"), max);
 		return;
 	}
 	if (srv_pull_page(s, &d, (uint64_t)after, (unsigned)limit, (int)version, &w, rs) == 0) {

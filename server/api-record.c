@@ -1,6 +1,7 @@
 /* api-record.c - GET /v1/record?id=ID: one record with every answer, the heads of its conflicts and its full
  * history, each op checked against its device's signature (docs/review-api.md). */
 #include "srv.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
 #include "banned.h"
@@ -17,7 +18,7 @@ void api_record(struct http_request *rq, struct http_response *rs)
 	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 0, &sess, NULL) < 0)
 		return;
 	if (!id || !*id) {
-		http_reply_error(rs, 400, "bad_request", "give the record as ?id=ID");
+		http_reply_error(rs, 400, "bad_request", _("give the record as ?id=ID"));
 		return;
 	}
 	if (!(out = sstore_record_json(s, id, &status, err, sizeof(err)))) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
@@ -44,9 +45,9 @@ int srv_page_read(const struct form *form, const char *sort, const char *dir, co
 
 	memset(p, 0, sizeof(*p));
 	if (pg < 0 || per < 0)
-		return errf(err, errlen, "page is a whole number from 1, per_page from 1 to %d", SRV_PER_PAGE_MAX);
+		return errf(err, errlen, _("page is a whole number from 1, per_page from 1 to %d"), SRV_PER_PAGE_MAX);
 	if (dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
-		return errf(err, errlen, "dir is asc or desc");
+		return errf(err, errlen, _("dir is asc or desc"));
 	if (!sort || !*sort || !strcmp(sort, "updated")) {
 		p->sort = SORT_UPDATED;
 	} else if (!strcmp(sort, "created")) {
@@ -60,8 +61,8 @@ int srv_page_read(const struct form *form, const char *sort, const char *dir, co
 		strlcpy_s(p->question, sort, sizeof(p->question));
 		p->numeric = form_find(form, sort)->type == FT_INTEGER || form_find(form, sort)->type == FT_DECIMAL;
 	} else {
-		return errf(err, errlen, "sort '%.64s' is not updated, created, region, review or a question of form"
-			    " '%s'", sort, form_id(form));
+		return errf(err, errlen, _("sort '%.64s' is not updated, created, region, review or a question of form"
+			    " '%s'"), sort, form_id(form));
 	}
 	/* Newest first unless asked otherwise, for dates; A to Z for the rest. */
 	p->desc = dir ? !strcmp(dir, "desc") : p->sort == SORT_UPDATED || p->sort == SORT_CREATED;
@@ -84,7 +85,7 @@ int srv_columns_read(const struct form *form, char *cols, const char **columns, 
 	}
 	for (tok = strtok_r(cols, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!form_find(form, tok) || *n == SRV_MAX_COLUMNS)
-			return errf(err, errlen, "columns: '%.64s' is not a question of form '%s'", tok, form_id(form));
+			return errf(err, errlen, _("columns: '%.64s' is not a question of form '%s'"), tok, form_id(form));
 		columns[(*n)++] = tok;
 	}
 	return 0;
@@ -123,7 +124,7 @@ void api_records(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	if (cols && *cols && !(colbuf = strdup(cols))) {
-		http_reply_error(rs, 503, "unavailable", "out of memory");
+		http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		goto out;
 	}
 	if (srv_columns_read(form, colbuf, columns, &c.ncolumns, err, sizeof(err)) < 0) {

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-relay.h"
 #include "sstore-review.h"
@@ -73,13 +74,13 @@ void api_relay_pull(struct http_request *rq, struct http_response *rs)
 	if (!s || srv_authenticate(rq, rs, s, &relay) < 0)
 		return;
 	if (!relay.relay) {
-		http_reply_error(rs, 403, "not_a_relay", "device %s is not a regional server", relay.id);
+		http_reply_error(rs, 403, "not_a_relay", _("device %s is not a regional server"), relay.id);
 		return;
 	}
 	after = http_query_number(rq, "after", 0, 0, LLONG_MAX);
 	seen = http_query_number(rq, "forms", 0, 0, LLONG_MAX);
 	if (after < 0 || seen < 0) {
-		http_reply_error(rs, 400, "bad_request", "after is a cursor and forms a count (whole numbers)");
+		http_reply_error(rs, 400, "bad_request", _("after is a cursor and forms a count (whole numbers)"));
 		return;
 	}
 	p.list = json_array();

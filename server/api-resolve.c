@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "i18n.h"
 #include "jsonc.h"
 #include "srv.h"
 #include "util.h"
@@ -35,13 +36,13 @@ int srv_resolve_read(json_t *body, struct srv_resolve_req *r, const char **code,
 	r->value = json_object_get(body, "value");
 	*code = "bad_request";
 	if (!r->record || !r->field || !r->value)
-		return errf(err, errlen, "give record and field as strings, and value (null clears)");
+		return errf(err, errlen, _("give record and field as strings, and value (null clears)"));
 	/* A review has one way in, whose checks and audit are a review's; its base is every head too, so it
 	 * settles a review in conflict. */
 	if (!strcmp(r->field, "_review")) {
 		*code = "use_review";
-		return errf(err, errlen, "a review is set with POST /v1/review (status and comment), which also settles a"
-			    " review in conflict");
+		return errf(err, errlen, _("a review is set with POST /v1/review (status and comment), which also settles a"
+			    " review in conflict"));
 	}
 	return 0;
 }
@@ -81,13 +82,13 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	if (!(q = form_find(form, field)) || q->type == FT_NOTE) {
-		http_reply_error(rs, 400, "bad_request", "form '%s' version '%s' has no question '%.64s' to answer",
+		http_reply_error(rs, 400, "bad_request", _("form '%s' version '%s' has no question '%.64s' to answer"),
 				 form_id, version, field);
 		goto out;
 	}
 	if (!json_is_null(value) && (rc = form_coerce_answer(form, q, value, &coerced, msg, sizeof(msg))) < 0) {
 		if (rc == ERR_OOM)
-			http_reply_error(rs, 503, "unavailable", "out of memory");
+			http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		else
 			http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
 		goto out;
@@ -101,15 +102,15 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 		json_object_set(answers, field, coerced);
 	else
 		json_object_del(answers, field);
-	if ((rc = form_check_answer(form, q, coerced, answers, "en", msg, sizeof(msg))) < 0) {
+	if ((rc = form_check_answer(form, q, coerced, answers, i18n_lang(), msg, sizeof(msg))) < 0) {
 		if (rc == ERR_OOM)
-			http_reply_error(rs, 503, "unavailable", "out of memory");
+			http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		else
 			http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
 		goto out;
 	}
 	if (!(canon = coerced ? jsonc_dumps(coerced) : strdup("null"))) {
-		http_reply_error(rs, 503, "unavailable", "out of memory");
+		http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		goto out;
 	}
 	c.record = full;

@@ -2,6 +2,7 @@
  * op on _review signed by the server's key and naming the reviewer (docs/review-api.md). */
 #include <string.h>
 
+#include "i18n.h"
 #include "jsonc.h"
 #include "srv.h"
 #include "sstore-review.h"
@@ -19,7 +20,7 @@ int srv_review_value(const char *status, const char *comment, char **value, char
 	v = json_pack("{s:s, s:s}", "status", status, "comment", comment);
 	*value = v ? jsonc_dumps(v) : NULL;
 	json_decref(v);
-	return *value ? 0 : errf(err, errlen, "out of memory");
+	return *value ? 0 : errf(err, errlen, _("out of memory"));
 }
 
 int srv_review_read(json_t *body, struct srv_review_req *r, const char **code, char *err, size_t errlen)
@@ -30,7 +31,7 @@ int srv_review_read(json_t *body, struct srv_review_req *r, const char **code, c
 	r->value = NULL;
 	*code = "bad_request";
 	if (!r->record || !r->status || !r->comment)
-		return errf(err, errlen, "give record and status as strings, and comment as a string");
+		return errf(err, errlen, _("give record and status as strings, and comment as a string"));
 	return srv_review_value(r->status, r->comment, &r->value, err, errlen);
 }
 

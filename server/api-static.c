@@ -7,6 +7,7 @@
  * for each. */
 #include <string.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "banned.h"
 
@@ -53,7 +54,7 @@ void api_static(struct http_request *rq, struct http_response *rs)
 		rs->type = asset_type(f->name);
 		buf_reset(&rs->body);
 		if (buf_add(&rs->body, f->data, f->len) < 0) {
-			http_reply_error(rs, 500, "internal", "out of memory");
+			http_reply_error(rs, 500, "internal", _("out of memory"));
 			return;
 		}
 		http_add_header(rs, "Cache-Control", "no-cache");
@@ -63,5 +64,5 @@ void api_static(struct http_request *rq, struct http_response *rs)
 		http_add_header(rs, "Referrer-Policy", "no-referrer");
 		return;
 	}
-	http_reply_error(rs, 404, "not_found", "no such file");
+	http_reply_error(rs, 404, "not_found", _("no such file"));
 }

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -46,7 +47,7 @@ static void reply_user(struct http_response *rs, struct sstore *s, const char *n
 	if (found > 0)
 		http_reply_json(rs, 200, user_json(&u));
 	else
-		http_reply_error(rs, 503, "unavailable", "the account cannot be read back now");
+		http_reply_error(rs, 503, "unavailable", _("the account cannot be read back now"));
 }
 
 void api_users(struct http_request *rq, struct http_response *rs)
@@ -54,15 +55,22 @@ void api_users(struct http_request *rq, struct http_response *rs)
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
 	char err[512];
+	const char *lang;
 	json_t *list;
+	int r;
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
 		return;
 	list = json_array();
-	if (sstore_user_list(s, add_user, list, err, sizeof(err)) < 0) {
+	/* The store's errors in this file are for the log alone: in its language. */
+	lang = http_lang_server();
+	r = sstore_user_list(s, add_user, list, err, sizeof(err));
+	i18n_set(lang);
+	if (r < 0) {
 		json_decref(list);
-		fprintf(stderr, "sondeod: users: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the accounts cannot be read now");
+		/* TRANSLATORS: a line of the server's log: the accounts could not be read or changed, and why. */
+		http_log(N_("users: %s"), err);
+		http_reply_error(rs, 503, "unavailable", _("the accounts cannot be read now"));
 		return;
 	}
 	http_reply_json(rs, 200, json_pack("{s:o}", "users", list));
@@ -78,18 +86,18 @@ int srv_user_add_read(json_t *body, struct srv_user_req *r, const char **code, c
 	*code = "bad_request";
 	if (!json_is_object(body) || !r->name || !r->role || !json_is_string(json_object_get(body, "password")) ||
 	    json_object_size(body) != 3)
-		return errf(err, errlen, "expected a JSON object with exactly: name, role, password");
+		return errf(err, errlen, _("expected a JSON object with exactly: name, role, password"));
 	*code = "bad_name";
 	if (!sstore_user_name_valid(r->name))
-		return errf(err, errlen, "a user name has 1 to %d letters, digits, '_', '.', '-' or '@', and does not"
-			    " start with '-'", SSTORE_MAX_NAME);
+		return errf(err, errlen, _("a user name has 1 to %d letters, digits, '_', '.', '-' or '@', and does not"
+			    " start with '-'"), SSTORE_MAX_NAME);
 	*code = "bad_role";
 	if (!srv_role_of(r->role))
-		return errf(err, errlen, "the role is viewer, reviewer or admin");
+		return errf(err, errlen, _("the role is viewer, reviewer or admin"));
 	*code = "bad_password";
 	n = r->password ? strlen(r->password) : 0;
 	if (!r->password || n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX)
-		return errf(err, errlen, "a password has %d to %d bytes, without NUL characters", SSTORE_PASSWORD_MIN,
+		return errf(err, errlen, _("a password has %d to %d bytes, without NUL characters"), SSTORE_PASSWORD_MIN,
 			    SSTORE_PASSWORD_MAX);
 	return 0;
 }
@@ -99,7 +107,7 @@ int srv_user_name_read(json_t *body, const char **name, const char **code, char 
 	*name = text(body, "name");
 	*code = "bad_request";
 	if (!json_is_object(body) || !*name || json_object_size(body) != 1)
-		return errf(err, errlen, "expected a JSON object with exactly: name");
+		return errf(err, errlen, _("expected a JSON object with exactly: name"));
 	return 0;
 }
 
@@ -109,10 +117,10 @@ void api_users_add(struct http_request *rq, struct http_response *rs)
 	struct sstore_session sess;
 	struct sstore_user u;
 	struct srv_user_req r;
-	const char *name, *role, *password, *code;
+	const char *name, *role, *password, *code, *lang;
 	char err[512], detail[64];
 	json_t *body = NULL;
-	int known;
+	int known, added;
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
 		goto out;
@@ -127,20 +135,22 @@ void api_users_add(struct http_request *rq, struct http_response *rs)
 	name = r.name;
 	role = r.role;
 	password = r.password;
-	if (sstore_user_add(s, name, role, password, 1, err, sizeof(err)) < 0) {
-		known = sstore_user_get(s, name, &u, NULL, 0);
-		if (known > 0) {
-			http_reply_error(rs, 409, "user_exists", "there is already an account named '%s'", name);
-		} else {
-			fprintf(stderr, "sondeod: adding user %s: %s\n", name, err);
-			http_reply_error(rs, 503, "unavailable", "the account cannot be added now");
-		}
-		goto out;
-	}
+	lang = http_lang_server();
+	added = sstore_user_add(s, name, role, password, 1, err, sizeof(err)) == 0;
+	known = added ? 1 : sstore_user_get(s, name, &u, NULL, 0);
+	if (!added && known <= 0)
+		/* TRANSLATORS: a line of the server's log: the account NAME could not be added, and why. */
+		http_log(N_("adding user %s: %s"), name, err);
 	snprintf(detail, sizeof(detail), "role %s", role);
-	if (sstore_audit(s, sess.user, rq->ip, "user_add", name, detail, err, sizeof(err)) < 0)
-		fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
-	reply_user(rs, s, name);
+	if (added && sstore_audit(s, sess.user, rq->ip, "user_add", name, detail, err, sizeof(err)) < 0)
+		http_log(N_("cannot write the audit log: %s"), err);
+	i18n_set(lang);
+	if (added)
+		reply_user(rs, s, name);
+	else if (known > 0)
+		http_reply_error(rs, 409, "user_exists", _("there is already an account named '%s'"), name);
+	else
+		http_reply_error(rs, 503, "unavailable", _("the account cannot be added now"));
 out:
 	wipe_string(json_object_get(body, "password"));
 	json_decref(body);
@@ -152,7 +162,7 @@ static void set_disabled(struct http_request *rq, struct http_response *rs, int 
 	struct sstore *s = srv_store(rq, rs);
 	struct sstore_session sess;
 	struct sstore_user u;
-	const char *name, *code;
+	const char *name, *code, *lang;
 	char err[512];
 	json_t *body = NULL;
 	int found, r;
@@ -165,31 +175,35 @@ static void set_disabled(struct http_request *rq, struct http_response *rs, int 
 		http_reply_error(rs, 400, code, "%s", err);
 		goto out;
 	}
+	lang = http_lang_server();
 	found = sstore_user_name_valid(name) ? sstore_user_get(s, name, &u, err, sizeof(err)) : 0;
+	if (found < 0)
+		http_log(N_("users: %s"), err);
+	i18n_set(lang);
 	if (found < 0) {
-		fprintf(stderr, "sondeod: users: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the accounts cannot be read now");
+		http_reply_error(rs, 503, "unavailable", _("the accounts cannot be read now"));
 		goto out;
 	}
 	if (!found) {
-		http_reply_error(rs, 404, "no_user", "there is no account with this name");
+		http_reply_error(rs, 404, "no_user", _("there is no account with this name"));
 		goto out;
 	}
 	/* Locking oneself out would leave the page to the command line. */
 	if (disabled && !strcmp(name, sess.user)) {
-		http_reply_error(rs, 400, "own_account", "an admin cannot disable their own account");
+		http_reply_error(rs, 400, "own_account", _("an admin cannot disable their own account"));
 		goto out;
 	}
-	r = sstore_user_set_disabled(s, name, disabled, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "sondeod: users: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the account cannot be changed now");
-		goto out;
-	}
-	if (r > 0 && sstore_audit(s, sess.user, rq->ip, disabled ? "user_disable" : "user_enable", name, "", err,
-				  sizeof(err)) < 0)
-		fprintf(stderr, "sondeod: cannot write the audit log: %s\n", err);
-	reply_user(rs, s, name);
+	lang = http_lang_server();
+	if ((r = sstore_user_set_disabled(s, name, disabled, err, sizeof(err))) < 0)
+		http_log(N_("users: %s"), err);
+	else if (r > 0 && sstore_audit(s, sess.user, rq->ip, disabled ? "user_disable" : "user_enable", name, "", err,
+				       sizeof(err)) < 0)
+		http_log(N_("cannot write the audit log: %s"), err);
+	i18n_set(lang);
+	if (r < 0)
+		http_reply_error(rs, 503, "unavailable", _("the account cannot be changed now"));
+	else
+		reply_user(rs, s, name);
 out:
 	json_decref(body);
 }

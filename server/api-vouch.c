@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "srv.h"
 #include "sstore-relay.h"
 #include "util.h"
@@ -24,8 +25,8 @@ int srv_vouch_read(json_t *body, struct srv_vouch_req *r, struct buf *text, char
 	    auth_hex_decode(pkh, r->pk, sizeof(r->pk)) < 0 || !r->name || !r->region || !json_is_integer(t) ||
 	    json_integer_value(t) < 0 || !sigh || auth_hex_decode(sigh, r->sig, sizeof(r->sig)) < 0 ||
 	    json_object_size(body) != 6)
-		return errf(err, errlen, "expected exactly: action (enrol or revoke), public_key (64 hex), name, region,"
-			    " time (ms), signature (128 hex)");
+		return errf(err, errlen, _("expected exactly: action (enrol or revoke), public_key (64 hex), name, region,"
+			    " time (ms), signature (128 hex)"));
 	r->action = strcmp(action, "revoke") ? AUTH_VOUCH_ENROL : AUTH_VOUCH_REVOKE;
 	r->time_ms = (uint64_t)json_integer_value(t);
 	return auth_vouch_text(text, r->action, r->pk, r->name, r->region, r->time_ms, err, errlen);
@@ -44,7 +45,7 @@ void api_vouch(struct http_request *rq, struct http_response *rs)
 	if (!s || srv_authenticate(rq, rs, s, &relay) < 0 || !(body = srv_json_body(rq, rs)))
 		goto out;
 	if (!relay.relay) {
-		http_reply_error(rs, 403, "not_a_relay", "device %s is not a regional server: it cannot vouch", relay.id);
+		http_reply_error(rs, 403, "not_a_relay", _("device %s is not a regional server: it cannot vouch"), relay.id);
 		goto out;
 	}
 	if (srv_vouch_read(body, &v, &text, err, sizeof(err)) < 0) {
@@ -53,8 +54,8 @@ void api_vouch(struct http_request *rq, struct http_response *rs)
 	}
 	/* The statement is the regional server's own word, checked against the key that signed the request. */
 	if (keys_verify(relay.pk, text.data, text.len, v.sig) < 0) {
-		http_reply_error(rs, 400, "bad_signature", "the statement's signature does not verify with the key of"
-				 " regional server %s", relay.id);
+		http_reply_error(rs, 400, "bad_signature", _("the statement's signature does not verify with the key of"
+				 " regional server %s"), relay.id);
 		goto out;
 	}
 	r = sstore_vouch(s, &relay, v.action, v.pk, v.name, v.region, &d, err, sizeof(err));

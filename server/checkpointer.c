@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -80,13 +81,13 @@ struct checkpointer *checkpointer_start(char *err, size_t errlen)
 	struct checkpointer *c = calloc(1, sizeof(*c));
 
 	if (!c) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	if (pthread_create(&c->thread, NULL, run, c) != 0) {
-		errf(err, errlen, "cannot start the checkpointer thread");
+		errf(err, errlen, _("cannot start the checkpointer thread"));
 		pthread_cond_destroy(&c->wake);
 		pthread_mutex_destroy(&c->lock);
 		free(c);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -32,7 +33,7 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	fprintf(stderr, "usage: sondeod %s\n", cli->usage);
+	fprintf(stderr, _("usage: sondeod %s\n"), cli->usage);
 	return EXIT_USAGE;
 }
 
@@ -54,7 +55,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *long
 		c = getopt_long(argc, argv, ":", all, NULL);
 		if (c == 'D') {
 			if (!*optarg) {
-				cli_usage_error(cli, "--data needs a directory");
+				cli_usage_error(cli, _("--data needs a directory"));
 				return '?';
 			}
 			cli->data_dir = optarg;
@@ -64,17 +65,17 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *long
 	}
 	if (c == '?') {
 		if (optopt)
-			cli_usage_error(cli, "unknown option '-%c'", optopt);
+			cli_usage_error(cli, _("unknown option '-%c'"), optopt);
 		else
-			cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
+			cli_usage_error(cli, _("unknown option '%s'"), argv[optind - 1]);
 		return '?';
 	}
 	if (c == ':') {
-		cli_usage_error(cli, "option '%s' needs a value", argv[optind - 1]);
+		cli_usage_error(cli, _("option '%s' needs a value"), argv[optind - 1]);
 		return '?';
 	}
 	if (c == -1 && !cli->data_dir) {
-		cli_usage_error(cli, "--data DIR is required (the server's data directory)");
+		cli_usage_error(cli, _("--data DIR is required (the server's data directory)"));
 		return '?';
 	}
 	return c;
@@ -90,11 +91,16 @@ struct sstore *cli_open(struct cli *cli)
 	return s;
 }
 
+int cli_width(const char *s, int width)
+{
+	return width + (int)(strlen(s) - utf8_len(s));
+}
+
 const char *cli_time(uint64_t ms)
 {
-	static char out[32];
+	static char out[64];
 
-	time_fmt(ms, out, sizeof(out));
+	i18n_when(ms, clock_ms(), out, sizeof(out));
 	return out;
 }
 

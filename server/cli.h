@@ -2,7 +2,8 @@
  *
  * Commands are `int cmd_NAME(struct cli *cli, int argc, char **argv)`, one per file, listed in main.c. They
  * return an exit status: 0 done, 1 failed (a message was printed), 2 usage error. Only commands print; the
- * store below them reports through err buffers. */
+ * store below them reports through err buffers. Messages are in the process's language (common/i18n.h), which
+ * main sets from --lang or the environment: callers pass cli_error and cli_usage_error a format marked _(). */
 #ifndef SONDEOD_CLI_H
 #define SONDEOD_CLI_H
 
@@ -23,9 +24,9 @@ struct cli {
 struct cmd {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
-	const char *summary;
-	const char *usage;     /* lines after "usage: sondeod " */
-	const char *help;      /* what the options do, shown by --help */
+	const char *summary;   /* marked N_, translated where shown */
+	const char *usage;     /* lines after "usage: sondeod ": the command line, not translated */
+	const char *help;      /* what the options do, shown by --help; marked N_ */
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
@@ -48,8 +49,11 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format
 int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *longopts);
 /* Opens the store in --data, printing why it cannot. NULL on failure. */
 struct sstore *cli_open(struct cli *cli);
-/* An epoch-milliseconds time as "YYYY-MM-DD HH:MM" in local time (cli_time) or ISO 8601 UTC (cli_iso_time),
- * in a static buffer overwritten by the next call of the same function. */
+/* The printf width ("%-*s", "%*s") that pads s to width characters: printf counts bytes, and the French and
+ * Spanish headings and words of a table have letters of two bytes. */
+int cli_width(const char *s, int width);
+/* An epoch-milliseconds time as people read it, in local time and their language ("today 14:05": cli_time), or
+ * as ISO 8601 UTC (cli_iso_time), in a static buffer overwritten by the next call of the same function. */
 const char *cli_time(uint64_t ms);
 const char *cli_iso_time(uint64_t ms);
 

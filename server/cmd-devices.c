@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "sstore-users.h"
 #include "srv.h"
 #include "util.h"
@@ -40,30 +41,73 @@ static void clock_fmt(const struct sstore_device *d, char *out, size_t n)
 {
 	char span[40];
 
-	span_fmt((uint64_t)llabs(d->clock_off_ms), span, sizeof(span));
+	i18n_span((uint64_t)llabs(d->clock_off_ms), span, sizeof(span));
 	if (!clock_far_off(d))
 		snprintf(out, n, "-");
 	else
 		snprintf(out, n, "%c%s", d->clock_off_ms < 0 ? '-' : '+', span);
 }
 
+/* What a device is, in the table: a laptop, a regional server, or at a regional server one known only from
+ * headquarters' pull. */
+static const char *kind_text(const struct sstore_device *d)
+{
+	/* TRANSLATORS: the kinds of device in the table of devices: a field laptop ("device"), a regional server
+	 * ("relay"), or at a regional server a device known only from headquarters ("hq-only"). */
+	return d->relay ? C_("device kind", "relay") : d->upstream ? C_("device kind", "hq-only") :
+								     C_("device kind", "device");
+}
+
 static void print_table(const struct devices *all)
 {
+	/* TRANSLATORS: the headings of the table of devices, in capitals. OPS: how many ops; EQUIVOCATIONS: how
+	 * many times the device sent two different contents under one number; CLOCK: how far off its clock is. */
+	const char *h_id = _("ID"), *h_name = _("NAME"), *h_region = _("REGION"), *h_kind = _("KIND"),
+		   *h_enrolled = _("ENROLLED"), *h_seen = _("LAST SEEN"), *h_ops = _("OPS"), *h_revoked = _("REVOKED"),
+		   *h_equiv = _("EQUIVOCATIONS"), *h_clock = _("CLOCK");
+	/* The columns of the kind, the ops and the equivocations are as wide as their heading or widest word. */
+	int wk = 7, we = utf8_len(h_equiv) > 13 ? (int)utf8_len(h_equiv) : 13;
+	int wo = utf8_len(h_ops) > 9 ? (int)utf8_len(h_ops) : 9;
+	const char *never = _("never");
 	size_t i;
 
-	printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9s  %-16s  %-13s  %s\n", "ID", "NAME", "REGION", "KIND",
-	       "ENROLLED", "LAST SEEN", "OPS", "REVOKED", "EQUIVOCATIONS", "CLOCK");
+	/* The moments' columns as wide as their heading or widest moment: "aujourd’hui 14:05", "28 févr. 2026 09:12". */
+	int wen = (int)utf8_len(h_enrolled), wseen = (int)utf8_len(h_seen), wrev = (int)utf8_len(h_revoked);
+
+	if ((int)utf8_len(h_kind) > wk)
+		wk = (int)utf8_len(h_kind);
 	for (i = 0; i < all->n; i++) {
 		const struct sstore_device *d = &all->d[i];
-		char enrolled[32], clock[48];
 
+		if ((int)utf8_len(kind_text(d)) > wk)
+			wk = (int)utf8_len(kind_text(d));
+		if ((int)utf8_len(cli_time(d->enrolled_ms)) > wen)
+			wen = (int)utf8_len(cli_time(d->enrolled_ms));
+		if ((int)utf8_len(d->last_seen_ms ? cli_time(d->last_seen_ms) : never) > wseen)
+			wseen = (int)utf8_len(d->last_seen_ms ? cli_time(d->last_seen_ms) : never);
+		if (d->revoked_ms && (int)utf8_len(cli_time(d->revoked_ms)) > wrev)
+			wrev = (int)utf8_len(cli_time(d->revoked_ms));
+	}
+	printf("%-*s  %-*s %-*s %-*s %-*s  %-*s %*s  %-*s  %-*s  %s\n", cli_width(h_id, 32), h_id, cli_width(h_name, 20),
+	       h_name, cli_width(h_region, 12), h_region, cli_width(h_kind, wk), h_kind, cli_width(h_enrolled, wen),
+	       h_enrolled, cli_width(h_seen, wseen), h_seen, cli_width(h_ops, wo), h_ops, cli_width(h_revoked, wrev),
+	       h_revoked, cli_width(h_equiv, we), h_equiv, h_clock);
+	for (i = 0; i < all->n; i++) {
+		const struct sstore_device *d = &all->d[i];
+		const char *name = *d->name ? d->name : "-", *kind = kind_text(d);
+		char enrolled[64], seen_s[64], clock[48];
+
+		/* cli_time's answer lasts until its next call. */
+		snprintf(seen_s, sizeof(seen_s), "%s", d->last_seen_ms ? cli_time(d->last_seen_ms) : never);
 		snprintf(enrolled, sizeof(enrolled), "%s", cli_time(d->enrolled_ms));
-		printf("%-32s  %-20s %-12s %-7s %-16s  %-16s %9llu  ", d->id, *d->name ? d->name : "-", d->region,
-		       d->relay ? "relay" : d->upstream ? "hq-only" : "device", enrolled, d->last_seen_ms ? cli_time(d->last_seen_ms) : "never",
-		       (unsigned long long)d->ops);
+		printf("%-32s  %-*s %-*s %-*s %-*s  %-*s %*llu  ", d->id, cli_width(name, 20), name,
+		       cli_width(d->region, 12), d->region, cli_width(kind, wk), kind, cli_width(enrolled, wen), enrolled,
+		       cli_width(seen_s, wseen), seen_s, wo, (unsigned long long)d->ops);
 		clock_fmt(d, clock, sizeof(clock));
-		printf("%-16s  %-13llu  %s\n", d->revoked_ms ? cli_time(d->revoked_ms) : "-",
-		       (unsigned long long)d->equivocations, clock);
+		const char *revoked = d->revoked_ms ? cli_time(d->revoked_ms) : "-";
+
+		printf("%-*s  %-*llu  %s\n", cli_width(revoked, wrev), revoked, we, (unsigned long long)d->equivocations,
+		       clock);
 	}
 }
 
@@ -103,7 +147,7 @@ static int print_json(const struct devices *all)
 	text = json_dumps(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(list);
 	if (!text)
-		return cli_error("out of memory");
+		return cli_error(_("out of memory"));
 	puts(text);
 	free(text);
 	return EXIT_OK;
@@ -114,6 +158,7 @@ static int revoke(struct cli *cli, struct sstore *s, const struct devices *all, 
 {
 	char low[KEYS_ID_STRLEN + 1], err[512];
 	const struct sstore_device *hit = NULL;
+	const char *name;
 	size_t i, n = strlen(prefix);
 	int matches = 0, r;
 
@@ -121,31 +166,33 @@ static int revoke(struct cli *cli, struct sstore *s, const struct devices *all, 
 		low[i] = (char)(prefix[i] >= 'A' && prefix[i] <= 'F' ? prefix[i] - 'A' + 'a' : prefix[i]);
 	low[i] = '\0';
 	if (n == 0 || n > KEYS_ID_STRLEN || strspn(low, "0123456789abcdef") != n)
-		return cli_error("'%s' is not a device id (up to %d hex characters)", prefix, KEYS_ID_STRLEN);
+		return cli_error(_("'%s' is not a device id (up to %d hex characters)"), prefix, KEYS_ID_STRLEN);
 	for (i = 0; i < all->n; i++)
 		if (!strncmp(all->d[i].id, low, n)) {
 			hit = &all->d[i];
 			matches++;
 		}
 	if (!matches)
-		return cli_error("no device '%s' (see 'sondeod devices --data %s')", prefix, cli->data_dir);
+		return cli_error(_("no device '%s' (see 'sondeod devices --data %s')"), prefix, cli->data_dir);
 	if (matches > 1)
-		return cli_error("'%s' matches %d devices; give more of the id", prefix, matches);
+		return cli_error(P_("'%s' matches %d device; give more of the id",
+				    "'%s' matches %d devices; give more of the id", matches), prefix, matches);
 	r = sstore_device_revoke(s, hit->id, err, sizeof(err));
 	if (r < 0)
 		return cli_error("%s", err);
+	/* TRANSLATORS: in place of a device's name, when it has none. */
+	name = *hit->name ? hit->name : _("no name");
 	if (r == 0)
-		printf("device %s (%s) was already revoked on %s\n", hit->id, *hit->name ? hit->name : "no name",
-		       cli_time(hit->revoked_ms));
+		/* TRANSLATORS: device ID (its name) was already revoked on MOMENT. */
+		printf(_("device %s (%s) was already revoked on %s\n"), hit->id, name, cli_time(hit->revoked_ms));
 	else
-		printf("revoked device %s (%s, region %s)\n", hit->id,
-		       *hit->name ? hit->name : "no name", hit->region);
+		printf(_("revoked device %s (%s, region %s)\n"), hit->id, name, hit->region);
 	if (r > 0) {
 		char detail[2 * SSTORE_MAX_NAME + 16];
 
 		snprintf(detail, sizeof(detail), "%s, region %s", *hit->name ? hit->name : "no name", hit->region);
 		if (sstore_audit(s, SSTORE_CLI_USER, "", "revoke", hit->id, detail, err, sizeof(err)) < 0)
-			fprintf(stderr, "sondeod: warning: revoked, but the audit log could not be written: %s\n", err);
+			fprintf(stderr, _("sondeod: warning: revoked, but the audit log could not be written: %s\n"), err);
 	}
 	return EXIT_OK;
 }
@@ -170,9 +217,9 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (id && json)
-		return cli_usage_error(cli, "--revoke and --json do not go together");
+		return cli_usage_error(cli, _("--revoke and --json do not go together"));
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
 	if (sstore_device_list(s, collect, &all, err, sizeof(err)) < 0)
@@ -182,7 +229,7 @@ int cmd_devices(struct cli *cli, int argc, char **argv)
 	else if (json)
 		r = print_json(&all);
 	else if (!all.n) {
-		printf("no devices enrolled (make a code for one with 'sondeod enrol-code --data %s')\n",
+		printf(_("no devices enrolled (make a code for one with 'sondeod enrol-code --data %s')\n"),
 		       cli->data_dir);
 		r = EXIT_OK;
 	} else {

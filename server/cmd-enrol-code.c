@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "sstore-relay.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -38,7 +39,7 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 		} else if (c == 'u') {
 			if (optarg[0] < '0' || optarg[0] > '9' || strlen(optarg) > 6 ||
 			    (uses = strtoul(optarg, &end, 10), *end) || uses < 1 || uses > MAX_USES)
-				return cli_usage_error(cli, "--uses '%s': give a whole number from 1 to %d", optarg,
+				return cli_usage_error(cli, _("--uses '%s': give a whole number from 1 to %d"), optarg,
 						       MAX_USES);
 			uses_given = 1;
 		} else {
@@ -46,14 +47,14 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (relay && uses_given && uses != 1)
-		return cli_usage_error(cli, "a relay code enrols one regional server: --uses is 1");
+		return cli_usage_error(cli, _("a relay code enrols one regional server: --uses is 1"));
 	if (region && sstore_region_check(region, NULL, 0) < 0)
-		return cli_usage_error(cli, "--region '%s': give 1 to %d letters, digits, '_', '.' or '-'", region,
+		return cli_usage_error(cli, _("--region '%s': give 1 to %d letters, digits, '_', '.' or '-'"), region,
 				       SSTORE_MAX_NAME);
 	if (!(ttl = duration_ms(expires, MAX_EXPIRY_MS)))
-		return cli_usage_error(cli, "--expires '%s': give a duration such as 30m, 12h or 7d (at most 365d)",
+		return cli_usage_error(cli, _("--expires '%s': give a duration such as 30m, 12h or 7d (at most 365d)"),
 				       expires);
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
@@ -61,9 +62,12 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 	if (sstore_upstream_get(s, &up)) {
 		if ((region && strcmp(region, up.region)) || relay) {
 			sstore_close(s);
-			return cli_error(relay ? "this server relays region %s to %s: regional servers enrol at headquarters" :
-					 "this server relays region %s to %s: its codes are for region %s only", up.region,
-					 up.url, up.region);
+			/* TRANSLATORS: this server relays region NAME to URL (headquarters' address). */
+			if (relay)
+				return cli_error(_("this server relays region %s to %s: regional servers enrol at headquarters"),
+						 up.region, up.url);
+			return cli_error(_("this server relays region %s to %s: its codes are for region %s only"),
+					 up.region, up.url, up.region);
 		}
 		region = up.region;
 	}
@@ -79,10 +83,18 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 	snprintf(detail, sizeof(detail), "%s%lu use%s, expires %s", relay ? "relay, " : "", uses, uses == 1 ? "" : "s",
 		 cli_iso_time(at));
 	if (sstore_audit(s, SSTORE_CLI_USER, "", "code", region, detail, err, sizeof(err)) < 0)
-		fprintf(stderr, "sondeod: warning: code made, but the audit log could not be written: %s\n", err);
+		fprintf(stderr, _("sondeod: warning: code made, but the audit log could not be written: %s\n"), err);
 	sstore_close(s);
-	printf("%s\nregion:  %s%s\nuses:    %lu\nexpires: %s (in %s)\n", code, region,
-	       relay ? " (for the regional server: sondeod enrol --data DIR URL CODE)" : "", uses, cli_time(at), expires);
+	/* The code alone on the first line, for scripts; then what it is for, a line each. */
+	printf("%s\n", code);
+	/* TRANSLATORS: the labels "region:", "uses:" and "expires:" of these lines line up: pad them alike. */
+	if (relay)
+		printf(_("region:  %s (for the regional server: sondeod enrol --data DIR URL CODE)\n"), region);
+	else
+		printf(_("region:  %s\n"), region);
+	printf(_("uses:    %lu\n"), uses);
+	/* TRANSLATORS: the moment the code expires, then the duration asked for, as given: 7d, 12h, 30m. */
+	printf(_("expires: %s (in %s)\n"), cli_time(at), expires);
 	fflush(stdout);
 	sodium_memzero(code, sizeof(code));
 	return EXIT_OK;

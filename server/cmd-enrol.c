@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "sstore-relay.h"
 #include "enrol.h"
 #include "util.h"
@@ -33,7 +34,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 			name = optarg;
 		} else if (c == 'c') {
 			if (!realpath(optarg, cacert))
-				return cli_error("cannot read '%s'", optarg);
+				return cli_error(_("cannot read '%s'"), optarg);
 		} else if (c == 'v') {
 			verbose = 1;
 		} else {
@@ -41,14 +42,14 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind + 2 != argc)
-		return cli_usage_error(cli, "expected headquarters' URL and the relay code");
+		return cli_usage_error(cli, _("expected headquarters' URL and the relay code"));
 	len = strlen(argv[optind]);
 	if ((strncmp(argv[optind], "http://", 7) && strncmp(argv[optind], "https://", 8)) || len >= sizeof(url))
-		return cli_usage_error(cli, "'%s' is not an http:// or https:// URL", argv[optind]);
+		return cli_usage_error(cli, _("'%s' is not an http:// or https:// URL"), argv[optind]);
 	snprintf(url, sizeof(url), "%.*s", (int)(len - (argv[optind][len - 1] == '/')), argv[optind]);
 	/* A mistyped code is said before the network is tried. */
 	if (auth_code_normalize(argv[optind + 1], code, err, sizeof(err)) < 0)
-		return cli_error("the enrolment code: %s", err);
+		return cli_error(_("the enrolment code: %s"), err);
 	memset(code, 0, sizeof(code));
 	if (!name) {
 		if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
@@ -58,7 +59,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
 	if (sstore_upstream_get(s, &up) && strcmp(up.url, url)) {
-		cli_error("this server is already enrolled at %s (region %s)", up.url, up.region);
+		cli_error(_("this server is already enrolled at %s (region %s)"), up.url, up.region);
 		goto out;
 	}
 	if (net_init(err, sizeof(err)) < 0) {
@@ -67,7 +68,11 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	}
 	if (enrol_exchange(url, argv[optind + 1], sstore_keys(s), name, 1, cacert[0] ? cacert : NULL, verbose, &e, &st,
 			   err, sizeof(err)) < 0) {
-		cli_error("%s%s", err, st == NET_OK ? ": nothing was saved" : "");
+		/* Headquarters answered and refused: nothing changed on either side. */
+		if (st == NET_OK)
+			cli_error(_("%s: nothing was saved"), err);
+		else
+			cli_error("%s", err);
 		r = st == NET_UNREACHABLE || st == NET_CUT ? EXIT_UNREACHABLE : EXIT_FAIL;
 		goto out;
 	}
@@ -77,11 +82,12 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	strlcpy_s(now.cacert, cacert, sizeof(now.cacert));
 	strlcpy_s(now.region, e.region, sizeof(now.region));
 	if (sstore_upstream_set(s, &now, err, sizeof(err)) < 0) {
-		cli_error("%s: nothing was saved", err);
+		cli_error(_("%s: nothing was saved"), err);
 		goto out;
 	}
 	keys_id(e.server_pk, fp);
-	printf("enrolled at %s as the regional server %s of region %s\nheadquarters' key fingerprint: %s\n", url,
+	/* TRANSLATORS: enrolled at URL as the regional server ID of region NAME. */
+	printf(_("enrolled at %s as the regional server %s of region %s\nheadquarters' key fingerprint: %s\n"), url,
 	       e.device, e.region, fp);
 	r = EXIT_OK;
 out:

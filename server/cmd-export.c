@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "export-store.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -59,7 +60,7 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 			const char *eq = strchr(optarg, '=');
 
 			if (!eq || eq == optarg || (size_t)(eq - optarg) > MERGE_MAX_NAME)
-				return cli_usage_error(cli, "--where takes QUESTION=CHOICE, not '%s'", optarg);
+				return cli_usage_error(cli, _("--where takes QUESTION=CHOICE, not '%s'"), optarg);
 			snprintf(key, sizeof(key), "f.%.*s", (int)(eq - optarg), optarg);
 			k = key;
 			v = eq + 1;
@@ -71,11 +72,11 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 			return cli_usage_error(cli, "%s", err);
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!a->format || (a->fmt = export_format_parse(a->format)) < 0)
-		return cli_usage_error(cli, "--format is csv, xlsx, json or geojson");
+		return cli_usage_error(cli, _("--format is csv, xlsx, json or geojson"));
 	if (a->fmt == EXPORT_XLSX && (!a->out || !strcmp(a->out, "-")) && isatty(STDOUT_FILENO))
-		return cli_usage_error(cli, "an XLSX file is not for a terminal: give -o FILE.xlsx");
+		return cli_usage_error(cli, _("an XLSX file is not for a terminal: give -o FILE.xlsx"));
 	return 0;
 }
 
@@ -106,8 +107,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		goto done;
 	}
 	if (a.out && strcmp(a.out, "-"))
-		fprintf(stderr, "exported %llu record%s of %s to %s\n", (unsigned long long)count, count == 1 ? "" : "s",
-			a.f.form, a.out);
+		/* TRANSLATORS: exported N records of FORM to FILE. */
+		fprintf(stderr, P_("exported %llu record of %s to %s\n", "exported %llu records of %s to %s\n", count),
+			(unsigned long long)count, a.f.form, a.out);
 	snprintf(err, sizeof(err), "%s, %llu records", a.format, (unsigned long long)count);
 	sstore_audit(s, SSTORE_CLI_USER, "", "export", a.f.form, err, NULL, 0);
 	r = EXIT_OK;

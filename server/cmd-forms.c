@@ -5,6 +5,8 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "i18n.h"
+#include "util.h"
 #include "xlsform.h"
 #include "form.h"
 #include "banned.h"
@@ -35,8 +37,9 @@ static int publish(struct cli *cli, const char *path)
 		cli_error("%s: %s", path, err);
 		goto out;
 	}
-	printf("published form %s version %s (%zu question%s)\n", form_id(f), form_version(f), form_count(f),
-	       form_count(f) == 1 ? "" : "s");
+	/* TRANSLATORS: published form ID version VERSION (N questions). */
+	printf(P_("published form %s version %s (%zu question)\n", "published form %s version %s (%zu questions)\n",
+		  form_count(f)), form_id(f), form_version(f), form_count(f));
 	r = EXIT_OK;
 out:
 	sstore_close(s);
@@ -53,13 +56,18 @@ static void list_one(void *ctx, const char *id, const char *version, const char 
 {
 	struct listing *l = ctx;
 	struct form *f = form_load(json, strlen(json), NULL, 0);
+	/* TRANSLATORS: the headings of the table of forms, in capitals. */
+	const char *h_form = _("FORM"), *h_version = _("VERSION"), *h_questions = _("QUESTIONS"), *h_title = _("TITLE");
+	/* The numbers' column is as wide as its heading, at least 9. */
+	int wq = utf8_len(h_questions) > 9 ? (int)utf8_len(h_questions) : 9;
 
 	if (!l->rows++)
-		printf("%-20s %-10s %9s  %s\n", "FORM", "VERSION", "QUESTIONS", "TITLE");
+		printf("%-*s %-*s %*s  %s\n", cli_width(h_form, 20), h_form, cli_width(h_version, 10), h_version,
+		       cli_width(h_questions, wq), h_questions, h_title);
 	if (f)
-		printf("%-20s %-10s %9zu  %s\n", id, version, form_count(f), form_title(f, "en"));
+		printf("%-20s %-10s %*zu  %s\n", id, version, wq, form_count(f), form_title(f, i18n_lang()));
 	else
-		printf("%-20s %-10s %9s  %s\n", id, version, "?", "(damaged definition)");
+		printf("%-20s %-10s %*s  %s\n", id, version, wq, "?", _("(damaged definition)"));
 	form_free(f);
 }
 
@@ -75,15 +83,15 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (optind < argc && !strcmp(argv[optind], "publish")) {
 		if (optind + 2 != argc)
-			return cli_usage_error(cli, "publish takes one FILE (.json or .xlsx)");
+			return cli_usage_error(cli, _("publish takes one FILE (.json or .xlsx)"));
 		return publish(cli, argv[optind + 1]);
 	}
 	if (optind >= argc)
-		return cli_usage_error(cli, "expected 'publish FILE' or 'list'");
+		return cli_usage_error(cli, _("expected 'publish FILE' or 'list'"));
 	if (strcmp(argv[optind], "list"))
-		return cli_usage_error(cli, "expected 'publish FILE' or 'list', not '%s'", argv[optind]);
+		return cli_usage_error(cli, _("expected 'publish FILE' or 'list', not '%s'"), argv[optind]);
 	if (optind + 1 < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind + 1]);
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
 	r = sstore_form_list(s, list_one, &l, err, sizeof(err));
@@ -91,6 +99,6 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 	if (r < 0)
 		return cli_error("%s", err);
 	if (!l.rows)
-		puts("no forms published");
+		puts(_("no forms published"));
 	return EXIT_OK;
 }

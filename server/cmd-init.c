@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "banned.h"
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -18,22 +19,23 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if ((c = cli_getopt(cli, argc, argv, opts)) != -1)
 		return EXIT_USAGE;
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (sstore_init(cli->data_dir, password, sizeof(password), err, sizeof(err)) < 0)
 		return cli_error("%s", err);
 	if (!realpath(cli->data_dir, where))
 		snprintf(where, sizeof(where), "%s", cli->data_dir);
-	printf("created sondeod data in %s\n", where);
+	printf(_("created sondeod data in %s\n"), where);
 	/* The fingerprint is read back through the store, as every later command will see the key. */
 	if ((s = cli_open(cli))) {
 		keys_id(keys_public(sstore_keys(s)), fp);
-		printf("server key fingerprint: %s\n", fp);
+		printf(_("server key fingerprint: %s\n"), fp);
 		sstore_close(s);
 	} else {
 		r = EXIT_FAIL;
 	}
 	/* Printed even if the key could not be read back: it is the only copy. */
-	printf("admin user: admin\nadmin password (shown once, change it at first login): %s\n", password);
+	/* TRANSLATORS: "admin" is the account's name, typed at login: keep it as it is. */
+	printf(_("admin user: admin\nadmin password (shown once, change it at first login): %s\n"), password);
 	fflush(stdout);
 	sodium_memzero(password, sizeof(password));
 	return r;

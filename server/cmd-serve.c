@@ -12,6 +12,7 @@
 #include "checkpointer.h"
 #include "cli.h"
 #include "db.h"
+#include "i18n.h"
 #include "sstore-relay.h"
 #include "relay.h"
 #include "srv.h"
@@ -24,6 +25,7 @@
 static const struct http_route routes[] = {
 	{ "GET", "/healthz", api_health, 0, NULL, 0 },
 	{ "GET", "/metrics", api_metrics, 0, NULL, 0 },
+	{ "GET", "/i18n", api_i18n, 0, NULL, 0 },
 	{ "POST", "/v1/enrol", api_enrol, 4096, NULL, 0 },
 	{ "GET", "/v1/forms", api_forms, 0, srv_check_signed, 0 },
 	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES, srv_check_signed, 0 },
@@ -89,20 +91,25 @@ static struct http_route *routes_make(size_t *n, char **paths)
 }
 
 /* The log says when the store stops being able to write (a full disk) and when it can again: the devices are
- * told 503 "the disk is full", and the operator reads why here, and on /healthz and /metrics. */
+ * told 503 "the disk is full", and the operator reads why here, and on /healthz and /metrics. Called from the
+ * thread that wrote, a request's among them: http_log speaks the server's language. */
 static void log_writable(int writable, const char *path, const char *why)
 {
 	if (writable)
-		fprintf(stderr, "sondeod: the store %s can write again\n", path);
+		http_log(N_("the store %s can write again"), path);
 	else
-		fprintf(stderr, "sondeod: the store %s cannot write: %s\n", path, why);
+		http_log(N_("the store %s cannot write: %s"), path, why);
 }
 
-static int read_pem(const char *path, struct buf *b, const char *what)
+/* The certificate (key 0) or its key (1) from path into b. 0, or -1 after saying why not. */
+static int read_pem(const char *path, struct buf *b, int key)
 {
 	if (buf_read_file(b, path) == 0)
 		return 0;
-	cli_error("cannot read the TLS %s '%s': %s", what, path, strerror(errno));
+	if (key)
+		cli_error(_("cannot read the TLS key '%s': %s"), path, strerror(errno));
+	else
+		cli_error(_("cannot read the TLS certificate '%s': %s"), path, strerror(errno));
 	return -1;
 }
 
@@ -122,24 +129,32 @@ static int edge_arg(struct cli *cli, int c, const char *v, struct http_limits *l
 {
 	static const struct {
 		int c;
-		const char *what;
 		long min, max;
 	} range[] = {
-		{ 'H', "--header-timeout takes a number of seconds", 1, 3600 },
-		{ 'B', "--body-rate takes a number of bytes per second", 1, 1 << 30 },
-		{ 'C', "--connections takes a number of connections", 8, 100000 },
-		{ 'I', "--per-ip takes a number of connections", 1, 100000 },
-		{ 'h', "--hash-threads takes a number of threads", 1, 64 },
-		{ 'q', "--hash-queue takes a number of requests", 1, 100000 },
+		{ 'H', 1, 3600 }, { 'B', 1, 1 << 30 }, { 'C', 8, 100000 }, { 'I', 1, 100000 }, { 'h', 1, 64 },
+		{ 'q', 1, 100000 },
 	};
 	char *end;
-	long n = strtol(v, &end, 10);
+	long n = strtol(v, &end, 10), lo, hi;
 	size_t i;
 
 	for (i = 0; range[i].c != c; i++)
 		;
-	if (!*v || *end || n < range[i].min || n > range[i].max) {
-		cli_usage_error(cli, "%s from %ld to %ld", range[i].what, range[i].min, range[i].max);
+	lo = range[i].min;
+	hi = range[i].max;
+	if (!*v || *end || n < lo || n > hi) {
+		if (c == 'H')
+			cli_usage_error(cli, _("--header-timeout takes a number of seconds from %ld to %ld"), lo, hi);
+		else if (c == 'B')
+			cli_usage_error(cli, _("--body-rate takes a number of bytes per second from %ld to %ld"), lo, hi);
+		else if (c == 'C')
+			cli_usage_error(cli, _("--connections takes a number of connections from %ld to %ld"), lo, hi);
+		else if (c == 'I')
+			cli_usage_error(cli, _("--per-ip takes a number of connections from %ld to %ld"), lo, hi);
+		else if (c == 'h')
+			cli_usage_error(cli, _("--hash-threads takes a number of threads from %ld to %ld"), lo, hi);
+		else
+			cli_usage_error(cli, _("--hash-queue takes a number of requests from %ld to %ld"), lo, hi);
 		return -1;
 	}
 	*(c == 'H' ? &lim->header_s : c == 'B' ? &lim->body_rate : c == 'C' ? &lim->connections :
@@ -173,29 +188,29 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 		else if (c == 't' && atoi(optarg) >= 1 && atoi(optarg) <= 64)
 			a->lim.threads = (unsigned)atoi(optarg);
 		else if (c == 't')
-			return cli_usage_error(cli, "--threads takes a number from 1 to 64");
+			return cli_usage_error(cli, _("--threads takes a number from 1 to 64"));
 		else if (c == 'T' && atoi(optarg) >= 1 && atoi(optarg) <= 3600)
 			a->lim.timeout_s = (unsigned)atoi(optarg);
 		else if (c == 'T')
-			return cli_usage_error(cli, "--timeout takes a number of seconds from 1 to 3600");
+			return cli_usage_error(cli, _("--timeout takes a number of seconds from 1 to 3600"));
 		else if (c == 'u' && (!strncmp(optarg, "http://", 7) || !strncmp(optarg, "https://", 8)) &&
 			 strlen(optarg) < sizeof(((struct sstore_upstream *)0)->url))
 			a->upstream = optarg;
 		else if (c == 'u')
-			return cli_usage_error(cli, "--upstream takes headquarters' http:// or https:// URL");
+			return cli_usage_error(cli, _("--upstream takes headquarters' http:// or https:// URL"));
 		else if (c == 'p' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
 			a->ro.pull_s = (unsigned)atoi(optarg);
 		else if (c == 'p')
-			return cli_usage_error(cli, "--pull-every takes a number of seconds from 1 to 86400");
+			return cli_usage_error(cli, _("--pull-every takes a number of seconds from 1 to 86400"));
 		else if (c == 'r' && atoi(optarg) >= 1 && atoi(optarg) <= 86400)
 			a->ro.retry_max_s = (unsigned)atoi(optarg);
 		else if (c == 'r')
-			return cli_usage_error(cli, "--retry-max takes a number of seconds from 1 to 86400");
+			return cli_usage_error(cli, _("--retry-max takes a number of seconds from 1 to 86400"));
 		else if (c == 'b' && atoi(optarg) >= BODY_BUDGET_MIN && atoi(optarg) <= BODY_BUDGET_MAX)
 			a->lim.body_budget = (size_t)atoi(optarg) << 20;
 		else if (c == 'b')
-			return cli_usage_error(cli, "--body-budget takes a number of MiB from %d (the largest change set "
-					       "fits) to %d", BODY_BUDGET_MIN, BODY_BUDGET_MAX);
+			return cli_usage_error(cli, _("--body-budget takes a number of MiB from %d (the largest change set "
+						 "fits) to %d"), BODY_BUDGET_MIN, BODY_BUDGET_MAX);
 		else if (c == 'v')
 			a->ro.verbose = 1;
 		else if (c == 'H' || c == 'B' || c == 'C' || c == 'I' || c == 'h' || c == 'q') {
@@ -205,9 +220,9 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 			return EXIT_USAGE;
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!a->cert != !a->key)
-		return cli_usage_error(cli, "--tls-cert and --tls-key go together");
+		return cli_usage_error(cli, _("--tls-cert and --tls-key go together"));
 	return 0;
 }
 
@@ -243,11 +258,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	/* A regional server relays whenever it is enrolled at headquarters; --upstream gives headquarters'
 	 * address for this run (it may have changed since enrolment; the key pinned then still decides). */
 	if (a.upstream && !enrolled) {
-		cli_error("--upstream: this server is not enrolled at headquarters; run sondeod enrol --data %s URL CODE"
-			  " first", cli->data_dir);
+		cli_error(_("--upstream: this server is not enrolled at headquarters; run sondeod enrol --data %s URL CODE"
+			    " first"), cli->data_dir);
 		return EXIT_FAIL;
 	}
-	if (a.cert && (read_pem(a.cert, &certb, "certificate") < 0 || read_pem(a.key, &keyb, "key") < 0))
+	if (a.cert && (read_pem(a.cert, &certb, 0) < 0 || read_pem(a.key, &keyb, 1) < 0))
 		goto out;
 
 	/* The workers must not take the stop signals: the main thread waits for them. */
@@ -260,7 +275,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	srv.tls = a.cert != NULL;
 	db_on_writable(log_writable);
 	if (!(table = routes_make(&nroutes, &paths))) {
-		cli_error("out of memory");
+		cli_error(_("out of memory"));
 		goto out;
 	}
 	/* Before the first request: from now on no request checkpoints. */
@@ -284,12 +299,18 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			cli_error("%s", err);
 			goto out;
 		}
-		fprintf(stderr, "sondeod: relaying region %s to %s\n", up.region, a.upstream ? a.upstream : up.url);
+		/* TRANSLATORS: relaying region NAME to URL (headquarters' address). */
+		fprintf(stderr, _("sondeod: relaying region %s to %s\n"), up.region, a.upstream ? a.upstream : up.url);
 	}
-	fprintf(stderr, "sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n", a.cert ? "https" : "http",
+	/* TRANSLATORS: serving URL for DIRECTORY (server key FINGERPRINT). Scripts read the URL after "serving":
+	 * keep "sondeod: " and the URL with a space on each side. */
+	fprintf(stderr, _("sondeod: serving %s://%s for %s (server key %s); Ctrl-C stops\n"), a.cert ? "https" : "http",
 		http_address(srv.http), cli->data_dir, fp);
 	sigwait(&stop, &sig);
-	fprintf(stderr, "sondeod: %s: finishing the requests in progress\n", sig == SIGINT ? "interrupted" : "stopping");
+	if (sig == SIGINT)
+		fputs(_("sondeod: interrupted: finishing the requests in progress\n"), stderr);
+	else
+		fputs(_("sondeod: stopping: finishing the requests in progress\n"), stderr);
 	relay_stop(relay);
 	http_stop(srv.http);
 	checkpointer_stop(ckpt);
@@ -299,7 +320,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	 * and close, alone now, leaves the data directory as a single file. */
 	if ((probe = sstore_open(cli->data_dir, err, sizeof(err))))
 		sstore_close(probe);
-	fprintf(stderr, "sondeod: stopped\n");
+	fputs(_("sondeod: stopped\n"), stderr);
 	r = EXIT_OK;
 out:
 	checkpointer_stop(ckpt);

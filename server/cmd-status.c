@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "sstore-relay.h"
 #include "util.h"
 #include "banned.h"
@@ -20,14 +21,15 @@ static const char *ago(uint64_t ms)
 	static char out[32];
 	uint64_t now = now_ms(), s = now > ms ? (now - ms) / 1000 : 0;
 
+	/* TRANSLATORS: how long ago something happened: 12 s ago, 3 min ago, 2 h ago, 5 days ago. */
 	if (s < 120)
-		snprintf(out, sizeof(out), "%llu s ago", (unsigned long long)s);
+		snprintf(out, sizeof(out), _("%llu s ago"), (unsigned long long)s);
 	else if (s < 7200)
-		snprintf(out, sizeof(out), "%llu min ago", (unsigned long long)(s / 60));
+		snprintf(out, sizeof(out), _("%llu min ago"), (unsigned long long)(s / 60));
 	else if (s < 172800)
-		snprintf(out, sizeof(out), "%llu h ago", (unsigned long long)(s / 3600));
+		snprintf(out, sizeof(out), _("%llu h ago"), (unsigned long long)(s / 3600));
 	else
-		snprintf(out, sizeof(out), "%llu days ago", (unsigned long long)(s / 86400));
+		snprintf(out, sizeof(out), P_("%llu day ago", "%llu days ago", s / 86400), (unsigned long long)(s / 86400));
 	return out;
 }
 
@@ -38,7 +40,7 @@ static int print_json(json_t *o)
 
 	json_decref(o);
 	if (!text)
-		return cli_error("out of memory");
+		return cli_error(_("out of memory"));
 	puts(text);
 	free(text);
 	return EXIT_OK;
@@ -72,29 +74,43 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 			json_object_set_new(o, "pull_held", st.held[0] ? json_string(st.held) : json_null());
 		return print_json(o);
 	}
-	printf("regional server of region %s, relaying to %s\n", up->region, up->url);
-	printf("headquarters' key:  %s\n", fp);
+	/* TRANSLATORS: regional server of region NAME, relaying to URL (headquarters' address). */
+	printf(_("regional server of region %s, relaying to %s\n"), up->region, up->url);
+	/* TRANSLATORS: the labels of these lines ("headquarters' key:", "last contact:", "waiting:", "refused:",
+	 * "last error:", "pull cursor:", "pull held:") are padded so that what follows them lines up: pad them
+	 * alike in the translation. */
+	printf(_("headquarters' key:  %s\n"), fp);
 	if (st.contact_ms)
-		printf("last contact:       %s (%s)\n", cli_time(st.contact_ms), ago(st.contact_ms));
+		/* TRANSLATORS: the moment, then how long ago: (3 min ago). */
+		printf(_("last contact:       %s (%s)\n"), cli_time(st.contact_ms), ago(st.contact_ms));
 	else
-		printf("last contact:       never\n");
-	if (st.changesets || st.vouches)
-		printf("waiting:            %llu change set%s, %llu vouch%s (oldest queued %s, %s)\n",
-		       (unsigned long long)st.changesets, st.changesets == 1 ? "" : "s", (unsigned long long)st.vouches,
-		       st.vouches == 1 ? "" : "es", cli_time(st.oldest_ms), ago(st.oldest_ms));
-	else
-		printf("waiting:            nothing\n");
+		fputs(_("last contact:       never\n"), stdout);
+	if (st.changesets || st.vouches) {
+		char cs[64], vouches[64];
+
+		snprintf(cs, sizeof(cs), P_("%llu change set", "%llu change sets", st.changesets),
+			 (unsigned long long)st.changesets);
+		/* TRANSLATORS: a vouch is a regional server's signed word for a device's key, sent to headquarters. */
+		snprintf(vouches, sizeof(vouches), P_("%llu vouch", "%llu vouches", st.vouches),
+			 (unsigned long long)st.vouches);
+		/* TRANSLATORS: waiting: 3 change sets, 1 vouch (oldest queued MOMENT, 3 min ago). */
+		printf(_("waiting:            %s, %s (oldest queued %s, %s)\n"), cs, vouches, cli_time(st.oldest_ms),
+		       ago(st.oldest_ms));
+	} else {
+		fputs(_("waiting:            nothing\n"), stdout);
+	}
 	if (st.refused)
-		printf("refused:            %llu, tried again from time to time; the newest: %s\n",
+		/* TRANSLATORS: how many change sets or vouches headquarters refused; then the newest refusal's reason. */
+		printf(_("refused:            %llu, tried again from time to time; the newest: %s\n"),
 		       (unsigned long long)st.refused, st.refusal);
 	if (st.error[0])
-		printf("last error:         %s (%s): %s\n", cli_time(st.error_ms), ago(st.error_ms), st.error);
+		printf(_("last error:         %s (%s): %s\n"), cli_time(st.error_ms), ago(st.error_ms), st.error);
 	else
-		printf("last error:         none\n");
-	printf("pull cursor:        %llu\n", (unsigned long long)st.cursor);
+		fputs(_("last error:         none\n"), stdout);
+	printf(_("pull cursor:        %llu\n"), (unsigned long long)st.cursor);
 	/* Nothing from headquarters is passed over: a change set refused here holds the pull until it is taken. */
 	if (st.held[0])
-		printf("pull held:          %s (tried again at every pull)\n", st.held);
+		printf(_("pull held:          %s (tried again at every pull)\n"), st.held);
 	return EXIT_OK;
 }
 
@@ -122,7 +138,7 @@ static int headquarters(struct sstore *s, int as_json)
 	struct relays r = { NULL, 0, 0 };
 	char err[512];
 	size_t i;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, wo = 9;   /* the width of the ops' column: 9, or its heading's */
 
 	if (sstore_device_list(s, add_relay, &r, err, sizeof(err)) < 0) {
 		free(r.d);
@@ -151,17 +167,31 @@ static int headquarters(struct sstore *s, int as_json)
 		free(r.d);
 		return rc;
 	}
-	printf("headquarters: not relaying to another server; %zu regional server%s enrolled here\n", r.n,
-	       r.n == 1 ? "" : "s");
-	if (r.n)
-		printf("%-32s  %-20s %-12s %-16s %-14s %9s  %s\n", "ID", "NAME", "REGION", "LAST CONTACT", "",
-		       "OPS", "ALTERED");
+	printf(P_("headquarters: not relaying to another server; %zu regional server enrolled here\n",
+		  "headquarters: not relaying to another server; %zu regional servers enrolled here\n", r.n), r.n);
+	if (r.n) {
+		/* TRANSLATORS: the headings of the table of regional servers, in capitals. OPS: how many ops;
+		 * ALTERED: how many change sets the server altered on the way. */
+		const char *h_id = _("ID"), *h_name = _("NAME"), *h_region = _("REGION"), *h_contact = _("LAST CONTACT"),
+			   *h_ops = _("OPS"), *h_altered = _("ALTERED");
+
+		if ((int)utf8_len(h_ops) > wo)
+			wo = (int)utf8_len(h_ops);
+		printf("%-*s  %-*s %-*s %-*s %-14s %*s  %s\n", cli_width(h_id, 32), h_id, cli_width(h_name, 20), h_name,
+		       cli_width(h_region, 12), h_region, cli_width(h_contact, 16), h_contact, "", cli_width(h_ops, wo),
+		       h_ops, h_altered);
+	}
 	for (i = 0; i < r.n; i++) {
 		const struct sstore_device *d = &r.d[i];
+		/* TRANSLATORS: in the column of the last contact: there was none. */
+		const char *seen = d->last_seen_ms ? cli_time(d->last_seen_ms) : _("never");
+		const char *when = d->last_seen_ms ? ago(d->last_seen_ms) : "";
 
-		printf("%-32s  %-20s %-12s %-16s %-14s %9llu  %llu%s\n", d->id, d->name, d->region,
-		       d->last_seen_ms ? cli_time(d->last_seen_ms) : "never", d->last_seen_ms ? ago(d->last_seen_ms) : "",
-		       (unsigned long long)d->ops, (unsigned long long)d->altered, d->revoked_ms ? "  (revoked)" : "");
+		printf("%-32s  %-*s %-*s %-*s %-*s %*llu  %llu", d->id, cli_width(d->name, 20), d->name,
+		       cli_width(d->region, 12), d->region, cli_width(seen, 16), seen, cli_width(when, 14), when, wo,
+		       (unsigned long long)d->ops, (unsigned long long)d->altered);
+		/* TRANSLATORS: after a regional server's row in the table: it was revoked. */
+		fputs(d->revoked_ms ? _("  (revoked)\n") : "\n", stdout);
 	}
 	free(r.d);
 	return rc;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "secret.h"
 #include "sstore-users.h"
 #include "util.h"
@@ -20,41 +21,70 @@
 
 #define PW_BUF (SSTORE_PASSWORD_MAX + 2)   /* room to tell a password one byte too long */
 
-static int length_ok(size_t n, const char *from)
+/* Where a password comes from: the messages name it. */
+enum source { FROM_FILE, FROM_TERMINAL, FROM_STDIN };
+
+static int length_ok(size_t n, enum source from, const char *path)
 {
 	if (n >= SSTORE_PASSWORD_MIN && n <= SSTORE_PASSWORD_MAX)
 		return 1;
-	cli_error("the password %s has %zu bytes; a password has %d to %d bytes (nothing was changed)", from, n,
-		  SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+	if (from == FROM_FILE)
+		cli_error(P_("the password in '%s' has %zu byte; a password has %d to %d bytes (nothing was changed)",
+			     "the password in '%s' has %zu bytes; a password has %d to %d bytes (nothing was changed)", n),
+			  path, n, SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+	else if (from == FROM_TERMINAL)
+		cli_error(P_("the password typed has %zu byte; a password has %d to %d bytes (nothing was changed)",
+			     "the password typed has %zu bytes; a password has %d to %d bytes (nothing was changed)", n), n,
+			  SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
+	else
+		cli_error(P_("the password on standard input has %zu byte; a password has %d to %d bytes (nothing was"
+			     " changed)", "the password on standard input has %zu bytes; a password has %d to %d bytes"
+			     " (nothing was changed)", n), n, SSTORE_PASSWORD_MIN, SSTORE_PASSWORD_MAX);
 	return 0;
 }
 
-static int read_error(const char *from)
+static int read_error(enum source from, const char *path)
 {
-	if (errno == EFBIG)
-		return cli_error("the password %s is longer than %d bytes (nothing was changed)", from,
+	int e = errno;
+
+	if (e == EFBIG) {
+		if (from == FROM_FILE)
+			return cli_error(_("the password in '%s' is longer than %d bytes (nothing was changed)"), path,
+					 SSTORE_PASSWORD_MAX);
+		if (from == FROM_TERMINAL)
+			return cli_error(_("the password typed is longer than %d bytes (nothing was changed)"),
+					 SSTORE_PASSWORD_MAX);
+		return cli_error(_("the password on standard input is longer than %d bytes (nothing was changed)"),
 				 SSTORE_PASSWORD_MAX);
-	if (errno == EINVAL)
-		return cli_error("the password %s holds a NUL byte (nothing was changed)", from);
-	return cli_error("cannot read the password %s: %s", from, strerror(errno));
+	}
+	if (e == EINVAL) {
+		if (from == FROM_FILE)
+			return cli_error(_("the password in '%s' holds a NUL byte (nothing was changed)"), path);
+		if (from == FROM_TERMINAL)
+			return cli_error(_("the password typed holds a NUL byte (nothing was changed)"));
+		return cli_error(_("the password on standard input holds a NUL byte (nothing was changed)"));
+	}
+	if (from == FROM_FILE)
+		return cli_error(_("cannot read the password in '%s': %s"), path, strerror(e));
+	if (from == FROM_TERMINAL)
+		return cli_error(_("cannot read the password typed: %s"), strerror(e));
+	return cli_error(_("cannot read the password on standard input: %s"), strerror(e));
 }
 
 static int from_file(const char *path, char pw[PW_BUF])
 {
-	char from[600];
 	size_t n = 0;
 	int fd, r;
 
-	snprintf(from, sizeof(from), "in '%s'", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return cli_error("cannot open the password file '%s': %s", path, strerror(errno));
+		return cli_error(_("cannot open the password file '%s': %s"), path, strerror(errno));
 	r = secret_read_line(fd, pw, PW_BUF, &n);
 	close(fd);
 	if (r < 0)
-		return read_error(from);
+		return read_error(FROM_FILE, path);
 	if (r == 0 || n == 0)
-		return cli_error("the password file '%s' is empty (nothing was changed)", path);
-	return length_ok(n, from) ? EXIT_OK : EXIT_FAIL;
+		return cli_error(_("the password file '%s' is empty (nothing was changed)"), path);
+	return length_ok(n, FROM_FILE, path) ? EXIT_OK : EXIT_FAIL;
 }
 
 static int from_terminal(const char *name, char pw[PW_BUF])
@@ -63,10 +93,11 @@ static int from_terminal(const char *name, char pw[PW_BUF])
 	size_t n = 0, m = 0;
 	int r, same;
 
-	snprintf(prompt, sizeof(prompt), "New password for %s: ", name);
+	/* TRANSLATORS: the prompt for the new password of the account NAME; the space after the colon stays. */
+	snprintf(prompt, sizeof(prompt), _("New password for %s: "), name);
 	r = secret_ask(prompt, pw, PW_BUF, &n);
-	if (r > 0 && n && length_ok(n, "typed"))
-		r = secret_ask("Type it again: ", again, PW_BUF, &m);
+	if (r > 0 && n && length_ok(n, FROM_TERMINAL, NULL))
+		r = secret_ask(_("Type it again: "), again, PW_BUF, &m);
 	else if (r > 0)
 		r = n ? -2 : 0;
 	same = r > 0 && n == m && sodium_memcmp(pw, again, n) == 0;
@@ -74,11 +105,11 @@ static int from_terminal(const char *name, char pw[PW_BUF])
 	if (r == -2)
 		return EXIT_FAIL;
 	if (r < 0)
-		return read_error("typed");
+		return read_error(FROM_TERMINAL, NULL);
 	if (r == 0)
-		return cli_error("no password typed (nothing was changed)");
+		return cli_error(_("no password typed (nothing was changed)"));
 	if (!same)
-		return cli_error("the two passwords typed differ (nothing was changed)");
+		return cli_error(_("the two passwords typed differ (nothing was changed)"));
 	return EXIT_OK;
 }
 
@@ -88,10 +119,10 @@ static int from_stdin(char pw[PW_BUF])
 	int r = secret_read_line(STDIN_FILENO, pw, PW_BUF, &n);
 
 	if (r < 0)
-		return read_error("on standard input");
+		return read_error(FROM_STDIN, NULL);
 	if (r == 0 || n == 0)
-		return cli_error("no password on standard input (give one line, or --password-file FILE)");
-	return length_ok(n, "on standard input") ? EXIT_OK : EXIT_FAIL;
+		return cli_error(_("no password on standard input (give one line, or --password-file FILE)"));
+	return length_ok(n, FROM_STDIN, NULL) ? EXIT_OK : EXIT_FAIL;
 }
 
 /* The new password of name into pw, from file, the terminal or standard input. EXIT_OK or EXIT_FAIL (said). */
@@ -113,11 +144,33 @@ static void add_json(void *ctx, const struct sstore_user *u)
 					     cli_iso_time(u->created_ms)));
 }
 
+/* The words of the table of accounts, and the widths of its columns of words: each as wide as its heading and
+ * its widest word, at least as wide as in English. */
+struct table {
+	const char *disabled, *active, *must_change, *set;
+	int state_w, pw_w;
+};
+
+/* The width in characters of the widest of n words, at least min. */
+static int widest(int min, size_t n, const char *const *words)
+{
+	size_t i;
+	int w = min;
+
+	for (i = 0; i < n; i++)
+		if ((int)utf8_len(words[i]) > w)
+			w = (int)utf8_len(words[i]);
+	return w;
+}
+
 static void print_row(void *ctx, const struct sstore_user *u)
 {
-	(void)ctx;
-	printf("%-24s %-9s %-9s %-12s %s\n", u->name, u->role, u->disabled ? "disabled" : "active",
-	       u->must_change ? "must change" : "set", cli_time(u->created_ms));
+	const struct table *t = ctx;
+	const char *state = u->disabled ? t->disabled : t->active, *pw = u->must_change ? t->must_change : t->set;
+
+	/* The role is the word --role takes: not translated. */
+	printf("%-*s %-9s %-*s %-*s %s\n", cli_width(u->name, 24), u->name, u->role, cli_width(state, t->state_w),
+	       state, cli_width(pw, t->pw_w), pw, cli_time(u->created_ms));
 }
 
 static int list(struct sstore *s, int json)
@@ -126,8 +179,23 @@ static int list(struct sstore *s, int json)
 	json_t *all;
 
 	if (!json) {
-		printf("%-24s %-9s %-9s %-12s %s\n", "NAME", "ROLE", "STATE", "PASSWORD", "CREATED");
-		if (sstore_user_list(s, print_row, NULL, err, sizeof(err)) < 0)
+		/* TRANSLATORS: the headings of the table of accounts, in capitals. */
+		const char *h_name = _("NAME"), *h_role = _("ROLE"), *h_state = _("STATE"), *h_pw = _("PASSWORD"),
+			   *h_created = _("CREATED");
+		struct table t = {
+			/* TRANSLATORS: the state of an account in the table of accounts. */
+			C_("account state", "disabled"), C_("account state", "active"),
+			/* TRANSLATORS: the state of an account's password: it must be changed at the next login, or
+			 * it is set. */
+			C_("password state", "must change"), C_("password state", "set"), 0, 0
+		};
+		const char *states[] = { h_state, t.disabled, t.active }, *pws[] = { h_pw, t.must_change, t.set };
+
+		t.state_w = widest(9, 3, states);
+		t.pw_w = widest(12, 3, pws);
+		printf("%-*s %-*s %-*s %-*s %s\n", cli_width(h_name, 24), h_name, cli_width(h_role, 9), h_role,
+		       cli_width(h_state, t.state_w), h_state, cli_width(h_pw, t.pw_w), h_pw, h_created);
+		if (sstore_user_list(s, print_row, &t, err, sizeof(err)) < 0)
 			return cli_error("%s", err);
 		return EXIT_OK;
 	}
@@ -139,7 +207,7 @@ static int list(struct sstore *s, int json)
 	text = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(all);
 	if (!text)
-		return cli_error("out of memory");
+		return cli_error(_("out of memory"));
 	puts(text);
 	free(text);
 	return EXIT_OK;
@@ -152,7 +220,7 @@ static void audit(struct sstore *s, const char *action, const char *name, const 
 	char err[512];
 
 	if (sstore_audit(s, SSTORE_CLI_USER, "", action, name, detail, err, sizeof(err)) < 0)
-		fprintf(stderr, "sondeod: warning: done, but the audit log could not be written: %s\n", err);
+		fprintf(stderr, _("sondeod: warning: done, but the audit log could not be written: %s\n"), err);
 }
 
 /* 1 and u filled if name is an account, else 0 with the reason printed. */
@@ -164,7 +232,7 @@ static int known_user(struct cli *cli, struct sstore *s, const char *name, struc
 	if (found < 0)
 		cli_error("%s", err);
 	else if (!found)
-		cli_error("there is no account named '%s' (see 'sondeod users --data %s list')", name, cli->data_dir);
+		cli_error(_("there is no account named '%s' (see 'sondeod users --data %s list')"), name, cli->data_dir);
 	return found > 0;
 }
 
@@ -178,16 +246,17 @@ static int add(struct sstore *s, const char *name, const char *role, const char 
 	if (found < 0)
 		return cli_error("%s", err);
 	if (found)
-		return cli_error("there is already an account named '%s' (nothing was changed)", name);
+		return cli_error(_("there is already an account named '%s' (nothing was changed)"), name);
 	if ((r = get_password(name, file, pw)) != EXIT_OK)
 		goto out;
 	if (sstore_user_add(s, name, role, pw, 1, err, sizeof(err)) < 0) {
-		r = cli_error("%s (nothing was changed)", err);
+		r = cli_error(_("%s (nothing was changed)"), err);
 		goto out;
 	}
 	snprintf(detail, sizeof(detail), "role %s", role);
 	audit(s, "user_add", name, detail);
-	printf("added %s (%s); they choose a new password at their first login\n", name, role);
+	/* TRANSLATORS: added NAME (ROLE: viewer, reviewer or admin, as typed). */
+	printf(_("added %s (%s); they choose a new password at their first login\n"), name, role);
 out:
 	sodium_memzero(pw, sizeof(pw));
 	return r;
@@ -204,12 +273,12 @@ static int passwd(struct cli *cli, struct sstore *s, const char *name, const cha
 	if ((r = get_password(name, file, pw)) != EXIT_OK)
 		goto out;
 	if (sstore_user_passwd(s, name, pw, 1, NULL, err, sizeof(err)) < 0) {
-		r = cli_error("%s (nothing was changed)", err);
+		r = cli_error(_("%s (nothing was changed)"), err);
 		goto out;
 	}
 	audit(s, "user_passwd", name, "");
-	printf("set a new password for %s; their sessions have ended and they choose a new password at their next"
-	       " login\n", name);
+	printf(_("set a new password for %s; their sessions have ended and they choose a new password at their next"
+		 " login\n"), name);
 out:
 	sodium_memzero(pw, sizeof(pw));
 	return r;
@@ -227,14 +296,17 @@ static int set_disabled(struct cli *cli, struct sstore *s, const char *name, int
 	if (r < 0)
 		return cli_error("%s", err);
 	if (r == 0) {
-		printf("%s was already %s\n", name, disabled ? "disabled" : "enabled");
+		if (disabled)
+			printf(_("%s was already disabled\n"), name);
+		else
+			printf(_("%s was already enabled\n"), name);
 		return EXIT_OK;
 	}
 	audit(s, disabled ? "user_disable" : "user_enable", name, "");
 	if (disabled)
-		printf("disabled %s; their sessions have ended\n", name);
+		printf(_("disabled %s; their sessions have ended\n"), name);
 	else
-		printf("enabled %s\n", name);
+		printf(_("enabled %s\n"), name);
 	return EXIT_OK;
 }
 
@@ -259,31 +331,32 @@ int cmd_users(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 	}
 	if (optind >= argc)
-		return cli_usage_error(cli, "say what to do: add, list, disable, enable or passwd");
+		return cli_usage_error(cli, _("say what to do: add, list, disable, enable or passwd"));
 	sub = argv[optind++];
 	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "disable") && strcmp(sub, "enable") &&
 	    strcmp(sub, "passwd"))
-		return cli_usage_error(cli, "unknown action '%s' (add, list, disable, enable or passwd)", sub);
+		return cli_usage_error(cli, _("unknown action '%s' (add, list, disable, enable or passwd)"), sub);
 	if (strcmp(sub, "list")) {
 		if (optind >= argc)
-			return cli_usage_error(cli, "%s needs a user name", sub);
+			/* TRANSLATORS: %s is the action: add, disable, enable or passwd. */
+			return cli_usage_error(cli, _("%s needs a user name"), sub);
 		name = argv[optind++];
 	}
 	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (role && strcmp(sub, "add"))
-		return cli_usage_error(cli, "--role goes with add only");
+		return cli_usage_error(cli, _("--role goes with add only"));
 	if (file && strcmp(sub, "add") && strcmp(sub, "passwd"))
-		return cli_usage_error(cli, "--password-file goes with add and passwd only");
+		return cli_usage_error(cli, _("--password-file goes with add and passwd only"));
 	if (json && strcmp(sub, "list"))
-		return cli_usage_error(cli, "--json goes with list only");
+		return cli_usage_error(cli, _("--json goes with list only"));
 	if (!strcmp(sub, "add") && !role)
-		return cli_usage_error(cli, "add needs --role viewer, reviewer or admin");
+		return cli_usage_error(cli, _("add needs --role viewer, reviewer or admin"));
 	if (role && strcmp(role, "viewer") && strcmp(role, "reviewer") && strcmp(role, "admin"))
-		return cli_usage_error(cli, "--role '%s': the role is viewer, reviewer or admin", role);
+		return cli_usage_error(cli, _("--role '%s': the role is viewer, reviewer or admin"), role);
 	if (name && !sstore_user_name_valid(name))
-		return cli_error("'%s' is not a valid user name: 1 to %d letters, digits, '_', '.', '-' or '@', not"
-				 " starting with '-' (nothing was changed)", name, SSTORE_MAX_NAME);
+		return cli_error(_("'%s' is not a valid user name: 1 to %d letters, digits, '_', '.', '-' or '@', not"
+				   " starting with '-' (nothing was changed)"), name, SSTORE_MAX_NAME);
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
 	if (!strcmp(sub, "list"))

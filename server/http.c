@@ -22,6 +22,7 @@
 
 #include "http-guard.h"
 #include "http-pool.h"
+#include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
@@ -33,6 +34,10 @@
 #define STATUS_SLOTS 600
 #define BUSY_RETRY_S "5"     /* Retry-After when the body budget is spent: bodies in flight end within seconds */
 #define TARGET_MAX 65536             /* a request target kept for the log; libmicrohttpd's memory bounds it first */
+/* Of an Accept-Language header, which is the client's to make as long as it likes, the bytes and the languages
+ * looked at: a browser sends a few of each. */
+#define LANG_HEADER_MAX 512
+#define LANG_ENTRIES_MAX 16
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -66,6 +71,7 @@ struct exchange {
 	int began;                   /* on_request has seen the headers */
 	int pooled;                  /* 1: waiting for the hashing pool, 2: its answer is in rs */
 	struct http_response rs;     /* the pool's answer */
+	char lang[16];               /* the language its messages are in (Accept-Language); "": the server's */
 };
 
 static void count(uint64_t *c, uint64_t n)
@@ -165,6 +171,28 @@ void http_reply_error(struct http_response *rs, unsigned status, const char *cod
 		off += bad + 1;
 	}
 	http_reply_json(rs, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+const char *http_lang_server(void)
+{
+	const char *was = i18n_lang();
+
+	i18n_set(NULL);
+	return was;
+}
+
+void http_log(const char *fmt, ...)
+{
+	const char *was = http_lang_server();
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), _(fmt), ap);
+	va_end(ap);
+	i18n_set(was);
+	/* One write: the workers log at once. */
+	fprintf(stderr, "sondeod: %s\n", line);
 }
 
 const char *http_header(const struct http_request *rq, const char *name)
@@ -366,7 +394,11 @@ static void budget_give(struct exchange *x)
 	x->held = 0;
 }
 
-#define BUSY_MSG "the server holds as many request bodies as it may: send again later"
+/* The answer when the body budget is spent. */
+static const char *busy_msg(void)
+{
+	return _("the server holds as many request bodies as it may: send again later");
+}
 
 /* Before a byte of the body is read: the route's check of the headers, then the body's share of the budget,
  * its declared length (a body sent without one takes its share as it comes). MHD_YES and x->refused set when
@@ -392,16 +424,18 @@ static enum MHD_Result before_body(struct exchange *x, struct MHD_Connection *c,
 	}
 	x->has_length = cl != NULL;
 	if (cl && budget_take(x, (size_t)strtoull(cl, NULL, 10)) < 0)
-		return refuse_now(x, c, 503, "busy", BUSY_MSG);
+		return refuse_now(x, c, 503, "busy", busy_msg());
 	return MHD_YES;
 }
 
-/* A pool thread's job: the handler of a route with hashes. */
+/* A pool thread's job: the handler of a route with hashes, in the request's language. */
 static void pooled_run(void *arg)
 {
 	struct exchange *x = arg;
 
+	i18n_set(x->lang[0] ? x->lang : NULL);
 	x->route->fn(&x->rq, &x->rs);
+	i18n_set(NULL);
 	__atomic_store_n(&x->pooled, 2, __ATOMIC_RELEASE);
 }
 
@@ -419,7 +453,7 @@ static enum MHD_Result on_pooled(struct exchange *x, struct MHD_Connection *c)
 		return MHD_YES;
 	x->pooled = 0;
 	http_add_header(&x->rs, "Retry-After", "1");
-	http_reply_error(&x->rs, 503, "busy", "too many password checks at once: try again in a second");
+	http_reply_error(&x->rs, 503, "busy", _("too many password checks at once: try again in a second"));
 	return send_response(x, c, &x->rs);
 }
 
@@ -482,20 +516,85 @@ static void log_target(struct buf *b, const char *t)
 	}
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				  const char *version, const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+/* The weight of an Accept-Language entry from its parameters (p to end, after its first ';'), in thousandths:
+ * q=0.8 is 800. 1000 without q; 0, which refuses the language, for a weight that is not one. */
+static int lang_weight(const char *p, const char *end)
 {
-	struct http_server *h = cls;
-	struct exchange *x = *con_cls;
+	int w = 1000, digits;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
+			p++;
+		if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			p += 2;
+			if (p == end || (*p != '0' && *p != '1'))
+				return 0;
+			w = (*p++ - '0') * 1000;
+			if (p < end && *p == '.')
+				for (p++, digits = 100; p < end && *p >= '0' && *p <= '9' && digits; p++, digits /= 10)
+					w += (*p - '0') * digits;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			if ((p < end && *p != ';') || w > 1000)
+				return 0;
+		}
+		while (p < end && *p != ';')
+			p++;
+	}
+	return w;
+}
+
+/* The language of a request's messages from its Accept-Language header ("fr-CA, es;q=0.8, *;q=0.1"): of the
+ * languages there is a catalog for, by their primary subtag (fr-CA is fr), the one of highest weight, the first
+ * of equals. Into out (16 bytes), or "" for none: the server's language then. Only the first LANG_HEADER_MAX
+ * bytes and LANG_ENTRIES_MAX entries are read, whatever the header holds. */
+static void request_lang(const char *v, char *out, size_t n)
+{
+	const char *p = v, *end;
+	int best = 0, entries;
+
+	out[0] = '\0';
+	if (!v)
+		return;
+	end = v + strnlen(v, LANG_HEADER_MAX);
+	for (entries = 0; p < end && entries < LANG_ENTRIES_MAX; entries++) {
+		const char *e = memchr(p, ',', (size_t)(end - p)), *semi;
+		char tag[16], code[16];
+		size_t len;
+		int w;
+
+		if (!e)
+			e = end;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		semi = memchr(p, ';', (size_t)(e - p));
+		len = (size_t)((semi ? semi : e) - p);
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		w = semi ? lang_weight(semi + 1, e) : 1000;
+		if (len && len < sizeof(tag) && w > best) {
+			memcpy(tag, p, len);
+			tag[len] = '\0';
+			if (i18n_code(tag, code, sizeof(code)) == 0 && i18n_has(code)) {
+				best = w;
+				strlcpy_s(out, code, n);
+			}
+		}
+		if (e == end)
+			break;
+		p = e + 1;
+	}
+}
+
+/* One call of libmicrohttpd's for a request (on_request): its headers, a piece of its body, or its end. */
+static enum MHD_Result request_step(struct http_server *h, struct exchange *x, struct MHD_Connection *c,
+				    const char *url, const char *method, const char *upload_data,
+				    size_t *upload_data_size)
+{
 	struct http_response rs;
 	enum MHD_Result ok;
 	size_t i;
 
-	(void)version;
-	/* on_uri made the exchange; without memory for it, the connection goes. */
-	if (!x)
-		return MHD_NO;
 	if (!x->began) {
 		const char *cl;
 		int path_known = 0;
@@ -512,7 +611,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		guard_phase(h->guard, c, GUARD_BODY, cl ? strtoull(cl, NULL, 10) : 0);
 		if (!x->target || target_bad(x->target))
-			return refuse_now(x, c, 400, "bad_path", "the path holds a control character");
+			return refuse_now(x, c, 400, "bad_path", _("the path holds a control character"));
 		for (i = 0; i < h->nroutes && !x->route; i++) {
 			if (strcmp(h->routes[i].path, url))
 				continue;
@@ -521,13 +620,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				x->route = &h->routes[i];
 		}
 		if (!x->route)
-			return path_known ? refuse_now(x, c, 405, "method_not_allowed", "this method is not served here")
-					  : refuse_now(x, c, 404, "not_found", "no such endpoint");
+			return path_known ? refuse_now(x, c, 405, "method_not_allowed", _("this method is not served here"))
+					  : refuse_now(x, c, 404, "not_found", _("no such endpoint"));
 		/* The body's size is decided from the header, before any of it is read. */
 		if (cl && strtoull(cl, NULL, 10) > x->route->max_body) {
 			char msg[96];
 
-			snprintf(msg, sizeof(msg), "the body may be at most %zu bytes", x->route->max_body);
+			snprintf(msg, sizeof(msg), _("the body may be at most %zu bytes"), x->route->max_body);
 			return refuse_now(x, c, 413, "too_large", msg);
 		}
 		ok = before_body(x, c, cl);
@@ -561,7 +660,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (x->refused == 503 && !x->status)
-		return refuse_now(x, c, 503, "busy", BUSY_MSG);
+		return refuse_now(x, c, 503, "busy", busy_msg());
 	if (x->refused)
 		return MHD_YES;
 	guard_phase(h->guard, c, GUARD_ANSWERING, 0);
@@ -577,6 +676,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	sodium_memzero(rs.hvalue, sizeof(rs.hvalue));
 	sodium_memzero(rs.body.data, rs.body.len);
 	buf_release(&rs.body);
+	return ok;
+}
+
+/* Each call of a request runs in the language the request asks for: its answers' messages, and the errors the
+ * modules below write into err buffers, are in it. The worker serves other connections between two calls of
+ * one request, and goes back to the server's language after each. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct exchange *x = *con_cls;
+	enum MHD_Result ok;
+
+	(void)version;
+	/* on_uri made the exchange; without memory for it, the connection goes. */
+	if (!x)
+		return MHD_NO;
+	if (!x->began)
+		request_lang(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE), x->lang,
+			     sizeof(x->lang));
+	i18n_set(x->lang[0] ? x->lang : NULL);
+	ok = request_step(cls, x, c, url, method, upload_data, upload_data_size);
+	i18n_set(NULL);
 	return ok;
 }
 
@@ -631,10 +753,10 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
 
 	memset(ss, 0, sizeof(*ss));
 	if (!colon)
-		return errf(err, errlen, "--listen '%s': expected HOST:PORT", listen);
+		return errf(err, errlen, _("--listen '%s': expected HOST:PORT"), listen);
 	port = strtoul(colon + 1, &end, 10);
 	if (*end || !colon[1] || port > 65535)
-		return errf(err, errlen, "--listen '%s': bad port", listen);
+		return errf(err, errlen, _("--listen '%s': bad port"), listen);
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
@@ -643,7 +765,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-			return errf(err, errlen, "--listen '%s': bad IPv6 address", listen);
+			return errf(err, errlen, _("--listen '%s': bad IPv6 address"), listen);
 		*v6 = 1;
 		return 0;
 	} else {
@@ -654,7 +776,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
 		if (!host[0])
 			a->sin_addr.s_addr = htonl(INADDR_ANY);
 		else if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return errf(err, errlen, "--listen '%s': bad IPv4 address (use [addr] for IPv6)", listen);
+			return errf(err, errlen, _("--listen '%s': bad IPv4 address (use [addr] for IPv6)"), listen);
 		*v6 = 0;
 		return 0;
 	}
@@ -686,14 +808,15 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 		return NULL;
 	for (i = 0; i < nroutes; i++) {
 		if (routes[i].max_body > lim->body_budget) {
-			errf(err, errlen, "the body budget (%zu bytes) is smaller than what %s takes (%zu bytes)",
+			/* TRANSLATORS: %s is an endpoint's path, /v1/changesets. */
+			errf(err, errlen, _("the body budget (%zu bytes) is smaller than what %s takes (%zu bytes)"),
 			     lim->body_budget, routes[i].path, routes[i].max_body);
 			return NULL;
 		}
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	h->routes = routes;
@@ -703,7 +826,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	h->guard = guard_start(lim);
 	h->pool = pool_start(lim->hash_threads, lim->hash_queue);
 	if (!h->guard || !h->pool) {
-		errf(err, errlen, "cannot start the server's threads: %s", strerror(errno));
+		errf(err, errlen, _("cannot start the server's threads: %s"), strerror(errno));
 		goto fail;
 	}
 	if (v6)
@@ -726,8 +849,10 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 				MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 				MHD_OPTION_END);
 	if (!h->d) {
-		errf(err, errlen, "cannot listen on %s%s (address in use, or no permission?)", listen,
-		     cert_pem ? " with TLS" : "");
+		if (cert_pem)
+			errf(err, errlen, _("cannot listen on %s with TLS (address in use, or no permission?)"), listen);
+		else
+			errf(err, errlen, _("cannot listen on %s (address in use, or no permission?)"), listen);
 		goto fail;
 	}
 	name_address(h, listen, &ss);

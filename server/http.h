@@ -87,6 +87,15 @@ const char *http_address(const struct http_server *h);
 /* Stops accepting connections, lets requests being handled finish, and frees everything. */
 void http_stop(struct http_server *h);
 
+/* The language of a request's messages is the one its Accept-Language header asks for, when there is a catalog
+ * for it (common/i18n.h): the handler's thread speaks it while the handler runs, so that _() and the errors the
+ * modules write into err buffers are in it. The server's log speaks the server's language:
+ * http_log writes "sondeod: " and fmt, a message marked N_() and translated here, in the server's language.
+ * http_lang_server switches this thread to the server's language for a call whose errors only the log shows,
+ * and returns the language to give back with i18n_set. */
+void http_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *http_lang_server(void);
+
 /* A request header or query parameter, NULL if absent. */
 const char *http_header(const struct http_request *rq, const char *name);
 const char *http_query(const struct http_request *rq, const char *key);

@@ -1,4 +1,5 @@
 /* main.c - sondeod, the server: the command table of its admin commands. */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,54 +8,55 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "secret.h"
 #include "banned.h"
 
 static const struct cmd commands[] = {
-	{ "init", cmd_init, "create the data directory, the server key pair and the admin account",
+	{ "init", cmd_init, N_("create the data directory, the server key pair and the admin account"),
 	  "init --data DIR",
-	  "Creates DIR (mode 0700) with the server's database and key pair (server.key, mode 0600, and\n"
+	  N_("Creates DIR (mode 0700) with the server's database and key pair (server.key, mode 0600, and\n"
 	  "server.pub), publishes the built-in partnership form and makes the account 'admin' with a random\n"
-	  "password, printed once. Refuses a directory that is not empty, changing nothing.\n" },
-	{ "enrol-code", cmd_enrol_code, "make a one-time code that enrols devices in a region",
+	  "password, printed once. Refuses a directory that is not empty, changing nothing.\n") },
+	{ "enrol-code", cmd_enrol_code, N_("make a one-time code that enrols devices in a region"),
 	  "enrol-code --data DIR [--region NAME] [--uses N] [--expires DURATION] [--relay]",
-	  "  --region NAME      the region the devices join (default: default; at a regional server, its region)\n"
+	  N_("  --region NAME      the region the devices join (default: default; at a regional server, its region)\n"
 	  "  --uses N           how many devices the code enrols (default: 1)\n"
 	  "  --expires DURATION how long the code is valid: 30m, 12h, 7d (default: 7d; at most 365d)\n"
-	  "  --relay            a code for the regional server of the region, to give to `sondeod enrol`\n" },
-	{ "enrol", cmd_enrol, "enrol this server at headquarters as the regional server of a region",
+	  "  --relay            a code for the regional server of the region, to give to `sondeod enrol`\n") },
+	{ "enrol", cmd_enrol, N_("enrol this server at headquarters as the regional server of a region"),
 	  "enrol --data DIR URL CODE [--name NAME] [--cacert FILE] [--verbose]",
-	  "  URL                headquarters' address (http:// or https://)\n"
+	  N_("  URL                headquarters' address (http:// or https://)\n"
 	  "  CODE               a relay code made there: sondeod enrol-code --region R --relay\n"
 	  "  --name NAME        how headquarters lists this server (default: the host name)\n"
 	  "  --cacert FILE      headquarters' own certificate, when it is not signed by a known authority\n"
 	  "  --verbose          show the request\n"
 	  "The code's answer proves which server made it, and its key is pinned. From then on this server's\n"
-	  "enrolment codes are for its region only. Running it again after a lost answer is safe.\n" },
-	{ "status", cmd_status, "show the link between a regional server and headquarters",
+	  "enrolment codes are for its region only. Running it again after a lost answer is safe.\n") },
+	{ "status", cmd_status, N_("show the link between a regional server and headquarters"),
 	  "status --data DIR [--json]",
-	  "At a regional server: headquarters' address and key, the last contact, the change sets and vouches\n"
+	  N_("At a regional server: headquarters' address and key, the last contact, the change sets and vouches\n"
 	  "waiting to go up (and since when), those headquarters refused, the last error, the pull cursor.\n"
 	  "At headquarters: the regional servers enrolled there, their last contact, ops, and the change sets\n"
 	  "they altered on the way (refused). Works whether or not sondeod serve is running.\n"
-	  "  --json             the same as a JSON object\n" },
-	{ "devices", cmd_devices, "list the enrolled devices, or revoke one",
+	  "  --json             the same as a JSON object\n") },
+	{ "devices", cmd_devices, N_("list the enrolled devices, or revoke one"),
 	  "devices --data DIR [--json]\n       sondeod devices --data DIR --revoke ID",
-	  "  --json             the list as a JSON array\n"
-	  "  --revoke ID        refuse the device's requests from now on (ID: any unambiguous prefix)\n" },
-	{ "forms", cmd_forms, "publish a form, or list the published forms",
+	  N_("  --json             the list as a JSON array\n"
+	  "  --revoke ID        refuse the device's requests from now on (ID: any unambiguous prefix)\n") },
+	{ "forms", cmd_forms, N_("publish a form, or list the published forms"),
 	  "forms --data DIR publish FILE.json|FILE.xlsx\n       sondeod forms --data DIR list",
-	  "  publish FILE       check the form definition and publish it (a new version needs a new\n"
+	  N_("  publish FILE       check the form definition and publish it (a new version needs a new\n"
 	  "                     version string; the same definition again changes nothing). FILE is\n"
 	  "                     Sondeo's JSON (docs/forms.md) or an XLSForm workbook (.xlsx)\n"
-	  "  list               the published forms, each at its newest version\n" },
-	{ "users", cmd_users, "manage the accounts of the review page",
+	  "  list               the published forms, each at its newest version\n") },
+	{ "users", cmd_users, N_("manage the accounts of the review page"),
 	  "users --data DIR add NAME --role viewer|reviewer|admin [--password-file FILE]\n"
 	  "       sondeod users --data DIR list [--json]\n"
 	  "       sondeod users --data DIR disable NAME\n"
 	  "       sondeod users --data DIR enable NAME\n"
 	  "       sondeod users --data DIR passwd NAME [--password-file FILE]",
-	  "  add NAME           a new account (NAME: 1 to 64 letters, digits, _ . - @); it must choose a\n"
+	  N_("  add NAME           a new account (NAME: 1 to 64 letters, digits, _ . - @); it must choose a\n"
 	  "                     new password at its first login\n"
 	  "  --role ROLE        viewer (reads), reviewer (also reviews, resolves, exports) or admin (also\n"
 	  "                     manages devices and accounts, reads the audit log)\n"
@@ -65,10 +67,10 @@ static const struct cmd commands[] = {
 	  "  --password-file FILE  the password is the first line of FILE. Without it the password is\n"
 	  "                     asked twice on the terminal (not shown), or read as one line from standard\n"
 	  "                     input when that is not a terminal. A password has 10 to 256 bytes.\n"
-	  "Each change is written to the audit log as done by \"(command line)\".\n" },
-	{ "export", cmd_export, "export the merged records as CSV, XLSX, JSON or GeoJSON",
+	  "Each change is written to the audit log as done by \"(command line)\".\n") },
+	{ "export", cmd_export, N_("export the merged records as CSV, XLSX, JSON or GeoJSON"),
 	  "export --data DIR --format csv|xlsx|json|geojson [-o FILE] [FILTERS...]",
-	  "  --format F          csv, xlsx, json or geojson\n"
+	  N_("  --format F          csv, xlsx, json or geojson\n"
 	  "  -o, --output FILE   write FILE (complete or not at all); default: standard output\n"
 	  "  --form ID           the form (default: the one with the most records)\n"
 	  "  --region R          records of region R\n"
@@ -80,13 +82,13 @@ static const struct cmd commands[] = {
 	  "  --deleted           include deleted records\n"
 	  "  --choice-columns    also one 0/1 column per choice of each select_multiple (CSV, XLSX)\n"
 	  "  --lang L            labels in the XLSX headers: en, fr or es\n"
-	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n" },
-	{ "serve", cmd_serve, "answer devices over HTTP or HTTPS, in the foreground",
+	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n") },
+	{ "serve", cmd_serve, N_("answer devices over HTTP or HTTPS, in the foreground"),
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
 	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]\n"
 	  "             [--header-timeout S] [--body-rate BYTES] [--connections N] [--per-ip N] [--hash-threads N]\n"
 	  "             [--hash-queue N]",
-	  "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
+	  N_("  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6; port 0 for a free one, named in the line that\n"
 	  "                      says it serves)\n"
 	  "  --tls-cert FILE     PEM certificate (with --tls-key): serve HTTPS only\n"
@@ -112,7 +114,7 @@ static const struct cmd commands[] = {
 	  "Logs one line per request on stderr. SIGINT or SIGTERM stop it after the requests in progress.\n"
 	  "Endpoints: GET /healthz, GET /metrics, POST /v1/enrol, GET /v1/forms, POST /v1/changesets,\n"
 	  "GET /v1/pull, POST /v1/vouch, GET /v1/relay/pull (see proto/PROTOCOL.md), and the review page's\n"
-	  "(docs/review-api.md).\n" },
+	  "(docs/review-api.md).\n") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -121,28 +123,61 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fputs("usage: sondeod COMMAND --data DIR [ARGS]\n\ncommands:\n", out);
+	fputs(_("usage: sondeod COMMAND --data DIR [ARGS]\n\ncommands:\n"), out);
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n'sondeod COMMAND --help' shows a command's options. Every command needs --data DIR, the\n"
-	      "server's data directory (before or after the command).\n", out);
+		fprintf(out, "  %-11s %s\n", commands[i].name, _(commands[i].summary));
+	fputs(_("\n'sondeod COMMAND --help' shows a command's options. Every command needs --data DIR, the\n"
+		"server's data directory (before or after the command). --lang LANG before the command chooses the\n"
+		"language of the messages, else LANGUAGE, LC_ALL, LC_MESSAGES or LANG.\n"), out);
+}
+
+/* The language of the messages: --lang's (refused when there is no catalog for it), else the environment's
+ * (English when there is none for it: the environment is not the person's choice of Sondeo's languages). 0, or
+ * EXIT_USAGE after saying so. */
+static int set_lang(const char *lang)
+{
+	char code[16];
+
+	if (!lang) {
+		i18n_from_env(code, sizeof(code));
+		if (i18n_set_process(code) < 0)
+			i18n_set_process("en");
+		return 0;
+	}
+	if (i18n_code(lang, code, sizeof(code)) < 0 || !i18n_has(code) || i18n_set_process(code) < 0) {
+		/* TRANSLATORS: %s is what was given after --lang; the second the languages there are, "en, es, fr". */
+		fprintf(stderr, _("sondeod: unknown language '%s': there are %s\n"), lang, i18n_list());
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct cli cli = { NULL, NULL, NULL };
-	const char *name;
+	const char *name, *lang = NULL;
 	size_t i;
 	int a, k, r;
 
 	setlocale(LC_CTYPE, "");
+	/* The language before anything is said: --lang among the global options, else the environment's. */
+	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+		if (!strcmp(argv[a], "--lang") && a + 1 < argc)
+			lang = argv[++a];
+		else if (!strncmp(argv[a], "--lang=", 7))
+			lang = argv[a] + 7;
+		else if (!strcmp(argv[a], "--data"))
+			a++;
+	}
+	if ((r = set_lang(lang)) != 0)
+		return r;
 	/* Before any secret is in memory: a core dump would hold live sessions' tokens and passwords. */
 	if (secret_no_dumps() < 0) {
-		perror("sondeod: cannot make the process non-dumpable");
+		fprintf(stderr, _("sondeod: cannot make the process non-dumpable: %s\n"), strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (sodium_init() < 0) {
-		fputs("sondeod: cannot initialise libsodium\n", stderr);
+		fputs(_("sondeod: cannot initialise libsodium\n"), stderr);
 		return EXIT_FAIL;
 	}
 	/* --data may also come before the command, as the global options of sondeo do. */
@@ -158,11 +193,19 @@ int main(int argc, char **argv)
 		} else if (!strncmp(argv[a], "--data=", 7) && argv[a][7]) {
 			cli.data_dir = argv[a] + 7;
 		} else if (!strcmp(argv[a], "--data") || !strncmp(argv[a], "--data=", 7)) {
-			fputs("sondeod: --data needs a directory\n", stderr);
+			fputs(_("sondeod: --data needs a directory\n"), stderr);
+			usage(stderr);
+			return EXIT_USAGE;
+		} else if (!strcmp(argv[a], "--lang") && a + 1 < argc) {
+			a++;   /* taken above */
+		} else if (!strncmp(argv[a], "--lang=", 7)) {
+			continue;
+		} else if (!strcmp(argv[a], "--lang")) {
+			fputs(_("sondeod: --lang needs a language\n"), stderr);
 			usage(stderr);
 			return EXIT_USAGE;
 		} else {
-			fprintf(stderr, "sondeod: unknown option '%s'\n", argv[a]);
+			fprintf(stderr, _("sondeod: unknown option '%s'\n"), argv[a]);
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -187,7 +230,8 @@ int main(int argc, char **argv)
 		/* --help anywhere before "--" shows the command's usage, whatever else is on the line. */
 		for (k = a + 1; k < argc && strcmp(argv[k], "--"); k++) {
 			if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
-				printf("usage: sondeod %s\n\n%s", commands[i].usage, commands[i].help);
+				printf(_("usage: sondeod %s\n"), commands[i].usage);
+				printf("\n%s", _(commands[i].help));
 				return EXIT_OK;
 			}
 		}
@@ -195,12 +239,12 @@ int main(int argc, char **argv)
 		cli.usage = commands[i].usage;
 		r = commands[i].fn(&cli, argc - a, argv + a);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
-			perror("sondeod: cannot write output");
+			fprintf(stderr, _("sondeod: cannot write output: %s\n"), strerror(errno));
 			return EXIT_FAIL;
 		}
 		return r;
 	}
-	fprintf(stderr, "sondeod: unknown command '%s'\n", name);
+	fprintf(stderr, _("sondeod: unknown command '%s'\n"), name);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "signed.h"
 #include "sstore.h"
 #include "sstore-relay.h"
@@ -95,7 +96,7 @@ static enum outcome call(struct relay *r, const char *method, const char *path, 
 	}
 	if (rs->status == 200) {
 		if (want_signed && auth_verify_response(r->hq_pk, nonce, rs->body.data, rs->body.len, rs->signature) < 0) {
-			errf(err, errlen, "the answer from %s is not signed by the headquarters this server enrolled with",
+			errf(err, errlen, _("the answer from %s is not signed by the headquarters this server enrolled with"),
 			     r->peer.url);
 			return DOWN;
 		}
@@ -135,13 +136,14 @@ static enum outcome push_changeset(struct relay *r, int64_t id, int depth, char 
 		size_t n = 0, i;
 
 		if (!ids)
-			return errf(err, errlen, "out of memory"), DOWN;
+			return errf(err, errlen, _("out of memory")), DOWN;
 		if (sstore_relay_resend(r->s, c.device, expected, ids, RESEND_MAX, &n, err, errlen) < 0) {
 			free(ids);
 			return DOWN;
 		}
-		fprintf(stderr, "sondeod: relay: headquarters expects device %s from seq %llu: resending %zu change"
-			" set(s)\n", c.device, (unsigned long long)expected, n);
+		fprintf(stderr, P_("sondeod: relay: headquarters expects device %s from seq %llu: resending %zu change set\n",
+				   "sondeod: relay: headquarters expects device %s from seq %llu: resending %zu change sets\n",
+				   n), c.device, (unsigned long long)expected, n);
 		for (i = 0, o = SENT; i < n && o == SENT && ids[i] != id; i++)
 			o = push_changeset(r, ids[i], depth + 1, err, errlen);
 		free(ids);
@@ -179,12 +181,26 @@ static enum outcome push_vouch(struct relay *r, const char *kind, const char *id
 	if (j && (body = json_dumps(j, JSON_COMPACT)))
 		o = call(r, "POST", "/v1/vouch", body, strlen(body), "application/json", 0, &rs, err, errlen);
 	else
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 	free(body);
 	json_decref(j);
 	buf_release(&text);
 	buf_release(&rs.body);
 	return o;
+}
+
+/* What a queue entry is, for the log: its kind ("changeset", or a vouch: "enrol", "revoke") in words. */
+static const char *item_kind(const char *kind)
+{
+	/* TRANSLATORS: what the relay sends to headquarters: a change set, or its word for a device (a vouch) to
+	 * enrol or to revoke; followed by its number or the device's id. */
+	if (!strcmp(kind, "changeset"))
+		return C_("relay item", "changeset");
+	if (!strcmp(kind, "enrol"))
+		return C_("relay item", "enrol");
+	if (!strcmp(kind, "revoke"))
+		return C_("relay item", "revoke");
+	return kind;
 }
 
 /* Sends what is due in the queue, oldest first. DOWN stops at the first entry the link fails on. */
@@ -205,7 +221,9 @@ static enum outcome push(struct relay *r, char *err, size_t errlen)
 			/* Kept, with its error, and tried again later on the backoff schedule. */
 			uint64_t wait = (uint64_t)1000 << (it.tries < 8 ? it.tries : 8);
 
-			fprintf(stderr, "sondeod: relay: headquarters refused %s %s: %s\n", it.kind, it.ref, err);
+			/* TRANSLATORS: headquarters refused KIND REF: WHY, where KIND REF is "changeset 12", "enrol ID" or
+			 * "revoke ID" (a vouch for a device). */
+			fprintf(stderr, _("sondeod: relay: headquarters refused %s %s: %s\n"), item_kind(it.kind), it.ref, err);
 			if (wait > r->retry_max_ms)
 				wait = r->retry_max_ms;
 			if (sstore_relay_failed(r->s, it.id, now_ms() + wait, err, e2, sizeof(e2)) < 0)
@@ -228,7 +246,7 @@ static void take_forms(struct relay *r, json_t *forms)
 		char *def = json_dumps(json_array_get(forms, i), JSON_COMPACT);
 
 		if (def && sstore_form_publish(r->s, def, strlen(def), err, sizeof(err)) < 0) {
-			fprintf(stderr, "sondeod: relay: a form from headquarters was not published here: %s\n", err);
+			fprintf(stderr, _("sondeod: relay: a form from headquarters was not published here: %s\n"), err);
 			sstore_relay_note(r->s, 0, err, err, sizeof(err));
 		}
 		free(def);
@@ -252,11 +270,11 @@ static int take_changeset(struct relay *r, json_t *o, char *err, size_t errlen)
 
 	if (!b64 || strlen(b64) > sodium_base64_ENCODED_LEN(CS_MAX_BYTES, sodium_base64_VARIANT_ORIGINAL) ||
 	    !(bytes = malloc(strlen(b64) / 4 * 3 + 3)))
-		return errf(err, errlen, "a change set in headquarters' answer is missing or too large"), 1;
+		return errf(err, errlen, _("a change set in headquarters' answer is missing or too large")), 1;
 	if (sodium_base642bin(bytes, strlen(b64) / 4 * 3 + 3, b64, strlen(b64), NULL, &len, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) < 0) {
 		free(bytes);
-		return errf(err, errlen, "a change set in headquarters' answer is not base64"), 1;
+		return errf(err, errlen, _("a change set in headquarters' answer is not base64")), 1;
 	}
 	st = sstore_relay_take(r->s, bytes, len, by ? by : "", name ? name : "", r->up.region, &in, err, errlen);
 	free(bytes);
@@ -266,8 +284,8 @@ static int take_changeset(struct relay *r, json_t *o, char *err, size_t errlen)
 	 * the other. It is counted on the device and shown (sondeod devices), and passed, so that one device cannot
 	 * stop everything else of its region from coming down. */
 	if (st == SI_EQUIVOCATION) {
-		fprintf(stderr, "sondeod: relay: a change set from headquarters equivocates with what this server holds:"
-			" %s; counted on the device, and passed\n", err);
+		fprintf(stderr, _("sondeod: relay: a change set from headquarters equivocates with what this server holds:"
+				  " %s; counted on the device, and passed\n"), err);
 		return 0;
 	}
 	return st != SI_OK;
@@ -299,7 +317,7 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 		more = json_is_true(json_object_get(j, "more"));
 		if (!json_is_array(list) || !json_is_array(revoked) || next < 0) {
 			json_decref(j);
-			errf(err, errlen, "headquarters' pull answer is not valid");
+			errf(err, errlen, _("headquarters' pull answer is not valid"));
 			o = REFUSED;
 			break;
 		}
@@ -314,9 +332,9 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 			if (t < 0) {
 				o = DOWN;
 			} else if (t > 0) {
-				snprintf(e2, sizeof(e2), "a change set from headquarters was refused here: %.900s", err);
+				snprintf(e2, sizeof(e2), _("a change set from headquarters was refused here: %.900s"), err);
 				strlcpy_s(err, e2, errlen);
-				fprintf(stderr, "sondeod: relay: %s; the pull waits before it\n", err);
+				fprintf(stderr, _("sondeod: relay: %s; the pull waits before it\n"), err);
 				held = 1;
 			} else if (json_integer_value(json_object_get(cs, "at")) > 0) {
 				taken = (uint64_t)json_integer_value(json_object_get(cs, "at"));
@@ -328,7 +346,7 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 			struct sstore_device d;
 
 			if (id && sstore_device_find(r->s, id, &d, err, errlen) > 0 && !d.revoked_ms) {
-				fprintf(stderr, "sondeod: relay: device %s (%s) was revoked at headquarters: revoked here\n",
+				fprintf(stderr, _("sondeod: relay: device %s (%s) was revoked at headquarters: revoked here\n"),
 					d.id, d.name);
 				if (sstore_device_revoke(r->s, id, err, errlen) < 0)
 					o = DOWN;
@@ -368,13 +386,14 @@ static void *run(void *arg)
 			if (backoff > r->retry_max_ms)
 				backoff = r->retry_max_ms;
 			if (!r->down)
-				fprintf(stderr, "sondeod: relay: headquarters cannot be reached (%s); the queue waits\n", err);
+				fprintf(stderr, _("sondeod: relay: headquarters cannot be reached (%s); the queue waits\n"),
+					err);
 			r->down = 1;
 			next_pull = 0;   /* pull as soon as the link is back */
 			wait = backoff;
 		} else {
 			if (r->down)
-				fprintf(stderr, "sondeod: relay: headquarters reached again\n");
+				fputs(_("sondeod: relay: headquarters reached again\n"), stderr);
 			r->down = 0;
 			backoff = 0;
 			wait = 1000;    /* the queue is looked at every second; it costs one indexed read */
@@ -404,7 +423,7 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	struct relay *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	buf_init(&r->cs, CS_MAX_BYTES);
@@ -414,14 +433,14 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	if (!(r->s = sstore_open(o->data_dir, err, errlen)))
 		goto fail;
 	if (!sstore_upstream_get(r->s, &r->up)) {
-		errf(err, errlen, "this server is not enrolled at headquarters: run sondeod enrol --data %s URL CODE"
-		     " first", o->data_dir);
+		errf(err, errlen, _("this server is not enrolled at headquarters: run sondeod enrol --data %s URL CODE"
+		     " first"), o->data_dir);
 		goto fail;
 	}
 	if (o->url)
 		strlcpy_s(r->up.url, o->url, sizeof(r->up.url));
 	if (auth_hex_decode(r->up.key, r->hq_pk, sizeof(r->hq_pk)) < 0) {
-		errf(err, errlen, "headquarters' key kept in %s is damaged", o->data_dir);
+		errf(err, errlen, _("headquarters' key kept in %s is damaged"), o->data_dir);
 		goto fail;
 	}
 	r->peer.url = r->up.url;
@@ -438,7 +457,7 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	if (pthread_create(&r->thread, NULL, run, r) != 0) {
 		pthread_mutex_destroy(&r->lock);
 		pthread_cond_destroy(&r->wake);
-		errf(err, errlen, "cannot start the relay thread");
+		errf(err, errlen, _("cannot start the relay thread"));
 		goto fail;
 	}
 	return r;

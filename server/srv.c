@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "i18n.h"
 #include "pull.h"
 #include "sstore-relay.h"
 #include "util.h"
@@ -32,16 +33,21 @@ struct sstore *srv_store(struct http_request *rq, struct http_response *rs)
 {
 	struct srv *srv = rq->app;
 	struct sstore *s;
+	const char *lang;
 	char err[512];
 
 	pthread_once(&store_once, make_key);
 	s = pthread_getspecific(store_key);
 	if (s)
 		return s;
+	/* Why it cannot be opened is the log's: in the server's language. */
+	lang = http_lang_server();
 	s = sstore_open(srv->data_dir, err, sizeof(err));
+	if (!s)
+		http_log("%s", err);
+	i18n_set(lang);
 	if (!s) {
-		fprintf(stderr, "sondeod: %s\n", err);
-		http_reply_error(rs, 503, "unavailable", "the server cannot open its store");
+		http_reply_error(rs, 503, "unavailable", _("the server cannot open its store"));
 		return NULL;
 	}
 	pthread_setspecific(store_key, s);
@@ -70,8 +76,8 @@ static int check_headers(struct http_request *rq, struct http_response *rs, stru
 	h->hash = http_header(rq, "Sondeo-Body-Hash");
 	h->sig = http_header(rq, "Sondeo-Signature");
 	if (!h->dev || !h->time || !h->nonce || !h->hash || !h->sig) {
-		http_reply_error(rs, 401, "unsigned", "this request must be signed (Sondeo-Device, Sondeo-Time, "
-				 "Sondeo-Nonce, Sondeo-Body-Hash, Sondeo-Signature)");
+		http_reply_error(rs, 401, "unsigned", _("this request must be signed (Sondeo-Device, Sondeo-Time, "
+				 "Sondeo-Nonce, Sondeo-Body-Hash, Sondeo-Signature)"));
 		return -1;
 	}
 	found = sstore_device_find(s, h->dev, d, err, sizeof(err));
@@ -81,29 +87,34 @@ static int check_headers(struct http_request *rq, struct http_response *rs, stru
 	}
 	/* A device this regional server knows only from headquarters' pull has not enrolled here. */
 	if (!found || d->upstream) {
-		http_reply_error(rs, 401, "unknown_device", "device %.40s is not enrolled here", h->dev);
+		http_reply_error(rs, 401, "unknown_device", _("device %.40s is not enrolled here"), h->dev);
 		return -1;
 	}
 	if (d->revoked_ms) {
-		http_reply_error(rs, 403, "revoked", "device %s has been revoked", d->id);
+		http_reply_error(rs, 403, "revoked", _("device %s has been revoked"), d->id);
 		return -1;
 	}
 	if (auth_time_parse(h->time, &t) < 0 || (t > now ? t - now : now - t) > SRV_MAX_SKEW_MS) {
 		/* Kept for the admin only when the device signed it, so nobody else can make its clock look wrong (a
 		 * replay of an old refused request only shows an old offset again). */
 		if (auth_time_parse(h->time, &t) == 0 &&
-		    auth_verify_request_hash(d->pk, rq->method, rq->path_and_query, h->hash, t, h->nonce, h->sig) == 0 &&
-		    sstore_device_clock(s, d->id, (long long)t - (long long)now, now, err, sizeof(err)) < 0)
-			fprintf(stderr, "sondeod: cannot keep device %s's clock offset: %s\n", d->id, err);
+		    auth_verify_request_hash(d->pk, rq->method, rq->path_and_query, h->hash, t, h->nonce, h->sig) == 0) {
+			const char *lang = http_lang_server();
+
+			if (sstore_device_clock(s, d->id, (long long)t - (long long)now, now, err, sizeof(err)) < 0)
+				http_log(N_("cannot keep device %s's clock offset: %s"), d->id, err);
+			i18n_set(lang);
+		}
 		/* The client reads our time from this header, corrects its offset and tries again. */
 		snprintf(now_s, sizeof(now_s), "%llu", (unsigned long long)now);
 		http_add_header(rs, "Sondeo-Time", now_s);
-		http_reply_error(rs, 401, "clock_skew", "the request's time is more than %d minutes from the server's",
-				 SRV_MAX_SKEW_MS / 60000);
+		http_reply_error(rs, 401, "clock_skew", P_("the request's time is more than %d minute from the server's",
+							   "the request's time is more than %d minutes from the server's",
+							   SRV_MAX_SKEW_MS / 60000), SRV_MAX_SKEW_MS / 60000);
 		return -1;
 	}
 	if (auth_verify_request_hash(d->pk, rq->method, rq->path_and_query, h->hash, t, h->nonce, h->sig) < 0) {
-		http_reply_error(rs, 401, "bad_request_signature", "the request's signature does not verify");
+		http_reply_error(rs, 401, "bad_request_signature", _("the request's signature does not verify"));
 		return -1;
 	}
 	return 0;
@@ -125,7 +136,7 @@ int srv_check_signed(struct http_request *rq, struct http_response *rs)
 		return -1;
 	}
 	if (used) {
-		http_reply_error(rs, 401, "replay", "this request was already received");
+		http_reply_error(rs, 401, "replay", _("this request was already received"));
 		return -1;
 	}
 	return 0;
@@ -143,8 +154,8 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 		return -1;
 	auth_body_hash(rq->body.data, rq->body.len, hash);
 	if (strcmp(hash, h.hash)) {
-		http_reply_error(rs, 401, "bad_body_hash", "the body is not the one Sondeo-Body-Hash names (altered or cut "
-				 "on the way?)");
+		http_reply_error(rs, 401, "bad_body_hash", _("the body is not the one Sondeo-Body-Hash names (altered or cut "
+				 "on the way?)"));
 		return -1;
 	}
 	/* Only a request verified whole, body included, may use up a nonce, so nobody can burn another device's
@@ -155,7 +166,7 @@ int srv_authenticate(struct http_request *rq, struct http_response *rs, struct s
 		return -1;
 	}
 	if (!fresh) {
-		http_reply_error(rs, 401, "replay", "this request was already received");
+		http_reply_error(rs, 401, "replay", _("this request was already received"));
 		return -1;
 	}
 	return 0;
@@ -175,7 +186,11 @@ json_t *srv_json_body(struct http_request *rq, struct http_response *rs)
 
 	if (body && json_is_object(body))
 		return body;
-	http_reply_error(rs, 400, "bad_json", "the body is not a JSON object%s%s", body ? "" : ": ", body ? "" : je.text);
+	if (body)
+		http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object"));
+	else
+		/* TRANSLATORS: %s is the JSON parser's own words, in English. */
+		http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object: %s"), je.text);
 	json_decref(body);
 	return NULL;
 }
@@ -298,7 +313,7 @@ int srv_pull_page(struct sstore *s, const struct sstore_device *d, uint64_t afte
 	if (st == OPJSON_BAD)
 		/* An op this server holds that a device would refuse: sending it would stop every device of the
 		 * region at it, so the pull fails here, where the log shows which op. */
-		http_reply_error(rs, 500, "internal", "an op held here breaks the protocol: %s", w->err);
+		http_reply_error(rs, 500, "internal", _("an op held here breaks the protocol: %s"), w->err);
 	else
 		http_reply_error(rs, 503, "unavailable", "%s", w->err);
 	return -1;

@@ -191,6 +191,8 @@ void api_devices(struct http_request *rq, struct http_response *rs);
 void api_devices_revoke(struct http_request *rq, struct http_response *rs);
 void api_codes(struct http_request *rq, struct http_response *rs);
 void api_export(struct http_request *rq, struct http_response *rs);
+/* GET /i18n: the review page's languages and messages (api-i18n.c). */
+void api_i18n(struct http_request *rq, struct http_response *rs);
 /* GET / and the review page's files (api-static.c). */
 void api_static(struct http_request *rq, struct http_response *rs);
 /* The review page's files, ended by an entry whose name is NULL (built in: scripts/embed.sh, embed.h). */

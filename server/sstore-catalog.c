@@ -1,6 +1,7 @@
 /* sstore-catalog.c - what the review page offers to choose from (sstore-review.h): the published forms and
  * their versions, and the regions that hold records or devices. */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-int.h"
 
@@ -33,8 +34,10 @@ struct form *sstore_form_get(struct sstore *s, const char *id, const char *versi
 		db_bind_text(st, 2, version);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		f = form_load(db_text(st, 0), strlen(db_text(st, 0)), err, errlen);
+	else if (version)
+		errf(err, errlen, _("no published form '%s' version '%s'"), id, version);
 	else
-		errf(err, errlen, "no published form '%s'%s%s", id, version ? " version " : "", version ? version : "");
+		errf(err, errlen, _("no published form '%s'"), id);
 	sqlite3_reset(st);
 	return f;
 }

@@ -2,6 +2,7 @@
  * and written as the one WHERE clause every reader of a selection uses (sstore-select.c, sstore-dashboard.c,
  * and over the kept counts, sstore-counts.c). */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-int.h"
 
@@ -57,7 +58,7 @@ static int64_t parse_day(const char *v)
 static int copy_value(char *dst, size_t n, const char *key, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= n)
-		return errf(err, errlen, "filter '%s': the value is too long", key);
+		return errf(err, errlen, _("filter '%s': the value is too long"), key);
 	strlcpy_s(dst, v, n);
 	return 0;
 }
@@ -74,8 +75,8 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 		return copy_value(f->region, sizeof(f->region), key, value, err, errlen);
 	if (!strcmp(key, "review")) {
 		if (*value && !review_state_valid(value))
-			return errf(err, errlen, "filter 'review': '%.40s' is not pending, approved, has_issues or"
-				    " rejected", value);
+			return errf(err, errlen, _("filter 'review': '%.40s' is not pending, approved, has_issues or"
+				    " rejected"), value);
 		return copy_value(f->review, sizeof(f->review), key, value, err, errlen);
 	}
 	if (!strcmp(key, "from") || !strcmp(key, "to")) {
@@ -84,7 +85,7 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 			return 0;
 		}
 		if ((day = parse_day(value)) < 0)
-			return errf(err, errlen, "filter '%s': '%.40s' is not a day as YYYY-MM-DD", key, value);
+			return errf(err, errlen, _("filter '%s': '%.40s' is not a day as YYYY-MM-DD"), key, value);
 		/* "to" names the last day included. */
 		if (key[0] == 'f')
 			f->from_ms = (uint64_t)day;
@@ -96,7 +97,7 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 		return copy_value(f->q, sizeof(f->q), key, value, err, errlen);
 	if (!strcmp(key, "conflicts") || !strcmp(key, "deleted")) {
 		if (strcmp(value, "0") && strcmp(value, "1") && *value)
-			return errf(err, errlen, "filter '%s': '%.40s' is not 0 or 1", key, value);
+			return errf(err, errlen, _("filter '%s': '%.40s' is not 0 or 1"), key, value);
 		*(key[0] == 'c' ? &f->conflicts : &f->deleted) = value[0] == '1';
 		return 0;
 	}
@@ -106,7 +107,7 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 		if (!*value)
 			return 0;
 		if (i == SSTORE_MAX_SELECT)
-			return errf(err, errlen, "at most %d question filters", SSTORE_MAX_SELECT);
+			return errf(err, errlen, _("at most %d question filters"), SSTORE_MAX_SELECT);
 		if (copy_value(f->sel[i].question, sizeof(f->sel[i].question), key, key + 2, err, errlen) < 0 ||
 		    copy_value(f->sel[i].choice, sizeof(f->sel[i].choice), key, value, err, errlen) < 0)
 			return -1;
@@ -120,7 +121,7 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 static int search_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen)
 {
 	if (f->q[0] && (rc == SQLITE_ERROR))
-		return errf(err, errlen, "filter 'q': '%.80s' is not a search SQLite understands (%s)", f->q,
+		return errf(err, errlen, _("filter 'q': '%.80s' is not a search SQLite understands (%s)"), f->q,
 			    sqlite3_errmsg(s->db));
 	return db_error(s->db, rc, err, errlen);
 }
@@ -138,7 +139,7 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 			strlcpy_s(f->form, db_text(st, 0), sizeof(f->form));
 		sqlite3_reset(st);
 		if (!f->form[0])
-			return errf(err, errlen, "no form is published");
+			return errf(err, errlen, _("no form is published"));
 	}
 	if (f->q[0]) {
 		int rc;
@@ -151,12 +152,12 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 			return search_error(s, rc, f, err, errlen);
 	}
 	if (!(form = sstore_form_get(s, f->form, NULL, NULL, 0)))
-		return errf(err, errlen, "filter 'form': no published form '%.64s'", f->form);
+		return errf(err, errlen, _("filter 'form': no published form '%.64s'"), f->form);
 	for (i = 0; i < f->nsel && r == 0; i++) {
 		const struct form_question *q = form_find(form, f->sel[i].question);
 
 		if (!q || (q->type != FT_SELECT_ONE && q->type != FT_SELECT_MULTIPLE)) {
-			r = errf(err, errlen, "filter 'f.%s': form '%s' has no select question '%s'", f->sel[i].question,
+			r = errf(err, errlen, _("filter 'f.%s': form '%s' has no select question '%s'"), f->sel[i].question,
 				 f->form, f->sel[i].question);
 			break;
 		}
@@ -164,7 +165,7 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 		for (k = 0; k < q->nchoices && strcmp(q->choices[k].name, f->sel[i].choice); k++)
 			;
 		if (k == q->nchoices)
-			r = errf(err, errlen, "filter 'f.%s': '%s' is not one of its choices", f->sel[i].question,
+			r = errf(err, errlen, _("filter 'f.%s': '%s' is not one of its choices"), f->sel[i].question,
 				 f->sel[i].choice);
 	}
 	form_free(form);
@@ -248,12 +249,15 @@ sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, con
 	sqlite3_stmt *st = NULL;
 
 	if (sql->len + 1 >= sql->max) {
-		errf(err, errlen, "the selection is too complex");
+		errf(err, errlen, _("the selection is too complex"));
 		return NULL;
 	}
 	if (sqlite3_prepare_v2(s->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
-		errf(err, errlen, "cannot %s records: %s", over == SSTORE_OVER_COUNTS ? "count" : "select",
-		     sqlite3_errmsg(s->db));
+		/* TRANSLATORS: %s is SQLite's own words, in English. */
+		if (over == SSTORE_OVER_COUNTS)
+			errf(err, errlen, _("cannot count records: %s"), sqlite3_errmsg(s->db));
+		else
+			errf(err, errlen, _("cannot select records: %s"), sqlite3_errmsg(s->db));
 		return NULL;
 	}
 	bind_filter(st, f, over);

@@ -2,6 +2,7 @@
  * corrections (sstore_change in sstore.h). They are ops like any device's, signed in change sets with the
  * server's own key, kept for relaying, merged by the same rule, and each names the reviewer who made it. */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-int.h"
 
@@ -63,7 +64,7 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 	int r = -1;
 
 	if (!plain)
-		return errf(err, errlen, "out of memory");
+		return errf(err, errlen, _("out of memory"));
 	for (i = 0; i < n; i++)
 		plain[i] = ops[i].op;
 	if (cs_encode(s->keys, plain, n, &cs, err, errlen) != CS_OK)
@@ -83,7 +84,7 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 	for (i = 0; i < n; i++) {
 		if (merge_apply(s->merge, &plain[i], err, errlen) != MERGE_NEW) {
 			if (!err || !*err)
-				errf(err, errlen, "the server's op %llu was already held", (unsigned long long)plain[i].seq);
+				errf(err, errlen, _("the server's op %llu was already held"), (unsigned long long)plain[i].seq);
 			goto out;
 		}
 		st = s->ost[O_AUTHOR];
@@ -116,7 +117,7 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 	if (n == 0)
 		return 0;
 	if (!(ops = calloc(n < CHUNK_OPS ? n : CHUNK_OPS, sizeof(*ops))))
-		return errf(err, errlen, "out of memory");
+		return errf(err, errlen, _("out of memory"));
 	keys_id(keys_public(s->keys), own);
 	if (db_begin(s->db, err, errlen) < 0) {
 		free(ops);
@@ -158,7 +159,7 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 		}
 		if (!o->form[0]) {
 			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-				errf(err, errlen, "no record '%s'", c[i].record);
+				errf(err, errlen, _("no record '%s'"), c[i].record);
 			else
 				db_error(s->db, rc, err, errlen);
 			goto fail;

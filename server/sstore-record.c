@@ -2,6 +2,7 @@
  * id or a prefix, with its fields and the heads of those in conflict, its repeat instances, its review, and its
  * history, each op checked against the signature of the change set that brought it. */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-int.h"
 
@@ -61,7 +62,7 @@ static enum found find_record(struct sstore *s, const char *id, char full[UUID_S
 	int rows = 0, rc;
 
 	if (strlen(id) < 8 || strlen(id) > UUID_STRLEN) {
-		errf(err, errlen, "'%.40s' is not a record id (give at least its first 8 characters)", id);
+		errf(err, errlen, _("'%.40s' is not a record id (give at least its first 8 characters)"), id);
 		return FOUND_NONE;
 	}
 	db_bind_text(st, 1, id);
@@ -86,10 +87,10 @@ static enum found find_record(struct sstore *s, const char *id, char full[UUID_S
 	if (rows == 1)
 		return FOUND_ONE;
 	if (rows == 0) {
-		errf(err, errlen, "no record '%s'", id);
+		errf(err, errlen, _("no record '%s'"), id);
 		return FOUND_NONE;
 	}
-	errf(err, errlen, "'%s' names more than one record: give more of its id", id);
+	errf(err, errlen, _("'%s' names more than one record: give more of its id"), id);
 	return FOUND_MANY;
 }
 
@@ -276,7 +277,7 @@ static int record_history(struct sstore *s, sqlite3_int64 rid, json_t *names, co
 
 	json_object_set_new(out, "history", history);
 	if (!(verdicts = calloc(1, sizeof(*verdicts))))
-		return errf(err, errlen, "out of memory");
+		return errf(err, errlen, _("out of memory"));
 	sqlite3_bind_int64(st, 1, rid);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *dev = db_text(st, 0), *by = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_text(st, 5);

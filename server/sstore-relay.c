@@ -3,6 +3,7 @@
  * names), the state of the link, and the change sets that come down from headquarters; at headquarters, the
  * change sets a relay pulls for its region. */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-relay.h"
 #include "sstore-int.h"
 
@@ -127,7 +128,7 @@ int sstore_relay_changeset(struct sstore *s, int64_t id, struct buf *bytes, stru
 		strlcpy_s(c->author, db_text(st, 4), sizeof(c->author));
 		buf_reset(bytes);
 		if (buf_add(bytes, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)) < 0)
-			r = errf(err, errlen, "change set %lld is larger than a change set may be", (long long)id);
+			r = errf(err, errlen, _("change set %lld is larger than a change set may be"), (long long)id);
 		else
 			r = 1;
 	} else if (rc != SQLITE_DONE) {
@@ -271,7 +272,7 @@ int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint6
 		if (fn(ctx, sqlite3_column_blob(st, 3), len, db_text(st, 4), db_text(st, 5),
 		       (uint64_t)sqlite3_column_int64(st, 0)) < 0) {
 			sqlite3_reset(st);
-			return errf(err, errlen, "out of memory");
+			return errf(err, errlen, _("out of memory"));
 		}
 		*next = (uint64_t)sqlite3_column_int64(st, 0);
 		bytes += len;
@@ -352,14 +353,14 @@ enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned cha
 	if (cs_parse_header(bytes, len, &h, err, errlen) != CS_OK)
 		return SI_BAD_OP;
 	if (cs_verify(bytes, len, &h) != CS_OK) {
-		errf(err, errlen, "a change set of device %s (seqs %llu..%llu) does not verify", h.device,
+		errf(err, errlen, _("a change set of device %s (seqs %llu..%llu) does not verify"), h.device,
 		     (unsigned long long)h.first, (unsigned long long)h.last);
 		return SI_BAD_OP;
 	}
 	if ((found = sstore_device_find(s, h.device, &d, err, errlen)) < 0)
 		return SI_ERROR;
 	if (found && sodium_memcmp(d.pk, h.signer, KEYS_PK_BYTES) != 0) {
-		errf(err, errlen, "device id %s is taken here by another key", h.device);
+		errf(err, errlen, _("device id %s is taken here by another key"), h.device);
 		return SI_BAD_OP;
 	}
 	if (!found) {

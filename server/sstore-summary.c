@@ -3,6 +3,7 @@
  * document, recomputed in the transaction that changed the record (sstore_review_refresh), and the rules of a
  * review state (sstore-review.h). */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-review.h"
 #include "sstore-int.h"
 
@@ -50,14 +51,14 @@ int sstore_review_check(const char *status, const char *comment, char *err, size
 	size_t i;
 
 	if (!review_state_valid(status))
-		return errf(err, errlen, "status '%.40s' is not pending, approved, has_issues or rejected", status);
+		return errf(err, errlen, _("status '%.40s' is not pending, approved, has_issues or rejected"), status);
 	if (utf8_len(comment) > SSTORE_MAX_COMMENT)
-		return errf(err, errlen, "the comment has more than %d characters", SSTORE_MAX_COMMENT);
+		return errf(err, errlen, _("the comment has more than %d characters"), SSTORE_MAX_COMMENT);
 	for (i = 0; comment[i]; i++)
 		if (((unsigned char)comment[i] < 0x20 && comment[i] != '\n' && comment[i] != '\t') || comment[i] == 0x7f)
-			return errf(err, errlen, "the comment holds a control character");
+			return errf(err, errlen, _("the comment holds a control character"));
 	if ((!strcmp(status, "has_issues") || !strcmp(status, "rejected")) && !*comment)
-		return errf(err, errlen, "say what is wrong: a comment is needed with %s", status);
+		return errf(err, errlen, _("say what is wrong: a comment is needed with %s"), status);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * a count calls for a delay from its third (name) or tenth (address) failure on, and is forgotten a day after
  * the last attempt counted under it. A success clears its name's count, not its address's. */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-users.h"
 
 #include <stdio.h>
@@ -87,7 +88,7 @@ static int password_valid(const char *password, char *err, size_t errlen)
 	size_t n = strlen(password);
 
 	if (n < SSTORE_PASSWORD_MIN || n > SSTORE_PASSWORD_MAX)
-		return errf(err, errlen, "a password has %d to %d bytes (this one has %zu)", SSTORE_PASSWORD_MIN,
+		return errf(err, errlen, _("a password has %d to %d bytes (this one has %zu)"), SSTORE_PASSWORD_MIN,
 			    SSTORE_PASSWORD_MAX, n);
 	return 0;
 }
@@ -152,7 +153,7 @@ int sstore_user_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore
 int sstore_password_hash(const char *password, size_t len, char *hash, char *err, size_t errlen)
 {
 	if (crypto_pwhash_str(hash, password, len, SSTORE_PWHASH_OPS, SSTORE_PWHASH_MEM) != 0)
-		return errf(err, errlen, "out of memory while hashing the password");
+		return errf(err, errlen, _("out of memory while hashing the password"));
 	return 0;
 }
 
@@ -165,10 +166,10 @@ int sstore_user_add(struct sstore *s, const char *name, const char *role, const 
 	int known, r = -1;
 
 	if (!sstore_user_name_valid(name))
-		return errf(err, errlen, "'%.80s' is not a valid user name: 1 to %d letters, digits, '_', '.', '-' or"
-			    " '@', not starting with '-'", name, SSTORE_MAX_NAME);
+		return errf(err, errlen, _("'%.80s' is not a valid user name: 1 to %d letters, digits, '_', '.', '-' or"
+			    " '@', not starting with '-'"), name, SSTORE_MAX_NAME);
 	if (!role_valid(role))
-		return errf(err, errlen, "'%.40s' is not a role: viewer, reviewer or admin", role);
+		return errf(err, errlen, _("'%.40s' is not a role: viewer, reviewer or admin"), role);
 	if (password_valid(password, err, errlen) < 0)
 		return -1;
 	/* Hashed before the transaction, which then stays short. */
@@ -178,7 +179,7 @@ int sstore_user_add(struct sstore *s, const char *name, const char *role, const 
 		goto out;
 	if ((known = sstore_user_get(s, name, &u, err, errlen)) != 0) {
 		if (known > 0)
-			errf(err, errlen, "there is already an account named '%s'", name);
+			errf(err, errlen, _("there is already an account named '%s'"), name);
 		goto rollback;
 	}
 	db_bind_text(st, 1, name);
@@ -215,7 +216,7 @@ int sstore_user_set_disabled(struct sstore *s, const char *name, int disabled, c
 		if ((known = sstore_user_get(s, name, &u, err, errlen)) < 0)
 			goto fail;
 		if (!known) {
-			errf(err, errlen, "there is no account named '%.80s'", name);
+			errf(err, errlen, _("there is no account named '%.80s'"), name);
 			goto fail;
 		}
 	}
@@ -245,7 +246,7 @@ int sstore_user_passwd(struct sstore *s, const char *name, const char *password,
 	if (password_valid(password, err, errlen) < 0)
 		return -1;
 	if (keep_token && token_hash(keep_token, keep) < 0)
-		return errf(err, errlen, "internal error: the session token to keep is malformed");
+		return errf(err, errlen, _("internal error: the session token to keep is malformed"));
 	if (sstore_password_hash(password, strlen(password), hash, err, errlen) < 0)
 		return -1;
 	if (db_begin(s->db, err, errlen) < 0)
@@ -256,7 +257,7 @@ int sstore_user_passwd(struct sstore *s, const char *name, const char *password,
 	if (db_step_done(st, err, errlen) < 0)
 		goto rollback;
 	if (sqlite3_changes(s->db) != 1) {
-		errf(err, errlen, "there is no account named '%.80s'", name);
+		errf(err, errlen, _("there is no account named '%.80s'"), name);
 		goto rollback;
 	}
 	if (keep_token) {
@@ -495,7 +496,7 @@ static enum sstore_login_result attempt(struct sstore *s, const char *name, cons
 
 		db_rollback(s->db);
 		*retry_s = (unsigned)((w + 999) / 1000);
-		errf(err, errlen, "too many failed logins: try again in %u s", *retry_s);
+		errf(err, errlen, _("too many failed logins: try again in %u s"), *retry_s);
 		return SL_WAIT;
 	}
 	if ((valid && key_step(s, U_FAIL_ADD, ukey, now, err, errlen) < 0) ||
@@ -537,7 +538,7 @@ static enum sstore_login_result attempt(struct sstore *s, const char *name, cons
 				   "not a valid user name", err, errlen) < 0) ||
 	    db_commit(s->db, err, errlen) < 0)
 		goto error;
-	errf(err, errlen, "unknown user, wrong password or disabled account");
+	errf(err, errlen, _("unknown user, wrong password or disabled account"));
 	return SL_BAD;
 error:
 	db_rollback(s->db);

@@ -1,5 +1,6 @@
 /* sstore.c - the server's store on SQLite: devices, enrolment codes, forms, users and the merge tables. */
 #include "sstore.h"
+#include "i18n.h"
 #include "sstore-relay.h"
 #include "sstore-users.h"
 
@@ -288,7 +289,7 @@ static int path_in(char *out, size_t n, const char *dir, const char *file, char 
 	int w = snprintf(out, n, "%s/%s", dir, file);
 
 	if (w < 0 || (size_t)w >= n)
-		return errf(err, errlen, "the data directory path '%s' is too long", dir);
+		return errf(err, errlen, _("the data directory path '%s' is too long"), dir);
 	return 0;
 }
 
@@ -316,7 +317,7 @@ int sstore_region_check(const char *r, char *err, size_t errlen)
 
 	if (n == 0 || n > SSTORE_MAX_NAME ||
 	    strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
-		return errf(err, errlen, "region '%s' is not valid: 1 to %d letters, digits, '_', '.' or '-'", r,
+		return errf(err, errlen, _("region '%s' is not valid: 1 to %d letters, digits, '_', '.' or '-'"), r,
 			    SSTORE_MAX_NAME);
 	return 0;
 }
@@ -361,7 +362,7 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 
 	if (!s || !(s->dir = strdup(dir))) {
 		free(s);
-		errf(err, errlen, "out of memory");
+		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
 	s->base = create ? dbstore_create(&spec, dir, err, errlen) : dbstore_open(&spec, dir, err, errlen);
@@ -458,10 +459,10 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	int made_dir = 0, old_mode = -1, keys_made = 0;
 
 	if (passlen < 24)
-		return errf(err, errlen, "internal error: password buffer of %zu bytes (needs 24)", passlen);
+		return errf(err, errlen, _("internal error: password buffer of %zu bytes (needs 24)"), passlen);
 	password[0] = '\0';
 	if (!*dir)
-		return errf(err, errlen, "the data directory name is empty");
+		return errf(err, errlen, _("the data directory name is empty"));
 	if (path_in(db_path, sizeof(db_path), dir, dbstore_file(DBSTORE_SERVER), err, errlen) < 0 ||
 	    path_in(sk, sizeof(sk), dir, SECRET_FILE, err, errlen) < 0 ||
 	    path_in(pk, sizeof(pk), dir, PUBLIC_FILE, err, errlen) < 0)
@@ -470,20 +471,20 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 		int e;
 
 		if (!S_ISDIR(st.st_mode))
-			return errf(err, errlen, "'%s' exists and is not a directory; nothing was changed", dir);
+			return errf(err, errlen, _("'%s' exists and is not a directory; nothing was changed"), dir);
 		if (access(db_path, F_OK) == 0 || access(sk, F_OK) == 0)
-			return errf(err, errlen, "sondeod data already exists in '%s'; nothing was changed", dir);
+			return errf(err, errlen, _("sondeod data already exists in '%s'; nothing was changed"), dir);
 		if ((e = dir_empty(dir)) < 0)
-			return errf(err, errlen, "cannot read directory '%s': %s", dir, strerror(errno));
+			return errf(err, errlen, _("cannot read directory '%s': %s"), dir, strerror(errno));
 		if (!e)
-			return errf(err, errlen, "'%s' is not empty; give a new or empty directory (nothing was"
-				    " changed)", dir);
+			return errf(err, errlen, _("'%s' is not empty; give a new or empty directory (nothing was"
+				    " changed)"), dir);
 		/* The data directory holds the server's secret key and every survey answer: private to its user. */
 		old_mode = (int)(st.st_mode & 07777);
 		if (chmod(dir, 0700) < 0)
-			return errf(err, errlen, "cannot make '%s' private (mode 0700): %s", dir, strerror(errno));
+			return errf(err, errlen, _("cannot make '%s' private (mode 0700): %s"), dir, strerror(errno));
 	} else if (errno != ENOENT) {
-		return errf(err, errlen, "cannot use '%s': %s", dir, strerror(errno));
+		return errf(err, errlen, _("cannot use '%s': %s"), dir, strerror(errno));
 	} else {
 		if (dbstore_make_dir(dir, err, errlen) < 0)
 			return -1;
@@ -557,11 +558,11 @@ static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 	if (sstore_region_check(region, err, errlen) < 0)
 		return -1;
 	if (uses == 0)
-		return errf(err, errlen, "an enrolment code needs at least one use");
+		return errf(err, errlen, _("an enrolment code needs at least one use"));
 	if (expires_ms > INT64_MAX)
-		return errf(err, errlen, "expiry time out of range");
+		return errf(err, errlen, _("expiry time out of range"));
 	if (codelen < CODE_SHOWN_LEN + 1)
-		return errf(err, errlen, "internal error: code buffer of %zu bytes (needs %d)", codelen,
+		return errf(err, errlen, _("internal error: code buffer of %zu bytes (needs %d)"), codelen,
 			    CODE_SHOWN_LEN + 1);
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
@@ -569,7 +570,7 @@ static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 	st = s->st[S_CODE_HAS];
 	for (tries = 0;; tries++) {
 		if (tries == CODE_DRAWS) {
-			errf(err, errlen, "no free enrolment code id found after %d draws", CODE_DRAWS);
+			errf(err, errlen, _("no free enrolment code id found after %d draws"), CODE_DRAWS);
 			goto out;
 		}
 		auth_code_new(raw);
@@ -744,7 +745,7 @@ static int device_put(struct sstore *s, const char *dev, const unsigned char pk[
 	if (db_step_done(s->st[S_CODE_USE], err, errlen) < 0)
 		goto out;
 	if (sqlite3_changes(s->db) != 1) {
-		errf(err, errlen, "unknown or used enrolment code");
+		errf(err, errlen, _("unknown or used enrolment code"));
 		goto out;
 	}
 	r = 0;
@@ -756,7 +757,11 @@ out:
 
 /* Enrols a device, or (relay) a regional server, with a code of the same kind. */
 /* What an enrolment with a code unknown here or a MAC that does not match its code is told: the same words. */
-#define ENROL_REFUSED "unknown or used enrolment code, or a MAC that does not match it"
+/* The refusal that does not tell a wrong code from a wrong MAC. */
+static int enrol_refused(char *err, size_t errlen)
+{
+	return errf(err, errlen, _("unknown or used enrolment code, or a MAC that does not match it"));
+}
 
 static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, const unsigned char key[32]),
 		 void *ctx, const unsigned char pk[KEYS_PK_BYTES], const char *name, int relay, struct sstore_device *d,
@@ -768,12 +773,12 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 
 	memset(&code, 0, sizeof(code));
 	if (code_id_normalize(code_id, id) < 0)
-		return errf(err, errlen, ENROL_REFUSED);
+		return enrol_refused(err, errlen);
 	if (!valid_device_name(name))
-		return errf(err, errlen, "the device name is not valid: at most %d bytes of UTF-8 text without"
-			    " control characters", SSTORE_MAX_NAME);
+		return errf(err, errlen, _("the device name is not valid: at most %d bytes of UTF-8 text without"
+			    " control characters"), SSTORE_MAX_NAME);
 	if (crypto_core_ed25519_is_valid_point(pk) != 1)
-		return errf(err, errlen, "the device's public key is not a valid Ed25519 key");
+		return errf(err, errlen, _("the device's public key is not a valid Ed25519 key"));
 	keys_id(pk, dev);
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
@@ -785,13 +790,16 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	if (rc == 0)
 		randombytes_buf(code.key, sizeof(code.key));
 	if (check(ctx, code.key) != 0 || rc == 0) {
-		errf(err, errlen, ENROL_REFUSED);
+		enrol_refused(err, errlen);
 		goto out;
 	}
 	/* A code says who it is for: a laptop cannot become a relay, nor a regional server a laptop. */
 	if (code.relay != relay) {
-		errf(err, errlen, code.relay ? "this code enrols a regional server (sondeod enrol), not a device" :
-		     "this code enrols devices, not a regional server: make one with sondeod enrol-code --relay");
+		if (code.relay)
+			errf(err, errlen, _("this code enrols a regional server (sondeod enrol), not a device"));
+		else
+			errf(err, errlen, _("this code enrols devices, not a regional server: make one with sondeod"
+					    " enrol-code --relay"));
 		goto out;
 	}
 	if ((known = device_get(s, dev, d, err, errlen)) < 0)
@@ -801,11 +809,11 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 		 * has no use left now), or a device known here only from headquarters' pull that enrols here (the
 		 * code makes it one of ours). A revoked key stays revoked: a new code must not bring it back. */
 		if (sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
-			errf(err, errlen, "device id %s is taken by another key", dev);
+			errf(err, errlen, _("device id %s is taken by another key"), dev);
 			goto out;
 		}
 		if (d->revoked_ms) {
-			errf(err, errlen, "device %s has been revoked; it cannot enrol again with the same key", dev);
+			errf(err, errlen, _("device %s has been revoked; it cannot enrol again with the same key"), dev);
 			goto out;
 		}
 		adopt = d->upstream && !relay;
@@ -816,11 +824,11 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 		goto out;
 	}
 	if (code.expires && (uint64_t)code.expires <= now_ms()) {
-		errf(err, errlen, "enrolment code expired");
+		errf(err, errlen, _("enrolment code expired"));
 		goto out;
 	}
 	if (code.uses <= 0) {
-		errf(err, errlen, "unknown or used enrolment code");
+		errf(err, errlen, _("unknown or used enrolment code"));
 		goto out;
 	}
 	if (device_put(s, dev, pk, name, code.region, relay, adopt, id, err, errlen) < 0)
@@ -828,7 +836,7 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	/* d is read back from the row, so it is what every later call will see. */
 	if ((known = device_get(s, dev, d, err, errlen)) <= 0) {
 		if (known == 0)
-			errf(err, errlen, "device %s vanished while being enrolled", dev);
+			errf(err, errlen, _("device %s vanished while being enrolled"), dev);
 		goto out;
 	}
 	if (db_commit(s->db, err, errlen) < 0)
@@ -864,13 +872,13 @@ int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_
 	int known, r = -1;
 
 	if (!relay->relay || relay->revoked_ms)
-		errf(err, errlen, "%s is not a regional server enrolled here", relay->id);
+		errf(err, errlen, _("%s is not a regional server enrolled here"), relay->id);
 	else if (strcmp(region, relay->region))
-		errf(err, errlen, "regional server %s serves region %s, not %s", relay->id, relay->region, region);
+		errf(err, errlen, _("regional server %s serves region %s, not %s"), relay->id, relay->region, region);
 	else if (!valid_device_name(name))
-		errf(err, errlen, "the device name is not valid");
+		errf(err, errlen, _("the device name is not valid"));
 	else if (crypto_core_ed25519_is_valid_point(pk) != 1)
-		errf(err, errlen, "the device's public key is not a valid Ed25519 key");
+		errf(err, errlen, _("the device's public key is not a valid Ed25519 key"));
 	else
 		r = 0;
 	if (r < 0)
@@ -883,14 +891,14 @@ int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_
 		goto out;
 	if (known && sodium_memcmp(d->pk, pk, KEYS_PK_BYTES) != 0) {
 		r = 1;
-		errf(err, errlen, "device id %s is taken by another key", dev);
+		errf(err, errlen, _("device id %s is taken by another key"), dev);
 		goto out;
 	}
 	if (action == AUTH_VOUCH_REVOKE) {
 		/* A relay speaks only for the devices it vouched for. */
 		if (!known || strcmp(d->via, relay->id)) {
 			r = 1;
-			errf(err, errlen, "device %s was not vouched for by regional server %s", dev, relay->id);
+			errf(err, errlen, _("device %s was not vouched for by regional server %s"), dev, relay->id);
 			goto out;
 		}
 		st = s->st[S_DEV_REVOKE];
@@ -1030,7 +1038,7 @@ int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t err
 		if ((known = device_get(s, id, &d, err, errlen)) < 0)
 			goto fail;
 		if (!known) {
-			errf(err, errlen, "no device '%s'", id);
+			errf(err, errlen, _("no device '%s'"), id);
 			goto fail;
 		}
 	}
@@ -1138,7 +1146,8 @@ static int review_valid(json_t *v, char *msg, size_t msglen)
 	const char *comment = json_string_value(json_object_get(v, "comment"));
 
 	if (!json_is_object(v) || json_object_size(v) != 2 || !status || !comment) {
-		snprintf(msg, msglen, "a review is {\"comment\": TEXT, \"status\": STATUS}");
+		/* TRANSLATORS: the shape of a review's value: keep the JSON as it is; TEXT and STATUS may be translated. */
+		snprintf(msg, msglen, "%s", _("a review is {\"comment\": TEXT, \"status\": STATUS}"));
 		return 0;
 	}
 	return sstore_review_check(status, comment, msg, msglen) == 0;
@@ -1159,8 +1168,8 @@ static int check_authority(struct sstore *s, const struct sstore_device *d, cons
 
 		if (!d->relay && !strcmp(op->field, "_review")) {
 			out->code = "not_allowed";
-			return errf(err, errlen, "op %zu (seq %llu): device %s (%s) may not review record %s: reviews come"
-				    " from a reviewer at a server", i + 1, (unsigned long long)op->seq, d->id, d->name,
+			return errf(err, errlen, _("op %zu (seq %llu): device %s (%s) may not review record %s: reviews come"
+				    " from a reviewer at a server"), i + 1, (unsigned long long)op->seq, d->id, d->name,
 				    op->record), SI_FORBIDDEN;
 		}
 		if (i && !strcmp(op->record, ops->ops[i - 1].record))
@@ -1169,9 +1178,14 @@ static int check_authority(struct sstore *s, const struct sstore_device *d, cons
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW && strcmp(db_text(st, 0), d->region)) {
 			out->code = "wrong_region";
-			errf(err, errlen, "op %zu (seq %llu): record %s belongs to region %s; %s %s (%s) is of region %s",
-			     i + 1, (unsigned long long)op->seq, op->record, db_text(st, 0),
-			     d->relay ? "regional server" : "device", d->id, d->name, d->region);
+			if (d->relay)
+				errf(err, errlen, _("op %zu (seq %llu): record %s belongs to region %s; regional server %s (%s)"
+						    " is of region %s"), i + 1, (unsigned long long)op->seq, op->record,
+				     db_text(st, 0), d->id, d->name, d->region);
+			else
+				errf(err, errlen, _("op %zu (seq %llu): record %s belongs to region %s; device %s (%s) is of"
+						    " region %s"), i + 1, (unsigned long long)op->seq, op->record,
+				     db_text(st, 0), d->id, d->name, d->region);
 			sqlite3_reset(st);
 			return SI_FORBIDDEN;
 		}
@@ -1196,7 +1210,7 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 	if (!f && errno == ENOMEM)
 		return err_oom(err, errlen);
 	if (!f)
-		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' is not published here", i + 1,
+		return errf(err, errlen, _("op %zu (seq %llu): form '%s' version '%s' is not published here"), i + 1,
 			    (unsigned long long)op->seq, op->form, op->form_version);
 	v = sstore_value_json(op->value, strlen(op->value));
 	if (!strcmp(op->field, "_deleted")) {
@@ -1206,7 +1220,7 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 		ok = json_is_null(v) || review_valid(v, msg, sizeof(msg));
 		if (!ok && json_is_object(v)) {
 			json_decref(v);
-			return errf(err, errlen, "op %zu (seq %llu): the review of record %s: %s", i + 1,
+			return errf(err, errlen, _("op %zu (seq %llu): the review of record %s: %s"), i + 1,
 				    (unsigned long long)op->seq, op->record, msg);
 		}
 	} else if (!strcmp(op->field, "_parent")) {
@@ -1216,7 +1230,7 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 		ok = json_is_string(v) && form_repeat_find(f, json_string_value(v)) != NULL;
 	} else if (!(q = form_find(f, op->field))) {
 		json_decref(v);
-		return errf(err, errlen, "op %zu (seq %llu): form '%s' version '%s' has no question '%s'", i + 1,
+		return errf(err, errlen, _("op %zu (seq %llu): form '%s' version '%s' has no question '%s'"), i + 1,
 			    (unsigned long long)op->seq, op->form, op->form_version, op->field);
 	} else if (json_is_null(v)) {
 		ok = 1;
@@ -1230,7 +1244,7 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 	if (rc == ERR_OOM)
 		return err_oom(err, errlen);
 	if (!ok)
-		return errf(err, errlen, "op %zu (seq %llu): %s is not a valid value for '%s'", i + 1,
+		return errf(err, errlen, _("op %zu (seq %llu): %s is not a valid value for '%s'"), i + 1,
 			    (unsigned long long)op->seq, op->value, op->field);
 	return 0;
 }
@@ -1266,7 +1280,7 @@ static int next_seq_get(struct sstore *s, const struct sstore_device *d, uint64_
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE)
-		return errf(err, errlen, "device %s is not enrolled", d->id);
+		return errf(err, errlen, _("device %s is not enrolled"), d->id);
 	return db_error(s->db, rc, err, errlen);
 }
 
@@ -1378,7 +1392,7 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(h->device, d->id)) {
-		errf(err, errlen, "the change set is signed by %s, not by %s", h->device, d->id);
+		errf(err, errlen, _("the change set is signed by %s, not by %s"), h->device, d->id);
 		return SI_BAD_OP;
 	}
 	if (db_begin(s->db, err, errlen) < 0)
@@ -1391,7 +1405,7 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 	if (h->first > next && !o->headquarters) {
 		out->expected_seq = next;
 		out->next_seq = next;
-		errf(err, errlen, "the change set starts at seq %llu; the next expected from this device is %llu",
+		errf(err, errlen, _("the change set starts at seq %llu; the next expected from this device is %llu"),
 		     (unsigned long long)h->first, (unsigned long long)next);
 		r = SI_GAP;
 		goto fail;

@@ -40,6 +40,10 @@ PTYRUN="$BUILD/tests/ptyrun"
 # default without it).
 SONDEO_CORE_DUMPS=1
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SONDEO SONDEOD PTYRUN TOP SONDEO_CORE_DUMPS
+# The tests read English unless they ask for another language, whatever the machine's own.
+unset LANGUAGE LC_ALL LC_MESSAGES
+LANG=C.UTF-8
+export LANG
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""

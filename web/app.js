@@ -3,14 +3,30 @@
  *
  * The page is built with createElement and textContent only (a strict Content-Security-Policy is sent, and no
  * answer from the server is ever parsed as HTML). The pages themselves are in pages.js, charts in charts.js,
- * the QR code in qr.js. The API is docs/review-api.md. */
+ * the QR code in qr.js, the messages in the reader's language in i18n.js: every text the page shows goes
+ * through _(), P_() or C_() where it is shown, never when a script is read (the catalog comes later). The API is
+ * docs/review-api.md. */
 (function () {
 	"use strict";
 
 	var S = window.Sondeo = {};
+	var I = window.SondeoI18n;
 	var ROLES = { viewer: 1, reviewer: 2, admin: 3 };
-	var LANGS = [["en", "English"], ["fr", "Français"], ["es", "Español"]];
-	S.REVIEW = [["pending", "Pending"], ["approved", "Approved"], ["has_issues", "Has issues"], ["rejected", "Rejected"]];
+	/* The review statuses (codes as the data holds them) with their words in the chosen language. */
+	S.reviewOptions = function () {
+		return [["pending", C_("review status", "Pending")], ["approved", C_("review status", "Approved")],
+			["has_issues", C_("review status", "Has issues")], ["rejected", C_("review status", "Rejected")]];
+	};
+	/* A role's word (the data holds viewer, reviewer, admin). */
+	S.roleLabel = function (role) {
+		if (role === "viewer")
+			return C_("role", "viewer");
+		if (role === "reviewer")
+			return C_("role", "reviewer");
+		if (role === "admin")
+			return C_("role", "admin");
+		return String(role || "");
+	};
 	/* The filters of docs/review-api.md that the dashboard, the table, bulk review and exports share. */
 	S.COMMON_FILTERS = ["form", "region", "review", "from", "to"];
 	S.TABLE_FILTERS = ["form", "region", "review", "from", "to", "q", "conflicts", "deleted"];
@@ -18,7 +34,8 @@
 	S.state = {
 		session: null,          /* {user, role, csrf, must_change} */
 		catalog: null,          /* GET /v1/catalog, with forms indexed */
-		lang: "en",
+		lang: "en",             /* the page's language, and the one the forms' labels are shown in */
+		screen: null,           /* what is on screen: "login", "password" or "page" */
 		renderSerial: 0
 	};
 
@@ -104,42 +121,75 @@
 
 	/* --- Formatting ------------------------------------------------------------------------------------ */
 
-	var numFmt = new Intl.NumberFormat(undefined);
-	S.num = function (n) {
-		return n === null || n === undefined || isNaN(n) ? "—" : numFmt.format(n);
+	/* Numbers, dates and times as the chosen language writes them (Intl's formats for it, made once per
+	 * language): "1 234,5" in French. Exports keep ISO dates and plain numbers: the server makes them. */
+	var formats = {};
+	function format(kind, make) {
+		var key = S.state.lang + "/" + kind;
+		if (!formats[key]) {
+			try {
+				formats[key] = make(I.locale());
+			} catch (e) {
+				formats[key] = make("en");
+			}
+		}
+		return formats[key];
+	}
+	S.numberFormat = function () {
+		return format("num", function (l) { return new Intl.NumberFormat(l); });
 	};
+	S.num = function (n) {
+		return n === null || n === undefined || isNaN(n) ? "—" : S.numberFormat().format(n);
+	};
+	/* "today 14:05", "yesterday 09:12", else the date and time in style (medium, or short for table cells). */
+	function moment(ms, style) {
+		var d = new Date(ms), now = new Date(), time,
+			day0 = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime(),
+			prev0 = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1).getTime();
+		time = format("time", function (l) { return new Intl.DateTimeFormat(l, { timeStyle: "short" }); }).format(d);
+		if (ms >= day0 && ms < day0 + 86400000)
+			/* TRANSLATORS: a moment of today; {time} is its time of day as the language writes it (14:05). */
+			return fmt(_("today {time}"), { time: time });
+		if (ms >= prev0 && ms < day0)
+			/* TRANSLATORS: a moment of yesterday; {time} is its time of day (09:12). */
+			return fmt(_("yesterday {time}"), { time: time });
+		return format("when-" + style, function (l) {
+			return new Intl.DateTimeFormat(l, { dateStyle: style, timeStyle: "short" });
+		}).format(d);
+	}
 	S.when = function (ms) {
-		if (!ms)
-			return "—";
-		return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+		return ms ? moment(ms, "medium") : "—";
 	};
 	/* Compact, for table cells. */
 	S.whenShort = function (ms) {
-		if (!ms)
-			return "—";
-		return new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+		return ms ? moment(ms, "short") : "—";
 	};
 	S.whenIso = function (ms) {
 		return ms ? new Date(ms).toISOString() : "";
 	};
-	S.day = function (ms) {
-		return ms ? new Date(ms).toLocaleDateString(undefined, { dateStyle: "medium" }) : "—";
+	/* A day (a Date) in the chosen language, in options' form (Intl.DateTimeFormat's). */
+	S.dayText = function (day, options) {
+		return format("day-" + JSON.stringify(options), function (l) {
+			return new Intl.DateTimeFormat(l, options);
+		}).format(day);
 	};
 	S.short = function (id) {
 		return String(id || "").slice(0, 8);
 	};
 	S.reviewLabel = function (status) {
-		for (var i = 0; i < S.REVIEW.length; i++)
-			if (S.REVIEW[i][0] === status)
-				return S.REVIEW[i][1];
-		return status || "Pending";
+		var opts = S.reviewOptions(), i;
+		for (i = 0; i < opts.length; i++)
+			if (opts[i][0] === (status || "pending"))
+				return opts[i][1];
+		return String(status);
 	};
 	/* A review status as a badge; a review in conflict (two reviewers decided without seeing each other's
 	 * review) says so instead of showing one of them as if it were the review. */
 	S.reviewBadge = function (status, inConflict) {
 		if (inConflict)
 			return S.el("span", { class: "badge review-conflict", "data-review": "conflict",
-				title: "Two reviewers decided differently; a reviewer keeps one on the record's page" }, "Review in conflict");
+				title: _("Two reviewers decided differently; a reviewer keeps one on the record's page") },
+			_("Review in conflict"));
 		status = status || "pending";
 		return S.el("span", { class: "badge review-" + status, "data-review": status }, S.reviewLabel(status));
 	};
@@ -170,11 +220,13 @@
 	};
 	S.errorText = function (err) {
 		if (!err)
-			return "Something went wrong.";
+			return _("Something went wrong.");
 		if (err.status === 404 && err.code === "not_found")
-			return "This part of the server is not available yet (" + err.path + ").";
+			/* TRANSLATORS: {path} is the address on the server the page asked, such as /v1/records. */
+			return fmt(_("This part of the server is not available yet ({path})."), { path: err.path });
 		if (err.status === 0)
-			return "The server could not be reached. Check the network and try again.";
+			return _("The server could not be reached. Check the network and try again.");
+		/* The server's messages come in the page's language already (the requests say which: Accept-Language). */
 		return err.message || String(err);
 	};
 
@@ -212,9 +264,9 @@
 			d.appendChild(S.el("p", { class: "confirm-text" }, message));
 			d.appendChild(S.el("div", { class: "actions" },
 				S.el("button", { type: "button", class: "secondary", on: { click: function () { close(false); } } },
-					"Cancel"),
+					_("Cancel")),
 				S.el("button", { type: "button", class: danger ? "danger" : "primary", "data-confirm": "ok",
-					on: { click: function () { close(true); } } }, okLabel || "OK")));
+					on: { click: function () { close(true); } } }, okLabel || _("OK"))));
 		}).then(function (v) {
 			return v === true;
 		});
@@ -236,9 +288,10 @@
 
 	/* S.api("GET", "/v1/records", {page: 2}) or S.api("POST", "/v1/review", null, {record: ...}): resolves
 	 * with the JSON answer, rejects with an ApiError. A lost session shows the login screen; a session whose
-	 * password must change shows that screen. */
+	 * password must change shows that screen. The server answers its messages in the page's language. */
 	S.api = function (method, path, query, body) {
-		var url = path, qs, opts = { method: method, credentials: "same-origin", headers: {} };
+		var url = path, qs, opts = { method: method, credentials: "same-origin",
+			headers: { "Accept-Language": S.state.lang } };
 		if (query) {
 			qs = query instanceof URLSearchParams ? query.toString() : S.query(query).toString();
 			if (qs)
@@ -261,11 +314,13 @@
 				if (r.ok)
 					return data;
 				var code = data && data.error ? data.error : "http_" + r.status;
-				var msg = data && data.message ? data.message : r.status + " " + r.statusText;
+				/* TRANSLATORS: {status} is an HTTP status, such as 502. */
+				var msg = data && data.message ? data.message : fmt(_("The server answered with an error ({status})."),
+					{ status: r.status });
 				var err = new ApiError(r.status, code, msg, path, r.headers.get("Retry-After"));
 				if (r.status === 401 && code === "login_required" && path !== "/v1/session" && S.state.session) {
 					S.state.session = null;
-					S.showLogin("Your session has ended. Log in again to go on.");
+					S.showLogin(function () { return _("Your session has ended. Log in again to go on."); });
 				} else if (r.status === 403 && code === "password_change_required") {
 					if (S.state.session)
 						S.state.session.must_change = true;
@@ -274,7 +329,7 @@
 				throw err;
 			});
 		}, function () {
-			throw new ApiError(0, "network", "The server could not be reached.", path, null);
+			throw new ApiError(0, "network", _("The server could not be reached."), path, null);
 		});
 	};
 
@@ -374,9 +429,40 @@
 		return f.latest;
 	};
 
+	/* A form's title in the chosen language: its definition's TEXT (the catalog's title is the English one). */
 	S.formTitle = function (id) {
 		var f = S.state.catalog && S.state.catalog.byId[id];
-		return f ? S.text(f.title, f.latest) || id : id;
+		if (!f)
+			return id;
+		return S.text(f.latest && f.latest.title ? f.latest.title : f.title, f.latest) || id;
+	};
+
+	/* Whether a form is written in lang: its default language, or a language its title or a label has (as
+	 * common/form.c's form_has_language). */
+	function formHasLang(def, lang) {
+		var qs = def && def.questions ? def.questions : [], i;
+		function has(t) {
+			return !!(t && typeof t === "object" && typeof t[lang] === "string");
+		}
+		if (!def || (def.default_language || "en") === lang || has(def.title))
+			return true;
+		for (i = 0; i < qs.length; i++)
+			if (has(qs[i].label))
+				return true;
+		return false;
+	}
+
+	/* A discreet note, once at the top of a page showing def's texts, when the form has none in the chosen
+	 * language and its labels are shown in its default language; null otherwise. */
+	S.langNote = function (def) {
+		var lang = S.state.lang, dflt;
+		if (!def || formHasLang(def, lang))
+			return null;
+		dflt = def.default_language || "en";
+		return S.el("p", { class: "lang-note muted", id: "lang-note", "data-lang": dflt },
+			/* TRANSLATORS: {language} is the page's language, {fallback} the form's own, each by its name. */
+			fmt(_("This form has no text in {language}: its labels are shown in {fallback}."),
+				{ language: I.nameIn(lang), fallback: I.nameIn(dflt) }));
 	};
 
 	S.formIds = function () {
@@ -404,9 +490,11 @@
 	S.questionLabel = function (def, name) {
 		var q = S.question(def, name);
 		if (name === "_review")
-			return "Review";
+			/* TRANSLATORS: a record's review (a noun), as a column or a field's name. */
+			return _("Review");
 		if (name === "_deleted")
-			return "Deleted";
+			/* TRANSLATORS: whether a record is deleted, as a field's name in its history. */
+			return _("Deleted");
 		return q ? S.text(q.label, def) || name : name;
 	};
 
@@ -424,14 +512,18 @@
 		if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length))
 			return "";
 		if (name === "_review" && typeof value === "object") {
-			return S.reviewLabel(value.status) + (value.comment ? ": " + value.comment : "");
+			/* TRANSLATORS: a review with its comment: "Has issues: Which ministry?". */
+			return value.comment ? fmt(_("{status}: {comment}"), { status: S.reviewLabel(value.status),
+				comment: value.comment }) : S.reviewLabel(value.status);
 		}
 		if (name === "_deleted")
-			return value ? "deleted" : "restored";
+			return value ? C_("record state", "deleted") : C_("record state", "restored");
 		if (Array.isArray(value))
 			return value.map(function (v, i) {
 				/* a ranking shows each choice's place */
-				return (q && q.type === "rank" ? (i + 1) + ". " : "") + S.choiceLabel(def, q, v);
+				/* TRANSLATORS: a choice and its place in a ranking: "1. Health". */
+				return q && q.type === "rank" ? fmt(_("{place}. {choice}"), { place: S.num(i + 1),
+					choice: S.choiceLabel(def, q, v) }) : S.choiceLabel(def, q, v);
 			}).join(", ");
 		if (q && q.type === "select_one")
 			return S.choiceLabel(def, q, value);
@@ -490,44 +582,71 @@
 
 	/* --- Frame: header, navigation, screens ----------------------------------------------------------- */
 
-	var NAV = [
-		["dashboard", "Dashboard", "viewer"],
-		["records", "Records", "viewer"],
-		["duplicates", "Duplicates", "viewer"],
-		["devices", "Devices", "admin"],
-		["users", "Users", "admin"],
-		["audit", "Audit log", "admin"]
-	];
+	function nav() {
+		return [
+			["dashboard", _("Dashboard"), "viewer"],
+			["records", _("Records"), "viewer"],
+			["duplicates", _("Duplicates"), "viewer"],
+			["devices", _("Devices"), "admin"],
+			["users", _("Users"), "admin"],
+			["audit", _("Audit log"), "admin"]
+		];
+	}
+
+	/* The language of the page (and of the forms' labels): the server's languages, each by its own name. */
+	S.langSelect = function (id) {
+		var sel = S.select(I.languages().map(function (l) { return [l, I.name(l)]; }), S.state.lang,
+			{ id: id, "data-lang-select": "", on: { change: function () { S.setLang(sel.value); } } });
+		return S.el("label", { class: "lang", for: id }, S.el("span", { class: "sr-only" }, _("Language")), sel);
+	};
+
+	/* Changes the page's language: its catalog is fetched, the choice remembered, and the screen drawn again. */
+	S.setLang = function (lang) {
+		return I.use(lang).then(function (l) {
+			S.state.lang = l;
+			I.remember(l);
+			document.title = _("Sondeo review");
+			if (S.state.screen === "login") {
+				var user = document.getElementById("login-user"), typed = user ? user.value : "";
+				S.showLogin(S.state.loginNote);
+				document.getElementById("login-user").value = typed;
+				document.getElementById("lang-login").focus();
+			} else if (S.state.screen === "password") {
+				S.showPasswordChange();
+			} else {
+				renderHeader();
+				S.render();
+				var again = document.getElementById("lang");
+				if (again)
+					again.focus();
+			}
+		});
+	};
 
 	function renderHeader() {
-		var bar = document.getElementById("topbar"), nav, s = S.state.session, langSel, i;
+		var bar = document.getElementById("topbar"), links, s = S.state.session, items = nav(), i;
 		S.clear(bar);
 		if (!s) {
 			bar.hidden = true;
 			return;
 		}
 		bar.hidden = false;
-		nav = S.el("nav", { class: "nav", "aria-label": "Main" });
-		for (i = 0; i < NAV.length; i++)
-			if (S.can(NAV[i][2]))
-				nav.appendChild(S.el("a", { href: "#/" + NAV[i][0], "data-nav": NAV[i][0],
-					class: NAV[i][2] === "admin" ? "admin-only" : null }, NAV[i][1]));
-		langSel = S.select(LANGS, S.state.lang, { id: "lang", "aria-label": "Language of the form's labels",
-			on: { change: function () {
-				S.state.lang = langSel.value;
-				try {
-					localStorage.setItem("sondeo.lang", S.state.lang);
-				} catch (e) { /* private mode: the choice lasts this visit */ }
-				S.render();
-			} } });
+		/* TRANSLATORS: the name of the page's main navigation, for screen readers. */
+		links = S.el("nav", { class: "nav", "aria-label": _("Main") });
+		for (i = 0; i < items.length; i++)
+			if (S.can(items[i][2]))
+				links.appendChild(S.el("a", { href: "#/" + items[i][0], "data-nav": items[i][0],
+					class: items[i][2] === "admin" ? "admin-only" : null }, items[i][1]));
 		bar.appendChild(S.el("div", { class: "brand" }, S.el("span", { class: "logo", "aria-hidden": "true" }),
-			"Sondeo", S.el("span", { class: "brand-sub" }, "review")));
-		bar.appendChild(nav);
+			/* TRANSLATORS: beside the name Sondeo in the top bar: this is its review page. */
+			"Sondeo", S.el("span", { class: "brand-sub" }, _("review"))));
+		bar.appendChild(links);
 		bar.appendChild(S.el("div", { class: "session" },
-			S.el("label", { class: "lang", for: "lang" }, S.el("span", { class: "sr-only" }, "Labels in"), langSel),
+			S.langSelect("lang"),
 			S.el("span", { class: "who", id: "session-user" }, S.el("strong", null, s.user), " ",
-				S.el("span", { class: "role role-" + s.role, id: "session-role" }, s.role)),
-			S.el("button", { type: "button", class: "link", id: "logout", on: { click: logout } }, "Log out")));
+				S.el("span", { class: "role role-" + s.role, id: "session-role", "data-role": s.role },
+					S.roleLabel(s.role))),
+			S.el("button", { type: "button", class: "link", id: "logout", on: { click: logout } }, _("Log out"))));
 	}
 
 	/* Marks the current page in the navigation and carries the common filters over to the dashboard and
@@ -549,7 +668,7 @@
 	function logout() {
 		S.api("POST", "/v1/logout").catch(function () { /* the session is dropped here anyway */ }).then(function () {
 			S.state.session = null;
-			S.showLogin("You have logged out.");
+			S.showLogin(function () { return _("You have logged out."); });
 		});
 	}
 
@@ -557,24 +676,34 @@
 		return document.getElementById("view");
 	}
 
-	/* The login screen; note is shown above the form (a logout, an ended session). */
+	/* A page's name in the browser's title bar and tabs. */
+	function setTitle(page) {
+		/* TRANSLATORS: the browser's title of the page: {page} is its name (Dashboard, Records...). */
+		document.title = fmt(_("{page} · Sondeo"), { page: page });
+	}
+
+	/* The login screen; note is shown above the form (a logout, an ended session): a function giving its words,
+	 * so that they follow a change of language, or the words themselves (a server's message). The language can be
+	 * chosen here, before logging in. */
 	S.showLogin = function (note) {
-		var v = S.clear(view()), user, pass, msg, btn, form;
+		var v = S.clear(view()), user, pass, msg, btn, form, noteText = typeof note === "function" ? note() : note;
 		S.state.session = null;
+		S.state.screen = "login";
+		S.state.loginNote = note;
 		renderHeader();
 		document.body.setAttribute("data-page", "login");
-		document.title = "Log in · Sondeo";
+		setTitle(_("Log in"));
 		user = S.el("input", { type: "text", name: "user", id: "login-user", autocomplete: "username", required: true,
 			autocapitalize: "none", spellcheck: "false" });
 		pass = S.el("input", { type: "password", name: "password", id: "login-password",
 			autocomplete: "current-password", required: true });
 		msg = S.el("div", { class: "form-error", id: "login-error", role: "alert", "aria-live": "assertive" });
-		btn = S.el("button", { type: "submit", class: "primary", id: "login-submit" }, "Log in");
+		btn = S.el("button", { type: "submit", class: "primary", id: "login-submit" }, _("Log in"));
 		form = S.el("form", { class: "card login", id: "login-form", novalidate: true, on: { submit: function (e) {
 			e.preventDefault();
 			msg.textContent = "";
 			if (!user.value || !pass.value) {
-				msg.textContent = "Enter your user name and password.";
+				msg.textContent = _("Enter your user name and password.");
 				return;
 			}
 			btn.disabled = true;
@@ -585,10 +714,11 @@
 			}).catch(function (err) {
 				if (err.status === 429) {
 					var secs = parseInt(err.retryAfter, 10);
-					msg.textContent = "Too many failed attempts: try again in " +
-						(isNaN(secs) ? "a moment" : S.num(secs) + " s") + ".";
+					/* TRANSLATORS: {seconds} is a number of seconds; "s" is the symbol of the second. */
+					msg.textContent = isNaN(secs) ? _("Too many failed attempts: try again in a moment.") :
+						fmt(_("Too many failed attempts: try again in {seconds} s."), { seconds: S.num(secs) });
 				} else if (err.status === 401) {
-					msg.textContent = "Wrong user name or password.";
+					msg.textContent = _("Wrong user name or password.");
 				} else {
 					msg.textContent = S.errorText(err);
 				}
@@ -597,39 +727,41 @@
 				btn.disabled = false;
 			});
 		} } },
-			S.el("h1", null, "Sondeo review"),
-			S.el("p", { class: "muted" }, "Log in to review the merged survey data."),
-			note ? S.el("p", { class: "alert info", id: "login-note" }, note) : null,
-			S.field("User name", user),
-			S.field("Password", pass),
+			S.el("h1", null, _("Sondeo review")),
+			S.el("p", { class: "muted" }, _("Log in to review the merged survey data.")),
+			noteText ? S.el("p", { class: "alert info", id: "login-note" }, noteText) : null,
+			S.field(_("User name"), user),
+			S.field(_("Password"), pass),
 			msg,
 			S.el("div", { class: "actions" }, btn));
-		v.appendChild(S.el("div", { class: "center" }, form));
+		v.appendChild(S.el("div", { class: "center" }, form,
+			I.languages().length > 1 ? S.el("div", { class: "login-lang" }, S.langSelect("lang-login")) : null));
 		user.focus();
 	};
 
 	/* The screen for a password that must change (a new account, or reset by an admin). */
 	S.showPasswordChange = function () {
 		var v = S.clear(view()), old, nw, again, msg, btn;
+		S.state.screen = "password";
 		renderHeader();
 		document.body.setAttribute("data-page", "password");
-		document.title = "Choose a new password · Sondeo";
+		setTitle(_("Choose a new password"));
 		old = S.el("input", { type: "password", id: "pw-old", autocomplete: "current-password", required: true });
 		nw = S.el("input", { type: "password", id: "pw-new", autocomplete: "new-password", required: true,
 			minlength: "10", maxlength: "256" });
 		again = S.el("input", { type: "password", id: "pw-again", autocomplete: "new-password", required: true });
 		msg = S.el("div", { class: "form-error", id: "pw-error", role: "alert" });
-		btn = S.el("button", { type: "submit", class: "primary", id: "pw-submit" }, "Change password");
+		btn = S.el("button", { type: "submit", class: "primary", id: "pw-submit" }, _("Change password"));
 		v.appendChild(S.el("div", { class: "center" }, S.el("form", { class: "card login", id: "password-form",
 			novalidate: true, on: { submit: function (e) {
 				e.preventDefault();
 				msg.textContent = "";
 				if (new TextEncoder().encode(nw.value).length < 10) {
-					msg.textContent = "The new password needs at least 10 characters.";
+					msg.textContent = _("The new password needs at least 10 characters.");
 					return;
 				}
 				if (nw.value !== again.value) {
-					msg.textContent = "The two new passwords differ.";
+					msg.textContent = _("The two new passwords differ.");
 					return;
 				}
 				btn.disabled = true;
@@ -637,23 +769,23 @@
 					return S.api("GET", "/v1/session");
 				}).then(function (s) {
 					S.state.session = s;
-					S.toast("Your password has been changed.");
+					S.toast(_("Your password has been changed."));
 					return afterLogin();
 				}).catch(function (err) {
-					msg.textContent = err.code === "bad_login" ? "The current password is wrong." : S.errorText(err);
+					msg.textContent = err.code === "bad_login" ? _("The current password is wrong.") : S.errorText(err);
 				}).then(function () {
 					btn.disabled = false;
 				});
 			} } },
-			S.el("h1", null, "Choose a new password"),
-			S.el("p", { class: "muted" }, "Your account " + (S.state.session ? S.state.session.user : "") +
-				" must have a new password before going on. Use 10 to 256 characters."),
-			S.field("Current password", old),
-			S.field("New password", nw),
-			S.field("New password again", again),
+			S.el("h1", null, _("Choose a new password")),
+			S.el("p", { class: "muted" }, fmt(_("Your account {user} must have a new password before going on. " +
+				"Use 10 to 256 characters."), { user: S.state.session ? S.state.session.user : "" })),
+			S.field(_("Current password"), old),
+			S.field(_("New password"), nw),
+			S.field(_("New password again"), again),
 			msg,
 			S.el("div", { class: "actions" },
-				S.el("button", { type: "button", class: "secondary", on: { click: logout } }, "Log out"), btn))));
+				S.el("button", { type: "button", class: "secondary", on: { click: logout } }, _("Log out")), btn))));
 		old.focus();
 	};
 
@@ -685,14 +817,15 @@
 			location.replace("#/dashboard");
 			return;
 		}
+		S.state.screen = "page";
 		serial = ++S.state.renderSerial;
 		focusId = document.activeElement && v.contains(document.activeElement) ? document.activeElement.id : "";
 		samePage = document.body.getAttribute("data-page") === route.page;
 		updateNav(route);
 		S.clear(v);
 		v.className = "page-" + route.page;
-		document.title = page.title + " · Sondeo";
-		v.appendChild(S.el("p", { class: "loading", "aria-live": "polite" }, "Loading…"));
+		setTitle(page.title());
+		v.appendChild(S.el("p", { class: "loading", "aria-live": "polite" }, _("Loading…")));
 		Promise.resolve().then(function () {
 			return page.render(route, serial);
 		}).then(function (content) {
@@ -706,7 +839,7 @@
 			if (S.stale(serial) || err.status === 401 || err.code === "password_change_required")
 				return;
 			S.clear(v);
-			v.appendChild(S.el("h1", null, page.title));
+			v.appendChild(S.el("h1", null, page.title()));
 			v.appendChild(S.errorBox(err));
 			done(route, serial);
 		});
@@ -732,19 +865,23 @@
 		return serial !== S.state.renderSerial;
 	};
 
+	/* The languages the server has, the one to start in (chosen before in this browser, else the browser's, else
+	 * English) and its catalog, then the session. */
 	S.start = function () {
-		var lang = null;
-		try {
-			lang = localStorage.getItem("sondeo.lang");
-		} catch (e) { /* no storage */ }
-		if (!lang)
-			lang = (navigator.language || "en").slice(0, 2).toLowerCase();
-		S.state.lang = ["en", "fr", "es"].indexOf(lang) >= 0 ? lang : "en";
 		window.addEventListener("hashchange", function () {
 			if (S.state.session && !S.state.session.must_change)
 				S.render();
 		});
-		S.api("GET", "/v1/session").then(function (s) {
+		I.fetchLanguages().then(function () {
+			return I.use(I.initial());
+		}).then(function (lang) {
+			S.state.lang = lang;
+			document.title = _("Sondeo review");
+			var loading = view().querySelector(".loading");
+			if (loading)
+				loading.textContent = _("Loading…");
+			return S.api("GET", "/v1/session");
+		}).then(function (s) {
 			S.state.session = s;
 			return afterLogin();
 		}, function (err) {

@@ -1,6 +1,7 @@
 /* charts.js - the dashboard's charts, drawn as SVG by this code (no library): horizontal bars for the answers
  * to a question, columns for records per week. Sizes are in the viewBox's units; CSS scales the SVG to its
- * box. Every bar carries data-value and data-count, and a <title> for a tooltip and screen readers.
+ * box. Every bar carries data-value and data-count, and a <title> for a tooltip and screen readers. Numbers are
+ * written as the page's language writes them (Sondeo.num, app.js), the words come from its catalog (i18n.js).
  *
  *   SondeoCharts.bars({label, rows: [{value, label, count, href}], width})       -> <svg>
  *   SondeoCharts.columns({label, rows: [{label, title, count}], width, height})  -> <svg>
@@ -9,7 +10,10 @@
 	"use strict";
 
 	var NS = "http://www.w3.org/2000/svg";
-	var numFmt = new Intl.NumberFormat(undefined);
+	/* A number in the page's language, once app.js is there. */
+	var numFmt = { format: function (n) {
+		return window.Sondeo && window.Sondeo.num ? window.Sondeo.num(n) : String(n);
+	} };
 
 	function el(tag, attrs, text) {
 		var e = document.createElementNS(NS, tag), k;
@@ -19,6 +23,12 @@
 		if (text !== undefined)
 			e.textContent = text;
 		return e;
+	}
+
+	/* A bar's words for a tooltip and screen readers: its label and its count. */
+	function labelled(label, count) {
+		/* TRANSLATORS: one bar of a chart: {label} is an answer (or a week), {count} how many records. */
+		return fmt(_("{label}: {count}"), { label: label, count: numFmt.format(count) });
 	}
 
 	/* Cuts a label to n characters, with an ellipsis. */
@@ -42,7 +52,10 @@
 			total += rows[i].count;
 		}
 		svg = el("svg", { viewBox: "0 0 " + W + " " + H, class: "chart chart-bars", role: "group",
-			"aria-label": opts.label + ": " + rows.length + " answers, " + numFmt.format(total) + " in all",
+			/* TRANSLATORS: a bar chart's description for screen readers: {chart} is its title (a question), {count}
+			 * how many different answers it shows, {total} how many records gave them. */
+			"aria-label": fmt(P_("{chart}: {count} answer, {total} in all", "{chart}: {count} answers, {total} in all",
+				rows.length), { chart: opts.label, count: numFmt.format(rows.length), total: numFmt.format(total) }),
 			preserveAspectRatio: "xMinYMin meet" });
 		/* Grid lines and their values, under the bars. */
 		step = niceStep(max);
@@ -56,14 +69,14 @@
 		}
 		svg.appendChild(g);
 		if (!rows.length)
-			svg.appendChild(el("text", { x: labelW, y: top + 17, class: "empty" }, "No answers in this selection"));
+			svg.appendChild(el("text", { x: labelW, y: top + 17, class: "empty" }, _("No answers in this selection")));
 		for (i = 0; i < rows.length; i++) {
 			r = rows[i];
 			y = top + i * rowH;
 			w = max ? (r.count / Math.max(max, step)) * plotW : 0;
 			bar = el(r.href ? "a" : "g", { class: "bar", "data-value": r.value, "data-count": r.count,
-				href: r.href || null, "aria-label": r.label + ": " + numFmt.format(r.count) });
-			bar.appendChild(el("title", {}, r.label + ": " + numFmt.format(r.count)));
+				href: r.href || null, "aria-label": labelled(r.label, r.count) });
+			bar.appendChild(el("title", {}, labelled(r.label, r.count)));
 			bar.appendChild(el("rect", { x: 0, y: y, width: W, height: rowH, class: "hit" }));
 			bar.appendChild(el("text", { x: labelW - 8, y: y + rowH / 2 + 4, class: "label", "text-anchor": "end" },
 				cut(r.label, Math.floor(labelW / 7))));
@@ -85,7 +98,9 @@
 			total += rows[i].count;
 		}
 		svg = el("svg", { viewBox: "0 0 " + W + " " + H, class: "chart chart-columns", role: "group",
-			"aria-label": opts.label + ": " + rows.length + " weeks, " + numFmt.format(total) + " records",
+			/* TRANSLATORS: the chart of records per week, for screen readers: {chart} is its title. */
+			"aria-label": fmt(P_("{chart}: {count} week, {total} records", "{chart}: {count} weeks, {total} records",
+				rows.length), { chart: opts.label, count: numFmt.format(rows.length), total: numFmt.format(total) }),
 			preserveAspectRatio: "xMinYMin meet" });
 		step = niceStep(max);
 		g = el("g", { class: "grid", "aria-hidden": "true" });
@@ -96,7 +111,8 @@
 		}
 		svg.appendChild(g);
 		if (!rows.length) {
-			svg.appendChild(el("text", { x: left + 10, y: top + plotH / 2, class: "empty" }, "No records in this selection"));
+			svg.appendChild(el("text", { x: left + 10, y: top + plotH / 2, class: "empty" },
+				_("No records in this selection")));
 			return svg;
 		}
 		slot = plotW / rows.length;
@@ -106,8 +122,8 @@
 			r = rows[i];
 			h = (r.count / Math.max(max, step)) * plotH;
 			col = el("g", { class: "bar", "data-value": r.label, "data-count": r.count,
-				"aria-label": r.title + ": " + numFmt.format(r.count) });
-			col.appendChild(el("title", {}, r.title + ": " + numFmt.format(r.count)));
+				"aria-label": labelled(r.title, r.count) });
+			col.appendChild(el("title", {}, labelled(r.title, r.count)));
 			col.appendChild(el("rect", { x: left + i * slot + (slot - bw) / 2, y: top + plotH - h, width: bw,
 				height: Math.max(h, r.count ? 1 : 0), rx: 1, class: "fill" }));
 			if (i % every === 0)

@@ -381,7 +381,9 @@
 		s.setAttribute("viewBox", -quiet + " " + -quiet + " " + n + " " + n);
 		s.setAttribute("class", "qr");
 		s.setAttribute("role", "img");
-		s.setAttribute("aria-label", (opts && opts.label) || "QR code of " + text);
+		/* TRANSLATORS: the name of a QR code for screen readers; {text} is what it holds. */
+		s.setAttribute("aria-label", (opts && opts.label) || (typeof fmt === "function" ?
+			fmt(_("QR code of {text}"), { text: text }) : "QR code of " + text));
 		s.setAttribute("shape-rendering", "crispEdges");
 		s.setAttribute("data-version", String(qr.version));
 		s.setAttribute("data-mask", String(qr.mask));

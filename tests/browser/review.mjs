@@ -7,7 +7,10 @@
 // "password"}, "reviewer": ..., "viewer": ...}, "conflict": RECORD_ID, "review_conflict": RECORD_ID (of a
 // regional office's region), "office": {"url", "name", "password"} (a reviewer there)}. Every account is new, so its first
 // login goes through the forced password change. Prints one "ok N - name" or "not ok N - name" line per test
-// (with "#" lines saying why) and a screenshot of every page to $SONDEO_SCREENSHOTS, else TOP/build/screenshots.
+// (with "#" lines saying why) and a screenshot of every page to $SONDEO_SCREENSHOTS, else TOP/build/screenshots
+// (NN-fr-PAGE.png, NN-es-PAGE.png and NN-qps-PAGE.png: the walks of every page in French, Spanish and the
+// pseudo-language). The French and Spanish walks check words of po/fr.po and po/es.po; the pseudo-language's,
+// that no English word is left on screen that did not come through the catalog.
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -73,9 +76,10 @@ const browser = await chromium.launch({
 	args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });
 
-async function newPage() {
+// A browser of its own, in locale (navigator.languages: the page's language unless one was chosen before).
+async function newPage(locale) {
 	const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, acceptDownloads: true,
-		locale: "en-US", timezoneId: "Africa/Nairobi" });
+		locale: locale || "en-US", timezoneId: "Africa/Nairobi" });
 	const page = await ctx.newPage();
 	page.setDefaultTimeout(15000);
 	page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
@@ -108,10 +112,11 @@ async function go(page, hash) {
 		await rendered(page, () => page.evaluate((h) => { location.hash = h; }, hash));
 }
 
-// The API as the page's session sees it: GET, or POST with the session's CSRF token.
+// The API as the page's session sees it: GET, or POST with the session's CSRF token. Its requests say they are the
+// test's (X-Sondeo-Test), not the page's.
 async function api(page, pathAndQuery, body) {
 	return page.evaluate(async ([p, b]) => {
-		const opts = { credentials: "same-origin", headers: {} };
+		const opts = { credentials: "same-origin", headers: { "X-Sondeo-Test": "1" } };
 		if (b !== null) {
 			opts.method = "POST";
 			opts.headers["Content-Type"] = "application/json";
@@ -412,12 +417,24 @@ await test("records: choice labels follow the language switch (French, Spanish, 
 	const r = await apiOk(rp, "/v1/records?columns=partner_name,level,replicable");
 	const def = await formDef(rp, r.form);
 	const first = r.records.find((x) => x.answers.level && x.answers.level.length);
-	for (const lang of ["fr", "es", "en"]) {
-		await rendered(rp, () => rp.selectOption("#lang", lang));
-		same(await rp.textContent(`#records tr[data-id="${first.id}"] td[data-col=level]`),
-			first.answers.level.map((v) => choiceLabel(def, "level", v, lang)).join(", "), `the level cell in ${lang}`);
-		if (lang === "fr")
-			await shot(rp, "records-french");
+	// The whole page changes language with them (the French and Spanish words need po/fr.po and po/es.po).
+	const words = { fr: ["Fiches", "Région"], es: ["Registros", "Región"], en: ["Records", "Region"] };
+	try {
+		for (const lang of ["fr", "es", "en"]) {
+			await rendered(rp, () => rp.selectOption("#lang", lang));
+			same(await rp.textContent(`#records tr[data-id="${first.id}"] td[data-col=level]`),
+				first.answers.level.map((v) => choiceLabel(def, "level", v, lang)).join(", "), `the level cell in ${lang}`);
+			same(await htmlLang(rp), lang, `<html lang> in ${lang}`);
+			same([await rp.textContent("#topbar [data-nav=records]"), (await rp.textContent("th[data-sort=region] button")).replace(/[▲▼]/g, "")],
+				words[lang], `the navigation and a heading in ${lang}`);
+			same(await rp.evaluate(() => localStorage.getItem("sondeo.lang")), lang, "the language remembered");
+			if (lang === "fr")
+				await shot(rp, "records-french");
+		}
+	} finally {
+		// The tests after this one read English.
+		if (await rp.inputValue("#lang") !== "en")
+			await rendered(rp, () => rp.selectOption("#lang", "en"));
 	}
 });
 
@@ -460,6 +477,398 @@ await test("a record: opened from the table, every answer with its label, and th
 		choiceLabel(def, "stakeholder_type", st.value, "es"), "the answer's label in Spanish");
 	await shot(rp, "record-spanish");
 	await rendered(rp, () => rp.selectOption("#lang", "en"));
+});
+
+// --- The page in French, in Spanish and in the pseudo-language ------------------------------------------
+//
+// Each walk is an admin's session in a browser of its own, at a moment when the sample data still has a
+// record in conflict: the login page, the dashboard, the records, a record with its conflict and history, a
+// review saved, the bulk review's dialog and the exports, the possible duplicates, devices, users, the audit log
+// and the logout. The French and Spanish walks check words of the page's own catalogs (po/fr.po, po/es.po:
+// they need the page's translations merged there) and <html lang>; the pseudo-language walk (qps: every
+// message accented and wrapped in ⟦ ⟧) fails on any English word left on screen once the ⟦ ⟧ parts and the data
+// are set aside, naming the page and the element. Screenshots: NN-LANG-PAGE.png beside the others.
+
+// The language names, dates and numbers of the browser's own locale data are not messages: the checks set aside
+// what Intl writes.
+const MONTHS = /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?(?=[^A-Za-z]|$)/g;
+
+// text without its ⟦...⟧ parts, innermost first (they nest: a message placed in another).
+function withoutPseudo(text) {
+	let t = text, before;
+	do {
+		before = t;
+		t = t.replace(/⟦[^⟦⟧]*⟧/g, " ");
+	} while (t !== before);
+	return t;
+}
+
+// Every text a person can read on the page, with where it is: visible text, the placeholder, title and aria-label
+// of every element, the options of each select (but the language selectors', which name each language in its own
+// words), the SVG titles (tooltips) and the document's title.
+async function pageTexts(page) {
+	return page.evaluate(() => {
+		const out = [];
+		const where = (e) => {
+			const parts = [];
+			for (let n = e; n && n.nodeType === 1 && n !== document.body && parts.length < 5; n = n.parentElement) {
+				let p = n.tagName.toLowerCase();
+				if (n.id)
+					p += "#" + n.id;
+				else if (n.getAttribute("class"))
+					p += "." + String(n.getAttribute("class")).trim().split(/\s+/).join(".");
+				parts.unshift(p);
+			}
+			return parts.join(" > ");
+		};
+		const visible = (e) => (e.checkVisibility ? e.checkVisibility({ visibilityProperty: true }) : !!e.getClientRects().length);
+		out.push({ where: "document.title", text: document.title });
+		for (const e of document.body.querySelectorAll("*")) {
+			if (e.closest("noscript, script, style, select[data-lang-select]"))
+				continue;
+			for (const a of ["placeholder", "title", "aria-label"])
+				if (e.hasAttribute(a) && (e.namespaceURI === "http://www.w3.org/2000/svg" || visible(e)))
+					out.push({ where: `${where(e)} [${a}]`, text: e.getAttribute(a) });
+			if (e.tagName === "OPTION" && e.parentElement && visible(e.parentElement)) {
+				out.push({ where: where(e), text: e.textContent });
+				continue;
+			}
+			if (e.namespaceURI === "http://www.w3.org/2000/svg" && e.tagName === "title") {
+				out.push({ where: where(e), text: e.textContent });
+				continue;
+			}
+			if (!visible(e))
+				continue;
+			for (const c of e.childNodes)
+				if (c.nodeType === 3 && c.nodeValue.trim())
+					out.push({ where: where(e), text: c.nodeValue });
+		}
+		return out;
+	});
+}
+
+// The strings of the API's answers (records' answers, names, ids, forms' labels, comments, audit details), which
+// the page shows as they are; machine codes (a review status, a role, an action) are not: the page shows those
+// in words, which must be translated.
+const CODE_KEYS = new Set(["status", "role", "action", "kind", "type", "error", "message", "decision", "default_language"]);
+function dataStrings(v, into, key) {
+	if (typeof v === "string") {
+		if (!CODE_KEYS.has(key) && /[A-Za-z]{2}/.test(v)) {
+			into.add(v);
+			// A label naming an answer ("Name of a member of ${hh}") is shown with the answer in its place.
+			for (const part of v.split(/\$\{[^}]*\}/))
+				if (part.trim().length >= 2)
+					into.add(part.trim());
+		}
+	} else if (Array.isArray(v)) {
+		for (const x of v)
+			dataStrings(x, into, key);
+	} else if (v && typeof v === "object") {
+		for (const [k, x] of Object.entries(v)) {
+			if (/[A-Za-z]{2}/.test(k) && k.length > 2 && !/^[a-z_]+$/.test(k))
+				into.add(k);   // an answer's text used as a key (a choice's label by language is a value)
+			dataStrings(x, into, k);
+		}
+	}
+	return into;
+}
+
+const PSEUDO_OK = new Set(["Sondeo", "CSV", "JSON", "GeoJSON"]);
+
+// The English words left in texts once the pseudo-language's ⟦...⟧, the data and the locale's own words are set
+// aside: [{where, word, text}].
+function englishLeft(texts, data, localeWords) {
+	const strings = [...data].filter((s) => s.length >= 2).sort((a, b) => b.length - a.length);
+	const found = [];
+	for (const { where, text } of texts) {
+		let t = withoutPseudo(text);
+		if (!/[A-Za-z]{2}/.test(t))
+			continue;
+		// A piece of one answer (an OpenStreetMap answer's link, then its tags; a chart's label cut short with an
+		// ellipsis) is data too.
+		const piece = t.trim().replace(/…$/, "");
+		if (piece.length >= 2 && strings.some((s) => s.includes(piece)))
+			continue;
+		for (const s of strings)
+			if (t.includes(s))
+				t = t.split(s).join(" ");
+		for (const w of localeWords)
+			t = t.split(w).join(" ");
+		t = t.replace(MONTHS, " ").replace(/\b[AP]M\b/g, " ").replace(/\b[0-9a-f]{8}\b/g, " ");
+		for (const w of t.match(/[A-Za-z]{2,}/g) || [])
+			if (!PSEUDO_OK.has(w))
+				found.push({ where, word: w, text: text.trim().slice(0, 120) });
+	}
+	return found;
+}
+
+// A browser of its own in the given locale (its navigator.languages), watching the API's requests and answers.
+async function langPage(locale) {
+	const page = await newPage(locale);
+	const seen = { requests: [], answers: [] };
+	page.on("request", (r) => {
+		if (new URL(r.url()).pathname.startsWith("/v1/") && !r.headers()["x-sondeo-test"])
+			seen.requests.push({ url: r.url(), lang: r.headers()["accept-language"] || "" });
+	});
+	page.on("response", (r) => {
+		if (new URL(r.url()).pathname.startsWith("/v1/") && r.status() >= 200 && r.status() < 300 &&
+		    /json/.test(r.headers()["content-type"] || ""))
+			seen.answers.push(r.json().catch(() => null));
+	});
+	return { page, seen };
+}
+
+async function htmlLang(page) {
+	return page.evaluate(() => document.documentElement.getAttribute("lang"));
+}
+
+// Checks that each of words is somewhere in the visible text of the page (or of selector).
+async function shows(page, words, what, selector) {
+	const text = await page.evaluate((sel) => (sel ? document.querySelector(sel) : document.body).innerText, selector || null);
+	for (const w of words)
+		check(text.includes(w), `${what}: '${w}' is not on the page: ${JSON.stringify(text.slice(0, 400))}`);
+}
+
+// The French and Spanish words each page must show (from the page's catalogs; the form's own labels are the
+// form's). Numbers and days are checked against Intl's for the language.
+const WORDS = {
+	fr: {
+		name: "français", title: "Tableau de bord · Sondeo", login: ["Sondeo – vérification", "Nom d’utilisateur", "Mot de passe", "Se connecter"],
+		nav: ["Tableau de bord", "Fiches", "Doublons", "Appareils", "Utilisateurs", "Journal d’audit"],
+		dashboard: ["Partenaires distincts", "Conflits ouverts", "En attente de vérification", "Fiches par semaine",
+			"Afficher ces fiches dans le tableau", "Partenariats inclusifs et novateurs en matière de migration"],
+		records: ["Région", "Vérification", "Créée", "Modifiée", "Colonnes", "Rechercher", "Exporter", "CSV avec une colonne par choix",
+			"Seulement les fiches en conflit", "En attente"],
+		count: (n) => `${n} fiches`,
+		record: ["Réponses", "Historique", "✓ signature vérifiée", "Identifiant de la fiche", "Retenir cette valeur",
+			"Ou une autre valeur", "Enregistrer la vérification", "À corriger", "Rejetée"],
+		conflict: "1 réponse en conflit", today: /^(aujourd’hui|hier) \d/,
+		saved: "Vérification enregistrée\u00a0: À corriger.", note: "Ce formulaire n’a pas de texte en français",
+		bulk: ["Chaque fiche sélectionnée par les filtres actuels reçoit cette vérification.", "Annuler", "Continuer…"],
+		duplicates: ["Doublons possibles", "Pas des doublons", "Conserver la fiche choisie, rejeter les autres"],
+		devices: ["Appareils inscrits", "Nouveau code d’inscription", "Dernier contact", "Opérations", "Créer le code", "actif"],
+		users: ["Comptes", "Ajouter un utilisateur", "Mot de passe initial", "administrateur", "vérificateur", "lecteur"],
+		audit: ["Journal d’audit", "Adresse", "Cible", "connexion"],
+		logout: "Vous êtes déconnecté.",
+	},
+	es: {
+		name: "español", title: "Panel · Sondeo", login: ["Sondeo – revisión", "Nombre de usuario", "Contraseña", "Iniciar sesión"],
+		nav: ["Panel", "Registros", "Duplicados", "Dispositivos", "Usuarios", "Registro de auditoría"],
+		dashboard: ["Organizaciones asociadas distintas", "Conflictos abiertos", "Pendientes de revisión", "Registros por semana",
+			"Mostrar estos registros en la tabla", "Alianzas inclusivas e innovadoras en materia de migración"],
+		records: ["Región", "Revisión", "Creado", "Actualizado", "Columnas", "Buscar", "Exportar", "CSV con una columna por opción",
+			"Solo los registros en conflicto", "Pendiente"],
+		count: (n) => `${n} registros`,
+		record: ["Respuestas", "Historial", "✓ firma verificada", "Identificador del registro", "Conservar este valor",
+			"U otro valor", "Guardar la revisión", "Con observaciones", "Rechazado"],
+		conflict: "1 respuesta en conflicto", today: /^(hoy|ayer) \d/,
+		saved: "Revisión guardada: Con observaciones.", note: "Este formulario no tiene textos en español",
+		bulk: ["Cada registro que seleccionan los filtros actuales recibe esta revisión.", "Cancelar", "Continuar…"],
+		duplicates: ["Posibles duplicados", "No son duplicados", "Conservar el registro elegido y rechazar los demás"],
+		devices: ["Dispositivos inscritos", "Nuevo código de inscripción", "Último contacto", "Operaciones", "Crear el código", "activo"],
+		users: ["Cuentas", "Añadir un usuario", "Contraseña inicial", "administrador", "revisor", "lector"],
+		audit: ["Registro de auditoría", "Dirección", "Objeto", "inicio de sesión"],
+		logout: "Ha cerrado la sesión.",
+	},
+};
+
+for (const lang of ["fr", "es"]) {
+	const W = WORDS[lang];
+	await test(`${lang}: the whole page in ${W.name}, from the browser's language, every request asking the server for it`, async () => {
+		const { page, seen } = await langPage(lang === "fr" ? "fr-FR" : "es-ES");
+		try {
+			await page.goto(cfg.url + "/");
+			await page.waitForSelector("#login-form");
+			same(await htmlLang(page), lang, "<html lang> on the login page");
+			same(await page.inputValue("#lang-login"), lang, "the language chosen on the login page");
+			same(await page.$$eval("#lang-login option", (o) => o.map((x) => x.value)).then((v) => v.filter((x) => x !== "qps")),
+				["en", "es", "fr"], "the languages offered (GET /i18n)");
+			await shows(page, W.login, "the login page");
+			await shot(page, `${lang}-login`);
+			await login(page, "admin");
+			same(await htmlLang(page), lang, "<html lang> after login");
+			same(await page.title(), W.title, "document.title");
+			same(await texts(page, "#topbar [data-nav]"), W.nav, "the navigation");
+			same(await page.inputValue("#lang"), lang, "the language selector in the top bar");
+
+			// Dashboard: totals, charts (their axes' numbers and the weeks' days as the language writes them).
+			await go(page, "#/dashboard");
+			await shows(page, W.dashboard, "the dashboard");
+			const d = await apiOk(page, "/v1/dashboard");
+			const days = await texts(page, "section[data-chart=_weeks] .bar text.tick");
+			const want = d.weeks.map((w) => {
+				const [y, m, dd] = String(w.week).split("-").map(Number);
+				return new Intl.DateTimeFormat(lang, { day: "numeric", month: "short" }).format(new Date(y, m - 1, dd));
+			});
+			check(days.length && days.every((x) => want.includes(x)), `the weeks' days ${JSON.stringify(days)}, expected of ${JSON.stringify(want)}`);
+			same(await page.evaluate(() => window.Sondeo.num(12345.5)), new Intl.NumberFormat(lang).format(12345.5),
+				"a number as the page writes it");
+			check(/,5$/.test(await page.evaluate(() => window.Sondeo.num(2.5))), "a decimal comma");
+			await shot(page, `${lang}-dashboard`);
+
+			// Records, with the exports of the selection.
+			await go(page, "#/records");
+			await shows(page, W.records, "the records");
+			const total = (await apiOk(page, "/v1/records")).total;
+			same(await page.textContent("#records-total"), W.count(total), "the count of records");
+			await shot(page, `${lang}-records`);
+			await page.click("#bulk-review");
+			await page.waitForSelector("dialog #bulk-status");
+			await shows(page, W.bulk, "the bulk review's dialog", "dialog");
+			await shot(page, `${lang}-bulk-review`);
+			await page.keyboard.press("Escape");
+
+			// A record with its conflict, its history and its review.
+			await go(page, "#/record/" + cfg.conflict);
+			await shows(page, W.record, "a record");
+			same((await page.textContent("#conflicts-h")).trim(), W.conflict, "the conflict's heading");
+			const when = (await texts(page, "#history tbody tr td:first-child time"))[0];
+			check(W.today.test(when), `the history's first moment is '${when}'`);
+			await shot(page, `${lang}-record`);
+
+			// A review saved, on a record of a form that has no text in this language.
+			await go(page, "#/record/" + cfg.grouped);
+			await shows(page, [W.note], "the note of a form without this language", "#lang-note");
+			await page.check("#review-form input[value=has_issues]");
+			await page.fill("#review-comment", lang === "fr" ? "Effectifs à vérifier" : "Verificar el personal");
+			await rendered(page, () => page.click("#review-save"));
+			same(await page.textContent("#toast"), W.saved, "the toast after a review");
+			await shot(page, `${lang}-record-reviewed`);
+
+			for (const [hash, words, name] of [["#/duplicates", W.duplicates, "duplicates"], ["#/devices", W.devices, "devices"],
+				["#/users", W.users, "users"], ["#/audit", W.audit, "audit"]]) {
+				await go(page, hash);
+				await shows(page, words, `the page ${hash}`);
+				same(await htmlLang(page), lang, `<html lang> on ${hash}`);
+				await shot(page, `${lang}-${name}`);
+			}
+			await page.click("#logout");
+			await page.waitForSelector("#login-note");
+			same((await page.textContent("#login-note")).trim(), W.logout, "the note after logout");
+			const other = seen.requests.filter((r) => r.lang !== lang);
+			check(seen.requests.length > 10 && !other.length,
+				`requests without Accept-Language: ${lang}: ${other.slice(0, 3).map((r) => `${r.url} (${r.lang})`).join(", ")}`);
+		} finally {
+			await page.context().close();
+		}
+	});
+}
+
+await test("the page's plural rules: gettext's Plural-Forms expressions, parsed without eval, choose the forms gettext does", async () => {
+	const rules = [
+		["(n > 1)", { 0: 0, 1: 0, 2: 1, 100: 1 }],
+		["(n != 1)", { 0: 1, 1: 0, 2: 1 }],
+		["0", { 0: 0, 7: 0 }],
+		// Russian, Polish, Czech, Slovenian, Irish, Arabic (gettext's manual, "Plural forms")
+		["(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)",
+			{ 1: 0, 21: 0, 11: 2, 2: 1, 24: 1, 12: 2, 5: 2, 111: 2, 101: 0 }],
+		["(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)", { 1: 0, 2: 1, 22: 1, 12: 2, 5: 2, 21: 2 }],
+		["(n==1) ? 0 : (n>=2 && n<=4) ? 1 : 2", { 1: 0, 3: 1, 5: 2, 0: 2 }],
+		["n%100==1 ? 0 : n%100==2 ? 1 : n%100==3 || n%100==4 ? 2 : 3", { 1: 0, 101: 0, 2: 1, 3: 2, 104: 2, 5: 3 }],
+		["n==1 ? 0 : n==2 ? 1 : (n>2 && n<7) ? 2 :(n>6 && n<11) ? 3 : 4", { 1: 0, 2: 1, 6: 2, 10: 3, 11: 4 }],
+		["n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5",
+			{ 0: 0, 1: 1, 2: 2, 3: 3, 110: 3, 11: 4, 99: 4, 100: 5, 102: 5 }],
+		["!(n == 1) * 1 + n / 0 - 0", { 1: 0, 2: 1 }],
+	];
+	const got = await rp.evaluate((rs) => rs.map(([expr, cases]) => {
+		const f = window.SondeoI18n.compilePlural(expr);
+		const out = {};
+		for (const n of Object.keys(cases))
+			out[n] = f ? f(Number(n)) : null;
+		return out;
+	}), rules);
+	rules.forEach(([expr, cases], i) => same(got[i], cases, `the forms of '${expr}'`));
+	same(await rp.evaluate(() => ["n >", "(n", "n n", "x", "n ? 1", "eval(1)", "", "n = 1", "((((((((((((((((((((((((((((((((((((" +
+		"((((((((((((((((((((((((((((((n))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))"].map((e) =>
+		window.SondeoI18n.compilePlural(e) === null)), new Array(9).fill(true), "expressions refused");
+});
+
+await test("qps: no English word is left on any page in the pseudo-language (every message goes through the catalog)", async () => {
+	const { page, seen } = await langPage("en-US");
+	const texts_ = [];   // {page, where, text}
+	const collect = async (name) => {
+		for (const x of await pageTexts(page))
+			texts_.push({ page: name, ...x });
+		await shot(page, `qps-${name}`);
+	};
+	try {
+		await page.goto(cfg.url + "/");
+		await page.waitForSelector("#login-form");
+		check((await page.$$eval("#lang-login option", (o) => o.map((x) => x.value))).includes("qps"),
+			"the test build's server does not offer qps");
+		await page.selectOption("#lang-login", "qps");
+		await page.waitForFunction(() => document.documentElement.getAttribute("lang") === "qps");
+		await page.fill("#login-user", "someone");
+		await page.click("#login-submit");   // no password: the page's own message
+		await collect("login");
+		await login(page, "admin");
+		same(await htmlLang(page), "qps", "<html lang> after login");
+		await go(page, "#/dashboard");
+		await collect("dashboard");
+		await go(page, "#/records");
+		await page.click("#columns-menu summary");
+		await collect("records");
+		for (const box of await page.$$("#columns-menu input[type=checkbox]"))
+			await box.setChecked(false);
+		await page.click("#columns-apply");   // no column: a toast says to choose one
+		await page.waitForSelector("#toast.show");
+		await collect("records-toast");
+		await page.click("#columns-menu summary");
+		await page.click("#bulk-review");
+		await page.waitForSelector("dialog #bulk-status");
+		await collect("bulk-review");
+		await page.selectOption("#bulk-status", "rejected");
+		await page.click("#bulk-next");   // no comment: the dialog says why
+		await collect("bulk-review-comment");
+		await page.keyboard.press("Escape");
+		await go(page, "#/records?q=Frontera&f.level=national&conflicts=1");
+		await collect("records-filtered");
+		await go(page, "#/record/" + cfg.conflict);
+		await collect("record-conflict");
+		await page.click("#answers [data-correct=scale_up_potential]");
+		await page.fill("dialog .value-input", "4.5");
+		await page.click("dialog .primary");
+		await collect("record-correct");
+		await page.keyboard.press("Escape");
+		for (const [hash, name] of [["#/record/" + cfg.grouped, "record-groups"], ["#/record/" + cfg.household, "record-repeats"],
+			["#/record/" + cfg.member, "record-instance"], ["#/record/" + cfg.site, "record-osm"], ["#/duplicates", "duplicates"]]) {
+			await go(page, hash);
+			await collect(name);
+		}
+		await go(page, "#/devices");
+		await page.fill("#code-region", "north");
+		await page.click("#code-create");
+		await page.waitForSelector("#enrol-code");
+		await collect("devices");
+		await page.click("[data-revoke]");
+		await page.waitForSelector("dialog [data-confirm=ok]");
+		await collect("devices-revoke");
+		await page.keyboard.press("Escape");
+		for (const [hash, name] of [["#/users", "users"], ["#/audit", "audit"]]) {
+			await go(page, hash);
+			await collect(name);
+		}
+		await page.click("#logout");
+		await page.waitForSelector("#login-note");
+		await collect("logged-out");
+		// The data the page was given, and what the browser's locale data writes (dates, language names).
+		const data = new Set();
+		for (const a of await Promise.all(seen.answers))
+			dataStrings(a, data, "");
+		const localeWords = await page.evaluate(() => {
+			const w = [];
+			for (const code of ["en", "es", "fr", "qps"])
+				for (const inl of ["qps", "en"])
+					try { w.push(new Intl.DisplayNames([inl], { type: "language" }).of(code)); } catch (e) { /* none */ }
+			return w.filter((x) => x && x.length > 2);
+		});
+		const left = englishLeft(texts_.map((x) => ({ where: `${x.page}: ${x.where}`, text: x.text })), data, localeWords);
+		check(texts_.length > 200, `only ${texts_.length} texts collected`);
+		check(!left.length, `${left.length} English words outside the catalog:\n` +
+			left.slice(0, 25).map((x) => `  '${x.word}' in ${x.where}: ${JSON.stringify(x.text)}`).join("\n"));
+	} finally {
+		await page.context().close();
+	}
 });
 
 await test("a conflict: both values side by side; keeping one settles it, and the API shows no conflict", async () => {

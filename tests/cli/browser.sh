@@ -3,8 +3,10 @@
 # regions send the sample records and make a conflict, a regional office's laptop sends one record (whose review
 # review.mjs puts in conflict), accounts of each role are made with `sondeod users add`,
 # then tests/browser/review.mjs logs in, reads the dashboard, filters, searches, opens records, resolves,
-# reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API. Screenshots of
-# every page go to $SONDEO_SCREENSHOTS, else build/screenshots/.
+# reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API, and walks every
+# page in French, in Spanish and in the test build's pseudo-language (qps), whose catalogs GET /i18n serves.
+# Screenshots of every page go to $SONDEO_SCREENSHOTS, else build/screenshots/ (NN-fr-*.png, NN-es-*.png and
+# NN-qps-*.png for the languages).
 #
 # Needs Debian's chromium and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
 # nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules
@@ -196,6 +198,38 @@ done
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/server.db")" 404 "GET /server.db"
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/web/app.js")" 404 "GET /web/app.js"
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/")" 405 "POST /"
+ok
+
+t "GET /i18n lists the page's languages; GET /i18n?lang=LANG gives one's messages, kept and cacheable, as the files are"
+check_eq "$(curl -s "$URL/i18n")" '["en","es","fr","qps"]' "GET /i18n in the test build"
+curl -s -D "$TMPDIR/head" -o "$TMPDIR/body" "$URL/i18n?lang=qps" || fail "GET /i18n?lang=qps failed"
+tr -d '\r' <"$TMPDIR/head" >"$TMPDIR/head.txt"
+grep -q '^HTTP/1.1 200' "$TMPDIR/head.txt" || fail "GET /i18n?lang=qps: $(head -n 1 "$TMPDIR/head.txt")"
+for h in "Content-Security-Policy: $csp" "Cache-Control: no-cache" "X-Frame-Options: DENY" "Referrer-Policy: no-referrer" \
+	"X-Content-Type-Options: nosniff" "Content-Type: application/json"; do
+	grep -qixF "$h" "$TMPDIR/head.txt" || fail "GET /i18n?lang=qps lacks the header '$h'"
+done
+# Its messages: those of web/ only, a plural one as its forms, one with a context under "context\004msgid".
+run py -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+m = c["messages"]
+print(c["lang"], c["nplurals"], c["plural"])
+print(m["Dashboard"], m["review status\u0004Approved"], " | ".join(m["{count} record"]))
+print("usage" in " ".join(m).lower(), len(m) > 200)' "$TMPDIR/body"
+check_rc 0
+check_eq "$OUT" "qps 2 (n != 1)
+⟦Dáshbóárd⟧ ⟦Áppróvéd⟧ ⟦{count} réçórd⟧ | ⟦{count} réçórds⟧
+False True" "the pseudo-language's catalog for the page"
+etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: //p' "$TMPDIR/head.txt")
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$URL/i18n?lang=qps")" 304 "GET /i18n?lang=qps again"
+check_eq "$(curl -s "$URL/i18n?lang=en")" '{"lang":"en","nplurals":2,"plural":"n != 1","messages":{}}' "GET /i18n?lang=en"
+curl -s -o "$TMPDIR/body" "$URL/i18n?lang=fr_FR.UTF-8"
+check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["lang"])' "$TMPDIR/body")" fr "GET /i18n?lang=fr_FR.UTF-8"
+check_eq "$(curl -s -o "$TMPDIR/body" -w '%{http_code}' "$URL/i18n?lang=de")" 404 "GET /i18n?lang=de"
+check_eq "$(cat "$TMPDIR/body")" '{"error":"unknown_language","message":"there is no catalog for the language '"'de'"'"}' \
+	"GET /i18n?lang=de's answer"
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/i18n/fr")" 404 "GET /i18n/fr"
 ok
 
 # review.mjs prints its own "ok N - ..." lines; its last line says how many passed.

@@ -109,7 +109,8 @@ SONDEO_HOME=$TMPDIR/dev run sh -c '"$SONDEO" --lang fr export --format xlsx >"$1
 check_rc 0
 run "$XLSXDUMP" "$TMPDIR/fr.xlsx"
 check_rc 0
-check_out_has "data!B1	Nom de l'organisation partenaire"
+check_out_has "données!A1	identifiant"
+check_out_has "données!B1	Nom de l'organisation partenaire"
 check_eq "$(ls "$TMPDIR" | grep -c '\.tmp-')" 0 "temporary files left"
 
 t "XLSX to a terminal is refused, naming what to do"

@@ -171,7 +171,7 @@ send SEN
 expect [5/19] À quels niveaux le partenariat intervient-il ? *
 expect  6) Mondial
 sendraw \x04
-expect Stopped
+expect sondeo edit
 exit 0
 EOF
 check_rc 0
@@ -187,7 +187,6 @@ pty env LANG=es_ES.UTF-8 "$SONDEO" new <<'EOF'
 expect [1/19] Nombre de la organización asociada *
 expect El nombre oficial completo
 sendraw \x04
-expect Stopped: nothing was saved.
 exit 0
 EOF
 check_rc 0

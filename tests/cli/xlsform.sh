@@ -435,12 +435,12 @@ send 1 2
 expect [3/3] Quel âge a Ana ?
 expect Ana speaks Français, Swahili
 send 34
-expect [f]inalize (Enter)
+expect 3. Quel âge a Ana ?: 34
 send
-expect Finalized record
 EOF
 check_rc 0
 id=$(sqlite3 "$SONDEO_HOME/store.db" "SELECT id FROM records WHERE form = 'greet' ORDER BY rid DESC LIMIT 1")
+check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT draft FROM records WHERE id = '$id'")" 0 "draft (0: finalized)"
 run "$SONDEO" show "$id"
 check_out_has "How old is Ana?"
 check_out_lacks '${pname}'
