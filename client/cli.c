@@ -50,10 +50,10 @@ void cli_set_lang(struct cli *cli, const char *name, int given)
 		strlcpy_s(cli->lang_buf, name ? name : "", sizeof(cli->lang_buf));
 	cli->lang = cli->lang_buf;
 	cli->lang_given = given;
-	/* The messages in that language when there is a catalog for it; the forms may still be written in one
-	 * there is none for (their labels follow cli->lang), and then the messages stay English. */
-	if (i18n_set_process(cli->lang) < 0)
-		i18n_set_process("en");
+	/* The messages in that language when there is a catalog for it. The forms may still be written in one there
+	 * is none for (their labels follow cli->lang): the messages then stay in the environment's language, as
+	 * does the refusal of a language no one speaks. */
+	i18n_set_process(cli->lang);
 }
 
 struct lang_forms {

@@ -126,8 +126,7 @@ int cmd_enrol(struct cli *cli, int argc, char **argv)
 	}
 	keys_id(e.server_pk, fp);
 	printf(_("enrolled with %s as device %s in region %s\n"), url, my_id, e.region);
-	/* Read by scripts, and the same words as sondeod's: not translated. */
-	printf("server key fingerprint: %s\n", fp);
+	printf(_("server key fingerprint: %s\n"), fp);
 
 	/* The forms come signed by the key just pinned. */
 	st = NET_FAILED;

@@ -23,7 +23,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (store_init(cli->store_dir, name, device, err, sizeof(err)) < 0)
 		return cli_error("%s", err);
 	printf(_("created store in %s\n"), cli->store_dir);
-	/* Read by scripts: the same words in every language. */
-	printf("device id: %s\n", device);
+	/* TRANSLATORS: the device's id, 32 hexadecimal digits, follows. */
+	printf(_("device id: %s\n"), device);
 	return EXIT_OK;
 }

@@ -153,13 +153,13 @@ int main(int argc, char **argv)
 		else if (!strncmp(argv[i], "--lang=", 7))
 			lang = argv[i] + 7;
 	}
-	if (lang) {
-		cli_set_lang(&cli, lang, 1);
-	} else {
+	{
 		char code[16];
 
 		i18n_from_env(code, sizeof(code));
 		cli_set_lang(&cli, code, 0);
+		if (lang)
+			cli_set_lang(&cli, lang, 1);
 	}
 	/* Before the device key is read: a core dump would hold it. */
 	if (secret_no_dumps() < 0) {

@@ -133,10 +133,35 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+/* Why a request failed, in the reader's language: libcurl's own words are English (--verbose shows them). */
+static const char *net_reason(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return _("the server's name cannot be found (no network, or a wrong address?)");
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return _("the proxy's name cannot be found (no network, or a wrong proxy?)");
+	case CURLE_COULDNT_CONNECT:
+		return _("cannot connect to the server (no network, or the server is not running?)");
+	case CURLE_OPERATION_TIMEDOUT:
+		return _("the server did not answer in time");
+	case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
+		return _("the connection was cut before the answer was complete");
+	case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CACERT_BADFILE:
+		return _("the server's certificate cannot be verified (--cacert names the certificate to trust)");
+	case CURLE_SSL_CONNECT_ERROR:
+		return _("the secure connection (TLS) with the server failed");
+	case CURLE_WRITE_ERROR:
+		return _("the server's answer is larger than allowed");
+	default:
+		return _("the request failed");
+	}
+}
+
 enum net_status net_send(const struct net_request *rq, struct net_response *rs, char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
-	char ctype[128], errbuf[CURL_ERROR_SIZE] = "";
+	char ctype[128], lang[48], errbuf[CURL_ERROR_SIZE] = "";
 	enum net_status st = NET_OK;
 	CURLcode rc;
 	CURL *c;
@@ -189,6 +214,10 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	}
 	/* No "Expect: 100-continue" round trip: change sets are small and links are slow. */
 	hdrs = curl.slist_append(hdrs, "Expect:");
+	/* The server's reasons (a change set refused, a form that does not load) in the language of whoever reads
+	 * them here. */
+	snprintf(lang, sizeof(lang), "Accept-Language: %s", i18n_lang());
+	hdrs = curl.slist_append(hdrs, lang);
 	for (i = 0; i < NET_MAX_HEADERS && rq->headers[i]; i++)
 		hdrs = curl.slist_append(hdrs, rq->headers[i]);
 	curl.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -215,12 +244,15 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 		st = NET_FAILED;
 	}
 	if (st != NET_OK)
-		errf(err, errlen, "%s: %s", rq->url, *errbuf ? errbuf : curl.easy_strerror(rc));
+		errf(err, errlen, "%s: %s", rq->url, net_reason(rc));
 	if (rq->verbose)
 		/* TRANSLATORS: a trace of one request for --verbose: method, address, bytes sent, HTTP status,
 		 * bytes received, then ": " and the error if it failed. */
 		fprintf(stderr, _("> %s %s (%zu bytes) -> %ld (%zu bytes)%s%s\n"), rq->method, rq->url, rq->body_len,
 			rs->status, rs->body.len, st == NET_OK ? "" : ": ", st == NET_OK ? "" : err);
+	if (rq->verbose && st != NET_OK)
+		/* libcurl's own account, in its words (English), for whoever looks into the link. */
+		fprintf(stderr, "> libcurl: %s\n", *errbuf ? errbuf : curl.easy_strerror(rc));
 	curl.slist_free_all(hdrs);
 	if (!rq->conn)
 		curl.easy_cleanup(c);

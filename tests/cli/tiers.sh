@@ -235,7 +235,7 @@ check_eq "$(q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did 
 run "$SONDEOD" status --data "$north"
 check_out_has "waiting:            3 change sets, 0 vouches"
 check_out_has "last error:"
-check_out_has "Couldn't connect to server"
+check_out_has "cannot connect to the server (no network, or the server is not running?)"
 proxy_up "$pport_north"
 wait_eq "n2's ops at headquarters" 18 20 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'"
 wait_eq "the north queue" 0 10 waiting "$north"

@@ -4,7 +4,8 @@
 #	awk -v where=WHAT -v data=FILE -f unwrapped.awk OUTPUT
 #
 # Removes from each line the literal strings listed in FILE (one per line: the data the test put in, which is
-# shown as it is), then every ⟦...⟧ part (they nest: a message's %s may hold another message), and prints
+# shown as it is), then every ⟦...⟧ part (they nest: a message's %s may hold another message, and span lines:
+# it may hold several), and prints
 # "WHAT: line N: WORD in: LINE" for each word left that is made of letters (ids, numbers, paths, options and
 # the programs' names are not words). Exits 1 if it printed anything.
 BEGIN {
@@ -20,6 +21,8 @@ BEGIN {
 	split("sondeo sondeod", a, " ")
 	for (i in a) allowed[a[i]] = 1
 	found = 0
+	# Across lines: a message's %s may hold text of several lines (a usage, a list).
+	depth = 0
 }
 {
 	line = $0
@@ -27,7 +30,6 @@ BEGIN {
 		while ((k = index(line, D[i])) > 0)
 			line = substr(line, 1, k - 1) " " substr(line, k + length(D[i]))
 	rest = ""
-	depth = 0
 	n = length(line)
 	for (i = 1; i <= n; i++) {
 		c3 = substr(line, i, 3)
