@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "hlc.h"
 #include "i18n.h"
+#include "review.h"
 #include "util.h"
 #include "banned.h"
 
@@ -225,18 +226,15 @@ size_t cli_when_width(void)
 	return most;
 }
 
-const char *cli_review_status(const char *status)
+void cli_indented(const char *fmt, ...)
 {
-	if (!strcmp(status, "approved"))
-		return C_("review status", "approved");
-	if (!strcmp(status, "has_issues"))
-		return C_("review status", "has issues");
-	if (!strcmp(status, "rejected"))
-		return C_("review status", "rejected");
-	if (!strcmp(status, "pending"))
-		return C_("review status", "pending");
-	/* A status a newer server made up: shown as it is rather than not at all. */
-	return status;
+	va_list ap;
+
+	fputs("      ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 }
 
 const char *cli_short_id(const char *id)
@@ -428,7 +426,7 @@ char *cli_review_text(const char *json_text)
 	struct buf out = BUF_INIT((size_t)1 << 16);
 
 	if (status && strcmp(status, "pending")) {
-		buf_adds(&out, cli_review_status(status));
+		buf_adds(&out, review_status_text(status));
 		if (comment && *comment) {
 			const char *p;
 
@@ -468,7 +466,7 @@ static void review_head(void *ctx, const struct op_ref *id, uint64_t hlc, const 
 		char *t = cli_review_text(value);
 
 		cli_when(HLC_MS(hlc), when, sizeof(when));
-		printf("        - %s   ", *t ? t : cli_review_status("pending"));
+		printf("        - %s   ", *t ? t : review_status_text("pending"));
 		if (named)
 			/* TRANSLATORS: who made a review and when: "(by nadia, today 14:05)". */
 			printf(_("(by %s, %s)"), by, when);

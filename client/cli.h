@@ -80,8 +80,8 @@ int cli_width(const char *s, int width);
 void cli_when(uint64_t ms, char *out, size_t n);
 /* The widest a moment of cli_when is in the current language, in characters: the width of a column of them. */
 size_t cli_when_width(void);
-/* A review status code ("approved", "has_issues", "rejected", "pending") in words, in the current language. */
-const char *cli_review_status(const char *status);
+/* Prints one line of a question's details or of the keys' hints, indented under the question's label. */
+void cli_indented(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The first 8 characters of a record id, as shown in tables. */
 const char *cli_short_id(const char *id);
 /* A JSON answer as people and spreadsheets read it: strings bare, arrays joined by spaces, numbers as they

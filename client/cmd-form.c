@@ -81,20 +81,6 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 	return r == 0 ? EXIT_OK : cli_error(_("cannot read the forms: %s"), err);
 }
 
-/* One line of a question's details, under it. */
-static void detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void detail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("      ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
 static int form_show(struct cli *cli, struct store *s, const char *id, const char *version, int json)
 {
 	char err[512];
@@ -144,21 +130,21 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 			printf("      %s\n", hint);
 		/* The form's expressions, each under the words that say what it does. */
 		if (q->relevant_src)
-			detail(_("asked when: %s"), q->relevant_src);
+			cli_indented(_("asked when: %s"), q->relevant_src);
 		if (q->constraint_src)
 			/* TRANSLATORS: %s is an expression of the form that an answer must meet (its constraint). */
-			detail(_("rule: %s"), q->constraint_src);
+			cli_indented(_("rule: %s"), q->constraint_src);
 		if (q->default_src)
 			/* TRANSLATORS: %s is an expression of the form: the answer offered at first. */
-			detail(_("default: %s"), q->default_src);
+			cli_indented(_("default: %s"), q->default_src);
 		if (q->calculation_src)
 			/* TRANSLATORS: %s is an expression of the form: how the answer is calculated. */
-			detail(_("worked out: %s"), q->calculation_src);
+			cli_indented(_("worked out: %s"), q->calculation_src);
 		if (q->readonly)
-			detail("%s", _("read-only"));
+			cli_indented("%s", _("read-only"));
 		if (q->choice_filter_src)
 			/* TRANSLATORS: %s is an expression of the form: which choices are offered. */
-			detail(_("choices offered where: %s"), q->choice_filter_src);
+			cli_indented(_("choices offered where: %s"), q->choice_filter_src);
 		for (k = 0; k < q->nchoices; k++)
 			printf("      %2zu) %-28s %s\n", k + 1, q->choices[k].name,
 			       form_text(f, q->choices[k].label, cli->lang));

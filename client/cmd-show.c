@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "hlc.h"
 #include "i18n.h"
+#include "review.h"
 #include "util.h"
 #include "banned.h"
 
@@ -303,7 +304,7 @@ static const struct form_group *show_head(struct cli *cli, struct store *s, cons
 		printf(", %s", C_("record state", "in conflict"));
 	printf("\n%-*s%s   %s %s\n", cli_width(hd[2], w), hd[2], created, C_("record heading", "Updated:"), updated);
 	if (*review || heads > 1)
-		printf("%-*s%s\n", cli_width(hd[3], w), hd[3], *review ? review : cli_review_status("pending"));
+		printf("%-*s%s\n", cli_width(hd[3], w), hd[3], *review ? review : review_status_text("pending"));
 	if (heads > 1)
 		cli_review_heads(s, rec->id, NULL);
 	free(review);

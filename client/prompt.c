@@ -183,20 +183,6 @@ static void show_value(const struct session *ss, const struct form_question *q, 
 	free(shown);
 }
 
-/* A line of the keys' hints under a question, indented under its label. */
-static void hint_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void hint_line(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("      ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
 static void show_question(struct session *ss, const struct form_question *q, size_t num, size_t total,
 			  const json_t *current, const json_t *def)
 {
@@ -212,31 +198,31 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 	if (q->type == FT_SELECT_MULTIPLE)
 		/* TRANSLATORS: how to type an answer of each type, under the question; keep the examples of answers as
 		 * they are (numbers, YYYY-MM-DD, HH:MM, OK, node/N ...): they are what the person types. */
-		hint_line("%s", _("(one or more: numbers or names, separated by spaces)"));
+		cli_indented("%s", _("(one or more: numbers or names, separated by spaces)"));
 	else if (q->type == FT_RANK)
-		hint_line("%s", _("(all of them in order, the highest first: numbers or names, separated by spaces)"));
+		cli_indented("%s", _("(all of them in order, the highest first: numbers or names, separated by spaces)"));
 	else if (q->type == FT_DATE)
-		hint_line("%s", _("(a date: YYYY-MM-DD)"));
+		cli_indented("%s", _("(a date: YYYY-MM-DD)"));
 	else if (q->type == FT_GEOPOINT)
-		hint_line("%s", _("(latitude and longitude in decimal degrees: \"-1.2921 36.8219\")"));
+		cli_indented("%s", _("(latitude and longitude in decimal degrees: \"-1.2921 36.8219\")"));
 	else if (q->type == FT_GEOTRACE)
-		hint_line("%s", _("(two points or more along the line, each latitude and longitude, separated by ';': "
+		cli_indented("%s", _("(two points or more along the line, each latitude and longitude, separated by ';': "
 				  "\"-1.29 36.82; -1.30 36.83\")"));
 	else if (q->type == FT_GEOSHAPE)
-		hint_line("%s", _("(three points or more around the shape, each latitude and longitude, separated by ';': "
+		cli_indented("%s", _("(three points or more around the shape, each latitude and longitude, separated by ';': "
 				  "\"-1.29 36.82; -1.30 36.83; -1.31 36.82\")"));
 	else if (q->type == FT_TIME)
-		hint_line("%s", _("(a time: HH:MM)"));
+		cli_indented("%s", _("(a time: HH:MM)"));
 	else if (q->type == FT_DATETIME)
-		hint_line("%s", _("(a date and time: YYYY-MM-DD HH:MM)"));
+		cli_indented("%s", _("(a date and time: YYYY-MM-DD HH:MM)"));
 	else if (q->type == FT_ACKNOWLEDGE)
-		hint_line("%s", _("(type OK to acknowledge)"));
+		cli_indented("%s", _("(type OK to acknowledge)"));
 	else if (q->type == FT_BARCODE)
-		hint_line("%s", _("(scan the code with a barcode reader, or type it)"));
+		cli_indented("%s", _("(scan the code with a barcode reader, or type it)"));
 	else if (q->type == FT_OSM) {
 		/* TRANSLATORS: %s is the name of the first tag the question asks for; keep the line break and the
 		 * seven spaces that indent the second line. */
-		hint_line(_("(the OpenStreetMap feature, as node/N, way/N or relation/N or its link, then its tags\n"
+		cli_indented(_("(the OpenStreetMap feature, as node/N, way/N or relation/N or its link, then its tags\n"
 			    "       as key=value, all separated by ';': \"way/123456; %s=...\")"),
 			  q->ntags ? q->tags[0].name : "");
 		for (i = 0; i < q->ntags; i++) {
@@ -253,9 +239,9 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 
 		if (current)
 			/* TRANSLATORS: the answer saved, or the one offered, and what the Enter key does with it. */
-			hint_line(_("[now: %s]  Enter keeps it"), t);
+			cli_indented(_("[now: %s]  Enter keeps it"), t);
 		else
-			hint_line(_("[%s]  Enter takes it"), t);
+			cli_indented(_("[%s]  Enter takes it"), t);
 		free(t);
 	}
 }

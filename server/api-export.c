@@ -46,13 +46,13 @@ void api_export(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 400, "bad_request", _("choice_columns is 0 or 1"));
 		return;
 	}
-	if (lang && strcmp(lang, "en") && strcmp(lang, "fr") && strcmp(lang, "es")) {
-		http_reply_error(rs, 400, "bad_request", _("lang is en, fr or es"));
+	/* The labels and the XLSX headings in the language asked for, else the request's (Accept-Language). */
+	if (lang && (!i18n_has(lang) || i18n_set(lang) < 0)) {
+		http_reply_error(rs, 400, "bad_request", _("lang is one of %s"), i18n_list());
 		return;
 	}
 	o.choice_columns = cc && cc[0] == '1';
-	if (lang)
-		o.lang = lang;
+	o.lang = i18n_lang();
 	o.repeat = f.repeat;   /* repeat=NAME: the instances of that repeat */
 	randombytes_buf(raw, sizeof(raw));
 	hex_encode(rnd, raw, sizeof(raw));

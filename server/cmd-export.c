@@ -46,7 +46,11 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 		case 'F': a->format = optarg; continue;
 		case 'o': a->out = optarg; continue;
 		case 'C': a->o.choice_columns = 1; continue;
-		case 'l': a->o.lang = optarg; continue;
+		case 'l':
+			/* The headings' words follow too, when sondeod speaks the language; a form may speak more. */
+			a->o.lang = optarg;
+			i18n_set_process(optarg);
+			continue;
 		case 'f': k = "form"; break;
 		case 'P': k = "repeat"; a->o.repeat = optarg; break;
 		case 'r': k = "region"; break;
@@ -89,7 +93,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	int r;
 
 	memset(&a, 0, sizeof(a));
-	a.o.lang = "en";
+	a.o.lang = i18n_lang();
 	if ((r = export_args(cli, argc, argv, &a)) != 0)
 		return r;
 	r = EXIT_FAIL;

@@ -81,7 +81,7 @@ static const struct cmd commands[] = {
 	  "  --conflicts         only records with a field in conflict\n"
 	  "  --deleted           include deleted records\n"
 	  "  --choice-columns    also one 0/1 column per choice of each select_multiple (CSV, XLSX)\n"
-	  "  --lang L            labels in the XLSX headers: en, fr or es\n"
+	  "  --lang L            the language of the labels and headings (default: sondeod's own)\n"
 	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n") },
 	{ "serve", cmd_serve, N_("answer devices over HTTP or HTTPS, in the foreground"),
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"

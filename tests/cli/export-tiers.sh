@@ -113,6 +113,27 @@ check_out_has "données!A1	identifiant"
 check_out_has "données!B1	Nom de l'organisation partenaire"
 check_eq "$(ls "$TMPDIR" | grep -c '\.tmp-')" 0 "temporary files left"
 
+t "XLSX at headquarters: --lang, or sondeod's own language, heads the labels, metadata and sheets in it"
+run "$SONDEOD" export --data "$hq" --form partnership --format xlsx --lang es -o "$TMPDIR/hq-es.xlsx"
+check_rc 0
+run "$XLSXDUMP" "$TMPDIR/hq-es.xlsx"
+check_rc 0
+check_out_has "datos!A1	identificador"
+check_out_has "datos!B1	Nombre de la organización asociada"
+run env LANG=fr_FR.UTF-8 "$SONDEOD" export --data "$hq" --form partnership --format xlsx -o "$TMPDIR/hq-fr.xlsx"
+check_rc 0
+run "$XLSXDUMP" "$TMPDIR/hq-fr.xlsx"
+check_out_has "données!A1	identifiant"
+check_out_has "données!B1	Nom de l'organisation partenaire"
+# Below the headings, the same cells as in English: dates stay ISO dates and numbers numbers.
+"$XLSXDUMP" "$TMPDIR/hq.xlsx" | sed -n 's/^data!\([A-Z]*[0-9]*\)/\1/p' | grep -v '^[A-Z]*1	' >"$TMPDIR/hq-en.rows"
+"$XLSXDUMP" "$TMPDIR/hq-fr.xlsx" | sed -n 's/^données!\([A-Z]*[0-9]*\)/\1/p' | grep -v '^[A-Z]*1	' >"$TMPDIR/hq-fr.rows"
+cmp -s "$TMPDIR/hq-en.rows" "$TMPDIR/hq-fr.rows" ||
+	fail "the French data sheet's cells differ: $(diff "$TMPDIR/hq-en.rows" "$TMPDIR/hq-fr.rows" | head -6)"
+[ "$(grep -c '	20[0-9][0-9]-[01][0-9]-[0-3][0-9]' "$TMPDIR/hq-en.rows")" -gt 0 ] || fail "no date in the data sheet"
+check_eq "$(grep -c '	20[0-9][0-9]-[01][0-9]-[0-3][0-9]' "$TMPDIR/hq-fr.rows")" \
+	"$(grep -c '	20[0-9][0-9]-[01][0-9]-[0-3][0-9]' "$TMPDIR/hq-en.rows")" "ISO dates in the French sheet"
+
 t "XLSX to a terminal is refused, naming what to do"
 SONDEO_HOME=$TMPDIR/dev run_pty "$SONDEO" export --format xlsx <<'EOF'
 exit 2
