@@ -398,6 +398,15 @@ char *cli_answer_text(const struct form *f, const struct form_question *q, const
 	struct buf out = BUF_INIT((size_t)1 << 20);
 	size_t k, n;
 
+	if (v && q && q->type == FT_DECIMAL && json_is_number(v)) {
+		/* A decimal as the language writes it: 12 345,5 in French. */
+		char *plain = cli_value_text(value), shown[128];
+
+		json_decref(v);
+		i18n_decimal(plain, shown, sizeof(shown));
+		free(plain);
+		return xstrdup(shown);
+	}
 	if (!v || !q || !q->nchoices) {
 		json_decref(v);
 		return cli_value_text(value);

@@ -528,7 +528,18 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 	case FT_DECIMAL: {
 		double d;
 		int rc = form_parse_dec(s, n, &d);
+		char comma[64];
 
+		/* "3,5" where the language writes decimals with a comma (a comma means nothing else in one number). */
+		if (rc == -1 && n < sizeof(comma) && !strcmp(C_("decimal separator", "."), ",") && !memchr(s, '.', n)) {
+			char *sep;
+
+			memcpy(comma, s, n);
+			if ((sep = memchr(comma, ',', n)) != NULL) {
+				*sep = '.';
+				rc = form_parse_dec(comma, n, &d);   /* a second comma is still refused */
+			}
+		}
 		if (rc == -2)
 			return errf(err, errlen, _("'%s' is too large a number"), qv);
 		if (rc < 0 && memchr(s, ',', n) && !memchr(s, '.', n))

@@ -556,6 +556,16 @@ void i18n_from_env(char *out, size_t n)
 
 void i18n_number(double v, int decimals, char *out, size_t n)
 {
+	char digits[48];
+
+	if (decimals < 0 || decimals > 9)
+		decimals = 0;
+	snprintf(digits, sizeof(digits), "%.*f", decimals, v);
+	i18n_decimal(digits, out, n);
+}
+
+void i18n_decimal(const char *plain, char *out, size_t n)
+{
 	/* TRANSLATORS: the character between a number's whole part and its decimals. */
 	const char *point = C_("decimal separator", ".");
 	/* TRANSLATORS: the character between groups of three digits, as in 12,345 (a narrow no-break space in
@@ -564,27 +574,23 @@ void i18n_number(double v, int decimals, char *out, size_t n)
 	/* TRANSLATORS: how many digits a whole number has before its digits are grouped: 4 groups 1,234, 5 leaves
 	 * 1234 as it is and groups 12.345 (Spanish). */
 	int from = atoi(C_("digits before grouping", "4"));
-	char digits[48], *dot;
+	const char *dot;
 	size_t whole, i, o = 0;
-	int neg;
+	int neg = plain[0] == '-';
 
-	if (decimals < 0 || decimals > 9)
-		decimals = 0;
-	snprintf(digits, sizeof(digits), "%.*f", decimals, v);
-	neg = digits[0] == '-';
-	dot = strchr(digits, '.');
-	if (!dot)
-		dot = strchr(digits, ',');   /* printf's own decimal point, whatever LC_NUMERIC is */
-	whole = (dot ? (size_t)(dot - digits) : strlen(digits)) - (size_t)neg;
-	if (strspn(digits + neg, "0123456789") != whole) {   /* inf, nan: as printf wrote it */
-		strlcpy_s(out, digits, n);
+	/* printf's own decimal point is '.' in the C locale the programs run in; a ',' is taken as one too. */
+	dot = strpbrk(plain, ".,");
+	whole = (dot ? (size_t)(dot - plain) : strlen(plain)) - (size_t)neg;
+	if (whole == 0 || strspn(plain + neg, "0123456789") != whole ||
+	    (dot && strspn(dot + 1, "0123456789") != strlen(dot + 1))) {   /* inf, nan, 1e300: as they are */
+		strlcpy_s(out, plain, n);
 		return;
 	}
 #define PUT(s) do { size_t l_ = strlen(s); if (o + l_ < n) { memcpy(out + o, s, l_); o += l_; } } while (0)
 	if (neg)
 		PUT("-");
 	for (i = 0; i < whole; i++) {
-		char d[2] = { digits[neg + i], '\0' };
+		char d[2] = { plain[neg + i], '\0' };
 
 		if (i > 0 && (whole - i) % 3 == 0 && (int)whole >= (from > 0 ? from : 4))
 			PUT(group);

@@ -67,6 +67,9 @@ long i18n_plural(const char *expr, unsigned nplurals, unsigned long long n);
 /* A number as this thread's language writes it, into out (at least 32 bytes): decimals digits after the
  * decimal separator, thousands grouped ("12 345,5" in French, "12,345.5" in English). */
 void i18n_number(double v, int decimals, char *out, size_t n);
+/* The same for a number written plainly ("-12345.678", as answers are kept), its digits as they are: decimal
+ * answers are shown this way. Anything else (an exponent, "inf") is copied unchanged. */
+void i18n_decimal(const char *plain, char *out, size_t n);
 /* A moment (epoch milliseconds) as people read it, in local time: "today 14:05", "yesterday 09:12",
  * "5 Dec 2026 14:05" in this thread's language; now_ms is the present. out at least 64 bytes. */
 void i18n_when(uint64_t ms, uint64_t now_ms, char *out, size_t n);

@@ -309,6 +309,65 @@ static json_t *text_of(struct conv *c, const struct table *t, const struct row *
 	return o;
 }
 
+/* The texts Sondeo adds to a form it converts: the "other" choice and its question, a range's message. */
+enum own_words { OWN_OTHER, OWN_SPECIFY_OTHER, OWN_RANGE, OWN_RANGE_STEP };
+
+static void own_words(enum own_words w, const double *v, char *out, size_t n)
+{
+	switch (w) {
+	case OWN_OTHER:
+		/* TRANSLATORS: the choice XLSForm's "or_other" adds to a list, in the forms Sondeo converts. */
+		strlcpy_s(out, C_("choice", "Other"), n);
+		break;
+	case OWN_SPECIFY_OTHER:
+		/* TRANSLATORS: the label of the question asked when "Other" is chosen. */
+		strlcpy_s(out, _("Specify other."), n);
+		break;
+	case OWN_RANGE:
+		/* TRANSLATORS: the message of a range question (XLSForm's range) when the answer is outside it. */
+		snprintf(out, n, _("A number from %.15g to %.15g"), v[0], v[1]);
+		break;
+	case OWN_RANGE_STEP:
+		snprintf(out, n, _("A number from %.15g to %.15g, in steps of %.15g"), v[0], v[1], v[2]);
+		break;
+	}
+}
+
+/* Those texts in every language the survey's labels are written in, from the catalogs (English for a language
+ * there is none for), as TEXT like text_of's. The caller's language is the same after. */
+static json_t *own_text(struct conv *c, enum own_words w, const double *v)
+{
+	const char *langs[MAX_HEADERS + 1];
+	char was[16], out[256];
+	json_t *o = json_object(), *one;
+	size_t n = 0, i, k;
+
+	langs[n++] = c->lang;
+	for (i = 0; i < c->survey.nhead && n < sizeof(langs) / sizeof(langs[0]); i++) {
+		const char *l = c->survey.head[i].lang;
+
+		if (strcmp(c->survey.head[i].key, "label") || !l[0])
+			continue;
+		for (k = 0; k < n && strcmp(langs[k], l); k++)
+			;
+		if (k == n)
+			langs[n++] = l;
+	}
+	strlcpy_s(was, i18n_lang(), sizeof(was));
+	for (i = 0; i < n; i++) {
+		if (i18n_set(langs[i]) < 0)
+			i18n_set("en");
+		own_words(w, v, out, sizeof(out));
+		json_object_set_new(o, langs[i], json_string(out));
+	}
+	i18n_set(was);
+	if (n > 1)
+		return o;
+	one = json_incref(json_object_get(o, c->lang));
+	json_decref(o);
+	return one;
+}
+
 /* yes/no columns: 1, 0, or -1 for anything else. */
 static int yes_no(const char *v)
 {
@@ -507,12 +566,8 @@ static int range_question(struct conv *c, const struct row *row, json_t *q)
 		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ") and (%s)", own);
 	json_object_set_new(q, "type", json_string(decimal ? "decimal" : "integer"));
 	json_object_set_new(q, "constraint", json_string(cons));
-	if (!json_object_get(q, "constraint_message")) {
-		snprintf(cons, sizeof(cons), "A number from %.15g to %.15g", v[0], v[1]);
-		if (v[2] != 1)
-			snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ", in steps of %.15g", v[2]);
-		json_object_set_new(q, "constraint_message", json_string(cons));
-	}
+	if (!json_object_get(q, "constraint_message"))
+		json_object_set_new(q, "constraint_message", own_text(c, v[2] != 1 ? OWN_RANGE_STEP : OWN_RANGE, v));
 	return 0;
 }
 
@@ -783,7 +838,7 @@ static int question_lists(struct conv *c, const struct row *row, json_t *q, cons
 		/* "or specify other", as XLSForm tools make it: a choice "other", and a text question NAME_other
 		 * asked when it is chosen (other_question). */
 		if (or_other)
-			json_array_append_new(ch, json_pack("{s:s, s:s}", "name", "other", "label", "Other"));
+			json_array_append_new(ch, json_pack("{s:s, s:o}", "name", "other", "label", own_text(c, OWN_OTHER, NULL)));
 		json_object_set_new(q, "choices", ch);
 	}
 	if (!strcmp(ft, "osm") && list[0]) {
@@ -805,8 +860,8 @@ static void other_question(struct conv *c, const struct row *row, const char *na
 
 	snprintf(other, sizeof(other), "%s_other", name);
 	snprintf(cond, sizeof(cond), "selected(${%s}, 'other')", name);
-	oq = json_pack("{s:s, s:s, s:s, s:s}", "name", other, "type", "text", "label", "Specify other.", "relevant",
-		       cond);
+	oq = json_pack("{s:s, s:s, s:o, s:s}", "name", other, "type", "text", "label",
+		       own_text(c, OWN_SPECIFY_OTHER, NULL), "relevant", cond);
 	if (group)
 		json_object_set_new(oq, "group", json_string(group));
 	json_array_append_new(c->questions, oq);

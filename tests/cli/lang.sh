@@ -231,6 +231,33 @@ run "$SONDEO" --lang fr list --form visits
 check_rc 0
 check_eq "$ERR" "" "stderr of list, which shows no label"
 
+t "decimals as each language writes them: typed with a comma in French, shown with one, kept with a point"
+cat >"$forms/weights.json" <<'JSON'
+{"id": "weights", "version": "1", "questions": [
+ {"name": "site", "type": "text", "label": {"en": "Site", "fr": "Site", "es": "Sitio"}},
+ {"name": "budget", "type": "decimal", "label": {"en": "Budget", "fr": "Budget", "es": "Presupuesto"}}]}
+JSON
+run "$SONDEO" form import "$forms/weights.json"
+check_rc 0
+run "$SONDEO" --lang fr new weights --set site=Kisumu --set budget=12345,5
+check_rc 0
+wid=$OUT
+run "$SONDEO" show "$wid" --json
+check_out_has '"budget": 12345.5'
+run "$SONDEO" --lang fr show "$wid"
+check_out_has "Budget"
+check_out_has "12$(printf '\342\200\257')345,5"   # a narrow no-break space between the thousands
+run "$SONDEO" --lang es show "$wid"
+check_out_has "12.345,5"
+run "$SONDEO" show "$wid"
+check_out_has "12,345.5"
+run "$SONDEO" new weights --set budget=3,5
+check_rc 1
+check_err_has "'3,5' is not a number (write decimals with a point, as in 3.5)"
+run "$SONDEO" --lang es new weights --set budget=1,2,3
+check_rc 1
+check_err_has "1,2,3"
+
 t "plurals: French takes the singular for 0 and 1, Spanish the plural for 0"
 run "$SONDEO" --lang fr export --form visits --format csv -o "$forms/v.csv"
 check_rc 0

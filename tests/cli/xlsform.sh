@@ -291,6 +291,25 @@ refused "$TMPDIR/rangekey.xlsx" "sheet 'survey', row 2, column D (parameters): '
 mk rangefile '{"survey": [["type", "name", "label"], ["select_one_from_file cities.csv", "city", "City"]]}'
 refused "$TMPDIR/rangefile.xlsx" "sheet 'survey', row 2, column A (type): 'select_one_from_file cities.csv': choices from a file are not supported yet (put them on the choices sheet)"
 
+t "the texts Sondeo adds (the other choice, its question, a range's message) are in every language of the labels"
+mk other_langs '{"survey": [["type", "name", "label::English (en)", "label::French (fr)", "label::Spanish (es)",
+	"label::Swahili (sw)", "parameters"],
+	["select_one kind or_other", "kind", "Kind", "Type", "Tipo", "Aina"],
+	["range", "score", "Score", "Note", "Nota", "Alama", "start=1 end=5"]],
+	"choices": [["list_name", "name", "label::English (en)", "label::French (fr)", "label::Spanish (es)",
+	"label::Swahili (sw)"], ["kind", "ngo", "NGO", "ONG", "ONG", "NGO"]],
+	"settings": [["form_id", "default_language"], ["other_langs", "English (en)"]]}'
+run "$SONDEO" form import "$TMPDIR/other_langs.xlsx"
+check_rc 0
+run "$SONDEO" form show other_langs --json
+for text in '"fr": "Autre"' '"es": "Otro"' '"sw": "Other"' '"fr": "Précisez."' '"es": "Especifique."' \
+	'"sw": "Specify other."' '"fr": "Un nombre de 1 à 5"' '"es": "Un número del 1 al 5"' '"sw": "A number from 1 to 5"'; do
+	check_out_has "$text"
+done
+run "$SONDEO" --lang fr new other_langs --set score=7
+check_rc 1
+check_err_has "Un nombre de 1 à 5"
+
 t "rank: every choice in order, by names or numbers, at the terminal too; older column names read"
 mk rank '{"survey": [["type", "name", "caption", "relevance", "calculate"], ["rank prio", "prio", "Priorities"],
 	["integer", "n", "How many?", "count-selected(${prio}) > 0"], ["integer", "twice", "Twice", null, "${n} * 2"]],

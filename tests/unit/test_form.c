@@ -5,6 +5,7 @@
 
 #include "expr.h"
 #include "form.h"
+#include "i18n.h"
 #include "test.h"
 #include "util.h"
 
@@ -355,6 +356,15 @@ static void test_parse_numbers(void)
 	CHECK_STR(parse(f, "d", "3", 0), "3.0");
 	CHECK_STR(parse(f, "d", "1e3", 0), "1000.0");
 	CHECK_STR(parse(f, "d", "3,5", 0), "ERR: '3,5' is not a number (write decimals with a point, as in 3.5)");
+	/* In a language that writes decimals with a comma, a person may. */
+	CHECK_INT(i18n_set("fr"), 0);
+	CHECK_STR(parse(f, "d", "3,5", 0), "3.5");
+	CHECK_STR(parse(f, "d", "-0,25", 0), "-0.25");
+	CHECK_STR(parse(f, "d", "2.5", 0), "2.5");
+	CHECK(strncmp(parse(f, "d", "1,2,3", 0), "ERR: ", 5) == 0);
+	CHECK(strncmp(parse(f, "d", "1.5,2", 0), "ERR: ", 5) == 0);
+	CHECK(strncmp(parse(f, "d", ",", 0), "ERR: ", 5) == 0);
+	i18n_set(NULL);
 	CHECK_STR(parse(f, "d", "nan", 0), "ERR: 'nan' is not a number");
 	CHECK_STR(parse(f, "d", "inf", 0), "ERR: 'inf' is not a number");
 	CHECK_STR(parse(f, "d", "0x10", 0), "ERR: '0x10' is not a number");

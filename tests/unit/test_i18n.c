@@ -154,6 +154,18 @@ static void test_numbers(void)
 	CHECK_STR(out, "12.345,75");
 	i18n_number(1e300 * 1e300, 0, out, sizeof(out));
 	CHECK_STR(out, "inf");
+	CHECK_INT(i18n_set_process("fr"), 0);
+	i18n_decimal("-12345.678", out, sizeof(out));
+	CHECK_STR(out, "-12\u202f345,678");     /* every digit kept */
+	i18n_decimal("0.5", out, sizeof(out));
+	CHECK_STR(out, "0,5");
+	i18n_decimal("1e300", out, sizeof(out));
+	CHECK_STR(out, "1e300");
+	i18n_decimal("", out, sizeof(out));
+	CHECK_STR(out, "");
+	i18n_decimal("-", out, sizeof(out));
+	CHECK_STR(out, "-");
+	CHECK_INT(i18n_set_process("es"), 0);
 	i18n_number(1234.5, 1, out, 5);          /* truncated, never overrun */
 	CHECK_INT(strlen(out), 4);
 }
