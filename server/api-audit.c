@@ -5,17 +5,29 @@
 #include "i18n.h"
 #include "srv.h"
 #include "sstore-users.h"
+#include "util.h"
 #include "banned.h"
 
 #define PER_PAGE_DEFAULT 50
 #define PER_PAGE_MAX 200
 #define PAGE_MAX 100000000ULL
 
+/* An entry's detail is an object of machine fields, which the page words in its reader's language; an entry
+ * written before the details were objects keeps its English text, a string. */
 static void add_entry(void *ctx, const struct sstore_audit_entry *e)
 {
-	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "at", (json_int_t)e->at_ms, "user",
+	json_t *detail = json_loads(e->detail, 0, NULL);
+	size_t n = strlen(e->detail);
+
+	if (!json_is_object(detail)) {
+		json_decref(detail);
+		/* Some were cut inside a character: the text before it. */
+		utf8_valid(e->detail, n, &n);
+		detail = json_stringn(e->detail, n);
+	}
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "at", (json_int_t)e->at_ms, "user",
 					     e->user, "ip", e->ip, "action", e->action, "target", e->target, "detail",
-					     e->detail));
+					     detail));
 }
 
 void api_audit(struct http_request *rq, struct http_response *rs)

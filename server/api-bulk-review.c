@@ -11,6 +11,7 @@
 #include "banned.h"
 
 #define BULK_MAX 100000
+#define AUDIT_COMMENT_MAX 900   /* bytes of the comment the audit log keeps */
 
 struct ids {
 	char (*id)[UUID_STRLEN + 1];
@@ -69,10 +70,10 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 	struct sstore_change *changes = NULL;
 	struct sstore_session sess;
 	struct sstore_filter f;
-	const char *code;
-	char err[512], detail[1024], *value = NULL;
-	json_t *body;
-	size_t i;
+	const char *code, *status, *comment;
+	char err[512], *value = NULL;
+	json_t *body, *audit;
+	size_t i, cut;
 
 	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
@@ -109,8 +110,15 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 		srv_store_error(rs, err);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "%zu records of %s: %.900s", ids.n, f.form, value);
-	sstore_audit(s, sess.user, rq->ip, "bulk_review", f.form, detail, NULL, 0);
+	/* Read by srv_bulk_review_read above, which checked them. */
+	status = json_string_value(json_object_get(body, "status"));
+	comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
+	cut = sstore_audit_cut(comment, AUDIT_COMMENT_MAX);
+	audit = json_pack("{s:I, s:s, s:s, s:s#}", "records", (json_int_t)ids.n, "form", f.form, "status", status,
+			  "comment", comment, (int)cut);
+	if (comment[cut])
+		json_object_set_new(audit, "cut", json_true());
+	sstore_audit_json(s, sess.user, rq->ip, "bulk_review", f.form, audit, NULL, 0);
 	http_reply_json(rs, 200, json_pack("{s:I}", "count", (json_int_t)ids.n));
 out:
 	free(changes);

@@ -30,26 +30,33 @@ int srv_code_read(json_t *body, struct srv_code_req *r, const char **code, char 
 void api_codes(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
-	char err[512], code[AUTH_CODE_SHOWN_LEN + 1], detail[128];
+	char err[512], code[AUTH_CODE_SHOWN_LEN + 1];
 	struct sstore_session sess;
 	struct srv_code_req r;
 	const char *ecode;
-	json_t *body;
+	uint64_t at;
+	json_t *body, *detail;
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
 		return;
 	if (srv_code_read(body, &r, &ecode, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, ecode, "%s", err);
-	} else if (sstore_code_new(s, r.region, (unsigned)r.uses, now_ms() + r.ttl_ms, code, sizeof(code), err,
-				   sizeof(err)) < 0) {
+		goto out;
+	}
+	/* One moment for the code, the answer and the log. */
+	at = now_ms() + r.ttl_ms;
+	if (sstore_code_new(s, r.region, (unsigned)r.uses, at, code, sizeof(code), err, sizeof(err)) < 0) {
 		/* The request was checked above: what is left is the store's. */
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 	} else {
-		snprintf(detail, sizeof(detail), "region %s, %lld uses, expires in %s", r.region, r.uses, r.expires);
-		sstore_audit(s, sess.user, rq->ip, "code", r.region, detail, NULL, 0);
+		/* The code itself stays out of the log: it is a secret until used. */
+		detail = json_pack("{s:s, s:I, s:I, s:b}", "region", r.region, "uses", (json_int_t)r.uses, "expires",
+				   (json_int_t)at, "relay", 0);
+		sstore_audit_json(s, sess.user, rq->ip, "code", r.region, detail, NULL, 0);
 		http_reply_json(rs, 201, json_pack("{s:s, s:s, s:I, s:I}", "code", code, "region", r.region, "uses",
-						   (json_int_t)r.uses, "expires", (json_int_t)(now_ms() + r.ttl_ms)));
+						   (json_int_t)r.uses, "expires", (json_int_t)at));
 		sodium_memzero(code, sizeof(code));
 	}
+out:
 	json_decref(body);
 }

@@ -64,7 +64,8 @@ void api_devices_revoke(struct http_request *rq, struct http_response *rs)
 		srv_store_error(rs, err);
 	} else {
 		if (r == 1)
-			sstore_audit(s, sess.user, rq->ip, "revoke", d.id, d.name, NULL, 0);
+			sstore_audit_json(s, sess.user, rq->ip, "revoke", d.id,
+					  json_pack("{s:s, s:s}", "device", d.name, "region", d.region), NULL, 0);
 		http_reply_json(rs, 200, json_pack("{s:s, s:b}", "id", d.id, "revoked", 1));
 	}
 	json_decref(body);

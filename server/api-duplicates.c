@@ -48,7 +48,7 @@ void api_duplicates(struct http_request *rq, struct http_response *rs)
 void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 {
 	struct sstore *s = srv_store(rq, rs);
-	char err[512], detail[512], keep_full[UUID_STRLEN + 1], comment[64], *value = NULL;
+	char err[512], keep_full[UUID_STRLEN + 1], comment[64], *value = NULL;
 	char (*full)[UUID_STRLEN + 1] = NULL;
 	const char **ids = NULL, *decision, *keep, *code;
 	struct sstore_change *changes = NULL;
@@ -115,8 +115,10 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 		srv_store_error(rs, err);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "%s %zu records%s%s", decision, n, keep ? ", kept " : "", keep ? keep_full : "");
-	sstore_audit(s, sess.user, rq->ip, "duplicates", full[0], detail, NULL, 0);
+	/* kept: the record kept, with confirm. */
+	sstore_audit_json(s, sess.user, rq->ip, "duplicates", full[0],
+			  json_pack("{s:s, s:I, s:s*}", "decision", decision, "records", (json_int_t)n, "kept",
+				    keep ? keep_full : NULL), NULL, 0);
 	http_reply_json(rs, 200, json_pack("{s:I}", "count", (json_int_t)(keep ? nchanges : n)));
 out:
 	free(value);

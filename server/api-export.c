@@ -28,7 +28,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	struct export_opts o = { 0, "en", NULL };
 	struct sstore_session sess;
 	struct sstore_filter f;
-	char err[512], path[4096], rnd[17], disp[160], day[16], detail[160];
+	char err[512], path[4096], rnd[17], disp[160], day[16];
 	unsigned char raw[8];
 	uint64_t count = 0;
 	struct stat st;
@@ -80,6 +80,6 @@ void api_export(struct http_request *rq, struct http_response *rs)
 		 export_extension((enum export_format)fmt));
 	http_reply_file(rs, 200, export_content_type((enum export_format)fmt), fd, (uint64_t)st.st_size);
 	http_add_header(rs, "Content-Disposition", disp);
-	snprintf(detail, sizeof(detail), "%s, %llu records", format, (unsigned long long)count);
-	sstore_audit(s, sess.user, rq->ip, "export", f.form, detail, NULL, 0);
+	sstore_audit_json(s, sess.user, rq->ip, "export", f.form,
+			  json_pack("{s:s, s:I}", "format", format, "records", (json_int_t)count), NULL, 0);
 }

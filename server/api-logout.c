@@ -23,7 +23,7 @@ void api_logout(struct http_request *rq, struct http_response *rs)
 	if ((r = sstore_session_end(s, token, err, sizeof(err))) < 0)
 		/* TRANSLATORS: a line of the server's log: a logout failed for a reason of the server's, given after. */
 		http_log(N_("logout: %s"), err);
-	else if (sstore_audit(s, sess.user, rq->ip, "logout", sess.user, "", err, sizeof(err)) < 0)
+	else if (sstore_audit(s, sess.user, rq->ip, "logout", sess.user, "{}", err, sizeof(err)) < 0)
 		http_log(N_("logout of %s: cannot write the audit log: %s"), sess.user, err);
 	i18n_set(lang);
 	if (r < 0) {

@@ -93,8 +93,8 @@ void api_password(struct http_request *rq, struct http_response *rs)
 	}
 	if (!ok) {
 		lang = http_lang_server();
-		if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "refused: the current password was wrong",
-				 err, sizeof(err)) < 0)
+		if (sstore_audit_json(s, sess.user, rq->ip, "password", sess.user,
+				      json_pack("{s:s}", "refused", "wrong_current_password"), err, sizeof(err)) < 0)
 			http_log(N_("cannot write the audit log: %s"), err);
 		i18n_set(lang);
 		http_reply_error(rs, 403, "bad_login", _("the current password is wrong"));
@@ -108,7 +108,7 @@ void api_password(struct http_request *rq, struct http_response *rs)
 	if ((r = sstore_user_passwd(s, sess.user, json_string_value(neu), 0, token, err, sizeof(err))) < 0)
 		/* TRANSLATORS: a line of the server's log: the password of USER could not be changed, and why. */
 		http_log(N_("password of %s: %s"), sess.user, err);
-	else if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "", err, sizeof(err)) < 0)
+	else if (sstore_audit(s, sess.user, rq->ip, "password", sess.user, "{}", err, sizeof(err)) < 0)
 		http_log(N_("cannot write the audit log: %s"), err);
 	i18n_set(lang);
 	if (r < 0) {

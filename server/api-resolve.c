@@ -13,6 +13,8 @@
 #include "sstore-users.h"
 #include "banned.h"
 
+#define AUDIT_VALUE_MAX 400   /* bytes of an answer's JSON the audit log keeps */
+
 /* The field as GET /v1/record shows it, or null. */
 static json_t *field_of(struct sstore *s, const char *record, const char *field)
 {
@@ -55,7 +57,7 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 	struct sstore_session sess;
 	struct sstore_change c;
 	struct form *form = NULL;
-	json_t *body, *value, *coerced = NULL, *answers = NULL;
+	json_t *body, *value, *coerced = NULL, *answers = NULL, *audit;
 	struct srv_resolve_req r;
 	const char *id, *field, *code;
 	char *canon = NULL;
@@ -120,8 +122,13 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 		srv_store_error(rs, err);
 		goto out;
 	}
-	snprintf(msg, sizeof(msg), "%s = %.400s", field, canon);
-	sstore_audit(s, sess.user, rq->ip, "resolve", full, msg, NULL, 0);
+	/* The answer as it is, unless its JSON is longer than the log keeps: then the start of that text, said cut. */
+	if (strlen(canon) <= AUDIT_VALUE_MAX)
+		audit = json_pack("{s:s, s:O}", "field", field, "value", coerced ? coerced : json_null());
+	else
+		audit = json_pack("{s:s, s:s#, s:b}", "field", field, "value", canon,
+				  (int)sstore_audit_cut(canon, AUDIT_VALUE_MAX), "cut", 1);
+	sstore_audit_json(s, sess.user, rq->ip, "resolve", full, audit, NULL, 0);
 	http_reply_json(rs, 200, field_of(s, full, field));
 out:
 	free(canon);

@@ -70,7 +70,9 @@ void api_review(struct http_request *rq, struct http_response *rs)
 		srv_store_error(rs, err);
 		goto out;
 	}
-	sstore_audit(s, sess.user, rq->ip, "review", full, value, NULL, 0);
+	/* The review's own fields, whole: a comment has at most SSTORE_MAX_COMMENT characters. */
+	sstore_audit_json(s, sess.user, rq->ip, "review", full, json_pack("{s:s, s:s}", "status", status, "comment",
+									    comment), NULL, 0);
 	http_reply_json(rs, 200, json_pack("{s:s, s:s, s:s, s:s, s:I}", "record", full, "status", status, "comment",
 					   comment, "by", sess.user, "at", (json_int_t)now_ms()));
 out:

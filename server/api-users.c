@@ -118,7 +118,7 @@ void api_users_add(struct http_request *rq, struct http_response *rs)
 	struct sstore_user u;
 	struct srv_user_req r;
 	const char *name, *role, *password, *code, *lang;
-	char err[512], detail[64];
+	char err[512];
 	json_t *body = NULL;
 	int known, added;
 
@@ -141,8 +141,8 @@ void api_users_add(struct http_request *rq, struct http_response *rs)
 	if (!added && known <= 0)
 		/* TRANSLATORS: a line of the server's log: the account NAME could not be added, and why. */
 		http_log(N_("adding user %s: %s"), name, err);
-	snprintf(detail, sizeof(detail), "role %s", role);
-	if (added && sstore_audit(s, sess.user, rq->ip, "user_add", name, detail, err, sizeof(err)) < 0)
+	if (added && sstore_audit_json(s, sess.user, rq->ip, "user_add", name, json_pack("{s:s}", "role", role), err,
+				       sizeof(err)) < 0)
 		http_log(N_("cannot write the audit log: %s"), err);
 	i18n_set(lang);
 	if (added)
@@ -196,7 +196,7 @@ static void set_disabled(struct http_request *rq, struct http_response *rs, int 
 	lang = http_lang_server();
 	if ((r = sstore_user_set_disabled(s, name, disabled, err, sizeof(err))) < 0)
 		http_log(N_("users: %s"), err);
-	else if (r > 0 && sstore_audit(s, sess.user, rq->ip, disabled ? "user_disable" : "user_enable", name, "", err,
+	else if (r > 0 && sstore_audit(s, sess.user, rq->ip, disabled ? "user_disable" : "user_enable", name, "{}", err,
 				       sizeof(err)) < 0)
 		http_log(N_("cannot write the audit log: %s"), err);
 	i18n_set(lang);

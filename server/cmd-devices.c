@@ -188,10 +188,10 @@ static int revoke(struct cli *cli, struct sstore *s, const struct devices *all, 
 	else
 		printf(_("revoked device %s (%s, region %s)\n"), hit->id, name, hit->region);
 	if (r > 0) {
-		char detail[2 * SSTORE_MAX_NAME + 16];
-
-		snprintf(detail, sizeof(detail), "%s, region %s", *hit->name ? hit->name : "no name", hit->region);
-		if (sstore_audit(s, SSTORE_CLI_USER, "", "revoke", hit->id, detail, err, sizeof(err)) < 0)
+		/* The same fields as a revocation on the page: the device's name ("" if it has none) and region. */
+		if (sstore_audit_json(s, SSTORE_CLI_USER, "", "revoke", hit->id,
+				      json_pack("{s:s, s:s}", "device", hit->name, "region", hit->region), err,
+				      sizeof(err)) < 0)
 			fprintf(stderr, _("sondeod: warning: revoked, but the audit log could not be written: %s\n"), err);
 	}
 	return EXIT_OK;

@@ -22,7 +22,7 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 	};
 	struct sstore_upstream up;
 	const char *region = NULL, *expires = "7d";
-	char code[32], err[512], detail[96];
+	char code[32], err[512];
 	unsigned long uses = 1;
 	uint64_t ttl, at;
 	struct sstore *s;
@@ -80,9 +80,9 @@ int cmd_enrol_code(struct cli *cli, int argc, char **argv)
 		return cli_error("%s", err);
 	}
 	/* The code itself stays out of the log: it is a secret until used. */
-	snprintf(detail, sizeof(detail), "%s%lu use%s, expires %s", relay ? "relay, " : "", uses, uses == 1 ? "" : "s",
-		 cli_iso_time(at));
-	if (sstore_audit(s, SSTORE_CLI_USER, "", "code", region, detail, err, sizeof(err)) < 0)
+	if (sstore_audit_json(s, SSTORE_CLI_USER, "", "code", region,
+			      json_pack("{s:s, s:I, s:I, s:b}", "region", region, "uses", (json_int_t)uses, "expires",
+					(json_int_t)at, "relay", relay), err, sizeof(err)) < 0)
 		fprintf(stderr, _("sondeod: warning: code made, but the audit log could not be written: %s\n"), err);
 	sstore_close(s);
 	/* The code alone on the first line, for scripts; then what it is for, a line each. */

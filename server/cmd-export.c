@@ -114,8 +114,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		/* TRANSLATORS: exported N records of FORM to FILE. */
 		fprintf(stderr, P_("exported %llu record of %s to %s\n", "exported %llu records of %s to %s\n", count),
 			(unsigned long long)count, a.f.form, a.out);
-	snprintf(err, sizeof(err), "%s, %llu records", a.format, (unsigned long long)count);
-	sstore_audit(s, SSTORE_CLI_USER, "", "export", a.f.form, err, NULL, 0);
+	sstore_audit_json(s, SSTORE_CLI_USER, "", "export", a.f.form,
+			  json_pack("{s:s, s:I}", "format", a.format, "records", (json_int_t)count), NULL, 0);
 	r = EXIT_OK;
 done:
 	sstore_close(s);

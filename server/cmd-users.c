@@ -215,11 +215,12 @@ static int list(struct sstore *s, int json)
 
 /* --- the changes ------------------------------------------------------------------------------------------ */
 
-static void audit(struct sstore *s, const char *action, const char *name, const char *detail)
+/* Writes the entry of action on name; detail (json_pack's, NULL for none) is taken. */
+static void audit(struct sstore *s, const char *action, const char *name, json_t *detail)
 {
 	char err[512];
 
-	if (sstore_audit(s, SSTORE_CLI_USER, "", action, name, detail, err, sizeof(err)) < 0)
+	if (sstore_audit_json(s, SSTORE_CLI_USER, "", action, name, detail, err, sizeof(err)) < 0)
 		fprintf(stderr, _("sondeod: warning: done, but the audit log could not be written: %s\n"), err);
 }
 
@@ -238,7 +239,7 @@ static int known_user(struct cli *cli, struct sstore *s, const char *name, struc
 
 static int add(struct sstore *s, const char *name, const char *role, const char *file)
 {
-	char pw[PW_BUF], err[512], detail[32];
+	char pw[PW_BUF], err[512];
 	struct sstore_user u;
 	int found, r;
 
@@ -253,8 +254,7 @@ static int add(struct sstore *s, const char *name, const char *role, const char 
 		r = cli_error(_("%s (nothing was changed)"), err);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "role %s", role);
-	audit(s, "user_add", name, detail);
+	audit(s, "user_add", name, json_pack("{s:s}", "role", role));
 	/* TRANSLATORS: added NAME (ROLE: viewer, reviewer or admin, as typed). */
 	printf(_("added %s (%s); they choose a new password at their first login\n"), name, role);
 out:
@@ -276,7 +276,7 @@ static int passwd(struct cli *cli, struct sstore *s, const char *name, const cha
 		r = cli_error(_("%s (nothing was changed)"), err);
 		goto out;
 	}
-	audit(s, "user_passwd", name, "");
+	audit(s, "user_passwd", name, NULL);
 	printf(_("set a new password for %s; their sessions have ended and they choose a new password at their next"
 		 " login\n"), name);
 out:
@@ -302,7 +302,7 @@ static int set_disabled(struct cli *cli, struct sstore *s, const char *name, int
 			printf(_("%s was already enabled\n"), name);
 		return EXIT_OK;
 	}
-	audit(s, disabled ? "user_disable" : "user_enable", name, "");
+	audit(s, disabled ? "user_disable" : "user_enable", name, NULL);
 	if (disabled)
 		printf(_("disabled %s; their sessions have ended\n"), name);
 	else

@@ -10,6 +10,7 @@
 #include "sstore-users.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -282,7 +283,8 @@ out:
 }
 
 /* 1 if password is name's and the account is enabled, 0 if not, -1 on error. An unknown or disabled account
- * costs the same Argon2id verification as a wrong password. *why gets a word for the audit log. */
+ * costs the same Argon2id verification as a wrong password. *why gets the audit log's code for a refusal
+ * (unknown_user, account_disabled, wrong_password), which the page words in its reader's language. */
 static int check_password(struct sstore *s, const char *name, const char *password, const char **why, char *err,
 			  size_t errlen)
 {
@@ -306,7 +308,7 @@ static int check_password(struct sstore *s, const char *name, const char *passwo
 	}
 	ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 	sodium_memzero(hash, sizeof(hash));
-	*why = !found ? "unknown user" : disabled ? "account disabled" : !ok ? "wrong password" : "";
+	*why = !found ? "unknown_user" : disabled ? "account_disabled" : !ok ? "wrong_password" : "";
 	return found && !disabled && ok;
 }
 
@@ -327,8 +329,31 @@ int sstore_audit(struct sstore *s, const char *user, const char *ip, const char 
 	db_bind_text(st, 3, ip ? ip : "");
 	db_bind_text(st, 4, action);
 	db_bind_text(st, 5, target ? target : "");
-	db_bind_text(st, 6, detail ? detail : "");
+	db_bind_text(st, 6, detail ? detail : "{}");
 	return db_step_done(st, err, errlen);
+}
+
+int sstore_audit_json(struct sstore *s, const char *user, const char *ip, const char *action, const char *target,
+		      json_t *detail, char *err, size_t errlen)
+{
+	char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	int r = sstore_audit(s, user, ip, action, target, text ? text : "{}", err, errlen);
+
+	free(text);
+	json_decref(detail);
+	return r;
+}
+
+size_t sstore_audit_cut(const char *text, size_t max)
+{
+	size_t n = strlen(text);
+
+	if (n <= max)
+		return n;
+	/* Back over the continuation bytes (10xxxxxx) of a character that would be cut. */
+	for (n = max; n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80; n--)
+		;
+	return n;
 }
 
 int sstore_audit_list(struct sstore *s, uint64_t offset, unsigned limit,
@@ -521,7 +546,7 @@ static enum sstore_login_result attempt(struct sstore *s, const char *name, cons
 		if ((made = session_new(s, name, now, token, sess, err, errlen)) < 0)
 			goto error;
 		if (made) {
-			if (sstore_audit(s, name, ip, "login", name, "", err, errlen) < 0 ||
+			if (sstore_audit(s, name, ip, "login", name, "{}", err, errlen) < 0 ||
 			    db_commit(s->db, err, errlen) < 0)
 				goto error;
 			return SL_OK;
@@ -530,12 +555,12 @@ static enum sstore_login_result attempt(struct sstore *s, const char *name, cons
 		db_rollback(s->db);
 		if (db_begin(s->db, err, errlen) < 0)
 			return SL_ERROR;
-		why = "account disabled";
+		why = "account_disabled";
 	}
 	if ((valid && key_step(s, U_FAIL_LAST, ukey, failed_at, err, errlen) < 0) ||
 	    key_step(s, U_FAIL_LAST, akey, failed_at, err, errlen) < 0 ||
-	    (token && sstore_audit(s, valid ? name : "", ip, "login_failed", valid ? name : "", valid ? why :
-				   "not a valid user name", err, errlen) < 0) ||
+	    (token && sstore_audit_json(s, valid ? name : "", ip, "login_failed", valid ? name : "",
+					json_pack("{s:s}", "why", valid ? why : "invalid_name"), err, errlen) < 0) ||
 	    db_commit(s->db, err, errlen) < 0)
 		goto error;
 	errf(err, errlen, _("unknown user, wrong password or disabled account"));

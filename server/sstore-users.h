@@ -3,6 +3,8 @@
 #ifndef SONDEO_SSTORE_USERS_H
 #define SONDEO_SSTORE_USERS_H
 
+#include <jansson.h>
+
 #include "sstore.h"
 
 #define SSTORE_PASSWORD_MIN 10          /* bytes in a password */
@@ -68,9 +70,19 @@ int sstore_session_get(struct sstore *s, const char *token, uint64_t now, struct
 /* Ends a session. */
 int sstore_session_end(struct sstore *s, const char *token, char *err, size_t errlen);
 
-/* Appends an entry to the audit log (user: an account or SSTORE_CLI_USER; ip: "" from the command line). */
+/* Appends an entry to the audit log (user: an account, SSTORE_CLI_USER or SSTORE_RELAY_USER; ip: "" from the
+ * command line). detail is the text of a JSON object of machine fields ("{}": none), which the page words in its
+ * reader's language (docs/review-api.md lists them per action): the log is read in languages other than the
+ * one of the moment it was written in. */
 int sstore_audit(struct sstore *s, const char *user, const char *ip, const char *action, const char *target,
 		 const char *detail, char *err, size_t errlen);
+/* The same with detail as an object (json_pack's), which it takes and frees. A NULL detail (json_pack found no
+ * memory) is written as "{}": who did what to which target is kept even then. */
+int sstore_audit_json(struct sstore *s, const char *user, const char *ip, const char *action, const char *target,
+		      json_t *detail, char *err, size_t errlen);
+/* How many bytes of text, at most max, make whole UTF-8 characters: where a long comment or value is cut for the
+ * log, so that what is kept stays text (jansson refuses a string cut inside a character). */
+size_t sstore_audit_cut(const char *text, size_t max);
 struct sstore_audit_entry {
 	uint64_t at_ms;
 	const char *user, *ip, *action, *target, *detail;   /* valid during the call */

@@ -867,8 +867,9 @@ int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_
 		 const unsigned char pk[KEYS_PK_BYTES], const char *name, const char *region, struct sstore_device *d,
 		 char *err, size_t errlen)
 {
-	char dev[KEYS_ID_STRLEN + 1], detail[160];
+	char dev[KEYS_ID_STRLEN + 1];
 	sqlite3_stmt *st;
+	json_t *detail;
 	int known, r = -1;
 
 	if (!relay->relay || relay->revoked_ms)
@@ -922,10 +923,11 @@ int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_
 	}
 	/* A device enrolled already (directly, or vouched for before) keeps its row: vouching again changes
 	 * nothing, and a revoked key stays revoked. */
-	snprintf(detail, sizeof(detail), "%s by regional server %s (%s)", action == AUTH_VOUCH_REVOKE ? "revoked" :
-		 known ? "vouched again" : "vouched for", relay->id, relay->name);
-	if (sstore_audit(s, SSTORE_RELAY_USER, "", action == AUTH_VOUCH_REVOKE ? "revoke" : "vouch", dev, detail, err,
-			 errlen) < 0 || (known = device_get(s, dev, d, err, errlen)) <= 0)
+	/* by: the regional server (its id and name); again: the key was known here already. */
+	detail = action == AUTH_VOUCH_REVOKE ? json_pack("{s:s, s:s}", "by", relay->id, "name", relay->name) :
+		 json_pack("{s:s, s:s, s:b}", "by", relay->id, "name", relay->name, "again", known);
+	if (sstore_audit_json(s, SSTORE_RELAY_USER, "", action == AUTH_VOUCH_REVOKE ? "revoke" : "vouch", dev, detail,
+			      err, errlen) < 0 || (known = device_get(s, dev, d, err, errlen)) <= 0)
 		goto out;
 	if (db_commit(s->db, err, errlen) < 0)
 		goto out;

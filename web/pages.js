@@ -1247,6 +1247,105 @@
 		return Object.prototype.hasOwnProperty.call(words, code) ? words[code] : String(code);
 	}
 
+	/* Who did it: an account's name, or one of the names the server gives itself (SSTORE_CLI_USER and
+	 * SSTORE_RELAY_USER in server/), which are codes like the actions. */
+	function auditUser(user) {
+		if (user === "(command line)")
+			/* TRANSLATORS: who the audit log names for what was done with sondeod's commands on the
+			 * server. */
+			return _("(command line)");
+		if (user === "(regional server)")
+			/* TRANSLATORS: who the audit log names for what a regional server did for its devices. */
+			return _("(regional server)");
+		return user || "—";
+	}
+
+	/* A review as the audit log says it: its status in words, with the reviewer's comment (its start, if the
+	 * log kept only that). */
+	function auditReview(status, comment, cut) {
+		var words = { status: S.reviewLabel(status), comment: String(comment || "") + (cut ? "…" : "") };
+		return comment ? fmt(_("{status}: {comment}"), words) : words.status;
+	}
+
+	/* The formats' names are names (CSV, JSON, GeoJSON), as in the export menu. */
+	function formatName(format) {
+		var names = { csv: "CSV", xlsx: _("Excel (XLSX)"), json: "JSON", geojson: "GeoJSON" };
+		return Object.prototype.hasOwnProperty.call(names, format) ? names[format] : String(format);
+	}
+
+	/* What an entry's detail says, in the reader's language: the server keeps machine fields
+	 * (docs/review-api.md), the page words them. An entry written before that keeps its English text. */
+	function auditDetail(a) {
+		var d = a.detail, n = d && typeof d.records === "number" ? d.records : 0, v, why;
+		if (!d || typeof d !== "object" || Array.isArray(d))
+			return d === null || d === undefined ? "" : String(d);
+		if (a.action === "login_failed") {
+			/* TRANSLATORS: why a login failed, in the audit log. */
+			why = { unknown_user: _("unknown user"), wrong_password: _("wrong password"),
+				account_disabled: _("account disabled"), invalid_name: _("not a valid user name") };
+			if (Object.prototype.hasOwnProperty.call(why, d.why))
+				return why[d.why];
+		} else if (a.action === "password") {
+			if (d.refused === "wrong_current_password")
+				/* TRANSLATORS: a password change refused, in the audit log. */
+				return _("refused: the current password was wrong");
+		} else if (a.action === "review" && d.status) {
+			return auditReview(d.status, d.comment, false);
+		} else if (a.action === "bulk_review" && d.status) {
+			/* TRANSLATORS: a bulk review in the audit log: {count} records got the review {review} (a
+			 * status, with the comment if there is one). */
+			return fmt(P_("{count} record: {review}", "{count} records: {review}", n),
+				{ count: S.num(n), review: auditReview(d.status, d.comment, d.cut) });
+		} else if (a.action === "resolve" && d.field) {
+			if (d.value === null || d.value === undefined)
+				/* TRANSLATORS: in the audit log: the answer to the question {question} (its name) was
+				 * cleared. */
+				return fmt(_("{question} cleared"), { question: d.field });
+			v = (typeof d.value === "string" ? d.value : JSON.stringify(d.value)) + (d.cut ? "…" : "");
+			/* TRANSLATORS: in the audit log: the answer to the question {question} (its name) was set to
+			 * {value}. */
+			return fmt(_("{question} set to “{value}”"), { question: d.field, value: v });
+		} else if (a.action === "duplicates" && d.decision === "confirm") {
+			/* TRANSLATORS: possible duplicates settled in the audit log: of {count} records, the one
+			 * {record} (the start of its id) was kept and the others rejected. */
+			return fmt(P_("{count} record: {record} kept, the others rejected",
+				"{count} records: {record} kept, the others rejected", n),
+				{ count: S.num(n), record: S.short(d.kept) });
+		} else if (a.action === "duplicates" && d.decision === "dismiss") {
+			/* TRANSLATORS: possible duplicates dismissed in the audit log: the {count} records are
+			 * distinct. */
+			return fmt(P_("{count} record: not duplicates", "{count} records: not duplicates", n),
+				{ count: S.num(n) });
+		} else if (a.action === "export" && d.format) {
+			/* TRANSLATORS: an export in the audit log: its format (CSV...), and how many records it had. */
+			return fmt(P_("{format}, {count} record", "{format}, {count} records", n),
+				{ format: formatName(d.format), count: S.num(n) });
+		} else if (a.action === "code" && d.expires) {
+			if (d.relay)
+				/* TRANSLATORS: an enrolment code for a regional server in the audit log, and when it
+				 * stops working. */
+				return fmt(_("for a regional server, expires {when}"), { when: S.when(d.expires) });
+			return fmt(P_("{count} use, expires {when}", "{count} uses, expires {when}", d.uses),
+				{ count: S.num(d.uses), when: S.when(d.expires) });
+		} else if ((a.action === "revoke" || a.action === "vouch") && d.by) {
+			v = { name: d.name || S.short(d.by), id: S.short(d.by) };
+			/* TRANSLATORS: in the audit log, a device enrolled or revoked by the regional server {name}
+			 * ({id}: the start of its id); "again" when the device was known already. */
+			return d.again ? fmt(_("again, by regional server {name} ({id})"), v) :
+				fmt(_("by regional server {name} ({id})"), v);
+		} else if (a.action === "revoke") {
+			v = { device: d.device, region: d.region || "—" };
+			/* TRANSLATORS: a device revoked, in the audit log: its name and region, or its region only. */
+			return d.device ? fmt(_("{device}, region {region}"), v) :
+				fmt(_("a device without a name, region {region}"), v);
+		} else if (a.action === "user_add" && d.role) {
+			/* TRANSLATORS: a user added, in the audit log: their role (viewer, reviewer or admin). */
+			return fmt(_("role: {role}"), { role: S.roleLabel(d.role) });
+		}
+		/* Nothing to say, or fields this page does not know (a newer server's): shown as they are. */
+		return Object.keys(d).length ? JSON.stringify(d) : "";
+	}
+
 	S.pages.audit = { title: function () { return _("Audit log"); }, role: "admin", render: function (route) {
 		var page = intParam(route.params, "page", 1, 1, 1e9), perPage = intParam(route.params, "per_page", 50, 1, 200);
 		return S.api("GET", "/v1/audit", { page: page, per_page: perPage }).then(function (d) {
@@ -1255,9 +1354,11 @@
 			(d.entries || []).forEach(function (a) {
 				body.appendChild(el("tr", { "data-action": a.action },
 					el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(a.at) }, S.when(a.at))),
-					el("td", null, a.user || "—"), el("td", { class: "mono" }, a.ip || ""),
+					el("td", { class: "audit-user" }, auditUser(a.user)),
+					el("td", { class: "mono" }, a.ip || ""),
 					el("td", null, el("span", { class: "action action-" + a.action }, auditAction(a.action))),
-					el("td", { class: "mono" }, a.target || ""), el("td", null, a.detail || "")));
+					el("td", { class: "mono" }, a.target || ""),
+					el("td", { class: "audit-detail" }, auditDetail(a))));
 			});
 			if (!(d.entries || []).length)
 				body.appendChild(el("tr", null, el("td", { colspan: "6", class: "empty" }, _("Nothing logged yet."))));

@@ -547,11 +547,33 @@ async function pageTexts(page) {
 	});
 }
 
-// The strings of the API's answers (records' answers, names, ids, forms' labels, comments, audit details), which
-// the page shows as they are; machine codes (a review status, a role, an action) are not: the page shows those
-// in words, which must be translated.
+// The strings of the API's answers (records' answers, names, ids, forms' labels, comments), which the page shows
+// as they are; machine codes (a review status, a role, an action) are not: the page shows those in words, which
+// must be translated.
 const CODE_KEYS = new Set(["status", "role", "action", "kind", "type", "error", "message", "decision", "default_language"]);
+// An audit entry's data are who did it (but for the server's own names, codes the page words), from where, on
+// what, and the fields of its detail that are names, ids, regions, forms, questions, answers and comments; the
+// others (why a login failed, a format, a count...) are codes the page words. An entry from before details were
+// objects has English text, which the page shows as it is.
+const AUDIT_ACTORS = new Set(["(command line)", "(regional server)"]);
+const AUDIT_DATA = new Set(["comment", "name", "device", "region", "form", "field", "value", "kept", "by"]);
+function auditStrings(e, into) {
+	if (!AUDIT_ACTORS.has(e.user))
+		dataStrings(e.user, into, "user");
+	dataStrings(e.ip, into, "ip");
+	dataStrings(e.target, into, "target");
+	if (e.detail && typeof e.detail === "object") {
+		for (const [k, x] of Object.entries(e.detail))
+			if (AUDIT_DATA.has(k))
+				dataStrings(x, into, k);
+	} else {
+		dataStrings(e.detail, into, "detail");
+	}
+	return into;
+}
 function dataStrings(v, into, key) {
+	if (v && typeof v === "object" && !Array.isArray(v) && "action" in v && "detail" in v && "at" in v)
+		return auditStrings(v, into);
 	if (typeof v === "string") {
 		if (!CODE_KEYS.has(key) && /[A-Za-z]{2}/.test(v)) {
 			into.add(v);
@@ -574,6 +596,27 @@ function dataStrings(v, into, key) {
 }
 
 const PSEUDO_OK = new Set(["Sondeo", "CSV", "JSON", "GeoJSON"]);
+
+// The English words of the audit log's wordings (details, the server's own names, review statuses, roles).
+const AUDIT_ENGLISH = new Set(["unknown", "user", "wrong", "password", "account", "disabled", "valid", "name",
+	"refused", "current", "was", "record", "records", "kept", "others", "rejected", "not", "duplicates", "use", "uses",
+	"expires", "for", "server", "again", "by", "device", "without", "region", "role", "cleared", "set", "to",
+	"command", "line", "viewer", "reviewer", "admin", "approved", "pending", "has", "issues", "of", "the"]);
+
+// Those of them left in texts once the data is set aside: ["WORD in TEXT"...].
+function englishInAudit(texts, data) {
+	const strings = [...data].filter((x) => x.length >= 2).sort((a, b) => b.length - a.length);
+	const found = [];
+	for (const text of texts) {
+		let t = text;
+		for (const x of strings)
+			t = t.split(x).join(" ");
+		for (const w of t.match(/\p{L}+/gu) || [])
+			if (AUDIT_ENGLISH.has(w.toLowerCase()))
+				found.push(`'${w}' in ${JSON.stringify(text)}`);
+	}
+	return found;
+}
 
 // The English words left in texts once the pseudo-language's ⟦...⟧, the data and the locale's own words are set
 // aside: [{where, word, text}].
@@ -649,6 +692,13 @@ const WORDS = {
 		devices: ["Appareils inscrits", "Nouveau code d’inscription", "Dernier contact", "Opérations", "Créer le code", "actif"],
 		users: ["Comptes", "Ajouter un utilisateur", "Mot de passe initial", "administrateur", "vérificateur", "lecteur"],
 		audit: ["Journal d’audit", "Adresse", "Cible", "connexion"],
+		// The audit log's details, worded from the entries' fields: [action, how one of its entries reads].
+		auditDetails: [["login_failed", /^(utilisateur inconnu|mot de passe erroné)$/],
+			["code", /^\d+ utilisations?, expire \S/], ["code", /^pour un serveur régional, expire \S/],
+			["export", /^CSV, \d+ fiches?$/], ["review", /^À corriger\u00a0: Effectifs à vérifier$/],
+			["vouch", /^par le serveur régional office-south \([0-9a-f]{8}\)$/]],
+		roles: ["rôle\u00a0: administrateur", "rôle\u00a0: vérificateur", "rôle\u00a0: lecteur"],
+		actors: ["(ligne de commande)", "(serveur régional)"],
 		logout: "Vous êtes déconnecté.",
 	},
 	es: {
@@ -668,6 +718,12 @@ const WORDS = {
 		devices: ["Dispositivos inscritos", "Nuevo código de inscripción", "Último contacto", "Operaciones", "Crear el código", "activo"],
 		users: ["Cuentas", "Añadir un usuario", "Contraseña inicial", "administrador", "revisor", "lector"],
 		audit: ["Registro de auditoría", "Dirección", "Objeto", "inicio de sesión"],
+		auditDetails: [["login_failed", /^(usuario desconocido|contraseña incorrecta)$/],
+			["code", /^\d+ usos?, caduca \S/], ["code", /^para un servidor regional, caduca \S/],
+			["export", /^CSV, \d+ registros?$/], ["review", /^Con observaciones: Verificar el personal$/],
+			["vouch", /^por el servidor regional office-south \([0-9a-f]{8}\)$/]],
+		roles: ["rol: administrador", "rol: revisor", "rol: lector"],
+		actors: ["(línea de comandos)", "(servidor regional)"],
 		logout: "Ha cerrado la sesión.",
 	},
 };
@@ -742,6 +798,27 @@ for (const lang of ["fr", "es"]) {
 				same(await htmlLang(page), lang, `<html lang> on ${hash}`);
 				await shot(page, `${lang}-${name}`);
 			}
+
+			// The audit log's details and actors, worded from the entries' fields: failed logins, the users added
+			// with their roles, enrolment codes, the review saved above, an export (made here), a device a regional
+			// server vouched for, and the server's own names; no English word is left once the data is set aside.
+			await apiOk(page, "/v1/export?format=csv&form=partnership");
+			await go(page, "#/audit?per_page=200");
+			const log = await apiOk(page, "/v1/audit?page=1&per_page=200");
+			const rows = await page.$$eval("#audit tbody tr[data-action]", (rs) => rs.map((r) => ({
+				action: r.getAttribute("data-action"), user: r.querySelector(".audit-user").textContent,
+				detail: r.querySelector(".audit-detail").textContent })));
+			same(rows.map((r) => r.action), log.entries.map((e) => e.action), "the audit log's actions");
+			for (const [action, re] of W.auditDetails)
+				check(rows.some((r) => r.action === action && re.test(r.detail)),
+					`no ${action} entry reads ${re}: ${JSON.stringify(rows.filter((r) => r.action === action).map((r) => r.detail))}`);
+			same(W.roles.filter((x) => rows.some((r) => r.action === "user_add" && r.detail === x)), W.roles,
+				"the users added, with their roles");
+			same(W.actors.filter((x) => rows.some((r) => r.user === x)), W.actors, "the server's own names");
+			const english = englishInAudit(rows.flatMap((r) => [r.user, r.detail]), dataStrings(log, new Set(), ""));
+			check(!english.length, `English words in the audit log: ${english.slice(0, 10).join("; ")}`);
+			await shot(page, `${lang}-audit-details`);
+
 			await page.click("#logout");
 			await page.waitForSelector("#login-note");
 			same((await page.textContent("#login-note")).trim(), W.logout, "the note after logout");
@@ -844,7 +921,8 @@ await test("qps: no English word is left on any page in the pseudo-language (eve
 		await page.waitForSelector("dialog [data-confirm=ok]");
 		await collect("devices-revoke");
 		await page.keyboard.press("Escape");
-		for (const [hash, name] of [["#/users", "users"], ["#/audit", "audit"]]) {
+		// The whole audit log: its oldest entries are the command line's and a regional server's.
+		for (const [hash, name] of [["#/users", "users"], ["#/audit?per_page=200", "audit"]]) {
 			await go(page, hash);
 			await collect(name);
 		}
@@ -1271,6 +1349,13 @@ await test("admin: the audit log shows GET /v1/audit, newest first, with the rev
 	const all = await apiOk(ap, "/v1/audit?page=1&per_page=200");
 	for (const action of ["login", "login_failed", "password", "review", "resolve", "bulk_review", "code", "revoke", "user_add"])
 		check(all.entries.some((e) => e.action === action), `no '${action}' in the audit log`);
+	// The details are worded from their fields: the user added above, the device revoked above.
+	const shown = await ap.$$eval("#audit tbody tr[data-action]", (rs) => rs.map((r) => [r.getAttribute("data-action"),
+		r.querySelector("td:nth-child(5)").textContent, r.querySelector(".audit-detail").textContent]));
+	check(shown.some(([a, t, x]) => a === "user_add" && t === "newcomer" && x === "role: viewer"),
+		`the user added: ${JSON.stringify(shown.filter((r) => r[0] === "user_add"))}`);
+	check(shown.some(([a, , x]) => a === "revoke" && x === "north-laptop, region north"),
+		`the device revoked: ${JSON.stringify(shown.filter((r) => r[0] === "revoke"))}`);
 	await shot(ap, "audit");
 });
 

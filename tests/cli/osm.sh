@@ -175,7 +175,7 @@ check_eq "$ERR" "exported 0 records of sites to $TMPDIR/sites.geojson"
 check_eq "$(py -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["features"]))' \
 	"$TMPDIR/sites.geojson")" 0 "features written"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT detail FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")" \
-	"geojson, 0 records" "the audit entry"
+	'{"format":"geojson","records":0}' "the audit entry"
 run "$SONDEOD" export --data "$hq" --form sites --format csv -o "$TMPDIR/sites.csv"
 check_err_has "exported 7 records of sites"
 

@@ -216,4 +216,21 @@ run "$SONDEOD" export --data "$scratch/hq" --format frob
 check_rc 2
 said "sondeod export --format frob"
 
+t "sondeod serve's log, from its start to its stop"
+"$SONDEOD" serve --data "$scratch/hq" --listen 127.0.0.1:0 2>"$scratch/serve.log" &
+spid=$!
+at_exit "kill $spid 2>/dev/null"
+w=0
+until grep -q 'http://127.0.0.1:' "$scratch/serve.log" || [ $w -ge 2400 ] || ! kill -0 $spid 2>/dev/null; do
+	sleep 0.05
+	w=$((w + 1))
+done
+kill -TERM $spid
+wait $spid
+OUT=$(cat "$scratch/serve.log")
+ERR=""
+check_eq "$(grep -c 'http://127.0.0.1:' "$scratch/serve.log")" 1 "lines naming the address served"
+check_eq "$(wc -l <"$scratch/serve.log" | tr -d ' ')" 3 "lines of the log (serving, stopping, stopped)"
+said "sondeod serve"
+
 done_testing

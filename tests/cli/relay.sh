@@ -138,8 +138,17 @@ check_eq "$(sqlite3 "$hq/server.db" "SELECT name || ' ' || region || ' ' || via 
 	WHERE id = '$aid'")" "amina north $reg_id 0" "the device's row"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM audit WHERE action = 'vouch' AND target = '$aid'")" 1 \
 	"audit entries"
+# The entry names the regional server by its id and name (the page words them); again: the key was known.
+reg_name=$(sqlite3 "$hq/server.db" "SELECT name FROM enrolled_devices WHERE id = '$reg_id'")
+vouched() {
+	sqlite3 "$hq/server.db" "SELECT user || ' ' || json_extract(detail, '\$.by') || ' ' || json_extract(detail, '\$.name')
+		|| ' ' || ifnull(json_extract(detail, '\$.again'), '-') FROM audit WHERE action = '$1' AND target = '$aid'
+		ORDER BY id DESC LIMIT 1"
+}
+check_eq "$(vouched vouch)" "(regional server) $reg_id $reg_name 0" "the audit entry's user and detail"
 run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
 check_eq "$(status_of)" 200 "status of vouching again"
+check_eq "$(vouched vouch)" "(regional server) $reg_id $reg_name 1" "the audit entry of vouching again"
 check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM enrolled_devices")" 2 "rows at headquarters"
 
 t "refused vouches change nothing: another region, an altered statement, a device that is not a relay"
@@ -199,6 +208,7 @@ t "the regional server revokes its device: headquarters refuses it from then on,
 run "$VOUCH" "$URL" "$reg/server.key" revoke "$apub" amina north
 check_eq "$(status_of)" 200 "status"
 check_out_has '"revoked":true'
+check_eq "$(vouched revoke)" "(regional server) $reg_id $reg_name -" "the revocation's audit entry"
 run "$CSPUSH" "$URL" "$akey" 4 "$rec" 'notes="after the revocation"'
 check_eq "$(status_of)" 403 "status of the device's own upload"
 check_out_has '"error":"revoked"'

@@ -934,9 +934,55 @@ check_eq "$(sqlite3 "$db" "SELECT count(*) FROM codes")" "$codes_before" "codes"
 # --- Audit ------------------------------------------------------------------------------------------------------
 
 t "the audit log names who reviewed, resolved, bulk-reviewed, settled duplicates, revoked and made a code"
+# An answer and a comment longer than the log keeps (400 and 900 bytes), which it cuts between characters; the
+# answer is cleared again, and the bulk review selects nothing. And an export.
+api rev POST /v1/resolve "{\"record\": \"$r7\", \"field\": \"notes\", \"value\": \"$(py -c 'print("é" * 300)')\"}"
+check_api 200
+api rev POST /v1/resolve "{\"record\": \"$r7\", \"field\": \"notes\", \"value\": null}"
+check_api 200
+api rev POST /v1/bulk-review "{\"filter\": {\"form\": \"partnership\", \"q\": \"nowhereatall\"}, \"status\": \"approved\",
+	\"comment\": \"$(py -c 'print("é" * 600)')\"}"
+check_api 200
+check_eq "$(js 'd["count"]')" 0 "records of the empty bulk review"
+api view GET "/v1/records?form=partnership&region=west"
+west_records=$(js 'd["total"]')
+api rev GET "/v1/export?format=csv&form=partnership&region=west"
+check_api 200
 api boss GET "/v1/audit?per_page=200"
 check_api 200
 cp "$TMPDIR/body" "$TMPDIR/audit.json"
+# detail ACTION [TARGET] : the details of ACTION's entries (on TARGET), oldest first. They are machine fields, which
+# the page words in its reader's language.
+detail() {
+	js "[e['detail'] for e in reversed(d['entries']) if e['action'] == '$1' and '${2:-}' in e['target']]"
+}
+check_eq "$(detail review "$r1")" '[{"comment": "", "status": "approved"}]' "the approval's detail"
+check_eq "$(detail review "$r2")" '[{"comment": "Check the figures", "status": "has_issues"}]' "a review's detail"
+check_eq "$(js "[e['detail']['comment'] == 'é' * 2000 for e in d['entries'] if e['target'] == '$r4']")" '[true]' \
+	"a comment of 2,000 characters, whole"
+check_eq "$(detail resolve "$r3")" '[{"field": "country", "value": "KEN"}]' "the resolution's detail"
+check_eq "$(detail resolve "$r7" | sed 's/"é*"/"(long)"/')" \
+	'[{"field": "level", "value": ["bilateral", "global"]}, {"field": "scale_up_potential", "value": 5}, '\
+'{"field": "notes", "value": null}, {"cut": true, "field": "notes", "value": "\"(long)"}, {"field": "notes", "value": null}]' \
+	"corrections' details: a list, a number, an answer cleared, a long one"
+check_eq "$(js "[e['detail']['value'] == '\"' + 'é' * 199 for e in d['entries'] if e['action'] == 'resolve' and
+	e['detail'].get('cut')]")" '[true]' "a long answer's JSON, cut at 400 bytes"
+check_eq "$(detail bulk_review | sed 's/"é*"/"(long)"/')" \
+	'[{"comment": "Checked in bulk", "form": "partnership", "records": 5, "status": "approved"}, '\
+'{"comment": "Which ministry?", "form": "partnership", "records": 2, "status": "has_issues"}, '\
+'{"comment": "(long)", "cut": true, "form": "partnership", "records": 0, "status": "approved"}]' "the bulk reviews' details"
+check_eq "$(js "[e['detail']['comment'] == 'é' * 450 for e in d['entries'] if e['action'] == 'bulk_review' and
+	e['detail'].get('cut')]")" '[true]' "a long comment, cut at 900 bytes"
+check_eq "$(detail duplicates)" \
+	"[{\"decision\": \"dismiss\", \"records\": 2}, {\"decision\": \"confirm\", \"kept\": \"$r5\", \"records\": 2}]" \
+	"the duplicate decisions' details"
+check_eq "$(detail revoke "$id_c")" '[{"device": "c", "region": "west"}]' "the revocation's detail"
+check_eq "$(detail export)" "[{\"format\": \"csv\", \"records\": $west_records}]" "the export's detail"
+check_eq "$(js "[[e['user'], e['detail']['region'], e['detail']['uses'], e['detail']['relay'],
+	0 < e['detail']['expires'] - e['at'] <= 3600000 * (1 if e['user'] == 'boss' else 24 * 7)]
+	for e in reversed(d['entries']) if e['action'] == 'code']")" \
+	'[["(command line)", "east", 2, false, true], ["(command line)", "west", 1, false, true], ["boss", "north", 1, false, true]]' \
+	"the codes' details: region, uses, for a regional server, expiry (epoch ms: 7 days, 1 hour)"
 # has ACTION USER TARGET : entries with that action, user and target (any target when empty).
 has() {
 	check_eq "$(js "len([e for e in d['entries'] if e['action'] == '$1' and e['user'] == '$2' and '$3' in e['target']]) > 0")" \
@@ -951,10 +997,10 @@ has duplicates rev ""
 has revoke boss "$id_c"
 has code boss north
 has code "(command line)" east
-check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "bulk_review"])')" 2 "bulk reviews"
+check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "bulk_review"])')" 3 "bulk reviews"
 check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "duplicates"])')" 2 "duplicate decisions"
 check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "review"])')" 5 "reviews (the refused ones are not there)"
-check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "resolve"])')" 7 "resolutions"
+check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "resolve"])')" 9 "resolutions"
 check_eq "$(js 'len([e for e in d["entries"] if e["action"] == "code" and e["user"] == "boss"])')" 1 "codes made by the admin"
 check_eq "$(js 'sorted(set(e["user"] for e in d["entries"] if e["action"] in ("review", "resolve", "bulk_review", "duplicates")))')" \
 	'["rev"]' "who changed records"

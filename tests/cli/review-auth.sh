@@ -162,8 +162,13 @@ check_eq "$BODY" "$b1" "answer for a disabled account"
 check_eq "$(header Set-Cookie)" "" "cookie on a refusal"
 check_eq "$(q "SELECT count(*) FROM sessions WHERE user != 'admin'")" 0 "sessions made"
 check_eq "$(q "SELECT count(*) FROM audit WHERE action = 'login_failed' AND ip = '127.0.0.1'")" 3 "login_failed entries"
+# The details are codes, worded by the page in its reader's language.
 check_eq "$(q "SELECT detail FROM audit WHERE action = 'login_failed' ORDER BY id" | tr '\n' ,)" \
-	"unknown user,wrong password,account disabled," "their details"
+	'{"why":"unknown_user"},{"why":"wrong_password"},{"why":"account_disabled"},' "their details"
+req - POST /v1/login '{"user": "-no such name", "password": "view password 1"}'
+expect 401 bad_login
+check_eq "$(q "SELECT user || '|' || target || '|' || json_extract(detail, '\$.why') FROM audit
+	WHERE action = 'login_failed' ORDER BY id DESC LIMIT 1")" "||invalid_name" "an invalid name's entry"
 
 t "malformed logins: 400, and GET is not allowed, and a large body is refused before it is read"
 req - POST /v1/login '{"user": "view"}'
@@ -318,7 +323,8 @@ req - POST /v1/login "{\"user\": \"admin\", \"password\": \"$adminpw\"}"
 expect 401 bad_login
 q "DELETE FROM login_failures"
 check_eq "$(audit_count password admin)" 2 "password entries (the refused one and the change)"
-check_eq "$(q "SELECT detail FROM audit WHERE action = 'password' ORDER BY id DESC LIMIT 1")" "" "the change's entry"
+check_eq "$(q "SELECT detail FROM audit WHERE action = 'password' ORDER BY id" | tr '\n' ,)" \
+	'{"refused":"wrong_current_password"},{},' "the refused one's entry and the change's"
 
 t "a session is no faster way to guess a password: wrong current passwords count toward the login delays"
 for i in 1 2 3; do
@@ -380,7 +386,7 @@ check_eq "$(field name) $(field role)" "eve reviewer" "the new account"
 case $BODY in *'"must_change":true'*) ;; *) fail "must_change is not true in $BODY" ;; esac
 check_eq "$(q "SELECT role || must_change || disabled FROM users WHERE name = 'eve'")" reviewer10 "eve's row"
 check_eq "$(q "SELECT ip || ' ' || target || ' ' || detail FROM audit WHERE action = 'user_add' AND user = 'admin'")" \
-	"127.0.0.1 eve role reviewer" "audit entry"
+	'127.0.0.1 eve {"role":"reviewer"}' "audit entry"
 login "$scratch/eve.jar" eve "eve password 1"
 expect 200
 case $BODY in *'"must_change":true'*) ;; *) fail "eve's must_change is not true in $BODY" ;; esac

@@ -72,7 +72,7 @@ check_eq "$(q "SELECT role, must_change, disabled FROM users WHERE name = 'amina
 check_eq "$(q "SELECT substr(pwhash, 1, 10) FROM users WHERE name = 'amina'")" '$argon2id$' "hash kind"
 check_eq "$(q "SELECT count(*) FROM users WHERE instr(pwhash, 'first password')")" 0 "password in clear"
 check_eq "$(q "SELECT user, ip, action, target, detail FROM audit ORDER BY id DESC LIMIT 1")" \
-	"(command line)||user_add|amina|role reviewer" "audit entry"
+	'(command line)||user_add|amina|{"role":"reviewer"}' "audit entry"
 
 t "add from standard input, and the options after the name or before the action"
 run sh -c "printf 'kofi password 1\n' | \"\$0\" users add kofi --data \"\$1\" --role viewer" "$SONDEOD" "$hq"
@@ -238,8 +238,8 @@ check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'amina'")" 0 "amina's 
 check_eq "$(curl -sS -b "$scratch/amina.jar" -o /dev/null -w '%{http_code}' "$URL/v1/session")" 401 "amina's old session"
 check_eq "$(status_of amina "amina's first password")" 401 "the old password"
 check_eq "$(status_of amina "amina reset password")" 200 "the new password"
-check_eq "$(q "SELECT user, action, target FROM audit WHERE action = 'user_passwd'")" "(command line)|user_passwd|amina" \
-	"audit entry"
+check_eq "$(q "SELECT user, action, target, detail FROM audit WHERE action = 'user_passwd'")" \
+	"(command line)|user_passwd|amina|{}" "audit entry"
 
 t "devices --revoke and enrol-code write audit entries (and the code stays out of the log)"
 q "INSERT INTO enrolled_devices(id, pk, name, region, enrolled) VALUES('5f0c2e9a41d7b3c8e6a19f04d2b7c531',
@@ -247,7 +247,7 @@ q "INSERT INTO enrolled_devices(id, pk, name, region, enrolled) VALUES('5f0c2e9a
 run "$SONDEOD" devices --data "$hq" --revoke 5f0c2e9a
 check_rc 0
 check_eq "$(q "SELECT user, ip, action, target, detail FROM audit ORDER BY id DESC LIMIT 1")" \
-	"(command line)||revoke|5f0c2e9a41d7b3c8e6a19f04d2b7c531|tablet-1, region east" "revoke entry"
+	'(command line)||revoke|5f0c2e9a41d7b3c8e6a19f04d2b7c531|{"device":"tablet-1","region":"east"}' "revoke entry"
 run "$SONDEOD" devices --data "$hq" --revoke 5f0c2e9a
 check_rc 0
 check_eq "$(q "SELECT count(*) FROM audit WHERE action = 'revoke'")" 1 "a second revoke changes nothing"
@@ -255,7 +255,17 @@ run "$SONDEOD" enrol-code --data "$hq" --region west --uses 3 --expires 12h
 check_rc 0
 code=$(printf '%s\n' "$OUT" | head -n 1)
 check_eq "$(q "SELECT user, action, target FROM audit ORDER BY id DESC LIMIT 1")" "(command line)|code|west" "code entry"
-check_eq "$(q "SELECT detail FROM audit ORDER BY id DESC LIMIT 1" | cut -d , -f 1)" "3 uses" "code entry's detail"
+made=$(date +%s%3N)
+check_eq "$(q "SELECT json_extract(detail, '\$.region') || ' ' || json_extract(detail, '\$.uses') || ' ' ||
+	json_extract(detail, '\$.relay') FROM audit ORDER BY id DESC LIMIT 1")" "west 3 0" "code entry's region, uses, relay"
+expires=$(q "SELECT json_extract(detail, '\$.expires') FROM audit ORDER BY id DESC LIMIT 1")
+# 12 hours from when it was made, in epoch ms: at most a minute before $made plus 12 hours.
+late=$((made + 43200000 - expires))
+[ "$late" -ge 0 ] && [ "$late" -lt 60000 ] || fail "the code entry's expiry is $expires, $late ms before $made + 12 h"
+run "$SONDEOD" enrol-code --data "$hq" --region south --relay
+check_rc 0
+check_eq "$(q "SELECT target || ' ' || json_extract(detail, '\$.uses') || ' ' || json_extract(detail, '\$.relay') FROM audit
+	ORDER BY id DESC LIMIT 1")" "south 1 1" "a relay code's entry"
 check_eq "$(q "SELECT count(*) FROM audit WHERE instr(detail || target, '$code')
 	OR instr(detail || target, '$(printf %s "$code" | tr -d -)')")" 0 "the code in the log"
 

@@ -311,7 +311,7 @@ static void test_check_and_disable(void)
 	CHECK_INT(sstore_session_get(s, token, now + 2, &sess, err, sizeof(err)), 0);
 	CHECK_INT(sstore_user_check(s, "amina", "amina's password", err, sizeof(err)), 0);
 	CHECK_INT(login(s, "amina", "amina's password", "10.0.0.1", now + 3, token, NULL), SL_BAD);
-	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND user = 'amina' AND detail = 'account disabled'"),
+	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND user = 'amina' AND detail = '{\"why\":\"account_disabled\"}'"),
 		  1);
 	CHECK_INT(sstore_user_set_disabled(s, "amina", 0, err, sizeof(err)), 1);
 	CHECK_INT(sstore_user_set_disabled(s, "amina", 0, err, sizeof(err)), 0);
@@ -534,7 +534,7 @@ static void test_login_delays_per_name(void)
 	CHECK_INT(login(s, "amina", "amina's password", "10.0.0.6", last + 900 * 1000, token, &retry), SL_OK);
 	/* Refused attempts were not audited as failures; each password checked was. */
 	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND user = 'amina'"), 9);
-	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND detail = 'wrong password'"), 9);
+	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND detail = '{\"why\":\"wrong_password\"}'"), 9);
 	sstore_close(s);
 }
 
@@ -557,8 +557,8 @@ static void test_login_delays_per_address(void)
 		CHECK_INT(login(s, name, "wrong password", "192.0.2.7", now, token, &retry), SL_BAD);
 	}
 	CHECK_INT(failures(dir, "a:192.0.2.7"), 10);
-	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND detail = 'unknown user' AND ip = '192.0.2.7'"),
-		  10);
+	CHECK_INT(count_where(dir, "audit", "action = 'login_failed' AND detail = '{\"why\":\"unknown_user\"}' AND"
+			      " ip = '192.0.2.7'"), 10);
 	last = last_failure(dir, "a:192.0.2.7");
 	/* The address waits, whatever the name; others do not. */
 	CHECK_INT(login(s, "amina", "amina's password", "192.0.2.7", last + 999, token, &retry), SL_WAIT);
@@ -623,9 +623,12 @@ static void test_audit_log(void)
 	CHECK_INT(sstore_audit_list(s, 0, 50, collect_audit, &a, &total, err, sizeof(err)), 0);
 	CHECK_INT(total, 0);
 	CHECK_INT(a.n, 0);
-	CHECK_INT(sstore_audit(s, SSTORE_CLI_USER, "", "user_add", "amina", "role viewer", err, sizeof(err)), 0);
-	CHECK_INT(sstore_audit(s, "amina", "10.0.0.1", "review", "45e06a94", "approved", err, sizeof(err)), 0);
-	CHECK_INT(sstore_audit(s, "admin", "::1", "revoke", "5f0c2e9a", "", err, sizeof(err)), 0);
+	/* Details are objects of machine fields, written compact; a detail json_pack could not make is {}. */
+	CHECK_INT(sstore_audit_json(s, SSTORE_CLI_USER, "", "user_add", "amina", json_pack("{s:s}", "role", "viewer"), err,
+				    sizeof(err)), 0);
+	CHECK_INT(sstore_audit_json(s, "amina", "10.0.0.1", "review", "45e06a94",
+				    json_pack("{s:s, s:s}", "status", "approved", "comment", "ok"), err, sizeof(err)), 0);
+	CHECK_INT(sstore_audit_json(s, "admin", "::1", "revoke", "5f0c2e9a", NULL, err, sizeof(err)), 0);
 	CHECK_INT(sstore_audit_list(s, 0, 50, collect_audit, &a, &total, err, sizeof(err)), 0);
 	CHECK_INT(total, 3);
 	CHECK_INT(a.n, 3);
@@ -635,7 +638,9 @@ static void test_audit_log(void)
 	CHECK_STR(a.ips[0], "::1");
 	CHECK_STR(a.actions[1], "review");
 	CHECK_STR(a.targets[1], "45e06a94");
-	CHECK_STR(a.details[1], "approved");
+	CHECK_STR(a.details[1], "{\"status\":\"approved\",\"comment\":\"ok\"}");
+	CHECK_STR(a.details[0], "{}");
+	CHECK_STR(a.details[2], "{\"role\":\"viewer\"}");
 	CHECK_STR(a.actions[2], "user_add");
 	CHECK_STR(a.users[2], SSTORE_CLI_USER);
 	CHECK_STR(a.ips[2], "");
@@ -662,6 +667,20 @@ static void test_audit_log(void)
 	sstore_close(s);
 }
 
+/* A long comment or answer is cut for the log between characters, never inside one. */
+static void test_audit_cut(void)
+{
+	CHECK_INT(sstore_audit_cut("abc", 5), 3);
+	CHECK_INT(sstore_audit_cut("abc", 3), 3);
+	CHECK_INT(sstore_audit_cut("abc", 2), 2);
+	CHECK_INT(sstore_audit_cut("a\xc3\xa9", 2), 1);       /* aé: not half of é */
+	CHECK_INT(sstore_audit_cut("\xc3\xa9\xc3\xa9", 3), 2);
+	CHECK_INT(sstore_audit_cut("\xc3\xa9\xc3\xa9", 4), 4);
+	CHECK_INT(sstore_audit_cut("\xe2\x82\xac!", 2), 0);   /* the euro sign's three bytes, or none */
+	CHECK_INT(sstore_audit_cut("\xf0\x9f\x98\x80", 3), 0);
+	CHECK_INT(sstore_audit_cut("", 0), 0);
+}
+
 int main(void)
 {
 	snprintf(top, sizeof(top), "%s/test_users.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -679,6 +698,7 @@ int main(void)
 	RUN(test_login_delays_per_name);
 	RUN(test_login_delays_per_address);
 	RUN(test_audit_log);
+	RUN(test_audit_cut);
 	rm_rf(top);
 	return test_done();
 }
