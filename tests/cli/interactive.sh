@@ -19,18 +19,6 @@ LANG=C.UTF-8
 SONDEO_TODAY=2024-05-06
 export LANG SONDEO_TODAY
 
-# pty CMD... : runs CMD on a terminal, with the ptyrun script on stdin; OUT is the whole screen transcript.
-pty() {
-	if [ -z "${PTYRUN:-}" ] || [ ! -x "$PTYRUN" ]; then
-		fail "PTYRUN does not name the ptyrun program (tests/run.sh sets it)"
-		return 0
-	fi
-	run "$PTYRUN" -v -t 15 - -- "$@"
-	# The child's stderr is the terminal too: a sanitizer report would be in OUT, not ERR.
-	check_out_lacks "Sanitizer"
-	check_out_lacks "runtime error:"
-}
-
 # fresh : a new, initialised store; DB is its database.
 fresh() {
 	new_store

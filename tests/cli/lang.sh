@@ -17,17 +17,6 @@ SONDEO_TODAY=2024-05-06
 export LANG SONDEO_TODAY
 py_start
 
-# pty CMD... : runs CMD on a terminal, with the ptyrun script on stdin; OUT is the whole screen transcript.
-pty() {
-	if [ -z "${PTYRUN:-}" ] || [ ! -x "$PTYRUN" ]; then
-		fail "PTYRUN does not name the ptyrun program (tests/run.sh sets it)"
-		return 0
-	fi
-	run "$PTYRUN" -v -t 15 - -- "$@"
-	check_out_lacks "Sanitizer"
-	check_out_lacks "runtime error:"
-}
-
 # through FIRST LAST : ptyrun lines that press Enter at questions FIRST..LAST of the built-in form.
 through() {
 	_k=$1

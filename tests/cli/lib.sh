@@ -7,7 +7,8 @@
 #	run "$SONDEO" init                     never aborts the script: sets OUT, ERR (text) and RC; OUT_FILE and
 #	                                       ERR_FILE keep the exact bytes; stdin is passed through (run cmd <file)
 #	run_pty "$SONDEO" new <<'EOF'          the same through a terminal: ptyrun reads its script from stdin, OUT
-#	                                       is the whole screen transcript (with what the terminal echoed)
+#	                                       is the whole screen transcript (with what the terminal echoed); pty
+#	                                       also bounds each expect and fails on a sanitizer report
 #	check_rc 0 / check_out_has TEXT / check_out_lacks TEXT / check_err_has TEXT / check_err_lacks TEXT
 #	check_eq ACTUAL EXPECTED [WHAT] / check_file_mode FILE 600 / check_file_exists F / check_file_absent F
 #	check_status 200                       the first line of stdout, the HTTP status tests/cspush prints
@@ -178,6 +179,18 @@ run_pty() {
 		return 0
 	fi
 	run "$PTYRUN" -v - -- "$@"
+}
+
+# pty CMD... : run_pty with each expect bounded to 15 s, and no sanitizer report: the child's stderr is the
+# terminal too, so a report would be in OUT, not in ERR or a log.
+pty() {
+	if [ -z "${PTYRUN:-}" ] || [ ! -x "$PTYRUN" ]; then
+		fail "PTYRUN does not name the ptyrun program (tests/run.sh sets it)"
+		return 0
+	fi
+	run "$PTYRUN" -v -t 15 - -- "$@"
+	check_out_lacks "Sanitizer"
+	check_out_lacks "runtime error:"
 }
 
 check_rc() {
