@@ -1,6 +1,12 @@
 # lib.sh - what the benchmarks share (sourced by bench/*.sh after they set `here`): failing with the evidence,
 # arithmetic and formatting in the C locale, medians and ranges, wall clocks, sizes, one value from JSON text.
 
+# The benches read what sondeo and sondeod print (counts in `sondeo status`, the server's first log line): in
+# English, whatever language the machine speaks.
+unset LANGUAGE LC_ALL LC_MESSAGES
+LANG=C.UTF-8
+export LANG
+
 # abspath PATH : PATH made absolute, from the current directory.
 abspath() {
 	case $1 in

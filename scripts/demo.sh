@@ -6,6 +6,11 @@
 # Each step prints the command it runs and what it answered. The server then keeps running until Ctrl-C,
 # unless DEMO_EXIT=1.
 set -eu
+# The story is told in English, and it reads the programs' words (the server's address, the status's counts,
+# a label): they speak English here whatever the machine's language (`sondeo --lang fr` shows the others).
+unset LANGUAGE LC_ALL LC_MESSAGES
+LANG=C.UTF-8
+export LANG
 sondeo=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 sondeod=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 top=$(cd "$(dirname "$0")/.." && pwd)
