@@ -227,7 +227,7 @@ sondeo_run() {
 	_id=$(head -n 1 "$_r/ids")
 	case $_id in *-*-*-*-*) ;; *) die "sondeo new --from printed no record id" "$_r/ids" ;; esac
 	SONDEO_HOME=$_r/d1 "$sondeo" status >"$_r/status" 2>&1 || die "sondeo status failed" "$_r/status"
-	s_ops=$(sed -n 's/^not synced: *\([0-9][0-9]*\) change.*/\1/p' "$_r/status")
+	s_ops=$(sed -n 's/^not synced: *\([0-9][0-9,]*\) change.*/\1/p' "$_r/status" | tr -d ,)
 	[ -n "$s_ops" ] || die "cannot read the changes to sync in sondeo status" "$_r/status"
 	"$sondeod" enrol-code --data "$_r/srv" --region "$REGION" --uses 2 --expires 1h >"$_r/code" 2>&1 ||
 		die "sondeod enrol-code failed" "$_r/code"
@@ -248,7 +248,7 @@ sondeo_run() {
 	SONDEO_HOME=$_r/d2 "$sondeo" enrol "$_url" "$_code" >"$_r/out" 2>&1 || die "sondeo enrol of the new laptop failed" "$_r/out"
 	sondeo_phase "${_pre}pull" "$_r/d2"
 	SONDEO_HOME=$_r/d2 "$sondeo" status >"$_r/status" 2>&1 || die "sondeo status failed" "$_r/status"
-	_got=$(sed -n 's/^records: *\([0-9][0-9]*\) final.*/\1/p' "$_r/status")
+	_got=$(sed -n 's/^records: *\([0-9][0-9,]*\) final.*/\1/p' "$_r/status" | tr -d ,)
 	[ "$_got" = "$_n" ] || die "the new laptop holds ${_got:-?} final records after its sync; the first made $_n" "$_r/status"
 	if [ -n "$_value" ]; then
 		SONDEO_HOME=$_r/d2 "$sondeo" show "$_id" >"$_r/out" 2>&1 || die "sondeo show on the new laptop failed" "$_r/out"

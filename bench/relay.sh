@@ -285,7 +285,7 @@ build_cache() {
 		t0=$(clock)
 		SONDEO_HOME=$d "$sondeo" sync >"$tmp/sync.out" 2>&1 || die "sondeo sync failed on laptop-$i" "$tmp/sync.out"
 		t_sync=$(calc "print $t_sync + $(clock) - $t0")
-		s=$(sed -n 's/.*: \([0-9][0-9]*\) changes\{0,1\} sent.*/\1/p' "$tmp/sync.out")
+		s=$(sed -n 's/.*: \([0-9][0-9,]*\) changes\{0,1\} sent.*/\1/p' "$tmp/sync.out" | tr -d ,)
 		[ -n "$s" ] || die "cannot read what sondeo sync did" "$tmp/sync.out"
 		sent=$((sent + s))
 		i=$((i + 1))
@@ -471,8 +471,8 @@ direct_run() {
 		d_t=$(calc "print $d_t + $t")
 		d_runs="$d_runs $(calc "printf \"%.2f\", $t")"
 		[ "$kb" -le "$d_kb" ] || d_kb=$kb
-		_s=$(sed -n 's/.*: \([0-9][0-9]*\) changes\{0,1\} sent.*/\1/p' "$tmp/sync.out")
-		_r=$(sed -n 's/.* sent, \([0-9][0-9]*\) received.*/\1/p' "$tmp/sync.out")
+		_s=$(sed -n 's/.*: \([0-9][0-9,]*\) changes\{0,1\} sent.*/\1/p' "$tmp/sync.out" | tr -d ,)
+		_r=$(sed -n 's/.* sent, \([0-9][0-9,]*\) received.*/\1/p' "$tmp/sync.out" | tr -d ,)
 		if [ -z "$_s" ] || [ -z "$_r" ]; then
 			die "cannot read what sondeo sync did on laptop-$_i" "$tmp/sync.out"
 		fi

@@ -203,8 +203,8 @@ build_cache() {
 		SONDEO_HOME=$d "$sondeo" sync >"$tmp/sync.out" 2>&1 || die "sondeo sync failed on $(basename "$d")" "$tmp/sync.out"
 		dt=$(calc "print $(clock) - $t0")
 		t_sync=$(calc "print $t_sync + $dt")
-		s=$(sed -n 's/.*: \([0-9][0-9]*\) changes\{0,1\} sent.*/\1/p' "$tmp/sync.out")
-		r=$(sed -n 's/.* sent, \([0-9][0-9]*\) received.*/\1/p' "$tmp/sync.out")
+		s=$(sed -n 's/.*: \([0-9][0-9,]*\) changes\{0,1\} sent.*/\1/p' "$tmp/sync.out" | tr -d ,)
+		r=$(sed -n 's/.* sent, \([0-9][0-9,]*\) received.*/\1/p' "$tmp/sync.out" | tr -d ,)
 		if [ -z "$s" ] || [ -z "$r" ]; then
 			die "cannot read what sondeo sync did" "$tmp/sync.out"
 		fi

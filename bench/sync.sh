@@ -138,8 +138,8 @@ enrol() {
 
 # sent_received FILE : what `sondeo sync` said it did, as "SENT RECEIVED"; dies when it did not say.
 sent_received() {
-	_s=$(sed -n 's/.*: \([0-9][0-9]*\) changes\{0,1\} sent.*/\1/p' "$1")
-	_r=$(sed -n 's/.* sent, \([0-9][0-9]*\) received.*/\1/p' "$1")
+	_s=$(sed -n 's/.*: \([0-9][0-9,]*\) changes\{0,1\} sent.*/\1/p' "$1" | tr -d ,)
+	_r=$(sed -n 's/.* sent, \([0-9][0-9,]*\) received.*/\1/p' "$1" | tr -d ,)
 	if [ -z "$_s" ] || [ -z "$_r" ]; then
 		die "cannot read what sondeo sync did" "$1"
 	fi

@@ -79,8 +79,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	}
 	ok = 1;
 	if (path && strcmp(path, "-"))
-		fprintf(stderr, P_("exported %llu record to %s\n", "exported %llu records to %s\n", n), (unsigned long long)n,
-			path);
+		fprintf(stderr, P_("exported %s record to %s\n", "exported %s records to %s\n", n), i18n_count(n), path);
 out:
 	form_free(f);
 	store_close(s);

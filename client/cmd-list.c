@@ -290,7 +290,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		free(t);
 	} else if (cli_interactive() || !l.rows) {
 		/* Said even to a pipe when there is nothing: an empty output would look like a failure. */
-		printf(P_("%ld record\n", "%ld records\n", (unsigned long)l.rows), l.rows);
+		printf(P_("%s record\n", "%s records\n", (unsigned long)l.rows), i18n_count((unsigned long)l.rows));
 	}
 	r = EXIT_OK;
 out:

@@ -34,8 +34,8 @@ static int save_all(struct store *s, const struct form *f, struct entry *e, size
 	for (i = 0; i < n; i++)
 		puts(recs[i].id);
 	if (cli_interactive() || n > 1)
-		fprintf(stderr, draft ? P_("saved %zu draft record\n", "saved %zu draft records\n", n) :
-				P_("saved %zu final record\n", "saved %zu final records\n", n), n);
+		fprintf(stderr, draft ? P_("saved %s draft record\n", "saved %s draft records\n", n) :
+				P_("saved %s final record\n", "saved %s final records\n", n), i18n_count(n));
 	r = EXIT_OK;
 	goto out;
 fail:

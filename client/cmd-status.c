@@ -70,14 +70,14 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		printf("%-*s%s\n", cli_width(hd[1], w), hd[1], store_dir(s));
 		printf("%-*s", cli_width(hd[2], w), hd[2]);
 		/* TRANSLATORS: how many final records, drafts and deleted records the store holds. */
-		printf(_("%llu final, %llu draft, %llu deleted\n"), (unsigned long long)n.records,
-		       (unsigned long long)n.drafts, (unsigned long long)n.deleted);
+		printf(_("%s final, %s draft, %s deleted\n"), i18n_count(n.records), i18n_count(n.drafts),
+		       i18n_count(n.deleted));
 		if (n.conflicts > 0) {
 			printf("%-*s", cli_width(hd[3], w), hd[3]);
-			printf(P_("%llu record\n", "%llu records\n", n.conflicts), (unsigned long long)n.conflicts);
+			printf(P_("%s record\n", "%s records\n", n.conflicts), i18n_count(n.conflicts));
 		}
 		printf("%-*s", cli_width(hd[4], w), hd[4]);
-		printf(P_("%llu change\n", "%llu changes\n", pending), (unsigned long long)pending);
+		printf(P_("%s change\n", "%s changes\n", pending), i18n_count((unsigned long long)pending));
 		/* Past the window signed requests allow, the server said so: new ops are stamped with its time. */
 		if ((unsigned long long)llabs(ahead) > HLC_MAX_AHEAD_MS) {
 			char span[64];

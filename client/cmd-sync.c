@@ -111,7 +111,7 @@ static int take(struct sync *y, const struct pull_answer *ans)
 	memcpy(y->forms, ans->forms, sizeof(y->forms));
 	if (y->tty && (ans->more || y->received > PULL_OPS))
 		/* TRANSLATORS: progress of a long sync, rewritten in place: how many changes came so far. */
-		progress(_("receiving changes: %llu"), y->received);
+		progress(_("receiving changes: %s"), i18n_count(y->received));
 	return 0;
 }
 
@@ -259,7 +259,8 @@ static int push(struct sync *y)
 				break;
 			if (y->tty && y->to_push > PUSH_OPS)
 				/* TRANSLATORS: progress of a long sync, rewritten in place. */
-				progress(_("sending changes: %llu of %lld"), y->pushed, y->to_push);
+				progress(_("sending changes: %s of %s"), i18n_count(y->pushed),
+					 i18n_count((unsigned long long)y->to_push));
 			most = most * 2 < PUSH_OPS ? most * 2 : PUSH_OPS;
 			/* The next change set was made from this one's end: it goes if that is where the server is. */
 			if (next == last[cur] + 1) {
@@ -529,15 +530,15 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 
 		if (y.st == NET_UNREACHABLE) {
 			/* TRANSLATORS: how many changes wait, then why the server could not be reached. */
-			cli_error(P_("server unreachable; %lld change kept for the next sync (%s)",
-				     "server unreachable; %lld changes kept for the next sync (%s)", (unsigned long long)pending),
-				  pending, y.err);
+			cli_error(P_("server unreachable; %s change kept for the next sync (%s)",
+				     "server unreachable; %s changes kept for the next sync (%s)", (unsigned long long)pending),
+				  i18n_count((unsigned long long)pending), y.err);
 			r = EXIT_UNREACHABLE;
 		} else {
 			/* TRANSLATORS: the server's address, why the sync stopped, and how many changes wait. */
-			cli_error(P_("sync with %s stopped: %s; %lld change kept for the next sync",
-				     "sync with %s stopped: %s; %lld changes kept for the next sync", (unsigned long long)pending),
-				  y.r.url, y.err, pending);
+			cli_error(P_("sync with %s stopped: %s; %s change kept for the next sync",
+				     "sync with %s stopped: %s; %s changes kept for the next sync", (unsigned long long)pending),
+				  y.r.url, y.err, i18n_count((unsigned long long)pending));
 		}
 		goto out;
 	}
@@ -546,13 +547,13 @@ done:
 		fputc('\n', stderr);
 	after = in_conflict(y.s);
 	/* TRANSLATORS: the server's address, how many changes this device sent, how many it received. */
-	printf(P_("synced with %s: %llu change sent, %llu received", "synced with %s: %llu changes sent, %llu received",
-		  y.pushed), y.r.url, y.pushed, y.received);
+	printf(P_("synced with %s: %s change sent, %s received", "synced with %s: %s changes sent, %s received",
+		  y.pushed), y.r.url, i18n_count(y.pushed), i18n_count(y.received));
 	if (after > before)
 		/* TRANSLATORS: follows "synced with ...: N changes sent, N received" on the same line. */
-		printf(P_(", %lld new record in conflict (sondeo list --conflicts)",
-			  ", %lld new records in conflict (sondeo list --conflicts)", (unsigned long long)(after - before)),
-		       after - before);
+		printf(P_(", %s new record in conflict (sondeo list --conflicts)",
+			  ", %s new records in conflict (sondeo list --conflicts)", (unsigned long long)(after - before)),
+		       i18n_count((unsigned long long)(after - before)));
 	printf("\n");
 	(void)nforms;
 	r = EXIT_OK;

@@ -605,6 +605,18 @@ void i18n_decimal(const char *plain, char *out, size_t n)
 		out[o < n ? o : n - 1] = '\0';
 }
 
+const char *i18n_count(unsigned long long n)
+{
+	/* A few at once, for one printf's arguments; each thread its own. */
+	static _Thread_local char ring[8][40];
+	static _Thread_local unsigned next;
+	char plain[24], *out = ring[next++ % 8];
+
+	snprintf(plain, sizeof(plain), "%llu", n);
+	i18n_decimal(plain, out, sizeof(ring[0]));
+	return out;
+}
+
 void i18n_when(uint64_t ms, uint64_t now, char *out, size_t n)
 {
 	static const char *const months[12] = {

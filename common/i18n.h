@@ -70,6 +70,9 @@ void i18n_number(double v, int decimals, char *out, size_t n);
 /* The same for a number written plainly ("-12345.678", as answers are kept), its digits as they are: decimal
  * answers are shown this way. Anything else (an exponent, "inf") is copied unchanged. */
 void i18n_decimal(const char *plain, char *out, size_t n);
+/* A count as people read it in this thread's language ("12,345", "12 345", "12.345"), for printf's %s: the
+ * text lasts until this thread's eighth next call, so one printf may hold several. */
+const char *i18n_count(unsigned long long n);
 /* A moment (epoch milliseconds) as people read it, in local time: "today 14:05", "yesterday 09:12",
  * "5 Dec 2026 14:05" in this thread's language; now_ms is the present. out at least 64 bytes. */
 void i18n_when(uint64_t ms, uint64_t now_ms, char *out, size_t n);

@@ -100,9 +100,11 @@ static void print_table(const struct devices *all)
 		/* cli_time's answer lasts until its next call. */
 		snprintf(seen_s, sizeof(seen_s), "%s", d->last_seen_ms ? cli_time(d->last_seen_ms) : never);
 		snprintf(enrolled, sizeof(enrolled), "%s", cli_time(d->enrolled_ms));
-		printf("%-32s  %-*s %-*s %-*s %-*s  %-*s %*llu  ", d->id, cli_width(name, 20), name,
+		const char *ops = i18n_count(d->ops);
+
+		printf("%-32s  %-*s %-*s %-*s %-*s  %-*s %*s  ", d->id, cli_width(name, 20), name,
 		       cli_width(d->region, 12), d->region, cli_width(kind, wk), kind, cli_width(enrolled, wen), enrolled,
-		       cli_width(seen_s, wseen), seen_s, wo, (unsigned long long)d->ops);
+		       cli_width(seen_s, wseen), seen_s, cli_width(ops, wo), ops);
 		clock_fmt(d, clock, sizeof(clock));
 		const char *revoked = d->revoked_ms ? cli_time(d->revoked_ms) : "-";
 

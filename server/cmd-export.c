@@ -112,8 +112,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	}
 	if (a.out && strcmp(a.out, "-"))
 		/* TRANSLATORS: exported N records of FORM to FILE. */
-		fprintf(stderr, P_("exported %llu record of %s to %s\n", "exported %llu records of %s to %s\n", count),
-			(unsigned long long)count, a.f.form, a.out);
+		fprintf(stderr, P_("exported %s record of %s to %s\n", "exported %s records of %s to %s\n", count),
+			i18n_count(count), a.f.form, a.out);
 	sstore_audit_json(s, SSTORE_CLI_USER, "", "export", a.f.form,
 			  json_pack("{s:s, s:I}", "format", a.format, "records", (json_int_t)count), NULL, 0);
 	r = EXIT_OK;

@@ -88,11 +88,9 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 	if (st.changesets || st.vouches) {
 		char cs[64], vouches[64];
 
-		snprintf(cs, sizeof(cs), P_("%llu change set", "%llu change sets", st.changesets),
-			 (unsigned long long)st.changesets);
+		snprintf(cs, sizeof(cs), P_("%s change set", "%s change sets", st.changesets), i18n_count(st.changesets));
 		/* TRANSLATORS: a vouch is a regional server's signed word for a device's key, sent to headquarters. */
-		snprintf(vouches, sizeof(vouches), P_("%llu vouch", "%llu vouches", st.vouches),
-			 (unsigned long long)st.vouches);
+		snprintf(vouches, sizeof(vouches), P_("%s vouch", "%s vouches", st.vouches), i18n_count(st.vouches));
 		/* TRANSLATORS: waiting: 3 change sets, 1 vouch (oldest queued MOMENT, 3 min ago). */
 		printf(_("waiting:            %s, %s (oldest queued %s, %s)\n"), cs, vouches, cli_time(st.oldest_ms),
 		       ago(st.oldest_ms));
@@ -101,8 +99,8 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 	}
 	if (st.refused)
 		/* TRANSLATORS: how many change sets or vouches headquarters refused; then the newest refusal's reason. */
-		printf(_("refused:            %llu, tried again from time to time; the newest: %s\n"),
-		       (unsigned long long)st.refused, st.refusal);
+		printf(_("refused:            %s, tried again from time to time; the newest: %s\n"),
+		       i18n_count(st.refused), st.refusal);
 	if (st.error[0])
 		printf(_("last error:         %s (%s): %s\n"), cli_time(st.error_ms), ago(st.error_ms), st.error);
 	else
@@ -187,9 +185,11 @@ static int headquarters(struct sstore *s, int as_json)
 		const char *seen = d->last_seen_ms ? cli_time(d->last_seen_ms) : _("never");
 		const char *when = d->last_seen_ms ? ago(d->last_seen_ms) : "";
 
-		printf("%-32s  %-*s %-*s %-*s %-*s %*llu  %llu", d->id, cli_width(d->name, 20), d->name,
-		       cli_width(d->region, 12), d->region, cli_width(seen, 16), seen, cli_width(when, 14), when, wo,
-		       (unsigned long long)d->ops, (unsigned long long)d->altered);
+		const char *ops = i18n_count(d->ops);
+
+		printf("%-32s  %-*s %-*s %-*s %-*s %*s  %s", d->id, cli_width(d->name, 20), d->name,
+		       cli_width(d->region, 12), d->region, cli_width(seen, 16), seen, cli_width(when, 14), when,
+		       cli_width(ops, wo), ops, i18n_count(d->altered));
 		/* TRANSLATORS: after a regional server's row in the table: it was revoked. */
 		fputs(d->revoked_ms ? _("  (revoked)\n") : "\n", stdout);
 	}

@@ -92,7 +92,7 @@ SONDEO_HOME=$TMPDIR/dev-2 "$SONDEO" new --from "$big" >/dev/null 2>&1
 SONDEO_HOME=$TMPDIR/dev-2
 export SONDEO_HOME
 run "$PTYRUN" -t 120 - -- "$SONDEO" sync <<'SCRIPT'
-expect sending changes: 10000 of 
+expect sending changes: 10,000 of 
 expect synced with
 exit 0
 SCRIPT

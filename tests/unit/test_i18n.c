@@ -165,7 +165,15 @@ static void test_numbers(void)
 	CHECK_STR(out, "");
 	i18n_decimal("-", out, sizeof(out));
 	CHECK_STR(out, "-");
+	/* Counts for printf's %s: several at once in one call. */
+	CHECK_INT(i18n_set_process("en"), 0);
+	snprintf(out, sizeof(out), "%s %s %s", i18n_count(12345), i18n_count(0), i18n_count(18446744073709551615ULL));
+	CHECK_STR(out, "12,345 0 18,446,744,073,709,551,615");
+	CHECK_INT(i18n_set_process("fr"), 0);
+	CHECK_STR(i18n_count(1234), "1\u202f234");
 	CHECK_INT(i18n_set_process("es"), 0);
+	snprintf(out, sizeof(out), "%s %s", i18n_count(1234), i18n_count(12345));
+	CHECK_STR(out, "1234 12.345");
 	i18n_number(1234.5, 1, out, 5);          /* truncated, never overrun */
 	CHECK_INT(strlen(out), 4);
 }
