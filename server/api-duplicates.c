@@ -96,7 +96,9 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	if (keep) {
-		snprintf(comment, sizeof(comment), "duplicate of %s", keep_full);
+		/* TRANSLATORS: the comment of the reviews that reject duplicates, as the reviewer would have typed it
+		 * (in the reviewer's language): %s is the id of the record kept. The field worker reads it. */
+		snprintf(comment, sizeof(comment), _("duplicate of %s"), keep_full);
 		if (srv_review_value("rejected", comment, &value, err, sizeof(err)) < 0) {
 			http_reply_error(rs, 503, "unavailable", "%s", err);
 			goto out;

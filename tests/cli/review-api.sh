@@ -48,6 +48,10 @@ if method == "POST":
     if csrf:
         rq.add_header("X-CSRF-Token", csrf)
 try:
+    rq.add_header("Accept-Language", open(f"{d}/lang-{who}", encoding="utf-8").read().strip())
+except FileNotFoundError:
+    pass
+try:
     r = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), Stay).open(rq, timeout=60)
 except urllib.error.HTTPError as e:
     r = e
@@ -829,13 +833,15 @@ check_eq "$(js '[sorted(r["id"] for r in g["records"]) for g in d["groups"]]')" 
 api view GET "/v1/record?id=$w1"
 check_eq "$(js 'd["review"]["status"]')" has_issues "the dismissed records' reviews are untouched"
 
-t "confirming a group rejects the others as duplicates of the one kept"
+t "confirming a group rejects the others as duplicates of the one kept, said in the reviewer's language"
+printf es >"$TMPDIR/lang-rev"
 api rev POST /v1/duplicates "{\"records\": [\"$r5\", \"$w5\"], \"decision\": \"confirm\", \"keep\": \"$r5\"}"
+rm -f "$TMPDIR/lang-rev"
 check_api 200
 check_eq "$(js 'd["count"]')" 1 "count"
 api view GET "/v1/record?id=$w5"
 check_eq "$(js '[d["review"]["status"], d["review"]["comment"], d["review"]["by"]]')" \
-	"[\"rejected\", \"duplicate of $r5\", \"rev\"]" "the duplicate's review"
+	"[\"rejected\", \"duplicado de $r5\", \"rev\"]" "the duplicate's review"
 api view GET "/v1/record?id=$r5"
 check_eq "$(js 'd["review"]')" null "the review of the record kept"
 api view GET "/v1/duplicates?form=partnership"
@@ -852,7 +858,7 @@ api view GET "/v1/duplicates?form=partnership"
 check_eq "$(js '[sorted(r["id"] for r in g["records"]) for g in d["groups"]]')" \
 	"$(py -c 'import json, sys; print(json.dumps([sorted(sys.argv[1:4])]))' "$w1" "$w2" "$w6")" \
 	"the group with its new record"
-check_eq "$(field_on c "$w5" _review)" "{\"comment\":\"duplicate of $r5\",\"status\":\"rejected\"}" "the review on the west laptop"
+check_eq "$(field_on c "$w5" _review)" "{\"comment\":\"duplicado de $r5\",\"status\":\"rejected\"}" "the review on the west laptop"
 check_eq "$(field_on c "$w3" _review)" '{"comment":"Checked in bulk","status":"approved"}' "the bulk review on the west laptop"
 check_eq "$(sqlite3 "$TMPDIR/dev-c/store.db" "SELECT count(*) FROM records")" 10 "records on the west laptop (its own only)"
 
