@@ -192,11 +192,6 @@ int cli_interactive(void)
 	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 }
 
-int cli_width(const char *s, int width)
-{
-	return width + (int)(strlen(s) - utf8_len(s));
-}
-
 void cli_when(uint64_t ms, char *out, size_t n)
 {
 	i18n_when(ms, clock_ms(), out, n);

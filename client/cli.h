@@ -72,9 +72,6 @@ void cli_form_lang_note(struct cli *cli, const struct form *f);
 struct store *cli_open_store(struct cli *cli);
 /* 1 if standard input and output are both terminals (interactive use). */
 int cli_interactive(void);
-/* The printf width that pads s to width characters where printf counts bytes ("é" is two): printf("%-*s",
- * cli_width(s, 10), s) lines up whatever the language. */
-int cli_width(const char *s, int width);
 /* A moment (epoch ms) as people read it, against this process's clock: i18n_when(ms, clock_ms(), ...). out at
  * least 64 bytes. */
 void cli_when(uint64_t ms, char *out, size_t n);

@@ -29,7 +29,7 @@ static void form_line(void *ctx, const char *id, const char *version, const char
 		json_array_append_new(c->list, json_pack("{s:s, s:s, s:s, s:I}", "id", id, "version", version, "title",
 							 title, "records", (json_int_t)records));
 	else
-		printf("%-*s %-*s %*llu  %s\n", cli_width(id, c->w_form), id, cli_width(version, c->w_version), version,
+		printf("%-*s %-*s %*llu  %s\n", utf8_pad(id, c->w_form), id, utf8_pad(version, c->w_version), version,
 		       c->w_records, (unsigned long long)records, title);
 	form_free(f);
 }
@@ -66,8 +66,8 @@ int cmd_forms(struct cli *cli, int argc, char **argv)
 			ctx.w_version = (int)utf8_len(hv);
 		if ((int)utf8_len(hr) > ctx.w_records)
 			ctx.w_records = (int)utf8_len(hr);
-		printf("%-*s %-*s %*s  %s\n", cli_width(hf, ctx.w_form), hf, cli_width(hv, ctx.w_version), hv,
-		       cli_width(hr, ctx.w_records), hr, ht);
+		printf("%-*s %-*s %*s  %s\n", utf8_pad(hf, ctx.w_form), hf, utf8_pad(hv, ctx.w_version), hv,
+		       utf8_pad(hr, ctx.w_records), hr, ht);
 	}
 	r = store_form_list(s, form_line, &ctx, err, sizeof(err));
 	if (json && r == 0) {

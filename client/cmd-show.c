@@ -66,12 +66,12 @@ static int history_line(void *ctx, const struct store_history_op *h)
 	}
 	nv = is_review ? cli_review_text(h->value) : cli_answer_text(c->f, q, h->value, c->lang);
 	cli_when(HLC_MS(h->hlc), when, sizeof(when));
-	printf("  %-*s  ", cli_width(when, (int)c->when_width), when);
+	printf("  %-*s  ", utf8_pad(when, (int)c->when_width), when);
 	/* A server's op names its reviewer instead of a device. */
 	if (h->by) {
 		char by[256];
 
-		snprintf(by, sizeof(by), "%-*s", cli_width(h->by, 8), h->by);
+		snprintf(by, sizeof(by), "%-*s", utf8_pad(h->by, 8), h->by);
 		/* TRANSLATORS: who made a change of a record's history: a reviewer at a server (name) or a device
 		 * (id); the operation's number and the field follow. */
 		printf(_("reviewer %s"), by);
@@ -293,18 +293,18 @@ static const struct form_group *show_head(struct cli *cli, struct store *s, cons
 	cli_when(HLC_MS(rec->created), created, sizeof(created));
 	cli_when(HLC_MS(rec->updated), updated, sizeof(updated));
 	printf(_("Record %s\n"), rec->id);
-	printf("%-*s", cli_width(hd[0], w), hd[0]);
+	printf("%-*s", utf8_pad(hd[0], w), hd[0]);
 	printf(_("%s (%s version %s)"), form_title(f, cli->lang), rec->form, rec->form_version);
-	printf("\n%-*s%s", cli_width(hd[1], w), hd[1],
+	printf("\n%-*s%s", utf8_pad(hd[1], w), hd[1],
 	       rec->draft ? _("draft (stays on this device until finalized)") : C_("record state", "final"));
 	/* The record's other states, each after a comma. */
 	if (rec->deleted)
 		printf(", %s", C_("record state", "deleted"));
 	if (rec->conflicts)
 		printf(", %s", C_("record state", "in conflict"));
-	printf("\n%-*s%s   %s %s\n", cli_width(hd[2], w), hd[2], created, C_("record heading", "Updated:"), updated);
+	printf("\n%-*s%s   %s %s\n", utf8_pad(hd[2], w), hd[2], created, C_("record heading", "Updated:"), updated);
 	if (*review || heads > 1)
-		printf("%-*s%s\n", cli_width(hd[3], w), hd[3], *review ? review : review_status_text("pending"));
+		printf("%-*s%s\n", utf8_pad(hd[3], w), hd[3], *review ? review : review_status_text("pending"));
 	if (heads > 1)
 		cli_review_heads(s, rec->id, NULL);
 	free(review);
@@ -312,7 +312,7 @@ static const struct form_group *show_head(struct cli *cli, struct store *s, cons
 	/* An instance of a repeat: which record it belongs to. */
 	scope = form_repeat_find(f, json_string_value(json_object_get(answers, "_repeat")));
 	if (scope && json_is_string(json_object_get(answers, "_parent")))
-		printf("%-*s%s (%s)\n", cli_width(hd[4], w), hd[4], json_string_value(json_object_get(answers, "_parent")),
+		printf("%-*s%s (%s)\n", utf8_pad(hd[4], w), hd[4], json_string_value(json_object_get(answers, "_parent")),
 		       scope->label ? form_text(f, scope->label, cli->lang) : scope->name);
 	printf("\n");
 	return scope;

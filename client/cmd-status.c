@@ -62,28 +62,28 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < sizeof(hd) / sizeof(hd[0]); i++)
 			if ((int)utf8_len(hd[i]) + 2 > w)
 				w = (int)utf8_len(hd[i]) + 2;
-		printf("%-*s", cli_width(hd[0], w), hd[0]);
+		printf("%-*s", utf8_pad(hd[0], w), hd[0]);
 		if (*store_name(s))
 			printf("%s (%s)\n", store_device(s), store_name(s));
 		else
 			printf("%s\n", store_device(s));
-		printf("%-*s%s\n", cli_width(hd[1], w), hd[1], store_dir(s));
-		printf("%-*s", cli_width(hd[2], w), hd[2]);
+		printf("%-*s%s\n", utf8_pad(hd[1], w), hd[1], store_dir(s));
+		printf("%-*s", utf8_pad(hd[2], w), hd[2]);
 		/* TRANSLATORS: how many final records, drafts and deleted records the store holds. */
 		printf(_("%s final, %s draft, %s deleted\n"), i18n_count(n.records), i18n_count(n.drafts),
 		       i18n_count(n.deleted));
 		if (n.conflicts > 0) {
-			printf("%-*s", cli_width(hd[3], w), hd[3]);
+			printf("%-*s", utf8_pad(hd[3], w), hd[3]);
 			printf(P_("%s record\n", "%s records\n", n.conflicts), i18n_count(n.conflicts));
 		}
-		printf("%-*s", cli_width(hd[4], w), hd[4]);
+		printf("%-*s", utf8_pad(hd[4], w), hd[4]);
 		printf(P_("%s change\n", "%s changes\n", pending), i18n_count((unsigned long long)pending));
 		/* Past the window signed requests allow, the server said so: new ops are stamped with its time. */
 		if ((unsigned long long)llabs(ahead) > HLC_MAX_AHEAD_MS) {
 			char span[64];
 
 			i18n_span((uint64_t)llabs(ahead), span, sizeof(span));
-			printf("%-*s", cli_width(hd[5], w), hd[5]);
+			printf("%-*s", utf8_pad(hd[5], w), hd[5]);
 			if (ahead > 0)
 				/* TRANSLATORS: %s is a span of time ("1 h 5 min"). */
 				printf(_("%s ahead of the server's (corrected: new changes use the server's time)\n"), span);

@@ -48,57 +48,40 @@ static const char *const meta_names[] = {
 	[COL_REVIEW] = "_review", [COL_COMMENT] = "_review_comment",
 };
 
-/* The heading of a meta column in XLSX, for people, in this thread's language (CSV and JSON keep meta_names, which
- * programs read). English keeps the names. */
-static const char *xlsx_meta_heading(enum col_kind k)
-{
-	switch (k) {
-	case COL_ID:
-		/* TRANSLATORS: a column heading of an XLSX export: the record's id. English keeps the column's name. */
-		return C_("export heading", "_id");
-	case COL_PARENT:
-		/* TRANSLATORS: a column heading of an XLSX export of a repeat: the id of the record it belongs to. */
-		return C_("export heading", "_parent");
-	case COL_VERSION:
-		/* TRANSLATORS: a column heading of an XLSX export: the version of the form the record was filled in. */
-		return C_("export heading", "_form_version");
-	case COL_STATUS:
-		/* TRANSLATORS: a column heading of an XLSX export: whether the record is final or deleted. */
-		return C_("export heading", "_status");
-	case COL_CREATED:
-		/* TRANSLATORS: a column heading of an XLSX export: when the record was created. */
-		return C_("export heading", "_created");
-	case COL_UPDATED:
-		/* TRANSLATORS: a column heading of an XLSX export: when the record was last changed. */
-		return C_("export heading", "_updated");
-	case COL_CONFLICTS:
-		/* TRANSLATORS: a column heading of an XLSX export: how many of the record's answers are in conflict. */
-		return C_("export heading", "_conflicts");
-	case COL_REGION:
-		/* TRANSLATORS: a column heading of an XLSX export: the region (regional office) of the record. */
-		return C_("export heading", "_region");
-	case COL_REVIEW:
-		/* TRANSLATORS: a column heading of an XLSX export: the record's review status. */
-		return C_("export heading", "_review");
-	case COL_COMMENT:
-		/* TRANSLATORS: a column heading of an XLSX export: the reviewer's comment on the record. */
-		return C_("export heading", "_review_comment");
-	default:
-		return meta_names[k];
-	}
-}
+/* The headings of the meta columns in XLSX, for people, in the export's language (CSV and JSON keep meta_names,
+ * which programs read). English keeps the names. */
+static const char *const meta_headings[] = {
+	/* TRANSLATORS: a column heading of an XLSX export: the record's id. English keeps the column's name. */
+	[COL_ID] = NC_("export heading", "_id"),
+	/* TRANSLATORS: a column heading of an XLSX export of a repeat: the id of the record it belongs to. */
+	[COL_PARENT] = NC_("export heading", "_parent"),
+	/* TRANSLATORS: a column heading of an XLSX export: the version of the form the record was filled in. */
+	[COL_VERSION] = NC_("export heading", "_form_version"),
+	/* TRANSLATORS: a column heading of an XLSX export: whether the record is final or deleted. */
+	[COL_STATUS] = NC_("export heading", "_status"),
+	/* TRANSLATORS: a column heading of an XLSX export: when the record was created. */
+	[COL_CREATED] = NC_("export heading", "_created"),
+	/* TRANSLATORS: a column heading of an XLSX export: when the record was last changed. */
+	[COL_UPDATED] = NC_("export heading", "_updated"),
+	/* TRANSLATORS: a column heading of an XLSX export: how many of the record's answers are in conflict. */
+	[COL_CONFLICTS] = NC_("export heading", "_conflicts"),
+	/* TRANSLATORS: a column heading of an XLSX export: the region (regional office) of the record. */
+	[COL_REGION] = NC_("export heading", "_region"),
+	/* TRANSLATORS: a column heading of an XLSX export: the record's review status. */
+	[COL_REVIEW] = NC_("export heading", "_review"),
+	/* TRANSLATORS: a column heading of an XLSX export: the reviewer's comment on the record. */
+	[COL_COMMENT] = NC_("export heading", "_review_comment"),
+};
 
 /* A sheet name in this thread's language (t), or en if t is not one Excel takes: at most 31 characters, none of
  * []:*?/\ and no apostrophe at either end. */
 static const char *sheet_name(const char *t, const char *en)
 {
-	size_t i, chars = 0, n = strlen(t);
+	size_t n = strlen(t);
 
 	if (!n || t[0] == '\'' || t[n - 1] == '\'' || strpbrk(t, "[]:*?/\\"))
 		return en;
-	for (i = 0; i < n; i++)
-		chars += ((unsigned char)t[i] & 0xc0) != 0x80;
-	return chars <= 31 ? t : en;
+	return utf8_len(t) <= 31 ? t : en;
 }
 
 /* One cell of a record: its text (what CSV shows, valid until the next cell is made) and what XLSX makes of
@@ -695,7 +678,7 @@ static lxw_error xlsx_header(struct export *x)
 			buf_printf(&x->scratch, "%s/%s", label, tl ? tl : c->q->tags[c->choice].name);
 			width = 16;
 		} else {
-			buf_adds(&x->scratch, xlsx_meta_heading(c->kind));
+			buf_adds(&x->scratch, i18n_ctext(meta_headings[c->kind]));
 			width = c->kind == COL_ID ? 36 : c->kind == COL_CREATED || c->kind == COL_UPDATED ? 20 :
 				c->kind == COL_COMMENT ? 40 : 14;
 		}

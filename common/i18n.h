@@ -24,6 +24,8 @@
 #define P_(one, many, n) i18n_ntext(one, many, n)
 /* A message with a note to translators that also tells apart two uses of the same English words. */
 #define C_(context, msgid) i18n_ctext(context "\004" msgid)
+/* A message with a context listed in a table, translated where it is used with i18n_ctext(). */
+#define NC_(context, msgid) (context "\004" msgid)
 
 const char *i18n_text(const char *msgid) __attribute__((format_arg(1)));
 const char *i18n_ntext(const char *one, const char *many, unsigned long long n)

@@ -238,6 +238,23 @@ size_t utf8_len(const char *s)
 	return n;
 }
 
+int utf8_pad(const char *s, int width)
+{
+	return width + (int)(strlen(s) - utf8_len(s));
+}
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	size_t n = len;
+
+	if (n <= max)
+		return n;
+	/* Back over the continuation bytes (10xxxxxx) of a character that would be cut. */
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return n;
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -52,6 +52,12 @@ void *lib_load(const char *soname, const char *package, const struct lib_sym *sy
 int utf8_valid(const char *s, size_t len, size_t *bad);
 /* Number of code points in a valid UTF-8 string. */
 size_t utf8_len(const char *s);
+/* The printf width ("%-*s", "%*s") that pads UTF-8 s to width characters: printf counts bytes, and the French and
+ * Spanish words of a table have letters of two or three. */
+int utf8_pad(const char *s, int width);
+/* How many bytes of s[0..len), at most max, end on a character boundary: where text is cut for a message or a
+ * log, so that what is kept stays UTF-8. */
+size_t utf8_cut(const char *s, size_t len, size_t max);
 
 /* Wall clock in milliseconds since the epoch. */
 uint64_t now_ms(void);

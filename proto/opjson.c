@@ -194,12 +194,7 @@ static int is_device_id(const char *s, size_t len)
  * and quotes as \xNN, so an error line can be logged as it is. */
 static const char *shown(char out[200], const char *s, size_t len)
 {
-	size_t i, o = 0, n = len > 40 ? 40 : len;
-
-	if (n < len) {
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
+	size_t i, o = 0, n = utf8_cut(s, len, 40);
 	out[o++] = '\'';
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];

@@ -5,7 +5,7 @@
 #   sh scripts/po.sh check [PO...]   fail, naming them, unless every catalog (po/*.po) has every message
 #                                    translated, none fuzzy, none left over, and msgfmt --check passes
 #   sh scripts/po.sh pseudo IN.pot OUT.po   the pseudo-language: each message accented and wrapped in [[ ]]
-# C marks messages with _(), N_(), P_(one, many, n) and C_(context, msgid) (common/i18n.h); the page with _()
+# C marks messages with _(), N_(), P_(one, many, n), C_(context, msgid) and NC_(context, msgid) (common/i18n.h); the page with _()
 # and P_() (web/i18n.js).
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ pot() {
 	# Sorted by file, so that a message's place in the .pot does not move with unrelated changes.
 	ls client/*.c server/*.c common/*.c proto/*.c | LC_ALL=C sort >"$tmp.files"
 	xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --sort-by-file --add-location=file --no-wrap --force-po \
-		-k_ -kN_ -kP_:1,2 -kC_:1c,2 --package-name=sondeo --msgid-bugs-address=sondeo \
+		-k_ -kN_ -kP_:1,2 -kC_:1c,2 -kNC_:1c,2 --package-name=sondeo --msgid-bugs-address=sondeo \
 		-f "$tmp.files" -o "$tmp.c"
 	# xgettext leaves the charset to be filled in; the sources are UTF-8.
 	sed -i 's/charset=CHARSET/charset=UTF-8/' "$tmp.c"

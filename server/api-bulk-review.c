@@ -113,7 +113,7 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 	/* Read by srv_bulk_review_read above, which checked them. */
 	status = json_string_value(json_object_get(body, "status"));
 	comment = json_object_get(body, "comment") ? json_string_value(json_object_get(body, "comment")) : "";
-	cut = sstore_audit_cut(comment, AUDIT_COMMENT_MAX);
+	cut = utf8_cut(comment, strlen(comment), AUDIT_COMMENT_MAX);
 	audit = json_pack("{s:I, s:s, s:s, s:s#}", "records", (json_int_t)ids.n, "form", f.form, "status", status,
 			  "comment", comment, (int)cut);
 	if (comment[cut])

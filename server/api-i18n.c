@@ -188,12 +188,8 @@ void api_i18n(struct http_request *rq, struct http_response *rs)
 	}
 	if (!(a = answer_get(lang, rs)))
 		return;
-	http_add_header(rs, "Cache-Control", "no-cache");
+	http_add_page_headers(rs);
 	http_add_header(rs, "ETag", a->etag);
-	http_add_header(rs, "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
-			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-	http_add_header(rs, "X-Frame-Options", "DENY");
-	http_add_header(rs, "Referrer-Policy", "no-referrer");
 	rs->type = "application/json";
 	/* The browser's copy is still good: the same build answers the same bytes. */
 	if ((match = http_header(rq, "If-None-Match")) && strstr(match, a->etag + 2)) {

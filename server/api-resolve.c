@@ -127,7 +127,7 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 		audit = json_pack("{s:s, s:O}", "field", field, "value", coerced ? coerced : json_null());
 	else
 		audit = json_pack("{s:s, s:s#, s:b}", "field", field, "value", canon,
-				  (int)sstore_audit_cut(canon, AUDIT_VALUE_MAX), "cut", 1);
+				  (int)utf8_cut(canon, strlen(canon), AUDIT_VALUE_MAX), "cut", 1);
 	sstore_audit_json(s, sess.user, rq->ip, "resolve", full, audit, NULL, 0);
 	http_reply_json(rs, 200, field_of(s, full, field));
 out:

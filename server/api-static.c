@@ -57,11 +57,7 @@ void api_static(struct http_request *rq, struct http_response *rs)
 			http_reply_error(rs, 500, "internal", _("out of memory"));
 			return;
 		}
-		http_add_header(rs, "Cache-Control", "no-cache");
-		http_add_header(rs, "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
-				"frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-		http_add_header(rs, "X-Frame-Options", "DENY");
-		http_add_header(rs, "Referrer-Policy", "no-referrer");
+		http_add_page_headers(rs);
 		return;
 	}
 	http_reply_error(rs, 404, "not_found", _("no such file"));

@@ -91,11 +91,6 @@ struct sstore *cli_open(struct cli *cli)
 	return s;
 }
 
-int cli_width(const char *s, int width)
-{
-	return width + (int)(strlen(s) - utf8_len(s));
-}
-
 const char *cli_time(uint64_t ms)
 {
 	static char out[64];

@@ -49,9 +49,6 @@ int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format
 int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *longopts);
 /* Opens the store in --data, printing why it cannot. NULL on failure. */
 struct sstore *cli_open(struct cli *cli);
-/* The printf width ("%-*s", "%*s") that pads s to width characters: printf counts bytes, and the French and
- * Spanish headings and words of a table have letters of two bytes. */
-int cli_width(const char *s, int width);
 /* An epoch-milliseconds time as people read it, in local time and their language ("today 14:05": cli_time), or
  * as ISO 8601 UTC (cli_iso_time), in a static buffer overwritten by the next call of the same function. */
 const char *cli_time(uint64_t ms);

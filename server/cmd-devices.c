@@ -88,10 +88,10 @@ static void print_table(const struct devices *all)
 		if (d->revoked_ms && (int)utf8_len(cli_time(d->revoked_ms)) > wrev)
 			wrev = (int)utf8_len(cli_time(d->revoked_ms));
 	}
-	printf("%-*s  %-*s %-*s %-*s %-*s  %-*s %*s  %-*s  %-*s  %s\n", cli_width(h_id, 32), h_id, cli_width(h_name, 20),
-	       h_name, cli_width(h_region, 12), h_region, cli_width(h_kind, wk), h_kind, cli_width(h_enrolled, wen),
-	       h_enrolled, cli_width(h_seen, wseen), h_seen, cli_width(h_ops, wo), h_ops, cli_width(h_revoked, wrev),
-	       h_revoked, cli_width(h_equiv, we), h_equiv, h_clock);
+	printf("%-*s  %-*s %-*s %-*s %-*s  %-*s %*s  %-*s  %-*s  %s\n", utf8_pad(h_id, 32), h_id, utf8_pad(h_name, 20),
+	       h_name, utf8_pad(h_region, 12), h_region, utf8_pad(h_kind, wk), h_kind, utf8_pad(h_enrolled, wen),
+	       h_enrolled, utf8_pad(h_seen, wseen), h_seen, utf8_pad(h_ops, wo), h_ops, utf8_pad(h_revoked, wrev),
+	       h_revoked, utf8_pad(h_equiv, we), h_equiv, h_clock);
 	for (i = 0; i < all->n; i++) {
 		const struct sstore_device *d = &all->d[i];
 		const char *name = *d->name ? d->name : "-", *kind = kind_text(d);
@@ -102,13 +102,13 @@ static void print_table(const struct devices *all)
 		snprintf(enrolled, sizeof(enrolled), "%s", cli_time(d->enrolled_ms));
 		const char *ops = i18n_count(d->ops);
 
-		printf("%-32s  %-*s %-*s %-*s %-*s  %-*s %*s  ", d->id, cli_width(name, 20), name,
-		       cli_width(d->region, 12), d->region, cli_width(kind, wk), kind, cli_width(enrolled, wen), enrolled,
-		       cli_width(seen_s, wseen), seen_s, cli_width(ops, wo), ops);
+		printf("%-32s  %-*s %-*s %-*s %-*s  %-*s %*s  ", d->id, utf8_pad(name, 20), name,
+		       utf8_pad(d->region, 12), d->region, utf8_pad(kind, wk), kind, utf8_pad(enrolled, wen), enrolled,
+		       utf8_pad(seen_s, wseen), seen_s, utf8_pad(ops, wo), ops);
 		clock_fmt(d, clock, sizeof(clock));
 		const char *revoked = d->revoked_ms ? cli_time(d->revoked_ms) : "-";
 
-		printf("%-*s  %-*llu  %s\n", cli_width(revoked, wrev), revoked, we, (unsigned long long)d->equivocations,
+		printf("%-*s  %-*llu  %s\n", utf8_pad(revoked, wrev), revoked, we, (unsigned long long)d->equivocations,
 		       clock);
 	}
 }

@@ -62,8 +62,8 @@ static void list_one(void *ctx, const char *id, const char *version, const char 
 	int wq = utf8_len(h_questions) > 9 ? (int)utf8_len(h_questions) : 9;
 
 	if (!l->rows++)
-		printf("%-*s %-*s %*s  %s\n", cli_width(h_form, 20), h_form, cli_width(h_version, 10), h_version,
-		       cli_width(h_questions, wq), h_questions, h_title);
+		printf("%-*s %-*s %*s  %s\n", utf8_pad(h_form, 20), h_form, utf8_pad(h_version, 10), h_version,
+		       utf8_pad(h_questions, wq), h_questions, h_title);
 	if (f)
 		printf("%-20s %-10s %*zu  %s\n", id, version, wq, form_count(f), form_title(f, i18n_lang()));
 	else

@@ -175,8 +175,8 @@ static int headquarters(struct sstore *s, int as_json)
 
 		if ((int)utf8_len(h_ops) > wo)
 			wo = (int)utf8_len(h_ops);
-		printf("%-*s  %-*s %-*s %-*s %-14s %*s  %s\n", cli_width(h_id, 32), h_id, cli_width(h_name, 20), h_name,
-		       cli_width(h_region, 12), h_region, cli_width(h_contact, 16), h_contact, "", cli_width(h_ops, wo),
+		printf("%-*s  %-*s %-*s %-*s %-14s %*s  %s\n", utf8_pad(h_id, 32), h_id, utf8_pad(h_name, 20), h_name,
+		       utf8_pad(h_region, 12), h_region, utf8_pad(h_contact, 16), h_contact, "", utf8_pad(h_ops, wo),
 		       h_ops, h_altered);
 	}
 	for (i = 0; i < r.n; i++) {
@@ -187,9 +187,9 @@ static int headquarters(struct sstore *s, int as_json)
 
 		const char *ops = i18n_count(d->ops);
 
-		printf("%-32s  %-*s %-*s %-*s %-*s %*s  %s", d->id, cli_width(d->name, 20), d->name,
-		       cli_width(d->region, 12), d->region, cli_width(seen, 16), seen, cli_width(when, 14), when,
-		       cli_width(ops, wo), ops, i18n_count(d->altered));
+		printf("%-32s  %-*s %-*s %-*s %-*s %*s  %s", d->id, utf8_pad(d->name, 20), d->name,
+		       utf8_pad(d->region, 12), d->region, utf8_pad(seen, 16), seen, utf8_pad(when, 14), when,
+		       utf8_pad(ops, wo), ops, i18n_count(d->altered));
 		/* TRANSLATORS: after a regional server's row in the table: it was revoked. */
 		fputs(d->revoked_ms ? _("  (revoked)\n") : "\n", stdout);
 	}

@@ -169,8 +169,8 @@ static void print_row(void *ctx, const struct sstore_user *u)
 	const char *state = u->disabled ? t->disabled : t->active, *pw = u->must_change ? t->must_change : t->set;
 
 	/* The role is the word --role takes: not translated. */
-	printf("%-*s %-9s %-*s %-*s %s\n", cli_width(u->name, 24), u->name, u->role, cli_width(state, t->state_w),
-	       state, cli_width(pw, t->pw_w), pw, cli_time(u->created_ms));
+	printf("%-*s %-9s %-*s %-*s %s\n", utf8_pad(u->name, 24), u->name, u->role, utf8_pad(state, t->state_w),
+	       state, utf8_pad(pw, t->pw_w), pw, cli_time(u->created_ms));
 }
 
 static int list(struct sstore *s, int json)
@@ -193,8 +193,8 @@ static int list(struct sstore *s, int json)
 
 		t.state_w = widest(9, 3, states);
 		t.pw_w = widest(12, 3, pws);
-		printf("%-*s %-*s %-*s %-*s %s\n", cli_width(h_name, 24), h_name, cli_width(h_role, 9), h_role,
-		       cli_width(h_state, t.state_w), h_state, cli_width(h_pw, t.pw_w), h_pw, h_created);
+		printf("%-*s %-*s %-*s %-*s %s\n", utf8_pad(h_name, 24), h_name, utf8_pad(h_role, 9), h_role,
+		       utf8_pad(h_state, t.state_w), h_state, utf8_pad(h_pw, t.pw_w), h_pw, h_created);
 		if (sstore_user_list(s, print_row, &t, err, sizeof(err)) < 0)
 			return cli_error("%s", err);
 		return EXIT_OK;

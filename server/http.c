@@ -88,6 +88,15 @@ void http_add_header(struct http_response *rs, const char *name, const char *val
 	rs->nheaders++;
 }
 
+void http_add_page_headers(struct http_response *rs)
+{
+	http_add_header(rs, "Cache-Control", "no-cache");
+	http_add_header(rs, "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	http_add_header(rs, "X-Frame-Options", "DENY");
+	http_add_header(rs, "Referrer-Policy", "no-referrer");
+}
+
 static void drop_file(struct http_response *rs);
 
 void http_reply_file(struct http_response *rs, unsigned status, const char *type, int fd, uint64_t size)

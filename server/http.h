@@ -122,6 +122,9 @@ void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const c
 		     void *ctx);
 /* Adds a response header (name static; value copied, at most 159 bytes). */
 void http_add_header(struct http_response *rs, const char *name, const char *value);
+/* The review page's headers, on its files and its catalogs: revalidated at each use (no-cache), and a strict
+ * Content-Security-Policy (no inline script or style, nothing from another origin, no framing). */
+void http_add_page_headers(struct http_response *rs);
 
 /* Appends Prometheus-format counters of requests by status and of bytes in and out, and the body budget and
  * how much of it is held, to b. */

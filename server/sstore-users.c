@@ -344,18 +344,6 @@ int sstore_audit_json(struct sstore *s, const char *user, const char *ip, const 
 	return r;
 }
 
-size_t sstore_audit_cut(const char *text, size_t max)
-{
-	size_t n = strlen(text);
-
-	if (n <= max)
-		return n;
-	/* Back over the continuation bytes (10xxxxxx) of a character that would be cut. */
-	for (n = max; n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80; n--)
-		;
-	return n;
-}
-
 int sstore_audit_list(struct sstore *s, uint64_t offset, unsigned limit,
 		      void (*fn)(void *ctx, const struct sstore_audit_entry *e), void *ctx, uint64_t *total, char *err,
 		      size_t errlen)

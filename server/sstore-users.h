@@ -80,9 +80,6 @@ int sstore_audit(struct sstore *s, const char *user, const char *ip, const char 
  * memory) is written as "{}": who did what to which target is kept even then. */
 int sstore_audit_json(struct sstore *s, const char *user, const char *ip, const char *action, const char *target,
 		      json_t *detail, char *err, size_t errlen);
-/* How many bytes of text, at most max, make whole UTF-8 characters: where a long comment or value is cut for the
- * log, so that what is kept stays text (jansson refuses a string cut inside a character). */
-size_t sstore_audit_cut(const char *text, size_t max);
 struct sstore_audit_entry {
 	uint64_t at_ms;
 	const char *user, *ip, *action, *target, *detail;   /* valid during the call */

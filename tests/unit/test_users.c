@@ -667,20 +667,6 @@ static void test_audit_log(void)
 	sstore_close(s);
 }
 
-/* A long comment or answer is cut for the log between characters, never inside one. */
-static void test_audit_cut(void)
-{
-	CHECK_INT(sstore_audit_cut("abc", 5), 3);
-	CHECK_INT(sstore_audit_cut("abc", 3), 3);
-	CHECK_INT(sstore_audit_cut("abc", 2), 2);
-	CHECK_INT(sstore_audit_cut("a\xc3\xa9", 2), 1);       /* aé: not half of é */
-	CHECK_INT(sstore_audit_cut("\xc3\xa9\xc3\xa9", 3), 2);
-	CHECK_INT(sstore_audit_cut("\xc3\xa9\xc3\xa9", 4), 4);
-	CHECK_INT(sstore_audit_cut("\xe2\x82\xac!", 2), 0);   /* the euro sign's three bytes, or none */
-	CHECK_INT(sstore_audit_cut("\xf0\x9f\x98\x80", 3), 0);
-	CHECK_INT(sstore_audit_cut("", 0), 0);
-}
-
 int main(void)
 {
 	snprintf(top, sizeof(top), "%s/test_users.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -698,7 +684,6 @@ int main(void)
 	RUN(test_login_delays_per_name);
 	RUN(test_login_delays_per_address);
 	RUN(test_audit_log);
-	RUN(test_audit_cut);
 	rm_rf(top);
 	return test_done();
 }

@@ -238,6 +238,31 @@ static void test_hex_and_strings(void)
 	free(p);
 }
 
+/* Text is cut between characters, never inside one (a long comment or answer for the audit log, a quoted
+ * value in a message). */
+static void test_utf8_cut(void)
+{
+#define CUT(lit, max) utf8_cut(lit, sizeof(lit) - 1, max)
+	CHECK_INT(CUT("abc", 5), 3);
+	CHECK_INT(CUT("abc", 3), 3);
+	CHECK_INT(CUT("abc", 2), 2);
+	CHECK_INT(CUT("a\xc3\xa9", 2), 1);       /* aé: not half of é */
+	CHECK_INT(CUT("\xc3\xa9\xc3\xa9", 3), 2);
+	CHECK_INT(CUT("\xc3\xa9\xc3\xa9", 4), 4);
+	CHECK_INT(CUT("\xe2\x82\xac!", 2), 0);   /* the euro sign's three bytes, or none */
+	CHECK_INT(CUT("\xf0\x9f\x98\x80", 3), 0);
+	CHECK_INT(CUT("", 0), 0);
+#undef CUT
+}
+
+/* Padding counts characters, not bytes: "é" is two bytes and one column. */
+static void test_utf8_pad(void)
+{
+	CHECK_INT(utf8_pad("abc", 10), 10);
+	CHECK_INT(utf8_pad("\xc3\xa9t\xc3\xa9", 10), 12);
+	CHECK_INT(utf8_pad("12\xe2\x80\xaf" "345", 8), 10);
+}
+
 int main(void)
 {
 	RUN(test_utf8_valid_multibyte);
@@ -246,6 +271,8 @@ int main(void)
 	RUN(test_utf8_truncated_and_stray);
 	RUN(test_utf8_nul);
 	RUN(test_utf8_len);
+	RUN(test_utf8_cut);
+	RUN(test_utf8_pad);
 	RUN(test_errf);
 	RUN(test_strlcpy_s);
 	RUN(test_today_str);
