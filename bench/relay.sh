@@ -129,7 +129,7 @@ hwm() {
 
 # wire LOG SKIP : what headquarters' log says of the requests it answered after the first SKIP, one line per
 # kind of request ("METHOD PATH" without the query): "KIND COUNT IN OUT MS NOT200", then "all" for the sum.
-# A request line is "TIME ADDRESS METHOD PATH STATUS in=N out=N Tms" (server/http.c).
+# A request line is "TIME ADDRESS METHOD PATH STATUS in=N out=N Tms" (common/http.c).
 wire() {
 	LC_ALL=C awk -v skip="$2" '
 		$6 ~ /^in=[0-9]+$/ && $7 ~ /^out=[0-9]+$/ && $8 ~ /^[0-9]+ms$/ {

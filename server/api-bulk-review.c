@@ -75,7 +75,7 @@ void api_bulk_review(struct http_request *rq, struct http_response *rs)
 	json_t *body, *audit;
 	size_t i, cut;
 
-	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = http_json_body(rq, rs)))
 		return;
 	if (srv_bulk_review_read(body, &f, &value, &code, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, code, "%s", err);

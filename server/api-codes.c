@@ -37,7 +37,7 @@ void api_codes(struct http_request *rq, struct http_response *rs)
 	uint64_t at;
 	json_t *body, *detail;
 
-	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0 || !(body = http_json_body(rq, rs)))
 		return;
 	if (srv_code_read(body, &r, &ecode, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, ecode, "%s", err);

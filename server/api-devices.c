@@ -50,7 +50,7 @@ void api_devices_revoke(struct http_request *rq, struct http_response *rs)
 	json_t *body;
 	int r;
 
-	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0 || !(body = http_json_body(rq, rs)))
 		return;
 	id = json_string_value(json_object_get(body, "id"));
 	if (!id) {

@@ -58,7 +58,7 @@ void api_duplicates_decide(struct http_request *rq, struct http_response *rs)
 	size_t i, n, nchanges = 0;
 	int found, kept = 0;
 
-	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = srv_json_body(rq, rs)))
+	if (!s || srv_session(rq, rs, s, ROLE_REVIEWER, 0, &sess, NULL) < 0 || !(body = http_json_body(rq, rs)))
 		return;
 	if (srv_duplicates_read(body, &r, &code, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, code, "%s", err);

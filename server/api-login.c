@@ -46,7 +46,7 @@ void api_login(struct http_request *rq, struct http_response *rs)
 	token[0] = '\0';
 	if (!s)
 		goto wipe;
-	body = srv_json_body(rq, rs);
+	body = http_json_body(rq, rs);
 	/* The body holds the password: nothing of it stays once read. */
 	sodium_memzero(rq->body.data, rq->body.len);
 	if (!body)

@@ -50,7 +50,7 @@ void api_password(struct http_request *rq, struct http_response *rs)
 	token[0] = '\0';
 	if (!s || srv_session(rq, rs, s, ROLE_VIEWER, 1, &sess, token) < 0)
 		goto out;
-	body = srv_json_body(rq, rs);
+	body = http_json_body(rq, rs);
 	sodium_memzero(rq->body.data, rq->body.len);
 	if (!body)
 		goto out;

@@ -124,7 +124,7 @@ void api_users_add(struct http_request *rq, struct http_response *rs)
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
 		goto out;
-	body = srv_json_body(rq, rs);
+	body = http_json_body(rq, rs);
 	sodium_memzero(rq->body.data, rq->body.len);
 	if (!body)
 		goto out;
@@ -169,7 +169,7 @@ static void set_disabled(struct http_request *rq, struct http_response *rs, int 
 
 	if (!s || srv_session(rq, rs, s, ROLE_ADMIN, 0, &sess, NULL) < 0)
 		return;
-	if (!(body = srv_json_body(rq, rs)))
+	if (!(body = http_json_body(rq, rs)))
 		return;
 	if (srv_user_name_read(body, &name, &code, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 400, code, "%s", err);

@@ -42,7 +42,7 @@ void api_vouch(struct http_request *rq, struct http_response *rs)
 	json_t *body = NULL;
 	int r;
 
-	if (!s || srv_authenticate(rq, rs, s, &relay) < 0 || !(body = srv_json_body(rq, rs)))
+	if (!s || srv_authenticate(rq, rs, s, &relay) < 0 || !(body = http_json_body(rq, rs)))
 		goto out;
 	if (!relay.relay) {
 		http_reply_error(rs, 403, "not_a_relay", _("device %s is not a regional server: it cannot vouch"), relay.id);

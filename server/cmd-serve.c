@@ -228,9 +228,9 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
-	struct serve_args a = { { .threads = 4, .timeout_s = 30, .connections = 1000, .per_ip = 256,
-				  .conn_memory = 128 * 1024, .body_budget = (size_t)64 << 20, .header_s = 20,
-				  .body_rate = 1024, .hash_threads = 1, .hash_queue = 32 },
+	struct serve_args a = { { .name = "sondeod", .threads = 4, .timeout_s = 30, .connections = 1000,
+				  .per_ip = 256, .conn_memory = 128 * 1024, .body_budget = (size_t)64 << 20,
+				  .header_s = 20, .body_rate = 1024, .hash_threads = 1, .hash_queue = 32 },
 				"127.0.0.1:8420", NULL, NULL, NULL, { NULL, NULL, 10, 0, 0 } };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;

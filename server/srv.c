@@ -179,22 +179,6 @@ int srv_tls(const struct http_request *rq)
 	return srv->tls;
 }
 
-json_t *srv_json_body(struct http_request *rq, struct http_response *rs)
-{
-	json_error_t je;
-	json_t *body = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &je);
-
-	if (body && json_is_object(body))
-		return body;
-	if (body)
-		http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object"));
-	else
-		/* TRANSLATORS: %s is the JSON parser's own words, in English. */
-		http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object: %s"), je.text);
-	json_decref(body);
-	return NULL;
-}
-
 struct filter_ctx {
 	struct sstore_filter *f;
 	char err[512];

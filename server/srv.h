@@ -67,8 +67,6 @@ struct pull_writer;
 int srv_pull_page(struct sstore *s, const struct sstore_device *d, uint64_t after, unsigned limit, int version,
 		  struct pull_writer *w, struct http_response *rs);
 
-/* The request's body as a JSON object (duplicate keys refused): a new reference, or NULL with 400 bad_json set. */
-json_t *srv_json_body(struct http_request *rq, struct http_response *rs);
 /* Reads the selection filters of docs/review-api.md from the query (other parameters are left alone) and
  * resolves them against the published forms: 0, or -1 with 400 bad_filter (or 503) set in rs. */
 int srv_filter(struct http_request *rq, struct http_response *rs, struct sstore *s, struct sstore_filter *f);
@@ -80,9 +78,6 @@ int srv_review_value(const char *status, const char *comment, char **value, char
  * that the fuzz targets (tests/fuzz/fuzz_auth.c, fuzz_review.c, fuzz_query.c) call exactly what the server
  * calls. Strings point into the body given; -1 leaves the error code of the 400 in *code and words in err. */
 
-/* The first sondeo_session cookie of a Cookie header whose value is a token (SSTORE_TOKEN_HEXLEN lowercase hex),
- * into out (SSTORE_TOKEN_HEXLEN + 1 bytes): 1, or 0 if there is none. */
-int srv_session_cookie(const char *header, char *out);
 
 /* POST /v1/login: exactly user and password, strings without NUL (who they are is the store's question). */
 int srv_login_read(json_t *body, const char **user, const char **password, const char **code, char *err,

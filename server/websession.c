@@ -13,7 +13,6 @@
 #include "banned.h"
 
 #define COOKIE_NAME "sondeo_session"
-#define COOKIE_SCAN_MAX 8192   /* bytes of a Cookie header looked at; the session cookie is early or absent */
 
 enum srv_role srv_role_of(const char *r)
 {
@@ -28,58 +27,6 @@ enum srv_role srv_role_of(const char *r)
 	return 0;
 }
 
-static int is_token(const char *v, size_t n)
-{
-	size_t i;
-
-	if (n != SSTORE_TOKEN_HEXLEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* Reads a Cookie header ("a=1; b=2"), at most COOKIE_SCAN_MAX bytes of it. */
-int srv_session_cookie(const char *h, char *out)
-{
-	const char *end = h + strnlen(h, COOKIE_SCAN_MAX), *p = h;
-	const size_t nlen = sizeof(COOKIE_NAME) - 1;
-
-	while (p < end) {
-		const char *name, *eq, *val, *semi;
-		size_t n;
-
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
-			p++;
-		name = p;
-		semi = memchr(p, ';', (size_t)(end - p));
-		if (!semi)
-			semi = end;
-		eq = memchr(p, '=', (size_t)(semi - p));
-		p = semi;
-		if (!eq)
-			continue;
-		n = (size_t)(eq - name);
-		while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-			n--;
-		if (n != nlen || memcmp(name, COOKIE_NAME, nlen))
-			continue;
-		val = eq + 1;
-		while (val < semi && (*val == ' ' || *val == '\t'))
-			val++;
-		n = (size_t)(semi - val);
-		while (n > 0 && (val[n - 1] == ' ' || val[n - 1] == '\t'))
-			n--;
-		if (is_token(val, n)) {
-			memcpy(out, val, n);
-			out[n] = '\0';
-			return 1;
-		}
-	}
-	return 0;
-}
-
 int srv_session(struct http_request *rq, struct http_response *rs, struct sstore *s, enum srv_role need,
 		int allow_must_change, struct sstore_session *sess, char *token)
 {
@@ -88,7 +35,7 @@ int srv_session(struct http_request *rq, struct http_response *rs, struct sstore
 	int found, r = -1;
 
 	memset(sess, 0, sizeof(*sess));
-	if (!cookie || !srv_session_cookie(cookie, tok)) {
+	if (!cookie || !http_cookie_token(cookie, COOKIE_NAME, tok)) {
 		http_reply_error(rs, 401, "login_required", _("log in first"));
 		return -1;
 	}

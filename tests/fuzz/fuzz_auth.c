@@ -1,6 +1,6 @@
 /* fuzz_auth.c - libFuzzer target for what sondeod reads before it knows who is asking, and the statements it
  * checks signatures over. The first byte of an input picks the reader (its value mod 4), the rest is the text:
- *   0: a Cookie header (server/websession.c, srv_session_cookie). A token found is 64 lowercase hex that the
+ *   0: a Cookie header (common/http.c, http_cookie_token, as the review page reads it). A token found is 64 lowercase hex that the
  *      header holds as sondeo_session=TOKEN; written alone as a header it reads back; after another cookie,
  *      the same.
  *   1: a signed request's fields (PROTOCOL.md, "Signed requests"), one per line: method, path and query, the
@@ -46,19 +46,19 @@ static void cookie_run(const char *h)
 	char tok[SSTORE_TOKEN_HEXLEN + 1], again[SSTORE_TOKEN_HEXLEN + 1], pair[SSTORE_TOKEN_HEXLEN + 32];
 	struct buf b = BUF_INIT((size_t)1 << 20);
 
-	if (!srv_session_cookie(h, tok))
+	if (!http_cookie_token(h, "sondeo_session", tok))
 		return;
 	if (!fuzz_lower_hex(tok, SSTORE_TOKEN_HEXLEN))
 		die("a session token that is not 64 lowercase hex", tok);
 	if (!strstr(h, tok))
 		die("a session token the header does not hold", tok);
 	snprintf(pair, sizeof(pair), "sondeo_session=%s", tok);
-	if (!srv_session_cookie(pair, again) || strcmp(tok, again))
+	if (!http_cookie_token(pair, "sondeo_session", again) || strcmp(tok, again))
 		die("a session cookie written alone does not read back", tok);
 	if (strlen(h) < 8000) {
 		buf_adds(&b, "theme=dark; ");
 		buf_adds(&b, h);
-		if (!srv_session_cookie(b.data, again) || strcmp(tok, again))
+		if (!http_cookie_token(b.data, "sondeo_session", again) || strcmp(tok, again))
 			die("another cookie before the header changed its session", tok);
 	}
 	buf_release(&b);

@@ -22,12 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <sodium.h>
 
 #include "export.h"
 #include "form.h"
 #include "jsonc.h"
+#include "mhdlib.h"
 #include "review.h"
 #include "srv.h"
 #include "sstore-review.h"
@@ -67,6 +67,8 @@ static void setup(void)
 
 	if (sodium_init() < 0)
 		die("sodium_init failed", NULL);
+	if (mhd_load(err, sizeof(err)) < 0)
+		die("cannot load libmicrohttpd", err);
 	snprintf(dir, sizeof(dir), "%s/fuzz_review.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		die("cannot make a temporary directory", NULL);
@@ -219,8 +221,8 @@ static void query_run(char *qs)
 			key[i] = key[i] == '+' ? ' ' : key[i];
 		for (i = 0; val[i]; i++)
 			val[i] = val[i] == '+' ? ' ' : val[i];
-		MHD_http_unescape(key);
-		MHD_http_unescape(val);
+		mhd.http_unescape(key);
+		mhd.http_unescape(val);
 		before = f;
 		r = sstore_filter_set(&f, key, val, err, sizeof(err));
 		if (r < 0) {
@@ -300,7 +302,7 @@ static void body_run(int which, const char *text, size_t len)
 	rq.body.max = len + 1;
 	buf_init(&rs.body, (size_t)1 << 20);
 	rs.file_fd = -1;
-	body = srv_json_body(&rq, &rs);
+	body = http_json_body(&rq, &rs);
 	if (!body) {
 		if (rs.status != 400 || !strstr(rs.body.data, "bad_json"))
 			die("a body refused otherwise than 400 bad_json", rs.body.data);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "mhdlib.h"
 #include "banned.h"
 
 /* One open connection, as the guard sees it: fields under the guard's lock. */
@@ -122,7 +123,7 @@ void guard_on_connection(void *cls, struct MHD_Connection *c, void **socket_cont
 		*socket_context = NULL;
 		return;
 	}
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	/* Without memory the connection goes unguarded: the idle timeout still holds it. */
 	if (!ci || !(k = calloc(1, sizeof(*k))))
 		return;
@@ -144,7 +145,7 @@ void guard_on_connection(void *cls, struct MHD_Connection *c, void **socket_cont
 
 void guard_phase(struct guard *g, struct MHD_Connection *c, enum guard_phase p, uint64_t body)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *k = ci ? ci->socket_context : NULL;
 
 	if (!k)
@@ -158,7 +159,7 @@ void guard_phase(struct guard *g, struct MHD_Connection *c, enum guard_phase p, 
 
 void guard_received(struct guard *g, struct MHD_Connection *c, uint64_t received)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn *k = ci ? ci->socket_context : NULL;
 
 	if (!k)

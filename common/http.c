@@ -1,6 +1,7 @@
-/* http.c - sondeod's HTTP layer over libmicrohttpd: responses and queries, the body budget, requests
+/* http.c - the programs' HTTP layer over libmicrohttpd: responses and queries, the body budget, requests
  * (on_request) and their log, starting and stopping. The deadlines and room for connections are
- * http-guard.c's, the password-hashing pool http-pool.c's. */
+ * http-guard.c's, the password-hashing pool http-pool.c's; libmicrohttpd itself is loaded by http_start
+ * (mhdlib.h says why), and every call of it goes through mhdlib's table. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -15,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <sodium.h>
 #include <strings.h>
 #include <zlib.h>
@@ -23,6 +23,7 @@
 #include "http-guard.h"
 #include "http-pool.h"
 #include "i18n.h"
+#include "mhdlib.h"
 #include "util.h"
 #include "banned.h"
 
@@ -52,6 +53,7 @@ struct http_server {
 	size_t body_budget;
 	size_t body_held;            /* of the budget, taken by requests in flight; updated atomically */
 	char address[160];           /* "HOST:PORT" as listened on, with the port the system chose for port 0 */
+	int quiet;                   /* no log line per request */
 };
 
 /* What libmicrohttpd keeps for us between the calls that make up one request. */
@@ -127,7 +129,7 @@ void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const c
 {
 	struct query_each q = { fn, ctx };
 
-	MHD_get_connection_values(rq->mhd, MHD_GET_ARGUMENT_KIND, each_arg, &q);
+	mhd.get_connection_values(rq->mhd, MHD_GET_ARGUMENT_KIND, each_arg, &q);
 }
 
 /* A body set after a file replaces it. */
@@ -190,9 +192,13 @@ const char *http_lang_server(void)
 	return was;
 }
 
+/* The name http_log's lines begin with: the last http_start's. Atomic, since threads started before the server
+ * (sondeod's checkpointer) may log while it starts. */
+static const char *log_name;
+
 void http_log(const char *fmt, ...)
 {
-	const char *was = http_lang_server();
+	const char *was = http_lang_server(), *name = __atomic_load_n(&log_name, __ATOMIC_ACQUIRE);
 	char line[1024];
 	va_list ap;
 
@@ -201,17 +207,84 @@ void http_log(const char *fmt, ...)
 	va_end(ap);
 	i18n_set(was);
 	/* One write: the workers log at once. */
-	fprintf(stderr, "sondeod: %s\n", line);
+	fprintf(stderr, "%s%s%s\n", name ? name : "", name ? ": " : "", line);
+}
+
+#define COOKIE_SCAN_MAX 8192   /* bytes of a Cookie header looked at: a site's own cookies come well within */
+
+static int is_token(const char *v, size_t n)
+{
+	size_t i;
+
+	if (n != HTTP_TOKEN_HEXLEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int http_cookie_token(const char *h, const char *name, char *out)
+{
+	const char *end = h + strnlen(h, COOKIE_SCAN_MAX), *p = h;
+	const size_t nlen = strlen(name);
+
+	while (p < end) {
+		const char *start, *eq, *val, *semi;
+		size_t n;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
+			p++;
+		start = p;
+		if (!(semi = memchr(p, ';', (size_t)(end - p))))
+			semi = end;
+		eq = memchr(p, '=', (size_t)(semi - p));
+		p = semi;
+		if (!eq)
+			continue;
+		n = (size_t)(eq - start);
+		while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t'))
+			n--;
+		if (n != nlen || memcmp(start, name, nlen))
+			continue;
+		for (val = eq + 1; val < semi && (*val == ' ' || *val == '\t'); val++)
+			;
+		n = (size_t)(semi - val);
+		while (n > 0 && (val[n - 1] == ' ' || val[n - 1] == '\t'))
+			n--;
+		if (is_token(val, n)) {
+			memcpy(out, val, n);
+			out[n] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+json_t *http_json_body(struct http_request *rq, struct http_response *rs)
+{
+	json_error_t je;
+	json_t *body = json_loadb(rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &je);
+
+	if (body && json_is_object(body))
+		return body;
+	if (body)
+		http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object"));
+	else
+		/* TRANSLATORS: %s is the JSON parser's own words, in English. */
+		http_reply_error(rs, 400, "bad_json", _("the body is not a JSON object: %s"), je.text);
+	json_decref(body);
+	return NULL;
 }
 
 const char *http_header(const struct http_request *rq, const char *name)
 {
-	return MHD_lookup_connection_value(rq->mhd, MHD_HEADER_KIND, name);
+	return mhd.lookup_connection_value(rq->mhd, MHD_HEADER_KIND, name);
 }
 
 const char *http_query(const struct http_request *rq, const char *key)
 {
-	return MHD_lookup_connection_value(rq->mhd, MHD_GET_ARGUMENT_KIND, key);
+	return mhd.lookup_connection_value(rq->mhd, MHD_GET_ARGUMENT_KIND, key);
 }
 
 long long http_query_number(const struct http_request *rq, const char *key, long long def, long long min,
@@ -252,7 +325,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 
 static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 	socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 
@@ -333,7 +406,7 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 
 	if (rs->file_fd >= 0) {
 		/* libmicrohttpd owns the descriptor from here, and closes it when the response is done. */
-		r = MHD_create_response_from_fd64(rs->file_size, rs->file_fd);
+		r = mhd.create_response_from_fd64(rs->file_size, rs->file_fd);
 		if (!r)
 			close(rs->file_fd);
 		rs->file_fd = -1;
@@ -341,23 +414,23 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 	} else {
 		/* Worth it from a few hundred bytes: below, the gzip header and the deflate block eat the gain. */
 		if (rs->compress && rs->body.len >= 512 && rs->body.len <= UINT32_MAX &&
-		    accepts_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)))
+		    accepts_gzip(mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)))
 			gzipped = gzip_body(rs) == 0;
-		r = MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
+		r = mhd.create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
 		x->bytes_out = rs->body.len;
 	}
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type ? rs->type : "text/plain");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type ? rs->type : "text/plain");
+	mhd.add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (rs->compress)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (gzipped)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	for (i = 0; i < rs->nheaders; i++)
-		MHD_add_response_header(r, rs->hname[i], rs->hvalue[i]);
-	ok = MHD_queue_response(c, rs->status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, rs->hname[i], rs->hvalue[i]);
+	ok = mhd.queue_response(c, rs->status, r);
+	mhd.destroy_response(r);
 	x->status = rs->status;
 	return ok;
 }
@@ -614,10 +687,10 @@ static enum MHD_Result request_step(struct http_server *h, struct exchange *x, s
 		x->rq.mhd = c;
 		x->rq.app = h->app;
 		buf_adds(&x->pq, url);
-		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &x->pq);
+		mhd.get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &x->pq);
 		x->rq.path = url;
 		x->rq.path_and_query = x->pq.data;
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		guard_phase(h->guard, c, GUARD_BODY, cl ? strtoull(cl, NULL, 10) : 0);
 		if (!x->target || target_bad(x->target))
 			return refuse_now(x, c, 400, "bad_path", _("the path holds a control character"));
@@ -703,7 +776,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!x)
 		return MHD_NO;
 	if (!x->began)
-		request_lang(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE), x->lang,
+		request_lang(mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE), x->lang,
 			     sizeof(x->lang));
 	i18n_set(x->lang[0] ? x->lang : NULL);
 	ok = request_step(cls, x, c, url, method, upload_data, upload_data_size);
@@ -725,16 +798,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		return;
 	/* A connection kept alive waits for its next request's headers from now. */
 	guard_phase(h->guard, c, GUARD_HEADERS, 0);
-	log_target(&target, x->target ? x->target : "-");
-	t = (time_t)(x->start_ms / 1000);
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s %s %s %u in=%zu out=%zu %llums%s\n", when, x->rq.ip,
-		x->rq.method ? x->rq.method : "-", target.data, x->status, x->bytes_in, x->bytes_out,
-		(unsigned long long)(now_ms() - x->start_ms),
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-		toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " (timed out)" : " (connection closed)");
-	buf_release(&target);
+	if (!h->quiet) {
+		log_target(&target, x->target ? x->target : "-");
+		t = (time_t)(x->start_ms / 1000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(stderr, "%s %s %s %s %u in=%zu out=%zu %llums%s\n", when, x->rq.ip,
+			x->rq.method ? x->rq.method : "-", target.data, x->status, x->bytes_in, x->bytes_out,
+			(unsigned long long)(now_ms() - x->start_ms),
+			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+			toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " (timed out)" : " (connection closed)");
+		buf_release(&target);
+	}
 	if (x->status < STATUS_SLOTS)
 		count(&h->by_status[x->status], 1);
 	count(&h->bytes_in, x->bytes_in);
@@ -795,7 +870,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
  * system chose. */
 static void name_address(struct http_server *h, const char *listen, const struct sockaddr_storage *ss)
 {
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *di = mhd.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned port = ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port :
 							  ((const struct sockaddr_in *)ss)->sin_port);
 
@@ -813,7 +888,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	int v6 = 0;
 	size_t i;
 
-	if (parse_listen(listen, &ss, &v6, err, errlen) < 0)
+	if (mhd_load(err, errlen) < 0 || parse_listen(listen, &ss, &v6, err, errlen) < 0)
 		return NULL;
 	for (i = 0; i < nroutes; i++) {
 		if (routes[i].max_body > lim->body_budget) {
@@ -828,9 +903,11 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
+	__atomic_store_n(&log_name, lim->name, __ATOMIC_RELEASE);
 	h->routes = routes;
 	h->nroutes = nroutes;
 	h->app = app;
+	h->quiet = lim->quiet;
 	h->body_budget = lim->body_budget;
 	h->guard = guard_start(lim);
 	h->pool = pool_start(lim->hash_threads, lim->hash_queue);
@@ -843,10 +920,13 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	if (cert_pem)
 		flags |= MHD_USE_TLS;
 	/* The options array ends at the first MHD_OPTION_END: TLS options go last and only with TLS. */
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->d = mhd.start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
 				MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout_s,
+				/* One thread is the daemon's own, with no pool: libmicrohttpd warns of a pool of one or
+				 * none, so the option is then the timeout again. */
+				lim->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
+				lim->threads > 1 ? lim->threads : lim->timeout_s,
 				MHD_OPTION_CONNECTION_LIMIT, lim->connections,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_ip,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->conn_memory,
@@ -884,9 +964,9 @@ void http_stop(struct http_server *h)
 		return;
 	/* Stop taking connections first; the pool answers what it holds (libmicrohttpd cannot stop with a
 	 * connection suspended), and MHD_stop_daemon then lets the workers finish what they are doing. */
-	MHD_quiesce_daemon(h->d);
+	mhd.quiesce_daemon(h->d);
 	pool_stop(h->pool);
-	MHD_stop_daemon(h->d);
+	mhd.stop_daemon(h->d);
 	guard_stop(h->guard);
 	free(h);
 }

@@ -1,4 +1,6 @@
-/* http.h - sondeod's HTTP layer over libmicrohttpd: limits, request bodies, routing, replies, logging.
+/* http.h - the programs' HTTP layer over libmicrohttpd: limits, request bodies, routing, replies, logging. sondeod
+ * serves its API and the review page with it, sondeo its page on loopback; libmicrohttpd is loaded by http_start,
+ * not linked (common/mhdlib.h).
  *
  * Handlers see a whole request (its body already read into a capped buffer) and fill in a response; they
  * never touch libmicrohttpd. A body larger than its route allows is refused with 413 from the
@@ -20,6 +22,7 @@
 #include "buf.h"
 
 struct http_limits {
+	const char *name;           /* the program's, "sondeod" or "sondeo": it begins each line of http_log */
 	unsigned threads;           /* worker threads */
 	unsigned timeout_s;         /* idle connection timeout: a client trickling bytes is dropped */
 	unsigned connections;       /* connections at once, all clients */
@@ -31,6 +34,8 @@ struct http_limits {
 				     * received so far) */
 	unsigned hash_threads;      /* password hashes at once (routes with hashes set) */
 	unsigned hash_queue;        /* requests waiting for a hash; past that, 503 with Retry-After */
+	int quiet;                  /* no line per request on stderr: sondeo web's terminal is the person's, and the
+				     * address it printed holds a secret */
 };
 
 struct http_request {
@@ -77,8 +82,8 @@ struct http_route {
 struct http_server;
 
 /* Listens on listen ("127.0.0.1:8420", "[::1]:8420", ":8420" for every address, port 0 for one the system picks)
- * and serves routes until http_stop. With cert and key (PEM text), serves HTTPS only. Returns NULL with err on
- * failure. */
+ * and serves routes until http_stop. With cert and key (PEM text), serves HTTPS only. Loads libmicrohttpd first
+ * (common/mhdlib.h), the first time. Returns NULL with err on failure, libmicrohttpd missing among them. */
 struct http_server *http_start(const char *listen, const struct http_route *routes, size_t nroutes,
 			       const struct http_limits *limits, void *app, const char *cert_pem, const char *key_pem,
 			       char *err, size_t errlen);
@@ -90,11 +95,21 @@ void http_stop(struct http_server *h);
 /* The language of a request's messages is the one its Accept-Language header asks for, when there is a catalog
  * for it (common/i18n.h): the handler's thread speaks it while the handler runs, so that _() and the errors the
  * modules write into err buffers are in it. The server's log speaks the server's language:
- * http_log writes "sondeod: " and fmt, a message marked N_() and translated here, in the server's language.
+ * http_log writes the name given to http_start in limits ("sondeod: "; one name per process, the last started
+ * server's; none before the first) and fmt, a message marked N_() and translated here, in the server's language.
  * http_lang_server switches this thread to the server's language for a call whose errors only the log shows,
  * and returns the language to give back with i18n_set. */
 void http_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *http_lang_server(void);
+
+/* A session's token, as both programs' pages carry it in a cookie: 64 lowercase hex digits. */
+#define HTTP_TOKEN_HEXLEN 64
+/* The first cookie called name in a Cookie header (its first 8 KiB) whose value is a token, into out
+ * (HTTP_TOKEN_HEXLEN + 1 bytes): 1, or 0 if there is none. */
+int http_cookie_token(const char *header, const char *name, char *out);
+/* The request's body as a JSON object (duplicate keys refused), or NULL after setting 400 naming what is wrong.
+ * New reference. */
+json_t *http_json_body(struct http_request *rq, struct http_response *rs);
 
 /* A request header or query parameter, NULL if absent. */
 const char *http_header(const struct http_request *rq, const char *name);
@@ -126,8 +141,15 @@ void http_add_header(struct http_response *rs, const char *name, const char *val
  * Content-Security-Policy (no inline script or style, nothing from another origin, no framing). */
 void http_add_page_headers(struct http_response *rs);
 
+struct embedded_file;
+/* Answers GET /i18n from catalogs, the program's page catalogs (gen/page_catalogs.c, one per language, named
+ * "page-LANG.mo"): the languages, or with ?lang=CODE one language's messages as web/i18n.js reads them
+ * (http-i18n.c). */
+void http_i18n(struct http_request *rq, struct http_response *rs, const struct embedded_file *catalogs);
+
 /* Appends Prometheus-format counters of requests by status and of bytes in and out, and the body budget and
- * how much of it is held, to b. */
+ * how much of it is held, to b. Their names begin with sondeod_ whichever program calls it: only sondeod exports
+ * metrics (GET /metrics), and the names are what its scrapers know. */
 void http_metrics(struct http_server *h, struct buf *b);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "mhdlib.h"
 #include "banned.h"
 
 struct job {
@@ -42,7 +43,7 @@ static void *pool_run(void *arg)
 		p->len--;
 		pthread_mutex_unlock(&p->lock);
 		j.run(j.arg);
-		MHD_resume_connection(j.c);
+		mhd.resume_connection(j.c);
 	}
 }
 
@@ -55,7 +56,7 @@ int pool_put(struct pool *p, struct MHD_Connection *c, void (*run)(void *arg), v
 		pthread_mutex_unlock(&p->lock);
 		return -1;
 	}
-	MHD_suspend_connection(c);
+	mhd.suspend_connection(c);
 	p->queue[(p->first + p->len) % p->cap] = (struct job){ c, run, arg };
 	p->len++;
 	pthread_cond_signal(&p->more);
