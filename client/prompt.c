@@ -9,20 +9,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fill.h"
 #include "i18n.h"
 #include "util.h"
 #include "banned.h"
 
 struct session {
-	struct store *s;
-	const struct form *f;
-	struct store_record *rec;
-	int created;          /* the record exists in the store */
+	struct fill fl;       /* the record, its answers and how they are saved */
 	const char *lang;
-	json_t *answers;      /* what is saved, kept in step with the store */
 	const struct form_group *section;   /* the group whose heading was shown last */
-	const struct form_group *scope;     /* the repeat whose instance this is, or NULL for a record */
-	const char *parent;                 /* with scope: the id of the record it belongs to */
 	size_t first_problem; /* the first question form_check complained about */
 	char *line;
 	size_t linecap;
@@ -48,12 +43,12 @@ static void set_interrupt_message(const struct session *ss)
 	char msg[sizeof(interrupt_msg) - 2];
 
 	/* Made here, in the language of the run, for the signal handler, which may only write it. */
-	if (ss->created && ss->rec->draft)
+	if (ss->fl.created && ss->fl.rec->draft)
 		snprintf(msg, sizeof(msg), _("interrupted: answers so far are saved as a draft; resume with: sondeo edit %s"),
-			 cli_short_id(ss->rec->id));
-	else if (ss->created)
+			 cli_short_id(ss->fl.rec->id));
+	else if (ss->fl.created)
 		snprintf(msg, sizeof(msg), _("interrupted: changes so far are saved; review with: sondeo edit %s"),
-			 cli_short_id(ss->rec->id));
+			 cli_short_id(ss->fl.rec->id));
 	else
 		snprintf(msg, sizeof(msg), "%s", _("interrupted: nothing was saved"));
 	snprintf(interrupt_msg, sizeof(interrupt_msg), "\n%s\n", msg);
@@ -78,14 +73,14 @@ static const char *read_line(struct session *ss)
  * Valid until eight more texts have been made. */
 static const char *text(struct session *ss, const json_t *t)
 {
-	const char *s = form_text(ss->f, t, ss->lang);
+	const char *s = form_text(ss->fl.f, t, ss->lang);
 	char **slot;
 
 	if (!s || !strstr(s, "${"))
 		return s ? s : "";
 	slot = &ss->shown[ss->nshown++ % (sizeof ss->shown / sizeof ss->shown[0])];
 	free(*slot);
-	*slot = form_interpolate(ss->f, s, ss->answers, ss->lang);
+	*slot = form_interpolate(ss->fl.f, s, ss->fl.answers, ss->lang);
 	return *slot ? *slot : s;
 }
 
@@ -98,78 +93,28 @@ static void session_release(struct session *ss)
 	free(ss->line);
 }
 
-/* Saves value (NULL clears) as q's answer with everything it implies, worked out by form_settle from the answers
- * as they now are: calculations, metadata and readonly values, and answers no longer asked cleared, so that what
- * the next question shows (a note, a label naming an answer, whether it is asked at all) follows this answer.
- * q NULL saves only what the answers imply; final: the record is being finalized (end is set). One transaction,
- * creating the record first if needed; a changed result is written like any answer (an op on a final record), an
- * unchanged one not at all. value is borrowed. */
+/* Saves value (NULL clears; borrowed) as q's answer with everything it implies (fill_save), saying why when it
+ * cannot. q NULL saves only what the answers imply; final: the record is being finalized. */
 static int save(struct session *ss, const struct form_question *q, json_t *value, int final)
 {
-	struct form_env env = { store_device(ss->s), store_name(ss->s), store_now(ss->s) };
-	json_t *now = json_deep_copy(ss->answers);
+	int was = ss->fl.created;
 	char err[512];
-	size_t i;
 
-	if (q && value)
-		json_object_set(now, q->name, value);
-	else if (q)
-		json_object_del(now, q->name);
-	if (form_settle(ss->f, now, &env, ss->scope, FORM_SETTLE_PRUNE | (final ? FORM_SETTLE_FINAL : 0), NULL) < 0) {
-		json_decref(now);
-		return cli_error(_("out of memory: this answer was not saved"));
-	}
-	if (store_begin(ss->s, err, sizeof(err)) < 0) {
-		json_decref(now);
+	if (fill_save(&ss->fl, q, value, final, err, sizeof(err)) < 0) {
 		/* TRANSLATORS: %s says why. */
-		return cli_error(_("%s: this answer was not saved"), err);
+		cli_error(_("%s: this answer was not saved"), err);
+		return -1;
 	}
-	if (!ss->created && store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0)
-		goto fail;
-	if (!ss->created && ss->scope) {
-		json_t *pid = json_string(ss->parent), *rn = json_string(ss->scope->name);
-		int bad = store_set(ss->s, ss->rec, "_parent", pid, err, sizeof(err)) < 0 ||
-			  store_set(ss->s, ss->rec, "_repeat", rn, err, sizeof(err)) < 0;
-
-		json_decref(pid);
-		json_decref(rn);
-		if (bad)
-			goto fail;
-	}
-	/* The answer itself always: the same value again is no op, unless it settles a conflict. */
-	if (q && store_set(ss->s, ss->rec, q->name, json_object_get(now, q->name), err, sizeof(err)) < 0)
-		goto fail;
-	for (i = 0; i < form_count(ss->f); i++) {
-		const struct form_question *o = form_question(ss->f, i);
-		json_t *v = json_object_get(now, o->name), *was = json_object_get(ss->answers, o->name);
-
-		if (o == q || form_repeat_of(o) != ss->scope || v == was || (v && was && json_equal(v, was)))
-			continue;
-		if (store_set(ss->s, ss->rec, o->name, v, err, sizeof(err)) < 0)
-			goto fail;
-	}
-	if (store_commit(ss->s, err, sizeof(err)) < 0)
-		goto fail_committed;
-	if (!ss->created) {
-		ss->created = 1;
+	if (!was)
 		set_interrupt_message(ss);
-	}
-	json_decref(ss->answers);
-	ss->answers = now;
 	return 0;
-fail:
-	store_rollback(ss->s);
-fail_committed:
-	json_decref(now);
-	cli_error(_("%s: this answer was not saved"), err);
-	return -1;
 }
 
 /* An answer as people read it, with choices' labels. Caller frees. */
 static char *value_text(const struct session *ss, const struct form_question *q, const json_t *v)
 {
 	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	char *shown = cli_answer_text(ss->f, q, t ? t : "null", ss->lang);
+	char *shown = cli_answer_text(ss->fl.f, q, t ? t : "null", ss->lang);
 
 	free(t);
 	return shown;
@@ -193,7 +138,7 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 	if (*hint)
 		printf("      %s\n", hint);
 	for (i = 0; i < q->nchoices; i++)
-		if (form_choice_offered(ss->f, q, i, ss->answers))   /* as numbered in the form */
+		if (form_choice_offered(ss->fl.f, q, i, ss->fl.answers))   /* as numbered in the form */
 			printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
 	if (q->type == FT_SELECT_MULTIPLE)
 		/* TRANSLATORS: how to type an answer of each type, under the question; keep the examples of answers as
@@ -281,11 +226,11 @@ static void summary(struct session *ss)
 
 	putchar('\n');
 	/* TRANSLATORS: %s is a record's short id. */
-	printf(_("Summary of %s:"), cli_short_id(ss->rec->id));
+	printf(_("Summary of %s:"), cli_short_id(ss->fl.rec->id));
 	putchar('\n');
-	for (i = 0; i < form_count(ss->f); i++) {
-		const struct form_question *q = form_question(ss->f, i);
-		json_t *v = json_object_get(ss->answers, q->name);
+	for (i = 0; i < form_count(ss->fl.f); i++) {
+		const struct form_question *q = form_question(ss->fl.f, i);
+		json_t *v = json_object_get(ss->fl.answers, q->name);
 
 		if (!v)
 			continue;
@@ -298,11 +243,11 @@ static void summary(struct session *ss)
 static void print_problem(void *ctx, const char *question, const char *message)
 {
 	struct session *ss = ctx;
-	const struct form_question *q = question ? form_find(ss->f, question) : NULL;
+	const struct form_question *q = question ? form_find(ss->fl.f, question) : NULL;
 	size_t i;
 
-	for (i = 0; q && i < form_count(ss->f) && i < ss->first_problem; i++)
-		if (form_question(ss->f, i) == q)
+	for (i = 0; q && i < form_count(ss->fl.f) && i < ss->first_problem; i++)
+		if (form_question(ss->fl.f, i) == q)
 			ss->first_problem = i;
 
 	/* TRANSLATORS: what a problem is about when it is about the whole record rather than one question. */
@@ -329,7 +274,7 @@ static void section(struct session *ss, const struct form_group *g)
 /* Asks question i. Returns 1 to go forward, -1 to go back, 0 at end of input, -2 on a store error. */
 static int ask(struct session *ss, size_t i)
 {
-	const struct form_question *q = form_question(ss->f, i);
+	const struct form_question *q = form_question(ss->fl.f, i);
 	json_t *def = NULL;
 	char err[512];
 	int r = 1;
@@ -337,11 +282,11 @@ static int ask(struct session *ss, size_t i)
 	/* Groups are shown as sections: a heading when the questions enter another group. */
 	if (q->group != ss->section)
 		section(ss, q->group);
-	if (!json_object_get(ss->answers, q->name))
-		def = form_default(ss->f, q, ss->answers);
-	show_question(ss, q, i + 1, form_count(ss->f), json_object_get(ss->answers, q->name), def);
+	if (!json_object_get(ss->fl.answers, q->name))
+		def = form_default(ss->fl.f, q, ss->fl.answers);
+	show_question(ss, q, i + 1, form_count(ss->fl.f), json_object_get(ss->fl.answers, q->name), def);
 	for (;;) {
-		const json_t *cur = json_object_get(ss->answers, q->name);
+		const json_t *cur = json_object_get(ss->fl.answers, q->name);
 		const char *in;
 		json_t *v = NULL;
 
@@ -371,7 +316,7 @@ static int ask(struct session *ss, size_t i)
 				break;                       /* keep */
 			if (def)
 				v = json_incref(def);        /* take the default */
-		} else if (form_parse_answer(ss->f, q, in, FORM_PARSE_NUMBERS, &v, err, sizeof(err)) < 0) {
+		} else if (form_parse_answer(ss->fl.f, q, in, FORM_PARSE_NUMBERS, &v, err, sizeof(err)) < 0) {
 			printf("  %s\n", err);
 			continue;
 		}
@@ -381,7 +326,7 @@ static int ask(struct session *ss, size_t i)
 			printf("  %s\n", *m ? m : _("An answer is required here (? for help)."));
 			continue;
 		}
-		if (form_check_answer(ss->f, q, v, ss->answers, ss->lang, err, sizeof(err)) < 0) {
+		if (form_check_answer(ss->fl.f, q, v, ss->fl.answers, ss->lang, err, sizeof(err)) < 0) {
 			printf("  %s\n", err);
 			json_decref(v);
 			continue;
@@ -419,10 +364,10 @@ static size_t pick_question(struct session *ss, const char *in)
 	unsigned long n = strtoul(in, &end, 10);
 	size_t i;
 
-	if (*in && !*end && n >= 1 && n <= form_count(ss->f))
+	if (*in && !*end && n >= 1 && n <= form_count(ss->fl.f))
 		return n - 1;
-	for (i = 0; i < form_count(ss->f); i++)
-		if (!strcmp(form_question(ss->f, i)->name, in))
+	for (i = 0; i < form_count(ss->fl.f); i++)
+		if (!strcmp(form_question(ss->fl.f, i)->name, in))
 			return i;
 	return (size_t)-1;
 }
@@ -443,7 +388,7 @@ static int walk(struct session *ss, size_t start);
  * record of its own that names this one. Returns 1 when done, 0 at end of input, -1 on error. */
 static int repeat_loop(struct session *ss, const struct form_group *g)
 {
-	int count = form_repeat_count(ss->f, g, ss->answers), have;
+	int count = form_repeat_count(ss->fl.f, g, ss->fl.answers), have;
 	char label[256];
 	unsigned n = 0;
 	char err[512];
@@ -451,18 +396,14 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 	/* A copy: the texts text() makes last only while few others are made. */
 	strlcpy_s(label, g->label ? text(ss, g->label) : g->name, sizeof(label));
 	/* Instances belong to a record: it exists from here on, even before its first answer. */
-	if (!ss->created) {
-		if (store_begin(ss->s, err, sizeof(err)) < 0 || store_create(ss->s, ss->f, 1, ss->rec, err, sizeof(err)) < 0 ||
-		    store_commit(ss->s, err, sizeof(err)) < 0) {
-			store_rollback(ss->s);
+	if (!ss->fl.created) {
+		if (fill_create(&ss->fl, err, sizeof(err)) < 0)
 			return cli_error("%s", err);
-		}
-		ss->created = 1;
 		set_interrupt_message(ss);
 	}
 	section(ss, g);
 	/* Editing a record that has instances already: the offer is for another one. */
-	if ((have = store_instance_count(ss->s, ss->rec->id, g->name)) > 0) {
+	if ((have = store_instance_count(ss->fl.s, ss->fl.rec->id, g->name)) > 0) {
 		n = (unsigned)have;
 		if (count >= 0)
 			/* TRANSLATORS: a repeat's label, how many instances it has, and how many the form asks for. */
@@ -495,16 +436,16 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		if (count >= 0 ? is_no(in) : !is_yes(in))
 			break;
 		memset(&cs, 0, sizeof(cs));
-		cs.s = ss->s;
-		cs.f = ss->f;
-		cs.rec = &child;
+		cs.fl.s = ss->fl.s;
+		cs.fl.f = ss->fl.f;
+		cs.fl.rec = &child;
 		cs.lang = ss->lang;
-		cs.scope = g;
-		cs.parent = ss->rec->id;
+		cs.fl.scope = g;
+		cs.fl.parent = ss->fl.rec->id;
 		cs.section = g;
 		/* The instance's questions see the record's answers. */
-		cs.answers = json_deep_copy(ss->answers);
-		json_object_set_new(cs.answers, "_repeat", json_string(g->name));
+		cs.fl.answers = json_deep_copy(ss->fl.answers);
+		json_object_set_new(cs.fl.answers, "_repeat", json_string(g->name));
 		if (count >= 0)
 			/* TRANSLATORS: a repeat's label, the instance's number, and how many the form asks for: "Member 2 of
 			 * 3". */
@@ -512,11 +453,9 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		else
 			printf("%s %u\n", label, n + 1);
 		r = walk(&cs, 0);
-		if (r == 1 && cs.created && save(&cs, NULL, NULL, 1) == 0) {
-			errors = form_check(ss->f, cs.answers, ss->lang, print_problem, &cs);
-			if (!errors && store_begin(ss->s, err, sizeof(err)) == 0 &&
-			    store_finalize(ss->s, &child, ss->f, err, sizeof(err)) == 0 &&
-			    store_commit(ss->s, err, sizeof(err)) == 0)
+		if (r == 1 && cs.fl.created && save(&cs, NULL, NULL, 1) == 0) {
+			errors = form_check(ss->fl.f, cs.fl.answers, ss->lang, print_problem, &cs);
+			if (!errors && fill_finalize(&cs.fl, err, sizeof(err)) == 0)
 				/* TRANSLATORS: a repeat's label, the instance's number, and its id. */
 				printf(_("Saved %s %u (%s)\n"), label, n + 1, cli_short_id(child.id));
 			else if (errors)
@@ -524,15 +463,15 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 				printf(_("%s %u kept as a draft until it is fixed: sondeo edit %s\n"), label, n + 1,
 				       cli_short_id(child.id));
 			else
-				store_rollback(ss->s);
+				cli_error("%s", err);
 		}
-		json_decref(cs.answers);
+		json_decref(cs.fl.answers);
 		session_release(&cs);
 		if (r == 0)
 			return 0;
 		if (r < -1)
 			return -1;
-		n += cs.created;
+		n += cs.fl.created;
 	}
 	ss->section = NULL;
 	return 1;
@@ -541,28 +480,28 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 /* Walks the questions from start. Returns 1 when past the last, 0 at end of input, -2 on error. */
 static int walk(struct session *ss, size_t start)
 {
-	size_t *trail = xcalloc(form_count(ss->f) + 1, sizeof(*trail)), depth = 0, i;
+	size_t *trail = xcalloc(form_count(ss->fl.f) + 1, sizeof(*trail)), depth = 0, i;
 	int r = 1;
 
 	/* Starting part-way (a jump from the summary), `-` still goes back through the questions before. */
 	for (i = 0; i < start; i++) {
-		const struct form_question *q = form_question(ss->f, i);
+		const struct form_question *q = form_question(ss->fl.f, i);
 
 		if (q->type != FT_NOTE && !q->automatic && !q->readonly &&
-		    form_relevant(ss->f, q, ss->answers, NULL, 0) == 1)
+		    form_relevant(ss->fl.f, q, ss->fl.answers, NULL, 0) == 1)
 			trail[depth++] = i;
 	}
 	i = start;
 
-	while (i < form_count(ss->f)) {
-		const struct form_question *q = form_question(ss->f, i);
+	while (i < form_count(ss->fl.f)) {
+		const struct form_question *q = form_question(ss->fl.f, i);
 		const struct form_group *rq = form_repeat_of(q);
 		int rel;
 
 		/* Another scope's question: a repeat directly inside this one is offered where it begins. */
-		if (rq != ss->scope) {
-			if (rq && outer_repeat(rq) == ss->scope &&
-			    (i == 0 || form_repeat_of(form_question(ss->f, i - 1)) != rq)) {
+		if (rq != ss->fl.scope) {
+			if (rq && outer_repeat(rq) == ss->fl.scope &&
+			    (i == 0 || form_repeat_of(form_question(ss->fl.f, i - 1)) != rq)) {
 				int lr = repeat_loop(ss, rq);
 
 				if (lr <= 0) {
@@ -573,7 +512,7 @@ static int walk(struct session *ss, size_t start)
 			i++;
 			continue;
 		}
-		rel = form_relevant(ss->f, q, ss->answers, NULL, 0);
+		rel = form_relevant(ss->fl.f, q, ss->fl.answers, NULL, 0);
 
 		if (q->type == FT_NOTE) {
 			if (rel == 1)
@@ -588,7 +527,7 @@ static int walk(struct session *ss, size_t start)
 		}
 		if (rel != 1) {
 			/* Not asked: an answer left from before no longer applies. */
-			if (json_object_get(ss->answers, q->name) && save(ss, q, NULL, 0) < 0) {
+			if (json_object_get(ss->fl.answers, q->name) && save(ss, q, NULL, 0) < 0) {
 				r = -2;
 				break;
 			}
@@ -611,21 +550,16 @@ static int walk(struct session *ss, size_t start)
 	return r;
 }
 
-/* Finalizes the draft being filled: its last answers saved, then one op per answer. 0, or -1 after saying why. */
+/* Finalizes the draft being filled (fill_finalize). 0, or -1 after saying why. */
 static int finalize(struct session *ss)
 {
 	char err[512];
 
-	if (save(ss, NULL, NULL, 1) < 0)
-		return -1;
-	if (store_begin(ss->s, err, sizeof(err)) < 0 || store_finalize(ss->s, ss->rec, ss->f, err, sizeof(err)) < 0 ||
-	    store_commit(ss->s, err, sizeof(err)) < 0) {
-		store_rollback(ss->s);
+	if (fill_finalize(&ss->fl, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		return -1;
 	}
-	ss->rec->draft = 0;
-	printf(_("Finalized record %s\n"), ss->rec->id);
+	printf(_("Finalized record %s\n"), ss->fl.rec->id);
 	return 0;
 }
 
@@ -633,29 +567,29 @@ static int finalize(struct session *ss)
 static void stopped(struct session *ss)
 {
 	putchar('\n');
-	if (!ss->created) {
+	if (!ss->fl.created) {
 		puts(_("Stopped: nothing was saved."));
-	} else if (ss->rec->draft) {
-		printf(_("Stopped. Answers so far are saved as a draft: sondeo edit %s\n"), cli_short_id(ss->rec->id));
+	} else if (ss->fl.rec->draft) {
+		printf(_("Stopped. Answers so far are saved as a draft: sondeo edit %s\n"), cli_short_id(ss->fl.rec->id));
 	} else {
 		/* A final record's changes are ops the moment they are confirmed; say what is left to do. */
 		ss->first_problem = (size_t)-1;
 		puts(_("Stopped. Changes so far are saved."));
-		if (form_check(ss->f, ss->answers, ss->lang, print_problem, ss))
+		if (form_check(ss->fl.f, ss->fl.answers, ss->lang, print_problem, ss))
 			printf(_("The record now misses answers (above): finish with sondeo edit %s\n"),
-			       cli_short_id(ss->rec->id));
+			       cli_short_id(ss->fl.rec->id));
 	}
 }
 
 int prompt_fill(struct store *s, const struct form *f, struct store_record *rec, int is_new, const char *lang)
 {
-	struct session ss = { .s = s, .f = f, .rec = rec, .created = !is_new, .lang = lang };
+	struct session ss = { .fl = { .s = s, .f = f, .rec = rec, .created = !is_new }, .lang = lang };
 	struct sigaction sa;
 	char err[512];
 	int r, result = 0;
 
-	ss.answers = is_new ? json_object() : store_answers(s, rec->id, err, sizeof(err));
-	if (!ss.answers) {
+	ss.fl.answers = is_new ? json_object() : store_answers(s, rec->id, err, sizeof(err));
+	if (!ss.fl.answers) {
 		cli_error("%s", err);
 		return -1;
 	}
@@ -679,7 +613,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 		const char *in;
 		size_t at;
 
-		if (!ss.created) {
+		if (!ss.fl.created) {
 			printf("\n%s\n", _("No answers given: nothing was saved."));
 			break;
 		}
@@ -689,7 +623,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 		}
 		summary(&ss);
 		ss.first_problem = (size_t)-1;
-		errors = form_check(f, ss.answers, lang, print_problem, &ss);
+		errors = form_check(f, ss.fl.answers, lang, print_problem, &ss);
 		if (!rec->draft) {
 			putchar('\n');
 			if (errors)
@@ -746,7 +680,7 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 	}
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, NULL);
-	json_decref(ss.answers);
+	json_decref(ss.fl.answers);
 	session_release(&ss);
 	return result;
 }

@@ -1,0 +1,36 @@
+/* fill.h - a record being filled in, whichever way its answers come (the terminal's prompt, the browser's page):
+ * each answer saved at once with everything it implies, so that closing the page or a crash loses nothing. */
+#ifndef SONDEO_FILL_H
+#define SONDEO_FILL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "form.h"
+#include "store.h"
+
+struct fill {
+	struct store *s;
+	const struct form *f;
+	struct store_record *rec;           /* the record; set by fill_create when the first answer makes it */
+	int created;                        /* the record exists in the store */
+	const struct form_group *scope;     /* the repeat whose instance this is, or NULL for a record */
+	const char *parent;                 /* with scope: the id of the record it belongs to */
+	json_t *answers;                    /* what is saved, kept in step with the store; owned */
+};
+
+/* Creates the record as a draft now (an instance names its parent and repeat), in a transaction of its own: the
+ * first answer does it, and a repeat's instances need their record to exist. Nothing is done if it exists. */
+int fill_create(struct fill *fl, char *err, size_t errlen);
+/* Saves value (NULL clears; borrowed) as q's answer with everything it implies, worked out by form_settle from the
+ * answers as they now are: calculations, metadata and readonly values, and answers no longer asked cleared, so that
+ * what is shown next (a note, a label naming an answer, whether a question is asked at all) follows this answer.
+ * q NULL saves only what the answers imply; final: the record is being finalized (end is set). One transaction,
+ * creating the record first if needed; a changed result is written like any answer (an op on a final record), an
+ * unchanged one not at all. 0, or -1 with err and nothing saved (fl->answers as before). */
+int fill_save(struct fill *fl, const struct form_question *q, const json_t *value, int final, char *err,
+	      size_t errlen);
+/* Finalizes the draft: its last answers saved (end is set), then one op per answer. 0, or -1 with err. */
+int fill_finalize(struct fill *fl, char *err, size_t errlen);
+
+#endif
