@@ -219,10 +219,12 @@ static int only_keys(const json_t *obj, const char *const *keys, const char *who
 
 static const char *const form_keys[] = { "id", "version", "title", "default_language", "groups", "questions",
 					 "allow_choice_duplicates", "instance_name", NULL };
-static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", "repeat_count", NULL };
+static const char *const group_keys[] = { "name", "label", "relevant", "group", "repeat", "repeat_count", "appearance",
+					  NULL };
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
-	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", "tags", NULL
+	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", "tags",
+	"appearance", NULL
 };
 static const char *const tag_keys[] = { "name", "label", "choices", NULL };
 static const char *const choice_keys[] = { "name", "label", "data", NULL };
@@ -550,6 +552,9 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 		if (json_object_get(jg, "repeat") && !json_is_boolean(json_object_get(jg, "repeat")))
 			return errf(err, errlen, _("%s: repeat must be true or false"), who);
 		gd->g.repeat = json_is_true(json_object_get(jg, "repeat"));
+		if (json_object_get(jg, "appearance") && !json_is_string(json_object_get(jg, "appearance")))
+			return errf(err, errlen, _("%s: appearance must be a string"), who);
+		gd->g.appearance = json_string_value(json_object_get(jg, "appearance"));
 		gd->g.label = json_object_get(jg, "label");
 		if (gd->g.label && check_text(gd->g.label, who, "label", err, errlen) < 0)
 			return -1;
@@ -661,6 +666,9 @@ static int question_members(const struct form *f, struct qdata *qd, const json_t
 	if (json_object_get(jq, "readonly") && !json_is_boolean(json_object_get(jq, "readonly")))
 		return qerr(err, errlen, who, _("readonly must be true or false"));
 	q->readonly = json_is_true(json_object_get(jq, "readonly"));
+	if (json_object_get(jq, "appearance") && !json_is_string(json_object_get(jq, "appearance")))
+		return qerr(err, errlen, who, _("appearance must be a string"));
+	q->appearance = json_string_value(json_object_get(jq, "appearance"));
 	q->hint = json_object_get(jq, "hint");
 	q->required_message = json_object_get(jq, "required_message");
 	q->constraint_message = json_object_get(jq, "constraint_message");

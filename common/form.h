@@ -3,10 +3,10 @@
  * A form is JSON (see docs/forms.md):
  *   { "id": "partnership", "version": "1", "title": TEXT, "default_language": "en",
  *     "groups": [ { "name", "label": TEXT, "relevant": EXPR, "group": PARENT, "repeat": true|false,
- *                   "repeat_count": EXPR } ],
+ *                   "repeat_count": EXPR, "appearance": "field-list" (its questions on one screen) } ],
  *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false, "group": NAME,
  *                      "required_message": TEXT, "relevant": EXPR, "constraint": EXPR,
- *                      "constraint_message": TEXT, "default": EXPR,
+ *                      "constraint_message": TEXT, "default": EXPR, "appearance": "multiline"...,
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
@@ -71,6 +71,7 @@ struct form_group {
 	const char *relevant_src;             /* NULL when absent */
 	const struct expr *relevant;
 	const struct form_group *parent;      /* the group it is in, or NULL */
+	const char *appearance;               /* "field-list": a page shows its questions together; or NULL */
 	int repeat;                           /* a repeat: its questions are answered in child records, one per
 						 instance, each with _parent (the record's id) and _repeat (this name) */
 	const char *repeat_count_src;         /* a repeat's number of instances, when the form fixes it; or NULL */
@@ -88,6 +89,8 @@ struct form_question {
 	const char *calculation_src;          /* a calculate, or a question of another type worked out the same way */
 	const struct expr *calculation;
 	int readonly;                 /* shown, never asked or set: its value is its default */
+	const char *appearance;       /* how a page shows it, in XLSForm's words ("multiline", "minimal"...), or NULL:
+				       * a hint to a page, never a rule */
 	const struct form_group *group;       /* the innermost group it is in, or NULL */
 	int automatic;                /* filled in by form_settle (calculate and metadata types) */
 	const struct form_choice *choices;

@@ -668,6 +668,8 @@ static int group_begin(struct conv *c, struct nest *nest, const struct row *row,
 		json_object_set_new(g, "relevant", json_string(cell(&c->survey, row, "relevant")));
 	if (cell(&c->survey, row, "repeat_count"))
 		json_object_set_new(g, "repeat_count", json_string(cell(&c->survey, row, "repeat_count")));
+	if (cell(&c->survey, row, "appearance"))
+		json_object_set_new(g, "appearance", json_string(cell(&c->survey, row, "appearance")));
 	if (nest->depth)
 		json_object_set_new(g, "group", json_string(nest->groups[nest->depth - 1]));
 	json_array_append_new(c->groups, g);
@@ -781,6 +783,8 @@ static int question_cells(struct conv *c, const struct row *row, json_t *q, cons
 		json_object_set_new(q, "label", json_string(name));
 	if (cell(&c->survey, row, "choice_filter"))
 		json_object_set_new(q, "choice_filter", json_string(cell(&c->survey, row, "choice_filter")));
+	if (cell(&c->survey, row, "appearance"))
+		json_object_set_new(q, "appearance", json_string(cell(&c->survey, row, "appearance")));
 	if (cell(&c->survey, row, "calculation"))
 		json_object_set_new(q, "calculation", json_string(cell(&c->survey, row, "calculation")));
 	if (question_yes_no(c, row, q, "readonly") < 0)

@@ -215,6 +215,7 @@ static void survey_columns(struct sheetw *sv, const json_t *questions, const jso
 	col_add(sv, "choice_filter", "choice_filter", "", 0);
 	col_add(sv, "readonly", "readonly", "", 0);
 	col_add(sv, "repeat_count", "repeat_count", "", 0);
+	col_add(sv, "appearance", "appearance", "", 0);
 	write_headers(sv);
 }
 
