@@ -49,11 +49,12 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(LIB_CFLAGS) \
 	     $(CFLAGS)
 # libcurl is not linked: common/net.c loads it when a command first needs the network (it says why). The test
-# tools that speak HTTP on their own (cspush, signedget) link it.
+# tools that speak HTTP on their own (cspush, signedget) link it. Nor is libmicrohttpd, in either program: the HTTP
+# layer (common/http.c) loads it when a server starts (common/mhdlib.h says why).
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lutil -lpthread -lm $(LDLIBS)
 CURL_LDLIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 # sondeod needs no terminal (-lutil) but serves HTTP with worker threads.
-SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) libmicrohttpd 2>/dev/null) -lpthread -lm $(LDLIBS)
+SERVER_LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c) $(wildcard proto/*.c)
 CLIENT_SRC := $(wildcard client/*.c)
@@ -62,7 +63,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FORMS := forms/partnership.json
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o) $(B)/gen/catalogs.o
-CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o $(B)/gen/field_assets.o
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o $(B)/gen/web_assets.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN := $(B)/tests/ptyrun
@@ -126,7 +127,7 @@ $(B)/gen/%.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
 
-$(B)/gen/qps.mo: $(COMMON_SRC) $(CLIENT_SRC) $(SERVER_SRC) $(wildcard web/*.js) scripts/po.sh scripts/pseudo.awk
+$(B)/gen/qps.mo: $(COMMON_SRC) $(CLIENT_SRC) $(SERVER_SRC) $(wildcard web/*.js web/field/*.js) scripts/po.sh scripts/pseudo.awk
 	@mkdir -p $(dir $@)
 	sh scripts/po.sh pot $(B)/gen/sondeo.pot
 	sh scripts/po.sh pseudo $(B)/gen/sondeo.pot $(B)/gen/qps.po
@@ -148,6 +149,18 @@ $(B)/gen/web_assets.c: $(WEB_ASSETS) scripts/embed.sh
 	sh scripts/embed.sh $@ --table web_files $(foreach f,$(WEB_ASSETS),web_$(subst .,_,$(notdir $(f)))=$(f))
 
 $(B)/gen/web_assets.o: $(B)/gen/web_assets.c $(B)/flags
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# sondeo web's page (web/field/), embedded into sondeo only: web/field/index.html and the files it names, each from
+# web/field/ or, when the review page has it already (i18n.js, favicon.svg), from web/. client/web-page.c serves them.
+FIELD_NAMES := $(shell grep -o '\(src\|href\)="[A-Za-z0-9_.-]*"' web/field/index.html | sed 's/.*="\(.*\)"/\1/')
+FIELD_ASSETS := web/field/index.html $(foreach n,$(FIELD_NAMES),$(if $(wildcard web/field/$(n)),web/field/$(n),web/$(n)))
+
+$(B)/gen/field_assets.c: $(FIELD_ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ --table field_files $(foreach f,$(FIELD_ASSETS),field_$(subst .,_,$(notdir $(f)))=$(f))
+
+$(B)/gen/field_assets.o: $(B)/gen/field_assets.c $(B)/flags
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
@@ -191,8 +204,8 @@ $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): $(filter-out %/main.o,$(SERVER_OB
 $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): CFLAGS_ALL += -Iserver
 $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): LDLIBS_ALL = $(SERVER_LDLIBS)
 
-# The review page's catalogs: each po/LANG.po cut down to the page's messages (those found in web/, msggrep -N),
-# compiled and built into sondeod only, which serves them to the page (server/api-i18n.c). The test build adds the
+# The pages' catalogs: each po/LANG.po cut down to the pages' messages (those found in web/ and web/field/, msggrep
+# -N), compiled and built into sondeod and sondeo, which serve them to their pages (common/http-i18n.c). The test build adds the
 # pseudo-language qps, whose .po the qps.mo rule writes. Linked into sondeod and into the fuzz targets that take
 # the server's objects; here, after those targets are named.
 PAGE_MO := $(patsubst po/%.po,$(B)/gen/page-%.mo,$(wildcard po/*.po))
@@ -216,7 +229,7 @@ $(B)/gen/page_catalogs.c: $(PAGE_MO) scripts/embed.sh
 $(B)/gen/page_catalogs.o: $(B)/gen/page_catalogs.c $(B)/flags
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-$(B)/sondeod $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review): $(B)/gen/page_catalogs.o
+$(B)/sondeod $(B)/sondeo $(call FUZZ_BIN,auth) $(call FUZZ_BIN,review) $(call FUZZ_BIN,client): $(B)/gen/page_catalogs.o
 
 # A device's upload, exactly or with one thing wrong, for the end-to-end tests of POST /v1/changesets.
 $(B)/tests/cspush: tests/cspush.c $(COMMON_OBJ)

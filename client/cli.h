@@ -48,6 +48,7 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_resolve(struct cli *cli, int argc, char **argv);
+int cmd_web(struct cli *cli, int argc, char **argv);
 
 /* Prints "sondeo: <message>" to stderr. Returns EXIT_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -545,6 +545,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 done:
 	if (y.tty && (y.to_push > PUSH_OPS || y.received > PULL_OPS))
 		fputc('\n', stderr);
+	/* When it last synced, for sondeo web's home (a failure to note it loses nothing that synced). */
+	save_u64(y.s, "synced_at", now_ms(), y.err, sizeof(y.err));
 	after = in_conflict(y.s);
 	/* TRANSLATORS: the server's address, how many changes this device sent, how many it received. */
 	printf(P_("synced with %s: %s change sent, %s received", "synced with %s: %s changes sent, %s received",

@@ -39,10 +39,14 @@ static void select_sql(const struct store_filter *f, struct buf *sql)
 		buf_adds(sql, " AND r.form = ?1");
 	if (!f->deleted)
 		buf_adds(sql, " AND NOT r.deleted");
+	else if (f->deleted == 2)
+		buf_adds(sql, " AND r.deleted");
 	/* A repeat's instances are listed with their record (sondeo show), not among the records. */
 	buf_adds(sql, " AND NOT EXISTS (SELECT 1 FROM fields p WHERE p.rid = r.rid AND p.field = '_parent')");
 	if (f->drafts)
 		buf_adds(sql, " AND r.draft");
+	if (f->finals)
+		buf_adds(sql, " AND NOT r.draft");
 	if (f->conflicts)
 		buf_adds(sql, " AND r.conflicts > 0");
 	if (f->search)

@@ -93,13 +93,17 @@ int store_find(struct store *s, const char *prefix, struct store_record *rec, ch
 	return 0;
 }
 
-int store_create(struct store *s, const struct form *f, int draft, struct store_record *rec, char *err,
-		 size_t errlen)
+/* store_create, under the id given (NULL: a new one). */
+static int create(struct store *s, const struct form *f, int draft, const char *id, struct store_record *rec,
+		  char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->rst[S_RECORD_NEW];
 
 	memset(rec, 0, sizeof(*rec));
-	uuid_new(rec->id);
+	if (id)
+		strlcpy_s(rec->id, id, sizeof(rec->id));
+	else
+		uuid_new(rec->id);
 	strlcpy_s(rec->form, form_id(f), sizeof(rec->form));
 	strlcpy_s(rec->form_version, form_version(f), sizeof(rec->form_version));
 	rec->draft = draft;
@@ -113,6 +117,33 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
 	if (db_step_done(st, err, errlen) < 0)
 		return -1;
 	rec->rid = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_create(struct store *s, const struct form *f, int draft, struct store_record *rec, char *err,
+		 size_t errlen)
+{
+	return create(s, f, draft, NULL, rec, err, errlen);
+}
+
+int store_draft_restore(struct store *s, const struct form *f, const char *id, const json_t *answers,
+			struct store_record *rec, char *err, size_t errlen)
+{
+	static const char *const pseudo[] = { "_parent", "_repeat" };
+	size_t i;
+
+	if (create(s, f, 1, id, rec, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < sizeof(pseudo) / sizeof(pseudo[0]); i++)
+		if (json_object_get(answers, pseudo[i]) &&
+		    store_set(s, rec, pseudo[i], json_object_get(answers, pseudo[i]), err, errlen) < 0)
+			return -1;
+	for (i = 0; i < form_count(f); i++) {
+		const json_t *v = json_object_get(answers, form_question(f, i)->name);
+
+		if (v && store_set(s, rec, form_question(f, i)->name, v, err, errlen) < 0)
+			return -1;
+	}
 	return 0;
 }
 

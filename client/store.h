@@ -98,6 +98,11 @@ int store_create(struct store *s, const struct form *f, int draft, struct store_
  * final, in one go; writes its id into rec. Inside a transaction. */
 int store_add(struct store *s, const struct form *f, const json_t *answers, int draft, struct store_record *rec,
 	      char *err, size_t errlen);
+/* Makes again, under its own id, a draft deleted with store_delete (a draft is removed outright, and only its
+ * answers, pseudo-fields _parent and _repeat included, tell what it was): the undo of a deletion. Refused if the id
+ * is in use. Inside a transaction. */
+int store_draft_restore(struct store *s, const struct form *f, const char *id, const json_t *answers,
+			struct store_record *rec, char *err, size_t errlen);
 /* Sets field of record to value (NULL clears it). On a final record this writes an op whose base is the
  * field's current heads; nothing is written if the value is unchanged and not in conflict. Returns 1 if
  * something changed, 0 if not, -1 on error. Inside a transaction. */
@@ -133,7 +138,8 @@ struct store_filter {
 	const char *form;               /* NULL: every form */
 	const char *search;             /* text in any answer (pseudo-fields aside), as typed; NULL: none */
 	int drafts;                     /* only drafts */
-	int deleted;                    /* deleted records too */
+	int finals;                     /* only final records */
+	int deleted;                    /* deleted records too; 2: only them */
 	int conflicts;                  /* only records in conflict */
 	size_t nwhere;                  /* and each of these: the answer is value, or one of its choices */
 	struct {

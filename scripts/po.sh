@@ -22,7 +22,7 @@ pot() {
 	sed -i 's/charset=CHARSET/charset=UTF-8/' "$tmp.c"
 	# The page's messages joined in (-j), so that a message both the programs and the page use keeps both
 	# places: the page's catalogs are the messages found in web/ (Makefile, msggrep -N).
-	ls web/*.js | LC_ALL=C sort >"$tmp.files"
+	ls web/*.js web/field/*.js | LC_ALL=C sort >"$tmp.files"
 	xgettext --from-code=UTF-8 --language=JavaScript --add-comments=TRANSLATORS: --sort-by-file --add-location=file \
 		--no-wrap --force-po -k_ -kP_:1,2 -kC_:1c,2 -f "$tmp.files" -j -o "$tmp.c"
 	mv "$tmp.c" "$out"

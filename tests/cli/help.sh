@@ -16,7 +16,7 @@ run "$SONDEO" --help
 check_rc 0
 check_out_has "usage: sondeo [--store DIR] [--lang LANG] COMMAND"
 cmds=$(printf '%s\n' "$OUT" | sed -n 's/^  \([a-z-]*\)  .*/\1/p')
-check_eq "$(printf '%s\n' "$cmds" | wc -l | tr -d ' ')" 13 "number of commands listed"
+check_eq "$(printf '%s\n' "$cmds" | wc -l | tr -d ' ')" 14 "number of commands listed"
 
 for c in $cmds; do
 	t "sondeo $c --help says what it does, its options and an example"

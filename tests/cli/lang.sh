@@ -273,7 +273,7 @@ check_out_has "utilisation : sondeo [--store DIR] [--lang LANG] COMMAND [ARGS]"
 check_out_has "commandes :"
 check_out_has "  list     lister les fiches"
 check_out_has "Les messages et les libellés suivent --lang"
-check_eq "$(printf '%s\n' "$OUT" | grep -c '^  [a-z]')" 13 "commands listed"
+check_eq "$(printf '%s\n' "$OUT" | grep -c '^  [a-z]')" 14 "commands listed"
 run "$SONDEO" list --help --lang fr
 check_rc 0
 usage="list [--form F] [--where NAME=VALUE]... [--search TEXT] [--drafts] [--deleted] [--conflicts] [--json]"

@@ -1,0 +1,181 @@
+/* cmd-web.c - sondeo web: the field page, served by sondeo itself on this computer and opened in its browser.
+ *
+ * The server listens on 127.0.0.1 only and answers only to the address it printed: its key is exchanged once for a
+ * session cookie (web-page.c), and every request but the page's files passes web_guard (web.h says why). It runs
+ * until Ctrl-C (or SIGTERM), then finishes the requests in hand and closes the store: every answer was committed
+ * when it was given. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "embed.h"
+#include "i18n.h"
+#include "util.h"
+#include "web.h"
+#include "banned.h"
+
+extern char **environ;
+/* gen/field_assets.c: web/field/index.html and the files it names. */
+extern const struct embedded_file field_files[];
+
+static const struct http_route api[] = {
+	{ "GET", "/", web_page, 0, NULL, 0 },
+	{ "GET", "/i18n", web_i18n, 0, NULL, 0 },
+	{ "GET", "/api/home", web_home, 0, web_guard, 0 },
+	{ "GET", "/api/records", web_records, 0, web_guard, 0 },
+	{ "GET", "/api/record", web_record, 0, web_guard, 0 },
+	{ "POST", "/api/answer", web_answer, WEB_MAX_BODY, web_guard, 0 },
+	{ "POST", "/api/at", web_at, 4096, web_guard, 0 },
+	{ "POST", "/api/finalize", web_finalize, 4096, web_guard, 0 },
+	{ "POST", "/api/delete", web_delete, 4096, web_guard, 0 },
+	{ "POST", "/api/undelete", web_undelete, 4096, web_guard, 0 },
+	{ "GET", "/api/history", web_history, 0, web_guard, 0 },
+	{ "POST", "/api/sync", web_sync, 4096, web_guard, 0 },
+	{ "GET", "/api/sync", web_sync_state, 0, web_guard, 0 },
+};
+
+/* The routes and then the page's files, each under its own path. Caller frees the table and *paths. */
+static struct http_route *routes_make(size_t *n, char **paths)
+{
+	const size_t napi = sizeof(api) / sizeof(api[0]);
+	size_t nfiles = 0, bytes = 0, i;
+	struct http_route *all;
+	char *p;
+
+	for (i = 0; field_files[i].name; i++, nfiles++)
+		bytes += strlen(field_files[i].name) + 2;
+	all = xcalloc(napi + nfiles, sizeof(*all));
+	p = *paths = xmalloc(bytes ? bytes : 1);
+	memcpy(all, api, sizeof(api));
+	for (i = 0; i < nfiles; i++) {
+		size_t len = strlen(field_files[i].name) + 2;
+
+		snprintf(p, len, "/%s", field_files[i].name);
+		all[napi + i] = (struct http_route){ "GET", p, web_page, 0, NULL, 0 };
+		p += len;
+	}
+	*n = napi + nfiles;
+	return all;
+}
+
+/* 1 if listen names a loopback address: nothing else is served. */
+static int loopback(const char *listen)
+{
+	return !strncmp(listen, "127.", 4) || !strncmp(listen, "[::1]:", 6);
+}
+
+/* Opens url in the desktop's browser (xdg-open), without waiting for it. 0, or -1 when there is none. */
+static int open_browser(const char *url)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { "xdg-open", (char *)url, NULL };
+	pid_t pid;
+	int r;
+
+	posix_spawn_file_actions_init(&fa);
+	/* Its words (and a browser's) would mix with ours on the terminal. */
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	r = posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return r == 0 ? 0 : -1;
+}
+
+int cmd_web(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' }, { "no-open", no_argument, NULL, 'n' }, { 0, 0, 0, 0 }
+	};
+	struct http_limits lim = {
+		.threads = 1,                /* one thread: the store is used by one thread at a time (web.h) */
+		.timeout_s = 60, .connections = 64, .per_ip = 64, .conn_memory = 256 * 1024,
+		.body_budget = (size_t)4 * WEB_MAX_BODY, .header_s = 10, .body_rate = 16384,
+		.hash_threads = 1, .hash_queue = 1, .name = "sondeo", .quiet = 1,
+	};
+	const char *listen = "127.0.0.1:0";
+	unsigned char secret[WEB_SECRET_LEN];
+	struct http_route *routes;
+	struct http_server *h;
+	struct web *w;
+	sigset_t stop;
+	char err[512], url[256], *paths;
+	const char *addr, *port;
+	size_t nroutes;
+	int c, no_open = 0, sig;
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c == 'l')
+			listen = optarg;
+		else if (c == 'n')
+			no_open = 1;
+		else
+			return cli_opt_exit(c);
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
+	if (!loopback(listen) || strlen(listen) > 64)
+		return cli_usage_error(cli, _("--listen takes an address of this computer only (127.0.0.1:PORT or "
+					      "[::1]:PORT), not '%.64s'"), listen);
+	w = xcalloc(1, sizeof(*w));
+	w->cli = cli;
+	w->sync.fd = -1;
+	w->sync.status = -1;
+	buf_init(&w->sync.out, 16384);
+	/* The sync the page asks for is this program's own `sync` (web-sync.c). */
+	if (readlink("/proc/self/exe", w->exe, sizeof(w->exe) - 1) < 0)
+		strlcpy_s(w->exe, "sondeo", sizeof(w->exe));   /* then found on the PATH */
+	if (!(w->s = cli_open_store(cli))) {
+		free(w);
+		return EXIT_FAIL;
+	}
+	randombytes_buf(secret, sizeof(secret));
+	hex_encode(w->key, secret, sizeof(secret));
+	sodium_memzero(secret, sizeof(secret));
+	routes = routes_make(&nroutes, &paths);
+
+	/* Ctrl-C and SIGTERM are waited for here; the server's threads, made now, inherit the mask. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if (!(h = http_start(listen, routes, nroutes, &lim, w, NULL, NULL, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	addr = http_address(h);
+	port = strrchr(addr, ':') + 1;
+	snprintf(w->hosts[0], sizeof(w->hosts[0]), "%s", addr);
+	snprintf(w->hosts[1], sizeof(w->hosts[1]), "localhost:%s", port);
+	snprintf(w->hosts[2], sizeof(w->hosts[2]), "%s:%s", strchr(addr, '[') ? "127.0.0.1" : "[::1]", port);
+	snprintf(w->cookie, sizeof(w->cookie), "sondeo-%s", port);
+	snprintf(url, sizeof(url), "http://%s/?key=%s", addr, w->key);
+
+	printf(_("Sondeo is open at %s\n"), url);
+	/* TRANSLATORS: under the address of sondeo web's page. */
+	puts(_("Open it in a browser on this computer. Each answer is saved as it is given. Ctrl-C stops."));
+	fflush(stdout);
+	if (!no_open && open_browser(url) < 0)
+		fprintf(stderr, "%s\n", _("sondeo: no browser could be opened here (xdg-open): open the address above"));
+	while (sigwait(&stop, &sig) != 0)
+		;
+	http_stop(h);
+	puts(_("Stopped. Every answer given was saved."));
+out:
+	web_trash_clear(w);
+	web_sync_stop(w);
+	sodium_memzero(w->key, sizeof(w->key));
+	sodium_memzero(w->sessions, sizeof(w->sessions));
+	store_close(w->s);
+	free(w);
+	free(routes);
+	free(paths);
+	return h ? EXIT_OK : EXIT_FAIL;
+}

@@ -1,0 +1,104 @@
+/* web-page.c - GET / and the page's files (web/field/, built in as gen/field_assets.c), and the exchange of the key
+ * in the printed address for a session.
+ *
+ * GET /?key=KEY with the key sondeo printed starts a session: a cookie (HttpOnly, SameSite=Strict, this server's
+ * port in its name, since cookies ignore ports), and a redirect to / that takes the key out of the address bar and
+ * the browser's history. The files themselves hold no data and are served to any request that names this server
+ * (Host): without a session, the page says to open the printed address. They carry the strict
+ * Content-Security-Policy of http_add_page_headers. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "embed.h"
+#include "i18n.h"
+#include "util.h"
+#include "web.h"
+#include "banned.h"
+
+extern const struct embedded_file field_files[];
+
+static const char *file_type(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (dot && !strcmp(dot, ".html"))
+		return "text/html; charset=utf-8";
+	if (dot && !strcmp(dot, ".css"))
+		return "text/css; charset=utf-8";
+	if (dot && !strcmp(dot, ".js"))
+		return "text/javascript; charset=utf-8";
+	if (dot && !strcmp(dot, ".svg"))
+		return "image/svg+xml";
+	return "application/octet-stream";
+}
+
+/* A new session in a free slot, or in the one used longest ago. */
+static struct web_session *session_new(struct web *w)
+{
+	struct web_session *ss = &w->sessions[0];
+	unsigned char r[WEB_SECRET_LEN];
+	size_t i;
+
+	for (i = 0; i < WEB_MAX_SESSIONS; i++) {
+		if (!w->sessions[i].id[0]) {
+			ss = &w->sessions[i];
+			break;
+		}
+		if (w->sessions[i].last_ms < ss->last_ms)
+			ss = &w->sessions[i];
+	}
+	randombytes_buf(r, sizeof(r));
+	hex_encode(ss->id, r, sizeof(r));
+	randombytes_buf(r, sizeof(r));
+	hex_encode(ss->csrf, r, sizeof(r));
+	sodium_memzero(r, sizeof(r));
+	ss->last_ms = now_ms();
+	return ss;
+}
+
+void web_page(struct http_request *rq, struct http_response *rs)
+{
+	struct web *w = rq->app;
+	const char *path = strcmp(rq->path, "/") ? rq->path + 1 : "index.html", *key = http_query(rq, "key");
+	const struct embedded_file *f;
+	char cookie[160];
+
+	if (!web_host_ok(w, rq)) {
+		http_reply_error(rs, 421, "wrong_host", _("this server answers only to the address sondeo web printed"));
+		return;
+	}
+	if (key && !strcmp(rq->path, "/")) {
+		struct web_session *ss;
+
+		if (strlen(key) != WEB_SECRET_HEX - 1 || sodium_memcmp(key, w->key, WEB_SECRET_HEX - 1) != 0) {
+			http_reply_error(rs, 403, "wrong_key", _("this is not the address sondeo web printed: open that one"));
+			return;
+		}
+		ss = session_new(w);
+		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict", w->cookie, ss->id);
+		http_reply_text(rs, 303, "text/plain; charset=utf-8", "");
+		http_add_header(rs, "Set-Cookie", cookie);
+		http_add_header(rs, "Location", "/");
+		http_add_header(rs, "Cache-Control", "no-store");
+		http_add_header(rs, "Referrer-Policy", "no-referrer");
+		return;
+	}
+	for (f = field_files; f->name; f++)
+		if (!strcmp(f->name, path))
+			break;
+	if (!f->name) {
+		http_reply_error(rs, 404, "not_found", _("no such file"));
+		return;
+	}
+	rs->status = 200;
+	rs->type = file_type(f->name);
+	buf_reset(&rs->body);
+	if (buf_add(&rs->body, f->data, f->len) < 0) {
+		http_reply_error(rs, 500, "internal", _("out of memory"));
+		return;
+	}
+	rs->compress = 1;
+	http_add_page_headers(rs);
+}
