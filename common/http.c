@@ -884,7 +884,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 {
 	struct http_server *h;
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	int v6 = 0;
 	size_t i;
 
@@ -915,6 +915,9 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 		errf(err, errlen, _("cannot start the server's threads: %s"), strerror(errno));
 		goto fail;
 	}
+	/* libmicrohttpd's own words on what a client did wrong go to the log, unless the terminal is a person's. */
+	if (!lim->quiet)
+		flags |= MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	if (cert_pem)
