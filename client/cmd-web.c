@@ -34,11 +34,14 @@ static const struct http_route api[] = {
 	{ "POST", "/api/answer", web_answer, WEB_MAX_BODY, web_guard, 0 },
 	{ "POST", "/api/at", web_at, 4096, web_guard, 0 },
 	{ "POST", "/api/finalize", web_finalize, 4096, web_guard, 0 },
-	{ "POST", "/api/delete", web_delete, 4096, web_guard, 0 },
-	{ "POST", "/api/undelete", web_undelete, 4096, web_guard, 0 },
-	{ "GET", "/api/history", web_history, 0, web_guard, 0 },
-	{ "POST", "/api/sync", web_sync, 4096, web_guard, 0 },
-	{ "GET", "/api/sync", web_sync_state, 0, web_guard, 0 },
+	{ "POST", "/api/delete", web_delete, 4096, web_guard_lead, 0 },
+	{ "POST", "/api/undelete", web_undelete, 4096, web_guard_lead, 0 },
+	{ "GET", "/api/history", web_history, 0, web_guard_lead, 0 },
+	{ "POST", "/api/sync", web_sync, 4096, web_guard_lead, 0 },
+	{ "GET", "/api/sync", web_sync_state, 0, web_guard_lead, 0 },
+	{ "POST", "/api/join", web_join, 4096, NULL, 0 },
+	{ "GET", "/api/phones", web_phones, 0, web_guard_lead, 0 },
+	{ "POST", "/api/phones/end", web_phone_end, 4096, web_guard_lead, 0 },
 };
 
 /* The routes and then the page's files, each under its own path. Caller frees the table and *paths. */
@@ -92,7 +95,8 @@ static int open_browser(const char *url)
 int cmd_web(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' }, { "no-open", no_argument, NULL, 'n' }, { 0, 0, 0, 0 }
+		{ "listen", required_argument, NULL, 'l' }, { "no-open", no_argument, NULL, 'n' },
+		{ "share", no_argument, NULL, 's' }, { 0, 0, 0, 0 }
 	};
 	struct http_limits lim = {
 		.threads = 1,                /* one thread: the store is used by one thread at a time (web.h) */
@@ -100,30 +104,36 @@ int cmd_web(struct cli *cli, int argc, char **argv)
 		.body_budget = (size_t)4 * WEB_MAX_BODY, .header_s = 10, .body_rate = 16384,
 		.hash_threads = 1, .hash_queue = 1, .name = "sondeo", .quiet = 1,
 	};
-	const char *listen = "127.0.0.1:0";
+	const char *listen = NULL;
 	unsigned char secret[WEB_SECRET_LEN];
 	struct http_route *routes;
 	struct http_server *h;
 	struct web *w;
 	sigset_t stop;
 	char err[512], url[256], *paths;
-	const char *addr, *port;
-	size_t nroutes;
-	int c, no_open = 0, sig;
+	const char *addr;
+	json_t *lan;
+	size_t nroutes, i;
+	int c, no_open = 0, share = 0, sig;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'l')
 			listen = optarg;
 		else if (c == 'n')
 			no_open = 1;
+		else if (c == 's')
+			share = 1;
 		else
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
-	if (!loopback(listen) || strlen(listen) > 64)
+	/* Without --share, nothing but this computer is served. */
+	if (!listen)
+		listen = share ? ":0" : "127.0.0.1:0";
+	if ((!share && !loopback(listen)) || strlen(listen) > 64)
 		return cli_usage_error(cli, _("--listen takes an address of this computer only (127.0.0.1:PORT or "
-					      "[::1]:PORT), not '%.64s'"), listen);
+					      "[::1]:PORT), not '%.64s'; --share serves the local network"), listen);
 	w = xcalloc(1, sizeof(*w));
 	w->cli = cli;
 	w->sync.fd = -1;
@@ -138,6 +148,13 @@ int cmd_web(struct cli *cli, int argc, char **argv)
 	}
 	randombytes_buf(secret, sizeof(secret));
 	hex_encode(w->key, secret, sizeof(secret));
+	if ((w->share = share)) {
+		/* Eight digits, read out across a room: a wrong guess is one in a hundred million, and web-join.c allows
+		 * few. */
+		uint32_t n = randombytes_uniform(100000000);
+
+		snprintf(w->code, sizeof(w->code), "%04u-%04u", (unsigned)(n / 10000), (unsigned)(n % 10000));
+	}
 	sodium_memzero(secret, sizeof(secret));
 	routes = routes_make(&nroutes, &paths);
 
@@ -151,16 +168,28 @@ int cmd_web(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	addr = http_address(h);
-	port = strrchr(addr, ':') + 1;
-	snprintf(w->hosts[0], sizeof(w->hosts[0]), "%s", addr);
-	snprintf(w->hosts[1], sizeof(w->hosts[1]), "localhost:%s", port);
-	snprintf(w->hosts[2], sizeof(w->hosts[2]), "%s:%s", strchr(addr, '[') ? "127.0.0.1" : "[::1]", port);
-	snprintf(w->cookie, sizeof(w->cookie), "sondeo-%s", port);
-	snprintf(url, sizeof(url), "http://%s/?key=%s", addr, w->key);
+	strlcpy_s(w->port, strrchr(addr, ':') + 1, sizeof(w->port));
+	snprintf(w->cookie, sizeof(w->cookie), "sondeo-%s", w->port);
+	/* Listening on every address, the laptop's own page is still at 127.0.0.1. */
+	if (share && !loopback(addr))
+		snprintf(url, sizeof(url), "http://127.0.0.1:%s/?key=%s", w->port, w->key);
+	else
+		snprintf(url, sizeof(url), "http://%s/?key=%s", addr, w->key);
 
 	printf(_("Sondeo is open at %s\n"), url);
 	/* TRANSLATORS: under the address of sondeo web's page. */
 	puts(_("Open it in a browser on this computer. Each answer is saved as it is given. Ctrl-C stops."));
+	if (share) {
+		lan = web_lan_urls(w);
+		for (i = 0; i < json_array_size(lan); i++)
+			/* TRANSLATORS: the address phones open on the local network, and the code they type to join. */
+			printf(_("Phones on this network join at %s with the code %s\n"),
+			       json_string_value(json_array_get(lan, i)), w->code);
+		if (!json_array_size(lan))
+			printf(_("This computer is on no local network yet: once it is, phones join at its address, port %s, "
+				 "with the code %s\n"), w->port, w->code);
+		json_decref(lan);
+	}
 	fflush(stdout);
 	if (!no_open && open_browser(url) < 0)
 		fprintf(stderr, "%s\n", _("sondeo: no browser could be opened here (xdg-open): open the address above"));
@@ -172,7 +201,9 @@ out:
 	web_trash_clear(w);
 	web_sync_stop(w);
 	sodium_memzero(w->key, sizeof(w->key));
-	sodium_memzero(w->sessions, sizeof(w->sessions));
+	sodium_memzero(w->code, sizeof(w->code));
+	for (i = 0; i < WEB_MAX_SESSIONS; i++)
+		web_session_end(&w->sessions[i]);
 	store_close(w->s);
 	free(w);
 	free(routes);

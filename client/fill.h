@@ -17,6 +17,8 @@ struct fill {
 	const struct form_group *scope;     /* the repeat whose instance this is, or NULL for a record */
 	const char *parent;                 /* with scope: the id of the record it belongs to */
 	json_t *answers;                    /* what is saved, kept in step with the store; owned */
+	const char *username;               /* who collects it (XLSForm's username): NULL for the device's name; a
+					     * phone's name at sondeo web's field hub */
 };
 
 /* Creates the record as a draft now (an instance names its parent and repeat), in a transaction of its own: the

@@ -43,6 +43,7 @@ static void refuse(struct http_response *rs, const struct form_question *q, cons
 void web_answer(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
+	struct web_session *ss = web_session(rq);
 	json_t *body = web_body(rq, rs), *v = NULL, *own = NULL, *view;
 	const char *qname, *lang = web_lang(rq);
 	const struct form_question *q;
@@ -101,10 +102,15 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 	fl.created = t.exists;
 	fl.scope = scope;
 	fl.parent = t.parent;
+	if (ss->role == WEB_PHONE)
+		fl.username = ss->name;
 	if (fill_save(&fl, q, v, 0, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
 		goto out;
 	}
+	/* A phone may open what it made, and only that. */
+	if (!t.exists && ss->role == WEB_PHONE)
+		web_session_owns(ss, t.rec.id);
 	/* The record as it now is: its conflicts settled by this answer, or its id when it was just made. */
 	if (store_find(w->s, t.rec.id, &t.rec, err, sizeof(err)) < 0 ||
 	    !(view = web_view(w->s, t.f, &t.rec, NULL, NULL, lang, err, sizeof(err)))) {

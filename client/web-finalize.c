@@ -51,6 +51,8 @@ void web_finalize(struct http_request *rq, struct http_response *rs)
 	fl.rec = &t.rec;
 	fl.created = 1;
 	fl.scope = repeat ? form_repeat_find(t.f, repeat) : NULL;
+	if (web_session(rq)->role == WEB_PHONE)
+		fl.username = web_session(rq)->name;
 	if (fill_finalize(&fl, err, sizeof(err)) < 0 || store_find(w->s, t.rec.id, &t.rec, err, sizeof(err)) < 0 ||
 	    !(view = web_view(w->s, t.f, &t.rec, NULL, NULL, lang, err, sizeof(err)))) {
 		web_fail(rs, err);

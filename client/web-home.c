@@ -1,10 +1,12 @@
 /* web-home.c - GET /api/home: what the page's home shows, and the session's CSRF token the page sends back with
  * every change (web.h).
  *
- *   {"device", "name", "csrf", "forms": [{"id", "version", "title", "records",
+ *   {"role": "lead", "share": phones may join, "device", "name", "csrf", "forms": [{"id", "version", "title", "records",
  *    "questions": [{"name", "label", "choices": [{"name", "label"}]}] (its select_one and select_multiple ones, for
  *    the filters)}], "counts": {"records", "drafts", "deleted", "conflicts"}, "sync": {"server": URL or null,
- *    "waiting": changes not yet sent, "last": when it last synced, ms, 0 for never}} */
+ *    "waiting": changes not yet sent, "last": when it last synced, ms, 0 for never}}
+ *
+ * A phone that joined the field hub gets {"role": "phone", "name": its own, "csrf", "forms"} only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +66,17 @@ void web_home(struct http_request *rq, struct http_response *rs)
 	char err[512], acked[32], server[512], synced[32];
 	uint64_t waiting;
 
+	if (ss->role == WEB_PHONE) {
+		/* A phone fills forms: it is told nothing of the laptop's records or its server. */
+		if (store_form_list(w->s, add_form, &fs, err, sizeof(err)) < 0) {
+			json_decref(fs.list);
+			web_fail(rs, err);
+			return;
+		}
+		web_reply(rs, 200, json_pack("{s:s, s:s, s:s, s:o}", "role", "phone", "name", ss->name, "csrf", ss->csrf,
+					     "forms", fs.list));
+		return;
+	}
 	if (store_meta_get(w->s, "acked_seq", acked, sizeof(acked)) < 0)
 		strlcpy_s(acked, "0", sizeof(acked));
 	if (store_form_list(w->s, add_form, &fs, err, sizeof(err)) < 0 || store_counts(w->s, &n, err, sizeof(err)) < 0 ||
@@ -72,7 +85,8 @@ void web_home(struct http_request *rq, struct http_response *rs)
 		web_fail(rs, err);
 		return;
 	}
-	web_reply(rs, 200, json_pack("{s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:s?, s:I, s:I}}", "device",
+	web_reply(rs, 200, json_pack("{s:s, s:b, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:s?, s:I, s:I}}",
+				     "role", "lead", "share", w->share, "device",
 				     store_device(w->s), "name", store_name(w->s), "csrf", ss->csrf, "forms",
 				     fs.list, "counts", "records", (json_int_t)n.records, "drafts", (json_int_t)n.drafts,
 				     "deleted", (json_int_t)n.deleted, "conflicts", (json_int_t)n.conflicts, "sync",

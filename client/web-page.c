@@ -1,7 +1,7 @@
 /* web-page.c - GET / and the page's files (web/field/, built in as gen/field_assets.c), and the exchange of the key
  * in the printed address for a session.
  *
- * GET /?key=KEY with the key sondeo printed starts a session: a cookie (HttpOnly, SameSite=Strict, this server's
+ * GET /?key=KEY with the key sondeo printed, from this computer, starts the team lead's session: a cookie (HttpOnly, SameSite=Strict, this server's
  * port in its name, since cookies ignore ports), and a redirect to / that takes the key out of the address bar and
  * the browser's history. The files themselves hold no data and are served to any request that names this server
  * (Host): without a session, the page says to open the printed address. They carry the strict
@@ -34,30 +34,6 @@ static const char *file_type(const char *name)
 	return "application/octet-stream";
 }
 
-/* A new session in a free slot, or in the one used longest ago. */
-static struct web_session *session_new(struct web *w)
-{
-	struct web_session *ss = &w->sessions[0];
-	unsigned char r[WEB_SECRET_LEN];
-	size_t i;
-
-	for (i = 0; i < WEB_MAX_SESSIONS; i++) {
-		if (!w->sessions[i].id[0]) {
-			ss = &w->sessions[i];
-			break;
-		}
-		if (w->sessions[i].last_ms < ss->last_ms)
-			ss = &w->sessions[i];
-	}
-	randombytes_buf(r, sizeof(r));
-	hex_encode(ss->id, r, sizeof(r));
-	randombytes_buf(r, sizeof(r));
-	hex_encode(ss->csrf, r, sizeof(r));
-	sodium_memzero(r, sizeof(r));
-	ss->last_ms = now_ms();
-	return ss;
-}
-
 void web_page(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
@@ -72,11 +48,13 @@ void web_page(struct http_request *rq, struct http_response *rs)
 	if (key && !strcmp(rq->path, "/")) {
 		struct web_session *ss;
 
-		if (strlen(key) != WEB_SECRET_HEX - 1 || sodium_memcmp(key, w->key, WEB_SECRET_HEX - 1) != 0) {
+		/* The key makes the team lead: it is taken from this computer only, whatever else --share serves. */
+		if (!web_local(rq) || strlen(key) != WEB_SECRET_HEX - 1 ||
+		    sodium_memcmp(key, w->key, WEB_SECRET_HEX - 1) != 0) {
 			http_reply_error(rs, 403, "wrong_key", _("this is not the address sondeo web printed: open that one"));
 			return;
 		}
-		ss = session_new(w);
+		ss = web_session_new(w, WEB_LEAD, NULL);
 		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict", w->cookie, ss->id);
 		http_reply_text(rs, 303, "text/plain; charset=utf-8", "");
 		http_add_header(rs, "Set-Cookie", cookie);

@@ -4,7 +4,8 @@
  *   answer, or one of its choices)  &sort=updated|created|title  &limit=N (default 200, at most 2000)
  *
  * answers {"records": [{"id", "form", "title", "draft", "deleted", "conflicts", "created", "updated"}], "more":
- * true when the limit cut the list}, times in ms since the epoch. Repeat instances are shown with their record. */
+ * true when the limit cut the list}, times in ms since the epoch. Repeat instances are shown with their record. A
+ * phone that joined the field hub gets the records it made. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +126,16 @@ void web_records(struct http_request *rq, struct http_response *rs)
 		goto out;
 	}
 	l.limit = (size_t)limit;
-	if (store_select(w->s, &f, add_record, &l, err, sizeof(err)) < 0) {
+	if (web_session(rq)->role == WEB_PHONE) {
+		/* A phone's records are those it made, and no other. */
+		const json_t *ids = web_session(rq)->records, *id;
+		struct store_record rec;
+		size_t i;
+
+		json_array_foreach(ids, i, id)
+			if (store_find(w->s, json_string_value(id), &rec, NULL, 0) == 0 && !rec.deleted)
+				add_record(&l, &rec);
+	} else if (store_select(w->s, &f, add_record, &l, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
 		goto out;
 	}

@@ -1,7 +1,9 @@
 /* web.c - what sondeo web's endpoints share: the guard of every request, the sessions, bodies and failures. */
 #include "web.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -12,14 +14,107 @@
 
 int web_host_ok(struct web *w, struct http_request *rq)
 {
+	const char *host = http_header(rq, "Host"), *colon;
+	char name[64];
+	unsigned char addr[16];
+	size_t n;
+
+	if (!host || !(colon = strrchr(host, ':')) || strcmp(colon + 1, w->port) || (n = (size_t)(colon - host)) == 0 ||
+	    n >= sizeof(name))
+		return 0;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (!strcmp(name, "localhost"))
+		return 1;
+	if (name[0] == '[' && name[n - 1] == ']') {
+		name[n - 1] = '\0';
+		return inet_pton(AF_INET6, name + 1, addr) == 1;
+	}
+	return inet_pton(AF_INET, name, addr) == 1;
+}
+
+int web_origin_ok(struct http_request *rq, const char *origin)
+{
 	const char *host = http_header(rq, "Host");
+
+	/* Same origin: the page that sends this was served by this server under the very name the request uses. */
+	return host && !strncmp(origin, "http://", 7) && !strcmp(origin + 7, host);
+}
+
+int web_local(const struct http_request *rq)
+{
+	return !strncmp(rq->ip, "127.", 4) || !strcmp(rq->ip, "::1");
+}
+
+struct web_session *web_session_new(struct web *w, enum web_role role, const char *name)
+{
+	struct web_session *ss = &w->sessions[0];
+	unsigned char r[WEB_SECRET_LEN];
 	size_t i;
 
-	/* A page of another site that had its name point at 127.0.0.1 (DNS rebinding) sends its own name here. */
-	for (i = 0; host && i < sizeof(w->hosts) / sizeof(w->hosts[0]); i++)
-		if (w->hosts[i][0] && !strcmp(host, w->hosts[i]))
+	for (i = 0; i < WEB_MAX_SESSIONS; i++) {
+		if (!w->sessions[i].id[0]) {
+			ss = &w->sessions[i];
+			break;
+		}
+		if (w->sessions[i].last_ms < ss->last_ms)
+			ss = &w->sessions[i];
+	}
+	web_session_end(ss);
+	randombytes_buf(r, sizeof(r));
+	hex_encode(ss->id, r, sizeof(r));
+	randombytes_buf(r, sizeof(r));
+	hex_encode(ss->csrf, r, sizeof(r));
+	randombytes_buf(r, 8);
+	hex_encode(ss->sid, r, 8);
+	sodium_memzero(r, sizeof(r));
+	ss->role = role;
+	strlcpy_s(ss->name, name ? name : "", sizeof(ss->name));
+	ss->joined_ms = ss->last_ms = now_ms();
+	ss->records = json_array();
+	return ss;
+}
+
+void web_session_end(struct web_session *ss)
+{
+	json_decref(ss->records);
+	sodium_memzero(ss, sizeof(*ss));
+}
+
+void web_session_owns(struct web_session *ss, const char *id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(ss->records, i, v)
+		if (!strcmp(json_string_value(v), id))
+			return;
+	json_array_append_new(ss->records, json_string(id));
+}
+
+/* 1 if the session may open record rec: the team lead any, a phone those it made and their instances. */
+static int session_may(struct web *w, const struct web_session *ss, const struct store_record *rec)
+{
+	char *parent = NULL, err[128];
+	size_t i;
+	json_t *v, *p;
+	int ok = 0;
+
+	if (!ss || ss->role == WEB_LEAD)
+		return 1;
+	json_array_foreach(ss->records, i, v)
+		if (!strcmp(json_string_value(v), rec->id))
 			return 1;
-	return 0;
+	/* An instance belongs to whoever may open its record. */
+	if (store_field_get(w->s, rec, "_parent", &parent, err, sizeof(err)) == 1 && (p = json_loads(parent, JSON_DECODE_ANY, NULL))) {
+		struct store_record pr;
+
+		if (json_is_string(p) && store_find(w->s, json_string_value(p), &pr, err, sizeof(err)) == 0)
+			ok = session_may(w, ss, &pr);
+		json_decref(p);
+	}
+	free(parent);
+	return ok;
 }
 
 /* The session the request's cookie names, or NULL. */
@@ -42,19 +137,6 @@ struct web_session *web_session(struct http_request *rq)
 	return session_of(rq->app, rq);
 }
 
-/* The origin this server is, as a browser names it in Origin: "http://" and one of its hosts. */
-static int origin_ok(struct web *w, const char *origin)
-{
-	size_t i;
-
-	if (strncmp(origin, "http://", 7))
-		return 0;
-	for (i = 0; i < sizeof(w->hosts) / sizeof(w->hosts[0]); i++)
-		if (w->hosts[i][0] && !strcmp(origin + 7, w->hosts[i]))
-			return 1;
-	return 0;
-}
-
 int web_guard(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
@@ -66,13 +148,15 @@ int web_guard(struct http_request *rq, struct http_response *rs)
 		return -1;
 	}
 	if (!(ss = session_of(w, rq))) {
-		http_reply_error(rs, 401, "no_session", _("open the address sondeo web printed in the terminal"));
+		/* "join": the page may offer a phone to join the field hub with its code instead. */
+		web_reply(rs, 401, json_pack("{s:s, s:s, s:b}", "error", "no_session", "message",
+					     _("open the address sondeo web printed in the terminal"), "join", w->share));
 		return -1;
 	}
 	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD")) {
 		/* A change comes from the page: no other origin (browsers say theirs on every POST), and the token only
 		 * the page could read. */
-		if (((v = http_header(rq, "Origin")) && !origin_ok(w, v)) ||
+		if (((v = http_header(rq, "Origin")) && !web_origin_ok(rq, v)) ||
 		    ((v = http_header(rq, "Sec-Fetch-Site")) && strcmp(v, "same-origin"))) {
 			http_reply_error(rs, 403, "cross_origin", _("a change must come from sondeo's own page"));
 			return -1;
@@ -84,6 +168,20 @@ int web_guard(struct http_request *rq, struct http_response *rs)
 		}
 	}
 	ss->last_ms = now_ms();
+	return 0;
+}
+
+int web_guard_lead(struct http_request *rq, struct http_response *rs)
+{
+	struct web_session *ss;
+
+	if (web_guard(rq, rs) < 0)
+		return -1;
+	ss = web_session(rq);
+	if (ss->role != WEB_LEAD) {
+		http_reply_error(rs, 403, "lead_only", _("only the team lead, on the laptop itself, can do this"));
+		return -1;
+	}
 	return 0;
 }
 
@@ -125,7 +223,7 @@ static int find(struct http_request *rq, struct http_response *rs, const char *i
 	char err[512];
 
 	*f = NULL;
-	if (store_find(w->s, id, rec, err, sizeof(err)) < 0 || rec->deleted) {
+	if (store_find(w->s, id, rec, err, sizeof(err)) < 0 || rec->deleted || !session_may(w, web_session(rq), rec)) {
 		http_reply_error(rs, 404, "no_record", _("no record '%.40s' on this device"), id);
 		return -1;
 	}

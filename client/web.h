@@ -7,6 +7,10 @@
  * cookie, given only in exchange for the secret key in the address sondeo printed; a change also carries the
  * session's CSRF token in a header, which another origin can neither read nor send, and comes from no other origin.
  *
+ * With --share (the field hub) it listens on the local network too: phones join with the code sondeo printed and
+ * get sessions of their own (WEB_PHONE), which fill forms and open only their own records; the key, and with it the
+ * team lead's session, is taken from this computer only.
+ *
  * The HTTP layer runs every handler on one thread (web_limits): the store is used by one thread at a time, as
  * store.h asks, and the sessions need no lock. */
 #ifndef SONDEO_WEB_H
@@ -25,10 +29,16 @@
 #define WEB_MAX_SESSIONS 32          /* browsers at once; past that the oldest session ends */
 #define WEB_MAX_BODY 262144          /* bytes in one request of the page (an answer is at most 64 KiB of text) */
 
+enum web_role { WEB_LEAD = 1, WEB_PHONE };
+
 struct web_session {
 	char id[WEB_SECRET_HEX];         /* the cookie's value; "" for a free slot */
 	char csrf[WEB_SECRET_HEX];
-	uint64_t last_ms;                /* its last request */
+	char sid[17];                    /* how the page names it to the team lead (not a secret) */
+	enum web_role role;              /* the laptop's person (the key) or a phone that joined (--share) */
+	char name[64];                   /* a phone's, as it joined: its records' username */
+	uint64_t joined_ms, last_ms;     /* its start and its last request */
+	json_t *records;                 /* a phone's records, the only ones it may open (ids); owned */
 };
 
 #define WEB_MAX_TRASH 16             /* deletions the page may undo */
@@ -55,7 +65,11 @@ struct web {
 	struct store *s;
 	char key[WEB_SECRET_HEX];        /* the secret in the address printed at start */
 	char cookie[32];                 /* the session cookie's name: "sondeo-PORT" (cookies ignore ports) */
-	char hosts[3][80];               /* the Host headers this server answers to */
+	char port[8];                    /* the port listened on, as text */
+	int share;                       /* --share: phones on the local network may join */
+	char code[16];                   /* their join code, "1234-5678"; "" once too many wrong ones were tried */
+	unsigned wrong_codes;            /* wrong join codes, all addresses */
+	struct { char ip[64]; uint64_t since; unsigned n; } tries[16];   /* recent wrong codes by address */
 	struct web_session sessions[WEB_MAX_SESSIONS];
 	struct web_trash trash[WEB_MAX_TRASH];
 	struct web_sync sync;
@@ -69,11 +83,19 @@ void web_sync_stop(struct web *w);
 void web_trash_clear(struct web *w);
 
 /* What every route but the page's files checks before a body is read (http_check_fn): Host, session, and for a
- * POST the CSRF token and the origin. 0, or -1 with the refusal set in rs. */
+ * POST the CSRF token and the origin. 0, or -1 with the refusal set in rs. web_guard_lead lets only the team lead's
+ * session through (the laptop's person: syncing, deleting, the phones). */
 int web_guard(struct http_request *rq, struct http_response *rs);
+int web_guard_lead(struct http_request *rq, struct http_response *rs);
+/* 1 if origin (an Origin header) is the request's own: http:// and its Host. */
+int web_origin_ok(struct http_request *rq, const char *origin);
+/* 1 if the request comes from this computer (a loopback address). */
+int web_local(const struct http_request *rq);
 /* The session of a request web_guard let through. */
 struct web_session *web_session(struct http_request *rq);
-/* 1 if the request's Host header names this server. */
+/* 1 if the request's Host header names this server: its port, and an address written as one (127.0.0.1, a local
+ * network address, [::1]) or localhost. A page that had its own name point at this computer (DNS rebinding) sends
+ * that name, and is refused. */
 int web_host_ok(struct web *w, struct http_request *rq);
 
 /* The request's body as a JSON object, or NULL after setting a 400 naming what was wrong. New reference. */
@@ -97,7 +119,7 @@ struct web_target {
 	const char *repeat;              /* an instance's repeat (borrowed from f), NULL for a record */
 };
 /* Finds the target from id, or else from form, or else from parent and repeat: 0, or -1 with 400 or 404 set in rs.
- * web_target_free releases it. */
+ * A phone's session finds only its own records (and their instances). web_target_free releases it. */
 int web_target(struct http_request *rq, struct http_response *rs, const char *id, const char *form,
 	       const char *parent, const char *repeat, struct web_target *t);
 void web_target_free(struct web_target *t);
@@ -127,5 +149,19 @@ void web_undelete(struct http_request *rq, struct http_response *rs);   /* POST 
 void web_history(struct http_request *rq, struct http_response *rs);    /* GET /api/history */
 void web_sync(struct http_request *rq, struct http_response *rs);       /* POST /api/sync */
 void web_sync_state(struct http_request *rq, struct http_response *rs); /* GET /api/sync */
+void web_join(struct http_request *rq, struct http_response *rs);       /* POST /api/join */
+void web_phones(struct http_request *rq, struct http_response *rs);     /* GET /api/phones */
+void web_phone_end(struct http_request *rq, struct http_response *rs);  /* POST /api/phones/end */
+
+/* The addresses phones open on the local network, "http://192.168.1.23:PORT/", one per IPv4 address of this computer
+ * that is up and not loopback. New reference. */
+json_t *web_lan_urls(struct web *w);
+
+/* A new session of role in a free slot, or in the one used longest ago; name is a phone's. */
+struct web_session *web_session_new(struct web *w, enum web_role role, const char *name);
+/* Ends a session: its slot is free again. */
+void web_session_end(struct web_session *ss);
+/* Notes that a phone's session made record id, which it may then open. */
+void web_session_owns(struct web_session *ss, const char *id);
 
 #endif

@@ -9,144 +9,7 @@
 . "$TOP/tests/cli/lib.sh"
 py_start   # one python3 for the whole script: lib.sh's py
 
-HEX64='^[0-9a-f]\{64\}$'
-UUID='^[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}$'
-: >"$TMPDIR/all-headers"
-
-# matches VALUE PATTERN WHAT : VALUE is one line matching the grep pattern PATTERN.
-matches() {
-	[ "$(printf '%s\n' "$1" | grep -c "$2")" = 1 ] && [ "$(printf '%s\n' "$1" | wc -l)" = 1 ] ||
-		fail "$3 is '$1', expected a match for $2"
-}
-
-# other_hex HEX : another value of the same shape (each digit moved on by one): never equal to HEX.
-other_hex() {
-	printf '%s' "$1" | tr '0-9a-f' '1-9a-f0'
-}
-
-# start_web OUT ERR [ARGS...] : starts sondeo web --no-open [ARGS] on the store, stdout in OUT and stderr in ERR
-# (read for sanitizer reports when the script ends); sets WPID, and WURL to the address it printed once the line is
-# whole. Polled, at most WEB_WAIT seconds (120 by default: a sanitized build on a loaded machine can be slow to
-# start, and a failed start shows at once as the process ending). 1 if it ended, or never printed a line, first.
-start_web() {
-	_out=$1 _err=$2
-	shift 2
-	server_log "$_err"
-	: >"$_out"
-	ASAN_OPTIONS=$SERVER_ASAN_OPTIONS "$SONDEO" web --no-open "$@" >"$_out" 2>"$_err" &
-	WPID=$!
-	at_exit "kill $WPID 2>/dev/null; wait $WPID 2>/dev/null"
-	WURL=""
-	_w=0
-	while [ $_w -lt $((${WEB_WAIT:-120} * 20)) ]; do
-		if [ "$(wc -l <"$_out")" -ge 1 ]; then
-			WURL=$(sed -n '1s/^Sondeo is open at //p' "$_out")
-			return 0
-		fi
-		kill -0 "$WPID" 2>/dev/null || return 1
-		sleep 0.05
-		_w=$((_w + 1))
-	done
-	return 1
-}
-
-# stop_web PID SIGNAL : sends SIGNAL, waits (polled, at most 60 s) for the process to end and sets WRC to its exit
-# status; fails, and kills it, if it does not end.
-stop_web() {
-	kill -s "$2" "$1"
-	_w=0
-	while kill -0 "$1" 2>/dev/null && [ $_w -lt 1200 ]; do
-		sleep 0.05
-		_w=$((_w + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		fail "sondeo web did not stop within 60 s of SIG$2"
-		kill -s KILL "$1" 2>/dev/null
-	fi
-	wait "$1"
-	WRC=$?
-}
-
-# http CURL_ARGS... : one request (bounded to 60 s); sets CODE (the status), BODY and HDRS (the headers, CRs
-# removed); the body's bytes are in $TMPDIR/body. Every answer's headers are kept in $TMPDIR/all-headers too, for the
-# CORS test.
-http() {
-	rm -f "$TMPDIR/headers" "$TMPDIR/body"
-	run curl -sS --max-time 60 -D "$TMPDIR/headers" -o "$TMPDIR/body" -w '%{http_code}' "$@"
-	CODE=$OUT
-	BODY=$(cat "$TMPDIR/body" 2>/dev/null)
-	HDRS=$(tr -d '\r' <"$TMPDIR/headers" 2>/dev/null)
-	printf '%s\n' "$HDRS" >>"$TMPDIR/all-headers"
-}
-
-# get PATH [CURL_ARGS...] : a GET with the session's cookie.
-get() {
-	_p=$1
-	shift
-	http -H "Cookie: $COOKIE" "$@" "$BASE$_p"
-}
-
-# post PATH JSON [CURL_ARGS...] : a POST as the page sends it: the session's cookie and CSRF token, a JSON body.
-post() {
-	_p=$1 _b=$2
-	shift 2
-	http -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' --data-binary "$_b" \
-		"$@" "$BASE$_p"
-}
-
-# expect STATUS [ERROR] : the last answer's status, and its error code.
-expect() {
-	check_eq "$CODE" "$1" "HTTP status (answer: $(printf '%.300s' "$BODY"))"
-	[ -z "${2:-}" ] || [ "$CODE" != "$1" ] || check_eq "$(js 'd.get("error")')" "$2" "error code"
-}
-
-# header NAME : the value of the last answer's header NAME ("" without one).
-header() {
-	printf '%s\n' "$HDRS" | sed -n "s/^$1: //Ip" | head -n 1
-}
-
-# js EXPR [FILE] : EXPR evaluated in Python with d = the JSON of FILE (default: the last answer's body); a string as
-# it is, anything else as compact JSON.
-js() {
-	py -c 'import json, sys
-d = json.load(open(sys.argv[1], encoding="utf-8"))
-r = eval(sys.argv[2])
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False))' \
-		"${2:-$TMPDIR/body}" "$1" 2>&1
-}
-
-# item NAME [KEYS] : from the last answer (a record's view), question NAME's KEYS (Python: default "relevant,
-# value") as a JSON list.
-item() {
-	js "[[i.get(k) for k in \"${2:-relevant,value}\".split(\",\")] for i in d[\"items\"] if i.get(\"name\") == \"$1\"]"
-}
-
-# store_state : the store as the terminal sees it (every record, the counts, the changes waiting, and record $RID's
-# answers once it exists), to compare before and after a request that must change nothing.
-store_state() {
-	"$SONDEO" list --json 2>&1
-	"$SONDEO" list --deleted --json 2>&1
-	"$SONDEO" status --json 2>&1
-	[ -z "${RID:-}" ] || "$SONDEO" show "$RID" --json 2>&1
-}
-
-# keep_state, then check_unchanged after a group of refused requests: each of them would have made or changed a
-# record, which none after it could undo, so one comparison at the end of the group covers every one.
-keep_state() {
-	store_state >"$TMPDIR/state.before"
-}
-
-# check_unchanged WHAT : the store is as keep_state found it.
-check_unchanged() {
-	store_state >"$TMPDIR/state.now"
-	cmp -s "$TMPDIR/state.before" "$TMPDIR/state.now" ||
-		fail "$1 changed the store: $(diff "$TMPDIR/state.before" "$TMPDIR/state.now" | head -n 20)"
-}
-
-# status_of FIELD : a number of sondeo status --json.
-status_of() {
-	"$SONDEO" status --json | sed -n "s/^ *\"$1\": *\([0-9]*\).*/\1/p"
-}
+. "$TOP/tests/cli/web.inc"
 
 # ------------------------------------------------------------------------------------------------ start and key
 
@@ -244,7 +107,14 @@ t "every /api route of client/cmd-web.c: 421 for another Host, 401 without the s
 keep_state
 printf '%s\n' "$routes" >"$TMPDIR/routes"
 while read -r method path; do
-	if [ "$method" = GET ]; then
+	if [ "$path" = /api/join ]; then
+		# The one change taken without a session (a phone joining the field hub): without --share, refused.
+		http -H "Host: evil.example:$PORT" -H 'Content-Type: application/json' --data-binary '{}' "$BASE$path"
+		check_eq "$CODE" 421 "status of POST $path for Host evil.example:$PORT"
+		http -H 'Content-Type: application/json' --data-binary '{"code": "0000-0000", "name": "x"}' "$BASE$path"
+		check_eq "$CODE" 403 "status of POST $path without --share"
+		check_eq "$(js 'd.get("error")')" not_shared "error code of POST $path without --share"
+	elif [ "$method" = GET ]; then
 		http -H "Host: evil.example:$PORT" -H "Cookie: $COOKIE" "$BASE$path"
 		check_eq "$CODE" 421 "status of GET $path for Host evil.example:$PORT"
 		http "$BASE$path"
@@ -346,12 +216,18 @@ check_unchanged "the simple POSTs"
 
 t "the page's own origin passes, as a browser sends it (Origin and Sec-Fetch-Site), and a check saves nothing"
 keep_state
-for o in "http://127.0.0.1:$PORT" "http://localhost:$PORT"; do
+# The page's origin is the address it was opened at, which its requests name in Host: the two are the same.
+for h in "127.0.0.1:$PORT" "localhost:$PORT"; do
 	post /api/answer '{"form": "partnership", "question": "country", "text": "KEN", "check": true}' \
-		-H "Origin: $o" -H 'Sec-Fetch-Site: same-origin'
+		-H "Host: $h" -H "Origin: http://$h" -H 'Sec-Fetch-Site: same-origin'
 	expect 200
-	check_eq "$BODY" '{"ok":true}' "the answer to a check from $o"
+	check_eq "$BODY" '{"ok":true}' "the answer to a check from http://$h"
 done
+# Another name of this computer is another origin: a page of http://localhost:PORT does not speak for
+# http://127.0.0.1:PORT.
+post /api/answer '{"form": "partnership", "question": "country", "text": "KEN", "check": true}' \
+	-H "Origin: http://localhost:$PORT" -H 'Sec-Fetch-Site: same-origin'
+expect 403 cross_origin
 post /api/answer '{"form": "partnership", "question": "country", "text": "Kenya", "check": true}' \
 	-H "Origin: http://127.0.0.1:$PORT"
 expect 422 invalid

@@ -104,6 +104,8 @@
 	}
 
 	function failed(e) {
+		if (e && e.status === 401 && e.body.join)
+			return showJoin();
 		if (e && e.status === 401) {
 			show([el("section", { class: "card" }, [
 				el("h1", { text: _("Open Sondeo from the terminal") }),
@@ -138,12 +140,110 @@
 		}
 	}
 
+	/* --- The field hub: a phone joins, the team lead sees who did ------------------------------------------------ */
+
+	function showJoin(message) {
+		var code, name, msg;
+		code = el("input", { id: "join-code", type: "text", inputmode: "numeric", autocomplete: "off", required: true,
+			"aria-describedby": "join-msg" });
+		name = el("input", { id: "join-name", type: "text", autocomplete: "name", maxlength: "40", required: true,
+			"aria-describedby": "join-msg" });
+		msg = el("p", { class: "message", id: "join-msg", role: "alert", hidden: !message, text: message || "" });
+		show([el("form", { class: "screen join", novalidate: true, onsubmit: function (ev) {
+			ev.preventDefault();
+			api("POST", "/api/join", { code: code.value, name: name.value }).then(function (j) {
+				S.home = null;
+				toast(fmt(_("Welcome, {name}."), { name: j.name }));
+				location.hash = "#/";
+				route();
+			}, function (e) {
+				if (e.status === 401 || e.status === 0)
+					return failed(e);
+				msg.textContent = e.message;
+				msg.hidden = false;
+				code.focus();
+			});
+		} }, [
+			el("h1", { text: _("Join the team's surveys") }),
+			el("p", { class: "muted", text: _("The team lead's laptop shares its forms on this network. Type the code the team lead gives you, and your name: it goes with the records you fill.") }),
+			el("div", { class: "question" }, [el("label", { for: "join-code", text: _("Code") }), code]),
+			el("div", { class: "question" }, [el("label", { for: "join-name", text: _("Your name") }), name]),
+			msg,
+			el("div", { class: "nav-buttons" }, [el("button", { type: "submit", class: "button primary", text: _("Join") })])])], _("Join"));
+		code.focus();
+	}
+
+	function phonesCard() {
+		var box = el("section", { class: "card", id: "phones", "aria-labelledby": "phones-h" }, [el("h2", { id: "phones-h", text: _("Phones") })]);
+		function draw(p) {
+			box.textContent = "";
+			box.appendChild(el("h2", { id: "phones-h", text: _("Phones") }));
+			if (!p.code) {
+				box.appendChild(el("p", { class: "bad", text: _("Too many wrong codes were tried: no phone can join now. Start sondeo web --share again for a new code.") }));
+			} else if (!p.urls.length) {
+				box.appendChild(el("p", { text: fmt(_("This laptop is on no network yet. Once it is, phones join at its address with the code {code}."), { code: p.code }) }));
+			} else {
+				box.appendChild(el("div", { class: "join-info" }, [
+					el("div", { class: "qr", role: "img", "aria-label": fmt(_("QR code of {url}"), { url: p.urls[0] }) },
+						[window.SondeoQR.svg(p.urls[0], "M", { quiet: 4, label: p.urls[0] })]),
+					el("div", {}, [el("p", { text: _("Phones on this network open:") }),
+						el("p", { class: "join-url" }, p.urls.map(function (u) {
+							return el("span", { text: u });
+						})),
+						el("p", {}, [_("and type the code"), " ", el("strong", { class: "join-code", text: p.code })])])]));
+			}
+			if (!p.phones.length) {
+				box.appendChild(el("p", { class: "muted", text: _("No phone has joined yet.") }));
+				return;
+			}
+			box.appendChild(el("table", { class: "records" }, [
+				el("thead", {}, [el("tr", {}, [el("th", { scope: "col", text: _("Name") }), el("th", { scope: "col", text: _("Joined") }),
+					el("th", { scope: "col", text: _("Last seen") }), el("th", { scope: "col", text: _("Records") }),
+					el("th", { scope: "col" }, [el("span", { class: "sr-only", text: _("End") })])])]),
+				el("tbody", {}, p.phones.map(function (x) {
+					return el("tr", {}, [el("td", { text: x.name }), el("td", { class: "nowrap", text: when(x.joined) }),
+						el("td", { class: "nowrap", text: when(x.last) }), el("td", { text: num(x.records) }),
+						el("td", {}, [el("button", { type: "button", class: "button danger", onclick: function () {
+							api("POST", "/api/phones/end", { sid: x.sid }).then(refresh, failed);
+						}, "aria-label": fmt(_("End {name}'s session"), { name: x.name }), text: _("End session") })])]);
+				}))]));
+		}
+		function refresh() {
+			if (!document.body.contains(box) && box.dataset.drawn)
+				return;
+			api("GET", "/api/phones").then(function (p) {
+				box.dataset.drawn = "1";
+				draw(p);
+				clearTimeout(phonesCard.timer);
+				phonesCard.timer = setTimeout(refresh, 5000);
+			}, function () {});
+		}
+		refresh();
+		return box;
+	}
+
+	/* A phone's home: its name, the forms, and the records it made. */
+	function showPhoneHome(h) {
+		show([el("h1", { text: fmt(_("Hello, {name}"), { name: h.name }) }),
+			el("section", { class: "card", "aria-labelledby": "forms-h" }, [
+				el("h2", { id: "forms-h", text: _("Forms") }),
+				el("ul", { class: "forms" }, h.forms.map(function (f) {
+					return el("li", {}, [el("div", { class: "form-name" }, [el("strong", { text: f.title })]),
+						el("a", { class: "button primary", href: "#/new/" + encodeURIComponent(f.id), text: _("New record") })]);
+				}))]),
+			el("section", { class: "card", "aria-labelledby": "rec-h" }, [el("h2", { id: "rec-h", text: _("Your records") }),
+				el("div", { id: "records", "aria-live": "polite" })])], "");
+		loadRecords();
+	}
+
 	/* --- Home ------------------------------------------------------------------------------------------------- */
 
 	function showHome() {
 		S.view = null;
 		api("GET", "/api/home?" + lang()).then(function (h) {
 			S.home = h;
+			if (h.role === "phone")
+				return showPhoneHome(h);
 			var nodes = [], c = h.counts;
 			nodes.push(el("h1", { class: "sr-only", text: _("Home") }));
 			nodes.push(el("section", { class: "card", "aria-labelledby": "forms-h" }, [
@@ -167,6 +267,8 @@
 						_("no conflicts")]),
 				]));
 			nodes.push(syncCard(h));
+			if (h.share)
+				nodes.push(phonesCard());
 			nodes.push(recordsCard(h));
 			show(nodes, "");
 			loadRecords();
@@ -1080,15 +1182,20 @@
 		nodes.push(el("dl", { class: "summary" }, rows));
 		nodes.push(el("div", { class: "nav-buttons" }, [
 			el("a", { class: "button primary", href: "#/r/" + r.id + "/q/", text: _("Edit") }),
-			el("button", { type: "button", class: "button", id: "history", onclick: function () {
+			lead() ? el("button", { type: "button", class: "button", id: "history", onclick: function () {
 				showHistory(v);
-			}, text: _("History") }),
-			el("button", { type: "button", class: "button danger", onclick: function () {
+			}, text: _("History") }) : null,
+			lead() ? el("button", { type: "button", class: "button danger", onclick: function () {
 				askDelete(v);
-			}, text: _("Delete") })]));
+			}, text: _("Delete") }) : null]));
 		nodes.push(el("section", { id: "history-box", "aria-live": "polite" }));
 		show(nodes, v.title);
 		main().focus();
+	}
+
+	/* The laptop's own person, rather than a phone that joined the field hub. */
+	function lead() {
+		return !S.home || S.home.role !== "phone";
 	}
 
 	function showHistory(v) {
