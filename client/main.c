@@ -14,15 +14,17 @@
 #include "banned.h"
 
 static const struct cmd commands[] = {
-	{ "web", cmd_web, N_("fill and review surveys in the browser"), "web [--listen ADDR] [--no-open]",
+	{ "web", cmd_web, N_("fill and review surveys in the browser"), "web [--share] [--listen ADDR] [--no-open]",
 	  N_("Serves Sondeo's page on this computer and opens it in the browser: forms, records, drafts and\n"
 	     "conflicts at a glance, and surveys filled a question at a time with the form's rules worked out as\n"
 	     "you answer. Each answer is saved at once, as at the terminal; terminal commands may use the store\n"
 	     "at the same time. Only this computer is served, through the address printed (it holds a secret).\n"
 	     "Runs until Ctrl-C.\n"
-	     "  --listen ADDR      127.0.0.1:PORT or [::1]:PORT (default: 127.0.0.1 and a free port)\n"
+	     "  --share            also serve the local network: phones join with the code printed and a name\n"
+	     "  --listen ADDR      127.0.0.1:PORT or [::1]:PORT (default: 127.0.0.1 and a free port; with\n"
+	     "                     --share, every address)\n"
 	     "  --no-open          print the address without opening a browser\n"
-	     "example: sondeo web\n") },
+	     "example: sondeo web --share\n") },
 	/* TRANSLATORS: what a command does, in the list of `sondeo help` (after the command's name). */
 	{ "init", cmd_init, N_("create this device's store and key pair"), "init [--name NAME]",
 	  /* TRANSLATORS: a command's help (sondeo COMMAND --help): keep the options, the metavariables (NAME, ID,

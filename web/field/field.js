@@ -17,6 +17,7 @@
 		at: null,          /* the key of the screen shown */
 		trail: [],         /* the screens passed, for Back */
 		typed: {},         /* question -> text typed and not yet saved, kept across redraws */
+		searched: {},      /* question -> the text its list of choices was searched with */
 		filters: { q: "", state: "", form: "", sort: "updated", where: "" },
 		seq: 0             /* bumped at each navigation: late answers for an old screen are dropped */
 	};
@@ -826,15 +827,18 @@
 				el("span", { text: c.label || c.name })]);
 		}));
 		if (choices.length > LONG_LIST) {
+			/* What was searched stays through the redraw that follows a choice. */
+			var narrow = function () {
+				var t = search.value.trim().toLowerCase();
+				S.searched[it.name] = search.value;
+				Array.prototype.forEach.call(list.children, function (l) {
+					l.hidden = t !== "" && l.getAttribute("data-label").indexOf(t) < 0 &&
+						!l.querySelector("input").checked;
+				});
+			};
 			search = el("input", { type: "search", class: "choice-search", id: id + "-search",
 				placeholder: _("Type to search the list"), "aria-label": fmt(_("Search the choices of {question}"), { question: it.label || it.name }),
-				"aria-controls": id + "-list", oninput: function () {
-					var t = search.value.trim().toLowerCase();
-					Array.prototype.forEach.call(list.children, function (l) {
-						l.hidden = t !== "" && l.getAttribute("data-label").indexOf(t) < 0 &&
-							!l.querySelector("input").checked;
-					});
-				}, onkeydown: function (ev) {
+				"aria-controls": id + "-list", oninput: narrow, onkeydown: function (ev) {
 					if (ev.key === "Enter") {
 						/* Enter takes the only choice left, as a person expects of a search. */
 						var left = Array.prototype.filter.call(list.children, function (l) {
@@ -851,6 +855,10 @@
 					}
 				} });
 			out.push(search);
+			if (S.searched[it.name]) {
+				search.value = S.searched[it.name];
+				narrow();
+			}
 		}
 		if (!multi && !it.required && cur !== null && it.type !== "acknowledge")
 			out.push(list, el("button", { type: "button", class: "link", onclick: function () {
@@ -1295,6 +1303,7 @@
 			return openRecord({ parent: p[2], repeat: p[3] }, rest(4));
 		S.trail = [];
 		S.typed = {};
+		S.searched = {};
 		showHome();
 	}
 
