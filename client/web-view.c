@@ -5,7 +5,8 @@
  *                yet),
  *     "title": the form's title, "at": the question the person was at (a draft's, saved as they moved),
  *     "groups": { NAME: {"label", "parent", "repeat", "field_list"} },
- *     "items": [ a question: {"name", "type", "label", "hint", "appearance", "group", "required", "relevant", "readonly",
+ *     "items": [ a question: {"name", "type", "label", "hint", "appearance", "range", "group", "required", "relevant",
+ *                             "readonly",
  *                             "value", "text", "default", "choices": [{"name", "label"}], "error", "missing",
  *                             "conflict", "heads": [{"value", "text", "device", "mine", "by", "when"}]},
  *                a repeat inside this scope, where its questions begin: {"repeat": NAME, "label", "relevant",
@@ -129,6 +130,9 @@ static json_t *question_item(const struct view *v, const struct form_question *q
 	json_object_set_new(o, "readonly", json_boolean(q->readonly || q->automatic));
 	if (q->appearance)
 		json_object_set_new(o, "appearance", json_string(q->appearance));
+	if (q->has_range)
+		json_object_set_new(o, "range", json_pack("{s:f, s:f, s:f}", "start", q->range_start, "end", q->range_end,
+							  "step", q->range_step));
 	json_object_set_new(o, "value", a ? json_deep_copy(a) : json_null());
 	if (a) {
 		char *t = answer_text(v, q, a);

@@ -192,10 +192,8 @@ json_t *web_body(struct http_request *rq, struct http_response *rs)
 
 void web_fail(struct http_response *rs, const char *err)
 {
-	if (strstr(err, _("the store is busy")))
-		http_reply_error(rs, 503, "busy", "%s", err);
-	else
-		http_reply_error(rs, 500, "store", "%s", err);
+	/* The store's words say what went wrong (busy, a full disk...): the page shows them, and may try again. */
+	http_reply_error(rs, 503, "store", "%s", err);
 }
 
 const char *web_lang(struct http_request *rq)

@@ -100,7 +100,7 @@ int web_host_ok(struct web *w, struct http_request *rq);
 
 /* The request's body as a JSON object, or NULL after setting a 400 naming what was wrong. New reference. */
 json_t *web_body(struct http_request *rq, struct http_response *rs);
-/* Answers a store's or a form's failure (err), as 500 unless it says the store is busy (503). */
+/* Answers a store's or a form's failure (err): 503, with its words. */
 void web_fail(struct http_response *rs, const char *err);
 /* The language of the form's texts: the page's lang parameter (a language only a form may speak), else the one
  * its messages are in (its Accept-Language, which http.c made this thread's). A code. */

@@ -224,7 +224,7 @@ static const char *const group_keys[] = { "name", "label", "relevant", "group", 
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
 	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", "tags",
-	"appearance", NULL
+	"appearance", "range", NULL
 };
 static const char *const tag_keys[] = { "name", "label", "choices", NULL };
 static const char *const choice_keys[] = { "name", "label", "data", NULL };
@@ -669,6 +669,19 @@ static int question_members(const struct form *f, struct qdata *qd, const json_t
 	if (json_object_get(jq, "appearance") && !json_is_string(json_object_get(jq, "appearance")))
 		return qerr(err, errlen, who, _("appearance must be a string"));
 	q->appearance = json_string_value(json_object_get(jq, "appearance"));
+	if (json_object_get(jq, "range")) {
+		const json_t *r = json_object_get(jq, "range");
+		const json_t *a = json_object_get(r, "start"), *b = json_object_get(r, "end"), *st = json_object_get(r, "step");
+
+		if (!json_is_object(r) || !json_is_number(a) || !json_is_number(b) || !json_is_number(st) ||
+		    json_object_size(r) != 3 || json_number_value(st) <= 0)
+			return qerr(err, errlen, who, _("range must be {\"start\": N, \"end\": N, \"step\": N} with a step "
+							"above 0"));
+		q->has_range = 1;
+		q->range_start = json_number_value(a);
+		q->range_end = json_number_value(b);
+		q->range_step = json_number_value(st);
+	}
 	q->hint = json_object_get(jq, "hint");
 	q->required_message = json_object_get(jq, "required_message");
 	q->constraint_message = json_object_get(jq, "constraint_message");
@@ -721,6 +734,8 @@ static int question_consistent(const struct form_question *q, const char *who, c
 						"required, have a constraint, a default or be readonly"));
 	if (q->readonly && q->required)
 		return qerr(err, errlen, who, _("a readonly question cannot be required: nobody can answer it"));
+	if (q->has_range && q->type != FT_INTEGER && q->type != FT_DECIMAL)
+		return qerr(err, errlen, who, _("only an integer or a decimal question can have a range"));
 
 	if (q->type == FT_NOTE) {
 		/* a note is shown, never answered */

@@ -7,6 +7,7 @@
  *     "questions": [ { "name", "type", "label": TEXT, "hint": TEXT, "required": true|false, "group": NAME,
  *                      "required_message": TEXT, "relevant": EXPR, "constraint": EXPR,
  *                      "constraint_message": TEXT, "default": EXPR, "appearance": "multiline"...,
+ *                      "range": {"start": N, "end": N, "step": N} (integer and decimal: XLSForm's range),
  *                      "choices": [ { "name", "label": TEXT } ] } ] }
  * where TEXT is either a string or an object of language code -> string ({"en": "...", "fr": "..."}) and EXPR
  * is an expression (expr.h). Types: text, integer, decimal, select_one, select_multiple, date, geopoint, note,
@@ -91,6 +92,9 @@ struct form_question {
 	int readonly;                 /* shown, never asked or set: its value is its default */
 	const char *appearance;       /* how a page shows it, in XLSForm's words ("multiline", "minimal"...), or NULL:
 				       * a hint to a page, never a rule */
+	int has_range;                /* an XLSForm range: a page shows a slider from range_start to range_end by
+				       * range_step; its constraint keeps the answer there */
+	double range_start, range_end, range_step;
 	const struct form_group *group;       /* the innermost group it is in, or NULL */
 	int automatic;                /* filled in by form_settle (calculate and metadata types) */
 	const struct form_choice *choices;

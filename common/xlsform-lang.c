@@ -60,3 +60,17 @@ void xlsform_lang_header(const char *key, const char *code, char *out, size_t n)
 	}
 	snprintf(out, n, "%s::%s", key, code);
 }
+
+void xlsform_range_constraint(const double v[3], int decimal, const char *own, char *out, size_t n)
+{
+	size_t len;
+
+	snprintf(out, n, "%s. >= %.15g and . <= %.15g", own ? "(" : "", v[0] < v[1] ? v[0] : v[1], v[0] < v[1] ? v[1] : v[0]);
+	/* whole steps only: a fraction's remainder is not exact in binary */
+	len = strlen(out);
+	if (!decimal && v[2] != 1 && len < n)
+		snprintf(out + len, n - len, " and (. - %.15g) mod %.15g = 0", v[0], v[2]);
+	len = strlen(out);
+	if (own && len < n)
+		snprintf(out + len, n - len, ") and (%s)", own);
+}

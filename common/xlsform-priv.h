@@ -16,4 +16,9 @@ void xlsform_lang_code(const char *in, char *out, size_t n);
  * otherwise; into out[0..n). */
 void xlsform_lang_header(const char *key, const char *code, char *out, size_t n);
 
+/* The constraint a range question (from start v[0] to end v[1] by step v[2]) is read with, ANDed with the row's own
+ * constraint own (NULL: none): "(. >= 1 and . <= 5) and (own)". The reader writes it, and the writer, which must
+ * give back the row's own constraint alone, recognises it (xlsform-lang.c). Into out[0..n). */
+void xlsform_range_constraint(const double v[3], int decimal, const char *own, char *out, size_t n);
+
 #endif

@@ -527,7 +527,7 @@ static int in_list(const char *s, const char *const *list)
 }
 
 /* A range question (a number from start to end, by step; XLSForm's defaults 1, 10, 1) as Sondeo has it: an
- * integer, or a decimal when a parameter has a fraction, whose constraint keeps it in range. The parameters
+ * integer, or a decimal when a parameter has a fraction, whose constraint keeps it in range, and its "range". The parameters
  * cell holds "start=0 end=100 step=5" (spaces, commas or semicolons between). Sets q's type and constraint (and a
  * constraint_message when the row has none); -1 with the error said. */
 static int range_question(struct conv *c, const struct row *row, json_t *q)
@@ -557,15 +557,11 @@ static int range_question(struct conv *c, const struct row *row, json_t *q)
 	}
 	if (v[2] <= 0)
 		return row_error(c, &c->survey, row, "parameters", _("step must be more than 0"));
-	snprintf(cons, sizeof(cons), "%s. >= %.15g and . <= %.15g", own ? "(" : "", v[0] < v[1] ? v[0] : v[1],
-		 v[0] < v[1] ? v[1] : v[0]);
-	/* whole steps only: a fraction's remainder is not exact in binary */
-	if (!decimal && v[2] != 1)
-		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), " and (. - %.15g) mod %.15g = 0", v[0], v[2]);
-	if (own)
-		snprintf(cons + strlen(cons), sizeof(cons) - strlen(cons), ") and (%s)", own);
+	xlsform_range_constraint(v, decimal, own, cons, sizeof(cons));
 	json_object_set_new(q, "type", json_string(decimal ? "decimal" : "integer"));
 	json_object_set_new(q, "constraint", json_string(cons));
+	/* Kept, so that a page shows a slider and the writer gives back a range. */
+	json_object_set_new(q, "range", json_pack("{s:f, s:f, s:f}", "start", v[0], "end", v[1], "step", v[2]));
 	if (!json_object_get(q, "constraint_message"))
 		json_object_set_new(q, "constraint_message", own_text(c, v[2] != 1 ? OWN_RANGE_STEP : OWN_RANGE, v));
 	return 0;

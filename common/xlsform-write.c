@@ -216,6 +216,7 @@ static void survey_columns(struct sheetw *sv, const json_t *questions, const jso
 	col_add(sv, "readonly", "readonly", "", 0);
 	col_add(sv, "repeat_count", "repeat_count", "", 0);
 	col_add(sv, "appearance", "appearance", "", 0);
+	col_add(sv, "parameters", "parameters", "", 0);
 	write_headers(sv);
 }
 
@@ -302,6 +303,35 @@ static const char *question_lists(const json_t *q, const char *type, const char 
 	return NULL;
 }
 
+/* A range question's row as XLSForm has it: its parameters, and its own constraint only (the reader ANDs the
+ * range's back in). A copy; caller releases it. */
+static json_t *range_row(const json_t *q)
+{
+	const json_t *r = json_object_get(q, "range");
+	const char *cons = json_string_value(json_object_get(q, "constraint"));
+	double v[3] = { json_number_value(json_object_get(r, "start")), json_number_value(json_object_get(r, "end")),
+			json_number_value(json_object_get(r, "step")) };
+	int decimal = !strcmp(json_string_value(json_object_get(q, "type")), "decimal");
+	json_t *row = json_deep_copy(q);
+	char params[160], alone[512], head[512];
+	size_t hl;
+
+	snprintf(params, sizeof(params), "start=%.15g end=%.15g step=%.15g", v[0], v[1], v[2]);
+	json_object_set_new(row, "parameters", json_string(params));
+	json_object_del(row, "range");
+	if (!cons)
+		return row;
+	/* The range's part, as the reader wrote it: alone, or "(range) and (own)". */
+	xlsform_range_constraint(v, decimal, NULL, alone, sizeof(alone));
+	xlsform_range_constraint(v, decimal, "", head, sizeof(head));
+	hl = strlen(head) - 1;   /* "(range) and (" */
+	if (!strcmp(cons, alone))
+		json_object_del(row, "constraint");
+	else if (!strncmp(cons, head, hl) && strlen(cons) > hl && cons[strlen(cons) - 1] == ')')
+		json_object_set_new(row, "constraint", json_stringn(cons + hl, strlen(cons) - hl - 1));
+	return row;
+}
+
 /* The survey sheet: a row per question, inside the begin and end rows of its groups; the questions' lists are
  * gathered into choices_all and osm_all for their own sheets. */
 static void survey_sheet(struct sheetw *sv, const json_t *questions, const json_t *groups, json_t *choices_all,
@@ -323,6 +353,14 @@ static void survey_sheet(struct sheetw *sv, const json_t *questions, const json_
 			continue;
 		groups_move(sv, open, &nopen, want, nwant);
 		extra[0] = question_lists(q, type, name, t, sizeof(t), choices_all, osm_all);
+		if (json_object_get(q, "range")) {
+			json_t *row = range_row(q);
+
+			extra[0] = "range";
+			write_row(sv, row, extra);
+			json_decref(row);
+			continue;
+		}
 		write_row(sv, q, extra);
 	}
 	groups_move(sv, open, &nopen, NULL, 0);

@@ -282,6 +282,32 @@ run "$SONDEO" new range --set odd=5
 check_rc 1
 run "$SONDEO" new range --set score=4 --set share=0.75 --set plain=10 --set odd=3
 check_rc 0
+
+t "a range keeps its parameters (a page shows a slider), and goes back to a workbook as a range with its own constraint only"
+run "$SONDEO" form show range --json
+check_eq "$(py -c 'import json, sys; f = json.load(open(sys.argv[1]))
+print(json.dumps([q.get("range") for q in f["questions"]], sort_keys=True))' "$OUT_FILE")" \
+	'[{"end": 10.0, "start": 0.0, "step": 2.0}, {"end": 1.0, "start": 0.0, "step": 0.25}, {"end": 10.0, "start": 1.0, "step": 1.0}, {"end": 9.0, "start": 1.0, "step": 1.0}]' \
+	"the ranges kept"
+cp "$OUT_FILE" "$TMPDIR/range-before.json"
+run "$SONDEO" form export range -o "$TMPDIR/range-back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/range-back.xlsx"
+check_out_has "range"
+check_out_has "start=0 end=10 step=2"
+check_out_has "start=0 end=1 step=0.25"
+check_out_lacks ". >= 1 and . <= 9"
+check_out_has ". != 5"
+old_home=$SONDEO_HOME
+new_store
+run "$SONDEO" init
+run "$SONDEO" form import "$TMPDIR/range-back.xlsx"
+check_rc 0
+run "$SONDEO" form show range --json
+check_rc 0
+cmp -s "$OUT_FILE" "$TMPDIR/range-before.json" ||
+	fail "the range form changed on its way back: $(diff "$TMPDIR/range-before.json" "$OUT_FILE" | head -n 20)"
+SONDEO_HOME=$old_home
 mk rangebad '{"survey": [["type", "name", "label", "parameters"], ["range", "r", "R", "start=a end=3"]]}'
 refused "$TMPDIR/rangebad.xlsx" "sheet 'survey', row 2, column D (parameters): 'start=a': start is not a number"
 mk rangestep '{"survey": [["type", "name", "label", "parameters"], ["range", "r", "R", "start=0 end=3 step=0"]]}'

@@ -323,7 +323,7 @@
 		words = words.replace(/^sondeo:\s*/, "");
 		box.appendChild(el("p", { class: st.status === 0 ? "ok" : "bad", text: st.status === 0 ? _("Synced.") :
 			st.status === 3 ? _("No server could be reached: every change is kept for the next sync.") :
-			_("The sync stopped before the end: every change is kept for the next sync.") }));
+			_("The sync stopped before the end: every change not yet sent is kept for the next sync.") }));
 		if (words)
 			box.appendChild(el("p", { class: "muted", text: words }));
 		if (button)
@@ -375,8 +375,10 @@
 				el("label", {}, [el("span", { text: _("Search") }), el("input", { id: "f-q", type: "search", value: f.q,
 					oninput: debounce(changed, 250) })]),
 				el("label", {}, [el("span", { text: _("State") }), el("select", { id: "f-state", onchange: changed }, [
-					opt("", _("all"), f.state), opt("draft", _("drafts"), f.state), opt("final", _("final"), f.state),
-					opt("conflicts", _("in conflict"), f.state), opt("deleted", _("deleted"), f.state)])]),
+					opt("", C_("records filter", "all"), f.state), opt("draft", C_("records filter", "drafts"), f.state),
+					opt("final", C_("records filter", "final"), f.state),
+					opt("conflicts", C_("records filter", "in conflict"), f.state),
+					opt("deleted", C_("records filter", "deleted"), f.state)])]),
 				el("label", {}, [el("span", { text: _("Form") }), el("select", { id: "f-form", onchange: changed },
 					[opt("", _("all forms"), f.form)].concat(h.forms.map(function (fm) {
 						return opt(fm.id, fm.title, f.form);
@@ -427,7 +429,8 @@
 					el("th", { scope: "col", text: _("Form") }), el("th", { scope: "col", text: _("State") }),
 					el("th", { scope: "col", text: _("Last changed") })])]),
 				el("tbody", {}, r.records.map(function (x) {
-					var state = x.deleted ? _("deleted") : x.draft ? _("draft") : _("final");
+					var state = x.deleted ? C_("record flag", "deleted") : x.draft ? C_("record state", "draft") :
+						C_("record state", "final");
 					return el("tr", {}, [
 						el("td", {}, [x.deleted ? el("span", { text: x.title || fmt(_("untitled {id}"), { id: x.id.slice(0, 8) }) }) :
 							el("a", { href: "#/r/" + x.id + (x.draft ? "" : "/view"),
@@ -624,7 +627,7 @@
 			el("span", { class: "progress muted", text: fmt(_("{n} of {total}"), { n: num(i + 1), total: num(screens.length) }) }),
 			el("button", { type: "button", class: "button", onclick: showOutline, text: _("Outline") }),
 			el("button", { type: "submit", class: "button primary", "aria-keyshortcuts": "Alt+ArrowRight",
-				text: i === screens.length - 1 ? _("Review") : _("Next") })]));
+				text: i === screens.length - 1 ? C_("button to a record's summary", "Review") : _("Next") })]));
 		nodes = [crumbs(), el("h1", { class: "sr-only", text: v.title }), stateLine(), form];
 		show(nodes, v.title);
 		focusFirst(form);
@@ -697,6 +700,11 @@
 				"aria-invalid": it.error ? "true" : null }, [el("legend", {}, label), hint].concat(w)));
 		} else if (it.type === "rank") {
 			box.appendChild(el("fieldset", { "aria-describedby": described }, [el("legend", {}, label), hint, rankWidget(it)]));
+		} else if (it.range) {
+			box.appendChild(el("label", { for: id }, label));
+			if (hint)
+				box.appendChild(hint);
+			box.appendChild(rangeWidget(it, described));
 		} else if (it.type === "geopoint") {
 			box.appendChild(el("label", { for: id }, label));
 			if (hint)
@@ -930,6 +938,24 @@
 		return ol;
 	}
 
+	/* A range: a slider from start to end by step, its value beside it; unanswered until it is moved (or its
+	 * value taken with Next). */
+	function rangeWidget(it, described) {
+		var r = it.range, id = idOf(it.name), lo = Math.min(r.start, r.end), hi = Math.max(r.start, r.end), shown, input;
+		var v = Object.prototype.hasOwnProperty.call(S.typed, it.name) ? Number(S.typed[it.name]) :
+			it.value !== null ? Number(it.value) : it.default !== undefined ? Number(it.default) : null;
+		shown = el("output", { for: id, class: "range-value", "aria-live": "polite",
+			text: v === null ? _("not answered yet") : num(v) });
+		input = el("input", { type: "range", id: id, name: it.name, min: String(lo), max: String(hi), step: String(r.step),
+			value: String(v === null ? lo : v), "aria-describedby": described, "aria-required": it.required ? "true" : null,
+			"aria-invalid": it.error ? "true" : null, oninput: function () {
+				S.typed[it.name] = input.value;
+				shown.textContent = num(Number(input.value));
+			} });
+		return el("div", { class: "range" }, [el("span", { class: "muted", text: num(lo) }), input,
+			el("span", { class: "muted", text: num(hi) }), shown]);
+	}
+
 	function geoWidget(it, described) {
 		var id = idOf(it.name), input = textWidget(it, described), status = el("span", { class: "muted geo-status",
 			"aria-live": "polite" });
@@ -1073,7 +1099,7 @@
 				fmt(P_("{count} so far", "{count} so far", n), { count: num(n) }) }),
 			n ? el("ol", { class: "instances" }, it.instances.map(function (x, k) {
 				return el("li", {}, [el("a", { href: "#/r/" + x.id, text: x.title || fmt(_("{label} {n}"), { label: label, n: num(k + 1) }) }),
-					x.draft ? el("span", { class: "badge draft", text: _("draft") }) : null]);
+					x.draft ? el("span", { class: "badge draft", text: C_("record state", "draft") }) : null]);
 			})) : null,
 			v.record.id ? el("button", { type: "button", class: "button", disabled: full, onclick: function () {
 				S.trail.push(S.at);
