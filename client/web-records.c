@@ -26,6 +26,7 @@ struct listing {
 static int add_record(void *ctx, const struct store_record *rec)
 {
 	struct listing *l = ctx;
+	const char *const *names;
 	json_t *answers;
 	char *title = NULL;
 
@@ -37,9 +38,22 @@ static int add_record(void *ctx, const struct store_record *rec)
 		form_free(l->f);
 		l->f = store_form_get(l->s, rec->form, rec->form_version, NULL, 0);
 	}
-	if (l->f && (answers = store_answers(l->s, rec->id, NULL, 0))) {
-		title = form_record_title(l->f, answers);
-		json_decref(answers);
+	if (l->f && json_object_get(form_json(l->f), "instance_name")) {
+		/* The form's instance_name may name any answer. */
+		if ((answers = store_answers(l->s, rec->id, NULL, 0))) {
+			title = form_record_title(l->f, answers);
+			json_decref(answers);
+		}
+	} else if (l->f && form_title_fields(l->f, &names) > 0) {
+		/* Else the title is the first title field's answer: that one field is read, not the whole record. */
+		char *v = NULL;
+
+		if (store_field_get(l->s, rec, names[0], &v, NULL, 0) == 1 && (answers = json_object())) {
+			json_object_set_new(answers, names[0], json_loads(v, JSON_DECODE_ANY, NULL));
+			title = form_record_title(l->f, answers);
+			json_decref(answers);
+		}
+		free(v);
 	}
 	json_array_append_new(l->list, json_pack("{s:s, s:s, s:s?, s:b, s:b, s:i, s:I, s:I}", "id", rec->id, "form",
 						 rec->form, "title", title, "draft", rec->draft, "deleted",

@@ -22,6 +22,7 @@
 		seq: 0             /* bumped at each navigation: late answers for an old screen are dropped */
 	};
 	var LONG_LIST = 12;    /* choices past which a list gets a search box */
+	var RECORDS_SHOWN = 200;   /* records the home lists at once; search and filters find the others */
 
 	/* --- DOM ------------------------------------------------------------------------------------------------ */
 
@@ -84,8 +85,10 @@
 		this.message = (body && body.message) || _("sondeo did not answer: is it still running?");
 	}
 
-	function api(method, path, body) {
-		var h = { Accept: "application/json", "Accept-Language": I.lang() };
+	/* A request of the API, its messages in language (default: the page's). Resolves the answer's JSON, or rejects
+	 * with an ApiError. */
+	function api(method, path, body, language) {
+		var h = { Accept: "application/json", "Accept-Language": language || I.lang() };
 		if (method !== "GET") {
 			h["Content-Type"] = "application/json";
 			h["X-CSRF-Token"] = S.home ? S.home.csrf : "";
@@ -122,15 +125,22 @@
 
 	/* --- Words ------------------------------------------------------------------------------------------------ */
 
+	/* Moments as people read them: "today 14:05", else "5 Dec 2026, 14:05". The formats are made once per language:
+	 * making one is what costs, and a list shows hundreds of moments. */
+	var formats = {};
 	function when(ms) {
-		var d = new Date(ms), now = new Date(), loc = I.locale();
-		try {
-			if (d.toDateString() === now.toDateString())
-				return fmt(_("today {time}"), { time: d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" }) });
-			return d.toLocaleString(loc, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
-		} catch (e) {
-			return d.toISOString();
+		var d = new Date(ms), loc = I.locale(), f = formats[loc];
+		if (!f) {
+			try {
+				f = formats[loc] = { time: new Intl.DateTimeFormat(loc, { hour: "2-digit", minute: "2-digit" }),
+					day: new Intl.DateTimeFormat(loc, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) };
+			} catch (e) {
+				return d.toISOString();
+			}
 		}
+		if (d.toDateString() === new Date().toDateString())
+			return fmt(_("today {time}"), { time: f.time.format(d) });
+		return f.day.format(d);
 	}
 
 	function num(n) {
@@ -241,7 +251,18 @@
 
 	function showHome() {
 		S.view = null;
-		api("GET", "/api/home?" + lang()).then(function (h) {
+		/* The records are asked for at once, beside the home: loadRecords draws them once the home is there. */
+		var pre = S.prefetch, home;
+		S.prefetch = null;
+		if (pre && pre.lang === I.lang()) {
+			S.recordsAsked = pre.records;
+			home = pre.home;
+		} else {
+			S.recordsAsked = recordsRequest();
+			home = api("GET", "/api/home?" + lang());
+		}
+		S.recordsAsked.catch(function () { /* said by the home's own failure */ });
+		home.then(function (h) {
 			S.home = h;
 			if (h.role === "phone")
 				return showPhoneHome(h);
@@ -401,8 +422,8 @@
 		};
 	}
 
-	function loadRecords() {
-		var f = S.filters, q = ["limit=500"];
+	function recordsRequest() {
+		var f = S.filters, q = ["limit=" + RECORDS_SHOWN];
 		if (f.q)
 			q.push("q=" + encodeURIComponent(f.q));
 		if (f.state)
@@ -412,7 +433,13 @@
 		if (f.where)
 			q.push("where=" + encodeURIComponent(f.where));
 		q.push("sort=" + encodeURIComponent(f.sort));
-		api("GET", "/api/records?" + q.join("&")).then(function (r) {
+		return api("GET", "/api/records?" + q.join("&"));
+	}
+
+	function loadRecords() {
+		var asked = S.recordsAsked || recordsRequest();
+		S.recordsAsked = null;
+		asked.then(function (r) {
 			var box = document.getElementById("records"), titles = {};
 			if (!box)
 				return;
@@ -441,7 +468,7 @@
 						el("td", { class: "nowrap", text: when(x.updated) })]);
 				}))]));
 			if (r.more)
-				box.appendChild(el("p", { class: "muted", text: _("Only the first 500 are shown: search or filter to find others.") }));
+				box.appendChild(el("p", { class: "muted", text: fmt(_("Only the first {count} are shown: search or filter to find others."), { count: num(RECORDS_SHOWN) }) }));
 		}).catch(failed);
 	}
 
@@ -1365,10 +1392,23 @@
 	}
 
 	window.addEventListener("hashchange", route);
+	/* The home's data is asked for at once, in the language the page will most likely speak, beside its catalogs:
+	 * a first load waits for one round of requests, not two. */
+	if (!location.hash || location.hash === "#/") {
+		var guess = "en";
+		try {
+			guess = localStorage.getItem("sondeo.lang") || I.primaryOf(navigator.language) || "en";
+		} catch (e) { /* no storage */ }
+		S.prefetch = { lang: guess, records: recordsRequest(),
+			home: api("GET", "/api/home?lang=" + encodeURIComponent(guess), undefined, guess) };
+		S.prefetch.home.catch(function () {});
+		S.prefetch.records.catch(function () {});
+	}
 	I.fetchLanguages().then(function () {
 		return I.use(I.initial());
 	}).then(function () {
-		setupLanguages();
+		/* The page's data first; the language menu (which names each language, slowly the first time) after. */
 		route();
+		setTimeout(setupLanguages, 0);
 	});
 })();
