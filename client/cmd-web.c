@@ -44,29 +44,6 @@ static const struct http_route api[] = {
 	{ "POST", "/api/phones/end", web_phone_end, 4096, web_guard_lead, 0 },
 };
 
-/* The routes and then the page's files, each under its own path. Caller frees the table and *paths. */
-static struct http_route *routes_make(size_t *n, char **paths)
-{
-	const size_t napi = sizeof(api) / sizeof(api[0]);
-	size_t nfiles = 0, bytes = 0, i;
-	struct http_route *all;
-	char *p;
-
-	for (i = 0; field_files[i].name; i++, nfiles++)
-		bytes += strlen(field_files[i].name) + 2;
-	all = xcalloc(napi + nfiles, sizeof(*all));
-	p = *paths = xmalloc(bytes ? bytes : 1);
-	memcpy(all, api, sizeof(api));
-	for (i = 0; i < nfiles; i++) {
-		size_t len = strlen(field_files[i].name) + 2;
-
-		snprintf(p, len, "/%s", field_files[i].name);
-		all[napi + i] = (struct http_route){ "GET", p, web_page, 0, NULL, 0 };
-		p += len;
-	}
-	*n = napi + nfiles;
-	return all;
-}
 
 /* 1 if listen names a loopback address: nothing else is served. */
 static int loopback(const char *listen)
@@ -156,13 +133,20 @@ int cmd_web(struct cli *cli, int argc, char **argv)
 		snprintf(w->code, sizeof(w->code), "%04u-%04u", (unsigned)(n / 10000), (unsigned)(n % 10000));
 	}
 	sodium_memzero(secret, sizeof(secret));
-	routes = routes_make(&nroutes, &paths);
+	/* The endpoints, then each of the page's files under its own path. */
+	if (!(routes = http_routes_files(api, sizeof(api) / sizeof(api[0]), field_files, web_page, &nroutes, &paths))) {
+		store_close(w->s);
+		free(w);
+		return cli_error(_("out of memory"));
+	}
 
 	/* Ctrl-C and SIGTERM are waited for here; the server's threads, made now, inherit the mask. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	/* A browser that goes away mid-answer is no reason to stop. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!(h = http_start(listen, routes, nroutes, &lim, w, NULL, NULL, err, sizeof(err)))) {
 		cli_error("%s", err);
 		goto out;

@@ -19,26 +19,11 @@
 
 extern const struct embedded_file field_files[];
 
-static const char *file_type(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	if (dot && !strcmp(dot, ".html"))
-		return "text/html; charset=utf-8";
-	if (dot && !strcmp(dot, ".css"))
-		return "text/css; charset=utf-8";
-	if (dot && !strcmp(dot, ".js"))
-		return "text/javascript; charset=utf-8";
-	if (dot && !strcmp(dot, ".svg"))
-		return "image/svg+xml";
-	return "application/octet-stream";
-}
 
 void web_page(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
-	const char *path = strcmp(rq->path, "/") ? rq->path + 1 : "index.html", *key = http_query(rq, "key");
-	const struct embedded_file *f;
+	const char *key = http_query(rq, "key");
 	char cookie[160];
 
 	if (!web_host_ok(w, rq)) {
@@ -63,20 +48,5 @@ void web_page(struct http_request *rq, struct http_response *rs)
 		http_add_header(rs, "Referrer-Policy", "no-referrer");
 		return;
 	}
-	for (f = field_files; f->name; f++)
-		if (!strcmp(f->name, path))
-			break;
-	if (!f->name) {
-		http_reply_error(rs, 404, "not_found", _("no such file"));
-		return;
-	}
-	rs->status = 200;
-	rs->type = file_type(f->name);
-	buf_reset(&rs->body);
-	if (buf_add(&rs->body, f->data, f->len) < 0) {
-		http_reply_error(rs, 500, "internal", _("out of memory"));
-		return;
-	}
-	rs->compress = 1;
-	http_add_page_headers(rs);
+	http_reply_embedded(rs, field_files, rq->path);
 }

@@ -142,6 +142,14 @@ void http_add_header(struct http_response *rs, const char *name, const char *val
 void http_add_page_headers(struct http_response *rs);
 
 struct embedded_file;
+/* The routes api[0..napi) and then, for each of files (embed.h), "GET /NAME" to fn: a page's table, made once at
+ * start since its files are the one list of them. Caller frees the table and *paths (the paths it points to); NULL
+ * when out of memory. */
+struct http_route *http_routes_files(const struct http_route *api, size_t napi, const struct embedded_file *files,
+				     http_fn fn, size_t *n, char **paths);
+/* Answers with the file of files named path ("/" is index.html), its type from its extension and a page's headers
+ * (http_add_page_headers), the body compressible: 0; or 404 and -1 when there is none. */
+int http_reply_embedded(struct http_response *rs, const struct embedded_file *files, const char *path);
 /* Answers GET /i18n from catalogs, the program's page catalogs (gen/page_catalogs.c, one per language, named
  * "page-LANG.mo"): the languages, or with ?lang=CODE one language's messages as web/i18n.js reads them
  * (http-i18n.c). */

@@ -56,39 +56,9 @@ static const struct http_route routes[] = {
 	{ "POST", "/v1/devices/revoke", api_devices_revoke, 4096, NULL, 0 },
 	{ "POST", "/v1/codes", api_codes, 4096, NULL, 0 },
 	{ "GET", "/v1/export", api_export, 0, NULL, 0 },
+	{ "GET", "/", api_static, 0, NULL, 0 },          /* the review page's index.html; its files follow (serve) */
 };
 
-/* The endpoints and then the review page's files, each under its own path, and "/" (its index.html): a table
- * made once at start, since web_files (api-static.c) is the one list of those files. Caller frees the table
- * and *paths; NULL when out of memory. */
-static struct http_route *routes_make(size_t *n, char **paths)
-{
-	const size_t napi = sizeof(routes) / sizeof(routes[0]);
-	size_t nfiles = 0, bytes = 0, i;
-	struct http_route *all;
-	char *p;
-
-	for (i = 0; web_files[i].name; i++, nfiles++)
-		bytes += strlen(web_files[i].name) + 2;
-	all = calloc(napi + 1 + nfiles, sizeof(*all));
-	p = *paths = malloc(bytes);
-	if (!all || !p) {
-		free(all);
-		free(p);
-		return NULL;
-	}
-	memcpy(all, routes, sizeof(routes));
-	all[napi] = (struct http_route){ "GET", "/", api_static, 0, NULL, 0 };
-	for (i = 0; i < nfiles; i++) {
-		size_t len = strlen(web_files[i].name) + 2;
-
-		snprintf(p, len, "/%s", web_files[i].name);
-		all[napi + 1 + i] = (struct http_route){ "GET", p, api_static, 0, NULL, 0 };
-		p += len;
-	}
-	*n = napi + 1 + nfiles;
-	return all;
-}
 
 /* The log says when the store stops being able to write (a full disk) and when it can again: the devices are
  * told 503 "the disk is full", and the operator reads why here, and on /healthz and /metrics. Called from the
@@ -274,7 +244,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	srv.data_dir = cli->data_dir;
 	srv.tls = a.cert != NULL;
 	db_on_writable(log_writable);
-	if (!(table = routes_make(&nroutes, &paths))) {
+	/* The endpoints, "/" (the page's index.html) and then each of its files under its own path. */
+	if (!(table = http_routes_files(routes, sizeof(routes) / sizeof(routes[0]), web_files, api_static, &nroutes,
+					&paths))) {
 		cli_error(_("out of memory"));
 		goto out;
 	}
