@@ -215,11 +215,11 @@ endif
 
 $(B)/gen/page-%.mo: po/%.po
 	@mkdir -p $(dir $@)
-	msggrep --no-wrap --force-po -N 'web/*' -o $@.po $<
+	msggrep --no-wrap --force-po -N 'web/*' -N 'web/field/*' -o $@.po $<
 	msgfmt --check -o $@ $@.po
 
 $(B)/gen/page-qps.mo: $(B)/gen/qps.mo
-	msggrep --no-wrap --force-po -N 'web/*' -o $@.po $(B)/gen/qps.po
+	msggrep --no-wrap --force-po -N 'web/*' -N 'web/field/*' -o $@.po $(B)/gen/qps.po
 	msgfmt --check -o $@ $@.po
 
 $(B)/gen/page_catalogs.c: $(PAGE_MO) scripts/embed.sh

@@ -2,7 +2,7 @@
  * and the undo the page offers until the next sync.
  *
  * A final record is deleted as at the terminal (store_delete_tree: a `_deleted` op on it and on each instance), and
- * undone by `_deleted` ops back to null on exactly those records. A draft never left the laptop and is removed
+ * undone by `_deleted` ops back to false on exactly those records. A draft never left the laptop and is removed
  * outright, as at the terminal; its answers (and its instances') are kept here, in memory, so that undo makes it
  * again under its own id (store_draft_restore). What can be undone is kept until the next sync or
  * until sondeo web stops (web_trash_clear), the last WEB_MAX_TRASH deletions: the page says so. Both answer
@@ -156,7 +156,8 @@ void web_undelete(struct http_request *rq, struct http_response *rs)
 			if (store_draft_restore(w->s, f, eid, json_object_get(e, "answers"), &r, err, sizeof(err)) < 0)
 				goto fail;
 		} else if (store_find(w->s, eid, &r, err, sizeof(err)) < 0 ||
-			   store_set(w->s, &r, "_deleted", NULL, err, sizeof(err)) < 0) {
+			   store_set(w->s, &r, "_deleted", json_false(), err, sizeof(err)) < 0) {
+			/* false, not null: every replica takes _deleted as true or false (server/sstore.c). */
 			goto fail;
 		}
 		n++;

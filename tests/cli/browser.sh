@@ -19,41 +19,10 @@ log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 py_start   # one python3 for the whole script: lib.sh's py
 
-missing=""
-[ -x /usr/bin/chromium ] || missing="$missing chromium chromium-driver"
-command -v qrencode >/dev/null 2>&1 || missing="$missing qrencode"
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
-if [ -n "$missing" ]; then
-	t "the packages the browser tests need are installed"
-	run sh "$TOP/scripts/deps.sh" $missing
-	check_rc 0
-	[ "$RC" = 0 ] || done_testing
-fi
-# A fresh Debian 12 has Node.js 18 (its nodejs package): every package the lock file pins must accept it.
-t "tests/browser/package-lock.json pins only packages whose engines accept Debian 12's Node.js 18"
-run node -e '
-const lock = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-for (const [name, p] of Object.entries(lock.packages || {})) {
-	const want = p.engines && p.engines.node;
-	if (!want)
-		continue;
-	const m = /^>=\s*(\d+)(\.\d+)*$/.exec(want.trim());
-	if (!m || Number(m[1]) > 18)
-		console.log(`${name || "(root)"} ${p.version || ""} wants node ${want}`);
-}' "$TOP/tests/browser/package-lock.json"
-check_rc 0
-check_eq "$OUT" "" "packages that refuse Node.js 18"
-# node_modules from an older lock file (another playwright-core) is installed again.
-pinned=$(node -e 'console.log(require(process.argv[1]).packages["node_modules/playwright-core"].version)' \
-	"$TOP/tests/browser/package-lock.json" 2>/dev/null)
-have=$(node -e 'console.log(require(process.argv[1]).version)' \
-	"$TOP/tests/browser/node_modules/playwright-core/package.json" 2>/dev/null)
-if [ -z "$have" ] || [ "$have" != "$pinned" ]; then
-	t "playwright-core $pinned is installed from tests/browser/package-lock.json"
-	(cd "$TOP/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) >"$TMPDIR/npm.log" 2>&1 ||
-		fail "npm ci failed: $(tail -n 5 "$TMPDIR/npm.log")"
-	[ -f "$TOP/tests/browser/node_modules/playwright-core/package.json" ] || done_testing
-fi
+. "$TOP/tests/cli/browser.inc"
+qr=""
+command -v qrencode >/dev/null 2>&1 || qr=qrencode   # the enrolment codes' QR codes are checked against it
+browser_deps $qr
 
 # dev NAME ARGS... : sondeo on laptop NAME's store, quietly; a failure fails the setup.
 dev() {

@@ -634,6 +634,8 @@
 		if (i < 0)
 			return showSummary();
 		sc = screens[i];
+		if (S.at !== sc.key)
+			S.searched = {};   /* a list's search lasts as long as its screen */
 		S.at = sc.key;
 		if (v.record.id && v.record.draft)
 			api("POST", "/api/at", { id: v.record.id, at: sc.key }).catch(function () {});
@@ -707,7 +709,8 @@
 	function question(it) {
 		var id = idOf(it.name), box, label, hint, w;
 		box = el("div", { class: "question" + (it.error ? " invalid" : "") + (it.conflict ? " conflict" : ""), "data-q": it.name });
-		label = [it.label || it.name, it.required ? el("span", { class: "req", "aria-hidden": "true", text: " *" }) : null];
+		label = [it.label || it.name, it.required ? el("span", { class: "req", "aria-hidden": "true", text: " *" }) : null,
+			it.required ? el("span", { class: "sr-only", text: " " + _("(required)") }) : null];
 		if (it.type === "note") {
 			box.appendChild(el("p", { class: "note", text: it.label || "" }));
 			if (it.hint)
@@ -723,8 +726,10 @@
 		var described = [it.hint ? id + "-hint" : null, id + "-msg"].filter(Boolean).join(" ");
 		if (it.type === "select_one" || it.type === "select_multiple" || it.type === "acknowledge") {
 			w = choiceWidget(it, described);
-			box.appendChild(el("fieldset", { "aria-describedby": described, "aria-required": it.required ? "true" : null,
-				"aria-invalid": it.error ? "true" : null }, [el("legend", {}, label), hint].concat(w)));
+			/* One choice: a radio group, which may say it is required; several: a group of checkboxes, whose
+			 * legend says it. */
+			box.appendChild(el("fieldset", { role: it.type === "select_one" ? "radiogroup" : null, "aria-describedby": described,
+				"aria-required": it.required && it.type === "select_one" ? "true" : null }, [el("legend", {}, label), hint].concat(w)));
 		} else if (it.type === "rank") {
 			box.appendChild(el("fieldset", { "aria-describedby": described }, [el("legend", {}, label), hint, rankWidget(it)]));
 		} else if (it.range) {
@@ -813,9 +818,13 @@
 	var checkLater = (function () {
 		var timer = null;
 		return function (it, text) {
+			var seq = S.seq;
 			clearTimeout(timer);
 			timer = setTimeout(function () {
-				var body = answerTarget(), seq = S.seq;
+				/* The person may have moved on meanwhile: the check is for the screen it was typed on. */
+				if (seq !== S.seq || !S.view)
+					return;
+				var body = answerTarget();
 				body.question = it.name;
 				body.text = text;
 				body.check = true;
@@ -1036,7 +1045,10 @@
 				S.target = { id: v.record.id };
 				history.replaceState(null, "", recordPath() + "/q/" + encodeURIComponent(S.at));
 			}
-			showScreen(S.at);
+			if (S.at === "view")
+				showRecord(v);      /* a conflict settled from the record's own page */
+			else
+				showScreen(S.at);
 			return true;
 		}, function (e) {
 			if (e.status === 422 && seq === S.seq) {
@@ -1141,7 +1153,7 @@
 		var v = S.view, screens = screensOf(v), list;
 		list = el("ol", { class: "outline" }, screens.map(function (sc) {
 			var it = sc.items[0], answered = sc.items.every(function (x) {
-				return !x.name || x.readonly || x.type === "note" || x.value !== null;
+				return x.repeat ? x.instances.length > 0 : x.readonly || x.type === "note" || x.value !== null;
 			}), bad = sc.items.some(function (x) {
 				return x.error || x.missing;
 			}), label = sc.list && v.groups[sc.list] ? v.groups[sc.list].label : it.label || it.repeat || it.name;
@@ -1219,6 +1231,7 @@
 
 	function showRecord(v) {
 		var rows = [], conflicts = [], r = v.record;
+		S.at = "view";
 		screensOf(v).forEach(function (sc) {
 			sc.items.forEach(function (it) {
 				if (it.type === "note")
@@ -1331,6 +1344,8 @@
 	/* --- Routes --------------------------------------------------------------------------------------------------- */
 
 	function route() {
+		/* Answers still coming for the screen left behind are dropped. */
+		S.seq++;
 		var h = location.hash.replace(/^#/, ""), p = h.split("/").map(function (x) {
 			try {
 				return decodeURIComponent(x);
