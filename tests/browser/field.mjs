@@ -754,7 +754,7 @@ await test("visit: a repeat's instance added, filled and finished; the record li
 	await until(page, (id) => location.hash === "#/r/" + id + "/q/" + encodeURIComponent("repeat:visit") &&
 		document.querySelector("form.screen .repeat ol.instances"), visit);
 	await settle(page);
-	same(await texts(page, "form.screen .repeat ol.instances li"), ["Amina"], "the instances listed");
+	same(await texts(page, "form.screen .repeat ol.instances li a"), ["Amina"], "the instances listed");
 	same((await texts(page, "form.screen .repeat p.muted"))[0], "1 so far", "the count of instances");
 	const inst = show(instance);
 	same([inst.status, inst.answers.visitor, inst.answers.useful], ["final", "Amina", "yes"], "sondeo show of the instance");
@@ -762,6 +762,26 @@ await test("visit: a repeat's instance added, filled and finished; the record li
 	const words = sondeo(["show", visit]);
 	check(words.includes(instance.slice(0, 8)) && words.includes("Amina"), `sondeo show of the visit lacks its instance:\n${words}`);
 	await shot(page, "repeat-one");
+});
+
+await test("visit: an instance removed from its repeat, asked first (Cancel keeps it); Undo brings it back", async () => {
+	check(visit && instance, "no visit or instance from the tests before");
+	await page.click("form.screen .repeat ol.instances li .remove");
+	await page.waitForSelector("dialog[open]");
+	await page.keyboard.press("Enter");   // Cancel has the focus: a hurried Enter deletes nothing
+	await until(page, () => !document.querySelector("dialog[open]"));
+	same(show(instance).deleted, false, "the instance after Cancel");
+	await page.click("form.screen .repeat ol.instances li .remove");
+	await page.waitForSelector("dialog[open]");
+	await page.click("#confirm-delete");
+	await page.waitForSelector("#undo");
+	await until(page, () => !document.querySelector("form.screen .repeat ol.instances"));
+	same((await texts(page, "form.screen .repeat p.muted"))[0], "0 so far", "the count of instances after the removal");
+	same(show(instance).deleted, true, "the instance in the store");
+	await page.click("#undo");
+	await until(page, () => document.querySelector("form.screen .repeat ol.instances"));
+	same(await texts(page, "form.screen .repeat ol.instances li a"), ["Amina"], "the instances after Undo");
+	same(show(instance).deleted, false, "the instance in the store after Undo");
 });
 
 await test("visit: the outline marks answered and unanswered screens, jumps to one; the record finalized", async () => {

@@ -1137,8 +1137,17 @@
 			el("p", { class: "muted", text: it.count >= 0 ? fmt(_("{n} of {count}"), { n: num(n), count: num(it.count) }) :
 				fmt(P_("{count} so far", "{count} so far", n), { count: num(n) }) }),
 			n ? el("ol", { class: "instances" }, it.instances.map(function (x, k) {
-				return el("li", {}, [el("a", { href: "#/r/" + x.id, text: x.title || fmt(_("{label} {n}"), { label: label, n: num(k + 1) }) }),
-					x.draft ? el("span", { class: "badge draft", text: C_("record state", "draft") }) : null]);
+				var title = x.title || fmt(_("{label} {n}"), { label: label, n: num(k + 1) });
+				return el("li", {}, [el("a", { href: "#/r/" + x.id, text: title }),
+					x.draft ? el("span", { class: "badge draft", text: C_("record state", "draft") }) : null,
+					lead() ? el("button", { type: "button", class: "link remove", onclick: function () {
+						var key = S.at;
+						askDelete(x, function () {
+							loadView({ id: v.record.id }).then(function () {
+								showScreen(key);
+							}, failed);
+						});
+					}, "aria-label": fmt(_("Remove {entry}"), { entry: title }), text: _("Remove") }) : null]);
 			})) : null,
 			v.record.id ? el("button", { type: "button", class: "button", disabled: full, onclick: function () {
 				S.trail.push(S.at);
@@ -1260,7 +1269,9 @@
 				showHistory(v);
 			}, text: _("History") }) : null,
 			lead() ? el("button", { type: "button", class: "button danger", onclick: function () {
-				askDelete(v);
+				askDelete(r, function () {
+					location.hash = "#/";
+				});
 			}, text: _("Delete") }) : null]));
 		nodes.push(el("section", { id: "history-box", "aria-live": "polite" }));
 		show(nodes, v.title);
@@ -1297,11 +1308,12 @@
 		}).catch(failed);
 	}
 
-	/* Asks before deleting, in a dialog of the page's own; then offers the undo until the next sync. */
-	function askDelete(v) {
-		var r = v.record, d = el("dialog", { class: "dialog", "aria-labelledby": "del-h" }), cancel;
+	/* Asks before deleting rec ({id, draft}), in a dialog of the page's own; then deletes it, calls after, and offers
+	 * the undo until the next sync. */
+	function askDelete(rec, after) {
+		var d = el("dialog", { class: "dialog", "aria-labelledby": "del-h" }), cancel;
 		d.appendChild(el("h2", { id: "del-h", text: _("Delete this record?") }));
-		d.appendChild(el("p", { text: r.draft ? _("The draft and its answers are removed from this laptop. You can undo it until the next sync.") :
+		d.appendChild(el("p", { text: rec.draft ? _("The draft and its answers are removed from this laptop. You can undo it until the next sync.") :
 			_("The record is marked deleted here and, at the next sync, everywhere. You can undo it until the next sync.") }));
 		cancel = el("button", { type: "button", class: "button", onclick: function () {
 			d.close();
@@ -1309,10 +1321,10 @@
 		d.appendChild(el("div", { class: "nav-buttons" }, [cancel, el("button", { type: "button", class: "button danger", id: "confirm-delete",
 			onclick: function () {
 				d.close();
-				api("POST", "/api/delete", { id: r.id }).then(function () {
+				api("POST", "/api/delete", { id: rec.id }).then(function () {
 					S.view = null;
-					location.hash = "#/";
-					undoBar(r.id);
+					after();
+					undoBar(rec.id);
 				}, failed);
 			}, text: _("Delete") })]));
 		d.addEventListener("close", function () {
@@ -1329,6 +1341,7 @@
 				api("POST", "/api/undelete", { id: id }).then(function () {
 					bar.remove();
 					toast(_("Restored."));
+					S.view = null;   /* the record shown may hold what came back */
 					route();
 				}, failed);
 			}, text: _("Undo") })]);
