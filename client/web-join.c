@@ -16,7 +16,6 @@
 
 #define JOIN_TRIES 5              /* wrong codes a minute from one address */
 #define JOIN_WRONG_MAX 100        /* wrong codes in all before the code stops working */
-#define JOIN_NAME_MAX 40          /* characters in a phone's name */
 
 /* The slot counting wrong codes from ip in the last minute (the oldest slot is taken for a new address). */
 static unsigned *tries_of(struct web *w, const char *ip, uint64_t now)
@@ -40,8 +39,7 @@ static unsigned *tries_of(struct web *w, const char *ip, uint64_t now)
 	return &w->tries[old].n;
 }
 
-/* The code as typed, digits only: "1234 5678", "1234-5678" and "12345678" are the same code. */
-static void digits_of(const char *in, char *out, size_t n)
+void web_join_digits(const char *in, char *out, size_t n)
 {
 	size_t k = 0;
 
@@ -51,8 +49,7 @@ static void digits_of(const char *in, char *out, size_t n)
 	out[k] = '\0';
 }
 
-/* A phone's name as given: trimmed, 1 to JOIN_NAME_MAX characters of UTF-8 with no control character. */
-static int name_ok(const char *in, char *out, size_t n)
+int web_join_name(const char *in, char *out, size_t n)
 {
 	size_t len;
 
@@ -65,7 +62,7 @@ static int name_ok(const char *in, char *out, size_t n)
 		return 0;
 	memcpy(out, in, len);
 	out[len] = '\0';
-	if (utf8_len(out) > JOIN_NAME_MAX)
+	if (utf8_len(out) > WEB_NAME_MAX)
 		return 0;
 	for (len = 0; out[len]; len++)
 		if ((unsigned char)out[len] < 0x20 || out[len] == 0x7f)
@@ -112,8 +109,8 @@ void web_join(struct http_request *rq, struct http_response *rs)
 		return;
 	code = json_string_value(json_object_get(body, "code"));
 	name = json_string_value(json_object_get(body, "name"));
-	digits_of(code ? code : "", got, sizeof(got));
-	digits_of(w->code, want, sizeof(want));
+	web_join_digits(code ? code : "", got, sizeof(got));
+	web_join_digits(w->code, want, sizeof(want));
 	if (strcmp(got, want)) {
 		++*tries;
 		if (++w->wrong_codes >= JOIN_WRONG_MAX)
@@ -121,9 +118,9 @@ void web_join(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 403, "wrong_code", _("this is not the code: ask the team lead for it"));
 		goto out;
 	}
-	if (!name || !name_ok(name, clean, sizeof(clean))) {
+	if (!name || !web_join_name(name, clean, sizeof(clean))) {
 		http_reply_error(rs, 400, "bad_name", _("give your name (at most %d characters): the team lead sees it, and "
-							"your records carry it"), JOIN_NAME_MAX);
+							"your records carry it"), WEB_NAME_MAX);
 		goto out;
 	}
 	ss = web_session_new(w, WEB_PHONE, clean);

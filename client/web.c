@@ -12,14 +12,14 @@
 #include "util.h"
 #include "banned.h"
 
-int web_host_ok(struct web *w, struct http_request *rq)
+int web_host_valid(const char *host, const char *port)
 {
-	const char *host = http_header(rq, "Host"), *colon;
+	const char *colon;
 	char name[64];
 	unsigned char addr[16];
 	size_t n;
 
-	if (!host || !(colon = strrchr(host, ':')) || strcmp(colon + 1, w->port) || (n = (size_t)(colon - host)) == 0 ||
+	if (!host || !(colon = strrchr(host, ':')) || strcmp(colon + 1, port) || (n = (size_t)(colon - host)) == 0 ||
 	    n >= sizeof(name))
 		return 0;
 	memcpy(name, host, n);
@@ -31,6 +31,11 @@ int web_host_ok(struct web *w, struct http_request *rq)
 		return inet_pton(AF_INET6, name + 1, addr) == 1;
 	}
 	return inet_pton(AF_INET, name, addr) == 1;
+}
+
+int web_host_ok(struct web *w, struct http_request *rq)
+{
+	return web_host_valid(http_header(rq, "Host"), w->port);
 }
 
 int web_origin_ok(struct http_request *rq, const char *origin)

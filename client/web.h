@@ -97,6 +97,15 @@ struct web_session *web_session(struct http_request *rq);
  * network address, [::1]) or localhost. A page that had its own name point at this computer (DNS rebinding) sends
  * that name, and is refused. */
 int web_host_ok(struct web *w, struct http_request *rq);
+/* The same for a Host header's value (NULL: none) and this server's port, as text. */
+int web_host_valid(const char *host, const char *port);
+/* A phone's name as it joins (web-join.c): trimmed of spaces, 1 to WEB_NAME_MAX characters of UTF-8 with no control
+ * character, into out (n bytes): 1, or 0 when it is not one. */
+#define WEB_NAME_MAX 40
+int web_join_name(const char *in, char *out, size_t n);
+/* A join code as typed, its digits only ("1234 5678", "1234-5678" and "12345678" are one code), into out (n
+ * bytes, at least 1). */
+void web_join_digits(const char *in, char *out, size_t n);
 
 /* The request's body as a JSON object, or NULL after setting a 400 naming what was wrong. New reference. */
 json_t *web_body(struct http_request *rq, struct http_response *rs);

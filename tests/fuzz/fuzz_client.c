@@ -12,9 +12,15 @@
  *      key. When the second byte is odd and the rest is a JSON object, its "mac" is first replaced by the
  *      true MAC of its other members, so that the fuzzer reaches past the MAC. What is accepted names this
  *      device, a region within the spec's bounds, and the server key whose MAC verified.
+ *   4: a Host header as sondeo web checks it (client/web.c, web_host_valid), its line before the first newline,
+ *      against the port after it: one accepted ends in ":PORT" and names localhost or an address written as one.
+ *   5: a phone's name and join code as the field hub reads them (client/web-join.c): a name accepted is the input
+ *      trimmed, 1 to WEB_NAME_MAX characters of UTF-8 with no control character, and is accepted again as it is;
+ *      a code's digits are digits, in the input's order.
  * Anything else aborts.
  *
  * Build with clang -fsanitize=fuzzer (make fuzz), or with tests/fuzz/replay.c under any compiler. */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +38,8 @@
 #include "fuzzkey.h"
 #include "jsonc.h"
 #include "remote.h"
+#include "util.h"
+#include "web.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -267,6 +275,67 @@ static void enrol_run(const char *text, size_t len)
 	json_decref(o);
 }
 
+static void host_run(const char *text)
+{
+	const char *nl = strchr(text, '\n');
+	char host[256], port[16], name[64];
+	unsigned char addr[16];
+	size_t n, hl;
+
+	if (!nl || (size_t)(nl - text) >= sizeof(host) || strlen(nl + 1) >= sizeof(port))
+		return;
+	memcpy(host, text, (size_t)(nl - text));
+	host[nl - text] = '\0';
+	memcpy(port, nl + 1, strlen(nl + 1) + 1);
+	if (!web_host_valid(host, port))
+		return;
+	hl = strlen(host);
+	n = strlen(port);
+	if (hl <= n + 1 || host[hl - n - 1] != ':' || strcmp(host + hl - n, port))
+		abort();
+	n = hl - n - 1;
+	if (n >= sizeof(name))
+		abort();
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (strcmp(name, "localhost") && inet_pton(AF_INET, name, addr) != 1) {
+		if (n < 3 || name[0] != '[' || name[n - 1] != ']')
+			abort();
+		name[n - 1] = '\0';
+		if (inet_pton(AF_INET6, name + 1, addr) != 1)
+			abort();
+	}
+}
+
+static void join_run(const char *text)
+{
+	char out[160], again[160], digits[32];
+	size_t i, k = 0;
+
+	if (web_join_name(text, out, sizeof(out))) {
+		size_t len = strlen(out);
+
+		if (!len || out[0] == ' ' || out[len - 1] == ' ' || !utf8_valid(out, len, NULL) ||
+		    utf8_len(out) > WEB_NAME_MAX || !strstr(text, out))
+			abort();
+		for (i = 0; i < len; i++)
+			if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+				abort();
+		if (!web_join_name(out, again, sizeof(again)) || strcmp(out, again))
+			abort();
+	}
+	web_join_digits(text, digits, sizeof(digits));
+	for (i = 0; digits[i]; i++) {
+		if (digits[i] < '0' || digits[i] > '9')
+			abort();
+		/* In the input's order: each digit found after the one before. */
+		while (text[k] && text[k] != digits[i])
+			k++;
+		if (!text[k++])
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -278,11 +347,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
 	case 0: entries_run(text, size - 1); break;
 	case 1: csv_run(text, size - 1); break;
 	case 2: forms_run(text, size - 1); break;
-	default: enrol_run(text, size - 1); break;
+	case 3: enrol_run(text, size - 1); break;
+	case 4: host_run(text); break;
+	default: join_run(text); break;
 	}
 	free(text);
 	return 0;
