@@ -188,3 +188,24 @@ start_server() {
 	done
 	return 1
 }
+
+# rss_build : bench/rss.c (a command's wall time and peak memory) compiled into $tmp, its path in rss. Needs cc,
+# and the bench's $here and $tmp.
+rss_build() {
+	cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
+	rss=$tmp/rss
+}
+
+# timed IN OUT ERR CMD [ARG]... : runs CMD under rss (rss_build); sets t (seconds) and kb (peak RSS, KiB). Fails the
+# whole bench if the command does not exit 0. (peers.sh and sync.sh, which time other things, have their own.)
+timed() {
+	_in=$1 _out=$2 _err=$3
+	shift 3
+	_what=$*
+	# Splitting rss's "SECONDS KB STATUS" into words is the point here.
+	# shellcheck disable=SC2046
+	set -- $("$rss" -i "$_in" -o "$_out" -e "$_err" "$@") || die "cannot time '$_what'"
+	[ $# -eq 3 ] || die "cannot time '$_what'"
+	[ "$3" = 0 ] || die "'$_what' exited with status $3" "$_err"
+	t=$1 kb=$2
+}

@@ -109,9 +109,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 
-cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
+rss_build
 cc -O2 -o "$tmp/linkproxy" "$here/linkproxy.c" 2>"$tmp/cc.err" || die "cannot compile bench/linkproxy.c with cc" "$tmp/cc.err"
-rss=$tmp/rss
 
 # timed OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds). Fails the whole bench if it does not exit 0.
 timed() {

@@ -72,25 +72,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds) and kb (peak RSS, KiB). Fails the whole
-# bench if the command does not exit 0.
-timed() {
-	_in=$1 _out=$2 _err=$3
-	shift 3
-	_what=$*
-	# Splitting rss's "SECONDS KB STATUS" into words is the point here.
-	# shellcheck disable=SC2046
-	set -- $("$rss" -i "$_in" -o "$_out" -e "$_err" "$@") || die "cannot time '$_what'"
-	[ $# -eq 3 ] || die "cannot time '$_what'"
-	[ "$3" = 0 ] || die "'$_what' exited with status $3" "$_err"
-	t=$1 kb=$2
-}
-
-cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
-rss=$tmp/rss
+rss_build
 
 # --- sondeod on loopback ----------------------------------------------------------------------------------
-
 
 # The JSON member NAME of a compact or spaced JSON text in FILE (a string's value without quotes, or a number
 # or boolean), the first one found.

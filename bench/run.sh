@@ -49,20 +49,6 @@ mb() {
 }
 # Lines of a file, without the surrounding blanks some wc implementations print.
 
-# timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds) and kb (peak RSS, KiB). Fails the whole
-# bench if the command does not exit 0.
-timed() {
-	_in=$1 _out=$2 _err=$3
-	shift 3
-	_what=$*
-	# Splitting rss's "SECONDS KB STATUS" into words is the point here.
-	# shellcheck disable=SC2046
-	set -- $("$rss" -i "$_in" -o "$_out" -e "$_err" "$@") || die "cannot time '$_what'"
-	[ $# -eq 3 ] || die "cannot time '$_what'"
-	[ "$3" = 0 ] || die "'$_what' exited with status $3" "$_err"
-	t=$1 kb=$2
-}
-
 # report LABEL : prints the result lines. Uses the lists s_t, s_kb, b_t, b_kb and the names base_label, target.
 report() {
 	# The lists are space-separated numbers, split into arguments on purpose.
@@ -80,8 +66,7 @@ report() {
 }
 
 # --- the machine and the tools ----------------------------------------------------------------------------
-cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
-rss=$tmp/rss
+rss_build
 
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 [ -n "$cpu" ] || cpu=$(uname -m)

@@ -100,8 +100,7 @@ timed() {
 	t=$1
 }
 
-cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
-rss=$tmp/rss
+rss_build
 
 # --- sondeod on loopback ----------------------------------------------------------------------------------
 

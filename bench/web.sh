@@ -84,22 +84,7 @@ trap 'exit 143' TERM
 SONDEO_HOME=$tmp/store
 export SONDEO_HOME
 
-# timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds) and kb (peak RSS, KiB). Fails the whole
-# bench if the command does not exit 0.
-timed() {
-	_in=$1 _out=$2 _err=$3
-	shift 3
-	_what=$*
-	# Splitting rss's "SECONDS KB STATUS" into words is the point here.
-	# shellcheck disable=SC2046
-	set -- $("$rss" -i "$_in" -o "$_out" -e "$_err" "$@") || die "cannot time '$_what'"
-	[ $# -eq 3 ] || die "cannot time '$_what'"
-	[ "$3" = 0 ] || die "'$_what' exited with status $3" "$_err"
-	t=$1 kb=$2
-}
-
-cc -O2 -o "$tmp/rss" "$here/rss.c" 2>"$tmp/cc.err" || die "cannot compile bench/rss.c with cc" "$tmp/cc.err"
-rss=$tmp/rss
+rss_build
 
 node_major=$(node -e 'console.log(process.versions.node.split(".")[0])' 2>/dev/null || echo 0)
 [ "$node_major" -ge 18 ] 2>/dev/null || die "Node.js 18 or later is needed (node --version: $(node --version 2>&1))"

@@ -14,7 +14,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
 	struct store *s;
 	struct store_counts n;
-	char err[512], acked[32];
+	char err[512];
 	uint64_t pending;
 	long long ahead;
 	int c, json = 0;
@@ -29,12 +29,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
-	/* Everything this device wrote past what the server acknowledged; nothing is acknowledged before
-	 * the first sync. */
-	if (store_meta_get(s, "acked_seq", acked, sizeof(acked)) < 0)
-		strlcpy_s(acked, "0", sizeof(acked));
-	if (store_counts(s, &n, err, sizeof(err)) < 0 ||
-	    store_ops_count(s, strtoull(acked, NULL, 10), &pending, err, sizeof(err)) < 0) {
+	/* Everything this device wrote past what the server acknowledged. */
+	if (store_counts(s, &n, err, sizeof(err)) < 0 || store_ops_unsent(s, &pending, err, sizeof(err)) < 0) {
 		store_close(s);
 		return cli_error("%s", err);
 	}

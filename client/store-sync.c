@@ -105,6 +105,16 @@ int store_ops_count(struct store *s, uint64_t after, uint64_t *n, char *err, siz
 	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
+int store_ops_unsent(struct store *s, uint64_t *n, char *err, size_t errlen)
+{
+	char acked[32];
+
+	/* Nothing is acknowledged before the first sync. */
+	if (store_meta_get(s, "acked_seq", acked, sizeof(acked)) < 0)
+		strlcpy_s(acked, "0", sizeof(acked));
+	return store_ops_count(s, strtoull(acked, NULL, 10), n, err, errlen);
+}
+
 int store_take_pulled(struct store *s, const struct op *ops, const char *const *by, size_t n, const char *cursor,
 		      uint64_t next, uint64_t *received, char *err, size_t errlen)
 {

@@ -196,6 +196,9 @@ int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_op
 void store_ops_release(struct store_ops *o);
 /* Puts in *n how many of this device's own ops come after seq after (those a server has not acknowledged). */
 int store_ops_count(struct store *s, uint64_t after, uint64_t *n, char *err, size_t errlen);
+/* Puts in *n how many of this device's own ops its home server has not acknowledged yet (after acked_seq): the
+ * changes waiting for the next sync. */
+int store_ops_unsent(struct store *s, uint64_t *n, char *err, size_t errlen);
 /* Takes in n ops pulled from a server, in one transaction of its own, as a server's ingest does: each is merged by
  * the rule every replica uses (one held already is a duplicate, not an error), the reviewer by[i] it names is noted
  * when by[i] is not NULL and the op is not this device's own (by may be NULL: none), and this device's clock moves past its stamp; the meta key cursor

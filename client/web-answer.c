@@ -44,12 +44,11 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
 	struct web_session *ss = web_session(rq);
-	json_t *body = web_body(rq, rs), *v = NULL, *own = NULL, *view;
+	json_t *body = web_body(rq, rs), *v = NULL, *view;
 	const char *qname, *lang = web_lang(rq);
 	const struct form_question *q;
-	const struct form_group *scope;
 	struct web_target t;
-	struct fill fl;
+	struct fill fl = { 0 };
 	char err[512];
 	int rel;
 
@@ -61,25 +60,13 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 		json_decref(body);
 		return;
 	}
-	memset(&fl, 0, sizeof(fl));
-	if (t.exists) {
-		own = store_answers(w->s, t.rec.id, err, sizeof(err));
-		t.repeat = own ? json_string_value(json_object_get(own, "_repeat")) : NULL;
-	} else {
-		own = json_object();
-		if (t.repeat) {
-			json_object_set_new(own, "_parent", json_string(t.parent));
-			json_object_set_new(own, "_repeat", json_string(t.repeat));
-		}
-	}
-	scope = t.repeat ? form_repeat_find(t.f, t.repeat) : NULL;
-	if (!own || !(fl.answers = store_answers_in_view(w->s, own, err, sizeof(err)))) {
+	if (web_fill(rq, &t, &fl, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
 		goto out;
 	}
 	qname = json_string_value(json_object_get(body, "question"));
 	q = qname ? form_find(t.f, qname) : NULL;
-	if (!q || form_repeat_of(q) != scope || q->type == FT_NOTE || q->automatic || q->readonly) {
+	if (!q || form_repeat_of(q) != fl.scope || q->type == FT_NOTE || q->automatic || q->readonly) {
 		http_reply_error(rs, 400, "bad_question", _("'%.60s' is not a question to answer here"), qname ? qname : "");
 		goto out;
 	}
@@ -96,14 +83,6 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 		web_reply(rs, 200, json_pack("{s:b}", "ok", 1));
 		goto out;
 	}
-	fl.s = w->s;
-	fl.f = t.f;
-	fl.rec = &t.rec;
-	fl.created = t.exists;
-	fl.scope = scope;
-	fl.parent = t.parent;
-	if (ss->role == WEB_PHONE)
-		fl.username = ss->name;
 	if (fill_save(&fl, q, v, 0, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
 		goto out;
@@ -121,7 +100,6 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 out:
 	json_decref(v);
 	json_decref(fl.answers);
-	json_decref(own);
 	json_decref(body);
 	web_target_free(&t);
 }

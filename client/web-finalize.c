@@ -17,13 +17,12 @@ static void add_problem(void *ctx, const char *question, const char *message)
 void web_finalize(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
-	json_t *body = web_body(rq, rs), *own = NULL, *problems, *view;
-	const char *lang = web_lang(rq), *repeat;
+	json_t *body = web_body(rq, rs), *problems, *view;
+	const char *lang = web_lang(rq);
 	struct web_target t;
-	struct fill fl;
+	struct fill fl = { 0 };
 	char err[512];
 
-	memset(&fl, 0, sizeof(fl));
 	if (!body)
 		return;
 	if (web_target(rq, rs, json_string_value(json_object_get(body, "id")), NULL, NULL, NULL, &t) < 0) {
@@ -34,25 +33,16 @@ void web_finalize(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 409, "not_draft", _("this record is final already"));
 		goto out;
 	}
-	if (!(own = store_answers(w->s, t.rec.id, err, sizeof(err))) ||
-	    !(fl.answers = store_answers_in_view(w->s, own, err, sizeof(err)))) {
+	if (web_fill(rq, &t, &fl, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
 		goto out;
 	}
-	repeat = json_string_value(json_object_get(own, "_repeat"));
 	problems = json_array();
 	if (form_check(t.f, fl.answers, lang, add_problem, problems) > 0) {
 		web_reply(rs, 422, json_pack("{s:s, s:o}", "error", "incomplete", "problems", problems));
 		goto out;
 	}
 	json_decref(problems);
-	fl.s = w->s;
-	fl.f = t.f;
-	fl.rec = &t.rec;
-	fl.created = 1;
-	fl.scope = repeat ? form_repeat_find(t.f, repeat) : NULL;
-	if (web_session(rq)->role == WEB_PHONE)
-		fl.username = web_session(rq)->name;
 	if (fill_finalize(&fl, err, sizeof(err)) < 0 || store_find(w->s, t.rec.id, &t.rec, err, sizeof(err)) < 0 ||
 	    !(view = web_view(w->s, t.f, &t.rec, NULL, NULL, lang, err, sizeof(err)))) {
 		web_fail(rs, err);
@@ -61,7 +51,6 @@ void web_finalize(struct http_request *rq, struct http_response *rs)
 	web_reply(rs, 200, view);
 out:
 	json_decref(fl.answers);
-	json_decref(own);
 	json_decref(body);
 	web_target_free(&t);
 }

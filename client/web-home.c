@@ -63,7 +63,7 @@ void web_home(struct http_request *rq, struct http_response *rs)
 	struct web_session *ss = web_session(rq);
 	struct forms fs = { w->s, web_lang(rq), json_array() };
 	struct store_counts n;
-	char err[512], acked[32], server[512], synced[32];
+	char err[512], server[512], synced[32];
 	uint64_t waiting;
 
 	if (ss->role == WEB_PHONE) {
@@ -77,10 +77,8 @@ void web_home(struct http_request *rq, struct http_response *rs)
 					     "forms", fs.list));
 		return;
 	}
-	if (store_meta_get(w->s, "acked_seq", acked, sizeof(acked)) < 0)
-		strlcpy_s(acked, "0", sizeof(acked));
 	if (store_form_list(w->s, add_form, &fs, err, sizeof(err)) < 0 || store_counts(w->s, &n, err, sizeof(err)) < 0 ||
-	    store_ops_count(w->s, strtoull(acked, NULL, 10), &waiting, err, sizeof(err)) < 0) {
+	    store_ops_unsent(w->s, &waiting, err, sizeof(err)) < 0) {
 		json_decref(fs.list);
 		web_fail(rs, err);
 		return;

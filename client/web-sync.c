@@ -31,14 +31,9 @@ extern char **environ;
 
 static uint64_t waiting(struct store *s)
 {
-	char acked[32];
 	uint64_t n = 0;
 
-	if (store_meta_get(s, "acked_seq", acked, sizeof(acked)) < 0)
-		strlcpy_s(acked, "0", sizeof(acked));
-	if (store_ops_count(s, strtoull(acked, NULL, 10), &n, NULL, 0) < 0)
-		return 0;
-	return n;
+	return store_ops_unsent(s, &n, NULL, 0) < 0 ? 0 : n;
 }
 
 /* Reads what the child said so far, keeping the last SYNC_OUTPUT_MAX bytes, and notes its end. */

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "fill.h"
 #include "i18n.h"
 #include "util.h"
 #include "banned.h"
@@ -284,4 +285,39 @@ void web_target_free(struct web_target *t)
 {
 	form_free(t->f);
 	t->f = NULL;
+}
+
+int web_fill(struct http_request *rq, struct web_target *t, struct fill *fl, char *err, size_t errlen)
+{
+	struct web *w = rq->app;
+	struct web_session *ss = web_session(rq);
+	const struct form_group *g;
+	json_t *own;
+
+	memset(fl, 0, sizeof(*fl));
+	if (t->exists) {
+		if (!(own = store_answers(w->s, t->rec.id, err, errlen)))
+			return -1;
+		g = json_string_value(json_object_get(own, "_repeat")) ?
+			    form_repeat_find(t->f, json_string_value(json_object_get(own, "_repeat"))) : NULL;
+		t->repeat = g ? g->name : NULL;
+	} else {
+		own = json_object();
+		if (t->repeat) {
+			json_object_set_new(own, "_parent", json_string(t->parent));
+			json_object_set_new(own, "_repeat", json_string(t->repeat));
+		}
+	}
+	fl->answers = store_answers_in_view(w->s, own, err, errlen);
+	json_decref(own);
+	if (!fl->answers)
+		return -1;
+	fl->s = w->s;
+	fl->f = t->f;
+	fl->rec = &t->rec;
+	fl->created = t->exists;
+	fl->scope = t->repeat ? form_repeat_find(t->f, t->repeat) : NULL;
+	fl->parent = t->parent;
+	fl->username = ss && ss->role == WEB_PHONE ? ss->name : NULL;
+	return 0;
 }

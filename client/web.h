@@ -132,6 +132,11 @@ struct web_target {
 int web_target(struct http_request *rq, struct http_response *rs, const char *id, const char *form,
 	       const char *parent, const char *repeat, struct web_target *t);
 void web_target_free(struct web_target *t);
+struct fill;
+/* The fill (fill.h) of target t, to save its answers: its answers as its rules see them (its own, with its record's
+ * under them for an instance; a new instance's record's), its scope, and the name of a phone's session as the
+ * username. Sets t->repeat for an instance saved already. 0, or -1 with err; the caller releases fl->answers. */
+int web_fill(struct http_request *rq, struct web_target *t, struct fill *fl, char *err, size_t errlen);
 
 /* The page's view of a record being filled (web-view.c): for each question of its scope, in form order, what it now
  * is (relevant, required, its answer, its default, its choices offered, its message), its groups, and its repeats'

@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { englishLeft, pageTexts } from "./pseudo.mjs";
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const shotDir = process.env.SONDEO_SCREENSHOTS || path.join(cfg.top, "build", "screenshots");
@@ -489,64 +490,6 @@ await test("a record: opened from the table, every answer with its label, and th
 // message accented and wrapped in ⟦ ⟧) fails on any English word left on screen once the ⟦ ⟧ parts and the data
 // are set aside, naming the page and the element. Screenshots: NN-LANG-PAGE.png beside the others.
 
-// The language names, dates and numbers of the browser's own locale data are not messages: the checks set aside
-// what Intl writes.
-const MONTHS = /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?(?=[^A-Za-z]|$)/g;
-
-// text without its ⟦...⟧ parts, innermost first (they nest: a message placed in another).
-function withoutPseudo(text) {
-	let t = text, before;
-	do {
-		before = t;
-		t = t.replace(/⟦[^⟦⟧]*⟧/g, " ");
-	} while (t !== before);
-	return t;
-}
-
-// Every text a person can read on the page, with where it is: visible text, the placeholder, title and aria-label
-// of every element, the options of each select (but the language selectors', which name each language in its own
-// words), the SVG titles (tooltips) and the document's title.
-async function pageTexts(page) {
-	return page.evaluate(() => {
-		const out = [];
-		const where = (e) => {
-			const parts = [];
-			for (let n = e; n && n.nodeType === 1 && n !== document.body && parts.length < 5; n = n.parentElement) {
-				let p = n.tagName.toLowerCase();
-				if (n.id)
-					p += "#" + n.id;
-				else if (n.getAttribute("class"))
-					p += "." + String(n.getAttribute("class")).trim().split(/\s+/).join(".");
-				parts.unshift(p);
-			}
-			return parts.join(" > ");
-		};
-		const visible = (e) => (e.checkVisibility ? e.checkVisibility({ visibilityProperty: true }) : !!e.getClientRects().length);
-		out.push({ where: "document.title", text: document.title });
-		for (const e of document.body.querySelectorAll("*")) {
-			if (e.closest("noscript, script, style, select[data-lang-select]"))
-				continue;
-			for (const a of ["placeholder", "title", "aria-label"])
-				if (e.hasAttribute(a) && (e.namespaceURI === "http://www.w3.org/2000/svg" || visible(e)))
-					out.push({ where: `${where(e)} [${a}]`, text: e.getAttribute(a) });
-			if (e.tagName === "OPTION" && e.parentElement && visible(e.parentElement)) {
-				out.push({ where: where(e), text: e.textContent });
-				continue;
-			}
-			if (e.namespaceURI === "http://www.w3.org/2000/svg" && e.tagName === "title") {
-				out.push({ where: where(e), text: e.textContent });
-				continue;
-			}
-			if (!visible(e))
-				continue;
-			for (const c of e.childNodes)
-				if (c.nodeType === 3 && c.nodeValue.trim())
-					out.push({ where: where(e), text: c.nodeValue });
-		}
-		return out;
-	});
-}
-
 // The strings of the API's answers (records' answers, names, ids, forms' labels, comments), which the page shows
 // as they are; machine codes (a review status, a role, an action) are not: the page shows those in words, which
 // must be translated.
@@ -618,32 +561,6 @@ function englishInAudit(texts, data) {
 	return found;
 }
 
-// The English words left in texts once the pseudo-language's ⟦...⟧, the data and the locale's own words are set
-// aside: [{where, word, text}].
-function englishLeft(texts, data, localeWords) {
-	const strings = [...data].filter((s) => s.length >= 2).sort((a, b) => b.length - a.length);
-	const found = [];
-	for (const { where, text } of texts) {
-		let t = withoutPseudo(text);
-		if (!/[A-Za-z]{2}/.test(t))
-			continue;
-		// A piece of one answer (an OpenStreetMap answer's link, then its tags; a chart's label cut short with an
-		// ellipsis) is data too.
-		const piece = t.trim().replace(/…$/, "");
-		if (piece.length >= 2 && strings.some((s) => s.includes(piece)))
-			continue;
-		for (const s of strings)
-			if (t.includes(s))
-				t = t.split(s).join(" ");
-		for (const w of localeWords)
-			t = t.split(w).join(" ");
-		t = t.replace(MONTHS, " ").replace(/\b[AP]M\b/g, " ").replace(/\b[0-9a-f]{8}\b/g, " ");
-		for (const w of t.match(/[A-Za-z]{2,}/g) || [])
-			if (!PSEUDO_OK.has(w))
-				found.push({ where, word: w, text: text.trim().slice(0, 120) });
-	}
-	return found;
-}
 
 // A browser of its own in the given locale (its navigator.languages), watching the API's requests and answers.
 async function langPage(locale) {
@@ -864,7 +781,7 @@ await test("qps: no English word is left on any page in the pseudo-language (eve
 	const { page, seen } = await langPage("en-US");
 	const texts_ = [];   // {page, where, text}
 	const collect = async (name) => {
-		for (const x of await pageTexts(page))
+		for (const x of await pageTexts(page, "select[data-lang-select]"))
 			texts_.push({ page: name, ...x });
 		await shot(page, `qps-${name}`);
 	};
@@ -940,7 +857,7 @@ await test("qps: no English word is left on any page in the pseudo-language (eve
 					try { w.push(new Intl.DisplayNames([inl], { type: "language" }).of(code)); } catch (e) { /* none */ }
 			return w.filter((x) => x && x.length > 2);
 		});
-		const left = englishLeft(texts_.map((x) => ({ where: `${x.page}: ${x.where}`, text: x.text })), data, localeWords);
+		const left = englishLeft(texts_.map((x) => ({ where: `${x.page}: ${x.where}`, text: x.text })), data, localeWords, PSEUDO_OK);
 		check(texts_.length > 200, `only ${texts_.length} texts collected`);
 		check(!left.length, `${left.length} English words outside the catalog:\n` +
 			left.slice(0, 25).map((x) => `  '${x.word}' in ${x.where}: ${JSON.stringify(x.text)}`).join("\n"));

@@ -24,14 +24,6 @@ qr=""
 command -v qrencode >/dev/null 2>&1 || qr=qrencode   # the enrolment codes' QR codes are checked against it
 browser_deps $qr
 
-# dev NAME ARGS... : sondeo on laptop NAME's store, quietly; a failure fails the setup.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" "$@" >"$TMPDIR/dev.out" 2>"$TMPDIR/dev.err" ||
-		fail "sondeo $* on laptop $name: $(cat "$TMPDIR/dev.err")"
-}
-
 t "setup: a server, three laptops in two regions with the sample records and a conflict, one account of each role"
 "$SONDEOD" init --data "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
 start_server || { fail "sondeod did not start: $(cat "$log")"; done_testing; }

@@ -23,14 +23,6 @@ py_start   # one python3 for the whole script: lib.sh's py
 . "$TOP/tests/cli/browser.inc"
 browser_deps
 
-# dev NAME ARGS... : sondeo on laptop NAME's store, quietly; a failure fails the setup.
-dev() {
-	name=$1
-	shift
-	SONDEO_HOME=$TMPDIR/dev-$name "$SONDEO" "$@" >"$TMPDIR/dev.out" 2>"$TMPDIR/dev.err" ||
-		fail "sondeo $* on laptop $name: $(cat "$TMPDIR/dev.err")"
-}
-
 t "setup: a server, two laptops of one region with the sample records and one in conflict, a form from a workbook"
 "$SONDEOD" init --data "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
 start_server || { fail "sondeod did not start: $(cat "$log")"; done_testing; }
