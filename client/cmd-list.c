@@ -91,8 +91,8 @@ static void header(const struct columns *c, const struct tail_widths *t)
 	/* TRANSLATORS: the headings of the list of records (sondeo list), in capitals: a record's id, when it was
 	 * last changed, its state (draft or final) and its flags (conflict, deleted, review). */
 	cell(C_("column heading", "ID"), 8);
-	for (i = 0; i < FORM_TITLE_MAX; i++) {
-		for (k = 0; c->names[i] && c->names[i][k] && k + 1 < sizeof(up); k++)
+	for (i = 0; i < FORM_TITLE_MAX && c->names[i]; i++) {   /* a form of two title fields has two columns */
+		for (k = 0; c->names[i][k] && k + 1 < sizeof(up); k++)
 			up[k] = (char)(c->names[i][k] >= 'a' && c->names[i][k] <= 'z' ? c->names[i][k] - 'a' + 'A' :
 				       c->names[i][k]);
 		up[k] = '\0';
@@ -180,8 +180,8 @@ static int list_row(void *ctx, const struct store_record *rec)
 		return 0;
 	}
 	cell(cli_short_id(rec->id), 8);
-	for (i = 0; i < FORM_TITLE_MAX; i++) {
-		char *v = l->cols.names[i] ? value_of(l->s, rec, l->cols.names[i]) : NULL;
+	for (i = 0; i < FORM_TITLE_MAX && l->cols.names[i]; i++) {
+		char *v = value_of(l->s, rec, l->cols.names[i]);
 		char *t = v ? cli_value_text(v) : NULL;
 
 		cell(t ? t : "", (size_t)widths[i]);

@@ -83,7 +83,7 @@ int cmd_resolve(struct cli *cli, int argc, char **argv)
 			  cli_short_id(rec.id));
 		goto out;
 	}
-	if (form_parse_answer(f, q, argv[optind + 2], 0, &value, err, sizeof(err)) < 0) {
+	if (form_parse_answer(f, q, argv[optind + 2], FORM_PARSE_LABELS, &value, err, sizeof(err)) < 0) {
 		cli_error("%s: %s", q->name, err);
 		goto out;
 	}

@@ -62,7 +62,7 @@ static int set_text(const struct form *f, struct entry *e, const char *name, con
 		fprintf(stderr, _("%s: %s is read-only: its value is its default\n"), where, name);
 		return 1;
 	}
-	if (form_parse_answer(f, q, text, 0, &v, err, sizeof(err)) < 0) {
+	if (form_parse_answer(f, q, text, FORM_PARSE_LABELS, &v, err, sizeof(err)) < 0) {
 		shown = json_string(text);
 		report(where, name, shown, err);
 		json_decref(shown);

@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "fill.h"
 #include "i18n.h"
 #include "util.h"
 #include "banned.h"
+
+#define PROMPT_LIST_MAX 30       /* choices past which a question's list is not printed whole */
+#define PROMPT_MATCHES_MAX 20    /* choices matching what was typed that are listed to choose from */
 
 struct session {
 	struct fill fl;       /* the record, its answers and how they are saved */
@@ -128,6 +133,62 @@ static void show_value(const struct session *ss, const struct form_question *q, 
 	free(shown);
 }
 
+/* How many of q's choices are offered now. */
+static size_t offered(struct session *ss, const struct form_question *q)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < q->nchoices; i++)
+		n += form_choice_offered(ss->fl.f, q, i, ss->fl.answers) == 1;
+	return n;
+}
+
+/* 1 if choice c of q is offered now and its label in the session's language, or its name, holds folded (text
+ * folded by utf8_fold: whatever its case and accents). lb is scratch. */
+static int choice_holds(struct session *ss, const struct form_question *q, size_t c, const struct buf *folded,
+			struct buf *lb)
+{
+	const char *label = text(ss, q->choices[c].label);
+
+	if (form_choice_offered(ss->fl.f, q, c, ss->fl.answers) != 1)
+		return 0;
+	utf8_fold(label, strlen(label), lb);
+	if (strstr(lb->data, folded->data))
+		return 1;
+	utf8_fold(q->choices[c].name, strlen(q->choices[c].name), lb);
+	return strstr(lb->data, folded->data) != NULL;
+}
+
+/* A select_one's choice found by what was typed, when it is not a choice's name, number or label: the one offered
+ * choice whose label in the session's language (or name) holds it, whatever its case and accents ("ivoire" is Côte
+ * d'Ivoire). 1 with *v set; 0 after listing the few that match or saying that too many do; -1 if none does. */
+static int choice_by_label(struct session *ss, const struct form_question *q, const char *in, json_t **v)
+{
+	struct buf folded = BUF_INIT(1 << 12), lb = BUF_INIT(1 << 16);
+	size_t i, n = 0, one = 0;
+
+	utf8_fold(in, strlen(in), &folded);
+	for (i = 0; i < q->nchoices; i++)
+		if (choice_holds(ss, q, i, &folded, &lb) && n++ == 0)
+			one = i;
+	if (n == 1) {
+		*v = json_string(q->choices[one].name);
+		printf("  = %s (%s)\n", text(ss, q->choices[one].label), q->choices[one].name);
+	} else if (n > PROMPT_MATCHES_MAX) {
+		fputs("  ", stdout);
+		/* TRANSLATORS: what was typed at a question with a long list of choices. */
+		printf(P_("%s choice matches '%s': type more of its name.\n",
+			  "%s choices match '%s': type more of the name.\n", n), i18n_count(n), in);
+	} else if (n > 1) {
+		for (i = 0; i < q->nchoices; i++)
+			if (choice_holds(ss, q, i, &folded, &lb))
+				printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
+	}
+	buf_release(&folded);
+	buf_release(&lb);
+	return n == 1 ? 1 : n ? 0 : -1;
+}
+
 static void show_question(struct session *ss, const struct form_question *q, size_t num, size_t total,
 			  const json_t *current, const json_t *def)
 {
@@ -137,9 +198,13 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 	printf("\n[%zu/%zu] %s%s\n", num, total, text(ss, q->label), q->required ? " *" : "");
 	if (*hint)
 		printf("      %s\n", hint);
-	for (i = 0; i < q->nchoices; i++)
-		if (form_choice_offered(ss->fl.f, q, i, ss->fl.answers))   /* as numbered in the form */
-			printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
+	if (offered(ss, q) > PROMPT_LIST_MAX)
+		/* TRANSLATORS: under a question with a long list of choices (countries), which are not all printed. */
+		cli_indented(_("(%s choices: type a name, part of one, or a code)"), i18n_count(offered(ss, q)));
+	else
+		for (i = 0; i < q->nchoices; i++)
+			if (form_choice_offered(ss->fl.f, q, i, ss->fl.answers))   /* as numbered in the form */
+				printf("  %2zu) %s\n", i + 1, text(ss, q->choices[i].label));
 	if (q->type == FT_SELECT_MULTIPLE)
 		/* TRANSLATORS: how to type an answer of each type, under the question; keep the examples of answers as
 		 * they are (numbers, YYYY-MM-DD, HH:MM, OK, node/N ...): they are what the person types. */
@@ -316,9 +381,21 @@ static int ask(struct session *ss, size_t i)
 				break;                       /* keep */
 			if (def)
 				v = json_incref(def);        /* take the default */
-		} else if (form_parse_answer(ss->fl.f, q, in, FORM_PARSE_NUMBERS, &v, err, sizeof(err)) < 0) {
-			printf("  %s\n", err);
-			continue;
+		} else if (form_parse_answer(ss->fl.f, q, in, FORM_PARSE_NUMBERS | FORM_PARSE_LABELS, &v, err,
+					     sizeof(err)) < 0) {
+			/* A select_one also takes part of a choice's label: "keny" is Kenya. */
+			int found = q->type == FT_SELECT_ONE ? choice_by_label(ss, q, in, &v) : -1;
+
+			if (found < 0 && offered(ss, q) > PROMPT_LIST_MAX) {
+				fputs("  ", stdout);
+				/* TRANSLATORS: what was typed at a question with a long list of choices (countries),
+				 * which are not all printed. */
+				printf(_("No choice matches '%s'.\n"), in);
+			} else if (found < 0) {
+				printf("  %s\n", err);
+			}
+			if (found < 1)
+				continue;
 		}
 		if (!v && q->required) {
 			const char *m = text(ss, q->required_message);

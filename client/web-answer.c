@@ -28,7 +28,8 @@ static int read_answer(const struct form *f, const struct form_question *q, cons
 	if (text && !json_is_null(text)) {
 		if (!json_is_string(text))
 			return errf(msg, n, "%s", _("text must be a string"));
-		return form_parse_answer(f, q, json_string_value(text), 0, v, msg, n);
+		/* As typed by a person: a choice may be named by its label, as at the terminal. */
+		return form_parse_answer(f, q, json_string_value(text), FORM_PARSE_LABELS, v, msg, n);
 	}
 	if (value && !json_is_null(value))
 		return form_coerce_answer(f, q, value, v, msg, n);

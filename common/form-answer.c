@@ -384,11 +384,30 @@ const char *form_choice_label(const struct form *f, const struct form_question *
 	return k >= 0 ? form_text(f, q->choices[k].label, lang) : NULL;
 }
 
+/* 1 if a choice's label (TEXT: a string, or one per language) reads as folded (utf8_fold) in some language. lb is
+ * scratch. */
+static int label_is(const json_t *label, const struct buf *folded, struct buf *lb)
+{
+	const char *k;
+	json_t *v;
+
+	if (json_is_string(label)) {
+		utf8_fold(json_string_value(label), json_string_length(label), lb);
+		return lb->len == folded->len && !memcmp(lb->data, folded->data, lb->len);
+	}
+	json_object_foreach((json_t *)label, k, v)
+		if (json_is_string(v) && label_is(v, folded, lb))
+			return 1;
+	return 0;
+}
+
 /* The choice a word names: its name exactly, else with FORM_PARSE_NUMBERS its 1-based number, else its name
- * in another case if only one choice matches that way. Returns the index, -1 if none, -2 for a number out of
- * range. */
+ * in another case if only one choice matches that way, else with FORM_PARSE_LABELS its label in one of the form's
+ * languages, whatever its case and accents, if only one choice has it. Returns the index, -1 if none, -2 for a
+ * number out of range. */
 long form_find_choice(const struct form_question *q, const char *w, size_t len, int flags)
 {
+	struct buf folded = BUF_INIT(4 * len + 1), lb = BUF_INIT(1 << 16);
 	size_t i;
 	int all_digits = len > 0;
 	long found = -1;
@@ -411,6 +430,21 @@ long form_find_choice(const struct form_question *q, const char *w, size_t len, 
 				return -1;
 			found = (long)i;
 		}
+	if (found >= 0 || !(flags & FORM_PARSE_LABELS))
+		return found;
+	/* Else its label, in any of the form's languages, whatever its case and accents: "Kenya", "kenia" and "KEN"
+	 * are one choice, and "cote d'ivoire" is "Côte d'Ivoire". */
+	utf8_fold(w, len, &folded);
+	for (i = 0; i < q->nchoices; i++)
+		if (label_is(q->choices[i].label, &folded, &lb)) {
+			if (found >= 0 && found != (long)i) {
+				found = -1;
+				break;
+			}
+			found = (long)i;
+		}
+	buf_release(&folded);
+	buf_release(&lb);
 	return found;
 }
 
@@ -425,7 +459,8 @@ int form_not_a_choice(const struct form_question *q, const char *w, size_t len, 
 	if (why == -2)
 		return errf(err, errlen, _("'%s' is not a choice (choose a number from 1 to %zu)"),
 			    form_quote(w, len, qv, sizeof qv), q->nchoices);
-	for (i = 0; i < q->nchoices; i++)
+	/* Twenty names say what a choice looks like; a country's 249 would drown the message. */
+	for (i = 0; i < q->nchoices && i < 20; i++)
 		if (buf_printf(&b, "%s%s", i ? ", " : "", q->choices[i].name) < 0)
 			break;
 	/* TRANSLATORS: the second %s lists the question's choices, the third is ", ..." when the list is cut. */

@@ -16,7 +16,7 @@ int form_parse_dec(const char *s, size_t len, double *out);
 /* The index of q's choice called name exactly, or -1. */
 long form_find_exact(const struct form_question *q, const char *name);
 /* The choice a typed word names (form-answer.c): the index, -1 if none, -2 for a number out of range. */
-long form_find_choice(const struct form_question *q, const char *w, size_t len, int flags);
+long form_find_choice(const struct form_question *q, const char *w, size_t len, int flags);   /* form-answer.c */
 /* "'w' is not a choice (choose from: ...)" into err, for why as form_find_choice returned it. Returns -1. */
 int form_not_a_choice(const struct form_question *q, const char *w, size_t len, long why, char *err,
 		      size_t errlen);

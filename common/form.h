@@ -153,7 +153,10 @@ size_t form_title_fields(const struct form *f, const char *const **names);
 char *form_record_title(const struct form *f, const json_t *answers);
 
 /* How form_parse_answer reads text. */
-enum { FORM_PARSE_NUMBERS = 1 };  /* choices may also be given by 1-based number, as typed at a prompt */
+/* How a person may name a choice besides its name: by its 1-based number as typed at a prompt, by its label in any
+ * of the form's languages whatever its case and accents ("cote d'ivoire", as typed or written in a spreadsheet).
+ * Values from programs (JSON, ops) take names only. */
+enum { FORM_PARSE_NUMBERS = 1, FORM_PARSE_LABELS = 2 };
 
 /* Converts text typed by a person (or read from CSV) into the answer for q. Empty or all-blank text gives
  * *out = NULL (no answer). select_multiple takes names (or numbers with FORM_PARSE_NUMBERS) separated by

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "i18n.h"
 #include "banned.h"
 
@@ -241,6 +242,43 @@ size_t utf8_len(const char *s)
 int utf8_pad(const char *s, int width)
 {
 	return width + (int)(strlen(s) - utf8_len(s));
+}
+
+char utf8_fold_latin(unsigned cp)
+{
+	static const char latin1[] = "aaaaaaaceeeeiiiidnooooo*ouuuuyts"   /* U+00C0..U+00DF */
+				     "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  /* U+00E0..U+00FF */
+	static const char ext_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjjjkkklllllllllln"
+				    "nnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";  /* U+0100..U+017F */
+
+	if (cp >= 0xc0 && cp <= 0xff)
+		return latin1[cp - 0xc0];
+	if (cp >= 0x100 && cp <= 0x17f)
+		return ext_a[cp - 0x100];
+	return 0;
+}
+
+void utf8_fold(const char *s, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	buf_reset(out);
+	while (p < end) {
+		char c = 0;
+
+		if (*p >= 'A' && *p <= 'Z') {
+			buf_addc(out, (char)(*p++ - 'A' + 'a'));
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0 && p + 1 < end && (p[1] & 0xc0) == 0x80)
+			c = utf8_fold_latin(((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f));
+		if (c && c != '*' && c != '/') {
+			buf_addc(out, c);
+			p += 2;
+		} else {
+			buf_addc(out, (char)*p++);
+		}
+	}
 }
 
 size_t utf8_cut(const char *s, size_t len, size_t max)

@@ -59,6 +59,15 @@ int utf8_pad(const char *s, int width);
  * log, so that what is kept stays UTF-8. */
 size_t utf8_cut(const char *s, size_t len, size_t max);
 
+/* The letter accented Latin letter cp (U+00C0..U+017F) is written with, in lower case: 'e' for U+00C9 (É), '*' for
+ * U+00D7 (×) and '/' for U+00F7 (÷); 0 for any other code point. How names are matched loosely: possible
+ * duplicates at headquarters, a choice typed by its label. */
+char utf8_fold_latin(unsigned cp);
+/* s[0..len) as names are matched loosely, into out (emptied first): ASCII letters in lower case, accented Latin
+ * letters on their base letter, everything else as it is. "Côte d'Ivoire" -> "cote d'ivoire". */
+struct buf;
+void utf8_fold(const char *s, size_t len, struct buf *out);
+
 /* Wall clock in milliseconds since the epoch. */
 uint64_t now_ms(void);
 /* The wall clock as this process shows it to people and forms (ms since the epoch): now_ms() moved by the last

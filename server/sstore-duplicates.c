@@ -92,10 +92,15 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 			if (namef && !strcmp(db_text(fst, 0), namef)) {
 				name = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
 			} else if (q && sstore_title_detail(kind, q)) {
-				/* The other answers the group matched on (a country), as typed. */
+				/* The other answers the group matched on (a country), as typed or as its choice's
+				 * label reads in the form's language. */
 				v = json_loads(db_text(fst, 1), JSON_DECODE_ANY, NULL);
-				if (json_is_string(v))
-					buf_printf(&details, "%s%s", details.len ? " · " : "", json_string_value(v));
+				if (json_is_string(v)) {
+					const char *l = form_choice_label(kind, q, json_string_value(v), NULL);
+
+					buf_printf(&details, "%s%s", details.len ? " · " : "",
+						   q->type == FT_SELECT_ONE && l ? l : json_string_value(v));
+				}
 				json_decref(v);
 			}
 		}

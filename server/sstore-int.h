@@ -88,9 +88,9 @@ struct sstore {
 /* sstore-summary.c: what the summary knows of a form's questions, from the form itself (form_title_fields). The
  * question that names a record: its first text title field, else its first text question; NULL if none. */
 const char *sstore_name_field(const struct form *f);
-/* 1 if q is a text title field of f other than its name field: a short answer records are told apart by (the
- * partnership form's country), which with the name is what possible duplicates are matched on, and which the
- * dashboard charts as given. */
+/* 1 if q is a text or select_one title field of f other than its name field: a short answer records are told apart
+ * by (the partnership form's country), which with the name is what possible duplicates are matched on, and which
+ * the dashboard charts as given. */
 int sstore_title_detail(const struct form *f, const struct form_question *q);
 
 /* sstore-users.c: hash, crypto_pwhash_STRBYTES bytes, receives the Argon2id string of password[0..len) at the

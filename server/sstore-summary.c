@@ -62,21 +62,6 @@ int sstore_review_check(const char *status, const char *comment, char *err, size
 	return 0;
 }
 
-/* Folds the accented Latin letters of U+00C0..U+017F that names use onto their base letter. */
-static char fold_latin(unsigned cp)
-{
-	static const char latin1[] = "aaaaaaaceeeeiiiidnooooo*ouuuuyts"   /* U+00C0..U+00DF */
-				     "aaaaaaaceeeeiiiidnooooo/ouuuuyty";  /* U+00E0..U+00FF */
-	static const char ext_a[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjjjkkklllllllllln"
-				    "nnnnnnnnoooooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";  /* U+0100..U+017F */
-
-	if (cp >= 0xc0 && cp <= 0xff)
-		return latin1[cp - 0xc0];
-	if (cp >= 0x100 && cp <= 0x17f)
-		return ext_a[cp - 0x100];
-	return 0;
-}
-
 /* A name as duplicates are matched on: lower case, Latin accents removed, anything but letters and digits a
  * single space, trimmed. "  Ministère du  Travail (MoL)" -> "ministere du travail mol". Other scripts are kept
  * as they are. */
@@ -96,7 +81,7 @@ static void normalise(const char *in, struct buf *out)
 				c = ' ';
 		} else if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
 			n = 2;
-			c = fold_latin(((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f));
+			c = utf8_fold_latin(((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f));
 			if (c == '*' || c == '/')
 				c = ' ';
 		} else {
@@ -137,7 +122,8 @@ int sstore_title_detail(const struct form *f, const struct form_question *q)
 	const char *name = sstore_name_field(f);
 	size_t n = form_title_fields(f, &names), i;
 
-	if (q->type != FT_TEXT || (name && !strcmp(q->name, name)))
+	/* A country is typed (a text) or chosen (a select_one): either tells one partner of that name from another. */
+	if ((q->type != FT_TEXT && q->type != FT_SELECT_ONE) || (name && !strcmp(q->name, name)))
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!strcmp(names[i], q->name))
@@ -179,7 +165,7 @@ static void add_choices(json_t *choices, const char *field, const json_t *v)
 			json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(json_array_get(v, i))));
 }
 
-/* The duplicate key: the normalised name, then the other text title fields (detail: field -> normalised answer)
+/* The duplicate key: the normalised name, then the other title fields (detail: field -> normalised answer)
  * in the form's order, "name|country" for the partnership form. */
 static void dup_key(const struct form *kind, const char *name, const json_t *detail, struct buf *key)
 {

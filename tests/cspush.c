@@ -35,6 +35,9 @@
 #include "signed.h"
 #include "util.h"
 
+/* The version of the built-in form (forms/partnership.json) that ops name unless --version says another. */
+#define BUILTIN_VERSION "2"
+
 static size_t keep(char *d, size_t size, size_t n, void *ctx)
 {
 	return buf_add(ctx, d, size * n) < 0 ? 0 : size * n;
@@ -117,7 +120,7 @@ int main(int argc, char **argv)
 			o->hlc = stamp ? stamp : HLC_MAKE(1800000000000ULL + o->seq, 0);
 			strlcpy_s(o->record, argv[4], sizeof(o->record));
 			o->form = form;
-			o->form_version = "1";
+			o->form_version = BUILTIN_VERSION;
 			o->field = argv[i];
 			o->value = eq + 1;
 			nops++;
@@ -126,7 +129,7 @@ int main(int argc, char **argv)
 	/* The ops are the change set signer's, and of the form named, whatever the order of the arguments. */
 	for (i = 0; i < nops; i++) {
 		keys_id(keys_public(csk ? csk : k), ops[i].device);
-		ops[i].form_version = version ? version : "1";
+		ops[i].form_version = version ? version : BUILTIN_VERSION;
 	}
 	if (body_file) {
 		struct buf raw = BUF_INIT((size_t)1 << 31);

@@ -423,10 +423,10 @@ await test("the address sondeo web printed opens the home: the forms with their 
 
 let draft = null;       // the partnership record filled here
 const TAB_CLOSED_AT = "thematic_areas";
-// The first text question of the built-in form with a constraint: country while it was a code typed, else the
-// contact's e-mail address. Each with an answer its constraint refuses, and one it takes.
+// The built-in form's text question with a constraint (the contact's e-mail address), with an answer its constraint
+// refuses and one it takes.
 const CONSTRAINED = partnership.questions.find((q) => q.type === "text" && q.constraint && q.constraint_message).name;
-const ANSWERS = { country: ["ken", "KEN"], contact_email: ["grace@example", "grace@example.org"] };
+const ANSWERS = { contact_email: ["grace@example", "grace@example.org"] };
 // The stakeholder types: "other" (which asks the other type) and the one before it in the list.
 const TYPES = partnership.questions.find((q) => q.name === "stakeholder_type").choices;
 const OTHER = TYPES.findIndex((c) => c.name === "other");
@@ -531,20 +531,23 @@ await test("partnership by keyboard: a required answer refused, 'other' made rel
 	await atScreen(page, "country");
 	same(show(draft).answers.stakeholder_type, TYPES[OTHER - 1].name, "stakeholder_type after Alt+ArrowRight on the radio");
 
-	if (CONSTRAINED === "country") {
-		// A country typed in lowercase: the form's constraint message as it is typed, before Next; fixed, it goes.
-		await typedAgainstConstraint(page, "country");
-	} else {
-		// A long list of countries: typed into its search box, Enter takes the only one left.
-		same(await focused(page), "q-country-search", "the focus on a long list");
-		await page.keyboard.type("keny");
-		same(await page.$$eval("#q-country-list label.choice", (l) => l.filter((x) => !x.hidden).map((x) => x.textContent)), ["Kenya"],
-			"the countries left after typing 'keny'");
-		await redrawn(page, () => page.keyboard.press("Enter"));
-		await page.keyboard.press("Alt+ArrowRight");
-	}
+	// The countries, by name: typed into the list's search box, whatever the accents (or by code), Enter takes the
+	// only one left.
+	same(await focused(page), "q-country-search", "the focus on a long list");
+	const countriesLeft = () => page.$$eval("#q-country-list label.choice", (l) => l.filter((x) => !x.hidden).map((x) => x.textContent));
+	same((await countriesLeft()).length, partnership.questions.find((q) => q.name === "country").choices.length, "the countries offered");
+	await page.keyboard.type("cote d");
+	same(await countriesLeft(), ["Côte d'Ivoire"], "the countries left after typing 'cote d'");
+	await page.keyboard.press("Control+A");
+	await page.keyboard.type("GTM");
+	same(await countriesLeft(), ["Guatemala"], "the countries left after typing the code 'GTM'");
+	await page.keyboard.press("Control+A");
+	await page.keyboard.type("keny");
+	same(await countriesLeft(), ["Kenya"], "the countries left after typing 'keny'");
+	await redrawn(page, () => page.keyboard.press("Enter"));
+	await page.keyboard.press("Alt+ArrowRight");
 	await atScreen(page, "level");
-	same(answerText("partnership", "country", show(draft).answers.country), CONSTRAINED === "country" ? "KEN" : "Kenya", "the country");
+	same(answerText("partnership", "country", show(draft).answers.country), "Kenya", "the country");
 
 	// Checkboxes: Space, Tab, Space.
 	same(await focused(page), "q-level-0", "the focus on a list of checkboxes");
@@ -928,6 +931,21 @@ for (const lang of ["fr", "es"]) {
 			if (want && msg !== want)
 				wrong.push(`the message of a missing answer is '${msg}', not '${want}'`);
 			await shot(p, `${lang}-question`);
+			// The countries by name in the language chosen, found by a part of that name typed without accents (the
+			// country chosen before, Kenya, stays shown).
+			check(draft, "no record from the partnership's tests");
+			await p.evaluate((id) => { location.hash = "#/r/" + id + "/q/country"; }, draft);
+			await atScreen(p, "country");
+			const country = partnership.questions.find((x) => x.name === "country").choices;
+			const named = (code) => country.find((c) => c.name === code).label[lang];
+			await p.fill("#q-country-search", lang === "fr" ? "allem" : "alema");
+			same(await p.$$eval("#q-country-list label.choice", (l) => l.filter((x) => !x.hidden).map((x) => x.textContent)),
+				[named("DEU"), named("KEN")], `the countries found in ${lang}`);
+			await p.fill("#q-country-search", lang === "fr" ? "etats-unis" : "estados unidos");
+			same(await p.$$eval("#q-country-list label.choice", (l) => l.filter((x) => !x.hidden).map((x) => x.textContent)),
+				[named("KEN"), named("USA"), named("UMI"), named("VIR")].sort((a, b) => country.findIndex((c) => c.label[lang] === a) -
+					country.findIndex((c) => c.label[lang] === b)), `the countries found in ${lang} without accents`);
+			await shot(p, `${lang}-countries`);
 			const other = p.requests.filter((r) => !r.lang.startsWith(lang));
 			check(!other.length, `requests without Accept-Language: ${lang}: ${other.slice(0, 3).map((r) => `${r.url} (${r.lang})`).join(", ")}`);
 			const gaps = [...PAGE_MSGS].filter((m) => !translated(PO[lang], m));
@@ -1173,8 +1191,8 @@ await test("delete asks in a dialog (Cancel the first choice), then the record i
 	await state("");
 	check(!(await page.$(`#records a[href="#/r/${cfg.victim}/view"]`)), "the home still links the record deleted");
 	await state("deleted");
-	same(await page.$$eval("#records tbody tr td:first-child", (t) => t.map((x) => x.textContent)), [gone.partner_name],
-		"the deleted records listed");
+	same(await page.$$eval("#records tbody tr td:first-child", (t) => t.map((x) => x.textContent)), [`${gone.partner_name} (${gone.country})`],
+		"the deleted records listed, named as the form's instance_name says");
 	await shot(page, "deleted-undo");
 	await page.click("#undo");
 	await until(page, () => !document.querySelector(".undo"));

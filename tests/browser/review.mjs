@@ -872,7 +872,8 @@ await test("a conflict: both values side by side; keeping one settles it, and th
 	const field = before.fields.find((f) => f.conflict);
 	check(field, "the record has no conflict");
 	const heads = await rp.$$eval(`#conflicts .conflict-field[data-field="${field.name}"] .head .head-value`, (h) => h.map((x) => x.textContent));
-	same(heads, field.heads.map((h) => String(h.value)), "the heads shown");
+	const def = await formDef(rp, before.form);
+	same(heads, field.heads.map((h) => choiceLabel(def, field.name, String(h.value), "en")), "the heads shown, as labels");
 	await shot(rp, "record-conflict");
 	await rendered(rp, () => rp.click(`#conflicts .conflict-field[data-field="${field.name}"] [data-keep="1"]`));
 	const after = await apiOk(rp, "/v1/record?id=" + cfg.conflict);

@@ -107,7 +107,7 @@ check_file_exists "$SONDEO_HOME/device.pub"
 check_eq "$(q "SELECT value FROM meta WHERE key = 'device'")" "$dev" "device id in the store"
 check_eq "$(q "SELECT value FROM meta WHERE key = 'name'")" "kisumu-laptop-3" "device name in the store"
 check_eq "$(q "PRAGMA journal_mode")" wal "journal mode"
-check_eq "$(q "SELECT id || ' ' || version FROM forms")" "partnership 1" "installed forms"
+check_eq "$(q "SELECT id || ' ' || version FROM forms")" "partnership 2" "installed forms"
 run "$SONDEO" status
 check_out_has "device:      $dev (kisumu-laptop-3)"
 
@@ -166,7 +166,7 @@ new_store
 run "$SONDEO" forms
 check_rc 0
 check_eq "$OUT" "FORM                 VERSION     RECORDS  TITLE
-partnership          1                 0  Inclusive and innovative partnerships on migration"
+partnership          2                 0  Inclusive and innovative partnerships on migration"
 "$SONDEO" new "$@" --set partner_name=Counted >/dev/null
 run "$SONDEO" forms --json
 check_rc 0
@@ -174,16 +174,17 @@ printf '%s\n' "$OUT" >"$scratch/forms.json"
 check_json "$scratch/forms.json"
 check_eq "$(jsql "$scratch/forms.json" "json_array_length(j) || ' ' || json_extract(j, '\$[0].id') || ' ' ||
 	json_extract(j, '\$[0].version') || ' ' || json_extract(j, '\$[0].records') || ' ' ||
-	json_extract(j, '\$[0].title')")" "1 partnership 1 1 Inclusive and innovative partnerships on migration"
+	json_extract(j, '\$[0].title')")" "1 partnership 2 1 Inclusive and innovative partnerships on migration"
 
 t "form show lists every question, its type, rules and choices in English"
 run "$SONDEO" form show partnership
 check_rc 0
-check_eq "$(printf '%s\n' "$OUT" | sed -n 1p)" "Inclusive and innovative partnerships on migration (partnership version 1)"
+check_eq "$(printf '%s\n' "$OUT" | sed -n 1p)" "Inclusive and innovative partnerships on migration (partnership version 2)"
 check_out_has " 1. Name of the partner organization *  [partner_name text]"
 check_out_has " 2. What type of stakeholder is the partner? *  [stakeholder_type select_one]"
 check_out_has "      asked when: \${stakeholder_type} = 'other'"
-check_out_has "      rule: regex(., '^[A-Z]{3}\$')"
+check_out_has " 4. Country *  [country select_one]"
+check_out_has "      118) KEN                          Kenya"
 check_out_has "      default: today()"
 check_out_has "      15) other                        Other"
 check_out_has "19. Other notes  [notes text]"
@@ -192,7 +193,7 @@ check_out_lacks "20. "
 t "form show --lang fr, LANG=es_ES.UTF-8; --lang de is refused, a language only the environment asks for falls back"
 run "$SONDEO" --lang fr form show partnership
 check_rc 0
-check_out_has "Partenariats inclusifs et novateurs en matière de migration (partnership version 1)"
+check_out_has "Partenariats inclusifs et novateurs en matière de migration (partnership version 2)"
 check_out_has " 1. Nom de l'organisation partenaire *  [partner_name text]"
 check_out_has "       1) national_government          Gouvernement national"
 run env LANG=es_ES.UTF-8 "$SONDEO" form show partnership
@@ -218,7 +219,7 @@ check_json "$scratch/form.json"
 check_eq "$(jsql "$scratch/form.json" "json_extract(j, '\$.id') || ' ' || json_extract(j, '\$.version') || ' ' ||
 	json_array_length(j, '\$.questions') || ' ' || json_extract(j, '\$.questions[0].name') || ' ' ||
 	json_array_length(j, '\$.questions[1].choices') || ' ' || json_extract(j, '\$.questions[0].label.fr')")" \
-	"partnership 1 19 partner_name 15 Nom de l'organisation partenaire"
+	"partnership 2 19 partner_name 15 Nom de l'organisation partenaire"
 
 t "form import installs a form; new FORM --set fills it; its view has one column per question"
 cat >"$scratch/household.json" <<'EOF'
@@ -313,7 +314,7 @@ check_eq "$(printf '%s\n' "$OUT" | sed -n 1p)" "Record $nid"
 check_out_has "State:   final"
 check_out_has "  Name of the partner organization         Nairobi City County"
 check_out_has "  What type of stakeholder is the partner? Local government (local_government)"
-check_out_has "  Country                                  KEN"
+check_out_has "  Country                                  Kenya (KEN)"
 check_out_has "Identifying vulnerable migrants who need specialized protection (vulnerable_migrants); Shared responsibilities and opportunities (shared_responsibility)"
 check_eq "$(q "SELECT partner_name, stakeholder_type, country, level, thematic_areas FROM form_partnership")" \
 	"Nairobi City County|local_government|KEN|local|vulnerable_migrants shared_responsibility" "view row"
@@ -345,7 +346,7 @@ for name in "Ministry of Labour and Soci~" "Nairobi City County" "Diaspora Devel
 	"Village Savings and Remitta~"; do
 	check_out_has "$name"
 done
-check_out_has "ID       PARTNER_NAME                 STAKEHOLDER_TYPE       COUNTRY      UPDATED           STATE FLAGS"
+check_out_has "ID       PARTNER_NAME                 COUNTRY                UPDATED           STATE FLAGS"
 check_eq "$(q "SELECT count(*) FROM records WHERE NOT draft")" 8 "final records"
 check_eq "$(q "SELECT achievements FROM form_partnership WHERE partner_name = 'Radio Frontera'")" \
 	"Listeners call in with questions on rights and regular pathways" "a quoted CSV field"
@@ -603,7 +604,7 @@ check_eq "$(count_lines "$OUT")" 9 "lines of list --form partnership"
 run "$SONDEO" list --where stakeholder_type=ministry
 check_rc 0
 check_eq "$(count_lines "$OUT")" 2 "lines of --where stakeholder_type=ministry"
-check_out_has "$(printf '%.8s' "$mid") Ministry of Labour and Soci~ ministry               KEN     "
+check_out_has "$(printf '%.8s' "$mid") Ministry of Labour and Soci~ KEN                    "
 run "$SONDEO" list --where level=regional
 check_eq "$(printf '%s\n' "$OUT" | sed 1d | cut -c10-37 | sed 's/ *$//' | sort)" "Diaspora Development Network
 University of the Andes Mig~" "--where level=regional"
@@ -660,7 +661,7 @@ t "show: labels, choice labels with their names, answers of every type"
 aid=$(id_of "Association des Travailleurs Migrants")
 run "$SONDEO" show "$aid"
 check_rc 0
-check_out_has "Form:    Inclusive and innovative partnerships on migration (partnership version 1)"
+check_out_has "Form:    Inclusive and innovative partnerships on migration (partnership version 2)"
 check_out_has "  What type of stakeholder is the partner? Migrant organization (migrant_organization)"
 check_out_has "Local (local); National (national)"
 check_out_has "International Dialogue on Migration (IDM) (idm); Global Forum on Migration and Development (GFMD) (gfmd)"
@@ -670,7 +671,7 @@ check_out_has "  Date of the interview                    2026-10-14"
 check_out_has "  Location of the interview                48.8566 2.3522"
 check_out_has "  Contact's e-mail address                 contact@atm.example.fr"
 run "$SONDEO" --lang fr show "$aid"
-check_out_has "  Pays                                     FRA"
+check_out_has "  Pays                                     France (FRA)"
 check_out_has "Organisation de migrants (migrant_organization)"
 
 t "show --json"
@@ -744,15 +745,15 @@ _conflicts,_region,_review,_review_comment$(printf '\r')" "CSV header"
 check_eq "$(grep -c "$(printf '\r')\$" "$scratch/out.csv")" 10 "lines ending in CRLF"
 check_eq "$(wc -l <"$scratch/out.csv" | tr -d ' ')" 11 "lines in the file"
 mrow=$(grep "^$(id_of "Ministry of Labour and Social Protection")," "$scratch/out.csv" | tr -d '\r')
-check_eq "$(printf '%s' "$mrow" | sed 's/,1,final,.*//')" "$(id_of "Ministry of Labour and Social Protection"),\
+check_eq "$(printf '%s' "$mrow" | sed 's/,2,final,.*//')" "$(id_of "Ministry of Labour and Social Protection"),\
 Ministry of Labour and Social Protection,ministry,,KEN,national bilateral,human_rights vulnerable_migrants,\
 employment human_rights,gfmd global_compact,Bilateral labour agreement with a destination country and a joint \
 working group,\"Pre-departure orientation for 4,000 workers; a complaints hotline\",Recruitment fees still charged \
 by unlicensed agents,Joint monitoring of recruitment agencies with the destination country,yes,4,Grace Wanjiru,\
 g.wanjiru@labour.example.ke,2026-10-02,-1.2921 36.8219,Follow up on the hotline statistics" "the Ministry's row"
-check_eq "$(printf '%s' "$mrow" | sed 's/.*,1,final,[0-9TZ:-]*,[0-9TZ:-]*,//')" "0,,pending," \
+check_eq "$(printf '%s' "$mrow" | sed 's/.*,2,final,[0-9TZ:-]*,[0-9TZ:-]*,//')" "0,,pending," \
 	"_conflicts, _region (not enrolled), _review, _review_comment"
-check_eq "$(sed -n "/^$tid,/,/line two/p" "$scratch/out.csv" | tr -d '\r' | sed 's/,1,final,.*//')" "$tid,\
+check_eq "$(sed -n "/^$tid,/,/line two/p" "$scratch/out.csv" | tr -d '\r' | sed 's/,2,final,.*//')" "$tid,\
 \"Comma, \"\"Quote\"\" Org\",media,,KEN,local national,human_rights,,,,\"  spaced  \",,,,,,,2026-11-01,-1.5 36.25,\
 \"Line one
 line two\"" "the row with commas, quotes, spaces and a line break"
@@ -872,7 +873,7 @@ replicable,scale_up_potential,contact_name,contact_email,interview_date,location
 check_eq "$(q "SELECT status, deleted, form_version, partner_name, stakeholder_type, country, level, thematic_areas,
 	policy_areas, platforms, replicable, scale_up_potential, typeof(scale_up_potential), contact_email,
 	interview_date, location FROM form_partnership WHERE partner_name LIKE 'Diaspora%'")" \
-	"final|0|1|Diaspora Development Network|diaspora_organization|SEN|national regional|sustainable_development|\
+	"final|0|2|Diaspora Development Network|diaspora_organization|SEN|national regional|sustainable_development|\
 development employment|gfmd|yes|5|integer|awa.diop@ddn.example.org|2026-10-07|14.7167 -17.4677" "a row of the view"
 check_eq "$(q "SELECT count(*), sum(status = 'draft'), sum(deleted) FROM form_partnership")" "11|1|1" "rows"
 

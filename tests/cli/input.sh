@@ -130,11 +130,32 @@ printf '[{"partner_name": "A", "stakeholder_type": "NGO", "country": "KEN", "lev
 run "$SONDEO" new --from choice.json
 refused "choice.json:1: stakeholder_type \"NGO\": 'NGO' is not a choice" "choice.json:1: level [\"local\",\"lunar\"]: 'lunar' is not a choice"
 
-t "a constraint violated: country, e-mail, scale-up potential, a future date"
-run "$SONDEO" new "$@" --set partner_name=P --set country=Kenya
-refused "--set: country \"Kenya\": Use the three-letter country code in capital letters, e.g. KEN"
-run "$SONDEO" --lang fr new "$@" --set partner_name=P --set country=ken
-refused "--set: country \"ken\": Utilisez le code de pays à trois lettres en majuscules, par exemple KEN"
+t "a country by its code or its name in any of the form's languages, any case or accents; another word is refused with a few codes"
+run "$SONDEO" new --draft --set partner_name=P1 --set country=Kenya
+check_rc 0
+id1=$(printf '%s\n' "$OUT" | tail -n 1)
+run "$SONDEO" new --draft --set partner_name=P2 --set country=allemagne
+check_rc 0
+id2=$(printf '%s\n' "$OUT" | tail -n 1)
+run "$SONDEO" new --draft --set partner_name=P3 --set country=mex
+check_rc 0
+id3=$(printf '%s\n' "$OUT" | tail -n 1)
+run "$SONDEO" new --draft --set partner_name=P4 --set country="cote d'ivoire"
+check_rc 0
+id4=$(printf '%s\n' "$OUT" | tail -n 1)
+for p in "$id1 KEN" "$id2 DEU" "$id3 MEX" "$id4 CIV"; do
+	run "$SONDEO" show "${p% *}" --json
+	check_out_has "\"country\": \"${p#* }\""
+done
+run "$SONDEO" delete "$id1"
+run "$SONDEO" delete "$id2"
+run "$SONDEO" delete "$id3"
+run "$SONDEO" delete "$id4"
+dump "$scratch/before.dump"   # the store as the refusals below must leave it
+run "$SONDEO" new "$@" --set partner_name=P --set country=Narnia
+refused "--set: country \"Narnia\": 'Narnia' is not a choice (choose from: AFG, ALA, ALB, DZA, ASM, AND, AGO, AIA, ATA, ATG, ARG, ARM, ABW, AUS, AUT, AZE, BHS, BHR, BGD, BRB, ...)"
+
+t "a constraint violated: e-mail, scale-up potential, a future date"
 run "$SONDEO" new "$@" --set partner_name=P --set contact_email="grace at labour.ke"
 refused "--set: contact_email \"grace at labour.ke\": Enter a valid e-mail address, e.g. name@example.org"
 run "$SONDEO" new "$@" --set partner_name=P --set scale_up_potential=7
@@ -287,12 +308,12 @@ t "a bulk file where only record 3 of 5 is bad: nothing is saved, the message na
 	echo "One,$ROW,first"
 	echo "Two,$ROW,\"second, with a comma"
 	echo "and a line break\""
-	echo "Three,media,Kenya,local,human_rights,third"
+	echo "Three,media,Narnia,local,human_rights,third"
 	echo "Four,$ROW,fourth"
 	echo "Five,$ROW,fifth"
 } >bulk.csv
 run "$SONDEO" new --from bulk.csv
-refused "bulk.csv:5: country \"Kenya\": Use the three-letter country code in capital letters, e.g. KEN" \
+refused "bulk.csv:5: country \"Narnia\": 'Narnia' is not a choice (choose from: AFG, " \
 	"sondeo: 1 problem found: nothing was saved"
 check_eq "$(grep -c '^bulk.csv:' "$ERR_FILE")" 1 "problems listed"
 cat >bulk.json <<'EOF'
@@ -323,26 +344,26 @@ t "every problem in a file is listed, not only the first (README: interviews.csv
 {
 	echo "$HEAD"
 	for i in 2 3; do echo "Row $i,$ROW"; done
-	echo "Row 4,media,Kenya,local,human_rights"
+	echo "Row 4,media,Narnia,local,human_rights"
 	for i in 5 6 7 8; do echo "Row $i,$ROW"; done
 	echo "Row 9,ngo,KEN,local,human_rights"
 	echo "Row 10,media,KEN,local"
 	echo "Row 11,media,KEN,local,human_rights space_travel"
 } >interviews.csv
 run "$SONDEO" new --from interviews.csv
-refused "interviews.csv:4: country \"Kenya\": Use the three-letter country code in capital letters, e.g. KEN" \
+refused "interviews.csv:4: country \"Narnia\": 'Narnia' is not a choice (choose from: AFG, " \
 	"interviews.csv:9: stakeholder_type \"ngo\": 'ngo' is not a choice (choose from: national_government, " \
 	"interviews.csv:10: has 4 fields, the header has 5" \
 	"interviews.csv:11: thematic_areas \"human_rights space_travel\": 'space_travel' is not a choice" \
 	"sondeo: 4 problems found: nothing was saved"
 cat >interviews.json <<'EOF'
 [
-  {"partner_name": "A", "stakeholder_type": "media", "country": "Kenya", "level": ["local"], "thematic_areas": ["human_rights"]},
+  {"partner_name": "A", "stakeholder_type": "media", "country": "Narnia", "level": ["local"], "thematic_areas": ["human_rights"]},
   {"partner_name": "B", "stakeholder_type": "ngo", "country": "KEN", "level": ["local"], "thematic_areas": ["human_rights"]}
 ]
 EOF
 run "$SONDEO" new --from interviews.json
-refused "interviews.json:2: country \"Kenya\": Use the three-letter country code in capital letters, e.g. KEN" \
+refused "interviews.json:2: country \"Narnia\": 'Narnia' is not a choice (choose from: AFG, " \
 	"interviews.json:3: stakeholder_type \"ngo\": 'ngo' is not a choice" "sondeo: 2 problems found: nothing was saved"
 
 # --------------------------------------------------------------------------------------------- bad forms
@@ -378,11 +399,11 @@ printf '{"id": "visit", "version": "1",' >badjson.json
 run "$SONDEO" form import badjson.json
 refused "sondeo: badjson.json: not valid JSON: line 1, column"
 cat >clash.json <<'EOF'
-{"id": "partnership", "version": "1", "title": "Not the real one", "questions": [
+{"id": "partnership", "version": "2", "title": "Not the real one", "questions": [
   {"name": "size", "type": "integer", "label": "Size"}]}
 EOF
 run "$SONDEO" form import clash.json
-refused "sondeo: clash.json: form 'partnership' version '1' is already installed with a different definition; give the new definition a new version"
+refused "sondeo: clash.json: form 'partnership' version '2' is already installed with a different definition; give the new definition a new version"
 
 # ------------------------------------------------------------------------------------------- unknown ids
 

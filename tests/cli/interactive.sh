@@ -81,7 +81,7 @@ through() {
 t "new: a whole record answered by numbers and names is saved final with exactly those answers"
 fresh
 pty "$SONDEO" new <<EOF
-expect New record: Inclusive and innovative partnerships on migration (partnership version 1)
+expect New record: Inclusive and innovative partnerships on migration (partnership version 2)
 expect Enter skips or keeps, - goes back, ? helps, Ctrl-D stops.
 expect [1/19] Name of the partner organization *
 expect The full official name of the organization or institution you are surveying
@@ -93,8 +93,9 @@ expect  2) Local government
 expect 15) Other
 send 2
 expect [4/19] Country *
-expect as its three-letter ISO code
-send KEN
+expect (249 choices: type a name, part of one, or a code)
+send keny
+expect = Kenya (KEN)
 expect [5/19] At which levels does the partnership work? *
 expect  1) Local
 expect  2) National
@@ -153,9 +154,9 @@ expect  1) Gouvernement national
 expect 15) Autre
 send 2
 expect [4/19] Pays *
-send senegal
-expect Utilisez le code de pays à trois lettres en majuscules, par exemple KEN
-send SEN
+expect (249 choix : tapez un nom, une partie d'un nom, ou un code)
+send sénég
+expect = Sénégal (SEN)
 expect [5/19] À quels niveaux le partenariat intervient-il ? *
 expect  6) Mondial
 sendraw \x04
@@ -201,8 +202,15 @@ send
 expect An answer is required here
 send 4
 expect [4/19]
-send kenya
-expect Use the three-letter country code in capital letters, e.g. KEN
+send zzz
+expect No choice matches 'zzz'.
+send an
+expect choices match 'an': type more of the name.
+send guin
+expect  69) Equatorial Guinea
+expect  95) Guinea
+expect  96) Guinea-Bissau
+expect 173) Papua New Guinea
 send
 expect An answer is required here
 send KEN
@@ -334,8 +342,7 @@ expect [2/19]
 send 1
 expect [4/19]
 send ?
-expect Type: text, required
-expect Rule: Use the three-letter country code in capital letters, e.g. KEN
+expect Type: select_one, required
 send KEN
 expect [5/19]
 send 1
@@ -475,7 +482,7 @@ check_eq "$ANSWERS" 'country="KEN"
 partner_name="Nairobi City County"
 stakeholder_type="local_government"' "answers after Ctrl-C"
 pty "$SONDEO" edit "$(short "$id")" <<EOF
-expect Editing Inclusive and innovative partnerships on migration (partnership version 1)  id $id
+expect Editing Inclusive and innovative partnerships on migration (partnership version 2)  id $id
 expect [1/19]
 expect [now: Nairobi City County]  Enter keeps it
 send
@@ -483,7 +490,7 @@ expect [2/19]
 expect [now: Local government (local_government)]  Enter keeps it
 send
 expect [4/19]
-expect [now: KEN]  Enter keeps it
+expect [now: Kenya (KEN)]  Enter keeps it
 send
 expect [5/19]
 send local
@@ -615,7 +622,7 @@ send
 expect [2/19]
 send
 expect [4/19]
-expect [now: KEN]  Enter keeps it
+expect [now: Kenya (KEN)]  Enter keeps it
 send UGA
 expect [5/19]
 expect [now: Local (local); National (national)]
@@ -659,15 +666,15 @@ expect [6/19]
 send 1
 $(through 7 19)
 expect Summary of
-expect 4. Country: KEN
+expect 4. Country: Kenya (KEN)
 expect [f]inalize
 send 4
 expect [4/19] Country *
-expect [now: KEN]  Enter keeps it
+expect [now: Kenya (KEN)]  Enter keeps it
 send UGA
 $(through 5 19)
 expect Summary of
-expect 4. Country: UGA
+expect 4. Country: Uganda (UGA)
 expect [f]inalize
 send f
 expect Finalized record

@@ -57,7 +57,7 @@ forms=$(mktemp -d "$_t_dir/forms.XXXXXX")
 
 t "new in French at a terminal: the prompts, the hints of the keys, a refused answer, the confirmation"
 pty "$SONDEO" --lang fr new <<EOF
-expect Nouvelle fiche : Partenariats inclusifs et novateurs en matière de migration (partnership version 1)
+expect Nouvelle fiche : Partenariats inclusifs et novateurs en matière de migration (partnership version 2)
 expect Chaque réponse est enregistrée aussitôt. Entrée passe ou garde, - recule, ? aide, Ctrl-D arrête.
 expect [1/19] Nom de l'organisation partenaire *
 send ?
@@ -110,7 +110,7 @@ check_eq "$(sqlite3 "$DB" "SELECT draft FROM records WHERE id = '$id'")" 0 "draf
 
 t "edit in French at a terminal: the answer kept, and what Ctrl-D kept"
 pty "$SONDEO" edit "$id" --lang fr <<EOF
-expect Modification : Partenariats inclusifs et novateurs en matière de migration (partnership version 1)  id $id
+expect Modification : Partenariats inclusifs et novateurs en matière de migration (partnership version 2)  id $id
 expect [1/19] Nom de l'organisation partenaire *
 expect [actuelle : Mairie de Dakar]  Entrée la garde
 send
@@ -127,7 +127,7 @@ t "show in French: headings lined up, moments as people read them, the history"
 run "$SONDEO" --lang fr show "$id" --history
 check_rc 0
 check_out_has "Fiche $id"
-check_out_has "Formulaire :   Partenariats inclusifs et novateurs en matière de migration (partnership version 1)"
+check_out_has "Formulaire :   Partenariats inclusifs et novateurs en matière de migration (partnership version 2)"
 check_out_has "État :         finalisée"
 check_out_has "Créée :        "
 check_out_has "   Modifiée : "

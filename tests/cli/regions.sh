@@ -192,7 +192,7 @@ t "an op naming another form than its record's is refused with 400, never 503"
 sed 's/"id": "partnership"/"id": "other"/' "$TOP/forms/partnership.json" >"$TMPDIR/other.json"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/other.json" >/dev/null || fail "the second form was not published"
 dump "$hq" >"$TMPDIR/before"
-run "$CSPUSH" "$HQ_URL" "$e1_key" "$e1_next" "$e_rec2" 'partner_name="Other form"' --form other:1
+run "$CSPUSH" "$HQ_URL" "$e1_key" "$e1_next" "$e_rec2" 'partner_name="Other form"' --form other:2
 check_status 400
 check_out_has '"error":"bad_op"'
 check_out_has "names form 'other'"

@@ -297,7 +297,7 @@ check_rc 0
 api view GET /v1/catalog
 check_api 200
 check_eq "$(js 'sorted([f["id"], f["version"], f["definition"]["id"], f["definition"]["version"]] for f in d["forms"])')" \
-	'[["partnership", "1", "partnership", "1"], ["visit", "1", "visit", "1"], ["visit", "2", "visit", "2"]]' "forms"
+	'[["partnership", "2", "partnership", "2"], ["visit", "1", "visit", "1"], ["visit", "2", "visit", "2"]]' "forms"
 check_eq "$(js 'sorted(f["title"] for f in d["forms"] if f["id"] == "visit")')" '["Site visit", "Site visit (2)"]' \
 	"the visit form's titles"
 check_eq "$(js '[len(f["definition"]["questions"]) for f in d["forms"] if f["id"] == "partnership"]')" \
@@ -442,7 +442,7 @@ check_eq "$(js '[d["per_page"], d["page"], len(d["records"])]')" "[50, 1, 13]" "
 check_eq "$(js 'd["columns"]')" '["partner_name", "stakeholder_type", "stakeholder_type_other", "country"]' \
 	"the default columns (the first four questions that are not notes)"
 check_eq "$(js "[[r['region'], r['version'], r['review'], r['deleted'], r['answers']] for r in d['records'] if r['id'] == '$r2']")" \
-	'[["east", "1", "pending", false, {"country": "KEN", "partner_name": "Nairobi City County", "stakeholder_type": "local_government"}]]' \
+	'[["east", "2", "pending", false, {"country": "KEN", "partner_name": "Nairobi City County", "stakeholder_type": "local_government"}]]' \
 	"a row of the table"
 
 t "records: sorting by updated, created, region and a question, chosen columns"
@@ -491,7 +491,7 @@ api view GET "/v1/record?id=$r1"
 check_api 200
 cp "$TMPDIR/body" "$TMPDIR/full.json"
 check_eq "$(js '[d["id"], d["form"], d["version"], d["region"], d["deleted"], d["conflicts"], d["review"]]')" \
-	"[\"$r1\", \"partnership\", \"1\", \"east\", false, 0, null]" "the record"
+	"[\"$r1\", \"partnership\", \"2\", \"east\", false, 0, null]" "the record"
 check_eq "$(js '{f["name"]: f["value"] for f in d["fields"]}["partner_name"]')" "Ministry of Labour and Social Protection" \
 	"partner_name"
 check_eq "$(js '[[f["value"], f["conflict"], f["heads"]] for f in d["fields"] if f["name"] in ("level", "scale_up_potential")]')" \
@@ -807,10 +807,10 @@ check_api 200
 check_eq "$(js 'sorted(sorted(r["id"] for r in g["records"]) for g in d["groups"])')" \
 	"$(py -c 'import json, sys; print(json.dumps(sorted([sorted(sys.argv[1:3]), sorted(sys.argv[3:5])])))' \
 	"$w1" "$w2" "$r5" "$w5")" "the groups"
-check_eq "$(js 'sorted(g["details"] for g in d["groups"])')" '["FRA", "GTM"]' "the groups' countries"
-check_eq "$(js 'sorted(r["name"] for g in d["groups"] for r in g["records"] if g["details"] == "FRA")')" \
+check_eq "$(js 'sorted(g["details"] for g in d["groups"])')" '["France", "Guatemala"]' "the groups' countries"
+check_eq "$(js 'sorted(r["name"] for g in d["groups"] for r in g["records"] if g["details"] == "France")')" \
 	'["Ministère du Travail", "ministere du  travail"]' "the names as typed"
-check_eq "$(js 'sorted(r["region"] for g in d["groups"] for r in g["records"] if g["details"] == "GTM")')" '["east", "west"]' \
+check_eq "$(js 'sorted(r["region"] for g in d["groups"] for r in g["records"] if g["details"] == "Guatemala")')" '["east", "west"]' \
 	"regions of the radio's records"
 
 t "dismissing a group removes it from the list"

@@ -74,7 +74,7 @@ check_out_has '"country": "UGA"'
 check_out_has '"by": "rita"'
 dev a show "$short" --history
 check_out_has "reviewer rita"
-check_out_has "KEN -> UGA"
+check_out_has "Kenya (KEN) -> Uganda (UGA)"
 check_out_has "(none) -> has issues: Check the country and the date"
 # The device's own ops name no reviewer.
 check_out_has "device $(sqlite3 "$TMPDIR/dev-a/store.db" "SELECT substr(value, 1, 8) FROM meta WHERE key = 'device'")"

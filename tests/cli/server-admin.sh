@@ -147,7 +147,7 @@ check_eq "$(q "$DATA" "SELECT substr(pwhash, 1, 10) FROM users")" '$argon2id$' "
 [ -z "$pw" ] || [ "$(q "$DATA" "SELECT count(*) FROM users WHERE instr(pwhash, '$pw')")" = 0 ] ||
 	fail "the password is stored in clear"
 check_eq "$(q "$DATA" "PRAGMA journal_mode")" wal "journal mode"
-check_eq "$(q "$DATA" "SELECT id || ' ' || version FROM forms")" "partnership 1" "published forms"
+check_eq "$(q "$DATA" "SELECT id || ' ' || version FROM forms")" "partnership 2" "published forms"
 FIRST=$DATA
 
 t "a second init refuses with status 1 and changes nothing"
@@ -394,7 +394,7 @@ t "forms list shows the built-in form after init"
 run "$SONDEOD" forms --data "$FIRST" list
 check_rc 0
 check_eq "$(line 1 | tr -s ' ')" "FORM VERSION QUESTIONS TITLE" "header"
-check_eq "$(line 2 | tr -s ' ')" "partnership 1 19 Inclusive and innovative partnerships on migration" "built-in form"
+check_eq "$(line 2 | tr -s ' ')" "partnership 2 19 Inclusive and innovative partnerships on migration" "built-in form"
 check_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 2 "lines"
 
 t "forms publish checks and publishes a form, which list then shows"

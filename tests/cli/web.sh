@@ -228,7 +228,7 @@ done
 post /api/answer '{"form": "partnership", "question": "country", "text": "KEN", "check": true}' \
 	-H "Origin: http://localhost:$PORT" -H 'Sec-Fetch-Site: same-origin'
 expect 403 cross_origin
-post /api/answer '{"form": "partnership", "question": "country", "text": "Kenya", "check": true}' \
+post /api/answer '{"form": "partnership", "question": "country", "text": "Narnia", "check": true}' \
 	-H "Origin: http://127.0.0.1:$PORT"
 expect 422 invalid
 check_unchanged "checks"
@@ -306,7 +306,7 @@ post /api/answer '{"form": "partnership", "question": "partner_name", "text": "R
 expect 200
 RID=$(js 'd["record"]["id"]')
 matches "$RID" "$UUID" "record.id"
-check_eq "$(js '[d["record"]["draft"], d["record"]["form"], d["record"]["version"]]')" '[true,"partnership","1"]' \
+check_eq "$(js '[d["record"]["draft"], d["record"]["form"], d["record"]["version"]]')" '[true,"partnership","2"]' \
 	"the record"
 check_eq "$(item partner_name 'value,text')" '[["Red Crescent","Red Crescent"]]' "partner_name"
 run "$SONDEO" list --drafts --json
@@ -326,14 +326,19 @@ post /api/answer "{\"id\": \"$RID\", \"question\": \"scale_up_potential\", \"val
 expect 422 invalid
 check_eq "$(js '[d["question"], d["message"]]')" '["scale_up_potential","Enter a whole number from 1 to 5"]' \
 	"the refusal of 9"
-post /api/answer "{\"id\": \"$RID\", \"question\": \"country\", \"text\": \"kenya\"}"
+post /api/answer "{\"id\": \"$RID\", \"question\": \"contact_email\", \"text\": \"grace at labour.ke\"}"
 expect 422 invalid
 check_eq "$(js '[d["question"], d["message"]]')" \
-	'["country","Use the three-letter country code in capital letters, e.g. KEN"]' "the refusal of 'kenya'"
-post "/api/answer?lang=fr" "{\"id\": \"$RID\", \"question\": \"country\", \"text\": \"KE\"}"
+	'["contact_email","Enter a valid e-mail address, e.g. name@example.org"]' "the refusal of an e-mail address"
+post "/api/answer?lang=fr" "{\"id\": \"$RID\", \"question\": \"contact_email\", \"text\": \"grace\"}"
 expect 422 invalid
-check_eq "$(js 'd["message"]')" "Utilisez le code de pays à trois lettres en majuscules, par exemple KEN" \
+check_eq "$(js 'd["message"]')" "Saisissez une adresse électronique valide, par exemple nom@exemple.org" \
 	"the refusal in French"
+# A choice is named by its name; text typed in a box may name it by its label too, not by part of one.
+post /api/answer "{\"id\": \"$RID\", \"question\": \"country\", \"value\": \"Kenya\"}"
+expect 422 invalid
+post /api/answer "{\"id\": \"$RID\", \"question\": \"country\", \"text\": \"keny\"}"
+expect 422 invalid
 post /api/answer "{\"id\": \"$RID\", \"question\": \"partner_name\", \"value\": {\"a\": 1}}"
 expect 422 invalid
 post /api/answer "{\"id\": \"$RID\", \"question\": \"stakeholder_type\", \"text\": \"no_such_choice\"}"
@@ -342,7 +347,7 @@ expect 422 invalid
 post /api/answer "{\"id\": \"$RID\", \"question\": \"partner_name\", \"value\": null}"
 expect 422 invalid
 # A new record refused at its first answer is not made.
-post /api/answer '{"form": "partnership", "question": "country", "text": "kenya"}'
+post /api/answer '{"form": "partnership", "question": "country", "text": "Narnia"}'
 expect 422 invalid
 post /api/answer "{\"id\": \"$RID\", \"question\": \"no_such_question\", \"text\": \"x\"}"
 expect 400 bad_question
@@ -479,11 +484,11 @@ matches "$NID" "$UUID" "the new record's id"
 get "/api/records?q=Terminal"
 expect 200
 check_eq "$(js '[[r["id"], r["title"], r["draft"], r["form"]] for r in d["records"]]')" \
-	"[[\"$NID\",\"Terminal Partner\",false,\"partnership\"]]" "the records found by q=Terminal"
+	"[[\"$NID\",\"Terminal Partner (MEX)\",false,\"partnership\"]]" "the records found by q=Terminal"
 get "/api/records?state=final&where=stakeholder_type=academia"
 check_eq "$(js '[r["id"] for r in d["records"]]')" "[\"$NID\"]" "final records of academia"
 get "/api/records?sort=title"
-check_eq "$(js '[r["title"] for r in d["records"]]')" '["Red Crescent","Terminal Partner"]' "the records by title"
+check_eq "$(js '[r["title"] for r in d["records"]]')" '["Red Crescent (KEN)","Terminal Partner (MEX)"]' "the records by title"
 check_eq "$(js 'd["more"]')" false "more"
 get "/api/records?sort=title&limit=1"
 check_eq "$(js '[len(d["records"]), d["more"]]')" '[1,true]' "one record of two"

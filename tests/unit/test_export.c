@@ -556,9 +556,10 @@ static void test_xlsx(void)
 	CHECK_STR(cell(choices, "E1"), "<c r=\"E1\" s=\"1\" t=\"inlineStr\"><is><t>label::es</t></is></c>");
 	CHECK(choices && strstr(choices, "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>stakeholder_type</t>"
 			       "</is></c><c r=\"B2\" t=\"inlineStr\"><is><t>national_government</t></is></c>"));
-	CHECK(choices && strstr(choices, "<t>level</t></is></c><c r=\"B18\" t=\"inlineStr\"><is><t>national</t></is></c>"
-			       "<c r=\"C18\" t=\"inlineStr\"><is><t>National</t></is></c><c r=\"D18\" t=\"inlineStr\"><is>"
-			       "<t>National</t></is></c><c r=\"E18\" t=\"inlineStr\"><is><t>Nacional</t></is></c>"));
+	/* After the stakeholder types (rows 2-16) and the 249 countries (17-265): level's second choice. */
+	CHECK(choices && strstr(choices, "<t>level</t></is></c><c r=\"B267\" t=\"inlineStr\"><is><t>national</t></is></c>"
+			       "<c r=\"C267\" t=\"inlineStr\"><is><t>National</t></is></c><c r=\"D267\" t=\"inlineStr\"><is>"
+			       "<t>National</t></is></c><c r=\"E267\" t=\"inlineStr\"><is><t>Nacional</t></is></c>"));
 	/* The questions sheet: name, type, labels. */
 	CHECK(questions && strstr(questions, "<t>scale_up_potential</t></is></c><c r=\"B15\" t=\"inlineStr\"><is>"
 				 "<t>integer</t>"));

@@ -40,7 +40,7 @@ static const struct {
 	  "diaspora_organization academia media international_organization un_agency employer_recruiter "
 	  "finance_sector local_community other" },
 	{ "stakeholder_type_other", "text", 1, "" },
-	{ "country", "text", 1, "" },
+	{ "country", "select_one", 1, NULL },   /* the 249 countries: checked apart */
 	{ "level", "select_multiple", 1, "local national bilateral regional interregional global" },
 	{ "thematic_areas", "select_multiple", 1,
 	  "human_rights vulnerable_migrants sustainable_development shared_responsibility data_collection "
@@ -71,7 +71,7 @@ static void test_builtin_questions(void)
 	if (!f)
 		return;
 	CHECK_STR(form_id(f), "partnership");
-	CHECK_STR(form_version(f), "1");
+	CHECK_STR(form_version(f), "2");
 	CHECK_INT(form_count(f), NEXPECTED);
 	for (i = 0; i < NEXPECTED && i < form_count(f); i++) {
 		const struct form_question *q = form_question(f, i);
@@ -83,13 +83,19 @@ static void test_builtin_questions(void)
 		CHECK_INT(q->required, expected[i].required);
 		for (j = 0; j < q->nchoices && at < sizeof names; j++)
 			at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", j ? " " : "", q->choices[j].name);
-		CHECK_STR(names, expected[i].choices);
+		if (expected[i].choices)
+			CHECK_STR(names, expected[i].choices);
 		CHECK(form_find(f, expected[i].name) == q);
 	}
 	CHECK(form_question(f, form_count(f)) == NULL);
 	CHECK(form_find(f, "nope") == NULL);
 	CHECK_STR(form_find(f, "stakeholder_type_other")->relevant_src, "${stakeholder_type} = 'other'");
-	CHECK_STR(form_find(f, "country")->constraint_src, "regex(., '^[A-Z]{3}$')");
+	/* The countries of ISO 3166-1 by their alpha-3 codes, named in the form's three languages (scripts/countries.sh). */
+	CHECK_INT(form_find(f, "country")->nchoices, 249);
+	CHECK_STR(form_choice_label(f, form_find(f, "country"), "KEN", "en"), "Kenya");
+	CHECK_STR(form_choice_label(f, form_find(f, "country"), "DEU", "fr"), "Allemagne");
+	CHECK_STR(form_choice_label(f, form_find(f, "country"), "MEX", "es"), "México");
+	CHECK(form_find(f, "country")->constraint_src == NULL);
 	CHECK_STR(form_find(f, "scale_up_potential")->constraint_src, ". >= 1 and . <= 5");
 	CHECK_STR(form_find(f, "scale_up_potential")->relevant_src, "${replicable} != 'no'");
 	CHECK_STR(form_find(f, "interview_date")->default_src, "today()");
@@ -463,6 +469,8 @@ static void test_parse_time_datetime_acknowledge(void)
 	form_free(f);
 }
 
+static const char *coerce(const struct form *f, const char *qname, const char *json);
+
 static void test_parse_select(void)
 {
 	struct form *f = builtin();
@@ -494,6 +502,22 @@ static void test_parse_select(void)
 	CHECK_STR(parse(f, "level", "local town", 0), "ERR: 'town' is not a choice (choose from: local, national, "
 		  "bilateral, regional, interregional, global)");
 	CHECK_STR(parse(f, "level", " , ,", 0), "(none)");
+
+	/* A person may name a choice by its label in any of the form's languages, whatever its case and accents;
+	 * a program names it by its name only. */
+	CHECK_STR(parse(f, "country", "Kenya", FORM_PARSE_LABELS), "\"KEN\"");
+	CHECK_STR(parse(f, "country", "KENIA", FORM_PARSE_LABELS), "\"KEN\"");
+	CHECK_STR(parse(f, "country", "cote d'ivoire", FORM_PARSE_LABELS), "\"CIV\"");
+	CHECK_STR(parse(f, "country", "Côte d'Ivoire", FORM_PARSE_LABELS), "\"CIV\"");
+	CHECK_STR(parse(f, "country", "Sénégal", FORM_PARSE_LABELS), "\"SEN\"");
+	CHECK_STR(parse(f, "country", "ken", FORM_PARSE_LABELS), "\"KEN\"");
+	CHECK_STR(parse(f, "country", "Keny", FORM_PARSE_LABELS), "ERR: 'Keny' is not a choice (choose from: AFG, ALA, "
+		  "ALB, DZA, ASM, AND, AGO, AIA, ATA, ATG, ARG, ARM, ABW, AUS, AUT, AZE, BHS, BHR, BGD, BRB, ...)");
+	CHECK_STR(parse(f, "country", "Kenya", 0), "ERR: 'Kenya' is not a choice (choose from: AFG, ALA, ALB, DZA, "
+		  "ASM, AND, AGO, AIA, ATA, ATG, ARG, ARM, ABW, AUS, AUT, AZE, BHS, BHR, BGD, BRB, ...)");
+	CHECK_STR(parse(f, "level", "Global Local", FORM_PARSE_LABELS), "[\"global\",\"local\"]");
+	CHECK_STR(coerce(f, "country", "\"Kenya\""), "ERR: 'Kenya' is not a choice (choose from: AFG, ALA, ALB, DZA, "
+		  "ASM, AND, AGO, AIA, ATA, ATG, ARG, ARM, ABW, AUS, AUT, AZE, BHS, BHR, BGD, BRB, ...)");
 	form_free(f);
 }
 
@@ -636,7 +660,8 @@ static void test_check_many(void)
 		  "local_government, ministry, civil_society, private_sector, migrant_organization, diaspora_organization, "
 		  "academia, media, international_organization, un_agency, employer_recruiter, finance_sector, "
 		  "local_community, other)");
-	CHECK_STR(e.list[2], "country: Use the three-letter country code in capital letters, e.g. KEN");
+	CHECK_STR(e.list[2], "country: 'Kenya' is not a choice (choose from: AFG, ALA, ALB, DZA, ASM, AND, AGO, AIA, ATA, "
+		  "ATG, ARG, ARM, ABW, AUS, AUT, AZE, BHS, BHR, BGD, BRB, ...)");
 	CHECK_STR(e.list[3], "level: 'planetary' is not a choice (choose from: local, national, bilateral, regional, "
 		  "interregional, global)");
 	CHECK_STR(e.list[4], "thematic_areas: '\"human_rights\"' is not a list of choices");
@@ -734,19 +759,17 @@ static void test_check_languages(void)
 		return;
 	}
 	setenv("SONDEO_TODAY", "2018-06-01", 1);
-	json_object_set_new(rec, "country", json_string("ken"));
+	json_object_set_new(rec, "country", json_string("KEN"));
 	json_object_set_new(rec, "scale_up_potential", json_integer(0));
 	json_object_set_new(rec, "interview_date", json_string("2019-01-01"));
-	CHECK_INT(check(f, rec, "fr", &e), 3);
-	CHECK_STR(e.list[0], "country: Utilisez le code de pays à trois lettres en majuscules, par exemple KEN");
-	CHECK_STR(e.list[1], "scale_up_potential: Saisissez un nombre entier de 1 à 5");
-	CHECK_STR(e.list[2], "interview_date: La date ne peut pas être dans le futur");
-	CHECK_INT(check(f, rec, "es_ES.UTF-8", &e), 3);
-	CHECK_STR(e.list[0], "country: Use el código de país de tres letras en mayúsculas, por ejemplo KEN");
-	CHECK_STR(e.list[2], "interview_date: La fecha no puede estar en el futuro");
+	CHECK_INT(check(f, rec, "fr", &e), 2);
+	CHECK_STR(e.list[0], "scale_up_potential: Saisissez un nombre entier de 1 à 5");
+	CHECK_STR(e.list[1], "interview_date: La date ne peut pas être dans le futur");
+	CHECK_INT(check(f, rec, "es_ES.UTF-8", &e), 2);
+	CHECK_STR(e.list[1], "interview_date: La fecha no puede estar en el futuro");
 	/* the same date is fine once that day has come */
 	setenv("SONDEO_TODAY", "2019-01-01", 1);
-	CHECK_INT(check(f, rec, "en", &e), 2);
+	CHECK_INT(check(f, rec, "en", &e), 1);
 	json_decref(rec);
 
 	/* form_check_answer on its own; a form without messages gives plain ones */
@@ -1308,11 +1331,15 @@ static void test_title(void)
 
 	CHECK(f != NULL);
 	if (f) {
-		CHECK_INT((int)form_title_fields(f, &names), 3);
+		/* Its instance_name names the partner and its country: what tells one partner from another. */
+		CHECK_INT((int)form_title_fields(f, &names), 2);
 		CHECK_STR(names[0], "partner_name");
-		CHECK_STR(names[1], "stakeholder_type");   /* stakeholder_type_other is asked only of some */
-		CHECK_STR(names[2], "country");
+		CHECK_STR(names[1], "country");
 		a = json_pack("{s:s, s:s}", "partner_name", "Red Crescent", "country", "KEN");
+		t = form_record_title(f, a);
+		CHECK_STR(t, "Red Crescent (KEN)");
+		free(t);
+		json_object_del(a, "country");   /* a draft not yet so far */
 		t = form_record_title(f, a);
 		CHECK_STR(t, "Red Crescent");
 		free(t);

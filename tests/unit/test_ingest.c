@@ -57,7 +57,7 @@ static void mkop(struct op *op, const struct keys *k, uint64_t seq, const char *
 	op->hlc = ((uint64_t)1700000000000 << 16) + seq;
 	strlcpy_s(op->record, rec, sizeof(op->record));
 	op->form = "partnership";
-	op->form_version = "1";
+	op->form_version = "2";   /* the built-in form's (forms/partnership.json) */
 	op->field = field;
 	op->value = value;
 }
@@ -191,7 +191,7 @@ static void test_ops_checked_against_forms(void)
 
 	mkop(&o[0], ka, 6, "budget", "5");
 	CHECK_INT(push(ka, o, 1, &da, &r, err, sizeof(err)), SI_BAD_OP);
-	CHECK_STR(err, "op 1 (seq 6): form 'partnership' version '1' has no question 'budget'");
+	CHECK_STR(err, "op 1 (seq 6): form 'partnership' version '2' has no question 'budget'");
 	mkop(&o[0], ka, 6, "scale_up_potential", "\"5\"");
 	CHECK_INT(push(ka, o, 1, &da, &r, err, sizeof(err)), SI_BAD_OP);
 	CHECK_STR(err, "op 1 (seq 6): \"5\" is not a valid value for 'scale_up_potential'");
@@ -200,9 +200,9 @@ static void test_ops_checked_against_forms(void)
 	mkop(&o[0], ka, 6, "_deleted", "\"yes\"");
 	CHECK_INT(push(ka, o, 1, &da, &r, err, sizeof(err)), SI_BAD_OP);
 	mkop(&o[0], ka, 6, "notes", "\"x\"");
-	o[0].form_version = "2";
+	o[0].form_version = "3";
 	CHECK_INT(push(ka, o, 1, &da, &r, err, sizeof(err)), SI_BAD_OP);
-	CHECK_STR(err, "op 1 (seq 6): form 'partnership' version '2' is not published here");
+	CHECK_STR(err, "op 1 (seq 6): form 'partnership' version '3' is not published here");
 	CHECK_INT(q("SELECT count(*) FROM ops"), 5);
 	/* Clearing an answer and deleting the record are values like any other. */
 	mkop(&o[0], ka, 6, "scale_up_potential", "null");

@@ -65,7 +65,7 @@ static void mkop(struct op *op, const struct keys *k, const char *r, uint64_t se
 	op->hlc = ((uint64_t)1700000000000 << 16) + seq;
 	strlcpy_s(op->record, r, sizeof(op->record));
 	op->form = "partnership";
-	op->form_version = "1";
+	op->form_version = "2";   /* the built-in form's (forms/partnership.json) */
 	op->field = field;
 	op->value = value;
 }

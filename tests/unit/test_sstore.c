@@ -1071,7 +1071,7 @@ static void test_form_publish(void)
 		return;
 	/* init published the built-in form. */
 	CHECK_INT(sstore_form_list(s, on_form, &sf, err, sizeof(err)), 0);
-	CHECK_STR(sf.text, "partnership@1 ");
+	CHECK_STR(sf.text, "partnership@2 ");
 	CHECK_INT(sstore_form_publish(s, survey_v1, strlen(survey_v1), err, sizeof(err)), 0);
 	CHECK_INT(sstore_form_publish(s, survey_v1, strlen(survey_v1), err, sizeof(err)), 0);
 	CHECK_INT(sstore_form_publish(s, survey_v1_again, strlen(survey_v1_again), err, sizeof(err)), 0);
@@ -1095,12 +1095,12 @@ static void test_form_publish(void)
 	sf.n = 0;
 	sf.text[0] = '\0';
 	CHECK_INT(sstore_form_list(s, on_form, &sf, err, sizeof(err)), 0);
-	CHECK_STR(sf.text, "clinics@2026.1 partnership@1 water@2 ");
+	CHECK_STR(sf.text, "clinics@2026.1 partnership@2 water@2 ");
 	/* Publishing version 1 again changes nothing, so version 2 stays the newest. */
 	CHECK_INT(sstore_form_publish(s, survey_v1, strlen(survey_v1), err, sizeof(err)), 0);
 	sf.text[0] = '\0';
 	CHECK_INT(sstore_form_list(s, on_form, &sf, err, sizeof(err)), 0);
-	CHECK_STR(sf.text, "clinics@2026.1 partnership@1 water@2 ");
+	CHECK_STR(sf.text, "clinics@2026.1 partnership@2 water@2 ");
 	sstore_close(s);
 }
 
@@ -1164,12 +1164,12 @@ static void test_upgrade_from_layout_1(void)
 			       "  PRIMARY KEY(rid, field, op)) WITHOUT ROWID;"
 			       " INSERT INTO devices(did, id) VALUES(1, 'f2b0c3a1d4e5f60718293a4b5c6d7e8f');"
 			       " INSERT INTO records(id, form, form_version, created, updated) VALUES"
-			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '1', 1, 1);"
+			       "  ('0a9ea3ab-8ee7-4a39-8e3b-2a0b5a4c3a10', 'partnership', '2', 1, 1);"
 			       " INSERT INTO record_regions(rid, region) VALUES(1, 'north');"
 			       " INSERT INTO ops(id, did, seq, hlc, rid, form_version, field, value) VALUES"
-			       "  (1, 1, 1, 1, 1, '1', 'partner_name', '\"Radio Frontera\"'),"
-			       "  (2, 1, 2, 1, 1, '1', 'level', ''), (3, 1, 3, 1, 1, '1', 'country', '\"KEN\"'),"
-			       "  (4, 1, 4, 1, 1, '1', 'country', '\"UGA\"');"
+			       "  (1, 1, 1, 1, 1, '2', 'partner_name', '\"Radio Frontera\"'),"
+			       "  (2, 1, 2, 1, 1, '2', 'level', ''), (3, 1, 3, 1, 1, '2', 'country', '\"KEN\"'),"
+			       "  (4, 1, 4, 1, 1, '2', 'country', '\"UGA\"');"
 			       " INSERT INTO heads(rid, field, op) VALUES(1, 'partner_name', 1), (1, 'level', 2),"
 			       "  (1, 'country', 3), (1, 'country', 4);"
 			       " INSERT INTO fields(rid, field, value, hlc, did) VALUES(1, 'partner_name',"

@@ -378,7 +378,7 @@ static void laptop_write(struct sim *s, struct laptop *l, const char *rec, const
 		o->op.seq = ++l->seq;
 		o->op.hlc = l->hlc = hlc_next(l->hlc, (uint64_t)((int64_t)now_ms() + l->skew));
 		o->op.form = FORM;
-		o->op.form_version = "1";
+		o->op.form_version = "2";
 		o->op.field = o->field;
 		o->op.value = o->value;
 		if (merge_heads(l->m, rec, o->field, collect_base, &o->op, err, sizeof(err)) < 0)
@@ -400,8 +400,13 @@ static const char *random_value(struct sim *s, const char *field)
 
 	if (!strcmp(field, "level"))
 		return levels[rndn(s, 4)];
-	/* Few values, so that concurrent edits sometimes agree. */
-	snprintf(v, sizeof(ring[0]), "\"%s %zu\"", field[0] == 'c' ? "country" : "partner", rndn(s, 5));
+	/* Few values, so that concurrent edits sometimes agree; a country is one of the form's. */
+	if (field[0] == 'c') {
+		static const char *const countries[] = { "\"KEN\"", "\"UGA\"", "\"TZA\"", "\"RWA\"", "\"ETH\"" };
+
+		return countries[rndn(s, 5)];
+	}
+	snprintf(v, sizeof(ring[0]), "\"partner %zu\"", rndn(s, 5));
 	return v;
 }
 
@@ -1226,7 +1231,7 @@ static void laptop_forbidden(struct sim *s, struct laptop *l)
 	op.seq = l->seq + 1;
 	op.hlc = l->hlc = hlc_next(l->hlc, (uint64_t)((int64_t)now_ms() + l->skew));
 	op.form = FORM;
-	op.form_version = "1";
+	op.form_version = "2";
 	op.field = review ? "_review" : fields[rndn(s, 3)];
 	op.value = review ? reviews[0] : random_value(s, op.field);
 	if (review && merge_heads(l->m, rec, op.field, collect_base, &op, err, sizeof(err)) < 0)

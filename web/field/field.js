@@ -853,6 +853,12 @@
 			input.setAttribute("aria-invalid", text ? "true" : "false");
 	}
 
+	/* A text as a list's search compares it: lower case, accents dropped ("cote" finds Côte d'Ivoire), as sondeo's
+	 * prompt does. */
+	function fold(s) {
+		return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+	}
+
 	function choiceWidget(it, described) {
 		var multi = it.type === "select_multiple", choices = it.choices || [], id = idOf(it.name), list, search,
 			cur = it.value !== null ? it.value : it.default !== undefined ? it.default : null, out = [];
@@ -863,7 +869,7 @@
 		}
 		list = el("div", { class: "choices" + (choices.length > 6 ? " many" : ""), id: id + "-list" }, choices.map(function (c, k) {
 			var cid = id + "-" + k;
-			return el("label", { class: "choice", for: cid, "data-label": (c.label || c.name).toLowerCase() }, [
+			return el("label", { class: "choice", for: cid, "data-label": fold((c.label || c.name) + " " + c.name) }, [
 				el("input", { type: multi || it.type === "acknowledge" ? "checkbox" : "radio", id: cid, name: it.name,
 					value: c.name, checked: picked(c.name), onchange: function () {
 						saveChoice(it, list, multi);
@@ -873,7 +879,7 @@
 		if (choices.length > LONG_LIST) {
 			/* What was searched stays through the redraw that follows a choice. */
 			var narrow = function () {
-				var t = search.value.trim().toLowerCase();
+				var t = fold(search.value.trim());
 				S.searched[it.name] = search.value;
 				Array.prototype.forEach.call(list.children, function (l) {
 					l.hidden = t !== "" && l.getAttribute("data-label").indexOf(t) < 0 &&
