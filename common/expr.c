@@ -884,7 +884,8 @@ static int str_val(struct ctx *c, char *owned, struct val *out)
 	return 0;
 }
 
-/* An answer as XPath sees it: unanswered is "", a select_multiple array its names joined by spaces. */
+/* An answer as XPath sees it: unanswered is "", a select_multiple array its names joined by spaces, an attachment
+ * its file's name (as ODK gives it). */
 static int from_json(struct ctx *c, const json_t *j, struct val *out)
 {
 	char num[64];
@@ -923,6 +924,11 @@ static int from_json(struct ctx *c, const json_t *j, struct val *out)
 		s[at] = '\0';
 		*out = vstr(s);
 		return 0;
+	}
+	case JSON_OBJECT: {
+		const json_t *name = json_object_get(j, "name");
+
+		return str_val(c, mem_strdup(json_is_string(name) ? json_string_value(name) : ""), out);
 	}
 	default:
 		return str_val(c, mem_strdup(""), out);

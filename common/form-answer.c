@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "form-priv.h"
 #include "i18n.h"
+#include "media.h"
 #include "util.h"
 
 #include "banned.h"
@@ -630,6 +631,9 @@ static int parse_typed(const struct form_question *q, const char *s, size_t n, i
 		return form_parse_osm(q, s, n, out, err, errlen);
 	case FT_NOTE:
 		return errf(err, errlen, _("'%s' cannot be given: this question is a note and takes no answer"), qv);
+	case FT_IMAGE: case FT_AUDIO: case FT_VIDEO: case FT_FILE:
+		/* The bytes are read by the program that has the file (sondeo's @PATH), never here. */
+		return errf(err, errlen, _("'%s' is not a file: give the path of one as @PATH"), qv);
 	default:
 		return errf(err, errlen, _("unknown question type"));
 	}
@@ -699,6 +703,8 @@ static int not_kind(enum form_type t, const char *v, char *err, size_t errlen)
 	case FT_GEOSHAPE: return errf(err, errlen, _("'%s' is not a shape of locations"), v);
 	case FT_OSM: return errf(err, errlen, _("'%s' is not an OpenStreetMap feature and its tags"), v);
 	case FT_NOTE: return errf(err, errlen, _("'%s' is not an answer (this question is a note)"), v);
+	case FT_IMAGE: case FT_AUDIO: case FT_VIDEO: case FT_FILE:
+		return errf(err, errlen, _("'%s' is not an attachment"), v);
 	default: return errf(err, errlen, _("'%s' is not text"), v);
 	}
 }
@@ -713,6 +719,18 @@ int form_wrong_kind(const struct form_question *q, const json_t *in, char *err, 
 	return rc;
 }
 
+/* An attachment's answer: its shape (media.h), then whether the question takes its type. */
+static int coerce_media(const struct form_question *q, const json_t *in, json_t **out, char *err, size_t errlen)
+{
+	struct media_ref r;
+
+	if (media_ref_read(in, &r, err, errlen) < 0)
+		return -1;
+	if (!media_accepts(q->accept, form_type_name(q->type), r.type, r.name))
+		return errf(err, errlen, _("'%s' (%s) is not a file this question takes"), r.name, r.type);
+	return answer(json_deep_copy(in), out, err, errlen);
+}
+
 int form_coerce_answer(const struct form *f, const struct form_question *q, const json_t *in, json_t **out,
 		       char *err, size_t errlen)
 {
@@ -722,6 +740,8 @@ int form_coerce_answer(const struct form *f, const struct form_question *q, cons
 		return 0;
 	if (json_is_string(in))
 		return form_parse_text(q, json_string_value(in), json_string_length(in), 0, out, err, errlen);
+	if (form_is_media(q->type) && json_is_object(in))
+		return coerce_media(q, in, out, err, errlen);
 	if (q->type == FT_INTEGER && json_is_integer(in)) {
 		return answer(json_integer(json_integer_value(in)), out, err, errlen);
 	}

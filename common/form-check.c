@@ -218,6 +218,10 @@ static int check_stored(const struct form *f, const struct form_question *q, con
 		break;
 	case FT_NOTE:
 		return errf(err, errlen, _("is a note and takes no answer"));
+	case FT_IMAGE: case FT_AUDIO: case FT_VIDEO: case FT_FILE:
+		if (!json_is_object(v))
+			return form_wrong_kind(q, v, err, errlen);
+		break;
 	default:
 		if (!json_is_string(v))
 			return form_wrong_kind(q, v, err, errlen);

@@ -60,6 +60,7 @@ static const char *const type_names[] = {
 	[FT_SELECT_MULTIPLE] = "select_multiple", [FT_DATE] = "date", [FT_GEOPOINT] = "geopoint", [FT_NOTE] = "note",
 	[FT_TIME] = "time", [FT_DATETIME] = "dateTime", [FT_ACKNOWLEDGE] = "acknowledge", [FT_OSM] = "osm",
 	[FT_RANK] = "rank", [FT_BARCODE] = "barcode", [FT_GEOTRACE] = "geotrace", [FT_GEOSHAPE] = "geoshape",
+	[FT_IMAGE] = "image", [FT_AUDIO] = "audio", [FT_VIDEO] = "video", [FT_FILE] = "file",
 	[FT_CALCULATE] = "calculate",
 	[FT_START] = "start", [FT_END] = "end", [FT_TODAY] = "today", [FT_DEVICEID] = "deviceid",
 	[FT_USERNAME] = "username", [FT_SIMSERIAL] = "simserial", [FT_SUBSCRIBERID] = "subscriberid",
@@ -224,7 +225,7 @@ static const char *const group_keys[] = { "name", "label", "relevant", "group", 
 static const char *const question_keys[] = {
 	"name", "type", "label", "hint", "required", "required_message", "relevant", "constraint",
 	"constraint_message", "default", "choices", "calculation", "readonly", "group", "choice_filter", "tags",
-	"appearance", "range", NULL
+	"appearance", "range", "max_pixels", "accept", NULL
 };
 static const char *const tag_keys[] = { "name", "label", "choices", NULL };
 static const char *const choice_keys[] = { "name", "label", "data", NULL };
@@ -625,12 +626,52 @@ static int question_type(struct form_question *q, const json_t *jq, const char *
 		/* TRANSLATORS: the names of the types are the form's own words: keep them. */
 		return qerr(err, errlen, who, _("unknown type '%s' (use text, integer, decimal, select_one, "
 						"select_multiple, rank, date, time, dateTime, geopoint, geotrace, "
-						"geoshape, acknowledge, note, osm, barcode, calculate, start, end, "
+						"geoshape, acknowledge, note, osm, barcode, image, audio, video, file, "
+						"calculate, start, end, "
 						"today, deviceid, username, simserial, subscriberid, phonenumber or "
 						"email)"),
 			    json_string_value(type));
 	q->type = (enum form_type)t;
 	q->automatic = t >= FT_CALCULATE || json_object_get(jq, "calculation") != NULL;
+	return 0;
+}
+
+int form_is_media(enum form_type t)
+{
+	return t == FT_IMAGE || t == FT_AUDIO || t == FT_VIDEO || t == FT_FILE;
+}
+
+/* An attachment's members: max_pixels (an image's), accept (a list of media types, families and extensions).
+ * 0 or -1 with err. */
+static int question_media(struct form_question *q, const json_t *jq, const char *who, char *err, size_t errlen)
+{
+	const json_t *mp = json_object_get(jq, "max_pixels"), *acc = json_object_get(jq, "accept"), *a;
+	size_t i;
+
+	if (mp && (q->type != FT_IMAGE || !json_is_integer(mp) || json_integer_value(mp) < 1 ||
+		   json_integer_value(mp) > FORM_MAX_PIXELS))
+		return qerr(err, errlen, who, _("max_pixels is an image's, a whole number from 1 to %d"),
+			    FORM_MAX_PIXELS);
+	q->max_pixels = mp ? (unsigned)json_integer_value(mp) : 0;
+	if (!acc)
+		return 0;
+	if (!form_is_media(q->type))
+		return qerr(err, errlen, who, _("only an image, audio, video or file question has accept"));
+	if (!json_is_array(acc) || json_array_size(acc) == 0 || json_array_size(acc) > 64)
+		return qerr(err, errlen, who, _("accept must be a list of 1 to 64 media types or extensions"));
+	json_array_foreach(acc, i, a) {
+		const char *s = json_string_value(a);
+		size_t n = s ? strlen(s) : 0, k;
+		int ok = n > 1 && n < 128;
+
+		for (k = 0; ok && k < n; k++)
+			ok = (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= '0' && s[k] <= '9') ||
+			     strchr("./*+-", s[k]);
+		if (!ok || (s[0] != '.' && !strchr(s, '/')))
+			return qerr(err, errlen, who, _("accept: '%s' is neither a media type (image/png, audio/*) nor an "
+							"extension (.pdf)"), s ? s : "?");
+	}
+	q->accept = acc;
 	return 0;
 }
 
@@ -682,6 +723,8 @@ static int question_members(const struct form *f, struct qdata *qd, const json_t
 		q->range_end = json_number_value(b);
 		q->range_step = json_number_value(st);
 	}
+	if (question_media(q, jq, who, err, errlen) < 0)
+		return -1;
 	q->hint = json_object_get(jq, "hint");
 	q->required_message = json_object_get(jq, "required_message");
 	q->constraint_message = json_object_get(jq, "constraint_message");
@@ -734,6 +777,9 @@ static int question_consistent(const struct form_question *q, const char *who, c
 						"required, have a constraint, a default or be readonly"));
 	if (q->readonly && q->required)
 		return qerr(err, errlen, who, _("a readonly question cannot be required: nobody can answer it"));
+	if (form_is_media(q->type) && (q->calculation || q->def))
+		return qerr(err, errlen, who, _("an attachment is a file a person gives: it cannot have a calculation "
+						"or a default"));
 	if (q->has_range && q->type != FT_INTEGER && q->type != FT_DECIMAL)
 		return qerr(err, errlen, who, _("only an integer or a decimal question can have a range"));
 

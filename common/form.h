@@ -42,6 +42,8 @@
 enum form_type {
 	FT_TEXT, FT_INTEGER, FT_DECIMAL, FT_SELECT_ONE, FT_SELECT_MULTIPLE, FT_DATE, FT_GEOPOINT, FT_NOTE, FT_TIME,
 	FT_DATETIME, FT_ACKNOWLEDGE, FT_OSM, FT_RANK, FT_BARCODE, FT_GEOTRACE, FT_GEOSHAPE,
+	/* Attachments: the answer names a file kept apart from the record (media.h). */
+	FT_IMAGE, FT_AUDIO, FT_VIDEO, FT_FILE,
 	/* Filled in by the device, never asked (form_settle): a calculation's result, and the metadata of XLSForm;
 	 * the last four are a phone's (its SIM's serial, its subscriber id, its number, its account's address): a
 	 * laptop has none of them and leaves them unanswered, as ODK Collect does on recent phones. */
@@ -102,7 +104,12 @@ struct form_question {
 	const char *choice_filter_src;        /* NULL when absent */
 	const struct form_tag *tags;          /* osm only */
 	size_t ntags;
+	unsigned max_pixels;          /* an image's longer side at most, scaled down to it when stored; 0: as given */
+	const json_t *accept;         /* an attachment's accepted media types and extensions (media_accepts), or NULL */
 };
+
+/* 1 if t is an attachment's type: image, audio, video or file. */
+int form_is_media(enum form_type t);
 
 struct form;
 
@@ -182,7 +189,8 @@ char *form_osm_part(const char *answer, const char *key);
 
 /* The innermost repeat q is in, or NULL for a question of the record itself. */
 const struct form_group *form_repeat_of(const struct form_question *q);
-#define FORM_MAX_REPEAT_COUNT 1000   /* instances a repeat_count may ask for */
+#define FORM_MAX_REPEAT_COUNT 1000
+#define FORM_MAX_PIXELS 100000        /* the largest max_pixels */   /* instances a repeat_count may ask for */
 
 /* How many instances repeat g takes given its record's answers: its repeat_count's value, a whole number from 0
  * to FORM_MAX_REPEAT_COUNT; -1 when g has no repeat_count or it gives no such number (the record then takes as
