@@ -508,11 +508,11 @@ static const struct {
 	{ "time", "time" }, { "datetime", "dateTime" }, { "geopoint", "geopoint" }, { "acknowledge", "acknowledge" },
 	{ "note", "note" }, { "calculate", "calculate" }, { "start", "start" }, { "end", "end" }, { "today", "today" },
 	{ "deviceid", "deviceid" }, { "username", "username" },
+	{ "image", "image" }, { "photo", "image" }, { "audio", "audio" }, { "video", "video" }, { "file", "file" },
 };
 
 /* Types Sondeo refuses, with why. */
-static const char *const media_types[] = { "image", "audio", "video", "file", "photo", "background-audio",
-					   "background-video", NULL };
+static const char *const background_types[] = { "background-audio", "background-video", NULL };
 static const char *const later_types[] = { "audit", "hidden", "xml-external", "csv-external", "start-geopoint",
 					   "background-geopoint", NULL };
 
@@ -564,6 +564,50 @@ static int range_question(struct conv *c, const struct row *row, json_t *q)
 	json_object_set_new(q, "range", json_pack("{s:f, s:f, s:f}", "start", v[0], "end", v[1], "step", v[2]));
 	if (!json_object_get(q, "constraint_message"))
 		json_object_set_new(q, "constraint_message", own_text(c, v[2] != 1 ? OWN_RANGE_STEP : OWN_RANGE, v));
+	return 0;
+}
+
+/* An attachment's cells: its parameters ("max-pixels=N" on an image; ODK's "quality" of a recording and "app" of
+ * an Android app to capture with are taken and left: a laptop records with its browser), and "body::accept", the
+ * media types and extensions the file picker offers, as pyxform passes it on (".pdf, application/msword").
+ * -1 with the error said. */
+static int media_question(struct conv *c, const struct row *row, json_t *q, const char *ft)
+{
+	int ac = col_of(&c->survey, "body", "accept");   /* "body::accept" reads as body in language "accept" */
+	const char *params = cell(&c->survey, row, "parameters"), *acc = ac >= 0 ? row->v[ac] : NULL;
+	char buf[512], *tok, *save = NULL, *end;
+	json_t *list;
+
+	if (strlcpy_s(buf, params ? params : "", sizeof(buf)) >= sizeof(buf))
+		return row_error(c, &c->survey, row, "parameters", _("longer than %zu characters"), sizeof(buf) - 1);
+	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save)) {
+		if (!strncasecmp(tok, "max-pixels=", 11) && !strcmp(ft, "image")) {
+			long v = strtol(tok + 11, &end, 10);
+
+			if (end == tok + 11 || *end || v < 1 || v > FORM_MAX_PIXELS)
+				return row_error(c, &c->survey, row, "parameters",
+						 _("'%s': max-pixels is a whole number from 1 to %d"), tok,
+						 FORM_MAX_PIXELS);
+			json_object_set_new(q, "max_pixels", json_integer(v));
+		} else if (strncasecmp(tok, "quality=", 8) && strncasecmp(tok, "app=", 4)) {
+			return row_error(c, &c->survey, row, "parameters",
+					 !strcmp(ft, "image") ? _("'%s': an image takes max-pixels=N") :
+								_("'%s': is not a parameter Sondeo knows for this type"),
+					 tok);
+		}
+	}
+	if (!acc)
+		return 0;
+	if (strlcpy_s(buf, acc, sizeof(buf)) >= sizeof(buf))
+		return row_error(c, &c->survey, row, "body::accept", _("longer than %zu characters"), sizeof(buf) - 1);
+	list = json_array();
+	save = NULL;
+	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save))
+		json_array_append_new(list, json_string(tok));
+	if (json_array_size(list))
+		json_object_set_new(q, "accept", list);
+	else
+		json_decref(list);
 	return 0;
 }
 
@@ -713,11 +757,11 @@ static int question_type(struct conv *c, const struct row *row, const char *type
 	size_t k;
 
 	*ft = NULL;
-	/* A media type, alone or with a parameter. */
 	snprintf(first, sizeof(first), "%.*s", (int)strcspn(t, " "), t);
-	if (in_list(first, media_types))
-		return row_error(c, &c->survey, row, "type", _("'%s': media types (image, audio, video, file) are not"
-							       " supported yet"), type);
+	if (in_list(first, background_types))
+		return row_error(c, &c->survey, row, "type", _("'%s': Sondeo records nothing behind a form's back; ask "
+							       "for a recording with an audio question, which the person "
+							       "makes and gives"), type);
 	if (in_list(t, later_types))
 		return row_error(c, &c->survey, row, "type", _("type '%s' is not supported yet"), type);
 	for (k = 0; k < sizeof(plain_types) / sizeof(plain_types[0]); k++)
@@ -911,7 +955,9 @@ static int survey_rows(struct conv *c)
 			return row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
 		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
 		if (question_cells(c, row, q, ft, name, nest_group(&nest)) < 0 ||
-		    (!strcmp(ft, "range") && range_question(c, row, q) < 0)) {
+		    (!strcmp(ft, "range") && range_question(c, row, q) < 0) ||
+		    ((!strcmp(ft, "image") || !strcmp(ft, "audio") || !strcmp(ft, "video") || !strcmp(ft, "file")) &&
+		     media_question(c, row, q, ft) < 0)) {
 			json_decref(q);
 			return -1;
 		}

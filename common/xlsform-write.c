@@ -217,6 +217,7 @@ static void survey_columns(struct sheetw *sv, const json_t *questions, const jso
 	col_add(sv, "repeat_count", "repeat_count", "", 0);
 	col_add(sv, "appearance", "appearance", "", 0);
 	col_add(sv, "parameters", "parameters", "", 0);
+	col_add(sv, "body::accept", "body::accept", "", 0);
 	write_headers(sv);
 }
 
@@ -332,6 +333,30 @@ static json_t *range_row(const json_t *q)
 	return row;
 }
 
+/* An attachment's row as XLSForm has it: max_pixels as the parameter max-pixels, accept as body::accept. A copy;
+ * caller releases it. */
+static json_t *media_row(const json_t *q)
+{
+	const json_t *mp = json_object_get(q, "max_pixels"), *acc = json_object_get(q, "accept"), *a;
+	json_t *row = json_deep_copy(q);
+	struct buf b = BUF_INIT(1 << 14);
+	char params[64];
+	size_t i;
+
+	if (json_is_integer(mp)) {
+		snprintf(params, sizeof(params), "max-pixels=%lld", (long long)json_integer_value(mp));
+		json_object_set_new(row, "parameters", json_string(params));
+	}
+	json_array_foreach(acc, i, a)
+		buf_printf(&b, "%s%s", i ? "," : "", json_string_value(a));
+	if (b.len)
+		json_object_set_new(row, "body::accept", json_string(b.data));
+	buf_release(&b);
+	json_object_del(row, "max_pixels");
+	json_object_del(row, "accept");
+	return row;
+}
+
 /* The survey sheet: a row per question, inside the begin and end rows of its groups; the questions' lists are
  * gathered into choices_all and osm_all for their own sheets. */
 static void survey_sheet(struct sheetw *sv, const json_t *questions, const json_t *groups, json_t *choices_all,
@@ -357,6 +382,13 @@ static void survey_sheet(struct sheetw *sv, const json_t *questions, const json_
 			json_t *row = range_row(q);
 
 			extra[0] = "range";
+			write_row(sv, row, extra);
+			json_decref(row);
+			continue;
+		}
+		if (json_object_get(q, "max_pixels") || json_object_get(q, "accept")) {
+			json_t *row = media_row(q);
+
 			write_row(sv, row, extra);
 			json_decref(row);
 			continue;

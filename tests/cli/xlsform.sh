@@ -620,17 +620,51 @@ check_out_has '"default": "'"'"'Nairobi'"'"'"'
 check_out_has '"default": "5"'
 check_out_has '"default": "today()"'
 
+t "attachments: image (and photo), audio, video and file questions with their parameters and accepted types, written back as they came"
+mk attach '{"survey": [["type", "name", "label", "parameters", "body::accept", "appearance"],
+	["image", "photo", "Photo of the meeting", "max-pixels=1024"],
+	["photo", "logo", "Logo"],
+	["image", "sig", "Signature", null, null, "signature"],
+	["audio", "rec", "Recording", "quality=voice-only"],
+	["video", "clip", "Clip", "app=org.example.camera"],
+	["file", "mou", "Memorandum", null, ".pdf, application/vnd.oasis.opendocument.text"],
+	["text", "said", "What ${photo} shows", null, null, null]],
+	"settings": [["form_id", "version"], ["attach", "1"]]}'
+run "$SONDEO" form import "$TMPDIR/attach.xlsx"
+check_rc 0
+run "$SONDEO" form show attach --json
+check_eq "$(py -c 'import json, sys; f = json.load(open(sys.argv[1]))
+print(json.dumps([[q["name"], q["type"], q.get("max_pixels"), q.get("accept"), q.get("appearance")] for q in f["questions"]]))' "$OUT_FILE")" \
+	'[["photo", "image", 1024, null, null], ["logo", "image", null, null, null], ["sig", "image", null, null, "signature"], ["rec", "audio", null, null, null], ["clip", "video", null, null, null], ["mou", "file", null, [".pdf", "application/vnd.oasis.opendocument.text"], null], ["said", "text", null, null, null]]' \
+	"the attachments' types and members"
+cp "$OUT_FILE" "$TMPDIR/attach-before.json"
+run "$SONDEO" form export attach -o "$TMPDIR/attach-back.xlsx"
+check_rc 0
+run "$(dirname "$SONDEO")/tests/xlsxdump" "$TMPDIR/attach-back.xlsx"
+check_out_has "body::accept"
+check_out_has "max-pixels=1024"
+check_out_has ".pdf,application/vnd.oasis.opendocument.text"
+run "$SONDEO" form import "$TMPDIR/attach-back.xlsx"
+check_rc 0
+run "$SONDEO" form show attach --json
+check_eq "$(py -c 'import json, sys; a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+print(a["questions"] == b["questions"])' "$TMPDIR/attach-before.json" "$OUT_FILE")" True "the questions after the round trip"
+
 t "what Sondeo cannot take is refused with the sheet, the row, the column and why"
 mk unknown '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["colour", "b", "B"]]}'
 refused "$TMPDIR/unknown.xlsx" "unknown.xlsx: sheet 'survey', row 3, column A (type): unknown type 'colour'"
-mk media '{"survey": [["type", "name", "label"], ["image", "photo", "Photo"]]}'
-refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'image': media types (image, audio, video, file) are not supported yet"
+mk media '{"survey": [["type", "name", "label"], ["background-audio", "rec", "Recording"]]}'
+refused "$TMPDIR/media.xlsx" "sheet 'survey', row 2, column A (type): 'background-audio': Sondeo records nothing behind a form's back; ask for a recording with an audio question, which the person makes and gives"
 mk later '{"survey": [["type", "name", "label"], ["text", "a", "A"], ["begin repeat", "kids", "Kids"]]}'
 refused "$TMPDIR/later.xlsx" "sheet 'survey', row 3: begin repeat without an end repeat"
 mk mixed '{"survey": [["type", "name", "label"], ["begin repeat", "kids", "Kids"], ["text", "a", "A"], ["end group"]]}'
 refused "$TMPDIR/mixed.xlsx" "sheet 'survey', row 4, column A (type): end group, but the repeat begun in row 2 is still open"
-mk media2 '{"survey": [["type", "name", "label"], ["audio", "voice", "Voice"]]}'
-refused "$TMPDIR/media2.xlsx" "'audio': media types (image, audio, video, file) are not supported yet"
+mk media2 '{"survey": [["type", "name", "label", "parameters"], ["image", "photo", "Photo", "max-pixels=big"]]}'
+refused "$TMPDIR/media2.xlsx" "sheet 'survey', row 2, column D (parameters): 'max-pixels=big': max-pixels is a whole number from 1 to 100000"
+mk media3 '{"survey": [["type", "name", "label", "parameters"], ["image", "photo", "Photo", "max-size=3"]]}'
+refused "$TMPDIR/media3.xlsx" "sheet 'survey', row 2, column D (parameters): 'max-size=3': an image takes max-pixels=N"
+mk media4 '{"survey": [["type", "name", "label", "body::accept"], ["file", "mou", "MoU", "pdf"]]}'
+refused "$TMPDIR/media4.xlsx" "question 'mou': accept: 'pdf' is neither a media type (image/png, audio/*) nor an extension (.pdf)"
 mk expr '{"survey": [["type", "name", "label", "relevant"], ["text", "a", "A"], ["text", "b", "B", "${a} = = 2"]]}'
 refused "$TMPDIR/expr.xlsx" "sheet 'survey', row 3: question 'b': relevant: at column"
 mk noname '{"survey": [["type", "name", "label"], ["integer", null, "How many?"]]}'
