@@ -378,6 +378,20 @@ void cli_plain_text(const char *json_text, struct buf *out)
 	json_decref(v);
 }
 
+const char *cli_size_text(uint64_t bytes)
+{
+	static char out[32];
+
+	if (bytes < 1000)
+		/* TRANSLATORS: a size in bytes, then in kB and MB (of 1000 bytes, as file managers show them). */
+		snprintf(out, sizeof out, P_("%s byte", "%s bytes", bytes), i18n_count(bytes));
+	else if (bytes < 1000000)
+		snprintf(out, sizeof out, _("%s kB"), i18n_count((bytes + 500) / 1000));
+	else
+		snprintf(out, sizeof out, _("%s MB"), i18n_count((bytes + 500000) / 1000000));
+	return out;
+}
+
 char *cli_value_text(const char *json_text)
 {
 	struct buf b = BUF_INIT((size_t)1 << 24);
@@ -401,6 +415,15 @@ char *cli_answer_text(const struct form *f, const struct form_question *q, const
 		i18n_decimal(plain, shown, sizeof(shown));
 		free(plain);
 		return xstrdup(shown);
+	}
+	if (v && q && form_is_media(q->type) && json_is_object(v)) {
+		/* An attachment: its file's name, its kind and its size, "meeting.jpg (image/jpeg, 180 KB)". */
+		json_int_t size = json_integer_value(json_object_get(v, "size"));
+
+		buf_printf(&out, "%s (%s, %s)", json_string_value(json_object_get(v, "name")),
+			   json_string_value(json_object_get(v, "type")), cli_size_text((uint64_t)size));
+		json_decref(v);
+		return buf_detach(&out, NULL);
 	}
 	if (!v || !q || !q->nchoices) {
 		json_decref(v);

@@ -86,6 +86,8 @@ const char *cli_short_id(const char *id);
  * are, null as nothing. cli_plain_text appends it to out; cli_value_text returns it (caller frees). */
 void cli_plain_text(const char *json_text, struct buf *out);
 char *cli_value_text(const char *json_text);
+/* A size as a person reads it: "512 bytes", "180 kB", "21 MB" (in a static buffer). */
+const char *cli_size_text(uint64_t bytes);
 /* A review (the value of a record's _review field, JSON text or NULL) as people read it, in the current language:
  * "approved", "has issues: <comment>", "rejected: <comment>"; "" when pending or never reviewed. Caller frees. */
 char *cli_review_text(const char *json_text);

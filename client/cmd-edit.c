@@ -63,6 +63,7 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 		before = json_deep_copy(answers);
 	json_decref(answers);
 	errors = entry_apply_sets(f, e, sets, nsets);
+	errors += entry_attach(f, e, s, NULL);
 	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
 	scope = form_repeat_find(f, json_string_value(json_object_get(e->answers, "_repeat")));
 	if (scope) {
@@ -107,7 +108,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	struct store_record rec;
 	struct store *s = NULL;
 	struct form *f = NULL;
-	struct entry e = { NULL, NULL, 0, "" };
+	struct entry e = { NULL, NULL, NULL, 0, "" };
 	json_t *cleared = NULL;
 	size_t nsets = 0, i;
 	int c, finalize = 0, changed = 0, r = EXIT_FAIL;
@@ -178,6 +179,7 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 out:
 	json_decref(e.answers);
 	json_decref(e.bad);
+	json_decref(e.named);
 	json_decref(cleared);
 	form_free(f);
 	store_close(s);

@@ -93,6 +93,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 	}
 	entry_init(&e, NULL, "--set");
 	errors = entry_apply_sets(f, &e, sets, nsets);
+	errors += entry_attach(f, &e, s, NULL);
 	json_object_foreach(e.answers, key, v) {
 		const struct form_question *q = form_find(f, key);
 
@@ -149,8 +150,21 @@ out:
 	json_decref(ctx);
 	json_decref(e.answers);
 	json_decref(e.bad);
+	json_decref(e.named);
 	form_free(f);
 	return r;
+}
+
+/* The folder of path ("." for a name alone) into out. */
+static const char *dir_of(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(out, n, ".");
+	else
+		snprintf(out, n, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	return out;
 }
 
 /* The records to add: read from the file (or standard input), or the one --set gives; --set applies to every
@@ -161,6 +175,7 @@ static int new_entries(struct cli *cli, struct store *s, const struct form *f, c
 		       size_t nsets, int draft, struct entry **entries, size_t *n)
 {
 	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	char fdir[4096];
 	int errors = 0;
 	size_t i;
 
@@ -184,6 +199,11 @@ static int new_entries(struct cli *cli, struct store *s, const struct form *f, c
 	}
 	for (i = 0; i < *n && nsets; i++)
 		errors += entry_apply_sets(f, &(*entries)[i], sets, nsets);
+	/* The files attachments name: from --set, where sondeo runs; from a file, beside it. */
+	for (i = 0; i < *n; i++)
+		if (!(*entries)[i].unreadable)
+			errors += entry_attach(f, &(*entries)[i], s, from && strcmp(from, "-") ? dir_of(from, fdir,
+													sizeof fdir) : NULL);
 	for (i = 0; i < *n; i++) {
 		if (form_settle(f, (*entries)[i].answers, &env, NULL,
 				FORM_SETTLE_DEFAULTS | (draft ? 0 : FORM_SETTLE_FINAL), NULL) < 0)

@@ -330,9 +330,17 @@ static void show_answer(struct cli *cli, struct store *s, const struct store_rec
 
 	/* Labels are sentences in some languages: a long one gets its own line. */
 	if (w > 40)
-		printf("  %s\n  %-40s %s\n", label, "", t);
+		printf("  %s\n  %-40s %s", label, "", t);
 	else
-		printf("  %s%*s %s\n", label ? label : "", (int)(40 - w), "", t);
+		printf("  %s%*s %s", label ? label : "", (int)(40 - w), "", t);
+	if (v && form_is_media(q->type)) {
+		/* Whether the file is here: a final record's attachments from other laptops come when opened. */
+		char path[4096];
+		int here = store_media_path(s, json_string_value(json_object_get(v, "blake2b")), path, sizeof path);
+
+		fputs(here == 1 ? _(", on this laptop") : _(", not on this laptop yet"), stdout);
+	}
+	putchar('\n');
 	free(label);
 	free(t);
 	free(vt);

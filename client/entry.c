@@ -2,13 +2,17 @@
 #include "entry.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "csv.h"
 #include "i18n.h"
+#include "media.h"
+#include "store.h"
 #include "util.h"
 #include "banned.h"
 
@@ -32,6 +36,7 @@ void entry_init(struct entry *e, json_t *answers, const char *where)
 {
 	e->answers = answers ? json_incref(answers) : json_object();
 	e->bad = json_object();
+	e->named = json_object();
 	e->unreadable = 0;
 	strlcpy_s(e->where, where, sizeof(e->where));
 }
@@ -61,6 +66,14 @@ static int set_text(const struct form *f, struct entry *e, const char *name, con
 	if (q->readonly) {
 		fprintf(stderr, _("%s: %s is read-only: its value is its default\n"), where, name);
 		return 1;
+	}
+	if (form_is_media(q->type)) {
+		/* A file's path, read by entry_attach once every answer is in. */
+		if (*text)
+			json_object_set_new(e->answers, name, json_string(text));
+		else
+			json_object_del(e->answers, name);
+		return 0;
 	}
 	if (form_parse_answer(f, q, text, FORM_PARSE_LABELS, &v, err, sizeof(err)) < 0) {
 		shown = json_string(text);
@@ -103,6 +116,7 @@ void entry_free(struct entry *e, size_t n)
 	for (i = 0; i < n; i++) {
 		json_decref(e[i].answers);
 		json_decref(e[i].bad);
+		json_decref(e[i].named);
 	}
 	free(e);
 }
@@ -277,12 +291,18 @@ static int load_object(const struct form *f, json_t *obj, struct entry *e)
 			errors++;
 			continue;
 		}
+		if (form_is_media(q->type) && json_is_string(val)) {
+			json_object_set(e->answers, key, val);   /* a file's path, read by entry_attach */
+			continue;
+		}
 		if (form_coerce_answer(f, q, val, &v, err, sizeof(err)) < 0) {
 			report(e->where, key, val, err);
 			json_object_set_new(e->bad, key, json_true());
 			errors++;
 			continue;
 		}
+		if (v && form_is_media(q->type))
+			json_object_set_new(e->named, key, json_true());
 		if (v)
 			json_object_set_new(e->answers, key, v);
 	}
@@ -374,6 +394,71 @@ int entry_load(const struct form *f, const char *path, struct entry **out, size_
 	}
 	errors = entry_load_data(f, name, b.data, b.len, out, n);
 	buf_release(&b);
+	return errors;
+}
+
+/* The file an attachment's answer names: its path (a leading '@' dropped), under dir when relative and dir is not
+ * NULL, read and kept in the store. 0 with *v the answer, or -1 reported. */
+static int attach_file(const struct form_question *q, struct entry *e, struct store *s, const char *dir,
+		       const json_t *path, json_t **v)
+{
+	const char *p = json_string_value(path);
+	struct buf full = BUF_INIT(1 << 14);
+	char err[512];
+	int fd, r = -1;
+
+	p += *p == '@';
+	if (!*p) {
+		report(e->where, q->name, path, _("no file named: give its path"));
+		return -1;
+	}
+	if (dir && *p != '/' && buf_printf(&full, "%s/%s", dir, p) < 0) {
+		report(e->where, q->name, path, _("the path is too long"));
+		return -1;
+	}
+	if ((fd = open(full.len ? full.data : p, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		snprintf(err, sizeof err, _("cannot open '%s': %s"), full.len ? full.data : p, strerror(errno));
+		report(e->where, q->name, NULL, err);
+	} else if (store_media_add(s, fd, p, q, STORE_MEDIA_MAX, v, err, sizeof err) < 0) {
+		report(e->where, q->name, NULL, err);
+	} else {
+		r = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_release(&full);
+	return r;
+}
+
+int entry_attach(const struct form *f, struct entry *e, struct store *s, const char *dir)
+{
+	struct media_ref ref;
+	char err[512], path[4096];
+	int errors = 0;
+	size_t i;
+
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		const json_t *a = json_object_get(e->answers, q->name);
+		json_t *v;
+
+		if (!form_is_media(q->type) || !a)
+			continue;
+		if (json_is_string(a)) {
+			if (attach_file(q, e, s, dir, a, &v) < 0) {
+				json_object_set_new(e->bad, q->name, json_true());
+				errors++;
+			} else {
+				json_object_set_new(e->answers, q->name, v);
+			}
+		} else if (json_object_get(e->named, q->name) && media_ref_read(a, &ref, err, sizeof err) == 0 &&
+			   store_media_path(s, ref.blake2b, path, sizeof path) != 1) {
+			/* An answer naming a file this laptop does not have could never reach the server. */
+			report(e->where, q->name, NULL, _("the file it names is not on this laptop"));
+			json_object_set_new(e->bad, q->name, json_true());
+			errors++;
+		}
+	}
 	return errors;
 }
 

@@ -1,6 +1,8 @@
 /* prompt.c - filling a record at the terminal, one question at a time. */
 #include "prompt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "cli.h"
 #include "fill.h"
 #include "i18n.h"
+#include "store.h"
 #include "util.h"
 #include "banned.h"
 
@@ -133,6 +136,31 @@ static void show_value(const struct session *ss, const struct form_question *q, 
 	free(shown);
 }
 
+/* The file a path typed (or dropped from a file manager, which quotes it: 'My photo.jpg') names, kept in the store
+ * as q's answer into *v. 0, or -1 after saying why. */
+static int media_answer(struct session *ss, const struct form_question *q, const char *in, json_t **v)
+{
+	char path[4096], err[512];
+	size_t n = strlen(in);
+	int fd, r;
+
+	if (n >= 2 && (in[0] == '\'' || in[0] == '"') && in[n - 1] == in[0])
+		snprintf(path, sizeof path, "%.*s", (int)(n - 2), in + 1);
+	else
+		snprintf(path, sizeof path, "%s", in[0] == '@' ? in + 1 : in);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		fputs("  ", stdout);
+		printf(_("cannot open '%s': %s"), path, strerror(errno));
+		putchar('\n');
+		return -1;
+	}
+	r = store_media_add(ss->fl.s, fd, path, q, STORE_MEDIA_MAX, v, err, sizeof err);
+	close(fd);
+	if (r < 0)
+		printf("  %s\n", err);
+	return r;
+}
+
 /* How many of q's choices are offered now. */
 static size_t offered(struct session *ss, const struct form_question *q)
 {
@@ -229,6 +257,9 @@ static void show_question(struct session *ss, const struct form_question *q, siz
 		cli_indented("%s", _("(type OK to acknowledge)"));
 	else if (q->type == FT_BARCODE)
 		cli_indented("%s", _("(scan the code with a barcode reader, or type it)"));
+	else if (form_is_media(q->type))
+		/* TRANSLATORS: under a question that asks for a photo, a recording or a file. */
+		cli_indented("%s", _("(the path of the file: drop it here from the file manager, or type it)"));
 	else if (q->type == FT_OSM) {
 		/* TRANSLATORS: %s is the name of the first tag the question asks for; keep the line break and the
 		 * seven spaces that indent the second line. */
@@ -381,6 +412,9 @@ static int ask(struct session *ss, size_t i)
 				break;                       /* keep */
 			if (def)
 				v = json_incref(def);        /* take the default */
+		} else if (form_is_media(q->type)) {
+			if (media_answer(ss, q, in, &v) < 0)
+				continue;
 		} else if (form_parse_answer(ss->fl.f, q, in, FORM_PARSE_NUMBERS | FORM_PARSE_LABELS, &v, err,
 					     sizeof(err)) < 0) {
 			/* A select_one also takes part of a choice's label: "keny" is Kenya. */

@@ -1,6 +1,6 @@
 /* store-int.h - the inside of the device's store, shared by the files that implement store.h: store.c (set-up,
- * meta, transactions, clock, forms), store-records.c (one record), store-query.c (selections, history, counts)
- * and store-sync.c (ops to push, ops pulled). Nothing outside these files includes it. */
+ * meta, transactions, clock, forms), store-records.c (one record), store-query.c (selections, history, counts),
+ * store-sync.c (ops to push, ops pulled) and store-media.c (attachments' files). Nothing outside these files includes it. */
 #ifndef SONDEO_STORE_INT_H
 #define SONDEO_STORE_INT_H
 
@@ -33,7 +33,13 @@ struct store {
 	sqlite3_stmt *st[STORE_CORE_STMTS];      /* store.c's */
 	sqlite3_stmt *rst[STORE_RECORDS_STMTS];  /* store-records.c's */
 	sqlite3_stmt *yst[STORE_SYNC_STMTS];     /* store-sync.c's */
+	int media_lock;      /* DIR/media/.lock, held shared while open (store-media.c), or -1 */
 };
+
+/* store-media.c: takes the media lock, and sweeps what nothing names when alone with the store. -1 with err. */
+int store_media_open(struct store *s, char *err, size_t errlen);
+/* Sweeps when alone, and lets the lock go. */
+void store_media_close(struct store *s);
 
 /* The columns a struct store_record is read from, of records r, in the order store_record_read takes them. */
 #define STORE_RECORD_COLUMNS \

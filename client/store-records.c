@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "dbstore.h"
 #include "hlc.h"
 #include "i18n.h"
 #include "jsonc.h"
@@ -427,7 +428,10 @@ int store_delete(struct store *s, const struct store_record *rec, char *err, siz
 		json_decref(t);
 		return r < 0 ? -1 : 0;
 	}
-	/* A draft never left this device: removing it leaves nothing behind anywhere. */
+	/* A draft never left this device: removing it leaves nothing behind anywhere. Its attachments go at the next
+	 * open of the store alone (store-media.c), not now: an undo may give its answers back. */
+	if (dbstore_meta_set(s->base, "media_sweep", "1", err, errlen) < 0)
+		return -1;
 	st = s->rst[S_DROP_FIELDS];
 	sqlite3_bind_int64(st, 1, rec->rid);
 	if (db_step_done(st, err, errlen) < 0)

@@ -141,6 +141,7 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 	struct store *s = xcalloc(1, sizeof(*s));
 
 	s->dir = xstrdup(dir);
+	s->media_lock = -1;
 	s->base = create ? dbstore_create(&spec, dir, err, errlen) : dbstore_open(&spec, dir, err, errlen);
 	if (!s->base)
 		goto fail;
@@ -233,6 +234,10 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	s->name = xstrdup(meta_get(s, "name", buf, sizeof(buf)) == 0 ? buf : "");
+	if (store_media_open(s, err, errlen) < 0) {
+		store_close(s);
+		return NULL;
+	}
 	clock_correct(store_clock_offset(s));
 	return s;
 }
@@ -246,6 +251,7 @@ void store_close(struct store *s)
 	db_finalize_all(s->st, S_COUNT);
 	db_finalize_all(s->rst, STORE_RECORDS_STMTS);
 	db_finalize_all(s->yst, STORE_SYNC_STMTS);
+	store_media_close(s);
 	dbstore_close(s->base);
 	keys_free(s->keys);
 	free(s->ops);

@@ -212,6 +212,17 @@ int store_op_author(struct store *s, const char *device, uint64_t seq, const cha
 /* Puts in user (n bytes) the reviewer named by the op (device, seq): 1, or 0 with "" when it names none. */
 int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n);
 
+/* Attachments (store-media.c): a file read from fd (opened by the caller, given as name) for question q, checked
+ * for its size (at most max bytes, before a byte is read), its kind and what q accepts, kept by its hash and synced
+ * to disk; *answer receives the answer naming it (media.h). Not inside a transaction: the store notes first that a
+ * file may be left unnamed, so that it is swept if no op comes to name it. 0, or -1 with err and nothing kept. */
+int store_media_add(struct store *s, int fd, const char *name, const struct form_question *q, uint64_t max,
+		    json_t **answer, char *err, size_t errlen);
+/* The path of the attachment whose hash is hex into out (n bytes): 1 if the file is on this laptop, 0 if not, -1
+ * for a hash that is not one or a path too long. */
+int store_media_path(const struct store *s, const char *hex, char *out, size_t n);
+#define STORE_MEDIA_MAX ((uint64_t)64000000)   /* the largest file (64 MB), unless a store says otherwise */
+
 /* The records as the exporter takes them (store-export.c, common/export.h). */
 struct export_record;
 

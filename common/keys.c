@@ -21,21 +21,6 @@ struct keys {
 	unsigned char *sk;   /* crypto_sign_SECRETKEYBYTES, sodium_malloc'd */
 };
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes header + hex(bytes) + "\n" to a new file of the given mode, synced. */
 static int write_key_file(const char *path, mode_t mode, const char *header, const unsigned char *bytes,
 			  size_t len, char *err, size_t errlen)
@@ -49,8 +34,8 @@ static int write_key_file(const char *path, mode_t mode, const char *header, con
 	sodium_bin2hex(hex, sizeof(hex) - 1, bytes, len);
 	hex[2 * len] = '\n';
 	hex[2 * len + 1] = '\0';
-	if (fchmod(fd, mode) < 0 || write_all(fd, header, strlen(header)) < 0 ||
-	    write_all(fd, hex, strlen(hex)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, header, strlen(header)) < 0 ||
+	    fd_write_all(fd, hex, strlen(hex)) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		sodium_memzero(hex, sizeof(hex));
 		close(fd);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "i18n.h"
@@ -242,6 +243,23 @@ size_t utf8_len(const char *s)
 int utf8_pad(const char *s, int width)
 {
 	return width + (int)(strlen(s) - utf8_len(s));
+}
+
+int fd_write_all(int fd, const void *p, size_t len)
+{
+	const char *s = p;
+
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 char utf8_fold_latin(unsigned cp)

@@ -68,6 +68,9 @@ char utf8_fold_latin(unsigned cp);
 struct buf;
 void utf8_fold(const char *s, size_t len, struct buf *out);
 
+/* Writes p[0..len) to fd whole, through short writes and signals: 0, or -1 with errno set. */
+int fd_write_all(int fd, const void *p, size_t len);
+
 /* Wall clock in milliseconds since the epoch. */
 uint64_t now_ms(void);
 /* The wall clock as this process shows it to people and forms (ms since the epoch): now_ms() moved by the last
