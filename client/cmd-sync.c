@@ -6,6 +6,8 @@
  * are signed by the server's pinned key and taken in by the store with their cursor in one transaction (the
  * store merges them, as a server's ingest does; this file keeps the network and the messages). Drafts have no ops,
  * so they never leave the device. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@ struct sync {
 	struct remote r;
 	char device[KEYS_ID_STRLEN + 1];
 	unsigned long long pushed, received;
+	unsigned long long media_sent, media_bytes;   /* attachments the server now holds whole; bytes sent */
 	long long to_push;       /* for the progress line; 0: none shown */
 	int tty;                 /* stderr is a terminal: show progress */
 	int v1;                  /* the server refused a version 2 pull: it is older, ask in version 1 */
@@ -451,6 +454,135 @@ static int pull(struct sync *y)
 
 /* Downloads the forms unless the last pull's tag says this device holds them as they are, and keeps the tag
  * once they are in. How many were installed (0 when unchanged), or -1 with y->err and y->st. */
+/* --- Attachments: after the change sets that name them, in chunks the server keeps as they come. ------------ */
+
+#define MEDIA_CHUNK ((size_t)1 << 20)   /* the server's SSTORE_MEDIA_CHUNK */
+
+static int unsent(void *ctx, const char *hex, uint64_t size)
+{
+	json_array_append_new(ctx, json_pack("[s, I]", hex, (json_int_t)size));
+	return 0;
+}
+
+/* The offset in a media answer ({"offset", "size"}), or -1. */
+static long long answer_offset(const struct net_response *rs)
+{
+	json_t *v = json_loadb(rs->body.data, rs->body.len, 0, NULL);
+	long long o = json_is_integer(json_object_get(v, "offset")) ? json_integer_value(json_object_get(v, "offset")) : -1;
+
+	json_decref(v);
+	return o;
+}
+
+/* Sends the attachment hex (size bytes, the file at path) from where the server's bytes end; a cut or a kill on
+ * either side resumes there next time. 0 when the server holds it whole, or -1 with y->err. */
+static int media_send(struct sync *y, const char *hex, uint64_t size, const char *path)
+{
+	char url[256], msg[512];
+	struct net_response rs;
+	unsigned char *chunk = NULL;
+	long long offset;
+	int fd = -1, again = 0, moved = 0, r = -1;
+
+	snprintf(url, sizeof url, "/v1/media/offset?blake2b=%s", hex);
+	memset(&rs, 0, sizeof rs);
+	if ((y->st = remote_call(&y->r, "GET", url, NULL, 0, NULL, REMOTE_UNSIGNED, &rs, y->err, sizeof y->err)) != NET_OK)
+		goto out;
+	if (rs.status != 200 || (offset = answer_offset(&rs)) < 0) {
+		net_error_text(&rs, msg, sizeof msg);
+		snprintf(y->err, sizeof y->err, _("attachment %.8s: %s"), hex, msg);
+		goto out;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(y->err, sizeof y->err, _("cannot read '%s': %s"), path, strerror(errno));
+		goto out;
+	}
+	chunk = xmalloc(MEDIA_CHUNK);
+	while ((uint64_t)offset < size) {
+		size_t want = size - (uint64_t)offset < MEDIA_CHUNK ? (size_t)(size - (uint64_t)offset) : MEDIA_CHUNK;
+		ssize_t got = pread(fd, chunk, want, (off_t)offset);
+
+		if (got != (ssize_t)want) {
+			snprintf(y->err, sizeof y->err, _("cannot read '%s': %s"), path, got < 0 ? strerror(errno) :
+				 _("it is shorter than when it was given"));
+			goto out;
+		}
+		snprintf(url, sizeof url, "/v1/media?blake2b=%s&offset=%lld", hex, offset);
+		buf_release(&rs.body);
+		memset(&rs, 0, sizeof rs);
+		if ((y->st = remote_call(&y->r, "PUT", url, chunk, want, "application/octet-stream", REMOTE_UNSIGNED,
+					 &rs, y->err, sizeof y->err)) != NET_OK)
+			goto out;
+		if (rs.status == 409 && ++moved > 3) {
+			/* The server keeps naming another offset: something else writes there; stop rather than loop. */
+			snprintf(y->err, sizeof y->err, _("attachment %.8s: the server's bytes keep moving"), hex);
+			goto out;
+		}
+		if (rs.status == 200 || rs.status == 201 || rs.status == 409) {
+			/* Kept (or already further: another sync of this laptop, a bytes' race): go on from there. */
+			if ((offset = answer_offset(&rs)) < 0)
+				break;
+			y->media_bytes += rs.status == 409 ? 0 : want;
+			if (rs.status == 201)
+				offset = (long long)size;
+		} else if (rs.status == 422 && !again++) {
+			offset = 0;   /* not of its hash at the end (altered on the disk?): once more from the start */
+		} else {
+			net_error_text(&rs, msg, sizeof msg);
+			snprintf(y->err, sizeof y->err, _("attachment %.8s: %s"), hex, msg);
+			goto out;
+		}
+		if (y->tty)
+			/* TRANSLATORS: progress of an attachment's upload, rewritten in place: how much of the file. */
+			progress(_("sending attachment %.8s: %s%%"), hex,
+				 i18n_count((unsigned long long)((uint64_t)offset * 100 / size)));
+	}
+	if ((uint64_t)offset != size) {
+		snprintf(y->err, sizeof y->err, _("attachment %.8s: the server's answer is not understood"), hex);
+		goto out;
+	}
+	r = 0;
+out:
+	buf_release(&rs.body);
+	free(chunk);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Sends every attachment of this device's own final records that the server does not hold whole. 0, or -1 with
+ * y->err. */
+static int media_push(struct sync *y)
+{
+	json_t *list = json_array(), *it;
+	char path[4096];
+	size_t i;
+	int r = 0;
+
+	if (store_media_unsent(y->s, y->r.prefix, unsent, list, y->err, sizeof y->err) < 0) {
+		json_decref(list);
+		return -1;
+	}
+	json_array_foreach(list, i, it) {
+		const char *hex = json_string_value(json_array_get(it, 0));
+		uint64_t size = (uint64_t)json_integer_value(json_array_get(it, 1));
+
+		/* A file not here was never this laptop's to send (it came from the server). */
+		if (store_media_path(y->s, hex, path, sizeof path) != 1)
+			continue;
+		unsigned long long before = y->media_bytes;
+
+		if (media_send(y, hex, size, path) < 0 ||
+		    store_media_sent(y->s, y->r.prefix, hex, y->err, sizeof y->err) < 0) {
+			r = -1;
+			break;
+		}
+		y->media_sent += y->media_bytes > before;   /* one the server already held was not sent */
+	}
+	json_decref(list);
+	return r;
+}
+
 static int forms(struct sync *y)
 {
 	char key[64], held[PULL_FORMS_TAG_LEN + 1];
@@ -478,7 +610,7 @@ static int exchange(struct sync *y, int *nforms)
 	y->err[0] = '\0';
 	y->forms[0] = '\0';
 	y->pulled = 0;
-	if (push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0)
+	if (push(y) < 0 || media_push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0)
 		return -1;
 	return 0;
 }
@@ -551,6 +683,10 @@ done:
 	/* TRANSLATORS: the server's address, how many changes this device sent, how many it received. */
 	printf(P_("synced with %s: %s change sent, %s received", "synced with %s: %s changes sent, %s received",
 		  y.pushed), y.r.url, i18n_count(y.pushed), i18n_count(y.received));
+	if (y.media_sent)
+		/* TRANSLATORS: follows "synced with ...: N changes sent, N received" on the same line; then a size. */
+		printf(P_(", %s attachment sent (%s)", ", %s attachments sent (%s)", y.media_sent),
+		       i18n_count(y.media_sent), cli_size_text(y.media_bytes));
 	if (after > before)
 		/* TRANSLATORS: follows "synced with ...: N changes sent, N received" on the same line. */
 		printf(P_(", %s new record in conflict (sondeo list --conflicts)",

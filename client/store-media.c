@@ -278,3 +278,49 @@ int store_media_open(struct store *s, char *err, size_t errlen)
 		return errf(err, errlen, _("cannot lock '%s': %s"), lock, strerror(errno));
 	return 0;
 }
+
+int store_media_unsent(struct store *s, const char *server, store_media_fn fn, void *ctx, char *err, size_t errlen)
+{
+	/* This device's own final answers: values are canonical JSON, the hash at byte 13 and the size after it. */
+	/* An op's value is '' when it is the field's value now (merge.c keeps it once). */
+	static const char q[] =
+		"SELECT DISTINCT v FROM (SELECT coalesce(nullif(o.value, ''), f.value) AS v FROM ops o"
+		" LEFT JOIN fields f ON f.rid = o.rid AND f.field = o.field"
+		" WHERE o.did = (SELECT did FROM devices WHERE id = ?1))"
+		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"' AND NOT EXISTS (SELECT 1 FROM media_sent m"
+		" WHERE m.server = ?2 AND m.blake2b = substr(v, 13, 64))";
+	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
+	int rc, stop = 0;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, s->device);
+	db_bind_text(st, 2, server);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *v = json_loads(db_text(st, 0), 0, NULL);
+		struct media_ref r;
+
+		if (v && media_ref_read(v, &r, NULL, 0) == 0)
+			stop = fn(ctx, r.blake2b, r.size);
+		json_decref(v);
+	}
+	sqlite3_finalize(st);
+	if (!stop && rc != SQLITE_DONE)
+		return db_error(s->db, rc, err, errlen);
+	return 0;
+}
+
+int store_media_sent(struct store *s, const char *server, const char *hex, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db_prepare(s->db, "INSERT OR IGNORE INTO media_sent(server, blake2b) VALUES(?1, ?2)", err,
+				      errlen);
+	int r;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, server);
+	db_bind_text(st, 2, hex);
+	r = db_step_done(st, err, errlen);
+	sqlite3_finalize(st);
+	return r;
+}

@@ -19,7 +19,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define STORE_SCHEMA 4
+#define STORE_SCHEMA 5
 
 extern const unsigned char form_partnership_json[];
 extern const size_t form_partnership_json_len;
@@ -29,17 +29,24 @@ extern const size_t form_partnership_json_len;
 	"CREATE TABLE IF NOT EXISTS op_authors(did INTEGER NOT NULL, seq INTEGER NOT NULL, user TEXT NOT NULL," \
 	" PRIMARY KEY(did, seq)) WITHOUT ROWID;"
 
+/* Layout 5: the attachments each server (by the prefix of its meta keys: "" or "hq_") holds whole, so that a
+ * sync sends only the others (store-media.c). */
+#define MEDIA_SENT_SQL \
+	"CREATE TABLE IF NOT EXISTS media_sent(server TEXT NOT NULL, blake2b TEXT NOT NULL," \
+	" PRIMARY KEY(server, blake2b)) WITHOUT ROWID;"
+
 /* The device's own tables beside the skeleton's meta and forms (dbstore.h) and the merge tables. */
-static const char *const schema[] = { OP_AUTHORS_SQL, NULL };
+static const char *const schema[] = { OP_AUTHORS_SQL, MEDIA_SENT_SQL, NULL };
 
 static int remake_views(sqlite3 *db, char *err, size_t errlen);
 
 /* Layout 2 added a table; layout 3 remakes the forms' views, whose dates layout 2 read wrongly (NULL in every
- * row); layout 4 keeps a field's single head as fields.op alone (merge.h). */
+ * row); layout 4 keeps a field's single head as fields.op alone (merge.h); layout 5 adds media_sent. */
 static const struct dbstore_step steps[] = {
 	{ 1, OP_AUTHORS_SQL, NULL },
 	{ 2, NULL, remake_views },
 	{ 3, NULL, merge_upgrade_heads },
+	{ 4, MEDIA_SENT_SQL, NULL },
 };
 
 static const struct dbstore_spec spec = {

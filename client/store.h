@@ -221,6 +221,12 @@ int store_media_add(struct store *s, int fd, const char *name, const struct form
 /* The path of the attachment whose hash is hex into out (n bytes): 1 if the file is on this laptop, 0 if not, -1
  * for a hash that is not one or a path too long. */
 int store_media_path(const struct store *s, const char *hex, char *out, size_t n);
+/* Calls fn with the hash and size of each attachment this device's own ops name that the server known by prefix
+ * server ("" or "hq_") does not hold whole yet (store_media_sent); non-zero from fn stops. 0, or -1 with err. */
+typedef int (*store_media_fn)(void *ctx, const char *hex, uint64_t size);
+int store_media_unsent(struct store *s, const char *server, store_media_fn fn, void *ctx, char *err, size_t errlen);
+/* Notes that that server holds the attachment whole. 0, or -1 with err. */
+int store_media_sent(struct store *s, const char *server, const char *hex, char *err, size_t errlen);
 #define STORE_MEDIA_MAX ((uint64_t)64000000)   /* the largest file (64 MB), unless a store says otherwise */
 
 /* The records as the exporter takes them (store-export.c, common/export.h). */

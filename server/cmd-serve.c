@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "db.h"
 #include "i18n.h"
+#include "sstore-media.h"
 #include "sstore-relay.h"
 #include "relay.h"
 #include "srv.h"
@@ -32,6 +33,9 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/pull", api_pull, 0, srv_check_signed, 0 },
 	{ "POST", "/v1/vouch", api_vouch, 4096, srv_check_signed, 0 },
 	{ "GET", "/v1/relay/pull", api_relay_pull, 0, srv_check_signed, 0 },
+	/* Attachments' bytes, in chunks, after the change sets that name them (api-media.c). */
+	{ "GET", "/v1/media/offset", api_media_offset, 0, srv_check_signed, 0 },
+	{ "PUT", "/v1/media", api_media_put, SSTORE_MEDIA_CHUNK, api_media_check, 0 },
 	/* Accounts and sessions of the review page (docs/review-api.md). */
 	{ "POST", "/v1/login", api_login, 4096, NULL, 1 },
 	{ "GET", "/v1/session", api_session, 0, NULL, 0 },
@@ -92,6 +96,7 @@ struct serve_args {
 	struct http_limits lim;
 	const char *listen, *cert, *key, *upstream;
 	struct relay_options ro;
+	uint64_t media_file_max, media_day_max;   /* bytes */
 };
 
 /* The limits at the HTTP edge (http.h): 0, or -1 after saying which option wants what. */
@@ -144,6 +149,7 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 		{ "header-timeout", required_argument, NULL, 'H' }, { "body-rate", required_argument, NULL, 'B' },
 		{ "connections", required_argument, NULL, 'C' }, { "per-ip", required_argument, NULL, 'I' },
 		{ "hash-threads", required_argument, NULL, 'h' }, { "hash-queue", required_argument, NULL, 'q' },
+		{ "max-media-file", required_argument, NULL, 'M' }, { "max-media-day", required_argument, NULL, 'D' },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -183,6 +189,12 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 						 "fits) to %d"), BODY_BUDGET_MIN, BODY_BUDGET_MAX);
 		else if (c == 'v')
 			a->ro.verbose = 1;
+		else if ((c == 'M' || c == 'D') && atoi(optarg) >= 1 && atoi(optarg) <= 1000000)
+			*(c == 'M' ? &a->media_file_max : &a->media_day_max) = (uint64_t)atoi(optarg) * 1000000;
+		else if (c == 'M')
+			return cli_usage_error(cli, _("--max-media-file takes a number of MB from 1 to 1000000"));
+		else if (c == 'D')
+			return cli_usage_error(cli, _("--max-media-day takes a number of MB from 1 to 1000000"));
 		else if (c == 'H' || c == 'B' || c == 'C' || c == 'I' || c == 'h' || c == 'q') {
 			if (edge_arg(cli, c, optarg, &a->lim) != 0)
 				return EXIT_USAGE;
@@ -201,7 +213,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct serve_args a = { { .name = "sondeod", .threads = 4, .timeout_s = 30, .connections = 1000,
 				  .per_ip = 256, .conn_memory = 128 * 1024, .body_budget = (size_t)64 << 20,
 				  .header_s = 20, .body_rate = 1024, .hash_threads = 1, .hash_queue = 32 },
-				"127.0.0.1:8420", NULL, NULL, NULL, { NULL, NULL, 10, 0, 0 } };
+				"127.0.0.1:8420", NULL, NULL, NULL, { NULL, NULL, 10, 0, 0 }, SSTORE_MEDIA_FILE_MAX,
+				SSTORE_MEDIA_DAY_MAX };
 	struct sstore_upstream up;
 	struct relay *relay = NULL;
 	struct checkpointer *ckpt = NULL;
@@ -210,7 +223,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct http_route *table = NULL;
 	char *paths = NULL;
 	size_t nroutes = 0;
-	struct srv srv = { NULL, NULL, 0 };
+	struct srv srv = { NULL, NULL, 0, 0, 0 };
 	struct sstore *probe;
 	char err[512], fp[KEYS_ID_STRLEN + 1];
 	sigset_t stop;
@@ -243,6 +256,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srv.data_dir = cli->data_dir;
 	srv.tls = a.cert != NULL;
+	srv.media_file_max = a.media_file_max;
+	srv.media_day_max = a.media_day_max;
 	db_on_writable(log_writable);
 	/* The endpoints, "/" (the page's index.html) and then each of its files under its own path. */
 	if (!(table = http_routes_files(routes, sizeof(routes) / sizeof(routes[0]), web_files, api_static, &nroutes,

@@ -21,6 +21,7 @@ struct srv {
 	const char *data_dir;
 	struct http_server *http;   /* for /metrics */
 	int tls;                    /* serving HTTPS: session cookies are Secure */
+	uint64_t media_file_max, media_day_max;   /* attachments: a file, a device's day (sstore-media.h) */
 };
 
 /* This worker thread's store, opened on first use and kept for the thread's life; NULL with a 503 set in
@@ -159,6 +160,9 @@ void api_enrol(struct http_request *rq, struct http_response *rs);
 void api_forms(struct http_request *rq, struct http_response *rs);
 void api_changesets(struct http_request *rq, struct http_response *rs);
 void api_pull(struct http_request *rq, struct http_response *rs);
+void api_media_offset(struct http_request *rq, struct http_response *rs);
+void api_media_put(struct http_request *rq, struct http_response *rs);
+int api_media_check(struct http_request *rq, struct http_response *rs);   /* the chunk's headers, before its body */
 void api_vouch(struct http_request *rq, struct http_response *rs);
 void api_relay_pull(struct http_request *rq, struct http_response *rs);
 /* Accounts and sessions of the review page (api-login.c, api-session.c, api-logout.c, api-password.c,

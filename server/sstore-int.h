@@ -29,6 +29,7 @@
 #define SSTORE_RECORD_STMTS 10
 #define SSTORE_DUPS_STMTS 6
 #define SSTORE_CATALOG_STMTS 6
+#define SSTORE_MEDIA_STMTS 6
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
@@ -39,6 +40,7 @@ extern const char *const sstore_filter_sql[SSTORE_FILTER_STMTS];
 extern const char *const sstore_select_sql[SSTORE_SELECT_STMTS];
 extern const char *const sstore_record_sql[SSTORE_RECORD_STMTS];
 extern const char *const sstore_dups_sql[SSTORE_DUPS_STMTS];
+extern const char *const sstore_media_sql[SSTORE_MEDIA_STMTS];
 extern const char *const sstore_catalog_sql[SSTORE_CATALOG_STMTS];
 
 struct dbstore;
@@ -60,6 +62,7 @@ struct sstore {
 	sqlite3_stmt *record_st[SSTORE_RECORD_STMTS];
 	sqlite3_stmt *dups_st[SSTORE_DUPS_STMTS];
 	sqlite3_stmt *catalog_st[SSTORE_CATALOG_STMTS];
+	sqlite3_stmt *media_st[SSTORE_MEDIA_STMTS];   /* sstore-media.c's */
 	/* sstore-summary.c: the form version a record was last summarised with; freed at close. */
 	struct form *kind;
 };

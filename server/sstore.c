@@ -21,13 +21,14 @@
 #include "dbstore.h"
 #include "hlc.h"
 #include "sstore-int.h"
+#include "sstore-media.h"
 #include "jsonc.h"
 #include "form.h"
 #include "util.h"
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 6
+#define SSTORE_SCHEMA 7
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -192,7 +193,15 @@ static const char schema_v4[] =
 /* Layout 6: fields_by_number's condition, as FIELDS_BY_NUMBER_SQL says. */
 static const char schema_v6[] = "DROP INDEX IF EXISTS fields_by_number;" FIELDS_BY_NUMBER_SQL;
 
-static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, NULL };
+/* Layout 7: attachments (sstore-media.c): the files ops name, whole or not yet, and what each device sent each
+ * day (its quota). */
+#define SCHEMA_V7 \
+	"CREATE TABLE IF NOT EXISTS media(blake2b TEXT PRIMARY KEY, size INTEGER NOT NULL, type TEXT NOT NULL," \
+	" whole INTEGER NOT NULL DEFAULT 0, received INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;" \
+	"CREATE TABLE IF NOT EXISTS media_days(device TEXT NOT NULL, day INTEGER NOT NULL, bytes INTEGER NOT NULL," \
+	" PRIMARY KEY(device, day)) WITHOUT ROWID;"
+
+static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL };
 
 /* The records already held get their review summary and search index from sstore_review_reindex. */
 static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
@@ -203,13 +212,14 @@ static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
 /* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
  * answers now come from each form's title fields (form_title_fields) instead of question names known here;
  * layout 4 is schema_v4; layout 5 keeps a field's single head as fields.op alone (merge.h); layout 6 is
- * schema_v6. */
+ * schema_v6; layout 7 is SCHEMA_V7. */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex },
 	{ 2, NULL, mark_reindex },
 	{ 3, schema_v4, mark_reindex },
 	{ 4, NULL, merge_upgrade_heads },
 	{ 5, schema_v6, NULL },
+	{ 6, SCHEMA_V7, NULL },
 };
 
 static const struct dbstore_spec spec = {
@@ -382,7 +392,8 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	    db_prepare_all(s->db, sstore_select_sql, s->select_st, SSTORE_SELECT_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_record_sql, s->record_st, SSTORE_RECORD_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_dups_sql, s->dups_st, SSTORE_DUPS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_catalog_sql, s->catalog_st, SSTORE_CATALOG_STMTS, err, errlen) < 0)
+	    db_prepare_all(s->db, sstore_catalog_sql, s->catalog_st, SSTORE_CATALOG_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_media_sql, s->media_st, SSTORE_MEDIA_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
@@ -409,6 +420,7 @@ void sstore_close(struct sstore *s)
 	db_finalize_all(s->record_st, SSTORE_RECORD_STMTS);
 	db_finalize_all(s->dups_st, SSTORE_DUPS_STMTS);
 	db_finalize_all(s->catalog_st, SSTORE_CATALOG_STMTS);
+	db_finalize_all(s->media_st, SSTORE_MEDIA_STMTS);
 	form_free(s->kind);
 	dbstore_close(s->base);
 	keys_free(s->keys);
@@ -1434,7 +1446,8 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 		goto fail;
 	r = SI_ERROR;
 	out->next_seq = h->last + 1 > next ? h->last + 1 : next;
-	if (records_place(s, d, ops, err, errlen) < 0 || changeset_keep(s, d, bytes, len, h, o, out, err, errlen) < 0)
+	if (records_place(s, d, ops, err, errlen) < 0 || changeset_keep(s, d, bytes, len, h, o, out, err, errlen) < 0 ||
+	    sstore_media_expect(s, ops, err, errlen) < 0)
 		goto fail;
 	if (db_commit(s->db, err, errlen) < 0)
 		goto done;
