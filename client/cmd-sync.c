@@ -610,7 +610,9 @@ static int exchange(struct sync *y, int *nforms)
 	y->err[0] = '\0';
 	y->forms[0] = '\0';
 	y->pulled = 0;
-	if (push(y) < 0 || media_push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0)
+	/* Attachments last: the change sets naming them are held by then, and a file the server refuses keeps no
+	 * change from going either way. */
+	if (push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0 || media_push(y) < 0)
 		return -1;
 	return 0;
 }

@@ -10,7 +10,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define MAX_OPTS 16
+#define MAX_OPTS 24
 
 int cli_error(const char *fmt, ...)
 {

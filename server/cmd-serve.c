@@ -149,7 +149,7 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 		{ "header-timeout", required_argument, NULL, 'H' }, { "body-rate", required_argument, NULL, 'B' },
 		{ "connections", required_argument, NULL, 'C' }, { "per-ip", required_argument, NULL, 'I' },
 		{ "hash-threads", required_argument, NULL, 'h' }, { "hash-queue", required_argument, NULL, 'q' },
-		{ "max-media-file", required_argument, NULL, 'M' }, { "max-media-day", required_argument, NULL, 'D' },
+		{ "max-media-file", required_argument, NULL, 'M' }, { "max-media-day", required_argument, NULL, 'Y' },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -189,11 +189,11 @@ static int serve_args(struct cli *cli, int argc, char **argv, struct serve_args 
 						 "fits) to %d"), BODY_BUDGET_MIN, BODY_BUDGET_MAX);
 		else if (c == 'v')
 			a->ro.verbose = 1;
-		else if ((c == 'M' || c == 'D') && atoi(optarg) >= 1 && atoi(optarg) <= 1000000)
+		else if ((c == 'M' || c == 'Y') && atoi(optarg) >= 1 && atoi(optarg) <= 1000000)
 			*(c == 'M' ? &a->media_file_max : &a->media_day_max) = (uint64_t)atoi(optarg) * 1000000;
 		else if (c == 'M')
 			return cli_usage_error(cli, _("--max-media-file takes a number of MB from 1 to 1000000"));
-		else if (c == 'D')
+		else if (c == 'Y')
 			return cli_usage_error(cli, _("--max-media-day takes a number of MB from 1 to 1000000"));
 		else if (c == 'H' || c == 'B' || c == 'C' || c == 'I' || c == 'h' || c == 'q') {
 			if (edge_arg(cli, c, optarg, &a->lim) != 0)

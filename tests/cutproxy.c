@@ -2,7 +2,10 @@
  * have passed (in either direction), and then forwards faithfully, so that tests can cut uploads and
  * downloads mid-way.
  *
- *   cutproxy LISTEN_PORT TARGET_PORT N K      (prints "ready PORT" once listening; runs until killed)
+ *   cutproxy LISTEN_PORT TARGET_PORT N K [RATE]   (prints "ready PORT" once listening; runs until killed)
+ *
+ * With RATE, each connection passes at most RATE bytes a second, so that a test can stop something in the middle
+ * of a transfer that loopback would otherwise finish at once (N 0 K 0: never cut, only slow).
  *
  * LISTEN_PORT 0 lets the kernel choose a free port, which is the one printed: a port picked at random by
  * the test could be in use by another connection on a busy machine. */
@@ -34,8 +37,9 @@ static int connect_to(int port)
 	return fd;
 }
 
-/* Copies between a and b until either closes, or until limit bytes have passed when limit > 0. */
-static void relay(int a, int b, long limit)
+/* Copies between a and b until either closes, or until limit bytes have passed when limit > 0; at most rate bytes a
+ * second when rate > 0. */
+static void relay(int a, int b, long limit, long rate)
 {
 	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
 	char buf[4096];
@@ -63,6 +67,8 @@ static void relay(int a, int b, long limit)
 			passed += n;
 			if (limit > 0 && passed >= limit)
 				return;   /* the cut: both sides see the connection end here */
+			if (rate > 0)
+				usleep((useconds_t)(n * 1000000L / rate));
 		}
 	}
 }
@@ -72,10 +78,11 @@ int main(int argc, char **argv)
 	struct sockaddr_in a;
 	socklen_t alen = sizeof(a);
 	int ls, one = 1, target;
-	long cut, k, served = 0;
+	long cut, k, rate, served = 0;
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 		return 2;
+	rate = argc == 6 ? atol(argv[5]) : 0;
 	target = atoi(argv[2]);
 	cut = atol(argv[3]);
 	k = atol(argv[4]);
@@ -107,7 +114,7 @@ int main(int argc, char **argv)
 
 			close(ls);
 			if (t >= 0) {
-				relay(c, t, limit);
+				relay(c, t, limit, rate);
 				close(t);
 			}
 			close(c);

@@ -1,9 +1,11 @@
-/* signedget.c - a test tool: sends a signed GET to sondeod as a device would, with the headers a test chooses,
- * and shows the answer as it came on the wire, so that the end-to-end tests can check what an older device is
- * sent and what is compressed.
+/* signedget.c - a test tool: sends a signed GET (or PUT) to sondeod as a device would, with the headers a test
+ * chooses, and shows the answer as it came on the wire, so that the end-to-end tests can check what an older
+ * device is sent, what is compressed, and what becomes of attachment chunks a device would never send.
  *
- *   signedget URL KEYFILE PATH [--gzip]
- *     --gzip   send "Accept-Encoding: gzip" (the answer is shown as sent: not decoded)
+ *   signedget URL KEYFILE PATH [--gzip] [--put FILE [--altered]]
+ *     --gzip     send "Accept-Encoding: gzip" (the answer is shown as sent: not decoded)
+ *     --put      a PUT whose body is FILE's bytes, signed with their hash
+ *     --altered  with --put: the last byte of the body is changed after signing, as on a path that alters it
  *
  * Prints "status N", "encoding E" ("identity" when the answer names none) and "bytes N" (the body's bytes as
  * sent) on three lines, then the body when it was not encoded; exits 0 if an answer came, 1 otherwise. */
@@ -43,18 +45,28 @@ static size_t header(char *line, size_t size, size_t n, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct buf answer = BUF_INIT((size_t)64 << 20);
+	struct buf answer = BUF_INIT((size_t)64 << 20), body = BUF_INIT((size_t)64 << 20);
 	char err[512], nonce[AUTH_NONCE_HEXLEN + 1], url[2048], h[SIGNED_HEADERS][SIGNED_HEADER_MAX];
 	char hash[AUTH_HASH_HEXLEN + 1], enc[32] = "identity";
 	struct curl_slist *hdrs = NULL;
 	struct keys *k;
 	uint64_t t = now_ms();
 	long status = 0;
-	int i, gzip = argc > 4 && !strcmp(argv[4], "--gzip");
+	int i, gzip = 0, put = 0, altered = 0, bad = argc < 4;
 	CURL *c;
 
-	if (argc < 4 || argc > 5 || (argc == 5 && !gzip) || sodium_init() < 0) {
-		fprintf(stderr, "usage: signedget URL KEYFILE PATH [--gzip]\n");
+	for (i = 4; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], "--gzip"))
+			gzip = 1;
+		else if (!strcmp(argv[i], "--altered"))
+			altered = 1;
+		else if (!strcmp(argv[i], "--put") && i + 1 < argc && buf_read_file(&body, argv[i + 1]) == 0 && body.len)
+			put = ++i;
+		else
+			bad = 1;
+	}
+	if (bad || (altered && !put) || sodium_init() < 0) {
+		fprintf(stderr, "usage: signedget URL KEYFILE PATH [--gzip] [--put FILE [--altered]]\n");
 		return 2;
 	}
 	if (!(k = keys_load(argv[2], err, sizeof(err)))) {
@@ -62,8 +74,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	auth_new_nonce(nonce);
-	auth_body_hash(NULL, 0, hash);
-	if (signed_headers(k, "GET", argv[3], hash, t, nonce, h, err, sizeof(err)) < 0) {
+	auth_body_hash(put ? (const unsigned char *)body.data : NULL, put ? body.len : 0, hash);
+	if (altered)
+		body.data[body.len - 1] ^= 1;
+	if (signed_headers(k, put ? "PUT" : "GET", argv[3], hash, t, nonce, h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "signedget: %s\n", err);
 		return 2;
 	}
@@ -81,6 +95,11 @@ int main(int argc, char **argv)
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, enc);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (put) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+	}
 	if (curl_easy_perform(c) != CURLE_OK) {
 		fprintf(stderr, "signedget: no answer from %s\n", url);
 		return 1;
@@ -93,5 +112,6 @@ int main(int argc, char **argv)
 	curl_easy_cleanup(c);
 	keys_free(k);
 	buf_release(&answer);
+	buf_release(&body);
 	return 0;
 }
