@@ -5,6 +5,7 @@
  * A chunk is refused from its headers alone, before its body is read, when no op held here names the file, when
  * it does not start where the bytes held end (409, with the offset), or past the limits (413). */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,7 @@ int api_media_check(struct http_request *rq, struct http_response *rs)
 	struct sstore_media_limits lim = { srv->media_file_max, srv->media_day_max };
 	const char *hex, *cl = http_header(rq, "Content-Length"), *device = http_header(rq, "Sondeo-Device");
 	enum sstore_media_status st;
+	struct sstore_device d;
 	struct sstore_media m;
 	struct sstore *s;
 	long long offset;
@@ -101,6 +103,9 @@ int api_media_check(struct http_request *rq, struct http_response *rs)
 
 	if (srv_check_signed(rq, rs) < 0 || !(s = srv_store(rq, rs)) || named(rq, rs, &hex, &offset) < 0)
 		return -1;
+	/* A regional server forwards its region's files: the day's quota is each device's, counted where it sent. */
+	if (sstore_device_find(s, device, &d, err, sizeof err) == 1 && d.relay)
+		lim.day_max = UINT64_MAX;
 	len = cl ? strtoull(cl, &end, 10) : 0;
 	if (!cl || *end || !*cl) {
 		http_reply_error(rs, 411, "length_required", "%s", _("a chunk says its length (Content-Length)"));
@@ -127,6 +132,8 @@ void api_media_put(struct http_request *rq, struct http_response *rs)
 
 	if (!s || srv_authenticate(rq, rs, s, &d) < 0 || named(rq, rs, &hex, &offset) < 0)
 		return;
+	if (d.relay)
+		lim.day_max = UINT64_MAX;
 	st = sstore_media_put(s, d.id, hex, (uint64_t)offset, rq->body.data, rq->body.len, &lim, &m, err, sizeof err);
 	if (st == SM_MORE)
 		http_reply_json(rs, 200, json_pack("{s:I, s:I}", "offset", (json_int_t)m.held, "size", (json_int_t)m.size));

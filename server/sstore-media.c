@@ -20,7 +20,7 @@
 
 #include "banned.h"
 
-enum { M_EXPECT, M_GET, M_WHOLE, M_DAY_GET, M_DAY_ADD, M_COUNT };
+enum { M_EXPECT, M_GET, M_WHOLE, M_DAY_GET, M_DAY_ADD, M_FORWARD, M_COUNT };
 _Static_assert(M_COUNT <= SSTORE_MEDIA_STMTS, "raise SSTORE_MEDIA_STMTS in sstore-int.h");
 
 const char *const sstore_media_sql[SSTORE_MEDIA_STMTS] = {
@@ -32,6 +32,9 @@ const char *const sstore_media_sql[SSTORE_MEDIA_STMTS] = {
 	[M_DAY_GET] = "SELECT bytes FROM media_days WHERE device = ?1 AND day = ?2",
 	[M_DAY_ADD] = "INSERT INTO media_days(device, day, bytes) VALUES(?1, ?2, ?3)"
 		      " ON CONFLICT(device, day) DO UPDATE SET bytes = bytes + excluded.bytes",
+	/* At a regional server, a whole file goes to headquarters after the change sets queued before it. */
+	[M_FORWARD] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'media', ?1, ?2"
+		      " WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'upstream_url' AND value != '')",
 };
 
 int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, char *err, size_t errlen)
@@ -244,7 +247,10 @@ static enum sstore_media_status complete(struct sstore *s, int fd, const char *p
 		return SM_ERROR;
 	db_bind_text(st, 1, hex);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms());
-	if (db_step_done(st, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
+	db_bind_text(s->media_st[M_FORWARD], 1, hex);
+	sqlite3_bind_int64(s->media_st[M_FORWARD], 2, (sqlite3_int64)now_ms());
+	if (db_step_done(st, err, errlen) < 0 || db_step_done(s->media_st[M_FORWARD], err, errlen) < 0 ||
+	    db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		return SM_ERROR;
 	}

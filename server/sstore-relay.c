@@ -19,7 +19,7 @@
 
 enum {
 	R_NEXT, R_DONE, R_FAILED, R_CS_GET, R_RESEND, R_WAITING, R_HELD, R_PULL, R_REVOKED, R_DEV_UPSTREAM,
-	R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_ALTERED_SEEN, R_ALTERED, R_FORWARDED, R_COUNT
+	R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_ALTERED_SEEN, R_ALTERED, R_FORWARDED, R_BACKLOG_MEDIA, R_COUNT
 };
 
 #define RELAY_SCAN 20000   /* change sets looked at for one pull answer */
@@ -45,13 +45,15 @@ const char *const sstore_relay_sql[SSTORE_RELAY_STMTS] = {
 	[R_DEV_UPSTREAM] = "INSERT INTO enrolled_devices(id, pk, name, region, enrolled, upstream)"
 			   " VALUES(?1, ?2, ?3, ?4, ?5, 1)",
 	/* What a server held before it became a relay goes up first: its devices, their change sets, its
-	 * revocations, in that order. */
+	 * revocations, the attachments it holds whole, in that order. */
 	[R_BACKLOG_ENROL] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'enrol', id, ?1 FROM enrolled_devices"
 			    " WHERE relay = 0 AND upstream = 0 ORDER BY rowid",
 	[R_BACKLOG_CS] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'changeset', id, ?1 FROM changesets"
 			 " WHERE via = '' ORDER BY id",
 	[R_BACKLOG_REVOKE] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'revoke', id, ?1 FROM enrolled_devices"
 			     " WHERE relay = 0 AND upstream = 0 AND revoked != 0 ORDER BY rowid",
+	[R_BACKLOG_MEDIA] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'media', blake2b, ?1 FROM media"
+			    " WHERE whole = 1 ORDER BY received",
 	/* Each altered change set is remembered once: the relay tries it again from time to time, and every
 	 * refusal of it is the same alteration. */
 	[R_ALTERED_SEEN] = "INSERT OR IGNORE INTO altered_changesets(relay, device, first_seq, last_seq, seen)"
@@ -65,7 +67,7 @@ _Static_assert(R_COUNT <= SSTORE_RELAY_STMTS, "raise SSTORE_RELAY_STMTS in sstor
 
 int sstore_relay_backlog(struct sstore *s, char *err, size_t errlen)
 {
-	static const int backlog[] = { R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE };
+	static const int backlog[] = { R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_BACKLOG_MEDIA };
 	size_t i;
 
 	for (i = 0; i < sizeof(backlog) / sizeof(backlog[0]); i++) {

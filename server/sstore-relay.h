@@ -38,10 +38,11 @@ int sstore_upstream_get(struct sstore *s, struct sstore_upstream *u);
 int sstore_upstream_set(struct sstore *s, const struct sstore_upstream *u, char *err, size_t errlen);
 
 /* One entry of a regional server's store and forward queue: kind "changeset" (ref: the change set's id here),
- * "enrol" or "revoke" (ref: the device's id), to be vouched for. */
+ * "enrol" or "revoke" (ref: the device's id), to be vouched for, or "media" (ref: an attachment's hash, whole
+ * here: sstore-media.c queues it). */
 struct sstore_relay_item {
 	int64_t id;
-	char kind[16], ref[KEYS_ID_STRLEN + 1];
+	char kind[16], ref[64 + 1];
 	unsigned tries;
 };
 /* The oldest entry due at now (one that failed waits for its next try without holding up the others): 1 and it

@@ -154,4 +154,29 @@ check_file_absent "$(partial "$TMPDIR/over.pdf")"
 check_eq "$(q "$hq" "SELECT count(*) FROM records WHERE id IN (SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Matam\"')")" 1 \
 	"the record, synced without its file"
 
+t "a regional office keeps a laptop's attachments and forwards them to headquarters, byte for byte"
+reg=$TMPDIR/regional
+"$SONDEOD" init --data "$reg" >/dev/null
+rcode=$("$SONDEOD" enrol-code --data "$hq" --region west --relay | head -n 1)
+"$SONDEOD" enrol --data "$reg" --name office-west "$URL" "$rcode" >/dev/null || fail "the office did not enrol"
+serve_any "$reg" "$TMPDIR/reg.log" --upstream "$URL" --pull-every 1 --retry-max 1 || fail "the office did not start"
+# The office has the form once it has pulled from headquarters.
+wait_eq "the office's forms" 1 60 sqlite3 "$reg/server.db" "SELECT count(*) FROM forms WHERE id = 'visit'"
+wcode=$("$SONDEOD" enrol-code --data "$reg" | head -n 1)
+SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" init >/dev/null
+SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" enrol "$SURL" "$wcode" >/dev/null || fail "the laptop did not enrol at the office"
+dev c "$SONDEO" sync >/dev/null
+head -c 1500000 /dev/urandom | { printf '%%PDF-1.7
+'; cat; } >"$TMPDIR/west.pdf"
+run dev c "$SONDEO" new visit --set site=Tiznit --set mou=@"$TMPDIR/west.pdf"
+check_rc 0
+run dev c "$SONDEO" sync
+check_rc 0
+check_out_has "1 attachment sent (2 MB)"
+h=$(hash_of "$TMPDIR/west.pdf")
+cmp -s "$TMPDIR/west.pdf" "$reg/media/$(printf %.2s "$h")/$h" || fail "the office's copy differs"
+wait_eq "the file at headquarters" yes 60 sh -c "cmp -s '$TMPDIR/west.pdf' '$(held "$TMPDIR/west.pdf")' && echo yes"
+check_eq "$(sqlite3 "$reg/server.db" "SELECT count(*) FROM relay_queue")" 0 "the office's queue"
+check_eq "$(grep -ac "PUT /v1/media?blake2b=$h" "$log")" 2 "chunks headquarters took"
+
 done_testing
