@@ -38,6 +38,8 @@ struct sync {
 	char device[KEYS_ID_STRLEN + 1];
 	unsigned long long pushed, received;
 	unsigned long long media_sent, media_bytes;   /* attachments the server now holds whole; bytes sent */
+	unsigned long long media_got, media_got_bytes, media_missing;   /* with --media: received; not at the server */
+	int media, verbose;      /* --media: bring the region's attachments too; --verbose */
 	long long to_push;       /* for the progress line; 0: none shown */
 	int tty;                 /* stderr is a terminal: show progress */
 	int v1;                  /* the server refused a version 2 pull: it is older, ask in version 1 */
@@ -583,6 +585,53 @@ static int media_push(struct sync *y)
 	return r;
 }
 
+/* With --media: brings every attachment this laptop's records name that it does not have (the region's,
+ * downloaded only when asked). A file not at the server yet is left for a later sync. 0, or -1 with y->err. */
+static int media_pull(struct sync *y)
+{
+	json_t *list = json_array(), *it;
+	char path[4096], url[256], msg[512];
+	size_t i;
+	int r = 0;
+
+	if (store_media_named(y->s, unsent, list, y->err, sizeof y->err) < 0) {
+		json_decref(list);
+		return -1;
+	}
+	json_array_foreach(list, i, it) {
+		const char *hex = json_string_value(json_array_get(it, 0));
+		struct net_response rs;
+
+		if (store_media_path(y->s, hex, path, sizeof path) != 0)
+			continue;
+		snprintf(url, sizeof url, "/v1/media?blake2b=%s", hex);
+		memset(&rs, 0, sizeof rs);
+		if ((y->st = remote_call(&y->r, "GET", url, NULL, 0, NULL, REMOTE_UNSIGNED, &rs, y->err,
+					 sizeof y->err)) != NET_OK) {
+			buf_release(&rs.body);
+			r = -1;
+			break;
+		}
+		if (rs.status == 200 && store_media_keep(y->s, hex, rs.body.data, rs.body.len, y->err, sizeof y->err) == 0) {
+			y->media_got++;
+			y->media_got_bytes += rs.body.len;
+		} else if (rs.status == 200) {
+			r = -1;
+		} else {
+			/* Not at the server whole yet (another laptop has still to send it), or not this region's. */
+			net_error_text(&rs, msg, sizeof msg);
+			y->media_missing++;
+			if (y->verbose)
+				fprintf(stderr, _("attachment %.8s: %s\n"), hex, msg);
+		}
+		buf_release(&rs.body);
+		if (r < 0)
+			break;
+	}
+	json_decref(list);
+	return r;
+}
+
 static int forms(struct sync *y)
 {
 	char key[64], held[PULL_FORMS_TAG_LEN + 1];
@@ -612,29 +661,35 @@ static int exchange(struct sync *y, int *nforms)
 	y->pulled = 0;
 	/* Attachments last: the change sets naming them are held by then, and a file the server refuses keeps no
 	 * change from going either way. */
-	if (push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0 || media_push(y) < 0)
+	if (push(y) < 0 || pull(y) < 0 || (*nforms = forms(y)) < 0 || media_push(y) < 0 ||
+	    (y->media && media_pull(y) < 0))
 		return -1;
 	return 0;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "verbose", no_argument, NULL, 'v' }, { 0, 0, 0, 0 } };
+	static const struct option opts[] = { { "verbose", no_argument, NULL, 'v' }, { "media", no_argument, NULL, 'm' },
+					      { 0, 0, 0, 0 } };
 	struct sync y;
 	struct remote hq;
 	char key[64];
 	long long before, after;
-	int c, verbose = 0, r = EXIT_FAIL, nforms = 0;
+	int c, verbose = 0, media = 0, r = EXIT_FAIL, nforms = 0;
 
-	while ((c = cli_getopt(cli, argc, argv, "v", opts)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "vm", opts)) != -1) {
 		if (c == 'v')
 			verbose = 1;
+		else if (c == 'm')
+			media = 1;
 		else
 			return cli_opt_exit(c);
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	memset(&y, 0, sizeof(y));
+	y.media = media;
+	y.verbose = verbose;
 	if (!(y.s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	strlcpy_s(y.device, store_device(y.s), sizeof(y.device));
@@ -689,6 +744,14 @@ done:
 		/* TRANSLATORS: follows "synced with ...: N changes sent, N received" on the same line; then a size. */
 		printf(P_(", %s attachment sent (%s)", ", %s attachments sent (%s)", y.media_sent),
 		       i18n_count(y.media_sent), cli_size_text(y.media_bytes));
+	if (y.media_got)
+		/* TRANSLATORS: follows the line above with --media; then a size. */
+		printf(P_(", %s attachment received (%s)", ", %s attachments received (%s)", y.media_got),
+		       i18n_count(y.media_got), cli_size_text(y.media_got_bytes));
+	if (y.media_missing)
+		/* TRANSLATORS: with --media: files another laptop has not sent to the server yet. */
+		printf(P_(", %s attachment not at the server yet", ", %s attachments not at the server yet",
+			  y.media_missing), i18n_count(y.media_missing));
 	if (after > before)
 		/* TRANSLATORS: follows "synced with ...: N changes sent, N received" on the same line. */
 		printf(P_(", %s new record in conflict (sondeo list --conflicts)",

@@ -324,3 +324,58 @@ int store_media_sent(struct store *s, const char *server, const char *hex, char 
 	sqlite3_finalize(st);
 	return r;
 }
+
+int store_media_named(struct store *s, store_media_fn fn, void *ctx, char *err, size_t errlen)
+{
+	/* Every attachment an op or an answer names, this laptop's and the region's. */
+	static const char q[] =
+		"SELECT DISTINCT v FROM (SELECT coalesce(nullif(o.value, ''), f.value) AS v FROM ops o"
+		" LEFT JOIN fields f ON f.rid = o.rid AND f.field = o.field UNION ALL SELECT value FROM fields)"
+		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"'";
+	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
+	int rc, stop = 0;
+
+	if (!st)
+		return -1;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *v = json_loads(db_text(st, 0), 0, NULL);
+		struct media_ref r;
+
+		if (v && media_ref_read(v, &r, NULL, 0) == 0)
+			stop = fn(ctx, r.blake2b, r.size);
+		json_decref(v);
+	}
+	sqlite3_finalize(st);
+	if (!stop && rc != SQLITE_DONE)
+		return db_error(s->db, rc, err, errlen);
+	return 0;
+}
+
+int store_media_keep(struct store *s, const char *hex, const void *data, size_t len, char *err, size_t errlen)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	char got[MEDIA_HEX + 1], tmp[4096], final[4096], dir[4096];
+	int fd, r = -1;
+
+	/* The bytes are the ones the op named, or nothing is kept. */
+	crypto_generichash(h, sizeof h, data, len, NULL, 0);
+	sodium_bin2hex(got, sizeof got, h, sizeof h);
+	if (!media_hex_valid(hex) || strcmp(got, hex))
+		return errf(err, errlen, _("the bytes received for attachment %.8s are not of its hash"), hex);
+	snprintf(final, sizeof final, "%.2s", hex);
+	if (make_dir(s, "tmp", err, errlen) < 0 || make_dir(s, final, err, errlen) < 0 ||
+	    media_path(s, final, dir, sizeof dir, err, errlen) < 0 ||
+	    media_path(s, "tmp/getXXXXXX", tmp, sizeof tmp, err, errlen) < 0 ||
+	    store_media_path(s, hex, final, sizeof final) < 0)
+		return -1;
+	if ((fd = mkstemp(tmp)) < 0)
+		return errf(err, errlen, _("cannot write in '%s': %s"), tmp, strerror(errno));
+	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0 || rename(tmp, final) < 0) {
+		errf(err, errlen, _("cannot write '%s': %s"), final, strerror(errno));
+		unlink(tmp);
+	} else {
+		r = sync_dir(dir, err, errlen);
+	}
+	close(fd);
+	return r;
+}

@@ -225,6 +225,11 @@ int store_media_path(const struct store *s, const char *hex, char *out, size_t n
  * server ("" or "hq_") does not hold whole yet (store_media_sent); non-zero from fn stops. 0, or -1 with err. */
 typedef int (*store_media_fn)(void *ctx, const char *hex, uint64_t size);
 int store_media_unsent(struct store *s, const char *server, store_media_fn fn, void *ctx, char *err, size_t errlen);
+/* Calls fn with the hash and size of every attachment an op or an answer on this laptop names; non-zero from fn
+ * stops. 0, or -1 with err. */
+int store_media_named(struct store *s, store_media_fn fn, void *ctx, char *err, size_t errlen);
+/* Keeps data[0..len), downloaded, as attachment hex: only if it is of that hash. 0, or -1 with err. */
+int store_media_keep(struct store *s, const char *hex, const void *data, size_t len, char *err, size_t errlen);
 /* Notes that that server holds the attachment whole. 0, or -1 with err. */
 int store_media_sent(struct store *s, const char *server, const char *hex, char *err, size_t errlen);
 #define STORE_MEDIA_MAX ((uint64_t)64000000)   /* the largest file (64 MB), unless a store says otherwise */

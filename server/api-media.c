@@ -2,8 +2,12 @@
  *   GET /v1/media/offset?blake2b=HEX      {"offset", "size"}: where the bytes held end (size when whole)
  *   PUT /v1/media?blake2b=HEX&offset=N    a chunk of at most 1 MiB from that offset; 200 {"offset", "size"}, or
  *                                         201 with "whole": true when it completes a file of its hash
+ *   GET /v1/media?blake2b=HEX             the file, whole, to a device of a region whose records name it (the
+ *                                         device checks its hash: the bytes are what the op signed)
  * A chunk is refused from its headers alone, before its body is read, when no op held here names the file, when
  * it does not start where the bytes held end (409, with the offset), or past the limits (413). */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -142,4 +146,40 @@ void api_media_put(struct http_request *rq, struct http_response *rs)
 						   (json_int_t)m.size, "whole", 1));
 	else
 		refuse(rs, st, &m, err);
+}
+
+void api_media_get(struct http_request *rq, struct http_response *rs)
+{
+	struct sstore *s = srv_store(rq, rs);
+	struct sstore_device d;
+	struct sstore_media m;
+	const char *hex;
+	char err[512], path[4096];
+	int rc, fd;
+
+	if (!s || srv_authenticate(rq, rs, s, &d) < 0 || named(rq, rs, &hex, NULL) < 0)
+		return;
+	/* Only to the region whose records name it, as the pull gives those records only: the same answer whether
+	 * the file is unknown or another region's, so that a hash says nothing of what is held here. */
+	if ((rc = sstore_media_in_region(s, hex, d.region, err, sizeof err)) == 1)
+		rc = sstore_media_get(s, hex, &m, err, sizeof err);
+	if (rc < 0) {
+		http_reply_error(rs, 503, "unavailable", "%s", err);
+		return;
+	}
+	if (rc == 0) {
+		http_reply_error(rs, 404, "unknown_media", _("no record of region %s names attachment %.16s..."),
+				 d.region, hex);
+		return;
+	}
+	if (m.held != m.size || sstore_media_path(s, hex, path, sizeof path, err, sizeof err) != 1) {
+		http_reply_error(rs, 404, "not_here_yet", _("attachment %.16s... has not reached this server whole yet"),
+				 hex);
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		http_reply_error(rs, 503, "unavailable", _("cannot read '%s': %s"), path, strerror(errno));
+		return;
+	}
+	http_reply_file(rs, 200, "application/octet-stream", fd, m.size);
 }

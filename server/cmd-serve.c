@@ -36,6 +36,7 @@ static const struct http_route routes[] = {
 	/* Attachments' bytes, in chunks, after the change sets that name them (api-media.c). */
 	{ "GET", "/v1/media/offset", api_media_offset, 0, srv_check_signed, 0 },
 	{ "PUT", "/v1/media", api_media_put, SSTORE_MEDIA_CHUNK, api_media_check, 0 },
+	{ "GET", "/v1/media", api_media_get, 0, srv_check_signed, 0 },
 	/* Accounts and sessions of the review page (docs/review-api.md). */
 	{ "POST", "/v1/login", api_login, 4096, NULL, 1 },
 	{ "GET", "/v1/session", api_session, 0, NULL, 0 },

@@ -29,7 +29,7 @@
 #define SSTORE_RECORD_STMTS 10
 #define SSTORE_DUPS_STMTS 6
 #define SSTORE_CATALOG_STMTS 6
-#define SSTORE_MEDIA_STMTS 6
+#define SSTORE_MEDIA_STMTS 8
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];

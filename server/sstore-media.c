@@ -20,7 +20,7 @@
 
 #include "banned.h"
 
-enum { M_EXPECT, M_GET, M_WHOLE, M_DAY_GET, M_DAY_ADD, M_FORWARD, M_COUNT };
+enum { M_EXPECT, M_GET, M_WHOLE, M_DAY_GET, M_DAY_ADD, M_FORWARD, M_REGION, M_IN_REGION, M_COUNT };
 _Static_assert(M_COUNT <= SSTORE_MEDIA_STMTS, "raise SSTORE_MEDIA_STMTS in sstore-int.h");
 
 const char *const sstore_media_sql[SSTORE_MEDIA_STMTS] = {
@@ -33,13 +33,15 @@ const char *const sstore_media_sql[SSTORE_MEDIA_STMTS] = {
 	[M_DAY_ADD] = "INSERT INTO media_days(device, day, bytes) VALUES(?1, ?2, ?3)"
 		      " ON CONFLICT(device, day) DO UPDATE SET bytes = bytes + excluded.bytes",
 	/* At a regional server, a whole file goes to headquarters after the change sets queued before it. */
+	[M_REGION] = "INSERT OR IGNORE INTO media_regions(blake2b, region) VALUES(?1, ?2)",
+	[M_IN_REGION] = "SELECT 1 FROM media_regions WHERE blake2b = ?1 AND region = ?2",
 	[M_FORWARD] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'media', ?1, ?2"
 		      " WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'upstream_url' AND value != '')",
 };
 
-int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, char *err, size_t errlen)
+int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, const char *region, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->media_st[M_EXPECT];
+	sqlite3_stmt *st = s->media_st[M_EXPECT], *rst = s->media_st[M_REGION];
 	size_t i;
 
 	for (i = 0; i < ops->n; i++) {
@@ -60,7 +62,9 @@ int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, char *err, s
 		db_bind_text(st, 1, r.blake2b);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)r.size);
 		db_bind_text(st, 3, r.type);
-		rc = db_step_done(st, err, errlen);
+		db_bind_text(rst, 1, r.blake2b);
+		db_bind_text(rst, 2, region);
+		rc = db_step_done(st, err, errlen) < 0 ? -1 : db_step_done(rst, err, errlen);
 		json_decref(j);
 		if (rc < 0)
 			return -1;
@@ -311,4 +315,18 @@ enum sstore_media_status sstore_media_put(struct sstore *s, const char *device, 
 out:
 	close(fd);
 	return r;
+}
+
+int sstore_media_in_region(struct sstore *s, const char *hex, const char *region, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->media_st[M_IN_REGION];
+	int rc;
+
+	db_bind_text(st, 1, hex);
+	db_bind_text(st, 2, region);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }

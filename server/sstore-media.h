@@ -16,9 +16,11 @@
 #define SSTORE_MEDIA_FILE_MAX ((uint64_t)64000000)    /* a file, unless sondeod serve says otherwise */
 #define SSTORE_MEDIA_DAY_MAX ((uint64_t)1000000000)   /* a device's uploads in a day, likewise */
 
-/* Notes the attachments ops name (their hash, size and type) as expected here, inside the ingest's transaction.
- * 0, or -1 with err. */
-int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, char *err, size_t errlen);
+/* Notes the attachments ops name (their hash, size and type) as expected here, and that records of region name
+ * them, inside the ingest's transaction. 0, or -1 with err. */
+int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, const char *region, char *err, size_t errlen);
+/* 1 if a record of region names the attachment (its devices may download it), 0 if none does, -1 with err. */
+int sstore_media_in_region(struct sstore *s, const char *hex, const char *region, char *err, size_t errlen);
 
 /* An attachment as this server knows it. */
 struct sstore_media {

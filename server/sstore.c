@@ -193,13 +193,15 @@ static const char schema_v4[] =
 /* Layout 6: fields_by_number's condition, as FIELDS_BY_NUMBER_SQL says. */
 static const char schema_v6[] = "DROP INDEX IF EXISTS fields_by_number;" FIELDS_BY_NUMBER_SQL;
 
-/* Layout 7: attachments (sstore-media.c): the files ops name, whole or not yet, and what each device sent each
- * day (its quota). */
+/* Layout 7: attachments (sstore-media.c): the files ops name, whole or not yet, the regions whose records name
+ * them (whose devices may download them), and what each device sent each day (its quota). */
 #define SCHEMA_V7 \
 	"CREATE TABLE IF NOT EXISTS media(blake2b TEXT PRIMARY KEY, size INTEGER NOT NULL, type TEXT NOT NULL," \
 	" whole INTEGER NOT NULL DEFAULT 0, received INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;" \
 	"CREATE TABLE IF NOT EXISTS media_days(device TEXT NOT NULL, day INTEGER NOT NULL, bytes INTEGER NOT NULL," \
-	" PRIMARY KEY(device, day)) WITHOUT ROWID;"
+	" PRIMARY KEY(device, day)) WITHOUT ROWID;" \
+	"CREATE TABLE IF NOT EXISTS media_regions(blake2b TEXT NOT NULL, region TEXT NOT NULL," \
+	" PRIMARY KEY(blake2b, region)) WITHOUT ROWID;"
 
 static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL };
 
@@ -1447,7 +1449,7 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 	r = SI_ERROR;
 	out->next_seq = h->last + 1 > next ? h->last + 1 : next;
 	if (records_place(s, d, ops, err, errlen) < 0 || changeset_keep(s, d, bytes, len, h, o, out, err, errlen) < 0 ||
-	    sstore_media_expect(s, ops, err, errlen) < 0)
+	    sstore_media_expect(s, ops, d->region, err, errlen) < 0)
 		goto fail;
 	if (db_commit(s->db, err, errlen) < 0)
 		goto done;

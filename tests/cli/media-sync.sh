@@ -179,4 +179,30 @@ wait_eq "the file at headquarters" yes 60 sh -c "cmp -s '$TMPDIR/west.pdf' '$(he
 check_eq "$(sqlite3 "$reg/server.db" "SELECT count(*) FROM relay_queue")" 0 "the office's queue"
 check_eq "$(grep -ac "PUT /v1/media?blake2b=$h" "$log")" 2 "chunks headquarters took"
 
+t "sync --media brings the region's attachments a laptop lacks, checked against their hash; another region's are not served"
+louga=$(sqlite3 "$TMPDIR/dev-b/store.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
+[ -n "$louga" ] || fail "laptop b has not received the record with the video"
+kb=$TMPDIR/dev-b/media/$(printf %.2s "$(hash_of "$TMPDIR/clip.mp4")")/$(hash_of "$TMPDIR/clip.mp4")
+check_file_absent "$kb"
+run dev b "$SONDEO" show "$louga"
+check_out_has "clip.mp4 (video/mp4, 20 MB), not on this laptop yet"
+run dev b "$SONDEO" sync --media
+check_rc 0
+check_out_has "attachment received"
+cmp -s "$TMPDIR/clip.mp4" "$kb" || fail "laptop b's copy of the video differs"
+run dev b "$SONDEO" show "$louga"
+check_out_has "clip.mp4 (video/mp4, 20 MB), on this laptop"
+run dev b "$SONDEO" sync --media
+check_rc 0
+check_out_lacks "received ("
+run "$SIGNEDGET" "$SURL" "$TMPDIR/dev-c/device.key" "/v1/media?blake2b=$(hash_of "$TMPDIR/clip.mp4")"
+check_out_has "status 404"
+# Headquarters knows laptop c (its office vouched for it), and serves it its own region's only.
+run "$SIGNEDGET" "$URL" "$TMPDIR/dev-c/device.key" "/v1/media?blake2b=$(hash_of "$TMPDIR/clip.mp4")"
+check_out_has "status 404"
+check_out_has "unknown_media"
+run "$SIGNEDGET" "$URL" "$TMPDIR/dev-c/device.key" "/v1/media?blake2b=$(hash_of "$TMPDIR/west.pdf")"
+check_out_has "status 200"
+check_out_has "bytes $(size_of "$TMPDIR/west.pdf")"
+
 done_testing
