@@ -122,12 +122,15 @@ static const struct cmd commands[] = {
 	     "device's clock is off when the server said so at the last sync.\n"
 	     "  --json             the same as a JSON object\n"
 	     "example: sondeo status\n") },
-	{ "sync", cmd_sync, N_("send this device's changes to its server and receive its region's"), "sync [--verbose]",
+	{ "sync", cmd_sync, N_("send this device's changes to its server and receive its region's"),
+	  "sync [--verbose] [--media]",
 	  N_("Sends this device's final changes to its server as signed change sets and merges the changes of the\n"
-	     "other devices of its region, field by field; installs newly published forms. Drafts never leave the\n"
-	     "device. A sync cut off half-way resends the rest. When the regional office cannot be reached, a\n"
-	     "device enrolled there syncs with headquarters. Exits with 3, keeping everything, when no server can\n"
-	     "be reached.\n"
+	     "other devices of its region, field by field; installs newly published forms; then sends the\n"
+	     "attachments of this device's final records, resuming where the server's bytes end. Drafts never\n"
+	     "leave the device. A sync cut off half-way resends the rest. When the regional office cannot be\n"
+	     "reached, a device enrolled there syncs with headquarters. Exits with 3, keeping everything, when no\n"
+	     "server can be reached.\n"
+	     "  --media            also bring the region's attachments this laptop's records name and it lacks\n"
 	     "  -v, --verbose      show each request\n"
 	     "example: sondeo sync\n") },
 };

@@ -265,12 +265,17 @@ void store_media_close(struct store *s)
 
 int store_media_open(struct store *s, char *err, size_t errlen)
 {
-	char lock[4096];
+	char dir[4096], lock[4096];
 
-	if (make_dir(s, "", err, errlen) < 0 || media_path(s, ".lock", lock, sizeof lock, err, errlen) < 0)
+	if (media_path(s, "", dir, sizeof dir, err, errlen) < 0 || media_path(s, ".lock", lock, sizeof lock, err, errlen) < 0)
 		return -1;
-	if ((s->media_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+	    (s->media_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		/* A store on a read-only disk is still read (list, show, export): nothing can be left unnamed there. */
+		if (errno == EROFS || errno == EACCES)
+			return 0;
 		return errf(err, errlen, _("cannot open '%s': %s"), lock, strerror(errno));
+	}
 	/* Alone with the store (the lock exclusive at once), sweep; then hold it shared like every open store. */
 	if (flock(s->media_lock, LOCK_EX | LOCK_NB) == 0 && sweep(s, err, errlen) < 0)
 		return -1;

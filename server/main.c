@@ -87,7 +87,7 @@ static const struct cmd commands[] = {
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
 	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]\n"
 	  "             [--header-timeout S] [--body-rate BYTES] [--connections N] [--per-ip N] [--hash-threads N]\n"
-	  "             [--hash-queue N]",
+	  "             [--hash-queue N] [--max-media-file MB] [--max-media-day MB]",
 	  N_("  --listen ADDR:PORT  where to listen (default 127.0.0.1:8420; :8420 for every address,\n"
 	  "                      [::1]:8420 for IPv6; port 0 for a free one, named in the line that\n"
 	  "                      says it serves)\n"
@@ -104,6 +104,8 @@ static const struct cmd commands[] = {
 	  "  --per-ip N          connections at once from one address (default 16)\n"
 	  "  --hash-threads N    password hashes at once, apart from the workers (default 1)\n"
 	  "  --hash-queue N      logins waiting for a hash; past that, 503 with Retry-After (default 32)\n"
+	  "  --max-media-file MB the largest attachment taken (default 64); larger ones are refused with 413\n"
+	  "  --max-media-day MB  a device's attachments a day (default 1000); past it, 413 until the next day\n"
 	  "  --upstream URL      headquarters' address for this run (a regional server enrolled with sondeod\n"
 	  "                      enrol relays to headquarters whenever it serves; the key pinned then decides)\n"
 	  "  --pull-every S      a regional server pulls its region from headquarters every S seconds while\n"

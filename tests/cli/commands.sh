@@ -282,7 +282,7 @@ q "DROP VIEW form_household; CREATE VIEW form_household AS SELECT r.id AS id,
 	UPDATE meta SET value = '2' WHERE key = 'schema'"
 run "$SONDEO" list
 check_rc 0
-check_eq "$(q "SELECT value FROM meta WHERE key = 'schema'")" 4 "layout after opening a layout 2 store"
+check_eq "$(q "SELECT value FROM meta WHERE key = 'schema'")" 5 "layout after opening a layout 2 store"
 check_eq "$(TZ=EAT-3 sqlite3 "$SONDEO_HOME/store.db" "SELECT created || '|' || updated || '|' || head FROM form_household")" \
 	"$view_dates|Amina Yusuf" "the view made again"
 run "$SONDEO" --lang fr show "$hid"

@@ -381,7 +381,7 @@ cat >badtype.json <<'EOF'
   {"name": "size", "type": "number", "label": "Size"}]}
 EOF
 run "$SONDEO" form import badtype.json
-refused "sondeo: badtype.json: question 'size': unknown type 'number' (use text, integer, decimal, select_one, select_multiple, rank, date, time, dateTime, geopoint, geotrace, geoshape, acknowledge, note, osm, barcode, calculate, start, end, today, deviceid, username, simserial, subscriberid, phonenumber or email)"
+refused "sondeo: badtype.json: question 'size': unknown type 'number' (use text, integer, decimal, select_one, select_multiple, rank, date, time, dateTime, geopoint, geotrace, geoshape, acknowledge, note, osm, barcode, image, audio, video, file, calculate, start, end, today, deviceid, username, simserial, subscriberid, phonenumber or email)"
 cat >badexpr.json <<'EOF'
 {"id": "visit", "version": "1", "title": "Visit", "questions": [
   {"name": "head", "type": "text", "label": "Head"},

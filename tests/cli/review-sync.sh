@@ -119,6 +119,6 @@ check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT count(*) FROM multi_heads
 sqlite3 "$TMPDIR/dev-old/store.db" "UPDATE meta SET value = '7' WHERE key = 'schema'"
 dev old list
 check_rc 1
-check_err_has "has layout 7; this sondeo reads layout 4"
+check_err_has "has layout 7; this sondeo reads layout 5"
 
 done_testing

@@ -1112,7 +1112,7 @@ static void test_schema(void)
 
 	CHECK(s != NULL);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "6");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "7");
 	CHECK(q_int(dir, "SELECT value FROM meta WHERE key = 'created'", NULL) > 1700000000000LL);
 	/* The merge tables and every table of the server's own. */
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('devices',"
@@ -1183,7 +1183,7 @@ static void test_upgrade_from_layout_1(void)
 	if (!s)
 		printf("#   %s\n", err);
 	sstore_close(s);
-	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "6");
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "7");
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM meta WHERE key = 'reindex'", NULL), 0);
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE"
 			" '%value >= ''-'' AND value < '':''%'", NULL), 1);
