@@ -17,9 +17,11 @@ BUILD_DIR ?= build/$(MODE)
 B := $(BUILD_DIR)
 
 # libzip and libxlsxwriter are not linked: common/xlsxlib.c loads them when a workbook is first read or
-# written (it says why). Their headers are still needed, for the functions' types.
+# written (it says why); nor are libjpeg and libpng, which common/image.c loads when it first scales an image.
+# Their headers are still needed, for the functions' types.
 PKGS := sqlite3 libsodium jansson zlib expat
-LIB_CFLAGS := $(shell pkg-config --cflags libzip 2>/dev/null) $(shell pkg-config --cflags xlsxwriter 2>/dev/null)
+LIB_CFLAGS := $(shell pkg-config --cflags libzip 2>/dev/null) $(shell pkg-config --cflags xlsxwriter 2>/dev/null) \
+	      $(shell pkg-config --cflags libpng 2>/dev/null)
 WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g $(WARN) -Icommon -Iproto -Iclient -I$(B)/gen
 
@@ -174,6 +176,11 @@ $(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/t
 
 # The device store's tests link the store itself (client/store*.c).
 $(B)/tests/test_store: $(patsubst %.c,$(B)/%.o,$(wildcard client/store*.c))
+
+# The image tests make their sample JPEGs and PNGs, and read back what common/image.c wrote, with libjpeg and
+# libpng linked; the module itself loads them (image.h), and sondeo and sondeod, which do not link them, show
+# that it names none of their functions.
+$(B)/tests/test_image: LDLIBS_ALL += -ljpeg $(shell pkg-config --libs libpng 2>/dev/null)
 
 $(B)/tests/ptyrun: tests/ptyrun.c $(B)/flags
 	@mkdir -p $(dir $@)

@@ -4,8 +4,10 @@
 # python3 (Debian 12: 3.11) is for the tests: they write XLSForm workbooks (tests/mkxlsx.py) and read JSON with it.
 # gettext's msgfmt compiles the message catalogs (po/); its xgettext extracts the messages for the tests.
 # procps (ps, pgrep) is for the tests too: they find and watch the processes they start.
+# libjpeg-dev and libpng-dev bring libjpeg-turbo's and libpng's headers (common/image.c loads the libraries, Debian's
+# libjpeg62-turbo and libpng16-16, which they depend on).
 set -u
-need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext"
+need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext libjpeg-dev libpng-dev"
 for extra in "$@"; do need="$need $extra"; done
 missing=""
 for p in $need; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz-replay.sh - the fuzz targets (tests/fuzz/fuzz_changeset.c, which reads pull answers too; fuzz_xlsform.c,
-# fuzz_answer.c; fuzz_form.c, fuzz_client.c, fuzz_auth.c, fuzz_review.c) replayed over their seed corpora by a
+# fuzz_answer.c; fuzz_form.c, fuzz_client.c (images too), fuzz_auth.c, fuzz_review.c) replayed over their seed corpora by a
 # plain main(), built with the same sanitizers as every test: each input that ever found a bug stays a
 # regression test, and the targets keep building without libFuzzer.
 #
@@ -69,6 +69,34 @@ check_rc 0
 check_out_has "replayed $n inputs"
 run "$AREPLAY" "$empty"
 check_rc 0
+
+t "the laptop's target reads its image seeds through the libraries: JPEGs and PNGs scaled, the others refused with why"
+# common/image.c loads libjpeg and libpng itself: were they missing, every image seed would be refused with a message
+# and the replay would still pass, having tried none of the decoding.
+CREPLAY=$(dirname "$SONDEO")/tests/fuzz_client_replay
+CCORPUS=$TOP/tests/fuzz/corpus/client
+run env FUZZ_VERBOSE=1 "$CREPLAY" "$CCORPUS/image-jpeg" "$CCORPUS/image-jpeg-progressive-exif" "$CCORPUS/image-png-rgba" \
+	"$CCORPUS/image-png-palette-interlaced" "$CCORPUS/image-png-within" "$CCORPUS/image-gif" "$CCORPUS/image-png-text-1gb" \
+	"$CCORPUS/image-jpeg-huge"
+check_rc 0
+check_err_has "image 40x30, image_fit: 0"
+check_err_has "image 33x20, image_fit: 0"
+check_err_has "image 10x10, image_fit: 1"
+check_err_has "image_fit: -1 Sondeo cannot scale GIF images"
+check_err_has "image 20x20, image_fit: -1 the PNG image is cut short"
+check_err_has "image 60000x60000, image_fit: -1 the JPEG image is 60000x60000 pixels: larger than Sondeo decodes"
+[ "$(grep -c 'image_fit: 0' "$ERR_FILE")" -eq 4 ] || fail "not every JPEG and PNG seed was scaled: $ERR"
+
+t "without libjpeg or libpng, an image is refused naming the library and its Debian package"
+# Stand-ins that are not the libraries, found first, as tests/cli/xlsform.sh does for libzip.
+mkdir -p "$TMPDIR/nolibs"
+printf 'int not_it;\n' >"$TMPDIR/nolibs/not.c"
+cc -shared -fPIC -o "$TMPDIR/nolibs/libjpeg.so.62" "$TMPDIR/nolibs/not.c" || fail "cannot build the stand-in"
+cp "$TMPDIR/nolibs/libjpeg.so.62" "$TMPDIR/nolibs/libpng16.so.16"
+run env LD_LIBRARY_PATH="$TMPDIR/nolibs" FUZZ_VERBOSE=1 "$CREPLAY" "$CCORPUS/image-jpeg" "$CCORPUS/image-png-rgba"
+check_rc 0
+check_err_has "image_fit: -1 libjpeg.so.62 lacks jpeg_std_error (Debian's libjpeg62-turbo is needed)"
+check_err_has "image_fit: -1 libpng16.so.16 lacks png_create_read_struct (Debian's libpng16-16 is needed)"
 
 t "every input of the other targets' corpora replays without a crash, a sanitizer report or a broken invariant"
 # form definitions and expressions; the laptop's files and answers; the server's cookie, signed requests, vouch

@@ -1,6 +1,6 @@
 /* fuzz_client.c - libFuzzer target for what the laptop reads from outside, other than change sets and pull
  * answers (fuzz_changeset.c) and typed answers (fuzz_answer.c). The first byte of an input picks the reader
- * (its value mod 4), the rest is the bytes read:
+ * (its value mod 7), the rest is the bytes read:
  *   0: a `sondeo new --from` file, CSV or JSON (client/entry.c, entry_load_data), against the built-in form.
  *      Every answer kept is for a question of the form that takes one, already in its stored form (read again
  *      as a server reads it, the same); a file read without errors has no unreadable record or value.
@@ -17,6 +17,10 @@
  *   5: a phone's name and join code as the field hub reads them (client/web-join.c): a name accepted is the input
  *      trimmed, 1 to WEB_NAME_MAX characters of UTF-8 with no control character, and is accepted again as it is;
  *      a code's digits are digits, in the input's order.
+ *   6: an image as an attachment brings it (common/image.c): its kind and size from its header, then scaled to
+ *      FUZZ_IMAGE_MAX pixels. A size read is at least 1 x 1 and of a kind; an image scaled comes out of the same
+ *      kind, its longer side FUZZ_IMAGE_MAX exactly, and decodes again (scaled once more, to half); one within
+ *      the size is left alone; a refusal has a message. FUZZ_VERBOSE=1 prints what image_fit made of each.
  * Anything else aborts.
  *
  * Build with clang -fsanitize=fuzzer (make fuzz), or with tests/fuzz/replay.c under any compiler. */
@@ -36,6 +40,7 @@
 #include "entry.h"
 #include "form.h"
 #include "fuzzkey.h"
+#include "image.h"
 #include "jsonc.h"
 #include "remote.h"
 #include "util.h"
@@ -336,6 +341,50 @@ static void join_run(const char *text)
 	}
 }
 
+/* Small, so that most images the fuzzer makes are scaled, and scaled fast. */
+#define FUZZ_IMAGE_MAX 16
+
+static void image_run(const unsigned char *p, size_t len)
+{
+	struct buf out = BUF_INIT((size_t)16 << 20), again = BUF_INIT((size_t)16 << 20);
+	enum image_kind k = image_sniff(p, len);
+	char err[600] = "";
+	unsigned w = 0, h = 0, ow = 0, oh = 0;
+	int rc;
+
+	rc = image_size(p, len, &w, &h, err, sizeof(err));
+	if (rc == 0 && (!w || !h || k == IMAGE_NONE))
+		die("image_size gave an empty size, or a size for no image", NULL);
+	if (rc < 0 && !err[0])
+		die("image_size refused without a message", NULL);
+	/* A picture the fuzzer declares large but within the limits costs the decoder a second, which tells the
+	 * fuzzer nothing more: those past the limits are still tried (refused from their header). */
+	if (rc == 0 && (unsigned long long)w * h > (1ULL << 22) && w <= IMAGE_MAX_SIDE && h <= IMAGE_MAX_SIDE &&
+	    (unsigned long long)w * h <= IMAGE_MAX_PIXELS)
+		return;
+	err[0] = '\0';
+	rc = image_fit(p, len, FUZZ_IMAGE_MAX, &out, err, sizeof(err));
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(report, "fuzz_client: image %ux%u, image_fit: %d %s\n", w, h, rc, err);
+	if (rc < 0 && !err[0])
+		die("image_fit refused without a message", NULL);
+	if (rc == 1 && (out.len || image_size(p, len, &w, &h, err, sizeof(err)) < 0 ||
+			(w > h ? w : h) > FUZZ_IMAGE_MAX))
+		die("image_fit left alone an image it should have scaled, or wrote", NULL);
+	if (rc == 0) {
+		if (image_sniff((unsigned char *)out.data, out.len) != k ||
+		    image_size((unsigned char *)out.data, out.len, &ow, &oh, err, sizeof(err)) < 0)
+			die("image_fit wrote no image of the kind it read", err);
+		if ((ow > oh ? ow : oh) != FUZZ_IMAGE_MAX || !ow || !oh)
+			die("image_fit scaled to another size than it was asked", NULL);
+		err[0] = '\0';
+		if (image_fit((unsigned char *)out.data, out.len, FUZZ_IMAGE_MAX / 2, &again, err, sizeof(err)) != 0)
+			die("what image_fit wrote does not scale again", err);
+	}
+	buf_release(&out);
+	buf_release(&again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -347,13 +396,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0: entries_run(text, size - 1); break;
 	case 1: csv_run(text, size - 1); break;
 	case 2: forms_run(text, size - 1); break;
 	case 3: enrol_run(text, size - 1); break;
 	case 4: host_run(text); break;
-	default: join_run(text); break;
+	case 5: join_run(text); break;
+	default: image_run(data + 1, size - 1); break;
 	}
 	free(text);
 	return 0;
