@@ -25,6 +25,7 @@
 #include "db.h"
 #include "dbstore.h"
 #include "i18n.h"
+#include "image.h"
 #include "media.h"
 #include "store-int.h"
 #include "util.h"
@@ -92,6 +93,85 @@ int store_media_path(const struct store *s, const char *hex, char *out, size_t n
 	return stat(out, &st) == 0 && S_ISREG(st.st_mode) ? 1 : 0;
 }
 
+/* Keeps data[0..len) by its hash (into hex): written to media/tmp, synced, renamed into place, its folder synced.
+ * 0, or -1 with err. */
+static int keep_bytes(struct store *s, const void *data, size_t len, char hex[MEDIA_HEX + 1], char *err, size_t errlen)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	char tmp[4096], final[4096], dir[4096];
+	int fd, r = -1;
+
+	crypto_generichash(h, sizeof h, data, len, NULL, 0);
+	sodium_bin2hex(hex, MEDIA_HEX + 1, h, sizeof h);
+	snprintf(final, sizeof final, "%.2s", hex);
+	if (make_dir(s, "tmp", err, errlen) < 0 || make_dir(s, final, err, errlen) < 0 ||
+	    media_path(s, final, dir, sizeof dir, err, errlen) < 0 ||
+	    media_path(s, "tmp/keepXXXXXX", tmp, sizeof tmp, err, errlen) < 0 ||
+	    store_media_path(s, hex, final, sizeof final) < 0)
+		return -1;
+	if ((fd = mkstemp(tmp)) < 0)
+		return errf(err, errlen, _("cannot write in '%s': %s"), tmp, strerror(errno));
+	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0 || rename(tmp, final) < 0) {
+		errf(err, errlen, _("cannot write '%s': %s"), final, strerror(errno));
+		unlink(tmp);
+	} else {
+		r = sync_dir(dir, err, errlen);
+	}
+	close(fd);
+	return r;
+}
+
+/* An image for a question with max_pixels (fd read up to head[0..nhead) already): kept as it is when its longer
+ * side is within it, else scaled down to it (image.h); a GIF or WebP over it is refused, Sondeo not scaling those.
+ * 0 with *answer, or -1 with err. */
+static int add_image(struct store *s, int fd, const unsigned char *head, size_t nhead, const char *name,
+		     const struct form_question *q, uint64_t max, const char *type, json_t **answer, char *err,
+		     size_t errlen)
+{
+	struct buf in = BUF_INIT((size_t)max), out = BUF_INIT((size_t)max);
+	char hex[MEDIA_HEX + 1], chunk[COPY_BYTES];
+	const struct buf *kept = &in;
+	unsigned w, h;
+	ssize_t got;
+	int r = -1, fit;
+
+	buf_add(&in, head, nhead);
+	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || buf_add(&in, chunk, (size_t)got) < 0) {
+			errf(err, errlen, got < 0 ? _("cannot read '%s': %s") : _("'%s' is larger than the %s MB a file may "
+										 "be"), name,
+			     got < 0 ? strerror(errno) : i18n_count((unsigned long long)max / 1000000));
+			goto out;
+		}
+	}
+	if (image_size((const unsigned char *)in.data, in.len, &w, &h, err, errlen) < 0)
+		goto out;
+	if ((w > h ? w : h) > q->max_pixels) {
+		if (strcmp(type, "image/jpeg") && strcmp(type, "image/png")) {
+			errf(err, errlen, _("'%s' is %ux%u pixels, more than the %u this question takes, and Sondeo scales "
+					    "only JPEG and PNG images: give one of those"), name, w, h, q->max_pixels);
+			goto out;
+		}
+		if ((fit = image_fit((const unsigned char *)in.data, in.len, q->max_pixels, &out, err, errlen)) < 0)
+			goto out;
+		if (fit == 0)
+			kept = &out;
+	}
+	if (keep_bytes(s, kept->data, kept->len, hex, err, errlen) < 0)
+		goto out;
+	if (!(*answer = media_ref_new(hex, kept->len, type, name))) {
+		errf(err, errlen, _("out of memory"));
+		goto out;
+	}
+	r = 0;
+out:
+	buf_release(&in);
+	buf_release(&out);
+	return r;
+}
+
 int store_media_add(struct store *s, int fd, const char *name, const struct form_question *q, uint64_t max,
 		    json_t **answer, char *err, size_t errlen)
 {
@@ -127,8 +207,11 @@ int store_media_add(struct store *s, int fd, const char *name, const struct form
 	if (!media_accepts(q->accept, form_type_name(q->type), type, name))
 		return errf(err, errlen, _("'%s' (%s) is not a file this question takes"), name, type);
 	/* Swept at the next open if the op that names the file is never committed. */
-	if (dbstore_meta_set(s->base, "media_sweep", "1", err, errlen) < 0 || make_dir(s, "tmp", err, errlen) < 0 ||
-	    media_path(s, "tmp/addXXXXXX", tmp, sizeof tmp, err, errlen) < 0)
+	if (dbstore_meta_set(s->base, "media_sweep", "1", err, errlen) < 0)
+		return -1;
+	if (q->type == FT_IMAGE && q->max_pixels)
+		return add_image(s, fd, head, nhead, name, q, max, type, answer, err, errlen);
+	if (make_dir(s, "tmp", err, errlen) < 0 || media_path(s, "tmp/addXXXXXX", tmp, sizeof tmp, err, errlen) < 0)
 		return -1;
 	if ((out = mkstemp(tmp)) < 0)
 		return errf(err, errlen, _("cannot write in '%s': %s"), tmp, strerror(errno));
@@ -359,28 +442,12 @@ int store_media_named(struct store *s, store_media_fn fn, void *ctx, char *err, 
 int store_media_keep(struct store *s, const char *hex, const void *data, size_t len, char *err, size_t errlen)
 {
 	unsigned char h[crypto_generichash_BYTES];
-	char got[MEDIA_HEX + 1], tmp[4096], final[4096], dir[4096];
-	int fd, r = -1;
+	char got[MEDIA_HEX + 1];
 
 	/* The bytes are the ones the op named, or nothing is kept. */
 	crypto_generichash(h, sizeof h, data, len, NULL, 0);
 	sodium_bin2hex(got, sizeof got, h, sizeof h);
 	if (!media_hex_valid(hex) || strcmp(got, hex))
 		return errf(err, errlen, _("the bytes received for attachment %.8s are not of its hash"), hex);
-	snprintf(final, sizeof final, "%.2s", hex);
-	if (make_dir(s, "tmp", err, errlen) < 0 || make_dir(s, final, err, errlen) < 0 ||
-	    media_path(s, final, dir, sizeof dir, err, errlen) < 0 ||
-	    media_path(s, "tmp/getXXXXXX", tmp, sizeof tmp, err, errlen) < 0 ||
-	    store_media_path(s, hex, final, sizeof final) < 0)
-		return -1;
-	if ((fd = mkstemp(tmp)) < 0)
-		return errf(err, errlen, _("cannot write in '%s': %s"), tmp, strerror(errno));
-	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0 || rename(tmp, final) < 0) {
-		errf(err, errlen, _("cannot write '%s': %s"), final, strerror(errno));
-		unlink(tmp);
-	} else {
-		r = sync_dir(dir, err, errlen);
-	}
-	close(fd);
-	return r;
+	return keep_bytes(s, data, len, got, err, errlen);
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "i18n.h"
+#include "image.h"
 #include "util.h"
 
 #include "banned.h"
@@ -66,14 +67,12 @@ const char *media_sniff(const unsigned char *p, size_t len)
 {
 	size_t bad;
 
-	if (at(p, len, 0, "\xff\xd8\xff", 3))
-		return "image/jpeg";
-	if (at(p, len, 0, "\x89PNG\r\n\x1a\n", 8))
-		return "image/png";
-	if (at(p, len, 0, "GIF87a", 6) || at(p, len, 0, "GIF89a", 6))
-		return "image/gif";
-	if (at(p, len, 0, "RIFF", 4) && at(p, len, 8, "WEBP", 4))
-		return "image/webp";
+	static const char *const images[] = { [IMAGE_JPEG] = "image/jpeg", [IMAGE_PNG] = "image/png",
+					      [IMAGE_GIF] = "image/gif", [IMAGE_WEBP] = "image/webp" };
+	enum image_kind k = image_sniff(p, len);   /* the images, by image.c's own signatures */
+
+	if (k != IMAGE_NONE)
+		return images[k];
 	if (at(p, len, 0, "RIFF", 4) && at(p, len, 8, "WAVE", 4))
 		return "audio/wav";
 	if (at(p, len, 0, "fLaC", 4))

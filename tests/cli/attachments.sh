@@ -168,6 +168,48 @@ check_file_exists "$(kept "$dir/mou.pdf")"
 check_file_exists "$(kept "$dir/batch/photos/two.png")"
 check_eq "$(sqlite3 "$SONDEO_HOME/store.db" "SELECT value FROM meta WHERE key = 'media_sweep'")" 0 "the note"
 
+t "an image over the question's max-pixels is scaled down to it (its metadata gone); within it, kept as given; a GIF over it is refused"
+cat >"$dir/small.json" <<'JSON'
+{"id": "small", "version": "1", "questions": [
+ {"name": "site", "type": "text", "label": "Site"},
+ {"name": "pic", "type": "image", "label": "Picture", "max_pixels": 16}]}
+JSON
+"$SONDEO" form import "$dir/small.json" >/dev/null || fail "the form was not installed"
+corpus=$TOP/tests/fuzz/corpus/client
+for f in image-jpeg-progressive-exif image-png-rgba image-png-within image-gif; do
+	tail -c +2 "$corpus/$f" >"$dir/$f"   # the fuzz seeds' first byte is their mode
+done
+# Width and height from a JPEG's or PNG's header.
+dims='import struct, sys
+b = open(sys.argv[1], "rb").read()
+if b[:8] == b"\x89PNG\r\n\x1a\n":
+    print("%dx%d" % struct.unpack(">II", b[16:24]))
+else:
+    i = 2
+    while i < len(b) and b[i] == 0xff:
+        m, n = b[i + 1], struct.unpack(">H", b[i + 2:i + 4])[0]
+        if m in (0xc0, 0xc1, 0xc2):
+            h, w = struct.unpack(">HH", b[i + 5:i + 9])
+            print("%dx%d" % (w, h))
+            break
+        i += 2 + n'
+# The JPEG is 40x30 with an EXIF orientation that turns it: upright, it is 12x16.
+for f in image-jpeg-progressive-exif:12x16 image-png-rgba:16x12 image-png-within:10x10; do
+	run "$SONDEO" new small --set site=S --set pic=@"$dir/${f%%:*}"
+	check_rc 0
+	run "$SONDEO" show "$(printf '%s\n' "$OUT" | tail -n 1)" --json
+	h=$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["answers"]["pic"]["blake2b"])' "$OUT_FILE")
+	k=$SONDEO_HOME/media/$(printf %.2s "$h")/$h
+	check_eq "$(py -c "$dims" "$k")" "${f#*:}" "the size kept of ${f%%:*}"
+done
+cmp -s "$dir/image-png-within" "$(kept "$dir/image-png-within")" || fail "the image within max-pixels was changed"
+grep -q Exif "$dir/image-jpeg-progressive-exif" || fail "the sample has no EXIF"
+h=$(b2sum -l 256 "$dir/image-jpeg-progressive-exif" | cut -c1-64)
+check_file_absent "$SONDEO_HOME/media/$(printf %.2s "$h")/$h"
+run "$SONDEO" new small --set site=S --set pic=@"$dir/image-gif"
+check_rc 1
+check_err_has "is 500x300 pixels, more than the 16 this question takes, and Sondeo scales only JPEG and PNG images: give one of those"
+
 t "at the prompt, the path of a file (quoted as a file manager drops it) is the answer"
 cp "$dir/red.png" "$dir/my photo.png" && printf 'prompt' >>"$dir/my photo.png"
 pty "$SONDEO" new visit <<EOF
