@@ -52,6 +52,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/v1/dashboard", api_dashboard, 0, NULL, 0 },
 	{ "GET", "/v1/records", api_records, 0, NULL, 0 },
 	{ "GET", "/v1/record", api_record, 0, NULL, 0 },
+	{ "GET", "/v1/attachment", api_attachment, 0, NULL, 0 },
 	{ "POST", "/v1/review", api_review, 16384, NULL, 0 },
 	{ "POST", "/v1/resolve", api_resolve, 131072, NULL, 0 },
 	{ "POST", "/v1/bulk-review", api_bulk_review, 16384, NULL, 0 },

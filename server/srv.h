@@ -163,6 +163,7 @@ void api_pull(struct http_request *rq, struct http_response *rs);
 void api_media_offset(struct http_request *rq, struct http_response *rs);
 void api_media_put(struct http_request *rq, struct http_response *rs);
 void api_media_get(struct http_request *rq, struct http_response *rs);
+void api_attachment(struct http_request *rq, struct http_response *rs);
 int api_media_check(struct http_request *rq, struct http_response *rs);   /* the chunk's headers, before its body */
 void api_vouch(struct http_request *rq, struct http_response *rs);
 void api_relay_pull(struct http_request *rq, struct http_response *rs);

@@ -330,3 +330,15 @@ int sstore_media_in_region(struct sstore *s, const char *hex, const char *region
 		return 1;
 	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
+
+int sstore_media_thumb_path(struct sstore *s, const char *hex, char *out, size_t n, char *err, size_t errlen)
+{
+	char rest[16 + MEDIA_HEX];
+
+	if (!media_hex_valid(hex))
+		return errf(err, errlen, _("'%.70s' is not an attachment's hash"), hex);
+	snprintf(rest, sizeof rest, "thumbs/%s", hex);
+	if (make_dirs(s, "thumbs", err, errlen) < 0)
+		return -1;
+	return path_of(s, rest, out, n, err, errlen);
+}

@@ -59,6 +59,9 @@ enum sstore_media_status sstore_media_admit(struct sstore *s, const char *device
 					    uint64_t len, const struct sstore_media_limits *lim, struct sstore_media *m,
 					    char *err, size_t errlen);
 
+/* The path of an image's thumbnail (made by the review page's endpoint) into out, its folder made. 0, or -1 with
+ * err. */
+int sstore_media_thumb_path(struct sstore *s, const char *hex, char *out, size_t n, char *err, size_t errlen);
 /* The path of a whole attachment's file into out: 1, 0 when not held whole, -1 with err. */
 int sstore_media_path(struct sstore *s, const char *hex, char *out, size_t n, char *err, size_t errlen);
 

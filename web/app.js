@@ -138,6 +138,16 @@
 	S.numberFormat = function () {
 		return format("num", function (l) { return new Intl.NumberFormat(l); });
 	};
+	/* A file's size as a person reads it: bytes, kB, MB (of 1000, as file managers show them). */
+	S.size = function (bytes) {
+		/* TRANSLATORS: sizes of a file: {n} is a number in the page's language. */
+		if (bytes < 1000)
+			return fmt(P_("{n} byte", "{n} bytes", bytes), { n: S.num(bytes) });
+		if (bytes < 1000000)
+			return fmt(_("{n} kB"), { n: S.num(Math.round(bytes / 1000)) });
+		return fmt(_("{n} MB"), { n: S.num(Math.round(bytes / 1000000)) });
+	};
+
 	S.num = function (n) {
 		return n === null || n === undefined || isNaN(n) ? "—" : S.numberFormat().format(n);
 	};
@@ -529,6 +539,9 @@
 			return S.choiceLabel(def, q, value);
 		if (typeof value === "number")
 			return S.num(value);
+		if (typeof value === "object" && typeof value.blake2b === "string")
+			/* TRANSLATORS: an attachment: its file's name, its kind and its size ("meeting.jpg (image/jpeg, 180 kB)"). */
+			return fmt(_("{name} ({type}, {size})"), { name: value.name, type: value.type, size: S.size(value.size) });
 		if (typeof value === "object")
 			return JSON.stringify(value);
 		return String(value);

@@ -569,10 +569,30 @@
 		return { node: node, parse: parse };
 	}
 
+	/* An attachment where the page can show it: an image as a thumbnail that opens full size, a recording or a
+	 * video in the browser's own player, and a link to download it; one the server has yet to receive, said so. */
+	function mediaNode(q, v, t) {
+		var url = "/v1/attachment?blake2b=" + encodeURIComponent(v.blake2b) + "&name=" + encodeURIComponent(v.name),
+			shown = [];
+		if (!(S.attachments || {})[v.blake2b])
+			return el("span", { class: "value media" }, t, " ", el("span", { class: "muted" }, _("(not at the server yet: it comes with its laptop's next sync)")));
+		if (/^image\/(jpeg|png|gif|webp)$/.test(v.type))
+			shown.push(el("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "thumb-link" },
+				el("img", { src: url + "&thumb=1", alt: v.name, class: "thumb", loading: "lazy" })));
+		else if (/^audio\//.test(v.type))
+			shown.push(el("audio", { controls: "", preload: "none", src: url, "aria-label": v.name }));
+		else if (/^video\//.test(v.type))
+			shown.push(el("video", { controls: "", preload: "metadata", src: url, class: "media-video", "aria-label": v.name }));
+		shown.push(el("a", { href: url + "&download=1", download: v.name, class: "download" }, t));
+		return el("span", { class: "value media" }, shown);
+	}
+
 	function valueNode(def, name, value) {
 		var t = S.valueText(def, name, value), q = S.question(def, name), m;
 		if (t === "")
 			return el("span", { class: "none" }, _("(no answer)"));
+		if (q && /^(image|audio|video|file)$/.test(q.type) && value && typeof value === "object" && value.blake2b)
+			return mediaNode(q, value, t);
 		/* An OpenStreetMap answer: its feature links to the map, for whoever reviews it with a connection. */
 		if (q && q.type === "osm" && (m = /^(node|way|relation)\/(\d+)(.*)$/.exec(t)))
 			return el("span", { class: "value" }, el("a", { href: "https://www.openstreetmap.org/" + m[1] + "/" + m[2],
@@ -598,6 +618,7 @@
 	} };
 
 	function recordPage(r, outer) {
+		S.attachments = r.attachments || {};   /* which of the record's files the server holds whole */
 		var def = S.formDef(r.form, r.version), root = el("div", { class: "record", "data-record": r.id }),
 			fields = {}, reviewer = S.can("reviewer"), title, conflicts = [];
 		(r.fields || []).forEach(function (f) {

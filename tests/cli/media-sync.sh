@@ -205,4 +205,30 @@ run "$SIGNEDGET" "$URL" "$TMPDIR/dev-c/device.key" "/v1/media?blake2b=$(hash_of 
 check_out_has "status 200"
 check_out_has "bytes $(size_of "$TMPDIR/west.pdf")"
 
+t "the review page serves attachments to signed-in users only: images, audio and video shown with their type, the rest downloaded, never run"
+login "$URL" "$hq" rita "$TMPDIR/jar"
+h=$(hash_of "$TMPDIR/mou.pdf")
+get() { curl -s -D "$TMPDIR/h" -o "$TMPDIR/body" -w '%{http_code}' "$@"; }
+check_eq "$(get "$URL/v1/attachment?blake2b=$h")" 401 "without a session"
+check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=$h&name=m%C3%A9mo%20sign%C3%A9.pdf")" 200 "a PDF"
+cmp -s "$TMPDIR/mou.pdf" "$TMPDIR/body" || fail "the PDF served differs"
+headers=$(tr -d '\r' <"$TMPDIR/h")
+for want in "Content-Type: application/octet-stream" "X-Content-Type-Options: nosniff" \
+	"Content-Security-Policy: sandbox; default-src 'none'" \
+	"Content-Disposition: attachment; filename=\"m_mo sign_.pdf\"; filename*=UTF-8''m%C3%A9mo%20sign%C3%A9.pdf"; do
+	case $headers in *"$want"*) ;; *) fail "the PDF's headers lack '$want': $headers" ;; esac
+done
+v=$(hash_of "$TMPDIR/clip.mp4")
+check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=$v&name=clip.mp4")" 200 "the video"
+case $(tr -d '\r' <"$TMPDIR/h") in *"Content-Type: video/mp4"*"Content-Disposition: inline; "*) ;; *) fail "the video's headers: $(cat "$TMPDIR/h")" ;; esac
+check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=$v&download=1")" 200 "the video to download"
+case $(tr -d '\r' <"$TMPDIR/h") in *"Content-Type: application/octet-stream"*"Content-Disposition: attachment; "*) ;; *) fail "the download's headers" ;; esac
+check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=$(printf '%064d' 3)")" 404 "a file not held"
+check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=../../server.key")" 400 "a path for a hash"
+# The record says which of its files the server holds.
+rec=$(sqlite3 "$hq/server.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
+check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/record?id=$rec")" 200 "the record"
+check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$TMPDIR/body")" "{'$v': True}" \
+	"the record's attachments"
+
 done_testing
