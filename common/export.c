@@ -204,6 +204,9 @@ static int answer_text(struct buf *b, const json_t *v)
 		}
 		return 0;
 	}
+	/* An attachment by its file's name, as spreadsheets of ODK's and Kobo's exports have it. */
+	if (json_is_object(v) && json_is_string(json_object_get(v, "blake2b")) && json_is_string(json_object_get(v, "name")))
+		return buf_adds(b, json_string_value(json_object_get(v, "name")));
 	return jsonc_append(b, v);
 }
 

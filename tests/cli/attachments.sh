@@ -158,7 +158,7 @@ check_rc 0
 check_file_exists "$orphan"
 check_file_exists "$SONDEO_HOME/media/tmp/addXXXX01"
 kill -9 $web   # a crash: no sweep at its close either
-wait $web
+wait $web 2>/dev/null
 check_file_exists "$orphan"
 run "$SONDEO" list
 check_rc 0
@@ -237,5 +237,16 @@ run "$SONDEO" list --form visit --search Tambacounda --json
 tid=$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$OUT_FILE")
 run "$SONDEO" show "$tid"
 check_out_has "my photo.png (image/png, 84 bytes), on this laptop"
+
+t "exports name each attachment by its file's name; JSON keeps the whole answer"
+run "$SONDEO" export --form visit --format csv -o "$dir/visits.csv"
+check_rc 0
+check_eq "$(py -c 'import csv, sys; print(sorted((r["site"], r["photo"]) for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if r["photo"]))' "$dir/visits.csv")" \
+	"[('Kaolack', 'one.png'), ('Louga', 'same.png'), ('Matam', 'one.png'), ('Tambacounda', 'my photo.png'), ('Thiès', 'red.png'), ('Ziguinchor', 'two.png')]" \
+	"the photos in the CSV"
+run "$SONDEO" export --form visit --format json -o "$dir/visits.json"
+check_rc 0
+check_eq "$(py -c 'import json, sys; print(sorted(r["photo"]["type"] for r in json.load(open(sys.argv[1])) if r.get("photo")))' "$dir/visits.json")" \
+	"['image/png', 'image/png', 'image/png', 'image/png', 'image/png', 'image/png']" "the photos in the JSON"
 
 done_testing
