@@ -30,7 +30,14 @@ void api_metrics(struct http_request *rq, struct http_response *rs)
 		   "# TYPE sondeod_devices gauge\nsondeod_devices{state=\"active\"} %llu\n"
 		   "sondeod_devices{state=\"revoked\"} %llu\n"
 		   "# HELP sondeod_store_writable 0 since a write failed (a full disk), until a write succeeds again.\n"
-		   "# TYPE sondeod_store_writable gauge\nsondeod_store_writable %d\n",
+		   "# TYPE sondeod_store_writable gauge\nsondeod_store_writable %d\n"
+		   "# HELP sondeod_attachments Attachments held whole, and those whose bytes are still coming.\n"
+		   "# TYPE sondeod_attachments gauge\nsondeod_attachments{state=\"whole\"} %llu\n"
+		   "sondeod_attachments{state=\"partial\"} %llu\n"
+		   "# HELP sondeod_attachment_bytes Bytes of the attachments held whole.\n"
+		   "# TYPE sondeod_attachment_bytes gauge\nsondeod_attachment_bytes %llu\n",
 		   (unsigned long long)st.ops, (unsigned long long)st.conflicts,
-		   (unsigned long long)st.devices_active, (unsigned long long)st.devices_revoked, db_writable(NULL, 0));
+		   (unsigned long long)st.devices_active, (unsigned long long)st.devices_revoked, db_writable(NULL, 0),
+		   (unsigned long long)st.media_whole, (unsigned long long)st.media_partial,
+		   (unsigned long long)st.media_bytes);
 }

@@ -34,9 +34,19 @@ static const char *ago(uint64_t ms)
 }
 
 /* Prints o (taken) as indented JSON. */
+/* The attachments held here (whole, their bytes, and those still coming), for both kinds of server: a member of
+ * the JSON, or a line. */
+static struct sstore_stats held;
+
 static int print_json(json_t *o)
 {
-	char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *text;
+
+	if (o)
+		json_object_set_new(o, "attachments", json_pack("{s:I, s:I, s:I}", "whole", (json_int_t)held.media_whole,
+								"bytes", (json_int_t)held.media_bytes, "partial",
+								(json_int_t)held.media_partial));
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
 	json_decref(o);
 	if (!text)
@@ -202,6 +212,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
 	struct sstore_upstream up;
 	struct sstore *s;
+	char err[512];
 	int c, as_json = 0, r;
 
 	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
@@ -214,7 +225,15 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 	if (!(s = cli_open(cli)))
 		return EXIT_FAIL;
+	if (sstore_stats(s, &held, err, sizeof err) < 0) {
+		sstore_close(s);
+		return cli_error("%s", err);
+	}
 	r = sstore_upstream_get(s, &up) ? regional(s, &up, as_json) : headquarters(s, as_json);
+	if (r == EXIT_OK && !as_json)
+		/* TRANSLATORS: the attachments a server holds whole, the space they take, and those still coming. */
+		printf(_("attachments:        %s held (%s MB), %s still coming\n"), i18n_count(held.media_whole),
+		       i18n_count((held.media_bytes + 500000) / 1000000), i18n_count(held.media_partial));
 	sstore_close(s);
 	return r;
 }

@@ -264,7 +264,9 @@ static const char *const sql[S_COUNT] = {
 	[S_CLOCK_OFF] = "UPDATE enrolled_devices SET clock_off = ?2, clock_off_at = ?3 WHERE id = ?1",
 	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked = 0),"
-		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0)",
+		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0),"
+		    " (SELECT count(*) FROM media WHERE whole), (SELECT coalesce(sum(size), 0) FROM media WHERE whole),"
+		    " (SELECT count(*) FROM media WHERE NOT whole)",
 	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
 	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
 	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, via, author)"
@@ -1122,6 +1124,9 @@ int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t e
 		out->conflicts = (uint64_t)sqlite3_column_int64(st, 1);
 		out->devices_active = (uint64_t)sqlite3_column_int64(st, 2);
 		out->devices_revoked = (uint64_t)sqlite3_column_int64(st, 3);
+		out->media_whole = (uint64_t)sqlite3_column_int64(st, 4);
+		out->media_bytes = (uint64_t)sqlite3_column_int64(st, 5);
+		out->media_partial = (uint64_t)sqlite3_column_int64(st, 6);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);

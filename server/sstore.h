@@ -91,8 +91,9 @@ int sstore_nonce_used(struct sstore *s, const char *device, const char *nonce, u
 
 struct sstore_stats {
 	uint64_t ops, conflicts, devices_active, devices_revoked;
+	uint64_t media_whole, media_bytes, media_partial;   /* attachments held whole (and their bytes), and not yet */
 };
-/* Figures for /metrics: ops held, records with a conflict, devices. */
+/* Figures for /metrics and status: ops held, records with a conflict, devices, attachments. */
 int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen);
 
 /* What sstore_ingest did with a change set. */

@@ -10,6 +10,7 @@ SIGNEDGET=$(dirname "$SONDEO")/tests/signedget
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
+py_start
 LANG=C.UTF-8
 export LANG
 unset LANGUAGE LC_ALL
@@ -230,5 +231,19 @@ rec=$(sqlite3 "$hq/server.db" "SELECT r.id FROM records r JOIN fields f ON f.rid
 check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/record?id=$rec")" 200 "the record"
 check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$TMPDIR/body")" "{'$v': True}" \
 	"the record's attachments"
+
+t "/metrics and sondeod status count the attachments held whole, their bytes, and those still coming"
+# Whole: the memorandum, the video, the right bytes, the office's file; still coming: the one past the limit.
+bytes=$(( $(size_of "$TMPDIR/mou.pdf") + $(size_of "$TMPDIR/clip.mp4") + $(size_of "$TMPDIR/right.pdf") + $(size_of "$TMPDIR/west.pdf") ))
+run curl -s "$URL/metrics"
+check_out_has 'sondeod_attachments{state="whole"} 4'
+check_out_has 'sondeod_attachments{state="partial"} 1'
+check_out_has "sondeod_attachment_bytes $bytes"
+run "$SONDEOD" status --data "$hq"
+check_rc 0
+check_out_has "attachments:        4 held ($(( (bytes + 500000) / 1000000 )) MB), 1 still coming"
+run "$SONDEOD" status --data "$hq" --json
+check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$OUT_FILE")" \
+	"{'whole': 4, 'bytes': $bytes, 'partial': 1}" "status --json"
 
 done_testing
