@@ -109,7 +109,7 @@ sqlite3 "$TMPDIR/dev-old/store.db" "DROP TABLE op_authors; CREATE TABLE old_head
 dev old list
 check_rc 0
 check_out_has "has issues: Check the country"
-check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT value FROM meta WHERE key = 'schema'")" 4 "layout after opening"
+check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT value FROM meta WHERE key = 'schema'")" 5 "layout after opening"
 check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT count(*) FROM op_authors")" 0 "reviewers known after upgrade"
 check_eq "$(sqlite3 "$TMPDIR/dev-old/store.db" "SELECT rid, field, op FROM heads ORDER BY 1, 2, 3")" "$heads_before" \
 	"heads after upgrade"
