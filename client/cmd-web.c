@@ -32,6 +32,8 @@ static const struct http_route api[] = {
 	{ "GET", "/api/records", web_records, 0, web_guard, 0 },
 	{ "GET", "/api/record", web_record, 0, web_guard, 0 },
 	{ "POST", "/api/answer", web_answer, WEB_MAX_BODY, web_guard, 0 },
+	{ "POST", "/api/media", web_media_put, STORE_MEDIA_MAX, web_guard, 0 },
+	{ "GET", "/api/media", web_media_get, 0, web_guard, 0 },
 	{ "POST", "/api/at", web_at, 4096, web_guard, 0 },
 	{ "POST", "/api/finalize", web_finalize, 4096, web_guard, 0 },
 	{ "POST", "/api/delete", web_delete, 4096, web_guard_lead, 0 },
@@ -78,7 +80,8 @@ int cmd_web(struct cli *cli, int argc, char **argv)
 	struct http_limits lim = {
 		.threads = 1,                /* one thread: the store is used by one thread at a time (web.h) */
 		.timeout_s = 60, .connections = 64, .per_ip = 64, .conn_memory = 256 * 1024,
-		.body_budget = (size_t)4 * WEB_MAX_BODY, .header_s = 10, .body_rate = 16384,
+		.body_budget = (size_t)STORE_MEDIA_MAX + 4 * WEB_MAX_BODY,   /* one file and some answers at once */
+		.header_s = 10, .body_rate = 16384,
 		.hash_threads = 1, .hash_queue = 1, .name = "sondeo", .quiet = 1,
 	};
 	const char *listen = NULL;

@@ -36,6 +36,17 @@ static int read_answer(const struct form *f, const struct form_question *q, cons
 	return 0;
 }
 
+/* An attachment's answer names a file this laptop has (POST /api/media keeps it): the page cannot name another. */
+static int media_here(struct store *s, const struct form_question *q, const json_t *v, char *msg, size_t n)
+{
+	char path[4096];
+
+	if (!form_is_media(q->type) || !v ||
+	    store_media_path(s, json_string_value(json_object_get(v, "blake2b")), path, sizeof path) == 1)
+		return 0;
+	return errf(msg, n, "%s", _("the file it names is not on this laptop"));
+}
+
 static void refuse(struct http_response *rs, const struct form_question *q, const char *msg)
 {
 	web_reply(rs, 422, json_pack("{s:s, s:s, s:s}", "error", "invalid", "question", q->name, "message", msg));
@@ -43,9 +54,20 @@ static void refuse(struct http_response *rs, const struct form_question *q, cons
 
 void web_answer(struct http_request *rq, struct http_response *rs)
 {
+	json_t *body = web_body(rq, rs);
+
+	if (body)
+		web_answer_save(rq, rs, body, NULL, NULL);
+	json_decref(body);
+}
+
+void web_answer_save(struct http_request *rq, struct http_response *rs, const json_t *body,
+		     int (*given)(void *ctx, const struct form_question *q, struct fill *fl, json_t **v, char *err,
+				  size_t errlen), void *ctx)
+{
 	struct web *w = rq->app;
 	struct web_session *ss = web_session(rq);
-	json_t *body = web_body(rq, rs), *v = NULL, *view;
+	json_t *v = NULL, *view;
 	const char *qname, *lang = web_lang(rq);
 	const struct form_question *q;
 	struct web_target t;
@@ -53,14 +75,10 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 	char err[512];
 	int rel;
 
-	if (!body)
-		return;
 	if (web_target(rq, rs, json_string_value(json_object_get(body, "id")),
 		       json_string_value(json_object_get(body, "form")), json_string_value(json_object_get(body, "parent")),
-		       json_string_value(json_object_get(body, "repeat")), &t) < 0) {
-		json_decref(body);
+		       json_string_value(json_object_get(body, "repeat")), &t) < 0)
 		return;
-	}
 	if (web_fill(rq, &t, &fl, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
 		goto out;
@@ -75,7 +93,8 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 		refuse(rs, q, rel < 0 ? err : _("this question is not asked, given the answers before it"));
 		goto out;
 	}
-	if (read_answer(t.f, q, body, &v, err, sizeof(err)) < 0 ||
+	if ((given ? given(ctx, q, &fl, &v, err, sizeof(err)) : read_answer(t.f, q, body, &v, err, sizeof(err))) < 0 ||
+	    media_here(w->s, q, v, err, sizeof(err)) < 0 ||
 	    form_check_answer(t.f, q, v, fl.answers, lang, err, sizeof(err)) < 0) {
 		refuse(rs, q, err);
 		goto out;
@@ -101,6 +120,5 @@ void web_answer(struct http_request *rq, struct http_response *rs)
 out:
 	json_decref(v);
 	json_decref(fl.answers);
-	json_decref(body);
 	web_target_free(&t);
 }

@@ -6,7 +6,8 @@
  *     "title": the form's title, "at": the question the person was at (a draft's, saved as they moved),
  *     "groups": { NAME: {"label", "parent", "repeat", "field_list"} },
  *     "items": [ a question: {"name", "type", "label", "hint", "appearance", "range", "group", "required", "relevant",
- *                             "readonly",
+ *                             "readonly", "accept" and "here" (an attachment's: what its picker offers, and
+ *                             whether the file answered is on this laptop),
  *                             "value", "text", "default", "choices": [{"name", "label"}], "error", "missing",
  *                             "conflict", "heads": [{"value", "text", "device", "mine", "by", "when"}]},
  *                a repeat inside this scope, where its questions begin: {"repeat": NAME, "label", "relevant",
@@ -133,6 +134,19 @@ static json_t *question_item(const struct view *v, const struct form_question *q
 	if (q->has_range)
 		json_object_set_new(o, "range", json_pack("{s:f, s:f, s:f}", "start", q->range_start, "end", q->range_end,
 							  "step", q->range_step));
+	if (form_is_media(q->type)) {
+		/* What the file picker offers (the question's accept, else its kind's), and whether the file answered is
+		 * on this laptop to be shown. */
+		static const char *const kinds[] = { [FT_IMAGE] = "image/*", [FT_AUDIO] = "audio/*", [FT_VIDEO] = "video/*",
+						     [FT_FILE] = "" };
+		char path[4096];
+
+		json_object_set_new(o, "accept", q->accept ? json_deep_copy(q->accept) :
+				    *kinds[q->type] ? json_pack("[s]", kinds[q->type]) : json_array());
+		if (a)
+			json_object_set_new(o, "here", json_boolean(store_media_path(v->s,
+				json_string_value(json_object_get(a, "blake2b")), path, sizeof path) == 1));
+	}
 	json_object_set_new(o, "value", a ? json_deep_copy(a) : json_null());
 	if (a) {
 		char *t = answer_text(v, q, a);

@@ -156,6 +156,15 @@ void web_home(struct http_request *rq, struct http_response *rs);       /* GET /
 void web_records(struct http_request *rq, struct http_response *rs);    /* GET /api/records */
 void web_record(struct http_request *rq, struct http_response *rs);     /* GET /api/record */
 void web_answer(struct http_request *rq, struct http_response *rs);     /* POST /api/answer */
+void web_media_put(struct http_request *rq, struct http_response *rs);  /* POST /api/media */
+void web_media_get(struct http_request *rq, struct http_response *rs);  /* GET /api/media */
+/* What POST /api/answer does (web-answer.c), for the target and question body names ({"id"|"form"|"parent" and
+ * "repeat", "question"}): the answer from given (a file kept, for POST /api/media) when it is not NULL, else from
+ * the body's "text" or "value"; checked, saved, and answered with the record's view. */
+struct fill;
+void web_answer_save(struct http_request *rq, struct http_response *rs, const json_t *body,
+		     int (*given)(void *ctx, const struct form_question *q, struct fill *fl, json_t **v, char *err,
+				  size_t errlen), void *ctx);
 void web_finalize(struct http_request *rq, struct http_response *rs);   /* POST /api/finalize */
 void web_at(struct http_request *rq, struct http_response *rs);         /* POST /api/at */
 void web_delete(struct http_request *rq, struct http_response *rs);     /* POST /api/delete */

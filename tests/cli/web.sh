@@ -678,6 +678,53 @@ fi
 
 # ------------------------------------------------------------------------------------------------------- stop
 
+t "attachments: a file sent as it is kept as at the terminal (its kind checked, an image scaled) and saved as the answer; served back sandboxed; a file that is not here cannot be named"
+cat >"$TMPDIR/visit.json" <<'EOF'
+{"id": "visit", "version": "1", "questions": [
+ {"name": "site", "type": "text", "label": "Site"},
+ {"name": "photo", "type": "image", "label": "Photo", "max_pixels": 16},
+ {"name": "mou", "type": "file", "label": "Memorandum", "accept": [".pdf", "application/pdf"]}]}
+EOF
+run "$SONDEO" form import "$TMPDIR/visit.json"
+check_rc 0
+tail -c +2 "$TOP/tests/fuzz/corpus/client/image-png-rgba" >"$TMPDIR/pic.png"   # 40x30; the seed's first byte is its mode
+printf '%%PDF-1.4\nminutes\n' >"$TMPDIR/mou.pdf"
+http -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/octet-stream' \
+	--data-binary @"$TMPDIR/pic.png" "$BASE/api/media?form=visit&question=photo&name=r%C3%A9union.png"
+expect 200
+VID=$(js 'd["record"]["id"]')
+check_eq "$(item photo 'here')" '[[true]]' "the photo is on the laptop"
+check_eq "$(item photo 'accept')" '[[["image/*"]]]' "what the photo's picker offers"
+check_eq "$(js '[[i["value"]["type"], i["value"]["name"]] for i in d["items"] if i.get("name") == "photo"][0]')" \
+	'["image/png","réunion.png"]' "the photo's answer"
+h=$(js '[i["value"]["blake2b"] for i in d["items"] if i.get("name") == "photo"][0]')
+get "/api/media?blake2b=$h"
+expect 200
+check_eq "$(header Content-Type)" image/png "the photo's type"
+check_eq "$(header Content-Security-Policy)" "sandbox; default-src 'none'" "the photo's CSP"
+check_eq "$(py -c 'import struct, sys; print("%dx%d" % struct.unpack(">II", open(sys.argv[1], "rb").read()[16:24]))' "$TMPDIR/body")" \
+	16x12 "the photo kept, scaled to max-pixels"
+keep_state
+http -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" --data-binary @"$TMPDIR/mou.pdf" \
+	"$BASE/api/media?id=$VID&question=photo&name=mou.pdf"
+expect 422 invalid
+check_eq "$(js 'd["message"]')" "'mou.pdf' (application/pdf) is not a file this question takes" "the refusal"
+http -H "Cookie: $COOKIE" --data-binary @"$TMPDIR/mou.pdf" "$BASE/api/media?id=$VID&question=mou&name=mou.pdf"
+expect 403
+post /api/answer "{\"id\": \"$VID\", \"question\": \"mou\", \"value\": {\"blake2b\": \"$(printf '%064d' 1)\", \"size\": 9, \"type\": \"application/pdf\", \"name\": \"m.pdf\"}}"
+expect 422 invalid
+check_eq "$(js 'd["message"]')" "the file it names is not on this laptop" "an answer naming a file not here"
+check_unchanged "the refused files"
+http -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" --data-binary @"$TMPDIR/mou.pdf" \
+	"$BASE/api/media?id=$VID&question=mou&name=mou.pdf"
+expect 200
+get "/api/media?blake2b=$(b2sum -l 256 "$TMPDIR/mou.pdf" | cut -c1-64)"
+expect 200
+check_eq "$(header Content-Type)" application/octet-stream "a PDF's type: a download"
+check_eq "$(header Content-Disposition)" attachment "a PDF's disposition"
+get "/api/media?blake2b=$(printf '%064d' 2)"
+expect 404 not_here
+
 t "Ctrl-C (SIGINT) stops sondeo web: exit 0, it says it stopped, never the key on stderr, every answer is kept"
 stop_web "$WEB1" INT
 check_eq "$WRC" 0 "sondeo web's exit status after SIGINT"

@@ -88,13 +88,14 @@
 	/* A request of the API, its messages in language (default: the page's). Resolves the answer's JSON, or rejects
 	 * with an ApiError. */
 	function api(method, path, body, language) {
-		var h = { Accept: "application/json", "Accept-Language": language || I.lang() };
+		var h = { Accept: "application/json", "Accept-Language": language || I.lang() }, file = body instanceof Blob;
 		if (method !== "GET") {
-			h["Content-Type"] = "application/json";
+			/* A file goes as its bytes (POST /api/media), anything else as JSON. */
+			h["Content-Type"] = file ? "application/octet-stream" : "application/json";
 			h["X-CSRF-Token"] = S.home ? S.home.csrf : "";
 		}
 		return fetch(path, { method: method, headers: h, credentials: "same-origin", cache: "no-store",
-			body: body === undefined ? undefined : JSON.stringify(body) }).then(function (r) {
+			body: body === undefined ? undefined : file ? body : JSON.stringify(body) }).then(function (r) {
 			return r.json().catch(function () {
 				return {};
 			}).then(function (j) {
@@ -742,6 +743,11 @@
 			if (hint)
 				box.appendChild(hint);
 			box.appendChild(geoWidget(it, described));
+		} else if (/^(image|audio|video|file)$/.test(it.type)) {
+			box.appendChild(el("label", { for: id }, label));
+			if (hint)
+				box.appendChild(hint);
+			box.appendChild(mediaWidget(it, described));
 		} else {
 			box.appendChild(el("label", { for: id }, label));
 			if (hint)
@@ -752,6 +758,145 @@
 			box.appendChild(headsBlock(it));
 		box.appendChild(message(it));
 		return box;
+	}
+
+	/* An attachment: what was given (shown when it is on the laptop), a file picker for the kinds the question takes,
+	 * and where the browser offers them the camera, the microphone, or a pad to sign on (appearance signature or
+	 * draw). Whatever is given is kept by sondeo, which checks it as at the terminal. */
+	function mediaWidget(it, described) {
+		var id = idOf(it.name), v = it.value, out = [], input, url;
+		if (v && v.blake2b) {
+			url = "/api/media?blake2b=" + encodeURIComponent(v.blake2b);
+			if (it.here && /^image\//.test(v.type))
+				out.push(el("img", { src: url, alt: v.name, class: "media-thumb" }));
+			else if (it.here && /^audio\//.test(v.type))
+				out.push(el("audio", { controls: "", src: url, "aria-label": v.name }));
+			else if (it.here && /^video\//.test(v.type))
+				out.push(el("video", { controls: "", src: url, class: "media-video", "aria-label": v.name }));
+			out.push(el("p", { class: "media-name", text: it.text || v.name }));
+		}
+		input = el("input", { type: "file", id: id, name: it.name, accept: (it.accept || []).join(",") || null,
+			"aria-describedby": described, "aria-required": it.required ? "true" : null, onchange: function () {
+				if (input.files && input.files[0])
+					send(it, { file: input.files[0], name: input.files[0].name });
+			} });
+		out.push(input);
+		if (it.type === "image" && /\b(signature|draw)\b/.test(it.appearance || ""))
+			out.push(signaturePad(it));
+		if (it.type === "image" && navigator.mediaDevices && navigator.mediaDevices.getUserMedia)
+			out.push(el("button", { type: "button", class: "button", text: _("Take a photo"), onclick: function (ev) {
+				capturePhoto(it, ev.currentTarget);
+			} }));
+		if (it.type === "audio" && window.MediaRecorder && navigator.mediaDevices && navigator.mediaDevices.getUserMedia)
+			out.push(recordButton(it));
+		if (v)
+			out.push(el("button", { type: "button", class: "button", text: _("Remove the file"), onclick: function () {
+				send(it, { value: null });
+			} }));
+		return el("div", { class: "media-widget" }, out);
+	}
+
+	/* A pad to sign on with a mouse, a finger or a pen; saved as a PNG. */
+	function signaturePad(it) {
+		var c = el("canvas", { width: "600", height: "200", class: "signature", "aria-label": _("Sign here") }), drawn = false,
+			g = c.getContext("2d"), down = false;
+		g.lineWidth = 2.5;
+		g.lineCap = "round";
+		g.strokeStyle = "#111";
+		g.fillStyle = "#fff";
+		g.fillRect(0, 0, c.width, c.height);
+		function at(ev) {
+			var r = c.getBoundingClientRect();
+			return [(ev.clientX - r.left) * c.width / r.width, (ev.clientY - r.top) * c.height / r.height];
+		}
+		c.addEventListener("pointerdown", function (ev) {
+			var p = at(ev);
+			down = true;
+			drawn = true;
+			c.setPointerCapture(ev.pointerId);
+			g.beginPath();
+			g.moveTo(p[0], p[1]);
+		});
+		c.addEventListener("pointermove", function (ev) {
+			var p;
+			if (!down)
+				return;
+			p = at(ev);
+			g.lineTo(p[0], p[1]);
+			g.stroke();
+		});
+		c.addEventListener("pointerup", function () {
+			down = false;
+		});
+		return el("div", { class: "signature-pad" }, [c, el("div", { class: "row" }, [
+			el("button", { type: "button", class: "button", text: _("Clear"), onclick: function () {
+				g.fillRect(0, 0, c.width, c.height);
+				drawn = false;
+			} }),
+			el("button", { type: "button", class: "button primary", text: _("Save the signature"), onclick: function () {
+				if (!drawn)
+					return setMessage(it.name, _("Sign in the box first."));
+				c.toBlob(function (b) {
+					send(it, { file: b, name: "signature.png" });
+				}, "image/png");
+			} })])]);
+	}
+
+	/* The laptop's camera in the page: a preview, then the photo taken as a JPEG. */
+	function capturePhoto(it, button) {
+		navigator.mediaDevices.getUserMedia({ video: true }).then(function (stream) {
+			var video = el("video", { class: "media-video", autoplay: "", playsinline: "" }), box;
+			video.srcObject = stream;
+			function stop() {
+				stream.getTracks().forEach(function (t) {
+					t.stop();
+				});
+				box.remove();
+			}
+			box = el("div", { class: "camera" }, [video, el("div", { class: "row" }, [
+				el("button", { type: "button", class: "button primary", text: _("Take the photo"), onclick: function () {
+					var c = el("canvas", { width: String(video.videoWidth), height: String(video.videoHeight) });
+					c.getContext("2d").drawImage(video, 0, 0);
+					stop();
+					c.toBlob(function (b) {
+						send(it, { file: b, name: "photo.jpg" });
+					}, "image/jpeg", 0.9);
+				} }),
+				el("button", { type: "button", class: "button", text: _("Cancel"), onclick: stop })])]);
+			button.after(box);
+		}, function () {
+			setMessage(it.name, _("The camera could not be opened: give a file instead."));
+		});
+	}
+
+	/* The microphone: Record, then Stop, and the recording is the answer. */
+	function recordButton(it) {
+		var b = el("button", { type: "button", class: "button", text: _("Record") }), rec = null;
+		b.onclick = function () {
+			if (rec) {
+				rec.stop();
+				return;
+			}
+			navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+				var parts = [];
+				rec = new MediaRecorder(stream);
+				rec.ondataavailable = function (ev) {
+					parts.push(ev.data);
+				};
+				rec.onstop = function () {
+					stream.getTracks().forEach(function (t) {
+						t.stop();
+					});
+					send(it, { file: new Blob(parts, { type: rec.mimeType }), name: "recording.webm" });
+					rec = null;
+				};
+				rec.start();
+				b.textContent = _("Stop recording");
+			}, function () {
+				setMessage(it.name, _("The microphone could not be opened: give a file instead."));
+			});
+		};
+		return b;
 	}
 
 	/* A question in conflict: its values side by side, each with who gave it and when, to keep one; or a new value
@@ -1034,13 +1179,22 @@
 
 	/* Saves one answer and redraws the screen from the view sondeo answers. Resolves true when saved. */
 	function send(it, answer) {
-		var body = answerTarget(), seq = S.seq;
+		var body = answerTarget(), seq = S.seq, req;
 		body.question = it.name;
-		if ("text" in answer)
-			body.text = answer.text;
-		else
-			body.value = answer.value;
-		return api("POST", "/api/answer", body).then(function (v) {
+		if (answer.file) {
+			/* A file: kept by sondeo and saved as the answer in one request, the target in the address. */
+			body.name = answer.name;
+			req = api("POST", "/api/media?" + Object.keys(body).map(function (k) {
+				return encodeURIComponent(k) + "=" + encodeURIComponent(body[k]);
+			}).join("&"), answer.file);
+		} else {
+			if ("text" in answer)
+				body.text = answer.text;
+			else
+				body.value = answer.value;
+			req = api("POST", "/api/answer", body);
+		}
+		return req.then(function (v) {
 			var wasNew = !S.view.record.id;
 			delete S.typed[it.name];
 			S.view = v;

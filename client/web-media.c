@@ -1,0 +1,109 @@
+/* web-media.c - attachments in sondeo web's page (docs/attachments-design.md):
+ *   POST /api/media?question=Q&(id=RID|form=F|parent=RID&repeat=R)&name=NAME   the file's bytes as the body: kept
+ *        in the store (checked as at the terminal: its kind, its size, an image scaled to max-pixels) and saved as
+ *        Q's answer; answered with the record's view, as POST /api/answer is
+ *   GET /api/media?blake2b=HEX   a file of this laptop's, to show in the page: images, recordings and videos with
+ *        their type, anything else as a download, sandboxed, never run in the page's origin */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "media.h"
+#include "store.h"
+#include "util.h"
+#include "web.h"
+#include "banned.h"
+
+struct upload {
+	struct http_request *rq;
+	const char *name;
+};
+
+/* The body, as a file store_media_add reads (in memory: it is bounded by the route), kept for q. */
+static int keep(void *ctx, const struct form_question *q, struct fill *fl, json_t **v, char *err, size_t errlen)
+{
+	struct upload *u = ctx;
+	struct web *w = u->rq->app;
+	int fd, r;
+
+	(void)fl;
+	if (!form_is_media(q->type))
+		return errf(err, errlen, "%s", _("this question takes no file"));
+	if (!u->rq->body.len)
+		return errf(err, errlen, "%s", _("the file is empty"));
+	if ((fd = memfd_create("sondeo-upload", MFD_CLOEXEC)) < 0 ||
+	    fd_write_all(fd, u->rq->body.data, u->rq->body.len) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		r = errf(err, errlen, _("cannot keep the file: %s"), strerror(errno));
+	} else {
+		r = store_media_add(w->s, fd, u->name, q, STORE_MEDIA_MAX, v, err, errlen);
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+void web_media_put(struct http_request *rq, struct http_response *rs)
+{
+	static const char *const keys[] = { "id", "form", "parent", "repeat", "question" };
+	struct upload u = { rq, http_query(rq, "name") };
+	json_t *body = json_object();
+	size_t i;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (http_query(rq, keys[i]))
+			json_object_set_new(body, keys[i], json_string(http_query(rq, keys[i])));
+	if (!u.name || !*u.name)
+		u.name = "file";
+	web_answer_save(rq, rs, body, keep, &u);
+	json_decref(body);
+}
+
+/* The types shown in place (as headquarters' page does); anything else is a download. */
+static const char *shown_type(const char *type)
+{
+	static const char *const shown[] = {
+		"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac",
+		"audio/mp4", "audio/webm", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof shown / sizeof shown[0]; i++)
+		if (!strcmp(type, shown[i]))
+			return shown[i];
+	return NULL;
+}
+
+void web_media_get(struct http_request *rq, struct http_response *rs)
+{
+	struct web *w = rq->app;
+	const char *hex = http_query(rq, "blake2b");
+	unsigned char head[4096];
+	char path[4096];
+	struct stat st;
+	const char *type;
+	ssize_t n;
+	int fd;
+
+	if (!hex || store_media_path(w->s, hex, path, sizeof path) != 1) {
+		http_reply_error(rs, 404, "not_here", "%s", _("this file is not on this laptop: sync with --media to bring it"));
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0 ||
+	    (n = pread(fd, head, sizeof head, 0)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		http_reply_error(rs, 500, "store", _("cannot read '%s': %s"), path, strerror(errno));
+		return;
+	}
+	/* The kind from the bytes, as when it was kept: the store holds no other word for it. */
+	type = shown_type(media_sniff(head, (size_t)n));
+	http_add_header(rs, "Content-Security-Policy", "sandbox; default-src 'none'");
+	http_add_header(rs, "Content-Disposition", type && !http_query(rq, "download") ? "inline" : "attachment");
+	http_reply_file(rs, 200, type && !http_query(rq, "download") ? type : "application/octet-stream", fd,
+			(uint64_t)st.st_size);
+}
