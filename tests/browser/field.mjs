@@ -19,7 +19,9 @@
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { englishLeft, pageTexts } from "./pseudo.mjs";
 
@@ -842,6 +844,57 @@ await test("typed, then left at once for the home: the check of what was typed, 
 	for (const x of mine)
 		reported.add(errorSignature(x));
 	check(!mine.length, `script errors:\n${mine.join("\n")}`);
+});
+
+// --- Attachments ---------------------------------------------------------------------------------------------
+
+await test("files: a photo picked is kept (scaled) and shown; a signature drawn is saved as a PNG; a file the question does not take is refused beside it", async () => {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "field-files-"));
+	// A PNG of 200x100 pixels, made here: the photo question scales it to 64.
+	const png = (w, h) => {
+		const crc = (b) => { let c = ~0; for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1)); } return ~c >>> 0; };
+		const chunk = (t, d) => { const l = Buffer.alloc(4); l.writeUInt32BE(d.length); const td = Buffer.concat([Buffer.from(t), d]); const c = Buffer.alloc(4); c.writeUInt32BE(crc(td)); return Buffer.concat([l, td, c]); };
+		const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+		const raw = Buffer.alloc((w * 3 + 1) * h, 0x80); for (let y = 0; y < h; y++) raw[y * (w * 3 + 1)] = 0;
+		return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+	};
+	fs.writeFileSync(path.join(dir, "meeting.png"), png(200, 100));
+	fs.writeFileSync(path.join(dir, "minutes.txt"), "not a memorandum");
+	await page.goto(BASE + "/#/new/files");
+	await atScreen(page, "photo");
+	same(await page.getAttribute("#q-photo", "accept"), "image/*", "what the photo's picker offers");
+	await redrawn(page, () => page.setInputFiles("#q-photo", path.join(dir, "meeting.png")));
+	const id = await atScreen(page, "photo");
+	check(id, "the record was not made by its first file");
+	const photo = show(id).answers.photo;
+	same([photo.type, photo.name], ["image/png", "meeting.png"], "the photo's answer");
+	await page.waitForSelector("img.media-thumb");
+	same(await page.$eval("img.media-thumb", (i) => [i.naturalWidth, i.naturalHeight]), [64, 32], "the photo shown, as kept: scaled to 64");
+	await axe(page, "an attachment with its thumbnail");
+	await shot(page, "attachment-photo");
+	await page.click("form.screen button[type=submit]");
+	await atScreen(page, "sig");
+	const box = await page.$("canvas.signature");
+	check(box, "no pad to sign on");
+	const b = await box.boundingBox();
+	await page.mouse.move(b.x + 20, b.y + b.height / 2);
+	await page.mouse.down();
+	for (let k = 1; k <= 10; k++)
+		await page.mouse.move(b.x + 20 + k * 30, b.y + b.height / 2 + (k % 2 ? -20 : 20));
+	await page.mouse.up();
+	await shot(page, "attachment-signature");
+	await redrawn(page, () => page.click("text=Save the signature"));
+	const sig = show(id).answers.sig;
+	same([sig && sig.type, sig && sig.name], ["image/png", "signature.png"], "the signature's answer");
+	await page.click("form.screen button[type=submit]");
+	await atScreen(page, "mou");
+	same(await page.getAttribute("#q-mou", "accept"), ".pdf,application/pdf", "what the memorandum's picker offers");
+	// Refused: the screen stays as it is, the message beside the question.
+	await page.setInputFiles("#q-mou", path.join(dir, "minutes.txt"));
+	await page.waitForFunction(() => { const m = document.getElementById("q-mou-msg"); return m && !m.hidden && m.textContent; });
+	same(await messageOf(page, "mou"), "'minutes.txt' (text/plain) is not a file this question takes", "the refusal, beside the question");
+	check(!show(id).answers.mou, "a file the question does not take was saved");
+	fs.rmSync(dir, { recursive: true, force: true });
 });
 
 // --- The page in French, in Spanish and in the pseudo-language ----------------------------------------------

@@ -56,6 +56,12 @@ printf '%s' '{"survey": [["type", "name", "label", "appearance", "choice_filter"
  "settings": [["form_id", "form_title"], ["visit", "Household visit"]]}' >"$TMPDIR/visit.json"
 py "$TOP/tests/mkxlsx.py" "$TMPDIR/visit.xlsx" "$TMPDIR/visit.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit.xlsx" >/dev/null || fail "the visit form was not published"
+# Attachments: a photo scaled to 64 pixels, a signature, a memorandum.
+printf '%s' '{"id": "files", "version": "1", "title": "Files", "questions": [
+ {"name": "photo", "type": "image", "label": "Photo of the meeting", "max_pixels": 64},
+ {"name": "sig", "type": "image", "label": "Signature of the partner", "appearance": "signature"},
+ {"name": "mou", "type": "file", "label": "Memorandum", "accept": [".pdf", "application/pdf"]}]}' >"$TMPDIR/files.json"
+"$SONDEOD" forms --data "$hq" publish "$TMPDIR/files.json" >/dev/null || fail "the files form was not published"
 dev a new --from "$TOP/forms/samples/partnerships.csv"
 rec=$(sed -n 1p "$TMPDIR/dev.out")
 victim=$(sed -n 2p "$TMPDIR/dev.out")
