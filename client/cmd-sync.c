@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "hlc.h"
 #include "i18n.h"
+#include "media.h"
 #include "pull.h"
 #include "remote.h"
 #include "util.h"
@@ -458,98 +459,28 @@ static int pull(struct sync *y)
  * once they are in. How many were installed (0 when unchanged), or -1 with y->err and y->st. */
 /* --- Attachments: after the change sets that name them, in chunks the server keeps as they come. ------------ */
 
-#define MEDIA_CHUNK ((size_t)1 << 20)   /* the server's SSTORE_MEDIA_CHUNK */
-
 static int unsent(void *ctx, const char *hex, uint64_t size)
 {
 	json_array_append_new(ctx, json_pack("[s, I]", hex, (json_int_t)size));
 	return 0;
 }
 
-/* The offset in a media answer ({"offset", "size"}), or -1. */
-static long long answer_offset(const struct net_response *rs)
+/* One request of an upload (media_upload), through this device's signed requests; the net status in y->st. */
+static int media_call(void *ctx, const char *method, const char *path, const void *body, size_t len, long *status,
+		      struct buf *answer, char *err, size_t errlen)
 {
-	json_t *v = json_loadb(rs->body.data, rs->body.len, 0, NULL);
-	long long o = json_is_integer(json_object_get(v, "offset")) ? json_integer_value(json_object_get(v, "offset")) : -1;
-
-	json_decref(v);
-	return o;
-}
-
-/* Sends the attachment hex (size bytes, the file at path) from where the server's bytes end; a cut or a kill on
- * either side resumes there next time. 0 when the server holds it whole, or -1 with y->err. */
-static int media_send(struct sync *y, const char *hex, uint64_t size, const char *path)
-{
-	char url[256], msg[512];
+	struct sync *y = ctx;
 	struct net_response rs;
-	unsigned char *chunk = NULL;
-	long long offset;
-	int fd = -1, again = 0, moved = 0, r = -1;
 
-	snprintf(url, sizeof url, "/v1/media/offset?blake2b=%s", hex);
 	memset(&rs, 0, sizeof rs);
-	if ((y->st = remote_call(&y->r, "GET", url, NULL, 0, NULL, REMOTE_UNSIGNED, &rs, y->err, sizeof y->err)) != NET_OK)
-		goto out;
-	if (rs.status != 200 || (offset = answer_offset(&rs)) < 0) {
-		net_error_text(&rs, msg, sizeof msg);
-		snprintf(y->err, sizeof y->err, _("attachment %.8s: %s"), hex, msg);
-		goto out;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(y->err, sizeof y->err, _("cannot read '%s': %s"), path, strerror(errno));
-		goto out;
-	}
-	chunk = xmalloc(MEDIA_CHUNK);
-	while ((uint64_t)offset < size) {
-		size_t want = size - (uint64_t)offset < MEDIA_CHUNK ? (size_t)(size - (uint64_t)offset) : MEDIA_CHUNK;
-		ssize_t got = pread(fd, chunk, want, (off_t)offset);
-
-		if (got != (ssize_t)want) {
-			snprintf(y->err, sizeof y->err, _("cannot read '%s': %s"), path, got < 0 ? strerror(errno) :
-				 _("it is shorter than when it was given"));
-			goto out;
-		}
-		snprintf(url, sizeof url, "/v1/media?blake2b=%s&offset=%lld", hex, offset);
-		buf_release(&rs.body);
-		memset(&rs, 0, sizeof rs);
-		if ((y->st = remote_call(&y->r, "PUT", url, chunk, want, "application/octet-stream", REMOTE_UNSIGNED,
-					 &rs, y->err, sizeof y->err)) != NET_OK)
-			goto out;
-		if (rs.status == 409 && ++moved > 3) {
-			/* The server keeps naming another offset: something else writes there; stop rather than loop. */
-			snprintf(y->err, sizeof y->err, _("attachment %.8s: the server's bytes keep moving"), hex);
-			goto out;
-		}
-		if (rs.status == 200 || rs.status == 201 || rs.status == 409) {
-			/* Kept (or already further: another sync of this laptop, a bytes' race): go on from there. */
-			if ((offset = answer_offset(&rs)) < 0)
-				break;
-			y->media_bytes += rs.status == 409 ? 0 : want;
-			if (rs.status == 201)
-				offset = (long long)size;
-		} else if (rs.status == 422 && !again++) {
-			offset = 0;   /* not of its hash at the end (altered on the disk?): once more from the start */
-		} else {
-			net_error_text(&rs, msg, sizeof msg);
-			snprintf(y->err, sizeof y->err, _("attachment %.8s: %s"), hex, msg);
-			goto out;
-		}
-		if (y->tty)
-			/* TRANSLATORS: progress of an attachment's upload, rewritten in place: how much of the file. */
-			progress(_("sending attachment %.8s: %s%%"), hex,
-				 i18n_count((unsigned long long)((uint64_t)offset * 100 / size)));
-	}
-	if ((uint64_t)offset != size) {
-		snprintf(y->err, sizeof y->err, _("attachment %.8s: the server's answer is not understood"), hex);
-		goto out;
-	}
-	r = 0;
-out:
+	y->st = remote_call(&y->r, method, path, body, len, body ? "application/octet-stream" : NULL, REMOTE_UNSIGNED,
+			    &rs, err, errlen);
+	buf_reset(answer);
+	if (y->st == NET_OK)
+		buf_add(answer, rs.body.data, rs.body.len);
+	*status = rs.status;
 	buf_release(&rs.body);
-	free(chunk);
-	if (fd >= 0)
-		close(fd);
-	return r;
+	return y->st == NET_OK ? 0 : -1;
 }
 
 /* Sends every attachment of this device's own final records that the server does not hold whole. 0, or -1 with
@@ -572,14 +503,15 @@ static int media_push(struct sync *y)
 		/* A file not here was never this laptop's to send (it came from the server). */
 		if (store_media_path(y->s, hex, path, sizeof path) != 1)
 			continue;
-		unsigned long long before = y->media_bytes;
+		uint64_t sent;
 
-		if (media_send(y, hex, size, path) < 0 ||
+		if (media_upload(path, hex, size, media_call, y, &sent, y->err, sizeof y->err) < 0 ||
 		    store_media_sent(y->s, y->r.prefix, hex, y->err, sizeof y->err) < 0) {
 			r = -1;
 			break;
 		}
-		y->media_sent += y->media_bytes > before;   /* one the server already held was not sent */
+		y->media_bytes += sent;
+		y->media_sent += sent > 0;   /* one the server already held was not sent */
 	}
 	json_decref(list);
 	return r;

@@ -63,21 +63,6 @@ void web_media_put(struct http_request *rq, struct http_response *rs)
 	json_decref(body);
 }
 
-/* The types shown in place (as headquarters' page does); anything else is a download. */
-static const char *shown_type(const char *type)
-{
-	static const char *const shown[] = {
-		"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac",
-		"audio/mp4", "audio/webm", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof shown / sizeof shown[0]; i++)
-		if (!strcmp(type, shown[i]))
-			return shown[i];
-	return NULL;
-}
-
 void web_media_get(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
@@ -101,7 +86,7 @@ void web_media_get(struct http_request *rq, struct http_response *rs)
 		return;
 	}
 	/* The kind from the bytes, as when it was kept: the store holds no other word for it. */
-	type = shown_type(media_sniff(head, (size_t)n));
+	type = media_shown_type(media_sniff(head, (size_t)n));
 	http_add_header(rs, "Content-Security-Policy", "sandbox; default-src 'none'");
 	http_add_header(rs, "Content-Disposition", type && !http_query(rq, "download") ? "inline" : "attachment");
 	http_reply_file(rs, 200, type && !http_query(rq, "download") ? type : "application/octet-stream", fd,

@@ -140,6 +140,20 @@ int media_accepts(const json_t *accept, const char *kind, const char *type, cons
 	return 1;
 }
 
+const char *media_shown_type(const char *type)
+{
+	static const char *const shown[] = {
+		"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac",
+		"audio/mp4", "audio/webm", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof shown / sizeof shown[0]; i++)
+		if (!strcmp(type, shown[i]))
+			return shown[i];
+	return NULL;
+}
+
 int media_hex_valid(const char *s)
 {
 	size_t i;

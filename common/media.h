@@ -51,6 +51,26 @@ json_t *media_ref_new(const char *hex, uint64_t size, const char *type, const ch
  * left; into out (n bytes, at least MEDIA_NAME_MAX + 1). Invalid UTF-8 bytes are made '_' too. */
 void media_name_clean(const char *name, char *out, size_t n);
 
+/* The type to serve a file of media type `type` with so that a browser shows it in place (an image, a recording or
+ * a video of a kind media_sniff tells), as a static string; NULL when it must go as a download
+ * (application/octet-stream): nothing else an upload holds is ever opened by a browser. */
+const char *media_shown_type(const char *type);
+
+/* Sending an attachment's bytes (media-upload.c). call makes one signed request with the caller's own client (a
+ * laptop's, a regional server's): the HTTP status into *status, the answer's body into answer (emptied first); 0, or
+ * -1 with err when no answer came. */
+struct buf;
+typedef int (*media_call_fn)(void *ctx, const char *method, const char *path, const void *body, size_t len,
+			     long *status, struct buf *answer, char *err, size_t errlen);
+#define MEDIA_CHUNK ((size_t)1 << 20)   /* the largest chunk a request carries */
+enum { MEDIA_DOWN = -1, MEDIA_REFUSED = -2 };
+/* Sends the file at path (hash hex, size bytes) from where the server's bytes end: GET /v1/media/offset, then PUT
+ * chunks of MEDIA_CHUNK; a 409 moves to the server's offset, a 422 starts again from 0 once. 0 when the server holds
+ * it whole (*sent: the bytes sent this time), MEDIA_DOWN when an answer did not come, MEDIA_REFUSED when the server
+ * refused it or the file cannot be read; err says which. */
+int media_upload(const char *path, const char *hex, uint64_t size, media_call_fn call, void *ctx, uint64_t *sent,
+		 char *err, size_t errlen);
+
 /* 1 if s is MEDIA_HEX lowercase hex characters and nothing more. */
 int media_hex_valid(const char *s);
 

@@ -25,21 +25,6 @@
 
 #define THUMB_PIXELS 320
 
-/* The types shown in place: the static string for m's type when it is one, else NULL (a download). */
-static const char *shown_type(const char *type)
-{
-	static const char *const shown[] = {
-		"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac",
-		"audio/mp4", "audio/webm", "video/mp4", "video/webm", "video/ogg", "video/quicktime",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof shown / sizeof shown[0]; i++)
-		if (!strcmp(type, shown[i]))
-			return shown[i];
-	return NULL;
-}
-
 /* Content-Disposition for name (cleaned as a file's name; RFC 6266's filename* in UTF-8, and an ASCII fallback). */
 static void disposition(struct http_response *rs, const char *how, const char *name)
 {
@@ -140,7 +125,7 @@ void api_attachment(struct http_request *rq, struct http_response *rs)
 								  "laptop that made it sends it at its next sync"));
 		return;
 	}
-	type = shown_type(m.type);
+	type = media_shown_type(m.type);
 	if (small && type && (!strcmp(type, "image/jpeg") || !strcmp(type, "image/png"))) {
 		if ((rc = thumbnail(s, hex, path, thumb, sizeof thumb, err, sizeof err)) < 0) {
 			srv_store_error(rs, err);

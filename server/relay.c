@@ -193,71 +193,35 @@ static enum outcome push_vouch(struct relay *r, const char *kind, const char *id
 	return o;
 }
 
-/* The offset in a media answer ({"offset", "size"}), or -1. */
-static long long media_offset(const struct net_response *rs)
+/* One request of an upload (media_upload), signed by this server for headquarters; its outcome in r->media_o. */
+static int media_call(void *ctx, const char *method, const char *path, const void *body, size_t len, long *status,
+		      struct buf *answer, char *err, size_t errlen)
 {
-	json_t *v = json_loadb(rs->body.data, rs->body.len, 0, NULL);
-	long long o = json_is_integer(json_object_get(v, "offset")) ? json_integer_value(json_object_get(v, "offset")) : -1;
+	struct relay *r = ctx;
+	struct net_response rs = { 0, BUF_INIT(1 << 16), "", "", 0 };
+	enum outcome o = call(r, method, path, body, len, body ? "application/octet-stream" : NULL, 0, &rs, err, errlen);
 
-	json_decref(v);
-	return o;
+	buf_reset(answer);
+	buf_add(answer, rs.body.data, rs.body.len);
+	*status = rs.status;
+	buf_release(&rs.body);
+	return o == DOWN && !rs.status ? -1 : 0;
 }
 
 /* Forwards attachment hex, whole here, from where headquarters' bytes end, in the chunks a device sends
  * (docs/attachments-design.md): the same bytes, as their hash says at every hop. */
 static enum outcome push_media(struct relay *r, const char *hex, char *err, size_t errlen)
 {
-	struct net_response rs = { 0, BUF_INIT(1 << 16), "", "", 0 };
 	struct sstore_media m;
-	char path[4096], url[256];
-	unsigned char *chunk = NULL;
-	enum outcome o;
-	long long offset;
-	int fd = -1, found, moved = 0, again = 0;
+	char path[4096];
+	uint64_t sent;
+	int found, rc;
 
 	if ((found = sstore_media_get(r->s, hex, &m, err, errlen)) <= 0 || m.held != m.size ||
 	    sstore_media_path(r->s, hex, path, sizeof path, err, errlen) != 1)
 		return found < 0 ? DOWN : SENT;   /* nothing whole here to forward */
-	snprintf(url, sizeof url, "/v1/media/offset?blake2b=%s", hex);
-	if ((o = call(r, "GET", url, NULL, 0, NULL, 0, &rs, err, errlen)) != SENT)
-		goto out;
-	if ((offset = media_offset(&rs)) < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		o = (errf(err, errlen, _("attachment %.16s: cannot be read here or at headquarters"), hex), REFUSED);
-		goto out;
-	}
-	chunk = malloc(SSTORE_MEDIA_CHUNK);
-	while (chunk && (uint64_t)offset < m.size) {
-		size_t want = m.size - (uint64_t)offset < SSTORE_MEDIA_CHUNK ? (size_t)(m.size - (uint64_t)offset) :
-									       SSTORE_MEDIA_CHUNK;
-
-		if (pread(fd, chunk, want, (off_t)offset) != (ssize_t)want) {
-			o = (errf(err, errlen, _("cannot read '%s': %s"), path, strerror(errno)), DOWN);
-			goto out;
-		}
-		snprintf(url, sizeof url, "/v1/media?blake2b=%s&offset=%lld", hex, offset);
-		o = call(r, "PUT", url, chunk, want, "application/octet-stream", 0, &rs, err, errlen);
-		if (o == DOWN)
-			goto out;
-		if (rs.status == 200 || rs.status == 201 || (rs.status == 409 && ++moved <= 3)) {
-			if ((offset = media_offset(&rs)) < 0)
-				break;
-			if (rs.status == 201)
-				offset = (long long)m.size;
-		} else if (rs.status == 422 && !again++) {
-			offset = 0;
-		} else {
-			o = REFUSED;
-			goto out;
-		}
-	}
-	o = chunk && (uint64_t)offset == m.size ? SENT : (errf(err, errlen, _("attachment %.16s: not taken whole"),
-									  hex), REFUSED);
-out:
-	free(chunk);
-	if (fd >= 0)
-		close(fd);
-	buf_release(&rs.body);
-	return o;
+	rc = media_upload(path, hex, m.size, media_call, r, &sent, err, errlen);
+	return rc == 0 ? SENT : rc == MEDIA_DOWN ? DOWN : REFUSED;
 }
 
 /* What a queue entry is, for the log: its kind ("changeset", or a vouch: "enrol", "revoke") in words. */

@@ -10,9 +10,10 @@
 #include <stdint.h>
 
 #include "changeset.h"
+#include "media.h"
 #include "sstore.h"
 
-#define SSTORE_MEDIA_CHUNK ((size_t)1 << 20)          /* the largest chunk a request carries */
+#define SSTORE_MEDIA_CHUNK MEDIA_CHUNK                 /* the largest chunk a request carries (media.h) */
 #define SSTORE_MEDIA_FILE_MAX ((uint64_t)64000000)    /* a file, unless sondeod serve says otherwise */
 #define SSTORE_MEDIA_DAY_MAX ((uint64_t)1000000000)   /* a device's uploads in a day, likewise */
 
