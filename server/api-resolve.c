@@ -6,6 +6,7 @@
 
 #include "form.h"
 #include "i18n.h"
+#include "sstore-media.h"
 #include "jsonc.h"
 #include "srv.h"
 #include "util.h"
@@ -56,6 +57,7 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 	const struct form_question *q;
 	struct sstore_session sess;
 	struct sstore_change c;
+	struct sstore_media m;
 	struct form *form = NULL;
 	json_t *body, *value, *coerced = NULL, *answers = NULL, *audit;
 	struct srv_resolve_req r;
@@ -93,6 +95,13 @@ void api_resolve(struct http_request *rq, struct http_response *rs)
 			http_reply_error(rs, 503, "unavailable", _("out of memory"));
 		else
 			http_reply_error(rs, 400, "bad_value", "%s: %s", field, msg);
+		goto out;
+	}
+	/* A file is what some laptop gave: an answer may name only one an op held here names (the values in conflict),
+	 * never one nobody has. */
+	if (coerced && form_is_media(q->type) &&
+	    sstore_media_get(s, json_string_value(json_object_get(coerced, "blake2b")), &m, err, sizeof(err)) != 1) {
+		http_reply_error(rs, 400, "bad_value", _("%s: no laptop gave the file this answer names"), field);
 		goto out;
 	}
 	/* The same rules as on a device: required and constraint, given the record's other answers. */

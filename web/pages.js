@@ -887,7 +887,10 @@
 				el("span", { class: "qname mono" }, n)));
 			tr.appendChild(el("td", null, f ? valueNode(def, n, f.value) : el("span", { class: "none" }, _("(no answer)")),
 				f && f.conflict ? el("span", { class: "badge conflict" }, C_("badge", "conflict")) : null));
-			if (reviewer)
+			/* A file is what the laptop gave: headquarters keeps it or reviews it, it has none to put instead. */
+			if (reviewer && q && /^(image|audio|video|file)$/.test(q.type))
+				tr.appendChild(el("td", { class: "act" }));
+			else if (reviewer)
 				tr.appendChild(el("td", { class: "act" }, el("button", { type: "button", class: "link small", "data-correct": n,
 					/* TRANSLATORS: a button's name for screen readers: correct the answer to {question}. */
 					"aria-label": fmt(_("Correct {question}"), { question: S.questionLabel(def, n) }), on: { click: function () {

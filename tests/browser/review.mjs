@@ -1311,6 +1311,31 @@ await test("an OpenStreetMap answer shows its feature as a link to the map, then
 	await shot(rp, "record-osm");
 });
 
+await test("attachments: a photo as a thumbnail that opens full size, a recording in the browser's player, each offered for download; one not at the server yet said so", async () => {
+	await go(rp, "#/record/" + cfg.files);
+	const rec = await apiOk(rp, "/v1/record?id=" + cfg.files);
+	const photo = rec.fields.find((f) => f.name === "photo").value;
+	same(Object.values(rec.attachments), [true, true, true], "the files the record says the server holds");
+	const thumb = await rp.waitForSelector('#answers tr[data-field="photo"] img.thumb');
+	await rp.waitForFunction((i) => i.complete && i.naturalWidth > 0, thumb);
+	same(await thumb.evaluate((i) => [i.naturalWidth, i.naturalHeight, i.alt]), [40, 30, photo.name],
+		"the photo's thumbnail (smaller than 320: the photo itself)");
+	same(await rp.getAttribute('#answers tr[data-field="photo"] a.thumb-link', "href"),
+		"/v1/attachment?blake2b=" + photo.blake2b + "&name=" + encodeURIComponent(photo.name), "the full size's link");
+	check(await rp.$('#answers tr[data-field="rec"] audio[controls]'), "no player for the recording");
+	check(!(await rp.$('#answers tr[data-field="photo"] [data-correct]')), "a correction is offered for a file");
+	same((await texts(rp, '#answers tr[data-field="mou"] a.download')).map((x) => x.trim()), ["mou.pdf (application/pdf, 32 bytes)"],
+		"the memorandum's download link");
+	const r = await rp.evaluate((u) => fetch(u).then((x) => [x.status, x.headers.get("content-type"), x.headers.get("content-disposition")]),
+		await rp.getAttribute('#answers tr[data-field="mou"] a.download', "href"));
+	same(r, [200, "application/octet-stream", 'attachment; filename="mou.pdf"; filename*=UTF-8\'\'mou.pdf'], "the memorandum's answer");
+	await shot(rp, "record-attachments");
+	await go(rp, "#/record/" + cfg.pending);
+	same((await texts(rp, '#answers tr[data-field="mou"] .value')).map((x) => x.trim()),
+		["later.pdf (application/pdf, 22 bytes) (not at the server yet: it comes with its laptop's next sync)"], "a file not at the server yet");
+	check(!(await rp.$('#answers tr[data-field="mou"] a.download')), "a download is offered for a file the server lacks");
+});
+
 await test("logout ends the session: the login form again, and GET /v1/session answers 401", async () => {
 	await rp.click("#logout");
 	await rp.waitForSelector("#login-form");

@@ -76,6 +76,24 @@ dev a sync
 dev a new sites --set site=Mombasa --set "bldg=way/4242; name=Clinic"
 site=$(head -n 1 "$TMPDIR/dev.out")
 dev a sync
+# Attachments: a record with a photo, a recording and a memorandum the server holds, and one whose file has not
+# reached it yet (laptop A is made to believe it sent it).
+printf '%s' '{"id": "files", "version": "1", "title": "Files", "questions": [
+ {"name": "site", "type": "text", "label": "Site"}, {"name": "photo", "type": "image", "label": "Photo"},
+ {"name": "rec", "type": "audio", "label": "Recording"}, {"name": "mou", "type": "file", "label": "Memorandum"}]}' \
+	>"$TMPDIR/files.json"
+"$SONDEOD" forms --data "$hq" publish "$TMPDIR/files.json" >/dev/null || fail "the files form was not published"
+tail -c +2 "$TOP/tests/fuzz/corpus/client/image-png-rgba" >"$TMPDIR/meeting.png"
+printf 'OggS\0\002%020d\001vorbis%0100d' 0 0 >"$TMPDIR/voice.ogg"
+printf '%%PDF-1.4\nminutes of the meeting\n' >"$TMPDIR/mou.pdf"
+printf '%%PDF-1.4\nnot sent yet\n' >"$TMPDIR/later.pdf"
+dev a sync
+dev a new files --set site=Kisumu --set photo=@"$TMPDIR/meeting.png" --set rec=@"$TMPDIR/voice.ogg" --set mou=@"$TMPDIR/mou.pdf"
+filesrec=$(head -n 1 "$TMPDIR/dev.out")
+dev a new files --set site=Later --set mou=@"$TMPDIR/later.pdf"
+pendingrec=$(head -n 1 "$TMPDIR/dev.out")
+sqlite3 "$TMPDIR/dev-a/store.db" "INSERT INTO media_sent VALUES('', '$(b2sum -l 256 "$TMPDIR/later.pdf" | cut -c1-64)')"
+dev a sync
 # A regional office (region south, pulling rarely so that its reviewer decides before it sees headquarters'
 # review) with a laptop of its own and one record, which review.mjs reviews at both servers to put the review in
 # conflict. Its reviewer's account is at the office.
@@ -119,6 +137,8 @@ cat >"$TMPDIR/setup.json" <<EOF
   "household": "$household",
   "member": "$member",
   "site": "$site",
+  "files": "$filesrec",
+  "pending": "$pendingrec",
   "review_conflict": "$southrec",
   "office": {"url": "$OFFICE_URL", "name": "nadia", "password": "first-nadia-password"},
   "users": {

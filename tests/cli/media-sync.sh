@@ -232,6 +232,16 @@ check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/record?id=$rec")" 200 "the record"
 check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$TMPDIR/body")" "{'$v': True}" \
 	"the record's attachments"
 
+t "a correction at headquarters may name only a file some laptop gave"
+rec=$(sqlite3 "$hq/server.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
+CSRF_RITA=$CSRF
+curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$TMPDIR/jar" -H "X-CSRF-Token: $CSRF_RITA" -H 'Content-Type: application/json' \
+	-d "{\"record\": \"$rec\", \"field\": \"mou\", \"value\": {\"blake2b\": \"$(printf '%064d' 4)\", \"size\": 9, \"type\": \"application/pdf\", \"name\": \"x.pdf\"}}" \
+	"$URL/v1/resolve" >"$TMPDIR/code"
+check_eq "$(cat "$TMPDIR/code")" 400 "a correction naming a file nobody gave"
+check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["message"])' "$TMPDIR/answer")" \
+	"mou: no laptop gave the file this answer names" "its refusal"
+
 t "/metrics and sondeod status count the attachments held whole, their bytes, and those still coming"
 # Whole: the memorandum, the video, the right bytes, the office's file; still coming: the one past the limit.
 bytes=$(( $(size_of "$TMPDIR/mou.pdf") + $(size_of "$TMPDIR/clip.mp4") + $(size_of "$TMPDIR/right.pdf") + $(size_of "$TMPDIR/west.pdf") ))
