@@ -40,6 +40,7 @@ struct sync {
 	unsigned long long pushed, received;
 	unsigned long long media_sent, media_bytes;   /* attachments the server now holds whole; bytes sent */
 	unsigned long long media_got, media_got_bytes, media_missing;   /* with --media: received; not at the server */
+	unsigned long long media_refused;   /* files the server would not take (said on stderr): the sync exits 1 */
 	int media, verbose;      /* --media: bring the region's attachments too; --verbose */
 	long long to_push;       /* for the progress line; 0: none shown */
 	int tty;                 /* stderr is a terminal: show progress */
@@ -498,15 +499,19 @@ static int media_push(struct sync *y)
 	}
 	json_array_foreach(list, i, it) {
 		const char *hex = json_string_value(json_array_get(it, 0));
-		uint64_t size = (uint64_t)json_integer_value(json_array_get(it, 1));
+		uint64_t size = (uint64_t)json_integer_value(json_array_get(it, 1)), sent;
+		int rc;
 
 		/* A file not here was never this laptop's to send (it came from the server). */
 		if (store_media_path(y->s, hex, path, sizeof path) != 1)
 			continue;
-		uint64_t sent;
-
-		if (media_upload(path, hex, size, media_call, y, &sent, y->err, sizeof y->err) < 0 ||
-		    store_media_sent(y->s, y->r.prefix, hex, y->err, sizeof y->err) < 0) {
+		if ((rc = media_upload(path, hex, size, media_call, y, &sent, y->err, sizeof y->err)) == MEDIA_REFUSED) {
+			/* Said, and the others go on: one file the server will not take holds up none of the rest. */
+			cli_error("%s", y->err);
+			y->media_refused++;
+			continue;
+		}
+		if (rc < 0 || store_media_sent(y->s, y->r.prefix, hex, y->err, sizeof y->err) < 0) {
 			r = -1;
 			break;
 		}
@@ -691,7 +696,7 @@ done:
 		       i18n_count((unsigned long long)(after - before)));
 	printf("\n");
 	(void)nforms;
-	r = EXIT_OK;
+	r = y.media_refused ? EXIT_FAIL : EXIT_OK;
 out:
 	remote_close(&y.r);
 	store_close(y.s);

@@ -3,7 +3,8 @@
  *        in the store (checked as at the terminal: its kind, its size, an image scaled to max-pixels) and saved as
  *        Q's answer; answered with the record's view, as POST /api/answer is
  *   GET /api/media?blake2b=HEX   a file of this laptop's, to show in the page: images, recordings and videos with
- *        their type, anything else as a download, sandboxed, never run in the page's origin */
+ *        their type, anything else as a download, sandboxed, never run in the page's origin. A file the region's
+ *        records name and the laptop lacks comes down from the server when it is opened, kept only if of its hash. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 
 #include "i18n.h"
 #include "media.h"
+#include "net.h"
+#include "remote.h"
 #include "store.h"
 #include "util.h"
 #include "web.h"
@@ -63,19 +66,49 @@ void web_media_put(struct http_request *rq, struct http_response *rs)
 	json_decref(body);
 }
 
+/* Brings attachment hex from the server this laptop syncs with (GET /v1/media): 1 when it is now here, 0 when
+ * the server has not got it (or the laptop is not enrolled), with why in msg. */
+static int bring(struct store *s, const char *hex, char *msg, size_t n)
+{
+	struct net_response rs;
+	struct remote r;
+	char url[256];
+	int here = 0;
+
+	if (remote_open(&r, s, 0, msg, n) < 0)
+		return 0;
+	snprintf(url, sizeof url, "/v1/media?blake2b=%s", hex);
+	memset(&rs, 0, sizeof rs);
+	if (remote_call(&r, "GET", url, NULL, 0, NULL, REMOTE_UNSIGNED, &rs, msg, n) == NET_OK) {
+		if (rs.status == 200)
+			here = store_media_keep(s, hex, rs.body.data, rs.body.len, msg, n) == 0;
+		else
+			net_error_text(&rs, msg, n);
+	}
+	buf_release(&rs.body);
+	remote_close(&r);
+	return here;
+}
+
 void web_media_get(struct http_request *rq, struct http_response *rs)
 {
 	struct web *w = rq->app;
 	const char *hex = http_query(rq, "blake2b");
 	unsigned char head[4096];
-	char path[4096];
+	char path[4096], msg[512];
 	struct stat st;
 	const char *type;
 	ssize_t n;
 	int fd;
 
-	if (!hex || store_media_path(w->s, hex, path, sizeof path) != 1) {
-		http_reply_error(rs, 404, "not_here", "%s", _("this file is not on this laptop: sync with --media to bring it"));
+	if (!hex || !media_hex_valid(hex)) {
+		http_reply_error(rs, 400, "bad_request", "%s", _("give the file as ?blake2b=HEX"));
+		return;
+	}
+	if (store_media_path(w->s, hex, path, sizeof path) != 1 && (net_init(msg, sizeof msg) < 0 ||
+								    !bring(w->s, hex, msg, sizeof msg))) {
+		http_reply_error(rs, 404, "not_here", _("this file is not on this laptop, and the server did not give it: %s"),
+				 msg);
 		return;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0 ||

@@ -242,18 +242,37 @@ check_eq "$(cat "$TMPDIR/code")" 400 "a correction naming a file nobody gave"
 check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["message"])' "$TMPDIR/answer")" \
 	"mou: no laptop gave the file this answer names" "its refusal"
 
+t "sondeo web brings a file of the region from the server when it is opened, and keeps it only if of its hash"
+printf '%%PDF-1.4\nthe agenda\n' >"$TMPDIR/agenda.pdf"
+dev a "$SONDEO" new visit --set site=Fatick --set mou=@"$TMPDIR/agenda.pdf" >/dev/null
+dev a "$SONDEO" sync >/dev/null
+dev b "$SONDEO" sync >/dev/null
+h=$(hash_of "$TMPDIR/agenda.pdf")
+check_file_absent "$TMPDIR/dev-b/media/$(printf %.2s "$h")/$h"
+. "$TOP/tests/cli/web.inc"
+SONDEO_HOME=$TMPDIR/dev-b start_web "$TMPDIR/web.out" "$TMPDIR/web.err" || fail "sondeo web did not start: $(cat "$TMPDIR/web.err")"
+base=${WURL%%/?key=*}
+cookie=$(curl -s -D - -o /dev/null "$WURL" | tr -d '\r' | sed -n 's/^Set-Cookie: \([^;]*\).*/\1/Ip')
+check_eq "$(curl -s -o "$TMPDIR/got" -w '%{http_code}' -H "Cookie: $cookie" "$base/api/media?blake2b=$h")" 200 "the file opened"
+cmp -s "$TMPDIR/agenda.pdf" "$TMPDIR/got" || fail "the file served differs"
+cmp -s "$TMPDIR/agenda.pdf" "$TMPDIR/dev-b/media/$(printf %.2s "$h")/$h" || fail "the file kept on laptop b differs"
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/api/media?blake2b=$(hash_of "$TMPDIR/west.pdf")")" 404 \
+	"another region's file"
+kill "$WPID"
+
 t "/metrics and sondeod status count the attachments held whole, their bytes, and those still coming"
-# Whole: the memorandum, the video, the right bytes, the office's file; still coming: the one past the limit.
-bytes=$(( $(size_of "$TMPDIR/mou.pdf") + $(size_of "$TMPDIR/clip.mp4") + $(size_of "$TMPDIR/right.pdf") + $(size_of "$TMPDIR/west.pdf") ))
+# Whole: the memorandum, the video, the right bytes, the office's file, the agenda; still coming: the one past the
+# limit.
+bytes=$(( $(size_of "$TMPDIR/mou.pdf") + $(size_of "$TMPDIR/clip.mp4") + $(size_of "$TMPDIR/right.pdf") + $(size_of "$TMPDIR/west.pdf") + $(size_of "$TMPDIR/agenda.pdf") ))
 run curl -s "$URL/metrics"
-check_out_has 'sondeod_attachments{state="whole"} 4'
+check_out_has 'sondeod_attachments{state="whole"} 5'
 check_out_has 'sondeod_attachments{state="partial"} 1'
 check_out_has "sondeod_attachment_bytes $bytes"
 run "$SONDEOD" status --data "$hq"
 check_rc 0
-check_out_has "attachments:        4 held ($(( (bytes + 500000) / 1000000 )) MB), 1 still coming"
+check_out_has "attachments:        5 held ($(( (bytes + 500000) / 1000000 )) MB), 1 still coming"
 run "$SONDEOD" status --data "$hq" --json
 check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$OUT_FILE")" \
-	"{'whole': 4, 'bytes': $bytes, 'partial': 1}" "status --json"
+	"{'whole': 5, 'bytes': $bytes, 'partial': 1}" "status --json"
 
 done_testing
