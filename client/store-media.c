@@ -93,9 +93,10 @@ int store_media_path(const struct store *s, const char *hex, char *out, size_t n
 	return stat(out, &st) == 0 && S_ISREG(st.st_mode) ? 1 : 0;
 }
 
-/* Keeps data[0..len) by its hash (into hex): written to media/tmp, synced, renamed into place, its folder synced.
- * 0, or -1 with err. */
-static int keep_bytes(struct store *s, const void *data, size_t len, char hex[MEDIA_HEX + 1], char *err, size_t errlen)
+/* Keeps data[0..len) by its hash (into hex): written to media/tmp, synced, renamed into place, its folder synced;
+ * with want, only if that is its hash. 0, or -1 with err. */
+static int keep_bytes(struct store *s, const void *data, size_t len, const char *want, char hex[MEDIA_HEX + 1],
+		      char *err, size_t errlen)
 {
 	unsigned char h[crypto_generichash_BYTES];
 	char tmp[4096], final[4096], dir[4096];
@@ -103,6 +104,8 @@ static int keep_bytes(struct store *s, const void *data, size_t len, char hex[ME
 
 	crypto_generichash(h, sizeof h, data, len, NULL, 0);
 	sodium_bin2hex(hex, MEDIA_HEX + 1, h, sizeof h);
+	if (want && strcmp(want, hex))
+		return errf(err, errlen, _("the bytes received for attachment %.8s are not of its hash"), want);
 	snprintf(final, sizeof final, "%.2s", hex);
 	if (make_dir(s, "tmp", err, errlen) < 0 || make_dir(s, final, err, errlen) < 0 ||
 	    media_path(s, final, dir, sizeof dir, err, errlen) < 0 ||
@@ -159,7 +162,7 @@ static int add_image(struct store *s, int fd, const unsigned char *head, size_t 
 		if (fit == 0)
 			kept = &out;
 	}
-	if (keep_bytes(s, kept->data, kept->len, hex, err, errlen) < 0)
+	if (keep_bytes(s, kept->data, kept->len, NULL, hex, err, errlen) < 0)
 		goto out;
 	if (!(*answer = media_ref_new(hex, kept->len, type, name))) {
 		errf(err, errlen, _("out of memory"));
@@ -367,23 +370,12 @@ int store_media_open(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
-int store_media_unsent(struct store *s, const char *server, store_media_fn fn, void *ctx, char *err, size_t errlen)
+/* Calls fn with each attachment named by the values statement st (prepared and bound) gives, then finalizes it.
+ * 0, or -1 with err. */
+static int each_ref(struct store *s, sqlite3_stmt *st, store_media_fn fn, void *ctx, char *err, size_t errlen)
 {
-	/* This device's own final answers: values are canonical JSON, the hash at byte 13 and the size after it. */
-	/* An op's value is '' when it is the field's value now (merge.c keeps it once). */
-	static const char q[] =
-		"SELECT DISTINCT v FROM (SELECT coalesce(nullif(o.value, ''), f.value) AS v FROM ops o"
-		" LEFT JOIN fields f ON f.rid = o.rid AND f.field = o.field"
-		" WHERE o.did = (SELECT did FROM devices WHERE id = ?1))"
-		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"' AND NOT EXISTS (SELECT 1 FROM media_sent m"
-		" WHERE m.server = ?2 AND m.blake2b = substr(v, 13, 64))";
-	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
 	int rc, stop = 0;
 
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, s->device);
-	db_bind_text(st, 2, server);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *v = json_loads(db_text(st, 0), 0, NULL);
 		struct media_ref r;
@@ -396,6 +388,25 @@ int store_media_unsent(struct store *s, const char *server, store_media_fn fn, v
 	if (!stop && rc != SQLITE_DONE)
 		return db_error(s->db, rc, err, errlen);
 	return 0;
+}
+
+int store_media_unsent(struct store *s, const char *server, store_media_fn fn, void *ctx, char *err, size_t errlen)
+{
+	/* This device's own final answers: values are canonical JSON, the hash at byte 13 and the size after it. */
+	/* An op's value is '' when it is the field's value now (merge.c keeps it once). */
+	static const char q[] =
+		"SELECT DISTINCT v FROM (SELECT coalesce(nullif(o.value, ''), f.value) AS v FROM ops o"
+		" LEFT JOIN fields f ON f.rid = o.rid AND f.field = o.field"
+		" WHERE o.did = (SELECT did FROM devices WHERE id = ?1))"
+		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"' AND NOT EXISTS (SELECT 1 FROM media_sent m"
+		" WHERE m.server = ?2 AND m.blake2b = substr(v, 13, 64))";
+	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, s->device);
+	db_bind_text(st, 2, server);
+	return each_ref(s, st, fn, ctx, err, errlen);
 }
 
 int store_media_sent(struct store *s, const char *server, const char *hex, char *err, size_t errlen)
@@ -421,33 +432,14 @@ int store_media_named(struct store *s, store_media_fn fn, void *ctx, char *err, 
 		" LEFT JOIN fields f ON f.rid = o.rid AND f.field = o.field UNION ALL SELECT value FROM fields)"
 		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"'";
 	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
-	int rc, stop = 0;
 
-	if (!st)
-		return -1;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *v = json_loads(db_text(st, 0), 0, NULL);
-		struct media_ref r;
-
-		if (v && media_ref_read(v, &r, NULL, 0) == 0)
-			stop = fn(ctx, r.blake2b, r.size);
-		json_decref(v);
-	}
-	sqlite3_finalize(st);
-	if (!stop && rc != SQLITE_DONE)
-		return db_error(s->db, rc, err, errlen);
-	return 0;
+	return st ? each_ref(s, st, fn, ctx, err, errlen) : -1;
 }
 
 int store_media_keep(struct store *s, const char *hex, const void *data, size_t len, char *err, size_t errlen)
 {
-	unsigned char h[crypto_generichash_BYTES];
 	char got[MEDIA_HEX + 1];
 
 	/* The bytes are the ones the op named, or nothing is kept. */
-	crypto_generichash(h, sizeof h, data, len, NULL, 0);
-	sodium_bin2hex(got, sizeof got, h, sizeof h);
-	if (!media_hex_valid(hex) || strcmp(got, hex))
-		return errf(err, errlen, _("the bytes received for attachment %.8s are not of its hash"), hex);
-	return keep_bytes(s, data, len, got, err, errlen);
+	return keep_bytes(s, data, len, hex, got, err, errlen);
 }

@@ -212,8 +212,11 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 		snprintf(ctype, sizeof(ctype), "Content-Type: %s", rq->content_type);
 		hdrs = curl.slist_append(hdrs, ctype);
 	}
-	/* No "Expect: 100-continue" round trip: change sets are small and links are slow. */
-	hdrs = curl.slist_append(hdrs, "Expect:");
+	/* A small body goes at once, without the "Expect: 100-continue" round trip: links are slow. A large one (an
+	 * attachment's chunk, a big change set) waits for the server's go-ahead, so that a refusal from its headers
+	 * alone (413 past a limit, 401, 404) comes before the bytes are sent, not as a connection cut mid-body. */
+	hdrs = curl.slist_append(hdrs, rq->body && rq->body_len >= NET_EXPECT_BYTES ? "Expect: 100-continue" :
+										     "Expect:");
 	/* The server's reasons (a change set refused, a form that does not load) in the language of whoever reads
 	 * them here. */
 	snprintf(lang, sizeof(lang), "Accept-Language: %s", i18n_lang());

@@ -16,6 +16,7 @@
 
 #define NET_MAX_RESPONSE ((size_t)64 << 20)
 #define NET_MAX_HEADERS 8
+#define NET_EXPECT_BYTES ((size_t)256 << 10)   /* bodies from this size wait for the server's 100 Continue */
 
 enum net_status {
 	NET_OK = 0,          /* an HTTP answer arrived (any status) */

@@ -260,19 +260,31 @@ check_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/a
 	"another region's file"
 kill "$WPID"
 
+t "bytes that are not a file's, served by a server whose copy was altered, are not kept by a laptop"
+printf '%%PDF-1.4\nthe budget\n' >"$TMPDIR/budget.pdf"
+dev a "$SONDEO" new visit --set site=Kolda --set mou=@"$TMPDIR/budget.pdf" >/dev/null
+dev a "$SONDEO" sync >/dev/null
+h=$(hash_of "$TMPDIR/budget.pdf")
+printf '%%PDF-1.4\nthe fudget\n' >"$(held "$TMPDIR/budget.pdf")"   # the same size, other bytes
+run dev b "$SONDEO" sync --media
+check_rc 1
+check_err_has "the bytes received for attachment $(printf %.8s "$h") are not of its hash"
+check_file_absent "$TMPDIR/dev-b/media/$(printf %.2s "$h")/$h"
+cp "$TMPDIR/budget.pdf" "$(held "$TMPDIR/budget.pdf")"
+
 t "/metrics and sondeod status count the attachments held whole, their bytes, and those still coming"
-# Whole: the memorandum, the video, the right bytes, the office's file, the agenda; still coming: the one past the
-# limit.
-bytes=$(( $(size_of "$TMPDIR/mou.pdf") + $(size_of "$TMPDIR/clip.mp4") + $(size_of "$TMPDIR/right.pdf") + $(size_of "$TMPDIR/west.pdf") + $(size_of "$TMPDIR/agenda.pdf") ))
+# Whole: the memorandum, the video, the right bytes, the office's file, the agenda, the budget; still coming: the
+# one past the limit.
+bytes=$(( $(size_of "$TMPDIR/mou.pdf") + $(size_of "$TMPDIR/clip.mp4") + $(size_of "$TMPDIR/right.pdf") + $(size_of "$TMPDIR/west.pdf") + $(size_of "$TMPDIR/agenda.pdf") + $(size_of "$TMPDIR/budget.pdf") ))
 run curl -s "$URL/metrics"
-check_out_has 'sondeod_attachments{state="whole"} 5'
+check_out_has 'sondeod_attachments{state="whole"} 6'
 check_out_has 'sondeod_attachments{state="partial"} 1'
 check_out_has "sondeod_attachment_bytes $bytes"
 run "$SONDEOD" status --data "$hq"
 check_rc 0
-check_out_has "attachments:        5 held ($(( (bytes + 500000) / 1000000 )) MB), 1 still coming"
+check_out_has "attachments:        6 held ($(( (bytes + 500000) / 1000000 )) MB), 1 still coming"
 run "$SONDEOD" status --data "$hq" --json
 check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$OUT_FILE")" \
-	"{'whole': 5, 'bytes': $bytes, 'partial': 1}" "status --json"
+	"{'whole': 6, 'bytes': $bytes, 'partial': 1}" "status --json"
 
 done_testing
