@@ -32,7 +32,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' }, { "repeat", required_argument, NULL, 'r' }, { 0, 0, 0, 0 }
 	};
 	const char *form_name = "partnership", *format = NULL, *path = NULL;
-	struct export_opts o = { 0, NULL, NULL };
+	struct export_opts o = { .choice_columns = 0 };
 	struct store *s = NULL;
 	struct form *f = NULL;
 	char err[512], tmp[4096];

@@ -33,12 +33,12 @@
 /* What a column shows. */
 enum col_kind {
 	COL_ID, COL_QUESTION, COL_CHOICE, COL_TAG, COL_VERSION, COL_STATUS, COL_CREATED, COL_UPDATED, COL_CONFLICTS,
-	COL_REGION, COL_REVIEW, COL_COMMENT, COL_PARENT
+	COL_REGION, COL_REVIEW, COL_COMMENT, COL_PARENT, COL_LINK
 };
 
 struct col {
 	enum col_kind kind;
-	const struct form_question *q;   /* COL_QUESTION, COL_CHOICE, COL_TAG */
+	const struct form_question *q;   /* COL_QUESTION, COL_CHOICE, COL_TAG, COL_LINK */
 	size_t choice;                   /* COL_CHOICE; COL_TAG: the tag, or NO_TAG for the feature */
 };
 
@@ -104,6 +104,8 @@ struct export {
 	int fd;
 	int failed;                /* an export_add failed: the file can only be removed */
 	int choice_columns;
+	export_link_fn link;       /* attachments' links, or NULL */
+	void *link_ctx;
 	const struct form_group *scope;   /* the repeat whose instances are exported, or NULL */
 	char lang[32];
 	struct col *cols;
@@ -258,6 +260,7 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 	case COL_QUESTION:
 	case COL_CHOICE:
 	case COL_TAG:
+	case COL_LINK:
 		break;
 	}
 	if (r->answers)
@@ -265,6 +268,17 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 	if (!v || json_is_null(v)) {
 		out->type = CELL_EMPTY;
 		out->text = "";
+		return 0;
+	}
+	if (c->kind == COL_LINK) {
+		int got;
+
+		buf_reset(&x->scratch);
+		if ((got = x->link(x->link_ctx, r, v, &x->scratch)) < 0)
+			return -1;
+		out->type = got ? CELL_EMPTY : CELL_TEXT;
+		out->text = got || !x->scratch.data ? "" : x->scratch.data;
+		out->guard = 1;
 		return 0;
 	}
 	if (c->kind == COL_TAG) {
@@ -365,6 +379,10 @@ static int csv_header(struct export *x)
 			bad |= buf_printf(&x->scratch, "%s/%s", c->q->name,
 					  c->choice == NO_TAG ? "feature" : c->q->tags[c->choice].name);
 			bad |= csv_write_field(&x->out, x->scratch.data);
+		} else if (c->kind == COL_LINK) {
+			buf_reset(&x->scratch);
+			bad |= buf_printf(&x->scratch, "%s/url", c->q->name);
+			bad |= csv_write_field(&x->out, x->scratch.data);
 		} else {
 			bad |= csv_write_field(&x->out, meta_names[c->kind]);
 		}
@@ -420,6 +438,23 @@ static int json_str(struct buf *b, const char *s)
 	return bad ? -1 : 0;
 }
 
+/* An attachment's answer with its link as member "url", when it has one. */
+static int json_linked(struct export *x, const struct export_record *r, const json_t *v)
+{
+	json_t *c = json_deep_copy(v);
+	int got, bad;
+
+	buf_reset(&x->scratch);
+	if (!c || (got = x->link(x->link_ctx, r, v, &x->scratch)) < 0) {
+		json_decref(c);
+		return -1;
+	}
+	bad = !got && json_object_set_new(c, "url", json_string(x->scratch.data ? x->scratch.data : "")) < 0;
+	bad = bad || jsonc_append(&x->out, c) < 0;
+	json_decref(c);
+	return bad ? -1 : 0;
+}
+
 /* The record as one JSON object: _id, the answers in form order, then the other underscore members. */
 static int json_record(struct export *x, const struct export_record *r)
 {
@@ -438,7 +473,11 @@ static int json_record(struct export *x, const struct export_record *r)
 
 		if (q->type == FT_NOTE || form_repeat_of(q) != x->scope || !v || json_is_null(v))
 			continue;
-		bad |= buf_addc(b, ',') | json_str(b, q->name) | buf_addc(b, ':') | jsonc_append(b, v);
+		bad |= buf_addc(b, ',') | json_str(b, q->name) | buf_addc(b, ':');
+		if (!bad && x->link && form_is_media(q->type) && json_is_object(v))
+			bad |= json_linked(x, r, v);
+		else
+			bad |= jsonc_append(b, v);
 	}
 	bad |= buf_adds(b, ",\"_form_version\":") | json_str(b, nz(r->version));
 	bad |= buf_adds(b, r->deleted ? ",\"_status\":\"deleted\"" : ",\"_status\":\"final\"");
@@ -680,6 +719,11 @@ static lxw_error xlsx_header(struct export *x)
 
 			buf_printf(&x->scratch, "%s/%s", label, tl ? tl : c->q->tags[c->choice].name);
 			width = 16;
+		} else if (c->kind == COL_LINK) {
+			/* TRANSLATORS: a column heading of an XLSX export, after an attachment question's label and a
+			 * slash: the attachment's link (on the server, or in the ZIP of an export with attachments). */
+			buf_printf(&x->scratch, "%s/%s", label, C_("export heading", "link"));
+			width = 40;
 		} else {
 			buf_adds(&x->scratch, i18n_ctext(meta_headings[c->kind]));
 			width = c->kind == COL_ID ? 36 : c->kind == COL_CREATED || c->kind == COL_UPDATED ? 20 :
@@ -889,7 +933,7 @@ static int export_columns(struct export *x)
 
 		if (q->type != FT_NOTE)
 			n += 1 + (x->choice_columns && is_several(q) ? q->nchoices : 0) +
-			     (q->type == FT_OSM ? 1 + q->ntags : 0);
+			     (q->type == FT_OSM ? 1 + q->ntags : 0) + (x->link && form_is_media(q->type));
 	}
 	if (!(x->cols = calloc(n, sizeof(*x->cols))))
 		return -1;
@@ -914,6 +958,10 @@ static int export_columns(struct export *x)
 			x->cols[x->ncols].kind = COL_TAG;
 			x->cols[x->ncols].q = q;
 			x->cols[x->ncols++].choice = k == 0 ? NO_TAG : k - 1;
+		}
+		if (x->link && form_is_media(q->type)) {
+			x->cols[x->ncols].kind = COL_LINK;
+			x->cols[x->ncols++].q = q;
 		}
 	}
 	for (i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
@@ -940,6 +988,8 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 	x->fmt = fmt;
 	x->f = f;
 	x->choice_columns = o && o->choice_columns;
+	x->link = o ? o->link : NULL;
+	x->link_ctx = o ? o->link_ctx : NULL;
 	if (o && o->repeat && o->repeat[0] && !(x->scope = form_repeat_find(f, o->repeat))) {
 		errf(err, errlen, _("form '%s' has no repeat '%s'"), form_id(f), o->repeat);
 		free(x);

@@ -11,7 +11,8 @@
  * `_form_version`, `_status` ("final", or "deleted"), `_created`, `_updated` (ISO 8601 UTC,
  * "2026-10-03T14:20:05Z"), `_conflicts`, `_region`, `_review`, `_review_comment`.
  * Answers are written as people and spreadsheets read them: strings bare, numbers as their canonical JSON
- * text (common/jsonc.h), select_multiple as its choice names separated by spaces. With choice_columns, each
+ * text (common/jsonc.h), select_multiple as its choice names separated by spaces, an attachment as its file's name
+ * (with export_opts.link, its link in a column of its own). With choice_columns, each
  * select_multiple question is followed by one column per choice, named QUESTION/CHOICE, holding 1 or 0 (empty
  * when the question has no answer).
  *
@@ -40,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "form.h"
 
 enum export_format { EXPORT_CSV, EXPORT_XLSX, EXPORT_JSON, EXPORT_GEOJSON };
@@ -51,12 +53,21 @@ const char *export_content_type(enum export_format f);
 /* The file name extension, without the dot ("csv", "xlsx", "json", "geojson"). A static string. */
 const char *export_extension(enum export_format f);
 
+struct export_record;
+/* An attachment's link, for exports that have one (export_opts.link): for answer a (an attachment's object) of
+ * record r, appends to out the file's URL on the server, or its path in the ZIP of an export with attachments.
+ * 0, 1 when it has none (the file is not there: the cell stays empty), -1 to fail the export. */
+typedef int (*export_link_fn)(void *ctx, const struct export_record *r, const json_t *a, struct buf *out);
+
 struct export_opts {
 	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (for a rank, the choice's
 			       * place) (CSV and XLSX) */
 	const char *lang;     /* labels in XLSX headers (NULL or "": "en"); see form_text() */
 	const char *repeat;   /* NULL or "": the records, with their own questions; a repeat's name: its instances,
 			       * with _parent and the repeat's questions */
+	export_link_fn link;  /* NULL: none. Else each attachment question is followed by a column QUESTION/url
+			       * (CSV; "LABEL/link" in XLSX), and in JSON and GeoJSON its answer has a member "url" */
+	void *link_ctx;
 };
 
 /* One record, borrowed for the length of the export_add call. */

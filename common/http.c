@@ -111,6 +111,19 @@ void http_reply_file(struct http_response *rs, unsigned status, const char *type
 	rs->file_size = size;
 }
 
+void http_reply_stream(struct http_response *rs, unsigned status, const char *type, uint64_t size,
+		       http_read_fn read, void (*done)(void *ctx), void *ctx)
+{
+	drop_file(rs);
+	rs->status = status;
+	rs->type = type;
+	buf_reset(&rs->body);
+	rs->stream = read;
+	rs->stream_done = done;
+	rs->stream_ctx = ctx;
+	rs->file_size = size;
+}
+
 struct query_each {
 	int (*fn)(void *ctx, const char *key, const char *value);
 	void *ctx;
@@ -132,12 +145,49 @@ void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const c
 	mhd.get_connection_values(rq->mhd, MHD_GET_ARGUMENT_KIND, each_arg, &q);
 }
 
-/* A body set after a file replaces it. */
+/* A body set after a file, or a stream, replaces it. */
 static void drop_file(struct http_response *rs)
 {
 	if (rs->file_fd >= 0)
 		close(rs->file_fd);
 	rs->file_fd = -1;
+	if (rs->stream && rs->stream_done)
+		rs->stream_done(rs->stream_ctx);
+	rs->stream = NULL;
+}
+
+/* A streamed body as libmicrohttpd reads it. */
+struct stream {
+	http_read_fn read;
+	void (*done)(void *ctx);
+	void *ctx;
+	uint64_t size;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	ssize_t got;
+
+	if (pos >= st->size)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	got = st->read(st->ctx, pos, buf, max);
+	/* Nothing more before the length promised is an error too: libmicrohttpd would ask again and again. */
+	if (got <= 0) {
+		http_log("a streamed answer stopped at byte %llu of %llu", (unsigned long long)pos,
+			 (unsigned long long)st->size);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return got;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	if (st->done)
+		st->done(st->ctx);
+	free(st);
 }
 
 void http_reply_text(struct http_response *rs, unsigned status, const char *type, const char *text)
@@ -404,7 +454,22 @@ static enum MHD_Result send_response(struct exchange *x, struct MHD_Connection *
 	enum MHD_Result ok;
 	int i, gzipped = 0;
 
-	if (rs->file_fd >= 0) {
+	if (rs->stream) {
+		/* libmicrohttpd owns the stream from here, and ends it (stream_free) when the response is done. */
+		struct stream *st = malloc(sizeof(*st));
+
+		r = NULL;
+		if (st) {
+			*st = (struct stream){ rs->stream, rs->stream_done, rs->stream_ctx, rs->file_size };
+			r = mhd.create_response_from_callback(rs->file_size, 65536, stream_read, st, stream_free);
+			if (!r)
+				free(st);
+		}
+		if (!r && rs->stream_done)
+			rs->stream_done(rs->stream_ctx);
+		rs->stream = NULL;
+		x->bytes_out = rs->file_size;
+	} else if (rs->file_fd >= 0) {
 		/* libmicrohttpd owns the descriptor from here, and closes it when the response is done. */
 		r = mhd.create_response_from_fd64(rs->file_size, rs->file_fd);
 		if (!r)

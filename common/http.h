@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -51,12 +52,20 @@ struct http_request {
 
 #define HTTP_MAX_HEADERS 8
 
+/* A body made as it is sent (http_reply_stream): up to max bytes from pos, which goes from 0 up in order, into
+ * buf; how many, or -1 to cut the answer short (the client sees a connection closed before the length it was
+ * told). */
+typedef ssize_t (*http_read_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
+
 struct http_response {
 	unsigned status;
 	const char *type;           /* Content-Type; static string */
 	struct buf body;            /* capped at 64 MiB */
 	int file_fd;                /* with http_reply_file: the body is this file, streamed; -1 otherwise */
-	uint64_t file_size;
+	uint64_t file_size;         /* and a streamed body's */
+	http_read_fn stream;        /* with http_reply_stream: the body comes from it, as it is sent; NULL otherwise */
+	void (*stream_done)(void *ctx);
+	void *stream_ctx;
 	const char *hname[HTTP_MAX_HEADERS];
 	char hvalue[HTTP_MAX_HEADERS][160];
 	int nheaders;
@@ -131,6 +140,10 @@ void http_reply_error(struct http_response *rs, unsigned status, const char *cod
 /* Sets the body to the whole file open on fd (size bytes), sent in pieces as the client takes them: large
  * answers (exports) never sit in memory. Takes ownership of fd, even on a later error. */
 void http_reply_file(struct http_response *rs, unsigned status, const char *type, int fd, uint64_t size);
+/* The body is size bytes read from read(ctx, ...) while they are sent, so that an answer can start before all of
+ * it is made and memory stays flat; done(ctx) is called once when it is over, sent or not. */
+void http_reply_stream(struct http_response *rs, unsigned status, const char *type, uint64_t size,
+		       http_read_fn read, void (*done)(void *ctx), void *ctx);
 /* Calls fn(ctx, key, value) for each query parameter in the order sent (value "" when absent); a non-zero
  * return stops. */
 void http_query_each(const struct http_request *rq, int (*fn)(void *ctx, const char *key, const char *value),

@@ -22,7 +22,7 @@
 #define MHDLIB_FUNCS(X) \
 	X(start_daemon) X(quiesce_daemon) X(stop_daemon) X(get_daemon_info) X(get_connection_info) \
 	X(get_connection_values) X(lookup_connection_value) X(suspend_connection) X(resume_connection) \
-	X(create_response_from_buffer) X(create_response_from_fd64) X(add_response_header) X(queue_response) \
+	X(create_response_from_buffer) X(create_response_from_callback) X(create_response_from_fd64) X(add_response_header) X(queue_response) \
 	X(destroy_response) X(http_unescape)
 
 #define MHDLIB_MEMBER(name) __typeof__(&MHD_##name) name;

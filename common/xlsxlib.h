@@ -18,7 +18,7 @@
 /* X(name) for each function of each library this program calls. */
 #define XLSXLIB_ZIP_FUNCS(X) \
 	X(zip_discard) X(zip_error_fini) X(zip_error_init) X(zip_error_strerror) X(zip_fclose) X(zip_file_strerror) \
-	X(zip_fopen_index) X(zip_fread) X(zip_name_locate) X(zip_open_from_source) X(zip_source_buffer_create) \
+	X(zip_fopen_index) X(zip_fread) X(zip_get_num_entries) X(zip_name_locate) X(zip_open_from_source) X(zip_source_buffer_create) \
 	X(zip_source_free) X(zip_strerror)
 #define XLSXLIB_LXW_FUNCS(X) \
 	X(format_set_bold) X(format_set_num_format) X(lxw_strerror) X(lxw_workbook_free) X(workbook_add_format) \
@@ -50,6 +50,7 @@ int xlsxlib_load_lxw(char *err, size_t errlen);
 #define zip_file_strerror (xlsxlib_zip.zip_file_strerror)
 #define zip_fopen_index (xlsxlib_zip.zip_fopen_index)
 #define zip_fread (xlsxlib_zip.zip_fread)
+#define zip_get_num_entries (xlsxlib_zip.zip_get_num_entries)
 #define zip_name_locate (xlsxlib_zip.zip_name_locate)
 #define zip_open_from_source (xlsxlib_zip.zip_open_from_source)
 #define zip_source_buffer_create (xlsxlib_zip.zip_source_buffer_create)

@@ -69,7 +69,7 @@ static const struct cmd commands[] = {
 	  "                     input when that is not a terminal. A password has 10 to 256 bytes.\n"
 	  "Each change is written to the audit log as done by \"(command line)\".\n") },
 	{ "export", cmd_export, N_("export the merged records as CSV, XLSX, JSON or GeoJSON"),
-	  "export --data DIR --format csv|xlsx|json|geojson [-o FILE] [FILTERS...]",
+	  "export --data DIR --format csv|xlsx|json|geojson [-o FILE] [--with-media | --url URL] [FILTERS...]",
 	  N_("  --format F          csv, xlsx, json or geojson\n"
 	  "  -o, --output FILE   write FILE (complete or not at all); default: standard output\n"
 	  "  --form ID           the form (default: the one with the most records)\n"
@@ -82,7 +82,11 @@ static const struct cmd commands[] = {
 	  "  --deleted           include deleted records\n"
 	  "  --choice-columns    also one 0/1 column per choice of each select_multiple (CSV, XLSX)\n"
 	  "  --lang L            the language of the labels and headings (default: sondeod's own)\n"
-	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n") },
+	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n"
+	  "  --with-media        a ZIP: the export, each repeat's instances, and the attachments they name\n"
+	  "                      (media/RECORD/FILE), each linked from a column QUESTION/url\n"
+	  "  --url URL           this server's address (https://HOST): a column QUESTION/url after each\n"
+	  "                      attachment question links to its file on the review page\n") },
 	{ "serve", cmd_serve, N_("answer devices over HTTP or HTTPS, in the foreground"),
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
 	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]\n"

@@ -278,7 +278,7 @@
 				on: { click: function () { bulkReview(selection, d.total); } } },
 			/* TRANSLATORS: a button that reviews every record of the selection ({count} of them) at once. */
 			fmt(P_("Review this {count} record…", "Review these {count} records…", d.total), { count: S.num(d.total) })));
-			tools.appendChild(exportMenu(selection));
+			tools.appendChild(exportMenu(selection, def));
 		}
 		root.appendChild(tools);
 
@@ -427,19 +427,25 @@
 		return menu;
 	}
 
-	function exportMenu(selection) {
+	function exportMenu(selection, def) {
 		/* The formats' names are names (CSV, JSON, GeoJSON), the same in every language. */
 		var formats = [["csv", "CSV", null], ["csv", _("CSV with choice columns"), "1"], ["xlsx", _("Excel (XLSX)"), null],
 			["json", "JSON", null], ["geojson", "GeoJSON", null]], box = el("div", { class: "export", role: "group",
 			"aria-label": _("Export these records") }, el("span", { class: "muted" }, _("Export:")));
+		/* A form with attachments: also a ZIP of the records (and each repeat's) with their files, as ODK Central
+		 * gives it. */
+		if (S.questions(def, function (q) { return /^(image|audio|video|file)$/.test(q.type); }).length)
+			formats.push(["csv", _("CSV and attachments (ZIP)"), null, "1"], ["xlsx", _("Excel and attachments (ZIP)"), null, "1"]);
 		formats.forEach(function (f) {
 			var q = new URLSearchParams(selection.toString());
 			q.set("format", f[0]);
 			if (f[2])
 				q.set("choice_columns", f[2]);
+			if (f[3])
+				q.set("media", f[3]);
 			q.set("lang", S.state.lang);
 			box.appendChild(el("a", { class: "button secondary small", href: "/v1/export?" + q.toString(), download: "",
-				"data-export": f[0] + (f[2] ? "-choices" : "") }, f[1]));
+				"data-export": f[0] + (f[2] ? "-choices" : "") + (f[3] ? "-media" : "") }, f[1]));
 		});
 		return box;
 	}

@@ -1334,6 +1334,15 @@ await test("attachments: a photo as a thumbnail that opens full size, a recordin
 	same((await texts(rp, '#answers tr[data-field="mou"] .value')).map((x) => x.trim()),
 		["later.pdf (application/pdf, 22 bytes) (not at the server yet: it comes with its laptop's next sync)"], "a file not at the server yet");
 	check(!(await rp.$('#answers tr[data-field="mou"] a.download')), "a download is offered for a file the server lacks");
+	/* The records' export with their files: a ZIP holding the table and the photo under its record. */
+	await go(rp, "#/records?form=" + rec.form);
+	const [dl] = await Promise.all([rp.waitForEvent("download"), rp.click("[data-export=csv-media]")]);
+	XX
+	const zip = fs.readFileSync(await dl.path());
+	same(zip.subarray(0, 4).toString("latin1"), "PK\x03\x04", "the download's first bytes");
+	for (const name of [rec.form + ".csv", "media/" + cfg.files + "/" + photo.name])
+		check(zip.includes(Buffer.from(name)), "no entry " + name + " in the ZIP");
+	check(!(await rp.$("[data-export=json-media]")), "a JSON ZIP is offered");
 });
 
 await test("logout ends the session: the login form again, and GET /v1/session answers 401", async () => {

@@ -230,7 +230,7 @@ static void test_csv_exact(void)
 
 static void test_csv_choice_columns(void)
 {
-	struct export_opts o = { 1, NULL, NULL };
+	struct export_opts o = { .choice_columns = 1 };
 	const char *path = export_two(EXPORT_CSV, &o, NULL, 0);
 	char *got = path ? slurp(path) : NULL, *line2, *line3;
 
@@ -410,7 +410,7 @@ static void test_small_form(void)
 		"{\"name\": \"pick\", \"type\": \"select_multiple\", \"label\": \"Pick\","
 		" \"choices\": [{\"name\": \"a\", \"label\": {\"en\": \"A!\"}}, {\"name\": \"b\", \"label\": \"Bee\"}]}"
 		"]}";
-	struct export_opts o = { 1, "en", NULL };
+	struct export_opts o = { .choice_columns = 1, .lang = "en" };
 	struct export_record r;
 	struct export *x;
 	struct form *f;
@@ -497,7 +497,7 @@ static const char *cell(const char *sheet, const char *ref)
 
 static void test_xlsx(void)
 {
-	struct export_opts o = { 1, "fr", NULL };
+	struct export_opts o = { .choice_columns = 1, .lang = "fr" };
 	const char *path = export_two(EXPORT_XLSX, &o, NULL, 0);
 	char *sheet = path ? unzip_member(path, "xl/worksheets/sheet1.xml") : NULL;
 	char *choices = path ? unzip_member(path, "xl/worksheets/sheet2.xml") : NULL;
@@ -731,7 +731,7 @@ static void test_csv_rank_osm(void)
 		" {\"name\": \"health\", \"label\": \"H\"}, {\"name\": \"ports\", \"label\": \"Po\"}]},"
 		"{\"name\": \"b\", \"type\": \"osm\", \"label\": \"B\", \"tags\": [{\"name\": \"name\", \"label\": \"N\"},"
 		" {\"name\": \"addr:street\", \"label\": \"S\"}]}]}";
-	struct export_opts o = { 1, NULL, NULL };
+	struct export_opts o = { .choice_columns = 1 };
 	char err[256] = "", *got;
 	struct form *f = form_load(def, strlen(def), err, sizeof(err));
 	json_t *a = json_pack("{s:[s,s,s], s:s}", "prio", "ports", "jobs", "health", "b", "way/7; name==Clinic;;Annex");
