@@ -87,6 +87,12 @@ int media_upload(const char *path, const char *hex, uint64_t size, media_call_fn
 				break;
 		} else if (status == 422 && !again++) {
 			offset = 0;   /* not of its hash at the end (altered on the disk?): once more from the start */
+		} else if (status == 507) {
+			/* Nothing of the chunk was kept there (PROTOCOL.md): the next sync goes on from its bytes. */
+			errf(err, errlen,
+			     _("attachment %.8s: the server's disk is full; the file is kept for the next sync"), hex);
+			r = MEDIA_REFUSED;
+			goto out;
 		} else {
 			r = refused(hex, status, &answer, err, errlen);
 			goto out;

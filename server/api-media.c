@@ -144,8 +144,13 @@ void api_media_put(struct http_request *rq, struct http_response *rs)
 	else if (st == SM_WHOLE)
 		http_reply_json(rs, 201, json_pack("{s:I, s:I, s:b}", "offset", (json_int_t)m.held, "size",
 						   (json_int_t)m.size, "whole", 1));
-	else
+	else {
+		if (st == SM_FULL)
+			/* The operator's side of a 507: the device was told, and keeps its bytes for its next sync. */
+			http_log(N_("the disk is full: attachment %.16s... stays at %llu of its %llu bytes until "
+				    "there is room"), hex, (unsigned long long)m.held, (unsigned long long)m.size);
 		refuse(rs, st, &m, err);
+	}
 }
 
 void api_media_get(struct http_request *rq, struct http_response *rs)

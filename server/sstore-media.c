@@ -297,8 +297,12 @@ enum sstore_media_status sstore_media_put(struct sstore *s, const char *device, 
 		/* Nothing of a chunk that failed is kept: the file is cut back to where it was. */
 		if (ftruncate(fd, (off_t)offset) == 0)
 			fsync(fd);
-		errf(err, errlen, _("cannot write '%s': %s"), part, strerror(e));
 		r = e == ENOSPC || e == EDQUOT || e == EFBIG ? SM_FULL : SM_ERROR;
+		/* The device is told why, not where: the path is the server's own business (its log says the rest). */
+		if (r == SM_FULL)
+			errf(err, errlen, _("the server's disk is full"));
+		else
+			errf(err, errlen, _("cannot write '%s': %s"), part, strerror(e));
 		goto out;
 	}
 	m->held = offset + len;
