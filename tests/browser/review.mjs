@@ -1337,7 +1337,7 @@ await test("attachments: a photo as a thumbnail that opens full size, a recordin
 	/* The records' export with their files: a ZIP holding the table and the photo under its record. */
 	await go(rp, "#/records?form=" + rec.form);
 	const [dl] = await Promise.all([rp.waitForEvent("download"), rp.click("[data-export=csv-media]")]);
-	XX
+	same(dl.suggestedFilename().replace(/\d{4}-\d{2}-\d{2}/, "DAY"), rec.form + "-DAY.zip", "the ZIP's name");
 	const zip = fs.readFileSync(await dl.path());
 	same(zip.subarray(0, 4).toString("latin1"), "PK\x03\x04", "the download's first bytes");
 	for (const name of [rec.form + ".csv", "media/" + cfg.files + "/" + photo.name])
