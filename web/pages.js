@@ -991,15 +991,26 @@
 			el("th", { scope: "col" }, _("Reviewer")), el("th", { scope: "col" }, _("Answer")), el("th", { scope: "col" }, _("Change")),
 			el("th", { scope: "col" }, _("Signature")))));
 		(r.history || []).forEach(function (h) {
-			var old = (h.old || []).map(function (v) { return S.valueText(def, h.field, v) || _("(none)"); }).join(" | ") || _("(none)"),
-				nw = S.valueText(def, h.field, h["new"]);
+			var q = S.question(def, h.field), olds = [];
+			/* A file, old or new, as the record shows it: its thumbnail, its player, its download. */
+			function shown(v, none) {
+				var t = S.valueText(def, h.field, v);
+				if (t !== "" && q && /^(image|audio|video|file)$/.test(q.type) && v && typeof v === "object" && v.blake2b)
+					return mediaNode(q, v, t);
+				return t === "" ? none : t;
+			}
+			(h.old || []).forEach(function (v, i) {
+				if (i)
+					olds.push(" | ");
+				olds.push(shown(v, _("(none)")));
+			});
 			body.appendChild(el("tr", { "data-seq": h.seq, "data-field": h.field },
 				el("td", { class: "nowrap" }, el("time", { datetime: S.whenIso(h.at) }, S.when(h.at))),
 				el("td", null, h.device_name || S.short(h.device), el("span", { class: "muted mono" }, " #" + h.seq)),
 				el("td", null, h.by || "—"),
 				el("td", null, answerLabel(def, h.field, fields, outer)),
-				el("td", { class: "change" }, el("span", { class: "old" }, old), " → ",
-					el("span", { class: "new" }, nw === "" ? _("(cleared)") : nw)),
+				el("td", { class: "change" }, el("span", { class: "old" }, olds.length ? olds : _("(none)")), " → ",
+					el("span", { class: "new" }, shown(h["new"], _("(cleared)")))),
 				el("td", null, h.verified ? el("span", { class: "sig verified" }, _("✓ signature verified"))
 					: el("span", { class: "sig not-verified" }, _("✗ NOT verified")))));
 		});

@@ -1330,6 +1330,10 @@ await test("attachments: a photo as a thumbnail that opens full size, a recordin
 		await rp.getAttribute('#answers tr[data-field="mou"] a.download', "href"));
 	same(r, [200, "application/octet-stream", 'attachment; filename="mou.pdf"; filename*=UTF-8\'\'mou.pdf'], "the memorandum's answer");
 	await shot(rp, "record-attachments");
+	/* In the history too: the photo as its thumbnail, the memorandum as its download. */
+	check(await rp.$('#history tr[data-field="photo"] .new img.thumb'), "no thumbnail in the history");
+	same((await texts(rp, '#history tr[data-field="mou"] .new a.download')).map((x) => x.trim()), ["mou.pdf (application/pdf, 32 bytes)"],
+		"the memorandum's download in the history");
 	await go(rp, "#/record/" + cfg.pending);
 	same((await texts(rp, '#answers tr[data-field="mou"] .value')).map((x) => x.trim()),
 		["later.pdf (application/pdf, 22 bytes) (not at the server yet: it comes with its laptop's next sync)"], "a file not at the server yet");
