@@ -505,10 +505,14 @@ static int media_push(struct sync *y)
 		/* A file not here was never this laptop's to send (it came from the server). */
 		if (store_media_path(y->s, hex, path, sizeof path) != 1)
 			continue;
-		if ((rc = media_upload(path, hex, size, media_call, y, &sent, y->err, sizeof y->err)) == MEDIA_REFUSED) {
-			/* Said, and the others go on: one file the server will not take holds up none of the rest. */
+		if ((rc = media_upload(path, hex, size, media_call, y, &sent, y->err, sizeof y->err)) == MEDIA_REFUSED ||
+		    rc == MEDIA_FULL) {
+			/* Said, and the others go on: one file the server will not take holds up none of the rest. But a
+			 * full disk there would refuse them all: they wait, here, for the next sync. */
 			cli_error("%s", y->err);
 			y->media_refused++;
+			if (rc == MEDIA_FULL)
+				break;
 			continue;
 		}
 		if (rc < 0 || store_media_sent(y->s, y->r.prefix, hex, y->err, sizeof y->err) < 0) {

@@ -91,7 +91,7 @@ int media_upload(const char *path, const char *hex, uint64_t size, media_call_fn
 			/* Nothing of the chunk was kept there (PROTOCOL.md): the next sync goes on from its bytes. */
 			errf(err, errlen,
 			     _("attachment %.8s: the server's disk is full; the file is kept for the next sync"), hex);
-			r = MEDIA_REFUSED;
+			r = MEDIA_FULL;
 			goto out;
 		} else {
 			r = refused(hex, status, &answer, err, errlen);

@@ -63,10 +63,11 @@ struct buf;
 typedef int (*media_call_fn)(void *ctx, const char *method, const char *path, const void *body, size_t len,
 			     long *status, struct buf *answer, char *err, size_t errlen);
 #define MEDIA_CHUNK ((size_t)1 << 20)   /* the largest chunk a request carries */
-enum { MEDIA_DOWN = -1, MEDIA_REFUSED = -2 };
+enum { MEDIA_DOWN = -1, MEDIA_REFUSED = -2, MEDIA_FULL = -3 };
 /* Sends the file at path (hash hex, size bytes) from where the server's bytes end: GET /v1/media/offset, then PUT
  * chunks of MEDIA_CHUNK; a 409 moves to the server's offset, a 422 starts again from 0 once. 0 when the server holds
- * it whole (*sent: the bytes sent this time), MEDIA_DOWN when an answer did not come, MEDIA_REFUSED when the server
+ * it whole (*sent: the bytes sent this time), MEDIA_DOWN when an answer did not come, MEDIA_FULL when the server's disk
+ * is full (507: nothing of the chunk kept; the other files would fare no better), MEDIA_REFUSED when the server
  * refused it or the file cannot be read; err says which. */
 int media_upload(const char *path, const char *hex, uint64_t size, media_call_fn call, void *ctx, uint64_t *sent,
 		 char *err, size_t errlen);

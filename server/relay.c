@@ -221,7 +221,8 @@ static enum outcome push_media(struct relay *r, const char *hex, char *err, size
 	    sstore_media_path(r->s, hex, path, sizeof path, err, errlen) != 1)
 		return found < 0 ? DOWN : SENT;   /* nothing whole here to forward */
 	rc = media_upload(path, hex, m.size, media_call, r, &sent, err, errlen);
-	return rc == 0 ? SENT : rc == MEDIA_DOWN ? DOWN : REFUSED;
+	/* Headquarters' disk full is its operator's to fix, not this file's: the queue waits, as for an outage. */
+	return rc == 0 ? SENT : rc == MEDIA_DOWN || rc == MEDIA_FULL ? DOWN : REFUSED;
 }
 
 /* What a queue entry is, for the log: its kind ("changeset", or a vouch: "enrol", "revoke") in words. */

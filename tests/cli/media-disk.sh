@@ -127,4 +127,32 @@ check_rc 0
 check_out_lacks "attachment"
 check_eq "$(puts | wc -w | tr -d ' ')" 5 "chunks sent after the file was whole"
 
+t "a full disk stops the laptop's uploads at the first file: the others wait on the laptop, untried, for the next sync"
+head -c 1200000 /dev/urandom | { printf '%%PDF-1.7\n'; cat; } >"$TMPDIR/one.pdf"
+head -c 1200000 /dev/urandom | { printf '%%PDF-1.7\n'; cat; } >"$TMPDIR/two.pdf"
+run "$SONDEO" new visit --set site=Thiès --set mou=@"$TMPDIR/one.pdf"
+check_rc 0
+run "$SONDEO" new visit --set site=Kolda --set mou=@"$TMPDIR/two.pdf"
+check_rc 0
+# Room for the change sets, not for a chunk.
+dd if=/dev/zero of="$inside/filler" bs=4096 count=$((($(free_bytes) - 524288) / 4096)) 2>/dev/null
+run "$SONDEO" sync
+check_rc 1
+check_out_has "4 changes sent"
+check_eq "$(printf '%s\n' "$ERR" | grep -c "the server's disk is full")" 1 "files said to wait"
+# Every request about either file, from the offset asked to the last chunk.
+tried=0
+for f in one two; do
+	grep -aq "blake2b=$(hash_of "$TMPDIR/$f.pdf")" "$log" && tried=$((tried + 1))
+done
+check_eq "$tried" 1 "files the laptop tried to send"
+rm -f "$inside/filler"
+run "$SONDEO" sync
+check_rc 0
+check_out_has "2 attachments sent"
+for f in one two; do
+	g=$(hash_of "$TMPDIR/$f.pdf")
+	cmp -s "$TMPDIR/$f.pdf" "$hq/media/$(printf %.2s "$g")/$g" || fail "the server's copy of $f.pdf differs"
+done
+
 done_testing
