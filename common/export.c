@@ -850,6 +850,16 @@ static int xlsx_open(struct export *x, char *err, size_t errlen)
 	return 0;
 }
 
+/* A hyperlink cell showing its link, for a URL. Only links made here (export_opts.link) come this way, never an
+ * answer's text. A path in a ZIP stays text: libxlsxwriter writes a file's link with Windows' backslashes, which
+ * other spreadsheets do not follow. */
+static lxw_error xlsx_link(struct export *x, lxw_col_t col, const char *link)
+{
+	if (strncmp(link, "http://", 7) && strncmp(link, "https://", 8))
+		return LXW_ERROR_PARAMETER_VALIDATION;
+	return worksheet_write_url_opt(x->data, x->row, col, link, NULL, link, NULL);
+}
+
 static int xlsx_record(struct export *x, const struct export_record *r, char *err, size_t errlen)
 {
 	struct cell c;
@@ -877,6 +887,10 @@ static int xlsx_record(struct export *x, const struct export_record *r, char *er
 		case CELL_EMPTY:
 			break;
 		case CELL_TEXT:
+			/* An attachment's link that opens it, in the ZIP (a file's link) or on the server; a link Excel
+			 * cannot hold (too long, or past its 65,530 a sheet) stays its text. */
+			if (x->cols[i].kind == COL_LINK && xlsx_link(x, col, c.text) == LXW_NO_ERROR)
+				break;
 			/* Always a string cell: text that looks like a formula stays text. */
 			e = xlsx_str(x, x->data, x->row, col, c.text, NULL);
 			break;

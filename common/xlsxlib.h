@@ -24,7 +24,7 @@
 	X(format_set_bold) X(format_set_num_format) X(lxw_strerror) X(lxw_workbook_free) X(workbook_add_format) \
 	X(workbook_add_worksheet) X(workbook_close) X(workbook_new_opt) X(worksheet_autofilter) \
 	X(worksheet_freeze_panes) X(worksheet_set_column) X(worksheet_write_datetime) X(worksheet_write_number) \
-	X(worksheet_write_string) X(worksheet_write_unixtime)
+	X(worksheet_write_string) X(worksheet_write_unixtime) X(worksheet_write_url_opt)
 
 #define XLSXLIB_MEMBER(name) __typeof__(&name) name;
 struct xlsxlib_zip { XLSXLIB_ZIP_FUNCS(XLSXLIB_MEMBER) };
@@ -71,6 +71,7 @@ int xlsxlib_load_lxw(char *err, size_t errlen);
 #define worksheet_write_number (xlsxlib_lxw.worksheet_write_number)
 #define worksheet_write_string (xlsxlib_lxw.worksheet_write_string)
 #define worksheet_write_unixtime (xlsxlib_lxw.worksheet_write_unixtime)
+#define worksheet_write_url_opt (xlsxlib_lxw.worksheet_write_url_opt)
 #endif
 
 #endif

@@ -90,6 +90,10 @@ check_zip "$TMPDIR/stdout.zip"
 run "$SONDEOD" export --data "$hq" --form visit --format xlsx --with-media -o "$TMPDIR/x.zip"
 check_rc 0
 check_eq "$(unzip -Z1 "$TMPDIR/x.zip" | grep -c '^visit.*\.xlsx$')" 2 "workbooks of the records and of the instances"
+# In the workbook, each file's place in the ZIP, as text.
+unzip -p "$TMPDIR/x.zip" visit.xlsx >"$TMPDIR/x.xlsx"
+unzip -p "$TMPDIR/x.xlsx" | grep -aq "media/$thies/meeting (2).jpg" ||
+	fail "media/$thies/meeting (2).jpg is not in the workbook"
 run "$SONDEOD" export --data "$hq" --form visit --format csv --with-media --repeat person -o "$TMPDIR/p.zip"
 check_rc 0
 check_eq "$(names "$TMPDIR/p.zip")" "media/$awa/face.jpg|visit-person.csv|" "a repeat's instances and their files only"
@@ -131,6 +135,11 @@ check_eq "$(grep -a "^$kolda," "$TMPDIR/l.csv" | cut -d, -f5-6)" "kept.pdf," "a 
 run "$SONDEOD" export --data "$hq" --form visit --format json --url "https://hq.example.org/"
 check_rc 0
 check_out_has "\"url\":\"https://hq.example.org/v1/attachment?blake2b=$(hash_of "$TMPDIR/f/b/meeting.jpg")&name=meeting.jpg\""
+run "$SONDEOD" export --data "$hq" --form visit --format xlsx --url "https://hq.example.org" -o "$TMPDIR/l.xlsx"
+check_rc 0
+unzip -p "$TMPDIR/l.xlsx" xl/worksheets/_rels/sheet1.xml.rels >"$TMPDIR/rels"
+grep -q "Target=\"https://hq.example.org/v1/attachment?blake2b=$(hash_of "$TMPDIR/f/photo.jpg")&amp;name=photo.jpg\"" \
+	"$TMPDIR/rels" || fail "no link to the photo in the workbook: $(cat "$TMPDIR/rels")"
 run "$SONDEOD" export --data "$hq" --form visit --format csv
 check_rc 0
 check_out_lacks "/url"
