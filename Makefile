@@ -314,6 +314,7 @@ bench: all
 	@sh bench/review.sh bin/sondeo bin/sondeod
 	@sh bench/relay.sh bin/sondeo bin/sondeod
 	@sh bench/sync.sh bin/sondeo bin/sondeod
+	@sh bench/media.sh bin/sondeo bin/sondeod
 	@sh bench/web.sh bin/sondeo bin/sondeod
 
 # Sondeo's sync beside PouchDB's on the same records, every byte through a counting proxy (bench/linkproxy.c);

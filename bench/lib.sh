@@ -1,5 +1,6 @@
 # lib.sh - what the benchmarks share (sourced by bench/*.sh after they set `here`): failing with the evidence,
-# arithmetic and formatting in the C locale, medians and ranges, wall clocks, sizes, one value from JSON text.
+# arithmetic and formatting in the C locale, medians and ranges, wall clocks, sizes, one value from JSON text,
+# sondeod on loopback and the counting proxy (bench/linkproxy.c) in front of it.
 
 # The benches read what sondeo and sondeod print (counts in `sondeo status`, the server's first log line): in
 # English, whatever language the machine speaks.
@@ -97,6 +98,42 @@ with_commas() {
 	calc "s = \"$1\"; t = \"\"; while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
 		print s t"
 }
+# figure LIST FORMAT [SCALE] : "median (min-max)" of a space-separated list, each number multiplied by SCALE
+# and printed with the printf FORMAT, or as a whole number with thousands' commas when FORMAT is "int"; only
+# the median when there is one run.
+figure() {
+	# shellcheck disable=SC2086
+	_md=$(median $1) _lo=$(minimum $1) _hi=$(maximum $1)
+	set -- "$_md" "$_lo" "$_hi" "$2" "${3:-1}" "$(echo "$1" | wc -w | tr -d ' ')"
+	LC_ALL=C awk "function f(x,    s, t) {
+			if (\"$4\" != \"int\")
+				return sprintf(\"$4\", x)
+			s = sprintf(\"%.0f\", x); t = \"\"
+			while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
+			return s t
+		}
+		BEGIN { s = $5; m = f($1 * s); if ($6 > 1) m = m \" (\" f($2 * s) \"-\" f($3 * s) \")\"; print m }" </dev/null
+}
+# per LIST AMOUNT : AMOUNT / each number of LIST.
+per() {
+	for _x in $1; do calc "print $2 / $_x"; done | tr '\n' ' '
+}
+# ratios A B : A_i / B_i for two lists of the same length.
+ratios() {
+	calc "n = split(\"$1\", a, \" \"); split(\"$2\", b, \" \"); for (i = 1; i <= n; i++) printf \"%s \", a[i] / b[i]"
+}
+# verdict VALUE OP TARGET : "" when VALUE meets the target, "  (short of it)" otherwise.
+verdict() {
+	calc "v = $1; t = $3; ok = (\"$2\" == \">=\") ? v >= t : v <= t; print ok ? \"\" : \"  (short of it)\""
+}
+# load : the load averages (1, 5 and 15 minutes).
+load() {
+	cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?"
+}
+# loads LIST : the 1-minute load average at the start of each run's measure.
+loads() {
+	echo "1-minute load average at each run's start: $(echo "$1" | sed 's/^ *//; s/ /, /g')"
+}
 file_size() {
 	if [ -e "$1" ]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
 }
@@ -187,6 +224,40 @@ start_server() {
 		_tries=$((_tries + 1))
 	done
 	return 1
+}
+
+# linkproxy_build : bench/linkproxy.c (a counting, shaping proxy) compiled into $tmp, its path in linkproxy.
+linkproxy_build() {
+	cc -O2 -o "$tmp/linkproxy" "$here/linkproxy.c" 2>"$tmp/cc.err" || die "cannot compile bench/linkproxy.c with cc" "$tmp/cc.err"
+	linkproxy=$tmp/linkproxy
+}
+
+# start_proxy TARGET [ARG]... : linkproxy (linkproxy_build) on a free port to TARGET, counting into $tmp/count; sets
+# lp_pid and lp_port. The caller stops lp_pid on its way out.
+start_proxy() {
+	: >"$tmp/lp.out"
+	"$linkproxy" 0 "$@" --count "$tmp/count" >"$tmp/lp.out" 2>"$tmp/lp.err" &
+	lp_pid=$!
+	_i=0
+	while [ $_i -lt 100 ] && ! grep -q "^ready " "$tmp/lp.out" && kill -0 "$lp_pid" 2>/dev/null; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	lp_port=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$tmp/lp.out")
+	[ -n "$lp_port" ] || die "linkproxy did not start" "$tmp/lp.err"
+}
+
+# snap : the proxy's counts now, in snap_up, snap_down and snap_conns.
+snap() {
+	rm -f "$tmp/count"
+	kill -USR1 "$lp_pid" 2>/dev/null || die "linkproxy stopped" "$tmp/lp.err"
+	_i=0
+	while [ ! -s "$tmp/count" ]; do
+		[ $_i -lt 500 ] || die "linkproxy wrote no counts"
+		sleep 0.01
+		_i=$((_i + 1))
+	done
+	read -r snap_up snap_down snap_conns <"$tmp/count"
 }
 
 # rss_build : bench/rss.c (a command's wall time and peak memory) compiled into $tmp, its path in rss. Needs cc,

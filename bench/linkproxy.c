@@ -1,5 +1,6 @@
-/* linkproxy.c - a TCP proxy on loopback for bench/peers.sh: forwards every connection to a target port, counts
- * the bytes each way, and can shape the link like a field office's (a slow line with long round trips).
+/* linkproxy.c - a TCP proxy on loopback for the benches (bench/peers.sh, bench/media.sh): forwards every connection
+ * to a target port, counts the bytes each way, and can shape the link like a field office's (a slow line with long
+ * round trips).
  *
  *   linkproxy LISTEN_PORT TARGET_PORT [--rate BITS_PER_S] [--delay MS] [--count FILE]
  *

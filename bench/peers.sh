@@ -110,7 +110,7 @@ trap 'exit 143' TERM
 
 
 rss_build
-cc -O2 -o "$tmp/linkproxy" "$here/linkproxy.c" 2>"$tmp/cc.err" || die "cannot compile bench/linkproxy.c with cc" "$tmp/cc.err"
+linkproxy_build
 
 # timed OUT ERR CMD [ARG]... : runs CMD under rss; sets t (seconds). Fails the whole bench if it does not exit 0.
 timed() {
@@ -154,21 +154,6 @@ start_pouchdb() {
 	return 1
 }
 
-# start_proxy TARGET [ARG]... : linkproxy on a free port to TARGET, counting into $tmp/count; sets lp_pid and
-# lp_port.
-start_proxy() {
-	: >"$tmp/lp.out"
-	"$tmp/linkproxy" 0 "$@" --count "$tmp/count" >"$tmp/lp.out" 2>"$tmp/lp.err" &
-	lp_pid=$!
-	_i=0
-	while [ $_i -lt 100 ] && ! grep -q "^ready " "$tmp/lp.out" && kill -0 "$lp_pid" 2>/dev/null; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	lp_port=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$tmp/lp.out")
-	[ -n "$lp_port" ] || die "linkproxy did not start" "$tmp/lp.err"
-}
-
 # io_written PID : the bytes process PID has written to the storage layer so far, less those cancelled (a file
 # truncated or deleted before its dirty pages were written out).
 io_written() {
@@ -181,19 +166,6 @@ written() {
 	[ "$4" -gt 0 ] || die "no bytes went up in the $1 run"
 	echo "$1 written $(($3 - $2))" >>"$results"
 	LC_ALL=C awk -v s="$1" -v w="$(($3 - $2))" -v up="$4" 'BEGIN { printf "%s wpb %.6f\n", s, w / up }' >>"$results"
-}
-
-# snap : the proxy's counts now, in snap_up, snap_down and snap_conns.
-snap() {
-	rm -f "$tmp/count"
-	kill -USR1 "$lp_pid" 2>/dev/null || die "linkproxy stopped" "$tmp/lp.err"
-	_i=0
-	while [ ! -s "$tmp/count" ]; do
-		[ $_i -lt 500 ] || die "linkproxy wrote no counts"
-		sleep 0.01
-		_i=$((_i + 1))
-	done
-	read -r snap_up snap_down snap_conns <"$tmp/count"
 }
 
 # --- the data -------------------------------------------------------------------------------------------------

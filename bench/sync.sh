@@ -82,10 +82,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-load() {
-	cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?"
-}
-
 # timed IN OUT ERR CMD [ARG]... : runs CMD under rss; sets t (its wall time, seconds). Fails the whole
 # bench if the command does not exit 0.
 timed() {
@@ -436,38 +432,6 @@ echo
 
 # --- the figures ---------------------------------------------------------------------------------------------
 
-# figure LIST FORMAT [SCALE] : "median (min-max)" of a space-separated list, each number multiplied by SCALE
-# and printed with the printf FORMAT, or as a whole number with thousands' commas when FORMAT is "int"; only
-# the median when there is one run.
-figure() {
-	# shellcheck disable=SC2086
-	_md=$(median $1) _lo=$(minimum $1) _hi=$(maximum $1)
-	set -- "$_md" "$_lo" "$_hi" "$2" "${3:-1}" "$(echo "$1" | wc -w | tr -d ' ')"
-	LC_ALL=C awk "function f(x,    s, t) {
-			if (\"$4\" != \"int\")
-				return sprintf(\"$4\", x)
-			s = sprintf(\"%.0f\", x); t = \"\"
-			while (length(s) > 3) { t = \",\" substr(s, length(s) - 2) t; s = substr(s, 1, length(s) - 3) }
-			return s t
-		}
-		BEGIN { s = $5; m = f($1 * s); if ($6 > 1) m = m \" (\" f($2 * s) \"-\" f($3 * s) \")\"; print m }" </dev/null
-}
-# per LIST AMOUNT : AMOUNT / each number of LIST.
-per() {
-	for _x in $1; do calc "print $2 / $_x"; done | tr '\n' ' '
-}
-# ratios A B : A_i / B_i for two lists of the same length.
-ratios() {
-	calc "n = split(\"$1\", a, \" \"); split(\"$2\", b, \" \"); for (i = 1; i <= n; i++) printf \"%s \", a[i] / b[i]"
-}
-# verdict VALUE OP TARGET : "" when VALUE meets the target, "  (short of it)" otherwise.
-verdict() {
-	calc "v = $1; t = $3; ok = (\"$2\" == \">=\") ? v >= t : v <= t; print ok ? \"\" : \"  (short of it)\""
-}
-# loads LIST : the 1-minute load average at the start of each run's measure.
-loads() {
-	echo "1-minute load average at each run's start: $(echo "$1" | sed 's/^ *//; s/ /, /g')"
-}
 # row LABEL TEXT : one line of figures, the labels aligned.
 row() {
 	printf '  %-40s %s\n' "$1" "$2"
