@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "i18n.h"
+#include "pull.h"
 #include "signed.h"
 #include "util.h"
 #include "banned.h"
@@ -204,7 +205,7 @@ enum net_status remote_call(struct remote *r, const char *method, const char *pa
 int remote_forms_read(const char *body, size_t len, struct remote_forms *out, char *err, size_t errlen)
 {
 	json_t *up;
-	const char *url, *key;
+	const char *url, *key, *tag;
 	unsigned char pk[KEYS_PK_BYTES];
 
 	memset(out, 0, sizeof(*out));
@@ -214,6 +215,9 @@ int remote_forms_read(const char *body, size_t len, struct remote_forms *out, ch
 		remote_forms_release(out);
 		return errf(err, errlen, "%s", _("the server's list of forms is not valid"));
 	}
+	tag = json_string_value(json_object_get(out->root, "tag"));
+	if (tag && strlen(tag) == PULL_FORMS_TAG_LEN && strspn(tag, "0123456789abcdef") == PULL_FORMS_TAG_LEN)
+		out->tag = tag;
 	if (!(up = json_object_get(out->root, "upstream")))
 		return 0;
 	url = json_string_value(json_object_get(up, "url"));
@@ -234,9 +238,11 @@ void remote_forms_release(struct remote_forms *rf)
 	memset(rf, 0, sizeof(*rf));
 }
 
-/* Installs every form of a signed /v1/forms answer, in one transaction, with headquarters' address and key when
- * the device's own server (home) names them. Returns how many, or -1. */
-static int install_forms(struct store *s, const struct net_response *rs, int home, char *err, size_t errlen)
+/* Installs every form of a signed /v1/forms answer, in one transaction, with their tag (under tag_key: the next
+ * sync fetches them again only when a pull brings another) and headquarters' address and key when the device's
+ * own server (home) names them. Returns how many, or -1. */
+static int install_forms(struct store *s, const struct net_response *rs, int home, const char *tag_key, char *err,
+			 size_t errlen)
 {
 	struct remote_forms rf;
 	size_t i;
@@ -264,7 +270,7 @@ static int install_forms(struct store *s, const struct net_response *rs, int hom
 	}
 	if ((home && rf.up_url && (store_meta_set(s, "hq_server_url", rf.up_url, err, errlen) < 0 ||
 				   store_meta_set(s, "hq_server_key", rf.up_key, err, errlen) < 0)) ||
-	    store_commit(s, err, errlen) < 0) {
+	    (rf.tag && store_meta_set(s, tag_key, rf.tag, err, errlen) < 0) || store_commit(s, err, errlen) < 0) {
 		store_rollback(s);
 		goto out;
 	}
@@ -277,12 +283,14 @@ out:
 int remote_forms(struct remote *r, enum net_status *st, char *err, size_t errlen)
 {
 	struct net_response rs = { 0, BUF_INIT(1), "", "", 0 };
+	char key[64];
 	int n = -1;
 
+	remote_key(r, "forms_tag", key, sizeof(key));
 	*st = remote_call(r, "GET", "/v1/forms", NULL, 0, NULL, 1, &rs, err, errlen);
 	if (*st == NET_OK) {
 		if (rs.status == 200)
-			n = install_forms(r->s, &rs, r->prefix[0] == '\0', err, errlen);
+			n = install_forms(r->s, &rs, r->prefix[0] == '\0', key, err, errlen);
 		else
 			net_error_text(&rs, err, errlen);
 	}

@@ -62,6 +62,7 @@ struct remote_forms {
 	const json_t *forms;          /* the array of definitions, in root; each still to be checked (form_load) */
 	const char *up_url, *up_key;  /* headquarters, an http(s) URL and 64 lowercase hex; NULL when not named */
 	int up_bad;                   /* upstream is there but not so */
+	const char *tag;              /* the forms' tag (PULL_FORMS_TAG_LEN lowercase hex), or NULL */
 };
 /* Reads body[0..len) (duplicate keys refused). 0 with out filled (release it with remote_forms_release), or -1
  * with err when it is no list of forms. */

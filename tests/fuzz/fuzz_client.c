@@ -201,11 +201,14 @@ static void forms_run(const char *text, size_t len)
 	o = json_pack("{s:O}", "forms", rf.forms);
 	if (rf.up_url)
 		json_object_set_new(o, "upstream", json_pack("{s:s, s:s}", "url", rf.up_url, "key", rf.up_key));
+	if (rf.tag)
+		json_object_set_new(o, "tag", json_string(rf.tag));
 	again = jsonc_dumps(o);
 	if (!again || remote_forms_read(again, strlen(again), &back, err, sizeof(err)) < 0)
 		die("a forms answer written again does not read", err);
 	if (!json_equal(rf.forms, back.forms) || (rf.up_url == NULL) != (back.up_url == NULL) ||
-	    (rf.up_url && (strcmp(rf.up_url, back.up_url) || strcmp(rf.up_key, back.up_key))))
+	    (rf.up_url && (strcmp(rf.up_url, back.up_url) || strcmp(rf.up_key, back.up_key))) ||
+	    (rf.tag == NULL) != (back.tag == NULL) || (rf.tag && strcmp(rf.tag, back.tag)))
 		die("a forms answer changed in a round trip", NULL);
 	remote_forms_release(&back);
 	remote_forms_release(&rf);
