@@ -9,11 +9,27 @@
 #include "util.h"
 #include "banned.h"
 
+/* Files this device gave that its server does not hold yet. */
+struct unsent_files {
+	uint64_t n, bytes;
+};
+
+static int count_file(void *ctx, const char *hex, uint64_t size)
+{
+	struct unsent_files *u = ctx;
+
+	(void)hex;
+	u->n++;
+	u->bytes += size;
+	return 0;
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 } };
 	struct store *s;
 	struct store_counts n;
+	struct unsent_files files = { 0, 0 };
 	char err[512];
 	uint64_t pending;
 	long long ahead;
@@ -30,17 +46,19 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
 	/* Everything this device wrote past what the server acknowledged. */
-	if (store_counts(s, &n, err, sizeof(err)) < 0 || store_ops_unsent(s, &pending, err, sizeof(err)) < 0) {
+	if (store_counts(s, &n, err, sizeof(err)) < 0 || store_ops_unsent(s, &pending, err, sizeof(err)) < 0 ||
+	    store_media_unsent(s, "", count_file, &files, err, sizeof(err)) < 0) {
 		store_close(s);
 		return cli_error("%s", err);
 	}
 	/* How far this device's clock is ahead of its server's (behind: negative), as the server said at sync. */
 	ahead = -store_clock_offset(s);
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "device", store_device(s),
-				      "name", store_name(s), "store", store_dir(s), "records", (json_int_t)n.records,
-				      "drafts", (json_int_t)n.drafts, "deleted", (json_int_t)n.deleted,
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "device",
+				      store_device(s), "name", store_name(s), "store", store_dir(s), "records",
+				      (json_int_t)n.records, "drafts", (json_int_t)n.drafts, "deleted", (json_int_t)n.deleted,
 				      "conflicts", (json_int_t)n.conflicts, "unsynced_ops", (json_int_t)pending,
+				      "unsynced_files", (json_int_t)files.n, "unsynced_file_bytes", (json_int_t)files.bytes,
 				      "clock_ahead_ms", (json_int_t)ahead);
 		char *t = json_dumps(o, JSON_INDENT(2));
 
@@ -73,7 +91,12 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			printf(P_("%s record\n", "%s records\n", n.conflicts), i18n_count(n.conflicts));
 		}
 		printf("%-*s", utf8_pad(hd[4], w), hd[4]);
-		printf(P_("%s change\n", "%s changes\n", pending), i18n_count((unsigned long long)pending));
+		printf(P_("%s change", "%s changes", pending), i18n_count((unsigned long long)pending));
+		/* The photos and files waiting too: they exist only on this laptop until a sync sends them. */
+		if (files.n)
+			/* TRANSLATORS: after "N changes" of sondeo status: the files not sent yet, and their size. */
+			printf(P_(", %s file (%s)", ", %s files (%s)", files.n), i18n_count(files.n), cli_size_text(files.bytes));
+		putchar('\n');
 		/* Past the window signed requests allow, the server said so: new ops are stamped with its time. */
 		if ((unsigned long long)llabs(ahead) > HLC_MAX_AHEAD_MS) {
 			char span[64];

@@ -47,9 +47,17 @@ t "sync sends a final record's attachments after its change sets; the server kee
 dev a "$SONDEO" new visit --set site=Dakar --set mou=@"$TMPDIR/mou.pdf" --set photo=@"$TMPDIR/small.pdf" >/dev/null 2>&1
 run dev a "$SONDEO" new visit --set site=Dakar --set mou=@"$TMPDIR/mou.pdf"
 check_rc 0
+# What waits for the sync, the file too: until then it is only on this laptop.
+run dev a "$SONDEO" status
+check_out_has "not synced:  2 changes, 1 file (3 MB)"
+run dev a "$SONDEO" status --json
+check_out_has '"unsynced_files": 1'
 run dev a "$SONDEO" sync
 check_rc 0
 check_out_has "synced with $URL: 2 changes sent, 0 received, 1 attachment sent (3 MB)"
+run dev a "$SONDEO" status
+check_out_has "not synced:  0 changes"
+check_out_lacks " file"
 check_file_exists "$(held "$TMPDIR/mou.pdf")"
 cmp -s "$TMPDIR/mou.pdf" "$(held "$TMPDIR/mou.pdf")" || fail "the server's copy differs"
 check_eq "$(puts_of "$TMPDIR/mou.pdf" | tr '\n' ' ')" "0:200 1048576:200 2097152:201 " "the chunks and their answers"
