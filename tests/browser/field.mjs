@@ -8,7 +8,8 @@
 // "sondeo", "sondeod", "hq" (the server's data directory), "server" (its URL), "home_a" (the store sondeo web
 // serves), "home_b" (another laptop of the same region), "conflict": a record of home_a in conflict on country,
 // "victim": a final record of home_a to delete and bring back}. The store also has the form "visit" (a field-list
-// group with a choice_filter, a calculation shown in a note, a repeat).
+// group with a choice_filter, a calculation shown in a note, a repeat) and the form "files" (a photo scaled to 64
+// pixels, a signature, a memorandum, a recording). Chromium runs with its fake camera and microphone.
 //
 // Prints one "ok N - name" or "not ok N - name" line per test (with "#" lines saying why; "ok N - name # SKIP why"
 // for the pseudo-language walk while the catalog sondeo web serves lacks messages of field.js: the test before it
@@ -133,7 +134,10 @@ console.log(`# Node.js ${process.version}`);
 const browser = await chromium.launch({
 	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
 	headless: true,
-	args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+	// A synthetic camera and microphone (a moving test pattern, a beep), given to getUserMedia without asking: the
+	// camera and recorder test below. Nothing else the page does asks for them.
+	args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-device-for-media-stream",
+		"--use-fake-ui-for-media-stream"],
 });
 
 const DESKTOP = { width: 1366, height: 768 };
@@ -897,6 +901,127 @@ await test("files: a photo picked is kept (scaled) and shown; a signature drawn 
 	fs.rmSync(dir, { recursive: true, force: true });
 });
 
+// An attachment's file in laptop A's store (media/XX/HASH) or the server's: its bytes, or null when it is not there.
+function storedFile(dir, hex) {
+	const f = path.join(dir, "media", hex.slice(0, 2), hex);
+	return fs.existsSync(f) ? fs.readFileSync(f) : null;
+}
+
+// The BLAKE2b-256 of a file's bytes, as b2sum says (node's crypto has BLAKE2b-512 only).
+function blake2b(bytes) {
+	return execFileSync("b2sum", ["-l", "256"], { input: bytes }).toString().slice(0, 64);
+}
+
+// What the answer q of record id names, checked against what sondeo holds: named name, of one of the types of
+// magic ({type: the hex of the first bytes of such a file}), its bytes on laptop A (of its size and hash, starting
+// as its type's do), and `sondeo show` saying it is on this laptop. Returns the answer.
+function keptOnLaptop(id, q, name, magic) {
+	const v = show(id).answers[q];
+	check(v && typeof v === "object", `the answer to ${q} in sondeo show: ${JSON.stringify(v)}`);
+	check(v.type in magic && v.name === name, `the answer to ${q}: ${v.type} '${v.name}', expected ${Object.keys(magic).join(" or ")} '${name}'`);
+	check(Number.isInteger(v.size) && v.size > 0, `the size of the answer to ${q}: ${v.size}`);
+	const bytes = storedFile(cfg.home_a, v.blake2b);
+	check(bytes, `the file of ${q} (${v.blake2b}) is not in laptop A's store`);
+	same([bytes.length, blake2b(bytes)], [v.size, v.blake2b], `the file of ${q} as stored (its size and hash)`);
+	same(bytes.subarray(0, magic[v.type].length / 2).toString("hex"), magic[v.type], `the first bytes of the file of ${q}`);
+	const line = sondeo(["show", id]).split("\n").find((l) => l.includes(name));
+	check(line && line.includes(`${name} (${v.type}, `) && /, on this laptop$/.test(line), `sondeo show's line of ${q}: ${line}`);
+	return v;
+}
+
+let camera = null;   // {id, photo, voice}: the record made with the camera and the microphone, for the sync's test
+
+await test("files: a photo taken with the camera is saved as a JPEG, a recording from the microphone as WebM audio, both kept on the laptop; the record finalized", async () => {
+	await page.goto(BASE + "/#/new/files");
+	await atScreen(page, "photo");
+	// The streams the page opens, watched (what getUserMedia gives it is unchanged): the camera and the microphone
+	// must be off once the photo is taken and the recording stopped.
+	await page.evaluate(() => {
+		const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+		window.fieldStreams = [];
+		navigator.mediaDevices.getUserMedia = (c) => open(c).then((s) => {
+			window.fieldStreams.push(s);
+			return s;
+		});
+	});
+	const streams = () => page.evaluate(() => window.fieldStreams.map((s) => s.getTracks().map((t) => `${t.kind} ${t.readyState}`).join(", ")));
+	// The camera's preview: "Take the photo" clicked the moment it appears, before the camera's picture has come,
+	// takes nothing (the canvas would be empty, and sending its null blob would clear the answer); once the picture
+	// has come, it takes the photo.
+	const sent = page.posts.length;
+	await page.evaluate(() => {
+		new MutationObserver((changes, seen) => {
+			const b = document.querySelector(".camera button.primary");
+			if (!b)
+				return;
+			seen.disconnect();
+			window.fieldEarly = { width: document.querySelector(".camera video").videoWidth, disabled: b.disabled };
+			b.click();
+		}).observe(document.getElementById("view"), { childList: true, subtree: true });
+	});
+	await page.click("form.screen .media-widget button:text-is('Take a photo')");
+	await until(page, () => { const b = document.querySelector(".camera button.primary"); return b && !b.disabled; });
+	same(await page.evaluate(() => window.fieldEarly), { width: 0, disabled: true }, "the preview as it appeared: its picture's width, whether its button was disabled");
+	const picture = await page.$eval(".camera video", (v) => v.readyState >= 2 ? [v.videoWidth, v.videoHeight] : []);
+	check(picture[0] > 0 && picture[1] > 0, `the camera's picture once the button takes it: ${JSON.stringify(picture)}`);
+	await settle(page);
+	same(page.posts.slice(sent), [], "what the page sent when the photo was taken too early");
+	await axe(page, "the camera's preview");
+	await shot(page, "attachment-camera");
+	await redrawn(page, () => page.click(".camera button:text-is('Take the photo')"));
+	const id = await atScreen(page, "photo");
+	check(id, "the record was not made by the photo taken");
+	same(await streams(), ["video ended"], "the streams opened, once the photo is taken (the camera's, stopped)");
+	const photo = keptOnLaptop(id, "photo", "photo.jpg", { "image/jpeg": "ffd8ff" });
+	// The camera's picture (640x480 from Chromium's fake camera), scaled to the question's max_pixels, and shown.
+	await page.waitForSelector("img.media-thumb");
+	await until(page, () => document.querySelector("img.media-thumb").complete);
+	const thumb = await page.$eval("img.media-thumb", (i) => [i.naturalWidth, i.naturalHeight]);
+	const longer = Math.max(...picture);
+	check(Math.max(...thumb) === 64 && thumb.every((n, k) => Math.abs(n - picture[k] * 64 / longer) <= 1),
+		`the photo shown, as kept: ${thumb.join("x")}, expected the camera's ${picture.join("x")} scaled to 64`);
+	// The camera's picture, not a blank canvas: the fake camera's green frame has a sweeping disc (empty at times),
+	// the time in bright digits and four corner squares whose shades differ, so its lightest and darkest pixels are
+	// apart even scaled to 64 pixels; a canvas drawn before the picture came, or never, is all of one shade.
+	const span = await page.$eval("img.media-thumb", (i) => {
+		const c = document.createElement("canvas"), g = c.getContext("2d");
+		c.width = i.naturalWidth;
+		c.height = i.naturalHeight;
+		g.drawImage(i, 0, 0);
+		const d = g.getImageData(0, 0, c.width, c.height).data;
+		let lo = 255, hi = 0;
+		for (let k = 0; k < d.length; k += 4) {
+			const y = (d[k] * 299 + d[k + 1] * 587 + d[k + 2] * 114) / 1000;
+			lo = Math.min(lo, y);
+			hi = Math.max(hi, y);
+		}
+		return [Math.round(lo), Math.round(hi)];
+	});
+	check(span[1] - span[0] >= 24, `the photo is all of one shade (luma from ${span[0]} to ${span[1]}): not the camera's picture`);
+	// The microphone: Record, the button says it records; a second or so; Stop saves it.
+	await redrawn(page, () => page.evaluate((r) => { location.hash = "#/r/" + r + "/q/voice"; }, id));
+	await atScreen(page, "voice");
+	await page.click("form.screen .media-widget button:text-is('Record')");
+	await until(page, () => [...document.querySelectorAll("form.screen .media-widget button")].some((b) => b.textContent === "Stop recording"));
+	await pause(1000);   // the clip's length
+	await redrawn(page, () => page.click("form.screen .media-widget button:text-is('Stop recording')"));
+	await atScreen(page, "voice");
+	same(await streams(), ["video ended", "audio ended"], "the streams opened, once the recording is stopped (the microphone's, stopped)");
+	const voice = keptOnLaptop(id, "voice", "recording.webm", { "audio/webm": "1a45dfa3", "audio/ogg": "4f676753" });
+	check(voice.size > 1000, `the recording of a second is ${voice.size} bytes`);
+	console.log(`# the camera's ${picture.join("x")} photo: ${photo.size} bytes as kept; the recording: ${voice.size} bytes of ${voice.type}`);
+	check(await page.$(`audio[src="/api/media?blake2b=${voice.blake2b}"]`), "the recording is not offered to be played");
+	same(show(id).answers.photo, photo, "the photo after the recording");
+	await redrawn(page, () => page.evaluate((r) => { location.hash = "#/r/" + r + "/summary"; }, id));
+	await page.waitForSelector("#finalize");
+	await settle(page);
+	await page.click("#finalize");
+	await until(page, () => location.hash === "#/" && document.querySelector("#records table"));
+	await settle(page);
+	same(show(id).status, "final", "the record's status");
+	camera = { id, photo, voice };
+});
+
 // --- The page in French, in Spanish and in the pseudo-language ----------------------------------------------
 
 const PAGE_MSGS = pageMessages();
@@ -1212,6 +1337,16 @@ await test("sync from the page: progress, then the outcome in words; nothing lef
 	const exp = JSON.parse(execFileSync(cfg.sondeod, ["export", "--data", cfg.hq, "--format", "json", "--form", "visit"]).toString());
 	const row = exp.find((r) => (r._id || r.id) === visit);
 	check(row, `the visit is not in sondeod export: ${JSON.stringify(exp).slice(0, 300)}`);
+});
+
+await test("the photo taken and the recording reached the server at the sync, byte for byte", async () => {
+	check(camera, "no record made with the camera and the microphone in the tests before");
+	for (const q of ["photo", "voice"]) {
+		const v = camera[q], held = storedFile(cfg.hq, v.blake2b);
+		check(held, `the server lacks the file of ${q} (${v.type}, ${v.size} bytes)`);
+		check(held.equals(storedFile(cfg.home_a, v.blake2b)), `the server's file of ${q} differs from the laptop's`);
+	}
+	same(show(camera.id, cfg.home_b).answers, show(camera.id).answers, "the record at laptop B");
 });
 
 // --- Delete, then undo --------------------------------------------------------------------------------------

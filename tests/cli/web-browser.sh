@@ -2,9 +2,10 @@
 # web-browser.sh - sondeo web's field page in headless Chromium, against a real sondeod on loopback: two laptops
 # enrolled in one region share the sample records and put one in conflict (both change the same answer after a
 # sync, then both sync), the server publishes a form from an XLSForm workbook (a field-list group, a choice_filter,
-# a calculation shown in a note, a repeat), and `sondeo web --no-open` serves laptop A. Then
-# tests/browser/field.mjs fills, resumes, finalizes, resolves, syncs, deletes and undoes as a person would with the
-# keyboard, comparing the page with `sondeo show --json`, runs axe-core on each kind of screen, and walks the page
+# a calculation shown in a note, a repeat) and a form of attachments, and `sondeo web --no-open` serves laptop A.
+# Then tests/browser/field.mjs fills, resumes, finalizes, resolves, syncs, deletes and undoes as a person would with
+# the keyboard, picks files, signs, takes a photo and records with Chromium's fake camera and microphone, comparing
+# the page with `sondeo show --json` and the stores, runs axe-core on each kind of screen, and walks the page
 # in French, Spanish and the test build's pseudo-language (qps). Screenshots of every screen, at 1366x768 and
 # 390x844, go to $SONDEO_SCREENSHOTS, else build/screenshots/ (field-NN-*.png: review.mjs's NN-*.png are left alone).
 #
@@ -56,11 +57,12 @@ printf '%s' '{"survey": [["type", "name", "label", "appearance", "choice_filter"
  "settings": [["form_id", "form_title"], ["visit", "Household visit"]]}' >"$TMPDIR/visit.json"
 py "$TOP/tests/mkxlsx.py" "$TMPDIR/visit.xlsx" "$TMPDIR/visit.json" || fail "mkxlsx failed"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit.xlsx" >/dev/null || fail "the visit form was not published"
-# Attachments: a photo scaled to 64 pixels, a signature, a memorandum.
+# Attachments: a photo scaled to 64 pixels, a signature, a memorandum, a recording.
 printf '%s' '{"id": "files", "version": "1", "title": "Files", "questions": [
  {"name": "photo", "type": "image", "label": "Photo of the meeting", "max_pixels": 64},
  {"name": "sig", "type": "image", "label": "Signature of the partner", "appearance": "signature"},
- {"name": "mou", "type": "file", "label": "Memorandum", "accept": [".pdf", "application/pdf"]}]}' >"$TMPDIR/files.json"
+ {"name": "mou", "type": "file", "label": "Memorandum", "accept": [".pdf", "application/pdf"]},
+ {"name": "voice", "type": "audio", "label": "Recording of the meeting"}]}' >"$TMPDIR/files.json"
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/files.json" >/dev/null || fail "the files form was not published"
 dev a new --from "$TOP/forms/samples/partnerships.csv"
 rec=$(sed -n 1p "$TMPDIR/dev.out")

@@ -842,7 +842,8 @@
 			} })])]);
 	}
 
-	/* The laptop's camera in the page: a preview, then the photo taken as a JPEG. */
+	/* The laptop's camera in the page: a preview, then the photo taken as a JPEG, once the camera's picture has come
+	 * (before, the canvas would be empty and its blob null, which sent would clear the answer). */
 	function capturePhoto(it, button) {
 		navigator.mediaDevices.getUserMedia({ video: true }).then(function (stream) {
 			var video = el("video", { class: "media-video", autoplay: "", playsinline: "" }), box;
@@ -854,15 +855,19 @@
 				box.remove();
 			}
 			box = el("div", { class: "camera" }, [video, el("div", { class: "row" }, [
-				el("button", { type: "button", class: "button primary", text: _("Take the photo"), onclick: function () {
+				el("button", { type: "button", class: "button primary", disabled: true, text: _("Take the photo"), onclick: function () {
 					var c = el("canvas", { width: String(video.videoWidth), height: String(video.videoHeight) });
 					c.getContext("2d").drawImage(video, 0, 0);
 					stop();
 					c.toBlob(function (b) {
-						send(it, { file: b, name: "photo.jpg" });
+						if (b)
+							send(it, { file: b, name: "photo.jpg" });
 					}, "image/jpeg", 0.9);
 				} }),
 				el("button", { type: "button", class: "button", text: _("Cancel"), onclick: stop })])]);
+			video.addEventListener("loadeddata", function () {
+				box.querySelector("button.primary").disabled = !video.videoWidth;
+			});
 			button.after(box);
 		}, function () {
 			setMessage(it.name, _("The camera could not be opened: give a file instead."));
