@@ -29,6 +29,22 @@ static int within(const unsigned char *p, size_t len, const char *needle, size_t
 	return 0;
 }
 
+/* 1 if a WebM or Matroska file has a video track: a CodecID element (0x86, a one-byte size, "V_...": V_VP8, V_VP9,
+ * V_AV1...) among its tracks, which come before the first Cluster (0x1F43B675). Only the header is looked at: the
+ * sound in a recording's clusters holds any bytes at all, a video track's type among them. */
+static int webm_video(const unsigned char *p, size_t len)
+{
+	size_t i, end = len < SNIFF_SPAN ? len : SNIFF_SPAN;
+
+	for (i = 4; i + 4 <= end; i++) {
+		if (!memcmp(p + i, "\x1f\x43\xb6\x75", 4))
+			return 0;
+		if (p[i] == 0x86 && p[i + 1] > 0x81 && p[i + 2] == 'V' && p[i + 3] == '_')
+			return 1;
+	}
+	return 0;
+}
+
 /* An ISO base media file (MP4, QuickTime, 3GP, M4A) by its ftyp box's major brand. */
 static const char *ftyp(const unsigned char *p, size_t len)
 {
@@ -83,8 +99,8 @@ const char *media_sniff(const unsigned char *p, size_t len)
 		return within(p, len, "\x80theora", 7) ? "video/ogg" : "audio/ogg";
 	if (at(p, len, 4, "ftyp", 4))
 		return ftyp(p, len);
-	if (at(p, len, 0, "\x1a\x45\xdf\xa3", 4))   /* EBML: WebM and Matroska; a video track is of type 1 */
-		return within(p, len, "\x83\x81\x01", 3) ? "video/webm" : "audio/webm";
+	if (at(p, len, 0, "\x1a\x45\xdf\xa3", 4))   /* EBML: WebM and Matroska */
+		return webm_video(p, len) ? "video/webm" : "audio/webm";
 	if (at(p, len, 0, "%PDF-", 5))
 		return "application/pdf";
 	if (at(p, len, 0, "PK\x03\x04", 4))

@@ -16,8 +16,12 @@ static const char *sniff(const char *bytes, size_t len)
 
 static void test_sniff(void)
 {
-	static const char webm_video[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm....\xae\x83\x81\x01";
-	static const char webm_audio[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm....\xae\x83\x81\x02";
+	/* A track's CodecID (0x86): V_ for video, A_ for audio. */
+	static const char webm_video[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm....\xae\x83\x81\x01\x86\x85V_VP8";
+	static const char webm_audio[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm....\xae\x83\x81\x02\x86\x86" "A_OPUS";
+	/* A recording whose sound happens to hold a video track's bytes, in its first cluster: still audio. */
+	static const char webm_noise[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm....\xae\x83\x81\x02\x86\x86" "A_OPUS"
+					 "\x1f\x43\xb6\x75\x01\xae\x83\x81\x01\x86\x85V_VP8";
 	char odt[80] = "PK\x03\x04";
 
 	CHECK_STR(sniff("\xff\xd8\xff\xe0\0\x10JFIF", 10), "image/jpeg");
@@ -34,6 +38,7 @@ static void test_sniff(void)
 	CHECK_STR(sniff("\0\0\0\x14" "ftypqt  \0\0\0\0", 16), "video/quicktime");
 	CHECK_STR(sniff(webm_video, sizeof webm_video - 1), "video/webm");
 	CHECK_STR(sniff(webm_audio, sizeof webm_audio - 1), "audio/webm");
+	CHECK_STR(sniff(webm_noise, sizeof webm_noise - 1), "audio/webm");
 	CHECK_STR(sniff("%PDF-1.7\n", 9), "application/pdf");
 	memcpy(odt + 30, "mimetypeapplication/vnd.oasis.opendocument.text", 47);
 	CHECK_STR(sniff(odt, sizeof odt), "application/vnd.oasis.opendocument.text");

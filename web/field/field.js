@@ -52,8 +52,29 @@
 		return document.getElementById("view");
 	}
 
+	/* The camera's and the microphone's streams the page opened. Every one is stopped when the screen changes, so
+	 * that neither stays on behind the person's back; a recording under way ends there, and its recorder saves it. */
+	var streams = [];
+
+	function openStream(constraints) {
+		return navigator.mediaDevices.getUserMedia(constraints).then(function (stream) {
+			streams.push(stream);
+			return stream;
+		});
+	}
+
+	function stopStream(stream) {
+		stream.getTracks().forEach(function (t) {
+			t.stop();
+		});
+		streams = streams.filter(function (x) {
+			return x !== stream;
+		});
+	}
+
 	function show(nodes, title) {
 		var m = main();
+		streams.slice().forEach(stopStream);
 		m.textContent = "";
 		nodes.forEach(function (n) {
 			if (n)
@@ -845,14 +866,15 @@
 	/* The laptop's camera in the page: a preview, then the photo taken as a JPEG, once the camera's picture has come
 	 * (before, the canvas would be empty and its blob null, which sent would clear the answer). */
 	function capturePhoto(it, button) {
-		navigator.mediaDevices.getUserMedia({ video: true }).then(function (stream) {
+		/* One camera at a time: the button waits while one is opening or open. */
+		button.disabled = true;
+		openStream({ video: true }).then(function (stream) {
 			var video = el("video", { class: "media-video", autoplay: "", playsinline: "" }), box;
 			video.srcObject = stream;
 			function stop() {
-				stream.getTracks().forEach(function (t) {
-					t.stop();
-				});
+				stopStream(stream);
 				box.remove();
+				button.disabled = false;
 			}
 			box = el("div", { class: "camera" }, [video, el("div", { class: "row" }, [
 				el("button", { type: "button", class: "button primary", disabled: true, text: _("Take the photo"), onclick: function () {
@@ -870,34 +892,42 @@
 			});
 			button.after(box);
 		}, function () {
+			button.disabled = false;
 			setMessage(it.name, _("The camera could not be opened: give a file instead."));
 		});
 	}
 
 	/* The microphone: Record, then Stop, and the recording is the answer. */
 	function recordButton(it) {
-		var b = el("button", { type: "button", class: "button", text: _("Record") }), rec = null;
+		var b = el("button", { type: "button", class: "button", text: _("Record") }), rec = null, opening = false;
 		b.onclick = function () {
 			if (rec) {
 				rec.stop();
 				return;
 			}
-			navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+			/* One microphone at a time: a second click while it opens does nothing. */
+			if (opening)
+				return;
+			opening = true;
+			openStream({ audio: true }).then(function (stream) {
 				var parts = [];
+				opening = false;
 				rec = new MediaRecorder(stream);
 				rec.ondataavailable = function (ev) {
 					parts.push(ev.data);
 				};
 				rec.onstop = function () {
-					stream.getTracks().forEach(function (t) {
-						t.stop();
-					});
-					send(it, { file: new Blob(parts, { type: rec.mimeType }), name: "recording.webm" });
+					/* The file's name says what the browser recorded (the type is read from its bytes anyway). */
+					var type = rec.mimeType || "", ext = /ogg/.test(type) ? "ogg" : /mp4|aac/.test(type) ? "m4a" : "webm";
+					stopStream(stream);
 					rec = null;
+					b.textContent = _("Record");
+					send(it, { file: new Blob(parts, { type: type }), name: "recording." + ext });
 				};
 				rec.start();
 				b.textContent = _("Stop recording");
 			}, function () {
+				opening = false;
 				setMessage(it.name, _("The microphone could not be opened: give a file instead."));
 			});
 		};
