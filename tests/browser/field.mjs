@@ -998,15 +998,19 @@ await test("files: a photo taken with the camera is saved as a JPEG, a recording
 		return [Math.round(lo), Math.round(hi)];
 	});
 	check(span[1] - span[0] >= 24, `the photo is all of one shade (luma from ${span[0]} to ${span[1]}): not the camera's picture`);
-	// The microphone: Record, the button says it records; a second or so; Stop saves it.
+	// The camera's preview open, the person goes to another question: the camera is stopped, not left on.
+	await page.click("form.screen .media-widget button:text-is('Take a photo')");
+	await until(page, () => window.fieldStreams.length === 2 && document.querySelector(".camera video"));
 	await redrawn(page, () => page.evaluate((r) => { location.hash = "#/r/" + r + "/q/voice"; }, id));
 	await atScreen(page, "voice");
+	same(await streams(), ["video ended", "video ended"], "the streams opened, once the screen with the camera's preview is left");
+	// The microphone: Record, the button says it records; a second or so; Stop saves it.
 	await page.click("form.screen .media-widget button:text-is('Record')");
 	await until(page, () => [...document.querySelectorAll("form.screen .media-widget button")].some((b) => b.textContent === "Stop recording"));
 	await pause(1000);   // the clip's length
 	await redrawn(page, () => page.click("form.screen .media-widget button:text-is('Stop recording')"));
 	await atScreen(page, "voice");
-	same(await streams(), ["video ended", "audio ended"], "the streams opened, once the recording is stopped (the microphone's, stopped)");
+	same(await streams(), ["video ended", "video ended", "audio ended"], "the streams opened, once the recording is stopped (the microphone's, stopped)");
 	const voice = keptOnLaptop(id, "voice", "recording.webm", { "audio/webm": "1a45dfa3", "audio/ogg": "4f676753" });
 	check(voice.size > 1000, `the recording of a second is ${voice.size} bytes`);
 	console.log(`# the camera's ${picture.join("x")} photo: ${photo.size} bytes as kept; the recording: ${voice.size} bytes of ${voice.type}`);
