@@ -167,7 +167,7 @@ static int form_show(struct cli *cli, struct store *s, const char *id, const cha
 static int form_import(struct store *s, const char *path)
 {
 	struct buf b = BUF_INIT((size_t)16 << 20);
-	char err[600], msg[700];
+	char err[XLSFORM_ERR_MAX], msg[XLSFORM_ERR_MAX + 100];
 	struct form *f;
 	int r = EXIT_FAIL;
 

@@ -217,7 +217,8 @@ static int load_csv(const struct form *f, const char *path, const char *data, si
 			continue;
 		}
 		for (i = 0; i < nf; i++) {
-			if (header[i][0] == '_' || !fields[i][0])
+			/* The store's columns of an export (_id, _status...) are not answers; a question may start with '_'. */
+			if ((header[i][0] == '_' && !form_find(f, header[i])) || !fields[i][0])
 				continue;
 			/* as exports write text a spreadsheet must not run: "'=x" is "=x" */
 			errors += set_text(f, e, header[i], csv_unguard(fields[i]));
@@ -278,9 +279,9 @@ static int load_object(const struct form *f, json_t *obj, struct entry *e)
 	json_object_foreach(obj, key, val) {
 		const struct form_question *q;
 
-		if (key[0] == '_')
-			continue;
 		q = form_find(f, key);
+		if (!q && key[0] == '_')
+			continue;   /* the store's own (_id, _parent...) */
 		if (!q) {
 			fprintf(stderr, _("%s: unknown question '%s' in form '%s'\n"), e->where, key, form_id(f));
 			errors++;
@@ -525,7 +526,7 @@ int entry_check(const struct form *f, const struct entry *e, const json_t *befor
 		const struct form_question *q = form_find(f, key);
 		int rel;
 
-		if (key[0] == '_')
+		if (!q && key[0] == '_')
 			continue;
 		if (!q) {
 			on_error(&c, key, _("unknown question"));

@@ -142,9 +142,11 @@ static int settle_relevance(const struct form *f, struct settle *st, const struc
 	for (i = 0; i < form_count(f) && !st->oom; i++) {
 		const struct form_question *q = form_question(f, i);
 		const json_t *cur = json_object_get(st->answers, q->name);
-		int rel;
+		/* A calculate without a calculation takes its default once, as ODK sets a dynamic default (pyxform's
+		 * calculate with only a default): kept after, like a readonly question's. */
+		int once = q->type == FT_CALCULATE && !q->calculation, rel;
 
-		if (q->automatic || q->calculation || q->type == FT_NOTE || form_repeat_of(q) != scope)
+		if ((q->automatic && !once) || q->calculation || q->type == FT_NOTE || form_repeat_of(q) != scope)
 			continue;
 		rel = form_relevant(f, q, st->answers, NULL, 0);
 		if (rel == ERR_OOM) {
@@ -154,7 +156,7 @@ static int settle_relevance(const struct form *f, struct settle *st, const struc
 				st->oom = 1;
 			settle_put(st, q->name, NULL);
 			pruned++;
-		} else if (!cur && rel == 1 && q->def && (q->readonly || (flags & FORM_SETTLE_DEFAULTS))) {
+		} else if (!cur && rel == 1 && q->def && (q->readonly || once || (flags & FORM_SETTLE_DEFAULTS))) {
 			/* A readonly question is never asked: its default is its answer. */
 			json_t *d = NULL;
 

@@ -103,14 +103,17 @@ static int qerr(char *err, size_t errlen, const char *who, const char *fmt, ...)
 }
 
 /* Why a name is refused: what bad_name and bad_tag_key find, said by name_refused. */
-enum bad_name { NAME_OK, NAME_EMPTY, NAME_LONG, NAME_UNDERSCORE, NAME_START, NAME_START_CHOICE, NAME_CHARS,
+enum bad_name { NAME_OK, NAME_EMPTY, NAME_LONG, NAME_UNDERSCORE, NAME_START, NAME_CHARS,
 		NAME_TAG_CHARS };
 /* The names checked, each the subject of its own sentences (translators need whole sentences). */
 enum name_of { OF_NAME, OF_ID, OF_CHOICE, OF_TAG };
 
-/* Question names: a letter, then letters, digits, '_', '.' or '-' (names starting with '_' are the store's).
- * Choice names may also start with a digit, since numeric codes are common. Returns a reason, or NAME_OK. */
-static enum bad_name bad_name(const char *s, int choice)
+/* Question and group names (of OF_NAME) and form ids (OF_ID): an ASCII letter or '_', then ASCII letters, digits,
+ * '_', '.' or '-' (XML's names, which XLSForm's are), but for a question none of the store's own (form_meta_name).
+ * Choice names (OF_CHOICE) are values: anything but spaces and control characters, which would split a
+ * select_multiple's answer (its names separated by spaces); pyxform takes ">150" as a name. Tags (OF_TAG) are
+ * checked by bad_tag_key. Returns a reason, or NAME_OK. */
+static enum bad_name bad_name(const char *s, enum name_of of)
 {
 	size_t i, n = strlen(s);
 
@@ -118,14 +121,19 @@ static enum bad_name bad_name(const char *s, int choice)
 		return NAME_EMPTY;
 	if (n > FORM_MAX_NAME)
 		return NAME_LONG;
-	if (s[0] == '_' && !choice)
+	if (of == OF_NAME && form_meta_name(s))
 		return NAME_UNDERSCORE;
 	for (i = 0; i < n; i++) {
-		char c = s[i];
+		unsigned char c = (unsigned char)s[i];
 		int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'), digit = c >= '0' && c <= '9';
 
-		if (i == 0 && !alpha && !(choice && digit))
-			return choice ? NAME_START_CHOICE : NAME_START;
+		if (of == OF_CHOICE) {
+			if (c <= ' ' || c == 0x7f)
+				return NAME_CHARS;
+			continue;
+		}
+		if (i == 0 && !alpha && c != '_')
+			return NAME_START;
 		if (!alpha && !digit && c != '_' && c != '.' && c != '-')
 			return NAME_CHARS;
 	}
@@ -142,32 +150,30 @@ static void name_refused(char *out, size_t n, enum name_of of, enum bad_name why
 		case NAME_EMPTY: snprintf(out, n, _("name '%s' is empty"), v); return;
 		case NAME_LONG: snprintf(out, n, _("name '%s' is longer than 64 characters"), v); return;
 		case NAME_UNDERSCORE:
-			snprintf(out, n, _("name '%s' starts with '_', which is reserved for the store's own "
-					   "fields"), v);
+			snprintf(out, n, _("name '%s' is one of the store's own fields (_id, _parent, _repeat, _review, "
+					   "_status, _created, _updated...)"), v);
 			return;
-		case NAME_START: snprintf(out, n, _("name '%s' must start with a letter"), v); return;
-		default: snprintf(out, n, _("name '%s' may hold only letters, digits, '_', '.' and '-'"), v); return;
+		case NAME_START: snprintf(out, n, _("name '%s' must start with an ASCII letter (a-z, A-Z) or '_'"), v); return;
+		default:
+			snprintf(out, n, _("name '%s' may hold only ASCII letters (a-z, A-Z), digits, '_', '.' and '-'"), v);
+			return;
 		}
 	case OF_ID:
 		switch (why) {
 		case NAME_EMPTY: snprintf(out, n, _("id '%s' is empty"), v); return;
 		case NAME_LONG: snprintf(out, n, _("id '%s' is longer than 64 characters"), v); return;
-		case NAME_UNDERSCORE:
-			snprintf(out, n, _("id '%s' starts with '_', which is reserved for the store's own "
-					   "fields"), v);
+		case NAME_START: snprintf(out, n, _("id '%s' must start with an ASCII letter (a-z, A-Z) or '_'"), v); return;
+		default:
+			snprintf(out, n, _("id '%s' may hold only ASCII letters (a-z, A-Z), digits, '_', '.' and '-'"), v);
 			return;
-		case NAME_START: snprintf(out, n, _("id '%s' must start with a letter"), v); return;
-		default: snprintf(out, n, _("id '%s' may hold only letters, digits, '_', '.' and '-'"), v); return;
 		}
 	case OF_CHOICE:
 		switch (why) {
 		case NAME_EMPTY: snprintf(out, n, _("choice name '%s' is empty"), v); return;
 		case NAME_LONG: snprintf(out, n, _("choice name '%s' is longer than 64 characters"), v); return;
-		case NAME_START_CHOICE:
-			snprintf(out, n, _("choice name '%s' must start with a letter or a digit"), v);
-			return;
 		default:
-			snprintf(out, n, _("choice name '%s' may hold only letters, digits, '_', '.' and '-'"), v);
+			snprintf(out, n, _("choice name '%s' may not hold a space or a control character: a "
+					   "select_multiple's answer is its choices' names separated by spaces"), v);
 			return;
 		}
 	default:
@@ -364,7 +370,7 @@ static int load_choice_list(const json_t *list, int dup_ok, struct form_choice *
 			return qerr(err, errlen, who, _("choice %zu is not an object"), i + 1);
 		if (!json_is_string(name))
 			return qerr(err, errlen, who, _("choice %zu: missing name"), i + 1);
-		if ((why = bad_name(json_string_value(name), 1))) {
+		if ((why = bad_name(json_string_value(name), OF_CHOICE))) {
 			name_refused(msg, sizeof msg, OF_CHOICE, why, json_string_value(name));
 			return qerr(err, errlen, who, "%s", msg);
 		}
@@ -538,7 +544,7 @@ static int load_groups(struct form *f, const json_t *gs, char *err, size_t errle
 			return errf(err, errlen, _("group %zu: must be an object"), i + 1);
 		if (!json_is_string(name))
 			return errf(err, errlen, _("group %zu: name must be a string"), i + 1);
-		if ((why = bad_name(json_string_value(name), 0))) {
+		if ((why = bad_name(json_string_value(name), OF_NAME))) {
 			name_refused(msg, sizeof msg, OF_NAME, why, json_string_value(name));
 			/* TRANSLATORS: a group of questions not named yet, by its place in the form, then the error. */
 			return errf(err, errlen, _("group %zu: %s"), i + 1, msg);
@@ -596,7 +602,7 @@ static int question_name(struct form *f, size_t i, const json_t *jq, char *who, 
 		return qerr(err, errlen, who, _("missing name"));
 	if (!json_is_string(name))
 		return qerr(err, errlen, who, _("name must be a string"));
-	if ((why = bad_name(json_string_value(name), 0))) {
+	if ((why = bad_name(json_string_value(name), OF_NAME))) {
 		name_refused(msg, sizeof msg, OF_NAME, why, json_string_value(name));
 		return qerr(err, errlen, who, "%s", msg);
 	}
@@ -633,6 +639,20 @@ static int question_type(struct form_question *q, const json_t *jq, const char *
 			    json_string_value(type));
 	q->type = (enum form_type)t;
 	q->automatic = t >= FT_CALCULATE || json_object_get(jq, "calculation") != NULL;
+	return 0;
+}
+
+int form_meta_name(const char *name)
+{
+	static const char *const meta[] = {
+		"_id", "_parent", "_repeat", "_review", "_review_comment", "_form_version", "_status", "_created",
+		"_updated", "_conflicts", "_region"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+		if (!strcmp(name, meta[i]))
+			return 1;
 	return 0;
 }
 
@@ -760,8 +780,8 @@ static int question_exprs(struct qdata *qd, const json_t *jq, const char *who, c
  * err. */
 static int question_consistent(const struct form_question *q, const char *who, char *err, size_t errlen)
 {
-	if (q->type == FT_CALCULATE && !q->calculation)
-		return qerr(err, errlen, who, _("a calculate question needs a calculation"));
+	if (q->type == FT_CALCULATE && !q->calculation && !q->def)
+		return qerr(err, errlen, who, _("a calculate question needs a calculation, or a default it takes once"));
 	if (q->calculation && (q->type == FT_NOTE || (q->type > FT_CALCULATE)))
 		return qerr(err, errlen, who, _("a %s question cannot have a calculation"), type_names[q->type]);
 	/* A question with a calculation is worked out as a calculate is, its result read as its type's answer;
@@ -769,10 +789,11 @@ static int question_consistent(const struct form_question *q, const char *who, c
 	if (q->calculation && q->type != FT_CALCULATE && (q->required || q->constraint || q->def))
 		return qerr(err, errlen, who, _("a question with a calculation is filled in by the device: it cannot be"
 						" required, or have a constraint or a default"));
-	if (q->automatic && !q->calculation && (q->required || q->constraint || q->def || q->readonly))
+	if (q->automatic && !q->calculation && q->type != FT_CALCULATE &&
+	    (q->required || q->constraint || q->def || q->readonly))
 		return qerr(err, errlen, who, _("a %s question is filled in by the device: it cannot be required, "
 						"have a constraint, a default or be readonly"), type_names[q->type]);
-	if (q->type == FT_CALCULATE && (q->required || q->constraint || q->def || q->readonly))
+	if (q->type == FT_CALCULATE && (q->required || q->constraint || (q->def && q->calculation) || q->readonly))
 		return qerr(err, errlen, who, _("a calculate question is filled in by the device: it cannot be "
 						"required, have a constraint, a default or be readonly"));
 	if (q->readonly && q->required)
@@ -983,7 +1004,7 @@ static int load_form(struct form *f, char *err, size_t errlen)
 	id = json_object_get(root, "id");
 	if (!json_is_string(id))
 		return errf(err, errlen, _("form: missing id"));
-	if ((why = bad_name(json_string_value(id), 0))) {
+	if ((why = bad_name(json_string_value(id), OF_ID))) {
 		name_refused(msg, sizeof msg, OF_ID, why, json_string_value(id));
 		return qerr(err, errlen, _("form"), "%s", msg);
 	}

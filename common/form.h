@@ -111,6 +111,12 @@ struct form_question {
 /* 1 if t is an attachment's type: image, audio, video or file. */
 int form_is_media(enum form_type t);
 
+/* 1 if name is one of the store's own members of a record (_parent, _repeat, _review) or a column exports add
+ * (_id, _status, _created...): names no question may take. Others may start with '_', as Kobo's form builder
+ * writes them (__version__, _1_2_where); a key starting with '_' that names no question of the form is the
+ * store's, and left alone where answers are read. */
+int form_meta_name(const char *name);
+
 struct form;
 
 /* Parses and validates a form definition: every name unique and a valid identifier, known types, choices on

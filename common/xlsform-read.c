@@ -228,6 +228,9 @@ struct conv {
 	char lang[48];                /* the default language's code */
 	char *err;
 	size_t errlen;
+	/* Every problem the rows have, one line each: a refused workbook says them all, not only the first. */
+	struct buf problems;
+	unsigned nproblems;
 	json_t *questions, *groups;
 	size_t copied;                /* bytes of choices and tags put in questions so far (see list_copied) */
 	/* name -> row, to put a row on form_load's messages */
@@ -238,7 +241,24 @@ struct conv {
 	size_t nwhere;
 };
 
-/* "sheet 'survey', row 7, column C (label): " and the message. */
+/* Notes a problem of the workbook (its text, which says where): kept with the others, and in c->err too, so that
+ * one problem reads as before. Returns -1, for `return problem(...)`. */
+static int problem(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int problem(struct conv *c, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!c->nproblems++)
+		errf(c->err, c->errlen, "%s", msg);
+	buf_printf(&c->problems, "\n  %s", msg);
+	return -1;
+}
+
+/* "sheet 'survey', row 7, column C (label): " and the message, as a problem. */
 static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
 		     ...) __attribute__((format(printf, 5, 6)));
 static int row_error(struct conv *c, const struct table *t, const struct row *r, const char *key, const char *fmt,
@@ -254,9 +274,9 @@ static int row_error(struct conv *c, const struct table *t, const struct row *r,
 	if (ci >= 0)
 		/* TRANSLATORS: where in a workbook the error is: a sheet, a row, a column (its letter and its
 		 * header, "C (label)"), then the error. */
-		return errf(c->err, c->errlen, _("sheet '%s', row %u, column %s (%s): %s"), t->sheet, r->n,
-			    xlsx_column_name(t->head[ci].col, name), key, msg);
-	return errf(c->err, c->errlen, _("sheet '%s', row %u: %s"), t->sheet, r->n, msg);
+		return problem(c, _("sheet '%s', row %u, column %s (%s): %s"), t->sheet, r->n,
+			       xlsx_column_name(t->head[ci].col, name), key, msg);
+	return problem(c, _("sheet '%s', row %u: %s"), t->sheet, r->n, msg);
 }
 
 /* Counts the bytes of a choice or tag (its cells) put in a question. A list is copied into every question that
@@ -696,9 +716,17 @@ static int group_begin(struct conv *c, struct nest *nest, const struct row *row,
 
 	if (nest->depth == MAX_DEPTH)
 		return row_error(c, &c->survey, row, "type", _("groups nested more than %d deep"), MAX_DEPTH);
-	if (!name)
-		return is_repeat ? row_error(c, &c->survey, row, "name", _("a repeat without a name"))
-				 : row_error(c, &c->survey, row, "name", _("a group without a name"));
+	if (!name) {
+		if (is_repeat)
+			row_error(c, &c->survey, row, "name", _("a repeat without a name"));
+		else
+			row_error(c, &c->survey, row, "name", _("a group without a name"));
+		/* Kept open all the same, so that its end row matches it and says nothing more. */
+		nest->groups[nest->depth] = "";
+		nest->repeats[nest->depth] = is_repeat;
+		nest->group_row[nest->depth++] = row->n;
+		return -1;
+	}
 	g = json_pack("{s:s}", "name", name);
 	if (is_repeat)
 		json_object_set_new(g, "repeat", json_true());
@@ -930,41 +958,41 @@ static int survey_rows(struct conv *c)
 
 		if (!type) {
 			if (name)
-				return row_error(c, &c->survey, row, "type", _("question '%s' has no type"), name);
+				row_error(c, &c->survey, row, "type", _("question '%s' has no type"), name);
 			continue;
 		}
 		type_norm(type, t, sizeof(t));
 		is_repeat = !strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat");
 		if (cell(&c->survey, row, "repeat_count") && !is_repeat)
-			return row_error(c, &c->survey, row, "repeat_count",
-					 _("a repeat_count is for a begin repeat row"));
+			row_error(c, &c->survey, row, "repeat_count", _("a repeat_count is for a begin repeat row"));
 		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
-			if (group_begin(c, &nest, row, name, is_repeat) < 0)
-				return -1;
+			group_begin(c, &nest, row, name, is_repeat);
 			continue;
 		}
 		if (!strcmp(t, "end group") || !strcmp(t, "end_group") || !strcmp(t, "end repeat") ||
 		    !strcmp(t, "end_repeat")) {
-			if (group_end(c, &nest, row, t) < 0)
-				return -1;
+			group_end(c, &nest, row, t);
 			continue;
 		}
+		/* A row's problem is said, and the next rows are read all the same, so that every one is said. */
 		if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
-			return -1;
-		if (!name)
-			return row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
+			continue;
+		if (!name) {
+			row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
+			continue;
+		}
 		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
 		if (question_cells(c, row, q, ft, name, nest_group(&nest)) < 0 ||
 		    (!strcmp(ft, "range") && range_question(c, row, q) < 0) ||
 		    ((!strcmp(ft, "image") || !strcmp(ft, "audio") || !strcmp(ft, "video") || !strcmp(ft, "file")) &&
 		     media_question(c, row, q, ft) < 0)) {
 			json_decref(q);
-			return -1;
+			continue;
 		}
 		question_default(c, row, q);
 		if (question_lists(c, row, q, ft, t, list, or_other) < 0) {
 			json_decref(q);
-			return -1;
+			continue;
 		}
 		json_array_append_new(c->questions, q);
 		where_add(c, name, row->n);
@@ -973,15 +1001,15 @@ static int survey_rows(struct conv *c)
 	}
 	if (nest.depth && nest.repeats[nest.depth - 1])
 		/* TRANSLATORS: "begin repeat" and "end repeat" are types, as written in the workbook. */
-		return errf(c->err, c->errlen, _("sheet '%s', row %u: begin repeat without an end repeat"),
-			    c->survey.sheet, nest.group_row[nest.depth - 1]);
+		return problem(c, _("sheet '%s', row %u: begin repeat without an end repeat"), c->survey.sheet,
+			       nest.group_row[nest.depth - 1]);
 	if (nest.depth)
 		/* TRANSLATORS: "begin group" and "end group" are types, as written in the workbook. */
-		return errf(c->err, c->errlen, _("sheet '%s', row %u: begin group without an end group"),
-			    c->survey.sheet, nest.group_row[nest.depth - 1]);
-	if (json_array_size(c->questions) == 0)
-		return errf(c->err, c->errlen, _("sheet '%s': no questions"), c->survey.sheet);
-	return 0;
+		return problem(c, _("sheet '%s', row %u: begin group without an end group"), c->survey.sheet,
+			       nest.group_row[nest.depth - 1]);
+	if (json_array_size(c->questions) == 0 && !c->nproblems)
+		return problem(c, _("sheet '%s': no questions"), c->survey.sheet);
+	return c->nproblems ? -1 : 0;
 }
 
 /* Where msg names a thing as fmt does (form.c's "question '%s'", in this thread's language): the name's start,
@@ -1153,8 +1181,39 @@ static int definition_out(struct conv *c, const json_t *form, struct buf *out)
 }
 
 /* Frees what c holds. */
+/* Puts every problem in c->err: one as it is; several counted, a line each, as many as fit, and how many more. */
+static void problems_said(struct conv *c)
+{
+	const char *p = c->problems.data, *next;
+	unsigned shown = 0;
+	size_t len;
+
+	if (c->nproblems < 2 || !p || !c->errlen)
+		return;
+	/* TRANSLATORS: the number of problems found in a workbook; each follows on a line of its own. */
+	snprintf(c->err, c->errlen, P_("%u problem:", "%u problems:", c->nproblems), c->nproblems);
+	len = strlen(c->err);
+	for (; *p; p = next, shown++) {
+		size_t n;
+
+		next = strchr(p + 1, '\n');
+		next = next ? next : p + strlen(p);
+		n = (size_t)(next - p);
+		/* Room kept for the last line, saying how many are left out. */
+		if (len + n + 64 >= c->errlen)
+			break;
+		memcpy(c->err + len, p, n);
+		len += n;
+		c->err[len] = '\0';
+	}
+	if (shown < c->nproblems)
+		/* TRANSLATORS: after the problems of a workbook that fit in the message: how many more it has. */
+		snprintf(c->err + len, c->errlen - len, _("\n  (and %u more)"), c->nproblems - shown);
+}
+
 static void conv_release(struct conv *c)
 {
+	buf_release(&c->problems);
 	json_decref(c->questions);
 	json_decref(c->groups);
 	free(c->where);
@@ -1180,14 +1239,19 @@ int xlsform_convert(const void *data, size_t len, const char *fallback_id, struc
 	memset(&c, 0, sizeof(c));
 	c.err = err;
 	c.errlen = errlen;
+	buf_init(&c.problems, (size_t)1 << 20);
 	sheets_find(x, &s);
 	if (sheets_read(&c, x, &s) < 0)
 		goto out;
 	form = json_object();
 	c.questions = json_array();
 	c.groups = json_array();
-	if (settings(&c, form, fallback_id) < 0 || survey_rows(&c) < 0)
+	settings(&c, form, fallback_id);
+	survey_rows(&c);
+	if (c.nproblems) {
+		problems_said(&c);
 		goto out;
+	}
 	if (json_array_size(c.groups))
 		json_object_set(form, "groups", c.groups);
 	json_object_set(form, "questions", c.questions);
@@ -1202,7 +1266,7 @@ out:
 int xlsform_read_file(const char *path, struct buf *out, char *err, size_t errlen)
 {
 	struct buf b = BUF_INIT(XLSX_MAX_FILE);
-	char id[MERGE_MAX_NAME + 1], e2[600];
+	char id[MERGE_MAX_NAME + 1], e2[XLSFORM_ERR_MAX];
 	const char *base = strrchr(path, '/');
 	size_t k = 0;
 	int r;

@@ -15,9 +15,14 @@
 
 #include "buf.h"
 
+/* The size of an error buffer that holds a refused workbook's problems (the first ones, and how many more). */
+#define XLSFORM_ERR_MAX 8192
+
 /* Converts the workbook in data[0..len) into a form definition (JSON text, appended to out). fallback_id names
- * the form when the settings sheet does not (the file's name, as XLSForm tools do). 0, or -1 with err. The
- * definition is checked by form_load, whose errors come back with the row they are about. */
+ * the form when the settings sheet does not (the file's name, as XLSForm tools do). 0, or -1 with err: every
+ * problem of the rows, a line each with its sheet, row and column ("3 problems:\n  sheet 'survey', row 4..."), or
+ * the one problem. The definition is then checked by form_load, whose error comes back with the row it is
+ * about. */
 int xlsform_convert(const void *data, size_t len, const char *fallback_id, struct buf *out, char *err,
 		    size_t errlen);
 

@@ -16,7 +16,7 @@
 static int publish(struct cli *cli, const char *path)
 {
 	struct buf b = BUF_INIT(MAX_FORM_FILE);
-	char err[512];
+	char err[XLSFORM_ERR_MAX];
 	struct form *f = NULL;
 	struct sstore *s = NULL;
 	int r = EXIT_FAIL;

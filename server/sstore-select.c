@@ -88,7 +88,7 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 		json_t *v;
 
 		/* _parent stays with the answers: it names the record a repeat instance belongs to. */
-		if (field[0] == '_' && strcmp(field, "_review") && strcmp(field, "_parent"))
+		if (form_meta_name(field) && strcmp(field, "_review") && strcmp(field, "_parent"))
 			continue;
 		if (review_conflict && !strcmp(field, "_review"))
 			*review_conflict = sqlite3_column_int(st, 2) != 0;

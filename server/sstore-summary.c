@@ -222,7 +222,7 @@ static int text_of(struct sstore *s, sqlite3_int64 rid, struct buf *body, char *
 		const char *field = db_text(st, 0);
 		json_t *v;
 
-		if (field[0] == '_' || !kind)
+		if (form_meta_name(field) || !kind)
 			continue;
 		v = sstore_value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 		text_add(form_find(kind, field), v, body);
@@ -268,7 +268,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char 
 			json_decref(v);
 			continue;
 		}
-		if (field[0] == '_')
+		if (form_meta_name(field))
 			continue;
 		v = sstore_value_json(value, (size_t)sqlite3_column_bytes(st, 1));
 		q = kind ? form_find(kind, field) : NULL;

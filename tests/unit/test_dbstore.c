@@ -417,7 +417,7 @@ static void test_forms(void)
 	CHECK_INT(put(d, survey_bad_version, err, sizeof(err)), -1);
 	CHECK_STR(err, "form 'water': version '1 beta' is not valid: letters, digits, _ . - (at most 64)");
 	CHECK_INT(put(d, survey_bad_id, err, sizeof(err)), -1);
-	CHECK_STR(err, "form: id '9water' must start with a letter");
+	CHECK_STR(err, "form: id '9water' must start with an ASCII letter (a-z, A-Z) or '_'");
 	CHECK_INT(put(d, "{\"id\": \"water\"", err, sizeof(err)), -1);
 	CHECK_STR(one(path_of(dir, "store.db"), "SELECT count(*) FROM forms"), "1");
 	CHECK_INT(dbstore_form_get(d, "water", NULL, &f, err, sizeof(err)), 1);

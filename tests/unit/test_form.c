@@ -229,16 +229,33 @@ static void test_load_refusals(void)
 		  "question 's': choices must be a non-empty array");
 	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": ["
 			     "{\"name\": \"a b\", \"label\": \"A\"}]}"),
-		  "question 's': choice name 'a b' may hold only letters, digits, '_', '.' and '-'");
+		  "question 's': choice name 'a b' may not hold a space or a control character: a select_multiple's "
+		  "answer is its choices' names separated by spaces");
+	/* A choice name is a value: pyxform takes ">150" and "18-25", so does Sondeo. */
+	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": ["
+			     "{\"name\": \">150\", \"label\": \"A\"}, {\"name\": \"18-25\", \"label\": \"B\"}]}"),
+		  "(loaded)");
 	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"select_one\", \"label\": \"S\", \"choices\": ["
 			     "{\"name\": \"a\"}]}"),
 		  "question 's': choice 'a': missing label");
 	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"}, {\"type\": \"text\"}"),
 		  "question 2: missing name");
-	CHECK_STR(load_error("{\"name\": \"_a\", \"type\": \"text\", \"label\": \"A\"}"),
-		  "question 1: name '_a' starts with '_', which is reserved for the store's own fields");
+	/* Kobo's form builder names questions _1_2_where and __version__; the store's own names stay its own. */
+	CHECK_STR(load_error("{\"name\": \"_a\", \"type\": \"text\", \"label\": \"A\"}, "
+			     "{\"name\": \"__version__\", \"type\": \"calculate\", \"calculation\": \"'3'\"}"), "(loaded)");
+	CHECK_STR(load_error("{\"name\": \"_review\", \"type\": \"text\", \"label\": \"A\"}"),
+		  "question 1: name '_review' is one of the store's own fields (_id, _parent, _repeat, _review, _status, "
+		  "_created, _updated...)");
 	CHECK_STR(load_error("{\"name\": \"2a\", \"type\": \"text\", \"label\": \"A\"}"),
-		  "question 1: name '2a' must start with a letter");
+		  "question 1: name '2a' must start with an ASCII letter (a-z, A-Z) or '_'");
+	CHECK_STR(load_error("{\"name\": \"été\", \"type\": \"text\", \"label\": \"A\"}"),
+		  "question 1: name 'été' must start with an ASCII letter (a-z, A-Z) or '_'");
+	CHECK_STR(load_error("{\"name\": \"année\", \"type\": \"text\", \"label\": \"A\"}"),
+		  "question 1: name 'année' may hold only ASCII letters (a-z, A-Z), digits, '_', '.' and '-'");
+	/* A calculate without a calculation takes its default once (pyxform's dynamic default); without either, no. */
+	CHECK_STR(load_error("{\"name\": \"c\", \"type\": \"calculate\", \"default\": \"today()\"}"), "(loaded)");
+	CHECK_STR(load_error("{\"name\": \"c\", \"type\": \"calculate\"}"),
+		  "question 'c': a calculate question needs a calculation, or a default it takes once");
 	CHECK_STR(load_error("{\"name\": \"a\", \"label\": \"A\"}"), "question 'a': missing type");
 	/* the question's own type, not another's */
 	CHECK_STR(load_error("{\"name\": \"s\", \"type\": \"start\", \"required\": true}"),
