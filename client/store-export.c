@@ -42,13 +42,13 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 	 * the region it was enrolled in, as headquarters files them; none before it is enrolled. */
 	store_meta_get(s, "region", region, sizeof(region));
 	r.region = region;
-	/* One row per answer (and the record's _parent and _review), records in the order they reached this
-	 * device, each record's rows together. The records are walked by key (+r.form keeps SQLite off the form
-	 * index, which would need a sort). */
+	/* One row per answer (and the record's _parent and _review; a question's name may start with '_' too, so
+	 * only the store's _repeat is left out), records in the order they reached this device, each record's rows
+	 * together. The records are walked by key (+r.form keeps SQLite off the form index, which would need a
+	 * sort). */
 	st = db_prepare(s->db,
 			"SELECT r.rid, r.id, r.form_version, r.created, r.updated, r.conflicts, f.field, f.value"
-			" FROM records r LEFT JOIN fields f ON f.rid = r.rid AND (f.field NOT LIKE '\\_%' ESCAPE '\\'"
-			" OR f.field IN ('_parent', '_review'))"
+			" FROM records r LEFT JOIN fields f ON f.rid = r.rid AND f.field <> '_repeat'"
 			" WHERE +r.form = ?1 AND NOT r.draft AND NOT r.deleted AND coalesce((SELECT json_extract(x.value, '$')"
 			" FROM fields x WHERE x.rid = r.rid AND x.field = '_repeat'), '') = ?2 ORDER BY r.rid",
 			err, errlen);

@@ -50,7 +50,7 @@ static void select_sql(const struct store_filter *f, struct buf *sql)
 	if (f->conflicts)
 		buf_adds(sql, " AND r.conflicts > 0");
 	if (f->search)
-		buf_adds(sql, " AND EXISTS (SELECT 1 FROM fields t WHERE t.rid = r.rid AND t.field NOT LIKE '\\_%' ESCAPE '\\'"
+		buf_adds(sql, " AND EXISTS (SELECT 1 FROM fields t WHERE t.rid = r.rid AND t.field NOT IN ('_parent', '_repeat', '_review')"
 			 " AND (CASE json_type(t.value) WHEN 'text' THEN json_extract(t.value, '$') WHEN 'array' THEN t.value END)"
 			 " LIKE ?2 ESCAPE '\\')");
 	/* A select_multiple answer matches when the value is one of its choices. */

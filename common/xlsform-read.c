@@ -53,6 +53,40 @@ struct table {
 
 /* --- Reading a sheet into a table ------------------------------------------------------------------------- */
 
+/* A cell's text as pyxform reads it (its clean_text_values): without the spaces around it, runs of spaces as one,
+ * and typographic quotes (’ ‘ “ ”) as plain ones, which expressions need (a label's apostrophe becomes ' too, as
+ * in pyxform). A new string. */
+static char *cell_clean(const char *text)
+{
+	static const struct {
+		const char *from, *to;
+	} quotes[] = { { "\xe2\x80\x98", "'" }, { "\xe2\x80\x99", "'" }, { "\xe2\x80\x9c", "\"" },
+		       { "\xe2\x80\x9d", "\"" } };
+	char *out = xmalloc(strlen(text) + 1);
+	size_t k = 0, i;
+	const char *p = text;
+
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	while (*p) {
+		for (i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++)
+			if (!strncmp(p, quotes[i].from, 3))
+				break;
+		if (i < sizeof(quotes) / sizeof(quotes[0])) {
+			out[k++] = quotes[i].to[0];
+			p += 3;
+		} else if (*p == ' ' && k && out[k - 1] == ' ') {
+			p++;
+		} else {
+			out[k++] = *p++;
+		}
+	}
+	while (k && isspace((unsigned char)out[k - 1]))
+		k--;
+	out[k] = '\0';
+	return out;
+}
+
 /* Header text to key and language: trimmed, lower case, spaces as '_', aliases resolved. */
 static void header_parse(const char *text, struct head *h)
 {
@@ -154,8 +188,8 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 		t->nrows++;
 	}
 	free(t->rows[t->nrows - 1].v[hi]);
-	t->rows[t->nrows - 1].v[hi] = xstrdup(text);
-	return 0;
+	t->rows[t->nrows - 1].v[hi] = cell_clean(text);
+	return t->rows[t->nrows - 1].v[hi][0] ? 0 : (free(t->rows[t->nrows - 1].v[hi]), t->rows[t->nrows - 1].v[hi] = NULL, 0);
 }
 
 static void table_free(struct table *t)
@@ -231,6 +265,8 @@ struct conv {
 	/* Every problem the rows have, one line each: a refused workbook says them all, not only the first. */
 	struct buf problems;
 	unsigned nproblems;
+	struct row **loop_rows;       /* the rows made for a loop's passes (loop_row), freed with the conversion */
+	size_t nloop_rows;
 	json_t *questions, *groups;
 	size_t copied;                /* bytes of choices and tags put in questions so far (see list_copied) */
 	/* name -> row, to put a row on form_load's messages */
@@ -529,11 +565,39 @@ static const struct {
 	{ "note", "note" }, { "calculate", "calculate" }, { "start", "start" }, { "end", "end" }, { "today", "today" },
 	{ "deviceid", "deviceid" }, { "username", "username" },
 	{ "image", "image" }, { "photo", "image" }, { "audio", "audio" }, { "video", "video" }, { "file", "file" },
+	/* pyxform's other names for them (its question type dictionary and aliases) */
+	{ "q string", "text" }, { "add text prompt", "text" }, { "q int", "integer" }, { "add integer prompt", "integer" },
+	{ "q decimal", "decimal" }, { "add decimal prompt", "decimal" }, { "q date", "date" },
+	{ "add date prompt", "date" }, { "add time prompt", "time" }, { "date time", "dateTime" },
+	{ "q date time", "dateTime" }, { "q datetime", "dateTime" }, { "add date time prompt", "dateTime" },
+	{ "add datetime prompt", "dateTime" }, { "gps", "geopoint" }, { "location", "geopoint" },
+	{ "q geopoint", "geopoint" }, { "q location", "geopoint" }, { "add location prompt", "geopoint" },
+	{ "q picture", "image" }, { "q image", "image" }, { "add image prompt", "image" },
+	{ "add photo prompt", "image" }, { "q audio", "audio" }, { "add audio prompt", "audio" },
+	{ "q video", "video" }, { "add video prompt", "video" }, { "add file prompt", "file" }, { "q note", "note" },
+	{ "add note prompt", "note" }, { "q calculate", "calculate" }, { "add calculate prompt", "calculate" },
+	{ "hidden", "calculate" }, { "q barcode", "barcode" }, { "add barcode prompt", "barcode" },
+	{ "q acknowledge", "acknowledge" }, { "add acknowledge prompt", "acknowledge" }, { "start time", "start" },
+	{ "get start time", "start" }, { "end time", "end" }, { "get end time", "end" }, { "get today", "today" },
+	{ "device id", "deviceid" }, { "get device id", "deviceid" }, { "uri:deviceid", "deviceid" },
+	{ "uri:username", "username" }, { "sim id", "simserial" }, { "get sim id", "simserial" },
+	{ "uri:simserial", "simserial" }, { "subscriber id", "subscriberid" }, { "get subscriber id", "subscriberid" },
+	{ "uri:subscriberid", "subscriberid" }, { "get phone number", "phonenumber" },
+	{ "uri:phonenumber", "phonenumber" }, { "uri:email", "email" },
+};
+
+/* pyxform's whole numbers within bounds: an integer with its constraint. */
+static const struct {
+	const char *xls;
+	int max;
+} bounded_types[] = {
+	{ "percentage", 100 }, { "number of days in last month", 31 }, { "number of days in last six months", 183 },
+	{ "number of days in last year", 365 },
 };
 
 /* Types Sondeo refuses, with why. */
 static const char *const background_types[] = { "background-audio", "background-video", NULL };
-static const char *const later_types[] = { "audit", "hidden", "xml-external", "csv-external", "start-geopoint",
+static const char *const later_types[] = { "audit", "xml-external", "csv-external", "start-geopoint",
 					   "background-geopoint", NULL };
 
 static int in_list(const char *s, const char *const *list)
@@ -658,10 +722,12 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 		const char *prefix;
 		int multiple;
 	} forms[] = {
-		{ "select_one_from ", 0 }, { "select_one ", 0 }, { "select one from ", 0 }, { "select one ", 0 },
+		{ "select_one_from ", 0 }, { "select_one ", 0 }, { "select one from ", 0 }, { "select one using ", 0 },
+		{ "select one ", 0 }, { "select1 ", 0 }, { "add select one prompt using ", 0 },
 		{ "select_multiple_from ", 1 }, { "select_multiple ", 1 }, { "select multiple from ", 1 },
-		{ "select multiple ", 1 }, { "select all that apply from ", 1 }, { "select all that apply ", 1 },
-		{ "select_all_that_apply ", 1 }, { "select_one_external ", 0 },
+		{ "select multiple using ", 1 }, { "select multiple ", 1 }, { "select all that apply from ", 1 },
+		{ "select all that apply ", 1 }, { "select_all_that_apply ", 1 }, { "add select multiple prompt using ", 1 },
+		{ "select_one_external ", 0 },
 	};
 	size_t i, len;
 
@@ -677,7 +743,7 @@ static int select_type(const char *t, int *multiple, char *list, size_t n, int *
 		if (len > 17 && !strcmp(list + len - 17, " or specify other")) {
 			list[len - 17] = '\0';
 			*or_other = 1;
-		} else if (len > 9 && !strcmp(list + len - 9, " or_other")) {
+		} else if (len > 9 && (!strcmp(list + len - 9, " or_other") || !strcmp(list + len - 9, " or other"))) {
 			list[len - 9] = '\0';
 			*or_other = 1;
 		}
@@ -797,6 +863,9 @@ static int question_type(struct conv *c, const struct row *row, const char *type
 			*ft = plain_types[k].type;
 	if (!strcmp(t, "range"))
 		*ft = "range";     /* an integer or a decimal: range_question says which */
+	for (k = 0; k < sizeof(bounded_types) / sizeof(bounded_types[0]); k++)
+		if (!strcmp(t, bounded_types[k].xls))
+			*ft = "integer";   /* its bounds: survey_rows */
 	if (!strncmp(t, "select_one_from_file ", 21) || !strncmp(t, "select_multiple_from_file ", 26))
 		return row_error(c, &c->survey, row, "type",
 				 _("'%s': choices from a file are not supported yet (put them on the choices sheet)"),
@@ -874,6 +943,20 @@ static int question_cells(struct conv *c, const struct row *row, json_t *q, cons
 	return 0;
 }
 
+/* A bounded whole number (percentage...) keeps within its bounds, as pyxform's constraint does, unless the row
+ * gives its own. */
+static void bounded(const char *t, json_t *q)
+{
+	char expr[48];
+	size_t k;
+
+	for (k = 0; k < sizeof(bounded_types) / sizeof(bounded_types[0]); k++)
+		if (!strcmp(t, bounded_types[k].xls) && !json_object_get(q, "constraint")) {
+			snprintf(expr, sizeof(expr), "0 <= . and . <= %d", bounded_types[k].max);
+			json_object_set_new(q, "constraint", json_string(expr));
+		}
+}
+
 /* The row's default, if any, as q's. A default in XLSForm is a value, or an expression when it calls a function
  * or names a question; Sondeo's is always an expression, so a plain text value becomes a quoted one. */
 static void question_default(struct conv *c, const struct row *row, json_t *q)
@@ -942,6 +1025,278 @@ static void other_question(struct conv *c, const struct row *row, const char *na
 
 /* The survey's rows, in order, into c->groups and c->questions: a begin or end row opens or closes a group or
  * repeat, any other row with a type is a question. -1 with the error said. */
+/* A begin or end row of a group, a repeat or a loop, as pyxform reads them ("begin group", "begin_repeat",
+ * "begin looped group", "begin loop over LIST", "end lgroup"...): 1 for a begin, 2 for an end, with its kind (0
+ * group, 1 repeat, 2 loop) and, for a loop's begin, its list; 0 when t is not one. */
+static int control_of(const char *t, int *kind, char *list, size_t n)
+{
+	static const struct {
+		const char *word;
+		int kind;
+	} kinds[] = { { "group", 0 }, { "repeat", 1 }, { "lgroup", 1 }, { "looped group", 1 }, { "loop", 2 } };
+	int end = !strncmp(t, "end", 3);
+	const char *p = t + (end ? 3 : 5);
+	size_t i, w;
+
+	list[0] = '\0';
+	if ((!end && strncmp(t, "begin", 5)) || (*p != ' ' && *p != '_'))
+		return 0;
+	p++;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		w = strlen(kinds[i].word);
+		if (strncmp(p, kinds[i].word, w) || (p[w] && p[w] != ' '))
+			continue;
+		*kind = kinds[i].kind;
+		p += w;
+		if (!*p)
+			return end ? 2 : 1;
+		if (end || kinds[i].kind != 2)
+			return 0;
+		p += !strncmp(p, " over ", 6) ? 6 : 1;
+		strlcpy_s(list, p, n);
+		return list[0] && !strchr(list, ' ') ? 1 : 0;
+	}
+	return 0;
+}
+
+/* One pass of a loop: its choice, and the names its rows define, which take the choice's name after theirs. */
+struct loop {
+	const char *list, *choice;
+	const struct row *choice_row;     /* in c->choices */
+	char **names;
+	size_t nnames;
+};
+
+/* The choice's label in lang (or the plain label, or its name), for a loop row's %(label)s. */
+static const char *loop_label(struct conv *c, const struct loop *l, const char *lang)
+{
+	size_t i;
+	const char *plain = NULL;
+
+	for (i = 0; i < c->choices.nhead; i++) {
+		if (strcmp(c->choices.head[i].key, "label") || !l->choice_row->v[i])
+			continue;
+		if (!strcmp(c->choices.head[i].lang, lang))
+			return l->choice_row->v[i];
+		if (!c->choices.head[i].lang[0] || !strcmp(c->choices.head[i].lang, c->lang))
+			plain = l->choice_row->v[i];
+	}
+	return plain ? plain : l->choice;
+}
+
+/* text with a loop's pass put in: %(name)s and %(label)s as pyxform has them, and each ${NAME} of a row of the
+ * loop as ${NAME_CHOICE}. A new string. */
+static char *loop_text(struct conv *c, const struct loop *l, const char *text, const char *lang)
+{
+	struct buf b = BUF_INIT((size_t)1 << 20);
+	const char *p = text;
+	size_t k;
+
+	while (*p) {
+		if (!strncmp(p, "%(name)s", 8)) {
+			buf_adds(&b, l->choice);
+			p += 8;
+		} else if (!strncmp(p, "%(label)s", 9)) {
+			buf_adds(&b, loop_label(c, l, lang));
+			p += 9;
+		} else if (!strncmp(p, "${", 2) && strchr(p, '}')) {
+			size_t n = (size_t)(strchr(p, '}') - p - 2);
+
+			buf_add(&b, p, n + 2);
+			for (k = 0; k < l->nnames; k++)
+				if (strlen(l->names[k]) == n && !strncmp(p + 2, l->names[k], n))
+					buf_printf(&b, "_%s", l->choice);
+			buf_addc(&b, '}');
+			p += n + 3;
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* A copy of row r for a pass of loop l (free it with row_free): its name with the choice's after it, its texts
+ * as loop_text makes them. */
+static struct row *loop_row(struct conv *c, const struct loop *l, const struct row *r)
+{
+	struct row *copy = xcalloc(1, sizeof(*copy));
+	size_t i;
+
+	copy->n = r->n;
+	copy->v = xcalloc(c->survey.nhead, sizeof(char *));
+	for (i = 0; i < c->survey.nhead; i++) {
+		const struct head *h = &c->survey.head[i];
+
+		if (!r->v[i])
+			continue;
+		if (!strcmp(h->key, "name")) {
+			size_t n = strlen(r->v[i]) + strlen(l->choice) + 2;
+
+			copy->v[i] = xmalloc(n);
+			snprintf(copy->v[i], n, "%s_%s", r->v[i], l->choice);
+		} else if (!strcmp(h->key, "type")) {
+			copy->v[i] = xstrdup(r->v[i]);
+		} else {
+			copy->v[i] = loop_text(c, l, r->v[i], h->lang[0] ? h->lang : c->lang);
+		}
+	}
+	return copy;
+}
+
+static void row_free(const struct conv *c, struct row *r)
+{
+	size_t i;
+
+	for (i = 0; i < c->survey.nhead; i++)
+		free(r->v[i]);
+	free(r->v);
+	free(r);
+}
+
+static int row_read(struct conv *c, struct nest *nest, const struct row *row);
+
+/* A loop (begin loop over LIST at row i, its end at row end): its rows once for each choice of LIST, in a group
+ * of its own inside the loop's group, as pyxform makes it; names take the choice's name after theirs
+ * (price_maize), and references to them within the pass follow. */
+static void loop_read(struct conv *c, struct nest *nest, size_t i, size_t end, const char *list)
+{
+	const struct row *begin = &c->survey.rows[i];
+	const char *name = cell(&c->survey, begin, "name");
+	struct loop l = { list, NULL, NULL, NULL, 0 };
+	size_t k, passes = 0;
+
+	if (!c->has_choices) {
+		row_error(c, &c->survey, begin, "type", _("loop over list '%s': there is no choices sheet"), list);
+		return;
+	}
+	if (!name) {
+		row_error(c, &c->survey, begin, "name", _("a loop without a name"));
+		return;
+	}
+	if (group_begin(c, nest, begin, name, 0) < 0)
+		return;
+	for (k = i + 1; k < end; k++) {
+		const char *n = cell(&c->survey, &c->survey.rows[k], "name");
+
+		if (n) {
+			l.names = xrealloc(l.names, (l.nnames + 1) * sizeof(*l.names));
+			l.names[l.nnames++] = (char *)n;
+		}
+	}
+	for (k = 0; k < c->choices.nrows; k++) {
+		const struct row *cr = &c->choices.rows[k];
+		char gname[2 * MERGE_MAX_NAME + 2];
+		struct row *g;
+		size_t j, ni = (size_t)col_of(&c->survey, "name", NULL);
+
+		if (!cell(&c->choices, cr, "list_name") || strcmp(cell(&c->choices, cr, "list_name"), list) ||
+		    !cell(&c->choices, cr, "name"))
+			continue;
+		l.choice = cell(&c->choices, cr, "name");
+		l.choice_row = cr;
+		passes++;
+		/* The pass's group: the loop's name and the choice's, labelled with the choice's label. */
+		g = xcalloc(1, sizeof(*g));
+		g->n = begin->n;
+		g->v = xcalloc(c->survey.nhead, sizeof(char *));
+		snprintf(gname, sizeof(gname), "%s_%s", name ? name : "loop", l.choice);
+		g->v[ni] = xstrdup(gname);
+		for (j = 0; j < c->survey.nhead; j++)
+			if (!strcmp(c->survey.head[j].key, "label"))
+				g->v[j] = xstrdup(loop_label(c, &l, c->survey.head[j].lang[0] ? c->survey.head[j].lang : c->lang));
+		group_begin(c, nest, g, g->v[ni], 0);
+		for (j = i + 1; j < end; j++) {
+			struct row *copy = loop_row(c, &l, &c->survey.rows[j]);
+
+			row_read(c, nest, copy);
+			/* The copies' names are kept by the groups and questions made of them: the rows go with the
+			 * conversion (c->loop_rows). */
+			c->loop_rows = xrealloc(c->loop_rows, (c->nloop_rows + 1) * sizeof(*c->loop_rows));
+			c->loop_rows[c->nloop_rows++] = copy;
+		}
+		group_end(c, nest, g, "end group");
+		c->loop_rows = xrealloc(c->loop_rows, (c->nloop_rows + 1) * sizeof(*c->loop_rows));
+		c->loop_rows[c->nloop_rows++] = g;
+	}
+	free(l.names);
+	if (!passes)
+		row_error(c, &c->survey, begin, "type", _("loop over list '%s': the list has no choices"), list);
+	group_end(c, nest, begin, "end group");
+}
+
+/* One row of the survey: a group's begin or end, or a question, put in c->questions (or its problems said).
+ * -1 when it has a problem. */
+static int row_read(struct conv *c, struct nest *nest, const struct row *row)
+{
+	const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
+	char t[160], list[128] = "";
+	const char *ft;
+	int or_other = 0, kind = 0, ctl;
+	json_t *q;
+
+	if (!type) {
+		if (name)
+			return row_error(c, &c->survey, row, "type", _("question '%s' has no type"), name);
+		return 0;
+	}
+	type_norm(type, t, sizeof(t));
+	ctl = control_of(t, &kind, list, sizeof(list));
+	if (cell(&c->survey, row, "repeat_count") && !(ctl == 1 && kind == 1))
+		row_error(c, &c->survey, row, "repeat_count", _("a repeat_count is for a begin repeat row"));
+	if (ctl == 1 && kind == 2)
+		return row_error(c, &c->survey, row, "type", _("a loop inside a loop: Sondeo repeats one list at a time"));
+	if (ctl == 1)
+		return group_begin(c, nest, row, name, kind == 1);
+	if (ctl == 2)
+		return group_end(c, nest, row, kind == 1 ? "end repeat" : "end group");
+	/* A row's problem is said, and the next rows are read all the same, so that every one is said. */
+	if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
+		return -1;
+	if (!name)
+		return row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
+	q = json_pack("{s:s, s:s}", "name", name, "type", ft);
+	if (question_cells(c, row, q, ft, name, nest_group(nest)) < 0 ||
+	    (!strcmp(ft, "range") && range_question(c, row, q) < 0) ||
+	    ((!strcmp(ft, "image") || !strcmp(ft, "audio") || !strcmp(ft, "video") || !strcmp(ft, "file")) &&
+	     media_question(c, row, q, ft) < 0)) {
+		json_decref(q);
+		return -1;
+	}
+	question_default(c, row, q);
+	bounded(t, q);
+	if (question_lists(c, row, q, ft, t, list, or_other) < 0) {
+		json_decref(q);
+		return -1;
+	}
+	json_array_append_new(c->questions, q);
+	where_add(c, name, row->n);
+	if (or_other)
+		other_question(c, row, name, nest_group(nest));
+	return 0;
+}
+
+/* The end row of the loop begun at row i: the next end loop at the same depth of begins and ends. */
+static size_t loop_end(struct conv *c, size_t i)
+{
+	int depth = 0, kind;
+	size_t k;
+	char t[160], list[128];
+
+	for (k = i; k < c->survey.nrows; k++) {
+		const char *type = cell(&c->survey, &c->survey.rows[k], "type");
+		int ctl;
+
+		if (!type)
+			continue;
+		type_norm(type, t, sizeof(t));
+		ctl = control_of(t, &kind, list, sizeof(list));
+		depth += ctl == 1 ? 1 : ctl == 2 ? -1 : 0;
+		if (ctl == 2 && depth == 0)
+			return kind == 2 ? k : (size_t)-1;
+	}
+	return (size_t)-1;
+}
+
 static int survey_rows(struct conv *c)
 {
 	struct nest nest;
@@ -950,54 +1305,25 @@ static int survey_rows(struct conv *c)
 	memset(&nest, 0, sizeof(nest));
 	for (i = 0; i < c->survey.nrows; i++) {
 		const struct row *row = &c->survey.rows[i];
-		const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
-		char t[160], list[128] = "";
-		const char *ft;
-		int or_other = 0, is_repeat;
-		json_t *q;
+		const char *type = cell(&c->survey, row, "type");
+		char t[160], list[128];
+		int kind = 0;
 
-		if (!type) {
-			if (name)
-				row_error(c, &c->survey, row, "type", _("question '%s' has no type"), name);
-			continue;
+		if (type) {
+			type_norm(type, t, sizeof(t));
+			if (control_of(t, &kind, list, sizeof(list)) == 1 && kind == 2) {
+				size_t end = loop_end(c, i);
+
+				if (end == (size_t)-1) {
+					row_error(c, &c->survey, row, "type", _("begin loop without its end loop"));
+					continue;
+				}
+				loop_read(c, &nest, i, end, list);
+				i = end;
+				continue;
+			}
 		}
-		type_norm(type, t, sizeof(t));
-		is_repeat = !strcmp(t, "begin repeat") || !strcmp(t, "begin_repeat");
-		if (cell(&c->survey, row, "repeat_count") && !is_repeat)
-			row_error(c, &c->survey, row, "repeat_count", _("a repeat_count is for a begin repeat row"));
-		if (is_repeat || !strcmp(t, "begin group") || !strcmp(t, "begin_group")) {
-			group_begin(c, &nest, row, name, is_repeat);
-			continue;
-		}
-		if (!strcmp(t, "end group") || !strcmp(t, "end_group") || !strcmp(t, "end repeat") ||
-		    !strcmp(t, "end_repeat")) {
-			group_end(c, &nest, row, t);
-			continue;
-		}
-		/* A row's problem is said, and the next rows are read all the same, so that every one is said. */
-		if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
-			continue;
-		if (!name) {
-			row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
-			continue;
-		}
-		q = json_pack("{s:s, s:s}", "name", name, "type", ft);
-		if (question_cells(c, row, q, ft, name, nest_group(&nest)) < 0 ||
-		    (!strcmp(ft, "range") && range_question(c, row, q) < 0) ||
-		    ((!strcmp(ft, "image") || !strcmp(ft, "audio") || !strcmp(ft, "video") || !strcmp(ft, "file")) &&
-		     media_question(c, row, q, ft) < 0)) {
-			json_decref(q);
-			continue;
-		}
-		question_default(c, row, q);
-		if (question_lists(c, row, q, ft, t, list, or_other) < 0) {
-			json_decref(q);
-			continue;
-		}
-		json_array_append_new(c->questions, q);
-		where_add(c, name, row->n);
-		if (or_other)
-			other_question(c, row, name, nest_group(&nest));
+		row_read(c, &nest, row);
 	}
 	if (nest.depth && nest.repeats[nest.depth - 1])
 		/* TRANSLATORS: "begin repeat" and "end repeat" are types, as written in the workbook. */
@@ -1213,6 +1539,11 @@ static void problems_said(struct conv *c)
 
 static void conv_release(struct conv *c)
 {
+	size_t i;
+
+	for (i = 0; i < c->nloop_rows; i++)
+		row_free(c, c->loop_rows[i]);
+	free(c->loop_rows);
 	buf_release(&c->problems);
 	json_decref(c->questions);
 	json_decref(c->groups);
