@@ -46,19 +46,28 @@ void xlsform_lang_code(const char *in, char *out, size_t n)
 	strlcpy_s(out, low, n);
 }
 
-/* "label::French (fr)" for a known language, "label::xx" otherwise. */
-void xlsform_lang_header(const char *key, const char *code, char *out, size_t n)
+/* "French (fr)" for a known language, the code otherwise. */
+void xlsform_lang_name(const char *code, char *out, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
 		if (!strcmp(languages[i].code, code)) {
-			snprintf(out, n, "%s::%c%s (%s)", key, toupper((unsigned char)languages[i].name[0]),
-				 languages[i].name + 1, code);
+			snprintf(out, n, "%c%s (%s)", toupper((unsigned char)languages[i].name[0]), languages[i].name + 1,
+				 code);
 			return;
 		}
 	}
-	snprintf(out, n, "%s::%s", key, code);
+	snprintf(out, n, "%s", code);
+}
+
+/* "label::French (fr)" for a known language, "label::xx" otherwise. */
+void xlsform_lang_header(const char *key, const char *code, char *out, size_t n)
+{
+	char name[64];
+
+	xlsform_lang_name(code, name, sizeof(name));
+	snprintf(out, n, "%s::%s", key, name);
 }
 
 void xlsform_range_constraint(const double v[3], int decimal, const char *own, char *out, size_t n)

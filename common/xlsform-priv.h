@@ -12,6 +12,10 @@
  * known name's code, or the text in lower case; into out[0..n). */
 void xlsform_lang_code(const char *in, char *out, size_t n);
 
+/* A language's name as XLSForm writes it in headers and default_language: "French (fr)" for a known language, the
+ * code otherwise; into out[0..n). */
+void xlsform_lang_name(const char *code, char *out, size_t n);
+
 /* The header of TEXT column key in language code: "label::French (fr)" for a known language, "label::xx"
  * otherwise; into out[0..n). */
 void xlsform_lang_header(const char *key, const char *code, char *out, size_t n);

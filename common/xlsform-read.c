@@ -259,6 +259,8 @@ struct conv {
 	struct table survey, choices, settings, external, osm;
 	int has_choices, has_settings, has_external;   /* external_choices: the lists of select_one_external */
 	int has_osm;                                   /* osm: the tags of osm questions, and their values */
+	struct table titles;                           /* sondeo_settings: the form's title in every language, as */
+	int has_titles;                                /* Sondeo writes it (pyxform has one form_title) */
 	char lang[48];                /* the default language's code */
 	char *err;
 	size_t errlen;
@@ -1405,6 +1407,9 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 	json_object_set_new(form, "default_language", json_string(c->lang));
 	if (r && (title = text_of(c, &c->settings, r, "form_title")))
 		json_object_set_new(form, "title", title);
+	/* The title in every language, where Sondeo wrote it beside pyxform's one form_title. */
+	if (c->has_titles && c->titles.nrows && (title = text_of(c, &c->titles, &c->titles.rows[0], "form_title")))
+		json_object_set_new(form, "title", title);
 	/* Taken when it is an expression Sondeo reads; pyxform's samples also hold bare XPath paths there, which
 	 * name nothing in a record, so a workbook that imported before still does (its records are then named by
 	 * their first questions). */
@@ -1428,7 +1433,7 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 
 /* The sheets a workbook's form is read from, by their index in it ((size_t)-1: there is none). */
 struct sheets {
-	size_t survey, choices, settings, external, osm;
+	size_t survey, choices, settings, external, osm, titles;
 };
 
 /* Finds the sheets by name, in any case. A workbook of one sheet is its survey, whatever the sheet is called. */
@@ -1436,7 +1441,7 @@ static void sheets_find(struct xlsx *x, struct sheets *s)
 {
 	size_t i;
 
-	s->survey = s->choices = s->settings = s->external = s->osm = (size_t)-1;
+	s->survey = s->choices = s->settings = s->external = s->osm = s->titles = (size_t)-1;
 	for (i = 0; i < xlsx_sheet_count(x); i++) {
 		const char *n = xlsx_sheet_name(x, i);
 
@@ -1450,6 +1455,8 @@ static void sheets_find(struct xlsx *x, struct sheets *s)
 			s->external = i;
 		else if (!strcasecmp(n, "osm"))
 			s->osm = i;
+		else if (!strcasecmp(n, "sondeo_settings"))
+			s->titles = i;
 	}
 	if (s->survey == (size_t)-1 && xlsx_sheet_count(x) == 1)
 		s->survey = 0;
@@ -1480,7 +1487,8 @@ static int sheets_read(struct conv *c, struct xlsx *x, const struct sheets *s)
 	if (sheet_read_if(c, x, s->choices, &c->choices, &c->has_choices) < 0 ||
 	    sheet_read_if(c, x, s->settings, &c->settings, &c->has_settings) < 0 ||
 	    sheet_read_if(c, x, s->external, &c->external, &c->has_external) < 0 ||
-	    sheet_read_if(c, x, s->osm, &c->osm, &c->has_osm) < 0)
+	    sheet_read_if(c, x, s->osm, &c->osm, &c->has_osm) < 0 ||
+	    sheet_read_if(c, x, s->titles, &c->titles, &c->has_titles) < 0)
 		return -1;
 	return 0;
 }
@@ -1553,6 +1561,7 @@ static void conv_release(struct conv *c)
 	table_free(&c->settings);
 	table_free(&c->external);
 	table_free(&c->osm);
+	table_free(&c->titles);
 }
 
 /* The workbook's sheets read, then the settings and the survey's rows made into a definition, which is checked. */

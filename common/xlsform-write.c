@@ -432,27 +432,81 @@ static void choices_sheet(struct sheetw *ch, const json_t *choices_all)
 	}
 }
 
-/* The settings sheet: one row, of the definition's id, version, default language, title, instance_name. */
+/* 1 if some text of the form is in languages (an object of language -> text), so that the workbook has columns
+ * per language (label::English (en)). */
+static int def_translated(const json_t *def)
+{
+	static const char *const keys[] = { "label", "hint", "constraint_message", "required_message" };
+	const json_t *q, *c;
+	size_t i, j, k;
+
+	json_array_foreach(json_object_get(def, "questions"), i, q) {
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (json_is_object(json_object_get(q, keys[k])))
+				return 1;
+		json_array_foreach(json_object_get(q, "choices"), j, c)
+			if (json_is_object(json_object_get(c, "label")))
+				return 1;
+	}
+	json_array_foreach(json_object_get(def, "groups"), i, q)
+		if (json_is_object(json_object_get(q, "label")))
+			return 1;
+	return 0;
+}
+
+/* The settings sheet: one row, of the definition's id, version, default language, title, instance_name, as pyxform
+ * reads them: default_language names the language as the columns do ("English (en)"), and form_title is one text,
+ * in the default language (pyxform has no form_title per language: a title in other languages is not carried). */
 static void settings_sheet(struct sheetw *st, const json_t *def)
 {
-	json_t *settings = json_array();
-	json_t *row = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
-				json_object_get(def, "version"), "default_language",
-				json_object_get(def, "default_language"), "form_title", json_object_get(def, "title"),
-				"allow_choice_duplicates", json_object_get(def, "allow_choice_duplicates"), "instance_name",
-				json_object_get(def, "instance_name"));
+	const json_t *title = json_object_get(def, "title");
+	const char *lang = json_string_value(json_object_get(def, "default_language"));
+	char name[64];
+	json_t *row;
 
-	json_array_append_new(settings, row);
+	if (json_is_object(title)) {
+		const json_t *t = json_object_get(title, lang ? lang : "en");
+
+		title = t ? t : json_object_iter_value(json_object_iter((json_t *)title));
+	}
+	xlsform_lang_name(lang ? lang : "en", name, sizeof(name));
+	row = json_pack("{s:O?, s:O?, s:s?, s:O?, s:O?, s:O?}", "form_id", json_object_get(def, "id"), "version",
+			json_object_get(def, "version"), "default_language", def_translated(def) ? name : NULL,
+			"form_title", title, "allow_choice_duplicates", json_object_get(def, "allow_choice_duplicates"),
+			"instance_name", json_object_get(def, "instance_name"));
 	col_add(st, "form_id", "form_id", "", 0);
 	col_add(st, "version", "version", "", 0);
-	col_add(st, "default_language", "default_language", "", 0);
+	if (json_object_get(row, "default_language"))
+		col_add(st, "default_language", "default_language", "", 0);
+	if (json_object_get(row, "form_title"))
+		col_add(st, "form_title", "form_title", "", 0);
 	col_add(st, "allow_choice_duplicates", "allow_choice_duplicates", "", 0);
 	if (json_object_get(def, "instance_name"))
 		col_add(st, "instance_name", "instance_name", "", 0);
-	text_cols(st, "form_title", settings, NULL);
 	write_headers(st);
 	write_row(st, row, NULL);
-	json_decref(settings);
+	json_decref(row);
+}
+
+/* The sheet sondeo_settings, added to wb when the form's title is in several languages: its form_title in each, in
+ * the columns of a text (form_title::French (fr)). pyxform reads no sheet of that name, and Sondeo's reader takes
+ * the title from it, so that a workbook written here is pyxform's and still Sondeo's whole. */
+static void titles_sheet(lxw_workbook *wb, struct sheetw *ts, lxw_format *bold, const json_t *def)
+{
+	json_t *rows = json_array(), *row;
+
+	if (!json_is_object(json_object_get(def, "title"))) {
+		json_decref(rows);
+		return;
+	}
+	row = json_pack("{s:O}", "form_title", json_object_get(def, "title"));
+	json_array_append_new(rows, row);
+	ts->ws = workbook_add_worksheet(wb, "sondeo_settings");
+	ts->bold = bold;
+	text_cols(ts, "form_title", rows, NULL);
+	write_headers(ts);
+	write_row(ts, row, NULL);
+	json_decref(rows);
 }
 
 /* The osm sheet, added to wb when the form has osm questions: the tags of osm questions and their values. */
@@ -478,7 +532,7 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 {
 	const json_t *questions = json_object_get(def, "questions"), *groups = json_object_get(def, "groups");
 	char tmp[4096];
-	struct sheetw *sv, *ch, *st, *os;
+	struct sheetw *sv, *ch, *st, *os, *ts;
 	lxw_workbook *wb;
 	json_t *choices_all, *osm_all;
 	int r;
@@ -489,6 +543,7 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	ch = xcalloc(1, sizeof(*ch));
 	st = xcalloc(1, sizeof(*st));
 	os = xcalloc(1, sizeof(*os));
+	ts = xcalloc(1, sizeof(*ts));
 	choices_all = json_array();
 	osm_all = json_array();
 	sv->ws = workbook_add_worksheet(wb, "survey");
@@ -500,10 +555,13 @@ int xlsform_write(const json_t *def, const char *path, char *err, size_t errlen)
 	choices_sheet(ch, choices_all);
 	settings_sheet(st, def);
 	osm_sheet(wb, os, sv->bold, osm_all);
-	r = book_close(wb, sv->e ? sv->e : ch->e ? ch->e : st->e ? st->e : os->e, tmp, path, err, errlen);
+	titles_sheet(wb, ts, sv->bold, def);
+	r = book_close(wb, sv->e ? sv->e : ch->e ? ch->e : st->e ? st->e : os->e ? os->e : ts->e, tmp, path, err,
+		       errlen);
 	json_decref(choices_all);
 	json_decref(osm_all);
 	free(os);
+	free(ts);
 	free(sv);
 	free(ch);
 	free(st);

@@ -756,7 +756,12 @@ check_out_has "survey!C1	label::English (en)"
 check_out_has "survey!D1	label::French (fr)"
 check_out_has "survey!A3	select_one ok"
 check_out_has "choices!B4	1"
-check_out_has "settings!C2	fr"
+# As pyxform reads it: the default language named as its columns name it, one form_title (in the default language),
+# and the title in every language in a sheet pyxform does not read.
+check_out_has "settings!C1	default_language"
+check_out_has "settings!C2	French (fr)"
+check_out_lacks "settings!D1	form_title::"
+check_out_lacks "settings!E1	form_title::"
 "$SONDEO" form show langs --json >"$TMPDIR/langs.before"
 SONDEO_HOME=$TMPDIR/other "$SONDEO" init >/dev/null
 run env SONDEO_HOME="$TMPDIR/other" "$SONDEO" form import "$TMPDIR/langs-out.xlsx"
