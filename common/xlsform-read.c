@@ -1255,7 +1255,11 @@ static int row_read(struct conv *c, struct nest *nest, const struct row *row)
 	if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
 		return -1;
 	if (!name)
-		return row_error(c, &c->survey, row, "name", _("a %s question without a name"), ft);
+		return row_error(c, &c->survey, row, "name", _("a question of type %s without a name"), ft);
+	/* Said here with the rows' other problems, rather than by form_load once they are all mended. */
+	if (!strcmp(ft, "calculate") && !cell(&c->survey, row, "calculation") && !cell(&c->survey, row, "default"))
+		return row_error(c, &c->survey, row, "calculation",
+				 _("a calculate question needs a calculation, or a default it takes once"));
 	q = json_pack("{s:s, s:s}", "name", name, "type", ft);
 	if (question_cells(c, row, q, ft, name, nest_group(nest)) < 0 ||
 	    (!strcmp(ft, "range") && range_question(c, row, q) < 0) ||

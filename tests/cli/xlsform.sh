@@ -668,7 +668,7 @@ refused "$TMPDIR/media4.xlsx" "question 'mou': accept: 'pdf' is neither a media 
 mk expr '{"survey": [["type", "name", "label", "relevant"], ["text", "a", "A"], ["text", "b", "B", "${a} = = 2"]]}'
 refused "$TMPDIR/expr.xlsx" "sheet 'survey', row 3: question 'b': relevant: at column"
 mk noname '{"survey": [["type", "name", "label"], ["integer", null, "How many?"]]}'
-refused "$TMPDIR/noname.xlsx" "sheet 'survey', row 2, column B (name): a integer question without a name"
+refused "$TMPDIR/noname.xlsx" "sheet 'survey', row 2, column B (name): a question of type integer without a name"
 mk nolist '{"survey": [["type", "name", "label"], ["select_one colours", "c", "Colour"]],
 	"choices": [["list_name", "name", "label"], ["sizes", "s", "Small"]]}'
 refused "$TMPDIR/nolist.xlsx" "sheet 'survey', row 2, column A (type): no choices of list 'colours' in the choices sheet"
