@@ -87,6 +87,13 @@ static const struct cmd commands[] = {
 	  "                      (media/RECORD/FILE), each linked from a column QUESTION/url\n"
 	  "  --url URL           this server's address (https://HOST): a column QUESTION/url after each\n"
 	  "                      attachment question links to its file on the review page\n") },
+	{ "backup", cmd_backup, N_("copy the store, consistent, while the server runs"),
+	  "backup --data DIR -o FILE.db [--without-secrets]",
+	  N_("  -o, --output FILE   the copy, a SQLite file (created, never over another; private to you)\n"
+	  "  --without-secrets   leave out the accounts, sessions and enrolment codes: a copy for analysts\n"
+	  "The copy is one moment of the store, taken while sondeod serve goes on. It holds the views\n"
+	  "form_ID (a row a record, a column a question, with _region, _review, _created...) and\n"
+	  "form_ID:REPEAT (a row an instance), which sqlite3, R or pandas read as tables.\n") },
 	{ "serve", cmd_serve, N_("answer devices over HTTP or HTTPS, in the foreground"),
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
 	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]\n"

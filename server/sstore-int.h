@@ -31,6 +31,11 @@
 #define SSTORE_CATALOG_STMTS 6
 #define SSTORE_MEDIA_STMTS 8
 
+/* sstore-views.c: the analysts' views of form f (form_ID, and form_ID:REPEAT for each repeat), made again; or of
+ * every form's newest version. 0, or -1 with err. */
+int sstore_views_make(sqlite3 *db, const struct form *f, char *err, size_t errlen);
+int sstore_views_make_all(sqlite3 *db, char *err, size_t errlen);
+
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
 extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];

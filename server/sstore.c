@@ -28,7 +28,7 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 7
+#define SSTORE_SCHEMA 8
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -214,7 +214,7 @@ static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
 /* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
  * answers now come from each form's title fields (form_title_fields) instead of question names known here;
  * layout 4 is schema_v4; layout 5 keeps a field's single head as fields.op alone (merge.h); layout 6 is
- * schema_v6; layout 7 is SCHEMA_V7. */
+ * schema_v6; layout 7 is SCHEMA_V7; layout 8 adds the analysts' views of every form (sstore-views.c). */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex },
 	{ 2, NULL, mark_reindex },
@@ -222,6 +222,7 @@ static const struct dbstore_step steps[] = {
 	{ 4, NULL, merge_upgrade_heads },
 	{ 5, schema_v6, NULL },
 	{ 6, SCHEMA_V7, NULL },
+	{ 7, NULL, sstore_views_make_all },
 };
 
 static const struct dbstore_spec spec = {
@@ -437,10 +438,13 @@ const struct keys *sstore_keys(const struct sstore *s)
 	return s->keys;
 }
 
-/* Stores a form definition inside the caller's transaction (dbstore_form_put). */
+/* Stores a form definition inside the caller's transaction (dbstore_form_put), and makes its views again: they
+ * follow the newest version of each form. */
 static int form_put(struct sstore *s, const char *json, size_t len, char *err, size_t errlen)
 {
-	return dbstore_form_put(s->base, json, len, NULL, err, errlen) < 0 ? -1 : 0;
+	if (dbstore_form_put(s->base, json, len, NULL, err, errlen) < 0)
+		return -1;
+	return sstore_views_make_all(s->db, err, errlen);
 }
 
 /* Removes what a failed sstore_init made, and only that. */

@@ -76,6 +76,11 @@ int sstore_enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
  * definition is a no-op, with another definition it is refused. Calls fn for each published form at its
  * newest version. */
 int sstore_form_publish(struct sstore *s, const char *json, size_t len, char *err, size_t errlen);
+
+/* Writes a consistent copy of the store to path (created, mode 0600, never over a file), one moment of it while
+ * sondeod serve goes on: a SQLite file with the views form_ID and form_ID:REPEAT for analysts. without_secrets:
+ * the accounts, sessions, enrolment codes and nonces left out. 0, or -1 with err (and no file). */
+int sstore_backup(struct sstore *s, const char *path, int without_secrets, char *err, size_t errlen);
 int sstore_form_list(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
 						  const char *json), void *ctx, char *err, size_t errlen);
 

@@ -254,6 +254,24 @@ check_out_has "_id,_parent,mname,age,why"
 check_out_has "$ana,$parent,Ana,34,big family"
 check_eq "$(printf '%s\n' "$OUT" | sed 1d | grep -c .)" 3 "instances exported"
 
+t "sondeod backup: a copy of the store taken while it serves, with a view of the records and one of the instances"
+run "$SONDEOD" backup --data "$hq" -o "$TMPDIR/copy.db" --without-secrets
+check_rc 0
+check_err_has "copied the store to $TMPDIR/copy.db"
+check_file_mode "$TMPDIR/copy.db" 600
+check_eq "$(sqlite3 -separator ' ' "$TMPDIR/copy.db" "SELECT _id, _status, _review, hh, size FROM form_household WHERE _id = '$parent'")" \
+	"$parent final pending Okello 6" "the record in its view"
+check_eq "$(sqlite3 -separator ' ' "$TMPDIR/copy.db" "SELECT _parent, mname, age FROM \"form_household:member\" WHERE _id = '$ana'")" \
+	"$parent Ana 34" "the instance in its view"
+check_eq "$(sqlite3 "$TMPDIR/copy.db" "SELECT count(*) FROM users; SELECT count(*) FROM sessions" | tr '\n' ' ')" "0 0 " \
+	"accounts and sessions in a copy without secrets"
+[ "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM users")" -gt 0 ] || fail "the server's own accounts are gone"
+run "$SONDEOD" backup --data "$hq" -o "$TMPDIR/copy.db"
+check_rc 1
+check_err_has "cannot create '$TMPDIR/copy.db'"
+run "$SONDEOD" backup --data "$hq"
+check_rc 2
+
 t "deleting a record deletes its instances, on every replica"
 dev a delete "$parent"
 check_rc 0
