@@ -62,6 +62,8 @@ typedef int (*export_link_fn)(void *ctx, const struct export_record *r, const js
 struct export_opts {
 	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (for a rank, the choice's
 			       * place) (CSV and XLSX) */
+	int labels;           /* XLSX: select_one, select_multiple and rank answers (and an osm tag's listed values) as
+			       * their choices' labels in lang rather than their names; ignored by the other formats */
 	const char *lang;     /* labels in XLSX headers (NULL or "": "en"); see form_text() */
 	const char *repeat;   /* NULL or "": the records, with their own questions; a repeat's name: its instances,
 			       * with _parent and the repeat's questions */
