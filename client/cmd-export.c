@@ -61,7 +61,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	if ((fmt = export_format_parse(format)) < 0)
 		return cli_usage_error(cli, _("unknown format '%s' (csv, xlsx, json or geojson)"), format);
 	if (o.labels && fmt != EXPORT_XLSX)
-		return cli_usage_error(cli, _("--labels is for --format xlsx: CSV, JSON and GeoJSON keep the choices' names"));
+		return cli_usage_error(cli,
+				       _("--labels is for --format xlsx: CSV, JSON and GeoJSON keep the choices' names"));
 	if (fmt == EXPORT_XLSX && (!path || !strcmp(path, "-")) && isatty(STDOUT_FILENO))
 		return cli_usage_error(cli, _("an XLSX file is not for a terminal: give -o FILE.xlsx"));
 	/* XLSX headers are the questions' labels, in the language this command runs in. */

@@ -160,8 +160,8 @@ static int derived_column(const struct form *f, const char *name)
 	if (!(q = form_find(f, qn)))
 		return 0;
 	if (q->type == FT_GEOPOINT)
-		return !strcmp(slash + 1, "latitude") || !strcmp(slash + 1, "longitude") || !strcmp(slash + 1, "altitude") ||
-		       !strcmp(slash + 1, "accuracy");
+		return !strcmp(slash + 1, "latitude") || !strcmp(slash + 1, "longitude") ||
+		       !strcmp(slash + 1, "altitude") || !strcmp(slash + 1, "accuracy");
 	if (q->type != FT_OSM)
 		return 0;
 	if (!strcmp(slash + 1, "feature"))

@@ -324,8 +324,9 @@ static int choice_labels(const struct export *x, const struct form_question *q, 
 	for (i = 0; i < json_array_size(v); i++) {
 		const json_t *e = json_array_get(v, i);
 
-		if ((i && buf_adds(b, "; ") < 0) ||
-		    buf_adds(b, json_is_string(e) ? choice_label(x, q->choices, q->nchoices, json_string_value(e)) : "?") < 0)
+		const char *label = json_is_string(e) ? choice_label(x, q->choices, q->nchoices, json_string_value(e)) : "?";
+
+		if ((i && buf_adds(b, "; ") < 0) || buf_adds(b, label) < 0)
 			return -1;
 	}
 	return 0;
@@ -682,7 +683,8 @@ static int geojson_record(struct export *x, const struct export_record *r)
 				x->out.data[mark] = '\0';
 				continue;
 			}
-			if (buf_adds(&x->out, ",\"properties\":") < 0 || json_record(x, r, 1) < 0 || buf_addc(&x->out, '}') < 0)
+			if (buf_adds(&x->out, ",\"properties\":") < 0 || json_record(x, r, 1) < 0 ||
+			    buf_addc(&x->out, '}') < 0)
 				return -1;
 			return 1;
 		}

@@ -1,8 +1,8 @@
 /* api-export.c - GET /v1/export?format=csv|xlsx|json|geojson&FILTERS[&choice_columns=1][&labels=1][&lang=L]
- * [&media=1]: the selected records as a file (reviewer; docs/review-api.md). The export is written to a private temporary file in
- * the data directory, which is unlinked at once and streamed from its descriptor: memory stays flat whatever the
- * size, and nothing is left behind if the client goes away. Attachments are linked to this server, at the address
- * the reviewer reached it by.
+ * [&media=1]: the selected records as a file (reviewer; docs/review-api.md). The export is written to a private
+ * temporary file in the data directory, which is unlinked at once and streamed from its descriptor: memory stays
+ * flat whatever the size, and nothing is left behind if the client goes away. Attachments are linked to this
+ * server, at the address the reviewer reached it by.
  *
  * media=1: a ZIP of the export (and of each repeat's), and of the files it names (export_zip), streamed: the tables
  * are written first, the files read as the answer goes out, so that a download of gigabytes of photos starts at

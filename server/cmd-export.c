@@ -91,7 +91,8 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 	if (!a->format || (a->fmt = export_format_parse(a->format)) < 0)
 		return cli_usage_error(cli, _("--format is csv, xlsx, json or geojson"));
 	if (a->o.labels && a->fmt != EXPORT_XLSX)
-		return cli_usage_error(cli, _("--labels is for --format xlsx: CSV, JSON and GeoJSON keep the choices' names"));
+		return cli_usage_error(cli,
+				       _("--labels is for --format xlsx: CSV, JSON and GeoJSON keep the choices' names"));
 	if (a->fmt == EXPORT_XLSX && !a->media && (!a->out || !strcmp(a->out, "-")) && isatty(STDOUT_FILENO))
 		return cli_usage_error(cli, _("an XLSX file is not for a terminal: give -o FILE.xlsx"));
 	if (a->media && (!a->out || !strcmp(a->out, "-")) && isatty(STDOUT_FILENO))
