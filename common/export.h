@@ -78,7 +78,8 @@ struct export_opts {
 	const char *repeat;   /* NULL or "": the records, with their own questions; a repeat's name: its instances,
 			       * with _parent and the repeat's questions */
 	export_link_fn link;  /* NULL: none. Else each attachment question is followed by a column QUESTION/url
-			       * (CSV; "LABEL/link" in XLSX), and in JSON and GeoJSON its answer has a member "url" */
+			       * (CSV; "LABEL/link" in XLSX), in JSON its answer has a member "url", and in GeoJSON
+			       * its property is followed by a property QUESTION/url */
 	void *link_ctx;
 };
 
