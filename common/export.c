@@ -211,7 +211,8 @@ static int numeric_text(const char *s)
 	return s[strspn(s, "0123456789.+-eE ")] == '\0';
 }
 
-/* A decimal number as answers write it (sign, digits, a point, an exponent; as form.c reads it): 1 with *v, or 0. */
+/* A decimal number as answers write it (a sign, digits, a point, an exponent: the syntax form_parse_dec of
+ * common/form-answer.c takes): 1 with *v, or 0. */
 static int dec_token(const char *s, size_t len, double *v)
 {
 	size_t i = 0, digits = 0, e;
@@ -323,8 +324,8 @@ static int choice_labels(const struct export *x, const struct form_question *q, 
 		return buf_adds(b, choice_label(x, q->choices, q->nchoices, json_string_value(v)));
 	for (i = 0; i < json_array_size(v); i++) {
 		const json_t *e = json_array_get(v, i);
-
-		const char *label = json_is_string(e) ? choice_label(x, q->choices, q->nchoices, json_string_value(e)) : "?";
+		const char *label = !json_is_string(e) ? "?"
+						       : choice_label(x, q->choices, q->nchoices, json_string_value(e));
 
 		if ((i && buf_adds(b, "; ") < 0) || buf_adds(b, label) < 0)
 			return -1;
