@@ -282,7 +282,11 @@ check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/t
 # passwords at full cost, not the test build's minimum) find them made instead of building them, two at once in
 # one tree.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
+# What only the tests use, beyond scripts/deps.sh's list: GDAL's ogr2ogr and ogrinfo, which take the GeoJSON
+# exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh).
+TEST_PACKAGES := gdal-bin
 test: deps
+	@sh scripts/deps.sh $(TEST_PACKAGES)
 	@$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build
 	@$(MAKE) --no-print-directory -j$(NPROC) MODE=release bin/sondeo bin/sondeod bin/partnership.xlsx
 	@sh tests/run.sh build/test

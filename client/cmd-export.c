@@ -29,7 +29,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "form", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
-		{ "output", required_argument, NULL, 'o' }, { "repeat", required_argument, NULL, 'r' }, { 0, 0, 0, 0 }
+		{ "output", required_argument, NULL, 'o' }, { "repeat", required_argument, NULL, 'r' },
+		{ "labels", no_argument, NULL, 'L' }, { 0, 0, 0, 0 }
 	};
 	const char *form_name = "partnership", *format = NULL, *path = NULL;
 	struct export_opts o = { .choice_columns = 0 };
@@ -48,6 +49,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 			path = optarg;
 		else if (c == 'r')
 			o.repeat = optarg;
+		else if (c == 'L')
+			o.labels = 1;
 		else
 			return cli_opt_exit(c);
 	}
@@ -57,6 +60,9 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, _("which format? give --format csv, xlsx, json or geojson"));
 	if ((fmt = export_format_parse(format)) < 0)
 		return cli_usage_error(cli, _("unknown format '%s' (csv, xlsx, json or geojson)"), format);
+	if (o.labels && fmt != EXPORT_XLSX)
+		return cli_usage_error(cli,
+				       _("--labels is for --format xlsx: CSV, JSON and GeoJSON keep the choices' names"));
 	if (fmt == EXPORT_XLSX && (!path || !strcmp(path, "-")) && isatty(STDOUT_FILENO))
 		return cli_usage_error(cli, _("an XLSX file is not for a terminal: give -o FILE.xlsx"));
 	/* XLSX headers are the questions' labels, in the language this command runs in. */

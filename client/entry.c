@@ -145,7 +145,8 @@ static struct entry *add_entry(struct entry **v, size_t *n, const char *path, si
 }
 
 /* A column an export adds beside an answer and that a CSV file read back need not give: an osm answer's parts
- * ("bldg/feature", "bldg/building"), which its own column ("bldg") holds whole. */
+ * ("bldg/feature", "bldg/building") and a geopoint's ("site/latitude"... "site/accuracy"), which the answer's own
+ * column ("bldg", "site") holds whole. */
 static int derived_column(const struct form *f, const char *name)
 {
 	const char *slash = strchr(name, '/');
@@ -156,7 +157,12 @@ static int derived_column(const struct form *f, const char *name)
 	if (!slash || (size_t)(slash - name) >= sizeof(qn))
 		return 0;
 	snprintf(qn, sizeof(qn), "%.*s", (int)(slash - name), name);
-	if (!(q = form_find(f, qn)) || q->type != FT_OSM)
+	if (!(q = form_find(f, qn)))
+		return 0;
+	if (q->type == FT_GEOPOINT)
+		return !strcmp(slash + 1, "latitude") || !strcmp(slash + 1, "longitude") ||
+		       !strcmp(slash + 1, "altitude") || !strcmp(slash + 1, "accuracy");
+	if (q->type != FT_OSM)
 		return 0;
 	if (!strcmp(slash + 1, "feature"))
 		return 1;

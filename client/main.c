@@ -108,13 +108,14 @@ static const struct cmd commands[] = {
 	     "  --json             the record as a JSON object\n"
 	     "example: sondeo show 3c1f7a0e --history\n") },
 	{ "export", cmd_export, N_("export records"),
-	  "export [--form F] [--repeat NAME] --format csv|xlsx|json|geojson [-o FILE]",
+	  "export [--form F] [--repeat NAME] --format csv|xlsx|json|geojson [--labels] [-o FILE]",
 	  N_("Exports final records with the same columns as `sondeod export`: CSV with one column per question,\n"
 	     "an XLSX workbook headed in --lang, a JSON array, or GeoJSON of the records with a location. The file\n"
 	     "is written complete or not at all.\n"
 	     "  --form F           records of form F (default: partnership)\n"
 	     "  --repeat NAME      the instances of repeat NAME instead, each with _parent\n"
 	     "  --format F         csv, xlsx, json or geojson (xlsx only to a file)\n"
+	     "  --labels           XLSX: the choices' labels in --lang instead of their names\n"
 	     "  -o, --output FILE  write FILE; default: standard output\n"
 	     "example: sondeo export --format csv -o partnerships.csv\n") },
 	{ "status", cmd_status, N_("show this device's store"), "status [--json]",

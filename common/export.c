@@ -33,13 +33,34 @@
 /* What a column shows. */
 enum col_kind {
 	COL_ID, COL_QUESTION, COL_CHOICE, COL_TAG, COL_VERSION, COL_STATUS, COL_CREATED, COL_UPDATED, COL_CONFLICTS,
-	COL_REGION, COL_REVIEW, COL_COMMENT, COL_PARENT, COL_LINK
+	COL_REGION, COL_REVIEW, COL_COMMENT, COL_PARENT, COL_LINK, COL_GEO
 };
 
 struct col {
 	enum col_kind kind;
-	const struct form_question *q;   /* COL_QUESTION, COL_CHOICE, COL_TAG, COL_LINK */
-	size_t choice;                   /* COL_CHOICE; COL_TAG: the tag, or NO_TAG for the feature */
+	const struct form_question *q;   /* COL_QUESTION, COL_CHOICE, COL_TAG, COL_LINK, COL_GEO */
+	size_t choice;                   /* COL_CHOICE; COL_TAG: the tag, or NO_TAG for the feature; COL_GEO: the
+					  * part (geo_parts) */
+};
+
+/* A geopoint's parts, each in a column of its own after the answer (QUESTION/latitude...), as ODK Central's and
+ * KoboToolbox's exports split them, so that a spreadsheet or a GIS reads the numbers without parsing the text. */
+static const char *const geo_parts[] = { "latitude", "longitude", "altitude", "accuracy" };
+#define GEO_PARTS 4
+
+/* Their headings in XLSX, after the question's label and a slash. */
+static const char *const geo_headings[] = {
+	/* TRANSLATORS: a column heading of an XLSX export, after a location (geopoint) question's label and a
+	 * slash: the location's latitude. */
+	NC_("export heading", "latitude"),
+	/* TRANSLATORS: a column heading of an XLSX export, after a location question's label and a slash. */
+	NC_("export heading", "longitude"),
+	/* TRANSLATORS: a column heading of an XLSX export, after a location question's label and a slash: the
+	 * height above sea level. */
+	NC_("export heading", "altitude"),
+	/* TRANSLATORS: a column heading of an XLSX export, after a location question's label and a slash: how
+	 * precise the location is, in metres. */
+	NC_("export heading", "accuracy"),
 };
 
 static const char *const meta_names[] = {
@@ -104,6 +125,7 @@ struct export {
 	int fd;
 	int failed;                /* an export_add failed: the file can only be removed */
 	int choice_columns;
+	int labels;                /* XLSX: choices by their labels in lang */
 	export_link_fn link;       /* attachments' links, or NULL */
 	void *link_ctx;
 	const struct form_group *scope;   /* the repeat whose instances are exported, or NULL */
@@ -189,6 +211,67 @@ static int numeric_text(const char *s)
 	return s[strspn(s, "0123456789.+-eE ")] == '\0';
 }
 
+/* A decimal number as answers write it (a sign, digits, a point, an exponent: the syntax form_parse_dec of
+ * common/form-answer.c takes): 1 with *v, or 0. */
+static int dec_token(const char *s, size_t len, double *v)
+{
+	size_t i = 0, digits = 0, e;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		e = ++i;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			e = ++i;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == e)
+			return 0;
+	}
+	if (i != len)
+		return 0;
+	*v = strtod_c(s, len);
+	return isfinite(*v);
+}
+
+/* Part k (geo_parts) of a geopoint answer "lat lon [alt [acc]]": 1 with its text (*tok, *len, as written) and its
+ * value, 0 when the answer has no such part or is not a location within range (its parts are then all empty:
+ * the answer's own column keeps its text). */
+static int geo_part(const char *answer, size_t k, const char **tok, size_t *len, double *v)
+{
+	const char *t[GEO_PARTS + 1];
+	size_t l[GEO_PARTS + 1], n = 0, i;
+	double d[GEO_PARTS];
+	const char *p = answer;
+
+	while (*p && n <= GEO_PARTS) {
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
+		t[n] = p;
+		l[n] = strcspn(p, " \t");
+		p += l[n++];
+	}
+	if (n < 2 || n > GEO_PARTS || k >= n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!dec_token(t[i], l[i], &d[i]))
+			return 0;
+	if (fabs(d[0]) > 90 || fabs(d[1]) > 180)
+		return 0;
+	*tok = t[k];
+	*len = l[k];
+	*v = d[k];
+	return 1;
+}
+
 /* The answer as a spreadsheet shows it, appended to b: strings bare, arrays of strings joined by spaces,
  * anything else as its canonical JSON text. */
 static int answer_text(struct buf *b, const json_t *v)
@@ -210,6 +293,44 @@ static int answer_text(struct buf *b, const json_t *v)
 	if (json_is_object(v) && json_is_string(json_object_get(v, "blake2b")) && json_is_string(json_object_get(v, "name")))
 		return buf_adds(b, json_string_value(json_object_get(v, "name")));
 	return jsonc_append(b, v);
+}
+
+/* A question answered with several choices, which may each have a column: select_multiple, rank. */
+static int is_several(const struct form_question *q)
+{
+	return q->type == FT_SELECT_MULTIPLE || q->type == FT_RANK;
+}
+
+/* The label of q's choice called name in the export's language, else its name. */
+static const char *choice_label(const struct export *x, const struct form_choice *choices, size_t n,
+				const char *name)
+{
+	const char *label;
+	size_t i;
+
+	for (i = 0; i < n && strcmp(choices[i].name, name); i++)
+		;
+	label = i < n ? form_text(x->f, choices[i].label, x->lang) : NULL;
+	return label && *label ? label : name;
+}
+
+/* A choice answer (select_one, select_multiple, rank) as its choices' labels, appended to b: several joined by
+ * "; ", since labels, unlike names, hold spaces and commas. */
+static int choice_labels(const struct export *x, const struct form_question *q, const json_t *v, struct buf *b)
+{
+	size_t i;
+
+	if (json_is_string(v))
+		return buf_adds(b, choice_label(x, q->choices, q->nchoices, json_string_value(v)));
+	for (i = 0; i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+		const char *label = !json_is_string(e) ? "?"
+						       : choice_label(x, q->choices, q->nchoices, json_string_value(e));
+
+		if ((i && buf_adds(b, "; ") < 0) || buf_adds(b, label) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void utc_iso(uint64_t ms, char *out, size_t n)
@@ -261,6 +382,7 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 	case COL_CHOICE:
 	case COL_TAG:
 	case COL_LINK:
+	case COL_GEO:
 		break;
 	}
 	if (r->answers)
@@ -285,10 +407,13 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 		/* One part of an osm answer: the feature, or one tag's value. */
 		char *part = json_is_string(v) ? form_osm_part(json_string_value(v),
 							       c->choice == NO_TAG ? NULL : c->q->tags[c->choice].name) : NULL;
+		const struct form_tag *tag = c->choice == NO_TAG ? NULL : &c->q->tags[c->choice];
 		int bad;
 
 		buf_reset(&x->scratch);
-		bad = buf_adds(&x->scratch, part ? part : "") < 0;
+		/* A value chosen from the tag's list, by its label when choices go by their labels. */
+		bad = buf_adds(&x->scratch, !part ? "" : x->labels && tag && tag->nchoices ?
+					    choice_label(x, tag->choices, tag->nchoices, part) : part) < 0;
 		free(part);
 		if (bad)
 			return -1;
@@ -314,10 +439,28 @@ static int cell_make(struct export *x, const struct col *c, const struct export_
 		}
 		return 0;
 	}
+	if (c->kind == COL_GEO) {
+		const char *tok;
+		size_t len;
+
+		if (!json_is_string(v) || !geo_part(json_string_value(v), c->choice, &tok, &len, &out->num)) {
+			out->type = CELL_EMPTY;
+			out->text = "";
+			return 0;
+		}
+		buf_reset(&x->scratch);
+		if (buf_add(&x->scratch, tok, len) < 0)
+			return -1;
+		/* The number as written (CSV), and its value (XLSX). */
+		out->type = CELL_NUMBER;
+		out->text = x->scratch.data;
+		return 0;
+	}
 	buf_reset(&x->scratch);
-	if (answer_text(&x->scratch, v) < 0)
+	if (x->labels && (c->q->type == FT_SELECT_ONE || is_several(c->q)) ? choice_labels(x, c->q, v, &x->scratch) < 0
+									   : answer_text(&x->scratch, v) < 0)
 		return -1;
-	out->text = x->scratch.data;
+	out->text = x->scratch.data ? x->scratch.data : "";
 	out->guard = 1;
 	if (json_is_number(v) && (c->q->type == FT_INTEGER || c->q->type == FT_DECIMAL)) {
 		out->type = CELL_NUMBER;
@@ -358,34 +501,32 @@ static int csv_cell(struct export *x, const struct cell *c)
 	return c->guard ? csv_write_text(&x->out, c->text) : csv_write_field(&x->out, c->text);
 }
 
+/* The column's name, as CSV's header and the XLSX names row give it, in x->scratch: the question's name, or
+ * QUESTION/CHOICE, QUESTION/feature, QUESTION/TAG, QUESTION/url, QUESTION/latitude..., or the meta column's. */
+static int col_name(struct export *x, const struct col *c)
+{
+	buf_reset(&x->scratch);
+	switch (c->kind) {
+	case COL_QUESTION: return buf_adds(&x->scratch, c->q->name);
+	case COL_CHOICE: return buf_printf(&x->scratch, "%s/%s", c->q->name, c->q->choices[c->choice].name);
+	case COL_TAG:
+		return buf_printf(&x->scratch, "%s/%s", c->q->name,
+				  c->choice == NO_TAG ? "feature" : c->q->tags[c->choice].name);
+	case COL_LINK: return buf_printf(&x->scratch, "%s/url", c->q->name);
+	case COL_GEO: return buf_printf(&x->scratch, "%s/%s", c->q->name, geo_parts[c->choice]);
+	default: return buf_adds(&x->scratch, meta_names[c->kind]);
+	}
+}
+
 static int csv_header(struct export *x)
 {
 	size_t i;
 	int bad = 0;
 
-	for (i = 0; i < x->ncols; i++) {
-		const struct col *c = &x->cols[i];
-
+	for (i = 0; i < x->ncols && !bad; i++) {
 		if (i)
 			bad |= buf_addc(&x->out, ',');
-		if (c->kind == COL_QUESTION) {
-			bad |= csv_write_field(&x->out, c->q->name);
-		} else if (c->kind == COL_CHOICE) {
-			buf_reset(&x->scratch);
-			bad |= buf_printf(&x->scratch, "%s/%s", c->q->name, c->q->choices[c->choice].name);
-			bad |= csv_write_field(&x->out, x->scratch.data);
-		} else if (c->kind == COL_TAG) {
-			buf_reset(&x->scratch);
-			bad |= buf_printf(&x->scratch, "%s/%s", c->q->name,
-					  c->choice == NO_TAG ? "feature" : c->q->tags[c->choice].name);
-			bad |= csv_write_field(&x->out, x->scratch.data);
-		} else if (c->kind == COL_LINK) {
-			buf_reset(&x->scratch);
-			bad |= buf_printf(&x->scratch, "%s/url", c->q->name);
-			bad |= csv_write_field(&x->out, x->scratch.data);
-		} else {
-			bad |= csv_write_field(&x->out, meta_names[c->kind]);
-		}
+		bad |= col_name(x, &x->cols[i]) < 0 || csv_write_field(&x->out, x->scratch.data) < 0;
 	}
 	bad |= buf_adds(&x->out, "\r\n");
 	return bad ? -1 : 0;
@@ -455,8 +596,33 @@ static int json_linked(struct export *x, const struct export_record *r, const js
 	return bad ? -1 : 0;
 }
 
-/* The record as one JSON object: _id, the answers in form order, then the other underscore members. */
-static int json_record(struct export *x, const struct export_record *r)
+/* A GeoJSON property for an answer that is not a string, number or boolean: the text CSV has for it (choices
+ * joined by spaces, an attachment's file name), and after an attachment its link as "QUESTION/url", when it
+ * has one. GIS tools take each property as a column of one type: GDAL's Shapefile driver refuses a list, and
+ * GeoPackage keeps it as a string "(3:a,b,c)". */
+static int json_flat(struct export *x, const struct export_record *r, const struct form_question *q,
+		     const json_t *v)
+{
+	int got;
+
+	buf_reset(&x->scratch);
+	if (answer_text(&x->scratch, v) < 0 || json_str(&x->out, x->scratch.data ? x->scratch.data : "") < 0)
+		return -1;
+	if (!x->link || !form_is_media(q->type) || !json_is_object(v))
+		return 0;
+	buf_reset(&x->scratch);
+	if ((got = x->link(x->link_ctx, r, v, &x->scratch)) < 0)
+		return -1;
+	if (got || !x->scratch.data)
+		return 0;
+	if (buf_printf(&x->out, ",\"%s/url\":", q->name) < 0 || json_str(&x->out, x->scratch.data) < 0)
+		return -1;
+	return 0;
+}
+
+/* The record as one JSON object: _id, the answers in form order, then the other underscore members. flat (the
+ * properties of a GeoJSON feature): every answer a string, number or boolean (json_flat). */
+static int json_record(struct export *x, const struct export_record *r, int flat)
 {
 	struct buf *b = &x->out;
 	char when[32];
@@ -474,7 +640,9 @@ static int json_record(struct export *x, const struct export_record *r)
 		if (q->type == FT_NOTE || form_repeat_of(q) != x->scope || !v || json_is_null(v))
 			continue;
 		bad |= buf_addc(b, ',') | json_str(b, q->name) | buf_addc(b, ':');
-		if (!bad && x->link && form_is_media(q->type) && json_is_object(v))
+		if (!bad && flat && (json_is_array(v) || json_is_object(v)))
+			bad |= json_flat(x, r, q, v);
+		else if (!bad && x->link && form_is_media(q->type) && json_is_object(v))
 			bad |= json_linked(x, r, v);
 		else
 			bad |= jsonc_append(b, v);
@@ -516,7 +684,8 @@ static int geojson_record(struct export *x, const struct export_record *r)
 				x->out.data[mark] = '\0';
 				continue;
 			}
-			if (buf_adds(&x->out, ",\"properties\":") < 0 || json_record(x, r) < 0 || buf_addc(&x->out, '}') < 0)
+			if (buf_adds(&x->out, ",\"properties\":") < 0 || json_record(x, r, 1) < 0 ||
+			    buf_addc(&x->out, '}') < 0)
 				return -1;
 			return 1;
 		}
@@ -688,7 +857,9 @@ static lxw_error xlsx_side_sheets(struct export *x)
 	return worksheet_autofilter(qs, 0, 0, qrow - 1, (lxw_col_t)(ncol - 1));
 }
 
-/* The data sheet's header row: question labels in the export's language, names for the underscore columns. */
+/* The data sheet's two header rows: the question labels in the export's language (the underscore columns' headings
+ * in this thread's), for people; under them the columns' names as CSV has them, for scripts (pandas'
+ * read_excel(header=1), readxl's read_excel(skip = 1)), which the autofilter sits on. Both frozen. */
 static lxw_error xlsx_header(struct export *x)
 {
 	lxw_error e = LXW_NO_ERROR;
@@ -719,6 +890,9 @@ static lxw_error xlsx_header(struct export *x)
 
 			buf_printf(&x->scratch, "%s/%s", label, tl ? tl : c->q->tags[c->choice].name);
 			width = 16;
+		} else if (c->kind == COL_GEO) {
+			buf_printf(&x->scratch, "%s/%s", label, i18n_ctext(geo_headings[c->choice]));
+			width = 12;
 		} else if (c->kind == COL_LINK) {
 			/* TRANSLATORS: a column heading of an XLSX export, after an attachment question's label and a
 			 * slash: the attachment's link (on the server, or in the ZIP of an export with attachments). */
@@ -733,7 +907,11 @@ static lxw_error xlsx_header(struct export *x)
 		if (!e)
 			e = worksheet_set_column(x->data, (lxw_col_t)i, (lxw_col_t)i, width, NULL);
 	}
-	worksheet_freeze_panes(x->data, 1, 0);
+	/* Row by row: in constant memory, a row is written out once the next one begins. */
+	for (i = 0; i < x->ncols && !e; i++)
+		e = col_name(x, &x->cols[i]) < 0 ? LXW_ERROR_MEMORY_MALLOC_FAILED
+						 : xlsx_str(x, x->data, 1, (lxw_col_t)i, x->scratch.data, NULL);
+	worksheet_freeze_panes(x->data, 2, 0);
 	return e;
 }
 
@@ -801,7 +979,7 @@ static int xlsx_close(struct export *x, char *err, size_t errlen)
 	uint64_t rows_bytes = 0, member;
 	lxw_error e;
 
-	worksheet_autofilter(x->data, 0, 0, x->row - 1, (lxw_col_t)(x->ncols - 1));
+	worksheet_autofilter(x->data, 1, 0, x->row - 1, (lxw_col_t)(x->ncols - 1));
 	if (!xlsx_tmp_ok(x->data, 1) || !xlsx_tmp_ok(x->side[0], 1) || !xlsx_tmp_ok(x->side[1], 1))
 		return errf(err, errlen, _("cannot write '%s': a temporary file in '%s' failed (disk full?)"), x->path,
 			    x->tmpdir);
@@ -846,7 +1024,7 @@ static int xlsx_open(struct export *x, char *err, size_t errlen)
 	format_set_num_format(x->time_fmt, "yyyy-mm-dd hh:mm:ss");
 	if ((e = xlsx_header(x)) || (e = xlsx_side_sheets(x)))
 		return errf(err, errlen, _("cannot write '%s': %s"), x->path, lxw_strerror(e));
-	x->row = 1;
+	x->row = 2;
 	return 0;
 }
 
@@ -874,7 +1052,7 @@ static int xlsx_record(struct export *x, const struct export_record *r, char *er
 	if (x->row >= LXW_ROW_MAX) {
 		x->failed = 1;
 		return errf(err, errlen, _("cannot write '%s': an XLSX sheet holds at most %d records"), x->path,
-			    LXW_ROW_MAX - 1);
+			    LXW_ROW_MAX - 2);
 	}
 	for (i = 0; i < x->ncols && !e; i++) {
 		lxw_col_t col = (lxw_col_t)i;
@@ -928,12 +1106,6 @@ static void export_free(struct export *x)
 	free(x);
 }
 
-/* A question answered with several choices, which may each have a column: select_multiple, rank. */
-static int is_several(const struct form_question *q)
-{
-	return q->type == FT_SELECT_MULTIPLE || q->type == FT_RANK;
-}
-
 /* The columns, in order: _id, the questions (and choices), the underscore columns. */
 static int export_columns(struct export *x)
 {
@@ -947,7 +1119,8 @@ static int export_columns(struct export *x)
 
 		if (q->type != FT_NOTE)
 			n += 1 + (x->choice_columns && is_several(q) ? q->nchoices : 0) +
-			     (q->type == FT_OSM ? 1 + q->ntags : 0) + (x->link && form_is_media(q->type));
+			     (q->type == FT_OSM ? 1 + q->ntags : 0) + (x->link && form_is_media(q->type)) +
+			     (q->type == FT_GEOPOINT ? GEO_PARTS : 0);
 	}
 	if (!(x->cols = calloc(n, sizeof(*x->cols))))
 		return -1;
@@ -972,6 +1145,11 @@ static int export_columns(struct export *x)
 			x->cols[x->ncols].kind = COL_TAG;
 			x->cols[x->ncols].q = q;
 			x->cols[x->ncols++].choice = k == 0 ? NO_TAG : k - 1;
+		}
+		for (k = 0; q->type == FT_GEOPOINT && k < GEO_PARTS; k++) {
+			x->cols[x->ncols].kind = COL_GEO;
+			x->cols[x->ncols].q = q;
+			x->cols[x->ncols++].choice = k;
 		}
 		if (x->link && form_is_media(q->type)) {
 			x->cols[x->ncols].kind = COL_LINK;
@@ -1002,6 +1180,7 @@ struct export *export_open(const char *path, enum export_format fmt, const struc
 	x->fmt = fmt;
 	x->f = f;
 	x->choice_columns = o && o->choice_columns;
+	x->labels = o && o->labels && fmt == EXPORT_XLSX;
 	x->link = o ? o->link : NULL;
 	x->link_ctx = o ? o->link_ctx : NULL;
 	if (o && o->repeat && o->repeat[0] && !(x->scope = form_repeat_find(f, o->repeat))) {
@@ -1072,7 +1251,7 @@ int export_add(struct export *x, const struct export_record *r, char *err, size_
 	case EXPORT_JSON:
 		rc = buf_adds(&x->out, x->n ? ",\n" : "\n");
 		if (rc == 0)
-			rc = json_record(x, r);
+			rc = json_record(x, r, 0);
 		break;
 	case EXPORT_GEOJSON:
 		rc = geojson_record(x, r);

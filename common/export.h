@@ -7,31 +7,41 @@
  * records (XLSX rows go through libxlsxwriter's constant_memory mode, into temporary files beside the export).
  *
  * Columns: `_id` (with a repeat, `_parent` after it), one per question of the form (notes left out) in form
- * order (an osm question followed by QUESTION/feature and QUESTION/TAG for each of its tags), then
- * `_form_version`, `_status` ("final", or "deleted"), `_created`, `_updated` (ISO 8601 UTC,
- * "2026-10-03T14:20:05Z"), `_conflicts`, `_region`, `_review`, `_review_comment`.
+ * order, then `_form_version`, `_status` ("final", or "deleted"), `_created`, `_updated` (ISO 8601 UTC,
+ * "2026-10-03T14:20:05Z"), `_conflicts`, `_region`, `_review`, `_review_comment`. Some questions are followed
+ * by columns of their own, named QUESTION/PART: with choice_columns, a select_multiple or rank by one per choice
+ * (QUESTION/CHOICE: 1 or 0, for a rank the choice's place; empty when the question has no answer); an osm
+ * question by QUESTION/feature and QUESTION/TAG for each of its tags; a geopoint by QUESTION/latitude,
+ * QUESTION/longitude, QUESTION/altitude and QUESTION/accuracy (each as written in the answer "lat lon [alt [acc]]",
+ * empty when the answer lacks it, all four empty when it is no location within range), as ODK Central's and
+ * KoboToolbox's exports split it; with export_opts.link, an attachment by QUESTION/url, its link.
  * Answers are written as people and spreadsheets read them: strings bare, numbers as their canonical JSON
- * text (common/jsonc.h), select_multiple as its choice names separated by spaces, an attachment as its file's name
- * (with export_opts.link, its link in a column of its own). With choice_columns, each
- * select_multiple question is followed by one column per choice, named QUESTION/CHOICE, holding 1 or 0 (empty
- * when the question has no answer).
+ * text (common/jsonc.h), select_multiple and rank as their choice names separated by spaces, an attachment as its
+ * file's name.
  *
- * - CSV: RFC 4180, UTF-8 without a byte order mark, CRLF line ends, a header row of names. A text cell that
- *   starts with = + - @, a tab or a CR gets a leading apostrophe, so that a spreadsheet does not run it as a
- *   formula (numbers, and geopoints made only of numbers, are left as they are).
- * - XLSX: sheet "data" with a bold, frozen header row of question labels in opts->lang (choice columns are
- *   "QUESTION LABEL/CHOICE LABEL") and an autofilter; integer and decimal answers and the 0/1 choice columns as
- *   numbers, date answers as dates (yyyy-mm-dd), `_created` and `_updated` as date-times (UTC), everything else
- *   as string cells (never formulas; a string over Excel's 32,767 characters is cut there). Sheet "choices":
+ * - CSV: RFC 4180, UTF-8 without a byte order mark, CRLF line ends, a header row of the columns' names. A text
+ *   cell that starts with = + - @, a tab or a CR gets a leading apostrophe, so that a spreadsheet does not run
+ *   it as a formula (numbers, and geopoints made only of numbers, are left as they are).
+ * - XLSX: sheet "data" with two header rows, both frozen: in bold, the question labels in opts->lang (a column
+ *   of its own "QUESTION LABEL/CHOICE LABEL", ".../TAG LABEL", ".../latitude", ".../link"); under them the
+ *   columns' names as in CSV, for scripts (pandas' read_excel(header=1)), with the autofilter. Integer and
+ *   decimal answers, a geopoint's parts and the 0/1 choice columns as numbers, date answers as dates
+ *   (yyyy-mm-dd), `_created` and `_updated` as date-times (UTC), everything else as string cells (never
+ *   formulas; a string over Excel's 32,767 characters is cut there). With labels, select_one, select_multiple and
+ *   rank answers (and an osm tag's value from its list) are their choices' labels in opts->lang (several
+ *   joined by "; "; a choice without a label, or no longer in the form, by its name). Sheet "choices":
  *   question, choice and its label in every language of the form (label::en, label::fr...). Sheet "questions":
  *   name, type and label in every language. The sheets' names, the underscore columns' headings and the other
  *   headings are for people, in the caller's language (i18n.h; "données", "_id" -> "identifiant"); in English
  *   they are the names above.
  * - JSON: an array of objects, one per record, with the answers as native JSON values (unanswered questions
- *   left out) and the underscore members (`_conflicts` a number, the others strings).
- * - GeoJSON: a FeatureCollection with one Point feature per record whose first answered geopoint question
- *   holds "lat lon [alt acc]" within range; coordinates [lon, lat]; properties as in JSON. Records without a
- *   location are left out.
+ *   left out; an attachment's object with a member "url" when it has a link) and the underscore members
+ *   (`_conflicts` a number, the others strings).
+ * - GeoJSON: a FeatureCollection with one feature per record: a Point at its first answered geopoint within
+ *   range, coordinates [lon, lat]; else a LineString or Polygon at its first geotrace or geoshape. Records
+ *   without a location are left out. Properties as in JSON, except that each is a string, number or boolean,
+ *   which every GIS format holds (GDAL's Shapefile driver refuses a list): select_multiple and rank as in CSV,
+ *   an attachment as its file's name, followed by its link as the property QUESTION/url when it has one.
  */
 #ifndef SONDEO_EXPORT_H
 #define SONDEO_EXPORT_H
@@ -62,11 +72,14 @@ typedef int (*export_link_fn)(void *ctx, const struct export_record *r, const js
 struct export_opts {
 	int choice_columns;   /* 1: one 0/1 column per choice after each select_multiple (for a rank, the choice's
 			       * place) (CSV and XLSX) */
+	int labels;           /* XLSX: select_one, select_multiple and rank answers (and an osm tag's listed values) as
+			       * their choices' labels in lang rather than their names; ignored by the other formats */
 	const char *lang;     /* labels in XLSX headers (NULL or "": "en"); see form_text() */
 	const char *repeat;   /* NULL or "": the records, with their own questions; a repeat's name: its instances,
 			       * with _parent and the repeat's questions */
 	export_link_fn link;  /* NULL: none. Else each attachment question is followed by a column QUESTION/url
-			       * (CSV; "LABEL/link" in XLSX), and in JSON and GeoJSON its answer has a member "url" */
+			       * (CSV; "LABEL/link" in XLSX), in JSON its answer has a member "url", and in GeoJSON
+			       * its property is followed by a property QUESTION/url */
 	void *link_ctx;
 };
 

@@ -1,8 +1,8 @@
-/* api-export.c - GET /v1/export?format=csv|xlsx|json|geojson&FILTERS[&choice_columns=1][&lang=L][&media=1]: the
- * selected records as a file (reviewer; docs/review-api.md). The export is written to a private temporary file in
- * the data directory, which is unlinked at once and streamed from its descriptor: memory stays flat whatever the
- * size, and nothing is left behind if the client goes away. Attachments are linked to this server, at the address
- * the reviewer reached it by.
+/* api-export.c - GET /v1/export?format=csv|xlsx|json|geojson&FILTERS[&choice_columns=1][&labels=1][&lang=L]
+ * [&media=1]: the selected records as a file (reviewer; docs/review-api.md). The export is written to a private
+ * temporary file in the data directory, which is unlinked at once and streamed from its descriptor: memory stays
+ * flat whatever the size, and nothing is left behind if the client goes away. Attachments are linked to this
+ * server, at the address the reviewer reached it by.
  *
  * media=1: a ZIP of the export (and of each repeat's), and of the files it names (export_zip), streamed: the tables
  * are written first, the files read as the answer goes out, so that a download of gigabytes of photos starts at
@@ -87,7 +87,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 	struct sstore *s = srv_store(rq, rs);
 	const struct srv *srv = rq->app;
 	const char *format = http_query(rq, "format"), *cc = http_query(rq, "choice_columns");
-	const char *lang = http_query(rq, "lang"), *media = http_query(rq, "media");
+	const char *lang = http_query(rq, "lang"), *media = http_query(rq, "media"), *labels = http_query(rq, "labels");
 	struct export_opts o = { .lang = "en" };
 	struct export_server_links links;
 	char base[300];
@@ -111,6 +111,15 @@ void api_export(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 400, "bad_request", _("choice_columns is 0 or 1"));
 		return;
 	}
+	if (labels && strcmp(labels, "0") && strcmp(labels, "1")) {
+		http_reply_error(rs, 400, "bad_request", _("labels is 0 or 1"));
+		return;
+	}
+	if (labels && labels[0] == '1' && fmt != EXPORT_XLSX) {
+		http_reply_error(rs, 400, "bad_request",
+				 _("labels=1 is for format=xlsx: CSV, JSON and GeoJSON keep the choices' names"));
+		return;
+	}
 	if (media && strcmp(media, "0") && strcmp(media, "1")) {
 		http_reply_error(rs, 400, "bad_request", _("media is 0 or 1"));
 		return;
@@ -121,6 +130,7 @@ void api_export(struct http_request *rq, struct http_response *rs)
 		return;
 	}
 	o.choice_columns = cc && cc[0] == '1';
+	o.labels = labels && labels[0] == '1';
 	o.lang = i18n_lang();
 	o.repeat = f.repeat;   /* repeat=NAME: the instances of that repeat */
 	if (media && media[0] == '1') {

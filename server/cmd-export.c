@@ -37,7 +37,8 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 		{ "where", required_argument, NULL, 'w' }, { "conflicts", no_argument, NULL, 'c' },
 		{ "deleted", no_argument, NULL, 'd' }, { "choice-columns", no_argument, NULL, 'C' },
 		{ "lang", required_argument, NULL, 'l' }, { "repeat", required_argument, NULL, 'P' },
-		{ "with-media", no_argument, NULL, 'M' }, { "url", required_argument, NULL, 'U' }, { 0, 0, 0, 0 }
+		{ "with-media", no_argument, NULL, 'M' }, { "url", required_argument, NULL, 'U' },
+		{ "labels", no_argument, NULL, 'L' }, { 0, 0, 0, 0 }
 	};
 	char err[512], key[80];
 	int c;
@@ -53,6 +54,7 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 		case 'F': a->format = optarg; continue;
 		case 'o': a->out = optarg; continue;
 		case 'C': a->o.choice_columns = 1; continue;
+		case 'L': a->o.labels = 1; continue;
 		case 'M': a->media = 1; continue;
 		case 'U': a->url = optarg; continue;
 		case 'l':
@@ -88,6 +90,9 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
 	if (!a->format || (a->fmt = export_format_parse(a->format)) < 0)
 		return cli_usage_error(cli, _("--format is csv, xlsx, json or geojson"));
+	if (a->o.labels && a->fmt != EXPORT_XLSX)
+		return cli_usage_error(cli,
+				       _("--labels is for --format xlsx: CSV, JSON and GeoJSON keep the choices' names"));
 	if (a->fmt == EXPORT_XLSX && !a->media && (!a->out || !strcmp(a->out, "-")) && isatty(STDOUT_FILENO))
 		return cli_usage_error(cli, _("an XLSX file is not for a terminal: give -o FILE.xlsx"));
 	if (a->media && (!a->out || !strcmp(a->out, "-")) && isatty(STDOUT_FILENO))

@@ -69,7 +69,8 @@ static const struct cmd commands[] = {
 	  "                     input when that is not a terminal. A password has 10 to 256 bytes.\n"
 	  "Each change is written to the audit log as done by \"(command line)\".\n") },
 	{ "export", cmd_export, N_("export the merged records as CSV, XLSX, JSON or GeoJSON"),
-	  "export --data DIR --format csv|xlsx|json|geojson [-o FILE] [--with-media | --url URL] [FILTERS...]",
+	  "export --data DIR --format csv|xlsx|json|geojson [-o FILE] [--labels] [--with-media | --url URL]\n"
+	  "             [FILTERS...]",
 	  N_("  --format F          csv, xlsx, json or geojson\n"
 	  "  -o, --output FILE   write FILE (complete or not at all); default: standard output\n"
 	  "  --form ID           the form (default: the one with the most records)\n"
@@ -81,6 +82,7 @@ static const struct cmd commands[] = {
 	  "  --conflicts         only records with a field in conflict\n"
 	  "  --deleted           include deleted records\n"
 	  "  --choice-columns    also one 0/1 column per choice of each select_multiple (CSV, XLSX)\n"
+	  "  --labels            XLSX: the choices' labels in --lang instead of their names\n"
 	  "  --lang L            the language of the labels and headings (default: sondeod's own)\n"
 	  "  --repeat NAME       the instances of the form's repeat NAME (with _parent, their record's id)\n"
 	  "  --with-media        a ZIP: the export, each repeat's instances, and the attachments they name\n"

@@ -429,8 +429,10 @@
 
 	function exportMenu(selection, def) {
 		/* The formats' names are names (CSV, JSON, GeoJSON), the same in every language. */
+		/* Each: the format, its button, choice_columns, media, labels (an XLSX with the choices' labels, in the
+		 * page's language, rather than their names). */
 		var formats = [["csv", "CSV", null], ["csv", _("CSV with choice columns"), "1"], ["xlsx", _("Excel (XLSX)"), null],
-			["json", "JSON", null], ["geojson", "GeoJSON", null]], box = el("div", { class: "export", role: "group",
+			["xlsx", _("Excel with choice labels"), null, null, "1"], ["json", "JSON", null], ["geojson", "GeoJSON", null]], box = el("div", { class: "export", role: "group",
 			"aria-label": _("Export these records") }, el("span", { class: "muted" }, _("Export:")));
 		/* A form with attachments: also a ZIP of the records (and each repeat's) with their files, as ODK Central
 		 * gives it. */
@@ -443,9 +445,11 @@
 				q.set("choice_columns", f[2]);
 			if (f[3])
 				q.set("media", f[3]);
+			if (f[4])
+				q.set("labels", f[4]);
 			q.set("lang", S.state.lang);
 			box.appendChild(el("a", { class: "button secondary small", href: "/v1/export?" + q.toString(), download: "",
-				"data-export": f[0] + (f[2] ? "-choices" : "") + (f[3] ? "-media" : "") }, f[1]));
+				"data-export": f[0] + (f[2] ? "-choices" : "") + (f[3] ? "-media" : "") + (f[4] ? "-labels" : "") }, f[1]));
 		});
 		return box;
 	}

@@ -1089,12 +1089,17 @@ await test("export: the CSV of the current filters downloads with its header and
 		same(rows.length - 1, total, `rows of ${kind}`);
 		check(rows.slice(1).every((r) => r[rows[0].indexOf("_region")] === "east"), `${kind} has rows of another region`);
 	}
-	for (const kind of ["xlsx", "json", "geojson"]) {
+	for (const kind of ["xlsx", "xlsx-labels", "json", "geojson"]) {
 		const [dl] = await Promise.all([rp.waitForEvent("download"), rp.click(`[data-export=${kind}]`)]);
 		const file = path.join(downloads, `export.${kind}`);
 		await dl.saveAs(file);
 		const head = fs.readFileSync(file).subarray(0, 2).toString("latin1");
-		check(kind === "xlsx" ? head === "PK" : head.trim().startsWith(kind === "json" ? "[" : "{"), `${kind} starts with '${head}'`);
+		check(kind.startsWith("xlsx") ? head === "PK" : head.trim().startsWith(kind === "json" ? "[" : "{"),
+			`${kind} starts with '${head}'`);
+		if (kind === "xlsx-labels") {
+			const href = await rp.getAttribute(`[data-export=${kind}]`, "href");
+			same(new URL(href, rp.url()).searchParams.get("labels"), "1", "the XLSX with labels asks for labels=1");
+		}
 		if (kind === "json")
 			same(JSON.parse(fs.readFileSync(file, "utf8")).length, total, "records in the JSON export");
 	}

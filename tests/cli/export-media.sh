@@ -2,8 +2,8 @@
 # export-media.sh - exports with their attachments, from a real sondeod on loopback (docs/attachments-design.md,
 # "At headquarters"): `sondeod export --with-media` and GET /v1/export?media=1 give a ZIP of the records, of each
 # repeat's instances and of the files they name, streamed; every export links each attachment held (a column
-# QUESTION/url; "url" in JSON). The archives are read back by Info-ZIP's unzip and by Python's zipfile, which check
-# every entry's CRC-32.
+# QUESTION/url; "url" in JSON; in GeoJSON the file's name and a property QUESTION/url, which GDAL keeps). The
+# archives are read back by Info-ZIP's unzip and by Python's zipfile, which check every entry's CRC-32.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -16,7 +16,7 @@ export LANG
 unset LANGUAGE LC_ALL
 
 printf '%s' '{"survey": [["type", "name", "label"], ["text", "site", "Site"], ["image", "photo", "Photo"],
-	["file", "mou", "Memorandum"], ["begin repeat", "person", "Person"], ["text", "who", "Name"],
+	["file", "mou", "Memorandum"], ["geopoint", "place", "Place"], ["begin repeat", "person", "Person"], ["text", "who", "Name"],
 	["image", "portrait", "Portrait"], ["end repeat"]], "settings": [["form_id", "version"], ["visit", "1"]]}' \
 	>"$TMPDIR/visit.json"
 py "$TOP/tests/mkxlsx.py" "$TMPDIR/visit.xlsx" "$TMPDIR/visit.json" || fail "mkxlsx failed"
@@ -39,11 +39,13 @@ printf '%%PDF-1.4\nnever sent\n' >"$TMPDIR/f/kept.pdf"
 hash_of() { b2sum -l 256 "$1" | cut -c1-64; }
 last() { printf '%s' "$OUT" | tail -n 1; }
 
-dev a new visit --set site=Dakar --set photo=@"$TMPDIR/f/photo.jpg" --set mou=@"$TMPDIR/f/mou.pdf"
+dev a new visit --set site=Dakar --set photo=@"$TMPDIR/f/photo.jpg" --set mou=@"$TMPDIR/f/mou.pdf" \
+	--set place="14.6928 -17.4467 12 4.5"
 dakar=$(last)
 dev a new --parent "$dakar" --repeat person --set who=Awa --set portrait=@"$TMPDIR/f/face.jpg"
 awa=$(last)
-dev a new visit --set site=Thiès --set photo=@"$TMPDIR/f/a/meeting.jpg" --set mou=@"$TMPDIR/f/b/meeting.jpg"
+dev a new visit --set site=Thiès --set photo=@"$TMPDIR/f/a/meeting.jpg" --set mou=@"$TMPDIR/f/b/meeting.jpg" \
+	--set place="14.79 -16.93"
 thies=$(last)
 dev a new visit --set site=Kolda --set mou=@"$TMPDIR/f/kept.pdf"
 kolda=$(last)
@@ -143,6 +145,41 @@ grep -q "Target=\"https://hq.example.org/v1/attachment?blake2b=$(hash_of "$TMPDI
 run "$SONDEOD" export --data "$hq" --form visit --format csv
 check_rc 0
 check_out_lacks "/url"
+
+t "GeoJSON: an attachment as its file's name, its link as the property QUESTION/url, which GDAL keeps"
+run "$SONDEOD" export --data "$hq" --form visit --format geojson --url "https://hq.example.org" -o "$TMPDIR/v.geojson"
+check_rc 0
+check_eq "$ERR" "exported 2 records of visit to $TMPDIR/v.geojson" "the records with a place"
+# prop ID NAME : the property NAME of record ID's feature.
+prop() {
+	py -c 'import json, sys
+for f in json.load(open(sys.argv[1]))["features"]:
+    if f["properties"]["_id"] == sys.argv[2]:
+        print(f["properties"].get(sys.argv[3], "(none)"))' "$TMPDIR/v.geojson" "$1" "$2"
+}
+check_eq "$(prop "$dakar" photo)|$(prop "$dakar" photo/url)" \
+	"photo.jpg|https://hq.example.org/v1/attachment?blake2b=$(hash_of "$TMPDIR/f/photo.jpg")&name=photo.jpg" "Dakar's photo"
+check_eq "$(prop "$thies" mou)|$(prop "$thies" mou/url)" \
+	"meeting.jpg|https://hq.example.org/v1/attachment?blake2b=$(hash_of "$TMPDIR/f/b/meeting.jpg")&name=meeting.jpg" \
+	"Thiès's memorandum"
+command -v ogr2ogr >/dev/null 2>&1 || sh "$TOP/scripts/deps.sh" gdal-bin >"$TMPDIR/deps.out" 2>&1
+if ! command -v ogr2ogr >/dev/null 2>&1; then
+	skip "gdal-bin cannot be installed: $(tail -n 1 "$TMPDIR/deps.out")"
+else
+	run ogr2ogr -f GPKG "$TMPDIR/v.gpkg" "$TMPDIR/v.geojson"
+	check_rc 0
+	run ogr2ogr -f "ESRI Shapefile" -fieldTypeToString DateTime "$TMPDIR/shp" "$TMPDIR/v.geojson"
+	check_rc 0
+	run ogrinfo -ro -al -q -where "site = 'Dakar'" "$TMPDIR/v.gpkg"
+	check_out_has "photo (String) = photo.jpg"
+	check_out_has "photo/url (String) = https://hq.example.org/v1/attachment?blake2b=$(hash_of "$TMPDIR/f/photo.jpg")&name=photo.jpg"
+	check_out_has "POINT (-17.4467 14.6928)"
+	ogr2ogr -f GeoJSON "$TMPDIR/gpkg.geojson" "$TMPDIR/v.gpkg" 2>/dev/null || fail "the GeoPackage back to GeoJSON"
+	ogr2ogr -f GeoJSON "$TMPDIR/shp.geojson" "$TMPDIR/shp" 2>/dev/null || fail "the Shapefile back to GeoJSON"
+	run py "$TOP/tests/exportcheck.py" gis "$TMPDIR/v.geojson" "$TMPDIR/gpkg.geojson" "$TMPDIR/shp.geojson"
+	check_rc 0
+	check_eq "$OUT" "same: 2 features, 15 properties"
+fi
 run "$SONDEOD" export --data "$hq" --form visit --format csv --url "ftp://hq"
 check_rc 2
 check_err_has "--url is the server's address"

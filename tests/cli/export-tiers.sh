@@ -1,7 +1,9 @@
 #!/bin/sh
 # export-tiers.sh - one exporter on both tiers: a laptop and the headquarters it synced to write the same
 # columns and the same values for the same records, in CSV, JSON and XLSX (the laptop's XLSX read back by
-# tests/xlsxdump), the region and the review included.
+# tests/xlsxdump), the region and the review included. And the exports open whole in the tools analysts use:
+# the XLSX read back against the CSV with Python's standard library (and pandas when it is installed), the
+# GeoJSON taken by GDAL's ogr2ogr to a Shapefile and a GeoPackage with every feature and value (tests/exportcheck.py).
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -9,6 +11,7 @@ hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 XLSXDUMP=$(dirname "$SONDEO")/tests/xlsxdump
+py_start
 
 dev() {
 	SONDEO_HOME=$TMPDIR/dev run "$SONDEO" "$@"
@@ -72,6 +75,12 @@ check_eq "$(grep -c "^$first,.*,east,has_issues,\"Check the, country\"" "$TMPDIR
 	"the reviewed record's region, review and comment on the laptop"
 check_eq "$(grep -c "^$second,.*,east,approved,$(printf '\r')\$" "$TMPDIR/dev.csv")" 1 "the approved record"
 check_eq "$(grep -c "'=SUM(A1:A9)" "$TMPDIR/dev.csv")" 1 "the formula guarded on the laptop"
+# A location, then its latitude, longitude, altitude and accuracy (none given here), as ODK's and Kobo's exports.
+case $(head -n 1 "$TMPDIR/dev.csv") in
+*,interview_date,location,location/latitude,location/longitude,location/altitude,location/accuracy,notes,*) ;;
+*) fail "the location's columns: $(head -n 1 "$TMPDIR/dev.csv")" ;;
+esac
+check_eq "$(grep -c ',-1.5 36.25,-1.5,36.25,,,"Line one' "$TMPDIR/dev.csv")" 1 "the location's parts"
 
 t "JSON: the same objects on the laptop and at headquarters"
 dev export --format json -o "$TMPDIR/dev.json"
@@ -103,6 +112,83 @@ cells "$TMPDIR/dev.xlsx" >"$TMPDIR/dev.cells"
 cells "$TMPDIR/hq.xlsx" >"$TMPDIR/hq.cells"
 cmp -s "$TMPDIR/dev.cells" "$TMPDIR/hq.cells" ||
 	fail "the cells differ: $(diff "$TMPDIR/dev.cells" "$TMPDIR/hq.cells" | head -6)"
+
+t "XLSX read back with Python's standard library: under the labels, the CSV's names; every value the CSV's"
+# And with pandas' read_excel(header=1) when Debian's python3-pandas and python3-openpyxl are installed.
+for tier in dev hq; do
+	run py "$TOP/tests/exportcheck.py" xlsx "$TMPDIR/$tier.xlsx" "$TMPDIR/$tier.csv"
+	check_rc 0
+	case $OUT in "same: 8 records, 32 columns"*) echo "# $tier: $OUT" ;; *) fail "$tier.xlsx: $OUT" ;; esac
+done
+run "$XLSXDUMP" "$TMPDIR/hq.xlsx"
+check_out_has "data!S1	Location of the interview"
+check_out_has "data!T1	Location of the interview/latitude"
+check_out_has "data!W2	location/accuracy"
+check_out_has "data!F2	level"
+
+t "XLSX with --labels (laptop, headquarters) and labels=1 (GET /v1/export): the choices by their labels"
+dev export --format xlsx --labels -o "$TMPDIR/dev-labels.xlsx"
+check_rc 0
+run "$SONDEOD" export --data "$hq" --form partnership --format xlsx --labels -o "$TMPDIR/hq-labels.xlsx"
+check_rc 0
+cells "$TMPDIR/dev-labels.xlsx" >"$TMPDIR/dev-labels.cells"
+cells "$TMPDIR/hq-labels.xlsx" >"$TMPDIR/hq-labels.cells"
+cmp -s "$TMPDIR/dev-labels.cells" "$TMPDIR/hq-labels.cells" ||
+	fail "the cells differ: $(diff "$TMPDIR/dev-labels.cells" "$TMPDIR/hq-labels.cells" | head -6)"
+run "$XLSXDUMP" "$TMPDIR/hq-labels.xlsx"
+check_out_has "	Media"
+check_out_has "	Local; National"
+check_out_has "data!F2	level"
+check_out_lacks "	local national"
+check_eq "$(curl -s -b "$TMPDIR/jar" -o "$TMPDIR/api-labels.xlsx" -w '%{http_code}' \
+	"$URL/v1/export?format=xlsx&form=partnership&labels=1&lang=fr")" 200 "GET /v1/export?labels=1"
+run "$XLSXDUMP" "$TMPDIR/api-labels.xlsx"
+check_out_has "	Médias"
+check_out_has "données!F2	level"
+check_eq "$(curl -s -b "$TMPDIR/jar" -o "$TMPDIR/answer" -w '%{http_code}' \
+	"$URL/v1/export?format=csv&form=partnership&labels=1")" 400 "labels=1 with CSV"
+grep -q "labels=1 is for format=xlsx" "$TMPDIR/answer" || fail "labels=1 with CSV: $(cat "$TMPDIR/answer")"
+check_eq "$(curl -s -b "$TMPDIR/jar" -o /dev/null -w '%{http_code}' \
+	"$URL/v1/export?format=xlsx&form=partnership&labels=yes")" 400 "labels=yes"
+run "$SONDEOD" export --data "$hq" --form partnership --format csv --labels
+check_rc 2
+check_err_has "--labels is for --format xlsx"
+dev export --format json --labels
+check_rc 2
+check_err_has "--labels is for --format xlsx"
+
+t "GeoJSON to a Shapefile and a GeoPackage with ogr2ogr: every feature, every property at its value"
+command -v ogr2ogr >/dev/null 2>&1 || sh "$TOP/scripts/deps.sh" gdal-bin >"$TMPDIR/deps.out" 2>&1
+if ! command -v ogr2ogr >/dev/null 2>&1; then
+	skip "gdal-bin cannot be installed: $(tail -n 1 "$TMPDIR/deps.out")"
+else
+	run "$SONDEOD" export --data "$hq" --form partnership --format geojson -o "$TMPDIR/hq.geojson"
+	check_rc 0
+	check_eq "$ERR" "exported 8 records of partnership to $TMPDIR/hq.geojson"
+	run ogr2ogr -f GPKG "$TMPDIR/hq.gpkg" "$TMPDIR/hq.geojson"
+	check_rc 0
+	check_eq "$ERR" "" "ogr2ogr's warnings for the GeoPackage"
+	# dBase has no date-time: as text, or ogr2ogr keeps only the day.
+	run ogr2ogr -f "ESRI Shapefile" -fieldTypeToString DateTime "$TMPDIR/shp" "$TMPDIR/hq.geojson"
+	check_rc 0
+	check_eq "$(printf '%s\n' "$ERR" | grep -v "Normalized/laundered field name")" "" "ogr2ogr's other warnings"
+	run ogrinfo -ro -so "$TMPDIR/hq.gpkg" hq
+	check_out_has "Feature Count: 8"
+	check_out_has "level: String"
+	check_out_has "scale_up_potential: Integer"
+	check_out_has "_created: DateTime"
+	run ogrinfo -ro -so "$TMPDIR/shp" hq
+	check_out_has "Feature Count: 8"
+	check_out_has "thematic_a: String"
+	run ogrinfo -ro -al -q -where "\"_id\" = '$first'" "$TMPDIR/shp"
+	check_out_has "_review_co (String) = Check the, country"
+	check_out_has "level (String) = national bilateral"
+	ogr2ogr -f GeoJSON "$TMPDIR/gpkg.geojson" "$TMPDIR/hq.gpkg" 2>/dev/null || fail "the GeoPackage back to GeoJSON"
+	ogr2ogr -f GeoJSON "$TMPDIR/shp.geojson" "$TMPDIR/shp" 2>/dev/null || fail "the Shapefile back to GeoJSON"
+	run py "$TOP/tests/exportcheck.py" gis "$TMPDIR/hq.geojson" "$TMPDIR/gpkg.geojson" "$TMPDIR/shp.geojson"
+	check_rc 0
+	check_eq "$OUT" "same: 8 features, 28 properties"
+fi
 
 t "XLSX on the laptop: headers in the language asked for, to standard output when it is not a terminal"
 SONDEO_HOME=$TMPDIR/dev run sh -c '"$SONDEO" --lang fr export --format xlsx >"$1"' sh "$TMPDIR/fr.xlsx"

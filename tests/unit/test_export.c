@@ -188,8 +188,8 @@ out:
 
 #define HEADER "_id,partner_name,stakeholder_type,stakeholder_type_other,country,level,thematic_areas,policy_areas," \
 	"platforms,partnership_model,achievements,challenges,good_practices,replicable,scale_up_potential," \
-	"contact_name,contact_email,interview_date,location,notes,_form_version,_status,_created,_updated," \
-	"_conflicts,_region,_review,_review_comment\r\n"
+	"contact_name,contact_email,interview_date,location,location/latitude,location/longitude,location/altitude," \
+	"location/accuracy,notes,_form_version,_status,_created,_updated,_conflicts,_region,_review,_review_comment\r\n"
 
 static void test_formats(void)
 {
@@ -220,9 +220,9 @@ static void test_csv_exact(void)
 	CHECK_STR(got, HEADER
 		  ID1 ",\"Comité de Coordinación \"\"Frontera\"\", Tapachula\",civil_society,,MEX,local national,"
 		  "vulnerable_migrants,,,\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",\"two\nlines\",'-5,'@SUM(A1),"
-		  "yes,4,東京 Ōsaka,'+cmd|' /C calc'!A0,2026-10-02,-1.2921 36.8219 1650 5,'\ttabbed,1,final,"
-		  "2026-10-03T14:20:05Z,2026-10-05T08:12:00Z,2,kisumu,approved,\r\n"
-		  ID2 ",Radio Frontera,,,,,,,,,,,,,,,,,,,1,deleted,2026-10-05T08:12:00Z,2026-10-05T08:12:00Z,0,,"
+		  "yes,4,東京 Ōsaka,'+cmd|' /C calc'!A0,2026-10-02,-1.2921 36.8219 1650 5,-1.2921,36.8219,1650,5,"
+		  "'\ttabbed,1,final,2026-10-03T14:20:05Z,2026-10-05T08:12:00Z,2,kisumu,approved,\r\n"
+		  ID2 ",Radio Frontera,,,,,,,,,,,,,,,,,,,,,,,1,deleted,2026-10-05T08:12:00Z,2026-10-05T08:12:00Z,0,,"
 		  "has_issues,\"'=1+1 is wrong, see \"\"notes\"\"\"\r\n");
 	CHECK(path && stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	free(got);
@@ -256,7 +256,8 @@ static void test_csv_choice_columns(void)
 		  "platforms,platforms/idm,platforms/gfmd,platforms/rcp,platforms/gmg,platforms/global_compact,"
 		  "platforms/other,"
 		  "partnership_model,achievements,challenges,good_practices,replicable,scale_up_potential,"
-		  "contact_name,contact_email,interview_date,location,notes,_form_version,_status,_created,_updated,"
+		  "contact_name,contact_email,interview_date,location,location/latitude,location/longitude,"
+		  "location/altitude,location/accuracy,notes,_form_version,_status,_created,_updated,"
 		  "_conflicts,_region,_review,_review_comment");
 	/* Chosen 1, not chosen 0; an answered empty set all 0; an unanswered question empty. */
 	CHECK_STR(line2 + 2, ID1 ",\"Comité de Coordinación \"\"Frontera\"\", Tapachula\",civil_society,,MEX,"
@@ -265,16 +266,21 @@ static void test_csv_choice_columns(void)
 		  ",,,,,,,,,"
 		  ",0,0,0,0,0,0,"
 		  "\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",\"two\nlines\",'-5,'@SUM(A1),"
-		  "yes,4,東京 Ōsaka,'+cmd|' /C calc'!A0,2026-10-02,-1.2921 36.8219 1650 5,'\ttabbed,1,final,"
-		  "2026-10-03T14:20:05Z,2026-10-05T08:12:00Z,2,kisumu,approved,");
-	CHECK_STR(line3 + 2, ID2 ",Radio Frontera,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,1,deleted,"
+		  "yes,4,東京 Ōsaka,'+cmd|' /C calc'!A0,2026-10-02,-1.2921 36.8219 1650 5,-1.2921,36.8219,1650,5,"
+		  "'\ttabbed,1,final,2026-10-03T14:20:05Z,2026-10-05T08:12:00Z,2,kisumu,approved,");
+	CHECK_STR(line3 + 2, ID2 ",Radio Frontera,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,1,deleted,"
 		  "2026-10-05T08:12:00Z,2026-10-05T08:12:00Z,0,,has_issues,\"'=1+1 is wrong, see \"\"notes\"\"\"\r\n");
 	free(got);
 }
 
-#define JSON1 "{\"_id\":\"" ID1 "\",\"partner_name\":\"Comité de Coordinación \\\"Frontera\\\", Tapachula\"," \
-	"\"stakeholder_type\":\"civil_society\",\"country\":\"MEX\",\"level\":[\"local\",\"national\"]," \
-	"\"thematic_areas\":[\"vulnerable_migrants\"],\"platforms\":[]," \
+/* Record 1 in JSON: its select_multiple answers as arrays; in GeoJSON's properties (PROPS1), as CSV writes them. */
+#define JSON1_A "{\"_id\":\"" ID1 "\",\"partner_name\":\"Comité de Coordinación \\\"Frontera\\\", Tapachula\"," \
+	"\"stakeholder_type\":\"civil_society\",\"country\":\"MEX\","
+#define JSON1 JSON1_A "\"level\":[\"local\",\"national\"],\"thematic_areas\":[\"vulnerable_migrants\"],\"platforms\":[]," \
+	JSON1_B
+#define PROPS1 JSON1_A "\"level\":\"local national\",\"thematic_areas\":\"vulnerable_migrants\",\"platforms\":\"\"," \
+	JSON1_B
+#define JSON1_B \
 	"\"partnership_model\":\"=HYPERLINK(\\\"http://x\\\",\\\"click\\\")\",\"achievements\":\"two\\nlines\"," \
 	"\"challenges\":\"-5\",\"good_practices\":\"@SUM(A1)\",\"replicable\":\"yes\",\"scale_up_potential\":4," \
 	"\"contact_name\":\"東京 Ōsaka\",\"contact_email\":\"+cmd|' /C calc'!A0\",\"interview_date\":\"2026-10-02\"," \
@@ -323,7 +329,7 @@ static void test_geojson_exact(void)
 	got = path ? slurp(path) : NULL;
 	CHECK_STR(got, "{\"type\":\"FeatureCollection\",\"features\":[\n"
 		  "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[36.8219,-1.2921]},"
-		  "\"properties\":" JSON1 "},\n"
+		  "\"properties\":" PROPS1 "},\n"
 		  "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[-3.25,12.5]},"
 		  "\"properties\":{\"_id\":\"44444444-0000-4000-8000-000000000004\",\"location\":\"12.5 -3.25\","
 		  "\"_form_version\":\"1\",\"_status\":\"final\",\"_created\":\"2026-10-05T08:12:00Z\","
@@ -390,7 +396,7 @@ static void test_empty_exports(void)
 		CHECK_INT(export_close(x, 1, err, sizeof(err)), 0);
 		if (fmt == EXPORT_XLSX) {
 			got = unzip_member(path, "xl/worksheets/sheet1.xml");
-			CHECK(got && strstr(got, "<autoFilter ref=\"A1:AB1\"/>"));
+			CHECK(got && strstr(got, "<autoFilter ref=\"A2:AF2\"/>"));
 		} else {
 			got = slurp(path);
 			CHECK_STR(got, want[fmt]);
@@ -520,23 +526,39 @@ static void test_xlsx(void)
 	CHECK_STR(cell(sheet, "E1"), "<c r=\"E1\" s=\"1\" t=\"inlineStr\"><is><t>Pays</t></is></c>");
 	CHECK_STR(cell(sheet, "H1"), "<c r=\"H1\" s=\"1\" t=\"inlineStr\"><is><t>À quels niveaux le partenariat "
 		  "intervient-il ?/National</t></is></c>");
-	/* Frozen header row and an autofilter over every column and record (28 + 26 choice columns = BB). */
-	CHECK(strstr(sheet ? sheet : "", "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
-	CHECK(strstr(sheet ? sheet : "", "<autoFilter ref=\"A1:BB3\"/>"));
-	CHECK(strstr(book ? book : "", "data!$A$1:$BB$3"));
+	/* Under the labels, the columns' names as CSV has them, for scripts. */
+	CHECK_STR(cell(sheet, "A2"), "<c r=\"A2\" t=\"inlineStr\"><is><t>_id</t></is></c>");
+	CHECK_STR(cell(sheet, "H2"), "<c r=\"H2\" t=\"inlineStr\"><is><t>level/national</t></is></c>");
+	CHECK_STR(cell(sheet, "AT2"), "<c r=\"AT2\" t=\"inlineStr\"><is><t>location/latitude</t></is></c>");
+	CHECK_STR(cell(sheet, "AW2"), "<c r=\"AW2\" t=\"inlineStr\"><is><t>location/accuracy</t></is></c>");
+	CHECK_STR(cell(sheet, "BF2"), "<c r=\"BF2\" t=\"inlineStr\"><is><t>_review_comment</t></is></c>");
+	/* The geopoint's parts headed in French after its label. */
+	CHECK_STR(cell(sheet, "AT1"), "<c r=\"AT1\" s=\"1\" t=\"inlineStr\"><is><t>Lieu de l'entretien/latitude</t></is></c>");
+	CHECK_STR(cell(sheet, "AV1"), "<c r=\"AV1\" s=\"1\" t=\"inlineStr\"><is><t>Lieu de l'entretien/altitude</t></is></c>");
+	/* Both header rows frozen, and an autofilter on the names over every column and record (28 + 26 choice
+	 * columns + 4 parts of the location = BF). */
+	CHECK(strstr(sheet ? sheet : "", "<pane ySplit=\"2\" topLeftCell=\"A3\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
+	CHECK(strstr(sheet ? sheet : "", "<autoFilter ref=\"A2:BF4\"/>"));
+	CHECK(strstr(book ? book : "", "data!$A$2:$BF$4"));
 	/* Record 1: strings, never formulas; numbers; a date; date-times; unicode. */
 	CHECK(sheet && !strstr(sheet, "<f>"));
-	CHECK_STR(cell(sheet, "AJ2"), "<c r=\"AJ2\" t=\"inlineStr\"><is><t>=HYPERLINK(\"http://x\",\"click\")</t></is></c>");
-	CHECK_STR(cell(sheet, "AL2"), "<c r=\"AL2\" t=\"inlineStr\"><is><t>-5</t></is></c>");
-	CHECK_STR(cell(sheet, "AO2"), "<c r=\"AO2\"><v>4</v></c>");
-	CHECK_STR(cell(sheet, "AP2"), "<c r=\"AP2\" t=\"inlineStr\"><is><t>東京 Ōsaka</t></is></c>");
-	CHECK_STR(cell(sheet, "AR2"), "<c r=\"AR2\" s=\"2\"><v>46297</v></c>");
-	CHECK_STR(cell(sheet, "F2"), "<c r=\"F2\" t=\"inlineStr\"><is><t>local national</t></is></c>");
-	CHECK_STR(cell(sheet, "G2"), "<c r=\"G2\"><v>1</v></c>");
-	CHECK_STR(cell(sheet, "I2"), "<c r=\"I2\"><v>0</v></c>");
+	CHECK_STR(cell(sheet, "AJ3"), "<c r=\"AJ3\" t=\"inlineStr\"><is><t>=HYPERLINK(\"http://x\",\"click\")</t></is></c>");
+	CHECK_STR(cell(sheet, "AL3"), "<c r=\"AL3\" t=\"inlineStr\"><is><t>-5</t></is></c>");
+	CHECK_STR(cell(sheet, "AO3"), "<c r=\"AO3\"><v>4</v></c>");
+	CHECK_STR(cell(sheet, "AP3"), "<c r=\"AP3\" t=\"inlineStr\"><is><t>東京 Ōsaka</t></is></c>");
+	CHECK_STR(cell(sheet, "AR3"), "<c r=\"AR3\" s=\"2\"><v>46297</v></c>");
+	CHECK_STR(cell(sheet, "F3"), "<c r=\"F3\" t=\"inlineStr\"><is><t>local national</t></is></c>");
+	CHECK_STR(cell(sheet, "G3"), "<c r=\"G3\"><v>1</v></c>");
+	CHECK_STR(cell(sheet, "I3"), "<c r=\"I3\"><v>0</v></c>");
+	/* The location as its text, then its four parts as numbers. */
+	CHECK_STR(cell(sheet, "AS3"), "<c r=\"AS3\" t=\"inlineStr\"><is><t>-1.2921 36.8219 1650 5</t></is></c>");
+	CHECK_STR(cell(sheet, "AT3"), "<c r=\"AT3\"><v>-1.2921</v></c>");
+	CHECK_STR(cell(sheet, "AU3"), "<c r=\"AU3\"><v>36.8219</v></c>");
+	CHECK_STR(cell(sheet, "AV3"), "<c r=\"AV3\"><v>1650</v></c>");
+	CHECK_STR(cell(sheet, "AW3"), "<c r=\"AW3\"><v>5</v></c>");
 	/* 2026-10-03T14:20:05Z: 46298 days after 1899-12-30 and 51605 s. */
-	CHECK_STR(cell(sheet, "AW2"), "<c r=\"AW2\" s=\"3\"><v>46298.5972800926</v></c>");
-	CHECK_STR(cell(sheet, "AY2"), "<c r=\"AY2\"><v>2</v></c>");
+	CHECK_STR(cell(sheet, "BA3"), "<c r=\"BA3\" s=\"3\"><v>46298.5972800926</v></c>");
+	CHECK_STR(cell(sheet, "BC3"), "<c r=\"BC3\"><v>2</v></c>");
 	/* Style 1 bold, 2 the date format, 3 the date-time format. */
 	CHECK(styles && strstr(styles, "<numFmt numFmtId=\"164\" formatCode=\"yyyy-mm-dd\"/>") &&
 	      strstr(styles, "<numFmt numFmtId=\"165\" formatCode=\"yyyy-mm-dd hh:mm:ss\"/>") &&
@@ -545,11 +567,12 @@ static void test_xlsx(void)
 	      "xfId=\"0\" applyFont=\"1\"/><xf numFmtId=\"164\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" "
 	      "applyNumberFormat=\"1\"/><xf numFmtId=\"165\" "));
 	/* Record 2: deleted, missing answers left empty, the comment as text. */
-	CHECK_STR(cell(sheet, "B3"), "<c r=\"B3\" t=\"inlineStr\"><is><t>Radio Frontera</t></is></c>");
-	CHECK_STR(cell(sheet, "C3"), "");
-	CHECK_STR(cell(sheet, "G3"), "");
-	CHECK_STR(cell(sheet, "AV3"), "<c r=\"AV3\" t=\"inlineStr\"><is><t>deleted</t></is></c>");
-	CHECK_STR(cell(sheet, "BB3"), "<c r=\"BB3\" t=\"inlineStr\"><is><t>=1+1 is wrong, see \"notes\"</t></is></c>");
+	CHECK_STR(cell(sheet, "B4"), "<c r=\"B4\" t=\"inlineStr\"><is><t>Radio Frontera</t></is></c>");
+	CHECK_STR(cell(sheet, "C4"), "");
+	CHECK_STR(cell(sheet, "G4"), "");
+	CHECK_STR(cell(sheet, "AT4"), "");
+	CHECK_STR(cell(sheet, "AZ4"), "<c r=\"AZ4\" t=\"inlineStr\"><is><t>deleted</t></is></c>");
+	CHECK_STR(cell(sheet, "BF4"), "<c r=\"BF4\" t=\"inlineStr\"><is><t>=1+1 is wrong, see \"notes\"</t></is></c>");
 	/* The choices sheet: question, choice, a label per language of the form, English first. */
 	CHECK_STR(cell(choices, "C1"), "<c r=\"C1\" s=\"1\" t=\"inlineStr\"><is><t>label::en</t></is></c>");
 	CHECK_STR(cell(choices, "D1"), "<c r=\"D1\" s=\"1\" t=\"inlineStr\"><is><t>label::fr</t></is></c>");
@@ -589,7 +612,7 @@ static void test_xlsx_long_text(void)
 	record1(&(r), a);
 	path = export_two(EXPORT_XLSX, NULL, &r, 1);
 	sheet = path ? unzip_member(path, "xl/worksheets/sheet1.xml") : NULL;
-	t = sheet ? strstr(cell(sheet, "T4"), "<t>") : NULL;
+	t = sheet ? strstr(cell(sheet, "X5"), "<t>") : NULL;
 	end = t ? strstr(t, "</t>") : NULL;
 	CHECK(t && end);
 	if (t && end) {
@@ -761,6 +784,251 @@ static void test_csv_rank_osm(void)
 	form_free(f);
 }
 
+/* Exports records with answers as (a JSON array of answer objects) of the form def to a new file of format fmt;
+ * returns the file's contents (caller frees), or NULL. */
+static char *export_form(const char *def, enum export_format fmt, const struct export_opts *o, const char *answers,
+			 const char **path_out)
+{
+	char err[256] = "", *got = NULL;
+	struct form *f = form_load(def, strlen(def), err, sizeof(err));
+	json_t *all = json_loads(answers, 0, NULL);
+	const char *path = new_path(export_extension(fmt));
+	struct export_record r;
+	struct export *x = f && all ? export_open(path, fmt, f, o, err, sizeof(err)) : NULL;
+	size_t i;
+
+	CHECK(x != NULL);
+	if (!x) {
+		printf("# %s\n", err);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(all); i++) {
+		memset(&r, 0, sizeof(r));
+		r.id = "r";
+		r.version = "1";
+		r.answers = json_array_get(all, i);
+		CHECK_INT(export_add(x, &r, err, sizeof(err)), 0);
+	}
+	CHECK_INT(export_close(x, 1, err, sizeof(err)), 0);
+	got = fmt == EXPORT_XLSX ? unzip_member(path, "xl/worksheets/sheet1.xml") : slurp(path);
+	if (path_out)
+		*path_out = path;
+out:
+	json_decref(all);
+	form_free(f);
+	return got;
+}
+
+/* The underscore columns after the answers cut away from each line of a CSV export of export_form. */
+static void csv_answers_only(char *csv)
+{
+	char *p = csv, *cut, *eol;
+
+	if ((cut = strstr(csv, ",_form_version,")) && (eol = strstr(cut, "\r\n")))
+		memmove(cut, eol, strlen(eol) + 1);
+	while (p && *p && (cut = strstr(p, ",1,final,")) && (eol = strstr(cut, "\r\n"))) {
+		memmove(cut, eol, strlen(eol) + 1);
+		p = cut + 2;
+	}
+}
+
+/* A geopoint is followed by its latitude, longitude, altitude and accuracy, each a number as written (CSV) or a
+ * number cell (XLSX); empty where the answer lacks the part, and all four empty when it is no location in
+ * range (its text stays in the answer's own column). */
+static void test_geopoint_parts(void)
+{
+	static const char def[] = "{\"id\": \"g\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"where\", \"type\": \"geopoint\", \"label\": {\"en\": \"Where\", \"fr\": \"Où\"}},"
+		"{\"name\": \"n\", \"type\": \"integer\", \"label\": \"N\"}]}";
+	static const char answers[] = "[{\"where\": \"12.5 -3.25\"}, {\"where\": \"-1.2921 36.8219 1650 5\"},"
+		"{\"where\": \"1 2 3\"}, {\"where\": \"1.5e1 -2.0\"}, {\"where\": \"north\"}, {\"where\": \"91 10\"},"
+		"{\"where\": \"1 181\"}, {\"where\": \"0x10 2\"}, {\"where\": \"1 2 3 4 5\"}, {\"where\": \"1\"}, {\"n\": 7},"
+		"{\"where\": 5}]";
+	struct export_opts o = { .lang = "fr" };
+	char *got = export_form(def, EXPORT_CSV, NULL, answers, NULL);
+
+	if (got)
+		csv_answers_only(got);
+	CHECK_STR(got, "_id,where,where/latitude,where/longitude,where/altitude,where/accuracy,n\r\n"
+		  "r,12.5 -3.25,12.5,-3.25,,,\r\n"
+		  "r,-1.2921 36.8219 1650 5,-1.2921,36.8219,1650,5,\r\n"
+		  "r,1 2 3,1,2,3,,\r\n"
+		  "r,1.5e1 -2.0,1.5e1,-2.0,,,\r\n"
+		  "r,north,,,,,\r\n"
+		  "r,91 10,,,,,\r\n"
+		  "r,1 181,,,,,\r\n"
+		  "r,0x10 2,,,,,\r\n"
+		  "r,1 2 3 4 5,,,,,\r\n"
+		  "r,1,,,,,\r\n"
+		  "r,,,,,,7\r\n"
+		  "r,5,,,,,\r\n");
+	free(got);
+	/* XLSX: the parts as number cells, headed after the question's label; the names row under it. */
+	got = export_form(def, EXPORT_XLSX, &o, answers, NULL);
+	CHECK_STR(cell(got, "C1"), "<c r=\"C1\" s=\"1\" t=\"inlineStr\"><is><t>Où/latitude</t></is></c>");
+	CHECK_STR(cell(got, "F1"), "<c r=\"F1\" s=\"1\" t=\"inlineStr\"><is><t>Où/accuracy</t></is></c>");
+	CHECK_STR(cell(got, "D2"), "<c r=\"D2\" t=\"inlineStr\"><is><t>where/longitude</t></is></c>");
+	CHECK_STR(cell(got, "C4"), "<c r=\"C4\"><v>-1.2921</v></c>");
+	CHECK_STR(cell(got, "E4"), "<c r=\"E4\"><v>1650</v></c>");
+	CHECK_STR(cell(got, "F4"), "<c r=\"F4\"><v>5</v></c>");
+	CHECK_STR(cell(got, "F3"), "");
+	CHECK_STR(cell(got, "C6"), "<c r=\"C6\"><v>15</v></c>");
+	CHECK_STR(cell(got, "D6"), "<c r=\"D6\"><v>-2</v></c>");
+	CHECK_STR(cell(got, "B7"), "<c r=\"B7\" t=\"inlineStr\"><is><t>north</t></is></c>");
+	CHECK_STR(cell(got, "C7"), "");
+	CHECK_STR(cell(got, "C8"), "");
+	free(got);
+}
+
+/* A form whose choices have labels in two languages (one only in English), with commas and spaces. */
+static const char labels_form[] = "{\"id\": \"l\", \"version\": \"1\", \"default_language\": \"en\", \"questions\": ["
+	"{\"name\": \"kind\", \"type\": \"select_one\", \"label\": {\"en\": \"Kind\", \"fr\": \"Genre\"}, \"choices\": ["
+	" {\"name\": \"ngo\", \"label\": {\"en\": \"NGO, local\", \"fr\": \"ONG, locale\"}},"
+	" {\"name\": \"gov\", \"label\": {\"en\": \"Government\"}}]},"
+	"{\"name\": \"pick\", \"type\": \"select_multiple\", \"label\": \"Pick\", \"choices\": ["
+	" {\"name\": \"a\", \"label\": {\"en\": \"Human rights\", \"fr\": \"Droits humains\"}},"
+	" {\"name\": \"b\", \"label\": {\"en\": \"Health\", \"fr\": \"Santé\"}}]},"
+	"{\"name\": \"prio\", \"type\": \"rank\", \"label\": \"P\", \"choices\": [{\"name\": \"x\", \"label\": \"Ex\"},"
+	" {\"name\": \"y\", \"label\": {\"fr\": \"Igrec\", \"en\": \"Why\"}}]},"
+	"{\"name\": \"b\", \"type\": \"osm\", \"label\": \"B\", \"tags\": [{\"name\": \"building\", \"label\": \"Bu\","
+	" \"choices\": [{\"name\": \"yes\", \"label\": {\"en\": \"Yes\", \"fr\": \"Oui\"}}]}, {\"name\": \"name\", \"label\": \"N\"}]},"
+	"{\"name\": \"t\", \"type\": \"text\", \"label\": \"T\"}]}";
+
+/* --labels: choices by their labels in the export's language (several joined by "; "), a choice without one by
+ * its name; the names row and the other cells as without it; CSV keeps the names. */
+static void test_xlsx_labels(void)
+{
+	static const char answers[] = "[{\"kind\": \"ngo\", \"pick\": [\"b\", \"a\"], \"prio\": [\"y\", \"x\"],"
+		"\"b\": \"way/7; building=yes; name=yes\", \"t\": \"ngo\"},"
+		"{\"kind\": \"gov\", \"pick\": [\"a\", \"gone\"], \"prio\": []}, {\"pick\": []},"
+		"{\"kind\": \"vanished\"}]";
+	struct export_opts o = { .lang = "fr", .labels = 1, .choice_columns = 1 };
+	char *got = export_form(labels_form, EXPORT_XLSX, &o, answers, NULL);
+
+	/* _id kind pick pick/a pick/b prio prio/x prio/y b b/feature b/building b/name t */
+	CHECK_STR(cell(got, "B2"), "<c r=\"B2\" t=\"inlineStr\"><is><t>kind</t></is></c>");
+	CHECK_STR(cell(got, "B3"), "<c r=\"B3\" t=\"inlineStr\"><is><t>ONG, locale</t></is></c>");
+	CHECK_STR(cell(got, "C3"), "<c r=\"C3\" t=\"inlineStr\"><is><t>Santé; Droits humains</t></is></c>");
+	CHECK_STR(cell(got, "D3"), "<c r=\"D3\"><v>1</v></c>");
+	CHECK_STR(cell(got, "F3"), "<c r=\"F3\" t=\"inlineStr\"><is><t>Igrec; Ex</t></is></c>");
+	CHECK_STR(cell(got, "G3"), "<c r=\"G3\"><v>2</v></c>");
+	CHECK_STR(cell(got, "I3"), "<c r=\"I3\" t=\"inlineStr\"><is><t>way/7; building=yes; name=yes</t></is></c>");
+	CHECK_STR(cell(got, "K3"), "<c r=\"K3\" t=\"inlineStr\"><is><t>Oui</t></is></c>");
+	/* A tag without a list of values, and a text answer, stay as written. */
+	CHECK_STR(cell(got, "L3"), "<c r=\"L3\" t=\"inlineStr\"><is><t>yes</t></is></c>");
+	CHECK_STR(cell(got, "M3"), "<c r=\"M3\" t=\"inlineStr\"><is><t>ngo</t></is></c>");
+	/* No French label: the default language's; a name the form no longer has: the name. */
+	CHECK_STR(cell(got, "B4"), "<c r=\"B4\" t=\"inlineStr\"><is><t>Government</t></is></c>");
+	CHECK_STR(cell(got, "C4"), "<c r=\"C4\" t=\"inlineStr\"><is><t>Droits humains; gone</t></is></c>");
+	CHECK_STR(cell(got, "F4"), "");
+	CHECK_STR(cell(got, "B5"), "");
+	CHECK_STR(cell(got, "C5"), "");
+	CHECK_STR(cell(got, "B6"), "<c r=\"B6\" t=\"inlineStr\"><is><t>vanished</t></is></c>");
+	free(got);
+	/* Without it, the names. */
+	o.labels = 0;
+	got = export_form(labels_form, EXPORT_XLSX, &o, answers, NULL);
+	CHECK_STR(cell(got, "B3"), "<c r=\"B3\" t=\"inlineStr\"><is><t>ngo</t></is></c>");
+	CHECK_STR(cell(got, "C3"), "<c r=\"C3\" t=\"inlineStr\"><is><t>b a</t></is></c>");
+	CHECK_STR(cell(got, "K3"), "<c r=\"K3\" t=\"inlineStr\"><is><t>yes</t></is></c>");
+	free(got);
+	/* CSV is for programs: the names, whatever the option. */
+	o.labels = 1;
+	got = export_form(labels_form, EXPORT_CSV, &o, answers, NULL);
+	if (got)
+		csv_answers_only(got);
+	CHECK_STR(got, "_id,kind,pick,pick/a,pick/b,prio,prio/x,prio/y,b,b/feature,b/building,b/name,t\r\n"
+		  "r,ngo,b a,1,1,y x,2,1,way/7; building=yes; name=yes,way/7,yes,yes,ngo\r\n"
+		  "r,gov,a gone,1,0,,0,0,,,,,\r\n"
+		  "r,,,0,0,,,,,,,,\r\n"
+		  "r,vanished,,,,,,,,,,,\r\n");
+	free(got);
+}
+
+/* A test link: a file called "kept.pdf" is not at the server (no link), any other is. */
+static int fake_link(void *ctx, const struct export_record *r, const json_t *a, struct buf *out)
+{
+	const char *name = json_string_value(json_object_get(a, "name"));
+
+	(void)r;
+	++*(int *)ctx;
+	if (!name || !strcmp(name, "kept.pdf"))
+		return 1;
+	return buf_printf(out, "https://hq.example.org/v1/attachment?name=%s", name) < 0 ? -1 : 0;
+}
+
+#define PHOTO "{\"blake2b\": \"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"," \
+	" \"size\": 10, \"type\": \"image/jpeg\", \"name\": \"photo \\\"1\\\".jpg\"}"
+#define KEPT "{\"blake2b\": \"" "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210" "\"," \
+	" \"size\": 10, \"type\": \"application/pdf\", \"name\": \"kept.pdf\"}"
+
+/* GeoJSON's properties are each a string, number or boolean, which every GIS format holds: select_multiple and
+ * rank as CSV has them, an attachment as its file's name, with its link as the property QUESTION/url when the
+ * export has links and the file one. JSON keeps its arrays and objects. */
+static void test_geojson_scalar_properties(void)
+{
+	static const char def[] = "{\"id\": \"v\", \"version\": \"1\", \"questions\": ["
+		"{\"name\": \"site\", \"type\": \"geopoint\", \"label\": \"S\"},"
+		"{\"name\": \"pick\", \"type\": \"select_multiple\", \"label\": \"P\", \"choices\": [{\"name\": \"a\","
+		" \"label\": \"A\"}, {\"name\": \"b\", \"label\": \"B\"}]},"
+		"{\"name\": \"prio\", \"type\": \"rank\", \"label\": \"R\", \"choices\": [{\"name\": \"x\", \"label\": \"X\"},"
+		" {\"name\": \"y\", \"label\": \"Y\"}]},"
+		"{\"name\": \"photo\", \"type\": \"image\", \"label\": \"Ph\"},"
+		"{\"name\": \"mou\", \"type\": \"file\", \"label\": \"M\"},"
+		"{\"name\": \"n\", \"type\": \"decimal\", \"label\": \"N\"}]}";
+	static const char answers[] = "[{\"site\": \"14.69 -17.44 12 4\", \"pick\": [\"b\", \"a\"], \"prio\": [\"y\", \"x\"],"
+		"\"photo\": " PHOTO ", \"mou\": " KEPT ", \"n\": 2.5},"
+		"{\"site\": \"1 2\", \"pick\": [], \"n\": 0}]";
+	int calls = 0;
+	struct export_opts o = { .link = fake_link, .link_ctx = &calls };
+	char *got = export_form(def, EXPORT_GEOJSON, &o, answers, NULL), *props, *end;
+	json_t *doc, *p;
+
+	/* The properties of the first feature, exactly, up to the underscore members. */
+	props = got ? strstr(got, "\"properties\":") : NULL;
+	end = props ? strstr(props, ",\"_form_version\"") : NULL;
+	CHECK(props && end);
+	if (props && end) {
+		*end = '\0';
+		CHECK_STR(props, "\"properties\":{\"_id\":\"r\",\"site\":\"14.69 -17.44 12 4\",\"pick\":\"b a\","
+			  "\"prio\":\"y x\",\"photo\":\"photo \\\"1\\\".jpg\","
+			  "\"photo/url\":\"https://hq.example.org/v1/attachment?name=photo \\\"1\\\".jpg\","
+			  "\"mou\":\"kept.pdf\",\"n\":2.5");
+		*end = ',';
+	}
+	CHECK_INT(calls, 2);
+	/* Every property of every feature a scalar: what GDAL writes to a Shapefile. */
+	doc = got ? json_loads(got, 0, NULL) : NULL;
+	CHECK_INT(json_array_size(json_object_get(doc, "features")), 2);
+	for (size_t i = 0; i < json_array_size(json_object_get(doc, "features")); i++) {
+		const char *k;
+		json_t *v;
+
+		p = json_object_get(json_array_get(json_object_get(doc, "features"), i), "properties");
+		CHECK(json_object_size(p) > 5);
+		json_object_foreach(p, k, v)
+			if (json_is_array(v) || json_is_object(v) || json_is_null(v)) {
+				printf("# feature %zu: %s is not a scalar\n", i, k);
+				CHECK(0);
+			}
+	}
+	p = json_object_get(json_array_get(json_object_get(doc, "features"), 1), "properties");
+	CHECK_STR(json_string_value(json_object_get(p, "pick")), "");
+	json_decref(doc);
+	free(got);
+	/* JSON: the arrays and the attachments' objects, with "url". */
+	got = export_form(def, EXPORT_JSON, &o, answers, NULL);
+	CHECK(got && strstr(got, "\"pick\":[\"b\",\"a\"],\"prio\":[\"y\",\"x\"],\"photo\":{\"blake2b\":"));
+	CHECK(got && strstr(got, "\"url\":\"https://hq.example.org/v1/attachment?name=photo \\\"1\\\".jpg\"}"));
+	CHECK(got && !strstr(got, "photo/url"));
+	free(got);
+	/* Without links, no QUESTION/url property. */
+	got = export_form(def, EXPORT_GEOJSON, NULL, answers, NULL);
+	CHECK(got && strstr(got, "\"photo\":\"photo \\\"1\\\".jpg\",\"mou\":\"kept.pdf\""));
+	CHECK(got && !strstr(got, "/url"));
+	free(got);
+}
+
 /* The review columns as headquarters counts a `_review` value: an unknown or missing status is pending. */
 static void test_review(void)
 {
@@ -869,6 +1137,9 @@ int main(void)
 	RUN(test_small_form);
 	RUN(test_xlsx);
 	RUN(test_xlsx_long_text);
+	RUN(test_geopoint_parts);
+	RUN(test_xlsx_labels);
+	RUN(test_geojson_scalar_properties);
 	RUN(test_close_abandon_removes);
 	RUN(test_open_refuses_existing);
 	RUN(test_write_failure_removes);
