@@ -1109,17 +1109,16 @@ static void times_metrics(struct http_server *h, struct buf *b)
 		if (!total)
 			continue;
 		sum_us = __atomic_load_n(&h->times[r].sum_us, __ATOMIC_RELAXED);
-		for (i = 0, total = 0; i < DURATION_BUCKETS; i++) {
+		for (i = 0, total = 0; i <= DURATION_BUCKETS; i++) {
 			total += in[i];
-			buf_printf(b, "sondeod_http_request_duration_seconds_bucket{method=\"%s\",path=\"%s\",le=\"%s\"} %llu\n",
-				   method, path, duration_le[i], (unsigned long long)total);
+			buf_printf(b, "sondeod_http_request_duration_seconds_bucket{method=\"%s\",path=\"%s\","
+				   "le=\"%s\"} %llu\n", method, path, i < DURATION_BUCKETS ? duration_le[i] : "+Inf",
+				   (unsigned long long)total);
 		}
-		total += in[DURATION_BUCKETS];
-		buf_printf(b, "sondeod_http_request_duration_seconds_bucket{method=\"%s\",path=\"%s\",le=\"+Inf\"} %llu\n"
-			   "sondeod_http_request_duration_seconds_sum{method=\"%s\",path=\"%s\"} %llu.%06llu\n"
+		buf_printf(b, "sondeod_http_request_duration_seconds_sum{method=\"%s\",path=\"%s\"} %llu.%06llu\n"
 			   "sondeod_http_request_duration_seconds_count{method=\"%s\",path=\"%s\"} %llu\n",
-			   method, path, (unsigned long long)total, method, path, (unsigned long long)(sum_us / 1000000),
-			   (unsigned long long)(sum_us % 1000000), method, path, (unsigned long long)total);
+			   method, path, (unsigned long long)(sum_us / 1000000), (unsigned long long)(sum_us % 1000000),
+			   method, path, (unsigned long long)total);
 	}
 }
 

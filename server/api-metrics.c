@@ -156,8 +156,8 @@ static int forms_metrics(struct sstore *s, struct buf *b, char *err, size_t errl
 		if (f.n > FORMS_MAX)
 			add_form(&f, FORM_OTHER, f.other_records, f.other_pending);
 		buf_printf(b, "# HELP sondeod_form_records Records of each published form, not deleted (the forms after"
-			   " the first %d by id summed as form=\"" FORM_OTHER "\").\n# TYPE sondeod_form_records gauge\n",
-			   FORMS_MAX);
+			   " the first %d by id summed as form=\"" FORM_OTHER "\").\n"
+			   "# TYPE sondeod_form_records gauge\n", FORMS_MAX);
 		buf_add(b, f.records.data, f.records.len);
 		buf_adds(b, "# HELP sondeod_form_records_pending Of those records, the ones awaiting review.\n"
 			    "# TYPE sondeod_form_records_pending gauge\n");
@@ -200,7 +200,8 @@ static int relay_metrics(struct sstore *s, struct buf *b, uint64_t now, char *er
 		return -1;
 	buf_printf(b, "# HELP sondeod_relay_queue_entries What waits to go up to headquarters, by kind: change sets,"
 		   " vouches for devices, attachments.\n# TYPE sondeod_relay_queue_entries gauge\n"
-		   "sondeod_relay_queue_entries{kind=\"changeset\"} %llu\nsondeod_relay_queue_entries{kind=\"vouch\"} %llu\n"
+		   "sondeod_relay_queue_entries{kind=\"changeset\"} %llu\n"
+		   "sondeod_relay_queue_entries{kind=\"vouch\"} %llu\n"
 		   "sondeod_relay_queue_entries{kind=\"attachment\"} %llu\n", (unsigned long long)st.changesets,
 		   (unsigned long long)(st.vouches - st.media), (unsigned long long)st.media);
 	buf_printf(b, "# HELP sondeod_relay_queue_refused_entries Of those, the ones headquarters refused, tried again"
@@ -231,9 +232,10 @@ static int disk_metrics(struct sstore *s, struct buf *b, char *err, size_t errle
 		return -1;
 	buf_printf(b, "# HELP sondeod_database_size_bytes Bytes of the database: its file and its write-ahead log.\n"
 		   "# TYPE sondeod_database_size_bytes gauge\nsondeod_database_size_bytes %llu\n"
-		   "# HELP sondeod_database_wal_bytes Of those, the write-ahead log's, folded back into the file at each"
-		   " checkpoint.\n# TYPE sondeod_database_wal_bytes gauge\nsondeod_database_wal_bytes %llu\n"
-		   "# HELP sondeod_disk_free_bytes Bytes free for the server on the file system of its data directory.\n"
+		   "# HELP sondeod_database_wal_bytes Of those, the write-ahead log's, folded back into the file at"
+		   " each checkpoint.\n# TYPE sondeod_database_wal_bytes gauge\nsondeod_database_wal_bytes %llu\n"
+		   "# HELP sondeod_disk_free_bytes Bytes free for the server on the file system of its data"
+		   " directory.\n"
 		   "# TYPE sondeod_disk_free_bytes gauge\nsondeod_disk_free_bytes %llu\n"
 		   "# HELP sondeod_disk_size_bytes Size of the file system of the data directory.\n"
 		   "# TYPE sondeod_disk_size_bytes gauge\nsondeod_disk_size_bytes %llu\n",
@@ -279,8 +281,10 @@ void api_metrics(struct http_request *rq, struct http_response *rs)
 		   (unsigned long long)st.media_whole, (unsigned long long)st.media_partial,
 		   (unsigned long long)st.media_bytes);
 	counters_metrics(srv, &rs->body);
-	if (forms_metrics(s, &rs->body, err, sizeof(err)) < 0 || devices_metrics(s, &rs->body, now, err, sizeof(err)) < 0 ||
-	    relay_metrics(s, &rs->body, now, err, sizeof(err)) < 0 || disk_metrics(s, &rs->body, err, sizeof(err)) < 0) {
+	if (forms_metrics(s, &rs->body, err, sizeof(err)) < 0 ||
+	    devices_metrics(s, &rs->body, now, err, sizeof(err)) < 0 ||
+	    relay_metrics(s, &rs->body, now, err, sizeof(err)) < 0 ||
+	    disk_metrics(s, &rs->body, err, sizeof(err)) < 0) {
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 		return;
 	}
