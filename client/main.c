@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(o, "--version")) {
-			puts("sondeo 0.1");
+			puts("sondeo " SONDEO_VERSION);
 			return EXIT_OK;
 		} else {
 			cli_error(_("unknown option '%s'"), o);

@@ -39,6 +39,22 @@
  * looked at: a browser sends a few of each. */
 #define LANG_HEADER_MAX 512
 #define LANG_ENTRIES_MAX 16
+/* The request duration histogram's upper bounds, in microseconds and as /metrics writes them: from a cached page
+ * (milliseconds) to a large export or a change set of 300 records on a slow disk (seconds). */
+#define DURATION_BUCKETS 11
+static const uint64_t duration_us[DURATION_BUCKETS] = {
+	5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000
+};
+static const char *const duration_le[DURATION_BUCKETS] = {
+	"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10"
+};
+
+/* The requests of one route that have ended, by duration: in[i] those within duration_us[i] and over the bound
+ * before it, in[DURATION_BUCKETS] those over the last; and their durations summed. Updated atomically. */
+struct route_times {
+	uint64_t in[DURATION_BUCKETS + 1];
+	uint64_t sum_us;
+};
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -52,6 +68,7 @@ struct http_server {
 	uint64_t bytes_in, bytes_out;
 	size_t body_budget;
 	size_t body_held;            /* of the budget, taken by requests in flight; updated atomically */
+	struct route_times *times;   /* one per route, and last the requests that match none: nroutes + 1 */
 	char address[160];           /* "HOST:PORT" as listened on, with the port the system chose for port 0 */
 	int quiet;                   /* no log line per request */
 };
@@ -66,6 +83,7 @@ struct exchange {
 	unsigned refused;            /* a status decided before the body was read, or 0 */
 	char refused_code[32];
 	uint64_t start_ms;
+	uint64_t start_us;           /* on the monotonic clock, for its duration: the wall clock may step */
 	unsigned status;
 	size_t bytes_in, bytes_out;
 	size_t held;                 /* of the body budget */
@@ -79,6 +97,26 @@ struct exchange {
 static void count(uint64_t *c, uint64_t n)
 {
 	__atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Adds a request that took us to its route's histogram (route NULL: it matched none). */
+static void time_request(struct http_server *h, const struct http_route *route, uint64_t us)
+{
+	struct route_times *rt = &h->times[route ? (size_t)(route - h->routes) : h->nroutes];
+	size_t i;
+
+	for (i = 0; i < DURATION_BUCKETS && us > duration_us[i]; i++)
+		;
+	count(&rt->in[i], 1);
+	count(&rt->sum_us, us);
 }
 
 void http_add_header(struct http_response *rs, const char *name, const char *value)
@@ -639,6 +677,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	x->h = cls;
 	x->start_ms = now_ms();
+	x->start_us = mono_us();
 	x->target = strndup(uri, TARGET_MAX);
 	client_ip(c, x->rq.ip, sizeof(x->rq.ip));
 	buf_init(&x->pq, 8192);
@@ -877,6 +916,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	}
 	if (x->status < STATUS_SLOTS)
 		count(&h->by_status[x->status], 1);
+	/* Every request whose headers came in, answered or cut off: a request line alone is not one yet. */
+	if (x->began)
+		time_request(h, x->route, mono_us() - x->start_us);
 	count(&h->bytes_in, x->bytes_in);
 	count(&h->bytes_out, x->bytes_out);
 	budget_give(x);
@@ -976,6 +1018,11 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 	h->body_budget = lim->body_budget;
 	h->guard = guard_start(lim);
 	h->pool = pool_start(lim->hash_threads, lim->hash_queue);
+	h->times = calloc(nroutes + 1, sizeof(*h->times));
+	if (!h->times) {
+		errf(err, errlen, _("out of memory"));
+		goto fail;
+	}
 	if (!h->guard || !h->pool) {
 		errf(err, errlen, _("cannot start the server's threads: %s"), strerror(errno));
 		goto fail;
@@ -1017,6 +1064,7 @@ struct http_server *http_start(const char *listen, const struct http_route *rout
 fail:
 	pool_stop(h->pool);
 	guard_stop(h->guard);
+	free(h->times);
 	free(h);
 	return NULL;
 }
@@ -1036,7 +1084,42 @@ void http_stop(struct http_server *h)
 	pool_stop(h->pool);
 	mhd.stop_daemon(h->d);
 	guard_stop(h->guard);
+	free(h->times);
 	free(h);
+}
+
+/* The request duration histogram, a series per route that has had requests. Each bucket is read once and the
+ * count is their sum, so that the series agree with each other (+Inf is the count) even while requests end
+ * during the read; the sum may be a request ahead. The labels are the route table's method and path, never the
+ * request's: a client cannot make new series. */
+static void times_metrics(struct http_server *h, struct buf *b)
+{
+	size_t r, i;
+
+	buf_adds(b, "# HELP sondeod_http_request_duration_seconds Time from a request's arrival to the end of its"
+		    " answer, by endpoint: the method and path of its route, or other for requests that match none.\n"
+		    "# TYPE sondeod_http_request_duration_seconds histogram\n");
+	for (r = 0; r <= h->nroutes; r++) {
+		const char *method = r < h->nroutes ? h->routes[r].method : "other";
+		const char *path = r < h->nroutes ? h->routes[r].path : "other";
+		uint64_t in[DURATION_BUCKETS + 1], total = 0, sum_us;
+
+		for (i = 0; i <= DURATION_BUCKETS; i++)
+			total += in[i] = __atomic_load_n(&h->times[r].in[i], __ATOMIC_RELAXED);
+		if (!total)
+			continue;
+		sum_us = __atomic_load_n(&h->times[r].sum_us, __ATOMIC_RELAXED);
+		for (i = 0, total = 0; i <= DURATION_BUCKETS; i++) {
+			total += in[i];
+			buf_printf(b, "sondeod_http_request_duration_seconds_bucket{method=\"%s\",path=\"%s\","
+				   "le=\"%s\"} %llu\n", method, path, i < DURATION_BUCKETS ? duration_le[i] : "+Inf",
+				   (unsigned long long)total);
+		}
+		buf_printf(b, "sondeod_http_request_duration_seconds_sum{method=\"%s\",path=\"%s\"} %llu.%06llu\n"
+			   "sondeod_http_request_duration_seconds_count{method=\"%s\",path=\"%s\"} %llu\n",
+			   method, path, (unsigned long long)(sum_us / 1000000), (unsigned long long)(sum_us % 1000000),
+			   method, path, (unsigned long long)total);
+	}
 }
 
 void http_metrics(struct http_server *h, struct buf *b)
@@ -1064,4 +1147,5 @@ void http_metrics(struct http_server *h, struct buf *b)
 		   h->body_budget, __atomic_load_n(&h->body_held, __ATOMIC_RELAXED));
 	guard_metrics(h->guard, b);
 	pool_metrics(h->pool, b);
+	times_metrics(h, b);
 }

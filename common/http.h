@@ -168,8 +168,9 @@ int http_reply_embedded(struct http_response *rs, const struct embedded_file *fi
  * (http-i18n.c). */
 void http_i18n(struct http_request *rq, struct http_response *rs, const struct embedded_file *catalogs);
 
-/* Appends Prometheus-format counters of requests by status and of bytes in and out, and the body budget and
- * how much of it is held, to b. Their names begin with sondeod_ whichever program calls it: only sondeod exports
+/* Appends Prometheus-format counters of requests by status and of bytes in and out, the body budget and how
+ * much of it is held, and a histogram of the requests' durations by route (method and path as the route table
+ * names them; "other" for requests that match no route), to b. Their names begin with sondeod_ whichever program calls it: only sondeod exports
  * metrics (GET /metrics), and the names are what its scrapers know. */
 void http_metrics(struct http_server *h, struct buf *b);
 

@@ -199,7 +199,7 @@ enum net_status net_send(const struct net_request *rq, struct net_response *rs, 
 	curl.easy_setopt(c, CURLOPT_WRITEDATA, rs);
 	curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl.easy_setopt(c, CURLOPT_HEADERDATA, rs);
-	curl.easy_setopt(c, CURLOPT_USERAGENT, "sondeo/0.1");
+	curl.easy_setopt(c, CURLOPT_USERAGENT, "sondeo/" SONDEO_VERSION);
 	/* Asks for gzip and decodes it; what on_body receives, and the cap counts, is the decoded body. */
 	curl.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (rq->cacert)

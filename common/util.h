@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The release both programs are: what --version prints, the client's User-Agent, sondeod_build_info on /metrics. */
+#define SONDEO_VERSION "0.1"
+
 /* The allocation rule. A command-line tool may abort on out of memory: the x* allocators below do, with a
  * message. Code on the server's request paths (forms and expressions as ingest and the review page use them,
  * buffers) may not: it allocates with the mem_* allocators, which return NULL, and reports out of memory as an

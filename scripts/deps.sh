@@ -6,16 +6,29 @@
 # procps (ps, pgrep) is for the tests too: they find and watch the processes they start.
 # libjpeg-dev and libpng-dev bring libjpeg-turbo's and libpng's headers (common/image.c loads the libraries, Debian's
 # libjpeg62-turbo and libpng16-16, which they depend on).
+# Tests that need more name it (sh scripts/deps.sh PACKAGE...) when it is missing: prometheus for its promtool
+# (tests/cli/metrics.sh), faketime, chromium.
 set -u
 need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext libjpeg-dev libpng-dev"
 for extra in "$@"; do need="$need $extra"; done
-missing=""
-for p in $need; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
-	[ "$st" = "installed" ] || missing="$missing $p"
-done
+# what_is_missing : the packages of need that are not installed, into missing.
+what_is_missing() {
+	missing=""
+	for p in $need; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
+		[ "$st" = "installed" ] || missing="$missing $p"
+	done
+}
+what_is_missing
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
+	# One install at a time: the tests that need packages of their own (faketime, chromium, prometheus) run side by
+	# side, and a second apt-get fails at once on the lock the first holds. What is still missing is looked at
+	# again under the lock, which the one before may have installed.
+	exec 9>/var/lock/sondeo-deps.lock
+	flock 9
+	what_is_missing
+	[ -z "$missing" ] && exit 0
 	echo "installing missing packages:$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $missing >&2 && exit 0

@@ -2,7 +2,8 @@
  * change set"). The request is signed by the device; the change set is checked in the spec's order (header,
  * signer, signature, bounded inflate, strict parse) and taken in by sstore_ingest in one transaction. With pull,
  * the answer also carries the version 2 pull page after CURSOR, signed: a sync that sends changes is one
- * exchange, not two. */
+ * exchange, not two. Each change set is counted for /metrics, taken in or refused with its code, whether the
+ * check of its headers (api_changesets_check) or the handler refused it. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,7 +49,17 @@ static void reply_taken(struct http_request *rq, struct http_response *rs, struc
 	buf_release(&b);
 }
 
-void api_changesets(struct http_request *rq, struct http_response *rs)
+int api_changesets_check(struct http_request *rq, struct http_response *rs)
+{
+	if (srv_check_signed(rq, rs) == 0)
+		return 0;
+	srv_count_changeset(rq, rs);
+	return -1;
+}
+
+/* Takes in the change set of the request: 1 when it was (the answer may still be an error, if its pull page
+ * failed), 0 when it was refused, with the answer set in rs. */
+static int take(struct http_request *rq, struct http_response *rs)
 {
 	const unsigned char *data = (const unsigned char *)rq->body.data;
 	struct sstore *s = srv_store(rq, rs);
@@ -58,24 +69,24 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 	struct sstore_origin from = { "", "", 0 };
 	const char *by = http_query(rq, "by");
 	long long pull, limit;
-	int relayed = 0;
+	int relayed = 0, taken = 0;
 	struct cs_header h;
 	enum cs_status st;
 	char err[512];
 
 	if (!s || srv_authenticate(rq, rs, s, &d) < 0)
-		return;
+		return 0;
 	/* A device's own upload may ask for its pull page too; a regional server pulls by its own route. */
 	pull = http_query_number(rq, "pull", -1, 0, LLONG_MAX);
 	limit = http_query_number(rq, "limit", PULL_V2_MAX_OPS, 1, PULL_V2_MAX_OPS);
 	if ((http_query(rq, "pull") && (pull < 0 || d.relay)) || limit < 0) {
 		http_reply_error(rs, 400, "bad_request", _("pull is a cursor (a whole number), for a device's own upload, "
 				 "and limit is 1 to %d"), PULL_V2_MAX_OPS);
-		return;
+		return 0;
 	}
 	if ((st = cs_parse_header(data, rq->body.len, &h, err, sizeof(err))) != CS_OK) {
 		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
-		return;
+		return 0;
 	}
 	/* A device sends only its own ops: the change set's signer is the key that signed the request. A regional
 	 * server also forwards, byte for byte, the change sets of the devices it vouched for: they are taken in as
@@ -86,7 +97,7 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 
 		if (found < 0) {
 			http_reply_error(rs, 503, "unavailable", "%s", err);
-			return;
+			return 0;
 		}
 		if (!found || strcmp(signer.via, d.id) || sodium_memcmp(h.signer, signer.pk, KEYS_PK_BYTES) != 0) {
 			if (d.relay)
@@ -95,11 +106,11 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 			else
 				http_reply_error(rs, 403, "signer_mismatch", _("the change set is signed by device %s, not by"
 									       " %s"), h.device, d.id);
-			return;
+			return 0;
 		}
 		if (signer.revoked_ms) {
 			http_reply_error(rs, 403, "revoked", _("device %s has been revoked"), signer.id);
-			return;
+			return 0;
 		}
 		relay = d;
 		d = signer;
@@ -121,27 +132,28 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 		} else {
 			http_reply_error(rs, 400, cs_code(CS_BAD_SIGNATURE), _("the change set's signature does not verify"));
 		}
-		return;
+		return 0;
 	}
 	/* A regional server's own change set (its reviewers' work) names the reviewer, as this server's do: what a
 	 * record says is traced to the person allowed to say it. */
 	if (by && (!d.relay || !sstore_user_name_valid(by))) {
 		http_reply_error(rs, 400, "bad_request", _("by names the reviewer of a regional server's own change set"));
-		return;
+		return 0;
 	}
 	if (!by && d.relay) {
 		http_reply_error(rs, 400, "bad_request", _("a regional server's own change set names its reviewer: ?by=NAME"));
-		return;
+		return 0;
 	}
 	from.via = relayed ? relay.id : "";
 	from.author = by ? by : "";
 	if ((st = cs_decode(data, rq->body.len, &h, &ops, err, sizeof(err))) != CS_OK) {
 		http_reply_error(rs, status_of(st), cs_code(st), "%s", err);
-		return;
+		return 0;
 	}
 	switch (sstore_ingest_from(s, &d, data, rq->body.len, &h, &ops, &from, &in, err, sizeof(err))) {
 	case SI_OK:
 		reply_taken(rq, rs, s, &d, &in, pull, limit);
+		taken = 1;
 		break;
 	case SI_GAP:
 		http_reply_json(rs, 409, json_pack("{s:s, s:s, s:I}", "error", "gap", "message", err, "expected_seq",
@@ -166,4 +178,10 @@ void api_changesets(struct http_request *rq, struct http_response *rs)
 		http_reply_error(rs, 503, "unavailable", "%s", err);
 	}
 	cs_ops_release(&ops);
+	return taken;
+}
+
+void api_changesets(struct http_request *rq, struct http_response *rs)
+{
+	srv_count_changeset(rq, take(rq, rs) ? NULL : rs);
 }

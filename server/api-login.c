@@ -60,6 +60,9 @@ void api_login(struct http_request *rq, struct http_response *rs)
 	lang = http_lang_server();
 	st = sstore_login(s, name, password, rq->ip, now_ms(), token, &sess, &retry_s, err, sizeof(err));
 	i18n_set(lang);
+	/* A login the server could not check (SL_ERROR) is none of these: /healthz and the log tell of it. */
+	if (st != SL_ERROR)
+		srv_count_login(rq, st == SL_OK ? SRV_LOGIN_OK : st == SL_WAIT ? SRV_LOGIN_THROTTLED : SRV_LOGIN_FAILED);
 	switch (st) {
 	case SL_OK:
 		snprintf(cookie, sizeof(cookie), "sondeo_session=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%llu%s",

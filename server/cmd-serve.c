@@ -29,7 +29,8 @@ static const struct http_route routes[] = {
 	{ "GET", "/i18n", api_i18n, 0, NULL, 0 },
 	{ "POST", "/v1/enrol", api_enrol, 4096, NULL, 0 },
 	{ "GET", "/v1/forms", api_forms, 0, srv_check_signed, 0 },
-	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES, srv_check_signed, 0 },
+	{ "POST", "/v1/changesets", api_changesets, CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES, api_changesets_check,
+	  0 },
 	{ "GET", "/v1/pull", api_pull, 0, srv_check_signed, 0 },
 	{ "POST", "/v1/vouch", api_vouch, 4096, srv_check_signed, 0 },
 	{ "GET", "/v1/relay/pull", api_relay_pull, 0, srv_check_signed, 0 },
@@ -225,7 +226,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct http_route *table = NULL;
 	char *paths = NULL;
 	size_t nroutes = 0;
-	struct srv srv = { NULL, NULL, 0, 0, 0 };
+	struct srv srv = { NULL, NULL, 0, 0, 0, { 0, { 0 }, { 0 } } };
 	struct sstore *probe;
 	char err[512], fp[KEYS_ID_STRLEN + 1];
 	sigset_t stop;

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "secret.h"
+#include "util.h"
 #include "banned.h"
 
 static const struct cmd commands[] = {
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[a], "--version")) {
-			puts("sondeod 0.1");
+			puts("sondeod " SONDEO_VERSION);
 			return EXIT_OK;
 		} else if (!strcmp(argv[a], "--data") && a + 1 < argc && argv[a + 1][0]) {
 			cli.data_dir = argv[++a];

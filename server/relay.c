@@ -39,6 +39,7 @@ struct relay {
 	size_t forms_seen;            /* form versions taken from headquarters in this run */
 	int down;                     /* the link was down at the last try: say so once, and when it is back */
 	uint64_t answered_ms;         /* when headquarters last answered (any status) */
+	uint64_t ok_ms;               /* when it last answered with success (/metrics: how long it has been silent) */
 	uint64_t noted_ms;            /* when that was last written to the store */
 	struct buf cs;                /* a change set being forwarded */
 };
@@ -104,6 +105,7 @@ static enum outcome call(struct relay *r, const char *method, const char *path, 
 			     r->peer.url);
 			return DOWN;
 		}
+		r->ok_ms = r->answered_ms;
 		return SENT;
 	}
 	net_error_text(rs, err, errlen);
@@ -286,7 +288,7 @@ static void take_forms(struct relay *r, json_t *forms)
 
 		if (def && sstore_form_publish(r->s, def, strlen(def), err, sizeof(err)) < 0) {
 			fprintf(stderr, _("sondeod: relay: a form from headquarters was not published here: %s\n"), err);
-			sstore_relay_note(r->s, 0, err, err, sizeof(err));
+			sstore_relay_note(r->s, 0, 0, err, err, sizeof(err));
 		}
 		free(def);
 	}
@@ -414,6 +416,7 @@ static void *run(void *arg)
 		enum outcome o = push(r, err, sizeof(err));
 		uint64_t now = now_ms(), wait;
 		struct timespec until;
+		int back = 0;
 
 		if (o != DOWN && now >= next_pull) {
 			o = pull(r, err, sizeof(err));
@@ -431,15 +434,18 @@ static void *run(void *arg)
 			next_pull = 0;   /* pull as soon as the link is back */
 			wait = backoff;
 		} else {
-			if (r->down)
+			if (r->down) {
 				fputs(_("sondeod: relay: headquarters reached again\n"), stderr);
+				back = 1;
+			}
 			r->down = 0;
 			backoff = 0;
 			wait = 1000;    /* the queue is looked at every second; it costs one indexed read */
 		}
-		/* What status shows: every error, and the last answer at most every 5 s (not a write a second). */
-		if (o != SENT || (r->answered_ms && r->answered_ms >= r->noted_ms + 5000)) {
-			sstore_relay_note(r->s, r->answered_ms, o != SENT ? err : NULL, e2, sizeof(e2));
+		/* What status and /metrics show: every error, and the last answer at most every 5 s (not a write a
+		 * second), but at once when the link comes back; the first failure notes the last answers exactly. */
+		if (o != SENT || back || (r->answered_ms && r->answered_ms >= r->noted_ms + 5000)) {
+			sstore_relay_note(r->s, r->answered_ms, r->ok_ms, o != SENT ? err : NULL, e2, sizeof(e2));
 			r->noted_ms = r->answered_ms;
 		}
 		clock_gettime(CLOCK_REALTIME, &until);

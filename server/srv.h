@@ -17,12 +17,30 @@ struct form;
 
 #define SRV_MAX_SKEW_MS (5 * 60 * 1000)   /* a request's time may be this far from ours */
 
+/* What the endpoints count for GET /metrics beside the HTTP layer's figures and the store's (api-metrics.c):
+ * change sets taken in, and refused by the code of their refusal (one of a fixed list: srv_count_changeset), and
+ * logins by their outcome. Updated atomically: handlers run on several threads at once. */
+#define SRV_REFUSALS 26
+enum srv_login { SRV_LOGIN_OK, SRV_LOGIN_FAILED, SRV_LOGIN_THROTTLED, SRV_LOGINS };
+struct srv_counters {
+	uint64_t changesets_accepted;
+	uint64_t changesets_refused[SRV_REFUSALS];
+	uint64_t logins[SRV_LOGINS];
+};
+
 struct srv {
 	const char *data_dir;
 	struct http_server *http;   /* for /metrics */
 	int tls;                    /* serving HTTPS: session cookies are Secure */
 	uint64_t media_file_max, media_day_max;   /* attachments: a file, a device's day (sstore-media.h) */
+	struct srv_counters counters;
 };
+
+/* Counts a change set: taken in when refused is NULL, else refused with the answer set in refused (the code of
+ * its error body, or "other" for a code not in the list). */
+void srv_count_changeset(struct http_request *rq, const struct http_response *refused);
+/* Counts a login's outcome. */
+void srv_count_login(struct http_request *rq, enum srv_login result);
 
 /* This worker thread's store, opened on first use and kept for the thread's life; NULL with a 503 set in
  * rs when it cannot be opened. */
@@ -159,6 +177,8 @@ void api_metrics(struct http_request *rq, struct http_response *rs);
 void api_enrol(struct http_request *rq, struct http_response *rs);
 void api_forms(struct http_request *rq, struct http_response *rs);
 void api_changesets(struct http_request *rq, struct http_response *rs);
+/* srv_check_signed for POST /v1/changesets, counting what it refuses. */
+int api_changesets_check(struct http_request *rq, struct http_response *rs);
 void api_pull(struct http_request *rq, struct http_response *rs);
 void api_media_offset(struct http_request *rq, struct http_response *rs);
 void api_media_put(struct http_request *rq, struct http_response *rs);

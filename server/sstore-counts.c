@@ -26,7 +26,7 @@
 #include "banned.h"
 
 enum {
-	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_COUNT
+	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_FORMS, C_COUNT
 };
 
 const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
@@ -43,6 +43,11 @@ const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
 	[C_CHOICE_PUT] = "INSERT OR IGNORE INTO record_choices(rid, field, choice) VALUES(?1, ?2, ?3)",
 	[C_DIMS_SET] = "UPDATE record_regions SET counted = 1, form = ?2, review = ?3, day = ?4, conflict = ?5,"
 		       " deleted = ?6 WHERE rid = ?1",
+	/* Each published form's records and those pending review, for /metrics: a repeat's instances count under
+	 * FORM/REPEAT, which names no form. */
+	[C_FORMS] = "SELECT f.id, coalesce(sum(c.n), 0), coalesce(sum(CASE WHEN c.review = 'pending' THEN c.n END), 0)"
+		    " FROM (SELECT DISTINCT id FROM forms) f LEFT JOIN record_counts c ON c.form = f.id AND c.deleted = 0"
+		    " GROUP BY f.id ORDER BY f.id",
 };
 
 _Static_assert(C_COUNT <= SSTORE_COUNTS_STMTS, "raise SSTORE_COUNTS_STMTS in sstore-int.h");
@@ -356,4 +361,16 @@ json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, cha
 		return NULL;
 	}
 	return weeks;
+}
+
+int sstore_form_counts(struct sstore *s, void (*fn)(void *ctx, const char *form, uint64_t records, uint64_t pending),
+		       void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->cst[C_FORMS];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, db_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }

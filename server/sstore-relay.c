@@ -33,7 +33,7 @@ const char *const sstore_relay_sql[SSTORE_RELAY_STMTS] = {
 	/* A gap answer: every change set of the device from the seq headquarters expects, in seq order. */
 	[R_RESEND] = "SELECT id FROM changesets WHERE device = ?1 AND last_seq >= ?2 ORDER BY first_seq, id",
 	[R_WAITING] = "SELECT coalesce(sum(kind = 'changeset'), 0), coalesce(sum(kind != 'changeset'), 0),"
-		      " coalesce(min(queued), 0) FROM relay_queue",
+		      " coalesce(min(queued), 0), coalesce(sum(kind = 'media'), 0) FROM relay_queue",
 	/* The newest refusal still waiting: what a person must look at. */
 	[R_HELD] = "SELECT count(*), (SELECT kind || ' ' || ref || ': ' || error FROM relay_queue WHERE error != ''"
 		   " ORDER BY id DESC LIMIT 1) FROM relay_queue WHERE error != ''",
@@ -173,13 +173,15 @@ static int meta_set_u64(struct sstore *s, const char *key, uint64_t v, char *err
 	return sstore_meta_set(s, key, t, err, errlen);
 }
 
-int sstore_relay_note(struct sstore *s, uint64_t contact_ms, const char *error, char *err, size_t errlen)
+int sstore_relay_note(struct sstore *s, uint64_t contact_ms, uint64_t ok_ms, const char *error, char *err,
+		      size_t errlen)
 {
 	uint64_t now = now_ms();
 
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
 	if ((contact_ms && meta_set_u64(s, "relay_contact", contact_ms, err, errlen) < 0) ||
+	    (ok_ms && meta_set_u64(s, "relay_ok", ok_ms, err, errlen) < 0) ||
 	    (error && error[0] && (sstore_meta_set(s, "relay_error", error, err, errlen) < 0 ||
 				   meta_set_u64(s, "relay_error_at", now, err, errlen) < 0)) ||
 	    db_commit(s->db, err, errlen) < 0) {
@@ -219,6 +221,7 @@ int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char 
 		out->changesets = (uint64_t)sqlite3_column_int64(st, 0);
 		out->vouches = (uint64_t)sqlite3_column_int64(st, 1);
 		out->oldest_ms = (uint64_t)sqlite3_column_int64(st, 2);
+		out->media = (uint64_t)sqlite3_column_int64(st, 3);
 	}
 	sqlite3_reset(st);
 	st = s->lst[R_HELD];
@@ -228,6 +231,7 @@ int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char 
 	}
 	sqlite3_reset(st);
 	out->contact_ms = meta_u64(s, "relay_contact");
+	out->ok_ms = meta_u64(s, "relay_ok");
 	out->error_ms = meta_u64(s, "relay_error_at");
 	if (sstore_meta_get(s, "relay_error", out->error, sizeof(out->error)) < 0)
 		out->error[0] = '\0';

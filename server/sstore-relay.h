@@ -65,9 +65,11 @@ int sstore_relay_changeset(struct sstore *s, int64_t id, struct buf *bytes, stru
 /* The ids of device's change sets that hold seq from_seq or later, in seq order (at most max, into ids). */
 int sstore_relay_resend(struct sstore *s, const char *device, uint64_t from_seq, int64_t *ids, size_t max, size_t *n,
 			char *err, size_t errlen);
-/* Notes the link's state: a contact with headquarters at contact_ms (0: none now), and error (NULL or "": none
- * now). The last error stays until another replaces it, so status can say when things last went wrong. */
-int sstore_relay_note(struct sstore *s, uint64_t contact_ms, const char *error, char *err, size_t errlen);
+/* Notes the link's state: a contact with headquarters at contact_ms (any answer; 0: none now), its last
+ * successful answer at ok_ms (0: none now), and error (NULL or "": none now). The last error stays until another
+ * replaces it, so status can say when things last went wrong. */
+int sstore_relay_note(struct sstore *s, uint64_t contact_ms, uint64_t ok_ms, const char *error, char *err,
+		      size_t errlen);
 /* The cursor of the pull from headquarters. It never moves past a change set that was not taken here: held is
  * NULL when everything before cursor was taken, or why the change set just after it was refused, which holds the
  * pull there (tried again at every pull, shown by status) until it is taken. */
@@ -75,11 +77,13 @@ uint64_t sstore_relay_cursor(struct sstore *s);
 int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, const char *held, char *err, size_t errlen);
 /* What `sondeod status` shows of a regional server's link. */
 struct sstore_relay_status {
-	uint64_t changesets, vouches;       /* waiting in the queue */
+	uint64_t changesets, vouches;       /* waiting in the queue (vouches: every other entry, attachments too) */
+	uint64_t media;                     /* of those vouches, the attachments */
 	uint64_t oldest_ms;                 /* when the oldest waiting one was queued; 0: none */
 	uint64_t refused;                   /* entries headquarters refused, waiting for their next try */
 	char refusal[600];                  /* the newest of them: "changeset 12: ..." */
 	uint64_t contact_ms, error_ms, cursor;
+	uint64_t ok_ms;                     /* headquarters' last successful answer noted; 0: none */
 	char error[512];                    /* the last error, "" if none ever */
 	char held[512];                     /* why the pull is held before a change set it could not take, or "" */
 };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -238,7 +239,7 @@ enum {
 	S_CODE_HAS, S_CODE_PUT, S_CODE_GET, S_CODE_USE, S_DEV_GET, S_DEV_PUT, S_DEV_LIST,
 	S_DEV_REVOKE, S_FORM_LIST, S_USER_PUT, S_NONCE_PUT, S_NONCE_PURGE, S_NONCE_HAS, S_SEEN, S_CLOCK_OFF, S_STATS,
 	S_DEV_VOUCH, S_NEXT_SEQ, S_SET_NEXT, S_CS_PUT, S_EQUIVOCATED, S_REGION_PUT, S_PULL, S_MAX_OP, S_AUTHORS,
-	S_DEV_ADOPT, S_RECORD_REGION, S_COUNT
+	S_DEV_ADOPT, S_RECORD_REGION, S_SILENT, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -268,6 +269,10 @@ static const char *const sql[S_COUNT] = {
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0),"
 		    " (SELECT count(*) FROM media WHERE whole), (SELECT coalesce(sum(size), 0) FROM media WHERE whole),"
 		    " (SELECT count(*) FROM media WHERE NOT whole)",
+	/* The devices that sync here, by when they last did (or enrolled): one pass over the enrolled devices. */
+	[S_SILENT] = "SELECT coalesce(sum(seen < ?1), 0), coalesce(sum(seen < ?2), 0), coalesce(sum(seen < ?3), 0),"
+		     " coalesce(sum(seen < ?4), 0) FROM (SELECT max(last_seen, enrolled) AS seen FROM enrolled_devices"
+		     " WHERE revoked = 0 AND relay = 0 AND upstream = 0 AND via = '')",
 	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
 	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
 	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, via, author)"
@@ -1134,6 +1139,53 @@ int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t e
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int sstore_devices_silent(struct sstore *s, uint64_t now, const uint64_t ago_ms[SSTORE_SILENT_STEPS],
+			  uint64_t out[SSTORE_SILENT_STEPS], char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[S_SILENT];
+	int i, rc;
+
+	for (i = 0; i < SSTORE_SILENT_STEPS; i++)
+		sqlite3_bind_int64(st, i + 1, (sqlite3_int64)(now > ago_ms[i] ? now - ago_ms[i] : 0));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (i = 0; i < SSTORE_SILENT_STEPS; i++)
+			out[i] = (uint64_t)sqlite3_column_int64(st, i);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+/* The size of dir/file, or of dir/file-wal when wal: 0 when it is not there (no WAL between two writers). */
+static int file_bytes(const char *dir, const char *file, int wal, uint64_t *out, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (snprintf(path, sizeof(path), "%s/%s%s", dir, file, wal ? "-wal" : "") >= (int)sizeof(path))
+		return errf(err, errlen, _("the data directory path '%s' is too long"), dir);
+	*out = 0;
+	if (stat(path, &sb) == 0)
+		*out = (uint64_t)sb.st_size;
+	else if (errno != ENOENT)
+		return errf(err, errlen, _("cannot read '%s': %s"), path, strerror(errno));
+	return 0;
+}
+
+int sstore_disk(struct sstore *s, struct sstore_disk *out, char *err, size_t errlen)
+{
+	const char *file = dbstore_file(DBSTORE_SERVER);
+	struct statvfs fs;
+
+	memset(out, 0, sizeof(*out));
+	if (file_bytes(s->dir, file, 0, &out->db_bytes, err, errlen) < 0 ||
+	    file_bytes(s->dir, file, 1, &out->wal_bytes, err, errlen) < 0)
+		return -1;
+	if (statvfs(s->dir, &fs) < 0)
+		return errf(err, errlen, _("cannot read '%s': %s"), s->dir, strerror(errno));
+	out->free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+	out->size_bytes = (uint64_t)fs.f_blocks * fs.f_frsize;
+	return 0;
 }
 
 /* The published forms an ingest has needed so far, loaded once each. */

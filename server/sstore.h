@@ -101,6 +101,25 @@ struct sstore_stats {
 /* Figures for /metrics and status: ops held, records with a conflict, devices, attachments. */
 int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen);
 
+/* More for /metrics. sstore_form_counts calls fn for each published form, in order of id, with its records (not
+ * deleted; a repeat's instances are not records of their own) and those of them awaiting review (pending), from
+ * the dashboard's kept counts (sstore-counts.c): a pass over those, not over the records. */
+int sstore_form_counts(struct sstore *s, void (*fn)(void *ctx, const char *form, uint64_t records, uint64_t pending),
+		       void *ctx, char *err, size_t errlen);
+/* Into out[i], how many of the devices that sync with this server last did more than ago_ms[i] before now (one
+ * that never synced, since its enrolment). Those are the enrolled devices not revoked, less the regional servers,
+ * and the devices that sync with a regional server (vouched for by one, at headquarters; known only through
+ * headquarters, at a regional server), whose office sees them. */
+#define SSTORE_SILENT_STEPS 4
+int sstore_devices_silent(struct sstore *s, uint64_t now, const uint64_t ago_ms[SSTORE_SILENT_STEPS],
+			  uint64_t out[SSTORE_SILENT_STEPS], char *err, size_t errlen);
+/* The bytes of the database (its file and its write-ahead log), and the file system of the data directory: its
+ * size, and what is free for the server to write (not what only root may). */
+struct sstore_disk {
+	uint64_t db_bytes, wal_bytes, free_bytes, size_bytes;
+};
+int sstore_disk(struct sstore *s, struct sstore_disk *out, char *err, size_t errlen);
+
 /* What sstore_ingest did with a change set. */
 enum sstore_ingest_status {
 	SI_OK = 0,            /* applied (some or all ops may have been held already) */
