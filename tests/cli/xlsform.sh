@@ -221,7 +221,7 @@ check_out_has '"who": "designer"'
 mk calcbad '{"survey": [["type", "name", "label", "calculation"], ["calculate", "x", null, "${nope} + 1"]]}'
 refused "$TMPDIR/calcbad.xlsx" "sheet 'survey', row 2: question 'x': calculation names unknown question 'nope'"
 mk calcnone '{"survey": [["type", "name", "label"], ["calculate", "x"]]}'
-refused "$TMPDIR/calcnone.xlsx" "sheet 'survey', row 2: question 'x': a calculate question needs a calculation"
+refused "$TMPDIR/calcnone.xlsx" "sheet 'survey', row 2: a calculate question needs a calculation, or a default it takes once"
 
 t "a phone's metadata (simserial, subscriberid, phonenumber, email) stays unanswered; trigger and imei are their new names"
 mk phone '{"survey": [["type", "name", "label"], ["simserial", "sim"], ["subscriberid", "sub"], ["phonenumber", "tel"],

@@ -622,7 +622,7 @@ static void test_upgrade_rebuilds_summaries(void)
 	CHECK(s != NULL);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey = 'stale|'"), 0);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey != ''"), keyed);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 7);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 8);
 	check_search("zanzibar", 2);
 	check_search("asha", 1);
 	/* From layout 3: the search index held its text, the sort index whole answers. */
@@ -635,7 +635,7 @@ static void test_upgrade_rebuilds_summaries(void)
 	q("UPDATE meta SET value = '3' WHERE key = 'schema'");
 	s = sstore_open(data, err, sizeof(err));
 	CHECK(s != NULL);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 7);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 8);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'records_fts' AND sql LIKE '%content =%'"), 1);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_field' AND sql LIKE '%substr(value%'"), 1);
 	check_search("zanzibar", 2);
@@ -649,7 +649,7 @@ static void test_upgrade_rebuilds_summaries(void)
 	q("UPDATE meta SET value = '5' WHERE key = 'schema'");
 	s = sstore_open(data, err, sizeof(err));
 	CHECK(s != NULL);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 7);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 8);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE '%substr%'"), 0);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE"
 		    " '%WHERE value >= ''-'' AND value < '':''%'"), 1);
