@@ -46,7 +46,7 @@ out:
 static int edit_answers(struct cli *cli, struct store *s, const struct form *f, const struct store_record *rec,
 			char **sets, size_t nsets, int finalize, struct entry *e, json_t *cleared)
 {
-	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	const struct form_group *scope;
 	json_t *answers, *before = NULL;
 	char err[512];

@@ -52,7 +52,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 			size_t nsets, int draft)
 {
 	struct store_record prec, rec;
-	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	const struct form_group *rg;
 	struct form *f = NULL;
 	struct entry e;
@@ -174,7 +174,7 @@ static const char *dir_of(const char *path, char *out, size_t n)
 static int new_entries(struct cli *cli, struct store *s, const struct form *f, const char *from, char **sets,
 		       size_t nsets, int draft, struct entry **entries, size_t *n)
 {
-	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	char fdir[4096];
 	int errors = 0;
 	size_t i;

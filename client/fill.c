@@ -43,7 +43,8 @@ int fill_create(struct fill *fl, char *err, size_t errlen)
 int fill_save(struct fill *fl, const struct form_question *q, const json_t *value, int final, char *err,
 	      size_t errlen)
 {
-	struct form_env env = { store_device(fl->s), fl->username ? fl->username : store_name(fl->s), store_now(fl->s) };
+	struct form_env env = { store_device(fl->s), fl->username ? fl->username : store_name(fl->s), store_now(fl->s),
+				fl->lang };
 	json_t *now = json_deep_copy(fl->answers);
 	size_t i;
 

@@ -19,6 +19,8 @@ struct fill {
 	json_t *answers;                    /* what is saved, kept in step with the store; owned */
 	const char *username;               /* who collects it (XLSForm's username): NULL for the device's name; a
 					     * phone's name at sondeo web's field hub */
+	const char *lang;                   /* the language the form is read in, for what its calculations write
+					     * (jr:choice-name()); NULL: the form's default language */
 };
 
 /* Creates the record as a draft now (an instance names its parent and repeat), in a transaction of its own: the
