@@ -36,5 +36,11 @@ int fill_save(struct fill *fl, const struct form_question *q, const json_t *valu
 	      size_t errlen);
 /* Finalizes the draft: its last answers saved (end is set), then one op per answer. 0, or -1 with err. */
 int fill_finalize(struct fill *fl, char *err, size_t errlen);
+/* Works record id out again (form_settle, in a transaction of its own) with its repeats' instances as they now
+ * are, and saves what changed (an op on a final record): what a record fills in from its instances (sum(),
+ * count()...) follows an instance added, changed or deleted. An instance's own record is then worked out too,
+ * and so up. 0, or -1 with err. */
+int fill_resettle(struct store *s, const struct form *f, const char *id, const struct form_env *env, char *err,
+		  size_t errlen);
 
 #endif
