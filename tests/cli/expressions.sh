@@ -118,4 +118,12 @@ run "$SONDEO" form import "$TMPDIR/badfmt.xlsx"
 check_rc 1
 check_err_has "format-date(): unknown %q in the format"
 
+t "docs/forms.md lists every function, those refused too"
+n=0
+for fn in $(sed -n 's/^	{ "\([a-z:0-9-]*\)", [0-9].*/\1/p' "$TOP/common/expr-fn.c"); do
+	n=$((n + 1))
+	grep -q "\`$fn(" "$TOP/docs/forms.md" || fail "docs/forms.md does not list $fn()"
+done
+[ "$n" -gt 70 ] || fail "only $n functions read from common/expr-fn.c's table"
+
 done_testing
