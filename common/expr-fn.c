@@ -841,12 +841,13 @@ static double round_places(double d, long places)
 		if (strtod(digits, NULL) == fabs(d))
 			break;
 	}
-	/* d.ddddde±x: the digits without the point, and the exponent */
+	/* d.ddddde±x: the digits without the point (whatever the locale writes for it), and the exponent */
 	e = strchr(digits, 'e');
 	exp10 = atoi(e + 1);
-	*e = '\0';
-	memmove(digits + 1, digits + 2, strlen(digits + 2) + 1);
-	n = (int)strlen(digits);
+	for (i = 0, n = 0; digits + i < e; i++)
+		if (digits[i] >= '0' && digits[i] <= '9')
+			digits[n++] = digits[i];
+	digits[n] = '\0';
 	/* keep the digits down to 10^-places; the first dropped decides */
 	keep = exp10 + 1 + (int)places;
 	if (keep >= n)

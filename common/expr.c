@@ -478,7 +478,8 @@ static struct expr_node *parse_call(struct parser *p)
 	if (p->tok != T_RP) {
 		for (;;) {
 			size_t off = p->pos;
-			struct expr_node *arg = p->tok == T_DOTDOT ? parse_parent(p) : parse_or(p);
+			int parent = p->tok == T_DOTDOT && !strcmp(fn->name, "position");
+			struct expr_node *arg = parent ? parse_parent(p) : parse_or(p);
 
 			if (!arg || node_add(p, nd, arg, off) < 0) {
 				node_free(nd);

@@ -825,6 +825,8 @@ static void test_sets(void)
 	CHECK_STR(parse_error("position(.)"),
 		  "at column 10: position() takes .. (the repeat instance the question is in): position(..)");
 	CHECK_STR(parse_error(".. + 1"), "at column 1: '..' is read only as position(..)");
+	CHECK_STR(parse_error("concat(..)"), "at column 8: '..' is read only as position(..)");
+	CHECK_STR(parse_error("position(.. + 1)"), "at column 13: expected ',' or ')'");
 	CHECK_STR(parse_error("indexed-repeat(${a}, ${r})"), "at column 1: indexed-repeat() takes 3 to 7 arguments, not 2");
 	CHECK_STR(parse_error("indexed-repeat(${a}, ${r}, 1, ${s})"),
 		  "at column 1: indexed-repeat() takes a number after each repeat");
