@@ -1,6 +1,5 @@
 /* cmd-delete.c - sondeo delete: delete a record (an op, so the deletion syncs and has history). */
 #include <stdio.h>
-
 #include <stdlib.h>
 
 #include "cli.h"
@@ -8,6 +7,18 @@
 #include "i18n.h"
 #include "util.h"
 #include "banned.h"
+
+/* The record an instance belongs to (a new string the caller frees), or NULL for a record. */
+static char *parent_of(struct store *s, const char *id)
+{
+	char err[256];
+	json_t *a = store_answers(s, id, err, sizeof(err));
+	const char *p = json_string_value(json_object_get(a, "_parent"));
+	char *r = p ? xstrdup(p) : NULL;
+
+	json_decref(a);
+	return r;
+}
 
 /* What the record an instance belonged to works out from its instances (sum(), count()...) follows the deletion,
  * which stands either way. */
@@ -33,7 +44,6 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 	struct store_record rec;
 	struct store *s;
 	char err[512], *parent = NULL;
-	json_t *answers;
 	size_t n = 0;
 	int c, r = EXIT_FAIL;
 
@@ -43,15 +53,13 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, optind < argc ? _("expected one record id") : _("which record? give its id"));
 	if (!(s = cli_open_store(cli)))
 		return EXIT_FAIL;
-	if (store_find(s, argv[optind], &rec, err, sizeof(err)) == 0 &&
-	    (answers = store_answers(s, rec.id, err, sizeof(err)))) {
-		if (json_string_value(json_object_get(answers, "_parent")))
-			parent = xstrdup(json_string_value(json_object_get(answers, "_parent")));
-		json_decref(answers);
-	}
 	if (store_find(s, argv[optind], &rec, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
-	} else if (rec.deleted) {
+		store_close(s);
+		return EXIT_FAIL;
+	}
+	parent = parent_of(s, rec.id);
+	if (rec.deleted) {
 		cli_error(_("record %s is already deleted"), cli_short_id(rec.id));
 	} else if (store_begin(s, err, sizeof(err)) < 0 || store_delete_tree(s, &rec, &n, err, sizeof(err)) < 0 ||
 		   store_commit(s, err, sizeof(err)) < 0) {

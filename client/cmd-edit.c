@@ -49,7 +49,7 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 {
 	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	const struct form_group *scope;
-	json_t *answers, *before = NULL;
+	json_t *answers, *before = NULL, *view, *was;
 	char err[512];
 	size_t i;
 	int errors;
@@ -68,20 +68,17 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 	/* A repeat instance is checked with its record's answers in view, and a record or instance with its repeats'
 	 * instances (taken out again before saving). */
 	scope = form_repeat_find(f, json_string_value(json_object_get(e->answers, "_repeat")));
-	{
-		json_t *view = store_answers_in_view(s, rec->id, e->answers, err, sizeof(err));
-		json_t *was = before ? store_answers_in_view(s, rec->id, before, err, sizeof(err)) : NULL;
-
+	view = store_answers_in_view(s, rec->id, e->answers, err, sizeof(err));
+	was = before ? store_answers_in_view(s, rec->id, before, err, sizeof(err)) : NULL;
+	json_decref(before);
+	before = was;
+	if (!view) {
+		cli_error("%s", err);
 		json_decref(before);
-		before = was;
-		if (!view) {
-			cli_error("%s", err);
-			json_decref(before);
-			return -1;
-		}
-		json_decref(e->answers);
-		e->answers = view;
+		return -1;
 	}
+	json_decref(e->answers);
+	e->answers = view;
 	/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
 	 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and end
 	 * is when the record is finalized. */
