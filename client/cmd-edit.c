@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "entry.h"
+#include "fill.h"
 #include "i18n.h"
 #include "prompt.h"
 #include "util.h"
@@ -46,9 +47,9 @@ out:
 static int edit_answers(struct cli *cli, struct store *s, const struct form *f, const struct store_record *rec,
 			char **sets, size_t nsets, int finalize, struct entry *e, json_t *cleared)
 {
-	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	const struct form_group *scope;
-	json_t *answers, *before = NULL;
+	json_t *answers, *before = NULL, *view, *was;
 	char err[512];
 	size_t i;
 	int errors;
@@ -64,22 +65,20 @@ static int edit_answers(struct cli *cli, struct store *s, const struct form *f, 
 	json_decref(answers);
 	errors = entry_apply_sets(f, e, sets, nsets);
 	errors += entry_attach(f, e, s, NULL);
-	/* A repeat instance is checked with its record's answers in view (taken out again before saving). */
+	/* A repeat instance is checked with its record's answers in view, and a record or instance with its repeats'
+	 * instances (taken out again before saving). */
 	scope = form_repeat_find(f, json_string_value(json_object_get(e->answers, "_repeat")));
-	if (scope) {
-		json_t *view = store_answers_in_view(s, e->answers, err, sizeof(err));
-		json_t *was = before ? store_answers_in_view(s, before, err, sizeof(err)) : NULL;
-
+	view = store_answers_in_view(s, rec->id, e->answers, err, sizeof(err));
+	was = before ? store_answers_in_view(s, rec->id, before, err, sizeof(err)) : NULL;
+	json_decref(before);
+	before = was;
+	if (!view) {
+		cli_error("%s", err);
 		json_decref(before);
-		before = was;
-		if (!view) {
-			cli_error("%s", err);
-			json_decref(before);
-			return -1;
-		}
-		json_decref(e->answers);
-		e->answers = view;
+		return -1;
 	}
+	json_decref(e->answers);
+	e->answers = view;
 	/* Calculations and relevance follow the answers changed, and an answer no longer asked is cleared.
 	 * Finalizing fills in what a person at the prompt would have been offered, such as today's date, and end
 	 * is when the record is finalized. */
@@ -165,6 +164,14 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 		store_rollback(s);
 		cli_error(_("%s: nothing was changed"), err);
 		goto out;
+	}
+	/* What an instance's record works out from its instances (sum(), count()...) follows the edit. */
+	if (json_string_value(json_object_get(e.answers, "_parent"))) {
+		struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
+		const char *parent = json_string_value(json_object_get(e.answers, "_parent"));
+
+		if (fill_resettle(s, f, parent, &env, err, sizeof(err)) < 0)
+			cli_error(_("record %s was not worked out again: %s"), cli_short_id(parent), err);
 	}
 	for (i = 0; i < json_array_size(cleared); i++)
 		/* TRANSLATORS: %s is a question's name. */

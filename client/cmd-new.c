@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "entry.h"
+#include "fill.h"
 #include "i18n.h"
 #include "prompt.h"
 #include "util.h"
@@ -52,7 +53,7 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 			size_t nsets, int draft)
 {
 	struct store_record prec, rec;
-	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	const struct form_group *rg;
 	struct form *f = NULL;
 	struct entry e;
@@ -102,9 +103,15 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 			errors++;
 		}
 	}
-	/* The instance's answers over its parent's, so that expressions may name the parent's questions. */
-	json_object_update(ctx, e.answers);
-	json_object_set_new(ctx, "_repeat", json_string(repeat));
+	/* The instance's answers over its parent's, so that expressions may name the parent's questions, with the
+	 * record's instances and this one's place among them (the next). */
+	json_object_set_new(e.answers, "_parent", json_string(prec.id));
+	json_object_set_new(e.answers, "_repeat", json_string(repeat));
+	json_decref(ctx);
+	if (!(ctx = store_answers_in_view(s, NULL, e.answers, err, sizeof(err)))) {
+		cli_error("%s", err);
+		goto out;
+	}
 	json_decref(e.answers);
 	e.answers = ctx;
 	ctx = NULL;
@@ -143,6 +150,9 @@ static int add_instance(struct cli *cli, struct store *s, const char *parent, co
 			goto out;
 		}
 	}
+	/* What the record works out from its instances (sum(), count()...) takes this one in. */
+	if (fill_resettle(s, f, prec.id, &env, err, sizeof(err)) < 0)
+		cli_error(_("record %s was not worked out again: %s"), cli_short_id(prec.id), err);
 	puts(rec.id);
 	r = EXIT_OK;
 out:
@@ -174,7 +184,7 @@ static const char *dir_of(const char *path, char *out, size_t n)
 static int new_entries(struct cli *cli, struct store *s, const struct form *f, const char *from, char **sets,
 		       size_t nsets, int draft, struct entry **entries, size_t *n)
 {
-	struct form_env env = { store_device(s), store_name(s), store_now(s) };
+	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
 	char fdir[4096];
 	int errors = 0;
 	size_t i;

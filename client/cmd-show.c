@@ -364,7 +364,7 @@ static int show_text(struct cli *cli, struct store *s, const struct store_record
 	size_t i;
 
 	/* What relevance and labels may name: the record's answers, and an instance's record's. */
-	if (!(shown = store_answers_in_view(s, answers, err, sizeof(err)))) {
+	if (!(shown = store_answers_in_view(s, rec->id, answers, err, sizeof(err)))) {
 		cli_error("%s", err);
 		return -1;
 	}

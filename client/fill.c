@@ -43,12 +43,17 @@ int fill_create(struct fill *fl, char *err, size_t errlen)
 int fill_save(struct fill *fl, const struct form_question *q, const json_t *value, int final, char *err,
 	      size_t errlen)
 {
-	struct form_env env = { store_device(fl->s), fl->username ? fl->username : store_name(fl->s), store_now(fl->s) };
-	json_t *now = json_deep_copy(fl->answers);
+	struct form_env env = { store_device(fl->s), fl->username ? fl->username : store_name(fl->s), store_now(fl->s),
+				fl->lang };
+	json_t *now;
 	size_t i;
 
-	if (!now)
-		return errf(err, errlen, "%s", _("out of memory"));
+	/* The answers as expressions see them: the record's instances as they now are (sum(), count()...), an
+	 * instance's siblings and place. */
+	if (fl->scope && fl->parent && *fl->parent && !json_object_get(fl->answers, "_parent"))
+		json_object_set_new(fl->answers, "_parent", json_string(fl->parent));
+	if (!(now = store_answers_in_view(fl->s, fl->created ? fl->rec->id : NULL, fl->answers, err, errlen)))
+		return -1;
 	if (q && value)
 		json_object_set(now, q->name, (json_t *)value);
 	else if (q)
@@ -79,6 +84,14 @@ int fill_save(struct fill *fl, const struct form_question *q, const json_t *valu
 	fl->created = 1;
 	json_decref(fl->answers);
 	fl->answers = now;
+	/* Its record reads its instances. The answer is saved either way: a record that could not be worked out
+	 * now is at its next change. */
+	if (fl->scope) {
+		char ignored[256];
+
+		fill_resettle(fl->s, fl->f, json_string_value(json_object_get(now, "_parent")), &env, ignored,
+			      sizeof(ignored));
+	}
 	return 0;
 fail:
 	store_rollback(fl->s);
@@ -99,4 +112,70 @@ int fill_finalize(struct fill *fl, char *err, size_t errlen)
 	}
 	fl->rec->draft = 0;
 	return 0;
+}
+
+#define RESETTLE_DEPTH 8    /* records worked out again, from an instance's up to its outermost record's */
+
+/* Works one record out again: the answers of its own questions that changed are saved. The record it belongs to
+ * (its _parent, a new string the caller frees) into *up, or NULL. */
+static int resettle_one(struct store *s, const struct form *f, const char *id, const struct form_env *env, char **up,
+			char *err, size_t errlen)
+{
+	const struct form_group *scope;
+	struct store_record rec;
+	json_t *own = NULL, *view = NULL;
+	size_t i;
+	int r = -1;
+
+	*up = NULL;
+	if (store_find(s, id, &rec, err, errlen) < 0)
+		return -1;
+	if (rec.deleted)
+		return 0;
+	if (!(own = store_answers(s, rec.id, err, errlen)) || !(view = store_answers_in_view(s, rec.id, own, err, errlen)))
+		goto out;
+	scope = form_repeat_find(f, json_string_value(json_object_get(own, "_repeat")));
+	if (form_settle(f, view, env, scope, 0, NULL) < 0) {
+		errf(err, errlen, "%s", _("out of memory"));
+		goto out;
+	}
+	if (store_begin(s, err, errlen) < 0)
+		goto out;
+	for (i = 0; i < form_count(f); i++) {
+		const struct form_question *q = form_question(f, i);
+		json_t *v = json_object_get(view, q->name), *was = json_object_get(own, q->name);
+
+		if (form_repeat_of(q) != scope || v == was || (v && was && json_equal(v, was)))
+			continue;
+		if (store_set(s, &rec, q->name, v, err, errlen) < 0) {
+			store_rollback(s);
+			goto out;
+		}
+	}
+	if (store_commit(s, err, errlen) < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	if (json_string_value(json_object_get(own, "_parent")))
+		*up = xstrdup(json_string_value(json_object_get(own, "_parent")));
+	r = 0;
+out:
+	json_decref(view);
+	json_decref(own);
+	return r;
+}
+
+int fill_resettle(struct store *s, const struct form *f, const char *id, const struct form_env *env, char *err,
+		  size_t errlen)
+{
+	char *cur = id ? xstrdup(id) : NULL, *up = NULL;
+	int depth, r = 0;
+
+	for (depth = 0; cur && depth < RESETTLE_DEPTH && r == 0; depth++) {
+		r = resettle_one(s, f, cur, env, &up, err, errlen);
+		free(cur);
+		cur = up;
+	}
+	free(cur);
+	return r;
 }

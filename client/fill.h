@@ -19,6 +19,8 @@ struct fill {
 	json_t *answers;                    /* what is saved, kept in step with the store; owned */
 	const char *username;               /* who collects it (XLSForm's username): NULL for the device's name; a
 					     * phone's name at sondeo web's field hub */
+	const char *lang;                   /* the language the form is read in, for what its calculations write
+					     * (jr:choice-name()); NULL: the form's default language */
 };
 
 /* Creates the record as a draft now (an instance names its parent and repeat), in a transaction of its own: the
@@ -34,5 +36,11 @@ int fill_save(struct fill *fl, const struct form_question *q, const json_t *valu
 	      size_t errlen);
 /* Finalizes the draft: its last answers saved (end is set), then one op per answer. 0, or -1 with err. */
 int fill_finalize(struct fill *fl, char *err, size_t errlen);
+/* Works record id out again (form_settle, in a transaction of its own) with its repeats' instances as they now
+ * are, and saves what changed (an op on a final record): what a record fills in from its instances (sum(),
+ * count()...) follows an instance added, changed or deleted. An instance's own record is then worked out too,
+ * and so up. 0, or -1 with err. */
+int fill_resettle(struct store *s, const struct form *f, const char *id, const struct form_env *env, char *err,
+		  size_t errlen);
 
 #endif

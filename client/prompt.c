@@ -553,6 +553,7 @@ static int repeat_loop(struct session *ss, const struct form_group *g)
 		cs.lang = ss->lang;
 		cs.fl.scope = g;
 		cs.fl.parent = ss->fl.rec->id;
+		cs.fl.lang = ss->fl.lang;
 		cs.section = g;
 		/* The instance's questions see the record's answers. */
 		cs.fl.answers = json_deep_copy(ss->fl.answers);
@@ -694,7 +695,7 @@ static void stopped(struct session *ss)
 
 int prompt_fill(struct store *s, const struct form *f, struct store_record *rec, int is_new, const char *lang)
 {
-	struct session ss = { .fl = { .s = s, .f = f, .rec = rec, .created = !is_new }, .lang = lang };
+	struct session ss = { .fl = { .s = s, .f = f, .rec = rec, .created = !is_new, .lang = lang }, .lang = lang };
 	struct sigaction sa;
 	char err[512];
 	int r, result = 0;

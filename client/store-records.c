@@ -483,12 +483,107 @@ json_t *store_answers(struct store *s, const char *record, char *err, size_t err
 	return obj;
 }
 
-json_t *store_answers_in_view(struct store *s, const json_t *answers, char *err, size_t errlen)
+/* The instances of record id's repeats, as store_instances lists them: ids and repeats, owned. */
+struct kids {
+	char **id, **repeat;
+	size_t n, alloc;
+};
+
+static int kid_add(void *ctx, const char *id, const char *repeat)
+{
+	struct kids *k = ctx;
+
+	if (!repeat)
+		return 0;
+	if (k->n == k->alloc) {
+		k->alloc = k->alloc ? 2 * k->alloc : 8;
+		k->id = xrealloc(k->id, k->alloc * sizeof(*k->id));
+		k->repeat = xrealloc(k->repeat, k->alloc * sizeof(*k->repeat));
+	}
+	k->id[k->n] = xstrdup(id);
+	k->repeat[k->n++] = xstrdup(repeat);
+	return 0;
+}
+
+static void kids_release(struct kids *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		free(k->id[i]);
+		free(k->repeat[i]);
+	}
+	free(k->id);
+	free(k->repeat);
+}
+
+#define VIEW_DEPTH 8    /* repeats inside one another whose instances a view holds */
+
+/* Adds to into (repeat name -> array) the answers of the instances of record id's repeats, in order, each with its
+ * own instances the same way. If self is one of them, *place is its place among its repeat's, from 1; a new one
+ * (self NULL, or not found) is the next of repeat. 0, or -1 with err. */
+static int add_instances(struct store *s, const char *id, json_t *into, int depth, const char *self,
+			 const char *repeat, long *place, char *err, size_t errlen)
+{
+	struct kids k = { NULL, NULL, 0, 0 };
+	long count = 0;
+	size_t i;
+	int r = store_instances(s, id, kid_add, &k, err, errlen);
+
+	for (i = 0; i < k.n && r == 0; i++) {
+		json_t *list = json_object_get(into, k.repeat[i]), *a = store_answers(s, k.id[i], err, errlen);
+
+		if (!a) {
+			r = -1;
+			break;
+		}
+		if (depth + 1 < VIEW_DEPTH) {
+			json_t *theirs = json_object();
+
+			r = add_instances(s, k.id[i], theirs, depth + 1, NULL, NULL, NULL, err, errlen);
+			json_object_set_new(a, "_instances", theirs);
+		}
+		if (!list) {
+			list = json_array();
+			json_object_set_new(into, k.repeat[i], list);
+		}
+		json_array_append_new(list, a);
+		if (repeat && !strcmp(k.repeat[i], repeat)) {
+			count++;
+			if (self && !strcmp(self, k.id[i]))
+				*place = count;
+		}
+	}
+	if (place && *place == 0)
+		*place = count + 1;
+	kids_release(&k);
+	return r;
+}
+
+json_t *store_answers_in_view(struct store *s, const char *id, const json_t *answers, char *err, size_t errlen)
 {
 	const char *parent = json_string_value(json_object_get(answers, "_parent"));
-	json_t *view = parent ? store_answers(s, parent, err, errlen) : json_object();
+	const char *repeat = json_string_value(json_object_get(answers, "_repeat"));
+	json_t *view = parent ? store_answers(s, parent, err, errlen) : json_object(), *inst = json_object();
+	long place = 0;
 
-	if (view)
-		json_object_update(view, (json_t *)answers);
+	if (!view) {
+		json_decref(inst);
+		return NULL;
+	}
+	json_object_update(view, (json_t *)answers);
+	/* An instance sees its record's instances (its own repeat's among them), a record and an instance their
+	 * own; a repeat's name is the form's, so the two never meet. */
+	if ((parent && add_instances(s, parent, inst, 1, id, repeat, &place, err, errlen) < 0) ||
+	    (id && add_instances(s, id, inst, parent ? 1 : 0, NULL, NULL, NULL, err, errlen) < 0)) {
+		json_decref(inst);
+		json_decref(view);
+		return NULL;
+	}
+	json_object_set_new(view, "_instances", inst);
+	if (parent)
+		json_object_set_new(view, "_position", json_integer(place));
+	else
+		json_object_del(view, "_position");
 	return view;
 }

@@ -125,9 +125,12 @@ int store_field_get(struct store *s, const struct store_record *rec, const char 
 		    size_t errlen);
 /* The record's current answers as a JSON object (field -> value), pseudo-fields included. New reference. */
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen);
-/* A record's answers as its expressions and labels see them: with, under them, the answers of the record it
- * belongs to when it is a repeat instance (its _parent). New reference, or NULL with err on a store error. */
-json_t *store_answers_in_view(struct store *s, const json_t *answers, char *err, size_t errlen);
+/* A record's answers as its expressions and labels see them (form.h): answers (borrowed: record id's, as they are or
+ * are about to be saved; id NULL for one not made yet) with, under them, the answers of the record it belongs to
+ * when it is a repeat instance (its _parent); _instances, the answers of the instances of that record's repeats
+ * and of its own, each with theirs; and for an instance _position, its place among its repeat's instances (the
+ * next one when it is new). New reference, or NULL with err on a store error. */
+json_t *store_answers_in_view(struct store *s, const char *id, const json_t *answers, char *err, size_t errlen);
 
 /* --- Reading: selections, history, heads, counts (store-query.c) -------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fill.h"
 #include "i18n.h"
 #include "util.h"
 #include "web.h"
@@ -57,6 +58,37 @@ static int tree_of(struct store *s, const struct store_record *rec, json_t *list
 						     rec->form, "version", rec->form_version, "answers", answers));
 }
 
+/* The record an instance belongs to (a new string the caller frees), or NULL for a record. */
+static char *parent_of(struct store *s, const char *id)
+{
+	char err[256];
+	json_t *a = store_answers(s, id, err, sizeof(err));
+	const char *p = json_string_value(json_object_get(a, "_parent"));
+	char *r = p ? xstrdup(p) : NULL;
+
+	json_decref(a);
+	return r;
+}
+
+/* What record parent works out from its instances (sum(), count()...) follows one deleted or brought back. The
+ * deletion stands either way: a record not worked out now is at its next change. */
+static void resettle(struct http_request *rq, const char *parent)
+{
+	struct web *w = rq->app;
+	struct web_session *ss = web_session(rq);
+	struct form_env env = { store_device(w->s), ss && ss->role == WEB_PHONE ? ss->name : store_name(w->s),
+				store_now(w->s), web_lang(rq) };
+	struct store_record r;
+	struct form *f;
+	char err[512];
+
+	if (!parent || store_find(w->s, parent, &r, err, sizeof(err)) < 0 ||
+	    !(f = store_form_get(w->s, r.form, NULL, err, sizeof(err))))
+		return;
+	fill_resettle(w->s, f, parent, &env, err, sizeof(err));
+	form_free(f);
+}
+
 void web_trash_clear(struct web *w)
 {
 	size_t i;
@@ -73,7 +105,7 @@ void web_delete(struct http_request *rq, struct http_response *rs)
 	json_t *body = web_body(rq, rs), *tree = NULL;
 	struct web_target t;
 	struct web_trash *slot;
-	char err[512];
+	char err[512], *parent;
 	size_t n = 0, i;
 
 	if (!body)
@@ -82,6 +114,7 @@ void web_delete(struct http_request *rq, struct http_response *rs)
 		json_decref(body);
 		return;
 	}
+	parent = parent_of(w->s, t.rec.id);
 	tree = json_array();
 	if (tree_of(w->s, &t.rec, tree, err, sizeof(err)) < 0 || store_begin(w->s, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
@@ -107,8 +140,10 @@ void web_delete(struct http_request *rq, struct http_response *rs)
 	slot->when = now_ms();
 	slot->tree = tree;
 	tree = NULL;
+	resettle(rq, parent);
 	web_reply(rs, 200, json_pack("{s:s, s:I}", "id", t.rec.id, "records", (json_int_t)n));
 out:
+	free(parent);
 	json_decref(tree);
 	json_decref(body);
 	web_target_free(&t);
@@ -166,6 +201,12 @@ void web_undelete(struct http_request *rq, struct http_response *rs)
 		goto fail;
 	json_decref(slot->tree);
 	memset(slot, 0, sizeof(*slot));
+	{
+		char *parent = parent_of(w->s, id);
+
+		resettle(rq, parent);
+		free(parent);
+	}
 	web_reply(rs, 200, json_pack("{s:s, s:I}", "id", id, "records", (json_int_t)n));
 	goto out;
 fail:

@@ -294,7 +294,7 @@ json_t *web_view(struct store *s, const struct form *f, const struct store_recor
 			json_object_set_new(own, "_repeat", json_string(repeat));
 		}
 	}
-	if (!(answers = store_answers_in_view(s, own, err, errlen))) {
+	if (!(answers = store_answers_in_view(s, rec ? rec->id : NULL, own, err, errlen))) {
 		json_decref(own);
 		return NULL;
 	}

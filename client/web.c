@@ -308,7 +308,7 @@ int web_fill(struct http_request *rq, struct web_target *t, struct fill *fl, cha
 			json_object_set_new(own, "_repeat", json_string(t->repeat));
 		}
 	}
-	fl->answers = store_answers_in_view(w->s, own, err, errlen);
+	fl->answers = store_answers_in_view(w->s, t->exists ? t->rec.id : NULL, own, err, errlen);
 	json_decref(own);
 	if (!fl->answers)
 		return -1;
@@ -319,5 +319,6 @@ int web_fill(struct http_request *rq, struct web_target *t, struct fill *fl, cha
 	fl->scope = t->repeat ? form_repeat_find(t->f, t->repeat) : NULL;
 	fl->parent = t->parent;
 	fl->username = ss && ss->role == WEB_PHONE ? ss->name : NULL;
+	fl->lang = web_lang(rq);
 	return 0;
 }

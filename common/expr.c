@@ -1,5 +1,9 @@
-/* expr.c - the XLSForm expression subset: a recursive-descent parser into a small tree, and its evaluator. */
-#include "expr.h"
+/* expr.c - the XLSForm expression language: a recursive-descent parser into a small tree, and its evaluator.
+ *
+ * The file reads top-down: the lexer, the parser (each precedence level, then calls, whose functions and their
+ * checks live in expr-fn.c), then evaluation: values and XPath's conversions, comparisons, ${name} and the sets of
+ * answers it may stand for, and the public calls. */
+#include "expr-priv.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -20,53 +24,14 @@
 #define EXPR_MAX_DEPTH 256   /* depth of the tree, which long chains like a or b or c ... also grow */
 
 enum tok {
-	T_EOF, T_NUM, T_STR, T_REF, T_DOT, T_LP, T_RP, T_COMMA, T_NAME,
+	T_EOF, T_NUM, T_STR, T_REF, T_DOT, T_DOTDOT, T_LP, T_RP, T_COMMA, T_NAME,
 	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_PLUS, T_MINUS, T_STAR
 };
 
 enum op { OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD };
 
-enum fn {
-	F_NOT, F_SELECTED, F_COUNT_SELECTED, F_STRING_LENGTH, F_REGEX, F_TODAY, F_IF, F_CONCAT, F_TRUE, F_FALSE,
-	F_NUMBER, F_INT, F_STRING, F_COALESCE
-};
-
-#define MANY (-1)
-static const struct {
-	const char *name;
-	int min, max;
-} fns[] = {
-	[F_NOT] = { "not", 1, 1 },
-	[F_SELECTED] = { "selected", 2, 2 },
-	[F_COUNT_SELECTED] = { "count-selected", 1, 1 },
-	[F_STRING_LENGTH] = { "string-length", 0, 1 },
-	[F_REGEX] = { "regex", 2, 2 },
-	[F_TODAY] = { "today", 0, 0 },
-	[F_IF] = { "if", 3, 3 },
-	[F_CONCAT] = { "concat", 0, MANY },
-	[F_TRUE] = { "true", 0, 0 },
-	[F_FALSE] = { "false", 0, 0 },
-	[F_NUMBER] = { "number", 1, 1 },
-	[F_INT] = { "int", 1, 1 },
-	[F_STRING] = { "string", 1, 1 },
-	[F_COALESCE] = { "coalesce", 2, 2 },
-};
-
-enum kind { N_NUM, N_STR, N_REF, N_SELF, N_NEG, N_BIN, N_CALL };
-
-struct node {
-	enum kind kind;
-	int op;               /* enum op for N_BIN, enum fn for N_CALL */
-	double num;           /* N_NUM */
-	char *str;            /* N_STR text, N_REF question name; owned */
-	size_t nargs;
-	struct node **args;   /* operands or arguments, in source order; owned */
-	int depth;            /* of the subtree */
-	regex_t *re;          /* regex() with a literal pattern: compiled once, at parse time; owned */
-};
-
 struct expr {
-	struct node *root;
+	struct expr_node *root;
 };
 
 struct parser {
@@ -83,6 +48,8 @@ struct parser {
 	char *err;
 	size_t errlen;
 };
+
+/* --- the lexer --- */
 
 /* Replaces the locale's decimal point in a formatted number by '.'. */
 static void c_point(char *out)
@@ -133,7 +100,7 @@ static int is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int is_space(int c)
+int expr_is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -192,6 +159,25 @@ static void lex_unexpected(struct parser *p, size_t i)
 	}
 }
 
+/* The end of the name starting at s[i]: XPath names may hold '-' (count-selected), and a prefix such as jr: in
+ * jr:choice-name; requiring a letter after either keeps a-b and a:b readable as such. */
+static size_t name_end(const char *s, size_t i, size_t n)
+{
+	size_t j = i + 1;
+	int prefixed = 0;
+
+	for (;;) {
+		if (j < n && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_'))
+			j++;
+		else if (j + 1 < n && s[j] == '-' && is_alpha(s[j + 1]))
+			j++;
+		else if (j + 1 < n && s[j] == ':' && !prefixed && is_alpha(s[j + 1]))
+			j++, prefixed = 1;
+		else
+			return j;
+	}
+}
+
 /* Reads the token after the current one into p. On a lexical error sets p->failed and the token to T_EOF.
  * Numbers, strings and names are read here, a reference and a stray character's error in the steps above; the
  * operators are a switch on one character, which reads best whole. */
@@ -201,7 +187,7 @@ static void lex(struct parser *p)
 	size_t i = p->next, n = p->len;
 	unsigned char c;
 
-	while (i < n && is_space(s[i]))
+	while (i < n && expr_is_space(s[i]))
 		i++;
 	p->pos = i;
 	p->tok = T_EOF;
@@ -241,12 +227,8 @@ static void lex(struct parser *p)
 		return;
 	}
 	if (is_alpha(c) || c == '_') {
-		size_t j = i + 1;
+		size_t j = name_end(s, i, n);
 
-		/* XPath names may hold '-' (count-selected); requiring a letter after it keeps a-b readable as such */
-		while (j < n && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_' ||
-				 (s[j] == '-' && j + 1 < n && is_alpha(s[j + 1]))))
-			j++;
 		p->text = s + i;
 		p->tlen = j - i;
 		p->tok = T_NAME;
@@ -255,7 +237,14 @@ static void lex(struct parser *p)
 	}
 	p->next = i + 1;
 	switch (c) {
-	case '.': p->tok = T_DOT; return;
+	case '.':
+		if (i + 1 < n && s[i + 1] == '.') {
+			p->tok = T_DOTDOT;
+			p->next = i + 2;
+		} else {
+			p->tok = T_DOT;
+		}
+		return;
 	case '(': p->tok = T_LP; return;
 	case ')': p->tok = T_RP; return;
 	case ',': p->tok = T_COMMA; return;
@@ -289,6 +278,8 @@ static int tok_is_word(const struct parser *p, const char *w)
 	return p->tok == T_NAME && p->tlen == strlen(w) && !memcmp(p->text, w, p->tlen);
 }
 
+/* --- the tree --- */
+
 /* Out of memory while parsing: the parse fails with "out of memory", whatever it had found so far. */
 static void parse_oom(struct parser *p)
 {
@@ -297,7 +288,7 @@ static void parse_oom(struct parser *p)
 	err_oom(p->err, p->errlen);
 }
 
-static void node_free(struct node *nd)
+static void node_free(struct expr_node *nd)
 {
 	size_t i;
 
@@ -314,10 +305,10 @@ static void node_free(struct node *nd)
 	free(nd);
 }
 
-/* A new node, or NULL with the parse failed when out of memory. */
-static struct node *node_new(struct parser *p, enum kind kind)
+/* A new node beginning at source offset off, or NULL with the parse failed when out of memory. */
+static struct expr_node *node_new(struct parser *p, enum expr_kind kind, size_t off)
 {
-	struct node *nd = mem_calloc(1, sizeof *nd);
+	struct expr_node *nd = mem_calloc(1, sizeof *nd);
 
 	if (!nd) {
 		parse_oom(p);
@@ -325,14 +316,15 @@ static struct node *node_new(struct parser *p, enum kind kind)
 	}
 	nd->kind = kind;
 	nd->depth = 1;
+	nd->off = off;
 	return nd;
 }
 
 /* Adopts child as the next operand of nd (freeing it when out of memory); refuses trees deeper than
  * EXPR_MAX_DEPTH so evaluation stays bounded. */
-static int node_add(struct parser *p, struct node *nd, struct node *child, size_t off)
+static int node_add(struct parser *p, struct expr_node *nd, struct expr_node *child, size_t off)
 {
-	struct node **args = mem_realloc(nd->args, (nd->nargs + 1) * sizeof *nd->args);
+	struct expr_node **args = mem_realloc(nd->args, (nd->nargs + 1) * sizeof *nd->args);
 
 	if (!args) {
 		node_free(child);
@@ -343,6 +335,9 @@ static int node_add(struct parser *p, struct node *nd, struct node *child, size_
 	nd->args[nd->nargs++] = child;
 	if (child->depth + 1 > nd->depth)
 		nd->depth = child->depth + 1;
+	/* what once() holds is worked out once: it makes nothing above it volatile */
+	if (child->volatile_ && !(nd->kind == N_CALL && !strcmp(nd->fn->name, "once")))
+		nd->volatile_ = 1;
 	if (nd->depth > EXPR_MAX_DEPTH) {
 		perr(p, off, _("expression is too deeply nested (more than %d levels)"), EXPR_MAX_DEPTH);
 		return -1;
@@ -350,11 +345,14 @@ static int node_add(struct parser *p, struct node *nd, struct node *child, size_
 	return 0;
 }
 
-static struct node *parse_or(struct parser *p);
+/* --- the parser --- */
 
-static struct node *binary(struct parser *p, int op, struct node *left, struct node *right, size_t off)
+static struct expr_node *parse_or(struct parser *p);
+
+static struct expr_node *binary(struct parser *p, int op, struct expr_node *left, struct expr_node *right,
+				size_t off)
 {
-	struct node *nd = node_new(p, N_BIN);
+	struct expr_node *nd = node_new(p, N_BIN, left->off);
 
 	if (!nd) {
 		node_free(left);
@@ -383,76 +381,69 @@ static int enter(struct parser *p)
 	return 0;
 }
 
-static int find_fn(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
-		if (strlen(fns[i].name) == len && !memcmp(fns[i].name, name, len))
-			return (int)i;
-	return -1;
-}
-
 static int is_operator_word(const struct parser *p)
 {
 	return tok_is_word(p, "and") || tok_is_word(p, "or") || tok_is_word(p, "div") || tok_is_word(p, "mod");
 }
 
-static void check_arity(struct parser *p, const struct node *call, size_t off)
+static void check_arity(struct parser *p, const struct expr_node *call, size_t off)
 {
-	int min = fns[call->op].min, max = fns[call->op].max;
-	const char *name = fns[call->op].name;
+	int min = call->fn->min, max = call->fn->max;
+	const char *name = call->fn->name;
 	size_t n = call->nargs;
 
-	if ((int)n >= min && (max == MANY || (int)n <= max))
+	if ((int)n >= min && (max < 0 || (int)n <= max))
 		return;
 	if (min == max)
 		/* TRANSLATORS: a function of the form's expressions ("if()"), how many arguments it takes, how many
 		 * it was given. */
 		perr(p, off, P_("%s() takes %d argument, not %zu", "%s() takes %d arguments, not %zu", min), name, min,
 		     n);
-	else if (max == MANY)
+	else if (max < 0)
 		perr(p, off, P_("%s() takes at least %d argument, not %zu", "%s() takes at least %d arguments, not %zu",
 				min), name, min, n);
-	else
+	else if (max == min + 1)
 		perr(p, off, _("%s() takes %d or %d arguments, not %zu"), name, min, max, n);
+	else
+		/* TRANSLATORS: a function of the form's expressions, the fewest and the most arguments it takes, how
+		 * many it was given. */
+		perr(p, off, _("%s() takes %d to %d arguments, not %zu"), name, min, max, n);
 }
 
-/* A pattern written as a literal is compiled now: a form with a bad regex() is refused when loaded, and a
- * constraint checked on every record does not compile its pattern each time. */
-static void check_regex_literal(struct parser *p, struct node *call, size_t off)
+/* The function's own checks of its arguments (a literal pattern compiled, a question named as jr:choice-name()
+ * wants it...), so that a form with a bad one is refused when loaded rather than when a record is filled in. */
+static void check_call(struct parser *p, struct expr_node *call, size_t name_off)
 {
-	const struct node *pattern = call->args[1];
-	regex_t *re;
-	char msg[128];
-	int rc;
+	char msg[400];
+	size_t at = (size_t)-1;
+	int r;
 
-	if (pattern->kind != N_STR)
+	if (p->failed || !call->fn->check)
 		return;
-	if (!(re = mem_alloc(sizeof(*re)))) {
+	r = call->fn->check(call, &at, msg, sizeof msg);
+	if (r == ERR_OOM)
 		parse_oom(p);
-		return;
-	}
-	rc = regcomp(re, pattern->str, REG_EXTENDED | REG_NOSUB);
-	if (rc == REG_ESPACE) {
-		free(re);
-		parse_oom(p);
-		return;
-	}
-	if (rc) {
-		regerror(rc, re, msg, sizeof msg);
-		perr(p, off, _("bad regular expression '%s': %s"), pattern->str, msg);
-		free(re);
-		return;
-	}
-	call->re = re;
+	else if (r < 0)
+		perr(p, at < call->nargs ? call->args[at]->off : name_off, "%s", msg);
 }
 
-static struct node *parse_call(struct parser *p)
+/* The argument of position(): `..`, the repeat instance the question is in (XPath's parent step), which the
+ * language reads nowhere else. */
+static struct expr_node *parse_parent(struct parser *p)
 {
-	size_t name_off = p->pos, arg_off[2] = { 0, 0 };
-	int fn = find_fn(p->text, p->tlen);
-	struct node *nd;
+	struct expr_node *nd = node_new(p, N_PARENT, p->pos);
+
+	if (nd)
+		lex(p);
+	return nd;
+}
+
+/* A call: the function's name is the current token. */
+static struct expr_node *parse_call(struct parser *p)
+{
+	size_t name_off = p->pos;
+	const struct expr_fn *fn = expr_fn_find(p->text, p->tlen);
+	struct expr_node *nd;
 	const char *name = p->text;
 	int nlen = (int)p->tlen;
 
@@ -460,7 +451,7 @@ static struct node *parse_call(struct parser *p)
 	if (p->tok != T_LP) {
 		if (p->failed)
 			return NULL;
-		if (fn >= 0)
+		if (fn)
 			perr(p, p->pos, _("expected '(' after '%.*s'"), nlen, name);
 		else
 			/* TRANSLATORS: the three %.*s are the same word; keep ${...} as it is (a question's name). */
@@ -468,27 +459,32 @@ static struct node *parse_call(struct parser *p)
 					    "write a question as ${%.*s})"), nlen, name, nlen, name, nlen, name);
 		return NULL;
 	}
-	if (fn < 0) {
+	if (!fn) {
 		perr(p, name_off, _("unknown function '%.*s'"), nlen, name);
+		return NULL;
+	}
+	if (fn->refused) {
+		/* TRANSLATORS: a function of ODK's expressions ("pulldata()"), then why Sondeo does not have it. */
+		perr(p, name_off, _("%s() is not available in Sondeo: %s"), fn->name, _(fn->refused));
 		return NULL;
 	}
 	if (enter(p) < 0)
 		return NULL;
-	if (!(nd = node_new(p, N_CALL)))
+	if (!(nd = node_new(p, N_CALL, name_off)))
 		return NULL;
-	nd->op = fn;
+	nd->fn = fn;
+	nd->volatile_ = fn->volatile_;
 	lex(p);
 	if (p->tok != T_RP) {
 		for (;;) {
 			size_t off = p->pos;
-			struct node *arg = parse_or(p);
+			int parent = p->tok == T_DOTDOT && !strcmp(fn->name, "position");
+			struct expr_node *arg = parent ? parse_parent(p) : parse_or(p);
 
 			if (!arg || node_add(p, nd, arg, off) < 0) {
 				node_free(nd);
 				return NULL;
 			}
-			if (nd->nargs <= 2)
-				arg_off[nd->nargs - 1] = off;
 			if (p->tok != T_COMMA)
 				break;
 			lex(p);
@@ -500,8 +496,7 @@ static struct node *parse_call(struct parser *p)
 		}
 	}
 	check_arity(p, nd, name_off);
-	if (!p->failed && fn == F_REGEX)
-		check_regex_literal(p, nd, arg_off[1]);
+	check_call(p, nd, name_off);
 	if (p->failed) {
 		node_free(nd);
 		return NULL;
@@ -511,22 +506,23 @@ static struct node *parse_call(struct parser *p)
 	return nd;
 }
 
-static struct node *parse_primary(struct parser *p)
+static struct expr_node *parse_primary(struct parser *p)
 {
-	struct node *nd;
+	struct expr_node *nd;
+	size_t off = p->pos;
 
 	if (p->failed)
 		return NULL;
 	switch (p->tok) {
 	case T_NUM:
-		if (!(nd = node_new(p, N_NUM)))
+		if (!(nd = node_new(p, N_NUM, off)))
 			return NULL;
 		nd->num = p->num;
 		lex(p);
 		return nd;
 	case T_STR:
 	case T_REF:
-		if (!(nd = node_new(p, p->tok == T_STR ? N_STR : N_REF)))
+		if (!(nd = node_new(p, p->tok == T_STR ? N_STR : N_REF, off)))
 			return NULL;
 		if (!(nd->str = mem_strndup(p->text, p->tlen))) {
 			node_free(nd);
@@ -537,7 +533,10 @@ static struct node *parse_primary(struct parser *p)
 		return nd;
 	case T_DOT:
 		lex(p);
-		return node_new(p, N_SELF);
+		return node_new(p, N_SELF, off);
+	case T_DOTDOT:
+		perr(p, off, _("'..' is read only as position(..)"));
+		return NULL;
 	case T_LP:
 		if (enter(p) < 0)
 			return NULL;
@@ -565,10 +564,10 @@ static struct node *parse_primary(struct parser *p)
 	}
 }
 
-static struct node *parse_unary(struct parser *p)
+static struct expr_node *parse_unary(struct parser *p)
 {
 	size_t off = p->pos;
-	struct node *nd, *operand;
+	struct expr_node *nd, *operand;
 
 	if (p->tok != T_MINUS)
 		return parse_primary(p);
@@ -579,7 +578,7 @@ static struct node *parse_unary(struct parser *p)
 	if (!operand)
 		return NULL;
 	p->nest--;
-	if (!(nd = node_new(p, N_NEG))) {
+	if (!(nd = node_new(p, N_NEG, off))) {
 		node_free(operand);
 		return NULL;
 	}
@@ -591,15 +590,15 @@ static struct node *parse_unary(struct parser *p)
 }
 
 /* One left-associative precedence level: operands from sub, operators recognised by which_op. */
-static struct node *parse_level(struct parser *p, struct node *(*sub)(struct parser *),
-				int (*which_op)(const struct parser *))
+static struct expr_node *parse_level(struct parser *p, struct expr_node *(*sub)(struct parser *),
+				     int (*which_op)(const struct parser *))
 {
-	struct node *left = sub(p);
+	struct expr_node *left = sub(p);
 
 	while (left) {
 		int op = which_op(p);
 		size_t off = p->pos;
-		struct node *right;
+		struct expr_node *right;
 
 		if (op < 0)
 			break;
@@ -656,32 +655,32 @@ static int op_or(const struct parser *p)
 	return tok_is_word(p, "or") ? OP_OR : -1;
 }
 
-static struct node *parse_mul(struct parser *p)
+static struct expr_node *parse_mul(struct parser *p)
 {
 	return parse_level(p, parse_unary, op_mul);
 }
 
-static struct node *parse_add(struct parser *p)
+static struct expr_node *parse_add(struct parser *p)
 {
 	return parse_level(p, parse_mul, op_add);
 }
 
-static struct node *parse_rel(struct parser *p)
+static struct expr_node *parse_rel(struct parser *p)
 {
 	return parse_level(p, parse_add, op_rel);
 }
 
-static struct node *parse_eq(struct parser *p)
+static struct expr_node *parse_eq(struct parser *p)
 {
 	return parse_level(p, parse_rel, op_eq);
 }
 
-static struct node *parse_and(struct parser *p)
+static struct expr_node *parse_and(struct parser *p)
 {
 	return parse_level(p, parse_eq, op_and);
 }
 
-static struct node *parse_or(struct parser *p)
+static struct expr_node *parse_or(struct parser *p)
 {
 	return parse_level(p, parse_and, op_or);
 }
@@ -690,7 +689,7 @@ struct expr *expr_parse(const char *src, char *err, size_t errlen)
 {
 	struct parser p = { 0 };
 	struct expr *e;
-	struct node *root;
+	struct expr_node *root;
 	size_t bad;
 
 	p.src = src;
@@ -743,67 +742,110 @@ void expr_free(struct expr *e)
 	free(e);
 }
 
-static int refs(const struct node *nd, int (*fn)(void *ctx, const char *name), void *ctx)
+static int refs(const struct expr_node *nd, enum expr_ref how,
+		int (*fn)(void *ctx, const char *name, enum expr_ref how), void *ctx)
 {
 	size_t i;
 	int rc;
 
 	if (nd->kind == N_REF)
-		return fn(ctx, nd->str);
-	for (i = 0; i < nd->nargs; i++)
-		if ((rc = refs(nd->args[i], fn, ctx)) != 0)
+		return fn(ctx, nd->str, how);
+	if (nd->kind == N_QNAME)
+		return fn(ctx, nd->str, EXPR_REF_CHOICES);
+	for (i = 0; i < nd->nargs; i++) {
+		enum expr_ref h = EXPR_REF_VALUE;
+
+		/* indexed-repeat(${question}, ${repeat}, n, ${repeat}, n...) */
+		if (nd->kind == N_CALL && !strcmp(nd->fn->name, "indexed-repeat") && i % 2 == 0)
+			h = i == 0 ? EXPR_REF_TARGET : EXPR_REF_VALUE;
+		else if (nd->kind == N_CALL && !strcmp(nd->fn->name, "indexed-repeat"))
+			h = EXPR_REF_REPEAT;
+		if ((rc = refs(nd->args[i], h, fn, ctx)) != 0)
 			return rc;
+	}
 	return 0;
+}
+
+int expr_refs_how(const struct expr *e, int (*fn)(void *ctx, const char *name, enum expr_ref how), void *ctx)
+{
+	return e ? refs(e->root, EXPR_REF_VALUE, fn, ctx) : 0;
+}
+
+/* expr_refs' callback under expr_refs_how's. */
+struct plain_refs {
+	int (*fn)(void *ctx, const char *name);
+	void *ctx;
+};
+
+static int plain_ref(void *ctx, const char *name, enum expr_ref how)
+{
+	struct plain_refs *pr = ctx;
+
+	(void)how;
+	return pr->fn(pr->ctx, name);
 }
 
 int expr_refs(const struct expr *e, int (*fn)(void *ctx, const char *name), void *ctx)
 {
-	return e ? refs(e->root, fn, ctx) : 0;
+	struct plain_refs pr = { fn, ctx };
+
+	return expr_refs_how(e, plain_ref, &pr);
 }
 
-/* --- evaluation --- */
+int expr_volatile(const struct expr *e)
+{
+	return e && e->root->volatile_;
+}
 
-enum vtype { V_STR, V_NUM, V_BOOL };
+/* --- values and XPath's conversions --- */
 
-struct val {
-	enum vtype t;
-	double n;       /* V_NUM, and V_BOOL as 0 or 1 */
-	char *s;        /* V_STR, owned */
-};
-
-struct ctx {
-	const json_t *answers, *self;
-	char *err;
-	size_t errlen;
-};
-
-static void val_release(struct val *v)
+void expr_val_release(struct expr_val *v)
 {
 	if (v->t == V_STR)
 		free(v->s);
 	v->s = NULL;
 }
 
-static struct val vstr(char *owned)
+struct expr_val expr_vnum(double d)
 {
-	struct val v = { V_STR, 0, owned };
+	struct expr_val v = { V_NUM, d, NULL };
 	return v;
 }
 
-static struct val vnum(double d)
+struct expr_val expr_vbool(int b)
 {
-	struct val v = { V_NUM, d, NULL };
+	struct expr_val v = { V_BOOL, b ? 1 : 0, NULL };
 	return v;
 }
 
-static struct val vbool(int b)
+int expr_oom(struct expr_ctx *c)
 {
-	struct val v = { V_BOOL, b ? 1 : 0, NULL };
-	return v;
+	return err_oom(c->err, c->errlen);
+}
+
+int expr_vstr(struct expr_ctx *c, char *owned, struct expr_val *out)
+{
+	struct expr_val v = { V_STR, 0, owned };
+
+	if (!owned)
+		return expr_oom(c);
+	*out = v;
+	return 0;
+}
+
+int expr_fail(struct expr_ctx *c, const struct expr_node *call, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return errf(c->err, c->errlen, "%s(): %s", call->fn->name, msg);
 }
 
 /* XPath string(number): whole numbers without a fraction, others in the shortest form that reads back. */
-static void fmt_num(double d, char *out, size_t n)
+void expr_fmt_num(double d, char *out, size_t n)
 {
 	if (isnan(d))
 		snprintf(out, n, "NaN");
@@ -823,13 +865,14 @@ static void fmt_num(double d, char *out, size_t n)
 	}
 }
 
-/* XPath number(string): optional blanks, optional '-', digits with an optional fraction; anything else is NaN. */
-static double str_num(const char *s)
+/* XPath number(string): optional blanks, optional '-', digits with an optional fraction; and, as ODK extends it,
+ * a date or dateTime as its days since 1970-01-01; anything else is NaN. */
+double expr_str_num(const char *s)
 {
 	const char *p = s, *start, *end;
 	int digits = 0;
 
-	while (is_space(*p))
+	while (expr_is_space(*p))
 		p++;
 	start = p;
 	if (*p == '-')
@@ -840,19 +883,22 @@ static double str_num(const char *s)
 		for (p++; is_digit(*p); p++)
 			digits++;
 	end = p;
-	while (is_space(*p))
+	while (expr_is_space(*p))
 		p++;
-	if (!digits || *p)
-		return NAN;
-	return strtod_c(start, (size_t)(end - start));
+	if (digits && !*p)
+		return strtod_c(start, (size_t)(end - start));
+	/* a date begins with four digits and a '-', which no number does */
+	if (end - start == 4 && *end == '-')
+		return expr_time_str_days(start);
+	return NAN;
 }
 
-static double to_num(const struct val *v)
+double expr_to_num(const struct expr_val *v)
 {
-	return v->t == V_STR ? str_num(v->s) : v->n;
+	return v->t == V_STR ? expr_str_num(v->s) : v->n;
 }
 
-static int to_bool(const struct val *v)
+int expr_to_bool(const struct expr_val *v)
 {
 	switch (v->t) {
 	case V_STR: return v->s[0] != '\0';
@@ -861,8 +907,7 @@ static int to_bool(const struct val *v)
 	}
 }
 
-/* string(v) as a new string the caller frees; NULL when out of memory. */
-static char *to_str(const struct val *v)
+char *expr_to_str(const struct expr_val *v)
 {
 	char num[64];
 
@@ -870,34 +915,25 @@ static char *to_str(const struct val *v)
 	case V_STR: return mem_strdup(v->s);
 	case V_BOOL: return mem_strdup(v->n ? "true" : "false");
 	default:
-		fmt_num(v->n, num, sizeof num);
+		expr_fmt_num(v->n, num, sizeof num);
 		return mem_strdup(num);
 	}
 }
 
-/* *out = the string owned (NULL: out of memory, the evaluation fails with ERR_OOM). */
-static int str_val(struct ctx *c, char *owned, struct val *out)
-{
-	if (!owned)
-		return err_oom(c->err, c->errlen);
-	*out = vstr(owned);
-	return 0;
-}
-
 /* An answer as XPath sees it: unanswered is "", a select_multiple array its names joined by spaces, an attachment
  * its file's name (as ODK gives it). */
-static int from_json(struct ctx *c, const json_t *j, struct val *out)
+int expr_from_json(struct expr_ctx *c, const json_t *j, struct expr_val *out)
 {
 	char num[64];
 
 	if (!j)
-		return str_val(c, mem_strdup(""), out);
+		return expr_vstr(c, mem_strdup(""), out);
 	switch (json_typeof(j)) {
-	case JSON_STRING: return str_val(c, mem_strndup(json_string_value(j), json_string_length(j)), out);
-	case JSON_INTEGER: *out = vnum((double)json_integer_value(j)); return 0;
-	case JSON_REAL: *out = vnum(json_real_value(j)); return 0;
-	case JSON_TRUE: *out = vbool(1); return 0;
-	case JSON_FALSE: *out = vbool(0); return 0;
+	case JSON_STRING: return expr_vstr(c, mem_strndup(json_string_value(j), json_string_length(j)), out);
+	case JSON_INTEGER: *out = expr_vnum((double)json_integer_value(j)); return 0;
+	case JSON_REAL: *out = expr_vnum(json_real_value(j)); return 0;
+	case JSON_TRUE: *out = expr_vbool(1); return 0;
+	case JSON_FALSE: *out = expr_vbool(0); return 0;
 	case JSON_ARRAY: {
 		size_t i, len = 0, at = 0;
 		const json_t *x;
@@ -906,14 +942,14 @@ static int from_json(struct ctx *c, const json_t *j, struct val *out)
 		json_array_foreach(j, i, x)
 			len += (json_is_string(x) ? json_string_length(x) : sizeof num) + 1;
 		if (!(s = mem_alloc(len + 1)))
-			return err_oom(c->err, c->errlen);
+			return expr_oom(c);
 		json_array_foreach(j, i, x) {
 			const char *part = num;
 
 			if (json_is_string(x))
 				part = json_string_value(x);
 			else if (json_is_number(x))
-				fmt_num(json_number_value(x), num, sizeof num);
+				expr_fmt_num(json_number_value(x), num, sizeof num);
 			else
 				continue;
 			if (at)
@@ -922,29 +958,28 @@ static int from_json(struct ctx *c, const json_t *j, struct val *out)
 			at += strlen(part);
 		}
 		s[at] = '\0';
-		*out = vstr(s);
-		return 0;
+		return expr_vstr(c, s, out);
 	}
 	case JSON_OBJECT: {
 		const json_t *name = json_object_get(j, "name");
 
-		return str_val(c, mem_strdup(json_is_string(name) ? json_string_value(name) : ""), out);
+		return expr_vstr(c, mem_strdup(json_is_string(name) ? json_string_value(name) : ""), out);
 	}
 	default:
-		return str_val(c, mem_strdup(""), out);
+		return expr_vstr(c, mem_strdup(""), out);
 	}
 }
 
 /* XPath equality and ODK ordering: booleans compare as booleans for = and !=, a number on either side makes it
  * numeric (NaN is unequal to everything), two strings compare exactly for = and !=, and for < <= > >= as
- * numbers when both read as numbers, else byte by byte so that ISO dates order correctly. */
-static int compare(int op, const struct val *a, const struct val *b)
+ * numbers when both read as numbers (dates as their days), else byte by byte. */
+static int compare(int op, const struct expr_val *a, const struct expr_val *b)
 {
 	double x, y;
 	int c;
 
 	if ((op == OP_EQ || op == OP_NE) && (a->t == V_BOOL || b->t == V_BOOL)) {
-		c = to_bool(a) == to_bool(b);
+		c = expr_to_bool(a) == expr_to_bool(b);
 		return op == OP_EQ ? c : !c;
 	}
 	if (a->t == V_STR && b->t == V_STR) {
@@ -952,16 +987,16 @@ static int compare(int op, const struct val *a, const struct val *b)
 			return strcmp(a->s, b->s) == 0;
 		if (op == OP_NE)
 			return strcmp(a->s, b->s) != 0;
-		x = str_num(a->s);
-		y = str_num(b->s);
+		x = expr_str_num(a->s);
+		y = expr_str_num(b->s);
 		if (isnan(x) || isnan(y)) {
 			c = strcmp(a->s, b->s);
 			x = c;
 			y = 0;
 		}
 	} else {
-		x = to_num(a);
-		y = to_num(b);
+		x = expr_to_num(a);
+		y = expr_to_num(b);
 	}
 	switch (op) {
 	case OP_EQ: return x == y;
@@ -973,319 +1008,215 @@ static int compare(int op, const struct val *a, const struct val *b)
 	}
 }
 
-/* Whether name is one of the space-separated words of list. */
-static int has_word(const char *list, const char *name)
+/* --- ${name} and the answers it stands for --- */
+
+/* expr_each's go-between: each answer env->each gives, as a value, to the caller's fn. */
+struct each_ctx {
+	struct expr_ctx *c;
+	int (*fn)(void *fctx, struct expr_ctx *c, const struct expr_val *v);
+	void *fctx;
+	int r;                /* what fn returned last (non-zero: stopped) */
+};
+
+static int each_one(void *ctx, const json_t *j)
 {
-	size_t n = strlen(name);
-	const char *p = list;
+	struct each_ctx *ec = ctx;
+	struct expr_val v;
 
-	for (;;) {
-		size_t w;
-
-		while (is_space(*p))
-			p++;
-		if (!*p)
-			return 0;
-		for (w = 0; p[w] && !is_space(p[w]); w++)
-			;
-		if (w == n && !memcmp(p, name, n))
-			return 1;
-		p += w;
-	}
+	if ((ec->r = expr_from_json(ec->c, j, &v)) < 0)
+		return 1;
+	ec->r = ec->fn(ec->fctx, ec->c, &v);
+	expr_val_release(&v);
+	return ec->r != 0;
 }
 
-static size_t count_words(const char *list)
+/* ${name} as one answer: answers[name]. */
+static int ref_single(const struct expr_node *nd, struct expr_ctx *c, struct expr_val *out)
 {
-	size_t n = 0;
-	const char *p = list;
+	const json_t *a = c->env->answers;
 
-	while (*p) {
-		while (is_space(*p))
-			p++;
-		if (!*p)
-			break;
-		n++;
-		while (*p && !is_space(*p))
-			p++;
-	}
-	return n;
+	return expr_from_json(c, a && json_is_object(a) ? json_object_get(a, nd->str) : NULL, out);
 }
 
-static char *trimmed(const char *s)
+int expr_each(const struct expr_node *arg, struct expr_ctx *c,
+	      int (*fn)(void *fctx, struct expr_ctx *c, const struct expr_val *v), void *fctx)
 {
-	size_t len;
-
-	while (is_space(*s))
-		s++;
-	len = strlen(s);
-	while (len && is_space(s[len - 1]))
-		len--;
-	return mem_strndup(s, len);
-}
-
-static int eval(const struct node *nd, struct ctx *c, struct val *out);
-
-/* Evaluates argument i of a call as a string the caller frees. */
-static int eval_str(const struct node *nd, size_t i, struct ctx *c, char **out)
-{
-	struct val v;
+	const struct expr_env *env = c->env;
+	struct expr_val v;
 	int r;
 
-	if ((r = eval(nd->args[i], c, &v)) < 0)
-		return r;
-	*out = v.t == V_STR ? v.s : to_str(&v);
-	if (v.t != V_STR)
-		val_release(&v);
-	return *out ? 0 : err_oom(c->err, c->errlen);
-}
+	if (arg->kind == N_REF && env->each) {
+		struct each_ctx ec = { c, fn, fctx, 0 };
 
-/* selected(list, name): whether name, trimmed, is one of list's words. */
-static int eval_selected(const struct node *nd, struct ctx *c, struct val *out)
-{
-	char *s, *t, *name;
-	int r;
-
-	if ((r = eval_str(nd, 0, c, &s)) < 0)
-		return r;
-	if ((r = eval_str(nd, 1, c, &t)) < 0) {
-		free(s);
-		return r;
+		if (env->each(env->ctx, arg->str, each_one, &ec))
+			return ec.r;
+		r = ref_single(arg, c, &v);
+	} else {
+		r = expr_node_eval(arg, c, &v);
 	}
-	if ((name = trimmed(t)))
-		*out = vbool(name[0] && has_word(s, name));
-	else
-		r = err_oom(c->err, c->errlen);
-	free(name);
-	free(s);
-	free(t);
+	if (r < 0)
+		return r;
+	r = fn(fctx, c, &v);
+	expr_val_release(&v);
 	return r;
 }
 
-/* regex(s, pattern), its pattern compiled at parse time when it is a literal. */
-static int eval_regex(const struct node *nd, struct ctx *c, struct val *out)
-{
-	regex_t re;
-	char msg[128], *s, *t;
-	int rc, r;
+/* expr_each's fn for a single value: the first of a set (a set used where one value is wanted, as XPath does). */
+struct first {
+	struct expr_val v;
+	int set;
+};
 
-	if ((r = eval_str(nd, 0, c, &s)) < 0)
-		return r;
-	if (nd->re) {
-		*out = vbool(regexec(nd->re, s, 0, NULL, 0) == 0);
-		free(s);
+static int take_first(void *fctx, struct expr_ctx *c, const struct expr_val *v)
+{
+	struct first *f = fctx;
+
+	f->set = 1;
+	if (v->t != V_STR) {
+		f->v = *v;
+		return 1;
+	}
+	return expr_vstr(c, mem_strdup(v->s), &f->v) < 0 ? ERR_OOM : 1;
+}
+
+/* ${name}: its answer, or the first of those it stands for ("" for none). */
+static int eval_ref(const struct expr_node *nd, struct expr_ctx *c, struct expr_val *out)
+{
+	const struct expr_env *env = c->env;
+	struct first f = { { V_STR, 0, NULL }, 0 };
+	struct each_ctx ec = { c, take_first, &f, 0 };
+
+	if (!env->each || !env->each(env->ctx, nd->str, each_one, &ec))
+		return ref_single(nd, c, out);
+	if (ec.r < 0)
+		return ec.r;
+	if (f.set) {
+		*out = f.v;
 		return 0;
 	}
-	if ((r = eval_str(nd, 1, c, &t)) < 0) {
-		free(s);
+	return expr_vstr(c, mem_strdup(""), out);
+}
+
+/* --- evaluation --- */
+
+int expr_arg_str(const struct expr_node *call, size_t i, struct expr_ctx *c, char **out)
+{
+	struct expr_val v;
+	int r;
+
+	if ((r = expr_node_eval(call->args[i], c, &v)) < 0)
 		return r;
-	}
-	rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		regerror(rc, &re, msg, sizeof msg);
-		r = rc == REG_ESPACE ? err_oom(c->err, c->errlen) :
-				       errf(c->err, c->errlen, _("regex(): bad regular expression '%s': %s"), t, msg);
-		free(s);
-		free(t);
+	*out = v.t == V_STR ? v.s : expr_to_str(&v);
+	if (v.t != V_STR)
+		expr_val_release(&v);
+	return *out ? 0 : expr_oom(c);
+}
+
+int expr_arg_num(const struct expr_node *call, size_t i, struct expr_ctx *c, double *out)
+{
+	struct expr_val v;
+	int r;
+
+	if ((r = expr_node_eval(call->args[i], c, &v)) < 0)
 		return r;
-	}
-	*out = vbool(regexec(&re, s, 0, NULL, 0) == 0);
-	regfree(&re);
-	free(s);
-	free(t);
+	*out = expr_to_num(&v);
+	expr_val_release(&v);
 	return 0;
 }
 
-/* concat(a, ...): the strings of its arguments one after the other. */
-static int eval_concat(const struct node *nd, struct ctx *c, struct val *out)
+static int eval_binary(const struct expr_node *nd, struct expr_ctx *c, struct expr_val *out)
 {
-	size_t i, len = 0;
-	char **parts = mem_calloc(nd->nargs ? nd->nargs : 1, sizeof *parts), *s = NULL;
-	int r = 0;
-
-	if (!parts)
-		return err_oom(c->err, c->errlen);
-	for (i = 0; i < nd->nargs && r == 0; i++)
-		if ((r = eval_str(nd, i, c, &parts[i])) == 0)
-			len += strlen(parts[i]);
-	if (r == 0 && !(s = mem_alloc(len + 1)))
-		r = err_oom(c->err, c->errlen);
-	for (i = 0, len = 0; s && i < nd->nargs; i++) {
-		size_t l = strlen(parts[i]);
-
-		memcpy(s + len, parts[i], l);
-		len += l;
-	}
-	if (s) {
-		s[len] = '\0';
-		*out = vstr(s);
-	}
-	for (i = 0; i < nd->nargs; i++)
-		free(parts[i]);
-	free(parts);
-	return r;
-}
-
-static int eval_call(const struct node *nd, struct ctx *c, struct val *out)
-{
-	struct val a;
-	char *s;
-	char today[16];
-	int r;
-
-	switch (nd->op) {
-	case F_NOT:
-		if ((r = eval(nd->args[0], c, &a)) < 0)
-			return r;
-		*out = vbool(!to_bool(&a));
-		val_release(&a);
-		return 0;
-	case F_SELECTED:
-		return eval_selected(nd, c, out);
-	case F_COUNT_SELECTED:
-		if ((r = eval_str(nd, 0, c, &s)) < 0)
-			return r;
-		*out = vnum((double)count_words(s));
-		free(s);
-		return 0;
-	case F_STRING_LENGTH:
-		if (nd->nargs == 0) {
-			if ((r = from_json(c, c->self, &a)) < 0)
-				return r;
-			s = to_str(&a);
-			val_release(&a);
-			if (!s)
-				return err_oom(c->err, c->errlen);
-		} else if ((r = eval_str(nd, 0, c, &s)) < 0) {
-			return r;
-		}
-		*out = vnum((double)utf8_len(s));
-		free(s);
-		return 0;
-	case F_REGEX:
-		return eval_regex(nd, c, out);
-	case F_TODAY:
-		today_str(clock_ms(), today, sizeof today);
-		return str_val(c, mem_strdup(today), out);
-	case F_IF:
-		if ((r = eval(nd->args[0], c, &a)) < 0)
-			return r;
-		r = to_bool(&a);
-		val_release(&a);
-		return eval(nd->args[r ? 1 : 2], c, out);
-	case F_CONCAT:
-		return eval_concat(nd, c, out);
-	case F_TRUE:
-	case F_FALSE:
-		*out = vbool(nd->op == F_TRUE);
-		return 0;
-	case F_NUMBER:
-	case F_INT:
-		if ((r = eval(nd->args[0], c, &a)) < 0)
-			return r;
-		*out = vnum(nd->op == F_INT ? trunc(to_num(&a)) : to_num(&a));
-		val_release(&a);
-		return 0;
-	case F_STRING:
-		if ((r = eval_str(nd, 0, c, &s)) < 0)
-			return r;
-		*out = vstr(s);
-		return 0;
-	case F_COALESCE:
-		if ((r = eval(nd->args[0], c, &a)) < 0)
-			return r;
-		if (a.t != V_STR || a.s[0]) {
-			*out = a;
-			return 0;
-		}
-		val_release(&a);
-		return eval(nd->args[1], c, out);
-	}
-	return errf(c->err, c->errlen, _("unknown function"));
-}
-
-/* -1 (ERR_OOM when out of memory) with c->err set, or 0 and *out, which the caller releases. */
-static int eval(const struct node *nd, struct ctx *c, struct val *out)
-{
-	struct val a, b;
+	struct expr_val a, b;
 	double x, y;
 	int r;
 
-	switch (nd->kind) {
-	case N_NUM:
-		*out = vnum(nd->num);
-		return 0;
-	case N_STR:
-		return str_val(c, mem_strdup(nd->str), out);
-	case N_REF:
-		return from_json(c, c->answers && json_is_object(c->answers) ? json_object_get(c->answers, nd->str) : NULL,
-				 out);
-	case N_SELF:
-		return from_json(c, c->self, out);
-	case N_NEG:
-		if ((r = eval(nd->args[0], c, &a)) < 0)
-			return r;
-		*out = vnum(-to_num(&a));
-		val_release(&a);
-		return 0;
-	case N_CALL:
-		return eval_call(nd, c, out);
-	case N_BIN:
-		break;
-	}
-	if ((r = eval(nd->args[0], c, &a)) < 0)
+	if ((r = expr_node_eval(nd->args[0], c, &a)) < 0)
 		return r;
 	if (nd->op == OP_OR || nd->op == OP_AND) {
-		int l = to_bool(&a);
+		int l = expr_to_bool(&a);
 
-		val_release(&a);
+		expr_val_release(&a);
 		/* short-circuit, as XPath does: the right side may be an error only when it matters */
 		if (nd->op == OP_OR ? l : !l) {
-			*out = vbool(l);
+			*out = expr_vbool(l);
 			return 0;
 		}
-		if ((r = eval(nd->args[1], c, &b)) < 0)
+		if ((r = expr_node_eval(nd->args[1], c, &b)) < 0)
 			return r;
-		*out = vbool(to_bool(&b));
-		val_release(&b);
+		*out = expr_vbool(expr_to_bool(&b));
+		expr_val_release(&b);
 		return 0;
 	}
-	if ((r = eval(nd->args[1], c, &b)) < 0) {
-		val_release(&a);
+	if ((r = expr_node_eval(nd->args[1], c, &b)) < 0) {
+		expr_val_release(&a);
 		return r;
 	}
 	switch (nd->op) {
 	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
-		*out = vbool(compare(nd->op, &a, &b));
+		*out = expr_vbool(compare(nd->op, &a, &b));
 		break;
 	default:
-		x = to_num(&a);
-		y = to_num(&b);
+		x = expr_to_num(&a);
+		y = expr_to_num(&b);
 		switch (nd->op) {
-		case OP_ADD: *out = vnum(x + y); break;
-		case OP_SUB: *out = vnum(x - y); break;
-		case OP_MUL: *out = vnum(x * y); break;
-		case OP_DIV: *out = vnum(x / y); break;
-		default: *out = vnum(fmod(x, y)); break;
+		case OP_ADD: *out = expr_vnum(x + y); break;
+		case OP_SUB: *out = expr_vnum(x - y); break;
+		case OP_MUL: *out = expr_vnum(x * y); break;
+		case OP_DIV: *out = expr_vnum(x / y); break;
+		default: *out = expr_vnum(fmod(x, y)); break;
 		}
 	}
-	val_release(&a);
-	val_release(&b);
+	expr_val_release(&a);
+	expr_val_release(&b);
 	return 0;
+}
+
+int expr_node_eval(const struct expr_node *nd, struct expr_ctx *c, struct expr_val *out)
+{
+	struct expr_val a;
+	int r;
+
+	switch (nd->kind) {
+	case N_NUM:
+		*out = expr_vnum(nd->num);
+		return 0;
+	case N_STR:
+		return expr_vstr(c, mem_strdup(nd->str), out);
+	case N_QNAME:
+		/* the question itself, which only jr:choice-name() reads as such */
+		return expr_vstr(c, mem_strdup(nd->str), out);
+	case N_REF:
+		return eval_ref(nd, c, out);
+	case N_SELF:
+		return expr_from_json(c, c->env->self, out);
+	case N_PARENT:
+		*out = expr_vnum(c->env->position > 0 ? (double)c->env->position : NAN);
+		return 0;
+	case N_NEG:
+		if ((r = expr_node_eval(nd->args[0], c, &a)) < 0)
+			return r;
+		*out = expr_vnum(-expr_to_num(&a));
+		expr_val_release(&a);
+		return 0;
+	case N_CALL:
+		return nd->fn->eval(nd, c, out);
+	case N_BIN:
+		break;
+	}
+	return eval_binary(nd, c, out);
 }
 
 /* Numbers come back as JSON integers when whole (so a default fits an integer question), as reals otherwise;
  * NaN and the infinities, which JSON cannot hold, come back as their XPath strings. */
-int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, json_t **out, char *err,
-	      size_t errlen)
+int expr_eval_in(const struct expr *e, const struct expr_env *env, json_t **out, char *err, size_t errlen)
 {
-	struct ctx c = { answers, self, err, errlen };
-	struct val v;
+	struct expr_ctx c = { env, err, errlen };
+	struct expr_val v;
 	char num[64];
-
 	int r;
 
 	*out = NULL;
-	if ((r = eval(e->root, &c, &v)) < 0)
+	if ((r = expr_node_eval(e->root, &c, &v)) < 0)
 		return r;
 	switch (v.t) {
 	case V_BOOL:
@@ -1297,7 +1228,7 @@ int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, j
 		else if (isfinite(v.n))
 			*out = json_real(v.n);
 		else {
-			fmt_num(v.n, num, sizeof num);
+			expr_fmt_num(v.n, num, sizeof num);
 			*out = json_string(num);
 		}
 		break;
@@ -1307,7 +1238,7 @@ int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, j
 	}
 	/* Only a string that is not UTF-8 cannot be represented; anything else failed for want of memory. */
 	r = *out || (v.t == V_STR && !utf8_valid(v.s, strlen(v.s), NULL)) ? 0 : ERR_OOM;
-	val_release(&v);
+	expr_val_release(&v);
 	if (r)
 		return err_oom(err, errlen);
 	if (!*out)
@@ -1315,17 +1246,36 @@ int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, j
 	return 0;
 }
 
-int expr_eval_bool(const struct expr *e, const json_t *answers, const json_t *self, int *out, char *err,
-		   size_t errlen)
+int expr_eval_bool_in(const struct expr *e, const struct expr_env *env, int *out, char *err, size_t errlen)
 {
-	struct ctx c = { answers, self, err, errlen };
-	struct val v;
+	struct expr_ctx c = { env, err, errlen };
+	struct expr_val v;
 	int r;
 
 	*out = 0;
-	if ((r = eval(e->root, &c, &v)) < 0)
+	if ((r = expr_node_eval(e->root, &c, &v)) < 0)
 		return r;
-	*out = to_bool(&v);
-	val_release(&v);
+	*out = expr_to_bool(&v);
+	expr_val_release(&v);
 	return 0;
+}
+
+int expr_eval(const struct expr *e, const json_t *answers, const json_t *self, json_t **out, char *err,
+	      size_t errlen)
+{
+	struct expr_env env = { 0 };
+
+	env.answers = answers;
+	env.self = self;
+	return expr_eval_in(e, &env, out, err, errlen);
+}
+
+int expr_eval_bool(const struct expr *e, const json_t *answers, const json_t *self, int *out, char *err,
+		   size_t errlen)
+{
+	struct expr_env env = { 0 };
+
+	env.answers = answers;
+	env.self = self;
+	return expr_eval_bool_in(e, &env, out, err, errlen);
 }

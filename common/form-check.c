@@ -25,15 +25,16 @@ int form_relevant(const struct form *f, const struct form_question *q, const jso
 		  size_t errlen)
 {
 	const struct form_group *g;
+	struct form_eval fe;
 	char msg[256];
 	int b, r;
 
-	(void)f;
+	form_eval_init(&fe, f, answers, NULL, NULL, 0);
 	/* The groups first, outermost last: a question of a skipped group is skipped. */
 	for (g = q->group; g; g = g->parent) {
 		if (!g->relevant)
 			continue;
-		if ((r = expr_eval_bool(g->relevant, answers, NULL, &b, msg, sizeof msg)) < 0)
+		if ((r = expr_eval_bool_in(g->relevant, &fe.env, &b, msg, sizeof msg)) < 0)
 			return r == ERR_OOM ? err_oom(err, errlen)
 					    : errf(err, errlen, _("relevant of group %s: %s"), g->name, msg);
 		if (!b)
@@ -41,20 +42,23 @@ int form_relevant(const struct form *f, const struct form_question *q, const jso
 	}
 	if (!q->relevant)
 		return 1;
-	if ((r = expr_eval_bool(q->relevant, answers, json_is_object(answers) ? json_object_get(answers, q->name) : NULL,
-				&b, msg, sizeof msg)) < 0)
+	fe.env.self = json_is_object(answers) ? json_object_get(answers, q->name) : NULL;
+	if ((r = expr_eval_bool_in(q->relevant, &fe.env, &b, msg, sizeof msg)) < 0)
 		return r == ERR_OOM ? err_oom(err, errlen) : errf(err, errlen, _("relevant: %s"), msg);
 	return b;
 }
 
 /* 1 if choice k of q is offered given the answers, 0 if not (or its filter fails), ERR_OOM with err. */
-static int offered(const struct form_question *q, size_t k, const json_t *answers, char *err, size_t errlen)
+static int offered(const struct form *f, const struct form_question *q, size_t k, const json_t *answers, char *err,
+		   size_t errlen)
 {
+	struct form_eval fe;
 	int b, r;
 
 	if (k >= q->nchoices || !q->choices[k].filter)
 		return 1;
-	r = expr_eval_bool(q->choices[k].filter, answers, NULL, &b, NULL, 0);
+	form_eval_init(&fe, f, answers, NULL, NULL, 0);
+	r = expr_eval_bool_in(q->choices[k].filter, &fe.env, &b, NULL, 0);
 	if (r == ERR_OOM)
 		return err_oom(err, errlen);
 	return r == 0 && b;
@@ -65,6 +69,7 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 {
 	json_t *with = NULL;
 	const json_t *cur = json_is_object(answers) ? json_object_get(answers, q->name) : NULL;
+	struct form_eval fe;
 	char msg[256];
 	const char *m;
 	int ok, rc;
@@ -89,7 +94,7 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 
 			/* Offered if one of the choices of that name is (a name may appear twice, filtered apart). */
 			for (k = 0; k < q->nchoices && !is_offered; k++)
-				if (!strcmp(q->choices[k].name, name) && (is_offered = offered(q, k, answers, err, errlen)) < 0)
+				if (!strcmp(q->choices[k].name, name) && (is_offered = offered(f, q, k, answers, err, errlen)) < 0)
 					return is_offered;
 			if (!is_offered)
 				return errf(err, errlen, _("'%s' is not offered here (choice_filter: %s)"), name,
@@ -110,7 +115,7 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 
 				in = name && !strcmp(name, q->choices[k].name);
 			}
-			if (!in && (r = offered(q, k, answers, err, errlen)) < 0) {
+			if (!in && (r = offered(f, q, k, answers, err, errlen)) < 0) {
 				buf_release(&names);
 				return r;
 			}
@@ -134,7 +139,8 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 			return err_oom(err, errlen);
 		}
 	}
-	rc = expr_eval_bool(q->constraint, with ? with : answers, value, &ok, msg, sizeof msg);
+	form_eval_init(&fe, f, with ? with : answers, value, lang, 0);
+	rc = expr_eval_bool_in(q->constraint, &fe.env, &ok, msg, sizeof msg);
 	json_decref(with);
 	if (rc == ERR_OOM)
 		return err_oom(err, errlen);
@@ -152,6 +158,7 @@ int form_check_answer(const struct form *f, const struct form_question *q, const
 int form_default_of(const struct form *f, const struct form_question *q, const json_t *answers, json_t **out,
 		    char *err, size_t errlen)
 {
+	struct form_eval fe;
 	json_t *v = NULL;
 	char msg[256];
 	int r;
@@ -160,7 +167,8 @@ int form_default_of(const struct form *f, const struct form_question *q, const j
 	if (!q->def)
 		return 0;
 	/* A default that fails to evaluate, or gives no answer of q's type, is no default; only memory is an error. */
-	if ((r = expr_eval(q->def, answers, NULL, &v, msg, sizeof msg)) < 0)
+	form_eval_init(&fe, f, answers, NULL, NULL, 0);
+	if ((r = expr_eval_in(q->def, &fe.env, &v, msg, sizeof msg)) < 0)
 		return r == ERR_OOM ? err_oom(err, errlen) : 0;
 	if (json_is_number(v) && (q->type == FT_INTEGER || q->type == FT_DECIMAL)) {
 		r = form_coerce_answer(f, q, v, out, msg, sizeof msg);
@@ -352,22 +360,20 @@ int form_check(const struct form *f, const json_t *answers, const char *lang, fo
 
 int form_choice_offered(const struct form *f, const struct form_question *q, size_t k, const json_t *answers)
 {
-	int b;
-
-	(void)f;
-	if (k >= q->nchoices || !q->choices[k].filter)
-		return 1;
-	return expr_eval_bool(q->choices[k].filter, answers, NULL, &b, NULL, 0) == 0 && b;
+	return offered(f, q, k, answers, NULL, 0) == 1;
 }
 
 int form_repeat_count(const struct form *f, const struct form_group *g, const json_t *answers)
 {
+	struct form_eval fe;
 	json_t *v = NULL;
 	double d = -1;
 	char err[256];
 
-	(void)f;
-	if (!g || !g->repeat_count || expr_eval(g->repeat_count, answers, NULL, &v, err, sizeof err) < 0)
+	if (!g || !g->repeat_count)
+		return -1;
+	form_eval_init(&fe, f, answers, NULL, NULL, 0);
+	if (expr_eval_in(g->repeat_count, &fe.env, &v, err, sizeof err) < 0)
 		return -1;
 	/* An answer read from a text field, or a calculation's text, counts as its number. */
 	if (json_is_number(v))

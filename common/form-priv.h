@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "form.h"
 
@@ -33,5 +34,17 @@ int form_default_of(const struct form *f, const struct form_question *q, const j
 		    char *err, size_t errlen);
 /* Unanswered: absent, null, "" or [] (as a cleared select_multiple). */
 int form_unanswered(const json_t *v);
+
+/* What f's expressions are worked out with, for answers (a record's or an instance's, with the _instances and
+ * _position form.h describes when the caller has them), `.` bound to self (NULL: unanswered), jr:choice-name()
+ * and format-date() in lang (NULL: the form's default language), now() at now_ms (0: the clock). Borrows all of
+ * them; holds nothing to free, and must stay where it is while fe->env is used (form-eval.c). */
+struct form_eval {
+	struct expr_env env;
+	const struct form *f;
+	const struct form_group *scope;   /* the repeat the answers are an instance of, or NULL */
+};
+void form_eval_init(struct form_eval *fe, const struct form *f, const json_t *answers, const json_t *self,
+		    const char *lang, uint64_t now_ms);
 
 #endif

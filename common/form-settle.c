@@ -45,9 +45,12 @@ static json_t *calc_text(const json_t *v, int *oom)
 	return t;
 }
 
-/* Where form_settle is: the answers it works on, whether this round changed them, whether memory ran out. */
+/* Where form_settle is: the answers it works on, the device and the moment, whether this round changed them,
+ * whether memory ran out. */
 struct settle {
 	json_t *answers;
+	const struct form_env *env;
+	const struct form_group *scope;
 	int changed;
 	int oom;
 };
@@ -75,11 +78,15 @@ static void settle_put(struct settle *st, const char *name, json_t *v)
 static json_t *calc_answer(const struct form *f, const struct form_question *q, struct settle *st)
 {
 	json_t *v = NULL, *text, *out = NULL;
+	struct form_eval fe;
 	char err[256];
 	int r = form_relevant(f, q, st->answers, NULL, 0);
 
+	/* `.` is the answer worked out last time, which once() keeps */
+	form_eval_init(&fe, f, st->answers, json_object_get(st->answers, q->name), st->env->lang, st->env->now_ms);
+	fe.scope = st->scope;
 	if (r == 1)
-		r = expr_eval(q->calculation, st->answers, NULL, &v, err, sizeof err);
+		r = expr_eval_in(q->calculation, &fe.env, &v, err, sizeof err);
 	if (r == ERR_OOM)
 		st->oom = 1;
 	if (r != 0)
@@ -172,7 +179,7 @@ static int settle_relevance(const struct form *f, struct settle *st, const struc
 int form_settle(const struct form *f, json_t *answers, const struct form_env *env, const struct form_group *scope,
 		int flags, json_t *cleared)
 {
-	struct settle st = { answers, 0, 0 };
+	struct settle st = { answers, env, scope, 0, 0 };
 	size_t i, round, pass;
 	int pruned = 0;
 
@@ -180,14 +187,16 @@ int form_settle(const struct form *f, json_t *answers, const struct form_env *en
 	/* Rounds until nothing changes: a calculation may decide a relevance, and clearing or defaulting an answer
 	 * may change a calculation. Each round first brings every calculation to rest (one may use a later one), so
 	 * that relevance is never judged on a stale result. The bounds only stop a form whose calculations feed
-	 * themselves. */
+	 * themselves. A calculation that gives another value each time (random(), uuid() outside once()) is worked
+	 * out in a round's first pass only: it would never come to rest. */
 	for (round = 0; round <= form_count(f) && !st.oom; round++) {
 		for (pass = 0; pass <= form_count(f) && !st.oom; pass++) {
 			st.changed = 0;
 			for (i = 0; i < form_count(f) && !st.oom; i++) {
 				const struct form_question *q = form_question(f, i);
 
-				if (q->calculation && form_repeat_of(q) == scope)
+				if (q->calculation && form_repeat_of(q) == scope &&
+				    (pass == 0 || !expr_volatile(q->calculation)))
 					settle_put(&st, q->name, calc_answer(f, q, &st));
 			}
 			if (!st.changed)

@@ -836,16 +836,56 @@ static int load_question(struct form *f, size_t i, const json_t *jq, char *err, 
 struct refcheck {
 	const struct form *f;
 	const char *bad;
+	int misused;          /* 0: bad names nothing of the form; else how it was named (expr_ref + 1) where it
+			       * cannot be */
 };
 
-static int ref_known(void *ctx, const char *name)
+/* Every ${name} names a question of the form or a repeat (count(${member})); jr:choice-name()'s a select
+ * question, indexed-repeat()'s a repeat and a question inside one. */
+static int ref_known(void *ctx, const char *name, enum expr_ref how)
 {
 	struct refcheck *rc = ctx;
+	const struct form_question *q = json_object_get(rc->f->index, name) ? form_find(rc->f, name) : NULL;
+	const struct form_group *g = q ? NULL : form_repeat_find(rc->f, name);
 
-	if (json_object_get(rc->f->index, name))
-		return 0;
 	rc->bad = name;
-	return 1;
+	rc->misused = (int)how + 1;
+	if (!q && !g) {
+		rc->misused = 0;
+		return 1;
+	}
+	switch (how) {
+	case EXPR_REF_CHOICES:
+		return !(q && is_select(q->type));
+	case EXPR_REF_REPEAT:
+		return !g;
+	case EXPR_REF_TARGET:
+		return !(q && form_repeat_of(q));
+	default:
+		return 0;
+	}
+}
+
+/* The error for what rc found in expression `what` of the question or group who: "question 'x': relevant names
+ * unknown question 'y'" and the like. */
+static int ref_error(const struct refcheck *rc, int group, const char *who, const char *what, char *err,
+		     size_t errlen)
+{
+	char why[256];
+
+	if (!rc->misused)
+		return group ? errf(err, errlen, _("group '%s': %s names unknown question '%s'"), who, what, rc->bad)
+			     : errf(err, errlen, _("question '%s': %s names unknown question '%s'"), who, what, rc->bad);
+	if (rc->misused == EXPR_REF_CHOICES + 1)
+		snprintf(why, sizeof why, _("jr:choice-name() names '%s', which is not a select question"), rc->bad);
+	else if (rc->misused == EXPR_REF_REPEAT + 1)
+		snprintf(why, sizeof why, _("indexed-repeat() names '%s', which is not a repeat"), rc->bad);
+	else
+		snprintf(why, sizeof why, _("indexed-repeat() reads '%s', which is not a question of a repeat"),
+			 rc->bad);
+	/* TRANSLATORS: a question's name, an expression's column (relevant, calculation...), and what is wrong. */
+	return group ? errf(err, errlen, _("group '%s': %s: %s"), who, what, why)
+		     : errf(err, errlen, _("question '%s': %s: %s"), who, what, why);
 }
 
 /* Every ${name} must be a question of the form; done once all names are known, since references may point
@@ -899,30 +939,26 @@ static int check_refs(const struct form *f, char *err, size_t errlen)
 		static const char *const what[4] = { "relevant", "constraint", "default", "calculation" };
 
 		for (k = 0; k < 4; k++) {
-			struct refcheck rc = { f, NULL };
+			struct refcheck rc = { f, NULL, 0 };
 
-			if (ex[k] && expr_refs(ex[k], ref_known, &rc))
-				return errf(err, errlen, _("question '%s': %s names unknown question '%s'"), q->name,
-					    what[k], rc.bad);
+			if (ex[k] && expr_refs_how(ex[k], ref_known, &rc))
+				return ref_error(&rc, 0, q->name, what[k], err, errlen);
 		}
 	}
 	for (i = 0; i < f->nq; i++) {
 		const struct form_question *q = &f->qs[i].q;
-		struct refcheck rc = { f, NULL };
+		struct refcheck rc = { f, NULL, 0 };
 
-		if (q->nchoices && q->choices[0].filter && expr_refs(q->choices[0].filter, ref_known, &rc))
-			return errf(err, errlen, _("question '%s': choice_filter names unknown question '%s'"),
-				    q->name, rc.bad);
+		if (q->nchoices && q->choices[0].filter && expr_refs_how(q->choices[0].filter, ref_known, &rc))
+			return ref_error(&rc, 0, q->name, "choice_filter", err, errlen);
 	}
 	for (i = 0; i < f->ngroups; i++) {
-		struct refcheck rc = { f, NULL };
+		struct refcheck rc = { f, NULL, 0 };
 
-		if (f->groups[i].relevant && expr_refs(f->groups[i].relevant, ref_known, &rc))
-			return errf(err, errlen, _("group '%s': relevant names unknown question '%s'"),
-				    f->groups[i].g.name, rc.bad);
-		if (f->groups[i].repeat_count && expr_refs(f->groups[i].repeat_count, ref_known, &rc))
-			return errf(err, errlen, _("group '%s': repeat_count names unknown question '%s'"),
-				    f->groups[i].g.name, rc.bad);
+		if (f->groups[i].relevant && expr_refs_how(f->groups[i].relevant, ref_known, &rc))
+			return ref_error(&rc, 1, f->groups[i].g.name, "relevant", err, errlen);
+		if (f->groups[i].repeat_count && expr_refs_how(f->groups[i].repeat_count, ref_known, &rc))
+			return ref_error(&rc, 1, f->groups[i].g.name, "repeat_count", err, errlen);
 	}
 	return 0;
 }
@@ -1267,10 +1303,12 @@ static char *value_text(const json_t *v)
 
 char *form_record_title(const struct form *f, const json_t *answers)
 {
+	struct form_eval fe;
 	json_t *v = NULL;
 	char *t = NULL;
 
-	if (f->instance_name && expr_eval(f->instance_name, answers, NULL, &v, NULL, 0) == 0) {
+	form_eval_init(&fe, f, answers, NULL, NULL, 0);
+	if (f->instance_name && expr_eval_in(f->instance_name, &fe.env, &v, NULL, 0) == 0) {
 		t = value_text(v);
 		json_decref(v);
 		if (t && *t)

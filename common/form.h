@@ -26,7 +26,12 @@
  * relation/N; absent for one not mapped yet), then the question's tags as key=value in the form's order, each
  * part separated by "; " and a ';' inside a value doubled (as OpenStreetMap itself escapes it).
  * A record's answers are a JSON object of question name -> value; names starting with '_' are the store's own
- * pseudo-fields and the form ignores them. */
+ * pseudo-fields and the form ignores them. Two are for expressions, given by whoever holds a record's instances
+ * (the laptop's store) and never saved: "_instances", an object of repeat name -> array of the answers of its
+ * instances, in order (each with its own "_instances" for the repeats inside it), which sum(), count(),
+ * indexed-repeat() and a question of a repeat named from outside it read; and on an instance's answers,
+ * "_position", its place among its repeat's instances from 1 (position(..)). Without them a record has no
+ * instances (count() of a repeat is 0) and an instance no known place. */
 #ifndef SONDEO_FORM_H
 #define SONDEO_FORM_H
 
@@ -224,7 +229,9 @@ json_t *form_default(const struct form *f, const struct form_question *q, const 
 struct form_env {
 	const char *device;           /* the device's id (deviceid) */
 	const char *username;         /* the device's name (username) */
-	uint64_t now_ms;              /* now (start, end, today), in UTC */
+	uint64_t now_ms;              /* now (start, end, today, now()), in UTC */
+	const char *lang;             /* the language the person reads the form in, for jr:choice-name() and
+				       * format-date(); NULL: the form's default language */
 };
 /* How form_settle works answers out. */
 enum {

@@ -46,7 +46,7 @@ static void form_run(const char *text, size_t len)
 {
 	char err[600] = "", *again;
 	struct form *f = form_load(text, len, err, sizeof(err)), *g;
-	struct form_env env = { "0123456789abcdef0123456789abcdef", "fuzz", FUZZ_NOW_MS };
+	struct form_env env = { "0123456789abcdef0123456789abcdef", "fuzz", FUZZ_NOW_MS, NULL };
 	json_t *answers, *settled;
 	int n, removed;
 

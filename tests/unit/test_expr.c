@@ -1,7 +1,9 @@
 /* test_expr.c - unit tests for the expression parser and evaluator (common/expr.c). */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "expr.h"
 #include "test.h"
@@ -10,6 +12,24 @@
 #include "banned.h"
 
 static char result[2048];
+
+/* A JSON number as XPath writes it: the shortest digits that read back as it. */
+static void describe_number(const json_t *out)
+{
+	double d = json_number_value(out);
+	int n;
+
+	if (json_is_integer(out)) {
+		snprintf(result, sizeof result, "%lld", (long long)json_integer_value(out));
+		return;
+	}
+	for (n = 15; n < 17; n++) {
+		snprintf(result, sizeof result, "%.*g", n, d);
+		if (strtod(result, NULL) == d)
+			return;
+	}
+	snprintf(result, sizeof result, "%.17g", d);
+}
 
 /* Evaluates src with answers and self given as JSON text (NULL: none) and describes the result: strings in
  * quotes ('abc'), numbers as JSON (7, 0.5), booleans as true()/false(), parse or evaluation errors as
@@ -31,11 +51,83 @@ static const char *ev(const char *src, const char *answers, const char *self)
 	} else if (json_is_boolean(out)) {
 		snprintf(result, sizeof result, "%s", json_is_true(out) ? "true()" : "false()");
 	} else {
-		char *d = json_dumps(out, JSON_ENCODE_ANY);
-
-		snprintf(result, sizeof result, "%s", d);
-		free(d);
+		describe_number(out);
 	}
+	json_decref(out);
+	expr_free(e);
+	json_decref(a);
+	json_decref(s);
+	return result;
+}
+
+/* A record with a repeat, as a form's callbacks would show it: ${age} and ${name} stand for the answers of the
+ * instances of repeat kids (${kids} for the instances themselves), ${colour} is a select question whose choices
+ * have labels, and the instance being worked out is the second. */
+static const char *const kid_names[] = { "Ana", "", "Cleo" };
+static const int kid_ages[] = { 7, -1, 12 };   /* -1: unanswered */
+
+static int fake_each(void *ctx, const char *name, int (*fn)(void *fctx, const json_t *v), void *fctx)
+{
+	size_t i;
+	int stop = 0;
+
+	(void)ctx;
+	if (strcmp(name, "age") && strcmp(name, "name") && strcmp(name, "kids"))
+		return 0;
+	for (i = 0; i < 3 && !stop; i++) {
+		json_t *v = !strcmp(name, "kids") ? json_object() :
+			    !strcmp(name, "name") ? (kid_names[i][0] ? json_string(kid_names[i]) : NULL) :
+			    kid_ages[i] >= 0 ? json_integer(kid_ages[i]) : NULL;
+
+		stop = fn(fctx, v);
+		json_decref(v);
+	}
+	return 1;
+}
+
+static const json_t *fake_indexed(void *ctx, const char *question, const char *const *repeat, const long *index,
+				  size_t depth)
+{
+	static json_t *held;
+
+	(void)ctx;
+	json_decref(held);
+	held = NULL;
+	if (depth != 1 || strcmp(repeat[0], "kids") || index[0] > 3 || strcmp(question, "name"))
+		return NULL;
+	return held = kid_names[index[0] - 1][0] ? json_string(kid_names[index[0] - 1]) : NULL;
+}
+
+static const char *fake_label(void *ctx, const char *question, const char *name)
+{
+	(void)ctx;
+	if (strcmp(question, "colour"))
+		return NULL;
+	return !strcmp(name, "r") ? "Red" : !strcmp(name, "g") ? "Green" : NULL;
+}
+
+/* ev() with the fake repeat above, now_ms and lang. */
+static const char *ev_env(const char *src, const char *answers, const char *self, uint64_t now, const char *lang)
+{
+	char err[256] = "";
+	json_t *a = answers ? json_loads(answers, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *s = self ? json_loads(self, JSON_DECODE_ANY, NULL) : NULL;
+	struct expr *e = expr_parse(src, err, sizeof err);
+	struct expr_env env = { a, s, NULL, fake_each, fake_indexed, fake_label, 2, now, lang };
+	json_t *out = NULL;
+
+	if (!e) {
+		snprintf(result, sizeof result, "ERR: %s", err);
+	} else if (expr_eval_in(e, &env, &out, err, sizeof err) < 0) {
+		snprintf(result, sizeof result, "ERR: %s", err);
+	} else if (json_is_string(out)) {
+		snprintf(result, sizeof result, "'%s'", json_string_value(out));
+	} else if (json_is_boolean(out)) {
+		snprintf(result, sizeof result, "%s", json_is_true(out) ? "true()" : "false()");
+	} else {
+		describe_number(out);
+	}
+	fake_indexed(NULL, "", NULL, NULL, 0);
 	json_decref(out);
 	expr_free(e);
 	json_decref(a);
@@ -432,8 +524,413 @@ static void test_eval_types(void)
 	json_decref(ans);
 }
 
+static void test_strings(void)
+{
+	CHECK_STR(ev("substr('abcdef', 1, 3)", NULL, NULL), "'bc'");          /* from 0, end excluded */
+	CHECK_STR(ev("substr('abcdef', 2)", NULL, NULL), "'cdef'");
+	CHECK_STR(ev("substr('abc', -2)", NULL, NULL), "'bc'");               /* negative: from the end */
+	CHECK_STR(ev("substr('abc', 0, -1)", NULL, NULL), "'ab'");
+	CHECK_STR(ev("substr('abc', 5)", NULL, NULL), "''");
+	CHECK_STR(ev("substr('abc', 2, 1)", NULL, NULL), "''");
+	CHECK_STR(ev("substr('h\xc3\xa9llo', 1, 3)", NULL, NULL), "'\xc3\xa9l'");   /* characters, not bytes */
+	CHECK_STR(ev("substr('abc', 'x')", NULL, NULL), "'abc'");             /* NaN counts as 0 */
+	CHECK_STR(ev("substr(12345, 1, 3)", NULL, NULL), "'23'");
+	CHECK_STR(ev("substring-before('2024-05-01', '-')", NULL, NULL), "'2024'");
+	CHECK_STR(ev("substring-after('2024-05-01', '-')", NULL, NULL), "'05-01'");
+	CHECK_STR(ev("substring-before('abc', 'x')", NULL, NULL), "''");
+	CHECK_STR(ev("substring-after('abc', 'x')", NULL, NULL), "''");
+	CHECK_STR(ev("substring-after('abc', '')", NULL, NULL), "'abc'");
+	CHECK_STR(ev("substring-before('abc', '')", NULL, NULL), "''");
+	CHECK_STR(ev("translate('bar', 'abc', 'ABC')", NULL, NULL), "'BAr'");
+	CHECK_STR(ev("translate('--aaa--', 'abc-', 'ABC')", NULL, NULL), "'AAA'");   /* no counterpart: dropped */
+	CHECK_STR(ev("translate('\xc3\xa9t\xc3\xa9', '\xc3\xa9', 'e')", NULL, NULL), "'ete'");
+	CHECK_STR(ev("translate('abca', 'aa', 'xy')", NULL, NULL), "'xbcx'");      /* the first place counts */
+	CHECK_STR(ev("translate('', 'a', 'b')", NULL, NULL), "''");
+	CHECK_STR(ev("normalize-space('  a   b \t c  ')", NULL, NULL), "'a b c'");
+	CHECK_STR(ev("normalize-space()", NULL, "\"  x  y \""), "'x y'");
+	CHECK_STR(ev("normalize-space('   ')", NULL, NULL), "''");
+	CHECK_STR(ev("contains('abc', 'b')", NULL, NULL), "true()");
+	CHECK_STR(ev("contains('abc', 'd')", NULL, NULL), "false()");
+	CHECK_STR(ev("contains('abc', '')", NULL, NULL), "true()");
+	CHECK_STR(ev("starts-with('abc', 'ab')", NULL, NULL), "true()");
+	CHECK_STR(ev("starts-with('abc', 'b')", NULL, NULL), "false()");
+	CHECK_STR(ev("ends-with('abc', 'bc')", NULL, NULL), "true()");
+	CHECK_STR(ev("ends-with('a', 'abc')", NULL, NULL), "false()");
+	CHECK_STR(ev("join(', ', 'a', 'b', 3)", NULL, NULL), "'a, b, 3'");
+	CHECK_STR(ev("join('-')", NULL, NULL), "''");
+	CHECK_STR(ev("string-length(concat('ab', 'c'))", NULL, NULL), "3");
+}
+
+static void test_uuid_random(void)
+{
+	char a[64];
+	int i;
+
+	CHECK_STR(ev("string-length(uuid())", NULL, NULL), "36");
+	snprintf(a, sizeof a, "%s", ev("uuid()", NULL, NULL));
+	CHECK(a[15] == '4');                                   /* version 4 ('...' quoted: one more) */
+	CHECK(strchr("89ab", a[20]) != NULL);                  /* RFC 4122's variant */
+	CHECK(strcmp(a, ev("uuid()", NULL, NULL)) != 0);
+	CHECK(strcmp(a, ev("uuid()", NULL, NULL)) != 0);
+	CHECK_STR(ev("string-length(uuid(8))", NULL, NULL), "8");
+	CHECK_STR(ev("regex(uuid(40), '^[0-9a-zA-Z]{40}$')", NULL, NULL), "true()");
+	CHECK_STR(ev("uuid(0)", NULL, NULL), "''");
+	CHECK_STR(ev("uuid(-3)", NULL, NULL), "''");
+	CHECK_STR(ev("uuid(5000)", NULL, NULL), "ERR: uuid(): 5000 characters is more than 4096");
+	for (i = 0; i < 50; i++)
+		CHECK_STR(ev("random() >= 0 and random() < 1", NULL, NULL), "true()");
+	snprintf(a, sizeof a, "%s", ev("string(random())", NULL, NULL));
+	CHECK(strcmp(a, ev("string(random())", NULL, NULL)) != 0);
+}
+
+static void test_digests(void)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], sm[crypto_sign_BYTES + 32];
+	char pk64[64], sm64[160], src[512];
+	unsigned long long smlen;
+
+	CHECK_STR(ev("digest('abc', 'SHA-256', 'hex')", NULL, NULL),
+		  "'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'");
+	CHECK_STR(ev("digest('abc', 'SHA-256')", NULL, NULL), "'ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='");
+	CHECK_STR(ev("digest('abc', 'sha-256', 'base64')", NULL, NULL), "'ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0='");
+	CHECK_STR(ev("substr(digest('abc', 'SHA-512', 'hex'), 0, 32)", NULL, NULL), "'ddaf35a193617abacc417349ae204131'");
+	CHECK_STR(ev("digest(${n}, concat('SHA', '-256'), concat('h', 'ex'))", "{\"n\": \"Zo\xc3\xab\"}", NULL),
+		  "'c6a12698582fc1104ea24107a2d7268145ff06ef859707729d01fd060897f067'");   /* UTF-8 bytes */
+	CHECK_STR(parse_error("digest('abc', 'MD5')"),
+		  "at column 15: digest(): MD5 is not available in Sondeo (SHA-256 and SHA-512 are)");
+	CHECK_STR(parse_error("digest('abc', 'SHA-1')"),
+		  "at column 15: digest(): SHA-1 is not available in Sondeo (SHA-256 and SHA-512 are)");
+	CHECK_STR(parse_error("digest('abc', 'crc')"), "at column 15: digest(): unknown algorithm 'crc' (SHA-256 or SHA-512)");
+	CHECK_STR(parse_error("digest('abc', 'SHA-256', 'b32')"),
+		  "at column 26: digest(): unknown encoding 'b32' (base64 or hex)");
+	CHECK_STR(ev("digest('abc', concat('MD', '5'))", NULL, NULL),
+		  "ERR: digest(): MD5 is not available in Sondeo (SHA-256 and SHA-512 are)");
+	CHECK_STR(ev("digest('abc', 'SHA-256', concat('b', '32'))", NULL, NULL),
+		  "ERR: digest(): unknown encoding 'b32' (base64 or hex)");
+	CHECK_STR(ev("base64-decode('aGVsbG8=')", NULL, NULL), "'hello'");
+	CHECK_STR(ev("base64-decode('aGVsbG8')", NULL, NULL), "'hello'");      /* without its padding */
+	CHECK_STR(ev("base64-decode('Wm/Dqw==')", NULL, NULL), "'Zo\xc3\xab'");
+	CHECK_STR(ev("base64-decode('!!')", NULL, NULL), "''");
+	CHECK_STR(ev("base64-decode('AA==')", NULL, NULL), "''");              /* a NUL byte is no text */
+	CHECK_STR(ev("base64-decode('/w==')", NULL, NULL), "''");              /* nor is a byte that is not UTF-8 */
+	/* extract-signed: an Ed25519 signed message (signature, then message), as libsodium makes one */
+	crypto_sign_keypair(pk, sk);
+	crypto_sign(sm, &smlen, (const unsigned char *)"real data", 9, sk);
+	sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(sm64, sizeof sm64, sm, (size_t)smlen, sodium_base64_VARIANT_ORIGINAL);
+	snprintf(src, sizeof src, "extract-signed('%s', '%s')", sm64, pk64);
+	CHECK_STR(ev(src, NULL, NULL), "'real data'");
+	sm64[5] = sm64[5] == 'A' ? 'B' : 'A';     /* the signature no longer fits */
+	snprintf(src, sizeof src, "extract-signed('%s', '%s')", sm64, pk64);
+	CHECK_STR(ev(src, NULL, NULL), "''");
+	snprintf(src, sizeof src, "extract-signed('%s', 'AAAA')", sm64);
+	CHECK_STR(ev(src, NULL, NULL), "''");
+}
+
+static void test_booleans(void)
+{
+	CHECK_STR(ev("boolean('')", NULL, NULL), "false()");
+	CHECK_STR(ev("boolean('false')", NULL, NULL), "true()");              /* XPath: any text is true */
+	CHECK_STR(ev("boolean(0)", NULL, NULL), "false()");
+	CHECK_STR(ev("boolean(0 div 0)", NULL, NULL), "false()");
+	CHECK_STR(ev("boolean(-2)", NULL, NULL), "true()");
+	CHECK_STR(ev("boolean-from-string('true')", NULL, NULL), "true()");
+	CHECK_STR(ev("boolean-from-string('TRUE')", NULL, NULL), "true()");
+	CHECK_STR(ev("boolean-from-string('1')", NULL, NULL), "true()");
+	CHECK_STR(ev("boolean-from-string('yes')", NULL, NULL), "false()");
+	CHECK_STR(ev("boolean-from-string('')", NULL, NULL), "false()");
+	CHECK_STR(ev("once(concat('a', 'b'))", NULL, NULL), "'ab'");           /* unanswered: worked out */
+	CHECK_STR(ev("once(concat('a', 'b'))", NULL, "\"kept\""), "'kept'");    /* answered: kept */
+	CHECK_STR(ev("once(5)", NULL, "\"\""), "5");
+	CHECK_STR(ev("coalesce(0 div 0, 'b')", NULL, NULL), "'b'");           /* NaN is empty */
+	CHECK_STR(ev("coalesce('', '')", NULL, NULL), "''");
+	CHECK_STR(ev("checklist(1, 2, 'yes', '', 'no')", NULL, NULL), "true()");
+	CHECK_STR(ev("checklist(3, -1, 'a', 'b')", NULL, NULL), "false()");
+	CHECK_STR(ev("checklist(-1, 1, 'a', 'b')", NULL, NULL), "false()");
+	CHECK_STR(ev("checklist(-1, -1)", NULL, NULL), "true()");
+	CHECK_STR(ev("weighted-checklist(2, 5, 'yes', 2, '', 10, 'x', 1)", NULL, NULL), "true()");
+	CHECK_STR(ev("weighted-checklist(4, 5, 'yes', 2, '', 10, 'x', 1)", NULL, NULL), "false()");
+	CHECK_STR(parse_error("weighted-checklist(1, 2, 'a')"),
+		  "at column 1: weighted-checklist() takes a weight after each value");
+}
+
+static void test_numbers_fn(void)
+{
+	CHECK_STR(ev("round(2.5)", NULL, NULL), "3");
+	CHECK_STR(ev("round(-2.5)", NULL, NULL), "-3");                      /* half away from zero */
+	CHECK_STR(ev("round(2.4)", NULL, NULL), "2");
+	CHECK_STR(ev("round(2.675, 2)", NULL, NULL), "2.68");               /* its decimal digits, not its binary */
+	CHECK_STR(ev("round(1.005, 2)", NULL, NULL), "1.01");
+	CHECK_STR(ev("round(-1.005, 2)", NULL, NULL), "-1.01");
+	CHECK_STR(ev("round(1234.5678, -2)", NULL, NULL), "1200");
+	CHECK_STR(ev("round(-35, -1)", NULL, NULL), "-40");
+	CHECK_STR(ev("round(99.95, 1)", NULL, NULL), "100");
+	CHECK_STR(ev("round(9.5)", NULL, NULL), "10");
+	CHECK_STR(ev("round(0.004, 2)", NULL, NULL), "0");
+	CHECK_STR(ev("round(0.005, 2)", NULL, NULL), "0.01");
+	CHECK_STR(ev("round(0.0004, 2)", NULL, NULL), "0");
+	CHECK_STR(ev("round(7, 3)", NULL, NULL), "7");
+	CHECK_STR(ev("round(0.49999999999999994)", NULL, NULL), "0");
+	CHECK_STR(ev("round(1.5, 31)", NULL, NULL), "'NaN'");
+	CHECK_STR(ev("round('abc')", NULL, NULL), "'NaN'");
+	CHECK_STR(ev("round(1 div 0)", NULL, NULL), "'Infinity'");
+	CHECK_STR(ev("round(${x}, 1)", "{\"x\": \"3.14159\"}", NULL), "3.1");
+	CHECK_STR(parse_error("round(1, 2, 3)"), "at column 1: round() takes 1 or 2 arguments, not 3");
+	CHECK_STR(ev("pow(2, 10)", NULL, NULL), "1024");
+	CHECK_STR(ev("pow(2, 0.5)", NULL, NULL), "1.4142135623730951");
+	CHECK_STR(ev("exp10(2)", NULL, NULL), "100");
+	CHECK_STR(ev("log10(1000)", NULL, NULL), "3");
+	CHECK_STR(ev("log(1)", NULL, NULL), "0");
+	CHECK_STR(ev("log(0)", NULL, NULL), "'-Infinity'");
+	CHECK_STR(ev("abs(-3.5)", NULL, NULL), "3.5");
+	CHECK_STR(ev("abs('')", NULL, NULL), "'NaN'");
+	CHECK_STR(ev("sqrt(16)", NULL, NULL), "4");
+	CHECK_STR(ev("sqrt(-1)", NULL, NULL), "'NaN'");
+	CHECK_STR(ev("exp(0)", NULL, NULL), "1");
+	CHECK_STR(ev("pi()", NULL, NULL), "3.141592653589793");
+	CHECK_STR(ev("sin(0) + cos(0) + tan(0)", NULL, NULL), "1");
+	CHECK_STR(ev("asin(1) * 2 = pi() and acos(1) = 0 and atan(0) = 0", NULL, NULL), "true()");
+	CHECK_STR(ev("atan2(1, 1)", NULL, NULL), "0.7853981633974483");
+	CHECK_STR(parse_error("atan2(1)"), "at column 1: atan2() takes 2 arguments, not 1");
+	CHECK_STR(ev("int('7.9')", NULL, NULL), "7");
+	CHECK_STR(ev("int(-0.5)", NULL, NULL), "0");
+	CHECK_STR(ev("max(1, 5, 3)", NULL, NULL), "5");
+	CHECK_STR(ev("min(4, '', 2)", NULL, NULL), "2");                   /* what is no number is left out */
+	CHECK_STR(ev("max(-4, -2)", NULL, NULL), "-2");
+	CHECK_STR(ev("max('', 'x')", NULL, NULL), "'NaN'");
+	CHECK_STR(ev("sum(3)", NULL, NULL), "3");
+	CHECK_STR(ev("sum('')", NULL, NULL), "0");
+	CHECK_STR(parse_error("max()"), "at column 1: max() takes at least 1 argument, not 0");
+}
+
+static void test_dates(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CHECK_STR(ev("number('2024-01-02')", NULL, NULL), "19724");          /* days since 1970-01-01 */
+	CHECK_STR(ev("'2024-01-10' - '2024-01-01'", NULL, NULL), "9");
+	CHECK_STR(ev("${d} + 1", "{\"d\": \"1970-01-01\"}", NULL), "1");
+	CHECK_STR(ev("'2024-01-10' > '2024-01-09T23:00'", NULL, NULL), "true()");
+	CHECK_STR(ev("'2024-01-10' = '2024-01-10T00:00'", NULL, NULL), "false()");   /* = of two texts: exact */
+	CHECK_STR(ev("number('2024-02-30')", NULL, NULL), "'NaN'");          /* no such day */
+	CHECK_STR(ev("date(19723)", NULL, NULL), "'2024-01-01'");
+	CHECK_STR(ev("date(19723.99)", NULL, NULL), "'2024-01-01'");
+	CHECK_STR(ev("date(-1)", NULL, NULL), "'1969-12-31'");
+	CHECK_STR(ev("date(-0.5)", NULL, NULL), "'1969-12-31'");
+	CHECK_STR(ev("date('2024-03-05T10:00')", NULL, NULL), "'2024-03-05'");
+	CHECK_STR(ev("date('2024-01-01') = '2024-01-01'", NULL, NULL), "true()");
+	CHECK_STR(ev("date(today()) = today()", NULL, NULL), "true()");
+	CHECK_STR(ev("date('')", NULL, NULL), "''");
+	CHECK_STR(ev("date(${n})", "{\"n\": null}", NULL), "''");
+	CHECK_STR(ev("date('abc')", NULL, NULL), "ERR: date(): 'abc' is not a date or a number of days");
+	CHECK_STR(ev("date(10000000000)", NULL, NULL), "ERR: date(): '10000000000' is not a date or a number of days");
+	CHECK_STR(ev("date('2024-13-01')", NULL, NULL), "ERR: date(): '2024-13-01' is not a date or a number of days");
+	CHECK_STR(ev("decimal-date-time('2024-01-01T12:00')", NULL, NULL), "19723.5");
+	CHECK_STR(ev("decimal-date-time('1970-01-01')", NULL, NULL), "0");
+	CHECK_STR(ev("decimal-date-time('2024-01-01T02:00:00+02:00')", NULL, NULL), "19723");   /* to this zone, UTC */
+	CHECK_STR(ev("decimal-date-time('2023-12-31T23:00:00-01:00')", NULL, NULL), "19723");
+	CHECK_STR(ev("decimal-date-time('2024-01-01T00:00:00Z')", NULL, NULL), "19723");
+	CHECK_STR(ev("decimal-date-time(19723.25)", NULL, NULL), "19723.25");
+	CHECK_STR(ev("decimal-date-time('')", NULL, NULL), "''");
+	CHECK_STR(ev("decimal-time('12:00')", NULL, NULL), "0.5");
+	CHECK_STR(ev("decimal-time('18:00:00')", NULL, NULL), "0.75");
+	CHECK_STR(ev("decimal-time('2024-01-01T06:00')", NULL, NULL), "0.25");
+	CHECK_STR(ev("decimal-time('2024-01-01')", NULL, NULL), "0");
+	CHECK_STR(ev("decimal-time('25:00')", NULL, NULL),
+		  "ERR: decimal-time(): '25:00' is not a date, a time or a number of days");
+	CHECK_STR(ev("format-date('2024-03-05', '%Y/%m/%d %e %n %y %b %a')", NULL, NULL), "'2024/03/05 5 3 24 Mar Tue'");
+	CHECK_STR(ev("format-date('2009-01-04', '%a %d %b')", NULL, NULL), "'Sun 04 Jan'");
+	CHECK_STR(ev("format-date-time('2024-03-05T07:08:09.123', '%H:%M:%S.%3 %h')", NULL, NULL),
+		  "'07:08:09.123 7'");
+	CHECK_STR(ev("format-date-time('07:08', '%H.%M')", NULL, NULL), "'07.08'");
+	CHECK_STR(ev("format-date(19723.5, '%Y-%m-%d %H:%M')", NULL, NULL), "'2024-01-01 12:00'");
+	CHECK_STR(ev("format-date('2024-03-05', '100%% on %e')", NULL, NULL), "'100% on 5'");
+	CHECK_STR(ev("format-date('', '%Y')", NULL, NULL), "''");
+	CHECK_STR(ev("format-date('1969-07-20', '%a')", NULL, NULL), "'Sun'");
+	CHECK_STR(ev("format-date('yesterday', '%Y')", NULL, NULL),
+		  "ERR: format-date(): 'yesterday' is not a date, a time or a number of days");
+	CHECK_STR(parse_error("format-date(., '%Y-%Q')"), "at column 16: format-date(): unknown %Q in the format "
+		  "(it knows %Y %y %m %n %b %d %e %a %H %h %M %S %3 and %%)");
+	CHECK_STR(parse_error("format-date(., '%Y %')"), "at column 16: format-date(): the format ends with a lone %");
+	CHECK_STR(ev("format-date('2024-03-05', concat('%', 'Q'))", NULL, NULL), "ERR: format-date(): unknown %Q in "
+		  "the format (it knows %Y %y %m %n %b %d %e %a %H %h %M %S %3 and %%)");
+	CHECK_STR(ev_env("format-date('2024-03-05', '%a %e %b')", NULL, NULL, 0, "fr"), "'mar. 5 mars'");
+	CHECK_STR(ev_env("format-date('2024-08-11', '%a %e %b')", NULL, NULL, 0, "es_ES"), "'dom 11 ago'");
+	CHECK_STR(ev_env("format-date('2024-08-11', '%a %e %b')", NULL, NULL, 0, "sw"), "'Sun 11 Aug'");
+	/* now() and today() read the moment the evaluation is given */
+	CHECK_STR(ev_env("now()", NULL, NULL, 1700000000000ULL, NULL), "'2023-11-14T22:13:20'");
+	CHECK_STR(ev_env("today()", NULL, NULL, 1700000000000ULL, NULL), "'2023-11-14'");
+	CHECK_STR(ev_env("round(decimal-date-time(now()) - decimal-date-time(today()), 6)", NULL, NULL,
+			 1700000000000ULL, NULL), "0.925926");
+	CHECK_STR(ev("string-length(now())", NULL, NULL), "19");
+	unsetenv("TZ");
+	tzset();
+}
+
+static void test_selects(void)
+{
+	CHECK_STR(ev("selected-at('a b c', 1)", NULL, NULL), "'b'");
+	CHECK_STR(ev("selected-at('a b c', 0)", NULL, NULL), "'a'");
+	CHECK_STR(ev("selected-at('a b c', 3)", NULL, NULL), "''");
+	CHECK_STR(ev("selected-at('a b c', -1)", NULL, NULL), "''");
+	CHECK_STR(ev("selected-at(${m}, 1)", "{\"m\": [\"x\", \"y\"]}", NULL), "'y'");
+	CHECK_STR(ev("selected-at('', 0)", NULL, NULL), "''");
+	CHECK_STR(ev_env("jr:choice-name('g', '${colour}')", NULL, NULL, 0, NULL), "'Green'");
+	CHECK_STR(ev_env("jr:choice-name(' r ', \"${colour}\")", NULL, NULL, 0, NULL), "'Red'");
+	CHECK_STR(ev_env("choice-name(selected-at(${c}, 1), '${colour}')", "{\"c\": [\"r\", \"g\"]}", NULL, 0, NULL),
+		  "'Green'");
+	CHECK_STR(ev_env("jr:choice-name('x', '${colour}')", NULL, NULL, 0, NULL), "''");     /* no such choice */
+	CHECK_STR(ev("jr:choice-name('g', '${colour}')", NULL, NULL), "''");                /* no labels given */
+	CHECK_STR(parse_error("jr:choice-name(${a}, ${colour})"),
+		  "at column 22: jr:choice-name() takes the question in quotes, as '${question}'");
+	CHECK_STR(parse_error("jr:choice-name(${a}, 'colour')"),
+		  "at column 22: jr:choice-name() takes the question in quotes, as '${question}'");
+	CHECK_STR(parse_error("jr:choice-name(${a}, '${a b}')"),
+		  "at column 22: jr:choice-name() takes the question in quotes, as '${question}'");
+	CHECK_STR(parse_error("jr:foo(1)"), "at column 1: unknown function 'jr:foo'");
+	CHECK_STR(parse_error("jr:choice-name"), "at column 15: expected '(' after 'jr:choice-name'");
+}
+
+/* ${name} standing for the answers of a repeat's instances (here Ana 7, an unanswered one, Cleo 12). */
+static void test_sets(void)
+{
+	CHECK_STR(ev_env("count(${kids})", NULL, NULL, 0, NULL), "3");
+	CHECK_STR(ev_env("count(${age})", NULL, NULL, 0, NULL), "3");
+	CHECK_STR(ev_env("count-non-empty(${age})", NULL, NULL, 0, NULL), "2");
+	CHECK_STR(ev_env("sum(${age})", NULL, NULL, 0, NULL), "19");
+	CHECK_STR(ev_env("max(${age})", NULL, NULL, 0, NULL), "12");
+	CHECK_STR(ev_env("min(${age}, 9)", NULL, NULL, 0, NULL), "7");
+	CHECK_STR(ev_env("join(', ', ${name})", NULL, NULL, 0, NULL), "'Ana, , Cleo'");
+	CHECK_STR(ev_env("concat(${name}, '!')", NULL, NULL, 0, NULL), "'AnaCleo!'");
+	CHECK_STR(ev_env("${age} + 1", NULL, NULL, 0, NULL), "8");               /* one value: the first */
+	CHECK_STR(ev_env("${name}", NULL, NULL, 0, NULL), "'Ana'");
+	CHECK_STR(ev_env("checklist(2, 2, ${name})", NULL, NULL, 0, NULL), "true()");
+	CHECK_STR(ev_env("count(${other})", "{\"other\": 5}", NULL, 0, NULL), "1");   /* one answer */
+	CHECK_STR(ev_env("sum(${other})", "{\"other\": 5}", NULL, 0, NULL), "5");
+	CHECK_STR(ev_env("indexed-repeat(${name}, ${kids}, 3)", NULL, NULL, 0, NULL), "'Cleo'");
+	CHECK_STR(ev_env("indexed-repeat(${name}, ${kids}, 0)", NULL, NULL, 0, NULL), "'Ana'");   /* below 1: the first */
+	CHECK_STR(ev_env("indexed-repeat(${name}, ${kids}, 'x')", NULL, NULL, 0, NULL), "'Ana'");
+	CHECK_STR(ev_env("indexed-repeat(${name}, ${kids}, 4)", NULL, NULL, 0, NULL), "''");
+	CHECK_STR(ev_env("indexed-repeat(${name}, ${kids}, position(..) + 1)", NULL, NULL, 0, NULL), "'Cleo'");
+	CHECK_STR(ev_env("position(..)", NULL, NULL, 0, NULL), "2");
+	/* without a repeat's instances: ${name} is the answer given, and nothing is known of the rest */
+	CHECK_STR(ev("count(${age})", "{\"age\": 4}", NULL), "1");
+	CHECK_STR(ev("sum(${age})", "{\"age\": 4}", NULL), "4");
+	CHECK_STR(ev("indexed-repeat(${name}, ${kids}, 1)", NULL, NULL), "''");
+	CHECK_STR(ev("position(..)", NULL, NULL), "'NaN'");
+	CHECK_STR(parse_error("count('x')"),
+		  "at column 7: count() counts the answers to a question or the instances of a repeat: write count(${name})");
+	CHECK_STR(parse_error("count()"), "at column 1: count() takes 1 argument, not 0");
+	CHECK_STR(parse_error("position()"), "at column 1: position() takes 1 argument, not 0");
+	CHECK_STR(parse_error("position(.)"),
+		  "at column 10: position() takes .. (the repeat instance the question is in): position(..)");
+	CHECK_STR(parse_error(".. + 1"), "at column 1: '..' is read only as position(..)");
+	CHECK_STR(parse_error("concat(..)"), "at column 8: '..' is read only as position(..)");
+	CHECK_STR(parse_error("position(.. + 1)"), "at column 13: expected ',' or ')'");
+	CHECK_STR(parse_error("indexed-repeat(${a}, ${r})"), "at column 1: indexed-repeat() takes 3 to 7 arguments, not 2");
+	CHECK_STR(parse_error("indexed-repeat(${a}, ${r}, 1, ${s})"),
+		  "at column 1: indexed-repeat() takes a number after each repeat");
+	CHECK_STR(parse_error("indexed-repeat('a', ${r}, 1)"),
+		  "at column 16: indexed-repeat() takes the question as ${name}");
+	CHECK_STR(parse_error("indexed-repeat(${a}, ${r}, 1, 'b', 2)"),
+		  "at column 31: indexed-repeat() takes a repeat as ${name} here");
+}
+
+static void test_geo(void)
+{
+	const char *square = "'0 0; 0 1; 1 1; 1 0; 0 0'";
+	char src[256];
+
+	CHECK_STR(ev("round(distance('0 0; 0 1'), 2)", NULL, NULL), "111318.85");
+	CHECK_STR(ev("round(distance('0 0 10 5;0 1 20 5'), 2)", NULL, NULL), "111318.85");   /* altitude aside */
+	snprintf(src, sizeof src, "round(distance(%s), 2)", square);
+	CHECK_STR(ev(src, NULL, NULL), "445258.43");
+	snprintf(src, sizeof src, "round(area(%s))", square);
+	CHECK_STR(ev(src, NULL, NULL), "12390941585");
+	CHECK_STR(ev("area('0 0; 0 1')", NULL, NULL), "0");                     /* a line has none */
+	CHECK_STR(ev("distance('0 0')", NULL, NULL), "0");
+	CHECK_STR(ev("distance('')", NULL, NULL), "0");
+	CHECK_STR(ev("distance('abc')", NULL, NULL), "ERR: distance(): 'abc' is not a geopoint, geotrace or geoshape");
+	CHECK_STR(ev("distance('91 0; 0 0')", NULL, NULL),
+		  "ERR: distance(): '91 0; 0 0' is not a geopoint, geotrace or geoshape");
+	snprintf(src, sizeof src, "geofence('0.5 0.5', %s)", square);
+	CHECK_STR(ev(src, NULL, NULL), "true()");
+	snprintf(src, sizeof src, "geofence('2 0.5 100 5', %s)", square);
+	CHECK_STR(ev(src, NULL, NULL), "false()");
+	snprintf(src, sizeof src, "geofence('', %s)", square);
+	CHECK_STR(ev(src, NULL, NULL), "false()");
+}
+
+static void test_refused(void)
+{
+	CHECK_STR(parse_error("pulldata('fruits', 'name', 'key', ${k})"), "at column 1: pulldata() is not available in "
+		  "Sondeo: it reads a CSV file attached to the form, and Sondeo forms have no attached files");
+	CHECK(strstr(parse_error("1 + instance('x')"), "at column 5: instance() is not available in Sondeo: ") != NULL);
+	CHECK(strstr(parse_error("current()"), "current() is not available in Sondeo") != NULL);
+	CHECK(strstr(parse_error("randomize(${a})"), "randomize() is not available in Sondeo") != NULL);
+	CHECK(strstr(parse_error("jr:itext('a')"), "jr:itext() is not available in Sondeo") != NULL);
+	CHECK(strstr(parse_error("version()"), "version() is not available in Sondeo") != NULL);
+	CHECK(strstr(parse_error("property('deviceid')"), "property() is not available in Sondeo") != NULL);
+}
+
+static void test_volatile(void)
+{
+	static const struct {
+		const char *src;
+		int v;
+	} cases[] = {
+		{ "uuid()", 1 }, { "concat('a', random())", 1 }, { "if(${a}, uuid(8), '')", 1 },
+		{ "once(uuid())", 0 }, { "once(concat(uuid(), 'x'))", 0 }, { "concat(once(uuid()), random())", 1 },
+		{ "now()", 0 }, { "1", 0 },
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct expr *e = expr_parse(cases[i].src, err, sizeof err);
+
+		CHECK(e != NULL);
+		if (e && expr_volatile(e) != cases[i].v)
+			fprintf(stdout, "#   %s: volatile %d\n", cases[i].src, expr_volatile(e));
+		CHECK(e && expr_volatile(e) == cases[i].v);
+		expr_free(e);
+	}
+	CHECK(expr_volatile(NULL) == 0);
+}
+
+struct hows {
+	char seen[256];
+};
+
+static int note_how(void *ctx, const char *name, enum expr_ref how)
+{
+	struct hows *h = ctx;
+	static const char *const names[] = { "value", "choices", "repeat", "target" };
+	size_t n = strlen(h->seen);
+
+	snprintf(h->seen + n, sizeof h->seen - n, "%s%s:%s", n ? " " : "", name, names[how]);
+	return 0;
+}
+
+static void test_refs_how(void)
+{
+	char err[256];
+	struct expr *e = expr_parse("jr:choice-name(${c}, '${q}') = indexed-repeat(${x}, ${r}, ${n}, ${s}, 2)", err,
+				    sizeof err);
+	struct hows h = { "" };
+
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	CHECK_INT(expr_refs_how(e, note_how, &h), 0);
+	CHECK_STR(h.seen, "c:value q:choices x:target r:repeat n:value s:repeat");
+	expr_free(e);
+}
+
 int main(void)
 {
+	if (sodium_init() < 0)
+		return 1;
 	RUN(test_precedence);
 	RUN(test_numbers);
 	RUN(test_comparisons);
@@ -447,5 +944,17 @@ int main(void)
 	RUN(test_bad_regex);
 	RUN(test_refs);
 	RUN(test_eval_types);
+	RUN(test_strings);
+	RUN(test_uuid_random);
+	RUN(test_digests);
+	RUN(test_booleans);
+	RUN(test_numbers_fn);
+	RUN(test_dates);
+	RUN(test_selects);
+	RUN(test_sets);
+	RUN(test_geo);
+	RUN(test_refused);
+	RUN(test_volatile);
+	RUN(test_refs_how);
 	return test_done();
 }

@@ -1,6 +1,7 @@
 /* test_form.c - unit tests for forms (common/form.c) and the built-in partnership form. */
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 
 #include "expr.h"
@@ -1176,7 +1177,7 @@ static void test_settle(void)
 		"{\"name\": \"kid\", \"type\": \"text\", \"label\": \"Kid\", \"group\": \"kids\"},"
 		"{\"name\": \"kidcalc\", \"type\": \"calculate\", \"calculation\": \"concat(${kid}, '@', ${budget})\","
 		" \"group\": \"kids\"}]}";
-	struct form_env env = { "dev1", "laptop", 1700000000000ULL };
+	struct form_env env = { "dev1", "laptop", 1700000000000ULL, NULL };
 	char err[512] = "";
 	struct form *f = load_str(def, err, sizeof err);
 	json_t *a, *cleared, *expect;
@@ -1244,7 +1245,7 @@ static int oom_run(enum oom_step step, long after)
 	struct form *f = NULL;
 	json_t *in = NULL, *out = NULL, *answers = NULL;
 	struct expr *e = NULL;
-	struct form_env env = { "dev1", "laptop", 1700000000000ULL };
+	struct form_env env = { "dev1", "laptop", 1700000000000ULL, NULL };
 	char err[512] = "";
 	int r = 0, ok;
 
@@ -1415,8 +1416,172 @@ static void test_title(void)
 	form_free(f);
 }
 
+/* A form whose calculations read its repeat's instances, a choice's label, the instance's place, and keep a value
+ * once made: the answers carry the instances (_instances) and an instance its place (_position), as the laptop's
+ * store gives them. */
+static const char repeat_form[] =
+	"{\"id\": \"hh\", \"version\": \"1\", \"default_language\": \"en\","
+	" \"groups\": [{\"name\": \"member\", \"repeat\": true}], \"questions\": ["
+	"{\"name\": \"head\", \"type\": \"text\", \"label\": \"Head\"},"
+	"{\"name\": \"colour\", \"type\": \"select_one\", \"label\": \"Colour\", \"choices\": ["
+	" {\"name\": \"r\", \"label\": {\"en\": \"Red\", \"fr\": \"Rouge\"}},"
+	" {\"name\": \"g\", \"label\": {\"en\": \"Green\", \"fr\": \"Vert\"}}]},"
+	"{\"name\": \"name\", \"type\": \"text\", \"label\": \"Name\", \"group\": \"member\"},"
+	"{\"name\": \"age\", \"type\": \"integer\", \"label\": \"Age\", \"group\": \"member\","
+	" \"constraint\": \". < ${oldest_allowed}\"},"
+	"{\"name\": \"place\", \"type\": \"calculate\", \"calculation\": \"position(..)\", \"group\": \"member\"},"
+	"{\"name\": \"before\", \"type\": \"calculate\", \"group\": \"member\","
+	" \"calculation\": \"indexed-repeat(${name}, ${member}, position(..) - 1)\"},"
+	"{\"name\": \"siblings\", \"type\": \"calculate\", \"calculation\": \"count(${member})\", \"group\": \"member\"},"
+	"{\"name\": \"own_sum\", \"type\": \"calculate\", \"calculation\": \"sum(${age})\", \"group\": \"member\"},"
+	"{\"name\": \"oldest_allowed\", \"type\": \"integer\", \"label\": \"Oldest\"},"
+	"{\"name\": \"total\", \"type\": \"calculate\", \"calculation\": \"sum(${age})\"},"
+	"{\"name\": \"n\", \"type\": \"calculate\", \"calculation\": \"count(${member})\"},"
+	"{\"name\": \"first\", \"type\": \"calculate\", \"calculation\": \"indexed-repeat(${name}, ${member}, 1)\"},"
+	"{\"name\": \"names\", \"type\": \"calculate\", \"calculation\": \"join(', ', ${name})\"},"
+	"{\"name\": \"oldest\", \"type\": \"calculate\", \"calculation\": \"max(${age})\"},"
+	"{\"name\": \"colour_label\", \"type\": \"calculate\","
+	" \"calculation\": \"jr:choice-name(${colour}, '${colour}')\"},"
+	"{\"name\": \"key\", \"type\": \"calculate\", \"calculation\": \"once(uuid())\"},"
+	"{\"name\": \"draw\", \"type\": \"calculate\", \"calculation\": \"random()\"},"
+	"{\"name\": \"big\", \"type\": \"text\", \"label\": \"Why so many?\", \"relevant\": \"count(${member}) > 2\"}"
+	"]}";
+
+static void test_repeat_functions(void)
+{
+	struct form_env env = { "dev1", "laptop", 1700000000000ULL, NULL };
+	char err[512] = "", key[64];
+	struct form *f = load_str(repeat_form, err, sizeof err);
+	const struct form_group *member;
+	json_t *rec, *inst;
+	double draw;
+
+	if (!f) {
+		fprintf(stdout, "#   refused: %s\n", err);
+		CHECK(f != NULL);
+		return;
+	}
+	member = form_repeat_find(f, "member");
+	/* The record, with its two instances in view. */
+	rec = json_pack("{s:s, s:s, s:i, s:{s:[{s:s, s:i}, {s:s, s:i}]}}", "head", "Okello", "colour", "g",
+			"oldest_allowed", 120, "_instances", "member", "name", "Ana", "age", 34, "name", "Ben", "age", 3);
+	CHECK_INT(form_settle(f, rec, &env, NULL, 0, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(rec, "total")), "37");
+	CHECK_STR(json_string_value(json_object_get(rec, "n")), "2");
+	CHECK_STR(json_string_value(json_object_get(rec, "first")), "Ana");
+	CHECK_STR(json_string_value(json_object_get(rec, "names")), "Ana, Ben");
+	CHECK_STR(json_string_value(json_object_get(rec, "oldest")), "34");
+	CHECK_STR(json_string_value(json_object_get(rec, "colour_label")), "Green");
+	CHECK_INT((int)json_string_length(json_object_get(rec, "key")), 36);
+	draw = strtod(json_string_value(json_object_get(rec, "draw")) ? json_string_value(json_object_get(rec, "draw"))
+								      : "-1", NULL);
+	CHECK(draw >= 0 && draw < 1);
+	CHECK_INT(form_relevant(f, form_find(f, "big"), rec, NULL, 0), 0);
+	/* Worked out again: the key stays (once()), the language chosen names the choice. */
+	snprintf(key, sizeof key, "%s", json_string_value(json_object_get(rec, "key")));
+	env.lang = "fr";
+	CHECK_INT(form_settle(f, rec, &env, NULL, 0, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(rec, "key")), key);
+	CHECK_STR(json_string_value(json_object_get(rec, "colour_label")), "Vert");
+	env.lang = NULL;
+	/* A third instance: the relevance that counts them follows. */
+	json_array_append_new(json_object_get(json_object_get(rec, "_instances"), "member"),
+			      json_pack("{s:s, s:i}", "name", "Cleo", "age", 70));
+	CHECK_INT(form_relevant(f, form_find(f, "big"), rec, NULL, 0), 1);
+	CHECK_INT(form_settle(f, rec, &env, NULL, 0, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(rec, "total")), "107");
+	CHECK_STR(json_string_value(json_object_get(rec, "key")), key);
+
+	/* The second instance, its record's answers under its own: its place, the one before it, its siblings; its
+	 * own ${age} is one answer. */
+	inst = json_deep_copy(rec);
+	json_object_set_new(inst, "_repeat", json_string("member"));
+	json_object_set_new(inst, "_position", json_integer(2));
+	json_object_set_new(inst, "name", json_string("Ben"));
+	json_object_set_new(inst, "age", json_integer(4));
+	CHECK_INT(form_settle(f, inst, &env, member, 0, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(inst, "place")), "2");
+	CHECK_STR(json_string_value(json_object_get(inst, "before")), "Ana");
+	CHECK_STR(json_string_value(json_object_get(inst, "siblings")), "3");
+	CHECK_STR(json_string_value(json_object_get(inst, "own_sum")), "4");
+	/* its constraint reads its record's answer */
+	CHECK_INT(form_check_answer(f, form_find(f, "age"), json_object_get(inst, "age"), inst, "en", err, sizeof err), 0);
+	json_object_set_new(inst, "oldest_allowed", json_integer(4));
+	CHECK_INT(form_check_answer(f, form_find(f, "age"), json_object_get(inst, "age"), inst, "en", err, sizeof err),
+		  -1);
+	json_decref(inst);
+	/* A new instance, not among those saved: the fourth. */
+	inst = json_deep_copy(rec);
+	json_object_set_new(inst, "_repeat", json_string("member"));
+	json_object_set_new(inst, "_position", json_integer(4));
+	json_object_set_new(inst, "name", json_string("Dan"));
+	CHECK_INT(form_settle(f, inst, &env, member, 0, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(inst, "place")), "4");
+	CHECK_STR(json_string_value(json_object_get(inst, "before")), "Cleo");
+	CHECK_STR(json_string_value(json_object_get(inst, "siblings")), "4");
+	json_decref(inst);
+	json_decref(rec);
+
+	/* Without instances in view (a new record, or headquarters checking one): none. */
+	rec = json_pack("{s:s}", "head", "Lone");
+	CHECK_INT(form_settle(f, rec, &env, NULL, 0, NULL), 0);
+	CHECK_STR(json_string_value(json_object_get(rec, "total")), "0");
+	CHECK_STR(json_string_value(json_object_get(rec, "n")), "0");
+	CHECK(json_object_get(rec, "first") == NULL);           /* empty: unanswered */
+	CHECK(json_object_get(rec, "colour_label") == NULL);
+	json_decref(rec);
+	form_free(f);
+}
+
+/* What names a question where expressions need a particular one is checked when the form is loaded. */
+static void test_repeat_function_refusals(void)
+{
+	static const struct {
+		const char *calc, *msg;
+	} cases[] = {
+		{ "jr:choice-name(${t}, '${t}')",
+		  "question 'c': calculation: jr:choice-name() names 't', which is not a select question" },
+		{ "jr:choice-name(${s}, '${zz}')", "question 'c': calculation names unknown question 'zz'" },
+		{ "indexed-repeat(${t}, ${rep}, 1)",
+		  "question 'c': calculation: indexed-repeat() reads 't', which is not a question of a repeat" },
+		{ "indexed-repeat(${inside}, ${t}, 1)",
+		  "question 'c': calculation: indexed-repeat() names 't', which is not a repeat" },
+		{ "count(${rep}) + sum(${inside}) + indexed-repeat(${inside}, ${rep}, 1)", NULL },
+		{ "format-date(${t}, '%Q')", "question 'c': calculation: at column 19: format-date(): unknown %Q in the "
+		  "format (it knows %Y %y %m %n %b %d %e %a %H %h %M %S %3 and %%)" },
+		{ "pulldata('a', 'b', 'c', 'd')", "question 'c': calculation: at column 1: pulldata() is not available in "
+		  "Sondeo: it reads a CSV file attached to the form, and Sondeo forms have no attached files" },
+	};
+	char def[2048], err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct form *f;
+
+		snprintf(def, sizeof def, "{\"id\": \"r\", \"version\": \"1\", \"groups\": [{\"name\": \"rep\", \"repeat\": "
+			 "true}], \"questions\": [{\"name\": \"t\", \"type\": \"text\", \"label\": \"T\"}, {\"name\": \"s\", "
+			 "\"type\": \"select_one\", \"label\": \"S\", \"choices\": [{\"name\": \"a\", \"label\": \"A\"}]}, "
+			 "{\"name\": \"inside\", \"type\": \"integer\", \"label\": \"I\", \"group\": \"rep\"}, "
+			 "{\"name\": \"c\", \"type\": \"calculate\", \"calculation\": \"%s\"}]}", cases[i].calc);
+		err[0] = '\0';
+		f = load_str(def, err, sizeof err);
+		if (cases[i].msg) {
+			CHECK(f == NULL);
+			CHECK_STR(err, cases[i].msg);
+		} else {
+			if (!f)
+				fprintf(stdout, "#   refused: %s\n", err);
+			CHECK(f != NULL);
+		}
+		form_free(f);
+	}
+}
+
 int main(void)
 {
+	/* uuid() and random() read libsodium's random source */
+	if (sodium_init() < 0)
+		return 1;
 	RUN(test_builtin_questions);
 	RUN(test_builtin_languages);
 	RUN(test_text);
@@ -1441,5 +1606,7 @@ int main(void)
 	RUN(test_settle);
 	RUN(test_out_of_memory);
 	RUN(test_title);
+	RUN(test_repeat_functions);
+	RUN(test_repeat_function_refusals);
 	return test_done();
 }
