@@ -27,6 +27,7 @@ struct session {
 	const char *lang;
 	const struct form_group *section;   /* the group whose heading was shown last */
 	size_t first_problem; /* the first question form_check complained about */
+	char parent[64];      /* an instance's record being edited (fl.parent) */
 	char *line;
 	size_t linecap;
 	char *shown[8];       /* the last texts with answers put in (text()), freed as the ring turns */
@@ -328,7 +329,8 @@ static void summary(struct session *ss)
 		const struct form_question *q = form_question(ss->fl.f, i);
 		json_t *v = json_object_get(ss->fl.answers, q->name);
 
-		if (!v)
+		/* An instance's own answers: its record's are in view, not its to change. */
+		if (!v || form_repeat_of(q) != ss->fl.scope)
 			continue;
 		printf("  %2zu. %s: ", i + 1, text(ss, q->label));
 		show_value(ss, q, v);
@@ -704,6 +706,25 @@ int prompt_fill(struct store *s, const struct form *f, struct store_record *rec,
 	if (!ss.fl.answers) {
 		cli_error("%s", err);
 		return -1;
+	}
+	/* A record being edited is seen with its instances, and an instance as one: its repeat's questions, with its
+	 * record's answers in view. */
+	if (!is_new) {
+		const char *rname = json_string_value(json_object_get(ss.fl.answers, "_repeat"));
+		const char *pid = json_string_value(json_object_get(ss.fl.answers, "_parent"));
+		json_t *view;
+
+		if (rname && pid && (ss.fl.scope = form_repeat_find(f, rname))) {
+			strlcpy_s(ss.parent, pid, sizeof(ss.parent));
+			ss.fl.parent = ss.parent;
+		}
+		if (!(view = store_answers_in_view(s, rec->id, ss.fl.answers, err, sizeof(err)))) {
+			json_decref(ss.fl.answers);
+			cli_error("%s", err);
+			return -1;
+		}
+		json_decref(ss.fl.answers);
+		ss.fl.answers = view;
 	}
 	set_interrupt_message(&ss);
 	memset(&sa, 0, sizeof(sa));

@@ -98,6 +98,23 @@ check_eq "$(answer members)" "1" "members"
 check_eq "$(answer first)" "Ben" "first"
 check_eq "$(answer key)" "$key" "key"
 
+t "an instance edited at the terminal: its own questions, its record's answers in view, the record follows"
+pty "$SONDEO" edit "$ben" <<'EOF'
+expect ] Name
+send
+expect ] Age
+send 6
+expect Summary of
+expect Saved.
+EOF
+check_out_lacks "Head"
+check_out_has "Age: 6"
+run "$SONDEO" show "$rec" --json
+check_eq "$(answer total_age)" "6" "total_age"
+check_eq "$(answer head)" "Okello" "head"
+run "$SONDEO" show "$ben" --json
+check_eq "$(answer head)" "" "the instance's head"
+
 t "in the language the form is read in: the choice's label and the month's name"
 run "$SONDEO" --lang fr new household_fn --set head=Diallo --set fav=r --set visit=2024-08-11
 check_rc 0
