@@ -277,10 +277,10 @@ check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/t
 	$(B)/tests/vouch $(B)/tests/xlsxdump $(B)/tests/signedget \
 	$(B)/tests/cutproxy $(B)/tests/slowloris $(B)/tests/bodyhold
 
-# Both builds on every core, before any test runs: the release binaries are the ones `make install` copies, so
-# the tests of make install (install.sh; server-admin.sh, which checks that the installed sondeod hashes
-# passwords at full cost, not the test build's minimum) find them made instead of building them, two at once in
-# one tree.
+# The test build on every core, before any test runs. The release binaries, which `make install` copies, are
+# built by the first test of make install (install.sh; server-admin.sh, which checks that the installed sondeod
+# hashes passwords at full cost, not the test build's minimum) under a lock the other waits on: their build then
+# runs beside the tests that mostly wait on their servers, rather than before every test.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # What only the tests use, beyond scripts/deps.sh's list: GDAL's ogr2ogr and ogrinfo, which take the GeoJSON
 # exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh).
@@ -288,7 +288,6 @@ TEST_PACKAGES := gdal-bin
 test: deps
 	@sh scripts/deps.sh $(TEST_PACKAGES)
 	@$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build
-	@$(MAKE) --no-print-directory -j$(NPROC) MODE=release bin/sondeo bin/sondeod bin/partnership.xlsx
 	@sh tests/run.sh build/test
 
 # The convergence properties over many more seeds than make test runs: the merge rule alone (SEEDS), and the

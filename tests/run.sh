@@ -49,10 +49,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sondeo-run.XXXXXX") || exit 2
 pid=""
 token=""
 runs=0
-# Independent tests run side by side, TEST_JOBS at a time (default: one more than the cores, since a test waits
-# on its servers part of the time): each has its own temporary directory, its own servers on ports it picks,
-# and its own token.
-jobs=${TEST_JOBS:-$(($(nproc 2>/dev/null || echo 2) + 1))}
+# Independent tests run side by side, TEST_JOBS at a time (default: two more than the cores, since many tests wait
+# on their servers, their proxies or their timeouts much of the time): each has its own temporary directory, its
+# own servers on ports it picks, and its own token.
+jobs=${TEST_JOBS:-$(($(nproc 2>/dev/null || echo 2) + 2))}
 trap 'rm -rf "$work"' EXIT
 trap 'stop_all; exit 130' INT TERM HUP
 : >"$work/failed"
