@@ -75,13 +75,16 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:I, s:o, s:o, s:I}", "role", "regional",
 				      "region", up->region, "upstream", up->url, "upstream_key", fp, "last_contact",
 				      time_or_null(st.contact_ms), "changesets_waiting", (json_int_t)st.changesets,
-				      "vouches_waiting", (json_int_t)st.vouches, "oldest_waiting", time_or_null(st.oldest_ms),
+				      "vouches_waiting", (json_int_t)(st.vouches - st.media), "oldest_waiting",
+				      time_or_null(st.oldest_ms),
 				      "refused", (json_int_t)st.refused, "last_error",
 				      st.error[0] ? json_string(st.error) : json_null(), "last_error_at",
 				      time_or_null(st.error_ms), "pull_cursor", (json_int_t)st.cursor);
 
-		if (o)
+		if (o) {
 			json_object_set_new(o, "pull_held", st.held[0] ? json_string(st.held) : json_null());
+			json_object_set_new(o, "attachments_waiting", json_integer((json_int_t)st.media));
+		}
 		return print_json(o);
 	}
 	/* TRANSLATORS: regional server of region NAME, relaying to URL (headquarters' address). */
@@ -96,11 +99,19 @@ static int regional(struct sstore *s, const struct sstore_upstream *up, int as_j
 	else
 		fputs(_("last contact:       never\n"), stdout);
 	if (st.changesets || st.vouches) {
-		char cs[64], vouches[64];
+		/* The queue's attachments are counted among its vouches (sstore_relay_status): said apart here. */
+		uint64_t nv = st.vouches - st.media;
+		char cs[64], vouches[128], files[64];
 
 		snprintf(cs, sizeof(cs), P_("%s change set", "%s change sets", st.changesets), i18n_count(st.changesets));
 		/* TRANSLATORS: a vouch is a regional server's signed word for a device's key, sent to headquarters. */
-		snprintf(vouches, sizeof(vouches), P_("%s vouch", "%s vouches", st.vouches), i18n_count(st.vouches));
+		snprintf(vouches, sizeof(vouches), P_("%s vouch", "%s vouches", nv), i18n_count(nv));
+		if (st.media) {
+			/* TRANSLATORS: after "N vouches" on the waiting line: the attachments waiting to go up. */
+			snprintf(files, sizeof(files), P_(", %s attachment", ", %s attachments", st.media),
+				 i18n_count(st.media));
+			strlcpy_s(vouches + strlen(vouches), files, sizeof(vouches) - strlen(vouches));
+		}
 		/* TRANSLATORS: waiting: 3 change sets, 1 vouch (oldest queued MOMENT, 3 min ago). */
 		printf(_("waiting:            %s, %s (oldest queued %s, %s)\n"), cs, vouches, cli_time(st.oldest_ms),
 		       ago(st.oldest_ms));
