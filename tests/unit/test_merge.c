@@ -1180,7 +1180,7 @@ static void test_rollback_other_connection(void)
 #define SIM_MAX_RECORDS 4
 /* Each seed checks every delivery twice (one by one, and in batches). make test runs enough seeds to catch a
  * broken rule, which fails most of them, in a few seconds; make soak runs 20,000 for the rare interleavings. */
-#define SIM_DEFAULT_SEEDS 100
+#define SIM_DEFAULT_SEEDS 60
 
 static const char *const sim_fields[] = { "name", "level", "topics", "_deleted" };
 static const char *const sim_values[] = { "\"a\"", "\"b\"", "3", "null", "[\"x\",\"y\"]" };

@@ -41,7 +41,7 @@
 #include "util.h"
 
 /* Enough for make test to catch a broken rule, which fails most seeds; make soak runs 5,000. */
-#define DEFAULT_SEEDS 60
+#define DEFAULT_SEEDS 40
 #define STEPS 60                  /* random steps per seed, before healing */
 #define MAX_RECORDS 12
 #define MAX_OWN 256               /* ops one laptop makes in a seed */
