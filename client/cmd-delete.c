@@ -8,34 +8,15 @@
 #include "util.h"
 #include "banned.h"
 
-/* The record an instance belongs to (a new string the caller frees), or NULL for a record. */
-static char *parent_of(struct store *s, const char *id)
-{
-	char err[256];
-	json_t *a = store_answers(s, id, err, sizeof(err));
-	const char *p = json_string_value(json_object_get(a, "_parent"));
-	char *r = p ? xstrdup(p) : NULL;
-
-	json_decref(a);
-	return r;
-}
-
 /* What the record an instance belonged to works out from its instances (sum(), count()...) follows the deletion,
  * which stands either way. */
 static void resettle(struct cli *cli, struct store *s, const char *parent)
 {
 	struct form_env env = { store_device(s), store_name(s), store_now(s), cli->lang };
-	struct store_record r;
-	struct form *f;
 	char err[512];
 
-	if (store_find(s, parent, &r, err, sizeof(err)) < 0 || !(f = store_form_get(s, r.form, NULL, err, sizeof(err)))) {
+	if (fill_resettle_id(s, parent, &env, err, sizeof(err)) < 0)
 		cli_error(_("record %s was not worked out again: %s"), cli_short_id(parent), err);
-		return;
-	}
-	if (fill_resettle(s, f, parent, &env, err, sizeof(err)) < 0)
-		cli_error(_("record %s was not worked out again: %s"), cli_short_id(parent), err);
-	form_free(f);
 }
 
 int cmd_delete(struct cli *cli, int argc, char **argv)
@@ -58,7 +39,7 @@ int cmd_delete(struct cli *cli, int argc, char **argv)
 		store_close(s);
 		return EXIT_FAIL;
 	}
-	parent = parent_of(s, rec.id);
+	parent = fill_parent_of(s, rec.id);
 	if (rec.deleted) {
 		cli_error(_("record %s is already deleted"), cli_short_id(rec.id));
 	} else if (store_begin(s, err, sizeof(err)) < 0 || store_delete_tree(s, &rec, &n, err, sizeof(err)) < 0 ||

@@ -179,3 +179,27 @@ int fill_resettle(struct store *s, const struct form *f, const char *id, const s
 	free(cur);
 	return r;
 }
+
+int fill_resettle_id(struct store *s, const char *id, const struct form_env *env, char *err, size_t errlen)
+{
+	struct store_record r;
+	struct form *f;
+	int rc;
+
+	if (store_find(s, id, &r, err, errlen) < 0 || !(f = store_form_get(s, r.form, NULL, err, errlen)))
+		return -1;
+	rc = fill_resettle(s, f, id, env, err, errlen);
+	form_free(f);
+	return rc;
+}
+
+char *fill_parent_of(struct store *s, const char *id)
+{
+	char err[256];
+	json_t *a = store_answers(s, id, err, sizeof(err));
+	const char *p = json_string_value(json_object_get(a, "_parent"));
+	char *r = p ? xstrdup(p) : NULL;
+
+	json_decref(a);
+	return r;
+}

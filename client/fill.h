@@ -42,5 +42,10 @@ int fill_finalize(struct fill *fl, char *err, size_t errlen);
  * and so up. 0, or -1 with err. */
 int fill_resettle(struct store *s, const struct form *f, const char *id, const struct form_env *env, char *err,
 		  size_t errlen);
+/* The same for record id, with the newest version of its form the store holds: after a deletion, whose record
+ * is known by its id alone. 0, or -1 with err. */
+int fill_resettle_id(struct store *s, const char *id, const struct form_env *env, char *err, size_t errlen);
+/* The record instance id belongs to (a new string the caller frees), or NULL for a record (or one not read). */
+char *fill_parent_of(struct store *s, const char *id);
 
 #endif

@@ -58,18 +58,6 @@ static int tree_of(struct store *s, const struct store_record *rec, json_t *list
 						     rec->form, "version", rec->form_version, "answers", answers));
 }
 
-/* The record an instance belongs to (a new string the caller frees), or NULL for a record. */
-static char *parent_of(struct store *s, const char *id)
-{
-	char err[256];
-	json_t *a = store_answers(s, id, err, sizeof(err));
-	const char *p = json_string_value(json_object_get(a, "_parent"));
-	char *r = p ? xstrdup(p) : NULL;
-
-	json_decref(a);
-	return r;
-}
-
 /* What record parent works out from its instances (sum(), count()...) follows one deleted or brought back. The
  * deletion stands either way: a record not worked out now is at its next change. */
 static void resettle(struct http_request *rq, const char *parent)
@@ -78,15 +66,10 @@ static void resettle(struct http_request *rq, const char *parent)
 	struct web_session *ss = web_session(rq);
 	struct form_env env = { store_device(w->s), ss && ss->role == WEB_PHONE ? ss->name : store_name(w->s),
 				store_now(w->s), web_lang(rq) };
-	struct store_record r;
-	struct form *f;
 	char err[512];
 
-	if (!parent || store_find(w->s, parent, &r, err, sizeof(err)) < 0 ||
-	    !(f = store_form_get(w->s, r.form, NULL, err, sizeof(err))))
-		return;
-	fill_resettle(w->s, f, parent, &env, err, sizeof(err));
-	form_free(f);
+	if (parent)
+		fill_resettle_id(w->s, parent, &env, err, sizeof(err));
 }
 
 void web_trash_clear(struct web *w)
@@ -114,7 +97,7 @@ void web_delete(struct http_request *rq, struct http_response *rs)
 		json_decref(body);
 		return;
 	}
-	parent = parent_of(w->s, t.rec.id);
+	parent = fill_parent_of(w->s, t.rec.id);
 	tree = json_array();
 	if (tree_of(w->s, &t.rec, tree, err, sizeof(err)) < 0 || store_begin(w->s, err, sizeof(err)) < 0) {
 		web_fail(rs, err);
@@ -202,7 +185,7 @@ void web_undelete(struct http_request *rq, struct http_response *rs)
 	json_decref(slot->tree);
 	memset(slot, 0, sizeof(*slot));
 	{
-		char *parent = parent_of(w->s, id);
+		char *parent = fill_parent_of(w->s, id);
 
 		resettle(rq, parent);
 		free(parent);

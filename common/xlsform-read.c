@@ -131,7 +131,7 @@ static void header_parse(const char *text, struct head *h)
 static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 {
 	struct table *t = ctx;
-	char name[8];
+	char name[8], **cellp;
 	int hi;
 
 	/* Rows in the sheet's order (as every spreadsheet writes them): a row is complete before the next. */
@@ -187,9 +187,15 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 		t->rows[t->nrows].v = xcalloc(t->nhead, sizeof(char *));
 		t->nrows++;
 	}
-	free(t->rows[t->nrows - 1].v[hi]);
-	t->rows[t->nrows - 1].v[hi] = cell_clean(text);
-	return t->rows[t->nrows - 1].v[hi][0] ? 0 : (free(t->rows[t->nrows - 1].v[hi]), t->rows[t->nrows - 1].v[hi] = NULL, 0);
+	cellp = &t->rows[t->nrows - 1].v[hi];
+	free(*cellp);
+	*cellp = cell_clean(text);
+	/* A cell of spaces is an empty one. */
+	if (!**cellp) {
+		free(*cellp);
+		*cellp = NULL;
+	}
+	return 0;
 }
 
 static void table_free(struct table *t)
