@@ -140,8 +140,8 @@ void api_records(struct http_request *rq, struct http_response *rs)
 	names = json_array();
 	for (i = 0; i < c.ncolumns; i++)
 		json_array_append_new(names, json_string(columns[i]));
-	http_reply_json(rs, 200, json_pack("{s:s, s:I, s:i, s:i, s:o, s:o}", "form", f.form, "total",
-					   (json_int_t)total, "page", (int)(p.offset / p.limit + 1), "per_page",
+	http_reply_json(rs, 200, json_pack("{s:s, s:s, s:I, s:i, s:i, s:o, s:o}", "form", f.form, "date", f.date,
+					   "total", (json_int_t)total, "page", (int)(p.offset / p.limit + 1), "per_page",
 					   (int)p.limit, "columns", names, "records", c.list));
 out:
 	free(colbuf);

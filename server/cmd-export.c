@@ -38,7 +38,8 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 		{ "deleted", no_argument, NULL, 'd' }, { "choice-columns", no_argument, NULL, 'C' },
 		{ "lang", required_argument, NULL, 'l' }, { "repeat", required_argument, NULL, 'P' },
 		{ "with-media", no_argument, NULL, 'M' }, { "url", required_argument, NULL, 'U' },
-		{ "labels", no_argument, NULL, 'L' }, { 0, 0, 0, 0 }
+		{ "labels", no_argument, NULL, 'L' }, { "date", required_argument, NULL, 'T' },
+		{ 0, 0, 0, 0 }
 	};
 	char err[512], key[80];
 	int c;
@@ -68,6 +69,7 @@ static int export_args(struct cli *cli, int argc, char **argv, struct export_arg
 		case 'R': k = "review"; break;
 		case 'a': k = "from"; break;
 		case 'b': k = "to"; break;
+		case 'T': k = "date"; break;
 		case 'q': k = "q"; break;
 		case 'c': k = "conflicts"; v = "1"; break;
 		case 'd': k = "deleted"; v = "1"; break;

@@ -239,7 +239,8 @@ out:
 
 int sstore_counts_usable(const struct sstore_filter *f)
 {
-	return !f->q[0] && f->nsel == 0;
+	/* The counts are kept by the day of creation: days of an answer are counted from the answers. */
+	return !f->q[0] && f->nsel == 0 && !(sstore_filter_by_answer(f) && (f->from_ms || f->to_ms));
 }
 
 int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen)

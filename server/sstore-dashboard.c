@@ -1,6 +1,7 @@
 /* sstore-dashboard.c - the dashboard of a selection (sstore-review.h; docs/review-api.md): its totals, a chart
- * per select question (and the country), and the records per week. From the counts kept as records change
- * (sstore-counts.c) when the filters are only dimensions, else by counting the selection itself. */
+ * per select question (and the country), and the records per week (of creation, or of the date question's
+ * answer). From the counts kept as records change (sstore-counts.c) when the filters are only dimensions, else
+ * by counting the selection itself. */
 #include "sstore.h"
 #include "sstore-review.h"
 #include "sstore-int.h"
@@ -73,8 +74,9 @@ static int selection_totals(struct sstore *s, const struct sstore_filter *f, jso
 	return 0;
 }
 
-/* The selection's records per week of creation, keyed by the week's Monday, as sstore_counts_weeks gives them
- * (a new reference), or NULL with err. */
+/* The selection's records per week, keyed by the week's Monday, as sstore_counts_weeks gives them (a new
+ * reference), or NULL with err: of creation, or of the day the date question's answer names (as written: a
+ * dateTime's own day), for the records that answered it. */
 static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
@@ -82,10 +84,18 @@ static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, 
 	sqlite3_stmt *st;
 	int rc;
 
-	buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w,"
-		 " count(*)");
-	sstore_filter_from(&sql, f);
-	buf_adds(&sql, " GROUP BY w ORDER BY w");
+	if (sstore_filter_by_answer(f)) {
+		/* A date's JSON text only: date() would read a bare number as a Julian day. */
+		buf_adds(&sql, "SELECT date(substr(d.value, 2, 10), '-6 days', 'weekday 1') AS w, count(*)"
+			 " FROM fields d WHERE d.field = :date AND d.value LIKE '\"____-__-__%' AND d.rid IN (SELECT r.rid");
+		sstore_filter_from(&sql, f);
+		buf_adds(&sql, ") GROUP BY w HAVING w IS NOT NULL ORDER BY w");
+	} else {
+		buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w,"
+			 " count(*)");
+		sstore_filter_from(&sql, f);
+		buf_adds(&sql, " GROUP BY w ORDER BY w");
+	}
 	st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen);
 	buf_release(&sql);
 	if (!st)
@@ -157,9 +167,21 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 		    chart_add(s, f, q, counted, charts, err, errlen) < 0)
 			goto fail;
 	}
-	if (!(weeks = counted ? sstore_counts_weeks(s, f, err, errlen) : selection_weeks(s, f, err, errlen)))
+	if (!(weeks = counted && !sstore_filter_by_answer(f) ? sstore_counts_weeks(s, f, err, errlen) :
+							       selection_weeks(s, f, err, errlen)))
 		goto fail;
 	json_object_set_new(out, "weeks", weeks);
+	json_object_set_new(out, "date", json_string(f->date));
+	if (sstore_filter_by_answer(f)) {
+		/* The records the weeks leave out, so that the chart's sum is not taken for the total. */
+		json_int_t dated = 0;
+		json_t *w;
+
+		json_array_foreach(weeks, i, w)
+			dated += json_integer_value(json_object_get(w, "count"));
+		json_object_set_new(out, "undated", json_integer(json_integer_value(json_object_get(totals, "records")) -
+								dated));
+	}
 	form_free(form);
 	return out;
 fail:

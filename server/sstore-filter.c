@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "db.h"
@@ -55,6 +56,20 @@ static int64_t parse_day(const char *v)
 	return days * 86400000;
 }
 
+/* The start of the JSON text of the day at midnight ms (UTC), "\"YYYY-MM-DD", into day (16 bytes); past year
+ * 9999 (the day after the last a filter takes), "#", which follows every JSON string. */
+static void day_text(char *day, uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (tm.tm_year + 1900 > 9999)
+		strlcpy_s(day, "#", 16);
+	else
+		strftime(day, 16, "\"%Y-%m-%d", &tm);
+}
+
 static int copy_value(char *dst, size_t n, const char *key, const char *v, char *err, size_t errlen)
 {
 	if (strlen(v) >= n)
@@ -93,6 +108,8 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 			f->to_ms = (uint64_t)day + 86400000;
 		return 0;
 	}
+	if (!strcmp(key, "date"))
+		return copy_value(f->date, sizeof(f->date), key, value, err, errlen);
 	if (!strcmp(key, "q"))
 		return copy_value(f->q, sizeof(f->q), key, value, err, errlen);
 	if (!strcmp(key, "conflicts") || !strcmp(key, "deleted")) {
@@ -126,6 +143,37 @@ static int search_error(struct sstore *s, int rc, const struct sstore_filter *f,
 	return db_error(s->db, rc, err, errlen);
 }
 
+/* A question that can date a record: a date or dateTime answered once per record (not in a repeat). */
+static int dates_records(const struct form_question *q)
+{
+	return q && (q->type == FT_DATE || q->type == FT_DATETIME) && !form_repeat_of(q);
+}
+
+int sstore_filter_by_answer(const struct sstore_filter *f)
+{
+	return f->date[0] && strcmp(f->date, "_created");
+}
+
+/* Resolves f->date against form: the named date question, or the form's first one, else "_created". -1 with
+ * err. */
+static int resolve_date(struct sstore_filter *f, const struct form *form, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!strcmp(f->date, "_created"))
+		return 0;
+	if (f->date[0]) {
+		if (!dates_records(form_find(form, f->date)))
+			return errf(err, errlen, _("filter 'date': form '%s' has no date question '%s' outside its"
+						   " repeats (or _created, the day a record was created)"), f->form, f->date);
+		return 0;
+	}
+	for (i = 0; i < form_count(form) && !dates_records(form_question(form, i)); i++)
+		;
+	strlcpy_s(f->date, i < form_count(form) ? form_question(form, i)->name : "_created", sizeof(f->date));
+	return 0;
+}
+
 int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen)
 {
 	struct form *form;
@@ -153,6 +201,7 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 	}
 	if (!(form = sstore_form_get(s, f->form, NULL, NULL, 0)))
 		return errf(err, errlen, _("filter 'form': no published form '%.64s'"), f->form);
+	r = resolve_date(f, form, err, errlen);
 	for (i = 0; i < f->nsel && r == 0; i++) {
 		const struct form_question *q = form_find(form, f->sel[i].question);
 
@@ -176,8 +225,8 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 static const struct {
 	const char *form, *live, *region, *review, *from, *to, *conflicts;
 } over_cols[] = {
-	/* A record's own, or the instances of one repeat (repeat=NAME). */
-	[SSTORE_OVER_RECORDS] = { "r.form = :form AND r.draft = 0 AND rr.rep = :rep", "NOT r.deleted",
+	/* A form's records. */
+	[SSTORE_OVER_RECORDS] = { "r.form = :form AND r.draft = 0 AND rr.rep = ''", "NOT r.deleted",
 				  "rr.region = :region", "rr.review = :review", "r.created >= :from", "r.created < :to",
 				  "r.conflicts > 0" },
 	/* Filters on days are whole days there (from_ms and to_ms are midnights, UTC). */
@@ -185,7 +234,8 @@ static const struct {
 				 "day >= :from", "day < :to", "conflict = 1" },
 };
 
-void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum sstore_over over)
+/* The conditions on a form's records (or on the counts kept of them). */
+static void records_where(struct buf *sql, const struct sstore_filter *f, enum sstore_over over)
 {
 	size_t i;
 
@@ -196,10 +246,18 @@ void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum ss
 		buf_printf(sql, " AND %s", over_cols[over].region);
 	if (f->review[0])
 		buf_printf(sql, " AND %s", over_cols[over].review);
-	if (f->from_ms)
-		buf_printf(sql, " AND %s", over_cols[over].from);
-	if (f->to_ms)
-		buf_printf(sql, " AND %s", over_cols[over].to);
+	if ((f->from_ms || f->to_ms) && sstore_filter_by_answer(f) && over == SSTORE_OVER_RECORDS) {
+		/* The answer's day as written (a dateTime's local day), over fields_by_field: its prefix compared as
+		 * the index holds it, between the JSON texts of the two days ('"' and '#' bound what is not given). */
+		buf_adds(sql, " AND r.rid IN (SELECT rid FROM fields WHERE field = :date"
+			 " AND substr(value, 1, " SSTORE_SORT_PREFIX ") >= :fromday"
+			 " AND substr(value, 1, " SSTORE_SORT_PREFIX ") < :today)");
+	} else {
+		if (f->from_ms)
+			buf_printf(sql, " AND %s", over_cols[over].from);
+		if (f->to_ms)
+			buf_printf(sql, " AND %s", over_cols[over].to);
+	}
 	if (f->conflicts)
 		buf_printf(sql, " AND %s", over_cols[over].conflicts);
 	if (over != SSTORE_OVER_RECORDS)
@@ -210,6 +268,27 @@ void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum ss
 	for (i = 0; i < f->nsel; i++)
 		buf_printf(sql, " AND r.rid IN (SELECT rid FROM record_choices WHERE field = :sq%zu AND choice = :sv%zu)",
 			   i, i);
+}
+
+void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum sstore_over over)
+{
+	if (over != SSTORE_OVER_RECORDS || !f->repeat[0]) {
+		records_where(sql, f, over);
+		return;
+	}
+	/* A repeat's instances are those of the selected records: every filter is the records' (an instance has no
+	 * review, date or answers of the record's own), and the instances are found down the _parent chain from
+	 * them, nested repeats included, over fields_by_field's prefix. An instance deleted by itself is left out
+	 * as a record is. */
+	buf_adds(sql, "r.form = :form AND r.draft = 0 AND rr.rep = :rep");
+	if (!f->deleted)
+		buf_adds(sql, " AND NOT r.deleted");
+	buf_adds(sql, " AND r.rid IN (WITH RECURSIVE under(rid, quoted) AS (SELECT r.rid, json_quote(r.id)"
+		 " FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE ");
+	records_where(sql, f, over);
+	buf_adds(sql, " UNION SELECT c.rid, json_quote(i.id) FROM under u JOIN fields c ON c.field = '_parent'"
+		 " AND substr(c.value, 1, " SSTORE_SORT_PREFIX ") = substr(u.quoted, 1, " SSTORE_SORT_PREFIX ")"
+		 " AND c.value = u.quoted JOIN records i ON i.rid = c.rid) SELECT rid FROM under)");
 }
 
 void sstore_filter_from(struct buf *sql, const struct sstore_filter *f)
@@ -235,6 +314,18 @@ static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f, enum ss
 		db_bind_named_int(st, ":to", (int64_t)HLC_MAKE(f->to_ms, 0));
 	}
 	db_bind_named_text(st, ":q", f->q);
+	if (sstore_filter_by_answer(f)) {
+		char day[16];
+
+		db_bind_named_text(st, ":date", f->date);
+		/* The JSON texts of the days the answers are compared with, from_ms and to_ms being midnights. */
+		if (f->from_ms)
+			day_text(day, f->from_ms);
+		db_bind_named_text(st, ":fromday", f->from_ms ? day : "\"");
+		if (f->to_ms)
+			day_text(day, f->to_ms);
+		db_bind_named_text(st, ":today", f->to_ms ? day : "#");
+	}
 	for (i = 0; i < f->nsel; i++) {
 		snprintf(name, sizeof(name), ":sq%zu", i);
 		db_bind_named_text(st, name, f->sel[i].question);

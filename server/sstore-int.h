@@ -149,9 +149,10 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 /* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
  * current ones (review being its review state now, choices its chosen options as [[question, option], ...]),
  * inside the caller's transaction, by adding to tally (a JSON object, empty at first); sstore_counts_flush then
- * writes what tally sums to, in the same transaction, and empties it. The others answer a dashboard from the counts, when sstore_counts_usable says its
- * filters are only dimensions: the totals (records, pending, conflicts, regions, partners, devices) into
- * totals; a chart's counts as sstore-dashboard.c's chart_counts gives them; the records per week. */
+ * writes what tally sums to, in the same transaction, and empties it. The others answer a dashboard from the
+ * counts, when sstore_counts_usable says its filters are only dimensions (the day of creation being one): the
+ * totals (records, pending, conflicts, regions, partners, devices) into totals; a chart's counts as
+ * sstore-dashboard.c's chart_counts gives them; the records per week of creation. */
 int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *choices, const char *review,
 			  const char *rep, json_t *tally, char *err, size_t errlen);
 int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errlen);

@@ -20,7 +20,11 @@ struct sstore_filter {
 	char repeat[MERGE_MAX_NAME + 1];/* "": records; a repeat's name: its instances (exports) */
 	char region[SSTORE_MAX_NAME + 1];
 	char review[16];                /* pending, approved, has_issues, rejected, or "" */
-	uint64_t from_ms, to_ms;        /* created in [from_ms, to_ms); 0: unbounded */
+	uint64_t from_ms, to_ms;        /* dated in [from_ms, to_ms) (midnights, UTC); 0: unbounded */
+	/* What dates a record, for from/to and the records per week: a date or dateTime question of the form
+	 * outside its repeats (its answer's day as written), or "_created" (the day it was created, UTC). "" until
+	 * sstore_filter_resolve picks the form's first date question, else "_created". */
+	char date[MERGE_MAX_NAME + 1];
 	char q[512];                    /* FTS5 query, or "" */
 	int conflicts, deleted;         /* only records in conflict; include deleted records */
 	size_t nsel;
@@ -39,9 +43,12 @@ int sstore_review_check(const char *status, const char *comment, char *err, size
  * the caller (returns 1). 0 when taken, -1 with err naming the parameter when its value is malformed. */
 int sstore_filter_set(struct sstore_filter *f, const char *key, const char *value, char *err, size_t errlen);
 /* Checks the filter against the published forms (the form exists, each f.QUESTION is a select question of its
- * newest version and CHOICE one of its choices, the search q is one SQLite can read), picking the form with the
- * most records when none is named. -1 with err naming the parameter. */
+ * newest version and CHOICE one of its choices, date a date question of it, the search q is one SQLite can
+ * read), picking the form with the most records when none is named, and its first date question when no date
+ * is. -1 with err naming the parameter. */
 int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen);
+/* Whether a resolved filter dates records by a question's answer rather than by their creation. */
+int sstore_filter_by_answer(const struct sstore_filter *f);
 
 /* One record as the review page lists it. Strings and answers are valid during the callback only. */
 struct sstore_record {

@@ -28,8 +28,8 @@
 		return String(role || "");
 	};
 	/* The filters of docs/review-api.md that the dashboard, the table, bulk review and exports share. */
-	S.COMMON_FILTERS = ["form", "region", "review", "from", "to"];
-	S.TABLE_FILTERS = ["form", "region", "review", "from", "to", "q", "conflicts", "deleted"];
+	S.COMMON_FILTERS = ["form", "region", "review", "date", "from", "to"];
+	S.TABLE_FILTERS = ["form", "region", "review", "date", "from", "to", "q", "conflicts", "deleted"];
 
 	S.state = {
 		session: null,          /* {user, role, csrf, must_change} */

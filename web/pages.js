@@ -40,30 +40,54 @@
 		return opts;
 	}
 
-	/* The filters every selection has: form, region, dates, review status. Changing one reloads the page with
-	 * it in the hash. */
-	function filterBar(route, formId) {
-		var p = route.params, bar = el("form", { class: "filters", "aria-label": _("Filters"), on: { submit: function (e) {
+	/* The questions that can date a form's records (date and dateTime questions outside its repeats), as
+	 * [name, label] options; the server takes the first by default (docs/review-api.md, date). */
+	function dateOptions(def) {
+		return S.questions(def, function (q) {
+			return (q.type === "date" || q.type === "dateTime") && !repeatOf(def, q);
+		}).map(function (q) {
+			return [q.name, S.questionLabel(def, q.name)];
+		});
+	}
+
+	/* The filters every selection has: form, region, dates (and what dates a record: date, the one the server
+	 * used when the page names none), review status. Changing one reloads the page with it in the hash. */
+	function filterBar(route, formId, date) {
+		var p = route.params, def = S.formDef(formId), dates = dateOptions(def),
+			bar = el("form", { class: "filters", "aria-label": _("Filters"), on: { submit: function (e) {
 			e.preventDefault();
 		} } });
 		function control(key, node) {
 			node.addEventListener("change", function () {
-				S.go(route.page, withParam(p, key, node.value));
+				var next = withParam(p, key, node.value);
+				/* Another form has questions of its own. */
+				if (key === "form")
+					next.delete("date");
+				S.go(route.page, next);
 			});
 			return node;
 		}
 		bar.appendChild(S.field(_("Form"), control("form", S.select(formOptions(formId), formId, { id: "filter-form" }))));
 		bar.appendChild(S.field(_("Region"), control("region", S.select(regionOptions(p.get("region")), p.get("region"),
 			{ id: "filter-region" }))));
-		/* TRANSLATORS: the first of two dates of a filter: records created from this day... */
-		bar.appendChild(S.field(_("Created from"), control("from", el("input", { type: "date", id: "filter-from",
-			value: p.get("from") || "" }))));
+		date = p.get("date") || date || (dates.length ? dates[0][0] : "_created");
+		if (dates.length) {
+			/* TRANSLATORS: which date of a record the date filter and the chart of records per week use: a date
+			 * question of the form (the interview's date), or the day the record was created. */
+			bar.appendChild(S.field(_("Dated by"), control("date", S.select(dates.concat([["_created",
+				/* TRANSLATORS: one choice of "Dated by": the day a record was created. */
+				_("Day created")]]), date, { id: "filter-date" }))));
+		}
+		/* TRANSLATORS: the first of two dates of a filter: records dated (by the question chosen in "Dated by",
+		 * or created when the form has no date question) from this day... */
+		bar.appendChild(S.field(date === "_created" ? _("Created from") : _("Dated from"), control("from",
+			el("input", { type: "date", id: "filter-from", value: p.get("from") || "" }))));
 		/* TRANSLATORS: ...to this day (the second date of the filter, after "Created from"). */
 		bar.appendChild(S.field(C_("date range", "to"), control("to", el("input", { type: "date", id: "filter-to",
 			value: p.get("to") || "" }))));
 		bar.appendChild(S.field(_("Review"), control("review", S.select([["", _("Any review status")]].concat(S.reviewOptions()),
 			p.get("review"), { id: "filter-review" }))));
-		if (S.pickFilters(p, ["region", "from", "to", "review", "q", "conflicts", "deleted"], true).toString())
+		if (S.pickFilters(p, ["region", "from", "to", "review", "q", "conflicts", "deleted", "date"], true).toString())
 			bar.appendChild(el("div", { class: "field field-button" }, el("button", { type: "button", class: "link",
 				id: "filter-clear", on: { click: function () {
 					S.go(route.page, S.pickFilters(p, ["form"]));
@@ -148,7 +172,7 @@
 			if (formId && !base.get("form"))
 				base.set("form", formId);
 			root.appendChild(pageHeader(_("Dashboard"), S.formTitle(formId), def));
-			root.appendChild(filterBar(route, formId));
+			root.appendChild(filterBar(route, formId, d.date));
 			totalCards().forEach(function (tt) {
 				var link = new URLSearchParams(base.toString());
 				if (tt[2])
@@ -181,9 +205,20 @@
 				return { label: S.dayText(day, { day: "numeric", month: "short" }),
 					title: fmt(_("Week of {day}"), { day: S.dayText(day, { dateStyle: "medium" }) }), count: w.count };
 			});
-			root.appendChild(el("section", { class: "card chart-card wide", "data-chart": "_weeks", "aria-labelledby": "weeks-h" },
-				el("h2", { id: "weeks-h" }, _("Records per week")),
-				window.SondeoCharts.columns({ label: _("Records per week"), rows: weeks })));
+			var dated = d.date && d.date !== "_created", dateName = dated ? S.questionLabel(def, d.date) : "",
+				/* TRANSLATORS: the chart of records per week of a date question's answer: {date} is the
+				 * question's label ("Date of the interview"). */
+				weeksTitle = dated ? fmt(_("Records per week ({date})"), { date: dateName }) : _("Records per week");
+			root.appendChild(el("section", { class: "card chart-card wide", "data-chart": "_weeks", "data-date": d.date || "",
+				"aria-labelledby": "weeks-h" },
+				el("h2", { id: "weeks-h" }, weeksTitle),
+				window.SondeoCharts.columns({ label: weeksTitle, rows: weeks }),
+				dated && d.undated ? el("p", { class: "note", id: "weeks-undated" },
+					/* TRANSLATORS: under the chart of records per week: {count} records of the selection have no
+					 * answer to the date question {date}, so no column counts them. */
+					fmt(P_("{count} record without {date} is not in this chart.",
+						"{count} records without {date} are not in this chart.", d.undated),
+						{ count: S.num(d.undated), date: dateName })) : null));
 			root.appendChild(el("p", null, el("a", { href: S.href("records", base), class: "button secondary",
 				id: "to-records" }, _("Show these records in the table"))));
 			return root;
@@ -261,7 +296,7 @@
 		if (formId)
 			selection.set("form", formId);
 		root.appendChild(pageHeader(_("Records"), S.formTitle(formId), def));
-		root.appendChild(filterBar(route, formId));
+		root.appendChild(filterBar(route, formId, d.date));
 		root.appendChild(searchBar(route, def));
 		root.appendChild(activeSelects(route, def));
 		if (err) {

@@ -305,6 +305,9 @@ async function checkDashboard(page, query) {
 	}
 	const weeks = await page.$$eval("section[data-chart=_weeks] .bar", (bs) => bs.map((b) => Number(b.getAttribute("data-count"))));
 	same(weeks, d.weeks.map((w) => w.count), "records per week");
+	same(await page.getAttribute("section[data-chart=_weeks]", "data-date"), d.date, "what dates the weeks");
+	if (await page.$("#filter-date"))
+		same(await page.inputValue("#filter-date"), d.date, "the date question chosen");
 	return d;
 }
 
@@ -336,6 +339,30 @@ await test("dashboard: filtering by region, review status and dates changes ever
 	same(none.totals.records, 0, "records created by 2000-01-01");
 	await rendered(rp, () => rp.fill("#filter-to", ""));
 	await checkDashboard(rp, "?region=east");
+});
+
+await test("dashboard: records dated by the form's first date question, or by the day they were created", async () => {
+	const d = await apiOk(rp, "/v1/dashboard?region=east");
+	const def = await formDef(rp, d.form);
+	same(d.date, "interview_date", "the date question the server chose");
+	same(await rp.$$eval("#filter-date option", (o) => o.map((x) => x.value)), ["interview_date", "_created"],
+		"the choices of Dated by");
+	const label = def.questions.find((q) => q.name === "interview_date").label.en;
+	same(await rp.textContent("#weeks-h"), `Records per week (${label})`, "the weeks' heading");
+	same((await rp.textContent("label[for=filter-from]")).trim(), "Dated from", "the first date's label");
+	// The first week's Monday as the first day: what the API counts from it, drawn.
+	await rendered(rp, () => rp.fill("#filter-from", d.weeks[d.weeks.length - 1].week));
+	const late = await checkDashboard(rp, `?region=east&from=${d.weeks[d.weeks.length - 1].week}`);
+	same(late.totals.records, d.weeks[d.weeks.length - 1].count, "records of the last week and after");
+	await rendered(rp, () => rp.fill("#filter-from", ""));
+	await rendered(rp, () => rp.selectOption("#filter-date", "_created"));
+	check(/date=_created/.test(await rp.evaluate(() => location.hash)), "the choice is not in the address");
+	await checkDashboard(rp, "?region=east&date=_created");
+	same(await rp.textContent("#weeks-h"), "Records per week", "the weeks' heading by creation");
+	same((await rp.textContent("label[for=filter-from]")).trim(), "Created from", "the first date's label by creation");
+	await shot(rp, "dashboard-created");
+	await rendered(rp, () => rp.selectOption("#filter-date", "interview_date"));
+	await checkDashboard(rp, "?region=east&date=interview_date");
 });
 
 await test("records: the dashboard's filters carry over to the table, whose total and rows equal GET /v1/records", async () => {
@@ -595,7 +622,7 @@ const WORDS = {
 	fr: {
 		name: "français", title: "Tableau de bord · Sondeo", login: ["Sondeo – vérification", "Nom d’utilisateur", "Mot de passe", "Se connecter"],
 		nav: ["Tableau de bord", "Fiches", "Doublons", "Appareils", "Utilisateurs", "Journal d’audit"],
-		dashboard: ["Partenaires distincts", "Conflits ouverts", "En attente de vérification", "Fiches par semaine",
+		dashboard: ["Partenaires distincts", "Conflits ouverts", "En attente de vérification", "Fiches par semaine", "Datées par",
 			"Afficher ces fiches dans le tableau", "Partenariats inclusifs et novateurs en matière de migration"],
 		records: ["Région", "Vérification", "Créée", "Modifiée", "Colonnes", "Rechercher", "Exporter", "CSV avec une colonne par choix",
 			"Seulement les fiches en conflit", "En attente"],
@@ -621,7 +648,7 @@ const WORDS = {
 	es: {
 		name: "español", title: "Panel · Sondeo", login: ["Sondeo – revisión", "Nombre de usuario", "Contraseña", "Iniciar sesión"],
 		nav: ["Panel", "Registros", "Duplicados", "Dispositivos", "Usuarios", "Registro de auditoría"],
-		dashboard: ["Organizaciones asociadas distintas", "Conflictos abiertos", "Pendientes de revisión", "Registros por semana",
+		dashboard: ["Organizaciones asociadas distintas", "Conflictos abiertos", "Pendientes de revisión", "Registros por semana", "Fechados por",
 			"Mostrar estos registros en la tabla", "Alianzas inclusivas e innovadoras en materia de migración"],
 		records: ["Región", "Revisión", "Creado", "Actualizado", "Columnas", "Buscar", "Exportar", "CSV con una columna por opción",
 			"Solo los registros en conflicto", "Pendiente"],

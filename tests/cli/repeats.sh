@@ -254,13 +254,32 @@ check_out_has "_id,_parent,mname,age,why"
 check_out_has "$ana,$parent,Ana,34,big family"
 check_eq "$(printf '%s\n' "$OUT" | sed 1d | grep -c .)" 3 "instances exported"
 
+t "a repeat's export under filters: the instances of the selected records (a search, a review, the dates)"
+# instances FILTER... : the names of the members sondeod export gives with those filters, sorted.
+instances() {
+	run "$SONDEOD" export --data "$hq" --form household --repeat member --format csv "$@"
+	check_rc 0
+	printf '%s\n' "$OUT" | sed 1d | cut -d, -f3 | LC_ALL=C sort | tr '\n' ' '
+}
+check_eq "$(instances --search Okello)" "Ana Ben " "the instances of the record a search finds"
+check_eq "$(instances --review approved)" "" "approved records' instances, before any review"
+curl -s -b "$TMPDIR/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	-d "{\"record\": \"$parent\", \"status\": \"approved\", \"comment\": \"\"}" "$URL/v1/review" >"$TMPDIR/answer"
+check_eq "$(instances --review approved)" "Ana Ben " "approved records' instances"
+check_eq "$(instances --review pending | wc -w)" 1 "the instances of the records pending review"
+check_eq "$(instances --from "$(date -u +%F)")" "$(instances)" "the instances of records created today"
+check_eq "$(instances --to 2020-01-01)" "" "the instances of records created before 2020"
+run "$SONDEOD" export --data "$hq" --form household --repeat member --format csv --date hh
+check_rc 1
+check_err_has "filter 'date': form 'household' has no date question 'hh'"
+
 t "sondeod backup: a copy of the store taken while it serves, with a view of the records and one of the instances"
 run "$SONDEOD" backup --data "$hq" -o "$TMPDIR/copy.db" --without-secrets
 check_rc 0
 check_err_has "copied the store to $TMPDIR/copy.db"
 check_file_mode "$TMPDIR/copy.db" 600
 check_eq "$(sqlite3 -separator ' ' "$TMPDIR/copy.db" "SELECT _id, _status, _review, hh, size FROM form_household WHERE _id = '$parent'")" \
-	"$parent final pending Okello 6" "the record in its view"
+	"$parent final approved Okello 6" "the record in its view (approved above)"
 check_eq "$(sqlite3 -separator ' ' "$TMPDIR/copy.db" "SELECT _parent, mname, age FROM \"form_household:member\" WHERE _id = '$ana'")" \
 	"$parent Ana 34" "the instance in its view"
 check_eq "$(sqlite3 "$TMPDIR/copy.db" "SELECT count(*) FROM users; SELECT count(*) FROM sessions" | tr '\n' ' ')" "0 0 " \

@@ -154,7 +154,7 @@ cat >"$TMPDIR/west.json" <<'JSON'
   "achievements": "Legal aid for 300 families", "replicable": "partly", "scale_up_potential": 5,
   "interview_date": "2026-10-08"},
  {"partner_name": "Radio  Frontera!", "stakeholder_type": "media", "country": "GTM", "level": ["local"],
-  "thematic_areas": ["shared_responsibility"], "interview_date": "2026-10-12"}
+  "thematic_areas": ["shared_responsibility"]}
 ]
 JSON
 # A second form, with an integer question whose values sort differently as text.
@@ -168,10 +168,11 @@ cat >"$TMPDIR/visits.json" <<'JSON'
  {"place": "GULU", "visitors": 50}]
 JSON
 
-# expect.py CSV WEST FORM count FILTER... | charts FILTER... : the records the east laptop sends (the sample CSV)
-# and the west laptop's (west.json), counted here. FILTERs: region=R, f.Q=CHOICE, word=W (a word of a text answer,
-# accents and case folded), prefix=P. charts prints every select question's counts in form order and the
-# country's counts, as the dashboard draws them.
+# expect.py CSV WEST FORM count FILTER... | charts FILTER... | weeks FILTER... : the records the east laptop sends
+# (the sample CSV) and the west laptop's (west.json), counted here. FILTERs: region=R, f.Q=CHOICE, word=W (a word
+# of a text answer, accents and case folded), prefix=P, from=DAY and to=DAY (the interview date, included). charts
+# prints every select question's counts in form order and the country's counts, as the dashboard draws them;
+# weeks the records per week of their interview date ([MONDAY, COUNT], in order) and those without one.
 cat >"$TMPDIR/expect.py" <<'PY'
 import csv, json, re, sys, unicodedata
 form = json.load(open(sys.argv[3], encoding="utf-8"))
@@ -184,6 +185,8 @@ for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
 for r in json.load(open(sys.argv[2], encoding="utf-8")):
     r = {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in r.items()}
     r["_region"] = "west"
+    # The form's default: the day the laptop wrote the record (UTC here, as the tests run).
+    r.setdefault("interview_date", __import__("datetime").datetime.utcnow().date().isoformat())
     rows.append(r)
 
 def words(r):
@@ -201,11 +204,22 @@ def match(r, filters):
         if k.startswith("f.") and v not in r.get(k[2:], "").split(): return False
         if k == "word" and v not in words(r): return False
         if k == "prefix" and not any(w.startswith(v) for w in words(r)): return False
+        if k == "from" and not r.get("interview_date", "0") >= v: return False
+        if k == "to" and not r.get("interview_date", "9") <= v: return False
     return True
 
 sel = [r for r in rows if match(r, sys.argv[5:])]
 if sys.argv[4] == "count":
     print(len(sel))
+elif sys.argv[4] == "weeks":
+    import datetime
+    weeks = {}
+    for r in sel:
+        if "interview_date" in r:
+            d = datetime.date.fromisoformat(r["interview_date"])
+            m = (d - datetime.timedelta(days=d.weekday())).isoformat()
+            weeks[m] = weeks.get(m, 0) + 1
+    print(json.dumps([sorted([k, v] for k, v in weeks.items()), sum(1 for r in sel if "interview_date" not in r)]))
 else:
     charts = {}
     for q in form["questions"]:
@@ -346,9 +360,24 @@ east_ms=$(js '[r["created"] for r in d["records"] if r["region"] == "east"][0]')
 west_ms=$(js '[r["created"] for r in d["records"] if r["region"] == "west"][0]')
 d0=$(ymd "$east_ms")
 d1=$(ymd "$west_ms")
-api view GET /v1/dashboard
+api view GET /v1/dashboard?date=_created
+check_eq "$(js '[d["date"], "undated" in d]')" '["_created", false]' "dated by their creation"
 check_eq "$(js 'sorted((w for w in d["weeks"] if w["count"]), key=lambda w: w["week"])')" \
 	"[{\"count\": 5, \"week\": \"$(monday "$west_ms")\"}, {\"count\": 8, \"week\": \"$(monday "$east_ms")\"}]" "weeks"
+
+t "by default the form's first date question dates the records: per week of the interview, and those without one"
+for q in "" "region=west" "f.level=national" "q=ministere" "from=2026-10-06&to=2026-10-08"; do
+	api view GET "/v1/dashboard?$q"
+	check_api 200
+	check_eq "$(js '[d["date"], sorted([w["week"], w["count"]] for w in d["weeks"]), d["undated"]]')" \
+		"$(expect weeks $(echo "$q" | sed 's/q=/word=/; s/&/ /g') | sed 's/^\[\(.*\)\]$/["interview_date", \1]/')" \
+		"dashboard?$q: the date question, the weeks and the undated records"
+done
+api view GET "/v1/records?per_page=1"
+check_eq "$(js 'd["date"]')" interview_date "the table's records are dated by the same question"
+api view GET "/v1/dashboard?form=visit"
+check_eq "$(js '[d["date"], sum(w["count"] for w in d["weeks"]), "undated" in d]')" '["_created", 4, false]' \
+	"a form without a date question: its records by their creation"
 
 t "each filter selects what the devices sent: region, review, from/to, search, conflicts, select questions"
 # filter QUERY EXPECTED : the dashboard's and the table's totals for one query.
@@ -373,12 +402,19 @@ filter "form=partnership&region=west" 5
 filter "form=visit&region=west" 4
 filter "review=pending" 13
 filter "review=approved" 0
-filter "from=$d0" 8
-filter "to=$d1" 5
-filter "from=$d1&to=$d1" 5
-filter "to=$d0" 13
-filter "from=$(date -u -d "$d0 + 1 day" +%F)" 0
-filter "to=$(date -u -d "$d1 - 1 day" +%F)" 0
+filter "date=_created&from=$d0" 8
+filter "date=_created&to=$d1" 5
+filter "date=_created&from=$d1&to=$d1" 5
+filter "date=_created&to=$d0" 13
+filter "date=_created&from=$(date -u -d "$d0 + 1 day" +%F)" 0
+filter "date=_created&to=$(date -u -d "$d1 - 1 day" +%F)" 0
+# By default the form's first date question dates the records: its answer's day, whenever the record was made.
+for q in "from=2026-10-06" "to=2026-10-06" "from=2026-10-06&to=2026-10-08" "from=2026-10-06&region=west" \
+	"to=2026-10-31&f.level=national" "from=2026-10-01&q=ministere" "date=interview_date&from=2026-10-12"; do
+	filter "$q" "$(expect count $(echo "$q" | sed 's/date=[^&]*&//; s/q=/word=/; s/&/ /g'))"
+done
+filter "from=2030-01-01" 0
+filter "to=9999-12-31" 13
 filter "q=perez" "$(expect count word=perez)"
 filter "q=P%C3%A9rez" "$(expect count word=perez)"
 filter "q=PEREZ" "$(expect count word=perez)"
@@ -420,6 +456,9 @@ bad "review=great" review
 bad "from=2026-13-01" from
 bad "from=yesterday" from
 bad "to=2026-1-5" to
+bad "date=partner_name" date
+bad "date=nope" date
+bad "date=created" date
 bad "q=%22unterminated" q
 bad "q=AND" q
 bad "q=(" q
@@ -1041,7 +1080,7 @@ check_eq "$(js '[d["totals"]["records"], d["totals"]["partners"]]')" '[13, 9]' "
 # --- Found by these tests, fixed since --------------------------------------------------------------------------
 
 t "dashboard: totals.devices counts the devices that sent records in the selection"
-for q in "region=west 1" "form=visit 1" "to=$(date -u -d "$d1 - 1 day" +%F) 0"; do
+for q in "region=west 1" "form=visit 1" "date=_created&to=$(date -u -d "$d1 - 1 day" +%F) 0"; do
 	api view GET "/v1/dashboard?${q% *}"
 	check_api 200
 	check_eq "$(js 'd["totals"]["devices"]')" "${q#* }" "devices of dashboard?${q% *}"
@@ -1065,6 +1104,29 @@ check_unchanged "$TMPDIR/before-big-resolve"
 t "a day that does not exist (2026-02-30) is 400 bad_filter"
 bad "to=2026-02-30" to
 bad "from=2026-04-31" from
+
+t "a dateTime question added to a form: the day its answer names, as written; records without it undated"
+sed 's/"version": "1", "title": {"en": "Site visit"}/"version": "3", "title": {"en": "Site visit (3)"}/;
+	s/"label": {"en": "Visitors"}}/"label": {"en": "Visitors"}}, {"name": "visited", "type": "dateTime", "label": {"en": "Visited"}}/' \
+	"$TMPDIR/visit.json" >"$TMPDIR/visit3.json"
+run "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit3.json"
+check_rc 0
+dev b sync
+check_rc 0
+printf '%s\n' '[{"place": "Lodwar", "visitors": 3, "visited": "2026-10-07 23:30"}]' >"$TMPDIR/visit3-rec.json"
+dev b new visit --from "$TMPDIR/visit3-rec.json"
+check_rc 0
+dev b sync
+check_rc 0
+api view GET "/v1/dashboard?form=visit"
+check_api 200
+check_eq "$(js '[d["date"], d["totals"]["records"], d["weeks"], d["undated"]]')" \
+	'["visited", 5, [{"count": 1, "week": "2026-10-05"}], 4]' "the visit form's dates"
+for q in "from=2026-10-07&to=2026-10-07 1" "from=2026-10-08 0" "to=2026-10-06 0" "date=_created&from=2026-10-08 5"; do
+	api view GET "/v1/records?form=visit&${q% *}"
+	check_api 200
+	check_eq "$(js 'd["total"]')" "${q#* }" "visits with ${q% *}"
+done
 
 # --- Verification ---------------------------------------------------------------------------------------------
 
