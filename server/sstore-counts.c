@@ -341,10 +341,16 @@ json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, cha
 	sqlite3_stmt *st;
 	int rc;
 
-	buf_adds(&sql, "SELECT date(day * 86400, 'unixepoch', '-6 days', 'weekday 1') AS w, sum(n) AS c"
-		 " FROM record_counts");
+	/* Of creation, or of the day a date question's answer names, kept as that question's option. */
+	if (sstore_filter_by_answer(f))
+		buf_adds(&sql, "SELECT date(choice, '-6 days', 'weekday 1') AS w, sum(n) AS c FROM choice_counts");
+	else
+		buf_adds(&sql, "SELECT date(day * 86400, 'unixepoch', '-6 days', 'weekday 1') AS w, sum(n) AS c"
+			 " FROM record_counts");
 	buf_adds(&sql, " WHERE ");
 	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
+	if (sstore_filter_by_answer(f))
+		buf_adds(&sql, " AND field = :date");
 	buf_adds(&sql, " GROUP BY w HAVING c > 0 ORDER BY w");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen))) {
 		buf_release(&sql);

@@ -167,8 +167,7 @@ json_t *sstore_dashboard(struct sstore *s, const struct sstore_filter *f, char *
 		    chart_add(s, f, q, counted, charts, err, errlen) < 0)
 			goto fail;
 	}
-	if (!(weeks = counted && !sstore_filter_by_answer(f) ? sstore_counts_weeks(s, f, err, errlen) :
-							       selection_weeks(s, f, err, errlen)))
+	if (!(weeks = counted ? sstore_counts_weeks(s, f, err, errlen) : selection_weeks(s, f, err, errlen)))
 		goto fail;
 	json_object_set_new(out, "weeks", weeks);
 	json_object_set_new(out, "date", json_string(f->date));

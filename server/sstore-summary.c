@@ -165,6 +165,19 @@ static void add_choices(json_t *choices, const char *field, const json_t *v)
 			json_array_append_new(choices, json_pack("[s, s]", field, json_string_value(json_array_get(v, i))));
 }
 
+/* Adds [field, "YYYY-MM-DD"] to choices: the day a date or dateTime answer v names, as written. */
+static void add_day(json_t *choices, const char *field, const json_t *v)
+{
+	const char *d = json_string_value(v);
+	size_t i;
+
+	for (i = 0; d && i < 10; i++)
+		if (!(i == 4 || i == 7 ? d[i] == '-' : d[i] >= '0' && d[i] <= '9'))
+			return;
+	if (d)
+		json_array_append_new(choices, json_pack("[s, s#]", field, d, 10));
+}
+
 /* The duplicate key: the normalised name, then the other title fields (detail: field -> normalised answer)
  * in the form's order, "name|country" for the partnership form. */
 static void dup_key(const struct form *kind, const char *name, const json_t *detail, struct buf *key)
@@ -272,9 +285,12 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char 
 			continue;
 		v = sstore_value_json(value, (size_t)sqlite3_column_bytes(st, 1));
 		q = kind ? form_find(kind, field) : NULL;
-		/* The options the dashboard counts: select answers, and the text title fields as given (a country). */
+		/* The options the dashboard counts: select answers, and the text title fields as given (a country);
+		 * and the day a date question's answer names, by which it counts records per week. */
 		if (q && (q->type == FT_SELECT_ONE || q->type == FT_SELECT_MULTIPLE || sstore_title_detail(kind, q)))
 			add_choices(choices, field, v);
+		else if (q && (q->type == FT_DATE || q->type == FT_DATETIME) && !form_repeat_of(q))
+			add_day(choices, field, v);
 		if (json_is_string(v)) {
 			if (name_field && !strcmp(field, name_field)) {
 				normalise(json_string_value(v), &name);

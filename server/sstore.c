@@ -29,7 +29,7 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 8
+#define SSTORE_SCHEMA 9
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -215,7 +215,8 @@ static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
 /* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
  * answers now come from each form's title fields (form_title_fields) instead of question names known here;
  * layout 4 is schema_v4; layout 5 keeps a field's single head as fields.op alone (merge.h); layout 6 is
- * schema_v6; layout 7 is SCHEMA_V7; layout 8 adds the analysts' views of every form (sstore-views.c). */
+ * schema_v6; layout 7 is SCHEMA_V7; layout 8 adds the analysts' views of every form (sstore-views.c); layout 9
+ * counts the days date questions name (sstore-summary.c), by rebuilding every summary. */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex },
 	{ 2, NULL, mark_reindex },
@@ -224,6 +225,7 @@ static const struct dbstore_step steps[] = {
 	{ 5, schema_v6, NULL },
 	{ 6, SCHEMA_V7, NULL },
 	{ 7, NULL, sstore_views_make_all },
+	{ 8, NULL, mark_reindex },
 };
 
 static const struct dbstore_spec spec = {

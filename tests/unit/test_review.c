@@ -202,7 +202,7 @@ static void test_filters(void)
 	char err[512] = "";
 	const char *region[] = { "region=west" }, *text[] = { "q=perez" }, *multi[] = { "f.level=national" };
 	const char *choice_name[] = { "q=media" };
-	const char *one[] = { "f.stakeholder_type=ministry" }, *days[] = { "from=2026-10-05", "to=2026-10-10" };
+	const char *one[] = { "f.stakeholder_type=ministry" }, *days[] = { "date=_created", "from=2026-10-05", "to=2026-10-10" };
 	const char *badchoice[] = { "f.level=planetary" }, *notsel[] = { "f.partner_name=x" };
 	const char *badday[] = { "from=2026-02-30x" }, *badform[] = { "form=nothing" }, *badq[] = { "q=\"open" };
 
@@ -214,7 +214,9 @@ static void test_filters(void)
 	CHECK_INT(count_where(choice_name, 1, err, sizeof(err)), 0);
 	CHECK_INT(count_where(multi, 1, err, sizeof(err)), 1);
 	CHECK_INT(count_where(one, 1, err, sizeof(err)), 2);
-	CHECK_INT(count_where(days, 2, err, sizeof(err)), 1);
+	CHECK_INT(count_where(days, 3, err, sizeof(err)), 1);
+	/* By default the form's first date question (interview_date), which none of them answered. */
+	CHECK_INT(count_where(days + 1, 2, err, sizeof(err)), 0);
 	CHECK_INT(count_where(badchoice, 1, err, sizeof(err)), -1);
 	CHECK(strstr(err, "'planetary' is not one of its choices") != NULL);
 	CHECK_INT(count_where(notsel, 1, err, sizeof(err)), -1);
@@ -295,6 +297,7 @@ static void test_dashboard(void)
 	size_t i;
 
 	memset(&f, 0, sizeof(f));
+	CHECK_INT(sstore_filter_set(&f, "date", "_created", err, sizeof(err)), 0);
 	CHECK_INT(sstore_filter_resolve(s, &f, err, sizeof(err)), 0);
 	CHECK_STR(f.form, "partnership");
 	d = sstore_dashboard(s, &f, err, sizeof(err));
@@ -584,6 +587,60 @@ static void test_counts_summed(void)
 	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'country' AND choice = 'KEN'"), 1);
 }
 
+/* weeks_of FILTER : the dashboard's records per week ("MONDAY:COUNT ...") and undated records under one filter
+ * (besides the form), into out; the dashboard's counts when kept, else counted from the selection. */
+static const char *weeks_of(const char *key, const char *value, char *out, size_t n)
+{
+	struct sstore_filter f;
+	char err[512] = "";
+	json_t *d, *w;
+	size_t i, len = 0;
+
+	memset(&f, 0, sizeof(f));
+	out[0] = 0;
+	if ((key && sstore_filter_set(&f, key, value, err, sizeof(err)) != 0) ||
+	    sstore_filter_resolve(s, &f, err, sizeof(err)) < 0 || !(d = sstore_dashboard(s, &f, err, sizeof(err)))) {
+		snprintf(out, n, "error: %s", err);
+		return out;
+	}
+	json_array_foreach(json_object_get(d, "weeks"), i, w)
+		len += (size_t)snprintf(out + len, n - len, "%s:%lld ", json_string_value(json_object_get(w, "week")),
+					(long long)json_integer_value(json_object_get(w, "count")));
+	snprintf(out + len, n - len, "undated %lld", (long long)json_integer_value(json_object_get(d, "undated")));
+	json_decref(d);
+	return out;
+}
+
+/* The days date questions name are counted as their options: the records per week of the interview date, kept
+ * as they change, the same as counted from the selection. A dateTime's day is the one it names as written. */
+static void test_date_weeks(void)
+{
+	struct op ops[2];
+	char out[256], want[256];
+	/* Every other record of the form is undated (the bulk test's among them). */
+	long long others = q("SELECT count(*) FROM records WHERE form = 'partnership' AND draft = 0 AND NOT deleted") - 2;
+
+	mkop(&ops[0], ka, seq_a++, R6, "interview_date", "\"2026-10-07\"", 42);
+	mkop(&ops[1], ka, seq_a++, R7, "interview_date", "\"2026-10-12\"", 42);
+	CHECK_INT(push(ka, ops, 2, &da), 0);
+	check_counts();
+	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'interview_date' AND choice = '2026-10-07'"), 1);
+	snprintf(want, sizeof(want), "2026-10-05:1 2026-10-12:1 undated %lld", others);
+	CHECK_STR(weeks_of(NULL, NULL, out, sizeof(out)), want);
+	/* A search makes the dashboard count the selection itself: the same weeks. */
+	CHECK_STR(weeks_of("q", "caritas", out, sizeof(out)), "2026-10-05:1 2026-10-12:1 undated 0");
+	CHECK_STR(weeks_of("to", "2026-10-11", out, sizeof(out)), "2026-10-05:1 undated 0");
+	mkop(&ops[0], ka, seq_a++, R6, "interview_date", "\"2026-10-12\"", 43);
+	CHECK_INT(push(ka, ops, 1, &da), 0);
+	check_counts();
+	CHECK_INT(q("SELECT count(*) FROM choice_counts WHERE field = 'interview_date' AND choice = '2026-10-07' AND n"), 0);
+	snprintf(want, sizeof(want), "2026-10-12:2 undated %lld", others);
+	CHECK_STR(weeks_of(NULL, NULL, out, sizeof(out)), want);
+	CHECK_STR(weeks_of("date", "partner_name", out, sizeof(out)),
+		  "error: filter 'date': form 'partnership' has no date question 'partner_name' outside its repeats"
+		  " (or _created, the day a record was created)");
+}
+
 /* A record whose indexed text is not what its fields give now (as when its form could not be read at one of
  * the two times) is not taken out with the wrong words, which would corrupt the index: its old words stay
  * until the index is rebuilt, at the next open. */
@@ -622,7 +679,7 @@ static void test_upgrade_rebuilds_summaries(void)
 	CHECK(s != NULL);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey = 'stale|'"), 0);
 	CHECK_INT(q("SELECT count(*) FROM record_regions WHERE dupkey != ''"), keyed);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 8);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 9);
 	check_search("zanzibar", 2);
 	check_search("asha", 1);
 	/* From layout 3: the search index held its text, the sort index whole answers. */
@@ -635,7 +692,7 @@ static void test_upgrade_rebuilds_summaries(void)
 	q("UPDATE meta SET value = '3' WHERE key = 'schema'");
 	s = sstore_open(data, err, sizeof(err));
 	CHECK(s != NULL);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 8);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 9);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'records_fts' AND sql LIKE '%content =%'"), 1);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_field' AND sql LIKE '%substr(value%'"), 1);
 	check_search("zanzibar", 2);
@@ -649,10 +706,20 @@ static void test_upgrade_rebuilds_summaries(void)
 	q("UPDATE meta SET value = '5' WHERE key = 'schema'");
 	s = sstore_open(data, err, sizeof(err));
 	CHECK(s != NULL);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 8);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 9);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE '%substr%'"), 0);
 	CHECK_INT(q("SELECT count(*) FROM sqlite_schema WHERE name = 'fields_by_number' AND sql LIKE"
 		    " '%WHERE value >= ''-'' AND value < '':''%'"), 1);
+	/* From layout 8: the days of date questions were not counted. */
+	sstore_close(s);
+	q("DELETE FROM choice_counts WHERE field = 'interview_date'");
+	q("DELETE FROM record_choices WHERE field = 'interview_date'");
+	q("UPDATE meta SET value = '8' WHERE key = 'schema'");
+	s = sstore_open(data, err, sizeof(err));
+	CHECK(s != NULL);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'schema'"), 9);
+	CHECK_INT(q("SELECT sum(n) FROM choice_counts WHERE field = 'interview_date' AND choice = '2026-10-12'"), 2);
+	check_counts();
 }
 
 int main(void)
@@ -685,6 +752,7 @@ int main(void)
 	RUN(test_sort_long_answers);
 	RUN(test_search_mismatch_rebuilds);
 	RUN(test_counts_summed);
+	RUN(test_date_weeks);
 	RUN(test_upgrade_rebuilds_summaries);
 	sstore_close(s);
 	keys_free(ka);
