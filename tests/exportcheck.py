@@ -32,8 +32,9 @@
       and python3-openpyxl): the same columns, the same records (by _id), and in each the same value: an empty
       cell NaN in both, numbers equal as numbers, a date or date-time of the workbook the CSV's day or second, a
       text the CSV's (its apostrophe before a formula-like text left out). A column read as numbers from the
-      CSV is read as numbers from the workbook too, and a column of dates or date-times as datetime64. Prints
-      "same: R records, C columns" for each pair.
+      CSV is read as numbers from the workbook too, and a column of dates or date-times as datetime64 (read_excel
+      takes a column of number-like text cells for numbers itself: that a number is a number cell shows in
+      LibreOffice's reading, office). Prints "same: R records, C columns" for each pair.
 
   exportcheck.py gis SOURCE.geojson GPKG.geojson SHP.geojson
       ogr2ogr's GeoJSON of the GeoPackage and of the Shapefile made from SOURCE (a GeoJSON export): the same
