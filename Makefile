@@ -283,8 +283,10 @@ check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/t
 # runs beside the tests that mostly wait on their servers, rather than before every test.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # What only the tests use, beyond scripts/deps.sh's list: GDAL's ogr2ogr and ogrinfo, which take the GeoJSON
-# exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh).
-TEST_PACKAGES := gdal-bin
+# exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh); LibreOffice's Calc without
+# a screen and Debian's pandas with openpyxl, which open the CSV and XLSX exports (tests/cli/export-office.sh).
+# Installed before the tests, so that none spends its minutes installing while the others run.
+TEST_PACKAGES := gdal-bin libreoffice-calc-nogui python3-pandas python3-openpyxl
 test: deps
 	@sh scripts/deps.sh $(TEST_PACKAGES)
 	@$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build

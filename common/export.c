@@ -272,14 +272,33 @@ static int geo_part(const char *answer, size_t k, const char **tok, size_t *len,
 	return 1;
 }
 
-/* The answer as a spreadsheet shows it, appended to b: strings bare, arrays of strings joined by spaces,
- * anything else as its canonical JSON text. */
+/* A decimal in the fewest significant digits (15 to 17) that read back as the same number: 1.68 as typed, where
+ * canonical JSON's 17 digits write 1.6799999999999999, the same double, which spreadsheets and pandas show as
+ * 1.68 but a database's NUMERIC column keeps as written. A whole one without a fraction (2, not 2.0). Answers
+ * hold finite numbers only (JSON has no others); LC_NUMERIC is never set, so the point is '.'. */
+static int real_text(struct buf *b, double d)
+{
+	char t[40];
+	int digits;
+
+	for (digits = 15; digits <= 17; digits++) {
+		snprintf(t, sizeof(t), "%.*g", digits, d);
+		if (strtod_c(t, strlen(t)) == d)
+			break;
+	}
+	return buf_adds(b, t);
+}
+
+/* The answer as a spreadsheet shows it, appended to b: strings bare, arrays of strings joined by spaces, a
+ * decimal in its fewest digits, anything else as its canonical JSON text. */
 static int answer_text(struct buf *b, const json_t *v)
 {
 	size_t i;
 
 	if (json_is_string(v))
 		return buf_add(b, json_string_value(v), json_string_length(v));
+	if (json_is_real(v))
+		return real_text(b, json_real_value(v));
 	if (json_is_array(v)) {
 		for (i = 0; i < json_array_size(v); i++) {
 			const json_t *e = json_array_get(v, i);

@@ -452,6 +452,35 @@ static void test_small_form(void)
 		  "i,,,,,7,final,1970-01-01T00:00:00Z,1970-01-01T00:00:00Z,0,'-north,,\r\n");
 	free(got);
 
+	/* A decimal in the fewest digits that read back as the same number: 1.68 as typed, not the
+	 * 1.6799999999999999 of 17 digits (which a spreadsheet shows as 1.68, a database's NUMERIC keeps); a whole
+	 * one without a fraction; 17 digits where fewer read back as another. */
+	{
+		static const double nums[] = { 1.68, 2.0, 0.1 + 0.2, -0.000125, 1e20 };
+		size_t k;
+
+		path = new_path("csv");
+		x = export_open(path, EXPORT_CSV, f, &o, err, sizeof(err));
+		CHECK(x != NULL);
+		r.region = NULL;
+		for (k = 0; x && k < sizeof(nums) / sizeof(nums[0]); k++) {
+			json_t *n = json_pack("{s:f}", "amount", nums[k]);
+
+			r.answers = n;
+			CHECK_INT(export_add(x, &r, err, sizeof(err)), 0);
+			json_decref(n);
+		}
+		if (x)
+			CHECK_INT(export_close(x, 1, err, sizeof(err)), 0);
+		got = slurp(path);
+		CHECK(got && strstr(got, "\r\ni,1.68,,,,7,"));
+		CHECK(got && strstr(got, "\r\ni,2,,,,7,"));
+		CHECK(got && strstr(got, "\r\ni,0.30000000000000004,,,,7,"));
+		CHECK(got && strstr(got, "\r\ni,-0.000125,,,,7,"));
+		CHECK(got && strstr(got, "\r\ni,1e+20,,,,7,"));
+		free(got);
+	}
+
 	/* XLSX: the languages of the choices sheet are the form's, its default first. */
 	path = new_path("xlsx");
 	r.answers = a;
