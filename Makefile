@@ -285,11 +285,13 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 # What only the tests use, beyond scripts/deps.sh's list: GDAL's ogr2ogr and ogrinfo, which take the GeoJSON
 # exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh); LibreOffice's Calc without
 # a screen and Debian's pandas with openpyxl, which open the CSV and XLSX exports (tests/cli/export-office.sh).
-# Installed before the tests, so that none spends its minutes installing while the others run.
+# Installed while the test build compiles (apt waits on the network and the disk, the compiler on the cores), so
+# that no test spends its minutes installing while the others run; make test stops if either fails.
 TEST_PACKAGES := gdal-bin libreoffice-calc-nogui python3-pandas python3-openpyxl
 test: deps
-	@sh scripts/deps.sh $(TEST_PACKAGES)
-	@$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build
+	@sh scripts/deps.sh $(TEST_PACKAGES) & pid=$$!; \
+		$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build; built=$$?; \
+		wait $$pid && [ $$built = 0 ]
 	@sh tests/run.sh build/test
 
 # The convergence properties over many more seeds than make test runs: the merge rule alone (SEEDS), and the
