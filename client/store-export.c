@@ -11,15 +11,15 @@
 #include "banned.h"
 
 /* Fills r (answers and review cleared first) from its first row of st. */
-static void record_start(sqlite3_stmt *st, struct export_record *r, char *id, char *version, size_t n)
+static void record_start(struct db_stmt *st, struct export_record *r, char *id, char *version, size_t n)
 {
 	strlcpy_s(id, db_text(st, 1), n);
 	strlcpy_s(version, db_text(st, 2), n);
 	r->id = id;
 	r->version = version;
-	r->created_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 3));
-	r->updated_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 4));
-	r->conflicts = sqlite3_column_int(st, 5);
+	r->created_ms = HLC_MS((uint64_t)db_int(st, 3));
+	r->updated_ms = HLC_MS((uint64_t)db_int(st, 4));
+	r->conflicts = db_int(st, 5);
 	r->deleted = 0;
 }
 
@@ -29,8 +29,8 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 	char id[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1], region[256] = "";
 	json_t *answers = json_object(), *review = NULL;
 	struct export_record r;
-	sqlite3_int64 cur = 0;
-	sqlite3_stmt *st;
+	int64_t cur = 0;
+	struct db_stmt *st;
 	int rc, have = 0, stop = 0, ret = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -59,12 +59,12 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 	db_bind_text(st, 1, form_id(f));
 	db_bind_text(st, 2, repeat ? repeat : "");
 	while (!stop) {
-		sqlite3_int64 rid;
+		int64_t rid;
 
-		rc = sqlite3_step(st);
-		rid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		rc = db_step(st);
+		rid = rc == DB_ROW ? db_int(st, 0) : 0;
 		/* A new record begins, or the end: hand over the one gathered so far. */
-		if (have && (rc != SQLITE_ROW || rid != cur)) {
+		if (have && (rc != DB_ROW || rid != cur)) {
 			export_review(review, &r.review, &r.review_comment);
 			r.answers = answers;
 			stop = fn(ctx, &r) != 0;
@@ -73,16 +73,16 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 			review = NULL;
 			have = 0;
 		}
-		if (rc != SQLITE_ROW || stop)
+		if (rc != DB_ROW || stop)
 			break;
 		if (!have) {
 			cur = rid;
 			have = 1;
 			record_start(st, &r, id, version, sizeof(id));
 		}
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+		if (!db_is_null(st, 6)) {
 			const char *field = db_text(st, 6);
-			json_t *v = json_loadb(db_text(st, 7), (size_t)sqlite3_column_bytes(st, 7), JSON_DECODE_ANY, NULL);
+			json_t *v = json_loadb(db_text(st, 7), (size_t)db_bytes(st, 7), JSON_DECODE_ANY, NULL);
 
 			/* Stored values were checked when their op was made or taken in: one that is not JSON is a
 			 * damaged store, said rather than exported as unanswered. */
@@ -98,7 +98,7 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 			}
 		}
 	}
-	if (!stop && rc != SQLITE_DONE) {
+	if (!stop && rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		goto out;
 	}
@@ -106,6 +106,6 @@ int store_export_records(struct store *s, const struct form *f, const char *repe
 out:
 	json_decref(review);
 	json_decref(answers);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }

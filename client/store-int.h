@@ -4,7 +4,6 @@
 #ifndef SONDEO_STORE_INT_H
 #define SONDEO_STORE_INT_H
 
-#include <sqlite3.h>
 
 #include "keys.h"
 #include "merge.h"
@@ -21,7 +20,7 @@ extern const char *const store_sync_sql[STORE_SYNC_STMTS];
 struct store {
 	char *dir;
 	struct dbstore *base; /* the file, meta and forms (dbstore.h) */
-	sqlite3 *db;          /* base's connection */
+	struct db *db;          /* base's connection */
 	struct merge *merge;
 	char device[KEYS_ID_STRLEN + 1];
 	char *name;
@@ -30,9 +29,9 @@ struct store {
 	struct keys *keys;   /* loaded on first use */
 	struct op *ops;      /* room for one record's first ops, reused: an op carries its whole base */
 	size_t ops_cap;
-	sqlite3_stmt *st[STORE_CORE_STMTS];      /* store.c's */
-	sqlite3_stmt *rst[STORE_RECORDS_STMTS];  /* store-records.c's */
-	sqlite3_stmt *yst[STORE_SYNC_STMTS];     /* store-sync.c's */
+	struct db_stmt *st[STORE_CORE_STMTS];      /* store.c's */
+	struct db_stmt *rst[STORE_RECORDS_STMTS];  /* store-records.c's */
+	struct db_stmt *yst[STORE_SYNC_STMTS];     /* store-sync.c's */
 	int media_lock;      /* DIR/media/.lock, held shared while open (store-media.c), or -1 */
 };
 
@@ -45,6 +44,6 @@ void store_media_close(struct store *s);
 #define STORE_RECORD_COLUMNS \
 	"r.id, r.form, r.form_version, r.draft, r.deleted, r.conflicts, r.created, r.updated, r.rid"
 /* store-records.c: fills rec from a row of STORE_RECORD_COLUMNS starting at column 0. */
-void store_record_read(sqlite3_stmt *st, struct store_record *rec);
+void store_record_read(struct db_stmt *st, struct store_record *rec);
 
 #endif

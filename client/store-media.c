@@ -280,15 +280,15 @@ static int named_hashes(struct store *s, json_t *named, char *err, size_t errlen
 	static const char q[] =
 		"SELECT substr(value, 13, 64) FROM ops WHERE substr(value, 1, 12) = '{\"blake2b\":\"'"
 		" UNION SELECT substr(value, 13, 64) FROM fields WHERE substr(value, 1, 12) = '{\"blake2b\":\"'";
-	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
+	struct db_stmt *st = db_prepare(s->db, q, err, errlen);
 	int rc;
 
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_object_set_new(named, db_text(st, 0), json_true());
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
 	return 0;
 }
@@ -372,11 +372,11 @@ int store_media_open(struct store *s, char *err, size_t errlen)
 
 /* Calls fn with each attachment named by the values statement st (prepared and bound) gives, then finalizes it.
  * 0, or -1 with err. */
-static int each_ref(struct store *s, sqlite3_stmt *st, store_media_fn fn, void *ctx, char *err, size_t errlen)
+static int each_ref(struct store *s, struct db_stmt *st, store_media_fn fn, void *ctx, char *err, size_t errlen)
 {
 	int rc, stop = 0;
 
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(st)) == DB_ROW) {
 		json_t *v = json_loads(db_text(st, 0), 0, NULL);
 		struct media_ref r;
 
@@ -384,8 +384,8 @@ static int each_ref(struct store *s, sqlite3_stmt *st, store_media_fn fn, void *
 			stop = fn(ctx, r.blake2b, r.size);
 		json_decref(v);
 	}
-	sqlite3_finalize(st);
-	if (!stop && rc != SQLITE_DONE)
+	db_finalize(st);
+	if (!stop && rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
 	return 0;
 }
@@ -400,7 +400,7 @@ int store_media_unsent(struct store *s, const char *server, store_media_fn fn, v
 		" WHERE o.did = (SELECT did FROM devices WHERE id = ?1))"
 		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"' AND NOT EXISTS (SELECT 1 FROM media_sent m"
 		" WHERE m.server = ?2 AND m.blake2b = substr(v, 13, 64))";
-	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
+	struct db_stmt *st = db_prepare(s->db, q, err, errlen);
 
 	if (!st)
 		return -1;
@@ -411,7 +411,7 @@ int store_media_unsent(struct store *s, const char *server, store_media_fn fn, v
 
 int store_media_sent(struct store *s, const char *server, const char *hex, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(s->db, "INSERT OR IGNORE INTO media_sent(server, blake2b) VALUES(?1, ?2)", err,
+	struct db_stmt *st = db_prepare(s->db, "INSERT OR IGNORE INTO media_sent(server, blake2b) VALUES(?1, ?2)", err,
 				      errlen);
 	int r;
 
@@ -420,7 +420,7 @@ int store_media_sent(struct store *s, const char *server, const char *hex, char 
 	db_bind_text(st, 1, server);
 	db_bind_text(st, 2, hex);
 	r = db_step_done(st, err, errlen);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return r;
 }
 
@@ -431,7 +431,7 @@ int store_media_named(struct store *s, store_media_fn fn, void *ctx, char *err, 
 		"SELECT DISTINCT v FROM (SELECT coalesce(nullif(o.value, ''), f.value) AS v FROM ops o"
 		" LEFT JOIN fields f ON f.rid = o.rid AND f.field = o.field UNION ALL SELECT value FROM fields)"
 		" WHERE substr(v, 1, 12) = '{\"blake2b\":\"'";
-	sqlite3_stmt *st = db_prepare(s->db, q, err, errlen);
+	struct db_stmt *st = db_prepare(s->db, q, err, errlen);
 
 	return st ? each_ref(s, st, fn, ctx, err, errlen) : -1;
 }

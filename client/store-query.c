@@ -16,17 +16,17 @@ int store_form_list(struct store *s, void (*fn)(void *ctx, const char *id, const
 						uint64_t records), void *ctx, char *err, size_t errlen)
 {
 	/* Each form at its newest version, with how many records use the form. */
-	sqlite3_stmt *st = db_prepare(s->db, "SELECT f.id, f.version, f.json, (SELECT COUNT(*) FROM records r"
+	struct db_stmt *st = db_prepare(s->db, "SELECT f.id, f.version, f.json, (SELECT COUNT(*) FROM records r"
 				      " WHERE r.form = f.id AND NOT r.deleted) FROM forms f WHERE f.installed ="
 				      " (SELECT max(installed) FROM forms g WHERE g.id = f.id) ORDER BY f.id", err, errlen);
 	int rc;
 
 	if (!st)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, db_text(st, 0), db_text(st, 1), db_text(st, 2), (uint64_t)sqlite3_column_int64(st, 3));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	while ((rc = db_step(st)) == DB_ROW)
+		fn(ctx, db_text(st, 0), db_text(st, 1), db_text(st, 2), (uint64_t)db_int(st, 3));
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* The SQL of a selection; its parameters are bound by select_bind. */
@@ -62,7 +62,7 @@ static void select_sql(const struct store_filter *f, struct buf *sql)
 	buf_adds(sql, " ORDER BY r.updated DESC, r.id");
 }
 
-static void select_bind(sqlite3_stmt *st, const struct store_filter *f, struct buf *like)
+static void select_bind(struct db_stmt *st, const struct store_filter *f, struct buf *like)
 {
 	const char *p;
 	size_t i;
@@ -90,9 +90,9 @@ int store_select(struct store *s, const struct store_filter *f, store_record_fn 
 		 size_t errlen)
 {
 	struct buf sql = BUF_INIT(1 << 16), like = BUF_INIT(4096);
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct store_record rec;
-	int rc = SQLITE_DONE, r = -1;
+	int rc = DB_DONE, r = -1;
 
 	if (f->nwhere > STORE_MAX_WHERE) {
 		errf(err, errlen, _("at most %d conditions in one selection"), STORE_MAX_WHERE);
@@ -102,17 +102,17 @@ int store_select(struct store *s, const struct store_filter *f, store_record_fn 
 	if (!(st = db_prepare(s->db, sql.data, err, errlen)))
 		goto out;
 	select_bind(st, f, &like);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		store_record_read(st, &rec);
 		if (fn(ctx, &rec))
 			break;
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != DB_DONE && rc != DB_ROW)
 		db_error(s->db, rc, err, errlen);
 	else
 		r = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	buf_release(&sql);
 	buf_release(&like);
 	return r;
@@ -121,7 +121,7 @@ out:
 int store_history(struct store *s, const struct store_record *rec,
 		  int (*fn)(void *ctx, const struct store_history_op *h), void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (rec->draft)
@@ -134,24 +134,24 @@ int store_history(struct store *s, const struct store_record *rec,
 			" WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq", err, errlen);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, rec->rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, rec->rid);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct store_history_op h;
 
-		h.hlc = (uint64_t)sqlite3_column_int64(st, 0);
+		h.hlc = (uint64_t)db_int(st, 0);
 		h.device = db_text(st, 1);
-		h.seq = (uint64_t)sqlite3_column_int64(st, 2);
+		h.seq = (uint64_t)db_int(st, 2);
 		h.field = db_text(st, 3);
 		h.value = db_text(st, 4);
 		h.old = db_text(st, 5);
-		h.by = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_text(st, 6);
+		h.by = db_is_null(st, 6) ? NULL : db_text(st, 6);
 		if (fn(ctx, &h))
 			break;
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != DB_DONE && rc != DB_ROW)
 		db_error(s->db, rc, err, errlen);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	db_finalize(st);
+	return rc == DB_DONE || rc == DB_ROW ? 0 : -1;
 }
 
 int store_heads(struct store *s, const char *record, const char *field, merge_head_fn fn, void *ctx, char *err,
@@ -163,7 +163,7 @@ int store_heads(struct store *s, const char *record, const char *field, merge_he
 int store_instances(struct store *s, const char *parent, int (*fn)(void *ctx, const char *id, const char *repeat),
 		    void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(s->db, "SELECT r.id, (SELECT json_extract(x.value, '$') FROM fields x"
+	struct db_stmt *st = db_prepare(s->db, "SELECT r.id, (SELECT json_extract(x.value, '$') FROM fields x"
 				      " WHERE x.rid = r.rid AND x.field = '_repeat') AS rep FROM records r JOIN fields p"
 				      " ON p.rid = r.rid AND p.field = '_parent' AND p.value = json_quote(?1)"
 				      " WHERE NOT r.deleted ORDER BY rep, r.created", err, errlen);
@@ -172,18 +172,18 @@ int store_instances(struct store *s, const char *parent, int (*fn)(void *ctx, co
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, parent);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		if (fn(ctx, db_text(st, 0), db_text(st, 1)))
 			break;
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != DB_DONE && rc != DB_ROW)
 		db_error(s->db, rc, err, errlen);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	db_finalize(st);
+	return rc == DB_DONE || rc == DB_ROW ? 0 : -1;
 }
 
 int store_counts(struct store *s, struct store_counts *c, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(s->db, "SELECT count(*) FILTER (WHERE NOT draft AND NOT deleted),"
+	struct db_stmt *st = db_prepare(s->db, "SELECT count(*) FILTER (WHERE NOT draft AND NOT deleted),"
 				      " count(*) FILTER (WHERE draft), count(*) FILTER (WHERE deleted),"
 				      " count(*) FILTER (WHERE conflicts > 0 AND NOT deleted) FROM records", err, errlen);
 	int rc;
@@ -191,15 +191,15 @@ int store_counts(struct store *s, struct store_counts *c, char *err, size_t errl
 	memset(c, 0, sizeof(*c));
 	if (!st)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		c->records = (uint64_t)sqlite3_column_int64(st, 0);
-		c->drafts = (uint64_t)sqlite3_column_int64(st, 1);
-		c->deleted = (uint64_t)sqlite3_column_int64(st, 2);
-		c->conflicts = (uint64_t)sqlite3_column_int64(st, 3);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		c->records = (uint64_t)db_int(st, 0);
+		c->drafts = (uint64_t)db_int(st, 1);
+		c->deleted = (uint64_t)db_int(st, 2);
+		c->conflicts = (uint64_t)db_int(st, 3);
 	} else {
 		db_error(s->db, rc, err, errlen);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : -1;
 }

@@ -48,22 +48,22 @@ static uint64_t next_hlc(struct store *s)
 }
 
 
-void store_record_read(sqlite3_stmt *st, struct store_record *rec)
+void store_record_read(struct db_stmt *st, struct store_record *rec)
 {
 	strlcpy_s(rec->id, db_text(st, 0), sizeof(rec->id));
 	strlcpy_s(rec->form, db_text(st, 1), sizeof(rec->form));
 	strlcpy_s(rec->form_version, db_text(st, 2), sizeof(rec->form_version));
-	rec->draft = sqlite3_column_int(st, 3);
-	rec->deleted = sqlite3_column_int(st, 4);
-	rec->conflicts = sqlite3_column_int(st, 5);
-	rec->created = (uint64_t)sqlite3_column_int64(st, 6);
-	rec->updated = (uint64_t)sqlite3_column_int64(st, 7);
-	rec->rid = sqlite3_column_int64(st, 8);
+	rec->draft = db_int(st, 3);
+	rec->deleted = db_int(st, 4);
+	rec->conflicts = db_int(st, 5);
+	rec->created = (uint64_t)db_int(st, 6);
+	rec->updated = (uint64_t)db_int(st, 7);
+	rec->rid = db_int(st, 8);
 }
 
 int store_find(struct store *s, const char *prefix, struct store_record *rec, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->rst[S_FIND];
+	struct db_stmt *st = s->rst[S_FIND];
 	char low[UUID_STRLEN + 1];
 	size_t i, n = strlen(prefix);
 	int rows = 0, rc;
@@ -80,12 +80,12 @@ int store_find(struct store *s, const char *prefix, struct store_record *rec, ch
 		low[i] = c;
 	}
 	db_bind_text(st, 1, low);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (rows++ == 0)
 			store_record_read(st, rec);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
 	if (rows == 0)
 		return errf(err, errlen, _("no record '%s'"), prefix);
@@ -98,7 +98,7 @@ int store_find(struct store *s, const char *prefix, struct store_record *rec, ch
 static int create(struct store *s, const struct form *f, int draft, const char *id, struct store_record *rec,
 		  char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->rst[S_RECORD_NEW];
+	struct db_stmt *st = s->rst[S_RECORD_NEW];
 
 	memset(rec, 0, sizeof(*rec));
 	if (id)
@@ -112,12 +112,12 @@ static int create(struct store *s, const struct form *f, int draft, const char *
 	db_bind_text(st, 1, rec->id);
 	db_bind_text(st, 2, rec->form);
 	db_bind_text(st, 3, rec->form_version);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)rec->created);
-	sqlite3_bind_int(st, 5, draft);
+	db_bind_int(st, 4, (int64_t)rec->created);
+	db_bind_int(st, 5, draft);
 	db_bind_text(st, 6, s->device);
 	if (db_step_done(st, err, errlen) < 0)
 		return -1;
-	rec->rid = sqlite3_last_insert_rowid(s->db);
+	rec->rid = db_last_id(s->db);
 	return 0;
 }
 
@@ -204,7 +204,7 @@ static int write_first(struct store *s, const struct store_record *rec, const st
 			op_init(s, &s->ops[n++], rec, carried[i], extra[i]);
 	if (merge_apply_local(s->merge, s->ops, n, err, errlen) != MERGE_NEW)
 		return -1;
-	sqlite3_bind_int64(s->rst[S_CREATED], 1, rec->rid);
+	db_bind_int(s->rst[S_CREATED], 1, rec->rid);
 	return db_step_done(s->rst[S_CREATED], err, errlen);
 }
 
@@ -247,27 +247,27 @@ out:
 int store_set(struct store *s, const struct store_record *rec, const char *field, const json_t *value,
 	      char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->rst[S_FIELD_GET];
+	struct db_stmt *st = s->rst[S_FIELD_GET];
 	char *text = value ? jsonc_dumps(value) : NULL;
 	int rc, unchanged, r = -1;
 
 	if (value && !text)
 		return errf(err, errlen, _("cannot encode the answer to '%s'"), field);
-	sqlite3_bind_int64(st, 1, rec->rid);
+	db_bind_int(st, 1, rec->rid);
 	db_bind_text(st, 2, field);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		const char *cur = db_text(st, 0);
 
 		/* The same value again, or clearing a cleared field, is not a change; unless the field is in
 		 * conflict, where writing it is what resolves the conflict. */
-		unchanged = !sqlite3_column_int(st, 1) &&
+		unchanged = !db_int(st, 1) &&
 			    (text ? strcmp(cur, text) == 0 : strcmp(cur, "null") == 0);
 	} else {
 		unchanged = !text;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		goto out;
 	}
@@ -279,18 +279,18 @@ int store_set(struct store *s, const struct store_record *rec, const char *field
 		uint64_t h = next_hlc(s);
 
 		st = s->rst[text ? S_DRAFT_SET : S_DRAFT_CLEAR];
-		sqlite3_bind_int64(st, 1, rec->rid);
+		db_bind_int(st, 1, rec->rid);
 		db_bind_text(st, 2, field);
 		if (text) {
 			db_bind_text(st, 3, text);
-			sqlite3_bind_int64(st, 4, (sqlite3_int64)h);
+			db_bind_int(st, 4, (int64_t)h);
 			db_bind_text(st, 5, s->device);
 		}
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 		st = s->rst[S_TOUCH];
-		sqlite3_bind_int64(st, 1, rec->rid);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)h);
+		db_bind_int(st, 1, rec->rid);
+		db_bind_int(st, 2, (int64_t)h);
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 	} else {
@@ -316,7 +316,7 @@ out:
 int store_finalize(struct store *s, const struct store_record *rec, const struct form *f, char *err,
 		   size_t errlen)
 {
-	sqlite3_stmt *st = s->rst[S_FIELD_GET];
+	struct db_stmt *st = s->rst[S_FIELD_GET];
 	char **values = xcalloc(form_count(f) ? form_count(f) : 1, sizeof(*values)), *extra[NCARRIED] = { NULL };
 	size_t i;
 	int r = -1, rc;
@@ -326,30 +326,30 @@ int store_finalize(struct store *s, const struct store_record *rec, const struct
 		return 0;
 	}
 	for (i = 0; i < form_count(f); i++) {
-		sqlite3_bind_int64(st, 1, rec->rid);
+		db_bind_int(st, 1, rec->rid);
 		db_bind_text(st, 2, form_question(f, i)->name);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
+		rc = db_step(st);
+		if (rc == DB_ROW)
 			values[i] = xstrdup(db_text(st, 0));
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE) {
 			db_error(s->db, rc, err, errlen);
 			goto out;
 		}
 	}
 	/* A repeat instance's _parent and _repeat go with them. */
 	for (i = 0; i < NCARRIED; i++) {
-		sqlite3_bind_int64(st, 1, rec->rid);
+		db_bind_int(st, 1, rec->rid);
 		db_bind_text(st, 2, carried[i]);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (db_step(st) == DB_ROW)
 			extra[i] = xstrdup(db_text(st, 0));
-		sqlite3_reset(st);
+		db_reset(st);
 	}
 	/* The draft's answers are the record's first values: nothing came before them. */
 	if (write_first(s, rec, f, values, extra, err, errlen) < 0)
 		goto out;
 	st = s->rst[S_FINAL];
-	sqlite3_bind_int64(st, 1, rec->rid);
+	db_bind_int(st, 1, rec->rid);
 	r = db_step_done(st, err, errlen);
 out:
 	for (i = 0; i < form_count(f); i++)
@@ -362,7 +362,7 @@ out:
 
 int store_instance_count(struct store *s, const char *parent, const char *repeat)
 {
-	sqlite3_stmt *st = db_prepare(s->db, "SELECT count(*) FROM records r JOIN fields p ON p.rid = r.rid AND"
+	struct db_stmt *st = db_prepare(s->db, "SELECT count(*) FROM records r JOIN fields p ON p.rid = r.rid AND"
 				      " p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON x.rid = r.rid"
 				      " AND x.field = '_repeat' AND x.value = json_quote(?2) WHERE NOT r.deleted", NULL, 0);
 	int n = -1;
@@ -371,9 +371,9 @@ int store_instance_count(struct store *s, const char *parent, const char *repeat
 		return -1;
 	db_bind_text(st, 1, parent);
 	db_bind_text(st, 2, repeat);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		n = db_int(st, 0);
+	db_finalize(st);
 	return n;
 }
 
@@ -419,7 +419,7 @@ out:
 
 int store_delete(struct store *s, const struct store_record *rec, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (!rec->draft) {
 		json_t *t = json_true();
@@ -433,40 +433,40 @@ int store_delete(struct store *s, const struct store_record *rec, char *err, siz
 	if (dbstore_meta_set(s->base, "media_sweep", "1", err, errlen) < 0)
 		return -1;
 	st = s->rst[S_DROP_FIELDS];
-	sqlite3_bind_int64(st, 1, rec->rid);
+	db_bind_int(st, 1, rec->rid);
 	if (db_step_done(st, err, errlen) < 0)
 		return -1;
 	st = s->rst[S_DROP_RECORD];
-	sqlite3_bind_int64(st, 1, rec->rid);
+	db_bind_int(st, 1, rec->rid);
 	return db_step_done(st, err, errlen);
 }
 
 int store_field_get(struct store *s, const struct store_record *rec, const char *field, char **value, char *err,
 		    size_t errlen)
 {
-	sqlite3_stmt *st = s->rst[S_FIELD_GET];
+	struct db_stmt *st = s->rst[S_FIELD_GET];
 	int rc;
 
 	*value = NULL;
-	sqlite3_bind_int64(st, 1, rec->rid);
+	db_bind_int(st, 1, rec->rid);
 	db_bind_text(st, 2, field);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		*value = xstrdup(db_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 json_t *store_answers(struct store *s, const char *record, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->rst[S_ANSWERS];
+	struct db_stmt *st = s->rst[S_ANSWERS];
 	json_t *obj = json_object();
 	int rc;
 
 	db_bind_text(st, 1, record);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		json_t *v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL);
 
 		if (v && !json_is_null(v))
@@ -474,8 +474,8 @@ json_t *store_answers(struct store *s, const char *record, char *err, size_t err
 		else
 			json_decref(v);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		json_decref(obj);
 		return NULL;

@@ -39,23 +39,23 @@ void store_ops_release(struct store_ops *o)
 
 int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_ops *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *q = s->yst[S_OWN_OPS], *b = s->yst[S_OP_BASE];
+	struct db_stmt *q = s->yst[S_OWN_OPS], *b = s->yst[S_OP_BASE];
 	size_t nrefs = 0, cap = 0, i, at;
-	int rc = SQLITE_DONE, brc, k;
+	int rc = DB_DONE, brc, k;
 
 	store_ops_release(out);
 	out->op = xcalloc(max ? max : 1, sizeof(*out->op));
 	out->text = xcalloc(max ? 4 * max : 1, sizeof(*out->text));
 	db_bind_text(q, 1, s->device);
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)after);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)max);
-	while (out->n < max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+	db_bind_int(q, 2, (int64_t)after);
+	db_bind_int(q, 3, (int64_t)max);
+	while (out->n < max && (rc = db_step(q)) == DB_ROW) {
 		struct op *o = &out->op[out->n];
 		char **text = &out->text[4 * out->n];
 
 		strlcpy_s(o->device, s->device, sizeof(o->device));
-		o->seq = (uint64_t)sqlite3_column_int64(q, 0);
-		o->hlc = (uint64_t)sqlite3_column_int64(q, 1);
+		o->seq = (uint64_t)db_int(q, 0);
+		o->hlc = (uint64_t)db_int(q, 1);
 		strlcpy_s(o->record, db_text(q, 2), sizeof(o->record));
 		for (k = 0; k < 4; k++)
 			text[k] = xstrdup(db_text(q, 3 + k));
@@ -64,22 +64,22 @@ int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_op
 		o->field = text[2];
 		o->value = text[3];
 		out->n++;
-		sqlite3_bind_int64(b, 1, sqlite3_column_int64(q, 7));
-		while ((brc = sqlite3_step(b)) == SQLITE_ROW && o->nbase < MERGE_MAX_BASE) {
+		db_bind_int(b, 1, db_int(q, 7));
+		while ((brc = db_step(b)) == DB_ROW && o->nbase < MERGE_MAX_BASE) {
 			if (nrefs == cap)
 				out->refs = xrealloc(out->refs, (cap = cap ? 2 * cap : 64) * sizeof(*out->refs));
 			strlcpy_s(out->refs[nrefs].device, db_text(b, 0), sizeof(out->refs[0].device));
-			out->refs[nrefs++].seq = (uint64_t)sqlite3_column_int64(b, 1);
+			out->refs[nrefs++].seq = (uint64_t)db_int(b, 1);
 			o->nbase++;
 		}
-		sqlite3_reset(b);
-		if (brc != SQLITE_DONE && brc != SQLITE_ROW) {
+		db_reset(b);
+		if (brc != DB_DONE && brc != DB_ROW) {
 			rc = brc;
 			break;
 		}
 	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	db_reset(q);
+	if (rc != DB_DONE && rc != DB_ROW) {
 		db_error(s->db, rc, err, errlen);
 		store_ops_release(out);
 		return -1;
@@ -92,17 +92,17 @@ int store_ops_after(struct store *s, uint64_t after, size_t max, struct store_op
 
 int store_ops_count(struct store *s, uint64_t after, uint64_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->yst[S_OWN_COUNT];
+	struct db_stmt *st = s->yst[S_OWN_COUNT];
 	int rc;
 
 	*n = 0;
 	db_bind_text(st, 1, s->device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+	db_bind_int(st, 2, (int64_t)after);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*n = (uint64_t)db_int(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int store_ops_unsent(struct store *s, uint64_t *n, char *err, size_t errlen)
@@ -155,25 +155,25 @@ fail:
 
 int store_op_author(struct store *s, const char *device, uint64_t seq, const char *user, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->yst[S_AUTHOR];
+	struct db_stmt *st = s->yst[S_AUTHOR];
 
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	db_bind_int(st, 2, (int64_t)seq);
 	db_bind_text(st, 3, user);
 	return db_step_done(st, err, errlen);
 }
 
 int store_op_author_get(struct store *s, const char *device, uint64_t seq, char *user, size_t n)
 {
-	sqlite3_stmt *st = s->yst[S_AUTHOR_GET];
+	struct db_stmt *st = s->yst[S_AUTHOR_GET];
 	int found;
 
 	user[0] = '\0';
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	found = sqlite3_step(st) == SQLITE_ROW;
+	db_bind_int(st, 2, (int64_t)seq);
+	found = db_step(st) == DB_ROW;
 	if (found)
 		strlcpy_s(user, db_text(st, 0), n);
-	sqlite3_reset(st);
+	db_reset(st);
 	return found;
 }

@@ -38,7 +38,7 @@ extern const size_t form_partnership_json_len;
 /* The device's own tables beside the skeleton's meta and forms (dbstore.h) and the merge tables. */
 static const char *const schema[] = { OP_AUTHORS_SQL, MEDIA_SENT_SQL, NULL };
 
-static int remake_views(sqlite3 *db, char *err, size_t errlen);
+static int remake_views(struct db *db, char *err, size_t errlen);
 
 /* Layout 2 added a table; layout 3 remakes the forms' views, whose dates layout 2 read wrongly (NULL in every
  * row); layout 4 keeps a field's single head as fields.op alone (merge.h); layout 5 adds media_sent. */
@@ -64,8 +64,7 @@ static const char *const sql[STORE_CORE_STMTS] = {
 void store_global_init(void)
 {
 	/* One thread, one connection: SQLite's allocation statistics and mutexes are pure cost here. */
-	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	db_single_thread();
 }
 
 char *store_default_dir(void)
@@ -118,27 +117,27 @@ static uint64_t meta_u64(struct store *s, const char *key)
 	return meta_get(s, key, num, sizeof(num)) == 0 ? strtoull(num, NULL, 10) : 0;
 }
 
-static int make_view(sqlite3 *db, const struct form *f, char *err, size_t errlen);
+static int make_view(struct db *db, const struct form *f, char *err, size_t errlen);
 
 /* Makes every form's view again, from the version installed last (as store_form_put leaves it). */
-static int remake_views(sqlite3 *db, char *err, size_t errlen)
+static int remake_views(struct db *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT json FROM forms f WHERE rowid = (SELECT g.rowid FROM forms g"
+	struct db_stmt *st = db_prepare(db, "SELECT json FROM forms f WHERE rowid = (SELECT g.rowid FROM forms g"
 				      " WHERE g.id = f.id ORDER BY g.installed DESC, g.rowid DESC LIMIT 1)", err, errlen);
 	int rc, r = 0;
 
 	if (!st)
 		return -1;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r == 0 && (rc = db_step(st)) == DB_ROW) {
 		const char *json = db_text(st, 0);
 		struct form *f = form_load(json, strlen(json), err, errlen);
 
 		r = f ? make_view(db, f, err, errlen) : -1;
 		form_free(f);
 	}
-	if (r == 0 && rc != SQLITE_DONE)
+	if (r == 0 && rc != DB_DONE)
 		r = db_error(db, rc, err, errlen);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return r;
 }
 
@@ -361,7 +360,7 @@ void store_rollback(struct store *s)
 /* (Re)creates the view form_<id>: one row per record, one column per question, readable in the sqlite3 shell.
  * The form's id and question names are plain names (dbstore_form_put and form_load check them), so they can
  * name the view and its columns. */
-static int make_view(sqlite3 *db, const struct form *f, char *err, size_t errlen)
+static int make_view(struct db *db, const struct form *f, char *err, size_t errlen)
 {
 	struct buf b = BUF_INIT(1 << 20);
 	size_t i;

@@ -1,15 +1,27 @@
-/* db.c - SQLite helpers shared by the client and the server. */
+/* db.c - db.h over SQLite. */
 #include "db.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "i18n.h"
 #include "util.h"
 #include "banned.h"
+
+struct db {
+	sqlite3 *lite;
+};
+
+struct db_stmt {
+	sqlite3_stmt *lite;
+	struct db *db;
+};
 
 /* Whether this process's stores could write at their last try (db_writable): one state for the process, since
  * a full disk is full for every connection to a store on it. */
@@ -106,7 +118,8 @@ static int error_text(sqlite3 *db, int rc, char *err, size_t errlen, int *cannot
 	}
 }
 
-int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
+/* db_error over a bare SQLite connection (NULL: none yet). */
+static int lite_error(sqlite3 *db, int rc, char *err, size_t errlen)
 {
 	char msg[512];
 	int cannot_write;
@@ -115,6 +128,16 @@ int db_error(sqlite3 *db, int rc, char *err, size_t errlen)
 	if (cannot_write)
 		writable_set(db, 0, msg);
 	return errf(err, errlen, "%s", msg);
+}
+
+int db_error(struct db *db, int rc, char *err, size_t errlen)
+{
+	return lite_error(db ? db->lite : NULL, rc, err, errlen);
+}
+
+const char *db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->lite);
 }
 
 /* 1 if the database file or its directory cannot be written at all (a read-only mount or file), as opposed
@@ -185,12 +208,17 @@ static int wal_written(void *ctx, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
+struct db *db_open(const char *path, int flags, char *err, size_t errlen)
 {
+	struct db *h = calloc(1, sizeof(*h));
 	sqlite3 *db = NULL;
 	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	int rc;
 
+	if (!h) {
+		err_oom(err, errlen);
+		return NULL;
+	}
 	oflags |= (flags & DB_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (flags & DB_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
@@ -215,54 +243,99 @@ sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
 			}
 		}
 		if (rc != SQLITE_OK) {
-			db_error(db, rc, err, errlen);
+			lite_error(db, rc, err, errlen);
 			sqlite3_close(db);
+			free(h);
 			return NULL;
 		}
 	}
 	if (rc != SQLITE_OK) {
 		errf(err, errlen, _("cannot open '%s': %s"), path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
+		free(h);
 		return NULL;
 	}
+	h->lite = db;
 	/* The immutable fallback is a connection of its own. */
 	sqlite3_busy_timeout(db, DB_BUSY_MS);
 	sqlite3_wal_hook(db, wal_written, NULL);
 	sqlite3_extended_result_codes(db, 1);
-	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
+	if (db_exec(h, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
 		    " PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;", err,
 		    errlen) < 0) {
-		sqlite3_close(db);
+		db_close(h);
 		return NULL;
 	}
-	return db;
+	return h;
 }
 
-void db_close(sqlite3 *db)
+void db_close(struct db *db)
 {
-	sqlite3_close_v2(db);
+	if (!db)
+		return;
+	sqlite3_close_v2(db->lite);
+	free(db);
 }
 
-int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+void db_set_busy_ms(struct db *db, int ms)
 {
-	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_busy_timeout(db->lite, ms);
+}
+
+void db_single_thread(void)
+{
+	sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : db_error(db, rc, err, errlen);
 }
 
-sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen)
+/* Wraps a prepared SQLite statement of db; NULL (the statement finalized) with err when out of memory. */
+static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, char *err, size_t errlen)
+{
+	struct db_stmt *st = malloc(sizeof(*st));
+
+	if (!st) {
+		sqlite3_finalize(lite);
+		err_oom(err, errlen);
+		return NULL;
+	}
+	st->lite = lite;
+	st->db = db;
+	return st;
+}
+
+struct db_stmt *db_prepare(struct db *db, const char *sql, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	int rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 
 	if (rc != SQLITE_OK) {
 		db_error(db, rc, err, errlen);
 		return NULL;
 	}
-	return st;
+	return stmt_new(db, st, err, errlen);
 }
 
-int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n, char *err, size_t errlen)
+struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = len > (size_t)INT32_MAX ? SQLITE_TOOBIG : sqlite3_prepare_v2(db->lite, sql, (int)len, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		/* TRANSLATORS: %s is the database engine's own words, in English. */
+		errf(err, errlen, _("cannot prepare a statement: %s"), sqlite3_errmsg(db->lite));
+		return NULL;
+	}
+	return stmt_new(db, st, err, errlen);
+}
+
+int db_prepare_all(struct db *db, const char *const *sql, struct db_stmt **st, int n, char *err, size_t errlen)
 {
 	int i;
 
@@ -279,24 +352,37 @@ int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n
 	return 0;
 }
 
-void db_finalize_all(sqlite3_stmt **st, int n)
+void db_finalize(struct db_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(st->lite);
+	free(st);
+}
+
+void db_finalize_all(struct db_stmt **st, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
-		sqlite3_finalize(st[i]);
+		db_finalize(st[i]);
 		st[i] = NULL;
 	}
 }
 
-int db_begin(sqlite3 *db, char *err, size_t errlen)
+int db_begin(struct db *db, char *err, size_t errlen)
 {
 	return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
 }
 
-int db_commit(sqlite3 *db, char *err, size_t errlen)
+int db_begin_read(struct db *db, char *err, size_t errlen)
 {
-	int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return db_exec(db, "BEGIN", err, errlen);
+}
+
+int db_commit(struct db *db, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(db->lite, "COMMIT", NULL, NULL, NULL);
 
 	if (rc == SQLITE_OK)
 		return 0;
@@ -305,49 +391,185 @@ int db_commit(sqlite3 *db, char *err, size_t errlen)
 	return -1;
 }
 
-void db_rollback(sqlite3 *db)
+void db_rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(db->lite))
+		sqlite3_exec(db->lite, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+int db_in_transaction(struct db *db)
 {
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+	return !sqlite3_get_autocommit(db->lite);
 }
 
-int db_step_done(sqlite3_stmt *st, char *err, size_t errlen)
+void db_on_rollback(struct db *db, void (*fn)(void *ctx), void *ctx)
 {
-	int rc = sqlite3_step(st);
+	sqlite3_rollback_hook(db->lite, fn, ctx);
+}
+
+void db_checkpoint(struct db *db)
+{
+	sqlite3_wal_checkpoint_v2(db->lite, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+int db_backup(struct db *db, const char *path, const char *then, char *err, size_t errlen)
+{
+	struct db copy = { NULL };
+	sqlite3_backup *b;
+	int rc, r = -1;
+
+	if (sqlite3_open_v2(path, &copy.lite, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		errf(err, errlen, _("cannot open '%s': %s"), path, copy.lite ? sqlite3_errmsg(copy.lite) : "out of memory");
+		goto out;
+	}
+	/* All the pages in one step: one read transaction, so one moment of the store, while others go on writing
+	 * (WAL readers do not stop writers, nor a writer them). */
+	if (!(b = sqlite3_backup_init(copy.lite, "main", db->lite, "main"))) {
+		errf(err, errlen, _("cannot copy the store: %s"), sqlite3_errmsg(copy.lite));
+		goto out;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		errf(err, errlen, _("cannot copy the store: %s"), sqlite3_errstr(rc));
+		goto out;
+	}
+	if (db_exec(&copy, "PRAGMA journal_mode=DELETE;", err, errlen) < 0 || (then && db_exec(&copy, then, err, errlen) < 0))
+		goto out;
+	r = 0;
+out:
+	if (copy.lite && sqlite3_close(copy.lite) != SQLITE_OK && r == 0)
+		r = errf(err, errlen, _("cannot write '%s'"), path);
+	return r;
+}
+
+int db_step(struct db_stmt *st)
+{
+	return sqlite3_step(st->lite);
+}
+
+int db_step_done(struct db_stmt *st, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st->lite);
 
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-		sqlite3_reset(st);
+		sqlite3_reset(st->lite);
 		return 0;
 	}
-	db_error(sqlite3_db_handle(st), rc, err, errlen);
-	sqlite3_reset(st);
+	db_error(st->db, rc, err, errlen);
+	sqlite3_reset(st->lite);
 	return -1;
 }
 
-const char *db_text(sqlite3_stmt *st, int i)
+void db_reset(struct db_stmt *st)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	sqlite3_reset(st->lite);
+}
+
+void db_clear(struct db_stmt *st)
+{
+	sqlite3_clear_bindings(st->lite);
+}
+
+struct db *db_of(struct db_stmt *st)
+{
+	return st->db;
+}
+
+int64_t db_changes(struct db *db)
+{
+	return sqlite3_changes64(db->lite);
+}
+
+int64_t db_last_id(struct db *db)
+{
+	return sqlite3_last_insert_rowid(db->lite);
+}
+
+int db_bind_int(struct db_stmt *st, int i, int64_t v)
+{
+	return sqlite3_bind_int64(st->lite, i, v);
+}
+
+int db_bind_float(struct db_stmt *st, int i, double v)
+{
+	return sqlite3_bind_double(st->lite, i, v);
+}
+
+int db_bind_text(struct db_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st->lite, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st->lite, i);
+}
+
+int db_bind_text_n(struct db_stmt *st, int i, const char *s, size_t n)
+{
+	return sqlite3_bind_text64(st->lite, i, s, n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+int db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n)
+{
+	return sqlite3_bind_blob64(st->lite, i, p, n, SQLITE_STATIC);
+}
+
+int db_bind_null(struct db_stmt *st, int i)
+{
+	return sqlite3_bind_null(st->lite, i);
+}
+
+void db_bind_named_text(struct db_stmt *st, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st->lite, name);
+
+	if (i)
+		sqlite3_bind_text(st->lite, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void db_bind_named_int(struct db_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st->lite, name);
+
+	if (i)
+		sqlite3_bind_int64(st->lite, i, v);
+}
+
+int64_t db_int(struct db_stmt *st, int i)
+{
+	return sqlite3_column_int64(st->lite, i);
+}
+
+double db_float(struct db_stmt *st, int i)
+{
+	return sqlite3_column_double(st->lite, i);
+}
+
+const char *db_text(struct db_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st->lite, i);
 
 	return s ? (const char *)s : "";
 }
 
-void db_bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+const void *db_blob(struct db_stmt *st, int i)
 {
-	int i = sqlite3_bind_parameter_index(st, name);
-
-	if (i)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	return sqlite3_column_blob(st->lite, i);
 }
 
-void db_bind_named_int(sqlite3_stmt *st, const char *name, sqlite3_int64 v)
+size_t db_bytes(struct db_stmt *st, int i)
 {
-	int i = sqlite3_bind_parameter_index(st, name);
+	return (size_t)sqlite3_column_bytes(st->lite, i);
+}
 
-	if (i)
-		sqlite3_bind_int64(st, i, v);
+int db_type(struct db_stmt *st, int i)
+{
+	return sqlite3_column_type(st->lite, i);
+}
+
+int db_is_null(struct db_stmt *st, int i)
+{
+	return sqlite3_column_type(st->lite, i) == SQLITE_NULL;
+}
+
+int db_columns(struct db_stmt *st)
+{
+	return sqlite3_column_count(st->lite);
 }

@@ -1,39 +1,78 @@
-/* db.h - SQLite helpers shared by the client and the server: opening a store durably, statements, errors.
+/* db.h - the one way Sondeo's stores speak SQL: a connection, prepared statements, transactions and errors,
+ * shared by the client and the server.
  *
- * Every store runs in WAL mode with synchronous=FULL, so a committed transaction survives kill -9 and power
- * loss, and waits a few seconds for another process's lock before saying the store is busy. SQL goes only
- * through prepared statements with bound values. Errors are 0 / -1 with a message in err; the message says
- * what a person can do ("the disk is full: nothing was saved"). */
+ * The handles are opaque so that a store's code is the same whatever engine is under it: SQLite, which every
+ * laptop and the default server use, is the engine here. Each store opened with db_open runs in WAL mode with
+ * synchronous=FULL, so a committed transaction survives kill -9 and power loss, and waits a few seconds for
+ * another program's lock before saying the store is busy. SQL goes only through prepared statements with bound
+ * values; parameters are written ?1, ?2... or :name.
+ *
+ * Result codes are SQLite's numbers (DB_ROW, DB_DONE, DB_BUSY...), so that one test tells a full disk or a busy
+ * store apart whatever the engine. Errors are 0 / -1 with a message in err; the message says what a person can
+ * do ("the disk is full: nothing was saved"). */
 #ifndef SONDEO_DB_H
 #define SONDEO_DB_H
 
-#include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define DB_BUSY_MS 5000
 
+/* db_open's flags. */
 enum { DB_CREATE = 1, DB_READONLY = 2 };
 
+/* What db_step and the other calls answer (SQLite's primary codes; db_error tells them apart for people). */
+enum {
+	DB_OK = 0, DB_ERROR = 1, DB_BUSY = 5, DB_NOMEM = 7, DB_CORRUPT = 11, DB_FULL = 13, DB_CONSTRAINT = 19,
+	DB_ROW = 100, DB_DONE = 101
+};
+
+/* A column's type in the current row. */
+enum { DB_INTEGER = 1, DB_FLOAT = 2, DB_TEXT = 3, DB_BLOB = 4, DB_NULL = 5 };
+
+struct db;        /* a connection, owned by whoever opened it */
+struct db_stmt;   /* a prepared statement of one connection, owned by whoever prepared it */
+
 /* Opens (or with DB_CREATE creates) the database at path. Returns NULL with err on failure. */
-sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen);
-void db_close(sqlite3 *db);
-/* Runs SQL without parameters (schema, pragmas). */
-int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
-/* Prepares sql; NULL with err on failure. */
-sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
+struct db *db_open(const char *path, int flags, char *err, size_t errlen);
+/* Closes db; its statements must have been finalized. NULL is fine. */
+void db_close(struct db *db);
+/* How long db waits for another connection's lock before answering DB_BUSY (DB_BUSY_MS unless set). */
+void db_set_busy_ms(struct db *db, int ms);
+/* The process uses its connections from one thread at a time, and never asks how much memory SQLite holds (the
+ * laptop's sondeo): SQLite's locks and counters are left out. Call before anything else opens a database. */
+void db_single_thread(void);
+/* Runs SQL without parameters (schema, pragmas), one statement or several. */
+int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
+/* Prepares sql, kept for the connection's life (a module's table of statements); NULL with err on failure. */
+struct db_stmt *db_prepare(struct db *db, const char *sql, char *err, size_t errlen);
+/* Prepares the first len bytes of sql, built for one use (a selection's filters); NULL with err. */
+struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char *err, size_t errlen);
 /* Prepares sql[0..n) into st[0..n) (each module keeps its statements in such a table; a NULL entry of sql is
  * left NULL in st, so a table may be sized with room to spare). On failure, finalizes
  * what it prepared, leaves st all NULL and returns -1 with err. */
-int db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n, char *err, size_t errlen);
-/* Finalizes st[0..n); NULL entries are fine. */
-void db_finalize_all(sqlite3_stmt **st, int n);
-/* BEGIN IMMEDIATE (takes the write lock now, waiting up to DB_BUSY_MS), COMMIT, ROLLBACK. */
-int db_begin(sqlite3 *db, char *err, size_t errlen);
-int db_commit(sqlite3 *db, char *err, size_t errlen);
-void db_rollback(sqlite3 *db);
-/* Puts a message for SQLite result code rc (from db) in err, translated for people where it matters: busy,
- * read-only, full disk, corrupt. Returns -1. */
-int db_error(sqlite3 *db, int rc, char *err, size_t errlen);
+int db_prepare_all(struct db *db, const char *const *sql, struct db_stmt **st, int n, char *err, size_t errlen);
+/* Finalizes st (NULL is fine), or st[0..n), setting them NULL. */
+void db_finalize(struct db_stmt *st);
+void db_finalize_all(struct db_stmt **st, int n);
+
+/* BEGIN IMMEDIATE (takes the write lock now, waiting up to DB_BUSY_MS), COMMIT, ROLLBACK (a no-op outside a
+ * transaction). db_begin_read starts a transaction that reads one state of the store and takes no lock until it
+ * writes. */
+int db_begin(struct db *db, char *err, size_t errlen);
+int db_begin_read(struct db *db, char *err, size_t errlen);
+int db_commit(struct db *db, char *err, size_t errlen);
+void db_rollback(struct db *db);
+/* Whether a transaction is open on db. */
+int db_in_transaction(struct db *db);
+/* fn(ctx) is called when a transaction of db is rolled back, whoever rolls it back (NULL fn: no longer). */
+void db_on_rollback(struct db *db, void (*fn)(void *ctx), void *ctx);
+
+/* Puts a message for result code rc (from db, which may be NULL) in err, translated for people where it matters:
+ * busy, read-only, full disk, corrupt. Returns -1. */
+int db_error(struct db *db, int rc, char *err, size_t errlen);
+/* The engine's own words for db's last error. */
+const char *db_errmsg(struct db *db);
 
 /* Whether this process's stores could write at their last try. A write that failed for lack of room or on an
  * I/O error while writing (each such failure goes through db_error) makes them unwritable; the next commit that
@@ -45,22 +84,54 @@ int db_writable(char *why, size_t n);
 void db_on_writable(void (*fn)(int writable, const char *path, const char *why));
 /* Who copies a WAL back into its database once it holds DB_CHECKPOINT_PAGES pages: the connection that has just
  * committed, as SQLite does by default (fn NULL); or, with fn set, whatever fn(ctx, path) arranges for the
- * database at path, which must be done soon on another connection: sondeod's checkpointer thread, so that a
- * request never waits for a checkpoint. fn must be quick and must not use SQLite. Thread-safe: once this has
- * returned, the fn it replaced is no longer running or called. */
+ * database at path, which must be done soon on another connection (db_checkpoint): sondeod's checkpointer
+ * thread, so that a request never waits for a checkpoint. fn must be quick and must not use the database.
+ * Thread-safe: once this has returned, the fn it replaced is no longer running or called. */
 #define DB_CHECKPOINT_PAGES 1000
 void db_on_checkpoint(void (*fn)(void *ctx, const char *path), void *ctx);
+/* Copies what it can of db's WAL back into the database without waiting for readers or writers. */
+void db_checkpoint(struct db *db);
+/* Copies the whole database of db into the existing empty file path, as one consistent state (read in one
+ * transaction while others write), a single file without a WAL; then runs the SQL then (may be NULL) on the copy.
+ * 0, or -1 with err. */
+int db_backup(struct db *db, const char *path, const char *then, char *err, size_t errlen);
 
-/* Binds text (NULL binds SQL NULL) without copying it: s must stay valid until the statement has been
- * stepped, and every parameter is bound again before each step. Returns the SQLite code. */
-int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Steps st: DB_ROW (a row to read), DB_DONE, or an error code for db_error. */
+int db_step(struct db_stmt *st);
+/* Steps a statement that returns no row and resets it; 0 or -1 with err. */
+int db_step_done(struct db_stmt *st, char *err, size_t errlen);
+/* db_reset makes st ready to step again from its start, its bindings kept; db_clear forgets the bindings. */
+void db_reset(struct db_stmt *st);
+void db_clear(struct db_stmt *st);
+/* The connection st belongs to. */
+struct db *db_of(struct db_stmt *st);
+/* The rows the last INSERT, UPDATE or DELETE of db changed, and the row id the last INSERT gave. */
+int64_t db_changes(struct db *db);
+int64_t db_last_id(struct db *db);
+
+/* Binding parameter i (from 1). Text and blobs are not copied: they must stay valid until the statement has
+ * been stepped, and every parameter is bound again before each step. db_bind_text with NULL binds SQL NULL.
+ * Each returns the engine's code (DB_OK). */
+int db_bind_int(struct db_stmt *st, int i, int64_t v);
+int db_bind_float(struct db_stmt *st, int i, double v);
+int db_bind_text(struct db_stmt *st, int i, const char *s);
+int db_bind_text_n(struct db_stmt *st, int i, const char *s, size_t n);
+int db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n);
+int db_bind_null(struct db_stmt *st, int i);
 /* Binds to the named parameter name (":form") a copy of text v, or an integer; a statement without that
  * parameter is left as it is, so that SQL built from optional parts binds everything the same way. */
-void db_bind_named_text(sqlite3_stmt *st, const char *name, const char *v);
-void db_bind_named_int(sqlite3_stmt *st, const char *name, sqlite3_int64 v);
-/* Steps a statement that returns no row and resets it; 0 or -1 with err. */
-int db_step_done(sqlite3_stmt *st, char *err, size_t errlen);
-/* Column text, never NULL ("" for SQL NULL). */
-const char *db_text(sqlite3_stmt *st, int i);
+void db_bind_named_text(struct db_stmt *st, const char *name, const char *v);
+void db_bind_named_int(struct db_stmt *st, const char *name, int64_t v);
+
+/* Column i (from 0) of the current row. Text is never NULL ("" for SQL NULL); text and blobs are valid until
+ * the next step, reset or finalize of st. */
+int64_t db_int(struct db_stmt *st, int i);
+double db_float(struct db_stmt *st, int i);
+const char *db_text(struct db_stmt *st, int i);
+const void *db_blob(struct db_stmt *st, int i);
+size_t db_bytes(struct db_stmt *st, int i);
+int db_type(struct db_stmt *st, int i);
+int db_is_null(struct db_stmt *st, int i);
+int db_columns(struct db_stmt *st);
 
 #endif

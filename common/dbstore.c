@@ -53,8 +53,8 @@ enum { D_META_GET, D_META_SET, D_FORM_GET, D_FORM_NEWEST, D_FORM_PUT, D_COUNT };
 
 struct dbstore {
 	const struct kind *k;
-	sqlite3 *db;
-	sqlite3_stmt *st[D_COUNT];
+	struct db *db;
+	struct db_stmt *st[D_COUNT];
 };
 
 const char *dbstore_file(enum dbstore_kind kind)
@@ -122,9 +122,9 @@ static int refuse_other(const struct kind *k, const char *dir, char *err, size_t
 }
 
 /* Reads meta kind (into kind; *has_kind 0 if there is none) and schema (-1 if none, or no meta table). */
-static int read_head(sqlite3 *db, char *kind, size_t n, int *has_kind, long long *layout, char *err, size_t errlen)
+static int read_head(struct db *db, char *kind, size_t n, int *has_kind, long long *layout, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT (SELECT value FROM meta WHERE key = 'kind'),"
+	struct db_stmt *st = db_prepare(db, "SELECT (SELECT value FROM meta WHERE key = 'kind'),"
 				      " (SELECT value FROM meta WHERE key = 'schema')", NULL, 0);
 	int rc;
 
@@ -134,15 +134,15 @@ static int read_head(sqlite3 *db, char *kind, size_t n, int *has_kind, long long
 	/* No meta table: not a store at all, which the caller says. */
 	if (!st)
 		return 0;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*has_kind = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*has_kind = !db_is_null(st, 0);
 		strlcpy_s(kind, db_text(st, 0), n);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			*layout = sqlite3_column_int64(st, 1);
+		if (!db_is_null(st, 1))
+			*layout = db_int(st, 1);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_error(db, rc, err, errlen);
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : db_error(db, rc, err, errlen);
 }
 
 /* Refuses a database that is not a store of this kind, or of a layout this program cannot read, before
@@ -329,27 +329,27 @@ void dbstore_close(struct dbstore *d)
 	free(d);
 }
 
-sqlite3 *dbstore_db(struct dbstore *d)
+struct db *dbstore_db(struct dbstore *d)
 {
 	return d->db;
 }
 
 int dbstore_meta_get(struct dbstore *d, const char *key, char *out, size_t n)
 {
-	sqlite3_stmt *st = d->st[D_META_GET];
+	struct db_stmt *st = d->st[D_META_GET];
 	int found;
 
 	db_bind_text(st, 1, key);
-	found = sqlite3_step(st) == SQLITE_ROW;
+	found = db_step(st) == DB_ROW;
 	if (found)
 		strlcpy_s(out, db_text(st, 0), n);
-	sqlite3_reset(st);
+	db_reset(st);
 	return found ? 0 : -1;
 }
 
 int dbstore_meta_set(struct dbstore *d, const char *key, const char *value, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = d->st[D_META_SET];
+	struct db_stmt *st = d->st[D_META_SET];
 
 	db_bind_text(st, 1, key);
 	db_bind_text(st, 2, value);
@@ -375,7 +375,7 @@ int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct for
 {
 	char msg[512];
 	struct form *f = form_load(json, len, msg, sizeof(msg));
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *canon = NULL;
 	int r = -1, rc;
 
@@ -400,11 +400,11 @@ int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct for
 	st = d->st[D_FORM_GET];
 	db_bind_text(st, 1, form_id(f));
 	db_bind_text(st, 2, form_version(f));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		int same = strcmp(db_text(st, 0), canon) == 0;
 
-		sqlite3_reset(st);
+		db_reset(st);
 		if (same)
 			r = 0;
 		else if (d->k == &kinds[DBSTORE_DEVICE])
@@ -415,8 +415,8 @@ int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct for
 					    " give the new definition a new version"), form_id(f), form_version(f));
 		goto out;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		db_error(d->db, rc, err, errlen);
 		goto out;
 	}
@@ -424,7 +424,7 @@ int dbstore_form_put(struct dbstore *d, const char *json, size_t len, struct for
 	db_bind_text(st, 1, form_id(f));
 	db_bind_text(st, 2, form_version(f));
 	db_bind_text(st, 3, canon);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+	db_bind_int(st, 4, (int64_t)now_ms());
 	if (db_step_done(st, err, errlen) == 0)
 		r = 1;
 out:
@@ -439,24 +439,24 @@ out:
 int dbstore_form_get(struct dbstore *d, const char *id, const char *version, struct form **out, char *err,
 		     size_t errlen)
 {
-	sqlite3_stmt *st = d->st[version ? D_FORM_GET : D_FORM_NEWEST];
+	struct db_stmt *st = d->st[version ? D_FORM_GET : D_FORM_NEWEST];
 	int rc, r;
 
 	*out = NULL;
 	db_bind_text(st, 1, id);
 	if (version)
 		db_bind_text(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		const char *json = db_text(st, 0);
 
 		*out = form_load(json, strlen(json), err, errlen);
 		r = *out ? 1 : -1;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		r = 0;
 	} else {
 		r = db_error(d->db, rc, err, errlen);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return r;
 }

@@ -11,9 +11,9 @@
 #ifndef SONDEO_DBSTORE_H
 #define SONDEO_DBSTORE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 
+#include "db.h"
 #include "form.h"
 
 /* What a store holds: a device's data (sondeo) or a server's (sondeod). Each has its own file name in its
@@ -25,14 +25,14 @@ enum dbstore_kind { DBSTORE_DEVICE, DBSTORE_SERVER };
 struct dbstore_step {
 	int from;
 	const char *sql;
-	int (*fn)(sqlite3 *db, char *err, size_t errlen);
+	int (*fn)(struct db *db, char *err, size_t errlen);
 };
 
 struct dbstore_spec {
 	enum dbstore_kind kind;
 	int layout;       /* the layout this program reads and writes (meta 'schema') */
 	int oldest;       /* the oldest layout it can bring up to layout */
-	int (*tables)(sqlite3 *db, char *err, size_t errlen);   /* tables made by code (merge_schema), or NULL */
+	int (*tables)(struct db *db, char *err, size_t errlen);   /* tables made by code (merge_schema), or NULL */
 	const char *const *schema; /* then the tier's own tables at layout: SQL texts run in order, NULL last */
 	const struct dbstore_step *steps;  /* one step from each layout in [oldest, layout) */
 	size_t nsteps;
@@ -56,7 +56,7 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 /* Finalizes the skeleton's statements and closes the database: the tier finalizes its own first. NULL is fine. */
 void dbstore_close(struct dbstore *d);
 /* The connection, owned by d. */
-sqlite3 *dbstore_db(struct dbstore *d);
+struct db *dbstore_db(struct dbstore *d);
 
 /* The meta table (key -> value). dbstore_meta_get copies the value into out (n bytes) and returns 0, or -1 if
  * there is none; dbstore_meta_set belongs in the caller's transaction. */

@@ -127,12 +127,12 @@ static const char *const sql[S_COUNT] = {
 };
 
 struct merge {
-	sqlite3 *db;
-	sqlite3_stmt *st[S_COUNT];
+	struct db *db;
+	struct db_stmt *st[S_COUNT];
 	/* The last device looked up: ops come in runs from one device. A rollback may undo the row it names, so
 	 * the connection's rollback hook forgets it. */
 	char last_device[KEYS_ID_STRLEN + 1];
-	sqlite3_int64 last_did;
+	int64_t last_did;
 	uint64_t date_cap;   /* records are dated by stamps no later than this (merge_date_cap) */
 };
 
@@ -144,7 +144,7 @@ static void forget_device(void *ctx)
 	m->last_device[0] = '\0';
 }
 
-int merge_schema(sqlite3 *db, char *err, size_t errlen)
+int merge_schema(struct db *db, char *err, size_t errlen)
 {
 	return db_exec(db, schema, err, errlen);
 }
@@ -161,29 +161,29 @@ static const struct {
 	{ "fields", "op", "ALTER TABLE fields ADD COLUMN op INTEGER NOT NULL DEFAULT 0" },
 };
 
-static int add_columns(sqlite3 *db, char *err, size_t errlen)
+static int add_columns(struct db *db, char *err, size_t errlen)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
-		sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", err, errlen);
+		struct db_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", err, errlen);
 		int rc;
 
 		if (!st)
 			return -1;
 		db_bind_text(st, 1, added[i].table);
 		db_bind_text(st, 2, added[i].column);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rc = db_step(st);
+		db_finalize(st);
+		if (rc != DB_ROW && rc != DB_DONE)
 			return db_error(db, rc, err, errlen);
-		if (rc == SQLITE_DONE && db_exec(db, added[i].sql, err, errlen) < 0)
+		if (rc == DB_DONE && db_exec(db, added[i].sql, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int merge_upgrade_heads(sqlite3 *db, char *err, size_t errlen)
+int merge_upgrade_heads(struct db *db, char *err, size_t errlen)
 {
 	/* A field keeps its rows if it has several heads, or shows an op from before values were kept once (op 0):
 	 * fields.op cannot stand for its head. */
@@ -193,20 +193,20 @@ int merge_upgrade_heads(sqlite3 *db, char *err, size_t errlen)
 		" WHERE NOT EXISTS (SELECT 1 FROM fields f WHERE f.rid = h.rid AND f.field = h.field AND f.op = h.op)"
 		" OR (SELECT count(*) FROM heads h2 WHERE h2.rid = h.rid AND h2.field = h.field) > 1;"
 		"DROP TABLE heads;" HEADS_VIEW_SQL;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (add_columns(db, err, errlen) < 0 ||
 	    !(st = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'heads'", err, errlen)))
 		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return db_error(db, rc, err, errlen);
-	return rc == SQLITE_ROW ? db_exec(db, move, err, errlen) : 0;
+	return rc == DB_ROW ? db_exec(db, move, err, errlen) : 0;
 }
 
-struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
+struct merge *merge_open(struct db *db, char *err, size_t errlen)
 {
 	struct merge *m;
 
@@ -218,7 +218,7 @@ struct merge *merge_open(sqlite3 *db, char *err, size_t errlen)
 	}
 	m->db = db;
 	m->date_cap = UINT64_MAX;
-	sqlite3_rollback_hook(db, forget_device, m);
+	db_on_rollback(db, forget_device, m);
 	if (db_prepare_all(db, sql, m->st, S_COUNT, err, errlen) < 0) {
 		merge_free(m);
 		return NULL;
@@ -236,7 +236,7 @@ void merge_free(struct merge *m)
 
 	if (!m)
 		return;
-	sqlite3_rollback_hook(m->db, NULL, NULL);
+	db_on_rollback(m->db, NULL, NULL);
 	db_finalize_all(m->st, S_COUNT);
 	free(m);
 }
@@ -267,21 +267,21 @@ static size_t sorted_base(const struct op *op, struct op_ref *out)
 }
 
 /* The integer key of a device already known, 0 if it is not, -1 on error. Adds nothing. */
-static sqlite3_int64 device_find(struct merge *m, const char *device, char *err, size_t errlen)
+static int64_t device_find(struct merge *m, const char *device, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_DEVICE_FIND];
-	sqlite3_int64 did = 0;
+	struct db_stmt *s = m->st[S_DEVICE_FIND];
+	int64_t did = 0;
 	int rc;
 
 	if (m->last_did && !strcmp(m->last_device, device))
 		return m->last_did;
 	db_bind_text(s, 1, device);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		did = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE)
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		did = db_int(s, 0);
+	else if (rc != DB_DONE)
 		did = db_error(m->db, rc, err, errlen);
-	sqlite3_reset(s);
+	db_reset(s);
 	if (did > 0) {
 		m->last_did = did;
 		strlcpy_s(m->last_device, device, sizeof(m->last_device));
@@ -290,17 +290,17 @@ static sqlite3_int64 device_find(struct merge *m, const char *device, char *err,
 }
 
 /* The integer key of a device, added if new. -1 on error. */
-static sqlite3_int64 device_key(struct merge *m, const char *device, char *err, size_t errlen)
+static int64_t device_key(struct merge *m, const char *device, char *err, size_t errlen)
 {
-	sqlite3_int64 did = device_find(m, device, err, errlen);
-	sqlite3_stmt *s = m->st[S_DEVICE];
+	int64_t did = device_find(m, device, err, errlen);
+	struct db_stmt *s = m->st[S_DEVICE];
 
 	if (did)
 		return did;
 	db_bind_text(s, 1, device);
 	if (db_step_done(s, err, errlen) < 0)
 		return -1;
-	m->last_did = sqlite3_last_insert_rowid(m->db);
+	m->last_did = db_last_id(m->db);
 	strlcpy_s(m->last_device, device, sizeof(m->last_device));
 	return m->last_did;
 }
@@ -309,168 +309,168 @@ static sqlite3_int64 device_key(struct merge *m, const char *device, char *err, 
  * so), 0 if not, -1 on a store error. */
 static int check_form(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_RECORD_FORM];
+	struct db_stmt *s = m->st[S_RECORD_FORM];
 	int rc, r = 0;
 
 	db_bind_text(s, 1, op->record);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && strcmp(db_text(s, 0), op->form)) {
+	rc = db_step(s);
+	if (rc == DB_ROW && strcmp(db_text(s, 0), op->form)) {
 		/* TRANSLATORS: an op (one change) named by its device and number; a form id; a record id; the form id
 		 * of the record ("a 'partnership' record"). */
 		errf(err, errlen, _("op %s:%llu names form '%s' but record %s is a '%s' record"), op->device,
 		     (unsigned long long)op->seq, op->form, op->record, db_text(s, 0));
 		r = 1;
 	}
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	else if (rc != DB_ROW && rc != DB_DONE)
 		r = db_error(m->db, rc, err, errlen);
-	sqlite3_reset(s);
+	db_reset(s);
 	return r;
 }
 
 /* The integer key of record (of form), creating or updating its row with what its new ops say: created, the
  * lowest of their capped stamps; updated, the highest; top, the latest of them by (stamp, device), its form
  * version and device. check_form has accepted them. -1 on error. */
-static sqlite3_int64 record_put(struct merge *m, const char *record, const char *form, const struct op *top,
-				sqlite3_int64 created, sqlite3_int64 updated, char *err, size_t errlen)
+static int64_t record_put(struct merge *m, const char *record, const char *form, const struct op *top,
+				int64_t created, int64_t updated, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_RECORD];
-	sqlite3_int64 rid = -1;
+	struct db_stmt *s = m->st[S_RECORD];
+	int64_t rid = -1;
 	int rc;
 
 	db_bind_text(s, 1, record);
 	db_bind_text(s, 2, form);
 	db_bind_text(s, 3, top->form_version);
-	sqlite3_bind_int64(s, 4, created);
+	db_bind_int(s, 4, created);
 	db_bind_text(s, 5, top->device);
-	sqlite3_bind_int64(s, 6, updated);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)top->hlc);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW)
+	db_bind_int(s, 6, updated);
+	db_bind_int(s, 7, (int64_t)top->hlc);
+	rc = db_step(s);
+	if (rc != DB_ROW)
 		db_error(m->db, rc, err, errlen);
 	else
-		rid = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+		rid = db_int(s, 0);
+	db_reset(s);
 	return rid;
 }
 
 /* op's stamp as a record's dates take it: no later than the cap. */
-static sqlite3_int64 capped(const struct merge *m, const struct op *op)
+static int64_t capped(const struct merge *m, const struct op *op)
 {
-	return (sqlite3_int64)(op->hlc < m->date_cap ? op->hlc : m->date_cap);
+	return (int64_t)(op->hlc < m->date_cap ? op->hlc : m->date_cap);
 }
 
 /* The integer key of the record of ops first..last (one op, or a run from one device stamped in order),
  * creating or updating its row: created from the first, form version and updated from the last. check_form
  * has accepted them. -1 on error. */
-static sqlite3_int64 record_key(struct merge *m, const struct op *first, const struct op *last, char *err,
+static int64_t record_key(struct merge *m, const struct op *first, const struct op *last, char *err,
 				size_t errlen)
 {
 	return record_put(m, first->record, first->form, last, capped(m, first), capped(m, last), err, errlen);
 }
 
-static int same_text(sqlite3_stmt *st, int col, const char *s)
+static int same_text(struct db_stmt *st, int col, const char *s)
 {
 	return strcmp(db_text(st, col), s) == 0;
 }
 
 /* Compares op with the held op at row id (f, S_FIND or S_FIND_RANGE, is positioned on it). 1 if identical. */
-static int same_op(struct merge *m, sqlite3_stmt *f, sqlite3_int64 id, const struct op *op, const struct op_ref *base,
+static int same_op(struct merge *m, struct db_stmt *f, int64_t id, const struct op *op, const struct op_ref *base,
 		   size_t nbase)
 {
-	sqlite3_stmt *b = m->st[S_FIND_BASE];
+	struct db_stmt *b = m->st[S_FIND_BASE];
 	size_t i = 0;
 	int same;
 
-	same = (uint64_t)sqlite3_column_int64(f, 1) == op->hlc && same_text(f, 2, op->record) &&
+	same = (uint64_t)db_int(f, 1) == op->hlc && same_text(f, 2, op->record) &&
 	       same_text(f, 3, op->form) && same_text(f, 4, op->form_version) && same_text(f, 5, op->field) &&
 	       same_text(f, 6, op->value);
 	if (!same)
 		return 0;
-	sqlite3_bind_int64(b, 1, id);
-	while (sqlite3_step(b) == SQLITE_ROW) {
+	db_bind_int(b, 1, id);
+	while (db_step(b) == DB_ROW) {
 		if (i >= nbase || strcmp(db_text(b, 0), base[i].device) ||
-		    (uint64_t)sqlite3_column_int64(b, 1) != base[i].seq) {
+		    (uint64_t)db_int(b, 1) != base[i].seq) {
 			same = 0;
 			break;
 		}
 		i++;
 	}
-	sqlite3_reset(b);
+	db_reset(b);
 	return same && i == nbase;
 }
 
 /* The op field (rid, field) shows now: its row id, 0 for none (or a draft's answer), or -1 with err. */
-static sqlite3_int64 field_op(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+static int64_t field_op(struct merge *m, int64_t rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_FIELD_OP];
-	sqlite3_int64 op = 0;
+	struct db_stmt *s = m->st[S_FIELD_OP];
+	int64_t op = 0;
 	int rc;
 
-	sqlite3_bind_int64(s, 1, rid);
+	db_bind_int(s, 1, rid);
 	db_bind_text(s, 2, field);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		op = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		op = db_int(s, 0);
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return db_error(m->db, rc, err, errlen);
 	return op;
 }
 
 /* Gives op prev of (rid, field) back the value the field shows for it, before the field changes. */
-static int op_restore(struct merge *m, sqlite3_int64 prev, sqlite3_int64 rid, const char *field, char *err,
+static int op_restore(struct merge *m, int64_t prev, int64_t rid, const char *field, char *err,
 		      size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_OP_RESTORE];
+	struct db_stmt *s = m->st[S_OP_RESTORE];
 
-	sqlite3_bind_int64(s, 1, prev);
-	sqlite3_bind_int64(s, 2, rid);
+	db_bind_int(s, 1, prev);
+	db_bind_int(s, 2, rid);
 	db_bind_text(s, 3, field);
 	return db_step_done(s, err, errlen);
 }
 
 /* Shows value (op's, stamped hlc by device did) for (rid, field), and keeps it there alone: the op shown before
  * (prev; -1 to look it up) takes its value back, op gives its own up unless held says it has none already. */
-static int field_show(struct merge *m, sqlite3_int64 rid, const char *field, const char *value, uint64_t hlc,
-		      sqlite3_int64 did, int conflict, sqlite3_int64 op, sqlite3_int64 prev, int held, char *err,
+static int field_show(struct merge *m, int64_t rid, const char *field, const char *value, uint64_t hlc,
+		      int64_t did, int conflict, int64_t op, int64_t prev, int held, char *err,
 		      size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_SET_FIELD];
+	struct db_stmt *s = m->st[S_SET_FIELD];
 
 	if (prev < 0 && (prev = field_op(m, rid, field, err, errlen)) < 0)
 		return -1;
 	if (prev && prev != op && op_restore(m, prev, rid, field, err, errlen) < 0)
 		return -1;
-	sqlite3_bind_int64(s, 1, rid);
+	db_bind_int(s, 1, rid);
 	db_bind_text(s, 2, field);
 	db_bind_text(s, 3, value);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)hlc);
-	sqlite3_bind_int64(s, 5, did);
-	sqlite3_bind_int(s, 6, conflict);
-	sqlite3_bind_int64(s, 7, op);
+	db_bind_int(s, 4, (int64_t)hlc);
+	db_bind_int(s, 5, did);
+	db_bind_int(s, 6, conflict);
+	db_bind_int(s, 7, op);
 	if (db_step_done(s, err, errlen) < 0)
 		return -1;
 	if (held || prev == op)
 		return 0;
 	s = m->st[S_OP_HOLD];
-	sqlite3_bind_int64(s, 1, op);
+	db_bind_int(s, 1, op);
 	return db_step_done(s, err, errlen);
 }
 
 /* Runs statement which, whose parameters are (rid, field) alone, to its end. */
-static int field_run(struct merge *m, int which, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+static int field_run(struct merge *m, int which, int64_t rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[which];
+	struct db_stmt *s = m->st[which];
 
-	sqlite3_bind_int64(s, 1, rid);
+	db_bind_int(s, 1, rid);
 	db_bind_text(s, 2, field);
 	return db_step_done(s, err, errlen);
 }
 
 /* (rid, field) shows nothing any more: the op it showed takes its value back. */
-static int field_drop(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+static int field_drop(struct merge *m, int64_t rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_int64 prev;
+	int64_t prev;
 
 	if ((prev = field_op(m, rid, field, err, errlen)) < 0 ||
 	    (prev && op_restore(m, prev, rid, field, err, errlen) < 0))
@@ -480,36 +480,36 @@ static int field_drop(struct merge *m, sqlite3_int64 rid, const char *field, cha
 
 /* Writes out the single head of (rid, field), if that is what it has, as a row of multi_heads: the heads rule
  * then works on that table alone until refresh_field takes it back. */
-static int heads_expand(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+static int heads_expand(struct merge *m, int64_t rid, const char *field, char *err, size_t errlen)
 {
 	return field_run(m, S_EXPAND, rid, field, err, errlen);
 }
 
 /* Forgets the rows of (rid, field) in multi_heads: it has one head, which fields.op names. */
-static int heads_single(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+static int heads_single(struct merge *m, int64_t rid, const char *field, char *err, size_t errlen)
 {
 	return field_run(m, S_DROP_HEADS, rid, field, err, errlen);
 }
 
 /* Recomputes the shown value of (record, field) from its heads, written out by heads_take (not here: no row
  * left there means that no head is left), and keeps them in multi_heads only if there are several. */
-static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, char *err, size_t errlen)
+static int refresh_field(struct merge *m, int64_t rid, const char *field, char *err, size_t errlen)
 {
-	sqlite3_stmt *t = m->st[S_TOP];
+	struct db_stmt *t = m->st[S_TOP];
 	char *value;
 	int rc;
 
-	sqlite3_bind_int64(t, 1, rid);
+	db_bind_int(t, 1, rid);
 	db_bind_text(t, 2, field);
-	rc = sqlite3_step(t);
-	if (rc == SQLITE_ROW) {
-		uint64_t hlc = (uint64_t)sqlite3_column_int64(t, 1);
-		sqlite3_int64 did = sqlite3_column_int64(t, 2), op = sqlite3_column_int64(t, 4);
-		int conflict = sqlite3_column_int(t, 3) > 1, single = sqlite3_column_int(t, 5) == 1;
+	rc = db_step(t);
+	if (rc == DB_ROW) {
+		uint64_t hlc = (uint64_t)db_int(t, 1);
+		int64_t did = db_int(t, 2), op = db_int(t, 4);
+		int conflict = db_int(t, 3) > 1, single = db_int(t, 5) == 1;
 
 		/* A copy: showing it changes the rows t read it from. */
 		value = strdup(db_text(t, 0));
-		sqlite3_reset(t);
+		db_reset(t);
 		if (!value)
 			return err_oom(err, errlen);
 		rc = field_show(m, rid, field, value, hlc, did, conflict, op, -1, 0, err, errlen);
@@ -518,8 +518,8 @@ static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, 
 			rc = heads_single(m, rid, field, err, errlen);
 		return rc;
 	}
-	sqlite3_reset(t);
-	if (rc != SQLITE_DONE)
+	db_reset(t);
+	if (rc != DB_DONE)
 		return db_error(m->db, rc, err, errlen);
 	/* No head at all: only ops that name each other in a cycle, which no honest device makes. */
 	return field_drop(m, rid, field, err, errlen);
@@ -527,53 +527,53 @@ static int refresh_field(struct merge *m, sqlite3_int64 rid, const char *field, 
 
 /* Stores op (of device did and record rid) and its base rows, its value '' when held (the field will show it:
  * field_show); returns the new row id, or -1. */
-static sqlite3_int64 insert_op(struct merge *m, const struct op *op, sqlite3_int64 did, sqlite3_int64 rid,
+static int64_t insert_op(struct merge *m, const struct op *op, int64_t did, int64_t rid,
 			       const struct op_ref *base, size_t nbase, int held, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_INSERT];
-	sqlite3_int64 id, bdid;
+	struct db_stmt *s = m->st[S_INSERT];
+	int64_t id, bdid;
 	size_t i;
 
-	sqlite3_bind_int64(s, 1, did);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)op->hlc);
-	sqlite3_bind_int64(s, 4, rid);
+	db_bind_int(s, 1, did);
+	db_bind_int(s, 2, (int64_t)op->seq);
+	db_bind_int(s, 3, (int64_t)op->hlc);
+	db_bind_int(s, 4, rid);
 	db_bind_text(s, 5, op->form_version);
 	db_bind_text(s, 6, op->field);
 	db_bind_text(s, 7, held ? "" : op->value);
 	if (db_step_done(s, err, errlen) < 0)
 		return -1;
-	id = sqlite3_last_insert_rowid(m->db);
+	id = db_last_id(m->db);
 	for (i = 0; i < nbase; i++) {
 		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
 			return -1;
 		s = m->st[S_INSERT_BASE];
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int64(s, 2, bdid);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)base[i].seq);
+		db_bind_int(s, 1, id);
+		db_bind_int(s, 2, bdid);
+		db_bind_int(s, 3, (int64_t)base[i].seq);
 		if (db_step_done(s, err, errlen) < 0)
 			return -1;
 	}
 	return id;
 }
 
-static int add_head(struct merge *m, sqlite3_int64 rid, const char *field, sqlite3_int64 op, char *err,
+static int add_head(struct merge *m, int64_t rid, const char *field, int64_t op, char *err,
 		    size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_ADD_HEAD];
+	struct db_stmt *s = m->st[S_ADD_HEAD];
 
-	sqlite3_bind_int64(s, 1, rid);
+	db_bind_int(s, 1, rid);
 	db_bind_text(s, 2, field);
-	sqlite3_bind_int64(s, 3, op);
+	db_bind_int(s, 3, op);
 	return db_step_done(s, err, errlen);
 }
 
 /* Recounts the record's conflicts and its deleted flag. */
-static int summarise(struct merge *m, sqlite3_int64 rid, char *err, size_t errlen)
+static int summarise(struct merge *m, int64_t rid, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_SUMMARY];
+	struct db_stmt *s = m->st[S_SUMMARY];
 
-	sqlite3_bind_int64(s, 1, rid);
+	db_bind_int(s, 1, rid);
 	return db_step_done(s, err, errlen);
 }
 
@@ -607,41 +607,41 @@ static int op_valid(const struct op *op, struct op_ref base[MERGE_MAX_BASE], siz
 }
 
 /* 1 if an op of (rid, field) already names (did, seq) in its base, 0 if not, -1 on error. */
-static int named_before(struct merge *m, sqlite3_int64 did, uint64_t seq, sqlite3_int64 rid, const char *field,
+static int named_before(struct merge *m, int64_t did, uint64_t seq, int64_t rid, const char *field,
 			char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_NAMED];
+	struct db_stmt *s = m->st[S_NAMED];
 	int rc;
 
-	sqlite3_bind_int64(s, 1, did);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
-	sqlite3_bind_int64(s, 3, rid);
+	db_bind_int(s, 1, did);
+	db_bind_int(s, 2, (int64_t)seq);
+	db_bind_int(s, 3, rid);
 	db_bind_text(s, 4, field);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	rc = db_step(s);
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return db_error(m->db, rc, err, errlen);
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 /* The heads rule for op, just stored as row id (of device did, record rid, sorted base[0..nbase)), by what the
  * store holds: what it saw is no longer a head, and it is one unless an op held already names it. The field's
  * heads are written out (heads_expand) before its first op: once its rows are all gone, it has no head left. */
-static int heads_take(struct merge *m, const struct op *op, sqlite3_int64 did, sqlite3_int64 rid, sqlite3_int64 id,
+static int heads_take(struct merge *m, const struct op *op, int64_t did, int64_t rid, int64_t id,
 		      const struct op_ref *base, size_t nbase, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_DROP_HEAD];
-	sqlite3_int64 bdid;
+	struct db_stmt *s = m->st[S_DROP_HEAD];
+	int64_t bdid;
 	size_t i;
 	int named;
 
 	for (i = 0; i < nbase; i++) {
 		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
 			return -1;
-		sqlite3_bind_int64(s, 1, rid);
+		db_bind_int(s, 1, rid);
 		db_bind_text(s, 2, op->field);
-		sqlite3_bind_int64(s, 3, bdid);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)base[i].seq);
+		db_bind_int(s, 3, bdid);
+		db_bind_int(s, 4, (int64_t)base[i].seq);
 		if (db_step_done(s, err, errlen) < 0)
 			return -1;
 	}
@@ -653,8 +653,8 @@ static int heads_take(struct merge *m, const struct op *op, sqlite3_int64 did, s
 enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
-	sqlite3_int64 id, did, rid;
-	sqlite3_stmt *s;
+	int64_t id, did, rid;
+	struct db_stmt *s;
 	size_t nbase;
 	int rc;
 
@@ -666,23 +666,23 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 	/* Already held? Identical is a harmless repeat; different is equivocation. An unknown device has sent
 	 * nothing yet. */
 	s = m->st[S_FIND];
-	sqlite3_bind_int64(s, 1, did);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->seq);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	db_bind_int(s, 1, did);
+	db_bind_int(s, 2, (int64_t)op->seq);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
 		int same;
 
-		id = sqlite3_column_int64(s, 0);
+		id = db_int(s, 0);
 		same = same_op(m, s, id, op, base, nbase);
-		sqlite3_reset(s);
+		db_reset(s);
 		if (same)
 			return MERGE_DUPLICATE;
 		errf(err, errlen, _("op %s:%llu is already held with different content"), op->device,
 		     (unsigned long long)op->seq);
 		return MERGE_EQUIVOCATION;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
+	db_reset(s);
+	if (rc != DB_DONE) {
 		db_error(m->db, rc, err, errlen);
 		return MERGE_ERROR;
 	}
@@ -704,9 +704,9 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_t n, char *err, size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
-	sqlite3_int64 id, did, rid;
+	int64_t id, did, rid;
 	const struct op *op;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	uint64_t lo = 0, hi = 0;
 	size_t nbase, i;
 	int named, any_named, rc;
@@ -735,17 +735,17 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 	/* Only a misbehaving device names an op before it is made; then the general rule decides for that op.
 	 * One look for the whole run, since it is almost never so. */
 	s = m->st[S_NAMED_ANY];
-	sqlite3_bind_int64(s, 1, did);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)lo);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)hi);
-	sqlite3_bind_int64(s, 4, rid);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	db_bind_int(s, 1, did);
+	db_bind_int(s, 2, (int64_t)lo);
+	db_bind_int(s, 3, (int64_t)hi);
+	db_bind_int(s, 4, rid);
+	rc = db_step(s);
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE) {
 		db_error(m->db, rc, err, errlen);
 		return MERGE_ERROR;
 	}
-	any_named = rc == SQLITE_ROW;
+	any_named = rc == DB_ROW;
 	for (i = 0; i < n; i++) {
 		op = &ops[i];
 		nbase = sorted_base(op, base);
@@ -789,11 +789,11 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 /* A record the batch's new ops name. */
 struct brec {
 	size_t first;                   /* the first op naming it */
-	sqlite3_int64 rid;              /* its key: held before the batch, or written in pass 2; else 0 */
+	int64_t rid;              /* its key: held before the batch, or written in pass 2; else 0 */
 	char *held_form;                /* its form when it had a row before the batch (owned), else NULL */
 	const char *form;               /* its form: held_form, or its first new op's */
 	const struct op *top;           /* the latest of its new ops by (stamp, device), the first of equals */
-	sqlite3_int64 created, updated; /* the lowest and highest capped stamps of its new ops */
+	int64_t created, updated; /* the lowest and highest capped stamps of its new ops */
 	size_t nnew;                    /* its new ops */
 	int put;                        /* its row is written */
 };
@@ -811,7 +811,7 @@ struct bfield {
 struct bop {
 	size_t rec, fld;
 	size_t next;                    /* the next new op of its field, or NO_OP */
-	sqlite3_int64 id, did;          /* its row and its device's key, once written */
+	int64_t id, did;          /* its row and its device's key, once written */
 	int named;                      /* a new op of its field names it in its base */
 };
 
@@ -961,12 +961,12 @@ static int run_start(struct merge *m, const struct batch *b, size_t i, size_t *e
 		     size_t errlen)
 {
 	const struct op *ops = b->ops;
-	sqlite3_stmt *s = m->st[S_FIND_RANGE];
-	sqlite3_int64 did;
+	struct db_stmt *s = m->st[S_FIND_RANGE];
+	int64_t did;
 	size_t j = i + 1;
 	int rc;
 
-	sqlite3_reset(s);
+	db_reset(s);
 	*row = 0;
 	*end = j;
 	/* A seq out of range is refused; its run is itself. */
@@ -979,13 +979,13 @@ static int run_start(struct merge *m, const struct batch *b, size_t i, size_t *e
 	/* An unknown device has sent nothing yet. */
 	if ((did = device_find(m, ops[i].device, err, errlen)) <= 0)
 		return did < 0 ? -1 : 0;
-	sqlite3_bind_int64(s, 1, did);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)ops[i].seq);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)ops[j - 1].seq);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	db_bind_int(s, 1, did);
+	db_bind_int(s, 2, (int64_t)ops[i].seq);
+	db_bind_int(s, 3, (int64_t)ops[j - 1].seq);
+	rc = db_step(s);
+	if (rc == DB_ROW)
 		*row = 1;
-	else if (rc != SQLITE_DONE)
+	else if (rc != DB_DONE)
 		return db_error(m->db, rc, err, errlen);
 	return 0;
 }
@@ -994,18 +994,18 @@ static int run_start(struct merge *m, const struct batch *b, size_t i, size_t *e
  * -1 on error. */
 static int run_held(struct merge *m, const struct op *op, int *row, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_FIND_RANGE];
+	struct db_stmt *s = m->st[S_FIND_RANGE];
 	int rc;
 
-	while (*row && (uint64_t)sqlite3_column_int64(s, 7) < op->seq) {
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW) {
+	while (*row && (uint64_t)db_int(s, 7) < op->seq) {
+		rc = db_step(s);
+		if (rc != DB_ROW) {
 			*row = 0;
-			if (rc != SQLITE_DONE)
+			if (rc != DB_DONE)
 				return db_error(m->db, rc, err, errlen);
 		}
 	}
-	return *row && (uint64_t)sqlite3_column_int64(s, 7) == op->seq;
+	return *row && (uint64_t)db_int(s, 7) == op->seq;
 }
 
 /* 1 if ops a and b (b's base sorted in base[0..nbase)) have the same content. */
@@ -1031,7 +1031,7 @@ static size_t batch_record(struct merge *m, struct batch *b, size_t i, char *err
 {
 	const struct op *op = &b->ops[i];
 	size_t *slot = btable_slot(&b->recs, hash_str(b, op->record), same_record, b, op->record);
-	sqlite3_stmt *s = m->st[S_RECORD_FORM];
+	struct db_stmt *s = m->st[S_RECORD_FORM];
 	struct brec *r;
 	int rc;
 
@@ -1040,17 +1040,17 @@ static size_t batch_record(struct merge *m, struct batch *b, size_t i, char *err
 	r = &b->rec[b->nrec];
 	r->first = i;
 	db_bind_text(s, 1, op->record);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		r->rid = sqlite3_column_int64(s, 1);
+	rc = db_step(s);
+	if (rc == DB_ROW) {
+		r->rid = db_int(s, 1);
 		r->form = r->held_form = mem_strdup(db_text(s, 0));
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	db_reset(s);
+	if (rc != DB_ROW && rc != DB_DONE) {
 		db_error(m->db, rc, err, errlen);
 		return NO_OP;
 	}
-	if (rc == SQLITE_ROW && !r->held_form) {
+	if (rc == DB_ROW && !r->held_form) {
 		err_oom(err, errlen);
 		return NO_OP;
 	}
@@ -1064,8 +1064,8 @@ static int stamped_after(const struct op *a, const struct op *b)
 {
 	int c;
 
-	if ((sqlite3_int64)a->hlc != (sqlite3_int64)b->hlc)
-		return (sqlite3_int64)a->hlc > (sqlite3_int64)b->hlc;
+	if ((int64_t)a->hlc != (int64_t)b->hlc)
+		return (int64_t)a->hlc > (int64_t)b->hlc;
 	c = strcmp(a->device, b->device);
 	return c > 0;
 }
@@ -1075,7 +1075,7 @@ static void batch_enter(struct merge *m, struct batch *b, size_t i, size_t rec)
 {
 	const struct op *op = &b->ops[i];
 	struct brec *r = &b->rec[rec];
-	sqlite3_int64 c = capped(m, op);
+	int64_t c = capped(m, op);
 	size_t *slot = field_slot(b, rec, op->field);
 	struct bfield *f;
 
@@ -1120,9 +1120,9 @@ static enum merge_result batch_check(struct merge *m, struct batch *b, size_t i,
 		return MERGE_ERROR;
 	slot = id_slot(b, op->device, op->seq);
 	if (held || *slot) {
-		sqlite3_stmt *s = m->st[S_FIND_RANGE];
+		struct db_stmt *s = m->st[S_FIND_RANGE];
 
-		if (held ? same_op(m, s, sqlite3_column_int64(s, 0), op, base, nbase) :
+		if (held ? same_op(m, s, db_int(s, 0), op, base, nbase) :
 			   same_content(&b->ops[*slot - 1], op, base, nbase))
 			return MERGE_DUPLICATE;
 		errf(err, errlen, _("op %s:%llu is already held with different content"), op->device,
@@ -1146,19 +1146,19 @@ static enum merge_result batch_check(struct merge *m, struct batch *b, size_t i,
 /* Marks the fields of records held before the batch that held ops then: their heads take the general rule. */
 static int fields_held(struct merge *m, struct batch *b, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_FIELDS_HELD];
+	struct db_stmt *s = m->st[S_FIELDS_HELD];
 	size_t i, *slot;
 	int rc;
 
 	for (i = 0; i < b->nrec; i++) {
 		if (!b->rec[i].rid || !b->rec[i].nnew)
 			continue;
-		sqlite3_bind_int64(s, 1, b->rec[i].rid);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		db_bind_int(s, 1, b->rec[i].rid);
+		while ((rc = db_step(s)) == DB_ROW)
 			if (*(slot = field_slot(b, i, db_text(s, 0))))
 				b->fld[*slot - 1].fresh = 0;
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
+		db_reset(s);
+		if (rc != DB_DONE)
 			return db_error(m->db, rc, err, errlen);
 	}
 	return 0;
@@ -1167,7 +1167,7 @@ static int fields_held(struct merge *m, struct batch *b, char *err, size_t errle
 /* 1 if a is shown before b among a field's heads: (stamp, device, seq) higher. */
 static int shown_before(const struct op *a, const struct op *b)
 {
-	if ((sqlite3_int64)a->hlc != (sqlite3_int64)b->hlc || strcmp(a->device, b->device))
+	if ((int64_t)a->hlc != (int64_t)b->hlc || strcmp(a->device, b->device))
 		return stamped_after(a, b);
 	return a->seq > b->seq;
 }
@@ -1196,7 +1196,7 @@ static void fresh_top(struct batch *b, const enum merge_result *res, size_t k, s
 static int fresh_heads(struct merge *m, struct batch *b, size_t fi, char *err, size_t errlen)
 {
 	const struct bfield *f = &b->fld[fi];
-	sqlite3_int64 rid = b->rec[f->rec].rid;
+	int64_t rid = b->rec[f->rec].rid;
 	size_t i, top = f->top, heads = 0;
 	int conflict = 0;
 
@@ -1292,7 +1292,7 @@ enum merge_result merge_apply_batch(struct merge *m, const struct op *ops, size_
 			break;
 		}
 	}
-	sqlite3_reset(m->st[S_FIND_RANGE]);
+	db_reset(m->st[S_FIND_RANGE]);
 	if (r != MERGE_ERROR && batch_write(m, &b, res, i, err, errlen) < 0)
 		r = MERGE_ERROR;
 	batch_release(&b);
@@ -1302,21 +1302,21 @@ enum merge_result merge_apply_batch(struct merge *m, const struct op *ops, size_
 int merge_heads(struct merge *m, const char *record, const char *field, merge_head_fn fn, void *ctx,
 		char *err, size_t errlen)
 {
-	sqlite3_stmt *s = m->st[S_HEADS];
+	struct db_stmt *s = m->st[S_HEADS];
 	struct op_ref ref;
 	int n = 0, rc;
 
 	db_bind_text(s, 1, record);
 	db_bind_text(s, 2, field);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == DB_ROW) {
 		strlcpy_s(ref.device, db_text(s, 0), sizeof(ref.device));
-		ref.seq = (uint64_t)sqlite3_column_int64(s, 1);
+		ref.seq = (uint64_t)db_int(s, 1);
 		if (fn)
-			fn(ctx, &ref, (uint64_t)sqlite3_column_int64(s, 2), db_text(s, 3));
+			fn(ctx, &ref, (uint64_t)db_int(s, 2), db_text(s, 3));
 		n++;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	db_reset(s);
+	if (rc != DB_DONE)
 		return db_error(m->db, rc, err, errlen);
 	return n;
 }

@@ -26,10 +26,10 @@
 #ifndef SONDEO_MERGE_H
 #define SONDEO_MERGE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db.h"
 #include "op.h"
 
 enum merge_result {
@@ -50,13 +50,13 @@ struct merge;
 	" f_.field = " o ".field))"
 
 /* Creates the merge tables if they do not exist. */
-int merge_schema(sqlite3 *db, char *err, size_t errlen);
+int merge_schema(struct db *db, char *err, size_t errlen);
 /* A store step (dbstore.h): brings the merge tables of a store made before multi_heads to them, in the caller's
  * transaction; nothing if they are there already. */
-int merge_upgrade_heads(sqlite3 *db, char *err, size_t errlen);
+int merge_upgrade_heads(struct db *db, char *err, size_t errlen);
 /* Prepares the statements the merge needs over db (which must outlive it), first adding what an older store's
  * tables lack. Caller frees with merge_free(). */
-struct merge *merge_open(sqlite3 *db, char *err, size_t errlen);
+struct merge *merge_open(struct db *db, char *err, size_t errlen);
 void merge_free(struct merge *m);
 /* From now on, a record's created and updated stamps are at most cap: a server passes when it receives the
  * ops it applies next (HLC_MAKE(now, 0xffff)), so that a device whose clock runs ahead cannot date its records in

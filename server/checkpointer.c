@@ -17,7 +17,7 @@ struct checkpointer {
 	int due;                /* a WAL has filled since the last checkpoint began */
 	int stop;
 	char path[4096];        /* the database whose WAL filled */
-	sqlite3 *db;            /* this thread's own connection, to the database at open_path */
+	struct db *db;            /* this thread's own connection, to the database at open_path */
 	char open_path[4096];
 };
 
@@ -52,7 +52,7 @@ static void checkpoint(struct checkpointer *c, const char *path)
 	}
 	/* What a reader still needs stays in the WAL for the next one; a failure (a full disk) leaves the WAL as it
 	 * was, and the next commit that fills it asks again. */
-	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	db_checkpoint(c->db);
 }
 
 static void *run(void *arg)

@@ -26,32 +26,32 @@ _Static_assert(C_COUNT <= SSTORE_CATALOG_STMTS, "raise SSTORE_CATALOG_STMTS in s
 /* The form id at version (NULL: its newest), loaded; NULL with err. Caller frees with form_free. */
 struct form *sstore_form_get(struct sstore *s, const char *id, const char *version, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->catalog_st[version ? C_FORM_GET : C_FORM_NEWEST];
+	struct db_stmt *st = s->catalog_st[version ? C_FORM_GET : C_FORM_NEWEST];
 	struct form *f = NULL;
 
 	db_bind_text(st, 1, id);
 	if (version)
 		db_bind_text(st, 2, version);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (db_step(st) == DB_ROW)
 		f = form_load(db_text(st, 0), strlen(db_text(st, 0)), err, errlen);
 	else if (version)
 		errf(err, errlen, _("no published form '%s' version '%s'"), id, version);
 	else
 		errf(err, errlen, _("no published form '%s'"), id);
-	sqlite3_reset(st);
+	db_reset(st);
 	return f;
 }
 
 json_t *sstore_regions(struct sstore *s, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->catalog_st[C_REGIONS];
+	struct db_stmt *st = s->catalog_st[C_REGIONS];
 	json_t *list = json_array();
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(list, json_string(db_text(st, 0)));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		json_decref(list);
 		return NULL;
@@ -62,11 +62,11 @@ json_t *sstore_regions(struct sstore *s, char *err, size_t errlen)
 int sstore_form_versions(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
 						      const char *json), void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->catalog_st[C_FORM_VERSIONS];
+	struct db_stmt *st = s->catalog_st[C_FORM_VERSIONS];
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		fn(ctx, db_text(st, 0), db_text(st, 1), db_text(st, 2));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }

@@ -120,7 +120,7 @@ int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errle
 	json_object_foreach(tally, key, row) {
 		json_int_t n = json_integer_value(json_array_get(row, 8));
 		int choice = json_is_string(json_array_get(row, 6));
-		sqlite3_stmt *st = s->cst[choice ? C_CC_ADD : C_RC_ADD];
+		struct db_stmt *st = s->cst[choice ? C_CC_ADD : C_RC_ADD];
 		int c = 1;
 
 		/* A count taken back and given again, by a record whose dimensions and options stayed. */
@@ -133,10 +133,10 @@ int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errle
 		}
 		db_bind_text(st, c++, json_string_value(json_array_get(row, 1)));
 		db_bind_text(st, c++, json_string_value(json_array_get(row, 2)));
-		sqlite3_bind_int64(st, c++, json_integer_value(json_array_get(row, 3)));
-		sqlite3_bind_int(st, c++, (int)json_integer_value(json_array_get(row, 4)));
-		sqlite3_bind_int(st, c++, (int)json_integer_value(json_array_get(row, 5)));
-		sqlite3_bind_int64(st, c, n);
+		db_bind_int(st, c++, json_integer_value(json_array_get(row, 3)));
+		db_bind_int(st, c++, (int)json_integer_value(json_array_get(row, 4)));
+		db_bind_int(st, c++, (int)json_integer_value(json_array_get(row, 5)));
+		db_bind_int(st, c, n);
 		if ((r = db_step_done(st, err, errlen)) < 0)
 			break;
 	}
@@ -144,12 +144,12 @@ int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errle
 	return r;
 }
 
-int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new_choices, const char *review,
+int sstore_counts_refresh(struct sstore *s, int64_t rid, const json_t *new_choices, const char *review,
 			  const char *rep, json_t *tally, char *err, size_t errlen)
 {
 	struct dims old, now;
 	json_t *old_choices = json_array();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int counted = 0, rc, r = -1;
 	size_t i;
 
@@ -157,21 +157,21 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new
 	memset(&now, 0, sizeof(now));
 	/* What the record counted for until now, taken back. */
 	st = s->cst[C_OLD];
-	sqlite3_bind_int64(st, 1, rid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		counted = sqlite3_column_int(st, 0);
+	db_bind_int(st, 1, rid);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		counted = db_int(st, 0);
 		strlcpy_s(old.form, db_text(st, 1), sizeof(old.form));
 		strlcpy_s(old.region, db_text(st, 2), sizeof(old.region));
 		strlcpy_s(old.review, db_text(st, 3), sizeof(old.review));
-		old.day = sqlite3_column_int64(st, 4);
-		old.conflict = sqlite3_column_int(st, 5);
-		old.deleted = sqlite3_column_int(st, 6);
+		old.day = db_int(st, 4);
+		old.conflict = db_int(st, 5);
+		old.deleted = db_int(st, 6);
 		strlcpy_s(now.region, old.region, sizeof(now.region));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW) {
+		if (rc == DB_DONE)
 			r = 0;   /* not a record of this server's regions: nothing to count */
 		else
 			db_error(s->db, rc, err, errlen);
@@ -179,11 +179,11 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new
 	}
 	if (counted) {
 		st = s->cst[C_OLD_CHOICES];
-		sqlite3_bind_int64(st, 1, rid);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		db_bind_int(st, 1, rid);
+		while ((rc = db_step(st)) == DB_ROW)
 			json_array_append_new(old_choices, json_pack("[s, s]", db_text(st, 0), db_text(st, 1)));
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
+		db_reset(st);
+		if (rc != DB_DONE) {
 			db_error(s->db, rc, err, errlen);
 			goto out;
 		}
@@ -192,43 +192,43 @@ int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *new
 	}
 	/* What it counts for now. */
 	st = s->cst[C_RECORD];
-	sqlite3_bind_int64(st, 1, rid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int(st, 1, rid);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		/* A repeat's instances count under FORM/REPEAT: never among the form's records. */
 		if (rep && rep[0])
 			snprintf(now.form, sizeof(now.form), "%s/%s", db_text(st, 0), rep);
 		else
 			strlcpy_s(now.form, db_text(st, 0), sizeof(now.form));
-		now.day = (int64_t)(HLC_MS((uint64_t)sqlite3_column_int64(st, 1)) / SSTORE_DAY_MS);
-		now.deleted = sqlite3_column_int(st, 2);
-		now.conflict = sqlite3_column_int(st, 3);
+		now.day = (int64_t)(HLC_MS((uint64_t)db_int(st, 1)) / SSTORE_DAY_MS);
+		now.deleted = db_int(st, 2);
+		now.conflict = db_int(st, 3);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		db_error(s->db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, err, errlen);
+	db_reset(st);
+	if (rc != DB_ROW) {
+		db_error(s->db, rc == DB_DONE ? DB_CORRUPT : rc, err, errlen);
 		goto out;
 	}
 	strlcpy_s(now.review, review, sizeof(now.review));
 	st = s->cst[C_CHOICES_DEL];
-	sqlite3_bind_int64(st, 1, rid);
+	db_bind_int(st, 1, rid);
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	st = s->cst[C_CHOICE_PUT];
 	for (i = 0; i < json_array_size(new_choices); i++) {
-		sqlite3_bind_int64(st, 1, rid);
+		db_bind_int(st, 1, rid);
 		db_bind_text(st, 2, json_string_value(json_array_get(json_array_get(new_choices, i), 0)));
 		db_bind_text(st, 3, json_string_value(json_array_get(json_array_get(new_choices, i), 1)));
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 	}
 	st = s->cst[C_DIMS_SET];
-	sqlite3_bind_int64(st, 1, rid);
+	db_bind_int(st, 1, rid);
 	db_bind_text(st, 2, now.form);
 	db_bind_text(st, 3, now.review);
-	sqlite3_bind_int64(st, 4, now.day);
-	sqlite3_bind_int(st, 5, now.conflict);
-	sqlite3_bind_int(st, 6, now.deleted);
+	db_bind_int(st, 4, now.day);
+	db_bind_int(st, 5, now.conflict);
+	db_bind_int(st, 6, now.deleted);
 	if (db_step_done(st, err, errlen) < 0 || add_counts(tally, &now, new_choices, 1, err, errlen) < 0)
 		goto out;
 	r = 0;
@@ -246,7 +246,7 @@ int sstore_counts_usable(const struct sstore_filter *f)
 int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t *totals, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(4096);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	buf_adds(&sql, "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN review = 'pending' THEN n ELSE 0 END), 0),"
@@ -256,15 +256,15 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen)))
 		goto fail;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		json_object_set_new(totals, "records", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(totals, "pending", json_integer(sqlite3_column_int64(st, 1)));
-		json_object_set_new(totals, "conflicts", json_integer(sqlite3_column_int64(st, 2)));
-		json_object_set_new(totals, "regions", json_integer(sqlite3_column_int64(st, 3)));
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		json_object_set_new(totals, "records", json_integer(db_int(st, 0)));
+		json_object_set_new(totals, "pending", json_integer(db_int(st, 1)));
+		json_object_set_new(totals, "conflicts", json_integer(db_int(st, 2)));
+		json_object_set_new(totals, "regions", json_integer(db_int(st, 3)));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+	db_finalize(st);
+	if (rc != DB_ROW)
 		goto dberr;
 	/* Distinct partners and devices cannot be summed: one pass over the records' own rows. */
 	buf_reset(&sql);
@@ -275,13 +275,13 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 	buf_adds(&sql, " AND counted");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen)))
 		goto fail;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		json_object_set_new(totals, "partners", json_integer(sqlite3_column_int64(st, 0)));
-		json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 1)));
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		json_object_set_new(totals, "partners", json_integer(db_int(st, 0)));
+		json_object_set_new(totals, "devices", json_integer(db_int(st, 1)));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
+	db_finalize(st);
+	if (rc != DB_ROW)
 		goto dberr;
 	buf_release(&sql);
 	return 0;
@@ -296,7 +296,7 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 			json_t *counts, json_t *list, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(4096);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	buf_adds(&sql, "SELECT choice, sum(n) AS c FROM choice_counts");
@@ -315,30 +315,30 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 	return rc;
 }
 
-int sstore_chart_rows(struct sstore *s, sqlite3_stmt *st, json_t *counts, json_t *list, char *err, size_t errlen)
+int sstore_chart_rows(struct sstore *s, struct db_stmt *st, json_t *counts, json_t *list, char *err, size_t errlen)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (db_type(st, 0) != DB_TEXT)
 			continue;
 		if (counts)
-			json_object_set_new(counts, db_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+			json_object_set_new(counts, db_text(st, 0), json_integer(db_int(st, 1)));
 		else
 			json_array_append_new(list, json_pack("{s:s, s:I}", "value", db_text(st, 0), "count",
-							      (json_int_t)sqlite3_column_int64(st, 1)));
+							      (json_int_t)db_int(st, 1)));
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		db_error(s->db, rc, err, errlen);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(4096);
 	json_t *weeks = json_array();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	/* Of creation, or of the day a date question's answer names, kept as that question's option. */
@@ -357,12 +357,12 @@ json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, cha
 		json_decref(weeks);
 		return NULL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
-						       (json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
+						       (json_int_t)db_int(st, 1)));
+	db_finalize(st);
 	buf_release(&sql);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		json_decref(weeks);
 		return NULL;
@@ -373,11 +373,11 @@ json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, cha
 int sstore_form_counts(struct sstore *s, void (*fn)(void *ctx, const char *form, uint64_t records, uint64_t pending),
 		       void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->cst[C_FORMS];
+	struct db_stmt *st = s->cst[C_FORMS];
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(ctx, db_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	while ((rc = db_step(st)) == DB_ROW)
+		fn(ctx, db_text(st, 0), (uint64_t)db_int(st, 1), (uint64_t)db_int(st, 2));
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }

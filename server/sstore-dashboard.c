@@ -22,7 +22,7 @@ static int chart_counts(struct sstore *s, const struct sstore_filter *f, const c
 			unsigned top, json_t *counts, json_t *list, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	buf_adds(&sql, multiple ? "SELECT j.value, count(*) AS n FROM fields c, json_each(c.value) j"
@@ -47,7 +47,7 @@ static int selection_totals(struct sstore *s, const struct sstore_filter *f, jso
 			    size_t errlen)
 {
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	buf_adds(&sql, "SELECT count(*), count(DISTINCT nullif(rr.namekey, '')), count(DISTINCT rr.region),"
@@ -58,19 +58,19 @@ static int selection_totals(struct sstore *s, const struct sstore_filter *f, jso
 	buf_release(&sql);
 	if (!st)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc != DB_ROW) {
 		db_error(s->db, rc, err, errlen);
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	json_object_set_new(totals, "records", json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new(totals, "partners", json_integer(sqlite3_column_int64(st, 1)));
-	json_object_set_new(totals, "devices", json_integer(sqlite3_column_int64(st, 5)));
-	json_object_set_new(totals, "regions", json_integer(sqlite3_column_int64(st, 2)));
-	json_object_set_new(totals, "conflicts", json_integer(sqlite3_column_int64(st, 3)));
-	json_object_set_new(totals, "pending", json_integer(sqlite3_column_int64(st, 4)));
-	sqlite3_finalize(st);
+	json_object_set_new(totals, "records", json_integer(db_int(st, 0)));
+	json_object_set_new(totals, "partners", json_integer(db_int(st, 1)));
+	json_object_set_new(totals, "devices", json_integer(db_int(st, 5)));
+	json_object_set_new(totals, "regions", json_integer(db_int(st, 2)));
+	json_object_set_new(totals, "conflicts", json_integer(db_int(st, 3)));
+	json_object_set_new(totals, "pending", json_integer(db_int(st, 4)));
+	db_finalize(st);
 	return 0;
 }
 
@@ -81,7 +81,7 @@ static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, 
 {
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
 	json_t *weeks;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (sstore_filter_by_answer(f)) {
@@ -101,11 +101,11 @@ static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, 
 	if (!st)
 		return NULL;
 	weeks = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(weeks, json_pack("{s:s, s:I}", "week", db_text(st, 0), "count",
-						       (json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+						       (json_int_t)db_int(st, 1)));
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		json_decref(weeks);
 		return NULL;

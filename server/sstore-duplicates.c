@@ -32,7 +32,7 @@ _Static_assert(D_COUNT <= SSTORE_DUPS_STMTS, "raise SSTORE_DUPS_STMTS in sstore-
 /* 1 if every pair of the group's records was dismissed. */
 static int group_dismissed(struct sstore *s, json_t *records)
 {
-	sqlite3_stmt *st = s->dups_st[D_DISMISSED];
+	struct db_stmt *st = s->dups_st[D_DISMISSED];
 	size_t i, k;
 
 	for (i = 0; i < json_array_size(records); i++)
@@ -43,8 +43,8 @@ static int group_dismissed(struct sstore *s, json_t *records)
 
 			db_bind_text(st, 1, strcmp(a, b) < 0 ? a : b);
 			db_bind_text(st, 2, strcmp(a, b) < 0 ? b : a);
-			found = sqlite3_step(st) == SQLITE_ROW;
-			sqlite3_reset(st);
+			found = db_step(st) == DB_ROW;
+			db_reset(st);
 			if (!found)
 				return 0;
 		}
@@ -62,13 +62,13 @@ static void close_group(struct sstore *s, json_t *groups, json_t **group)
 
 json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->dups_st[D_DUPS], *fst = s->dups_st[D_FIELDS];
+	struct db_stmt *st = s->dups_st[D_DUPS], *fst = s->dups_st[D_FIELDS];
 	json_t *groups = json_array(), *group = NULL;
 	char key[8192] = "";
 	int rc;
 
 	db_bind_text(st, 1, form);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		const char *k = db_text(st, 0);
 		const struct form *kind;
 		const char *namef;
@@ -82,10 +82,10 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 			group = json_pack("{s:s, s:s, s:s, s:[]}", "key", k, "name", "", "details", "", "records");
 		}
 		/* The names as typed, from the record's answers. */
-		kind = sstore_record_kind(s, sqlite3_column_int64(st, 2));
+		kind = sstore_record_kind(s, db_int(st, 2));
 		namef = kind ? sstore_name_field(kind) : NULL;
-		sqlite3_bind_int64(fst, 1, sqlite3_column_int64(st, 2));
-		while ((frc = sqlite3_step(fst)) == SQLITE_ROW) {
+		db_bind_int(fst, 1, db_int(st, 2));
+		while ((frc = db_step(fst)) == DB_ROW) {
 			const struct form_question *q = kind ? form_find(kind, db_text(fst, 0)) : NULL;
 			json_t *v;
 
@@ -104,7 +104,7 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 				json_decref(v);
 			}
 		}
-		sqlite3_reset(fst);
+		db_reset(fst);
 		if (json_array_size(json_object_get(group, "records")) == 0) {
 			json_object_set_new(group, "name", json_is_string(name) ? json_incref(name) : json_string(""));
 			json_object_set_new(group, "details", json_string(details.len ? details.data : ""));
@@ -114,13 +114,13 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 				      json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", db_text(st, 1), "name",
 						json_is_string(name) ? json_string_value(name) : "", "region",
 						db_text(st, 3), "created",
-						(json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(st, 4)), "review",
+						(json_int_t)HLC_MS((uint64_t)db_int(st, 4)), "review",
 						db_text(st, 5)));
 		json_decref(name);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	close_group(s, groups, &group);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		json_decref(groups);
 		return NULL;
@@ -130,7 +130,7 @@ json_t *sstore_duplicates(struct sstore *s, const char *form, char *err, size_t 
 
 int sstore_duplicates_dismiss(struct sstore *s, const char *const *records, size_t n, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->dups_st[D_DISMISS];
+	struct db_stmt *st = s->dups_st[D_DISMISS];
 	size_t i, k;
 
 	if (db_begin(s->db, err, errlen) < 0)

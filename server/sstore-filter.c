@@ -137,9 +137,9 @@ int sstore_filter_set(struct sstore_filter *f, const char *key, const char *valu
 /* A search SQLite cannot read is the request's bad filter ("filter 'q': ..."); anything else the store's. -1. */
 static int search_error(struct sstore *s, int rc, const struct sstore_filter *f, char *err, size_t errlen)
 {
-	if (f->q[0] && (rc == SQLITE_ERROR))
+	if (f->q[0] && (rc == DB_ERROR))
 		return errf(err, errlen, _("filter 'q': '%.80s' is not a search SQLite understands (%s)"), f->q,
-			    sqlite3_errmsg(s->db));
+			    db_errmsg(s->db));
 	return db_error(s->db, rc, err, errlen);
 }
 
@@ -177,15 +177,15 @@ static int resolve_date(struct sstore_filter *f, const struct form *form, char *
 int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen)
 {
 	struct form *form;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	size_t i, k;
 	int r = 0;
 
 	if (!f->form[0]) {
 		st = s->filter_st[F_FORM_TOP];
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (db_step(st) == DB_ROW)
 			strlcpy_s(f->form, db_text(st, 0), sizeof(f->form));
-		sqlite3_reset(st);
+		db_reset(st);
 		if (!f->form[0])
 			return errf(err, errlen, _("no form is published"));
 	}
@@ -194,9 +194,9 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 
 		st = s->filter_st[F_SEARCH_CHECK];
 		db_bind_text(st, 1, f->q);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
 			return search_error(s, rc, f, err, errlen);
 	}
 	if (!(form = sstore_form_get(s, f->form, NULL, NULL, 0)))
@@ -297,7 +297,7 @@ void sstore_filter_from(struct buf *sql, const struct sstore_filter *f)
 	sstore_filter_where(sql, f, SSTORE_OVER_RECORDS);
 }
 
-static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f, enum sstore_over over)
+static void bind_filter(struct db_stmt *st, const struct sstore_filter *f, enum sstore_over over)
 {
 	char name[32];
 	size_t i;
@@ -334,21 +334,21 @@ static void bind_filter(sqlite3_stmt *st, const struct sstore_filter *f, enum ss
 	}
 }
 
-sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
+struct db_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
 				    enum sstore_over over, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 
 	if (sql->len + 1 >= sql->max) {
 		errf(err, errlen, _("the selection is too complex"));
 		return NULL;
 	}
-	if (sqlite3_prepare_v2(s->db, sql->data, (int)sql->len, &st, NULL) != SQLITE_OK) {
-		/* TRANSLATORS: %s is SQLite's own words, in English. */
+	if (!(st = db_prepare_once(s->db, sql->data, sql->len, err, errlen))) {
+		/* TRANSLATORS: %s is the database engine's own words, in English. */
 		if (over == SSTORE_OVER_COUNTS)
-			errf(err, errlen, _("cannot count records: %s"), sqlite3_errmsg(s->db));
+			errf(err, errlen, _("cannot count records: %s"), db_errmsg(s->db));
 		else
-			errf(err, errlen, _("cannot select records: %s"), sqlite3_errmsg(s->db));
+			errf(err, errlen, _("cannot select records: %s"), db_errmsg(s->db));
 		return NULL;
 	}
 	bind_filter(st, f, over);

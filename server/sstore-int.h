@@ -9,9 +9,9 @@
 #define SONDEO_SSTORE_INT_H
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "buf.h"
+#include "db.h"
 #include "keys.h"
 #include "form.h"
 #include "merge.h"
@@ -33,8 +33,8 @@
 
 /* sstore-views.c: the analysts' views of form f (form_ID, and form_ID:REPEAT for each repeat), made again; or of
  * every form's newest version. 0, or -1 with err. */
-int sstore_views_make(sqlite3 *db, const struct form *f, char *err, size_t errlen);
-int sstore_views_make_all(sqlite3 *db, char *err, size_t errlen);
+int sstore_views_make(struct db *db, const struct form *f, char *err, size_t errlen);
+int sstore_views_make_all(struct db *db, char *err, size_t errlen);
 
 extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
@@ -53,21 +53,21 @@ struct dbstore;
 struct sstore {
 	char *dir;
 	struct dbstore *base;    /* the file, meta and forms (dbstore.h) */
-	sqlite3 *db;             /* base's connection */
+	struct db *db;             /* base's connection */
 	struct keys *keys;
 	struct merge *merge;
-	sqlite3_stmt *st[SSTORE_CORE_STMTS];    /* sstore.c's */
-	sqlite3_stmt *ust[SSTORE_USERS_STMTS];  /* sstore-users.c's */
-	sqlite3_stmt *cst[SSTORE_COUNTS_STMTS]; /* sstore-counts.c's */
-	sqlite3_stmt *ost[SSTORE_OWN_STMTS];    /* sstore-own.c's */
-	sqlite3_stmt *lst[SSTORE_RELAY_STMTS];  /* sstore-relay.c's */
-	sqlite3_stmt *summary_st[SSTORE_SUMMARY_STMTS];
-	sqlite3_stmt *filter_st[SSTORE_FILTER_STMTS];
-	sqlite3_stmt *select_st[SSTORE_SELECT_STMTS];
-	sqlite3_stmt *record_st[SSTORE_RECORD_STMTS];
-	sqlite3_stmt *dups_st[SSTORE_DUPS_STMTS];
-	sqlite3_stmt *catalog_st[SSTORE_CATALOG_STMTS];
-	sqlite3_stmt *media_st[SSTORE_MEDIA_STMTS];   /* sstore-media.c's */
+	struct db_stmt *st[SSTORE_CORE_STMTS];    /* sstore.c's */
+	struct db_stmt *ust[SSTORE_USERS_STMTS];  /* sstore-users.c's */
+	struct db_stmt *cst[SSTORE_COUNTS_STMTS]; /* sstore-counts.c's */
+	struct db_stmt *ost[SSTORE_OWN_STMTS];    /* sstore-own.c's */
+	struct db_stmt *lst[SSTORE_RELAY_STMTS];  /* sstore-relay.c's */
+	struct db_stmt *summary_st[SSTORE_SUMMARY_STMTS];
+	struct db_stmt *filter_st[SSTORE_FILTER_STMTS];
+	struct db_stmt *select_st[SSTORE_SELECT_STMTS];
+	struct db_stmt *record_st[SSTORE_RECORD_STMTS];
+	struct db_stmt *dups_st[SSTORE_DUPS_STMTS];
+	struct db_stmt *catalog_st[SSTORE_CATALOG_STMTS];
+	struct db_stmt *media_st[SSTORE_MEDIA_STMTS];   /* sstore-media.c's */
 	/* sstore-summary.c: the form version a record was last summarised with; freed at close. */
 	struct form *kind;
 };
@@ -119,7 +119,7 @@ int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen);
 /* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
  * come in runs of one form): NULL if the form cannot be loaded. The store keeps the form. */
-const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid);
+const struct form *sstore_record_kind(struct sstore *s, int64_t rid);
 
 /* sstore-filter.c: the one WHERE clause of a selection's filters, over one kind of rows. */
 enum sstore_over {
@@ -134,7 +134,7 @@ void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum ss
 void sstore_filter_from(struct buf *sql, const struct sstore_filter *f);
 /* Prepares sql (a statement over f built with the above, in a buffer of at most SSTORE_SQL_MAX bytes) with f
  * bound; NULL with err. Caller finalizes. */
-sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
+struct db_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
 				    enum sstore_over over, char *err, size_t errlen);
 
 /* sstore-select.c. A stored value (canonical JSON text, checked when its op was taken in) as JSON, without the
@@ -143,7 +143,7 @@ sqlite3_stmt *sstore_filter_prepare(struct sstore *s, const struct buf *sql, con
 json_t *sstore_value_json(const char *text, size_t len);
 /* Fills answers (question -> value; cleared first) and *review (a new reference, or NULL) from the fields of
  * record rid, and *review_conflict (may be NULL) with whether its review has several heads. */
-int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review,
+int sstore_answers_load(struct sstore *s, int64_t rid, json_t *answers, json_t **review,
 			int *review_conflict, char *err, size_t errlen);
 
 /* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
@@ -153,7 +153,7 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
  * counts, when sstore_counts_usable says its filters are only dimensions (the day of creation being one): the
  * totals (records, pending, conflicts, regions, partners, devices) into totals; a chart's counts as
  * sstore-dashboard.c's chart_counts gives them; the records per week of creation. */
-int sstore_counts_refresh(struct sstore *s, sqlite3_int64 rid, const json_t *choices, const char *review,
+int sstore_counts_refresh(struct sstore *s, int64_t rid, const json_t *choices, const char *review,
 			  const char *rep, json_t *tally, char *err, size_t errlen);
 int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errlen);
 int sstore_counts_usable(const struct sstore_filter *f);
@@ -163,7 +163,7 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 /* Steps a chart's statement st, whose rows are (value, count), into counts (value -> count) or, without it, into
  * list ([{"value", "count"}...]), skipping values that are not text; finalizes st. Both ways of counting a chart
  * (kept counts, or the selection itself) end here. 0, or -1 with err. */
-int sstore_chart_rows(struct sstore *s, sqlite3_stmt *st, json_t *counts, json_t *list, char *err, size_t errlen);
+int sstore_chart_rows(struct sstore *s, struct db_stmt *st, json_t *counts, json_t *list, char *err, size_t errlen);
 json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, char *err, size_t errlen);
 
 /* sstore-relay.c: queues everything a server held before it became a relay (its devices, their change sets,

@@ -41,7 +41,7 @@ const char *const sstore_media_sql[SSTORE_MEDIA_STMTS] = {
 
 int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, const char *region, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->media_st[M_EXPECT], *rst = s->media_st[M_REGION];
+	struct db_stmt *st = s->media_st[M_EXPECT], *rst = s->media_st[M_REGION];
 	size_t i;
 
 	for (i = 0; i < ops->n; i++) {
@@ -60,7 +60,7 @@ int sstore_media_expect(struct sstore *s, const struct cs_ops *ops, const char *
 			continue;
 		}
 		db_bind_text(st, 1, r.blake2b);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)r.size);
+		db_bind_int(st, 2, (int64_t)r.size);
 		db_bind_text(st, 3, r.type);
 		db_bind_text(rst, 1, r.blake2b);
 		db_bind_text(rst, 2, region);
@@ -113,7 +113,7 @@ int sstore_media_path(struct sstore *s, const char *hex, char *out, size_t n, ch
 
 int sstore_media_get(struct sstore *s, const char *hex, struct sstore_media *m, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->media_st[M_GET];
+	struct db_stmt *st = s->media_st[M_GET];
 	char p[4096], rest[16 + MEDIA_HEX];
 	struct stat fs;
 	int rc, whole;
@@ -122,16 +122,16 @@ int sstore_media_get(struct sstore *s, const char *hex, struct sstore_media *m, 
 	if (!media_hex_valid(hex))
 		return 0;
 	db_bind_text(st, 1, hex);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		m->size = (uint64_t)sqlite3_column_int64(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		m->size = (uint64_t)db_int(st, 0);
 		strlcpy_s(m->type, db_text(st, 1), sizeof m->type);
-		whole = sqlite3_column_int(st, 2);
+		whole = db_int(st, 2);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 0;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return db_error(s->db, rc, err, errlen);
 	if (whole) {
 		m->held = m->size;
@@ -147,14 +147,14 @@ int sstore_media_get(struct sstore *s, const char *hex, struct sstore_media *m, 
 /* The bytes device has sent today (UTC). */
 static uint64_t sent_today(struct sstore *s, const char *device)
 {
-	sqlite3_stmt *st = s->media_st[M_DAY_GET];
+	struct db_stmt *st = s->media_st[M_DAY_GET];
 	uint64_t n = 0;
 
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now_ms() / SSTORE_DAY_MS));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	db_bind_int(st, 2, (int64_t)(now_ms() / SSTORE_DAY_MS));
+	if (db_step(st) == DB_ROW)
+		n = (uint64_t)db_int(st, 0);
+	db_reset(st);
 	return n;
 }
 
@@ -225,7 +225,7 @@ static enum sstore_media_status complete(struct sstore *s, int fd, const char *p
 					 struct sstore_media *m, char *err, size_t errlen)
 {
 	char got[MEDIA_HEX + 1], dir[4096], final[4096], sub[3];
-	sqlite3_stmt *st = s->media_st[M_WHOLE];
+	struct db_stmt *st = s->media_st[M_WHOLE];
 	int dfd;
 
 	if (hash_file(fd, got) < 0)
@@ -250,9 +250,9 @@ static enum sstore_media_status complete(struct sstore *s, int fd, const char *p
 	if (db_begin(s->db, err, errlen) < 0)
 		return SM_ERROR;
 	db_bind_text(st, 1, hex);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms());
+	db_bind_int(st, 2, (int64_t)now_ms());
 	db_bind_text(s->media_st[M_FORWARD], 1, hex);
-	sqlite3_bind_int64(s->media_st[M_FORWARD], 2, (sqlite3_int64)now_ms());
+	db_bind_int(s->media_st[M_FORWARD], 2, (int64_t)now_ms());
 	if (db_step_done(st, err, errlen) < 0 || db_step_done(s->media_st[M_FORWARD], err, errlen) < 0 ||
 	    db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
@@ -267,7 +267,7 @@ enum sstore_media_status sstore_media_put(struct sstore *s, const char *device, 
 					  struct sstore_media *m, char *err, size_t errlen)
 {
 	enum sstore_media_status r;
-	sqlite3_stmt *st = s->media_st[M_DAY_ADD];
+	struct db_stmt *st = s->media_st[M_DAY_ADD];
 	char part[4096], rest[16 + MEDIA_HEX];
 	struct stat fs;
 	int fd;
@@ -307,8 +307,8 @@ enum sstore_media_status sstore_media_put(struct sstore *s, const char *device, 
 	}
 	m->held = offset + len;
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now_ms() / SSTORE_DAY_MS));
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)len);
+	db_bind_int(st, 2, (int64_t)(now_ms() / SSTORE_DAY_MS));
+	db_bind_int(st, 3, (int64_t)len);
 	if (db_begin(s->db, err, errlen) < 0 || db_step_done(st, err, errlen) < 0 ||
 	    db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
@@ -323,16 +323,16 @@ out:
 
 int sstore_media_in_region(struct sstore *s, const char *hex, const char *region, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->media_st[M_IN_REGION];
+	struct db_stmt *st = s->media_st[M_IN_REGION];
 	int rc;
 
 	db_bind_text(st, 1, hex);
 	db_bind_text(st, 2, region);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_media_thumb_path(struct sstore *s, const char *hex, char *out, size_t n, char *err, size_t errlen)

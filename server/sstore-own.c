@@ -59,7 +59,7 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 {
 	struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 	struct op *plain = malloc(n * sizeof(*plain));
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	size_t i;
 	int r = -1;
 
@@ -71,10 +71,10 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 		goto out;
 	st = s->ost[O_CS_PUT];
 	db_bind_text(st, 1, own);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)plain[0].seq);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)plain[n - 1].seq);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
-	sqlite3_bind_blob(st, 5, cs.data, (int)cs.len, SQLITE_STATIC);
+	db_bind_int(st, 2, (int64_t)plain[0].seq);
+	db_bind_int(st, 3, (int64_t)plain[n - 1].seq);
+	db_bind_int(st, 4, (int64_t)now_ms());
+	db_bind_blob(st, 5, cs.data, cs.len);
 	db_bind_text(st, 6, ops[0].region);
 	db_bind_text(st, 7, user);
 	if (db_step_done(st, err, errlen) < 0)
@@ -89,7 +89,7 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 		}
 		st = s->ost[O_AUTHOR];
 		db_bind_text(st, 1, own);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)plain[i].seq);
+		db_bind_int(st, 2, (int64_t)plain[i].seq);
 		db_bind_text(st, 3, user);
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
@@ -98,7 +98,7 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 		goto out;
 	r = 0;
 out:
-	sqlite3_clear_bindings(s->ost[O_CS_PUT]);
+	db_clear(s->ost[O_CS_PUT]);
 	buf_release(&cs);
 	free(plain);
 	return r;
@@ -111,7 +111,7 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 	char own[KEYS_ID_STRLEN + 1], text[32];
 	uint64_t seq = 0, hlc = 0;
 	size_t i, k = 0;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (n == 0)
@@ -140,13 +140,13 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 		memset(o, 0, sizeof(*o));
 		st = s->ost[O_FIND];
 		db_bind_text(st, 1, c[i].record);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && !strcmp(db_text(st, 0), c[i].record)) {
+		rc = db_step(st);
+		if (rc == DB_ROW && !strcmp(db_text(st, 0), c[i].record)) {
 			strlcpy_s(o->form, db_text(st, 1), sizeof(o->form));
 			strlcpy_s(o->version, db_text(st, 2), sizeof(o->version));
 			strlcpy_s(o->region, db_text(st, 3), sizeof(o->region));
 		}
-		sqlite3_reset(st);
+		db_reset(st);
 		/* A change set holds one region's ops: a new region starts a new one. */
 		if (k && strcmp(o->region, ops[0].region)) {
 			struct own_op next = *o;
@@ -158,7 +158,7 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 			o = &ops[0];
 		}
 		if (!o->form[0]) {
-			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			if (rc == DB_ROW || rc == DB_DONE)
 				errf(err, errlen, _("no record '%s'"), c[i].record);
 			else
 				db_error(s->db, rc, err, errlen);

@@ -56,9 +56,9 @@ enum found { FOUND_ERROR = -1, FOUND_NONE = 0, FOUND_ONE = 1, FOUND_MANY = 2 };
 
 /* sstore_record_find, with the record's key in the store into *rid, and an ambiguous prefix told apart. */
 static enum found find_record(struct sstore *s, const char *id, char full[UUID_STRLEN + 1], char *form, char *version,
-		       size_t n, sqlite3_int64 *rid, char *err, size_t errlen)
+		       size_t n, int64_t *rid, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->record_st[R_FIND];
+	struct db_stmt *st = s->record_st[R_FIND];
 	int rows = 0, rc;
 
 	if (strlen(id) < 8 || strlen(id) > UUID_STRLEN) {
@@ -66,7 +66,7 @@ static enum found find_record(struct sstore *s, const char *id, char full[UUID_S
 		return FOUND_NONE;
 	}
 	db_bind_text(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		/* The range also takes ids that merely sort between: keep true prefixes only. */
 		if (strncmp(db_text(st, 0), id, strlen(id)))
 			continue;
@@ -76,11 +76,11 @@ static enum found find_record(struct sstore *s, const char *id, char full[UUID_S
 				strlcpy_s(form, db_text(st, 1), n);
 			if (version)
 				strlcpy_s(version, db_text(st, 2), n);
-			*rid = sqlite3_column_int64(st, 3);
+			*rid = db_int(st, 3);
 		}
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		return FOUND_ERROR;
 	}
@@ -97,7 +97,7 @@ static enum found find_record(struct sstore *s, const char *id, char full[UUID_S
 int sstore_record_find(struct sstore *s, const char *id, char full[UUID_STRLEN + 1], char *form, char *version,
 		       size_t n, char *err, size_t errlen)
 {
-	sqlite3_int64 rid;
+	int64_t rid;
 	enum found r = find_record(s, id, full, form, version, n, &rid, err, errlen);
 
 	return r == FOUND_MANY ? 0 : (int)r;
@@ -107,7 +107,7 @@ json_t *sstore_record_answers(struct sstore *s, const char *id, char *err, size_
 {
 	char full[UUID_STRLEN + 1];
 	json_t *answers, *review = NULL;
-	sqlite3_int64 rid;
+	int64_t rid;
 
 	if (find_record(s, id, full, NULL, NULL, 0, &rid, err, errlen) != FOUND_ONE)
 		return NULL;
@@ -122,7 +122,7 @@ json_t *sstore_record_answers(struct sstore *s, const char *id, char *err, size_
 
 /* Verifies change sets at most once per request: the id of each one checked, and its verdict. */
 struct verdicts {
-	sqlite3_int64 id[64];
+	int64_t id[64];
 	int ok[64];
 	size_t n;
 };
@@ -132,35 +132,35 @@ struct verdicts {
 static int op_verified(struct sstore *s, struct verdicts *v, const char *device, uint64_t seq,
 		       const unsigned char *pk)
 {
-	sqlite3_stmt *st = s->record_st[R_CS_OF];
+	struct db_stmt *st = s->record_st[R_CS_OF];
 	struct cs_header h;
-	sqlite3_int64 id;
+	int64_t id;
 	size_t i;
 	int ok = 0;
 
 	if (!pk)
 		return 0;
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	db_bind_int(st, 2, (int64_t)seq);
+	if (db_step(st) != DB_ROW) {
+		db_reset(st);
 		return 0;
 	}
-	id = sqlite3_column_int64(st, 0);
+	id = db_int(st, 0);
 	for (i = 0; i < v->n; i++)
 		if (v->id[i] == id) {
-			sqlite3_reset(st);
+			db_reset(st);
 			return v->ok[i];
 		}
 	{
-		const unsigned char *bytes = sqlite3_column_blob(st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		const unsigned char *bytes = db_blob(st, 1);
+		size_t len = (size_t)db_bytes(st, 1);
 
 		ok = bytes && cs_parse_header(bytes, len, &h, NULL, 0) == CS_OK &&
 		     sodium_memcmp(h.signer, pk, KEYS_PK_BYTES) == 0 && cs_verify(bytes, len, &h) == CS_OK &&
 		     h.first <= seq && seq <= h.last;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (v->n < sizeof(v->id) / sizeof(v->id[0])) {
 		v->id[v->n] = id;
 		v->ok[v->n++] = ok;
@@ -171,20 +171,20 @@ static int op_verified(struct sstore *s, struct verdicts *v, const char *device,
 /* Device id -> {"name", "pk"} for every enrolled device and this server. */
 static json_t *device_names(struct sstore *s, char own[KEYS_ID_STRLEN + 1])
 {
-	sqlite3_stmt *st = s->record_st[R_DEVNAMES];
+	struct db_stmt *st = s->record_st[R_DEVNAMES];
 	json_t *names = json_object();
 	char hex[2 * KEYS_PK_BYTES + 1];
 
 	keys_id(keys_public(s->keys), own);
 	hex_encode(hex, keys_public(s->keys), KEYS_PK_BYTES);
 	json_object_set_new(names, own, json_pack("{s:s, s:s}", "name", "server", "pk", hex));
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 2) != KEYS_PK_BYTES)
+	while (db_step(st) == DB_ROW) {
+		if (db_bytes(st, 2) != KEYS_PK_BYTES)
 			continue;
-		hex_encode(hex, sqlite3_column_blob(st, 2), KEYS_PK_BYTES);
+		hex_encode(hex, db_blob(st, 2), KEYS_PK_BYTES);
 		json_object_set_new(names, db_text(st, 0), json_pack("{s:s, s:s}", "name", db_text(st, 1), "pk", hex));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return names;
 }
 
@@ -197,15 +197,15 @@ static void add_head_json(void *ctx, const struct op_ref *id, uint64_t hlc, cons
 {
 	struct heads_ctx *c = ctx;
 	json_t *dev = json_object_get(c->names, id->device), *v = json_loads(value, JSON_DECODE_ANY, NULL);
-	sqlite3_stmt *st = c->s->record_st[R_AUTHOR_OF];
+	struct db_stmt *st = c->s->record_st[R_AUTHOR_OF];
 	char by[SSTORE_MAX_NAME + 1] = "";
 
 	/* A head made at this server names its reviewer, as its history entry does. */
 	db_bind_text(st, 1, id->device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)id->seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	db_bind_int(st, 2, (int64_t)id->seq);
+	if (db_step(st) == DB_ROW)
 		strlcpy_s(by, db_text(st, 0), sizeof(by));
-	sqlite3_reset(st);
+	db_reset(st);
 	json_array_append_new(c->list, json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:o}", "device", id->device,
 						 "device_name", json_string_value(json_object_get(dev, "name")), "by",
 						 by[0] ? by : NULL, "seq", (json_int_t)id->seq, "at",
@@ -214,18 +214,18 @@ static void add_head_json(void *ctx, const struct op_ref *id, uint64_t hlc, cons
 
 /* Sets out's "fields": each field of record rid (full) with its value, and every head of those in conflict.
  * *review gets the value of its _review field (a new reference, or NULL). */
-static int record_fields(struct sstore *s, sqlite3_int64 rid, const char *full, json_t *names, json_t *out,
+static int record_fields(struct sstore *s, int64_t rid, const char *full, json_t *names, json_t *out,
 			 json_t **review, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->record_st[R_FIELD_ROWS];
+	struct db_stmt *st = s->record_st[R_FIELD_ROWS];
 	json_t *fields = json_array();
 	int rc;
 
-	sqlite3_bind_int64(st, 1, rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, rid);
+	while ((rc = db_step(st)) == DB_ROW) {
 		const char *field = db_text(st, 0);
 		json_t *v = json_loads(db_text(st, 1), JSON_DECODE_ANY, NULL), *heads = json_array();
-		int conflict = sqlite3_column_int(st, 2);
+		int conflict = db_int(st, 2);
 
 		if (!strcmp(field, "_review")) {
 			json_decref(*review);
@@ -240,8 +240,8 @@ static int record_fields(struct sstore *s, sqlite3_int64 rid, const char *full, 
 		json_array_append_new(fields, json_pack("{s:s, s:o, s:b, s:o}", "name", field, "value",
 							v ? v : json_null(), "conflict", conflict, "heads", heads));
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		json_decref(fields);
 		return db_error(s->db, rc, err, errlen);
 	}
@@ -253,24 +253,24 @@ static int record_fields(struct sstore *s, sqlite3_int64 rid, const char *full, 
  * _parent). */
 static int record_instances(struct sstore *s, const char *full, json_t *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->record_st[R_INSTANCES];
+	struct db_stmt *st = s->record_st[R_INSTANCES];
 	json_t *inst = json_array();
 	int rc;
 
 	db_bind_text(st, 1, full);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(inst, json_pack("{s:s, s:s}", "id", db_text(st, 0), "repeat", db_text(st, 1)));
-	sqlite3_reset(st);
+	db_reset(st);
 	json_object_set_new(out, "instances", inst);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* Sets out's "history" (every op of record rid, each checked against the change set it came in) and "review":
  * the value of its _review field (review, or NULL), with who made it and when from the op that set it last. */
-static int record_history(struct sstore *s, sqlite3_int64 rid, json_t *names, const json_t *review, json_t *out,
+static int record_history(struct sstore *s, int64_t rid, json_t *names, const json_t *review, json_t *out,
 			  char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->record_st[R_HISTORY];
+	struct db_stmt *st = s->record_st[R_HISTORY];
 	json_t *history = json_array(), *last_review_op = NULL;
 	struct verdicts *verdicts;
 	int rc;
@@ -278,11 +278,11 @@ static int record_history(struct sstore *s, sqlite3_int64 rid, json_t *names, co
 	json_object_set_new(out, "history", history);
 	if (!(verdicts = calloc(1, sizeof(*verdicts))))
 		return errf(err, errlen, _("out of memory"));
-	sqlite3_bind_int64(st, 1, rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *dev = db_text(st, 0), *by = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_text(st, 5);
-		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1), hlc = (uint64_t)sqlite3_column_int64(st, 2);
-		uint64_t at = HLC_MS(hlc), received = (uint64_t)sqlite3_column_int64(st, 7);
+	db_bind_int(st, 1, rid);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *dev = db_text(st, 0), *by = db_is_null(st, 5) ? NULL : db_text(st, 5);
+		uint64_t seq = (uint64_t)db_int(st, 1), hlc = (uint64_t)db_int(st, 2);
+		uint64_t at = HLC_MS(hlc), received = (uint64_t)db_int(st, 7);
 		json_t *d = json_object_get(names, dev), *nv = json_loads(db_text(st, 4), JSON_DECODE_ANY, NULL);
 		json_t *old = json_loads(db_text(st, 6), 0, NULL), *entry;
 		unsigned char pk[KEYS_PK_BYTES];
@@ -299,9 +299,9 @@ static int record_history(struct sstore *s, sqlite3_int64 rid, json_t *names, co
 			last_review_op = entry;
 		json_array_append_new(history, entry);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	free(verdicts);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
 	if (json_is_object(review)) {
 		json_object_set_new(out, "review", json_pack("{s:O, s:O, s:O, s:O}", "status",
@@ -318,28 +318,28 @@ static int record_history(struct sstore *s, sqlite3_int64 rid, json_t *names, co
 }
 
 /* Sets out's members from the record's own row. */
-static void record_row(struct sstore *s, sqlite3_int64 rid, const char *full, const char *form, const char *version,
+static void record_row(struct sstore *s, int64_t rid, const char *full, const char *form, const char *version,
 		       json_t *out)
 {
-	sqlite3_stmt *r = s->record_st[R_ROW];
+	struct db_stmt *r = s->record_st[R_ROW];
 
-	sqlite3_bind_int64(r, 1, rid);
-	if (sqlite3_step(r) == SQLITE_ROW) {
+	db_bind_int(r, 1, rid);
+	if (db_step(r) == DB_ROW) {
 		json_object_set_new(out, "id", json_string(full));
 		json_object_set_new(out, "form", json_string(form));
 		json_object_set_new(out, "version", json_string(version));
 		json_object_set_new(out, "region", json_string(db_text(r, 4)));
-		json_object_set_new(out, "created", json_integer((json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(r, 0))));
-		json_object_set_new(out, "updated", json_integer((json_int_t)HLC_MS((uint64_t)sqlite3_column_int64(r, 1))));
-		json_object_set_new(out, "deleted", json_boolean(sqlite3_column_int(r, 2)));
-		json_object_set_new(out, "conflicts", json_integer(sqlite3_column_int(r, 3)));
+		json_object_set_new(out, "created", json_integer((json_int_t)HLC_MS((uint64_t)db_int(r, 0))));
+		json_object_set_new(out, "updated", json_integer((json_int_t)HLC_MS((uint64_t)db_int(r, 1))));
+		json_object_set_new(out, "deleted", json_boolean(db_int(r, 2)));
+		json_object_set_new(out, "conflicts", json_integer(db_int(r, 3)));
 	}
-	sqlite3_reset(r);
+	db_reset(r);
 }
 
 /* Sets out's "title": what names the record (its form's instance_name, else its first title field: form.h), or
  * null when nothing does. The form is the one the summary keeps loaded (sstore_record_kind). */
-static void record_title(struct sstore *s, sqlite3_int64 rid, json_t *out)
+static void record_title(struct sstore *s, int64_t rid, json_t *out)
 {
 	const struct form *f = sstore_record_kind(s, rid);
 	json_t *answers = json_object(), *field, *title = NULL;
@@ -361,7 +361,7 @@ json_t *sstore_record_json(struct sstore *s, const char *id, unsigned *status, c
 {
 	char full[UUID_STRLEN + 1], form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1], own[KEYS_ID_STRLEN + 1];
 	json_t *out, *names, *review = NULL;
-	sqlite3_int64 rid;
+	int64_t rid;
 	enum found found;
 
 	found = find_record(s, id, full, form, version, sizeof(form), &rid, err, errlen);

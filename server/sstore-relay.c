@@ -71,7 +71,7 @@ int sstore_relay_backlog(struct sstore *s, char *err, size_t errlen)
 	size_t i;
 
 	for (i = 0; i < sizeof(backlog) / sizeof(backlog[0]); i++) {
-		sqlite3_bind_int64(s->lst[backlog[i]], 1, (sqlite3_int64)now_ms());
+		db_bind_int(s->lst[backlog[i]], 1, (int64_t)now_ms());
 		if (db_step_done(s->lst[backlog[i]], err, errlen) < 0)
 			return -1;
 	}
@@ -80,36 +80,36 @@ int sstore_relay_backlog(struct sstore *s, char *err, size_t errlen)
 
 int sstore_relay_next(struct sstore *s, uint64_t now, struct sstore_relay_item *it, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_NEXT];
+	struct db_stmt *st = s->lst[R_NEXT];
 	int rc;
 
 	memset(it, 0, sizeof(*it));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		it->id = sqlite3_column_int64(st, 0);
+	db_bind_int(st, 1, (int64_t)now);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		it->id = db_int(st, 0);
 		strlcpy_s(it->kind, db_text(st, 1), sizeof(it->kind));
 		strlcpy_s(it->ref, db_text(st, 2), sizeof(it->ref));
-		it->tries = (unsigned)sqlite3_column_int(st, 3);
+		it->tries = (unsigned)db_int(st, 3);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_relay_done(struct sstore *s, int64_t id, char *err, size_t errlen)
 {
-	sqlite3_bind_int64(s->lst[R_DONE], 1, id);
+	db_bind_int(s->lst[R_DONE], 1, id);
 	return db_step_done(s->lst[R_DONE], err, errlen);
 }
 
 int sstore_relay_failed(struct sstore *s, int64_t id, uint64_t next_try, const char *error, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_FAILED];
+	struct db_stmt *st = s->lst[R_FAILED];
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)next_try);
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, (int64_t)next_try);
 	db_bind_text(st, 3, error);
 	return db_step_done(st, err, errlen);
 }
@@ -117,44 +117,44 @@ int sstore_relay_failed(struct sstore *s, int64_t id, uint64_t next_try, const c
 int sstore_relay_changeset(struct sstore *s, int64_t id, struct buf *bytes, struct sstore_relay_cs *c, char *err,
 			   size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_CS_GET];
+	struct db_stmt *st = s->lst[R_CS_GET];
 	int rc, r = 0;
 
 	memset(c, 0, sizeof(*c));
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		strlcpy_s(c->device, db_text(st, 0), sizeof(c->device));
-		c->first = (uint64_t)sqlite3_column_int64(st, 1);
-		c->last = (uint64_t)sqlite3_column_int64(st, 2);
+		c->first = (uint64_t)db_int(st, 1);
+		c->last = (uint64_t)db_int(st, 2);
 		strlcpy_s(c->author, db_text(st, 4), sizeof(c->author));
 		buf_reset(bytes);
-		if (buf_add(bytes, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)) < 0)
+		if (buf_add(bytes, db_blob(st, 3), (size_t)db_bytes(st, 3)) < 0)
 			r = errf(err, errlen, _("change set %lld is larger than a change set may be"), (long long)id);
 		else
 			r = 1;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != DB_DONE) {
 		r = db_error(s->db, rc, err, errlen);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	return r;
 }
 
 int sstore_relay_resend(struct sstore *s, const char *device, uint64_t from_seq, int64_t *ids, size_t max, size_t *n,
 			char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_RESEND];
-	int rc = SQLITE_DONE;
+	struct db_stmt *st = s->lst[R_RESEND];
+	int rc = DB_DONE;
 
 	*n = 0;
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)from_seq);
-	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	db_bind_int(st, 2, (int64_t)from_seq);
+	while (*n < max && (rc = db_step(st)) == DB_ROW)
+		ids[(*n)++] = db_int(st, 0);
 	if (*n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+		rc = DB_DONE;
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* A meta value as a number (0 when absent). */
@@ -210,26 +210,26 @@ int sstore_relay_cursor_set(struct sstore *s, uint64_t cursor, const char *held,
 
 int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_WAITING];
+	struct db_stmt *st = s->lst[R_WAITING];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	/* One snapshot for every figure. */
 	if (db_exec(s->db, "BEGIN", err, errlen) < 0)
 		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->changesets = (uint64_t)sqlite3_column_int64(st, 0);
-		out->vouches = (uint64_t)sqlite3_column_int64(st, 1);
-		out->oldest_ms = (uint64_t)sqlite3_column_int64(st, 2);
-		out->media = (uint64_t)sqlite3_column_int64(st, 3);
+	if ((rc = db_step(st)) == DB_ROW) {
+		out->changesets = (uint64_t)db_int(st, 0);
+		out->vouches = (uint64_t)db_int(st, 1);
+		out->oldest_ms = (uint64_t)db_int(st, 2);
+		out->media = (uint64_t)db_int(st, 3);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	st = s->lst[R_HELD];
-	if (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->refused = (uint64_t)sqlite3_column_int64(st, 0);
+	if (rc == DB_ROW && (rc = db_step(st)) == DB_ROW) {
+		out->refused = (uint64_t)db_int(st, 0);
 		strlcpy_s(out->refusal, db_text(st, 1), sizeof(out->refusal));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	out->contact_ms = meta_u64(s, "relay_contact");
 	out->ok_ms = meta_u64(s, "relay_ok");
 	out->error_ms = meta_u64(s, "relay_error_at");
@@ -239,14 +239,14 @@ int sstore_relay_status(struct sstore *s, struct sstore_relay_status *out, char 
 	if (sstore_meta_get(s, "relay_held", out->held, sizeof(out->held)) < 0)
 		out->held[0] = '\0';
 	db_rollback(s->db);
-	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint64_t after, unsigned limit,
 		      size_t max_bytes, sstore_pulled_fn fn, void *ctx, uint64_t *next, int *more, char *err,
 		      size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_PULL];
+	struct db_stmt *st = s->lst[R_PULL];
 	size_t bytes = 0;
 	unsigned rows = 0, scanned = 0;
 	int rc;
@@ -254,8 +254,8 @@ int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint6
 	*next = after;
 	*more = 0;
 	db_bind_text(st, 1, relay->region);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 2, (int64_t)after);
+	while ((rc = db_step(st)) == DB_ROW) {
 		size_t len;
 
 		/* What the relay forwarded or made is passed over (its bytes are not even read), but the cursor moves
@@ -266,56 +266,56 @@ int sstore_relay_pull(struct sstore *s, const struct sstore_device *relay, uint6
 		}
 		scanned++;
 		if (!strcmp(db_text(st, 1), relay->id) || !strcmp(db_text(st, 2), relay->id)) {
-			*next = (uint64_t)sqlite3_column_int64(st, 0);
+			*next = (uint64_t)db_int(st, 0);
 			continue;
 		}
-		len = (size_t)sqlite3_column_bytes(st, 3);
+		len = (size_t)db_bytes(st, 3);
 		/* At least one per answer, then as many as fit. */
 		if (rows && bytes + len > max_bytes) {
 			*more = 1;
 			break;
 		}
-		if (fn(ctx, sqlite3_column_blob(st, 3), len, db_text(st, 4), db_text(st, 5),
-		       (uint64_t)sqlite3_column_int64(st, 0)) < 0) {
-			sqlite3_reset(st);
+		if (fn(ctx, db_blob(st, 3), len, db_text(st, 4), db_text(st, 5),
+		       (uint64_t)db_int(st, 0)) < 0) {
+			db_reset(st);
 			return errf(err, errlen, _("out of memory"));
 		}
-		*next = (uint64_t)sqlite3_column_int64(st, 0);
+		*next = (uint64_t)db_int(st, 0);
 		bytes += len;
 		rows++;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_region_revoked(struct sstore *s, const char *region, void (*fn)(void *ctx, const char *id), void *ctx,
 			  char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_REVOKED];
+	struct db_stmt *st = s->lst[R_REVOKED];
 	int rc;
 
 	db_bind_text(st, 1, region);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		fn(ctx, db_text(st, 0));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_relay_altered(struct sstore *s, const char *relay, const char *device, uint64_t first, uint64_t last,
 			 char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_ALTERED_SEEN];
+	struct db_stmt *st = s->lst[R_ALTERED_SEEN];
 
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
 	db_bind_text(st, 1, relay);
 	db_bind_text(st, 2, device);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)first);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)last);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+	db_bind_int(st, 3, (int64_t)first);
+	db_bind_int(st, 4, (int64_t)last);
+	db_bind_int(st, 5, (int64_t)now_ms());
 	if (db_step_done(st, err, errlen) < 0)
 		goto fail;
-	if (sqlite3_changes(s->db) == 1) {
+	if (db_changes(s->db) == 1) {
 		db_bind_text(s->lst[R_ALTERED], 1, relay);
 		if (db_step_done(s->lst[R_ALTERED], err, errlen) < 0)
 			goto fail;
@@ -329,16 +329,16 @@ fail:
 int sstore_relay_forwarded(struct sstore *s, const struct sstore_device *relay, uint64_t *ops, char *err,
 			   size_t errlen)
 {
-	sqlite3_stmt *st = s->lst[R_FORWARDED];
+	struct db_stmt *st = s->lst[R_FORWARDED];
 	int rc;
 
 	*ops = 0;
 	db_bind_text(st, 1, relay->region);
 	db_bind_text(st, 2, relay->id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*ops = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+	if ((rc = db_step(st)) == DB_ROW)
+		*ops = (uint64_t)db_int(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned char *bytes, size_t len,
@@ -350,7 +350,7 @@ enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned cha
 	struct sstore_device d;
 	enum sstore_ingest_status r = SI_BAD_OP;
 	struct cs_header h;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int found;
 
 	memset(out, 0, sizeof(*out));
@@ -374,12 +374,12 @@ enum sstore_ingest_status sstore_relay_take(struct sstore *s, const unsigned cha
 		 * requests here. */
 		st = s->lst[R_DEV_UPSTREAM];
 		db_bind_text(st, 1, h.device);
-		sqlite3_bind_blob(st, 2, h.signer, KEYS_PK_BYTES, SQLITE_STATIC);
+		db_bind_blob(st, 2, h.signer, KEYS_PK_BYTES);
 		db_bind_text(st, 3, name[0] ? name : "(headquarters)");
 		db_bind_text(st, 4, region);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+		db_bind_int(st, 5, (int64_t)now_ms());
 		found = db_step_done(st, err, errlen);
-		sqlite3_clear_bindings(st);
+		db_clear(st);
 		if (found < 0 || (found = sstore_device_find(s, h.device, &d, err, errlen)) <= 0)
 			return SI_ERROR;
 	}

@@ -72,18 +72,18 @@ json_t *sstore_value_json(const char *text, size_t len)
 
 /* Fills the answers and review of r from the record's fields (rid), and *review_conflict with whether its
  * review has several heads (review_conflict may be NULL). */
-int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, json_t **review,
+int sstore_answers_load(struct sstore *s, int64_t rid, json_t *answers, json_t **review,
 			int *review_conflict, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->select_st[S_FIELDS];
+	struct db_stmt *st = s->select_st[S_FIELDS];
 	int rc;
 
 	json_object_clear(answers);
 	*review = NULL;
 	if (review_conflict)
 		*review_conflict = 0;
-	sqlite3_bind_int64(st, 1, rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, rid);
+	while ((rc = db_step(st)) == DB_ROW) {
 		const char *field = db_text(st, 0);
 		json_t *v;
 
@@ -91,8 +91,8 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 		if (form_meta_name(field) && strcmp(field, "_review") && strcmp(field, "_parent"))
 			continue;
 		if (review_conflict && !strcmp(field, "_review"))
-			*review_conflict = sqlite3_column_int(st, 2) != 0;
-		v = sstore_value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+			*review_conflict = db_int(st, 2) != 0;
+		v = sstore_value_json(db_text(st, 1), (size_t)db_bytes(st, 1));
 		if (!v || json_is_null(v)) {
 			json_decref(v);
 			continue;
@@ -102,8 +102,8 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 		else
 			json_object_set_new(answers, field, v);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 #define RECORD_COLUMNS "r.rid, r.id, r.form, r.form_version, rr.region, rr.review, r.created, r.updated," \
@@ -111,12 +111,12 @@ int sstore_answers_load(struct sstore *s, sqlite3_int64 rid, json_t *answers, js
 
 /* Calls fn for each row of st (RECORD_COLUMNS), with its answers; *stop is set when fn asks to stop. Finalizes
  * st. 0, or -1 with err. */
-static int emit_rows(struct sstore *s, sqlite3_stmt *st, sstore_record_fn fn, void *ctx, json_t *answers, int *stop,
+static int emit_rows(struct sstore *s, struct db_stmt *st, sstore_record_fn fn, void *ctx, json_t *answers, int *stop,
 		     uint64_t *rows, char *err, size_t errlen)
 {
-	int rc = SQLITE_DONE;
+	int rc = DB_DONE;
 
-	while (!*stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!*stop && (rc = db_step(st)) == DB_ROW) {
 		struct sstore_record rec;
 		json_t *review = NULL;
 
@@ -126,13 +126,13 @@ static int emit_rows(struct sstore *s, sqlite3_stmt *st, sstore_record_fn fn, vo
 		rec.version = db_text(st, 3);
 		rec.region = db_text(st, 4);
 		rec.review = db_text(st, 5);
-		rec.created_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 6));
-		rec.updated_ms = HLC_MS((uint64_t)sqlite3_column_int64(st, 7));
-		rec.conflicts = sqlite3_column_int(st, 8);
-		rec.deleted = sqlite3_column_int(st, 9);
-		if (sstore_answers_load(s, sqlite3_column_int64(st, 0), answers, &review, &rec.review_conflict, err,
+		rec.created_ms = HLC_MS((uint64_t)db_int(st, 6));
+		rec.updated_ms = HLC_MS((uint64_t)db_int(st, 7));
+		rec.conflicts = db_int(st, 8);
+		rec.deleted = db_int(st, 9);
+		if (sstore_answers_load(s, db_int(st, 0), answers, &review, &rec.review_conflict, err,
 				 errlen) < 0) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			return -1;
 		}
 		rec.review_comment = json_string_value(json_object_get(review, "comment"));
@@ -143,12 +143,12 @@ static int emit_rows(struct sstore *s, sqlite3_stmt *st, sstore_record_fn fn, vo
 		(*rows)++;
 		json_decref(review);
 	}
-	if (!*stop && rc != SQLITE_DONE) {
+	if (!*stop && rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return 0;
 }
 
@@ -156,19 +156,19 @@ static int emit_rows(struct sstore *s, sqlite3_stmt *st, sstore_record_fn fn, vo
 static int64_t count_sel(struct sstore *s, const struct buf *sql, const struct sstore_filter *f,
 			 const struct sstore_page *p, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = sstore_filter_prepare(s, sql, f, SSTORE_OVER_RECORDS, err, errlen);
+	struct db_stmt *st = sstore_filter_prepare(s, sql, f, SSTORE_OVER_RECORDS, err, errlen);
 	int64_t n = -1;
 	int rc;
 
 	if (!st)
 		return -1;
 	db_bind_named_text(st, ":sortq", p->question);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		n = db_int(st, 0);
 	else
 		db_error(s->db, rc, err, errlen);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return n;
 }
 
@@ -183,7 +183,7 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 	static const char number_rows[] = "o.value >= '-' AND o.value < ':'";
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
 	uint64_t rows = 0, skip = p->offset;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t answered;
 	int stop = 0, r = -1;
 
@@ -249,7 +249,7 @@ int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct 
 		  sstore_record_fn fn, void *ctx, uint64_t *total, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT(SSTORE_SQL_MAX);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *answers = json_object();
 	uint64_t rows = 0;
 	int64_t n;

@@ -133,17 +133,17 @@ int sstore_title_detail(const struct form *f, const struct form_question *q)
 
 /* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
  * come in runs of one form). NULL if the form cannot be loaded. */
-const struct form *sstore_record_kind(struct sstore *s, sqlite3_int64 rid)
+const struct form *sstore_record_kind(struct sstore *s, int64_t rid)
 {
-	sqlite3_stmt *st = s->summary_st[S_KIND];
+	struct db_stmt *st = s->summary_st[S_KIND];
 	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
 
-	sqlite3_bind_int64(st, 1, rid);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int(st, 1, rid);
+	if (db_step(st) == DB_ROW) {
 		strlcpy_s(form, db_text(st, 0), sizeof(form));
 		strlcpy_s(version, db_text(st, 1), sizeof(version));
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	if (s->kind && !strcmp(form_id(s->kind), form) && !strcmp(form_version(s->kind), version))
 		return s->kind;
 	form_free(s->kind);
@@ -206,7 +206,7 @@ static void text_add(const struct form_question *q, const json_t *v, struct buf 
 }
 
 /* What record_regions.fts keeps of a search document: 0 for none, else 63 bits of its BLAKE2b hash. */
-static sqlite3_int64 text_hash(const struct buf *body)
+static int64_t text_hash(const struct buf *body)
 {
 	unsigned char h[crypto_generichash_BYTES_MIN];
 	uint64_t v = 0;
@@ -218,37 +218,37 @@ static sqlite3_int64 text_hash(const struct buf *body)
 	for (i = 0; i < 8; i++)
 		v = v << 8 | h[i];
 	v >>= 1;
-	return v ? (sqlite3_int64)v : 1;
+	return v ? (int64_t)v : 1;
 }
 
 /* The search document of record rid as its fields are now, into body: what refresh_rid indexed, as long as
  * the record has not changed since. 0, or -1 with err. */
-static int text_of(struct sstore *s, sqlite3_int64 rid, struct buf *body, char *err, size_t errlen)
+static int text_of(struct sstore *s, int64_t rid, struct buf *body, char *err, size_t errlen)
 {
 	const struct form *kind = sstore_record_kind(s, rid);
-	sqlite3_stmt *st = s->summary_st[S_FIELDS];
+	struct db_stmt *st = s->summary_st[S_FIELDS];
 	int rc;
 
 	buf_reset(body);
-	sqlite3_bind_int64(st, 1, rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, rid);
+	while ((rc = db_step(st)) == DB_ROW) {
 		const char *field = db_text(st, 0);
 		json_t *v;
 
 		if (form_meta_name(field) || !kind)
 			continue;
-		v = sstore_value_json(db_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+		v = sstore_value_json(db_text(st, 1), (size_t)db_bytes(st, 1));
 		text_add(form_find(kind, field), v, body);
 		json_decref(v);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* Recomputes the summary row of record rid from its fields: its review state, its name key and duplicate key,
  * and its full-text document: every text answer, one after the other. The record's old document must have
  * been taken out of the search index before its fields changed (sstore_review_forget). */
-static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char *err, size_t errlen)
+static int refresh_rid(struct sstore *s, int64_t rid, json_t *tally, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(SSTORE_TEXT_MAX), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
 	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
@@ -256,12 +256,12 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char 
 	const char *name_field = kind ? sstore_name_field(kind) : NULL;
 	const struct form_question *q;
 	json_t *choices = json_array(), *detail = json_object();
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc, r = -1;
 
 	st = s->summary_st[S_FIELDS];
-	sqlite3_bind_int64(st, 1, rid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, rid);
+	while ((rc = db_step(st)) == DB_ROW) {
 		const char *field = db_text(st, 0), *value = db_text(st, 1);
 		json_t *v;
 
@@ -283,7 +283,7 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char 
 		}
 		if (form_meta_name(field))
 			continue;
-		v = sstore_value_json(value, (size_t)sqlite3_column_bytes(st, 1));
+		v = sstore_value_json(value, (size_t)db_bytes(st, 1));
 		q = kind ? form_find(kind, field) : NULL;
 		/* The options the dashboard counts: select answers, and the text title fields as given (a country);
 		 * and the day a date question's answer names, by which it counts records per week. */
@@ -302,8 +302,8 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char 
 		text_add(q, v, &body);
 		json_decref(v);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		goto out;
 	}
@@ -313,16 +313,16 @@ static int refresh_rid(struct sstore *s, sqlite3_int64 rid, json_t *tally, char 
 	if (sstore_counts_refresh(s, rid, choices, review, rep, tally, err, errlen) < 0)
 		goto out;
 	st = s->summary_st[S_SUMMARY];
-	sqlite3_bind_int64(st, 1, rid);
+	db_bind_int(st, 1, rid);
 	db_bind_text(st, 2, review);
 	db_bind_text(st, 3, name.data);
 	db_bind_text(st, 4, rep[0] ? "" : key.data);   /* an instance is no duplicate of a record */
 	db_bind_text(st, 5, rep);
-	sqlite3_bind_int64(st, 6, text_hash(&body));
+	db_bind_int(st, 6, text_hash(&body));
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	st = s->summary_st[S_FTS_PUT];
-	sqlite3_bind_int64(st, 1, rid);
+	db_bind_int(st, 1, rid);
 	db_bind_text(st, 2, body.data);
 	if (body.len && db_step_done(st, err, errlen) < 0)
 		goto out;
@@ -339,7 +339,7 @@ out:
 
 static int rid_cmp(const void *a, const void *b)
 {
-	sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
 }
@@ -347,10 +347,10 @@ static int rid_cmp(const void *a, const void *b)
 /* The records ops[0..n) name that the store holds, each once, into *rids (*nrids; the caller frees it): a
  * record's document is taken out and put back exactly once: a contentless index keeps no record of what it
  * holds, and a document taken out twice corrupts it. 0, or -1 with err. */
-static int touched(struct sstore *s, const struct op *ops, size_t n, sqlite3_int64 **rids, size_t *nrids,
+static int touched(struct sstore *s, const struct op *ops, size_t n, int64_t **rids, size_t *nrids,
 		   char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->summary_st[S_RID];
+	struct db_stmt *st = s->summary_st[S_RID];
 	size_t i, k = 0;
 	int rc;
 
@@ -361,11 +361,11 @@ static int touched(struct sstore *s, const struct op *ops, size_t n, sqlite3_int
 		if (i && !strcmp(ops[i].record, ops[i - 1].record))
 			continue;
 		db_bind_text(st, 1, ops[i].record);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			(*rids)[k++] = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = db_step(st);
+		if (rc == DB_ROW)
+			(*rids)[k++] = db_int(st, 0);
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE) {
 			free(*rids);
 			*rids = NULL;
 			return db_error(s->db, rc, err, errlen);
@@ -381,25 +381,25 @@ static int touched(struct sstore *s, const struct op *ops, size_t n, sqlite3_int
 int sstore_review_forget(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen)
 {
 	struct buf body = BUF_INIT(SSTORE_TEXT_MAX);
-	sqlite3_stmt *st = s->summary_st[S_FTS_DEL];
-	sqlite3_int64 *rids;
+	struct db_stmt *st = s->summary_st[S_FTS_DEL];
+	int64_t *rids;
 	size_t nrids, i;
 	int r = -1;
 
 	if (touched(s, ops, n, &rids, &nrids, err, errlen) < 0)
 		return -1;
 	for (i = 0; i < nrids; i++) {
-		sqlite3_stmt *hs = s->summary_st[S_FTS_HASH];
-		sqlite3_int64 held = 0;
+		struct db_stmt *hs = s->summary_st[S_FTS_HASH];
+		int64_t held = 0;
 		int rc;
 
 		if (text_of(s, rids[i], &body, err, errlen) < 0)
 			goto out;
-		sqlite3_bind_int64(hs, 1, rids[i]);
-		if ((rc = sqlite3_step(hs)) == SQLITE_ROW)
-			held = sqlite3_column_int64(hs, 0);
-		sqlite3_reset(hs);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_bind_int(hs, 1, rids[i]);
+		if ((rc = db_step(hs)) == DB_ROW)
+			held = db_int(hs, 0);
+		db_reset(hs);
+		if (rc != DB_ROW && rc != DB_DONE) {
 			db_error(s->db, rc, err, errlen);
 			goto out;
 		}
@@ -413,7 +413,7 @@ int sstore_review_forget(struct sstore *s, const struct op *ops, size_t n, char 
 		}
 		if (!body.len)
 			continue;
-		sqlite3_bind_int64(st, 1, rids[i]);
+		db_bind_int(st, 1, rids[i]);
 		db_bind_text(st, 2, body.data);
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
@@ -428,7 +428,7 @@ out:
 int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char *err, size_t errlen)
 {
 	json_t *tally = json_object();
-	sqlite3_int64 *rids;
+	int64_t *rids;
 	size_t nrids, i;
 	int r = 0;
 
@@ -449,9 +449,9 @@ int sstore_review_refresh(struct sstore *s, const struct op *ops, size_t n, char
 
 int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->summary_st[S_ALL_RIDS];
+	struct db_stmt *st = s->summary_st[S_ALL_RIDS];
 	json_t *tally = NULL;
-	sqlite3_int64 *rids = NULL;
+	int64_t *rids = NULL;
 	size_t n = 0, cap = 0, i;
 	char flag[8];
 	int rc;
@@ -465,20 +465,20 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 		db_rollback(s->db);
 		return 0;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (n == cap) {
-			sqlite3_int64 *more = realloc(rids, (cap = cap ? cap * 2 : 1024) * sizeof(*rids));
+			int64_t *more = realloc(rids, (cap = cap ? cap * 2 : 1024) * sizeof(*rids));
 
 			if (!more) {
-				rc = SQLITE_NOMEM;
+				rc = DB_NOMEM;
 				break;
 			}
 			rids = more;
 		}
-		rids[n++] = sqlite3_column_int64(st, 0);
+		rids[n++] = db_int(st, 0);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	if (rc != DB_DONE) {
 		db_error(s->db, rc, err, errlen);
 		goto fail;
 	}

@@ -111,44 +111,44 @@ static int token_hash(const char *token, unsigned char hash[HASH_BYTES])
 	return r;
 }
 
-static void user_from_row(sqlite3_stmt *st, struct sstore_user *u)
+static void user_from_row(struct db_stmt *st, struct sstore_user *u)
 {
 	memset(u, 0, sizeof(*u));
 	strlcpy_s(u->name, db_text(st, 0), sizeof(u->name));
 	strlcpy_s(u->role, db_text(st, 1), sizeof(u->role));
-	u->disabled = sqlite3_column_int(st, 2) != 0;
-	u->must_change = sqlite3_column_int(st, 3) != 0;
-	u->created_ms = (uint64_t)sqlite3_column_int64(st, 4);
+	u->disabled = db_int(st, 2) != 0;
+	u->must_change = db_int(st, 3) != 0;
+	u->created_ms = (uint64_t)db_int(st, 4);
 }
 
 int sstore_user_get(struct sstore *s, const char *name, struct sstore_user *u, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->ust[U_USER_GET];
+	struct db_stmt *st = s->ust[U_USER_GET];
 	int rc;
 
 	db_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		user_from_row(st, u);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_user_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore_user *u), void *ctx, char *err,
 		     size_t errlen)
 {
-	sqlite3_stmt *st = s->ust[U_USER_LIST];
+	struct db_stmt *st = s->ust[U_USER_LIST];
 	struct sstore_user u;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		user_from_row(st, &u);
 		fn(ctx, &u);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_password_hash(const char *password, size_t len, char *hash, char *err, size_t errlen)
@@ -163,7 +163,7 @@ int sstore_user_add(struct sstore *s, const char *name, const char *role, const 
 {
 	char hash[crypto_pwhash_STRBYTES];
 	struct sstore_user u;
-	sqlite3_stmt *st = s->ust[U_USER_PUT];
+	struct db_stmt *st = s->ust[U_USER_PUT];
 	int known, r = -1;
 
 	if (!sstore_user_name_valid(name))
@@ -186,8 +186,8 @@ int sstore_user_add(struct sstore *s, const char *name, const char *role, const 
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, role);
 	db_bind_text(st, 3, hash);
-	sqlite3_bind_int(st, 4, must_change ? 1 : 0);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+	db_bind_int(st, 4, must_change ? 1 : 0);
+	db_bind_int(st, 5, (int64_t)now_ms());
 	if (db_step_done(st, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
 		goto rollback;
 	r = 0;
@@ -195,24 +195,24 @@ int sstore_user_add(struct sstore *s, const char *name, const char *role, const 
 rollback:
 	db_rollback(s->db);
 out:
-	sqlite3_clear_bindings(st);
+	db_clear(st);
 	sodium_memzero(hash, sizeof(hash));
 	return r;
 }
 
 int sstore_user_set_disabled(struct sstore *s, const char *name, int disabled, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->ust[U_USER_DISABLE];
+	struct db_stmt *st = s->ust[U_USER_DISABLE];
 	struct sstore_user u;
 	int changed, known;
 
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
 	db_bind_text(st, 1, name);
-	sqlite3_bind_int(st, 2, disabled ? 1 : 0);
+	db_bind_int(st, 2, disabled ? 1 : 0);
 	if (db_step_done(st, err, errlen) < 0)
 		goto fail;
-	changed = sqlite3_changes(s->db);
+	changed = db_changes(s->db);
 	if (!changed) {
 		if ((known = sstore_user_get(s, name, &u, err, errlen)) < 0)
 			goto fail;
@@ -241,7 +241,7 @@ int sstore_user_passwd(struct sstore *s, const char *name, const char *password,
 {
 	char hash[crypto_pwhash_STRBYTES];
 	unsigned char keep[HASH_BYTES];
-	sqlite3_stmt *st = s->ust[U_USER_PASSWD];
+	struct db_stmt *st = s->ust[U_USER_PASSWD];
 	int r = -1;
 
 	if (password_valid(password, err, errlen) < 0)
@@ -254,17 +254,17 @@ int sstore_user_passwd(struct sstore *s, const char *name, const char *password,
 		goto out;
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, hash);
-	sqlite3_bind_int(st, 3, must_change ? 1 : 0);
+	db_bind_int(st, 3, must_change ? 1 : 0);
 	if (db_step_done(st, err, errlen) < 0)
 		goto rollback;
-	if (sqlite3_changes(s->db) != 1) {
+	if (db_changes(s->db) != 1) {
 		errf(err, errlen, _("there is no account named '%.80s'"), name);
 		goto rollback;
 	}
 	if (keep_token) {
 		st = s->ust[U_SESS_DEL_OTHERS];
 		db_bind_text(st, 1, name);
-		sqlite3_bind_blob(st, 2, keep, HASH_BYTES, SQLITE_STATIC);
+		db_bind_blob(st, 2, keep, HASH_BYTES);
 	} else {
 		st = s->ust[U_SESS_DEL_USER];
 		db_bind_text(st, 1, name);
@@ -276,8 +276,8 @@ int sstore_user_passwd(struct sstore *s, const char *name, const char *password,
 rollback:
 	db_rollback(s->db);
 out:
-	sqlite3_clear_bindings(s->ust[U_USER_PASSWD]);
-	sqlite3_clear_bindings(s->ust[U_SESS_DEL_OTHERS]);
+	db_clear(s->ust[U_USER_PASSWD]);
+	db_clear(s->ust[U_SESS_DEL_OTHERS]);
 	sodium_memzero(hash, sizeof(hash));
 	return r;
 }
@@ -289,19 +289,19 @@ static int check_password(struct sstore *s, const char *name, const char *passwo
 			  size_t errlen)
 {
 	char hash[crypto_pwhash_STRBYTES];
-	sqlite3_stmt *st = s->ust[U_USER_AUTH];
+	struct db_stmt *st = s->ust[U_USER_AUTH];
 	int rc, disabled = 0, found = 0, ok;
 
 	strlcpy_s(hash, dummy_hash, sizeof(hash));
 	if (sstore_user_name_valid(name)) {
 		db_bind_text(st, 1, name);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
+		rc = db_step(st);
+		if (rc == DB_ROW) {
 			found = strlcpy_s(hash, db_text(st, 0), sizeof(hash)) < sizeof(hash);
-			disabled = sqlite3_column_int(st, 1) != 0;
+			disabled = db_int(st, 1) != 0;
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
 			return db_error(s->db, rc, err, errlen);
 		if (!found)
 			strlcpy_s(hash, dummy_hash, sizeof(hash));
@@ -322,9 +322,9 @@ int sstore_user_check(struct sstore *s, const char *name, const char *password, 
 int sstore_audit(struct sstore *s, const char *user, const char *ip, const char *action, const char *target,
 		 const char *detail, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->ust[U_AUDIT_PUT];
+	struct db_stmt *st = s->ust[U_AUDIT_PUT];
 
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now_ms());
+	db_bind_int(st, 1, (int64_t)now_ms());
 	db_bind_text(st, 2, user ? user : "");
 	db_bind_text(st, 3, ip ? ip : "");
 	db_bind_text(st, 4, action);
@@ -348,25 +348,25 @@ int sstore_audit_list(struct sstore *s, uint64_t offset, unsigned limit,
 		      void (*fn)(void *ctx, const struct sstore_audit_entry *e), void *ctx, uint64_t *total, char *err,
 		      size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	/* Both reads in one snapshot, so that total and the page agree while others write. */
-	if ((rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
-		return db_error(s->db, rc, err, errlen);
+	if (db_begin_read(s->db, err, errlen) < 0)
+		return -1;
 	st = s->ust[U_AUDIT_COUNT];
-	rc = sqlite3_step(st);
-	*total = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	rc = db_step(st);
+	*total = rc == DB_ROW ? (uint64_t)db_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
 		goto fail;
 	st = s->ust[U_AUDIT_LIST];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-	sqlite3_bind_int64(st, 2, offset > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)offset);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, (int64_t)limit);
+	db_bind_int(st, 2, offset > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)offset);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct sstore_audit_entry e;
 
-		e.at_ms = (uint64_t)sqlite3_column_int64(st, 0);
+		e.at_ms = (uint64_t)db_int(st, 0);
 		e.user = db_text(st, 1);
 		e.ip = db_text(st, 2);
 		e.action = db_text(st, 3);
@@ -374,8 +374,8 @@ int sstore_audit_list(struct sstore *s, uint64_t offset, unsigned limit,
 		e.detail = db_text(st, 5);
 		fn(ctx, &e);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		goto fail;
 	db_rollback(s->db);
 	return 0;
@@ -401,18 +401,18 @@ static uint64_t delay_ms(uint64_t failures, unsigned threshold)
 static int64_t wait_of(struct sstore *s, const char *key, unsigned threshold, uint64_t now, char *err,
 		       size_t errlen)
 {
-	sqlite3_stmt *st = s->ust[U_FAIL_GET];
+	struct db_stmt *st = s->ust[U_FAIL_GET];
 	uint64_t failures = 0, last = 0, until;
 	int rc;
 
 	db_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		failures = (uint64_t)sqlite3_column_int64(st, 0);
-		last = (uint64_t)sqlite3_column_int64(st, 1);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		failures = (uint64_t)db_int(st, 0);
+		last = (uint64_t)db_int(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
 	if (failures < threshold)
 		return 0;
@@ -422,11 +422,11 @@ static int64_t wait_of(struct sstore *s, const char *key, unsigned threshold, ui
 
 static int key_step(struct sstore *s, int which, const char *key, uint64_t t, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->ust[which];
+	struct db_stmt *st = s->ust[which];
 
 	db_bind_text(st, 1, key);
 	if (which == U_FAIL_ADD || which == U_FAIL_LAST)
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)t);
+		db_bind_int(st, 2, (int64_t)t);
 	return db_step_done(st, err, errlen);
 }
 
@@ -436,7 +436,7 @@ static int session_new(struct sstore *s, const char *name, uint64_t now, char to
 		       struct sstore_session *sess, char *err, size_t errlen)
 {
 	unsigned char raw[TOKEN_BYTES], hash[HASH_BYTES], csrf[TOKEN_BYTES];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	struct sstore_user u;
 	int known, r = -1;
 
@@ -453,21 +453,21 @@ static int session_new(struct sstore *s, const char *name, uint64_t now, char to
 	sess->created_ms = sess->last_used_ms = now;
 	/* Sessions past their end are dropped as new ones come. */
 	st = s->ust[U_SESS_PURGE];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - SSTORE_SESSION_MAX_MS));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - SSTORE_SESSION_IDLE_MS));
+	db_bind_int(st, 1, (int64_t)(now - SSTORE_SESSION_MAX_MS));
+	db_bind_int(st, 2, (int64_t)(now - SSTORE_SESSION_IDLE_MS));
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	st = s->ust[U_SESS_PUT];
-	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+	db_bind_blob(st, 1, hash, sizeof(hash));
 	db_bind_text(st, 2, sess->user);
 	db_bind_text(st, 3, sess->csrf);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	db_bind_int(st, 4, (int64_t)now);
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	hex_encode(token, raw, sizeof(raw));
 	r = 1;
 out:
-	sqlite3_clear_bindings(s->ust[U_SESS_PUT]);
+	db_clear(s->ust[U_SESS_PUT]);
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(hash, sizeof(hash));
 	sodium_memzero(csrf, sizeof(csrf));
@@ -499,7 +499,7 @@ static enum sstore_login_result attempt(struct sstore *s, const char *name, cons
 	 * time see each other's, so parallel requests cannot try more passwords than one after another. */
 	if (db_begin(s->db, err, errlen) < 0)
 		return SL_ERROR;
-	sqlite3_bind_int64(s->ust[U_FAIL_PURGE], 1, now > FORGET_MS ? (sqlite3_int64)(now - FORGET_MS) : 0);
+	db_bind_int(s->ust[U_FAIL_PURGE], 1, now > FORGET_MS ? (int64_t)(now - FORGET_MS) : 0);
 	if (db_step_done(s->ust[U_FAIL_PURGE], err, errlen) < 0 ||
 	    (valid && (wait_u = wait_of(s, ukey, NAME_FAILURES, now, err, errlen)) < 0) ||
 	    (wait_a = wait_of(s, akey, ADDR_FAILURES, now, err, errlen)) < 0)
@@ -578,40 +578,40 @@ int sstore_session_get(struct sstore *s, const char *token, uint64_t now, struct
 		       size_t errlen)
 {
 	unsigned char hash[HASH_BYTES];
-	sqlite3_stmt *st = s->ust[U_SESS_GET];
+	struct db_stmt *st = s->ust[U_SESS_GET];
 	int rc, live = 0, found = 0;
 
 	memset(sess, 0, sizeof(*sess));
 	if (token_hash(token, hash) < 0)
 		return 0;
-	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_blob(st, 1, hash, sizeof(hash));
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		found = 1;
 		strlcpy_s(sess->user, db_text(st, 0), sizeof(sess->user));
 		strlcpy_s(sess->role, db_text(st, 1), sizeof(sess->role));
 		strlcpy_s(sess->csrf, db_text(st, 2), sizeof(sess->csrf));
-		sess->must_change = sqlite3_column_int(st, 3) != 0;
-		sess->created_ms = (uint64_t)sqlite3_column_int64(st, 4);
-		sess->last_used_ms = (uint64_t)sqlite3_column_int64(st, 5);
+		sess->must_change = db_int(st, 3) != 0;
+		sess->created_ms = (uint64_t)db_int(st, 4);
+		sess->last_used_ms = (uint64_t)db_int(st, 5);
 		/* A clock that went back counts as no time passed. */
-		live = !sqlite3_column_int(st, 6) &&
+		live = !db_int(st, 6) &&
 		       (now <= sess->created_ms || now - sess->created_ms < SSTORE_SESSION_MAX_MS) &&
 		       (now <= sess->last_used_ms || now - sess->last_used_ms < SSTORE_SESSION_IDLE_MS);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_clear_bindings(st);
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		db_clear(st);
 		memset(sess, 0, sizeof(*sess));
 		return db_error(s->db, rc, err, errlen);
 	}
 	st = live ? s->ust[U_SESS_TOUCH] : s->ust[U_SESS_DEL];
-	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+	db_bind_blob(st, 1, hash, sizeof(hash));
 	if (live)
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		db_bind_int(st, 2, (int64_t)now);
 	rc = found ? db_step_done(st, err, errlen) : 0;
-	sqlite3_clear_bindings(s->ust[U_SESS_GET]);
-	sqlite3_clear_bindings(st);
+	db_clear(s->ust[U_SESS_GET]);
+	db_clear(st);
 	if (rc < 0 || !live) {
 		memset(sess, 0, sizeof(*sess));
 		return rc < 0 ? -1 : 0;
@@ -624,13 +624,13 @@ int sstore_session_get(struct sstore *s, const char *token, uint64_t now, struct
 int sstore_session_end(struct sstore *s, const char *token, char *err, size_t errlen)
 {
 	unsigned char hash[HASH_BYTES];
-	sqlite3_stmt *st = s->ust[U_SESS_DEL];
+	struct db_stmt *st = s->ust[U_SESS_DEL];
 	int r;
 
 	if (token_hash(token, hash) < 0)
 		return 0;   /* no such session: nothing to end */
-	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+	db_bind_blob(st, 1, hash, sizeof(hash));
 	r = db_step_done(st, err, errlen);
-	sqlite3_clear_bindings(st);
+	db_clear(st);
 	return r;
 }

@@ -61,7 +61,7 @@ static int view_sql(struct buf *sql, const struct form *f, const struct form_gro
 	return bad ? -1 : 0;
 }
 
-int sstore_views_make(sqlite3 *db, const struct form *f, char *err, size_t errlen)
+int sstore_views_make(struct db *db, const struct form *f, char *err, size_t errlen)
 {
 	struct buf sql = BUF_INIT((size_t)8 << 20);
 	size_t i, j;
@@ -84,61 +84,37 @@ int sstore_views_make(sqlite3 *db, const struct form *f, char *err, size_t errle
 	return r;
 }
 
-int sstore_views_make_all(sqlite3 *db, char *err, size_t errlen)
+int sstore_views_make_all(struct db *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT f.json FROM forms f WHERE f.rowid = (SELECT max(g.rowid) FROM forms g"
+	struct db_stmt *st = db_prepare(db, "SELECT f.json FROM forms f WHERE f.rowid = (SELECT max(g.rowid) FROM forms g"
 				      " WHERE g.id = f.id)", err, errlen);
 	int rc, r = 0;
 
 	if (!st)
 		return -1;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct form *f = form_load(db_text(st, 0), (size_t)sqlite3_column_bytes(st, 0), err, errlen);
+	while (r == 0 && (rc = db_step(st)) == DB_ROW) {
+		struct form *f = form_load(db_text(st, 0), (size_t)db_bytes(st, 0), err, errlen);
 
 		r = f ? sstore_views_make(db, f, err, errlen) : -1;
 		form_free(f);
 	}
-	if (r == 0 && rc != SQLITE_DONE)
+	if (r == 0 && rc != DB_DONE)
 		r = db_error(db, rc, err, errlen);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return r;
 }
 
 int sstore_backup(struct sstore *s, const char *path, int without_secrets, char *err, size_t errlen)
 {
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b;
-	int fd, rc, r = -1;
+	int fd, r;
 
 	/* Never over another file, and private: the copy holds every answer (and, whole, the accounts). */
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return errf(err, errlen, _("cannot create '%s': %s"), path, strerror(errno));
 	close(fd);
-	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		errf(err, errlen, _("cannot open '%s': %s"), path, dst ? sqlite3_errmsg(dst) : "out of memory");
-		goto out;
-	}
-	/* All the pages in one step: one read transaction, so one moment of the store, while sondeod serve goes on
-	 * writing (WAL readers do not stop writers, nor a writer them). */
-	if (!(b = sqlite3_backup_init(dst, "main", s->db, "main"))) {
-		errf(err, errlen, _("cannot copy the store: %s"), sqlite3_errmsg(dst));
-		goto out;
-	}
-	rc = sqlite3_backup_step(b, -1);
-	sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE) {
-		errf(err, errlen, _("cannot copy the store: %s"), sqlite3_errstr(rc));
-		goto out;
-	}
-	/* One file, readable anywhere; for analysts, nothing that lets anyone in (accounts, sessions, codes). */
-	if (db_exec(dst, "PRAGMA journal_mode=DELETE;", err, errlen) < 0 ||
-	    (without_secrets && db_exec(dst, "DELETE FROM sessions; DELETE FROM users; DELETE FROM codes;"
-				       " DELETE FROM nonces; DELETE FROM login_failures; VACUUM;", err, errlen) < 0))
-		goto out;
-	r = 0;
-out:
-	if (dst && sqlite3_close(dst) != SQLITE_OK && r == 0)
-		r = errf(err, errlen, _("cannot write '%s'"), path);
+	/* For analysts, nothing that lets anyone in (accounts, sessions, codes). */
+	r = db_backup(s->db, path, without_secrets ? "DELETE FROM sessions; DELETE FROM users; DELETE FROM codes;"
+			" DELETE FROM nonces; DELETE FROM login_failures; VACUUM;" : NULL, err, errlen);
 	if (r == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		if (fsync(fd) < 0)
 			r = errf(err, errlen, _("cannot write '%s': %s"), path, strerror(errno));

@@ -207,7 +207,7 @@ static const char schema_v6[] = "DROP INDEX IF EXISTS fields_by_number;" FIELDS_
 static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL };
 
 /* The records already held get their review summary and search index from sstore_review_reindex. */
-static int mark_reindex(sqlite3 *db, char *err, size_t errlen)
+static int mark_reindex(struct db *db, char *err, size_t errlen)
 {
 	return db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')", err, errlen);
 }
@@ -536,7 +536,7 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	db_bind_text(s->st[S_USER_PUT], 1, ADMIN_USER);
 	db_bind_text(s->st[S_USER_PUT], 2, "admin");
 	db_bind_text(s->st[S_USER_PUT], 3, hash);
-	sqlite3_bind_int64(s->st[S_USER_PUT], 4, (sqlite3_int64)now_ms());
+	db_bind_int(s->st[S_USER_PUT], 4, (int64_t)now_ms());
 	if (db_step_done(s->st[S_USER_PUT], err, errlen) < 0 ||
 	    form_put(s, (const char *)form_partnership_json, form_partnership_json_len, err, errlen) < 0 ||
 	    db_commit(s->db, err, errlen) < 0)
@@ -579,7 +579,7 @@ static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 {
 	char raw[CODE_LEN + 1], id[CODE_ID_LEN + 1];
 	unsigned char key[MAC_KEY_BYTES];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int tries, rc, r = -1;
 
 	if (sstore_region_check(region, err, errlen) < 0)
@@ -603,11 +603,11 @@ static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 		auth_code_new(raw);
 		auth_code_id(raw, id);
 		db_bind_text(st, 1, id);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
+		rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_DONE)
 			break;
-		if (rc != SQLITE_ROW) {
+		if (rc != DB_ROW) {
 			db_error(s->db, rc, err, errlen);
 			goto out;
 		}
@@ -615,15 +615,15 @@ static int code_new(struct sstore *s, const char *region, unsigned uses, uint64_
 	auth_code_key(raw, key);
 	st = s->st[S_CODE_PUT];
 	db_bind_text(st, 1, id);
-	sqlite3_bind_blob(st, 2, key, sizeof(key), SQLITE_STATIC);
+	db_bind_blob(st, 2, key, sizeof(key));
 	db_bind_text(st, 3, region);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)uses);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)expires_ms);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now_ms());
-	sqlite3_bind_int(st, 7, relay);
+	db_bind_int(st, 4, (int64_t)uses);
+	db_bind_int(st, 5, (int64_t)expires_ms);
+	db_bind_int(st, 6, (int64_t)now_ms());
+	db_bind_int(st, 7, relay);
 	rc = db_step_done(st, err, errlen);
 	/* The statement must not keep a pointer to the key past this call. */
-	sqlite3_clear_bindings(st);
+	db_clear(st);
 	if (rc < 0 || db_commit(s->db, err, errlen) < 0)
 		goto out;
 	auth_code_format(raw, code);
@@ -648,48 +648,48 @@ int sstore_relay_code_new(struct sstore *s, const char *region, uint64_t expires
 	return code_new(s, region, 1, expires_ms, 1, code, codelen, err, errlen);
 }
 
-static void device_from_row(sqlite3_stmt *st, struct sstore_device *d)
+static void device_from_row(struct db_stmt *st, struct sstore_device *d)
 {
-	const void *pk = sqlite3_column_blob(st, 1);
+	const void *pk = db_blob(st, 1);
 	uint64_t next;
 
 	memset(d, 0, sizeof(*d));
 	strlcpy_s(d->id, db_text(st, 0), sizeof(d->id));
-	if (pk && sqlite3_column_bytes(st, 1) == KEYS_PK_BYTES)
+	if (pk && db_bytes(st, 1) == KEYS_PK_BYTES)
 		memcpy(d->pk, pk, KEYS_PK_BYTES);
 	strlcpy_s(d->name, db_text(st, 2), sizeof(d->name));
 	strlcpy_s(d->region, db_text(st, 3), sizeof(d->region));
-	d->enrolled_ms = (uint64_t)sqlite3_column_int64(st, 4);
-	d->last_seen_ms = (uint64_t)sqlite3_column_int64(st, 5);
-	d->revoked_ms = (uint64_t)sqlite3_column_int64(st, 6);
-	next = (uint64_t)sqlite3_column_int64(st, 7);
+	d->enrolled_ms = (uint64_t)db_int(st, 4);
+	d->last_seen_ms = (uint64_t)db_int(st, 5);
+	d->revoked_ms = (uint64_t)db_int(st, 6);
+	next = (uint64_t)db_int(st, 7);
 	d->next_seq = next;
 	/* A device's change sets are accepted only without gaps from seq 1, so it has sent exactly next_seq - 1
 	 * ops: no count over millions of op rows needed. */
 	d->ops = next > 0 ? next - 1 : 0;
-	d->equivocations = (uint64_t)sqlite3_column_int64(st, 8);
-	d->relay = sqlite3_column_int(st, 9);
+	d->equivocations = (uint64_t)db_int(st, 8);
+	d->relay = db_int(st, 9);
 	strlcpy_s(d->via, db_text(st, 10), sizeof(d->via));
-	d->upstream = sqlite3_column_int(st, 11);
-	d->altered = (uint64_t)sqlite3_column_int64(st, 12);
-	d->clock_off_ms = sqlite3_column_int64(st, 13);
-	d->clock_off_at_ms = (uint64_t)sqlite3_column_int64(st, 14);
+	d->upstream = db_int(st, 11);
+	d->altered = (uint64_t)db_int(st, 12);
+	d->clock_off_ms = db_int(st, 13);
+	d->clock_off_at_ms = (uint64_t)db_int(st, 14);
 }
 
 /* 1 and d filled if the device is enrolled, 0 if not, -1 with err. */
 static int device_get(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_DEV_GET];
+	struct db_stmt *st = s->st[S_DEV_GET];
 	int rc;
 
 	db_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		device_from_row(st, d);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* The id of an enrolment code (its first CODE_ID_LEN characters) normalized as the device normalizes the whole
@@ -720,25 +720,25 @@ struct code_row {
 /* Reads code id into c: 1 found, 0 unknown, -1 with err. */
 static int code_get(struct sstore *s, const char *id, struct code_row *c, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_CODE_GET];
+	struct db_stmt *st = s->st[S_CODE_GET];
 	int rc;
 
 	db_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) == MAC_KEY_BYTES)
-			memcpy(c->key, sqlite3_column_blob(st, 0), MAC_KEY_BYTES);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		if (db_bytes(st, 0) == MAC_KEY_BYTES)
+			memcpy(c->key, db_blob(st, 0), MAC_KEY_BYTES);
 		else
-			rc = SQLITE_CORRUPT;
+			rc = DB_CORRUPT;
 		strlcpy_s(c->region, db_text(st, 1), sizeof(c->region));
-		c->uses = sqlite3_column_int64(st, 2);
-		c->expires = sqlite3_column_int64(st, 3);
-		c->relay = sqlite3_column_int(st, 4);
+		c->uses = db_int(st, 2);
+		c->expires = db_int(st, 3);
+		c->relay = db_int(st, 4);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	db_reset(st);
+	if (rc == DB_DONE)
 		return 0;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return db_error(s->db, rc, err, errlen);
 	return 1;
 }
@@ -748,7 +748,7 @@ static int code_get(struct sstore *s, const char *id, struct code_row *c, char *
 static int device_put(struct sstore *s, const char *dev, const unsigned char pk[KEYS_PK_BYTES], const char *name,
 		      const char *region, int relay, int adopt, const char *id, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int r = -1;
 
 	if (adopt) {
@@ -756,29 +756,29 @@ static int device_put(struct sstore *s, const char *dev, const unsigned char pk[
 		db_bind_text(st, 1, dev);
 		db_bind_text(st, 2, name);
 		db_bind_text(st, 3, region);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
+		db_bind_int(st, 4, (int64_t)now_ms());
 	} else {
 		st = s->st[S_DEV_PUT];
 		db_bind_text(st, 1, dev);
-		sqlite3_bind_blob(st, 2, pk, KEYS_PK_BYTES, SQLITE_STATIC);
+		db_bind_blob(st, 2, pk, KEYS_PK_BYTES);
 		db_bind_text(st, 3, name);
 		db_bind_text(st, 4, region);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
-		sqlite3_bind_int(st, 6, relay);
+		db_bind_int(st, 5, (int64_t)now_ms());
+		db_bind_int(st, 6, relay);
 	}
 	if (db_step_done(st, err, errlen) < 0)
 		goto out;
 	db_bind_text(s->st[S_CODE_USE], 1, id);
 	if (db_step_done(s->st[S_CODE_USE], err, errlen) < 0)
 		goto out;
-	if (sqlite3_changes(s->db) != 1) {
+	if (db_changes(s->db) != 1) {
 		errf(err, errlen, _("unknown or used enrolment code"));
 		goto out;
 	}
 	r = 0;
 out:
-	sqlite3_clear_bindings(s->st[S_DEV_PUT]);
-	sqlite3_clear_bindings(s->st[S_DEV_ADOPT]);
+	db_clear(s->st[S_DEV_PUT]);
+	db_clear(s->st[S_DEV_ADOPT]);
 	return r;
 }
 
@@ -895,7 +895,7 @@ int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_
 		 char *err, size_t errlen)
 {
 	char dev[KEYS_ID_STRLEN + 1];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *detail;
 	int known, r = -1;
 
@@ -931,19 +931,19 @@ int sstore_vouch(struct sstore *s, const struct sstore_device *relay, enum auth_
 		}
 		st = s->st[S_DEV_REVOKE];
 		db_bind_text(st, 1, dev);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms());
+		db_bind_int(st, 2, (int64_t)now_ms());
 		if (db_step_done(st, err, errlen) < 0)
 			goto out;
 	} else if (!known) {
 		st = s->st[S_DEV_VOUCH];
 		db_bind_text(st, 1, dev);
-		sqlite3_bind_blob(st, 2, pk, KEYS_PK_BYTES, SQLITE_STATIC);
+		db_bind_blob(st, 2, pk, KEYS_PK_BYTES);
 		db_bind_text(st, 3, name);
 		db_bind_text(st, 4, region);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now_ms());
+		db_bind_int(st, 5, (int64_t)now_ms());
 		db_bind_text(st, 6, relay->id);
 		r = db_step_done(st, err, errlen);
-		sqlite3_clear_bindings(st);
+		db_clear(st);
 		if (r < 0)
 			goto out;
 		r = -1;
@@ -1010,13 +1010,13 @@ int sstore_form_publish(struct sstore *s, const char *json, size_t len, char *er
 int sstore_form_list(struct sstore *s, void (*fn)(void *ctx, const char *id, const char *version,
 						  const char *json), void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_FORM_LIST];
+	struct db_stmt *st = s->st[S_FORM_LIST];
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		fn(ctx, db_text(st, 0), db_text(st, 1), db_text(st, 2));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d, char *err, size_t errlen)
@@ -1027,42 +1027,42 @@ int sstore_device_find(struct sstore *s, const char *id, struct sstore_device *d
 int sstore_device_list(struct sstore *s, void (*fn)(void *ctx, const struct sstore_device *d), void *ctx,
 		       char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_DEV_LIST];
+	struct db_stmt *st = s->st[S_DEV_LIST];
 	struct sstore_device d;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		device_from_row(st, &d);
 		fn(ctx, &d);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_device_clock(struct sstore *s, const char *id, long long off_ms, uint64_t at_ms, char *err,
 			size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_CLOCK_OFF];
+	struct db_stmt *st = s->st[S_CLOCK_OFF];
 
 	db_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, off_ms);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)at_ms);
+	db_bind_int(st, 2, off_ms);
+	db_bind_int(st, 3, (int64_t)at_ms);
 	return db_step_done(st, err, errlen);
 }
 
 int sstore_device_revoke(struct sstore *s, const char *id, char *err, size_t errlen)
 {
 	struct sstore_device d;
-	sqlite3_stmt *st = s->st[S_DEV_REVOKE];
+	struct db_stmt *st = s->st[S_DEV_REVOKE];
 	int known, changed;
 
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
 	db_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now_ms());
+	db_bind_int(st, 2, (int64_t)now_ms());
 	if (db_step_done(st, err, errlen) < 0)
 		goto fail;
-	changed = sqlite3_changes(s->db);
+	changed = db_changes(s->db);
 	if (!changed) {
 		if ((known = device_get(s, id, &d, err, errlen)) < 0)
 			goto fail;
@@ -1081,26 +1081,26 @@ fail:
 
 int sstore_nonce_use(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int fresh;
 
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
 	st = s->st[S_NONCE_PURGE];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - SSTORE_NONCE_KEEP_MS));
+	db_bind_int(st, 1, (int64_t)(now - SSTORE_NONCE_KEEP_MS));
 	if (db_step_done(st, err, errlen) < 0)
 		goto fail;
 	st = s->st[S_NONCE_PUT];
 	db_bind_text(st, 1, device);
 	db_bind_text(st, 2, nonce);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	db_bind_int(st, 3, (int64_t)now);
 	if (db_step_done(st, err, errlen) < 0)
 		goto fail;
-	fresh = sqlite3_changes(s->db) == 1;
+	fresh = db_changes(s->db) == 1;
 	/* A verified request is the device's sign of life. */
 	st = s->st[S_SEEN];
 	db_bind_text(st, 1, device);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	db_bind_int(st, 2, (int64_t)now);
 	if (db_step_done(st, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)
 		goto fail;
 	return fresh;
@@ -1112,50 +1112,50 @@ fail:
 int sstore_nonce_used(struct sstore *s, const char *device, const char *nonce, uint64_t now, char *err,
 		      size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_NONCE_HAS];
+	struct db_stmt *st = s->st[S_NONCE_HAS];
 	int rc;
 
 	db_bind_text(st, 1, device);
 	db_bind_text(st, 2, nonce);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)(now - SSTORE_NONCE_KEEP_MS));
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int(st, 3, (int64_t)(now - SSTORE_NONCE_KEEP_MS));
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : db_error(s->db, rc, err, errlen);
+	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_stats(struct sstore *s, struct sstore_stats *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_STATS];
-	int rc = sqlite3_step(st);
+	struct db_stmt *st = s->st[S_STATS];
+	int rc = db_step(st);
 
-	if (rc == SQLITE_ROW) {
-		out->ops = (uint64_t)sqlite3_column_int64(st, 0);
-		out->conflicts = (uint64_t)sqlite3_column_int64(st, 1);
-		out->devices_active = (uint64_t)sqlite3_column_int64(st, 2);
-		out->devices_revoked = (uint64_t)sqlite3_column_int64(st, 3);
-		out->media_whole = (uint64_t)sqlite3_column_int64(st, 4);
-		out->media_bytes = (uint64_t)sqlite3_column_int64(st, 5);
-		out->media_partial = (uint64_t)sqlite3_column_int64(st, 6);
+	if (rc == DB_ROW) {
+		out->ops = (uint64_t)db_int(st, 0);
+		out->conflicts = (uint64_t)db_int(st, 1);
+		out->devices_active = (uint64_t)db_int(st, 2);
+		out->devices_revoked = (uint64_t)db_int(st, 3);
+		out->media_whole = (uint64_t)db_int(st, 4);
+		out->media_bytes = (uint64_t)db_int(st, 5);
+		out->media_partial = (uint64_t)db_int(st, 6);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 int sstore_devices_silent(struct sstore *s, uint64_t now, const uint64_t ago_ms[SSTORE_SILENT_STEPS],
 			  uint64_t out[SSTORE_SILENT_STEPS], char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_SILENT];
+	struct db_stmt *st = s->st[S_SILENT];
 	int i, rc;
 
 	for (i = 0; i < SSTORE_SILENT_STEPS; i++)
-		sqlite3_bind_int64(st, i + 1, (sqlite3_int64)(now > ago_ms[i] ? now - ago_ms[i] : 0));
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		db_bind_int(st, i + 1, (int64_t)(now > ago_ms[i] ? now - ago_ms[i] : 0));
+	if ((rc = db_step(st)) == DB_ROW)
 		for (i = 0; i < SSTORE_SILENT_STEPS; i++)
-			out[i] = (uint64_t)sqlite3_column_int64(st, i);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_error(s->db, rc, err, errlen);
+			out[i] = (uint64_t)db_int(st, i);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
 /* The size of dir/file, or of dir/file-wal when wal: 0 when it is not there (no WAL between two writers). */
@@ -1238,7 +1238,7 @@ static int review_valid(json_t *v, char *msg, size_t msglen)
 static int check_authority(struct sstore *s, const struct sstore_device *d, const struct cs_ops *ops,
 			   struct sstore_ingest *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_RECORD_REGION];
+	struct db_stmt *st = s->st[S_RECORD_REGION];
 	size_t i;
 	int rc;
 
@@ -1254,8 +1254,8 @@ static int check_authority(struct sstore *s, const struct sstore_device *d, cons
 		if (i && !strcmp(op->record, ops->ops[i - 1].record))
 			continue;
 		db_bind_text(st, 1, op->record);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && strcmp(db_text(st, 0), d->region)) {
+		rc = db_step(st);
+		if (rc == DB_ROW && strcmp(db_text(st, 0), d->region)) {
 			out->code = "wrong_region";
 			if (d->relay)
 				errf(err, errlen, _("op %zu (seq %llu): record %s belongs to region %s; regional server %s (%s)"
@@ -1265,11 +1265,11 @@ static int check_authority(struct sstore *s, const struct sstore_device *d, cons
 				errf(err, errlen, _("op %zu (seq %llu): record %s belongs to region %s; device %s (%s) is of"
 						    " region %s"), i + 1, (unsigned long long)op->seq, op->record,
 				     db_text(st, 0), d->id, d->name, d->region);
-			sqlite3_reset(st);
+			db_reset(st);
 			return SI_FORBIDDEN;
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
 			return db_error(s->db, rc, err, errlen), SI_ERROR;
 	}
 	return 0;
@@ -1330,7 +1330,7 @@ static int check_op_form(struct sstore *s, struct form_cache *c, const struct op
 
 static void count_equivocation(struct sstore *s, const char *device)
 {
-	sqlite3_stmt *st = s->st[S_EQUIVOCATED];
+	struct db_stmt *st = s->st[S_EQUIVOCATED];
 
 	if (db_begin(s->db, NULL, 0) < 0)
 		return;
@@ -1349,16 +1349,16 @@ enum sstore_ingest_status sstore_ingest(struct sstore *s, const struct sstore_de
 /* The seq device d must send next, read inside the caller's transaction: 0, or -1 with err. */
 static int next_seq_get(struct sstore *s, const struct sstore_device *d, uint64_t *next, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_NEXT_SEQ];
+	struct db_stmt *st = s->st[S_NEXT_SEQ];
 	int rc;
 
 	db_bind_text(st, 1, d->id);
-	rc = sqlite3_step(st);
-	*next = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	*next = rc == DB_ROW ? (uint64_t)db_int(st, 0) : 0;
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return errf(err, errlen, _("device %s is not enrolled"), d->id);
 	return db_error(s->db, rc, err, errlen);
 }
@@ -1399,7 +1399,7 @@ static enum sstore_ingest_status ops_merge(struct sstore *s, const struct cs_ops
 static int records_place(struct sstore *s, const struct sstore_device *d, const struct cs_ops *ops, char *err,
 			 size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_REGION_PUT];
+	struct db_stmt *st = s->st[S_REGION_PUT];
 	size_t i;
 
 	for (i = 0; i < ops->n; i++) {
@@ -1420,11 +1420,11 @@ static int changeset_keep(struct sstore *s, const struct sstore_device *d, const
 			  const struct cs_header *h, const struct sstore_origin *o, const struct sstore_ingest *out,
 			  char *err, size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_SET_NEXT];
+	struct db_stmt *st = s->st[S_SET_NEXT];
 	int rc;
 
 	db_bind_text(st, 1, d->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)out->next_seq);
+	db_bind_int(st, 2, (int64_t)out->next_seq);
 	if (db_step_done(st, err, errlen) < 0)
 		return -1;
 	/* Kept as received, to be relayed byte for byte; a change set with nothing new adds nothing. At a
@@ -1432,15 +1432,15 @@ static int changeset_keep(struct sstore *s, const struct sstore_device *d, const
 	if (out->accepted) {
 		st = s->st[S_CS_PUT];
 		db_bind_text(st, 1, d->id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)now_ms());
-		sqlite3_bind_blob(st, 5, bytes, (int)len, SQLITE_STATIC);
+		db_bind_int(st, 2, (int64_t)h->first);
+		db_bind_int(st, 3, (int64_t)h->last);
+		db_bind_int(st, 4, (int64_t)now_ms());
+		db_bind_blob(st, 5, bytes, len);
 		db_bind_text(st, 6, d->region);
 		db_bind_text(st, 7, o->via);
 		db_bind_text(st, 8, o->author);
 		rc = db_step_done(st, err, errlen);
-		sqlite3_clear_bindings(st);
+		db_clear(st);
 		if (rc < 0)
 			return -1;
 	}
@@ -1448,8 +1448,8 @@ static int changeset_keep(struct sstore *s, const struct sstore_device *d, const
 	if (o->author[0]) {
 		st = s->st[S_AUTHORS];
 		db_bind_text(st, 1, d->id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)h->first);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)h->last);
+		db_bind_int(st, 2, (int64_t)h->first);
+		db_bind_int(st, 3, (int64_t)h->last);
 		db_bind_text(st, 4, o->author);
 		if (db_step_done(st, err, errlen) < 0)
 			return -1;
@@ -1551,47 +1551,47 @@ int sstore_pull(struct sstore *s, const char *region, const char *skip_device, u
 		int (*fn)(void *ctx, const struct op *op, const char *by), void *ctx, uint64_t *next, int *more, char *err,
 		size_t errlen)
 {
-	sqlite3_stmt *st = s->st[S_PULL];
+	struct db_stmt *st = s->st[S_PULL];
 	uint64_t last = after, end, top;
 	unsigned rows = 0;
 	int rc, full = 0;
 
 	/* The highest op id now: the window never reaches past it, and an empty pull moves the cursor to it. */
 	st = s->st[S_MAX_OP];
-	rc = sqlite3_step(st);
-	top = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	rc = db_step(st);
+	top = rc == DB_ROW ? (uint64_t)db_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
 		return db_error(s->db, rc, err, errlen);
 	end = top - after > (uint64_t)limit * SSTORE_PULL_WINDOW ? after + (uint64_t)limit * SSTORE_PULL_WINDOW : top;
 	if (after >= top)
 		end = after;
 	st = s->st[S_PULL];
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)end);
+	db_bind_int(st, 1, (int64_t)after);
+	db_bind_int(st, 2, (int64_t)end);
 	db_bind_text(st, 3, region);
 	db_bind_text(st, 4, skip_device);
-	sqlite3_bind_int64(st, 5, limit);
-	while (!full && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 5, limit);
+	while (!full && (rc = db_step(st)) == DB_ROW) {
 		struct op_ref refs[MERGE_MAX_BASE];
 		struct op op;
 
 		memset(&op, 0, sizeof(op));
-		last = (uint64_t)sqlite3_column_int64(st, 0);
+		last = (uint64_t)db_int(st, 0);
 		strlcpy_s(op.device, db_text(st, 1), sizeof(op.device));
-		op.seq = (uint64_t)sqlite3_column_int64(st, 2);
-		op.hlc = (uint64_t)sqlite3_column_int64(st, 3);
+		op.seq = (uint64_t)db_int(st, 2);
+		op.hlc = (uint64_t)db_int(st, 3);
 		strlcpy_s(op.record, db_text(st, 4), sizeof(op.record));
 		op.form = db_text(st, 5);
 		op.form_version = db_text(st, 6);
 		op.field = db_text(st, 7);
 		op.value = db_text(st, 8);
-		pull_base((const char *)sqlite3_column_text(st, 9), &op, refs);
-		full = fn(ctx, &op, sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10));
+		pull_base(db_text(st, 9), &op, refs);
+		full = fn(ctx, &op, db_is_null(st, 10) ? NULL : db_text(st, 10));
 		rows++;
 	}
-	sqlite3_reset(st);
-	if (!full && rc != SQLITE_DONE)
+	db_reset(st);
+	if (!full && rc != DB_DONE)
 		return db_error(s->db, rc, err, errlen);
 	if (full || rows == limit) {
 		/* The page is full: the next one starts after its last op. */

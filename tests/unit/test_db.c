@@ -1,6 +1,7 @@
-/* test_db.c - the SQLite helpers: durable opening (WAL, synchronous FULL), messages people can act on (busy,
+/* test_db.c - db.h over SQLite: durable opening (WAL, synchronous FULL), messages people can act on (busy,
  * read-only, full, damaged), statements and their helpers. */
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,19 +49,19 @@ static void remove_store(const char *name)
 }
 
 /* The first column of the first row of sql, as text ("" for none). */
-static const char *one(sqlite3 *db, const char *sql)
+static const char *one(struct db *db, const char *sql)
 {
 	static char out[4][256];
 	static int next;
 	char *o = out[next++ % 4], err[256];
-	sqlite3_stmt *st = db_prepare(db, sql, err, sizeof(err));
+	struct db_stmt *st = db_prepare(db, sql, err, sizeof(err));
 
 	if (!st)
 		die(sql, err);
 	o[0] = '\0';
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (db_step(st) == DB_ROW)
 		snprintf(o, sizeof(out[0]), "%s", db_text(st, 0));
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return o;
 }
 
@@ -75,7 +76,7 @@ static double now_s(void)
 static void test_open_durable(void)
 {
 	char err[256] = "";
-	sqlite3 *db = db_open(in_dir("a.db"), DB_CREATE, err, sizeof(err));
+	struct db *db = db_open(in_dir("a.db"), DB_CREATE, err, sizeof(err));
 
 	CHECK(db != NULL);
 	CHECK_STR(err, "");
@@ -140,14 +141,14 @@ static void test_open_not_a_database(void)
 static void test_busy(void)
 {
 	char err[256] = "";
-	sqlite3 *a = db_open(in_dir("busy.db"), DB_CREATE, err, sizeof(err));
-	sqlite3 *b = a ? db_open(in_dir("busy.db"), 0, err, sizeof(err)) : NULL;
+	struct db *a = db_open(in_dir("busy.db"), DB_CREATE, err, sizeof(err));
+	struct db *b = a ? db_open(in_dir("busy.db"), 0, err, sizeof(err)) : NULL;
 	double t;
 
 	if (!a || !b)
 		die("db_open", err);
 	CHECK_INT(db_exec(a, "CREATE TABLE t(a)", err, sizeof(err)), 0);
-	sqlite3_busy_timeout(b, 100);
+	db_set_busy_ms(b, 100);
 	CHECK_INT(db_begin(a, err, sizeof(err)), 0);
 	CHECK_INT(db_exec(a, "INSERT INTO t VALUES(1)", err, sizeof(err)), 0);
 	t = now_s();
@@ -157,7 +158,7 @@ static void test_busy(void)
 	CHECK_STR(err, BUSY_MSG);
 	CHECK(t >= 0.09);
 	CHECK(t < 3.0);
-	CHECK_INT(sqlite3_get_autocommit(b), 1);
+	CHECK_INT(db_in_transaction(b), 0);
 	/* A write without a transaction is refused the same way; reading still works (WAL). */
 	err[0] = '\0';
 	CHECK_INT(db_exec(b, "INSERT INTO t VALUES(2)", err, sizeof(err)), -1);
@@ -177,7 +178,7 @@ static void test_busy(void)
 static void make_store(const char *name)
 {
 	char err[256];
-	sqlite3 *db = db_open(in_dir(name), DB_CREATE, err, sizeof(err));
+	struct db *db = db_open(in_dir(name), DB_CREATE, err, sizeof(err));
 
 	if (!db || db_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES('x')", err, sizeof(err)) < 0)
 		die("make_store", err);
@@ -191,7 +192,7 @@ static void test_open_waits_for_lock(void)
 {
 	char err[256] = "", c;
 	int ready[2];
-	sqlite3 *db;
+	struct db *db;
 	pid_t pid;
 	double t;
 
@@ -241,7 +242,7 @@ static void test_open_waits_for_lock(void)
 static void test_readonly_flag(void)
 {
 	char err[256] = "";
-	sqlite3 *db;
+	struct db *db;
 
 	make_store("ro.db");
 	db = db_open(in_dir("ro.db"), DB_READONLY, err, sizeof(err));
@@ -257,7 +258,7 @@ static void test_readonly_flag(void)
 	CHECK_INT(db_exec(db, "UPDATE t SET a = 'z'", err, sizeof(err)), -1);
 	CHECK_STR(err, READONLY_MSG);
 	db_rollback(db);
-	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_INT(db_in_transaction(db), 0);
 	CHECK_STR(one(db, "SELECT group_concat(a) FROM t"), "x");
 	db_close(db);
 	remove_store("ro.db");
@@ -268,8 +269,8 @@ static void test_readonly_flag(void)
 static void test_step_done(void)
 {
 	char err[256] = "";
-	sqlite3 *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
-	sqlite3_stmt *st;
+	struct db *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
+	struct db_stmt *st;
 
 	if (!db || db_exec(db, "CREATE TABLE t(a UNIQUE)", err, sizeof(err)) < 0)
 		die("db_open", err);
@@ -277,43 +278,45 @@ static void test_step_done(void)
 	CHECK(st != NULL);
 	if (!st)
 		return;
-	CHECK_INT(db_bind_text(st, 1, "x"), SQLITE_OK);
+	CHECK_INT(db_bind_text(st, 1, "x"), DB_OK);
 	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
 	/* Reset by db_step_done: it runs again with the same binding, and fails on the constraint. */
 	CHECK_INT(db_step_done(st, err, sizeof(err)), -1);
 	CHECK_STR(err, "store error: UNIQUE constraint failed: t.a");
 	/* ... and is reset after the failure too. */
-	CHECK_INT(db_bind_text(st, 1, "y"), SQLITE_OK);
+	CHECK_INT(db_bind_text(st, 1, "y"), DB_OK);
 	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
 	/* NULL binds SQL NULL. */
-	CHECK_INT(db_bind_text(st, 1, NULL), SQLITE_OK);
+	CHECK_INT(db_bind_text(st, 1, NULL), DB_OK);
 	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	CHECK_STR(one(db, "SELECT count(*) FROM t WHERE a IS NULL"), "1");
 	CHECK_STR(one(db, "SELECT group_concat(a) FROM t"), "x,y");
-	/* A statement that returns rows counts as done and is reset. */
-	st = db_prepare(db, "SELECT a FROM t", err, sizeof(err));
+	/* A statement that returns rows counts as done and is reset: it starts again at the first row. */
+	st = db_prepare(db, "SELECT a FROM t WHERE a IS NOT NULL ORDER BY a", err, sizeof(err));
+	CHECK_INT(db_step(st), DB_ROW);
 	CHECK_INT(db_step_done(st, err, sizeof(err)), 0);
-	CHECK_INT(sqlite3_stmt_busy(st), 0);
-	sqlite3_finalize(st);
+	CHECK_INT(db_step(st), DB_ROW);
+	CHECK_STR(db_text(st, 0), "x");
+	db_finalize(st);
 	db_close(db);
 }
 
 static void test_text(void)
 {
 	char err[256] = "";
-	sqlite3 *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
-	sqlite3_stmt *st = db ? db_prepare(db, "SELECT NULL, 'abc', 5, ''", err, sizeof(err)) : NULL;
+	struct db *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
+	struct db_stmt *st = db ? db_prepare(db, "SELECT NULL, 'abc', 5, ''", err, sizeof(err)) : NULL;
 
 	if (!st)
 		die("db_prepare", err);
-	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(db_step(st), DB_ROW);
 	CHECK(db_text(st, 0) != NULL);
 	CHECK_STR(db_text(st, 0), "");
 	CHECK_STR(db_text(st, 1), "abc");
 	CHECK_STR(db_text(st, 2), "5");
 	CHECK_STR(db_text(st, 3), "");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	db_close(db);
 }
 
@@ -327,13 +330,13 @@ static void test_error_messages(void)
 	CHECK_INT(db_error(NULL, (rc), err, sizeof(err)), -1); \
 	CHECK_STR(err, want); \
 } while (0)
-	MSG(SQLITE_BUSY, BUSY_MSG);
+	MSG(DB_BUSY, BUSY_MSG);
 	MSG(SQLITE_BUSY_SNAPSHOT, BUSY_MSG);
 	MSG(SQLITE_LOCKED, BUSY_MSG);
 	MSG(SQLITE_READONLY, READONLY_MSG);
 	MSG(SQLITE_READONLY_DBMOVED, READONLY_MSG);
 	MSG(SQLITE_FULL, "the disk is full");
-	MSG(SQLITE_CORRUPT, "the store is damaged or not a Sondeo store: database disk image is malformed");
+	MSG(DB_CORRUPT, "the store is damaged or not a Sondeo store: database disk image is malformed");
 	MSG(SQLITE_NOTADB, "the store is damaged or not a Sondeo store: file is not a database");
 	MSG(SQLITE_CANTOPEN, "cannot open the store: unable to open database file");
 	MSG(SQLITE_IOERR, "input/output error on the store: disk I/O error");
@@ -358,7 +361,7 @@ static void test_error_messages(void)
 static void test_exec_prepare_commit(void)
 {
 	char err[256] = "";
-	sqlite3 *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
+	struct db *db = db_open(":memory:", DB_CREATE, err, sizeof(err));
 
 	if (!db)
 		die("db_open", err);
@@ -372,13 +375,13 @@ static void test_exec_prepare_commit(void)
 	CHECK_INT(db_commit(db, err, sizeof(err)), -1);
 	CHECK_STR(err, "store error: cannot commit - no transaction is active");
 	db_rollback(db);
-	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_INT(db_in_transaction(db), 0);
 	/* Rollback undoes; a transaction can follow. */
 	CHECK_INT(db_exec(db, "CREATE TABLE t(a)", err, sizeof(err)), 0);
 	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
 	CHECK_INT(db_exec(db, "INSERT INTO t VALUES(1)", err, sizeof(err)), 0);
 	db_rollback(db);
-	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_INT(db_in_transaction(db), 0);
 	CHECK_STR(one(db, "SELECT count(*) FROM t"), "0");
 	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
 	CHECK_INT(db_exec(db, "INSERT INTO t VALUES(2)", err, sizeof(err)), 0);
@@ -391,7 +394,7 @@ static void test_exec_prepare_commit(void)
 	CHECK_INT(db_exec(db, "INSERT INTO c VALUES(7)", err, sizeof(err)), 0);
 	CHECK_INT(db_commit(db, err, sizeof(err)), -1);
 	CHECK_STR(err, "store error: FOREIGN KEY constraint failed");
-	CHECK_INT(sqlite3_get_autocommit(db), 1);
+	CHECK_INT(db_in_transaction(db), 0);
 	CHECK_STR(one(db, "SELECT count(*) FROM c"), "0");
 	db_close(db);
 }
@@ -419,7 +422,7 @@ static long long file_size(const char *path)
 static void test_checkpoint_handed_off(void)
 {
 	char err[256] = "", wal[720];
-	sqlite3 *db = db_open(in_dir("k.db"), DB_CREATE, err, sizeof(err));
+	struct db *db = db_open(in_dir("k.db"), DB_CREATE, err, sizeof(err));
 	long long before;
 
 	CHECK(db != NULL);

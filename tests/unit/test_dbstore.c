@@ -1,6 +1,7 @@
 /* test_dbstore.c - the store skeleton: a private directory and file, meta, the kind that keeps a device's store
  * and a server's apart, layouts and their upgrade steps (run once even when two programs open a store at once),
  * and the forms table. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ static const char *path_of(const char *dir, const char *file)
 static void raw(const char *path, const char *sql)
 {
 	char err[256];
-	sqlite3 *db = db_open(path, 0, err, sizeof(err));
+	struct db *db = db_open(path, 0, err, sizeof(err));
 
 	if (!db || db_exec(db, sql, err, sizeof(err)) < 0)
 		die(sql, err);
@@ -62,15 +63,15 @@ static const char *one(const char *path, const char *sql)
 	static char out[4][256];
 	static int next;
 	char *o = out[next++ % 4], err[256];
-	sqlite3 *db = db_open(path, DB_READONLY, err, sizeof(err));
-	sqlite3_stmt *st = db ? db_prepare(db, sql, err, sizeof(err)) : NULL;
+	struct db *db = db_open(path, DB_READONLY, err, sizeof(err));
+	struct db_stmt *st = db ? db_prepare(db, sql, err, sizeof(err)) : NULL;
 
 	if (!st)
 		die(sql, err);
 	o[0] = '\0';
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (db_step(st) == DB_ROW)
 		strlcpy_s(o, db_text(st, 0), 256);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	db_close(db);
 	return o;
 }
@@ -113,7 +114,7 @@ static const struct dbstore_spec server_1 = { .kind = DBSTORE_SERVER, .layout = 
 					       .schema = toy_schema_1 };
 
 /* Layout 3: t gained a column (step from 1), then a row made by code (step from 2). */
-static int add_row(sqlite3 *db, char *err, size_t errlen)
+static int add_row(struct db *db, char *err, size_t errlen)
 {
 	return db_exec(db, "INSERT INTO t(a, b) VALUES(7, 'seven')", err, errlen);
 }
@@ -335,7 +336,7 @@ static int trace_every_connection(sqlite3 *db, char **msg, const void *api)
 	(void)msg;
 	(void)api;
 	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, on_trace, NULL);
-	return SQLITE_OK;
+	return DB_OK;
 }
 
 static void test_upgrade_race(void)

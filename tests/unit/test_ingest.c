@@ -1,5 +1,6 @@
 /* test_ingest.c - the server taking in a verified change set: new, repeated, overlapping, gapped and
  * equivocating uploads, and ops checked against the published forms, with nothing changed on a refusal. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,7 @@
  *
  * SONDEO_SOAK_SEEDS=N runs the convergence property over N seeds instead of the default (make soak);
  * SONDEO_SEED=S runs it over seed S alone, to reproduce a failure. */
+#include <sqlite3.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -46,7 +47,7 @@ static void die(const char *what, const char *err)
 }
 
 struct replica {
-	sqlite3 *db;
+	struct db *db;
 	struct merge *m;
 };
 
@@ -141,13 +142,13 @@ static enum merge_result apply_local(struct replica *r, const struct op *ops, si
 
 /* Runs sql with up to two text parameters and renders every row as its columns joined by '|', rows joined by
  * ' ' ("" for no row). The result lives in one of a ring of static buffers, so a few can be compared at once. */
-static const char *query(sqlite3 *db, const char *sql, const char *p1, const char *p2)
+static const char *query(struct db *db, const char *sql, const char *p1, const char *p2)
 {
 	static char ring[8][4096];
 	static int next;
 	char *out = ring[next++ % 8], err[256];
 	size_t used = 0;
-	sqlite3_stmt *st = db_prepare(db, sql, err, sizeof(err));
+	struct db_stmt *st = db_prepare(db, sql, err, sizeof(err));
 	int i, rows = 0;
 
 	if (!st)
@@ -157,9 +158,9 @@ static const char *query(sqlite3 *db, const char *sql, const char *p1, const cha
 	if (p2)
 		db_bind_text(st, 2, p2);
 	out[0] = '\0';
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (i = 0; i < sqlite3_column_count(st); i++) {
-			const char *t = sqlite3_column_type(st, i) == SQLITE_NULL ? "NULL" : db_text(st, i);
+	while (db_step(st) == DB_ROW) {
+		for (i = 0; i < db_columns(st); i++) {
+			const char *t = db_is_null(st, i) ? "NULL" : db_text(st, i);
 
 			used += (size_t)snprintf(out + used, 4096 - used, "%s%s", i ? "|" : rows ? " " : "", t);
 			if (used >= 4096)
@@ -167,7 +168,7 @@ static const char *query(sqlite3 *db, const char *sql, const char *p1, const cha
 		}
 		rows++;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return out;
 }
 
@@ -222,31 +223,31 @@ static const char *heads_of(struct replica *r, const char *rec, const char *fiel
 	return out;
 }
 
-static void buf_rows(struct buf *b, sqlite3 *db, const char *sql)
+static void buf_rows(struct buf *b, struct db *db, const char *sql)
 {
 	char err[256];
-	sqlite3_stmt *st = db_prepare(db, sql, err, sizeof(err));
+	struct db_stmt *st = db_prepare(db, sql, err, sizeof(err));
 	int i;
 
 	if (!st)
 		die(sql, err);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (i = 0; i < sqlite3_column_count(st); i++)
+	while (db_step(st) == DB_ROW) {
+		for (i = 0; i < db_columns(st); i++)
 			if (buf_printf(b, "%s%s", i ? "|" : "",
-				       sqlite3_column_type(st, i) == SQLITE_NULL ? "NULL" : db_text(st, i)) < 0)
+				       db_is_null(st, i) ? "NULL" : db_text(st, i)) < 0)
 				die("dump", "too big");
 		if (buf_addc(b, '\n') < 0)
 			die("dump", "too big");
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 }
 
 /* Every row of every table, internal keys included: for "nothing changed". Caller frees. */
-static char *dump_raw(sqlite3 *db)
+static char *dump_raw(struct db *db)
 {
 	struct buf b = BUF_INIT(DUMP_MAX), names = BUF_INIT(DUMP_MAX);
 	char err[256], *p, *nl;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	buf_rows(&names, db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
 	for (p = names.data; *p; p = nl + 1) {
@@ -258,8 +259,8 @@ static char *dump_raw(sqlite3 *db)
 		buf_printf(&sql, "SELECT * FROM \"%s\"", p);
 		if (!(st = db_prepare(db, sql.data, err, sizeof(err))))
 			die(sql.data, err);
-		n = sqlite3_column_count(st);
-		sqlite3_finalize(st);
+		n = db_columns(st);
+		db_finalize(st);
 		for (i = 1; i <= n; i++)
 			buf_printf(&sql, "%s%d", i == 1 ? " ORDER BY " : ", ", i);
 		buf_printf(&b, "== %s\n", p);
@@ -272,7 +273,7 @@ static char *dump_raw(sqlite3 *db)
 
 /* The merge state by ids rather than internal keys, one line per row, sorted: what two replicas holding the
  * same ops must agree on. with_version adds each record's form version (V lines). Caller frees. */
-static char *dump_ids(sqlite3 *db, int with_version)
+static char *dump_ids(struct db *db, int with_version)
 {
 	struct buf b = BUF_INIT(DUMP_MAX);
 
@@ -314,7 +315,7 @@ static char *dump_ids(sqlite3 *db, int with_version)
 }
 
 /* The records' form versions (V lines of dump_ids). Caller frees. */
-static char *dump_versions(sqlite3 *db)
+static char *dump_versions(struct db *db)
 {
 	struct buf b = BUF_INIT(DUMP_MAX);
 
@@ -1075,10 +1076,9 @@ static void test_values_once(void)
 	 * table of heads. A store's layout step (merge_upgrade_heads) brings it up. */
 	merge_free(r.m);
 	r.m = NULL;
-	CHECK_INT(sqlite3_exec(r.db, "CREATE TABLE old_heads AS SELECT * FROM heads; DROP VIEW heads;"
-			       " ALTER TABLE old_heads RENAME TO heads; DROP TABLE multi_heads;"
-			       " UPDATE ops SET value = '\"a\"'; ALTER TABLE fields DROP COLUMN op", NULL, NULL, NULL),
-		  SQLITE_OK);
+	CHECK_INT(db_exec(r.db, "CREATE TABLE old_heads AS SELECT * FROM heads; DROP VIEW heads;"
+			  " ALTER TABLE old_heads RENAME TO heads; DROP TABLE multi_heads;"
+			  " UPDATE ops SET value = '\"a\"'; ALTER TABLE fields DROP COLUMN op", err, sizeof(err)), 0);
 	CHECK_INT(merge_upgrade_heads(r.db, err, sizeof(err)), 0);
 	if (!(r.m = merge_open(r.db, err, sizeof(err))))
 		die("merge_open", err);
@@ -1378,19 +1378,19 @@ static void sim_edit(struct sim *s, struct sim_device *d, const char *rec, const
 static int sim_resolve(struct sim *s, struct sim_device *d)
 {
 	char recs[16][UUID_STRLEN + 1], fields[16][MERGE_MAX_NAME + 1], err[256];
-	sqlite3_stmt *st = db_prepare(d->r->db,
+	struct db_stmt *st = db_prepare(d->r->db,
 				      "SELECT r.id, f.field FROM fields f JOIN records r ON r.rid = f.rid"
 				      " WHERE f.conflict ORDER BY 1, 2", err, sizeof(err));
 	size_t n = 0, k;
 
 	if (!st)
 		die("sim_resolve", err);
-	while (n < 16 && sqlite3_step(st) == SQLITE_ROW) {
+	while (n < 16 && db_step(st) == DB_ROW) {
 		strlcpy_s(recs[n], db_text(st, 0), sizeof(recs[n]));
 		strlcpy_s(fields[n], db_text(st, 1), sizeof(fields[n]));
 		n++;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (!n)
 		return 0;
 	k = rndn(s, n);
@@ -1931,7 +1931,7 @@ static int sim_run(uint64_t seed, int *version_failed)
 	/* Every replica holds the state of the first, which holds the state computed from the log. Form versions
 	 * are compared on their own, so that a difference there does not hide the rest. */
 	for (i = 0; i < SIM_FRESH + SIM_DEVICES; i++) {
-		sqlite3 *db = i < SIM_FRESH ? fresh[i].db : s->dev[i - SIM_FRESH].r->db;
+		struct db *db = i < SIM_FRESH ? fresh[i].db : s->dev[i - SIM_FRESH].r->db;
 		char *d = dump_ids(db, 0), *v = dump_versions(db), what[64];
 
 		snprintf(what, sizeof(what), "replica %zu (%s %zu) against replica 0", i,

@@ -3,6 +3,7 @@
  * before it is a relay, nothing that came down from headquarters; headquarters' pull for a relay leaves out
  * what the relay forwarded or made, and its own change sets hold one region each; a change set that comes down
  * is verified, makes its unknown signer a device known only through headquarters, and is not queued back. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* test_review.c - what the review page reads from the server's store and the ops the server makes itself:
  * selections and their filters, the dashboard, a record with verified history, possible duplicates, and
  * reviews and resolutions signed by the server's key, naming the reviewer, in change sets of bounded size. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,6 +12,7 @@
  *
  * SONDEO_SOAK_SEEDS=N runs N seeds instead of the default (make soak); SONDEO_SEED=S runs seed S alone and
  * prints its steps, to replay a failure. */
+#include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -83,7 +84,7 @@ static int nosync_sync(sqlite3_file *f, int flags)
 {
 	(void)f;
 	(void)flags;
-	return SQLITE_OK;
+	return DB_OK;
 }
 
 static int nosync_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
@@ -92,7 +93,7 @@ static int nosync_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int 
 	size_t i;
 
 	(void)vfs;
-	if (rc != SQLITE_OK || !f->pMethods)
+	if (rc != DB_OK || !f->pMethods)
 		return rc;
 	for (i = 0; i < sizeof(nosync_methods) / sizeof(nosync_methods[0]); i++) {
 		if (!nosync_methods[i].real) {
@@ -115,7 +116,7 @@ static int nosync_install(void)
 	nosync_vfs = *real_vfs;
 	nosync_vfs.zName = "sondeo-test-nosync";
 	nosync_vfs.xOpen = nosync_open;
-	return sqlite3_vfs_register(&nosync_vfs, 1) == SQLITE_OK ? 0 : -1;
+	return sqlite3_vfs_register(&nosync_vfs, 1) == DB_OK ? 0 : -1;
 }
 
 /* ---- the simulation's state ---------------------------------------------------------------------------- */
@@ -130,7 +131,7 @@ struct laptop {
 	struct keys *k;                   /* made once for all seeds */
 	char id[KEYS_ID_STRLEN + 1], name[16];
 	int region;                       /* index in region_names */
-	sqlite3 *db;                      /* its replica: the merge tables, in memory */
+	struct db *db;                      /* its replica: the merge tables, in memory */
 	struct merge *m;
 	struct own_op own[MAX_OWN];       /* own[i] has seq i + 1 */
 	uint64_t seq, hlc;
@@ -142,7 +143,7 @@ struct server {
 	const char *name;                 /* "hq", "north", "south" */
 	char dir[300];
 	struct sstore *s;
-	sqlite3 *ro;                      /* a read-only connection, for the checks */
+	struct db *ro;                      /* a read-only connection, for the checks */
 	char id[KEYS_ID_STRLEN + 1];
 };
 
@@ -429,7 +430,7 @@ static void laptop_create(struct sim *s, struct laptop *l)
 /* A record l holds, or NULL. */
 static const char *laptop_known(struct sim *s, struct laptop *l)
 {
-	sqlite3_stmt *st = db_prepare(l->db, "SELECT id FROM records WHERE id = ?1", NULL, 0);
+	struct db_stmt *st = db_prepare(l->db, "SELECT id FROM records WHERE id = ?1", NULL, 0);
 	size_t start = rndn(s, s->nrecords + 1), i;
 	const char *found = NULL;
 
@@ -437,11 +438,11 @@ static const char *laptop_known(struct sim *s, struct laptop *l)
 		const char *rec = s->records[(start + i) % s->nrecords];
 
 		db_bind_text(st, 1, rec);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (db_step(st) == DB_ROW)
 			found = rec;
-		sqlite3_reset(st);
+		db_reset(st);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return found;
 }
 
@@ -464,17 +465,17 @@ static void laptop_delete(struct sim *s, struct laptop *l, const char *rec)
 /* Resolves a conflict l sees: a new value whose base names every head. 0 when l sees none. */
 static int laptop_resolve(struct sim *s, struct laptop *l)
 {
-	sqlite3_stmt *st = db_prepare(l->db, "SELECT r.id, f.field FROM fields f JOIN records r ON r.rid = f.rid"
+	struct db_stmt *st = db_prepare(l->db, "SELECT r.id, f.field FROM fields f JOIN records r ON r.rid = f.rid"
 				      " WHERE f.conflict AND f.field NOT LIKE '\\_%' ESCAPE '\\' ORDER BY 1, 2", NULL, 0);
 	char rec[UUID_STRLEN + 1] = "", field[MERGE_MAX_NAME + 1] = "";
 	size_t n = 0;
 
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		if (!rndn(s, ++n)) {
 			strlcpy_s(rec, db_text(st, 0), sizeof(rec));
 			strlcpy_s(field, db_text(st, 1), sizeof(field));
 		}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (!n)
 		return 0;
 	step_log(s, "%s resolves %.8s %s", l->name, rec, field);
@@ -636,11 +637,11 @@ static const char *server_known(struct sim *s, struct server *sv, int region)
 /* A field in conflict at sv on a record of region (-1: any), into rec and field; 0 if none. */
 static int server_conflict(struct sim *s, struct server *sv, int region, char *rec, char *field)
 {
-	sqlite3_stmt *st = db_prepare(sv->ro, "SELECT r.id, f.field FROM fields f JOIN records r ON r.rid = f.rid"
+	struct db_stmt *st = db_prepare(sv->ro, "SELECT r.id, f.field FROM fields f JOIN records r ON r.rid = f.rid"
 				      " WHERE f.conflict ORDER BY 1, 2", NULL, 0);
 	size_t n = 0, k;
 
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
+	while (st && db_step(st) == DB_ROW) {
 		for (k = 0; k < s->nrecords; k++)
 			if (!strcmp(s->records[k], db_text(st, 0)))
 				break;
@@ -651,7 +652,7 @@ static int server_conflict(struct sim *s, struct server *sv, int region, char *r
 			strlcpy_s(field, db_text(st, 1), MERGE_MAX_NAME + 1);
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return n > 0;
 }
 
@@ -982,14 +983,14 @@ static void server_open(struct server *sv, size_t i)
 	if (!(sv->s = sstore_open(sv->dir, err, sizeof(err))))
 		die("sstore_open", err);
 	snprintf(to, sizeof(to), "%s/server.db", sv->dir);
-	if (sqlite3_open_v2(to, &sv->ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		die("open read-only", to);
+	if (!(sv->ro = db_open(to, DB_READONLY, err, sizeof(err))))
+		die("open read-only", err);
 	keys_id(keys_public(sstore_keys(sv->s)), sv->id);
 }
 
 static void server_close(struct server *sv)
 {
-	sqlite3_close(sv->ro);
+	db_close(sv->ro);
 	sstore_close(sv->s);
 	sv->ro = NULL;
 	sv->s = NULL;
@@ -1005,7 +1006,7 @@ static void server_close(struct server *sv)
  * A record's dates are not among them: a server dates a record no later than it received its ops (a device's
  * clock is a hint), so each server's depend on when things reached it; laptops' are compared with dates().
  * Caller frees. */
-static char *dump(struct sim *s, sqlite3 *db, int region)
+static char *dump(struct sim *s, struct db *db, int region)
 {
 	static const char *const sql[] = {
 		"SELECT 'R|' || r.id || '|' || r.form_version || '|' || r.deleted || '|' || r.conflicts FROM records r"
@@ -1023,7 +1024,7 @@ static char *dump(struct sim *s, sqlite3 *db, int region)
 		" FROM ops o JOIN records r ON r.rid = o.rid JOIN devices d ON d.did = o.did WHERE r.id = ?1 ORDER BY 1",
 	};
 	struct buf b = BUF_INIT((size_t)16 << 20);
-	sqlite3_stmt *st[4];
+	struct db_stmt *st[4];
 	char err[256];
 	size_t i, q;
 
@@ -1035,35 +1036,35 @@ static char *dump(struct sim *s, sqlite3 *db, int region)
 			if (region >= 0 && s->record_region[i] != region)
 				continue;
 			db_bind_text(st[q], 1, s->records[i]);
-			while (sqlite3_step(st[q]) == SQLITE_ROW)
+			while (db_step(st[q]) == DB_ROW)
 				buf_printf(&b, "%s\n", db_text(st[q], 0));
-			sqlite3_reset(st[q]);
+			db_reset(st[q]);
 		}
 	for (q = 0; q < 4; q++)
-		sqlite3_finalize(st[q]);
+		db_finalize(st[q]);
 	return buf_detach(&b, NULL);
 }
 
 /* A laptop's dates of the records of region, which come from the ops' stamps alone and so are the same on every
  * laptop of the region. Caller frees. */
-static char *dates(struct sim *s, sqlite3 *db, int region)
+static char *dates(struct sim *s, struct db *db, int region)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 'D|' || id || '|' || created || '|' || updated FROM records"
+	struct db_stmt *st = db_prepare(db, "SELECT 'D|' || id || '|' || created || '|' || updated FROM records"
 				      " WHERE id = ?1", NULL, 0);
 	struct buf b = BUF_INIT((size_t)1 << 20);
 	size_t i;
 
 	if (!st)
-		die("dates", sqlite3_errmsg(db));
+		die("dates", db_errmsg(db));
 	for (i = 0; i < s->nrecords; i++) {
 		if (s->record_region[i] != region)
 			continue;
 		db_bind_text(st, 1, s->records[i]);
-		while (sqlite3_step(st) == SQLITE_ROW)
+		while (db_step(st) == DB_ROW)
 			buf_printf(&b, "%s\n", db_text(st, 0));
-		sqlite3_reset(st);
+		db_reset(st);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return buf_detach(&b, NULL);
 }
 
@@ -1096,16 +1097,16 @@ static void print_diff(const char *a, const char *b)
 		}
 }
 
-static long long count_of(sqlite3 *db, const char *sql, const char *arg)
+static long long count_of(struct db *db, const char *sql, const char *arg)
 {
-	sqlite3_stmt *st = db_prepare(db, sql, NULL, 0);
+	struct db_stmt *st = db_prepare(db, sql, NULL, 0);
 	long long v = -1;
 
 	if (st && arg)
 		db_bind_text(st, 1, arg);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (st && db_step(st) == DB_ROW)
+		v = db_int(st, 0);
+	db_finalize(st);
 	return v;
 }
 
@@ -1172,13 +1173,13 @@ static void check(struct sim *s)
 			 count_of(s->hq.ro, "SELECT count(*) FROM records", NULL), s->nrecords);
 	for (i = 0; i < s->nrecords; i++) {
 		char *st = NULL;
-		sqlite3_stmt *q = db_prepare(s->hq.ro, "SELECT g.region FROM records r JOIN record_regions g"
+		struct db_stmt *q = db_prepare(s->hq.ro, "SELECT g.region FROM records r JOIN record_regions g"
 					     " ON g.rid = r.rid WHERE r.id = ?1", NULL, 0);
 
 		db_bind_text(q, 1, s->records[i]);
-		if (sqlite3_step(q) == SQLITE_ROW)
+		if (db_step(q) == DB_ROW)
 			st = xstrdup(db_text(q, 0));
-		sqlite3_finalize(q);
+		db_finalize(q);
 		if (!st || strcmp(st, region_names[s->record_region[i]]))
 			sim_fail(s, "record %.8s is of region %s at headquarters, made in %s", s->records[i],
 				 st ? st : "(none)", region_names[s->record_region[i]]);
@@ -1266,15 +1267,15 @@ static int concurrent_edit(struct sim *s, struct laptop *a)
 		return 0;
 	for (i = 0; i < s->nlap; i++) {
 		struct laptop *b = s->lap[(start + i) % s->nlap];
-		sqlite3_stmt *st;
+		struct db_stmt *st;
 		int holds;
 
 		if (b == a || b->region != a->region)
 			continue;
 		st = db_prepare(b->db, "SELECT 1 FROM records WHERE id = ?1", NULL, 0);
 		db_bind_text(st, 1, rec);
-		holds = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
+		holds = db_step(st) == DB_ROW;
+		db_finalize(st);
 		if (!holds)
 			continue;
 		step_log(s, "%s and %s edit %.8s %s concurrently", a->name, b->name, rec, field);
