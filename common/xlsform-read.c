@@ -40,8 +40,12 @@ struct row {
 	char **v;                    /* nhead texts (NULL when empty) */
 };
 
+/* What a sheet holds, for the other names pyxform gives its columns there. */
+enum sheet_kind { SHEET_OTHER, SHEET_SURVEY, SHEET_LIST, SHEET_SETTINGS };
+
 struct table {
 	const char *sheet;
+	enum sheet_kind kind;
 	struct head head[MAX_HEADERS];
 	size_t nhead;
 	unsigned header_row, last_row;
@@ -87,8 +91,9 @@ static char *cell_clean(const char *text)
 	return out;
 }
 
-/* Header text to key and language: trimmed, lower case, spaces as '_', aliases resolved. */
-static void header_parse(const char *text, struct head *h)
+/* Header text to key and language: trimmed, lower case, spaces as '_', aliases resolved (those of the sheet's kind
+ * too: pyxform's survey_header, list_header and settings_header). */
+static void header_parse(const char *text, struct head *h, enum sheet_kind kind)
 {
 	static const struct {
 		const char *alias, *key;
@@ -96,6 +101,15 @@ static void header_parse(const char *text, struct head *h)
 		{ "list_name", "list_name" }, { "read_only", "readonly" }, { "constraint_msg", "constraint_message" },
 		{ "required_msg", "required_message" }, { "relevance", "relevant" }, { "caption", "label" },
 		{ "calculate", "calculation" }, { "jr_count", "repeat_count" },
+	};
+	static const struct {
+		enum sheet_kind kind;
+		const char *alias, *key;
+	} sheet_aliases[] = {
+		{ SHEET_SURVEY, "value", "name" }, { SHEET_SURVEY, "tag", "name" }, { SHEET_SURVEY, "command", "type" },
+		{ SHEET_SURVEY, "count", "repeat_count" }, { SHEET_SURVEY, "requiredmsg", "required_message" },
+		{ SHEET_SURVEY, "constraining_message", "constraint_message" }, { SHEET_LIST, "value", "name" },
+		{ SHEET_SETTINGS, "set_form_id", "form_id" }, { SHEET_SETTINGS, "set_form_title", "form_title" },
 	};
 	char t[160], *sep;
 	size_t i, k = 0, len;
@@ -126,6 +140,9 @@ static void header_parse(const char *text, struct head *h)
 	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		if (!strcmp(h->key, aliases[i].alias))
 			strlcpy_s(h->key, aliases[i].key, sizeof(h->key));
+	for (i = 0; i < sizeof(sheet_aliases) / sizeof(sheet_aliases[0]); i++)
+		if (sheet_aliases[i].kind == kind && !strcmp(h->key, sheet_aliases[i].alias))
+			strlcpy_s(h->key, sheet_aliases[i].key, sizeof(h->key));
 }
 
 static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
@@ -153,7 +170,7 @@ static int table_cell(void *ctx, unsigned row, unsigned col, const char *text)
 			return -1;
 		}
 		h = &t->head[t->nhead];
-		header_parse(text, h);
+		header_parse(text, h, t->kind);
 		h->col = col;
 		for (i = 0; i < t->nhead && h->key[0]; i++) {
 			if (!strcmp(t->head[i].key, h->key) && !strcmp(t->head[i].lang, h->lang)) {
@@ -212,14 +229,15 @@ static void table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Reads sheet i of x into t. 0, or -1 with err. */
-static int table_read(struct xlsx *x, size_t i, struct table *t, char *err, size_t errlen)
+/* Reads sheet i of x, a sheet of that kind, into t. 0, or -1 with err. */
+static int table_read(struct xlsx *x, size_t i, enum sheet_kind kind, struct table *t, char *err, size_t errlen)
 {
 	size_t c;
 	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->sheet = xlsx_sheet_name(x, i);
+	t->kind = kind;
 	t->colmap = xmalloc((XLSX_MAX_COL + 1) * sizeof(int));
 	for (c = 0; c <= XLSX_MAX_COL; c++)
 		t->colmap[c] = -1;
@@ -277,10 +295,12 @@ struct conv {
 	size_t nloop_rows;
 	json_t *questions, *groups;
 	size_t copied;                /* bytes of choices and tags put in questions so far (see list_copied) */
-	/* name -> row, to put a row on form_load's messages */
+	/* name -> row, to put a row on form_load's messages; and the group it is in, and whether it is a group, to
+	 * refuse a group named as a question beside it */
 	struct {
-		char name[MERGE_MAX_NAME + 1];
+		char name[MERGE_MAX_NAME + 1], parent[MERGE_MAX_NAME + 1];
 		unsigned row;
+		int group;
 	} *where;
 	size_t nwhere;
 };
@@ -703,6 +723,79 @@ static int media_question(struct conv *c, const struct row *row, json_t *q, cons
 	return 0;
 }
 
+/* The parameters of a text, a select or rank, and a geopoint, geotrace or geoshape, as pyxform takes them: a text's
+ * rows= (a whole number: a page's height, which a browser's text area has of its own), a select's randomize= and
+ * seed= (Sondeo offers choices in the form's order, so randomize=true is refused), a geopoint's capture-accuracy=,
+ * warning-accuracy= and allow-mock-accuracy= (ODK Collect's, for a phone's GPS, taken and left). Another parameter
+ * is refused, as pyxform refuses it. -1 with the error said. */
+static int params_check(struct conv *c, const struct row *row, const char *ft)
+{
+	static const struct {
+		const char *type, *keys[4];
+	} allowed[] = {
+		{ "text", { "rows", NULL } },
+		{ "select_one", { "randomize", "seed", NULL } },
+		{ "select_multiple", { "randomize", "seed", NULL } },
+		{ "rank", { "randomize", "seed", NULL } },
+		{ "geopoint", { "capture-accuracy", "warning-accuracy", "allow-mock-accuracy", NULL } },
+		{ "geotrace", { "allow-mock-accuracy", NULL } },
+		{ "geoshape", { "allow-mock-accuracy", NULL } },
+	};
+	const char *params = cell(&c->survey, row, "parameters");
+	char buf[512], *tok, *save = NULL, *end, *val, *seed = NULL;
+	size_t k, i;
+
+	for (k = 0; k < sizeof(allowed) / sizeof(allowed[0]) && strcmp(ft, allowed[k].type); k++)
+		;
+	if (!params || k == sizeof(allowed) / sizeof(allowed[0]))
+		return 0;
+	if (strlcpy_s(buf, params, sizeof(buf)) >= sizeof(buf))
+		return row_error(c, &c->survey, row, "parameters", _("longer than %zu characters"), sizeof(buf) - 1);
+	for (tok = strtok_r(buf, " ,;", &save); tok; tok = strtok_r(NULL, " ,;", &save)) {
+		if (!(val = strchr(tok, '=')))
+			return row_error(c, &c->survey, row, "parameters", _("'%s': parameters are written name=value"),
+					 tok);
+		*val++ = '\0';
+		for (i = 0; allowed[k].keys[i] && strcasecmp(tok, allowed[k].keys[i]); i++)
+			;
+		val[-1] = '=';
+		if (!allowed[k].keys[i]) {
+			if (k == 0)
+				return row_error(c, &c->survey, row, "parameters", _("'%s': a text takes rows="), tok);
+			if (k < 4)
+				return row_error(c, &c->survey, row, "parameters",
+						 _("'%s': a select takes randomize= and seed="), tok);
+			if (k == 4)
+				return row_error(c, &c->survey, row, "parameters",
+						 _("'%s': a geopoint takes capture-accuracy=, warning-accuracy= and "
+						   "allow-mock-accuracy="), tok);
+			return row_error(c, &c->survey, row, "parameters", _("'%s': a %s takes allow-mock-accuracy="),
+					 tok, ft);
+		}
+		if (!strncasecmp(tok, "rows=", 5) && (strtol(val, &end, 10), end == val || *end))
+			return row_error(c, &c->survey, row, "parameters", _("'%s': rows is a whole number"), tok);
+		if ((!strncasecmp(tok, "randomize=", 10) || !strncasecmp(tok, "allow-mock-accuracy=", 20)) &&
+		    strcmp(val, "true") && strcmp(val, "false"))
+			/* TRANSLATORS: the parameter as written ("randomize=yes"), then its name. */
+			return row_error(c, &c->survey, row, "parameters", _("'%s': %.*s is true or false"), tok,
+					 (int)(val - 1 - tok), tok);
+		if (!strncasecmp(tok, "randomize=", 10) && !strcmp(val, "true"))
+			return row_error(c, &c->survey, row, "parameters",
+					 _("'%s': Sondeo offers choices in the form's order, the same in every interview"),
+					 tok);
+		if (strstr(tok, "-accuracy=") && strncasecmp(tok, "allow-", 6) && (strtod(val, &end), end == val || *end))
+			/* TRANSLATORS: the parameter as written ("capture-accuracy=high"), then its name. */
+			return row_error(c, &c->survey, row, "parameters", _("'%s': %.*s is a number"), tok,
+					 (int)(val - 1 - tok), tok);
+		if (!strncasecmp(tok, "seed=", 5))
+			seed = tok;
+	}
+	/* randomize=true is refused above, so a seed has nothing to seed. */
+	if (seed)
+		return row_error(c, &c->survey, row, "parameters", _("'%s': a seed is for randomize=true"), seed);
+	return 0;
+}
+
 /* The type cell, normalised: lower case, runs of spaces as one, "_" between words of the select forms. */
 static void type_norm(const char *in, char *out, size_t n)
 {
@@ -774,12 +867,29 @@ static const char *nest_group(const struct nest *nest)
 	return nest->depth ? nest->groups[nest->depth - 1] : NULL;
 }
 
-/* Notes that the group or question name comes from row n, for locate to name the row. */
-static void where_add(struct conv *c, const char *name, unsigned n)
+/* Notes that the group (when group) or question name, in group parent (or NULL), comes from row n, for locate to
+ * name the row. */
+static void where_add(struct conv *c, const char *name, const char *parent, int group, unsigned n)
 {
 	c->where = xrealloc(c->where, (c->nwhere + 1) * sizeof(*c->where));
 	strlcpy_s(c->where[c->nwhere].name, name, sizeof(c->where[0].name));
+	strlcpy_s(c->where[c->nwhere].parent, parent ? parent : "", sizeof(c->where[0].parent));
+	c->where[c->nwhere].group = group;
 	c->where[c->nwhere++].row = n;
+}
+
+/* The row of a question (!group) or group (group) called name in group parent (or NULL) so far, or 0. A question
+ * and a group may share a name only in different groups: beside each other, pyxform refuses them, as their XForm
+ * elements would have the same path (Sondeo would take the form, but not give it back to pyxform). */
+static unsigned where_sibling(const struct conv *c, const char *name, const char *parent, int group)
+{
+	size_t i;
+
+	for (i = 0; i < c->nwhere; i++)
+		if (c->where[i].group == group && !strcmp(c->where[i].name, name) &&
+		    !strcmp(c->where[i].parent, parent ? parent : ""))
+			return c->where[i].row;
+	return 0;
 }
 
 /* A begin group or begin repeat row: the group (in the one open, if any) put in c->groups, and opened. -1 with
@@ -787,6 +897,7 @@ static void where_add(struct conv *c, const char *name, unsigned n)
 static int group_begin(struct conv *c, struct nest *nest, const struct row *row, const char *name, int is_repeat)
 {
 	json_t *g, *v;
+	unsigned other;
 
 	if (nest->depth == MAX_DEPTH)
 		return row_error(c, &c->survey, row, "type", _("groups nested more than %d deep"), MAX_DEPTH);
@@ -801,6 +912,10 @@ static int group_begin(struct conv *c, struct nest *nest, const struct row *row,
 		nest->group_row[nest->depth++] = row->n;
 		return -1;
 	}
+	if ((other = where_sibling(c, name, nest_group(nest), 0)))
+		/* TRANSLATORS: a group's name, then the row of the question of the same name, in the same group. */
+		row_error(c, &c->survey, row, "name", _("group '%s' is named as the question of row %u beside it"), name,
+			  other);
 	g = json_pack("{s:s}", "name", name);
 	if (is_repeat)
 		json_object_set_new(g, "repeat", json_true());
@@ -815,10 +930,10 @@ static int group_begin(struct conv *c, struct nest *nest, const struct row *row,
 	if (nest->depth)
 		json_object_set_new(g, "group", json_string(nest->groups[nest->depth - 1]));
 	json_array_append_new(c->groups, g);
+	where_add(c, name, nest_group(nest), 1, row->n);
 	nest->groups[nest->depth] = name;
 	nest->repeats[nest->depth] = is_repeat;
 	nest->group_row[nest->depth++] = row->n;
-	where_add(c, name, row->n);
 	return 0;
 }
 
@@ -910,16 +1025,34 @@ static int question_yes_no(struct conv *c, const struct row *row, json_t *q, con
 	return 0;
 }
 
+/* Whether questions of Sondeo type ft fill themselves in (a calculate, the metadata): they are never shown, so
+ * need no label. */
+static int fills_itself(const char *ft)
+{
+	static const char *const types[] = { "calculate", "start", "end", "today", "deviceid", "username", "simserial",
+					     "subscriberid", "phonenumber", "email", NULL };
+
+	return in_list(ft, types);
+}
+
+/* Whether the row has a text under key, in any language. */
+static int has_text(const struct table *t, const struct row *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < t->nhead; i++)
+		if (r->v[i] && !strcmp(t->head[i].key, key))
+			return 1;
+	return 0;
+}
+
 /* The row's cells as the members of question q (of Sondeo type ft, in group, or NULL), in the order a definition
  * has them: the label (the name when there is none, but for the types that fill themselves in), choice_filter,
  * calculation, readonly, hint, the messages, required, relevant, group, constraint. -1 with the error said. */
 static int question_cells(struct conv *c, const struct row *row, json_t *q, const char *ft, const char *name,
 			  const char *group)
 {
-	int automatic = !strcmp(ft, "calculate") || !strcmp(ft, "start") || !strcmp(ft, "end") ||
-			!strcmp(ft, "today") || !strcmp(ft, "deviceid") || !strcmp(ft, "username") ||
-			!strcmp(ft, "simserial") || !strcmp(ft, "subscriberid") || !strcmp(ft, "phonenumber") ||
-			!strcmp(ft, "email");
+	int automatic = fills_itself(ft);
 	json_t *v;
 
 	if ((v = text_of(c, &c->survey, row, "label")))
@@ -1028,7 +1161,7 @@ static void other_question(struct conv *c, const struct row *row, const char *na
 	if (group)
 		json_object_set_new(oq, "group", json_string(group));
 	json_array_append_new(c->questions, oq);
-	where_add(c, other, row->n);
+	where_add(c, other, group, 0, row->n);
 }
 
 /* The survey's rows, in order, into c->groups and c->questions: a begin or end row opens or closes a group or
@@ -1237,14 +1370,19 @@ static void loop_read(struct conv *c, struct nest *nest, size_t i, size_t end, c
 static int row_read(struct conv *c, struct nest *nest, const struct row *row)
 {
 	const char *type = cell(&c->survey, row, "type"), *name = cell(&c->survey, row, "name");
-	char t[160], list[128] = "";
+	char t[160], list[128] = "", note_name[48];
 	const char *ft;
 	int or_other = 0, kind = 0, ctl;
+	unsigned other;
 	json_t *q;
 
 	if (!type) {
 		if (name)
 			return row_error(c, &c->survey, row, "type", _("question '%s' has no type"), name);
+		/* A row with neither a name nor a label is a comment, as in pyxform. */
+		if (has_text(&c->survey, row, "label"))
+			return row_error(c, &c->survey, row, "label",
+					 _("a label without a type: give the row its type, or leave the row empty"));
 		return 0;
 	}
 	type_norm(type, t, sizeof(t));
@@ -1260,14 +1398,41 @@ static int row_read(struct conv *c, struct nest *nest, const struct row *row)
 	/* A row's problem is said, and the next rows are read all the same, so that every one is said. */
 	if (question_type(c, row, type, t, &ft, list, sizeof(list), &or_other) < 0)
 		return -1;
+	/* A note needs no name: pyxform gives it one after its row. */
+	if (!name && !strcmp(ft, "note")) {
+		snprintf(note_name, sizeof(note_name), "generated_note_name_%u", row->n);
+		name = note_name;
+	}
 	if (!name)
 		return row_error(c, &c->survey, row, "name", _("a question of type %s without a name"), ft);
+	if ((other = where_sibling(c, name, nest_group(nest), 1)))
+		/* TRANSLATORS: a question's name, then the row of the group of the same name, in the same group. */
+		row_error(c, &c->survey, row, "name", _("question '%s' is named as the group of row %u beside it"), name,
+			  other);
+	/* Shown with nothing to say what it asks, which pyxform refuses; an image, audio or video column may stand
+	 * for the label there, and a question worked out by the device is not shown. Said, and the row read on. */
+	if (!fills_itself(ft) && !cell(&c->survey, row, "calculation") && !has_text(&c->survey, row, "label") &&
+	    !has_text(&c->survey, row, "hint") && !has_text(&c->survey, row, "media") &&
+	    !has_text(&c->survey, row, "image") && !has_text(&c->survey, row, "big-image") &&
+	    !has_text(&c->survey, row, "audio") && !has_text(&c->survey, row, "video"))
+		row_error(c, &c->survey, row, "label",
+			  _("question '%s' has no label and no hint: it would be asked with nothing to say what"), name);
+	/* pyxform's trigger column: the row's calculation (or default) set when another question changes, and then
+	 * kept; taking the row without it would change when its value is made. */
+	if (cell(&c->survey, row, "trigger"))
+		row_error(c, &c->survey, row, "trigger",
+			  _("a trigger sets a value when another question changes, which Sondeo does not do yet: a "
+			    "calculation is worked out again after every answer"));
+	if (or_other && cell(&c->survey, row, "choice_filter"))
+		return row_error(c, &c->survey, row, "choice_filter",
+				 _("or_other with a choice_filter: the choice 'other' it adds has no column to filter on; "
+				   "put 'other' in the list instead"));
 	/* Said here with the rows' other problems, rather than by form_load once they are all mended. */
 	if (!strcmp(ft, "calculate") && !cell(&c->survey, row, "calculation") && !cell(&c->survey, row, "default"))
 		return row_error(c, &c->survey, row, "calculation",
 				 _("a calculate question needs a calculation, or a default it takes once"));
 	q = json_pack("{s:s, s:s}", "name", name, "type", ft);
-	if (question_cells(c, row, q, ft, name, nest_group(nest)) < 0 ||
+	if (question_cells(c, row, q, ft, name, nest_group(nest)) < 0 || params_check(c, row, ft) < 0 ||
 	    (!strcmp(ft, "range") && range_question(c, row, q) < 0) ||
 	    ((!strcmp(ft, "image") || !strcmp(ft, "audio") || !strcmp(ft, "video") || !strcmp(ft, "file")) &&
 	     media_question(c, row, q, ft) < 0)) {
@@ -1281,7 +1446,7 @@ static int row_read(struct conv *c, struct nest *nest, const struct row *row)
 		return -1;
 	}
 	json_array_append_new(c->questions, q);
-	where_add(c, name, row->n);
+	where_add(c, name, nest_group(nest), 0, row->n);
 	if (or_other)
 		other_question(c, row, name, nest_group(nest));
 	return 0;
@@ -1309,11 +1474,32 @@ static size_t loop_end(struct conv *c, size_t i)
 	return (size_t)-1;
 }
 
+/* Leaves out the survey's rows whose disabled column says yes, as pyxform does (the column is older than relevant,
+ * and turns a row off while the form is made). */
+static void survey_enabled(struct conv *c)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < c->survey.nrows; i++) {
+		struct row *r = &c->survey.rows[i];
+
+		if (yes_no(cell(&c->survey, r, "disabled")) == 1) {
+			for (k = 0; k < c->survey.nhead; k++)
+				free(r->v[k]);
+			free(r->v);
+			continue;
+		}
+		c->survey.rows[n++] = *r;
+	}
+	c->survey.nrows = n;
+}
+
 static int survey_rows(struct conv *c)
 {
 	struct nest nest;
 	size_t i;
 
+	survey_enabled(c);
 	memset(&nest, 0, sizeof(nest));
 	for (i = 0; i < c->survey.nrows; i++) {
 		const struct row *row = &c->survey.rows[i];
@@ -1412,7 +1598,10 @@ static int settings(struct conv *c, json_t *form, const char *fallback_id)
 		xlsform_lang_code(v, c->lang, sizeof(c->lang));
 	if (!c->lang[0])
 		strlcpy_s(c->lang, "en", sizeof(c->lang));
-	json_object_set_new(form, "id", json_string(r && (v = cell(&c->settings, r, "form_id")) ? v : fallback_id));
+	/* form_id, else pyxform's own name for it, id_string (form_id wins when both are there, as in pyxform). */
+	if (!r || (!(v = cell(&c->settings, r, "form_id")) && !(v = cell(&c->settings, r, "id_string"))))
+		v = fallback_id;
+	json_object_set_new(form, "id", json_string(v));
 	json_object_set_new(form, "version", json_string(r && (v = cell(&c->settings, r, "version")) ? v : "1"));
 	json_object_set_new(form, "default_language", json_string(c->lang));
 	if (r && (title = text_of(c, &c->settings, r, "form_title")))
@@ -1472,12 +1661,13 @@ static void sheets_find(struct xlsx *x, struct sheets *s)
 		s->survey = 0;
 }
 
-/* Reads sheet i of x, if there is one ((size_t)-1: none), into t and sets *has. -1 with the error said. */
-static int sheet_read_if(struct conv *c, struct xlsx *x, size_t i, struct table *t, int *has)
+/* Reads sheet i of x, if there is one ((size_t)-1: none), a sheet of that kind, into t and sets *has. -1 with the
+ * error said. */
+static int sheet_read_if(struct conv *c, struct xlsx *x, size_t i, enum sheet_kind kind, struct table *t, int *has)
 {
 	if (i == (size_t)-1)
 		return 0;
-	if (table_read(x, i, t, c->err, c->errlen) < 0)
+	if (table_read(x, i, kind, t, c->err, c->errlen) < 0)
 		return -1;
 	*has = 1;
 	return 0;
@@ -1489,16 +1679,16 @@ static int sheets_read(struct conv *c, struct xlsx *x, const struct sheets *s)
 {
 	if (s->survey == (size_t)-1)
 		return errf(c->err, c->errlen, _("the workbook has no sheet called survey"));
-	if (table_read(x, s->survey, &c->survey, c->err, c->errlen) < 0)
+	if (table_read(x, s->survey, SHEET_SURVEY, &c->survey, c->err, c->errlen) < 0)
 		return -1;
 	if (col_of(&c->survey, "type", NULL) < 0)
 		return errf(c->err, c->errlen, _("sheet '%s': no column called type in its first row"),
 			    c->survey.sheet);
-	if (sheet_read_if(c, x, s->choices, &c->choices, &c->has_choices) < 0 ||
-	    sheet_read_if(c, x, s->settings, &c->settings, &c->has_settings) < 0 ||
-	    sheet_read_if(c, x, s->external, &c->external, &c->has_external) < 0 ||
-	    sheet_read_if(c, x, s->osm, &c->osm, &c->has_osm) < 0 ||
-	    sheet_read_if(c, x, s->titles, &c->titles, &c->has_titles) < 0)
+	if (sheet_read_if(c, x, s->choices, SHEET_LIST, &c->choices, &c->has_choices) < 0 ||
+	    sheet_read_if(c, x, s->settings, SHEET_SETTINGS, &c->settings, &c->has_settings) < 0 ||
+	    sheet_read_if(c, x, s->external, SHEET_LIST, &c->external, &c->has_external) < 0 ||
+	    sheet_read_if(c, x, s->osm, SHEET_LIST, &c->osm, &c->has_osm) < 0 ||
+	    sheet_read_if(c, x, s->titles, SHEET_SETTINGS, &c->titles, &c->has_titles) < 0)
 		return -1;
 	return 0;
 }
