@@ -48,7 +48,7 @@ else
   LDOPT :=
 endif
 
-CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl 2>/dev/null) $(LIB_CFLAGS) \
+CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(shell pkg-config --cflags $(PKGS) libmicrohttpd libcurl libpq 2>/dev/null) $(LIB_CFLAGS) \
 	     $(CFLAGS)
 # libcurl is not linked: common/net.c loads it when a command first needs the network (it says why). The test
 # tools that speak HTTP on their own (cspush, signedget) link it. Nor is libmicrohttpd, in either program: the HTTP

@@ -1,5 +1,6 @@
-/* db.c - db.h over SQLite. */
+/* db.c - db.h: SQLite's engine, and the calls of another engine's connections handed to it (db-engine.h). */
 #include "db.h"
+#include "db-engine.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -13,15 +14,6 @@
 #include "i18n.h"
 #include "util.h"
 #include "banned.h"
-
-struct db {
-	sqlite3 *lite;
-};
-
-struct db_stmt {
-	sqlite3_stmt *lite;
-	struct db *db;
-};
 
 /* Whether this process's stores could write at their last try (db_writable): one state for the process, since
  * a full disk is full for every connection to a store on it. */
@@ -56,6 +48,11 @@ static void writable_set(sqlite3 *db, int writable, const char *msg)
 		fn(writable, path && *path ? path : _("(the store)"), msg);
 }
 
+void db_engine_wrote(void)
+{
+	writable_set(NULL, 1, "");
+}
+
 int db_writable(char *why, size_t n)
 {
 	int r;
@@ -83,11 +80,10 @@ void db_on_checkpoint(void (*fn)(void *ctx, const char *path), void *ctx)
 	pthread_mutex_unlock(&checkpoint_lock);
 }
 
-/* The message for rc, and whether it means that nothing can be written (a full disk, a failed write). */
-static int error_text(sqlite3 *db, int rc, char *err, size_t errlen, int *cannot_write)
+/* The message for rc (msg: the engine's own words), and whether it means that nothing can be written (a full
+ * disk, a failed write). enospc: the engine saw the system say the disk is full. */
+static int error_text(int rc, const char *msg, int enospc, char *err, size_t errlen, int *cannot_write)
 {
-	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-
 	*cannot_write = 1;
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -99,7 +95,7 @@ static int error_text(sqlite3 *db, int rc, char *err, size_t errlen, int *cannot
 	case SQLITE_FULL:
 		return errf(err, errlen, _("the disk is full"));
 	case SQLITE_IOERR:
-		if (db && sqlite3_system_errno(db) == ENOSPC)
+		if (enospc)
 			return errf(err, errlen, _("the disk is full"));
 		if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || errno == ENOSPC)
 			return errf(err, errlen, _("cannot write the store (%s)"), msg);
@@ -118,13 +114,25 @@ static int error_text(sqlite3 *db, int rc, char *err, size_t errlen, int *cannot
 	}
 }
 
+int db_engine_error(int rc, const char *msg, char *err, size_t errlen)
+{
+	char text[512];
+	int cannot_write;
+
+	error_text(rc, msg, 0, text, sizeof(text), &cannot_write);
+	if (cannot_write)
+		writable_set(NULL, 0, text);
+	return errf(err, errlen, "%s", text);
+}
+
 /* db_error over a bare SQLite connection (NULL: none yet). */
 static int lite_error(sqlite3 *db, int rc, char *err, size_t errlen)
 {
 	char msg[512];
 	int cannot_write;
 
-	error_text(db, rc, msg, sizeof(msg), &cannot_write);
+	error_text(rc, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), db && sqlite3_system_errno(db) == ENOSPC, msg,
+		   sizeof(msg), &cannot_write);
 	if (cannot_write)
 		writable_set(db, 0, msg);
 	return errf(err, errlen, "%s", msg);
@@ -132,12 +140,14 @@ static int lite_error(sqlite3 *db, int rc, char *err, size_t errlen)
 
 int db_error(struct db *db, int rc, char *err, size_t errlen)
 {
+	if (db && db->e)
+		return db->e->error(db, rc, err, errlen);
 	return lite_error(db ? db->lite : NULL, rc, err, errlen);
 }
 
 const char *db_errmsg(struct db *db)
 {
-	return sqlite3_errmsg(db->lite);
+	return db->e ? db->e->errmsg(db) : sqlite3_errmsg(db->lite);
 }
 
 /* 1 if the database file or its directory cannot be written at all (a read-only mount or file), as opposed
@@ -273,12 +283,19 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
-	sqlite3_close_v2(db->lite);
+	if (db->e)
+		db->e->close(db);
+	else
+		sqlite3_close_v2(db->lite);
 	free(db);
 }
 
 void db_set_busy_ms(struct db *db, int ms)
 {
+	if (db->e) {
+		db->e->set_busy_ms(db, ms);
+		return;
+	}
 	sqlite3_busy_timeout(db->lite, ms);
 }
 
@@ -290,15 +307,19 @@ void db_single_thread(void)
 
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
 {
+	if (db->e)
+		return db->e->exec(db, sql, err, errlen);
 	int rc = sqlite3_exec(db->lite, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : db_error(db, rc, err, errlen);
 }
 
-/* Wraps a prepared SQLite statement of db; NULL (the statement finalized) with err when out of memory. */
-static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, char *err, size_t errlen)
+/* A statement of db: prepared by its engine, or a prepared SQLite statement lite wrapped. NULL with err (lite
+ * finalized) on failure. */
+static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, const char *sql, size_t len, char *err,
+				size_t errlen)
 {
-	struct db_stmt *st = malloc(sizeof(*st));
+	struct db_stmt *st = calloc(1, sizeof(*st));
 
 	if (!st) {
 		sqlite3_finalize(lite);
@@ -307,32 +328,42 @@ static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, char *err, si
 	}
 	st->lite = lite;
 	st->db = db;
+	if (db->e && db->e->prepare(db, st, sql, len, err, errlen) < 0) {
+		free(st);
+		return NULL;
+	}
 	return st;
 }
 
 struct db_stmt *db_prepare(struct db *db, const char *sql, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	int rc;
 
+	if (db->e)
+		return stmt_new(db, NULL, sql, strlen(sql), err, errlen);
+	rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_error(db, rc, err, errlen);
 		return NULL;
 	}
-	return stmt_new(db, st, err, errlen);
+	return stmt_new(db, st, sql, 0, err, errlen);
 }
 
 struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = len > (size_t)INT32_MAX ? SQLITE_TOOBIG : sqlite3_prepare_v2(db->lite, sql, (int)len, &st, NULL);
+	int rc;
 
+	if (db->e)
+		return stmt_new(db, NULL, sql, len, err, errlen);
+	rc = len > (size_t)INT32_MAX ? SQLITE_TOOBIG : sqlite3_prepare_v2(db->lite, sql, (int)len, &st, NULL);
 	if (rc != SQLITE_OK) {
 		/* TRANSLATORS: %s is the database engine's own words, in English. */
 		errf(err, errlen, _("cannot prepare a statement: %s"), sqlite3_errmsg(db->lite));
 		return NULL;
 	}
-	return stmt_new(db, st, err, errlen);
+	return stmt_new(db, st, sql, 0, err, errlen);
 }
 
 int db_prepare_all(struct db *db, const char *const *sql, struct db_stmt **st, int n, char *err, size_t errlen)
@@ -356,7 +387,10 @@ void db_finalize(struct db_stmt *st)
 {
 	if (!st)
 		return;
-	sqlite3_finalize(st->lite);
+	if (st->db->e)
+		st->db->e->finalize(st);
+	else
+		sqlite3_finalize(st->lite);
 	free(st);
 }
 
@@ -372,17 +406,25 @@ void db_finalize_all(struct db_stmt **st, int n)
 
 int db_begin(struct db *db, char *err, size_t errlen)
 {
+	if (db->e)
+		return db->e->begin(db, 0, err, errlen);
 	return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
 }
 
 int db_begin_read(struct db *db, char *err, size_t errlen)
 {
+	if (db->e)
+		return db->e->begin(db, 1, err, errlen);
 	return db_exec(db, "BEGIN", err, errlen);
 }
 
 int db_commit(struct db *db, char *err, size_t errlen)
 {
-	int rc = sqlite3_exec(db->lite, "COMMIT", NULL, NULL, NULL);
+	int rc;
+
+	if (db->e)
+		return db->e->commit(db, err, errlen);
+	rc = sqlite3_exec(db->lite, "COMMIT", NULL, NULL, NULL);
 
 	if (rc == SQLITE_OK)
 		return 0;
@@ -393,22 +435,33 @@ int db_commit(struct db *db, char *err, size_t errlen)
 
 void db_rollback(struct db *db)
 {
+	if (db->e) {
+		db->e->rollback(db);
+		return;
+	}
 	if (!sqlite3_get_autocommit(db->lite))
 		sqlite3_exec(db->lite, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int db_in_transaction(struct db *db)
 {
+	if (db->e)
+		return db->e->in_transaction(db);
 	return !sqlite3_get_autocommit(db->lite);
 }
 
 void db_on_rollback(struct db *db, void (*fn)(void *ctx), void *ctx)
 {
-	sqlite3_rollback_hook(db->lite, fn, ctx);
+	db->on_rollback = fn;
+	db->on_rollback_ctx = ctx;
+	if (!db->e)
+		sqlite3_rollback_hook(db->lite, fn, ctx);
 }
 
 void db_checkpoint(struct db *db)
 {
+	if (db->e)
+		return;
 	sqlite3_wal_checkpoint_v2(db->lite, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
@@ -418,6 +471,10 @@ int db_backup(struct db *db, const char *path, const char *then, char *err, size
 	sqlite3_backup *b;
 	int rc, r = -1;
 
+	if (db->e)
+		/* TRANSLATORS: the backup of a store on PostgreSQL is PostgreSQL's own tools' job. */
+		return errf(err, errlen, _("a store on PostgreSQL is copied with PostgreSQL's own tools (pg_dump,"
+					   " pg_basebackup)"));
 	if (sqlite3_open_v2(path, &copy.lite, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		errf(err, errlen, _("cannot open '%s': %s"), path, copy.lite ? sqlite3_errmsg(copy.lite) : "out of memory");
 		goto out;
@@ -445,29 +502,39 @@ out:
 
 int db_step(struct db_stmt *st)
 {
+	if (st->db->e)
+		return st->db->e->step(st);
 	return sqlite3_step(st->lite);
 }
 
 int db_step_done(struct db_stmt *st, char *err, size_t errlen)
 {
-	int rc = sqlite3_step(st->lite);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-		sqlite3_reset(st->lite);
+	if (rc == DB_DONE || rc == DB_ROW) {
+		db_reset(st);
 		return 0;
 	}
 	db_error(st->db, rc, err, errlen);
-	sqlite3_reset(st->lite);
+	db_reset(st);
 	return -1;
 }
 
 void db_reset(struct db_stmt *st)
 {
+	if (st->db->e) {
+		st->db->e->reset(st);
+		return;
+	}
 	sqlite3_reset(st->lite);
 }
 
 void db_clear(struct db_stmt *st)
 {
+	if (st->db->e) {
+		st->db->e->clear(st);
+		return;
+	}
 	sqlite3_clear_bindings(st->lite);
 }
 
@@ -478,98 +545,134 @@ struct db *db_of(struct db_stmt *st)
 
 int64_t db_changes(struct db *db)
 {
+	if (db->e)
+		return db->e->changes(db);
 	return sqlite3_changes64(db->lite);
 }
 
 int64_t db_last_id(struct db *db)
 {
-	return sqlite3_last_insert_rowid(db->lite);
+	return db->e ? -1 : sqlite3_last_insert_rowid(db->lite);
 }
 
 int db_bind_int(struct db_stmt *st, int i, int64_t v)
 {
+	if (st->db->e)
+		return st->db->e->bind(st, i, DB_INTEGER, v, 0, NULL, 0, 0);
 	return sqlite3_bind_int64(st->lite, i, v);
 }
 
 int db_bind_float(struct db_stmt *st, int i, double v)
 {
+	if (st->db->e)
+		return st->db->e->bind(st, i, DB_FLOAT, 0, v, NULL, 0, 0);
 	return sqlite3_bind_double(st->lite, i, v);
 }
 
 int db_bind_text(struct db_stmt *st, int i, const char *s)
 {
+	if (st->db->e)
+		return st->db->e->bind(st, i, s ? DB_TEXT : DB_NULL, 0, 0, s, s ? strlen(s) : 0, 0);
 	return s ? sqlite3_bind_text(st->lite, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st->lite, i);
 }
 
 int db_bind_text_n(struct db_stmt *st, int i, const char *s, size_t n)
 {
+	if (st->db->e)
+		return st->db->e->bind(st, i, DB_TEXT, 0, 0, s, n, 1);
 	return sqlite3_bind_text64(st->lite, i, s, n, SQLITE_STATIC, SQLITE_UTF8);
 }
 
 int db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n)
 {
+	if (st->db->e)
+		return st->db->e->bind(st, i, DB_BLOB, 0, 0, p, n, 0);
 	return sqlite3_bind_blob64(st->lite, i, p, n, SQLITE_STATIC);
 }
 
 int db_bind_null(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->bind(st, i, DB_NULL, 0, 0, NULL, 0, 0);
 	return sqlite3_bind_null(st->lite, i);
 }
 
 void db_bind_named_text(struct db_stmt *st, const char *name, const char *v)
 {
-	int i = sqlite3_bind_parameter_index(st->lite, name);
+	int i = st->db->e ? st->db->e->named(st, name) : sqlite3_bind_parameter_index(st->lite, name);
 
-	if (i)
+	if (i && st->db->e)
+		st->db->e->bind(st, i, v ? DB_TEXT : DB_NULL, 0, 0, v, v ? strlen(v) : 0, 1);
+	else if (i)
 		sqlite3_bind_text(st->lite, i, v, -1, SQLITE_TRANSIENT);
 }
 
 void db_bind_named_int(struct db_stmt *st, const char *name, int64_t v)
 {
-	int i = sqlite3_bind_parameter_index(st->lite, name);
+	int i = st->db->e ? st->db->e->named(st, name) : sqlite3_bind_parameter_index(st->lite, name);
 
-	if (i)
+	if (i && st->db->e)
+		st->db->e->bind(st, i, DB_INTEGER, v, 0, NULL, 0, 0);
+	else if (i)
 		sqlite3_bind_int64(st->lite, i, v);
 }
 
 int64_t db_int(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->col_int(st, i);
 	return sqlite3_column_int64(st->lite, i);
 }
 
 double db_float(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->col_float(st, i);
 	return sqlite3_column_double(st->lite, i);
 }
 
 const char *db_text(struct db_stmt *st, int i)
 {
-	const unsigned char *s = sqlite3_column_text(st->lite, i);
+	const unsigned char *s;
+
+	if (st->db->e)
+		return st->db->e->col_text(st, i);
+	s = sqlite3_column_text(st->lite, i);
 
 	return s ? (const char *)s : "";
 }
 
 const void *db_blob(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->col_blob(st, i);
 	return sqlite3_column_blob(st->lite, i);
 }
 
 size_t db_bytes(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->col_bytes(st, i);
 	return (size_t)sqlite3_column_bytes(st->lite, i);
 }
 
 int db_type(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->col_type(st, i);
 	return sqlite3_column_type(st->lite, i);
 }
 
 int db_is_null(struct db_stmt *st, int i)
 {
+	if (st->db->e)
+		return st->db->e->col_type(st, i) == DB_NULL;
 	return sqlite3_column_type(st->lite, i) == SQLITE_NULL;
 }
 
 int db_columns(struct db_stmt *st)
 {
+	if (st->db->e)
+		return st->db->e->columns(st);
 	return sqlite3_column_count(st->lite);
 }

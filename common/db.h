@@ -21,7 +21,8 @@
 /* db_open's flags. */
 enum { DB_CREATE = 1, DB_READONLY = 2 };
 
-/* What db_step and the other calls answer (SQLite's primary codes; db_error tells them apart for people). */
+/* What db_step and the other calls answer: DB_ROW, DB_DONE, or an error code whose low byte (rc & 0xff) is one
+ * of these (SQLite says more above it); db_error tells them apart for people. */
 enum {
 	DB_OK = 0, DB_ERROR = 1, DB_BUSY = 5, DB_NOMEM = 7, DB_CORRUPT = 11, DB_FULL = 13, DB_CONSTRAINT = 19,
 	DB_ROW = 100, DB_DONE = 101
@@ -33,8 +34,12 @@ enum { DB_INTEGER = 1, DB_FLOAT = 2, DB_TEXT = 3, DB_BLOB = 4, DB_NULL = 5 };
 struct db;        /* a connection, owned by whoever opened it */
 struct db_stmt;   /* a prepared statement of one connection, owned by whoever prepared it */
 
-/* Opens (or with DB_CREATE creates) the database at path. Returns NULL with err on failure. */
+/* Opens (or with DB_CREATE creates) the SQLite database at path. Returns NULL with err on failure. */
 struct db *db_open(const char *path, int flags, char *err, size_t errlen);
+/* Connects to the PostgreSQL database conninfo names (a libpq connection string or URI, "service=NAME"; a
+ * password comes from ~/.pgpass or the service file, never from here), loading libpq on first use (db-pg.c).
+ * Statements are written as for SQLite, ?N and :name, and run as PostgreSQL's $N. NULL with err. */
+struct db *db_open_pg(const char *conninfo, char *err, size_t errlen);
 /* Closes db; its statements must have been finalized. NULL is fine. */
 void db_close(struct db *db);
 /* How long db waits for another connection's lock before answering DB_BUSY (DB_BUSY_MS unless set). */

@@ -4,13 +4,14 @@
 # python3 (Debian 12: 3.11) is for the tests: they write XLSForm workbooks (tests/mkxlsx.py) and read JSON with it.
 # gettext's msgfmt compiles the message catalogs (po/); its xgettext extracts the messages for the tests.
 # procps (ps, pgrep) is for the tests too: they find and watch the processes they start.
+# libpq-dev brings PostgreSQL's client header and libpq5, which common/pqlib.c loads for a store on PostgreSQL.
 # libjpeg-dev and libpng-dev bring libjpeg-turbo's and libpng's headers (common/image.c loads the libraries, Debian's
 # libjpeg62-turbo and libpng16-16, which they depend on).
 # Tests that need more name it (sh scripts/deps.sh PACKAGE...) when it is missing: prometheus for its promtool
 # (tests/cli/metrics.sh), faketime, chromium, gdal-bin (tests/cli/export-tiers.sh), libreoffice-calc-nogui,
 # python3-pandas and python3-openpyxl (tests/cli/export-office.sh opens the exports in LibreOffice and pandas).
 set -u
-need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext libjpeg-dev libpng-dev"
+need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext libjpeg-dev libpng-dev libpq-dev"
 for extra in "$@"; do need="$need $extra"; done
 # what_is_missing : the packages of need that are not installed, into missing.
 what_is_missing() {

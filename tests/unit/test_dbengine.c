@@ -1,0 +1,322 @@
+/* test_dbengine.c - db.h's contract, the same checks on each engine: SQLite always, and PostgreSQL when
+ * SONDEO_TEST_PG names a database to use (tests/cli/pg-engine.sh starts a throwaway cluster and runs this with
+ * it). Parameters as SQLite writes them (?N, ?, :name) whatever the engine, quoted text and comments left alone;
+ * every type read back as bound (64-bit integers, doubles, text in UTF-8, blobs with NUL bytes, NULL); a
+ * constraint, a lock waited for too long, a rollback and its hook; rows read while another statement runs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "test.h"
+
+static char dir[256];
+static const char *engine;          /* "sqlite" or "postgresql" */
+static const char *pg;              /* SONDEO_TEST_PG */
+
+static struct db *open_db(void)
+{
+	char err[512] = "", path[300];
+	struct db *db;
+
+	snprintf(path, sizeof(path), "%s/engine.db", dir);
+	db = strcmp(engine, "sqlite") ? db_open_pg(pg, err, sizeof(err)) : db_open(path, DB_CREATE, err, sizeof(err));
+	if (!db) {
+		printf("not ok open %s: %s\n", engine, err);
+		exit(1);
+	}
+	return db;
+}
+
+static struct db *db;
+
+static void rollback_seen(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* A SELECT of one text value, or "(error)" / "(none)". Kept in a static buffer until the next call. */
+static const char *one(const char *sql)
+{
+	static char out[256];
+	char err[512];
+	struct db_stmt *st = db_prepare(db, sql, err, sizeof(err));
+	int rc;
+
+	if (!st)
+		return "(error)";
+	rc = db_step(st);
+	snprintf(out, sizeof(out), "%s", rc == DB_ROW ? db_text(st, 0) : "(none)");
+	db_finalize(st);
+	return out;
+}
+
+static void test_schema(void)
+{
+	char err[512] = "", sql[256];
+
+	db_exec(db, "DROP TABLE IF EXISTS t", err, sizeof(err));
+	snprintf(sql, sizeof(sql), "CREATE TABLE t(id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, n BIGINT,"
+		 " f DOUBLE PRECISION, b %s)", strcmp(engine, "sqlite") ? "BYTEA" : "BLOB");
+	CHECK_INT(db_exec(db, sql, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+}
+
+static void test_types_round_trip(void)
+{
+	static const unsigned char blob[] = { 0, 1, 2, 0xff, 0, 'x', 0x80, '\\', '\'' };
+	static const char utf8[] = "Zo\xc3\xab \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x8c\x8d 'quoted' \"too\" ?1 :x";
+	char err[512] = "";
+	struct db_stmt *ins = db_prepare(db, "INSERT INTO t(id, name, n, f, b) VALUES(?1, ?2, ?3, ?4, ?5)", err,
+					 sizeof(err));
+	struct db_stmt *sel = db_prepare(db, "SELECT name, n, f, b, id FROM t WHERE id = ?1", err, sizeof(err));
+
+	CHECK(ins != NULL && sel != NULL);
+	if (!ins || !sel)
+		return;
+	db_bind_int(ins, 1, 1);
+	db_bind_text(ins, 2, utf8);
+	db_bind_int(ins, 3, INT64_MAX);
+	db_bind_float(ins, 4, 0.1 + 0.2);
+	db_bind_blob(ins, 5, blob, sizeof(blob));
+	CHECK_INT(db_step_done(ins, err, sizeof(err)), 0);
+	CHECK_INT(db_changes(db), 1);
+	db_bind_int(ins, 1, 2);
+	db_bind_text_n(ins, 2, "secondXXX", 6);
+	db_bind_int(ins, 3, INT64_MIN);
+	db_bind_null(ins, 4);
+	db_bind_null(ins, 5);
+	CHECK_INT(db_step_done(ins, err, sizeof(err)), 0);
+
+	db_bind_int(sel, 1, 1);
+	CHECK_INT(db_step(sel), DB_ROW);
+	CHECK_STR(db_text(sel, 0), utf8);
+	CHECK(db_int(sel, 1) == INT64_MAX);
+	CHECK(db_float(sel, 2) == 0.1 + 0.2);
+	CHECK_INT(db_bytes(sel, 3), sizeof(blob));
+	CHECK(db_blob(sel, 3) && !memcmp(db_blob(sel, 3), blob, sizeof(blob)));
+	CHECK_INT(db_type(sel, 0), DB_TEXT);
+	CHECK_INT(db_type(sel, 1), DB_INTEGER);
+	CHECK_INT(db_type(sel, 2), DB_FLOAT);
+	CHECK_INT(db_type(sel, 3), DB_BLOB);
+	CHECK_INT(db_columns(sel), 5);
+	CHECK_INT(db_step(sel), DB_DONE);
+	db_reset(sel);
+	db_bind_int(sel, 1, 2);
+	CHECK_INT(db_step(sel), DB_ROW);
+	CHECK_STR(db_text(sel, 0), "second");
+	CHECK(db_int(sel, 1) == INT64_MIN);
+	CHECK_INT(db_is_null(sel, 2), 1);
+	CHECK_INT(db_type(sel, 3), DB_NULL);
+	CHECK_STR(db_text(sel, 2), "");
+	CHECK_INT(db_bytes(sel, 3), 0);
+	db_reset(sel);
+	/* Forgotten bindings are NULL: no row has the id NULL. */
+	db_clear(sel);
+	CHECK_INT(db_step(sel), DB_DONE);
+	db_reset(sel);
+	db_finalize(ins);
+	db_finalize(sel);
+}
+
+static void test_parameters(void)
+{
+	char err[512] = "";
+	struct db_stmt *st;
+
+	/* Quoted text, identifiers and comments keep their ? and :names; a bare ? is the next number. */
+	st = db_prepare(db, "SELECT '?1 :x ''?'' -- no' || ? || \"name\" || ? /* ?9 :y */ FROM t -- ?3\n"
+			" WHERE id = 1", err, sizeof(err));
+	CHECK(st != NULL);
+	if (st) {
+		db_bind_text(st, 1, "[a]");
+		db_bind_text(st, 2, "[b]");
+		CHECK_INT(db_step(st), DB_ROW);
+		CHECK(strncmp(db_text(st, 0), "?1 :x '?' -- no[a]", 18) == 0);
+		CHECK(strstr(db_text(st, 0), "[b]") != NULL);
+		db_finalize(st);
+	}
+	/* A name used twice is one parameter; an unknown name binds nothing. */
+	st = db_prepare(db, "SELECT count(*) FROM t WHERE (id = :id OR n = :big) AND :id = :id", err, sizeof(err));
+	CHECK(st != NULL);
+	if (st) {
+		db_bind_named_int(st, ":id", 2);
+		db_bind_named_int(st, ":big", INT64_MAX);
+		db_bind_named_text(st, ":nothing", "x");
+		CHECK_INT(db_step(st), DB_ROW);
+		CHECK_INT(db_int(st, 0), 2);   /* 2 by its id, 1 by its n */
+		db_finalize(st);
+	}
+	/* Named text is copied: the caller's buffer may change before the step. */
+	st = db_prepare(db, "SELECT name FROM t WHERE name = :name", err, sizeof(err));
+	CHECK(st != NULL);
+	if (st) {
+		char name[16] = "second";
+
+		db_bind_named_text(st, ":name", name);
+		strcpy(name, "changed");
+		CHECK_INT(db_step(st), DB_ROW);
+		CHECK_STR(db_text(st, 0), "second");
+		db_finalize(st);
+	}
+	/* SQL that cannot be prepared: NULL with a message. */
+	err[0] = '\0';
+	CHECK(db_prepare(db, "SELEC nothing", err, sizeof(err)) == NULL);
+	CHECK(err[0] != '\0');
+	err[0] = '\0';
+	CHECK(db_prepare_once(db, "SELECT nothing FROM nowhere", 27, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "nowhere") != NULL || strstr(err, "nothing") != NULL);
+	if (!strstr(err, "nowhere") && !strstr(err, "nothing"))
+		printf("#   the message: %s\n", err);
+}
+
+static void test_constraint(void)
+{
+	char err[512] = "";
+	struct db_stmt *st = db_prepare(db, "INSERT INTO t(id, name) VALUES(?1, ?2)", err, sizeof(err));
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	db_bind_int(st, 1, 3);
+	db_bind_text(st, 2, "second");
+	CHECK_INT(db_step(st) & 0xff, DB_CONSTRAINT);
+	db_reset(st);
+	CHECK_INT(db_step_done(st, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "store error: ", 13) == 0);
+	db_finalize(st);
+	CHECK_STR(one("SELECT count(*) FROM t"), "2");
+}
+
+static void test_transactions(void)
+{
+	char err[512] = "";
+	int rolled = 0;
+
+	db_on_rollback(db, rollback_seen, &rolled);
+	CHECK_INT(db_in_transaction(db), 0);
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_in_transaction(db), 1);
+	CHECK_INT(db_exec(db, "INSERT INTO t(id, name) VALUES(10, 'ten')", err, sizeof(err)), 0);
+	CHECK_STR(one("SELECT count(*) FROM t"), "3");
+	db_rollback(db);
+	CHECK_INT(rolled, 1);
+	CHECK_INT(db_in_transaction(db), 0);
+	CHECK_STR(one("SELECT count(*) FROM t"), "2");
+	db_rollback(db);   /* outside a transaction: nothing */
+	CHECK_INT(rolled, 1);
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(db, "INSERT INTO t(id, name) VALUES(10, 'ten')", err, sizeof(err)), 0);
+	CHECK_INT(db_commit(db, err, sizeof(err)), 0);
+	CHECK_STR(one("SELECT name FROM t WHERE id = 10"), "ten");
+	CHECK_INT(rolled, 1);
+	/* A read transaction sees one state. */
+	CHECK_INT(db_begin_read(db, err, sizeof(err)), 0);
+	CHECK_STR(one("SELECT count(*) FROM t"), "3");
+	CHECK_INT(db_commit(db, err, sizeof(err)), 0);
+	db_on_rollback(db, NULL, NULL);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Another connection holding the row's lock makes this one wait, then answer busy with the message people read. */
+static void test_busy(void)
+{
+	char err[512] = "";
+	struct db *other = open_db();
+	double t;
+	int r;
+
+	db_set_busy_ms(db, 100);
+	CHECK_INT(db_begin(other, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(other, "UPDATE t SET n = 5 WHERE id = 10", err, sizeof(err)), 0);
+	t = now_s();
+	err[0] = '\0';
+	/* SQLite refuses the second writer's BEGIN IMMEDIATE; PostgreSQL its UPDATE of the locked row. */
+	r = db_begin(db, err, sizeof(err));
+	if (r == 0) {
+		r = db_exec(db, "UPDATE t SET n = 6 WHERE id = 10", err, sizeof(err));
+		db_rollback(db);
+	}
+	t = now_s() - t;
+	CHECK_INT(r, -1);
+	CHECK_STR(err, "the store is busy: another program is writing to it (try again)");
+	CHECK(t >= 0.09);
+	CHECK(t < 3.0);
+	CHECK_INT(db_commit(other, err, sizeof(err)), 0);
+	db_close(other);
+	db_set_busy_ms(db, DB_BUSY_MS);
+	CHECK_STR(one("SELECT n FROM t WHERE id = 10"), "5");
+}
+
+/* Rows are read while other statements run on the same connection, as the stores do. */
+static void test_interleaved(void)
+{
+	char err[512] = "";
+	struct db_stmt *rows = db_prepare(db, "SELECT id, name FROM t ORDER BY id", err, sizeof(err));
+	struct db_stmt *upd = db_prepare(db, "UPDATE t SET n = ?2 WHERE id = ?1", err, sizeof(err));
+	int n = 0;
+
+	CHECK(rows && upd);
+	if (!rows || !upd)
+		return;
+	while (db_step(rows) == DB_ROW) {
+		db_bind_int(upd, 1, db_int(rows, 0));
+		db_bind_int(upd, 2, 100 + n);
+		CHECK_INT(db_step_done(upd, err, sizeof(err)), 0);
+		n++;
+	}
+	db_reset(rows);
+	CHECK_INT(n, 3);
+	CHECK_STR(one("SELECT sum(n) FROM t"), "303");
+	/* Reset, the statement runs again from its first row. */
+	CHECK_INT(db_step(rows), DB_ROW);
+	CHECK_INT(db_int(rows, 0), 1);
+	db_finalize(rows);
+	db_finalize(upd);
+}
+
+static void run_all(void)
+{
+	printf("# engine: %s\n", engine);
+	db = open_db();
+	RUN(test_schema);
+	RUN(test_types_round_trip);
+	RUN(test_parameters);
+	RUN(test_constraint);
+	RUN(test_transactions);
+	RUN(test_busy);
+	RUN(test_interleaved);
+	db_close(db);
+}
+
+int main(void)
+{
+	char cmd[300];
+
+	snprintf(dir, sizeof(dir), "%s/test_dbengine.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	engine = "sqlite";
+	run_all();
+	pg = getenv("SONDEO_TEST_PG");
+	if (pg && *pg) {
+		engine = "postgresql";
+		run_all();
+	} else {
+		printf("# PostgreSQL: tests/cli/pg-engine.sh runs these checks on it\n");
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return test_done();
+}
