@@ -39,6 +39,12 @@ sed -n 's/^ *"name": "\([a-z_]*\)".*/\1/p' "$TOP/forms/partnership.json" | tr a-
 # The commands' names, which people type as they are.
 { LANG=C.UTF-8 "$SONDEO" --help; LANG=C.UTF-8 "$SONDEOD" --help; } 2>&1 | sed -n 's/^  \([a-z-]*\)  .*/\1/p' >>"$scratch/data"
 
+# Longest first, as unwrapped.awk takes them, sorted once here rather than at each of its runs (the form has
+# some three thousand strings).
+awk 'length($0) > 1 { print length($0) "\t" $0 }' "$scratch/data" | sort -t "$(printf '\t')" -k1,1nr -k2 | uniq |
+	cut -f 2- >"$scratch/data.sorted"
+mv "$scratch/data.sorted" "$scratch/data"
+
 # said WHAT : the last command's output and errors have no word outside the catalogs' messages and the data.
 said() {
 	printf '%s\n%s\n' "$OUT" "$ERR" >"$scratch/said"

@@ -3,8 +3,8 @@
 #
 #	awk -v where=WHAT -v data=FILE -f unwrapped.awk OUTPUT
 #
-# Removes from each line the literal strings listed in FILE (one per line: the data the test put in, which is
-# shown as it is), then every ⟦...⟧ part (they nest: a message's %s may hold another message, and span lines:
+# Removes from each line the literal strings listed in FILE (one per line, longest first, so that a datum holding
+# another is removed whole: the data the test put in, which is shown as it is), then every ⟦...⟧ part (they nest: a message's %s may hold another message, and span lines:
 # it may hold several), and prints
 # "WHAT: line N: WORD in: LINE" for each word left that is made of letters (ids, numbers, paths, options and
 # the programs' names are not words). Exits 1 if it printed anything.
@@ -14,10 +14,6 @@ BEGIN {
 		while ((getline l < data) > 0)
 			if (length(l) > 1)
 				D[++nd] = l
-	# Longest first, so that a datum holding another is removed whole.
-	for (i = 1; i <= nd; i++)
-		for (j = i + 1; j <= nd; j++)
-			if (length(D[j]) > length(D[i])) { x = D[i]; D[i] = D[j]; D[j] = x }
 	split("sondeo sondeod", a, " ")
 	for (i in a) allowed[a[i]] = 1
 	found = 0
