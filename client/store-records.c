@@ -24,7 +24,7 @@ const char *const store_records_sql[STORE_RECORDS_STMTS] = {
 	[S_FIND] = "SELECT " STORE_RECORD_COLUMNS " FROM records r"
 		   " WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT 2",
 	[S_RECORD_NEW] = "INSERT INTO records(id, form, form_version, created, updated, draft, updated_by)"
-			 " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+			 " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6) RETURNING rid",
 	[S_FIELD_GET] = "SELECT value, conflict FROM fields WHERE rid = ?1 AND field = ?2",
 	/* Draft answers are fields without ops, marked as this device's. */
 	[S_DRAFT_SET] = "INSERT INTO fields(rid, field, value, hlc, did)"
@@ -115,10 +115,7 @@ static int create(struct store *s, const struct form *f, int draft, const char *
 	db_bind_int(st, 4, (int64_t)rec->created);
 	db_bind_int(st, 5, draft);
 	db_bind_text(st, 6, s->device);
-	if (db_step_done(st, err, errlen) < 0)
-		return -1;
-	rec->rid = db_last_id(s->db);
-	return 0;
+	return (rec->rid = db_step_id(st, err, errlen)) < 0 ? -1 : 0;
 }
 
 int store_create(struct store *s, const struct form *f, int draft, struct store_record *rec, char *err,

@@ -443,6 +443,45 @@ void db_rollback(struct db *db)
 		sqlite3_exec(db->lite, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Runs the one-row question sql with a and b (may be NULL) bound: 1 if it has a row, 0 if not, -1 with err. */
+static int has_row(struct db *db, const char *sql, const char *a, const char *b, char *err, size_t errlen)
+{
+	struct db_stmt *st = db_prepare_once(db, sql, strlen(sql), err, errlen);
+	int rc;
+
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, a);
+	if (b)
+		db_bind_text(st, 2, b);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return db_error(db, rc, err, errlen);
+	return rc == DB_ROW;
+}
+
+int db_has_table(struct db *db, const char *name, char *err, size_t errlen)
+{
+	return has_row(db, db->e ? "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema()"
+				   " AND table_name = ?1 AND table_type = 'BASE TABLE'" :
+				   "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+		       name, NULL, err, errlen);
+}
+
+int db_has_column(struct db *db, const char *table, const char *column, char *err, size_t errlen)
+{
+	return has_row(db, db->e ? "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+				   " AND table_name = ?1 AND column_name = ?2" :
+				   "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+		       table, column, err, errlen);
+}
+
+int db_is_pg(struct db *db)
+{
+	return db->e != NULL;
+}
+
 int db_in_transaction(struct db *db)
 {
 	if (db->e)
@@ -550,9 +589,15 @@ int64_t db_changes(struct db *db)
 	return sqlite3_changes64(db->lite);
 }
 
-int64_t db_last_id(struct db *db)
+int64_t db_step_id(struct db_stmt *st, char *err, size_t errlen)
 {
-	return db->e ? -1 : sqlite3_last_insert_rowid(db->lite);
+	int rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_int(st, 0) : -1;
+
+	if (rc != DB_ROW)
+		db_error(st->db, rc == DB_DONE ? DB_ERROR : rc, err, errlen);
+	db_reset(st);
+	return id;
 }
 
 int db_bind_int(struct db_stmt *st, int i, int64_t v)

@@ -2,7 +2,11 @@
  * shared by the client and the server.
  *
  * The handles are opaque so that a store's code is the same whatever engine is under it: SQLite, which every
- * laptop and the default server use, is the engine here. Each store opened with db_open runs in WAL mode with
+ * laptop and the default server use, or PostgreSQL (db-pg.c). SQL is written once, as both engines read it: in a
+ * table's definition INTEGER is a 64-bit integer, REAL a double and BLOB bytes, and INTEGER PRIMARY KEY an id the
+ * engine gives (PostgreSQL's engine writes BIGINT, DOUBLE PRECISION, BYTEA and an identity column); no integer
+ * stands for a boolean (write conflict <> 0); two-argument min and max are the engines' (PostgreSQL's engine
+ * adds them). Each store opened with db_open runs in WAL mode with
  * synchronous=FULL, so a committed transaction survives kill -9 and power loss, and waits a few seconds for
  * another program's lock before saying the store is busy. SQL goes only through prepared statements with bound
  * values; parameters are written ?1, ?2... or :name.
@@ -68,6 +72,12 @@ int db_begin(struct db *db, char *err, size_t errlen);
 int db_begin_read(struct db *db, char *err, size_t errlen);
 int db_commit(struct db *db, char *err, size_t errlen);
 void db_rollback(struct db *db);
+/* Whether db's database has a table (not a view) called name, or the column column in table: 1, 0, or -1 with
+ * err. */
+int db_has_table(struct db *db, const char *name, char *err, size_t errlen);
+int db_has_column(struct db *db, const char *table, const char *column, char *err, size_t errlen);
+/* Whether db is a PostgreSQL connection: for the few statements each engine writes its own way (side by side). */
+int db_is_pg(struct db *db);
 /* Whether a transaction is open on db. */
 int db_in_transaction(struct db *db);
 /* fn(ctx) is called when a transaction of db is rolled back, whoever rolls it back (NULL fn: no longer). */
@@ -110,9 +120,11 @@ void db_reset(struct db_stmt *st);
 void db_clear(struct db_stmt *st);
 /* The connection st belongs to. */
 struct db *db_of(struct db_stmt *st);
-/* The rows the last INSERT, UPDATE or DELETE of db changed, and the row id the last INSERT gave. */
+/* Steps an INSERT ... RETURNING of one integer (the id the engine gave the row) and resets it: that integer, or
+ * -1 with err. */
+int64_t db_step_id(struct db_stmt *st, char *err, size_t errlen);
+/* The rows the last INSERT, UPDATE or DELETE of db changed. */
 int64_t db_changes(struct db *db);
-int64_t db_last_id(struct db *db);
 
 /* Binding parameter i (from 1). Text and blobs are not copied: they must stay valid until the statement has
  * been stepped, and every parameter is bound again before each step. db_bind_text with NULL binds SQL NULL.

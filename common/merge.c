@@ -47,11 +47,13 @@ static const char schema[] =
 	" op INTEGER NOT NULL, did INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" PRIMARY KEY(op, did, seq)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS op_base_ref ON op_base(did, seq);"
-	MULTI_HEADS_SQL HEADS_VIEW_SQL
+	MULTI_HEADS_SQL
 	"CREATE TABLE IF NOT EXISTS fields("
 	" rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc INTEGER NOT NULL,"
 	" did INTEGER NOT NULL, conflict INTEGER NOT NULL DEFAULT 0, op INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY(rid, field)) WITHOUT ROWID;";
+	" PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+	/* After the tables it reads: PostgreSQL checks a view's tables when it is made. */
+	HEADS_VIEW_SQL;
 
 enum {
 	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE,
@@ -60,7 +62,7 @@ enum {
 };
 
 static const char *const sql[S_COUNT] = {
-	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1)",
+	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) RETURNING did",
 	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
 	[S_RECORD_FORM] = "SELECT form, rid FROM records WHERE id = ?1",
 	/* The record's form version is the one of its latest op by (stamp, device), as for shown values, so that it
@@ -69,26 +71,27 @@ static const char *const sql[S_COUNT] = {
 	 * not. */
 	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated, updated_by, stamp)"
 		     " VALUES(?1, ?2, ?3, ?4, ?6, ?5, ?7)"
-		     " ON CONFLICT(id) DO UPDATE SET created = min(created, excluded.created),"
-		     " form_version = CASE WHEN excluded.stamp > stamp OR (excluded.stamp = stamp AND"
-		     "  excluded.updated_by > updated_by) THEN excluded.form_version ELSE form_version END,"
-		     " updated_by = CASE WHEN excluded.stamp > stamp OR (excluded.stamp = stamp AND"
-		     "  excluded.updated_by > updated_by) THEN excluded.updated_by ELSE updated_by END,"
-		     " stamp = max(stamp, excluded.stamp), updated = max(updated, excluded.updated)"
+		     " ON CONFLICT(id) DO UPDATE SET created = min(records.created, excluded.created),"
+		     " form_version = CASE WHEN excluded.stamp > records.stamp OR (excluded.stamp = records.stamp AND"
+		     "  excluded.updated_by > records.updated_by) THEN excluded.form_version ELSE records.form_version END,"
+		     " updated_by = CASE WHEN excluded.stamp > records.stamp OR (excluded.stamp = records.stamp AND"
+		     "  excluded.updated_by > records.updated_by) THEN excluded.updated_by ELSE records.updated_by END,"
+		     " stamp = max(records.stamp, excluded.stamp), updated = max(records.updated, excluded.updated)"
 		     " RETURNING rid",
 	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") " FROM ops o"
 		   " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq = ?2",
 	[S_FIND_BASE] = "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did WHERE b.op = ?1"
 			" ORDER BY d.id, b.seq",
-	[S_INSERT] = "INSERT INTO ops(did, seq, hlc, rid, form_version, field, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[S_INSERT_BASE] = "INSERT OR IGNORE INTO op_base(op, did, seq) VALUES(?1, ?2, ?3)",
+	[S_INSERT] = "INSERT INTO ops(did, seq, hlc, rid, form_version, field, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		     " RETURNING id",
+	[S_INSERT_BASE] = "INSERT INTO op_base(op, did, seq) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[S_DROP_HEAD] = "DELETE FROM multi_heads WHERE rid = ?1 AND field = ?2 AND op ="
 			" (SELECT id FROM ops WHERE did = ?3 AND seq = ?4 AND rid = ?1 AND field = ?2)",
 	[S_NAMED_ANY] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
 			" WHERE b.did = ?1 AND b.seq BETWEEN ?2 AND ?3 AND o.rid = ?4 LIMIT 1",
 	[S_NAMED] = "SELECT 1 FROM op_base b JOIN ops o ON o.id = b.op"
 		    " WHERE b.did = ?1 AND b.seq = ?2 AND o.rid = ?3 AND o.field = ?4 LIMIT 1",
-	[S_ADD_HEAD] = "INSERT OR IGNORE INTO multi_heads(rid, field, op) VALUES(?1, ?2, ?3)",
+	[S_ADD_HEAD] = "INSERT INTO multi_heads(rid, field, op) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	/* Over a field's heads written out (heads_expand): the one shown, how many values and how many heads. */
 	[S_TOP] = "SELECT " MERGE_OP_VALUE("o") ", o.hlc, o.did,"
 		  " (SELECT COUNT(DISTINCT " MERGE_OP_VALUE("o2") ") FROM multi_heads h2 JOIN ops o2 ON o2.id = h2.op"
@@ -102,8 +105,9 @@ static const char *const sql[S_COUNT] = {
 			" ON CONFLICT(rid, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,"
 			" did = excluded.did, conflict = excluded.conflict, op = excluded.op",
 	[S_SUMMARY] = "UPDATE records SET"
-		      " conflicts = (SELECT COUNT(*) FROM fields WHERE rid = ?1 AND conflict),"
-		      " deleted = coalesce((SELECT value = 'true' FROM fields WHERE rid = ?1 AND field = '_deleted'), 0)"
+		      " conflicts = (SELECT COUNT(*) FROM fields WHERE rid = ?1 AND conflict <> 0),"
+		      " deleted = coalesce((SELECT CASE WHEN value = 'true' THEN 1 ELSE 0 END FROM fields"
+		      "  WHERE rid = ?1 AND field = '_deleted'), 0)"
 		      " WHERE rid = ?1",
 	[S_HEADS] = "SELECT d.id, o.seq, o.hlc, " MERGE_OP_VALUE("o") " FROM records r JOIN heads h ON h.rid = r.rid"
 		    " JOIN ops o ON o.id = h.op JOIN devices d ON d.did = o.did"
@@ -164,22 +168,12 @@ static const struct {
 static int add_columns(struct db *db, char *err, size_t errlen)
 {
 	size_t i;
+	int has;
 
-	for (i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
-		struct db_stmt *st = db_prepare(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", err, errlen);
-		int rc;
-
-		if (!st)
+	for (i = 0; i < sizeof(added) / sizeof(added[0]); i++)
+		if ((has = db_has_column(db, added[i].table, added[i].column, err, errlen)) < 0 ||
+		    (!has && db_exec(db, added[i].sql, err, errlen) < 0))
 			return -1;
-		db_bind_text(st, 1, added[i].table);
-		db_bind_text(st, 2, added[i].column);
-		rc = db_step(st);
-		db_finalize(st);
-		if (rc != DB_ROW && rc != DB_DONE)
-			return db_error(db, rc, err, errlen);
-		if (rc == DB_DONE && db_exec(db, added[i].sql, err, errlen) < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -193,17 +187,12 @@ int merge_upgrade_heads(struct db *db, char *err, size_t errlen)
 		" WHERE NOT EXISTS (SELECT 1 FROM fields f WHERE f.rid = h.rid AND f.field = h.field AND f.op = h.op)"
 		" OR (SELECT count(*) FROM heads h2 WHERE h2.rid = h.rid AND h2.field = h.field) > 1;"
 		"DROP TABLE heads;" HEADS_VIEW_SQL;
-	struct db_stmt *st;
-	int rc;
+	int has;
 
-	if (add_columns(db, err, errlen) < 0 ||
-	    !(st = db_prepare(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'heads'", err, errlen)))
+	if (add_columns(db, err, errlen) < 0 || (has = db_has_table(db, "heads", err, errlen)) < 0)
 		return -1;
-	rc = db_step(st);
-	db_finalize(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return db_error(db, rc, err, errlen);
-	return rc == DB_ROW ? db_exec(db, move, err, errlen) : 0;
+	/* heads is a view since: a table of that name is the old layout's. */
+	return has ? db_exec(db, move, err, errlen) : 0;
 }
 
 struct merge *merge_open(struct db *db, char *err, size_t errlen)
@@ -298,9 +287,8 @@ static int64_t device_key(struct merge *m, const char *device, char *err, size_t
 	if (did)
 		return did;
 	db_bind_text(s, 1, device);
-	if (db_step_done(s, err, errlen) < 0)
+	if ((m->last_did = db_step_id(s, err, errlen)) < 0)
 		return -1;
-	m->last_did = db_last_id(m->db);
 	strlcpy_s(m->last_device, device, sizeof(m->last_device));
 	return m->last_did;
 }
@@ -541,9 +529,8 @@ static int64_t insert_op(struct merge *m, const struct op *op, int64_t did, int6
 	db_bind_text(s, 5, op->form_version);
 	db_bind_text(s, 6, op->field);
 	db_bind_text(s, 7, held ? "" : op->value);
-	if (db_step_done(s, err, errlen) < 0)
+	if ((id = db_step_id(s, err, errlen)) < 0)
 		return -1;
-	id = db_last_id(m->db);
 	for (i = 0; i < nbase; i++) {
 		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
 			return -1;

@@ -1,10 +1,12 @@
 #!/bin/sh
-# pg-engine.sh - db.h's contract on PostgreSQL: test_dbengine, whose checks run on SQLite as a unit test, run
-# again on a throwaway PostgreSQL cluster (tests/cli/pg.inc).
+# pg-engine.sh - what runs on SQLite as unit tests, run again on a throwaway PostgreSQL cluster (tests/cli/pg.inc):
+# db.h's contract (test_dbengine), and the merge rule with its convergence property, each replica a schema of its
+# own (test_merge; fewer seeds than on SQLite, whose replicas live in memory).
 . "$TOP/tests/cli/lib.sh"
 . "$TOP/tests/cli/pg.inc"
 
 ENGINE_TEST=$(dirname "$SONDEO")/tests/test_dbengine
+MERGE_TEST=$(dirname "$SONDEO")/tests/test_merge
 
 t "a throwaway PostgreSQL cluster starts"
 if ! pg_start; then
@@ -17,7 +19,17 @@ run env SONDEO_TEST_PG="$PG_CONNINFO" "$ENGINE_TEST"
 check_rc 0
 check_out_has "# engine: postgresql"
 case $OUT in *"not ok"*) fail "$(printf '%s\n' "$OUT" | grep -A3 "^#   \|^not ok" | head -20)" ;; esac
-[ "$(printf '%s\n' "$OUT" | grep -c '^ok ')" -ge 14 ] || fail "fewer checks than expected passed: $OUT"
+# Each test once on each engine.
+check_eq "$(printf '%s\n' "$OUT" | grep -c '^ok ')" "$(($(grep -c '^	RUN(' "$TOP/tests/unit/test_dbengine.c") * 2))" \
+	"tests passed"
+
+t "test_merge: the merge rule on PostgreSQL, its examples and its convergence property"
+run env SONDEO_TEST_PG="$PG_CONNINFO" SONDEO_SOAK_SEEDS=10 "$MERGE_TEST"
+check_rc 0
+check_out_has "# engine: postgresql"
+check_out_has "# convergence: seeds 1..10: 0 failed"
+case $OUT in *"not ok"*) fail "$(printf '%s\n' "$OUT" | grep -A3 "^#   \|^not ok" | head -20)" ;; esac
+check_eq "$(printf '%s\n' "$OUT" | grep -c '^ok ')" "$(grep -c '^	RUN(' "$TOP/tests/unit/test_merge.c")" "tests passed"
 
 t "a wrong connection string is refused, naming what libpq said"
 run env SONDEO_TEST_PG="host=$PG_DIR dbname=nosuchdb user=sondeo" "$ENGINE_TEST"
