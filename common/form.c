@@ -609,7 +609,10 @@ static int question_name(struct form *f, size_t i, const json_t *jq, char *who, 
 	q->name = json_string_value(name);
 	qlabel(who, wholen, i, q->name);
 	if (json_object_get(f->index, q->name))
-		return qerr(err, errlen, who, _("the name appears twice (questions %d and %zu)"),
+		/* TRANSLATORS: said of a form whose two questions have one name, perhaps in different groups. */
+		return qerr(err, errlen, who, _("the name appears twice (questions %d and %zu); an answer is kept under"
+						" its question's name alone, so each name is used once in the whole form,"
+						" whatever its group"),
 			    (int)json_integer_value(json_object_get(f->index, q->name)) + 1, i + 1);
 	if (json_object_set_new(f->index, q->name, json_integer((json_int_t)i)) < 0)
 		return err_oom(err, errlen);

@@ -375,7 +375,7 @@ cat >dupq.json <<'EOF'
   {"name": "size", "type": "text", "label": "Size again"}]}
 EOF
 run "$SONDEO" form import dupq.json
-refused "sondeo: dupq.json: question 'size': the name appears twice (questions 1 and 2)"
+refused "sondeo: dupq.json: question 'size': the name appears twice (questions 1 and 2); an answer is kept under its question's name alone, so each name is used once in the whole form, whatever its group"
 cat >badtype.json <<'EOF'
 {"id": "visit", "version": "1", "title": "Visit", "questions": [
   {"name": "size", "type": "number", "label": "Size"}]}

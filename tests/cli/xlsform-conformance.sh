@@ -54,4 +54,13 @@ check_err_has "  sheet 'survey', row 10, column G (trigger): a trigger sets a va
 run "$SONDEO" forms
 check_out_lacks "refused_rows"
 
+t "one name in two groups, which pyxform takes: refused, naming the row and saying why"
+printf '%s' '{"survey": [["type", "name", "label"], ["begin group", "head", "Head"], ["text", "name", "Name"],
+	["end group"], ["begin group", "spouse", "Spouse"], ["text", "name", "Name"], ["end group"]],
+	"settings": [["form_id"], ["families"]]}' >"$TMPDIR/twice.json"
+py "$TOP/tests/mkxlsx.py" "$TMPDIR/twice.xlsx" "$TMPDIR/twice.json" || fail "mkxlsx failed"
+run "$SONDEO" form import "$TMPDIR/twice.xlsx"
+check_rc 1
+check_err_has "sheet 'survey', row 6: question 'name': the name appears twice (questions 1 and 2); an answer is kept under its question's name alone, so each name is used once in the whole form, whatever its group"
+
 done_testing

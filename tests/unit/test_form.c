@@ -204,7 +204,8 @@ static void test_load_refusals(void)
 	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"}"), "(loaded)");
 	CHECK_STR(load_error("{\"name\": \"a\", \"type\": \"text\", \"label\": \"A\"},"
 			     "{\"name\": \"a\", \"type\": \"integer\", \"label\": \"B\"}"),
-		  "question 'a': the name appears twice (questions 1 and 2)");
+		  "question 'a': the name appears twice (questions 1 and 2); an answer is kept under its question's name"
+		  " alone, so each name is used once in the whole form, whatever its group");
 	CHECK_STR(load_error("{\"name\": \"level\", \"type\": \"select_one\", \"label\": \"L\", \"choices\": ["
 			     "{\"name\": \"local\", \"label\": \"Local\"}, {\"name\": \"local\", \"label\": \"L\"}]}"),
 		  "question 'level': choice 'local' appears twice");
