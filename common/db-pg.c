@@ -148,6 +148,8 @@ static const struct {
 	{ "BLOB", "BYTEA" },
 	{ "WITHOUT ROWID", "" },
 	{ "CREATE VIEW IF NOT EXISTS", "CREATE OR REPLACE VIEW" },
+	/* SQLite's way to fix the order of a join (always written with its ON). */
+	{ "CROSS JOIN", "JOIN" },
 };
 
 /* Whether sql[i..len) starts with the words w (case aside, runs of spaces as one, ending at a word's end); the
@@ -176,18 +178,49 @@ static int words_at(const char *sql, size_t i, size_t len, const char *w, size_t
 	return 1;
 }
 
-/* Rewrites sql[0..len) into out: ?N as $N, ? as the next, :name (and @name, $name) as the index it was given, and
- * the words of the table above; what is quoted ('text', "name"), commented, or a cast (::type) is left as it is.
+/* Whether the CREATE TABLE statement at sql[i..len) (to its ';' or the end) makes a table SQLite would give a
+ * rowid of its own: its columns in parentheses, not WITHOUT ROWID, and no INTEGER PRIMARY KEY column. */
+static int rowid_wanted(const char *sql, size_t i, size_t len)
+{
+	size_t j, end = i, n;
+	int paren = 0;
+
+	for (end = i; end < len && sql[end] != ';'; end++)
+		;
+	for (j = i; j < end && sql[j] != '('; j++)
+		if (words_at(sql, j, end, "AS", &n) && (j == i || sql[j - 1] == ' '))
+			return 0;   /* CREATE TABLE t AS SELECT: its columns are the query's */
+	if (j == end)
+		return 0;
+	for (; j < end; j++) {
+		paren += sql[j] == '(';
+		if ((words_at(sql, j, end, "INTEGER PRIMARY KEY", &n) || words_at(sql, j, end, "WITHOUT ROWID", &n)) &&
+		    (sql[j - 1] == ' ' || sql[j - 1] == '(' || sql[j - 1] == ','))
+			return 0;
+	}
+	return paren > 0;
+}
+
+/* Rewrites sql[0..len) into out: ?N as $N, ? as the next, :name (and @name, $name) as the index it was given,
+ * the words of the table above, and a rowid column for a table SQLite would give one; what is quoted ('text', "name"), commented, or a cast (::type) is left as it is.
  * Sets ps's nparams; without ps (db_exec), parameters are PostgreSQL's to refuse. -1 with err. */
 static int translate(struct pg_stmt *ps, const char *sql, size_t len, struct buf *out, char *err, size_t errlen)
 {
-	size_t i = 0;
+	size_t i = 0, n0;
 	int top = 0;
 
 	while (i < len) {
 		char c = sql[i];
 
-		if (c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z')) {
+		if (!ps && (c | 32) == 'c' && words_at(sql, i, len, "CREATE TABLE", &n0) && rowid_wanted(sql, i, len)) {
+			/* A table SQLite gives a rowid (neither WITHOUT ROWID nor with an INTEGER PRIMARY KEY, which
+			 * is its rowid under another name) gets one here: statements order by it (insertion order). */
+			const char *open = memchr(sql + i, '(', len - i);
+
+			buf_add(out, sql + i, (size_t)(open - sql) + 1 - i);
+			buf_adds(out, "rowid BIGINT GENERATED ALWAYS AS IDENTITY, ");
+			i = (size_t)(open - sql) + 1;
+		} else if (c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z')) {
 			size_t j = i, n = 0, k;
 
 			for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
@@ -627,7 +660,7 @@ static const struct db_engine pg_engine = {
 /* What SQL written for both engines calls that PostgreSQL lacks, in a schema of its own put at the end of every
  * connection's search path. Made once per database (under an advisory lock, so that servers starting together do
  * not make it twice), and again when COMPAT_VERSION changes. */
-#define COMPAT_VERSION "2"
+#define COMPAT_VERSION "4"
 static const char compat_sql[] =
 	"CREATE SCHEMA IF NOT EXISTS sondeo_compat;"
 	/* SQLite's two-argument min and max (PostgreSQL's are aggregates of one argument, which stay theirs). */
@@ -641,6 +674,31 @@ static const char compat_sql[] =
 	" 'SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v ELSE acc || sep || v END';"
 	"CREATE OR REPLACE AGGREGATE sondeo_compat.group_concat(text, text)"
 	" (SFUNC = sondeo_compat.group_concat_step, STYPE = text);"
+	/* A comparison counted with sum, as SQLite counts its 1s. */
+	"CREATE OR REPLACE FUNCTION sondeo_compat.sum_bool_step(acc bigint, v boolean) RETURNS bigint"
+	" LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT CASE WHEN v THEN acc + 1 ELSE acc END';"
+	"CREATE OR REPLACE AGGREGATE sondeo_compat.sum(boolean)"
+	" (SFUNC = sondeo_compat.sum_bool_step, STYPE = bigint, INITCOND = '0');"
+	/* SQLite's json_quote of a text: the JSON string that holds it. */
+	"CREATE OR REPLACE FUNCTION sondeo_compat.json_quote(v text) RETURNS text LANGUAGE sql IMMUTABLE"
+	" PARALLEL SAFE AS 'SELECT to_json(v)::text';"
+	/* SQLite's JSON functions over the JSON text the stores keep, as far as they use them: a value at '$' or at
+	 * '$.key', as text (a string without its quotes); a value's type; the elements of an array; an array of
+	 * values; a text read as JSON. */
+	"CREATE OR REPLACE FUNCTION sondeo_compat.json_extract(v text, path text) RETURNS text LANGUAGE sql IMMUTABLE"
+	" PARALLEL SAFE AS 'SELECT CASE WHEN path = ''$'' THEN v::jsonb #>> ''{}''"
+	" ELSE v::jsonb #>> string_to_array(substr(path, 3), ''.'') END';"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.json_type(v text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+	" AS 'SELECT CASE jsonb_typeof(v::jsonb) WHEN ''number'' THEN CASE WHEN v ~ ''^-?[0-9]+$'' THEN ''integer''"
+	" ELSE ''real'' END WHEN ''boolean'' THEN v ELSE jsonb_typeof(v::jsonb) END';"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.json_each(v text) RETURNS TABLE(value text) LANGUAGE sql IMMUTABLE"
+	" PARALLEL SAFE AS 'SELECT jsonb_array_elements_text(v::jsonb)';"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.json(v text) RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+	" AS 'SELECT v::jsonb';"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.json_group_array_step(acc jsonb, v jsonb) RETURNS jsonb"
+	" LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT acc || jsonb_build_array(v)';"
+	"CREATE OR REPLACE AGGREGATE sondeo_compat.json_group_array(jsonb)"
+	" (SFUNC = sondeo_compat.json_group_array_step, STYPE = jsonb, INITCOND = '[]');"
 	"CREATE OR REPLACE FUNCTION sondeo_compat.compat_v" COMPAT_VERSION "() RETURNS int LANGUAGE sql IMMUTABLE"
 	" AS 'SELECT 1';";
 

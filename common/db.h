@@ -5,8 +5,10 @@
  * laptop and the default server use, or PostgreSQL (db-pg.c). SQL is written once, as both engines read it: in a
  * table's definition INTEGER is a 64-bit integer, REAL a double and BLOB bytes, and INTEGER PRIMARY KEY an id the
  * engine gives (PostgreSQL's engine writes BIGINT, DOUBLE PRECISION, BYTEA and an identity column); no integer
- * stands for a boolean (write conflict <> 0); two-argument min and max are the engines' (PostgreSQL's engine
- * adds them). Each store opened with db_open runs in WAL mode with
+ * stands for a boolean (write conflict <> 0); a table with neither an INTEGER PRIMARY KEY nor WITHOUT ROWID has
+ * SQLite's rowid, its rows in the order they were inserted, on both; CROSS JOIN, which fixes SQLite's join order,
+ * always has its ON; SQLite's min and max of two values, sum of comparisons, group_concat and the JSON functions
+ * the stores use are the engines' (PostgreSQL's engine adds them, a JSON value read as text). Each store opened with db_open runs in WAL mode with
  * synchronous=FULL, so a committed transaction survives kill -9 and power loss, and waits a few seconds for
  * another program's lock before saying the store is busy. SQL goes only through prepared statements with bound
  * values; parameters are written ?1, ?2... or :name.

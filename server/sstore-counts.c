@@ -35,12 +35,13 @@ const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
 	[C_RECORD] = "SELECT form, created, deleted, conflicts > 0 FROM records WHERE rid = ?1",
 	[C_RC_ADD] = "INSERT INTO record_counts(form, region, review, day, conflict, deleted, n)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(form, region, review, day, conflict, deleted)"
-		     " DO UPDATE SET n = n + excluded.n",
+		     " DO UPDATE SET n = record_counts.n + excluded.n",
 	[C_CC_ADD] = "INSERT INTO choice_counts(form, field, choice, region, review, day, conflict, deleted, n)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-		     " ON CONFLICT(form, field, choice, region, review, day, conflict, deleted) DO UPDATE SET n = n + excluded.n",
+		     " ON CONFLICT(form, field, choice, region, review, day, conflict, deleted)"
+		     " DO UPDATE SET n = choice_counts.n + excluded.n",
 	[C_CHOICES_DEL] = "DELETE FROM record_choices WHERE rid = ?1",
-	[C_CHOICE_PUT] = "INSERT OR IGNORE INTO record_choices(rid, field, choice) VALUES(?1, ?2, ?3)",
+	[C_CHOICE_PUT] = "INSERT INTO record_choices(rid, field, choice) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[C_DIMS_SET] = "UPDATE record_regions SET counted = 1, form = ?2, review = ?3, day = ?4, conflict = ?5,"
 		       " deleted = ?6 WHERE rid = ?1",
 	/* Each published form's records and those pending review, for /metrics: a repeat's instances count under
@@ -250,7 +251,7 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 	int rc;
 
 	buf_adds(&sql, "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN review = 'pending' THEN n ELSE 0 END), 0),"
-		 " coalesce(sum(CASE WHEN conflict THEN n ELSE 0 END), 0),"
+		 " coalesce(sum(CASE WHEN conflict <> 0 THEN n ELSE 0 END), 0),"
 		 " count(DISTINCT CASE WHEN n > 0 THEN region END) FROM record_counts");
 	buf_adds(&sql, " WHERE ");
 	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);

@@ -16,12 +16,12 @@ enum { D_FIELDS, D_DISMISS, D_DUPS, D_DISMISSED, D_COUNT };
 
 const char *const sstore_dups_sql[SSTORE_DUPS_STMTS] = {
 	[D_FIELDS] = "SELECT field, value, conflict FROM fields WHERE rid = ?1",
-	[D_DISMISS] = "INSERT OR IGNORE INTO dup_dismissed(a, b) VALUES(?1, ?2)",
+	[D_DISMISS] = "INSERT INTO dup_dismissed(a, b) VALUES(?1, ?2) ON CONFLICT DO NOTHING",
 	/* Groups of live records of a form sharing a duplicate key. */
 	[D_DUPS] = "SELECT rr.dupkey, r.id, r.rid, rr.region, r.created, rr.review FROM record_regions rr"
-		   " JOIN records r ON r.rid = rr.rid WHERE rr.dupkey != '' AND r.form = ?1 AND NOT r.deleted"
+		   " JOIN records r ON r.rid = rr.rid WHERE rr.dupkey != '' AND r.form = ?1 AND r.deleted = 0"
 		   " AND r.draft = 0 AND rr.dupkey IN (SELECT x.dupkey FROM record_regions x JOIN records y"
-		   "  ON y.rid = x.rid WHERE x.dupkey != '' AND y.form = ?1 AND NOT y.deleted AND y.draft = 0"
+		   "  ON y.rid = x.rid WHERE x.dupkey != '' AND y.form = ?1 AND y.deleted = 0 AND y.draft = 0"
 		   "  GROUP BY x.dupkey HAVING count(*) > 1)"
 		   " ORDER BY rr.dupkey, r.created, r.id",
 	[D_DISMISSED] = "SELECT 1 FROM dup_dismissed WHERE a = ?1 AND b = ?2",

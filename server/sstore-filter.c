@@ -226,7 +226,7 @@ static const struct {
 	const char *form, *live, *region, *review, *from, *to, *conflicts;
 } over_cols[] = {
 	/* A form's records. */
-	[SSTORE_OVER_RECORDS] = { "r.form = :form AND r.draft = 0 AND rr.rep = ''", "NOT r.deleted",
+	[SSTORE_OVER_RECORDS] = { "r.form = :form AND r.draft = 0 AND rr.rep = ''", "r.deleted = 0",
 				  "rr.region = :region", "rr.review = :review", "r.created >= :from", "r.created < :to",
 				  "r.conflicts > 0" },
 	/* Filters on days are whole days there (from_ms and to_ms are midnights, UTC). */
@@ -282,7 +282,7 @@ void sstore_filter_where(struct buf *sql, const struct sstore_filter *f, enum ss
 	 * as a record is. */
 	buf_adds(sql, "r.form = :form AND r.draft = 0 AND rr.rep = :rep");
 	if (!f->deleted)
-		buf_adds(sql, " AND NOT r.deleted");
+		buf_adds(sql, " AND r.deleted = 0");
 	buf_adds(sql, " AND r.rid IN (WITH RECURSIVE under(rid, quoted) AS (SELECT r.rid, json_quote(r.id)"
 		 " FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE ");
 	records_where(sql, f, over);

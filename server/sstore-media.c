@@ -26,14 +26,14 @@ _Static_assert(M_COUNT <= SSTORE_MEDIA_STMTS, "raise SSTORE_MEDIA_STMTS in sstor
 const char *const sstore_media_sql[SSTORE_MEDIA_STMTS] = {
 	/* The first op to name a hash says its size and type; an op that names it again with others is refused by
 	 * the upload's hash check, never by overwriting what is known. */
-	[M_EXPECT] = "INSERT OR IGNORE INTO media(blake2b, size, type) VALUES(?1, ?2, ?3)",
+	[M_EXPECT] = "INSERT INTO media(blake2b, size, type) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[M_GET] = "SELECT size, type, whole FROM media WHERE blake2b = ?1",
 	[M_WHOLE] = "UPDATE media SET whole = 1, received = ?2 WHERE blake2b = ?1",
 	[M_DAY_GET] = "SELECT bytes FROM media_days WHERE device = ?1 AND day = ?2",
 	[M_DAY_ADD] = "INSERT INTO media_days(device, day, bytes) VALUES(?1, ?2, ?3)"
-		      " ON CONFLICT(device, day) DO UPDATE SET bytes = bytes + excluded.bytes",
+		      " ON CONFLICT(device, day) DO UPDATE SET bytes = media_days.bytes + excluded.bytes",
 	/* At a regional server, a whole file goes to headquarters after the change sets queued before it. */
-	[M_REGION] = "INSERT OR IGNORE INTO media_regions(blake2b, region) VALUES(?1, ?2)",
+	[M_REGION] = "INSERT INTO media_regions(blake2b, region) VALUES(?1, ?2) ON CONFLICT DO NOTHING",
 	[M_IN_REGION] = "SELECT 1 FROM media_regions WHERE blake2b = ?1 AND region = ?2",
 	[M_FORWARD] = "INSERT INTO relay_queue(kind, ref, queued) SELECT 'media', ?1, ?2"
 		      " WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'upstream_url' AND value != '')",

@@ -25,8 +25,8 @@ const char *const sstore_own_sql[SSTORE_OWN_STMTS] = {
 		   " LEFT JOIN record_regions rr ON rr.rid = r.rid WHERE r.id = ?1 AND r.draft = 0",
 	[O_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, author)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[O_AUTHOR] = "INSERT OR REPLACE INTO op_authors(op, user) SELECT o.id, ?3 FROM ops o JOIN devices d"
-		     " ON d.did = o.did WHERE d.id = ?1 AND o.seq = ?2",
+	[O_AUTHOR] = "INSERT INTO op_authors(op, \"user\") SELECT o.id, ?3 FROM ops o JOIN devices d"
+		     " ON d.did = o.did WHERE d.id = ?1 AND o.seq = ?2 ON CONFLICT(op) DO UPDATE SET \"user\" = excluded.\"user\"",
 };
 
 _Static_assert(O_COUNT <= SSTORE_OWN_STMTS, "raise SSTORE_OWN_STMTS in sstore-int.h");

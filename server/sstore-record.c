@@ -29,7 +29,7 @@ const char *const sstore_record_sql[SSTORE_RECORD_STMTS] = {
 		    " ORDER BY id LIMIT 1",
 	/* Every op of a record, oldest first, with the values of the ops it replaced, who made it, and when the
 	 * change set that brought it here was received (an op is dated no later than that). */
-	[R_HISTORY] = "SELECT d.id, o.seq, o.hlc, o.field, " MERGE_OP_VALUE("o") ", oa.user,"
+	[R_HISTORY] = "SELECT d.id, o.seq, o.hlc, o.field, " MERGE_OP_VALUE("o") ", oa.\"user\","
 		      " (SELECT json_group_array(json(" MERGE_OP_VALUE("bo") ")) FROM op_base b JOIN ops bo"
 		      "  ON bo.did = b.did"
 		      "  AND bo.seq = b.seq WHERE b.op = o.id),"
@@ -37,7 +37,7 @@ const char *const sstore_record_sql[SSTORE_RECORD_STMTS] = {
 		      "  AND c.last_seq >= o.seq ORDER BY c.id LIMIT 1)"
 		      " FROM ops o JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
 		      " WHERE o.rid = ?1 ORDER BY o.hlc, d.id, o.seq",
-	[R_AUTHOR_OF] = "SELECT oa.user FROM op_authors oa JOIN ops o ON o.id = oa.op JOIN devices d ON d.did = o.did"
+	[R_AUTHOR_OF] = "SELECT oa.\"user\" FROM op_authors oa JOIN ops o ON o.id = oa.op JOIN devices d ON d.did = o.did"
 			" WHERE d.id = ?1 AND o.seq = ?2",
 	[R_FIELD_ROWS] = "SELECT field, value, conflict FROM fields WHERE rid = ?1 ORDER BY field",
 	[R_ROW] = "SELECT r.created, r.updated, r.deleted, r.conflicts, rr.region FROM records r"
@@ -45,7 +45,7 @@ const char *const sstore_record_sql[SSTORE_RECORD_STMTS] = {
 	/* The instances of a record's repeats, oldest first. */
 	[R_INSTANCES] = "SELECT r.id, json_extract(x.value, '$') FROM records r JOIN fields p ON p.rid = r.rid"
 			" AND p.field = '_parent' AND p.value = json_quote(?1) JOIN fields x ON x.rid = r.rid"
-			" AND x.field = '_repeat' WHERE NOT r.deleted AND r.draft = 0 ORDER BY r.created",
+			" AND x.field = '_repeat' WHERE r.deleted = 0 AND r.draft = 0 ORDER BY r.created",
 };
 
 _Static_assert(R_COUNT <= SSTORE_RECORD_STMTS, "raise SSTORE_RECORD_STMTS in sstore-int.h");

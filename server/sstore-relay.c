@@ -56,8 +56,8 @@ const char *const sstore_relay_sql[SSTORE_RELAY_STMTS] = {
 			    " WHERE whole = 1 ORDER BY received",
 	/* Each altered change set is remembered once: the relay tries it again from time to time, and every
 	 * refusal of it is the same alteration. */
-	[R_ALTERED_SEEN] = "INSERT OR IGNORE INTO altered_changesets(relay, device, first_seq, last_seq, seen)"
-			   " VALUES(?1, ?2, ?3, ?4, ?5)",
+	[R_ALTERED_SEEN] = "INSERT INTO altered_changesets(relay, device, first_seq, last_seq, seen)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 	[R_ALTERED] = "UPDATE enrolled_devices SET altered = altered + 1 WHERE id = ?1",
 	/* The ops a relay forwarded: its region's change sets that came through it (the region's index first). */
 	[R_FORWARDED] = "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM changesets WHERE region = ?1 AND via = ?2",

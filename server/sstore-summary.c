@@ -29,7 +29,8 @@ const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
 	[S_SUMMARY] = "UPDATE record_regions SET review = ?2, namekey = ?3, dupkey = ?4, rep = ?5, fts = ?6"
 		      " WHERE rid = ?1",
 	[S_FTS_HASH] = "SELECT fts FROM record_regions WHERE rid = ?1",
-	[S_REINDEX] = "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')",
+	[S_REINDEX] = "INSERT INTO meta(key, value) VALUES('reindex', '1')"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	/* The search index is contentless (SSTORE_FTS): a document is taken out by giving its text again. */
 	[S_FTS_DEL] = "INSERT INTO records_fts(records_fts, rowid, body) VALUES('delete', ?1, ?2)",
 	[S_FTS_CLEAR] = "INSERT INTO records_fts(records_fts) VALUES('delete-all')",

@@ -49,23 +49,23 @@ const char *const sstore_users_sql[SSTORE_USERS_STMTS] = {
 	[U_USER_AUTH] = "SELECT pwhash, disabled FROM users WHERE name = ?1",
 	[U_USER_DISABLE] = "UPDATE users SET disabled = ?2 WHERE name = ?1 AND disabled != ?2",
 	[U_USER_PASSWD] = "UPDATE users SET pwhash = ?2, must_change = ?3 WHERE name = ?1",
-	[U_SESS_PUT] = "INSERT INTO sessions(token, user, csrf, created, last_used) VALUES(?1, ?2, ?3, ?4, ?4)",
-	[U_SESS_GET] = "SELECT s.user, u.role, s.csrf, u.must_change, s.created, s.last_used, u.disabled"
-		       " FROM sessions s JOIN users u ON u.name = s.user WHERE s.token = ?1",
+	[U_SESS_PUT] = "INSERT INTO sessions(token, \"user\", csrf, created, last_used) VALUES(?1, ?2, ?3, ?4, ?4)",
+	[U_SESS_GET] = "SELECT s.\"user\", u.role, s.csrf, u.must_change, s.created, s.last_used, u.disabled"
+		       " FROM sessions s JOIN users u ON u.name = s.\"user\" WHERE s.token = ?1",
 	[U_SESS_TOUCH] = "UPDATE sessions SET last_used = max(last_used, ?2) WHERE token = ?1",
 	[U_SESS_DEL] = "DELETE FROM sessions WHERE token = ?1",
-	[U_SESS_DEL_USER] = "DELETE FROM sessions WHERE user = ?1",
-	[U_SESS_DEL_OTHERS] = "DELETE FROM sessions WHERE user = ?1 AND token != ?2",
+	[U_SESS_DEL_USER] = "DELETE FROM sessions WHERE \"user\" = ?1",
+	[U_SESS_DEL_OTHERS] = "DELETE FROM sessions WHERE \"user\" = ?1 AND token != ?2",
 	[U_SESS_PURGE] = "DELETE FROM sessions WHERE created <= ?1 OR last_used <= ?2",
 	[U_FAIL_GET] = "SELECT failures, last FROM login_failures WHERE key = ?1",
 	[U_FAIL_ADD] = "INSERT INTO login_failures(key, failures, last) VALUES(?1, 1, ?2)"
-		       " ON CONFLICT(key) DO UPDATE SET failures = failures + 1, last = excluded.last",
+		       " ON CONFLICT(key) DO UPDATE SET failures = login_failures.failures + 1, last = excluded.last",
 	[U_FAIL_LAST] = "UPDATE login_failures SET last = max(last, ?2) WHERE key = ?1",
 	[U_FAIL_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
 	[U_FAIL_UNDO] = "UPDATE login_failures SET failures = failures - 1 WHERE key = ?1 AND failures > 0",
 	[U_FAIL_PURGE] = "DELETE FROM login_failures WHERE last < ?1",
-	[U_AUDIT_PUT] = "INSERT INTO audit(at, user, ip, action, target, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[U_AUDIT_LIST] = "SELECT at, user, ip, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+	[U_AUDIT_PUT] = "INSERT INTO audit(at, \"user\", ip, action, target, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[U_AUDIT_LIST] = "SELECT at, \"user\", ip, action, target, detail FROM audit ORDER BY id DESC LIMIT ?1 OFFSET ?2",
 	[U_AUDIT_COUNT] = "SELECT count(*) FROM audit",
 };
 

@@ -121,15 +121,15 @@ static const char schema_v2[] =
 	FIELDS_BY_NUMBER_SQL
 	"CREATE VIRTUAL TABLE records_fts USING fts5(" SSTORE_FTS ");"
 	/* Web sessions: only a hash of the token is kept. */
-	"CREATE TABLE sessions(token BLOB PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,"
+	"CREATE TABLE sessions(token BLOB PRIMARY KEY, \"user\" TEXT NOT NULL, csrf TEXT NOT NULL,"
 	" created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX sessions_user ON sessions(user);"
+	"CREATE INDEX sessions_user ON sessions(\"user\");"
 	"CREATE TABLE login_failures(key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
-	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user TEXT NOT NULL, ip TEXT NOT NULL,"
+	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, \"user\" TEXT NOT NULL, ip TEXT NOT NULL,"
 	" action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);"
 	/* The reviewer behind each op this server made with its own key (ops.id -> user). */
-	"CREATE TABLE op_authors(op INTEGER PRIMARY KEY, user TEXT NOT NULL);"
+	"CREATE TABLE op_authors(op INTEGER PRIMARY KEY, \"user\" TEXT NOT NULL);"
 	/* Pairs of records a reviewer said are not duplicates (a < b). */
 	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;"
 	/* Regional servers enrol at headquarters with relay codes, as relays (docs/relay-design.md). */
@@ -209,7 +209,8 @@ static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, 
 /* The records already held get their review summary and search index from sstore_review_reindex. */
 static int mark_reindex(struct db *db, char *err, size_t errlen)
 {
-	return db_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('reindex', '1')", err, errlen);
+	return db_exec(db, "INSERT INTO meta(key, value) VALUES('reindex', '1')"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", err, errlen);
 }
 
 /* Layout 2 adds the review page's tables; layout 3 rebuilds every summary, whose duplicate keys and charted
@@ -261,39 +262,40 @@ static const char *const sql[S_COUNT] = {
 			" (SELECT g.rowid FROM forms g WHERE g.id = f.id ORDER BY g.rowid DESC LIMIT 1)"
 			" ORDER BY f.id",
 	/* A nonce is new if this insert adds a row; old ones are purged well after requests stop being valid. */
-	[S_NONCE_PUT] = "INSERT OR IGNORE INTO nonces(device, nonce, seen) VALUES(?1, ?2, ?3)",
+	[S_NONCE_PUT] = "INSERT INTO nonces(device, nonce, seen) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[S_NONCE_PURGE] = "DELETE FROM nonces WHERE seen < ?1",
 	[S_NONCE_HAS] = "SELECT 1 FROM nonces WHERE device = ?1 AND nonce = ?2 AND seen >= ?3",
 	[S_SEEN] = "UPDATE enrolled_devices SET last_seen = max(last_seen, ?2) WHERE id = ?1",
 	[S_CLOCK_OFF] = "UPDATE enrolled_devices SET clock_off = ?2, clock_off_at = ?3 WHERE id = ?1",
-	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND NOT deleted),"
+	[S_STATS] = "SELECT (SELECT count(*) FROM ops), (SELECT count(*) FROM records WHERE conflicts > 0 AND deleted = 0),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked = 0),"
 		    " (SELECT count(*) FROM enrolled_devices WHERE revoked != 0),"
-		    " (SELECT count(*) FROM media WHERE whole), (SELECT coalesce(sum(size), 0) FROM media WHERE whole),"
-		    " (SELECT count(*) FROM media WHERE NOT whole)",
+		    " (SELECT count(*) FROM media WHERE whole <> 0), (SELECT coalesce(sum(size), 0) FROM media WHERE whole <> 0),"
+		    " (SELECT count(*) FROM media WHERE whole = 0)",
 	/* The devices that sync here, by when they last did (or enrolled): one pass over the enrolled devices. */
 	[S_SILENT] = "SELECT coalesce(sum(seen < ?1), 0), coalesce(sum(seen < ?2), 0), coalesce(sum(seen < ?3), 0),"
 		     " coalesce(sum(seen < ?4), 0) FROM (SELECT max(last_seen, enrolled) AS seen FROM enrolled_devices"
-		     " WHERE revoked = 0 AND relay = 0 AND upstream = 0 AND via = '')",
+		     " WHERE revoked = 0 AND relay = 0 AND upstream = 0 AND via = '') AS d",
 	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1",
 	[S_SET_NEXT] = "UPDATE enrolled_devices SET next_seq = max(next_seq, ?2) WHERE id = ?1",
 	[S_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, via, author)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[S_AUTHORS] = "INSERT OR REPLACE INTO op_authors(op, user) SELECT o.id, ?4 FROM ops o JOIN devices d"
-		      " ON d.did = o.did WHERE d.id = ?1 AND o.seq BETWEEN ?2 AND ?3",
+	[S_AUTHORS] = "INSERT INTO op_authors(op, \"user\") SELECT o.id, ?4 FROM ops o JOIN devices d"
+		      " ON d.did = o.did WHERE d.id = ?1 AND o.seq BETWEEN ?2 AND ?3"
+		      " ON CONFLICT(op) DO UPDATE SET \"user\" = excluded.\"user\"",
 	/* A device known here only through headquarters enrols here: it becomes this server's own. */
 	[S_DEV_ADOPT] = "UPDATE enrolled_devices SET upstream = 0, name = ?2, region = ?3, enrolled = ?4"
 			" WHERE id = ?1 AND upstream != 0",
 	[S_RECORD_REGION] = "SELECT rr.region FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.id = ?1",
-	[S_REGION_PUT] = "INSERT OR IGNORE INTO record_regions(rid, region, device) SELECT rid, ?2, ?3 FROM records"
-			 " WHERE id = ?1",
+	[S_REGION_PUT] = "INSERT INTO record_regions(rid, region, device) SELECT rid, ?2, ?3 FROM records"
+			 " WHERE id = ?1 ON CONFLICT DO NOTHING",
 	/* The ops after the cursor, walked in id order within a window of ids and filtered by region there: a
 	 * page costs the same whatever the cursor, where sorting the region's ops after it cost more the further
 	 * back it was (a new device's first sync was quadratic). CROSS JOIN keeps ops the outer loop. The base
 	 * comes as "DEVICE SEQ DEVICE SEQ ..." (device ids are hex, seqs digits). */
 	[S_PULL] = "SELECT o.id, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") ","
 		   " (SELECT group_concat(bd.id || ' ' || b.seq, ' ') FROM op_base b JOIN devices bd ON bd.did = b.did"
-		   "  WHERE b.op = o.id), oa.user"
+		   "  WHERE b.op = o.id), oa.\"user\""
 		   " FROM ops o CROSS JOIN record_regions rr ON rr.rid = o.rid CROSS JOIN records r ON r.rid = o.rid"
 		   " CROSS JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
 		   " WHERE o.id > ?1 AND o.id <= ?2 AND rr.region = ?3 AND d.id != ?4 ORDER BY o.id LIMIT ?5",
