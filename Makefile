@@ -171,8 +171,12 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ) $(B)/gen/builtin_forms.o
 
 # The server store's tests link the store itself (server/sstore*.c); its headers live in server/.
 SSTORE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard server/sstore*.c))
-$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: $(SSTORE_OBJ)
-$(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review $(B)/tests/test_relay $(B)/tests/test_tiers: CFLAGS_ALL += -Iserver
+SSTORE_TESTS := $(B)/tests/test_sstore $(B)/tests/test_ingest $(B)/tests/test_users $(B)/tests/test_review \
+	$(B)/tests/test_relay $(B)/tests/test_tiers
+$(SSTORE_TESTS): $(SSTORE_OBJ)
+$(SSTORE_TESTS) $(B)/tests/test_search: CFLAGS_ALL += -Iserver
+# The search's translation is a function of its own: its test needs no store.
+$(B)/tests/test_search: $(B)/server/sstore-search.o
 
 # The device store's tests link the store itself (client/store*.c).
 $(B)/tests/test_store: $(patsubst %.c,$(B)/%.o,$(wildcard client/store*.c))

@@ -146,6 +146,11 @@ json_t *sstore_value_json(const char *text, size_t len);
 int sstore_answers_load(struct sstore *s, int64_t rid, json_t *answers, json_t **review,
 			int *review_conflict, char *err, size_t errlen);
 
+/* sstore-search.c. The review page's search q, in the query language of SQLite's FTS5 (words, "phrases", prefix*,
+ * AND, OR, NOT, parentheses), as a PostgreSQL tsquery into out (its text folded already, as the index's is): each
+ * word a quoted lexeme. 0, or -1 with err saying what is wrong with it. */
+int sstore_search_tsquery(const char *q, struct buf *out, char *err, size_t errlen);
+
 /* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
  * current ones (review being its review state now, choices its chosen options as [[question, option], ...]),
  * inside the caller's transaction, by adding to tally (a JSON object, empty at first); sstore_counts_flush then
