@@ -152,9 +152,9 @@ static struct store *open_db(const char *dir, int create, char *err, size_t errl
 	if (!s->base)
 		goto fail;
 	s->db = dbstore_db(s->base);
-	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
-	    db_prepare_all(s->db, store_records_sql, s->rst, STORE_RECORDS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, store_sync_sql, s->yst, STORE_SYNC_STMTS, err, errlen) < 0)
+	if (db_prepare_all(s->db, sql, NULL, s->st, S_COUNT, err, errlen) < 0 ||
+	    db_prepare_all(s->db, store_records_sql, NULL, s->rst, STORE_RECORDS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, store_sync_sql, NULL, s->yst, STORE_SYNC_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;

@@ -202,7 +202,8 @@ static int rowid_wanted(const char *sql, size_t i, size_t len)
 }
 
 /* Rewrites sql[0..len) into out: ?N as $N, ? as the next, :name (and @name, $name) as the index it was given,
- * the words of the table above, and a rowid column for a table SQLite would give one; what is quoted ('text', "name"), commented, or a cast (::type) is left as it is.
+ * the words of the table above, and a rowid column for a table SQLite would give one; what is quoted ('text',
+ * "name"), commented, or a cast (::type) is left as it is.
  * Sets ps's nparams; without ps (db_exec), parameters are PostgreSQL's to refuse. -1 with err. */
 static int translate(struct pg_stmt *ps, const char *sql, size_t len, struct buf *out, char *err, size_t errlen)
 {
@@ -660,7 +661,7 @@ static const struct db_engine pg_engine = {
 /* What SQL written for both engines calls that PostgreSQL lacks, in a schema of its own put at the end of every
  * connection's search path. Made once per database (under an advisory lock, so that servers starting together do
  * not make it twice), and again when COMPAT_VERSION changes. */
-#define COMPAT_VERSION "4"
+#define COMPAT_VERSION "6"
 static const char compat_sql[] =
 	"CREATE SCHEMA IF NOT EXISTS sondeo_compat;"
 	/* SQLite's two-argument min and max (PostgreSQL's are aggregates of one argument, which stay theirs). */
@@ -699,6 +700,15 @@ static const char compat_sql[] =
 	" LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT acc || jsonb_build_array(v)';"
 	"CREATE OR REPLACE AGGREGATE sondeo_compat.json_group_array(jsonb)"
 	" (SFUNC = sondeo_compat.json_group_array_step, STYPE = jsonb, INITCOND = '[]');"
+	/* The search's folding, as FTS5's unicode61 tokenizer with remove_diacritics folds: case and accents
+	 * (PostgreSQL's unaccent, a trusted extension); and a text's words, folded, with what separates them (all but
+	 * letters, digits, _ and other characters than ASCII's, as that tokenizer splits them) as one space. */
+	"CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA sondeo_compat;"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.fold(v text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+	" AS 'SELECT lower(sondeo_compat.unaccent(''sondeo_compat.unaccent''::regdictionary, v))';"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.search_words(v text) RETURNS text LANGUAGE sql IMMUTABLE"
+	" PARALLEL SAFE AS 'SELECT regexp_replace(sondeo_compat.fold(v), ''[^[:alnum:]_\\x80-\\U0010FFFF]+'', '' '',"
+	" ''g'')';"
 	"CREATE OR REPLACE FUNCTION sondeo_compat.compat_v" COMPAT_VERSION "() RETURNS int LANGUAGE sql IMMUTABLE"
 	" AS 'SELECT 1';";
 

@@ -366,16 +366,19 @@ struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char
 	return stmt_new(db, st, sql, 0, err, errlen);
 }
 
-int db_prepare_all(struct db *db, const char *const *sql, struct db_stmt **st, int n, char *err, size_t errlen)
+int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg, struct db_stmt **st, int n,
+		   char *err, size_t errlen)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (!sql[i]) {
+		const char *text = db->e && pg && pg[i] ? pg[i] : sql[i];
+
+		if (!text) {
 			st[i] = NULL;
 			continue;
 		}
-		if (!(st[i] = db_prepare(db, sql[i], err, errlen))) {
+		if (!(st[i] = db_prepare(db, text, err, errlen))) {
 			db_finalize_all(st, i);
 			return -1;
 		}

@@ -8,10 +8,10 @@
  * stands for a boolean (write conflict <> 0); a table with neither an INTEGER PRIMARY KEY nor WITHOUT ROWID has
  * SQLite's rowid, its rows in the order they were inserted, on both; CROSS JOIN, which fixes SQLite's join order,
  * always has its ON; SQLite's min and max of two values, sum of comparisons, group_concat and the JSON functions
- * the stores use are the engines' (PostgreSQL's engine adds them, a JSON value read as text). Each store opened with db_open runs in WAL mode with
- * synchronous=FULL, so a committed transaction survives kill -9 and power loss, and waits a few seconds for
- * another program's lock before saying the store is busy. SQL goes only through prepared statements with bound
- * values; parameters are written ?1, ?2... or :name.
+ * the stores use are the engines' (PostgreSQL's engine adds them, a JSON value read as text). Each store opened
+ * with db_open runs in WAL mode with synchronous=FULL, so a committed transaction survives kill -9 and power loss,
+ * and waits a few seconds for another program's lock before saying the store is busy. SQL goes only through
+ * prepared statements with bound values; parameters are written ?1, ?2... or :name.
  *
  * Result codes are SQLite's numbers (DB_ROW, DB_DONE, DB_BUSY...), so that one test tells a full disk or a busy
  * store apart whatever the engine. Errors are 0 / -1 with a message in err; the message says what a person can
@@ -60,9 +60,11 @@ struct db_stmt *db_prepare(struct db *db, const char *sql, char *err, size_t err
 /* Prepares the first len bytes of sql, built for one use (a selection's filters); NULL with err. */
 struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char *err, size_t errlen);
 /* Prepares sql[0..n) into st[0..n) (each module keeps its statements in such a table; a NULL entry of sql is
- * left NULL in st, so a table may be sized with room to spare). On failure, finalizes
- * what it prepared, leaves st all NULL and returns -1 with err. */
-int db_prepare_all(struct db *db, const char *const *sql, struct db_stmt **st, int n, char *err, size_t errlen);
+ * left NULL in st, so a table may be sized with room to spare). On PostgreSQL an entry of pg (may be NULL) that
+ * is not NULL is prepared instead of sql's: the few statements each engine writes its own way, side by side in
+ * the module. On failure, finalizes what it prepared, leaves st all NULL and returns -1 with err. */
+int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg, struct db_stmt **st, int n,
+		   char *err, size_t errlen);
 /* Finalizes st (NULL is fine), or st[0..n), setting them NULL. */
 void db_finalize(struct db_stmt *st);
 void db_finalize_all(struct db_stmt **st, int n);

@@ -181,7 +181,7 @@ static int prepare(struct dbstore *d, char *err, size_t errlen)
 		[D_FORM_PUT] = d->k->form_put,
 	};
 
-	return db_prepare_all(d->db, sql, d->st, D_COUNT, err, errlen);
+	return db_prepare_all(d->db, sql, NULL, d->st, D_COUNT, err, errlen);
 }
 
 static int set_layout(struct dbstore *d, int layout, char *err, size_t errlen)

@@ -34,6 +34,7 @@ struct dbstore_spec {
 	int oldest;       /* the oldest layout it can bring up to layout */
 	int (*tables)(struct db *db, char *err, size_t errlen);   /* tables made by code (merge_schema), or NULL */
 	const char *const *schema; /* then the tier's own tables at layout: SQL texts run in order, NULL last */
+	const char *const *schema_pg; /* the same on PostgreSQL, where the engines differ (NULL: the same texts) */
 	const struct dbstore_step *steps;  /* one step from each layout in [oldest, layout) */
 	size_t nsteps;
 };

@@ -208,7 +208,7 @@ struct merge *merge_open(struct db *db, char *err, size_t errlen)
 	m->db = db;
 	m->date_cap = UINT64_MAX;
 	db_on_rollback(db, forget_device, m);
-	if (db_prepare_all(db, sql, m->st, S_COUNT, err, errlen) < 0) {
+	if (db_prepare_all(db, sql, NULL, m->st, S_COUNT, err, errlen) < 0) {
 		merge_free(m);
 		return NULL;
 	}

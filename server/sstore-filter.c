@@ -30,6 +30,12 @@ const char *const sstore_filter_sql[SSTORE_FILTER_STMTS] = {
 	[F_SEARCH_CHECK] = "SELECT 1 FROM records_fts WHERE records_fts MATCH ?1 LIMIT 1",
 };
 
+/* On PostgreSQL a search is folded as the index's words are (case and accents), then read as FTS5 reads it
+ * (sstore_search_tsquery). */
+const char *const sstore_filter_sql_pg[SSTORE_FILTER_STMTS] = {
+	[F_SEARCH_CHECK] = "SELECT sondeo_compat.fold(?1)",
+};
+
 _Static_assert(F_COUNT <= SSTORE_FILTER_STMTS, "raise SSTORE_FILTER_STMTS in sstore-int.h");
 
 /* "YYYY-MM-DD" as epoch ms at 00:00 UTC; -1 if malformed. */
@@ -189,7 +195,26 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 		if (!f->form[0])
 			return errf(err, errlen, _("no form is published"));
 	}
-	if (f->q[0]) {
+	f->tsq[0] = '\0';
+	if (f->q[0] && db_is_pg(s->db)) {
+		struct buf tsq = BUF_INIT(sizeof(f->tsq));
+		char why[256];
+		int rc;
+
+		st = s->filter_st[F_SEARCH_CHECK];
+		db_bind_text(st, 1, f->q);
+		if ((rc = db_step(st)) != DB_ROW) {
+			db_reset(st);
+			return db_error(s->db, rc, err, errlen);
+		}
+		rc = sstore_search_tsquery(db_text(st, 0), &tsq, why, sizeof(why));
+		db_reset(st);
+		if (rc == 0)
+			strlcpy_s(f->tsq, tsq.data, sizeof(f->tsq));
+		buf_release(&tsq);
+		if (rc < 0)
+			return errf(err, errlen, _("filter 'q': '%.80s': %s"), f->q, why);
+	} else if (f->q[0]) {
 		int rc;
 
 		st = s->filter_st[F_SEARCH_CHECK];
@@ -262,7 +287,10 @@ static void records_where(struct buf *sql, const struct sstore_filter *f, enum s
 		buf_printf(sql, " AND %s", over_cols[over].conflicts);
 	if (over != SSTORE_OVER_RECORDS)
 		return;
-	if (f->q[0])
+	/* The search index: FTS5's on SQLite, a table of tsvectors on PostgreSQL (f->tsq, the search as a tsquery). */
+	if (f->tsq[0])
+		buf_adds(sql, " AND r.rid IN (SELECT rowid FROM records_fts WHERE body @@ to_tsquery('simple', :q))");
+	else if (f->q[0])
 		buf_adds(sql, " AND r.rid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH :q)");
 	/* The options each record chose are kept apart (sstore-counts.c), indexed by question and option. */
 	for (i = 0; i < f->nsel; i++)
@@ -313,7 +341,7 @@ static void bind_filter(struct db_stmt *st, const struct sstore_filter *f, enum 
 		db_bind_named_int(st, ":from", (int64_t)HLC_MAKE(f->from_ms, 0));
 		db_bind_named_int(st, ":to", (int64_t)HLC_MAKE(f->to_ms, 0));
 	}
-	db_bind_named_text(st, ":q", f->q);
+	db_bind_named_text(st, ":q", f->tsq[0] ? f->tsq : f->q);
 	if (sstore_filter_by_answer(f)) {
 		char day[16];
 

@@ -42,6 +42,9 @@ extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];
 extern const char *const sstore_relay_sql[SSTORE_RELAY_STMTS];
 extern const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS];
 extern const char *const sstore_filter_sql[SSTORE_FILTER_STMTS];
+/* PostgreSQL's own text of the statements it writes another way (db_prepare_all): the search index's. */
+extern const char *const sstore_summary_sql_pg[SSTORE_SUMMARY_STMTS];
+extern const char *const sstore_filter_sql_pg[SSTORE_FILTER_STMTS];
 extern const char *const sstore_select_sql[SSTORE_SELECT_STMTS];
 extern const char *const sstore_record_sql[SSTORE_RECORD_STMTS];
 extern const char *const sstore_dups_sql[SSTORE_DUPS_STMTS];

@@ -26,6 +26,7 @@ struct sstore_filter {
 	 * sstore_filter_resolve picks the form's first date question, else "_created". */
 	char date[MERGE_MAX_NAME + 1];
 	char q[512];                    /* FTS5 query, or "" */
+	char tsq[2048];                 /* on PostgreSQL, q as a tsquery (set by sstore_filter_resolve) */
 	int conflicts, deleted;         /* only records in conflict; include deleted records */
 	size_t nsel;
 	struct {

@@ -45,6 +45,15 @@ const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
 	[S_KIND] = "SELECT form, form_version FROM records WHERE rid = ?1",
 };
 
+/* On PostgreSQL the search index is a table of tsvectors (sstore.c, SEARCH_PG): a document goes in as its words
+ * (sondeo_compat.search_words splits them as FTS5's unicode61 does, and folds case and accents), and out by its
+ * record alone. */
+const char *const sstore_summary_sql_pg[SSTORE_SUMMARY_STMTS] = {
+	[S_FTS_DEL] = "DELETE FROM records_fts WHERE rowid = ?1",
+	[S_FTS_CLEAR] = "DELETE FROM records_fts",
+	[S_FTS_PUT] = "INSERT INTO records_fts(rowid, body) VALUES(?1, to_tsvector('simple', sondeo_compat.search_words(?2)))",
+};
+
 _Static_assert(S_COUNT <= SSTORE_SUMMARY_STMTS, "raise SSTORE_SUMMARY_STMTS in sstore-int.h");
 
 int sstore_review_check(const char *status, const char *comment, char *err, size_t errlen)

@@ -88,97 +88,125 @@ static const char schema[] =
 /* The time in epoch ms, in SQL: what the triggers stamp. */
 #define SQL_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
-static const char schema_v2[] =
-	/* The review summary of each record, kept by sstore-summary.c from the record's fields. */
-	"ALTER TABLE record_regions ADD COLUMN review TEXT NOT NULL DEFAULT 'pending';"
-	"ALTER TABLE record_regions ADD COLUMN namekey TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE record_regions ADD COLUMN dupkey TEXT NOT NULL DEFAULT '';"
-	/* The device that first sent the record: the one that made it. */
-	"ALTER TABLE record_regions ADD COLUMN device TEXT NOT NULL DEFAULT '';"
-	/* The record's dimensions and chosen options, and the dashboard's counts of them (sstore-counts.c). */
-	"ALTER TABLE record_regions ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE record_regions ADD COLUMN form TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE record_regions ADD COLUMN day INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE record_regions ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE record_regions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
-	"CREATE INDEX record_regions_form ON record_regions(form, deleted, region, review, day, conflict, counted,"
-	" namekey, device);"
-	"CREATE TABLE record_choices(rid INTEGER NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL,"
-	" PRIMARY KEY(rid, field, choice)) WITHOUT ROWID;"
-	"CREATE INDEX record_choices_choice ON record_choices(field, choice);"
-	"CREATE TABLE record_counts(form TEXT NOT NULL, region TEXT NOT NULL, review TEXT NOT NULL,"
-	" day INTEGER NOT NULL, conflict INTEGER NOT NULL, deleted INTEGER NOT NULL, n INTEGER NOT NULL,"
-	" PRIMARY KEY(form, region, review, day, conflict, deleted)) WITHOUT ROWID;"
-	"CREATE TABLE choice_counts(form TEXT NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL,"
-	" region TEXT NOT NULL, review TEXT NOT NULL, day INTEGER NOT NULL, conflict INTEGER NOT NULL,"
-	" deleted INTEGER NOT NULL, n INTEGER NOT NULL,"
-	" PRIMARY KEY(form, field, choice, region, review, day, conflict, deleted)) WITHOUT ROWID;"
-	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';"
-	/* Answers in order of their first SSTORE_SORT_PREFIX characters, for sorting the records table by a
-	 * question: long texts sort on that prefix, then on the rest for the few that share it (sstore-select.c),
-	 * and the index does not hold every answer a second time. */
-	"CREATE INDEX fields_by_field ON fields(field, substr(value, 1, " SSTORE_SORT_PREFIX "));"
+/* What each engine writes its own way: the search index (SQLite's FTS5; on PostgreSQL a table of tsvectors with
+ * an inverted index, sstore-summary.c and sstore-filter.c), and the triggers that fill a regional server's queue
+ * in the transaction that accepts a change set, enrols or revokes a device (so nothing accepted can be missed,
+ * whatever is killed when): SQLite's, and on PostgreSQL one function that does the same for each. */
+#define SEARCH_SQLITE "CREATE VIRTUAL TABLE records_fts USING fts5(" SSTORE_FTS ");"
+#define SEARCH_PG \
+	"CREATE TABLE records_fts(rowid INTEGER PRIMARY KEY, body tsvector NOT NULL);" \
+	"CREATE INDEX records_fts_body ON records_fts USING gin(body);"
+#define RELAY_TRIGGERS_SQLITE \
+	"CREATE TRIGGER relay_changeset AFTER INSERT ON changesets" \
+	" WHEN NEW.via = '' AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN" \
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('changeset', NEW.id, " SQL_NOW_MS "); END;" \
+	"CREATE TRIGGER relay_enrol AFTER INSERT ON enrolled_devices" \
+	" WHEN NEW.upstream = 0 AND NEW.relay = 0 AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN" \
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('enrol', NEW.id, " SQL_NOW_MS "); END;" \
+	"CREATE TRIGGER relay_adopt AFTER UPDATE OF upstream ON enrolled_devices" \
+	" WHEN OLD.upstream != 0 AND NEW.upstream = 0 AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN" \
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('enrol', NEW.id, " SQL_NOW_MS "); END;" \
+	"CREATE TRIGGER relay_revoke AFTER UPDATE OF revoked ON enrolled_devices" \
+	" WHEN OLD.revoked = 0 AND NEW.revoked != 0 AND NEW.upstream = 0 AND NEW.relay = 0" \
+	" AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN" \
+	" INSERT INTO relay_queue(kind, ref, queued) VALUES('revoke', NEW.id, " SQL_NOW_MS "); END;"
+/* Each trigger's condition is SQLite's WHEN; the function queues its kind (TG_ARGV[0]) at a regional server. */
+#define RELAY_TRIGGERS_PG \
+	"CREATE FUNCTION relay_queue_put() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN" \
+	" IF EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') THEN" \
+	"  INSERT INTO relay_queue(kind, ref, queued)" \
+	"   VALUES(TG_ARGV[0], NEW.id, CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT));" \
+	" END IF; RETURN NULL; END $f$;" \
+	"CREATE TRIGGER relay_changeset AFTER INSERT ON changesets FOR EACH ROW WHEN (NEW.via = '')" \
+	" EXECUTE FUNCTION relay_queue_put('changeset');" \
+	"CREATE TRIGGER relay_enrol AFTER INSERT ON enrolled_devices FOR EACH ROW" \
+	" WHEN (NEW.upstream = 0 AND NEW.relay = 0) EXECUTE FUNCTION relay_queue_put('enrol');" \
+	"CREATE TRIGGER relay_adopt AFTER UPDATE OF upstream ON enrolled_devices FOR EACH ROW" \
+	" WHEN (OLD.upstream <> 0 AND NEW.upstream = 0) EXECUTE FUNCTION relay_queue_put('enrol');" \
+	"CREATE TRIGGER relay_revoke AFTER UPDATE OF revoked ON enrolled_devices FOR EACH ROW" \
+	" WHEN (OLD.revoked = 0 AND NEW.revoked <> 0 AND NEW.upstream = 0 AND NEW.relay = 0)" \
+	" EXECUTE FUNCTION relay_queue_put('revoke');"
+
+#define SCHEMA_V2_REVIEW \
+	/* The review summary of each record, kept by sstore-summary.c from the record's fields. */ \
+	"ALTER TABLE record_regions ADD COLUMN review TEXT NOT NULL DEFAULT 'pending';" \
+	"ALTER TABLE record_regions ADD COLUMN namekey TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE record_regions ADD COLUMN dupkey TEXT NOT NULL DEFAULT '';" \
+	/* The device that first sent the record: the one that made it. */ \
+	"ALTER TABLE record_regions ADD COLUMN device TEXT NOT NULL DEFAULT '';" \
+	/* The record's dimensions and chosen options, and the dashboard's counts of them (sstore-counts.c). */ \
+	"ALTER TABLE record_regions ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE record_regions ADD COLUMN form TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE record_regions ADD COLUMN day INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE record_regions ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE record_regions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;" \
+	"CREATE INDEX record_regions_form ON record_regions(form, deleted, region, review, day, conflict, counted," \
+	" namekey, device);" \
+	"CREATE TABLE record_choices(rid INTEGER NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL," \
+	" PRIMARY KEY(rid, field, choice)) WITHOUT ROWID;" \
+	"CREATE INDEX record_choices_choice ON record_choices(field, choice);" \
+	"CREATE TABLE record_counts(form TEXT NOT NULL, region TEXT NOT NULL, review TEXT NOT NULL," \
+	" day INTEGER NOT NULL, conflict INTEGER NOT NULL, deleted INTEGER NOT NULL, n INTEGER NOT NULL," \
+	" PRIMARY KEY(form, region, review, day, conflict, deleted)) WITHOUT ROWID;" \
+	"CREATE TABLE choice_counts(form TEXT NOT NULL, field TEXT NOT NULL, choice TEXT NOT NULL," \
+	" region TEXT NOT NULL, review TEXT NOT NULL, day INTEGER NOT NULL, conflict INTEGER NOT NULL," \
+	" deleted INTEGER NOT NULL, n INTEGER NOT NULL," \
+	" PRIMARY KEY(form, field, choice, region, review, day, conflict, deleted)) WITHOUT ROWID;" \
+	"CREATE INDEX record_regions_dupkey ON record_regions(dupkey) WHERE dupkey != '';" \
+	/* Answers in order of their first SSTORE_SORT_PREFIX characters, for sorting the records table by a \
+	 * question: long texts sort on that prefix, then on the rest for the few that share it (sstore-select.c), \
+	 * and the index does not hold every answer a second time. */ \
+	"CREATE INDEX fields_by_field ON fields(field, substr(value, 1, " SSTORE_SORT_PREFIX "));" \
 	FIELDS_BY_NUMBER_SQL
-	"CREATE VIRTUAL TABLE records_fts USING fts5(" SSTORE_FTS ");"
-	/* Web sessions: only a hash of the token is kept. */
-	"CREATE TABLE sessions(token BLOB PRIMARY KEY, \"user\" TEXT NOT NULL, csrf TEXT NOT NULL,"
-	" created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX sessions_user ON sessions(\"user\");"
-	"CREATE TABLE login_failures(key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last INTEGER NOT NULL)"
-	" WITHOUT ROWID;"
-	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, \"user\" TEXT NOT NULL, ip TEXT NOT NULL,"
-	" action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);"
-	/* The reviewer behind each op this server made with its own key (ops.id -> user). */
-	"CREATE TABLE op_authors(op INTEGER PRIMARY KEY, \"user\" TEXT NOT NULL);"
-	/* Pairs of records a reviewer said are not duplicates (a < b). */
-	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;"
-	/* Regional servers enrol at headquarters with relay codes, as relays (docs/relay-design.md). */
-	"ALTER TABLE codes ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE enrolled_devices ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;"
-	/* A device a regional server vouched for: that relay's id. */
-	"ALTER TABLE enrolled_devices ADD COLUMN via TEXT NOT NULL DEFAULT '';"
-	/* At a regional server, a device it knows only through headquarters (its change sets came down in the
-	 * pull): it may not sign requests here. At headquarters, the change sets a relay altered on the way. */
-	/* The repeat a record is an instance of ("": a record of its own): instances are listed with their record. */
-	"ALTER TABLE record_regions ADD COLUMN rep TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE enrolled_devices ADD COLUMN upstream INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE enrolled_devices ADD COLUMN altered INTEGER NOT NULL DEFAULT 0;"
-	/* How far a device's clock was from ours (its minus ours, ms) when a request was last refused for it, and
-	 * when (sstore_device_clock). */
-	"ALTER TABLE enrolled_devices ADD COLUMN clock_off INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE enrolled_devices ADD COLUMN clock_off_at INTEGER NOT NULL DEFAULT 0;"
-	/* At headquarters, each change set a relay forwarded altered, once however often it is tried again. */
-	"CREATE TABLE altered_changesets(relay TEXT NOT NULL, device TEXT NOT NULL, first_seq INTEGER NOT NULL,"
-	" last_seq INTEGER NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY(relay, device, first_seq, last_seq))"
-	" WITHOUT ROWID;"
-	/* Each change set's region (its device's, or for the server's own, its records'), the relay that
-	 * forwarded it ("" when it came straight from its device; "upstream" at a regional server for what came
-	 * down from headquarters), and the reviewer behind a server's change set. */
-	"ALTER TABLE changesets ADD COLUMN region TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE changesets ADD COLUMN via TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE changesets ADD COLUMN author TEXT NOT NULL DEFAULT '';"
-	"UPDATE changesets SET region = coalesce((SELECT e.region FROM enrolled_devices e"
-	" WHERE e.id = changesets.device), '');"
-	"CREATE INDEX changesets_region ON changesets(region, id);"
-	/* A regional server's store and forward queue (sstore-relay.c): what must still go up to headquarters,
-	 * in the order it happened. The triggers fill it in the transaction that accepts a change set, enrols or
-	 * revokes a device, so nothing accepted can be missed, whatever is killed when. */
-	"CREATE TABLE relay_queue(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,"
-	" queued INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
+#define SCHEMA_V2_REST \
+	/* Web sessions: only a hash of the token is kept. */ \
+	"CREATE TABLE sessions(token BLOB PRIMARY KEY, \"user\" TEXT NOT NULL, csrf TEXT NOT NULL," \
+	" created INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;" \
+	"CREATE INDEX sessions_user ON sessions(\"user\");" \
+	"CREATE TABLE login_failures(key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last INTEGER NOT NULL)" \
+	" WITHOUT ROWID;" \
+	"CREATE TABLE audit(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, \"user\" TEXT NOT NULL, ip TEXT NOT NULL," \
+	" action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);" \
+	/* The reviewer behind each op this server made with its own key (ops.id -> user). */ \
+	"CREATE TABLE op_authors(op INTEGER PRIMARY KEY, \"user\" TEXT NOT NULL);" \
+	/* Pairs of records a reviewer said are not duplicates (a < b). */ \
+	"CREATE TABLE dup_dismissed(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;" \
+	/* Regional servers enrol at headquarters with relay codes, as relays (docs/relay-design.md). */ \
+	"ALTER TABLE codes ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE enrolled_devices ADD COLUMN relay INTEGER NOT NULL DEFAULT 0;" \
+	/* A device a regional server vouched for: that relay's id. */ \
+	"ALTER TABLE enrolled_devices ADD COLUMN via TEXT NOT NULL DEFAULT '';" \
+	/* At a regional server, a device it knows only through headquarters (its change sets came down in the \
+	 * pull): it may not sign requests here. At headquarters, the change sets a relay altered on the way. */ \
+	/* The repeat a record is an instance of ("": a record of its own): instances are listed with their record. */ \
+	"ALTER TABLE record_regions ADD COLUMN rep TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE enrolled_devices ADD COLUMN upstream INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE enrolled_devices ADD COLUMN altered INTEGER NOT NULL DEFAULT 0;" \
+	/* How far a device's clock was from ours (its minus ours, ms) when a request was last refused for it, and \
+	 * when (sstore_device_clock). */ \
+	"ALTER TABLE enrolled_devices ADD COLUMN clock_off INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE enrolled_devices ADD COLUMN clock_off_at INTEGER NOT NULL DEFAULT 0;" \
+	/* At headquarters, each change set a relay forwarded altered, once however often it is tried again. */ \
+	"CREATE TABLE altered_changesets(relay TEXT NOT NULL, device TEXT NOT NULL, first_seq INTEGER NOT NULL," \
+	" last_seq INTEGER NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY(relay, device, first_seq, last_seq))" \
+	" WITHOUT ROWID;" \
+	/* Each change set's region (its device's, or for the server's own, its records'), the relay that \
+	 * forwarded it ("" when it came straight from its device; "upstream" at a regional server for what came \
+	 * down from headquarters), and the reviewer behind a server's change set. */ \
+	"ALTER TABLE changesets ADD COLUMN region TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE changesets ADD COLUMN via TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE changesets ADD COLUMN author TEXT NOT NULL DEFAULT '';" \
+	"UPDATE changesets SET region = coalesce((SELECT e.region FROM enrolled_devices e" \
+	" WHERE e.id = changesets.device), '');" \
+	"CREATE INDEX changesets_region ON changesets(region, id);" \
+	/* A regional server's store and forward queue (sstore-relay.c): what must still go up to headquarters, \
+	 * in the order it happened. The triggers fill it in the transaction that accepts a change set, enrols or \
+	 * revokes a device, so nothing accepted can be missed, whatever is killed when. */ \
+	"CREATE TABLE relay_queue(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL," \
+	" queued INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0," \
 	" error TEXT NOT NULL DEFAULT '');"
-	"CREATE TRIGGER relay_changeset AFTER INSERT ON changesets"
-	" WHEN NEW.via = '' AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
-	" INSERT INTO relay_queue(kind, ref, queued) VALUES('changeset', NEW.id, " SQL_NOW_MS "); END;"
-	"CREATE TRIGGER relay_enrol AFTER INSERT ON enrolled_devices"
-	" WHEN NEW.upstream = 0 AND NEW.relay = 0 AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
-	" INSERT INTO relay_queue(kind, ref, queued) VALUES('enrol', NEW.id, " SQL_NOW_MS "); END;"
-	"CREATE TRIGGER relay_adopt AFTER UPDATE OF upstream ON enrolled_devices"
-	" WHEN OLD.upstream != 0 AND NEW.upstream = 0 AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
-	" INSERT INTO relay_queue(kind, ref, queued) VALUES('enrol', NEW.id, " SQL_NOW_MS "); END;"
-	"CREATE TRIGGER relay_revoke AFTER UPDATE OF revoked ON enrolled_devices"
-	" WHEN OLD.revoked = 0 AND NEW.revoked != 0 AND NEW.upstream = 0 AND NEW.relay = 0"
-	" AND EXISTS(SELECT 1 FROM meta WHERE key = 'upstream_url') BEGIN"
-	" INSERT INTO relay_queue(kind, ref, queued) VALUES('revoke', NEW.id, " SQL_NOW_MS "); END;";
+/* Layout 2 as it was made on SQLite; on PostgreSQL (schema_now_pg) each engine's parts are its own. */
+static const char schema_v2[] = SCHEMA_V2_REVIEW SEARCH_SQLITE SCHEMA_V2_REST RELAY_TRIGGERS_SQLITE;
 
 /* Layout 4 keeps each answer fewer times: the sort index holds a prefix of it, and the search index no copy of
  * the text it indexes (a contentless table, kept by sstore-summary.c), only a hash of each record's document
@@ -205,6 +233,10 @@ static const char schema_v6[] = "DROP INDEX IF EXISTS fields_by_number;" FIELDS_
 	" PRIMARY KEY(blake2b, region)) WITHOUT ROWID;"
 
 static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL };
+/* The same layout on PostgreSQL, made whole when a store is created there (no older layout exists there). */
+static const char *const schema_now_pg[] = {
+	schema, SCHEMA_V2_REVIEW SEARCH_PG SCHEMA_V2_REST RELAY_TRIGGERS_PG, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL
+};
 
 /* The records already held get their review summary and search index from sstore_review_reindex. */
 static int mark_reindex(struct db *db, char *err, size_t errlen)
@@ -231,6 +263,7 @@ static const struct dbstore_step steps[] = {
 
 static const struct dbstore_spec spec = {
 	.kind = DBSTORE_SERVER, .layout = SSTORE_SCHEMA, .oldest = 1, .tables = merge_schema, .schema = schema_now,
+	.schema_pg = schema_now_pg,
 	.steps = steps, .nsteps = sizeof(steps) / sizeof(steps[0]),
 };
 
@@ -396,18 +429,20 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	/* The server opens one connection per worker thread: a smaller page cache each than a device's one. */
 	if (db_exec(s->db, "PRAGMA cache_size=-" SSTORE_CACHE_KIB, err, errlen) < 0)
 		goto fail;
-	if (db_prepare_all(s->db, sql, s->st, S_COUNT, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_users_sql, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_counts_sql, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_own_sql, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_relay_sql, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_summary_sql, s->summary_st, SSTORE_SUMMARY_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_filter_sql, s->filter_st, SSTORE_FILTER_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_select_sql, s->select_st, SSTORE_SELECT_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_record_sql, s->record_st, SSTORE_RECORD_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_dups_sql, s->dups_st, SSTORE_DUPS_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_catalog_sql, s->catalog_st, SSTORE_CATALOG_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_media_sql, s->media_st, SSTORE_MEDIA_STMTS, err, errlen) < 0)
+	if (db_prepare_all(s->db, sql, NULL, s->st, S_COUNT, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_users_sql, NULL, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_counts_sql, NULL, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_own_sql, NULL, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_relay_sql, NULL, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_summary_sql, sstore_summary_sql_pg, s->summary_st, SSTORE_SUMMARY_STMTS, err,
+			   errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_filter_sql, sstore_filter_sql_pg, s->filter_st, SSTORE_FILTER_STMTS, err,
+			   errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_select_sql, NULL, s->select_st, SSTORE_SELECT_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_record_sql, NULL, s->record_st, SSTORE_RECORD_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_dups_sql, NULL, s->dups_st, SSTORE_DUPS_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_catalog_sql, NULL, s->catalog_st, SSTORE_CATALOG_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_media_sql, NULL, s->media_st, SSTORE_MEDIA_STMTS, err, errlen) < 0)
 		goto fail;
 	if (!(s->merge = merge_open(s->db, err, errlen)))
 		goto fail;
