@@ -47,7 +47,9 @@ struct pg_stmt {
 	PGresult *res;               /* the result of the current run, or NULL before the first step */
 	int row, nrows;
 	int ncols;                   /* the columns of its rows, known once prepared */
-	unsigned char *blob;         /* the last bytea column read, unescaped */
+	unsigned char *blob;         /* the last bytea column read, unescaped (until the next step or reset) */
+	size_t blob_len;
+	int blob_row, blob_col;
 };
 
 /* The code db.h speaks for a failed result (NULL: the connection failed), keeping PostgreSQL's words. */
@@ -224,6 +226,15 @@ static int translate(struct pg_stmt *ps, const char *sql, size_t len, struct buf
 		} else if (c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z')) {
 			size_t j = i, n = 0, k;
 
+			/* SQLite's choice of an index (INDEXED BY name) is the planner's on PostgreSQL. */
+			if (words_at(sql, i, len, "INDEXED BY", &n)) {
+				for (i += n; i < len && sql[i] == ' '; i++)
+					;
+				while (i < len && (sql[i] == '_' || ((sql[i] | 32) >= 'a' && (sql[i] | 32) <= 'z') ||
+						   (sql[i] >= '0' && sql[i] <= '9')))
+					i++;
+				continue;
+			}
 			for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
 				if (words_at(sql, i, len, words[k].sqlite, &n))
 					break;
@@ -470,6 +481,8 @@ static void pg_reset(struct db_stmt *st)
 	pq.clear(ps->res);
 	ps->res = NULL;
 	ps->row = ps->nrows = 0;
+	pq.freemem(ps->blob);
+	ps->blob = NULL;
 }
 
 static void pg_clear(struct db_stmt *st)
@@ -590,7 +603,8 @@ static const char *pg_col_text(struct db_stmt *st, int i)
 	return has_value(ps, i) ? pq.getvalue(ps->res, ps->row, i) : "";
 }
 
-/* Column i as bytes: a bytea unescaped (kept until the next read of a blob), any other value's text. */
+/* Column i as bytes: a bytea unescaped (kept until the next step or reset, as SQLite keeps a blob: its bytes
+ * and its length read in either order), any other value's text. */
 static const void *col_bytes_of(struct pg_stmt *ps, int i, size_t *n)
 {
 	*n = 0;
@@ -600,8 +614,13 @@ static const void *col_bytes_of(struct pg_stmt *ps, int i, size_t *n)
 		*n = (size_t)pq.getlength(ps->res, ps->row, i);
 		return pq.getvalue(ps->res, ps->row, i);
 	}
-	pq.freemem(ps->blob);
-	ps->blob = pq.unescapeBytea((const unsigned char *)pq.getvalue(ps->res, ps->row, i), n);
+	if (!ps->blob || ps->blob_row != ps->row || ps->blob_col != i) {
+		pq.freemem(ps->blob);
+		ps->blob = pq.unescapeBytea((const unsigned char *)pq.getvalue(ps->res, ps->row, i), &ps->blob_len);
+		ps->blob_row = ps->row;
+		ps->blob_col = i;
+	}
+	*n = ps->blob ? ps->blob_len : 0;
 	return ps->blob;
 }
 
@@ -661,7 +680,7 @@ static const struct db_engine pg_engine = {
 /* What SQL written for both engines calls that PostgreSQL lacks, in a schema of its own put at the end of every
  * connection's search path. Made once per database (under an advisory lock, so that servers starting together do
  * not make it twice), and again when COMPAT_VERSION changes. */
-#define COMPAT_VERSION "6"
+#define COMPAT_VERSION "7"
 static const char compat_sql[] =
 	"CREATE SCHEMA IF NOT EXISTS sondeo_compat;"
 	/* SQLite's two-argument min and max (PostgreSQL's are aggregates of one argument, which stay theirs). */
@@ -709,6 +728,25 @@ static const char compat_sql[] =
 	"CREATE OR REPLACE FUNCTION sondeo_compat.search_words(v text) RETURNS text LANGUAGE sql IMMUTABLE"
 	" PARALLEL SAFE AS 'SELECT regexp_replace(sondeo_compat.fold(v), ''[^[:alnum:]_\\x80-\\U0010FFFF]+'', '' '',"
 	" ''g'')';"
+	/* SQLite's date and time functions as the stores call them: a time of epoch seconds ('unixepoch') as ISO
+	 * 8601 UTC text, and the Monday of a day's week ('-6 days', 'weekday 1'); a day that is none gives NULL, as
+	 * in SQLite; any other modifier is refused. */
+	"CREATE OR REPLACE FUNCTION sondeo_compat.strftime(fmt text, v bigint, m text) RETURNS text LANGUAGE plpgsql"
+	" IMMUTABLE PARALLEL SAFE AS $f$ BEGIN"
+	" IF fmt <> '%Y-%m-%dT%H:%M:%SZ' OR m <> 'unixepoch' THEN"
+	"  RAISE EXCEPTION 'strftime(%, %) is not one the stores use', fmt, m; END IF;"
+	" RETURN to_char(to_timestamp(v) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'); END $f$;"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.date(v text, m1 text, m2 text) RETURNS text LANGUAGE plpgsql"
+	" IMMUTABLE PARALLEL SAFE AS $f$ BEGIN"
+	" IF m1 <> '-6 days' OR m2 <> 'weekday 1' THEN"
+	"  RAISE EXCEPTION 'date(%, %) is not one the stores use', m1, m2; END IF;"
+	" IF v IS NULL OR v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN RETURN NULL; END IF;"
+	" RETURN to_char(date_trunc('week', to_date(v, 'YYYY-MM-DD')), 'YYYY-MM-DD');"
+	" EXCEPTION WHEN others THEN RETURN NULL; END $f$;"
+	"CREATE OR REPLACE FUNCTION sondeo_compat.date(v bigint, m0 text, m1 text, m2 text) RETURNS text"
+	" LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$ BEGIN"
+	" IF m0 <> 'unixepoch' THEN RAISE EXCEPTION 'date(%) is not one the stores use', m0; END IF;"
+	" RETURN sondeo_compat.date(to_char(to_timestamp(v) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), m1, m2); END $f$;"
 	"CREATE OR REPLACE FUNCTION sondeo_compat.compat_v" COMPAT_VERSION "() RETURNS int LANGUAGE sql IMMUTABLE"
 	" AS 'SELECT 1';";
 

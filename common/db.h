@@ -7,7 +7,8 @@
  * engine gives (PostgreSQL's engine writes BIGINT, DOUBLE PRECISION, BYTEA and an identity column); no integer
  * stands for a boolean (write conflict <> 0); a table with neither an INTEGER PRIMARY KEY nor WITHOUT ROWID has
  * SQLite's rowid, its rows in the order they were inserted, on both; CROSS JOIN, which fixes SQLite's join order,
- * always has its ON; SQLite's min and max of two values, sum of comparisons, group_concat and the JSON functions
+ * always has its ON, and INDEXED BY is SQLite's alone (PostgreSQL's engine leaves both to its planner); HAVING
+ * names no column by its alias; SQLite's min and max of two values, sum of comparisons, group_concat and the JSON functions
  * the stores use are the engines' (PostgreSQL's engine adds them, a JSON value read as text). Each store opened
  * with db_open runs in WAL mode with synchronous=FULL, so a committed transaction survives kill -9 and power loss,
  * and waits a few seconds for another program's lock before saying the store is busy. SQL goes only through

@@ -2,6 +2,7 @@
 #include "dbstore.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,79 @@ int dbstore_make_dir(const char *dir, char *err, size_t errlen)
 				break;
 		}
 	}
+	return 0;
+}
+
+#define STORE_CONF "store.conf"
+#define STORE_CONF_MAX 4096
+
+int dbstore_conf_read(const char *dir, char *conninfo, size_t n, char *err, size_t errlen)
+{
+	char path[PATH_MAX], text[STORE_CONF_MAX + 1], *line, *save = NULL;
+	struct stat st;
+	ssize_t got;
+	int fd;
+
+	conninfo[0] = '\0';
+	if (path_in(path, dir, STORE_CONF, err, errlen) < 0)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return errf(err, errlen, _("cannot read '%s': %s"), path, strerror(errno));
+	}
+	/* It names where every answer is kept: its owner's alone, as the server's key is. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errf(err, errlen, _("cannot read '%s': %s"), path, strerror(EISDIR));
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return errf(err, errlen, _("'%s' is readable by others (mode %03o); run: chmod 600 '%s'"), path,
+			    (unsigned)(st.st_mode & 0777), path);
+	}
+	got = read(fd, text, sizeof(text));
+	close(fd);
+	if (got < 0 || got > STORE_CONF_MAX)
+		return errf(err, errlen, _("'%s': %s"), path, got < 0 ? strerror(errno) : _("longer than 4 KiB"));
+	text[got] = '\0';
+	/* One connection string (libpq's key=value or a postgres:// URI); lines starting with # are comments. */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		if (conninfo[0])
+			return errf(err, errlen, _("'%s': more than one connection string"), path);
+		if (strlcpy_s(conninfo, line, n) >= n)
+			return errf(err, errlen, _("'%s': the connection string is too long"), path);
+	}
+	if (!conninfo[0])
+		return errf(err, errlen, _("'%s' names no database"), path);
+	return 1;
+}
+
+int dbstore_conf_write(const char *dir, const char *conninfo, char *err, size_t errlen)
+{
+	static const char conf_head[] = "# The PostgreSQL database of this sondeod's data: a libpq connection string\n"
+					"# (its password, if any, in ~/.pgpass or the service file, never here).\n";
+	char path[PATH_MAX];
+	size_t len = strlen(conninfo);
+	int fd;
+
+	if (path_in(path, dir, STORE_CONF, err, errlen) < 0)
+		return -1;
+	if (!len || strchr(conninfo, '\n') || len > STORE_CONF_MAX / 2)
+		return errf(err, errlen, _("'%s' is not a connection string"), conninfo);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return errf(err, errlen, _("cannot create '%s': %s"), path, strerror(errno));
+	if (write(fd, conf_head, sizeof(conf_head) - 1) != (ssize_t)sizeof(conf_head) - 1 ||
+	    write(fd, conninfo, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		errf(err, errlen, _("cannot write '%s': %s"), path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -252,25 +326,44 @@ struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir,
 	mode_t old_mask;
 	size_t i;
 
+	const char *const *schema = spec->schema;
+	char conninfo[STORE_CONF_MAX];
+	int pg = 0, has;
+
 	if (!(d = alloc(spec, err, errlen)))
 		return NULL;
-	if (path_in(path, dir, d->k->file, err, errlen) < 0 || refuse_other(d->k, dir, err, errlen) < 0)
+	if (path_in(path, dir, d->k->file, err, errlen) < 0 || refuse_other(d->k, dir, err, errlen) < 0 ||
+	    (spec->kind == DBSTORE_SERVER && (pg = dbstore_conf_read(dir, conninfo, sizeof(conninfo), err, errlen)) < 0))
 		goto fail;
 	if (access(path, F_OK) == 0) {
 		errf(err, errlen, _("'%s' exists already; nothing was changed"), path);
 		goto fail;
 	}
-	/* umask is the process's: stores are created from the command line, before any thread exists. */
-	old_mask = umask(077);
-	d->db = db_open(path, DB_CREATE, err, errlen);
-	umask(old_mask);
-	if (!d->db || db_begin(d->db, err, errlen) < 0)
-		goto fail;
+	if (pg) {
+		/* A database of its own, empty: two servers' data in one would be neither's. */
+		if (!(d->db = db_open_pg(conninfo, err, errlen)) || db_begin(d->db, err, errlen) < 0)
+			goto fail;
+		if ((has = db_has_table(d->db, "meta", err, errlen)) != 0) {
+			if (has > 0)
+				errf(err, errlen, _("the PostgreSQL database named in '%s/%s' holds a store already;"
+						    " nothing was changed"), dir, STORE_CONF);
+			goto rollback;
+		}
+		if (spec->schema_pg)
+			schema = spec->schema_pg;
+	} else {
+		/* umask is the process's: stores are created from the command line, before any thread exists. */
+		old_mask = umask(077);
+		d->db = db_open(path, DB_CREATE, err, errlen);
+		umask(old_mask);
+		if (!d->db || db_begin(d->db, err, errlen) < 0)
+			goto fail;
+	}
 	if (db_exec(d->db, META_SQL, err, errlen) < 0 || db_exec(d->db, d->k->forms_sql, err, errlen) < 0 ||
 	    (spec->tables && spec->tables(d->db, err, errlen) < 0))
 		goto rollback;
-	for (i = 0; spec->schema && spec->schema[i]; i++)
-		if (db_exec(d->db, spec->schema[i], err, errlen) < 0)
+	for (i = 0; schema && schema[i]; i++)
+		if (db_exec(d->db, schema[i], err, errlen) < 0)
 			goto rollback;
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)now_ms());
 	if (prepare(d, err, errlen) < 0 || dbstore_meta_set(d, "kind", d->k->name, err, errlen) < 0 ||
@@ -292,10 +385,30 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 	int has_kind;
 	long long v;
 
+	char conninfo[STORE_CONF_MAX];
+	int pg = 0;
+
 	if (!(d = alloc(spec, err, errlen)))
 		return NULL;
-	if (path_in(path, dir, d->k->file, err, errlen) < 0)
+	if (path_in(path, dir, d->k->file, err, errlen) < 0 ||
+	    (spec->kind == DBSTORE_SERVER && (pg = dbstore_conf_read(dir, conninfo, sizeof(conninfo), err, errlen)) < 0))
 		goto fail;
+	if (pg) {
+		snprintf(path, sizeof(path), "%s/%s", dir, STORE_CONF);
+		if (!(d->db = db_open_pg(conninfo, err, errlen)) ||
+		    read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
+		    check_head(spec, dir, path, kind, has_kind, v, err, errlen) < 0)
+			goto fail;
+		/* Made at this program's layout; a later layout brings its own steps for PostgreSQL. */
+		if (v != spec->layout) {
+			errf(err, errlen, _("the data in '%s' has layout %lld; this sondeod reads layout %d"), dir, v,
+			     spec->layout);
+			goto fail;
+		}
+		if (prepare(d, err, errlen) < 0)
+			goto fail;
+		return d;
+	}
 	if (access(path, F_OK) < 0) {
 		/* The other program's directory: say so, rather than ask for an init that would mix the two. */
 		if (refuse_other(d->k, dir, err, errlen) < 0)

@@ -41,6 +41,13 @@ struct dbstore_spec {
 
 struct dbstore;
 
+/* A server's data directory may hold, instead of its database file, store.conf: the libpq connection string of the
+ * PostgreSQL database its store lives in (private to its owner, mode 0600; a password goes in ~/.pgpass or the
+ * service file, never there). dbstore_create and dbstore_open use that database then. dbstore_conf_read puts the
+ * connection string in conninfo (n bytes): 1, 0 when there is no store.conf, -1 with err (a file others can read,
+ * none or several strings). dbstore_conf_write creates it (never over another): 0, or -1 with err. */
+int dbstore_conf_read(const char *dir, char *conninfo, size_t n, char *err, size_t errlen);
+int dbstore_conf_write(const char *dir, const char *conninfo, char *err, size_t errlen);
 /* The database file's name in a store directory of kind ("store.db", "server.db"). */
 const char *dbstore_file(enum dbstore_kind kind);
 /* mkdir -p dir, mode 0700 for the parts it creates: a store holds survey answers and a secret key. */

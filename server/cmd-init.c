@@ -1,4 +1,5 @@
-/* cmd-init.c - sondeod init: create the data directory, the server's key pair and the admin account. */
+/* cmd-init.c - sondeod init: create the data directory, the server's key pair and the admin account; with --store,
+ * its database in PostgreSQL. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,16 +12,20 @@
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { 0, 0, 0, 0 } };
+	static const struct option opts[] = { { "store", required_argument, NULL, 's' }, { 0, 0, 0, 0 } };
 	char password[32], err[512], fp[KEYS_ID_STRLEN + 1], where[PATH_MAX];
+	const char *store = NULL;
 	struct sstore *s;
 	int c, r = EXIT_OK;
 
-	if ((c = cli_getopt(cli, argc, argv, opts)) != -1)
-		return EXIT_USAGE;
+	while ((c = cli_getopt(cli, argc, argv, opts)) != -1) {
+		if (c != 's')
+			return EXIT_USAGE;
+		store = optarg;
+	}
 	if (optind < argc)
 		return cli_usage_error(cli, _("unexpected argument '%s'"), argv[optind]);
-	if (sstore_init(cli->data_dir, password, sizeof(password), err, sizeof(err)) < 0)
+	if (sstore_init(cli->data_dir, store, password, sizeof(password), err, sizeof(err)) < 0)
 		return cli_error("%s", err);
 	if (!realpath(cli->data_dir, where))
 		snprintf(where, sizeof(where), "%s", cli->data_dir);

@@ -15,10 +15,13 @@
 
 static const struct cmd commands[] = {
 	{ "init", cmd_init, N_("create the data directory, the server key pair and the admin account"),
-	  "init --data DIR",
+	  "init --data DIR [--store CONNINFO]",
 	  N_("Creates DIR (mode 0700) with the server's database and key pair (server.key, mode 0600, and\n"
 	  "server.pub), publishes the built-in partnership form and makes the account 'admin' with a random\n"
-	  "password, printed once. Refuses a directory that is not empty, changing nothing.\n") },
+	  "password, printed once. Refuses a directory that is not empty, changing nothing.\n"
+	  "  --store CONNINFO    the database in PostgreSQL instead of a file of DIR: an empty database named\n"
+	  "                      by a libpq connection string (\"service=sondeo\", \"host=H dbname=D user=U\"),\n"
+	  "                      kept in DIR/store.conf (0600); a password goes in ~/.pgpass, never here\n") },
 	{ "enrol-code", cmd_enrol_code, N_("make a one-time code that enrols devices in a region"),
 	  "enrol-code --data DIR [--region NAME] [--uses N] [--expires DURATION] [--relay]",
 	  N_("  --region NAME      the region the devices join (default: default; at a regional server, its region)\n"

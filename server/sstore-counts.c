@@ -273,7 +273,7 @@ int sstore_counts_totals(struct sstore *s, const struct sstore_filter *f, json_t
 		 " FROM record_regions");
 	buf_adds(&sql, " WHERE ");
 	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
-	buf_adds(&sql, " AND counted");
+	buf_adds(&sql, " AND counted <> 0");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen)))
 		goto fail;
 	rc = db_step(st);
@@ -303,7 +303,7 @@ int sstore_counts_chart(struct sstore *s, const struct sstore_filter *f, const c
 	buf_adds(&sql, "SELECT choice, sum(n) AS c FROM choice_counts");
 	buf_adds(&sql, " WHERE ");
 	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
-	buf_adds(&sql, " AND field = :field GROUP BY choice HAVING c > 0 ORDER BY c DESC, choice");
+	buf_adds(&sql, " AND field = :field GROUP BY choice HAVING sum(n) > 0 ORDER BY c DESC, choice");
 	if (top)
 		buf_printf(&sql, " LIMIT %u", top);
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen))) {
@@ -352,7 +352,7 @@ json_t *sstore_counts_weeks(struct sstore *s, const struct sstore_filter *f, cha
 	sstore_filter_where(&sql, f, SSTORE_OVER_COUNTS);
 	if (sstore_filter_by_answer(f))
 		buf_adds(&sql, " AND field = :date");
-	buf_adds(&sql, " GROUP BY w HAVING c > 0 ORDER BY w");
+	buf_adds(&sql, " GROUP BY w HAVING sum(n) > 0 ORDER BY w");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_COUNTS, err, errlen))) {
 		buf_release(&sql);
 		json_decref(weeks);

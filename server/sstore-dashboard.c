@@ -86,10 +86,11 @@ static json_t *selection_weeks(struct sstore *s, const struct sstore_filter *f, 
 
 	if (sstore_filter_by_answer(f)) {
 		/* A date's JSON text only: date() would read a bare number as a Julian day. */
-		buf_adds(&sql, "SELECT date(substr(d.value, 2, 10), '-6 days', 'weekday 1') AS w, count(*)"
+#define WEEK_OF_ANSWER "date(substr(d.value, 2, 10), '-6 days', 'weekday 1')"
+		buf_adds(&sql, "SELECT " WEEK_OF_ANSWER " AS w, count(*)"
 			 " FROM fields d WHERE d.field = :date AND d.value LIKE '\"____-__-__%' AND d.rid IN (SELECT r.rid");
 		sstore_filter_from(&sql, f);
-		buf_adds(&sql, ") GROUP BY w HAVING w IS NOT NULL ORDER BY w");
+		buf_adds(&sql, ") GROUP BY w HAVING " WEEK_OF_ANSWER " IS NOT NULL ORDER BY w");
 	} else {
 		buf_adds(&sql, "SELECT date(((r.created >> 16) / 1000), 'unixepoch', '-6 days', 'weekday 1') AS w,"
 			 " count(*)");

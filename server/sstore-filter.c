@@ -30,8 +30,8 @@ const char *const sstore_filter_sql[SSTORE_FILTER_STMTS] = {
 	[F_SEARCH_CHECK] = "SELECT 1 FROM records_fts WHERE records_fts MATCH ?1 LIMIT 1",
 };
 
-/* On PostgreSQL a search is folded as the index's words are (case and accents), then read as FTS5 reads it
- * (sstore_search_tsquery). */
+/* On PostgreSQL a search is read as FTS5 reads it, each of its words folded as the index's are (case and
+ * accents: fold_word), and written as a tsquery (sstore_search_tsquery). */
 const char *const sstore_filter_sql_pg[SSTORE_FILTER_STMTS] = {
 	[F_SEARCH_CHECK] = "SELECT sondeo_compat.fold(?1)",
 };
@@ -180,6 +180,20 @@ static int resolve_date(struct sstore_filter *f, const struct form *form, char *
 	return 0;
 }
 
+/* A word of a search folded as the index's words are, on PostgreSQL (sstore_search_tsquery). */
+static int fold_word(void *ctx, const char *word, size_t n, struct buf *out, char *err, size_t errlen)
+{
+	struct sstore *s = ctx;
+	struct db_stmt *st = s->filter_st[F_SEARCH_CHECK];
+	int rc;
+
+	db_bind_text_n(st, 1, word, n);
+	if ((rc = db_step(st)) == DB_ROW)
+		buf_adds(out, db_text(st, 0));
+	db_reset(st);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}
+
 int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, size_t errlen)
 {
 	struct form *form;
@@ -198,17 +212,10 @@ int sstore_filter_resolve(struct sstore *s, struct sstore_filter *f, char *err, 
 	f->tsq[0] = '\0';
 	if (f->q[0] && db_is_pg(s->db)) {
 		struct buf tsq = BUF_INIT(sizeof(f->tsq));
-		char why[256];
+		char why[256] = "";
 		int rc;
 
-		st = s->filter_st[F_SEARCH_CHECK];
-		db_bind_text(st, 1, f->q);
-		if ((rc = db_step(st)) != DB_ROW) {
-			db_reset(st);
-			return db_error(s->db, rc, err, errlen);
-		}
-		rc = sstore_search_tsquery(db_text(st, 0), &tsq, why, sizeof(why));
-		db_reset(st);
+		rc = sstore_search_tsquery(f->q, fold_word, s, &tsq, why, sizeof(why));
 		if (rc == 0)
 			strlcpy_s(f->tsq, tsq.data, sizeof(f->tsq));
 		buf_release(&tsq);

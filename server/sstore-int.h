@@ -150,9 +150,11 @@ int sstore_answers_load(struct sstore *s, int64_t rid, json_t *answers, json_t *
 			int *review_conflict, char *err, size_t errlen);
 
 /* sstore-search.c. The review page's search q, in the query language of SQLite's FTS5 (words, "phrases", prefix*,
- * AND, OR, NOT, parentheses), as a PostgreSQL tsquery into out (its text folded already, as the index's is): each
- * word a quoted lexeme. 0, or -1 with err saying what is wrong with it. */
-int sstore_search_tsquery(const char *q, struct buf *out, char *err, size_t errlen);
+ * AND, OR, NOT, parentheses), as a PostgreSQL tsquery into out: each word folded by fold (may be NULL: as it is)
+ * as the index's words are, then quoted, so that nothing typed is read as tsquery's own syntax and AND, OR and
+ * NOT keep their case. 0, or -1 with err saying what is wrong with it. fold appends word[0..n) folded to out. */
+typedef int (*sstore_fold_fn)(void *ctx, const char *word, size_t n, struct buf *out, char *err, size_t errlen);
+int sstore_search_tsquery(const char *q, sstore_fold_fn fold, void *ctx, struct buf *out, char *err, size_t errlen);
 
 /* sstore-counts.c. sstore_counts_refresh moves record rid's counts from its old dimensions and options to its
  * current ones (review being its review state now, choices its chosen options as [[question, option], ...]),

@@ -22,6 +22,8 @@ struct scan {
 	const char *s;
 	size_t i;
 	struct buf *out;
+	sstore_fold_fn fold;
+	void *ctx;
 	char *err;
 	size_t errlen;
 	int depth;
@@ -53,21 +55,63 @@ static int keyword(const struct scan *sc, const char *kw)
 	return !strncmp(sc->s + sc->i, kw, n) && !word_char((unsigned char)sc->s[sc->i + n]);
 }
 
-/* Appends the lexeme s[0..n) quoted, its quotes and backslashes doubled or escaped as tsquery reads them. */
-static void lexeme(struct buf *out, const char *s, size_t n)
+/* Appends w[0..n), a word or a part of one, as a quoted lexeme: its quotes doubled and backslashes escaped as
+ * tsquery reads them. */
+static void quoted(struct buf *out, const char *w, size_t n)
 {
 	size_t i;
 
 	buf_adds(out, "'");
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\'')
+		if (w[i] == '\'')
 			buf_adds(out, "''");
-		else if (s[i] == '\\')
+		else if (w[i] == '\\')
 			buf_adds(out, "\\\\");
 		else
-			buf_add(out, s + i, 1);
+			buf_add(out, w + i, 1);
 	}
 	buf_adds(out, "'");
+}
+
+/* Appends to dst the word s[0..n), folded as the index's words are (sc->fold), as lexemes: one, or several next to each
+ * other (<->) when folding made punctuation of part of it ("«" is "<<"), which the index splits on; prefix: the
+ * last of them a prefix (:*). Adds to *words how many. -1 with err. */
+static int lexeme(struct scan *sc, struct buf *dst, const char *s, size_t n, int prefix, size_t *words)
+{
+	struct buf folded = BUF_INIT(4 * n + 64);
+	const char *w;
+	size_t i = 0, m, from, parts = 0;
+	int r = 0;
+
+	if (sc->fold) {
+		if (sc->fold(sc->ctx, s, n, &folded, sc->err, sc->errlen) < 0) {
+			buf_release(&folded);
+			return -1;
+		}
+		w = folded.data ? folded.data : "";
+		m = folded.len;
+	} else {
+		w = s;
+		m = n;
+	}
+	while (i < m) {
+		while (i < m && !word_char((unsigned char)w[i]))
+			i++;
+		for (from = i; i < m && word_char((unsigned char)w[i]); i++)
+			;
+		if (i == from)
+			break;
+		if (parts++ || *words)
+			buf_adds(dst, " <-> ");
+		quoted(dst, w + from, i - from);
+	}
+	if (!parts)
+		r = bad(sc, _("only words, \"phrases\", prefix*, AND, OR, NOT and parentheses"));
+	else if (prefix)
+		buf_adds(dst, ":*");
+	*words += parts;
+	buf_release(&folded);
+	return r;
 }
 
 static int or_expr(struct scan *sc);
@@ -104,7 +148,7 @@ static int primary(struct scan *sc)
 		end = sc->i++;
 		buf_adds(sc->out, "(");
 		for (w = start; w < end;) {
-			size_t from;
+			size_t from, to;
 
 			while (w < end && !word_char((unsigned char)s[w]))
 				w++;
@@ -112,16 +156,17 @@ static int primary(struct scan *sc)
 				;
 			if (w == from)
 				break;
-			if (words++)
-				buf_adds(sc->out, " <-> ");
-			lexeme(sc->out, s + from, w - from);
+			to = w;
+			while (w < end && !word_char((unsigned char)s[w]))
+				w++;
+			/* After the phrase, * makes its last word a prefix, as in FTS5. */
+			if (lexeme(sc, sc->out, s + from, to - from, w == end && s[end + 1] == '*', &words) < 0)
+				return -1;
 		}
 		if (!words)
 			return bad(sc, _("a phrase has no word"));
-		if (s[sc->i] == '*') {
+		if (s[sc->i] == '*')
 			sc->i++;
-			buf_adds(sc->out, ":*");
-		}
 		buf_adds(sc->out, ")");
 		return 0;
 	}
@@ -130,14 +175,23 @@ static int primary(struct scan *sc)
 
 		if (keyword(sc, "AND") || keyword(sc, "OR") || keyword(sc, "NOT"))
 			return bad(sc, _("AND, OR and NOT go between two terms"));
+		struct buf one = BUF_INIT(sc->out->max);
+		size_t words = 0;
+		int prefix, r;
+
 		while (word_char((unsigned char)s[sc->i]))
 			sc->i++;
-		lexeme(sc->out, s + from, sc->i - from);
-		if (s[sc->i] == '*') {
-			sc->i++;
-			buf_adds(sc->out, ":*");
+		prefix = s[sc->i] == '*';
+		sc->i += (size_t)prefix;
+		if ((r = lexeme(sc, &one, s + from, sc->i - (size_t)prefix - from, prefix, &words)) == 0) {
+			/* A word that folds into several is their phrase. */
+			if (words > 1)
+				buf_printf(sc->out, "(%s)", one.data);
+			else
+				buf_adds(sc->out, one.data);
 		}
-		return 0;
+		buf_release(&one);
+		return r;
 	}
 	if (!s[sc->i])
 		return bad(sc, _("a term is missing"));
@@ -192,9 +246,9 @@ static int or_expr(struct scan *sc)
 	}
 }
 
-int sstore_search_tsquery(const char *q, struct buf *out, char *err, size_t errlen)
+int sstore_search_tsquery(const char *q, sstore_fold_fn fold, void *ctx, struct buf *out, char *err, size_t errlen)
 {
-	struct scan sc = { q, 0, out, err, errlen, 0 };
+	struct scan sc = { q, 0, out, fold, ctx, err, errlen, 0 };
 
 	buf_reset(out);
 	if (or_expr(&sc) < 0)

@@ -38,7 +38,7 @@ static int view_sql(struct buf *sql, const struct form *f, const struct form_gro
 	if (scope)
 		bad |= buf_adds(sql, " (SELECT json_extract(p.value, '$') FROM fields p WHERE p.rid = r.rid AND p.field = '_parent')"
 			 " AS _parent,");
-	bad |= buf_adds(sql, " r.form_version AS _form_version, CASE WHEN r.deleted THEN 'deleted' ELSE 'final' END AS _status,"
+	bad |= buf_adds(sql, " r.form_version AS _form_version, CASE WHEN r.deleted <> 0 THEN 'deleted' ELSE 'final' END AS _status,"
 		 " " VIEW_TIME("created") " AS _created, " VIEW_TIME("updated") " AS _updated,"
 		 " r.conflicts AS _conflicts, rr.region AS _region, rr.review AS _review,"
 		 " coalesce((SELECT json_extract(c.value, '$.comment') FROM fields c WHERE c.rid = r.rid"

@@ -427,7 +427,7 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 		goto fail;
 	s->db = dbstore_db(s->base);
 	/* The server opens one connection per worker thread: a smaller page cache each than a device's one. */
-	if (db_exec(s->db, "PRAGMA cache_size=-" SSTORE_CACHE_KIB, err, errlen) < 0)
+	if (!db_is_pg(s->db) && db_exec(s->db, "PRAGMA cache_size=-" SSTORE_CACHE_KIB, err, errlen) < 0)
 		goto fail;
 	if (db_prepare_all(s->db, sql, NULL, s->st, S_COUNT, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_users_sql, NULL, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
@@ -495,7 +495,7 @@ static int form_put(struct sstore *s, const char *json, size_t len, char *err, s
 static void undo_init(const char *dir, int made_dir, int old_mode)
 {
 	static const char *const db_files[] = { "", "-wal", "-shm", "-journal" };
-	static const char *const files[] = { SECRET_FILE, PUBLIC_FILE };
+	static const char *const files[] = { SECRET_FILE, PUBLIC_FILE, "store.conf" };
 	char path[PATH_MAX], file[64];
 	size_t i;
 
@@ -513,7 +513,7 @@ static void undo_init(const char *dir, int made_dir, int old_mode)
 		chmod(dir, (mode_t)old_mode);
 }
 
-int sstore_init(const char *dir, char *password, size_t passlen, char *err, size_t errlen)
+int sstore_init(const char *dir, const char *store, char *password, size_t passlen, char *err, size_t errlen)
 {
 	char db_path[PATH_MAX], sk[PATH_MAX], pk[PATH_MAX];
 	char hash[crypto_pwhash_STRBYTES];
@@ -563,7 +563,8 @@ int sstore_init(const char *dir, char *password, size_t passlen, char *err, size
 	old_mask = umask(077);
 	if (keys_generate(sk, pk, err, errlen) == 0) {
 		keys_made = 1;
-		s = open_db(dir, 1, err, errlen);
+		if (!store || dbstore_conf_write(dir, store, err, errlen) == 0)
+			s = open_db(dir, 1, err, errlen);
 	}
 	umask(old_mask);
 	if (!s)

@@ -42,8 +42,10 @@ struct sstore_device {
 
 /* Creates the data directory (mode 0700) with a new database and the server's key pair (secret 0600), and
  * the first admin account named admin with a new random password written into password (at least 24
- * bytes). Refuses if anything is already there, destroying nothing. */
-int sstore_init(const char *dir, char *password, size_t passlen, char *err, size_t errlen);
+ * bytes). The database is a file of the directory, or with store (not NULL) the empty PostgreSQL database that
+ * libpq connection string names, kept in the directory's store.conf (dbstore.h). Refuses if anything is already
+ * there, destroying nothing. */
+int sstore_init(const char *dir, const char *store, char *password, size_t passlen, char *err, size_t errlen);
 /* Opens the data directory. Caller closes with sstore_close(). */
 struct sstore *sstore_open(const char *dir, char *err, size_t errlen);
 void sstore_close(struct sstore *s);

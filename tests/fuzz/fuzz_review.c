@@ -73,7 +73,7 @@ static void setup(void)
 	if (!mkdtemp(dir))
 		die("cannot make a temporary directory", NULL);
 	snprintf(data, sizeof(data), "%s/data", dir);
-	if (sstore_init(data, pw, sizeof(pw), err, sizeof(err)) < 0 || !(store = sstore_open(data, err, sizeof(err))))
+	if (sstore_init(data, NULL, pw, sizeof(pw), err, sizeof(err)) < 0 || !(store = sstore_open(data, err, sizeof(err))))
 		die("cannot make the store", err);
 	if (!(form = sstore_form_get(store, "partnership", NULL, err, sizeof(err))))
 		die("the store has no built-in form", err);

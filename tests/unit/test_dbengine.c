@@ -96,6 +96,13 @@ static void test_types_round_trip(void)
 	CHECK(db_float(sel, 2) == 0.1 + 0.2);
 	CHECK_INT(db_bytes(sel, 3), sizeof(blob));
 	CHECK(db_blob(sel, 3) && !memcmp(db_blob(sel, 3), blob, sizeof(blob)));
+	{
+		/* The bytes stay while the length is read after them, as SQLite keeps them. */
+		const void *b = db_blob(sel, 3);
+		size_t n = db_bytes(sel, 3);
+
+		CHECK(b && n == sizeof(blob) && !memcmp(b, blob, n));
+	}
 	CHECK_INT(db_type(sel, 0), DB_TEXT);
 	CHECK_INT(db_type(sel, 1), DB_INTEGER);
 	CHECK_INT(db_type(sel, 2), DB_FLOAT);

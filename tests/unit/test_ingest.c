@@ -236,7 +236,7 @@ int main(void)
 		return 1;
 	snprintf(data, sizeof(data), "%s/data", dir);
 	uuid_new(rec);
-	if (sstore_init(data, password, sizeof(password), err, sizeof(err)) < 0 ||
+	if (sstore_init(data, NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
 	    !(s = sstore_open(data, err, sizeof(err))) || !(ka = make_keys("a")) || !(kb = make_keys("b")) ||
 	    enrol(ka, "tablet a", &da) < 0 || enrol(kb, "tablet b", &db_) < 0) {
 		printf("not ok setup: %s\n", err);

@@ -379,10 +379,10 @@ int main(void)
 	uuid_new(rec);
 	uuid_new(rec_south);
 	snprintf(path, sizeof(path), "%s/hq", dir);
-	if (sstore_init(path, password, sizeof(password), err, sizeof(err)) < 0 || !(hq = sstore_open(path, err, sizeof(err))))
+	if (sstore_init(path, NULL, password, sizeof(password), err, sizeof(err)) < 0 || !(hq = sstore_open(path, err, sizeof(err))))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/reg", dir);
-	if (sstore_init(path, password, sizeof(password), err, sizeof(err)) < 0 ||
+	if (sstore_init(path, NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
 	    !(reg = sstore_open(path, err, sizeof(err))) || !(kn = make_keys("n1")) || !(kh = make_keys("h1")) ||
 	    enrol(hq, keys_public(sstore_keys(reg)), "office-north", "north", 1, &relay_at_hq) < 0 ||
 	    enrol(hq, keys_public(kh), "h1", "north", 0, &dh) < 0 ||

@@ -733,7 +733,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(data, sizeof(data), "%s/data", dir);
-	if (sstore_init(data, pw, sizeof(pw), err, sizeof(err)) < 0 || !(s = sstore_open(data, err, sizeof(err))) ||
+	if (sstore_init(data, NULL, pw, sizeof(pw), err, sizeof(err)) < 0 || !(s = sstore_open(data, err, sizeof(err))) ||
 	    !(ka = make_keys("a")) || !(kb = make_keys("b")) || enrol(ka, "a", "east", &da) < 0 ||
 	    enrol(kb, "b", "west", &db_) < 0 || !(kc = make_keys("c")) || enrol(kc, "c", "east", &dc) < 0) {
 		printf("not ok setup: %s\n", err);

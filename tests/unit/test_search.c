@@ -9,6 +9,30 @@
 #include "sstore-int.h"
 #include "test.h"
 
+static int fold;
+
+/* A folding for the tests: upper case, and "<<" for "«" (as unaccent: a folding that makes punctuation of part of a
+ * word). */
+static int upper(void *ctx, const char *word, size_t n, struct buf *out, char *err, size_t errlen)
+{
+	size_t i;
+
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	for (i = 0; i < n; i++) {
+		char c = word[i] >= 'a' && word[i] <= 'z' ? (char)(word[i] - 32) : word[i];
+
+		if (i + 1 < n && (unsigned char)word[i] == 0xc2 && (unsigned char)word[i + 1] == 0xab) {
+			buf_adds(out, "<<");
+			i++;
+		} else {
+			buf_add(out, &c, 1);
+		}
+	}
+	return 0;
+}
+
 /* The tsquery of q, or "error: MESSAGE". */
 static const char *tsq(const char *q)
 {
@@ -16,7 +40,7 @@ static const char *tsq(const char *q)
 	struct buf b = BUF_INIT(4096);
 	char err[256] = "";
 
-	if (sstore_search_tsquery(q, &b, err, sizeof(err)) < 0)
+	if (sstore_search_tsquery(q, fold ? upper : NULL, NULL, &b, err, sizeof(err)) < 0)
 		snprintf(out, sizeof(out), "error: %s", err);
 	else
 		snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
@@ -74,9 +98,22 @@ static void test_refused(void)
 	}
 }
 
+/* Words are folded one by one, the keywords kept as typed; what folds into punctuation splits the word. */
+static void test_folded(void)
+{
+	fold = 1;
+	CHECK_STR(tsq("perez or AND county"), "'PEREZ' & 'OR' & 'COUNTY'");
+	CHECK_STR(tsq("ministry OR county"), "'MINISTRY' | 'COUNTY'");
+	CHECK_STR(tsq("a\xc2\xab" "b*"), "('A' <-> 'B':*)");
+	CHECK_STR(tsq("\"x a\xc2\xab" "b\""), "('X' <-> 'A' <-> 'B')");
+	CHECK_STR(tsq("\xc2\xab"), "error: it is not a search: only words, \"phrases\", prefix*, AND, OR, NOT and parentheses");
+	fold = 0;
+}
+
 int main(void)
 {
 	RUN(test_terms);
+	RUN(test_folded);
 	RUN(test_operators);
 	RUN(test_refused);
 	return test_done();

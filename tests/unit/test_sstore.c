@@ -240,7 +240,7 @@ static struct sstore *fresh(const char *name, const char **dirp)
 	char err[512] = "";
 	struct sstore *s;
 
-	if (sstore_init(dir, password, sizeof(password), err, sizeof(err)) < 0) {
+	if (sstore_init(dir, NULL, password, sizeof(password), err, sizeof(err)) < 0) {
 		printf("#   sstore_init('%s'): %s\n", dir, err);
 		return NULL;
 	}
@@ -348,7 +348,7 @@ static void test_init_makes_private_files(void)
 	mode_t old = umask(0);   /* the modes must not depend on the caller's umask */
 	struct sstore *s;
 
-	CHECK_INT(sstore_init(dir, password, sizeof(password), err, sizeof(err)), 0);
+	CHECK_INT(sstore_init(dir, NULL, password, sizeof(password), err, sizeof(err)), 0);
 	umask(old);
 	CHECK_STR(err, "");
 	CHECK_INT(mode_of(dir), 0700);
@@ -363,12 +363,12 @@ static void test_init_makes_private_files(void)
 	sstore_close(s);
 	/* Parents it had to make are private too; an existing empty directory is made private. */
 	dir = new_dir("parent");
-	CHECK_INT(sstore_init(path_of(dir, "data"), password, sizeof(password), err, sizeof(err)), 0);
+	CHECK_INT(sstore_init(path_of(dir, "data"), NULL, password, sizeof(password), err, sizeof(err)), 0);
 	CHECK_INT(mode_of(dir), 0700);
 	dir = new_dir("empty");
 	CHECK_INT(mkdir(dir, 0755), 0);
 	CHECK_INT(chmod(dir, 0755), 0);
-	CHECK_INT(sstore_init(dir, password, sizeof(password), err, sizeof(err)), 0);
+	CHECK_INT(sstore_init(dir, NULL, password, sizeof(password), err, sizeof(err)), 0);
 	CHECK_INT(mode_of(dir), 0700);
 }
 
@@ -379,11 +379,11 @@ static void test_init_twice_refuses(void)
 	char *key = NULL, *db = NULL;
 	size_t klen = 0, dlen = 0;
 
-	CHECK_INT(sstore_init(dir, password, sizeof(password), err, sizeof(err)), 0);
+	CHECK_INT(sstore_init(dir, NULL, password, sizeof(password), err, sizeof(err)), 0);
 	key = slurp(path_of(dir, "server.key"), &klen);
 	db = slurp(path_of(dir, "server.db"), &dlen);
 	CHECK(key != NULL && db != NULL);
-	CHECK_INT(sstore_init(dir, pw2, sizeof(pw2), err, sizeof(err)), -1);
+	CHECK_INT(sstore_init(dir, NULL, pw2, sizeof(pw2), err, sizeof(err)), -1);
 	CHECK(strstr(err, "already exists") != NULL);
 	CHECK(strstr(err, "nothing was changed") != NULL);
 	CHECK_STR(pw2, "");
@@ -411,7 +411,7 @@ static void test_init_refuses_other_things(void)
 		fputs("keep me\n", f);
 		fclose(f);
 	}
-	CHECK_INT(sstore_init(dir, password, sizeof(password), err, sizeof(err)), -1);
+	CHECK_INT(sstore_init(dir, NULL, password, sizeof(password), err, sizeof(err)), -1);
 	CHECK(strstr(err, "not empty") != NULL);
 	CHECK_INT(mode_of(dir), 0750);
 	{
@@ -425,14 +425,14 @@ static void test_init_refuses_other_things(void)
 	CHECK_INT(mode_of(path_of(dir, "server.db")), -1);
 	/* A file where the directory should be. */
 	err[0] = '\0';
-	CHECK_INT(sstore_init(path_of(dir, "notes.txt"), password, sizeof(password), err, sizeof(err)), -1);
+	CHECK_INT(sstore_init(path_of(dir, "notes.txt"), NULL, password, sizeof(password), err, sizeof(err)), -1);
 	CHECK(strstr(err, "not a directory") != NULL);
 	/* A password buffer too small for the contract. */
 	{
 		const char *small_dir = new_dir("small");
 		char small[8];
 
-		CHECK_INT(sstore_init(small_dir, small, sizeof(small), err, sizeof(err)), -1);
+		CHECK_INT(sstore_init(small_dir, NULL, small, sizeof(small), err, sizeof(err)), -1);
 		CHECK_INT(mode_of(small_dir), -1);
 	}
 }
@@ -443,7 +443,7 @@ static void test_admin_password(void)
 	char err[512] = "", hash[256], role[32], wrong[32];
 	size_t i;
 
-	CHECK_INT(sstore_init(dir, password, sizeof(password), err, sizeof(err)), 0);
+	CHECK_INT(sstore_init(dir, NULL, password, sizeof(password), err, sizeof(err)), 0);
 	CHECK_INT(strlen(password), 20);
 	for (i = 0; password[i]; i++)
 		CHECK(strchr(alphabet, password[i]) != NULL);
@@ -462,7 +462,7 @@ static void test_admin_password(void)
 	CHECK_INT(q_int(dir, "SELECT count(*) FROM users", NULL), 1);
 	/* Two inits, two passwords. */
 	snprintf(wrong, sizeof(wrong), "%s", password);
-	CHECK_INT(sstore_init(new_dir("admin2"), password, sizeof(password), err, sizeof(err)), 0);
+	CHECK_INT(sstore_init(new_dir("admin2"), NULL, password, sizeof(password), err, sizeof(err)), 0);
 	CHECK(strcmp(wrong, password) != 0);
 }
 

@@ -907,7 +907,7 @@ static void make_templates(void)
 
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/template/%s", top, server_names[i]);
-		if (sstore_init(path, password, sizeof(password), err, sizeof(err)) < 0 ||
+		if (sstore_init(path, NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
 		    !(st[i] = sstore_open(path, err, sizeof(err))))
 			die("sstore_init", err);
 	}

@@ -56,7 +56,7 @@ static struct sstore *fresh(const char *name, char *dir)
 	struct sstore *s;
 
 	snprintf(dir, 400, "%s/%s-%d", top, name, serial++);
-	if (sstore_init(dir, admin_pw, sizeof(admin_pw), err, sizeof(err)) < 0) {
+	if (sstore_init(dir, NULL, admin_pw, sizeof(admin_pw), err, sizeof(err)) < 0) {
 		printf("#   sstore_init('%s'): %s\n", dir, err);
 		return NULL;
 	}

@@ -1,0 +1,111 @@
+#!/bin/sh
+# pg-server.sh - headquarters on PostgreSQL (sondeod init --store), beside headquarters on SQLite, each a real
+# sondeod on loopback with a laptop of the same region sending the same sample records: the laptops enrol and
+# sync, a second laptop pulls them back, and what each server answers is the same on both engines: the export
+# (against the laptop's own), the review page's dashboard, the search in every form of its language (words,
+# prefixes, phrases, AND, OR, NOT, accents folded), the date and answer filters. The database is a throwaway
+# PostgreSQL cluster (tests/cli/pg.inc).
+. "$TOP/tests/cli/lib.sh"
+. "$TOP/tests/cli/pg.inc"
+
+SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
+. "$TOP/tests/cli/server.inc"
+py_start
+
+t "a throwaway PostgreSQL cluster starts"
+if ! pg_start; then
+	skip "$PG_WHY"
+	done_testing
+fi
+run "$PG_BIN/psql" "$PG_CONNINFO" -qc "CREATE DATABASE hq"
+check_rc 0
+
+t "sondeod init --store: the data directory keeps the key and names the database; no database file"
+pghq=$TMPDIR/pghq
+run "$SONDEOD" init --data "$pghq" --store "host=$PG_DIR dbname=hq user=sondeo"
+check_rc 0
+check_out_has "created sondeod data in"
+check_file_mode "$pghq/store.conf" 600
+check_eq "$(ls "$pghq" | tr '\n' ' ')" "server.key server.pub store.conf " "the data directory"
+check_eq "$(grep -v '^#' "$pghq/store.conf")" "host=$PG_DIR dbname=hq user=sondeo" "store.conf"
+run "$SONDEOD" init --data "$TMPDIR/again" --store "host=$PG_DIR dbname=hq user=sondeo"
+check_rc 1
+check_err_has "holds a store already; nothing was changed"
+[ ! -e "$TMPDIR/again" ] || fail "a refused init left $TMPDIR/again behind"
+chmod 644 "$pghq/store.conf"
+run "$SONDEOD" forms --data "$pghq" list
+check_rc 1
+check_err_has "store.conf' is readable by others (mode 644); run: chmod 600"
+chmod 600 "$pghq/store.conf"
+
+# Headquarters on SQLite, for what both must answer alike.
+litehq=$TMPDIR/litehq
+"$SONDEOD" init --data "$litehq" >/dev/null
+
+t "laptops enrol and sync with each, a second laptop pulls the records back"
+hq=$pghq log=$TMPDIR/pg.log
+start_server || { fail "sondeod on PostgreSQL did not start: $(cat "$log")"; done_testing; }
+PGURL=$URL
+hq=$litehq log=$TMPDIR/lite.log
+start_server || { fail "sondeod on SQLite did not start: $(cat "$log")"; done_testing; }
+LITEURL=$URL
+for side in pg lite; do
+	data=$pghq url=$PGURL
+	[ $side = lite ] && data=$litehq url=$LITEURL
+	code=$("$SONDEOD" enrol-code --data "$data" --region east --uses 2 | head -n 1)
+	for d in a b; do
+		SONDEO_HOME=$TMPDIR/$side-$d "$SONDEO" init --name "$side-$d" >/dev/null
+		run env SONDEO_HOME="$TMPDIR/$side-$d" "$SONDEO" enrol "$url" "$code"
+		check_rc 0
+	done
+	SONDEO_HOME=$TMPDIR/$side-a "$SONDEO" new --from "$TOP/forms/samples/partnerships.csv" >/dev/null 2>&1
+	run env SONDEO_HOME="$TMPDIR/$side-a" "$SONDEO" sync
+	check_rc 0
+	check_out_has "136 changes sent"
+	run env SONDEO_HOME="$TMPDIR/$side-b" "$SONDEO" sync
+	check_rc 0
+	check_out_has "0 changes sent, 136 received"
+done
+
+t "the export on PostgreSQL holds what the laptop holds"
+SONDEO_HOME=$TMPDIR/pg-a "$SONDEO" export --format csv >"$TMPDIR/laptop.csv"
+run "$SONDEOD" export --data "$pghq" --format csv -o "$TMPDIR/pghq.csv"
+check_rc 0
+# The laptop and headquarters may list the records in their own orders; the review status is the same.
+check_eq "$(sed 1d "$TMPDIR/pghq.csv" | LC_ALL=C sort | cut -d, -f1-8)" \
+	"$(sed 1d "$TMPDIR/laptop.csv" | LC_ALL=C sort | cut -d, -f1-8)" "the records' first columns"
+check_eq "$(head -n 1 "$TMPDIR/pghq.csv")" "$(head -n 1 "$TMPDIR/laptop.csv")" "the header"
+
+t "each server answers the same: the dashboard, and the search in every form of its language"
+login "$PGURL" "$pghq" rita "$TMPDIR/pgjar"
+login "$LITEURL" "$litehq" rita "$TMPDIR/litejar"
+# same QUERY : the answer of GET QUERY on both servers, the ids and times of records left out (each server made
+# its own), and of a refusal its code alone (each engine says what it could not read in its words).
+same() {
+	curl -s -b "$TMPDIR/pgjar" "$PGURL$1" >"$TMPDIR/pg.json"
+	curl -s -b "$TMPDIR/litejar" "$LITEURL$1" >"$TMPDIR/lite.json"
+	py -c 'import json, sys
+def clean(d):
+    # A refusal in the words of each engine: the same refusal.
+    if isinstance(d, dict) and "error" in d:
+        return {"error": d["error"]}
+    if isinstance(d, dict):
+        return {k: clean(v) for k, v in d.items() if k not in ("id", "created", "updated")}
+    if isinstance(d, list):
+        return [clean(x) for x in d]
+    return d
+a, b = (clean(json.load(open(f, encoding="utf-8"))) for f in sys.argv[1:3])
+print("same" if a == b else "differ: %s\n%s" % (json.dumps(a)[:600], json.dumps(b)[:600]))' "$TMPDIR/pg.json" "$TMPDIR/lite.json"
+}
+for q in "/v1/dashboard" "/v1/dashboard?region=east&review=pending" "/v1/dashboard?from=2026-10-05&to=2026-10-09" \
+	"/v1/dashboard?f.level=national" "/v1/dashboard?date=_created" "/v1/records?per_page=200&sort=partner_name" \
+	"/v1/records?q=ministry" "/v1/records?q=MINISTRY" "/v1/records?q=remit*" "/v1/records?q=%22funding%20cycles%22" \
+	"/v1/records?q=ministry%20OR%20county" "/v1/records?q=ministry%20NOT%20labour" "/v1/records?q=migrants%20AND%20labour" \
+	"/v1/records?q=(ministry%20OR%20county)%20NOT%20nairobi" "/v1/records?q=m%C3%A9dia" "/v1/records?q=%22unterminated"; do
+	check_eq "$(same "$q")" same "GET $q"
+done
+curl -s -b "$TMPDIR/pgjar" "$PGURL/v1/records?q=remit*" >"$TMPDIR/pg.json"
+check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"] > 0)' "$TMPDIR/pg.json")" True \
+	"a search that finds something"
+
+done_testing
