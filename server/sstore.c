@@ -1212,15 +1212,50 @@ static int file_bytes(const char *dir, const char *file, int wal, uint64_t *out,
 	return 0;
 }
 
+/* One integer PostgreSQL answers query with, into *out. 0, or -1 with err. */
+static int pg_number(struct sstore *s, const char *query, int64_t *out, char *err, size_t errlen)
+{
+	struct db_stmt *st = db_prepare_once(s->db, query, strlen(query), err, errlen);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = db_step(st);
+	*out = rc == DB_ROW ? db_int(st, 0) : 0;
+	db_finalize(st);
+	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
+}
+
+int sstore_serve_lock(struct sstore *s, char *err, size_t errlen)
+{
+	int64_t got;
+
+	/* Held by this connection until it closes (its process ends): PostgreSQL lets it go with it. */
+	if (!db_is_pg(s->db))
+		return 0;
+	if (pg_number(s, "SELECT CASE WHEN pg_try_advisory_lock(7363746565) THEN 1 ELSE 0 END", &got, err,
+		      errlen) < 0)
+		return -1;
+	return got ? 0 : errf(err, errlen, _("another sondeod already serves the PostgreSQL database of '%s';"
+					     " stop it first"), s->dir);
+}
+
 int sstore_disk(struct sstore *s, struct sstore_disk *out, char *err, size_t errlen)
 {
 	const char *file = dbstore_file(DBSTORE_SERVER);
 	struct statvfs fs;
+	int64_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (file_bytes(s->dir, file, 0, &out->db_bytes, err, errlen) < 0 ||
-	    file_bytes(s->dir, file, 1, &out->wal_bytes, err, errlen) < 0)
+	if (db_is_pg(s->db)) {
+		/* The database's own size; its write-ahead log is the cluster's, not this store's. */
+		if (pg_number(s, "SELECT pg_database_size(current_database())", &n, err, errlen) < 0)
+			return -1;
+		out->db_bytes = (uint64_t)n;
+	} else if (file_bytes(s->dir, file, 0, &out->db_bytes, err, errlen) < 0 ||
+		   file_bytes(s->dir, file, 1, &out->wal_bytes, err, errlen) < 0) {
 		return -1;
+	}
 	if (statvfs(s->dir, &fs) < 0)
 		return errf(err, errlen, _("cannot read '%s': %s"), s->dir, strerror(errno));
 	out->free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;

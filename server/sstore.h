@@ -115,6 +115,10 @@ int sstore_form_counts(struct sstore *s, void (*fn)(void *ctx, const char *form,
 #define SSTORE_SILENT_STEPS 4
 int sstore_devices_silent(struct sstore *s, uint64_t now, const uint64_t ago_ms[SSTORE_SILENT_STEPS],
 			  uint64_t out[SSTORE_SILENT_STEPS], char *err, size_t errlen);
+/* On PostgreSQL, makes s the one connection through which a sondeod serves its database, for as long as it stays
+ * open: a second sondeod serve of the same database is refused (several at once wait for the rules of
+ * docs/sync-design.md). Nothing on SQLite. 0, or -1 with err. */
+int sstore_serve_lock(struct sstore *s, char *err, size_t errlen);
 /* The bytes of the database (its file and its write-ahead log), and the file system of the data directory: its
  * size, and what is free for the server to write (not what only root may). */
 struct sstore_disk {
