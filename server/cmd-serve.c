@@ -240,13 +240,19 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	keys_id(keys_public(sstore_keys(probe)), fp);
 	enrolled = sstore_upstream_get(probe, &up);
-	if (sstore_serve_lock(probe, err, sizeof(err)) < 0) {
+	switch (sstore_serve_lock(probe, err, sizeof(err))) {
+	case 1:
+		/* On PostgreSQL its connection holds the serve lock until the server stops. */
+		held = probe;
+		break;
+	case 0:
+		sstore_close(probe);
+		break;
+	default:
 		sstore_close(probe);
 		cli_error("%s", err);
 		return EXIT_FAIL;
 	}
-	/* On PostgreSQL its connection holds the serve lock until the server stops. */
-	held = probe;
 	/* A regional server relays whenever it is enrolled at headquarters; --upstream gives headquarters'
 	 * address for this run (it may have changed since enrolment; the key pinned then still decides). */
 	if (a.upstream && !enrolled) {

@@ -1236,7 +1236,7 @@ int sstore_serve_lock(struct sstore *s, char *err, size_t errlen)
 	if (pg_number(s, "SELECT CASE WHEN pg_try_advisory_lock(7363746565) THEN 1 ELSE 0 END", &got, err,
 		      errlen) < 0)
 		return -1;
-	return got ? 0 : errf(err, errlen, _("another sondeod already serves the PostgreSQL database of '%s';"
+	return got ? 1 : errf(err, errlen, _("another sondeod already serves the PostgreSQL database of '%s';"
 					     " stop it first"), s->dir);
 }
 
