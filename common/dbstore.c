@@ -319,16 +319,59 @@ static struct dbstore *alloc(const struct dbstore_spec *spec, char *err, size_t 
 	return d;
 }
 
-struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir, char *err, size_t errlen)
+/* Makes the skeleton's tables and the spec's (schema: SQLite's or PostgreSQL's texts) in d's database, in the
+ * transaction the caller opened, with meta kind, schema and created. 0, or -1 with err. */
+static int make_tables(struct dbstore *d, const struct dbstore_spec *spec, const char *const *schema, char *err,
+		       size_t errlen)
 {
-	char path[PATH_MAX], num[24];
-	struct dbstore *d;
-	mode_t old_mask;
+	char num[24];
 	size_t i;
 
-	const char *const *schema = spec->schema;
-	char conninfo[STORE_CONF_MAX];
-	int pg = 0, has;
+	if (db_exec(d->db, META_SQL, err, errlen) < 0 || db_exec(d->db, d->k->forms_sql, err, errlen) < 0 ||
+	    (spec->tables && spec->tables(d->db, err, errlen) < 0))
+		return -1;
+	for (i = 0; schema && schema[i]; i++)
+		if (db_exec(d->db, schema[i], err, errlen) < 0)
+			return -1;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)now_ms());
+	return prepare(d, err, errlen) < 0 || dbstore_meta_set(d, "kind", d->k->name, err, errlen) < 0 ||
+	       set_layout(d, spec->layout, err, errlen) < 0 || dbstore_meta_set(d, "created", num, err, errlen) < 0 ?
+		       -1 : 0;
+}
+
+struct dbstore *dbstore_create_pg(const struct dbstore_spec *spec, const char *conninfo, const char *named_in,
+				  char *err, size_t errlen)
+{
+	struct dbstore *d;
+	int has;
+
+	if (!(d = alloc(spec, err, errlen)))
+		return NULL;
+	/* A database of its own, empty: two servers' data in one would be neither's. */
+	if (!(d->db = db_open_pg(conninfo, err, errlen)) || db_begin(d->db, err, errlen) < 0)
+		goto fail;
+	if ((has = db_has_table(d->db, "meta", err, errlen)) != 0) {
+		if (has > 0)
+			errf(err, errlen, _("the PostgreSQL database named in '%s' holds a store already; nothing was"
+					    " changed"), named_in);
+		goto fail;
+	}
+	if (make_tables(d, spec, spec->schema_pg ? spec->schema_pg : spec->schema, err, errlen) < 0)
+		goto fail;
+	return d;
+fail:
+	if (d->db)
+		db_rollback(d->db);
+	dbstore_close(d);
+	return NULL;
+}
+
+struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX], conninfo[STORE_CONF_MAX], named_in[PATH_MAX + 16];
+	struct dbstore *d;
+	mode_t old_mask;
+	int pg = 0;
 
 	if (!(d = alloc(spec, err, errlen)))
 		return NULL;
@@ -340,35 +383,21 @@ struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir,
 		goto fail;
 	}
 	if (pg) {
-		/* A database of its own, empty: two servers' data in one would be neither's. */
-		if (!(d->db = db_open_pg(conninfo, err, errlen)) || db_begin(d->db, err, errlen) < 0)
+		dbstore_close(d);
+		snprintf(named_in, sizeof(named_in), "%s/%s", dir, STORE_CONF);
+		if (!(d = dbstore_create_pg(spec, conninfo, named_in, err, errlen)))
+			return NULL;
+		if (db_commit(d->db, err, errlen) < 0)
 			goto fail;
-		if ((has = db_has_table(d->db, "meta", err, errlen)) != 0) {
-			if (has > 0)
-				errf(err, errlen, _("the PostgreSQL database named in '%s/%s' holds a store already;"
-						    " nothing was changed"), dir, STORE_CONF);
-			goto rollback;
-		}
-		if (spec->schema_pg)
-			schema = spec->schema_pg;
-	} else {
-		/* umask is the process's: stores are created from the command line, before any thread exists. */
-		old_mask = umask(077);
-		d->db = db_open(path, DB_CREATE, err, errlen);
-		umask(old_mask);
-		if (!d->db || db_begin(d->db, err, errlen) < 0)
-			goto fail;
+		return d;
 	}
-	if (db_exec(d->db, META_SQL, err, errlen) < 0 || db_exec(d->db, d->k->forms_sql, err, errlen) < 0 ||
-	    (spec->tables && spec->tables(d->db, err, errlen) < 0))
-		goto rollback;
-	for (i = 0; schema && schema[i]; i++)
-		if (db_exec(d->db, schema[i], err, errlen) < 0)
-			goto rollback;
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)now_ms());
-	if (prepare(d, err, errlen) < 0 || dbstore_meta_set(d, "kind", d->k->name, err, errlen) < 0 ||
-	    set_layout(d, spec->layout, err, errlen) < 0 || dbstore_meta_set(d, "created", num, err, errlen) < 0 ||
-	    db_commit(d->db, err, errlen) < 0)
+	/* umask is the process's: stores are created from the command line, before any thread exists. */
+	old_mask = umask(077);
+	d->db = db_open(path, DB_CREATE, err, errlen);
+	umask(old_mask);
+	if (!d->db || db_begin(d->db, err, errlen) < 0)
+		goto fail;
+	if (make_tables(d, spec, spec->schema, err, errlen) < 0 || db_commit(d->db, err, errlen) < 0)
 		goto rollback;
 	return d;
 rollback:
@@ -380,13 +409,10 @@ fail:
 
 struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, char *err, size_t errlen)
 {
-	char path[PATH_MAX], kind[32];
+	char path[PATH_MAX], kind[32], conninfo[STORE_CONF_MAX];
 	struct dbstore *d;
-	int has_kind;
+	int has_kind, pg = 0;
 	long long v;
-
-	char conninfo[STORE_CONF_MAX];
-	int pg = 0;
 
 	if (!(d = alloc(spec, err, errlen)))
 		return NULL;

@@ -57,6 +57,12 @@ int dbstore_make_dir(const char *dir, char *err, size_t errlen);
  * and forms tables, the spec's tables (tables, then schema) and meta kind, schema (= layout) and created. Refuses if dir already
  * holds a store of either kind. Caller closes with dbstore_close(); on failure the caller removes the file. */
 struct dbstore *dbstore_create(const struct dbstore_spec *spec, const char *dir, char *err, size_t errlen);
+/* Makes a store of spec in the empty PostgreSQL database conninfo names (named_in: where that string came from,
+ * for the refusal of a database that holds a store already), and leaves its transaction open: the caller commits
+ * it (db_commit on dbstore_db), after filling it (sondeod migrate), or closes the store to leave the database as
+ * it was. NULL with err. */
+struct dbstore *dbstore_create_pg(const struct dbstore_spec *spec, const char *conninfo, const char *named_in,
+				  char *err, size_t errlen);
 /* Opens the store in dir. Refuses, naming the file and changing nothing, a store of the other kind, a database
  * that is no store, and a layout outside [oldest, layout]; brings an older layout up in one transaction, in
  * which the layout is read again, so that two programs opening it at once upgrade it once. */

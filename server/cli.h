@@ -39,6 +39,7 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_users(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_migrate(struct cli *cli, int argc, char **argv);
 
 /* Prints "sondeod: <message>" to stderr. Returns EXIT_FAIL. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -103,6 +103,12 @@ static const struct cmd commands[] = {
 	  "The copy is one moment of the store, taken while sondeod serve goes on. It holds the views\n"
 	  "form_ID (a row a record, a column a question, with _region, _review, _created...) and\n"
 	  "form_ID:REPEAT (a row an instance), which sqlite3, R or pandas read as tables.\n") },
+	{ "migrate", cmd_migrate, N_("move the store from its SQLite file into PostgreSQL"),
+	  "migrate --data DIR --store CONNINFO",
+	  N_("Copies every table of the store into the empty PostgreSQL database CONNINFO names (a libpq\n"
+	  "connection string; a password goes in ~/.pgpass), in one transaction, checks that both hold the same\n"
+	  "ops, then keeps CONNINFO in DIR/store.conf (0600) and puts the SQLite file aside as\n"
+	  "server.db.before-postgresql. Stop sondeod serve first. On any failure the database is left as it was.\n") },
 	{ "serve", cmd_serve, N_("answer devices over HTTP or HTTPS, in the foreground"),
 	  "serve --data DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE] [--threads N] [--timeout S]\n"
 	  "             [--body-budget MIB] [--upstream URL] [--pull-every S] [--retry-max S] [--verbose]\n"

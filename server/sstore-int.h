@@ -149,6 +149,10 @@ json_t *sstore_value_json(const char *text, size_t len);
 int sstore_answers_load(struct sstore *s, int64_t rid, json_t *answers, json_t **review,
 			int *review_conflict, char *err, size_t errlen);
 
+/* sstore.c: what makes a database the server's store (its kind, layout, tables and upgrades). */
+struct dbstore_spec;
+extern const struct dbstore_spec sstore_spec;
+
 /* sstore-search.c. The review page's search q, in the query language of SQLite's FTS5 (words, "phrases", prefix*,
  * AND, OR, NOT, parentheses), as a PostgreSQL tsquery into out: each word folded by fold (may be NULL: as it is)
  * as the index's words are, then quoted, so that nothing typed is read as tsquery's own syntax and AND, OR and

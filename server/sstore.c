@@ -261,7 +261,7 @@ static const struct dbstore_step steps[] = {
 	{ 8, NULL, mark_reindex },
 };
 
-static const struct dbstore_spec spec = {
+const struct dbstore_spec sstore_spec = {
 	.kind = DBSTORE_SERVER, .layout = SSTORE_SCHEMA, .oldest = 1, .tables = merge_schema, .schema = schema_now,
 	.schema_pg = schema_now_pg,
 	.steps = steps, .nsteps = sizeof(steps) / sizeof(steps[0]),
@@ -422,7 +422,7 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 		errf(err, errlen, _("out of memory"));
 		return NULL;
 	}
-	s->base = create ? dbstore_create(&spec, dir, err, errlen) : dbstore_open(&spec, dir, err, errlen);
+	s->base = create ? dbstore_create(&sstore_spec, dir, err, errlen) : dbstore_open(&sstore_spec, dir, err, errlen);
 	if (!s->base)
 		goto fail;
 	s->db = dbstore_db(s->base);

@@ -115,6 +115,15 @@ int sstore_form_counts(struct sstore *s, void (*fn)(void *ctx, const char *form,
 #define SSTORE_SILENT_STEPS 4
 int sstore_devices_silent(struct sstore *s, uint64_t now, const uint64_t ago_ms[SSTORE_SILENT_STEPS],
 			  uint64_t out[SSTORE_SILENT_STEPS], char *err, size_t errlen);
+/* sondeod migrate: copies every table of s (a store on SQLite, whose file no other program writes meanwhile) into
+ * the empty PostgreSQL database conninfo names, in one transaction, and checks that both hold the same ops
+ * before it commits; the search index is rebuilt there at its first open. The caller then points the data
+ * directory at that database (dbstore_conf_write) and puts the file aside. 0 with out, or -1 with err and the
+ * database as it was. */
+struct sstore_migrated {
+	uint64_t tables, rows, ops;
+};
+int sstore_migrate(struct sstore *s, const char *conninfo, struct sstore_migrated *out, char *err, size_t errlen);
 /* On PostgreSQL, makes s the one connection through which a sondeod serves its database, for as long as it stays
  * open: a second sondeod serve of the same database is refused (several at once wait for the rules of
  * docs/sync-design.md). 1 when s holds that lock (keep it open), 0 on SQLite (nothing to hold: a connection

@@ -115,4 +115,41 @@ curl -s -b "$TMPDIR/pgjar" "$PGURL/v1/records?q=remit*" >"$TMPDIR/pg.json"
 check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"] > 0)' "$TMPDIR/pg.json")" True \
 	"a search that finds something"
 
+t "sondeod migrate: the SQLite server moves into PostgreSQL, checked, and serves on as before"
+kill "$PID" && wait "$PID" 2>/dev/null
+run "$PG_BIN/psql" "$PG_CONNINFO" -qc "CREATE DATABASE lite"
+check_rc 0
+cp "$litehq/server.db" "$TMPDIR/before.db"
+run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=hq user=sondeo"
+check_rc 1
+check_err_has "holds a store already; nothing was changed"
+cmp -s "$litehq/server.db" "$TMPDIR/before.db" || fail "a refused migration changed the SQLite file"
+[ ! -e "$litehq/store.conf" ] || fail "a refused migration wrote store.conf"
+run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=lite user=sondeo"
+check_rc 0
+check_out_has "136 ops, checked) to PostgreSQL; the SQLite file is kept as $litehq/server.db.before-postgresql"
+check_eq "$(ls "$litehq" | tr '\n' ' ')" "server.db.before-postgresql server.key server.pub store.conf " \
+	"the data directory"
+check_file_mode "$litehq/store.conf" 600
+run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=lite user=sondeo"
+check_rc 1
+check_err_has "is in PostgreSQL already"
+# On the port the laptops know.
+serve_on "$litehq" "$TMPDIR/lite2.log" "${LITEURL##*:}" ||
+	{ fail "the migrated server did not start: $(cat "$TMPDIR/lite2.log")"; done_testing; }
+# Its sessions came along; its searches are PostgreSQL's now, and answer as the other's.
+for q in "/v1/dashboard" "/v1/records?per_page=200&sort=partner_name" "/v1/records?q=ministry%20OR%20county"; do
+	check_eq "$(same "$q")" same "GET $q after the migration"
+done
+# New changes take ids after the copied ones, and come back to the other laptop.
+SONDEO_HOME=$TMPDIR/lite-a "$SONDEO" new partnership --set partner_name=Afterwards --set stakeholder_type=media \
+	--set country=KEN --set level=local --set thematic_areas=human_rights >/dev/null 2>&1
+run env SONDEO_HOME="$TMPDIR/lite-a" "$SONDEO" sync
+check_rc 0
+check_out_has "changes sent"
+run env SONDEO_HOME="$TMPDIR/lite-b" "$SONDEO" sync
+check_rc 0
+run env SONDEO_HOME="$TMPDIR/lite-b" "$SONDEO" list
+check_out_has "Afterwards"
+
 done_testing
