@@ -60,6 +60,7 @@ struct db_engine {
 	size_t (*col_bytes)(struct db_stmt *st, int i);
 	int (*col_type)(struct db_stmt *st, int i);
 	int (*columns)(struct db_stmt *st);
+	void (*stream)(struct db_stmt *st);
 };
 
 /* db_error for an engine: the message people read for result code rc (DB_BUSY, DB_FULL...), msg being the

@@ -3,8 +3,9 @@
  * Statements are written as for SQLite (?N and :name parameters), rewritten once when prepared into PostgreSQL's
  * $N, and prepared on the server under a name of their own. Values go as text, blobs as binary; results come as
  * text and are read back by type (a boolean's t/f as 1/0, a bytea's hex as bytes). A statement's result is taken
- * whole on its first step, so that another statement may run while its rows are read, as SQLite allows: readers
- * of many rows page with LIMIT or a cursor.
+ * whole on its first step, so that another statement may run while its rows are read, as SQLite allows; one
+ * marked with db_stream (an export of every record) is read through a cursor, PG_PAGE_ROWS rows at a time, so
+ * that its rows never sit in memory together.
  *
  * PostgreSQL's errors become db.h's codes by their SQLSTATE: a lock waited for too long, a deadlock or a
  * serialisation failure is DB_BUSY (try again), a unique or other constraint DB_CONSTRAINT, a full disk DB_FULL,
@@ -47,6 +48,11 @@ struct pg_stmt {
 	PGresult *res;               /* the result of the current run, or NULL before the first step */
 	int row, nrows;
 	int ncols;                   /* the columns of its rows, known once prepared */
+	char *text;                  /* the statement as PostgreSQL reads it, for a cursor over it */
+	int stream;                  /* its rows are fetched a page at a time through a cursor (db_stream) */
+	int cursor;                  /* that cursor is open */
+	int own_tx;                  /* in a transaction the engine opened for it */
+	int last_page;               /* the page in hand is the cursor's last */
 	unsigned char *blob;         /* the last bytea column read, unescaped (until the next step or reset) */
 	size_t blob_len;
 	int blob_row, blob_col;
@@ -337,6 +343,7 @@ static void stmt_free(struct pg_stmt *ps)
 	for (i = 0; i < PG_MAX_NAMED; i++)
 		free(ps->named[i]);
 	free(ps->par);
+	free(ps->text);
 	free(ps);
 }
 
@@ -362,7 +369,7 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 	}
 	snprintf(ps->name, sizeof(ps->name), "s%u", pc->next_name++);
 	res = pq.prepare(pc->c, ps->name, text.data, 0, NULL);
-	buf_release(&text);
+	ps->text = buf_detach(&text, NULL);
 	if (pq.resultStatus(res) != PGRES_COMMAND_OK) {
 		rc = result_code(pc, res);
 		pq.clear(res);
@@ -379,6 +386,8 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 	return 0;
 }
 
+static void cursor_end(struct pg_conn *pc, struct pg_stmt *ps);
+
 static void pg_finalize(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
@@ -386,6 +395,8 @@ static void pg_finalize(struct db_stmt *st)
 
 	if (!ps)
 		return;
+	if (ps->cursor)
+		cursor_end(st->db->x, ps);
 	/* Outside an aborted transaction (which refuses it), the server forgets the statement too. */
 	if (pq.transactionStatus(((struct pg_conn *)st->db->x)->c) != PQTRANS_INERROR) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", ps->name);
@@ -439,11 +450,97 @@ static int pg_in_transaction(struct db *db)
 	return pq.transactionStatus(((struct pg_conn *)db->x)->c) != PQTRANS_IDLE;
 }
 
+#define PG_PAGE_ROWS 500   /* rows a cursor fetches at a time */
+
+/* Closes a streaming statement's cursor, and the transaction the engine opened for it. */
+static void cursor_end(struct pg_conn *pc, struct pg_stmt *ps)
+{
+	char sql[48];
+
+	if (ps->cursor && pq.transactionStatus(pc->c) == PQTRANS_INTRANS) {
+		snprintf(sql, sizeof(sql), "CLOSE c%s", ps->name);
+		run(pc, sql);
+	}
+	if (ps->own_tx)
+		run(pc, pq.transactionStatus(pc->c) == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK");
+	ps->cursor = ps->own_tx = ps->last_page = 0;
+}
+
+/* The next page of a streaming statement's rows into ps->res, opening its cursor first (in a read-only
+ * transaction of the engine's own if the caller has none): DB_OK, or a code. */
+static int cursor_page(struct pg_conn *pc, struct pg_stmt *ps, const char *const *vals, const int *lens,
+		       const int *fmts)
+{
+	struct buf sql = BUF_INIT(strlen(ps->text) + 64);
+	ExecStatusType s;
+	int rc = DB_OK;
+
+	if (!ps->cursor) {
+		if (pq.transactionStatus(pc->c) == PQTRANS_IDLE) {
+			if ((rc = run(pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) != DB_OK)
+				goto out;
+			ps->own_tx = 1;
+		}
+		buf_printf(&sql, "DECLARE c%s NO SCROLL CURSOR FOR %s", ps->name, ps->text);
+		ps->res = pq.execParams(pc->c, sql.data, ps->nparams, NULL, vals, lens, fmts, 0);
+		if (pq.resultStatus(ps->res) != PGRES_COMMAND_OK) {
+			rc = result_code(pc, ps->res);
+			goto out;
+		}
+		pq.clear(ps->res);
+		ps->cursor = 1;
+		buf_reset(&sql);
+	}
+	buf_printf(&sql, "FETCH %d FROM c%s", PG_PAGE_ROWS, ps->name);
+	ps->res = pq.exec(pc->c, sql.data);
+	s = pq.resultStatus(ps->res);
+	if (s != PGRES_TUPLES_OK) {
+		rc = result_code(pc, ps->res);
+		goto out;
+	}
+	ps->nrows = pq.ntuples(ps->res);
+	ps->last_page = ps->nrows < PG_PAGE_ROWS;
+	ps->row = -1;
+out:
+	if (rc != DB_OK) {
+		pq.clear(ps->res);
+		ps->res = NULL;
+		cursor_end(pc, ps);
+	}
+	buf_release(&sql);
+	return rc;
+}
+
 static int pg_step(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
 	struct pg_conn *pc = st->db->x;
 
+	if (ps->stream) {
+		const char *vals[PG_MAX_PARAMS];
+		int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS], i, rc;
+
+		if (ps->res && ps->row + 1 < ps->nrows) {
+			ps->row++;
+			return DB_ROW;
+		}
+		/* The page is read: the next one, unless it was the last (or the rows are all read). */
+		if (ps->res && (ps->last_page || !ps->cursor)) {
+			ps->row = ps->nrows;
+			cursor_end(pc, ps);
+			return DB_DONE;
+		}
+		for (i = 0; i < ps->nparams; i++) {
+			vals[i] = ps->par[i].p;
+			lens[i] = ps->par[i].len;
+			fmts[i] = ps->par[i].fmt;
+		}
+		pq.clear(ps->res);
+		ps->res = NULL;
+		if ((rc = cursor_page(pc, ps, vals, lens, fmts)) != DB_OK)
+			return rc;
+		return pg_step(st);
+	}
 	if (!ps->res) {
 		const char *vals[PG_MAX_PARAMS];
 		int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS], i, rc;
@@ -478,6 +575,8 @@ static void pg_reset(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
 
+	if (ps->cursor)
+		cursor_end(st->db->x, ps);
 	pq.clear(ps->res);
 	ps->res = NULL;
 	ps->row = ps->nrows = 0;
@@ -663,6 +762,11 @@ static int pg_col_type(struct db_stmt *st, int i)
 	}
 }
 
+static void pg_stream(struct db_stmt *st)
+{
+	((struct pg_stmt *)st->x)->stream = 1;
+}
+
 static int pg_columns(struct db_stmt *st)
 {
 	return ((struct pg_stmt *)st->x)->ncols;
@@ -674,7 +778,7 @@ static const struct db_engine pg_engine = {
 	.in_transaction = pg_in_transaction, .error = pg_error, .errmsg = pg_errmsg, .step = pg_step,
 	.reset = pg_reset, .clear = pg_clear, .changes = pg_changes, .bind = pg_bind, .named = pg_named,
 	.col_int = pg_col_int, .col_float = pg_col_float, .col_text = pg_col_text, .col_blob = pg_col_blob,
-	.col_bytes = pg_col_bytes, .col_type = pg_col_type, .columns = pg_columns,
+	.col_bytes = pg_col_bytes, .col_type = pg_col_type, .columns = pg_columns, .stream = pg_stream,
 };
 
 /* What SQL written for both engines calls that PostgreSQL lacks, in a schema of its own put at the end of every

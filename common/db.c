@@ -580,6 +580,12 @@ void db_clear(struct db_stmt *st)
 	sqlite3_clear_bindings(st->lite);
 }
 
+void db_stream(struct db_stmt *st)
+{
+	if (st->db->e)
+		st->db->e->stream(st);
+}
+
 struct db *db_of(struct db_stmt *st)
 {
 	return st->db;

@@ -123,6 +123,10 @@ int db_step_done(struct db_stmt *st, char *err, size_t errlen);
 /* db_reset makes st ready to step again from its start, its bindings kept; db_clear forgets the bindings. */
 void db_reset(struct db_stmt *st);
 void db_clear(struct db_stmt *st);
+/* Marks st, not yet stepped, as one whose rows may be many (an export of every record): they are read a page at a
+ * time rather than all at once. SQLite reads every statement so; PostgreSQL's engine through a cursor, in the
+ * caller's transaction or a read-only one of its own that ends with the rows (or db_reset). */
+void db_stream(struct db_stmt *st);
 /* The connection st belongs to. */
 struct db *db_of(struct db_stmt *st);
 /* Steps an INSERT ... RETURNING of one integer (the id the engine gave the row) and resets it: that integer, or

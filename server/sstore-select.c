@@ -203,6 +203,9 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen)))
 		goto out;
+	/* Every record of the selection (an export, a bulk review): a page of rows at a time. */
+	if (!p->limit)
+		db_stream(st);
 	db_bind_named_text(st, ":sortq", p->question);
 	db_bind_named_int(st, ":limit", p->limit);
 	db_bind_named_int(st, ":offset", (int64_t)p->offset);
@@ -234,6 +237,9 @@ static int select_by_answer(struct sstore *s, const struct sstore_filter *f, con
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen)))
 		goto out;
+	/* Every record of the selection (an export, a bulk review): a page of rows at a time. */
+	if (!p->limit)
+		db_stream(st);
 	db_bind_named_text(st, ":sortq", p->question);
 	db_bind_named_int(st, ":limit", (int64_t)(p->limit - rows));
 	db_bind_named_int(st, ":offset", (int64_t)skip);
@@ -280,6 +286,9 @@ int sstore_select(struct sstore *s, const struct sstore_filter *f, const struct 
 		buf_adds(&sql, " LIMIT :limit OFFSET :offset");
 	if (!(st = sstore_filter_prepare(s, &sql, f, SSTORE_OVER_RECORDS, err, errlen)))
 		goto out;
+	/* Every record of the selection (an export, a bulk review): a page of rows at a time. */
+	if (!p->limit)
+		db_stream(st);
 	db_bind_named_int(st, ":limit", p->limit);
 	db_bind_named_int(st, ":offset", (int64_t)p->offset);
 	r = emit_rows(s, st, fn, ctx, answers, &stop, &rows, err, errlen);
