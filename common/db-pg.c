@@ -47,7 +47,7 @@ struct pg_stmt {
 	char *named[PG_MAX_NAMED];   /* named[i]: the name of parameter i + 1, or NULL */
 	PGresult *res;               /* the result of the current run, or NULL before the first step */
 	int row, nrows;
-	int ncols;                   /* the columns of its rows, known once prepared */
+	int ncols;                   /* the columns of its rows (-1: not asked yet) */
 	char *text;                  /* the statement as PostgreSQL reads it, for a cursor over it */
 	int stream;                  /* its rows are fetched a page at a time through a cursor (db_stream) */
 	int cursor;                  /* that cursor is open */
@@ -379,9 +379,7 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 					pg_error(db, rc, err, errlen);
 	}
 	pq.clear(res);
-	res = pq.describePrepared(pc->c, ps->name);
-	ps->ncols = pq.resultStatus(res) == PGRES_COMMAND_OK ? pq.nfields(res) : 0;
-	pq.clear(res);
+	ps->ncols = -1;
 	st->x = ps;
 	return 0;
 }
@@ -769,7 +767,16 @@ static void pg_stream(struct db_stmt *st)
 
 static int pg_columns(struct db_stmt *st)
 {
-	return ((struct pg_stmt *)st->x)->ncols;
+	struct pg_stmt *ps = st->x;
+	PGresult *res;
+
+	/* Asked of few statements (a copy of every table): the server describes them then, not at every prepare. */
+	if (ps->ncols < 0) {
+		res = pq.describePrepared(((struct pg_conn *)st->db->x)->c, ps->name);
+		ps->ncols = pq.resultStatus(res) == PGRES_COMMAND_OK ? pq.nfields(res) : 0;
+		pq.clear(res);
+	}
+	return ps->ncols;
 }
 
 static const struct db_engine pg_engine = {

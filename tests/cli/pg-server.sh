@@ -37,6 +37,19 @@ run "$SONDEOD" forms --data "$pghq" list
 check_rc 1
 check_err_has "store.conf' is readable by others (mode 644); run: chmod 600"
 chmod 600 "$pghq/store.conf"
+# A store.conf that names no database, or two: refused, saying which.
+mkdir -p "$TMPDIR/badconf"
+for c in "# nothing but a comment" "host=/a dbname=x
+host=/b dbname=y"; do
+	printf '%s\n' "$c" >"$TMPDIR/badconf/store.conf"
+	chmod 600 "$TMPDIR/badconf/store.conf"
+	run "$SONDEOD" forms --data "$TMPDIR/badconf" list
+	check_rc 1
+	case $c in
+	"#"*) check_err_has "store.conf' names no database" ;;
+	*) check_err_has "store.conf': more than one connection string" ;;
+	esac
+done
 
 # Headquarters on SQLite, for what both must answer alike.
 litehq=$TMPDIR/litehq
@@ -125,6 +138,10 @@ check_rc 1
 check_err_has "holds a store already; nothing was changed"
 cmp -s "$litehq/server.db" "$TMPDIR/before.db" || fail "a refused migration changed the SQLite file"
 [ ! -e "$litehq/store.conf" ] || fail "a refused migration wrote store.conf"
+run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=nosuchdb user=sondeo"
+check_rc 1
+check_err_has "cannot connect to PostgreSQL"
+cmp -s "$litehq/server.db" "$TMPDIR/before.db" || fail "a refused migration changed the SQLite file"
 run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=lite user=sondeo"
 check_rc 0
 check_out_has "136 ops, checked) to PostgreSQL; the SQLite file is kept as $litehq/server.db.before-postgresql"
