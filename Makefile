@@ -267,6 +267,11 @@ $(B)/tests/cutproxy: tests/cutproxy.c $(B)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
 
+# A load balancer in front of several sondeod on one database, for the tests of several servers (pg-multi.sh).
+$(B)/tests/balancer: tests/balancer.c $(B)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDOPT) $(LDFLAGS)
+
 # A client that trickles header bytes, for the test of the connection timeout.
 $(B)/tests/slowloris: tests/slowloris.c $(B)/flags
 	@mkdir -p $(dir $@)
@@ -279,7 +284,7 @@ $(B)/tests/bodyhold: tests/bodyhold.c $(COMMON_OBJ)
 
 check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/tests/cspush \
 	$(B)/tests/vouch $(B)/tests/xlsxdump $(B)/tests/signedget \
-	$(B)/tests/cutproxy $(B)/tests/slowloris $(B)/tests/bodyhold
+	$(B)/tests/cutproxy $(B)/tests/balancer $(B)/tests/slowloris $(B)/tests/bodyhold
 
 # The test build on every core, before any test runs. The release binaries, which `make install` copies, are
 # built by the first test of make install (install.sh; server-admin.sh, which checks that the installed sondeod

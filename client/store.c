@@ -43,10 +43,10 @@ static int remake_views(struct db *db, char *err, size_t errlen);
 /* Layout 2 added a table; layout 3 remakes the forms' views, whose dates layout 2 read wrongly (NULL in every
  * row); layout 4 keeps a field's single head as fields.op alone (merge.h); layout 5 adds media_sent. */
 static const struct dbstore_step steps[] = {
-	{ 1, OP_AUTHORS_SQL, NULL },
-	{ 2, NULL, remake_views },
-	{ 3, NULL, merge_upgrade_heads },
-	{ 4, MEDIA_SENT_SQL, NULL },
+	{ 1, OP_AUTHORS_SQL, NULL, NULL },
+	{ 2, NULL, remake_views, NULL },
+	{ 3, NULL, merge_upgrade_heads, NULL },
+	{ 4, MEDIA_SENT_SQL, NULL, NULL },
 };
 
 static const struct dbstore_spec spec = {

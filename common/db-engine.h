@@ -42,6 +42,8 @@ struct db_engine {
 	int (*commit)(struct db *db, char *err, size_t errlen);
 	void (*rollback)(struct db *db);
 	int (*in_transaction)(struct db *db);
+	/* db_lock's locks, by key: keys[0..n) sorted, each once. */
+	int (*lock)(struct db *db, const int64_t *keys, size_t n, char *err, size_t errlen);
 	int (*error)(struct db *db, int rc, char *err, size_t errlen);
 	const char *(*errmsg)(struct db *db);
 	int (*step)(struct db_stmt *st);

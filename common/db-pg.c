@@ -448,6 +448,25 @@ static int pg_in_transaction(struct db *db)
 	return pq.transactionStatus(((struct pg_conn *)db->x)->c) != PQTRANS_IDLE;
 }
 
+/* Advisory locks held until the transaction ends, taken in the order given (a function scan walks the array in
+ * order). The keys are numbers made here, not text from outside. */
+static int pg_lock(struct db *db, const int64_t *keys, size_t n, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT((size_t)64 + n * 21);
+	size_t i;
+	int r = buf_adds(&sql, "SELECT pg_advisory_xact_lock(k) FROM unnest('{");
+
+	for (i = 0; r == 0 && i < n; i++)
+		r = buf_printf(&sql, "%s%lld", i ? "," : "", (long long)keys[i]);
+	if (r < 0 || buf_adds(&sql, "}'::bigint[]) AS k") < 0) {
+		buf_release(&sql);
+		return db_engine_error(DB_NOMEM, "out of memory", err, errlen);
+	}
+	r = pg_exec(db, sql.data, err, errlen);
+	buf_release(&sql);
+	return r;
+}
+
 #define PG_PAGE_ROWS 500   /* rows a cursor fetches at a time */
 
 /* Closes a streaming statement's cursor, and the transaction the engine opened for it. */
@@ -782,7 +801,7 @@ static int pg_columns(struct db_stmt *st)
 static const struct db_engine pg_engine = {
 	.close = pg_close, .set_busy_ms = pg_set_busy_ms, .exec = pg_exec, .prepare = pg_prepare,
 	.finalize = pg_finalize, .begin = pg_begin, .commit = pg_commit, .rollback = pg_rollback,
-	.in_transaction = pg_in_transaction, .error = pg_error, .errmsg = pg_errmsg, .step = pg_step,
+	.in_transaction = pg_in_transaction, .lock = pg_lock, .error = pg_error, .errmsg = pg_errmsg, .step = pg_step,
 	.reset = pg_reset, .clear = pg_clear, .changes = pg_changes, .bind = pg_bind, .named = pg_named,
 	.col_int = pg_col_int, .col_float = pg_col_float, .col_text = pg_col_text, .col_blob = pg_col_blob,
 	.col_bytes = pg_col_bytes, .col_type = pg_col_type, .columns = pg_columns, .stream = pg_stream,

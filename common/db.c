@@ -492,6 +492,41 @@ int db_in_transaction(struct db *db)
 	return !sqlite3_get_autocommit(db->lite);
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int db_lock(struct db *db, const char *const *names, size_t n, char *err, size_t errlen)
+{
+	int64_t *keys;
+	size_t i, k = 0;
+	int r;
+
+	if (!db->e || !n)
+		return 0;
+	if (!(keys = malloc(n * sizeof(*keys))))
+		return db_engine_error(DB_NOMEM, "out of memory", err, errlen);
+	for (i = 0; i < n; i++) {
+		/* FNV-1a: names that share a key only wait on each other more often than they need. */
+		uint64_t h = 14695981039346656037ULL;
+		const unsigned char *p;
+
+		for (p = (const unsigned char *)names[i]; *p; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		keys[i] = (int64_t)h;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (i = 0; i < n; i++)
+		if (!k || keys[k - 1] != keys[i])
+			keys[k++] = keys[i];
+	r = db->e->lock(db, keys, k, err, errlen);
+	free(keys);
+	return r;
+}
+
 void db_on_rollback(struct db *db, void (*fn)(void *ctx), void *ctx)
 {
 	db->on_rollback = fn;

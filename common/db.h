@@ -85,6 +85,13 @@ int db_has_column(struct db *db, const char *table, const char *column, char *er
 int db_is_pg(struct db *db);
 /* Whether a transaction is open on db. */
 int db_in_transaction(struct db *db);
+/* Inside a write transaction, takes until its end a lock on each of names[0..n) (the records a change set
+ * touches, a device's id), so that two transactions on the same thing take turns, the second reading what the
+ * first committed. All of one transaction's locks must be taken in one call: they are taken in one order (by
+ * the names' hashes), so two transactions never each hold what the other waits for. On SQLite the write
+ * transaction already shuts out every other writer, and this does nothing. 0, or -1 with err (busy after the
+ * connection's wait). */
+int db_lock(struct db *db, const char *const *names, size_t n, char *err, size_t errlen);
 /* fn(ctx) is called when a transaction of db is rolled back, whoever rolls it back (NULL fn: no longer). */
 void db_on_rollback(struct db *db, void (*fn)(void *ctx), void *ctx);
 

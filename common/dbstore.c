@@ -219,9 +219,9 @@ static int read_head(struct db *db, char *kind, size_t n, int *has_kind, long lo
 	return rc == DB_ROW ? 0 : db_error(db, rc, err, errlen);
 }
 
-/* Refuses a database that is not a store of this kind, or of a layout this program cannot read, before
- * anything is prepared against its tables or written to it. */
-static int check_head(const struct dbstore_spec *spec, const char *dir, const char *path, const char *kind,
+/* Refuses a database (at path; pg: a PostgreSQL one) that is not a store of this kind, or of a layout this
+ * program cannot read, before anything is prepared against its tables or written to it. */
+static int check_head(const struct dbstore_spec *spec, const char *dir, const char *path, int pg, const char *kind,
 		      int has_kind, long long v, char *err, size_t errlen)
 {
 	const struct kind *k = &kinds[spec->kind];
@@ -235,7 +235,7 @@ static int check_head(const struct dbstore_spec *spec, const char *dir, const ch
 	if ((has_kind && strcmp(kind, k->name)) || (!has_kind && !k->kindless) || v < 0)
 		return spec->kind == DBSTORE_DEVICE ? errf(err, errlen, _("'%s' is not a Sondeo store"), dir)
 						     : errf(err, errlen, _("'%s' does not hold sondeod data"), dir);
-	if (v > spec->layout || v < spec->oldest)
+	if (v > spec->layout || v < (pg ? spec->oldest_pg : spec->oldest))
 		return spec->kind == DBSTORE_DEVICE
 			       ? errf(err, errlen, _("the store in '%s' has layout %lld; this sondeo reads layout %d"),
 				      dir, v, spec->layout)
@@ -272,15 +272,18 @@ static int set_layout(struct dbstore *d, int layout, char *err, size_t errlen)
 static int upgrade(struct dbstore *d, const struct dbstore_spec *spec, const char *dir, const char *path, char *err,
 		   size_t errlen)
 {
+	static const char *const upgrading[] = { "sondeo: layout upgrade" };
 	char kind[32];
+	const char *sql;
 	int has_kind, l;
 	long long v;
 	size_t i;
 
-	if (db_begin(d->db, err, errlen) < 0)
-		return -1;
+	/* On PostgreSQL, processes started together take turns here (SQLite's BEGIN IMMEDIATE does it there). */
+	if (db_begin(d->db, err, errlen) < 0 || db_lock(d->db, upgrading, 1, err, errlen) < 0)
+		goto fail;
 	if (read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
-	    check_head(spec, dir, path, kind, has_kind, v, err, errlen) < 0)
+	    check_head(spec, dir, path, db_is_pg(d->db), kind, has_kind, v, err, errlen) < 0)
 		goto fail;
 	if (v == spec->layout) {
 		db_rollback(d->db);
@@ -293,7 +296,8 @@ static int upgrade(struct dbstore *d, const struct dbstore_spec *spec, const cha
 			errf(err, errlen, _("internal error: no step from layout %d to %d"), l, l + 1);
 			goto fail;
 		}
-		if ((spec->steps[i].sql && db_exec(d->db, spec->steps[i].sql, err, errlen) < 0) ||
+		sql = db_is_pg(d->db) ? spec->steps[i].sql_pg : spec->steps[i].sql;
+		if ((sql && db_exec(d->db, sql, err, errlen) < 0) ||
 		    (spec->steps[i].fn && spec->steps[i].fn(d->db, err, errlen) < 0))
 			goto fail;
 	}
@@ -423,15 +427,9 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 		snprintf(path, sizeof(path), "%s/%s", dir, STORE_CONF);
 		if (!(d->db = db_open_pg(conninfo, err, errlen)) ||
 		    read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
-		    check_head(spec, dir, path, kind, has_kind, v, err, errlen) < 0)
+		    check_head(spec, dir, path, db_is_pg(d->db), kind, has_kind, v, err, errlen) < 0)
 			goto fail;
-		/* Made at this program's layout; a later layout brings its own steps for PostgreSQL. */
-		if (v != spec->layout) {
-			errf(err, errlen, _("the data in '%s' has layout %lld; this sondeod reads layout %d"), dir, v,
-			     spec->layout);
-			goto fail;
-		}
-		if (prepare(d, err, errlen) < 0)
+		if (prepare(d, err, errlen) < 0 || (v != spec->layout && upgrade(d, spec, dir, path, err, errlen) < 0))
 			goto fail;
 		return d;
 	}
@@ -447,7 +445,7 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 	}
 	if (!(d->db = db_open(path, 0, err, errlen)) ||
 	    read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
-	    check_head(spec, dir, path, kind, has_kind, v, err, errlen) < 0)
+	    check_head(spec, dir, path, db_is_pg(d->db), kind, has_kind, v, err, errlen) < 0)
 		goto fail;
 	/* The skeleton's own tables are the same in every layout: its statements can be prepared before. */
 	if (prepare(d, err, errlen) < 0 || (v != spec->layout && upgrade(d, spec, dir, path, err, errlen) < 0))

@@ -21,17 +21,19 @@
 enum dbstore_kind { DBSTORE_DEVICE, DBSTORE_SERVER };
 
 /* One upgrade step: brings layout `from` to from + 1 by running sql (may be NULL), then fn (may be NULL), inside
- * the upgrade's transaction. */
+ * the upgrade's transaction. On PostgreSQL, sql_pg instead of sql, and fn as well. */
 struct dbstore_step {
 	int from;
 	const char *sql;
 	int (*fn)(struct db *db, char *err, size_t errlen);
+	const char *sql_pg;
 };
 
 struct dbstore_spec {
 	enum dbstore_kind kind;
 	int layout;       /* the layout this program reads and writes (meta 'schema') */
 	int oldest;       /* the oldest layout it can bring up to layout */
+	int oldest_pg;    /* the same on PostgreSQL: the first layout made there */
 	int (*tables)(struct db *db, char *err, size_t errlen);   /* tables made by code (merge_schema), or NULL */
 	const char *const *schema; /* then the tier's own tables at layout: SQL texts run in order, NULL last */
 	const char *const *schema_pg; /* the same on PostgreSQL, where the engines differ (NULL: the same texts) */

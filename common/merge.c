@@ -62,7 +62,8 @@ enum {
 };
 
 static const char *const sql[S_COUNT] = {
-	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) RETURNING did",
+	/* Nothing when another transaction added the device meanwhile (PostgreSQL: having waited for its commit). */
+	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) ON CONFLICT DO NOTHING RETURNING did",
 	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
 	[S_RECORD_FORM] = "SELECT form, rid FROM records WHERE id = ?1",
 	/* The record's form version is the one of its latest op by (stamp, device), as for shown values, so that it
@@ -283,14 +284,24 @@ static int64_t device_key(struct merge *m, const char *device, char *err, size_t
 {
 	int64_t did = device_find(m, device, err, errlen);
 	struct db_stmt *s = m->st[S_DEVICE];
+	int rc;
 
 	if (did)
 		return did;
 	db_bind_text(s, 1, device);
-	if ((m->last_did = db_step_id(s, err, errlen)) < 0)
-		return -1;
-	strlcpy_s(m->last_device, device, sizeof(m->last_device));
-	return m->last_did;
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		did = db_int(s, 0);
+	else if (rc != DB_DONE)
+		did = db_error(m->db, rc, err, errlen);
+	db_reset(s);
+	if (rc == DB_DONE && (did = device_find(m, device, err, errlen)) == 0)
+		return errf(err, errlen, _("device %s could not be added"), device);
+	if (did > 0) {
+		m->last_did = did;
+		strlcpy_s(m->last_device, device, sizeof(m->last_device));
+	}
+	return did;
 }
 
 /* Refuses an op that names another form than its record's, before anything is changed: 1 if it does (err says

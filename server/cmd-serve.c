@@ -227,7 +227,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	char *paths = NULL;
 	size_t nroutes = 0;
 	struct srv srv = { NULL, NULL, 0, 0, 0, { 0, { 0 }, { 0 } } };
-	struct sstore *probe, *held = NULL;
+	struct sstore *probe;
 	char err[512], fp[KEYS_ID_STRLEN + 1];
 	sigset_t stop;
 	int sig, r = EXIT_FAIL;
@@ -240,19 +240,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	keys_id(keys_public(sstore_keys(probe)), fp);
 	enrolled = sstore_upstream_get(probe, &up);
-	switch (sstore_serve_lock(probe, err, sizeof(err))) {
-	case 1:
-		/* On PostgreSQL its connection holds the serve lock until the server stops. */
-		held = probe;
-		break;
-	case 0:
-		sstore_close(probe);
-		break;
-	default:
-		sstore_close(probe);
-		cli_error("%s", err);
-		return EXIT_FAIL;
-	}
+	sstore_close(probe);
 	/* A regional server relays whenever it is enrolled at headquarters; --upstream gives headquarters'
 	 * address for this run (it may have changed since enrolment; the key pinned then still decides). */
 	if (a.upstream && !enrolled) {
@@ -320,14 +308,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	/* SQLite folds the WAL back into the database and removes it when the last connection closes; but the
 	 * workers close theirs at once, as their threads end, and each may see another still open. One more open
 	 * and close, alone now, leaves the data directory as a single file. */
-	sstore_close(held);
-	held = NULL;
 	if ((probe = sstore_open(cli->data_dir, err, sizeof(err))))
 		sstore_close(probe);
 	fputs(_("sondeod: stopped\n"), stderr);
 	r = EXIT_OK;
 out:
-	sstore_close(held);
 	checkpointer_stop(ckpt);
 	free(table);
 	free(paths);

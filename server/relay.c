@@ -23,6 +23,7 @@
 #include "banned.h"
 
 #define RESEND_MAX 4096               /* change sets resent for one gap answer */
+#define RELAY_STANDBY_MS 2000         /* how often a process that does not relay asks whether it may */
 #define CS_MAX_BYTES ((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES)
 
 struct relay {
@@ -38,6 +39,7 @@ struct relay {
 	uint64_t retry_max_ms;
 	size_t forms_seen;            /* form versions taken from headquarters in this run */
 	int down;                     /* the link was down at the last try: say so once, and when it is back */
+	int leads;                    /* sstore_relay_lead at the last look: 1, 0, -1; 2 before the first */
 	uint64_t answered_ms;         /* when headquarters last answered (any status) */
 	uint64_t ok_ms;               /* when it last answered with success (/metrics: how long it has been silent) */
 	uint64_t noted_ms;            /* when that was last written to the store */
@@ -406,6 +408,26 @@ static enum outcome pull(struct relay *r, char *err, size_t errlen)
 	return o;
 }
 
+/* Whether this process relays now (sstore_relay_lead), saying so when that changes. */
+static int leads(struct relay *r)
+{
+	char err[512];
+	int lead = sstore_relay_lead(r->s, err, sizeof(err));
+
+	if (lead != r->leads) {
+		if (lead == 1 && r->leads != 2)
+			fprintf(stderr, _("sondeod: relay: this process relays region %s now\n"), r->up.region);
+		else if (lead == 0)
+			fprintf(stderr, _("sondeod: relay: another process relays region %s; this one stands by\n"),
+				r->up.region);
+		else if (lead < 0)
+			fprintf(stderr, _("sondeod: relay: cannot tell which process relays (%s); this one stands by\n"),
+				err);
+		r->leads = lead;
+	}
+	return lead == 1;
+}
+
 static void *run(void *arg)
 {
 	struct relay *r = arg;
@@ -413,11 +435,17 @@ static void *run(void *arg)
 	char err[1024], e2[256];
 
 	while (!stopping(r)) {
-		enum outcome o = push(r, err, sizeof(err));
-		uint64_t now = now_ms(), wait;
+		enum outcome o;
+		uint64_t now, wait;
 		struct timespec until;
 		int back = 0;
 
+		if (!leads(r)) {
+			wait = RELAY_STANDBY_MS;
+			goto sleep;
+		}
+		o = push(r, err, sizeof(err));
+		now = now_ms();
 		if (o != DOWN && now >= next_pull) {
 			o = pull(r, err, sizeof(err));
 			if (o != DOWN)
@@ -448,6 +476,7 @@ static void *run(void *arg)
 			sstore_relay_note(r->s, r->answered_ms, r->ok_ms, o != SENT ? err : NULL, e2, sizeof(e2));
 			r->noted_ms = r->answered_ms;
 		}
+sleep:
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)(wait / 1000);
 		until.tv_nsec += (long)(wait % 1000) * 1000000L;
@@ -496,6 +525,7 @@ struct relay *relay_start(const struct relay_options *o, char *err, size_t errle
 	 * by the relay's thread alone. */
 	r->peer.conn = net_conn_new();
 	r->pull_s = o->pull_s ? o->pull_s : 10;
+	r->leads = 2;
 	r->retry_max_ms = o->retry_max_s ? (uint64_t)o->retry_max_s * 1000 : RELAY_BACKOFF_MAX_MS;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);

@@ -40,6 +40,13 @@ extern const char *const sstore_users_sql[SSTORE_USERS_STMTS];
 extern const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS];
 extern const char *const sstore_own_sql[SSTORE_OWN_STMTS];
 extern const char *const sstore_relay_sql[SSTORE_RELAY_STMTS];
+extern const char *const sstore_relay_sql_pg[SSTORE_RELAY_STMTS];
+/* On PostgreSQL, the feed (sstore.c, FEED_PG) of rows that came with their ids: each id its position. */
+#define FEED_FROM_IDS \
+	"UPDATE ops SET pos = id;" \
+	"UPDATE changesets SET pos = id;" \
+	"UPDATE feed SET pos = greatest((SELECT coalesce(max(id), 0) FROM ops)," \
+	" (SELECT coalesce(max(id), 0) FROM changesets));"
 extern const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS];
 extern const char *const sstore_filter_sql[SSTORE_FILTER_STMTS];
 /* PostgreSQL's own text of the statements it writes another way (db_prepare_all): the search index's. */

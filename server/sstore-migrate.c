@@ -160,7 +160,11 @@ int sstore_migrate(struct sstore *s, const char *conninfo, struct sstore_migrate
 	if (!(pgbase = dbstore_create_pg(&sstore_spec, conninfo, "--store", err, errlen)))
 		goto out;
 	to = dbstore_db(pgbase);
-	if (!(st = db_prepare_once(s->db, tables, strlen(tables), err, errlen)))
+	/* The rows come with their ids, which devices' and relays' cursors name: each id is its row's place in the
+	 * feed, set once all are in, rather than a new place given by the feed's triggers at the commit. */
+	if (db_exec(to, "ALTER TABLE ops DISABLE TRIGGER ops_feed;"
+		    "ALTER TABLE changesets DISABLE TRIGGER changesets_feed;", err, errlen) < 0 ||
+	    !(st = db_prepare_once(s->db, tables, strlen(tables), err, errlen)))
 		goto out;
 	while ((rc = db_step(st)) == DB_ROW) {
 		if (copy_table(s->db, to, db_text(st, 0), db_text(st, 1), &out->rows, err, errlen) < 0 ||
@@ -173,7 +177,9 @@ int sstore_migrate(struct sstore *s, const char *conninfo, struct sstore_migrate
 		goto out;
 	}
 	/* The search index is each engine's own: rebuilt from the records at the first open. */
-	if (db_exec(to, "INSERT INTO meta(key, value) VALUES('reindex', '1') ON CONFLICT(key) DO UPDATE SET"
+	if (db_exec(to, FEED_FROM_IDS "ALTER TABLE ops ENABLE TRIGGER ops_feed;"
+		    "ALTER TABLE changesets ENABLE TRIGGER changesets_feed;", err, errlen) < 0 ||
+	    db_exec(to, "INSERT INTO meta(key, value) VALUES('reindex', '1') ON CONFLICT(key) DO UPDATE SET"
 		    " value = excluded.value", err, errlen) < 0 ||
 	    ops_digest(s->db, &na, a, err, errlen) < 0 || ops_digest(to, &nb, b, err, errlen) < 0)
 		goto out;

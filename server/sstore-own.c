@@ -104,6 +104,27 @@ out:
 	return r;
 }
 
+/* Takes, for the rest of the transaction (db_lock), the server's own counter (named by its key, own) and the
+ * records c[0..n) change, all in one call. 0, or -1 with err. */
+static int lock_changes(struct sstore *s, const char *own, const struct sstore_change *c, size_t n, char *err,
+			size_t errlen)
+{
+	const char **names;
+	size_t i;
+	int r;
+
+	if (!db_is_pg(s->db))
+		return 0;
+	if (!(names = malloc((n + 1) * sizeof(*names))))
+		return err_oom(err, errlen);
+	names[0] = own;
+	for (i = 0; i < n; i++)
+		names[i + 1] = c[i].record;
+	r = db_lock(s->db, names, n + 1, err, errlen);
+	free(names);
+	return r;
+}
+
 int sstore_change(struct sstore *s, const char *user, const struct sstore_change *c, size_t n, char *err,
 		  size_t errlen)
 {
@@ -123,7 +144,10 @@ int sstore_change(struct sstore *s, const char *user, const struct sstore_change
 		free(ops);
 		return -1;
 	}
-	/* The server's own counter and clock, read under the write lock. */
+	/* The server's own counter and clock, read under the write lock: on PostgreSQL, where several processes
+	 * sign with the one key, under a lock on them taken with the records changed. */
+	if (lock_changes(s, own, c, n, err, errlen) < 0)
+		goto fail;
 	if (sstore_meta_get(s, "own_seq", text, sizeof(text)) == 0)
 		seq = strtoull(text, NULL, 10);
 	if (sstore_meta_get(s, "own_hlc", text, sizeof(text)) == 0)

@@ -19,7 +19,8 @@
 
 enum {
 	R_NEXT, R_DONE, R_FAILED, R_CS_GET, R_RESEND, R_WAITING, R_HELD, R_PULL, R_REVOKED, R_DEV_UPSTREAM,
-	R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_ALTERED_SEEN, R_ALTERED, R_FORWARDED, R_BACKLOG_MEDIA, R_COUNT
+	R_BACKLOG_ENROL, R_BACKLOG_CS, R_BACKLOG_REVOKE, R_ALTERED_SEEN, R_ALTERED, R_FORWARDED, R_BACKLOG_MEDIA, R_LEAD,
+	R_COUNT
 };
 
 #define RELAY_SCAN 20000   /* change sets looked at for one pull answer */
@@ -61,6 +62,18 @@ const char *const sstore_relay_sql[SSTORE_RELAY_STMTS] = {
 	[R_ALTERED] = "UPDATE enrolled_devices SET altered = altered + 1 WHERE id = ?1",
 	/* The ops a relay forwarded: its region's change sets that came through it (the region's index first). */
 	[R_FORWARDED] = "SELECT coalesce(sum(last_seq - first_seq + 1), 0) FROM changesets WHERE region = ?1 AND via = ?2",
+	[R_LEAD] = "SELECT 1",     /* one process serves a SQLite file */
+};
+
+/* On PostgreSQL a relay pulls in the feed's order, which is the order of commits (FEED_PG in sstore.c). */
+const char *const sstore_relay_sql_pg[SSTORE_RELAY_STMTS] = {
+	[R_PULL] = "SELECT c.pos, c.device, c.via, c.bytes, c.author, coalesce(e.name, '') FROM changesets c"
+		   " LEFT JOIN enrolled_devices e ON e.id = c.device"
+		   " WHERE c.region = ?1 AND c.pos > ?2 ORDER BY c.pos",
+	/* The relay's lock (7363746566), held by this session already or taken now if free. */
+	[R_LEAD] = "SELECT CASE WHEN EXISTS(SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+		   " AND pid = pg_backend_pid() AND classid = 1 AND objid = 3068779270 AND objsubid = 1) THEN 1"
+		   " WHEN pg_try_advisory_lock(7363746566) THEN 1 ELSE 0 END",
 };
 
 _Static_assert(R_COUNT <= SSTORE_RELAY_STMTS, "raise SSTORE_RELAY_STMTS in sstore-int.h");
@@ -76,6 +89,15 @@ int sstore_relay_backlog(struct sstore *s, char *err, size_t errlen)
 			return -1;
 	}
 	return 0;
+}
+
+int sstore_relay_lead(struct sstore *s, char *err, size_t errlen)
+{
+	struct db_stmt *st = s->lst[R_LEAD];
+	int rc = db_step(st), r = rc == DB_ROW ? db_int(st, 0) != 0 : db_error(s->db, rc, err, errlen);
+
+	db_reset(st);
+	return r;
 }
 
 int sstore_relay_next(struct sstore *s, uint64_t now, struct sstore_relay_item *it, char *err, size_t errlen)

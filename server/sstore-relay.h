@@ -45,6 +45,11 @@ struct sstore_relay_item {
 	char kind[16], ref[64 + 1];
 	unsigned tries;
 };
+/* Whether this process forwards and pulls for the regional server: on PostgreSQL, several processes may serve
+ * one region's database, and one at a time relays (two would send a device's change sets out of order), the one
+ * whose connection s holds the relay's lock; it goes with the connection when its process dies, and another takes
+ * it at its next try. 1 (this one: always on SQLite), 0 (another), -1 with err. */
+int sstore_relay_lead(struct sstore *s, char *err, size_t errlen);
 /* The oldest entry due at now (one that failed waits for its next try without holding up the others): 1 and it
  * filled, 0 when none is due, -1 on error. */
 int sstore_relay_next(struct sstore *s, uint64_t now, struct sstore_relay_item *it, char *err, size_t errlen);

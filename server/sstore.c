@@ -29,7 +29,7 @@
 #include "uuid.h"
 #include "banned.h"
 
-#define SSTORE_SCHEMA 9
+#define SSTORE_SCHEMA 10
 
 #define SSTORE_CACHE_KIB "32768"      /* SQLite's page cache per connection, in KiB */
 #define SECRET_FILE "server.key"
@@ -232,10 +232,45 @@ static const char schema_v6[] = "DROP INDEX IF EXISTS fields_by_number;" FIELDS_
 	"CREATE TABLE IF NOT EXISTS media_regions(blake2b TEXT NOT NULL, region TEXT NOT NULL," \
 	" PRIMARY KEY(blake2b, region)) WITHOUT ROWID;"
 
+/* Layout 10, on PostgreSQL alone: the feed, the order in which ops and change sets are pulled (sstore_pull and
+ * the relays' pull). Several processes write there side by side, and ids are handed out as rows are inserted,
+ * not as their transactions commit: a pull walking ids would step past one that commits late, for ever. So each
+ * row gets a position from the one-row feed at the very end of its transaction (a deferred trigger), whose row
+ * lock is held until the commit: positions are given in commit order, and a reader that sees position N sees
+ * every position below it (docs/sync-design.md). Rows held before get their id. On SQLite one transaction
+ * writes at a time and the feed is the ids themselves. */
+#define FEED_PG \
+	"ALTER TABLE ops ADD COLUMN pos BIGINT;" \
+	"ALTER TABLE changesets ADD COLUMN pos BIGINT;" \
+	"CREATE TABLE feed(pos BIGINT NOT NULL);" \
+	"INSERT INTO feed(pos) VALUES(0);" \
+	FEED_FROM_IDS \
+	"CREATE UNIQUE INDEX ops_pos ON ops(pos);" \
+	"CREATE INDEX ops_unfed ON ops(id) WHERE pos IS NULL;" \
+	"CREATE INDEX changesets_region_pos ON changesets(region, pos);" \
+	"CREATE INDEX changesets_unfed ON changesets(id) WHERE pos IS NULL;" \
+	/* Once per transaction (its first row's trigger places them all): its unplaced rows, in id order. */ \
+	"CREATE FUNCTION sondeo_feed() RETURNS trigger LANGUAGE plpgsql AS $f$" \
+	" DECLARE n bigint; m bigint; top bigint; BEGIN" \
+	" IF current_setting('sondeo.fed', true) = 'yes' THEN RETURN NULL; END IF;" \
+	" PERFORM set_config('sondeo.fed', 'yes', true);" \
+	" SELECT count(*) INTO n FROM ops WHERE pos IS NULL;" \
+	" SELECT count(*) INTO m FROM changesets WHERE pos IS NULL;" \
+	" UPDATE feed SET pos = pos + n + m RETURNING pos INTO top;" \
+	" UPDATE ops SET pos = u.p FROM (SELECT id, top - n - m + row_number() OVER (ORDER BY id) AS p FROM ops" \
+	"  WHERE pos IS NULL) AS u WHERE ops.id = u.id;" \
+	" UPDATE changesets SET pos = u.p FROM (SELECT id, top - m + row_number() OVER (ORDER BY id) AS p" \
+	"  FROM changesets WHERE pos IS NULL) AS u WHERE changesets.id = u.id;" \
+	" RETURN NULL; END $f$;" \
+	"CREATE CONSTRAINT TRIGGER ops_feed AFTER INSERT ON ops DEFERRABLE INITIALLY DEFERRED FOR EACH ROW" \
+	" EXECUTE FUNCTION sondeo_feed();" \
+	"CREATE CONSTRAINT TRIGGER changesets_feed AFTER INSERT ON changesets DEFERRABLE INITIALLY DEFERRED" \
+	" FOR EACH ROW EXECUTE FUNCTION sondeo_feed();"
+
 static const char *const schema_now[] = { schema, schema_v2, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL };
-/* The same layout on PostgreSQL, made whole when a store is created there (no older layout exists there). */
+/* The same layout on PostgreSQL, made whole when a store is created there (layout 9 was its first). */
 static const char *const schema_now_pg[] = {
-	schema, SCHEMA_V2_REVIEW SEARCH_PG SCHEMA_V2_REST RELAY_TRIGGERS_PG, SCHEMA_V4_COLUMNS, SCHEMA_V7, NULL
+	schema, SCHEMA_V2_REVIEW SEARCH_PG SCHEMA_V2_REST RELAY_TRIGGERS_PG, SCHEMA_V4_COLUMNS, SCHEMA_V7, FEED_PG, NULL
 };
 
 /* The records already held get their review summary and search index from sstore_review_reindex. */
@@ -249,21 +284,23 @@ static int mark_reindex(struct db *db, char *err, size_t errlen)
  * answers now come from each form's title fields (form_title_fields) instead of question names known here;
  * layout 4 is schema_v4; layout 5 keeps a field's single head as fields.op alone (merge.h); layout 6 is
  * schema_v6; layout 7 is SCHEMA_V7; layout 8 adds the analysts' views of every form (sstore-views.c); layout 9
- * counts the days date questions name (sstore-summary.c), by rebuilding every summary. */
+ * counts the days date questions name (sstore-summary.c), by rebuilding every summary; layout 10 is FEED_PG, on
+ * PostgreSQL alone. */
 static const struct dbstore_step steps[] = {
-	{ 1, schema_v2, mark_reindex },
-	{ 2, NULL, mark_reindex },
-	{ 3, schema_v4, mark_reindex },
-	{ 4, NULL, merge_upgrade_heads },
-	{ 5, schema_v6, NULL },
-	{ 6, SCHEMA_V7, NULL },
-	{ 7, NULL, sstore_views_make_all },
-	{ 8, NULL, mark_reindex },
+	{ 1, schema_v2, mark_reindex, NULL },
+	{ 2, NULL, mark_reindex, NULL },
+	{ 3, schema_v4, mark_reindex, NULL },
+	{ 4, NULL, merge_upgrade_heads, NULL },
+	{ 5, schema_v6, NULL, NULL },
+	{ 6, SCHEMA_V7, NULL, NULL },
+	{ 7, NULL, sstore_views_make_all, NULL },
+	{ 8, NULL, mark_reindex, NULL },
+	{ 9, NULL, NULL, FEED_PG },
 };
 
 const struct dbstore_spec sstore_spec = {
-	.kind = DBSTORE_SERVER, .layout = SSTORE_SCHEMA, .oldest = 1, .tables = merge_schema, .schema = schema_now,
-	.schema_pg = schema_now_pg,
+	.kind = DBSTORE_SERVER, .layout = SSTORE_SCHEMA, .oldest = 1, .oldest_pg = 9, .tables = merge_schema,
+	.schema = schema_now, .schema_pg = schema_now_pg,
 	.steps = steps, .nsteps = sizeof(steps) / sizeof(steps[0]),
 };
 
@@ -336,6 +373,21 @@ static const char *const sql[S_COUNT] = {
 	[S_EQUIVOCATED] = "UPDATE enrolled_devices SET equivocations = equivocations + 1 WHERE id = ?1",
 	[S_USER_PUT] = "INSERT INTO users(name, role, pwhash, must_change, disabled, created)"
 		       " VALUES(?1, ?2, ?3, 1, 0, ?4)",
+};
+
+/* On PostgreSQL, where several processes write side by side (docs/sync-design.md, "Several writers"): a device's
+ * next seq and a code's uses are read under their row's lock, held until the transaction ends, so that two
+ * uploads of one device or two enrolments with one code take turns; the pull walks the feed (FEED_PG). */
+static const char *const sql_pg[S_COUNT] = {
+	[S_NEXT_SEQ] = "SELECT next_seq FROM enrolled_devices WHERE id = ?1 FOR UPDATE",
+	[S_CODE_GET] = "SELECT mac_key, region, uses_left, expires, relay FROM codes WHERE code_id = ?1 FOR UPDATE",
+	[S_PULL] = "SELECT o.pos, d.id, o.seq, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") ","
+		   " (SELECT group_concat(bd.id || ' ' || b.seq, ' ') FROM op_base b JOIN devices bd ON bd.did = b.did"
+		   "  WHERE b.op = o.id), oa.\"user\""
+		   " FROM ops o JOIN record_regions rr ON rr.rid = o.rid JOIN records r ON r.rid = o.rid"
+		   " JOIN devices d ON d.did = o.did LEFT JOIN op_authors oa ON oa.op = o.id"
+		   " WHERE o.pos > ?1 AND o.pos <= ?2 AND rr.region = ?3 AND d.id != ?4 ORDER BY o.pos LIMIT ?5",
+	[S_MAX_OP] = "SELECT pos FROM feed",
 };
 
 _Static_assert(S_COUNT <= SSTORE_CORE_STMTS, "raise SSTORE_CORE_STMTS in sstore-int.h");
@@ -429,11 +481,11 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	/* The server opens one connection per worker thread: a smaller page cache each than a device's one. */
 	if (!db_is_pg(s->db) && db_exec(s->db, "PRAGMA cache_size=-" SSTORE_CACHE_KIB, err, errlen) < 0)
 		goto fail;
-	if (db_prepare_all(s->db, sql, NULL, s->st, S_COUNT, err, errlen) < 0 ||
+	if (db_prepare_all(s->db, sql, sql_pg, s->st, S_COUNT, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_users_sql, NULL, s->ust, SSTORE_USERS_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_counts_sql, NULL, s->cst, SSTORE_COUNTS_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_own_sql, NULL, s->ost, SSTORE_OWN_STMTS, err, errlen) < 0 ||
-	    db_prepare_all(s->db, sstore_relay_sql, NULL, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0 ||
+	    db_prepare_all(s->db, sstore_relay_sql, sstore_relay_sql_pg, s->lst, SSTORE_RELAY_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_summary_sql, sstore_summary_sql_pg, s->summary_st, SSTORE_SUMMARY_STMTS, err,
 			   errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_filter_sql, sstore_filter_sql_pg, s->filter_st, SSTORE_FILTER_STMTS, err,
@@ -833,6 +885,7 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 		 char *err, size_t errlen)
 {
 	char id[CODE_ID_LEN + 1], dev[KEYS_ID_STRLEN + 1];
+	const char *names[1];
 	struct code_row code;
 	int rc, known, adopt = 0, r = -1;
 
@@ -845,9 +898,12 @@ static int enrol(struct sstore *s, const char *code_id, int (*check)(void *ctx, 
 	if (crypto_core_ed25519_is_valid_point(pk) != 1)
 		return errf(err, errlen, _("the device's public key is not a valid Ed25519 key"));
 	keys_id(pk, dev);
+	/* On PostgreSQL a retry through another process waits for this one's answer (db_lock), and the code's row is
+	 * read under its lock (sql_pg): two devices cannot take a code's last use. */
 	if (db_begin(s->db, err, errlen) < 0)
 		return -1;
-	if ((rc = code_get(s, id, &code, err, errlen)) < 0)
+	names[0] = dev;
+	if (db_lock(s->db, names, 1, err, errlen) < 0 || (rc = code_get(s, id, &code, err, errlen)) < 0)
 		goto out;
 	/* The MAC first: without the code nobody learns whether it is used up, expired, or who enrolled. An
 	 * unknown code is checked against a random key, so that it takes the same work and gets the same words as
@@ -1226,20 +1282,6 @@ static int pg_number(struct sstore *s, const char *query, int64_t *out, char *er
 	return rc == DB_ROW ? 0 : db_error(s->db, rc, err, errlen);
 }
 
-int sstore_serve_lock(struct sstore *s, char *err, size_t errlen)
-{
-	int64_t got;
-
-	/* Held by this connection until it closes (its process ends): PostgreSQL lets it go with it. */
-	if (!db_is_pg(s->db))
-		return 0;
-	if (pg_number(s, "SELECT CASE WHEN pg_try_advisory_lock(7363746565) THEN 1 ELSE 0 END", &got, err,
-		      errlen) < 0)
-		return -1;
-	return got ? 1 : errf(err, errlen, _("another sondeod already serves the PostgreSQL database of '%s';"
-					     " stop it first"), s->dir);
-}
-
 int sstore_disk(struct sstore *s, struct sstore_disk *out, char *err, size_t errlen)
 {
 	const char *file = dbstore_file(DBSTORE_SERVER);
@@ -1436,6 +1478,26 @@ static int next_seq_get(struct sstore *s, const struct sstore_device *d, uint64_
 	return db_error(s->db, rc, err, errlen);
 }
 
+/* Takes the records ops touch for the rest of the caller's transaction (db_lock): on PostgreSQL several processes
+ * merge at once, and what the merge reads of a record (its heads, its summary) must stay true until it commits.
+ * 0, or -1 with err. */
+static int records_lock(struct sstore *s, const struct cs_ops *ops, char *err, size_t errlen)
+{
+	const char **names;
+	size_t i;
+	int r;
+
+	if (!db_is_pg(s->db) || !ops->n)
+		return 0;
+	if (!(names = malloc(ops->n * sizeof(*names))))
+		return err_oom(err, errlen);
+	for (i = 0; i < ops->n; i++)
+		names[i] = ops->ops[i].record;
+	r = db_lock(s->db, names, ops->n, err, errlen);
+	free(names);
+	return r;
+}
+
 /* Merges ops inside the caller's transaction, counting them in out: SI_OK, or what stopped it (SI_EQUIVOCATION,
  * SI_BAD_OP, SI_ERROR) with err. */
 static enum sstore_ingest_status ops_merge(struct sstore *s, const struct cs_ops *ops, struct sstore_ingest *out,
@@ -1562,6 +1624,8 @@ enum sstore_ingest_status sstore_ingest_from(struct sstore *s, const struct ssto
 		r = SI_GAP;
 		goto fail;
 	}
+	if (records_lock(s, ops, err, errlen) < 0)
+		goto fail;
 	for (i = 0; i < ops->n; i++) {
 		if ((rc = check_op_form(s, &cache, &ops->ops[i], i, err, errlen)) < 0) {
 			r = rc == ERR_OOM ? SI_ERROR : SI_BAD_OP;     /* out of memory is the server's trouble: 503 */

@@ -124,11 +124,6 @@ struct sstore_migrated {
 	uint64_t tables, rows, ops;
 };
 int sstore_migrate(struct sstore *s, const char *conninfo, struct sstore_migrated *out, char *err, size_t errlen);
-/* On PostgreSQL, makes s the one connection through which a sondeod serves its database, for as long as it stays
- * open: a second sondeod serve of the same database is refused (several at once wait for the rules of
- * docs/sync-design.md). 1 when s holds that lock (keep it open), 0 on SQLite (nothing to hold: a connection
- * kept open there would keep a sqlite3 shell from taking the store to itself), -1 with err. */
-int sstore_serve_lock(struct sstore *s, char *err, size_t errlen);
 /* The bytes of the database (its file and its write-ahead log), and the file system of the data directory: its
  * size, and what is free for the server to write (not what only root may). */
 struct sstore_disk {

@@ -120,8 +120,8 @@ static int add_row(struct db *db, char *err, size_t errlen)
 }
 
 static const struct dbstore_step toy_steps[] = {
-	{ 1, "ALTER TABLE t ADD COLUMN b TEXT;", NULL },
-	{ 2, NULL, add_row },
+	{ 1, "ALTER TABLE t ADD COLUMN b TEXT;", NULL, NULL },
+	{ 2, NULL, add_row, NULL },
 };
 static const struct dbstore_spec device_3 = { .kind = DBSTORE_DEVICE, .layout = 3, .oldest = 1,
 					       .schema = toy_schema_1, .steps = toy_steps, .nsteps = 2 };
