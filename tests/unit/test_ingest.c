@@ -1,6 +1,5 @@
 /* test_ingest.c - the server taking in a verified change set: new, repeated, overlapping, gapped and
  * equivocating uploads, and ops checked against the published forms, with nothing changed on a refusal. */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "changeset.h"
 #include "sstore.h"
 #include "test.h"
+#include "teststore.h"
 #include "util.h"
 
 static char dir[256];
@@ -86,20 +86,10 @@ out:
 
 static long long q(const char *sql)
 {
-	char path[512];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
+	char data[512];
 
-	snprintf(path, sizeof(path), "%s/data/server.db", dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
+	snprintf(data, sizeof(data), "%s/data", dir);
+	return teststore_int(data, sql, NULL);
 }
 
 static struct op first[4];
@@ -236,7 +226,7 @@ int main(void)
 		return 1;
 	snprintf(data, sizeof(data), "%s/data", dir);
 	uuid_new(rec);
-	if (sstore_init(data, NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
+	if (teststore_init(data, password, sizeof(password), err, sizeof(err)) < 0 ||
 	    !(s = sstore_open(data, err, sizeof(err))) || !(ka = make_keys("a")) || !(kb = make_keys("b")) ||
 	    enrol(ka, "tablet a", &da) < 0 || enrol(kb, "tablet b", &db_) < 0) {
 		printf("not ok setup: %s\n", err);

@@ -3,7 +3,6 @@
  * before it is a relay, nothing that came down from headquarters; headquarters' pull for a relay leaves out
  * what the relay forwarded or made, and its own change sets hold one region each; a change set that comes down
  * is verified, makes its unknown signer a device known only through headquarters, and is not queued back. */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "sstore-relay.h"
 #include "sstore-review.h"
 #include "test.h"
+#include "teststore.h"
 #include "util.h"
 
 static char dir[256];
@@ -97,20 +97,10 @@ out:
 
 static long long q(const char *which, const char *sql)
 {
-	char path[512];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
+	char data[512];
 
-	snprintf(path, sizeof(path), "%s/%s/server.db", dir, which);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
+	snprintf(data, sizeof(data), "%s/%s", dir, which);
+	return teststore_int(data, sql, NULL);
 }
 
 static void test_nothing_queued_before_enrolment_then_the_backlog(void)
@@ -313,7 +303,7 @@ static void test_hq_pull_for_a_relay(void)
 	CHECK_INT(q("reg", "SELECT count(*) FROM relay_queue"), 1);
 	CHECK_INT(sstore_device_find(reg, dh.id, &dn_at_hq, err, sizeof(err)), 1);
 	CHECK_INT(dn_at_hq.upstream, 1);
-	CHECK_INT(q("reg", "SELECT count(*) FROM op_authors WHERE user = 'rita'"), 1);
+	CHECK_INT(q("reg", "SELECT count(*) FROM op_authors WHERE \"user\" = 'rita'"), 1);
 	CHECK_INT(q("reg", "SELECT count(*) FROM changesets WHERE via = 'upstream'"), 2);
 	/* An altered one is refused before anything is read from it. */
 	p.all[0].data[p.all[0].len - 10] ^= 1;
@@ -379,10 +369,11 @@ int main(void)
 	uuid_new(rec);
 	uuid_new(rec_south);
 	snprintf(path, sizeof(path), "%s/hq", dir);
-	if (sstore_init(path, NULL, password, sizeof(password), err, sizeof(err)) < 0 || !(hq = sstore_open(path, err, sizeof(err))))
+	if (teststore_init(path, password, sizeof(password), err, sizeof(err)) < 0 ||
+	    !(hq = sstore_open(path, err, sizeof(err))))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/reg", dir);
-	if (sstore_init(path, NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
+	if (teststore_init(path, password, sizeof(password), err, sizeof(err)) < 0 ||
 	    !(reg = sstore_open(path, err, sizeof(err))) || !(kn = make_keys("n1")) || !(kh = make_keys("h1")) ||
 	    enrol(hq, keys_public(sstore_keys(reg)), "office-north", "north", 1, &relay_at_hq) < 0 ||
 	    enrol(hq, keys_public(kh), "h1", "north", 0, &dh) < 0 ||

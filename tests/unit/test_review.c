@@ -1,7 +1,6 @@
 /* test_review.c - what the review page reads from the server's store and the ops the server makes itself:
  * selections and their filters, the dashboard, a record with verified history, possible duplicates, and
  * reviews and resolutions signed by the server's key, naming the reviewer, in change sets of bounded size. */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "sstore.h"
 #include "sstore-review.h"
 #include "test.h"
+#include "teststore.h"
 #include "util.h"
 
 static char dir[256];
@@ -88,20 +88,10 @@ static int push(const struct keys *k, const struct op *ops, size_t n, const stru
 
 static long long q(const char *sql)
 {
-	char path[512];
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
+	char data[512];
 
-	snprintf(path, sizeof(path), "%s/data/server.db", dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
+	snprintf(data, sizeof(data), "%s/data", dir);
+	return teststore_int(data, sql, NULL);
 }
 
 /* The dashboard's counts agree with the records they count: every (dimensions) and (dimensions, option) group
@@ -109,19 +99,19 @@ static long long q(const char *sql)
 static void check_counts(void)
 {
 	CHECK_INT(q("SELECT count(*) FROM (SELECT form, region, review, day, conflict, deleted, count(*)"
-		    " FROM record_regions WHERE counted GROUP BY 1, 2, 3, 4, 5, 6 EXCEPT"
-		    " SELECT form, region, review, day, conflict, deleted, n FROM record_counts WHERE n != 0)"), 0);
+		    " FROM record_regions WHERE counted <> 0 GROUP BY 1, 2, 3, 4, 5, 6 EXCEPT"
+		    " SELECT form, region, review, day, conflict, deleted, n FROM record_counts WHERE n != 0) AS t"), 0);
 	CHECK_INT(q("SELECT count(*) FROM (SELECT form, region, review, day, conflict, deleted, n FROM record_counts"
 		    " WHERE n != 0 EXCEPT SELECT form, region, review, day, conflict, deleted, count(*)"
-		    " FROM record_regions WHERE counted GROUP BY 1, 2, 3, 4, 5, 6)"), 0);
+		    " FROM record_regions WHERE counted <> 0 GROUP BY 1, 2, 3, 4, 5, 6) AS t"), 0);
 	CHECK_INT(q("SELECT count(*) FROM (SELECT r.form, c.field, c.choice, r.region, r.review, r.day, r.conflict,"
 		    " r.deleted, count(*) FROM record_choices c JOIN record_regions r ON r.rid = c.rid"
 		    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 EXCEPT SELECT form, field, choice, region, review, day, conflict,"
-		    " deleted, n FROM choice_counts WHERE n != 0)"), 0);
+		    " deleted, n FROM choice_counts WHERE n != 0) AS t"), 0);
 	CHECK_INT(q("SELECT count(*) FROM (SELECT form, field, choice, region, review, day, conflict, deleted, n"
 		    " FROM choice_counts WHERE n != 0 EXCEPT SELECT r.form, c.field, c.choice, r.region, r.review, r.day,"
 		    " r.conflict, r.deleted, count(*) FROM record_choices c JOIN record_regions r ON r.rid = c.rid"
-		    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8)"), 0);
+		    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) AS t"), 0);
 	CHECK_INT(q("SELECT count(*) FROM record_counts WHERE n < 0") + q("SELECT count(*) FROM choice_counts WHERE n < 0"),
 		  0);
 }
@@ -386,9 +376,13 @@ static void test_tampered_history(void)
 	size_t i, bad = 0;
 
 	/* R3's change set came from device b alone: flip a byte of its body. */
-	CHECK_INT(q("UPDATE changesets SET bytes = CAST(substr(bytes, 1, 80) AS BLOB) || CAST(X'00' AS BLOB) ||"
-		    " substr(bytes, 82) WHERE id = (SELECT min(id) FROM changesets WHERE first_seq = 1 AND last_seq = 3)"
-		    " RETURNING 1"), 1);
+	CHECK_INT(q(teststore_pg()
+		    ? "UPDATE changesets SET bytes = substring(bytes FROM 1 FOR 80) || '\\x00'::bytea ||"
+		      " substring(bytes FROM 82) WHERE id = (SELECT min(id) FROM changesets WHERE first_seq = 1"
+		      " AND last_seq = 3) RETURNING 1"
+		    : "UPDATE changesets SET bytes = CAST(substr(bytes, 1, 80) AS BLOB) || CAST(X'00' AS BLOB) ||"
+		      " substr(bytes, 82) WHERE id = (SELECT min(id) FROM changesets WHERE first_seq = 1 AND last_seq = 3)"
+		      " RETURNING 1"), 1);
 	rec = sstore_record_json(s, R3, &status, err, sizeof(err));
 	CHECK(rec != NULL);
 	hist = json_object_get(rec, "history");
@@ -499,7 +493,9 @@ static void check_search(const char *word, long long records)
 	char sql[256], filter[64], err[512] = "";
 	const char *kv[] = { filter };
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM records_fts WHERE records_fts MATCH '%s'", word);
+	/* The index itself, as each engine keeps it (FTS5; a tsvector per record on PostgreSQL). */
+	snprintf(sql, sizeof(sql), teststore_pg() ? "SELECT count(*) FROM records_fts WHERE body @@ to_tsquery('simple', '%s')"
+		 : "SELECT count(*) FROM records_fts WHERE records_fts MATCH '%s'", word);
 	snprintf(filter, sizeof(filter), "q=%s", word);
 	CHECK_INT(q(sql), records);
 	CHECK_INT(count_where(kv, 1, err, sizeof(err)), records);
@@ -539,7 +535,8 @@ static void test_search_follows_changes(void)
 	mkop(&ops[n++], kc, seq_c++, R4, "notes", "\"delta\"", 32);
 	CHECK_INT(push(kc, ops, n, &dc), 0);
 	CHECK_INT(q("SELECT conflicts FROM records WHERE id = '" R4 "'"), 1);
-	CHECK_INT(q("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'charlie OR delta'"), 1);
+	CHECK_INT(q(teststore_pg() ? "SELECT count(*) FROM records_fts WHERE body @@ to_tsquery('simple', 'charlie | delta')"
+		    : "SELECT count(*) FROM records_fts WHERE records_fts MATCH 'charlie OR delta'"), 1);
 	check_search("zanzibar", 2);
 	check_search("asha", 1);
 	check_search("echo", 1);
@@ -619,7 +616,7 @@ static void test_date_weeks(void)
 	struct op ops[2];
 	char out[256], want[256];
 	/* Every other record of the form is undated (the bulk test's among them). */
-	long long others = q("SELECT count(*) FROM records WHERE form = 'partnership' AND draft = 0 AND NOT deleted") - 2;
+	long long others = q("SELECT count(*) FROM records WHERE form = 'partnership' AND draft = 0 AND deleted = 0") - 2;
 
 	mkop(&ops[0], ka, seq_a++, R6, "interview_date", "\"2026-10-07\"", 42);
 	mkop(&ops[1], ka, seq_a++, R7, "interview_date", "\"2026-10-12\"", 42);
@@ -634,7 +631,7 @@ static void test_date_weeks(void)
 	mkop(&ops[0], ka, seq_a++, R6, "interview_date", "\"2026-10-12\"", 43);
 	CHECK_INT(push(ka, ops, 1, &da), 0);
 	check_counts();
-	CHECK_INT(q("SELECT count(*) FROM choice_counts WHERE field = 'interview_date' AND choice = '2026-10-07' AND n"), 0);
+	CHECK_INT(q("SELECT count(*) FROM choice_counts WHERE field = 'interview_date' AND choice = '2026-10-07' AND n <> 0"), 0);
 	snprintf(want, sizeof(want), "2026-10-12:2 undated %lld", others);
 	CHECK_STR(weeks_of(NULL, NULL, out, sizeof(out)), want);
 	CHECK_STR(weeks_of("date", "partner_name", out, sizeof(out)),
@@ -644,7 +641,8 @@ static void test_date_weeks(void)
 
 /* A record whose indexed text is not what its fields give now (as when its form could not be read at one of
  * the two times) is not taken out with the wrong words, which would corrupt the index: its old words stay
- * until the index is rebuilt, at the next open. */
+ * until the index is rebuilt, at the next open. On PostgreSQL an entry goes by its record alone: the old words
+ * go at once, and nothing needs rebuilding. */
 static void test_search_mismatch_rebuilds(void)
 {
 	struct op ops[1];
@@ -654,8 +652,8 @@ static void test_search_mismatch_rebuilds(void)
 	mkop(&ops[0], ka, seq_a++, R5, "notes", "\"foxtrot\"", 34);
 	CHECK_INT(push(ka, ops, 1, &da), 0);
 	check_search("foxtrot", 1);
-	check_search("echo", 1);
-	CHECK_INT(q("SELECT value FROM meta WHERE key = 'reindex'"), 1);
+	check_search("echo", teststore_pg() ? 0 : 1);
+	CHECK_INT(q("SELECT value FROM meta WHERE key = 'reindex'"), teststore_pg() ? -1 : 1);
 	sstore_close(s);
 	snprintf(data, sizeof(data), "%s/data", dir);
 	s = sstore_open(data, err, sizeof(err));
@@ -671,6 +669,11 @@ static void test_upgrade_rebuilds_summaries(void)
 	long long keyed = q("SELECT count(*) FROM record_regions WHERE dupkey != ''");
 
 	CHECK(keyed > 0);
+	if (teststore_pg()) {
+		/* A store in PostgreSQL is made at layout 9 or later: none was ever at layout 2. */
+		printf("# skipped on PostgreSQL: an upgrade from layout 2\n");
+		return;
+	}
 	sstore_close(s);
 	q("UPDATE record_regions SET dupkey = 'stale|' WHERE dupkey != ''");
 	q("UPDATE meta SET value = '2' WHERE key = 'schema'");
@@ -733,7 +736,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(data, sizeof(data), "%s/data", dir);
-	if (sstore_init(data, NULL, pw, sizeof(pw), err, sizeof(err)) < 0 || !(s = sstore_open(data, err, sizeof(err))) ||
+	if (teststore_init(data, pw, sizeof(pw), err, sizeof(err)) < 0 || !(s = sstore_open(data, err, sizeof(err))) ||
 	    !(ka = make_keys("a")) || !(kb = make_keys("b")) || enrol(ka, "a", "east", &da) < 0 ||
 	    enrol(kb, "b", "west", &db_) < 0 || !(kc = make_keys("c")) || enrol(kc, "c", "east", &dc) < 0) {
 		printf("not ok setup: %s\n", err);

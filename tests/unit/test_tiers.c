@@ -11,7 +11,9 @@
  * regional server's forwarder and puller (relay.c), laptop_sync is sondeo sync (client/cmd-sync.c).
  *
  * SONDEO_SOAK_SEEDS=N runs N seeds instead of the default (make soak); SONDEO_SEED=S runs seed S alone and
- * prints its steps, to replay a failure. */
+ * prints its steps, to replay a failure. With SONDEO_TEST_PG (a libpq connection string; tests/cli/pg-engine.sh),
+ * headquarters' store is in PostgreSQL: a template database made once, copied for each seed (CREATE DATABASE ...
+ * TEMPLATE), the offices and laptops staying on SQLite. */
 #include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,7 @@
 #include "buf.h"
 #include "changeset.h"
 #include "db.h"
+#include "dbstore.h"
 #include "hlc.h"
 #include "merge.h"
 #include "sstore.h"
@@ -68,6 +71,9 @@ static const char *const reviews[] = {
 };
 
 static char top[256];                     /* the test's directory in TMPDIR */
+static const char *pg;                    /* SONDEO_TEST_PG: headquarters in PostgreSQL */
+#define PG_TEMPLATE "sondeo_tiers_template"   /* headquarters' template database */
+#define PG_SEED "sondeo_tiers_seed"           /* its copy for the seed being run */
 
 /* ---- a VFS without fsync ------------------------------------------------------------------------------------
  * The stores run with synchronous=FULL, which costs a millisecond or more per commit on a disk: most of this
@@ -893,6 +899,24 @@ static void enrol(struct sstore *s, const unsigned char *pk, const char *name, c
 		die("enrol", err);
 }
 
+/* pg's connection string naming database name instead, into out. */
+static void pg_named(char *out, size_t n, const char *name)
+{
+	/* libpq takes the last of a keyword given twice. */
+	snprintf(out, n, "%s dbname=%s", pg, name);
+}
+
+/* Runs sql outside any transaction in pg's own database (CREATE DATABASE cannot run inside one). */
+static void pg_admin(const char *sql)
+{
+	char err[512];
+	struct db *db = db_open_pg(pg, err, sizeof(err));
+
+	if (!db || db_exec(db, sql, err, sizeof(err)) < 0)
+		die(sql, err);
+	db_close(db);
+}
+
 static const char *const server_names[3] = { "hq", "north", "south" };
 static const char *const store_files[] = { "server.db", "server.key", "server.pub" };
 
@@ -902,12 +926,18 @@ static const char *const store_files[] = { "server.db", "server.key", "server.pu
 static void make_templates(void)
 {
 	struct sstore *st[3];
-	char path[400], password[64], err[512], hexkey[2 * KEYS_PK_BYTES + 1];
+	char path[400], password[64], err[512], hexkey[2 * KEYS_PK_BYTES + 1], conninfo[1024];
 	size_t i, r;
 
+	if (pg) {
+		pg_admin("DROP DATABASE IF EXISTS " PG_SEED " WITH (FORCE)");
+		pg_admin("DROP DATABASE IF EXISTS " PG_TEMPLATE " WITH (FORCE)");
+		pg_admin("CREATE DATABASE " PG_TEMPLATE);
+		pg_named(conninfo, sizeof(conninfo), PG_TEMPLATE);
+	}
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/template/%s", top, server_names[i]);
-		if (sstore_init(path, NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
+		if (sstore_init(path, pg && i == 0 ? conninfo : NULL, password, sizeof(password), err, sizeof(err)) < 0 ||
 		    !(st[i] = sstore_open(path, err, sizeof(err))))
 			die("sstore_init", err);
 	}
@@ -968,22 +998,33 @@ static void copy_file(const char *from, const char *to)
 /* Opens a fresh copy of template store i as sv. */
 static void server_open(struct server *sv, size_t i)
 {
-	char from[400], to[400], err[512];
+	char from[400], to[400], err[512], conninfo[1024];
 	size_t f;
 
 	sv->name = server_names[i];
 	snprintf(sv->dir, sizeof(sv->dir), "%s/seed/%s", top, server_names[i]);
 	if (mkdir(sv->dir, 0700) < 0 && errno != EEXIST)
 		die("mkdir", sv->dir);
-	for (f = 0; f < sizeof(store_files) / sizeof(store_files[0]); f++) {
+	/* store_files[0], the database file, is not there when headquarters is in PostgreSQL. */
+	for (f = pg && i == 0; f < sizeof(store_files) / sizeof(store_files[0]); f++) {
 		snprintf(from, sizeof(from), "%s/template/%s/%s", top, server_names[i], store_files[f]);
 		snprintf(to, sizeof(to), "%s/%s", sv->dir, store_files[f]);
 		copy_file(from, to);
 	}
+	if (pg && i == 0) {
+		/* A fresh copy of the template database, named in the seed's store.conf. */
+		pg_admin("DROP DATABASE IF EXISTS " PG_SEED " WITH (FORCE)");
+		pg_admin("CREATE DATABASE " PG_SEED " TEMPLATE " PG_TEMPLATE);
+		pg_named(conninfo, sizeof(conninfo), PG_SEED);
+		snprintf(to, sizeof(to), "%s/store.conf", sv->dir);
+		unlink(to);
+		if (dbstore_conf_write(sv->dir, conninfo, err, sizeof(err)) < 0)
+			die("store.conf", err);
+	}
 	if (!(sv->s = sstore_open(sv->dir, err, sizeof(err))))
 		die("sstore_open", err);
 	snprintf(to, sizeof(to), "%s/server.db", sv->dir);
-	if (!(sv->ro = db_open(to, DB_READONLY, err, sizeof(err))))
+	if (!(sv->ro = pg && i == 0 ? db_open_pg(conninfo, err, sizeof(err)) : db_open(to, DB_READONLY, err, sizeof(err))))
 		die("open read-only", err);
 	keys_id(keys_public(sstore_keys(sv->s)), sv->id);
 }
@@ -1020,7 +1061,7 @@ static char *dump(struct sim *s, struct db *db, int region)
 		"SELECT 'O|' || r.id || '|' || d.id || ':' || o.seq || '|' || o.hlc || '|' || o.field || '|' || "
 		MERGE_OP_VALUE("o")
 		" || '|' || coalesce((SELECT group_concat(x, ',') FROM (SELECT bd.id || ':' || b.seq AS x FROM op_base b"
-		" JOIN devices bd ON bd.did = b.did WHERE b.op = o.id ORDER BY 1)), '')"
+		" JOIN devices bd ON bd.did = b.did WHERE b.op = o.id ORDER BY 1) AS bx), '')"
 		" FROM ops o JOIN records r ON r.rid = o.rid JOIN devices d ON d.did = o.did WHERE r.id = ?1 ORDER BY 1",
 	};
 	struct buf b = BUF_INIT((size_t)16 << 20);
@@ -1479,8 +1520,14 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/seed", top);
 	if (mkdir(path, 0700) < 0)
 		die("mkdir", path);
+	pg = getenv("SONDEO_TEST_PG");
+	printf("# headquarters' engine: %s\n", pg ? "postgresql" : "sqlite");
 	make_templates();
 	RUN(test_three_tiers_converge);
+	if (pg) {
+		pg_admin("DROP DATABASE IF EXISTS " PG_SEED " WITH (FORCE)");
+		pg_admin("DROP DATABASE IF EXISTS " PG_TEMPLATE " WITH (FORCE)");
+	}
 	for (i = 0; i < NLAPTOPS && laptops[i].k; i++) {
 		merge_free(laptops[i].m);
 		db_close(laptops[i].db);
