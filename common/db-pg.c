@@ -31,6 +31,9 @@ struct pg_conn {
 	char errmsg[512];
 	int64_t changes;
 	unsigned next_name;          /* statements prepared so far: each is "sN" */
+	unsigned gen;                /* sessions so far: 1 more each time the connection is opened again (revive) */
+	int busy_ms;                 /* lock_timeout, set again in a new session */
+	int in_tx;                   /* a transaction of the caller's is open (db_begin, not yet ended) */
 };
 
 struct pg_param {
@@ -56,6 +59,7 @@ struct pg_stmt {
 	unsigned char *blob;         /* the last bytea column read, unescaped (until the next step or reset) */
 	size_t blob_len;
 	int blob_row, blob_col;
+	unsigned gen;                /* the session it was prepared in */
 };
 
 /* The code db.h speaks for a failed result (NULL: the connection failed), keeping PostgreSQL's words. */
@@ -111,10 +115,79 @@ static int run(struct pg_conn *pc, const char *sql)
 
 static void pg_set_busy_ms(struct db *db, int ms)
 {
+	struct pg_conn *pc = db->x;
 	char sql[64];
 
+	pc->busy_ms = ms;
 	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
-	run(db->x, sql);
+	run(pc, sql);
+}
+
+static int session_set(struct db *db, char *err, size_t errlen);
+
+/* A connection PostgreSQL dropped (a restart, a failover, a cut) is opened again before the caller's next
+ * transaction or statement outside one; never in the middle of a transaction, whose work is lost with the old
+ * session and whose next statements must fail rather than run on their own. The new session is set up as the
+ * first was, and each statement is prepared again when next run (gen). DB_OK, or a code with errmsg. */
+static int revive(struct db *db)
+{
+	struct pg_conn *pc = db->x;
+	char err[256];
+
+	/* Outside a transaction, what the server sent an idle session is read first (one non-blocking read): a
+	 * server that closed it (a restart) is then known before the statement is sent, not by its failure. */
+	if (!pc->in_tx)
+		pq.consumeInput(pc->c);
+	if (pq.status(pc->c) == CONNECTION_OK)
+		return DB_OK;
+	if (pc->in_tx) {
+		strlcpy_s(pc->errmsg, "the connection to PostgreSQL was lost in the transaction", sizeof(pc->errmsg));
+		return DB_ERROR;
+	}
+	pq.reset(pc->c);
+	if (pq.status(pc->c) != CONNECTION_OK) {
+		strlcpy_s(pc->errmsg, pq.errorMessage(pc->c), sizeof(pc->errmsg));
+		pc->errmsg[strcspn(pc->errmsg, "\n")] = '\0';
+		return DB_ERROR;
+	}
+	pc->gen++;
+	if (session_set(db, err, sizeof(err)) < 0) {
+		strlcpy_s(pc->errmsg, err, sizeof(pc->errmsg));
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+/* Whether a statement that failed (text, as PostgreSQL reads it) may run again in a new session: the connection
+ * was found lost by it (PostgreSQL restarted while the connection sat idle, which libpq learns only at its next
+ * use), outside a transaction, and the statement only reads or starts a transaction, so that running it twice
+ * changes nothing. The connection is then opened again (revive). */
+static int again(struct db *db, const char *text)
+{
+	struct pg_conn *pc = db->x;
+
+	if (pc->in_tx || pq.status(pc->c) != CONNECTION_BAD)
+		return 0;
+	if (strncmp(text, "SELECT ", 7) && strncmp(text, "BEGIN", 5) && strncmp(text, "SET ", 4))
+		return 0;
+	return revive(db) == DB_OK;
+}
+
+/* ps prepared in the connection's current session: DB_OK, or a code. */
+static int prepared(struct pg_conn *pc, struct pg_stmt *ps)
+{
+	PGresult *res;
+	int rc = DB_OK;
+
+	if (ps->gen == pc->gen)
+		return DB_OK;
+	res = pq.prepare(pc->c, ps->name, ps->text, 0, NULL);
+	if (pq.resultStatus(res) != PGRES_COMMAND_OK)
+		rc = result_code(pc, res);
+	else
+		ps->gen = pc->gen;
+	pq.clear(res);
+	return rc;
 }
 
 static int pg_error(struct db *db, int rc, char *err, size_t errlen)
@@ -325,7 +398,8 @@ static int pg_exec(struct db *db, const char *sql, char *err, size_t errlen)
 		buf_release(&text);
 		return -1;
 	}
-	rc = run(db->x, text.data);
+	if ((rc = revive(db)) == DB_OK && (rc = run(db->x, text.data)) != DB_OK && again(db, text.data))
+		rc = run(db->x, text.data);
 	buf_release(&text);
 	return rc == DB_OK ? 0 : pg_error(db, rc, err, errlen);
 }
@@ -368,7 +442,8 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 		return err_oom(err, errlen);
 	}
 	snprintf(ps->name, sizeof(ps->name), "s%u", pc->next_name++);
-	res = pq.prepare(pc->c, ps->name, text.data, 0, NULL);
+	res = revive(db) == DB_OK ? pq.prepare(pc->c, ps->name, text.data, 0, NULL) : NULL;
+	ps->gen = pc->gen;     /* the session revive may have opened */
 	ps->text = buf_detach(&text, NULL);
 	if (pq.resultStatus(res) != PGRES_COMMAND_OK) {
 		rc = result_code(pc, res);
@@ -406,13 +481,19 @@ static void pg_finalize(struct db_stmt *st)
 
 static int pg_begin(struct db *db, int read_only, char *err, size_t errlen)
 {
-	return pg_exec(db, read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", err, errlen);
+	struct pg_conn *pc = db->x;
+
+	if (pg_exec(db, read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", err, errlen) < 0)
+		return -1;
+	pc->in_tx = 1;
+	return 0;
 }
 
 static void pg_rollback(struct db *db)
 {
 	struct pg_conn *pc = db->x;
 
+	pc->in_tx = 0;
 	if (pq.transactionStatus(pc->c) == PQTRANS_IDLE)
 		return;
 	run(pc, "ROLLBACK");
@@ -425,6 +506,8 @@ static int pg_commit(struct db *db, char *err, size_t errlen)
 	struct pg_conn *pc = db->x;
 	PGresult *res = pq.exec(pc->c, "COMMIT");
 	int rc = DB_OK;
+
+	pc->in_tx = 0;
 
 	/* A transaction that failed part-way is rolled back by its COMMIT, which says so only in its tag. */
 	if (pq.resultStatus(res) != PGRES_COMMAND_OK)
@@ -445,7 +528,11 @@ static int pg_commit(struct db *db, char *err, size_t errlen)
 
 static int pg_in_transaction(struct db *db)
 {
-	return pq.transactionStatus(((struct pg_conn *)db->x)->c) != PQTRANS_IDLE;
+	struct pg_conn *pc = db->x;
+	PGTransactionStatusType t = pq.transactionStatus(pc->c);
+
+	/* A lost connection's status is unknown: in a transaction only if the caller had opened one. */
+	return pc->in_tx || t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 /* Advisory locks held until the transaction ends, taken in the order given (a function scan walks the array in
@@ -554,7 +641,7 @@ static int pg_step(struct db_stmt *st)
 		}
 		pq.clear(ps->res);
 		ps->res = NULL;
-		if ((rc = cursor_page(pc, ps, vals, lens, fmts)) != DB_OK)
+		if ((!ps->cursor && (rc = revive(st->db)) != DB_OK) || (rc = cursor_page(pc, ps, vals, lens, fmts)) != DB_OK)
 			return rc;
 		return pg_step(st);
 	}
@@ -568,8 +655,16 @@ static int pg_step(struct db_stmt *st)
 			lens[i] = ps->par[i].len;
 			fmts[i] = ps->par[i].fmt;
 		}
+		if ((rc = revive(st->db)) != DB_OK || (rc = prepared(pc, ps)) != DB_OK)
+			return rc;
 		ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
 		s = pq.resultStatus(ps->res);
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text) &&
+		    prepared(pc, ps) == DB_OK) {
+			pq.clear(ps->res);
+			ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
+			s = pq.resultStatus(ps->res);
+		}
 		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 			rc = result_code(pc, ps->res);
 			pq.clear(ps->res);
@@ -791,6 +886,8 @@ static int pg_columns(struct db_stmt *st)
 
 	/* Asked of few statements (a copy of every table): the server describes them then, not at every prepare. */
 	if (ps->ncols < 0) {
+		if (prepared(st->db->x, ps) != DB_OK)
+			return 0;
 		res = pq.describePrepared(((struct pg_conn *)st->db->x)->c, ps->name);
 		ps->ncols = pq.resultStatus(res) == PGRES_COMMAND_OK ? pq.nfields(res) : 0;
 		pq.clear(res);
@@ -902,7 +999,6 @@ struct db *db_open_pg(const char *conninfo, char *err, size_t errlen)
 {
 	struct db *db;
 	struct pg_conn *pc;
-	char sql[96];
 
 	if (pq_load(err, errlen) < 0)
 		return NULL;
@@ -922,11 +1018,21 @@ struct db *db_open_pg(const char *conninfo, char *err, size_t errlen)
 		return NULL;
 	}
 	pq.setNoticeProcessor(pc->c, quiet, NULL);
-	/* Text in UTF-8 whatever the server's default, and a lock waited for as long as SQLite waits. */
-	snprintf(sql, sizeof(sql), "SET client_encoding = 'UTF8'; SET lock_timeout = %d", DB_BUSY_MS);
-	if (pg_exec(db, sql, err, errlen) < 0 || compat_ready(db, err, errlen) < 0) {
+	pc->busy_ms = DB_BUSY_MS;
+	if (session_set(db, err, errlen) < 0) {
 		db_close(db);
 		return NULL;
 	}
 	return db;
+}
+
+/* Sets up a new session of db: text in UTF-8 whatever the server's default, a lock waited for as long as SQLite
+ * waits (or as set), and the compatibility schema on the search path. 0, or -1 with err. */
+static int session_set(struct db *db, char *err, size_t errlen)
+{
+	struct pg_conn *pc = db->x;
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SET client_encoding = 'UTF8'; SET lock_timeout = %d", pc->busy_ms);
+	return pg_exec(db, sql, err, errlen) < 0 || compat_ready(db, err, errlen) < 0 ? -1 : 0;
 }

@@ -16,7 +16,8 @@
 	X(connectdb) X(finish) X(status) X(errorMessage) X(exec) X(prepare) X(execPrepared) X(resultStatus) \
 	X(resultErrorField) X(resultErrorMessage) X(clear) X(ntuples) X(nfields) X(getvalue) X(getlength) \
 	X(getisnull) X(ftype) X(cmdTuples) X(cmdStatus) X(transactionStatus) X(unescapeBytea) X(freemem) \
-	X(setClientEncoding) X(setNoticeProcessor) X(describePrepared) X(execParams)
+	X(setClientEncoding) X(setNoticeProcessor) X(describePrepared) X(execParams) X(reset) \
+	X(consumeInput)
 
 #define PQLIB_MEMBER(name) __typeof__(&PQ##name) name;
 struct pq_api { PQLIB_FUNCS(PQLIB_MEMBER) };

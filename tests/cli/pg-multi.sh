@@ -4,7 +4,7 @@
 # says: a session or a login failure counted by one process holds on every other; a code good for N devices
 # enrols N whichever process each reaches; laptops upload through random processes while others pull, and
 # processes are killed with -9 mid-upload: every op is held exactly once and every laptop ends with
-# headquarters' data; a pull never steps past a transaction that commits after later ones (held open by a
+# headquarters' data; PostgreSQL restarts under them and they serve on; a pull never steps past a transaction that commits after later ones (held open by a
 # trigger of the test's own); and of a regional office's processes, one relays at a time, another taking over
 # when it dies. The database is a throwaway cluster (tests/cli/pg.inc).
 . "$TOP/tests/cli/lib.sh"
@@ -211,6 +211,22 @@ done
 # The shared records hold every laptop's last change side by side: concurrent edits kept, none lost.
 check_eq "$(pq "SELECT count(*) FROM heads h JOIN records r ON r.rid = h.rid WHERE h.field = 'partner_name'
 	AND r.id = '$(echo $shared | cut -d' ' -f1)'")" "$N" "heads of a shared record's name"
+
+t "PostgreSQL restarts under the running processes: they serve on, without a restart of their own"
+pg_restart || fail "PostgreSQL did not restart: $(tail -n 3 "$PG_DIR/log")"
+SONDEO_HOME=$TMPDIR/dev-1 "$SONDEO" edit "$(echo $shared | cut -d' ' -f3)" --set partner_name="After the restart" \
+	>/dev/null 2>&1
+run env SONDEO_HOME="$TMPDIR/dev-1" "$SONDEO" sync
+check_rc 0
+check_out_has "1 change sent"
+run env SONDEO_HOME="$TMPDIR/dev-2" "$SONDEO" sync
+check_rc 0
+check_out_has "1 received"
+for k in 1 2 3; do
+	eval "u=http://127.0.0.1:\$port_$k"
+	run curl -s -b "$TMPDIR/jar" "$u/v1/session"
+	check_out_has '"user":"rita"'
+done
 
 t "a pull never steps past a transaction that commits after later ones"
 # Laptop 1's next upload is held open by the test, after its ops have been given their ids, until the gate opens.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "db.h"
@@ -263,6 +264,64 @@ static void test_busy(void)
 	CHECK_STR(one("SELECT n FROM t WHERE id = 10"), "5");
 }
 
+/* Has the server cut db's session (as a restart does), through other; waits until it is gone. */
+static void cut(struct db *other)
+{
+	char sql[160], pid[32], err[512] = "";
+	int i;
+
+	snprintf(pid, sizeof(pid), "%s", one("SELECT pg_backend_pid()"));
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%s)", pid);
+	CHECK_INT(db_exec(other, sql, err, sizeof(err)), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", pid);
+	for (i = 0; i < 500; i++) {
+		struct db_stmt *st = db_prepare(other, sql, err, sizeof(err));
+		int gone = st && db_step(st) == DB_ROW && db_int(st, 0) == 0;
+
+		db_finalize(st);
+		if (gone)
+			return;
+		usleep(10000);
+	}
+	CHECK(!"the session was not cut");
+}
+
+/* PostgreSQL: a session the server cut (a restart, a failover) is opened again before the next statement outside
+ * a transaction, its statements prepared again; inside a transaction the statements fail until it ends, never
+ * running on their own, and nothing of it stays. SQLite has no connection to lose. */
+static void test_lost_connection(void)
+{
+	char err[512] = "", before[64];
+	struct db *other;
+	struct db_stmt *st;
+
+	if (!strcmp(engine, "sqlite"))
+		return;
+	other = open_db();
+	st = db_prepare(db, "SELECT n FROM t WHERE id = 10", err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	snprintf(before, sizeof(before), "%s", one("SELECT n FROM t WHERE id = 10"));
+	cut(other);
+	CHECK_INT(db_step(st), DB_ROW);
+	CHECK_STR(db_text(st, 0), before);
+	db_reset(st);
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_exec(db, "UPDATE t SET n = 7 WHERE id = 10", err, sizeof(err)), 0);
+	cut(other);
+	CHECK_INT(db_exec(db, "UPDATE t SET n = 8 WHERE id = 10", err, sizeof(err)), -1);
+	CHECK(db_step(st) != DB_ROW);
+	db_reset(st);
+	CHECK(db_in_transaction(db));
+	db_rollback(db);
+	CHECK(!db_in_transaction(db));
+	CHECK_STR(one("SELECT n FROM t WHERE id = 10"), before);
+	CHECK_INT(db_step(st), DB_ROW);
+	db_finalize(st);
+	db_close(other);
+}
+
 /* Rows are read while other statements run on the same connection, as the stores do. */
 static void test_interleaved(void)
 {
@@ -373,6 +432,7 @@ static void run_all(void)
 	RUN(test_busy);
 	RUN(test_interleaved);
 	RUN(test_stream);
+	RUN(test_lost_connection);
 	db_close(db);
 }
 
