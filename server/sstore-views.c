@@ -22,9 +22,10 @@
 /* A record's stamp (HLC: milliseconds << 16) as ISO 8601 UTC, as exports write it. */
 #define VIEW_TIME(col) "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', (r." col " >> 16) / 1000, 'unixepoch')"
 
-/* The view of scope (NULL: the records; a repeat: its instances) into sql. Names of forms, repeats and questions
- * are plain names (form_load and dbstore_form_put check them): they go into the SQL text as they are. */
-static int view_sql(struct buf *sql, const struct form *f, const struct form_group *scope)
+/* The view of scope (NULL: the records; a repeat: its instances) into sql, for PostgreSQL when pg. Names of forms,
+ * repeats and questions are plain names (form_load and dbstore_form_put check them): they go into the SQL text as
+ * they are. */
+static int view_sql(struct buf *sql, const struct form *f, const struct form_group *scope, int pg)
 {
 	size_t i;
 	char name[2 * MERGE_MAX_NAME + 8];
@@ -48,6 +49,14 @@ static int view_sql(struct buf *sql, const struct form *f, const struct form_gro
 
 		if (q->type == FT_NOTE || form_repeat_of(q) != scope)
 			continue;
+		/* A column has one type on PostgreSQL: a number question's is numeric (SQLite types each value), and a
+		 * value that is no number (an older version's answer) reads as NULL rather than failing the view. */
+		if (pg && (q->type == FT_INTEGER || q->type == FT_DECIMAL)) {
+			bad |= buf_printf(sql, ", (SELECT CASE WHEN json_type(v.value) IN ('integer', 'real') THEN"
+					  " CAST(v.value AS NUMERIC) END FROM fields v WHERE v.rid = r.rid AND v.field = '%s')"
+					  " AS \"%s\"", q->name, q->name);
+			continue;
+		}
 		/* As exports show answers: a select_multiple's names joined by spaces, an attachment by its file's
 		 * name, anything else as its value. */
 		bad |= buf_printf(sql, ", (SELECT CASE json_type(v.value) WHEN 'array' THEN"
@@ -65,7 +74,7 @@ int sstore_views_make(struct db *db, const struct form *f, char *err, size_t err
 {
 	struct buf sql = BUF_INIT((size_t)8 << 20);
 	size_t i, j;
-	int r, bad = view_sql(&sql, f, NULL);
+	int r, bad = view_sql(&sql, f, NULL, db_is_pg(db));
 
 	/* One view for each repeat, in the order the form first names them. */
 	for (i = 0; i < form_count(f); i++) {
@@ -74,7 +83,7 @@ int sstore_views_make(struct db *db, const struct form *f, char *err, size_t err
 		for (j = 0; g && j < i && form_repeat_of(form_question(f, j)) != g; j++)
 			;
 		if (g && j == i)
-			bad |= view_sql(&sql, f, g);
+			bad |= view_sql(&sql, f, g, db_is_pg(db));
 	}
 	if (bad)
 		r = errf(err, errlen, _("form '%s' is too large for its views"), form_id(f));

@@ -285,7 +285,7 @@ static int mark_reindex(struct db *db, char *err, size_t errlen)
  * layout 4 is schema_v4; layout 5 keeps a field's single head as fields.op alone (merge.h); layout 6 is
  * schema_v6; layout 7 is SCHEMA_V7; layout 8 adds the analysts' views of every form (sstore-views.c); layout 9
  * counts the days date questions name (sstore-summary.c), by rebuilding every summary; layout 10 is FEED_PG, on
- * PostgreSQL alone. */
+ * PostgreSQL alone, and the views made again (numbers typed there). */
 static const struct dbstore_step steps[] = {
 	{ 1, schema_v2, mark_reindex, NULL },
 	{ 2, NULL, mark_reindex, NULL },
@@ -295,7 +295,7 @@ static const struct dbstore_step steps[] = {
 	{ 6, SCHEMA_V7, NULL, NULL },
 	{ 7, NULL, sstore_views_make_all, NULL },
 	{ 8, NULL, mark_reindex, NULL },
-	{ 9, NULL, NULL, FEED_PG },
+	{ 9, NULL, sstore_views_make_all, FEED_PG },
 };
 
 const struct dbstore_spec sstore_spec = {

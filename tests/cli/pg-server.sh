@@ -125,6 +125,13 @@ curl -s -b "$TMPDIR/pgjar" "$PGURL/v1/records?q=remit*" >"$TMPDIR/pg.json"
 check_eq "$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"] > 0)' "$TMPDIR/pg.json")" True \
 	"a search that finds something"
 
+t "the analysts' views on PostgreSQL: a number question's column is numeric, as its answers"
+run "$PG_BIN/psql" "host=$PG_DIR dbname=hq user=sondeo" -XAtq -c "SELECT pg_typeof(scale_up_potential),
+	count(*), sum(scale_up_potential) FROM form_partnership WHERE scale_up_potential IS NOT NULL GROUP BY 1"
+check_rc 0
+check_eq "$OUT" "numeric|$(sqlite3 "$litehq/server.db" "SELECT count(*), sum(scale_up_potential) FROM form_partnership
+	WHERE scale_up_potential IS NOT NULL")" "the column's type, its answers and their sum, beside SQLite's"
+
 t "sondeod migrate: the SQLite server moves into PostgreSQL, checked, and serves on as before"
 kill "$PID" && wait "$PID" 2>/dev/null
 run "$PG_BIN/psql" "$PG_CONNINFO" -qc "CREATE DATABASE lite"

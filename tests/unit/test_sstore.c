@@ -1099,6 +1099,32 @@ static void test_schema(void)
 	CHECK_STR(q_text(dir, "PRAGMA journal_mode", NULL, v, sizeof(v)), "wal");
 }
 
+/* Layout 9 to 10: on PostgreSQL the feed of several writers is added (FEED_PG), under the upgrade's lock; on SQLite
+ * the layout's number moves alone. */
+static void test_upgrade_from_layout_9(void)
+{
+	const char *dir;
+	struct sstore *s = fresh("upgrade9", &dir);
+	char v[64], err[512] = "";
+
+	CHECK(s != NULL);
+	sstore_close(s);
+	if (teststore_pg())
+		CHECK_INT(teststore_exec(dir, "DROP TRIGGER ops_feed ON ops; DROP TRIGGER changesets_feed ON changesets;"
+					 " DROP FUNCTION sondeo_feed(); DROP TABLE feed; ALTER TABLE ops DROP COLUMN pos;"
+					 " ALTER TABLE changesets DROP COLUMN pos"), 0);
+	CHECK_INT(teststore_exec(dir, "UPDATE meta SET value = '9' WHERE key = 'schema'"), 0);
+	s = sstore_open(dir, err, sizeof(err));
+	CHECK(s != NULL);
+	sstore_close(s);
+	CHECK_STR(q_text(dir, "SELECT value FROM meta WHERE key = 'schema'", NULL, v, sizeof(v)), "10");
+	if (teststore_pg()) {
+		CHECK_INT(q_int(dir, "SELECT count(*) FROM feed", NULL), 1);
+		CHECK_INT(q_int(dir, "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()"
+				" AND column_name = 'pos' AND table_name IN ('ops', 'changesets')", NULL), 2);
+	}
+}
+
 /* A data directory of layout 1 (as sondeod 0.1 made it) is brought up to layout 2 when opened, and what it
  * held is indexed for the review page. */
 static void test_upgrade_from_layout_1(void)
@@ -1224,6 +1250,7 @@ int main(void)
 	RUN(test_open_refusals);
 	RUN(test_schema);
 	RUN(test_upgrade_from_layout_1);
+	RUN(test_upgrade_from_layout_9);
 	RUN(test_code_format);
 	RUN(test_code_refusals);
 	RUN(test_region_check);
