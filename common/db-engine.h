@@ -63,6 +63,8 @@ struct db_engine {
 	int (*col_type)(struct db_stmt *st, int i);
 	int (*columns)(struct db_stmt *st);
 	void (*stream)(struct db_stmt *st);
+	/* db_step_done's step: as step, for a statement whose rows are not read. */
+	int (*step_done)(struct db_stmt *st);
 };
 
 /* db_error for an engine: the message people read for result code rc (DB_BUSY, DB_FULL...), msg being the

@@ -25,6 +25,7 @@
 
 #define PG_MAX_PARAMS 999        /* as SQLite's default: ?1 to ?999 */
 #define PG_MAX_NAMED 64          /* distinct :names in one statement */
+#define PG_PIPELINE_MAX 256      /* statements sent before their answers are read (db_step_done) */
 
 struct pg_conn {
 	PGconn *c;
@@ -34,6 +35,7 @@ struct pg_conn {
 	unsigned gen;                /* sessions so far: 1 more each time the connection is opened again (revive) */
 	int busy_ms;                 /* lock_timeout, set again in a new session */
 	int in_tx;                   /* a transaction of the caller's is open (db_begin, not yet ended) */
+	int queued;                  /* statements sent in the pipeline, their answers not yet read (db_step_done) */
 };
 
 struct pg_param {
@@ -60,6 +62,7 @@ struct pg_stmt {
 	size_t blob_len;
 	int blob_row, blob_col;
 	unsigned gen;                /* the session it was prepared in */
+	int defer;                   /* being stepped by db_step_done: sent without waiting, in a transaction */
 };
 
 /* The code db.h speaks for a failed result (NULL: the connection failed), keeping PostgreSQL's words. */
@@ -102,13 +105,57 @@ static void pg_close(struct db *db)
 	}
 }
 
+/* Reads the answers of the statements in the pipeline (db_step_done) and leaves pipeline mode, before anything else
+ * is asked of the server: DB_OK, or the code of the first that failed (its words in errmsg; the transaction is
+ * then aborted, and the caller rolls it back). */
+static int drain(struct pg_conn *pc)
+{
+	int rc = DB_OK, ends = 0;
+	PGresult *res;
+
+	if (!pc->queued)
+		return DB_OK;
+	if (!pq.pipelineSync(pc->c))
+		rc = result_code(pc, NULL);
+	/* Each statement's answer ends with a NULL; the sync's is the last. A lost connection answers NULL for ever. */
+	while (rc == DB_OK || pq.status(pc->c) == CONNECTION_OK) {
+		ExecStatusType s;
+
+		if (!(res = pq.getResult(pc->c))) {
+			if (++ends > pc->queued + 1)
+				break;
+			continue;
+		}
+		s = pq.resultStatus(res);
+		if (s == PGRES_PIPELINE_SYNC) {
+			pq.clear(res);
+			break;
+		}
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			if (rc == DB_OK)
+				rc = result_code(pc, res);
+		} else {
+			pc->changes = strtoll(pq.cmdTuples(res), NULL, 10);   /* db_changes: the last one's */
+		}
+		pq.clear(res);
+	}
+	pq.exitPipelineMode(pc->c);
+	pc->queued = 0;
+	return rc;
+}
+
 /* Runs sql (one statement or several) and clears its result: DB_OK or a code. */
 static int run(struct pg_conn *pc, const char *sql)
 {
-	PGresult *res = pq.exec(pc->c, sql);
-	ExecStatusType s = pq.resultStatus(res);
-	int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? DB_OK : result_code(pc, res);
+	PGresult *res;
+	ExecStatusType s;
+	int rc = drain(pc);
 
+	if (rc != DB_OK)
+		return rc;
+	res = pq.exec(pc->c, sql);
+	s = pq.resultStatus(res);
+	rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? DB_OK : result_code(pc, res);
 	pq.clear(res);
 	return rc;
 }
@@ -181,6 +228,8 @@ static int prepared(struct pg_conn *pc, struct pg_stmt *ps)
 
 	if (ps->gen == pc->gen)
 		return DB_OK;
+	if ((rc = drain(pc)) != DB_OK)
+		return rc;
 	res = pq.prepare(pc->c, ps->name, ps->text, 0, NULL);
 	if (pq.resultStatus(res) != PGRES_COMMAND_OK)
 		rc = result_code(pc, res);
@@ -442,7 +491,7 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 		return err_oom(err, errlen);
 	}
 	snprintf(ps->name, sizeof(ps->name), "s%u", pc->next_name++);
-	res = revive(db) == DB_OK ? pq.prepare(pc->c, ps->name, text.data, 0, NULL) : NULL;
+	res = revive(db) == DB_OK && drain(pc) == DB_OK ? pq.prepare(pc->c, ps->name, text.data, 0, NULL) : NULL;
 	ps->gen = pc->gen;     /* the session revive may have opened */
 	ps->text = buf_detach(&text, NULL);
 	if (pq.resultStatus(res) != PGRES_COMMAND_OK) {
@@ -494,6 +543,7 @@ static void pg_rollback(struct db *db)
 	struct pg_conn *pc = db->x;
 
 	pc->in_tx = 0;
+	drain(pc);     /* whatever the deferred statements met, the transaction goes */
 	if (pq.transactionStatus(pc->c) == PQTRANS_IDLE)
 		return;
 	run(pc, "ROLLBACK");
@@ -504,10 +554,15 @@ static void pg_rollback(struct db *db)
 static int pg_commit(struct db *db, char *err, size_t errlen)
 {
 	struct pg_conn *pc = db->x;
-	PGresult *res = pq.exec(pc->c, "COMMIT");
-	int rc = DB_OK;
+	int rc = drain(pc);
+	PGresult *res = rc == DB_OK ? pq.exec(pc->c, "COMMIT") : NULL;
 
 	pc->in_tx = 0;
+	if (rc != DB_OK) {
+		pg_error(db, rc, err, errlen);
+		pg_rollback(db);
+		return -1;
+	}
 
 	/* A transaction that failed part-way is rolled back by its COMMIT, which says so only in its tag. */
 	if (pq.resultStatus(res) != PGRES_COMMAND_OK)
@@ -577,8 +632,10 @@ static int cursor_page(struct pg_conn *pc, struct pg_stmt *ps, const char *const
 {
 	struct buf sql = BUF_INIT(strlen(ps->text) + 64);
 	ExecStatusType s;
-	int rc = DB_OK;
+	int rc = drain(pc);
 
+	if (rc != DB_OK)
+		goto out;
 	if (!ps->cursor) {
 		if (pq.transactionStatus(pc->c) == PQTRANS_IDLE) {
 			if ((rc = run(pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) != DB_OK)
@@ -657,6 +714,21 @@ static int pg_step(struct db_stmt *st)
 		}
 		if ((rc = revive(st->db)) != DB_OK || (rc = prepared(pc, ps)) != DB_OK)
 			return rc;
+		if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
+			/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
+			if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
+				rc = result_code(pc, NULL);
+				drain(pc);
+				return rc;
+			}
+			pc->changes = 0;
+			ps->nrows = ps->row = 0;
+			if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
+				return rc;
+			return DB_DONE;
+		}
+		if ((rc = drain(pc)) != DB_OK)
+			return rc;
 		ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
 		s = pq.resultStatus(ps->res);
 		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text) &&
@@ -709,6 +781,7 @@ static void pg_clear(struct db_stmt *st)
 
 static int64_t pg_changes(struct db *db)
 {
+	drain(db->x);
 	return ((struct pg_conn *)db->x)->changes;
 }
 
@@ -879,6 +952,17 @@ static void pg_stream(struct db_stmt *st)
 	((struct pg_stmt *)st->x)->stream = 1;
 }
 
+static int pg_step_done(struct db_stmt *st)
+{
+	struct pg_stmt *ps = st->x;
+	int rc;
+
+	ps->defer = 1;
+	rc = pg_step(st);
+	ps->defer = 0;
+	return rc;
+}
+
 static int pg_columns(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
@@ -886,7 +970,7 @@ static int pg_columns(struct db_stmt *st)
 
 	/* Asked of few statements (a copy of every table): the server describes them then, not at every prepare. */
 	if (ps->ncols < 0) {
-		if (prepared(st->db->x, ps) != DB_OK)
+		if (prepared(st->db->x, ps) != DB_OK || drain(st->db->x) != DB_OK)
 			return 0;
 		res = pq.describePrepared(((struct pg_conn *)st->db->x)->c, ps->name);
 		ps->ncols = pq.resultStatus(res) == PGRES_COMMAND_OK ? pq.nfields(res) : 0;
@@ -902,6 +986,7 @@ static const struct db_engine pg_engine = {
 	.reset = pg_reset, .clear = pg_clear, .changes = pg_changes, .bind = pg_bind, .named = pg_named,
 	.col_int = pg_col_int, .col_float = pg_col_float, .col_text = pg_col_text, .col_blob = pg_col_blob,
 	.col_bytes = pg_col_bytes, .col_type = pg_col_type, .columns = pg_columns, .stream = pg_stream,
+	.step_done = pg_step_done,
 };
 
 /* What SQL written for both engines calls that PostgreSQL lacks, in a schema of its own put at the end of every

@@ -586,7 +586,7 @@ int db_step(struct db_stmt *st)
 
 int db_step_done(struct db_stmt *st, char *err, size_t errlen)
 {
-	int rc = db_step(st);
+	int rc = st->db->e ? st->db->e->step_done(st) : db_step(st);
 
 	if (rc == DB_DONE || rc == DB_ROW) {
 		db_reset(st);

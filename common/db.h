@@ -125,7 +125,10 @@ int db_backup(struct db *db, const char *path, const char *then, char *err, size
 
 /* Steps st: DB_ROW (a row to read), DB_DONE, or an error code for db_error. */
 int db_step(struct db_stmt *st);
-/* Steps a statement that returns no row and resets it; 0 or -1 with err. */
+/* Steps a statement whose rows are not read and resets it; 0 or -1 with err. On PostgreSQL, inside a transaction,
+ * it is sent without waiting for its answer, in a pipeline with the next ones (a round trip each would cost more
+ * than the statements): an error it meets is returned by the next call that waits for the server (a statement
+ * stepped, db_changes, the commit), and fails the transaction as it would have. */
 int db_step_done(struct db_stmt *st, char *err, size_t errlen);
 /* db_reset makes st ready to step again from its start, its bindings kept; db_clear forgets the bindings. */
 void db_reset(struct db_stmt *st);
