@@ -264,6 +264,52 @@ static void test_busy(void)
 	CHECK_STR(one("SELECT n FROM t WHERE id = 10"), "5");
 }
 
+/* Statements stepped by db_step_done in a transaction (PostgreSQL sends them in a pipeline; SQLite runs them at
+ * once): what they changed is read by the next statement, db_changes counts the last one, and an error one meets
+ * fails the transaction by its commit at the latest, nothing of it kept. */
+static void test_step_done(void)
+{
+	char err[512] = "", name[32];
+	struct db_stmt *ins = db_prepare(db, "INSERT INTO t(id, name, n) VALUES(?1, ?2, ?3)", err, sizeof(err));
+	struct db_stmt *upd = db_prepare(db, "UPDATE t SET n = n + 1 WHERE id >= 1000", err, sizeof(err));
+	int i, r;
+
+	CHECK(ins != NULL && upd != NULL);
+	if (!ins || !upd)
+		return;
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	for (i = 0; i < 600; i++) {
+		snprintf(name, sizeof(name), "piped %d", i);
+		db_bind_int(ins, 1, 1000 + i);
+		db_bind_text(ins, 2, name);
+		db_bind_int(ins, 3, i);
+		CHECK_INT(db_step_done(ins, err, sizeof(err)), 0);
+	}
+	CHECK_INT(db_step_done(upd, err, sizeof(err)), 0);
+	CHECK_INT(db_changes(db), 600);
+	CHECK_STR(one("SELECT sum(n) FROM t WHERE id >= 1000"), "180300");
+	CHECK_INT(db_commit(db, err, sizeof(err)), 0);
+	/* A name taken twice: refused at once on SQLite, at the commit on PostgreSQL; either way nothing stays. */
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	db_bind_int(ins, 1, 5000);
+	db_bind_text(ins, 2, "piped new");
+	db_bind_int(ins, 3, 1);
+	CHECK_INT(db_step_done(ins, err, sizeof(err)), 0);
+	db_bind_int(ins, 1, 5001);
+	db_bind_text(ins, 2, "piped 7");
+	r = db_step_done(ins, err, sizeof(err));
+	if (r == 0)
+		r = db_commit(db, err, sizeof(err));
+	else
+		db_rollback(db);
+	CHECK_INT(r, -1);
+	CHECK(!db_in_transaction(db));
+	CHECK_STR(one("SELECT count(*) FROM t WHERE id >= 5000"), "0");
+	CHECK_INT(db_exec(db, "DELETE FROM t WHERE id >= 1000", err, sizeof(err)), 0);
+	db_finalize(ins);
+	db_finalize(upd);
+}
+
 /* Has the server cut db's session (as a restart does), through other; waits until it is gone. */
 static void cut(struct db *other)
 {
@@ -432,6 +478,7 @@ static void run_all(void)
 	RUN(test_busy);
 	RUN(test_interleaved);
 	RUN(test_stream);
+	RUN(test_step_done);
 	RUN(test_lost_connection);
 	db_close(db);
 }
