@@ -16,6 +16,7 @@
 #include "sstore-int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -112,17 +113,36 @@ static int add_counts(json_t *tally, const struct dims *d, const json_t *choices
 	return r < 0 ? err_oom(err, errlen) : 0;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errlen)
 {
+	size_t nkeys = json_object_size(tally), i = 0;
+	const char **keys = nkeys ? malloc(nkeys * sizeof(*keys)) : NULL;
 	const char *key;
 	json_t *row;
 	int r = 0;
 
-	json_object_foreach(tally, key, row) {
-		json_int_t n = json_integer_value(json_array_get(row, 8));
-		int choice = json_is_string(json_array_get(row, 6));
-		struct db_stmt *st = s->cst[choice ? C_CC_ADD : C_RC_ADD];
+	if (nkeys && !keys)
+		return err_oom(err, errlen);
+	/* In the keys' order, the same in every transaction: on PostgreSQL two ingests that change the same counts
+	 * take their rows in one order, and never each hold one the other waits for. */
+	json_object_foreach(tally, key, row)
+		keys[i++] = key;
+	qsort(keys, nkeys, sizeof(*keys), key_cmp);
+	for (i = 0; i < nkeys; i++) {
+		json_int_t n;
+		int choice;
+		struct db_stmt *st;
 		int c = 1;
+
+		row = json_object_get(tally, keys[i]);
+		n = json_integer_value(json_array_get(row, 8));
+		choice = json_is_string(json_array_get(row, 6));
+		st = s->cst[choice ? C_CC_ADD : C_RC_ADD];
 
 		/* A count taken back and given again, by a record whose dimensions and options stayed. */
 		if (n == 0)
@@ -141,6 +161,7 @@ int sstore_counts_flush(struct sstore *s, json_t *tally, char *err, size_t errle
 		if ((r = db_step_done(st, err, errlen)) < 0)
 			break;
 	}
+	free(keys);
 	json_object_clear(tally);
 	return r;
 }
