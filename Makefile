@@ -332,6 +332,7 @@ bench: all
 	@sh bench/sync.sh bin/sondeo bin/sondeod
 	@sh bench/media.sh bin/sondeo bin/sondeod
 	@sh bench/web.sh bin/sondeo bin/sondeod
+	@sh bench/pg.sh bin/sondeo bin/sondeod
 
 # Sondeo's sync beside PouchDB's on the same records, every byte through a counting proxy (bench/linkproxy.c);
 # PouchDB and pouchdb-server are installed from the npm registry into build/peers on the first run.

@@ -1,6 +1,7 @@
 # lib.sh - what the benchmarks share (sourced by bench/*.sh after they set `here`): failing with the evidence,
 # arithmetic and formatting in the C locale, medians and ranges, wall clocks, sizes, one value from JSON text,
-# sondeod on loopback and the counting proxy (bench/linkproxy.c) in front of it.
+# sondeod on loopback and the counting proxy (bench/linkproxy.c) in front of it, and the at_exit of the test
+# suite's lib, so that a bench can source what the tests share (tests/cli/pg.inc's PostgreSQL cluster).
 
 # The benches read what sondeo and sondeod print (counts in `sondeo status`, the server's first log line): in
 # English, whatever language the machine speaks.
@@ -68,6 +69,18 @@ need_tools() {
 	echo "bench: missing Debian packages:$_nt_missing" >&2
 	echo "run as root:  apt-get install -y$_nt_missing" >&2
 	exit 1
+}
+
+# at_exit CMD : runs CMD (with eval) when the bench calls run_at_exit from its cleanup; the last registered runs
+# first. The same contract as tests/cli/lib.sh's, for the files of tests/cli a bench sources (pg.inc).
+at_exit() {
+	_at_exit="$1
+${_at_exit:-}"
+}
+run_at_exit() {
+	_ae=${_at_exit:-}
+	_at_exit=""
+	eval "$_ae"
 }
 
 # die MESSAGE [FILE] : the bench is broken (not slow): says so, with FILE's last lines, and exits 1.
