@@ -52,5 +52,11 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	printf(_("moved %llu tables, %llu rows (%llu ops, checked) to PostgreSQL; the SQLite file is kept as"
 		 " %s/%s.before-postgresql\n"), (unsigned long long)m.tables, (unsigned long long)m.rows,
 	       (unsigned long long)m.ops, cli->data_dir, dbstore_file(DBSTORE_SERVER));
+	fflush(stdout);
+	/* The search index is made now, once, rather than by the first sondeod serve, which would listen only then. */
+	if (!(s = cli_open(cli)))
+		return EXIT_FAIL;
+	sstore_close(s);
+	puts(_("the review page's search index is made"));
 	return EXIT_OK;
 }

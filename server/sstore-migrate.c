@@ -176,10 +176,11 @@ int sstore_migrate(struct sstore *s, const char *conninfo, struct sstore_migrate
 		db_error(s->db, rc, err, errlen);
 		goto out;
 	}
-	/* The search index is each engine's own: rebuilt from the records at the first open. */
+	/* The search index is each engine's own: made from the records at the first open (sondeod migrate opens the
+	 * store once, to do it then), the summaries and counts, copied, staying as they are. */
 	if (db_exec(to, FEED_FROM_IDS "ALTER TABLE ops ENABLE TRIGGER ops_feed;"
 		    "ALTER TABLE changesets ENABLE TRIGGER changesets_feed;", err, errlen) < 0 ||
-	    db_exec(to, "INSERT INTO meta(key, value) VALUES('reindex', '1') ON CONFLICT(key) DO UPDATE SET"
+	    db_exec(to, "INSERT INTO meta(key, value) VALUES('reindex', 'search') ON CONFLICT(key) DO UPDATE SET"
 		    " value = excluded.value", err, errlen) < 0 ||
 	    ops_digest(s->db, &na, a, err, errlen) < 0 || ops_digest(to, &nb, b, err, errlen) < 0)
 		goto out;

@@ -255,6 +255,22 @@ static int text_of(struct sstore *s, int64_t rid, struct buf *body, char *err, s
 	return rc == DB_DONE ? 0 : db_error(s->db, rc, err, errlen);
 }
 
+/* Puts record rid's document into the search index, as its fields give it now. 0, or -1 with err. */
+static int search_put(struct sstore *s, int64_t rid, char *err, size_t errlen)
+{
+	struct buf body = BUF_INIT(SSTORE_TEXT_MAX);
+	struct db_stmt *st = s->summary_st[S_FTS_PUT];
+	int r = text_of(s, rid, &body, err, errlen);
+
+	if (r == 0 && body.len) {
+		db_bind_int(st, 1, rid);
+		db_bind_text(st, 2, body.data);
+		r = db_step_done(st, err, errlen);
+	}
+	buf_release(&body);
+	return r;
+}
+
 /* Recomputes the summary row of record rid from its fields: its review state, its name key and duplicate key,
  * and its full-text document: every text answer, one after the other. The record's old document must have
  * been taken out of the search index before its fields changed (sstore_review_forget). */
@@ -473,15 +489,22 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 	char flag[8];
 	int rc;
 
+	static const char *const reindexing[] = { "sondeo: reindex" };
+	int search_only;
+
 	if (sstore_meta_get(s, "reindex", flag, sizeof(flag)) < 0)
 		return 0;
-	if (db_begin(s->db, err, errlen) < 0)
-		return -1;
+	/* On PostgreSQL, processes started together take turns here (SQLite's BEGIN IMMEDIATE does it there). */
+	if (db_begin(s->db, err, errlen) < 0 || db_lock(s->db, reindexing, 1, err, errlen) < 0)
+		goto fail;
 	/* Another worker may have done it while we waited for the lock. */
 	if (sstore_meta_get(s, "reindex", flag, sizeof(flag)) < 0) {
 		db_rollback(s->db);
 		return 0;
 	}
+	/* "search": the summaries and counts are right (a store moved by sondeod migrate), only the search index,
+	 * each engine's own, is to be made. */
+	search_only = !strcmp(flag, "search");
 	while ((rc = db_step(st)) == DB_ROW) {
 		if (n == cap) {
 			int64_t *more = realloc(rids, (cap = cap ? cap * 2 : 1024) * sizeof(*rids));
@@ -506,11 +529,10 @@ int sstore_review_reindex(struct sstore *s, char *err, size_t errlen)
 		goto fail;
 	}
 	for (i = 0; i < n; i++)
-		if (refresh_rid(s, rids[i], tally, err, errlen) < 0)
+		if ((search_only ? search_put(s, rids[i], err, errlen) : refresh_rid(s, rids[i], tally, err, errlen)) < 0)
 			goto fail;
-	if (sstore_counts_flush(s, tally, err, errlen) < 0)
-		goto fail;
-	if (db_step_done(s->summary_st[S_CREATOR], err, errlen) < 0)
+	if (!search_only && (sstore_counts_flush(s, tally, err, errlen) < 0 ||
+			     db_step_done(s->summary_st[S_CREATOR], err, errlen) < 0))
 		goto fail;
 	db_bind_text(s->summary_st[S_META_DEL], 1, "reindex");
 	if (db_step_done(s->summary_st[S_META_DEL], err, errlen) < 0 || db_commit(s->db, err, errlen) < 0)

@@ -149,6 +149,12 @@ cmp -s "$litehq/server.db" "$TMPDIR/before.db" || fail "a refused migration chan
 run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=lite user=sondeo"
 check_rc 0
 check_out_has "136 ops, checked) to PostgreSQL; the SQLite file is kept as $litehq/server.db.before-postgresql"
+check_out_has "the review page's search index is made"
+# Made by the migration, not left to the first serve; every record with text in it, each once.
+check_eq "$("$PG_BIN/psql" "host=$PG_DIR dbname=lite user=sondeo" -XAtc "SELECT (SELECT count(*) FROM meta
+	WHERE key = 'reindex'), (SELECT count(*) FROM records_fts), (SELECT count(DISTINCT rowid) FROM records_fts)")" \
+	"0|$(sqlite3 "$TMPDIR/before.db" "SELECT count(*) FROM records_fts_docsize")|$(sqlite3 "$TMPDIR/before.db" \
+	"SELECT count(*) FROM records_fts_docsize")" "the migrated store's search index"
 check_eq "$(ls "$litehq" | tr '\n' ' ')" "server.db.before-postgresql server.key server.pub store.conf " \
 	"the data directory"
 check_file_mode "$litehq/store.conf" 600
