@@ -65,7 +65,7 @@ root=$(cd "$here/.." && pwd)
 CACHE=${BENCH_REVIEW_CACHE:-$root/build/bench-review}
 PGCACHE=${BENCH_PG_CACHE:-$root/build/bench-pg}
 # Change this when the PostgreSQL cache (below) must not survive a change.
-PGKEY=pg-bench-1
+PGKEY=pg-bench-2     # 2: sondeod migrate makes the search index itself
 
 bench_programs pg.sh bench "$@"
 need_count BENCH_PG_LAPTOPS "$LAPTOPS"
@@ -482,7 +482,7 @@ pgc_build() {
 		echo "built=$(date -u +%Y-%m-%dT%H:%MZ)"
 		echo "seconds=$t"
 		echo "kb=$kb"
-		echo "said=$(tail -n 1 "$tmp/migrate.out")"
+		echo "said=$(grep '^moved ' "$tmp/migrate.out")"
 		echo "sondeod=$("$sondeod" --version 2>/dev/null || echo '?')"
 	} >"$building/migrate.txt"
 	echo "$pkey" >"$building/key"
