@@ -6,7 +6,9 @@
 # dies by a signal counts as one more failure under its own name: a crash must never look like a pass.
 # TEST_TIMEOUT (seconds, default 600) bounds each program and script; TEST_JOBS (default: the cores and one)
 # run side by side, and their outputs are shown in order once all have ended. With NAMEs, runs only the tests
-# whose file name contains one of them (sh tests/run.sh build/test users test_sstore).
+# whose file name contains one of them (sh tests/run.sh build/test users test_sstore). A script whose head says
+# "# engines: sqlite postgresql" runs a second time as NAME.sh@postgresql, its servers' stores in PostgreSQL
+# (tests/cli/server.inc).
 set -u
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
@@ -204,10 +206,15 @@ for s in "$TOP"/tests/cli/*.sh; do
 	[ "${s##*/}" = lib.sh ] && continue
 	wanted "${s##*/}" || continue
 	queue "${s#"$TOP"/}"
+	# A script that says so runs a second time with its servers' stores in PostgreSQL (tests/cli/server.inc).
+	if grep -qx '# engines: sqlite postgresql' "$s"; then
+		queue "${s#"$TOP"/}@postgresql"
+	fi
 done
 sort -t "$(printf '\t')" -k1,1nr -k2,2 "$work/queue" >"$work/order"
 while IFS="$(printf '\t')" read -r _ name; do
 	case $name in
+	tests/cli/*@postgresql) start "$name" env SONDEO_TEST_ENGINE=postgresql sh "$TOP/${name%@postgresql}" ;;
 	tests/cli/*) start "$name" sh "$TOP/$name" ;;
 	*) start "$name" "$BUILD/$name" ;;
 	esac

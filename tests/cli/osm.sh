@@ -3,7 +3,8 @@
 # feature (node/N, way/N or relation/N, or its link) and its tags as key=value. Read from the workbook and written
 # back; answered with --set and at the terminal, written one way whatever the order and case; wrong answers
 # refused with what is wrong; synced; exported on the laptop and at headquarters with a column for the feature and
-# each tag.
+# each tag. Run on both engines (tests/cli/server.inc):
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -29,7 +30,7 @@ printf '%s' '{"survey": [["type", "name", "label::English (en)", "label::French 
 	["building", "school", "School", "École"], ["building", "hospital", "Hospital", "Hôpital"]],
 	"settings": [["form_id", "version", "default_language"], ["sites", "1", "en"]]}' >"$TMPDIR/sites.json"
 py "$TOP/tests/mkxlsx.py" "$TMPDIR/sites.xlsx" "$TMPDIR/sites.json" || fail "mkxlsx failed"
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/sites.xlsx" >/dev/null || fail "the form was not published"
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
@@ -174,7 +175,7 @@ check_rc 0
 check_eq "$ERR" "exported 0 records of sites to $TMPDIR/sites.geojson"
 check_eq "$(py -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["features"]))' \
 	"$TMPDIR/sites.geojson")" 0 "features written"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT detail FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")" \
+check_eq "$(q "$hq" "SELECT detail FROM audit WHERE action = 'export' ORDER BY id DESC LIMIT 1")" \
 	'{"format":"geojson","records":0}' "the audit entry"
 run "$SONDEOD" export --data "$hq" --form sites --format csv -o "$TMPDIR/sites.csv"
 check_err_has "exported 7 records of sites"

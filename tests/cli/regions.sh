@@ -5,7 +5,8 @@
 # region whatever order they are made in, a change set the office refuses from headquarters holds its pull
 # instead of being passed over, and the servers refuse (403, or 400 for what can never be taken) a device's
 # review, a device's or an office's change to another region's record, and an op naming another form than its
-# record's; every refusal leaves the stores as they were.
+# record's; every refusal leaves the stores as they were. Run on both engines (tests/cli/server.inc):
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -19,24 +20,26 @@ py_start   # one python3 for the whole script: lib.sh's py
 
 # state DIR REGION : the merged data a server holds of a region's records: values and heads.
 state() {
-	sqlite3 "$1/server.db" "SELECT r.id, f.field, f.value FROM fields f JOIN records r ON r.rid = f.rid
-		JOIN record_regions rr ON rr.rid = r.rid WHERE rr.region = '$2' ORDER BY 1, 2" \
-		"SELECT r.id, h.field, d.id, o.seq FROM heads h JOIN records r ON r.rid = h.rid JOIN ops o ON o.id = h.op
+	q "$1" "SELECT r.id, f.field, f.value FROM fields f JOIN records r ON r.rid = f.rid
+		JOIN record_regions rr ON rr.rid = r.rid WHERE rr.region = '$2' ORDER BY 1, 2"
+	q "$1" "SELECT r.id, h.field, d.id, o.seq FROM heads h JOIN records r ON r.rid = h.rid JOIN ops o ON o.id = h.op
 		JOIN devices d ON d.did = o.did JOIN record_regions rr ON rr.rid = r.rid WHERE rr.region = '$2'
 		ORDER BY 1, 2, 3, 4"
 }
 
 # dump DIR : what a refusal must leave as it was.
 dump() {
-	sqlite3 "$1/server.db" "SELECT count(*) FROM ops" "SELECT count(*) FROM changesets" \
-		"SELECT id, next_seq FROM enrolled_devices ORDER BY id" "SELECT * FROM fields ORDER BY rid, field"
+	q "$1" "SELECT count(*) FROM ops"
+	q "$1" "SELECT count(*) FROM changesets"
+	q "$1" "SELECT id, next_seq FROM enrolled_devices ORDER BY id"
+	q "$1" "SELECT * FROM fields ORDER BY rid, field"
 }
 
 # --- Headquarters, the west office enrolled there, and a laptop in each region ----------------------------
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 serve_any "$hq" "$log" || { t "headquarters starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 HQ_URL=$SURL
-"$SONDEOD" init --data "$west" >/dev/null
+hq_init "$west" >/dev/null
 code=$("$SONDEOD" enrol-code --data "$hq" --region west --relay | head -n 1)
 "$SONDEOD" enrol --data "$west" --name office-west "$HQ_URL" "$code" >/dev/null
 serve_low "$west" "$wlog" --upstream "$HQ_URL" --pull-every 1 --retry-max 1 ||
@@ -105,10 +108,20 @@ kill "$W_PID"
 wait "$W_PID" 2>/dev/null
 check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HQ_CSRF" "$w_rec2" approved "Checked again")" 200 "the review"
 bad=$(q "$hq" "SELECT max(id) FROM changesets WHERE region = 'west' AND author = 'rita'")
-good=$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE id = $bad")
-q "$hq" "UPDATE changesets SET bytes = CAST(substr(bytes, 1, length(bytes) - 1) ||
-	CASE WHEN hex(substr(bytes, -1)) = '00' THEN X'01' ELSE X'00' END AS BLOB) WHERE id = $bad"
-[ "$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE id = $bad")" != "$good" ] ||
+# The change set's bytes in hex, damaged in their last byte, and put back, each engine's way.
+if [ -f "$hq/store.conf" ]; then
+	HEX="upper(encode(bytes, 'hex'))"
+	DAMAGE="set_byte(bytes, length(bytes) - 1, CASE WHEN get_byte(bytes, length(bytes) - 1) = 0 THEN 1 ELSE 0 END)"
+	PUT="decode('%s', 'hex')"
+else
+	HEX="hex(bytes)"
+	DAMAGE="CAST(substr(bytes, 1, length(bytes) - 1) || CASE WHEN hex(substr(bytes, -1)) = '00' THEN X'01' ELSE X'00' END
+		AS BLOB)"
+	PUT="X'%s'"
+fi
+good=$(q "$hq" "SELECT $HEX FROM changesets WHERE id = $bad")
+q "$hq" "UPDATE changesets SET bytes = $DAMAGE WHERE id = $bad" >/dev/null
+[ "$(q "$hq" "SELECT $HEX FROM changesets WHERE id = $bad")" != "$good" ] ||
 	fail "the change set at headquarters could not be damaged for the test"
 cursor=$(q "$west" "SELECT value FROM meta WHERE key = 'relay_cursor'")
 check_eq "$(review "$HQ_URL" "$TMPDIR/jar" "$HQ_CSRF" "$w_rec" approved "After all")" 200 "a later review"
@@ -120,8 +133,8 @@ check_out_has "pull held:          a change set from headquarters was refused he
 check_eq "$(q "$west" "SELECT value FROM meta WHERE key = 'relay_cursor'")" "$cursor" "the office's pull cursor"
 check_eq "$(q "$west" "SELECT rr.review FROM record_regions rr JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec'")" \
 	has_issues "the later review at the office (it waits behind the refused one)"
-q "$hq" "UPDATE changesets SET bytes = X'$good' WHERE id = $bad"
-check_eq "$(q "$hq" "SELECT hex(bytes) FROM changesets WHERE id = $bad")" "$good" "the change set at headquarters, mended"
+q "$hq" "UPDATE changesets SET bytes = $(printf "$PUT" "$good") WHERE id = $bad" >/dev/null
+check_eq "$(q "$hq" "SELECT $HEX FROM changesets WHERE id = $bad")" "$good" "the change set at headquarters, mended"
 wait_eq "the later review at the office" approved 20 q "$west" "SELECT rr.review FROM record_regions rr
 	JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec'"
 check_eq "$(q "$west" "SELECT rr.review FROM record_regions rr JOIN records r ON r.rid = rr.rid WHERE r.id = '$w_rec2'")" \

@@ -7,13 +7,13 @@
 # bulk-review, settle duplicates, revoke a device and make an enrolment code, and find all of it in the audit
 # log. Every answer's status and error code is checked, every refused change leaves the server's data as it was,
 # and what headquarters decides reaches the laptops at their next sync. (Accounts, logins, sessions and CSRF on
-# the user endpoints are tests/cli/review-auth.sh's.)
+# the user endpoints are tests/cli/review-auth.sh's.) Run on both engines (tests/cli/server.inc):
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
-db=$hq/server.db
 . "$TOP/tests/cli/server.inc"
 csv=$TOP/forms/samples/partnerships.csv
 DAY_MS=86400000
@@ -105,8 +105,11 @@ account() {
 # snapshot FILE : the server's data that a refused request must leave as it was.
 snapshot() {
 	{
-		sqlite3 "$db" ".dump ops op_base heads fields record_regions changesets op_authors dup_dismissed"
-		sqlite3 "$db" "SELECT key, value FROM meta WHERE key LIKE 'own_%'"
+		for table in ops:1 op_base:1,2,3 heads:1,2,3 fields:1,2 record_regions:1 changesets:1 op_authors:1 \
+			dup_dismissed:1,2; do
+			q "$hq" "SELECT * FROM ${table%:*} ORDER BY ${table#*:}"
+		done
+		q "$hq" "SELECT key, value FROM meta WHERE key LIKE 'own_%' ORDER BY 1"
 	} >"$1"
 }
 
@@ -238,7 +241,7 @@ charts_js='{c["question"]: (sorted([x["value"], x["count"]] for x in c["counts"]
 
 # --- The server, three laptops in two regions, and three accounts -----------------------------------------------
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit.json" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 east=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
@@ -653,8 +656,8 @@ for req in "/v1/resolve {\"record\": \"$r3\", \"field\": \"country\", \"value\":
 	check_api 403 csrf
 done
 check_unchanged "$TMPDIR/before-csrf"
-check_eq "$(sqlite3 "$db" "SELECT count(*) FROM codes")" 2 "codes (the two made on the command line)"
-check_eq "$(sqlite3 "$db" "SELECT count(*) FROM enrolled_devices WHERE revoked")" 0 "revoked devices"
+check_eq "$(q "$hq" "SELECT count(*) FROM codes")" 2 "codes (the two made on the command line)"
+check_eq "$(q "$hq" "SELECT count(*) FROM enrolled_devices WHERE revoked <> 0")" 0 "revoked devices"
 api view GET "/v1/record?id=$r3"
 check_eq "$(js 'd["review"]')" null "the record's review"
 
@@ -671,7 +674,7 @@ for req in "rev /v1/review {\"record\": \"$r3\", \"status\": \"approved\"$pad}" 
 	check_api 413 too_large
 done
 check_unchanged "$TMPDIR/before-big"
-check_eq "$(sqlite3 "$db" "SELECT count(*) FROM codes")" 2 "codes"
+check_eq "$(q "$hq" "SELECT count(*) FROM codes")" 2 "codes"
 
 # --- Resolving ------------------------------------------------------------------------------------------------
 
@@ -918,7 +921,7 @@ check_eq "$(js 'len(d["devices"])')" 3 "devices"
 
 t "a reviewer or a viewer may not manage devices or codes: 403 forbidden"
 snapshot "$TMPDIR/before-devices"
-codes_before=$(sqlite3 "$db" "SELECT count(*) FROM codes")
+codes_before=$(q "$hq" "SELECT count(*) FROM codes")
 for who in rev view; do
 	api "$who" GET /v1/devices
 	check_api 403 forbidden
@@ -930,8 +933,8 @@ for who in rev view; do
 	check_api 403 forbidden
 done
 check_unchanged "$TMPDIR/before-devices"
-check_eq "$(sqlite3 "$db" "SELECT count(*) FROM codes")" "$codes_before" "codes"
-check_eq "$(sqlite3 "$db" "SELECT count(*) FROM enrolled_devices WHERE revoked")" 0 "revoked devices"
+check_eq "$(q "$hq" "SELECT count(*) FROM codes")" "$codes_before" "codes"
+check_eq "$(q "$hq" "SELECT count(*) FROM enrolled_devices WHERE revoked <> 0")" 0 "revoked devices"
 
 t "a revoked laptop is refused at its next sync, the others go on"
 api boss POST /v1/devices/revoke '{"id": "0123456789abcdef0123456789abcdef"}'
@@ -966,7 +969,7 @@ api view GET /v1/catalog
 check_eq "$(js 'sorted(d["regions"])')" '["east", "north", "west"]' "regions (with devices or records)"
 
 t "a bad region, number of uses or expiry is 400 and makes no code"
-codes_before=$(sqlite3 "$db" "SELECT count(*) FROM codes")
+codes_before=$(q "$hq" "SELECT count(*) FROM codes")
 for body in '{"region": "no/slash", "expires": "1h"}' '{"region": "", "expires": "1h"}' '{"region": 5}' '{"uses": 1}' \
 	'{"region": "north", "expires": "forever"}' '{"region": "north", "expires": "0m"}' \
 	'{"region": "north", "expires": "400d"}' '{"region": "north", "expires": "-1h"}' \
@@ -974,7 +977,7 @@ for body in '{"region": "no/slash", "expires": "1h"}' '{"region": "", "expires":
 	api boss POST /v1/codes "$body"
 	check_api 400 bad_request
 done
-check_eq "$(sqlite3 "$db" "SELECT count(*) FROM codes")" "$codes_before" "codes"
+check_eq "$(q "$hq" "SELECT count(*) FROM codes")" "$codes_before" "codes"
 
 # --- Audit ------------------------------------------------------------------------------------------------------
 
@@ -1131,7 +1134,7 @@ done
 # --- Verification ---------------------------------------------------------------------------------------------
 
 t "a change set altered in the server's database: exactly its ops show verified false"
-cs=$(sqlite3 "$db" "SELECT id, first_seq, last_seq, length(bytes) FROM changesets WHERE device = '$id_a' AND first_seq = 1")
+cs=$(q "$hq" "SELECT id, first_seq, last_seq, length(bytes) FROM changesets WHERE device = '$id_a' AND first_seq = 1")
 cs_id=${cs%%|*}
 rest=${cs#*|}
 cs_first=${rest%%|*}
@@ -1139,11 +1142,23 @@ rest=${rest#*|}
 cs_last=${rest%%|*}
 cs_len=${rest#*|}
 pos=$((cs_len / 2))
-orig=$(sqlite3 "$db" "SELECT hex(substr(bytes, $pos, 1)) FROM changesets WHERE id = $cs_id")
+# byte_set HEX : the change set's byte at pos becomes HEX, each engine's way.
+byte_set() {
+	if [ -f "$hq/store.conf" ]; then
+		q "$hq" "UPDATE changesets SET bytes = set_byte(bytes, $((pos - 1)), $((0x$1))) WHERE id = $cs_id"
+	else
+		q "$hq" "UPDATE changesets SET bytes = CAST(substr(bytes, 1, $((pos - 1))) || x'$1' || substr(bytes, $((pos + 1)))
+			AS BLOB) WHERE id = $cs_id"
+	fi
+}
+if [ -f "$hq/store.conf" ]; then
+	orig=$(q "$hq" "SELECT upper(encode(substring(bytes FROM $pos FOR 1), 'hex')) FROM changesets WHERE id = $cs_id")
+else
+	orig=$(q "$hq" "SELECT hex(substr(bytes, $pos, 1)) FROM changesets WHERE id = $cs_id")
+fi
 flip=$(printf %02X $((0x$orig ^ 0x01)))
-sqlite3 "$db" "UPDATE changesets SET bytes = CAST(substr(bytes, 1, $((pos - 1))) || x'$flip' || substr(bytes, $((pos + 1))) AS BLOB)
-	WHERE id = $cs_id" || fail "cannot change the change set"
-check_eq "$(sqlite3 "$db" "SELECT length(bytes) FROM changesets WHERE id = $cs_id")" "$cs_len" "the altered change set's length"
+byte_set "$flip" >/dev/null || fail "cannot change the change set"
+check_eq "$(q "$hq" "SELECT length(bytes) FROM changesets WHERE id = $cs_id")" "$cs_len" "the altered change set's length"
 api view GET "/v1/record?id=$r3"
 check_api 200
 sel="h['device'] == '$id_a' and $cs_first <= h['seq'] <= $cs_last"
@@ -1157,8 +1172,7 @@ check_eq "$(js "sorted(set(h['device_name'] for h in d['history'] if not ($sel))
 	"the other ops' devices"
 api view GET "/v1/record?id=$w1"
 check_eq "$(js 'sorted(set(h["verified"] for h in d["history"]))')" '[true]' "a record of another laptop"
-sqlite3 "$db" "UPDATE changesets SET bytes = CAST(substr(bytes, 1, $((pos - 1))) || x'$orig' || substr(bytes, $((pos + 1))) AS BLOB)
-	WHERE id = $cs_id" || fail "cannot restore the change set"
+byte_set "$orig" >/dev/null || fail "cannot restore the change set"
 api view GET "/v1/record?id=$r3"
 check_eq "$(js 'sorted(set(h["verified"] for h in d["history"]))')" '[true]' "every op once the bytes are restored"
 
