@@ -3,8 +3,7 @@
 # feature (node/N, way/N or relation/N, or its link) and its tags as key=value. Read from the workbook and written
 # back; answered with --set and at the terminal, written one way whatever the order and case; wrong answers
 # refused with what is wrong; synced; exported on the laptop and at headquarters with a column for the feature and
-# each tag. Run on both engines (tests/cli/server.inc):
-# engines: sqlite postgresql
+# each tag.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}

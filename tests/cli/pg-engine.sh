@@ -37,8 +37,8 @@ passed() {
 		"tests passed"
 }
 started=""
-start test_tiers SONDEO_SOAK_SEEDS=20
-start test_merge SONDEO_SOAK_SEEDS=10
+start test_tiers SONDEO_SOAK_SEEDS=8
+start test_merge SONDEO_SOAK_SEEDS=5
 for unit in test_sstore test_review test_ingest test_users test_relay test_dbengine; do
 	start $unit
 done
@@ -55,14 +55,14 @@ t "test_merge: the merge rule on PostgreSQL, its examples and its convergence pr
 ran test_merge
 check_rc 0
 check_out_has "# engine: postgresql"
-check_out_has "# convergence: seeds 1..10: 0 failed"
+check_out_has "# convergence: seeds 1..5: 0 failed"
 passed test_merge
 
 t "test_tiers: the three tiers converge with headquarters on PostgreSQL"
 ran test_tiers
 check_rc 0
 check_out_has "# headquarters' engine: postgresql"
-check_out_has "# tiers: seeds 1..20: 0 failed"
+check_out_has "# tiers: seeds 1..8: 0 failed"
 check_out_has "ok test_three_tiers_converge"
 
 for unit in test_sstore test_ingest test_users test_review test_relay; do

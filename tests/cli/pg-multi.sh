@@ -4,7 +4,8 @@
 # says: a session or a login failure counted by one process holds on every other; a code good for N devices
 # enrols N whichever process each reaches; laptops upload through random processes while others pull, and
 # processes are killed with -9 mid-upload: every op is held exactly once and every laptop ends with
-# headquarters' data; PostgreSQL restarts under them and they serve on; a pull never steps past a transaction that commits after later ones (held open by a
+# headquarters' data; reviews made at once through every process sign one gapless sequence; PostgreSQL restarts
+# under them and they serve on; a pull never steps past a transaction that commits after later ones (held open by a
 # trigger of the test's own); and of a regional office's processes, one relays at a time, another taking over
 # when it dies. The database is a throwaway cluster (tests/cli/pg.inc).
 . "$TOP/tests/cli/lib.sh"
@@ -13,7 +14,7 @@
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 . "$TOP/tests/cli/server.inc"
 N=6          # laptops
-ROUNDS=4     # rounds of changes, uploads and kills
+ROUNDS=3     # rounds of changes, uploads and kills
 
 t "a throwaway PostgreSQL cluster starts"
 if ! pg_start; then
@@ -211,6 +212,40 @@ done
 # The shared records hold every laptop's last change side by side: concurrent edits kept, none lost.
 check_eq "$(pq "SELECT count(*) FROM heads h JOIN records r ON r.rid = h.rid WHERE h.field = 'partner_name'
 	AND r.id = '$(echo $shared | cut -d' ' -f1)'")" "$N" "heads of a shared record's name"
+
+t "reviews made at once through every process: the server's own ops take one sequence, none twice, none lost"
+own=$(sed -n 's/.*(server key \([0-9a-f]*\)).*/\1/p' "$TMPDIR/hq-1.log" | head -n 1)
+OWN_OPS="SELECT count(*), count(DISTINCT o.seq), coalesce(min(o.seq), 0), coalesce(max(o.seq), 0) FROM ops o
+	JOIN devices d ON d.did = o.did WHERE d.id = '$own'"
+before=$(q "$hq" "$OWN_OPS")
+k=0 reviews=""
+for id in $(q "$hq" "SELECT r.id FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.draft = 0
+	AND rr.rep = '' ORDER BY r.id LIMIT 12"); do
+	k=$((k + 1))
+	eval "u=http://127.0.0.1:\$port_$((k % 3 + 1))"
+	status=approved
+	[ $((k % 2)) = 0 ] || status=has_issues
+	(curl -s -o /dev/null -w '%{http_code}\n' -b "$TMPDIR/jar" -H "X-CSRF-Token: $CSRF" \
+		-H 'Content-Type: application/json' -d "{\"record\":\"$id\",\"status\":\"$status\",\"comment\":\"$k\"}" \
+		"$u/v1/review" >"$TMPDIR/review-$k") &
+	reviews="$reviews $!"
+done
+wait $reviews
+check_eq "$(cat "$TMPDIR"/review-* | sort | uniq -c | tr -s ' ')" " 12 200" "the reviews' answers"
+n=${before%%|*}
+check_eq "$(q "$hq" "$OWN_OPS")" "$((n + 12))|$((n + 12))|1|$((n + 12))" \
+	"the server's own ops: how many, distinct seqs, the first and the last (was $before)"
+check_eq "$(q "$hq" "SELECT count(*) FROM changesets WHERE device = '$own' AND first_seq > $n")" 12 \
+	"the server's change sets of the reviews"
+settle
+pq "$STATE" >"$TMPDIR/hq.state"
+i=1
+while [ $i -le $N ]; do
+	sqlite3 "$TMPDIR/dev-$i/store.db" "$STATE" >"$TMPDIR/dev-$i.state"
+	cmp -s "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" ||
+		fail "laptop $i differs from headquarters: $(diff "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" | head -n 5)"
+	i=$((i + 1))
+done
 
 t "PostgreSQL restarts under the running processes: they serve on, without a restart of their own"
 pg_restart || fail "PostgreSQL did not restart: $(tail -n 3 "$PG_DIR/log")"
