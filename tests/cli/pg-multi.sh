@@ -13,7 +13,7 @@
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 . "$TOP/tests/cli/server.inc"
-N=6          # laptops
+N=4          # laptops
 ROUNDS=3     # rounds of changes, uploads and kills
 
 t "a throwaway PostgreSQL cluster starts"
