@@ -297,6 +297,39 @@ wait "$late" || fail "the held upload failed: $(cat "$TMPDIR/late.out")"
 run env SONDEO_HOME="$TMPDIR/dev-3" "$SONDEO" sync
 check_rc 0
 check_eq "$(name_at 3 "$first")" '"Late"' "laptop 3's copy of the change that committed late"
+
+t "two changes of one field at once: the second merge waits for the first and keeps both"
+# Every laptop holds the same heads of a shared record's name. Laptop 1's change of it is held open after its op
+# went in; laptop 2 changes the same field meanwhile. Its merge must wait for the first and read what it wrote,
+# not decide on the heads as they stood before: both changes stay, side by side, as on every laptop.
+third=$(echo $shared | cut -d' ' -f3)
+settle
+pq "UPDATE test_gate SET open = false"
+SONDEO_HOME=$TMPDIR/dev-1 "$SONDEO" edit "$third" --set partner_name="One at once" >/dev/null 2>&1
+SONDEO_HOME=$TMPDIR/dev-1 "$SONDEO" sync >"$TMPDIR/one.out" 2>&1 &
+one=$!
+wait_eq "uploads held open" 1 60 pq "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+SONDEO_HOME=$TMPDIR/dev-2 "$SONDEO" edit "$third" --set partner_name="Two at once" >/dev/null 2>&1
+SONDEO_HOME=$TMPDIR/dev-2 "$SONDEO" sync >"$TMPDIR/two.out" 2>&1 &
+two=$!
+wait_eq "uploads waiting for the held one" 1 60 pq "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+pq "UPDATE test_gate SET open = true"
+wait "$one" || fail "the held upload failed: $(cat "$TMPDIR/one.out")"
+wait "$two" || fail "the upload that waited failed: $(cat "$TMPDIR/two.out")"
+HEADS_OF_THIRD="SELECT count(*) FROM heads h JOIN records r ON r.rid = h.rid WHERE r.id = '$third'
+	AND h.field = 'partner_name'"
+CONFLICT_OF_THIRD="SELECT f.conflict FROM fields f JOIN records r ON r.rid = f.rid WHERE r.id = '$third'
+	AND f.field = 'partner_name'"
+# Both changes stand on the one head every laptop held: two heads now, in conflict.
+check_eq "$(sqlite3 "$TMPDIR/dev-3/store.db" "$HEADS_OF_THIRD")" 1 "the name's heads before, on laptop 3"
+check_eq "$(pq "$HEADS_OF_THIRD")|$(pq "$CONFLICT_OF_THIRD")" "2|1" "the name's heads at headquarters, and its conflict"
+settle
+pq "$STATE" >"$TMPDIR/hq.state"
+check_eq "$(sqlite3 "$TMPDIR/dev-3/store.db" "$HEADS_OF_THIRD")|$(sqlite3 "$TMPDIR/dev-3/store.db" \
+	"$CONFLICT_OF_THIRD")" "$(pq "$HEADS_OF_THIRD")|$(pq "$CONFLICT_OF_THIRD")" "the name's heads and conflict on laptop 3"
+sqlite3 "$TMPDIR/dev-3/store.db" "$STATE" >"$TMPDIR/dev-3.state"
+cmp -s "$TMPDIR/hq.state" "$TMPDIR/dev-3.state" ||
+	fail "laptop 3 differs from headquarters: $(diff "$TMPDIR/hq.state" "$TMPDIR/dev-3.state" | head -n 5)"
 pq "DROP TRIGGER test_hold ON ops; DROP FUNCTION test_hold(); DROP TABLE test_gate"
 
 t "of a regional office's two processes one relays; when it dies the other takes over"
