@@ -424,16 +424,10 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 	    (spec->kind == DBSTORE_SERVER && (pg = dbstore_conf_read(dir, conninfo, sizeof(conninfo), err, errlen)) < 0))
 		goto fail;
 	if (pg) {
+		/* The database store.conf names: what this directory holds is said as store.conf. */
 		snprintf(path, sizeof(path), "%s/%s", dir, STORE_CONF);
-		if (!(d->db = db_open_pg(conninfo, err, errlen)) ||
-		    read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
-		    check_head(spec, dir, path, db_is_pg(d->db), kind, has_kind, v, err, errlen) < 0)
-			goto fail;
-		if (prepare(d, err, errlen) < 0 || (v != spec->layout && upgrade(d, spec, dir, path, err, errlen) < 0))
-			goto fail;
-		return d;
-	}
-	if (access(path, F_OK) < 0) {
+		d->db = db_open_pg(conninfo, err, errlen);
+	} else if (access(path, F_OK) < 0) {
 		/* The other program's directory: say so, rather than ask for an init that would mix the two. */
 		if (refuse_other(d->k, dir, err, errlen) < 0)
 			goto fail;
@@ -442,9 +436,10 @@ struct dbstore *dbstore_open(const struct dbstore_spec *spec, const char *dir, c
 		else
 			errf(err, errlen, _("no sondeod data in '%s' (run 'sondeod init --data %s' first)"), dir, dir);
 		goto fail;
+	} else {
+		d->db = db_open(path, 0, err, errlen);
 	}
-	if (!(d->db = db_open(path, 0, err, errlen)) ||
-	    read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
+	if (!d->db || read_head(d->db, kind, sizeof(kind), &has_kind, &v, err, errlen) < 0 ||
 	    check_head(spec, dir, path, db_is_pg(d->db), kind, has_kind, v, err, errlen) < 0)
 		goto fail;
 	/* The skeleton's own tables are the same in every layout: its statements can be prepared before. */

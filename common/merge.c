@@ -63,7 +63,7 @@ enum {
 
 static const char *const sql[S_COUNT] = {
 	/* Nothing when another transaction added the device meanwhile (PostgreSQL: having waited for its commit). */
-	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) ON CONFLICT DO NOTHING RETURNING did",
+	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) ON CONFLICT DO NOTHING",
 	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
 	[S_RECORD_FORM] = "SELECT form, rid FROM records WHERE id = ?1",
 	/* The record's form version is the one of its latest op by (stamp, device), as for shown values, so that it
@@ -279,28 +279,19 @@ static int64_t device_find(struct merge *m, const char *device, char *err, size_
 	return did;
 }
 
-/* The integer key of a device, added if new. -1 on error. */
+/* The integer key of a device, added if new (by this transaction or, on PostgreSQL, by one it waited for). -1 on
+ * error. */
 static int64_t device_key(struct merge *m, const char *device, char *err, size_t errlen)
 {
 	int64_t did = device_find(m, device, err, errlen);
-	struct db_stmt *s = m->st[S_DEVICE];
-	int rc;
 
 	if (did)
 		return did;
-	db_bind_text(s, 1, device);
-	rc = db_step(s);
-	if (rc == DB_ROW)
-		did = db_int(s, 0);
-	else if (rc != DB_DONE)
-		did = db_error(m->db, rc, err, errlen);
-	db_reset(s);
-	if (rc == DB_DONE && (did = device_find(m, device, err, errlen)) == 0)
+	db_bind_text(m->st[S_DEVICE], 1, device);
+	if (db_step_done(m->st[S_DEVICE], err, errlen) < 0)
+		return -1;
+	if ((did = device_find(m, device, err, errlen)) == 0)
 		return errf(err, errlen, _("device %s could not be added"), device);
-	if (did > 0) {
-		m->last_did = did;
-		strlcpy_s(m->last_device, device, sizeof(m->last_device));
-	}
 	return did;
 }
 

@@ -199,16 +199,20 @@ check_eq "$(pq "SELECT count(*) FROM ops WHERE pos IS NULL")" 0 "ops without a p
 STATE="SELECT r.id, f.field, f.value FROM fields f JOIN records r ON r.rid = f.rid WHERE r.draft = 0 ORDER BY 1, 2;
 SELECT r.id, h.field, d.id, o.seq FROM heads h JOIN records r ON r.rid = h.rid JOIN ops o ON o.id = h.op
 JOIN devices d ON d.did = o.did WHERE r.draft = 0 ORDER BY 1, 2, 3, 4"
-pq "$STATE" >"$TMPDIR/hq.state"
+# converged : every laptop holds headquarters' values and heads (headquarters' in $TMPDIR/hq.state).
+converged() {
+	pq "$STATE" >"$TMPDIR/hq.state"
+	i=1
+	while [ $i -le $N ]; do
+		sqlite3 "$TMPDIR/dev-$i/store.db" "$STATE" >"$TMPDIR/dev-$i.state"
+		cmp -s "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" ||
+			fail "laptop $i differs from headquarters: $(diff "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" | head -n 5)"
+		i=$((i + 1))
+	done
+}
+converged
 lines=$(wc -l <"$TMPDIR/hq.state")
 [ "$lines" -gt $((N * ROUNDS * 5)) ] || fail "headquarters' state is short: $lines lines"
-i=1
-while [ $i -le $N ]; do
-	sqlite3 "$TMPDIR/dev-$i/store.db" "$STATE" >"$TMPDIR/dev-$i.state"
-	cmp -s "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" ||
-		fail "laptop $i differs from headquarters: $(diff "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" | head -n 5)"
-	i=$((i + 1))
-done
 # The shared records hold every laptop's last change side by side: concurrent edits kept, none lost.
 check_eq "$(pq "SELECT count(*) FROM heads h JOIN records r ON r.rid = h.rid WHERE h.field = 'partner_name'
 	AND r.id = '$(echo $shared | cut -d' ' -f1)'")" "$N" "heads of a shared record's name"
@@ -238,14 +242,7 @@ check_eq "$(q "$hq" "$OWN_OPS")" "$((n + 12))|$((n + 12))|1|$((n + 12))" \
 check_eq "$(q "$hq" "SELECT count(*) FROM changesets WHERE device = '$own' AND first_seq > $n")" 12 \
 	"the server's change sets of the reviews"
 settle
-pq "$STATE" >"$TMPDIR/hq.state"
-i=1
-while [ $i -le $N ]; do
-	sqlite3 "$TMPDIR/dev-$i/store.db" "$STATE" >"$TMPDIR/dev-$i.state"
-	cmp -s "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" ||
-		fail "laptop $i differs from headquarters: $(diff "$TMPDIR/hq.state" "$TMPDIR/dev-$i.state" | head -n 5)"
-	i=$((i + 1))
-done
+converged
 
 t "PostgreSQL restarts under the running processes: they serve on, without a restart of their own"
 pg_restart || fail "PostgreSQL did not restart: $(tail -n 3 "$PG_DIR/log")"
@@ -324,12 +321,9 @@ CONFLICT_OF_THIRD="SELECT f.conflict FROM fields f JOIN records r ON r.rid = f.r
 check_eq "$(sqlite3 "$TMPDIR/dev-3/store.db" "$HEADS_OF_THIRD")" 1 "the name's heads before, on laptop 3"
 check_eq "$(pq "$HEADS_OF_THIRD")|$(pq "$CONFLICT_OF_THIRD")" "2|1" "the name's heads at headquarters, and its conflict"
 settle
-pq "$STATE" >"$TMPDIR/hq.state"
 check_eq "$(sqlite3 "$TMPDIR/dev-3/store.db" "$HEADS_OF_THIRD")|$(sqlite3 "$TMPDIR/dev-3/store.db" \
 	"$CONFLICT_OF_THIRD")" "$(pq "$HEADS_OF_THIRD")|$(pq "$CONFLICT_OF_THIRD")" "the name's heads and conflict on laptop 3"
-sqlite3 "$TMPDIR/dev-3/store.db" "$STATE" >"$TMPDIR/dev-3.state"
-cmp -s "$TMPDIR/hq.state" "$TMPDIR/dev-3.state" ||
-	fail "laptop 3 differs from headquarters: $(diff "$TMPDIR/hq.state" "$TMPDIR/dev-3.state" | head -n 5)"
+converged
 pq "DROP TRIGGER test_hold ON ops; DROP FUNCTION test_hold(); DROP TABLE test_gate"
 
 t "of a regional office's two processes one relays; when it dies the other takes over"
