@@ -70,7 +70,7 @@ SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o) $(B)/gen/builtin_forms.o $(B)/gen/web_a
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_BIN := $(B)/tests/ptyrun
 
-.PHONY: all deps test demo bench bench-peers install clean check-build soak fuzz po FORCE
+.PHONY: all deps test demo bench bench-peers install clean check-build soak fuzz po screenshots FORCE
 .SUFFIXES:
 
 all: deps
@@ -293,15 +293,26 @@ check-build: $(B)/sondeo $(B)/sondeod $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_ALL) $(B)/t
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # What only the tests use, beyond scripts/deps.sh's list: GDAL's ogr2ogr and ogrinfo, which take the GeoJSON
 # exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh); LibreOffice's Calc without
-# a screen and Debian's pandas with openpyxl, which open the CSV and XLSX exports (tests/cli/export-office.sh).
-# Installed while the test build compiles (apt waits on the network and the disk, the compiler on the cores), so
-# that no test spends its minutes installing while the others run; make test stops if either fails.
-TEST_PACKAGES := gdal-bin libreoffice-calc-nogui python3-pandas python3-openpyxl
+# a screen and Debian's pandas with openpyxl, which open the CSV and XLSX exports (tests/cli/export-office.sh);
+# PostgreSQL for the stores on it (tests/cli/pg.inc); Chromium and its driver, and Node.js with npm where the
+# machine has none, for the pages (tests/cli/browser.inc); promtool (metrics.sh) and faketime (clocks.sh).
+# Installed while the test build compiles (apt waits on the network and the disk, the compiler on the cores), in
+# one apt-get: a test that installed its own would hold a job slot, and the one lock every install takes, while
+# the others queued behind it. make test stops if either fails. The tests still install what they need when run
+# alone (sh tests/run.sh).
+TEST_PACKAGES := gdal-bin libreoffice-calc-nogui python3-pandas python3-openpyxl postgresql-15 chromium \
+		 chromium-driver prometheus faketime $(if $(shell command -v node && command -v npm),,nodejs npm)
 test: deps
 	@sh scripts/deps.sh $(TEST_PACKAGES) & pid=$$!; \
 		$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build; built=$$?; \
 		wait $$pid && [ $$built = 0 ]
 	@sh tests/run.sh build/test
+
+# The browser tests (tests/cli/browser.sh, web-browser.sh) with a full-page screenshot of every page and screen
+# they walk, into build/screenshots/; make test takes none, their PNGs costing more than the checks they show.
+screenshots: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build
+	@SONDEO_SCREENSHOTS=$(CURDIR)/build/screenshots sh tests/run.sh build/test browser.sh
 
 # The convergence properties over many more seeds than make test runs: the merge rule alone (SEEDS), and the
 # three tiers with the server store, a seed of which costs a few hundred times more (TIER_SEEDS).

@@ -25,8 +25,9 @@ const char *const sstore_own_sql[SSTORE_OWN_STMTS] = {
 		   " LEFT JOIN record_regions rr ON rr.rid = r.rid WHERE r.id = ?1 AND r.draft = 0",
 	[O_CS_PUT] = "INSERT INTO changesets(device, first_seq, last_seq, received, bytes, region, author)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[O_AUTHOR] = "INSERT INTO op_authors(op, \"user\") SELECT o.id, ?3 FROM ops o JOIN devices d"
-		     " ON d.did = o.did WHERE d.id = ?1 AND o.seq = ?2 ON CONFLICT(op) DO UPDATE SET \"user\" = excluded.\"user\"",
+	[O_AUTHOR] = "INSERT INTO op_authors(op, \"user\") SELECT o.id, ?4 FROM ops o JOIN devices d"
+		     " ON d.did = o.did WHERE d.id = ?1 AND o.seq BETWEEN ?2 AND ?3"
+		     " ON CONFLICT(op) DO UPDATE SET \"user\" = excluded.\"user\"",
 };
 
 _Static_assert(O_COUNT <= SSTORE_OWN_STMTS, "raise SSTORE_OWN_STMTS in sstore-int.h");
@@ -59,12 +60,16 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 {
 	struct buf cs = BUF_INIT((size_t)CS_HEADER_BYTES + CS_MAX_BODY + CS_SIG_BYTES);
 	struct op *plain = malloc(n * sizeof(*plain));
+	enum merge_result *res = calloc(n, sizeof(*res));
 	struct db_stmt *st;
 	size_t i;
 	int r = -1;
 
-	if (!plain)
+	if (!plain || !res) {
+		free(plain);
+		free(res);
 		return errf(err, errlen, _("out of memory"));
+	}
 	for (i = 0; i < n; i++)
 		plain[i] = ops[i].op;
 	if (cs_encode(s->keys, plain, n, &cs, err, errlen) != CS_OK)
@@ -81,19 +86,22 @@ static int own_flush(struct sstore *s, const char *own, const char *user, struct
 		goto out;
 	if (sstore_review_forget(s, plain, n, err, errlen) < 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		if (merge_apply(s->merge, &plain[i], err, errlen) != MERGE_NEW) {
-			if (!err || !*err)
-				errf(err, errlen, _("the server's op %llu was already held"), (unsigned long long)plain[i].seq);
+	/* By runs, as a change set that came in is: on PostgreSQL, op by op would wait on a round trip for each
+	 * read. Every op is new (its seq was just taken), or the batch is refused. */
+	if (merge_apply_batch(s->merge, plain, n, res, err, errlen) != MERGE_NEW)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (res[i] != MERGE_NEW) {
+			errf(err, errlen, _("the server's op %llu was already held"), (unsigned long long)plain[i].seq);
 			goto out;
 		}
-		st = s->ost[O_AUTHOR];
-		db_bind_text(st, 1, own);
-		db_bind_int(st, 2, (int64_t)plain[i].seq);
-		db_bind_text(st, 3, user);
-		if (db_step_done(st, err, errlen) < 0)
-			goto out;
-	}
+	st = s->ost[O_AUTHOR];
+	db_bind_text(st, 1, own);
+	db_bind_int(st, 2, (int64_t)plain[0].seq);
+	db_bind_int(st, 3, (int64_t)plain[n - 1].seq);
+	db_bind_text(st, 4, user);
+	if (db_step_done(st, err, errlen) < 0)
+		goto out;
 	if (sstore_review_refresh(s, plain, n, err, errlen) < 0)
 		goto out;
 	r = 0;
@@ -101,6 +109,7 @@ out:
 	db_clear(s->ost[O_CS_PUT]);
 	buf_release(&cs);
 	free(plain);
+	free(res);
 	return r;
 }
 

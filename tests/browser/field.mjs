@@ -13,9 +13,10 @@
 //
 // Prints one "ok N - name" or "not ok N - name" line per test (with "#" lines saying why; "ok N - name # SKIP why"
 // for the pseudo-language walk while the catalog sondeo web serves lacks messages of field.js: the test before it
-// fails on that, naming them), and screenshots of every screen at
-// 1366x768 and 390x844 to $SONDEO_SCREENSHOTS, else TOP/build/screenshots: field-NN-NAME.png and
-// field-NN-NAME-mobile.png (review.mjs's NN-NAME.png are left alone). axe-core (node_modules/axe-core) checks
+// fails on that, naming them), and with SONDEO_SCREENSHOTS screenshots of every screen at 1366x768 and 390x844 in
+// the folder it names (make screenshots: build/screenshots): field-NN-NAME.png and field-NN-NAME-mobile.png
+// (review.mjs's NN-NAME.png are left alone). Without it, each screen is still laid out at both sizes for the test
+// of widths. axe-core (node_modules/axe-core) checks
 // each kind of screen for accessibility problems.
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
@@ -28,12 +29,14 @@ import { englishLeft, pageTexts } from "./pseudo.mjs";
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const BASE = new URL(cfg.url).origin;
-const shotDir = process.env.SONDEO_SCREENSHOTS || path.join(cfg.top, "build", "screenshots");
-fs.mkdirSync(shotDir, { recursive: true });
-// This script's screenshots of an earlier run would mix with this run's; review.mjs's are not ours.
-for (const f of fs.readdirSync(shotDir))
-	if (/^field-\d\d-[a-z0-9-]+\.png$/.test(f))
-		fs.unlinkSync(path.join(shotDir, f));
+const shotDir = process.env.SONDEO_SCREENSHOTS || "";
+if (shotDir) {
+	fs.mkdirSync(shotDir, { recursive: true });
+	// This script's screenshots of an earlier run would mix with this run's; review.mjs's are not ours.
+	for (const f of fs.readdirSync(shotDir))
+		if (/^field-\d\d-[a-z0-9-]+\.png$/.test(f))
+			fs.unlinkSync(path.join(shotDir, f));
+}
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
@@ -284,7 +287,8 @@ async function texts(page, selector) {
 	return page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
 }
 
-// A full-page screenshot at 1366x768, and one at 390x844 (a phone).
+// The screen at 390x844 (a phone), checked for its width; with SONDEO_SCREENSHOTS, full-page screenshots of it at
+// 1366x768 and at 390x844.
 const tooWide = [];   // screens wider than a phone's, found by shot()
 async function shot(page, name) {
 	shots++;
@@ -292,10 +296,13 @@ async function shot(page, name) {
 	const size = page.viewportSize();
 	// From the top: the bar sticks to where the page was scrolled.
 	await page.evaluate(() => window.scrollTo(0, 0));
-	await page.setViewportSize(DESKTOP);
-	await page.screenshot({ path: base + ".png", fullPage: true });
+	if (shotDir) {
+		await page.setViewportSize(DESKTOP);
+		await page.screenshot({ path: base + ".png", fullPage: true });
+	}
 	await page.setViewportSize(MOBILE);
-	await page.screenshot({ path: base + "-mobile.png", fullPage: true });
+	if (shotDir)
+		await page.screenshot({ path: base + "-mobile.png", fullPage: true });
 	// A phone's screen holds the page's width: nothing scrolls sideways. Noted, and failed by the test of widths.
 	const wide = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth,
 		what: [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
@@ -303,7 +310,8 @@ async function shot(page, name) {
 	if (wide.page > wide.screen)
 		tooWide.push(`${name}: ${wide.page} px on a ${wide.screen} px screen (${wide.what.join(", ")})`);
 	await page.setViewportSize(size || DESKTOP);
-	console.log(`# screenshot: ${base}.png, ${path.basename(base)}-mobile.png`);
+	if (shotDir)
+		console.log(`# screenshot: ${base}.png, ${path.basename(base)}-mobile.png`);
 }
 
 // axe-core's violations on the page as it is now (with a modal dialog open, what it leaves reachable), kept for

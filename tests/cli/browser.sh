@@ -5,8 +5,8 @@
 # then tests/browser/review.mjs logs in, reads the dashboard, filters, searches, opens records, resolves,
 # reviews, bulk-reviews, exports and manages devices and users, comparing the page with the API, and walks every
 # page in French, in Spanish and in the test build's pseudo-language (qps), whose catalogs GET /i18n serves.
-# Screenshots of every page go to $SONDEO_SCREENSHOTS, else build/screenshots/ (NN-fr-*.png, NN-es-*.png and
-# NN-qps-*.png for the languages).
+# With SONDEO_SCREENSHOTS (make screenshots), a screenshot of every page goes to the folder it names (NN-fr-*.png,
+# NN-es-*.png and NN-qps-*.png for the languages).
 #
 # Needs Debian's chromium and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
 # nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules

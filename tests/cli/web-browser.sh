@@ -6,8 +6,9 @@
 # Then tests/browser/field.mjs fills, resumes, finalizes, resolves, syncs, deletes and undoes as a person would with
 # the keyboard, picks files, signs, takes a photo and records with Chromium's fake camera and microphone, comparing
 # the page with `sondeo show --json` and the stores, runs axe-core on each kind of screen, and walks the page
-# in French, Spanish and the test build's pseudo-language (qps). Screenshots of every screen, at 1366x768 and
-# 390x844, go to $SONDEO_SCREENSHOTS, else build/screenshots/ (field-NN-*.png: review.mjs's NN-*.png are left alone).
+# in French, Spanish and the test build's pseudo-language (qps). With SONDEO_SCREENSHOTS (make screenshots),
+# screenshots of every screen, at 1366x768 and 390x844, go to the folder it names (field-NN-*.png: review.mjs's
+# NN-*.png are left alone).
 #
 # Needs what browser.sh needs (Debian's chromium, Node.js 18 or later and npm), and playwright-core and axe-core
 # from tests/browser/package-lock.json (npm ci into tests/browser/node_modules when one is missing or another
