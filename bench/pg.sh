@@ -101,6 +101,8 @@ TOP=$root TMPDIR=$tmp
 export TMPDIR
 # The tests' lean settings are not the bench's: its planner needs the statistics autovacuum gathers.
 PG_LEAN=""
+# A cluster of the bench's own, whatever the environment says.
+PG_OWN=1
 . "$root/tests/cli/pg.inc"
 
 rss_build

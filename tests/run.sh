@@ -8,7 +8,7 @@
 # run side by side, and their outputs are shown in order once all have ended. With NAMEs, runs only the tests
 # whose file name contains one of them (sh tests/run.sh build/test users test_sstore). A script whose head says
 # "# engines: sqlite postgresql" runs a second time as NAME.sh@postgresql, its servers' stores in PostgreSQL
-# (tests/cli/server.inc).
+# (tests/cli/server.inc), in one throwaway cluster the run's scripts share (tests/pgcluster.sh).
 set -u
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
@@ -55,7 +55,8 @@ runs=0
 # on their servers, their proxies or their timeouts much of the time): each has its own temporary directory, its
 # own servers on ports it picks, and its own token.
 jobs=${TEST_JOBS:-$(($(nproc 2>/dev/null || echo 2) + 2))}
-trap 'rm -rf "$work"' EXIT
+pgdir=""
+trap 'rm -rf "$work"; [ -z "$pgdir" ] || { sh "$TOP/tests/pgcluster.sh" stop "$pgdir"; rm -rf "$pgdir"; }' EXIT
 trap 'stop_all; exit 130' INT TERM HUP
 : >"$work/failed"
 passed=0
@@ -212,6 +213,17 @@ for s in "$TOP"/tests/cli/*.sh; do
 	fi
 done
 sort -t "$(printf '\t')" -k1,1nr -k2,2 "$work/queue" >"$work/order"
+
+# One PostgreSQL cluster for the run, when a test to run uses one: the scripts share it, each in databases of its
+# own (tests/cli/pg.inc), rather than each making its own. If it cannot be made, each script tries its own and
+# says why it skips.
+if grep -q '@postgresql\|pg-' "$work/order" && pgdir=$(mktemp -d /tmp/sondeo-pg.XXXXXX); then
+	[ "$(id -u)" != 0 ] || chown postgres "$pgdir"
+	if sh "$TOP/tests/pgcluster.sh" start "$pgdir" 2>/dev/null; then
+		SONDEO_TEST_PG_DIR=$pgdir
+		export SONDEO_TEST_PG_DIR
+	fi
+fi
 while IFS="$(printf '\t')" read -r _ name; do
 	case $name in
 	tests/cli/*@postgresql) start "$name" env SONDEO_TEST_ENGINE=postgresql sh "$TOP/${name%@postgresql}" ;;

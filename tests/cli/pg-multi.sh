@@ -17,6 +17,8 @@ N=4          # laptops
 ROUNDS=3     # rounds of changes, uploads and kills
 
 t "a throwaway PostgreSQL cluster starts"
+# A cluster of its own, which it restarts under its servers.
+PG_OWN=1
 if ! pg_start; then
 	skip "$PG_WHY"
 	done_testing

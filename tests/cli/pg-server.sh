@@ -13,6 +13,8 @@ SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
 py_start
 
 t "a throwaway PostgreSQL cluster starts"
+# A cluster of its own: the script names its databases hq and lite.
+PG_OWN=1
 if ! pg_start; then
 	skip "$PG_WHY"
 	done_testing

@@ -72,8 +72,9 @@ static const char *const reviews[] = {
 
 static char top[256];                     /* the test's directory in TMPDIR */
 static const char *pg;                    /* SONDEO_TEST_PG: headquarters in PostgreSQL */
-#define PG_TEMPLATE "sondeo_tiers_template"   /* headquarters' template database */
-#define PG_SEED "sondeo_tiers_seed"           /* its copy for the seed being run */
+/* Headquarters' template database, and its copy for the seed being run: named with the process id, as other
+ * programs of the run may share the cluster (tests/run.sh). */
+static char pg_template[64], pg_seed[64];
 
 /* ---- a VFS without fsync ------------------------------------------------------------------------------------
  * The stores run with synchronous=FULL, which costs a millisecond or more per commit on a disk: most of this
@@ -906,11 +907,18 @@ static void pg_named(char *out, size_t n, const char *name)
 	snprintf(out, n, "%s dbname=%s", pg, name);
 }
 
-/* Runs sql outside any transaction in pg's own database (CREATE DATABASE cannot run inside one). */
-static void pg_admin(const char *sql)
+/* Runs the statement fmt makes outside any transaction in pg's own database (CREATE DATABASE cannot run inside
+ * one). */
+static void pg_admin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void pg_admin(const char *fmt, ...)
 {
-	char err[512];
+	char err[512], sql[256];
 	struct db *db = db_open_pg(pg, err, sizeof(err));
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
 
 	if (!db || db_exec(db, sql, err, sizeof(err)) < 0)
 		die(sql, err);
@@ -930,10 +938,12 @@ static void make_templates(void)
 	size_t i, r;
 
 	if (pg) {
-		pg_admin("DROP DATABASE IF EXISTS " PG_SEED " WITH (FORCE)");
-		pg_admin("DROP DATABASE IF EXISTS " PG_TEMPLATE " WITH (FORCE)");
-		pg_admin("CREATE DATABASE " PG_TEMPLATE);
-		pg_named(conninfo, sizeof(conninfo), PG_TEMPLATE);
+		snprintf(pg_template, sizeof(pg_template), "sondeo_tiers_template_%ld", (long)getpid());
+		snprintf(pg_seed, sizeof(pg_seed), "sondeo_tiers_seed_%ld", (long)getpid());
+		pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_seed);
+		pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_template);
+		pg_admin("CREATE DATABASE %s", pg_template);
+		pg_named(conninfo, sizeof(conninfo), pg_template);
 	}
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/template/%s", top, server_names[i]);
@@ -1013,9 +1023,9 @@ static void server_open(struct server *sv, size_t i)
 	}
 	if (pg && i == 0) {
 		/* A fresh copy of the template database, named in the seed's store.conf. */
-		pg_admin("DROP DATABASE IF EXISTS " PG_SEED " WITH (FORCE)");
-		pg_admin("CREATE DATABASE " PG_SEED " TEMPLATE " PG_TEMPLATE);
-		pg_named(conninfo, sizeof(conninfo), PG_SEED);
+		pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_seed);
+		pg_admin("CREATE DATABASE %s TEMPLATE %s", pg_seed, pg_template);
+		pg_named(conninfo, sizeof(conninfo), pg_seed);
 		snprintf(to, sizeof(to), "%s/store.conf", sv->dir);
 		unlink(to);
 		if (dbstore_conf_write(sv->dir, conninfo, err, sizeof(err)) < 0)
@@ -1525,8 +1535,8 @@ int main(void)
 	make_templates();
 	RUN(test_three_tiers_converge);
 	if (pg) {
-		pg_admin("DROP DATABASE IF EXISTS " PG_SEED " WITH (FORCE)");
-		pg_admin("DROP DATABASE IF EXISTS " PG_TEMPLATE " WITH (FORCE)");
+		pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_seed);
+		pg_admin("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_template);
 	}
 	for (i = 0; i < NLAPTOPS && laptops[i].k; i++) {
 		merge_free(laptops[i].m);
