@@ -50,7 +50,10 @@ _t_logs=""
 # also keep no stack of where each block was allocated (malloc_context_size=0): storing each new one touches a
 # fresh page of ASan's table, a quarter of a short command's time. A report still names the bad access and its
 # stack; run the script with LEAK_CHECK=all for where the block was allocated and freed.
+# A script's run on PostgreSQL (tests/run.sh: NAME.sh@postgresql) checks its commands' leaks once, on SQLite: the
+# commands do the same there, but for the servers' stores.
 SERVER_ASAN_OPTIONS=${ASAN_OPTIONS:-}
+[ "${SONDEO_TEST_ENGINE:-sqlite}" = sqlite ] || LEAK_CHECK=""
 [ "${LEAK_CHECK:-}" = all ] || ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:malloc_context_size=0"
 export ASAN_OPTIONS SERVER_ASAN_OPTIONS
 

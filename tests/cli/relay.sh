@@ -4,6 +4,7 @@
 # cannot stand in for each other, and every refusal leaves both servers as they were. Headquarters takes a
 # regional server's word for the devices of its region (POST /v1/vouch, tests/vouch.c) and the change sets it
 # forwards for them, checked against each device's own key (tests/cspush.c).
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -14,15 +15,17 @@ reg=$TMPDIR/regional
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 
-"$SONDEOD" init --data "$hq" >/dev/null
-"$SONDEOD" init --data "$reg" >/dev/null
+hq_init "$hq" >/dev/null
+hq_init "$reg" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 hq_fp=$(grep -o 'server key [0-9a-f]*' "$log" | sed 's/server key //')
 
 # dump DIR: what a refusal must leave as it was (devices but the time they were last seen, codes, meta, ops).
 dump() {
-	sqlite3 "$1/server.db" "SELECT id, pk, name, region, enrolled, revoked, next_seq, relay, via FROM enrolled_devices" \
-		".dump codes" ".dump meta" "SELECT count(*) FROM ops"
+	q "$1" "SELECT id, pk, name, region, enrolled, revoked, next_seq, relay, via FROM enrolled_devices ORDER BY id"
+	q "$1" "SELECT * FROM codes ORDER BY 1"
+	q "$1" "SELECT * FROM meta ORDER BY key"
+	q "$1" "SELECT count(*) FROM ops"
 }
 
 t "a relay code is made for one regional server of a region"
@@ -31,7 +34,7 @@ check_rc 0
 check_out_has "region:  north (for the regional server: sondeod enrol --data DIR URL CODE)"
 check_out_has "uses:    1"
 relay_code=$(printf '%s\n' "$OUT" | head -n 1)
-check_eq "$(sqlite3 "$hq/server.db" "SELECT relay || ' ' || uses_left FROM codes")" "1 1" "the code's row"
+check_eq "$(q "$hq" "SELECT relay || ' ' || uses_left FROM codes")" "1 1" "the code's row"
 run "$SONDEOD" enrol-code --data "$hq" --region north --relay --uses 3
 check_rc 2
 check_err_has "a relay code enrols one regional server: --uses is 1"
@@ -55,7 +58,7 @@ new_store
 run "$SONDEO" enrol "$URL" "$relay_code"
 check_rc 1
 check_err_has "this code enrols a regional server (sondeod enrol), not a device"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT uses_left FROM codes WHERE relay")" 1 "the relay code's uses"
+check_eq "$(q "$hq" "SELECT uses_left FROM codes WHERE relay <> 0")" 1 "the relay code's uses"
 
 t "a mistyped code is refused before the network, an unreachable headquarters exits 3; nothing is saved"
 run "$SONDEOD" enrol --data "$reg" "$URL" "K7QF-2MZX"
@@ -71,25 +74,25 @@ cmp -s "$TMPDIR/reg.before" "$TMPDIR/reg.after" || fail "the regional server's d
 t "the regional server enrols with its relay code and pins headquarters' key"
 run "$SONDEOD" enrol --data "$reg" "$URL/" "$relay_code" --name "Gulu office"
 check_rc 0
-reg_id=$(sqlite3 "$hq/server.db" "SELECT id FROM enrolled_devices WHERE relay")
+reg_id=$(q "$hq" "SELECT id FROM enrolled_devices WHERE relay <> 0")
 check_out_has "enrolled at $URL as the regional server $reg_id of region north"
 check_eq "${#hq_fp}" 32 "length of headquarters' fingerprint from its log"
 check_out_has "headquarters' key fingerprint: $hq_fp"
-check_eq "$(sqlite3 "$reg/server.db" "SELECT value FROM meta WHERE key = 'upstream_url'")" "$URL" "upstream URL"
-check_eq "$(sqlite3 "$reg/server.db" "SELECT value FROM meta WHERE key = 'region'")" north "region"
-check_eq "$(sqlite3 "$reg/server.db" "SELECT length(value) FROM meta WHERE key = 'upstream_key'")" 64 \
+check_eq "$(q "$reg" "SELECT value FROM meta WHERE key = 'upstream_url'")" "$URL" "upstream URL"
+check_eq "$(q "$reg" "SELECT value FROM meta WHERE key = 'region'")" north "region"
+check_eq "$(q "$reg" "SELECT length(value) FROM meta WHERE key = 'upstream_key'")" 64 \
 	"the pinned key (hex)"
 run "$SONDEOD" devices --data "$hq"
 check_out_has "Gulu office"
 check_out_has "relay"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT name || ' ' || region || ' ' || relay FROM enrolled_devices")" \
+check_eq "$(q "$hq" "SELECT name || ' ' || region || ' ' || relay FROM enrolled_devices")" \
 	"Gulu office north 1" "headquarters' row for it"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT uses_left FROM codes WHERE relay")" 0 "the relay code's uses"
+check_eq "$(q "$hq" "SELECT uses_left FROM codes WHERE relay <> 0")" 0 "the relay code's uses"
 
 t "enrolling again after a lost answer is safe; another headquarters is refused"
 run "$SONDEOD" enrol --data "$reg" "$URL" "$relay_code" --name "Gulu office"
 check_rc 0
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM enrolled_devices")" 1 "rows at headquarters"
+check_eq "$(q "$hq" "SELECT count(*) FROM enrolled_devices")" 1 "rows at headquarters"
 dump "$reg" >"$TMPDIR/reg.before"
 run "$SONDEOD" enrol --data "$reg" "http://127.0.0.1:9" "$relay_code"
 check_rc 1
@@ -109,7 +112,7 @@ check_err_has "this server relays region north to $URL: its codes are for region
 run "$SONDEOD" enrol-code --data "$reg" --relay
 check_rc 1
 check_err_has "regional servers enrol at headquarters"
-check_eq "$(sqlite3 "$reg/server.db" "SELECT count(*) || ' ' || min(region) || ' ' || max(region) FROM codes")" \
+check_eq "$(q "$reg" "SELECT count(*) || ' ' || min(region) || ' ' || max(region) FROM codes")" \
 	"2 north north" "codes at the regional server"
 
 # --- Vouching and forwarded change sets ---------------------------------------------------------------------
@@ -134,22 +137,22 @@ run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
 check_rc 0
 check_eq "$(status_of)" 200 "status"
 check_out_has "\"device\":\"$aid\""
-check_eq "$(sqlite3 "$hq/server.db" "SELECT name || ' ' || region || ' ' || via || ' ' || relay FROM enrolled_devices
+check_eq "$(q "$hq" "SELECT name || ' ' || region || ' ' || via || ' ' || relay FROM enrolled_devices
 	WHERE id = '$aid'")" "amina north $reg_id 0" "the device's row"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM audit WHERE action = 'vouch' AND target = '$aid'")" 1 \
+check_eq "$(q "$hq" "SELECT count(*) FROM audit WHERE action = 'vouch' AND target = '$aid'")" 1 \
 	"audit entries"
 # The entry names the regional server by its id and name (the page words them); again: the key was known.
-reg_name=$(sqlite3 "$hq/server.db" "SELECT name FROM enrolled_devices WHERE id = '$reg_id'")
+reg_name=$(q "$hq" "SELECT name FROM enrolled_devices WHERE id = '$reg_id'")
 vouched() {
-	sqlite3 "$hq/server.db" "SELECT user || ' ' || json_extract(detail, '\$.by') || ' ' || json_extract(detail, '\$.name')
-		|| ' ' || ifnull(json_extract(detail, '\$.again'), '-') FROM audit WHERE action = '$1' AND target = '$aid'
+	q "$hq" "SELECT \"user\" || ' ' || json_extract(detail, '\$.by') || ' ' || json_extract(detail, '\$.name')
+		|| ' ' || coalesce($(sql_bool "json_extract(detail, '\$.again')"), '-') FROM audit WHERE action = '$1' AND target = '$aid'
 		ORDER BY id DESC LIMIT 1"
 }
 check_eq "$(vouched vouch)" "(regional server) $reg_id $reg_name 0" "the audit entry's user and detail"
 run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
 check_eq "$(status_of)" 200 "status of vouching again"
 check_eq "$(vouched vouch)" "(regional server) $reg_id $reg_name 1" "the audit entry of vouching again"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM enrolled_devices")" 2 "rows at headquarters"
+check_eq "$(q "$hq" "SELECT count(*) FROM enrolled_devices")" 2 "rows at headquarters"
 
 t "refused vouches change nothing: another region, an altered statement, a device that is not a relay"
 dump "$hq" >"$TMPDIR/hq.before"
@@ -173,9 +176,9 @@ t "the regional server forwards the vouched device's change set: taken in as the
 run "$CSPUSH" "$URL" "$reg/server.key" 1 "$rec" 'partner_name="Radio Frontera"' 'country="GTM"' --cs-key "$akey"
 check_eq "$(status_of)" 200 "status"
 check_out_has '"accepted":2'
-check_eq "$(sqlite3 "$hq/server.db" "SELECT d.id FROM ops o JOIN devices d ON d.did = o.did GROUP BY d.id")" "$aid" \
+check_eq "$(q "$hq" "SELECT d.id FROM ops o JOIN devices d ON d.did = o.did GROUP BY d.id")" "$aid" \
 	"the ops' device"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT region || ' ' || device FROM record_regions")" "north $aid" \
+check_eq "$(q "$hq" "SELECT region || ' ' || device FROM record_regions")" "north $aid" \
 	"the record's region and maker"
 run "$CSPUSH" "$URL" "$reg/server.key" 1 "$rec" 'partner_name="Radio Frontera"' 'country="GTM"' --cs-key "$akey"
 check_out_has '"accepted":0,"duplicates":2'
@@ -186,7 +189,7 @@ check_eq "$(status_of)" 200 "status"
 check_out_has '"accepted":0,"duplicates":2'
 run "$CSPUSH" "$URL" "$akey" 3 "$rec" 'notes="sent straight to headquarters"'
 check_out_has '"accepted":1'
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" 3 "ops at headquarters"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops")" 3 "ops at headquarters"
 
 t "a change set altered on the way is refused, naming the regional server that forwarded it"
 dump "$hq" >"$TMPDIR/hq.before"
@@ -217,6 +220,6 @@ check_eq "$(status_of)" 403 "status of a forwarded upload"
 check_out_has '"error":"revoked"'
 run "$VOUCH" "$URL" "$reg/server.key" enrol "$apub" amina north
 check_out_has '"revoked":true'
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" 3 "ops at headquarters"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops")" 3 "ops at headquarters"
 
 done_testing

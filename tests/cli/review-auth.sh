@@ -2,9 +2,10 @@
 # review-auth.sh - the review page's accounts and sessions against a real sondeod on loopback, with curl
 # (docs/review-api.md, "Accounts, sessions and roles" and "Administration"): login and its refusals, the delays
 # after failed logins (429 with Retry-After, decided before the password is looked at), the session cookie and its
-# attributes, logout, expiry (sessions aged in the database with the sqlite3 shell), CSRF, a pending password
-# change, password changes ending other sessions, the roles, account management and the audit log. Every
+# attributes, logout, expiry (sessions aged in the store with its own shell, sqlite3 or psql), CSRF, a pending
+# password change, password changes ending other sessions, the roles, account management and the audit log. Every
 # refused request is checked to have changed nothing.
+# engines: sqlite postgresql
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
 . "$TOP/tests/cli/lib.sh"
@@ -22,13 +23,13 @@ log=$scratch/serve.log
 . "$TOP/tests/cli/server.inc"
 HEX64='^[0-9a-f]\{64\}$'
 
-q() {
-	sqlite3 "$hq/server.db" "$1"
+db() {
+	q "$hq" "$1"
 }
 
 # users_dump : the accounts as the database holds them, to compare before and after a refusal.
 users_dump() {
-	sqlite3 "$hq/server.db" ".dump users"
+	db "SELECT * FROM users ORDER BY name"
 }
 
 # req JAR METHOD PATH [BODY [CSRF]] : a request with the cookies of JAR (a file; updated from the answer; "-"
@@ -91,7 +92,7 @@ token_of() {
 # then answers Retry-After ceil((that + D - the request's time) / 1000): check_retry tells which D it was.
 ahead() {
 	_at=$(($(date +%s%3N) + 600000))
-	q "UPDATE login_failures SET last = $_at WHERE key = '$1'"
+	db "UPDATE login_failures SET last = $_at WHERE key = '$1'"
 	echo "$_at"
 }
 
@@ -108,16 +109,16 @@ check_retry() {
 
 # behind KEY : moves the last failure of KEY an hour back: its delay has run out.
 behind() {
-	q "UPDATE login_failures SET last = $(($(date +%s%3N) - 3600000)) WHERE key = '$1'"
+	db "UPDATE login_failures SET last = $(($(date +%s%3N) - 3600000)) WHERE key = '$1'"
 }
 
 # audit_count ACTION USER : entries of the audit log.
 audit_count() {
-	q "SELECT count(*) FROM audit WHERE action = '$1' AND user = '$2'"
+	db "SELECT count(*) FROM audit WHERE action = '$1' AND \"user\" = '$2'"
 }
 
 t "setup: a data directory with accounts of each role, and sondeod serving it"
-run "$SONDEOD" init --data "$hq"
+run hq_init "$hq"
 check_rc 0
 adminpw=$(sed -n 's/^admin password (shown once, change it at first login): //p' "$OUT_FILE")
 [ ${#adminpw} -ge 20 ] || fail "no admin password in: $OUT"
@@ -141,10 +142,10 @@ check_eq "$(printf '%s' "$cookie" | sed 's/^sondeo_session=[0-9a-f]\{64\}; /TOKE
 check_eq "$(header Cache-Control)" no-store "Cache-Control"
 tok=$(token_of "$scratch/admin.jar")
 check_eq "$(printf '%s' "$tok" | grep -c "$HEX64")" 1 "token in the jar"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'admin' AND length(token) = 32")" 1 "stored session"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE lower(hex(token)) = '$tok' OR instr(csrf, '$tok')")" 0 \
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'admin' AND length(token) = 32")" 1 "stored session"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE lower($(sql_hex token)) = '$tok' OR csrf LIKE '%$tok%'")" 0 \
 	"the token itself in the database"
-check_eq "$(q "SELECT ip || ' ' || target FROM audit WHERE action = 'login' AND user = 'admin'")" "127.0.0.1 admin" \
+check_eq "$(db "SELECT ip || ' ' || target FROM audit WHERE action = 'login' AND \"user\" = 'admin'")" "127.0.0.1 admin" \
 	"audit entry"
 
 t "bad logins: an unknown user, a wrong password and a disabled account get the same 401 bad_login"
@@ -160,14 +161,14 @@ req - POST /v1/login '{"user": "gone", "password": "rev password 1"}'
 expect 401 bad_login
 check_eq "$BODY" "$b1" "answer for a disabled account"
 check_eq "$(header Set-Cookie)" "" "cookie on a refusal"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user != 'admin'")" 0 "sessions made"
-check_eq "$(q "SELECT count(*) FROM audit WHERE action = 'login_failed' AND ip = '127.0.0.1'")" 3 "login_failed entries"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" != 'admin'")" 0 "sessions made"
+check_eq "$(db "SELECT count(*) FROM audit WHERE action = 'login_failed' AND ip = '127.0.0.1'")" 3 "login_failed entries"
 # The details are codes, worded by the page in its reader's language.
-check_eq "$(q "SELECT detail FROM audit WHERE action = 'login_failed' ORDER BY id" | tr '\n' ,)" \
+check_eq "$(db "SELECT detail FROM audit WHERE action = 'login_failed' ORDER BY id" | tr '\n' ,)" \
 	'{"why":"unknown_user"},{"why":"wrong_password"},{"why":"account_disabled"},' "their details"
 req - POST /v1/login '{"user": "-no such name", "password": "view password 1"}'
 expect 401 bad_login
-check_eq "$(q "SELECT user || '|' || target || '|' || json_extract(detail, '\$.why') FROM audit
+check_eq "$(db "SELECT \"user\" || '|' || target || '|' || json_extract(detail, '\$.why') FROM audit
 	WHERE action = 'login_failed' ORDER BY id DESC LIMIT 1")" "||invalid_name" "an invalid name's entry"
 
 t "malformed logins: 400, and GET is not allowed, and a large body is refused before it is read"
@@ -186,10 +187,10 @@ expect 405
 head -c 5000 /dev/zero | tr '\0' x >"$scratch/big"
 run curl -sS -o /dev/null -w '%{http_code}' --data-binary @"$scratch/big" "$URL/v1/login"
 check_eq "$OUT" 413 "status for a 5000-byte body"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'view'")" 0 "view's sessions"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'view'")" 0 "view's sessions"
 
 t "after three failures a name waits (429, Retry-After), even with the right password; the delay doubles"
-q "DELETE FROM login_failures"
+db "DELETE FROM login_failures"
 for i in 1 2 3; do
 	req - POST /v1/login '{"user": "rev", "password": "wrong password"}'
 	expect 401 bad_login
@@ -202,10 +203,10 @@ req - POST /v1/login '{"user": "rev", "password": "rev password 1"}'
 expect 429 too_many_attempts
 check_retry "$at" "$sent" 1
 check_eq "$(header Set-Cookie)" "" "cookie"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'rev'")" 0 "rev's sessions"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'rev'")" 0 "rev's sessions"
 # Refused before the password was looked at: no login_failed entry for it, and the count did not grow.
 check_eq "$(audit_count login_failed rev)" 3 "login_failed entries for rev"
-check_eq "$(q "SELECT failures FROM login_failures WHERE key = 'u:rev'")" 3 "rev's failures"
+check_eq "$(db "SELECT failures FROM login_failures WHERE key = 'u:rev'")" 3 "rev's failures"
 behind u:rev
 req - POST /v1/login '{"user": "rev", "password": "wrong again"}'
 expect 401 bad_login
@@ -217,10 +218,10 @@ check_retry "$at" "$sent" 2
 behind u:rev
 login "$scratch/rev.jar" rev "rev password 1"
 expect 200
-check_eq "$(q "SELECT count(*) FROM login_failures WHERE key = 'u:rev'")" 0 "rev's count after a success"
+check_eq "$(db "SELECT count(*) FROM login_failures WHERE key = 'u:rev'")" 0 "rev's count after a success"
 
 t "parallel attempts on one name cannot check more than three passwords"
-q "DELETE FROM login_failures"
+db "DELETE FROM login_failures"
 # One curl makes the ten requests at once (--parallel): ten curls started one after another could, on a busy
 # machine, reach the server after the first delay has already run out.
 set -- -sS --parallel --parallel-immediate --parallel-max 10
@@ -234,13 +235,13 @@ curl "$@" >"$scratch/par" || fail "curl failed"
 check_eq "$(grep -c 401 "$scratch/par")" 3 "attempts answered 401"
 check_eq "$(grep -c 429 "$scratch/par")" 7 "attempts answered 429"
 check_eq "$(audit_count login_failed view)" 4 "login_failed entries for view (one from before)"
-q "DELETE FROM login_failures"
+db "DELETE FROM login_failures"
 
 t "the session comes from the cookie: GET /v1/session"
 req "$scratch/admin.jar" GET /v1/session
 expect 200
 check_eq "$(field user)" admin "user"
-check_eq "$(field csrf)" "$(q "SELECT csrf FROM sessions WHERE user = 'admin'")" "CSRF token"
+check_eq "$(field csrf)" "$(db "SELECT csrf FROM sessions WHERE \"user\" = 'admin'")" "CSRF token"
 admincsrf=$(field csrf)
 req - GET /v1/session
 expect 401 login_required
@@ -251,7 +252,7 @@ run curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: sondeo_session=$(printf 
 check_eq "$OUT" 401 "the token in upper case"
 run curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: sondeo_session=${tok}0" "$URL/v1/session"
 check_eq "$OUT" 401 "the token with a character more"
-stored=$(q "SELECT lower(hex(token)) FROM sessions WHERE user = 'admin'")
+stored=$(db "SELECT lower($(sql_hex token)) FROM sessions WHERE \"user\" = 'admin'")
 run curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: sondeo_session=$stored" "$URL/v1/session"
 check_eq "$OUT" 401 "the hash stored in the database, used as a token"
 run curl -sS -o "$scratch/body" -w '%{http_code}' -H "Cookie: theme=dark; sondeo_session=bad; sondeo_session=$tok; x=y" \
@@ -263,13 +264,13 @@ check_eq "$OUT" 200 "the session cookie after 6000 bytes of other cookies"
 
 t "CSRF: a POST without the X-CSRF-Token header, or with another, is 403 csrf and changes nothing"
 before=$(users_dump)
-sessions=$(q "SELECT count(*) FROM sessions")
+sessions=$(db "SELECT count(*) FROM sessions")
 body='{"name": "eve", "role": "admin", "password": "eve password 1"}'
 req "$scratch/admin.jar" POST /v1/users "$body"
 expect 403 csrf
 req "$scratch/admin.jar" POST /v1/users "$body" "$(printf '%064d' 0)"
 expect 403 csrf
-req "$scratch/admin.jar" POST /v1/users "$body" "$(q "SELECT csrf FROM sessions WHERE user = 'rev'")"
+req "$scratch/admin.jar" POST /v1/users "$body" "$(db "SELECT csrf FROM sessions WHERE \"user\" = 'rev'")"
 expect 403 csrf
 req "$scratch/admin.jar" POST /v1/users "$body" "${admincsrf}0"
 expect 403 csrf
@@ -280,7 +281,7 @@ expect 403 csrf
 req "$scratch/admin.jar" POST /v1/logout '{}'
 expect 403 csrf
 check_eq "$(users_dump)" "$before" "users table"
-check_eq "$(q "SELECT count(*) FROM sessions")" "$sessions" "sessions"
+check_eq "$(db "SELECT count(*) FROM sessions")" "$sessions" "sessions"
 req "$scratch/admin.jar" GET /v1/session
 expect 200
 
@@ -315,15 +316,15 @@ expect 401 login_required
 req "$scratch/admin.jar" GET /v1/session
 expect 200
 check_eq "$(field csrf)" "$admincsrf" "the CSRF token of the session kept"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'admin'")" 1 "admin's sessions"
-check_eq "$(q "SELECT must_change FROM users WHERE name = 'admin'")" 0 "must_change"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'admin'")" 1 "admin's sessions"
+check_eq "$(db "SELECT must_change FROM users WHERE name = 'admin'")" 0 "must_change"
 req "$scratch/admin.jar" GET /v1/users
 expect 200
 req - POST /v1/login "{\"user\": \"admin\", \"password\": \"$adminpw\"}"
 expect 401 bad_login
-q "DELETE FROM login_failures"
+db "DELETE FROM login_failures"
 check_eq "$(audit_count password admin)" 2 "password entries (the refused one and the change)"
-check_eq "$(q "SELECT detail FROM audit WHERE action = 'password' ORDER BY id" | tr '\n' ,)" \
+check_eq "$(db "SELECT detail FROM audit WHERE action = 'password' ORDER BY id" | tr '\n' ,)" \
 	'{"refused":"wrong_current_password"},{},' "the refused one's entry and the change's"
 
 t "a session is no faster way to guess a password: wrong current passwords count toward the login delays"
@@ -338,15 +339,15 @@ expect 429 too_many_attempts
 [ -n "$(header Retry-After)" ] || fail "no Retry-After header in: $HDRS"
 req - POST /v1/login '{"user": "admin", "password": "a new admin password"}'
 expect 429 too_many_attempts
-check_eq "$(q "SELECT must_change FROM users WHERE name = 'admin'")" 0 "must_change after the refusals"
+check_eq "$(db "SELECT must_change FROM users WHERE name = 'admin'")" 0 "must_change after the refusals"
 login "$scratch/admin3.jar" admin "a new admin password"
 expect 429
-q "DELETE FROM login_failures"
+db "DELETE FROM login_failures"
 req "$scratch/admin.jar" GET /v1/session
 expect 200
 
 t "roles: a viewer and a reviewer get 403 forbidden on /v1/users and /v1/audit, and nothing changes"
-q "UPDATE users SET must_change = 0 WHERE name IN ('view', 'rev')"
+db "UPDATE users SET must_change = 0 WHERE name IN ('view', 'rev')"
 login "$scratch/view.jar" view "view password 1"
 expect 200
 viewcsrf=$CSRF
@@ -370,7 +371,7 @@ for who in view rev; do
 	expect 200
 done
 check_eq "$(users_dump)" "$before" "users table"
-check_eq "$(q "SELECT count(*) FROM audit WHERE action LIKE 'user_%' AND user != '(command line)'")" 0 "audit entries"
+check_eq "$(db "SELECT count(*) FROM audit WHERE action LIKE 'user_%' AND \"user\" != '(command line)'")" 0 "audit entries"
 
 t "an admin lists, adds, disables and enables accounts"
 req "$scratch/admin.jar" GET /v1/users
@@ -384,8 +385,8 @@ req "$scratch/admin.jar" POST /v1/users '{"name": "eve", "role": "reviewer", "pa
 expect 200
 check_eq "$(field name) $(field role)" "eve reviewer" "the new account"
 case $BODY in *'"must_change":true'*) ;; *) fail "must_change is not true in $BODY" ;; esac
-check_eq "$(q "SELECT role || must_change || disabled FROM users WHERE name = 'eve'")" reviewer10 "eve's row"
-check_eq "$(q "SELECT ip || ' ' || target || ' ' || detail FROM audit WHERE action = 'user_add' AND user = 'admin'")" \
+check_eq "$(db "SELECT role || must_change || disabled FROM users WHERE name = 'eve'")" reviewer10 "eve's row"
+check_eq "$(db "SELECT ip || ' ' || target || ' ' || detail FROM audit WHERE action = 'user_add' AND \"user\" = 'admin'")" \
 	'127.0.0.1 eve {"role":"reviewer"}' "audit entry"
 login "$scratch/eve.jar" eve "eve password 1"
 expect 200
@@ -427,29 +428,29 @@ expect 200
 case $BODY in *'"disabled":false'*) ;; *) fail "view is not enabled in $BODY" ;; esac
 login "$scratch/view.jar" view "view password 1"
 expect 200
-check_eq "$(q "SELECT action || ' ' || target FROM audit WHERE user = 'admin' AND action IN ('user_disable', 'user_enable')
+check_eq "$(db "SELECT action || ' ' || target FROM audit WHERE \"user\" = 'admin' AND action IN ('user_disable', 'user_enable')
 	ORDER BY id" | tr '\n' ,)" "user_disable view,user_enable view," "audit entries"
 
 t "a session ends 2 hours after its last request, and 12 hours after login (aged in the database)"
-q "DELETE FROM sessions WHERE user = 'eve'"
+db "DELETE FROM sessions WHERE \"user\" = 'eve'"
 login "$scratch/eve.jar" eve "eve password 1"
 expect 200
-q "UPDATE sessions SET last_used = last_used - 2 * 3600 * 1000 + 60000 WHERE user = 'eve'"
+db "UPDATE sessions SET last_used = last_used - 2 * 3600 * 1000 + 60000 WHERE \"user\" = 'eve'"
 req "$scratch/eve.jar" GET /v1/session
 expect 200
-q "UPDATE sessions SET last_used = last_used - 2 * 3600 * 1000 WHERE user = 'eve'"
+db "UPDATE sessions SET last_used = last_used - 2 * 3600 * 1000 WHERE \"user\" = 'eve'"
 req "$scratch/eve.jar" GET /v1/session
 expect 401 login_required
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'eve'")" 0 "eve's idle session"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'eve'")" 0 "eve's idle session"
 login "$scratch/eve.jar" eve "eve password 1"
 expect 200
-q "UPDATE sessions SET created = created - 12 * 3600 * 1000 + 60000 WHERE user = 'eve'"
+db "UPDATE sessions SET created = created - 12 * 3600 * 1000 + 60000 WHERE \"user\" = 'eve'"
 req "$scratch/eve.jar" GET /v1/session
 expect 200
-q "UPDATE sessions SET created = created - 60000 WHERE user = 'eve'"
+db "UPDATE sessions SET created = created - 60000 WHERE \"user\" = 'eve'"
 req "$scratch/eve.jar" GET /v1/session
 expect 401 login_required
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'eve'")" 0 "eve's old session"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'eve'")" 0 "eve's old session"
 
 t "logout ends the session and clears the cookie"
 login "$scratch/rev2.jar" rev "rev password 1"
@@ -465,7 +466,7 @@ run curl -sS -o /dev/null -w '%{http_code}' -H "Cookie: sondeo_session=$rev2tok"
 check_eq "$OUT" 401 "the old token"
 req "$scratch/rev.jar" GET /v1/session
 expect 200
-check_eq "$(q "SELECT ip || ' ' || target FROM audit WHERE action = 'logout' AND user = 'rev'")" "127.0.0.1 rev" \
+check_eq "$(db "SELECT ip || ' ' || target FROM audit WHERE action = 'logout' AND \"user\" = 'rev'")" "127.0.0.1 rev" \
 	"audit entry"
 req - POST /v1/logout '{}'
 expect 401 login_required
@@ -474,7 +475,7 @@ t "the audit log: newest first, in pages, every action of this script, for admin
 req "$scratch/admin.jar" GET '/v1/audit?per_page=200'
 expect 200
 total=$(printf '%s' "$BODY" | sed -n 's/.*"total":\([0-9]*\).*/\1/p')
-check_eq "$total" "$(q "SELECT count(*) FROM audit")" "total"
+check_eq "$total" "$(db "SELECT count(*) FROM audit")" "total"
 for a in login login_failed logout password user_add user_disable user_enable; do
 	case $BODY in *"\"action\":\"$a\""*) ;; *) fail "no $a entry in the audit log" ;; esac
 done
@@ -484,7 +485,7 @@ req "$scratch/admin.jar" GET '/v1/audit?page=2&per_page=3'
 expect 200
 check_eq "$(printf '%s' "$BODY" | grep -o '"at":' | wc -l | tr -d ' ')" 3 "entries on page 2"
 check_eq "$(printf '%s' "$BODY" | grep -o '"target":"[^"]*"' | tr '\n' ' ')" \
-	"$(q "SELECT '\"target\":\"' || target || '\"' FROM audit ORDER BY id DESC LIMIT 3 OFFSET 3" | tr '\n' ' ')" \
+	"$(db "SELECT '\"target\":\"' || target || '\"' FROM audit ORDER BY id DESC LIMIT 3 OFFSET 3" | tr '\n' ' ')" \
 	"page 2"
 for bad in 'page=0' 'per_page=0' 'per_page=201' 'page=x' 'page=-1' 'per_page=99999999999999999999'; do
 	req "$scratch/admin.jar" GET "/v1/audit?$bad"

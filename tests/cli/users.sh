@@ -1,8 +1,9 @@
 #!/bin/sh
 # users.sh - sondeod users (add, list, disable, enable, passwd) as an admin would use it: passwords from a file,
-# standard input or the terminal (asked twice, not echoed), what the data directory holds afterwards (read with
-# the sqlite3 shell), logins against a real sondeod with the passwords set, the audit entries, and every refusal
+# standard input or the terminal (asked twice, not echoed), what the store holds afterwards (read with its own
+# shell, sqlite3 or psql), logins against a real sondeod with the passwords set, the audit entries, and every refusal
 # with nothing changed. Also the audit entries of devices --revoke and enrol-code.
+# engines: sqlite postgresql
 #
 # Runs under tests/run.sh (SONDEOD, TOP, TMPDIR, PTYRUN set) or by hand:
 #   make MODE=test BUILD_DIR=build/x check-build && SONDEOD=$PWD/build/x/sondeod PTYRUN=$PWD/build/x/tests/ptyrun \
@@ -27,15 +28,16 @@ hq=$scratch/hq
 log=$scratch/serve.log
 . "$TOP/tests/cli/server.inc"
 
-# q SQL : runs SQL on the server database.
-q() {
-	sqlite3 "$hq/server.db" "$1"
+# db SQL : runs SQL on the server's store.
+db() {
+	q "$hq" "$1"
 }
 
 # snapshot : the accounts, sessions and audit log, to compare before and after a refusal.
 snapshot() {
-	q "SELECT name, role, pwhash, must_change, disabled, created FROM users ORDER BY name;
-	   SELECT hex(token), user FROM sessions ORDER BY 1; SELECT count(*) FROM audit"
+	db "SELECT name, role, pwhash, must_change, disabled, created FROM users ORDER BY name"
+	db "SELECT $(sql_hex token), \"user\" FROM sessions ORDER BY 1"
+	db "SELECT count(*) FROM audit"
 }
 
 # pwfile NAME TEXT : a file holding TEXT and a newline; prints its path.
@@ -52,7 +54,7 @@ status_of() {
 }
 
 t "sondeod --help lists users; users --help shows every action"
-"$SONDEOD" init --data "$hq" >"$scratch/init.out" 2>&1 || fail "init: $(cat "$scratch/init.out")"
+hq_init "$hq" >"$scratch/init.out" 2>&1 || fail "init: $(cat "$scratch/init.out")"
 run "$SONDEOD" --help
 check_rc 0
 check_out_has "  users "
@@ -68,10 +70,10 @@ f=$(pwfile amina.pw "amina's first password")
 run "$SONDEOD" users --data "$hq" add amina --role reviewer --password-file "$f"
 check_rc 0
 check_out_has "added amina (reviewer)"
-check_eq "$(q "SELECT role, must_change, disabled FROM users WHERE name = 'amina'")" "reviewer|1|0" "amina's row"
-check_eq "$(q "SELECT substr(pwhash, 1, 10) FROM users WHERE name = 'amina'")" '$argon2id$' "hash kind"
-check_eq "$(q "SELECT count(*) FROM users WHERE instr(pwhash, 'first password')")" 0 "password in clear"
-check_eq "$(q "SELECT user, ip, action, target, detail FROM audit ORDER BY id DESC LIMIT 1")" \
+check_eq "$(db "SELECT role, must_change, disabled FROM users WHERE name = 'amina'")" "reviewer|1|0" "amina's row"
+check_eq "$(db "SELECT substr(pwhash, 1, 10) FROM users WHERE name = 'amina'")" '$argon2id$' "hash kind"
+check_eq "$(db "SELECT count(*) FROM users WHERE pwhash LIKE '%first password%'")" 0 "password in clear"
+check_eq "$(db "SELECT \"user\", ip, action, target, detail FROM audit ORDER BY id DESC LIMIT 1")" \
 	'(command line)||user_add|amina|{"role":"reviewer"}' "audit entry"
 
 t "add from standard input, and the options after the name or before the action"
@@ -80,7 +82,7 @@ check_rc 0
 check_out_has "added kofi (viewer)"
 run sh -c "printf 'admin2 password\r\n' | \"\$0\" users --role admin --data \"\$1\" add ama" "$SONDEOD" "$hq"
 check_rc 0
-check_eq "$(q "SELECT role FROM users WHERE name = 'ama'")" admin "ama's role"
+check_eq "$(db "SELECT role FROM users WHERE name = 'ama'")" admin "ama's role"
 
 t "the passwords set work for logging in; others do not"
 start_server || fail "sondeod did not start: $(cat "$log")"
@@ -100,7 +102,7 @@ exit 0
 EOF
 check_rc 0
 check_out_lacks "secret words"
-check_eq "$(q "SELECT role, must_change FROM users WHERE name = 'zawadi'")" "viewer|1" "zawadi's row"
+check_eq "$(db "SELECT role, must_change FROM users WHERE name = 'zawadi'")" "viewer|1" "zawadi's row"
 check_eq "$(status_of zawadi "zawadi's secret words")" 200 "zawadi's login"
 
 t "on a terminal, two different passwords are refused and nothing is changed"
@@ -208,8 +210,8 @@ check_eq "$(curl -sS -b "$scratch/kofi.jar" -o /dev/null -w '%{http_code}' "$URL
 run "$SONDEOD" users --data "$hq" disable kofi
 check_rc 0
 check_out_has "disabled kofi; their sessions have ended"
-check_eq "$(q "SELECT disabled FROM users WHERE name = 'kofi'")" 1 "kofi disabled"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'kofi'")" 0 "kofi's sessions"
+check_eq "$(db "SELECT disabled FROM users WHERE name = 'kofi'")" 1 "kofi disabled"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'kofi'")" 0 "kofi's sessions"
 check_eq "$(curl -sS -b "$scratch/kofi.jar" -o /dev/null -w '%{http_code}' "$URL/v1/session")" 401 "kofi's old session"
 check_eq "$(status_of kofi "kofi password 1")" 401 "kofi's login while disabled"
 run "$SONDEOD" users --data "$hq" disable kofi
@@ -223,51 +225,51 @@ check_out_has "enabled kofi"
 run "$SONDEOD" users --data "$hq" enable kofi
 check_out_has "kofi was already enabled"
 check_eq "$(status_of kofi "kofi password 1")" 200 "kofi's login once enabled"
-check_eq "$(q "SELECT action || ' ' || target FROM audit WHERE user = '(command line)' AND action LIKE 'user_%able'
+check_eq "$(db "SELECT action || ' ' || target FROM audit WHERE \"user\" = '(command line)' AND action LIKE 'user_%able'
 	ORDER BY id" | tr '\n' ,)" "user_disable kofi,user_enable kofi," "audit entries (one per change)"
 
 t "passwd sets a new password that must be changed, and ends the account's sessions"
 check_eq "$(status_of amina "amina's first password" "$scratch/amina.jar")" 200 "amina's login"
 check_eq "$(curl -sS -b "$scratch/amina.jar" -o /dev/null -w '%{http_code}' "$URL/v1/session")" 200 "amina's session"
-q "UPDATE users SET must_change = 0 WHERE name = 'amina'"
+db "UPDATE users SET must_change = 0 WHERE name = 'amina'"
 run sh -c "printf 'amina reset password\n' | \"\$0\" users --data \"\$1\" passwd amina" "$SONDEOD" "$hq"
 check_rc 0
 check_out_has "set a new password for amina"
-check_eq "$(q "SELECT must_change FROM users WHERE name = 'amina'")" 1 "must_change"
-check_eq "$(q "SELECT count(*) FROM sessions WHERE user = 'amina'")" 0 "amina's sessions"
+check_eq "$(db "SELECT must_change FROM users WHERE name = 'amina'")" 1 "must_change"
+check_eq "$(db "SELECT count(*) FROM sessions WHERE \"user\" = 'amina'")" 0 "amina's sessions"
 check_eq "$(curl -sS -b "$scratch/amina.jar" -o /dev/null -w '%{http_code}' "$URL/v1/session")" 401 "amina's old session"
 check_eq "$(status_of amina "amina's first password")" 401 "the old password"
 check_eq "$(status_of amina "amina reset password")" 200 "the new password"
-check_eq "$(q "SELECT user, action, target, detail FROM audit WHERE action = 'user_passwd'")" \
+check_eq "$(db "SELECT \"user\", action, target, detail FROM audit WHERE action = 'user_passwd'")" \
 	"(command line)|user_passwd|amina|{}" "audit entry"
 
 t "devices --revoke and enrol-code write audit entries (and the code stays out of the log)"
-q "INSERT INTO enrolled_devices(id, pk, name, region, enrolled) VALUES('5f0c2e9a41d7b3c8e6a19f04d2b7c531',
-	randomblob(32), 'tablet-1', 'east', 1)"
+db "INSERT INTO enrolled_devices(id, pk, name, region, enrolled) VALUES('5f0c2e9a41d7b3c8e6a19f04d2b7c531',
+	$(sql_random32), 'tablet-1', 'east', 1)"
 run "$SONDEOD" devices --data "$hq" --revoke 5f0c2e9a
 check_rc 0
-check_eq "$(q "SELECT user, ip, action, target, detail FROM audit ORDER BY id DESC LIMIT 1")" \
+check_eq "$(db "SELECT \"user\", ip, action, target, detail FROM audit ORDER BY id DESC LIMIT 1")" \
 	'(command line)||revoke|5f0c2e9a41d7b3c8e6a19f04d2b7c531|{"device":"tablet-1","region":"east"}' "revoke entry"
 run "$SONDEOD" devices --data "$hq" --revoke 5f0c2e9a
 check_rc 0
-check_eq "$(q "SELECT count(*) FROM audit WHERE action = 'revoke'")" 1 "a second revoke changes nothing"
+check_eq "$(db "SELECT count(*) FROM audit WHERE action = 'revoke'")" 1 "a second revoke changes nothing"
 run "$SONDEOD" enrol-code --data "$hq" --region west --uses 3 --expires 12h
 check_rc 0
 code=$(printf '%s\n' "$OUT" | head -n 1)
-check_eq "$(q "SELECT user, action, target FROM audit ORDER BY id DESC LIMIT 1")" "(command line)|code|west" "code entry"
+check_eq "$(db "SELECT \"user\", action, target FROM audit ORDER BY id DESC LIMIT 1")" "(command line)|code|west" "code entry"
 made=$(date +%s%3N)
-check_eq "$(q "SELECT json_extract(detail, '\$.region') || ' ' || json_extract(detail, '\$.uses') || ' ' ||
-	json_extract(detail, '\$.relay') FROM audit ORDER BY id DESC LIMIT 1")" "west 3 0" "code entry's region, uses, relay"
-expires=$(q "SELECT json_extract(detail, '\$.expires') FROM audit ORDER BY id DESC LIMIT 1")
+check_eq "$(db "SELECT json_extract(detail, '\$.region') || ' ' || json_extract(detail, '\$.uses') || ' ' ||
+	$(sql_bool "json_extract(detail, '\$.relay')") FROM audit ORDER BY id DESC LIMIT 1")" "west 3 0" "code entry's region, uses, relay"
+expires=$(db "SELECT json_extract(detail, '\$.expires') FROM audit ORDER BY id DESC LIMIT 1")
 # 12 hours from when it was made, in epoch ms: at most a minute before $made plus 12 hours.
 late=$((made + 43200000 - expires))
 [ "$late" -ge 0 ] && [ "$late" -lt 60000 ] || fail "the code entry's expiry is $expires, $late ms before $made + 12 h"
 run "$SONDEOD" enrol-code --data "$hq" --region south --relay
 check_rc 0
-check_eq "$(q "SELECT target || ' ' || json_extract(detail, '\$.uses') || ' ' || json_extract(detail, '\$.relay') FROM audit
+check_eq "$(db "SELECT target || ' ' || json_extract(detail, '\$.uses') || ' ' || $(sql_bool "json_extract(detail, '\$.relay')") FROM audit
 	ORDER BY id DESC LIMIT 1")" "south 1 1" "a relay code's entry"
-check_eq "$(q "SELECT count(*) FROM audit WHERE instr(detail || target, '$code')
-	OR instr(detail || target, '$(printf %s "$code" | tr -d -)')")" 0 "the code in the log"
+check_eq "$(db "SELECT count(*) FROM audit WHERE detail || target LIKE '%$code%'
+	OR detail || target LIKE '%$(printf %s "$code" | tr -d -)%'")" 0 "the code in the log"
 
 # The server goes before the script ends, so that nothing of it outlives the test.
 kill "$PID" 2>/dev/null
