@@ -5,6 +5,7 @@
 # the XLSX read back against the CSV with Python's standard library, the GeoJSON taken by GDAL's ogr2ogr to a
 # Shapefile and a GeoPackage with every feature and value (tests/exportcheck.py); LibreOffice and pandas read the
 # CSV and the XLSX in export-office.sh.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -33,7 +34,7 @@ header() {
 	"$XLSXDUMP" "$1" | grep '^data![A-Z]*1	'
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
 SONDEO_HOME=$TMPDIR/dev "$SONDEO" init --name laptop >/dev/null

@@ -4,6 +4,7 @@
 # sync the record's review has two heads everywhere: the review API shows both with their reviewers, the
 # laptop's show prints a conflict block and its resolve refuses (a device never writes a review); a reviewer
 # at headquarters settles it with one new review whose base names both, and every tier then holds one.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -40,10 +41,10 @@ for f in j["fields"]:
             print(h["value"]["status"], h["value"]["comment"], h.get("by"))' "$TMPDIR/rec.json"
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 serve_any "$hq" "$log" || { t "headquarters starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 HQ_URL=$SURL
-"$SONDEOD" init --data "$north" >/dev/null
+hq_init "$north" >/dev/null
 code=$("$SONDEOD" enrol-code --data "$hq" --region north --relay | head -n 1)
 "$SONDEOD" enrol --data "$north" --name office-north "$HQ_URL" "$code" >/dev/null
 # The office pulls rarely at first, so that its reviewer decides before it has seen headquarters' decision.

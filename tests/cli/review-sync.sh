@@ -2,6 +2,7 @@
 # review-sync.sh - what headquarters decides in the review page reaches the laptops: a review shows in
 # `sondeo list` and `sondeo show`, a correction replaces the answer, and the history names the reviewer (and only
 # for the server's own ops); a laptop store of layout 1 is brought up to date when opened.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -26,7 +27,7 @@ member() {
 	py -c 'import json, sys; print(json.loads(sys.argv[2])[sys.argv[1]])' "$1" "$OUT"
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
 for d in a b; do

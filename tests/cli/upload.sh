@@ -1,6 +1,7 @@
 #!/bin/sh
 # upload.sh - POST /v1/changesets against a real sondeod: a device's change sets are taken in once, and every
 # kind of bad upload is refused with its code and changes nothing.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -10,10 +11,10 @@ log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 
 ops() {
-	sqlite3 "$hq/server.db" "SELECT count(*) FROM ops"
+	q "$hq" "SELECT count(*) FROM ops"
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
 new_store
@@ -48,7 +49,7 @@ run "$CSPUSH" "$URL" "$key" 1 "$rec" 'partner_name="Someone else"'
 check_status 409
 check_out_has '"error":"equivocation"'
 check_eq "$(ops)" 3 "ops held"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT equivocations FROM enrolled_devices")" 1 "equivocations"
+check_eq "$(q "$hq" "SELECT equivocations FROM enrolled_devices")" 1 "equivocations"
 run "$SONDEOD" devices --data "$hq"
 check_out_has "  1"
 run "$SONDEOD" devices --data "$hq" --json
@@ -91,7 +92,9 @@ check_eq "$(ops)" 4 "ops held"
 
 t "bad bodies inside validly signed change sets: refused with their code, the server's data unchanged"
 dump() {
-	sqlite3 "$hq/server.db" ".dump ops op_base heads fields records changesets"
+	for _table in ops op_base heads fields records changesets; do
+		q "$hq" "SELECT * FROM $_table" | sort
+	done
 }
 before=$(dump)
 printf '[{"seq":5,"hlc":1,"record":"%s","form":"partnership"' "$rec" >"$TMPDIR/broken.json"
