@@ -27,13 +27,15 @@
 #include "banned.h"
 
 enum {
-	C_OLD, C_OLD_CHOICES, C_RECORD, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_FORMS, C_COUNT
+	C_OLD, C_OLD_CHOICES, C_RC_ADD, C_CC_ADD, C_CHOICES_DEL, C_CHOICE_PUT, C_DIMS_SET, C_FORMS, C_COUNT
 };
 
 const char *const sstore_counts_sql[SSTORE_COUNTS_STMTS] = {
-	[C_OLD] = "SELECT counted, form, region, review, day, conflict, deleted FROM record_regions WHERE rid = ?1",
+	/* What a record counted for, and what it is now, in one round trip. */
+	[C_OLD] = "SELECT rr.counted, rr.form, rr.region, rr.review, rr.day, rr.conflict, rr.deleted, r.form, r.created,"
+		  " r.deleted, r.conflicts > 0 FROM record_regions rr LEFT JOIN records r ON r.rid = rr.rid"
+		  " WHERE rr.rid = ?1",
 	[C_OLD_CHOICES] = "SELECT field, choice FROM record_choices WHERE rid = ?1",
-	[C_RECORD] = "SELECT form, created, deleted, conflicts > 0 FROM records WHERE rid = ?1",
 	[C_RC_ADD] = "INSERT INTO record_counts(form, region, review, day, conflict, deleted, n)"
 		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(form, region, review, day, conflict, deleted)"
 		     " DO UPDATE SET n = record_counts.n + excluded.n",
@@ -177,7 +179,7 @@ int sstore_counts_refresh(struct sstore *s, int64_t rid, const json_t *new_choic
 
 	memset(&old, 0, sizeof(old));
 	memset(&now, 0, sizeof(now));
-	/* What the record counted for until now, taken back. */
+	/* What the record counted for until now, taken back, and what it counts for now. */
 	st = s->cst[C_OLD];
 	db_bind_int(st, 1, rid);
 	rc = db_step(st);
@@ -190,6 +192,16 @@ int sstore_counts_refresh(struct sstore *s, int64_t rid, const json_t *new_choic
 		old.conflict = db_int(st, 5);
 		old.deleted = db_int(st, 6);
 		strlcpy_s(now.region, old.region, sizeof(now.region));
+		/* A repeat's instances count under FORM/REPEAT: never among the form's records. */
+		if (rep && rep[0])
+			snprintf(now.form, sizeof(now.form), "%s/%s", db_text(st, 7), rep);
+		else
+			strlcpy_s(now.form, db_text(st, 7), sizeof(now.form));
+		now.day = (int64_t)(HLC_MS((uint64_t)db_int(st, 8)) / SSTORE_DAY_MS);
+		now.deleted = db_int(st, 9);
+		now.conflict = db_int(st, 10);
+		if (db_is_null(st, 7))
+			rc = DB_CORRUPT;   /* a region's row without its record */
 	}
 	db_reset(st);
 	if (rc != DB_ROW) {
@@ -211,25 +223,6 @@ int sstore_counts_refresh(struct sstore *s, int64_t rid, const json_t *new_choic
 		}
 		if (add_counts(tally, &old, old_choices, -1, err, errlen) < 0)
 			goto out;
-	}
-	/* What it counts for now. */
-	st = s->cst[C_RECORD];
-	db_bind_int(st, 1, rid);
-	rc = db_step(st);
-	if (rc == DB_ROW) {
-		/* A repeat's instances count under FORM/REPEAT: never among the form's records. */
-		if (rep && rep[0])
-			snprintf(now.form, sizeof(now.form), "%s/%s", db_text(st, 0), rep);
-		else
-			strlcpy_s(now.form, db_text(st, 0), sizeof(now.form));
-		now.day = (int64_t)(HLC_MS((uint64_t)db_int(st, 1)) / SSTORE_DAY_MS);
-		now.deleted = db_int(st, 2);
-		now.conflict = db_int(st, 3);
-	}
-	db_reset(st);
-	if (rc != DB_ROW) {
-		db_error(s->db, rc == DB_DONE ? DB_CORRUPT : rc, err, errlen);
-		goto out;
 	}
 	strlcpy_s(now.review, review, sizeof(now.review));
 	st = s->cst[C_CHOICES_DEL];
