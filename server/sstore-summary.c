@@ -21,7 +21,7 @@
 
 enum {
 	S_FIELDS, S_SUMMARY, S_FTS_DEL, S_FTS_PUT, S_RID, S_ALL_RIDS, S_META_DEL, S_CREATOR, S_KIND, S_FTS_CLEAR,
-	S_FTS_HASH, S_REINDEX, S_COUNT
+	S_FTS_HASH, S_REINDEX, S_KIND_FIELDS, S_COUNT
 };
 
 const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
@@ -45,6 +45,9 @@ const char *const sstore_summary_sql[SSTORE_SUMMARY_STMTS] = {
 		      " ON d.did = o.did WHERE o.rid = record_regions.rid ORDER BY o.hlc, o.id LIMIT 1), '')"
 		      " WHERE device = ''",
 	[S_KIND] = "SELECT form, form_version FROM records WHERE rid = ?1",
+	/* S_KIND and S_FIELDS in one round trip: a record's form version, then its fields (none: one row of NULLs). */
+	[S_KIND_FIELDS] = "SELECT r.form, r.form_version, f.field, f.value FROM records r LEFT JOIN fields f"
+			  " ON f.rid = r.rid WHERE r.rid = ?1",
 };
 
 /* On PostgreSQL the search index is a table of tsvectors (sstore.c, SEARCH_PG): a document goes in as its words
@@ -145,8 +148,19 @@ int sstore_title_detail(const struct form *f, const struct form_question *q)
 	return 0;
 }
 
-/* Loads into s->kind the form version of record rid (kept while the next records are of the same version: ops
- * come in runs of one form). NULL if the form cannot be loaded. */
+/* Loads into s->kind version of form (kept while the next records are of the same version: ops come in runs of
+ * one form). NULL if the form cannot be loaded. */
+static const struct form *kind_load(struct sstore *s, const char *form, const char *version)
+{
+	if (s->kind && !strcmp(form_id(s->kind), form) && !strcmp(form_version(s->kind), version))
+		return s->kind;
+	form_free(s->kind);
+	if (!form[0] || !(s->kind = sstore_form_get(s, form, version, NULL, 0)))
+		return s->kind = NULL;
+	return s->kind;
+}
+
+/* Loads into s->kind the form version of record rid (kind_load). */
 const struct form *sstore_record_kind(struct sstore *s, int64_t rid)
 {
 	struct db_stmt *st = s->summary_st[S_KIND];
@@ -158,12 +172,7 @@ const struct form *sstore_record_kind(struct sstore *s, int64_t rid)
 		strlcpy_s(version, db_text(st, 1), sizeof(version));
 	}
 	db_reset(st);
-	if (s->kind && !strcmp(form_id(s->kind), form) && !strcmp(form_version(s->kind), version))
-		return s->kind;
-	form_free(s->kind);
-	if (!form[0] || !(s->kind = sstore_form_get(s, form, version, NULL, 0)))
-		return s->kind = NULL;
-	return s->kind;
+	return kind_load(s, form, version);
 }
 
 /* Appends to choices a [field, choice] pair for each choice of answer v (a string, or an array of them): what the
@@ -282,18 +291,33 @@ static int refresh_rid(struct sstore *s, int64_t rid, json_t *tally, char *err, 
 {
 	struct buf body = BUF_INIT(SSTORE_TEXT_MAX), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
 	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
-	const struct form *kind = sstore_record_kind(s, rid);
-	const char *name_field = kind ? sstore_name_field(kind) : NULL;
+	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
+	const struct form *kind = NULL;
+	const char *name_field = NULL;
 	const struct form_question *q;
 	json_t *choices = json_array(), *detail = json_object();
 	struct db_stmt *st;
-	int rc, r = -1;
+	int rc, r = -1, first = 1;
 
-	st = s->summary_st[S_FIELDS];
+	st = s->summary_st[S_KIND_FIELDS];
 	db_bind_int(st, 1, rid);
-	while ((rc = db_step(st)) == DB_ROW) {
-		const char *field = db_text(st, 0), *value = db_text(st, 1);
+	for (rc = db_step(st); rc == DB_ROW; rc = db_step(st)) {
+		const char *field = db_text(st, 2), *value = db_text(st, 3);
 		json_t *v;
+
+		/* The first row names the form version; the form is loaded once the strings are copied, as loading it
+		 * may read the store. */
+		if (first) {
+			first = 0;
+			strlcpy_s(form, db_text(st, 0), sizeof(form));
+			strlcpy_s(version, db_text(st, 1), sizeof(version));
+			kind = kind_load(s, form, version);
+			name_field = kind ? sstore_name_field(kind) : NULL;
+			field = db_text(st, 2);
+			value = db_text(st, 3);
+		}
+		if (db_is_null(st, 2))
+			continue;   /* a record without fields */
 
 		if (!strcmp(field, "_review")) {
 			const char *state;
@@ -313,7 +337,7 @@ static int refresh_rid(struct sstore *s, int64_t rid, json_t *tally, char *err, 
 		}
 		if (form_meta_name(field))
 			continue;
-		v = sstore_value_json(value, (size_t)db_bytes(st, 1));
+		v = sstore_value_json(value, (size_t)db_bytes(st, 3));
 		q = kind ? form_find(kind, field) : NULL;
 		/* The options the dashboard counts: select answers, and the text title fields as given (a country);
 		 * and the day a date question's answer names, by which it counts records per week. */
