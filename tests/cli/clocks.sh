@@ -3,6 +3,7 @@
 # is dated at headquarters no later than its changes arrived and does not carry the other laptops' dates with
 # it; a laptop an hour behind edits what others wrote and syncs; a stamp near 2^63 is refused, one just under
 # the wire bound is accepted and moves nobody's dates; sondeod devices shows the clocks that are far off.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -44,10 +45,14 @@ today_is() {
 		fail "$2: interview_date is '$_got', expected today ($(date +%F))"
 }
 
-# created_ms STORE RECORD: the milliseconds of the record's created stamp in that store (a device's or the
-# server's database).
+# created_ms STORE RECORD: the milliseconds of the record's created stamp in a device's store.
 created_ms() {
 	sqlite3 "$1" "SELECT created >> 16 FROM records WHERE id = '$2'"
+}
+
+# hq_created_ms RECORD: the same at headquarters.
+hq_created_ms() {
+	q "$hq" "SELECT created >> 16 FROM records WHERE id = '$1'"
 }
 
 # new_record OFFSET NAME PARTNER: makes a record on device NAME with its clock moved by OFFSET ("" for none);
@@ -64,7 +69,7 @@ new_record() {
 	REC=$OUT
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 5 | head -n 1)
 for d in ahead peer behind late pusher; do
@@ -84,11 +89,11 @@ check_out_has "sent"
 dev_at +365d ahead status
 check_out_has "not synced:  0 changes"
 check_out_has "clock:       365 d 0 h ahead of the server's (corrected"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
+check_eq "$(q "$hq" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
 	WHERE r.id = '$far' AND f.field = 'partner_name'")" '"Ahead of Time"' "the record at headquarters"
-at=$(created_ms "$hq/server.db" "$far")
+at=$(hq_created_ms "$far")
 [ "$at" -le "$(now_ms)" ] || fail "headquarters dates the record at $at, after now"
-[ "$(sqlite3 "$hq/server.db" "SELECT updated >> 16 FROM records WHERE id = '$far'")" -le "$(now_ms)" ] ||
+[ "$(q "$hq" "SELECT updated >> 16 FROM records WHERE id = '$far'")" -le "$(now_ms)" ] ||
 	fail "headquarters dates the record's update in the future"
 
 t "the laptop a year ahead stamps its next records with the server's time, and its forms' today() is today"
@@ -130,8 +135,8 @@ dev peer show "$mine" --json
 check_out_has '"partner_name": "Edited Behind"'
 dev peer list --conflicts
 check_out_lacks "$(printf %.8s "$mine")"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT conflicts FROM records WHERE id = '$mine'")" 0 "conflicts at headquarters"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
+check_eq "$(q "$hq" "SELECT conflicts FROM records WHERE id = '$mine'")" 0 "conflicts at headquarters"
+check_eq "$(q "$hq" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
 	WHERE r.id = '$mine' AND f.field = 'partner_name'")" '"Edited Behind"' "the value at headquarters"
 
 t "a laptop two days behind, once corrected, edits a record dated today and dates its own records today"
@@ -161,7 +166,7 @@ run "$CSPUSH" "$URL" "$TMPDIR/dev-pusher/device.key" 1 "$rec" 'x=1' --body "$TMP
 check_rc 0
 check_status 400
 check_out_has "bad_header"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE id = '$rec'")" 0 "poisoned records held"
+check_eq "$(q "$hq" "SELECT count(*) FROM records WHERE id = '$rec'")" 0 "poisoned records held"
 
 t "a stamp just under the bound (year 4199) is accepted, and the laptop that pulls it keeps its dates and syncs"
 run "$CSPUSH" "$URL" "$TMPDIR/dev-pusher/device.key" 1 "$rec" 'partner_name="Far Future"' \
@@ -169,7 +174,7 @@ run "$CSPUSH" "$URL" "$TMPDIR/dev-pusher/device.key" 1 "$rec" 'partner_name="Far
 	'interview_date="2026-01-05"' --hlc 4611686018427387903
 check_rc 0
 check_status 200
-[ "$(created_ms "$hq/server.db" "$rec")" -le "$(now_ms)" ] || fail "headquarters dates it in the far future"
+[ "$(hq_created_ms "$rec")" -le "$(now_ms)" ] || fail "headquarters dates it in the far future"
 dev peer sync
 check_rc 0
 check_out_has "received"
@@ -185,7 +190,7 @@ check_rc 0
 check_out_has "sent"
 dev peer show "$rec" --json
 check_out_has '"partner_name": "Near Present"'
-check_eq "$(sqlite3 "$hq/server.db" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
+check_eq "$(q "$hq" "SELECT value FROM fields f JOIN records r ON r.rid = f.rid
 	WHERE r.id = '$rec' AND f.field = 'partner_name'")" '"Near Present"' "the value at headquarters"
 
 t "sondeod devices shows the laptops whose clocks are far off, and by how much"
