@@ -4,6 +4,7 @@
 # repeat's instances and of the files they name, streamed; every export links each attachment held (a column
 # QUESTION/url; "url" in JSON; in GeoJSON the file's name and a property QUESTION/url, which GDAL keeps). The
 # archives are read back by Info-ZIP's unzip and by Python's zipfile, which check every entry's CRC-32.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -20,7 +21,7 @@ printf '%s' '{"survey": [["type", "name", "label"], ["text", "site", "Site"], ["
 	["image", "portrait", "Portrait"], ["end repeat"]], "settings": [["form_id", "version"], ["visit", "1"]]}' \
 	>"$TMPDIR/visit.json"
 py "$TOP/tests/mkxlsx.py" "$TMPDIR/visit.xlsx" "$TMPDIR/visit.json" || fail "mkxlsx failed"
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit.xlsx" >/dev/null || fail "the form was not published"
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)

@@ -3,6 +3,7 @@
 # change sets that name them, in signed chunks the server keeps as they come; byte for byte; never twice; a cut
 # and a kill -9 of the server resume where the server's bytes end; bytes altered on the way, bytes of another
 # file and a file no op names are refused; past the limits, refused before a byte is read; a draft's stay home.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -22,7 +23,7 @@ cat >"$TMPDIR/visit.json" <<'JSON'
  {"name": "clip", "type": "video", "label": "Clip"},
  {"name": "mou", "type": "file", "label": "Memorandum"}]}
 JSON
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/visit.json" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
@@ -165,12 +166,12 @@ check_eq "$(q "$hq" "SELECT count(*) FROM records WHERE id IN (SELECT r.id FROM 
 
 t "a regional office keeps a laptop's attachments and forwards them to headquarters, byte for byte"
 reg=$TMPDIR/regional
-"$SONDEOD" init --data "$reg" >/dev/null
+hq_init "$reg" >/dev/null
 rcode=$("$SONDEOD" enrol-code --data "$hq" --region west --relay | head -n 1)
 "$SONDEOD" enrol --data "$reg" --name office-west "$URL" "$rcode" >/dev/null || fail "the office did not enrol"
 serve_any "$reg" "$TMPDIR/reg.log" --upstream "$URL" --pull-every 1 --retry-max 1 || fail "the office did not start"
 # The office has the form once it has pulled from headquarters.
-wait_eq "the office's forms" 1 60 sqlite3 "$reg/server.db" "SELECT count(*) FROM forms WHERE id = 'visit'"
+wait_eq "the office's forms" 1 60 q "$reg" "SELECT count(*) FROM forms WHERE id = 'visit'"
 wcode=$("$SONDEOD" enrol-code --data "$reg" | head -n 1)
 SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" init >/dev/null
 SONDEO_HOME=$TMPDIR/dev-c "$SONDEO" enrol "$SURL" "$wcode" >/dev/null || fail "the laptop did not enrol at the office"
@@ -185,7 +186,7 @@ check_out_has "1 attachment sent (2 MB)"
 h=$(hash_of "$TMPDIR/west.pdf")
 cmp -s "$TMPDIR/west.pdf" "$reg/media/$(printf %.2s "$h")/$h" || fail "the office's copy differs"
 wait_eq "the file at headquarters" yes 60 sh -c "cmp -s '$TMPDIR/west.pdf' '$(held "$TMPDIR/west.pdf")' && echo yes"
-check_eq "$(sqlite3 "$reg/server.db" "SELECT count(*) FROM relay_queue")" 0 "the office's queue"
+check_eq "$(q "$reg" "SELECT count(*) FROM relay_queue")" 0 "the office's queue"
 check_eq "$(grep -ac "PUT /v1/media?blake2b=$h" "$log")" 2 "chunks headquarters took"
 
 t "sync --media brings the region's attachments a laptop lacks, checked against their hash; another region's are not served"
@@ -235,13 +236,13 @@ case $(tr -d '\r' <"$TMPDIR/h") in *"Content-Type: application/octet-stream"*"Co
 check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=$(printf '%064d' 3)")" 404 "a file not held"
 check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/attachment?blake2b=../../server.key")" 400 "a path for a hash"
 # The record says which of its files the server holds.
-rec=$(sqlite3 "$hq/server.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
+rec=$(q "$hq" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
 check_eq "$(get -b "$TMPDIR/jar" "$URL/v1/record?id=$rec")" 200 "the record"
 check_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["attachments"])' "$TMPDIR/body")" "{'$v': True}" \
 	"the record's attachments"
 
 t "a correction at headquarters may name only a file some laptop gave"
-rec=$(sqlite3 "$hq/server.db" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
+rec=$(q "$hq" "SELECT r.id FROM records r JOIN fields f ON f.rid = r.rid WHERE f.field = 'site' AND f.value = '\"Louga\"'")
 CSRF_RITA=$CSRF
 curl -s -o "$TMPDIR/answer" -w '%{http_code}' -b "$TMPDIR/jar" -H "X-CSRF-Token: $CSRF_RITA" -H 'Content-Type: application/json' \
 	-d "{\"record\": \"$rec\", \"field\": \"mou\", \"value\": {\"blake2b\": \"$(printf '%064d' 4)\", \"size\": 9, \"type\": \"application/pdf\", \"name\": \"x.pdf\"}}" \

@@ -10,6 +10,7 @@
 #
 # Runs under tests/run.sh (SONDEOD, TOP, TMPDIR set) or by hand:
 #   make MODE=test check-build && SONDEOD=$PWD/build/test/sondeod TOP=$PWD sh tests/cli/server-lang.sh
+# engines: sqlite postgresql
 : "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 export TOP
 . "$TOP/tests/cli/lib.sh"
@@ -68,7 +69,7 @@ served() {
 	return 1
 }
 
-run "$SONDEOD" init --data "$hq"
+run hq_init "$hq"
 [ "$RC" = 0 ] || { t "sondeod init"; fail "init failed: $ERR"; done_testing; }
 qps=0
 "$SONDEOD" --lang qps --help >/dev/null 2>&1 && qps=1
