@@ -7,6 +7,7 @@
 # been silent, the database's size and the free disk. The sample alert rules (docs/prometheus-alerts.yml) pass
 # promtool check rules, the Grafana dashboard (docs/grafana-dashboard.json) is JSON whose queries parse, and
 # every metric and label value either of them names is one sondeod writes.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -49,7 +50,7 @@ changesets_logged() {
 		END { print n + 0 }' "$log"
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 # On a port below the kernel's range of outgoing ports: headquarters stops and starts again on it.
 serve_low "$hq" "$log" || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 HQ_URL=$SURL HQ_PORT=$SPORT HQ_PID=$SPID
@@ -150,7 +151,7 @@ scrape "$HQ_URL" "$TMPDIR/m4"
 # Counted from the records themselves, not from the kept counts /metrics reads.
 check_eq "$(value "$TMPDIR/m4" 'sondeod_form_records{form="partnership"}')" \
 	"$(q "$hq" "SELECT count(*) FROM records r JOIN record_regions rr ON rr.rid = r.rid WHERE r.form = 'partnership'
-		AND rr.rep = '' AND NOT r.deleted")" "partnership's records"
+		AND rr.rep = '' AND r.deleted = 0")" "partnership's records"
 check_eq "$(value "$TMPDIR/m4" 'sondeod_form_records{form="partnership"}')" 9 "partnership's records (8 of a, 1 pushed)"
 check_eq "$(value "$TMPDIR/m4" 'sondeod_form_records_pending{form="partnership"}')" 8 "partnership's records pending"
 check_eq "$(grep -c '^sondeod_form_records{' "$TMPDIR/m4")" \
@@ -173,11 +174,18 @@ t "the release, the database's size and the disk of the data directory"
 check_eq "$(value "$TMPDIR/m5" "sondeod_build_info{version=\"$("$SONDEOD" --version | sed 's/^sondeod //')\"}")" 1 \
 	"build info"
 # db_size : "same" once /metrics gives the size of the database and its WAL as stat does (a checkpoint may move
-# bytes from one to the other between the two).
+# bytes from one to the other between the two); on PostgreSQL, the database's size as PostgreSQL gives it, and no
+# WAL of its own (the cluster's is shared by its databases).
 db_size() {
 	scrape "$HQ_URL" "$TMPDIR/m6"
-	wal=$(stat -c %s "$hq/server.db-wal" 2>/dev/null || echo 0)
-	if [ "$(value "$TMPDIR/m6" sondeod_database_size_bytes)" = "$(($(stat -c %s "$hq/server.db") + wal))" ] &&
+	if [ -f "$hq/store.conf" ]; then
+		size=$(q "$hq" "SELECT pg_database_size(current_database())")
+		wal=0
+	else
+		wal=$(stat -c %s "$hq/server.db-wal" 2>/dev/null || echo 0)
+		size=$(($(stat -c %s "$hq/server.db") + wal))
+	fi
+	if [ "$(value "$TMPDIR/m6" sondeod_database_size_bytes)" = "$size" ] &&
 		[ "$(value "$TMPDIR/m6" sondeod_database_wal_bytes)" = "$wal" ]; then
 		echo same
 	else
@@ -215,7 +223,7 @@ answered() {
 }
 
 t "a regional office: its queue empty while headquarters answers, and promtool takes its /metrics"
-"$SONDEOD" init --data "$office" >/dev/null
+hq_init "$office" >/dev/null
 rcode=$("$SONDEOD" enrol-code --data "$hq" --region south --relay | head -n 1)
 "$SONDEOD" enrol --data "$office" --name office-south "$HQ_URL" "$rcode" >/dev/null || fail "the office did not enrol"
 serve_any "$office" "$TMPDIR/office.log" --upstream "$HQ_URL" --pull-every 1 --retry-max 1 ||

@@ -4,6 +4,7 @@
 # back; answered with --set and at the terminal, written one way whatever the order and case; wrong answers
 # refused with what is wrong; synced; exported on the laptop and at headquarters with a column for the feature and
 # each tag.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}

@@ -3,6 +3,7 @@
 # sync, pull answers gzip-compressed to a device that asks, the forms downloaded only when they changed (a no-op
 # sync is one small request), pages bounded by a window of positions whatever the cursor, and a device from
 # before version 2 served exactly as before.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -11,7 +12,7 @@ hq=$TMPDIR/hq
 log=$TMPDIR/serve.log
 . "$TOP/tests/cli/server.inc"
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 east=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
 west=$("$SONDEOD" enrol-code --data "$hq" --region west | head -n 1)
@@ -159,7 +160,7 @@ t "devices behind one address wait their turn instead of failing"
 # A server that takes 2 connections from one address, and 8 devices syncing at once from 127.0.0.1: the
 # connections it turns away are tried again after a growing, random wait, until every device is through.
 hq2=$TMPDIR/hq2
-"$SONDEOD" init --data "$hq2" >/dev/null
+hq_init "$hq2" >/dev/null
 serve_any "$hq2" "$TMPDIR/serve2.log" --per-ip 2 || fail "the second sondeod did not start: $(cat "$TMPDIR/serve2.log")"
 code=$("$SONDEOD" enrol-code --data "$hq2" --region east --uses 8 | head -n 1)
 for i in 1 2 3 4 5 6 7 8; do
