@@ -163,6 +163,23 @@ secs_since() {
 	calc "printf \"%.1f\", $(clock) - $1"
 }
 
+# wait_all SECONDS WHAT PID... : waits for every PID (bench/rss.c, each running a sync); dies naming WHAT when they
+# have not all ended after SECONDS (each sync is bounded by libcurl's timeouts; this bounds them all, in case not),
+# or when one could not run.
+wait_all() {
+	_wa_limit=$1 _wa_what=$2
+	shift 2
+	_wa_t0=$(clock)
+	for _wa_p in "$@"; do
+		while kill -0 "$_wa_p" 2>/dev/null; do
+			[ "$(calc "print ($(clock) - $_wa_t0 > $_wa_limit) ? 1 : 0")" = 0 ] ||
+				die "$_wa_what did not all end within $_wa_limit s"
+			sleep 0.05
+		done
+		wait "$_wa_p" 2>/dev/null || die "bench/rss.c could not run one of $_wa_what"
+	done
+}
+
 # json_get KEY FILE : the first value of member KEY in FILE's JSON text (a string without its quotes, or a
 # number), for the flat answers sondeod gives; empty when there is none.
 json_get() {

@@ -248,6 +248,22 @@ code() {
 # at_once PREFIX HOME... : `sondeo sync` on every HOME at once, each under bench/rss.c; waits for them all (at
 # most SYNC_TIMEOUT s). Results in $tmp/res/PREFIX-K.{rss,out,err}, K the HOME's place; slowest set to the
 # slowest sync's wall time. Dies when one fails.
+# enrol_copies KIND N : copies the stores made once, $tmp/KINDs/1..N, to $tmp/run/KIND-k, and enrols each through
+# the balancer at $tmp/run/hq in region REGION-j, j the k-th laptop's (k itself for a laptop); their homes in
+# _homes.
+enrol_copies() {
+	_homes=""
+	_k=1
+	while [ $_k -le "$2" ]; do
+		cp -Rp "$tmp/${1}s/$_k" "$tmp/run/$1-$_k"
+		_c=$(code "$tmp/run/hq" "$REGION-$(((_k - 1) % LAPTOPS + 1))" 1) || die "sondeod enrol-code failed" "$tmp/code.err"
+		SONDEO_HOME=$tmp/run/$1-$_k "$sondeo" enrol "$LB" "$_c" >"$tmp/enrol.out" 2>&1 ||
+			die "sondeo enrol failed" "$tmp/enrol.out"
+		_homes="$_homes $tmp/run/$1-$_k"
+		_k=$((_k + 1))
+	done
+}
+
 at_once() {
 	_pre=$1
 	shift
@@ -259,15 +275,8 @@ at_once() {
 			>"$tmp/res/$_pre-$_k.rss" 2>&1 &
 		sync_pids="$sync_pids $!"
 	done
-	_t0=$(clock)
-	for _p in $sync_pids; do
-		while kill -0 "$_p" 2>/dev/null; do
-			[ "$(calc "print ($(clock) - $_t0 > $SYNC_TIMEOUT) ? 1 : 0")" = 0 ] ||
-				die "the syncs did not all end within $SYNC_TIMEOUT s"
-			sleep 0.05
-		done
-		wait "$_p" 2>/dev/null || die "bench/rss.c could not run one of the syncs"
-	done
+	# shellcheck disable=SC2086
+	wait_all "$SYNC_TIMEOUT" "the syncs" $sync_pids
 	sync_pids=""
 	slowest=0
 	_k=1
@@ -315,16 +324,7 @@ config_run() {
 		_k=$((_k + 1))
 	done
 	# The laptops, each alone in its region, enrolled through the balancer.
-	_homes=""
-	_k=1
-	while [ $_k -le "$LAPTOPS" ]; do
-		cp -Rp "$tmp/laptops/$_k" "$tmp/run/laptop-$_k"
-		_c=$(code "$tmp/run/hq" "$REGION-$_k" 1) || die "sondeod enrol-code failed" "$tmp/code.err"
-		SONDEO_HOME=$tmp/run/laptop-$_k "$sondeo" enrol "$LB" "$_c" >"$tmp/enrol.out" 2>&1 ||
-			die "sondeo enrol failed" "$tmp/enrol.out"
-		_homes="$_homes $tmp/run/laptop-$_k"
-		_k=$((_k + 1))
-	done
+	enrol_copies laptop "$LAPTOPS"
 	eval "ld_in_$_tag=\"\${ld_in_$_tag:-} $(load | cut -d ' ' -f 1)\""
 	# shellcheck disable=SC2086
 	at_once "in-$_tag" $_homes
@@ -345,16 +345,7 @@ config_run() {
 	eval "in_$_tag=\"\${in_$_tag:-} $slowest\""
 
 	# The pullers, the k-th in the k-th laptop's region.
-	_homes=""
-	_k=1
-	while [ $_k -le "$PULLERS" ]; do
-		cp -Rp "$tmp/pullers/$_k" "$tmp/run/puller-$_k"
-		_c=$(code "$tmp/run/hq" "$REGION-$(((_k - 1) % LAPTOPS + 1))" 1) || die "sondeod enrol-code failed" "$tmp/code.err"
-		SONDEO_HOME=$tmp/run/puller-$_k "$sondeo" enrol "$LB" "$_c" >"$tmp/enrol.out" 2>&1 ||
-			die "sondeo enrol failed" "$tmp/enrol.out"
-		_homes="$_homes $tmp/run/puller-$_k"
-		_k=$((_k + 1))
-	done
+	enrol_copies puller "$PULLERS"
 	eval "ld_pull_$_tag=\"\${ld_pull_$_tag:-} $(load | cut -d ' ' -f 1)\""
 	# shellcheck disable=SC2086
 	at_once "pull-$_tag" $_homes

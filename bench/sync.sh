@@ -379,16 +379,8 @@ many_run() {
 		many_pids="$many_pids $!"
 		_i=$((_i + 1))
 	done
-	# Every sync ends by itself (libcurl's timeouts bound each request); this bounds them all, in case not.
-	_t0=$(clock)
-	for _p in $many_pids; do
-		while kill -0 "$_p" 2>/dev/null; do
-			[ "$(calc "print ($(clock) - $_t0 > $MANY_TIMEOUT) ? 1 : 0")" = 0 ] ||
-				die "the $DEVICES syncs did not all end within $MANY_TIMEOUT s"
-			sleep 0.2
-		done
-		wait "$_p" 2>/dev/null || die "bench/rss.c could not run one of the syncs"
-	done
+	# shellcheck disable=SC2086
+	wait_all "$MANY_TIMEOUT" "the $DEVICES syncs" $many_pids
 	many_pids=""
 	_kb=$(hwm "$pid")
 	_m=$(merged)

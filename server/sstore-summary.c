@@ -291,7 +291,6 @@ static int refresh_rid(struct sstore *s, int64_t rid, json_t *tally, char *err, 
 {
 	struct buf body = BUF_INIT(SSTORE_TEXT_MAX), name = BUF_INIT(4096), details = BUF_INIT(4096), key = BUF_INIT(8192);
 	char review[16] = "pending", rep[MERGE_MAX_NAME + 1] = "";
-	char form[MERGE_MAX_NAME + 1] = "", version[MERGE_MAX_NAME + 1] = "";
 	const struct form *kind = NULL;
 	const char *name_field = NULL;
 	const struct form_question *q;
@@ -308,6 +307,8 @@ static int refresh_rid(struct sstore *s, int64_t rid, json_t *tally, char *err, 
 		/* The first row names the form version; the form is loaded once the strings are copied, as loading it
 		 * may read the store. */
 		if (first) {
+			char form[MERGE_MAX_NAME + 1], version[MERGE_MAX_NAME + 1];
+
 			first = 0;
 			strlcpy_s(form, db_text(st, 0), sizeof(form));
 			strlcpy_s(version, db_text(st, 1), sizeof(version));

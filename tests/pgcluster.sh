@@ -3,6 +3,7 @@
 # a run share (each in databases of its own), tests/cli/pg.inc one for a script that stops and starts it.
 #
 #   sh tests/pgcluster.sh start DIR   makes the cluster in DIR/data and starts it on a Unix socket in DIR
+#   sh tests/pgcluster.sh restart DIR stops it (fast: every session is cut) and starts it again as it was
 #   sh tests/pgcluster.sh stop DIR    stops it at once (immediate: nothing of it is kept)
 #
 # DIR must exist, and be the postgres account's when run as root: PostgreSQL refuses to run as root, so as root it
@@ -12,7 +13,7 @@
 # empty, its planner needing the statistics autovacuum gathers). Exit 0, or 1 saying why on stderr.
 set -u
 PG_LEAN_DEFAULT="-c autovacuum=off -c wal_level=minimal -c max_wal_senders=0 -c shared_buffers=32MB"
-[ $# -eq 2 ] && [ -d "$2" ] || { echo "usage: sh tests/pgcluster.sh start|stop DIR" >&2; exit 2; }
+[ $# -eq 2 ] && [ -d "$2" ] || { echo "usage: sh tests/pgcluster.sh start|restart|stop DIR" >&2; exit 2; }
 dir=$2
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bin" ] && [ -x "$bin/initdb" ] || { echo "PostgreSQL's server programs are not installed" >&2; exit 1; }
@@ -32,11 +33,14 @@ start)
 		exit 1
 	fi
 	;;
+restart)
+	$as "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart >/dev/null 2>&1
+	;;
 stop)
 	$as "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1
 	;;
 *)
-	echo "usage: sh tests/pgcluster.sh start|stop DIR" >&2
+	echo "usage: sh tests/pgcluster.sh start|restart|stop DIR" >&2
 	exit 2
 	;;
 esac
