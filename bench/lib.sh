@@ -163,6 +163,19 @@ secs_since() {
 	calc "printf \"%.1f\", $(clock) - $1"
 }
 
+# cache_building DIR : makes DIR and in it this shell's fresh folder for a cache being built, building
+# (DIR/building.PID, moved into place once whole), after removing what an interrupted build left (its shell gone).
+cache_building() {
+	mkdir -p "$1"
+	for _cb in "$1"/building.*; do
+		[ -d "$_cb" ] || continue
+		kill -0 "${_cb##*.}" 2>/dev/null || rm -rf "$_cb"
+	done
+	building=$1/building.$$
+	rm -rf "$building"
+	mkdir -p "$building"
+}
+
 # wait_all SECONDS WHAT PID... : waits for every PID (bench/rss.c, each running a sync); dies naming WHAT when they
 # have not all ended after SECONDS (each sync is bounded by libcurl's timeouts; this bounds them all, in case not),
 # or when one could not run.

@@ -459,15 +459,7 @@ pgc_ok() {
 		[ -f "$pgc/migrate.txt" ]
 }
 pgc_build() {
-	mkdir -p "$PGCACHE"
-	for _d in "$PGCACHE"/building.*; do
-		[ -d "$_d" ] || continue
-		_p=${_d##*.}
-		kill -0 "$_p" 2>/dev/null || rm -rf "$_d"
-	done
-	building=$PGCACHE/building.$$
-	rm -rf "$building"
-	mkdir -p "$building"
+	cache_building "$PGCACHE"
 	echo "setup:   sondeod migrate of a copy of $big/hq into PostgreSQL, kept as a pg_dump in $pgc (minutes, once)"
 	cp -Rp "$big/hq" "$building/hq"
 	timed /dev/null "$tmp/migrate.out" "$tmp/migrate.err" "$sondeod" migrate --data "$building/hq" --store "$bigdb"

@@ -204,15 +204,7 @@ fill() {
 }
 
 build_cache() {
-	mkdir -p "$CACHE"
-	# What an interrupted setup left behind (its shell is gone).
-	for _d in "$CACHE"/building.*; do
-		[ -d "$_d" ] || continue
-		_p=${_d##*.}
-		kill -0 "$_p" 2>/dev/null || rm -rf "$_d"
-	done
-	building=$CACHE/building.$$
-	rm -rf "$building"
+	cache_building "$CACHE"
 	mkdir -p "$building/laptops" "$building/week" "$tmp/dev"
 	w=$building
 	t_setup=$(clock)

@@ -122,16 +122,7 @@ cache_ok() {
 }
 
 build_cache() {
-	mkdir -p "$CACHE"
-	# What an interrupted setup left behind (its shell is gone).
-	for _d in "$CACHE"/building.*; do
-		[ -d "$_d" ] || continue
-		_p=${_d##*.}
-		kill -0 "$_p" 2>/dev/null || rm -rf "$_d"
-	done
-	building=$CACHE/building.$$
-	rm -rf "$building"
-	mkdir -p "$building"
+	cache_building "$CACHE"
 	w=$building
 	slog=$w/setup-server.log
 	t_setup=$(clock)

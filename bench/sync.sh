@@ -181,16 +181,7 @@ cache_ok() {
 }
 
 build_cache() {
-	mkdir -p "$CACHE"
-	# What an interrupted setup left behind (its shell is gone).
-	for _d in "$CACHE"/building.*; do
-		[ -d "$_d" ] || continue
-		_p=${_d##*.}
-		kill -0 "$_p" 2>/dev/null || rm -rf "$_d"
-	done
-	building=$CACHE/building.$$
-	rm -rf "$building"
-	mkdir -p "$building"
+	cache_building "$CACHE"
 	_t0=$(clock)
 	echo "setup:   $(with_commas "$BIG") records synced from one laptop to a sondeod, into $data (key: $key)"
 	LC_ALL=C awk -v n="$BIG" -v seed="$SEED" -f "$here/gen.awk" >"$tmp/big.csv" ||
