@@ -37,6 +37,7 @@ struct db_engine {
 	int (*exec)(struct db *db, const char *sql, char *err, size_t errlen);
 	/* Prepares sql[0..len) into st->x (kept: whether for the connection's life or one use does not matter). */
 	int (*prepare)(struct db *db, struct db_stmt *st, const char *sql, size_t len, char *err, size_t errlen);
+	int (*check)(struct db *db, char *err, size_t errlen);
 	void (*finalize)(struct db_stmt *st);
 	int (*begin)(struct db *db, int read_only, char *err, size_t errlen);
 	int (*commit)(struct db *db, char *err, size_t errlen);

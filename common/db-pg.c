@@ -1,7 +1,10 @@
 /* db-pg.c - db.h's engine for PostgreSQL, over libpq (loaded on first use: pqlib.h).
  *
  * Statements are written as for SQLite (?N and :name parameters), rewritten once when prepared into PostgreSQL's
- * $N, and prepared on the server under a name of their own. Values go as text, blobs as binary; results come as
+ * $N, and prepared on the server under a name of their own when first run: a store prepares some 150 statements
+ * and a command runs a few, and each prepared on the server costs a round trip and its parse (db_check prepares
+ * the rest at once, so that a statement PostgreSQL refuses is said when a server starts, not on first use).
+ * Values go as text, blobs as binary; results come as
  * text and are read back by type (a boolean's t/f as 1/0, a bytea's hex as bytes). A statement's result is taken
  * whole on its first step, so that another statement may run while its rows are read, as SQLite allows; one
  * marked with db_stream (an export of every record) is read through a cursor, PG_PAGE_ROWS rows at a time, so
@@ -32,7 +35,8 @@ struct pg_conn {
 	char errmsg[512];
 	int64_t changes;
 	unsigned next_name;          /* statements prepared so far: each is "sN" */
-	unsigned gen;                /* sessions so far: 1 more each time the connection is opened again (revive) */
+	unsigned gen;                /* sessions so far, from 1: 1 more each time the connection is opened again (revive) */
+	struct pg_stmt *stmts;       /* every statement of the connection, not yet finalized (db_check) */
 	int busy_ms;                 /* lock_timeout, set again in a new session */
 	int in_tx;                   /* a transaction of the caller's is open (db_begin, not yet ended) */
 	int queued;                  /* statements sent in the pipeline, their answers not yet read (db_step_done) */
@@ -61,7 +65,8 @@ struct pg_stmt {
 	unsigned char *blob;         /* the last bytea column read, unescaped (until the next step or reset) */
 	size_t blob_len;
 	int blob_row, blob_col;
-	unsigned gen;                /* the session it was prepared in */
+	unsigned gen;                /* the session it was prepared in on the server (0: none yet) */
+	struct pg_stmt *next, **prevp;   /* in the connection's list (stmts) */
 	int defer;                   /* being stepped by db_step_done: sent without waiting, in a transaction */
 };
 
@@ -475,8 +480,6 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 	struct pg_conn *pc = db->x;
 	struct pg_stmt *ps = calloc(1, sizeof(*ps));
 	struct buf text = BUF_INIT(len * 2 + 64);
-	PGresult *res;
-	int rc;
 
 	if (!ps)
 		return err_oom(err, errlen);
@@ -491,20 +494,38 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 		return err_oom(err, errlen);
 	}
 	snprintf(ps->name, sizeof(ps->name), "s%u", pc->next_name++);
-	res = revive(db) == DB_OK && drain(pc) == DB_OK ? pq.prepare(pc->c, ps->name, text.data, 0, NULL) : NULL;
-	ps->gen = pc->gen;     /* the session revive may have opened */
 	ps->text = buf_detach(&text, NULL);
-	if (pq.resultStatus(res) != PGRES_COMMAND_OK) {
-		rc = result_code(pc, res);
-		pq.clear(res);
+	if (!ps->text) {
 		stmt_free(ps);
-		/* TRANSLATORS: %s is the database engine's own words, in English. */
-		return rc == DB_ERROR ? errf(err, errlen, _("cannot prepare a statement: %s"), pc->errmsg) :
-					pg_error(db, rc, err, errlen);
+		return err_oom(err, errlen);
 	}
-	pq.clear(res);
 	ps->ncols = -1;
+	/* Prepared on the server when first run (prepared), or by db_check. */
+	if ((ps->next = pc->stmts))
+		ps->next->prevp = &ps->next;
+	ps->prevp = &pc->stmts;
+	pc->stmts = ps;
 	st->x = ps;
+	return 0;
+}
+
+/* Every statement of db not yet prepared on the server is prepared now: 0, or -1 with err naming the first that
+ * PostgreSQL refused. */
+static int pg_check(struct db *db, char *err, size_t errlen)
+{
+	struct pg_conn *pc = db->x;
+	struct pg_stmt *ps;
+	int rc;
+
+	if ((rc = revive(db)) != DB_OK)
+		return pg_error(db, rc, err, errlen);
+	for (ps = pc->stmts; ps; ps = ps->next)
+		if ((rc = prepared(pc, ps)) != DB_OK) {
+			/* TRANSLATORS: the first %s is the start of an SQL statement; the second the database
+			 * engine's own words, in English. */
+			return rc == DB_ERROR ? errf(err, errlen, _("cannot prepare a statement (%.60s): %s"), ps->text,
+						     pc->errmsg) : pg_error(db, rc, err, errlen);
+		}
 	return 0;
 }
 
@@ -513,17 +534,20 @@ static void cursor_end(struct pg_conn *pc, struct pg_stmt *ps);
 static void pg_finalize(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
+	struct pg_conn *pc = st->db->x;
 	char sql[48];
 
 	if (!ps)
 		return;
 	if (ps->cursor)
-		cursor_end(st->db->x, ps);
-	/* Outside an aborted transaction (which refuses it), the server forgets the statement too. */
-	if (pq.transactionStatus(((struct pg_conn *)st->db->x)->c) != PQTRANS_INERROR) {
+		cursor_end(pc, ps);
+	/* One the server holds is forgotten there too, outside an aborted transaction (which refuses it). */
+	if (ps->gen == pc->gen && pq.transactionStatus(pc->c) != PQTRANS_INERROR) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", ps->name);
-		run(st->db->x, sql);
+		run(pc, sql);
 	}
+	if ((*ps->prevp = ps->next))
+		ps->next->prevp = ps->prevp;
 	stmt_free(ps);
 	st->x = NULL;
 }
@@ -712,7 +736,10 @@ static int pg_step(struct db_stmt *st)
 			lens[i] = ps->par[i].len;
 			fmts[i] = ps->par[i].fmt;
 		}
-		if ((rc = revive(st->db)) != DB_OK || (rc = prepared(pc, ps)) != DB_OK)
+		if ((rc = revive(st->db)) != DB_OK)
+			return rc;
+		/* Its first run prepares it: a session that this finds lost is opened again, as for a run (again). */
+		if ((rc = prepared(pc, ps)) != DB_OK && (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
 			return rc;
 		if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
 			/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
@@ -980,7 +1007,7 @@ static int pg_columns(struct db_stmt *st)
 }
 
 static const struct db_engine pg_engine = {
-	.close = pg_close, .set_busy_ms = pg_set_busy_ms, .exec = pg_exec, .prepare = pg_prepare,
+	.close = pg_close, .set_busy_ms = pg_set_busy_ms, .exec = pg_exec, .prepare = pg_prepare, .check = pg_check,
 	.finalize = pg_finalize, .begin = pg_begin, .commit = pg_commit, .rollback = pg_rollback,
 	.in_transaction = pg_in_transaction, .lock = pg_lock, .error = pg_error, .errmsg = pg_errmsg, .step = pg_step,
 	.reset = pg_reset, .clear = pg_clear, .changes = pg_changes, .bind = pg_bind, .named = pg_named,
@@ -1062,24 +1089,6 @@ static const char compat_sql[] =
 	"CREATE OR REPLACE FUNCTION sondeo_compat.compat_v" COMPAT_VERSION "() RETURNS int LANGUAGE sql IMMUTABLE"
 	" AS 'SELECT 1';";
 
-/* Makes sure the database has compat_sql's functions and that this connection finds them. 0, or -1 with err. */
-static int compat_ready(struct db *db, char *err, size_t errlen)
-{
-	struct pg_conn *pc = db->x;
-	PGresult *res = pq.exec(pc->c, "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-				" WHERE n.nspname = 'sondeo_compat' AND p.proname = 'compat_v" COMPAT_VERSION "'");
-	int have = pq.resultStatus(res) == PGRES_TUPLES_OK && pq.ntuples(res) > 0;
-
-	pq.clear(res);
-	if (!have && (pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(7363746564);", err, errlen) < 0 ||
-		      pg_exec(db, compat_sql, err, errlen) < 0 || pg_commit(db, err, errlen) < 0)) {
-		pg_rollback(db);
-		return -1;
-	}
-	return pg_exec(db, "SELECT set_config('search_path', current_setting('search_path') || ', sondeo_compat',"
-		       " false)", err, errlen);
-}
-
 struct db *db_open_pg(const char *conninfo, char *err, size_t errlen)
 {
 	struct db *db;
@@ -1094,6 +1103,7 @@ struct db *db_open_pg(const char *conninfo, char *err, size_t errlen)
 	}
 	db->e = &pg_engine;
 	db->x = pc;
+	pc->gen = 1;
 	pc->c = pq.connectdb(conninfo);
 	if (!pc->c || pq.status(pc->c) != CONNECTION_OK) {
 		/* TRANSLATORS: %s is libpq's own words, in English. */
@@ -1111,13 +1121,36 @@ struct db *db_open_pg(const char *conninfo, char *err, size_t errlen)
 	return db;
 }
 
-/* Sets up a new session of db: text in UTF-8 whatever the server's default, a lock waited for as long as SQLite
- * waits (or as set), and the compatibility schema on the search path. 0, or -1 with err. */
+/* Sets up a new session of db in one round trip: text in UTF-8 whatever the server's default, a lock waited for as
+ * long as SQLite waits (or as set), and compat_sql's functions on the search path (a schema not yet made there is
+ * passed over until it is). 0, or -1 with err. */
 static int session_set(struct db *db, char *err, size_t errlen)
 {
 	struct pg_conn *pc = db->x;
-	char sql[96];
+	char sql[512];
+	PGresult *res;
+	int have, rc;
 
-	snprintf(sql, sizeof(sql), "SET client_encoding = 'UTF8'; SET lock_timeout = %d", pc->busy_ms);
-	return pg_exec(db, sql, err, errlen) < 0 || compat_ready(db, err, errlen) < 0 ? -1 : 0;
+	snprintf(sql, sizeof(sql), "SET client_encoding = 'UTF8'; SET lock_timeout = %d;"
+		 " SELECT set_config('search_path', current_setting('search_path') || ', sondeo_compat', false);"
+		 " SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+		 " WHERE n.nspname = 'sondeo_compat' AND p.proname = 'compat_v" COMPAT_VERSION "'", pc->busy_ms);
+	if ((rc = drain(pc)) != DB_OK)
+		return pg_error(db, rc, err, errlen);
+	/* Several statements in one query: the result is the last one's, or the first that failed. */
+	res = pq.exec(pc->c, sql);
+	if (pq.resultStatus(res) != PGRES_TUPLES_OK) {
+		rc = result_code(pc, res);
+		pq.clear(res);
+		return pg_error(db, rc, err, errlen);
+	}
+	have = strcmp(pq.getvalue(res, 0, 0), "0") != 0;
+	pq.clear(res);
+	/* Made by the first connection to a database that lacks them (or this version of them), one at a time. */
+	if (!have && (pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(7363746564);", err, errlen) < 0 ||
+		      pg_exec(db, compat_sql, err, errlen) < 0 || pg_commit(db, err, errlen) < 0)) {
+		pg_rollback(db);
+		return -1;
+	}
+	return 0;
 }

@@ -386,6 +386,11 @@ int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg,
 	return 0;
 }
 
+int db_check(struct db *db, char *err, size_t errlen)
+{
+	return db->e ? db->e->check(db, err, errlen) : 0;
+}
+
 void db_finalize(struct db_stmt *st)
 {
 	if (!st)
@@ -466,16 +471,18 @@ static int has_row(struct db *db, const char *sql, const char *a, const char *b,
 
 int db_has_table(struct db *db, const char *name, char *err, size_t errlen)
 {
-	return has_row(db, db->e ? "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema()"
-				   " AND table_name = ?1 AND table_type = 'BASE TABLE'" :
+	/* The catalog itself, not information_schema, whose views take milliseconds a question on PostgreSQL. */
+	return has_row(db, db->e ? "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+				   " WHERE n.nspname = current_schema() AND c.relname = ?1 AND c.relkind IN ('r', 'p')" :
 				   "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
 		       name, NULL, err, errlen);
 }
 
 int db_has_column(struct db *db, const char *table, const char *column, char *err, size_t errlen)
 {
-	return has_row(db, db->e ? "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
-				   " AND table_name = ?1 AND column_name = ?2" :
+	return has_row(db, db->e ? "SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+				   " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+				   " AND c.relname = ?1 AND a.attname = ?2 AND a.attnum > 0 AND NOT a.attisdropped" :
 				   "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
 		       table, column, err, errlen);
 }

@@ -66,6 +66,11 @@ struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char
  * the module. On failure, finalizes what it prepared, leaves st all NULL and returns -1 with err. */
 int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg, struct db_stmt **st, int n,
 		   char *err, size_t errlen);
+/* Has the engine compile now every statement of db it keeps for its first run: PostgreSQL prepares a statement on
+ * the server when it is first run, since a command runs a few of the many its store prepares; a server calls this
+ * as it starts, so that a statement the engine refuses is said then, as SQLite says it at db_prepare. 0, or -1
+ * with err naming the statement. */
+int db_check(struct db *db, char *err, size_t errlen);
 /* Finalizes st (NULL is fine), or st[0..n), setting them NULL. */
 void db_finalize(struct db_stmt *st);
 void db_finalize_all(struct db_stmt **st, int n);

@@ -235,9 +235,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if ((r = serve_args(cli, argc, argv, &a)) != 0)
 		return r;
 	r = EXIT_FAIL;
-	/* Open the store once before listening, so a wrong --data is said now and not on the first request. */
+	/* Open the store once before listening, so a wrong --data, or a statement its engine refuses, is said now and
+	 * not on the first request. */
 	if (!(probe = cli_open(cli)))
 		return EXIT_FAIL;
+	if (sstore_check(probe, err, sizeof(err)) < 0) {
+		cli_error("%s", err);
+		sstore_close(probe);
+		return EXIT_FAIL;
+	}
 	keys_id(keys_public(sstore_keys(probe)), fp);
 	enrolled = sstore_upstream_get(probe, &up);
 	sstore_close(probe);

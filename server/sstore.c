@@ -496,12 +496,17 @@ static struct sstore *open_db(const char *dir, int create, char *err, size_t err
 	    db_prepare_all(s->db, sstore_catalog_sql, NULL, s->catalog_st, SSTORE_CATALOG_STMTS, err, errlen) < 0 ||
 	    db_prepare_all(s->db, sstore_media_sql, NULL, s->media_st, SSTORE_MEDIA_STMTS, err, errlen) < 0)
 		goto fail;
-	if (!(s->merge = merge_open(s->db, err, errlen)))
+	if (!(s->merge = merge_open(s->db, err, errlen)) || (create && db_check(s->db, err, errlen) < 0))
 		goto fail;
 	return s;
 fail:
 	sstore_close(s);
 	return NULL;
+}
+
+int sstore_check(struct sstore *s, char *err, size_t errlen)
+{
+	return db_check(s->db, err, errlen);
 }
 
 void sstore_close(struct sstore *s)

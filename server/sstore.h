@@ -49,6 +49,9 @@ int sstore_init(const char *dir, const char *store, char *password, size_t passl
 /* Opens the data directory. Caller closes with sstore_close(). */
 struct sstore *sstore_open(const char *dir, char *err, size_t errlen);
 void sstore_close(struct sstore *s);
+/* Has the store's engine compile every statement now (PostgreSQL leaves each for its first run, db_check): sondeod
+ * serve calls it as it starts, so that a statement the engine refuses is said then. 0, or -1 with err. */
+int sstore_check(struct sstore *s, char *err, size_t errlen);
 /* The server's key pair (loaded once at open; wiped at close). */
 const struct keys *sstore_keys(const struct sstore *s);
 

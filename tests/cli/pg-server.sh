@@ -181,4 +181,16 @@ check_rc 0
 run env SONDEO_HOME="$TMPDIR/lite-b" "$SONDEO" list
 check_out_has "Afterwards"
 
+t "a store PostgreSQL cannot run a statement on: sondeod serve says which and does not start; other commands run"
+# PostgreSQL prepares a statement when it is first run; serve has every one prepared as it starts.
+run "$PG_BIN/psql" "host=$PG_DIR dbname=hq user=sondeo" -XAtqc "ALTER TABLE dup_dismissed RENAME TO dup_gone"
+check_rc 0
+run timeout 30 "$SONDEOD" serve --data "$pghq" --listen 127.0.0.1:0
+check_rc 1
+check_err_has "cannot prepare a statement (SELECT 1 FROM dup_dismissed WHERE"
+check_err_has 'relation "dup_dismissed" does not exist'
+run "$SONDEOD" forms --data "$pghq" list
+check_rc 0
+check_out_has "partnership"
+
 done_testing
