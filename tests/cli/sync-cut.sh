@@ -1,6 +1,7 @@
 #!/bin/sh
 # sync-cut.sh - connections cut mid-upload and mid-download by a proxy (tests/cutproxy.c): sondeo sync tries
 # again by itself and completes, with every op held once on both sides.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -14,7 +15,7 @@ proxy() {
 	ppid_=$PROXY_PID
 }
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
 for d in a b; do
@@ -30,7 +31,7 @@ run env SONDEO_HOME="$TMPDIR/dev-a" "$SONDEO" sync --verbose
 check_rc 0
 check_out_has "136 changes sent"
 check_err_has "the connection was cut"
-check_eq "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM ops")" 136 "ops held"
+check_eq "$(q "$hq" "SELECT count(*) FROM ops")" 136 "ops held"
 kill "$ppid_"
 
 t "a download cut twice mid-way: sync tries again and receives everything once"
