@@ -35,8 +35,9 @@ struct db_engine {
 	void (*close)(struct db *db);
 	void (*set_busy_ms)(struct db *db, int ms);
 	int (*exec)(struct db *db, const char *sql, char *err, size_t errlen);
-	/* Prepares sql[0..len) into st->x (kept: whether for the connection's life or one use does not matter). */
-	int (*prepare)(struct db *db, struct db_stmt *st, const char *sql, size_t len, char *err, size_t errlen);
+	/* Prepares sql[0..len) into st->x, kept for the connection's life or built for one use (once). */
+	int (*prepare)(struct db *db, struct db_stmt *st, const char *sql, size_t len, int once, char *err,
+		       size_t errlen);
 	int (*check)(struct db *db, char *err, size_t errlen);
 	void (*finalize)(struct db_stmt *st);
 	int (*begin)(struct db *db, int read_only, char *err, size_t errlen);

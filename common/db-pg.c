@@ -3,7 +3,8 @@
  * Statements are written as for SQLite (?N and :name parameters), rewritten once when prepared into PostgreSQL's
  * $N, and prepared on the server under a name of their own when first run: a store prepares some 150 statements
  * and a command runs a few, and each prepared on the server costs a round trip and its parse (db_check prepares
- * the rest at once, so that a statement PostgreSQL refuses is said when a server starts, not on first use).
+ * the rest at once, so that a statement PostgreSQL refuses is said when a server starts, not on first use); one
+ * built for one use (db_prepare_once: a selection's filters) runs unnamed, in one round trip.
  * Values go as text, blobs as binary; results come as
  * text and are read back by type (a boolean's t/f as 1/0, a bytea's hex as bytes). A statement's result is taken
  * whole on its first step, so that another statement may run while its rows are read, as SQLite allows; one
@@ -66,6 +67,7 @@ struct pg_stmt {
 	size_t blob_len;
 	int blob_row, blob_col;
 	unsigned gen;                /* the session it was prepared in on the server (0: none yet) */
+	int once;                    /* built for one use (db_prepare_once): run unnamed, never prepared by name */
 	struct pg_stmt *next, **prevp;   /* in the connection's list (stmts) */
 	int defer;                   /* being stepped by db_step_done: sent without waiting, in a transaction */
 };
@@ -475,7 +477,8 @@ static void stmt_free(struct pg_stmt *ps)
 	free(ps);
 }
 
-static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t len, char *err, size_t errlen)
+static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t len, int once, char *err,
+		      size_t errlen)
 {
 	struct pg_conn *pc = db->x;
 	struct pg_stmt *ps = calloc(1, sizeof(*ps));
@@ -500,7 +503,8 @@ static int pg_prepare(struct db *db, struct db_stmt *st, const char *sql, size_t
 		return err_oom(err, errlen);
 	}
 	ps->ncols = -1;
-	/* Prepared on the server when first run (prepared), or by db_check. */
+	ps->once = once;
+	/* Prepared on the server when first run (prepared), or by db_check; one built for one use runs unnamed. */
 	if ((ps->next = pc->stmts))
 		ps->next->prevp = &ps->next;
 	ps->prevp = &pc->stmts;
@@ -520,7 +524,7 @@ static int pg_check(struct db *db, char *err, size_t errlen)
 	if ((rc = revive(db)) != DB_OK)
 		return pg_error(db, rc, err, errlen);
 	for (ps = pc->stmts; ps; ps = ps->next)
-		if ((rc = prepared(pc, ps)) != DB_OK) {
+		if (!ps->once && (rc = prepared(pc, ps)) != DB_OK) {
 			/* TRANSLATORS: the first %s is the start of an SQL statement; the second the database
 			 * engine's own words, in English. */
 			return rc == DB_ERROR ? errf(err, errlen, _("cannot prepare a statement (%.60s): %s"), ps->text,
@@ -738,31 +742,46 @@ static int pg_step(struct db_stmt *st)
 		}
 		if ((rc = revive(st->db)) != DB_OK)
 			return rc;
-		/* Its first run prepares it: a session that this finds lost is opened again, as for a run (again). */
-		if ((rc = prepared(pc, ps)) != DB_OK && (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
-			return rc;
-		if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
-			/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
-			if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
-				rc = result_code(pc, NULL);
-				drain(pc);
+		/* One built for one use runs unnamed: parsed and run in one round trip rather than three (prepare,
+		 * run, deallocate). */
+		if (ps->once && !ps->defer) {
+			if ((rc = drain(pc)) != DB_OK)
 				return rc;
+			ps->res = pq.execParams(pc->c, ps->text, ps->nparams, NULL, vals, lens, fmts, 0);
+			s = pq.resultStatus(ps->res);
+			if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text)) {
+				pq.clear(ps->res);
+				ps->res = pq.execParams(pc->c, ps->text, ps->nparams, NULL, vals, lens, fmts, 0);
+				s = pq.resultStatus(ps->res);
 			}
-			pc->changes = 0;
-			ps->nrows = ps->row = 0;
-			if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
+		} else {
+			/* Its first run prepares it: a session this finds lost is opened again, as for a run (again). */
+			if ((rc = prepared(pc, ps)) != DB_OK &&
+			    (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
 				return rc;
-			return DB_DONE;
-		}
-		if ((rc = drain(pc)) != DB_OK)
-			return rc;
-		ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
-		s = pq.resultStatus(ps->res);
-		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text) &&
-		    prepared(pc, ps) == DB_OK) {
-			pq.clear(ps->res);
+			if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
+				/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
+				if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
+					rc = result_code(pc, NULL);
+					drain(pc);
+					return rc;
+				}
+				pc->changes = 0;
+				ps->nrows = ps->row = 0;
+				if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
+					return rc;
+				return DB_DONE;
+			}
+			if ((rc = drain(pc)) != DB_OK)
+				return rc;
 			ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
 			s = pq.resultStatus(ps->res);
+			if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text) &&
+			    prepared(pc, ps) == DB_OK) {
+				pq.clear(ps->res);
+				ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
+				s = pq.resultStatus(ps->res);
+			}
 		}
 		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 			rc = result_code(pc, ps->res);

@@ -316,8 +316,8 @@ int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
 
 /* A statement of db: prepared by its engine, or a prepared SQLite statement lite wrapped. NULL with err (lite
  * finalized) on failure. */
-static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, const char *sql, size_t len, char *err,
-				size_t errlen)
+static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, const char *sql, size_t len, int once,
+				char *err, size_t errlen)
 {
 	struct db_stmt *st = calloc(1, sizeof(*st));
 
@@ -328,7 +328,7 @@ static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, const char *s
 	}
 	st->lite = lite;
 	st->db = db;
-	if (db->e && db->e->prepare(db, st, sql, len, err, errlen) < 0) {
+	if (db->e && db->e->prepare(db, st, sql, len, once, err, errlen) < 0) {
 		free(st);
 		return NULL;
 	}
@@ -341,13 +341,13 @@ struct db_stmt *db_prepare(struct db *db, const char *sql, char *err, size_t err
 	int rc;
 
 	if (db->e)
-		return stmt_new(db, NULL, sql, strlen(sql), err, errlen);
+		return stmt_new(db, NULL, sql, strlen(sql), 0, err, errlen);
 	rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_error(db, rc, err, errlen);
 		return NULL;
 	}
-	return stmt_new(db, st, sql, 0, err, errlen);
+	return stmt_new(db, st, sql, 0, 0, err, errlen);
 }
 
 struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char *err, size_t errlen)
@@ -356,14 +356,14 @@ struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char
 	int rc;
 
 	if (db->e)
-		return stmt_new(db, NULL, sql, len, err, errlen);
+		return stmt_new(db, NULL, sql, len, 1, err, errlen);
 	rc = len > (size_t)INT32_MAX ? SQLITE_TOOBIG : sqlite3_prepare_v2(db->lite, sql, (int)len, &st, NULL);
 	if (rc != SQLITE_OK) {
 		/* TRANSLATORS: %s is the database engine's own words, in English. */
 		errf(err, errlen, _("cannot prepare a statement: %s"), sqlite3_errmsg(db->lite));
 		return NULL;
 	}
-	return stmt_new(db, st, sql, 0, err, errlen);
+	return stmt_new(db, st, sql, 0, 1, err, errlen);
 }
 
 int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg, struct db_stmt **st, int n,
