@@ -1,15 +1,14 @@
 /* db-pg.c - db.h's engine for PostgreSQL, over libpq (loaded on first use: pqlib.h).
  *
- * Statements are written as for SQLite (?N and :name parameters), rewritten once when prepared into PostgreSQL's
- * $N, and prepared on the server under a name of their own when first run: a store prepares some 150 statements
- * and a command runs a few, and each prepared on the server costs a round trip and its parse (db_check prepares
- * the rest at once, so that a statement PostgreSQL refuses is said when a server starts, not on first use); one
- * built for one use (db_prepare_once: a selection's filters) runs unnamed, in one round trip.
- * Values go as text, blobs as binary; results come as
- * text and are read back by type (a boolean's t/f as 1/0, a bytea's hex as bytes). A statement's result is taken
- * whole on its first step, so that another statement may run while its rows are read, as SQLite allows; one
- * marked with db_stream (an export of every record) is read through a cursor, PG_PAGE_ROWS rows at a time, so
- * that its rows never sit in memory together.
+ * Statements are written as for SQLite (?N and :name parameters), rewritten once when prepared into PostgreSQL's $N,
+ * and prepared on the server under a name of their own when first run: a store prepares some 150 statements and a
+ * command runs a few, and each prepared on the server costs a round trip and its parse (db_check prepares the rest at
+ * once, so that a statement PostgreSQL refuses is said when a server starts, not on first use); one built for one use
+ * (db_prepare_once: a selection's filters) runs unnamed, in one round trip. Values go as text, blobs as binary; results
+ * come as text and are read back by type (a boolean's t/f as 1/0, a bytea's hex as bytes). A statement's result is
+ * taken whole on its first step, so that another statement may run while its rows are read, as SQLite allows; one
+ * marked with db_stream (an export of every record) is read through a cursor, PG_PAGE_ROWS rows at a time, so that its
+ * rows never sit in memory together.
  *
  * PostgreSQL's errors become db.h's codes by their SQLSTATE: a lock waited for too long, a deadlock or a
  * serialisation failure is DB_BUSY (try again), a unique or other constraint DB_CONSTRAINT, a full disk DB_FULL,
