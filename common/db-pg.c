@@ -35,7 +35,7 @@ struct pg_conn {
 	char errmsg[512];
 	int64_t changes;
 	unsigned next_name;          /* statements prepared so far: each is "sN" */
-	unsigned gen;                /* sessions so far, from 1: 1 more each time the connection is opened again (revive) */
+	unsigned gen;                /* sessions so far, from 1: 1 more at each opening again (revive) */
 	struct pg_stmt *stmts;       /* every statement of the connection, not yet finalized (db_check) */
 	int busy_ms;                 /* lock_timeout, set again in a new session */
 	int in_tx;                   /* a transaction of the caller's is open (db_begin, not yet ended) */
