@@ -754,7 +754,7 @@ static int pg_step(struct db_stmt *st)
 				s = pq.resultStatus(ps->res);
 			}
 		} else {
-			/* Its first run prepares it: a session this finds lost is opened again, as for a run (again). */
+			/* Its first run prepares it: a session found lost is opened again, as for a run (again). */
 			if ((rc = prepared(pc, ps)) != DB_OK &&
 			    (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
 				return rc;

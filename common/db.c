@@ -472,8 +472,8 @@ static int has_row(struct db *db, const char *sql, const char *a, const char *b,
 int db_has_table(struct db *db, const char *name, char *err, size_t errlen)
 {
 	/* The catalog itself, not information_schema, whose views take milliseconds a question on PostgreSQL. */
-	return has_row(db, db->e ? "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-				   " WHERE n.nspname = current_schema() AND c.relname = ?1 AND c.relkind IN ('r', 'p')" :
+	return has_row(db, db->e ? "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE"
+				   " n.nspname = current_schema() AND c.relname = ?1 AND c.relkind IN ('r', 'p')" :
 				   "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
 		       name, NULL, err, errlen);
 }
