@@ -11,6 +11,7 @@
 # runs; a CSV has no types, so the one value it changes is the number-like text, which only the XLSX keeps.
 # pandas (Debian's python3-pandas and python3-openpyxl) reads each workbook with read_excel(header=1) and the
 # CSV with read_csv: the same columns and values, dates and numbers typed (exportcheck.py pandas).
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -62,7 +63,7 @@ cat >"$TMPDIR/household.json" <<'EOF'
   {"name": "born", "type": "date", "label": "Born", "group": "member"},
   {"name": "height", "type": "decimal", "label": "Height (m)", "group": "member"}]}
 EOF
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null
 "$SONDEOD" forms --data "$hq" publish "$TMPDIR/household.json" >/dev/null || fail "the household form was not published"
 start_server || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
