@@ -699,6 +699,16 @@ out:
 	return rc;
 }
 
+/* Runs ps with the values given and waits for its result: prepared under its name, or, built for one use and not
+ * prepared in this session, unnamed, parsed and run in one round trip rather than three (prepare, run, deallocate). */
+static PGresult *run_now(struct pg_conn *pc, struct pg_stmt *ps, const char *const *vals, const int *lens,
+			 const int *fmts)
+{
+	if (ps->once && ps->gen != pc->gen)
+		return pq.execParams(pc->c, ps->text, ps->nparams, NULL, vals, lens, fmts, 0);
+	return pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
+}
+
 static int pg_step(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
@@ -741,46 +751,33 @@ static int pg_step(struct db_stmt *st)
 		}
 		if ((rc = revive(st->db)) != DB_OK)
 			return rc;
-		/* One built for one use runs unnamed: parsed and run in one round trip rather than three (prepare,
-		 * run, deallocate). */
-		if (ps->once && !ps->defer) {
-			if ((rc = drain(pc)) != DB_OK)
+		/* Its first run prepares it, but one built for one use, run unnamed (run_now); a session found lost is
+		 * opened again, as for a run (again). */
+		if ((!ps->once || ps->defer) && (rc = prepared(pc, ps)) != DB_OK &&
+		    (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
+			return rc;
+		if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
+			/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
+			if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
+				rc = result_code(pc, NULL);
+				drain(pc);
 				return rc;
-			ps->res = pq.execParams(pc->c, ps->text, ps->nparams, NULL, vals, lens, fmts, 0);
+			}
+			pc->changes = 0;
+			ps->nrows = ps->row = 0;
+			if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
+				return rc;
+			return DB_DONE;
+		}
+		if ((rc = drain(pc)) != DB_OK)
+			return rc;
+		ps->res = run_now(pc, ps, vals, lens, fmts);
+		s = pq.resultStatus(ps->res);
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text) &&
+		    (ps->once || prepared(pc, ps) == DB_OK)) {
+			pq.clear(ps->res);
+			ps->res = run_now(pc, ps, vals, lens, fmts);
 			s = pq.resultStatus(ps->res);
-			if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text)) {
-				pq.clear(ps->res);
-				ps->res = pq.execParams(pc->c, ps->text, ps->nparams, NULL, vals, lens, fmts, 0);
-				s = pq.resultStatus(ps->res);
-			}
-		} else {
-			/* Its first run prepares it: a session found lost is opened again, as for a run (again). */
-			if ((rc = prepared(pc, ps)) != DB_OK &&
-			    (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
-				return rc;
-			if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
-				/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
-				if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
-					rc = result_code(pc, NULL);
-					drain(pc);
-					return rc;
-				}
-				pc->changes = 0;
-				ps->nrows = ps->row = 0;
-				if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
-					return rc;
-				return DB_DONE;
-			}
-			if ((rc = drain(pc)) != DB_OK)
-				return rc;
-			ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
-			s = pq.resultStatus(ps->res);
-			if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && again(st->db, ps->text) &&
-			    prepared(pc, ps) == DB_OK) {
-				pq.clear(ps->res);
-				ps->res = pq.execPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0);
-				s = pq.resultStatus(ps->res);
-			}
 		}
 		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 			rc = result_code(pc, ps->res);

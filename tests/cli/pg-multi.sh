@@ -194,7 +194,7 @@ while [ $i -le $N ]; do
 done
 check_eq "$(pq "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did JOIN enrolled_devices e ON e.id = d.id")" \
 	"$total" "the laptops' ops headquarters holds"
-check_eq "$(pq "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1) AS t")" 0 \
+check_eq "$(ops_twice "$hq")" 0 \
 	"ops held twice"
 check_eq "$(pq "SELECT sum(equivocations) FROM enrolled_devices")" 0 "equivocations"
 check_eq "$(pq "SELECT count(*) FROM ops WHERE pos IS NULL")" 0 "ops without a place in the feed"

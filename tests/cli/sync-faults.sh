@@ -69,7 +69,7 @@ while [ $i -le $N ]; do
 	i=$((i + 1))
 done
 check_eq "$(server_ops)" "$(device_ops)" "ops held (had $held when killed)"
-check_eq "$(q "$hq" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1) AS t")" 0 "ops held twice"
+check_eq "$(ops_twice "$hq")" 0 "ops held twice"
 check_eq "$(q "$hq" "SELECT sum(equivocations) FROM enrolled_devices")" 0 "equivocations"
 server_intact "integrity_check"
 
@@ -91,7 +91,7 @@ check_eq "$(sqlite3 "$TMPDIR/dev-1/store.db" "PRAGMA integrity_check")" ok "the 
 run env SONDEO_HOME="$TMPDIR/dev-1" "$SONDEO" sync
 check_rc 0
 check_eq "$(server_ops)" "$(device_ops)" "ops held"
-check_eq "$(q "$hq" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1) AS t")" 0 "ops held twice"
+check_eq "$(ops_twice "$hq")" 0 "ops held twice"
 last=$(sqlite3 "$TMPDIR/dev-1/store.db" "SELECT max(seq) FROM ops o JOIN devices v ON v.did = o.did JOIN meta m ON m.key = 'device' AND m.value = v.id")
 check_eq "$(sqlite3 "$TMPDIR/dev-1/store.db" "SELECT value FROM meta WHERE key = 'acked_seq'")" "$last" "acknowledged seq"
 

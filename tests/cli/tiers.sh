@@ -265,7 +265,7 @@ dev n2 sync
 check_rc 0
 wait_eq "n2's ops at headquarters" 30 30 q "$hq" "SELECT count(*) FROM ops o JOIN devices d ON d.did = o.did WHERE d.id = '$n2'"
 wait_eq "the north queue" 0 10 waiting "$north"
-check_eq "$(q "$hq" "SELECT count(*) FROM (SELECT o.did, o.seq FROM ops o GROUP BY o.did, o.seq HAVING count(*) > 1) AS t")" 0 \
+check_eq "$(ops_twice "$hq")" 0 \
 	"ops held twice at headquarters"
 
 t "kill -9 of the regional server with change sets queued: restarted, it forwards them, none lost or twice"
@@ -458,7 +458,7 @@ for who in r1 r2 h1; do
 	cmp -s "$TMPDIR/state.hq" "$TMPDIR/state.$who" || fail "laptop $who differs from headquarters (SEED=$seed):
 $(diff "$TMPDIR/state.hq" "$TMPDIR/state.$who" | head -n 10)"
 done
-check_eq "$(q "$hq" "SELECT count(*) FROM (SELECT did, seq FROM ops GROUP BY did, seq HAVING count(*) > 1) AS t")" 0 \
+check_eq "$(ops_twice "$hq")" 0 \
 	"ops held twice at headquarters"
 
 t "no server reported a sanitizer error"
