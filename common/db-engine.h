@@ -67,6 +67,7 @@ struct db_engine {
 	void (*stream)(struct db_stmt *st);
 	/* db_step_done's step: as step, for a statement whose rows are not read. */
 	int (*step_done)(struct db_stmt *st);
+	int (*gather)(struct db *db, int on, char *err, size_t errlen);
 };
 
 /* db_error for an engine: the message people read for result code rc (DB_BUSY, DB_FULL...), msg being the

@@ -40,6 +40,10 @@ struct pg_conn {
 	int busy_ms;                 /* lock_timeout, set again in a new session */
 	int in_tx;                   /* a transaction of the caller's is open (db_begin, not yet ended) */
 	int queued;                  /* statements sent in the pipeline, their answers not yet read (db_step_done) */
+	int gathering;               /* db_gather is on */
+	int gather_rc;               /* rows gathered were lost (out of memory): the transaction must fail */
+	struct pg_stmt *gathered;    /* statements with rows gathered, in the order of their first (gnext) */
+	struct pg_stmt **gtail;
 };
 
 struct pg_param {
@@ -69,6 +73,11 @@ struct pg_stmt {
 	int once;                    /* built for one use (db_prepare_once): run unnamed, never prepared by name */
 	struct pg_stmt *next, **prevp;   /* in the connection's list (stmts) */
 	int defer;                   /* being stepped by db_step_done: sent without waiting, in a transaction */
+	int set;                     /* its rows can be gathered (set_text): 1, not: -1, not known yet: 0 */
+	char *set_text;              /* its rows as one statement over arrays (set_form) */
+	struct buf *cols;            /* rows gathered: parameter i's values, an array's elements (nparams bufs) */
+	size_t ngathered, gbytes;    /* rows gathered, and the bytes of their values */
+	struct pg_stmt *gnext;       /* in the connection's list of statements with rows gathered */
 };
 
 /* The code db.h speaks for a failed result (NULL: the connection failed), keeping PostgreSQL's words. */
@@ -114,13 +123,15 @@ static void pg_close(struct db *db)
 /* Reads the answers of the statements in the pipeline (db_step_done) and leaves pipeline mode, before anything else
  * is asked of the server: DB_OK, or the code of the first that failed (its words in errmsg; the transaction is
  * then aborted, and the caller rolls it back). */
+static int gather_flush(struct pg_conn *pc);
+
 static int drain(struct pg_conn *pc)
 {
-	int rc = DB_OK, ends = 0;
+	int rc = gather_flush(pc), ends = 0;
 	PGresult *res;
 
 	if (!pc->queued)
-		return DB_OK;
+		return rc;
 	if (!pq.pipelineSync(pc->c))
 		rc = result_code(pc, NULL);
 	/* Each statement's answer ends with a NULL; the sync's is the last. A lost connection answers NULL for ever. */
@@ -243,6 +254,286 @@ static int prepared(struct pg_conn *pc, struct pg_stmt *ps)
 		ps->gen = pc->gen;
 	pq.clear(res);
 	return rc;
+}
+
+/* ---- rows gathered (db_gather) ----
+ *
+ * Inside db_gather, a statement INSERT INTO t(...) VALUES(...) ... whose parameters appear in its VALUES alone is
+ * not sent for each row stepped with db_step_done: its rows' values are gathered, parameter by parameter, into the
+ * text of arrays, and sent as one statement, INSERT INTO t(...) SELECT ... FROM unnest($1::T1[], ...) AS u(c1,
+ * ...) ..., in the pipeline like any deferred statement, before anything else is sent (so that what runs next sees
+ * them) or when PG_GATHER_ROWS rows or PG_GATHER_BYTES bytes are gathered. PostgreSQL then runs one statement for
+ * thousands of rows instead of thousands: a merge writes tens of thousands of rows a change set. */
+#define PG_GATHER_ROWS 4096
+#define PG_GATHER_BYTES (4u << 20)
+
+static void gather_discard(struct pg_stmt *ps)
+{
+	int i;
+
+	for (i = 0; ps->cols && i < ps->nparams; i++)
+		buf_reset(&ps->cols[i]);
+	ps->ngathered = ps->gbytes = 0;
+}
+
+/* Forgets every row gathered (a rollback), or, with rc a failure's code, makes the transaction fail with it. */
+static void gather_drop(struct pg_conn *pc, int rc)
+{
+	struct pg_stmt *ps;
+
+	while ((ps = pc->gathered)) {
+		pc->gathered = ps->gnext;
+		ps->gnext = NULL;
+		gather_discard(ps);
+	}
+	pc->gtail = &pc->gathered;
+	pc->gather_rc = rc;
+}
+
+/* Sends the rows gathered for ps as its set statement, in the pipeline: DB_OK, or a code. ps is out of the list. */
+static int gather_send(struct pg_conn *pc, struct pg_stmt *ps)
+{
+	const char *vals[PG_MAX_PARAMS];
+	int i, rc = DB_OK;
+
+	for (i = 0; i < ps->nparams; i++) {
+		/* Its elements between braces: the array's text. The buffer holds them from offset 1 (gather_row). */
+		ps->cols[i].data[0] = '{';
+		if (buf_addc(&ps->cols[i], '}') < 0) {
+			strlcpy_s(pc->errmsg, "out of memory", sizeof(pc->errmsg));
+			gather_discard(ps);
+			return DB_NOMEM;
+		}
+		vals[i] = ps->cols[i].data;
+	}
+	if ((!pc->queued && !pq.enterPipelineMode(pc->c)) ||
+	    !pq.sendQueryParams(pc->c, ps->set_text, ps->nparams, NULL, vals, NULL, NULL, 0))
+		rc = result_code(pc, NULL);
+	else
+		pc->queued++;
+	gather_discard(ps);
+	return rc;
+}
+
+/* Sends every statement's gathered rows, in the order of their first row: DB_OK, or the code of the first failure
+ * (the transaction is then lost: the rest are discarded). */
+static int gather_flush(struct pg_conn *pc)
+{
+	struct pg_stmt *ps;
+	int rc = pc->gather_rc;
+
+	while (rc == DB_OK && (ps = pc->gathered)) {
+		pc->gathered = ps->gnext;
+		ps->gnext = NULL;
+		rc = gather_send(pc, ps);
+	}
+	if (rc != DB_OK)
+		gather_drop(pc, rc);
+	else
+		pc->gtail = &pc->gathered;
+	return rc;
+}
+
+/* The name of an array's element type for parameter type oid, NULL for one not gathered (bytea goes as binary). */
+static const char *set_type(Oid oid)
+{
+	static const struct {
+		Oid oid;
+		const char *name;
+	} types[] = {
+		{ 16, "boolean" }, { 20, "bigint" }, { 21, "smallint" }, { 23, "integer" }, { 25, "text" },
+		{ 700, "real" }, { 701, "double precision" }, { 1043, "varchar" }, { 1700, "numeric" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].oid == oid)
+			return types[i].name;
+	return NULL;
+}
+
+/* The end of the quoted text or the parenthesised list that starts at t[i] (after its closing character), or 0
+ * when it does not end. */
+static size_t skip_group(const char *t, size_t i)
+{
+	int depth = 0;
+
+	for (; t[i]; i++) {
+		if (t[i] == '\'' || t[i] == '"') {
+			char q = t[i];
+
+			while (t[++i] && t[i] != q)
+				;
+			if (!t[i])
+				return 0;
+			if (depth == 0)
+				return i + 1;
+		} else if (t[i] == '(') {
+			depth++;
+		} else if (t[i] == ')' && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Appends t[i..end) to out, each parameter $N in it written u.cN (quoted text as it is). */
+static int set_values(struct buf *out, const char *t, size_t i, size_t end)
+{
+	int r = 0;
+
+	while (i < end) {
+		if (t[i] == '\'' || t[i] == '"') {
+			size_t q = skip_group(t, i);
+
+			r |= buf_add(out, t + i, q - i);
+			i = q;
+		} else if (t[i] == '$') {
+			r |= buf_printf(out, "u.c%d", atoi(t + i + 1));
+			for (i++; t[i] >= '0' && t[i] <= '9'; i++)
+				;
+		} else {
+			r |= buf_addc(out, t[i++]);
+		}
+	}
+	return r;
+}
+
+/* ps's set statement (set_text), from its text and its parameters' types (res, a description of it): 0, or -1 when
+ * its rows cannot be gathered (not an INSERT ... VALUES(...), a parameter outside that list, a type not gathered). */
+static int set_form(struct pg_stmt *ps, const PGresult *res)
+{
+	const char *t = ps->text;
+	struct buf out = BUF_INIT(SIZE_MAX / 2);
+	size_t i, j, values = 0, open = 0, close = 0;
+	int k, r;
+
+	if (strncmp(t, "INSERT INTO ", 12) || !ps->nparams || pq.nparams(res) != ps->nparams)
+		return -1;
+	for (i = 0; t[i]; i++) {
+		if (t[i] == '\'' || t[i] == '"') {
+			if (!(j = skip_group(t, i)))
+				return -1;
+			i = j - 1;
+		} else if (t[i] == '$') {
+			return -1;      /* a parameter outside the VALUES list */
+		} else if (!open && !strncmp(t + i, " VALUES", 7)) {
+			for (j = i + 7; t[j] == ' '; j++)
+				;
+			if (t[j] != '(' || !(close = skip_group(t, j)))
+				return -1;
+			values = i;
+			open = j;
+			i = close - 1;
+		}
+	}
+	if (!open)
+		return -1;
+	r = buf_add(&out, t, values);
+	r |= buf_adds(&out, " SELECT ");
+	r |= set_values(&out, t, open + 1, close - 1);
+	r |= buf_adds(&out, " FROM unnest(");
+	for (k = 0; k < ps->nparams; k++) {
+		const char *type = set_type(pq.paramtype(res, k));
+
+		if (!type) {
+			buf_release(&out);
+			return -1;
+		}
+		r |= buf_printf(&out, "%s$%d::%s[]", k ? ", " : "", k + 1, type);
+	}
+	r |= buf_adds(&out, ") AS u(");
+	for (k = 0; k < ps->nparams; k++)
+		r |= buf_printf(&out, "%sc%d", k ? ", " : "", k + 1);
+	r |= buf_addc(&out, ')');
+	r |= buf_adds(&out, t + close);
+	if (r < 0 || !(ps->set_text = buf_detach(&out, NULL))) {
+		buf_release(&out);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether ps's rows can be gathered, found out at its first row on the connection (its parameters' types, from
+ * PostgreSQL's description of it): DB_OK with ps->set said, or a code. */
+static int set_known(struct pg_conn *pc, struct pg_stmt *ps)
+{
+	PGresult *res;
+	int i, rc;
+
+	if (ps->set)
+		return DB_OK;
+	if ((rc = prepared(pc, ps)) != DB_OK || (rc = drain(pc)) != DB_OK)
+		return rc;
+	res = pq.describePrepared(pc->c, ps->name);
+	if (pq.resultStatus(res) != PGRES_COMMAND_OK) {
+		rc = result_code(pc, res);
+		pq.clear(res);
+		return rc;
+	}
+	ps->set = set_form(ps, res) == 0 ? 1 : -1;
+	pq.clear(res);
+	if (ps->set > 0 && !(ps->cols = calloc((size_t)ps->nparams, sizeof(*ps->cols))))
+		ps->set = -1;
+	for (i = 0; ps->set > 0 && i < ps->nparams; i++)
+		buf_init(&ps->cols[i], SIZE_MAX / 2);
+	return DB_OK;
+}
+
+/* Appends value p (NULL: SQL NULL) to b as an array's element, after a comma unless first. */
+static int gather_value(struct buf *b, const char *p, int first)
+{
+	/* Offset 0 is kept for the opening brace (gather_send). */
+	int r = buf_addc(b, first ? ' ' : ',');
+
+	if (!p)
+		return r | buf_adds(b, "NULL");
+	r |= buf_addc(b, '"');
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			r |= buf_addc(b, '\\');
+		r |= buf_addc(b, *p);
+	}
+	return r | buf_addc(b, '"');
+}
+
+/* Gathers the row bound to ps (stepped with db_step_done inside db_gather) if its statement allows: *done set to 1
+ * if it did (the row is sent later), 0 if the row is to be sent as usual (every row gathered before it is sent
+ * first, so that the order stays). DB_OK, or a code. */
+static int gather_row(struct pg_conn *pc, struct pg_stmt *ps, int *done)
+{
+	size_t before = 0, after = 0;
+	int i, r = 0, rc;
+
+	*done = 0;
+	if ((rc = set_known(pc, ps)) != DB_OK)
+		return rc;
+	for (i = 0; ps->set > 0 && i < ps->nparams; i++)
+		if (ps->par[i].fmt)
+			break;
+	if (ps->set < 0 || i < ps->nparams)
+		return gather_flush(pc);
+	for (i = 0; i < ps->nparams; i++) {
+		before += ps->cols[i].len;
+		r |= gather_value(&ps->cols[i], ps->par[i].p, !ps->ngathered);
+		after += ps->cols[i].len;
+	}
+	if (r < 0) {
+		/* Its arrays no longer line up: nothing gathered may be sent. */
+		strlcpy_s(pc->errmsg, "out of memory", sizeof(pc->errmsg));
+		gather_drop(pc, DB_NOMEM);
+		return DB_NOMEM;
+	}
+	ps->gbytes += after - before;
+	if (!ps->ngathered++) {
+		ps->gnext = NULL;
+		*pc->gtail = ps;
+		pc->gtail = &ps->gnext;
+	}
+	*done = 1;
+	if (ps->ngathered >= PG_GATHER_ROWS || ps->gbytes >= PG_GATHER_BYTES)
+		return gather_flush(pc);
+	return DB_OK;
 }
 
 static int pg_error(struct db *db, int rc, char *err, size_t errlen)
@@ -471,6 +762,10 @@ static void stmt_free(struct pg_stmt *ps)
 		free(ps->par[i].copy);
 	for (i = 0; i < PG_MAX_NAMED; i++)
 		free(ps->named[i]);
+	for (i = 0; ps->cols && i < ps->nparams; i++)
+		buf_release(&ps->cols[i]);
+	free(ps->cols);
+	free(ps->set_text);
 	free(ps->par);
 	free(ps->text);
 	free(ps);
@@ -544,6 +839,9 @@ static void pg_finalize(struct db_stmt *st)
 		return;
 	if (ps->cursor)
 		cursor_end(pc, ps);
+	/* Rows it gathered go first (into the pipeline): it is about to be freed. */
+	if (ps->ngathered)
+		gather_flush(pc);
 	/* One the server holds is forgotten there too, outside an aborted transaction (which refuses it). */
 	if (ps->gen == pc->gen && pq.transactionStatus(pc->c) != PQTRANS_INERROR) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", ps->name);
@@ -570,6 +868,8 @@ static void pg_rollback(struct db *db)
 	struct pg_conn *pc = db->x;
 
 	pc->in_tx = 0;
+	pc->gathering = 0;
+	gather_drop(pc, DB_OK);
 	drain(pc);     /* whatever the deferred statements met, the transaction goes */
 	if (pq.transactionStatus(pc->c) == PQTRANS_IDLE)
 		return;
@@ -585,6 +885,7 @@ static int pg_commit(struct db *db, char *err, size_t errlen)
 	PGresult *res = rc == DB_OK ? pq.exec(pc->c, "COMMIT") : NULL;
 
 	pc->in_tx = 0;
+	pc->gathering = 0;
 	if (rc != DB_OK) {
 		pg_error(db, rc, err, errlen);
 		pg_rollback(db);
@@ -755,6 +1056,19 @@ static int pg_step(struct db_stmt *st)
 		 * opened again, as for a run (again). */
 		if ((!ps->once || ps->defer) && (rc = prepared(pc, ps)) != DB_OK &&
 		    (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
+			return rc;
+		if (ps->defer && pc->in_tx && pc->gathering && !ps->once) {
+			int done;
+
+			if ((rc = gather_row(pc, ps, &done)) != DB_OK)
+				return rc;
+			if (done) {
+				ps->nrows = ps->row = 0;
+				return DB_DONE;
+			}
+		}
+		/* Rows gathered go first, into the pipeline (which they may open). */
+		if (ps->defer && pc->in_tx && (rc = gather_flush(pc)) != DB_OK)
 			return rc;
 		if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
 			/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
@@ -994,6 +1308,17 @@ static void pg_stream(struct db_stmt *st)
 	((struct pg_stmt *)st->x)->stream = 1;
 }
 
+static int pg_gather(struct db *db, int on, char *err, size_t errlen)
+{
+	struct pg_conn *pc = db->x;
+	int rc;
+
+	pc->gathering = on && pc->in_tx;
+	if (!on && (rc = gather_flush(pc)) != DB_OK)
+		return pg_error(db, rc, err, errlen);
+	return 0;
+}
+
 static int pg_step_done(struct db_stmt *st)
 {
 	struct pg_stmt *ps = st->x;
@@ -1027,7 +1352,7 @@ static const struct db_engine pg_engine = {
 	.in_transaction = pg_in_transaction, .lock = pg_lock, .error = pg_error, .errmsg = pg_errmsg, .step = pg_step,
 	.reset = pg_reset, .clear = pg_clear, .changes = pg_changes, .bind = pg_bind, .named = pg_named,
 	.col_int = pg_col_int, .col_float = pg_col_float, .col_text = pg_col_text, .col_blob = pg_col_blob,
-	.col_bytes = pg_col_bytes, .col_type = pg_col_type, .columns = pg_columns, .stream = pg_stream,
+	.col_bytes = pg_col_bytes, .col_type = pg_col_type, .columns = pg_columns, .stream = pg_stream, .gather = pg_gather,
 	.step_done = pg_step_done,
 };
 
@@ -1119,6 +1444,7 @@ struct db *db_open_pg(const char *conninfo, char *err, size_t errlen)
 	db->e = &pg_engine;
 	db->x = pc;
 	pc->gen = 1;
+	pc->gtail = &pc->gathered;
 	pc->c = pq.connectdb(conninfo);
 	if (!pc->c || pq.status(pc->c) != CONNECTION_OK) {
 		/* TRANSLATORS: %s is libpq's own words, in English. */

@@ -591,6 +591,11 @@ int db_step(struct db_stmt *st)
 	return sqlite3_step(st->lite);
 }
 
+int db_gather(struct db *db, int on, char *err, size_t errlen)
+{
+	return db->e ? db->e->gather(db, on, err, errlen) : 0;
+}
+
 int db_step_done(struct db_stmt *st, char *err, size_t errlen)
 {
 	int rc = st->db->e ? st->db->e->step_done(st) : db_step(st);

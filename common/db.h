@@ -86,6 +86,16 @@ void db_rollback(struct db *db);
  * err. */
 int db_has_table(struct db *db, const char *name, char *err, size_t errlen);
 int db_has_column(struct db *db, const char *table, const char *column, char *err, size_t errlen);
+/* Inside a write transaction, from db_gather(db, 1) to db_gather(db, 0) (or the transaction's end), rows written
+ * with db_step_done may be sent together: on PostgreSQL, the rows of a statement INSERT INTO t(...) VALUES(...)
+ * whose parameters are all in that list are gathered and sent as one statement over arrays (unnest), before
+ * anything else runs, so that what runs next sees them; a merge writes tens of thousands of rows a change set,
+ * which PostgreSQL then runs as a few statements, not one each. SQLite writes each row as it comes. The caller
+ * promises that the rows one statement gathers do not meet each other in an ON CONFLICT DO UPDATE (PostgreSQL
+ * refuses a row changed twice by one statement), and that rows of different statements do not depend on their
+ * order among themselves: each statement's are sent in the order of its first. An error a gathered row meets is
+ * told by a later call (at the latest the commit), and fails the transaction. 0, or -1 with err. */
+int db_gather(struct db *db, int on, char *err, size_t errlen);
 /* Whether db is a PostgreSQL connection: for the few statements each engine writes its own way (side by side). */
 int db_is_pg(struct db *db);
 /* Whether a transaction is open on db. */

@@ -58,7 +58,38 @@ static const char schema[] =
 enum {
 	S_DEVICE, S_DEVICE_FIND, S_RECORD_FORM, S_RECORD, S_FIND, S_FIND_BASE, S_INSERT, S_INSERT_BASE,
 	S_DROP_HEAD, S_NAMED, S_NAMED_ANY, S_ADD_HEAD, S_TOP, S_DROP_FIELD, S_SET_FIELD, S_SUMMARY, S_HEADS,
-	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_FIELD_OP, S_OP_RESTORE, S_OP_HOLD, S_EXPAND, S_COUNT
+	S_DROP_HEADS, S_FIND_RANGE, S_FIELDS_HELD, S_FIELD_OP, S_OP_RESTORE, S_OP_HOLD, S_EXPAND, S_OP_IDS,
+	S_RECORD_IDS, S_INSERT_AT, S_RECORD_NEW, S_RECORD_MORE, S_COUNT
+};
+
+/* How a record's row takes new ops: created the lowest of their dates, updated the highest; its form version and
+ * updated_by those of its latest op by (stamp, device) ?7, ?5, as for shown values, so that they do not depend on
+ * the order ops arrive in, even when two ops carry the same stamp. stamp is the latest op's own, whatever
+ * merge_date_cap does to the dates: those depend on when ops arrived, the version must not. Written for the
+ * upsert's DO UPDATE (R = "records.", N = "excluded.") and for an UPDATE (R = "", values as parameters). */
+#define RECORD_MORE(R, created, version, by, updated, stamp) \
+	" created = min(" R "created, " created ")," \
+	" form_version = CASE WHEN " stamp " > " R "stamp OR (" stamp " = " R "stamp AND " by " > " R "updated_by)" \
+	"  THEN " version " ELSE " R "form_version END," \
+	" updated_by = CASE WHEN " stamp " > " R "stamp OR (" stamp " = " R "stamp AND " by " > " R "updated_by)" \
+	"  THEN " by " ELSE " R "updated_by END," \
+	" stamp = max(" R "stamp, " stamp "), updated = max(" R "updated, " updated ")"
+
+/* n new row ids of ops or records, rising, for a batch's rows written without waiting for their ids (on
+ * PostgreSQL each would otherwise be a round trip). One writer on SQLite: the next after the highest, as SQLite
+ * would give them. Several on PostgreSQL: the table's sequence, which another transaction may take from meanwhile
+ * (the ids need not follow each other). */
+#define NEXT_IDS(id, table) \
+	"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)" \
+	" SELECT (SELECT coalesce(max(" id "), 0) FROM " table ") + i FROM n ORDER BY 1"
+/* The sequence found once, not for each id (8 times slower). */
+#define NEXT_IDS_PG(id, table) \
+	"WITH q AS MATERIALIZED (SELECT pg_get_serial_sequence('" table "', '" id "')::regclass AS s)" \
+	" SELECT nextval(q.s) FROM q, generate_series(1, ?1) ORDER BY 1"
+
+static const char *const sql_pg[S_COUNT] = {
+	[S_OP_IDS] = NEXT_IDS_PG("id", "ops"),
+	[S_RECORD_IDS] = NEXT_IDS_PG("rid", "records"),
 };
 
 static const char *const sql[S_COUNT] = {
@@ -66,25 +97,27 @@ static const char *const sql[S_COUNT] = {
 	[S_DEVICE] = "INSERT INTO devices(id) VALUES(?1) ON CONFLICT DO NOTHING",
 	[S_DEVICE_FIND] = "SELECT did FROM devices WHERE id = ?1",
 	[S_RECORD_FORM] = "SELECT form, rid FROM records WHERE id = ?1",
-	/* The record's form version is the one of its latest op by (stamp, device), as for shown values, so that it
-	 * does not depend on the order ops arrive in, even when two ops carry the same stamp. stamp is the latest
-	 * op's own, whatever merge_date_cap does to the dates: those depend on when ops arrived, the version must
-	 * not. */
 	[S_RECORD] = "INSERT INTO records(id, form, form_version, created, updated, updated_by, stamp)"
 		     " VALUES(?1, ?2, ?3, ?4, ?6, ?5, ?7)"
-		     " ON CONFLICT(id) DO UPDATE SET created = min(records.created, excluded.created),"
-		     " form_version = CASE WHEN excluded.stamp > records.stamp OR (excluded.stamp = records.stamp AND"
-		     "  excluded.updated_by > records.updated_by) THEN excluded.form_version ELSE records.form_version END,"
-		     " updated_by = CASE WHEN excluded.stamp > records.stamp OR (excluded.stamp = records.stamp AND"
-		     "  excluded.updated_by > records.updated_by) THEN excluded.updated_by ELSE records.updated_by END,"
-		     " stamp = max(records.stamp, excluded.stamp), updated = max(records.updated, excluded.updated)"
+		     " ON CONFLICT(id) DO UPDATE SET"
+		     RECORD_MORE("records.", "excluded.created", "excluded.form_version", "excluded.updated_by",
+				 "excluded.updated", "excluded.stamp")
 		     " RETURNING rid",
+	/* A batch's: a record not held before the batch, with its id taken (S_RECORD_IDS); a record held, by its id.
+	 * No upsert: a record is created under its lock (sstore's records_lock), so another transaction creating it
+	 * meanwhile is a failure, not a row to take over. */
+	[S_RECORD_NEW] = "INSERT INTO records(rid, id, form, form_version, created, updated, updated_by, stamp)"
+			 " VALUES(?8, ?1, ?2, ?3, ?4, ?6, ?5, ?7)",
+	[S_RECORD_MORE] = "UPDATE records SET" RECORD_MORE("", "?4", "?3", "?5", "?6", "?7")
+			  " WHERE rid = ?8 AND id = ?1 AND form = ?2",
 	[S_FIND] = "SELECT o.id, o.hlc, r.id, r.form, o.form_version, o.field, " MERGE_OP_VALUE("o") " FROM ops o"
 		   " JOIN records r ON r.rid = o.rid WHERE o.did = ?1 AND o.seq = ?2",
 	[S_FIND_BASE] = "SELECT d.id, b.seq FROM op_base b JOIN devices d ON d.did = b.did WHERE b.op = ?1"
 			" ORDER BY d.id, b.seq",
 	[S_INSERT] = "INSERT INTO ops(did, seq, hlc, rid, form_version, field, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		     " RETURNING id",
+	[S_INSERT_AT] = "INSERT INTO ops(id, did, seq, hlc, rid, form_version, field, value)"
+			" VALUES(?8, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_INSERT_BASE] = "INSERT INTO op_base(op, did, seq) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[S_DROP_HEAD] = "DELETE FROM multi_heads WHERE rid = ?1 AND field = ?2 AND op ="
 			" (SELECT id FROM ops WHERE did = ?3 AND seq = ?4 AND rid = ?1 AND field = ?2)",
@@ -129,6 +162,8 @@ static const char *const sql[S_COUNT] = {
 	[S_EXPAND] = "INSERT INTO multi_heads(rid, field, op) SELECT rid, field, op FROM fields"
 		     " WHERE rid = ?1 AND field = ?2 AND op != 0"
 		     " AND NOT EXISTS (SELECT 1 FROM multi_heads WHERE rid = ?1 AND field = ?2)",
+	[S_OP_IDS] = NEXT_IDS("id", "ops"),
+	[S_RECORD_IDS] = NEXT_IDS("rid", "records"),
 };
 
 struct merge {
@@ -209,7 +244,7 @@ struct merge *merge_open(struct db *db, char *err, size_t errlen)
 	m->db = db;
 	m->date_cap = UINT64_MAX;
 	db_on_rollback(db, forget_device, m);
-	if (db_prepare_all(db, sql, NULL, m->st, S_COUNT, err, errlen) < 0) {
+	if (db_prepare_all(db, sql, sql_pg, m->st, S_COUNT, err, errlen) < 0) {
 		merge_free(m);
 		return NULL;
 	}
@@ -516,12 +551,12 @@ static int refresh_field(struct merge *m, int64_t rid, const char *field, char *
 }
 
 /* Stores op (of device did and record rid) and its base rows, its value '' when held (the field will show it:
- * field_show); returns the new row id, or -1. */
+ * field_show), as row id (taken by next_ids; 0: the store chooses); returns the row id, or -1. */
 static int64_t insert_op(struct merge *m, const struct op *op, int64_t did, int64_t rid,
-			       const struct op_ref *base, size_t nbase, int held, char *err, size_t errlen)
+			       const struct op_ref *base, size_t nbase, int held, int64_t id, char *err, size_t errlen)
 {
-	struct db_stmt *s = m->st[S_INSERT];
-	int64_t id, bdid;
+	struct db_stmt *s = m->st[id ? S_INSERT_AT : S_INSERT];
+	int64_t bdid;
 	size_t i;
 
 	db_bind_int(s, 1, did);
@@ -531,8 +566,13 @@ static int64_t insert_op(struct merge *m, const struct op *op, int64_t did, int6
 	db_bind_text(s, 5, op->form_version);
 	db_bind_text(s, 6, op->field);
 	db_bind_text(s, 7, held ? "" : op->value);
-	if ((id = db_step_id(s, err, errlen)) < 0)
+	if (id) {
+		db_bind_int(s, 8, id);
+		if (db_step_done(s, err, errlen) < 0)
+			return -1;
+	} else if ((id = db_step_id(s, err, errlen)) < 0) {
 		return -1;
+	}
 	for (i = 0; i < nbase; i++) {
 		if ((bdid = device_key(m, base[i].device, err, errlen)) < 0)
 			return -1;
@@ -681,7 +721,7 @@ enum merge_result merge_apply(struct merge *m, const struct op *op, char *err, s
 		return rc > 0 ? MERGE_INVALID : MERGE_ERROR;
 	if ((did = device_key(m, op->device, err, errlen)) < 0 ||
 	    (rid = record_key(m, op, op, err, errlen)) < 0 ||
-	    (id = insert_op(m, op, did, rid, base, nbase, 0, err, errlen)) < 0)
+	    (id = insert_op(m, op, did, rid, base, nbase, 0, 0, err, errlen)) < 0)
 		return MERGE_ERROR;
 	if (heads_expand(m, rid, op->field, err, errlen) < 0 ||
 	    heads_take(m, op, did, rid, id, base, nbase, err, errlen) < 0 ||
@@ -747,7 +787,7 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 				return MERGE_ERROR;
 			continue;
 		}
-		if ((id = insert_op(m, op, did, rid, base, nbase, 1, err, errlen)) < 0)
+		if ((id = insert_op(m, op, did, rid, base, nbase, 1, 0, err, errlen)) < 0)
 			return MERGE_ERROR;
 		/* The base is every head, so the op is now the only one: fields.op names it. */
 		if ((nbase && heads_single(m, rid, op->field, err, errlen) < 0) ||
@@ -1208,52 +1248,132 @@ static int fresh_heads(struct merge *m, struct batch *b, size_t fi, char *err, s
 			  b->op[top].id, 0, 1, err, errlen);
 }
 
+/* Takes n new row ids of ops or of records (which: S_OP_IDS, S_RECORD_IDS) into ids[0..n), rising. 0, or -1
+ * with err. */
+static int next_ids(struct merge *m, int which, size_t n, int64_t *ids, char *err, size_t errlen)
+{
+	struct db_stmt *s = m->st[which];
+	size_t i = 0;
+	int rc;
+
+	if (!n)
+		return 0;
+	db_bind_int(s, 1, (int64_t)n);
+	while (i < n && (rc = db_step(s)) == DB_ROW)
+		ids[i++] = db_int(s, 0);
+	db_reset(s);
+	if (i < n)
+		/* TRANSLATORS: row ids are the store's numbers for new rows; two counts. */
+		return rc == DB_DONE ? errf(err, errlen, _("the store handed out %zu of the %zu new row ids asked for"), i,
+					    n) : db_error(m->db, rc, err, errlen);
+	return 0;
+}
+
+/* Writes the row of record r as its new ops say (record_put's rule), without waiting for an answer: as row id when
+ * it had none before the batch. */
+static int record_write(struct merge *m, const struct brec *r, const char *record, int64_t id, char *err,
+			size_t errlen)
+{
+	struct db_stmt *s = m->st[r->rid ? S_RECORD_MORE : S_RECORD_NEW];
+
+	db_bind_text(s, 1, record);
+	db_bind_text(s, 2, r->form);
+	db_bind_text(s, 3, r->top->form_version);
+	db_bind_int(s, 4, r->created);
+	db_bind_text(s, 5, r->top->device);
+	db_bind_int(s, 6, r->updated);
+	db_bind_int(s, 7, (int64_t)r->top->hlc);
+	db_bind_int(s, 8, r->rid ? r->rid : id);
+	return db_step_done(s, err, errlen);
+}
+
+/* Takes the row ids the batch's new ops and records will have, in op order, so that they are written without
+ * waiting for an answer: ids[0..) for the ops, then for the records. *ids is NULL when there are none. */
+static int batch_ids(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, int64_t **ids,
+		     size_t *nops, char *err, size_t errlen)
+{
+	size_t i, nrec = 0;
+
+	*ids = NULL;
+	*nops = 0;
+	for (i = 0; i < k; i++)
+		*nops += res[i] == MERGE_NEW;
+	for (i = 0; i < b->nrec; i++)
+		nrec += b->rec[i].nnew && !b->rec[i].rid;
+	if (!*nops)
+		return 0;
+	if (!(*ids = mem_calloc(*nops + nrec, sizeof(**ids))))
+		return err_oom(err, errlen);
+	if (next_ids(m, S_OP_IDS, *nops, *ids, err, errlen) < 0 ||
+	    next_ids(m, S_RECORD_IDS, nrec, *ids + *nops, err, errlen) < 0) {
+		free(*ids);
+		*ids = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Writes the new ops of ops[0..k) (res says which), their records, heads and fields. */
 static int batch_write(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, char *err,
 		       size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
-	size_t i, nbase;
+	size_t i, nbase, nops, next_op = 0, next_rec;
+	int64_t *ids;
+	int r = -1;
 
-	if (fields_held(m, b, err, errlen) < 0)
+	if (fields_held(m, b, err, errlen) < 0 || batch_ids(m, b, res, k, &ids, &nops, err, errlen) < 0)
 		return -1;
+	next_rec = nops;
+	/* The rows written from here on are sent together where the engine can (db_gather): each record's row,
+	 * op, base ref, head and field is written once by this batch (a field's by fresh_heads or refresh_field,
+	 * never both), so none meets another of its statement, and none of them reads the others' tables. */
+	if (db_gather(m->db, 1, err, errlen) < 0)
+		goto out;
 	/* A field held before has its heads written out once, before its first new op (heads_take). */
 	for (i = 0; i < b->nfld; i++) {
 		if (b->fld[i].fresh)
 			fresh_top(b, res, k, i);
 		else if (heads_expand(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
-			return -1;
+			goto out;
 	}
 	for (i = 0; i < k; i++) {
 		const struct op *op = &b->ops[i];
 		struct bop *o = &b->op[i];
-		struct brec *r = &b->rec[o->rec];
+		struct brec *rec = &b->rec[o->rec];
 
 		if (res[i] != MERGE_NEW)
 			continue;
 		if ((o->did = device_key(m, op->device, err, errlen)) < 0)
-			return -1;
-		if (!r->put) {
-			if ((r->rid = record_put(m, op->record, r->form, r->top, r->created, r->updated, err, errlen)) < 0)
-				return -1;
-			r->put = 1;
+			goto out;
+		if (!rec->put) {
+			if (record_write(m, rec, op->record, rec->rid ? 0 : ids[next_rec], err, errlen) < 0)
+				goto out;
+			if (!rec->rid)
+				rec->rid = ids[next_rec++];
+			rec->put = 1;
 		}
 		nbase = sorted_base(op, base);
-		if ((o->id = insert_op(m, op, o->did, r->rid, base, nbase,
-				       b->fld[o->fld].fresh && b->fld[o->fld].top == i, err, errlen)) < 0)
-			return -1;
-		if (!b->fld[o->fld].fresh && heads_take(m, op, o->did, r->rid, o->id, base, nbase, err, errlen) < 0)
-			return -1;
+		if ((o->id = insert_op(m, op, o->did, rec->rid, base, nbase,
+				       b->fld[o->fld].fresh && b->fld[o->fld].top == i, ids[next_op++], err, errlen)) < 0)
+			goto out;
+		if (!b->fld[o->fld].fresh && heads_take(m, op, o->did, rec->rid, o->id, base, nbase, err, errlen) < 0)
+			goto out;
 	}
 	for (i = 0; i < b->nfld; i++) {
 		if (b->fld[i].fresh ? fresh_heads(m, b, i, err, errlen) < 0 :
 				      refresh_field(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
-			return -1;
+			goto out;
 	}
 	for (i = 0; i < b->nrec; i++)
 		if (b->rec[i].nnew && summarise(m, b->rec[i].rid, err, errlen) < 0)
-			return -1;
-	return 0;
+			goto out;
+	r = db_gather(m->db, 0, err, errlen);
+out:
+	if (r < 0)
+		db_gather(m->db, 0, NULL, 0);
+	free(ids);
+	return r;
 }
 
 enum merge_result merge_apply_batch(struct merge *m, const struct op *ops, size_t n, enum merge_result *res,

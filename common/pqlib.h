@@ -17,7 +17,8 @@
 	X(resultErrorField) X(resultErrorMessage) X(clear) X(ntuples) X(nfields) X(getvalue) X(getlength) \
 	X(getisnull) X(ftype) X(cmdTuples) X(cmdStatus) X(transactionStatus) X(unescapeBytea) X(freemem) \
 	X(setClientEncoding) X(setNoticeProcessor) X(describePrepared) X(execParams) X(reset) \
-	X(consumeInput) X(enterPipelineMode) X(exitPipelineMode) X(pipelineSync) X(sendQueryPrepared) X(getResult)
+	X(consumeInput) X(enterPipelineMode) X(exitPipelineMode) X(pipelineSync) X(sendQueryPrepared) X(getResult) \
+	X(sendQueryParams) X(nparams) X(paramtype)
 
 #define PQLIB_MEMBER(name) __typeof__(&PQ##name) name;
 struct pq_api { PQLIB_FUNCS(PQLIB_MEMBER) };

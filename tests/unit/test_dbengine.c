@@ -2,7 +2,8 @@
  * SONDEO_TEST_PG names a database to use (tests/cli/pg-engine.sh starts a throwaway cluster and runs this with
  * it). Parameters as SQLite writes them (?N, ?, :name) whatever the engine, quoted text and comments left alone;
  * every type read back as bound (64-bit integers, doubles, text in UTF-8, blobs with NUL bytes, NULL); a
- * constraint, a lock waited for too long, a rollback and its hook; rows read while another statement runs. */
+ * constraint, a lock waited for too long, a rollback and its hook; rows read while another statement runs; rows
+ * written together (db_gather). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,134 @@ static void test_step_done(void)
 	db_finalize(upd);
 }
 
+/* Counts the statements that insert into g on PostgreSQL (a statement trigger): 0 on SQLite. */
+static int g_statements(void)
+{
+	return strcmp(engine, "sqlite") ? atoi(one("SELECT n FROM g_stmts")) : 0;
+}
+
+/* Inserts row id of g through ins (stepped with db_step_done), n NULL when id is a multiple of 7. */
+static int g_put(struct db_stmt *ins, int id, const char *name, char *err, size_t errlen)
+{
+	db_bind_int(ins, 1, id);
+	db_bind_text(ins, 2, name);
+	if (id % 7)
+		db_bind_int(ins, 3, id);
+	else
+		db_bind_null(ins, 3);
+	db_bind_float(ins, 4, id / 4.0);
+	return db_step_done(ins, err, errlen);
+}
+
+/* db_gather: every row written as stepped, values exact (quotes, backslashes, braces, commas, the text NULL, an
+ * empty text, SQL NULL), more rows than one set holds, a read in the middle seeing the rows before it, a statement
+ * that is not gathered keeping its place between them, an error told by the commit with nothing kept, a rollback
+ * forgetting the rows; on PostgreSQL, thousands of rows in a few statements. */
+static void test_gather(void)
+{
+	static const char *const odd[] = { "a \"quoted\" name", "back\\slash \\\\ two", "{braces}, commas",
+					   "NULL", "", "S\xc3\xa3o Tom\xc3\xa9", "line\nbreak\ttab" };
+	char err[512] = "", name[64], sql[600];
+	struct db_stmt *ins, *twice, *dbl;
+	size_t i;
+	int id, before, r;
+
+	db_exec(db, "DROP TABLE IF EXISTS g", err, sizeof(err));
+	CHECK_INT(db_exec(db, "CREATE TABLE g(id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, n BIGINT,"
+			  " f DOUBLE PRECISION)", err, sizeof(err)), 0);
+	if (strcmp(engine, "sqlite")) {
+		db_exec(db, "DROP TABLE IF EXISTS g_stmts", err, sizeof(err));
+		CHECK_INT(db_exec(db, "CREATE TABLE g_stmts(k INTEGER PRIMARY KEY, n BIGINT); INSERT INTO g_stmts VALUES(1, 0);"
+				  "CREATE OR REPLACE FUNCTION g_count() RETURNS trigger LANGUAGE plpgsql AS"
+				  " 'BEGIN UPDATE g_stmts SET n = n + 1; RETURN NULL; END';"
+				  "CREATE TRIGGER g_count AFTER INSERT ON g FOR EACH STATEMENT EXECUTE FUNCTION g_count()",
+				  err, sizeof(err)), 0);
+		CHECK_STR(err, "");
+	}
+	ins = db_prepare(db, "INSERT INTO g(id, name, n, f) VALUES(?1, ?2, ?3, ?4)", err, sizeof(err));
+	dbl = db_prepare(db, "UPDATE g SET n = n * 2 WHERE n IS NOT NULL", err, sizeof(err));
+	/* A parameter outside the VALUES list: written row by row, so that a row may meet the one before it. */
+	twice = db_prepare(db, "INSERT INTO g(id, name, n) VALUES(?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET n = g.n + ?3",
+			   err, sizeof(err));
+	CHECK(ins && dbl && twice);
+	if (!ins || !dbl || !twice)
+		goto out;
+
+	err[0] = '\0';
+	before = g_statements();
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_gather(db, 1, err, sizeof(err)), 0);
+	for (id = 1; id <= 10; id++) {
+		snprintf(name, sizeof(name), "row %d", id);
+		CHECK_INT(g_put(ins, id, name, err, sizeof(err)), 0);
+	}
+	/* A read sees the rows gathered before it; an update not gathered changes those rows and no later one. */
+	CHECK_STR(one("SELECT count(*) FROM g"), "10");
+	CHECK_INT(db_step_done(dbl, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		CHECK_INT(g_put(ins, 11 + (int)i, odd[i], err, sizeof(err)), 0);
+	for (id = 100; id < 100 + 9000; id++) {
+		snprintf(name, sizeof(name), "many %d", id);
+		CHECK_INT(g_put(ins, id, name, err, sizeof(err)), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		db_bind_int(twice, 1, 50000);
+		db_bind_text(twice, 2, "twice");
+		db_bind_int(twice, 3, 5);
+		CHECK_INT(db_step_done(twice, err, sizeof(err)), 0);
+	}
+	CHECK_INT(db_gather(db, 0, err, sizeof(err)), 0);
+	CHECK_INT(db_commit(db, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_STR(one("SELECT count(*) FROM g"), "9018");
+	/* 1..10 doubled (7 is NULL), 11..17 and 100..9099 as written, except the multiples of 7. */
+	CHECK_STR(one("SELECT sum(n) FROM g WHERE id <= 10"), "96");
+	CHECK_STR(one("SELECT sum(n) FROM g WHERE id BETWEEN 11 AND 9099"),
+		  "35485869");
+	CHECK_STR(one("SELECT count(*) FROM g WHERE n IS NULL"), "1287");
+	CHECK_STR(one("SELECT f FROM g WHERE id = 9099"), "2274.75");
+	CHECK_STR(one("SELECT n FROM g WHERE id = 50000"), "10");
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT name FROM g WHERE id = %d", 11 + (int)i);
+		CHECK_STR(one(sql), odd[i]);
+	}
+	/* 9,017 rows through ins in 4 statements (the 10 before the read; then 4,096 rows a set at most), the two
+	 * through twice one each. */
+	if (strcmp(engine, "sqlite"))
+		CHECK_INT(g_statements() - before, 6);
+
+	/* A name taken twice fails the transaction, at the latest at its commit; nothing of it stays. */
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_gather(db, 1, err, sizeof(err)), 0);
+	r = g_put(ins, 60000, "new one", err, sizeof(err));
+	if (r == 0)
+		r = g_put(ins, 60001, "row 3", err, sizeof(err));
+	if (r == 0)
+		r = db_gather(db, 0, err, sizeof(err));
+	if (r == 0)
+		r = db_commit(db, err, sizeof(err));
+	else
+		db_rollback(db);
+	CHECK_INT(r, -1);
+	CHECK(strstr(err, "name") != NULL || strstr(err, "UNIQUE") != NULL || strstr(err, "unique") != NULL);
+	CHECK(!db_in_transaction(db));
+	CHECK_STR(one("SELECT count(*) FROM g WHERE id >= 60000"), "0");
+
+	/* Rows gathered in a transaction rolled back are forgotten, not sent with the next one. */
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(db_gather(db, 1, err, sizeof(err)), 0);
+	CHECK_INT(g_put(ins, 70000, "rolled back", err, sizeof(err)), 0);
+	db_rollback(db);
+	CHECK_INT(db_begin(db, err, sizeof(err)), 0);
+	CHECK_INT(g_put(ins, 70001, "kept", err, sizeof(err)), 0);
+	CHECK_INT(db_commit(db, err, sizeof(err)), 0);
+	CHECK_STR(one("SELECT count(*) FROM g WHERE id >= 70000"), "1");
+out:
+	db_finalize(ins);
+	db_finalize(dbl);
+	db_finalize(twice);
+}
+
 /* Has the server cut db's session (as a restart does), through other; waits until it is gone. */
 static void cut(struct db *other)
 {
@@ -503,6 +632,7 @@ static void run_all(void)
 	RUN(test_interleaved);
 	RUN(test_stream);
 	RUN(test_step_done);
+	RUN(test_gather);
 	RUN(test_lost_connection);
 	db_close(db);
 }
