@@ -120,11 +120,11 @@ static void pg_close(struct db *db)
 	}
 }
 
-/* Reads the answers of the statements in the pipeline (db_step_done) and leaves pipeline mode, before anything else
- * is asked of the server: DB_OK, or the code of the first that failed (its words in errmsg; the transaction is
- * then aborted, and the caller rolls it back). */
 static int gather_flush(struct pg_conn *pc);
 
+/* Reads the answers of the statements in the pipeline (db_step_done) and leaves pipeline mode, before anything else
+ * is asked of the server, having sent the rows gathered (db_gather) first: DB_OK, or the code of the first that
+ * failed (its words in errmsg; the transaction is then aborted, and the caller rolls it back). */
 static int drain(struct pg_conn *pc)
 {
 	int rc = gather_flush(pc), ends = 0;
