@@ -1057,31 +1057,29 @@ static int pg_step(struct db_stmt *st)
 		if ((!ps->once || ps->defer) && (rc = prepared(pc, ps)) != DB_OK &&
 		    (!again(st->db, ps->text) || (rc = prepared(pc, ps)) != DB_OK))
 			return rc;
-		if (ps->defer && pc->in_tx && pc->gathering && !ps->once) {
-			int done;
+		if (ps->defer && pc->in_tx) {
+			int done = 0;
 
-			if ((rc = gather_row(pc, ps, &done)) != DB_OK)
+			/* Gathered (db_gather), or sent after the rows gathered before it, so that the order stays. */
+			if ((rc = pc->gathering && !ps->once ? gather_row(pc, ps, &done) : gather_flush(pc)) != DB_OK)
 				return rc;
 			if (done) {
 				ps->nrows = ps->row = 0;
 				return DB_DONE;
 			}
-		}
-		/* Rows gathered go first, into the pipeline (which they may open). */
-		if (ps->defer && pc->in_tx && (rc = gather_flush(pc)) != DB_OK)
-			return rc;
-		if (ps->defer && pc->in_tx && (pc->queued || pq.enterPipelineMode(pc->c))) {
 			/* Sent now, its answer read with the pipeline's (drain): nothing of it is read back. */
-			if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
-				rc = result_code(pc, NULL);
-				drain(pc);
-				return rc;
+			if (pc->queued || pq.enterPipelineMode(pc->c)) {
+				if (!pq.sendQueryPrepared(pc->c, ps->name, ps->nparams, vals, lens, fmts, 0)) {
+					rc = result_code(pc, NULL);
+					drain(pc);
+					return rc;
+				}
+				pc->changes = 0;
+				ps->nrows = ps->row = 0;
+				if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
+					return rc;
+				return DB_DONE;
 			}
-			pc->changes = 0;
-			ps->nrows = ps->row = 0;
-			if (++pc->queued >= PG_PIPELINE_MAX && (rc = drain(pc)) != DB_OK)
-				return rc;
-			return DB_DONE;
 		}
 		if ((rc = drain(pc)) != DB_OK)
 			return rc;

@@ -62,11 +62,11 @@ enum {
 	S_RECORD_IDS, S_INSERT_AT, S_RECORD_NEW, S_RECORD_MORE, S_COUNT
 };
 
-/* How a record's row takes new ops: created the lowest of their dates, updated the highest; its form version and
- * updated_by those of its latest op by (stamp, device) ?7, ?5, as for shown values, so that they do not depend on
- * the order ops arrive in, even when two ops carry the same stamp. stamp is the latest op's own, whatever
- * merge_date_cap does to the dates: those depend on when ops arrived, the version must not. Written for the
- * upsert's DO UPDATE (R = "records.", N = "excluded.") and for an UPDATE (R = "", values as parameters). */
+/* How a record's row takes new ops (the SET list, the new values given as SQL): created the lowest of their dates,
+ * updated the highest; its form version and updated_by those of its latest op by (stamp, device), as for shown
+ * values, so that they do not depend on the order ops arrive in, even when two ops carry the same stamp. stamp is
+ * the latest op's own, whatever merge_date_cap does to the dates: those depend on when ops arrived, the version
+ * must not. R prefixes the row's columns: "records." in the upsert's DO UPDATE, "" in an UPDATE. */
 #define RECORD_MORE(R, created, version, by, updated, stamp) \
 	" created = min(" R "created, " created ")," \
 	" form_version = CASE WHEN " stamp " > " R "stamp OR (" stamp " = " R "stamp AND " by " > " R "updated_by)" \
@@ -103,8 +103,8 @@ static const char *const sql[S_COUNT] = {
 		     RECORD_MORE("records.", "excluded.created", "excluded.form_version", "excluded.updated_by",
 				 "excluded.updated", "excluded.stamp")
 		     " RETURNING rid",
-	/* A batch's: a record not held before the batch, with its id taken (S_RECORD_IDS); a record held, by its id.
-	 * No upsert: a record is created under its lock (sstore's records_lock), so another transaction creating it
+	/* A batch's: a record not held before the batch, with its id taken ahead (S_RECORD_IDS); a record held. No
+	 * upsert: a record is created under its lock (sstore's records_lock), so another transaction creating it
 	 * meanwhile is a failure, not a row to take over. */
 	[S_RECORD_NEW] = "INSERT INTO records(rid, id, form, form_version, created, updated, updated_by, stamp)"
 			 " VALUES(?8, ?1, ?2, ?3, ?4, ?6, ?5, ?7)",
@@ -818,7 +818,7 @@ enum merge_result merge_apply_local(struct merge *m, const struct op *ops, size_
 /* A record the batch's new ops name. */
 struct brec {
 	size_t first;                   /* the first op naming it */
-	int64_t rid;              /* its key: held before the batch, or written in pass 2; else 0 */
+	int64_t rid;              /* its key: held before the batch, or taken ahead (batch_ids); else 0 */
 	char *held_form;                /* its form when it had a row before the batch (owned), else NULL */
 	const char *form;               /* its form: held_form, or its first new op's */
 	const struct op *top;           /* the latest of its new ops by (stamp, device), the first of equals */
@@ -840,7 +840,7 @@ struct bfield {
 struct bop {
 	size_t rec, fld;
 	size_t next;                    /* the next new op of its field, or NO_OP */
-	int64_t id, did;          /* its row and its device's key, once written */
+	int64_t id, did;          /* its row (taken ahead: batch_ids) and its device's key (once written) */
 	int named;                      /* a new op of its field names it in its base */
 };
 
@@ -1180,7 +1180,7 @@ static int fields_held(struct merge *m, struct batch *b, char *err, size_t errle
 	int rc;
 
 	for (i = 0; i < b->nrec; i++) {
-		if (!b->rec[i].rid || !b->rec[i].nnew)
+		if (!b->rec[i].held_form || !b->rec[i].nnew)
 			continue;
 		db_bind_int(s, 1, b->rec[i].rid);
 		while ((rc = db_step(s)) == DB_ROW)
@@ -1269,12 +1269,11 @@ static int next_ids(struct merge *m, int which, size_t n, int64_t *ids, char *er
 	return 0;
 }
 
-/* Writes the row of record r as its new ops say (record_put's rule), without waiting for an answer: as row id when
- * it had none before the batch. */
-static int record_write(struct merge *m, const struct brec *r, const char *record, int64_t id, char *err,
-			size_t errlen)
+/* Writes the row of record r as its new ops say (record_put's rule), without waiting for an answer: a new row if
+ * it had none before the batch (its id taken by batch_ids). */
+static int record_write(struct merge *m, const struct brec *r, const char *record, char *err, size_t errlen)
 {
-	struct db_stmt *s = m->st[r->rid ? S_RECORD_MORE : S_RECORD_NEW];
+	struct db_stmt *s = m->st[r->held_form ? S_RECORD_MORE : S_RECORD_NEW];
 
 	db_bind_text(s, 1, record);
 	db_bind_text(s, 2, r->form);
@@ -1283,34 +1282,37 @@ static int record_write(struct merge *m, const struct brec *r, const char *recor
 	db_bind_text(s, 5, r->top->device);
 	db_bind_int(s, 6, r->updated);
 	db_bind_int(s, 7, (int64_t)r->top->hlc);
-	db_bind_int(s, 8, r->rid ? r->rid : id);
+	db_bind_int(s, 8, r->rid);
 	return db_step_done(s, err, errlen);
 }
 
-/* Takes the row ids the batch's new ops and records will have, in op order, so that they are written without
- * waiting for an answer: ids[0..) for the ops, then for the records. *ids is NULL when there are none. */
-static int batch_ids(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, int64_t **ids,
-		     size_t *nops, char *err, size_t errlen)
+/* Takes the row ids of the batch's new ops (b->op[].id) and of its records not held before it (b->rec[].rid), in
+ * op order, so that their rows are written without waiting for their ids. */
+static int batch_ids(struct merge *m, struct batch *b, const enum merge_result *res, size_t k, char *err,
+		     size_t errlen)
 {
-	size_t i, nrec = 0;
+	size_t i, j, nops = 0, nrec = 0;
+	int64_t *ids;
+	int r;
 
-	*ids = NULL;
-	*nops = 0;
 	for (i = 0; i < k; i++)
-		*nops += res[i] == MERGE_NEW;
+		nops += res[i] == MERGE_NEW;
 	for (i = 0; i < b->nrec; i++)
-		nrec += b->rec[i].nnew && !b->rec[i].rid;
-	if (!*nops)
+		nrec += b->rec[i].nnew && !b->rec[i].held_form;
+	if (!nops)
 		return 0;
-	if (!(*ids = mem_calloc(*nops + nrec, sizeof(**ids))))
+	if (!(ids = mem_calloc(nops + nrec, sizeof(*ids))))
 		return err_oom(err, errlen);
-	if (next_ids(m, S_OP_IDS, *nops, *ids, err, errlen) < 0 ||
-	    next_ids(m, S_RECORD_IDS, nrec, *ids + *nops, err, errlen) < 0) {
-		free(*ids);
-		*ids = NULL;
-		return -1;
-	}
-	return 0;
+	r = next_ids(m, S_OP_IDS, nops, ids, err, errlen) < 0 ||
+	    next_ids(m, S_RECORD_IDS, nrec, ids + nops, err, errlen) < 0 ? -1 : 0;
+	for (i = j = 0; r == 0 && i < k; i++)
+		if (res[i] == MERGE_NEW)
+			b->op[i].id = ids[j++];
+	for (i = 0; r == 0 && i < b->nrec; i++)
+		if (b->rec[i].nnew && !b->rec[i].held_form)
+			b->rec[i].rid = ids[j++];
+	free(ids);
+	return r;
 }
 
 /* Writes the new ops of ops[0..k) (res says which), their records, heads and fields. */
@@ -1318,62 +1320,53 @@ static int batch_write(struct merge *m, struct batch *b, const enum merge_result
 		       size_t errlen)
 {
 	struct op_ref base[MERGE_MAX_BASE];
-	size_t i, nbase, nops, next_op = 0, next_rec;
-	int64_t *ids;
-	int r = -1;
+	size_t i, nbase;
 
-	if (fields_held(m, b, err, errlen) < 0 || batch_ids(m, b, res, k, &ids, &nops, err, errlen) < 0)
+	if (fields_held(m, b, err, errlen) < 0 || batch_ids(m, b, res, k, err, errlen) < 0)
 		return -1;
-	next_rec = nops;
 	/* The rows written from here on are sent together where the engine can (db_gather): each record's row,
 	 * op, base ref, head and field is written once by this batch (a field's by fresh_heads or refresh_field,
-	 * never both), so none meets another of its statement, and none of them reads the others' tables. */
+	 * never both), so none meets another of its statement, and none of them reads the others' tables. A failure
+	 * ends the transaction, and with it the gathering. */
 	if (db_gather(m->db, 1, err, errlen) < 0)
-		goto out;
+		return -1;
 	/* A field held before has its heads written out once, before its first new op (heads_take). */
 	for (i = 0; i < b->nfld; i++) {
 		if (b->fld[i].fresh)
 			fresh_top(b, res, k, i);
 		else if (heads_expand(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
-			goto out;
+			return -1;
 	}
 	for (i = 0; i < k; i++) {
 		const struct op *op = &b->ops[i];
 		struct bop *o = &b->op[i];
-		struct brec *rec = &b->rec[o->rec];
+		struct brec *r = &b->rec[o->rec];
 
 		if (res[i] != MERGE_NEW)
 			continue;
 		if ((o->did = device_key(m, op->device, err, errlen)) < 0)
-			goto out;
-		if (!rec->put) {
-			if (record_write(m, rec, op->record, rec->rid ? 0 : ids[next_rec], err, errlen) < 0)
-				goto out;
-			if (!rec->rid)
-				rec->rid = ids[next_rec++];
-			rec->put = 1;
+			return -1;
+		if (!r->put) {
+			if (record_write(m, r, op->record, err, errlen) < 0)
+				return -1;
+			r->put = 1;
 		}
 		nbase = sorted_base(op, base);
-		if ((o->id = insert_op(m, op, o->did, rec->rid, base, nbase,
-				       b->fld[o->fld].fresh && b->fld[o->fld].top == i, ids[next_op++], err, errlen)) < 0)
-			goto out;
-		if (!b->fld[o->fld].fresh && heads_take(m, op, o->did, rec->rid, o->id, base, nbase, err, errlen) < 0)
-			goto out;
+		if ((o->id = insert_op(m, op, o->did, r->rid, base, nbase,
+				       b->fld[o->fld].fresh && b->fld[o->fld].top == i, o->id, err, errlen)) < 0)
+			return -1;
+		if (!b->fld[o->fld].fresh && heads_take(m, op, o->did, r->rid, o->id, base, nbase, err, errlen) < 0)
+			return -1;
 	}
 	for (i = 0; i < b->nfld; i++) {
 		if (b->fld[i].fresh ? fresh_heads(m, b, i, err, errlen) < 0 :
 				      refresh_field(m, b->rec[b->fld[i].rec].rid, b->fld[i].field, err, errlen) < 0)
-			goto out;
+			return -1;
 	}
 	for (i = 0; i < b->nrec; i++)
 		if (b->rec[i].nnew && summarise(m, b->rec[i].rid, err, errlen) < 0)
-			goto out;
-	r = db_gather(m->db, 0, err, errlen);
-out:
-	if (r < 0)
-		db_gather(m->db, 0, NULL, 0);
-	free(ids);
-	return r;
+			return -1;
+	return db_gather(m->db, 0, err, errlen);
 }
 
 enum merge_result merge_apply_batch(struct merge *m, const struct op *ops, size_t n, enum merge_result *res,
