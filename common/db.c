@@ -335,40 +335,85 @@ static struct db_stmt *stmt_new(struct db *db, sqlite3_stmt *lite, const char *s
 	return st;
 }
 
+/* Statements are prepared against one snapshot of the schema. Outside a read transaction another program's change
+ * of the schema (the server making a form's table while an admin command opens the store) can land between this
+ * connection's reading of the schema and a virtual table's reads of its own tables as it connects (FTS5's config):
+ * the prepare then fails with "database schema has changed" or "vtable constructor failed". Inside a read
+ * transaction every read sees the same schema. snapshot_take opens one when none is: 1 if it began a transaction
+ * that snapshot_end must end (the caller's own BEGIN keeps the snapshot to its end), 0 otherwise. Should the
+ * snapshot not be had (the store busy recovering), the prepare goes on without it, as before. */
+static int snapshot_take(sqlite3 *db)
+{
+	int began;
+
+	if (sqlite3_txn_state(db, NULL) != SQLITE_TXN_NONE)
+		return 0;
+	began = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	/* BEGIN alone reads nothing: the snapshot starts with the first read. */
+	if (sqlite3_exec(db, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK && began) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		began = 0;
+	}
+	return began;
+}
+
+/* Ends the snapshot snapshot_take began (began 1); a read transaction's end changes nothing. */
+static void snapshot_end(sqlite3 *db, int began)
+{
+	if (began && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* The SQLite statement for sql (len bytes, -1 to its NUL), prepared against one snapshot of the schema: for the
+ * life of the connection (once 0) or to be run once; NULL with err on failure, worded as db_error words it (once
+ * 0) or as a statement that could not be made (once 1). */
+static sqlite3_stmt *lite_prepare(struct db *db, const char *sql, int len, int once, char *err, size_t errlen)
+{
+	int began = snapshot_take(db->lite);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(db->lite, sql, len, once ? 0 : SQLITE_PREPARE_PERSISTENT, &st, NULL);
+
+	/* The error is worded before the snapshot's end, whose own result replaces the connection's message. */
+	if (rc != SQLITE_OK && once)
+		/* TRANSLATORS: %s is the database engine's own words, in English. */
+		errf(err, errlen, _("cannot prepare a statement: %s"), sqlite3_errmsg(db->lite));
+	else if (rc != SQLITE_OK)
+		db_error(db, rc, err, errlen);
+	snapshot_end(db->lite, began);
+	return rc == SQLITE_OK ? st : NULL;
+}
+
 struct db_stmt *db_prepare(struct db *db, const char *sql, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	sqlite3_stmt *st;
 
 	if (db->e)
 		return stmt_new(db, NULL, sql, strlen(sql), 0, err, errlen);
-	rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-	if (rc != SQLITE_OK) {
-		db_error(db, rc, err, errlen);
+	if (!(st = lite_prepare(db, sql, -1, 0, err, errlen)))
 		return NULL;
-	}
 	return stmt_new(db, st, sql, 0, 0, err, errlen);
 }
 
 struct db_stmt *db_prepare_once(struct db *db, const char *sql, size_t len, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	sqlite3_stmt *st;
 
 	if (db->e)
 		return stmt_new(db, NULL, sql, len, 1, err, errlen);
-	rc = len > (size_t)INT32_MAX ? SQLITE_TOOBIG : sqlite3_prepare_v2(db->lite, sql, (int)len, &st, NULL);
-	if (rc != SQLITE_OK) {
-		/* TRANSLATORS: %s is the database engine's own words, in English. */
-		errf(err, errlen, _("cannot prepare a statement: %s"), sqlite3_errmsg(db->lite));
+	if (len > (size_t)INT32_MAX) {
+		errf(err, errlen, _("cannot prepare a statement: %s"), sqlite3_errstr(SQLITE_TOOBIG));
 		return NULL;
 	}
+	if (!(st = lite_prepare(db, sql, (int)len, 1, err, errlen)))
+		return NULL;
 	return stmt_new(db, st, sql, 0, 1, err, errlen);
 }
 
 int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg, struct db_stmt **st, int n,
 		   char *err, size_t errlen)
 {
+	/* One snapshot for them all, rather than one each. */
+	int began = db->e ? 0 : snapshot_take(db->lite);
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -380,10 +425,12 @@ int db_prepare_all(struct db *db, const char *const *sql, const char *const *pg,
 		}
 		if (!(st[i] = db_prepare(db, text, err, errlen))) {
 			db_finalize_all(st, i);
-			return -1;
+			break;
 		}
 	}
-	return 0;
+	if (!db->e)
+		snapshot_end(db->lite, began);
+	return i < n ? -1 : 0;
 }
 
 int db_check(struct db *db, char *err, size_t errlen)

@@ -451,6 +451,90 @@ static void test_checkpoint_handed_off(void)
 	remove_store("k.db");
 }
 
+/* Another program's connection, which change_schema uses to change the schema in the middle of a prepare of the
+ * store's connection, and how many times it did. */
+static sqlite3 *other;
+static int changed;
+
+/* The store's connection's authorizer (hook_connection): called as a statement is parsed, after the table it
+ * writes is found and before the virtual table is connected (which reads its own tables); another program makes a
+ * table right then, as the server does when a form arrives while an admin command opens the store. */
+static int change_schema(void *ctx, int action, const char *a, const char *b, const char *c, const char *d)
+{
+	char sql[64];
+
+	(void)ctx, (void)b, (void)c, (void)d;
+	if (action == SQLITE_INSERT && a && strcmp(a, "ft") == 0 && other && changed < 100) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE made%d(a)", changed);
+		if (sqlite3_exec(other, sql, NULL, NULL, NULL) == SQLITE_OK)
+			changed++;
+	}
+	return SQLITE_OK;
+}
+
+/* An automatic extension: each connection opened while it is set gets change_schema. */
+static int hook_connection(sqlite3 *db, char **errmsg, const struct sqlite3_api_routines *api)
+{
+	(void)errmsg, (void)api;
+	sqlite3_set_authorizer(db, change_schema, NULL);
+	return SQLITE_OK;
+}
+
+/* A statement that writes an FTS5 table is prepared whole while another program changes the schema under it, at
+ * the worst moment: by db_prepare, db_prepare_once and db_prepare_all, outside a transaction and inside one begun
+ * for reading; never "database schema has changed" nor "vtable constructor failed". */
+static void test_prepare_while_schema_changes(void)
+{
+	static const char *const all[] = { "INSERT INTO ft(rowid, body) VALUES(?1, ?2)", "SELECT count(*) FROM ft",
+					   "INSERT INTO ft(ft, rowid, body) VALUES('delete', ?1, ?2)" };
+	static const char once[] = "INSERT INTO ft(rowid, body) VALUES(1, 'one')";
+	char err[256] = "", made[16];
+	struct db_stmt *st, *set[3];
+	struct db *db;
+	int i;
+
+	CHECK_INT(sqlite3_open(in_dir("s.db"), &other), SQLITE_OK);
+	sqlite3_busy_timeout(other, 5000);
+	CHECK_INT(sqlite3_exec(other, "PRAGMA journal_mode=WAL; CREATE VIRTUAL TABLE ft USING fts5(body, content='')",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_auto_extension((void (*)(void))hook_connection);
+	db = db_open(in_dir("s.db"), 0, err, sizeof(err));
+	sqlite3_reset_auto_extension();
+	CHECK(db != NULL);
+	if (!db) {
+		sqlite3_close(other);
+		return;
+	}
+	for (i = 0; i < 5; i++) {
+		err[0] = '\0';
+		st = db_prepare(db, all[0], err, sizeof(err));
+		CHECK_STR(err, "");
+		db_finalize(st);
+		st = db_prepare_once(db, once, sizeof(once) - 1, err, sizeof(err));
+		CHECK_STR(err, "");
+		db_finalize(st);
+		CHECK_INT(db_prepare_all(db, all, NULL, set, 3, err, sizeof(err)), 0);
+		CHECK_STR(err, "");
+		db_finalize_all(set, 3);
+		CHECK_INT(db_begin_read(db, err, sizeof(err)), 0);
+		st = db_prepare(db, all[0], err, sizeof(err));
+		CHECK_STR(err, "");
+		db_finalize(st);
+		db_rollback(db);
+	}
+	/* The schema did change under every one of them (five a round), and the store's connection sees it now. */
+	CHECK(changed >= 25);
+	snprintf(made, sizeof(made), "%d", changed);
+	CHECK_STR(one(db, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'made%'"), made);
+	changed = 100;
+	CHECK_INT(db_exec(db, once, err, sizeof(err)), 0);
+	CHECK_STR(one(db, "SELECT count(*) FROM ft"), "1");
+	db_close(db);
+	sqlite3_close(other);
+	other = NULL;
+	remove_store("s.db");
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -469,6 +553,7 @@ int main(void)
 	RUN(test_error_messages);
 	RUN(test_exec_prepare_commit);
 	RUN(test_checkpoint_handed_off);
+	RUN(test_prepare_while_schema_changes);
 	if (rmdir(dir) < 0) {
 		printf("not ok cleanup: cannot remove '%s': %s\n", dir, strerror(errno));
 		return 1;
