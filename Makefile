@@ -299,14 +299,14 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 # What only the tests use, beyond scripts/deps.sh's list: GDAL's ogr2ogr and ogrinfo, which take the GeoJSON
 # exports to a Shapefile and a GeoPackage (tests/cli/export-tiers.sh, export-media.sh); LibreOffice's Calc without
 # a screen and Debian's pandas with openpyxl, which open the CSV and XLSX exports (tests/cli/export-office.sh);
-# PostgreSQL for the stores on it (tests/cli/pg.inc); Chromium and its driver, and Node.js with npm where the
+# PostgreSQL for the stores on it (tests/cli/pg.inc); Chromium's headless shell, and Node.js with npm where the
 # machine has none, for the pages (tests/cli/browser.inc); promtool (metrics.sh) and faketime (clocks.sh).
 # Installed while the test build compiles (apt waits on the network and the disk, the compiler on the cores), in
 # one apt-get: a test that installed its own would hold a job slot, and the one lock every install takes, while
 # the others queued behind it. make test stops if either fails. The tests still install what they need when run
 # alone (sh tests/run.sh).
-TEST_PACKAGES := gdal-bin libreoffice-calc-nogui python3-pandas python3-openpyxl postgresql-15 chromium \
-		 chromium-driver prometheus faketime $(if $(shell command -v node && command -v npm),,nodejs npm)
+TEST_PACKAGES := gdal-bin libreoffice-calc-nogui python3-pandas python3-openpyxl postgresql-15 \
+		 chromium-headless-shell prometheus faketime $(if $(shell command -v node && command -v npm),,nodejs npm)
 test: deps
 	@sh scripts/deps.sh $(TEST_PACKAGES) & pid=$$!; \
 		$(MAKE) --no-print-directory -j$(NPROC) MODE=test check-build; built=$$?; \

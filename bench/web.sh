@@ -42,7 +42,7 @@
 #                         above (/proc/PID/status); baseline: the peak RSS of `sondeo status` on the same store.
 #
 # Needs cc, Node.js 18 or later; Chromium and playwright-core for the browser figures (BENCH_WEB_BROWSER=0 skips
-# them; CHROMIUM names another Chromium than /usr/bin/chromium). Everything happens in a temporary directory under
+# them; CHROMIUM names another Chromium than /usr/bin/chromium, or Debian's chromium-headless-shell without it). Everything happens in a temporary directory under
 # $TMPDIR (default /tmp), removed on exit.
 set -eu
 
@@ -461,7 +461,11 @@ fig() {
 }
 
 # --- Chromium --------------------------------------------------------------------------------------------------
+# The whole browser where it is installed, else the headless shell make test installs (tests/cli/browser.inc).
 chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -n "${CHROMIUM:-}" ] || [ -x "$chromium" ] || chromium=/usr/bin/chromium-headless-shell
+CHROMIUM=$chromium
+export CHROMIUM
 pw=$root/tests/browser/node_modules/playwright-core/package.json
 browser_note=""
 if [ "$BROWSER" = 0 ]; then

@@ -8,7 +8,7 @@
 # libjpeg-dev and libpng-dev bring libjpeg-turbo's and libpng's headers (common/image.c loads the libraries, Debian's
 # libjpeg62-turbo and libpng16-16, which they depend on).
 # Tests that need more name it (sh scripts/deps.sh PACKAGE...) when it is missing: prometheus for its promtool
-# (tests/cli/metrics.sh), faketime, chromium, gdal-bin (tests/cli/export-tiers.sh), libreoffice-calc-nogui,
+# (tests/cli/metrics.sh), faketime, chromium-headless-shell, gdal-bin (tests/cli/export-tiers.sh), libreoffice-calc-nogui,
 # python3-pandas and python3-openpyxl (tests/cli/export-office.sh opens the exports in LibreOffice and pandas).
 set -u
 need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext libjpeg-dev libpng-dev libpq-dev"
@@ -24,7 +24,7 @@ what_is_missing() {
 what_is_missing
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
-	# One install at a time: the tests that need packages of their own (faketime, chromium, prometheus) run side by
+	# One install at a time: the tests that need packages of their own (faketime, Chromium, prometheus) run side by
 	# side, and a second apt-get fails at once on the lock the first holds. What is still missing is looked at
 	# again under the lock, which the one before may have installed.
 	exec 9>/var/lock/sondeo-deps.lock

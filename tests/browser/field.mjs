@@ -134,8 +134,9 @@ function answerText(form, name, value, lang) {
 
 // Which Node.js ran the tests: the suite must pass with Debian 12's own (18).
 console.log(`# Node.js ${process.version}`);
+// Debian's chromium-headless-shell (tests/cli/browser.inc says why), or the Chromium CHROMIUM names.
 const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+	executablePath: process.env.CHROMIUM || "/usr/bin/chromium-headless-shell",
 	headless: true,
 	// A synthetic camera and microphone (a moving test pattern, a beep), given to getUserMedia without asking: the
 	// camera and recorder test below. Nothing else the page does asks for them.

@@ -76,8 +76,9 @@ async function shot(page, name) {
 
 // Which Node.js ran the tests: the suite must pass with Debian 12's own (18).
 console.log(`# Node.js ${process.version}`);
+// Debian's chromium-headless-shell (tests/cli/browser.inc says why), or the Chromium CHROMIUM names.
 const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+	executablePath: process.env.CHROMIUM || "/usr/bin/chromium-headless-shell",
 	headless: true,
 	args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });

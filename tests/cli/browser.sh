@@ -7,8 +7,11 @@
 # page in French, in Spanish and in the test build's pseudo-language (qps), whose catalogs GET /i18n serves.
 # With SONDEO_SCREENSHOTS (make screenshots), a screenshot of every page goes to the folder it names (NN-fr-*.png,
 # NN-es-*.png and NN-qps-*.png for the languages).
+# Run on both engines (tests/cli/server.inc): headquarters and the office keep their stores in PostgreSQL in the
+# second run.
+# engines: sqlite postgresql
 #
-# Needs Debian's chromium and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
+# Needs Debian's chromium-headless-shell and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
 # nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules
 # when it is not there), pinned to the last release whose engines accept Node.js 18.
 . "$TOP/tests/cli/lib.sh"
@@ -25,7 +28,7 @@ command -v qrencode >/dev/null 2>&1 || qr=qrencode   # the enrolment codes' QR c
 browser_deps $qr
 
 t "setup: a server, three laptops in two regions with the sample records and a conflict, one account of each role"
-"$SONDEOD" init --data "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
+hq_init "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
 start_server || { fail "sondeod did not start: $(cat "$log")"; done_testing; }
 east=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
 west=$("$SONDEOD" enrol-code --data "$hq" --region west | head -n 1)
@@ -98,7 +101,7 @@ dev a sync
 # review) with a laptop of its own and one record, which review.mjs reviews at both servers to put the review in
 # conflict. Its reviewer's account is at the office.
 south=$TMPDIR/south
-"$SONDEOD" init --data "$south" >/dev/null 2>&1 || fail "sondeod init of the office failed"
+hq_init "$south" >/dev/null 2>&1 || fail "sondeod init of the office failed"
 rcode=$("$SONDEOD" enrol-code --data "$hq" --region south --relay | head -n 1)
 "$SONDEOD" enrol --data "$south" --name office-south "$URL" "$rcode" >/dev/null || fail "the office did not enrol"
 serve_any "$south" "$TMPDIR/south.log" --upstream "$URL" --pull-every 3600 --retry-max 1 ||
@@ -112,7 +115,7 @@ dev d new --set partner_name="Gulu District" --set stakeholder_type=local_govern
 southrec=$(head -n 1 "$TMPDIR/dev.out")
 dev d sync
 i=0
-while [ "$(sqlite3 "$hq/server.db" "SELECT count(*) FROM records WHERE id = '$southrec'")" != 1 ] && [ $i -lt 100 ]; do
+while [ "$(q "$hq" "SELECT count(*) FROM records WHERE id = '$southrec'")" != 1 ] && [ $i -lt 100 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done

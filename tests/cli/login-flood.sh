@@ -1,6 +1,8 @@
 #!/bin/sh
 # login-flood.sh - a flood of logins (each an Argon2id hash) from 16 addresses while a device syncs: the sync
 # keeps close to its idle latency, since hashes run on a small pool of their own, and every login is answered.
+# Run on both engines (tests/cli/server.inc): on PostgreSQL the logins' throttling is counted in the database.
+# engines: sqlite postgresql
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
@@ -11,7 +13,7 @@ log=$TMPDIR/serve.log
 # How much slower a sync may be under the flood than idle (medians of three, measured here).
 FACTOR=4
 
-"$SONDEOD" init --data "$hq" >/dev/null
+hq_init "$hq" >/dev/null || { t "sondeod init"; fail "sondeod init failed"; done_testing; }
 serve_any "$hq" "$log" || { t "sondeod starts"; fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east | head -n 1)
 export SONDEO_HOME="$TMPDIR/dev"
@@ -22,7 +24,7 @@ printf 'flood-password-1\n' >"$TMPDIR/pw"
 # A login costs what its stored hash says. The test build stores hashes at libsodium's minimum cost
 # (server/sstore-int.h), so the flood's user gets the hash of its password at the cost a release build stores:
 # interactive limits, 64 MiB and two passes, as in the field.
-sqlite3 "$hq/server.db" "UPDATE users SET pwhash = '\$argon2id\$v=19\$m=65536,t=2,p=1\$yNHzlCrMijeIAFya8nxS9g\$vqVpDOeZQNFPswb/rL5s3m50bZEP4RE1anOip8fw5nA' WHERE name = 'flood'"
+q "$hq" "UPDATE users SET pwhash = '\$argon2id\$v=19\$m=65536,t=2,p=1\$yNHzlCrMijeIAFya8nxS9g\$vqVpDOeZQNFPswb/rL5s3m50bZEP4RE1anOip8fw5nA' WHERE name = 'flood'"
 
 # sync_ms : makes a record and syncs it; prints the milliseconds the sync took, or "failed".
 n=0

@@ -9,8 +9,11 @@
 # in French, Spanish and the test build's pseudo-language (qps). With SONDEO_SCREENSHOTS (make screenshots),
 # screenshots of every screen, at 1366x768 and 390x844, go to the folder it names (field-NN-*.png: review.mjs's
 # NN-*.png are left alone).
+# Run on both engines (tests/cli/server.inc): the server the laptops sync with keeps its store in PostgreSQL in the
+# second run.
+# engines: sqlite postgresql
 #
-# Needs what browser.sh needs (Debian's chromium, Node.js 18 or later and npm), and playwright-core and axe-core
+# Needs what browser.sh needs (Debian's chromium-headless-shell, Node.js 18 or later and npm), and playwright-core and axe-core
 # from tests/browser/package-lock.json (npm ci into tests/browser/node_modules when one is missing or another
 # version), each pinned to a release whose engines accept Node.js 18.
 . "$TOP/tests/cli/lib.sh"
@@ -26,7 +29,7 @@ py_start   # one python3 for the whole script: lib.sh's py
 browser_deps
 
 t "setup: a server, two laptops of one region with the sample records and one in conflict, a form from a workbook"
-"$SONDEOD" init --data "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
+hq_init "$hq" >/dev/null 2>&1 || fail "sondeod init failed"
 start_server || { fail "sondeod did not start: $(cat "$log")"; done_testing; }
 code=$("$SONDEOD" enrol-code --data "$hq" --region east --uses 2 | head -n 1)
 for d in a b; do
