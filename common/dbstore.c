@@ -343,21 +343,51 @@ static int make_tables(struct dbstore *d, const struct dbstore_spec *spec, const
 		       -1 : 0;
 }
 
+/* The first table (by name) in the schema a PostgreSQL store would be made in (the first of its search path), into
+ * name ("" for none): 0, or -1 with err. */
+static int pg_first_table(struct db *db, char *name, size_t n, char *err, size_t errlen)
+{
+	static const char sql[] = "SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
+				  " WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+				  " ORDER BY c.relname LIMIT 1";
+	struct db_stmt *st = db_prepare_once(db, sql, sizeof(sql) - 1, err, errlen);
+	int rc;
+
+	name[0] = '\0';
+	if (!st)
+		return -1;
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		strlcpy_s(name, db_text(st, 0), n);
+	db_finalize(st);
+	return rc == DB_ROW || rc == DB_DONE ? 0 : db_error(db, rc, err, errlen);
+}
+
 struct dbstore *dbstore_create_pg(const struct dbstore_spec *spec, const char *conninfo, const char *named_in,
 				  char *err, size_t errlen)
 {
+	char table[128];
 	struct dbstore *d;
 	int has;
 
 	if (!(d = alloc(spec, err, errlen)))
 		return NULL;
-	/* A database of its own, empty: two servers' data in one would be neither's. */
+	/* A database of its own, empty: two servers' data in one would be neither's, and another application's
+	 * tables would be taken for the store's (or fail its making half-way, in words about columns). */
 	if (!(d->db = db_open_pg(conninfo, err, errlen)) || db_begin(d->db, err, errlen) < 0)
 		goto fail;
 	if ((has = db_has_table(d->db, "meta", err, errlen)) != 0) {
 		if (has > 0)
 			errf(err, errlen, _("the PostgreSQL database named in '%s' holds a store already; nothing was"
 					    " changed"), named_in);
+		goto fail;
+	}
+	if (pg_first_table(d->db, table, sizeof(table), err, errlen) < 0)
+		goto fail;
+	if (table[0]) {
+		/* TRANSLATORS: the file naming the database (store.conf), then a table found in it. */
+		errf(err, errlen, _("the PostgreSQL database named in '%s' is not empty (it holds the table '%s'): sondeod"
+				    " keeps its store in a database of its own; nothing was changed"), named_in, table);
 		goto fail;
 	}
 	if (make_tables(d, spec, spec->schema_pg ? spec->schema_pg : spec->schema, err, errlen) < 0)

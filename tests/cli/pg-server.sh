@@ -34,6 +34,20 @@ run "$SONDEOD" init --data "$TMPDIR/again" --store "host=$PG_DIR dbname=hq user=
 check_rc 1
 check_err_has "holds a store already; nothing was changed"
 [ ! -e "$TMPDIR/again" ] || fail "a refused init left $TMPDIR/again behind"
+# A database another application uses (a table of its own, named as one of the store's): refused, naming the table,
+# and left as it was.
+"$PG_BIN/psql" "$PG_CONNINFO" -qc "CREATE DATABASE other" &&
+	"$PG_BIN/psql" "host=$PG_DIR dbname=other user=sondeo" -qc "CREATE TABLE fields(x integer); INSERT INTO fields VALUES(7)" ||
+	fail "the other application's database was not made"
+run "$SONDEOD" init --data "$TMPDIR/other" --store "host=$PG_DIR dbname=other user=sondeo"
+check_rc 1
+check_err_has "the PostgreSQL database named in '$TMPDIR/other/store.conf' is not empty (it holds the table 'fields'):"
+check_err_has "nothing was changed"
+[ ! -e "$TMPDIR/other" ] || fail "a refused init left $TMPDIR/other behind"
+check_eq "$("$PG_BIN/psql" "host=$PG_DIR dbname=other user=sondeo" -XAtc "SELECT string_agg(n.nspname || '.' || c.relname, ' ')
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+	AND n.nspname NOT LIKE 'pg_toast%'") $("$PG_BIN/psql" "host=$PG_DIR dbname=other user=sondeo" -XAtc "SELECT x FROM fields")" \
+	"public.fields 7" "what the other database holds"
 chmod 644 "$pghq/store.conf"
 run "$SONDEOD" forms --data "$pghq" list
 check_rc 1
