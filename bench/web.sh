@@ -42,8 +42,8 @@
 #                         above (/proc/PID/status); baseline: the peak RSS of `sondeo status` on the same store.
 #
 # Needs cc, Node.js 18 or later; Chromium and playwright-core for the browser figures (BENCH_WEB_BROWSER=0 skips
-# them; CHROMIUM names another Chromium than /usr/bin/chromium, or Debian's chromium-headless-shell without it). Everything happens in a temporary directory under
-# $TMPDIR (default /tmp), removed on exit.
+# them; CHROMIUM names another Chromium than /usr/bin/chromium, or Debian's chromium-headless-shell without it).
+# Everything happens in a temporary directory under $TMPDIR (default /tmp), removed on exit.
 set -eu
 
 N=${BENCH_WEB_RECORDS:-2000}

@@ -8,8 +8,8 @@
 # libjpeg-dev and libpng-dev bring libjpeg-turbo's and libpng's headers (common/image.c loads the libraries, Debian's
 # libjpeg62-turbo and libpng16-16, which they depend on).
 # Tests that need more name it (sh scripts/deps.sh PACKAGE...) when it is missing: prometheus for its promtool
-# (tests/cli/metrics.sh), faketime, chromium-headless-shell, gdal-bin (tests/cli/export-tiers.sh), libreoffice-calc-nogui,
-# python3-pandas and python3-openpyxl (tests/cli/export-office.sh opens the exports in LibreOffice and pandas).
+# (tests/cli/metrics.sh), faketime, chromium-headless-shell, gdal-bin (tests/cli/export-tiers.sh),
+# libreoffice-calc-nogui, python3-pandas and python3-openpyxl (tests/cli/export-office.sh opens the exports in LibreOffice and pandas).
 set -u
 need="build-essential pkg-config python3 procps libsqlite3-dev libsodium-dev zlib1g-dev libjansson-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev curl openssl libxlsxwriter-dev unzip libzip-dev libexpat1-dev gettext libjpeg-dev libpng-dev libpq-dev"
 for extra in "$@"; do need="$need $extra"; done

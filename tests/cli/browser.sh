@@ -11,8 +11,8 @@
 # second run.
 # engines: sqlite postgresql
 #
-# Needs Debian's chromium-headless-shell and qrencode (installed when missing, as root), Node.js 18 or later (Debian 12's own
-# nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules
+# Needs Debian's chromium-headless-shell and qrencode (installed when missing, as root), Node.js 18 or later
+# (Debian 12's own nodejs is 18), and playwright-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules
 # when it is not there), pinned to the last release whose engines accept Node.js 18.
 . "$TOP/tests/cli/lib.sh"
 

@@ -36,18 +36,23 @@ check_err_has "holds a store already; nothing was changed"
 [ ! -e "$TMPDIR/again" ] || fail "a refused init left $TMPDIR/again behind"
 # A database another application uses (a table of its own, named as one of the store's): refused, naming the table,
 # and left as it was.
+other="host=$PG_DIR dbname=other user=sondeo"
+# other_holds : what the other application's database holds: its relations outside PostgreSQL's own schemas, and
+# its table's rows.
+other_holds() {
+	echo "$("$PG_BIN/psql" "$other" -XAtc "SELECT string_agg(n.nspname || '.' || c.relname, ' ') FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+		AND n.nspname NOT LIKE 'pg_toast%'") $("$PG_BIN/psql" "$other" -XAtc "SELECT x FROM fields")"
+}
 "$PG_BIN/psql" "$PG_CONNINFO" -qc "CREATE DATABASE other" &&
-	"$PG_BIN/psql" "host=$PG_DIR dbname=other user=sondeo" -qc "CREATE TABLE fields(x integer); INSERT INTO fields VALUES(7)" ||
+	"$PG_BIN/psql" "$other" -qc "CREATE TABLE fields(x integer); INSERT INTO fields VALUES(7)" ||
 	fail "the other application's database was not made"
-run "$SONDEOD" init --data "$TMPDIR/other" --store "host=$PG_DIR dbname=other user=sondeo"
+run "$SONDEOD" init --data "$TMPDIR/other" --store "$other"
 check_rc 1
 check_err_has "the PostgreSQL database named in '$TMPDIR/other/store.conf' is not empty (it holds the table 'fields'):"
 check_err_has "nothing was changed"
 [ ! -e "$TMPDIR/other" ] || fail "a refused init left $TMPDIR/other behind"
-check_eq "$("$PG_BIN/psql" "host=$PG_DIR dbname=other user=sondeo" -XAtc "SELECT string_agg(n.nspname || '.' || c.relname, ' ')
-	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
-	AND n.nspname NOT LIKE 'pg_toast%'") $("$PG_BIN/psql" "host=$PG_DIR dbname=other user=sondeo" -XAtc "SELECT x FROM fields")" \
-	"public.fields 7" "what the other database holds"
+check_eq "$(other_holds)" "public.fields 7" "what the other database holds"
 chmod 644 "$pghq/store.conf"
 run "$SONDEOD" forms --data "$pghq" list
 check_rc 1
@@ -158,6 +163,12 @@ check_rc 1
 check_err_has "holds a store already; nothing was changed"
 cmp -s "$litehq/server.db" "$TMPDIR/before.db" || fail "a refused migration changed the SQLite file"
 [ ! -e "$litehq/store.conf" ] || fail "a refused migration wrote store.conf"
+run "$SONDEOD" migrate --data "$litehq" --store "$other"
+check_rc 1
+check_err_has "the PostgreSQL database named in '--store' is not empty (it holds the table 'fields'):"
+cmp -s "$litehq/server.db" "$TMPDIR/before.db" || fail "a refused migration changed the SQLite file"
+[ ! -e "$litehq/store.conf" ] || fail "a refused migration wrote store.conf"
+check_eq "$(other_holds)" "public.fields 7" "what the other database holds after a refused migration"
 run "$SONDEOD" migrate --data "$litehq" --store "host=$PG_DIR dbname=nosuchdb user=sondeo"
 check_rc 1
 check_err_has "cannot connect to PostgreSQL"

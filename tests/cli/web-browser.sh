@@ -13,9 +13,9 @@
 # second run.
 # engines: sqlite postgresql
 #
-# Needs what browser.sh needs (Debian's chromium-headless-shell, Node.js 18 or later and npm), and playwright-core and axe-core
-# from tests/browser/package-lock.json (npm ci into tests/browser/node_modules when one is missing or another
-# version), each pinned to a release whose engines accept Node.js 18.
+# Needs what browser.sh needs (Debian's chromium-headless-shell, Node.js 18 or later and npm), and playwright-core
+# and axe-core from tests/browser/package-lock.json (npm ci into tests/browser/node_modules when one is missing or
+# another version), each pinned to a release whose engines accept Node.js 18.
 . "$TOP/tests/cli/lib.sh"
 
 SONDEOD=${SONDEOD:-$(dirname "$SONDEO")/sondeod}
